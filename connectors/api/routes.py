@@ -1,0 +1,133 @@
+"""The API channel's HTTP side: inbound messages and reading replies back."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from kith.connectors.base import bearer_token, current_core
+from kith.core.auth import secret_matches
+from kith.core.channel_records import channel_token_hash, get_channel
+from kith.core.context import Core
+from kith.core.errors import InvalidInput, NotFound, Unauthorized
+from kith.core.models import Attachment, Channel, InboundMessage, InboundUser
+from kith.core.pagination import page
+from kith.core.pipeline import conversation_id, ingest
+
+router = APIRouter(tags=["API channel"])
+
+
+class ApiInbound(BaseModel):
+    """One message from the integrating system's user."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    message_id: str = Field(min_length=1, max_length=512, description="Your id; retries dedup.")
+    user: InboundUser
+    thread: str | None = Field(default=None, min_length=1, max_length=512)
+    text: str = Field(default="", max_length=100_000)
+    attachments: list[Attachment] = Field(default=[], max_length=50)
+
+
+class ApiReceipt(BaseModel):
+    message_id: str
+    conversation_id: str
+    customer_id: str
+    duplicate: bool
+
+
+async def authorized_channel(
+    channel_id: str, request: Request, core: Annotated[Core, Depends(current_core)]
+) -> Channel:
+    token = bearer_token(request)
+    if not secret_matches(token, await channel_token_hash(core, channel_id)):
+        raise Unauthorized("invalid channel token", field="Authorization")
+    channel = await get_channel(core, None, channel_id)
+    if channel.type != "api":
+        raise NotFound("no such API channel", field="channel_id")
+    if not channel.enabled:
+        raise NotFound("channel is disabled", field="channel_id", code="channel_disabled")
+    return channel
+
+
+@router.post("/webhooks/api/{channel_id}", response_model=ApiReceipt)
+async def receive(
+    body: ApiInbound,
+    channel: Annotated[Channel, Depends(authorized_channel)],
+    core: Annotated[Core, Depends(current_core)],
+) -> ApiReceipt:
+    if not body.text.strip() and not body.attachments:
+        raise InvalidInput("a message needs text or an attachment", field="text")
+    received = await ingest(
+        core,
+        channel,
+        InboundMessage(
+            workspace_id=channel.workspace_id,
+            channel_id=channel.id,
+            channel_type=channel.type,
+            channel_message_id=body.message_id,
+            user=body.user,
+            thread_key=body.thread,
+            text=body.text,
+            attachments=body.attachments,
+        ),
+    )
+    return ApiReceipt(
+        message_id=received.message.id,
+        conversation_id=received.conversation.id,
+        customer_id=received.message.customer_id,
+        duplicate=received.duplicate,
+    )
+
+
+class ApiReply(BaseModel):
+    id: str
+    direction: str
+    text: str
+    author: dict[str, Any]
+    attachments: list[Attachment]
+    created_at: datetime
+
+
+class ApiReplies(BaseModel):
+    items: list[ApiReply]
+    next_cursor: str | None
+
+
+@router.get("/webhooks/api/{channel_id}/messages", response_model=ApiReplies)
+async def read_thread(
+    channel: Annotated[Channel, Depends(authorized_channel)],
+    core: Annotated[Core, Depends(current_core)],
+    user_id: Annotated[str, Query(min_length=1, max_length=256)],
+    thread: Annotated[str | None, Query(max_length=512)] = None,
+    cursor: Annotated[str | None, Query(max_length=1024)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> ApiReplies:
+    """The thread as the user sees it (no private notes), oldest first, from `cursor` on."""
+    conv_id = conversation_id(channel.workspace_id, channel.id, thread or f"user:{user_id}")
+    conv = await core.store.conversations.find_one({"_id": conv_id}, {"external_user_id": 1})
+    if conv is None or conv.get("external_user_id") != user_id:
+        return ApiReplies(items=[], next_cursor=None)
+    docs, next_cursor = await page(
+        core.store.messages,
+        {"conversation_id": conv_id, "private": False},
+        "created_at",
+        cursor=cursor,
+        limit=limit,
+        descending=False,
+    )
+    items = [
+        ApiReply(
+            id=d["_id"],
+            direction=d["direction"],
+            text=d.get("text", ""),
+            author={k: v for k, v in d["author"].items() if k in ("kind", "name")},
+            attachments=d.get("attachments", []),
+            created_at=d["created_at"],
+        )
+        for d in docs
+    ]
+    return ApiReplies(items=items, next_cursor=next_cursor)

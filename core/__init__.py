@@ -1,0 +1,1 @@
+"""Kith core: the data model, storage and the message pipeline."""

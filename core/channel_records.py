@@ -1,0 +1,118 @@
+"""Channel records: create, read, update and disable connected accounts.
+
+A record never calls its platform when saved; the type's `on_created` hook does that
+(e.g. Telegram's setWebhook) after the record exists.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from pydantic import ValidationError
+
+from kith.core.channels import ChannelType
+from kith.core.context import Core
+from kith.core.errors import InvalidInput, NotFound
+from kith.core.ids import hash_secret, new_id, new_secret
+from kith.core.models import Channel
+
+log = logging.getLogger(__name__)
+
+
+def _validate_config(channel_type: ChannelType, config: dict[str, Any]) -> dict[str, Any]:
+    try:
+        model = channel_type.config_model.model_validate(config)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in ("config", *err["loc"]))
+        raise InvalidInput(err["msg"], field=field) from None
+    return model.model_dump(mode="json", exclude_none=True)
+
+
+def _split(channel_type: ChannelType, config: dict[str, Any]) -> tuple[dict, dict]:
+    public = {k: v for k, v in config.items() if k not in channel_type.secret_fields}
+    secrets = {k: v for k, v in config.items() if k in channel_type.secret_fields}
+    return public, secrets
+
+
+async def create_channel(
+    core: Core, workspace_id: str, type_name: str, name: str, config: dict[str, Any]
+) -> tuple[Channel, str]:
+    """Create a channel; returns it with its inbound token (shown once)."""
+    channel_type = core.channels.get(type_name)
+    if channel_type is None:
+        raise InvalidInput(
+            f"unknown channel type; one of: {', '.join(core.channels.names())}", field="type"
+        )
+    public, secrets = _split(channel_type, _validate_config(channel_type, config))
+    token = new_secret("kch")
+    doc = Channel(
+        id=new_id(),
+        workspace_id=workspace_id,
+        type=type_name,
+        name=name,
+        config=public,
+        secrets=secrets,
+        created_at=core.clock.now(),
+    ).to_doc()
+    doc["token_hash"] = hash_secret(token)
+    await core.store.channels.insert_one(doc)
+    channel = load(doc)
+    if channel_type.on_created is not None:
+        await channel_type.on_created(core, channel)
+    return channel, token
+
+
+def load(doc: dict[str, Any]) -> Channel:
+    """A channel with its secrets merged back into `config`, for connectors' use only."""
+    channel = Channel.from_doc(doc)
+    channel.config = {**channel.config, **doc.get("secrets", {})}
+    return channel
+
+
+async def get_channel(core: Core, workspace_id: str | None, channel_id: str) -> Channel:
+    query: dict[str, Any] = {"_id": channel_id}
+    if workspace_id is not None:
+        query["workspace_id"] = workspace_id
+    doc = await core.store.channels.find_one(query)
+    if doc is None:
+        raise NotFound("no such channel", field="channel_id")
+    return load(doc)
+
+
+async def channel_token_hash(core: Core, channel_id: str) -> str | None:
+    doc = await core.store.channels.find_one({"_id": channel_id}, {"token_hash": 1})
+    return doc.get("token_hash") if doc else None
+
+
+async def list_channels(core: Core, workspace_id: str) -> list[Channel]:
+    cursor = core.store.channels.find({"workspace_id": workspace_id}).sort("created_at", 1)
+    return [load(doc) for doc in await cursor.to_list(None)]
+
+
+async def update_channel(
+    core: Core,
+    workspace_id: str,
+    channel_id: str,
+    *,
+    name: str | None = None,
+    config: dict[str, Any] | None = None,
+    enabled: bool | None = None,
+) -> Channel:
+    """Patch a channel. Config keys are merged; secrets left out keep their stored value."""
+    channel = await get_channel(core, workspace_id, channel_id)
+    update: dict[str, Any] = {}
+    if name is not None:
+        update["name"] = name
+    if enabled is not None:
+        update["enabled"] = enabled
+    if config is not None:
+        channel_type = core.channels.get(channel.type)
+        if channel_type is None:
+            raise InvalidInput("channel type is no longer available", field="type")
+        merged = _validate_config(channel_type, {**channel.config, **config})
+        update["config"], update["secrets"] = _split(channel_type, merged)
+    if update:
+        await core.store.channels.update_one({"_id": channel_id}, {"$set": update})
+    return await get_channel(core, workspace_id, channel_id)

@@ -1,0 +1,140 @@
+"""Conversations: read them, list them, and change status, assignee, labels and priority."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from kith.core.context import Core
+from kith.core.errors import InvalidInput, NotFound
+from kith.core.events import SYSTEM, build_event, record
+from kith.core.models import (
+    Author,
+    Conversation,
+    ConversationStatus,
+    Message,
+    Priority,
+)
+from kith.core.pagination import page
+
+
+async def get_conversation(core: Core, workspace_id: str, conversation_id: str) -> Conversation:
+    doc = await core.store.conversations.find_one(
+        {"_id": conversation_id, "workspace_id": workspace_id}
+    )
+    if doc is None:
+        raise NotFound("no such conversation", field="conversation_id")
+    return Conversation.from_doc(doc)
+
+
+async def list_conversations(
+    core: Core,
+    workspace_id: str,
+    *,
+    status: ConversationStatus | None = None,
+    assignee_id: str | None = None,
+    channel_id: str | None = None,
+    label: str | None = None,
+    customer_id: str | None = None,
+    cursor: str | None = None,
+    limit: int = 25,
+) -> tuple[list[Conversation], str | None]:
+    """Newest activity first. Filters are plain strings: never operators."""
+    query: dict[str, Any] = {"workspace_id": workspace_id}
+    for key, value in (
+        ("status", status.value if status else None),
+        ("assignee_id", assignee_id),
+        ("channel_id", channel_id),
+        ("labels", label),
+        ("customer_id", customer_id),
+    ):
+        if value is not None:
+            query[key] = value
+    docs, next_cursor = await page(
+        core.store.conversations,
+        query,
+        "last_message_at",
+        cursor=cursor,
+        limit=limit,
+        descending=True,
+    )
+    return [Conversation.from_doc(d) for d in docs], next_cursor
+
+
+async def list_messages(
+    core: Core, conversation: Conversation, *, cursor: str | None = None, limit: int = 50
+) -> tuple[list[Message], str | None]:
+    """Oldest first, so a reader can follow the thread and continue from the cursor."""
+    docs, next_cursor = await page(
+        core.store.messages,
+        {"conversation_id": conversation.id, "workspace_id": conversation.workspace_id},
+        "created_at",
+        cursor=cursor,
+        limit=limit,
+        descending=False,
+    )
+    return [Message.from_doc(d) for d in docs], next_cursor
+
+
+async def do_update_conversation(
+    core: Core,
+    conversation: Conversation,
+    *,
+    actor: Author = SYSTEM,
+    status: ConversationStatus | None = None,
+    snoozed_until: datetime | None = None,
+    assignee_id: str | type[...] | None = ...,
+    labels: list[str] | None = None,
+    priority: Priority | None = None,
+) -> Conversation:
+    """Apply the changes given, record one event per kind of change, return the result."""
+    changes: dict[str, Any] = {}
+    events: list[tuple[str, dict[str, Any]]] = []
+    if status is not None and status != conversation.status:
+        if status == ConversationStatus.snoozed and snoozed_until is None:
+            raise InvalidInput("snoozing needs snoozed_until", field="snoozed_until")
+        changes["status"] = status.value
+        changes["snoozed_until"] = snoozed_until if status == ConversationStatus.snoozed else None
+        if status == ConversationStatus.resolved:
+            changes["unread_count"] = 0
+        events.append(("conversation.status_changed", {"from": conversation.status, "to": status}))
+    if assignee_id is not ... and assignee_id != conversation.assignee_id:
+        if assignee_id is not None:
+            user = await core.store.users.find_one(
+                {"_id": assignee_id, "workspace_id": conversation.workspace_id}, {"_id": 1}
+            )
+            if user is None:
+                raise InvalidInput("no such user in this workspace", field="assignee_id")
+        changes["assignee_id"] = assignee_id
+        events.append(("conversation.assigned", {"assignee_id": assignee_id}))
+    if labels is not None and labels != conversation.labels:
+        changes["labels"] = list(dict.fromkeys(labels))
+        events.append(("conversation.labels_changed", {"labels": changes["labels"]}))
+    if priority is not None and priority != conversation.priority:
+        changes["priority"] = priority.value
+        events.append(("conversation.priority_changed", {"priority": priority.value}))
+    if not changes:
+        return conversation
+    await core.store.conversations.update_one({"_id": conversation.id}, {"$set": changes})
+    for type_, data in events:
+        await record(
+            core,
+            build_event(
+                core,
+                conversation.workspace_id,
+                type_,
+                actor=actor,
+                conversation_id=conversation.id,
+                customer_id=conversation.customer_id,
+                data={k: str(v) if v is not None else None for k, v in data.items()}
+                if type_ != "conversation.labels_changed"
+                else data,
+            ),
+        )
+    return await get_conversation(core, conversation.workspace_id, conversation.id)
+
+
+async def mark_read(core: Core, conversation: Conversation) -> None:
+    await core.store.conversations.update_one(
+        {"_id": conversation.id}, {"$set": {"unread_count": 0}}
+    )

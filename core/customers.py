@@ -1,0 +1,196 @@
+"""Customers and their channel identities: resolve on first contact, merge, erase."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from pymongo.errors import DuplicateKeyError
+
+from kith.core.context import Core
+from kith.core.errors import InvalidInput, NotFound
+from kith.core.events import SYSTEM, build_event, record
+from kith.core.ids import new_id
+from kith.core.models import Author, Customer, Identity, IdentityRef, InboundMessage, Message
+
+log = logging.getLogger(__name__)
+
+
+def _normalize_email(email: str | None) -> str | None:
+    return email.strip().lower() if email else None
+
+
+async def resolve_identity(core: Core, inbound: InboundMessage) -> tuple[str, bool]:
+    """The customer behind (channel, external user id), created on first contact.
+
+    The identity is written before the customer: its unique index settles races between
+    concurrent first messages, and the customer document is an upsert that any later
+    message can complete if this one is interrupted in between.
+    """
+    key = {
+        "workspace_id": inbound.workspace_id,
+        "channel_id": inbound.channel_id,
+        "external_id": inbound.user.id,
+    }
+    found = await core.store.identities.find_one(key, {"customer_id": 1})
+    if found is not None:
+        return str(found["customer_id"]), False
+    now = core.clock.now()
+    email = _normalize_email(inbound.user.email)
+    identity = Identity(
+        id=new_id(),
+        workspace_id=inbound.workspace_id,
+        channel_id=inbound.channel_id,
+        channel_type=inbound.channel_type,
+        external_id=inbound.user.id,
+        customer_id=new_id(),
+        email=email,
+        phone=inbound.user.phone,
+        created_at=now,
+    )
+    try:
+        await core.store.identities.insert_one(identity.to_doc())
+    except DuplicateKeyError:
+        found = await core.store.identities.find_one(key, {"customer_id": 1})
+        if found is None:
+            raise
+        return str(found["customer_id"]), False
+    customer = Customer(
+        id=identity.customer_id,
+        workspace_id=inbound.workspace_id,
+        name=inbound.user.name,
+        avatar_url=inbound.user.avatar_url,
+        locale=inbound.user.locale,
+        emails=[email] if email else [],
+        phones=[inbound.user.phone] if inbound.user.phone else [],
+        identities=[IdentityRef(channel_id=inbound.channel_id, external_id=inbound.user.id)],
+        first_seen=now,
+        last_seen=now,
+    )
+    seed = customer.to_doc()
+    seed.pop("last_seen")
+    await core.store.customers.update_one(
+        {"_id": customer.id}, {"$setOnInsert": seed, "$max": {"last_seen": now}}, upsert=True
+    )
+    return customer.id, True
+
+
+async def touch_customer(core: Core, message: Message) -> None:
+    """Record activity; recreates a minimal profile if a first attempt died before writing it."""
+    seed = Customer(
+        id=message.customer_id,
+        workspace_id=message.workspace_id,
+        name=message.author.name,
+        first_seen=message.created_at,
+        last_seen=message.created_at,
+    ).to_doc()
+    seed.pop("last_seen")
+    await core.store.customers.update_one(
+        {"_id": message.customer_id},
+        {"$setOnInsert": seed, "$max": {"last_seen": message.created_at}},
+        upsert=True,
+    )
+
+
+async def get_customer(core: Core, workspace_id: str, customer_id: str) -> Customer:
+    doc = await core.store.customers.find_one(
+        {"_id": customer_id, "workspace_id": workspace_id, "merged_into": None}
+    )
+    if doc is None:
+        raise NotFound("no such customer", field="customer_id")
+    return Customer.from_doc(doc)
+
+
+def _merged_profile(survivor: Customer, other: Customer) -> dict[str, Any]:
+    """The survivor keeps its own values and gains what only the other had."""
+    refs = {(r.channel_id, r.external_id): r for r in [*survivor.identities, *other.identities]}
+    consent = {**{k: v.model_dump() for k, v in other.consent.items()}}
+    consent.update({k: v.model_dump() for k, v in survivor.consent.items()})
+    return {
+        "name": survivor.name or other.name,
+        "avatar_url": survivor.avatar_url or other.avatar_url,
+        "locale": survivor.locale or other.locale,
+        "timezone": survivor.timezone or other.timezone,
+        "tags": list(dict.fromkeys([*survivor.tags, *other.tags])),
+        "attributes": {**other.attributes, **survivor.attributes},
+        "consent": consent,
+        "emails": list(dict.fromkeys([*survivor.emails, *other.emails])),
+        "phones": list(dict.fromkeys([*survivor.phones, *other.phones])),
+        "identities": [r.model_dump() for r in refs.values()],
+        "first_seen": min(survivor.first_seen, other.first_seen),
+        "last_seen": max(survivor.last_seen, other.last_seen),
+    }
+
+
+async def do_merge_customers(
+    core: Core, workspace_id: str, survivor_id: str, other_id: str, actor: Author = SYSTEM
+) -> Customer:
+    """Fold `other` into `survivor`: identities, conversations, messages, tags and attributes.
+
+    Idempotent: merging a customer already merged into the survivor returns the survivor.
+    The other customer stays as a tombstone pointing at the survivor, so late references
+    (an identity read just before the move) still find their way.
+    """
+    if survivor_id == other_id:
+        raise InvalidInput("cannot merge a customer into itself", field="other_id")
+    survivor = await get_customer(core, workspace_id, survivor_id)
+    other_doc = await core.store.customers.find_one({"_id": other_id, "workspace_id": workspace_id})
+    if other_doc is None:
+        raise NotFound("no such customer", field="other_id")
+    other = Customer.from_doc(other_doc)
+    if other.merged_into == survivor_id:
+        return survivor
+    if other.merged_into is not None:
+        raise InvalidInput("that customer was merged into another one", field="other_id")
+    moved = {"workspace_id": workspace_id, "customer_id": other_id}
+    to_survivor = {"$set": {"customer_id": survivor_id}}
+    await core.store.identities.update_many(moved, to_survivor)
+    await core.store.conversations.update_many(moved, to_survivor)
+    await core.store.messages.update_many(moved, to_survivor)
+    await core.store.customers.update_one(
+        {"_id": survivor_id}, {"$set": _merged_profile(survivor, other)}
+    )
+    await core.store.customers.replace_one(
+        {"_id": other_id},
+        {
+            "workspace_id": workspace_id,
+            "merged_into": survivor_id,
+            "first_seen": other.first_seen,
+            "last_seen": other.last_seen,
+        },
+    )
+    await record(
+        core,
+        build_event(
+            core,
+            workspace_id,
+            "customer.merged",
+            actor=actor,
+            customer_id=survivor_id,
+            data={"merged_id": other_id},
+        ),
+    )
+    log.info("customers merged", extra={"survivor": survivor_id, "merged": other_id})
+    return await get_customer(core, workspace_id, survivor_id)
+
+
+async def do_erase_customer(
+    core: Core, workspace_id: str, customer_id: str, actor: Author = SYSTEM
+) -> dict[str, int]:
+    """Erase a customer on request: profile, identities, conversations, messages, events.
+
+    What remains is one audit event holding counts and who asked, no personal data.
+    """
+    await get_customer(core, workspace_id, customer_id)
+    scope = {"workspace_id": workspace_id, "customer_id": customer_id}
+    counts = {
+        "messages": (await core.store.messages.delete_many(scope)).deleted_count,
+        "conversations": (await core.store.conversations.delete_many(scope)).deleted_count,
+        "identities": (await core.store.identities.delete_many(scope)).deleted_count,
+        "events": (await core.store.events.delete_many(scope)).deleted_count,
+    }
+    await core.store.customers.delete_many(
+        {"workspace_id": workspace_id, "$or": [{"_id": customer_id}, {"merged_into": customer_id}]}
+    )
+    await record(core, build_event(core, workspace_id, "customer.erased", actor=actor, data=counts))
+    return counts

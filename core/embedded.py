@@ -1,0 +1,174 @@
+"""The embedded in-process engine: a thin asyncio facade over mongomock.
+
+It exists so that `kith demo` and the fast test lane run with nothing installed. It offers
+only the subset of PyMongo's asyncio API (`AsyncMongoClient`) that Kith uses, with the same
+call shapes (`await coll.find_one(...)`, `await coll.aggregate(...)`, `async for`), so code
+written against it runs unchanged on a real server. Calls complete synchronously in memory,
+which also means they never interleave: tests that need real concurrency run on the real lane.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+import mongomock
+
+
+class EmbeddedCursor:
+    """Async view of a mongomock cursor (find or aggregate)."""
+
+    def __init__(self, cursor: Iterator[dict[str, Any]]) -> None:
+        self._cursor = cursor
+
+    def sort(self, key_or_list: Any, direction: int | None = None) -> EmbeddedCursor:
+        self._cursor.sort(key_or_list, direction)  # type: ignore[attr-defined]
+        return self
+
+    def skip(self, n: int) -> EmbeddedCursor:
+        self._cursor.skip(n)  # type: ignore[attr-defined]
+        return self
+
+    def limit(self, n: int) -> EmbeddedCursor:
+        self._cursor.limit(n)  # type: ignore[attr-defined]
+        return self
+
+    def batch_size(self, n: int) -> EmbeddedCursor:
+        return self
+
+    def __aiter__(self) -> EmbeddedCursor:
+        return self
+
+    async def __anext__(self) -> dict[str, Any]:
+        try:
+            return next(self._cursor)
+        except StopIteration:
+            raise StopAsyncIteration from None
+
+    async def to_list(self, length: int | None = None) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        for doc in self._cursor:
+            out.append(doc)
+            if length is not None and len(out) >= length:
+                break
+        return out
+
+    async def close(self) -> None:
+        return None
+
+
+class EmbeddedCollection:
+    """Async facade over one mongomock collection."""
+
+    def __init__(self, coll: mongomock.Collection) -> None:
+        self._coll = coll
+        self.name: str = coll.name
+
+    async def insert_one(self, document: dict[str, Any], **kw: Any) -> Any:
+        return self._coll.insert_one(document, **kw)
+
+    async def insert_many(self, documents: Sequence[dict[str, Any]], **kw: Any) -> Any:
+        return self._coll.insert_many(list(documents), **kw)
+
+    async def find_one(self, *args: Any, **kw: Any) -> dict[str, Any] | None:
+        return self._coll.find_one(*args, **kw)
+
+    def find(self, *args: Any, **kw: Any) -> EmbeddedCursor:
+        return EmbeddedCursor(self._coll.find(*args, **kw))
+
+    async def aggregate(self, pipeline: list[Mapping[str, Any]], **kw: Any) -> EmbeddedCursor:
+        return EmbeddedCursor(self._coll.aggregate(pipeline, **kw))
+
+    async def update_one(self, *args: Any, **kw: Any) -> Any:
+        return self._coll.update_one(*args, **kw)
+
+    async def update_many(self, *args: Any, **kw: Any) -> Any:
+        return self._coll.update_many(*args, **kw)
+
+    async def replace_one(self, *args: Any, **kw: Any) -> Any:
+        return self._coll.replace_one(*args, **kw)
+
+    async def find_one_and_update(self, *args: Any, **kw: Any) -> dict[str, Any] | None:
+        return self._coll.find_one_and_update(*args, **kw)
+
+    async def find_one_and_delete(self, *args: Any, **kw: Any) -> dict[str, Any] | None:
+        return self._coll.find_one_and_delete(*args, **kw)
+
+    async def delete_one(self, *args: Any, **kw: Any) -> Any:
+        return self._coll.delete_one(*args, **kw)
+
+    async def delete_many(self, *args: Any, **kw: Any) -> Any:
+        return self._coll.delete_many(*args, **kw)
+
+    async def count_documents(self, *args: Any, **kw: Any) -> int:
+        return int(self._coll.count_documents(*args, **kw))
+
+    async def estimated_document_count(self) -> int:
+        return int(self._coll.estimated_document_count())
+
+    async def distinct(self, key: str, filter: Mapping[str, Any] | None = None) -> list[Any]:
+        return list(self._coll.distinct(key, filter))
+
+    async def bulk_write(self, requests: Sequence[Any], **kw: Any) -> Any:
+        return self._coll.bulk_write(list(requests), **kw)
+
+    async def create_index(self, keys: Any, **kw: Any) -> str:
+        return str(self._coll.create_index(keys, **kw))
+
+    async def drop(self) -> None:
+        self._coll.drop()
+
+
+class EmbeddedDatabase:
+    """Async facade over one mongomock database."""
+
+    def __init__(self, db: mongomock.Database) -> None:
+        self._db = db
+        self.name: str = db.name
+        self._colls: dict[str, EmbeddedCollection] = {}
+
+    def __getitem__(self, name: str) -> EmbeddedCollection:
+        coll = self._colls.get(name)
+        if coll is None:
+            coll = self._colls[name] = EmbeddedCollection(self._db[name])
+        return coll
+
+    def get_collection(self, name: str) -> EmbeddedCollection:
+        return self[name]
+
+    async def command(self, command: str | Mapping[str, Any], **kw: Any) -> dict[str, Any]:
+        name = command if isinstance(command, str) else next(iter(command))
+        if name == "ping":
+            return {"ok": 1.0}
+        return dict(self._db.command(command, **kw))
+
+    async def list_collection_names(self) -> list[str]:
+        return list(self._db.list_collection_names())
+
+
+class EmbeddedClient:
+    """Stands in for `AsyncMongoClient` when no server is configured; keeps nothing on disk."""
+
+    def __init__(self) -> None:
+        self._client = mongomock.MongoClient(tz_aware=True)
+        self._dbs: dict[str, EmbeddedDatabase] = {}
+
+    def __getitem__(self, name: str) -> EmbeddedDatabase:
+        db = self._dbs.get(name)
+        if db is None:
+            db = self._dbs[name] = EmbeddedDatabase(self._client[name])
+        return db
+
+    def get_database(self, name: str) -> EmbeddedDatabase:
+        return self[name]
+
+    @property
+    def admin(self) -> EmbeddedDatabase:
+        return self["admin"]
+
+    async def drop_database(self, name: str) -> None:
+        self._client.drop_database(name)
+        self._dbs.pop(name, None)
+
+    async def close(self) -> None:
+        self._client.close()

@@ -1,0 +1,47 @@
+"""The append-only event log: what happened, to what, by whom, when."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pymongo.errors import DuplicateKeyError
+
+from kith.core.context import Core
+from kith.core.ids import new_id
+from kith.core.models import Author, AuthorKind, Event
+
+SYSTEM = Author(kind=AuthorKind.system)
+
+
+def build_event(
+    core: Core,
+    workspace_id: str,
+    type: str,
+    *,
+    actor: Author = SYSTEM,
+    event_id: str | None = None,
+    conversation_id: str | None = None,
+    customer_id: str | None = None,
+    message_id: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> Event:
+    return Event(
+        id=event_id or new_id(),
+        workspace_id=workspace_id,
+        type=type,
+        actor=actor,
+        conversation_id=conversation_id,
+        customer_id=customer_id,
+        message_id=message_id,
+        data=data or {},
+        created_at=core.clock.now(),
+    )
+
+
+async def record(core: Core, event: Event) -> bool:
+    """Append `event`; an event with a fixed id is written once (False if it already was)."""
+    try:
+        await core.store.events.insert_one(event.to_doc())
+    except DuplicateKeyError:
+        return False
+    return True

@@ -1,0 +1,54 @@
+"""Registered hooks: how bots, NLP, sequences and community features react to new messages.
+
+`core` imports none of them; each registers a coroutine here. A failing hook is logged and
+counted, and breaks neither ingest nor the other hooks.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from kith.core import metrics
+
+if TYPE_CHECKING:
+    from kith.core.context import Core
+    from kith.core.models import Channel, Conversation, Message
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Received:
+    """What ingest hands to hooks: the stored message and where it landed."""
+
+    message: Message
+    conversation: Conversation
+    channel: Channel
+    new_customer: bool
+    new_conversation: bool
+    reopened: bool
+    duplicate: bool = False
+
+
+MessageHook = Callable[["Core", Received], Awaitable[None]]
+
+
+class Hooks:
+    def __init__(self) -> None:
+        self._on_message: list[tuple[str, MessageHook]] = []
+
+    def on_message(self, hook: MessageHook, *, name: str | None = None) -> MessageHook:
+        """Run `hook` after every inbound message is stored (once per message)."""
+        self._on_message.append((name or getattr(hook, "__qualname__", repr(hook)), hook))
+        return hook
+
+    async def run_message_hooks(self, core: Core, received: Received) -> None:
+        for name, hook in self._on_message:
+            try:
+                await hook(core, received)
+            except Exception:
+                metrics.HOOK_ERRORS.labels(hook=name).inc()
+                log.exception("message hook %s failed", name, extra={"hook": name})

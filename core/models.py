@@ -1,0 +1,267 @@
+"""Kith's records: one normalized model of customers, identities, conversations and messages.
+
+Every connector maps its platform's payload onto `InboundMessage`; everything else in Kith
+speaks these types. Records are stored with `_id`; `Record.to_doc` / `model_validate` convert.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Self
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+
+
+class Record(BaseModel):
+    """A stored document. `id` is `_id` in MongoDB."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str = Field(validation_alias=AliasChoices("_id", "id"))
+    workspace_id: str
+
+    def to_doc(self) -> dict[str, Any]:
+        doc = self.model_dump(exclude={"id"}, mode="python")
+        doc["_id"] = self.id
+        return doc
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> Self:
+        return cls.model_validate(doc)
+
+
+class Workspace(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    id: str = Field(validation_alias=AliasChoices("_id", "id"))
+    name: str
+    created_at: datetime
+
+
+class Role(StrEnum):
+    admin = "admin"
+    agent = "agent"
+    marketer = "marketer"
+
+
+class User(Record):
+    email: str
+    name: str
+    role: Role
+    team_ids: list[str] = []
+    created_at: datetime
+
+
+class Channel(Record):
+    """A connected account on one platform: its config is public, its secrets never leave."""
+
+    type: str
+    name: str
+    config: dict[str, Any] = {}
+    secrets: dict[str, str] = {}
+    enabled: bool = True
+    created_at: datetime
+
+
+class ConversationStatus(StrEnum):
+    open = "open"
+    pending = "pending"
+    snoozed = "snoozed"
+    resolved = "resolved"
+
+
+class Priority(StrEnum):
+    none = "none"
+    low = "low"
+    medium = "medium"
+    high = "high"
+    urgent = "urgent"
+
+
+class Direction(StrEnum):
+    inbound = "in"
+    outbound = "out"
+
+
+class AuthorKind(StrEnum):
+    customer = "customer"
+    agent = "agent"
+    bot = "bot"
+    system = "system"
+
+
+class DeliveryStatus(StrEnum):
+    pending = "pending"
+    sent = "sent"
+    failed = "failed"
+
+
+class Attachment(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: str = Field(default="file", max_length=32, description="image, audio, video, file …")
+    name: str | None = Field(default=None, max_length=512)
+    size: int | None = Field(default=None, ge=0)
+    mime: str | None = Field(default=None, max_length=255)
+    file_id: str | None = Field(default=None, max_length=1024, description="The channel's id.")
+    url: str | None = Field(default=None, max_length=4096)
+
+
+class Author(BaseModel):
+    kind: AuthorKind
+    id: str | None = None
+    name: str | None = None
+
+
+class Consent(BaseModel):
+    opted_out: bool = False
+    changed_at: datetime | None = None
+
+
+class IdentityRef(BaseModel):
+    channel_id: str
+    external_id: str
+
+
+class Customer(Record):
+    name: str | None = None
+    avatar_url: str | None = None
+    locale: str | None = None
+    timezone: str | None = None
+    tags: list[str] = []
+    attributes: dict[str, Any] = {}
+    consent: dict[str, Consent] = {}
+    emails: list[str] = []
+    phones: list[str] = []
+    identities: list[IdentityRef] = []
+    first_seen: datetime
+    last_seen: datetime
+    merged_into: str | None = None
+
+
+class Identity(Record):
+    """(channel, external user id) → customer; unique per channel."""
+
+    channel_id: str
+    channel_type: str
+    external_id: str
+    customer_id: str
+    email: str | None = None
+    phone: str | None = None
+    verified: bool = False
+    created_at: datetime
+
+
+class Conversation(Record):
+    customer_id: str
+    channel_id: str
+    channel_type: str
+    thread_key: str
+    external_user_id: str | None = None
+    status: ConversationStatus = ConversationStatus.open
+    snoozed_until: datetime | None = None
+    assignee_id: str | None = None
+    team_id: str | None = None
+    labels: list[str] = []
+    priority: Priority = Priority.none
+    last_message_at: datetime
+    unread_count: int = 0
+    created_at: datetime
+
+
+class Delivery(BaseModel):
+    status: DeliveryStatus = DeliveryStatus.pending
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    error: str | None = None
+    sent_at: datetime | None = None
+
+
+class Sentiment(BaseModel):
+    label: str
+    score: float
+
+
+class NlpResult(BaseModel):
+    sentiment: Sentiment | None = None
+    language: str | None = None
+
+
+class Button(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    label: str = Field(min_length=1, max_length=64)
+    payload: str | None = Field(default=None, max_length=64)
+    url: str | None = Field(default=None, max_length=2048)
+
+
+class Message(Record):
+    conversation_id: str
+    customer_id: str
+    channel_id: str
+    direction: Direction
+    author: Author
+    text: str = ""
+    attachments: list[Attachment] = []
+    buttons: list[Button] = []
+    channel_message_id: str | None = None
+    reply_to: str | None = None
+    private: bool = False
+    created_at: datetime
+    delivery: Delivery | None = None
+    nlp: NlpResult | None = None
+
+
+class Event(Record):
+    """One line of the append-only event log: what happened, to what, by whom, when."""
+
+    type: str
+    actor: Author
+    conversation_id: str | None = None
+    customer_id: str | None = None
+    message_id: str | None = None
+    data: dict[str, Any] = {}
+    created_at: datetime
+
+
+class InboundUser(BaseModel):
+    """The sender as the channel knows them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(min_length=1, max_length=256)
+    name: str | None = Field(default=None, max_length=256)
+    email: str | None = Field(default=None, max_length=320)
+    phone: str | None = Field(default=None, max_length=32)
+    avatar_url: str | None = Field(default=None, max_length=4096)
+    locale: str | None = Field(default=None, max_length=35)
+
+
+class InboundMessage(BaseModel):
+    """What every connector hands to `ingest()`: one message, normalized."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    workspace_id: str
+    channel_id: str
+    channel_type: str
+    channel_message_id: str = Field(min_length=1, max_length=512)
+    user: InboundUser
+    thread_key: str | None = Field(default=None, max_length=512)
+    text: str = Field(default="", max_length=100_000)
+    attachments: list[Attachment] = Field(default=[], max_length=50)
+    reply_to: str | None = Field(default=None, max_length=512)
+    sent_at: datetime | None = None
+
+
+class OutboundContent(BaseModel):
+    """What an agent, a bot or the system says; each channel renders what it can."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(default="", max_length=100_000)
+    attachments: list[Attachment] = Field(default=[], max_length=20)
+    buttons: list[Button] = Field(default=[], max_length=20)
+    private: bool = False
+    reply_to: str | None = Field(default=None, max_length=512)

@@ -1,0 +1,209 @@
+"""The inbound pipeline: one entry point, `ingest()`, used by every connector.
+
+validate → deduplicate on (channel, channel message id) → resolve the identity → find or
+open the thread's conversation → store → record the event → run the registered hooks.
+
+Without multi-document transactions (the embedded engine has none), every step is
+idempotent and keyed so that a redelivery can finish what a failed attempt started:
+- the message is the dedup gate: a unique index on `dedup_key` lets one writer in;
+- it carries an `ingest_lease` so a concurrent redelivery neither repeats side effects
+  nor waits, while a redelivery after a crash (lease expired) completes the steps;
+- the `message.received` event has a derived id and marks the message as done.
+Round trips for a known customer: 5 (find dup, find identity, insert message,
+upsert conversation + touch customer, insert event); first contact adds 2.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+from typing import Any, NamedTuple
+
+from pymongo import ReturnDocument
+from pymongo.errors import DuplicateKeyError
+
+from kith.core import metrics
+from kith.core.context import Core
+from kith.core.customers import resolve_identity, touch_customer
+from kith.core.events import build_event, record
+from kith.core.hooks import Received
+from kith.core.ids import derived_id, new_id
+from kith.core.models import (
+    Author,
+    AuthorKind,
+    Channel,
+    Conversation,
+    ConversationStatus,
+    Direction,
+    InboundMessage,
+    Message,
+)
+
+log = logging.getLogger(__name__)
+
+INGEST_LEASE = timedelta(seconds=30)
+REOPENS = (ConversationStatus.resolved, ConversationStatus.snoozed)
+
+
+class Thread(NamedTuple):
+    """Where a message belongs on its channel: the thread key and the sender's id there."""
+
+    key: str
+    external_user_id: str | None
+
+
+def conversation_id(workspace_id: str, channel_id: str, thread_key: str) -> str:
+    return derived_id("conversation", workspace_id, channel_id, thread_key)
+
+
+def _received_event_id(message_id: str) -> str:
+    return f"{message_id}.received"
+
+
+async def ingest(core: Core, channel: Channel, inbound: InboundMessage) -> Received:
+    """Store one inbound message exactly once and run the hooks once; safe to call again."""
+    if inbound.channel_id != channel.id or inbound.workspace_id != channel.workspace_id:
+        raise ValueError("inbound message does not belong to this channel")
+    dedup_key = f"{inbound.channel_id}:{inbound.channel_message_id}"
+    existing = await core.store.messages.find_one({"dedup_key": dedup_key})
+    if existing is not None:
+        return await _redelivered(core, channel, existing)
+
+    customer_id, new_customer = await resolve_identity(core, inbound)
+    thread = Thread(inbound.thread_key or f"user:{inbound.user.id}", inbound.user.id)
+    now = core.clock.now()
+    message = Message(
+        id=new_id(),
+        workspace_id=inbound.workspace_id,
+        conversation_id=conversation_id(inbound.workspace_id, channel.id, thread.key),
+        customer_id=customer_id,
+        channel_id=channel.id,
+        direction=Direction.inbound,
+        author=Author(kind=AuthorKind.customer, id=customer_id, name=inbound.user.name),
+        text=inbound.text,
+        attachments=inbound.attachments,
+        channel_message_id=inbound.channel_message_id,
+        reply_to=inbound.reply_to,
+        created_at=now,
+    )
+    doc = message.to_doc()
+    doc.update(
+        dedup_key=dedup_key,
+        thread_key=thread.key,
+        external_user_id=thread.external_user_id,
+        ingest_lease=now + INGEST_LEASE,
+    )
+    try:
+        await core.store.messages.insert_one(doc)
+    except DuplicateKeyError:
+        stored = await core.store.messages.find_one({"dedup_key": dedup_key})
+        if stored is None:  # erased between the two calls: treat as new next time
+            raise
+        return await _redelivered(core, channel, stored)
+    return await _complete(core, channel, message, thread, new_customer)
+
+
+async def _redelivered(core: Core, channel: Channel, doc: dict[str, Any]) -> Received:
+    """A message we have seen: answer from the store, or finish a crashed attempt."""
+    metrics.MESSAGES_DUPLICATE.inc()
+    message = Message.from_doc(doc)
+    thread = Thread(doc["thread_key"], doc.get("external_user_id"))
+    done = await core.store.events.find_one({"_id": _received_event_id(message.id)}, {"_id": 1})
+    now = core.clock.now()
+    if done is None:
+        claimed = await core.store.messages.find_one_and_update(
+            {"_id": message.id, "ingest_lease": {"$lte": now}},
+            {"$set": {"ingest_lease": now + INGEST_LEASE}},
+        )
+        if claimed is not None:
+            log.info("finishing an interrupted ingest", extra={"message_id": message.id})
+            return await _complete(core, channel, message, thread, False)
+    conversation = await core.store.conversations.find_one({"_id": message.conversation_id})
+    if conversation is None:  # the first attempt has not opened it yet; show what it will be
+        conversation = _new_conversation(channel, message, thread).to_doc()
+    return Received(
+        message=message,
+        conversation=Conversation.from_doc(conversation),
+        channel=channel,
+        new_customer=False,
+        new_conversation=False,
+        reopened=False,
+        duplicate=True,
+    )
+
+
+def _new_conversation(channel: Channel, message: Message, thread: Thread) -> Conversation:
+    return Conversation(
+        id=message.conversation_id,
+        workspace_id=message.workspace_id,
+        customer_id=message.customer_id,
+        channel_id=channel.id,
+        channel_type=channel.type,
+        thread_key=thread.key,
+        external_user_id=thread.external_user_id,
+        last_message_at=message.created_at,
+        unread_count=1,
+        created_at=message.created_at,
+    )
+
+
+async def _open_conversation(
+    core: Core, channel: Channel, message: Message, thread: Thread
+) -> tuple[Conversation, bool, bool]:
+    """Bump the thread's conversation (reopening it if resolved or snoozed), or open it."""
+    fresh = _new_conversation(channel, message, thread)
+    on_insert = fresh.to_doc()
+    for key in ("_id", "status", "last_message_at", "unread_count", "snoozed_until"):
+        on_insert.pop(key)
+    bump = {"$inc": {"unread_count": 1}, "$max": {"last_message_at": message.created_at}}
+    try:
+        before = await core.store.conversations.find_one_and_update(
+            {"_id": fresh.id, "status": {"$ne": ConversationStatus.pending.value}},
+            {
+                **bump,
+                "$set": {"status": ConversationStatus.open.value, "snoozed_until": None},
+                "$setOnInsert": on_insert,
+            },
+            upsert=True,
+            return_document=ReturnDocument.BEFORE,
+        )
+    except DuplicateKeyError:  # it exists and is pending (a bot has it): leave the status
+        before = await core.store.conversations.find_one_and_update({"_id": fresh.id}, bump)
+    if before is None:
+        return fresh, True, False
+    conversation = Conversation.from_doc(before)
+    reopened = conversation.status in REOPENS
+    if conversation.status != ConversationStatus.pending:
+        conversation.status = ConversationStatus.open
+        conversation.snoozed_until = None
+    conversation.unread_count += 1
+    conversation.last_message_at = max(conversation.last_message_at, message.created_at)
+    return conversation, False, reopened
+
+
+async def _complete(
+    core: Core, channel: Channel, message: Message, thread: Thread, new_customer: bool
+) -> Received:
+    (conversation, created, reopened), _ = await asyncio.gather(
+        _open_conversation(core, channel, message, thread),
+        touch_customer(core, message),
+    )
+    event = build_event(
+        core,
+        message.workspace_id,
+        "message.received",
+        actor=message.author,
+        event_id=_received_event_id(message.id),
+        conversation_id=conversation.id,
+        customer_id=message.customer_id,
+        message_id=message.id,
+        data={"new_conversation": created, "reopened": reopened, "channel_type": channel.type},
+    )
+    if not await record(core, event):
+        # Another attempt finished first and ran the hooks.
+        return Received(message, conversation, channel, new_customer, created, reopened)
+    metrics.MESSAGES_INGESTED.labels(channel_type=channel.type).inc()
+    received = Received(message, conversation, channel, new_customer, created, reopened)
+    await core.hooks.run_message_hooks(core, received)
+    return received

@@ -1,0 +1,50 @@
+"""Configuration: every knob is a `KITH_*` environment variable (listed in the README)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Kith's settings; tests build their own instead of touching the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="KITH_", extra="ignore")
+
+    mongo_uri: str | None = Field(
+        default=None, description="MongoDB URI; unset means the embedded in-memory engine."
+    )
+    db_name: str = Field(default="kith", description="Database name on the MongoDB server.")
+    host: str = Field(default="127.0.0.1", description="Address `kith serve` listens on.")
+    port: int = Field(default=8000, description="Port `kith serve` listens on.")
+    public_url: str | None = Field(
+        default=None, description="URL customers and platforms reach Kith at (webhooks, widget)."
+    )
+    log_level: str = Field(default="INFO", description="Python logging level.")
+    log_json: bool | None = Field(
+        default=None, description="JSON log lines; default: JSON unless stderr is a terminal."
+    )
+    max_body_bytes: int = Field(default=1_000_000, description="Largest request body accepted.")
+    outbox_max_attempts: int = Field(default=8, description="Delivery attempts before giving up.")
+    outbox_backoff_base: float = Field(default=2.0, description="First retry delay, seconds.")
+    outbox_backoff_max: float = Field(default=600.0, description="Longest retry delay, seconds.")
+    outbox_lease_seconds: float = Field(
+        default=60.0, description="How long a worker owns an outbound message it is sending."
+    )
+    outbox_poll_seconds: float = Field(
+        default=1.0, description="How often an idle outbox worker looks for due messages."
+    )
+    demo_token: str | None = Field(
+        default=None, description="`kith demo`: fixed API token instead of a random one."
+    )
+    demo_password: str | None = Field(
+        default=None, description="`kith demo`: fixed agent password instead of a random one."
+    )
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()

@@ -1,0 +1,104 @@
+"""The one module that owns the database: client, collection names and indexes.
+
+With `KITH_MONGO_URI` set, Kith talks to that server through PyMongo's `AsyncMongoClient`;
+without it, to the embedded in-memory engine (`kith.core.embedded`), which keeps no data.
+Everything else reaches collections through a `Store`, never through a client of its own.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING, AsyncMongoClient
+
+from kith.core.embedded import EmbeddedClient
+from kith.core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+EMBEDDED_WARNING = (
+    "KITH_MONGO_URI is not set: running on the embedded in-memory engine. "
+    "NO DATA IS KEPT when this process stops."
+)
+
+# (collection, keys, options): created idempotently at start-up.
+INDEXES: list[tuple[str, list[tuple[str, int]], dict[str, Any]]] = [
+    ("users", [("email", ASCENDING)], {"unique": True}),
+    ("api_tokens", [("token_hash", ASCENDING)], {"unique": True}),
+    ("channels", [("workspace_id", ASCENDING), ("type", ASCENDING)], {}),
+    ("customers", [("workspace_id", ASCENDING), ("last_seen", DESCENDING)], {}),
+    ("customers", [("workspace_id", ASCENDING), ("emails", ASCENDING)], {}),
+    ("customers", [("workspace_id", ASCENDING), ("phones", ASCENDING)], {}),
+    (
+        "identities",
+        [("workspace_id", ASCENDING), ("channel_id", ASCENDING), ("external_id", ASCENDING)],
+        {"unique": True},
+    ),
+    ("identities", [("customer_id", ASCENDING)], {}),
+    (
+        "conversations",
+        [("workspace_id", ASCENDING), ("last_message_at", DESCENDING), ("_id", DESCENDING)],
+        {},
+    ),
+    (
+        "conversations",
+        [("workspace_id", ASCENDING), ("status", ASCENDING), ("last_message_at", DESCENDING)],
+        {},
+    ),
+    ("conversations", [("customer_id", ASCENDING)], {}),
+    (
+        "messages",
+        [("dedup_key", ASCENDING)],
+        {"unique": True, "partialFilterExpression": {"dedup_key": {"$exists": True}}},
+    ),
+    ("messages", [("conversation_id", ASCENDING), ("created_at", ASCENDING)], {}),
+    ("messages", [("customer_id", ASCENDING)], {}),
+    ("messages", [("delivery.status", ASCENDING), ("delivery.next_attempt_at", ASCENDING)], {}),
+    ("events", [("workspace_id", ASCENDING), ("created_at", ASCENDING)], {}),
+    ("events", [("conversation_id", ASCENDING), ("created_at", ASCENDING)], {}),
+    ("events", [("customer_id", ASCENDING)], {}),
+]
+
+
+@dataclass
+class Store:
+    """Kith's collections on one database. Collections are attributes, named as stored."""
+
+    client: Any
+    db: Any
+    embedded: bool
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Store:
+        if settings.mongo_uri:
+            client: Any = AsyncMongoClient(settings.mongo_uri, tz_aware=True)
+            return cls(client=client, db=client[settings.db_name], embedded=False)
+        log.warning(EMBEDDED_WARNING)
+        embedded_client = EmbeddedClient()
+        return cls(client=embedded_client, db=embedded_client[settings.db_name], embedded=True)
+
+    def __getattr__(self, name: str) -> Any:
+        """`store.messages` is the `messages` collection (one object per name, kept)."""
+        if name.startswith("_"):
+            raise AttributeError(name)
+        collection = self.db[name]
+        setattr(self, name, collection)
+        return collection
+
+    async def ensure_indexes(self) -> None:
+        """Create every index Kith relies on; a no-op where they already exist."""
+        for collection, keys, options in INDEXES:
+            await self.db[collection].create_index(keys, **options)
+
+    async def ping(self) -> bool:
+        try:
+            await self.db.command("ping")
+        except Exception:
+            log.exception("database ping failed")
+            return False
+        return True
+
+    async def close(self) -> None:
+        await self.client.close()

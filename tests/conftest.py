@@ -1,0 +1,93 @@
+"""Fixtures shared by the whole suite.
+
+Every database test runs on the embedded engine, and on a real server when
+`KITH_TEST_MONGO_URI` is set; each test gets its own database, dropped after.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+
+from kith.core.channels import ChannelRegistry
+from kith.core.clock import ManualClock
+from kith.core.context import Core
+from kith.core.settings import Settings
+from kith.core.storage import Store
+from kith.core.workspaces import ensure_default_workspace
+from kith.web.app import CHANNEL_TYPES, create_app
+from tests.support.callbacks import CallbackServer
+
+REAL_URI = os.environ.get("KITH_TEST_MONGO_URI") or None
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    lane = f"real server at {REAL_URI}" if REAL_URI else "embedded engine"
+    return f"kith database lane: {lane}"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    skip = pytest.mark.skip(reason="needs a real MongoDB-compatible server (KITH_TEST_MONGO_URI)")
+    for item in items:
+        if "realdb" in item.keywords and not REAL_URI:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings(
+        mongo_uri=REAL_URI,
+        db_name=f"kith_test_{uuid.uuid4().hex[:12]}",
+        outbox_backoff_base=2.0,
+        outbox_max_attempts=4,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def callbacks() -> CallbackServer:
+    return CallbackServer()
+
+
+@pytest.fixture
+async def core(
+    settings: Settings, clock: ManualClock, callbacks: CallbackServer
+) -> AsyncIterator[Core]:
+    core = Core(
+        store=Store.from_settings(settings),
+        settings=settings,
+        channels=ChannelRegistry(CHANNEL_TYPES),
+        clock=clock,
+        http=httpx.AsyncClient(transport=httpx.ASGITransport(app=callbacks)),
+    )
+    await core.start()
+    try:
+        yield core
+    finally:
+        await core.store.client.drop_database(settings.db_name)
+        await core.close()
+
+
+@pytest.fixture
+async def workspace_id(core: Core) -> str:
+    return (await ensure_default_workspace(core)).id
+
+
+@pytest.fixture
+async def client(core: Core) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client on the real app (lifespan run; background workers off)."""
+    app = create_app(core=core, run_workers=False)
+    async with LifespanManager(app) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://kith.test") as http:
+            yield http

@@ -1,0 +1,93 @@
+"""`/api/v1/customers`: search, read, edit, erase and merge customer profiles."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from kith.core.customers import do_erase_customer, do_merge_customers, get_customer
+from kith.core.models import Customer
+from kith.core.pagination import page
+from kith.web.api.deps import CoreDep, WorkspaceDep
+from kith.web.api.schemas import CustomerOut, CustomerPatch, MergeRequest, Page
+
+router = APIRouter(prefix="/customers", tags=["customers"])
+
+
+def customer_out(customer: Customer) -> CustomerOut:
+    data = customer.model_dump(mode="json")
+    return CustomerOut.model_validate(data)
+
+
+def search_filter(q: str) -> dict[str, Any]:
+    """Name (substring, any case), exact tag, identity id, email or phone. `q` is only data."""
+    return {
+        "$or": [
+            {"name": {"$regex": re.escape(q), "$options": "i"}},
+            {"tags": q},
+            {"identities.external_id": q},
+            {"emails": q.strip().lower()},
+            {"phones": q.strip()},
+        ]
+    }
+
+
+@router.get("", response_model=Page[CustomerOut])
+async def list_(
+    core: CoreDep,
+    workspace_id: WorkspaceDep,
+    q: Annotated[str | None, Query(min_length=1, max_length=256)] = None,
+    cursor: Annotated[str | None, Query(max_length=1024)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 25,
+) -> Page[CustomerOut]:
+    query: dict[str, Any] = {"workspace_id": workspace_id, "merged_into": None}
+    if q:
+        query.update(search_filter(q))
+    docs, next_cursor = await page(
+        core.store.customers, query, "_id", cursor=cursor, limit=limit, descending=True
+    )
+    return Page(items=[customer_out(Customer.from_doc(d)) for d in docs], next_cursor=next_cursor)
+
+
+@router.get("/{customer_id}", response_model=CustomerOut)
+async def get(customer_id: str, core: CoreDep, workspace_id: WorkspaceDep) -> CustomerOut:
+    return customer_out(await get_customer(core, workspace_id, customer_id))
+
+
+@router.patch("/{customer_id}", response_model=CustomerOut)
+async def patch(
+    customer_id: str, body: CustomerPatch, core: CoreDep, workspace_id: WorkspaceDep
+) -> CustomerOut:
+    """Fields given replace the stored ones; attributes merge key by key (null removes one)."""
+    await get_customer(core, workspace_id, customer_id)
+    changes = body.model_dump(exclude_unset=True, exclude={"attributes"})
+    unset: dict[str, str] = {}
+    for key, value in (body.attributes or {}).items():
+        if value is None:
+            unset[f"attributes.{key}"] = ""
+        else:
+            changes[f"attributes.{key}"] = value
+    update: dict[str, Any] = {}
+    if changes:
+        update["$set"] = changes
+    if unset:
+        update["$unset"] = unset
+    if update:
+        await core.store.customers.update_one({"_id": customer_id}, update)
+    return customer_out(await get_customer(core, workspace_id, customer_id))
+
+
+@router.delete("/{customer_id}")
+async def erase(customer_id: str, core: CoreDep, workspace_id: WorkspaceDep) -> dict[str, Any]:
+    """Erase the customer and everything they said (GDPR-style); keeps a PII-free audit."""
+    counts = await do_erase_customer(core, workspace_id, customer_id)
+    return {"erased": True, "deleted": counts}
+
+
+@router.post("/{customer_id}/merge", response_model=CustomerOut)
+async def merge(
+    customer_id: str, body: MergeRequest, core: CoreDep, workspace_id: WorkspaceDep
+) -> CustomerOut:
+    return customer_out(await do_merge_customers(core, workspace_id, customer_id, body.other_id))

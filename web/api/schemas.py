@@ -1,0 +1,114 @@
+"""Request and answer bodies of the REST API. Requests forbid unknown fields."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from kith.core.models import ConversationStatus, OutboundContent, Priority
+
+T = TypeVar("T")
+_KEY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_\-]{0,63}$")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ChannelCreate(Strict):
+    type: str = Field(min_length=1, max_length=32)
+    name: str = Field(min_length=1, max_length=128)
+    config: dict[str, Any] = {}
+
+
+class ChannelPatch(Strict):
+    name: str | None = Field(default=None, min_length=1, max_length=128)
+    config: dict[str, Any] | None = None
+    enabled: bool | None = None
+
+
+class ChannelOut(BaseModel):
+    id: str
+    type: str
+    name: str
+    config: dict[str, Any]
+    enabled: bool
+    created_at: datetime
+    webhook_path: str
+
+
+class ChannelCreated(ChannelOut):
+    token: str = Field(description="Bearer token for this channel's webhook; shown only once.")
+    secrets: dict[str, str] = Field(description="Generated secrets; shown only once.")
+
+
+def _check_attribute_keys(value: dict[str, Any]) -> dict[str, Any]:
+    """Attribute names become document paths: no `$`, no dots, nothing odd."""
+    for key in value:
+        if not _KEY.match(key):
+            raise ValueError(f"attribute name {key!r} must match {_KEY.pattern}")
+    return value
+
+
+class CustomerPatch(Strict):
+    name: str | None = Field(default=None, max_length=256)
+    avatar_url: str | None = Field(default=None, max_length=4096)
+    locale: str | None = Field(default=None, max_length=35)
+    timezone: str | None = Field(default=None, max_length=64)
+    tags: list[str] | None = Field(default=None, max_length=100)
+    attributes: dict[str, str | int | float | bool | None] | None = None
+
+    @field_validator("attributes")
+    @classmethod
+    def _attribute_keys(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        return _check_attribute_keys(value) if value else value
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return value
+        cleaned = [t.strip() for t in value]
+        if any(not t or len(t) > 64 for t in cleaned):
+            raise ValueError("tags must be 1 to 64 characters")
+        return list(dict.fromkeys(cleaned))
+
+
+class MergeRequest(Strict):
+    other_id: str = Field(min_length=1, max_length=64)
+
+
+class ConversationPatch(Strict):
+    status: ConversationStatus | None = None
+    snoozed_until: datetime | None = None
+    assignee_id: str | None = Field(default=None, max_length=64)
+    labels: list[str] | None = Field(default=None, max_length=50)
+    priority: Priority | None = None
+
+
+class MessageCreate(OutboundContent):
+    """A reply (or, with `private`, a note) to send on the conversation's channel."""
+
+
+class CustomerOut(BaseModel):
+    id: str
+    name: str | None
+    avatar_url: str | None
+    locale: str | None
+    timezone: str | None
+    tags: list[str]
+    attributes: dict[str, Any]
+    consent: dict[str, Any]
+    emails: list[str]
+    phones: list[str]
+    identities: list[dict[str, str]]
+    first_seen: datetime
+    last_seen: datetime

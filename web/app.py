@@ -1,0 +1,91 @@
+"""The application: the one place that puts Kith together.
+
+Channel types and features are listed here, visibly; start-up and shutdown live in one
+lifespan. `kith serve` and `kith demo` both run `create_app()`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from kith.connectors import api as api_channel
+from kith.core.channels import ChannelRegistry, ChannelType
+from kith.core.context import Core
+from kith.core.outbox import OutboxWorker
+from kith.core.settings import Settings, get_settings
+from kith.core.workspaces import ensure_default_workspace
+from kith.web.api import channels, conversations, customers
+from kith.web.errors import install_error_handlers
+from kith.web.middleware import BodyLimit, Timing
+
+log = logging.getLogger(__name__)
+
+CHANNEL_TYPES: list[ChannelType] = [api_channel.channel_type]
+
+
+def build_core(settings: Settings) -> Core:
+    return Core.from_settings(settings, channels=ChannelRegistry(CHANNEL_TYPES))
+
+
+def create_app(
+    settings: Settings | None = None, core: Core | None = None, *, run_workers: bool = True
+) -> FastAPI:
+    """Build the FastAPI app. Tests pass their own `core` and drive workers themselves."""
+    settings = settings or (core.settings if core else get_settings())
+    owns_core = core is None
+    core = core or build_core(settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await core.start()
+        app.state.workspace = await ensure_default_workspace(core)
+        stop = asyncio.Event()
+        tasks = []
+        if run_workers:
+            tasks.append(asyncio.create_task(OutboxWorker(core).run_forever(stop)))
+        try:
+            yield
+        finally:
+            stop.set()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            if owns_core:
+                await core.close()
+
+    app = FastAPI(
+        title="Kith",
+        version="0.1.0",
+        description="Social CRM: every channel in one inbox, bots, sentiment and sequences.",
+        lifespan=lifespan,
+    )
+    app.state.core = core
+    install_error_handlers(app)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(Timing)
+    for router in (channels.router, customers.router, conversations.router):
+        app.include_router(router, prefix="/api/v1")
+    for channel_type in core.channels:
+        if channel_type.router is not None:
+            app.include_router(channel_type.router)
+
+    @app.get("/healthz", tags=["operations"])
+    async def healthz(response: Response) -> dict[str, object]:
+        ok = await core.store.ping()
+        response.status_code = 200 if ok else 503
+        return {
+            "status": "ok" if ok else "degraded",
+            "database": {"ok": ok, "embedded": core.store.embedded},
+        }
+
+    @app.get("/metrics", tags=["operations"])
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return app

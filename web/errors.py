@@ -1,0 +1,54 @@
+"""Every error leaves Kith as JSON: `{"error": {"code", "message", "field"}}`."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from kith.core.errors import KithError
+
+log = logging.getLogger(__name__)
+
+
+def error_response(status: int, code: str, message: str, field: str | None = None) -> JSONResponse:
+    return JSONResponse(
+        {"error": {"code": code, "message": message, "field": field}}, status_code=status
+    )
+
+
+def _field(loc: tuple) -> str | None:
+    parts = [str(p) for p in loc[1:]] if loc and loc[0] in _SOURCES else [str(p) for p in loc]
+    return ".".join(parts) or (str(loc[0]) if loc else None)
+
+
+_SOURCES = ("body", "query", "path", "header", "cookie")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(KithError)
+    async def kith_error(request: Request, exc: KithError) -> JSONResponse:
+        if exc.status >= 500:
+            log.error("request failed: %s", exc.message)
+        return error_response(exc.status, exc.code, exc.message, exc.field)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        err = exc.errors()[0]
+        code = "malformed_json" if err.get("type") == "json_invalid" else "invalid"
+        status = 400 if code == "malformed_json" else 422
+        return error_response(status, code, str(err.get("msg")), _field(tuple(err.get("loc", ()))))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        codes = {400: "malformed_json", 404: "not_found", 405: "method_not_allowed"}
+        code = codes.get(exc.status_code, "http_error")
+        return error_response(exc.status_code, code, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def crashed(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return error_response(500, "internal", "internal error")
