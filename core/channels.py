@@ -47,7 +47,9 @@ class ChannelHooks(Protocol):
 @dataclass(frozen=True)
 class ChannelType:
     """One kind of channel. `config_model` validates the whole config; `secret_fields` of it are
-    stored apart and never returned; `router` (a FastAPI router) takes the platform's webhooks."""
+    stored apart and never returned; `router` (a FastAPI router) takes the platform's webhooks;
+    `on_created(core, channel)` runs once after creation (e.g. registering a webhook);
+    `poller` (a `kith.core.pollers.Poller`) fetches for channels that are polled."""
 
     name: str
     config_model: type[BaseModel]
@@ -56,6 +58,7 @@ class ChannelType:
     capabilities: Capabilities = Capabilities()
     router: Any = None
     on_created: Any = None
+    poller: Any = None
     description: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 

@@ -62,3 +62,14 @@ class DeliveryError(KithError):
         super().__init__(message)
         self.retryable = retryable
         self.retry_after = retry_after
+
+
+class DeliveryDeferred(KithError):
+    """Not sent yet, and not a failure: a rate limit says wait `retry_after` seconds."""
+
+    code = "delivery_deferred"
+    status = 429
+
+    def __init__(self, retry_after: float, message: str = "rate limited") -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -15,7 +15,7 @@ from kith.core import metrics
 
 if TYPE_CHECKING:
     from kith.core.context import Core
-    from kith.core.models import Channel, Conversation, Message
+    from kith.core.models import Channel, ChannelEvent, Conversation, Message
 
 log = logging.getLogger(__name__)
 
@@ -34,11 +34,26 @@ class Received:
 
 
 MessageHook = Callable[["Core", Received], Awaitable[None]]
+EventHook = Callable[["Core", "ChannelEvent", str], Awaitable[None]]
 
 
 class Hooks:
     def __init__(self) -> None:
         self._on_message: list[tuple[str, MessageHook]] = []
+        self._on_event: list[tuple[str, EventHook]] = []
+
+    def on_channel_event(self, hook: EventHook, *, name: str | None = None) -> EventHook:
+        """Run `hook(core, event, customer_id)` once per non-message channel event."""
+        self._on_event.append((name or getattr(hook, "__qualname__", repr(hook)), hook))
+        return hook
+
+    async def run_event_hooks(self, core: Core, event: ChannelEvent, customer_id: str) -> None:
+        for name, hook in self._on_event:
+            try:
+                await hook(core, event, customer_id)
+            except Exception:
+                metrics.HOOK_ERRORS.labels(hook=name).inc()
+                log.exception("event hook %s failed", name, extra={"hook": name})
 
     def on_message(self, hook: MessageHook, *, name: str | None = None) -> MessageHook:
         """Run `hook` after every inbound message is stored (once per message)."""

@@ -211,6 +211,9 @@ class Message(Record):
     created_at: datetime
     delivery: Delivery | None = None
     nlp: NlpResult | None = None
+    payload: str | None = None
+    edited_at: datetime | None = None
+    deleted: bool = False
 
 
 class Event(Record):
@@ -252,7 +255,41 @@ class InboundMessage(BaseModel):
     text: str = Field(default="", max_length=100_000)
     attachments: list[Attachment] = Field(default=[], max_length=50)
     reply_to: str | None = Field(default=None, max_length=512)
+    payload: str | None = Field(
+        default=None, max_length=1024, description="A pressed button's payload, for bots."
+    )
     sent_at: datetime | None = None
+
+
+class ChannelEventKind(StrEnum):
+    """Things that happen on a channel that are not messages."""
+
+    member_joined = "member_joined"
+    member_left = "member_left"
+    subscribed = "subscribed"
+    unsubscribed = "unsubscribed"
+    menu_click = "menu_click"
+    scan = "scan"
+    start = "start"
+
+
+class ChannelEvent(BaseModel):
+    """A normalized non-message event (a member joined a group, a WeChat follow …)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    workspace_id: str
+    channel_id: str
+    channel_type: str
+    event_id: str = Field(min_length=1, max_length=512, description="Dedup key on the channel.")
+    kind: ChannelEventKind
+    user: InboundUser
+    group_id: str | None = Field(default=None, max_length=256)
+    group_name: str | None = Field(default=None, max_length=256)
+    payload: str | None = Field(
+        default=None, max_length=1024, description="Referral scene, menu key, start payload …"
+    )
+    occurred_at: datetime | None = None
 
 
 class OutboundContent(BaseModel):

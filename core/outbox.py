@@ -21,7 +21,7 @@ from pymongo import ReturnDocument
 from kith.core import metrics
 from kith.core.channel_records import load as load_channel
 from kith.core.context import Core
-from kith.core.errors import DeliveryError, InvalidInput
+from kith.core.errors import DeliveryDeferred, DeliveryError, InvalidInput
 from kith.core.events import build_event, record
 from kith.core.ids import new_id
 from kith.core.models import (
@@ -169,6 +169,9 @@ class OutboxWorker:
             result = await channel_type.sender.send(
                 self.core, channel, Conversation.from_doc(conv_doc), message
             )
+        except DeliveryDeferred as exc:
+            await self._defer(message, exc.retry_after)
+            return
         except DeliveryError as exc:
             await self._failed_attempt(message, exc)
             return
@@ -214,6 +217,11 @@ class OutboxWorker:
             },
             None,
         )
+
+    async def _defer(self, message: Message, seconds: float) -> None:
+        """Reschedule without spending an attempt (rate limits are not failures)."""
+        due = self.core.clock.now() + timedelta(seconds=max(seconds, 0.001))
+        await self._mark(message, {"delivery.next_attempt_at": due}, None)
 
     async def _give_up(self, message: Message, error: str, attempts: int | None = None) -> None:
         metrics.OUTBOX_FAILED.inc()

@@ -33,6 +33,7 @@ from kith.core.models import (
     Author,
     AuthorKind,
     Channel,
+    ChannelEvent,
     Conversation,
     ConversationStatus,
     Direction,
@@ -85,6 +86,7 @@ async def ingest(core: Core, channel: Channel, inbound: InboundMessage) -> Recei
         attachments=inbound.attachments,
         channel_message_id=inbound.channel_message_id,
         reply_to=inbound.reply_to,
+        payload=inbound.payload,
         created_at=now,
     )
     doc = message.to_doc()
@@ -207,3 +209,91 @@ async def _complete(
     received = Received(message, conversation, channel, new_customer, created, reopened)
     await core.hooks.run_message_hooks(core, received)
     return received
+
+
+async def ingest_edit(
+    core: Core, channel: Channel, channel_message_id: str, text: str
+) -> Message | None:
+    """The customer edited a message: store the new text, keep the old one in `edits`."""
+    now = core.clock.now()
+    dedup_key = f"{channel.id}:{channel_message_id}"
+    before = await core.store.messages.find_one_and_update(
+        {"dedup_key": dedup_key, "text": {"$ne": text}},
+        {"$set": {"text": text, "edited_at": now}},
+    )
+    if before is None:  # unknown message, or a redelivered edit: nothing to do
+        return None
+    await core.store.messages.update_one(
+        {"_id": before["_id"]},
+        {"$push": {"edits": {"text": before.get("text", ""), "replaced_at": now}}},
+    )
+    message = Message.from_doc({**before, "text": text, "edited_at": now})
+    await record(
+        core,
+        build_event(
+            core,
+            message.workspace_id,
+            "message.edited",
+            actor=message.author,
+            conversation_id=message.conversation_id,
+            customer_id=message.customer_id,
+            message_id=message.id,
+        ),
+    )
+    return message
+
+
+async def ingest_delete(core: Core, channel: Channel, channel_message_id: str) -> bool:
+    """The customer deleted a message on the platform: mark it (the agent still sees it)."""
+    doc = await core.store.messages.find_one_and_update(
+        {"dedup_key": f"{channel.id}:{channel_message_id}", "deleted": {"$ne": True}},
+        {"$set": {"deleted": True}},
+    )
+    if doc is None:
+        return False
+    await record(
+        core,
+        build_event(
+            core,
+            doc["workspace_id"],
+            "message.deleted",
+            conversation_id=doc["conversation_id"],
+            customer_id=doc["customer_id"],
+            message_id=doc["_id"],
+        ),
+    )
+    return True
+
+
+async def ingest_event(core: Core, channel: Channel, event: ChannelEvent) -> bool:
+    """Record a non-message channel event once and run the event hooks once.
+
+    The sender is resolved to a customer like a message's sender. Returns False for a
+    redelivery (nothing run again).
+    """
+    as_inbound = InboundMessage(
+        workspace_id=event.workspace_id,
+        channel_id=event.channel_id,
+        channel_type=event.channel_type,
+        channel_message_id=f"event:{event.event_id}",
+        user=event.user,
+    )
+    customer_id, _ = await resolve_identity(core, as_inbound)
+    logged = build_event(
+        core,
+        event.workspace_id,
+        f"channel.{event.kind.value}",
+        actor=Author(kind=AuthorKind.customer, id=customer_id, name=event.user.name),
+        event_id=derived_id("channel-event", event.channel_id, event.event_id),
+        customer_id=customer_id,
+        data={
+            "channel_id": event.channel_id,
+            "group_id": event.group_id,
+            "group_name": event.group_name,
+            "payload": event.payload,
+        },
+    )
+    if not await record(core, logged):
+        return False
+    await core.hooks.run_event_hooks(core, event, customer_id)
+    return True

@@ -59,6 +59,7 @@ INDEXES: list[tuple[str, list[tuple[str, int]], dict[str, Any]]] = [
     ("events", [("workspace_id", ASCENDING), ("created_at", ASCENDING)], {}),
     ("events", [("conversation_id", ASCENDING), ("created_at", ASCENDING)], {}),
     ("events", [("customer_id", ASCENDING)], {}),
+    ("rate_limits", [("expires_at", ASCENDING)], {"expireAfterSeconds": 0}),
 ]
 
 

@@ -18,6 +18,7 @@ from kith.connectors import api as api_channel
 from kith.core.channels import ChannelRegistry, ChannelType
 from kith.core.context import Core
 from kith.core.outbox import OutboxWorker
+from kith.core.pollers import PollerSupervisor
 from kith.core.settings import Settings, get_settings
 from kith.core.workspaces import ensure_default_workspace
 from kith.web.api import channels, conversations, customers
@@ -49,6 +50,7 @@ def create_app(
         tasks = []
         if run_workers:
             tasks.append(asyncio.create_task(OutboxWorker(core).run_forever(stop)))
+            tasks.append(asyncio.create_task(PollerSupervisor(core).run_forever(stop)))
         try:
             yield
         finally:

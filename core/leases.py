@@ -1,0 +1,40 @@
+"""Named leases in MongoDB: one holder at a time across all Kith processes.
+
+Pollers (Telegram long polling, IMAP) and singleton jobs take a lease per resource and
+renew it while they work; when a holder dies its lease expires and another process takes
+over within one lease period.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from pymongo.errors import DuplicateKeyError
+
+from kith.core.context import Core
+
+
+async def acquire(core: Core, name: str, owner: str, seconds: float) -> bool:
+    """Take or renew the lease `name` for `owner`; False while someone else holds it."""
+    now = core.clock.now()
+    until = now + timedelta(seconds=seconds)
+    try:
+        await core.store.leases.find_one_and_update(
+            {"_id": name, "$or": [{"owner": owner}, {"until": {"$lte": now}}]},
+            {"$set": {"owner": owner, "until": until}},
+            upsert=True,
+        )
+    except DuplicateKeyError:  # held by another owner: the upsert collided with it
+        return False
+    return True
+
+
+async def release(core: Core, name: str, owner: str) -> None:
+    await core.store.leases.delete_one({"_id": name, "owner": owner})
+
+
+async def holder(core: Core, name: str) -> str | None:
+    doc = await core.store.leases.find_one({"_id": name})
+    if doc is None or doc["until"] <= core.clock.now():
+        return None
+    return str(doc["owner"])
