@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import httpx
 
@@ -13,10 +15,17 @@ from kith.core.hooks import Hooks
 from kith.core.settings import Settings
 from kith.core.storage import Store
 
+if TYPE_CHECKING:
+    from kith.core.models import Event
+
 
 @dataclass
 class Core:
-    """Store, clock, settings and registries. Actions take it as their first argument."""
+    """Store, clock, settings and registries. Actions take it as their first argument.
+
+    `event_listeners` are called (synchronously, so they must only enqueue) with every event
+    this process appends to the log: the in-process feed of the real-time inbox.
+    """
 
     store: Store
     settings: Settings
@@ -27,6 +36,7 @@ class Core:
         default_factory=lambda: httpx.AsyncClient(timeout=httpx.Timeout(15.0))
     )
     outbox_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    event_listeners: list[Callable[[Event], None]] = field(default_factory=list)
 
     @classmethod
     def from_settings(cls, settings: Settings, **kw: object) -> Core:

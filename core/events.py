@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from pymongo.errors import DuplicateKeyError
@@ -10,6 +11,7 @@ from kith.core.context import Core
 from kith.core.ids import new_id
 from kith.core.models import Author, AuthorKind, Event
 
+log = logging.getLogger(__name__)
 SYSTEM = Author(kind=AuthorKind.system)
 
 
@@ -44,4 +46,9 @@ async def record(core: Core, event: Event) -> bool:
         await core.store.events.insert_one(event.to_doc())
     except DuplicateKeyError:
         return False
+    for listener in core.event_listeners:
+        try:
+            listener(event)
+        except Exception:
+            log.exception("event listener failed")
     return True
