@@ -113,6 +113,13 @@ class EmbeddedCollection:
         return self._coll.bulk_write(list(requests), **kw)
 
     async def create_index(self, keys: Any, **kw: Any) -> str:
+        """Idempotent as on a server: an index that already exists is left alone (mongomock
+        would re-check it against the data and ignore a partial filter while doing so)."""
+        name = kw.get("name") or "_".join(
+            f"{k}_{d}" for k, d in ([(keys, 1)] if isinstance(keys, str) else keys)
+        )
+        if name in self._coll.index_information():
+            return name
         return str(self._coll.create_index(keys, **kw))
 
     async def drop(self) -> None:

@@ -22,6 +22,10 @@ class Settings(BaseSettings):
     public_url: str | None = Field(
         default=None, description="URL customers and platforms reach Kith at (webhooks, widget)."
     )
+    secret_key: str | None = Field(
+        default=None,
+        description="Signs cookies and sessions; set it in production (random per process if unset).",
+    )
     log_level: str = Field(default="INFO", description="Python logging level.")
     log_json: bool | None = Field(
         default=None, description="JSON log lines; default: JSON unless stderr is a terminal."

@@ -1,0 +1,152 @@
+"""The `kith` command: run the server, the demo, and manage tokens and users."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+from typing import Annotated
+
+import typer
+
+from kith.core.models import Role
+from kith.core.settings import Settings, get_settings
+
+app = typer.Typer(
+    name="kith",
+    help="Kith: a social CRM. Every channel in one inbox, bots, sentiment and nurture sequences.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+token_app = typer.Typer(help="Workspace API tokens.", no_args_is_help=True)
+user_app = typer.Typer(help="Agent, admin and marketer accounts.", no_args_is_help=True)
+app.add_typer(token_app, name="token")
+app.add_typer(user_app, name="user")
+
+
+def fail(message: str) -> None:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(2)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on [KITH_HOST].")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on [KITH_PORT].")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+) -> None:
+    """Run Kith: the API, webhooks, the inbox and the background workers in one process."""
+    import uvicorn
+
+    from kith.core.logs import setup_logging
+
+    settings = get_settings()
+    if workers > 1 and not settings.mongo_uri:
+        fail("--workers above 1 needs KITH_MONGO_URI: the embedded engine lives in one process.")
+    setup_logging(settings.log_level, settings.log_json)
+    uvicorn.run(
+        "kith.web.app:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers,
+        log_config=None,
+        proxy_headers=True,
+    )
+
+
+@app.command()
+def demo(
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+) -> None:
+    """Run a demo on the embedded engine with sample customers, conversations and logins."""
+    from kith.web.demo import run_demo
+
+    asyncio.run(run_demo(host, port))
+
+
+def _persistent_settings() -> Settings:
+    settings = get_settings()
+    if not settings.mongo_uri:
+        fail(
+            "this command writes to the database, but KITH_MONGO_URI is not set: the embedded "
+            "engine keeps nothing between runs. Set KITH_MONGO_URI to your MongoDB."
+        )
+    return settings
+
+
+async def _with_core(settings: Settings, action):
+    from kith.core.workspaces import ensure_default_workspace
+    from kith.web.app import build_core
+
+    core = build_core(settings)
+    try:
+        await core.start()
+        workspace = await ensure_default_workspace(core)
+        return await action(core, workspace.id)
+    finally:
+        await core.close()
+
+
+@token_app.command("create")
+def token_create(
+    name: Annotated[str, typer.Option(help="What the token is for.")] = "cli",
+) -> None:
+    """Create a workspace API token and print it (it is shown only once)."""
+    from kith.core.auth import create_api_token
+
+    token = asyncio.run(
+        _with_core(_persistent_settings(), lambda core, ws: create_api_token(core, ws, name))
+    )
+    typer.echo(token)
+
+
+@user_app.command("create")
+def user_create(
+    email: Annotated[str, typer.Option(help="Login email.")],
+    role: Annotated[Role, typer.Option(help="admin, agent or marketer.")] = Role.agent,
+    name: Annotated[str | None, typer.Option(help="Display name.")] = None,
+    password: Annotated[
+        str | None, typer.Option(help="Password; asked for when omitted.", envvar="KITH_PASSWORD")
+    ] = None,
+) -> None:
+    """Create a user who can log in to the inbox."""
+    from kith.core.auth import create_user
+    from kith.core.errors import KithError
+
+    if password is None:
+        password = getpass.getpass("Password: ")
+    try:
+        user = asyncio.run(
+            _with_core(
+                _persistent_settings(),
+                lambda core, ws: create_user(core, ws, email, password, name=name, role=role),
+            )
+        )
+    except KithError as exc:
+        fail(f"{exc.field}: {exc.message}" if exc.field else exc.message)
+    typer.echo(f"created {user.role.value} {user.email} ({user.id})")
+
+
+@app.command()
+def chat(
+    channel_id: Annotated[str, typer.Option(help="The API channel's id.")],
+    channel_token: Annotated[
+        str, typer.Option(help="The API channel's token.", envvar="KITH_CHANNEL_TOKEN")
+    ],
+    url: Annotated[str, typer.Option(help="Where Kith runs.")] = "http://127.0.0.1:8000",
+    user_id: Annotated[str, typer.Option(help="Your customer id on that channel.")] = "cli-user",
+    name: Annotated[str, typer.Option(help="Your display name.")] = "Terminal Customer",
+) -> None:
+    """Chat with Kith as a customer of an API channel, from the terminal."""
+    from kith.web.terminal_chat import run_chat
+
+    try:
+        asyncio.run(run_chat(url, channel_id, channel_token, user_id, name))
+    except KeyboardInterrupt:
+        typer.echo("")
+
+
+def main() -> None:
+    """Console entry point."""
+    app()

@@ -1,0 +1,152 @@
+"""`kith demo`: Kith on the embedded engine, seeded with sample data, ready to click through."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+import uvicorn
+
+from kith.core.auth import create_api_token, create_user
+from kith.core.channel_records import create_channel
+from kith.core.clock import ManualClock
+from kith.core.context import Core
+from kith.core.conversations import do_update_conversation
+from kith.core.logs import setup_logging
+from kith.core.models import (
+    Author,
+    AuthorKind,
+    ConversationStatus,
+    InboundMessage,
+    InboundUser,
+    OutboundContent,
+    Priority,
+    Role,
+)
+from kith.core.outbox import send
+from kith.core.pipeline import ingest
+from kith.core.settings import Settings, get_settings
+from kith.core.workspaces import ensure_default_workspace
+from kith.web.app import build_core, create_app
+
+DEMO_EMAIL = "agent@demo.kith"
+
+SAMPLES: list[tuple[InboundUser, list[str], str | None, ConversationStatus]] = [
+    (
+        InboundUser(id="ada", name="Ada Lovelace", email="ada@example.com", locale="en"),
+        ["Hi! My order #1042 hasn't arrived yet.", "It was due on Monday."],
+        "So sorry about that, Ada. I'm checking with the courier now.",
+        ConversationStatus.open,
+    ),
+    (
+        InboundUser(id="lilei", name="李雷", phone="+8613800000000", locale="zh-CN"),
+        ["你好，我想退货，衣服尺码不合适。"],
+        None,
+        ConversationStatus.open,
+    ),
+    (
+        InboundUser(id="grace", name="Grace Hopper", email="grace@example.com", locale="en"),
+        ["Do you ship to Berlin?"],
+        "We do: 3 to 5 working days.",
+        ConversationStatus.resolved,
+    ),
+    (
+        InboundUser(id="tom", name="Tom <script>alert(1)</script>", locale="en"),
+        ["This is the third time I ask. Terrible service <img src=x onerror=alert(1)>"],
+        None,
+        ConversationStatus.open,
+    ),
+]
+
+
+@dataclass
+class DemoLogins:
+    api_token: str
+    channel_id: str
+    channel_token: str
+    password: str
+    webchat_id: str | None
+
+
+async def seed(core: Core, settings: Settings) -> DemoLogins:
+    """Sample customers and conversations on an API channel, plus the logins to use them."""
+    workspace = await ensure_default_workspace(core, "Demo Shop")
+    ws = workspace.id
+    api_token = await create_api_token(core, ws, "demo", token=settings.demo_token)
+    password = settings.demo_password or secrets.token_urlsafe(9)
+    await create_user(core, ws, DEMO_EMAIL, password, name="Demo Agent", role=Role.admin)
+    channel, channel_token = await create_channel(core, ws, "api", "Website API", {})
+    webchat_id = None
+    if core.channels.get("webchat") is not None:
+        webchat, _ = await create_channel(
+            core, ws, "webchat", "Shop website", {"allowed_origins": ["*"]}
+        )
+        webchat_id = webchat.id
+    agent = Author(kind=AuthorKind.agent, name="Demo Agent")
+    clock = ManualClock(core.clock.now() - timedelta(hours=3))
+    real_clock, core.clock = core.clock, clock
+    try:
+        for n, (user, texts, reply, status) in enumerate(SAMPLES):
+            for i, text in enumerate(texts):
+                clock.advance(600)
+                received = await ingest(
+                    core,
+                    channel,
+                    InboundMessage(
+                        workspace_id=ws,
+                        channel_id=channel.id,
+                        channel_type="api",
+                        channel_message_id=f"demo-{n}-{i}",
+                        user=user,
+                        text=text,
+                    ),
+                )
+            if reply:
+                clock.advance(120)
+                await send(core, received.conversation, OutboundContent(text=reply), agent)
+            if status != ConversationStatus.open or n == 3:
+                await do_update_conversation(
+                    core,
+                    received.conversation,
+                    status=status,
+                    priority=Priority.high if n == 3 else None,
+                )
+    finally:
+        core.clock = real_clock
+    return DemoLogins(api_token, channel.id, channel_token, password, webchat_id)
+
+
+def banner(url: str, logins: DemoLogins) -> str:
+    lines = [
+        "",
+        "Kith demo is running (embedded engine: nothing is kept when it stops).",
+        f"  Inbox:        {url}/app    login {DEMO_EMAIL} / {logins.password}",
+    ]
+    if logins.webchat_id:
+        lines.append(f"  Chat as a customer (web widget): {url}/demo/widget/{logins.webchat_id}")
+    lines += [
+        f"  API docs:     {url}/docs    API token: {logins.api_token}",
+        f"  API channel:  id {logins.channel_id}  token {logins.channel_token}",
+        "  Chat as a customer from a terminal:",
+        f"    kith chat --url {url} --channel-id {logins.channel_id} "
+        f"--channel-token {logins.channel_token}",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+async def run_demo(host: str, port: int) -> None:
+    settings = get_settings().model_copy(update={"mongo_uri": None, "public_url": None})
+    setup_logging(settings.log_level, settings.log_json)
+    core = build_core(settings)
+    await core.start()
+    logins = await seed(core, settings)
+    app = create_app(core=core)
+    config = uvicorn.Config(app, host=host, port=port, log_config=None)
+    server = uvicorn.Server(config)
+    print(banner(f"http://{host}:{port}", logins), flush=True)
+    try:
+        await server.serve()
+    finally:
+        await core.close()
