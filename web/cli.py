@@ -150,3 +150,7 @@ def chat(
 def main() -> None:
     """Console entry point."""
     app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,60 @@
+"""Guards on the project's own wiring: packaging, documented settings, the CLI."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+from kith.core.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+TOP = {
+    "core": "kith.core",
+    "bots": "kith.bots",
+    "connectors": "kith.connectors",
+    "nlp": "kith.nlp",
+    "web": "kith.web",
+}
+
+
+def test_every_package_folder_is_listed_in_pyproject() -> None:
+    """A subpackage missing from `packages` would be left out of `pip install .`."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    listed = set(config["packages"])
+    for folder, name in TOP.items():
+        for init in (ROOT / folder).rglob("__init__.py"):
+            relative = init.parent.relative_to(ROOT / folder)
+            dotted = ".".join([name, *relative.parts]) if relative.parts else name
+            if "fixtures" in relative.parts:
+                continue
+            assert dotted in listed, f"{dotted} is not in pyproject's packages"
+
+
+def test_every_setting_is_documented_in_the_readme() -> None:
+    readme = (ROOT / "README.md").read_text()
+    for name in Settings.model_fields:
+        assert f"`KITH_{name.upper()}`" in readme, f"KITH_{name.upper()} missing from README"
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    ci = [
+        line
+        for line in (ROOT / ".ci/run").read_text().splitlines()
+        if line.strip() and not line.startswith(("#", "set ", "cd "))
+    ]
+    assert ci[-1] in (ROOT / "README.md").read_text()
+
+
+def test_cli_refuses_persistent_commands_without_a_database() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "kith.web.cli", "token", "create"],
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin"},
+        check=False,
+        cwd=ROOT,
+    )
+    assert result.returncode == 2
+    assert "KITH_MONGO_URI" in result.stderr
