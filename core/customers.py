@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, NamedTuple
 
 from pymongo.errors import DuplicateKeyError
 
@@ -20,22 +21,37 @@ def _normalize_email(email: str | None) -> str | None:
     return email.strip().lower() if email else None
 
 
-async def resolve_identity(core: Core, inbound: InboundMessage) -> tuple[str, bool]:
+LAST_SEEN_RESOLUTION = timedelta(minutes=1)
+
+
+class Sender(NamedTuple):
+    """Who sent an inbound message: the customer, whether they are new, and whether their
+    profile's `last_seen` is due for an update (kept to one write a minute per identity)."""
+
+    customer_id: str
+    new: bool
+    stale: bool
+
+
+async def resolve_identity(core: Core, inbound: InboundMessage) -> Sender:
     """The customer behind (channel, external user id), created on first contact.
 
     The identity is written before the customer: its unique index settles races between
     concurrent first messages, and the customer document is an upsert that any later
-    message can complete if this one is interrupted in between.
+    message completes (the identity's `last_seen` starts empty, so the next message
+    touches the profile) if this one is interrupted in between.
     """
     key = {
         "workspace_id": inbound.workspace_id,
         "channel_id": inbound.channel_id,
         "external_id": inbound.user.id,
     }
-    found = await core.store.identities.find_one(key, {"customer_id": 1})
-    if found is not None:
-        return str(found["customer_id"]), False
     now = core.clock.now()
+    found = await core.store.identities.find_one_and_update(
+        key, {"$set": {"last_seen": now}}, projection={"customer_id": 1, "last_seen": 1}
+    )
+    if found is not None:
+        return _known(found, now)
     email = _normalize_email(inbound.user.email)
     identity = Identity(
         id=new_id(),
@@ -49,12 +65,12 @@ async def resolve_identity(core: Core, inbound: InboundMessage) -> tuple[str, bo
         created_at=now,
     )
     try:
-        await core.store.identities.insert_one(identity.to_doc())
+        await core.store.identities.insert_one({**identity.to_doc(), "last_seen": None})
     except DuplicateKeyError:
-        found = await core.store.identities.find_one(key, {"customer_id": 1})
+        found = await core.store.identities.find_one(key, {"customer_id": 1, "last_seen": 1})
         if found is None:
             raise
-        return str(found["customer_id"]), False
+        return _known(found, now)
     customer = Customer(
         id=identity.customer_id,
         workspace_id=inbound.workspace_id,
@@ -72,7 +88,13 @@ async def resolve_identity(core: Core, inbound: InboundMessage) -> tuple[str, bo
     await core.store.customers.update_one(
         {"_id": customer.id}, {"$setOnInsert": seed, "$max": {"last_seen": now}}, upsert=True
     )
-    return customer.id, True
+    return Sender(customer.id, new=True, stale=False)
+
+
+def _known(identity: dict[str, Any], now: datetime) -> Sender:
+    last_seen = identity.get("last_seen")
+    stale = last_seen is None or now - last_seen >= LAST_SEEN_RESOLUTION
+    return Sender(str(identity["customer_id"]), new=False, stale=stale)
 
 
 async def touch_customer(core: Core, message: Message) -> None:

@@ -1,7 +1,7 @@
 """The inbound pipeline: one entry point, `ingest()`, used by every connector.
 
-validate → deduplicate on (channel, channel message id) → resolve the identity → find or
-open the thread's conversation → store → record the event → run the registered hooks.
+validate → resolve the identity → deduplicate on (channel, channel message id) while
+storing → find or open the thread's conversation → record the event → run the hooks.
 
 Without multi-document transactions (the embedded engine has none), every step is
 idempotent and keyed so that a redelivery can finish what a failed attempt started:
@@ -9,8 +9,9 @@ idempotent and keyed so that a redelivery can finish what a failed attempt start
 - it carries an `ingest_lease` so a concurrent redelivery neither repeats side effects
   nor waits, while a redelivery after a crash (lease expired) completes the steps;
 - the `message.received` event has a derived id and marks the message as done.
-Round trips for a known customer: 5 (find dup, find identity, insert message,
-upsert conversation + touch customer, insert event); first contact adds 2.
+Round trips for a known customer: 4 (identity, insert message, upsert conversation,
+insert event), plus a concurrent customer `last_seen` update at most once a minute per
+identity; first contact adds 2.
 """
 
 from __future__ import annotations
@@ -67,11 +68,8 @@ async def ingest(core: Core, channel: Channel, inbound: InboundMessage) -> Recei
     if inbound.channel_id != channel.id or inbound.workspace_id != channel.workspace_id:
         raise ValueError("inbound message does not belong to this channel")
     dedup_key = f"{inbound.channel_id}:{inbound.channel_message_id}"
-    existing = await core.store.messages.find_one({"dedup_key": dedup_key})
-    if existing is not None:
-        return await _redelivered(core, channel, existing)
-
-    customer_id, new_customer = await resolve_identity(core, inbound)
+    sender = await resolve_identity(core, inbound)
+    customer_id = sender.customer_id
     thread = Thread(inbound.thread_key or f"user:{inbound.user.id}", inbound.user.id)
     now = core.clock.now()
     message = Message(
@@ -103,7 +101,7 @@ async def ingest(core: Core, channel: Channel, inbound: InboundMessage) -> Recei
         if stored is None:  # erased between the two calls: treat as new next time
             raise
         return await _redelivered(core, channel, stored)
-    return await _complete(core, channel, message, thread, new_customer)
+    return await _complete(core, channel, message, thread, sender.new, touch=sender.stale)
 
 
 async def _redelivered(core: Core, channel: Channel, doc: dict[str, Any]) -> Received:
@@ -120,7 +118,7 @@ async def _redelivered(core: Core, channel: Channel, doc: dict[str, Any]) -> Rec
         )
         if claimed is not None:
             log.info("finishing an interrupted ingest", extra={"message_id": message.id})
-            return await _complete(core, channel, message, thread, False)
+            return await _complete(core, channel, message, thread, False, touch=True)
     conversation = await core.store.conversations.find_one({"_id": message.conversation_id})
     if conversation is None:  # the first attempt has not opened it yet; show what it will be
         conversation = _new_conversation(channel, message, thread).to_doc()
@@ -185,12 +183,21 @@ async def _open_conversation(
 
 
 async def _complete(
-    core: Core, channel: Channel, message: Message, thread: Thread, new_customer: bool
+    core: Core,
+    channel: Channel,
+    message: Message,
+    thread: Thread,
+    new_customer: bool,
+    *,
+    touch: bool,
 ) -> Received:
-    (conversation, created, reopened), _ = await asyncio.gather(
-        _open_conversation(core, channel, message, thread),
-        touch_customer(core, message),
-    )
+    opening = _open_conversation(core, channel, message, thread)
+    if touch:
+        (conversation, created, reopened), _ = await asyncio.gather(
+            opening, touch_customer(core, message)
+        )
+    else:
+        conversation, created, reopened = await opening
     event = build_event(
         core,
         message.workspace_id,

@@ -24,7 +24,7 @@ class Settings(BaseSettings):
     )
     secret_key: str | None = Field(
         default=None,
-        description="Signs cookies and sessions; set it in production (random per process if unset).",
+        description="Signs cookies and sessions; set it in production (random if unset).",
     )
     log_level: str = Field(default="INFO", description="Python logging level.")
     log_json: bool | None = Field(

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from kith.core.context import Core
 from kith.core.conversations import do_update_conversation, get_conversation
 from kith.core.hooks import Received
 from kith.core.models import ConversationStatus, InboundUser
 from kith.core.pipeline import ingest
 from tests.support.cast import api_channel, inbound
+from tests.support.faults import failing
 
 
 async def test_first_message_creates_customer_identity_conversation_and_event(
@@ -143,19 +146,8 @@ async def test_redelivery_after_a_crash_mid_ingest_finishes_the_job(
         runs.append(received.message.id)
 
     delivery = inbound(channel, "ada", "interrupted", message_id="crash-1")
-    original = core.store.events.insert_one
-
-    async def crash(*args: object, **kwargs: object) -> None:
-        raise ConnectionError("process died")
-
-    core.store.events.insert_one = crash  # the network to the database fails mid-ingest
-    try:
-        try:
-            await ingest(core, channel, delivery)
-        except ConnectionError:
-            pass
-    finally:
-        core.store.events.insert_one = original
+    with failing(core.store.events, "insert_one"), pytest.raises(ConnectionError):
+        await ingest(core, channel, delivery)
     core.hooks.on_message(hook)
 
     early = await ingest(core, channel, delivery)  # lease still held: no side effects yet
@@ -171,9 +163,13 @@ async def test_redelivery_after_a_crash_mid_ingest_finishes_the_job(
 async def test_customer_profile_recreated_if_first_contact_was_interrupted(
     core: Core, workspace_id: str
 ) -> None:
+    """The identity was written, then the database connection dropped before the profile:
+    the next message from that person completes the profile."""
     channel, _ = await api_channel(core, workspace_id)
-    received = await ingest(core, channel, inbound(channel, "li", "你好"))
-    await core.store.customers.delete_one({"_id": received.message.customer_id})
+    with failing(core.store.customers, "update_one"):
+        with pytest.raises(ConnectionError):
+            await ingest(core, channel, inbound(channel, "li", "你好"))
+    assert await core.store.customers.count_documents({}) == 0
 
     again = await ingest(core, channel, inbound(channel, "li", "在吗"))
 
