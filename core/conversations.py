@@ -5,11 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from pydantic_core import to_jsonable_python
+
 from kith.core.context import Core
 from kith.core.errors import InvalidInput, NotFound
 from kith.core.events import SYSTEM, build_event, record
 from kith.core.models import (
     Author,
+    Channel,
     Conversation,
     ConversationStatus,
     Message,
@@ -86,6 +89,7 @@ async def do_update_conversation(
     assignee_id: str | type[...] | None = ...,
     labels: list[str] | None = None,
     priority: Priority | None = None,
+    team_id: str | type[...] | None = ...,
 ) -> Conversation:
     """Apply the changes given, record one event per kind of change, return the result."""
     changes: dict[str, Any] = {}
@@ -110,6 +114,9 @@ async def do_update_conversation(
     if labels is not None and labels != conversation.labels:
         changes["labels"] = list(dict.fromkeys(labels))
         events.append(("conversation.labels_changed", {"labels": changes["labels"]}))
+    if team_id is not ... and team_id != conversation.team_id:
+        changes["team_id"] = team_id
+        events.append(("conversation.team_changed", {"team_id": team_id}))
     if priority is not None and priority != conversation.priority:
         changes["priority"] = priority.value
         events.append(("conversation.priority_changed", {"priority": priority.value}))
@@ -126,9 +133,7 @@ async def do_update_conversation(
                 actor=actor,
                 conversation_id=conversation.id,
                 customer_id=conversation.customer_id,
-                data={k: str(v) if v is not None else None for k, v in data.items()}
-                if type_ != "conversation.labels_changed"
-                else data,
+                data=to_jsonable_python(data),
             ),
         )
     return await get_conversation(core, conversation.workspace_id, conversation.id)
@@ -138,3 +143,27 @@ async def mark_read(core: Core, conversation: Conversation) -> None:
     await core.store.conversations.update_one(
         {"_id": conversation.id}, {"$set": {"unread_count": 0}}
     )
+
+
+async def ensure_conversation(
+    core: Core, channel: Channel, customer_id: str, thread_key: str, external_user_id: str | None
+) -> Conversation:
+    """The conversation of a thread, opened if there is none yet (for bots greeting a new
+    follower or group member before they have written anything)."""
+    from kith.core.pipeline import conversation_id
+
+    now = core.clock.now()
+    conv = Conversation(
+        id=conversation_id(channel.workspace_id, channel.id, thread_key),
+        workspace_id=channel.workspace_id,
+        customer_id=customer_id,
+        channel_id=channel.id,
+        channel_type=channel.type,
+        thread_key=thread_key,
+        external_user_id=external_user_id,
+        last_message_at=now,
+        created_at=now,
+    ).to_doc()
+    conv_id = conv.pop("_id")
+    await core.store.conversations.update_one({"_id": conv_id}, {"$setOnInsert": conv}, upsert=True)
+    return await get_conversation(core, channel.workspace_id, conv_id)

@@ -285,7 +285,7 @@ async def ingest_event(core: Core, channel: Channel, event: ChannelEvent) -> boo
         channel_message_id=f"event:{event.event_id}",
         user=event.user,
     )
-    customer_id, _ = await resolve_identity(core, as_inbound)
+    customer_id = (await resolve_identity(core, as_inbound)).customer_id
     logged = build_event(
         core,
         event.workspace_id,

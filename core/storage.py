@@ -63,6 +63,13 @@ INDEXES: list[tuple[str, list[tuple[str, int]], dict[str, Any]]] = [
 ]
 
 
+def register_indexes(entries: list[tuple[str, list[tuple[str, int]], dict[str, Any]]]) -> None:
+    """Features that own collections (bots, sequences …) declare their indexes here."""
+    for entry in entries:
+        if entry not in INDEXES:
+            INDEXES.append(entry)
+
+
 @dataclass
 class Store:
     """Kith's collections on one database. Collections are attributes, named as stored."""

@@ -1,0 +1,54 @@
+"""Checking a customer's answer to an `ask` step: a clean value, or None to ask again."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from kith.bots.flows import Ask, Validation
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]{2,}$")
+_PHONE_CHARS = re.compile(r"[\s\-().]")
+_NUMBER = re.compile(r"^[+-]?\d+(?:[.,]\d+)?$")
+_DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y", "%Y/%m/%d", "%Y年%m月%d日")
+
+
+def _date(text: str) -> str | None:
+    for fmt in _DATE_FORMATS:
+        try:
+            return datetime.strptime(text, fmt).date().isoformat()
+        except ValueError:
+            continue
+    return None
+
+
+def _choice(text: str, choices: list[str]) -> str | None:
+    if text.isdigit() and 1 <= int(text) <= len(choices):
+        return choices[int(text) - 1]
+    folded = text.casefold()
+    return next((c for c in choices if c.casefold() == folded), None)
+
+
+def check_answer(step: Ask, text: str) -> str | float | None:
+    """The value to store, or None when the answer does not fit the step's validation."""
+    text = text.strip()
+    if not text:
+        return None
+    match step.validate_as:
+        case Validation.email:
+            return text.lower() if _EMAIL.match(text) else None
+        case Validation.phone:
+            digits = _PHONE_CHARS.sub("", text)
+            ok = digits.lstrip("+").isdigit() and 6 <= len(digits.lstrip("+")) <= 15
+            return digits if ok else None
+        case Validation.number:
+            return float(text.replace(",", ".")) if _NUMBER.match(text) else None
+        case Validation.date:
+            return _date(text)
+        case Validation.choice:
+            return _choice(text, step.choices)
+        case _:
+            return text[:1000]
+
+
+__all__ = ["check_answer"]

@@ -1,0 +1,117 @@
+"""The knowledge base: FAQ articles with question variants, matched by sentence embeddings.
+
+Questions are embedded once per article version and kept in memory (derived data, safe to
+hold in any process). Without an encoder (the model is still being prepared) matching falls
+back to character n-gram cosine, which is weaker but never stalls the bot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from kith.core.context import Core
+
+Embedder = Callable[[list[str]], Sequence[Sequence[float]]]
+
+
+class ArticleIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=1, max_length=200)
+    questions: list[str] = Field(min_length=1, max_length=50)
+    answer: dict[str, str] = Field(description="{language: answer}, e.g. en and zh.")
+    enabled: bool = True
+
+
+class Article(ArticleIn):
+    model_config = ConfigDict(extra="ignore")
+
+    id: str
+    workspace_id: str
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class Match:
+    article: Article
+    score: float
+    question: str
+
+
+def _grams(text: str) -> Counter[str]:
+    """Character 2- and 3-grams, plus single CJK characters (each one carries meaning)."""
+    kept = "".join(c if not unicodedata.category(c).startswith("P") else " " for c in text)
+    norm = re.sub(r"\s+", " ", kept.casefold()).strip()
+    padded = f" {norm} "
+    grams = Counter(padded[i : i + n] for n in (2, 3) for i in range(len(padded) - n + 1))
+    grams.update(c for c in norm if "\u4e00" <= c <= "\u9fff")
+    return grams
+
+
+def _cosine(a: Counter[str], b: Counter[str]) -> float:
+    dot = sum(v * b.get(k, 0) for k, v in a.items())
+    norm = math.sqrt(sum(v * v for v in a.values())) * math.sqrt(sum(v * v for v in b.values()))
+    return dot / norm if norm else 0.0
+
+
+def _dot(a: Sequence[float], b: Sequence[float]) -> float:
+    return float(sum(x * y for x, y in zip(a, b, strict=True)))
+
+
+class KnowledgeBase:
+    """Finds the article whose question variants are closest to what the customer asked."""
+
+    def __init__(self, embed: Embedder | None = None) -> None:
+        self.embed = embed
+        self._vectors: dict[tuple[str, datetime], list[Sequence[float]]] = {}
+
+    async def articles(self, core: Core, workspace_id: str) -> list[Article]:
+        docs = await core.store.kb_articles.find(
+            {"workspace_id": workspace_id, "enabled": True}
+        ).to_list(None)
+        return [Article.model_validate({**d, "id": d["_id"]}) for d in docs]
+
+    async def _embed(self, texts: list[str]) -> list[Sequence[float]]:
+        assert self.embed is not None
+        vectors = await asyncio.to_thread(self.embed, texts)
+        return [list(v) for v in vectors]
+
+    async def best(self, core: Core, workspace_id: str, text: str) -> Match | None:
+        articles = await self.articles(core, workspace_id)
+        if not articles or not text.strip():
+            return None
+        if self.embed is None:
+            return self._best_lexical(articles, text)
+        [query] = await self._embed([text])
+        best: Match | None = None
+        for article in articles:
+            key = (article.id, article.updated_at)
+            if key not in self._vectors:
+                self._vectors[key] = await self._embed(article.questions)
+            for question, vector in zip(article.questions, self._vectors[key], strict=True):
+                score = _dot(query, vector)
+                if best is None or score > best.score:
+                    best = Match(article, score, question)
+        return best
+
+    @staticmethod
+    def _best_lexical(articles: list[Article], text: str) -> Match | None:
+        query = _grams(text)
+        scored = [Match(a, _cosine(query, _grams(q)), q) for a in articles for q in a.questions]
+        return max(scored, key=lambda m: m.score, default=None)
+
+
+def article_doc(
+    workspace_id: str, article_id: str, body: ArticleIn, now: datetime
+) -> dict[str, Any]:
+    return {"_id": article_id, "workspace_id": workspace_id, "updated_at": now, **body.model_dump()}

@@ -1,0 +1,107 @@
+"""Saving bots and knowledge-base articles (validated before anything is written)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pymongo import ASCENDING
+
+from kith.bots.flows import Bot, BotDefinition, validate_bot
+from kith.bots.knowledge import Article, ArticleIn, article_doc
+from kith.core.context import Core
+from kith.core.errors import InvalidInput, NotFound
+from kith.core.ids import new_id
+from kith.core.storage import register_indexes
+
+register_indexes(
+    [
+        ("bots", [("workspace_id", ASCENDING), ("channel_ids", ASCENDING)], {}),
+        ("kb_articles", [("workspace_id", ASCENDING)], {}),
+    ]
+)
+
+
+async def _check_channels(core: Core, workspace_id: str, channel_ids: list[str]) -> None:
+    for n, channel_id in enumerate(channel_ids):
+        found = await core.store.channels.find_one(
+            {"_id": channel_id, "workspace_id": workspace_id}, {"_id": 1}
+        )
+        if found is None:
+            raise InvalidInput("no such channel in this workspace", field=f"channel_ids.{n}")
+
+
+def _bot(doc: dict[str, Any]) -> Bot:
+    return Bot.model_validate({**doc, "id": doc["_id"]})
+
+
+async def save_bot(
+    core: Core, workspace_id: str, definition: BotDefinition, bot_id: str | None = None
+) -> Bot:
+    validate_bot(definition)
+    await _check_channels(core, workspace_id, definition.channel_ids)
+    body = definition.model_dump(mode="json", by_alias=True)
+    if bot_id is None:
+        doc = {
+            "_id": new_id(),
+            "workspace_id": workspace_id,
+            "created_at": core.clock.now(),
+            **body,
+        }
+        await core.store.bots.insert_one(doc)
+        return _bot(doc)
+    result = await core.store.bots.update_one(
+        {"_id": bot_id, "workspace_id": workspace_id}, {"$set": body}
+    )
+    if not result.matched_count:
+        raise NotFound("no such bot", field="bot_id")
+    return await get_bot(core, workspace_id, bot_id)
+
+
+async def get_bot(core: Core, workspace_id: str, bot_id: str) -> Bot:
+    doc = await core.store.bots.find_one({"_id": bot_id, "workspace_id": workspace_id})
+    if doc is None:
+        raise NotFound("no such bot", field="bot_id")
+    return _bot(doc)
+
+
+async def list_bots(core: Core, workspace_id: str) -> list[Bot]:
+    docs = await core.store.bots.find({"workspace_id": workspace_id}).to_list(None)
+    return [_bot(d) for d in docs]
+
+
+async def delete_bot(core: Core, workspace_id: str, bot_id: str) -> None:
+    result = await core.store.bots.delete_one({"_id": bot_id, "workspace_id": workspace_id})
+    if not result.deleted_count:
+        raise NotFound("no such bot", field="bot_id")
+
+
+async def save_article(
+    core: Core, workspace_id: str, body: ArticleIn, article_id: str | None = None
+) -> Article:
+    if not body.answer or any(not v.strip() for v in body.answer.values()):
+        raise InvalidInput("an article needs an answer", field="answer")
+    if any(not q.strip() or len(q) > 500 for q in body.questions):
+        raise InvalidInput("questions must be 1 to 500 characters", field="questions")
+    doc = article_doc(workspace_id, article_id or new_id(), body, core.clock.now())
+    if article_id is None:
+        await core.store.kb_articles.insert_one(doc)
+    else:
+        result = await core.store.kb_articles.replace_one(
+            {"_id": article_id, "workspace_id": workspace_id}, doc
+        )
+        if not result.matched_count:
+            raise NotFound("no such article", field="article_id")
+    return Article.model_validate({**doc, "id": doc["_id"]})
+
+
+async def list_articles(core: Core, workspace_id: str) -> list[Article]:
+    docs = await core.store.kb_articles.find({"workspace_id": workspace_id}).to_list(None)
+    return [Article.model_validate({**d, "id": d["_id"]}) for d in docs]
+
+
+async def delete_article(core: Core, workspace_id: str, article_id: str) -> None:
+    result = await core.store.kb_articles.delete_one(
+        {"_id": article_id, "workspace_id": workspace_id}
+    )
+    if not result.deleted_count:
+        raise NotFound("no such article", field="article_id")

@@ -1,0 +1,109 @@
+"""`/api/v1/bots` and `/api/v1/knowledge`: flows are validated before they are saved."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from kith.core.auth import create_api_token
+from kith.core.context import Core
+from tests.support.cast import api_channel
+
+
+@pytest.fixture
+async def auth(core: Core, workspace_id: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {await create_api_token(core, workspace_id, 't')}"}
+
+
+def flow(*steps: dict, trigger: dict | None = None) -> dict:
+    return {"id": "f", "trigger": trigger or {"kind": "first_message"}, "steps": list(steps)}
+
+
+SAY = {"id": "a", "type": "send_text", "text": "hi"}
+
+
+async def test_create_list_update_delete_a_bot(
+    client: httpx.AsyncClient, auth: dict[str, str], core: Core, workspace_id: str
+) -> None:
+    channel, _ = await api_channel(core, workspace_id)
+    body = {"name": "Helper", "channel_ids": [channel.id], "flows": [flow(SAY)]}
+    created = await client.post("/api/v1/bots", json=body, headers=auth)
+    assert created.status_code == 201, created.text
+    bot_id = created.json()["id"]
+    assert [b["id"] for b in (await client.get("/api/v1/bots", headers=auth)).json()["items"]] == [
+        bot_id
+    ]
+    body["enabled"] = False
+    updated = await client.put(f"/api/v1/bots/{bot_id}", json=body, headers=auth)
+    assert updated.json()["enabled"] is False
+    assert (await client.delete(f"/api/v1/bots/{bot_id}", headers=auth)).status_code == 204
+    assert (await client.get(f"/api/v1/bots/{bot_id}", headers=auth)).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("flows", "field"),
+    [
+        ([flow({"id": "a", "type": "teleport"})], "flows.0.steps.0.type"),
+        ([flow({"id": "a", "type": "goto", "target": "nowhere"})], "flows.0.steps.0"),
+        (
+            [flow(SAY, {"id": "b", "type": "goto", "target": "a"})],
+            "flows.0.steps",
+        ),  # a loop that never waits for the customer
+        (
+            [flow({"id": "a", "type": "branch", "cases": [{"when": {"tag": "x"}, "goto": "a"}]})],
+            "flows.0.steps",
+        ),
+        ([flow(SAY, trigger={"kind": "regex", "values": ["(unclosed"]})], "flows.0.trigger.values"),
+        ([flow(SAY), flow(SAY)], "flows"),
+        (
+            [flow({"id": "a", "type": "ask", "text": "?", "attribute": "$where"})],
+            "flows.0.steps.0.attribute",
+        ),
+        ([flow({"id": "a", "type": "webhook", "url": "not a url"})], "flows.0.steps.0.url"),
+    ],
+)
+async def test_invalid_flows_are_refused_with_the_field(
+    client: httpx.AsyncClient, auth: dict[str, str], core: Core, flows: list, field: str
+) -> None:
+    answer = await client.post("/api/v1/bots", json={"name": "x", "flows": flows}, headers=auth)
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["error"]["field"] == field
+    assert await core.store.bots.count_documents({}) == 0
+
+
+async def test_a_loop_through_a_question_is_allowed(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    looping = flow(
+        {"id": "q", "type": "ask", "text": "Again?", "attribute": "again"},
+        {"id": "back", "type": "goto", "target": "q"},
+    )
+    answer = await client.post("/api/v1/bots", json={"name": "x", "flows": [looping]}, headers=auth)
+    assert answer.status_code == 201, answer.text
+
+
+async def test_bots_only_attach_to_channels_of_their_workspace(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    answer = await client.post(
+        "/api/v1/bots", json={"name": "x", "channel_ids": ["elsewhere"]}, headers=auth
+    )
+    assert answer.status_code == 422 and answer.json()["error"]["field"] == "channel_ids.0"
+
+
+async def test_knowledge_articles_crud(client: httpx.AsyncClient, auth: dict[str, str]) -> None:
+    article = {
+        "title": "Shipping",
+        "questions": ["How long does shipping take?", "发货要多久？"],
+        "answer": {"en": "3 to 5 days.", "zh": "3到5天。"},
+    }
+    created = await client.post("/api/v1/knowledge", json=article, headers=auth)
+    assert created.status_code == 201, created.text
+    article_id = created.json()["id"]
+    listed = await client.get("/api/v1/knowledge", headers=auth)
+    assert [a["id"] for a in listed.json()["items"]] == [article_id]
+    empty = await client.post(
+        "/api/v1/knowledge", json={**article, "answer": {"en": " "}}, headers=auth
+    )
+    assert empty.status_code == 422 and empty.json()["error"]["field"] == "answer"
+    assert (await client.delete(f"/api/v1/knowledge/{article_id}", headers=auth)).status_code == 204
