@@ -1,0 +1,90 @@
+"""Helpers shared by the benchmarks: timing, percentiles, output and a server to load."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Run:
+    """One measured run: how many operations, how long in all, each one's latency."""
+
+    n: int
+    seconds: float
+    latencies: list[float]
+
+    @property
+    def per_s(self) -> float:
+        return self.n / self.seconds
+
+    def pct(self, q: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+    def summary(self) -> dict[str, float]:
+        return {
+            "per_s": round(self.per_s, 1),
+            "p50_ms": round(self.pct(0.50), 2),
+            "p99_ms": round(self.pct(0.99), 2),
+            "mean_ms": round(statistics.fmean(self.latencies) * 1000, 2),
+        }
+
+
+async def measure(n: int, concurrency: int, op: Callable[[int], Awaitable[object]]) -> Run:
+    """Run `op(i)` for i in range(n) with `concurrency` workers; time each call."""
+    latencies: list[float] = []
+    counter = iter(range(n))
+
+    async def worker() -> None:
+        for i in counter:
+            started = time.perf_counter()
+            await op(i)
+            latencies.append(time.perf_counter() - started)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return Run(n, time.perf_counter() - started, latencies)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_server(module: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """Start `python -m module PORT` and wait until it accepts connections."""
+    proc = subprocess.Popen(  # noqa: S603 (our own module, fixed arguments)
+        [sys.executable, "-m", module, str(port)],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return proc
+        if proc.poll() is not None:
+            raise RuntimeError(f"{module} exited with {proc.returncode}")
+        time.sleep(0.05)
+    proc.kill()
+    raise RuntimeError(f"{module} did not start")
+
+
+def emit(result: dict[str, object]) -> None:
+    """The last line of every benchmark: one JSON object for scripts."""
+    print(json.dumps(result, ensure_ascii=False))
