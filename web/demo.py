@@ -8,6 +8,10 @@ from datetime import timedelta
 
 import uvicorn
 
+from kith.bots import examples
+from kith.bots.flows import BotDefinition
+from kith.bots.knowledge import ArticleIn
+from kith.bots.store import save_article, save_bot
 from kith.core.auth import create_api_token, create_user
 from kith.core.channel_records import create_channel
 from kith.core.clock import ManualClock
@@ -79,9 +83,7 @@ async def seed(core: Core, settings: Settings) -> DemoLogins:
     channel, channel_token = await create_channel(core, ws, "api", "Website API", {})
     webchat_id = None
     if core.channels.get("webchat") is not None:
-        webchat, _ = await create_channel(
-            core, ws, "webchat", "Shop website", {"allowed_origins": ["*"]}
-        )
+        webchat, _ = await create_channel(core, ws, "webchat", "Shop website", {})
         webchat_id = webchat.id
     agent = Author(kind=AuthorKind.agent, name="Demo Agent")
     clock = ManualClock(core.clock.now() - timedelta(hours=3))
@@ -114,7 +116,17 @@ async def seed(core: Core, settings: Settings) -> DemoLogins:
                 )
     finally:
         core.clock = real_clock
+    await _install_bot(core, ws, [channel.id, *([webchat_id] if webchat_id else [])])
     return DemoLogins(api_token, channel.id, channel_token, password, webchat_id)
+
+
+async def _install_bot(core: Core, workspace_id: str, channel_ids: list[str]) -> None:
+    """The shipped shop assistant on the demo's channels (installed after the sample
+    conversations, which show agents at work), with its FAQ."""
+    definition = {**examples.load("shop_assistant"), "channel_ids": channel_ids}
+    await save_bot(core, workspace_id, BotDefinition.model_validate(definition))
+    for article in examples.load("faq"):
+        await save_article(core, workspace_id, ArticleIn.model_validate(article))
 
 
 def banner(url: str, logins: DemoLogins) -> str:

@@ -1,0 +1,40 @@
+"""`kith demo`'s seed: logins work, sample data is there, and the bot answers newcomers."""
+
+from __future__ import annotations
+
+import httpx
+from asgi_lifespan import LifespanManager
+
+from kith.core.settings import Settings
+from kith.web.app import build_core, create_app
+from kith.web.demo import DEMO_EMAIL, banner, seed
+
+
+async def test_demo_seed_gives_working_logins_and_a_bot() -> None:
+    settings = Settings(demo_token="demo-token-for-tests", demo_password="pw-for-tests-1")
+    core = build_core(settings)
+    await core.start()
+    logins = await seed(core, settings)
+    assert logins.api_token == "demo-token-for-tests" and logins.password == "pw-for-tests-1"
+    text = banner("http://127.0.0.1:8000", logins)
+    assert DEMO_EMAIL in text and logins.channel_token in text
+
+    app = create_app(core=core, run_workers=False)
+    async with LifespanManager(app) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://demo") as http:
+            auth = {"Authorization": f"Bearer {logins.api_token}"}
+            listed = (await http.get("/api/v1/conversations", headers=auth)).json()["items"]
+            assert len(listed) >= 4
+            said = await http.post(
+                f"/webhooks/api/{logins.channel_id}",
+                json={"message_id": "t-1", "user": {"id": "newcomer"}, "text": "hello"},
+                headers={"Authorization": f"Bearer {logins.channel_token}"},
+            )
+            conversation_id = said.json()["conversation_id"]
+            messages = await http.get(
+                f"/api/v1/conversations/{conversation_id}/messages", headers=auth
+            )
+            bot_replies = [m for m in messages.json()["items"] if m["author"]["kind"] == "bot"]
+            assert bot_replies and "shop assistant" in bot_replies[0]["text"]
+    await core.close()
