@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from datetime import timedelta
 
+from kith.core.clock import utcnow
 from kith.core.context import Core
 
 
@@ -21,7 +22,8 @@ async def reserve(core: Core, key: str, limit: int, per_seconds: float) -> float
         {"_id": f"{key}:{per_seconds}:{window}"},
         {
             "$inc": {"count": 1},
-            "$setOnInsert": {"expires_at": now + timedelta(seconds=per_seconds * 2)},
+            # The TTL monitor runs on the server's wall clock, not on Kith's clock.
+            "$setOnInsert": {"expires_at": utcnow() + timedelta(seconds=per_seconds * 2 + 60)},
         },
         upsert=True,
         return_document=True,
