@@ -1,0 +1,39 @@
+"""The Slack channel's config and registration."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl
+
+from kith.connectors.slack.routes import router
+from kith.connectors.slack.sender import SlackSender
+from kith.core.channels import Capabilities, ChannelType
+
+
+class SlackChannelConfig(BaseModel):
+    """One Slack app installed in one Slack workspace."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    bot_token: str = Field(
+        min_length=10,
+        max_length=512,
+        pattern=r"^(xoxe\.)?xoxb-",
+        description="Bot User OAuth Token (xoxb-…), from OAuth & Permissions.",
+    )
+    signing_secret: str = Field(
+        min_length=8, max_length=256, description="Signing Secret, from Basic Information."
+    )
+    api_base: HttpUrl | None = Field(
+        default=None, description="Web API base URL; leave empty for https://slack.com/api/."
+    )
+
+
+channel_type = ChannelType(
+    name="slack",
+    config_model=SlackChannelConfig,
+    sender=SlackSender(),
+    secret_fields=frozenset({"bot_token", "signing_secret"}),
+    capabilities=Capabilities(buttons=True, images=True, threads=True),
+    router=router,
+    description="A Slack app: DMs, channel threads and mentions, with Block Kit buttons.",
+)

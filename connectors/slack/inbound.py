@@ -1,0 +1,243 @@
+"""Slack events and button presses mapped onto Kith's inbound model.
+
+Dedup keys are chosen so that Slack's retries (`X-Slack-Retry-Num`) are simply processed
+again and collapse in the pipeline, never dropped: a retry after a failed first delivery
+still gets stored once.
+- a message is `"{slack channel}:{ts}"`: stable across retries, the same for the
+  `message.channels` and `app_mention` events Slack sends for one mention, and what
+  `message_changed` / `message_deleted` name, so edits find their message;
+- a membership event is the envelope's `event_id`;
+- a button press is the interaction's `trigger_id` and the element's `action_id`.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from kith.connectors.slack.payloads import (
+    BlockActions,
+    EventCallback,
+    InnerEvent,
+    MemberEvent,
+    SlackFile,
+    SlackMessage,
+)
+from kith.core.context import Core
+from kith.core.errors import InvalidInput
+from kith.core.models import (
+    Attachment,
+    Channel,
+    ChannelEvent,
+    ChannelEventKind,
+    InboundMessage,
+    InboundUser,
+)
+from kith.core.pipeline import ingest, ingest_delete, ingest_edit, ingest_event
+
+log = logging.getLogger(__name__)
+Parsed = TypeVar("Parsed", bound=BaseModel)
+
+# Message subtypes that carry something a person said; the rest (joins, topic changes,
+# bot_message …) are known and ignored.
+SPOKEN_SUBTYPES = frozenset({None, "file_share", "thread_broadcast", "me_message"})
+MEMBERSHIP = {
+    "member_joined_channel": ChannelEventKind.member_joined,
+    "member_left_channel": ChannelEventKind.member_left,
+}
+
+
+class Outcome(StrEnum):
+    stored = "stored"
+    duplicate = "duplicate"
+    edited = "edited"
+    deleted = "deleted"
+    event = "event"
+    ignored = "ignored"
+
+
+def thread_key(slack_channel: str, ts: str, thread_ts: str | None, direct: bool) -> str:
+    """Where replies go: a DM is one conversation; elsewhere each thread is one."""
+    if direct and thread_ts is None:
+        return slack_channel
+    return f"{slack_channel}:{thread_ts or ts}"
+
+
+def message_id(slack_channel: str, ts: str) -> str:
+    return f"{slack_channel}:{ts}"
+
+
+def _parse(model: type[Parsed], data: object) -> Parsed:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in ("event", *err["loc"]))
+        raise InvalidInput(err["msg"], field=field) from None
+
+
+def _sent_at(ts: str) -> datetime:
+    return datetime.fromtimestamp(float(ts), tz=UTC)
+
+
+def _attachment(file: SlackFile) -> Attachment:
+    major = (file.mimetype or "").partition("/")[0]
+    name = file.name or file.title
+    return Attachment(
+        kind=major if major in ("image", "audio", "video") else "file",
+        name=name[:512] if name else None,
+        size=file.size,
+        mime=file.mimetype[:255] if file.mimetype else None,
+        file_id=file.id,
+        url=file.url_private if file.url_private and len(file.url_private) <= 4096 else None,
+    )
+
+
+def _user(user_id: str, message: SlackMessage | None = None) -> InboundUser:
+    profile = message.user_profile if message else None
+    name = (profile.real_name or profile.display_name) if profile else None
+    avatar = profile.image_72 if profile else None
+    return InboundUser(
+        id=user_id,
+        name=name[:256] if name else None,
+        avatar_url=avatar if avatar and len(avatar) <= 4096 else None,
+    )
+
+
+def _from_bot(message: SlackMessage, bot_users: set[str]) -> bool:
+    """Our own echoes and every other bot: Kith's customers are people."""
+    return bool(message.bot_id or message.subtype == "bot_message" or (message.user in bot_users))
+
+
+async def handle_event(core: Core, channel: Channel, callback: EventCallback) -> Outcome:
+    """Route one `event_callback` to the pipeline; unknown event types are ignored."""
+    bot_users = {a.user_id for a in callback.authorizations if a.is_bot and a.user_id}
+    try:
+        kind = InnerEvent.model_validate(callback.event).type
+    except ValidationError:
+        raise InvalidInput("event has no type", field="event.type") from None
+    if kind in ("message", "app_mention"):
+        return await _on_message(core, channel, _parse(SlackMessage, callback.event), bot_users)
+    if kind in MEMBERSHIP:
+        member = _parse(MemberEvent, callback.event)
+        return await _on_member(core, channel, callback, member, bot_users)
+    log.info("slack event ignored", extra={"channel_id": channel.id, "event_type": kind})
+    return Outcome.ignored
+
+
+async def _on_message(
+    core: Core, channel: Channel, message: SlackMessage, bot_users: set[str]
+) -> Outcome:
+    if message.channel is None:
+        raise InvalidInput("message event without a channel", field="event.channel")
+    if message.subtype == "message_changed":
+        edited = message.message
+        if edited is None or edited.ts is None:
+            raise InvalidInput("message_changed without the message", field="event.message")
+        if _from_bot(edited, bot_users):
+            return Outcome.ignored
+        stored = await ingest_edit(
+            core, channel, message_id(message.channel, edited.ts), edited.text
+        )
+        return Outcome.edited if stored else Outcome.ignored
+    if message.subtype == "message_deleted":
+        if message.deleted_ts is None:
+            raise InvalidInput("message_deleted without deleted_ts", field="event.deleted_ts")
+        found = await ingest_delete(core, channel, message_id(message.channel, message.deleted_ts))
+        return Outcome.deleted if found else Outcome.ignored
+    if message.subtype not in SPOKEN_SUBTYPES or _from_bot(message, bot_users):
+        return Outcome.ignored
+    if not message.user or message.ts is None:
+        raise InvalidInput("message event without user or ts", field="event.user")
+    if not message.text.strip() and not message.files:
+        return Outcome.ignored
+    direct = message.channel_type == "im"
+    received = await ingest(
+        core,
+        channel,
+        InboundMessage(
+            workspace_id=channel.workspace_id,
+            channel_id=channel.id,
+            channel_type=channel.type,
+            channel_message_id=message_id(message.channel, message.ts),
+            user=_user(message.user, message),
+            thread_key=thread_key(message.channel, message.ts, message.thread_ts, direct),
+            text=message.text,
+            attachments=[_attachment(f) for f in message.files[:50]],
+            reply_to=(
+                message_id(message.channel, message.thread_ts)
+                if message.thread_ts and message.thread_ts != message.ts
+                else None
+            ),
+            sent_at=_sent_at(message.ts),
+        ),
+    )
+    return Outcome.duplicate if received.duplicate else Outcome.stored
+
+
+async def _on_member(
+    core: Core,
+    channel: Channel,
+    callback: EventCallback,
+    member: MemberEvent,
+    bot_users: set[str],
+) -> Outcome:
+    if member.user in bot_users:  # our bot was added to or removed from a channel
+        return Outcome.ignored
+    recorded = await ingest_event(
+        core,
+        channel,
+        ChannelEvent(
+            workspace_id=channel.workspace_id,
+            channel_id=channel.id,
+            channel_type=channel.type,
+            event_id=callback.event_id,
+            kind=MEMBERSHIP[member.type],
+            user=InboundUser(id=member.user),
+            group_id=member.channel,
+            occurred_at=(
+                datetime.fromtimestamp(callback.event_time, tz=UTC) if callback.event_time else None
+            ),
+        ),
+    )
+    return Outcome.event if recorded else Outcome.duplicate
+
+
+async def handle_block_actions(core: Core, channel: Channel, actions: BlockActions) -> Outcome:
+    """Each pressed button with a value becomes a message carrying that value as `payload`."""
+    slack_channel = (actions.channel.id if actions.channel else None) or (
+        actions.container.channel_id
+    )
+    ts = (actions.message.ts if actions.message else None) or actions.container.message_ts
+    if slack_channel is None or ts is None:  # a press in a modal or on the home tab
+        return Outcome.ignored
+    thread_ts = (actions.message.thread_ts if actions.message else None) or (
+        actions.container.thread_ts
+    )
+    key = thread_key(slack_channel, ts, thread_ts, direct=slack_channel.startswith("D"))
+    user = InboundUser(id=actions.user.id, name=(actions.user.name or actions.user.username))
+    outcome = Outcome.ignored
+    for action in actions.actions:
+        if action.type != "button" or not action.value:
+            continue  # URL buttons and other elements carry nothing for Kith
+        received = await ingest(
+            core,
+            channel,
+            InboundMessage(
+                workspace_id=channel.workspace_id,
+                channel_id=channel.id,
+                channel_type=channel.type,
+                channel_message_id=f"action:{actions.trigger_id}:{action.action_id}"[:512],
+                user=user,
+                thread_key=key,
+                text=action.text.text if action.text else action.value,
+                payload=action.value[:1024],
+                reply_to=message_id(slack_channel, ts),
+            ),
+        )
+        outcome = Outcome.duplicate if received.duplicate else Outcome.stored
+    return outcome
