@@ -344,7 +344,8 @@ class BotEngine:
     @staticmethod
     def _fill(turn: Turn, text: str) -> str:
         """`{name}` and `{attributes.x}` in bot texts, left alone when unknown."""
-        values = {"name": turn.customer.get("name") or ""}
+        anonymous = "" if turn.language == "zh" else "there"
+        values = {"name": turn.customer.get("name") or anonymous}
         values.update(
             {f"attributes.{k}": v for k, v in turn.customer.get("attributes", {}).items()}
         )

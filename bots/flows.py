@@ -182,7 +182,9 @@ class BotDefinition(Strict):
     team_id: str | None = None
     flows: list[Flow] = Field(default=[], max_length=100)
     knowledge_base: bool = True
-    kb_threshold: float = Field(default=0.82, ge=0, le=1)
+    kb_threshold: float = Field(
+        default=0.9, ge=0, le=1, description="Cosine similarity a FAQ match needs (e5 scale)."
+    )
     fallback_text: dict[str, str] | str = {
         "en": "Sorry, I didn't understand. Reply 'human' to talk to a person.",
         "zh": "抱歉，我没有理解。回复“人工”联系客服。",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -25,6 +25,7 @@ class Core:
 
     `event_listeners` are called (synchronously, so they must only enqueue) with every event
     this process appends to the log: the in-process feed of the real-time inbox.
+    `background` holds the loops features need (`loop(stop)`), run by `kith serve`.
     """
 
     store: Store
@@ -37,6 +38,7 @@ class Core:
     )
     outbox_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     event_listeners: list[Callable[[Event], None]] = field(default_factory=list)
+    background: list[Callable[[asyncio.Event], Awaitable[None]]] = field(default_factory=list)
 
     @classmethod
     def from_settings(cls, settings: Settings, **kw: object) -> Core:

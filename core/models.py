@@ -137,6 +137,9 @@ class Customer(Record):
     identities: list[IdentityRef] = []
     first_seen: datetime
     last_seen: datetime
+    sentiment: dict[str, Any] | None = Field(
+        default=None, description="Trend: {score, samples: [{at, score}]} (newest last)."
+    )
     merged_into: str | None = None
 
 
@@ -153,6 +156,16 @@ class Identity(Record):
     created_at: datetime
 
 
+class ConversationSentiment(BaseModel):
+    """The rolling mood of a conversation, kept by the sentiment feature."""
+
+    score: float = 0.0
+    label: str = "neutral"
+    negative_streak: int = 0
+    count: int = 0
+    escalated: bool = False
+
+
 class Conversation(Record):
     customer_id: str
     channel_id: str
@@ -167,6 +180,7 @@ class Conversation(Record):
     priority: Priority = Priority.none
     last_message_at: datetime
     unread_count: int = 0
+    sentiment: ConversationSentiment | None = None
     created_at: datetime
 
 

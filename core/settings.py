@@ -40,6 +40,15 @@ class Settings(BaseSettings):
     outbox_poll_seconds: float = Field(
         default=1.0, description="How often an idle outbox worker looks for due messages."
     )
+    nlp_enabled: bool = Field(
+        default=True, description="Analyse sentiment and language of inbound messages."
+    )
+    escalate_negative_streak: int = Field(
+        default=2, description="Negative messages in a row that escalate a conversation."
+    )
+    escalate_score_below: float = Field(
+        default=-0.8, description="A single message scoring below this escalates (-1 … 1)."
+    )
     demo_token: str | None = Field(
         default=None, description="`kith demo`: fixed API token instead of a random one."
     )

@@ -1,0 +1,275 @@
+"""The widget's HTTP side: start a visitor session, post a message, read and stream the thread.
+
+Every route works on the caller's own conversation, found from their signed identity; no
+route takes a conversation id, so there is none to guess.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from kith.connectors.base import current_core
+from kith.connectors.webchat import assets
+from kith.connectors.webchat.access import (
+    ALLOWED_HEADERS,
+    RateLimited,
+    WidgetRoute,
+    cors_headers,
+    current_visitor,
+    origin_allowed,
+    visitor_from,
+    webchat_channel,
+)
+from kith.connectors.webchat.identity import (
+    COOKIE_NAME,
+    Visitor,
+    issue_token,
+    new_visitor,
+    verify_user,
+)
+from kith.connectors.webchat.views import WidgetMessage, history, to_widget, visible_message
+from kith.core.channel_records import get_channel
+from kith.core.context import Core
+from kith.core.errors import InvalidInput
+from kith.core.models import Channel, Event, InboundMessage, InboundUser
+from kith.core.pipeline import conversation_id, ingest
+from kith.core.ratelimit import reserve
+from kith.core.realtime import event_cursor, feed_for
+
+router = APIRouter(tags=["web chat"], route_class=WidgetRoute)
+router.include_router(assets.router)
+
+COOKIE_MAX_AGE = 365 * 24 * 3600
+HEARTBEAT_SECONDS = 15.0
+# What a visitor writes: a person types far slower than this.
+VISITOR_LIMIT = (20, 60.0)
+STREAMED = {"message.received", "message.delivered"}
+
+
+def thread_of(channel: Channel, visitor: Visitor) -> str:
+    """The visitor's one conversation on this channel (the pipeline's per-user thread)."""
+    return conversation_id(channel.workspace_id, channel.id, f"user:{visitor.external_id}")
+
+
+class SessionRequest(BaseModel):
+    """The page's settings: the business's user id and its hash, when it knows the user."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    user_id: str | None = Field(default=None, min_length=1, max_length=200)
+    user_hash: str | None = Field(default=None, max_length=128)
+
+
+class SessionAnswer(BaseModel):
+    token: str
+    verified: bool
+
+
+@router.post("/widget/{channel_id}/session", response_model=SessionAnswer)
+async def start_session(
+    body: SessionRequest,
+    request: Request,
+    response: Response,
+    core: Annotated[Core, Depends(current_core)],
+    channel: Annotated[Channel, Depends(webchat_channel)],
+) -> SessionAnswer:
+    """Keep the browser's visitor (or make one) and bind the business's verified user to it.
+
+    A page that no longer names the user it named before (a logout) gets a new anonymous
+    visitor, so the next person at that browser does not see the previous one's chat.
+    """
+    current = visitor_from(request, core, channel)
+    verified = body.user_id is not None and verify_user(
+        channel.config.get("identity_secret"), body.user_id, body.user_hash
+    )
+    if verified:
+        base = current or new_visitor(channel.id)
+        visitor = Visitor(channel.id, base.visitor_id, body.user_id)
+    elif current is not None and current.user_id is None:
+        visitor = current
+    else:
+        visitor = new_visitor(channel.id)
+    token = issue_token(core, visitor)
+    secure = request.url.scheme == "https" or (core.settings.public_url or "").startswith("https:")
+    response.set_cookie(
+        COOKIE_NAME,
+        token,
+        max_age=COOKIE_MAX_AGE,
+        path=f"/widget/{channel.id}/",
+        httponly=True,
+        secure=secure,
+        samesite="none" if secure else "lax",
+    )
+    return SessionAnswer(token=token, verified=verified)
+
+
+class WidgetPost(BaseModel):
+    """One message typed (or one quick reply pressed) in the widget."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    client_id: str = Field(
+        min_length=8,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="Made by the widget per message; a retried POST with it is not stored twice.",
+    )
+    text: str = Field(default="", max_length=5000)
+    payload: str | None = Field(default=None, max_length=64, description="A pressed button's.")
+    name: str | None = Field(default=None, max_length=256)
+    email: str | None = Field(default=None, max_length=320)
+
+
+class PostAnswer(BaseModel):
+    message: WidgetMessage
+    duplicate: bool
+
+
+@router.post("/widget/{channel_id}/messages", response_model=PostAnswer)
+async def post_message(
+    body: WidgetPost,
+    core: Annotated[Core, Depends(current_core)],
+    channel: Annotated[Channel, Depends(webchat_channel)],
+    visitor: Annotated[Visitor, Depends(current_visitor)],
+) -> PostAnswer:
+    if not body.text.strip() and not body.payload:
+        raise InvalidInput("a message needs text", field="text")
+    limit, per = VISITOR_LIMIT
+    wait = await reserve(core, f"webchat:{channel.id}:{visitor.external_id}", limit, per)
+    if wait > 0:
+        raise RateLimited(wait)
+    received = await ingest(
+        core,
+        channel,
+        InboundMessage(
+            workspace_id=channel.workspace_id,
+            channel_id=channel.id,
+            channel_type=channel.type,
+            channel_message_id=f"{visitor.external_id}/{body.client_id}",
+            user=InboundUser(id=visitor.external_id, name=body.name, email=body.email),
+            text=body.text,
+            payload=body.payload,
+        ),
+    )
+    doc = received.message.to_doc()
+    return PostAnswer(message=to_widget(doc), duplicate=received.duplicate)
+
+
+class HistoryAnswer(BaseModel):
+    items: list[WidgetMessage]
+    older: str | None
+    stream_after: str | None = Field(
+        description="Open the event stream after this cursor: nothing said since is missed."
+    )
+
+
+async def _latest_cursor(core: Core, conv_id: str) -> str | None:
+    doc = await core.store.events.find_one(
+        {"conversation_id": conv_id}, sort=[("created_at", -1), ("_id", -1)]
+    )
+    return event_cursor(Event.from_doc(doc)) if doc else None
+
+
+@router.get("/widget/{channel_id}/messages", response_model=HistoryAnswer)
+async def read_history(
+    core: Annotated[Core, Depends(current_core)],
+    channel: Annotated[Channel, Depends(webchat_channel)],
+    visitor: Annotated[Visitor, Depends(current_visitor)],
+    before: Annotated[str | None, Query(max_length=1024)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> HistoryAnswer:
+    """The visitor's own conversation: latest messages oldest first, `older` pages back."""
+    conv_id = thread_of(channel, visitor)
+    stream_after = await _latest_cursor(core, conv_id)  # read first: the stream covers the rest
+    items, older = await history(core, conv_id, before=before, limit=limit)
+    return HistoryAnswer(items=items, older=older, stream_after=stream_after)
+
+
+async def _with_heartbeat(source: AsyncIterator[Any], every: float) -> AsyncIterator[Any]:
+    """Items of `source`, and None whenever it has been quiet for `every` seconds."""
+    pending = asyncio.ensure_future(anext(source))
+    try:
+        while True:
+            done, _ = await asyncio.wait({pending}, timeout=every)
+            if not done:
+                yield None
+                continue
+            try:
+                item = pending.result()
+            except StopAsyncIteration:
+                return
+            yield item
+            pending = asyncio.ensure_future(anext(source))
+    finally:
+        pending.cancel()
+        with contextlib.suppress(BaseException):
+            await pending
+        aclose = getattr(source, "aclose", None)
+        if aclose is not None:
+            with contextlib.suppress(Exception):
+                await aclose()
+
+
+@router.get("/widget/{channel_id}/events")
+async def stream_events(
+    request: Request,
+    core: Annotated[Core, Depends(current_core)],
+    channel: Annotated[Channel, Depends(webchat_channel)],
+    visitor: Annotated[Visitor, Depends(current_visitor)],
+    last_event_id: Annotated[str | None, Query(max_length=256)] = None,
+) -> StreamingResponse:
+    """Server-Sent Events: each new visible message of the visitor's conversation.
+
+    After a reconnect, `Last-Event-ID` (header, or `last_event_id` in the query) resumes
+    right after the last event the widget saw, so nothing said meanwhile is lost.
+    """
+    after = request.headers.get("last-event-id") or last_event_id or None
+    conv_id = thread_of(channel, visitor)
+    events = feed_for(core).subscribe(channel.workspace_id, after=after, conversation_id=conv_id)
+
+    async def body() -> AsyncIterator[str]:
+        yield "retry: 3000\n: connected\n\n"
+        async for event in _with_heartbeat(events, HEARTBEAT_SECONDS):
+            if event is None:
+                yield ": ping\n\n"
+                continue
+            if event.type not in STREAMED or event.conversation_id != conv_id:
+                continue
+            message = await visible_message(core, conv_id, event.message_id or "")
+            if message is None:
+                continue
+            data = message.model_dump_json()
+            yield f"id: {event_cursor(event)}\nevent: message\ndata: {data}\n\n"
+
+    return StreamingResponse(
+        body(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+@router.options("/widget/{channel_id}/{rest:path}", include_in_schema=False)
+async def preflight(
+    channel_id: str, request: Request, core: Annotated[Core, Depends(current_core)]
+) -> Response:
+    """CORS preflight: only the channel's allowed origins may call it with credentials."""
+    origin = request.headers.get("origin")
+    channel = await get_channel(core, None, channel_id)
+    if origin is None or channel.type != "webchat" or not origin_allowed(request, channel, origin):
+        return Response(status_code=403)
+    headers = cors_headers(origin)
+    headers.update(
+        {
+            "Access-Control-Allow-Methods": "GET, POST",
+            "Access-Control-Allow-Headers": ALLOWED_HEADERS,
+            "Access-Control-Max-Age": "600",
+        }
+    )
+    return Response(status_code=204, headers=headers)

@@ -1,0 +1,402 @@
+/* Kith web chat widget: a launcher and chat window talking to Kith over HTTP and SSE.
+ *
+ * Hand-written, no dependencies. Everything a customer, an agent or a bot wrote is put on the
+ * page with textContent (never parsed as HTML), links and images only with http(s) URLs, and the
+ * widget lives in a shadow root so the host page's styles and ours do not mix.
+ *
+ * The page may set, before this script loads:
+ *   window.kithSettings = { user_id, user_hash, name, email }
+ * user_hash is HMAC-SHA256(identity secret, user_id), computed by the business's server.
+ */
+(function () {
+  "use strict";
+  var BOOT = /*KITH_BOOT*/null;
+  if (!BOOT || window["__kithChat_" + BOOT.channel]) return;
+  window["__kithChat_" + BOOT.channel] = true;
+
+  var settings = window.kithSettings || {};
+  var api = BOOT.base + "/widget/" + encodeURIComponent(BOOT.channel);
+  var storageKey = "kith.chat." + BOOT.channel;
+  var state = {
+    token: load(),
+    booted: null,
+    open: false,
+    unread: 0,
+    lastEventId: null,
+    streaming: false,
+    backoff: 1000,
+    byId: {},
+    pending: {}
+  };
+
+  function load() {
+    try { return window.localStorage.getItem(storageKey); } catch (e) { return null; }
+  }
+  function save(token) {
+    state.token = token;
+    try { window.localStorage.setItem(storageKey, token); } catch (e) { /* cookies only */ }
+  }
+
+  function newId() {
+    var c = window.crypto;
+    if (c && c.randomUUID) return c.randomUUID();
+    var bytes = new Uint8Array(16);
+    c.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) {
+      return ("0" + b.toString(16)).slice(-2);
+    }).join("");
+  }
+
+  function safeUrl(url) {
+    try {
+      var parsed = new URL(url);
+      return parsed.protocol === "http:" || parsed.protocol === "https:" ? parsed.href : null;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  /* ---- HTTP ---- */
+
+  function headers(extra) {
+    var h = { "Content-Type": "application/json" };
+    if (state.token) h["X-Kith-Visitor"] = state.token;
+    for (var k in extra || {}) h[k] = extra[k];
+    return h;
+  }
+
+  function call(method, path, body) {
+    return fetch(api + path, {
+      method: method,
+      credentials: "include",
+      headers: headers(),
+      body: body === undefined ? undefined : JSON.stringify(body)
+    }).then(function (res) {
+      return res.json().catch(function () { return {}; }).then(function (data) {
+        if (!res.ok) {
+          var err = new Error((data.error && data.error.message) || "HTTP " + res.status);
+          err.status = res.status;
+          throw err;
+        }
+        return data;
+      });
+    });
+  }
+
+  function startSession() {
+    var body = {};
+    if (settings.user_id) {
+      body.user_id = String(settings.user_id);
+      if (settings.user_hash) body.user_hash = String(settings.user_hash);
+    }
+    return call("POST", "/session", body).then(function (ans) { save(ans.token); });
+  }
+
+  function boot() {
+    if (!state.booted) {
+      state.booted = startSession().then(loadHistory).then(stream);
+      state.booted.catch(function (err) {
+        state.booted = null;
+        notice("Chat is unavailable right now (" + err.message + ").");
+      });
+    }
+    return state.booted;
+  }
+
+  function loadHistory() {
+    return call("GET", "/messages?limit=100").then(function (ans) {
+      ans.items.forEach(function (m) { show(m, null, true); });
+      if (ans.stream_after && !state.lastEventId) state.lastEventId = ans.stream_after;
+    });
+  }
+
+  /* ---- live replies: Server-Sent Events read with fetch, so the visitor header is sent ---- */
+
+  function stream() {
+    if (state.streaming) return;
+    state.streaming = true;
+    var extra = {};
+    if (state.lastEventId) extra["Last-Event-ID"] = state.lastEventId;
+    fetch(api + "/events", { credentials: "include", headers: headers(extra) })
+      .then(function (res) {
+        if (!res.ok || !res.body) {
+          var err = new Error("HTTP " + res.status);
+          err.status = res.status;
+          throw err;
+        }
+        state.backoff = 1000;
+        var reader = res.body.getReader();
+        var decoder = new TextDecoder();
+        var buffer = "";
+        function pump() {
+          return reader.read().then(function (chunk) {
+            if (chunk.done) throw new Error("stream closed");
+            buffer += decoder.decode(chunk.value, { stream: true });
+            var blocks = buffer.split(/\r?\n\r?\n/);
+            buffer = blocks.pop();
+            blocks.forEach(onBlock);
+            return pump();
+          });
+        }
+        return pump();
+      })
+      .catch(function (err) {
+        state.streaming = false;
+        var wait = state.backoff;
+        state.backoff = Math.min(state.backoff * 2, 30000);
+        if (err && err.status === 401) {  // the session is gone (new server key): start over
+          state.token = null;
+          state.booted = null;
+          setTimeout(boot, wait);
+          return;
+        }
+        setTimeout(stream, wait);
+      });
+  }
+
+  function onBlock(block) {
+    var id = null, type = "message", data = [];
+    block.split(/\r?\n/).forEach(function (line) {
+      if (line.charAt(0) === ":") return;
+      var i = line.indexOf(":");
+      var field = i < 0 ? line : line.slice(0, i);
+      var value = i < 0 ? "" : line.slice(i + 1).replace(/^ /, "");
+      if (field === "id") id = value;
+      else if (field === "event") type = value;
+      else if (field === "data") data.push(value);
+    });
+    if (id !== null) state.lastEventId = id;
+    if (type === "message" && data.length) {
+      try { show(JSON.parse(data.join("\n"))); } catch (e) { /* ignore a broken event */ }
+    }
+  }
+
+  /* ---- the window ---- */
+
+  var host = document.createElement("div");
+  host.setAttribute("data-kith-chat", BOOT.channel);
+  var root = host.attachShadow ? host.attachShadow({ mode: "open" }) : host;
+  if (BOOT.color) host.style.setProperty("--kith-accent", BOOT.color);
+
+  function el(tag, cls, text) {
+    var node = document.createElement(tag);
+    if (cls) node.className = cls;
+    if (text !== undefined && text !== null) node.textContent = text;
+    return node;
+  }
+
+  var style = el("style", null, BOOT.css || "");
+  var launcher = el("button", "kith-launcher");
+  launcher.type = "button";
+  launcher.setAttribute("aria-label", "Open chat");
+  launcher.setAttribute("aria-expanded", "false");
+  launcher.appendChild(chatIcon());
+  var badge = el("span", "kith-badge");
+  badge.hidden = true;
+  launcher.appendChild(badge);
+
+  var panel = el("section", "kith-panel");
+  panel.setAttribute("role", "dialog");
+  panel.setAttribute("aria-label", BOOT.title || "Chat");
+  panel.hidden = true;
+  var header = el("header", "kith-header");
+  header.appendChild(el("h2", "kith-title", BOOT.title || "Chat"));
+  var close = el("button", "kith-close", "\u00D7");
+  close.type = "button";
+  close.setAttribute("aria-label", "Close chat");
+  header.appendChild(close);
+  var log = el("div", "kith-log");
+  log.setAttribute("role", "log");
+  log.setAttribute("aria-live", "polite");
+  log.setAttribute("aria-label", "Messages");
+  if (BOOT.greeting) log.appendChild(bubble("out", "kith-greeting", BOOT.greeting));
+  var form = el("form", "kith-form");
+  var input = el("textarea", "kith-input");
+  input.rows = 1;
+  input.maxLength = 5000;
+  input.placeholder = "Write a message…";
+  input.setAttribute("aria-label", "Message");
+  var sendButton = el("button", "kith-send", "Send");
+  sendButton.type = "submit";
+  form.appendChild(input);
+  form.appendChild(sendButton);
+  panel.appendChild(header);
+  panel.appendChild(log);
+  panel.appendChild(form);
+  root.appendChild(style);
+  root.appendChild(panel);
+  root.appendChild(launcher);
+
+  function chatIcon() {
+    var ns = "http://www.w3.org/2000/svg";
+    var svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("width", "28");
+    svg.setAttribute("height", "28");
+    svg.setAttribute("aria-hidden", "true");
+    var path = document.createElementNS(ns, "path");
+    path.setAttribute("fill", "currentColor");
+    path.setAttribute("d", "M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H10l-5 4v-4H4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z");
+    svg.appendChild(path);
+    return svg;
+  }
+
+  function bubble(direction, extraClass, text) {
+    var node = el("div", "kith-msg kith-" + direction + (extraClass ? " " + extraClass : ""));
+    if (text) node.appendChild(el("p", "kith-text", text));
+    return node;
+  }
+
+  function notice(text) {
+    log.appendChild(el("p", "kith-notice", text));
+    log.scrollTop = log.scrollHeight;
+  }
+
+  function setOpen(open) {
+    state.open = open;
+    panel.hidden = !open;
+    launcher.setAttribute("aria-expanded", open ? "true" : "false");
+    launcher.setAttribute("aria-label", open ? "Close chat" : "Open chat");
+    if (open) {
+      state.unread = 0;
+      badge.hidden = true;
+      boot();
+      input.focus();
+      log.scrollTop = log.scrollHeight;
+    }
+  }
+
+  function render(m) {
+    var node = bubble(m.direction === "in" ? "in" : "out", null, m.text);
+    node.setAttribute("data-id", m.id);
+    if (m.direction !== "in" && m.author && m.author.name) {
+      node.insertBefore(el("span", "kith-author", m.author.name), node.firstChild);
+    }
+    (m.attachments || []).forEach(function (a) {
+      var url = safeUrl(a.url);
+      if (!url) return;
+      var link = el("a", "kith-attachment");
+      link.href = url;
+      link.target = "_blank";
+      link.rel = "noopener noreferrer";
+      if (a.kind === "image") {
+        var img = el("img");
+        img.src = url;
+        img.alt = a.name || "image";
+        link.appendChild(img);
+      } else {
+        link.textContent = a.name || url;
+      }
+      node.appendChild(link);
+    });
+    var buttons = (m.buttons || []).filter(function (b) { return b.label; });
+    if (buttons.length) {
+      var row = el("div", "kith-replies");
+      buttons.forEach(function (b) {
+        var url = b.url && safeUrl(b.url);
+        if (url) {
+          var link = el("a", "kith-reply", b.label);
+          link.href = url;
+          link.target = "_blank";
+          link.rel = "noopener noreferrer";
+          row.appendChild(link);
+          return;
+        }
+        var button = el("button", "kith-reply", b.label);
+        button.type = "button";
+        button.addEventListener("click", function () {
+          Array.prototype.forEach.call(row.querySelectorAll("button"), function (x) {
+            x.disabled = true;
+          });
+          send(b.label, b.payload || null);
+        });
+        row.appendChild(button);
+      });
+      node.appendChild(row);
+    }
+    return node;
+  }
+
+  /** Add or update a message; an echo of our own post replaces its pending bubble. */
+  function show(m, placeholder, old) {
+    if (state.byId[m.id]) return;
+    var node = render(m);
+    var waiting = placeholder || (m.client_id && state.pending[m.client_id]);
+    if (waiting && waiting.parentNode) {
+      waiting.parentNode.replaceChild(node, waiting);
+    } else {
+      log.appendChild(node);
+      if (m.direction !== "in" && !state.open && !old) {
+        state.unread += 1;
+        badge.textContent = String(state.unread);
+        badge.hidden = false;
+      }
+    }
+    if (m.client_id) delete state.pending[m.client_id];
+    state.byId[m.id] = node;
+    log.scrollTop = log.scrollHeight;
+  }
+
+  function send(text, payload) {
+    if (!text.trim() && !payload) return;
+    var clientId = newId();
+    var node = bubble("in", "kith-pending", text);
+    state.pending[clientId] = node;
+    log.appendChild(node);
+    log.scrollTop = log.scrollHeight;
+    deliver({ client_id: clientId, text: text, payload: payload }, node, 0);
+  }
+
+  function deliver(body, node, attempt) {
+    if (settings.name) body.name = String(settings.name);
+    if (settings.email) body.email = String(settings.email);
+    boot()
+      .then(function () { return call("POST", "/messages", body); })
+      .then(function (ans) { show(ans.message, node); })
+      .catch(function (err) {
+        if (err.status === 401 && attempt < 1) {  // the session was lost: start a new one
+          state.booted = null;
+          state.token = null;
+          return deliver(body, node, attempt + 1);
+        }
+        var transient = !err.status || err.status === 429 || err.status >= 500;
+        if (transient && attempt < 3) {
+          setTimeout(function () { deliver(body, node, attempt + 1); }, 1000 * Math.pow(2, attempt));
+          return;
+        }
+        node.classList.remove("kith-pending");
+        node.classList.add("kith-failed");
+        var retry = el("button", "kith-retry", "Not sent. Retry");
+        retry.type = "button";
+        retry.addEventListener("click", function () {
+          node.removeChild(retry);
+          node.classList.remove("kith-failed");
+          node.classList.add("kith-pending");
+          deliver(body, node, 0);  // same client_id: never stored twice
+        });
+        node.appendChild(retry);
+      });
+  }
+
+  launcher.addEventListener("click", function () { setOpen(!state.open); });
+  close.addEventListener("click", function () { setOpen(false); launcher.focus(); });
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var text = input.value;
+    input.value = "";
+    send(text, null);
+  });
+  input.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      form.requestSubmit ? form.requestSubmit() : form.dispatchEvent(new Event("submit"));
+    }
+  });
+
+  function mount() {
+    document.body.appendChild(host);
+    if (state.token) boot();  // a returning visitor: pick up replies while the window is shut
+  }
+  if (document.body) mount();
+  else document.addEventListener("DOMContentLoaded", mount);
+})();
