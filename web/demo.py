@@ -83,7 +83,8 @@ async def seed(core: Core, settings: Settings) -> DemoLogins:
     channel, channel_token = await create_channel(core, ws, "api", "Website API", {})
     webchat_id = None
     if core.channels.get("webchat") is not None:
-        webchat, _ = await create_channel(core, ws, "webchat", "Shop website", {})
+        look = {"title": "Demo Shop", "greeting": "Hi! Ask us anything. 有问题随时问我们。"}
+        webchat, _ = await create_channel(core, ws, "webchat", "Shop website", look)
         webchat_id = webchat.id
     agent = Author(kind=AuthorKind.agent, name="Demo Agent")
     clock = ManualClock(core.clock.now() - timedelta(hours=3))
