@@ -60,7 +60,12 @@ async def create_channel(
     await core.store.channels.insert_one(doc)
     channel = load(doc)
     if channel_type.on_created is not None:
-        await channel_type.on_created(core, channel)
+        try:
+            await channel_type.on_created(core, channel)
+        except BaseException:
+            # The platform refused (e.g. a bad token): no half-made channel stays behind.
+            await core.store.channels.delete_one({"_id": channel.id})
+            raise
     return channel, token
 
 

@@ -1,0 +1,11 @@
+"""The Telegram channel: a Bot API bot (via aiogram 3) as one Kith channel.
+
+Inbound arrives by webhook (`POST /webhooks/telegram/{channel_id}`, checked against the
+channel's secret token) or by long polling (`getUpdates`, one process per channel under a
+lease, offset kept in MongoDB). Replies go out through the outbox as sendMessage /
+sendPhoto / sendDocument with inline keyboards for buttons.
+"""
+
+from kith.connectors.telegram.channel import channel_type
+
+__all__ = ["channel_type"]

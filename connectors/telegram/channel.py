@@ -1,0 +1,78 @@
+"""The Telegram channel type: config, sender, webhook router, poller and registration."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from aiogram.exceptions import (
+    ClientDecodeError,
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramUnauthorizedError,
+)
+
+from kith.connectors.telegram.client import bot_for
+from kith.connectors.telegram.config import SECRET_FIELDS, TelegramConfig, bot_id
+from kith.connectors.telegram.inbound import ALLOWED_UPDATES
+from kith.connectors.telegram.polling import TelegramPoller
+from kith.connectors.telegram.routes import router
+from kith.connectors.telegram.sender import TelegramSender
+from kith.core.channels import Capabilities, ChannelType
+from kith.core.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from kith.core.context import Core
+    from kith.core.models import Channel
+
+log = logging.getLogger(__name__)
+
+
+def webhook_url(core: Core, channel: Channel) -> str | None:
+    base = core.settings.public_url
+    return f"{base.rstrip('/')}/webhooks/telegram/{channel.id}" if base else None
+
+
+async def on_created(core: Core, channel: Channel) -> None:
+    """Point Telegram at Kith: setWebhook (webhook mode) or deleteWebhook (polling mode).
+
+    A rejected token or URL is the creator's to fix, so it is raised as invalid input;
+    an unreachable Telegram is only logged (the channel exists; re-create it to retry).
+    """
+    bot = bot_for(core, channel)
+    context = {"channel_id": channel.id, "bot_id": bot_id(channel.config["bot_token"])}
+    try:
+        if channel.config.get("mode") == "polling":
+            await bot.delete_webhook(drop_pending_updates=False)
+            log.info("telegram webhook removed for polling", extra=context)
+            return
+        url = webhook_url(core, channel)
+        if url is None:
+            log.info("KITH_PUBLIC_URL is not set: telegram webhook not registered", extra=context)
+            return
+        await bot.set_webhook(
+            url,
+            secret_token=channel.config["secret_token"],
+            allowed_updates=ALLOWED_UPDATES,
+        )
+        log.info("telegram webhook registered", extra={**context, "url": url})
+    except TelegramUnauthorizedError:
+        raise InvalidInput("Telegram rejected the bot token", field="config.bot_token") from None
+    except TelegramBadRequest as exc:
+        raise InvalidInput(f"Telegram refused: {exc.message}", field="config") from None
+    except (TelegramAPIError, ClientDecodeError) as exc:
+        context["error"] = str(exc)
+        log.error("could not reach Telegram to set up the bot", extra=context)
+
+
+channel_type = ChannelType(
+    name="telegram",
+    config_model=TelegramConfig,
+    sender=TelegramSender(),
+    secret_fields=SECRET_FIELDS,
+    capabilities=Capabilities(buttons=True, images=True),
+    router=router,
+    on_created=on_created,
+    poller=TelegramPoller(),
+    description="A Telegram bot: private chats and groups, by webhook or long polling.",
+)

@@ -1,0 +1,150 @@
+"""aiogram's `Bot` over Kith's shared `httpx.AsyncClient`.
+
+aiogram's default session opens an aiohttp pool per `Bot` that must be closed explicitly
+(with a 250 ms grace sleep), which a connector without a shutdown hook cannot do. This
+session sends aiogram's own method models as JSON (the Bot API accepts JSON for every call
+without an upload) through `core.http`, so connections are pooled, closed with Core, and
+tests reach a fake Bot API through httpx's ASGI transport. Response checking and the
+error classes are aiogram's.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import AsyncGenerator
+from typing import TYPE_CHECKING, Any, cast
+
+import httpx
+from aiogram import Bot
+from aiogram.client.session.base import BaseSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import (
+    ClientDecodeError,
+    RestartingTelegram,
+    TelegramAPIError,
+    TelegramMigrateToChat,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.methods import TelegramMethod
+from aiogram.methods.base import TelegramType
+
+from kith.connectors.telegram.config import PRODUCTION_API
+from kith.core.errors import DeliveryError
+
+if TYPE_CHECKING:
+    from kith.core.context import Core
+    from kith.core.models import Channel
+
+
+BOT_TOKEN_IN_URL = re.compile(r"/(file/)?bot(\d+):[A-Za-z0-9_-]+")
+
+
+class RedactBotTokens(logging.Filter):
+    """httpx logs every request URL at INFO, and Bot API URLs carry the bot token."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                BOT_TOKEN_IN_URL.sub(r"/\1bot\2:<redacted>", str(a))
+                if isinstance(a, httpx.URL | str)
+                else a
+                for a in record.args
+            )
+        return True
+
+
+def _install_redaction() -> None:
+    httpx_log = logging.getLogger("httpx")
+    if not any(isinstance(f, RedactBotTokens) for f in httpx_log.filters):
+        httpx_log.addFilter(RedactBotTokens())
+
+
+_install_redaction()
+
+
+class HttpxSession(BaseSession):
+    """An aiogram session on an `httpx.AsyncClient` it does not own (closing is a no-op)."""
+
+    def __init__(self, http: httpx.AsyncClient, api: TelegramAPIServer, timeout: float) -> None:
+        super().__init__(api=api, timeout=timeout)
+        self.http = http
+
+    async def close(self) -> None:
+        """The client belongs to Core, which closes it at shutdown."""
+
+    def _body(self, bot: Bot, method: TelegramMethod[Any]) -> dict[str, Any]:
+        files: dict[str, Any] = {}
+        body = {}
+        for key, value in method.model_dump(warnings=False).items():
+            prepared = self.prepare_value(value, bot=bot, files=files, _dumps_json=False)
+            if prepared is not None:
+                body[key] = prepared
+        if files:
+            raise ValueError("uploads are not supported: send files by file_id or URL")
+        return body
+
+    async def make_request(
+        self,
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+        timeout: int | None = None,  # noqa: ASYNC109 (aiogram's signature)
+    ) -> TelegramType:
+        url = self.api.api_url(token=bot.token, method=method.__api_method__)
+        try:
+            response = await self.http.post(
+                url,
+                json=self._body(bot, method),
+                timeout=self.timeout if timeout is None else timeout,
+            )
+        except httpx.TimeoutException as exc:
+            raise TelegramNetworkError(method=method, message="Request timeout error") from exc
+        except httpx.HTTPError as exc:  # the message names the host, never the token URL path
+            raise TelegramNetworkError(method=method, message=type(exc).__name__) from exc
+        checked = self.check_response(bot, method, response.status_code, response.text)
+        return cast(TelegramType, checked.result)
+
+    async def stream_content(
+        self,
+        url: str,
+        headers: dict[str, Any] | None = None,
+        timeout: int = 30,  # noqa: ASYNC109 (aiogram's signature)
+        chunk_size: int = 65536,
+        raise_for_status: bool = True,
+    ) -> AsyncGenerator[bytes, None]:
+        async with self.http.stream("GET", url, headers=headers, timeout=timeout) as response:
+            if raise_for_status and response.is_error:  # httpx's own error would quote the URL
+                raise RuntimeError(f"Telegram file download answered HTTP {response.status_code}")
+            async for chunk in response.aiter_bytes(chunk_size):
+                yield chunk
+
+
+def api_server(channel: Channel) -> TelegramAPIServer:
+    return TelegramAPIServer.from_base(str(channel.config.get("api_base") or PRODUCTION_API))
+
+
+def bot_for(core: Core, channel: Channel, timeout: float = 15.0) -> Bot:
+    """A `Bot` for the channel; cheap to build (no connection of its own)."""
+    session = HttpxSession(core.http, api_server(channel), timeout)
+    return Bot(channel.config["bot_token"], session=session)
+
+
+def delivery_error(exc: TelegramAPIError | ClientDecodeError) -> DeliveryError:
+    """Map aiogram's error classes onto retry / give up, keeping Telegram's description."""
+    if isinstance(exc, TelegramRetryAfter):
+        return DeliveryError(
+            f"Telegram flood control: retry after {exc.retry_after}s",
+            retry_after=float(exc.retry_after),
+        )
+    if isinstance(exc, TelegramMigrateToChat):
+        return DeliveryError(
+            f"the group became supergroup {exc.migrate_to_chat_id}; reply in the new chat",
+            retryable=False,
+        )
+    if isinstance(exc, TelegramNetworkError | TelegramServerError | RestartingTelegram):
+        return DeliveryError(f"Telegram unreachable: {exc.message}")
+    if isinstance(exc, ClientDecodeError):
+        return DeliveryError("Telegram answered something that is not the Bot API")
+    return DeliveryError(f"Telegram refused: {exc.message}", retryable=False)

@@ -1,0 +1,296 @@
+"""Telegram updates → Kith's normalized messages, edits and channel events.
+
+Shared by the webhook and the poller, so both paths store exactly the same thing. Message
+ids are per chat in Telegram, hence dedup keys of `"<chat_id>:<message_id>"`; the thread
+key is the chat id, which is also where replies go.
+"""
+
+from __future__ import annotations
+
+import logging
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import CallbackQuery, Chat, Update, User
+from aiogram.types import Message as TgMessage
+from pydantic import ValidationError
+
+from kith.connectors.telegram.client import bot_for
+from kith.core.errors import InvalidInput
+from kith.core.models import (
+    Attachment,
+    ChannelEvent,
+    ChannelEventKind,
+    InboundMessage,
+    InboundUser,
+)
+from kith.core.pipeline import ingest, ingest_edit, ingest_event
+
+if TYPE_CHECKING:
+    from kith.core.context import Core
+    from kith.core.models import Channel
+
+log = logging.getLogger(__name__)
+
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
+
+
+class Outcome(StrEnum):
+    """What one update became (for logs and tests; the webhook answers 200 for all)."""
+
+    message = "message"
+    edit = "edit"
+    button = "button"
+    event = "event"
+    ignored = "ignored"
+
+
+def message_key(chat_id: int, message_id: int) -> str:
+    return f"{chat_id}:{message_id}"
+
+
+def inbound_user(user: User) -> InboundUser:
+    name = " ".join(p for p in (user.first_name, user.last_name) if p) or user.username
+    return InboundUser(id=str(user.id), name=name, locale=user.language_code)
+
+
+def _sender(message: TgMessage) -> InboundUser | None:
+    """The person who wrote it; a post made "as the group/channel" is that chat."""
+    if message.from_user is not None:
+        return inbound_user(message.from_user)
+    if message.sender_chat is not None:
+        return InboundUser(id=str(message.sender_chat.id), name=message.sender_chat.title)
+    return None
+
+
+def file_path(channel_id: str, file_id: str) -> str:
+    """Kith's own route that fetches the file on demand (the bot token never leaves)."""
+    return f"/webhooks/telegram/{channel_id}/files/{file_id}"
+
+
+def attachments(channel_id: str, message: TgMessage) -> list[Attachment]:
+    """Attachment metadata only; bytes are fetched through `getFile` when someone asks."""
+    found: list[Attachment] = []
+
+    def add(kind: str, file_id: str, size: int | None, mime: str | None, name: str | None) -> None:
+        found.append(
+            Attachment(
+                kind=kind,
+                file_id=file_id,
+                size=size,
+                mime=mime,
+                name=name,
+                url=file_path(channel_id, file_id),
+            )
+        )
+
+    if message.photo:
+        largest = max(message.photo, key=lambda p: (p.width * p.height, p.file_size or 0))
+        add("image", largest.file_id, largest.file_size, "image/jpeg", None)
+    if message.document:
+        d = message.document
+        add("file", d.file_id, d.file_size, d.mime_type, d.file_name)
+    if message.voice:
+        v = message.voice
+        add("audio", v.file_id, v.file_size, v.mime_type or "audio/ogg", None)
+    if message.audio:
+        a = message.audio
+        add("audio", a.file_id, a.file_size, a.mime_type, a.file_name or a.title)
+    if message.animation:
+        g = message.animation
+        add("video", g.file_id, g.file_size, g.mime_type, g.file_name)
+    elif message.video:
+        v2 = message.video
+        add("video", v2.file_id, v2.file_size, v2.mime_type, v2.file_name)
+    if message.video_note:
+        n = message.video_note
+        add("video", n.file_id, n.file_size, "video/mp4", None)
+    if message.sticker:
+        s = message.sticker
+        mime = (
+            "video/webm"
+            if s.is_video
+            else "application/x-tgsticker"
+            if s.is_animated
+            else "image/webp"
+        )
+        add("sticker", s.file_id, s.file_size, mime, s.emoji)
+    return found
+
+
+def _fallback_text(message: TgMessage) -> str:
+    """Content Kith has no attachment kind for, as readable text."""
+    if message.location is not None:
+        return f"📍 {message.location.latitude}, {message.location.longitude}"
+    if message.contact is not None:
+        c = message.contact
+        return " ".join(p for p in ("👤", c.first_name, c.last_name or "", c.phone_number) if p)
+    return ""
+
+
+def start_payload(text: str | None) -> str | None:
+    """`/start`, `/start abc` or `/start@MyBot abc` → "" / "abc"; anything else → None."""
+    if not text:
+        return None
+    command, _, rest = text.partition(" ")
+    if command.partition("@")[0] != "/start":
+        return None
+    return rest.strip()
+
+
+def _group(chat: Chat) -> tuple[str | None, str | None]:
+    if chat.type == "private":
+        return None, None
+    return str(chat.id), chat.title
+
+
+async def handle_update(core: Core, channel: Channel, update: Update) -> Outcome:
+    """Ingest one update; returns only after everything is stored (then it may be acked).
+
+    An update that cannot be mapped (beyond Kith's field limits) is `InvalidInput`.
+    """
+    try:
+        return await _dispatch(core, channel, update)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        raise InvalidInput(f"update cannot be stored: {err['msg']}", field="update") from None
+
+
+async def _dispatch(core: Core, channel: Channel, update: Update) -> Outcome:
+    if update.message is not None:
+        return await _message(core, channel, update.message)
+    if update.edited_message is not None:
+        edited = update.edited_message
+        text = edited.text or edited.caption or ""
+        stored = await ingest_edit(
+            core, channel, message_key(edited.chat.id, edited.message_id), text
+        )
+        return Outcome.edit if stored else Outcome.ignored
+    if update.callback_query is not None:
+        return await _callback(core, channel, update.callback_query)
+    return Outcome.ignored
+
+
+async def _message(core: Core, channel: Channel, message: TgMessage) -> Outcome:
+    if message.new_chat_members or message.left_chat_member:
+        return await _membership(core, channel, message)
+    user = _sender(message)
+    text = message.text or message.caption or _fallback_text(message)
+    files = attachments(channel.id, message)
+    if user is None or (not text and not files):
+        return Outcome.ignored  # service messages, polls, dice …: nothing for an inbox
+    chat_id = message.chat.id
+    reply = message.reply_to_message
+    await ingest(
+        core,
+        channel,
+        InboundMessage(
+            workspace_id=channel.workspace_id,
+            channel_id=channel.id,
+            channel_type=channel.type,
+            channel_message_id=message_key(chat_id, message.message_id),
+            user=user,
+            thread_key=str(chat_id),
+            text=text,
+            attachments=files,
+            reply_to=message_key(chat_id, reply.message_id) if reply else None,
+            sent_at=message.date,
+        ),
+    )
+    payload = start_payload(message.text)
+    if payload is not None:
+        group_id, group_name = _group(message.chat)
+        await ingest_event(
+            core,
+            channel,
+            ChannelEvent(
+                workspace_id=channel.workspace_id,
+                channel_id=channel.id,
+                channel_type=channel.type,
+                event_id=f"{message_key(chat_id, message.message_id)}:start",
+                kind=ChannelEventKind.start,
+                user=user,
+                group_id=group_id,
+                group_name=group_name,
+                payload=payload or None,
+                occurred_at=message.date,
+            ),
+        )
+    return Outcome.message
+
+
+async def _membership(core: Core, channel: Channel, message: TgMessage) -> Outcome:
+    """Joins and leaves; bots (including ours being added) are not customers."""
+    changes = [(ChannelEventKind.member_joined, u) for u in message.new_chat_members or []]
+    if message.left_chat_member is not None:
+        changes.append((ChannelEventKind.member_left, message.left_chat_member))
+    key = message_key(message.chat.id, message.message_id)
+    recorded = False
+    for kind, member in changes:
+        if member.is_bot:
+            continue
+        await ingest_event(
+            core,
+            channel,
+            ChannelEvent(
+                workspace_id=channel.workspace_id,
+                channel_id=channel.id,
+                channel_type=channel.type,
+                event_id=f"{key}:{kind.value}:{member.id}",
+                kind=kind,
+                user=inbound_user(member),
+                group_id=str(message.chat.id),
+                group_name=message.chat.title,
+                occurred_at=message.date,
+            ),
+        )
+        recorded = True
+    return Outcome.event if recorded else Outcome.ignored
+
+
+def _button_label(query: CallbackQuery) -> str | None:
+    """The pressed button's label, read back from the keyboard of the message it sat on."""
+    markup = getattr(query.message, "reply_markup", None)
+    for row in getattr(markup, "inline_keyboard", None) or []:
+        for button in row:
+            if button.callback_data == query.data:
+                return str(button.text)
+    return None
+
+
+async def _callback(core: Core, channel: Channel, query: CallbackQuery) -> Outcome:
+    """A press on one of our inline buttons: a message carrying the button's payload."""
+    if query.data is None:
+        return Outcome.ignored  # game buttons carry no data
+    origin = query.message
+    thread = str(origin.chat.id) if origin is not None else str(query.from_user.id)
+    received = await ingest(
+        core,
+        channel,
+        InboundMessage(
+            workspace_id=channel.workspace_id,
+            channel_id=channel.id,
+            channel_type=channel.type,
+            channel_message_id=f"callback:{query.id}",
+            user=inbound_user(query.from_user),
+            thread_key=thread,
+            text=_button_label(query) or query.data,
+            payload=query.data,
+            reply_to=message_key(origin.chat.id, origin.message_id) if origin else None,
+        ),
+    )
+    if not received.duplicate:
+        await _answer(core, channel, query.id)
+    return Outcome.button
+
+
+async def _answer(core: Core, channel: Channel, query_id: str) -> None:
+    """Stop the button's spinner; a failure here loses nothing, so it is only logged."""
+    try:
+        await bot_for(core, channel).answer_callback_query(query_id)
+    except TelegramAPIError as exc:
+        log.warning(
+            "answerCallbackQuery failed",
+            extra={"channel_id": channel.id, "error": exc.message},
+        )

@@ -1,0 +1,86 @@
+"""Long polling (`getUpdates`), for bots that cannot receive webhooks.
+
+`kith.core.pollers.PollerSupervisor` makes sure one process polls a channel at a time.
+The offset lives in MongoDB (`telegram_offsets`), advanced after each update is stored,
+so a restart or a takeover resumes exactly after the last stored update; Telegram keeps
+unconfirmed updates for 24 hours.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from aiogram.exceptions import (
+    TelegramConflictError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+    TelegramUnauthorizedError,
+)
+
+from kith.connectors.telegram.client import bot_for
+from kith.connectors.telegram.inbound import ALLOWED_UPDATES, handle_update
+from kith.core.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from kith.core.context import Core
+    from kith.core.models import Channel
+
+log = logging.getLogger(__name__)
+
+
+async def stored_offset(core: Core, channel_id: str) -> int | None:
+    doc = await core.store.telegram_offsets.find_one({"_id": channel_id})
+    return int(doc["offset"]) if doc else None
+
+
+async def advance_offset(core: Core, channel_id: str, offset: int) -> None:
+    """`$max`, so a late writer (an old holder finishing its batch) never moves it back."""
+    await core.store.telegram_offsets.update_one(
+        {"_id": channel_id}, {"$max": {"offset": offset}}, upsert=True
+    )
+
+
+class TelegramPoller:
+    """`timeout` is the long-poll wait Telegram holds an empty `getUpdates` open for."""
+
+    def __init__(self, timeout: int = 25, limit: int = 100) -> None:
+        self.timeout = timeout
+        self.limit = limit
+
+    def wants_polling(self, channel: Channel) -> bool:
+        return channel.config.get("mode") == "polling"
+
+    async def poll_once(self, core: Core, channel: Channel) -> float:
+        """One `getUpdates`; returns 0 to poll again at once (Telegram did the waiting)."""
+        bot = bot_for(core, channel, timeout=self.timeout + 10)
+        try:
+            updates = await bot.get_updates(
+                offset=await stored_offset(core, channel.id),
+                limit=self.limit,
+                timeout=self.timeout,
+                allowed_updates=ALLOWED_UPDATES,
+            )
+        except TelegramRetryAfter as exc:
+            return float(exc.retry_after)
+        except TelegramConflictError as exc:
+            context = {"channel_id": channel.id, "error": exc.message}
+            log.warning("getUpdates conflict: a webhook or another poller", extra=context)
+            return 30.0
+        except TelegramUnauthorizedError:
+            log.error("Telegram rejected the bot token", extra={"channel_id": channel.id})
+            return 300.0
+        except (TelegramNetworkError, TelegramServerError) as exc:
+            log.warning("getUpdates failed", extra={"channel_id": channel.id, "error": exc.message})
+            return 5.0
+        for update in updates:
+            try:
+                await handle_update(core, channel, update)
+            except InvalidInput as exc:  # cannot be stored, ever: skip rather than stall
+                log.error(
+                    "skipping an update Kith cannot store",
+                    extra={"channel_id": channel.id, "update_id": update.update_id, "error": exc},
+                )
+            await advance_offset(core, channel.id, update.update_id + 1)
+        return 0.0

@@ -1,0 +1,91 @@
+"""Telegram's HTTP side: the webhook Telegram calls, and on-demand file downloads."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from typing import Annotated
+
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
+from aiogram.types import Update
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import StreamingResponse
+from pydantic import ValidationError
+
+from kith.connectors.base import bearer_token, current_core
+from kith.connectors.telegram.client import bot_for
+from kith.connectors.telegram.inbound import handle_update
+from kith.core.auth import workspace_for_token
+from kith.core.channel_records import get_channel
+from kith.core.context import Core
+from kith.core.errors import DeliveryError, InvalidInput, NotFound, Unauthorized
+from kith.core.models import Channel
+
+log = logging.getLogger(__name__)
+router = APIRouter(tags=["Telegram channel"])
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 (a header name, not a secret)
+
+
+async def telegram_channel(core: Core, channel_id: str, workspace_id: str | None = None) -> Channel:
+    channel = await get_channel(core, workspace_id, channel_id)
+    if channel.type != "telegram":
+        raise NotFound("no such Telegram channel", field="channel_id")
+    if not channel.enabled:
+        raise NotFound("channel is disabled", field="channel_id", code="channel_disabled")
+    return channel
+
+
+def parse_update(body: bytes) -> Update:
+    """The request body as a Bot API `Update`; anything else is a 4xx (Telegram stops there)."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        raise InvalidInput("body is not JSON", field="body", code="malformed_json") from None
+    if not isinstance(data, dict):
+        raise InvalidInput("an Update is a JSON object", field="body")
+    try:
+        return Update.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"]) or "body"
+        raise InvalidInput(f"not a Telegram Update: {err['msg']}", field=where) from None
+
+
+@router.post("/webhooks/telegram/{channel_id}")
+async def webhook(
+    channel_id: str, request: Request, core: Annotated[Core, Depends(current_core)]
+) -> dict[str, bool]:
+    """Answers 200 only once the update is stored, so Telegram redelivers on any failure."""
+    channel = await telegram_channel(core, channel_id)
+    given = request.headers.get(SECRET_HEADER, "")
+    if not hmac.compare_digest(given.encode(), str(channel.config["secret_token"]).encode()):
+        raise Unauthorized("secret token does not match", field=SECRET_HEADER)
+    update = parse_update(await request.body())
+    outcome = await handle_update(core, channel, update)
+    log.debug("telegram update handled", extra={"channel_id": channel.id, "outcome": outcome})
+    return {"ok": True}
+
+
+@router.get("/webhooks/telegram/{channel_id}/files/{file_id}")
+async def download(
+    channel_id: str,
+    file_id: str,
+    request: Request,
+    core: Annotated[Core, Depends(current_core)],
+) -> StreamingResponse:
+    """A customer's file, fetched from Telegram on demand (workspace API token required)."""
+    workspace_id = await workspace_for_token(core, bearer_token(request))
+    channel = await telegram_channel(core, channel_id, workspace_id)
+    bot = bot_for(core, channel)
+    try:
+        file = await bot.get_file(file_id)
+    except TelegramBadRequest:
+        raise NotFound("Telegram does not know this file", field="file_id") from None
+    except TelegramAPIError as exc:
+        raise DeliveryError(f"Telegram getFile failed: {exc.message}") from None
+    if not file.file_path:
+        raise NotFound("Telegram cannot serve this file", field="file_id")
+    url = bot.session.api.file_url(bot.token, file.file_path)
+    return StreamingResponse(bot.session.stream_content(url), media_type="application/octet-stream")

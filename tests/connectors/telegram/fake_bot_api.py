@@ -1,0 +1,180 @@
+"""A local Bot API: answers like api.telegram.org, records every call.
+
+It is an ASGI app reached through httpx's transport (the network boundary): aiogram builds
+and checks every request and response itself. Behaviour follows the Bot API docs:
+`{"ok": true, "result": …}`, errors with `error_code`/`description`/`parameters`,
+getUpdates confirming updates below `offset` and holding an empty poll open for `timeout`
+seconds, and 409 for getUpdates while a webhook is set.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+BOT_USER = {
+    "id": 7000000001,
+    "is_bot": True,
+    "first_name": "Kith Shop",
+    "username": "kith_shop_bot",
+}
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+
+
+def error(code: int, description: str, **parameters: Any) -> tuple[int, dict[str, Any]]:
+    body: dict[str, Any] = {"ok": False, "error_code": code, "description": description}
+    if parameters:
+        body["parameters"] = parameters
+    return code, body
+
+
+@dataclass
+class FakeBotApi:
+    token: str
+    calls: list[Call] = field(default_factory=list)
+    failures: dict[str, list[tuple[int, dict[str, Any]]]] = field(default_factory=dict)
+    files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    webhook: dict[str, Any] | None = None
+    _updates: list[dict[str, Any]] = field(default_factory=list)
+    _queued: asyncio.Event = field(default_factory=asyncio.Event)
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(5000))
+    _called: asyncio.Condition = field(default_factory=asyncio.Condition)
+
+    def __post_init__(self) -> None:
+        self.app = Starlette(
+            routes=[
+                Route("/bot{token}/{method}", self._method, methods=["POST"]),
+                Route("/file/bot{token}/{path:path}", self._file, methods=["GET"]),
+            ]
+        )
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self.app(scope, receive, send)
+
+    # scripting --------------------------------------------------------------
+    def fail_next(self, method: str, answer: tuple[int, dict[str, Any]]) -> None:
+        self.failures.setdefault(method, []).append(answer)
+
+    def queue_update(self, update: dict[str, Any]) -> None:
+        self._updates.append(update)
+        self._queued.set()
+
+    def called(self, method: str) -> list[dict[str, Any]]:
+        return [c.params for c in self.calls if c.method == method]
+
+    async def wait_for_call(self, method: str, **params: Any) -> None:
+        """Until `method` has been called with these parameters (an event, not a sleep)."""
+
+        def seen() -> bool:
+            return any(all(p.get(k) == v for k, v in params.items()) for p in self.called(method))
+
+        async with self._called:
+            await self._called.wait_for(seen)
+
+    # the API ----------------------------------------------------------------
+    async def _method(self, request: Request) -> Response:
+        if request.path_params["token"] != self.token:
+            return JSONResponse(error(401, "Unauthorized")[1], status_code=401)
+        method = request.path_params["method"]
+        params = await request.json() if await request.body() else {}
+        self.calls.append(Call(method, params))
+        async with self._called:
+            self._called.notify_all()
+        if self.failures.get(method):
+            status, body = self.failures[method].pop(0)
+            return JSONResponse(body, status_code=status)
+        handler = getattr(self, f"_{method}", None)
+        if handler is None:
+            return JSONResponse(error(404, "Not Found")[1], status_code=404)
+        status, result = await handler(params)
+        body = {"ok": True, "result": result} if status == 200 else result
+        return JSONResponse(body, status_code=status)
+
+    async def _file(self, request: Request) -> Response:
+        for path, content in self.files.values():
+            if path == request.path_params["path"]:
+                return Response(content, media_type="application/octet-stream")
+        return Response(status_code=404)
+
+    def _sent(self, params: dict[str, Any], **content: Any) -> tuple[int, Any]:
+        chat_id = int(params["chat_id"])
+        chat = {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"}
+        message = {
+            "message_id": next(self._ids),
+            "from": BOT_USER,
+            "chat": chat,
+            "date": 1767230000,
+            **content,
+        }
+        if "reply_markup" in params:
+            message["reply_markup"] = params["reply_markup"]
+        return 200, message
+
+    async def _sendMessage(self, params: dict[str, Any]) -> tuple[int, Any]:
+        return self._sent(params, text=params["text"])
+
+    async def _sendPhoto(self, params: dict[str, Any]) -> tuple[int, Any]:
+        photo = [{"file_id": "AgAC-sent", "file_unique_id": "u1", "width": 800, "height": 600}]
+        return self._sent(params, photo=photo, **_caption(params))
+
+    async def _sendDocument(self, params: dict[str, Any]) -> tuple[int, Any]:
+        document = {"file_id": "BQAC-sent", "file_unique_id": "u2", "file_name": "file"}
+        return self._sent(params, document=document, **_caption(params))
+
+    async def _answerCallbackQuery(self, params: dict[str, Any]) -> tuple[int, Any]:
+        return 200, True
+
+    async def _setWebhook(self, params: dict[str, Any]) -> tuple[int, Any]:
+        if not str(params.get("url", "")).startswith("https://"):
+            return error(400, "Bad Request: bad webhook: An HTTPS URL must be provided for webhook")
+        self.webhook = params
+        return 200, True
+
+    async def _deleteWebhook(self, params: dict[str, Any]) -> tuple[int, Any]:
+        self.webhook = None
+        return 200, True
+
+    async def _getFile(self, params: dict[str, Any]) -> tuple[int, Any]:
+        found = self.files.get(params["file_id"])
+        if found is None:
+            return error(400, "Bad Request: invalid file_id")
+        path, content = found
+        return 200, {
+            "file_id": params["file_id"],
+            "file_unique_id": "u-" + params["file_id"],
+            "file_size": len(content),
+            "file_path": path,
+        }
+
+    async def _getUpdates(self, params: dict[str, Any]) -> tuple[int, Any]:
+        if self.webhook is not None:
+            return error(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active; "
+                "use deleteWebhook to delete the webhook first",
+            )
+        offset = params.get("offset")
+        if offset is not None:  # confirms every update below it
+            self._updates = [u for u in self._updates if u["update_id"] >= int(offset)]
+        if not self._updates:
+            self._queued.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._queued.wait(), timeout=params.get("timeout", 0))
+        return 200, self._updates[: int(params.get("limit", 100))]
+
+
+def _caption(params: dict[str, Any]) -> dict[str, Any]:
+    return {"caption": params["caption"]} if params.get("caption") else {}

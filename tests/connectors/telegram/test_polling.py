@@ -1,0 +1,125 @@
+"""Long polling: offsets that survive restarts, and one poller per channel across processes."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+
+import httpx
+import pytest
+
+from kith.connectors.telegram import channel_type
+from kith.connectors.telegram.polling import TelegramPoller
+from kith.core import leases
+from kith.core.channel_records import get_channel
+from kith.core.channels import ChannelRegistry
+from kith.core.clock import ManualClock
+from kith.core.context import Core
+from kith.core.pollers import PollerSupervisor
+from tests.connectors.telegram.conftest import TelegramSetup, make_bot_channel, update
+from tests.connectors.telegram.fake_bot_api import FakeBotApi
+
+
+@pytest.fixture
+async def polled(core: Core, client: httpx.AsyncClient, workspace_id: str) -> TelegramSetup:
+    return await make_bot_channel(core, client, workspace_id, mode="polling")
+
+
+async def test_offset_is_stored_and_used_after_a_restart(
+    polled: TelegramSetup, bot_api: FakeBotApi, core: Core
+) -> None:
+    channel = await get_channel(core, None, polled.channel_id)
+    bot_api.queue_update(update("private_text"))
+    bot_api.queue_update(update("group_text"))
+
+    assert await TelegramPoller(timeout=0).poll_once(core, channel) == 0
+    assert [m["text"] for m in await polled.messages()] == [
+        "Hi! Is the blue kettle back in stock?",
+        "Does anyone know how to descale it?",
+    ]
+    bot_api.queue_update(update("edited_text"))
+    await TelegramPoller(timeout=0).poll_once(core, channel)  # a new process: state is in the db
+
+    first, second = bot_api.called("getUpdates")
+    assert "offset" not in first
+    assert first["timeout"] == 0
+    assert first["allowed_updates"] == ["message", "edited_message", "callback_query"]
+    assert second["offset"] == 815000004  # the last stored update + 1
+    [edited, _] = await polled.messages()
+    assert edited["text"] == "Hi! Is the red kettle back in stock?"
+
+
+async def test_an_update_seen_by_webhook_and_poll_is_stored_once(
+    polled: TelegramSetup, bot_api: FakeBotApi, core: Core
+) -> None:
+    channel = await get_channel(core, None, polled.channel_id)
+    await polled.deliver(update("photo_caption"))
+    bot_api.queue_update(update("photo_caption"))
+    await TelegramPoller(timeout=0).poll_once(core, channel)
+    assert len(await polled.messages()) == 1
+
+
+async def test_flood_control_on_get_updates_waits_as_told(
+    polled: TelegramSetup, bot_api: FakeBotApi, core: Core
+) -> None:
+    channel = await get_channel(core, None, polled.channel_id)
+    bot_api.fail_next(
+        "getUpdates",
+        (
+            429,
+            {
+                "ok": False,
+                "error_code": 429,
+                "description": "Too Many Requests: retry after 3",
+                "parameters": {"retry_after": 3},
+            },
+        ),
+    )
+    assert await TelegramPoller(timeout=0).poll_once(core, channel) == 3.0
+
+
+async def test_a_webhook_left_active_is_reported_and_waited_out(
+    polled: TelegramSetup, bot_api: FakeBotApi, core: Core
+) -> None:
+    channel = await get_channel(core, None, polled.channel_id)
+    bot_api.webhook = {"url": "https://elsewhere.example.com"}
+    assert await TelegramPoller(timeout=0).poll_once(core, channel) == 30.0
+
+
+async def stop(supervisor: PollerSupervisor) -> None:
+    for task in supervisor.tasks.values():
+        task.cancel()
+    await asyncio.gather(*supervisor.tasks.values(), return_exceptions=True)
+
+
+async def test_two_supervisors_one_polls_and_the_other_takes_over_from_the_offset(
+    polled: TelegramSetup, bot_api: FakeBotApi, core: Core, clock: ManualClock
+) -> None:
+    registry = ChannelRegistry([replace(channel_type, poller=TelegramPoller(timeout=5))])
+    one = PollerSupervisor(replace(core, channels=registry), owner="process-one")
+    two = PollerSupervisor(replace(core, channels=registry), owner="process-two")
+    bot_api.queue_update(update("private_text"))
+    bot_api.queue_update(update("group_text"))
+
+    assert await one.claim_round() == [polled.channel_id]
+    assert await two.claim_round() == []
+    # Both stored, offset advanced: process one is long-polling for what comes next.
+    await asyncio.wait_for(bot_api.wait_for_call("getUpdates", offset=815000004), 10)
+    assert len(await polled.messages()) == 2
+
+    await stop(one)  # process one stops (releasing its lease); pretend it died holding it:
+    assert await leases.acquire(core, "poll:" + polled.channel_id, "process-one", 60)
+    assert await two.claim_round() == []
+    clock.advance(61)
+    bot_api.queue_update(update("start_payload", update_id=815000100))
+    polls_before = len(bot_api.called("getUpdates"))
+    assert await two.claim_round() == [polled.channel_id]
+    await asyncio.wait_for(bot_api.wait_for_call("getUpdates", offset=815000101), 10)
+    await stop(two)
+
+    assert bot_api.called("getUpdates")[polls_before]["offset"] == 815000004
+    assert [m["text"] for m in await polled.messages()] == [
+        "Hi! Is the blue kettle back in stock?",
+        "Does anyone know how to descale it?",
+        "/start spring-promo",
+    ]
