@@ -22,6 +22,15 @@ def _normalize_email(email: str | None) -> str | None:
 
 
 LAST_SEEN_RESOLUTION = timedelta(minutes=1)
+# Collections outside core holding documents with a `customer_id` (raw mail, …): erased too.
+CUSTOMER_DATA: list[str] = []
+
+
+def register_customer_data(collection: str) -> None:
+    """A feature or connector that stores personal data per customer declares it here, so
+    erasing a customer erases it as well."""
+    if collection not in CUSTOMER_DATA:
+        CUSTOMER_DATA.append(collection)
 
 
 class Sender(NamedTuple):
@@ -211,6 +220,8 @@ async def do_erase_customer(
         "identities": (await core.store.identities.delete_many(scope)).deleted_count,
         "events": (await core.store.events.delete_many(scope)).deleted_count,
     }
+    for collection in CUSTOMER_DATA:
+        counts[collection] = (await core.store.db[collection].delete_many(scope)).deleted_count
     await core.store.customers.delete_many(
         {"workspace_id": workspace_id, "$or": [{"_id": customer_id}, {"merged_into": customer_id}]}
     )

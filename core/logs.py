@@ -41,3 +41,5 @@ def setup_logging(level: str = "INFO", json_lines: bool | None = None) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # httpx logs every request URL at INFO, and platform URLs can carry tokens.
+    logging.getLogger("httpx").setLevel(max(logging.WARNING, root.level))

@@ -1,0 +1,11 @@
+"""The WeChat Official Account channel (公众号), built on wechatpy.
+
+Inbound: WeChat pushes to `/webhooks/wechat/{channel_id}` (plaintext, compatible or safe
+mode); Kith verifies, decrypts, stores and answers `success`. Outbound: replies go through
+the customer-service message API within WeChat's 48-hour window. See
+docs/channels/wechat.md for connecting a real account.
+"""
+
+from kith.connectors.wechat.channel import channel_type
+
+__all__ = ["channel_type"]

@@ -1,0 +1,91 @@
+"""The server URL an Official Account pushes to: `/webhooks/wechat/{channel_id}`.
+
+GET is WeChat's URL check (echo `echostr` once the signature holds). POST is a push in
+plaintext, compatible or safe mode: verified, decrypted, mapped, ingested, and only then
+acknowledged with `success`, well inside WeChat's 5-second limit. A failed answer makes
+WeChat retry (three times, same MsgId); ingest dedups, so nothing is stored twice.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import PlainTextResponse
+from pydantic import ValidationError
+
+from kith.connectors.base import current_core
+from kith.connectors.wechat.config import WeChatConfig
+from kith.connectors.wechat.inbound import parse
+from kith.connectors.wechat.menu import pressed_payload
+from kith.connectors.wechat.security import MAX_BODY_BYTES, CallbackQuery, open_push, url_check_echo
+from kith.core.channel_records import get_channel
+from kith.core.context import Core
+from kith.core.errors import InvalidInput, NotFound, PayloadTooLarge
+from kith.core.models import Channel, ChannelEvent
+from kith.core.pipeline import ingest, ingest_event
+
+router = APIRouter(tags=["WeChat channel"])
+TEXT = {"x-content-type-options": "nosniff"}
+
+
+async def wechat_channel(channel_id: str, core: Annotated[Core, Depends(current_core)]) -> Channel:
+    channel = await get_channel(core, None, channel_id)
+    if channel.type != "wechat":
+        raise NotFound("no such WeChat channel", field="channel_id")
+    if not channel.enabled:
+        raise NotFound("channel is disabled", field="channel_id", code="channel_disabled")
+    return channel
+
+
+def callback_query(request: Request) -> CallbackQuery:
+    try:
+        return CallbackQuery.model_validate(dict(request.query_params))
+    except ValidationError as exc:
+        field = ".".join(str(p) for p in exc.errors()[0]["loc"])
+        raise InvalidInput("malformed WeChat query string", field=field) from None
+
+
+ChannelDep = Annotated[Channel, Depends(wechat_channel)]
+QueryDep = Annotated[CallbackQuery, Depends(callback_query)]
+
+
+@router.get("/webhooks/wechat/{channel_id}", response_class=PlainTextResponse)
+async def url_check(channel: ChannelDep, query: QueryDep) -> PlainTextResponse:
+    """Answer the check WeChat runs when the server URL is saved in the developer settings."""
+    echo = url_check_echo(WeChatConfig.model_validate(channel.config), query)
+    return PlainTextResponse(echo, headers=TEXT)
+
+
+def acknowledge() -> PlainTextResponse:
+    """WeChat's "received, no passive reply" answer.
+
+    The seam for passive replies: a bot answering within the 5 seconds would render a
+    `wechatpy.replies` reply here (encrypted with `WeChatCrypto.encrypt_message` when the
+    push was); until then every reply goes through the customer-service API.
+    """
+    return PlainTextResponse("success", headers=TEXT)
+
+
+@router.post("/webhooks/wechat/{channel_id}", response_class=PlainTextResponse)
+async def push(
+    request: Request,
+    channel: ChannelDep,
+    query: QueryDep,
+    core: Annotated[Core, Depends(current_core)],
+) -> PlainTextResponse:
+    """Take one message or event push; answer `success` only once it is stored."""
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > MAX_BODY_BYTES:
+        raise PayloadTooLarge(f"WeChat push over {MAX_BODY_BYTES} bytes", field="body")
+    config = WeChatConfig.model_validate(channel.config)
+    xml = open_push(config, query, await request.body())
+    inbound = parse(channel, xml)
+    if isinstance(inbound, ChannelEvent):
+        await ingest_event(core, channel, inbound)
+    elif inbound is not None:
+        payload = await pressed_payload(core, channel, inbound)
+        if payload is not None:
+            inbound = inbound.model_copy(update={"payload": payload})
+        await ingest(core, channel, inbound)
+    return acknowledge()

@@ -1,0 +1,230 @@
+"""WeChat pushes end to end: URL check, every message type in every mode, events, abuse."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from kith.core.context import Core
+from kith.core.models import ChannelEvent
+from tests.connectors.wechat.conftest import OPENID, WeChatSetup, fixture
+from tests.connectors.wechat.fake_wechat import sign
+
+MODES = ["plain", "compatible", "safe"]
+
+
+def events_seen(core: Core) -> list[ChannelEvent]:
+    """What a bot subscribed to channel events would receive."""
+    seen: list[ChannelEvent] = []
+
+    async def hook(core: Core, event: ChannelEvent, customer_id: str) -> None:
+        seen.append(event)
+
+    core.hooks.on_channel_event(hook, name="test-recorder")
+    return seen
+
+
+async def the_message(wechat: WeChatSetup) -> dict[str, Any]:
+    conversation = await wechat.conversation()
+    assert conversation["external_user_id"] == OPENID
+    [message] = await wechat.messages(conversation["id"])
+    return message
+
+
+async def test_url_check_echoes_echostr_once_the_signature_holds(wechat: WeChatSetup) -> None:
+    query = wechat.pusher.query(echostr="5838479218127813673")
+    answer = await wechat.http.get(wechat.pusher.url, params=query)
+    assert answer.status_code == 200
+    assert answer.text == "5838479218127813673"
+
+    forged = {**query, "signature": sign("guessed", query["timestamp"], query["nonce"])}
+    refused = await wechat.http.get(wechat.pusher.url, params=forged)
+    assert refused.status_code == 401
+    assert "5838479218127813673" not in refused.text
+
+
+EXPECTED: dict[str, dict[str, Any]] = {
+    "text": {"text": "我的订单到哪了？", "channel_message_id": "24400000000000001"},
+    "image": {
+        "text": "",
+        "attachments": [
+            {
+                "kind": "image",
+                "url": "http://mmbiz.qpic.cn/mmbiz_jpg/example/0",
+                "file_id": "eYJ1MbwPRJtOvIEabaxHs7TX2D-HV71s79GUxqdUkjm6Gs2Ed1KF3ulAOA9H1xG0",
+            }
+        ],
+    },
+    "voice": {
+        "text": "腾讯微信团队",  # WeChat's speech recognition, when the account enabled it
+        "attachments": [
+            {
+                "kind": "audio",
+                "mime": "audio/amr",
+                "file_id": "wPnmP3rYp8dcg6MZ0sDd7ukVQNtl6u6voKMsb4yoFxb1tjWrcrQuyj2aQYCbVwF0",
+            }
+        ],
+    },
+    "location": {
+        "text": "广州市海珠区 (23.134521, 113.358803)",
+        "attachments": [
+            {"kind": "location", "name": "广州市海珠区", "url": "geo:23.134521,113.358803"}
+        ],
+    },
+    "link": {
+        "text": "公众平台官网链接\n公众平台官网链接\nhttps://mp.weixin.qq.com",
+        "attachments": [
+            {"kind": "link", "name": "公众平台官网链接", "url": "https://mp.weixin.qq.com"}
+        ],
+    },
+}
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("kind", sorted(EXPECTED))
+async def test_each_message_type_is_stored_in_each_mode(
+    wechat: WeChatSetup, kind: str, mode: str
+) -> None:
+    answer = await wechat.pusher.push(fixture(kind), mode)
+    assert answer.status_code == 200, answer.text
+    assert answer.text == "success"
+
+    message = await the_message(wechat)
+    expected = EXPECTED[kind]
+    assert message["direction"] == "in"
+    assert message["text"] == expected["text"]
+    attachments = [{k: v for k, v in a.items() if v is not None} for a in message["attachments"]]
+    assert attachments == expected.get("attachments", [])
+    if "channel_message_id" in expected:
+        assert message["channel_message_id"] == expected["channel_message_id"]
+
+
+async def test_voice_without_recognition_is_an_audio_attachment_only(
+    wechat: WeChatSetup,
+) -> None:
+    xml = fixture("voice").replace("<Recognition><![CDATA[腾讯微信团队]]></Recognition>", "")
+    assert (await wechat.pusher.push(xml, "safe")).status_code == 200
+    message = await the_message(wechat)
+    assert message["text"] == ""
+    assert message["attachments"][0]["kind"] == "audio"
+
+
+EVENTS = {
+    "subscribe": ("subscribed", None),
+    "subscribe_qrscene": ("subscribed", "123123"),  # qrscene_123123: the referral scene
+    "unsubscribe": ("unsubscribed", None),
+    "scan": ("scan", "123123"),
+    "click": ("menu_click", "V1001_TRACK_ORDER"),
+    "view": ("menu_click", "https://www.qq.com/"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EVENTS))
+async def test_events_become_channel_events(wechat: WeChatSetup, core: Core, name: str) -> None:
+    seen = events_seen(core)
+    answer = await wechat.pusher.push(fixture(name), "safe")
+    assert answer.status_code == 200, answer.text
+    assert answer.text == "success"
+    [event] = seen
+    assert (event.kind.value, event.payload) == EVENTS[name]
+    assert event.user.id == OPENID
+    assert await core.store.messages.count_documents({}) == 0
+
+
+async def test_events_kith_does_not_use_are_acknowledged_and_ignored(
+    wechat: WeChatSetup, core: Core
+) -> None:
+    seen = events_seen(core)
+    unknown_type = fixture("text").replace("[CDATA[text]]", "[CDATA[miniprogrampage_v9]]")
+    for xml in (fixture("location_event"), unknown_type):
+        answer = await wechat.pusher.push(xml, "plain")
+        assert (answer.status_code, answer.text) == (200, "success")
+    assert seen == []
+    assert await core.store.messages.count_documents({}) == 0
+
+
+async def test_wechat_retrying_a_message_three_times_stores_it_once(
+    wechat: WeChatSetup, core: Core
+) -> None:
+    for nonce in ("1", "2", "3"):  # each retry is signed afresh, same MsgId
+        wechat.pusher.nonce = nonce
+        answer = await wechat.pusher.push(fixture("text"), "safe")
+        assert (answer.status_code, answer.text) == (200, "success")
+    assert await core.store.messages.count_documents({}) == 1
+    conversation = await wechat.conversation()
+    assert conversation["unread_count"] == 1
+
+
+async def test_a_retried_event_runs_the_hooks_once(wechat: WeChatSetup, core: Core) -> None:
+    seen = events_seen(core)
+    for _ in range(3):
+        assert (await wechat.pusher.push(fixture("click"), "plain")).status_code == 200
+    assert len(seen) == 1
+
+
+@pytest.mark.parametrize("attack", ["xxe", "billion_laughs", "external_dtd"])
+@pytest.mark.parametrize("mode", MODES)
+async def test_xml_with_entity_declarations_is_refused_before_parsing(
+    wechat: WeChatSetup, core: Core, attack: str, mode: str
+) -> None:
+    seen = events_seen(core)
+    answer = await wechat.pusher.push(fixture(attack), mode)
+    assert answer.status_code == 422
+    assert answer.json()["error"]["code"] == "unsafe_xml"
+    assert await core.store.messages.count_documents({}) == 0
+    assert seen == []
+
+
+async def test_forged_signatures_are_refused(wechat: WeChatSetup, core: Core) -> None:
+    body, query = wechat.pusher.envelope(fixture("text"), "plain")
+    for forged in (
+        {**query, "signature": sign("not-the-token", query["timestamp"], query["nonce"])},
+        {k: v for k, v in query.items() if k != "signature"},
+        {**query, "timestamp": "1767225601"},  # replayed with another timestamp
+    ):
+        answer = await wechat.pusher.post(body.encode(), forged)
+        assert answer.status_code == 401, answer.text
+    body, query = wechat.pusher.envelope(fixture("text"), "safe")
+    other = sign(wechat.pusher.token, query["timestamp"], query["nonce"], "another ciphertext")
+    answer = await wechat.pusher.post(body.encode(), {**query, "msg_signature": other})
+    assert answer.status_code == 401
+    assert await core.store.messages.count_documents({}) == 0
+
+
+async def test_oversized_and_malformed_pushes_are_refused(wechat: WeChatSetup, core: Core) -> None:
+    huge = fixture("text").replace("我的订单到哪了？", "啊" * 60_000)
+    assert (await wechat.pusher.push(huge, "plain")).status_code == 413
+    for broken in (
+        "<xml><ToUserName>gh</xml>",  # not well-formed
+        "<root><MsgType>text</MsgType></root>",  # not WeChat's <xml> root
+        fixture("text").replace("<MsgType><![CDATA[text]]></MsgType>", ""),
+        fixture("text").replace(
+            "<FromUserName><![CDATA[oia2TjjewbmiOUlr6X-1crbLOvLw]]>", "<FromUserName><![CDATA[]]>"
+        ),
+    ):
+        answer = await wechat.pusher.push(broken, "plain")
+        assert answer.status_code == 422, (broken, answer.text)
+    assert await core.store.messages.count_documents({}) == 0
+
+
+async def test_encrypted_push_to_a_plaintext_channel_is_refused(plain_only: WeChatSetup) -> None:
+    plain_only.pusher.encoding_aes_key = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+    answer = await plain_only.pusher.push(fixture("text"), "safe")
+    assert answer.status_code == 422
+    assert answer.json()["error"]["field"] == "encoding_aes_key"
+    assert (await plain_only.pusher.push(fixture("text"), "plain")).status_code == 200
+
+
+async def test_push_encrypted_for_another_account_is_refused(wechat: WeChatSetup) -> None:
+    wechat.pusher.app_id = "wx0000000000000000"  # same key and token, another AppID inside
+    answer = await wechat.pusher.push(fixture("text"), "safe")
+    assert answer.status_code == 401
+
+
+async def test_unknown_or_other_channels_answer_404(wechat: WeChatSetup) -> None:
+    body, query = wechat.pusher.envelope(fixture("text"), "plain")
+    answer = await wechat.http.post(
+        "/webhooks/wechat/no-such-channel", params=query, content=body.encode()
+    )
+    assert answer.status_code == 404
