@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -36,6 +37,7 @@ from kith.bots.flows import (
 )
 from kith.bots.hours import next_opening
 from kith.bots.knowledge import KnowledgeBase
+from kith.bots.store import BOT_SAVED
 from kith.core import leases
 from kith.core.channel_records import get_channel
 from kith.core.context import Core
@@ -51,6 +53,7 @@ from kith.core.models import (
     ChannelEventKind,
     Conversation,
     ConversationStatus,
+    Event,
     OutboundContent,
 )
 from kith.core.outbox import send
@@ -104,19 +107,36 @@ def executor(step_type: str) -> Callable[[Executor], Executor]:
     return register
 
 
+BOT_CACHE_SECONDS = 5.0
+
+
 class BotEngine:
     def __init__(self, knowledge: KnowledgeBase | None = None) -> None:
         self.knowledge = knowledge or KnowledgeBase()
+        # Which bot serves a channel, remembered briefly: a saved change applies within
+        # BOT_CACHE_SECONDS in every process, and most messages skip a database read.
+        self._bots: dict[tuple[str, str], tuple[float, Bot | None]] = {}
 
     def install(self, core: Core) -> None:
         core.hooks.on_message(self.on_message, name="bots")
         core.hooks.on_channel_event(self.on_channel_event, name="bots")
+        core.event_listeners.append(self._forget_bots)
+
+    def _forget_bots(self, event: Event) -> None:
+        if event.type == BOT_SAVED:
+            self._bots.clear()
 
     async def bot_for(self, core: Core, workspace_id: str, channel_id: str) -> Bot | None:
+        key = (workspace_id, channel_id)
+        cached = self._bots.get(key)
+        if cached is not None and time.monotonic() - cached[0] < BOT_CACHE_SECONDS:
+            return cached[1]
         doc = await core.store.bots.find_one(
             {"workspace_id": workspace_id, "enabled": True, "channel_ids": channel_id}
         )
-        return Bot.model_validate({**doc, "id": doc["_id"]}) if doc else None
+        bot = Bot.model_validate({**doc, "id": doc["_id"]}) if doc else None
+        self._bots[key] = (time.monotonic(), bot)
+        return bot
 
     async def on_message(self, core: Core, received: Received) -> None:
         message = received.message

@@ -10,8 +10,11 @@ from kith.bots.flows import Bot, BotDefinition, validate_bot
 from kith.bots.knowledge import Article, ArticleIn, article_doc
 from kith.core.context import Core
 from kith.core.errors import InvalidInput, NotFound
+from kith.core.events import build_event, record
 from kith.core.ids import new_id
 from kith.core.storage import register_indexes
+
+BOT_SAVED = "bot.saved"
 
 register_indexes(
     [
@@ -19,6 +22,11 @@ register_indexes(
         ("kb_articles", [("workspace_id", ASCENDING)], {}),
     ]
 )
+
+
+async def _announce(core: Core, workspace_id: str, bot_id: str) -> None:
+    """Engines in this process drop their cached bots at once; others within seconds."""
+    await record(core, build_event(core, workspace_id, BOT_SAVED, data={"bot_id": bot_id}))
 
 
 async def _check_channels(core: Core, workspace_id: str, channel_ids: list[str]) -> None:
@@ -48,12 +56,14 @@ async def save_bot(
             **body,
         }
         await core.store.bots.insert_one(doc)
+        await _announce(core, workspace_id, doc["_id"])
         return _bot(doc)
     result = await core.store.bots.update_one(
         {"_id": bot_id, "workspace_id": workspace_id}, {"$set": body}
     )
     if not result.matched_count:
         raise NotFound("no such bot", field="bot_id")
+    await _announce(core, workspace_id, bot_id)
     return await get_bot(core, workspace_id, bot_id)
 
 
@@ -73,6 +83,7 @@ async def delete_bot(core: Core, workspace_id: str, bot_id: str) -> None:
     result = await core.store.bots.delete_one({"_id": bot_id, "workspace_id": workspace_id})
     if not result.deleted_count:
         raise NotFound("no such bot", field="bot_id")
+    await _announce(core, workspace_id, bot_id)
 
 
 async def save_article(

@@ -268,3 +268,15 @@ def feed_for(core: Core) -> EventFeed:
     if feed is None:
         feed = core.__dict__["_event_feed"] = EventFeed(core)
     return feed
+
+
+async def head_cursor(core: Core, workspace_id: str) -> str | None:
+    """The cursor of the workspace's latest event: where a fresh page starts listening.
+
+    A page reads its lists, then subscribes after this cursor, so nothing logged in
+    between is lost.
+    """
+    doc = await core.store.events.find_one(
+        {"workspace_id": workspace_id}, sort=[("created_at", -1), ("_id", -1)]
+    )
+    return event_cursor(Event.from_doc(doc)) if doc else None

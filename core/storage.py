@@ -49,6 +49,24 @@ INDEXES: list[tuple[str, list[tuple[str, int]], dict[str, Any]]] = [
     ),
     ("conversations", [("customer_id", ASCENDING)], {}),
     (
+        "conversations",
+        [
+            ("workspace_id", ASCENDING),
+            ("channel_id", ASCENDING),
+            ("last_message_at", DESCENDING),
+            ("_id", DESCENDING),
+        ],
+        {},
+    ),
+    (
+        "conversations",
+        [("workspace_id", ASCENDING), ("assignee_id", ASCENDING), ("last_message_at", DESCENDING)],
+        {},
+    ),
+    ("users", [("workspace_id", ASCENDING)], {}),
+    ("teams", [("workspace_id", ASCENDING), ("name", ASCENDING)], {}),
+    ("canned_responses", [("workspace_id", ASCENDING), ("shortcut", ASCENDING)], {}),
+    (
         "messages",
         [("dedup_key", ASCENDING)],
         {"unique": True, "partialFilterExpression": {"dedup_key": {"$exists": True}}},

@@ -14,24 +14,54 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from kith.bots.engine import BotEngine
+from kith.bots.knowledge import KnowledgeBase
 from kith.connectors import api as api_channel
+from kith.connectors import email as email_channel
+from kith.connectors import slack as slack_channel
+from kith.connectors import telegram as telegram_channel
+from kith.connectors import webchat as webchat_channel
+from kith.connectors import wechat as wechat_channel
 from kith.core.channels import ChannelRegistry, ChannelType
 from kith.core.context import Core
 from kith.core.outbox import OutboxWorker
 from kith.core.pollers import PollerSupervisor
 from kith.core.settings import Settings, get_settings
 from kith.core.workspaces import ensure_default_workspace
-from kith.web.api import channels, conversations, customers
+from kith.nlp.feature import SentimentWorker, knowledge_embedder, load_analyzer
+from kith.web.api import bots, channels, conversations, customers
 from kith.web.errors import install_error_handlers
+from kith.web.inbox import router as inbox_router
 from kith.web.middleware import BodyLimit, Timing
 
 log = logging.getLogger(__name__)
 
-CHANNEL_TYPES: list[ChannelType] = [api_channel.channel_type]
+CHANNEL_TYPES: list[ChannelType] = [
+    api_channel.channel_type,
+    email_channel.channel_type,
+    slack_channel.channel_type,
+    telegram_channel.channel_type,
+    wechat_channel.channel_type,
+    webchat_channel.channel_type,
+]
 
 
 def build_core(settings: Settings) -> Core:
-    return Core.from_settings(settings, channels=ChannelRegistry(CHANNEL_TYPES))
+    """A `Core` with every channel type and every feature's hooks installed."""
+    core = Core.from_settings(settings, channels=ChannelRegistry(CHANNEL_TYPES))
+    install_features(core)
+    return core
+
+
+def install_features(core: Core) -> None:
+    """Features that react to messages and events, in the order they run."""
+    analyzer = load_analyzer(core.settings)
+    knowledge = KnowledgeBase(knowledge_embedder(analyzer) if analyzer else None)
+    BotEngine(knowledge).install(core)
+    if analyzer is not None:
+        worker = SentimentWorker(core, analyzer)
+        worker.install()
+        core.background.append(worker.run_forever)
 
 
 def create_app(
@@ -51,6 +81,7 @@ def create_app(
         if run_workers:
             tasks.append(asyncio.create_task(OutboxWorker(core).run_forever(stop)))
             tasks.append(asyncio.create_task(PollerSupervisor(core).run_forever(stop)))
+            tasks += [asyncio.create_task(loop(stop)) for loop in core.background]
         try:
             yield
         finally:
@@ -71,8 +102,9 @@ def create_app(
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(Timing)
-    for router in (channels.router, customers.router, conversations.router):
+    for router in (channels.router, customers.router, conversations.router, bots.router):
         app.include_router(router, prefix="/api/v1")
+    app.include_router(inbox_router)
     for channel_type in core.channels:
         if channel_type.router is not None:
             app.include_router(channel_type.router)

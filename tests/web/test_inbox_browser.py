@@ -1,0 +1,264 @@
+"""The inbox in a real browser (Debian's Chromium via Playwright) against a live server.
+
+Each test starts Kith on a loopback port with its outbox worker, signs agents in through
+the login form, and plays the customer by posting to the API channel's webhook.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from kith.core.auth import create_user
+from kith.core.canned import create_canned
+from kith.core.channel_records import create_channel
+from kith.core.context import Core
+from kith.core.models import Role
+from kith.core.settings import Settings
+from kith.core.storage import Store
+from kith.core.teams import add_member, create_team
+from kith.core.workspaces import ensure_default_workspace
+from kith.web.app import build_core
+from tests.support.browser import chromium, live_server, needs_chromium
+from tests.support.callbacks import CallbackServer
+from tests.web.conftest import PASSWORD
+
+pytestmark = [needs_chromium, pytest.mark.timeout(120)]
+LIVE = 1000  # ms: a customer message must reach an open inbox within a second
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+@dataclass
+class Live:
+    url: str
+    core: Core
+    channel_id: str
+    channel_token: str
+    callbacks: CallbackServer
+    browser: object
+    n: int = 0
+
+    async def customer_says(
+        self, text: str, user: str = "u-ada", name: str = "Ada Lovelace", **extra: object
+    ):
+        self.n += 1
+        async with httpx.AsyncClient() as http:
+            answer = await http.post(
+                f"{self.url}/webhooks/api/{self.channel_id}",
+                json={
+                    "message_id": f"m-{self.n}",
+                    "user": {"id": user, "name": name},
+                    "text": text,
+                    **extra,
+                },
+                headers={"Authorization": f"Bearer {self.channel_token}"},
+            )
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+    async def sign_in(self, email: str, locale: str = "en-US"):
+        from playwright.async_api import expect
+
+        context = await self.browser.new_context(
+            locale=locale, viewport={"width": 1400, "height": 860}
+        )
+        page = await context.new_page()
+        page.on("dialog", lambda d: pytest.fail(f"a dialog opened: {d.message}"))
+        await page.goto(self.url + "/app")
+        labels = (
+            ("Email", "Password", "Log in") if locale.startswith("en") else ("邮箱", "密码", "登录")
+        )
+        await page.get_by_label(labels[0]).fill(email)
+        await page.get_by_label(labels[1]).fill(PASSWORD)
+        await page.get_by_role("button", name=labels[2]).click()
+        await expect(page.locator("body[data-live='true']")).to_be_attached(timeout=10_000)
+        return page
+
+
+@pytest.fixture
+async def live(settings: Settings, callbacks: CallbackServer) -> AsyncIterator[Live]:
+    core = build_core(settings)
+    core.http = httpx.AsyncClient(transport=httpx.ASGITransport(app=callbacks))
+    core.store = Store.from_settings(settings)
+    await core.start()
+    workspace = await ensure_default_workspace(core)
+    channel, token = await create_channel(
+        core, workspace.id, "api", "Website", {"callback_url": "http://integrator.test/kith"}
+    )
+    team = await create_team(core, workspace.id, "Support", [channel.id])
+    for name in ("alice", "bob"):
+        user = await create_user(
+            core, workspace.id, f"{name}@kith.test", PASSWORD, name=name.title(), role=Role.agent
+        )
+        await add_member(core, workspace.id, team.id, user.id)
+    await create_canned(core, workspace.id, "thanks", "Thank you for reaching out! 谢谢")
+    try:
+        async with live_server(core) as server, chromium() as browser:
+            yield Live(server.url, core, channel.id, token, callbacks, browser)
+    finally:
+        await core.store.client.drop_database(settings.db_name)
+        await core.close()
+
+
+async def test_log_in_and_a_customer_message_arrives_live(live: Live) -> None:
+    from playwright.async_api import expect
+
+    page = await live.sign_in("alice@kith.test")
+    await expect(page.get_by_text("No conversations here.")).to_be_visible()
+    started = time.monotonic()
+    await live.customer_says("Hello, is anyone there?")
+    conversation = page.get_by_role("button", name=re.compile("Ada Lovelace"))
+    await expect(conversation).to_be_visible(timeout=LIVE)
+    assert time.monotonic() - started < 1.5  # the webhook round trip included
+    await conversation.click()
+    await expect(
+        page.get_by_role("list", name="Messages").get_by_text("Hello, is anyone there?")
+    ).to_be_visible()
+    await live.customer_says("Still there?")
+    await expect(page.get_by_text("Still there?")).to_be_visible(timeout=LIVE)
+
+
+async def test_reply_assign_note_canned_and_resolve(live: Live) -> None:
+    from playwright.async_api import expect
+
+    await live.customer_says("My parcel is late")
+    page = await live.sign_in("alice@kith.test")
+    await page.get_by_role("button", name=re.compile("Ada Lovelace")).click()
+    messages = page.get_by_role("list", name="Messages")
+
+    await page.get_by_label("Reply").fill("Sorry! Checking now.")
+    await page.get_by_role("button", name="Send").click()
+    reply = messages.get_by_role("listitem").filter(has_text="Sorry! Checking now.")
+    await expect(reply.get_by_text("Delivered")).to_be_visible(timeout=5000)
+    assert [r.json()["message"]["text"] for r in live.callbacks.requests] == [
+        "Sorry! Checking now."
+    ]
+
+    await page.get_by_label("Assignee").select_option(label="Alice")
+    await page.get_by_role("button", name="Mine").click()
+    await expect(page.get_by_role("button", name=re.compile("Ada Lovelace"))).to_be_visible()
+
+    await page.get_by_label("Private note").check()
+    await page.get_by_label("Reply").fill("Customer is a VIP")
+    await page.get_by_role("button", name="Add note").click()
+    note = messages.get_by_role("listitem").filter(has_text="Customer is a VIP")
+    await expect(note.get_by_text(re.compile("Note"))).to_be_visible()
+    await page.get_by_label("Private note").uncheck()
+
+    await page.get_by_label("Reply").press_sequentially("/tha")
+    await page.get_by_role("button", name=re.compile(r"^\/thanks")).click()
+    await expect(page.get_by_label("Reply")).to_have_value("Thank you for reaching out! 谢谢")
+    await page.get_by_role("button", name="Send").click()
+    await expect(messages.get_by_text("Thank you for reaching out! 谢谢")).to_be_visible()
+
+    await page.get_by_role("button", name="Resolve").click()
+    status = page.get_by_role("region", name="Conversation", exact=True).get_by_role(
+        "combobox", name="Status"
+    )
+    await expect(status).to_have_value("resolved")
+    await expect(page.get_by_role("button", name="Reopen")).to_be_visible()
+    stored = await live.core.store.conversations.find_one({})
+    assert stored["status"] == "resolved" and stored["assignee_id"] is not None
+    texts = [r.json()["message"]["text"] for r in live.callbacks.requests]
+    assert "Customer is a VIP" not in texts  # notes stay inside
+
+
+async def test_a_hostile_message_renders_as_text(live: Live) -> None:
+    from playwright.async_api import expect
+
+    hostile = "<img src=x onerror=alert(1)>"
+    await live.customer_says(hostile, name="<b>Mallory</b>")
+    page = await live.sign_in("alice@kith.test")
+    await page.get_by_role("button", name="<b>Mallory</b>").click()
+    await expect(page.get_by_text(hostile, exact=True)).to_be_visible()
+    assert await page.locator("#messages img, #conversations b, #messages b").count() == 0
+    files = [
+        {"name": "<script>alert(2)</script>.pdf", "url": "javascript:alert(3)"},
+        {"name": "invoice.pdf", "url": "https://files.example/i.pdf?a=<b>"},
+    ]
+    await live.customer_says("two files", name="<b>Mallory</b>", attachments=files)
+    await expect(page.get_by_text("<script>alert(2)</script>.pdf", exact=True)).to_be_visible()
+    assert await page.locator("#messages a[href^='javascript']").count() == 0
+    link = page.get_by_role("link", name="invoice.pdf")
+    assert await link.get_attribute("href") == "https://files.example/i.pdf?a=%3Cb%3E"
+    assert await page.locator("#messages script").count() == 0
+
+
+async def test_a_second_agent_sees_updates_and_who_is_typing(live: Live) -> None:
+    from playwright.async_api import expect
+
+    await live.customer_says("Can someone help?")
+    alice = await live.sign_in("alice@kith.test")
+    bob = await live.sign_in("bob@kith.test")
+    for page in (alice, bob):
+        await page.get_by_role("button", name=re.compile("Ada Lovelace")).click()
+    await alice.get_by_label("Reply").press_sequentially("On it")
+    await expect(bob.get_by_text(re.compile(r"Also viewing: Alice \(typing…\)"))).to_be_visible(
+        timeout=5000
+    )
+    await alice.get_by_role("button", name="Send").click()
+    await expect(bob.get_by_role("list", name="Messages").get_by_text("On it")).to_be_visible(
+        timeout=LIVE
+    )
+
+    def priority(page):
+        return page.get_by_role("region", name="Conversation", exact=True).get_by_role(
+            "combobox", name="Priority"
+        )
+
+    await priority(alice).select_option("urgent")
+    await expect(priority(bob)).to_have_value("urgent", timeout=LIVE)
+
+
+async def dress_up(live: Live, conversation_id: str, reply: str, note: str) -> None:
+    """A replied, annotated, labelled conversation, as a screenshot should show one."""
+    from kith.core.conversations import do_update_conversation, get_conversation
+    from kith.core.models import Author, AuthorKind, OutboundContent, Priority
+    from kith.core.outbox import OutboxWorker, send
+
+    conv = await get_conversation(
+        live.core, (await ensure_default_workspace(live.core)).id, conversation_id
+    )
+    alice = Author(kind=AuthorKind.agent, name="Alice")
+    await send(live.core, conv, OutboundContent(text=reply), alice)
+    await send(live.core, conv, OutboundContent(text=note, private=True), alice)
+    await OutboxWorker(live.core).run_once()
+    await do_update_conversation(live.core, conv, labels=["shipping"], priority=Priority.high)
+    await live.core.store.customers.update_one(
+        {"_id": conv.customer_id}, {"$set": {"tags": ["vip"], "attributes": {"plan": "gold"}}}
+    )
+
+
+async def test_the_chinese_ui_and_screenshots(live: Live, tmp_path: Path) -> None:
+    from playwright.async_api import expect
+
+    ada = await live.customer_says("Hi! Where is order #1042?")
+    li = await live.customer_says("你好，我的订单什么时候发货？", user="u-li", name="李雷")
+    await live.customer_says("My size M hoodie is too small", user="u-grace", name="Grace Hopper")
+    await dress_up(live, ada["conversation_id"], "It left our warehouse today.", "Gift wrap asked")
+    await dress_up(live, li["conversation_id"], "您好，今天已发货。", "客户是老会员")
+    shots = {}
+    for locale, view, send in (("en-US", "Ada Lovelace", "Send"), ("zh-CN", "李雷", "发送")):
+        page = await live.sign_in("alice@kith.test", locale=locale)
+        await page.get_by_role("button", name=re.compile(view)).click()
+        await expect(page.get_by_role("button", name=send)).to_be_visible()
+        panel = page.get_by_role("complementary")
+        await expect(panel.get_by_role("heading", name=view)).to_be_visible()
+        await expect(page.locator(".conv[aria-current='true'] .badge")).to_have_count(0)
+        shots[locale] = tmp_path / f"inbox-{locale[:2]}.png"
+        await page.screenshot(path=str(shots[locale]))
+    await expect(page.get_by_role("button", name="退出登录")).to_be_visible()
+    await expect(page.get_by_role("textbox", name="回复", exact=True)).to_be_visible()
+    assert await page.evaluate("document.documentElement.lang") == "zh-Hans"
+    if os.environ.get("KITH_SCREENSHOTS"):
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        for path in shots.values():
+            shutil.copy(path, SCREENSHOTS / path.name)

@@ -1,0 +1,327 @@
+"""`/app/api`: the JSON the inbox page reads and writes, behind the session and its rules.
+
+Routes stay thin: check the reader's scope, call a core action, answer.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from kith.core.auth import create_user
+from kith.core.canned import create_canned, delete_canned, search_canned
+from kith.core.conversations import do_update_conversation, get_conversation, mark_read
+from kith.core.customers import get_customer
+from kith.core.errors import Forbidden, InvalidInput, NotFound
+from kith.core.events import build_event, record
+from kith.core.models import (
+    Author,
+    AuthorKind,
+    Conversation,
+    ConversationStatus,
+    Message,
+    OutboundContent,
+    Priority,
+)
+from kith.core.outbox import retry, send
+from kith.core.permissions import ensure_admin, ensure_can_read, ensure_can_write
+from kith.core.teams import (
+    add_member,
+    create_team,
+    do_hand_to_team,
+    get_team,
+    list_teams,
+    remove_member,
+    set_team_channels,
+)
+from kith.web.inbox.deps import AgentDep, CoreDep
+from kith.web.inbox.queries import (
+    ListQuery,
+    customer_panel,
+    customers_by_id,
+    list_inbox,
+    recent_messages,
+)
+from kith.web.inbox.schemas import (
+    CannedCreate,
+    ConversationChange,
+    Reply,
+    Settings,
+    TagsChange,
+    TeamChange,
+    TeamCreate,
+    UserCreate,
+    user_out,
+)
+
+router = APIRouter(prefix="/app/api", tags=["inbox"], include_in_schema=False)
+Id = Annotated[str, Query(max_length=64)]
+
+
+def author_of(agent: Any) -> Author:
+    return Author(kind=AuthorKind.agent, id=agent.user.id, name=agent.user.name)
+
+
+def conversation_out(conversation: Conversation, names: dict[str, Any]) -> dict[str, Any]:
+    out = conversation.model_dump(mode="json")
+    customer = names.get(conversation.customer_id)
+    out["customer_name"] = customer.name if customer else None
+    return out
+
+
+def message_out(message: Message) -> dict[str, Any]:
+    return message.model_dump(mode="json")
+
+
+async def readable(core: Any, agent: Any, conversation_id: str) -> Conversation:
+    """The conversation if the agent may read it: 404 if it does not exist, else 403."""
+    conversation = await get_conversation(core, agent.user.workspace_id, conversation_id)
+    ensure_can_read(agent.scope, conversation)
+    return conversation
+
+
+@router.get("/me")
+async def me(agent: AgentDep, core: CoreDep) -> dict[str, Any]:
+    doc = await core.store.users.find_one({"_id": agent.user.id}) or {}
+    return {
+        "user": user_out(doc),
+        "locale": doc.get("locale"),
+        "csrf_token": agent.session.csrf_token,
+        "can_write": agent.scope.can_write,
+        "is_admin": agent.scope.is_admin,
+    }
+
+
+@router.put("/me/settings")
+async def settings(body: Settings, agent: AgentDep, core: CoreDep) -> dict[str, str]:
+    await core.store.users.update_one({"_id": agent.user.id}, {"$set": {"locale": body.locale}})
+    return {"locale": body.locale}
+
+
+@router.get("/conversations")
+async def conversations(
+    agent: AgentDep,
+    core: CoreDep,
+    view: Annotated[str, Query(pattern="^(mine|unassigned|all)$")] = "all",
+    status: Annotated[str, Query(pattern="^(open|pending|snoozed|resolved|any)$")] = "open",
+    channel: Annotated[str | None, Query(max_length=64)] = None,
+    label: Annotated[str | None, Query(max_length=64)] = None,
+    priority: Priority | None = None,
+    sentiment: Annotated[str | None, Query(pattern="^(positive|neutral|negative)$")] = None,
+    sort: Annotated[str, Query(pattern="^(activity|waiting)$")] = "activity",
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: Annotated[str | None, Query(max_length=1024)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 25,
+) -> dict[str, Any]:
+    query = ListQuery(
+        view=view,
+        status=None if status == "any" else ConversationStatus(status),
+        channel_id=channel or None,
+        label=label or None,
+        priority=priority,
+        sentiment=sentiment,
+        sort=sort,
+        q=(q or "").strip() or None,
+        cursor=cursor,
+        limit=limit,
+    )
+    items, next_cursor = await list_inbox(core, agent.scope, query)
+    names = await customers_by_id(core, [c.customer_id for c in items])
+    return {"items": [conversation_out(c, names) for c in items], "next_cursor": next_cursor}
+
+
+@router.get("/conversations/{conversation_id}")
+async def conversation(conversation_id: str, agent: AgentDep, core: CoreDep) -> dict[str, Any]:
+    found = await readable(core, agent, conversation_id)
+    names = await customers_by_id(core, [found.customer_id])
+    channel = await core.store.channels.find_one({"_id": found.channel_id}, {"name": 1, "type": 1})
+    return {
+        "conversation": conversation_out(found, names),
+        "channel": {
+            "id": found.channel_id,
+            **{k: v for k, v in (channel or {}).items() if k != "_id"},
+        },
+        "messages": [message_out(m) for m in await recent_messages(core, found)],
+        "can_write": agent.scope.can_write,
+    }
+
+
+@router.post("/conversations/{conversation_id}/read")
+async def read(conversation_id: str, agent: AgentDep, core: CoreDep) -> dict[str, bool]:
+    found = await readable(core, agent, conversation_id)
+    if agent.scope.can_write and found.unread_count:
+        await mark_read(core, found)
+    return {"ok": True}
+
+
+@router.patch("/conversations/{conversation_id}")
+async def change(
+    conversation_id: str, body: ConversationChange, agent: AgentDep, core: CoreDep
+) -> dict[str, Any]:
+    found = await readable(core, agent, conversation_id)
+    ensure_can_write(agent.scope, found)
+    fields = body.model_fields_set
+    actor = author_of(agent)
+    if "team_id" in fields:
+        found = await do_hand_to_team(core, found, body.team_id, actor)
+    updated = await do_update_conversation(
+        core,
+        found,
+        actor=actor,
+        status=body.status,
+        snoozed_until=body.snoozed_until,
+        assignee_id=body.assignee_id if "assignee_id" in fields else ...,
+        labels=body.labels,
+        priority=body.priority,
+    )
+    return conversation_out(updated, await customers_by_id(core, [updated.customer_id]))
+
+
+@router.post("/conversations/{conversation_id}/messages", status_code=201)
+async def reply(
+    conversation_id: str, body: Reply, agent: AgentDep, core: CoreDep
+) -> dict[str, Any]:
+    """A reply goes out on the customer's channel and thread; a private note stays here."""
+    found = await readable(core, agent, conversation_id)
+    ensure_can_write(agent.scope, found)
+    content = OutboundContent(text=body.text, private=body.private)
+    return message_out(await send(core, found, content, author_of(agent)))
+
+
+@router.post("/messages/{message_id}/retry")
+async def retry_message(message_id: str, agent: AgentDep, core: CoreDep) -> dict[str, bool]:
+    doc = await core.store.messages.find_one(
+        {"_id": message_id, "workspace_id": agent.user.workspace_id}, {"conversation_id": 1}
+    )
+    if doc is None:
+        raise NotFound("no such message", field="message_id")
+    ensure_can_write(agent.scope, await readable(core, agent, doc["conversation_id"]))
+    if not await retry(core, agent.user.workspace_id, message_id):
+        raise InvalidInput("only a failed message can be retried", field="message_id")
+    return {"queued": True}
+
+
+async def _visible_customer(core: Any, agent: Any, customer_id: str) -> Any:
+    customer = await get_customer(core, agent.user.workspace_id, customer_id)
+    if agent.scope.channel_ids is not None:
+        seen = await core.store.conversations.find_one(
+            {"$and": [agent.scope.conversation_filter(), {"customer_id": customer_id}]}, {"_id": 1}
+        )
+        if seen is None:
+            raise Forbidden("this customer talks to another team")
+    return customer
+
+
+@router.get("/customers/{customer_id}")
+async def customer(customer_id: str, agent: AgentDep, core: CoreDep) -> dict[str, Any]:
+    found = await _visible_customer(core, agent, customer_id)
+    panel = await customer_panel(core, agent.scope, found)
+    out = found.model_dump(mode="json", exclude={"consent", "identities", "sentiment"})
+    out["identities"] = panel["identities"]
+    out["conversations"] = [c.model_dump(mode="json") for c in panel["conversations"]]
+    out["sentiment_history"] = panel["sentiment_history"]
+    out["tickets"] = []  # filled in when tickets land
+    out["orders"] = []  # filled in when the commerce integration lands
+    return out
+
+
+@router.put("/customers/{customer_id}/tags")
+async def tags(
+    customer_id: str, body: TagsChange, agent: AgentDep, core: CoreDep
+) -> dict[str, Any]:
+    found = await _visible_customer(core, agent, customer_id)
+    if body.tags != found.tags:
+        await core.store.customers.update_one({"_id": found.id}, {"$set": {"tags": body.tags}})
+        await record(
+            core,
+            build_event(
+                core,
+                found.workspace_id,
+                "customer.tags_changed",
+                actor=author_of(agent),
+                customer_id=found.id,
+                data={"tags": body.tags},
+            ),
+        )
+    return {"tags": body.tags}
+
+
+@router.get("/canned")
+async def canned(
+    agent: AgentDep, core: CoreDep, q: Annotated[str, Query(max_length=33)] = ""
+) -> dict[str, Any]:
+    found = await search_canned(core, agent.user.workspace_id, q)
+    return {"items": [c.model_dump() for c in found]}
+
+
+@router.post("/canned", status_code=201)
+async def add_canned(body: CannedCreate, agent: AgentDep, core: CoreDep) -> dict[str, Any]:
+    if not agent.scope.can_write:
+        raise Forbidden("your role cannot add canned responses")
+    return (
+        await create_canned(core, agent.user.workspace_id, body.shortcut, body.text)
+    ).model_dump()
+
+
+@router.delete("/canned/{canned_id}")
+async def remove_canned(canned_id: str, agent: AgentDep, core: CoreDep) -> dict[str, bool]:
+    ensure_admin(agent.scope)
+    await delete_canned(core, agent.user.workspace_id, canned_id)
+    return {"deleted": True}
+
+
+@router.get("/users")
+async def users(agent: AgentDep, core: CoreDep) -> dict[str, Any]:
+    docs = core.store.users.find({"workspace_id": agent.user.workspace_id}).sort("name", 1)
+    return {"items": [user_out(d) for d in await docs.to_list(None)]}
+
+
+@router.post("/users", status_code=201)
+async def add_user(body: UserCreate, agent: AgentDep, core: CoreDep) -> dict[str, Any]:
+    ensure_admin(agent.scope)
+    workspace_id = agent.user.workspace_id
+    user = await create_user(
+        core, workspace_id, body.email, body.password, name=body.name, role=body.role
+    )
+    for team_id in body.team_ids:
+        await add_member(core, workspace_id, team_id, user.id)
+    return user_out(await core.store.users.find_one({"_id": user.id}) or {})
+
+
+@router.get("/teams")
+async def teams(agent: AgentDep, core: CoreDep) -> dict[str, Any]:
+    return {"items": [t.model_dump() for t in await list_teams(core, agent.user.workspace_id)]}
+
+
+@router.post("/teams", status_code=201)
+async def add_team(body: TeamCreate, agent: AgentDep, core: CoreDep) -> dict[str, Any]:
+    ensure_admin(agent.scope)
+    team = await create_team(core, agent.user.workspace_id, body.name, body.channel_ids)
+    for user_id in body.member_ids:
+        await add_member(core, agent.user.workspace_id, team.id, user_id)
+    return team.model_dump()
+
+
+@router.patch("/teams/{team_id}")
+async def change_team(
+    team_id: str, body: TeamChange, agent: AgentDep, core: CoreDep
+) -> dict[str, Any]:
+    ensure_admin(agent.scope)
+    workspace_id = agent.user.workspace_id
+    for user_id in body.add_member_ids:
+        await add_member(core, workspace_id, team_id, user_id)
+    for user_id in body.remove_member_ids:
+        await remove_member(core, workspace_id, team_id, user_id)
+    if body.channel_ids is not None:
+        return (await set_team_channels(core, workspace_id, team_id, body.channel_ids)).model_dump()
+    return (await get_team(core, workspace_id, team_id)).model_dump()
+
+
+@router.get("/channels")
+async def channels(agent: AgentDep, core: CoreDep) -> dict[str, Any]:
+    query: dict[str, Any] = {"workspace_id": agent.user.workspace_id}
+    if agent.scope.channel_ids is not None:
+        query["_id"] = {"$in": sorted(agent.scope.channel_ids)}
+    docs = await core.store.channels.find(query, {"name": 1, "type": 1}).to_list(None)
+    return {"items": [{"id": d["_id"], "name": d["name"], "type": d["type"]} for d in docs]}

@@ -1,0 +1,69 @@
+"""Who is asking: the session cookie, its CSRF token, and the reader's scope.
+
+Every state-changing request under `/app` must carry the session's CSRF token (header
+`X-CSRF-Token`, or a `csrf` form field); the cookie alone never suffices.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request, Response
+
+from kith.connectors.base import current_core
+from kith.core.context import Core
+from kith.core.errors import Forbidden, Unauthorized
+from kith.core.models import User
+from kith.core.permissions import Scope, scope_of
+from kith.core.sessions import IDLE_TIMEOUT, Session, load_session
+
+SESSION_COOKIE = "kith_session"
+CSRF_HEADER = "x-csrf-token"
+CoreDep = Annotated[Core, Depends(current_core)]
+UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def is_https(request: Request) -> bool:
+    return request.url.scheme == "https"
+
+
+def set_session_cookie(request: Request, response: Response, token: str) -> None:
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=int(IDLE_TIMEOUT.total_seconds()),
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=is_https(request),
+    )
+
+
+@dataclass(frozen=True)
+class Agent:
+    """The signed-in user of one request, with what they may see."""
+
+    session: Session
+    scope: Scope
+
+    @property
+    def user(self) -> User:
+        return self.session.user
+
+
+async def optional_session(request: Request, core: CoreDep) -> Session | None:
+    return await load_session(core, request.cookies.get(SESSION_COOKIE))
+
+
+async def current_agent(request: Request, core: CoreDep) -> Agent:
+    """The session's user (401 without one); unsafe methods also need the CSRF token."""
+    session = await load_session(core, request.cookies.get(SESSION_COOKIE))
+    if session is None:
+        raise Unauthorized("sign in first", code="not_signed_in")
+    if request.method in UNSAFE and not session.csrf_matches(request.headers.get(CSRF_HEADER)):
+        raise Forbidden("missing or wrong CSRF token", code="csrf")
+    return Agent(session, await scope_of(core, session.user))
+
+
+AgentDep = Annotated[Agent, Depends(current_agent)]

@@ -1,0 +1,146 @@
+"""The inbox's HTML side: the login form, logging out, the app page and its static files."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from urllib.parse import parse_qs
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from kith.core.errors import Unauthorized
+from kith.core.realtime import head_cursor
+from kith.core.sessions import TooManyAttempts, end_session, log_in
+from kith.web.inbox.deps import (
+    SESSION_COOKIE,
+    CoreDep,
+    is_https,
+    optional_session,
+    set_session_cookie,
+)
+from kith.web.inbox.i18n import LOCALE_NAMES, messages, pick_locale
+
+router = APIRouter(include_in_schema=False)
+_HERE = Path(__file__).parent
+STATIC = {
+    name: (_HERE / "static" / name, media)
+    for name, media in (
+        ("inbox.js", "text/javascript"),
+        ("inbox.css", "text/css"),
+        ("login.css", "text/css"),
+    )
+}
+LOGIN_CSRF_COOKIE = "kith_login_csrf"
+templates = Environment(
+    loader=FileSystemLoader(_HERE / "templates"),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
+        "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+
+def render(name: str, status: int = 200, **context: object) -> HTMLResponse:
+    html = templates.get_template(name).render(**context)
+    return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
+
+
+def _locale(request: Request, user_setting: str | None = None) -> str:
+    chosen = request.query_params.get("lang") or user_setting
+    return pick_locale(chosen, request.headers.get("accept-language"))
+
+
+def _login_page(request: Request, error: str | None = None, status: int = 200) -> HTMLResponse:
+    locale = _locale(request)
+    token = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(24)
+    response = render(
+        "login.html", status, t=messages(locale), locale=locale, csrf=token, error=error
+    )
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE,
+        token,
+        path="/app",
+        httponly=True,
+        samesite="strict",
+        secure=is_https(request),
+    )
+    return response
+
+
+@router.get("/app/login")
+async def login_form(request: Request, core: CoreDep) -> Response:
+    if await optional_session(request, core) is not None:
+        return RedirectResponse("/app", status_code=303)
+    return _login_page(request)
+
+
+@router.post("/app/login")
+async def login(request: Request, core: CoreDep) -> Response:
+    """A plain form post; its CSRF token is double-submitted (cookie and field)."""
+    form = {k: v[0] for k, v in parse_qs((await request.body()).decode("utf-8", "replace")).items()}
+    cookie = request.cookies.get(LOGIN_CSRF_COOKIE)
+    t = messages(_locale(request))
+    if not cookie or not secrets.compare_digest(cookie, form.get("csrf", "")):
+        return _login_page(request, t["error"], status=403)
+    client_ip = request.client.host if request.client else None
+    try:
+        token, _ = await log_in(core, form.get("email", ""), form.get("password", ""), client_ip)
+    except TooManyAttempts as exc:
+        page = _login_page(request, t["locked_out"], status=429)
+        page.headers["Retry-After"] = str(int(exc.retry_after) + 1)
+        return page
+    except Unauthorized:
+        return _login_page(request, t["wrong_login"], status=401)
+    response = RedirectResponse("/app", status_code=303)
+    set_session_cookie(request, response, token)
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/app")
+    return response
+
+
+@router.post("/app/logout")
+async def logout(request: Request, core: CoreDep) -> Response:
+    session = await optional_session(request, core)
+    form = parse_qs((await request.body()).decode("utf-8", "replace"))
+    supplied = request.headers.get("x-csrf-token") or (form.get("csrf") or [""])[0]
+    if session is not None and session.csrf_matches(supplied):
+        await end_session(core, request.cookies.get(SESSION_COOKIE))
+    elif session is not None:
+        return Response("missing or wrong CSRF token", status_code=403)
+    response = RedirectResponse("/app/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.get("/app")
+async def inbox_page(request: Request, core: CoreDep) -> Response:
+    session = await optional_session(request, core)
+    if session is None:
+        return RedirectResponse("/app/login", status_code=303)
+    user_doc = await core.store.users.find_one({"_id": session.user.id}, {"locale": 1})
+    locale = _locale(request, (user_doc or {}).get("locale"))
+    return render(
+        "inbox.html",
+        t=messages(locale),
+        locale=locale,
+        locales=LOCALE_NAMES,
+        user=session.user,
+        csrf=session.csrf_token,
+        head=await head_cursor(core, session.user.workspace_id) or "",
+    )
+
+
+@router.get("/app/static/{name}")
+async def static(name: str) -> Response:
+    found = STATIC.get(name)
+    if found is None:
+        return Response(status_code=404)
+    path, media = found
+    return FileResponse(path, media_type=media, headers={"Cache-Control": "no-cache"})

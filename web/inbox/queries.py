@@ -1,0 +1,161 @@
+"""The inbox's reads: the conversation list with its views and filters, and the 360° panel.
+
+Every query starts from the reader's `Scope.conversation_filter()`, so an agent's list can
+only ever hold their teams' conversations.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from kith.core.context import Core
+from kith.core.models import Conversation, ConversationStatus, Customer, Message, Priority
+from kith.core.pagination import page
+from kith.core.permissions import Scope
+
+SEARCH_SCAN = 500  # messages matched per search; the newest conversations among them win
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    view: str = "all"  # mine | unassigned | all
+    status: ConversationStatus | None = ConversationStatus.open
+    channel_id: str | None = None
+    label: str | None = None
+    priority: Priority | None = None
+    sentiment: str | None = None
+    sort: str = "activity"  # activity (newest first) | waiting (longest waiting first)
+    q: str | None = None
+    cursor: str | None = None
+    limit: int = 25
+
+
+async def _search_ids(core: Core, workspace_id: str, text: str) -> dict[str, Any]:
+    """Conversations whose customer's name, or one of whose messages, contains `text`."""
+    pattern = {"$regex": re.escape(text), "$options": "i"}
+    customers = await core.store.customers.distinct(
+        "_id", {"workspace_id": workspace_id, "name": pattern}
+    )
+    messages = (
+        await core.store.messages.find(
+            {"workspace_id": workspace_id, "text": pattern, "private": {"$ne": True}},
+            {"conversation_id": 1},
+        )
+        .sort("created_at", -1)
+        .limit(SEARCH_SCAN)
+        .to_list(SEARCH_SCAN)
+    )
+    conversations = sorted({m["conversation_id"] for m in messages})
+    return {"$or": [{"customer_id": {"$in": customers}}, {"_id": {"$in": conversations}}]}
+
+
+async def list_inbox(
+    core: Core, scope: Scope, query: ListQuery
+) -> tuple[list[Conversation], str | None]:
+    clauses: list[dict[str, Any]] = [scope.conversation_filter()]
+    if query.view == "mine":
+        clauses.append({"assignee_id": scope.user.id})
+    elif query.view == "unassigned":
+        clauses.append({"assignee_id": None})
+    for key, value in (
+        ("status", query.status.value if query.status else None),
+        ("channel_id", query.channel_id),
+        ("labels", query.label),
+        ("priority", query.priority.value if query.priority else None),
+    ):
+        if value is not None:
+            clauses.append({key: value})
+    workspace_id = scope.user.workspace_id
+    if query.q:
+        clauses.append(await _search_ids(core, workspace_id, query.q))
+    if query.sentiment:
+        clauses.append({"sentiment.label": query.sentiment})  # kept by the sentiment feature
+    filter_ = clauses[0] if len(clauses) == 1 else {"$and": clauses}
+    docs, next_cursor = await page(
+        core.store.conversations,
+        filter_,
+        "last_message_at",
+        cursor=query.cursor,
+        limit=query.limit,
+        descending=query.sort != "waiting",
+    )
+    return [Conversation.from_doc(d) for d in docs], next_cursor
+
+
+async def customers_by_id(core: Core, ids: list[str]) -> dict[str, Customer]:
+    docs = await core.store.customers.find({"_id": {"$in": sorted(set(ids))}}).to_list(None)
+    return {d["_id"]: Customer.from_doc(d) for d in docs if not d.get("merged_into")}
+
+
+async def recent_messages(
+    core: Core, conversation: Conversation, limit: int = 100
+) -> list[Message]:
+    """The latest `limit` messages, oldest first (a conversation view opens at the bottom)."""
+    docs = (
+        await core.store.messages.find(
+            {"conversation_id": conversation.id, "workspace_id": conversation.workspace_id}
+        )
+        .sort([("created_at", -1), ("_id", -1)])
+        .limit(limit)
+        .to_list(limit)
+    )
+    return [Message.from_doc(d) for d in reversed(docs)]
+
+
+async def customer_panel(core: Core, scope: Scope, customer: Customer) -> dict[str, Any]:
+    """Identities, other conversations (only those the reader may see) and sentiment history."""
+    identities = await core.store.identities.find(
+        {"customer_id": customer.id, "workspace_id": customer.workspace_id}
+    ).to_list(100)
+    channels = {
+        c["_id"]: c
+        for c in await core.store.channels.find(
+            {"_id": {"$in": sorted({i["channel_id"] for i in identities})}}
+        ).to_list(None)
+    }
+    conversations = (
+        await core.store.conversations.find(
+            {"$and": [scope.conversation_filter(), {"customer_id": customer.id}]}
+        )
+        .sort("last_message_at", -1)
+        .limit(20)
+        .to_list(20)
+    )
+    return {
+        "identities": [
+            {
+                "channel_id": i["channel_id"],
+                "channel_type": i.get("channel_type"),
+                "channel_name": channels.get(i["channel_id"], {}).get("name"),
+                "external_id": i["external_id"],
+                "email": i.get("email"),
+                "phone": i.get("phone"),
+                "verified": i.get("verified", False),
+            }
+            for i in identities
+        ],
+        "conversations": [Conversation.from_doc(c) for c in conversations],
+        "sentiment_history": sentiment_history(customer),
+    }
+
+
+def sentiment_history(customer: Customer) -> list[dict[str, Any]]:
+    """The customer's sentiment trend (kept by the sentiment feature), newest first."""
+    samples = (customer.sentiment or {}).get("samples") or []
+    out = []
+    for sample in reversed(samples[-20:]):
+        score = float(sample.get("score", 0.0))
+        label = sample.get("label") or (
+            "positive" if score > 0.2 else "negative" if score < -0.2 else "neutral"
+        )
+        at = sample.get("at")
+        out.append(
+            {
+                "at": at.isoformat() if hasattr(at, "isoformat") else at,
+                "score": score,
+                "label": label,
+            }
+        )
+    return out

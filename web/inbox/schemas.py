@@ -1,0 +1,94 @@
+"""Bodies of the inbox's JSON API (`/app/api`). Requests forbid unknown fields."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from kith.core.models import ConversationStatus, Priority, Role
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ConversationChange(Strict):
+    status: ConversationStatus | None = None
+    snoozed_until: datetime | None = None
+    assignee_id: str | None = Field(default=None, max_length=64)
+    team_id: str | None = Field(default=None, max_length=64)
+    labels: list[str] | None = Field(default=None, max_length=50)
+    priority: Priority | None = None
+
+    @field_validator("labels")
+    @classmethod
+    def _labels(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return value
+        cleaned = [v.strip() for v in value if v.strip()]
+        if any(len(v) > 64 for v in cleaned):
+            raise ValueError("labels are at most 64 characters")
+        return cleaned
+
+
+class Reply(Strict):
+    text: str = Field(min_length=1, max_length=100_000)
+    private: bool = False
+
+
+class TagsChange(Strict):
+    tags: list[str] = Field(max_length=100)
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, value: list[str]) -> list[str]:
+        cleaned = [t.strip() for t in value if t.strip()]
+        if any(len(t) > 64 for t in cleaned):
+            raise ValueError("tags are at most 64 characters")
+        return list(dict.fromkeys(cleaned))
+
+
+class Presence(Strict):
+    state: str = Field(pattern="^(viewing|typing|left)$")
+
+
+class CannedCreate(Strict):
+    shortcut: str = Field(min_length=1, max_length=33)
+    text: str = Field(min_length=1, max_length=10_000)
+
+
+class Settings(Strict):
+    locale: str = Field(pattern="^(en|zh)$")
+
+
+class UserCreate(Strict):
+    email: str = Field(min_length=3, max_length=320)
+    password: str = Field(min_length=8, max_length=1024)
+    name: str | None = Field(default=None, max_length=128)
+    role: Role = Role.agent
+    team_ids: list[str] = Field(default=[], max_length=50)
+
+
+class TeamCreate(Strict):
+    name: str = Field(min_length=1, max_length=128)
+    channel_ids: list[str] = Field(default=[], max_length=200)
+    member_ids: list[str] = Field(default=[], max_length=500)
+
+
+class TeamChange(Strict):
+    channel_ids: list[str] | None = Field(default=None, max_length=200)
+    add_member_ids: list[str] = Field(default=[], max_length=500)
+    remove_member_ids: list[str] = Field(default=[], max_length=500)
+
+
+def user_out(doc: dict[str, Any]) -> dict[str, Any]:
+    """A user as other agents see them: never the password hash."""
+    return {
+        "id": doc["_id"],
+        "name": doc.get("name"),
+        "email": doc.get("email"),
+        "role": doc.get("role"),
+        "team_ids": doc.get("team_ids", []),
+    }

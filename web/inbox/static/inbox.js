@@ -1,0 +1,497 @@
+// Kith inbox: a small hand-written client for the /app/api JSON and its event stream.
+// Every piece of customer-supplied data reaches the page through textContent or a checked
+// attribute; no string is ever parsed as HTML.
+"use strict";
+
+(() => {
+  const body = document.body;
+  const T = JSON.parse(document.getElementById("kith-i18n").textContent);
+  const csrf = body.dataset.csrf;
+  const myId = body.dataset.userId;
+  const canWrite = body.dataset.role !== "marketer";
+  const $ = (id) => document.getElementById(id);
+  const ICONS = { api: "⇄", webchat: "💬", telegram: "✈", slack: "#", wechat: "微", email: "✉" };
+
+  const state = {
+    view: "all",
+    cursor: null,
+    open: null, // the open conversation's id
+    data: null, // its last loaded view
+    customerId: null,
+    users: [],
+    teams: [],
+    channels: {},
+    typing: false,
+    typingTimer: null,
+  };
+
+  class ApiError extends Error {}
+
+  async function api(method, path, payload, extra = {}) {
+    const response = await fetch("/app/api" + path, {
+      method,
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+      body: payload === undefined ? undefined : JSON.stringify(payload),
+      ...extra,
+    });
+    if (response.status === 401) {
+      window.location.assign("/app/login");
+      throw new ApiError("signed out");
+    }
+    const type = response.headers.get("content-type") || "";
+    const data = type.includes("json") ? await response.json() : null;
+    if (!response.ok) {
+      throw new ApiError((data && data.error && data.error.message) || T.error);
+    }
+    return data;
+  }
+
+  function h(tag, attrs = {}, ...children) {
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(attrs)) {
+      if (value === null || value === undefined || value === false) continue;
+      if (key === "class") node.className = value;
+      else if (key === "dataset") Object.assign(node.dataset, value);
+      else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+      else node.setAttribute(key, value === true ? "" : String(value));
+    }
+    for (const child of children.flat()) {
+      if (child === null || child === undefined || child === false) continue;
+      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    }
+    return node;
+  }
+
+  function channelIcon(type) {
+    return h("span", { class: "chan chan-" + type, role: "img", "aria-label": type, title: type },
+      ICONS[type] || "•");
+  }
+
+  function when(iso) {
+    if (!iso) return "";
+    const date = new Date(iso);
+    return date.toLocaleString(body.dataset.locale === "zh" ? "zh-CN" : "en", {
+      month: "short", day: "numeric", hour: "2-digit", minute: "2-digit",
+    });
+  }
+
+  function safeUrl(url) {
+    try {
+      const parsed = new URL(url, window.location.href);
+      return parsed.protocol === "https:" || parsed.protocol === "http:" ? parsed.href : null;
+    } catch (_) {
+      return null;
+    }
+  }
+
+  function flash(message) {
+    $("connection").textContent = message;
+  }
+
+  // ---- the conversation list -------------------------------------------------------------
+
+  function listQuery() {
+    const form = new FormData($("filters"));
+    const params = new URLSearchParams({ view: state.view });
+    for (const [key, value] of form.entries()) if (value) params.set(key, value);
+    return params;
+  }
+
+  function conversationItem(c) {
+    const unread = c.unread_count > 0;
+    return h("li", { class: unread ? "unread" : "" },
+      h("button", {
+        type: "button",
+        class: "conv",
+        "aria-current": c.id === state.open ? "true" : null,
+        dataset: { id: c.id },
+        onclick: () => openConversation(c.id),
+      },
+      channelIcon(c.channel_type),
+      h("span", { class: "name" }, c.customer_name || T.customer),
+      unread ? h("span", { class: "badge" }, `${c.unread_count} ${T.unread}`) : null,
+      h("span", { class: "status status-" + c.status }, T["status_" + c.status]),
+      c.priority !== "none" ? h("span", { class: "prio prio-" + c.priority }, T["priority_" + c.priority]) : null,
+      c.labels.map((l) => h("span", { class: "tag" }, l)),
+      h("time", { datetime: c.last_message_at }, when(c.last_message_at))));
+  }
+
+  async function loadList(more = false) {
+    const params = listQuery();
+    if (more && state.cursor) params.set("cursor", state.cursor);
+    const page = await api("GET", "/conversations?" + params.toString());
+    const list = $("conversations");
+    if (!more) list.replaceChildren();
+    list.append(...page.items.map(conversationItem));
+    state.cursor = page.next_cursor;
+    $("more").hidden = !page.next_cursor;
+    $("empty").hidden = list.children.length > 0;
+  }
+
+  // ---- the open conversation -------------------------------------------------------------
+
+  function authorName(m, customerName) {
+    if (m.private) return `${m.author.name || T.you} · ${T.note}`;
+    if (m.author.kind === "bot") return `${T.bot}${m.author.name ? " · " + m.author.name : ""}`;
+    if (m.author.kind === "system") return T.system;
+    if (m.direction === "in") return m.author.name || customerName || T.customer;
+    return m.author.id === myId ? T.you : m.author.name || T.you;
+  }
+
+  function deliveryView(m) {
+    if (m.direction !== "out" || m.private || !m.delivery) return null;
+    const status = m.delivery.status;
+    const parts = [h("span", { class: "delivery delivery-" + status }, T[status] || status)];
+    if (status === "failed") {
+      if (m.delivery.error) parts.push(h("span", { class: "delivery-error" }, m.delivery.error));
+      if (canWrite) {
+        parts.push(h("button", {
+          type: "button",
+          onclick: async () => {
+            await api("POST", `/messages/${encodeURIComponent(m.id)}/retry`);
+            await refreshOpen();
+          },
+        }, T.retry));
+      }
+    }
+    return h("div", { class: "delivery-line" }, parts);
+  }
+
+  function messageItem(m, view) {
+    let kind = m.direction === "in" ? "in" : "out";
+    if (m.private) kind = "note";
+    else if (m.author.kind === "bot" || m.author.kind === "system") kind = m.author.kind;
+    const attachments = m.attachments.map((a) => {
+      const label = a.name || T.attachment;
+      const url = a.url ? safeUrl(a.url) : null;
+      return h("li", {}, url
+        ? h("a", { href: url, target: "_blank", rel: "noopener noreferrer" }, label)
+        : h("span", {}, label));
+    });
+    return h("li", { class: "msg msg-" + kind + (m.deleted ? " deleted" : ""), dataset: { id: m.id } },
+      h("div", { class: "meta" },
+        m.direction === "in" ? channelIcon(view.channel.type || view.conversation.channel_type) : null,
+        h("span", { class: "author" }, authorName(m, view.conversation.customer_name)),
+        h("time", { datetime: m.created_at }, when(m.created_at))),
+      m.text ? h("p", { class: "text" }, m.text) : null,
+      attachments.length ? h("ul", { class: "attachments" }, attachments) : null,
+      deliveryView(m));
+  }
+
+  function fillSelect(select, items, value, emptyLabel) {
+    select.replaceChildren(h("option", { value: "" }, emptyLabel),
+      ...items.map((i) => h("option", { value: i.id }, i.name || i.email || i.id)));
+    select.value = value || "";
+  }
+
+  function renderConversation(view) {
+    const c = view.conversation;
+    state.data = view;
+    $("placeholder").hidden = true;
+    $("conversation").hidden = false;
+    $("conv-title").replaceChildren(channelIcon(c.channel_type), " ",
+      c.customer_name || T.customer, view.channel.name ? ` · ${view.channel.name}` : "");
+    fillSelect($("assignee"), state.users, c.assignee_id, T.unassigned);
+    fillSelect($("team"), state.teams, c.team_id, T.no_team);
+    $("status").value = c.status;
+    $("snooze-box").hidden = c.status !== "snoozed";
+    if (c.snoozed_until) $("snooze-until").value = c.snoozed_until.slice(0, 16);
+    $("priority").value = c.priority;
+    if (document.activeElement !== $("labels")) $("labels").value = c.labels.join(", ");
+    $("resolve").textContent = c.status === "resolved" ? T.reopen : T.resolve;
+    const list = $("messages");
+    const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
+    list.replaceChildren(...view.messages.map((m) => messageItem(m, view)));
+    if (atBottom) list.scrollTop = list.scrollHeight;
+    const writable = view.can_write;
+    $("composer").hidden = !writable;
+    $("read-only").hidden = writable;
+    for (const id of ["assignee", "team", "status", "priority", "labels", "save-labels", "resolve", "snooze-until"]) {
+      $(id).disabled = !writable;
+    }
+    for (const button of document.querySelectorAll("#conversations .conv")) {
+      button.setAttribute("aria-current", button.dataset.id === c.id ? "true" : "false");
+    }
+  }
+
+  async function refreshOpen() {
+    if (!state.open) return;
+    const view = await api("GET", `/conversations/${encodeURIComponent(state.open)}`);
+    if (view.conversation.id !== state.open) return;
+    renderConversation(view);
+    if (view.can_write && view.conversation.unread_count > 0) {
+      await api("POST", `/conversations/${encodeURIComponent(state.open)}/read`);
+      scheduleList();
+    }
+    if (view.conversation.customer_id !== state.customerId) await loadCustomer(view.conversation.customer_id);
+  }
+
+  async function openConversation(id) {
+    if (state.open && state.open !== id) leave(state.open);
+    state.open = id;
+    state.customerId = null;
+    await refreshOpen();
+    await report("viewing");
+    await refreshPresence();
+    scheduleList();
+  }
+
+  async function change(patch) {
+    const updated = await api("PATCH", `/conversations/${encodeURIComponent(state.open)}`, patch);
+    state.data.conversation = updated;
+    renderConversation(state.data);
+    scheduleList();
+  }
+
+  // ---- presence: who else is here ------------------------------------------------------
+
+  async function report(stateName) {
+    if (!state.open) return;
+    await api("POST", `/conversations/${encodeURIComponent(state.open)}/presence`, { state: stateName });
+  }
+
+  function leave(id) {
+    fetch(`/app/api/conversations/${encodeURIComponent(id)}/presence`, {
+      method: "POST",
+      keepalive: true,
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+      body: JSON.stringify({ state: "left" }),
+    }).catch(() => {});
+  }
+
+  async function refreshPresence() {
+    if (!state.open) return;
+    const others = await api("GET", `/conversations/${encodeURIComponent(state.open)}/presence`);
+    $("presence").textContent = others.items.length
+      ? `${T.also_viewing} ${others.items.map((o) => o.name + (o.state === "typing" ? ` (${T.typing})` : "")).join(", ")}`
+      : "";
+  }
+
+  function typed() {
+    if (!state.typing) {
+      state.typing = true;
+      report("typing").catch(() => {});
+    }
+    clearTimeout(state.typingTimer);
+    state.typingTimer = setTimeout(() => {
+      state.typing = false;
+      report("viewing").catch(() => {});
+    }, 4000);
+  }
+
+  // ---- canned responses ------------------------------------------------------------------
+
+  async function suggestCanned() {
+    const text = $("reply").value;
+    const box = $("canned");
+    const match = /^\/([\w-]*)$/.exec(text);
+    if (!match) {
+      box.hidden = true;
+      return;
+    }
+    const found = await api("GET", "/canned?q=" + encodeURIComponent(match[1]));
+    box.replaceChildren(...found.items.map((c) => h("li", {},
+      h("button", { type: "button", class: "canned-pick", onclick: () => useCanned(c) },
+        `/${c.shortcut}`, h("span", { class: "canned-text" }, ` ${c.text}`)))));
+    box.hidden = found.items.length === 0;
+  }
+
+  function useCanned(canned) {
+    $("reply").value = canned.text;
+    $("canned").hidden = true;
+    $("reply").focus();
+  }
+
+  // ---- the customer panel ----------------------------------------------------------------
+
+  function pairs(list, entries) {
+    list.replaceChildren(...entries.flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, String(v))]));
+  }
+
+  async function loadCustomer(id) {
+    state.customerId = id;
+    const c = await api("GET", `/customers/${encodeURIComponent(id)}`);
+    if (state.customerId !== id) return;
+    $("customer").hidden = false;
+    $("customer-name").textContent = c.name || T.customer;
+    pairs($("customer-contacts"), [
+      ...(c.emails.length ? [[T.emails, c.emails.join(", ")]] : []),
+      ...(c.phones.length ? [[T.phones, c.phones.join(", ")]] : []),
+    ]);
+    $("identities").replaceChildren(...c.identities.map((i) => h("li", {},
+      channelIcon(i.channel_type), ` ${i.channel_name || i.channel_type}: `, h("code", {}, i.external_id))));
+    if (document.activeElement !== $("tags")) $("tags").value = c.tags.join(", ");
+    pairs($("attributes"), Object.entries(c.attributes));
+    $("other-conversations").replaceChildren(...c.conversations
+      .filter((o) => o.id !== state.open)
+      .map((o) => h("li", {}, h("button", { type: "button", onclick: () => openConversation(o.id) },
+        channelIcon(o.channel_type), ` ${T["status_" + o.status]} · ${when(o.last_message_at)}`))));
+    $("sentiments").replaceChildren(...c.sentiment_history.map((s) =>
+      h("li", {}, `${T["sentiment_" + s.label] || s.label} (${Number(s.score).toFixed(2)}) · ${when(s.at)}`)));
+    if (!c.sentiment_history.length) $("sentiments").replaceChildren(h("li", {}, T.coming_soon));
+  }
+
+  // ---- live updates ----------------------------------------------------------------------
+
+  let listTimer = null;
+  let openTimer = null;
+  function scheduleList() {
+    clearTimeout(listTimer);
+    listTimer = setTimeout(() => loadList().catch(() => {}), 60);
+  }
+  function scheduleOpen() {
+    clearTimeout(openTimer);
+    openTimer = setTimeout(() => refreshOpen().catch(() => {}), 30);
+  }
+
+  function handle(event) {
+    if (event.type === "presence.changed") {
+      if (event.conversation_id === state.open && event.actor.id !== myId) refreshPresence().catch(() => {});
+      return;
+    }
+    if (event.type.startsWith("customer.")) {
+      if (event.customer_id === state.customerId) loadCustomer(state.customerId).catch(() => {});
+      return;
+    }
+    if (event.conversation_id && event.conversation_id === state.open) scheduleOpen();
+    if (event.conversation_id) scheduleList();
+  }
+
+  function connect() {
+    const head = body.dataset.head;
+    const source = new EventSource("/app/api/events" + (head ? "?after=" + encodeURIComponent(head) : ""));
+    source.addEventListener("kith", (e) => handle(JSON.parse(e.data)));
+    source.addEventListener("open", () => {
+      flash("");
+      body.dataset.live = "true";
+    });
+    source.addEventListener("error", () => {
+      body.dataset.live = "false";
+      flash(T.reconnecting);
+      if (source.readyState === EventSource.CLOSED) {
+        api("GET", "/me").then(() => setTimeout(connect, 2000)).catch(() => {});
+      }
+    });
+  }
+
+  // ---- wiring ----------------------------------------------------------------------------
+
+  function wire() {
+    for (const button of document.querySelectorAll(".views button")) {
+      button.addEventListener("click", () => {
+        state.view = button.dataset.view;
+        for (const b of document.querySelectorAll(".views button")) {
+          b.setAttribute("aria-pressed", String(b === button));
+        }
+        loadList();
+      });
+    }
+    $("filters").addEventListener("input", scheduleList);
+    $("filters").addEventListener("submit", (e) => { e.preventDefault(); loadList(); });
+    $("more").addEventListener("click", () => loadList(true));
+    $("locale").addEventListener("change", async () => {
+      await api("PUT", "/me/settings", { locale: $("locale").value });
+      window.location.reload();
+    });
+    $("assignee").addEventListener("change", () => change({ assignee_id: $("assignee").value || null }));
+    $("team").addEventListener("change", () => change({ team_id: $("team").value || null }));
+    $("status").addEventListener("change", () => {
+      const status = $("status").value;
+      $("snooze-box").hidden = status !== "snoozed";
+      if (status === "snoozed") {
+        if (!$("snooze-until").value) {
+          const tomorrow = new Date(Date.now() + 864e5);
+          $("snooze-until").value = new Date(tomorrow.getTime() - tomorrow.getTimezoneOffset() * 6e4)
+            .toISOString().slice(0, 16);
+        }
+        change({ status, snoozed_until: new Date($("snooze-until").value).toISOString() });
+      } else {
+        change({ status });
+      }
+    });
+    $("snooze-until").addEventListener("change", () => {
+      if ($("snooze-until").value) {
+        change({ status: "snoozed", snoozed_until: new Date($("snooze-until").value).toISOString() });
+      }
+    });
+    $("priority").addEventListener("change", () => change({ priority: $("priority").value }));
+    $("save-labels").addEventListener("click", () =>
+      change({ labels: $("labels").value.split(",").map((s) => s.trim()).filter(Boolean) }));
+    $("resolve").addEventListener("click", () =>
+      change({ status: state.data.conversation.status === "resolved" ? "open" : "resolved" }));
+    $("reply").addEventListener("input", () => {
+      typed();
+      suggestCanned().catch(() => {});
+    });
+    $("reply").addEventListener("keydown", (e) => {
+      if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+        e.preventDefault();
+        const first = document.querySelector("#canned:not([hidden]) .canned-pick");
+        if (first) first.click();
+        else $("composer").requestSubmit();
+      }
+    });
+    $("private").addEventListener("change", () => {
+      $("send").textContent = $("private").checked ? T.add_note : T.send;
+      $("composer").classList.toggle("as-note", $("private").checked);
+    });
+    $("composer").addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const text = $("reply").value;
+      if (!text.trim() || !state.open) return;
+      $("send").disabled = true;
+      try {
+        await api("POST", `/conversations/${encodeURIComponent(state.open)}/messages`,
+          { text, private: $("private").checked });
+        $("reply").value = "";
+        $("canned").hidden = true;
+        await refreshOpen();
+      } catch (err) {
+        flash(err.message);
+      } finally {
+        $("send").disabled = false;
+      }
+    });
+    $("tags-form").addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const tags = $("tags").value.split(",").map((s) => s.trim()).filter(Boolean);
+      await api("PUT", `/customers/${encodeURIComponent(state.customerId)}/tags`, { tags });
+      await loadCustomer(state.customerId);
+    });
+    $("canned-form").addEventListener("submit", async (e) => {
+      e.preventDefault();
+      try {
+        await api("POST", "/canned", { shortcut: $("canned-shortcut").value, text: $("canned-text").value });
+        $("canned-form").reset();
+        flash("");
+      } catch (err) {
+        flash(err.message);
+      }
+    });
+    window.addEventListener("pagehide", () => { if (state.open) leave(state.open); });
+    setInterval(() => {
+      if (state.open) report(state.typing ? "typing" : "viewing").catch(() => {});
+    }, 10000);
+    if (!canWrite) $("canned-form").hidden = true;
+  }
+
+  async function start() {
+    wire();
+    const [users, teams, channels] = await Promise.all([
+      api("GET", "/users"), api("GET", "/teams"), api("GET", "/channels"),
+    ]);
+    state.users = users.items;
+    state.teams = teams.items;
+    for (const c of channels.items) {
+      state.channels[c.id] = c;
+      $("channel-filter").append(h("option", { value: c.id }, c.name));
+    }
+    await loadList();
+    connect();
+    body.dataset.ready = "true";
+  }
+
+  start().catch((err) => flash(err.message));
+})();
