@@ -36,7 +36,15 @@ async def main(port: int) -> None:
         return {"message_id": doc["_id"]}
 
     print("bench", "token", flush=True)
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        access_log=False,
+        timeout_keep_alive=120,
+        backlog=4096,
+    )
     try:
         await uvicorn.Server(config).serve()
     finally:

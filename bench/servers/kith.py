@@ -21,7 +21,13 @@ async def main(port: int) -> None:
     channel, token = await create_channel(core, workspace.id, "api", "bench", {})
     print(channel.id, token, flush=True)
     config = uvicorn.Config(
-        create_app(core=core), host="127.0.0.1", port=port, log_level="warning", access_log=False
+        create_app(core=core),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        access_log=False,
+        timeout_keep_alive=120,
+        backlog=4096,
     )
     try:
         await uvicorn.Server(config).serve()
