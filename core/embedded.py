@@ -10,9 +10,41 @@ which also means they never interleave: tests that need real concurrency run on 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import mongomock
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    """The counts of a bulk write, named as on PyMongo's `BulkWriteResult`."""
+
+    inserted: int
+    matched: int
+    modified: int
+    deleted: int
+    upserted: int
+
+    @property
+    def inserted_count(self) -> int:
+        return self.inserted
+
+    @property
+    def matched_count(self) -> int:
+        return self.matched
+
+    @property
+    def modified_count(self) -> int:
+        return self.modified
+
+    @property
+    def deleted_count(self) -> int:
+        return self.deleted
+
+    @property
+    def upserted_count(self) -> int:
+        return self.upserted
 
 
 class EmbeddedCursor:
@@ -110,7 +142,30 @@ class EmbeddedCollection:
         return list(self._coll.distinct(key, filter))
 
     async def bulk_write(self, requests: Sequence[Any], **kw: Any) -> Any:
-        return self._coll.bulk_write(list(requests), **kw)
+        """PyMongo's request objects, applied one by one (mongomock's own bulk_write does not
+        know the arguments current PyMongo passes)."""
+        counts = {"inserted": 0, "matched": 0, "modified": 0, "deleted": 0, "upserted": 0}
+        for request in requests:
+            kind = type(request).__name__
+            if kind == "InsertOne":
+                self._coll.insert_one(request._doc)
+                counts["inserted"] += 1
+            elif kind in ("UpdateOne", "UpdateMany", "ReplaceOne"):
+                method = {
+                    "UpdateOne": self._coll.update_one,
+                    "UpdateMany": self._coll.update_many,
+                    "ReplaceOne": self._coll.replace_one,
+                }[kind]
+                result = method(request._filter, request._doc, upsert=bool(request._upsert))
+                counts["matched"] += result.matched_count
+                counts["modified"] += result.modified_count
+                counts["upserted"] += int(result.upserted_id is not None)
+            elif kind in ("DeleteOne", "DeleteMany"):
+                method = self._coll.delete_one if kind == "DeleteOne" else self._coll.delete_many
+                counts["deleted"] += method(request._filter).deleted_count
+            else:
+                raise TypeError(f"bulk_write: {kind} is not supported by the embedded engine")
+        return BulkResult(**counts)
 
     async def create_index(self, keys: Any, **kw: Any) -> str:
         """Idempotent as on a server: an index that already exists is left alone (mongomock

@@ -133,7 +133,7 @@ class SentimentWorker:
             "workspace_id": 1,
             "created_at": 1,
         }
-        claimed = await store.messages.find({"_id": {"$in": ids}, "nlp_owner": token}, fields)
+        claimed = store.messages.find({"_id": {"$in": ids}, "nlp_owner": token}, fields)
         return sorted(await claimed.to_list(None), key=lambda d: (d["created_at"], d["_id"]))
 
     async def run_once(self) -> int:
@@ -179,16 +179,15 @@ class SentimentWorker:
         """Fold one result into its conversation's mood and its customer's trend."""
         core = self.core
         score = float(result.score)
-        await core.store.customers.update_one(
+        customers = core.store.customers
+        sample = {"at": doc["created_at"], "score": score, "label": result.label}
+        # A profile without a trend has `sentiment: null`, which $push cannot extend.
+        await customers.update_one(
+            {"_id": doc["customer_id"], "sentiment": None}, {"$set": {"sentiment": {"samples": []}}}
+        )
+        await customers.update_one(
             {"_id": doc["customer_id"]},
-            {
-                "$push": {
-                    "sentiment.samples": {
-                        "$each": [{"at": doc["created_at"], "score": score}],
-                        "$slice": -TREND_SAMPLES,
-                    }
-                }
-            },
+            {"$push": {"sentiment.samples": {"$each": [sample], "$slice": -TREND_SAMPLES}}},
         )
         moods = await self._update_mood(doc["conversation_id"], result)
         if moods is not None and moods[1].escalated and not moods[0].escalated:
