@@ -98,6 +98,9 @@ class Store:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Store:
+        # The driver's DEBUG command log prints whole documents: customer data and channel
+        # secrets. Kith never lets it through, whatever the root level.
+        logging.getLogger("pymongo").setLevel(max(logging.INFO, logging.getLogger().level))
         if settings.mongo_uri:
             client: Any = AsyncMongoClient(settings.mongo_uri, tz_aware=True)
             return cls(client=client, db=client[settings.db_name], embedded=False)

@@ -370,12 +370,11 @@ class Encoder:
         self,
         model_dir: str | Path | None = None,
         *,
-        threads: int = 2,
+        threads: int = 1,
         batch_size: int = 32,
         quantize: bool = False,
         max_length: int = MAX_LENGTH,
     ) -> None:
-        import torch
         from tokenizers import Tokenizer
         from transformers import BertModel
 

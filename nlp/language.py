@@ -36,7 +36,7 @@ _EN_WORDS = frozenset(
     love hate hi hello hey""".split()
 )
 _WORD = re.compile(r"[a-z']+")
-_NOISE = re.compile(r"https?://\S+|www\.\S+|\S+@\S+\.\S+|[@#][\w.]+")
+_NOISE = re.compile(r"https?://\S+|www\.\S+|\S+@\S+\.\S+|@[\w.]+")
 _lock = threading.Lock()
 
 
@@ -98,7 +98,7 @@ def _lingua(text: str, codes: tuple[str, ...]) -> str:
 
 
 def script_counts(text: str) -> dict[str, int]:
-    """Count letters per coarse script, ignoring URLs, @mentions, #tags and e-mail addresses."""
+    """Count letters per coarse script, ignoring URLs, @mentions and e-mail addresses."""
     counts: dict[str, int] = {}
     for ch in _NOISE.sub(" ", text[:_MAX_CHARS]):
         s = _script(ch)

@@ -1,10 +1,11 @@
 """Message sentiment: negative / neutral / positive with a score in [-1, 1].
 
-Each message is routed by `detect_language`: English and Chinese have their own heads, a
-linear model over the e5 embedding concatenated with character n-gram TF-IDF features (the two
-views make different mistakes, so together they beat either alone). Every other language goes to
-an embedding-only head trained on English, which transfers through e5's multilingual space.
-The Chinese training data is binary, so its neutral class is a calibrated band on P(positive).
+Each message is routed by `detect_language`: English (with the other Latin-script languages)
+and Chinese have their own heads, a linear model over the e5 embedding and character n-gram
+TF-IDF features (the two views make different mistakes, so together they beat either alone).
+Other scripts go to an embedding-only head trained on English, which transfers through e5's
+multilingual space. The Chinese training data is binary, so its neutral class is a calibrated
+band on P(positive).
 
 The heads are small `.npz` files in `kith/nlp/heads/` (regenerate with `kith nlp train`); the
 encoder itself is built into the cache by `prepare_models()` on first use.
@@ -23,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from kith.nlp.language import UNDETERMINED, detect_language
+from kith.nlp.language import LATIN_LANGUAGES, UNDETERMINED, detect_language
 from kith.nlp.ngrams import MAX_CHARS, NgramVectorizer
 
 HEADS_DIR = Path(__file__).resolve().parent / "heads"
@@ -97,6 +98,15 @@ class Head:
         return LABELS[int(np.argmax(probs))], score
 
 
+def _head_for(lang: str) -> str:
+    """English head for all Latin-script languages: its character n-grams still help with
+    cognates, hashtags and emoticons, and short English tweets are sometimes detected as Dutch
+    or Tagalog. Other scripts use the embedding-only head."""
+    if lang in HEAD_LANGUAGES:
+        return lang
+    return "en" if lang in LATIN_LANGUAGES else FALLBACK_HEAD
+
+
 def clean_text(text: Any) -> str:
     """Make any input safe for the tokenizer: text only, valid UTF-8, bounded length."""
     if isinstance(text, bytes | bytearray):
@@ -127,7 +137,7 @@ class SentimentAnalyzer:
         *,
         heads_dir: str | Path | None = None,
         quantize: bool = False,
-        threads: int = 2,
+        threads: int = 1,
         batch_size: int = 32,
     ) -> None:
         self.model_dir = Path(model_dir) if model_dir is not None else None
@@ -199,7 +209,7 @@ class SentimentAnalyzer:
             if not _has_content(text):
                 results[i] = SentimentResult("neutral", 0.0, lang)
                 continue
-            head = lang if lang in HEAD_LANGUAGES else FALLBACK_HEAD
+            head = _head_for(lang)
             todo.setdefault(head, []).append(i)
         if todo:
             self._load()
@@ -216,6 +226,12 @@ class SentimentAnalyzer:
         return [
             r if r is not None else SentimentResult("neutral", 0.0, UNDETERMINED) for r in results
         ]
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """Sentence embeddings from the same encoder, so the FAQ matcher needs no second copy
+        of the model in memory."""
+        self._load()
+        return self._encoder.embed(texts)  # type: ignore[no-any-return]
 
     async def analyze_async(self, texts: Sequence[Any]) -> list[SentimentResult]:
         """`analyze` on the worker thread, so the event loop keeps serving other tasks."""

@@ -73,7 +73,7 @@ class TelegramSetup:
 
     async def messages(self) -> list[dict[str, Any]]:
         cursor = self.core.store.messages.find({"channel_id": self.channel_id})
-        return list(await cursor.sort("created_at", 1).to_list(None))
+        return list(await cursor.sort([("created_at", 1), ("_id", 1)]).to_list(None))
 
     async def events(self, type_: str) -> list[dict[str, Any]]:
         return list(await self.core.store.events.find({"type": type_}).to_list(None))
