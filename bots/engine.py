@@ -218,6 +218,8 @@ class BotEngine:
         if flow is not None:
             turn.session["misses"] = 0
             await self.run_flow(turn, flow)
+            if flow.trigger.kind == TriggerKind.first_message and not turn.session.get("waiting"):
+                await self._knowledge_answer(turn)  # greet, then answer a first question
             return
         if await self._knowledge_answer(turn):
             return

@@ -79,3 +79,18 @@ async def test_embedding_matcher_is_used_when_an_encoder_is_given(bots: BotSetup
     await _articles(bots)
     match = await KnowledgeBase(embed).best(bots.core, bots.workspace_id, "parcel status")
     assert match is not None and match.article.title == "Shipping" and match.score == 1.0
+
+
+async def test_a_first_message_that_asks_a_faq_gets_greeting_and_answer(bots: BotSetup) -> None:
+    await bots.install(
+        flows=[
+            {
+                "id": "hi",
+                "trigger": {"kind": "first_message"},
+                "steps": [{"id": "s", "type": "send_text", "text": {"en": "Hi!", "zh": "您好！"}}],
+            }
+        ]
+    )
+    await _articles(bots)
+    asked = await bots.say("怎么退货？", user=ZH_USER)
+    assert await bots.bot_texts(asked.conversation.id) == ["您好！", "30天内免费退货。"]
