@@ -86,6 +86,18 @@ async def get_channel(core: Core, workspace_id: str | None, channel_id: str) -> 
     return load(doc)
 
 
+async def active_channel(
+    core: Core, channel_id: str, type_name: str, workspace_id: str | None = None
+) -> Channel:
+    """The channel a webhook names, if it is of `type_name` and enabled (404 otherwise)."""
+    channel = await get_channel(core, workspace_id, channel_id)
+    if channel.type != type_name:
+        raise NotFound(f"no such {type_name} channel", field="channel_id")
+    if not channel.enabled:
+        raise NotFound("channel is disabled", field="channel_id", code="channel_disabled")
+    return channel
+
+
 async def channel_token_hash(core: Core, channel_id: str) -> str | None:
     doc = await core.store.channels.find_one({"_id": channel_id}, {"token_hash": 1})
     return doc.get("token_hash") if doc else None

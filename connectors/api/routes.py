@@ -10,9 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from kith.connectors.base import bearer_token, current_core
 from kith.core.auth import secret_matches
-from kith.core.channel_records import channel_token_hash, get_channel
+from kith.core.channel_records import active_channel, channel_token_hash
 from kith.core.context import Core
-from kith.core.errors import InvalidInput, NotFound, Unauthorized
+from kith.core.errors import InvalidInput, Unauthorized
 from kith.core.models import Attachment, Channel, InboundMessage, InboundUser
 from kith.core.pagination import page
 from kith.core.pipeline import conversation_id, ingest
@@ -45,12 +45,7 @@ async def authorized_channel(
     token = bearer_token(request)
     if not secret_matches(token, await channel_token_hash(core, channel_id)):
         raise Unauthorized("invalid channel token", field="Authorization")
-    channel = await get_channel(core, None, channel_id)
-    if channel.type != "api":
-        raise NotFound("no such API channel", field="channel_id")
-    if not channel.enabled:
-        raise NotFound("channel is disabled", field="channel_id", code="channel_disabled")
-    return channel
+    return await active_channel(core, channel_id, "api")
 
 
 @router.post("/webhooks/api/{channel_id}", response_model=ApiReceipt)

@@ -21,9 +21,9 @@ from kith.connectors.base import current_core
 from kith.connectors.slack.inbound import Outcome, handle_block_actions, handle_event
 from kith.connectors.slack.payloads import BlockActions, Envelope, EventCallback, UrlVerification
 from kith.connectors.slack.verify import verify_request
-from kith.core.channel_records import get_channel
+from kith.core.channel_records import active_channel
 from kith.core.context import Core
-from kith.core.errors import InvalidInput, NotFound
+from kith.core.errors import InvalidInput
 from kith.core.models import Channel
 
 log = logging.getLogger(__name__)
@@ -40,12 +40,7 @@ class SlackAck(BaseModel):
 
 
 async def _slack_channel(core: Core, channel_id: str) -> Channel:
-    channel = await get_channel(core, None, channel_id)
-    if channel.type != "slack":
-        raise NotFound("no such Slack channel", field="channel_id")
-    if not channel.enabled:
-        raise NotFound("channel is disabled", field="channel_id", code="channel_disabled")
-    return channel
+    return await active_channel(core, channel_id, "slack")
 
 
 def _json(raw: str | bytes, field: str) -> dict[str, Any]:

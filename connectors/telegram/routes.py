@@ -17,7 +17,7 @@ from kith.connectors.base import bearer_token, current_core
 from kith.connectors.telegram.client import bot_for
 from kith.connectors.telegram.inbound import handle_update
 from kith.core.auth import workspace_for_token
-from kith.core.channel_records import get_channel
+from kith.core.channel_records import active_channel
 from kith.core.context import Core
 from kith.core.errors import DeliveryError, InvalidInput, NotFound, Unauthorized
 from kith.core.models import Channel
@@ -29,12 +29,7 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 (a header name, 
 
 
 async def telegram_channel(core: Core, channel_id: str, workspace_id: str | None = None) -> Channel:
-    channel = await get_channel(core, workspace_id, channel_id)
-    if channel.type != "telegram":
-        raise NotFound("no such Telegram channel", field="channel_id")
-    if not channel.enabled:
-        raise NotFound("channel is disabled", field="channel_id", code="channel_disabled")
-    return channel
+    return await active_channel(core, channel_id, "telegram", workspace_id)
 
 
 def parse_update(body: bytes) -> Update:

@@ -19,9 +19,9 @@ from kith.connectors.wechat.config import WeChatConfig
 from kith.connectors.wechat.inbound import parse
 from kith.connectors.wechat.menu import pressed_payload
 from kith.connectors.wechat.security import MAX_BODY_BYTES, CallbackQuery, open_push, url_check_echo
-from kith.core.channel_records import get_channel
+from kith.core.channel_records import active_channel
 from kith.core.context import Core
-from kith.core.errors import InvalidInput, NotFound, PayloadTooLarge
+from kith.core.errors import InvalidInput, PayloadTooLarge
 from kith.core.models import Channel, ChannelEvent
 from kith.core.pipeline import ingest, ingest_event
 
@@ -30,12 +30,7 @@ TEXT = {"x-content-type-options": "nosniff"}
 
 
 async def wechat_channel(channel_id: str, core: Annotated[Core, Depends(current_core)]) -> Channel:
-    channel = await get_channel(core, None, channel_id)
-    if channel.type != "wechat":
-        raise NotFound("no such WeChat channel", field="channel_id")
-    if not channel.enabled:
-        raise NotFound("channel is disabled", field="channel_id", code="channel_disabled")
-    return channel
+    return await active_channel(core, channel_id, "wechat")
 
 
 def callback_query(request: Request) -> CallbackQuery:
