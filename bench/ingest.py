@@ -13,6 +13,7 @@ import argparse
 import asyncio
 import os
 import random
+import subprocess
 import sys
 import time
 import uuid
@@ -98,7 +99,11 @@ async def in_process(args: argparse.Namespace) -> tuple[Run, Run]:
 
 
 async def over_http(args: argparse.Namespace) -> tuple[Run, Run]:
-    env = {"KITH_LOG_LEVEL": "WARNING", "KITH_DB_NAME": f"kith_bench_{uuid.uuid4().hex[:8]}"}
+    env = {
+        "KITH_LOG_LEVEL": "WARNING",
+        "KITH_DB_NAME": f"kith_bench_{uuid.uuid4().hex[:8]}",
+        "KITH_NLP_ENABLED": "false",  # measured separately by bench/nlp.py
+    }
     if args.mongo_uri:
         env["KITH_MONGO_URI"] = args.mongo_uri
     else:
@@ -132,7 +137,10 @@ async def over_http(args: argparse.Namespace) -> tuple[Run, Run]:
                 runs.append(await measure(args.http_n, args.http_clients, post))
         finally:
             proc.terminate()
-            proc.wait(10)
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
     return runs[0], runs[1]
 
 
