@@ -141,8 +141,8 @@ def banner(url: str, logins: DemoLogins) -> str:
     lines += [
         f"  API docs:     {url}/docs    API token: {logins.api_token}",
         f"  API channel:  id {logins.channel_id}  token {logins.channel_token}",
-        "  Chat as a customer from a terminal:",
-        f"    kith chat --url {url} --channel-id {logins.channel_id} "
+        "  Chat as a customer from a terminal (in this checkout):",
+        f"    ./kith chat --url {url} --channel-id {logins.channel_id} "
         f"--channel-token {logins.channel_token}",
         "",
     ]
