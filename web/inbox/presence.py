@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter
+from pymongo.errors import DuplicateKeyError
 
 from kith.core.context import Core
 from kith.core.events import build_event, record
@@ -36,20 +37,7 @@ async def report(core: Core, conversation: Conversation, user: Any, state: str) 
     if state == "left":
         before = await core.store.presence.find_one_and_delete({"_id": key})
     else:
-        before = await core.store.presence.find_one_and_update(
-            {"_id": key},
-            {
-                "$set": {
-                    "conversation_id": conversation.id,
-                    "workspace_id": conversation.workspace_id,
-                    "user_id": user.id,
-                    "name": user.name,
-                    "state": state,
-                    "expires_at": now + PRESENCE_TTL,
-                }
-            },
-            upsert=True,
-        )
+        before = await _upsert(core, key, conversation, user, state, now)
     was = (
         before["state"]
         if before and before["expires_at"].replace(tzinfo=now.tzinfo) > now
@@ -68,6 +56,32 @@ async def report(core: Core, conversation: Conversation, user: Any, state: str) 
             data={"user_id": user.id, "state": state},
         ),
     )
+
+
+async def _upsert(
+    core: Core, key: str, conversation: Conversation, user: Any, state: str, now: Any
+) -> dict[str, Any] | None:
+    """Two first reports racing collide on the upsert's `_id`; the loser simply updates."""
+    for attempt in range(2):
+        try:
+            return await core.store.presence.find_one_and_update(
+                {"_id": key},
+                {
+                    "$set": {
+                        "conversation_id": conversation.id,
+                        "workspace_id": conversation.workspace_id,
+                        "user_id": user.id,
+                        "name": user.name,
+                        "state": state,
+                        "expires_at": now + PRESENCE_TTL,
+                    }
+                },
+                upsert=True,
+            )
+        except DuplicateKeyError:
+            if attempt:
+                raise
+    return None
 
 
 @router.get("/conversations/{conversation_id}/presence")

@@ -246,9 +246,16 @@
 
   // ---- presence: who else is here ------------------------------------------------------
 
-  async function report(stateName) {
-    if (!state.open) return;
-    await api("POST", `/conversations/${encodeURIComponent(state.open)}/presence`, { state: stateName });
+  // Reports go out one after another: two in flight could land in the wrong order and
+  // leave "viewing" where the agent is typing.
+  let presenceQueue = Promise.resolve();
+  function report(stateName) {
+    if (!state.open) return presenceQueue;
+    const id = state.open;
+    presenceQueue = presenceQueue
+      .catch(() => {})
+      .then(() => api("POST", `/conversations/${encodeURIComponent(id)}/presence`, { state: stateName }));
+    return presenceQueue;
   }
 
   function leave(id) {
@@ -261,9 +268,15 @@
     }).catch(() => {});
   }
 
+  // Only the newest answer is shown: refreshes overlap, and an older answer arriving last
+  // would bring back a state that has already changed.
+  let presenceSeq = 0;
   async function refreshPresence() {
     if (!state.open) return;
-    const others = await api("GET", `/conversations/${encodeURIComponent(state.open)}/presence`);
+    const seq = ++presenceSeq;
+    const id = state.open;
+    const others = await api("GET", `/conversations/${encodeURIComponent(id)}/presence`);
+    if (seq !== presenceSeq || id !== state.open) return;
     $("presence").textContent = others.items.length
       ? `${T.also_viewing} ${others.items.map((o) => o.name + (o.state === "typing" ? ` (${T.typing})` : "")).join(", ")}`
       : "";
