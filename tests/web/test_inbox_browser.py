@@ -200,6 +200,8 @@ async def test_a_second_agent_sees_updates_and_who_is_typing(live: Live) -> None
     bob = await live.sign_in("bob@kith.test")
     for page in (alice, bob):
         await page.get_by_role("button", name=re.compile("Ada Lovelace")).click()
+    # Bob is looking at the conversation before Alice starts typing.
+    await expect(bob.get_by_text("Also viewing: Alice", exact=True)).to_be_visible(timeout=5000)
     await alice.get_by_label("Reply").press_sequentially("On it")
     await expect(bob.get_by_text(re.compile(r"Also viewing: Alice \(typing…\)"))).to_be_visible(
         timeout=5000
