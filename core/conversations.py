@@ -101,6 +101,8 @@ async def do_update_conversation(
         changes["snoozed_until"] = snoozed_until if status == ConversationStatus.snoozed else None
         if status == ConversationStatus.resolved:
             changes["unread_count"] = 0
+        if conversation.status == ConversationStatus.pending and status == ConversationStatus.open:
+            changes["waiting_since"] = core.clock.now()  # a bot handed over: a person is due
         events.append(("conversation.status_changed", {"from": conversation.status, "to": status}))
     if assignee_id is not ... and assignee_id != conversation.assignee_id:
         if assignee_id is not None:
@@ -122,7 +124,10 @@ async def do_update_conversation(
         events.append(("conversation.priority_changed", {"priority": priority.value}))
     if not changes:
         return conversation
-    await core.store.conversations.update_one({"_id": conversation.id}, {"$set": changes})
+    update: dict[str, Any] = {"$set": changes}
+    if changes.get("status") == ConversationStatus.resolved.value:
+        update["$unset"] = {"waiting_since": ""}  # nobody waits on a resolved conversation
+    await core.store.conversations.update_one({"_id": conversation.id}, update)
     for type_, data in events:
         await record(
             core,
@@ -139,10 +144,24 @@ async def do_update_conversation(
     return await get_conversation(core, conversation.workspace_id, conversation.id)
 
 
-async def mark_read(core: Core, conversation: Conversation) -> None:
-    await core.store.conversations.update_one(
-        {"_id": conversation.id}, {"$set": {"unread_count": 0}}
+async def mark_read(core: Core, conversation: Conversation, actor: Author = SYSTEM) -> bool:
+    """Clear the unread count; other agents' lists drop the marker through the event."""
+    result = await core.store.conversations.update_one(
+        {"_id": conversation.id, "unread_count": {"$gt": 0}}, {"$set": {"unread_count": 0}}
     )
+    if result.modified_count:
+        await record(
+            core,
+            build_event(
+                core,
+                conversation.workspace_id,
+                "conversation.read",
+                actor=actor,
+                conversation_id=conversation.id,
+                customer_id=conversation.customer_id,
+            ),
+        )
+    return bool(result.modified_count)
 
 
 async def ensure_conversation(

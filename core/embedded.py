@@ -9,6 +9,7 @@ which also means they never interleave: tests that need real concurrency run on 
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -89,6 +90,15 @@ class EmbeddedCursor:
         return None
 
 
+def _is_subquery(stage: Mapping[str, Any]) -> bool:
+    lookup = stage.get("$lookup")
+    if not isinstance(lookup, Mapping) or "pipeline" not in lookup:
+        return False
+    if "let" in lookup or "localField" in lookup:
+        raise NotImplementedError("embedded engine: only uncorrelated sub-query $lookup")
+    return True
+
+
 class EmbeddedCollection:
     """Async facade over one mongomock collection."""
 
@@ -109,7 +119,22 @@ class EmbeddedCollection:
         return EmbeddedCursor(self._coll.find(*args, **kw))
 
     async def aggregate(self, pipeline: list[Mapping[str, Any]], **kw: Any) -> EmbeddedCursor:
-        return EmbeddedCursor(self._coll.aggregate(pipeline, **kw))
+        """mongomock lacks `$lookup` with a `pipeline`. Kith uses only its uncorrelated form
+        (a sub-query of constants, no `let`), placed after every other stage: that is run
+        here, once, and its result attached to each document, as a server would."""
+        split = len(pipeline)
+        while split and _is_subquery(pipeline[split - 1]):
+            split -= 1
+        if any(_is_subquery(stage) for stage in pipeline[:split]):
+            raise NotImplementedError("embedded engine: put sub-query $lookup stages last")
+        docs = list(self._coll.aggregate(list(pipeline[:split]), **kw))
+        for stage in pipeline[split:]:
+            spec = stage["$lookup"]
+            other = EmbeddedCollection(self._coll.database[spec["from"]])
+            found = await (await other.aggregate(spec["pipeline"])).to_list(None)
+            for doc in docs:
+                doc[spec["as"]] = copy.deepcopy(found)
+        return EmbeddedCursor(iter(docs))
 
     async def update_one(self, *args: Any, **kw: Any) -> Any:
         return self._coll.update_one(*args, **kw)

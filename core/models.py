@@ -180,8 +180,17 @@ class Conversation(Record):
     priority: Priority = Priority.none
     last_message_at: datetime
     unread_count: int = 0
+    waiting_since: datetime | None = None  # the customer's oldest message no person answered
     sentiment: ConversationSentiment | None = None
     created_at: datetime
+
+    def to_doc(self) -> dict[str, Any]:
+        """Without `waiting_since` when nobody waits: absent (not null) lets ingest's `$min`
+        set it, where a stored null would win every comparison."""
+        doc = super().to_doc()
+        if doc.get("waiting_since") is None:
+            doc.pop("waiting_since", None)
+        return doc
 
 
 class Delivery(BaseModel):

@@ -15,6 +15,7 @@ import random
 import socket
 import uuid
 from datetime import timedelta
+from typing import Any
 
 from pymongo import ReturnDocument
 
@@ -26,6 +27,7 @@ from kith.core.events import build_event, record
 from kith.core.ids import new_id
 from kith.core.models import (
     Author,
+    AuthorKind,
     Conversation,
     Delivery,
     DeliveryStatus,
@@ -63,9 +65,10 @@ async def send(
         delivery=None if content.private else Delivery(next_attempt_at=now),
     )
     await core.store.messages.insert_one(message.to_doc())
-    await core.store.conversations.update_one(
-        {"_id": conversation.id}, {"$max": {"last_message_at": now}}
-    )
+    touch: dict[str, Any] = {"$max": {"last_message_at": now}}
+    if author.kind == AuthorKind.agent and not content.private:
+        touch["$unset"] = {"waiting_since": ""}  # a person answered: the customer waits no more
+    await core.store.conversations.update_one({"_id": conversation.id}, touch)
     await record(
         core,
         build_event(

@@ -8,13 +8,14 @@ Anything outside the rules is `Forbidden` (403), whether or not the id exists el
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from kith.core.context import Core
 from kith.core.errors import Forbidden
 from kith.core.models import Conversation, Role, User
-from kith.core.teams import channels_of_teams
+from kith.core.teams import Team, channels_of_teams
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,15 @@ async def scope_of(core: Core, user: User) -> Scope:
     if user.role in (Role.admin, Role.marketer):
         return Scope(user, None, frozenset(user.team_ids))
     channels = await channels_of_teams(core, user.workspace_id, user.team_ids)
+    return Scope(user, frozenset(channels), frozenset(user.team_ids))
+
+
+def scope_with_teams(user: User, teams: Iterable[Team]) -> Scope:
+    """`scope_of` from the user's team documents, already read (with the session)."""
+    if user.role in (Role.admin, Role.marketer):
+        return Scope(user, None, frozenset(user.team_ids))
+    mine = [t for t in teams if t.id in user.team_ids and t.workspace_id == user.workspace_id]
+    channels = {c for team in mine for c in team.channel_ids}
     return Scope(user, frozenset(channels), frozenset(user.team_ids))
 
 

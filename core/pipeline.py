@@ -144,6 +144,7 @@ def _new_conversation(channel: Channel, message: Message, thread: Thread) -> Con
         external_user_id=thread.external_user_id,
         last_message_at=message.created_at,
         unread_count=1,
+        waiting_since=message.created_at,
         created_at=message.created_at,
     )
 
@@ -156,7 +157,12 @@ async def _open_conversation(
     on_insert = fresh.to_doc()
     for key in ("_id", "status", "last_message_at", "unread_count", "snoozed_until"):
         on_insert.pop(key)
-    bump = {"$inc": {"unread_count": 1}, "$max": {"last_message_at": message.created_at}}
+    on_insert.pop("waiting_since")
+    bump = {
+        "$inc": {"unread_count": 1},
+        "$max": {"last_message_at": message.created_at},
+        "$min": {"waiting_since": message.created_at},
+    }
     try:
         before = await core.store.conversations.find_one_and_update(
             {"_id": fresh.id, "status": {"$ne": ConversationStatus.pending.value}},
@@ -179,6 +185,9 @@ async def _open_conversation(
         conversation.snoozed_until = None
     conversation.unread_count += 1
     conversation.last_message_at = max(conversation.last_message_at, message.created_at)
+    conversation.waiting_since = min(
+        conversation.waiting_since or message.created_at, message.created_at
+    )
     return conversation, False, reopened
 
 

@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from kith.core.auth import authenticate_user
 from kith.core.context import Core
 from kith.core.errors import KithError, Unauthorized
 from kith.core.ids import hash_secret
 from kith.core.models import User
+from kith.core.teams import Team
 
 IDLE_TIMEOUT = timedelta(hours=12)
 ABSOLUTE_TIMEOUT = timedelta(days=7)
@@ -47,6 +50,7 @@ class Session:
     user: User
     csrf_token: str
     expires_at: datetime
+    teams: tuple[Team, ...] = ()
 
     def csrf_matches(self, token: str | None) -> bool:
         return bool(token) and hmac.compare_digest(self.csrf_token, token or "")
@@ -121,24 +125,63 @@ async def open_session(core: Core, user: User) -> str:
     return token
 
 
+@dataclass(frozen=True)
+class Subquery:
+    """A read that rides along with the session's own: one round trip for a whole request.
+
+    The pipeline must not depend on the session (it is uncorrelated: constants only), and
+    whoever asks checks what comes back against the session's user before using it.
+    """
+
+    collection: str
+    pipeline: list[dict[str, Any]]
+
+
+def _lookup(collection: str, local: str, into: str) -> dict[str, Any]:
+    return {"$lookup": {"from": collection, "localField": local, "foreignField": "_id", "as": into}}
+
+
+def _session_pipeline(token_hash: str, also: Mapping[str, Subquery]) -> list[dict[str, Any]]:
+    """The session, its user and the user's teams (their scope), plus the riders."""
+    return [
+        {"$match": {"_id": token_hash}},
+        _lookup("users", "user_id", "user"),
+        {"$unwind": "$user"},
+        _lookup("teams", "user.team_ids", "teams"),
+        *(
+            {"$lookup": {"from": q.collection, "pipeline": q.pipeline, "as": f"also_{name}"}}
+            for name, q in also.items()
+        ),
+    ]
+
+
 async def load_session(core: Core, token: str | None) -> Session | None:
     """The live session behind a cookie token, sliding its idle expiry; None when there is none."""
+    return (await load_session_with(core, token, {}))[0]
+
+
+async def load_session_with(
+    core: Core, token: str | None, also: Mapping[str, Subquery]
+) -> tuple[Session | None, dict[str, list[dict[str, Any]]]]:
+    """`load_session`, and the `also` sub-queries' documents by name, in one round trip."""
     if not token or len(token) > 256:
-        return None
-    doc = await core.store.sessions.find_one({"_id": hash_secret(token)})
+        return None, {}
+    cursor = await core.store.sessions.aggregate(_session_pipeline(hash_secret(token), also))
+    found = await cursor.to_list(1)
     now = core.clock.now()
-    if doc is None or _aware(doc["expires_at"]) <= now:
-        return None
-    user_doc = await core.store.users.find_one({"_id": doc["user_id"]})
-    if user_doc is None or user_doc.get("disabled"):
-        return None
+    if not found or _aware(found[0]["expires_at"]) <= now or found[0]["user"].get("disabled"):
+        return None, {}
+    doc = found[0]
+    user = User.from_doc(doc["user"])
+    teams = tuple(Team(**t) for t in doc["teams"] if t.get("workspace_id") == user.workspace_id)
     expires = _aware(doc["expires_at"])
     if now - _aware(doc["last_seen"]) >= _TOUCH_EVERY:
         expires = min(now + IDLE_TIMEOUT, _aware(doc["absolute_expiry"]))
         await core.store.sessions.update_one(
             {"_id": doc["_id"]}, {"$set": {"last_seen": now, "expires_at": expires}}
         )
-    return Session(doc["_id"], User.from_doc(user_doc), doc["csrf_token"], expires)
+    session = Session(doc["_id"], user, doc["csrf_token"], expires, teams)
+    return session, {name: doc[f"also_{name}"] for name in also}
 
 
 async def end_session(core: Core, token: str | None) -> None:

@@ -47,6 +47,16 @@ INDEXES: list[tuple[str, list[tuple[str, int]], dict[str, Any]]] = [
         [("workspace_id", ASCENDING), ("status", ASCENDING), ("last_message_at", DESCENDING)],
         {},
     ),
+    (
+        "conversations",
+        [
+            ("workspace_id", ASCENDING),
+            ("status", ASCENDING),
+            ("waiting_since", ASCENDING),
+            ("_id", ASCENDING),
+        ],
+        {},
+    ),
     ("conversations", [("customer_id", ASCENDING)], {}),
     (
         "conversations",
@@ -78,6 +88,7 @@ INDEXES: list[tuple[str, list[tuple[str, int]], dict[str, Any]]] = [
     ("events", [("conversation_id", ASCENDING), ("created_at", ASCENDING)], {}),
     ("events", [("customer_id", ASCENDING)], {}),
     ("rate_limits", [("expires_at", ASCENDING)], {"expireAfterSeconds": 0}),
+    ("timers", [("due_at", ASCENDING)], {}),
 ]
 
 

@@ -82,6 +82,55 @@ async def test_sort_by_activity_or_waiting_and_cursor_pages(
     ]
 
 
+async def test_waiting_means_no_person_has_answered_yet(
+    cast: Cast, browser, core: Core, clock: ManualClock
+) -> None:
+    alice = await browser("alice")
+    shop = cast.conversations["shop"]
+    first_asked = (await alice.api("GET", f"/conversations/{shop}")).json()["conversation"]
+    assert first_asked["waiting_since"] is not None
+    clock.advance(60)
+    await ingest(core, cast.shop, inbound(cast.shop, "ada", "Hello??"))
+    still = (await alice.api("GET", f"/conversations/{shop}")).json()["conversation"]
+    assert still["waiting_since"] == first_asked["waiting_since"]  # the oldest unanswered
+    note = {"text": "checking the depot", "private": True}
+    await alice.api("POST", f"/conversations/{shop}/messages", json=note)
+    assert [c["id"] for c in await listed(alice, sort="waiting")] == [shop]  # a note is no answer
+    await alice.api("POST", f"/conversations/{shop}/messages", json={"text": "On its way"})
+    assert await listed(alice, sort="waiting") == []
+    assert [c["id"] for c in await listed(alice)] == [shop]  # still open, just answered
+    clock.advance(60)
+    await ingest(core, cast.shop, inbound(cast.shop, "ada", "Thanks, and the invoice?"))
+    [again] = await listed(alice, sort="waiting")
+    assert again["waiting_since"] > first_asked["waiting_since"]
+    await alice.api("PATCH", f"/conversations/{shop}", json={"status": "resolved"})
+    assert await listed(alice, sort="waiting", status="any") == []
+
+
+async def test_a_bot_handing_over_starts_the_wait(cast: Cast, browser, core: Core, clock) -> None:
+    from kith.core.conversations import do_update_conversation, get_conversation
+    from kith.core.models import ConversationStatus
+
+    shop = await get_conversation(core, cast.workspace_id, cast.conversations["shop"])
+    bot = Author(kind=AuthorKind.bot, name="Kithy")
+    await send(core, shop, OutboundContent(text="Hi, I am a bot"), bot)
+    shop = await do_update_conversation(core, shop, status=ConversationStatus.pending)
+    clock.advance(300)
+    handed = await do_update_conversation(core, shop, status=ConversationStatus.open, actor=bot)
+    assert handed.waiting_since == clock.now()
+
+
+async def test_reading_tells_the_other_agents(cast: Cast, browser, core: Core) -> None:
+    alice = await browser("alice")
+    shop = cast.conversations["shop"]
+    await alice.api("POST", f"/conversations/{shop}/read")
+    await alice.api("POST", f"/conversations/{shop}/read")  # nothing left to read: no event
+    events = await core.store.events.find({"type": "conversation.read"}).to_list(None)
+    assert [(e["conversation_id"], e["actor"]["id"]) for e in events] == [
+        (shop, cast.users["alice"].id)
+    ]
+
+
 async def test_unread_markers_clear_when_an_agent_reads(cast: Cast, browser) -> None:
     alice = await browser("alice")
     [conv] = await listed(alice)

@@ -127,10 +127,15 @@ async def say(page: Any, text: str) -> None:
 
 
 async def conversation_with(core: Core, text: str) -> Conversation:
+    """The conversation once ingest has finished with `text` (its message is stored first,
+    its conversation opened next: on a real server a read can fall in between)."""
     doc = await eventually(
         lambda: core.store.messages.find_one({"text": text}), f"{text!r} was never stored"
     )
-    conv = await core.store.conversations.find_one({"_id": doc["conversation_id"]})
+    conv = await eventually(
+        lambda: core.store.conversations.find_one({"_id": doc["conversation_id"]}),
+        f"{text!r} never opened a conversation",
+    )
     return Conversation.from_doc(conv)
 
 

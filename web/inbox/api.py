@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import JSONResponse
 
 from kith.core.auth import create_user
 from kith.core.canned import create_canned, delete_canned, search_canned
@@ -35,13 +36,14 @@ from kith.core.teams import (
     remove_member,
     set_team_channels,
 )
-from kith.web.inbox.deps import AgentDep, CoreDep
+from kith.web.inbox.deps import AgentDep, CoreDep, agent_with
 from kith.web.inbox.queries import (
     ListQuery,
+    conversation_view,
     customer_panel,
     customers_by_id,
     list_inbox,
-    recent_messages,
+    view_subqueries,
 )
 from kith.web.inbox.schemas import (
     CannedCreate,
@@ -132,26 +134,28 @@ async def conversations(
 
 
 @router.get("/conversations/{conversation_id}")
-async def conversation(conversation_id: str, agent: AgentDep, core: CoreDep) -> dict[str, Any]:
-    found = await readable(core, agent, conversation_id)
-    names = await customers_by_id(core, [found.customer_id])
-    channel = await core.store.channels.find_one({"_id": found.channel_id}, {"name": 1, "type": 1})
-    return {
-        "conversation": conversation_out(found, names),
-        "channel": {
-            "id": found.channel_id,
-            **{k: v for k, v in (channel or {}).items() if k != "_id"},
-        },
-        "messages": [message_out(m) for m in await recent_messages(core, found)],
-        "can_write": agent.scope.can_write,
-    }
+async def conversation(
+    conversation_id: Annotated[str, Path(max_length=64)], request: Request, core: CoreDep
+) -> JSONResponse:
+    """The busiest read of the inbox: session, scope, conversation, customer and messages
+    come back in one round trip (see `view_subqueries`)."""
+    agent, found = await agent_with(request, core, view_subqueries(conversation_id))
+    view = conversation_view(agent.scope, found)
+    names = {view.customer.id: view.customer} if view.customer else {}
+    return JSONResponse(
+        {
+            "conversation": conversation_out(view.conversation, names),
+            "messages": [message_out(m) for m in view.messages],
+            "can_write": agent.scope.can_write,
+        }
+    )
 
 
 @router.post("/conversations/{conversation_id}/read")
 async def read(conversation_id: str, agent: AgentDep, core: CoreDep) -> dict[str, bool]:
     found = await readable(core, agent, conversation_id)
     if agent.scope.can_write and found.unread_count:
-        await mark_read(core, found)
+        await mark_read(core, found, author_of(agent))
     return {"ok": True}
 
 

@@ -6,8 +6,9 @@ Every state-changing request under `/app` must carry the session's CSRF token (h
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response
 
@@ -15,8 +16,8 @@ from kith.connectors.base import current_core
 from kith.core.context import Core
 from kith.core.errors import Forbidden, Unauthorized
 from kith.core.models import User
-from kith.core.permissions import Scope, scope_of
-from kith.core.sessions import IDLE_TIMEOUT, Session, load_session
+from kith.core.permissions import Scope, scope_with_teams
+from kith.core.sessions import IDLE_TIMEOUT, Session, Subquery, load_session, load_session_with
 
 SESSION_COOKIE = "kith_session"
 CSRF_HEADER = "x-csrf-token"
@@ -56,14 +57,21 @@ async def optional_session(request: Request, core: CoreDep) -> Session | None:
     return await load_session(core, request.cookies.get(SESSION_COOKIE))
 
 
-async def current_agent(request: Request, core: CoreDep) -> Agent:
-    """The session's user (401 without one); unsafe methods also need the CSRF token."""
-    session = await load_session(core, request.cookies.get(SESSION_COOKIE))
+async def agent_with(
+    request: Request, core: Core, also: Mapping[str, Subquery]
+) -> tuple[Agent, dict[str, list[dict[str, Any]]]]:
+    """`current_agent`, plus the documents of `also`, read in the session's round trip."""
+    session, found = await load_session_with(core, request.cookies.get(SESSION_COOKIE), also)
     if session is None:
         raise Unauthorized("sign in first", code="not_signed_in")
     if request.method in UNSAFE and not session.csrf_matches(request.headers.get(CSRF_HEADER)):
         raise Forbidden("missing or wrong CSRF token", code="csrf")
-    return Agent(session, await scope_of(core, session.user))
+    return Agent(session, scope_with_teams(session.user, session.teams)), found
+
+
+async def current_agent(request: Request, core: CoreDep) -> Agent:
+    """The session's user (401 without one); unsafe methods also need the CSRF token."""
+    return (await agent_with(request, core, {}))[0]
 
 
 AgentDep = Annotated[Agent, Depends(current_agent)]

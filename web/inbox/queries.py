@@ -11,9 +11,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from kith.core.context import Core
+from kith.core.errors import NotFound
 from kith.core.models import Conversation, ConversationStatus, Customer, Message, Priority
 from kith.core.pagination import page
-from kith.core.permissions import Scope
+from kith.core.permissions import Scope, ensure_can_read
+from kith.core.sessions import Subquery
 
 SEARCH_SCAN = 500  # messages matched per search; the newest conversations among them win
 
@@ -26,7 +28,7 @@ class ListQuery:
     label: str | None = None
     priority: Priority | None = None
     sentiment: str | None = None
-    sort: str = "activity"  # activity (newest first) | waiting (longest waiting first)
+    sort: str = "activity"  # activity (newest first) | waiting (unanswered longest first)
     q: str | None = None
     cursor: str | None = None
     limit: int = 25
@@ -72,14 +74,17 @@ async def list_inbox(
         clauses.append(await _search_ids(core, workspace_id, query.q))
     if query.sentiment:
         clauses.append({"sentiment.label": query.sentiment})  # kept by the sentiment feature
+    waiting = query.sort == "waiting"
+    if waiting:  # only conversations whose customer awaits a person's answer
+        clauses.append({"waiting_since": {"$ne": None}})
     filter_ = clauses[0] if len(clauses) == 1 else {"$and": clauses}
     docs, next_cursor = await page(
         core.store.conversations,
         filter_,
-        "last_message_at",
+        "waiting_since" if waiting else "last_message_at",
         cursor=query.cursor,
         limit=query.limit,
-        descending=query.sort != "waiting",
+        descending=not waiting,
     )
     return [Conversation.from_doc(d) for d in docs], next_cursor
 
@@ -89,19 +94,52 @@ async def customers_by_id(core: Core, ids: list[str]) -> dict[str, Customer]:
     return {d["_id"]: Customer.from_doc(d) for d in docs if not d.get("merged_into")}
 
 
-async def recent_messages(
-    core: Core, conversation: Conversation, limit: int = 100
-) -> list[Message]:
-    """The latest `limit` messages, oldest first (a conversation view opens at the bottom)."""
-    docs = (
-        await core.store.messages.find(
-            {"conversation_id": conversation.id, "workspace_id": conversation.workspace_id}
-        )
-        .sort([("created_at", -1), ("_id", -1)])
-        .limit(limit)
-        .to_list(limit)
-    )
-    return [Message.from_doc(d) for d in reversed(docs)]
+VIEW_MESSAGES = 100  # a conversation view opens on its latest messages
+
+
+def view_subqueries(conversation_id: str, limit: int = VIEW_MESSAGES) -> dict[str, Subquery]:
+    """What a conversation view reads, as sub-queries that ride along with the session's
+    read: the conversation with its customer, and its latest `limit` messages."""
+    customer = {
+        "$lookup": {
+            "from": "customers",
+            "localField": "customer_id",
+            "foreignField": "_id",
+            "as": "customer",
+        }
+    }
+    return {
+        "conversation": Subquery("conversations", [{"$match": {"_id": conversation_id}}, customer]),
+        "messages": Subquery(
+            "messages",
+            [
+                {"$match": {"conversation_id": conversation_id}},
+                {"$sort": {"created_at": -1, "_id": -1}},
+                {"$limit": limit},
+            ],
+        ),
+    }
+
+
+@dataclass(frozen=True)
+class ConversationView:
+    conversation: Conversation
+    customer: Customer | None
+    messages: list[Message]  # oldest first (a view opens at the bottom)
+
+
+def conversation_view(scope: Scope, found: dict[str, list[dict[str, Any]]]) -> ConversationView:
+    """The view from what `view_subqueries` read: 404 if no such conversation, 403 if the
+    reader may not see it (checked before anything of it is used)."""
+    if not found["conversation"]:
+        raise NotFound("no such conversation", field="conversation_id")
+    doc = found["conversation"][0]
+    customers = doc.pop("customer", [])
+    conversation = Conversation.from_doc(doc)
+    ensure_can_read(scope, conversation)
+    customer = next((Customer.from_doc(c) for c in customers if not c.get("merged_into")), None)
+    messages = [Message.from_doc(m) for m in reversed(found["messages"])]
+    return ConversationView(conversation, customer, messages)
 
 
 async def customer_panel(core: Core, scope: Scope, customer: Customer) -> dict[str, Any]:

@@ -114,7 +114,9 @@
       h("span", { class: "status status-" + c.status }, T["status_" + c.status]),
       c.priority !== "none" ? h("span", { class: "prio prio-" + c.priority }, T["priority_" + c.priority]) : null,
       c.labels.map((l) => h("span", { class: "tag" }, l)),
-      h("time", { datetime: c.last_message_at }, when(c.last_message_at))));
+      c.waiting_since
+        ? h("time", { class: "waiting", datetime: c.waiting_since }, `${T.waiting_since} ${when(c.waiting_since)}`)
+        : h("time", { datetime: c.last_message_at }, when(c.last_message_at))));
   }
 
   async function loadList(more = false) {
@@ -171,7 +173,7 @@
     });
     return h("li", { class: "msg msg-" + kind + (m.deleted ? " deleted" : ""), dataset: { id: m.id } },
       h("div", { class: "meta" },
-        m.direction === "in" ? channelIcon(view.channel.type || view.conversation.channel_type) : null,
+        m.direction === "in" ? channelIcon(view.conversation.channel_type) : null,
         h("span", { class: "author" }, authorName(m, view.conversation.customer_name)),
         h("time", { datetime: m.created_at }, when(m.created_at))),
       m.text ? h("p", { class: "text" }, m.text) : null,
@@ -191,7 +193,7 @@
     $("placeholder").hidden = true;
     $("conversation").hidden = false;
     $("conv-title").replaceChildren(channelIcon(c.channel_type), " ",
-      c.customer_name || T.customer, view.channel.name ? ` · ${view.channel.name}` : "");
+      c.customer_name || T.customer, state.channels[c.channel_id] ? ` · ${state.channels[c.channel_id].name}` : "");
     fillSelect($("assignee"), state.users, c.assignee_id, T.unassigned);
     fillSelect($("team"), state.teams, c.team_id, T.no_team);
     $("status").value = c.status;
@@ -379,6 +381,9 @@
     source.addEventListener("open", () => {
       flash("");
       body.dataset.live = "true";
+      // Presence is announced on change only: ask once the stream is live, so someone who
+      // started typing while this page was connecting is not missed.
+      refreshPresence().catch(() => {});
     });
     source.addEventListener("error", () => {
       body.dataset.live = "false";
