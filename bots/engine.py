@@ -37,6 +37,7 @@ from kith.bots.flows import (
 )
 from kith.bots.hours import next_opening
 from kith.bots.knowledge import KnowledgeBase
+from kith.bots.schedule import SCHEDULE_TIMER, run_schedule
 from kith.bots.store import BOT_SAVED
 from kith.core import leases
 from kith.core.channel_records import get_channel
@@ -44,6 +45,7 @@ from kith.core.context import Core
 from kith.core.conversations import do_update_conversation, ensure_conversation, get_conversation
 from kith.core.events import build_event, record
 from kith.core.hooks import Received
+from kith.core.ids import new_id
 from kith.core.models import (
     Attachment,
     Author,
@@ -54,9 +56,11 @@ from kith.core.models import (
     Conversation,
     ConversationStatus,
     Event,
+    Message,
     OutboundContent,
 )
 from kith.core.outbox import send
+from kith.core.timers import register_timer_kind
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +125,7 @@ class BotEngine:
         core.hooks.on_message(self.on_message, name="bots")
         core.hooks.on_channel_event(self.on_channel_event, name="bots")
         core.event_listeners.append(self._forget_bots)
+        register_timer_kind(SCHEDULE_TIMER, lambda core, timer: run_schedule(self, core, timer))
 
     def _forget_bots(self, event: Event) -> None:
         if event.type == BOT_SAVED:
@@ -200,6 +205,42 @@ class BotEngine:
             turn = Turn(core, bot, conversation, customer, "", language, session)
             await self.run_flow(turn, flow)
             await self._save(turn)
+
+    async def run_scheduled(
+        self, core: Core, bot: Bot, flow: Flow, message: Message, run_key: str
+    ) -> bool:
+        """Run a scheduled flow in the conversation of the customer's latest `message`, unless
+        a person owns it or the bot awaits an answer there; `run_key` makes it happen once."""
+        async with self._conversation_lock(core, message.conversation_id, new_id()):
+            conversation = await get_conversation(core, bot.workspace_id, message.conversation_id)
+            session = await self._session(core, conversation.id, bot.id)
+            if (
+                conversation.assignee_id
+                or conversation.status not in (ConversationStatus.open, ConversationStatus.pending)
+                or session.get("paused")
+                or session.get("waiting")
+            ):
+                return False
+            ran = build_event(
+                core,
+                bot.workspace_id,
+                "bot.scheduled_flow",
+                actor=Author(kind=AuthorKind.bot, id=bot.id, name=bot.name),
+                event_id=run_key,
+                conversation_id=conversation.id,
+                customer_id=conversation.customer_id,
+                data={"bot_id": bot.id, "flow_id": flow.id},
+            )
+            if not await record(core, ran):
+                return False  # this fire already ran here
+            language = (message.nlp.language if message.nlp else None) or guess_language(
+                message.text
+            )
+            customer = await self._customer(core, conversation)
+            turn = Turn(core, bot, conversation, customer, "", language, session)
+            await self.run_flow(turn, flow)
+            await self._save(turn)
+            return True
 
     # -- choosing what to do ------------------------------------------------------------
 

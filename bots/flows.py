@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, fie
 
 from kith.core.errors import InvalidInput
 from kith.core.models import Button
+from kith.core.timers import Cron, zone
 
 
 class Strict(BaseModel):
@@ -35,10 +36,14 @@ class TriggerKind(StrEnum):
 class Trigger(Strict):
     """What starts a flow. `values` are keywords, one regex, article ids (intent), button
     payloads, event kinds (`subscribed`, `menu_click:KEY`, `start:PAYLOAD`, `member_joined`),
-    or one cron expression (schedule)."""
+    or one cron expression (schedule). A schedule reads its cron in `timezone` (default: the
+    bot's business hours' zone, else UTC) and runs only where the customer wrote within
+    `reply_window_hours` (at most 48: WeChat's customer-service window)."""
 
     kind: TriggerKind
     values: list[str] = Field(default=[], max_length=100)
+    timezone: str | None = Field(default=None, max_length=64)
+    reply_window_hours: float = Field(default=24.0, gt=0, le=48)
 
     @field_validator("values")
     @classmethod
@@ -295,6 +300,32 @@ def validate_bot(definition: BotDefinition) -> None:
         raise InvalidInput("flow ids must be unique", field="flows")
     for n, flow in enumerate(definition.flows):
         validate_flow(flow, f"flows.{n}")
+        if flow.trigger.kind == TriggerKind.schedule:
+            _check_schedule(definition, flow.trigger, f"flows.{n}.trigger")
+
+
+def schedule_timezone(definition: BotDefinition, trigger: Trigger) -> str:
+    """The zone a schedule's cron is read in: its own, else the bot's business hours'."""
+    if trigger.timezone:
+        return trigger.timezone
+    return definition.business_hours.timezone if definition.business_hours else "UTC"
+
+
+def _check_schedule(definition: BotDefinition, trigger: Trigger, where: str) -> None:
+    if len(trigger.values) != 1:
+        raise InvalidInput(
+            'a schedule takes one cron expression, e.g. "0 9 * * mon-fri"', field=f"{where}.values"
+        )
+    timezone = schedule_timezone(definition, trigger)
+    try:
+        zone(timezone)
+    except ValueError as exc:
+        field = f"{where}.timezone" if trigger.timezone else "business_hours.timezone"
+        raise InvalidInput(str(exc), field=field) from None
+    try:
+        Cron(trigger.values[0], timezone)
+    except ValueError as exc:
+        raise InvalidInput(f"bad cron expression: {exc}", field=f"{where}.values") from None
 
 
 def localized(text: dict[str, str] | str, language: str | None) -> str:

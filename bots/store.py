@@ -8,6 +8,7 @@ from pymongo import ASCENDING
 
 from kith.bots.flows import Bot, BotDefinition, validate_bot
 from kith.bots.knowledge import Article, ArticleIn, article_doc
+from kith.bots.schedule import sync_schedules
 from kith.core.context import Core
 from kith.core.errors import InvalidInput, NotFound
 from kith.core.events import build_event, record
@@ -25,7 +26,10 @@ register_indexes(
 
 
 async def _announce(core: Core, workspace_id: str, bot_id: str) -> None:
-    """Engines in this process drop their cached bots at once; others within seconds."""
+    """Scheduled flows' timers follow the bot as now stored; engines in this process drop
+    their cached bots at once, others within seconds."""
+    doc = await core.store.bots.find_one({"_id": bot_id, "workspace_id": workspace_id})
+    await sync_schedules(core, bot_id, _bot(doc) if doc else None)
     await record(core, build_event(core, workspace_id, BOT_SAVED, data={"bot_id": bot_id}))
 
 

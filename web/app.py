@@ -27,6 +27,7 @@ from kith.core.context import Core
 from kith.core.outbox import OutboxWorker
 from kith.core.pollers import PollerSupervisor
 from kith.core.settings import Settings, get_settings
+from kith.core.timers import TimerWorker
 from kith.core.workspaces import ensure_default_workspace
 from kith.nlp.feature import SentimentWorker, knowledge_embedder, load_analyzer
 from kith.web.api import bots, channels, conversations, customers
@@ -49,6 +50,7 @@ CHANNEL_TYPES: list[ChannelType] = [
 def build_core(settings: Settings) -> Core:
     """A `Core` with every channel type and every feature's hooks installed."""
     core = Core.from_settings(settings, channels=ChannelRegistry(CHANNEL_TYPES))
+    core.background.append(TimerWorker(core).run_forever)
     install_features(core)
     return core
 
