@@ -89,6 +89,6 @@ async def authenticate_user(core: Core, email: str, password: str) -> User:
         _hasher.verify(doc["password_hash"] if doc else _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):
         raise Unauthorized("wrong email or password") from None
-    if doc is None:
+    if doc is None or doc.get("disabled"):  # a disabled account answers like a wrong password
         raise Unauthorized("wrong email or password")
     return User.from_doc(doc)

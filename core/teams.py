@@ -76,6 +76,15 @@ async def set_team_channels(
     return await get_team(core, workspace_id, team_id)
 
 
+async def rename_team(core: Core, workspace_id: str, team_id: str, name: str) -> Team:
+    await get_team(core, workspace_id, team_id)
+    name = name.strip()
+    if not name or len(name) > 128:
+        raise InvalidInput("a team needs a name of 1 to 128 characters", field="name")
+    await core.store.teams.update_one({"_id": team_id}, {"$set": {"name": name}})
+    return await get_team(core, workspace_id, team_id)
+
+
 async def add_member(core: Core, workspace_id: str, team_id: str, user_id: str) -> None:
     await get_team(core, workspace_id, team_id)
     result = await core.store.users.update_one(

@@ -32,6 +32,7 @@ from kith.core.workspaces import ensure_default_workspace
 from kith.nlp.feature import SentimentWorker, knowledge_embedder, load_analyzer
 from kith.web.api import bots, channels, conversations, customers
 from kith.web.errors import install_error_handlers
+from kith.web.inbox import admin as inbox_admin
 from kith.web.inbox import router as inbox_router
 from kith.web.middleware import BodyLimit, Timing
 
@@ -45,6 +46,9 @@ CHANNEL_TYPES: list[ChannelType] = [
     wechat_channel.channel_type,
     webchat_channel.channel_type,
 ]
+
+
+SHUTDOWN_GRACE_SECONDS = 5.0
 
 
 def build_core(settings: Settings) -> Core:
@@ -64,6 +68,17 @@ def install_features(core: Core) -> None:
         worker = SentimentWorker(core, analyzer)
         worker.install()
         core.background.append(worker.run_forever)
+
+
+async def _wind_down(tasks: list[asyncio.Task[None]]) -> None:
+    """Let the workers finish what they hold for a moment, then cancel them: whatever they
+    had claimed is under a lease, so another process (or the next start) takes it over."""
+    if not tasks:
+        return
+    _, running = await asyncio.wait(tasks, timeout=SHUTDOWN_GRACE_SECONDS)
+    for task in running:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def create_app(
@@ -88,9 +103,7 @@ def create_app(
             yield
         finally:
             stop.set()
-            for task in tasks:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            await _wind_down(tasks)
             if owns_core:
                 await core.close()
 
@@ -107,6 +120,7 @@ def create_app(
     for router in (channels.router, customers.router, conversations.router, bots.router):
         app.include_router(router, prefix="/api/v1")
     app.include_router(inbox_router)
+    app.include_router(inbox_admin.router)
     for channel_type in core.channels:
         if channel_type.router is not None:
             app.include_router(channel_type.router)

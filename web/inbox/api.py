@@ -10,7 +10,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 
-from kith.core.auth import create_user
 from kith.core.canned import create_canned, delete_canned, search_canned
 from kith.core.conversations import do_update_conversation, get_conversation, mark_read
 from kith.core.customers import get_customer
@@ -34,8 +33,10 @@ from kith.core.teams import (
     get_team,
     list_teams,
     remove_member,
+    rename_team,
     set_team_channels,
 )
+from kith.core.users import do_create_user
 from kith.web.inbox.deps import AgentDep, CoreDep, agent_with
 from kith.web.inbox.queries import (
     ListQuery,
@@ -284,13 +285,17 @@ async def users(agent: AgentDep, core: CoreDep) -> dict[str, Any]:
 @router.post("/users", status_code=201)
 async def add_user(body: UserCreate, agent: AgentDep, core: CoreDep) -> dict[str, Any]:
     ensure_admin(agent.scope)
-    workspace_id = agent.user.workspace_id
-    user = await create_user(
-        core, workspace_id, body.email, body.password, name=body.name, role=body.role
+    return user_out(
+        await do_create_user(
+            core,
+            agent.user,
+            body.email,
+            body.password,
+            name=body.name,
+            role=body.role,
+            team_ids=body.team_ids,
+        )
     )
-    for team_id in body.team_ids:
-        await add_member(core, workspace_id, team_id, user.id)
-    return user_out(await core.store.users.find_one({"_id": user.id}) or {})
 
 
 @router.get("/teams")
@@ -313,6 +318,8 @@ async def change_team(
 ) -> dict[str, Any]:
     ensure_admin(agent.scope)
     workspace_id = agent.user.workspace_id
+    if body.name is not None:
+        await rename_team(core, workspace_id, team_id, body.name)
     for user_id in body.add_member_ids:
         await add_member(core, workspace_id, team_id, user_id)
     for user_id in body.remove_member_ids:

@@ -30,6 +30,8 @@ STATIC = {
         ("inbox.js", "text/javascript"),
         ("inbox.css", "text/css"),
         ("login.css", "text/css"),
+        ("admin.js", "text/javascript"),
+        ("admin.css", "text/css"),
     )
 }
 LOGIN_CSRF_COOKIE = "kith_login_csrf"

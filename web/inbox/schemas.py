@@ -78,6 +78,7 @@ class TeamCreate(Strict):
 
 
 class TeamChange(Strict):
+    name: str | None = Field(default=None, min_length=1, max_length=128)
     channel_ids: list[str] | None = Field(default=None, max_length=200)
     add_member_ids: list[str] = Field(default=[], max_length=500)
     remove_member_ids: list[str] = Field(default=[], max_length=500)
@@ -91,4 +92,5 @@ def user_out(doc: dict[str, Any]) -> dict[str, Any]:
         "email": doc.get("email"),
         "role": doc.get("role"),
         "team_ids": doc.get("team_ids", []),
+        "disabled": bool(doc.get("disabled")),
     }

@@ -1,0 +1,156 @@
+"""Managing a workspace's users: create, change, disable. Each action records an event.
+
+A workspace must never lose its last admin, or nobody could manage it again: an admin cannot
+demote or disable themselves, and a change that would leave no enabled admin is refused.
+Disabling a user ends all their sessions at once (every process reads sessions from the
+database, so the next request of that browser is already signed out).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kith.core.auth import create_user
+from kith.core.context import Core
+from kith.core.errors import Conflict, InvalidInput, NotFound
+from kith.core.events import build_event, record
+from kith.core.models import Author, AuthorKind, Role, User
+from kith.core.sessions import end_user_sessions
+
+USER_CREATED = "user.created"
+USER_UPDATED = "user.updated"
+_DEFAULTS: dict[str, Any] = {"disabled": False, "team_ids": []}
+
+
+def author(user: User) -> Author:
+    return Author(kind=AuthorKind.agent, id=user.id, name=user.name)
+
+
+async def _check_teams(core: Core, workspace_id: str, team_ids: list[str]) -> list[str]:
+    """The team ids, deduplicated, once all of them are known (nothing is written before)."""
+    wanted = list(dict.fromkeys(team_ids))
+    found = set(
+        await core.store.teams.distinct(
+            "_id", {"_id": {"$in": wanted}, "workspace_id": workspace_id}
+        )
+    )
+    for n, team_id in enumerate(wanted):
+        if team_id not in found:
+            raise InvalidInput("no such team in this workspace", field=f"team_ids.{n}")
+    return wanted
+
+
+async def _enabled_admins(core: Core, workspace_id: str) -> int:
+    query = {"workspace_id": workspace_id, "role": Role.admin.value, "disabled": {"$ne": True}}
+    return int(await core.store.users.count_documents(query))
+
+
+async def _record(core: Core, actor: User, type_: str, data: dict[str, Any]) -> None:
+    await record(core, build_event(core, actor.workspace_id, type_, actor=author(actor), data=data))
+
+
+async def do_create_user(
+    core: Core,
+    actor: User,
+    email: str,
+    password: str,
+    *,
+    name: str | None = None,
+    role: Role = Role.agent,
+    team_ids: list[str] | None = None,
+) -> dict[str, Any]:
+    """A new login in the actor's workspace, already in its teams; returns the stored doc."""
+    teams = await _check_teams(core, actor.workspace_id, team_ids or [])
+    user = await create_user(core, actor.workspace_id, email, password, name=name, role=role)
+    if teams:
+        await core.store.users.update_one({"_id": user.id}, {"$set": {"team_ids": teams}})
+    await _record(
+        core, actor, USER_CREATED, {"user_id": user.id, "role": role.value, "team_ids": teams}
+    )
+    return await get_user_doc(core, actor.workspace_id, user.id)
+
+
+async def get_user_doc(core: Core, workspace_id: str, user_id: str) -> dict[str, Any]:
+    doc = await core.store.users.find_one({"_id": user_id, "workspace_id": workspace_id})
+    if doc is None:
+        raise NotFound("no such user", field="user_id")
+    return dict(doc)
+
+
+def _refuse_own_lockout(actor: User, target: dict[str, Any], changes: dict[str, Any]) -> None:
+    if target["_id"] != actor.id:
+        return
+    if changes.get("disabled"):
+        raise Conflict("you cannot disable your own account", field="disabled", code="own_account")
+    if "role" in changes and changes["role"] != Role.admin.value:
+        raise Conflict("you cannot remove your own admin role", field="role", code="own_account")
+
+
+def _current(target: dict[str, Any], key: str) -> Any:
+    return target.get(key, _DEFAULTS.get(key))
+
+
+def _removes_an_admin(target: dict[str, Any], changes: dict[str, Any]) -> bool:
+    def admin(doc: dict[str, Any]) -> bool:
+        return doc.get("role") == Role.admin.value and not doc.get("disabled")
+
+    return admin(target) and not admin({**target, **changes})
+
+
+async def _changes(
+    core: Core,
+    target: dict[str, Any],
+    name: str | None,
+    role: Role | None,
+    team_ids: list[str] | None,
+    disabled: bool | None,
+) -> dict[str, Any]:
+    """The checked new values that differ from the stored ones."""
+    changes: dict[str, Any] = {}
+    if name is not None:
+        changes["name"] = name.strip()
+        if not changes["name"] or len(changes["name"]) > 128:
+            raise InvalidInput("a name needs 1 to 128 characters", field="name")
+    if role is not None:
+        changes["role"] = role.value
+    if team_ids is not None:
+        changes["team_ids"] = await _check_teams(core, target["workspace_id"], team_ids)
+    if disabled is not None:
+        changes["disabled"] = disabled
+    return {k: v for k, v in changes.items() if _current(target, k) != v}
+
+
+async def do_update_user(
+    core: Core,
+    actor: User,
+    user_id: str,
+    *,
+    name: str | None = None,
+    role: Role | None = None,
+    team_ids: list[str] | None = None,
+    disabled: bool | None = None,
+) -> dict[str, Any]:
+    """Change a user's name, role, teams or disabled flag (None leaves a field as it is)."""
+    target = await get_user_doc(core, actor.workspace_id, user_id)
+    changes = await _changes(core, target, name, role, team_ids, disabled)
+    if not changes:
+        return target
+    _refuse_own_lockout(actor, target, changes)
+    removes_admin = _removes_an_admin(target, changes)
+    last_admin = Conflict(
+        "the workspace needs at least one admin",
+        field="disabled" if changes.get("disabled") else "role",
+        code="last_admin",
+    )
+    if removes_admin and await _enabled_admins(core, actor.workspace_id) <= 1:
+        raise last_admin
+    await core.store.users.update_one({"_id": user_id}, {"$set": changes})
+    if removes_admin and not await _enabled_admins(core, actor.workspace_id):
+        # Two admins demoted each other at the same moment: undo this one.
+        undo = {k: _current(target, k) for k in changes}
+        await core.store.users.update_one({"_id": user_id}, {"$set": undo})
+        raise last_admin
+    if changes.get("disabled"):
+        await end_user_sessions(core, user_id)
+    await _record(core, actor, USER_UPDATED, {"user_id": user_id, "changes": changes})
+    return {**target, **changes}

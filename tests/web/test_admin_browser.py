@@ -1,0 +1,224 @@
+"""The settings pages in a real browser (Debian's Chromium via Playwright) against a live server.
+
+An admin signs in through the login form, follows the inbox's Settings link, and manages
+users, teams and bots by the controls' accessible names only.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
+
+from kith.core.auth import create_user
+from kith.core.channel_records import create_channel
+from kith.core.context import Core
+from kith.core.models import Role
+from kith.core.settings import Settings
+from kith.core.storage import Store
+from kith.core.workspaces import ensure_default_workspace
+from kith.web.app import build_core
+from tests.support.browser import chromium, live_server, needs_chromium
+from tests.web.conftest import PASSWORD
+
+pytestmark = [needs_chromium, pytest.mark.timeout(120)]
+LOGIN_LABELS = {"en": ("Email", "Password", "Log in"), "zh": ("邮箱", "密码", "登录")}
+# Every control on a page, and whether it has an accessible name (label, aria-label or text).
+CONTROLS = "input:not([type=hidden]), select, textarea, button, a[href]"
+UNNAMED_CONTROLS = f"""() => [...document.querySelectorAll("{CONTROLS}")].filter((el) =>
+  !(el.labels && el.labels.length) && !el.getAttribute("aria-label")
+  && !el.getAttribute("aria-labelledby") && !el.textContent.trim()).map((el) => el.outerHTML)"""
+
+
+@dataclass
+class Live:
+    url: str
+    core: Core
+    browser: object
+
+    async def sign_in(self, email: str, locale: str = "en-US"):
+        from playwright.async_api import expect
+
+        context = await self.browser.new_context(
+            locale=locale, viewport={"width": 1300, "height": 900}
+        )
+        page = await context.new_page()
+        page.on("dialog", lambda d: pytest.fail(f"a browser dialog opened: {d.message}"))
+        await page.goto(self.url + "/app/login")
+        email_label, password_label, button = LOGIN_LABELS[locale[:2]]
+        await page.get_by_label(email_label).fill(email)
+        await page.get_by_label(password_label).fill(PASSWORD)
+        await page.get_by_role("button", name=button).click()
+        await expect(page).to_have_url(self.url + "/app")
+        return page
+
+
+@pytest.fixture
+async def live(settings: Settings) -> AsyncIterator[Live]:
+    settings = settings.model_copy(update={"nlp_enabled": False})
+    core = build_core(settings)
+    core.store = Store.from_settings(settings)
+    await core.start()
+    workspace = await ensure_default_workspace(core)
+    await create_channel(
+        core, workspace.id, "api", "Website", {"callback_url": "http://integrator.test/kith"}
+    )
+    for name, role in (("admin", Role.admin), ("mary", Role.marketer)):
+        await create_user(
+            core, workspace.id, f"{name}@kith.test", PASSWORD, name=name.title(), role=role
+        )
+    try:
+        async with live_server(core) as server, chromium() as browser:
+            yield Live(server.url, core, browser)
+    finally:
+        await core.store.client.drop_database(settings.db_name)
+        await core.close()
+
+
+async def assert_every_control_is_named(page) -> None:
+    assert await page.evaluate(UNNAMED_CONTROLS) == []
+
+
+async def test_an_admin_creates_a_user_and_a_team_and_adds_the_user(live: Live) -> None:
+    from playwright.async_api import expect
+
+    page = await live.sign_in("admin@kith.test")
+    await page.get_by_role("link", name="Settings").click()
+    await expect(page.get_by_role("heading", name="Users", exact=True)).to_be_visible()
+    users = page.get_by_role("table", name="Users")
+    await expect(users.get_by_role("row", name=re.compile("admin@kith.test"))).to_be_visible()
+    await assert_every_control_is_named(page)
+
+    form = page.get_by_role("form", name="New user")
+    await form.get_by_label("Name").fill("Carol <b>Chen</b>")
+    await form.get_by_label("Email").fill("carol@kith.test")
+    await form.get_by_label("Password").fill("short")
+    await form.get_by_label("Role").select_option(label="Agent")
+    await form.get_by_label("Password").fill(PASSWORD)
+    await form.get_by_role("button", name="Create user").click()
+    carol = users.get_by_role("row", name=re.compile("carol@kith.test"))
+    await expect(carol).to_contain_text("Carol <b>Chen</b>")  # text, never markup
+    await expect(page.get_by_role("status")).to_have_text("User created.")
+
+    await (
+        page.get_by_role("navigation", name="Settings sections")
+        .get_by_role("link", name="Teams")
+        .click()
+    )
+    await assert_every_control_is_named(page)
+    new_team = page.get_by_role("form", name="New team")
+    await new_team.get_by_label("Name").fill("Billing")
+    await new_team.get_by_label("Website (api)").check()
+    await new_team.get_by_role("button", name="Create team").click()
+    billing = page.get_by_role("table", name="Teams").get_by_role("row", name=re.compile("Billing"))
+    await expect(billing).to_contain_text("Website")
+
+    await billing.get_by_role("button", name="Edit: Billing").click()
+    dialog = page.get_by_role("dialog", name="Edit team: Billing")
+    await dialog.get_by_label("Carol <b>Chen</b> <carol@kith.test>").check()
+    await dialog.get_by_label("Name").fill("Billing & refunds")
+    await dialog.get_by_role("button", name="Save").click()
+    await expect(dialog).to_be_hidden()
+    renamed = page.get_by_role("table", name="Teams").get_by_role(
+        "row", name=re.compile("Billing & refunds")
+    )
+    await expect(renamed).to_contain_text("Carol <b>Chen</b>")
+    stored = await live.core.store.users.find_one({"email": "carol@kith.test"})
+    team = await live.core.store.teams.find_one({"name": "Billing & refunds"})
+    assert stored["team_ids"] == [team["_id"]]
+
+    await page.get_by_role("link", name="Users").click()
+    await page.get_by_role("button", name="Disable: Carol <b>Chen</b>").click()
+    await page.get_by_role("dialog").get_by_role("button", name="Confirm").click()
+    await expect(carol).to_contain_text("Disabled")
+    await expect(page.get_by_role("button", name="Enable: Carol <b>Chen</b>")).to_be_visible()
+    assert (await live.core.store.users.find_one({"_id": stored["_id"]}))["disabled"] is True
+
+
+async def test_an_admin_builds_a_bot_from_an_example(live: Live) -> None:
+    from playwright.async_api import expect
+
+    page = await live.sign_in("admin@kith.test")
+    await page.goto(live.url + "/app/admin/bots")
+    await expect(page.get_by_text("No bots yet.")).to_be_visible()
+    await assert_every_control_is_named(page)
+    await page.get_by_role("button", name="New bot").click()
+    editor = page.get_by_label("Bot definition (JSON)")
+    await page.get_by_label("Start from example").select_option(label="Shop assistant")
+    await page.get_by_role("button", name="Load example").click()
+    await expect(editor).to_have_value(re.compile('"name": "Shop assistant"'))
+    example = await editor.input_value()
+
+    alert = page.locator("#bot-form").get_by_role("alert")  # the form is renamed on save
+    await editor.fill(example[:-20])
+    await page.get_by_role("button", name="Save bot").click()
+    await expect(alert).to_contain_text("JSON: This is not valid JSON:")
+
+    await editor.fill(example.replace('"type": "handoff"', '"type": "dance"'))
+    await page.get_by_role("button", name="Save bot").click()
+    await expect(alert).to_contain_text("flows.3.steps.0.type: unknown step type")
+    assert await live.core.store.bots.count_documents({}) == 0
+
+    await editor.fill(example)
+    await page.get_by_role("button", name="Save bot").click()
+    await expect(page.get_by_role("status")).to_have_text("Bot saved.")
+    await expect(alert).to_be_empty()
+    row = page.get_by_role("table", name="Bots").get_by_role("row", name=re.compile("Shop"))
+    await expect(row).to_contain_text("All channels")
+    await expect(row).to_contain_text("Enabled")
+    await expect(page.get_by_role("heading", name="Edit bot: Shop assistant")).to_be_visible()
+
+    await row.get_by_role("button", name="Disable: Shop assistant").click()
+    await expect(row).to_contain_text("Disabled")
+    assert (await live.core.store.bots.find_one({}))["enabled"] is False
+
+    await row.get_by_role("button", name="Delete: Shop assistant").click()
+    await page.get_by_role("dialog").get_by_role("button", name="Confirm").click()
+    await expect(page.get_by_text("No bots yet.")).to_be_visible()
+    assert await live.core.store.bots.count_documents({}) == 0
+
+
+async def test_a_marketer_reads_bots_but_cannot_change_them(live: Live) -> None:
+    from playwright.async_api import expect
+
+    from kith.bots import examples
+    from kith.bots.flows import BotDefinition
+    from kith.bots.store import save_bot
+
+    workspace = await ensure_default_workspace(live.core)
+    await save_bot(live.core, workspace.id, BotDefinition(**examples.load("shop_assistant")))
+    page = await live.sign_in("mary@kith.test")
+    await expect(page.get_by_role("link", name="Settings")).to_have_count(0)
+    await page.goto(live.url + "/app/admin/bots")
+    await page.get_by_role("button", name="View: Shop assistant").click()
+    editor = page.get_by_label("Bot definition (JSON)")
+    await expect(editor).to_have_value(re.compile("newsletter"))
+    await expect(editor).not_to_be_editable()
+    await expect(page.get_by_role("button", name=re.compile("Save|Delete|Disable"))).to_have_count(
+        0
+    )
+    await page.goto(live.url + "/app/admin/users")
+    await expect(page.get_by_role("heading", name="Not allowed")).to_be_visible()
+
+
+async def test_the_chinese_settings_pages(live: Live) -> None:
+    from playwright.async_api import expect
+
+    page = await live.sign_in("admin@kith.test", locale="zh-CN")
+    await page.get_by_role("link", name="设置").click()
+    assert await page.evaluate("document.documentElement.lang") == "zh-Hans"
+    await expect(page.get_by_role("heading", name="用户", exact=True)).to_be_visible()
+    form = page.get_by_role("form", name="新建用户")
+    await expect(form.get_by_label("角色")).to_contain_text("营销人员")
+    await expect(form.get_by_role("button", name="创建用户")).to_be_visible()
+    await expect(page.get_by_role("button", name="编辑: Admin")).to_be_visible()
+    await page.get_by_role("link", name="机器人").click()
+    await page.get_by_role("button", name="新建机器人").click()
+    await expect(page.get_by_label("机器人定义（JSON）")).to_be_visible()
+    await page.get_by_label("机器人定义（JSON）").fill("{")
+    await page.get_by_role("button", name="保存机器人").click()
+    await expect(page.get_by_role("alert").first).to_contain_text("这不是有效的 JSON")
+    await page.get_by_label("语言").select_option("en")
+    await expect(page.get_by_role("heading", name="Bots", exact=True)).to_be_visible()

@@ -1,0 +1,201 @@
+"""`/app/admin/...`: the settings pages (users, teams, bots and FAQ), and the JSON they need.
+
+Pages are for admins; marketers may read the bots page. The JSON sits under `/app/api` next
+to the inbox's own, behind the same session and CSRF rules (reads of users, teams and
+channels are the inbox's). Routes parse, call a core or bots action, and answer; the role is
+checked in a dependency, so a refused caller learns nothing from body validation.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from kith.bots import examples
+from kith.bots.flows import Bot, BotDefinition
+from kith.bots.knowledge import ArticleIn
+from kith.bots.store import (
+    delete_article,
+    delete_bot,
+    get_bot,
+    list_articles,
+    list_bots,
+    save_article,
+    save_bot,
+)
+from kith.core.errors import Forbidden, NotFound
+from kith.core.models import Role
+from kith.core.permissions import ensure_admin
+from kith.core.sessions import Session
+from kith.core.users import do_update_user
+from kith.web.inbox.deps import Agent, AgentDep, CoreDep, optional_session
+from kith.web.inbox.i18n import LOCALE_NAMES, messages, pick_locale
+from kith.web.inbox.pages import render
+from kith.web.inbox.schemas import user_out
+
+router = APIRouter(include_in_schema=False)
+# Each page and the roles that may open it; the first a role may open is its landing page.
+PAGES: dict[str, frozenset[Role]] = {
+    "users": frozenset({Role.admin}),
+    "teams": frozenset({Role.admin}),
+    "bots": frozenset({Role.admin, Role.marketer}),
+}
+
+
+async def _admin(agent: AgentDep) -> Agent:
+    ensure_admin(agent.scope)
+    return agent
+
+
+async def _bot_reader(agent: AgentDep) -> Agent:
+    if agent.user.role not in PAGES["bots"]:
+        raise Forbidden("only admins and marketers see bots")
+    return agent
+
+
+AdminDep = Annotated[Agent, Depends(_admin)]
+BotReaderDep = Annotated[Agent, Depends(_bot_reader)]
+
+
+# ---- pages ---------------------------------------------------------------------------------
+
+
+async def _page_context(request: Request, core: CoreDep, session: Session) -> dict[str, Any]:
+    doc = await core.store.users.find_one({"_id": session.user.id}, {"locale": 1})
+    chosen = request.query_params.get("lang") or (doc or {}).get("locale")
+    locale = pick_locale(chosen, request.headers.get("accept-language"))
+    role = session.user.role
+    return {
+        "t": messages(locale),
+        "locale": locale,
+        "locales": LOCALE_NAMES,
+        "user": session.user,
+        "csrf": session.csrf_token,
+        "pages": [name for name, roles in PAGES.items() if role in roles],
+        "can_edit": role == Role.admin,
+    }
+
+
+@router.get("/app/admin")
+async def admin_home(request: Request, core: CoreDep) -> Response:
+    session = await optional_session(request, core)
+    if session is None:
+        return RedirectResponse("/app/login", status_code=303)
+    mine = [name for name, roles in PAGES.items() if session.user.role in roles]
+    return RedirectResponse(f"/app/admin/{(mine or ['users'])[0]}", status_code=303)
+
+
+@router.get("/app/admin/{page}")
+async def admin_page(page: str, request: Request, core: CoreDep) -> Response:
+    """A settings page: sign in first; a role that may not open it gets the 403 page."""
+    if page not in PAGES:
+        return Response(status_code=404)
+    session = await optional_session(request, core)
+    if session is None:
+        return RedirectResponse("/app/login", status_code=303)
+    context = await _page_context(request, core, session)
+    if session.user.role not in PAGES[page]:
+        return render("admin_forbidden.html", 403, page="forbidden", **context)
+    return render(f"admin_{page}.html", page=page, **context)
+
+
+# ---- users ---------------------------------------------------------------------------------
+
+
+class UserChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=1, max_length=128)
+    role: Role | None = None
+    team_ids: list[str] | None = Field(default=None, max_length=50)
+    disabled: bool | None = None
+
+
+@router.patch("/app/api/users/{user_id}")
+async def change_user(
+    user_id: str, body: UserChange, agent: AdminDep, core: CoreDep
+) -> dict[str, Any]:
+    """Rename, change role or teams, disable (ending every session) or enable a user."""
+    changes = body.model_dump(exclude_unset=True)
+    return user_out(await do_update_user(core, agent.user, user_id, **changes))
+
+
+# ---- bots ----------------------------------------------------------------------------------
+
+
+@cache
+def bot_examples() -> dict[str, dict[str, Any]]:
+    """The example bots shipped in `kith.bots.examples` (the FAQ file there is articles)."""
+    found = {path.stem: examples.load(path.stem) for path in sorted(examples.HERE.glob("*.json"))}
+    return {name: data for name, data in found.items() if isinstance(data, dict)}
+
+
+def bot_out(bot: Bot) -> dict[str, Any]:
+    return bot.model_dump(mode="json")
+
+
+@router.get("/app/api/bot-examples")
+async def example_list(agent: BotReaderDep) -> dict[str, Any]:
+    return {"items": [{"id": k, "name": v.get("name", k)} for k, v in bot_examples().items()]}
+
+
+@router.get("/app/api/bot-examples/{name}")
+async def example(name: str, agent: BotReaderDep) -> dict[str, Any]:
+    found = bot_examples().get(name)
+    if found is None:
+        raise NotFound("no such example", field="name")
+    return found
+
+
+@router.get("/app/api/bots")
+async def bots(agent: BotReaderDep, core: CoreDep) -> dict[str, Any]:
+    found = await list_bots(core, agent.user.workspace_id)
+    return {"items": [bot_out(b) for b in sorted(found, key=lambda b: b.name.lower())]}
+
+
+@router.get("/app/api/bots/{bot_id}")
+async def bot(bot_id: str, agent: BotReaderDep, core: CoreDep) -> dict[str, Any]:
+    return bot_out(await get_bot(core, agent.user.workspace_id, bot_id))
+
+
+@router.post("/app/api/bots", status_code=201)
+async def add_bot(body: BotDefinition, agent: AdminDep, core: CoreDep) -> dict[str, Any]:
+    return bot_out(await save_bot(core, agent.user.workspace_id, body))
+
+
+@router.put("/app/api/bots/{bot_id}")
+async def replace_bot(
+    bot_id: str, body: BotDefinition, agent: AdminDep, core: CoreDep
+) -> dict[str, Any]:
+    return bot_out(await save_bot(core, agent.user.workspace_id, body, bot_id))
+
+
+@router.delete("/app/api/bots/{bot_id}")
+async def remove_bot(bot_id: str, agent: AdminDep, core: CoreDep) -> dict[str, bool]:
+    await delete_bot(core, agent.user.workspace_id, bot_id)
+    return {"deleted": True}
+
+
+# ---- the knowledge base the bots answer FAQs from ------------------------------------------
+
+
+@router.get("/app/api/knowledge")
+async def articles(agent: BotReaderDep, core: CoreDep) -> dict[str, Any]:
+    found = await list_articles(core, agent.user.workspace_id)
+    items = sorted(found, key=lambda a: a.title.lower())
+    return {"items": [a.model_dump(mode="json") for a in items]}
+
+
+@router.post("/app/api/knowledge", status_code=201)
+async def add_article(body: ArticleIn, agent: AdminDep, core: CoreDep) -> dict[str, Any]:
+    return (await save_article(core, agent.user.workspace_id, body)).model_dump(mode="json")
+
+
+@router.delete("/app/api/knowledge/{article_id}")
+async def remove_article(article_id: str, agent: AdminDep, core: CoreDep) -> dict[str, bool]:
+    await delete_article(core, agent.user.workspace_id, article_id)
+    return {"deleted": True}

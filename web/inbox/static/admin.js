@@ -1,0 +1,455 @@
+// Kith settings pages: users, teams, bots and the FAQ, over the /app/api JSON.
+// Every user-supplied string reaches the page through textContent; nothing is parsed as HTML.
+"use strict";
+
+(() => {
+  const body = document.body;
+  const T = JSON.parse(document.getElementById("kith-i18n").textContent);
+  const csrf = body.dataset.csrf;
+  const myId = body.dataset.userId;
+  const canEdit = body.dataset.role === "admin";
+  const $ = (id) => document.getElementById(id);
+
+  class ApiError extends Error {
+    constructor(message, field) {
+      super(message);
+      this.field = field || null;
+    }
+  }
+
+  async function api(method, path, payload) {
+    const response = await fetch("/app/api" + path, {
+      method,
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+      body: payload === undefined ? undefined : JSON.stringify(payload),
+    });
+    if (response.status === 401) {
+      window.location.assign("/app/login");
+      throw new ApiError(T.session_expired);
+    }
+    const type = response.headers.get("content-type") || "";
+    const data = type.includes("json") ? await response.json() : null;
+    if (!response.ok) {
+      const error = (data && data.error) || {};
+      throw new ApiError(error.message || T.error, error.field);
+    }
+    return data;
+  }
+
+  function h(tag, attrs = {}, ...children) {
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(attrs)) {
+      if (value === null || value === undefined || value === false) continue;
+      if (key === "class") node.className = value;
+      else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+      else node.setAttribute(key, value === true ? "" : String(value));
+    }
+    for (const child of children.flat()) {
+      if (child === null || child === undefined || child === false) continue;
+      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    }
+    return node;
+  }
+
+  function notice(text) {
+    $("notice").textContent = text;
+  }
+
+  // An error under a form: the field the server named, then its message.
+  function showError(form, error) {
+    const box = form.querySelector(".form-error");
+    box.replaceChildren();
+    if (!error) return;
+    if (error.field) box.append(h("code", {}, error.field), ": ");
+    box.append(error.message || T.error);
+  }
+
+  // Run a form's submit handler; failures land in its error box, never in an alert().
+  function onSubmit(form, handler) {
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      showError(form, null);
+      try {
+        await handler(new FormData(form));
+      } catch (error) {
+        showError(form, error);
+      }
+    });
+  }
+
+  function confirmed(text) {
+    const dialog = $("confirm");
+    $("confirm-text").textContent = text;
+    dialog.returnValue = "";
+    dialog.showModal();
+    return new Promise((resolve) => {
+      dialog.addEventListener("close", () => resolve(dialog.returnValue === "ok"), { once: true });
+    });
+  }
+
+  function openDialog(dialog) {
+    showError(dialog.querySelector("form"), null);
+    dialog.showModal();
+  }
+
+  // Checkboxes named `name`, one per item, inside the `[data-choices=kind]` box of `root`.
+  function fillChoices(root, kind, items, checked) {
+    const box = root.querySelector(`[data-choices="${kind}"]`);
+    box.replaceChildren(...items.map((item) =>
+      h("label", { class: "choice" },
+        h("input", { type: "checkbox", name: kind, value: item.id, checked: checked.has(item.id) }),
+        " ", item.label)));
+    if (!items.length) box.append(h("span", { class: "hint" }, T.none_yet));
+  }
+
+  function actionButton(label, name, onclick, extra = {}) {
+    return h("button", { type: "button", "aria-label": `${label}: ${name}`, onclick, ...extra }, label);
+  }
+
+  function byId(items) {
+    return Object.fromEntries(items.map((item) => [item.id, item]));
+  }
+
+  function nameList(ids, table) {
+    return ids.map((id) => (table[id] ? table[id].name : id)).join(", ") || "—";
+  }
+
+  for (const dialog of document.querySelectorAll("dialog")) {
+    for (const button of dialog.querySelectorAll("[data-close]")) {
+      button.addEventListener("click", () => dialog.close());
+    }
+  }
+
+  $("locale").addEventListener("change", async (event) => {
+    await api("PUT", "/me/settings", { locale: event.target.value });
+    window.location.reload();
+  });
+
+  // ---- users -------------------------------------------------------------------------------
+
+  function usersPage() {
+    const state = { users: [], teams: [], editing: null };
+    const dialog = $("edit-user");
+    const editForm = dialog.querySelector("form");
+
+    async function load() {
+      const [users, teams] = await Promise.all([api("GET", "/users"), api("GET", "/teams")]);
+      state.users = users.items;
+      state.teams = teams.items;
+      const teamTable = byId(state.teams);
+      $("users").replaceChildren(...state.users.map((u) => userRow(u, teamTable)));
+      fillChoices($("new-user"), "teams", teamChoices(), new Set());
+    }
+
+    function teamChoices() {
+      return state.teams.map((t) => ({ id: t.id, label: t.name }));
+    }
+
+    function userRow(u, teamTable) {
+      const me = u.id === myId;
+      const toggle = u.disabled
+        ? actionButton(T.enable, u.name, () => setDisabled(u, false))
+        : actionButton(T.disable, u.name, () => setDisabled(u, true), { hidden: me });
+      return h("tr", { class: u.disabled ? "disabled" : "" },
+        h("th", { scope: "row" }, u.name, me ? h("span", { class: "hint" }, ` (${T.you})`) : null),
+        h("td", {}, u.email),
+        h("td", {}, T["role_" + u.role] || u.role),
+        h("td", {}, nameList(u.team_ids, teamTable)),
+        h("td", {}, u.disabled ? T.disabled : T.active),
+        h("td", { class: "actions" }, actionButton(T.edit, u.name, () => edit(u)), toggle));
+    }
+
+    function edit(u) {
+      state.editing = u;
+      $("edit-user-heading").textContent = `${T.edit_user}: ${u.name}`;
+      editForm.elements.name.value = u.name;
+      editForm.elements.role.value = u.role;
+      editForm.elements.role.disabled = u.id === myId;
+      fillChoices(editForm, "teams", teamChoices(), new Set(u.team_ids));
+      openDialog(dialog);
+    }
+
+    async function setDisabled(u, disabled) {
+      if (disabled && !(await confirmed(`${T.disable_confirm} ${u.name}`))) return;
+      try {
+        await api("PATCH", `/users/${encodeURIComponent(u.id)}`, { disabled });
+        notice(disabled ? T.user_disabled : T.user_enabled);
+      } catch (error) {
+        notice(error.message);
+      }
+      await load();
+    }
+
+    onSubmit($("new-user"), async (data) => {
+      await api("POST", "/users", {
+        name: data.get("name").trim() || null,
+        email: data.get("email").trim(),
+        password: data.get("password"),
+        role: data.get("role"),
+        team_ids: data.getAll("teams"),
+      });
+      $("new-user").reset();
+      notice(T.user_created);
+      await load();
+    });
+
+    onSubmit(editForm, async (data) => {
+      const change = { name: data.get("name").trim(), team_ids: data.getAll("teams") };
+      if (!editForm.elements.role.disabled) change.role = data.get("role");
+      await api("PATCH", `/users/${encodeURIComponent(state.editing.id)}`, change);
+      dialog.close();
+      notice(T.saved);
+      await load();
+    });
+
+    return load();
+  }
+
+  // ---- teams -------------------------------------------------------------------------------
+
+  function teamsPage() {
+    const state = { teams: [], users: [], channels: [], editing: null };
+    const dialog = $("edit-team");
+    const editForm = dialog.querySelector("form");
+
+    async function load() {
+      const [teams, users, channels] = await Promise.all(
+        [api("GET", "/teams"), api("GET", "/users"), api("GET", "/channels")]);
+      state.teams = teams.items;
+      state.users = users.items;
+      state.channels = channels.items;
+      $("teams").replaceChildren(...state.teams.map(teamRow));
+      $("no-teams").hidden = state.teams.length > 0;
+      fillChoices($("new-team"), "channels", channelChoices(), new Set());
+    }
+
+    function channelChoices() {
+      return state.channels.map((c) => ({ id: c.id, label: `${c.name} (${c.type})` }));
+    }
+
+    function membersOf(team) {
+      return state.users.filter((u) => u.team_ids.includes(team.id));
+    }
+
+    function teamRow(team) {
+      const members = membersOf(team).map((u) => u.name).join(", ") || "—";
+      return h("tr", {},
+        h("th", { scope: "row" }, team.name),
+        h("td", {}, members),
+        h("td", {}, nameList(team.channel_ids, byId(state.channels))),
+        h("td", { class: "actions" }, actionButton(T.edit, team.name, () => edit(team))));
+    }
+
+    function edit(team) {
+      state.editing = team;
+      $("edit-team-heading").textContent = `${T.edit_team}: ${team.name}`;
+      editForm.elements.name.value = team.name;
+      const members = new Set(membersOf(team).map((u) => u.id));
+      const people = state.users
+        .filter((u) => !u.disabled || members.has(u.id))
+        .map((u) => ({ id: u.id, label: `${u.name} <${u.email}>` }));
+      fillChoices(editForm, "members", people, members);
+      fillChoices(editForm, "channels", channelChoices(), new Set(team.channel_ids));
+      openDialog(dialog);
+    }
+
+    onSubmit($("new-team"), async (data) => {
+      await api("POST", "/teams", { name: data.get("name").trim(), channel_ids: data.getAll("channels") });
+      $("new-team").reset();
+      notice(T.team_created);
+      await load();
+    });
+
+    onSubmit(editForm, async (data) => {
+      const team = state.editing;
+      const before = new Set(membersOf(team).map((u) => u.id));
+      const after = new Set(data.getAll("members"));
+      await api("PATCH", `/teams/${encodeURIComponent(team.id)}`, {
+        name: data.get("name").trim(),
+        channel_ids: data.getAll("channels"),
+        add_member_ids: [...after].filter((id) => !before.has(id)),
+        remove_member_ids: [...before].filter((id) => !after.has(id)),
+      });
+      dialog.close();
+      notice(T.saved);
+      await load();
+    });
+
+    return load();
+  }
+
+  // ---- bots and the knowledge base ---------------------------------------------------------
+
+  const BLANK_BOT = { name: "", enabled: true, channel_ids: [], flows: [] };
+
+  // What PUT and POST accept: a stored bot without the fields the server sets.
+  function definition(bot) {
+    const { id, workspace_id, created_at, ...rest } = bot;
+    return rest;
+  }
+
+  function botsPage() {
+    const state = { bots: [], channels: {}, editing: null };
+    const editor = $("bot-editor");
+    const form = $("bot-form");
+    const textarea = $("bot-json");
+
+    async function load() {
+      const [bots, channels] = await Promise.all([api("GET", "/bots"), api("GET", "/channels")]);
+      state.bots = bots.items;
+      state.channels = byId(channels.items);
+      $("bots").replaceChildren(...state.bots.map(botRow));
+      $("no-bots").hidden = state.bots.length > 0;
+    }
+
+    function botRow(bot) {
+      const channels = bot.channel_ids.length ? nameList(bot.channel_ids, state.channels) : T.all_channels;
+      const actions = canEdit
+        ? [
+            actionButton(T.edit, bot.name, () => openEditor(bot)),
+            actionButton(bot.enabled ? T.disable : T.enable, bot.name, () => toggle(bot)),
+            actionButton(T.delete, bot.name, () => remove(bot), { class: "danger" }),
+          ]
+        : [actionButton(T.view, bot.name, () => openEditor(bot))];
+      return h("tr", { class: bot.enabled ? "" : "disabled" },
+        h("th", { scope: "row" }, bot.name),
+        h("td", {}, channels),
+        h("td", {}, String(bot.flows.length)),
+        h("td", {}, bot.enabled ? T.enabled : T.disabled),
+        h("td", { class: "actions" }, actions));
+    }
+
+    function openEditor(bot) {
+      state.editing = bot;
+      $("bot-editor-heading").textContent = bot ? `${canEdit ? T.edit_bot : T.view}: ${bot.name}` : T.new_bot;
+      textarea.value = JSON.stringify(bot ? definition(bot) : BLANK_BOT, null, 2);
+      showError(form, null);
+      editor.hidden = false;
+      editor.scrollIntoView({ block: "start" });
+      textarea.setSelectionRange(0, 0);
+      textarea.focus({ preventScroll: true });
+      textarea.scrollTop = 0;
+    }
+
+    async function toggle(bot) {
+      try {
+        const saved = await api("PUT", `/bots/${encodeURIComponent(bot.id)}`,
+          { ...definition(bot), enabled: !bot.enabled });
+        notice(saved.enabled ? T.bot_enabled : T.bot_disabled);
+      } catch (error) {
+        notice(error.message);
+      }
+      await load();
+    }
+
+    async function remove(bot) {
+      if (!(await confirmed(`${T.delete_bot_confirm} ${bot.name}`))) return;
+      try {
+        await api("DELETE", `/bots/${encodeURIComponent(bot.id)}`);
+        notice(T.bot_deleted);
+        if (state.editing && state.editing.id === bot.id) editor.hidden = true;
+      } catch (error) {
+        notice(error.message);
+      }
+      await load();
+    }
+
+    // The textarea's JSON, or an error naming where it stopped parsing.
+    function parsed() {
+      let value;
+      try {
+        value = JSON.parse(textarea.value);
+      } catch (error) {
+        throw new ApiError(`${T.bad_json} ${error.message}`, "JSON");
+      }
+      if (value === null || typeof value !== "object" || Array.isArray(value)) {
+        throw new ApiError(T.bad_json_object, "JSON");
+      }
+      return value;
+    }
+
+    $("close-editor").addEventListener("click", () => { editor.hidden = true; });
+    onSubmit(form, async () => {
+      const bot = parsed();
+      const saved = state.editing
+        ? await api("PUT", `/bots/${encodeURIComponent(state.editing.id)}`, bot)
+        : await api("POST", "/bots", bot);
+      state.editing = saved;
+      $("bot-editor-heading").textContent = `${T.edit_bot}: ${saved.name}`;
+      notice(T.bot_saved);
+      await load();
+    });
+
+    if (canEdit) {
+      $("new-bot").addEventListener("click", () => openEditor(null));
+      $("load-example").addEventListener("click", async () => {
+        const name = $("example").value;
+        showError(form, null);
+        try {
+          const example = name ? await api("GET", `/bot-examples/${encodeURIComponent(name)}`) : BLANK_BOT;
+          textarea.value = JSON.stringify(example, null, 2);
+        } catch (error) {
+          showError(form, error);
+        }
+      });
+      api("GET", "/bot-examples").then((examples) => {
+        $("example").append(...examples.items.map((e) => h("option", { value: e.id }, e.name)));
+      });
+    }
+    return Promise.all([load(), knowledge()]);
+  }
+
+  function knowledge() {
+    const form = $("new-article");
+
+    async function load() {
+      const articles = (await api("GET", "/knowledge")).items;
+      $("articles").replaceChildren(...articles.map(articleRow));
+      $("no-articles").hidden = articles.length > 0;
+    }
+
+    function articleRow(a) {
+      const answer = a.answer[body.dataset.locale] || a.answer.en || Object.values(a.answer)[0] || "";
+      return h("tr", {},
+        h("th", { scope: "row" }, a.title),
+        h("td", {}, h("ul", { class: "plain" }, a.questions.map((q) => h("li", {}, q)))),
+        h("td", {}, answer),
+        h("td", { class: "actions" },
+          canEdit ? actionButton(T.delete, a.title, () => remove(a), { class: "danger" }) : null));
+    }
+
+    async function remove(a) {
+      if (!(await confirmed(`${T.delete_article_confirm} ${a.title}`))) return;
+      try {
+        await api("DELETE", `/knowledge/${encodeURIComponent(a.id)}`);
+        notice(T.article_deleted);
+      } catch (error) {
+        notice(error.message);
+      }
+      await load();
+    }
+
+    if (form) {
+      onSubmit(form, async (data) => {
+        const answer = {};
+        for (const lang of ["en", "zh"]) {
+          const text = data.get("answer_" + lang).trim();
+          if (text) answer[lang] = text;
+        }
+        const questions = data.get("questions").split("\n").map((q) => q.trim()).filter(Boolean);
+        await api("POST", "/knowledge", { title: data.get("title").trim(), questions, answer });
+        form.reset();
+        notice(T.article_saved);
+        await load();
+      });
+    }
+    return load();
+  }
+
+  const pages = { users: usersPage, teams: teamsPage, bots: botsPage };
+  const page = pages[body.dataset.page];
+  if (page) {
+    page().catch((error) => notice(error.message || T.error));
+  }
+})();
