@@ -194,7 +194,8 @@
     $("conversation").hidden = false;
     $("conv-title").replaceChildren(channelIcon(c.channel_type), " ",
       c.customer_name || T.customer, state.channels[c.channel_id] ? ` · ${state.channels[c.channel_id].name}` : "");
-    fillSelect($("assignee"), state.users, c.assignee_id, T.unassigned);
+    const assignable = state.users.filter((u) => !u.disabled || u.id === c.assignee_id);
+    fillSelect($("assignee"), assignable, c.assignee_id, T.unassigned);
     fillSelect($("team"), state.teams, c.team_id, T.no_team);
     $("status").value = c.status;
     $("snooze-box").hidden = c.status !== "snoozed";
