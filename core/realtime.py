@@ -2,9 +2,11 @@
 
 Events reach a subscriber two ways, merged and de-duplicated here:
 - from this process, at once, through `core.event_listeners` (the in-process bus);
-- from other `kith serve` processes, by tailing the `events` collection: one poll per
-  workspace with subscribers, every `poll_seconds` (the embedded engine and DocumentDB
-  have no change streams, and a tailing read works on every deployment).
+- from other `kith serve` processes, by tailing the `events` collection: one read per
+  workspace with subscribers. On a replica set or sharded cluster a change stream on
+  `events` wakes that read as soon as any process logs an event; elsewhere (the embedded
+  engine, DocumentDB) it runs every `poll_seconds`. The change stream only says "look now":
+  the tailing read stays the one source of order and catch-up, whichever woke it.
 
 There is no global sequence: events are ordered by (`created_at`, `_id`). An event can be
 committed a moment after a later-stamped one (another process, a slow write), so each poll
@@ -26,6 +28,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from pymongo.errors import OperationFailure, PyMongoError
+
 from kith.core.context import Core
 from kith.core.errors import InvalidInput
 from kith.core.models import Event
@@ -36,6 +40,7 @@ LOOKBACK = timedelta(seconds=5)
 CATCH_UP_BATCH = 500
 QUEUE_LIMIT = 10_000
 _SEEN_LIMIT = 4096
+CHANGE_STREAM_HISTORY_LOST = 286
 _Key = tuple[datetime, str]
 
 
@@ -99,6 +104,7 @@ class _Tail:
         self.seen: dict[str, datetime] = {}
         self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.task: asyncio.Task[None] | None = None
+        self.wakeup = asyncio.Event()  # set by the change stream: another process logged
 
     def start(self) -> None:
         self.task = asyncio.create_task(self._run(), name=f"event-tail:{self.workspace_id}")
@@ -154,7 +160,9 @@ class _Tail:
 
     async def _run(self) -> None:
         while True:
-            await asyncio.sleep(self.feed.poll_seconds)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wakeup.wait(), self.feed.poll_seconds)
+            self.wakeup.clear()
             try:
                 await self.poll()
             except asyncio.CancelledError:
@@ -169,8 +177,45 @@ class EventFeed:
     def __init__(self, core: Core, poll_seconds: float = 1.0) -> None:
         self.core = core
         self.poll_seconds = poll_seconds
+        self.pushed = False  # a change stream is open: tails wake on every insert
         self._tails: dict[str, _Tail] = {}
+        self._watcher: asyncio.Task[None] | None = None
         core.event_listeners.append(self._on_event)
+
+    def _start_watching(self) -> None:
+        if self._watcher is None and hasattr(self.core.store.events, "watch"):  # not embedded
+            self._watcher = asyncio.create_task(self._watch(), name="event-change-stream")
+
+    async def _watch(self) -> None:
+        """Wake the workspace's tail on each insert into `events`, resuming after a dropped
+        connection; a server without change streams is left to the polling."""
+        pipeline = [
+            {"$match": {"operationType": "insert"}},
+            {"$project": {"fullDocument.workspace_id": 1}},
+        ]
+        token, opened = None, False
+        while True:
+            try:
+                async with await self.core.store.events.watch(
+                    pipeline, resume_after=token
+                ) as stream:
+                    opened = self.pushed = True
+                    async for change in stream:
+                        token = stream.resume_token
+                        tail = self._tails.get(change["fullDocument"]["workspace_id"])
+                        if tail is not None:
+                            tail.wakeup.set()
+            except OperationFailure as exc:
+                if not opened:
+                    log.info("no change streams here (%s): polling the event log", exc.code)
+                    return
+                if exc.code == CHANGE_STREAM_HISTORY_LOST:
+                    token = None  # start afresh; the tailing read catches up on the gap
+                log.warning("event change stream failed; reopening", exc_info=True)
+            except PyMongoError:
+                log.warning("event change stream lost; reopening", exc_info=True)
+            self.pushed = False
+            await asyncio.sleep(self.poll_seconds)
 
     def _on_event(self, event: Event) -> None:
         """Called synchronously by `kith.core.events.record`: only hands the event on."""
@@ -192,6 +237,7 @@ class EventFeed:
                 raise
             tail.ready.set_result(None)
             tail.start()
+            self._start_watching()
         else:
             await asyncio.shield(tail.ready)
         tail.subscribers.add(subscriber)
@@ -260,6 +306,11 @@ class EventFeed:
         tails, self._tails = list(self._tails.values()), {}
         for tail in tails:
             await tail.stop()
+        if self._watcher is not None:
+            self._watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watcher
+            self._watcher = None
 
 
 def feed_for(core: Core) -> EventFeed:

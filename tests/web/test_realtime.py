@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
+from pymongo.errors import OperationFailure
 
 from kith.core.clock import ManualClock
 from kith.core.context import Core
@@ -183,3 +184,76 @@ async def test_a_closed_subscription_stops_its_tail(core: Core, workspace_id: st
     await got
     await events.aclose()
     assert feed._tails == {}
+
+
+class ChangeStreams:
+    """A replica set's change streams on `events`, at the driver's boundary (no replica set
+    runs here): the test sends the change a server would send for an insert."""
+
+    def __init__(self, refuse: bool = False) -> None:
+        self.changes: asyncio.Queue[dict] = asyncio.Queue()
+        self.refuse = refuse
+        self.opened = asyncio.Event()
+
+    async def watch(self, pipeline: list[dict], resume_after: object = None) -> ChangeStreams:
+        if self.refuse:  # what DocumentDB and standalone servers answer
+            raise OperationFailure("Stage $changeStream is not supported", code=115)
+        assert pipeline[0] == {"$match": {"operationType": "insert"}}
+        self.opened.set()
+        return self
+
+    async def __aenter__(self) -> ChangeStreams:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+    def __aiter__(self) -> ChangeStreams:
+        return self
+
+    async def __anext__(self) -> dict:
+        change = await self.changes.get()
+        self.resume_token = change["_id"]
+        return change
+
+
+def second_process(core: Core) -> Core:
+    return Core(
+        store=Store(client=core.store.client, db=core.store.db, embedded=core.store.embedded),
+        settings=core.settings,
+        channels=core.channels,
+        clock=core.clock,
+    )
+
+
+async def test_a_change_stream_wakes_the_tail_at_once(core: Core, workspace_id: str, monkeypatch):
+    streams = ChangeStreams()
+    monkeypatch.setattr(core.store.events, "watch", streams.watch, raising=False)
+    feed = EventFeed(core, poll_seconds=3600)  # only the change stream can bring it in time
+    events = feed.subscribe(workspace_id, after=event_cursor(await marker(core, workspace_id)))
+    waiting = asyncio.ensure_future(anext(events))
+    await asyncio.wait_for(streams.opened.wait(), DEADLINE)
+    assert feed.pushed
+    other = second_process(core)
+    logged = await log_event(other, workspace_id, "from process two")
+    for n, workspace in enumerate(("another-workspace", workspace_id)):
+        change = {"operationType": "insert", "fullDocument": {"workspace_id": workspace}}
+        await streams.changes.put({"_id": {"_data": f"{n:02d}"}, **change})
+    assert (await asyncio.wait_for(waiting, DEADLINE)).id == logged.id
+    await events.aclose()
+    await feed.close()
+    await other.http.aclose()
+
+
+async def test_without_change_streams_the_log_is_polled(core: Core, workspace_id: str, monkeypatch):
+    monkeypatch.setattr(core.store.events, "watch", ChangeStreams(refuse=True).watch, raising=False)
+    feed = EventFeed(core, poll_seconds=0.02)
+    events = feed.subscribe(workspace_id, after=event_cursor(await marker(core, workspace_id)))
+    waiting = asyncio.ensure_future(anext(events))
+    other = second_process(core)
+    logged = await log_event(other, workspace_id, "from process two")
+    assert (await asyncio.wait_for(waiting, DEADLINE)).id == logged.id
+    assert not feed.pushed and feed._watcher is not None and feed._watcher.done()
+    await events.aclose()
+    await feed.close()
+    await other.http.aclose()
