@@ -136,6 +136,9 @@ class EmbeddedCollection:
                 doc[spec["as"]] = copy.deepcopy(found)
         return EmbeddedCursor(iter(docs))
 
+    async def index_information(self) -> dict[str, Any]:
+        return dict(self._coll.index_information())
+
     async def update_one(self, *args: Any, **kw: Any) -> Any:
         return self._coll.update_one(*args, **kw)
 

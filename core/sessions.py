@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from kith.core.auth import authenticate_user
+from kith.core.clock import utcnow
 from kith.core.context import Core
 from kith.core.errors import KithError, Unauthorized
 from kith.core.ids import hash_secret
@@ -31,6 +32,7 @@ FREE_FAILURES_PER_ADDRESS = 20  # an office behind one NAT shares its address
 FAILURE_WINDOW = timedelta(minutes=15)
 FIRST_LOCK = timedelta(seconds=30)
 LONGEST_LOCK = timedelta(minutes=30)
+PURGE_MARGIN = timedelta(hours=1)  # TTL indexes delete a while after expiry, never before
 
 
 class TooManyAttempts(KithError):
@@ -76,7 +78,12 @@ async def _count_failure(core: Core, keys: list[str]) -> None:
         doc = await core.store.login_failures.find_one({"_id": key})
         fresh = doc is None or _aware(doc["last_at"]) < now - FAILURE_WINDOW
         count = 1 if fresh else int(doc["count"]) + 1  # type: ignore[index]
-        update: dict[str, object] = {"count": count, "last_at": now, "locked_until": None}
+        update: dict[str, object] = {
+            "count": count,
+            "last_at": now,
+            "locked_until": None,
+            "purge_at": utcnow() + FAILURE_WINDOW + LONGEST_LOCK + PURGE_MARGIN,
+        }
         if count >= free:
             lock = min(FIRST_LOCK * 2 ** (count - free), LONGEST_LOCK)
             update["locked_until"] = now + lock
@@ -120,6 +127,7 @@ async def open_session(core: Core, user: User) -> str:
             "last_seen": now,
             "expires_at": min(now + IDLE_TIMEOUT, now + ABSOLUTE_TIMEOUT),
             "absolute_expiry": now + ABSOLUTE_TIMEOUT,
+            "purge_at": utcnow() + ABSOLUTE_TIMEOUT + PURGE_MARGIN,
         }
     )
     return token

@@ -88,6 +88,11 @@ INDEXES: list[tuple[str, list[tuple[str, int]], dict[str, Any]]] = [
     ("events", [("conversation_id", ASCENDING), ("created_at", ASCENDING)], {}),
     ("events", [("customer_id", ASCENDING)], {}),
     ("rate_limits", [("expires_at", ASCENDING)], {"expireAfterSeconds": 0}),
+    # Expired sessions and login-failure counters are ignored on read;
+    # these indexes remove them later. `purge_at` is wall-clock time (the TTL monitor's).
+    ("sessions", [("purge_at", ASCENDING)], {"expireAfterSeconds": 0}),
+    ("sessions", [("user_id", ASCENDING)], {}),
+    ("login_failures", [("purge_at", ASCENDING)], {"expireAfterSeconds": 0}),
     ("timers", [("due_at", ASCENDING)], {}),
 ]
 

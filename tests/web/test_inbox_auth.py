@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, timedelta
 
 import pytest
 
-from kith.core.clock import ManualClock
+from kith.core.clock import ManualClock, utcnow
 from kith.core.context import Core
-from kith.core.sessions import FREE_FAILURES, IDLE_TIMEOUT
+from kith.core.sessions import ABSOLUTE_TIMEOUT, FAILURE_WINDOW, FREE_FAILURES, IDLE_TIMEOUT
 from tests.web.conftest import PASSWORD, Cast, sign_in
 
 
@@ -159,3 +160,24 @@ async def test_one_address_guessing_many_accounts_is_slowed_too(cast: Cast, brow
         await sign_in(session.http, f"guess-{i}@kith.test", "guess-guess-guess")
     locked = await sign_in(session.http, "alice@kith.test", PASSWORD)
     assert locked.status_code == 429
+
+
+async def test_stale_sessions_and_counters_are_purged_by_wall_clock_ttl(
+    cast: Cast, browser, core: Core, clock: ManualClock
+) -> None:
+    """Expiry is decided on Kith's clock when read; the TTL monitor, which deletes the
+    leftovers, runs on the server's wall clock, so `purge_at` is stamped in wall time."""
+    clock.advance(-86400 * 365)  # Kith's clock far from the wall clock: purge_at ignores it
+    await browser("alice")
+    await sign_in((await browser()).http, "bob@kith.test", "not his password")
+    wall = utcnow()
+    session = await core.store.sessions.find_one({"user_id": cast.users["alice"].id})
+    failure = await core.store.login_failures.find_one({"_id": "email:bob@kith.test"})
+    purge_session = session["purge_at"].replace(tzinfo=UTC)
+    purge_failure = failure["purge_at"].replace(tzinfo=UTC)
+    assert wall + ABSOLUTE_TIMEOUT < purge_session < wall + timedelta(days=8)
+    assert wall + FAILURE_WINDOW < purge_failure < wall + timedelta(hours=3)
+    for name in ("sessions", "login_failures"):
+        indexes = await getattr(core.store, name).index_information()
+        ttl = [i for i in indexes.values() if i.get("expireAfterSeconds") == 0]
+        assert [i["key"] for i in ttl] == [[("purge_at", 1)]]
