@@ -16,6 +16,7 @@ from kith.core.context import Core
 from kith.core.errors import InvalidInput, NotFound
 from kith.core.ids import hash_secret, new_id, new_secret
 from kith.core.models import Channel
+from kith.core.sealing import sealer_for
 
 log = logging.getLogger(__name__)
 
@@ -53,12 +54,12 @@ async def create_channel(
         type=type_name,
         name=name,
         config=public,
-        secrets=secrets,
         created_at=core.clock.now(),
     ).to_doc()
+    doc.update(sealer_for(core).seal(secrets))
     doc["token_hash"] = hash_secret(token)
     await core.store.channels.insert_one(doc)
-    channel = load(doc)
+    channel = load(core, doc)
     if channel_type.on_created is not None:
         try:
             await channel_type.on_created(core, channel)
@@ -69,10 +70,11 @@ async def create_channel(
     return channel, token
 
 
-def load(doc: dict[str, Any]) -> Channel:
-    """A channel with its secrets merged back into `config`, for connectors' use only."""
-    channel = Channel.from_doc(doc)
-    channel.config = {**channel.config, **doc.get("secrets", {})}
+def load(core: Core, doc: dict[str, Any]) -> Channel:
+    """A channel with its secrets opened and merged back into `config`, for connectors' use
+    only (`kith.core.sealing` keeps them encrypted in the database)."""
+    channel = Channel.from_doc({**doc, "secrets": {}})
+    channel.config = {**channel.config, **sealer_for(core).open(doc)}
     return channel
 
 
@@ -83,7 +85,7 @@ async def get_channel(core: Core, workspace_id: str | None, channel_id: str) -> 
     doc = await core.store.channels.find_one(query)
     if doc is None:
         raise NotFound("no such channel", field="channel_id")
-    return load(doc)
+    return load(core, doc)
 
 
 async def active_channel(
@@ -105,7 +107,7 @@ async def channel_token_hash(core: Core, channel_id: str) -> str | None:
 
 async def list_channels(core: Core, workspace_id: str) -> list[Channel]:
     cursor = core.store.channels.find({"workspace_id": workspace_id}).sort("created_at", 1)
-    return [load(doc) for doc in await cursor.to_list(None)]
+    return [load(core, doc) for doc in await cursor.to_list(None)]
 
 
 async def update_channel(
@@ -129,7 +131,8 @@ async def update_channel(
         if channel_type is None:
             raise InvalidInput("channel type is no longer available", field="type")
         merged = _validate_config(channel_type, {**channel.config, **config})
-        update["config"], update["secrets"] = _split(channel_type, merged)
+        update["config"], secrets = _split(channel_type, merged)
+        update.update(sealer_for(core).seal(secrets))
     if update:
         await core.store.channels.update_one({"_id": channel_id}, {"$set": update})
     return await get_channel(core, workspace_id, channel_id)

@@ -163,7 +163,7 @@ class OutboxWorker:
         if channel_doc is None or conv_doc is None:
             await self._give_up(message, "channel or conversation no longer exists")
             return
-        channel = load_channel(channel_doc)
+        channel = load_channel(self.core, channel_doc)
         channel_type = self.core.channels.get(channel.type)
         if channel_type is None or not channel.enabled:
             await self._give_up(message, f"channel {channel.name!r} is disabled or unknown")

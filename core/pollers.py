@@ -52,7 +52,7 @@ class PollerSupervisor:
                 continue
             cursor = self.core.store.channels.find({"type": channel_type.name, "enabled": True})
             for doc in await cursor.to_list(None):
-                channel = load(doc)
+                channel = load(self.core, doc)
                 if poller.wants_polling(channel):
                     found.append((channel, poller))
         return found

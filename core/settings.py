@@ -24,7 +24,7 @@ class Settings(BaseSettings):
     )
     secret_key: str | None = Field(
         default=None,
-        description="Signs cookies and sessions; set it in production (random if unset).",
+        description="Signs visitors, seals channel secrets at rest; set and keep it in production.",
     )
     log_level: str = Field(default="INFO", description="Python logging level.")
     log_json: bool | None = Field(

@@ -45,6 +45,7 @@ def settings() -> Settings:
         db_name=f"kith_test_{uuid.uuid4().hex[:12]}",
         outbox_backoff_base=2.0,
         outbox_max_attempts=4,
+        secret_key="kith-test-install-secret",  # channel secrets are sealed, as in production
         _env_file=None,  # type: ignore[call-arg]
     )
 

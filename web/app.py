@@ -92,6 +92,8 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await core.start()
+        if not core.store.embedded and not core.settings.secret_key:
+            log.warning("KITH_SECRET_KEY is not set: channel secrets are stored unencrypted")
         app.state.workspace = await ensure_default_workspace(core)
         stop = asyncio.Event()
         tasks = []

@@ -1,0 +1,73 @@
+"""Channel secrets at rest: sealed with KITH_SECRET_KEY, opened only by the same key."""
+
+from __future__ import annotations
+
+import pytest
+
+from kith.core.channel_records import create_channel, get_channel, update_channel
+from kith.core.context import Core
+from kith.core.sealing import SecretsUnreadable
+from kith.core.settings import Settings
+from kith.core.storage import Store
+
+SECRET = "callback-signing-secret-0123456789"
+
+
+def same_database(core: Core, secret_key: str | None) -> Core:
+    """Another process on the same database, configured with `secret_key`."""
+    settings = Settings(
+        mongo_uri=core.settings.mongo_uri,
+        db_name=core.settings.db_name,
+        secret_key=secret_key,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    store = Store(client=core.store.client, db=core.store.db, embedded=core.store.embedded)
+    return Core(store=store, settings=settings, channels=core.channels, clock=core.clock)
+
+
+async def api_channel_with_secret(core: Core, workspace_id: str) -> str:
+    config = {"callback_url": "http://integrator.test/kith", "callback_secret": SECRET}
+    channel, _ = await create_channel(core, workspace_id, "api", "Signed", config)
+    return channel.id
+
+
+async def test_secrets_are_sealed_in_the_database(core: Core, workspace_id: str) -> None:
+    channel_id = await api_channel_with_secret(core, workspace_id)
+    raw = await core.store.channels.find_one({"_id": channel_id})
+    assert SECRET not in repr(raw) and raw["secrets_sealed"]
+    assert raw["config"] == {"callback_url": "http://integrator.test/kith"}
+    assert (await get_channel(core, workspace_id, channel_id)).config["callback_secret"] == SECRET
+
+
+async def test_an_update_reseals(core: Core, workspace_id: str) -> None:
+    channel_id = await api_channel_with_secret(core, workspace_id)
+    before = (await core.store.channels.find_one({"_id": channel_id}))["secrets_sealed"]
+    await update_channel(core, workspace_id, channel_id, config={"callback_secret": "x" * 40})
+    raw = await core.store.channels.find_one({"_id": channel_id})
+    assert raw["secrets_sealed"] != before and "x" * 40 not in repr(raw)
+    assert (await get_channel(core, workspace_id, channel_id)).config["callback_secret"] == "x" * 40
+    await update_channel(core, workspace_id, channel_id, name="Renamed")  # secrets untouched
+    assert (await get_channel(core, workspace_id, channel_id)).config["callback_secret"] == "x" * 40
+
+
+@pytest.mark.parametrize("other_key", [None, "a-different-install-secret"])
+async def test_another_key_cannot_open_them(core: Core, workspace_id: str, other_key) -> None:
+    channel_id = await api_channel_with_secret(core, workspace_id)
+    other = same_database(core, other_key)
+    with pytest.raises(SecretsUnreadable, match="KITH_SECRET_KEY"):
+        await get_channel(other, workspace_id, channel_id)
+    await other.http.aclose()
+
+
+async def test_without_a_key_secrets_stay_clear_and_stay_readable_later(
+    core: Core, workspace_id: str
+) -> None:
+    unkeyed = same_database(core, None)
+    channel_id = await api_channel_with_secret(unkeyed, workspace_id)
+    raw = await core.store.channels.find_one({"_id": channel_id})
+    assert raw["secrets"] == {"callback_secret": SECRET} and not raw.get("secrets_sealed")
+    assert (await get_channel(core, workspace_id, channel_id)).config["callback_secret"] == SECRET
+    await update_channel(core, workspace_id, channel_id, config={"callback_url": "http://b.test/"})
+    raw = await core.store.channels.find_one({"_id": channel_id})
+    assert SECRET not in repr(raw)  # sealed once a keyed process wrote it
+    await unkeyed.http.aclose()
