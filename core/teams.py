@@ -6,6 +6,7 @@ teams. Membership lives on the user (`User.team_ids`), so reading a user's scope
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
@@ -27,12 +28,16 @@ class Team(BaseModel):
 
 
 async def create_team(
-    core: Core, workspace_id: str, name: str, channel_ids: list[str] | None = None
+    core: Core,
+    workspace_id: str,
+    name: str,
+    channel_ids: list[str] | None = None,
+    member_ids: Sequence[str] = (),
 ) -> Team:
-    name = name.strip()
-    if not name or len(name) > 128:
-        raise InvalidInput("a team needs a name of 1 to 128 characters", field="name")
+    """A team with its channels and members, all checked before it is written."""
+    name = _team_name(name)
     channel_ids = await _existing_channels(core, workspace_id, channel_ids or [])
+    members = await _existing_users(core, workspace_id, list(member_ids), "member_ids")
     doc = {
         "_id": new_id(),
         "workspace_id": workspace_id,
@@ -41,6 +46,11 @@ async def create_team(
         "created_at": core.clock.now(),
     }
     await core.store.teams.insert_one(doc)
+    if members:
+        await core.store.users.update_many(
+            {"_id": {"$in": members}, "workspace_id": workspace_id},
+            {"$addToSet": {"team_ids": doc["_id"]}},
+        )
     return Team.model_validate(doc)
 
 
@@ -67,21 +77,62 @@ async def list_teams(core: Core, workspace_id: str) -> list[Team]:
     return [Team.model_validate(d) for d in docs]
 
 
-async def set_team_channels(
-    core: Core, workspace_id: str, team_id: str, channel_ids: list[str]
-) -> Team:
-    await get_team(core, workspace_id, team_id)
-    channel_ids = await _existing_channels(core, workspace_id, channel_ids)
-    await core.store.teams.update_one({"_id": team_id}, {"$set": {"channel_ids": channel_ids}})
-    return await get_team(core, workspace_id, team_id)
-
-
-async def rename_team(core: Core, workspace_id: str, team_id: str, name: str) -> Team:
-    await get_team(core, workspace_id, team_id)
+def _team_name(name: str) -> str:
     name = name.strip()
     if not name or len(name) > 128:
         raise InvalidInput("a team needs a name of 1 to 128 characters", field="name")
-    await core.store.teams.update_one({"_id": team_id}, {"$set": {"name": name}})
+    return name
+
+
+async def _existing_users(
+    core: Core, workspace_id: str, user_ids: list[str], field: str
+) -> list[str]:
+    wanted = list(dict.fromkeys(user_ids))
+    found = set(
+        await core.store.users.distinct(
+            "_id", {"_id": {"$in": wanted}, "workspace_id": workspace_id}
+        )
+    )
+    for n, user_id in enumerate(wanted):
+        if user_id not in found:
+            raise InvalidInput("no such user in this workspace", field=f"{field}.{n}")
+    return wanted
+
+
+async def do_change_team(
+    core: Core,
+    workspace_id: str,
+    team_id: str,
+    *,
+    name: str | None = None,
+    add_member_ids: Sequence[str] = (),
+    remove_member_ids: Sequence[str] = (),
+    channel_ids: list[str] | None = None,
+) -> Team:
+    """Rename, change members and channels in one go: everything is checked before anything
+    is written, so a bad id in the middle leaves the team as it was."""
+    await get_team(core, workspace_id, team_id)
+    changes: dict[str, Any] = {}
+    if name is not None:
+        changes["name"] = _team_name(name)
+    if channel_ids is not None:
+        changes["channel_ids"] = await _existing_channels(core, workspace_id, channel_ids)
+    adding = await _existing_users(core, workspace_id, list(add_member_ids), "add_member_ids")
+    removing = await _existing_users(
+        core, workspace_id, list(remove_member_ids), "remove_member_ids"
+    )
+    if changes:
+        await core.store.teams.update_one({"_id": team_id}, {"$set": changes})
+    if adding:
+        await core.store.users.update_many(
+            {"_id": {"$in": adding}, "workspace_id": workspace_id},
+            {"$addToSet": {"team_ids": team_id}},
+        )
+    if removing:
+        await core.store.users.update_many(
+            {"_id": {"$in": removing}, "workspace_id": workspace_id},
+            {"$pull": {"team_ids": team_id}},
+        )
     return await get_team(core, workspace_id, team_id)
 
 
@@ -92,12 +143,6 @@ async def add_member(core: Core, workspace_id: str, team_id: str, user_id: str) 
     )
     if not result.matched_count:
         raise NotFound("no such user", field="user_id")
-
-
-async def remove_member(core: Core, workspace_id: str, team_id: str, user_id: str) -> None:
-    await core.store.users.update_one(
-        {"_id": user_id, "workspace_id": workspace_id}, {"$pull": {"team_ids": team_id}}
-    )
 
 
 async def channels_of_teams(core: Core, workspace_id: str, team_ids: list[str]) -> set[str]:

@@ -317,6 +317,25 @@ async def test_an_admin_renames_a_team(cast: Cast, browser) -> None:
     assert (await mary.api("PATCH", f"/teams/{sales}", json={"name": "X"})).status_code == 403
 
 
+async def test_a_team_change_with_an_unknown_member_writes_nothing(
+    cast: Cast, browser, core: Core
+) -> None:
+    admin = await browser("admin")
+    sales, bob = cast.users["sales"].id, cast.users["bob"].id
+    change = {"name": "Revenue", "add_member_ids": [bob, "nobody"], "channel_ids": []}
+    answer = await admin.api("PATCH", f"/teams/{sales}", json=change)
+    assert answer.status_code == 422 and error_of(answer)["field"] == "add_member_ids.1"
+    team = await core.store.teams.find_one({"_id": sales})
+    assert team["name"] == "Sales" and team["channel_ids"] == [cast.shop.id]
+    assert sales not in (await core.store.users.find_one({"_id": bob}))["team_ids"]
+    made = await admin.api("POST", "/teams", json={"name": "Night", "member_ids": ["nobody"]})
+    assert made.status_code == 422 and error_of(made)["field"] == "member_ids.0"
+    assert await core.store.teams.find_one({"name": "Night"}) is None
+    ok = await admin.api("PATCH", f"/teams/{sales}", json={"add_member_ids": [bob]})
+    assert ok.status_code == 200
+    assert sales in (await core.store.users.find_one({"_id": bob}))["team_ids"]
+
+
 # ---- bots and the knowledge base -----------------------------------------------------------
 
 

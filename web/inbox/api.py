@@ -27,14 +27,10 @@ from kith.core.models import (
 from kith.core.outbox import retry, send
 from kith.core.permissions import ensure_admin, ensure_can_read, ensure_can_write
 from kith.core.teams import (
-    add_member,
     create_team,
+    do_change_team,
     do_hand_to_team,
-    get_team,
     list_teams,
-    remove_member,
-    rename_team,
-    set_team_channels,
 )
 from kith.core.users import do_create_user
 from kith.web.inbox.deps import AgentDep, CoreDep, agent_with
@@ -306,9 +302,9 @@ async def teams(agent: AgentDep, core: CoreDep) -> dict[str, Any]:
 @router.post("/teams", status_code=201)
 async def add_team(body: TeamCreate, agent: AgentDep, core: CoreDep) -> dict[str, Any]:
     ensure_admin(agent.scope)
-    team = await create_team(core, agent.user.workspace_id, body.name, body.channel_ids)
-    for user_id in body.member_ids:
-        await add_member(core, agent.user.workspace_id, team.id, user_id)
+    team = await create_team(
+        core, agent.user.workspace_id, body.name, body.channel_ids, body.member_ids
+    )
     return team.model_dump()
 
 
@@ -317,16 +313,16 @@ async def change_team(
     team_id: str, body: TeamChange, agent: AgentDep, core: CoreDep
 ) -> dict[str, Any]:
     ensure_admin(agent.scope)
-    workspace_id = agent.user.workspace_id
-    if body.name is not None:
-        await rename_team(core, workspace_id, team_id, body.name)
-    for user_id in body.add_member_ids:
-        await add_member(core, workspace_id, team_id, user_id)
-    for user_id in body.remove_member_ids:
-        await remove_member(core, workspace_id, team_id, user_id)
-    if body.channel_ids is not None:
-        return (await set_team_channels(core, workspace_id, team_id, body.channel_ids)).model_dump()
-    return (await get_team(core, workspace_id, team_id)).model_dump()
+    team = await do_change_team(
+        core,
+        agent.user.workspace_id,
+        team_id,
+        name=body.name,
+        add_member_ids=body.add_member_ids,
+        remove_member_ids=body.remove_member_ids,
+        channel_ids=body.channel_ids,
+    )
+    return team.model_dump()
 
 
 @router.get("/channels")
