@@ -9,7 +9,8 @@ and, for each, a bare indexed `find` that fetches the same page:
 - the conversation list, first page;
 - the conversation list, a deep cursor page (80 % of the way down);
 - a conversation view (its latest 100 messages).
-It prints p50/p95 of both and the ratio (the issue's budget: at most 3×), then the time
+It prints p50/p95 of both and the ratio (the issue's budget: at most 3×), the HTTP floor (an
+empty request through the same app and client, included in every inbox figure), then the time
 from `ingest()` to the event arriving on a connected browser's SSE stream, both for an
 ingest in the serving process and one in another process (the tailing read).
 """
@@ -208,6 +209,15 @@ async def reads(core: Core, app: Any, cookie: str, workspace_id: str, runs: int)
             )
 
         report("conversation view", await timed(view, runs), await timed(bare_view, runs))
+
+        async def floor() -> None:
+            (await http.get("/healthz")).raise_for_status()
+
+        floor_ms = statistics.median(await timed(floor, runs))
+        print(
+            f"HTTP floor (GET /healthz through the same app and client): p50 {floor_ms:.2f} ms;"
+            " every inbox figure above includes it, the bare queries do not"
+        )
 
 
 async def latency(core: Core, app: Any, cookie: str, channel: Any, runs: int) -> None:

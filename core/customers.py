@@ -132,6 +132,56 @@ async def get_customer(core: Core, workspace_id: str, customer_id: str) -> Custo
     return Customer.from_doc(doc)
 
 
+PROFILE_FIELDS = frozenset({"name", "avatar_url", "locale", "timezone", "tags"})
+
+
+async def do_update_customer(
+    core: Core,
+    customer: Customer,
+    *,
+    actor: Author = SYSTEM,
+    fields: dict[str, Any] | None = None,
+    attributes: dict[str, Any] | None = None,
+) -> Customer:
+    """Replace profile `fields` and merge `attributes` key by key (None removes one); one
+    `customer.updated` event names what changed, so open inbox panels refresh."""
+    fields = fields or {}
+    unknown = set(fields) - PROFILE_FIELDS
+    if unknown:
+        raise InvalidInput("not a profile field", field=sorted(unknown)[0])
+    changed = {k: v for k, v in fields.items() if getattr(customer, k) != v}
+    if "tags" in changed:
+        changed["tags"] = list(dict.fromkeys(changed["tags"]))
+    to_set = dict(changed)
+    to_unset: dict[str, str] = {}
+    for key, value in (attributes or {}).items():
+        if value is None:
+            to_unset[f"attributes.{key}"] = ""
+        else:
+            to_set[f"attributes.{key}"] = value
+    update: dict[str, Any] = {}
+    if to_set:
+        update["$set"] = to_set
+    if to_unset:
+        update["$unset"] = to_unset
+    if not update:
+        return customer
+    await core.store.customers.update_one({"_id": customer.id}, update)
+    data = {"fields": sorted(changed), "attributes": sorted(attributes or {})}
+    if "tags" in changed:
+        data["tags"] = changed["tags"]
+    event = build_event(
+        core,
+        customer.workspace_id,
+        "customer.updated",
+        actor=actor,
+        customer_id=customer.id,
+        data=data,
+    )
+    await record(core, event)
+    return await get_customer(core, customer.workspace_id, customer.id)
+
+
 def _merged_profile(survivor: Customer, other: Customer) -> dict[str, Any]:
     """The survivor keeps its own values and gains what only the other had."""
     refs = {(r.channel_id, r.external_id): r for r in [*survivor.identities, *other.identities]}

@@ -7,7 +7,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from kith.core.customers import do_erase_customer, do_merge_customers, get_customer
+from kith.core.customers import (
+    do_erase_customer,
+    do_merge_customers,
+    do_update_customer,
+    get_customer,
+)
 from kith.core.models import Customer
 from kith.core.pagination import page
 from kith.web.api.deps import CoreDep, WorkspaceDep
@@ -61,22 +66,14 @@ async def patch(
     customer_id: str, body: CustomerPatch, core: CoreDep, workspace_id: WorkspaceDep
 ) -> CustomerOut:
     """Fields given replace the stored ones; attributes merge key by key (null removes one)."""
-    await get_customer(core, workspace_id, customer_id)
-    changes = body.model_dump(exclude_unset=True, exclude={"attributes"})
-    unset: dict[str, str] = {}
-    for key, value in (body.attributes or {}).items():
-        if value is None:
-            unset[f"attributes.{key}"] = ""
-        else:
-            changes[f"attributes.{key}"] = value
-    update: dict[str, Any] = {}
-    if changes:
-        update["$set"] = changes
-    if unset:
-        update["$unset"] = unset
-    if update:
-        await core.store.customers.update_one({"_id": customer_id}, update)
-    return customer_out(await get_customer(core, workspace_id, customer_id))
+    customer = await get_customer(core, workspace_id, customer_id)
+    updated = await do_update_customer(
+        core,
+        customer,
+        fields=body.model_dump(exclude_unset=True, exclude={"attributes"}),
+        attributes=body.attributes,
+    )
+    return customer_out(updated)
 
 
 @router.delete("/{customer_id}")

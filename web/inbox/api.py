@@ -12,9 +12,8 @@ from fastapi.responses import JSONResponse
 
 from kith.core.canned import create_canned, delete_canned, search_canned
 from kith.core.conversations import do_update_conversation, get_conversation, mark_read
-from kith.core.customers import get_customer
+from kith.core.customers import do_update_customer, get_customer
 from kith.core.errors import Forbidden, InvalidInput, NotFound
-from kith.core.events import build_event, record
 from kith.core.models import (
     Author,
     AuthorKind,
@@ -232,20 +231,10 @@ async def tags(
     customer_id: str, body: TagsChange, agent: AgentDep, core: CoreDep
 ) -> dict[str, Any]:
     found = await _visible_customer(core, agent, customer_id)
-    if body.tags != found.tags:
-        await core.store.customers.update_one({"_id": found.id}, {"$set": {"tags": body.tags}})
-        await record(
-            core,
-            build_event(
-                core,
-                found.workspace_id,
-                "customer.tags_changed",
-                actor=author_of(agent),
-                customer_id=found.id,
-                data={"tags": body.tags},
-            ),
-        )
-    return {"tags": body.tags}
+    updated = await do_update_customer(
+        core, found, actor=author_of(agent), fields={"tags": body.tags}
+    )
+    return {"tags": updated.tags}
 
 
 @router.get("/canned")
