@@ -104,7 +104,7 @@ async def test_channel_patch_and_disable(api: ApiSetup) -> None:
     assert refused.json()["error"]["code"] == "channel_disabled"
 
 
-async def test_customers_search_patch_merge_and_erase(api: ApiSetup) -> None:
+async def test_customers_search_patch_merge_and_erase(api: ApiSetup, core: Core) -> None:
     await api.say(
         "u-ada", "hi", user={"id": "u-ada", "name": "Ada Lovelace", "email": "Ada@Example.com"}
     )
@@ -126,6 +126,9 @@ async def test_customers_search_patch_merge_and_erase(api: ApiSetup) -> None:
     )
     assert patched.json()["tags"] == ["vip"]
     assert (await search("vip")).json()["items"][0]["id"] == ada["id"]
+    [updated] = await core.store.events.find({"type": "customer.updated"}).to_list(None)
+    assert updated["customer_id"] == ada["id"]  # open inbox panels refresh
+    assert updated["data"] == {"fields": ["tags"], "attributes": ["plan"], "tags": ["vip"]}
 
     merged = await api.http.post(
         f"/api/v1/customers/{ada['id']}/merge", json={"other_id": bob["id"]}, headers=api.auth
