@@ -283,6 +283,16 @@ class InboundMessage(BaseModel):
     )
     sent_at: datetime | None = None
 
+    @classmethod
+    def on(cls, channel: Channel, **fields: Any) -> InboundMessage:
+        """A message received on `channel` (its workspace, id and type filled in)."""
+        return cls(
+            workspace_id=channel.workspace_id,
+            channel_id=channel.id,
+            channel_type=channel.type,
+            **fields,
+        )
+
 
 class ChannelEventKind(StrEnum):
     """Things that happen on a channel that are not messages."""

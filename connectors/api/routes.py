@@ -59,10 +59,8 @@ async def receive(
     received = await ingest(
         core,
         channel,
-        InboundMessage(
-            workspace_id=channel.workspace_id,
-            channel_id=channel.id,
-            channel_type=channel.type,
+        InboundMessage.on(
+            channel,
             channel_message_id=body.message_id,
             user=body.user,
             thread_key=body.thread,

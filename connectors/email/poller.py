@@ -122,10 +122,8 @@ class EmailPoller:
     async def ingest_mail(self, core: Core, channel: Channel, mail: ParsedMail, raw: bytes) -> None:
         thread_key = await threads.resolve_thread(core, channel.id, mail)
         try:
-            inbound = InboundMessage(
-                workspace_id=channel.workspace_id,
-                channel_id=channel.id,
-                channel_type=channel.type,
+            inbound = InboundMessage.on(
+                channel,
                 channel_message_id=mail.message_id,
                 user=InboundUser(id=mail.sender, name=mail.sender_name, email=mail.sender),
                 thread_key=thread_key,

@@ -159,10 +159,8 @@ async def _on_message(
     received = await ingest(
         core,
         channel,
-        InboundMessage(
-            workspace_id=channel.workspace_id,
-            channel_id=channel.id,
-            channel_type=channel.type,
+        InboundMessage.on(
+            channel,
             channel_message_id=message_id(message.channel, message.ts),
             user=_user(message.user, message),
             thread_key=thread_key(message.channel, message.ts, message.thread_ts, direct),
@@ -227,10 +225,8 @@ async def handle_block_actions(core: Core, channel: Channel, actions: BlockActio
         received = await ingest(
             core,
             channel,
-            InboundMessage(
-                workspace_id=channel.workspace_id,
-                channel_id=channel.id,
-                channel_type=channel.type,
+            InboundMessage.on(
+                channel,
                 channel_message_id=f"action:{actions.trigger_id}:{action.action_id}"[:512],
                 user=user,
                 thread_key=key,

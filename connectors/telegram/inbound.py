@@ -185,10 +185,8 @@ async def _message(core: Core, channel: Channel, message: TgMessage) -> Outcome:
     await ingest(
         core,
         channel,
-        InboundMessage(
-            workspace_id=channel.workspace_id,
-            channel_id=channel.id,
-            channel_type=channel.type,
+        InboundMessage.on(
+            channel,
             channel_message_id=message_key(chat_id, message.message_id),
             user=user,
             thread_key=str(chat_id),
@@ -268,10 +266,8 @@ async def _callback(core: Core, channel: Channel, query: CallbackQuery) -> Outco
     received = await ingest(
         core,
         channel,
-        InboundMessage(
-            workspace_id=channel.workspace_id,
-            channel_id=channel.id,
-            channel_type=channel.type,
+        InboundMessage.on(
+            channel,
             channel_message_id=f"callback:{query.id}",
             user=inbound_user(query.from_user),
             thread_key=thread,

@@ -148,10 +148,8 @@ async def post_message(
     received = await ingest(
         core,
         channel,
-        InboundMessage(
-            workspace_id=channel.workspace_id,
-            channel_id=channel.id,
-            channel_type=channel.type,
+        InboundMessage.on(
+            channel,
             channel_message_id=f"{visitor.external_id}/{body.client_id}",
             user=InboundUser(id=visitor.external_id, name=body.name, email=body.email),
             text=body.text,

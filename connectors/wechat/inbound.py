@@ -118,10 +118,8 @@ def parse(channel: Channel, xml: str) -> InboundMessage | ChannelEvent | None:
         if mapper is None:
             return None
         text, attachments = mapper(push)
-        return InboundMessage(
-            workspace_id=channel.workspace_id,
-            channel_id=channel.id,
-            channel_type=channel.type,
+        return InboundMessage.on(
+            channel,
             channel_message_id=str(envelope.msg_id or f"{envelope.openid}:{push.time}:{push.type}"),
             user=InboundUser(id=envelope.openid),
             text=text,

@@ -37,10 +37,8 @@ def inbound(
     thread: str | None = None,
     user: InboundUser | None = None,
 ) -> InboundMessage:
-    return InboundMessage(
-        workspace_id=channel.workspace_id,
-        channel_id=channel.id,
-        channel_type=channel.type,
+    return InboundMessage.on(
+        channel,
         channel_message_id=message_id or f"m-{next(_seq)}",
         user=user or CAST[who],
         thread_key=thread,

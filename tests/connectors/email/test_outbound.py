@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from kith.core.channel_records import update_channel
 from kith.core.clock import ManualClock
 from kith.core.context import Core
 from kith.core.models import Author, AuthorKind, Channel, Conversation, OutboundContent
@@ -52,8 +53,8 @@ async def test_wrong_smtp_credentials_fail_without_retrying(
     core: Core, email_channel: Channel, mailbox: Mailbox, smtp_server: SmtpServer
 ) -> None:
     conversation = await conversation_with(core, email_channel, mailbox, b"ada@example.com")
-    await core.store.channels.update_one(
-        {"_id": email_channel.id}, {"$set": {"secrets.password": "wrong"}}
+    await update_channel(
+        core, email_channel.workspace_id, email_channel.id, config={"password": "wrong"}
     )
     stored = await deliver(core, conversation, "hello")
     assert stored["delivery"]["status"] == "failed"
