@@ -33,6 +33,7 @@ from kith.nlp.feature import SentimentWorker, knowledge_embedder, load_analyzer
 from kith.web.api import bots, channels, conversations, customers
 from kith.web.errors import install_error_handlers
 from kith.web.inbox import admin as inbox_admin
+from kith.web.inbox import admin_channels as inbox_admin_channels
 from kith.web.inbox import router as inbox_router
 from kith.web.middleware import BodyLimit, Timing
 
@@ -123,6 +124,7 @@ def create_app(
         app.include_router(router, prefix="/api/v1")
     app.include_router(inbox_router)
     app.include_router(inbox_admin.router)
+    app.include_router(inbox_admin_channels.router)
     for channel_type in core.channels:
         if channel_type.router is not None:
             app.include_router(channel_type.router)

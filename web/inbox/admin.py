@@ -1,9 +1,10 @@
-"""`/app/admin/...`: the settings pages (users, teams, bots and FAQ), and the JSON they need.
+"""`/app/admin/...`: the settings pages (users, teams, channels, bots and FAQ), and their JSON.
 
 Pages are for admins; marketers may read the bots page. The JSON sits under `/app/api` next
 to the inbox's own, behind the same session and CSRF rules (reads of users, teams and
 channels are the inbox's). Routes parse, call a core or bots action, and answer; the role is
-checked in a dependency, so a refused caller learns nothing from body validation.
+checked in a dependency, so a refused caller learns nothing from body validation. The
+channels' JSON is in `kith.web.inbox.admin_channels`.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ router = APIRouter(include_in_schema=False)
 PAGES: dict[str, frozenset[Role]] = {
     "users": frozenset({Role.admin}),
     "teams": frozenset({Role.admin}),
+    "channels": frozenset({Role.admin}),
     "bots": frozenset({Role.admin, Role.marketer}),
 }
 

@@ -31,6 +31,8 @@ STATIC = {
         ("inbox.css", "text/css"),
         ("login.css", "text/css"),
         ("admin.js", "text/javascript"),
+        ("admin_channels.js", "text/javascript"),
+        ("admin_channels.css", "text/css"),
         ("admin.css", "text/css"),
     )
 }

@@ -447,6 +447,11 @@
     return load();
   }
 
+  // For the pages kept in their own script (admin_channels.js), which loads after this one.
+  window.KithAdmin = Object.freeze({
+    T, api, h, $, ApiError, notice, showError, onSubmit, confirmed, openDialog, actionButton,
+  });
+
   const pages = { users: usersPage, teams: teamsPage, bots: botsPage };
   const page = pages[body.dataset.page];
   if (page) {

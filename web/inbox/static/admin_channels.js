@@ -1,0 +1,283 @@
+// Kith settings → Channels: list, connect and edit accounts over /app/api/admin/channels.
+// Each type's form is built from its config's JSON Schema; secret fields are password inputs
+// that start blank (blank keeps the stored value). Every string reaches the page through
+// textContent or an input's value; nothing is parsed as HTML.
+"use strict";
+
+(() => {
+  const K = window.KithAdmin;
+  if (!K || document.body.dataset.page !== "channels") return;
+  const { T, api, h, $, notice, showError, confirmed, openDialog, actionButton } = K;
+  const ICONS = { api: "⇄", webchat: "💬", telegram: "✈", slack: "#", wechat: "微", email: "✉" };
+  const state = { types: {}, channels: [], editing: null };
+  let uid = 0;
+
+  const typeLabel = (name) => T["channel_type_" + name] || name;
+  const fieldLabel = (name, prop) => T["cfg_" + name] || prop.title || name;
+  const icon = (type) => h("span", { class: "channel-icon", "aria-hidden": "true" }, ICONS[type] || "•");
+
+  // A property's own schema (`anyOf: [X, null]` is an optional X) and whether null is allowed.
+  function shape(prop) {
+    const options = prop.anyOf || [prop];
+    const spec = options.find((o) => o.type !== "null") || {};
+    return { spec, nullable: options.some((o) => o.type === "null") };
+  }
+
+  function kindOf(type, name, spec) {
+    if (type.secret_fields.includes(name)) return "secret";
+    if (spec.enum) return "select";
+    if (spec.type === "boolean") return "checkbox";
+    if (spec.type === "integer" || spec.type === "number") return "number";
+    if (spec.type === "array") return "list";
+    return "text";
+  }
+
+  function control(kind, name, spec, value) {
+    if (kind === "select") {
+      const select = h("select", { name }, spec.enum.map((v) => h("option", { value: v }, v)));
+      if (value !== undefined && value !== null) select.value = value;
+      return select;
+    }
+    if (kind === "checkbox") return h("input", { type: "checkbox", name, checked: Boolean(value) });
+    if (kind === "list") {
+      const area = h("textarea", { name, rows: 3, spellcheck: "false" });
+      area.value = (value || []).join("\n");
+      return area;
+    }
+    const attrs = { name, autocomplete: "off", spellcheck: "false" };
+    if (kind === "secret") Object.assign(attrs, { type: "password", autocomplete: "new-password" });
+    else if (kind === "number") {
+      Object.assign(attrs, { type: "number", step: spec.type === "integer" ? 1 : "any" });
+      Object.assign(attrs, { min: spec.minimum, max: spec.maximum });
+    } else Object.assign(attrs, { type: "text", maxlength: spec.maxLength });
+    const input = h("input", attrs);
+    if (kind !== "secret" && value !== undefined && value !== null) input.value = String(value);
+    return input;
+  }
+
+  // The hint under a field: what keeps or makes a secret, then the connector's description.
+  function hintOf(type, name, prop, kind, editing) {
+    const parts = [];
+    if (kind === "secret" && editing) parts.push(T.secret_keep);
+    else if (kind === "secret" && type.generated.includes(name)) parts.push(T.secret_generated);
+    if (kind === "list") parts.push(T.one_per_line);
+    if (prop.description) parts.push(prop.description);
+    return parts.join(" ");
+  }
+
+  function configField(type, name, prop, values, editing) {
+    const { spec } = shape(prop);
+    const kind = kindOf(type, name, spec);
+    const required = (type.schema.required || []).includes(name) && !(editing && kind === "secret");
+    const given = values ? values[name] : undefined;
+    const value = given !== undefined ? given : prop.default;
+    const input = control(kind, name, spec, value);
+    const id = `cfg-${++uid}`;
+    const hint = hintOf(type, name, prop, kind, editing);
+    input.setAttribute("aria-describedby", `${id}-hint ${id}-error`);
+    if (required) input.setAttribute("aria-required", "true");
+    const text = h("span", { class: required ? "required" : "" }, fieldLabel(name, prop));
+    const label = kind === "checkbox"
+      ? h("label", { class: "choice" }, input, " ", text)
+      : h("label", {}, text, " ", input);
+    return h("div", { class: "field", "data-field": `config.${name}`, "data-kind": kind },
+      label,
+      h("p", { class: "hint", id: `${id}-hint` }, hint),
+      h("p", { class: "field-error", id: `${id}-error` }));
+  }
+
+  function fillConfig(form, type, values, editing) {
+    const box = form.querySelector("[data-config]");
+    const props = Object.entries(type.schema.properties || {});
+    box.replaceChildren(...props.map(([name, prop]) => configField(type, name, prop, values, editing)));
+    if (!props.length) box.append(h("span", { class: "hint" }, T.nothing_to_set));
+  }
+
+  // The form's config. Creating, a blank field is left out (its default applies); editing, a
+  // blank secret keeps its value, a blank optional field is cleared, others go to the server.
+  function readConfig(form, type, editing) {
+    const config = {};
+    for (const [name, prop] of Object.entries(type.schema.properties || {})) {
+      const { spec, nullable } = shape(prop);
+      const kind = kindOf(type, name, spec);
+      const input = form.querySelector(`[data-field="config.${name}"] [name="${name}"]`);
+      if (kind === "checkbox") {
+        config[name] = input.checked;
+        continue;
+      }
+      if (kind === "list") {
+        const lines = input.value.split("\n").map((v) => v.trim()).filter(Boolean);
+        if (lines.length || editing) config[name] = lines;
+        continue;
+      }
+      const raw = input.value.trim();
+      if (raw) config[name] = kind === "number" && !Number.isNaN(Number(raw)) ? Number(raw) : raw;
+      else if (!editing || kind === "secret") continue;
+      else if (nullable) config[name] = null;
+      else if (prop.default !== undefined) config[name] = prop.default;
+      else config[name] = raw;
+    }
+    return config;
+  }
+
+  // The server's error: in the form's alert, and next to the field it names (`config.x.0` is
+  // shown at `config.x`).
+  function showFieldError(form, error) {
+    for (const box of form.querySelectorAll(".field-error")) box.textContent = "";
+    for (const input of form.querySelectorAll("[aria-invalid]")) input.removeAttribute("aria-invalid");
+    showError(form, error);
+    if (!error || !error.field) return;
+    const parts = error.field.split(".");
+    for (let n = parts.length; n > 0; n--) {
+      const field = form.querySelector(`[data-field="${CSS.escape(parts.slice(0, n).join("."))}"]`);
+      if (!field) continue;
+      field.querySelector(".field-error").textContent = error.message || T.error;
+      const input = field.querySelector("input, select, textarea");
+      input.setAttribute("aria-invalid", "true");
+      input.focus();
+      return;
+    }
+  }
+
+  function onChannelSubmit(form, handler) {
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      showFieldError(form, null);
+      try {
+        await handler(new FormData(form));
+      } catch (error) {
+        showFieldError(form, error);
+      }
+    });
+  }
+
+  // A labelled read-only box: the text can be selected and copied, never interpreted.
+  function readOnly(label, value, multiline = false) {
+    const box = multiline ? h("textarea", { readonly: true, rows: 2, spellcheck: "false" })
+      : h("input", { type: "text", readonly: true, spellcheck: "false" });
+    box.value = value;
+    return h("label", { class: "secret-value" }, label, " ", box);
+  }
+
+  function endpointBoxes(channel) {
+    const boxes = channel.endpoints.map((e) => readOnly(T["endpoint_" + e.key] || e.key, e.url));
+    const script = channel.endpoints.find((e) => e.key === "script_url");
+    if (script) boxes.push(readOnly(T.script_tag, `<script src="${script.url}" async></script>`, true));
+    return boxes;
+  }
+
+  // ---- the list ----------------------------------------------------------------------------
+
+  async function load() {
+    state.channels = (await api("GET", "/admin/channels")).items;
+    $("channels").replaceChildren(...state.channels.map(channelRow));
+    $("no-channels").hidden = state.channels.length > 0;
+  }
+
+  function channelRow(channel) {
+    const created = new Date(channel.created_at);
+    const toggle = channel.enabled
+      ? actionButton(T.disable, channel.name, () => setEnabled(channel, false))
+      : actionButton(T.enable, channel.name, () => setEnabled(channel, true));
+    return h("tr", { class: channel.enabled ? "" : "disabled" },
+      h("th", { scope: "row" }, channel.name),
+      h("td", {}, icon(channel.type), " ", typeLabel(channel.type)),
+      h("td", {}, channel.enabled ? T.enabled : T.disabled),
+      h("td", {}, h("time", { datetime: channel.created_at }, created.toLocaleDateString(document.documentElement.lang))),
+      h("td", { class: "actions" }, actionButton(T.edit, channel.name, () => edit(channel)), toggle));
+  }
+
+  async function setEnabled(channel, enabled) {
+    if (!enabled && !(await confirmed(`${T.disable_channel_confirm} ${channel.name}`))) return;
+    try {
+      await api("PATCH", `/admin/channels/${encodeURIComponent(channel.id)}`, { enabled });
+      notice(enabled ? T.channel_enabled : T.channel_disabled);
+    } catch (error) {
+      notice(error.message);
+    }
+    await load();
+  }
+
+  // ---- creating: the form, then what the platform needs, shown once ------------------------
+
+  function newChannelForm() {
+    const form = $("new-channel");
+    const select = form.elements.type;
+    const described = form.querySelector("[data-type-description]");
+    select.replaceChildren(...Object.values(state.types).map((t) => h("option", { value: t.name }, typeLabel(t.name))));
+    const pick = () => {
+      const type = state.types[select.value];
+      described.textContent = type.description;
+      fillConfig(form, type, null, false);
+      showFieldError(form, null);
+    };
+    select.addEventListener("change", pick);
+    pick();
+    onChannelSubmit(form, async (data) => {
+      const type = state.types[data.get("type")];
+      const created = await api("POST", "/admin/channels", {
+        type: type.name, name: data.get("name").trim(), config: readConfig(form, type, false),
+      });
+      form.elements.name.value = "";
+      pick();
+      showCreated(created);
+      notice(T.channel_created);
+      await load();
+    });
+  }
+
+  function showCreated(channel) {
+    const panel = $("channel-created");
+    $("channel-created-heading").textContent = `${T.connect_channel}: ${channel.name}`;
+    $("channel-created-how").textContent = T["connect_hint_" + channel.type] || "";
+    const secrets = Object.entries(channel.secrets).map(([name, value]) =>
+      readOnly(fieldLabel(name, (state.types[channel.type].schema.properties || {})[name] || {}), value));
+    $("channel-created-values").replaceChildren(
+      readOnly(T.channel_token, channel.token), ...secrets, ...endpointBoxes(channel));
+    panel.hidden = false;
+    panel.scrollIntoView({ block: "start" });
+  }
+
+  $("channel-created-done").addEventListener("click", () => {
+    $("channel-created-values").replaceChildren();  // the secrets leave the page for good
+    $("channel-created").hidden = true;
+  });
+
+  // ---- editing -----------------------------------------------------------------------------
+
+  const dialog = $("edit-channel");
+  const editForm = dialog.querySelector("form");
+
+  function edit(channel) {
+    state.editing = channel;
+    $("edit-channel-heading").textContent = `${T.edit_channel}: ${channel.name}`;
+    editForm.elements.name.value = channel.name;
+    editForm.elements.enabled.checked = channel.enabled;
+    const type = state.types[channel.type];
+    if (type) fillConfig(editForm, type, channel.config, true);
+    else editForm.querySelector("[data-config]").replaceChildren(h("span", { class: "hint" }, T.type_unavailable));
+    editForm.querySelector("[data-endpoints]").replaceChildren(...endpointBoxes(channel));
+    openDialog(dialog);
+    showFieldError(editForm, null);
+  }
+
+  onChannelSubmit(editForm, async (data) => {
+    const channel = state.editing;
+    const type = state.types[channel.type];
+    const change = { name: data.get("name").trim(), enabled: editForm.elements.enabled.checked };
+    if (type) change.config = readConfig(editForm, type, true);
+    await api("PATCH", `/admin/channels/${encodeURIComponent(channel.id)}`, change);
+    dialog.close();
+    notice(T.saved);
+    await load();
+  });
+
+  async function start() {
+    const types = (await api("GET", "/channel-types")).items;
+    state.types = Object.fromEntries(types.map((t) => [t.name, t]));
+    newChannelForm();
+    await load();
+  }
+
+  start().catch((error) => notice(error.message || T.error));
+})();
