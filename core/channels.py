@@ -49,7 +49,9 @@ class ChannelType:
     """One kind of channel. `config_model` validates the whole config; `secret_fields` of it are
     stored apart and never returned; `router` (a FastAPI router) takes the platform's webhooks;
     `on_created(core, channel)` runs once after creation (e.g. registering a webhook);
-    `poller` (a `kith.core.pollers.Poller`) fetches for channels that are polled."""
+    `poller` (a `kith.core.pollers.Poller`) fetches for channels that are polled;
+    `endpoints` are the (name, path) pairs a business pastes into the platform or its site,
+    `{id}` being the channel's id (a polled channel has none)."""
 
     name: str
     config_model: type[BaseModel]
@@ -60,7 +62,11 @@ class ChannelType:
     on_created: Any = None
     poller: Any = None
     description: str = ""
+    endpoints: tuple[tuple[str, str], ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def endpoint_paths(self, channel_id: str) -> list[tuple[str, str]]:
+        return [(key, path.format(id=channel_id)) for key, path in self.endpoints]
 
 
 class ChannelRegistry:

@@ -105,4 +105,5 @@ channel_type = ChannelType(
     capabilities=Capabilities(buttons=True, images=True, threads=True),
     router=router,
     description="Any system posting messages over HTTP (Chatwoot's API inbox).",
+    endpoints=(("webhook_url", "/webhooks/api/{id}"),),
 )

@@ -36,4 +36,8 @@ channel_type = ChannelType(
     capabilities=Capabilities(buttons=True, images=True, threads=True),
     router=router,
     description="A Slack app: DMs, channel threads and mentions, with Block Kit buttons.",
+    endpoints=(
+        ("events_url", "/webhooks/slack/{id}"),
+        ("interactivity_url", "/webhooks/slack/{id}/interactive"),
+    ),
 )

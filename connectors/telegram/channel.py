@@ -75,4 +75,5 @@ channel_type = ChannelType(
     on_created=on_created,
     poller=TelegramPoller(),
     description="A Telegram bot: private chats and groups, by webhook or long polling.",
+    endpoints=(("webhook_url", "/webhooks/telegram/{id}"),),
 )

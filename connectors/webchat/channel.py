@@ -60,4 +60,5 @@ channel_type = ChannelType(
     capabilities=Capabilities(buttons=True, images=True),
     router=router,
     description="A chat widget on your own website (a script tag, like Intercom's Messenger).",
+    endpoints=(("script_url", "/widget/{id}.js"), ("demo_page", "/demo/widget/{id}")),
 )

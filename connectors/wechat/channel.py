@@ -16,4 +16,5 @@ channel_type = ChannelType(
     capabilities=Capabilities(buttons=False, images=False, threads=False, edits=False),
     router=router,
     description="WeChat Official Account (公众号): server-URL pushes, customer-service replies.",
+    endpoints=(("server_url", "/webhooks/wechat/{id}"),),
 )

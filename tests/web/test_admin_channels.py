@@ -13,7 +13,7 @@ import pytest
 
 from kith.core.channel_records import get_channel
 from kith.core.context import Core
-from kith.web.inbox.admin_channels import ENDPOINTS
+from kith.web.app import CHANNEL_TYPES
 from tests.connectors.telegram.conftest import API_BASE, BOT_TOKEN
 from tests.connectors.telegram.fake_bot_api import FakeBotApi
 from tests.support.browser import needs_chromium
@@ -119,11 +119,11 @@ async def test_the_urls_shown_follow_the_public_url(cast: Cast, browser, core: C
 
 async def test_every_url_shown_is_a_route_the_app_serves(client: httpx.AsyncClient) -> None:
     """A missing route is the router's bare 404; a known one answers 405, or names the id."""
-    for type_name, shown in ENDPOINTS.items():
-        for _, path in shown:
-            answer = await client.get(path.format(id="no-such-channel"))
+    for channel_type in CHANNEL_TYPES:
+        for _, path in channel_type.endpoint_paths("no-such-channel"):
+            answer = await client.get(path)
             missing = answer.status_code == 404 and error_of(answer)["field"] is None
-            assert not missing, (type_name, path, answer.text)
+            assert not missing, (channel_type.name, path, answer.text)
 
 
 async def test_the_types_come_with_their_form(cast: Cast, browser) -> None:

@@ -15,6 +15,9 @@ router = APIRouter(prefix="/channels", tags=["channels"])
 
 
 def channel_out(core: Core, channel: Channel) -> ChannelOut:
+    channel_type = core.channels.get(channel.type)
+    paths = channel_type.endpoint_paths(channel.id) if channel_type else []
+    webhooks = [path for _, path in paths if path.startswith("/webhooks/")]
     return ChannelOut(
         id=channel.id,
         type=channel.type,
@@ -22,7 +25,7 @@ def channel_out(core: Core, channel: Channel) -> ChannelOut:
         config=public_config(core.channels.get(channel.type), channel),
         enabled=channel.enabled,
         created_at=channel.created_at,
-        webhook_path=f"/webhooks/{channel.type}/{channel.id}",
+        webhook_path=webhooks[0] if webhooks else None,
     )
 
 

@@ -42,7 +42,10 @@ class ChannelOut(BaseModel):
     config: dict[str, Any]
     enabled: bool
     created_at: datetime
-    webhook_path: str
+    webhook_path: str | None = Field(
+        description="Where the platform posts; null where it does not (email is polled, "
+        "the web chat widget talks to its own routes)."
+    )
 
 
 class ChannelCreated(ChannelOut):

@@ -23,30 +23,17 @@ from kith.web.inbox.deps import CoreDep
 
 router = APIRouter(prefix="/app/api", include_in_schema=False)
 
-# What each platform is told to call or load, by the connectors' own routes. Email is
-# polled, so it has nothing to paste.
-ENDPOINTS: dict[str, tuple[tuple[str, str], ...]] = {
-    "api": (("webhook_url", "/webhooks/api/{id}"),),
-    "telegram": (("webhook_url", "/webhooks/telegram/{id}"),),
-    "slack": (
-        ("events_url", "/webhooks/slack/{id}"),
-        ("interactivity_url", "/webhooks/slack/{id}/interactive"),
-    ),
-    "wechat": (("server_url", "/webhooks/wechat/{id}"),),
-    "webchat": (("script_url", "/widget/{id}.js"), ("demo_page", "/demo/widget/{id}")),
-}
-
 
 def public_base(core: Core, request: Request) -> str:
     """Where platforms reach Kith: `KITH_PUBLIC_URL`, else the address this page came from."""
     return (core.settings.public_url or str(request.base_url)).rstrip("/")
 
 
-def endpoints(type_name: str, channel_id: str, base: str) -> list[dict[str, str]]:
-    return [
-        {"key": key, "url": base + path.format(id=channel_id)}
-        for key, path in ENDPOINTS.get(type_name, ())
-    ]
+def endpoints(core: Core, type_name: str, channel_id: str, base: str) -> list[dict[str, str]]:
+    """The URLs to paste into the platform (`ChannelType.endpoints`)."""
+    channel_type = core.channels.get(type_name)
+    paths = channel_type.endpoint_paths(channel_id) if channel_type else []
+    return [{"key": key, "url": base + path} for key, path in paths]
 
 
 def type_out(channel_type: ChannelType) -> dict[str, Any]:
@@ -59,13 +46,13 @@ def type_out(channel_type: ChannelType) -> dict[str, Any]:
         "schema": model.model_json_schema(),
         "secret_fields": sorted(channel_type.secret_fields),
         "generated": sorted(k for k, f in model.model_fields.items() if f.default_factory),
-        "endpoints": [key for key, _ in ENDPOINTS.get(channel_type.name, ())],
+        "endpoints": [key for key, _ in channel_type.endpoints],
     }
 
 
 def admin_out(core: Core, channel: Channel, base: str) -> dict[str, Any]:
     answer = rest.channel_out(core, channel).model_dump(mode="json")
-    return {**answer, "endpoints": endpoints(channel.type, channel.id, base)}
+    return {**answer, "endpoints": endpoints(core, channel.type, channel.id, base)}
 
 
 @router.get("/channel-types")
@@ -98,7 +85,7 @@ async def add_channel(
     base = public_base(core, request)
     return {
         **created.model_dump(mode="json"),
-        "endpoints": endpoints(created.type, created.id, base),
+        "endpoints": endpoints(core, created.type, created.id, base),
     }
 
 
