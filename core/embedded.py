@@ -99,6 +99,30 @@ def _is_subquery(stage: Mapping[str, Any]) -> bool:
     return True
 
 
+def _subquery(coll: mongomock.Collection, pipeline: Sequence[Mapping[str, Any]]) -> list[dict]:
+    """A sub-query of the shape Kith sends — `$match`, then `$sort` and `$limit`, then plain
+    `$lookup`s by field — run as a find, because mongomock's aggregate copies the whole
+    collection first, which made a conversation view scan every message."""
+    stages = list(pipeline)
+    match = stages.pop(0)["$match"] if stages and "$match" in stages[0] else {}
+    cursor = coll.find(match)
+    if stages and "$sort" in stages[0]:
+        cursor = cursor.sort(list(stages.pop(0)["$sort"].items()))
+    if stages and "$limit" in stages[0]:
+        cursor = cursor.limit(stages.pop(0)["$limit"])
+    docs = list(cursor)
+    for stage in stages:
+        spec = stage.get("$lookup")
+        if not isinstance(spec, Mapping) or "localField" not in spec or "." in spec["localField"]:
+            raise NotImplementedError(f"embedded engine: sub-query stage {stage!r}")
+        foreign = coll.database[spec["from"]]
+        for doc in docs:
+            value = doc.get(spec["localField"])
+            values = value if isinstance(value, list) else [value]
+            doc[spec["as"]] = list(foreign.find({spec["foreignField"]: {"$in": values}}))
+    return docs
+
+
 class EmbeddedCollection:
     """Async facade over one mongomock collection."""
 
@@ -130,8 +154,7 @@ class EmbeddedCollection:
         docs = list(self._coll.aggregate(list(pipeline[:split]), **kw))
         for stage in pipeline[split:]:
             spec = stage["$lookup"]
-            other = EmbeddedCollection(self._coll.database[spec["from"]])
-            found = await (await other.aggregate(spec["pipeline"])).to_list(None)
+            found = _subquery(self._coll.database[spec["from"]], spec["pipeline"])
             for doc in docs:
                 doc[spec["as"]] = copy.deepcopy(found)
         return EmbeddedCursor(iter(docs))

@@ -73,7 +73,8 @@ class BodyLimit:
 
 
 class Timing:
-    """Observes every request's latency, labelled by route template (never by raw path)."""
+    """Observes every request's latency, labelled by route template (never by raw path), and
+    tells the client how long the server took (`Server-Timing`, shown by browsers' devtools)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -89,6 +90,9 @@ class Timing:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+                spent = (time.perf_counter() - started) * 1000
+                timing = (b"server-timing", f"app;dur={spent:.2f}".encode())
+                message = {**message, "headers": [*message.get("headers", []), timing]}
             await send(message)
 
         try:
