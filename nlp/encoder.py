@@ -27,6 +27,7 @@ import struct
 import sys
 import threading
 import unicodedata
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -350,6 +351,12 @@ def _convert(src: Path, target: Path, progress: bool) -> Path:
 
 # ----------------------------------------------------------------------------- inference
 
+# Bucketing cost model, in token-equivalents: one forward call costs about as much as this
+# many extra tokens (Python and per-op overhead of the 12 layers on one CPU thread).
+CALL_OVERHEAD_TOKENS = 48
+# A bucket never holds more than this many padded tokens (attention memory stays small).
+MAX_BUCKET_TOKENS = 4096
+
 
 def _set_threads(n: int) -> None:
     import torch
@@ -358,12 +365,60 @@ def _set_threads(n: int) -> None:
         torch.set_num_threads(n)
 
 
+def buckets(lengths: list[int], max_rows: int) -> list[tuple[int, int]]:
+    """Split ascending `lengths` into contiguous [start, end) ranges that are cheap to run.
+
+    Every range is padded to its longest row, so mixing a 10-token tweet with a 120-token
+    review wastes most of the work; many small calls waste per-call overhead instead. A
+    dynamic programme minimises sum(CALL_OVERHEAD_TOKENS + rows * width) over all splits with
+    at most `max_rows` rows and MAX_BUCKET_TOKENS padded tokens per range.
+    """
+    n = len(lengths)
+    best = [0.0] + [float("inf")] * n
+    cut = [0] * (n + 1)
+    for end in range(1, n + 1):
+        width = lengths[end - 1]
+        for start in range(end - 1, max(-1, end - 1 - max_rows), -1):
+            rows = end - start
+            if rows > 1 and rows * width > MAX_BUCKET_TOKENS:
+                break
+            cost = best[start] + CALL_OVERHEAD_TOKENS + rows * width
+            if cost < best[end]:
+                best[end], cut[end] = cost, start
+    out: list[tuple[int, int]] = []
+    end = n
+    while end > 0:
+        out.append((cut[end], end))
+        end = cut[end]
+    return out[::-1]
+
+
+def _cost(group: list[list[int]]) -> int:
+    return len(group) * len(group[-1])
+
+
+def _split_largest(groups: list[list[list[int]]], parts: int) -> list[list[list[int]]]:
+    """Halve the costliest bucket until there are `parts` of them (to share between cores)."""
+    out = list(groups)
+    while len(out) < parts:
+        k = max(range(len(out)), key=lambda j: _cost(out[j]))
+        if len(out[k]) < 2:
+            break
+        half = len(out[k]) // 2
+        out[k : k + 1] = [out[k][:half], out[k][half:]]
+    return out
+
+
 class Encoder:
     """e5-small sentence embeddings with transformers on CPU (mean pooled, L2 normalised).
 
-    Texts are sorted by length before batching so padding stays small, which matters far more
-    than batch size on two cores. `quantize=True` applies dynamic int8 quantisation to the
-    Linear layers (faster; accuracy impact measured in docs/nlp.md).
+    A call tokenises all texts, sorts them by length and runs them in length buckets (see
+    `buckets`), so a batch of mixed tweets and reviews is not padded to its longest text.
+    `threads` is the torch thread count (one: see docs/nlp.md). Calls with at least
+    `parallel_min_tokens` tokens spread their buckets over `batch_threads` worker threads, each
+    bucket on one core: no per-operation synchronisation between cores, so a core busy with
+    other work only delays its own buckets. `quantize=True` applies dynamic int8 quantisation
+    to the Linear layers (faster; accuracy in docs/nlp.md).
     """
 
     def __init__(
@@ -371,7 +426,9 @@ class Encoder:
         model_dir: str | Path | None = None,
         *,
         threads: int = 1,
-        batch_size: int = 32,
+        batch_size: int = 64,
+        batch_threads: int | None = None,
+        parallel_min_tokens: int = 512,
         quantize: bool = False,
         max_length: int = MAX_LENGTH,
     ) -> None:
@@ -383,6 +440,8 @@ class Encoder:
         self.path = path
         self.batch_size = batch_size
         self.max_length = max_length
+        self.batch_threads = batch_threads if batch_threads else min(2, os.cpu_count() or 1)
+        self.parallel_min_tokens = parallel_min_tokens
         self.tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
         self.tokenizer.enable_truncation(max_length=max_length)
         self.tokenizer.no_padding()
@@ -394,35 +453,54 @@ class Encoder:
         self.dim = int(model.config.hidden_size)
         self._pad_id = int(model.config.pad_token_id or 0)
         self._lock = threading.Lock()
+        self._pool: ThreadPoolExecutor | None = None
 
     def embed(self, texts: list[str], prefix: str = "query: ") -> np.ndarray:
         """Return an (n, 384) float32 array of L2-normalised embeddings (same order as texts)."""
-        import torch
-
         n = len(texts)
         out = np.zeros((n, self.dim), dtype=np.float32)
         if n == 0:
             return out
-        encs = self.tokenizer.encode_batch([prefix + t for t in texts])
-        ids = [e.ids for e in encs]
+        ids = [e.ids for e in self.tokenizer.encode_batch([prefix + t for t in texts])]
         order = sorted(range(n), key=lambda i: len(ids[i]))
-        with self._lock, torch.inference_mode():
-            for start in range(0, n, self.batch_size):
-                chunk = order[start : start + self.batch_size]
-                width = max(len(ids[i]) for i in chunk)
-                inp = np.full((len(chunk), width), self._pad_id, dtype=np.int64)
-                mask = np.zeros((len(chunk), width), dtype=np.int64)
-                for row, i in enumerate(chunk):
-                    inp[row, : len(ids[i])] = ids[i]
-                    mask[row, : len(ids[i])] = 1
-                t_ids = torch.from_numpy(inp)
-                t_mask = torch.from_numpy(mask)
-                hidden = self.model(input_ids=t_ids, attention_mask=t_mask).last_hidden_state
-                m = t_mask.unsqueeze(-1).to(hidden.dtype)
-                pooled = (hidden * m).sum(1) / m.sum(1).clamp(min=1.0)
-                pooled = torch.nn.functional.normalize(pooled, p=2, dim=1)
-                out[chunk] = pooled.numpy()
+        groups = [
+            [ids[i] for i in order[a:b]]
+            for a, b in buckets([len(ids[i]) for i in order], self.batch_size)
+        ]
+        with self._lock:
+            pooled = self._run(groups, sum(len(x) for x in ids))
+        out[order] = np.concatenate(pooled)
         return out
+
+    def _run(self, groups: list[list[list[int]]], tokens: int) -> list[np.ndarray]:
+        """Embeddings of each bucket, in order; big calls use the worker threads."""
+        if self.batch_threads < 2 or tokens < self.parallel_min_tokens:
+            return [self._forward(g) for g in groups]
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.batch_threads, thread_name_prefix="kith-enc")
+        parts = _split_largest(groups, 2 * self.batch_threads)
+        # Costliest parts first, so the workers finish at about the same time.
+        by_cost = sorted(range(len(parts)), key=lambda k: -_cost(parts[k]))
+        futures = {k: self._pool.submit(self._forward, parts[k]) for k in by_cost}
+        return [futures[k].result() for k in range(len(parts))]
+
+    def _forward(self, chunk: list[list[int]]) -> np.ndarray:
+        """Mean-pooled, normalised embeddings of one bucket of token id lists."""
+        import torch
+
+        width = max(len(x) for x in chunk)
+        inp = np.full((len(chunk), width), self._pad_id, dtype=np.int64)
+        mask = np.zeros((len(chunk), width), dtype=np.int64)
+        for row, x in enumerate(chunk):
+            inp[row, : len(x)] = x
+            mask[row, : len(x)] = 1
+        t_mask = torch.from_numpy(mask)
+        with torch.inference_mode():
+            hidden = self.model(input_ids=torch.from_numpy(inp), attention_mask=t_mask)
+            hidden = hidden.last_hidden_state
+            m = t_mask.unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * m).sum(1) / m.sum(1).clamp(min=1.0)
+            return torch.nn.functional.normalize(pooled, p=2, dim=1).numpy()
 
 
 def _load_quietly(cls: Any, path: Path) -> Any:

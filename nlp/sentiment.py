@@ -43,7 +43,12 @@ class SentimentResult:
 
 
 class Head:
-    """A linear classifier over [e5 embedding * emb_scale, n-gram TF-IDF], loaded from `.npz`."""
+    """A linear classifier over [e5 embedding * emb_scale, n-gram TF-IDF], loaded from `.npz`.
+
+    A head with `gates` = D > 0 is a gated mixture over its D training corpora: its columns are
+    [shared k | gate D | expert 1 k | ... | expert D k] and the logits are shared +
+    sum_d P(corpus d | text) * expert d, P being the softmax of the gate columns.
+    """
 
     def __init__(self, path: Path) -> None:
         with np.load(path, allow_pickle=False) as z:
@@ -52,6 +57,7 @@ class Head:
             self.intercept = z["intercept"].astype(np.float32)  # (k,)
             self.emb_scale = float(z["emb_scale"])
             self.band = tuple(float(x) for x in z["neutral_band"]) if "neutral_band" in z else None
+            self.gates = int(z["gates"]) if "gates" in z else 0
             terms = z["terms"] if "terms" in z else np.array([], dtype=str)
             self.vectorizer: NgramVectorizer | None = None
             self.coef_ngram: np.ndarray | None = None
@@ -68,7 +74,17 @@ class Head:
             for row, (idx, val) in enumerate(self.vectorizer.transform(texts)):
                 if len(idx):
                     z[row] += val @ self.coef_ngram[idx]
-        return z
+        return self._mix(z) if self.gates else z
+
+    def _mix(self, z: np.ndarray) -> np.ndarray:
+        """Shared logits plus the experts' logits weighted by the gate's probabilities."""
+        d = self.gates
+        k = (z.shape[1] - d) // (d + 1)
+        g = z[:, k : k + d] - z[:, k : k + d].max(axis=1, keepdims=True)
+        g = np.exp(g)
+        g /= g.sum(axis=1, keepdims=True)
+        experts = z[:, k + d :].reshape(len(z), d, k)
+        return z[:, :k] + (g[:, :, None] * experts).sum(axis=1)
 
     def probabilities(self, texts: list[str], emb: np.ndarray) -> np.ndarray:
         """(n, 3) probabilities in LABELS order; a binary head gives neutral probability 0."""
@@ -138,12 +154,14 @@ class SentimentAnalyzer:
         heads_dir: str | Path | None = None,
         quantize: bool = False,
         threads: int = 1,
-        batch_size: int = 32,
+        batch_threads: int | None = None,
+        batch_size: int = 64,
     ) -> None:
         self.model_dir = Path(model_dir) if model_dir is not None else None
         self.heads_dir = Path(heads_dir) if heads_dir is not None else HEADS_DIR
         self.quantize = quantize
         self.threads = threads
+        self.batch_threads = batch_threads
         self.batch_size = batch_size
         self._encoder: Any = None
         self._heads: dict[str, Head] = {}
@@ -185,13 +203,18 @@ class SentimentAnalyzer:
             }
             self._heads = heads
             self._encoder = Encoder(
-                path, threads=self.threads, batch_size=self.batch_size, quantize=self.quantize
+                path,
+                threads=self.threads,
+                batch_threads=self.batch_threads,
+                batch_size=self.batch_size,
+                quantize=self.quantize,
             )
 
     def warm_up(self) -> None:
-        """Load the models now instead of on the first message."""
+        """Load the models now instead of on the first message (the French text loads lingua,
+        which plain English skips)."""
         self._load()
-        self.analyze(["hello", "你好"])
+        self.analyze(["hello", "你好", "Merci beaucoup pour votre aide"])
 
     # -- inference -----------------------------------------------------------------------
 

@@ -5,7 +5,8 @@ Run `kith nlp train --data-dir DIR` (or `python -m kith.nlp.train DIR`). Needs s
 [e5 embedding * emb_scale, character n-gram TF-IDF] trained on all `*_train.csv` rows of that
 language; the hyper-parameters below were chosen on the `*_dev.csv` files, which are then used
 to report the scores and to calibrate the Chinese neutral band. Embeddings are cached by file
-digest, so a re-run after changing only the head is quick.
+digest in the cache folder, so a re-run after changing only the head is quick (embedding every
+row takes tens of minutes on two busy cores).
 """
 
 from __future__ import annotations
@@ -28,30 +29,29 @@ from kith.nlp.sentiment import FALLBACK_HEAD, HEADS_DIR, LABELS, Head
 class HeadConfig:
     """Hyper-parameters of one language's head (chosen on the dev files).
 
-    The head is a weighted sum of two logistic regressions' logits, folded into one linear
-    model: `ngram_weight` * (TF-IDF model) + (1 - `ngram_weight`) * (embedding model). The
-    TF-IDF model sees every training row; the embedding model only the first `embed_rows` of
-    each file, because embedding is the slow part (two CPU cores) and gains flatten out.
+    One logistic regression (inverse regularisation `c`) over the L2-normalised e5 embedding
+    times `emb_scale` next to the L2-normalised n-gram TF-IDF row: the scale sets how strongly
+    the embedding weights are regularised relative to the n-gram ones. Trained jointly, the two
+    views beat a fixed blend of two separately trained models (docs/nlp.md). `gated` adds
+    per-corpus experts ("frustratingly easy" domain adaptation: each row's features, and a
+    constant, are copied into its corpus' block) mixed at run time by a corpus classifier
+    (inverse regularisation `gate_c`) over the same features, see `Head`.
     """
 
-    c_ngram: float
-    c_emb: float
-    ngram_weight: float
+    c: float
+    emb_scale: float
     max_features: int
-    embed_rows: int
     class_weight: str | None = None
-    nb_scale: bool = False  # binary only: scale n-grams by their log-count ratio (NB-LR)
+    gated: bool = False  # one expert per training file, mixed by a corpus classifier
+    gate_c: float = 5.0
 
 
 CONFIGS: dict[str, HeadConfig] = {
-    "en": HeadConfig(
-        c_ngram=2.0, c_emb=4.0, ngram_weight=0.6, max_features=60000, embed_rows=2500,
-        class_weight="balanced",
-    ),
-    "zh": HeadConfig(
-        c_ngram=5.0, c_emb=1.0, ngram_weight=0.6, max_features=80000, embed_rows=1000,
-    ),
-}  # fmt: skip
+    "en": HeadConfig(c=1.0, emb_scale=1.0, max_features=60000, class_weight="balanced"),
+    "zh": HeadConfig(c=5.0, emb_scale=0.5, max_features=80000, gated=True, gate_c=20.0),
+}
+# The fallback head (other scripts) is the embedding view alone, trained on the English data.
+FALLBACK_C = 4.0
 # Band on P(positive) inside which a binary head answers "neutral": the widest symmetric band
 # whose dev rows are classified no better than this (i.e. where the head is close to guessing).
 BAND_MAX_ACCURACY = 0.7
@@ -68,9 +68,9 @@ def _digest(path: Path) -> str:
 
 
 def _embed_file(
-    encoder: Encoder, path: Path, texts: list[str], rows: int, cache: Path, progress: bool
+    encoder: Encoder, path: Path, texts: list[str], cache: Path, progress: bool
 ) -> np.ndarray:
-    key = cache / f"{path.stem}-{_digest(path)}-{rows}-{encoder.max_length}.npy"
+    key = cache / f"{path.stem}-{_digest(path)}-{len(texts)}-{encoder.max_length}.npy"
     if key.is_file():
         return np.load(key, allow_pickle=False)
     _say(f"embedding {path.name} ({len(texts)} rows)", progress)
@@ -100,17 +100,6 @@ def _sparse(vec: NgramVectorizer, texts: list[str]) -> Any:
     )
 
 
-def _nb_ratio(x: Any, y: list[str]) -> np.ndarray | None:
-    """Naive-Bayes log-count ratio per feature (Wang & Manning 2012); None unless binary."""
-    labels = sorted(set(y))
-    if len(labels) != 2:
-        return None
-    pos = np.array([v == labels[1] for v in y])
-    p = np.asarray(x[pos].sum(axis=0)).ravel() + 1.0
-    q = np.asarray(x[~pos].sum(axis=0)).ravel() + 1.0
-    return np.log((p / p.sum()) / (q / q.sum())).astype(np.float64)
-
-
 def _calibrate_band(p_pos: np.ndarray, gold: list[str]) -> tuple[float, float]:
     """Widest symmetric band around 0.5 where dev accuracy stays <= BAND_MAX_ACCURACY."""
     truth = np.array([g == "positive" for g in gold])
@@ -130,23 +119,28 @@ def _calibrate_band(p_pos: np.ndarray, gold: list[str]) -> tuple[float, float]:
 def _save_head(
     out: Path,
     classes: list[str],
-    coef_emb: np.ndarray,
-    coef_ngram: np.ndarray | None,
+    coef: np.ndarray,
     intercept: np.ndarray,
+    emb_scale: float,
     vec: NgramVectorizer | None,
     band: tuple[float, float] | None,
+    gates: int = 0,
 ) -> None:
-    """Write a head; coefficient matrices are (features, k) with k = 1 for binary heads."""
+    """Write a head. `coef` is (features, columns): k columns (k = 1 for a binary head), or
+    k + D + D * k for one gated over D corpora; the embedding's rows come first, then one row
+    per n-gram of `vec` (if any)."""
+    dim = coef.shape[0] - (len(vec.terms) if vec is not None else 0)
     arrays: dict[str, Any] = {
         "classes": np.array(classes),
-        "coef_emb": coef_emb.astype(np.float32),
+        "coef_emb": coef[:dim].astype(np.float32),
         "intercept": intercept.astype(np.float32),
-        "emb_scale": np.float32(1.0),
+        "emb_scale": np.float32(emb_scale),
+        "gates": np.int32(gates),
     }
-    if vec is not None and coef_ngram is not None:
+    if vec is not None:
         arrays["terms"] = np.array(vec.terms)
         arrays["idf"] = vec.idf.astype(np.float32)
-        arrays["coef_ngram"] = coef_ngram.astype(np.float16)
+        arrays["coef_ngram"] = coef[dim:].astype(np.float16)
         arrays["ngram_lang"] = np.array(vec.lang)
     if band is not None:
         arrays["neutral_band"] = np.array(band, dtype=np.float32)
@@ -156,6 +150,72 @@ def _save_head(
 
 def _files(data_dir: Path, lang: str, split: str) -> list[Path]:
     return sorted((data_dir / lang).glob(f"*_{split}.csv"))
+
+
+@dataclass
+class _Split:
+    """Every row of one language's train or dev files, with embeddings."""
+
+    texts: list[str]
+    labels: list[str]
+    emb: np.ndarray
+    sizes: list[int]
+    paths: list[Path]
+
+
+def _load_split(encoder: Encoder, paths: list[Path], cache: Path, progress: bool) -> _Split:
+    texts: list[str] = []
+    labels: list[str] = []
+    embs: list[np.ndarray] = []
+    sizes: list[int] = []
+    for p in paths:
+        t, lab = read_labelled_csv(p)
+        embs.append(_embed_file(encoder, p, t, cache, progress))
+        texts += t
+        labels += lab
+        sizes.append(len(t))
+    emb = np.concatenate(embs) if embs else np.zeros((0, encoder.dim), np.float32)
+    return _Split(texts, labels, emb, sizes, paths)
+
+
+def _features(cfg: HeadConfig, vec: NgramVectorizer | None, split: _Split) -> Any:
+    import scipy.sparse as sp
+
+    x = sp.csr_matrix(split.emb * cfg.emb_scale)
+    return x if vec is None else sp.hstack([x, _sparse(vec, split.texts)]).tocsr()
+
+
+def _fit(
+    lr: Any, cfg: HeadConfig, x: Any, labels: list[str], c: float
+) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Fit one logistic regression; returns classes, coef (features, k) and intercept."""
+    clf = lr(C=c, max_iter=5000, class_weight=cfg.class_weight).fit(x, labels)
+    return [str(k) for k in clf.classes_], clf.coef_.T, clf.intercept_
+
+
+def _fit_gated(
+    lr: Any, cfg: HeadConfig, x: Any, split: _Split
+) -> tuple[list[str], np.ndarray, np.ndarray, int]:
+    """Shared model + one expert per training file + the corpus gate, as one column block
+    [shared k | gate D | expert 1 k | ... | expert D k] (see `Head`); returns D as well."""
+    import scipy.sparse as sp
+
+    corpus = np.repeat(np.arange(len(split.sizes)), split.sizes)
+    d = len(split.sizes)
+    onehot = np.eye(d)[corpus]
+    blocks = [x] + [sp.diags(onehot[:, j]) @ x for j in range(d)] + [sp.csr_matrix(onehot)]
+    classes, coef, intercept = _fit(lr, cfg, sp.hstack(blocks).tocsr(), split.labels, cfg.c)
+    gate = lr(C=cfg.gate_c, max_iter=5000).fit(x, corpus)
+    g_coef, g_int = gate.coef_.T, gate.intercept_
+    if d == 2:  # scikit-learn gives one column for two classes: softmax([0, z]) = sigmoid(z)
+        g_coef = np.hstack([np.zeros_like(g_coef), g_coef])
+        g_int = np.array([0.0, g_int[0]])
+    n = x.shape[1]
+    experts = [coef[(j + 1) * n : (j + 2) * n] for j in range(d)]
+    full = np.hstack([coef[:n], g_coef, *experts])
+    expert_int = coef[(d + 1) * n :].reshape(-1)  # the one-hot columns: (d, k) row-major
+    full_int = np.concatenate([intercept, g_int, expert_int])
+    return classes, full, full_int, d
 
 
 def train_heads(
@@ -176,87 +236,41 @@ def train_heads(
     cache = Path(cache_dir) if cache_dir is not None else model_root() / "train-cache"
     encoder = Encoder(prepare_models(progress=progress))
     report: dict[str, EvalResult] = {}
-
-    def load(
-        paths: list[Path], embed_rows: int | None
-    ) -> tuple[list[str], list[str], np.ndarray, list[int], list[int]]:
-        """All texts and labels, plus embeddings of the first `embed_rows` rows of each file."""
-        texts: list[str] = []
-        labels: list[str] = []
-        embs: list[np.ndarray] = []
-        sizes: list[int] = []
-        emb_rows: list[int] = []
-        for p in paths:
-            t, lab = read_labelled_csv(p)
-            k = len(t) if embed_rows is None else min(embed_rows, len(t))
-            emb_rows += range(len(texts), len(texts) + k)
-            embs.append(_embed_file(encoder, p, t[:k], k, cache, progress))
-            texts += t
-            labels += lab
-            sizes.append(len(t))
-        return texts, labels, np.concatenate(embs), sizes, emb_rows
-
     for lang, cfg in CONFIGS.items():
         train_paths, dev_paths = _files(data, lang, "train"), _files(data, lang, "dev")
         if not train_paths:
             raise FileNotFoundError(f"no {lang}/*_train.csv under {data}")
-        x_text, y, x_emb, _, emb_rows = load(train_paths, cfg.embed_rows)
-        y_emb = [y[i] for i in emb_rows]
-        _say(f"{lang}: n-gram model on {len(x_text)} rows", progress)
-        vec = NgramVectorizer.fit(x_text, lang, max_features=cfg.max_features)
-        x_ngram = _sparse(vec, x_text)
-        ratio = _nb_ratio(x_ngram, y) if cfg.nb_scale else None
-        if ratio is not None:
-            x_ngram = x_ngram.multiply(ratio).tocsr()
-        ngram_clf = LogisticRegression(
-            C=cfg.c_ngram, max_iter=3000, class_weight=cfg.class_weight
-        ).fit(x_ngram, y)
-        _say(f"{lang}: embedding model on {len(y_emb)} rows", progress)
-        emb_clf = LogisticRegression(C=cfg.c_emb, max_iter=3000, class_weight=cfg.class_weight)
-        emb_clf.fit(x_emb, y_emb)
-        classes = [str(c) for c in ngram_clf.classes_]
-        if classes != [str(c) for c in emb_clf.classes_]:
-            raise ValueError(f"{lang}: label sets differ between the two models")
-        w = cfg.ngram_weight
-        coef_ngram = w * ngram_clf.coef_.T
-        if ratio is not None:  # fold the NB scaling into the weights: runtime stays plain
-            coef_ngram = coef_ngram * ratio[:, None]
-        coef_emb = (1 - w) * emb_clf.coef_.T
-        intercept = w * ngram_clf.intercept_ + (1 - w) * emb_clf.intercept_
+        train = _load_split(encoder, train_paths, cache, progress)
+        _say(f"{lang}: joint model on {len(train.texts)} rows", progress)
+        vec = NgramVectorizer.fit(train.texts, lang, max_features=cfg.max_features)
+        x = _features(cfg, vec, train)
+        gates = 0
+        if cfg.gated:
+            classes, coef, intercept, gates = _fit_gated(LogisticRegression, cfg, x, train)
+        else:
+            classes, coef, intercept = _fit(LogisticRegression, cfg, x, train.labels, cfg.c)
         path = out / f"sentiment_{lang}.npz"
-        _save_head(path, classes, coef_emb, coef_ngram, intercept, vec, None)
-        d_text, d_y, d_emb, d_sizes, _ = load(dev_paths, None)
-        if len(classes) == 2 and d_text:
-            p_pos = Head(path).probabilities(d_text, d_emb)[:, LABELS.index(classes[1])]
-            band = _calibrate_band(p_pos, d_y)
+        _save_head(path, classes, coef, intercept, cfg.emb_scale, vec, None, gates)
+        dev = _load_split(encoder, dev_paths, cache, progress)
+        if len(classes) == 2 and dev.texts:
+            p_pos = Head(path).probabilities(dev.texts, dev.emb)[:, LABELS.index(classes[1])]
+            band = _calibrate_band(p_pos, dev.labels)
             _say(f"{lang}: neutral band on P(positive) = {band}", progress)
-            _save_head(path, classes, coef_emb, coef_ngram, intercept, vec, band)
-        report.update(_score_dev(Head(path), d_text, d_y, d_emb, d_sizes, dev_paths))
+            _save_head(path, classes, coef, intercept, cfg.emb_scale, vec, band, gates)
+        report.update(_score_dev(Head(path), dev))
         if lang == "en":
-            # Other languages: the English embedding model alone, through e5's shared space.
+            # Other languages: the English embedding view alone, through e5's shared space.
             _say("multi: embedding-only fallback head (English data)", progress)
-            _save_head(
-                out / f"sentiment_{FALLBACK_HEAD}.npz",
-                classes,
-                emb_clf.coef_.T,
-                None,
-                emb_clf.intercept_,
-                None,
-                None,
-            )
+            x_emb = _features(cfg, None, train)
+            fb = _fit(LogisticRegression, cfg, x_emb, train.labels, FALLBACK_C)
+            _save_head(out / f"sentiment_{FALLBACK_HEAD}.npz", *fb, cfg.emb_scale, None, None)
     return report
 
 
-def _score_dev(
-    head: Head,
-    texts: list[str],
-    gold: list[str],
-    emb: np.ndarray,
-    sizes: list[int],
-    paths: list[Path],
-) -> dict[str, EvalResult]:
+def _score_dev(head: Head, dev: _Split) -> dict[str, EvalResult]:
     """Dev scores computed exactly as `evaluate_file` would, from cached embeddings."""
-    probs = head.probabilities(texts, emb)
+    gold = dev.labels
+    probs = head.probabilities(dev.texts, dev.emb)
     pred: list[str] = []
     for p in probs:
         label, score = head.decide(p)
@@ -265,7 +279,7 @@ def _score_dev(
         pred.append(label)
     out: dict[str, EvalResult] = {}
     start = 0
-    for path, size in zip(paths, sizes, strict=True):
+    for path, size in zip(dev.paths, dev.sizes, strict=True):
         out[path.name] = scores(gold[start : start + size], pred[start : start + size])
         start += size
     return out

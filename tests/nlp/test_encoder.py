@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kith.nlp.encoder import MODEL_NAME, Encoder, model_root, prepare_models
+from kith.nlp.encoder import MODEL_NAME, Encoder, buckets, model_root, prepare_models
 
 TEXTS = [
     "The flight was delayed for three hours and nobody told us anything.",
@@ -57,3 +57,22 @@ def test_embeddings_are_normalised_and_ordered(model_dir: Path) -> None:
     singles = np.stack([enc.embed([t])[0] for t in texts])
     assert np.allclose(batch, singles, atol=1e-4)
     assert enc.embed([]).shape == (0, 384)
+
+
+def test_buckets_split_mixed_lengths_and_cover_everything() -> None:
+    lengths = sorted([12] * 30 + [120] * 2)
+    parts = buckets(lengths, max_rows=64)
+    assert parts[0][0] == 0 and parts[-1][1] == len(lengths)
+    assert all(a < b for a, b in parts)
+    assert all(parts[i][1] == parts[i + 1][0] for i in range(len(parts) - 1))
+    assert (0, 30) in parts  # the two long texts do not pad thirty short ones
+    assert all(b - a <= 4 for a, b in buckets([20] * 10, max_rows=4))
+    assert buckets([], max_rows=8) == []
+
+
+def test_parallel_buckets_match_serial(model_dir: Path) -> None:
+    texts = [f"message number {i} " * (1 + i % 7) for i in range(40)]
+    enc = Encoder(model_dir, batch_threads=1, batch_size=8)
+    serial = enc.embed(texts)
+    enc.batch_threads, enc.parallel_min_tokens = 2, 1
+    assert np.allclose(serial, enc.embed(texts), atol=1e-5)
