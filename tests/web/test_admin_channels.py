@@ -399,6 +399,7 @@ async def test_the_chinese_channels_page(live: Live) -> None:  # noqa: F811
     await form.get_by_label("主题色").fill("#2f6f4f")
     await form.get_by_role("button", name="创建渠道").click()
     shown = page.get_by_role("region", name="连接: 官网")
+    await expect(shown).to_be_visible()  # created: only now is it in the database
     stored = await live.core.store.channels.find_one({"name": "官网"})
     demo = f"{live.url}/demo/widget/{stored['_id']}"
     await expect(shown.get_by_label("示例页面")).to_have_value(demo)

@@ -60,6 +60,7 @@ ENVELOPE = frozenset(
 )
 
 TRANSIENT_LABEL = "TransientTransactionError"
+WRITE_CONFLICT_RETRIES = 5
 
 # One statement per DocumentDB entry point; names come from these fixed tuples, never from input.
 _WRITE_SQL = {
@@ -519,8 +520,13 @@ class Gateway:
     async def _write(self, cmd: Command, func: str, seq_name: str) -> bytes:
         seq = cmd.sequence_bytes(seq_name)
         async with self.lease(cmd) as lease:
-            result, _ok = await fetchone(lease.conn, _WRITE_SQL[func], (cmd.db, cmd.spec(), seq))
-            fixed, codes = _fix_write_errors(result)
+            for attempt in range(WRITE_CONFLICT_RETRIES + 1):
+                args = (cmd.db, cmd.spec(), seq)
+                result, _ok = await fetchone(lease.conn, _WRITE_SQL[func], args)
+                fixed, codes = _fix_write_errors(result)
+                if not _unwritten_conflict(lease.txn, codes, fixed):
+                    break
+                log.info("write conflict outside a transaction; retrying (%d)", attempt + 1)
             if codes and lease.txn is not None:
                 # MongoDB aborts the transaction when a write in it fails, and reports a write
                 # conflict as a command error labelled transient (drivers retry on the label);
@@ -773,6 +779,16 @@ def _to_bytes(value: Any) -> bytes:
     if isinstance(value, bytes):
         return value
     raise TypeError(f"unexpected bson column value {type(value)!r}")
+
+
+def _unwritten_conflict(txn: Any, codes: set[int], result: bytes) -> bool:
+    """A write outside a transaction that PostgreSQL aborted on a deadlock or serialization
+    failure before writing anything. MongoDB retries such conflicts inside the server and
+    never reports them for a plain write, so the gateway runs the command again."""
+    if txn is not None or codes != {112}:
+        return False
+    counts = dict(rawbson.iter_elements(result))
+    return "n" in counts and rawbson.decode_element(counts["n"]) == 0
 
 
 def _fix_write_errors(result: bytes) -> tuple[bytes, set[int]]:
