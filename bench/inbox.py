@@ -307,6 +307,12 @@ async def main() -> None:
     parser.add_argument("--messages-per-conversation", type=int, default=10)
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--latency-runs", type=int, default=20)
+    parser.add_argument(
+        "--settle",
+        type=float,
+        default=0.0,
+        help="seconds to wait after seeding (a server's background work after a bulk load)",
+    )
     args = parser.parse_args()
     settings = Settings(mongo_uri=args.mongo_uri, db_name=f"kith_bench_{uuid.uuid4().hex[:8]}")
     core = build_core(settings)
@@ -330,6 +336,9 @@ async def main() -> None:
             f"{args.conversations * args.messages_per_conversation:,} messages on {engine} "
             f"in {time.perf_counter() - started:.1f} s"
         )
+        if args.settle:
+            print(f"settling for {args.settle:.0f} s after the bulk load")
+            await asyncio.sleep(args.settle)
         admin = await create_user(
             core, workspace.id, "bench@kith.test", "bench-password", role=Role.admin
         )
