@@ -290,10 +290,8 @@ async def latency(core: Core, app: Any, cookie: str, channel: Any, runs: int) ->
 
 
 def inbound(channel: Any, message_id: str) -> InboundMessage:
-    return InboundMessage(
-        workspace_id=channel.workspace_id,
-        channel_id=channel.id,
-        channel_type="api",
+    return InboundMessage.on(
+        channel,
         channel_message_id=message_id,
         user=InboundUser(id="bench-user", name="Bench"),
         text="ping",

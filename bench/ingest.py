@@ -81,10 +81,8 @@ async def in_process(args: argparse.Namespace) -> tuple[Run, Run]:
             await ingest(
                 core,
                 channel,
-                InboundMessage(
-                    workspace_id=workspace.id,
-                    channel_id=channel.id,
-                    channel_type="api",
+                InboundMessage.on(
+                    channel,
                     channel_message_id=f"m-{i}",
                     user=InboundUser(id=f"customer-{customer}", name=f"Customer {customer}"),
                     text=TEXTS[i % len(TEXTS)],

@@ -60,10 +60,8 @@ async def steady_load(
             await ingest(
                 core,
                 channel,
-                InboundMessage(
-                    workspace_id=workspace.id,
-                    channel_id=channel.id,
-                    channel_type="api",
+                InboundMessage.on(
+                    channel,
                     channel_message_id=f"m-{i}",
                     user=InboundUser(id=f"c-{i % 200}"),
                     text=texts[i % len(texts)],

@@ -14,6 +14,7 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient
 
 from kith.core.embedded import EmbeddedClient
+from kith.core.errors import InvalidInput
 from kith.core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -102,6 +103,20 @@ def register_indexes(entries: list[tuple[str, list[tuple[str, int]], dict[str, A
     for entry in entries:
         if entry not in INDEXES:
             INDEXES.append(entry)
+
+
+async def existing_ids(
+    collection: Any, workspace_id: str, ids: list[str], field: str, noun: str
+) -> list[str]:
+    """`ids` without repeats, once every one is a document of the workspace: otherwise
+    InvalidInput naming the first missing one (`field.N`), before anything is written."""
+    wanted = list(dict.fromkeys(ids))
+    query = {"_id": {"$in": wanted}, "workspace_id": workspace_id}
+    found = set(await collection.distinct("_id", query))
+    for n, item in enumerate(wanted):
+        if item not in found:
+            raise InvalidInput(f"no such {noun} in this workspace", field=f"{field}.{n}")
+    return wanted
 
 
 @dataclass

@@ -16,6 +16,7 @@ from kith.core.errors import InvalidInput, NotFound
 from kith.core.events import build_event, record
 from kith.core.ids import new_id
 from kith.core.models import Author, Conversation
+from kith.core.storage import existing_ids
 
 
 class Team(BaseModel):
@@ -37,7 +38,9 @@ async def create_team(
     """A team with its channels and members, all checked before it is written."""
     name = _team_name(name)
     channel_ids = await _existing_channels(core, workspace_id, channel_ids or [])
-    members = await _existing_users(core, workspace_id, list(member_ids), "member_ids")
+    members = await existing_ids(
+        core.store.users, workspace_id, list(member_ids), "member_ids", "user"
+    )
     doc = {
         "_id": new_id(),
         "workspace_id": workspace_id,
@@ -84,21 +87,6 @@ def _team_name(name: str) -> str:
     return name
 
 
-async def _existing_users(
-    core: Core, workspace_id: str, user_ids: list[str], field: str
-) -> list[str]:
-    wanted = list(dict.fromkeys(user_ids))
-    found = set(
-        await core.store.users.distinct(
-            "_id", {"_id": {"$in": wanted}, "workspace_id": workspace_id}
-        )
-    )
-    for n, user_id in enumerate(wanted):
-        if user_id not in found:
-            raise InvalidInput("no such user in this workspace", field=f"{field}.{n}")
-    return wanted
-
-
 async def do_change_team(
     core: Core,
     workspace_id: str,
@@ -117,9 +105,11 @@ async def do_change_team(
         changes["name"] = _team_name(name)
     if channel_ids is not None:
         changes["channel_ids"] = await _existing_channels(core, workspace_id, channel_ids)
-    adding = await _existing_users(core, workspace_id, list(add_member_ids), "add_member_ids")
-    removing = await _existing_users(
-        core, workspace_id, list(remove_member_ids), "remove_member_ids"
+    adding = await existing_ids(
+        core.store.users, workspace_id, list(add_member_ids), "add_member_ids", "user"
+    )
+    removing = await existing_ids(
+        core.store.users, workspace_id, list(remove_member_ids), "remove_member_ids", "user"
     )
     if changes:
         await core.store.teams.update_one({"_id": team_id}, {"$set": changes})

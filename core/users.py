@@ -16,6 +16,7 @@ from kith.core.errors import Conflict, InvalidInput, NotFound
 from kith.core.events import build_event, record
 from kith.core.models import Author, AuthorKind, Role, User
 from kith.core.sessions import end_user_sessions
+from kith.core.storage import existing_ids
 
 USER_CREATED = "user.created"
 USER_UPDATED = "user.updated"
@@ -24,20 +25,6 @@ _DEFAULTS: dict[str, Any] = {"disabled": False, "team_ids": []}
 
 def author(user: User) -> Author:
     return Author(kind=AuthorKind.agent, id=user.id, name=user.name)
-
-
-async def _check_teams(core: Core, workspace_id: str, team_ids: list[str]) -> list[str]:
-    """The team ids, deduplicated, once all of them are known (nothing is written before)."""
-    wanted = list(dict.fromkeys(team_ids))
-    found = set(
-        await core.store.teams.distinct(
-            "_id", {"_id": {"$in": wanted}, "workspace_id": workspace_id}
-        )
-    )
-    for n, team_id in enumerate(wanted):
-        if team_id not in found:
-            raise InvalidInput("no such team in this workspace", field=f"team_ids.{n}")
-    return wanted
 
 
 async def _enabled_admins(core: Core, workspace_id: str) -> int:
@@ -60,7 +47,9 @@ async def do_create_user(
     team_ids: list[str] | None = None,
 ) -> dict[str, Any]:
     """A new login in the actor's workspace, already in its teams; returns the stored doc."""
-    teams = await _check_teams(core, actor.workspace_id, team_ids or [])
+    teams = await existing_ids(
+        core.store.teams, actor.workspace_id, team_ids or [], "team_ids", "team"
+    )
     user = await create_user(core, actor.workspace_id, email, password, name=name, role=role)
     if teams:
         await core.store.users.update_one({"_id": user.id}, {"$set": {"team_ids": teams}})
@@ -114,7 +103,9 @@ async def _changes(
     if role is not None:
         changes["role"] = role.value
     if team_ids is not None:
-        changes["team_ids"] = await _check_teams(core, target["workspace_id"], team_ids)
+        changes["team_ids"] = await existing_ids(
+            core.store.teams, target["workspace_id"], team_ids, "team_ids", "team"
+        )
     if disabled is not None:
         changes["disabled"] = disabled
     return {k: v for k, v in changes.items() if _current(target, k) != v}
