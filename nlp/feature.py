@@ -37,7 +37,7 @@ from kith.core.settings import Settings
 from kith.core.storage import register_indexes
 
 log = logging.getLogger(__name__)
-FOLLOW_LANES = 4  # conversations whose results are written at the same time
+FOLLOW_LANES = 8  # conversations whose moods are written at the same time
 
 register_indexes([("messages", [("nlp", ASCENDING), ("created_at", ASCENDING)], {})])
 
@@ -55,6 +55,10 @@ class Analysis(Protocol):
 
 class Analyzer(Protocol):
     async def analyze_async(self, texts: Sequence[Any]) -> Sequence[Analysis]: ...
+
+
+Result = tuple[dict[str, Any], Analysis]  # a claimed message and its analysis
+Escalation = tuple[dict[str, Any], ConversationSentiment, float]  # message, mood, score
 
 
 def load_analyzer(settings: Settings) -> Any | None:
@@ -159,24 +163,11 @@ class SentimentWorker:
             for doc, r in zip(batch, results, strict=True)
         ]
         await self.core.store.messages.bulk_write(writes, ordered=False)
-        by_conversation: dict[str, list[tuple[dict[str, Any], Analysis]]] = {}
-        for doc, result in zip(batch, results, strict=True):
-            by_conversation.setdefault(doc["conversation_id"], []).append((doc, result))
-        lanes = asyncio.Semaphore(FOLLOW_LANES)
-        await asyncio.gather(
-            *(self._follow_in_order(items, lanes) for items in by_conversation.values())
-        )
+        pairs = list(zip(batch, results, strict=True))
+        await self._extend_trends(pairs)
+        for doc, mood, score in await self._fold_moods(pairs):
+            await self._escalate(doc, mood, score)
         return len(batch)
-
-    async def _follow_in_order(
-        self, items: list[tuple[dict[str, Any], Analysis]], lanes: asyncio.Semaphore
-    ) -> None:
-        """One conversation's results in message order. A few conversations run side by side:
-        a batch then costs a fraction of its round trips, without flooding the database that
-        ingest is writing to."""
-        async with lanes:
-            for doc, result in items:
-                await self._follow(doc, result)
 
     async def run_forever(self, stop: asyncio.Event, poll_seconds: float = 2.0) -> None:
         while not stop.is_set():
@@ -191,48 +182,80 @@ class SentimentWorker:
             for waiter in waiters:
                 waiter.cancel()
 
-    async def _follow(self, doc: dict[str, Any], result: Analysis) -> None:
-        """Fold one result into its conversation's mood and its customer's trend."""
-        core = self.core
-        score = float(result.score)
-        customers = core.store.customers
-        sample = {"at": doc["created_at"], "score": score, "label": result.label}
+    async def _extend_trends(self, pairs: list[Result]) -> None:
+        """Append the batch's samples to each customer's trend: one ordered bulk write for the
+        whole batch, one `$push` per customer."""
+        samples: dict[str, list[dict[str, Any]]] = {}
+        for doc, result in pairs:
+            samples.setdefault(doc["customer_id"], []).append(
+                {"at": doc["created_at"], "score": float(result.score), "label": result.label}
+            )
         # A profile without a trend has `sentiment: null`, which $push cannot extend.
-        await customers.update_one(
-            {"_id": doc["customer_id"], "sentiment": None}, {"$set": {"sentiment": {"samples": []}}}
-        )
-        await customers.update_one(
-            {"_id": doc["customer_id"]},
-            {"$push": {"sentiment.samples": {"$each": [sample], "$slice": -TREND_SAMPLES}}},
-        )
-        moods = await self._update_mood(doc["conversation_id"], result)
-        if moods is not None and moods[1].escalated and not moods[0].escalated:
-            await self._escalate(doc, moods[1], score)
+        create = [
+            UpdateOne({"_id": cid, "sentiment": None}, {"$set": {"sentiment": {"samples": []}}})
+            for cid in samples
+        ]
+        extend = [
+            UpdateOne(
+                {"_id": cid},
+                {"$push": {"sentiment.samples": {"$each": items, "$slice": -TREND_SAMPLES}}},
+            )
+            for cid, items in samples.items()
+        ]
+        await self.core.store.customers.bulk_write(create + extend, ordered=True)
 
-    async def _update_mood(
-        self, conversation_id: str, result: Analysis
-    ) -> tuple[ConversationSentiment, ConversationSentiment] | None:
+    async def _fold_moods(self, pairs: list[Result]) -> list[Escalation]:
+        """Fold the batch into each conversation's mood (its results in message order, one
+        write per conversation, a few conversations side by side); returns the escalations."""
+        by_conversation: dict[str, list[Result]] = {}
+        for doc, result in pairs:
+            by_conversation.setdefault(doc["conversation_id"], []).append((doc, result))
+        found = self.core.store.conversations.find(
+            {"_id": {"$in": list(by_conversation)}}, {"sentiment": 1, "status": 1}
+        )
+        stored = {c["_id"]: c for c in await found.to_list(None)}
+        lanes = asyncio.Semaphore(FOLLOW_LANES)
+
+        async def one(conversation_id: str) -> list[Escalation]:
+            async with lanes:
+                items = by_conversation[conversation_id]
+                return await self._fold_mood(conversation_id, items, stored.get(conversation_id))
+
+        done = await asyncio.gather(*(one(cid) for cid in by_conversation))
+        return [escalation for escalations in done for escalation in escalations]
+
+    async def _fold_mood(
+        self,
+        conversation_id: str,
+        items: list[Result],
+        conv: dict[str, Any] | None,
+    ) -> list[Escalation]:
         """Compare-and-set on the mood's count, so concurrent workers never lose an update and
         exactly one of them sees a given transition (which is what makes escalation fire once
-        per episode)."""
-        store = self.core.store
+        per episode). `conv` is the conversation as read with the batch; re-read on conflict."""
+        conversations = self.core.store.conversations
         for _ in range(10):
-            conv = await store.conversations.find_one(
-                {"_id": conversation_id}, {"sentiment": 1, "status": 1}
-            )
             if conv is None:
-                return None
+                return []
             stored = conv.get("sentiment")
-            before = ConversationSentiment.model_validate(stored or {})
-            after = self._next_mood(before, result, conv.get("status"))
-            current = {"sentiment.count": before.count} if stored else {"sentiment": None}
-            updated = await store.conversations.update_one(
-                {"_id": conversation_id, **current}, {"$set": {"sentiment": after.model_dump()}}
+            mood = ConversationSentiment.model_validate(stored or {})
+            escalations: list[Escalation] = []
+            for doc, result in items:
+                after = self._next_mood(mood, result, conv.get("status"))
+                if after.escalated and not mood.escalated:
+                    escalations.append((doc, after, float(result.score)))
+                mood = after
+            current = {"sentiment.count": stored.get("count", 0)} if stored else {"sentiment": None}
+            updated = await conversations.update_one(
+                {"_id": conversation_id, **current}, {"$set": {"sentiment": mood.model_dump()}}
             )
             if updated.modified_count:
-                return before, after
+                return escalations
+            conv = await conversations.find_one(
+                {"_id": conversation_id}, {"sentiment": 1, "status": 1}
+            )
         log.warning("conversation mood kept changing; skipped", extra={"id": conversation_id})
-        return None
+        return []
 
     def _next_mood(
         self, before: ConversationSentiment, result: Analysis, status: str | None

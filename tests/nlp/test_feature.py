@@ -3,6 +3,8 @@ episode, with the real model."""
 
 from __future__ import annotations
 
+import asyncio
+
 from kith.core.context import Core
 from kith.core.conversations import do_update_conversation, get_conversation
 from kith.core.models import ConversationStatus, Priority
@@ -101,3 +103,50 @@ async def test_resolution_ends_an_episode(core: Core, workspace_id: str, analyze
     await ingest(core, channel, inbound(channel, "ada", ANGRY[2]))
     await worker.run_once()
     assert await core.store.events.count_documents({"type": "conversation.escalated"}) == 1
+
+
+async def test_one_batch_folds_each_conversation_in_message_order(
+    core: Core, workspace_id: str, analyzer: object
+) -> None:
+    channel, _ = await api_channel(core, workspace_id)
+    worker = SentimentWorker(core, analyzer)  # type: ignore[arg-type]
+    angry = [await ingest(core, channel, inbound(channel, "grace", text)) for text in ANGRY]
+    happy = await ingest(core, channel, inbound(channel, "ada", HAPPY))
+    await ingest(core, channel, inbound(channel, "ada", "Great, thanks again!"))
+
+    assert await worker.run_once() == 5
+
+    grace = await get_conversation(core, workspace_id, angry[0].conversation.id)
+    assert grace.sentiment is not None
+    assert (grace.sentiment.count, grace.sentiment.negative_streak) == (3, 3)
+    assert grace.sentiment.escalated and grace.priority == Priority.high
+    assert await core.store.events.count_documents({"type": "conversation.escalated"}) == 1
+    ada = await get_conversation(core, workspace_id, happy.conversation.id)
+    assert ada.sentiment is not None and ada.sentiment.count == 2 and not ada.sentiment.escalated
+    trend = (await core.store.customers.find_one({"_id": angry[0].message.customer_id}))[
+        "sentiment"
+    ]["samples"]
+    assert [s["at"] for s in trend] == sorted(s["at"] for s in trend) and len(trend) == 3
+
+
+async def test_workers_sharing_a_conversation_lose_no_result(
+    core: Core, workspace_id: str, analyzer: object
+) -> None:
+    channel, _ = await api_channel(core, workspace_id)
+    for text in [*ANGRY, ANGRY[0]]:
+        received = await ingest(core, channel, inbound(channel, "grace", text))
+    workers = [
+        SentimentWorker(core, analyzer, batch_size=2, owner=name)  # type: ignore[arg-type]
+        for name in ("one", "two")
+    ]
+
+    done = 0
+    for _ in range(4):  # a worker that loses a claim race gets nothing that round
+        done += sum(await asyncio.gather(*(w.run_once() for w in workers)))
+    assert done == 4
+
+    conversation = await get_conversation(core, workspace_id, received.conversation.id)
+    assert conversation.sentiment is not None and conversation.sentiment.count == 4
+    assert await core.store.events.count_documents({"type": "conversation.escalated"}) == 1
+    customer = await core.store.customers.find_one({"_id": received.message.customer_id})
+    assert len(customer["sentiment"]["samples"]) == 4
