@@ -27,6 +27,7 @@ _HERE = Path(__file__).parent
 STATIC = {
     name: (_HERE / "static" / name, media)
     for name, media in (
+        ("dom.js", "text/javascript"),
         ("inbox.js", "text/javascript"),
         ("inbox.css", "text/css"),
         ("login.css", "text/css"),

@@ -4,53 +4,10 @@
 
 (() => {
   const body = document.body;
-  const T = JSON.parse(document.getElementById("kith-i18n").textContent);
-  const csrf = body.dataset.csrf;
+  const { T, ApiError, api, h } = window.KithDom;
   const myId = body.dataset.userId;
   const canEdit = body.dataset.role === "admin";
   const $ = (id) => document.getElementById(id);
-
-  class ApiError extends Error {
-    constructor(message, field) {
-      super(message);
-      this.field = field || null;
-    }
-  }
-
-  async function api(method, path, payload) {
-    const response = await fetch("/app/api" + path, {
-      method,
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
-      body: payload === undefined ? undefined : JSON.stringify(payload),
-    });
-    if (response.status === 401) {
-      window.location.assign("/app/login");
-      throw new ApiError(T.session_expired);
-    }
-    const type = response.headers.get("content-type") || "";
-    const data = type.includes("json") ? await response.json() : null;
-    if (!response.ok) {
-      const error = (data && data.error) || {};
-      throw new ApiError(error.message || T.error, error.field);
-    }
-    return data;
-  }
-
-  function h(tag, attrs = {}, ...children) {
-    const node = document.createElement(tag);
-    for (const [key, value] of Object.entries(attrs)) {
-      if (value === null || value === undefined || value === false) continue;
-      if (key === "class") node.className = value;
-      else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
-      else node.setAttribute(key, value === true ? "" : String(value));
-    }
-    for (const child of children.flat()) {
-      if (child === null || child === undefined || child === false) continue;
-      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-    }
-    return node;
-  }
 
   function notice(text) {
     $("notice").textContent = text;

@@ -5,8 +5,7 @@
 
 (() => {
   const body = document.body;
-  const T = JSON.parse(document.getElementById("kith-i18n").textContent);
-  const csrf = body.dataset.csrf;
+  const { T, ApiError, api, h } = window.KithDom;
   const myId = body.dataset.userId;
   const canWrite = body.dataset.role !== "marketer";
   const $ = (id) => document.getElementById(id);
@@ -24,44 +23,6 @@
     typing: false,
     typingTimer: null,
   };
-
-  class ApiError extends Error {}
-
-  async function api(method, path, payload, extra = {}) {
-    const response = await fetch("/app/api" + path, {
-      method,
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
-      body: payload === undefined ? undefined : JSON.stringify(payload),
-      ...extra,
-    });
-    if (response.status === 401) {
-      window.location.assign("/app/login");
-      throw new ApiError("signed out");
-    }
-    const type = response.headers.get("content-type") || "";
-    const data = type.includes("json") ? await response.json() : null;
-    if (!response.ok) {
-      throw new ApiError((data && data.error && data.error.message) || T.error);
-    }
-    return data;
-  }
-
-  function h(tag, attrs = {}, ...children) {
-    const node = document.createElement(tag);
-    for (const [key, value] of Object.entries(attrs)) {
-      if (value === null || value === undefined || value === false) continue;
-      if (key === "class") node.className = value;
-      else if (key === "dataset") Object.assign(node.dataset, value);
-      else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
-      else node.setAttribute(key, value === true ? "" : String(value));
-    }
-    for (const child of children.flat()) {
-      if (child === null || child === undefined || child === false) continue;
-      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-    }
-    return node;
-  }
 
   function channelIcon(type) {
     return h("span", { class: "chan chan-" + type, role: "img", "aria-label": type, title: type },
@@ -262,13 +223,8 @@
   }
 
   function leave(id) {
-    fetch(`/app/api/conversations/${encodeURIComponent(id)}/presence`, {
-      method: "POST",
-      keepalive: true,
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
-      body: JSON.stringify({ state: "left" }),
-    }).catch(() => {});
+    const path = `/conversations/${encodeURIComponent(id)}/presence`;
+    api("POST", path, { state: "left" }, { keepalive: true }).catch(() => {});
   }
 
   // Only the newest answer is shown: refreshes overlap, and an older answer arriving last

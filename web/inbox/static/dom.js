@@ -1,0 +1,55 @@
+// Kith pages' shared helpers: `h` builds DOM nodes (every string through a text node or an
+// attribute, never parsed as HTML) and `api` calls the /app/api JSON with the CSRF token.
+"use strict";
+
+(() => {
+  const body = document.body;
+  const T = JSON.parse(document.getElementById("kith-i18n").textContent);
+
+  // An API failure: the server's message and, when it named one, the field at fault.
+  class ApiError extends Error {
+    constructor(message, field) {
+      super(message);
+      this.field = field || null;
+    }
+  }
+
+  async function api(method, path, payload, extra = {}) {
+    const response = await fetch("/app/api" + path, {
+      method,
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": body.dataset.csrf },
+      body: payload === undefined ? undefined : JSON.stringify(payload),
+      ...extra,
+    });
+    if (response.status === 401) {
+      window.location.assign("/app/login");
+      throw new ApiError(T.session_expired || T.error);
+    }
+    const type = response.headers.get("content-type") || "";
+    const data = type.includes("json") ? await response.json() : null;
+    if (!response.ok) {
+      const error = (data && data.error) || {};
+      throw new ApiError(error.message || T.error, error.field);
+    }
+    return data;
+  }
+
+  function h(tag, attrs = {}, ...children) {
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(attrs)) {
+      if (value === null || value === undefined || value === false) continue;
+      if (key === "class") node.className = value;
+      else if (key === "dataset") Object.assign(node.dataset, value);
+      else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+      else node.setAttribute(key, value === true ? "" : String(value));
+    }
+    for (const child of children.flat()) {
+      if (child === null || child === undefined || child === false) continue;
+      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    }
+    return node;
+  }
+
+  window.KithDom = Object.freeze({ T, ApiError, api, h });
+})();
