@@ -175,9 +175,12 @@ async def test_conversation_patch_rejects_bad_values(api: ApiSetup) -> None:
         ({"assignee_id": "ghost"}, "assignee_id"),
         ({"status": "snoozed"}, "snoozed_until"),
         ({"labels": {"$push": "x"}}, "labels"),
+        ({"labels": ["x" * 65]}, "labels"),
     ]:
         answer = await api.http.patch(path, json=body, headers=api.auth)
         assert answer.status_code == 422, (body, answer.text)
         assert answer.json()["error"]["field"] == field, body
+    trimmed = await api.http.patch(path, json={"labels": [" vip ", " ", "vip"]}, headers=api.auth)
+    assert trimmed.status_code == 200 and trimmed.json()["labels"] == ["vip"]
     empty = await api.http.post(f"{path}/messages", json={"text": ""}, headers=api.auth)
     assert empty.status_code == 422 and empty.json()["error"]["field"] == "text"

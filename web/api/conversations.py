@@ -7,7 +7,6 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from kith.core.conversations import (
-    do_update_conversation,
     get_conversation,
     list_conversations,
     list_messages,
@@ -58,17 +57,7 @@ async def patch(
     conversation_id: str, body: ConversationPatch, core: CoreDep, workspace_id: WorkspaceDep
 ) -> Conversation:
     conversation = await get_conversation(core, workspace_id, conversation_id)
-    fields = body.model_fields_set
-    return await do_update_conversation(
-        core,
-        conversation,
-        actor=API_AUTHOR,
-        status=body.status,
-        snoozed_until=body.snoozed_until,
-        assignee_id=body.assignee_id if "assignee_id" in fields else ...,
-        labels=body.labels,
-        priority=body.priority,
-    )
+    return await body.apply(core, conversation, API_AUTHOR)
 
 
 @router.get("/{conversation_id}/messages", response_model=Page[Message])

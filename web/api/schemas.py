@@ -8,7 +8,15 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from kith.core.models import ConversationStatus, OutboundContent, Priority
+from kith.core.context import Core
+from kith.core.conversations import do_update_conversation
+from kith.core.models import (
+    Author,
+    Conversation,
+    ConversationStatus,
+    OutboundContent,
+    Priority,
+)
 
 T = TypeVar("T")
 _KEY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_\-]{0,63}$")
@@ -90,11 +98,37 @@ class MergeRequest(Strict):
 
 
 class ConversationPatch(Strict):
+    """A change to a conversation: fields left out stay as they are; `assignee_id: null`
+    unassigns. The REST API and the inbox take the same shape."""
+
     status: ConversationStatus | None = None
     snoozed_until: datetime | None = None
     assignee_id: str | None = Field(default=None, max_length=64)
     labels: list[str] | None = Field(default=None, max_length=50)
     priority: Priority | None = None
+
+    @field_validator("labels")
+    @classmethod
+    def _labels(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return value
+        cleaned = [v.strip() for v in value if v.strip()]
+        if any(len(v) > 64 for v in cleaned):
+            raise ValueError("labels are at most 64 characters")
+        return cleaned
+
+    async def apply(self, core: Core, conversation: Conversation, actor: Author) -> Conversation:
+        sent = self.model_fields_set
+        return await do_update_conversation(
+            core,
+            conversation,
+            actor=actor,
+            status=self.status,
+            snoozed_until=self.snoozed_until,
+            assignee_id=self.assignee_id if "assignee_id" in sent else ...,
+            labels=self.labels,
+            priority=self.priority,
+        )
 
 
 class MessageCreate(OutboundContent):

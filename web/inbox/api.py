@@ -11,7 +11,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 
 from kith.core.canned import create_canned, delete_canned, search_canned
-from kith.core.conversations import do_update_conversation, get_conversation, mark_read
+from kith.core.conversations import get_conversation, mark_read
 from kith.core.customers import do_update_customer, get_customer
 from kith.core.errors import Forbidden, InvalidInput, NotFound
 from kith.core.models import (
@@ -161,20 +161,10 @@ async def change(
 ) -> dict[str, Any]:
     found = await readable(core, agent, conversation_id)
     ensure_can_write(agent.scope, found)
-    fields = body.model_fields_set
     actor = author_of(agent)
-    if "team_id" in fields:
+    if "team_id" in body.model_fields_set:
         found = await do_hand_to_team(core, found, body.team_id, actor)
-    updated = await do_update_conversation(
-        core,
-        found,
-        actor=actor,
-        status=body.status,
-        snoozed_until=body.snoozed_until,
-        assignee_id=body.assignee_id if "assignee_id" in fields else ...,
-        labels=body.labels,
-        priority=body.priority,
-    )
+    updated = await body.apply(core, found, actor)
     return conversation_out(updated, await customers_by_id(core, [updated.customer_id]))
 
 

@@ -2,35 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from kith.core.models import ConversationStatus, Priority, Role
+from kith.core.models import Role
+from kith.web.api.schemas import ConversationPatch
 
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class ConversationChange(Strict):
-    status: ConversationStatus | None = None
-    snoozed_until: datetime | None = None
-    assignee_id: str | None = Field(default=None, max_length=64)
-    team_id: str | None = Field(default=None, max_length=64)
-    labels: list[str] | None = Field(default=None, max_length=50)
-    priority: Priority | None = None
+class ConversationChange(ConversationPatch):
+    """The REST API's change, plus handing the conversation to another team."""
 
-    @field_validator("labels")
-    @classmethod
-    def _labels(cls, value: list[str] | None) -> list[str] | None:
-        if value is None:
-            return value
-        cleaned = [v.strip() for v in value if v.strip()]
-        if any(len(v) > 64 for v in cleaned):
-            raise ValueError("labels are at most 64 characters")
-        return cleaned
+    team_id: str | None = Field(default=None, max_length=64)
 
 
 class Reply(Strict):
