@@ -80,6 +80,24 @@ async def core(
 
 
 @pytest.fixture
+async def second_process(settings: Settings, clock: ManualClock, core: Core) -> AsyncIterator[Core]:
+    """Another Kith process on the same database (the embedded engine lives in one process,
+    so there the two share its store)."""
+    store = core.store if core.store.embedded else Store.from_settings(settings)
+    other = Core(
+        store=store,
+        settings=settings,
+        channels=ChannelRegistry(CHANNEL_TYPES),
+        clock=clock,
+        http=httpx.AsyncClient(),
+    )
+    yield other
+    await other.http.aclose()
+    if store is not core.store:
+        await store.close()
+
+
+@pytest.fixture
 async def workspace_id(core: Core) -> str:
     return (await ensure_default_workspace(core)).id
 

@@ -4,7 +4,6 @@ speak up, once per fire, whatever the workers do."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,15 +14,11 @@ from kith.bots.engine import BotEngine
 from kith.bots.knowledge import KnowledgeBase
 from kith.bots.schedule import timer_key
 from kith.core.auth import create_api_token, create_user
-from kith.core.channels import ChannelRegistry
 from kith.core.clock import ManualClock
 from kith.core.context import Core
 from kith.core.conversations import do_update_conversation
 from kith.core.models import ConversationStatus, InboundUser
-from kith.core.settings import Settings
-from kith.core.storage import Store
 from kith.core.timers import HANDLERS, TimerWorker, find_timers
-from kith.web.app import CHANNEL_TYPES
 from tests.bots.conftest import BotSetup
 from tests.support.cast import api_channel
 
@@ -225,21 +220,10 @@ async def test_a_worker_that_dies_after_running_a_fire_does_not_make_it_run_twic
 
 
 @pytest.fixture
-async def second_process(settings: Settings, clock: ManualClock, core: Core) -> AsyncIterator[Core]:
-    """Another Kith process with its own bot engine, on the same database."""
-    store = core.store if core.store.embedded else Store.from_settings(settings)
-    other = Core(
-        store=store,
-        settings=settings,
-        channels=ChannelRegistry(CHANNEL_TYPES),
-        clock=clock,
-        http=httpx.AsyncClient(),
-    )
-    BotEngine(KnowledgeBase()).install(other)
-    yield other
-    await other.http.aclose()
-    if store is not core.store:
-        await store.close()
+def second_process(second_process: Core) -> Core:
+    """Another Kith process (tests/conftest.py), with its own bot engine."""
+    BotEngine(KnowledgeBase()).install(second_process)
+    return second_process
 
 
 async def test_a_slow_worker_and_the_one_that_took_over_run_each_conversation_once(

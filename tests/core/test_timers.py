@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-import httpx
 import pytest
 
-from kith.core.channels import ChannelRegistry
 from kith.core.clock import ManualClock
 from kith.core.context import Core
-from kith.core.settings import Settings
-from kith.core.storage import Store
 from kith.core.timers import (
     BACKOFF_BASE,
     BACKOFF_MAX,
@@ -27,7 +23,6 @@ from kith.core.timers import (
     register_timer_kind,
     schedule_timer,
 )
-from kith.web.app import CHANNEL_TYPES
 
 START = datetime(2026, 1, 1, tzinfo=UTC)  # ManualClock's start: a Thursday
 
@@ -197,24 +192,6 @@ async def test_a_late_worker_fires_a_missed_recurring_timer_once(
     assert [t.fire_at for t in recorder.fired] == [START + timedelta(hours=1)]
     following = await stored(core, "hourly")
     assert following is not None and following.due_at == START + timedelta(hours=6)
-
-
-@pytest.fixture
-async def second_process(settings: Settings, clock: ManualClock, core: Core) -> AsyncIterator[Core]:
-    """Another Kith process on the same database (the embedded engine lives in one process,
-    so there the two share its store)."""
-    store = core.store if core.store.embedded else Store.from_settings(settings)
-    other = Core(
-        store=store,
-        settings=settings,
-        channels=ChannelRegistry(CHANNEL_TYPES),
-        clock=clock,
-        http=httpx.AsyncClient(),
-    )
-    yield other
-    await other.http.aclose()
-    if store is not core.store:
-        await store.close()
 
 
 async def test_two_processes_sharing_one_store_never_fire_a_timer_twice(
