@@ -95,6 +95,7 @@ INDEXES: list[tuple[str, list[tuple[str, int]], dict[str, Any]]] = [
     ("sessions", [("user_id", ASCENDING)], {}),
     ("login_failures", [("purge_at", ASCENDING)], {"expireAfterSeconds": 0}),
     ("timers", [("due_at", ASCENDING)], {}),
+    ("timers", [("purge_at", ASCENDING)], {"expireAfterSeconds": 0}),  # given-up one-offs
 ]
 
 

@@ -35,11 +35,13 @@ from apscheduler.triggers.cron import CronTrigger
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
+from kith.core.clock import utcnow
 from kith.core.context import Core
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
+GIVEN_UP_KEPT = timedelta(days=30)  # a given-up one-off timer stays this long, to be inspected
 BACKOFF_BASE = 2.0
 BACKOFF_MAX = 600.0
 CRON_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
@@ -289,7 +291,8 @@ class TimerWorker:
 
     async def _failed(self, timer: Timer, error: str) -> None:
         """Back off and retry; after MAX_ATTEMPTS a recurring timer skips to its next fire
-        time and a one-off timer is kept without a due time, with its error."""
+        time and a one-off timer is kept without a due time, with its error, for GIVEN_UP_KEPT
+        (`purge_at` is wall-clock time, the TTL monitor's)."""
         attempts = timer.attempts + 1
         now = self.core.clock.now()
         if attempts < MAX_ATTEMPTS:
@@ -299,7 +302,8 @@ class TimerWorker:
         following = timer.cron.next_after(now) if timer.cron else None
         log.error("timer given up", extra={"timer": timer.key, "error": error})
         if following is None:
-            await self._settle(timer, {"attempts": attempts, "error": error}, unset="due_at")
+            kept = {"attempts": attempts, "error": error, "purge_at": utcnow() + GIVEN_UP_KEPT}
+            await self._settle(timer, kept, unset="due_at")
             return
         await self._settle(
             timer, {"fire_at": following, "due_at": following, "attempts": 0, "error": error}

@@ -8,11 +8,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from kith.core.clock import ManualClock
+from kith.core.clock import ManualClock, utcnow
 from kith.core.context import Core
 from kith.core.timers import (
     BACKOFF_BASE,
     BACKOFF_MAX,
+    GIVEN_UP_KEPT,
     HANDLERS,
     MAX_ATTEMPTS,
     Cron,
@@ -140,6 +141,13 @@ async def test_a_one_off_timer_that_keeps_failing_is_kept_with_its_error(
     assert given_up.attempts == MAX_ATTEMPTS and "down" in (given_up.error or "")
     assert await worker.run_once() == 0
     assert recorder.fired == []
+    doc = await core.store.timers.find_one({"_id": "remind:5"})
+    assert doc["purge_at"] > utcnow() + GIVEN_UP_KEPT - timedelta(minutes=1)  # then TTL'd away
+    ttl = await core.store.timers.index_information()
+    assert any(i["key"] == [("purge_at", 1)] and "expireAfterSeconds" in i for i in ttl.values())
+
+    await schedule_timer(core, "remind:5", "test.reminder", START)  # a fresh start is kept
+    assert "purge_at" not in await core.store.timers.find_one({"_id": "remind:5"})
 
 
 async def test_a_timer_of_an_unknown_kind_is_retried_not_lost(
