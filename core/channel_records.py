@@ -78,14 +78,18 @@ def load(core: Core, doc: dict[str, Any]) -> Channel:
     return channel
 
 
-async def get_channel(core: Core, workspace_id: str | None, channel_id: str) -> Channel:
+async def _channel_doc(core: Core, workspace_id: str | None, channel_id: str) -> dict[str, Any]:
     query: dict[str, Any] = {"_id": channel_id}
     if workspace_id is not None:
         query["workspace_id"] = workspace_id
     doc = await core.store.channels.find_one(query)
     if doc is None:
         raise NotFound("no such channel", field="channel_id")
-    return load(core, doc)
+    return doc
+
+
+async def get_channel(core: Core, workspace_id: str | None, channel_id: str) -> Channel:
+    return load(core, await _channel_doc(core, workspace_id, channel_id))
 
 
 async def active_channel(
@@ -119,15 +123,18 @@ async def update_channel(
     config: dict[str, Any] | None = None,
     enabled: bool | None = None,
 ) -> Channel:
-    """Patch a channel. Config keys are merged; secrets left out keep their stored value."""
-    channel = await get_channel(core, workspace_id, channel_id)
+    """Patch a channel. Config keys are merged; secrets left out keep their stored value.
+    If the type's `on_updated` hook refuses the new config (the platform rejected a token),
+    the channel is put back as it was."""
+    doc = await _channel_doc(core, workspace_id, channel_id)
+    channel = load(core, doc)
+    channel_type = core.channels.get(channel.type)
     update: dict[str, Any] = {}
     if name is not None:
         update["name"] = name
     if enabled is not None:
         update["enabled"] = enabled
     if config is not None:
-        channel_type = core.channels.get(channel.type)
         if channel_type is None:
             raise InvalidInput("channel type is no longer available", field="type")
         merged = _validate_config(channel_type, {**channel.config, **config})
@@ -135,4 +142,11 @@ async def update_channel(
         update.update(sealer_for(core).seal(secrets))
     if update:
         await core.store.channels.update_one({"_id": channel_id}, {"$set": update})
-    return await get_channel(core, workspace_id, channel_id)
+    updated = await get_channel(core, workspace_id, channel_id)
+    if config is not None and channel_type is not None and channel_type.on_updated is not None:
+        try:
+            await channel_type.on_updated(core, channel, updated)
+        except BaseException:
+            await core.store.channels.replace_one({"_id": channel_id}, doc)
+            raise
+    return updated

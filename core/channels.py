@@ -48,7 +48,8 @@ class ChannelHooks(Protocol):
 class ChannelType:
     """One kind of channel. `config_model` validates the whole config; `secret_fields` of it are
     stored apart and never returned; `router` (a FastAPI router) takes the platform's webhooks;
-    `on_created(core, channel)` runs once after creation (e.g. registering a webhook);
+    `on_created(core, channel)` runs once after creation (e.g. registering a webhook) and
+    `on_updated(core, before, after)` after each config change; either raising undoes the write;
     `poller` (a `kith.core.pollers.Poller`) fetches for channels that are polled;
     `endpoints` are the (name, path) pairs a business pastes into the platform or its site,
     `{id}` being the channel's id (a polled channel has none)."""
@@ -60,6 +61,7 @@ class ChannelType:
     capabilities: Capabilities = Capabilities()
     router: Any = None
     on_created: Any = None
+    on_updated: Any = None
     poller: Any = None
     description: str = ""
     endpoints: tuple[tuple[str, str], ...] = ()

@@ -37,7 +37,7 @@ async def on_created(core: Core, channel: Channel) -> None:
     """Point Telegram at Kith: setWebhook (webhook mode) or deleteWebhook (polling mode).
 
     A rejected token or URL is the creator's to fix, so it is raised as invalid input;
-    an unreachable Telegram is only logged (the channel exists; re-create it to retry).
+    an unreachable Telegram is only logged (the channel exists; save it again to retry).
     """
     bot = bot_for(core, channel)
     context = {"channel_id": channel.id, "bot_id": bot_id(channel.config["bot_token"])}
@@ -65,6 +65,12 @@ async def on_created(core: Core, channel: Channel) -> None:
         log.error("could not reach Telegram to set up the bot", extra=context)
 
 
+async def on_updated(core: Core, before: Channel, after: Channel) -> None:
+    """Tell Telegram again on every config change (setWebhook is idempotent): a new token,
+    mode or secret takes effect, and saving retries a setup Telegram could not be reached for."""
+    await on_created(core, after)
+
+
 channel_type = ChannelType(
     name="telegram",
     config_model=TelegramConfig,
@@ -73,6 +79,7 @@ channel_type = ChannelType(
     capabilities=Capabilities(buttons=True, images=True),
     router=router,
     on_created=on_created,
+    on_updated=on_updated,
     poller=TelegramPoller(),
     description="A Telegram bot: private chats and groups, by webhook or long polling.",
     endpoints=(("webhook_url", "/webhooks/telegram/{id}"),),

@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
+from kith.core.channel_records import get_channel
 from kith.core.context import Core
 from tests.connectors.telegram.conftest import API_BASE, BOT_TOKEN, SECRET, make_bot_channel
 from tests.connectors.telegram.fake_bot_api import FakeBotApi
@@ -107,3 +108,41 @@ async def test_a_secret_token_is_generated_and_shown_once_when_omitted(
     assert answer.status_code == 201
     assert set(answer.json()["secrets"]) == {"secret_token"}
     assert len(answer.json()["secrets"]["secret_token"]) >= 32
+
+
+async def test_changing_the_mode_or_secret_tells_telegram_again(
+    core: Core, client: httpx.AsyncClient, workspace_id: str, bot_api: FakeBotApi
+) -> None:
+    core.settings.public_url = "https://kith.example.com"
+    telegram = await make_bot_channel(core, client, workspace_id)
+    path = f"/api/v1/channels/{telegram.channel_id}"
+    auth = {"Authorization": f"Bearer {telegram.token}"}
+
+    renamed = await client.patch(path, json={"name": "Shop bot"}, headers=auth)
+    assert renamed.status_code == 200 and len(bot_api.calls) == 1  # a name is Kith's alone
+
+    polling = await client.patch(path, json={"config": {"mode": "polling"}}, headers=auth)
+    assert polling.status_code == 200 and bot_api.webhook is None
+
+    new_secret = "another-secret-0123456789abcdef"
+    back = {"mode": "webhook", "secret_token": new_secret}
+    assert (await client.patch(path, json={"config": back}, headers=auth)).status_code == 200
+    assert bot_api.webhook is not None and bot_api.webhook["secret_token"] == new_secret
+    assert [c.method for c in bot_api.calls] == ["setWebhook", "deleteWebhook", "setWebhook"]
+
+
+async def test_a_token_telegram_rejects_on_update_leaves_the_channel_as_it_was(
+    core: Core, client: httpx.AsyncClient, workspace_id: str, bot_api: FakeBotApi
+) -> None:
+    core.settings.public_url = "https://kith.example.com"
+    telegram = await make_bot_channel(core, client, workspace_id)
+
+    answer = await client.patch(
+        f"/api/v1/channels/{telegram.channel_id}",
+        json={"name": "Revoked", "config": {"bot_token": "7000000001:revoked"}},
+        headers={"Authorization": f"Bearer {telegram.token}"},
+    )
+
+    assert answer.status_code == 422 and answer.json()["error"]["field"] == "config.bot_token"
+    kept = await get_channel(core, workspace_id, telegram.channel_id)
+    assert kept.name == "Kith Shop bot" and kept.config["bot_token"] == BOT_TOKEN
