@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import mongomock
+from mongomock.filtering import filter_applies
+from pymongo.errors import DuplicateKeyError
 
 
 @dataclass(frozen=True)
@@ -123,10 +125,85 @@ def _subquery(coll: mongomock.Collection, pipeline: Sequence[Mapping[str, Any]])
     return docs
 
 
+def _ids_named(query: Any) -> list[Any] | None:
+    """The `_id`s a query names outright (`{"_id": x, ...}` or `{"_id": {"$in": [...]}, ...}`),
+    or None when it names none."""
+    if not isinstance(query, Mapping) or "_id" not in query:
+        return None
+    wanted = query["_id"]
+    if isinstance(wanted, Mapping):
+        if set(wanted) != {"$in"} or not isinstance(wanted["$in"], list | tuple):
+            return None
+        values = list(wanted["$in"])
+    else:
+        values = [wanted]
+    if any(isinstance(v, Mapping | list | tuple) for v in values):
+        return None
+    return values
+
+
+def _speed_up(coll: mongomock.Collection) -> None:
+    """Give a mongomock collection the two shortcuts a real engine's indexes give: a query
+    that names `_id`s reads those documents instead of testing every one, and the unique-index
+    check after a write compares field values instead of running the general query engine
+    over the whole collection. Without them every update of a message cost a slow pass over
+    all messages (most of the sentiment worker's time). Answers are unchanged: candidates are
+    confirmed with mongomock's own `filter_applies`."""
+    store = coll._store
+    general_iter, general_unique = coll._iter_documents, coll._ensure_uniques
+
+    def iter_documents(query: Any) -> Iterator[dict[str, Any]]:
+        ids = _ids_named(query)
+        if ids is None:
+            return general_iter(query)
+        store._remove_expired_documents()
+        docs = store._documents
+        wanted = set(ids) if len(ids) > 1 else None
+        found = (
+            [docs[k] for k in docs if k in wanted]
+            if wanted is not None
+            else [docs[ids[0]]]
+            if ids and ids[0] in docs
+            else []
+        )
+        return (doc for doc in found if filter_applies(query, doc))
+
+    def ensure_uniques(new_data: dict[str, Any]) -> None:
+        for index in store.indexes.values():
+            if not index.get("unique"):
+                continue
+            fields = [field for field, _ in index["key"]]
+            wanted = tuple(new_data.get(f) for f in fields)
+            if any("." in f for f in fields) or any(isinstance(v, list | dict) for v in wanted):
+                general_unique(new_data)
+                return
+            if index.get("sparse") and all(v is None for v in wanted):
+                continue
+            partial = index.get("partialFilterExpression")
+            if partial is not None and not filter_applies(partial, new_data):
+                continue  # outside a partial index: nothing to clash with
+            query: dict[str, Any] = dict(zip(fields, wanted, strict=True))
+            if partial is not None:
+                query = {"$and": [partial, query]}
+            same = 0
+            for doc in store.documents:
+                key = tuple(map(doc.get, fields))
+                if key != wanted and list not in map(type, key):  # an array may hold the value
+                    continue
+                if filter_applies(query, doc):
+                    same += 1
+                    if same > 1:
+                        raise DuplicateKeyError("E11000 Duplicate Key Error", 11000)
+
+    coll._iter_documents = iter_documents
+    coll._ensure_uniques = ensure_uniques
+
+
 class EmbeddedCollection:
     """Async facade over one mongomock collection."""
 
     def __init__(self, coll: mongomock.Collection) -> None:
+        _speed_up(coll)
         self._coll = coll
         self.name: str = coll.name
 

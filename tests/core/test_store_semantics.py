@@ -1,0 +1,48 @@
+"""What Kith relies on from the database, on every lane: lookups by `_id` and unique indexes
+answer as MongoDB does (the embedded engine takes shortcuts for both, see kith.core.embedded)."""
+
+from __future__ import annotations
+
+import pytest
+from pymongo import ASCENDING
+from pymongo.errors import DuplicateKeyError
+
+from kith.core.context import Core
+
+
+async def test_a_query_naming_ids_still_applies_its_other_conditions(core: Core) -> None:
+    things = core.store.db["things"]
+    await things.insert_many([{"_id": f"t{i}", "n": i} for i in range(5)])
+
+    assert await things.find_one({"_id": "t3", "n": 3}) == {"_id": "t3", "n": 3}
+    assert await things.find_one({"_id": "t3", "n": 4}) is None
+    assert await things.find_one({"_id": "missing"}) is None
+    picked = things.find({"_id": {"$in": ["t4", "t1", "nope", "t2"]}, "n": {"$gte": 2}})
+    assert sorted(d["_id"] for d in await picked.to_list(None)) == ["t2", "t4"]
+    assert await things.count_documents({"_id": {"$in": []}}) == 0
+    updated = await things.update_one({"_id": "t1", "n": 9}, {"$set": {"n": 10}})
+    assert updated.matched_count == 0
+    updated = await things.update_one({"_id": "t1", "n": 1}, {"$set": {"n": 10}})
+    assert updated.modified_count == 1 and (await things.find_one({"_id": "t1"}))["n"] == 10
+
+
+async def test_unique_indexes_refuse_clashes_made_by_updates(core: Core) -> None:
+    things = core.store.db["unique_things"]
+    await things.create_index(
+        [("key", ASCENDING)],
+        unique=True,
+        partialFilterExpression={"key": {"$exists": True}},
+    )
+    await things.insert_many([{"_id": "a", "key": "k1"}, {"_id": "b", "key": "k2"}])
+    await things.insert_many([{"_id": "c"}, {"_id": "d"}])  # outside the partial index
+
+    with pytest.raises(DuplicateKeyError):
+        await things.update_one({"_id": "b"}, {"$set": {"key": "k1"}})
+    assert (await things.find_one({"_id": "b"}))["key"] == "k2"  # nothing half-written
+    with pytest.raises(DuplicateKeyError):
+        await things.insert_one({"_id": "e", "key": "k2"})
+
+    await things.update_one({"_id": "c"}, {"$set": {"other": 1}})
+    await things.update_one({"_id": "a"}, {"$set": {"key": "k3"}})
+    await things.update_one({"_id": "b"}, {"$set": {"key": "k1"}})  # k1 is free now
+    assert await things.count_documents({"key": {"$exists": True}}) == 2
