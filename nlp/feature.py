@@ -37,7 +37,8 @@ from kith.core.settings import Settings
 from kith.core.storage import register_indexes
 
 log = logging.getLogger(__name__)
-FOLLOW_LANES = 8  # conversations whose moods are written at the same time
+FOLDS = "sentiment_folds"  # tokens of the last batches folded into a conversation's mood
+FOLDS_KEPT = 16
 
 register_indexes([("messages", [("nlp", ASCENDING), ("created_at", ASCENDING)], {})])
 
@@ -146,7 +147,44 @@ class SentimentWorker:
         batch = await self.claim()
         if not batch:
             return 0
-        results = await self.analyzer.analyze_async([d.get("text", "") for d in batch])
+        await self._write(batch, await self._analyze(batch))
+        return len(batch)
+
+    async def drain(self) -> int:
+        """Analyse until nothing is left; returns how many. One batch's results are written
+        while the next batch is claimed and analysed, so the database's round trips hide
+        behind the model instead of adding to it. Batches are written in order."""
+        done = 0
+        writing: asyncio.Task[None] | None = None
+        try:
+            while batch := await self.claim():
+                results = await self._analyze(batch)
+                if writing is not None:
+                    await writing
+                writing = asyncio.create_task(self._write(batch, results))
+                done += len(batch)
+        finally:
+            if writing is not None:
+                await writing
+        return done
+
+    async def run_forever(self, stop: asyncio.Event, poll_seconds: float = 2.0) -> None:
+        while not stop.is_set():
+            try:
+                await self.drain()
+            except Exception:
+                log.exception("sentiment pass failed; will retry")
+            self.wakeup.clear()
+            waiters = [asyncio.ensure_future(e.wait()) for e in (stop, self.wakeup)]
+            await asyncio.wait(waiters, timeout=poll_seconds, return_when="FIRST_COMPLETED")
+            for waiter in waiters:
+                waiter.cancel()
+
+    async def _analyze(self, batch: list[dict[str, Any]]) -> Sequence[Analysis]:
+        return await self.analyzer.analyze_async([d.get("text", "") for d in batch])
+
+    async def _write(self, batch: list[dict[str, Any]], results: Sequence[Analysis]) -> None:
+        """Store each message's result, then fold the batch into trends and moods."""
         writes = [
             UpdateOne(
                 {"_id": doc["_id"]},
@@ -167,20 +205,6 @@ class SentimentWorker:
         await self._extend_trends(pairs)
         for doc, mood, score in await self._fold_moods(pairs):
             await self._escalate(doc, mood, score)
-        return len(batch)
-
-    async def run_forever(self, stop: asyncio.Event, poll_seconds: float = 2.0) -> None:
-        while not stop.is_set():
-            try:
-                while await self.run_once():
-                    pass
-            except Exception:
-                log.exception("sentiment pass failed; will retry")
-            self.wakeup.clear()
-            waiters = [asyncio.ensure_future(e.wait()) for e in (stop, self.wakeup)]
-            await asyncio.wait(waiters, timeout=poll_seconds, return_when="FIRST_COMPLETED")
-            for waiter in waiters:
-                waiter.cancel()
 
     async def _extend_trends(self, pairs: list[Result]) -> None:
         """Append the batch's samples to each customer's trend: one ordered bulk write for the
@@ -205,55 +229,75 @@ class SentimentWorker:
         await self.core.store.customers.bulk_write(create + extend, ordered=True)
 
     async def _fold_moods(self, pairs: list[Result]) -> list[Escalation]:
-        """Fold the batch into each conversation's mood (its results in message order, one
-        write per conversation, a few conversations side by side); returns the escalations."""
+        """Fold the batch into each conversation's mood (its results in message order);
+        returns the escalations. Every conversation is read at once and written at once: one
+        compare-and-set per conversation in a single bulk write, each tagged with the batch's
+        token so that a conversation another worker changed meanwhile is known and redone."""
         by_conversation: dict[str, list[Result]] = {}
         for doc, result in pairs:
             by_conversation.setdefault(doc["conversation_id"], []).append((doc, result))
-        found = self.core.store.conversations.find(
+        conversations = self.core.store.conversations
+        found = conversations.find(
             {"_id": {"$in": list(by_conversation)}}, {"sentiment": 1, "status": 1}
         )
-        stored = {c["_id"]: c for c in await found.to_list(None)}
-        lanes = asyncio.Semaphore(FOLLOW_LANES)
+        planned = {
+            c["_id"]: self._fold(c, by_conversation[c["_id"]]) for c in await found.to_list(None)
+        }
+        if not planned:
+            return []
+        token = uuid.uuid4().hex[:12]
+        tagged = {FOLDS: {"$each": [token], "$slice": -FOLDS_KEPT}}
+        writes = [
+            UpdateOne(
+                {"_id": cid, **condition},
+                {"$set": {"sentiment": mood.model_dump()}, "$push": tagged},
+            )
+            for cid, (condition, mood, _) in planned.items()
+        ]
+        result = await conversations.bulk_write(writes, ordered=False)
+        lost: list[str] = []
+        if result.matched_count < len(writes):
+            applied = conversations.find({"_id": {"$in": list(planned)}, FOLDS: token}, {"_id": 1})
+            done = {c["_id"] for c in await applied.to_list(None)}
+            lost = [cid for cid in planned if cid not in done]
+        escalations = [e for cid, plan in planned.items() if cid not in lost for e in plan[2]]
+        for cid in lost:
+            escalations += await self._fold_mood(cid, by_conversation[cid])
+        return escalations
 
-        async def one(conversation_id: str) -> list[Escalation]:
-            async with lanes:
-                items = by_conversation[conversation_id]
-                return await self._fold_mood(conversation_id, items, stored.get(conversation_id))
+    def _fold(
+        self, conv: dict[str, Any], items: list[Result]
+    ) -> tuple[dict[str, Any], ConversationSentiment, list[Escalation]]:
+        """The condition the stored mood must still meet, the mood after `items`, and the
+        escalations on the way (a transition into an episode)."""
+        stored = conv.get("sentiment")
+        mood = ConversationSentiment.model_validate(stored or {})
+        escalations: list[Escalation] = []
+        for doc, result in items:
+            after = self._next_mood(mood, result, conv.get("status"))
+            if after.escalated and not mood.escalated:
+                escalations.append((doc, after, float(result.score)))
+            mood = after
+        condition = {"sentiment.count": stored.get("count", 0)} if stored else {"sentiment": None}
+        return condition, mood, escalations
 
-        done = await asyncio.gather(*(one(cid) for cid in by_conversation))
-        return [escalation for escalations in done for escalation in escalations]
-
-    async def _fold_mood(
-        self,
-        conversation_id: str,
-        items: list[Result],
-        conv: dict[str, Any] | None,
-    ) -> list[Escalation]:
-        """Compare-and-set on the mood's count, so concurrent workers never lose an update and
-        exactly one of them sees a given transition (which is what makes escalation fire once
-        per episode). `conv` is the conversation as read with the batch; re-read on conflict."""
+    async def _fold_mood(self, conversation_id: str, items: list[Result]) -> list[Escalation]:
+        """One conversation on its own: compare-and-set on the mood's count, re-read on
+        conflict, so concurrent workers never lose an update and exactly one of them sees a
+        given transition (which is what makes escalation fire once per episode)."""
         conversations = self.core.store.conversations
         for _ in range(10):
-            if conv is None:
-                return []
-            stored = conv.get("sentiment")
-            mood = ConversationSentiment.model_validate(stored or {})
-            escalations: list[Escalation] = []
-            for doc, result in items:
-                after = self._next_mood(mood, result, conv.get("status"))
-                if after.escalated and not mood.escalated:
-                    escalations.append((doc, after, float(result.score)))
-                mood = after
-            current = {"sentiment.count": stored.get("count", 0)} if stored else {"sentiment": None}
-            updated = await conversations.update_one(
-                {"_id": conversation_id, **current}, {"$set": {"sentiment": mood.model_dump()}}
-            )
-            if updated.modified_count:
-                return escalations
             conv = await conversations.find_one(
                 {"_id": conversation_id}, {"sentiment": 1, "status": 1}
             )
+            if conv is None:
+                return []
+            condition, mood, escalations = self._fold(conv, items)
+            updated = await conversations.update_one(
+                {"_id": conversation_id, **condition}, {"$set": {"sentiment": mood.model_dump()}}
+            )
+            if updated.matched_count:
+                return escalations
         log.warning("conversation mood kept changing; skipped", extra={"id": conversation_id})
         return []
 

@@ -11,6 +11,7 @@ from kith.core.models import ConversationStatus, Priority
 from kith.core.pipeline import ingest
 from kith.nlp.feature import ESCALATION_LABEL, SentimentWorker
 from tests.support.cast import api_channel, inbound
+from tests.support.faults import racing
 
 ANGRY = [
     "This is the worst service I have ever had. Absolutely terrible.",
@@ -150,3 +151,43 @@ async def test_workers_sharing_a_conversation_lose_no_result(
     assert await core.store.events.count_documents({"type": "conversation.escalated"}) == 1
     customer = await core.store.customers.find_one({"_id": received.message.customer_id})
     assert len(customer["sentiment"]["samples"]) == 4
+
+
+async def test_drain_writes_batches_in_order_while_the_next_is_analysed(
+    core: Core, workspace_id: str, analyzer: object
+) -> None:
+    channel, _ = await api_channel(core, workspace_id)
+    texts = ["Hello, a question about my order.", *ANGRY, HAPPY]
+    for text in texts:
+        received = await ingest(core, channel, inbound(channel, "grace", text))
+    worker = SentimentWorker(core, analyzer, batch_size=2)  # type: ignore[arg-type]
+
+    assert await worker.drain() == len(texts)
+
+    conversation = await get_conversation(core, workspace_id, received.conversation.id)
+    assert conversation.sentiment is not None
+    assert conversation.sentiment.count == len(texts) and conversation.sentiment.label == "positive"
+    assert await core.store.events.count_documents({"type": "conversation.escalated"}) == 1
+    customer = await core.store.customers.find_one({"_id": received.message.customer_id})
+    labels = [s["label"] for s in customer["sentiment"]["samples"]]
+    assert labels[1:4] == ["negative"] * 3 and labels[-1] == "positive"
+    assert await core.store.messages.count_documents({"direction": "in", "nlp": None}) == 0
+
+
+async def test_a_mood_another_worker_changed_meanwhile_is_folded_again(
+    core: Core, workspace_id: str, analyzer: object
+) -> None:
+    channel, _ = await api_channel(core, workspace_id)
+    for text in ANGRY:
+        received = await ingest(core, channel, inbound(channel, "grace", text))
+    first = SentimentWorker(core, analyzer, batch_size=2, owner="first")  # type: ignore[arg-type]
+    second = SentimentWorker(core, analyzer, batch_size=2, owner="second")  # type: ignore[arg-type]
+
+    with racing(core.store.conversations, "bulk_write", second.run_once):
+        assert await first.run_once() == 2  # the second worker folds message 3 meanwhile
+
+    conversation = await get_conversation(core, workspace_id, received.conversation.id)
+    assert conversation.sentiment is not None and conversation.sentiment.count == 3
+    assert conversation.sentiment.negative_streak == 3 and conversation.sentiment.escalated
+    assert await core.store.events.count_documents({"type": "conversation.escalated"}) == 1
+    assert await second.run_once() == 0

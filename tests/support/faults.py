@@ -1,10 +1,11 @@
 """Database faults at the network boundary: one call on a collection fails as if the
-connection dropped, so tests can check that nothing is left half-written."""
+connection dropped, so tests can check that nothing is left half-written; or another client's
+work lands just before a call, to check what a race leaves behind."""
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 
@@ -21,6 +22,27 @@ def failing(collection: Any, method: str, times: int = 1) -> Iterator[None]:
         return await original(*args, **kwargs)
 
     setattr(collection, method, broken)
+    try:
+        yield
+    finally:
+        setattr(collection, method, original)
+
+
+@contextlib.contextmanager
+def racing(collection: Any, method: str, other: Callable[[], Awaitable[Any]]) -> Iterator[None]:
+    """`other` (another client's work) runs once just before the next call of `method`, as if
+    its writes had landed between this client's read and its write."""
+    original = getattr(collection, method)
+    pending = True
+
+    async def raced(*args: Any, **kwargs: Any) -> Any:
+        nonlocal pending
+        if pending:
+            pending = False
+            await other()
+        return await original(*args, **kwargs)
+
+    setattr(collection, method, raced)
     try:
         yield
     finally:
