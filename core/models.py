@@ -199,6 +199,9 @@ class Delivery(BaseModel):
     next_attempt_at: datetime | None = None
     error: str | None = None
     sent_at: datetime | None = None
+    parts_sent: int = Field(
+        default=0, description="Parts of a multi-part message already delivered: not resent."
+    )
 
 
 class Sentiment(BaseModel):

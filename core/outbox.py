@@ -86,6 +86,15 @@ async def send(
     return message
 
 
+async def part_sent(core: Core, message: Message, parts: int) -> None:
+    """A channel that delivers a message in several calls records each part as it goes out,
+    so that a retry after a failure part-way sends only the rest."""
+    message.delivery = (message.delivery or Delivery()).model_copy(update={"parts_sent": parts})
+    await core.store.messages.update_one(
+        {"_id": message.id}, {"$set": {"delivery.parts_sent": parts}}
+    )
+
+
 async def retry(core: Core, workspace_id: str, message_id: str) -> bool:
     """Queue a failed message again (an agent's retry button)."""
     result = await core.store.messages.update_one(

@@ -6,6 +6,8 @@ about 30 messages a second per bot, one a second per private chat, 20 a minute p
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from aiogram import Bot
@@ -18,6 +20,7 @@ from kith.connectors.telegram.config import bot_id
 from kith.connectors.telegram.inbound import message_key
 from kith.core.channels import SendResult
 from kith.core.errors import DeliveryDeferred, DeliveryError
+from kith.core.outbox import part_sent
 from kith.core.ratelimit import reserve_all
 
 if TYPE_CHECKING:
@@ -75,43 +78,47 @@ class TelegramSender:
         reply = await self._reply_parameters(core, message, chat_id)
         bot = bot_for(core, channel)
         try:
-            sent = await self._send(bot, chat_id, message, markup, reply)
+            sent = await self._send(core, bot, chat_id, message, markup, reply)
         except (TelegramAPIError, ClientDecodeError) as exc:
             raise delivery_error(exc) from None
+        if sent is None:  # every part had gone out before a crash: nothing left to send
+            return SendResult()
         return SendResult(channel_message_id=message_key(chat_id, sent.message_id))
 
     async def _send(
         self,
+        core: Core,
         bot: Bot,
         chat_id: int,
         message: Message,
         markup: InlineKeyboardMarkup | None,
         reply: ReplyParameters | None,
-    ) -> TgMessage:
+    ) -> TgMessage | None:
         """Files first, then the text carrying the keyboard; one file takes the text as caption.
 
-        A retry after a partial failure resends what had gone out: rare, and visible.
+        Each part is recorded as it goes out (`delivery.parts_sent`), so a retry after a
+        failure part-way sends only the parts that had not gone; None when none was left.
         """
         files = list(message.attachments)
         text = message.text
         if len(files) == 1 and len(text) <= CAPTION_LIMIT:
             return await _send_file(bot, chat_id, files[0], text, markup, reply)
-        last: TgMessage | None = None
+        parts: list[Callable[[ReplyParameters | None], Awaitable[TgMessage]]] = []
         for index, attachment in enumerate(files):
-            is_last = index == len(files) - 1 and not text
-            last = await _send_file(
-                bot, chat_id, attachment, "", markup if is_last else None, reply
-            )
-            reply = None
+            keys = markup if index == len(files) - 1 and not text else None
+            parts.append(functools.partial(_send_file, bot, chat_id, attachment, "", keys))
         chunks = [text[i : i + TEXT_LIMIT] for i in range(0, len(text), TEXT_LIMIT)]
         for index, chunk in enumerate(chunks):
-            is_last = index == len(chunks) - 1
-            last = await bot.send_message(
-                chat_id, chunk, reply_markup=markup if is_last else None, reply_parameters=reply
-            )
-            reply = None
-        if last is None:
+            keys = markup if index == len(chunks) - 1 else None
+            parts.append(functools.partial(_send_text, bot, chat_id, chunk, keys))
+        if not parts:
             raise DeliveryError("nothing to send", retryable=False)
+        done = message.delivery.parts_sent if message.delivery else 0
+        last: TgMessage | None = None
+        for index in range(done, len(parts)):
+            last = await parts[index](reply if index == 0 else None)
+            if len(parts) > 1:
+                await part_sent(core, message, index + 1)
         return last
 
     async def _reply_parameters(
@@ -128,6 +135,16 @@ class TelegramSender:
         if chat != str(chat_id) or not message_id.isdigit():
             return None
         return ReplyParameters(message_id=int(message_id), allow_sending_without_reply=True)
+
+
+async def _send_text(
+    bot: Bot,
+    chat_id: int,
+    text: str,
+    markup: InlineKeyboardMarkup | None,
+    reply: ReplyParameters | None,
+) -> TgMessage:
+    return await bot.send_message(chat_id, text, reply_markup=markup, reply_parameters=reply)
 
 
 async def _send_file(

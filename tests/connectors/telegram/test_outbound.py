@@ -215,3 +215,29 @@ async def test_the_bot_token_never_reaches_the_logs(
         caplog.text
     )
     assert BOT_TOKEN.partition(":")[2] not in caplog.text
+
+
+async def test_a_retry_after_a_failure_part_way_sends_only_the_rest(
+    telegram: TelegramSetup, bot_api: FakeBotApi, clock: ManualClock
+) -> None:
+    bot_api.fail_next("sendMessage", error(502, "Bad Gateway"))
+    message_id = await reply(
+        telegram,
+        text="Both receipts, and the lid is on its way.",
+        attachments=[
+            {"kind": "image", "url": "https://cdn.example.com/lid.jpg"},
+            {"kind": "file", "file_id": "BQACAgIAAxkBAAIBs2dQ-receipt"},
+        ],
+    )
+    await OutboxWorker(telegram.core).run_once()
+
+    failed_once = (await delivery(telegram, message_id))["delivery"]
+    assert (failed_once["status"], failed_once["parts_sent"]) == ("pending", 2)
+    clock.advance(failed_once["next_attempt_at"].timestamp() - clock.now().timestamp() + 1)
+    await OutboxWorker(telegram.core).run_once()
+
+    assert len(bot_api.called("sendPhoto")) == 1 and len(bot_api.called("sendDocument")) == 1
+    texts = [m["text"] for m in bot_api.called("sendMessage")]  # refused once, then delivered
+    assert texts == ["Both receipts, and the lid is on its way."] * 2
+    stored = await delivery(telegram, message_id)
+    assert stored["delivery"]["status"] == "sent" and stored["delivery"]["parts_sent"] == 3
