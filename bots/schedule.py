@@ -14,6 +14,7 @@ process-wide, like step executors).
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +31,7 @@ log = logging.getLogger(__name__)
 
 SCHEDULE_TIMER = "bot.schedule"
 STATUSES = [ConversationStatus.open.value, ConversationStatus.pending.value]
+CANDIDATE_PAGE = 500  # conversations read at a time when a scheduled flow fires
 
 
 def timer_key(bot_id: str, flow_id: str = "") -> str:
@@ -67,7 +69,7 @@ async def run_schedule(engine: BotEngine, core: Core, timer: Timer) -> None:
         return  # the bot was disabled or changed since; its timer is being cancelled
     bot, flow = found
     failed = 0
-    for message in await _latest_customer_messages(core, bot, flow):
+    async for message in _latest_customer_messages(core, bot, flow):
         run_key = derived_id(
             SCHEDULE_TIMER, timer.key, timer.fire_at.isoformat(), message.conversation_id
         )
@@ -95,30 +97,37 @@ async def _scheduled_flow(core: Core, payload: dict[str, Any]) -> tuple[Bot, Flo
     return bot, flow
 
 
-async def _latest_customer_messages(core: Core, bot: Bot, flow: Flow) -> list[Message]:
+async def _latest_customer_messages(core: Core, bot: Bot, flow: Flow) -> AsyncIterator[Message]:
     """The customer's latest message in each candidate conversation, written within the
-    reply window (it also gives the language to answer in)."""
+    reply window (it also gives the language to answer in). Candidates come in pages ordered
+    by id, which running the flow never changes: a large audience is never held in memory,
+    and a conversation the flow updates is not met twice."""
     since = core.clock.now() - timedelta(hours=flow.trigger.reply_window_hours)
-    candidates = await core.store.conversations.find(
-        {
-            "workspace_id": bot.workspace_id,
-            "channel_id": {"$in": bot.channel_ids},
-            "status": {"$in": STATUSES},
-            "assignee_id": None,
-            "last_message_at": {"$gte": since},
-        },
-        {"_id": 1},
-    ).to_list(None)
-    found = []
-    for candidate in candidates:
-        doc = await core.store.messages.find_one(
-            {
-                "conversation_id": candidate["_id"],
-                "direction": Direction.inbound.value,
-                "created_at": {"$gte": since},
-            },
-            sort=[("created_at", -1)],
+    query: dict[str, Any] = {
+        "workspace_id": bot.workspace_id,
+        "channel_id": {"$in": bot.channel_ids},
+        "status": {"$in": STATUSES},
+        "assignee_id": None,
+        "last_message_at": {"$gte": since},
+    }
+    while True:
+        page = (
+            await core.store.conversations.find(query, {"_id": 1})
+            .sort("_id", 1)
+            .limit(CANDIDATE_PAGE)
+            .to_list(CANDIDATE_PAGE)
         )
-        if doc is not None:
-            found.append(Message.from_doc(doc))
-    return found
+        for candidate in page:
+            doc = await core.store.messages.find_one(
+                {
+                    "conversation_id": candidate["_id"],
+                    "direction": Direction.inbound.value,
+                    "created_at": {"$gte": since},
+                },
+                sort=[("created_at", -1)],
+            )
+            if doc is not None:
+                yield Message.from_doc(doc)
+        if len(page) < CANDIDATE_PAGE:
+            return
+        query["_id"] = {"$gt": page[-1]["_id"]}

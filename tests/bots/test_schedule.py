@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from kith.bots import schedule
 from kith.bots.engine import BotEngine
 from kith.bots.knowledge import KnowledgeBase
 from kith.bots.schedule import timer_key
@@ -166,6 +167,21 @@ async def test_a_scheduled_flow_speaks_only_where_the_bot_may(
     for skipped in (stale, owned, handed_off, resolved):
         assert await scheduled_texts(bots, skipped.conversation.id) == []
     assert await core.store.events.count_documents({"type": "bot.scheduled_flow"}) == 2
+
+
+async def test_a_large_audience_is_read_page_by_page_and_each_hears_it_once(
+    bots: BotSetup, core: Core, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(schedule, "CANDIDATE_PAGE", 2)  # five customers: three pages
+    await bots.install(flows=[GREETING, morning()], knowledge_base=False)
+    said = [await bots.say("hello", user=_user(f"c{i}")) for i in range(5)]
+    clock.advance(9 * 3600)
+
+    assert await TimerWorker(core).run_once() == 1
+
+    for received in said:
+        assert len(await scheduled_texts(bots, received.conversation.id)) == 1
+    assert await core.store.events.count_documents({"type": "bot.scheduled_flow"}) == 5
 
 
 async def test_a_scheduled_flow_waits_for_no_one_already_answering_a_question(
