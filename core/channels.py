@@ -52,7 +52,8 @@ class ChannelType:
     `on_updated(core, before, after)` after each config change; either raising undoes the write;
     `poller` (a `kith.core.pollers.Poller`) fetches for channels that are polled;
     `endpoints` are the (name, path) pairs a business pastes into the platform or its site,
-    `{id}` being the channel's id (a polled channel has none)."""
+    `{id}` being the channel's id (a polled channel has none); `translations` maps a locale to
+    the type's description (key "") and its config fields' descriptions in that language."""
 
     name: str
     config_model: type[BaseModel]
@@ -65,6 +66,7 @@ class ChannelType:
     poller: Any = None
     description: str = ""
     endpoints: tuple[tuple[str, str], ...] = ()
+    translations: dict[str, dict[str, str]] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 
     def endpoint_paths(self, channel_id: str) -> list[tuple[str, str]]:

@@ -106,4 +106,11 @@ channel_type = ChannelType(
     router=router,
     description="Any system posting messages over HTTP (Chatwoot's API inbox).",
     endpoints=(("webhook_url", "/webhooks/api/{id}"),),
+    translations={
+        "zh": {
+            "": "任何通过 HTTP 发送消息的系统（与 Chatwoot 的 API 收件箱相同）。",
+            "callback_url": "回复以 POST 发送到此地址；留空则只能轮询获取回复。",
+            "callback_secret": "为回调签名的 HMAC-SHA256 密钥（未填写时自动生成）。",
+        }
+    },
 )

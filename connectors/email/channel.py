@@ -44,4 +44,13 @@ channel_type = ChannelType(
     capabilities=Capabilities(threads=True),
     poller=EmailPoller(),
     description="A mailbox over IMAP (polled) and SMTP (replies threaded by Message-ID).",
+    translations={
+        "zh": {
+            "": "通过 IMAP 收取（轮询）、SMTP 回复的邮箱（回复按 Message-ID 归入同一会话）。",
+            "address": "客服邮箱地址。",
+            "username": "通常就是邮箱地址。",
+            "password": "应用专用密码。",
+            "idle": "服务器支持时使用 IMAP IDLE 即时收信。",
+        }
+    },
 )

@@ -40,4 +40,12 @@ channel_type = ChannelType(
         ("events_url", "/webhooks/slack/{id}"),
         ("interactivity_url", "/webhooks/slack/{id}/interactive"),
     ),
+    translations={
+        "zh": {
+            "": "Slack 应用：私信、频道消息串与 @提及，支持 Block Kit 按钮。",
+            "bot_token": "Bot User OAuth Token（xoxb-…），见 OAuth & Permissions 页面。",
+            "signing_secret": "Signing Secret，见 Basic Information 页面。",
+            "api_base": "Web API 基础地址；留空即 https://slack.com/api/。",
+        }
+    },
 )

@@ -83,4 +83,15 @@ channel_type = ChannelType(
     poller=TelegramPoller(),
     description="A Telegram bot: private chats and groups, by webhook or long polling.",
     endpoints=(("webhook_url", "/webhooks/telegram/{id}"),),
+    translations={
+        "zh": {
+            "": "Telegram 机器人：私聊与群组，通过 Webhook 或长轮询接收。",
+            "bot_token": "@BotFather 给出的令牌（`123456:ABC-…`）。",
+            "secret_token": (
+                "Telegram 会在 X-Telegram-Bot-Api-Secret-Token 中回传它（未填写时自动生成）。"
+            ),
+            "mode": "webhook 需要 HTTPS 的 KITH_PUBLIC_URL；polling 不需要。",
+            "api_base": "使用本地 Bot API 服务器代替 api.telegram.org。",
+        }
+    },
 )

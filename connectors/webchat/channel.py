@@ -61,4 +61,14 @@ channel_type = ChannelType(
     router=router,
     description="A chat widget on your own website (a script tag, like Intercom's Messenger).",
     endpoints=(("script_url", "/widget/{id}.js"), ("demo_page", "/demo/widget/{id}")),
+    translations={
+        "zh": {
+            "": "嵌入您自己网站的聊天窗口（一段 script 标签，类似 Intercom Messenger）。",
+            "allowed_origins": "允许嵌入该窗口的网站，例如 https://shop.example。",
+            "identity_secret": "验证您的用户：user_hash = hex HMAC-SHA256(identity_secret, user_id)。",
+            "title": "聊天窗口标题。",
+            "greeting": "访客发言前显示的欢迎语。",
+            "color": "主题色，格式 #rrggbb。",
+        }
+    },
 )

@@ -139,6 +139,19 @@ async def test_the_types_come_with_their_form(cast: Cast, browser) -> None:
     assert types["email"]["endpoints"] == []
 
 
+async def test_every_described_field_has_its_chinese_description(cast: Cast, browser) -> None:
+    admin = await browser("admin")
+    for channel_type in (await admin.api("GET", "/channel-types")).json()["items"]:
+        described = {
+            name
+            for name, prop in channel_type["schema"]["properties"].items()
+            if prop.get("description")
+        }
+        chinese = channel_type["translations"]["zh"]
+        assert set(chinese) == described | {""}, channel_type["name"]
+        assert all(any("\u4e00" <= c <= "\u9fff" for c in text) for text in chinese.values())
+
+
 # ---- who may call --------------------------------------------------------------------------
 
 
@@ -391,6 +404,10 @@ async def test_the_chinese_channels_page(live: Live) -> None:  # noqa: F811
     form = page.get_by_role("form", name="新建渠道")
     await form.get_by_label("类型").select_option(label="网站聊天")
     await expect(form.get_by_label("身份验证密钥")).to_have_attribute("type", "password")
+    await expect(form).to_contain_text("嵌入您自己网站的聊天窗口")  # the connector's own words
+    await expect(form.get_by_label("身份验证密钥")).to_have_accessible_description(
+        re.compile("验证您的用户")
+    )
     await form.get_by_label("名称", exact=True).fill("官网")
     await form.get_by_label("允许嵌入的网站").fill("https://shop.example\nhttps://www.shop.example")
     await form.get_by_label("主题色").fill("红色")

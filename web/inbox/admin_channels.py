@@ -47,6 +47,7 @@ def type_out(channel_type: ChannelType) -> dict[str, Any]:
         "secret_fields": sorted(channel_type.secret_fields),
         "generated": sorted(k for k, f in model.model_fields.items() if f.default_factory),
         "endpoints": [key for key, _ in channel_type.endpoints],
+        "translations": channel_type.translations,
     }
 
 

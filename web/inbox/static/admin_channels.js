@@ -55,13 +55,19 @@
     return input;
   }
 
+  // A connector's own text in the page's language, if it brought one (key "": the type).
+  function translated(type, key) {
+    return ((type.translations || {})[document.body.dataset.locale] || {})[key] || null;
+  }
+
   // The hint under a field: what keeps or makes a secret, then the connector's description.
   function hintOf(type, name, prop, kind, editing) {
     const parts = [];
     if (kind === "secret" && editing) parts.push(T.secret_keep);
     else if (kind === "secret" && type.generated.includes(name)) parts.push(T.secret_generated);
     if (kind === "list") parts.push(T.one_per_line);
-    if (prop.description) parts.push(prop.description);
+    const described = translated(type, name) || prop.description;
+    if (described) parts.push(described);
     return parts.join(" ");
   }
 
@@ -207,7 +213,7 @@
     select.replaceChildren(...Object.values(state.types).map((t) => h("option", { value: t.name }, typeLabel(t.name))));
     const pick = () => {
       const type = state.types[select.value];
-      described.textContent = type.description;
+      described.textContent = translated(type, "") || type.description;
       fillConfig(form, type, null, false);
       showFieldError(form, null);
     };
