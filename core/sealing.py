@@ -7,6 +7,11 @@ for this one purpose. Without `KITH_SECRET_KEY` the secrets are stored in clear,
 and `kith serve` says so at start; documents written in clear stay readable after a key is
 set and are sealed on their next update. A sealed document read with a missing or different
 key is an error that says which setting to fix, never a silent empty secret.
+
+Rotating the key: set the new `KITH_SECRET_KEY` and list the former ones in
+`KITH_OLD_SECRET_KEYS`; secrets sealed with either open, new seals use the new key, and
+`kith channels reseal` rewrites every channel under the new key (clear ones included), after
+which the old keys can be dropped.
 """
 
 from __future__ import annotations
@@ -14,9 +19,10 @@ from __future__ import annotations
 import base64
 import json
 import logging
+from collections.abc import Sequence
 from typing import Any
 
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
@@ -45,10 +51,13 @@ def _fernet(secret_key: str) -> Fernet:
 
 
 class Sealer:
-    """Seals and opens one channel's secrets (a dict of strings)."""
+    """Seals and opens one channel's secrets (a dict of strings). `old_keys` still open what
+    they sealed; sealing always uses `secret_key`."""
 
-    def __init__(self, secret_key: str | None) -> None:
-        self._fernet = _fernet(secret_key) if secret_key else None
+    def __init__(self, secret_key: str | None, old_keys: Sequence[str] = ()) -> None:
+        self._fernet = (
+            MultiFernet([_fernet(k) for k in (secret_key, *old_keys)]) if secret_key else None
+        )
 
     @property
     def seals(self) -> bool:
@@ -82,5 +91,24 @@ def sealer_for(core: Core) -> Sealer:
     """The Core's sealer, made once from its settings."""
     sealer = core.__dict__.get("_sealer")
     if sealer is None:
-        sealer = core.__dict__["_sealer"] = Sealer(core.settings.secret_key)
+        old = [k.strip() for k in (core.settings.old_secret_keys or "").split(",") if k.strip()]
+        sealer = core.__dict__["_sealer"] = Sealer(core.settings.secret_key, old)
     return sealer
+
+
+async def reseal_channels(core: Core) -> int:
+    """Seal every channel's secrets with the current key (after a rotation, or for channels
+    written in clear before a key was set); returns how many were rewritten. Each write is
+    conditional on the document being unchanged since it was read, so a concurrent edit wins
+    (and it has just been sealed with the current key anyway)."""
+    sealer = sealer_for(core)
+    if not sealer.seals:
+        raise SecretsUnreadable("KITH_SECRET_KEY is not set: there is no key to seal with")
+    rewritten = 0
+    async for doc in core.store.channels.find({}, {CLEAR_FIELD: 1, SEALED_FIELD: 1}):
+        unchanged = {"_id": doc["_id"], **{f: doc.get(f) for f in (CLEAR_FIELD, SEALED_FIELD)}}
+        result = await core.store.channels.update_one(
+            unchanged, {"$set": sealer.seal(sealer.open(doc))}
+        )
+        rewritten += result.modified_count
+    return rewritten

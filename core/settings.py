@@ -26,6 +26,10 @@ class Settings(BaseSettings):
         default=None,
         description="Signs visitors, seals channel secrets at rest; set and keep it in production.",
     )
+    old_secret_keys: str | None = Field(
+        default=None,
+        description="Former secret keys, comma-separated: secrets sealed with them still open.",
+    )
     log_level: str = Field(default="INFO", description="Python logging level.")
     log_json: bool | None = Field(
         default=None, description="JSON log lines; default: JSON unless stderr is a terminal."

@@ -20,8 +20,10 @@ app = typer.Typer(
 )
 token_app = typer.Typer(help="Workspace API tokens.", no_args_is_help=True)
 user_app = typer.Typer(help="Agent, admin and marketer accounts.", no_args_is_help=True)
+channels_app = typer.Typer(help="Channel records.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
 app.add_typer(user_app, name="user")
+app.add_typer(channels_app, name="channels")
 app.add_typer(nlp_app, name="nlp")
 
 
@@ -128,6 +130,21 @@ def user_create(
     except KithError as exc:
         fail(f"{exc.field}: {exc.message}" if exc.field else exc.message)
     typer.echo(f"created {user.role.value} {user.email} ({user.id})")
+
+
+@channels_app.command("reseal")
+def channels_reseal() -> None:
+    """Seal every channel's secrets with the current KITH_SECRET_KEY (after rotating it, or for
+    channels saved before a key was set); then KITH_OLD_SECRET_KEYS can be dropped."""
+    from kith.core.errors import KithError
+    from kith.core.sealing import reseal_channels
+
+    try:
+        settings = _persistent_settings()
+        count = asyncio.run(_with_core(settings, lambda core, ws: reseal_channels(core)))
+    except KithError as exc:
+        fail(exc.message)
+    typer.echo(f"resealed {count} channel(s) with the current KITH_SECRET_KEY")
 
 
 @app.command()

@@ -6,7 +6,7 @@ import pytest
 
 from kith.core.channel_records import create_channel, get_channel, update_channel
 from kith.core.context import Core
-from kith.core.sealing import SecretsUnreadable
+from kith.core.sealing import SecretsUnreadable, reseal_channels
 from kith.core.settings import Settings
 from kith.core.storage import Store
 
@@ -71,3 +71,44 @@ async def test_without_a_key_secrets_stay_clear_and_stay_readable_later(
     raw = await core.store.channels.find_one({"_id": channel_id})
     assert SECRET not in repr(raw)  # sealed once a keyed process wrote it
     await unkeyed.http.aclose()
+
+
+def with_keys(core: Core, secret_key: str | None, old: str | None = None) -> Core:
+    rotated = same_database(core, secret_key)
+    rotated.settings.old_secret_keys = old
+    return rotated
+
+
+async def test_a_rotated_key_opens_old_seals_and_reseal_moves_them_to_the_new_key(
+    core: Core, workspace_id: str
+) -> None:
+    sealed_old = await api_channel_with_secret(core, workspace_id)
+    rotating = with_keys(core, "the-new-key-0123456789abcdef", old=core.settings.secret_key)
+    assert (await get_channel(rotating, workspace_id, sealed_old)).config["callback_secret"] == (
+        SECRET
+    )
+
+    assert await reseal_channels(rotating) == 1
+
+    rotated = with_keys(core, "the-new-key-0123456789abcdef")  # old key dropped
+    assert (await get_channel(rotated, workspace_id, sealed_old)).config["callback_secret"] == (
+        SECRET
+    )
+    with pytest.raises(SecretsUnreadable):
+        await get_channel(core, workspace_id, sealed_old)  # the old key alone no longer opens it
+
+
+async def test_reseal_seals_channels_written_in_clear_and_needs_a_key(
+    core: Core, workspace_id: str
+) -> None:
+    clear = same_database(core, None)
+    channel_id = await api_channel_with_secret(clear, workspace_id)
+    assert SECRET in repr(await core.store.channels.find_one({"_id": channel_id}))
+    with pytest.raises(SecretsUnreadable):
+        await reseal_channels(clear)
+
+    assert await reseal_channels(core) == 1
+
+    raw = await core.store.channels.find_one({"_id": channel_id})
+    assert SECRET not in repr(raw) and raw["secrets_sealed"]
+    assert (await get_channel(core, workspace_id, channel_id)).config["callback_secret"] == SECRET
