@@ -65,7 +65,9 @@ channel_type = ChannelType(
         "zh": {
             "": "嵌入您自己网站的聊天窗口（一段 script 标签，类似 Intercom Messenger）。",
             "allowed_origins": "允许嵌入该窗口的网站，例如 https://shop.example。",
-            "identity_secret": "验证您的用户：user_hash = hex HMAC-SHA256(identity_secret, user_id)。",
+            "identity_secret": (
+                "验证您的用户：user_hash = hex HMAC-SHA256(identity_secret, user_id)。"
+            ),
             "title": "聊天窗口标题。",
             "greeting": "访客发言前显示的欢迎语。",
             "color": "主题色，格式 #rrggbb。",

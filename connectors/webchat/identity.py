@@ -37,6 +37,10 @@ def _process_secret() -> str:
     return secrets.token_urlsafe(32)
 
 
+def _derive(secret: str) -> bytes:
+    return hmac.new(secret.encode(), b"kith.webchat.visitor.v1", hashlib.sha256).digest()
+
+
 def signing_key(core: Core) -> bytes:
     """The widget's own key, derived from the install secret so it signs nothing else."""
     secret = (
@@ -44,7 +48,14 @@ def signing_key(core: Core) -> bytes:
         or os.environ.get("KITH_SECRET_KEY")
         or _process_secret()
     )
-    return hmac.new(secret.encode(), b"kith.webchat.visitor.v1", hashlib.sha256).digest()
+    return _derive(secret)
+
+
+def verifying_keys(core: Core) -> list[bytes]:
+    """The signing key, then those of KITH_OLD_SECRET_KEYS: visitors signed before a key
+    rotation keep their conversation."""
+    old = getattr(core.settings, "old_secret_keys", None) or ""
+    return [signing_key(core), *(_derive(k.strip()) for k in old.split(",") if k.strip())]
 
 
 def _b64(raw: bytes) -> str:
@@ -89,9 +100,12 @@ def read_token(core: Core, channel_id: str, token: str | None) -> Visitor | None
     if not token or len(token) > 1024 or token.count(".") != 1:
         return None
     body, mac = token.split(".")
-    expected = hmac.new(signing_key(core), body.encode(), hashlib.sha256).digest()
     try:
-        if not hmac.compare_digest(_unb64(mac), expected):
+        given = _unb64(mac)
+        if not any(
+            hmac.compare_digest(given, hmac.new(key, body.encode(), hashlib.sha256).digest())
+            for key in verifying_keys(core)
+        ):
             return None
         claims = json.loads(_unb64(body))
     except ValueError:

@@ -23,7 +23,9 @@ channel_type = ChannelType(
             "app_id": "AppID（开发者ID）。",
             "app_secret": "AppSecret（开发者密码）；只写不读。",
             "token": "服务器配置中的 Token（令牌），用于校验推送签名；只写不读。",
-            "encoding_aes_key": "EncodingAESKey（消息加解密密钥），兼容模式与安全模式需要；只写不读。",
+            "encoding_aes_key": (
+                "EncodingAESKey（消息加解密密钥），兼容模式与安全模式需要；只写不读。"
+            ),
             "api_base": "微信 API 地址；未设置时为 https://api.weixin.qq.com（代理或测试时使用）。",
         }
     },

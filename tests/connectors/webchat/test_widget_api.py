@@ -110,6 +110,25 @@ async def test_missing_forged_and_other_channels_tokens_are_refused(
     assert (await ada.say("hi")).status_code == 401
 
 
+async def test_visitors_signed_before_a_key_rotation_keep_their_conversation(
+    webchat: Webchat, core: Core
+) -> None:
+    ada = webchat.visitor()
+    await ada.start()
+    ada.http.cookies.clear()  # the header token alone
+    assert (await ada.say("before")).status_code == 200
+    former = core.settings.secret_key
+    assert former
+
+    core.settings.secret_key = "a-rotated-secret-key-0123456789"
+    assert (await ada.say("no longer signed by the key")).status_code == 401
+    core.settings.old_secret_keys = f"something-else, {former}"
+    assert (await ada.say("after the rotation")).status_code == 200
+    texts = await ada.texts()
+    assert "before" in texts and "after the rotation" in texts
+    assert "no longer signed by the key" not in texts
+
+
 async def test_a_retried_post_is_stored_once(webchat: Webchat, core: Core) -> None:
     ada = webchat.visitor()
     await ada.start()
