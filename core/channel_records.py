@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from kith.core.channels import ChannelType
 from kith.core.context import Core
-from kith.core.errors import InvalidInput, NotFound
+from kith.core.errors import InvalidInput, NotFound, validation_details
 from kith.core.ids import hash_secret, new_id, new_secret
 from kith.core.models import Channel
 from kith.core.sealing import sealer_for
@@ -27,7 +27,8 @@ def _validate_config(channel_type: ChannelType, config: dict[str, Any]) -> dict[
     except ValidationError as exc:
         err = exc.errors()[0]
         field = ".".join(str(p) for p in ("config", *err["loc"]))
-        raise InvalidInput(err["msg"], field=field) from None
+        reason, limits = validation_details(err)
+        raise InvalidInput(err["msg"], field=field, reason=reason, limits=limits) from None
     return model.model_dump(mode="json", exclude_none=True)
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 
 class KithError(Exception):
     """Root of Kith's errors. `code` is machine-readable; `field` names the bad input."""
@@ -9,15 +12,35 @@ class KithError(Exception):
     code = "error"
     status = 500
 
-    def __init__(self, message: str, *, field: str | None = None, code: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        code: str | None = None,
+        reason: str | None = None,
+        limits: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+        self.reason = reason  # e.g. pydantic's error type, for clients to word it themselves
+        self.limits = limits or {}  # the numbers or pattern the reason refers to
         if code is not None:
             self.code = code
 
-    def to_dict(self) -> dict[str, str | None]:
-        return {"code": self.code, "message": self.message, "field": self.field}
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"code": self.code, "message": self.message, "field": self.field}
+        if self.reason:
+            out |= {"reason": self.reason, "limits": self.limits}
+        return out
+
+
+def validation_details(error: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+    """A pydantic error's type and the plain values of its context (min_length, pattern, …):
+    what a client needs to say the same thing in its user's language."""
+    limits = {k: v for k, v in (error.get("ctx") or {}).items() if isinstance(v, str | int | float)}
+    return str(error.get("type", "")), limits
 
 
 class InvalidInput(KithError):

@@ -1,4 +1,6 @@
-"""Every error leaves Kith as JSON: `{"error": {"code", "message", "field"}}`."""
+"""Every error leaves Kith as JSON: `{"error": {"code", "message", "field"}}`, plus `reason`
+and `limits` when input failed validation (pydantic's error type and its numbers or pattern),
+so that a client can word the error in its user's language."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from kith.core.errors import KithError
+from kith.core.errors import KithError, validation_details
 
 log = logging.getLogger(__name__)
 
@@ -18,6 +20,10 @@ def error_response(status: int, code: str, message: str, field: str | None = Non
     return JSONResponse(
         {"error": {"code": code, "message": message, "field": field}}, status_code=status
     )
+
+
+def _error_json(status: int, error: KithError) -> JSONResponse:
+    return JSONResponse({"error": error.to_dict()}, status_code=status)
 
 
 def _field(loc: tuple) -> str | None:
@@ -33,14 +39,17 @@ def install_error_handlers(app: FastAPI) -> None:
     async def kith_error(request: Request, exc: KithError) -> JSONResponse:
         if exc.status >= 500:
             log.error("request failed: %s", exc.message)
-        return error_response(exc.status, exc.code, exc.message, exc.field)
+        return _error_json(exc.status, exc)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         err = exc.errors()[0]
         code = "malformed_json" if err.get("type") == "json_invalid" else "invalid"
         status = 400 if code == "malformed_json" else 422
-        return error_response(status, code, str(err.get("msg")), _field(tuple(err.get("loc", ()))))
+        reason, limits = validation_details(err)
+        field = _field(tuple(err.get("loc", ())))
+        error = KithError(str(err.get("msg")), field=field, code=code, reason=reason, limits=limits)
+        return _error_json(status, error)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -184,3 +184,21 @@ async def test_conversation_patch_rejects_bad_values(api: ApiSetup) -> None:
     assert trimmed.status_code == 200 and trimmed.json()["labels"] == ["vip"]
     empty = await api.http.post(f"{path}/messages", json={"text": ""}, headers=api.auth)
     assert empty.status_code == 422 and empty.json()["error"]["field"] == "text"
+
+
+async def test_validation_errors_say_why_for_clients_to_word_them(api: ApiSetup) -> None:
+    short = await api.http.post(
+        "/api/v1/channels",
+        json={
+            "type": "slack",
+            "name": "S",
+            "config": {"bot_token": "xoxb-1-2-3-456789", "signing_secret": "x"},
+        },
+        headers=api.auth,
+    )
+    error = short.json()["error"]
+    assert short.status_code == 422 and error["field"] == "config.signing_secret"
+    assert (error["reason"], error["limits"]) == ("string_too_short", {"min_length": 8})
+    missing = await api.http.post("/api/v1/channels", json={"type": "api"}, headers=api.auth)
+    assert missing.json()["error"]["reason"] == "missing"
+    assert missing.json()["error"]["field"] == "name"

@@ -413,6 +413,7 @@ async def test_the_chinese_channels_page(live: Live) -> None:  # noqa: F811
     await form.get_by_label("主题色").fill("红色")
     await form.get_by_role("button", name="创建渠道").click()
     await expect(form.get_by_role("alert")).to_contain_text("config.color")
+    await expect(form.get_by_role("alert")).to_contain_text("格式不正确")  # pydantic's, in Chinese
     await form.get_by_label("主题色").fill("#2f6f4f")
     await form.get_by_role("button", name="创建渠道").click()
     shown = page.get_by_role("region", name="连接: 官网")

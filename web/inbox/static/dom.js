@@ -14,6 +14,15 @@
     }
   }
 
+  // A validation error in the page's language when the server said why (`reason`, with the
+  // numbers or choices in `limits`); otherwise the server's own message.
+  function worded(error) {
+    const template = error.reason && T["reason_" + error.reason];
+    if (!template) return error.message || T.error;
+    return template.replace(/\{(\w+)\}/g, (whole, key) =>
+      error.limits && error.limits[key] !== undefined ? String(error.limits[key]) : whole);
+  }
+
   async function api(method, path, payload, extra = {}) {
     const response = await fetch("/app/api" + path, {
       method,
@@ -30,7 +39,7 @@
     const data = type.includes("json") ? await response.json() : null;
     if (!response.ok) {
       const error = (data && data.error) || {};
-      throw new ApiError(error.message || T.error, error.field);
+      throw new ApiError(worded(error), error.field);
     }
     return data;
   }
