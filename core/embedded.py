@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import mongomock
+from bson import ObjectId
 from mongomock.filtering import filter_applies
 from pymongo.errors import DuplicateKeyError
 
@@ -125,6 +126,9 @@ def _subquery(coll: mongomock.Collection, pipeline: Sequence[Mapping[str, Any]])
     return docs
 
 
+_PLAIN_ID = (str, int, float, bytes, ObjectId)
+
+
 def _ids_named(query: Any) -> list[Any] | None:
     """The `_id`s a query names outright (`{"_id": x, ...}` or `{"_id": {"$in": [...]}, ...}`),
     or None when it names none."""
@@ -137,8 +141,8 @@ def _ids_named(query: Any) -> list[Any] | None:
         values = list(wanted["$in"])
     else:
         values = [wanted]
-    if any(isinstance(v, Mapping | list | tuple) for v in values):
-        return None
+    if not all(isinstance(v, _PLAIN_ID) or v is None for v in values):
+        return None  # a regular expression, a sub-document…: the general engine decides
     return values
 
 

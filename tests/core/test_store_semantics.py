@@ -3,6 +3,8 @@ answer as MongoDB does (the embedded engine takes shortcuts for both, see kith.c
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from pymongo import ASCENDING
 from pymongo.errors import DuplicateKeyError
@@ -46,3 +48,10 @@ async def test_unique_indexes_refuse_clashes_made_by_updates(core: Core) -> None
     await things.update_one({"_id": "a"}, {"$set": {"key": "k3"}})
     await things.update_one({"_id": "b"}, {"$set": {"key": "k1"}})  # k1 is free now
     assert await things.count_documents({"key": {"$exists": True}}) == 2
+
+
+async def test_an_id_given_as_a_regular_expression_matches_as_one(core: Core) -> None:
+    things = core.store.db["regex_things"]
+    await things.insert_many([{"_id": "timer:a"}, {"_id": "timer:b"}, {"_id": "other"}])
+    found = things.find({"_id": re.compile("^timer:")})
+    assert sorted(d["_id"] for d in await found.to_list(None)) == ["timer:a", "timer:b"]
