@@ -35,6 +35,7 @@ from kith.core.models import (
     Message,
     OutboundContent,
 )
+from kith.core.waiting import wait_any
 
 log = logging.getLogger(__name__)
 
@@ -158,12 +159,7 @@ class OutboxWorker:
             except Exception:
                 log.exception("outbox pass failed")
             self.core.outbox_wakeup.clear()
-            waiters = [asyncio.ensure_future(w.wait()) for w in (stop, self.core.outbox_wakeup)]
-            await asyncio.wait(
-                waiters, timeout=self.settings.outbox_poll_seconds, return_when="FIRST_COMPLETED"
-            )
-            for w in waiters:
-                w.cancel()
+            await wait_any((stop, self.core.outbox_wakeup), self.settings.outbox_poll_seconds)
 
     async def deliver(self, message: Message) -> None:
         store = self.core.store

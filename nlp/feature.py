@@ -35,6 +35,7 @@ from kith.core.models import (
 from kith.core.outbox import send
 from kith.core.settings import Settings
 from kith.core.storage import register_indexes
+from kith.core.waiting import wait_any
 
 log = logging.getLogger(__name__)
 FOLDS = "sentiment_folds"  # tokens of the last batches folded into a conversation's mood
@@ -175,10 +176,7 @@ class SentimentWorker:
             except Exception:
                 log.exception("sentiment pass failed; will retry")
             self.wakeup.clear()
-            waiters = [asyncio.ensure_future(e.wait()) for e in (stop, self.wakeup)]
-            await asyncio.wait(waiters, timeout=poll_seconds, return_when="FIRST_COMPLETED")
-            for waiter in waiters:
-                waiter.cancel()
+            await wait_any((stop, self.wakeup), poll_seconds)
 
     async def _analyze(self, batch: list[dict[str, Any]]) -> Sequence[Analysis]:
         return await self.analyzer.analyze_async([d.get("text", "") for d in batch])
