@@ -10,18 +10,21 @@ from typing import Any
 
 
 @contextlib.contextmanager
-def failing(collection: Any, method: str, times: int = 1) -> Iterator[None]:
+def _before_calls(
+    collection: Any, method: str, before: Callable[[], Awaitable[Any]], times: int
+) -> Iterator[None]:
+    """Run `before` ahead of the next `times` calls of `collection.method`, then let them go."""
     original = getattr(collection, method)
     left = times
 
-    async def broken(*args: Any, **kwargs: Any) -> Any:
+    async def intercepted(*args: Any, **kwargs: Any) -> Any:
         nonlocal left
         if left > 0:
             left -= 1
-            raise ConnectionError("connection to the database lost")
+            await before()
         return await original(*args, **kwargs)
 
-    setattr(collection, method, broken)
+    setattr(collection, method, intercepted)
     try:
         yield
     finally:
@@ -29,21 +32,17 @@ def failing(collection: Any, method: str, times: int = 1) -> Iterator[None]:
 
 
 @contextlib.contextmanager
+def failing(collection: Any, method: str, times: int = 1) -> Iterator[None]:
+    async def lost() -> None:
+        raise ConnectionError("connection to the database lost")
+
+    with _before_calls(collection, method, lost, times):
+        yield
+
+
+@contextlib.contextmanager
 def racing(collection: Any, method: str, other: Callable[[], Awaitable[Any]]) -> Iterator[None]:
     """`other` (another client's work) runs once just before the next call of `method`, as if
     its writes had landed between this client's read and its write."""
-    original = getattr(collection, method)
-    pending = True
-
-    async def raced(*args: Any, **kwargs: Any) -> Any:
-        nonlocal pending
-        if pending:
-            pending = False
-            await other()
-        return await original(*args, **kwargs)
-
-    setattr(collection, method, raced)
-    try:
+    with _before_calls(collection, method, other, 1):
         yield
-    finally:
-        setattr(collection, method, original)
