@@ -16,12 +16,6 @@ from kith.core.errors import KithError, validation_details
 log = logging.getLogger(__name__)
 
 
-def error_response(status: int, code: str, message: str, field: str | None = None) -> JSONResponse:
-    return JSONResponse(
-        {"error": {"code": code, "message": message, "field": field}}, status_code=status
-    )
-
-
 def _error_json(status: int, error: KithError) -> JSONResponse:
     return JSONResponse({"error": error.to_dict()}, status_code=status)
 
@@ -55,9 +49,9 @@ def install_error_handlers(app: FastAPI) -> None:
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         codes = {400: "malformed_json", 404: "not_found", 405: "method_not_allowed"}
         code = codes.get(exc.status_code, "http_error")
-        return error_response(exc.status_code, code, str(exc.detail))
+        return _error_json(exc.status_code, KithError(str(exc.detail), code=code))
 
     @app.exception_handler(Exception)
     async def crashed(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return error_response(500, "internal", "internal error")
+        return _error_json(500, KithError("internal error", code="internal"))
