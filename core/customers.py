@@ -271,7 +271,9 @@ async def do_erase_customer(
         "events": (await core.store.events.delete_many(scope)).deleted_count,
     }
     for collection in CUSTOMER_DATA:
-        counts[collection] = (await core.store.db[collection].delete_many(scope)).deleted_count
+        counts[collection] = (
+            await getattr(core.store, collection).delete_many(scope)
+        ).deleted_count
     await core.store.customers.delete_many(
         {"workspace_id": workspace_id, "$or": [{"_id": customer_id}, {"merged_into": customer_id}]}
     )

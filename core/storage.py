@@ -7,11 +7,16 @@ Everything else reaches collections through a `Store`, never through a client of
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
+import random
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient
+from pymongo.errors import OperationFailure
 
 from kith.core.embedded import EmbeddedClient
 from kith.core.errors import InvalidInput
@@ -120,6 +125,58 @@ async def existing_ids(
     return wanted
 
 
+WRITE_CONFLICT = 112
+CONFLICT_ATTEMPTS = 5
+# Writes that touch one document: a WriteConflict means the engine rolled the whole command
+# back, so running it again is exactly what mongod itself does before answering.
+SINGLE_DOCUMENT_WRITES = frozenset(
+    {
+        "insert_one",
+        "update_one",
+        "replace_one",
+        "delete_one",
+        "find_one_and_update",
+        "find_one_and_replace",
+        "find_one_and_delete",
+    }
+)
+
+
+class RetryingCollection:
+    """A collection whose single-document writes are retried on WriteConflict.
+
+    mongod retries such conflicts inside the server; engines that speak its protocol
+    (Amazon DocumentDB, DocumentDB on PostgreSQL, Cosmos DB) hand them to the client, for
+    instance when concurrent first messages race for one identity. Everything else is the
+    driver's collection, untouched (`raw`).
+    """
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in SINGLE_DOCUMENT_WRITES:
+            return getattr(self.raw, name)
+        retried = _retried_on_conflict(self.raw, name)
+        setattr(self, name, retried)
+        return retried
+
+
+def _retried_on_conflict(raw: Any, name: str) -> Callable[..., Awaitable[Any]]:
+    @functools.wraps(getattr(raw, name))
+    async def retried(*args: Any, **kwargs: Any) -> Any:
+        for attempt in range(1, CONFLICT_ATTEMPTS + 1):
+            try:
+                return await getattr(raw, name)(*args, **kwargs)
+            except OperationFailure as error:
+                if error.code != WRITE_CONFLICT or attempt == CONFLICT_ATTEMPTS:
+                    raise
+            # Jittered, growing pause, so the writers that collided do not collide again.
+            await asyncio.sleep(random.uniform(0, 0.005 * 2**attempt))  # noqa: S311 (jitter)
+
+    return retried
+
+
 @dataclass
 class Store:
     """Kith's collections on one database. Collections are attributes, named as stored."""
@@ -144,14 +201,14 @@ class Store:
         """`store.messages` is the `messages` collection (one object per name, kept)."""
         if name.startswith("_"):
             raise AttributeError(name)
-        collection = self.db[name]
+        collection = RetryingCollection(self.db[name])
         setattr(self, name, collection)
         return collection
 
     async def ensure_indexes(self) -> None:
         """Create every index Kith relies on; a no-op where they already exist."""
         for collection, keys, options in INDEXES:
-            await self.db[collection].create_index(keys, **options)
+            await getattr(self, collection).create_index(keys, **options)
 
     async def ping(self) -> bool:
         try:

@@ -1,5 +1,6 @@
 """What Kith relies on from the database, on every lane: lookups by `_id` and unique indexes
-answer as MongoDB does (the embedded engine takes shortcuts for both, see kith.core.embedded)."""
+answer as MongoDB does (the embedded engine takes shortcuts for both, see kith.core.embedded),
+and write conflicts that an engine hands back are retried as mongod would."""
 
 from __future__ import annotations
 
@@ -7,9 +8,13 @@ import re
 
 import pytest
 from pymongo import ASCENDING
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import DuplicateKeyError, OperationFailure
 
 from kith.core.context import Core
+from kith.core.pipeline import ingest
+from kith.core.storage import CONFLICT_ATTEMPTS, WRITE_CONFLICT
+from tests.support.cast import api_channel, inbound
+from tests.support.faults import conflicting, failing
 
 
 async def test_a_query_naming_ids_still_applies_its_other_conditions(core: Core) -> None:
@@ -55,3 +60,39 @@ async def test_an_id_given_as_a_regular_expression_matches_as_one(core: Core) ->
     await things.insert_many([{"_id": "timer:a"}, {"_id": "timer:b"}, {"_id": "other"}])
     found = things.find({"_id": re.compile("^timer:")})
     assert sorted(d["_id"] for d in await found.to_list(None)) == ["timer:a", "timer:b"]
+
+
+async def test_a_write_conflict_the_engine_hands_back_is_run_again(
+    core: Core, workspace_id: str
+) -> None:
+    """DocumentDB answers a PostgreSQL deadlock between concurrent first messages with
+    WriteConflict, which mongod would have retried itself: Kith retries it the same way."""
+    channel, _ = await api_channel(core, workspace_id)
+    await ingest(core, channel, inbound(channel, "ada", "hello"))
+
+    with conflicting(core.store.identities, "find_one_and_update", times=2):
+        received = await ingest(core, channel, inbound(channel, "ada", "again"))
+
+    assert received.message.text == "again"
+    assert await core.store.identities.count_documents({"workspace_id": workspace_id}) == 1
+    customer_id = received.message.customer_id
+    assert await core.store.messages.count_documents({"customer_id": customer_id}) == 2
+
+
+async def test_a_write_that_keeps_conflicting_fails_and_other_failures_are_not_retried(
+    core: Core,
+) -> None:
+    things = core.store.things
+    with conflicting(things, "insert_one", times=CONFLICT_ATTEMPTS):
+        with pytest.raises(OperationFailure) as refused:
+            await things.insert_one({"_id": "x"})
+    assert refused.value.code == WRITE_CONFLICT
+    assert await things.count_documents({}) == 0
+
+    with conflicting(things, "insert_one", times=CONFLICT_ATTEMPTS - 1):
+        await things.insert_one({"_id": "x"})
+    assert await things.count_documents({}) == 1
+
+    with failing(things.raw, "update_one"), pytest.raises(ConnectionError):
+        await things.update_one({"_id": "x"}, {"$set": {"n": 1}})
+    assert await things.find_one({"_id": "x"}) == {"_id": "x"}

@@ -8,6 +8,10 @@ import contextlib
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
+from pymongo.errors import OperationFailure
+
+from kith.core.storage import WRITE_CONFLICT
+
 
 @contextlib.contextmanager
 def _before_calls(
@@ -45,4 +49,20 @@ def racing(collection: Any, method: str, other: Callable[[], Awaitable[Any]]) ->
     """`other` (another client's work) runs once just before the next call of `method`, as if
     its writes had landed between this client's read and its write."""
     with _before_calls(collection, method, other, 1):
+        yield
+
+
+@contextlib.contextmanager
+def conflicting(collection: Any, method: str, times: int = 1) -> Iterator[None]:
+    """The engine answers the next `times` calls with WriteConflict, as DocumentDB does when
+    PostgreSQL finds two writers deadlocked (the error reaches the driver, under Kith's retry)."""
+
+    async def conflict() -> None:
+        raise OperationFailure(
+            "deadlock detected",
+            WRITE_CONFLICT,
+            {"ok": 0.0, "errmsg": "deadlock detected", "code": WRITE_CONFLICT},
+        )
+
+    with _before_calls(collection.raw, method, conflict, times):
         yield
