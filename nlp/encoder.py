@@ -27,7 +27,6 @@ import struct
 import sys
 import threading
 import unicodedata
-from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,8 +36,6 @@ import numpy as np
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
-
-    from kith.nlp.adapter import Adapter
 
 MODEL_NAME = "multilingual-e5-small"
 CONVERTER_VERSION = 1
@@ -421,9 +418,7 @@ class Encoder:
     `parallel_min_tokens` tokens spread their buckets over `batch_threads` worker threads, each
     bucket on one core: no per-operation synchronisation between cores, so a core busy with
     other work only delays its own buckets. `quantize=True` applies dynamic int8 quantisation
-    to the Linear layers (faster; accuracy in docs/nlp.md). Each of `adapters` (see
-    `kith.nlp.adapter`) is a second top of the layer stack, chosen per call with
-    `embed(..., adapter=name)`; the layers below are shared.
+    to the Linear layers (faster; accuracy in docs/nlp.md).
     """
 
     def __init__(
@@ -436,7 +431,6 @@ class Encoder:
         parallel_min_tokens: int = 512,
         quantize: bool = False,
         max_length: int = MAX_LENGTH,
-        adapters: Mapping[str, Adapter] | None = None,
     ) -> None:
         from tokenizers import Tokenizer
         from transformers import BertModel
@@ -453,105 +447,60 @@ class Encoder:
         self.tokenizer.no_padding()
         model = _load_quietly(BertModel, path)
         model.eval()
-        layers = list(model.encoder.layer)
-        adapters = adapters or {}
-        # Each adapter gets its own copy of the layers it changes (merged before quantising);
-        # the layers below are shared, so an adapter costs no second model in memory.
-        stacks: dict[str | None, list[Any]] = {
-            name: adapter.merged(layers) for name, adapter in adapters.items()
-        }
         if quantize:
             model = _quantize_linear(model)
-            layers = list(model.encoder.layer)
-            for name, adapter in adapters.items():
-                top = [_quantize_linear(x) for x in stacks[name][adapter.first_layer :]]
-                stacks[name] = layers[: adapter.first_layer] + top
-        stacks[None] = layers
         self.model = model
-        self.embeddings = model.embeddings
-        self.stacks = stacks
         self.dim = int(model.config.hidden_size)
         self._pad_id = int(model.config.pad_token_id or 0)
         self._lock = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None
 
-    def embed(
-        self, texts: list[str], prefix: str = "query: ", adapter: str | None = None
-    ) -> np.ndarray:
-        """Return an (n, 384) float32 array of L2-normalised embeddings (same order as texts),
-        through the layers of `adapter` if named (see `kith.nlp.adapter`)."""
+    def embed(self, texts: list[str], prefix: str = "query: ") -> np.ndarray:
+        """Return an (n, 384) float32 array of L2-normalised embeddings (same order as texts)."""
         n = len(texts)
         out = np.zeros((n, self.dim), dtype=np.float32)
         if n == 0:
             return out
-        ids = self.tokenize(texts, prefix)
+        ids = [e.ids for e in self.tokenizer.encode_batch([prefix + t for t in texts])]
         order = sorted(range(n), key=lambda i: len(ids[i]))
         groups = [
             [ids[i] for i in order[a:b]]
             for a, b in buckets([len(ids[i]) for i in order], self.batch_size)
         ]
-        layers = self.stacks[adapter]
         with self._lock:
-            pooled = self._run(groups, sum(len(x) for x in ids), layers)
+            pooled = self._run(groups, sum(len(x) for x in ids))
         out[order] = np.concatenate(pooled)
         return out
 
-    def tokenize(self, texts: list[str], prefix: str = "query: ") -> list[list[int]]:
-        """Token ids of each text, truncated to `max_length`."""
-        return [e.ids for e in self.tokenizer.encode_batch([prefix + t for t in texts])]
-
-    def _run(
-        self, groups: list[list[list[int]]], tokens: int, layers: list[Any]
-    ) -> list[np.ndarray]:
+    def _run(self, groups: list[list[list[int]]], tokens: int) -> list[np.ndarray]:
         """Embeddings of each bucket, in order; big calls use the worker threads."""
         if self.batch_threads < 2 or tokens < self.parallel_min_tokens:
-            return [self._forward(g, layers) for g in groups]
+            return [self._forward(g) for g in groups]
         if self._pool is None:
             self._pool = ThreadPoolExecutor(self.batch_threads, thread_name_prefix="kith-enc")
         parts = _split_largest(groups, 2 * self.batch_threads)
         # Costliest parts first, so the workers finish at about the same time.
         by_cost = sorted(range(len(parts)), key=lambda k: -_cost(parts[k]))
-        futures = {k: self._pool.submit(self._forward, parts[k], layers) for k in by_cost}
+        futures = {k: self._pool.submit(self._forward, parts[k]) for k in by_cost}
         return [futures[k].result() for k in range(len(parts))]
 
-    def _forward(self, chunk: list[list[int]], layers: list[Any]) -> np.ndarray:
+    def _forward(self, chunk: list[list[int]]) -> np.ndarray:
         """Mean-pooled, normalised embeddings of one bucket of token id lists."""
-        import torch
-
-        with torch.inference_mode():
-            hidden, mask = self.lower_states(chunk, layers)
-            return torch.nn.functional.normalize(mean_pool(hidden, mask), p=2, dim=1).numpy()
-
-    def lower_states(
-        self, chunk: list[list[int]], layers: list[Any]
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Hidden states of a bucket after running `layers` (padded), and its padding mask."""
         import torch
 
         width = max(len(x) for x in chunk)
         inp = np.full((len(chunk), width), self._pad_id, dtype=np.int64)
-        mask = np.zeros((len(chunk), width), dtype=np.float32)
+        mask = np.zeros((len(chunk), width), dtype=np.int64)
         for row, x in enumerate(chunk):
             inp[row, : len(x)] = x
             mask[row, : len(x)] = 1
         t_mask = torch.from_numpy(mask)
-        return run_layers(self.embeddings(input_ids=torch.from_numpy(inp)), t_mask, layers), t_mask
-
-
-def run_layers(hidden: torch.Tensor, mask: torch.Tensor, layers: Sequence[Any]) -> torch.Tensor:
-    """Run transformer layers over padded hidden states; `mask` is 1 for real tokens."""
-    import torch
-
-    bias = (1.0 - mask[:, None, None, :]) * torch.finfo(hidden.dtype).min
-    for layer in layers:
-        hidden = layer(hidden, bias)
-    return hidden
-
-
-def mean_pool(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """The mean of each row's real token states (e5's sentence embedding, before L2)."""
-    m = mask.unsqueeze(-1).to(hidden.dtype)
-    return (hidden * m).sum(1) / m.sum(1).clamp(min=1.0)
+        with torch.inference_mode():
+            hidden = self.model(input_ids=torch.from_numpy(inp), attention_mask=t_mask)
+            hidden = hidden.last_hidden_state
+            m = t_mask.unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * m).sum(1) / m.sum(1).clamp(min=1.0)
+            return torch.nn.functional.normalize(pooled, p=2, dim=1).numpy()
 
 
 def _load_quietly(cls: Any, path: Path) -> Any:

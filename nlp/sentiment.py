@@ -7,10 +7,8 @@ Other scripts go to an embedding-only head trained on English, which transfers t
 multilingual space. The Chinese training data is binary, so its neutral class is a calibrated
 band on P(positive).
 
-The heads are small `.npz` files in `kith/nlp/heads/` (regenerate with `kith nlp train`), next
-to the adapter a head was trained with, if any (`sentiment_zh_adapter.npz`: the encoder's top
-layers trained on the Chinese data, see `kith.nlp.adapter`); the encoder itself is built into
-the cache by `prepare_models()` on first use.
+The heads are small `.npz` files in `kith/nlp/heads/` (regenerate with `kith nlp train`); the
+encoder itself is built into the cache by `prepare_models()` on first use.
 """
 
 from __future__ import annotations
@@ -137,14 +135,6 @@ def clean_text(text: Any) -> str:
     return text.replace("\x00", " ")
 
 
-def _adapters(heads_dir: Path) -> dict[str, Any]:
-    """The encoder adapters that heads were trained with (`sentiment_{lang}_adapter.npz`)."""
-    from kith.nlp.adapter import Adapter
-
-    found = {name: heads_dir / f"sentiment_{name}_adapter.npz" for name in HEAD_LANGUAGES}
-    return {name: Adapter.load(path) for name, path in found.items() if path.is_file()}
-
-
 def _has_content(text: str) -> bool:
     """True if a model can say anything: letters, digits or symbols such as emoji."""
     return any(not ch.isspace() and ch.isprintable() for ch in text)
@@ -218,7 +208,6 @@ class SentimentAnalyzer:
                 batch_threads=self.batch_threads,
                 batch_size=self.batch_size,
                 quantize=self.quantize,
-                adapters=_adapters(self.heads_dir),
             )
 
     def warm_up(self) -> None:
@@ -247,34 +236,19 @@ class SentimentAnalyzer:
             todo.setdefault(head, []).append(i)
         if todo:
             self._load()
-            for name, (rows, emb) in self._embedded(cleaned, todo).items():
+            order = [i for rows in todo.values() for i in rows]
+            emb = self._encoder.embed([cleaned[i] for i in order])
+            pos = {i: k for k, i in enumerate(order)}
+            for name, rows in todo.items():
                 head = self._heads[name]
-                probs = head.probabilities([cleaned[i] for i in rows], emb)
+                sub = emb[[pos[i] for i in rows]]
+                probs = head.probabilities([cleaned[i] for i in rows], sub)
                 for i, p in zip(rows, probs, strict=True):
                     label, score = head.decide(p)
                     results[i] = SentimentResult(label, round(score, 4), langs[i])
         return [
             r if r is not None else SentimentResult("neutral", 0.0, UNDETERMINED) for r in results
         ]
-
-    def _embedded(
-        self, texts: list[str], todo: dict[str, list[int]]
-    ) -> dict[str, tuple[list[int], np.ndarray]]:
-        """Each head's rows and their embeddings: heads without an adapter share one encoder
-        call (one bucket plan), a head with one gets a call through its adapted layers."""
-        out: dict[str, tuple[list[int], np.ndarray]] = {}
-        plain = [name for name in todo if name not in self._encoder.stacks]
-        calls = [(None, plain)] + [(name, [name]) for name in todo if name not in plain]
-        for adapter, names in calls:
-            order = [i for name in names for i in todo[name]]
-            if not order:
-                continue
-            emb = self._encoder.embed([texts[i] for i in order], adapter=adapter)
-            at = 0
-            for name in names:
-                out[name] = (todo[name], emb[at : at + len(todo[name])])
-                at += len(todo[name])
-        return out
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """Sentence embeddings from the same encoder, so the FAQ matcher needs no second copy

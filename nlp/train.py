@@ -4,11 +4,9 @@ Run `kith nlp train --data-dir DIR` (or `python -m kith.nlp.train DIR`). Needs s
 (training only; inference uses numpy). Each language's head is one logistic regression over
 [e5 embedding * emb_scale, character n-gram TF-IDF] trained on all `*_train.csv` rows of that
 language; the hyper-parameters below were chosen on the `*_dev.csv` files, which are then used
-to report the scores and to calibrate the Chinese neutral band. A language whose config names
-an adapter first trains the encoder's top layers on its train rows (`kith.nlp.adapter`) and
-embeds through them. Embeddings and adapters are cached by file digest in the cache folder, so
-a re-run after changing only the head is quick (embedding every row takes tens of minutes on
-two busy cores, training the Chinese adapter about half an hour more).
+to report the scores and to calibrate the Chinese neutral band. Embeddings are cached by file
+digest in the cache folder, so a re-run after changing only the head is quick (embedding every
+row takes tens of minutes on two busy cores).
 """
 
 from __future__ import annotations
@@ -21,7 +19,6 @@ from typing import Any
 
 import numpy as np
 
-from kith.nlp.adapter import Adapter, AdapterConfig, train_adapter
 from kith.nlp.encoder import Encoder, model_root, prepare_models
 from kith.nlp.evaluate import EvalResult, read_labelled_csv, scores
 from kith.nlp.ngrams import NgramVectorizer
@@ -47,19 +44,11 @@ class HeadConfig:
     class_weight: str | None = None
     gated: bool = False  # one expert per training file, mixed by a corpus classifier
     gate_c: float = 5.0
-    adapter: AdapterConfig | None = None  # train the encoder's top layers for this head first
 
 
 CONFIGS: dict[str, HeadConfig] = {
     "en": HeadConfig(c=1.0, emb_scale=1.0, max_features=60000, class_weight="balanced"),
-    "zh": HeadConfig(
-        c=5.0,
-        emb_scale=0.5,
-        max_features=80000,
-        gated=True,
-        gate_c=20.0,
-        adapter=AdapterConfig(first_layer=8, rank=8, epochs=2, lr=5e-4),
-    ),
+    "zh": HeadConfig(c=5.0, emb_scale=0.5, max_features=80000, gated=True, gate_c=20.0),
 }
 # The fallback head (other scripts) is the embedding view alone, trained on the English data.
 FALLBACK_C = 4.0
@@ -79,13 +68,13 @@ def _digest(path: Path) -> str:
 
 
 def _embed_file(
-    encoder: Encoder, path: Path, texts: list[str], cache: Path, progress: bool, view: _View
+    encoder: Encoder, path: Path, texts: list[str], cache: Path, progress: bool
 ) -> np.ndarray:
-    key = cache / f"{path.stem}-{_digest(path)}-{len(texts)}-{encoder.max_length}{view.tag}.npy"
+    key = cache / f"{path.stem}-{_digest(path)}-{len(texts)}-{encoder.max_length}.npy"
     if key.is_file():
         return np.load(key, allow_pickle=False)
     _say(f"embedding {path.name} ({len(texts)} rows)", progress)
-    emb = encoder.embed(texts, adapter=view.adapter)
+    emb = encoder.embed(texts)
     cache.mkdir(parents=True, exist_ok=True)
     np.save(key, emb)
     return emb
@@ -174,25 +163,14 @@ class _Split:
     paths: list[Path]
 
 
-@dataclass(frozen=True)
-class _View:
-    """Which encoder layers embed a language's rows: the plain ones, or an adapter's (whose
-    digest tags the cached embeddings, so a retrained adapter never reuses stale ones)."""
-
-    adapter: str | None = None
-    tag: str = ""
-
-
-def _load_split(
-    encoder: Encoder, paths: list[Path], cache: Path, progress: bool, view: _View = _View()
-) -> _Split:
+def _load_split(encoder: Encoder, paths: list[Path], cache: Path, progress: bool) -> _Split:
     texts: list[str] = []
     labels: list[str] = []
     embs: list[np.ndarray] = []
     sizes: list[int] = []
     for p in paths:
         t, lab = read_labelled_csv(p)
-        embs.append(_embed_file(encoder, p, t, cache, progress, view))
+        embs.append(_embed_file(encoder, p, t, cache, progress))
         texts += t
         labels += lab
         sizes.append(len(t))
@@ -256,14 +234,13 @@ def train_heads(
     data = Path(data_dir)
     out = Path(out_dir) if out_dir is not None else HEADS_DIR
     cache = Path(cache_dir) if cache_dir is not None else model_root() / "train-cache"
-    base = Encoder(prepare_models(progress=progress))
+    encoder = Encoder(prepare_models(progress=progress))
     report: dict[str, EvalResult] = {}
     for lang, cfg in CONFIGS.items():
         train_paths, dev_paths = _files(data, lang, "train"), _files(data, lang, "dev")
         if not train_paths:
             raise FileNotFoundError(f"no {lang}/*_train.csv under {data}")
-        encoder, view = _encoder_for(base, lang, cfg, train_paths, cache, out, progress)
-        train = _load_split(encoder, train_paths, cache, progress, view)
+        train = _load_split(encoder, train_paths, cache, progress)
         _say(f"{lang}: joint model on {len(train.texts)} rows", progress)
         vec = NgramVectorizer.fit(train.texts, lang, max_features=cfg.max_features)
         x = _features(cfg, vec, train)
@@ -274,7 +251,7 @@ def train_heads(
             classes, coef, intercept = _fit(LogisticRegression, cfg, x, train.labels, cfg.c)
         path = out / f"sentiment_{lang}.npz"
         _save_head(path, classes, coef, intercept, cfg.emb_scale, vec, None, gates)
-        dev = _load_split(encoder, dev_paths, cache, progress, view)
+        dev = _load_split(encoder, dev_paths, cache, progress)
         if len(classes) == 2 and dev.texts:
             p_pos = Head(path).probabilities(dev.texts, dev.emb)[:, LABELS.index(classes[1])]
             band = _calibrate_band(p_pos, dev.labels)
@@ -288,42 +265,6 @@ def train_heads(
             fb = _fit(LogisticRegression, cfg, x_emb, train.labels, FALLBACK_C)
             _save_head(out / f"sentiment_{FALLBACK_HEAD}.npz", *fb, cfg.emb_scale, None, None)
     return report
-
-
-def _encoder_for(
-    base: Encoder,
-    lang: str,
-    cfg: HeadConfig,
-    train_paths: list[Path],
-    cache: Path,
-    out: Path,
-    progress: bool,
-) -> tuple[Encoder, _View]:
-    """The encoder a language's head is trained on: `base`, or one carrying the language's
-    adapter, trained first (or taken from the cache when the data and settings match) and
-    written next to the head."""
-    shipped = out / f"sentiment_{lang}_adapter.npz"
-    if cfg.adapter is None:
-        shipped.unlink(missing_ok=True)
-        return base, _View()
-    recipe = "|".join([repr(cfg.adapter), *(_digest(p) for p in train_paths)])
-    cached = cache / f"adapter-{lang}-{hashlib.sha256(recipe.encode()).hexdigest()[:16]}.npz"
-    if not cached.is_file():
-        texts: list[str] = []
-        labels: list[str] = []
-        for p in train_paths:
-            t, lab = read_labelled_csv(p)
-            texts += t
-            labels += lab
-        _say(f"{lang}: training the encoder adapter on {len(texts)} rows", progress)
-        adapter = train_adapter(base, texts, labels, cfg.adapter, lambda m: _say(m, progress))
-        cache.mkdir(parents=True, exist_ok=True)
-        adapter.save(cached)
-    shipped.parent.mkdir(parents=True, exist_ok=True)
-    shipped.write_bytes(cached.read_bytes())
-    adapter = Adapter.load(shipped)  # the saved (float16) weights, exactly as inference has them
-    encoder = Encoder(base.path, adapters={lang: adapter})
-    return encoder, _View(adapter=lang, tag=f"-adapter-{_digest(shipped)}")
 
 
 def _score_dev(head: Head, dev: _Split) -> dict[str, EvalResult]:
