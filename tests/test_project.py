@@ -20,15 +20,16 @@ TOP = {
 
 
 def test_every_package_folder_is_listed_in_pyproject() -> None:
-    """A subpackage missing from `packages` would be left out of `pip install .`."""
+    """A folder missing from `packages` would be left out of `pip install .` (data folders
+    too: setuptools warns about importable folders that are not listed, and drops them)."""
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
     listed = set(config["packages"])
     for folder, name in TOP.items():
-        for init in (ROOT / folder).rglob("__init__.py"):
-            relative = init.parent.relative_to(ROOT / folder)
-            dotted = ".".join([name, *relative.parts]) if relative.parts else name
-            if "fixtures" in relative.parts:
+        for path in [ROOT / folder, *(ROOT / folder).rglob("*")]:
+            relative = path.relative_to(ROOT / folder)
+            if not path.is_dir() or {"fixtures", "__pycache__"} & set(relative.parts):
                 continue
+            dotted = ".".join([name, *relative.parts])
             assert dotted in listed, f"{dotted} is not in pyproject's packages"
 
 
