@@ -6,10 +6,11 @@ from datetime import datetime
 from typing import Any
 
 from pydantic_core import to_jsonable_python
+from pymongo import ReturnDocument
 
 from kith.core.context import Core
 from kith.core.errors import InvalidInput, NotFound
-from kith.core.events import SYSTEM, build_event, record
+from kith.core.events import SYSTEM, build_event, record, record_all
 from kith.core.models import (
     Author,
     Channel,
@@ -127,21 +128,25 @@ async def do_update_conversation(
     update: dict[str, Any] = {"$set": changes}
     if changes.get("status") == ConversationStatus.resolved.value:
         update["$unset"] = {"waiting_since": ""}  # nobody waits on a resolved conversation
-    await core.store.conversations.update_one({"_id": conversation.id}, update)
-    for type_, data in events:
-        await record(
+    doc = await core.store.conversations.find_one_and_update(
+        {"_id": conversation.id}, update, return_document=ReturnDocument.AFTER
+    )
+    if doc is None:
+        raise NotFound("no such conversation", field="conversation_id")
+    made = [
+        build_event(
             core,
-            build_event(
-                core,
-                conversation.workspace_id,
-                type_,
-                actor=actor,
-                conversation_id=conversation.id,
-                customer_id=conversation.customer_id,
-                data=to_jsonable_python(data),
-            ),
+            conversation.workspace_id,
+            type_,
+            actor=actor,
+            conversation_id=conversation.id,
+            customer_id=conversation.customer_id,
+            data=to_jsonable_python(data),
         )
-    return await get_conversation(core, conversation.workspace_id, conversation.id)
+        for type_, data in events
+    ]
+    await record_all(core, made)
+    return Conversation.from_doc(doc)
 
 
 async def mark_read(core: Core, conversation: Conversation, actor: Author = SYSTEM) -> bool:

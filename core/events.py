@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from pymongo.errors import DuplicateKeyError
@@ -46,9 +47,25 @@ async def record(core: Core, event: Event) -> bool:
         await core.store.events.insert_one(event.to_doc())
     except DuplicateKeyError:
         return False
+    _notify(core, event)
+    return True
+
+
+async def record_all(core: Core, events: Sequence[Event]) -> None:
+    """Append several events made with fresh ids in one round trip (one change that touches
+    several things, such as labels and priority, is several events)."""
+    if len(events) <= 1:
+        for event in events:
+            await record(core, event)
+        return
+    await core.store.events.insert_many([event.to_doc() for event in events])
+    for event in events:
+        _notify(core, event)
+
+
+def _notify(core: Core, event: Event) -> None:
     for listener in core.event_listeners:
         try:
             listener(event)
         except Exception:
             log.exception("event listener failed")
-    return True
