@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from kith.nlp.sentiment import SentimentAnalyzer, SentimentResult
+from kith.nlp.sentiment import LABELS, SentimentAnalyzer, SentimentResult
 
 BINARY_LABELS = frozenset({"negative", "positive"})
 
@@ -37,8 +37,15 @@ def read_labelled_csv(path: str | Path, limit: int | None = None) -> tuple[list[
         if not reader.fieldnames or not {"text", "label"} <= set(reader.fieldnames):
             raise ValueError(f"{path}: expected a header with columns text,label")
         for row in reader:
+            label = (row["label"] or "").strip().lower()
+            if label not in LABELS:
+                # A comma in an unquoted text shifts the columns: say where, do not score it.
+                raise ValueError(
+                    f"{path}: line {reader.line_num}: label {label!r} is not one of "
+                    f"{', '.join(LABELS)} (quote texts that contain commas)"
+                )
             texts.append(row["text"] or "")
-            labels.append((row["label"] or "").strip().lower())
+            labels.append(label)
             if limit is not None and len(texts) >= limit:
                 break
     return texts, labels

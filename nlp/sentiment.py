@@ -48,6 +48,12 @@ class Head:
     A head with `gates` = D > 0 is a gated mixture over its D training corpora: its columns are
     [shared k | gate D | expert 1 k | ... | expert D k] and the logits are shared +
     sum_d P(corpus d | text) * expert d, P being the softmax of the gate columns.
+
+    A binary head (trained on reviews, which are never neutral) may carry a neutral detector:
+    a logistic "has no sentiment" model on the embedding alone, trained on the English rows
+    and carried to other languages by e5's shared space. P(neutral) comes from it and the
+    polar probabilities share the rest, so a question such as 怎么退货？ is neutral instead of
+    the review head's near-certain negative.
     """
 
     def __init__(self, path: Path) -> None:
@@ -58,6 +64,11 @@ class Head:
             self.emb_scale = float(z["emb_scale"])
             self.band = tuple(float(x) for x in z["neutral_band"]) if "neutral_band" in z else None
             self.gates = int(z["gates"]) if "gates" in z else 0
+            self.neutral_coef: np.ndarray | None = None
+            self.neutral_intercept = 0.0
+            if "neutral_coef" in z:
+                self.neutral_coef = z["neutral_coef"].astype(np.float32)  # (dim,)
+                self.neutral_intercept = float(z["neutral_intercept"])
             terms = z["terms"] if "terms" in z else np.array([], dtype=str)
             self.vectorizer: NgramVectorizer | None = None
             self.coef_ngram: np.ndarray | None = None
@@ -91,9 +102,14 @@ class Head:
         z = self.logits(texts, emb)
         out = np.zeros((len(texts), 3), dtype=np.float64)
         if z.shape[1] == 1:
-            p = 1.0 / (1.0 + np.exp(-np.clip(z[:, 0].astype(np.float64), -50, 50)))
-            out[:, LABELS.index(self.classes[-1])] = p
-            out[:, LABELS.index(self.classes[0])] = 1.0 - p
+            p = _sigmoid(z[:, 0])
+            polar = np.ones(len(texts))
+            if self.neutral_coef is not None:
+                neutral = _sigmoid(emb @ self.neutral_coef + self.neutral_intercept)
+                out[:, LABELS.index("neutral")] = neutral
+                polar -= neutral
+            out[:, LABELS.index(self.classes[-1])] = polar * p
+            out[:, LABELS.index(self.classes[0])] = polar * (1.0 - p)
             return out
         z = z.astype(np.float64)
         z -= z.max(axis=1, keepdims=True)
@@ -105,13 +121,21 @@ class Head:
 
     def decide(self, probs: np.ndarray) -> tuple[str, float]:
         """Label and score for one row of `probabilities`."""
-        neg, _neu, pos = (float(x) for x in probs)
+        neg, neu, pos = (float(x) for x in probs)
         score = max(-1.0, min(1.0, pos - neg))
         if self.band is not None:
+            # The band is on the binary model's own P(positive), i.e. given that the text is
+            # polar; the neutral detector (if any) wins where it is the likeliest of the three.
             lo, hi = self.band
-            label = "positive" if pos > hi else "negative" if pos < lo else "neutral"
-            return label, score
+            p = pos / (pos + neg) if pos + neg > 0 else 0.5
+            if neu >= max(pos, neg) or lo <= p <= hi:
+                return "neutral", score
+            return ("positive" if p > hi else "negative"), score
         return LABELS[int(np.argmax(probs))], score
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(z.astype(np.float64), -50, 50)))  # type: ignore[no-any-return]
 
 
 def _head_for(lang: str) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,11 +45,16 @@ class HeadConfig:
     class_weight: str | None = None
     gated: bool = False  # one expert per training file, mixed by a corpus classifier
     gate_c: float = 5.0
+    # Training rows whose label a model that never saw them gives less than this probability
+    # are dropped before the final fit (confident learning: most of them are mislabelled).
+    clean_below: float | None = None
 
 
 CONFIGS: dict[str, HeadConfig] = {
     "en": HeadConfig(c=1.0, emb_scale=1.0, max_features=60000, class_weight="balanced"),
-    "zh": HeadConfig(c=5.0, emb_scale=0.5, max_features=80000, gated=True, gate_c=20.0),
+    "zh": HeadConfig(
+        c=5.0, emb_scale=0.5, max_features=80000, gated=True, gate_c=20.0, clean_below=0.05
+    ),
 }
 # The fallback head (other scripts) is the embedding view alone, trained on the English data.
 FALLBACK_C = 4.0
@@ -56,6 +62,12 @@ FALLBACK_C = 4.0
 # whose dev rows are classified no better than this (i.e. where the head is close to guessing).
 BAND_MAX_ACCURACY = 0.7
 BAND_MAX_HALF_WIDTH = 0.2
+# Binary heads get a neutral detector trained on the languages that have neutral rows: an
+# embedding-only "neutral vs polar" logistic regression. Balanced class weights, like the
+# English head: a support chat is mostly neutral questions, unlike the tweets' 34 %.
+NEUTRAL_SOURCES = ("en",)
+NEUTRAL_C = 1.0
+CLEAN_FOLDS = 4
 
 
 def _say(msg: str, progress: bool) -> None:
@@ -162,6 +174,18 @@ class _Split:
     sizes: list[int]
     paths: list[Path]
 
+    def subset(self, keep: np.ndarray) -> _Split:
+        """The rows where `keep` is true, still grouped by file."""
+        rows = np.flatnonzero(keep)
+        corpus = np.repeat(np.arange(len(self.sizes)), self.sizes)[rows]
+        return _Split(
+            [self.texts[i] for i in rows],
+            [self.labels[i] for i in rows],
+            self.emb[rows],
+            [int((corpus == j).sum()) for j in range(len(self.sizes))],
+            self.paths,
+        )
+
 
 def _load_split(encoder: Encoder, paths: list[Path], cache: Path, progress: bool) -> _Split:
     texts: list[str] = []
@@ -218,6 +242,42 @@ def _fit_gated(
     return classes, full, full_int, d
 
 
+def _fit_neutral(lr: Any, splits: list[_Split]) -> tuple[np.ndarray, float]:
+    """The neutral detector: neutral vs polar on the plain embedding of rows that have a
+    neutral label; returns coef (dim,) and intercept."""
+    emb = np.concatenate([s.emb for s in splits])
+    neutral = np.array([label == "neutral" for s in splits for label in s.labels])
+    clf = lr(C=NEUTRAL_C, max_iter=5000, class_weight="balanced").fit(emb, neutral)
+    return clf.coef_[0], float(clf.intercept_[0])
+
+
+def _fit_head(lr: Any, cfg: HeadConfig, lang: str, split: _Split, path: Path) -> Head:
+    """Fit one language's head on `split` and write it to `path` (no band, no detector)."""
+    vec = NgramVectorizer.fit(split.texts, lang, max_features=cfg.max_features)
+    x = _features(cfg, vec, split)
+    gates = 0
+    if cfg.gated:
+        classes, coef, intercept, gates = _fit_gated(lr, cfg, x, split)
+    else:
+        classes, coef, intercept = _fit(lr, cfg, x, split.labels, cfg.c)
+    _save_head(path, classes, coef, intercept, cfg.emb_scale, vec, None, gates)
+    return Head(path)
+
+
+def _label_likelihood(lr: Any, cfg: HeadConfig, lang: str, split: _Split) -> np.ndarray:
+    """P(its own label) for every row, from a head trained on the other folds."""
+    fold = np.random.default_rng(0).integers(0, CLEAN_FOLDS, len(split.texts))
+    likelihood = np.zeros(len(split.texts))
+    with tempfile.TemporaryDirectory() as tmp:
+        for f in range(CLEAN_FOLDS):
+            head = _fit_head(lr, cfg, lang, split.subset(fold != f), Path(tmp) / "fold.npz")
+            held = split.subset(fold == f)
+            probs = head.probabilities(held.texts, held.emb)
+            own = [LABELS.index(label) for label in held.labels]
+            likelihood[fold == f] = probs[np.arange(len(own)), own]
+    return likelihood
+
+
 def train_heads(
     data_dir: str | Path,
     out_dir: str | Path | None = None,
@@ -240,31 +300,43 @@ def train_heads(
         train_paths, dev_paths = _files(data, lang, "train"), _files(data, lang, "dev")
         if not train_paths:
             raise FileNotFoundError(f"no {lang}/*_train.csv under {data}")
-        train = _load_split(encoder, train_paths, cache, progress)
+        full = train = _load_split(encoder, train_paths, cache, progress)
+        if cfg.clean_below is not None:
+            _say(f"{lang}: {CLEAN_FOLDS}-fold check of the training labels", progress)
+            keep = _label_likelihood(LogisticRegression, cfg, lang, full) >= cfg.clean_below
+            train = full.subset(keep)
+            _say(f"{lang}: dropped {int((~keep).sum())} rows that look mislabelled", progress)
         _say(f"{lang}: joint model on {len(train.texts)} rows", progress)
-        vec = NgramVectorizer.fit(train.texts, lang, max_features=cfg.max_features)
-        x = _features(cfg, vec, train)
-        gates = 0
-        if cfg.gated:
-            classes, coef, intercept, gates = _fit_gated(LogisticRegression, cfg, x, train)
-        else:
-            classes, coef, intercept = _fit(LogisticRegression, cfg, x, train.labels, cfg.c)
         path = out / f"sentiment_{lang}.npz"
-        _save_head(path, classes, coef, intercept, cfg.emb_scale, vec, None, gates)
+        head = _fit_head(LogisticRegression, cfg, lang, train, path)
         dev = _load_split(encoder, dev_paths, cache, progress)
-        if len(classes) == 2 and dev.texts:
-            p_pos = Head(path).probabilities(dev.texts, dev.emb)[:, LABELS.index(classes[1])]
+        if len(head.classes) == 2 and dev.texts:
+            p_pos = head.probabilities(dev.texts, dev.emb)[:, LABELS.index(head.classes[1])]
             band = _calibrate_band(p_pos, dev.labels)
-            _say(f"{lang}: neutral band on P(positive) = {band}", progress)
-            _save_head(path, classes, coef, intercept, cfg.emb_scale, vec, band, gates)
+            _say(f"{lang}: neutral band on P(positive) = {band}; neutral detector", progress)
+            sources = [
+                _load_split(encoder, _files(data, src, "train"), cache, progress)
+                for src in NEUTRAL_SOURCES
+            ]
+            _add_to_head(path, band, _fit_neutral(LogisticRegression, sources))
         report.update(_score_dev(Head(path), dev))
         if lang == "en":
             # Other languages: the English embedding view alone, through e5's shared space.
             _say("multi: embedding-only fallback head (English data)", progress)
-            x_emb = _features(cfg, None, train)
-            fb = _fit(LogisticRegression, cfg, x_emb, train.labels, FALLBACK_C)
+            x_emb = _features(cfg, None, full)
+            fb = _fit(LogisticRegression, cfg, x_emb, full.labels, FALLBACK_C)
             _save_head(out / f"sentiment_{FALLBACK_HEAD}.npz", *fb, cfg.emb_scale, None, None)
     return report
+
+
+def _add_to_head(path: Path, band: tuple[float, float], neutral: tuple[np.ndarray, float]) -> None:
+    """Add a binary head's neutral band and neutral detector to its file."""
+    with np.load(path, allow_pickle=False) as z:
+        arrays = {key: z[key] for key in z.files}
+    arrays["neutral_band"] = np.array(band, dtype=np.float32)
+    arrays["neutral_coef"] = neutral[0].astype(np.float32)
+    arrays["neutral_intercept"] = np.float32(neutral[1])
+    np.savez_compressed(path, **arrays)
 
 
 def _score_dev(head: Head, dev: _Split) -> dict[str, EvalResult]:

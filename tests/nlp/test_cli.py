@@ -50,3 +50,12 @@ def test_prepare(model_dir: Path) -> None:
     out = runner.invoke(app, ["prepare", "--quiet"])
     assert out.exit_code == 0, out.output
     assert out.output.strip() == str(model_dir)
+
+
+def test_evaluate_refuses_a_file_with_shifted_columns(model_dir: Path, tmp_path: Path) -> None:
+    # An unquoted comma in the text makes the rest of the text the "label".
+    f = tmp_path / "unquoted.csv"
+    f.write_text("text,label\nGreat,neutral\nHi, I have a question,neutral\n", encoding="utf-8")
+    out = runner.invoke(app, ["evaluate", str(f), "--json"])
+    assert out.exit_code == 1
+    assert "line 3" in out.output and "'i have a question'" in out.output
