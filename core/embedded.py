@@ -10,8 +10,9 @@ which also means they never interleave: tests that need real concurrency run on 
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import mongomock
@@ -146,6 +147,41 @@ def _ids_named(query: Any) -> list[Any] | None:
     return values
 
 
+def _named_fields(expr: Any) -> set[str]:
+    """Top-level fields a filter expression mentions."""
+    if isinstance(expr, list):
+        return set().union(*(_named_fields(e) for e in expr))
+    if not isinstance(expr, Mapping):
+        return set()
+    named: set[str] = set()
+    for key, value in expr.items():
+        named |= _named_fields(value) if str(key).startswith("$") else {str(key).split(".")[0]}
+    return named
+
+
+def _unique_fields(coll: mongomock.Collection) -> set[str]:
+    """Top-level fields some unique index depends on: its keys and its partial filter."""
+    fields: set[str] = set()
+    for index in coll._store.indexes.values():
+        if index.get("unique"):
+            fields |= {field.split(".")[0] for field, _ in index["key"]}
+            fields |= _named_fields(index.get("partialFilterExpression") or {})
+    return fields
+
+
+def _changed_fields(update: Any) -> set[str] | None:
+    """Top-level fields an update document changes; None for a replacement, a pipeline or a
+    `$rename` (then nothing is assumed)."""
+    if not isinstance(update, Mapping) or not update or "$rename" in update:
+        return None
+    changed: set[str] = set()
+    for operator, spec in update.items():
+        if not str(operator).startswith("$") or not isinstance(spec, Mapping):
+            return None
+        changed |= {str(path).split(".")[0] for path in spec}
+    return changed
+
+
 def _speed_up(coll: mongomock.Collection) -> None:
     """Give a mongomock collection the two shortcuts a real engine's indexes give: a query
     that names `_id`s reads those documents instead of testing every one, and the unique-index
@@ -173,6 +209,8 @@ def _speed_up(coll: mongomock.Collection) -> None:
         return (doc for doc in found if filter_applies(query, doc))
 
     def ensure_uniques(new_data: dict[str, Any]) -> None:
+        if getattr(coll, "_kith_uniques_unchanged", False):
+            return  # the write left every field a unique index looks at as it was
         for index in store.indexes.values():
             if not index.get("unique"):
                 continue
@@ -243,17 +281,33 @@ class EmbeddedCollection:
     async def index_information(self) -> dict[str, Any]:
         return dict(self._coll.index_information())
 
-    async def update_one(self, *args: Any, **kw: Any) -> Any:
-        return self._coll.update_one(*args, **kw)
+    async def update_one(self, filter: Any, update: Any, upsert: bool = False, **kw: Any) -> Any:
+        run = partial(self._coll.update_one, filter, update, upsert=upsert, **kw)
+        return self._update(update, upsert, run)
 
-    async def update_many(self, *args: Any, **kw: Any) -> Any:
-        return self._coll.update_many(*args, **kw)
+    async def update_many(self, filter: Any, update: Any, upsert: bool = False, **kw: Any) -> Any:
+        run = partial(self._coll.update_many, filter, update, upsert=upsert, **kw)
+        return self._update(update, upsert, run)
+
+    def _update(self, update: Any, upsert: bool, run: Callable[[], Any]) -> Any:
+        """Run an update, telling the unique check when it cannot matter: no document is
+        inserted and no field a unique index depends on changes."""
+        changed = None if upsert else _changed_fields(update)
+        unchanged = changed is not None and changed.isdisjoint(_unique_fields(self._coll))
+        self._coll._kith_uniques_unchanged = unchanged
+        try:
+            return run()
+        finally:
+            self._coll._kith_uniques_unchanged = False
 
     async def replace_one(self, *args: Any, **kw: Any) -> Any:
         return self._coll.replace_one(*args, **kw)
 
-    async def find_one_and_update(self, *args: Any, **kw: Any) -> dict[str, Any] | None:
-        return self._coll.find_one_and_update(*args, **kw)
+    async def find_one_and_update(
+        self, filter: Any, update: Any, *args: Any, upsert: bool = False, **kw: Any
+    ) -> dict[str, Any] | None:
+        run = partial(self._coll.find_one_and_update, filter, update, *args, upsert=upsert, **kw)
+        return self._update(update, upsert, run)  # type: ignore[no-any-return]
 
     async def find_one_and_delete(self, *args: Any, **kw: Any) -> dict[str, Any] | None:
         return self._coll.find_one_and_delete(*args, **kw)
@@ -288,7 +342,9 @@ class EmbeddedCollection:
                     "UpdateMany": self._coll.update_many,
                     "ReplaceOne": self._coll.replace_one,
                 }[kind]
-                result = method(request._filter, request._doc, upsert=bool(request._upsert))
+                upsert = bool(request._upsert)
+                run = partial(method, request._filter, request._doc, upsert=upsert)
+                result = run() if kind == "ReplaceOne" else self._update(request._doc, upsert, run)
                 counts["matched"] += result.matched_count
                 counts["modified"] += result.modified_count
                 counts["upserted"] += int(result.upserted_id is not None)

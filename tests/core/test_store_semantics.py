@@ -55,6 +55,30 @@ async def test_unique_indexes_refuse_clashes_made_by_updates(core: Core) -> None
     assert await things.count_documents({"key": {"$exists": True}}) == 2
 
 
+async def test_an_update_of_a_partial_filters_field_can_clash_too(core: Core) -> None:
+    """Only the index's filter field changes, yet the document enters the index and clashes
+    (the embedded engine skips the unique check for updates that cannot clash: this one can)."""
+    people = core.store.db["unique_people"]
+    await people.create_index(
+        [("email", ASCENDING)], unique=True, partialFilterExpression={"active": True}
+    )
+    await people.insert_many(
+        [
+            {"_id": "a", "email": "x@example.com", "active": True},
+            {"_id": "b", "email": "x@example.com", "active": False},
+        ]
+    )
+
+    await people.update_one({"_id": "b"}, {"$set": {"note": "left alone"}})
+    await people.update_many({}, {"$inc": {"visits": 1}})
+    with pytest.raises(DuplicateKeyError):
+        await people.update_one({"_id": "b"}, {"$set": {"active": True}})
+    with pytest.raises(DuplicateKeyError):
+        await people.find_one_and_update({"_id": "b"}, {"$set": {"active": True}})
+    assert await people.count_documents({"active": True}) == 1
+    assert await people.count_documents({"visits": 1}) == 2
+
+
 async def test_an_id_given_as_a_regular_expression_matches_as_one(core: Core) -> None:
     things = core.store.db["regex_things"]
     await things.insert_many([{"_id": "timer:a"}, {"_id": "timer:b"}, {"_id": "other"}])
