@@ -8,7 +8,8 @@ cannot slow the offered load down), and reports the achieved ingest throughput a
 latency, and with NLP on the backlog left when the load stops. Then `backlog` messages are
 ingested with the worker stopped, the worker is started, and the time until every one has its
 sentiment (results, customer trends and conversation moods written) gives the drain rate; the
-model's own batched rate on the same texts is measured in the same run. The last line printed
+model's own batched rate on the same texts, in the worker's batch size, is measured in the
+same run (before the loads and after the drain, averaged). The last line printed
 is one JSON object. Batch-vs-single figures for the model alone: `bench/nlp_sentiment.py`.
 """
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import inspect
 import os
 import sys
 import time
@@ -35,10 +37,11 @@ from kith.core.models import Channel, InboundMessage, InboundUser
 from kith.core.pipeline import ingest
 from kith.core.settings import Settings
 from kith.core.workspaces import ensure_default_workspace
-from kith.nlp.feature import SentimentWorker
+from kith.nlp.feature import ESCALATION_LABEL, SentimentWorker
 from kith.nlp.sentiment import SentimentAnalyzer
 from kith.web.app import build_core
 
+BATCH = inspect.signature(SentimentWorker).parameters["batch_size"].default
 UNANALYSED = {"direction": "in", "nlp": None}
 
 
@@ -70,11 +73,13 @@ async def ingest_one(core: Core, channel: Channel, texts: list[str], i: int) -> 
 
 
 @contextlib.asynccontextmanager
-async def running_worker(core: Core, analyzer: SentimentAnalyzer | None) -> AsyncIterator[None]:
+async def running_worker(
+    core: Core, analyzer: SentimentAnalyzer | None, batch: int
+) -> AsyncIterator[None]:
     stop = asyncio.Event()
     task = None
     if analyzer is not None:
-        worker = SentimentWorker(core, analyzer)
+        worker = SentimentWorker(core, analyzer, batch_size=batch)
         worker.install()
         task = asyncio.create_task(worker.run_forever(stop, poll_seconds=0.2))
     try:
@@ -89,7 +94,7 @@ async def steady_load(
     args: argparse.Namespace, texts: list[str], analyzer: SentimentAnalyzer | None
 ) -> tuple[Run, int]:
     """Offer the load; returns ingest timings and the sentiment backlog when it stops."""
-    async with bench_core(args) as (core, channel), running_worker(core, analyzer):
+    async with bench_core(args) as (core, channel), running_worker(core, analyzer, args.batch):
         latencies: list[float] = []
 
         async def one(i: int) -> None:
@@ -121,21 +126,23 @@ def busy_core_seconds() -> float:
 
 async def drain(
     args: argparse.Namespace, texts: list[str], analyzer: SentimentAnalyzer
-) -> tuple[float, float, float]:
+) -> tuple[float, float, float, int]:
     """Seconds the worker takes to analyse a backlog of `args.backlog` messages, with the CPU
     seconds used meanwhile by this process and by the rest of the machine (the database, when
-    it runs here)."""
+    it runs here), and how many conversations escalated on the way (each costs a few writes)."""
     async with bench_core(args) as (core, channel):
         for start in range(0, args.backlog, 50):
             await asyncio.gather(
                 *(ingest_one(core, channel, texts, i) for i in range(start, start + 50))
             )
-        worker = SentimentWorker(core, analyzer)
+        worker = SentimentWorker(core, analyzer, batch_size=args.batch)
         began, cpu, busy = time.perf_counter(), time.process_time(), busy_core_seconds()
         drained = await worker.drain()
         seconds, ours = time.perf_counter() - began, time.process_time() - cpu
         assert drained == args.backlog, f"drained {drained} of {args.backlog}"
-        return seconds, ours, busy_core_seconds() - busy - ours
+        rest = busy_core_seconds() - busy - ours
+        escalated = await core.store.conversations.count_documents({"labels": ESCALATION_LABEL})
+        return seconds, ours, rest, escalated
 
 
 def model_rate(analyzer: SentimentAnalyzer, texts: list[str], batch: int) -> tuple[float, float]:
@@ -152,16 +159,23 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--backlog", type=int, default=1000, help="messages to drain")
     parser.add_argument("--mongo-uri", default=os.environ.get("KITH_MONGO_URI"))
+    parser.add_argument(
+        "--batch", type=int, default=BATCH, help="the worker's batch (and the model's, to compare)"
+    )
     args = parser.parse_args()
     args.backlog -= args.backlog % 50
     texts = load_texts(max(args.rate * args.seconds, args.backlog, 64))
     analyzer = SentimentAnalyzer()
     analyzer.warm_up()
-    rate, model_cpu = model_rate(analyzer, texts[: args.backlog], 32)
+    before = model_rate(analyzer, texts[: args.backlog], args.batch)
     off, _ = asyncio.run(steady_load(args, texts, None))
     on, left = asyncio.run(steady_load(args, texts, analyzer))
-    drained, kith_cpu, other_cpu = asyncio.run(drain(args, texts, analyzer))
+    drained, kith_cpu, other_cpu, escalated = asyncio.run(drain(args, texts, analyzer))
+    after = model_rate(analyzer, texts[: args.backlog], args.batch)
     analyzer.close()
+    # The model alone, timed right before the loads and right after the drain: the mean of
+    # the two, so that a machine getting busier or quieter meanwhile weighs on both sides.
+    rate, model_cpu = (before[0] + after[0]) / 2, (before[1] + after[1]) / 2
     result = {
         "store": "real" if args.mongo_uri else "embedded",
         "offered_per_s": args.rate,
@@ -175,11 +189,14 @@ def main() -> None:
         "backlog": args.backlog,
         "drain_seconds": round(drained, 2),
         "drain_per_s": round(args.backlog / drained, 1),
+        "batch": args.batch,
         "model_batched_per_s": round(rate, 1),
+        "model_before_after_per_s": [round(before[0], 1), round(after[0], 1)],
         "drain_ratio": round(args.backlog / drained / rate, 3),
         "model_cpu_s": round(model_cpu, 1),
         "drain_cpu_kith_s": round(kith_cpu, 1),
         "drain_cpu_rest_of_machine_s": round(other_cpu, 1),
+        "drain_escalated_conversations": escalated,
         # What drain_ratio would be if the drain were bound by CPU alone (no waiting): the
         # model's CPU over all the CPU the drain took, Kith's bookkeeping and the database's.
         "cpu_bound_ratio": round(model_cpu / (kith_cpu + other_cpu), 3),
@@ -188,9 +205,13 @@ def main() -> None:
     print(f"NLP on:  {on.summary()}  backlog when the load stops: {left}")
     print(
         f"drain: {args.backlog} messages in {drained:.2f} s; CPU meanwhile: Kith {kith_cpu:.1f} s,"
-        f" rest of the machine (the database if it runs here) {other_cpu:.1f} s"
+        f" rest of the machine (the database if it runs here) {other_cpu:.1f} s;"
+        f" {escalated} conversations escalated"
     )
-    print(f"model alone (batches of 32): {rate:.1f} msg/s, {model_cpu:.1f} CPU s for those texts")
+    print(
+        f"model alone (batches of {args.batch}): {rate:.1f} msg/s,"
+        f" {model_cpu:.1f} CPU s for those texts"
+    )
     emit(result)
 
 

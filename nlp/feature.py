@@ -92,12 +92,20 @@ def knowledge_embedder(analyzer: Any) -> Callable[[list[str]], Any]:
 
 
 class SentimentWorker:
+    """Claims unanalysed messages in batches of up to `batch_size` and writes their results.
+
+    64 rather than 32: with a backlog the model does ~10 % more messages per second in
+    batches of 64 (its length buckets fill better), and the claims and writes per message
+    halve; under a light load a batch is whatever has arrived, so latency does not change
+    (docs/benchmarks.md).
+    """
+
     def __init__(
         self,
         core: Core,
         analyzer: Analyzer,
         *,
-        batch_size: int = 32,
+        batch_size: int = 64,
         lease_seconds: float = 300.0,
         owner: str | None = None,
     ) -> None:
