@@ -18,7 +18,7 @@ from typing import Any
 import mongomock
 from bson import ObjectId
 from mongomock.filtering import filter_applies
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 
 @dataclass(frozen=True)
@@ -327,33 +327,57 @@ class EmbeddedCollection:
     async def distinct(self, key: str, filter: Mapping[str, Any] | None = None) -> list[Any]:
         return list(self._coll.distinct(key, filter))
 
-    async def bulk_write(self, requests: Sequence[Any], **kw: Any) -> Any:
+    async def bulk_write(self, requests: Sequence[Any], ordered: bool = True, **kw: Any) -> Any:
         """PyMongo's request objects, applied one by one (mongomock's own bulk_write does not
-        know the arguments current PyMongo passes)."""
+        know the arguments current PyMongo passes). A duplicate key fails as on a server:
+        `BulkWriteError` naming the request; ordered writes stop there, unordered ones go on."""
         counts = {"inserted": 0, "matched": 0, "modified": 0, "deleted": 0, "upserted": 0}
-        for request in requests:
-            kind = type(request).__name__
-            if kind == "InsertOne":
-                self._coll.insert_one(request._doc)
-                counts["inserted"] += 1
-            elif kind in ("UpdateOne", "UpdateMany", "ReplaceOne"):
-                method = {
-                    "UpdateOne": self._coll.update_one,
-                    "UpdateMany": self._coll.update_many,
-                    "ReplaceOne": self._coll.replace_one,
-                }[kind]
-                upsert = bool(request._upsert)
-                run = partial(method, request._filter, request._doc, upsert=upsert)
-                result = run() if kind == "ReplaceOne" else self._update(request._doc, upsert, run)
-                counts["matched"] += result.matched_count
-                counts["modified"] += result.modified_count
-                counts["upserted"] += int(result.upserted_id is not None)
-            elif kind in ("DeleteOne", "DeleteMany"):
-                method = self._coll.delete_one if kind == "DeleteOne" else self._coll.delete_many
-                counts["deleted"] += method(request._filter).deleted_count
-            else:
-                raise TypeError(f"bulk_write: {kind} is not supported by the embedded engine")
+        errors: list[dict[str, Any]] = []
+        for index, request in enumerate(requests):
+            try:
+                self._apply(request, counts)
+            except DuplicateKeyError as exc:
+                errors.append({"index": index, "code": 11000, "errmsg": str(exc)})
+                if ordered:
+                    break
+        if errors:
+            raise BulkWriteError(
+                {
+                    "writeErrors": errors,
+                    "writeConcernErrors": [],
+                    "nInserted": counts["inserted"],
+                    "nUpserted": counts["upserted"],
+                    "nMatched": counts["matched"],
+                    "nModified": counts["modified"],
+                    "nRemoved": counts["deleted"],
+                    "upserted": [],
+                }
+            )
         return BulkResult(**counts)
+
+    def _apply(self, request: Any, counts: dict[str, int]) -> None:
+        """One request of a bulk write, added to `counts`."""
+        kind = type(request).__name__
+        if kind == "InsertOne":
+            self._coll.insert_one(request._doc)
+            counts["inserted"] += 1
+        elif kind in ("UpdateOne", "UpdateMany", "ReplaceOne"):
+            method = {
+                "UpdateOne": self._coll.update_one,
+                "UpdateMany": self._coll.update_many,
+                "ReplaceOne": self._coll.replace_one,
+            }[kind]
+            upsert = bool(request._upsert)
+            run = partial(method, request._filter, request._doc, upsert=upsert)
+            result = run() if kind == "ReplaceOne" else self._update(request._doc, upsert, run)
+            counts["matched"] += result.matched_count
+            counts["modified"] += result.modified_count
+            counts["upserted"] += int(result.upserted_id is not None)
+        elif kind in ("DeleteOne", "DeleteMany"):
+            method = self._coll.delete_one if kind == "DeleteOne" else self._coll.delete_many
+            counts["deleted"] += method(request._filter).deleted_count
+        else:
+            raise TypeError(f"bulk_write: {kind} is not supported by the embedded engine")
 
     async def create_index(self, keys: Any, **kw: Any) -> str:
         """Idempotent as on a server: an index that already exists is left alone (mongomock

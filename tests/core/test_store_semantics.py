@@ -7,8 +7,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from pymongo import ASCENDING
-from pymongo.errors import DuplicateKeyError, OperationFailure
+from pymongo import ASCENDING, InsertOne, UpdateOne
+from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
 
 from kith.core.context import Core
 from kith.core.pipeline import ingest
@@ -77,6 +77,28 @@ async def test_an_update_of_a_partial_filters_field_can_clash_too(core: Core) ->
         await people.find_one_and_update({"_id": "b"}, {"$set": {"active": True}})
     assert await people.count_documents({"active": True}) == 1
     assert await people.count_documents({"visits": 1}) == 2
+
+
+@pytest.mark.parametrize("ordered", [True, False])
+async def test_a_bulk_write_with_a_duplicate_key_fails_as_on_a_server(
+    core: Core, ordered: bool
+) -> None:
+    """BulkWriteError naming the request, never a bare DuplicateKeyError; an ordered write
+    stops there, an unordered one applies the rest."""
+    things = core.store.db[f"bulk_things_{ordered}"]
+    await things.insert_one({"_id": "a", "n": 0})
+    requests = [
+        InsertOne({"_id": "b", "n": 0}),
+        InsertOne({"_id": "a", "n": 1}),
+        UpdateOne({"_id": "a"}, {"$set": {"n": 2}}),
+    ]
+    with pytest.raises(BulkWriteError) as failed:
+        await things.bulk_write(requests, ordered=ordered)
+
+    errors = failed.value.details["writeErrors"]
+    assert [(e["index"], e["code"]) for e in errors] == [(1, 11000)]
+    assert failed.value.details["nInserted"] == 1
+    assert (await things.find_one({"_id": "a"}))["n"] == (0 if ordered else 2)
 
 
 async def test_an_id_given_as_a_regular_expression_matches_as_one(core: Core) -> None:
