@@ -4,8 +4,8 @@ Each message is routed by `detect_language`: English (with the other Latin-scrip
 and Chinese have their own heads, a linear model over the e5 embedding and character n-gram
 TF-IDF features (the two views make different mistakes, so together they beat either alone).
 Other scripts go to an embedding-only head trained on English, which transfers through e5's
-multilingual space. The Chinese training data is binary, so its neutral class is a calibrated
-band on P(positive).
+multilingual space. The Chinese training data is binary (reviews), so its neutral class comes
+from a calibrated band on P(positive) and from a neutral detector learnt on the English rows.
 
 The heads are small `.npz` files in `kith/nlp/heads/` (regenerate with `kith nlp train`); the
 encoder itself is built into the cache by `prepare_models()` on first use.

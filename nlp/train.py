@@ -3,10 +3,12 @@
 Run `kith nlp train --data-dir DIR` (or `python -m kith.nlp.train DIR`). Needs scikit-learn
 (training only; inference uses numpy). Each language's head is one logistic regression over
 [e5 embedding * emb_scale, character n-gram TF-IDF] trained on all `*_train.csv` rows of that
-language; the hyper-parameters below were chosen on the `*_dev.csv` files, which are then used
-to report the scores and to calibrate the Chinese neutral band. Embeddings are cached by file
-digest in the cache folder, so a re-run after changing only the head is quick (embedding every
-row takes tens of minutes on two busy cores).
+language (for Chinese, minus the rows a cross-fitted check finds mislabelled); the
+hyper-parameters below were chosen on the `*_dev.csv` files, which are then used to report the
+scores and to calibrate the Chinese neutral band. The Chinese head also gets a neutral detector
+trained on the English rows (the Chinese corpora have no neutral label). Embeddings are cached
+by file digest in the cache folder, so a re-run after changing only the head is quick
+(embedding every row takes tens of minutes on two busy cores).
 """
 
 from __future__ import annotations
@@ -135,7 +137,6 @@ def _save_head(
     intercept: np.ndarray,
     emb_scale: float,
     vec: NgramVectorizer | None,
-    band: tuple[float, float] | None,
     gates: int = 0,
 ) -> None:
     """Write a head. `coef` is (features, columns): k columns (k = 1 for a binary head), or
@@ -154,8 +155,6 @@ def _save_head(
         arrays["idf"] = vec.idf.astype(np.float32)
         arrays["coef_ngram"] = coef[dim:].astype(np.float16)
         arrays["ngram_lang"] = np.array(vec.lang)
-    if band is not None:
-        arrays["neutral_band"] = np.array(band, dtype=np.float32)
     out.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(out, **arrays)
 
@@ -260,7 +259,7 @@ def _fit_head(lr: Any, cfg: HeadConfig, lang: str, split: _Split, path: Path) ->
         classes, coef, intercept, gates = _fit_gated(lr, cfg, x, split)
     else:
         classes, coef, intercept = _fit(lr, cfg, x, split.labels, cfg.c)
-    _save_head(path, classes, coef, intercept, cfg.emb_scale, vec, None, gates)
+    _save_head(path, classes, coef, intercept, cfg.emb_scale, vec, gates)
     return Head(path)
 
 
@@ -325,7 +324,7 @@ def train_heads(
             _say("multi: embedding-only fallback head (English data)", progress)
             x_emb = _features(cfg, None, full)
             fb = _fit(LogisticRegression, cfg, x_emb, full.labels, FALLBACK_C)
-            _save_head(out / f"sentiment_{FALLBACK_HEAD}.npz", *fb, cfg.emb_scale, None, None)
+            _save_head(out / f"sentiment_{FALLBACK_HEAD}.npz", *fb, cfg.emb_scale, None)
     return report
 
 
