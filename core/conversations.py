@@ -114,25 +114,28 @@ async def do_update_conversation(
                 raise InvalidInput("no such user in this workspace", field="assignee_id")
         changes["assignee_id"] = assignee_id
         events.append(("conversation.assigned", {"assignee_id": assignee_id}))
-    if labels is not None and labels != conversation.labels:
-        changes["labels"] = list(dict.fromkeys(labels))
-        events.append(("conversation.labels_changed", {"labels": changes["labels"]}))
+    added: list[str] = []
+    removed: list[str] = []
+    if labels is not None:
+        added = [label for label in dict.fromkeys(labels) if label not in conversation.labels]
+        removed = [label for label in conversation.labels if label not in labels]
+    labels_event_at = len(events)  # the event says which labels the write left, so it waits
     if team_id is not ... and team_id != conversation.team_id:
         changes["team_id"] = team_id
         events.append(("conversation.team_changed", {"team_id": team_id}))
     if priority is not None and priority != conversation.priority:
         changes["priority"] = priority.value
         events.append(("conversation.priority_changed", {"priority": priority.value}))
-    if not changes:
+    if not changes and not added and not removed:
         return conversation
-    update: dict[str, Any] = {"$set": changes}
+    update: dict[str, Any] = {"$set": changes} if changes else {}
     if changes.get("status") == ConversationStatus.resolved.value:
         update["$unset"] = {"waiting_since": ""}  # nobody waits on a resolved conversation
-    doc = await core.store.conversations.find_one_and_update(
-        {"_id": conversation.id}, update, return_document=ReturnDocument.AFTER
-    )
-    if doc is None:
-        raise NotFound("no such conversation", field="conversation_id")
+    doc = await _apply(core, conversation.id, update, added, removed)
+    if added or removed:
+        events.insert(
+            labels_event_at, ("conversation.labels_changed", {"labels": doc.get("labels", [])})
+        )
     made = [
         build_event(
             core,
@@ -147,6 +150,30 @@ async def do_update_conversation(
     ]
     await record_all(core, made)
     return Conversation.from_doc(doc)
+
+
+async def _apply(
+    core: Core, conversation_id: str, update: dict[str, Any], added: list[str], removed: list[str]
+) -> dict[str, Any]:
+    """Write a change, returning the conversation after it. Labels change as a difference
+    from what the caller saw (added with `$addToSet`, removed with `$pull`), so two agents
+    labelling at once both keep their labels instead of the last one overwriting the first.
+    MongoDB refuses both operators on one path in one update: a removal goes first."""
+    conversations = core.store.conversations
+    if removed:
+        pull = {"$pull": {"labels": {"$in": removed}}}
+        if added or update:
+            await conversations.update_one({"_id": conversation_id}, pull)
+        else:
+            update = pull
+    if added:
+        update["$addToSet"] = {"labels": {"$each": added}}
+    doc = await conversations.find_one_and_update(
+        {"_id": conversation_id}, update, return_document=ReturnDocument.AFTER
+    )
+    if doc is None:
+        raise NotFound("no such conversation", field="conversation_id")
+    return doc
 
 
 async def mark_read(core: Core, conversation: Conversation, actor: Author = SYSTEM) -> bool:
