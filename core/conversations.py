@@ -119,7 +119,9 @@ async def do_update_conversation(
     if labels is not None:
         added = [label for label in dict.fromkeys(labels) if label not in conversation.labels]
         removed = [label for label in conversation.labels if label not in labels]
-    labels_event_at = len(events)  # the event says which labels the write left, so it waits
+    # The labels event carries the labels the write leaves: it is made after the write, in
+    # this place among the events.
+    labels_event_at = len(events)
     if team_id is not ... and team_id != conversation.team_id:
         changes["team_id"] = team_id
         events.append(("conversation.team_changed", {"team_id": team_id}))
@@ -156,9 +158,10 @@ async def _apply(
     core: Core, conversation_id: str, update: dict[str, Any], added: list[str], removed: list[str]
 ) -> dict[str, Any]:
     """Write a change, returning the conversation after it. Labels change as a difference
-    from what the caller saw (added with `$addToSet`, removed with `$pull`), so two agents
-    labelling at once both keep their labels instead of the last one overwriting the first.
-    MongoDB refuses both operators on one path in one update: a removal goes first."""
+    from the caller's copy of the conversation (added with `$addToSet`, removed with
+    `$pull`), so two writers labelling at once both keep their labels instead of the last one
+    overwriting the first. MongoDB refuses both operators on one path in one update: a
+    removal goes first."""
     conversations = core.store.conversations
     if removed:
         pull = {"$pull": {"labels": {"$in": removed}}}

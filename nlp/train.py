@@ -294,12 +294,21 @@ def train_heads(
     out = Path(out_dir) if out_dir is not None else HEADS_DIR
     cache = Path(cache_dir) if cache_dir is not None else model_root() / "train-cache"
     encoder = Encoder(prepare_models(progress=progress))
+    loaded: dict[str, _Split] = {}
+
+    def train_split(lang: str) -> _Split:
+        """A language's train rows, read once (the neutral detector reuses the English ones)."""
+        if lang not in loaded:
+            paths = _files(data, lang, "train")
+            if not paths:
+                raise FileNotFoundError(f"no {lang}/*_train.csv under {data}")
+            loaded[lang] = _load_split(encoder, paths, cache, progress)
+        return loaded[lang]
+
     report: dict[str, EvalResult] = {}
     for lang, cfg in CONFIGS.items():
-        train_paths, dev_paths = _files(data, lang, "train"), _files(data, lang, "dev")
-        if not train_paths:
-            raise FileNotFoundError(f"no {lang}/*_train.csv under {data}")
-        full = train = _load_split(encoder, train_paths, cache, progress)
+        full = train = train_split(lang)
+        dev_paths = _files(data, lang, "dev")
         if cfg.clean_below is not None:
             _say(f"{lang}: {CLEAN_FOLDS}-fold check of the training labels", progress)
             keep = _label_likelihood(LogisticRegression, cfg, lang, full) >= cfg.clean_below
@@ -313,10 +322,7 @@ def train_heads(
             p_pos = head.probabilities(dev.texts, dev.emb)[:, LABELS.index(head.classes[1])]
             band = _calibrate_band(p_pos, dev.labels)
             _say(f"{lang}: neutral band on P(positive) = {band}; neutral detector", progress)
-            sources = [
-                _load_split(encoder, _files(data, src, "train"), cache, progress)
-                for src in NEUTRAL_SOURCES
-            ]
+            sources = [train_split(src) for src in NEUTRAL_SOURCES]
             _add_to_head(path, band, _fit_neutral(LogisticRegression, sources))
         report.update(_score_dev(Head(path), dev))
         if lang == "en":
