@@ -34,6 +34,7 @@ from bench.nlp_sentiment import load_texts
 from kith.core.channel_records import create_channel
 from kith.core.context import Core
 from kith.core.models import Channel, InboundMessage, InboundUser
+from kith.core.features import install
 from kith.core.pipeline import ingest
 from kith.core.settings import Settings
 from kith.core.workspaces import ensure_default_workspace
@@ -80,7 +81,7 @@ async def running_worker(
     task = None
     if analyzer is not None:
         worker = SentimentWorker(core, analyzer, batch_size=batch)
-        worker.install()
+        install(core, [worker.feature()])
         task = asyncio.create_task(worker.run_forever(stop, poll_seconds=0.2))
     try:
         yield

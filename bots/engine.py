@@ -1,8 +1,13 @@
 """The bot engine: picks a flow for each inbound message and runs its steps.
 
+The engine is a durable consumer of the event log (`message.received`, `channel.*`): a turn
+runs after the webhook has answered, in whichever process claims the event, and runs again
+if that process dies mid-turn. So a turn is idempotent: every message it sends has an id
+derived from the event that caused it and the message's place in the turn, and the session
+remembers the last event it completed (a retried turn after the save changes nothing).
 State lives per conversation in `bot_sessions` (so it survives restarts and any process can
 continue a conversation); a per-conversation lease keeps two workers from running one
-conversation's bot at once, and ingest already runs each message's hooks once.
+conversation's bot at once.
 """
 
 from __future__ import annotations
@@ -38,21 +43,21 @@ from kith.bots.flows import (
 from kith.bots.hours import next_opening
 from kith.bots.knowledge import KnowledgeBase
 from kith.bots.schedule import SCHEDULE_TIMER, run_schedule
-from kith.bots.store import BOT_SAVED
+from kith.bots.store import BOT_SAVED, INDEXES
 from kith.core import leases
 from kith.core.channel_records import get_channel
+from kith.core.consumers import Consumer
 from kith.core.context import Core
 from kith.core.conversations import do_update_conversation, ensure_conversation, get_conversation
 from kith.core.events import build_event, record
-from kith.core.hooks import Received
-from kith.core.ids import new_id
+from kith.core.features import CustomerData, Feature
+from kith.core.ids import derived_id, new_id
 from kith.core.models import (
     Attachment,
     Author,
     AuthorKind,
     Button,
     ChannelEvent,
-    ChannelEventKind,
     Conversation,
     ConversationStatus,
     Event,
@@ -60,7 +65,9 @@ from kith.core.models import (
     OutboundContent,
 )
 from kith.core.outbox import send
-from kith.core.timers import register_timer_kind
+from kith.core.pipeline import channel_event_of
+from kith.core.received import Received, load_received
+from kith.core.threads import thread_key
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +96,18 @@ class Turn:
     text: str
     language: str
     session: dict[str, Any]
+    cause: str  # the event this turn answers: sent messages' ids derive from it
     steps: list[StepBase] = field(default_factory=list)
+    sent: int = 0
+
+    def next_message_id(self) -> str:
+        self.sent += 1
+        return derived_id("bot-turn", self.cause, str(self.sent))
+
+    @property
+    def done(self) -> bool:
+        """A retried turn whose first run got as far as saving the session."""
+        return self.session.get("last_event") == self.cause
 
     @property
     def author(self) -> Author:
@@ -121,11 +139,25 @@ class BotEngine:
         # BOT_CACHE_SECONDS in every process, and most messages skip a database read.
         self._bots: dict[tuple[str, str], tuple[float, Bot | None]] = {}
 
-    def install(self, core: Core) -> None:
-        core.hooks.on_message(self.on_message, name="bots")
-        core.hooks.on_channel_event(self.on_channel_event, name="bots")
-        core.event_listeners.append(self._forget_bots)
-        register_timer_kind(SCHEDULE_TIMER, lambda core, timer: run_schedule(self, core, timer))
+    def feature(self) -> Feature:
+        """Bots as a feature: a consumer of messages and channel events, scheduled flows'
+        timers, and the collections they keep."""
+        return Feature(
+            name="bots",
+            indexes=INDEXES,
+            customer_data=(CustomerData("bot_sessions"),),
+            timers={SCHEDULE_TIMER: lambda core, timer: run_schedule(self, core, timer)},
+            consumers=(Consumer("bots", ("message.received", "channel.*"), self.consume),),
+            listeners=(self._forget_bots,),
+        )
+
+    async def consume(self, core: Core, event: Event) -> None:
+        if event.type == "message.received":
+            received = await load_received(core, event)
+            if received is not None and not event.data.get("control"):
+                await self.on_message(core, received, event.id)
+        elif event.customer_id is not None:
+            await self.on_channel_event(core, channel_event_of(event), event.customer_id, event.id)
 
     def _forget_bots(self, event: Event) -> None:
         if event.type == BOT_SAVED:
@@ -143,7 +175,7 @@ class BotEngine:
         self._bots[key] = (time.monotonic(), bot)
         return bot
 
-    async def on_message(self, core: Core, received: Received) -> None:
+    async def on_message(self, core: Core, received: Received, cause: str) -> None:
         message = received.message
         if message.direction != "in" or received.duplicate:
             return
@@ -172,12 +204,17 @@ class BotEngine:
                 message.text,
                 language,
                 session,
+                cause,
             )
+            if turn.done:
+                return
             await self._take(turn)
             await self._respond(turn, message.payload, received.new_conversation)
             await self._save(turn)
 
-    async def on_channel_event(self, core: Core, event: ChannelEvent, customer_id: str) -> None:
+    async def on_channel_event(
+        self, core: Core, event: ChannelEvent, customer_id: str, cause: str
+    ) -> None:
         bot = await self.bot_for(core, event.workspace_id, event.channel_id)
         if bot is None:
             return
@@ -195,14 +232,15 @@ class BotEngine:
         if flow is None:
             return
         channel = await get_channel(core, event.workspace_id, event.channel_id)
-        in_group = event.kind in (ChannelEventKind.member_joined, ChannelEventKind.member_left)
-        thread = event.group_id if in_group and event.group_id else f"user:{event.user.id}"
+        thread = thread_key(event.thread_key, event.user.id)
         conversation = await ensure_conversation(core, channel, customer_id, thread, event.user.id)
         async with self._conversation_lock(core, conversation.id, event.event_id):
             session = await self._session(core, conversation.id, bot.id)
             customer = await self._customer(core, conversation)
             language = (event.user.locale or "en")[:2]
-            turn = Turn(core, bot, conversation, customer, "", language, session)
+            turn = Turn(core, bot, conversation, customer, "", language, session, cause)
+            if turn.done:
+                return
             await self.run_flow(turn, flow)
             await self._save(turn)
 
@@ -221,6 +259,17 @@ class BotEngine:
                 or session.get("waiting")
             ):
                 return False
+            done = await core.store.events.find_one({"_id": run_key}, {"_id": 1})
+            if done is not None:
+                return False  # this fire already ran here
+            language = (message.nlp.language if message.nlp else None) or guess_language(
+                message.text
+            )
+            customer = await self._customer(core, conversation)
+            turn = Turn(core, bot, conversation, customer, "", language, session, run_key)
+            if not turn.done:
+                await self.run_flow(turn, flow)
+                await self._save(turn)
             ran = build_event(
                 core,
                 bot.workspace_id,
@@ -231,16 +280,7 @@ class BotEngine:
                 customer_id=conversation.customer_id,
                 data={"bot_id": bot.id, "flow_id": flow.id},
             )
-            if not await record(core, ran):
-                return False  # this fire already ran here
-            language = (message.nlp.language if message.nlp else None) or guess_language(
-                message.text
-            )
-            customer = await self._customer(core, conversation)
-            turn = Turn(core, bot, conversation, customer, "", language, session)
-            await self.run_flow(turn, flow)
-            await self._save(turn)
-            return True
+            return await record(core, ran)
 
     # -- choosing what to do ------------------------------------------------------------
 
@@ -401,7 +441,9 @@ class BotEngine:
         content = OutboundContent(
             text=self._fill(turn, text), buttons=buttons or [], attachments=attachments or []
         )
-        await send(turn.core, turn.conversation, content, turn.author)
+        await send(
+            turn.core, turn.conversation, content, turn.author, message_id=turn.next_message_id()
+        )
         turn.session["last_buttons"] = [b.payload for b in content.buttons]
 
     @staticmethod
@@ -460,6 +502,7 @@ class BotEngine:
             turn.conversation,
             OutboundContent(text=f"Bot handed off: {reason}", private=True),
             turn.author,
+            message_id=turn.next_message_id(),
         )
         await record(
             core,
@@ -496,7 +539,11 @@ class BotEngine:
 
     @staticmethod
     async def _save(turn: Turn) -> None:
-        turn.session["updated_at"] = turn.core.clock.now()
+        turn.session.update(
+            updated_at=turn.core.clock.now(),
+            last_event=turn.cause,
+            customer_id=turn.conversation.customer_id,  # erased and merged with the customer
+        )
         session = {k: v for k, v in turn.session.items() if k != "_id"}
         await turn.core.store.bot_sessions.update_one(
             {"_id": turn.conversation.id}, {"$set": session}, upsert=True

@@ -12,16 +12,14 @@ from kith.bots.schedule import sync_schedules
 from kith.core.context import Core
 from kith.core.errors import InvalidInput, NotFound
 from kith.core.events import build_event, record
+from kith.core.features import Index
 from kith.core.ids import new_id
-from kith.core.storage import register_indexes
 
 BOT_SAVED = "bot.saved"
 
-register_indexes(
-    [
-        ("bots", [("workspace_id", ASCENDING), ("channel_ids", ASCENDING)], {}),
-        ("kb_articles", [("workspace_id", ASCENDING)], {}),
-    ]
+INDEXES = (
+    Index("bots", (("workspace_id", ASCENDING), ("channel_ids", ASCENDING))),
+    Index("kb_articles", (("workspace_id", ASCENDING),)),
 )
 
 

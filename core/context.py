@@ -11,18 +11,23 @@ import httpx
 
 from kith.core.channels import ChannelRegistry
 from kith.core.clock import Clock, SystemClock
-from kith.core.hooks import Hooks
+from kith.core.consumers import Consumers
 from kith.core.settings import Settings
 from kith.core.storage import Store
 
 if TYPE_CHECKING:
+    from kith.core.features import Feature
     from kith.core.models import Event
+    from kith.core.timers import TimerHandler
 
 
 @dataclass
 class Core:
-    """Store, clock, settings and registries. Actions take it as their first argument.
+    """Store, clock, settings and what the installed features add. Actions take it as their
+    first argument.
 
+    `features` are installed with `kith.core.features.install`, which fills `channels`,
+    `consumers`, `timer_handlers`, `event_listeners` and `background` from them.
     `event_listeners` are called (synchronously, so they must only enqueue) with every event
     this process appends to the log: the in-process feed of the real-time inbox.
     `background` holds the loops features need (`loop(stop)`), run by `kith serve`.
@@ -31,12 +36,15 @@ class Core:
     store: Store
     settings: Settings
     channels: ChannelRegistry = field(default_factory=ChannelRegistry)
-    hooks: Hooks = field(default_factory=Hooks)
+    consumers: Consumers = field(default_factory=Consumers)
     clock: Clock = field(default_factory=SystemClock)
     http: httpx.AsyncClient = field(
         default_factory=lambda: httpx.AsyncClient(timeout=httpx.Timeout(15.0))
     )
     outbox_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    consumer_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    features: list[Feature] = field(default_factory=list)
+    timer_handlers: dict[str, TimerHandler] = field(default_factory=dict)
     event_listeners: list[Callable[[Event], None]] = field(default_factory=list)
     background: list[Callable[[asyncio.Event], Awaitable[None]]] = field(default_factory=list)
 
@@ -45,7 +53,13 @@ class Core:
         return cls(store=Store.from_settings(settings), settings=settings, **kw)  # type: ignore[arg-type]
 
     async def start(self) -> None:
-        await self.store.ensure_indexes()
+        await self.store.ensure_indexes(
+            [
+                (i.collection, list(i.keys), dict(i.options))
+                for f in self.features
+                for i in f.indexes
+            ]
+        )
 
     async def close(self) -> None:
         await self.http.aclose()

@@ -20,6 +20,7 @@ from kith.core.models import (
     Priority,
 )
 from kith.core.pagination import page
+from kith.core.threads import conversation_id
 
 
 async def get_conversation(core: Core, workspace_id: str, conversation_id: str) -> Conversation:
@@ -204,8 +205,6 @@ async def ensure_conversation(
 ) -> Conversation:
     """The conversation of a thread, opened if there is none yet (for bots greeting a new
     follower or group member before they have written anything)."""
-    from kith.core.pipeline import conversation_id
-
     now = core.clock.now()
     conv = Conversation(
         id=conversation_id(channel.workspace_id, channel.id, thread_key),

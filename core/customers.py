@@ -11,6 +11,8 @@ from pymongo.errors import DuplicateKeyError
 from kith.core.context import Core
 from kith.core.errors import InvalidInput, NotFound
 from kith.core.events import SYSTEM, build_event, record
+from kith.core.features import CustomerData
+from kith.core.features import customer_data as installed_customer_data
 from kith.core.ids import new_id
 from kith.core.models import Author, Customer, Identity, IdentityRef, InboundMessage, Message
 
@@ -22,15 +24,18 @@ def _normalize_email(email: str | None) -> str | None:
 
 
 LAST_SEEN_RESOLUTION = timedelta(minutes=1)
-# Collections outside core holding documents with a `customer_id` (raw mail, …): erased too.
-CUSTOMER_DATA: list[str] = []
+# Core's collections that name a customer; features declare theirs (`Feature.customer_data`).
+CORE_CUSTOMER_DATA = (
+    CustomerData("messages"),
+    CustomerData("conversations"),
+    CustomerData("identities"),
+    CustomerData("events"),
+)
 
 
-def register_customer_data(collection: str) -> None:
-    """A feature or connector that stores personal data per customer declares it here, so
-    erasing a customer erases it as well."""
-    if collection not in CUSTOMER_DATA:
-        CUSTOMER_DATA.append(collection)
+def customer_data(core: Core) -> list[CustomerData]:
+    """Every collection holding a customer's data: erased with them, moved on a merge."""
+    return [*CORE_CUSTOMER_DATA, *installed_customer_data(core)]
 
 
 class Sender(NamedTuple):
@@ -206,7 +211,8 @@ def _merged_profile(survivor: Customer, other: Customer) -> dict[str, Any]:
 async def do_merge_customers(
     core: Core, workspace_id: str, survivor_id: str, other_id: str, actor: Author = SYSTEM
 ) -> Customer:
-    """Fold `other` into `survivor`: identities, conversations, messages, tags and attributes.
+    """Fold `other` into `survivor`: every collection naming them (core's and the installed
+    features'), tags and attributes.
 
     Idempotent: merging a customer already merged into the survivor returns the survivor.
     The other customer stays as a tombstone pointing at the survivor, so late references
@@ -223,11 +229,10 @@ async def do_merge_customers(
         return survivor
     if other.merged_into is not None:
         raise InvalidInput("that customer was merged into another one", field="other_id")
-    moved = {"workspace_id": workspace_id, "customer_id": other_id}
-    to_survivor = {"$set": {"customer_id": survivor_id}}
-    await core.store.identities.update_many(moved, to_survivor)
-    await core.store.conversations.update_many(moved, to_survivor)
-    await core.store.messages.update_many(moved, to_survivor)
+    for data in customer_data(core):
+        await getattr(core.store, data.collection).update_many(
+            {data.field: other_id}, {"$set": {data.field: survivor_id}}
+        )
     await core.store.customers.update_one(
         {"_id": survivor_id}, {"$set": _merged_profile(survivor, other)}
     )
@@ -258,22 +263,22 @@ async def do_merge_customers(
 async def do_erase_customer(
     core: Core, workspace_id: str, customer_id: str, actor: Author = SYSTEM
 ) -> dict[str, int]:
-    """Erase a customer on request: profile, identities, conversations, messages, events.
+    """Erase a customer on request: their profile and every document naming them, in core's
+    collections and in those the installed features declare.
 
     What remains is one audit event holding counts and who asked, no personal data.
     """
     await get_customer(core, workspace_id, customer_id)
-    scope = {"workspace_id": workspace_id, "customer_id": customer_id}
-    counts = {
-        "messages": (await core.store.messages.delete_many(scope)).deleted_count,
-        "conversations": (await core.store.conversations.delete_many(scope)).deleted_count,
-        "identities": (await core.store.identities.delete_many(scope)).deleted_count,
-        "events": (await core.store.events.delete_many(scope)).deleted_count,
-    }
-    for collection in CUSTOMER_DATA:
-        counts[collection] = (
-            await getattr(core.store, collection).delete_many(scope)
-        ).deleted_count
+    merged = await core.store.customers.distinct(
+        "_id", {"workspace_id": workspace_id, "merged_into": customer_id}
+    )
+    names = [customer_id, *merged]  # documents a racing write left on a merged tombstone
+    counts: dict[str, int] = {}
+    for data in customer_data(core):
+        result = await getattr(core.store, data.collection).delete_many(
+            {data.field: {"$in": names}}
+        )
+        counts[data.collection] = result.deleted_count
     await core.store.customers.delete_many(
         {"workspace_id": workspace_id, "$or": [{"_id": customer_id}, {"merged_into": customer_id}]}
     )

@@ -41,10 +41,19 @@ def build_event(
     )
 
 
+def _stored(core: Core, event: Event) -> dict[str, Any]:
+    """The event as stored: with the consumers still to handle it (`kith.core.consumers`)."""
+    doc = event.to_doc()
+    pending = core.consumers.subscribed(event.type)
+    if pending:
+        doc["pending"] = pending
+    return doc
+
+
 async def record(core: Core, event: Event) -> bool:
     """Append `event`; an event with a fixed id is written once (False if it already was)."""
     try:
-        await core.store.events.insert_one(event.to_doc())
+        await core.store.events.insert_one(_stored(core, event))
     except DuplicateKeyError:
         return False
     _notify(core, event)
@@ -58,12 +67,14 @@ async def record_all(core: Core, events: Sequence[Event]) -> None:
         for event in events:
             await record(core, event)
         return
-    await core.store.events.insert_many([event.to_doc() for event in events])
+    await core.store.events.insert_many([_stored(core, event) for event in events])
     for event in events:
         _notify(core, event)
 
 
 def _notify(core: Core, event: Event) -> None:
+    if core.consumers.subscribed(event.type):
+        core.consumer_wakeup.set()
     for listener in core.event_listeners:
         try:
             listener(event)

@@ -277,7 +277,9 @@ class InboundMessage(BaseModel):
     channel_type: str
     channel_message_id: str = Field(min_length=1, max_length=512)
     user: InboundUser
-    thread_key: str | None = Field(default=None, max_length=512)
+    thread_key: str | None = Field(
+        default=None, max_length=512, description="The thread; None: the sender's own."
+    )
     text: str = Field(default="", max_length=100_000)
     attachments: list[Attachment] = Field(default=[], max_length=50)
     reply_to: str | None = Field(default=None, max_length=512)
@@ -285,6 +287,11 @@ class InboundMessage(BaseModel):
         default=None, max_length=1024, description="A pressed button's payload, for bots."
     )
     sent_at: datetime | None = None
+    control: bool = Field(
+        default=False,
+        description="A platform control message (Telegram's /start) that a channel event "
+        "stands for: stored for agents, answered by bots through the event.",
+    )
 
     @classmethod
     def on(cls, channel: Channel, **fields: Any) -> InboundMessage:
@@ -320,6 +327,11 @@ class ChannelEvent(BaseModel):
     event_id: str = Field(min_length=1, max_length=512, description="Dedup key on the channel.")
     kind: ChannelEventKind
     user: InboundUser
+    thread_key: str | None = Field(
+        max_length=512,
+        description="The thread the event belongs to, stated by the connector like a "
+        "message's (None: the user's own thread).",
+    )
     group_id: str | None = Field(default=None, max_length=256)
     group_name: str | None = Field(default=None, max_length=256)
     payload: str | None = Field(

@@ -18,6 +18,7 @@ from datetime import timedelta
 from typing import Any
 
 from pymongo import ReturnDocument
+from pymongo.errors import DuplicateKeyError
 
 from kith.core import metrics
 from kith.core.channel_records import load as load_channel
@@ -43,14 +44,23 @@ PENDING = DeliveryStatus.pending.value
 
 
 async def send(
-    core: Core, conversation: Conversation, content: OutboundContent, author: Author
+    core: Core,
+    conversation: Conversation,
+    content: OutboundContent,
+    author: Author,
+    *,
+    message_id: str | None = None,
 ) -> Message:
-    """Store an outbound message (or a private note) and queue it for delivery."""
+    """Store an outbound message (or a private note) and queue it for delivery.
+
+    A consumer that may run twice for one cause passes a `message_id` derived from it: the
+    second send returns the stored message and changes nothing.
+    """
     if not content.text.strip() and not content.attachments:
         raise InvalidInput("a message needs text or an attachment", field="text")
     now = core.clock.now()
     message = Message(
-        id=new_id(),
+        id=message_id or new_id(),
         workspace_id=conversation.workspace_id,
         conversation_id=conversation.id,
         customer_id=conversation.customer_id,
@@ -65,7 +75,13 @@ async def send(
         created_at=now,
         delivery=None if content.private else Delivery(next_attempt_at=now),
     )
-    await core.store.messages.insert_one(message.to_doc())
+    try:
+        await core.store.messages.insert_one(message.to_doc())
+    except DuplicateKeyError:
+        stored = await core.store.messages.find_one({"_id": message.id})
+        if message_id is None or stored is None:
+            raise
+        return Message.from_doc(stored)
     touch: dict[str, Any] = {"$max": {"last_message_at": now}}
     if author.kind == AuthorKind.agent and not content.private:
         touch["$unset"] = {"waiting_since": ""}  # a person answered: the customer waits no more

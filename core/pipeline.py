@@ -1,14 +1,17 @@
 """The inbound pipeline: one entry point, `ingest()`, used by every connector.
 
 validate → resolve the identity → deduplicate on (channel, channel message id) while
-storing → find or open the thread's conversation → record the event → run the hooks.
+storing → find or open the thread's conversation → record the event, and return: the
+webhook answers then. Bots, sentiment and every later feature react to the event log through
+durable consumers (`kith.core.consumers`), never inside the platform's request.
 
 Without multi-document transactions (the embedded engine has none), every step is
 idempotent and keyed so that a redelivery can finish what a failed attempt started:
 - the message is the dedup gate: a unique index on `dedup_key` lets one writer in;
 - it carries an `ingest_lease` so a concurrent redelivery neither repeats side effects
   nor waits, while a redelivery after a crash (lease expired) completes the steps;
-- the `message.received` event has a derived id and marks the message as done.
+- the `message.received` event has a derived id and marks the message as done; it carries
+  the names of the consumers still to handle it, in the same insert.
 Round trips for a known customer: 4 (identity, insert message, upsert conversation,
 insert event), plus a concurrent customer `last_seen` update at most once a minute per
 identity; first contact adds 2.
@@ -28,7 +31,6 @@ from kith.core import metrics
 from kith.core.context import Core
 from kith.core.customers import resolve_identity, touch_customer
 from kith.core.events import build_event, record
-from kith.core.hooks import Received
 from kith.core.ids import derived_id, new_id
 from kith.core.models import (
     Author,
@@ -38,9 +40,12 @@ from kith.core.models import (
     Conversation,
     ConversationStatus,
     Direction,
+    Event,
     InboundMessage,
     Message,
 )
+from kith.core.received import Received
+from kith.core.threads import conversation_id, thread_key
 
 log = logging.getLogger(__name__)
 
@@ -55,22 +60,18 @@ class Thread(NamedTuple):
     external_user_id: str | None
 
 
-def conversation_id(workspace_id: str, channel_id: str, thread_key: str) -> str:
-    return derived_id("conversation", workspace_id, channel_id, thread_key)
-
-
 def _received_event_id(message_id: str) -> str:
     return f"{message_id}.received"
 
 
 async def ingest(core: Core, channel: Channel, inbound: InboundMessage) -> Received:
-    """Store one inbound message exactly once and run the hooks once; safe to call again."""
+    """Store one inbound message exactly once and log its event once; safe to call again."""
     if inbound.channel_id != channel.id or inbound.workspace_id != channel.workspace_id:
         raise ValueError("inbound message does not belong to this channel")
     dedup_key = f"{inbound.channel_id}:{inbound.channel_message_id}"
     sender = await resolve_identity(core, inbound)
     customer_id = sender.customer_id
-    thread = Thread(inbound.thread_key or f"user:{inbound.user.id}", inbound.user.id)
+    thread = Thread(thread_key(inbound.thread_key, inbound.user.id), inbound.user.id)
     now = core.clock.now()
     message = Message(
         id=new_id(),
@@ -88,6 +89,8 @@ async def ingest(core: Core, channel: Channel, inbound: InboundMessage) -> Recei
         created_at=now,
     )
     doc = message.to_doc()
+    if inbound.control:
+        doc["control"] = True
     doc.update(
         dedup_key=dedup_key,
         thread_key=thread.key,
@@ -101,7 +104,9 @@ async def ingest(core: Core, channel: Channel, inbound: InboundMessage) -> Recei
         if stored is None:  # erased between the two calls: treat as new next time
             raise
         return await _redelivered(core, channel, stored)
-    return await _complete(core, channel, message, thread, sender.new, touch=sender.stale)
+    return await _complete(
+        core, channel, message, thread, sender.new, touch=sender.stale, control=inbound.control
+    )
 
 
 async def _redelivered(core: Core, channel: Channel, doc: dict[str, Any]) -> Received:
@@ -118,7 +123,9 @@ async def _redelivered(core: Core, channel: Channel, doc: dict[str, Any]) -> Rec
         )
         if claimed is not None:
             log.info("finishing an interrupted ingest", extra={"message_id": message.id})
-            return await _complete(core, channel, message, thread, False, touch=True)
+            return await _complete(
+                core, channel, message, thread, False, touch=True, control=_control(doc)
+            )
     conversation = await core.store.conversations.find_one({"_id": message.conversation_id})
     if conversation is None:  # the first attempt has not opened it yet; show what it will be
         conversation = _new_conversation(channel, message, thread).to_doc()
@@ -199,6 +206,7 @@ async def _complete(
     new_customer: bool,
     *,
     touch: bool,
+    control: bool,
 ) -> Received:
     opening = _open_conversation(core, channel, message, thread)
     if touch:
@@ -216,15 +224,21 @@ async def _complete(
         conversation_id=conversation.id,
         customer_id=message.customer_id,
         message_id=message.id,
-        data={"new_conversation": created, "reopened": reopened, "channel_type": channel.type},
+        data={
+            "new_customer": new_customer,
+            "new_conversation": created,
+            "reopened": reopened,
+            "channel_type": channel.type,
+            **({"control": True} if control else {}),
+        },
     )
-    if not await record(core, event):
-        # Another attempt finished first and ran the hooks.
-        return Received(message, conversation, channel, new_customer, created, reopened)
-    metrics.MESSAGES_INGESTED.labels(channel_type=channel.type).inc()
-    received = Received(message, conversation, channel, new_customer, created, reopened)
-    await core.hooks.run_message_hooks(core, received)
-    return received
+    if await record(core, event):  # else another attempt finished first
+        metrics.MESSAGES_INGESTED.labels(channel_type=channel.type).inc()
+    return Received(message, conversation, channel, new_customer, created, reopened)
+
+
+def _control(doc: dict[str, Any]) -> bool:
+    return bool(doc.get("control"))
 
 
 async def ingest_edit(
@@ -282,10 +296,11 @@ async def ingest_delete(core: Core, channel: Channel, channel_message_id: str) -
 
 
 async def ingest_event(core: Core, channel: Channel, event: ChannelEvent) -> bool:
-    """Record a non-message channel event once and run the event hooks once.
+    """Record a non-message channel event (`channel.<kind>`) once, for consumers to react to.
 
-    The sender is resolved to a customer like a message's sender. Returns False for a
-    redelivery (nothing run again).
+    The sender is resolved to a customer like a message's sender; the event keeps what a
+    consumer needs to rebuild the `ChannelEvent` (`channel_event_of`). Returns False for a
+    redelivery (nothing recorded again).
     """
     as_inbound = InboundMessage(
         workspace_id=event.workspace_id,
@@ -302,14 +317,19 @@ async def ingest_event(core: Core, channel: Channel, event: ChannelEvent) -> boo
         actor=Author(kind=AuthorKind.customer, id=customer_id, name=event.user.name),
         event_id=derived_id("channel-event", event.channel_id, event.event_id),
         customer_id=customer_id,
-        data={
-            "channel_id": event.channel_id,
-            "group_id": event.group_id,
-            "group_name": event.group_name,
-            "payload": event.payload,
-        },
+        conversation_id=conversation_id(
+            event.workspace_id, event.channel_id, thread_key(event.thread_key, event.user.id)
+        ),
+        data={"channel_id": event.channel_id, **event.model_dump(mode="json", exclude=_KEPT)},
     )
-    if not await record(core, logged):
-        return False
-    await core.hooks.run_event_hooks(core, event, customer_id)
-    return True
+    return await record(core, logged)
+
+
+_KEPT = {"workspace_id", "channel_id"}
+
+
+def channel_event_of(event: Event) -> ChannelEvent:
+    """The `ChannelEvent` a `channel.<kind>` event was recorded from."""
+    return ChannelEvent.model_validate(
+        {**event.data, "workspace_id": event.workspace_id, "channel_id": event.data["channel_id"]}
+    )

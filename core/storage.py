@@ -11,7 +11,7 @@ import asyncio
 import functools
 import logging
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -93,6 +93,13 @@ INDEXES: list[tuple[str, list[tuple[str, int]], dict[str, Any]]] = [
     ("events", [("workspace_id", ASCENDING), ("created_at", ASCENDING)], {}),
     ("events", [("conversation_id", ASCENDING), ("created_at", ASCENDING)], {}),
     ("events", [("customer_id", ASCENDING)], {}),
+    # Consumers claim what is still pending for them (kith.core.consumers).
+    (
+        "events",
+        [("pending", ASCENDING), ("created_at", ASCENDING)],
+        {"partialFilterExpression": {"pending": {"$exists": True}}},
+    ),
+    ("events", [("parked", ASCENDING)], {"partialFilterExpression": {"parked": {"$exists": True}}}),
     ("rate_limits", [("expires_at", ASCENDING)], {"expireAfterSeconds": 0}),
     # Expired sessions and login-failure counters are ignored on read;
     # these indexes remove them later. `purge_at` is wall-clock time (the TTL monitor's).
@@ -102,13 +109,6 @@ INDEXES: list[tuple[str, list[tuple[str, int]], dict[str, Any]]] = [
     ("timers", [("due_at", ASCENDING)], {}),
     ("timers", [("purge_at", ASCENDING)], {"expireAfterSeconds": 0}),  # given-up one-offs
 ]
-
-
-def register_indexes(entries: list[tuple[str, list[tuple[str, int]], dict[str, Any]]]) -> None:
-    """Features that own collections (bots, sequences …) declare their indexes here."""
-    for entry in entries:
-        if entry not in INDEXES:
-            INDEXES.append(entry)
 
 
 async def existing_ids(
@@ -205,9 +205,12 @@ class Store:
         setattr(self, name, collection)
         return collection
 
-    async def ensure_indexes(self) -> None:
-        """Create every index Kith relies on; a no-op where they already exist."""
-        for collection, keys, options in INDEXES:
+    async def ensure_indexes(
+        self, extra: Sequence[tuple[str, list[tuple[str, int]], dict[str, Any]]] = ()
+    ) -> None:
+        """Create core's indexes and the installed features' (`extra`); a no-op where they
+        already exist."""
+        for collection, keys, options in [*INDEXES, *extra]:
             await getattr(self, collection).create_index(keys, **options)
 
     async def ping(self) -> bool:

@@ -1,8 +1,8 @@
 """Durable timers: work due at a moment or on a cron, fired once across all Kith processes.
 
 A timer is a document in `timers` whose `_id` is the caller's key, so scheduling is
-idempotent: `schedule_timer` with the same key replaces the timer. Features register a
-handler per timer kind (`register_timer_kind`) and never touch this module; the handler gets
+idempotent: `schedule_timer` with the same key replaces the timer. Features declare a
+handler per timer kind (`Feature.timers`) and never touch this module; the handler gets
 the `Timer`, whose `fire_at` stays the same across retries, so it can derive idempotency keys.
 
 A `TimerWorker` runs in every `kith serve`. It claims one due timer at a time with a lease
@@ -153,14 +153,10 @@ class Timer:
         )
 
 
-TimerHandler = Callable[[Core, Timer], Awaitable[None]]
-HANDLERS: dict[str, TimerHandler] = {}
-
-
-def register_timer_kind(kind: str, handler: TimerHandler) -> None:
-    """Say what runs when a timer of `kind` is due. A handler may run again for the same
-    `fire_at` (after a crash or an exception), so its effects must be idempotent."""
-    HANDLERS[kind] = handler
+# What runs when a timer of a kind is due, declared by features (`Feature.timers`). A handler
+# may run again for the same `fire_at` (after a crash or an exception): its effects must be
+# idempotent.
+TimerHandler = Callable[["Core", Timer], Awaitable[None]]
 
 
 async def schedule_timer(
@@ -271,7 +267,7 @@ class TimerWorker:
 
     async def fire(self, timer: Timer) -> None:
         """Run the handler of a claimed timer, then settle it (done, retry or give up)."""
-        handler = HANDLERS.get(timer.kind)
+        handler = self.core.timer_handlers.get(timer.kind)
         try:
             if handler is None:
                 raise LookupError(f"no handler registered for timer kind {timer.kind!r}")

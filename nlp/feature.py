@@ -23,25 +23,23 @@ from pymongo import ASCENDING, UpdateOne
 from kith.core.context import Core
 from kith.core.conversations import do_update_conversation, get_conversation
 from kith.core.events import build_event, record
-from kith.core.hooks import Received
+from kith.core.features import Feature, Index
 from kith.core.models import (
     Author,
     AuthorKind,
     ConversationSentiment,
     ConversationStatus,
+    Event,
     OutboundContent,
     Priority,
 )
 from kith.core.outbox import send
 from kith.core.settings import Settings
-from kith.core.storage import register_indexes
 from kith.core.waiting import wait_any
 
 log = logging.getLogger(__name__)
 FOLDS = "sentiment_folds"  # tokens of the last batches folded into a conversation's mood
 FOLDS_KEPT = 16
-
-register_indexes([("messages", [("nlp", ASCENDING), ("created_at", ASCENDING)], {})])
 
 ESCALATION_LABEL = "negative-sentiment"
 SYSTEM = Author(kind=AuthorKind.system, name="Sentiment")
@@ -116,11 +114,19 @@ class SentimentWorker:
         self.owner = owner or f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
         self.wakeup = asyncio.Event()
 
-    def install(self) -> None:
-        self.core.hooks.on_message(self._wake, name="sentiment")
+    def feature(self) -> Feature:
+        """Sentiment as a feature: its worker, woken by every message this process stores
+        (messages stored elsewhere are found on its next look)."""
+        return Feature(
+            name="sentiment",
+            indexes=(Index("messages", (("nlp", ASCENDING), ("created_at", ASCENDING))),),
+            listeners=(self._wake,),
+            background=(self.run_forever,),
+        )
 
-    async def _wake(self, core: Core, received: Received) -> None:
-        self.wakeup.set()
+    def _wake(self, event: Event) -> None:
+        if event.type == "message.received":
+            self.wakeup.set()
 
     async def claim(self) -> list[dict[str, Any]]:
         """Up to a batch of unanalysed inbound messages, leased to this worker."""

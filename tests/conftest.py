@@ -14,13 +14,13 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 
-from kith.core.channels import ChannelRegistry
 from kith.core.clock import ManualClock
 from kith.core.context import Core
+from kith.core.features import install
 from kith.core.settings import Settings
 from kith.core.storage import Store
 from kith.core.workspaces import ensure_default_workspace
-from kith.web.app import CHANNEL_TYPES, create_app
+from kith.web.app import BASE_FEATURES, create_app
 from tests.support.callbacks import CallbackServer
 
 REAL_URI = os.environ.get("KITH_TEST_MONGO_URI") or None
@@ -67,10 +67,10 @@ async def core(
     core = Core(
         store=Store.from_settings(settings),
         settings=settings,
-        channels=ChannelRegistry(CHANNEL_TYPES),
         clock=clock,
         http=httpx.AsyncClient(transport=httpx.ASGITransport(app=callbacks)),
     )
+    install(core, BASE_FEATURES)
     await core.start()
     try:
         yield core
@@ -84,13 +84,8 @@ async def second_process(settings: Settings, clock: ManualClock, core: Core) -> 
     """Another Kith process on the same database (the embedded engine lives in one process,
     so there the two share its store)."""
     store = core.store if core.store.embedded else Store.from_settings(settings)
-    other = Core(
-        store=store,
-        settings=settings,
-        channels=ChannelRegistry(CHANNEL_TYPES),
-        clock=clock,
-        http=httpx.AsyncClient(),
-    )
+    other = Core(store=store, settings=settings, clock=clock, http=httpx.AsyncClient())
+    install(other, BASE_FEATURES)
     yield other
     await other.http.aclose()
     if store is not core.store:

@@ -8,6 +8,7 @@ from asgi_lifespan import LifespanManager
 from kith.core.settings import Settings
 from kith.web.app import build_core, create_app
 from kith.web.demo import DEMO_EMAIL, banner, seed
+from tests.support.consumers import drain
 
 
 async def test_demo_seed_gives_working_logins_and_a_bot() -> None:
@@ -32,6 +33,7 @@ async def test_demo_seed_gives_working_logins_and_a_bot() -> None:
                 headers={"Authorization": f"Bearer {logins.channel_token}"},
             )
             conversation_id = said.json()["conversation_id"]
+            await drain(core)  # the bot answers after the webhook did, as the worker would
             messages = await http.get(
                 f"/api/v1/conversations/{conversation_id}/messages", headers=auth
             )

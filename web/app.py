@@ -1,7 +1,8 @@
 """The application: the one place that puts Kith together.
 
-Channel types and features are listed here, visibly; start-up and shutdown live in one
-lifespan. `kith serve` and `kith demo` both run `create_app()`.
+Every feature (each connector, the inbox, bots, sentiment, and every one to come) is listed
+here, visibly, in `features()`; start-up and shutdown live in one lifespan. `kith serve` and
+`kith demo` both run `create_app()`.
 """
 
 from __future__ import annotations
@@ -22,53 +23,54 @@ from kith.connectors import slack as slack_channel
 from kith.connectors import telegram as telegram_channel
 from kith.connectors import webchat as webchat_channel
 from kith.connectors import wechat as wechat_channel
-from kith.core.channels import ChannelRegistry, ChannelType
+from kith.core.consumers import ConsumerWorker
 from kith.core.context import Core
+from kith.core.features import Feature, install
 from kith.core.outbox import OutboxWorker
 from kith.core.pollers import PollerSupervisor
 from kith.core.settings import Settings, get_settings
 from kith.core.timers import TimerWorker
 from kith.core.workspaces import ensure_default_workspace
 from kith.nlp.feature import SentimentWorker, knowledge_embedder, load_analyzer
-from kith.web.api import bots, channels, conversations, customers
+from kith.web.api import bots, channels, consumers, conversations, customers
 from kith.web.errors import install_error_handlers
-from kith.web.inbox import admin as inbox_admin
-from kith.web.inbox import admin_channels as inbox_admin_channels
-from kith.web.inbox import router as inbox_router
+from kith.web.inbox import feature as inbox_feature
 from kith.web.middleware import BodyLimit, Timing
 
 log = logging.getLogger(__name__)
 
-CHANNEL_TYPES: list[ChannelType] = [
-    api_channel.channel_type,
-    email_channel.channel_type,
-    slack_channel.channel_type,
-    telegram_channel.channel_type,
-    wechat_channel.channel_type,
-    webchat_channel.channel_type,
+# The channels and the inbox need nothing but a Core; tests install these on theirs.
+BASE_FEATURES: list[Feature] = [
+    api_channel.feature,
+    email_channel.feature,
+    slack_channel.feature,
+    telegram_channel.feature,
+    wechat_channel.feature,
+    webchat_channel.feature,
+    inbox_feature,
 ]
 
+CHANNEL_TYPES = [channel_type for f in BASE_FEATURES for channel_type in f.channel_types]
 
 SHUTDOWN_GRACE_SECONDS = 5.0
 
 
-def build_core(settings: Settings) -> Core:
-    """A `Core` with every channel type and every feature's hooks installed."""
-    core = Core.from_settings(settings, channels=ChannelRegistry(CHANNEL_TYPES))
-    core.background.append(TimerWorker(core).run_forever)
-    install_features(core)
-    return core
-
-
-def install_features(core: Core) -> None:
-    """Features that react to messages and events, in the order they run."""
+def features(core: Core) -> list[Feature]:
+    """Every feature of Kith, in the order its consumers are offered events."""
     analyzer = load_analyzer(core.settings)
     knowledge = KnowledgeBase(knowledge_embedder(analyzer) if analyzer else None)
-    BotEngine(knowledge).install(core)
+    listed = [*BASE_FEATURES, BotEngine(knowledge).feature()]
     if analyzer is not None:
-        worker = SentimentWorker(core, analyzer)
-        worker.install()
-        core.background.append(worker.run_forever)
+        listed.append(SentimentWorker(core, analyzer).feature())
+    return listed
+
+
+def build_core(settings: Settings) -> Core:
+    """A `Core` with every feature installed."""
+    core = Core.from_settings(settings)
+    core.background.append(TimerWorker(core).run_forever)
+    install(core, features(core))
+    return core
 
 
 async def _wind_down(tasks: list[asyncio.Task[None]]) -> None:
@@ -100,6 +102,7 @@ def create_app(
         tasks = []
         if run_workers:
             tasks.append(asyncio.create_task(OutboxWorker(core).run_forever(stop)))
+            tasks.append(asyncio.create_task(ConsumerWorker(core).run_forever(stop)))
             tasks.append(asyncio.create_task(PollerSupervisor(core).run_forever(stop)))
             tasks += [asyncio.create_task(loop(stop)) for loop in core.background]
         try:
@@ -120,11 +123,12 @@ def create_app(
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(Timing)
-    for router in (channels.router, customers.router, conversations.router, bots.router):
-        app.include_router(router, prefix="/api/v1")
-    app.include_router(inbox_router)
-    app.include_router(inbox_admin.router)
-    app.include_router(inbox_admin_channels.router)
+    api_routers = (channels, customers, conversations, bots, consumers)
+    for module in api_routers:
+        app.include_router(module.router, prefix="/api/v1")
+    for feature in core.features:
+        for router in feature.routers:
+            app.include_router(router)
     for channel_type in core.channels:
         if channel_type.router is not None:
             app.include_router(channel_type.router)

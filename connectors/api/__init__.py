@@ -6,5 +6,8 @@ so it is retried), and always readable through `GET /webhooks/api/{channel_id}/m
 """
 
 from kith.connectors.api.channel import channel_type
+from kith.core.features import Feature
 
-__all__ = ["channel_type"]
+feature = Feature(name="api", channel_types=(channel_type,))
+
+__all__ = ["channel_type", "feature"]

@@ -15,7 +15,8 @@ from kith.core.context import Core
 from kith.core.errors import InvalidInput, Unauthorized
 from kith.core.models import Attachment, Channel, InboundMessage, InboundUser
 from kith.core.pagination import page
-from kith.core.pipeline import conversation_id, ingest
+from kith.core.pipeline import ingest
+from kith.core.threads import conversation_id, thread_key
 
 router = APIRouter(tags=["API channel"])
 
@@ -100,7 +101,7 @@ async def read_thread(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> ApiReplies:
     """The thread as the user sees it (no private notes), oldest first, from `cursor` on."""
-    conv_id = conversation_id(channel.workspace_id, channel.id, thread or f"user:{user_id}")
+    conv_id = conversation_id(channel.workspace_id, channel.id, thread_key(thread, user_id))
     conv = await core.store.conversations.find_one({"_id": conv_id}, {"external_user_id": 1})
     if conv is None or conv.get("external_user_id") != user_id:
         return ApiReplies(items=[], next_cursor=None)

@@ -7,5 +7,17 @@ headers. See docs/channels/email.md.
 """
 
 from kith.connectors.email.channel import channel_type
+from kith.core.features import CustomerData, Feature
 
-__all__ = ["channel_type"]
+feature = Feature(
+    name="email",
+    channel_types=(channel_type,),
+    # Sources of the mails, and the thread records that name their subjects and senders.
+    customer_data=(
+        CustomerData("raw_mail"),
+        CustomerData("email_threads"),
+        CustomerData("email_subjects"),
+    ),
+)
+
+__all__ = ["channel_type", "feature"]

@@ -24,7 +24,6 @@ from kith.connectors.email import threads
 from kith.connectors.email.imap import ImapSession, ImapSettings
 from kith.connectors.email.parse import MailParseError, ParsedMail, parse_mail
 from kith.core.context import Core
-from kith.core.customers import register_customer_data
 from kith.core.ids import derived_id
 from kith.core.models import Channel, InboundMessage, InboundUser
 from kith.core.pipeline import ingest
@@ -134,6 +133,7 @@ class EmailPoller:
             )
         except ValidationError as exc:
             raise MailParseError(f"not a valid Kith message: {exc.errors()[0]['msg']}") from exc
+        received = await ingest(core, channel, inbound)
         await threads.remember(
             core,
             channel.id,
@@ -143,12 +143,9 @@ class EmailPoller:
             subject=mail.subject,
             correspondent=mail.sender,
             normalized_subject=mail.normalized_subject,
+            customer_id=received.message.customer_id,
         )
-        received = await ingest(core, channel, inbound)
         await store_raw(core, channel, mail.message_id, raw, received.message.customer_id)
-
-
-register_customer_data("raw_mail")
 
 
 async def store_raw(

@@ -117,6 +117,7 @@ class EmailSender:
             subject=str(mail["Subject"]),
             correspondent=str(conversation.external_user_id),
             normalized_subject=normalize_subject(str(mail["Subject"])),
+            customer_id=conversation.customer_id,
         )
         security = config.get("smtp_security", "ssl")
         try:

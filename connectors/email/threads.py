@@ -63,8 +63,10 @@ async def remember(
     subject: str,
     correspondent: str,
     normalized_subject: str,
+    customer_id: str,
 ) -> None:
-    """Record a message (inbound or sent) so later replies find its thread."""
+    """Record a message (inbound or sent) so later replies find its thread; the records
+    name the customer, so they are erased and merged with them."""
     refs = references[-MAX_REFERENCES:]
     if references and references[0] not in refs:  # keep the root, as RFC 5322 suggests
         refs = [references[0], *refs[1:]]
@@ -77,13 +79,20 @@ async def remember(
                 "thread_key": thread_key,
                 "references": refs,
                 "subject": subject,
-            }
+            },
+            "$set": {"customer_id": customer_id},
         },
         upsert=True,
     )
     if normalized_subject:
         await core.store.email_subjects.update_one(
             {"_id": _subject_doc_id(channel_id, correspondent, normalized_subject)},
-            {"$set": {"thread_key": thread_key, "channel_id": channel_id}},
+            {
+                "$set": {
+                    "thread_key": thread_key,
+                    "channel_id": channel_id,
+                    "customer_id": customer_id,
+                }
+            },
             upsert=True,
         )

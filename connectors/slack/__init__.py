@@ -6,5 +6,8 @@ signature-checked. Outbound: `chat.postMessage` in the conversation's channel an
 """
 
 from kith.connectors.slack.channel import channel_type
+from kith.core.features import Feature
 
-__all__ = ["channel_type"]
+feature = Feature(name="slack", channel_types=(channel_type,))
+
+__all__ = ["channel_type", "feature"]

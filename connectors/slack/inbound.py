@@ -196,6 +196,7 @@ async def _on_member(
             event_id=callback.event_id,
             kind=MEMBERSHIP[member.type],
             user=InboundUser(id=member.user),
+            thread_key=member.channel,  # the channel itself, outside any thread
             group_id=member.channel,
             occurred_at=(
                 datetime.fromtimestamp(callback.event_time, tz=UTC) if callback.event_time else None

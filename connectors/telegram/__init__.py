@@ -7,5 +7,8 @@ sendPhoto / sendDocument with inline keyboards for buttons.
 """
 
 from kith.connectors.telegram.channel import channel_type
+from kith.core.features import Feature
 
-__all__ = ["channel_type"]
+feature = Feature(name="telegram", channel_types=(channel_type,))
+
+__all__ = ["channel_type", "feature"]

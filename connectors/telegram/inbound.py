@@ -194,6 +194,7 @@ async def _message(core: Core, channel: Channel, message: TgMessage) -> Outcome:
             attachments=files,
             reply_to=message_key(chat_id, reply.message_id) if reply else None,
             sent_at=message.date,
+            control=start_payload(message.text) is not None,
         ),
     )
     payload = start_payload(message.text)
@@ -209,6 +210,7 @@ async def _message(core: Core, channel: Channel, message: TgMessage) -> Outcome:
                 event_id=f"{message_key(chat_id, message.message_id)}:start",
                 kind=ChannelEventKind.start,
                 user=user,
+                thread_key=str(chat_id),  # the chat the command was sent in, as the message
                 group_id=group_id,
                 group_name=group_name,
                 payload=payload or None,
@@ -238,6 +240,7 @@ async def _membership(core: Core, channel: Channel, message: TgMessage) -> Outco
                 event_id=f"{key}:{kind.value}:{member.id}",
                 kind=kind,
                 user=inbound_user(member),
+                thread_key=str(message.chat.id),
                 group_id=str(message.chat.id),
                 group_name=message.chat.title,
                 occurred_at=message.date,

@@ -7,5 +7,8 @@ like any channel's; the sender only marks them sent, and the widget pulls or str
 """
 
 from kith.connectors.webchat.channel import channel_type
+from kith.core.features import Feature
 
-__all__ = ["channel_type"]
+feature = Feature(name="webchat", channel_types=(channel_type,))
+
+__all__ = ["channel_type", "feature"]

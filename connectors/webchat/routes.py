@@ -39,9 +39,10 @@ from kith.core.channel_records import get_channel
 from kith.core.context import Core
 from kith.core.errors import InvalidInput
 from kith.core.models import Channel, Event, InboundMessage, InboundUser
-from kith.core.pipeline import conversation_id, ingest
+from kith.core.pipeline import ingest
 from kith.core.ratelimit import reserve
 from kith.core.realtime import event_cursor, feed_for
+from kith.core.threads import conversation_id, thread_key
 
 router = APIRouter(tags=["web chat"], route_class=WidgetRoute)
 router.include_router(assets.router)
@@ -55,7 +56,7 @@ STREAMED = {"message.received", "message.delivered"}
 
 def thread_of(channel: Channel, visitor: Visitor) -> str:
     """The visitor's one conversation on this channel (the pipeline's per-user thread)."""
-    return conversation_id(channel.workspace_id, channel.id, f"user:{visitor.external_id}")
+    return conversation_id(channel.workspace_id, channel.id, thread_key(None, visitor.external_id))
 
 
 class SessionRequest(BaseModel):

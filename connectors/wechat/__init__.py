@@ -7,5 +7,8 @@ docs/channels/wechat.md for connecting a real account.
 """
 
 from kith.connectors.wechat.channel import channel_type
+from kith.core.features import Feature
 
-__all__ = ["channel_type"]
+feature = Feature(name="wechat", channel_types=(channel_type,))
+
+__all__ = ["channel_type", "feature"]

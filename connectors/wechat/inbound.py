@@ -144,6 +144,7 @@ def _to_event(channel: Channel, push: ev.BaseEvent, envelope: Push) -> ChannelEv
         event_id=f"{envelope.openid}:{envelope.create_time}:{push.event}",
         kind=kind,
         user=InboundUser(id=envelope.openid),
+        thread_key=None,  # the follower's own thread, as their messages
         payload=payload,
         occurred_at=envelope.sent_at,
     )

@@ -10,7 +10,7 @@ import unicodedata
 
 from kith.core.context import Core
 from kith.core.models import Channel, Direction, InboundMessage
-from kith.core.pipeline import conversation_id
+from kith.core.threads import conversation_id, thread_key
 
 
 def menu_choice(text: str) -> int | None:
@@ -24,7 +24,7 @@ async def pressed_payload(core: Core, channel: Channel, inbound: InboundMessage)
     choice = menu_choice(inbound.text)
     if choice is None or choice < 1:
         return None
-    thread = inbound.thread_key or f"user:{inbound.user.id}"
+    thread = thread_key(inbound.thread_key, inbound.user.id)
     latest = await core.store.messages.find_one(
         {
             "conversation_id": conversation_id(channel.workspace_id, channel.id, thread),

@@ -12,10 +12,12 @@ from kith.bots.flows import BotDefinition
 from kith.bots.knowledge import KnowledgeBase
 from kith.bots.store import save_bot
 from kith.core.context import Core
-from kith.core.hooks import Received
+from kith.core.features import install
 from kith.core.models import Channel, InboundUser
 from kith.core.pipeline import ingest
+from kith.core.received import Received
 from tests.support.cast import api_channel, inbound
+from tests.support.consumers import drain
 
 
 @dataclass
@@ -36,7 +38,9 @@ class BotSetup:
         message = inbound(self.channel, who, text, **kw)
         if payload:
             message = message.model_copy(update={"payload": payload})
-        return await ingest(self.core, self.channel, message)
+        received = await ingest(self.core, self.channel, message)
+        await drain(self.core)  # the bot's turn, as the consumer worker runs it
+        return received
 
     async def bot_texts(self, conversation_id: str) -> list[str]:
         docs = (
@@ -60,7 +64,7 @@ class BotSetup:
 
 @pytest.fixture
 async def bots(core: Core, workspace_id: str) -> BotSetup:
-    BotEngine(KnowledgeBase()).install(core)
+    install(core, [BotEngine(KnowledgeBase()).feature()])
     channel, _ = await api_channel(core, workspace_id, callback=False)
     return BotSetup(core, channel, workspace_id)
 

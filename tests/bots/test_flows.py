@@ -9,10 +9,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from kith.core.context import Core
 from kith.core.conversations import do_update_conversation, get_conversation
+from kith.core.features import install
 from kith.core.models import ChannelEvent, ChannelEventKind, ConversationStatus, InboundUser
 from kith.core.pipeline import ingest_event
+from kith.web.app import BASE_FEATURES
 from tests.bots.conftest import BotSetup
+from tests.support.consumers import drain
 
 GREETING = {
     "id": "greet",
@@ -386,9 +390,11 @@ async def test_channel_event_triggers_subscribe_menu_click_and_group_join(bots: 
                 event_id=event_id,
                 kind=kind,
                 user=InboundUser(id="u-new", name="Nova"),
+                thread_key=kw.get("group_id"),
                 **kw,
             ),
         )
+        await drain(bots.core)
 
     await event(ChannelEventKind.subscribed, "e1", payload="scene_42")
     await event(ChannelEventKind.subscribed, "e1", payload="scene_42")  # redelivered
@@ -422,7 +428,8 @@ async def test_bot_state_survives_a_restart(bots: BotSetup) -> None:
         ],
     )
     first = await bots.say("go")
-    bots.core.hooks = type(bots.core.hooks)()  # the old process is gone
-    BotEngine().install(bots.core)
-    await bots.say("Ace")
+    old = bots.core  # that process is gone; a new one, with a new engine, takes the next turn
+    restarted = Core(store=old.store, settings=old.settings, clock=old.clock, http=old.http)
+    install(restarted, [*BASE_FEATURES, BotEngine().feature()])
+    await BotSetup(restarted, bots.channel, bots.workspace_id).say("Ace")
     assert (await bots.bot_texts(first.conversation.id))[-1] == "Hi Ace"

@@ -18,8 +18,9 @@ from kith.core.auth import create_api_token, create_user
 from kith.core.clock import ManualClock
 from kith.core.context import Core
 from kith.core.conversations import do_update_conversation
+from kith.core.features import install
 from kith.core.models import ConversationStatus, InboundUser
-from kith.core.timers import HANDLERS, TimerWorker, find_timers
+from kith.core.timers import TimerWorker, find_timers
 from tests.bots.conftest import BotSetup
 from tests.support.cast import api_channel
 
@@ -225,7 +226,9 @@ async def test_a_worker_that_dies_after_running_a_fire_does_not_make_it_run_twic
     dying = TimerWorker(core, owner="dying", lease_seconds=60)
     timer = await dying.claim()
     assert timer is not None
-    await HANDLERS[timer.kind](core, timer)  # the flow ran; the process dies before settling
+    await core.timer_handlers[timer.kind](
+        core, timer
+    )  # the flow ran; the process dies before settling
 
     clock.advance(60)
     assert await TimerWorker(core, owner="next").run_once() == 1
@@ -238,7 +241,7 @@ async def test_a_worker_that_dies_after_running_a_fire_does_not_make_it_run_twic
 @pytest.fixture
 def second_process(second_process: Core) -> Core:
     """Another Kith process (tests/conftest.py), with its own bot engine."""
-    BotEngine(KnowledgeBase()).install(second_process)
+    install(second_process, [BotEngine(KnowledgeBase()).feature()])
     return second_process
 
 
@@ -256,7 +259,8 @@ async def test_a_slow_worker_and_the_one_that_took_over_run_each_conversation_on
     assert slow is not None and took_over is not None and slow.fire_at == took_over.fire_at
 
     await asyncio.gather(
-        HANDLERS[slow.kind](core, slow), HANDLERS[took_over.kind](second_process, took_over)
+        core.timer_handlers[slow.kind](core, slow),
+        second_process.timer_handlers[took_over.kind](second_process, took_over),
     )
 
     for conversation_id in conversations:

@@ -23,9 +23,11 @@ from kith.core.models import (
     OutboundContent,
 )
 from kith.core.outbox import OutboxWorker, send
-from kith.core.pipeline import ingest, ingest_delete, ingest_edit, ingest_event
+from kith.core.pipeline import channel_event_of, ingest, ingest_delete, ingest_edit, ingest_event
 from kith.core.pollers import PollerSupervisor
+from kith.core.threads import conversation_id
 from tests.support.cast import api_channel, inbound
+from tests.support.consumers import drain, recorder
 
 
 async def test_edit_keeps_history_and_a_redelivered_edit_changes_nothing(
@@ -54,16 +56,11 @@ async def test_delete_marks_the_message_once(core: Core, workspace_id: str) -> N
     assert stored["deleted"] is True
 
 
-async def test_channel_event_is_recorded_once_and_runs_hooks_once(
+async def test_channel_event_is_recorded_once_and_consumed_once(
     core: Core, workspace_id: str
 ) -> None:
     channel, _ = await api_channel(core, workspace_id)
-    seen: list[tuple[str, str]] = []
-
-    async def hook(core: Core, event: ChannelEvent, customer_id: str) -> None:
-        seen.append((event.kind.value, customer_id))
-
-    core.hooks.on_channel_event(hook)
+    seen = recorder(core, ["channel.*"])
     event = ChannelEvent(
         workspace_id=workspace_id,
         channel_id=channel.id,
@@ -71,16 +68,18 @@ async def test_channel_event_is_recorded_once_and_runs_hooks_once(
         event_id="join-1",
         kind=ChannelEventKind.member_joined,
         user=InboundUser(id="u-new", name="Nova"),
+        thread_key="g-1",
         group_id="g-1",
         group_name="Fans",
     )
     assert await ingest_event(core, channel, event)
     assert not await ingest_event(core, channel, event)
+    await drain(core)
 
-    [(kind, customer_id)] = seen
-    assert kind == "member_joined"
-    logged = await core.store.events.find_one({"type": "channel.member_joined"})
-    assert logged["customer_id"] == customer_id and logged["data"]["group_id"] == "g-1"
+    [logged] = seen
+    assert logged.type == "channel.member_joined" and logged.customer_id
+    assert channel_event_of(logged) == event
+    assert logged.conversation_id == conversation_id(workspace_id, channel.id, "g-1")
 
 
 async def test_leases_exclude_others_until_released_or_expired(

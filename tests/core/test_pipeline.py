@@ -1,4 +1,4 @@
-"""The inbound pipeline: dedup, identities, conversations, events and hooks."""
+"""The inbound pipeline: dedup, identities, conversations, and the event consumers see."""
 
 from __future__ import annotations
 
@@ -6,12 +6,13 @@ import asyncio
 
 import pytest
 
+from kith.core.consumers import Consumer
 from kith.core.context import Core
 from kith.core.conversations import do_update_conversation, get_conversation
-from kith.core.hooks import Received
-from kith.core.models import ConversationStatus, InboundUser
+from kith.core.models import ConversationStatus, Event, InboundUser
 from kith.core.pipeline import ingest
 from tests.support.cast import api_channel, inbound
+from tests.support.consumers import drain, recorder
 from tests.support.faults import failing
 
 
@@ -34,16 +35,11 @@ async def test_first_message_creates_customer_identity_conversation_and_event(
     assert [e["type"] for e in events] == ["message.received"]
 
 
-async def test_twenty_concurrent_deliveries_store_one_message_one_event_one_hook_run(
+async def test_twenty_concurrent_deliveries_store_one_message_one_event_one_consumer_run(
     core: Core, workspace_id: str
 ) -> None:
     channel, _ = await api_channel(core, workspace_id)
-    runs: list[str] = []
-
-    async def hook(core: Core, received: Received) -> None:
-        runs.append(received.message.id)
-
-    core.hooks.on_message(hook)
+    seen = recorder(core)
     delivery = inbound(channel, "ada", "only once please", message_id="wamid.42")
     results = await asyncio.gather(*(ingest(core, channel, delivery) for _ in range(20)))
 
@@ -51,7 +47,8 @@ async def test_twenty_concurrent_deliveries_store_one_message_one_event_one_hook
     assert sum(not r.duplicate for r in results) == 1
     assert await core.store.messages.count_documents({"channel_id": channel.id}) == 1
     assert await core.store.events.count_documents({"type": "message.received"}) == 1
-    assert runs == [results[0].message.id]
+    assert await drain(core) == 1
+    assert [e.message_id for e in seen] == [results[0].message.id]
     conversation = await get_conversation(core, workspace_id, results[0].conversation.id)
     assert conversation.unread_count == 1
 
@@ -114,23 +111,20 @@ async def test_pending_conversation_stays_pending_on_new_message(
     assert stored.unread_count == 2
 
 
-async def test_failing_hook_breaks_neither_ingest_nor_other_hooks(
+async def test_a_failing_consumer_breaks_neither_ingest_nor_other_consumers(
     core: Core, workspace_id: str
 ) -> None:
     channel, _ = await api_channel(core, workspace_id)
-    seen: list[str] = []
 
-    async def broken(core: Core, received: Received) -> None:
+    async def broken(core: Core, event: Event) -> None:
         raise RuntimeError("boom")
 
-    async def healthy(core: Core, received: Received) -> None:
-        seen.append(received.message.text)
-
-    core.hooks.on_message(broken)
-    core.hooks.on_message(healthy)
+    core.consumers.add(Consumer("broken", ("message.received",), broken))
+    seen = recorder(core)
     received = await ingest(core, channel, inbound(channel, "ada", "still stored"))
+    await drain(core)
 
-    assert seen == ["still stored"]
+    assert [e.message_id for e in seen] == [received.message.id]
     assert await core.store.messages.count_documents({"_id": received.message.id}) == 1
 
 
@@ -138,24 +132,22 @@ async def test_redelivery_after_a_crash_mid_ingest_finishes_the_job(
     core: Core, workspace_id: str, clock
 ) -> None:
     """A process that died after storing the message but before its event: the redelivery
-    (once the ingest lease has expired) completes the conversation, event and hooks."""
+    (once the ingest lease has expired) completes the conversation and the event."""
     channel, _ = await api_channel(core, workspace_id)
-    runs: list[str] = []
-
-    async def hook(core: Core, received: Received) -> None:
-        runs.append(received.message.id)
+    seen = recorder(core)
 
     delivery = inbound(channel, "ada", "interrupted", message_id="crash-1")
     with failing(core.store.events, "insert_one"), pytest.raises(ConnectionError):
         await ingest(core, channel, delivery)
-    core.hooks.on_message(hook)
 
     early = await ingest(core, channel, delivery)  # lease still held: no side effects yet
-    assert early.duplicate and runs == []
+    await drain(core)
+    assert early.duplicate and seen == []
     clock.advance(31)
     finished = await ingest(core, channel, delivery)
+    await drain(core)
 
-    assert runs == [finished.message.id]
+    assert [e.message_id for e in seen] == [finished.message.id]
     assert await core.store.messages.count_documents({}) == 1
     assert await core.store.events.count_documents({"type": "message.received"}) == 1
 

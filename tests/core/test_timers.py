@@ -3,25 +3,23 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from kith.core.clock import ManualClock, utcnow
 from kith.core.context import Core
+from kith.core.features import Feature, install
 from kith.core.timers import (
     BACKOFF_BASE,
     BACKOFF_MAX,
     GIVEN_UP_KEPT,
-    HANDLERS,
     MAX_ATTEMPTS,
     Cron,
     Timer,
     TimerWorker,
     cancel_timer,
     find_timers,
-    register_timer_kind,
     schedule_timer,
 )
 
@@ -44,11 +42,15 @@ class Recorder:
 
 
 @pytest.fixture
-def recorder() -> Iterator[Recorder]:
+def recorder(core: Core) -> Recorder:
     handler = Recorder()
-    register_timer_kind("test.reminder", handler)
-    yield handler
-    HANDLERS.pop("test.reminder", None)
+    install(core, [reminders(handler)])
+    return handler
+
+
+def reminders(handler: Recorder) -> Feature:
+    """A feature whose only part is the `test.reminder` timer kind."""
+    return Feature(name="reminders", timers={"test.reminder": handler})
 
 
 @pytest.fixture
@@ -208,6 +210,7 @@ async def test_two_processes_sharing_one_store_never_fire_a_timer_twice(
     for n in range(30):
         await schedule_timer(core, f"remind:race:{n}", "test.reminder", START)
     await schedule_timer(core, "remind:race:hourly", "test.reminder", Cron("0 * * * *"))
+    install(second_process, [reminders(recorder)])
     clock.advance(3600)
 
     handled = await asyncio.gather(

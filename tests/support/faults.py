@@ -4,6 +4,7 @@ work lands just before a call, to check what a race leaves behind."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
@@ -66,3 +67,33 @@ def conflicting(collection: Any, method: str, times: int = 1) -> Iterator[None]:
 
     with _before_calls(collection.raw, method, conflict, times):
         yield
+
+
+class Frozen:
+    """Set once a call has frozen: the moment to kill the process that made it."""
+
+    def __init__(self) -> None:
+        self.reached = asyncio.Event()
+
+
+@contextlib.contextmanager
+def freezing(collection: Any, method: str, after: int = 0) -> Iterator[Frozen]:
+    """The first `after` calls of `collection.method` go through; the next one never returns,
+    as when the process making it is killed right there (cancel its task)."""
+    original = getattr(collection, method)
+    frozen = Frozen()
+    passed = 0
+
+    async def intercepted(*args: Any, **kwargs: Any) -> Any:
+        nonlocal passed
+        if passed < after:
+            passed += 1
+            return await original(*args, **kwargs)
+        frozen.reached.set()
+        await asyncio.Event().wait()
+
+    setattr(collection, method, intercepted)
+    try:
+        yield frozen
+    finally:
+        setattr(collection, method, original)

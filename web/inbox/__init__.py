@@ -1,11 +1,20 @@
 """The shared inbox: a real-time web app for service agents, served under `/app`."""
 
 from fastapi import APIRouter
+from pymongo import ASCENDING
 
-from kith.web.inbox import api, events, pages, presence
+from kith.core.features import Feature, Index
+from kith.web.inbox import admin, admin_channels, api, events, pages, presence
 
 router = APIRouter()
 for _part in (pages.router, api.router, presence.router, events.router):
     router.include_router(_part)
 
-__all__ = ["router"]
+feature = Feature(
+    name="inbox",
+    # Agents' presence reports expire on their own (`purge_at` is wall-clock time).
+    indexes=(Index("presence", (("purge_at", ASCENDING),), {"expireAfterSeconds": 0}),),
+    routers=(router, admin.router, admin_channels.router),
+)
+
+__all__ = ["feature", "router"]

@@ -11,14 +11,12 @@ from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter
-from pymongo import ASCENDING
 from pymongo.errors import DuplicateKeyError
 
 from kith.core.clock import utcnow
 from kith.core.context import Core
 from kith.core.events import build_event, record
 from kith.core.models import Author, AuthorKind, Conversation
-from kith.core.storage import register_indexes
 from kith.web.inbox.api import readable
 from kith.web.inbox.deps import AgentDep, CoreDep
 from kith.web.inbox.schemas import Presence
@@ -26,7 +24,6 @@ from kith.web.inbox.schemas import Presence
 router = APIRouter(prefix="/app/api", include_in_schema=False)
 PRESENCE_TTL = timedelta(seconds=30)
 PURGE_MARGIN = timedelta(minutes=10)  # stale reports are ignored on read, deleted later
-register_indexes([("presence", [("purge_at", ASCENDING)], {"expireAfterSeconds": 0})])
 
 
 async def viewers(core: Core, conversation_id: str) -> list[dict[str, Any]]:

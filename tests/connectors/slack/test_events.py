@@ -9,8 +9,8 @@ import pytest
 from pymongo.errors import AutoReconnect
 
 from kith.core.context import Core
-from kith.core.hooks import Received
 from tests.connectors.slack.conftest import SIGNING_SECRET, SlackSetup, fixture, sign
+from tests.support.consumers import drain, recorder
 
 # Slack's worked example in "Verifying requests from Slack" (a slash command request).
 VECTOR_TIMESTAMP = 1531420618
@@ -140,12 +140,7 @@ async def test_bot_messages_are_ignored(slack: SlackSetup, name: str) -> None:
 
 
 async def test_a_retry_of_a_delivered_event_stores_nothing_new(slack: SlackSetup) -> None:
-    ran: list[str] = []
-
-    async def hook(core: Core, received: Received) -> None:
-        ran.append(received.message.id)
-
-    slack.core.hooks.on_message(hook)
+    ran = recorder(slack.core)
     assert (await slack.event("message_im")).status_code == 200
     retry = await slack.event(
         "message_im", headers={"x-slack-retry-num": "1", "x-slack-retry-reason": "http_timeout"}
@@ -153,6 +148,7 @@ async def test_a_retry_of_a_delivered_event_stores_nothing_new(slack: SlackSetup
     assert retry.status_code == 200
     assert retry.json()["outcome"] == "duplicate"
     assert len(await slack.inbound()) == 1
+    await drain(slack.core)
     assert len(ran) == 1
 
 
@@ -174,12 +170,7 @@ class DatabaseDownOnce:
 
 
 async def test_a_retry_after_a_failed_delivery_is_stored_once(slack: SlackSetup) -> None:
-    ran: list[str] = []
-
-    async def hook(core: Core, received: Received) -> None:
-        ran.append(received.message.id)
-
-    slack.core.hooks.on_message(hook)
+    ran = recorder(slack.core)
     real = slack.core.store.messages
     slack.core.store.messages = DatabaseDownOnce(real)
     try:
@@ -194,6 +185,7 @@ async def test_a_retry_after_a_failed_delivery_is_stored_once(slack: SlackSetup)
     assert retry.status_code == 200
     assert retry.json()["outcome"] == "stored"
     assert len(await slack.inbound()) == 1
+    await drain(slack.core)
     assert len(ran) == 1
 
 

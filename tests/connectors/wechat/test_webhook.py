@@ -8,21 +8,28 @@ import pytest
 
 from kith.core.context import Core
 from kith.core.models import ChannelEvent
+from kith.core.pipeline import channel_event_of
 from tests.connectors.wechat.conftest import OPENID, WeChatSetup, fixture
 from tests.connectors.wechat.fake_wechat import sign
+from tests.support.consumers import drain, recorder
 
 MODES = ["plain", "compatible", "safe"]
 
 
-def events_seen(core: Core) -> list[ChannelEvent]:
-    """What a bot subscribed to channel events would receive."""
-    seen: list[ChannelEvent] = []
+class EventsSeen:
+    """What a consumer subscribed to channel events receives."""
 
-    async def hook(core: Core, event: ChannelEvent, customer_id: str) -> None:
-        seen.append(event)
+    def __init__(self, core: Core) -> None:
+        self.core = core
+        self.events = recorder(core, ["channel.*"])
 
-    core.hooks.on_channel_event(hook, name="test-recorder")
-    return seen
+    async def __call__(self) -> list[ChannelEvent]:
+        await drain(self.core)
+        return [channel_event_of(event) for event in self.events]
+
+
+def events_seen(core: Core) -> EventsSeen:
+    return EventsSeen(core)
 
 
 async def the_message(wechat: WeChatSetup) -> dict[str, Any]:
@@ -126,7 +133,7 @@ async def test_events_become_channel_events(wechat: WeChatSetup, core: Core, nam
     answer = await wechat.pusher.push(fixture(name), "safe")
     assert answer.status_code == 200, answer.text
     assert answer.text == "success"
-    [event] = seen
+    [event] = await seen()
     assert (event.kind.value, event.payload) == EVENTS[name]
     assert event.user.id == OPENID
     assert await core.store.messages.count_documents({}) == 0
@@ -140,7 +147,7 @@ async def test_events_kith_does_not_use_are_acknowledged_and_ignored(
     for xml in (fixture("location_event"), unknown_type):
         answer = await wechat.pusher.push(xml, "plain")
         assert (answer.status_code, answer.text) == (200, "success")
-    assert seen == []
+    assert await seen() == []
     assert await core.store.messages.count_documents({}) == 0
 
 
@@ -156,11 +163,11 @@ async def test_wechat_retrying_a_message_three_times_stores_it_once(
     assert conversation["unread_count"] == 1
 
 
-async def test_a_retried_event_runs_the_hooks_once(wechat: WeChatSetup, core: Core) -> None:
+async def test_a_retried_event_is_consumed_once(wechat: WeChatSetup, core: Core) -> None:
     seen = events_seen(core)
     for _ in range(3):
         assert (await wechat.pusher.push(fixture("click"), "plain")).status_code == 200
-    assert len(seen) == 1
+    assert len(await seen()) == 1
 
 
 @pytest.mark.parametrize("attack", ["xxe", "billion_laughs", "external_dtd"])
@@ -173,7 +180,7 @@ async def test_xml_with_entity_declarations_is_refused_before_parsing(
     assert answer.status_code == 422
     assert answer.json()["error"]["code"] == "unsafe_xml"
     assert await core.store.messages.count_documents({}) == 0
-    assert seen == []
+    assert await seen() == []
 
 
 async def test_forged_signatures_are_refused(wechat: WeChatSetup, core: Core) -> None:

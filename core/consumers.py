@@ -1,0 +1,310 @@
+"""Durable event consumers: features react to the event log, not inside the webhook request.
+
+When an event is recorded, the names of the consumers that want its type are written on it
+(`pending`) in the same insert, so no event can be logged without its consumers knowing.
+`ConsumerWorker`s, in any number of processes, claim pending events per consumer under a
+lease kept in the event itself (`claims.<consumer>`), run the consumer and pull its name from
+`pending`. A worker that dies mid-event leaves its claim to expire and the event is handled
+again by the next claimer: delivery is at least once, so consumers make their effects
+idempotent (an outbound message caused by event E at step S has an id derived from both).
+An event that keeps failing is parked (`parked`) instead of blocking the rest; admins see
+it and retry it on demand.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import uuid
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+
+from kith.core import metrics
+from kith.core.models import Event
+from kith.core.waiting import wait_any
+
+if TYPE_CHECKING:
+    from kith.core.context import Core
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[["Core", Event], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Consumer:
+    """A named reaction to event types; `"channel.*"` subscribes to every type it prefixes."""
+
+    name: str
+    types: tuple[str, ...]
+    handle: Handler
+
+    def wants(self, event_type: str) -> bool:
+        return any(
+            event_type.startswith(t[:-1]) if t.endswith("*") else event_type == t
+            for t in self.types
+        )
+
+
+class Consumers:
+    """The consumers installed in this application, by name."""
+
+    def __init__(self, consumers: Iterable[Consumer] = ()) -> None:
+        self._by_name: dict[str, Consumer] = {}
+        for consumer in consumers:
+            self.add(consumer)
+
+    def add(self, consumer: Consumer) -> None:
+        if consumer.name in self._by_name:
+            raise ValueError(f"two consumers are named {consumer.name!r}")
+        self._by_name[consumer.name] = consumer
+
+    def __iter__(self) -> Any:
+        return iter(self._by_name.values())
+
+    def get(self, name: str) -> Consumer | None:
+        return self._by_name.get(name)
+
+    def subscribed(self, event_type: str) -> list[str]:
+        """Names of the consumers that will handle an event of this type."""
+        return [c.name for c in self._by_name.values() if c.wants(event_type)]
+
+
+def _claimable(name: str, now: datetime) -> dict[str, Any]:
+    until = f"claims.{name}.until"
+    return {"pending": name, "$or": [{until: None}, {until: {"$lte": now}}]}
+
+
+class ConsumerWorker:
+    """Claims pending events per consumer in batches and runs them.
+
+    Events of one conversation run one after another, in log order; different conversations
+    run side by side.
+    """
+
+    def __init__(
+        self,
+        core: Core,
+        owner: str | None = None,
+        *,
+        batch_size: int = 32,
+        lease_seconds: float = 60.0,
+        max_failures: int = 5,
+    ) -> None:
+        self.core = core
+        self.owner = owner or f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
+        self.batch_size = batch_size
+        self.lease = timedelta(seconds=lease_seconds)
+        self.max_failures = max_failures
+
+    async def run_once(self) -> int:
+        """One claimed batch per consumer; returns how many events were handled."""
+        handled = 0
+        for consumer in self.core.consumers:
+            handled += await self.run_consumer(consumer)
+        return handled
+
+    async def drain(self, limit: int = 10_000) -> int:
+        """Run until nothing is claimable now (tests, the demo's terminal chat)."""
+        total = 0
+        while total < limit:
+            handled = await self.run_once()
+            if not handled:
+                break
+            total += handled
+        return total
+
+    async def run_forever(self, stop: asyncio.Event) -> None:
+        lag_checked = 0.0
+        loop = asyncio.get_running_loop()
+        while not stop.is_set():
+            self.core.consumer_wakeup.clear()
+            try:
+                handled = await self.run_once()
+                if loop.time() - lag_checked > LAG_EVERY_SECONDS:
+                    lag_checked = loop.time()
+                    await report_lag(self.core)
+            except Exception:
+                log.exception("consumer pass failed")
+                handled = 0
+            if not handled:
+                await wait_any((stop, self.core.consumer_wakeup), IDLE_SECONDS)
+
+    async def run_consumer(self, consumer: Consumer) -> int:
+        docs = await self._claim(consumer)
+        groups: dict[str, list[dict[str, Any]]] = {}
+        for doc in docs:
+            groups.setdefault(doc.get("conversation_id") or doc["_id"], []).append(doc)
+        await asyncio.gather(*(self._run_group(consumer, group) for group in groups.values()))
+        return len(docs)
+
+    async def _claim(self, consumer: Consumer) -> list[dict[str, Any]]:
+        """Two round trips for a batch: mark candidates with a claim token, read them back."""
+        events = self.core.store.events
+        now = self.core.clock.now()
+        cond = _claimable(consumer.name, now)
+        ids = [
+            doc["_id"]
+            for doc in await events.find(cond, {"_id": 1})
+            .sort([("created_at", 1), ("_id", 1)])
+            .limit(self.batch_size)
+            .to_list(self.batch_size)
+        ]
+        if not ids:
+            return []
+        token = uuid.uuid4().hex
+        claim = {"owner": self.owner, "token": token, "until": now + self.lease}
+        await events.update_many(
+            {"_id": {"$in": ids}, **cond}, {"$set": {f"claims.{consumer.name}": claim}}
+        )
+        claimed = (
+            await events.find({f"claims.{consumer.name}.token": token})
+            .sort([("created_at", 1), ("_id", 1)])
+            .to_list(None)
+        )
+        return list(claimed)
+
+    async def _run_group(self, consumer: Consumer, docs: Sequence[dict[str, Any]]) -> None:
+        for doc in docs:
+            await self._run(consumer, doc)
+
+    async def _run(self, consumer: Consumer, doc: dict[str, Any]) -> None:
+        try:
+            await consumer.handle(self.core, Event.from_doc(doc))
+        except Exception as exc:
+            log.exception(
+                "consumer %s failed on event %s",
+                consumer.name,
+                doc["_id"],
+                extra={"consumer": consumer.name, "event_id": doc["_id"]},
+            )
+            await self._failed(consumer, doc, exc)
+            return
+        await self.core.store.events.update_one(
+            {"_id": doc["_id"]},
+            {
+                "$pull": {"pending": consumer.name},
+                "$unset": {f"claims.{consumer.name}": "", f"failures.{consumer.name}": ""},
+            },
+        )
+        metrics.CONSUMER_HANDLED.labels(consumer=consumer.name).inc()
+
+    async def _failed(self, consumer: Consumer, doc: dict[str, Any], exc: Exception) -> None:
+        name = consumer.name
+        failures = int((doc.get("failures") or {}).get(name, 0)) + 1
+        error = f"{type(exc).__name__}: {exc}"[:500]
+        metrics.CONSUMER_FAILED.labels(consumer=name).inc()
+        if failures >= self.max_failures:
+            await self.core.store.events.update_one(
+                {"_id": doc["_id"]},
+                {
+                    "$pull": {"pending": name},
+                    "$addToSet": {"parked": name},
+                    "$set": {f"failures.{name}": failures, f"errors.{name}": error},
+                    "$unset": {f"claims.{name}": ""},
+                },
+            )
+            log.error("event parked", extra={"consumer": name, "event_id": doc["_id"]})
+            return
+        retry_at = self.core.clock.now() + timedelta(seconds=min(2**failures, 300))
+        await self.core.store.events.update_one(
+            {"_id": doc["_id"], f"claims.{name}.owner": self.owner},
+            {
+                "$set": {
+                    f"failures.{name}": failures,
+                    f"errors.{name}": error,
+                    f"claims.{name}": {"owner": None, "token": None, "until": retry_at},
+                }
+            },
+        )
+
+
+LAG_EVERY_SECONDS = 10.0
+IDLE_SECONDS = 1.0
+
+
+class ConsumerLag(BaseModel):
+    """How far behind a consumer is, and how many events it gave up on."""
+
+    consumer: str
+    pending: int
+    oldest_pending_at: datetime | None
+    parked: int
+
+
+async def lag(core: Core, workspace_id: str | None = None) -> list[ConsumerLag]:
+    scope = {"workspace_id": workspace_id} if workspace_id else {}
+    report = []
+    for consumer in core.consumers:
+        query = {**scope, "pending": consumer.name}
+        oldest = await core.store.events.find_one(
+            query, {"created_at": 1}, sort=[("created_at", 1), ("_id", 1)]
+        )
+        report.append(
+            ConsumerLag(
+                consumer=consumer.name,
+                pending=await core.store.events.count_documents(query),
+                oldest_pending_at=oldest["created_at"] if oldest else None,
+                parked=await core.store.events.count_documents({**scope, "parked": consumer.name}),
+            )
+        )
+    return report
+
+
+async def report_lag(core: Core) -> None:
+    """Publish every consumer's lag to /metrics."""
+    now = core.clock.now()
+    for entry in await lag(core):
+        metrics.CONSUMER_LAG.labels(consumer=entry.consumer).set(entry.pending)
+        age = (now - entry.oldest_pending_at).total_seconds() if entry.oldest_pending_at else 0
+        metrics.CONSUMER_OLDEST_SECONDS.labels(consumer=entry.consumer).set(max(age, 0.0))
+        metrics.CONSUMER_PARKED.labels(consumer=entry.consumer).set(entry.parked)
+
+
+class ParkedEvent(BaseModel):
+    event_id: str
+    type: str
+    created_at: datetime
+    failures: int
+    error: str | None
+
+
+async def parked(
+    core: Core, workspace_id: str, consumer: str, limit: int = 100
+) -> list[ParkedEvent]:
+    docs = (
+        await core.store.events.find({"workspace_id": workspace_id, "parked": consumer})
+        .sort([("created_at", 1), ("_id", 1)])
+        .limit(limit)
+        .to_list(limit)
+    )
+    return [
+        ParkedEvent(
+            event_id=doc["_id"],
+            type=doc["type"],
+            created_at=doc["created_at"],
+            failures=int((doc.get("failures") or {}).get(consumer, 0)),
+            error=(doc.get("errors") or {}).get(consumer),
+        )
+        for doc in docs
+    ]
+
+
+async def retry_parked(core: Core, workspace_id: str, consumer: str, event_id: str) -> bool:
+    """Give a parked event back to its consumer (after the cause was fixed)."""
+    result = await core.store.events.update_one(
+        {"_id": event_id, "workspace_id": workspace_id, "parked": consumer},
+        {
+            "$pull": {"parked": consumer},
+            "$addToSet": {"pending": consumer},
+            "$unset": {f"failures.{consumer}": "", f"claims.{consumer}": ""},
+        },
+    )
+    if result.modified_count:
+        core.consumer_wakeup.set()
+    return bool(result.modified_count)

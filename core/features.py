@@ -1,0 +1,85 @@
+"""The Feature interface: everything a feature adds to Kith, declared in one object.
+
+A feature (bots, sentiment, each connector, and every one to come) is a `Feature` listed
+where the application is put together (`kith.web.app.features`); `install()` wires it into a
+`Core`. Nothing is registered by importing a module, so what runs is what that list says.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import asyncio
+
+    from kith.core.channels import ChannelType
+    from kith.core.consumers import Consumer
+    from kith.core.context import Core
+    from kith.core.models import Event
+    from kith.core.timers import TimerHandler
+
+Background = Callable[["asyncio.Event"], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Index:
+    """An index a feature relies on, created idempotently at start-up."""
+
+    collection: str
+    keys: tuple[tuple[str, int], ...]
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CustomerData:
+    """A collection holding a customer's personal data, found by `field`: erased with the
+    customer, and moved to the survivor when two customers are merged."""
+
+    collection: str
+    field: str = "customer_id"
+
+
+@dataclass(frozen=True)
+class Feature:
+    """What one feature adds. `steps` are bot step types (read by the bots feature);
+    `background` loops run in `kith serve` (`loop(stop)`); `listeners` see every event this
+    process records (synchronously: they may only enqueue)."""
+
+    name: str
+    channel_types: tuple[ChannelType, ...] = ()
+    indexes: tuple[Index, ...] = ()
+    customer_data: tuple[CustomerData, ...] = ()
+    timers: Mapping[str, TimerHandler] = field(default_factory=dict)
+    consumers: tuple[Consumer, ...] = ()
+    listeners: tuple[Callable[[Event], None], ...] = ()
+    background: tuple[Background, ...] = ()
+    routers: tuple[Any, ...] = ()
+    steps: tuple[Any, ...] = ()
+
+
+def install(core: Core, features: list[Feature]) -> None:
+    """Wire `features` into `core`, in order; a name installed twice is a mistake."""
+    for feature in features:
+        if any(f.name == feature.name for f in core.features):
+            raise ValueError(f"feature {feature.name!r} is installed twice")
+        core.features.append(feature)
+        for channel_type in feature.channel_types:
+            core.channels.register(channel_type)
+        for kind, handler in feature.timers.items():
+            if kind in core.timer_handlers:
+                raise ValueError(f"timer kind {kind!r} is declared twice")
+            core.timer_handlers[kind] = handler
+        for consumer in feature.consumers:
+            core.consumers.add(consumer)
+        core.event_listeners.extend(feature.listeners)
+        core.background.extend(feature.background)
+
+
+def indexes(core: Core) -> list[Index]:
+    return [index for feature in core.features for index in feature.indexes]
+
+
+def customer_data(core: Core) -> list[CustomerData]:
+    return [data for feature in core.features for data in feature.customer_data]

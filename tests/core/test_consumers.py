@@ -1,0 +1,119 @@
+"""Durable event consumers: claims, retries, parking, lag, and workers that die mid-event."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from kith.core.clock import ManualClock
+from kith.core.consumers import Consumer, ConsumerWorker, lag, parked, retry_parked
+from kith.core.context import Core
+from kith.core.events import build_event, record
+from kith.core.models import Event
+from tests.support.consumers import recorder
+
+
+class Flaky:
+    """A consumer's handler that fails the first `failures` times it sees tick number 0."""
+
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.calls: list[str] = []
+
+    async def __call__(self, core: Core, event: Event) -> None:
+        self.calls.append(event.id)
+        if event.data["n"] == 0 and self.calls.count(event.id) <= self.failures:
+            raise RuntimeError("the downstream service is down")
+
+
+async def tick(core: Core, workspace_id: str, n: int = 0) -> Event:
+    event = build_event(core, workspace_id, "test.tick", data={"n": n})
+    assert await record(core, event)
+    return event
+
+
+async def test_only_subscribed_events_are_pending_and_each_is_handled_once(
+    core: Core, workspace_id: str
+) -> None:
+    seen = recorder(core, ["test.*"])
+    first = await tick(core, workspace_id, 1)
+    await record(core, build_event(core, workspace_id, "other.thing"))
+    second = await tick(core, workspace_id, 2)
+
+    assert await ConsumerWorker(core).drain() == 2
+    assert await ConsumerWorker(core).drain() == 0
+    assert [e.id for e in seen] == [first.id, second.id]
+    other = await core.store.events.find_one({"type": "other.thing"})
+    assert "pending" not in other
+
+
+async def test_a_failing_event_is_retried_after_a_backoff_then_parked_and_retried_on_demand(
+    core: Core, workspace_id: str, clock: ManualClock
+) -> None:
+    flaky = Flaky(failures=5)
+    core.consumers.add(Consumer("flaky", ("test.tick",), flaky))
+    event = await tick(core, workspace_id)
+    later = await tick(core, workspace_id, 2)
+    worker = ConsumerWorker(core, max_failures=5)
+
+    await worker.run_once()  # fails once; the next event is not held up
+    assert flaky.calls == [event.id, later.id]
+    await worker.run_once()
+    assert flaky.calls == [event.id, later.id]  # backing off
+    for _ in range(4):
+        clock.advance(301)
+        await worker.run_once()
+    assert flaky.calls.count(event.id) == 5
+    [stuck] = await parked(core, workspace_id, "flaky")
+    assert stuck.event_id == event.id and stuck.failures == 5
+    assert "down" in (stuck.error or "")
+    [report] = await lag(core, workspace_id)
+    assert (report.pending, report.parked) == (0, 1)
+
+    assert await retry_parked(core, workspace_id, "flaky", event.id)
+    assert await worker.drain() == 1
+    assert flaky.calls.count(event.id) == 6
+    assert await parked(core, workspace_id, "flaky") == []
+
+
+async def test_lag_counts_pending_events_and_the_oldest(
+    core: Core, workspace_id: str, clock: ManualClock
+) -> None:
+    recorder(core, ["test.tick"])
+    first = await tick(core, workspace_id)
+    clock.advance(5)
+    await tick(core, workspace_id)
+    [report] = await lag(core, workspace_id)
+    assert report.pending == 2 and report.oldest_pending_at == first.created_at
+    await ConsumerWorker(core).drain()
+    [report] = await lag(core, workspace_id)
+    assert report.pending == 0 and report.oldest_pending_at is None
+
+
+async def test_a_claim_held_by_a_killed_worker_expires_and_another_handles_the_event(
+    core: Core, second_process: Core, workspace_id: str, clock: ManualClock
+) -> None:
+    started = asyncio.Event()
+    handled: list[str] = []
+
+    async def slow(core: Core, event: Event) -> None:
+        started.set()
+        await asyncio.Event().wait()  # the process is killed while it works
+
+    async def quick(core: Core, event: Event) -> None:
+        handled.append(event.id)
+
+    core.consumers.add(Consumer("work", ("test.tick",), slow))
+    second_process.consumers.add(Consumer("work", ("test.tick",), quick))
+    event = await tick(core, workspace_id)
+    dying = asyncio.create_task(ConsumerWorker(core, lease_seconds=60).run_once())
+    await started.wait()
+    dying.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await dying
+
+    survivor = ConsumerWorker(second_process)
+    assert await survivor.drain() == 0  # still claimed
+    clock.advance(61)
+    assert await survivor.drain() == 1
+    assert handled == [event.id]

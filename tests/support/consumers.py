@@ -1,0 +1,27 @@
+"""Driving event consumers in tests: the worker of `kith serve`, run until nothing is left."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from kith.core.consumers import Consumer, ConsumerWorker
+from kith.core.context import Core
+from kith.core.models import Event
+
+
+async def drain(core: Core) -> int:
+    """Handle every event pending now, as the background worker would (one pass at a time)."""
+    return await ConsumerWorker(core).drain()
+
+
+def recorder(
+    core: Core, types: Sequence[str] = ("message.received",), name: str = "test-recorder"
+) -> list[Event]:
+    """A consumer that keeps the events it is handed, in order."""
+    seen: list[Event] = []
+
+    async def handle(core: Core, event: Event) -> None:
+        seen.append(event)
+
+    core.consumers.add(Consumer(name, tuple(types), handle))
+    return seen
