@@ -33,8 +33,8 @@ from bench.common import Run, emit
 from bench.nlp_sentiment import load_texts
 from kith.core.channel_records import create_channel
 from kith.core.context import Core
-from kith.core.models import Channel, InboundMessage, InboundUser
 from kith.core.features import install
+from kith.core.models import Channel, InboundMessage, InboundUser
 from kith.core.pipeline import ingest
 from kith.core.settings import Settings
 from kith.core.workspaces import ensure_default_workspace
