@@ -120,7 +120,7 @@ def create_app(
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(Timing)
-    for router in (channels.router, customers.router, conversations.router, bots.router):
+    for router in (channels.router, customers.router, conversations.router, bots.build_router()):
         app.include_router(router, prefix="/api/v1")
     app.include_router(inbox_router)
     app.include_router(inbox_admin.router)
