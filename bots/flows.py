@@ -52,6 +52,20 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _text_or_texts(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    """One error at the field (`steps.0.text`), not one per member of the union."""
+    try:
+        return handler(value)
+    except ValidationError:
+        raise PydanticCustomError(
+            "localized_text", "Input should be a text, or an object of texts by language"
+        ) from None
+
+
+LocalizedText = Annotated[dict[str, str] | str, WrapValidator(_text_or_texts)]
+"""A text, or {language: text} (`localized` picks one)."""
+
+
 class TriggerKind(StrEnum):
     first_message = "first_message"
     keyword = "keyword"
@@ -160,15 +174,15 @@ class BotDefinition(Strict):
     kb_threshold: float = Field(
         default=0.9, ge=0, le=1, description="Cosine similarity a FAQ match needs (e5 scale)."
     )
-    fallback_text: dict[str, str] | str = {
+    fallback_text: LocalizedText = {
         "en": "Sorry, I didn't understand. Reply 'human' to talk to a person.",
         "zh": "抱歉，我没有理解。回复“人工”联系客服。",
     }
-    away_text: dict[str, str] | str = {
+    away_text: LocalizedText = {
         "en": "Our team is away right now; a person will answer from {opens}.",
         "zh": "客服暂时不在线，我们将在 {opens} 起回复您。",
     }
-    handoff_text: dict[str, str] | str = {
+    handoff_text: LocalizedText = {
         "en": "I'm passing you to a person now.",
         "zh": "正在为您转接人工客服。",
     }

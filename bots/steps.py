@@ -17,7 +17,15 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import ConfigDict, Field, HttpUrl
 
-from kith.bots.flows import Outcome, StepBase, StepType, StepTypes, Strict, localized
+from kith.bots.flows import (
+    LocalizedText,
+    Outcome,
+    StepBase,
+    StepType,
+    StepTypes,
+    Strict,
+    localized,
+)
 from kith.core.models import Attachment, Button
 
 if TYPE_CHECKING:
@@ -28,7 +36,7 @@ log = logging.getLogger(__name__)
 
 class SendText(StepBase):
     type: Literal["send_text"] = "send_text"
-    text: dict[str, str] | str = Field(description="Text, or {language: text}.")
+    text: LocalizedText = Field(description="Text, or {language: text}.")
     buttons: list[Button] = Field(default=[], max_length=10)
 
 
@@ -63,11 +71,11 @@ class Ask(StepBase):
     checks the answer when it comes: `kith.bots.answers`)."""
 
     type: Literal["ask"] = "ask"
-    text: dict[str, str] | str
+    text: LocalizedText
     attribute: str = Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_\-]{0,63}$")
     validate_as: Validation = Field(default=Validation.text, alias="validate")
     choices: list[str] = Field(default=[], max_length=10)
-    invalid_text: dict[str, str] | str = "Sorry, that doesn't look right. Please try again."
+    invalid_text: LocalizedText = "Sorry, that doesn't look right. Please try again."
     max_retries: int = Field(default=2, ge=0, le=10)
     on_give_up: str | None = None
 

@@ -151,6 +151,7 @@ async def test_a_feature_step_type_is_accepted_on_save_and_run_by_the_engine(
         ({"id": "x", "type": "teleport"}, "flows.0.steps.2.type", "unknown_step_type"),
         ({"id": "x"}, "flows.0.steps.2.type", "missing"),
         ({"id": "x", "type": "send_text"}, "flows.0.steps.2.text", "missing"),
+        ({"id": "x", "type": "send_text", "text": 42}, "flows.0.steps.2.text", "localized_text"),
         ({"id": "x", "type": "open_ticket", "subject": ""}, "flows.0.steps.2.subject", None),
         (
             {"id": "x", "type": "branch", "cases": [{"when": {"tag": "vip"}}]},
@@ -218,3 +219,17 @@ def test_a_step_type_names_itself_with_a_literal_type() -> None:
     with pytest.raises(ValueError, match="'end'"):
         StepTypes([*STEP_TYPES, StepType(End, open_ticket)])  # type: ignore[arg-type]
     assert StepType(SendText, STEP_TYPES[0].run).name == "send_text"
+
+
+async def test_an_app_without_the_feature_still_reads_bots_that_use_it(
+    tickets_app: httpx.AsyncClient, client: httpx.AsyncClient, core: Core, workspace_id: str
+) -> None:
+    """Bots are answered as stored: removing a feature does not break reading its bots."""
+    headers = await auth(core, workspace_id)
+    body = {"name": "Helpdesk", "flows": [ticket_flow()]}
+    saved = (await tickets_app.post("/api/v1/bots", json=body, headers=headers)).json()
+    listed = await client.get("/api/v1/bots", headers=headers)
+    assert listed.status_code == 200 and listed.json()["items"] == [saved]
+    assert (await client.get(f"/api/v1/bots/{saved['id']}", headers=headers)).json() == saved
+    again = await client.put(f"/api/v1/bots/{saved['id']}", json=body, headers=headers)
+    assert again.status_code == 422 and again.json()["error"]["field"] == "flows.0.steps.0.type"

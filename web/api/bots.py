@@ -3,14 +3,18 @@
 The router is built for the app's step types (`build_router(step_types)`, the list the bot
 engine gets): a flow's steps are their discriminated union in what a save accepts and what
 is answered, so a bad step is refused with its field (`flows.0.steps.2.text`) and the OpenAPI
-document shows every step model. No `from __future__ import annotations` here: the body
-types are built at run time, and FastAPI reads route annotations as objects.
+document shows every step model. Bots are answered as stored, not checked again: a bot that
+uses a step type of a feature since removed from the app still reads (the engine skips its
+flow). No `from __future__ import annotations` here: the body types are built at run time,
+and FastAPI reads route annotations as objects.
 """
 
 from collections.abc import Iterable
 from typing import Any
 
 from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from kith.bots.flows import Bot, StepType, StepTypes
 from kith.bots.knowledge import Article, ArticleIn
@@ -45,18 +49,18 @@ def _bot_routes(router: APIRouter, steps: StepTypes) -> None:
         body: definition,  # type: ignore[valid-type]
         core: CoreDep,
         workspace_id: WorkspaceDep,
-    ) -> Bot:
+    ) -> JSONResponse:
         """Create a bot. Flows are validated: unknown steps, dangling jumps and loops that
         never wait for the customer are refused with the offending field."""
-        return await save_bot(core, workspace_id, body, step_types=steps)
+        return _stored(await save_bot(core, workspace_id, body, step_types=steps), 201)
 
     @router.get("/bots", response_model=Page[answer])  # type: ignore[valid-type]
-    async def list_(core: CoreDep, workspace_id: WorkspaceDep) -> Page[Bot]:
-        return Page(items=await list_bots(core, workspace_id), next_cursor=None)
+    async def list_(core: CoreDep, workspace_id: WorkspaceDep) -> JSONResponse:
+        return _stored(Page[Bot](items=await list_bots(core, workspace_id), next_cursor=None))
 
     @router.get("/bots/{bot_id}", response_model=answer)
-    async def get(bot_id: str, core: CoreDep, workspace_id: WorkspaceDep) -> Bot:
-        return await get_bot(core, workspace_id, bot_id)
+    async def get(bot_id: str, core: CoreDep, workspace_id: WorkspaceDep) -> JSONResponse:
+        return _stored(await get_bot(core, workspace_id, bot_id))
 
     @router.put("/bots/{bot_id}", response_model=answer)
     async def replace(
@@ -64,12 +68,17 @@ def _bot_routes(router: APIRouter, steps: StepTypes) -> None:
         body: definition,  # type: ignore[valid-type]
         core: CoreDep,
         workspace_id: WorkspaceDep,
-    ) -> Bot:
-        return await save_bot(core, workspace_id, body, bot_id, step_types=steps)
+    ) -> JSONResponse:
+        return _stored(await save_bot(core, workspace_id, body, bot_id, step_types=steps))
 
     @router.delete("/bots/{bot_id}", status_code=204)
     async def delete(bot_id: str, core: CoreDep, workspace_id: WorkspaceDep) -> None:
         await delete_bot(core, workspace_id, bot_id)
+
+
+def _stored(value: BaseModel, status: int = 200) -> JSONResponse:
+    """The answer as stored; `response_model` documents it typed."""
+    return JSONResponse(value.model_dump(mode="json"), status_code=status)
 
 
 def _knowledge_routes(router: APIRouter) -> None:
