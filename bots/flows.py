@@ -227,10 +227,6 @@ class StepTypes:
         self.definition: type[BotDefinition] = _typed(BotDefinition, flows=flows)
         self.bot: type[Bot] = _typed(Bot, flows=flows)
 
-    @property
-    def names(self) -> list[str]:
-        return list(self._types)
-
     def executor(self, step: StepBase) -> Callable[[BotEngine, Turn, Any], Awaitable[Outcome]]:
         return self._types[step.type].run
 

@@ -14,9 +14,10 @@ from fastapi import FastAPI
 from pydantic import Field
 
 from kith.bots.engine import BotEngine, Turn
-from kith.bots.flows import Outcome, StepBase, StepType, StepTypes
+from kith.bots.flows import BotDefinition, Outcome, StepBase, StepType, StepTypes
 from kith.bots.knowledge import KnowledgeBase
 from kith.bots.steps import STEP_TYPES, End, SendText
+from kith.bots.store import save_bot
 from kith.core.auth import create_api_token
 from kith.core.context import Core
 from kith.web.api.bots import build_router
@@ -198,10 +199,8 @@ async def test_a_stored_step_the_engine_does_not_know_is_not_run(
     bots: BotSetup, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A bot saved while a feature was on, run after it is gone: the flow is skipped, logged."""
-    from kith.bots.store import save_bot
-
-    definition = StepTypes(WITH_TICKETS).definition.model_validate(
-        {"name": "Helpdesk", "channel_ids": [bots.channel.id], "flows": [ticket_flow()]}
+    definition = BotDefinition(
+        name="Helpdesk", channel_ids=[bots.channel.id], flows=[ticket_flow()]
     )
     await save_bot(bots.core, bots.workspace_id, definition, step_types=StepTypes(WITH_TICKETS))
     with caplog.at_level(logging.ERROR, logger="kith.bots.engine"):
