@@ -16,39 +16,23 @@ import asyncio
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from kith.bots.answers import check_answer
-from kith.bots.flows import (
-    Ask,
-    Bot,
-    Branch,
-    Condition,
-    End,
-    Flow,
-    Goto,
-    Handoff,
-    SendImage,
-    SendText,
-    SetData,
-    StepBase,
-    TriggerKind,
-    Webhook,
-    localized,
-    parse_step,
-)
+from kith.bots.flows import Bot, Flow, StepBase, StepType, StepTypes, TriggerKind, localized
 from kith.bots.hours import next_opening
 from kith.bots.knowledge import KnowledgeBase
 from kith.bots.schedule import SCHEDULE_TIMER, run_schedule
+from kith.bots.steps import BUILT_IN, Ask
 from kith.bots.store import BOT_SAVED, INDEXES
 from kith.core import leases
 from kith.core.channel_records import get_channel
 from kith.core.consumers import Consumer
 from kith.core.context import Core
 from kith.core.conversations import do_update_conversation, ensure_conversation, get_conversation
+from kith.core.errors import InvalidInput
 from kith.core.events import build_event, record
 from kith.core.features import CustomerData, Feature
 from kith.core.ids import derived_id, new_id
@@ -114,27 +98,19 @@ class Turn:
         return Author(kind=AuthorKind.bot, id=self.bot.id, name=self.bot.name)
 
 
-Outcome = tuple[str, str | None]  # ("next" | "goto" | "wait" | "stop", step id)
-Executor = Callable[["BotEngine", Turn, Any], Awaitable[Outcome]]
-EXECUTORS: dict[str, Executor] = {}
-
-
-def executor(step_type: str) -> Callable[[Executor], Executor]:
-    """Register how a step type runs; features add their own (tickets, orders, sequences)."""
-
-    def register(fn: Executor) -> Executor:
-        EXECUTORS[step_type] = fn
-        return fn
-
-    return register
-
-
 BOT_CACHE_SECONDS = 5.0
 
 
 class BotEngine:
-    def __init__(self, knowledge: KnowledgeBase | None = None) -> None:
+    def __init__(
+        self,
+        knowledge: KnowledgeBase | None = None,
+        step_types: Iterable[StepType[Any]] | None = None,
+    ) -> None:
+        """`step_types`: every step type the app's flows may use (default: the built-in ones,
+        `kith.bots.steps.STEP_TYPES`), the same list the bots API is built with."""
         self.knowledge = knowledge or KnowledgeBase()
+        self.steps = BUILT_IN if step_types is None else StepTypes(step_types)
         # Which bot serves a channel, remembered briefly: a saved change applies within
         # BOT_CACHE_SECONDS in every process, and most messages skip a database read.
         self._bots: dict[tuple[str, str], tuple[float, Bot | None]] = {}
@@ -376,7 +352,10 @@ class BotEngine:
     # -- running flows ------------------------------------------------------------------
 
     async def run_flow(self, turn: Turn, flow: Flow, start: str | None = None) -> None:
-        turn.steps = [parse_step(raw, "steps") for raw in flow.steps]
+        steps = self._steps(turn.bot, flow)
+        if steps is None:
+            return
+        turn.steps = steps
         turn.session["flow_id"] = flow.id
         index = {s.id: n for n, s in enumerate(turn.steps)}
         i: int | None = index[start] if start else 0
@@ -384,11 +363,7 @@ class BotEngine:
         while i is not None and i < len(turn.steps) and hops < MAX_HOPS:
             hops += 1
             step = turn.steps[i]
-            run = EXECUTORS.get(step.type)
-            if run is None:
-                log.error("no executor for step type %s", step.type)
-                return
-            outcome, target = await run(self, turn, step)
+            outcome, target = await self.steps.executor(step)(self, turn, step)
             if outcome == "next":
                 i += 1
             elif outcome == "goto" and target is not None:
@@ -398,13 +373,21 @@ class BotEngine:
         if hops >= MAX_HOPS:
             log.error("flow %s ran %d steps without waiting; stopped", flow.id, hops)
 
+    def _steps(self, bot: Bot, flow: Flow) -> list[StepBase] | None:
+        """The flow's steps typed, or None (logged) when one is of a type this app lacks."""
+        try:
+            return self.steps.parse(flow.steps)
+        except InvalidInput as exc:
+            log.error("bot %s flow %s: %s (%s)", bot.id, flow.id, exc.message, exc.field)
+            return None
+
     async def _answer(self, turn: Turn) -> None:
         waiting = turn.session["waiting"]
         flow = next((f for f in turn.bot.flows if f.id == turn.session.get("flow_id")), None)
         if flow is None:
             turn.session["waiting"] = None
             return
-        steps = [parse_step(raw, "steps") for raw in flow.steps]
+        steps = self._steps(turn.bot, flow) or []
         step = next((s for s in steps if s.id == waiting), None)
         if not isinstance(step, Ask):
             turn.session["waiting"] = None
@@ -421,7 +404,7 @@ class BotEngine:
                     await self.handoff(turn, f"no valid answer to {step.attribute!r}")
                 return
             await self.say(turn, localized(step.invalid_text, turn.language))
-            await self.say(turn, localized(step.text, turn.language), _choice_buttons(step))
+            await self.say(turn, localized(step.text, turn.language), step.choice_buttons())
             return
         await self.set_attributes(turn, {step.attribute: value})
         turn.session.update(waiting=None, retries=0)
@@ -569,123 +552,3 @@ class _Lease:
 
     async def __aexit__(self, *exc: object) -> None:
         await leases.release(self.core, self.name, self.owner)
-
-
-def _choice_buttons(step: Ask) -> list[Button]:
-    return [Button(label=c[:64], payload=None) for c in step.choices]
-
-
-def _matches(condition: Condition, turn: Turn, now: datetime) -> bool:
-    attributes = turn.customer.get("attributes", {})
-    if condition.attribute is not None:
-        present = condition.attribute in attributes
-        if condition.exists is not None and present != condition.exists:
-            return False
-        if condition.equals is not None and attributes.get(condition.attribute) != condition.equals:
-            return False
-    if condition.tag is not None and condition.tag not in turn.customer.get("tags", []):
-        return False
-    if (
-        condition.channel_type is not None
-        and condition.channel_type != turn.conversation.channel_type
-    ):
-        return False
-    if condition.language is not None and condition.language != turn.language:
-        return False
-    if condition.hour_from is not None and now.hour < condition.hour_from:
-        return False
-    return not (condition.hour_to is not None and now.hour >= condition.hour_to)
-
-
-@executor("send_text")
-async def _send_text(engine: BotEngine, turn: Turn, step: SendText) -> Outcome:
-    await engine.say(turn, localized(step.text, turn.language), step.buttons)
-    return "next", None
-
-
-@executor("send_image")
-async def _send_image(engine: BotEngine, turn: Turn, step: SendImage) -> Outcome:
-    image = Attachment(kind="image", url=str(step.url), name=step.caption or None)
-    await engine.say(turn, step.caption, attachments=[image])
-    return "next", None
-
-
-@executor("ask")
-async def _ask(engine: BotEngine, turn: Turn, step: Ask) -> Outcome:
-    await engine.say(turn, localized(step.text, turn.language), _choice_buttons(step))
-    turn.session.update(waiting=step.id, retries=0)
-    return "wait", None
-
-
-@executor("branch")
-async def _branch(engine: BotEngine, turn: Turn, step: Branch) -> Outcome:
-    now = turn.core.clock.now()
-    for case in step.cases:
-        if _matches(case.when, turn, now):
-            return "goto", case.goto
-    return ("goto", step.otherwise) if step.otherwise else ("next", None)
-
-
-@executor("set")
-async def _set(engine: BotEngine, turn: Turn, step: SetData) -> Outcome:
-    await engine.set_attributes(turn, dict(step.attributes))
-    tags = [t for t in turn.customer.get("tags", []) if t not in step.remove_tags]
-    tags = list(dict.fromkeys([*tags, *step.add_tags]))
-    if step.add_tags or step.remove_tags:
-        await turn.core.store.customers.update_one(
-            {"_id": turn.conversation.customer_id}, {"$set": {"tags": tags}}
-        )
-        turn.customer["tags"] = tags
-    return "next", None
-
-
-@executor("webhook")
-async def _webhook(engine: BotEngine, turn: Turn, step: Webhook) -> Outcome:
-    body = {
-        "conversation_id": turn.conversation.id,
-        "channel_type": turn.conversation.channel_type,
-        "text": turn.text,
-        "language": turn.language,
-        "customer": {
-            "id": turn.conversation.customer_id,
-            "name": turn.customer.get("name"),
-            "tags": turn.customer.get("tags", []),
-            "attributes": turn.customer.get("attributes", {}),
-        },
-    }
-    try:
-        answer = await turn.core.http.post(str(step.url), json=body, timeout=step.timeout)
-        answer.raise_for_status()
-        data = answer.json()
-        if not isinstance(data, dict):
-            raise ValueError("the webhook did not answer a JSON object")
-    except Exception as exc:
-        log.warning("bot webhook failed: %s", exc, extra={"url": str(step.url)})
-        return ("goto", step.on_error) if step.on_error else ("stop", None)
-    if step.save_as:
-        scalars = {
-            f"{step.save_as}_{k}": v
-            for k, v in data.items()
-            if isinstance(v, (str, int, float, bool)) and re.fullmatch(r"[A-Za-z0-9_]{1,32}", k)
-        }
-        await engine.set_attributes(turn, scalars)
-    if isinstance(data.get("reply"), str) and data["reply"].strip():
-        await engine.say(turn, data["reply"][:4000])
-    return "next", None
-
-
-@executor("handoff")
-async def _handoff(engine: BotEngine, turn: Turn, step: Handoff) -> Outcome:
-    await engine.handoff(turn, step.reason, step.team_id)
-    return "stop", None
-
-
-@executor("goto")
-async def _goto(engine: BotEngine, turn: Turn, step: Goto) -> Outcome:
-    return "goto", step.target
-
-
-@executor("end")
-async def _end(engine: BotEngine, turn: Turn, step: End) -> Outcome:
-    turn.session.update(waiting=None, flow_id=None)
-    return "stop", None

@@ -1,26 +1,69 @@
 """Bot definitions: a bot owns flows; a flow is a trigger and a list of steps.
 
-Steps run in order; `goto`, `branch` and a step's `on_error` jump by step id. A step type
-is a pydantic model registered in `STEP_TYPES`, so features added later (tickets, orders,
-sequences) bring their own steps without touching the engine.
+Steps run in order; a step may jump to others by id (`goto`, `branch`, `on_error` …). A step
+type is a `StepType`: a model whose `type: Literal[...]` names it, declared with the coroutine
+that runs it. The app hands its list of step types (`kith.bots.steps` lists the built-in ones;
+features such as tickets, orders and sequences add theirs) to `StepTypes`, which types flows
+with the discriminated union of their models: checked when a bot is saved, shown in the
+OpenAPI document, and run by the engine.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import (
+    TYPE_CHECKING,
+    Annotated,
+    Any,
+    ClassVar,
+    Generic,
+    Literal,
+    TypeVar,
+    Union,
+    get_args,
+    get_origin,
+)
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+    create_model,
+    field_validator,
+)
+from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
 
-from kith.core.errors import InvalidInput
-from kith.core.models import Button
+from kith.core.errors import InvalidInput, validation_details
 from kith.core.timers import Cron, zone
+
+if TYPE_CHECKING:
+    from kith.bots.engine import BotEngine, Turn
 
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+def _text_or_texts(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    """One error at the field (`steps.0.text`), not one per member of the union."""
+    try:
+        return handler(value)
+    except ValidationError:
+        raise PydanticCustomError(
+            "localized_text", "Input should be a text, or an object of texts by language"
+        ) from None
+
+
+LocalizedText = Annotated[dict[str, str] | str, WrapValidator(_text_or_texts)]
+"""A text, or {language: text} (`localized` picks one)."""
 
 
 class TriggerKind(StrEnum):
@@ -54,120 +97,61 @@ class Trigger(Strict):
 
 
 class StepBase(Strict):
+    """What every step has. A step type subclasses it with `type: Literal["name"] = "name"`
+    (the discriminator of the union flows are typed with) and says where the run may go from
+    it, so flows are checked for dangling jumps and busy loops whatever their step types."""
+
     id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")
     type: str
 
+    ends_run: ClassVar[bool] = False
+    """The run stops here (the flow ends, or waits for the customer), so no busy loop passes."""
 
-class SendText(StepBase):
-    type: Literal["send_text"] = "send_text"
-    text: dict[str, str] | str = Field(description="Text, or {language: text}.")
-    buttons: list[Button] = Field(default=[], max_length=10)
+    def targets(self) -> list[str]:
+        """The ids of the steps this one may jump to."""
+        return []
 
-
-class SendImage(StepBase):
-    type: Literal["send_image"] = "send_image"
-    url: HttpUrl
-    caption: str = ""
-
-
-class Validation(StrEnum):
-    text = "text"
-    email = "email"
-    phone = "phone"
-    number = "number"
-    date = "date"
-    choice = "choice"
+    def falls_through(self) -> bool:
+        """Whether the run may go on to the next step."""
+        return True
 
 
-class Ask(StepBase):
-    """Ask, wait for the answer, validate it, store it in a customer attribute."""
-
-    type: Literal["ask"] = "ask"
-    text: dict[str, str] | str
-    attribute: str = Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_\-]{0,63}$")
-    validate_as: Validation = Field(default=Validation.text, alias="validate")
-    choices: list[str] = Field(default=[], max_length=10)
-    invalid_text: dict[str, str] | str = "Sorry, that doesn't look right. Please try again."
-    max_retries: int = Field(default=2, ge=0, le=10)
-    on_give_up: str | None = None
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+Outcome = tuple[Literal["next", "goto", "wait", "stop"], str | None]  # with the goto's step id
+Step = TypeVar("Step", bound=StepBase)
+M = TypeVar("M", bound=BaseModel)
 
 
-class Condition(Strict):
-    """True when every given test holds."""
+@dataclass(frozen=True)
+class StepType(Generic[Step]):
+    """A kind of step: its model and the coroutine that runs it, declared together. The app
+    hands its list of step types to the engine and to the bots API (`kith.bots.steps` lists
+    the built-in ones; features add theirs)."""
 
-    attribute: str | None = None
-    equals: str | float | bool | None = None
-    exists: bool | None = None
-    tag: str | None = None
-    channel_type: str | None = None
-    language: str | None = None
-    hour_from: int | None = Field(default=None, ge=0, le=23)
-    hour_to: int | None = Field(default=None, ge=0, le=24)
+    model: type[Step]
+    run: Callable[[BotEngine, Turn, Step], Awaitable[Outcome]]
 
+    def __post_init__(self) -> None:
+        field = self.model.model_fields.get("type")
+        literal = field is not None and get_origin(field.annotation) is Literal
+        if not literal or field is None or get_args(field.annotation) != (field.default,):
+            raise TypeError(f'{self.model.__name__} needs `type: Literal["name"] = "name"`')
 
-class BranchCase(Strict):
-    when: Condition
-    goto: str
-
-
-class Branch(StepBase):
-    type: Literal["branch"] = "branch"
-    cases: list[BranchCase] = Field(min_length=1, max_length=20)
-    otherwise: str | None = None
-
-
-class SetData(StepBase):
-    type: Literal["set"] = "set"
-    add_tags: list[str] = []
-    remove_tags: list[str] = []
-    attributes: dict[str, str | float | bool] = {}
-
-
-class Webhook(StepBase):
-    """POST the conversation context; the JSON answer's fields land in `save_as.<field>`
-    attributes and a `reply` field, when present, is said to the customer."""
-
-    type: Literal["webhook"] = "webhook"
-    url: HttpUrl
-    timeout: float = Field(default=5.0, gt=0, le=30)
-    save_as: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_]{1,32}$")
-    on_error: str | None = None
-
-
-class Handoff(StepBase):
-    type: Literal["handoff"] = "handoff"
-    reason: str = "requested by the bot flow"
-    team_id: str | None = None
-
-
-class Goto(StepBase):
-    type: Literal["goto"] = "goto"
-    target: str
-
-
-class End(StepBase):
-    type: Literal["end"] = "end"
-
-
-STEP_TYPES: dict[str, type[StepBase]] = {
-    cls.model_fields["type"].default: cls
-    for cls in (SendText, SendImage, Ask, Branch, SetData, Webhook, Handoff, Goto, End)
-}
-
-
-def register_step(model: type[StepBase]) -> type[StepBase]:
-    """Let a feature add a step type (its executor registers with the engine)."""
-    STEP_TYPES[model.model_fields["type"].default] = model
-    return model
+    @property
+    def name(self) -> str:
+        return str(self.model.model_fields["type"].default)
 
 
 class Flow(Strict):
+    """A trigger and the steps it runs."""
+
     id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")
     name: str = Field(default="", max_length=128)
     trigger: Trigger
-    steps: list[dict[str, Any]] = Field(min_length=1, max_length=200)
+    steps: list[Any] = Field(
+        min_length=1,
+        max_length=200,
+        description="As stored; typed by the app's step types (`StepTypes.flow`).",
+    )
 
 
 class BusinessHours(Strict):
@@ -190,15 +174,15 @@ class BotDefinition(Strict):
     kb_threshold: float = Field(
         default=0.9, ge=0, le=1, description="Cosine similarity a FAQ match needs (e5 scale)."
     )
-    fallback_text: dict[str, str] | str = {
+    fallback_text: LocalizedText = {
         "en": "Sorry, I didn't understand. Reply 'human' to talk to a person.",
         "zh": "抱歉，我没有理解。回复“人工”联系客服。",
     }
-    away_text: dict[str, str] | str = {
+    away_text: LocalizedText = {
         "en": "Our team is away right now; a person will answer from {opens}.",
         "zh": "客服暂时不在线，我们将在 {opens} 起回复您。",
     }
-    handoff_text: dict[str, str] | str = {
+    handoff_text: LocalizedText = {
         "en": "I'm passing you to a person now.",
         "zh": "正在为您转接人工客服。",
     }
@@ -206,6 +190,8 @@ class BotDefinition(Strict):
 
 
 class Bot(BotDefinition):
+    """A saved bot."""
+
     model_config = ConfigDict(extra="ignore")
 
     id: str
@@ -213,64 +199,110 @@ class Bot(BotDefinition):
     created_at: datetime
 
 
-def parse_step(raw: dict[str, Any], where: str) -> StepBase:
-    model = STEP_TYPES.get(str(raw.get("type")))
-    if model is None:
-        raise InvalidInput(
-            f"unknown step type; one of: {', '.join(sorted(STEP_TYPES))}", field=f"{where}.type"
-        )
-    try:
-        return model.model_validate(raw)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        field = ".".join([where, *(str(p) for p in err["loc"])])
-        raise InvalidInput(err["msg"], field=field) from None
+class StepTypes:
+    """The step types one app knows, and the models they type: `flow`, `definition` (what
+    saving a bot accepts) and `bot` (what is answered) have the discriminated union of the
+    step models as their steps, so a step is checked when its flow is saved and each step
+    model shows in the OpenAPI document."""
+
+    def __init__(self, step_types: Iterable[StepType[Any]]) -> None:
+        self._types: dict[str, StepType[Any]] = {}
+        for step_type in step_types:
+            if step_type.name in self._types:
+                raise ValueError(f"two step types are named {step_type.name!r}")
+            self._types[step_type.name] = step_type
+        if not self._types:
+            raise ValueError("no step types")
+        models = tuple(t.model for t in self._types.values())
+        step = Annotated[
+            Union[models],  # noqa: UP007 (a union built from a tuple at run time)
+            Field(discriminator="type"),
+            WrapValidator(self._name_the_field),
+        ]
+        self._steps: TypeAdapter[list[StepBase]] = TypeAdapter(list[step])  # type: ignore[valid-type]
+        about = "Run in order; each step's `type` says which step model it is."
+        steps = (list[step], Field(min_length=1, max_length=200, description=about))  # type: ignore[valid-type]
+        self.flow: type[Flow] = _typed(Flow, steps=steps)
+        flows = (list[self.flow], Field(default=[], max_length=100))  # type: ignore[valid-type]
+        self.definition: type[BotDefinition] = _typed(BotDefinition, flows=flows)
+        self.bot: type[Bot] = _typed(Bot, flows=flows)
+
+    def executor(self, step: StepBase) -> Callable[[BotEngine, Turn, Any], Awaitable[Outcome]]:
+        return self._types[step.type].run
+
+    def parse(self, steps: list[Any], where: str = "steps") -> list[StepBase]:
+        """A flow's steps, typed (as stored, or already typed); refused naming the field."""
+        try:
+            return self._steps.validate_python(steps)
+        except ValidationError as exc:
+            raise _invalid(exc, where) from None
+
+    def typed(self, definition: BotDefinition) -> BotDefinition:
+        """The definition with its steps typed; refused naming the field."""
+        try:
+            return self.definition.model_validate(definition, from_attributes=True)
+        except ValidationError as exc:
+            raise _invalid(exc) from None
+
+    def _name_the_field(self, value: Any, handler: ValidatorFunctionWrapHandler) -> StepBase:
+        """Errors name the step's own field (`steps.2.text`, not the union's `steps.2.ask.text`),
+        and an unknown or missing step type is an error of `type` that lists the known ones."""
+        try:
+            step: StepBase = handler(value)
+        except ValidationError as exc:
+            errors = [self._untagged(error) for error in exc.errors()]
+            raise ValidationError.from_exception_data(exc.title, errors) from None
+        return step
+
+    def _untagged(self, error: ErrorDetails) -> InitErrorDetails:
+        expected = {"expected": ", ".join(repr(name) for name in self._types)}
+        if error["type"] == "union_tag_invalid":
+            unknown = PydanticCustomError(
+                "unknown_step_type", "unknown step type; one of: {expected}", expected
+            )
+            return InitErrorDetails(type=unknown, loc=("type",), input=error["input"])
+        if error["type"] == "union_tag_not_found":
+            missing = PydanticCustomError("missing", "a step needs a type: {expected}", expected)
+            return InitErrorDetails(type=missing, loc=("type",), input=error["input"])
+        same = PydanticCustomError(error["type"], error["msg"], error.get("ctx"))
+        return InitErrorDetails(type=same, loc=error["loc"][1:], input=error["input"])
 
 
-def _targets(step: StepBase) -> list[str]:
-    out: list[str] = []
-    if isinstance(step, Goto):
-        out.append(step.target)
-    if isinstance(step, Branch):
-        out += [c.goto for c in step.cases] + ([step.otherwise] if step.otherwise else [])
-    for attr in ("on_error", "on_give_up"):
-        value = getattr(step, attr, None)
-        if value:
-            out.append(value)
-    return out
+def _typed(model: type[M], **fields: Any) -> type[M]:
+    """`model` under its own name and docstring, with `fields` typed by the app's steps."""
+    doc, module = model.__doc__, model.__module__
+    return create_model(model.__name__, __base__=model, __doc__=doc, __module__=module, **fields)
+
+
+def _invalid(exc: ValidationError, where: str = "") -> InvalidInput:
+    error = exc.errors()[0]
+    reason, limits = validation_details(error)
+    field = ".".join([*([where] if where else []), *(str(p) for p in error["loc"])])
+    return InvalidInput(error["msg"], field=field or None, reason=reason, limits=limits)
 
 
 def _successors(steps: list[StepBase], i: int) -> list[int]:
-    """Where control can go from step i without waiting for the customer."""
+    """Where the run can go from step i without waiting for the customer."""
     step = steps[i]
+    if step.ends_run:
+        return []
     index = {s.id: n for n, s in enumerate(steps)}
-    if isinstance(step, (End, Handoff, Ask)):
-        return []  # ends, or waits for the customer
-    nexts = [index[t] for t in _targets(step)]
-    falls_through = not isinstance(step, Goto) and not (isinstance(step, Branch) and step.otherwise)
-    if falls_through and i + 1 < len(steps):
+    nexts = [index[t] for t in step.targets()]
+    if step.falls_through() and i + 1 < len(steps):
         nexts.append(i + 1)
     return nexts
 
 
-def validate_flow(flow: Flow, where: str) -> list[StepBase]:
-    """Parse the steps, check the jumps, and refuse loops that never wait for the customer."""
-    steps = [parse_step(raw, f"{where}.steps.{i}") for i, raw in enumerate(flow.steps)]
+def check_steps(steps: list[StepBase], where: str) -> None:
+    """Step ids are unique, jumps land on a step, and no loop runs without waiting."""
     ids = [s.id for s in steps]
     if len(set(ids)) != len(ids):
         raise InvalidInput("step ids must be unique within a flow", field=f"{where}.steps")
     for i, step in enumerate(steps):
-        for target in _targets(step):
+        for target in step.targets():
             if target not in ids:
                 raise InvalidInput(f"no step {target!r}", field=f"{where}.steps.{i}")
-    if flow.trigger.kind == TriggerKind.regex:
-        for value in flow.trigger.values:
-            try:
-                re.compile(value)
-            except re.error as exc:
-                raise InvalidInput(f"bad regex: {exc}", field=f"{where}.trigger.values") from None
     _refuse_busy_loops(steps, where)
-    return steps
 
 
 def _refuse_busy_loops(steps: list[StepBase], where: str) -> None:
@@ -294,14 +326,27 @@ def _refuse_busy_loops(steps: list[StepBase], where: str) -> None:
             visit(i)
 
 
-def validate_bot(definition: BotDefinition) -> None:
+def validate_bot(definition: BotDefinition, step_types: StepTypes) -> BotDefinition:
+    """What saving a bot checks; the answer is the definition with its steps typed."""
     flow_ids = [f.id for f in definition.flows]
     if len(set(flow_ids)) != len(flow_ids):
         raise InvalidInput("flow ids must be unique", field="flows")
-    for n, flow in enumerate(definition.flows):
-        validate_flow(flow, f"flows.{n}")
+    typed = step_types.typed(definition)
+    for n, flow in enumerate(typed.flows):
+        check_steps(flow.steps, f"flows.{n}")
+        if flow.trigger.kind == TriggerKind.regex:
+            _check_regex(flow.trigger, f"flows.{n}.trigger")
         if flow.trigger.kind == TriggerKind.schedule:
-            _check_schedule(definition, flow.trigger, f"flows.{n}.trigger")
+            _check_schedule(typed, flow.trigger, f"flows.{n}.trigger")
+    return typed
+
+
+def _check_regex(trigger: Trigger, where: str) -> None:
+    for value in trigger.values:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise InvalidInput(f"bad regex: {exc}", field=f"{where}.values") from None
 
 
 def schedule_timezone(definition: BotDefinition, trigger: Trigger) -> str:

@@ -8,7 +8,7 @@ open or with the bot, has no agent, and whose customer wrote within the trigger'
 window; the engine re-checks under the conversation's lease that no person owns it. A run
 key derived from (timer, fire time, conversation) makes each run happen once, however many
 workers retry the fire. `BotEngine.install` registers the handler (timer handlers are
-process-wide, like step executors).
+process-wide).
 """
 
 from __future__ import annotations

@@ -6,9 +6,10 @@ from typing import Any
 
 from pymongo import ASCENDING
 
-from kith.bots.flows import Bot, BotDefinition, validate_bot
+from kith.bots.flows import Bot, BotDefinition, StepTypes, validate_bot
 from kith.bots.knowledge import Article, ArticleIn, article_doc
 from kith.bots.schedule import sync_schedules
+from kith.bots.steps import BUILT_IN
 from kith.core.context import Core
 from kith.core.errors import InvalidInput, NotFound
 from kith.core.events import build_event, record
@@ -45,11 +46,18 @@ def _bot(doc: dict[str, Any]) -> Bot:
 
 
 async def save_bot(
-    core: Core, workspace_id: str, definition: BotDefinition, bot_id: str | None = None
+    core: Core,
+    workspace_id: str,
+    definition: BotDefinition,
+    bot_id: str | None = None,
+    *,
+    step_types: StepTypes = BUILT_IN,
 ) -> Bot:
-    validate_bot(definition)
-    await _check_channels(core, workspace_id, definition.channel_ids)
-    body = definition.model_dump(mode="json", by_alias=True)
+    """Check the bot with the app's `step_types` and store it with its steps as typed (every
+    field of every step, defaults included)."""
+    typed = validate_bot(definition, step_types)
+    await _check_channels(core, workspace_id, typed.channel_ids)
+    body = typed.model_dump(mode="json", by_alias=True)
     if bot_id is None:
         doc = {
             "_id": new_id(),

@@ -11,12 +11,15 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from typing import Any
 
 from fastapi import FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from kith.bots.engine import BotEngine
+from kith.bots.flows import StepType
 from kith.bots.knowledge import KnowledgeBase
+from kith.bots.steps import STEP_TYPES
 from kith.connectors import api as api_channel
 from kith.connectors import email as email_channel
 from kith.connectors import slack as slack_channel
@@ -59,10 +62,16 @@ def features(core: Core) -> list[Feature]:
     """Every feature of Kith, in the order its consumers are offered events."""
     analyzer = load_analyzer(core.settings)
     knowledge = KnowledgeBase(knowledge_embedder(analyzer) if analyzer else None)
-    listed = [*BASE_FEATURES, BotEngine(knowledge).feature()]
+    engine = BotEngine(knowledge, step_types=bot_step_types(BASE_FEATURES))
+    listed = [*BASE_FEATURES, engine.feature()]
     if analyzer is not None:
         listed.append(SentimentWorker(core, analyzer).feature())
     return listed
+
+
+def bot_step_types(installed: list[Feature]) -> list[StepType[Any]]:
+    """The step types bots may use: the built-in ones and those features declare."""
+    return [*STEP_TYPES, *(step for feature in installed for step in feature.steps)]
 
 
 def build_core(settings: Settings) -> Core:
@@ -123,9 +132,9 @@ def create_app(
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(Timing)
-    api_routers = (channels, customers, conversations, bots, consumers)
-    for module in api_routers:
-        app.include_router(module.router, prefix="/api/v1")
+    api_routers = (channels.router, customers.router, conversations.router, consumers.router)
+    for router in (*api_routers, bots.build_router(bot_step_types(core.features))):
+        app.include_router(router, prefix="/api/v1")
     for feature in core.features:
         for router in feature.routers:
             app.include_router(router)

@@ -5,12 +5,13 @@ from __future__ import annotations
 from kith.bots.examples import load
 from kith.bots.flows import BotDefinition, validate_bot
 from kith.bots.knowledge import ArticleIn
+from kith.bots.steps import BUILT_IN
 from kith.bots.store import save_article
 from tests.bots.conftest import BotSetup
 
 
 def test_examples_validate() -> None:
-    validate_bot(BotDefinition.model_validate(load("shop_assistant")))
+    validate_bot(BotDefinition.model_validate(load("shop_assistant")), BUILT_IN)
     assert all(ArticleIn.model_validate(a) for a in load("faq"))
 
 
