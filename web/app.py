@@ -17,7 +17,7 @@ from fastapi import FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from kith.bots.engine import BotEngine
-from kith.bots.flows import StepType
+from kith.bots.flows import StepType, StepTypes
 from kith.bots.knowledge import KnowledgeBase
 from kith.bots.steps import STEP_TYPES
 from kith.connectors import api as api_channel
@@ -129,6 +129,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.core = core
+    app.state.bot_steps = StepTypes(bot_step_types(core.features))  # the admin editor's
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(Timing)

@@ -17,8 +17,9 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from kith.bots import examples
-from kith.bots.flows import Bot, BotDefinition
+from kith.bots.flows import Bot, BotDefinition, StepTypes
 from kith.bots.knowledge import ArticleIn
+from kith.bots.steps import BUILT_IN
 from kith.bots.store import (
     delete_article,
     delete_bot,
@@ -164,16 +165,27 @@ async def bot(bot_id: str, agent: BotReaderDep, core: CoreDep) -> dict[str, Any]
     return bot_out(await get_bot(core, agent.user.workspace_id, bot_id))
 
 
+def installed_steps(request: Request) -> StepTypes:
+    """The step types of the app's installed features (set by `create_app`)."""
+    steps: StepTypes = getattr(request.app.state, "bot_steps", BUILT_IN)
+    return steps
+
+
+StepsDep = Annotated[StepTypes, Depends(installed_steps)]
+
+
 @router.post("/app/api/bots", status_code=201)
-async def add_bot(body: BotDefinition, agent: AdminDep, core: CoreDep) -> dict[str, Any]:
-    return bot_out(await save_bot(core, agent.user.workspace_id, body))
+async def add_bot(
+    body: BotDefinition, agent: AdminDep, core: CoreDep, steps: StepsDep
+) -> dict[str, Any]:
+    return bot_out(await save_bot(core, agent.user.workspace_id, body, step_types=steps))
 
 
 @router.put("/app/api/bots/{bot_id}")
 async def replace_bot(
-    bot_id: str, body: BotDefinition, agent: AdminDep, core: CoreDep
+    bot_id: str, body: BotDefinition, agent: AdminDep, core: CoreDep, steps: StepsDep
 ) -> dict[str, Any]:
-    return bot_out(await save_bot(core, agent.user.workspace_id, body, bot_id))
+    return bot_out(await save_bot(core, agent.user.workspace_id, body, bot_id, step_types=steps))
 
 
 @router.delete("/app/api/bots/{bot_id}")
