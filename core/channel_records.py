@@ -135,7 +135,7 @@ async def _channel_doc(core: Core, workspace_id: str | None, channel_id: str) ->
     query: dict[str, Any] = {"_id": channel_id}
     if workspace_id is not None:
         query["workspace_id"] = workspace_id
-    doc = await core.store.channels.find_one(query)
+    doc: dict[str, Any] | None = await core.store.channels.find_one(query)
     if doc is None:
         raise NotFound("no such channel", field="channel_id")
     return doc

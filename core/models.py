@@ -6,6 +6,7 @@ speaks these types. Records are stored with `_id`; `Record.to_doc` / `model_vali
 
 from __future__ import annotations
 
+import builtins
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Self, TypeVar
@@ -74,8 +75,9 @@ class Channel(Record):
         """Keep the parsed config, or why it no longer parses (raised by `settings_as`)."""
         self._settings = settings
 
-    def settings_as(self, model: type[ConfigT]) -> ConfigT:
-        """The config as `model`, its type's config model, with its defaults filled in."""
+    def settings_as(self, model: builtins.type[ConfigT]) -> ConfigT:
+        """The config as `model`, its type's config model, with its defaults filled in.
+        (`builtins.type`: the `type` field shadows it in this class.)"""
         settings = self._settings
         if isinstance(settings, KithError):
             raise settings
