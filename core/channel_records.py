@@ -10,6 +10,7 @@ import logging
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from kith.core.channels import ChannelType
 from kith.core.context import Core
@@ -19,6 +20,15 @@ from kith.core.models import Channel
 from kith.core.sealing import sealer_for
 
 log = logging.getLogger(__name__)
+
+
+class ChannelConfigInvalid(KithError):
+    """A stored config that no longer validates against its type's model (a field became
+    stricter, or the document was edited by hand): saving the channel with a valid value
+    fixes it."""
+
+    code = "channel_config_invalid"
+    status = 500
 
 
 def _validate_config(channel_type: ChannelType, config: dict[str, Any]) -> dict[str, Any]:
@@ -73,16 +83,9 @@ async def create_channel(
     return channel, token
 
 
-class ChannelConfigInvalid(KithError):
-    """A stored config that no longer validates against its type's model (a field became
-    stricter, or the document was edited by hand): saving the channel with a valid value
-    fixes it."""
-
-    code = "channel_config_invalid"
-    status = 500
-
-
-def _invalid(channel: Channel, field: str, problem: str, err: Any = None) -> ChannelConfigInvalid:
+def _invalid(
+    channel: Channel, field: str, problem: str, err: ErrorDetails | None = None
+) -> ChannelConfigInvalid:
     reason, limits = validation_details(err) if err is not None else ("missing", {})
     return ChannelConfigInvalid(
         f"channel {channel.id} ({channel.type}, {channel.name!r}): the stored config.{field} "
