@@ -9,16 +9,26 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from kith.core.channels import ChannelType
 from kith.core.context import Core
-from kith.core.errors import InvalidInput, NotFound, validation_details
+from kith.core.errors import InvalidInput, KithError, NotFound, validation_details
 from kith.core.ids import hash_secret, new_id, new_secret
 from kith.core.models import Channel
 from kith.core.sealing import sealer_for
 
 log = logging.getLogger(__name__)
+
+
+class ChannelConfigInvalid(KithError):
+    """A stored config that no longer validates against its type's model (a field became
+    stricter, or the document was edited by hand): saving the channel with a valid value
+    fixes it."""
+
+    code = "channel_config_invalid"
+    status = 500
 
 
 def _validate_config(channel_type: ChannelType, config: dict[str, Any]) -> dict[str, Any]:
@@ -32,7 +42,9 @@ def _validate_config(channel_type: ChannelType, config: dict[str, Any]) -> dict[
     return model.model_dump(mode="json", exclude_none=True)
 
 
-def _split(channel_type: ChannelType, config: dict[str, Any]) -> tuple[dict, dict]:
+def _split(
+    channel_type: ChannelType, config: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
     public = {k: v for k, v in config.items() if k not in channel_type.secret_fields}
     secrets = {k: v for k, v in config.items() if k in channel_type.secret_fields}
     return public, secrets
@@ -71,11 +83,54 @@ async def create_channel(
     return channel, token
 
 
-def load(core: Core, doc: dict[str, Any]) -> Channel:
-    """A channel with its secrets opened and merged back into `config`, for connectors' use
-    only (`kith.core.sealing` keeps them encrypted in the database)."""
-    channel = Channel.from_doc({**doc, "secrets": {}})
+def _invalid(
+    channel: Channel, field: str, problem: str, err: ErrorDetails | None = None
+) -> ChannelConfigInvalid:
+    reason, limits = validation_details(err) if err is not None else ("missing", {})
+    return ChannelConfigInvalid(
+        f"channel {channel.id} ({channel.type}, {channel.name!r}): the stored config.{field} "
+        f"{problem}; save the channel with a valid value",
+        field=f"config.{field}",
+        reason=reason,
+        limits=limits,
+    )
+
+
+def _settings(channel_type: ChannelType, channel: Channel) -> BaseModel:
+    """The stored config parsed into its type's model. A generated secret missing from it is
+    an error too: the model would invent a new one at every load."""
+    model = channel_type.config_model
+    try:
+        settings = model.model_validate(channel.config)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err["loc"])
+        raise _invalid(channel, field, f"no longer validates ({err['msg']})", err) from None
+    for name, info in model.model_fields.items():
+        generated = info.default_factory is not None and name in channel_type.secret_fields
+        if generated and name not in settings.model_fields_set:
+            raise _invalid(channel, name, "is missing")
+    return settings
+
+
+def load(core: Core, doc: dict[str, Any], *, strict: bool = True) -> Channel:
+    """A channel with its secrets opened (`kith.core.sealing` keeps them encrypted in the
+    database) and its config parsed, once, into its type's model for `Channel.settings_as`.
+
+    A stored config that no longer validates raises `ChannelConfigInvalid`, naming the channel
+    and the field; with `strict=False` (listing and editing, so that an admin can see and fix
+    the channel) the error is kept and raised by `settings_as` instead."""
+    channel = Channel.from_doc(doc)
     channel.config = {**channel.config, **sealer_for(core).open(doc)}
+    channel_type = core.channels.get(channel.type)
+    if channel_type is None:
+        return channel
+    try:
+        channel.attach_settings(_settings(channel_type, channel))
+    except ChannelConfigInvalid as exc:
+        if strict:
+            raise
+        channel.attach_settings(exc)
     return channel
 
 
@@ -83,14 +138,16 @@ async def _channel_doc(core: Core, workspace_id: str | None, channel_id: str) ->
     query: dict[str, Any] = {"_id": channel_id}
     if workspace_id is not None:
         query["workspace_id"] = workspace_id
-    doc = await core.store.channels.find_one(query)
+    doc: dict[str, Any] | None = await core.store.channels.find_one(query)
     if doc is None:
         raise NotFound("no such channel", field="channel_id")
     return doc
 
 
-async def get_channel(core: Core, workspace_id: str | None, channel_id: str) -> Channel:
-    return load(core, await _channel_doc(core, workspace_id, channel_id))
+async def get_channel(
+    core: Core, workspace_id: str | None, channel_id: str, *, strict: bool = True
+) -> Channel:
+    return load(core, await _channel_doc(core, workspace_id, channel_id), strict=strict)
 
 
 async def active_channel(
@@ -107,12 +164,13 @@ async def active_channel(
 
 async def channel_token_hash(core: Core, channel_id: str) -> str | None:
     doc = await core.store.channels.find_one({"_id": channel_id}, {"token_hash": 1})
-    return doc.get("token_hash") if doc else None
+    token_hash = doc.get("token_hash") if doc else None
+    return str(token_hash) if token_hash else None
 
 
-async def list_channels(core: Core, workspace_id: str) -> list[Channel]:
+async def list_channels(core: Core, workspace_id: str, *, strict: bool = True) -> list[Channel]:
     cursor = core.store.channels.find({"workspace_id": workspace_id}).sort("created_at", 1)
-    return [load(core, doc) for doc in await cursor.to_list(None)]
+    return [load(core, doc, strict=strict) for doc in await cursor.to_list(None)]
 
 
 async def update_channel(
@@ -126,9 +184,10 @@ async def update_channel(
 ) -> Channel:
     """Patch a channel. Config keys are merged; secrets left out keep their stored value.
     If the type's `on_updated` hook refuses the new config (the platform rejected a token),
-    the channel is put back as it was."""
+    the channel is put back as it was. A stored config that no longer validates does not stop
+    the patch: the patch is how an admin fixes it."""
     doc = await _channel_doc(core, workspace_id, channel_id)
-    channel = load(core, doc)
+    channel = load(core, doc, strict=False)
     channel_type = core.channels.get(channel.type)
     update: dict[str, Any] = {}
     if name is not None:
@@ -143,7 +202,7 @@ async def update_channel(
         update.update(sealer_for(core).seal(secrets))
     if update:
         await core.store.channels.update_one({"_id": channel_id}, {"$set": update})
-    updated = await get_channel(core, workspace_id, channel_id)
+    updated = await get_channel(core, workspace_id, channel_id, strict=False)
     if config is not None and channel_type is not None and channel_type.on_updated is not None:
         try:
             await channel_type.on_updated(core, channel, updated)

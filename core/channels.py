@@ -46,8 +46,10 @@ class ChannelHooks(Protocol):
 
 @dataclass(frozen=True)
 class ChannelType:
-    """One kind of channel. `config_model` validates the whole config; `secret_fields` of it are
-    stored apart and never returned; `router` (a FastAPI router) takes the platform's webhooks;
+    """One kind of channel. `config_model` validates the whole config and is how its connector
+    reads it (`Channel.settings_as(config_model)`, parsed once when the channel is loaded, so
+    defaults live in the model only); `secret_fields` of it are stored apart and never
+    returned; `router` (a FastAPI router) takes the platform's webhooks;
     `on_created(core, channel)` runs once after creation (e.g. registering a webhook) and
     `on_updated(core, before, after)` after each config change; either raising undoes the write;
     `poller` (a `kith.core.pollers.Poller`) fetches for channels that are polled;

@@ -6,11 +6,16 @@ speaks these types. Records are stored with `_id`; `Record.to_doc` / `model_vali
 
 from __future__ import annotations
 
+import builtins
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, PrivateAttr
+
+from kith.core.errors import KithError
+
+ConfigT = TypeVar("ConfigT", bound=BaseModel)
 
 
 class Record(BaseModel):
@@ -54,14 +59,31 @@ class User(Record):
 
 
 class Channel(Record):
-    """A connected account on one platform: its config is public, its secrets never leave."""
+    """A connected account on one platform. `config` is its stored config with the secrets
+    opened: what the write paths merge and the API answers (secret fields left out).
+    Connectors read it typed, through `settings_as`: parsed once into the type's config model
+    when the channel is loaded (`kith.core.channel_records.load`)."""
 
     type: str
     name: str
     config: dict[str, Any] = {}
-    secrets: dict[str, str] = {}
     enabled: bool = True
     created_at: datetime
+    _settings: BaseModel | KithError | None = PrivateAttr(default=None)
+
+    def attach_settings(self, settings: BaseModel | KithError) -> None:
+        """Keep the parsed config, or why it no longer parses (raised by `settings_as`)."""
+        self._settings = settings
+
+    def settings_as(self, model: builtins.type[ConfigT]) -> ConfigT:
+        """The config as `model`, its type's config model, with its defaults filled in.
+        (`builtins.type`: the `type` field shadows it in this class.)"""
+        settings = self._settings
+        if isinstance(settings, KithError):
+            raise settings
+        if not isinstance(settings, model):
+            raise TypeError(f"channel {self.id} ({self.type}) has no {model.__name__} settings")
+        return settings
 
 
 class ConversationStatus(StrEnum):

@@ -21,6 +21,7 @@ from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from kith.core import metrics
+from kith.core.channel_records import ChannelConfigInvalid
 from kith.core.channel_records import load as load_channel
 from kith.core.context import Core
 from kith.core.errors import DeliveryDeferred, DeliveryError, InvalidInput
@@ -184,7 +185,12 @@ class OutboxWorker:
         if channel_doc is None or conv_doc is None:
             await self._give_up(message, "channel or conversation no longer exists")
             return
-        channel = load_channel(self.core, channel_doc)
+        try:
+            channel = load_channel(self.core, channel_doc)
+        except ChannelConfigInvalid as exc:
+            # Retried with backoff: the message goes out once an admin fixes the config.
+            await self._failed_attempt(message, DeliveryError(exc.message))
+            return
         channel_type = self.core.channels.get(channel.type)
         if channel_type is None or not channel.enabled:
             await self._give_up(message, f"channel {channel.name!r} is disabled or unknown")

@@ -15,7 +15,7 @@ import uuid
 from typing import Protocol
 
 from kith.core import leases
-from kith.core.channel_records import load
+from kith.core.channel_records import ChannelConfigInvalid, load
 from kith.core.context import Core
 from kith.core.models import Channel
 
@@ -52,7 +52,14 @@ class PollerSupervisor:
                 continue
             cursor = self.core.store.channels.find({"type": channel_type.name, "enabled": True})
             for doc in await cursor.to_list(None):
-                channel = load(self.core, doc)
+                try:
+                    channel = load(self.core, doc)
+                except ChannelConfigInvalid as exc:
+                    # One broken channel must not stop the others from being polled.
+                    log.error(
+                        "channel not polled", extra={"channel_id": doc["_id"], "error": exc.message}
+                    )
+                    continue
                 if poller.wants_polling(channel):
                     found.append((channel, poller))
         return found

@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import json
 import secrets
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
@@ -41,7 +41,9 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
     return f"t={timestamp},v1={mac.hexdigest()}"
 
 
-def callback_payload(channel: Channel, conversation: Conversation, message: Message) -> dict:
+def callback_payload(
+    channel: Channel, conversation: Conversation, message: Message
+) -> dict[str, Any]:
     return {
         "event": "message.created",
         "channel_id": channel.id,
@@ -73,18 +75,19 @@ class ApiSender:
     async def send(
         self, core: Core, channel: Channel, conversation: Conversation, message: Message
     ) -> SendResult:
-        url = channel.config.get("callback_url")
-        if not url:
+        settings = channel.settings_as(ApiChannelConfig)
+        if settings.callback_url is None:
             return SendResult(channel_message_id=message.id)
         body = json.dumps(callback_payload(channel, conversation, message)).encode()
+        timestamp = int(core.clock.now().timestamp())
         headers = {
             "content-type": "application/json",
-            SIGNATURE_HEADER: sign(
-                channel.config["callback_secret"], int(core.clock.now().timestamp()), body
-            ),
+            SIGNATURE_HEADER: sign(settings.callback_secret, timestamp, body),
         }
         try:
-            response = await core.http.post(url, content=body, headers=headers)
+            response = await core.http.post(
+                str(settings.callback_url), content=body, headers=headers
+            )
         except httpx.HTTPError as exc:
             raise DeliveryError(f"callback unreachable: {type(exc).__name__}") from exc
         if response.status_code == 429 or response.status_code >= 500:

@@ -1,40 +1,11 @@
-"""The email channel's config and registration."""
+"""The email channel's registration: config model, secrets, sender and poller."""
 
 from __future__ import annotations
 
-from typing import Literal
-
-from pydantic import BaseModel, ConfigDict, Field
-
-from kith.connectors.email.poller import DEFAULT_POLL_SECONDS, EmailPoller
-from kith.connectors.email.sender import DEFAULT_SEND_PER_MINUTE, EmailSender
+from kith.connectors.email.config import EmailChannelConfig
+from kith.connectors.email.poller import EmailPoller
+from kith.connectors.email.sender import EmailSender
 from kith.core.channels import Capabilities, ChannelType
-
-Security = Literal["ssl", "starttls", "none"]
-HOST = r"^[A-Za-z0-9.\-]+$|^\[[0-9A-Fa-f:.]+\]$"
-
-
-class EmailChannelConfig(BaseModel):
-    """One mailbox: read over IMAP, answered over SMTP (usually with an app password)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    address: str = Field(
-        pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=320, description="The support address."
-    )
-    imap_host: str = Field(min_length=1, max_length=255, pattern=HOST)
-    imap_port: int = Field(default=993, ge=1, le=65535)
-    imap_security: Security = "ssl"
-    smtp_host: str = Field(min_length=1, max_length=255, pattern=HOST)
-    smtp_port: int = Field(default=465, ge=1, le=65535)
-    smtp_security: Security = "ssl"
-    username: str = Field(min_length=1, max_length=320, description="Usually the address.")
-    password: str = Field(min_length=1, max_length=1024, description="An app password.")
-    mailbox: str = Field(default="INBOX", min_length=1, max_length=255)
-    send_per_minute: int = Field(default=DEFAULT_SEND_PER_MINUTE, ge=1, le=10_000)
-    poll_seconds: float = Field(default=DEFAULT_POLL_SECONDS, ge=5, le=3600)
-    idle: bool = Field(default=True, description="Use IMAP IDLE for instant mail, if offered.")
-
 
 channel_type = ChannelType(
     name="email",

@@ -9,10 +9,11 @@ import re
 import ssl
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any
 
 import aioimaplib
 from aioimaplib.aioimaplib import Command
+
+from kith.connectors.email.config import EmailChannelConfig
 
 TIMEOUT = 30.0
 _UIDVALIDITY = re.compile(rb"\[UIDVALIDITY (\d+)\]")
@@ -32,13 +33,13 @@ class ImapSettings:
     password: str
 
     @classmethod
-    def from_config(cls, config: dict[str, Any]) -> ImapSettings:
+    def from_config(cls, config: EmailChannelConfig) -> ImapSettings:
         return cls(
-            host=config["imap_host"],
-            port=int(config["imap_port"]),
-            security=config.get("imap_security", "ssl"),
-            username=config.get("username") or config["address"],
-            password=config["password"],
+            host=config.imap_host,
+            port=config.imap_port,
+            security=config.imap_security,
+            username=config.username,
+            password=config.password,
         )
 
 

@@ -21,6 +21,7 @@ from bson import Binary
 from pydantic import ValidationError
 
 from kith.connectors.email import threads
+from kith.connectors.email.config import EmailChannelConfig
 from kith.connectors.email.imap import ImapSession, ImapSettings
 from kith.connectors.email.parse import MailParseError, ParsedMail, parse_mail
 from kith.core.context import Core
@@ -31,7 +32,6 @@ from kith.core.pipeline import ingest
 log = logging.getLogger(__name__)
 
 MAX_RAW_BYTES = 15 * 1024 * 1024  # under MongoDB's 16 MB document limit
-DEFAULT_POLL_SECONDS = 60.0
 IDLE_SECONDS = 25.0  # well under PollerSupervisor's 60 s lease
 
 
@@ -49,13 +49,13 @@ class EmailPoller:
         self.session_factory = session_factory
 
     def wants_polling(self, channel: Channel) -> bool:
-        return bool(channel.config.get("imap_host"))
+        return True  # every mailbox is read over IMAP
 
     async def poll_once(self, core: Core, channel: Channel) -> float:
         """Fetch and ingest every message above the stored UID watermark."""
-        mailbox = channel.config.get("mailbox") or "INBOX"
-        wait = float(channel.config.get("poll_seconds") or DEFAULT_POLL_SECONDS)
-        async with self.session_factory(ImapSettings.from_config(channel.config)) as imap:
+        settings = channel.settings_as(EmailChannelConfig)
+        mailbox, wait = settings.mailbox, settings.poll_seconds
+        async with self.session_factory(ImapSettings.from_config(settings)) as imap:
             uidvalidity = await imap.select(mailbox)
             last_uid = await self._watermark(core, channel, mailbox, uidvalidity)
             for uid in await imap.uids_after(last_uid):
@@ -66,7 +66,7 @@ class EmailPoller:
                     {"_id": mailbox_state_id(channel.id, mailbox)},
                     {"$max": {"last_uid": uid}},
                 )
-            if channel.config.get("idle", True) and imap.has_idle():
+            if settings.idle and imap.has_idle():
                 # Wait on the open connection for the server's push (RFC 2177), then poll
                 # again at once; kept under the supervisor's lease so it is renewed in time.
                 await imap.idle_until_news(min(wait, IDLE_SECONDS))
@@ -103,7 +103,7 @@ class EmailPoller:
                 extra={"channel_id": channel.id, "reason": mail.automatic},
             )
             return "skipped"
-        if mail.sender == str(channel.config.get("address", "")).lower():
+        if mail.sender == channel.settings_as(EmailChannelConfig).address.lower():
             return "skipped"  # our own mail, seen again (a copy to self, a shared folder)
         imported_id = derived_id("email-imported", channel.id, mail.message_id)
         if await core.store.email_imported.find_one({"_id": imported_id}) is not None:

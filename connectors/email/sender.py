@@ -18,6 +18,7 @@ from typing import Any
 import aiosmtplib
 
 from kith.connectors.email import threads
+from kith.connectors.email.config import EmailChannelConfig
 from kith.connectors.email.text import normalize_subject, strip_subject_prefixes
 from kith.core.channels import SendResult
 from kith.core.context import Core
@@ -25,15 +26,13 @@ from kith.core.errors import DeliveryDeferred, DeliveryError
 from kith.core.models import AuthorKind, Channel, Conversation, Message
 from kith.core.ratelimit import reserve_all
 
-DEFAULT_SEND_PER_MINUTE = 30
 SMTP_TIMEOUT = 30.0
 AUTOMATIC_AUTHORS = (AuthorKind.bot, AuthorKind.system)
 
 
 def our_message_id(channel: Channel, message: Message) -> str:
     """Stable across retries, on the mailbox's own domain (without angle brackets)."""
-    domain = str(channel.config["address"]).rsplit("@", 1)[-1]
-    return f"kith.{message.id}@{domain}"
+    return f"kith.{message.id}@{channel.settings_as(EmailChannelConfig).domain}"
 
 
 def render_body(message: Message) -> str:
@@ -73,7 +72,8 @@ async def build_reply(
 ) -> EmailMessage:
     parent = await _parent(core, channel, conversation)
     mail = EmailMessage()
-    mail["From"] = Address(display_name=channel.name, addr_spec=channel.config["address"])
+    address = channel.settings_as(EmailChannelConfig).address
+    mail["From"] = Address(display_name=channel.name, addr_spec=address)
     mail["To"] = Address(addr_spec=str(conversation.external_user_id))
     subject = strip_subject_prefixes(parent.get("subject", "")) or channel.name
     mail["Subject"] = f"Re: {subject}"
@@ -99,9 +99,8 @@ class EmailSender:
     async def send(
         self, core: Core, channel: Channel, conversation: Conversation, message: Message
     ) -> SendResult:
-        config = channel.config
-        per_minute = int(config.get("send_per_minute") or DEFAULT_SEND_PER_MINUTE)
-        wait = await reserve_all(core, [(f"email:{channel.id}", per_minute, 60.0)])
+        config = channel.settings_as(EmailChannelConfig)
+        wait = await reserve_all(core, [(f"email:{channel.id}", config.send_per_minute, 60.0)])
         if wait > 0:
             raise DeliveryDeferred(wait)
         if "@" not in str(conversation.external_user_id or ""):
@@ -119,16 +118,15 @@ class EmailSender:
             normalized_subject=normalize_subject(str(mail["Subject"])),
             customer_id=conversation.customer_id,
         )
-        security = config.get("smtp_security", "ssl")
         try:
             await aiosmtplib.send(
                 mail,
-                hostname=config["smtp_host"],
-                port=int(config["smtp_port"]),
-                username=config.get("username") or config["address"],
-                password=config["password"],
-                use_tls=security == "ssl",
-                start_tls=security == "starttls",
+                hostname=config.smtp_host,
+                port=config.smtp_port,
+                username=config.username,
+                password=config.password,
+                use_tls=config.smtp_security == "ssl",
+                start_tls=config.smtp_security == "starttls",
                 tls_context=ssl.create_default_context(),
                 timeout=SMTP_TIMEOUT,
             )

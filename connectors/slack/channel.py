@@ -1,32 +1,11 @@
-"""The Slack channel's config and registration."""
+"""The Slack channel's registration: config model, secrets, sender and webhook routes."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl
-
+from kith.connectors.slack.config import SlackChannelConfig
 from kith.connectors.slack.routes import router
 from kith.connectors.slack.sender import SlackSender
 from kith.core.channels import Capabilities, ChannelType
-
-
-class SlackChannelConfig(BaseModel):
-    """One Slack app installed in one Slack workspace."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    bot_token: str = Field(
-        min_length=10,
-        max_length=512,
-        pattern=r"^(xoxe\.)?xoxb-",
-        description="Bot User OAuth Token (xoxb-…), from OAuth & Permissions.",
-    )
-    signing_secret: str = Field(
-        min_length=8, max_length=256, description="Signing Secret, from Basic Information."
-    )
-    api_base: HttpUrl | None = Field(
-        default=None, description="Web API base URL; leave empty for https://slack.com/api/."
-    )
-
 
 channel_type = ChannelType(
     name="slack",

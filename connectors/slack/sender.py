@@ -14,6 +14,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from kith.connectors.slack.config import SlackChannelConfig
 from kith.connectors.slack.render import render
 from kith.core.channels import SendResult
 from kith.core.errors import DeliveryDeferred, DeliveryError
@@ -33,10 +34,10 @@ TIMEOUT_SECONDS = 15
 def client_for(channel: Channel) -> AsyncWebClient:
     """The library's client on the channel's token; `api_base` points it elsewhere (tests,
     proxies). Retries are the outbox's job, so the client's own retry handlers are off."""
-    base = channel.config.get("api_base") or AsyncWebClient.BASE_URL
+    settings = channel.settings_as(SlackChannelConfig)
     return AsyncWebClient(
-        token=channel.config["bot_token"],
-        base_url=str(base),
+        token=settings.bot_token,
+        base_url=settings.api_url,
         timeout=TIMEOUT_SECONDS,
         retry_handlers=[],
     )

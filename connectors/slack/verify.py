@@ -11,6 +11,7 @@ from collections.abc import Mapping
 
 from slack_sdk.signature import Clock, SignatureVerifier
 
+from kith.connectors.slack.config import SlackChannelConfig
 from kith.core.clock import Clock as KithClock
 from kith.core.errors import Unauthorized
 from kith.core.models import Channel
@@ -33,10 +34,9 @@ def verify_request(
     clock: KithClock, channel: Channel, body: bytes, headers: Mapping[str, str]
 ) -> None:
     """Raise `Unauthorized` unless Slack signed this exact body within the last 5 minutes."""
-    secret = channel.config.get("signing_secret")
     timestamp = headers.get(TIMESTAMP_HEADER)
     signature = headers.get(SIGNATURE_HEADER)
-    if not secret or not timestamp or not signature:
+    if not timestamp or not signature:
         raise Unauthorized("missing Slack signature", field="X-Slack-Signature")
     if not timestamp.isdigit():
         raise Unauthorized("bad Slack request timestamp", field="X-Slack-Request-Timestamp")
@@ -44,6 +44,7 @@ def verify_request(
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         raise Unauthorized("body is not what Slack signs", field="X-Slack-Signature") from None
+    secret = channel.settings_as(SlackChannelConfig).signing_secret
     verifier = SignatureVerifier(secret, clock=_KithClock(clock))
     if not verifier.is_valid(body=text, timestamp=timestamp, signature=signature):
         raise Unauthorized("invalid or expired Slack signature", field="X-Slack-Signature")

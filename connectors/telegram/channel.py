@@ -39,10 +39,11 @@ async def on_created(core: Core, channel: Channel) -> None:
     A rejected token or URL is the creator's to fix, so it is raised as invalid input;
     an unreachable Telegram is only logged (the channel exists; save it again to retry).
     """
+    settings = channel.settings_as(TelegramConfig)
     bot = bot_for(core, channel)
-    context = {"channel_id": channel.id, "bot_id": bot_id(channel.config["bot_token"])}
+    context = {"channel_id": channel.id, "bot_id": bot_id(settings.bot_token)}
     try:
-        if channel.config.get("mode") == "polling":
+        if settings.mode == "polling":
             await bot.delete_webhook(drop_pending_updates=False)
             log.info("telegram webhook removed for polling", extra=context)
             return
@@ -52,7 +53,7 @@ async def on_created(core: Core, channel: Channel) -> None:
             return
         await bot.set_webhook(
             url,
-            secret_token=channel.config["secret_token"],
+            secret_token=settings.secret_token,
             allowed_updates=ALLOWED_UPDATES,
         )
         log.info("telegram webhook registered", extra={**context, "url": url})

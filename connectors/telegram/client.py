@@ -31,7 +31,7 @@ from aiogram.exceptions import (
 from aiogram.methods import TelegramMethod
 from aiogram.methods.base import TelegramType
 
-from kith.connectors.telegram.config import PRODUCTION_API
+from kith.connectors.telegram.config import TelegramConfig
 from kith.core.errors import DeliveryError
 
 if TYPE_CHECKING:
@@ -121,14 +121,11 @@ class HttpxSession(BaseSession):
                 yield chunk
 
 
-def api_server(channel: Channel) -> TelegramAPIServer:
-    return TelegramAPIServer.from_base(str(channel.config.get("api_base") or PRODUCTION_API))
-
-
 def bot_for(core: Core, channel: Channel, timeout: float = 15.0) -> Bot:
     """A `Bot` for the channel; cheap to build (no connection of its own)."""
-    session = HttpxSession(core.http, api_server(channel), timeout)
-    return Bot(channel.config["bot_token"], session=session)
+    settings = channel.settings_as(TelegramConfig)
+    server = TelegramAPIServer.from_base(settings.api_url)
+    return Bot(settings.bot_token, session=HttpxSession(core.http, server, timeout))
 
 
 def delivery_error(exc: TelegramAPIError | ClientDecodeError) -> DeliveryError:

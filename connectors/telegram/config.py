@@ -31,6 +31,11 @@ class TelegramConfig(BaseModel):
         default=None, description="A local Bot API server instead of api.telegram.org."
     )
 
+    @property
+    def api_url(self) -> str:
+        """Where the Bot API is called: `api_base`, or Telegram's own."""
+        return str(self.api_base) if self.api_base else PRODUCTION_API
+
 
 def bot_id(token: str) -> str:
     """The bot's numeric id is the token's public prefix (safe to log and to key limits on)."""

@@ -20,6 +20,7 @@ from aiogram.exceptions import (
 )
 
 from kith.connectors.telegram.client import bot_for
+from kith.connectors.telegram.config import TelegramConfig
 from kith.connectors.telegram.inbound import ALLOWED_UPDATES, handle_update
 from kith.core.errors import InvalidInput
 
@@ -50,7 +51,7 @@ class TelegramPoller:
         self.limit = limit
 
     def wants_polling(self, channel: Channel) -> bool:
-        return channel.config.get("mode") == "polling"
+        return channel.settings_as(TelegramConfig).mode == "polling"
 
     async def poll_once(self, core: Core, channel: Channel) -> float:
         """One `getUpdates`; returns 0 to poll again at once (Telegram did the waiting)."""

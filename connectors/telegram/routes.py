@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from kith.connectors.base import bearer_token, current_core
 from kith.connectors.telegram.client import bot_for
+from kith.connectors.telegram.config import TelegramConfig
 from kith.connectors.telegram.inbound import handle_update
 from kith.core.auth import workspace_for_token
 from kith.core.channel_records import active_channel
@@ -55,7 +56,8 @@ async def webhook(
     """Answers 200 only once the update is stored, so Telegram redelivers on any failure."""
     channel = await telegram_channel(core, channel_id)
     given = request.headers.get(SECRET_HEADER, "")
-    if not hmac.compare_digest(given.encode(), str(channel.config["secret_token"]).encode()):
+    expected = channel.settings_as(TelegramConfig).secret_token
+    if not hmac.compare_digest(given.encode(), expected.encode()):
         raise Unauthorized("secret token does not match", field=SECRET_HEADER)
     update = parse_update(await request.body())
     outcome = await handle_update(core, channel, update)

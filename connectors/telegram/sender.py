@@ -16,7 +16,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, ReplyParam
 from aiogram.types import Message as TgMessage
 
 from kith.connectors.telegram.client import bot_for, delivery_error
-from kith.connectors.telegram.config import bot_id
+from kith.connectors.telegram.config import TelegramConfig, bot_id
 from kith.connectors.telegram.inbound import message_key
 from kith.core.channels import SendResult
 from kith.core.errors import DeliveryDeferred, DeliveryError
@@ -56,7 +56,7 @@ def keyboard(buttons: list[Button]) -> InlineKeyboardMarkup | None:
 
 def limits(channel: Channel, chat_id: int) -> list[tuple[str, int, float]]:
     """Private chats have positive ids, groups and supergroups negative ones."""
-    bot = f"telegram:{bot_id(channel.config['bot_token'])}"
+    bot = f"telegram:{bot_id(channel.settings_as(TelegramConfig).bot_token)}"
     per_chat = PER_PRIVATE_CHAT if chat_id > 0 else PER_GROUP
     return [(bot, *PER_BOT), (f"{bot}:{chat_id}", *per_chat)]
 

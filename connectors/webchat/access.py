@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
 from kith.connectors.base import current_core
+from kith.connectors.webchat.config import WebchatConfig
 from kith.connectors.webchat.identity import COOKIE_NAME, TOKEN_HEADER, Visitor, read_token
 from kith.connectors.webchat.origins import normalize_origin
 from kith.core.channel_records import get_channel
@@ -46,7 +47,7 @@ def origin_allowed(request: Request, channel: Channel, origin: str) -> bool:
         origin = normalize_origin(origin)
     except ValueError:
         return False
-    if origin in channel.config.get("allowed_origins", []):
+    if origin in channel.settings_as(WebchatConfig).allowed_origins:
         return True
     public_url = request.app.state.core.settings.public_url
     own = {request.headers.get("host", "").lower()}

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import HTMLResponse
 
 from kith.connectors.base import current_core
+from kith.connectors.webchat.config import WebchatConfig
 from kith.core.channel_records import get_channel
 from kith.core.context import Core
 from kith.core.errors import NotFound
@@ -54,12 +55,13 @@ async def widget_script(
 ) -> Response:
     """The script a business embeds: `<script src=".../widget/{id}.js" async></script>`."""
     channel = await _widget_channel(core, channel_id)
+    settings = channel.settings_as(WebchatConfig)
     boot = {
         "channel": channel.id,
         "base": public_base(core, request),
-        "title": channel.config.get("title") or channel.name,
-        "greeting": channel.config.get("greeting"),
-        "color": channel.config.get("color"),
+        "title": settings.title or channel.name,
+        "greeting": settings.greeting,
+        "color": settings.color,
         "css": _static("widget.css"),
     }
     script = _static("widget.js").replace(BOOT_MARK, _js_json(boot), 1)

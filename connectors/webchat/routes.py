@@ -27,6 +27,7 @@ from kith.connectors.webchat.access import (
     visitor_from,
     webchat_channel,
 )
+from kith.connectors.webchat.config import WebchatConfig
 from kith.connectors.webchat.identity import (
     COOKIE_NAME,
     Visitor,
@@ -88,7 +89,7 @@ async def start_session(
     """
     current = visitor_from(request, core, channel)
     verified = body.user_id is not None and verify_user(
-        channel.config.get("identity_secret"), body.user_id, body.user_hash
+        channel.settings_as(WebchatConfig).identity_secret, body.user_id, body.user_hash
     )
     if verified:
         base = current or new_visitor(channel.id)

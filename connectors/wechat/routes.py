@@ -48,7 +48,7 @@ QueryDep = Annotated[CallbackQuery, Depends(callback_query)]
 @router.get("/webhooks/wechat/{channel_id}", response_class=PlainTextResponse)
 async def url_check(channel: ChannelDep, query: QueryDep) -> PlainTextResponse:
     """Answer the check WeChat runs when the server URL is saved in the developer settings."""
-    echo = url_check_echo(WeChatConfig.model_validate(channel.config), query)
+    echo = url_check_echo(channel.settings_as(WeChatConfig), query)
     return PlainTextResponse(echo, headers=TEXT)
 
 
@@ -73,7 +73,7 @@ async def push(
     length = request.headers.get("content-length", "")
     if length.isdigit() and int(length) > MAX_BODY_BYTES:
         raise PayloadTooLarge(f"WeChat push over {MAX_BODY_BYTES} bytes", field="body")
-    config = WeChatConfig.model_validate(channel.config)
+    config = channel.settings_as(WeChatConfig)
     xml = open_push(config, query, await request.body())
     inbound = parse(channel, xml)
     if isinstance(inbound, ChannelEvent):

@@ -82,7 +82,7 @@ class WeChatSender:
     async def send(
         self, core: Core, channel: Channel, conversation: Conversation, message: Message
     ) -> SendResult:
-        config = WeChatConfig.model_validate(channel.config)
+        config = channel.settings_as(WeChatConfig)
         openid = conversation.external_user_id
         if not openid:
             raise DeliveryError("conversation has no WeChat openid", retryable=False)

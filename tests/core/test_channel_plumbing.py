@@ -181,3 +181,21 @@ async def test_rate_limit_waits_never_exceed_the_window(core: Core, seconds: flo
     for _ in range(3):
         wait = await ratelimit.reserve(core, "k", 1, seconds)
         assert 0 <= wait <= seconds
+
+
+async def test_a_channel_whose_config_no_longer_validates_does_not_stop_polling(
+    core: Core, workspace_id: str
+) -> None:
+    poller = _CountingPoller()
+    core.channels.register(replace(core.channels.get("api"), name="polled", poller=poller))
+    broken, _ = await create_channel(core, workspace_id, "polled", "Broken", {})
+    healthy, _ = await create_channel(core, workspace_id, "polled", "Healthy", {})
+    await core.store.channels.update_one(
+        {"_id": broken.id}, {"$set": {"config.callback_url": "not a url"}}
+    )
+    supervisor = PollerSupervisor(core, owner="one")
+
+    assert await supervisor.claim_round() == [healthy.id]
+    for task in supervisor.tasks.values():
+        task.cancel()
+    await asyncio.gather(*supervisor.tasks.values(), return_exceptions=True)

@@ -11,7 +11,8 @@ import re
 import httpx
 import pytest
 
-from kith.core.channel_records import get_channel
+from kith.connectors.api.channel import ApiChannelConfig
+from kith.core.channel_records import ChannelConfigInvalid, get_channel
 from kith.core.context import Core
 from kith.web.app import CHANNEL_TYPES
 from tests.connectors.telegram.conftest import API_BASE, BOT_TOKEN
@@ -266,6 +267,26 @@ async def test_secrets_left_out_keep_their_value(cast: Cast, browser, core: Core
     assert changed.json()["config"] == {}
     stored = await get_channel(core, cast.workspace_id, made["id"])
     assert stored.config["callback_secret"] == fresh and "callback_url" not in stored.config
+
+
+async def test_an_admin_sees_and_fixes_a_channel_whose_stored_config_broke(
+    cast: Cast, browser, core: Core
+) -> None:
+    admin = await browser("admin")
+    await core.store.channels.update_one(
+        {"_id": cast.shop.id}, {"$set": {"config.callback_url": "not a url"}}
+    )
+    with pytest.raises(ChannelConfigInvalid, match=r"config\.callback_url"):
+        await get_channel(core, cast.workspace_id, cast.shop.id)
+
+    assert cast.shop.id in (await admin.api("GET", "/admin/channels")).text
+    assert (await admin.api("GET", f"/admin/channels/{cast.shop.id}")).status_code == 200
+    fix = {"config": {"callback_url": "https://shop.example/kith"}}
+    answer = await admin.api("PATCH", f"/admin/channels/{cast.shop.id}", json=fix)
+
+    assert answer.status_code == 200, answer.text
+    fixed = await get_channel(core, cast.workspace_id, cast.shop.id)
+    assert str(fixed.settings_as(ApiChannelConfig).callback_url) == "https://shop.example/kith"
 
 
 async def test_a_bad_change_names_the_field_and_changes_nothing(

@@ -41,13 +41,13 @@ async def create(body: ChannelCreate, core: CoreDep, workspace_id: WorkspaceDep)
 
 @router.get("", response_model=Page[ChannelOut])
 async def list_(core: CoreDep, workspace_id: WorkspaceDep) -> Page[ChannelOut]:
-    channels = await list_channels(core, workspace_id)
+    channels = await list_channels(core, workspace_id, strict=False)
     return Page(items=[channel_out(core, c) for c in channels], next_cursor=None)
 
 
 @router.get("/{channel_id}", response_model=ChannelOut)
 async def get(channel_id: str, core: CoreDep, workspace_id: WorkspaceDep) -> ChannelOut:
-    return channel_out(core, await get_channel(core, workspace_id, channel_id))
+    return channel_out(core, await get_channel(core, workspace_id, channel_id, strict=False))
 
 
 @router.patch("/{channel_id}", response_model=ChannelOut)

@@ -63,7 +63,7 @@ async def channel_types(agent: AdminDep, core: CoreDep) -> dict[str, Any]:
 
 @router.get("/admin/channels")
 async def admin_channels(agent: AdminDep, core: CoreDep, request: Request) -> dict[str, Any]:
-    found = await list_channels(core, agent.user.workspace_id)
+    found = await list_channels(core, agent.user.workspace_id, strict=False)
     base = public_base(core, request)
     return {"items": [admin_out(core, c, base) for c in found]}
 
@@ -72,7 +72,7 @@ async def admin_channels(agent: AdminDep, core: CoreDep, request: Request) -> di
 async def admin_channel(
     channel_id: str, agent: AdminDep, core: CoreDep, request: Request
 ) -> dict[str, Any]:
-    channel = await get_channel(core, agent.user.workspace_id, channel_id)
+    channel = await get_channel(core, agent.user.workspace_id, channel_id, strict=False)
     return admin_out(core, channel, public_base(core, request))
 
 

@@ -6,6 +6,7 @@ import asyncio
 
 from kith.connectors.email.imap import ImapSession, ImapSettings
 from kith.connectors.email.poller import EmailPoller
+from kith.core.channel_records import get_channel
 from kith.core.context import Core
 from kith.core.models import Channel
 from tests.connectors.email.conftest import Mailbox, stored_texts
@@ -37,9 +38,7 @@ async def test_idle_wakes_the_poller_when_mail_arrives(
     await core.store.channels.update_one(
         {"_id": email_channel.id}, {"$set": {"config.idle": True, "config.poll_seconds": 20}}
     )
-    channel = email_channel.model_copy(
-        update={"config": {**email_channel.config, "idle": True, "poll_seconds": 20}}
-    )
+    channel = await get_channel(core, None, email_channel.id)
     watch = Watch()
     poller = EmailPoller(session_factory=watch.session)
 
