@@ -44,6 +44,16 @@ class Settings(BaseSettings):
     outbox_poll_seconds: float = Field(
         default=1.0, description="How often an idle outbox worker looks for due messages."
     )
+    realtime_poll_min_seconds: float = Field(
+        default=0.05,
+        gt=0,
+        description="Live inbox: how often a process reads others' events while they come.",
+    )
+    realtime_poll_max_seconds: float = Field(
+        default=0.2,
+        gt=0,
+        description="Live inbox: the longest wait between those reads (no change streams).",
+    )
     nlp_enabled: bool = Field(
         default=True, description="Analyse sentiment and language of inbound messages."
     )
