@@ -49,6 +49,7 @@ QUEUE_LIMIT = 10_000
 _SEEN_LIMIT = 4096
 CHANGE_STREAM_HISTORY_LOST = 286
 WATCH_RETRY_SECONDS = 1.0
+PUSHED_POLL_SECONDS = 1.0  # with a change stream open, reads only back it up
 _Key = tuple[datetime, str]
 
 
@@ -264,7 +265,8 @@ class _Tail:
     async def _run(self) -> None:
         pacer = self.feed.pacer()
         while True:
-            await self.feed.timer.wait(pacer.interval, self.wakeup)
+            interval = PUSHED_POLL_SECONDS if self.feed.pushed else pacer.interval
+            await self.feed.timer.wait(interval, self.wakeup)
             self.wakeup.clear()
             try:
                 found = await self.read()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -69,6 +69,12 @@ class Settings(BaseSettings):
     demo_password: str | None = Field(
         default=None, description="`kith demo`: fixed agent password instead of a random one."
     )
+
+    @model_validator(mode="after")
+    def _poll_range(self) -> Settings:
+        if self.realtime_poll_min_seconds > self.realtime_poll_max_seconds:
+            raise ValueError("realtime_poll_min_seconds must not exceed realtime_poll_max_seconds")
+        return self
 
 
 @lru_cache

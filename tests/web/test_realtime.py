@@ -18,7 +18,15 @@ from kith.core.errors import InvalidInput
 from kith.core.events import build_event, record
 from kith.core.models import Event
 from kith.core.pipeline import ingest
-from kith.core.realtime import EventFeed, Pacer, event_cursor, feed_for, stream_cursor
+from kith.core.realtime import (
+    PUSHED_POLL_SECONDS,
+    EventFeed,
+    Pacer,
+    event_cursor,
+    feed_for,
+    stream_cursor,
+)
+from kith.core.settings import Settings
 from kith.core.storage import Store
 from tests.support.cast import api_channel, inbound
 
@@ -275,6 +283,11 @@ def test_the_pacer_tightens_on_events_and_backs_off_to_its_slowest() -> None:
         Pacer(fastest=0.5, slowest=0.1)
 
 
+def test_poll_settings_are_checked_at_start_up() -> None:
+    with pytest.raises(ValueError, match="realtime_poll_min_seconds"):
+        Settings(realtime_poll_min_seconds=1, realtime_poll_max_seconds=0.5, _env_file=None)  # type: ignore[call-arg]
+
+
 async def test_another_process_s_events_arrive_in_the_events_order_not_the_commit_order(
     core: Core,
     second_process: Core,
@@ -453,7 +466,12 @@ class ChangeStreams:
 
 
 async def test_a_change_stream_wakes_the_tail_at_once(
-    core: Core, second_process: Core, workspace_id: str, feed: EventFeed, monkeypatch
+    core: Core,
+    second_process: Core,
+    workspace_id: str,
+    feed: EventFeed,
+    timer: ManualTimer,
+    monkeypatch,
 ):
     streams = ChangeStreams()
     monkeypatch.setattr(core.store.events, "watch", streams.watch, raising=False)
@@ -467,6 +485,7 @@ async def test_a_change_stream_wakes_the_tail_at_once(
         await streams.changes.put({"_id": {"_data": f"{n:02d}"}, **change})
     # The timer is never ticked: only the change stream's wakeup can bring it.
     assert (await asyncio.wait_for(waiting, DEADLINE)).id == logged.id
+    assert timer.waits[-1] == PUSHED_POLL_SECONDS  # reads only back the change stream up
     await events.aclose()
 
 
