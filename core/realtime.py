@@ -14,7 +14,9 @@ Events reach a subscriber two ways, merged and de-duplicated here:
 There is no global sequence: events are ordered by (`created_at`, `_id`). An event can be
 committed a moment after a later-stamped one (another process, a slow write), so each read
 looks back past the newest event seen and skips (`$nin`) the ids it has already passed on:
-`RECENT` on every read, the whole `LOOKBACK` once every `SWEEP_EVERY`. An event committed more
+`RECENT` on every read, the whole `LOOKBACK` once every `SWEEP_EVERY` and on every read
+after one that found an event stamped more than `RECENT / 2` late (late commits come in
+spells: an overloaded engine, a process whose clock is behind). An event committed more
 than `LOOKBACK` after a later-stamped one (processes whose clocks disagree by that much) can
 be missed.
 
@@ -158,6 +160,7 @@ class _Tail:
         self.position: datetime | None = None  # the newest event seen
         self.seen: dict[str, datetime] = {}  # ids passed on within LOOKBACK of `position`
         self.swept: datetime | None = None
+        self.late = False  # the last read found an event stamped well before `position`
         self.task: asyncio.Task[None] | None = None
         self.wakeup = asyncio.Event()  # set by the change stream: another process logged
         self.reads = 0
@@ -241,8 +244,9 @@ class _Tail:
         if not self.subscribers or self.position is None:
             return False
         now = self.core.clock.now()
-        sweep = self.swept is None or now - self.swept >= SWEEP_EVERY
-        since = self.position - (LOOKBACK if sweep else RECENT)
+        sweep = self.late or self.swept is None or now - self.swept >= SWEEP_EVERY
+        before = self.position
+        since = before - (LOOKBACK if sweep else RECENT)
         query: dict[str, Any] = {
             "workspace_id": {"$in": list(self.subscribers)},
             "created_at": {"$gte": since},
@@ -252,11 +256,13 @@ class _Tail:
             query["_id"] = {"$nin": passed}
         cursor = self.core.store.events.find(query).sort([("created_at", 1), ("_id", 1)])
         self.reads += 1
-        found = False
+        found, self.late = False, False
         for doc in await cursor.to_list(None):
             if doc["_id"] not in self.seen:  # the local bus may have brought it meanwhile
                 found = True
-                self.deliver(Event.from_doc(doc))
+                event = Event.from_doc(doc)
+                self.late = self.late or before - _key(event)[0] > RECENT / 2
+                self.deliver(event)
         if sweep:
             self.swept = now
         self._prune()
