@@ -22,6 +22,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import random
 import time
 import uuid
@@ -218,6 +219,7 @@ async def run(args: argparse.Namespace, b: Core, others: list[Core], reads: Even
     result: dict[str, Any] = {
         "bench": "realtime",
         "store": "real" if args.mongo_uri else "embedded",
+        "load_average": round(os.getloadavg()[0], 1),  # the machine is shared: say how busy
     }
 
     async def bare_find() -> None:
