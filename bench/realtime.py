@@ -76,20 +76,17 @@ class Browser:
     arrived: dict[str, float] = field(default_factory=dict)
     repeated: int = 0
     out_of_order: int = 0
-    last_cursor: str = ""
+    newest: str = ""  # the latest `created_at` among the frames so far
     changed: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def read(self, lines: Any) -> None:
-        cursor = ""
         async for line in lines:
-            if line.startswith("id: "):
-                cursor = line[4:]
-            elif line.startswith("data: "):
+            if line.startswith("data: "):
                 now = time.perf_counter()
                 data = json.loads(line[6:])
-                if cursor < self.last_cursor:
+                if data["created_at"] < self.newest:  # stamped before one already shown
                     self.out_of_order += 1
-                self.last_cursor = max(cursor, self.last_cursor)
+                self.newest = max(data["created_at"], self.newest)
                 if data["type"] != "message.received":
                     continue
                 if data["message_id"] in self.arrived:
