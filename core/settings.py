@@ -50,7 +50,7 @@ class Settings(BaseSettings):
         description="Live inbox: how often a process reads others' events while they come.",
     )
     realtime_poll_max_seconds: float = Field(
-        default=0.15,
+        default=0.1,
         gt=0,
         description="Live inbox: the longest wait between those reads (no change streams).",
     )
