@@ -52,6 +52,7 @@ _SEEN_LIMIT = 4096
 CHANGE_STREAM_HISTORY_LOST = 286
 WATCH_RETRY_SECONDS = 1.0
 PUSHED_POLL_SECONDS = 1.0  # with a change stream open, reads only back it up
+FAILED_READ_RETRY_SECONDS = 1.0  # a database that is down is not asked ten times a second
 _Key = tuple[datetime, str]
 
 
@@ -269,19 +270,21 @@ class _Tail:
         return found
 
     async def _run(self) -> None:
-        pacer = self.feed.pacer()
+        pacer, failed = self.feed.pacer(), False
         while True:
             interval = PUSHED_POLL_SECONDS if self.feed.pushed else pacer.interval
+            if failed:
+                interval = max(interval, FAILED_READ_RETRY_SECONDS)
             await self.feed.timer.wait(interval, self.wakeup)
             self.wakeup.clear()
             try:
-                found = await self.read()
+                pacer.after_read(await self.read())
+                failed = False
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("event tail read failed")
-                found = False
-            pacer.after_read(found)
+                failed = True
 
 
 class EventFeed:

@@ -10,7 +10,7 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
-from pymongo.errors import OperationFailure
+from pymongo.errors import AutoReconnect, OperationFailure
 
 from kith.core.clock import ManualClock
 from kith.core.context import Core
@@ -19,6 +19,7 @@ from kith.core.events import build_event, record
 from kith.core.models import Event
 from kith.core.pipeline import ingest
 from kith.core.realtime import (
+    FAILED_READ_RETRY_SECONDS,
     PUSHED_POLL_SECONDS,
     EventFeed,
     Pacer,
@@ -270,6 +271,39 @@ async def test_reads_come_fast_while_events_flow_and_back_off_when_idle(
     assert timer.waits[-1] == 0.05  # another process is busy: look again soon
     await timer.tick()
     assert timer.waits[-1] == pytest.approx(0.075)
+    await events.aclose()
+
+
+class LostConnection:
+    """A `find` whose answer never comes back: the connection dropped (driver boundary)."""
+
+    def sort(self, *args: object) -> LostConnection:
+        return self
+
+    async def to_list(self, length: object = None) -> list[dict]:
+        raise AutoReconnect("connection closed")
+
+
+async def test_a_failed_read_is_retried_a_second_later_and_loses_nothing(
+    core: Core,
+    second_process: Core,
+    workspace_id: str,
+    feed: EventFeed,
+    timer: ManualTimer,
+    monkeypatch,
+    caplog,
+):
+    events = feed.subscribe(workspace_id, after=event_cursor(await marker(core, workspace_id)))
+    await live(core, workspace_id, events)
+    logged = await log_event(second_process, workspace_id, "during the outage")
+    monkeypatch.setattr(core.store.events, "find", lambda *a, **k: LostConnection())
+    await timer.tick()
+    assert timer.waits[-1] == FAILED_READ_RETRY_SECONDS
+    assert "event tail read failed" in caplog.text
+    monkeypatch.undo()
+    await timer.tick()
+    assert ids(await take(events, 1)) == [logged.id]
+    assert timer.waits[-1] == 0.05
     await events.aclose()
 
 
