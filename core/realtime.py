@@ -2,16 +2,23 @@
 
 Events reach a subscriber two ways, merged and de-duplicated here:
 - from this process, at once, through `core.event_listeners` (the in-process bus);
-- from other `kith serve` processes, by tailing the `events` collection: one read per
-  workspace with subscribers. On a replica set or sharded cluster a change stream on
+- from other `kith serve` processes, through the process's one tail of the `events`
+  collection: a single read covers every workspace that has subscribers in this process,
+  however many streams are open. On a replica set or sharded cluster a change stream on
   `events` wakes that read as soon as any process logs an event; elsewhere (the embedded
-  engine, DocumentDB) it runs every `poll_seconds`. The change stream only says "look now":
-  the tailing read stays the one source of order and catch-up, whichever woke it.
+  engine, DocumentDB) the tail reads on a `Pacer`'s schedule: every `realtime_poll_min_seconds`
+  while other processes' events keep coming, backing off to `realtime_poll_max_seconds` when
+  none do. The change stream only says "look now": the tailing read stays the one source of
+  order and catch-up, whichever woke it. With no subscriber left the tail stops.
 
 There is no global sequence: events are ordered by (`created_at`, `_id`). An event can be
-committed a moment after a later-stamped one (another process, a slow write), so each poll
-re-reads a short look-back window and skips the ids it has already passed on. Processes
-whose clocks disagree by more than that window can miss each other's events.
+committed a moment after a later-stamped one (another process, a slow write), so each read
+looks back past the newest event seen and skips (`$nin`) the ids it has already passed on:
+`RECENT` on every read, the whole `LOOKBACK` once every `SWEEP_EVERY` and on every read
+after one that found an event stamped more than `RECENT / 2` late (late commits come in
+spells: an overloaded engine, a process whose clock is behind). An event committed more
+than `LOOKBACK` after a later-stamped one (processes whose clocks disagree by that much) can
+be missed.
 
 A subscriber that reconnects passes the cursor of the last event it saw (SSE's
 `Last-Event-ID`) and first gets everything logged after it from the collection.
@@ -26,7 +33,7 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from pymongo.errors import OperationFailure, PyMongoError
 
@@ -37,10 +44,15 @@ from kith.core.models import Event
 log = logging.getLogger(__name__)
 
 LOOKBACK = timedelta(seconds=5)
+RECENT = timedelta(seconds=1)
+SWEEP_EVERY = timedelta(seconds=1)
 CATCH_UP_BATCH = 500
 QUEUE_LIMIT = 10_000
 _SEEN_LIMIT = 4096
 CHANGE_STREAM_HISTORY_LOST = 286
+WATCH_RETRY_SECONDS = 1.0
+PUSHED_POLL_SECONDS = 1.0  # with a change stream open, reads only back it up
+FAILED_READ_RETRY_SECONDS = 1.0  # a database that is down is not asked ten times a second
 _Key = tuple[datetime, str]
 
 
@@ -53,6 +65,16 @@ def _millis(moment: datetime) -> int:
 def event_cursor(event: Event) -> str:
     """An opaque cursor of one event; cursors of events compare as the events are ordered."""
     return f"{_millis(event.created_at):015d}_{event.id}"
+
+
+def stream_cursor(previous: str | None, event: Event) -> str:
+    """The cursor to resume a stream at after `event`: never behind one already sent.
+
+    An event committed late can reach a stream after a later-stamped one; resuming after its
+    own cursor would then send the later one twice.
+    """
+    cursor = event_cursor(event)
+    return cursor if previous is None or cursor > previous else previous
 
 
 def parse_cursor(cursor: str) -> _Key:
@@ -70,11 +92,46 @@ def _key(event: Event) -> _Key:
     return created, event.id
 
 
+def _moment(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
 def _after_filter(key: _Key) -> dict[str, Any]:
     moment, event_id = key
     return {
         "$or": [{"created_at": {"$gt": moment}}, {"created_at": moment, "_id": {"$gt": event_id}}]
     }
+
+
+class Pacer:
+    """How long the tail waits before its next read: `fastest` right after a read that found
+    another process's events (more are likely on their way), then `backoff` times longer after
+    each read that found none, up to `slowest`, the worst case for an event after a lull."""
+
+    def __init__(self, fastest: float, slowest: float, backoff: float = 1.5) -> None:
+        if not 0 < fastest <= slowest or backoff < 1:
+            raise ValueError("need 0 < fastest <= slowest and backoff >= 1")
+        self.fastest, self.slowest, self.backoff = fastest, slowest, backoff
+        self.interval = fastest
+
+    def after_read(self, found: bool) -> float:
+        """The wait before the next read, given whether this one found anything new."""
+        self.interval = self.fastest if found else min(self.slowest, self.interval * self.backoff)
+        return self.interval
+
+
+class Timer(Protocol):
+    """Waits between the tail's reads; tests pass one they release by hand."""
+
+    async def wait(self, seconds: float, wakeup: asyncio.Event) -> None: ...
+
+
+class LoopTimer:
+    """`seconds` on the event loop's clock, cut short when `wakeup` is set."""
+
+    async def wait(self, seconds: float, wakeup: asyncio.Event) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(wakeup.wait(), seconds)
 
 
 @dataclass(eq=False)
@@ -94,26 +151,60 @@ class _Subscriber:
 
 
 class _Tail:
-    """One workspace's merged stream: local pushes plus a poll of the event log."""
+    """The process's one reader of the event log, for every workspace with subscribers."""
 
-    def __init__(self, feed: EventFeed, workspace_id: str) -> None:
+    def __init__(self, feed: EventFeed) -> None:
         self.feed = feed
-        self.workspace_id = workspace_id
-        self.subscribers: set[_Subscriber] = set()
-        self.position: datetime | None = None
-        self.seen: dict[str, datetime] = {}
-        self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.core = feed.core
+        self.subscribers: dict[str, set[_Subscriber]] = {}
+        self.priming: dict[str, asyncio.Future[None]] = {}
+        self.position: datetime | None = None  # the newest event seen
+        self.seen: dict[str, datetime] = {}  # ids passed on within LOOKBACK of `position`
+        self.swept: datetime | None = None
+        self.late = False  # the last read found an event stamped well before `position`
         self.task: asyncio.Task[None] | None = None
         self.wakeup = asyncio.Event()  # set by the change stream: another process logged
+        self.reads = 0
 
-    def start(self) -> None:
-        self.task = asyncio.create_task(self._run(), name=f"event-tail:{self.workspace_id}")
+    async def join(self, subscriber: _Subscriber) -> None:
+        """Add a subscriber; a workspace new to the tail first has its recent past marked as
+        seen, so that only what is logged from now on reaches its streams live."""
+        workspace_id = subscriber.workspace_id
+        while workspace_id not in self.subscribers:
+            pending = self.priming.get(workspace_id)
+            if pending is not None:
+                await asyncio.shield(pending)
+                continue
+            pending = self.priming[workspace_id] = asyncio.get_running_loop().create_future()
+            try:
+                await self._prime(workspace_id)
+            except BaseException as exc:
+                pending.set_exception(exc)
+                pending.exception()  # retrieved: waiting joiners get it raised
+                raise
+            finally:
+                del self.priming[workspace_id]
+            pending.set_result(None)
+            self.subscribers[workspace_id] = set()
+        self.subscribers[workspace_id].add(subscriber)
+        if self.task is None:
+            self.task = asyncio.create_task(self._run(), name="event-tail")
+
+    def leave(self, subscriber: _Subscriber) -> bool:
+        """Remove a subscriber; True when the tail has none left."""
+        group = self.subscribers.get(subscriber.workspace_id)
+        if group is not None:
+            group.discard(subscriber)
+            if not group:
+                del self.subscribers[subscriber.workspace_id]
+        return not self.subscribers and not self.priming
 
     async def stop(self) -> None:
         if self.task is not None:
             self.task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self.task
+            self.task = None
 
     def deliver(self, event: Event) -> None:
         """Pass `event` on once, whichever way it arrived first."""
@@ -123,7 +214,7 @@ class _Tail:
         self.seen[event.id] = moment
         if self.position is None or moment > self.position:
             self.position = moment
-        for subscriber in list(self.subscribers):
+        for subscriber in list(self.subscribers.get(event.workspace_id, ())):
             subscriber.offer(event)
 
     def _prune(self) -> None:
@@ -133,62 +224,105 @@ class _Tail:
         for event_id in [i for i, moment in self.seen.items() if moment < horizon]:
             del self.seen[event_id]
 
-    async def _start_position(self) -> datetime:
-        latest = await self.feed.core.store.events.find_one(
-            {"workspace_id": self.workspace_id}, {"created_at": 1}, sort=[("created_at", -1)]
-        )
-        if latest is not None:
-            return _key(
-                Event.model_validate(
-                    {**latest, "workspace_id": "", "type": "", "actor": {"kind": "system"}}
-                )
-            )[0]
-        return self.feed.core.clock.now()
+    async def _prime(self, workspace_id: str) -> None:
+        events = self.core.store.events
+        base = self.position
+        if base is None:
+            latest = await events.find_one(
+                {"workspace_id": workspace_id}, {"created_at": 1}, sort=[("created_at", -1)]
+            )
+            base = _moment(latest["created_at"]) if latest else self.core.clock.now()
+            self.position = base if self.position is None else max(self.position, base)
+        query = {"workspace_id": workspace_id, "created_at": {"$gte": base - LOOKBACK}}
+        for doc in await events.find(query, {"created_at": 1}).to_list(None):
+            moment = _moment(doc["created_at"])
+            self.seen[doc["_id"]] = moment
+            if self.position is None or moment > self.position:
+                self.position = moment
 
-    async def poll(self) -> None:
-        if self.position is None:
-            self.position = await self._start_position()
-        query = {
-            "workspace_id": self.workspace_id,
-            "created_at": {"$gte": self.position - LOOKBACK},
+    async def read(self) -> bool:
+        """One read of the log for every tailed workspace; True when it found events."""
+        if not self.subscribers or self.position is None:
+            return False
+        now = self.core.clock.now()
+        sweep = self.late or self.swept is None or now - self.swept >= SWEEP_EVERY
+        before = self.position
+        since = before - (LOOKBACK if sweep else RECENT)
+        query: dict[str, Any] = {
+            "workspace_id": {"$in": list(self.subscribers)},
+            "created_at": {"$gte": since},
         }
-        cursor = self.feed.core.store.events.find(query).sort([("created_at", 1), ("_id", 1)])
+        passed = [event_id for event_id, moment in self.seen.items() if moment >= since]
+        if passed:
+            query["_id"] = {"$nin": passed}
+        cursor = self.core.store.events.find(query).sort([("created_at", 1), ("_id", 1)])
+        self.reads += 1
+        found, self.late = False, False
         for doc in await cursor.to_list(None):
-            if doc["_id"] not in self.seen:
-                self.deliver(Event.from_doc(doc))
+            if doc["_id"] not in self.seen:  # the local bus may have brought it meanwhile
+                found = True
+                event = Event.from_doc(doc)
+                self.late = self.late or before - _key(event)[0] > RECENT / 2
+                self.deliver(event)
+        if sweep:
+            self.swept = now
         self._prune()
+        return found
 
     async def _run(self) -> None:
+        pacer, failed = self.feed.pacer(), False
         while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wakeup.wait(), self.feed.poll_seconds)
+            interval = PUSHED_POLL_SECONDS if self.feed.pushed else pacer.interval
+            if failed:
+                interval = max(interval, FAILED_READ_RETRY_SECONDS)
+            await self.feed.timer.wait(interval, self.wakeup)
             self.wakeup.clear()
             try:
-                await self.poll()
+                pacer.after_read(await self.read())
+                failed = False
             except asyncio.CancelledError:
                 raise
             except Exception:
-                log.exception("event tail poll failed", extra={"workspace_id": self.workspace_id})
+                log.exception("event tail read failed")
+                failed = True
 
 
 class EventFeed:
     """The process's fan-out of workspace events to any number of subscribers."""
 
-    def __init__(self, core: Core, poll_seconds: float = 1.0) -> None:
+    def __init__(
+        self,
+        core: Core,
+        *,
+        fastest: float | None = None,
+        slowest: float | None = None,
+        timer: Timer | None = None,
+    ) -> None:
         self.core = core
-        self.poll_seconds = poll_seconds
-        self.pushed = False  # a change stream is open: tails wake on every insert
-        self._tails: dict[str, _Tail] = {}
+        self.fastest = fastest if fastest is not None else core.settings.realtime_poll_min_seconds
+        self.slowest = slowest if slowest is not None else core.settings.realtime_poll_max_seconds
+        Pacer(self.fastest, self.slowest)  # refuse a bad pair now, not in the tail's task
+        self.timer: Timer = timer or LoopTimer()
+        self.pushed = False  # a change stream is open: the tail wakes on every insert
+        self.tail: _Tail | None = None
         self._watcher: asyncio.Task[None] | None = None
         core.event_listeners.append(self._on_event)
+
+    @property
+    def poll_seconds(self) -> float:
+        """The longest the tail waits between reads of the log (after a lull)."""
+        return self.slowest
+
+    def pacer(self) -> Pacer:
+        return Pacer(self.fastest, self.slowest)
 
     def _start_watching(self) -> None:
         if self._watcher is None and hasattr(self.core.store.events, "watch"):  # not embedded
             self._watcher = asyncio.create_task(self._watch(), name="event-change-stream")
 
     async def _watch(self) -> None:
-        """Wake the workspace's tail on each insert into `events`, resuming after a dropped
-        connection; a server without change streams is left to the polling."""
+        """Wake the tail on each insert into a tailed workspace's events, resuming after a
+        dropped connection; a server without change streams is left to the polling."""
         pipeline = [
             {"$match": {"operationType": "insert"}},
             {"$project": {"fullDocument.workspace_id": 1}},
@@ -202,8 +336,10 @@ class EventFeed:
                     opened = self.pushed = True
                     async for change in stream:
                         token = stream.resume_token
-                        tail = self._tails.get(change["fullDocument"]["workspace_id"])
-                        if tail is not None:
+                        tail = self.tail
+                        if tail is not None and change["fullDocument"]["workspace_id"] in (
+                            tail.subscribers
+                        ):
                             tail.wakeup.set()
             except OperationFailure as exc:
                 if not opened:
@@ -215,38 +351,28 @@ class EventFeed:
             except PyMongoError:
                 log.warning("event change stream lost; reopening", exc_info=True)
             self.pushed = False
-            await asyncio.sleep(self.poll_seconds)
+            await asyncio.sleep(WATCH_RETRY_SECONDS)
 
     def _on_event(self, event: Event) -> None:
         """Called synchronously by `kith.core.events.record`: only hands the event on."""
-        tail = self._tails.get(event.workspace_id)
-        if tail is not None:
-            tail.deliver(event)
+        if self.tail is not None and event.workspace_id in self.tail.subscribers:
+            self.tail.deliver(event)
 
     async def _join(self, subscriber: _Subscriber) -> _Tail:
-        """Attach to the workspace's tail; a new tail first marks the recent past as seen."""
-        tail = self._tails.get(subscriber.workspace_id)
-        if tail is None:
-            tail = self._tails[subscriber.workspace_id] = _Tail(self, subscriber.workspace_id)
-            try:
-                await tail.poll()
-            except BaseException as exc:
-                del self._tails[subscriber.workspace_id]
-                tail.ready.set_exception(exc)
-                tail.ready.exception()  # retrieved: waiting joiners get it raised
-                raise
-            tail.ready.set_result(None)
-            tail.start()
-            self._start_watching()
-        else:
-            await asyncio.shield(tail.ready)
-        tail.subscribers.add(subscriber)
+        if self.tail is None:
+            self.tail = _Tail(self)
+        tail = self.tail
+        try:
+            await tail.join(subscriber)
+        except BaseException:
+            await self._leave(tail, subscriber)
+            raise
+        self._start_watching()
         return tail
 
     async def _leave(self, tail: _Tail, subscriber: _Subscriber) -> None:
-        tail.subscribers.discard(subscriber)
-        if not tail.subscribers and self._tails.get(tail.workspace_id) is tail:
-            del self._tails[tail.workspace_id]
+        if tail.leave(subscriber) and self.tail is tail:
+            self.tail = None
             await tail.stop()
 
     async def _catch_up(self, subscriber: _Subscriber, after: _Key) -> AsyncIterator[Event]:
@@ -300,11 +426,11 @@ class EventFeed:
             await self._leave(tail, subscriber)
 
     async def close(self) -> None:
-        """Stop every tail and stop listening (the application's shutdown)."""
+        """Stop the tail and stop listening (the application's shutdown)."""
         with contextlib.suppress(ValueError):
             self.core.event_listeners.remove(self._on_event)
-        tails, self._tails = list(self._tails.values()), {}
-        for tail in tails:
+        tail, self.tail = self.tail, None
+        if tail is not None:
             await tail.stop()
         if self._watcher is not None:
             self._watcher.cancel()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -44,6 +44,16 @@ class Settings(BaseSettings):
     outbox_poll_seconds: float = Field(
         default=1.0, description="How often an idle outbox worker looks for due messages."
     )
+    realtime_poll_min_seconds: float = Field(
+        default=0.05,
+        gt=0,
+        description="Live inbox: how often a process reads others' events while they come.",
+    )
+    realtime_poll_max_seconds: float = Field(
+        default=0.1,
+        gt=0,
+        description="Live inbox: the longest wait between those reads (no change streams).",
+    )
     nlp_enabled: bool = Field(
         default=True, description="Analyse sentiment and language of inbound messages."
     )
@@ -59,6 +69,12 @@ class Settings(BaseSettings):
     demo_password: str | None = Field(
         default=None, description="`kith demo`: fixed agent password instead of a random one."
     )
+
+    @model_validator(mode="after")
+    def _poll_range(self) -> Settings:
+        if self.realtime_poll_min_seconds > self.realtime_poll_max_seconds:
+            raise ValueError("realtime_poll_min_seconds must not exceed realtime_poll_max_seconds")
+        return self
 
 
 @lru_cache

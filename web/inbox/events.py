@@ -20,7 +20,7 @@ from fastapi.responses import StreamingResponse
 from kith.core.context import Core
 from kith.core.models import Event
 from kith.core.permissions import Scope
-from kith.core.realtime import event_cursor, feed_for, head_cursor, parse_cursor
+from kith.core.realtime import feed_for, head_cursor, parse_cursor, stream_cursor
 from kith.core.sessions import load_session
 from kith.web.inbox.deps import SESSION_COOKIE, AgentDep, CoreDep
 
@@ -69,9 +69,9 @@ def event_out(event: Event) -> dict[str, Any]:
     }
 
 
-def frame(event: Event) -> str:
+def frame(event: Event, cursor: str) -> str:
     data = json.dumps(event_out(event), default=str, ensure_ascii=False)
-    return f"id: {event_cursor(event)}\nevent: kith\ndata: {data}\n\n"
+    return f"id: {cursor}\nevent: kith\ndata: {data}\n\n"
 
 
 async def stream(
@@ -93,6 +93,7 @@ async def stream(
             await queue.put(None)
 
     task = asyncio.create_task(pump())
+    cursor = after  # the browser's `Last-Event-ID`: never moves back (see `stream_cursor`)
     try:
         yield "retry: 2000\n\n"
         while True:
@@ -106,7 +107,8 @@ async def stream(
             if event is None:
                 return
             if await visibility.allows(event):
-                yield frame(event)
+                cursor = stream_cursor(cursor, event)
+                yield frame(event, cursor)
     finally:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
