@@ -42,7 +42,7 @@ from kith.core.errors import InvalidInput
 from kith.core.models import Channel, Event, InboundMessage, InboundUser
 from kith.core.pipeline import ingest
 from kith.core.ratelimit import reserve
-from kith.core.realtime import event_cursor, feed_for
+from kith.core.realtime import event_cursor, feed_for, stream_cursor
 from kith.core.threads import conversation_id, thread_key
 
 router = APIRouter(tags=["web chat"], route_class=WidgetRoute)
@@ -235,6 +235,7 @@ async def stream_events(
     events = feed_for(core).subscribe(channel.workspace_id, after=after, conversation_id=conv_id)
 
     async def body() -> AsyncIterator[str]:
+        cursor = after  # never moves back: a late-committed event must not make resume repeat
         yield "retry: 3000\n: connected\n\n"
         async for event in _with_heartbeat(events, HEARTBEAT_SECONDS):
             if event is None:
@@ -246,7 +247,8 @@ async def stream_events(
             if message is None:
                 continue
             data = message.model_dump_json()
-            yield f"id: {event_cursor(event)}\nevent: message\ndata: {data}\n\n"
+            cursor = stream_cursor(cursor, event)
+            yield f"id: {cursor}\nevent: message\ndata: {data}\n\n"
 
     return StreamingResponse(
         body(),
