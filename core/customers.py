@@ -272,7 +272,7 @@ async def do_erase_customer(
     }
     for collection in CUSTOMER_DATA:
         counts[collection] = (
-            await getattr(core.store, collection).delete_many(scope)
+            await core.store.collection(collection).delete_many(scope)
         ).deleted_count
     await core.store.customers.delete_many(
         {"workspace_id": workspace_id, "$or": [{"_id": customer_id}, {"merged_into": customer_id}]}

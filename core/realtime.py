@@ -183,13 +183,13 @@ class EventFeed:
         core.event_listeners.append(self._on_event)
 
     def _start_watching(self) -> None:
-        if self._watcher is None and hasattr(self.core.store.events, "watch"):  # not embedded
+        if self._watcher is None and not self.core.store.embedded:
             self._watcher = asyncio.create_task(self._watch(), name="event-change-stream")
 
     async def _watch(self) -> None:
         """Wake the workspace's tail on each insert into `events`, resuming after a dropped
         connection; a server without change streams is left to the polling."""
-        pipeline = [
+        pipeline: list[dict[str, Any]] = [
             {"$match": {"operationType": "insert"}},
             {"$project": {"fullDocument.workspace_id": 1}},
         ]

@@ -30,9 +30,11 @@ register_indexes([("presence", [("purge_at", ASCENDING)], {"expireAfterSeconds":
 
 
 async def viewers(core: Core, conversation_id: str) -> list[dict[str, Any]]:
-    docs = await core.store.presence.find(
-        {"conversation_id": conversation_id, "expires_at": {"$gt": core.clock.now()}}
-    ).to_list(100)
+    docs = (
+        await core.store.collection("presence")
+        .find({"conversation_id": conversation_id, "expires_at": {"$gt": core.clock.now()}})
+        .to_list(100)
+    )
     return [{"user_id": d["user_id"], "name": d["name"], "state": d["state"]} for d in docs]
 
 
@@ -40,7 +42,7 @@ async def report(core: Core, conversation: Conversation, user: Any, state: str) 
     key = f"{conversation.id}:{user.id}"
     now = core.clock.now()
     if state == "left":
-        before = await core.store.presence.find_one_and_delete({"_id": key})
+        before = await core.store.collection("presence").find_one_and_delete({"_id": key})
     else:
         before = await _upsert(core, key, conversation, user, state, now)
     was = (
@@ -69,7 +71,7 @@ async def _upsert(
     """Two first reports racing collide on the upsert's `_id`; the loser simply updates."""
     for attempt in range(2):
         try:
-            return await core.store.presence.find_one_and_update(
+            return await core.store.collection("presence").find_one_and_update(
                 {"_id": key},
                 {
                     "$set": {
