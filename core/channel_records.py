@@ -32,7 +32,9 @@ def _validate_config(channel_type: ChannelType, config: dict[str, Any]) -> dict[
     return model.model_dump(mode="json", exclude_none=True)
 
 
-def _split(channel_type: ChannelType, config: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+def _split(
+    channel_type: ChannelType, config: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
     public = {k: v for k, v in config.items() if k not in channel_type.secret_fields}
     secrets = {k: v for k, v in config.items() if k in channel_type.secret_fields}
     return public, secrets

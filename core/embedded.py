@@ -12,13 +12,14 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
 from functools import partial
-from typing import Any, TypeVar, Unpack
+from typing import Any, Self, TypeVar, Unpack
 
 import mongomock
 from bson import ObjectId
 from mongomock import filtering
 from pymongo import DeleteMany, DeleteOne, InsertOne, ReplaceOne, UpdateOne
 from pymongo.asynchronous.change_stream import AsyncCollectionChangeStream
+from pymongo.cursor import Cursor as SyncCursor
 from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
 from pymongo.results import (
     BulkWriteResult,
@@ -37,39 +38,24 @@ CHANGE_STREAMS_UNSUPPORTED = 40573
 filter_applies: Callable[[Mapping[str, Any], Document], bool] = filtering.filter_applies
 
 
-class EmbeddedCursor:
-    """Async view of a mongomock cursor (find or aggregate)."""
+class EmbeddedResults:
+    """Async view of documents already at hand (an aggregation's)."""
 
-    def __init__(self, cursor: Iterator[dict[str, Any]]) -> None:
-        self._cursor = cursor
+    def __init__(self, docs: Iterator[Document]) -> None:
+        self._docs = docs
 
-    def sort(self, key_or_list: Any, direction: int | None = None) -> EmbeddedCursor:
-        self._cursor.sort(key_or_list, direction)  # type: ignore[attr-defined]
+    def __aiter__(self) -> Self:
         return self
 
-    def skip(self, n: int) -> EmbeddedCursor:
-        self._cursor.skip(n)  # type: ignore[attr-defined]
-        return self
-
-    def limit(self, n: int) -> EmbeddedCursor:
-        self._cursor.limit(n)  # type: ignore[attr-defined]
-        return self
-
-    def batch_size(self, n: int) -> EmbeddedCursor:
-        return self
-
-    def __aiter__(self) -> EmbeddedCursor:
-        return self
-
-    async def __anext__(self) -> dict[str, Any]:
+    async def __anext__(self) -> Document:
         try:
-            return next(self._cursor)
+            return next(self._docs)
         except StopIteration:
             raise StopAsyncIteration from None
 
-    async def to_list(self, length: int | None = None) -> list[dict[str, Any]]:
-        out: list[dict[str, Any]] = []
-        for doc in self._cursor:
+    async def to_list(self, length: int | None = None) -> list[Document]:
+        out: list[Document] = []
+        for doc in self._docs:
             out.append(doc)
             if length is not None and len(out) >= length:
                 break
@@ -77,6 +63,29 @@ class EmbeddedCursor:
 
     async def close(self) -> None:
         return None
+
+
+class EmbeddedCursor(EmbeddedResults):
+    """Async view of a mongomock `find` cursor, which can still be sorted and cut."""
+
+    def __init__(self, cursor: SyncCursor[Document]) -> None:
+        super().__init__(cursor)
+        self._cursor = cursor
+
+    def sort(self, key_or_list: str | Keys, direction: int | None = None, /) -> Self:
+        self._cursor.sort(key_or_list, direction)
+        return self
+
+    def skip(self, n: int, /) -> Self:
+        self._cursor.skip(n)
+        return self
+
+    def limit(self, n: int, /) -> Self:
+        self._cursor.limit(n)
+        return self
+
+    def batch_size(self, n: int, /) -> Self:
+        return self
 
 
 def _is_subquery(stage: Mapping[str, Any]) -> bool:
@@ -273,7 +282,7 @@ class EmbeddedCollection:
         )
         return EmbeddedCursor(cursor)
 
-    async def aggregate(self, pipeline: Sequence[Mapping[str, Any]], /) -> EmbeddedCursor:
+    async def aggregate(self, pipeline: Sequence[Mapping[str, Any]], /) -> EmbeddedResults:
         """mongomock lacks `$lookup` with a `pipeline`. Kith uses only its uncorrelated form
         (a sub-query of constants, no `let`), placed after every other stage: that is run
         here, once, and its result attached to each document, as a server would."""
@@ -288,7 +297,7 @@ class EmbeddedCollection:
             found = _subquery(self._coll.database[spec["from"]], spec["pipeline"])
             for doc in docs:
                 doc[spec["as"]] = copy.deepcopy(found)
-        return EmbeddedCursor(iter(docs))
+        return EmbeddedResults(iter(docs))
 
     async def count_documents(self, filter: Filter, /, *, skip: int = 0, limit: int = 0) -> int:
         cut: dict[str, Any] = {name: n for name, n in (("skip", skip), ("limit", limit)) if n}
