@@ -7,7 +7,7 @@ typing, left) are logged as events, so every process's browsers hear of them.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter
@@ -17,7 +17,7 @@ from pymongo.errors import DuplicateKeyError
 from kith.core.clock import utcnow
 from kith.core.context import Core
 from kith.core.events import build_event, record
-from kith.core.models import Author, AuthorKind, Conversation
+from kith.core.models import Author, AuthorKind, Conversation, User
 from kith.core.storage import register_indexes
 from kith.web.inbox.api import readable
 from kith.web.inbox.deps import AgentDep, CoreDep
@@ -38,7 +38,7 @@ async def viewers(core: Core, conversation_id: str) -> list[dict[str, Any]]:
     return [{"user_id": d["user_id"], "name": d["name"], "state": d["state"]} for d in docs]
 
 
-async def report(core: Core, conversation: Conversation, user: Any, state: str) -> None:
+async def report(core: Core, conversation: Conversation, user: User, state: str) -> None:
     key = f"{conversation.id}:{user.id}"
     now = core.clock.now()
     if state == "left":
@@ -66,7 +66,7 @@ async def report(core: Core, conversation: Conversation, user: Any, state: str) 
 
 
 async def _upsert(
-    core: Core, key: str, conversation: Conversation, user: Any, state: str, now: Any
+    core: Core, key: str, conversation: Conversation, user: User, state: str, now: datetime
 ) -> dict[str, Any] | None:
     """Two first reports racing collide on the upsert's `_id`; the loser simply updates."""
     for attempt in range(2):
