@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -38,7 +38,9 @@ class Core:
     )
     outbox_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     event_listeners: list[Callable[[Event], None]] = field(default_factory=list)
-    background: list[Callable[[asyncio.Event], Awaitable[None]]] = field(default_factory=list)
+    background: list[Callable[[asyncio.Event], Coroutine[Any, Any, None]]] = field(
+        default_factory=list
+    )
 
     @classmethod
     def from_settings(cls, settings: Settings, **kw: object) -> Core:

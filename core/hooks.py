@@ -44,7 +44,7 @@ class Hooks:
 
     def on_channel_event(self, hook: EventHook, *, name: str | None = None) -> EventHook:
         """Run `hook(core, event, customer_id)` once per non-message channel event."""
-        self._on_event.append((name or getattr(hook, "__qualname__", repr(hook)), hook))
+        self._on_event.append((name or str(getattr(hook, "__qualname__", hook)), hook))
         return hook
 
     async def run_event_hooks(self, core: Core, event: ChannelEvent, customer_id: str) -> None:
@@ -57,7 +57,7 @@ class Hooks:
 
     def on_message(self, hook: MessageHook, *, name: str | None = None) -> MessageHook:
         """Run `hook` after every inbound message is stored (once per message)."""
-        self._on_message.append((name or getattr(hook, "__qualname__", repr(hook)), hook))
+        self._on_message.append((name or str(getattr(hook, "__qualname__", hook)), hook))
         return hook
 
     async def run_message_hooks(self, core: Core, received: Received) -> None:
