@@ -183,7 +183,7 @@ class EventFeed:
         core.event_listeners.append(self._on_event)
 
     def _start_watching(self) -> None:
-        if self._watcher is None and not self.core.store.embedded:
+        if self._watcher is None:  # an engine without change streams refuses at once
             self._watcher = asyncio.create_task(self._watch(), name="event-change-stream")
 
     async def _watch(self) -> None:
