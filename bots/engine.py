@@ -144,7 +144,7 @@ class BotEngine:
         cached = self._bots.get(key)
         if cached is not None and time.monotonic() - cached[0] < BOT_CACHE_SECONDS:
             return cached[1]
-        doc = await core.store.bots.find_one(
+        doc = await core.store.collection("bots").find_one(
             {"workspace_id": workspace_id, "enabled": True, "channel_ids": channel_id}
         )
         bot = Bot.model_validate({**doc, "id": doc["_id"]}) if doc else None
@@ -515,7 +515,7 @@ class BotEngine:
 
     @staticmethod
     async def _session(core: Core, conversation_id: str, bot_id: str) -> dict[str, Any]:
-        doc = await core.store.bot_sessions.find_one({"_id": conversation_id})
+        doc = await core.store.collection("bot_sessions").find_one({"_id": conversation_id})
         if doc is None or doc.get("bot_id") != bot_id:
             return {"_id": conversation_id, "bot_id": bot_id, "misses": 0}
         return doc
@@ -528,7 +528,7 @@ class BotEngine:
             customer_id=turn.conversation.customer_id,  # erased and merged with the customer
         )
         session = {k: v for k, v in turn.session.items() if k != "_id"}
-        await turn.core.store.bot_sessions.update_one(
+        await turn.core.store.collection("bot_sessions").update_one(
             {"_id": turn.conversation.id}, {"$set": session}, upsert=True
         )
 

@@ -10,11 +10,13 @@ OpenAPI document, and run by the engine.
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from functools import reduce
 from typing import (
     TYPE_CHECKING,
     Annotated,
@@ -23,7 +25,6 @@ from typing import (
     Generic,
     Literal,
     TypeVar,
-    Union,
     get_args,
     get_origin,
 )
@@ -214,16 +215,19 @@ class StepTypes:
         if not self._types:
             raise ValueError("no step types")
         models = tuple(t.model for t in self._types.values())
-        step = Annotated[
-            Union[models],  # noqa: UP007 (a union built from a tuple at run time)
+        # Built at run time from the installed step types: not a static type, hence Any.
+        annotated: Any = Annotated
+        listed: Any = list
+        step = annotated[
+            reduce(operator.or_, models),
             Field(discriminator="type"),
             WrapValidator(self._name_the_field),
         ]
-        self._steps: TypeAdapter[list[StepBase]] = TypeAdapter(list[step])  # type: ignore[valid-type]
+        self._steps: TypeAdapter[list[StepBase]] = TypeAdapter(listed[step])
         about = "Run in order; each step's `type` says which step model it is."
-        steps = (list[step], Field(min_length=1, max_length=200, description=about))  # type: ignore[valid-type]
+        steps = (listed[step], Field(min_length=1, max_length=200, description=about))
         self.flow: type[Flow] = _typed(Flow, steps=steps)
-        flows = (list[self.flow], Field(default=[], max_length=100))  # type: ignore[valid-type]
+        flows: tuple[Any, Any] = (listed[self.flow], Field(default=[], max_length=100))
         self.definition: type[BotDefinition] = _typed(BotDefinition, flows=flows)
         self.bot: type[Bot] = _typed(Bot, flows=flows)
 

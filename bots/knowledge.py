@@ -76,9 +76,11 @@ class KnowledgeBase:
         self._vectors: dict[tuple[str, datetime], list[Sequence[float]]] = {}
 
     async def articles(self, core: Core, workspace_id: str) -> list[Article]:
-        docs = await core.store.kb_articles.find(
-            {"workspace_id": workspace_id, "enabled": True}
-        ).to_list(None)
+        docs = (
+            await core.store.collection("kb_articles")
+            .find({"workspace_id": workspace_id, "enabled": True})
+            .to_list(None)
+        )
         return [Article.model_validate({**d, "id": d["_id"]}) for d in docs]
 
     async def _embed(self, texts: list[str]) -> list[Sequence[float]]:

@@ -85,7 +85,7 @@ async def run_schedule(engine: BotEngine, core: Core, timer: Timer) -> None:
 
 
 async def _scheduled_flow(core: Core, payload: dict[str, Any]) -> tuple[Bot, Flow] | None:
-    doc = await core.store.bots.find_one(
+    doc = await core.store.collection("bots").find_one(
         {"_id": payload["bot_id"], "workspace_id": payload["workspace_id"], "enabled": True}
     )
     if doc is None:

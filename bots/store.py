@@ -27,7 +27,9 @@ INDEXES = (
 async def _announce(core: Core, workspace_id: str, bot_id: str) -> None:
     """Scheduled flows' timers follow the bot as now stored; engines in this process drop
     their cached bots at once, others within seconds."""
-    doc = await core.store.bots.find_one({"_id": bot_id, "workspace_id": workspace_id})
+    doc = await core.store.collection("bots").find_one(
+        {"_id": bot_id, "workspace_id": workspace_id}
+    )
     await sync_schedules(core, bot_id, _bot(doc) if doc else None)
     await record(core, build_event(core, workspace_id, BOT_SAVED, data={"bot_id": bot_id}))
 
@@ -65,10 +67,10 @@ async def save_bot(
             "created_at": core.clock.now(),
             **body,
         }
-        await core.store.bots.insert_one(doc)
+        await core.store.collection("bots").insert_one(doc)
         await _announce(core, workspace_id, doc["_id"])
         return _bot(doc)
-    result = await core.store.bots.update_one(
+    result = await core.store.collection("bots").update_one(
         {"_id": bot_id, "workspace_id": workspace_id}, {"$set": body}
     )
     if not result.matched_count:
@@ -78,19 +80,23 @@ async def save_bot(
 
 
 async def get_bot(core: Core, workspace_id: str, bot_id: str) -> Bot:
-    doc = await core.store.bots.find_one({"_id": bot_id, "workspace_id": workspace_id})
+    doc = await core.store.collection("bots").find_one(
+        {"_id": bot_id, "workspace_id": workspace_id}
+    )
     if doc is None:
         raise NotFound("no such bot", field="bot_id")
     return _bot(doc)
 
 
 async def list_bots(core: Core, workspace_id: str) -> list[Bot]:
-    docs = await core.store.bots.find({"workspace_id": workspace_id}).to_list(None)
+    docs = await core.store.collection("bots").find({"workspace_id": workspace_id}).to_list(None)
     return [_bot(d) for d in docs]
 
 
 async def delete_bot(core: Core, workspace_id: str, bot_id: str) -> None:
-    result = await core.store.bots.delete_one({"_id": bot_id, "workspace_id": workspace_id})
+    result = await core.store.collection("bots").delete_one(
+        {"_id": bot_id, "workspace_id": workspace_id}
+    )
     if not result.deleted_count:
         raise NotFound("no such bot", field="bot_id")
     await _announce(core, workspace_id, bot_id)
@@ -105,9 +111,9 @@ async def save_article(
         raise InvalidInput("questions must be 1 to 500 characters", field="questions")
     doc = article_doc(workspace_id, article_id or new_id(), body, core.clock.now())
     if article_id is None:
-        await core.store.kb_articles.insert_one(doc)
+        await core.store.collection("kb_articles").insert_one(doc)
     else:
-        result = await core.store.kb_articles.replace_one(
+        result = await core.store.collection("kb_articles").replace_one(
             {"_id": article_id, "workspace_id": workspace_id}, doc
         )
         if not result.matched_count:
@@ -116,12 +122,16 @@ async def save_article(
 
 
 async def list_articles(core: Core, workspace_id: str) -> list[Article]:
-    docs = await core.store.kb_articles.find({"workspace_id": workspace_id}).to_list(None)
+    docs = (
+        await core.store.collection("kb_articles")
+        .find({"workspace_id": workspace_id})
+        .to_list(None)
+    )
     return [Article.model_validate({**d, "id": d["_id"]}) for d in docs]
 
 
 async def delete_article(core: Core, workspace_id: str, article_id: str) -> None:
-    result = await core.store.kb_articles.delete_one(
+    result = await core.store.collection("kb_articles").delete_one(
         {"_id": article_id, "workspace_id": workspace_id}
     )
     if not result.deleted_count:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -46,7 +46,9 @@ class Core:
     features: list[Feature] = field(default_factory=list)
     timer_handlers: dict[str, TimerHandler] = field(default_factory=dict)
     event_listeners: list[Callable[[Event], None]] = field(default_factory=list)
-    background: list[Callable[[asyncio.Event], Awaitable[None]]] = field(default_factory=list)
+    background: list[Callable[[asyncio.Event], Coroutine[Any, Any, None]]] = field(
+        default_factory=list
+    )
 
     @classmethod
     def from_settings(cls, settings: Settings, **kw: object) -> Core:
@@ -54,11 +56,7 @@ class Core:
 
     async def start(self) -> None:
         await self.store.ensure_indexes(
-            [
-                (i.collection, list(i.keys), dict(i.options))
-                for f in self.features
-                for i in f.indexes
-            ]
+            [(i.collection, i.keys, i.options) for f in self.features for i in f.indexes]
         )
 
     async def close(self) -> None:

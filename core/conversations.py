@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from types import EllipsisType
 from typing import Any
 
 from pydantic_core import to_jsonable_python
@@ -88,10 +89,10 @@ async def do_update_conversation(
     actor: Author = SYSTEM,
     status: ConversationStatus | None = None,
     snoozed_until: datetime | None = None,
-    assignee_id: str | type[...] | None = ...,
+    assignee_id: str | EllipsisType | None = ...,
     labels: list[str] | None = None,
     priority: Priority | None = None,
-    team_id: str | type[...] | None = ...,
+    team_id: str | EllipsisType | None = ...,
 ) -> Conversation:
     """Apply the changes given, record one event per kind of change, return the result."""
     changes: dict[str, Any] = {}

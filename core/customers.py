@@ -230,7 +230,7 @@ async def do_merge_customers(
     if other.merged_into is not None:
         raise InvalidInput("that customer was merged into another one", field="other_id")
     for data in customer_data(core):
-        await getattr(core.store, data.collection).update_many(
+        await core.store.collection(data.collection).update_many(
             {data.field: other_id}, {"$set": {data.field: survivor_id}}
         )
     await core.store.customers.update_one(
@@ -275,7 +275,7 @@ async def do_erase_customer(
     names = [customer_id, *merged]  # documents a racing write left on a merged tombstone
     counts: dict[str, int] = {}
     for data in customer_data(core):
-        result = await getattr(core.store, data.collection).delete_many(
+        result = await core.store.collection(data.collection).delete_many(
             {data.field: {"$in": names}}
         )
         counts[data.collection] = result.deleted_count

@@ -10,81 +10,52 @@ which also means they never interleave: tests that need real concurrency run on 
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
 from functools import partial
-from typing import Any
+from typing import Any, Self, TypeVar, Unpack
 
 import mongomock
 from bson import ObjectId
-from mongomock.filtering import filter_applies
-from pymongo.errors import BulkWriteError, DuplicateKeyError
+from mongomock import filtering
+from pymongo import DeleteMany, DeleteOne, InsertOne, ReplaceOne, UpdateOne
+from pymongo.asynchronous.change_stream import AsyncCollectionChangeStream
+from pymongo.cursor import Cursor as SyncCursor
+from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
+from pymongo.results import (
+    BulkWriteResult,
+    DeleteResult,
+    InsertManyResult,
+    InsertOneResult,
+    UpdateResult,
+)
+
+from kith.core.collection import Document, Filter, IndexOptions, Keys, Update, WriteRequest
+
+T = TypeVar("T")
+# What mongod answers on a server that is not a replica set.
+CHANGE_STREAMS_UNSUPPORTED = 40573
+# mongomock's query matcher (untyped there): does the filter select the document?
+filter_applies: Callable[[Mapping[str, Any], Document], bool] = filtering.filter_applies
 
 
-@dataclass(frozen=True)
-class BulkResult:
-    """The counts of a bulk write, named as on PyMongo's `BulkWriteResult`."""
+class EmbeddedResults:
+    """Async view of documents already at hand (an aggregation's)."""
 
-    inserted: int
-    matched: int
-    modified: int
-    deleted: int
-    upserted: int
+    def __init__(self, docs: Iterator[Document]) -> None:
+        self._docs = docs
 
-    @property
-    def inserted_count(self) -> int:
-        return self.inserted
-
-    @property
-    def matched_count(self) -> int:
-        return self.matched
-
-    @property
-    def modified_count(self) -> int:
-        return self.modified
-
-    @property
-    def deleted_count(self) -> int:
-        return self.deleted
-
-    @property
-    def upserted_count(self) -> int:
-        return self.upserted
-
-
-class EmbeddedCursor:
-    """Async view of a mongomock cursor (find or aggregate)."""
-
-    def __init__(self, cursor: Iterator[dict[str, Any]]) -> None:
-        self._cursor = cursor
-
-    def sort(self, key_or_list: Any, direction: int | None = None) -> EmbeddedCursor:
-        self._cursor.sort(key_or_list, direction)  # type: ignore[attr-defined]
+    def __aiter__(self) -> Self:
         return self
 
-    def skip(self, n: int) -> EmbeddedCursor:
-        self._cursor.skip(n)  # type: ignore[attr-defined]
-        return self
-
-    def limit(self, n: int) -> EmbeddedCursor:
-        self._cursor.limit(n)  # type: ignore[attr-defined]
-        return self
-
-    def batch_size(self, n: int) -> EmbeddedCursor:
-        return self
-
-    def __aiter__(self) -> EmbeddedCursor:
-        return self
-
-    async def __anext__(self) -> dict[str, Any]:
+    async def __anext__(self) -> Document:
         try:
-            return next(self._cursor)
+            return next(self._docs)
         except StopIteration:
             raise StopAsyncIteration from None
 
-    async def to_list(self, length: int | None = None) -> list[dict[str, Any]]:
-        out: list[dict[str, Any]] = []
-        for doc in self._cursor:
+    async def to_list(self, length: int | None = None) -> list[Document]:
+        out: list[Document] = []
+        for doc in self._docs:
             out.append(doc)
             if length is not None and len(out) >= length:
                 break
@@ -92,6 +63,29 @@ class EmbeddedCursor:
 
     async def close(self) -> None:
         return None
+
+
+class EmbeddedCursor(EmbeddedResults):
+    """Async view of a mongomock `find` cursor, which can still be sorted and cut."""
+
+    def __init__(self, cursor: SyncCursor[Document]) -> None:
+        super().__init__(cursor)
+        self._cursor = cursor
+
+    def sort(self, key_or_list: str | Keys, direction: int | None = None, /) -> Self:
+        self._cursor.sort(key_or_list, direction)
+        return self
+
+    def skip(self, n: int, /) -> Self:
+        self._cursor.skip(n)
+        return self
+
+    def limit(self, n: int, /) -> Self:
+        self._cursor.limit(n)
+        return self
+
+    def batch_size(self, n: int, /) -> Self:
+        return self
 
 
 def _is_subquery(stage: Mapping[str, Any]) -> bool:
@@ -103,7 +97,9 @@ def _is_subquery(stage: Mapping[str, Any]) -> bool:
     return True
 
 
-def _subquery(coll: mongomock.Collection, pipeline: Sequence[Mapping[str, Any]]) -> list[dict]:
+def _subquery(
+    coll: mongomock.Collection[Document], pipeline: Sequence[Mapping[str, Any]]
+) -> list[Document]:
     """A sub-query of the shape Kith sends — `$match`, then `$sort` and `$limit`, then plain
     `$lookup`s by field — run as a find, because mongomock's aggregate copies the whole
     collection first, which made a conversation view scan every message."""
@@ -159,10 +155,11 @@ def _named_fields(expr: Any) -> set[str]:
     return named
 
 
-def _unique_fields(coll: mongomock.Collection) -> set[str]:
+def _unique_fields(coll: mongomock.Collection[Document]) -> set[str]:
     """Top-level fields some unique index depends on: its keys and its partial filter."""
     fields: set[str] = set()
-    for index in coll._store.indexes.values():
+    hooks: Any = coll  # mongomock's own attributes, not in its (pymongo's) stub
+    for index in hooks._store.indexes.values():
         if index.get("unique"):
             fields |= {field.split(".")[0] for field, _ in index["key"]}
             fields |= _named_fields(index.get("partialFilterExpression") or {})
@@ -182,15 +179,17 @@ def _changed_fields(update: Any) -> set[str] | None:
     return changed
 
 
-def _speed_up(coll: mongomock.Collection) -> None:
+def _speed_up(coll: mongomock.Collection[Document]) -> None:
     """Give a mongomock collection the two shortcuts a real engine's indexes give: a query
     that names `_id`s reads those documents instead of testing every one, and the unique-index
     check after a write compares field values instead of running the general query engine
     over the whole collection. Without them every update of a message cost a slow pass over
     all messages (most of the sentiment worker's time). Answers are unchanged: candidates are
     confirmed with mongomock's own `filter_applies`."""
-    store = coll._store
-    general_iter, general_unique = coll._iter_documents, coll._ensure_uniques
+    hooks: Any = coll  # mongomock's own attributes, not in its (pymongo's) stub
+    store = hooks._store
+    general_iter: Callable[[Any], Iterator[Document]] = hooks._iter_documents
+    general_unique: Callable[[Document], None] = hooks._ensure_uniques
 
     def iter_documents(query: Any) -> Iterator[dict[str, Any]]:
         ids = _ids_named(query)
@@ -209,7 +208,7 @@ def _speed_up(coll: mongomock.Collection) -> None:
         return (doc for doc in found if filter_applies(query, doc))
 
     def ensure_uniques(new_data: dict[str, Any]) -> None:
-        if getattr(coll, "_kith_uniques_unchanged", False):
+        if getattr(hooks, "_kith_uniques_unchanged", False):
             return  # the write left every field a unique index looks at as it was
         for index in store.indexes.values():
             if not index.get("unique"):
@@ -237,31 +236,53 @@ def _speed_up(coll: mongomock.Collection) -> None:
                     if same > 1:
                         raise DuplicateKeyError("E11000 Duplicate Key Error", 11000)
 
-    coll._iter_documents = iter_documents
-    coll._ensure_uniques = ensure_uniques
+    hooks._iter_documents = iter_documents
+    hooks._ensure_uniques = ensure_uniques
 
 
 class EmbeddedCollection:
-    """Async facade over one mongomock collection."""
+    """Async facade over one mongomock collection: a `kith.core.collection.Collection`."""
 
-    def __init__(self, coll: mongomock.Collection) -> None:
+    def __init__(self, coll: mongomock.Collection[Document]) -> None:
         _speed_up(coll)
         self._coll = coll
         self.name: str = coll.name
 
-    async def insert_one(self, document: dict[str, Any], **kw: Any) -> Any:
-        return self._coll.insert_one(document, **kw)
+    async def insert_one(self, document: Document, /) -> InsertOneResult:
+        return self._coll.insert_one(document)
 
-    async def insert_many(self, documents: Sequence[dict[str, Any]], **kw: Any) -> Any:
-        return self._coll.insert_many(list(documents), **kw)
+    async def insert_many(
+        self, documents: Iterable[Document], /, *, ordered: bool = True
+    ) -> InsertManyResult:
+        return self._coll.insert_many(list(documents), ordered=ordered)
 
-    async def find_one(self, *args: Any, **kw: Any) -> dict[str, Any] | None:
-        return self._coll.find_one(*args, **kw)
+    async def find_one(
+        self,
+        filter: Filter | None = None,
+        projection: Mapping[str, Any] | None = None,
+        /,
+        *,
+        sort: Keys | None = None,
+    ) -> Document | None:
+        return self._coll.find_one(filter, projection, sort=sort)
 
-    def find(self, *args: Any, **kw: Any) -> EmbeddedCursor:
-        return EmbeddedCursor(self._coll.find(*args, **kw))
+    def find(
+        self,
+        filter: Filter | None = None,
+        projection: Mapping[str, Any] | None = None,
+        /,
+        *,
+        sort: Keys | None = None,
+        limit: int = 0,
+        batch_size: int = 0,
+        collation: Mapping[str, Any] | None = None,
+    ) -> EmbeddedCursor:
+        cursor = self._coll.find(
+            filter, projection, sort=sort, limit=limit, batch_size=batch_size, collation=collation
+        )
+        return EmbeddedCursor(cursor)
 
-    async def aggregate(self, pipeline: list[Mapping[str, Any]], **kw: Any) -> EmbeddedCursor:
+    async def aggregate(self, pipeline: Sequence[Mapping[str, Any]], /) -> EmbeddedResults:
         """mongomock lacks `$lookup` with a `pipeline`. Kith uses only its uncorrelated form
         (a sub-query of constants, no `let`), placed after every other stage: that is run
         here, once, and its result attached to each document, as a server would."""
@@ -270,68 +291,93 @@ class EmbeddedCollection:
             split -= 1
         if any(_is_subquery(stage) for stage in pipeline[:split]):
             raise NotImplementedError("embedded engine: put sub-query $lookup stages last")
-        docs = list(self._coll.aggregate(list(pipeline[:split]), **kw))
+        docs = list(self._coll.aggregate(list(pipeline[:split])))
         for stage in pipeline[split:]:
             spec = stage["$lookup"]
             found = _subquery(self._coll.database[spec["from"]], spec["pipeline"])
             for doc in docs:
                 doc[spec["as"]] = copy.deepcopy(found)
-        return EmbeddedCursor(iter(docs))
+        return EmbeddedResults(iter(docs))
 
-    async def index_information(self) -> dict[str, Any]:
-        return dict(self._coll.index_information())
-
-    async def update_one(self, filter: Any, update: Any, upsert: bool = False, **kw: Any) -> Any:
-        run = partial(self._coll.update_one, filter, update, upsert=upsert, **kw)
-        return self._update(update, upsert, run)
-
-    async def update_many(self, filter: Any, update: Any, upsert: bool = False, **kw: Any) -> Any:
-        run = partial(self._coll.update_many, filter, update, upsert=upsert, **kw)
-        return self._update(update, upsert, run)
-
-    def _update(self, update: Any, upsert: bool, run: Callable[[], Any]) -> Any:
-        """Run an update, telling the unique check when it cannot matter: no document is
-        inserted and no field a unique index depends on changes."""
-        changed = None if upsert else _changed_fields(update)
-        unchanged = changed is not None and changed.isdisjoint(_unique_fields(self._coll))
-        self._coll._kith_uniques_unchanged = unchanged
-        try:
-            return run()
-        finally:
-            self._coll._kith_uniques_unchanged = False
-
-    async def replace_one(self, *args: Any, **kw: Any) -> Any:
-        return self._coll.replace_one(*args, **kw)
-
-    async def find_one_and_update(
-        self, filter: Any, update: Any, *args: Any, upsert: bool = False, **kw: Any
-    ) -> dict[str, Any] | None:
-        run = partial(self._coll.find_one_and_update, filter, update, *args, upsert=upsert, **kw)
-        return self._update(update, upsert, run)  # type: ignore[no-any-return]
-
-    async def find_one_and_delete(self, *args: Any, **kw: Any) -> dict[str, Any] | None:
-        return self._coll.find_one_and_delete(*args, **kw)
-
-    async def delete_one(self, *args: Any, **kw: Any) -> Any:
-        return self._coll.delete_one(*args, **kw)
-
-    async def delete_many(self, *args: Any, **kw: Any) -> Any:
-        return self._coll.delete_many(*args, **kw)
-
-    async def count_documents(self, *args: Any, **kw: Any) -> int:
-        return int(self._coll.count_documents(*args, **kw))
+    async def count_documents(self, filter: Filter, /, *, skip: int = 0, limit: int = 0) -> int:
+        cut: dict[str, Any] = {name: n for name, n in (("skip", skip), ("limit", limit)) if n}
+        return int(self._coll.count_documents(filter, **cut))
 
     async def estimated_document_count(self) -> int:
         return int(self._coll.estimated_document_count())
 
-    async def distinct(self, key: str, filter: Mapping[str, Any] | None = None) -> list[Any]:
+    async def distinct(self, key: str, filter: Filter | None = None, /) -> list[Any]:
         return list(self._coll.distinct(key, filter))
 
-    async def bulk_write(self, requests: Sequence[Any], ordered: bool = True, **kw: Any) -> Any:
+    async def update_one(
+        self, filter: Filter, update: Update, /, *, upsert: bool = False
+    ) -> UpdateResult:
+        run = partial(self._coll.update_one, filter, update, upsert=upsert)
+        return self._update(update, upsert, run)
+
+    async def update_many(
+        self, filter: Filter, update: Update, /, *, upsert: bool = False
+    ) -> UpdateResult:
+        run = partial(self._coll.update_many, filter, update, upsert=upsert)
+        return self._update(update, upsert, run)
+
+    def _update(self, update: Update, upsert: bool, run: Callable[[], T]) -> T:
+        """Run an update, telling the unique check when it cannot matter: no document is
+        inserted and no field a unique index depends on changes."""
+        changed = None if upsert else _changed_fields(update)
+        unchanged = changed is not None and changed.isdisjoint(_unique_fields(self._coll))
+        hooks: Any = self._coll  # mongomock's own attributes, not in its (pymongo's) stub
+        hooks._kith_uniques_unchanged = unchanged
+        try:
+            return run()
+        finally:
+            hooks._kith_uniques_unchanged = False
+
+    async def replace_one(
+        self, filter: Filter, replacement: Document, /, *, upsert: bool = False
+    ) -> UpdateResult:
+        return self._coll.replace_one(filter, replacement, upsert=upsert)
+
+    async def find_one_and_update(
+        self,
+        filter: Filter,
+        update: Update,
+        /,
+        *,
+        projection: Mapping[str, Any] | None = None,
+        sort: Keys | None = None,
+        upsert: bool = False,
+        return_document: bool = False,
+    ) -> Document | None:
+        run = partial(
+            self._coll.find_one_and_update,
+            filter,
+            update,
+            projection=projection,
+            sort=sort,
+            upsert=upsert,
+            return_document=return_document,
+        )
+        return self._update(update, upsert, run)
+
+    async def find_one_and_delete(
+        self, filter: Filter, /, *, sort: Keys | None = None
+    ) -> Document | None:
+        return self._coll.find_one_and_delete(filter, sort=sort)
+
+    async def delete_one(self, filter: Filter, /) -> DeleteResult:
+        return self._coll.delete_one(filter)
+
+    async def delete_many(self, filter: Filter, /) -> DeleteResult:
+        return self._coll.delete_many(filter)
+
+    async def bulk_write(
+        self, requests: Sequence[WriteRequest], /, *, ordered: bool = True
+    ) -> BulkWriteResult:
         """PyMongo's request objects, applied one by one (mongomock's own bulk_write does not
         know the arguments current PyMongo passes). A duplicate key fails as on a server:
         `BulkWriteError` naming the request; ordered writes stop there, unordered ones go on."""
-        counts = {"inserted": 0, "matched": 0, "modified": 0, "deleted": 0, "upserted": 0}
+        counts = {"nInserted": 0, "nMatched": 0, "nModified": 0, "nRemoved": 0, "nUpserted": 0}
         errors: list[dict[str, Any]] = []
         for index, request in enumerate(requests):
             try:
@@ -340,63 +386,71 @@ class EmbeddedCollection:
                 errors.append({"index": index, "code": 11000, "errmsg": str(exc)})
                 if ordered:
                     break
+        outcome = {**counts, "writeErrors": errors, "writeConcernErrors": [], "upserted": []}
         if errors:
-            raise BulkWriteError(
-                {
-                    "writeErrors": errors,
-                    "writeConcernErrors": [],
-                    "nInserted": counts["inserted"],
-                    "nUpserted": counts["upserted"],
-                    "nMatched": counts["matched"],
-                    "nModified": counts["modified"],
-                    "nRemoved": counts["deleted"],
-                    "upserted": [],
-                }
-            )
-        return BulkResult(**counts)
+            raise BulkWriteError(outcome)
+        return BulkWriteResult(outcome, acknowledged=True)
 
-    def _apply(self, request: Any, counts: dict[str, int]) -> None:
-        """One request of a bulk write, added to `counts`."""
-        kind = type(request).__name__
-        if kind == "InsertOne":
-            self._coll.insert_one(request._doc)
-            counts["inserted"] += 1
-        elif kind in ("UpdateOne", "UpdateMany", "ReplaceOne"):
-            method = {
-                "UpdateOne": self._coll.update_one,
-                "UpdateMany": self._coll.update_many,
-                "ReplaceOne": self._coll.replace_one,
-            }[kind]
-            upsert = bool(request._upsert)
-            run = partial(method, request._filter, request._doc, upsert=upsert)
-            result = run() if kind == "ReplaceOne" else self._update(request._doc, upsert, run)
-            counts["matched"] += result.matched_count
-            counts["modified"] += result.modified_count
-            counts["upserted"] += int(result.upserted_id is not None)
-        elif kind in ("DeleteOne", "DeleteMany"):
-            method = self._coll.delete_one if kind == "DeleteOne" else self._coll.delete_many
-            counts["deleted"] += method(request._filter).deleted_count
+    def _apply(self, request: WriteRequest, counts: dict[str, int]) -> None:
+        """One request of a bulk write, added to `counts` (named as in a server's answer)."""
+        # PyMongo's request objects keep their arguments in private attributes.
+        fields: Any = request
+        if isinstance(request, InsertOne):
+            self._coll.insert_one(fields._doc)
+            counts["nInserted"] += 1
+        elif isinstance(request, DeleteOne | DeleteMany):
+            delete = self._coll.delete_one if isinstance(request, DeleteOne) else None
+            counts["nRemoved"] += (delete or self._coll.delete_many)(fields._filter).deleted_count
         else:
-            raise TypeError(f"bulk_write: {kind} is not supported by the embedded engine")
+            upsert = bool(fields._upsert)
+            if isinstance(request, ReplaceOne):
+                result = self._coll.replace_one(fields._filter, fields._doc, upsert=upsert)
+            else:
+                method = (
+                    self._coll.update_one
+                    if isinstance(request, UpdateOne)
+                    else self._coll.update_many
+                )
+                run = partial(method, fields._filter, fields._doc, upsert=upsert)
+                result = self._update(fields._doc, upsert, run)
+            counts["nMatched"] += result.matched_count
+            counts["nModified"] += result.modified_count
+            counts["nUpserted"] += int(result.upserted_id is not None)
 
-    async def create_index(self, keys: Any, **kw: Any) -> str:
+    async def create_index(self, keys: str | Keys, /, **options: Unpack[IndexOptions]) -> str:
         """Idempotent as on a server: an index that already exists is left alone (mongomock
         would re-check it against the data and ignore a partial filter while doing so)."""
-        name = kw.get("name") or "_".join(
+        name = options.get("name") or "_".join(
             f"{k}_{d}" for k, d in ([(keys, 1)] if isinstance(keys, str) else keys)
         )
         if name in self._coll.index_information():
             return name
-        return str(self._coll.create_index(keys, **kw))
+        return str(self._coll.create_index(keys, **options))
+
+    async def index_information(self) -> dict[str, Any]:
+        return dict(self._coll.index_information())
 
     async def drop(self) -> None:
         self._coll.drop()
+
+    async def watch(
+        self,
+        pipeline: Sequence[Mapping[str, Any]] | None = None,
+        /,
+        *,
+        resume_after: Mapping[str, Any] | None = None,
+    ) -> AsyncCollectionChangeStream[Document]:
+        """Refused as a standalone mongod refuses it: change streams need a replica set."""
+        raise OperationFailure(
+            "The $changeStream stage is only supported on replica sets",
+            CHANGE_STREAMS_UNSUPPORTED,
+        )
 
 
 class EmbeddedDatabase:
     """Async facade over one mongomock database."""
 
-    def __init__(self, db: mongomock.Database) -> None:
+    def __init__(self, db: mongomock.Database[Document]) -> None:
         self._db = db
         self.name: str = db.name
         self._colls: dict[str, EmbeddedCollection] = {}
@@ -410,7 +464,7 @@ class EmbeddedDatabase:
     def get_collection(self, name: str) -> EmbeddedCollection:
         return self[name]
 
-    async def command(self, command: str | Mapping[str, Any], **kw: Any) -> dict[str, Any]:
+    async def command(self, command: str | MutableMapping[str, Any], **kw: Any) -> Document:
         name = command if isinstance(command, str) else next(iter(command))
         if name == "ping":
             return {"ok": 1.0}
@@ -424,7 +478,7 @@ class EmbeddedClient:
     """Stands in for `AsyncMongoClient` when no server is configured; keeps nothing on disk."""
 
     def __init__(self) -> None:
-        self._client = mongomock.MongoClient(tz_aware=True)
+        self._client: mongomock.MongoClient[Document] = mongomock.MongoClient(tz_aware=True)
         self._dbs: dict[str, EmbeddedDatabase] = {}
 
     def __getitem__(self, name: str) -> EmbeddedDatabase:

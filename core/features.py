@@ -7,9 +7,11 @@ where the application is put together (`kith.web.app.features`); `install()` wir
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from kith.core.collection import IndexOptions
 
 if TYPE_CHECKING:
     import asyncio
@@ -20,7 +22,7 @@ if TYPE_CHECKING:
     from kith.core.models import Event
     from kith.core.timers import TimerHandler
 
-Background = Callable[["asyncio.Event"], Awaitable[None]]
+Background = Callable[["asyncio.Event"], Coroutine[Any, Any, None]]
 
 
 @dataclass(frozen=True)
@@ -29,7 +31,7 @@ class Index:
 
     collection: str
     keys: tuple[tuple[str, int], ...]
-    options: Mapping[str, Any] = field(default_factory=dict)
+    options: IndexOptions = field(default_factory=lambda: IndexOptions())
 
 
 @dataclass(frozen=True)

@@ -223,7 +223,7 @@ class OutboxWorker:
 
     def backoff(self, attempts: int) -> float:
         """Exponential backoff with jitter: base, 2×base, 4×base … capped."""
-        delay = self.settings.outbox_backoff_base * 2 ** max(attempts - 1, 0)
+        delay = self.settings.outbox_backoff_base * 2.0 ** max(attempts - 1, 0)
         jitter = random.uniform(0.8, 1.0)  # noqa: S311 (jitter, not cryptography)
         return min(delay, self.settings.outbox_backoff_max) * jitter
 

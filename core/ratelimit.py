@@ -28,6 +28,7 @@ async def reserve(core: Core, key: str, limit: int, per_seconds: float) -> float
         upsert=True,
         return_document=True,
     )
+    assert doc is not None  # upserted, and the document after the update is returned
     if doc["count"] <= limit:
         return 0.0
     return (window + 1) * per_seconds - now.timestamp()

@@ -317,13 +317,13 @@ class EventFeed:
         return Pacer(self.fastest, self.slowest)
 
     def _start_watching(self) -> None:
-        if self._watcher is None and hasattr(self.core.store.events, "watch"):  # not embedded
+        if self._watcher is None:  # an engine without change streams refuses at once
             self._watcher = asyncio.create_task(self._watch(), name="event-change-stream")
 
     async def _watch(self) -> None:
         """Wake the tail on each insert into a tailed workspace's events, resuming after a
         dropped connection; a server without change streams is left to the polling."""
-        pipeline = [
+        pipeline: list[dict[str, Any]] = [
             {"$match": {"operationType": "insert"}},
             {"$project": {"fullDocument.workspace_id": 1}},
         ]

@@ -77,7 +77,7 @@ async def _count_failure(core: Core, keys: list[str]) -> None:
         free = FREE_FAILURES if key.startswith("email:") else FREE_FAILURES_PER_ADDRESS
         doc = await core.store.login_failures.find_one({"_id": key})
         fresh = doc is None or _aware(doc["last_at"]) < now - FAILURE_WINDOW
-        count = 1 if fresh else int(doc["count"]) + 1  # type: ignore[index]
+        count = 1 if doc is None or fresh else int(doc["count"]) + 1
         update: dict[str, object] = {
             "count": count,
             "last_at": now,

@@ -2,23 +2,20 @@
 
 With `KITH_MONGO_URI` set, Kith talks to that server through PyMongo's `AsyncMongoClient`;
 without it, to the embedded in-memory engine (`kith.core.embedded`), which keeps no data.
-Everything else reaches collections through a `Store`, never through a client of its own.
+Everything else reaches collections through a `Store`, never through a client of its own:
+core's collections are its attributes, a feature's are `store.collection(name)`.
 """
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import logging
-import random
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Sequence
 
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient
-from pymongo.errors import OperationFailure
+from pymongo.asynchronous.database import AsyncDatabase
 
-from kith.core.embedded import EmbeddedClient
+from kith.core.collection import Collection, Document, IndexOptions, Keys, RetryingCollection
+from kith.core.embedded import EmbeddedClient, EmbeddedDatabase
 from kith.core.errors import InvalidInput
 from kith.core.settings import Settings
 
@@ -30,7 +27,7 @@ EMBEDDED_WARNING = (
 )
 
 # (collection, keys, options): created idempotently at start-up.
-INDEXES: list[tuple[str, list[tuple[str, int]], dict[str, Any]]] = [
+INDEXES: list[tuple[str, Keys, IndexOptions]] = [
     ("users", [("email", ASCENDING)], {"unique": True}),
     ("api_tokens", [("token_hash", ASCENDING)], {"unique": True}),
     ("channels", [("workspace_id", ASCENDING), ("type", ASCENDING)], {}),
@@ -112,7 +109,7 @@ INDEXES: list[tuple[str, list[tuple[str, int]], dict[str, Any]]] = [
 
 
 async def existing_ids(
-    collection: Any, workspace_id: str, ids: list[str], field: str, noun: str
+    collection: Collection, workspace_id: str, ids: list[str], field: str, noun: str
 ) -> list[str]:
     """`ids` without repeats, once every one is a document of the workspace: otherwise
     InvalidInput naming the first missing one (`field.N`), before anything is written."""
@@ -125,65 +122,37 @@ async def existing_ids(
     return wanted
 
 
-WRITE_CONFLICT = 112
-CONFLICT_ATTEMPTS = 5
-# Writes that touch one document: a WriteConflict means the engine rolled the whole command
-# back, so running it again is exactly what mongod itself does before answering.
-SINGLE_DOCUMENT_WRITES = frozenset(
-    {
-        "insert_one",
-        "update_one",
-        "replace_one",
-        "delete_one",
-        "find_one_and_update",
-        "find_one_and_replace",
-        "find_one_and_delete",
-    }
-)
-
-
-class RetryingCollection:
-    """A collection whose single-document writes are retried on WriteConflict.
-
-    mongod retries such conflicts inside the server; engines that speak its protocol
-    (Amazon DocumentDB, DocumentDB on PostgreSQL, Cosmos DB) hand them to the client, for
-    instance when concurrent first messages race for one identity. Everything else is the
-    driver's collection, untouched (`raw`).
-    """
-
-    def __init__(self, raw: Any) -> None:
-        self.raw = raw
-
-    def __getattr__(self, name: str) -> Any:
-        if name not in SINGLE_DOCUMENT_WRITES:
-            return getattr(self.raw, name)
-        retried = _retried_on_conflict(self.raw, name)
-        setattr(self, name, retried)
-        return retried
-
-
-def _retried_on_conflict(raw: Any, name: str) -> Callable[..., Awaitable[Any]]:
-    @functools.wraps(getattr(raw, name))
-    async def retried(*args: Any, **kwargs: Any) -> Any:
-        for attempt in range(1, CONFLICT_ATTEMPTS + 1):
-            try:
-                return await getattr(raw, name)(*args, **kwargs)
-            except OperationFailure as error:
-                if error.code != WRITE_CONFLICT or attempt == CONFLICT_ATTEMPTS:
-                    raise
-            # Jittered, growing pause, so the writers that collided do not collide again.
-            await asyncio.sleep(random.uniform(0, 0.005 * 2**attempt))  # noqa: S311 (jitter)
-
-    return retried
-
-
-@dataclass
 class Store:
-    """Kith's collections on one database. Collections are attributes, named as stored."""
+    """Kith's collections on one database, named as stored. Core's own collections are
+    typed attributes; a feature's (bots, a connector's state…) come from `collection()`."""
 
-    client: Any
-    db: Any
-    embedded: bool
+    def __init__(
+        self,
+        client: AsyncMongoClient[Document] | EmbeddedClient,
+        db: AsyncDatabase[Document] | EmbeddedDatabase,
+        embedded: bool,
+    ) -> None:
+        self.client = client
+        self.db = db
+        self.embedded = embedded
+        self._collections: dict[str, RetryingCollection] = {}
+        collection = self.collection
+        self.api_tokens = collection("api_tokens")
+        self.canned_responses = collection("canned_responses")
+        self.channels = collection("channels")
+        self.conversations = collection("conversations")
+        self.customers = collection("customers")
+        self.events = collection("events")
+        self.identities = collection("identities")
+        self.leases = collection("leases")
+        self.login_failures = collection("login_failures")
+        self.messages = collection("messages")
+        self.rate_limits = collection("rate_limits")
+        self.sessions = collection("sessions")
+        self.teams = collection("teams")
+        self.timers = collection("timers")
+        self.users = collection("users")
+        self.workspaces = collection("workspaces")
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Store:
@@ -191,27 +160,24 @@ class Store:
         # secrets. Kith never lets it through, whatever the root level.
         logging.getLogger("pymongo").setLevel(max(logging.INFO, logging.getLogger().level))
         if settings.mongo_uri:
-            client: Any = AsyncMongoClient(settings.mongo_uri, tz_aware=True)
+            client: AsyncMongoClient[Document] = AsyncMongoClient(settings.mongo_uri, tz_aware=True)
             return cls(client=client, db=client[settings.db_name], embedded=False)
         log.warning(EMBEDDED_WARNING)
         embedded_client = EmbeddedClient()
         return cls(client=embedded_client, db=embedded_client[settings.db_name], embedded=True)
 
-    def __getattr__(self, name: str) -> Any:
-        """`store.messages` is the `messages` collection (one object per name, kept)."""
-        if name.startswith("_"):
-            raise AttributeError(name)
-        collection = RetryingCollection(self.db[name])
-        setattr(self, name, collection)
-        return collection
+    def collection(self, name: str) -> RetryingCollection:
+        """The collection `name` (one object per name, kept): how features reach theirs."""
+        found = self._collections.get(name)
+        if found is None:
+            found = self._collections[name] = RetryingCollection(self.db[name])
+        return found
 
-    async def ensure_indexes(
-        self, extra: Sequence[tuple[str, list[tuple[str, int]], dict[str, Any]]] = ()
-    ) -> None:
+    async def ensure_indexes(self, extra: Sequence[tuple[str, Keys, IndexOptions]] = ()) -> None:
         """Create core's indexes and the installed features' (`extra`); a no-op where they
         already exist."""
         for collection, keys, options in [*INDEXES, *extra]:
-            await getattr(self, collection).create_index(keys, **options)
+            await self.collection(collection).create_index(keys, **options)
 
     async def ping(self) -> bool:
         try:

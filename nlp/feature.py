@@ -266,9 +266,9 @@ class SentimentWorker:
             )
             for cid, (condition, mood, _) in planned.items()
         ]
-        result = await conversations.bulk_write(writes, ordered=False)
+        written = await conversations.bulk_write(writes, ordered=False)
         lost: list[str] = []
-        if result.matched_count < len(writes):
+        if written.matched_count < len(writes):
             applied = conversations.find({"_id": {"$in": list(planned)}, FOLDS: token}, {"_id": 1})
             done = {c["_id"] for c in await applied.to_list(None)}
             lost = [cid for cid in planned if cid not in done]

@@ -135,7 +135,7 @@ class Head:
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-np.clip(z.astype(np.float64), -50, 50)))  # type: ignore[no-any-return]
+    return 1.0 / (1.0 + np.exp(-np.clip(z.astype(np.float64), -50, 50)))
 
 
 def _head_for(lang: str) -> str:
@@ -256,8 +256,8 @@ class SentimentAnalyzer:
             if not _has_content(text):
                 results[i] = SentimentResult("neutral", 0.0, lang)
                 continue
-            head = _head_for(lang)
-            todo.setdefault(head, []).append(i)
+            head_name = _head_for(lang)
+            todo.setdefault(head_name, []).append(i)
         if todo:
             self._load()
             order = [i for rows in todo.values() for i in rows]
@@ -278,7 +278,7 @@ class SentimentAnalyzer:
         """Sentence embeddings from the same encoder, so the FAQ matcher needs no second copy
         of the model in memory."""
         self._load()
-        return self._encoder.embed(texts)  # type: ignore[no-any-return]
+        return self._encoder.embed(texts)
 
     async def analyze_async(self, texts: Sequence[Any]) -> list[SentimentResult]:
         """`analyze` on the worker thread, so the event loop keeps serving other tasks."""

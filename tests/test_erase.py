@@ -85,7 +85,9 @@ async def test_after_merge_and_erase_no_collection_names_the_customer(
     await drain(core)
     survivor = first.message.customer_id
     await do_merge_customers(core, workspace_id, survivor, mail["customer_id"])
-    assert await core.store.bot_sessions.count_documents({"customer_id": survivor}) == 1
+    assert (
+        await core.store.collection("bot_sessions").count_documents({"customer_id": survivor}) == 1
+    )
 
     await do_erase_customer(core, workspace_id, survivor)
 
@@ -110,13 +112,13 @@ async def test_a_customer_writing_after_erasure_starts_afresh(
     await save_bot(core, workspace_id, bot)
     first = await ingest(core, api, inbound(api, "ada", "human"))  # the bot hands off, pauses
     await drain(core)
-    assert (await core.store.bot_sessions.find_one({}))["paused"] is True
+    assert (await core.store.collection("bot_sessions").find_one({}))["paused"] is True
 
     await do_erase_customer(core, workspace_id, first.message.customer_id)
     again = await ingest(core, api, inbound(api, "ada", "I want to change my email"))
     await drain(core)
 
-    session = await core.store.bot_sessions.find_one({"_id": again.conversation.id})
+    session = await core.store.collection("bot_sessions").find_one({"_id": again.conversation.id})
     assert again.message.customer_id != first.message.customer_id
     assert session is not None and not session.get("paused")
     assert session["waiting"] == "q"  # the bot answered the new customer

@@ -33,6 +33,15 @@ def test_every_package_folder_is_listed_in_pyproject() -> None:
             assert dotted in listed, f"{dotted} is not in pyproject's packages"
 
 
+def test_mypy_sees_every_package_folder() -> None:
+    """mypy reads `kith` through .typing/kith/ (it cannot run the editable install's finder):
+    a top-level folder without its link there would go unchecked."""
+    for folder in TOP:
+        link = ROOT / ".typing" / "kith" / folder
+        assert link.is_symlink(), f"{link} is missing"
+        assert link.resolve() == ROOT / folder
+
+
 def test_every_setting_is_documented_in_the_readme() -> None:
     readme = (ROOT / "README.md").read_text()
     for name in Settings.model_fields:

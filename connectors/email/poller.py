@@ -62,7 +62,7 @@ class EmailPoller:
                 raw = await imap.fetch_raw(uid)
                 if raw is not None:
                     await self.handle(core, channel, raw)
-                await core.store.email_mailboxes.update_one(
+                await core.store.collection("email_mailboxes").update_one(
                     {"_id": mailbox_state_id(channel.id, mailbox)},
                     {"$max": {"last_uid": uid}},
                 )
@@ -75,7 +75,7 @@ class EmailPoller:
 
     async def _watermark(self, core: Core, channel: Channel, mailbox: str, validity: int) -> int:
         state_id = mailbox_state_id(channel.id, mailbox)
-        state = await core.store.email_mailboxes.find_one({"_id": state_id})
+        state = await core.store.collection("email_mailboxes").find_one({"_id": state_id})
         if state is not None and state.get("uidvalidity") == validity:
             return int(state.get("last_uid", 0))
         if state is not None:
@@ -83,7 +83,7 @@ class EmailPoller:
                 "UIDVALIDITY changed: rescanning the mailbox",
                 extra={"channel_id": channel.id, "mailbox": mailbox},
             )
-        await core.store.email_mailboxes.update_one(
+        await core.store.collection("email_mailboxes").update_one(
             {"_id": state_id},
             {"$set": {"uidvalidity": validity, "last_uid": 0, "channel_id": channel.id}},
             upsert=True,
@@ -106,14 +106,14 @@ class EmailPoller:
         if mail.sender == channel.settings_as(EmailChannelConfig).address.lower():
             return "skipped"  # our own mail, seen again (a copy to self, a shared folder)
         imported_id = derived_id("email-imported", channel.id, mail.message_id)
-        if await core.store.email_imported.find_one({"_id": imported_id}) is not None:
+        if await core.store.collection("email_imported").find_one({"_id": imported_id}) is not None:
             return "duplicate"
         try:
             await self.ingest_mail(core, channel, mail, raw)
         except MailParseError as exc:
             await quarantine(core, channel, raw, str(exc))
             return "quarantined"
-        await core.store.email_imported.update_one(
+        await core.store.collection("email_imported").update_one(
             {"_id": imported_id}, {"$setOnInsert": {"channel_id": channel.id}}, upsert=True
         )
         return "ingested"
@@ -152,7 +152,7 @@ async def store_raw(
     core: Core, channel: Channel, message_id: str, raw: bytes, customer_id: str
 ) -> None:
     """Keep the source (for audits, re-parsing, attachments), capped under 16 MB."""
-    await core.store.raw_mail.update_one(
+    await core.store.collection("raw_mail").update_one(
         {"_id": f"{channel.id}:{message_id}"},
         {
             "$setOnInsert": {
@@ -183,6 +183,6 @@ async def quarantine(core: Core, channel: Channel, raw: bytes, error: str) -> No
         "raw": Binary(raw[:MAX_RAW_BYTES]),
         "quarantined_at": core.clock.now(),
     }
-    await core.store.mail_quarantine.update_one(
+    await core.store.collection("mail_quarantine").update_one(
         {"_id": f"{channel.id}:{digest}"}, {"$setOnInsert": doc}, upsert=True
     )

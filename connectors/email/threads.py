@@ -28,7 +28,7 @@ def _subject_doc_id(channel_id: str, sender: str, normalized_subject: str) -> st
 
 async def known(core: Core, channel_id: str, message_id: str) -> dict[str, Any] | None:
     """The thread record of one message (inbound or our own), if Kith has seen it."""
-    doc: dict[str, Any] | None = await core.store.email_threads.find_one(
+    doc: dict[str, Any] | None = await core.store.collection("email_threads").find_one(
         {"_id": _thread_doc_id(channel_id, message_id)}
     )
     return doc
@@ -45,7 +45,7 @@ async def resolve_thread(core: Core, channel_id: str, mail: ParsedMail) -> str:
         if doc is not None:
             return str(doc["thread_key"])
     if mail.normalized_subject:
-        doc = await core.store.email_subjects.find_one(
+        doc = await core.store.collection("email_subjects").find_one(
             {"_id": _subject_doc_id(channel_id, mail.sender, mail.normalized_subject)}
         )
         if doc is not None:
@@ -70,7 +70,7 @@ async def remember(
     refs = references[-MAX_REFERENCES:]
     if references and references[0] not in refs:  # keep the root, as RFC 5322 suggests
         refs = [references[0], *refs[1:]]
-    await core.store.email_threads.update_one(
+    await core.store.collection("email_threads").update_one(
         {"_id": _thread_doc_id(channel_id, message_id)},
         {
             "$setOnInsert": {
@@ -85,7 +85,7 @@ async def remember(
         upsert=True,
     )
     if normalized_subject:
-        await core.store.email_subjects.update_one(
+        await core.store.collection("email_subjects").update_one(
             {"_id": _subject_doc_id(channel_id, correspondent, normalized_subject)},
             {
                 "$set": {

@@ -32,13 +32,13 @@ log = logging.getLogger(__name__)
 
 
 async def stored_offset(core: Core, channel_id: str) -> int | None:
-    doc = await core.store.telegram_offsets.find_one({"_id": channel_id})
+    doc = await core.store.collection("telegram_offsets").find_one({"_id": channel_id})
     return int(doc["offset"]) if doc else None
 
 
 async def advance_offset(core: Core, channel_id: str, offset: int) -> None:
     """`$max`, so a late writer (an old holder finishing its batch) never moves it back."""
-    await core.store.telegram_offsets.update_one(
+    await core.store.collection("telegram_offsets").update_one(
         {"_id": channel_id}, {"$max": {"offset": offset}}, upsert=True
     )
 

@@ -159,11 +159,7 @@ async def _send_file(
     source = attachment.file_id or attachment.url
     if not source:
         raise DeliveryError("attachment has neither a file_id nor a URL", retryable=False)
-    common = {
-        "caption": caption or None,
-        "reply_markup": markup,
-        "reply_parameters": reply,
-    }
-    if attachment.kind == "image":
-        return await bot.send_photo(chat_id, source, **common)  # type: ignore[arg-type]
-    return await bot.send_document(chat_id, source, **common)  # type: ignore[arg-type]
+    send = bot.send_photo if attachment.kind == "image" else bot.send_document
+    return await send(
+        chat_id, source, caption=caption or None, reply_markup=markup, reply_parameters=reply
+    )

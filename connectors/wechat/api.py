@@ -16,7 +16,7 @@ import hashlib
 import json
 import uuid
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeGuard
 
 import httpx
 
@@ -108,13 +108,15 @@ async def _fetch_token(core: Core, config: WeChatConfig) -> dict[str, Any]:
         "refresh_at": now + timedelta(seconds=refresh_in),
         "refreshed_at": now,
     }
-    await core.store.wechat_tokens.update_one(
+    await core.store.collection("wechat_tokens").update_one(
         {"_id": _cache_id(config)}, {"$set": doc}, upsert=True
     )
     return doc
 
 
-def _usable(doc: dict[str, Any] | None, core: Core, stale: str | None, *, due: str) -> bool:
+def _usable(
+    doc: dict[str, Any] | None, core: Core, stale: str | None, *, due: str
+) -> TypeGuard[dict[str, Any]]:
     if doc is None or doc.get("access_token") == stale:
         return False
     return bool(doc[due] > core.clock.now())
@@ -122,7 +124,7 @@ def _usable(doc: dict[str, Any] | None, core: Core, stale: str | None, *, due: s
 
 async def access_token(core: Core, config: WeChatConfig, *, stale: str | None = None) -> str:
     """A valid token for the account, refreshed when due or when `stale` was rejected."""
-    tokens = core.store.wechat_tokens
+    tokens = core.store.collection("wechat_tokens")
     doc = await tokens.find_one({"_id": _cache_id(config)})
     if _usable(doc, core, stale, due="refresh_at"):
         return str(doc["access_token"])

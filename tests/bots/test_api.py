@@ -68,7 +68,7 @@ async def test_invalid_flows_are_refused_with_the_field(
     answer = await client.post("/api/v1/bots", json={"name": "x", "flows": flows}, headers=auth)
     assert answer.status_code == 422, answer.text
     assert answer.json()["error"]["field"] == field
-    assert await core.store.bots.count_documents({}) == 0
+    assert await core.store.collection("bots").count_documents({}) == 0
 
 
 async def test_a_loop_through_a_question_is_allowed(

@@ -94,7 +94,7 @@ async def test_a_bad_schedule_is_refused_at_save_with_the_field(
     answer = await client.post("/api/v1/bots", json=body, headers=auth)
     assert answer.status_code == 422, answer.text
     assert answer.json()["error"]["field"] == field
-    assert await core.store.bots.count_documents({}) == 0
+    assert await core.store.collection("bots").count_documents({}) == 0
     assert await core.store.timers.count_documents({}) == 0
 
 

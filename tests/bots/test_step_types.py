@@ -182,7 +182,7 @@ async def test_a_bad_step_is_refused_naming_its_path(
     if error["reason"] == "unknown_step_type":
         assert error["message"].startswith("unknown step type; one of: 'send_text', ")
         assert "'open_ticket'" in error["limits"]["expected"]
-    assert await core.store.bots.count_documents({}) == 0
+    assert await core.store.collection("bots").count_documents({}) == 0
 
 
 async def test_an_app_without_the_feature_refuses_its_step_type(

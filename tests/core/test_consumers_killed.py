@@ -33,10 +33,10 @@ def effect(name: str):
 
     async def handle(core: Core, event: Event) -> None:
         with contextlib.suppress(DuplicateKeyError):
-            await core.store.effects.insert_one(
+            await core.store.collection("effects").insert_one(
                 {"_id": derived_id("effect", event.id, name), "event_id": event.id, "by": name}
             )
-        await core.store.runs.insert_one({"event_id": event.id, "by": name})
+        await core.store.collection("runs").insert_one({"event_id": event.id, "by": name})
 
     return handle
 
@@ -102,10 +102,10 @@ async def test_four_workers_killed_at_random_handle_every_event_once(
     assert kills >= 5
     assert await _left(writer) == 0
     for name in CONSUMERS:
-        effects = await writer.store.effects.distinct("event_id", {"by": name})
+        effects = await writer.store.collection("effects").distinct("event_id", {"by": name})
         assert len(effects) == EVENTS
-        assert await writer.store.effects.count_documents({"by": name}) == EVENTS
-    runs = await writer.store.runs.count_documents({})
+        assert await writer.store.collection("effects").count_documents({"by": name}) == EVENTS
+    runs = await writer.store.collection("runs").count_documents({})
     assert runs >= EVENTS * len(CONSUMERS)  # at least once; some were run again after a kill
 
 

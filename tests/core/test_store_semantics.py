@@ -10,9 +10,9 @@ import pytest
 from pymongo import ASCENDING, InsertOne, UpdateOne
 from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
 
+from kith.core.collection import CONFLICT_ATTEMPTS, WRITE_CONFLICT
 from kith.core.context import Core
 from kith.core.pipeline import ingest
-from kith.core.storage import CONFLICT_ATTEMPTS, WRITE_CONFLICT
 from tests.support.cast import api_channel, inbound
 from tests.support.faults import conflicting, failing
 
@@ -128,7 +128,7 @@ async def test_a_write_conflict_the_engine_hands_back_is_run_again(
 async def test_a_write_that_keeps_conflicting_fails_and_other_failures_are_not_retried(
     core: Core,
 ) -> None:
-    things = core.store.things
+    things = core.store.collection("things")
     with conflicting(things, "insert_one", times=CONFLICT_ATTEMPTS):
         with pytest.raises(OperationFailure) as refused:
             await things.insert_one({"_id": "x"})

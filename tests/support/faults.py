@@ -11,7 +11,7 @@ from typing import Any
 
 from pymongo.errors import OperationFailure
 
-from kith.core.storage import WRITE_CONFLICT
+from kith.core.collection import WRITE_CONFLICT
 
 
 @contextlib.contextmanager

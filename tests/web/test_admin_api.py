@@ -383,7 +383,7 @@ async def test_a_broken_bot_is_refused_naming_the_field(cast: Cast, browser, cor
         "POST", "/bots", content=b'{"name": ', headers={"Content-Type": "application/json"}
     )
     assert malformed.status_code == 400 and error_of(malformed)["code"] == "malformed_json"
-    assert await core.store.bots.count_documents({}) == 0
+    assert await core.store.collection("bots").count_documents({}) == 0
     missing = await admin.api("PUT", "/bots/nope", json=bot())
     assert missing.status_code == 404 and error_of(missing)["field"] == "bot_id"
 

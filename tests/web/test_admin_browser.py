@@ -159,7 +159,7 @@ async def test_an_admin_builds_a_bot_from_an_example(live: Live) -> None:
     await editor.fill(example.replace('"type": "handoff"', '"type": "dance"'))
     await page.get_by_role("button", name="Save bot").click()
     await expect(alert).to_contain_text("flows.3.steps.0.type: unknown step type")
-    assert await live.core.store.bots.count_documents({}) == 0
+    assert await live.core.store.collection("bots").count_documents({}) == 0
 
     await editor.fill(example)
     await page.get_by_role("button", name="Save bot").click()
@@ -172,12 +172,12 @@ async def test_an_admin_builds_a_bot_from_an_example(live: Live) -> None:
 
     await row.get_by_role("button", name="Disable: Shop assistant").click()
     await expect(row).to_contain_text("Disabled")
-    assert (await live.core.store.bots.find_one({}))["enabled"] is False
+    assert (await live.core.store.collection("bots").find_one({}))["enabled"] is False
 
     await row.get_by_role("button", name="Delete: Shop assistant").click()
     await page.get_by_role("dialog").get_by_role("button", name="Confirm").click()
     await expect(page.get_by_text("No bots yet.")).to_be_visible()
-    assert await live.core.store.bots.count_documents({}) == 0
+    assert await live.core.store.collection("bots").count_documents({}) == 0
 
 
 async def test_a_marketer_reads_bots_but_cannot_change_them(live: Live) -> None:

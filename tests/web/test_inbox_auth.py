@@ -178,6 +178,6 @@ async def test_stale_sessions_and_counters_are_purged_by_wall_clock_ttl(
     assert wall + ABSOLUTE_TIMEOUT < purge_session < wall + timedelta(days=8)
     assert wall + FAILURE_WINDOW < purge_failure < wall + timedelta(hours=3)
     for name in ("sessions", "login_failures"):
-        indexes = await getattr(core.store, name).index_information()
+        indexes = await core.store.collection(name).index_information()
         ttl = [i for i in indexes.values() if i.get("expireAfterSeconds") == 0]
         assert [i["key"] for i in ttl] == [[("purge_at", 1)]]

@@ -32,7 +32,8 @@ def channel_out(core: Core, channel: Channel) -> ChannelOut:
 @router.post("", status_code=201, response_model=ChannelCreated)
 async def create(body: ChannelCreate, core: CoreDep, workspace_id: WorkspaceDep) -> ChannelCreated:
     channel, token = await create_channel(core, workspace_id, body.type, body.name, body.config)
-    secret_fields = core.channels.get(channel.type).secret_fields  # type: ignore[union-attr]
+    channel_type = core.channels.get(channel.type)
+    secret_fields = channel_type.secret_fields if channel_type else frozenset()
     generated = {
         k: v for k, v in channel.config.items() if k in secret_fields and k not in body.config
     }

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 
 from kith.core.canned import create_canned, delete_canned, search_canned
+from kith.core.context import Core
 from kith.core.conversations import get_conversation, mark_read
 from kith.core.customers import do_update_customer, get_customer
 from kith.core.errors import Forbidden, InvalidInput, NotFound
@@ -19,6 +20,7 @@ from kith.core.models import (
     AuthorKind,
     Conversation,
     ConversationStatus,
+    Customer,
     Message,
     OutboundContent,
     Priority,
@@ -32,7 +34,7 @@ from kith.core.teams import (
     list_teams,
 )
 from kith.core.users import do_create_user
-from kith.web.inbox.deps import AgentDep, CoreDep, agent_with
+from kith.web.inbox.deps import Agent, AgentDep, CoreDep, agent_with
 from kith.web.inbox.queries import (
     ListQuery,
     conversation_view,
@@ -57,7 +59,7 @@ router = APIRouter(prefix="/app/api", tags=["inbox"], include_in_schema=False)
 Id = Annotated[str, Query(max_length=64)]
 
 
-def author_of(agent: Any) -> Author:
+def author_of(agent: Agent) -> Author:
     return Author(kind=AuthorKind.agent, id=agent.user.id, name=agent.user.name)
 
 
@@ -72,7 +74,7 @@ def message_out(message: Message) -> dict[str, Any]:
     return message.model_dump(mode="json")
 
 
-async def readable(core: Any, agent: Any, conversation_id: str) -> Conversation:
+async def readable(core: Core, agent: Agent, conversation_id: str) -> Conversation:
     """The conversation if the agent may read it: 404 if it does not exist, else 403."""
     conversation = await get_conversation(core, agent.user.workspace_id, conversation_id)
     ensure_can_read(agent.scope, conversation)
@@ -192,7 +194,7 @@ async def retry_message(message_id: str, agent: AgentDep, core: CoreDep) -> dict
     return {"queued": True}
 
 
-async def _visible_customer(core: Any, agent: Any, customer_id: str) -> Any:
+async def _visible_customer(core: Core, agent: Agent, customer_id: str) -> Customer:
     customer = await get_customer(core, agent.user.workspace_id, customer_id)
     if agent.scope.channel_ids is not None:
         seen = await core.store.conversations.find_one(

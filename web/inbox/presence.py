@@ -7,7 +7,7 @@ typing, left) are logged as events, so every process's browsers hear of them.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter
@@ -16,7 +16,7 @@ from pymongo.errors import DuplicateKeyError
 from kith.core.clock import utcnow
 from kith.core.context import Core
 from kith.core.events import build_event, record
-from kith.core.models import Author, AuthorKind, Conversation
+from kith.core.models import Author, AuthorKind, Conversation, User
 from kith.web.inbox.api import readable
 from kith.web.inbox.deps import AgentDep, CoreDep
 from kith.web.inbox.schemas import Presence
@@ -27,17 +27,19 @@ PURGE_MARGIN = timedelta(minutes=10)  # stale reports are ignored on read, delet
 
 
 async def viewers(core: Core, conversation_id: str) -> list[dict[str, Any]]:
-    docs = await core.store.presence.find(
-        {"conversation_id": conversation_id, "expires_at": {"$gt": core.clock.now()}}
-    ).to_list(100)
+    docs = (
+        await core.store.collection("presence")
+        .find({"conversation_id": conversation_id, "expires_at": {"$gt": core.clock.now()}})
+        .to_list(100)
+    )
     return [{"user_id": d["user_id"], "name": d["name"], "state": d["state"]} for d in docs]
 
 
-async def report(core: Core, conversation: Conversation, user: Any, state: str) -> None:
+async def report(core: Core, conversation: Conversation, user: User, state: str) -> None:
     key = f"{conversation.id}:{user.id}"
     now = core.clock.now()
     if state == "left":
-        before = await core.store.presence.find_one_and_delete({"_id": key})
+        before = await core.store.collection("presence").find_one_and_delete({"_id": key})
     else:
         before = await _upsert(core, key, conversation, user, state, now)
     was = (
@@ -61,12 +63,12 @@ async def report(core: Core, conversation: Conversation, user: Any, state: str) 
 
 
 async def _upsert(
-    core: Core, key: str, conversation: Conversation, user: Any, state: str, now: Any
+    core: Core, key: str, conversation: Conversation, user: User, state: str, now: datetime
 ) -> dict[str, Any] | None:
     """Two first reports racing collide on the upsert's `_id`; the loser simply updates."""
     for attempt in range(2):
         try:
-            return await core.store.presence.find_one_and_update(
+            return await core.store.collection("presence").find_one_and_update(
                 {"_id": key},
                 {
                     "$set": {

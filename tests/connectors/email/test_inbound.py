@@ -66,7 +66,9 @@ async def test_big5_subject_is_decoded_for_the_thread(
 ) -> None:
     await mailbox.deliver_fixture("big5_subject.eml")
     await poll(core, email_channel)
-    thread = await core.store.email_threads.find_one({"message_id": "big5.0001@example.tw"})
+    thread = await core.store.collection("email_threads").find_one(
+        {"message_id": "big5.0001@example.tw"}
+    )
     assert thread["subject"] == "訂單查詢"
 
 
@@ -98,7 +100,7 @@ async def test_quoted_replies_and_signatures_are_cut_but_the_raw_source_is_kept(
     await poll(core, email_channel)
     doc = await only_message(core)
     assert doc["text"] == text
-    raw = await core.store.raw_mail.find_one(
+    raw = await core.store.collection("raw_mail").find_one(
         {"_id": f"{email_channel.id}:{doc['channel_message_id']}"}
     )
     assert bytes(raw["raw"]) == fixture_bytes(fixture)
@@ -185,7 +187,7 @@ async def test_unparseable_mail_is_quarantined_and_the_mailbox_goes_on(
     await poll(core, email_channel)
     await poll(core, email_channel)  # nothing is quarantined twice
     assert len(await stored_texts(core)) == 1
-    quarantined = await core.store.mail_quarantine.find({}).to_list(None)
+    quarantined = await core.store.collection("mail_quarantine").find({}).to_list(None)
     assert sorted(bytes(q["raw"]) for q in quarantined) == sorted([broken, no_sender, too_long])
     errors = sorted(q["error"] for q in quarantined)
     assert "boundary" in errors[0] and all("sender" in e for e in errors[1:])

@@ -18,7 +18,7 @@ from tests.connectors.email.conftest import Mailbox, poll, stored_texts
 
 
 async def state(core: Core, channel: Channel, mailbox: Mailbox) -> dict:
-    doc = await core.store.email_mailboxes.find_one(
+    doc = await core.store.collection("email_mailboxes").find_one(
         {"_id": mailbox_state_id(channel.id, mailbox.name)}
     )
     assert doc is not None
