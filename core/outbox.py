@@ -10,16 +10,19 @@ channel's retry-after) until delivered or given up.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import socket
 import uuid
-from datetime import timedelta
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
 from typing import Any
 
 from pymongo import ReturnDocument
 
 from kith.core import metrics
+from kith.core.breaker import Breakers, destination
 from kith.core.channel_records import load as load_channel
 from kith.core.context import Core
 from kith.core.errors import DeliveryDeferred, DeliveryError, InvalidInput
@@ -35,11 +38,17 @@ from kith.core.models import (
     Message,
     OutboundContent,
 )
+from kith.core.outbox_slots import Flight, Slots
 from kith.core.waiting import wait_any
 
 log = logging.getLogger(__name__)
 
 PENDING = DeliveryStatus.pending.value
+
+
+def _unleased(now: datetime) -> dict[str, Any]:
+    """No worker holds the message (never leased, or its lease ran out)."""
+    return {"$or": [{"delivery.lease_until": None}, {"delivery.lease_until": {"$lte": now}}]}
 
 
 async def send(
@@ -115,51 +124,202 @@ async def retry(core: Core, workspace_id: str, message_id: str) -> bool:
 
 
 class OutboxWorker:
-    """Claims due outbound messages one at a time under a lease and delivers them."""
+    """Claims due outbound messages under a lease and delivers many at a time.
 
-    def __init__(self, core: Core, owner: str | None = None) -> None:
+    Sends run as tasks in `Slots`: one per conversation (in order), capped per channel and per
+    workspace, fair shares first. Each send has a total deadline, and a circuit breaker per
+    destination host defers a failing host's messages without spending their attempts.
+    """
+
+    def __init__(
+        self, core: Core, owner: str | None = None, *, breakers: Breakers | None = None
+    ) -> None:
         self.core = core
         self.owner = owner or f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
-        self.settings = core.settings
+        self.settings = settings = core.settings
+        self.slots = Slots(
+            settings.outbox_concurrency,
+            settings.outbox_channel_concurrency,
+            settings.outbox_workspace_concurrency,
+        )
+        self.breakers = breakers or Breakers(
+            core.clock,
+            failures=settings.outbox_breaker_failures,
+            cooldown=settings.outbox_breaker_cooldown_seconds,
+        )
+        # A send must end well inside its lease, or another worker would send it again.
+        self.deadline = min(settings.outbox_send_timeout_seconds, settings.outbox_lease_seconds / 2)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._progress = asyncio.Event()
 
     async def claim(self) -> Message | None:
+        """Claim the next message whose turn it is, without sending it."""
+        async with contextlib.aclosing(self._claims(1)) as claims:
+            async for message in claims:
+                return message
+        return None
+
+    async def run_once(self, limit: int = 1000) -> int:
+        """Deliver every message due now (up to `limit`), many at a time, and wait for the
+        outcomes; returns how many were handled. Tests drive the outbox with it."""
+        handled = 0
+        try:
+            while True:
+                self._progress.clear()
+                handled += await self._fill(limit - handled)
+                if not self._tasks:
+                    return handled
+                await self._progress.wait()
+        finally:
+            await self._settle()
+
+    async def run_forever(self, stop: asyncio.Event) -> None:
+        """The background loop of `kith serve`: refills free slots whenever a send ends or a
+        new message is queued, and looks again every poll interval."""
+        loop = asyncio.get_running_loop()
+        next_gauge = 0.0
+        try:
+            while not stop.is_set():
+                self.core.outbox_wakeup.clear()
+                self._progress.clear()
+                try:
+                    await self._fill(self.slots.total)
+                    if loop.time() >= next_gauge:
+                        next_gauge = loop.time() + self.settings.outbox_poll_seconds
+                        await self._report_depth()
+                except Exception:
+                    log.exception("outbox pass failed")
+                await wait_any(
+                    (stop, self.core.outbox_wakeup, self._progress),
+                    self.settings.outbox_poll_seconds,
+                )
+        finally:
+            await self._settle()
+
+    async def _report_depth(self) -> None:
+        metrics.OUTBOX_DEPTH.set(
+            await self.core.store.messages.count_documents({"delivery.status": PENDING})
+        )
+
+    async def _fill(self, budget: int) -> int:
+        """Claim due messages into free slots and start their sends; returns how many."""
+        started = 0
+        async with contextlib.aclosing(self._claims(budget)) as claims:
+            async for message in claims:
+                self._start(message)
+                started += 1
+        return started
+
+    async def _claims(self, budget: int) -> AsyncIterator[Message]:
+        """Due messages whose turn it is, those below their fair share first, then anyone
+        below the caps. The caller starts each one before the next is chosen."""
+        skipped: set[str] = set()  # conversations whose turn it is not, in this pass
+        for fair in (True, False):
+            while budget > 0 and self.slots.free > 0:
+                batch = await self._candidates(skipped, fair, limit=max(2 * budget, 16))
+                progress = False
+                for doc in batch:
+                    if budget <= 0 or self.slots.free <= 0:
+                        return
+                    flight = Flight.of_doc(doc)
+                    if doc["conversation_id"] in skipped or not self.slots.fits(flight, fair):
+                        continue
+                    progress = True
+                    message = await self._claim_turn(doc)
+                    if message is None:
+                        skipped.add(doc["conversation_id"])
+                        continue
+                    budget -= 1
+                    yield message
+                if not progress:
+                    break
+
+    async def _candidates(self, skipped: set[str], fair: bool, limit: int) -> list[dict[str, Any]]:
         now = self.core.clock.now()
+        channels, workspaces = self.slots.full(fair)
+        query: dict[str, Any] = {
+            "delivery.status": PENDING,
+            "delivery.next_attempt_at": {"$lte": now},
+            **_unleased(now),
+        }
+        conversations = [*skipped, *self.slots.busy_conversations()]
+        if conversations:
+            query["conversation_id"] = {"$nin": conversations}
+        if channels:
+            query["channel_id"] = {"$nin": channels}
+        if workspaces:
+            query["workspace_id"] = {"$nin": workspaces}
+        cursor = self.core.store.messages.find(
+            query,
+            projection={"conversation_id": 1, "channel_id": 1, "workspace_id": 1},
+            sort=[("delivery.next_attempt_at", 1)],
+            limit=limit,
+        )
+        return [doc async for doc in cursor]
+
+    async def _claim_turn(self, candidate: dict[str, Any]) -> Message | None:
+        """Claim the earliest pending message of the candidate's conversation, if it is due
+        and free: across all processes a conversation's messages go out one at a time, in
+        order. A candidate behind a head that waits for a retry follows it (no attempt spent)."""
+        messages = self.core.store.messages
+        now = self.core.clock.now()
+        head = await messages.find_one(
+            {"conversation_id": candidate["conversation_id"], "delivery.status": PENDING},
+            projection={"delivery.next_attempt_at": 1},
+            sort=[("created_at", 1), ("_id", 1)],
+        )
+        if head is None:
+            return None
+        due = head["delivery"].get("next_attempt_at")
+        if head["_id"] != candidate["_id"] and due is not None and due > now:
+            await messages.update_one(
+                {"_id": candidate["_id"], **_unleased(now)},
+                {"$max": {"delivery.next_attempt_at": due}},
+            )
+            return None
         lease = timedelta(seconds=self.settings.outbox_lease_seconds)
-        doc = await self.core.store.messages.find_one_and_update(
+        doc = await messages.find_one_and_update(
             {
+                "_id": head["_id"],
                 "delivery.status": PENDING,
                 "delivery.next_attempt_at": {"$lte": now},
-                "$or": [{"delivery.lease_until": None}, {"delivery.lease_until": {"$lte": now}}],
+                **_unleased(now),
             },
             {"$set": {"delivery.lease_until": now + lease, "delivery.lease_owner": self.owner}},
-            sort=[("delivery.next_attempt_at", 1)],
             return_document=ReturnDocument.AFTER,
         )
         return Message.from_doc(doc) if doc else None
 
-    async def run_once(self, limit: int = 1000) -> int:
-        """Deliver every message due now (up to `limit`); returns how many were handled."""
-        handled = 0
-        while handled < limit:
-            message = await self.claim()
-            if message is None:
-                break
-            await self.deliver(message)
-            handled += 1
-        return handled
+    def _start(self, message: Message) -> None:
+        flight = Flight.of(message)
+        self.slots.take(flight)
+        self._tasks.add(asyncio.create_task(self._fly(message, flight)))
 
-    async def run_forever(self, stop: asyncio.Event) -> None:
-        """The background loop of `kith serve`: wakes on new sends or every poll interval."""
-        while not stop.is_set():
-            try:
-                await self.run_once()
-                metrics.OUTBOX_DEPTH.set(
-                    await self.core.store.messages.count_documents({"delivery.status": PENDING})
-                )
-            except Exception:
-                log.exception("outbox pass failed")
-            self.core.outbox_wakeup.clear()
-            await wait_any((stop, self.core.outbox_wakeup), self.settings.outbox_poll_seconds)
+    async def _fly(self, message: Message, flight: Flight) -> None:
+        try:
+            await self.deliver(message)
+        except Exception:
+            log.exception("recording a delivery failed", extra={"message_id": message.id})
+        finally:
+            # Bookkept here, not in a done callback: whoever `_progress` wakes must already
+            # see this send gone.
+            self._tasks.discard(asyncio.current_task())  # type: ignore[arg-type]
+            self.slots.give_back(flight)
+            self._progress.set()
+
+    async def _settle(self) -> None:
+        """Let the sends in flight end (each is bounded by the deadline); if we are cancelled
+        meanwhile, cancel them: their leases hand the messages to another worker."""
+        if not self._tasks:
+            return
+        tasks = list(self._tasks)
+        try:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        except asyncio.CancelledError:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
 
     async def deliver(self, message: Message) -> None:
         store = self.core.store
@@ -173,20 +333,35 @@ class OutboxWorker:
         if channel_type is None or not channel.enabled:
             await self._give_up(message, f"channel {channel.name!r} is disabled or unknown")
             return
+        host = destination(channel)
+        wait = self.breakers.admit(host)
+        if wait > 0:
+            await self._defer(message, wait)
+            return
         try:
-            result = await channel_type.sender.send(
-                self.core, channel, Conversation.from_doc(conv_doc), message
-            )
+            async with asyncio.timeout(self.deadline):
+                result = await channel_type.sender.send(
+                    self.core, channel, Conversation.from_doc(conv_doc), message
+                )
         except DeliveryDeferred as exc:
+            self.breakers.released(host)
             await self._defer(message, exc.retry_after)
             return
         except DeliveryError as exc:
+            self._judge(host, exc)
             await self._failed_attempt(message, exc)
             return
+        except TimeoutError:
+            self.breakers.failed(host)
+            error = DeliveryError(f"no answer within {self.deadline:g} s")
+            await self._failed_attempt(message, error)
+            return
         except Exception as exc:
+            self.breakers.released(host)
             log.exception("sender crashed", extra={"message_id": message.id})
             await self._failed_attempt(message, DeliveryError(f"{type(exc).__name__}: {exc}"))
             return
+        self.breakers.succeeded(host)
         await self._mark(
             message,
             {
@@ -198,6 +373,16 @@ class OutboxWorker:
             "message.delivered",
         )
         metrics.OUTBOX_SENT.labels(channel_type=channel.type).inc()
+
+    def _judge(self, host: str, exc: DeliveryError) -> None:
+        """A refusal or a "come back later" means the host is up; other errors count
+        against it."""
+        if exc.retryable and exc.retry_after is None:
+            self.breakers.failed(host)
+        elif exc.retryable:
+            self.breakers.released(host)
+        else:
+            self.breakers.succeeded(host)
 
     def backoff(self, attempts: int) -> float:
         """Exponential backoff with jitter: base, 2×base, 4×base … capped."""
