@@ -15,15 +15,12 @@ import logging
 import random
 import socket
 import uuid
-from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
-
-from pymongo import ReturnDocument
 
 from kith.core import metrics
 from kith.core.breaker import Breakers, destination
-from kith.core.channel_records import load as load_channel
+from kith.core.channel_cache import ChannelCache
 from kith.core.context import Core
 from kith.core.errors import DeliveryDeferred, DeliveryError, InvalidInput
 from kith.core.events import build_event, record
@@ -38,17 +35,11 @@ from kith.core.models import (
     Message,
     OutboundContent,
 )
+from kith.core.outbox_claims import PENDING, Claims
 from kith.core.outbox_slots import Flight, Slots
 from kith.core.waiting import wait_any
 
 log = logging.getLogger(__name__)
-
-PENDING = DeliveryStatus.pending.value
-
-
-def _unleased(now: datetime) -> dict[str, Any]:
-    """No worker holds the message (never leased, or its lease ran out)."""
-    return {"$or": [{"delivery.lease_until": None}, {"delivery.lease_until": {"$lte": now}}]}
 
 
 async def send(
@@ -149,12 +140,17 @@ class OutboxWorker:
         )
         # A send must end well inside its lease, or another worker would send it again.
         self.deadline = min(settings.outbox_send_timeout_seconds, settings.outbox_lease_seconds / 2)
+        self.claims = Claims(core, self.owner, self.slots)
+        self.channels = ChannelCache(core)
+        # Refill when a quarter of the slots are free (or none is busy), not after each
+        # send: every refill costs a query over the due messages.
+        self._refill_at = max(1, settings.outbox_concurrency // 4)
         self._tasks: set[asyncio.Task[None]] = set()
         self._progress = asyncio.Event()
 
     async def claim(self) -> Message | None:
         """Claim the next message whose turn it is, without sending it."""
-        async with contextlib.aclosing(self._claims(1)) as claims:
+        async with contextlib.aclosing(self.claims.take(1)) as claims:
             async for message in claims:
                 return message
         return None
@@ -166,10 +162,12 @@ class OutboxWorker:
         try:
             while True:
                 self._progress.clear()
-                handled += await self._fill(limit - handled)
-                if not self._tasks:
+                started = await self._fill(limit - handled)
+                handled += started
+                if not self._tasks and not started:
                     return handled
-                await self._progress.wait()
+                if self._tasks:
+                    await self._progress.wait()
         finally:
             await self._settle()
 
@@ -204,91 +202,11 @@ class OutboxWorker:
     async def _fill(self, budget: int) -> int:
         """Claim due messages into free slots and start their sends; returns how many."""
         started = 0
-        async with contextlib.aclosing(self._claims(budget)) as claims:
+        async with contextlib.aclosing(self.claims.take(budget)) as claims:
             async for message in claims:
                 self._start(message)
                 started += 1
         return started
-
-    async def _claims(self, budget: int) -> AsyncIterator[Message]:
-        """Due messages whose turn it is, those below their fair share first, then anyone
-        below the caps. The caller starts each one before the next is chosen."""
-        skipped: set[str] = set()  # conversations whose turn it is not, in this pass
-        for fair in (True, False):
-            while budget > 0 and self.slots.free > 0:
-                batch = await self._candidates(skipped, fair, limit=max(2 * budget, 16))
-                progress = False
-                for doc in batch:
-                    if budget <= 0 or self.slots.free <= 0:
-                        return
-                    flight = Flight.of_doc(doc)
-                    if doc["conversation_id"] in skipped or not self.slots.fits(flight, fair):
-                        continue
-                    progress = True
-                    message = await self._claim_turn(doc)
-                    if message is None:
-                        skipped.add(doc["conversation_id"])
-                        continue
-                    budget -= 1
-                    yield message
-                if not progress:
-                    break
-
-    async def _candidates(self, skipped: set[str], fair: bool, limit: int) -> list[dict[str, Any]]:
-        now = self.core.clock.now()
-        channels, workspaces = self.slots.full(fair)
-        query: dict[str, Any] = {
-            "delivery.status": PENDING,
-            "delivery.next_attempt_at": {"$lte": now},
-            **_unleased(now),
-        }
-        conversations = [*skipped, *self.slots.busy_conversations()]
-        if conversations:
-            query["conversation_id"] = {"$nin": conversations}
-        if channels:
-            query["channel_id"] = {"$nin": channels}
-        if workspaces:
-            query["workspace_id"] = {"$nin": workspaces}
-        cursor = self.core.store.messages.find(
-            query,
-            projection={"conversation_id": 1, "channel_id": 1, "workspace_id": 1},
-            sort=[("delivery.next_attempt_at", 1)],
-            limit=limit,
-        )
-        return [doc async for doc in cursor]
-
-    async def _claim_turn(self, candidate: dict[str, Any]) -> Message | None:
-        """Claim the earliest pending message of the candidate's conversation, if it is due
-        and free: across all processes a conversation's messages go out one at a time, in
-        order. A candidate behind a head that waits for a retry follows it (no attempt spent)."""
-        messages = self.core.store.messages
-        now = self.core.clock.now()
-        head = await messages.find_one(
-            {"conversation_id": candidate["conversation_id"], "delivery.status": PENDING},
-            projection={"delivery.next_attempt_at": 1},
-            sort=[("created_at", 1), ("_id", 1)],
-        )
-        if head is None:
-            return None
-        due = head["delivery"].get("next_attempt_at")
-        if head["_id"] != candidate["_id"] and due is not None and due > now:
-            await messages.update_one(
-                {"_id": candidate["_id"], **_unleased(now)},
-                {"$max": {"delivery.next_attempt_at": due}},
-            )
-            return None
-        lease = timedelta(seconds=self.settings.outbox_lease_seconds)
-        doc = await messages.find_one_and_update(
-            {
-                "_id": head["_id"],
-                "delivery.status": PENDING,
-                "delivery.next_attempt_at": {"$lte": now},
-                **_unleased(now),
-            },
-            {"$set": {"delivery.lease_until": now + lease, "delivery.lease_owner": self.owner}},
-            return_document=ReturnDocument.AFTER,
-        )
-        return Message.from_doc(doc) if doc else None
 
     def _start(self, message: Message) -> None:
         flight = Flight.of(message)
@@ -305,7 +223,8 @@ class OutboxWorker:
             # see this send gone.
             self._tasks.discard(asyncio.current_task())  # type: ignore[arg-type]
             self.slots.give_back(flight)
-            self._progress.set()
+            if self.slots.free >= self._refill_at or not self._tasks:
+                self._progress.set()
 
     async def _settle(self) -> None:
         """Let the sends in flight end (each is bounded by the deadline); if we are cancelled
@@ -322,13 +241,11 @@ class OutboxWorker:
             raise
 
     async def deliver(self, message: Message) -> None:
-        store = self.core.store
-        channel_doc = await store.channels.find_one({"_id": message.channel_id})
-        conv_doc = await store.conversations.find_one({"_id": message.conversation_id})
-        if channel_doc is None or conv_doc is None:
+        channel = await self.channels.get(message.channel_id)
+        conv_doc = await self.core.store.conversations.find_one({"_id": message.conversation_id})
+        if channel is None or conv_doc is None:
             await self._give_up(message, "channel or conversation no longer exists")
             return
-        channel = load_channel(self.core, channel_doc)
         channel_type = self.core.channels.get(channel.type)
         if channel_type is None or not channel.enabled:
             await self._give_up(message, f"channel {channel.name!r} is disabled or unknown")
