@@ -35,7 +35,7 @@ from kith.core.models import (
     Message,
     OutboundContent,
 )
-from kith.core.outbox_claims import PENDING, Claims
+from kith.core.outbox_claims import PENDING, Claimed, Claims
 from kith.core.outbox_slots import Flight, Slots
 from kith.core.waiting import wait_any
 
@@ -151,8 +151,9 @@ class OutboxWorker:
     async def claim(self) -> Message | None:
         """Claim the next message whose turn it is, without sending it."""
         async with contextlib.aclosing(self.claims.take(1)) as claims:
-            async for message in claims:
-                return message
+            async for claimed in claims:
+                self.slots.give_back(Flight.of(claimed.message))
+                return claimed.message
         return None
 
     async def run_once(self, limit: int = 1000) -> int:
@@ -203,26 +204,26 @@ class OutboxWorker:
         """Claim due messages into free slots and start their sends; returns how many."""
         started = 0
         async with contextlib.aclosing(self.claims.take(budget)) as claims:
-            async for message in claims:
-                self._start(message)
+            async for claimed in claims:
+                self._start(claimed)
                 started += 1
         return started
 
-    def _start(self, message: Message) -> None:
-        flight = Flight.of(message)
-        self.slots.take(flight)
-        self._tasks.add(asyncio.create_task(self._fly(message, flight)))
+    def _start(self, claimed: Claimed) -> None:
+        """Send in a task; the claim already holds the message's slot."""
+        self._tasks.add(asyncio.create_task(self._fly(claimed)))
 
-    async def _fly(self, message: Message, flight: Flight) -> None:
+    async def _fly(self, claimed: Claimed) -> None:
+        message = claimed.message
         try:
-            await self.deliver(message)
+            await self.deliver(message, claimed.conversation)
         except Exception:
             log.exception("recording a delivery failed", extra={"message_id": message.id})
         finally:
             # Bookkept here, not in a done callback: whoever `_progress` wakes must already
             # see this send gone.
             self._tasks.discard(asyncio.current_task())  # type: ignore[arg-type]
-            self.slots.give_back(flight)
+            self.slots.give_back(Flight.of(message))
             if self.slots.free >= self._refill_at or not self._tasks:
                 self._progress.set()
 
@@ -240,10 +241,14 @@ class OutboxWorker:
             await asyncio.gather(*tasks, return_exceptions=True)
             raise
 
-    async def deliver(self, message: Message) -> None:
+    async def deliver(self, message: Message, conversation: Conversation | None = None) -> None:
+        """Send one claimed message and record the outcome (`conversation`: read if not
+        given)."""
         channel = await self.channels.get(message.channel_id)
-        conv_doc = await self.core.store.conversations.find_one({"_id": message.conversation_id})
-        if channel is None or conv_doc is None:
+        if conversation is None:
+            doc = await self.core.store.conversations.find_one({"_id": message.conversation_id})
+            conversation = Conversation.from_doc(doc) if doc else None
+        if channel is None or conversation is None:
             await self._give_up(message, "channel or conversation no longer exists")
             return
         channel_type = self.core.channels.get(channel.type)
@@ -257,9 +262,7 @@ class OutboxWorker:
             return
         try:
             async with asyncio.timeout(self.deadline):
-                result = await channel_type.sender.send(
-                    self.core, channel, Conversation.from_doc(conv_doc), message
-                )
+                result = await channel_type.sender.send(self.core, channel, conversation, message)
         except DeliveryDeferred as exc:
             self.breakers.released(host)
             await self._defer(message, exc.retry_after)
@@ -351,7 +354,14 @@ class OutboxWorker:
         """Write the outcome, but only while this worker still holds the lease."""
         result = await self.core.store.messages.update_one(
             {"_id": message.id, "delivery.lease_owner": self.owner},
-            {"$set": update, "$unset": {"delivery.lease_until": "", "delivery.lease_owner": ""}},
+            {
+                "$set": update,
+                "$unset": {
+                    "delivery.lease_until": "",
+                    "delivery.lease_owner": "",
+                    "delivery.claim": "",
+                },
+            },
         )
         if result.modified_count and event_type:
             await record(

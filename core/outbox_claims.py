@@ -9,15 +9,18 @@ for a retry is moved to the head's time (no attempt spent) so that it stops comi
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from pymongo import ReturnDocument
+from pymongo.errors import OperationFailure
 
 from kith.core.context import Core
-from kith.core.models import DeliveryStatus, Message
+from kith.core.ids import new_id
+from kith.core.models import Conversation, DeliveryStatus, Message
 from kith.core.outbox_slots import Flight, Slots
 
 PENDING = DeliveryStatus.pending.value
@@ -26,6 +29,14 @@ PENDING = DeliveryStatus.pending.value
 def unleased(now: datetime) -> dict[str, Any]:
     """No worker holds the message (never leased, or its lease ran out)."""
     return {"$or": [{"delivery.lease_until": None}, {"delivery.lease_until": {"$lte": now}}]}
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A message this worker now holds, with its conversation (None: deleted since)."""
+
+    message: Message
+    conversation: Conversation | None
 
 
 @dataclass(frozen=True)
@@ -42,10 +53,9 @@ class Claims:
         self.owner = owner
         self.slots = slots
 
-    async def take(self, budget: int) -> AsyncIterator[Message]:
-        """Claim up to `budget` messages: those below their fair share first, then (only if
-        fairness held someone back) anyone below the caps. The caller starts each one before
-        the next is chosen."""
+    async def take(self, budget: int) -> AsyncIterator[Claimed]:
+        """Claim up to `budget` messages, each with its slot taken: those below their fair
+        share first, then (only if fairness held someone back) anyone below the caps."""
         skipped: set[str] = set()  # conversations whose turn it is not, in this pass
         for fair in (True, False):
             held_back = False
@@ -54,22 +64,29 @@ class Claims:
                 held_back |= self.slots.full(fair) != self.slots.full(False)
                 batch = await self._candidates(skipped, fair, limit)
                 heads = await self._heads({doc["conversation_id"] for doc in batch})
-                progress = False
+                chosen: list[Flight] = []
                 for doc in batch:
-                    if budget <= 0 or self.slots.free <= 0:
-                        return
+                    if len(chosen) >= budget or self.slots.free <= 0:
+                        break
                     conversation, flight = doc["conversation_id"], Flight.of_doc(doc)
                     if conversation in skipped or not self.slots.fits(flight, fair):
                         held_back |= self.slots.fits(flight, False)
                         continue
-                    progress = True
-                    message = await self._claim_turn(doc["_id"], heads.get(conversation))
-                    if message is None:
+                    turn = await self._turn(doc["_id"], heads.get(conversation))
+                    if turn is None:
                         skipped.add(conversation)
                         continue
-                    budget -= 1
-                    yield message
-                if not progress or len(batch) < limit:
+                    chosen.append(dataclasses.replace(flight, message_id=turn))
+                    self.slots.take(chosen[-1])
+                claimed = await self._claim(chosen)
+                for flight in chosen:
+                    if flight.message_id not in claimed:
+                        self.slots.give_back(flight)
+                        skipped.add(flight.conversation_id)
+                budget -= len(claimed)
+                for item in claimed.values():
+                    yield item
+                if not chosen or len(batch) < limit:
                     break  # nothing more to see at this level
             if not held_back:
                 return
@@ -112,27 +129,54 @@ class Claims:
             heads.setdefault(doc["conversation_id"], Head(doc["_id"], due))
         return heads
 
-    async def _claim_turn(self, candidate_id: str, head: Head | None) -> Message | None:
-        """Claim the candidate's conversation's head if it is due and free."""
-        messages = self.core.store.messages
-        now = self.core.clock.now()
+    async def _turn(self, candidate_id: str, head: Head | None) -> str | None:
+        """The message to claim for the candidate: its conversation's head, if due. A
+        candidate behind a head that waits for a retry follows it instead."""
         if head is None:  # delivered meanwhile
             return None
+        now = self.core.clock.now()
         if head.message_id != candidate_id and head.due is not None and head.due > now:
-            await messages.update_one(
+            await self.core.store.messages.update_one(
                 {"_id": candidate_id, **unleased(now)},
                 {"$max": {"delivery.next_attempt_at": head.due}},
             )
             return None
+        return head.message_id
+
+    async def _claim(self, flights: list[Flight]) -> dict[str, Claimed]:
+        """Lease the chosen messages in one write, then read back those this pass won (each
+        document is claimed atomically; a message leased by someone else is left alone)."""
+        if not flights:
+            return {}
+        messages = self.core.store.messages
+        now = self.core.clock.now()
+        ids = [flight.message_id for flight in flights]
         lease = timedelta(seconds=self.core.settings.outbox_lease_seconds)
-        doc = await messages.find_one_and_update(
-            {
-                "_id": head.message_id,
-                "delivery.status": PENDING,
-                "delivery.next_attempt_at": {"$lte": now},
-                **unleased(now),
-            },
-            {"$set": {"delivery.lease_until": now + lease, "delivery.lease_owner": self.owner}},
-            return_document=ReturnDocument.AFTER,
-        )
-        return Message.from_doc(doc) if doc else None
+        token = new_id()
+        with contextlib.suppress(OperationFailure):  # a write conflict: what was won is kept
+            await messages.update_many(
+                {
+                    "_id": {"$in": ids},
+                    "delivery.status": PENDING,
+                    "delivery.next_attempt_at": {"$lte": now},
+                    **unleased(now),
+                },
+                {
+                    "$set": {
+                        "delivery.lease_until": now + lease,
+                        "delivery.lease_owner": self.owner,
+                        "delivery.claim": token,
+                    }
+                },
+            )
+        won = [
+            Message.from_doc(doc)
+            async for doc in messages.find({"_id": {"$in": ids}, "delivery.claim": token})
+        ]
+        conversations = {
+            doc["_id"]: Conversation.from_doc(doc)
+            async for doc in self.core.store.conversations.find(
+                {"_id": {"$in": sorted({m.conversation_id for m in won})}}
+            )
+        }
+        return {m.id: Claimed(m, conversations.get(m.conversation_id)) for m in won}
