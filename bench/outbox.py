@@ -143,7 +143,16 @@ async def latency(
     with contextlib.suppress(asyncio.CancelledError):
         await worker
     core.event_listeners.remove(delivered)
+    await report_failures(core)
     return took
+
+
+async def report_failures(core: Core) -> None:
+    """Failed attempts of the phase, by error (a healthy phase has none)."""
+    errors: dict[str, int] = {}
+    async for doc in core.store.messages.find({"delivery.attempts": {"$gt": 0}}):
+        errors[doc["delivery"]["error"]] = errors.get(doc["delivery"]["error"], 0) + 1
+    print(f"  failed attempts: {errors or 'none'}")
 
 
 def p99_ms(samples: list[float]) -> float:
@@ -165,6 +174,7 @@ async def run(args: argparse.Namespace, base: str) -> dict[str, object]:
         slow = await conversations(core, base, "trickle", 1, 1, args.per_channel)
         baseline = await bare_loop(core, healthy, args)
         kith = await throughput(core, healthy, args)
+        await report_failures(core)
         print(f"bare loop of POSTs:  {baseline.per_s:8.1f}/s")
         print(f"outbox run_once():   {kith.per_s:8.1f}/s  ratio {kith.per_s / baseline.per_s:.2f}")
         await core.store.messages.delete_many({"direction": "out"})
