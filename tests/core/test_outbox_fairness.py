@@ -128,6 +128,7 @@ async def test_a_conversations_replies_go_out_in_order_one_at_a_time_across_work
     assert sum(handled) == len(sent)
     ids = [body["message"]["id"] for body in endpoint.received]
     assert Counter(ids) == Counter(m.id for m in sent)  # each exactly once
+    assert endpoint.overlaps == 0  # never two of one conversation at once
     for talk in talks:
         mine = [t for t in texts(endpoint) if t.startswith(talk.id)]
         assert mine == [f"{talk.id} #{n}" for n in range(5)]

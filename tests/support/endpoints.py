@@ -29,6 +29,8 @@ class Endpoint:
     big_bytes: int = 1_000_000
     received: list[dict[str, Any]] = field(default_factory=list)
     in_flight: int = 0
+    overlaps: int = 0  # requests that came while one of the same conversation was open
+    _open: set[str] = field(default_factory=set)
     release: asyncio.Event = field(default_factory=asyncio.Event)
     changed: asyncio.Event = field(default_factory=asyncio.Event)
     url: str = ""
@@ -46,12 +48,17 @@ class Endpoint:
         self._handlers.add(task)
         try:
             while body := await _read_request(reader):
-                self.received.append(json.loads(body))
+                payload = json.loads(body)
+                conversation = payload.get("conversation_id", "")
+                self.overlaps += conversation in self._open
+                self._open.add(conversation)
+                self.received.append(payload)
                 self.in_flight += 1
                 self.changed.set()
                 try:
                     keep = await self._answer(writer)
                 finally:
+                    self._open.discard(conversation)
                     self.in_flight -= 1
                     self.changed.set()
                 if not keep:
