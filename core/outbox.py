@@ -10,6 +10,7 @@ channel's retry-after) until delivered or given up.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import socket
@@ -17,12 +18,12 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from kith.core import metrics
+from kith.core.breaker import Breakers, destination
+from kith.core.channel_cache import ChannelCache
 from kith.core.channel_records import ChannelConfigInvalid
-from kith.core.channel_records import load as load_channel
 from kith.core.context import Core
 from kith.core.errors import DeliveryDeferred, DeliveryError, InvalidInput
 from kith.core.events import build_event, record
@@ -37,11 +38,11 @@ from kith.core.models import (
     Message,
     OutboundContent,
 )
+from kith.core.outbox_claims import PENDING, Claimed, Claims
+from kith.core.outbox_slots import Flight, Slots
 from kith.core.waiting import wait_any
 
 log = logging.getLogger(__name__)
-
-PENDING = DeliveryStatus.pending.value
 
 
 async def send(
@@ -132,83 +133,178 @@ async def retry(core: Core, workspace_id: str, message_id: str) -> bool:
 
 
 class OutboxWorker:
-    """Claims due outbound messages one at a time under a lease and delivers them."""
+    """Claims due outbound messages under a lease and delivers many at a time.
 
-    def __init__(self, core: Core, owner: str | None = None) -> None:
+    Sends run as tasks in `Slots`: one per conversation (in order), capped per channel and per
+    workspace, fair shares first. Each send has a total deadline, and a circuit breaker per
+    destination host defers a failing host's messages without spending their attempts.
+    """
+
+    def __init__(
+        self, core: Core, owner: str | None = None, *, breakers: Breakers | None = None
+    ) -> None:
         self.core = core
         self.owner = owner or f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
-        self.settings = core.settings
+        self.settings = settings = core.settings
+        self.slots = Slots(
+            settings.outbox_concurrency,
+            settings.outbox_channel_concurrency,
+            settings.outbox_workspace_concurrency,
+        )
+        self.breakers = breakers or Breakers(
+            core.clock,
+            failures=settings.outbox_breaker_failures,
+            cooldown=settings.outbox_breaker_cooldown_seconds,
+        )
+        # A send must end well inside its lease, or another worker would send it again.
+        self.deadline = min(settings.outbox_send_timeout_seconds, settings.outbox_lease_seconds / 2)
+        self.claims = Claims(core, self.owner, self.slots)
+        self.channels = ChannelCache(core)
+        # Refill when a quarter of the slots are free (or none is busy), not after each
+        # send: every refill costs a query over the due messages.
+        self._refill_at = max(1, settings.outbox_concurrency // 4)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._progress = asyncio.Event()
 
     async def claim(self) -> Message | None:
-        now = self.core.clock.now()
-        lease = timedelta(seconds=self.settings.outbox_lease_seconds)
-        doc = await self.core.store.messages.find_one_and_update(
-            {
-                "delivery.status": PENDING,
-                "delivery.next_attempt_at": {"$lte": now},
-                "$or": [{"delivery.lease_until": None}, {"delivery.lease_until": {"$lte": now}}],
-            },
-            {"$set": {"delivery.lease_until": now + lease, "delivery.lease_owner": self.owner}},
-            sort=[("delivery.next_attempt_at", 1)],
-            return_document=ReturnDocument.AFTER,
-        )
-        return Message.from_doc(doc) if doc else None
+        """Claim the next message whose turn it is, without sending it."""
+        async with contextlib.aclosing(self.claims.take(1)) as claims:
+            async for claimed in claims:
+                self.slots.give_back(Flight.of(claimed.message))
+                return claimed.message
+        return None
 
     async def run_once(self, limit: int = 1000) -> int:
-        """Deliver every message due now (up to `limit`); returns how many were handled."""
+        """Deliver every message due now (up to `limit`), many at a time, and wait for the
+        outcomes; returns how many were handled. Tests drive the outbox with it."""
         handled = 0
-        while handled < limit:
-            message = await self.claim()
-            if message is None:
-                break
-            await self.deliver(message)
-            handled += 1
-        return handled
+        try:
+            while True:
+                self._progress.clear()
+                started = await self._fill(limit - handled)
+                handled += started
+                if not self._tasks and not started:
+                    return handled
+                if self._tasks:
+                    await self._progress.wait()
+        finally:
+            await self._settle()
 
     async def run_forever(self, stop: asyncio.Event) -> None:
-        """The background loop of `kith serve`: wakes on new sends or every poll interval."""
-        while not stop.is_set():
-            try:
-                await self.run_once()
-                metrics.OUTBOX_DEPTH.set(
-                    await self.core.store.messages.count_documents({"delivery.status": PENDING})
-                )
-            except Exception:
-                log.exception("outbox pass failed")
-            self.core.outbox_wakeup.clear()
-            await wait_any((stop, self.core.outbox_wakeup), self.settings.outbox_poll_seconds)
-
-    async def deliver(self, message: Message) -> None:
-        store = self.core.store
-        channel_doc = await store.channels.find_one({"_id": message.channel_id})
-        conv_doc = await store.conversations.find_one({"_id": message.conversation_id})
-        if channel_doc is None or conv_doc is None:
-            await self._give_up(message, "channel or conversation no longer exists")
-            return
+        """The background loop of `kith serve`: refills free slots whenever a send ends or a
+        new message is queued, and looks again every poll interval."""
+        loop = asyncio.get_running_loop()
+        next_gauge = 0.0
         try:
-            channel = load_channel(self.core, channel_doc)
+            while not stop.is_set():
+                self.core.outbox_wakeup.clear()
+                self._progress.clear()
+                try:
+                    await self._fill(self.slots.total)
+                    if loop.time() >= next_gauge:
+                        next_gauge = loop.time() + self.settings.outbox_poll_seconds
+                        await self._report_depth()
+                except Exception:
+                    log.exception("outbox pass failed")
+                await wait_any(
+                    (stop, self.core.outbox_wakeup, self._progress),
+                    self.settings.outbox_poll_seconds,
+                )
+        finally:
+            await self._settle()
+
+    async def _report_depth(self) -> None:
+        metrics.OUTBOX_DEPTH.set(
+            await self.core.store.messages.count_documents({"delivery.status": PENDING})
+        )
+
+    async def _fill(self, budget: int) -> int:
+        """Claim due messages into free slots and start their sends; returns how many."""
+        started = 0
+        async with contextlib.aclosing(self.claims.take(budget)) as claims:
+            async for claimed in claims:
+                self._start(claimed)
+                started += 1
+        return started
+
+    def _start(self, claimed: Claimed) -> None:
+        """Send in a task; the claim already holds the message's slot."""
+        self._tasks.add(asyncio.create_task(self._fly(claimed)))
+
+    async def _fly(self, claimed: Claimed) -> None:
+        message = claimed.message
+        try:
+            await self.deliver(message, claimed.conversation)
+        except Exception:
+            log.exception("recording a delivery failed", extra={"message_id": message.id})
+        finally:
+            # Bookkept here, not in a done callback: whoever `_progress` wakes must already
+            # see this send gone.
+            self._tasks.discard(asyncio.current_task())
+            self.slots.give_back(Flight.of(message))
+            if self.slots.free >= self._refill_at or not self._tasks:
+                self._progress.set()
+
+    async def _settle(self) -> None:
+        """Let the sends in flight end (each is bounded by the deadline); if we are cancelled
+        meanwhile, cancel them: their leases hand the messages to another worker."""
+        if not self._tasks:
+            return
+        tasks = list(self._tasks)
+        try:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        except asyncio.CancelledError:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
+
+    async def deliver(self, message: Message, conversation: Conversation | None = None) -> None:
+        """Send one claimed message and record the outcome (`conversation`: read if not
+        given)."""
+        try:
+            channel = await self.channels.get(message.channel_id)
         except ChannelConfigInvalid as exc:
             # Retried with backoff: the message goes out once an admin fixes the config.
             await self._failed_attempt(message, DeliveryError(exc.message))
+            return
+        if conversation is None:
+            doc = await self.core.store.conversations.find_one({"_id": message.conversation_id})
+            conversation = Conversation.from_doc(doc) if doc else None
+        if channel is None or conversation is None:
+            await self._give_up(message, "channel or conversation no longer exists")
             return
         channel_type = self.core.channels.get(channel.type)
         if channel_type is None or not channel.enabled:
             await self._give_up(message, f"channel {channel.name!r} is disabled or unknown")
             return
+        host = destination(channel)
+        wait = self.breakers.admit(host)
+        if wait > 0:
+            await self._defer(message, wait)
+            return
         try:
-            result = await channel_type.sender.send(
-                self.core, channel, Conversation.from_doc(conv_doc), message
-            )
+            async with asyncio.timeout(self.deadline):
+                result = await channel_type.sender.send(self.core, channel, conversation, message)
         except DeliveryDeferred as exc:
+            self.breakers.released(host)
             await self._defer(message, exc.retry_after)
             return
         except DeliveryError as exc:
+            self._judge(host, exc)
             await self._failed_attempt(message, exc)
             return
+        except TimeoutError:
+            self.breakers.failed(host)
+            error = DeliveryError(f"no answer within {self.deadline:g} s")
+            await self._failed_attempt(message, error)
+            return
         except Exception as exc:
+            self.breakers.released(host)
             log.exception("sender crashed", extra={"message_id": message.id})
             await self._failed_attempt(message, DeliveryError(f"{type(exc).__name__}: {exc}"))
             return
+        self.breakers.succeeded(host)
         await self._mark(
             message,
             {
@@ -220,6 +316,16 @@ class OutboxWorker:
             "message.delivered",
         )
         metrics.OUTBOX_SENT.labels(channel_type=channel.type).inc()
+
+    def _judge(self, host: str, exc: DeliveryError) -> None:
+        """A refusal or a "come back later" means the host is up; other errors count
+        against it."""
+        if exc.retryable and exc.retry_after is None:
+            self.breakers.failed(host)
+        elif exc.retryable:
+            self.breakers.released(host)
+        else:
+            self.breakers.succeeded(host)
 
     def backoff(self, attempts: int) -> float:
         """Exponential backoff with jitter: base, 2×base, 4×base … capped."""
@@ -271,7 +377,14 @@ class OutboxWorker:
         """Write the outcome, but only while this worker still holds the lease."""
         result = await self.core.store.messages.update_one(
             {"_id": message.id, "delivery.lease_owner": self.owner},
-            {"$set": update, "$unset": {"delivery.lease_until": "", "delivery.lease_owner": ""}},
+            {
+                "$set": update,
+                "$unset": {
+                    "delivery.lease_until": "",
+                    "delivery.lease_owner": "",
+                    "delivery.claim": "",
+                },
+            },
         )
         if result.modified_count and event_type:
             await record(

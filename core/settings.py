@@ -54,6 +54,29 @@ class Settings(BaseSettings):
         gt=0,
         description="Live inbox: the longest wait between those reads (no change streams).",
     )
+    outbox_concurrency: int = Field(
+        default=64, ge=1, description="Sends one process keeps in flight at once."
+    )
+    outbox_channel_concurrency: int = Field(
+        default=16, ge=1, description="Sends in flight per channel, so no channel takes them all."
+    )
+    outbox_workspace_concurrency: int = Field(
+        default=32, ge=1, description="Sends in flight per workspace, for the same reason."
+    )
+    outbox_send_timeout_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="Deadline of one send (connect, write and read); keep it under the lease.",
+    )
+    outbox_response_max_bytes: int = Field(
+        default=65_536, ge=1, description="Largest answer read from an HTTP callback."
+    )
+    outbox_breaker_failures: int = Field(
+        default=5, ge=1, description="Failed sends in a row to one host that open its circuit."
+    )
+    outbox_breaker_cooldown_seconds: float = Field(
+        default=30.0, gt=0, description="How long an open circuit defers its host's messages."
+    )
     nlp_enabled: bool = Field(
         default=True, description="Analyse sentiment and language of inbound messages."
     )

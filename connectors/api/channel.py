@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 from kith.connectors.api.routes import router
 from kith.core.channels import Capabilities, ChannelType, SendResult
 from kith.core.errors import DeliveryError
+from kith.core.httpcap import CappedResponse, ResponseTooLarge, post_capped
 
 if TYPE_CHECKING:
     from kith.core.context import Core
@@ -61,7 +62,7 @@ def callback_payload(
     }
 
 
-def _retry_after(response: httpx.Response) -> float | None:
+def _retry_after(response: CappedResponse) -> float | None:
     value = response.headers.get("retry-after")
     try:
         return max(float(value), 0.0) if value is not None else None
@@ -70,7 +71,8 @@ def _retry_after(response: httpx.Response) -> float | None:
 
 
 class ApiSender:
-    """POSTs each reply to the callback URL; 5xx, 429 and network errors are retried."""
+    """POSTs each reply to the callback URL; 5xx, 429, network errors and answers past the
+    size cap are retried."""
 
     async def send(
         self, core: Core, channel: Channel, conversation: Conversation, message: Message
@@ -85,11 +87,17 @@ class ApiSender:
             SIGNATURE_HEADER: sign(settings.callback_secret, timestamp, body),
         }
         try:
-            response = await core.http.post(
-                str(settings.callback_url), content=body, headers=headers
+            response = await post_capped(
+                core.http,
+                str(settings.callback_url),
+                max_bytes=core.settings.outbox_response_max_bytes,
+                content=body,
+                headers=headers,
             )
         except httpx.HTTPError as exc:
             raise DeliveryError(f"callback unreachable: {type(exc).__name__}") from exc
+        except ResponseTooLarge as exc:
+            raise DeliveryError(f"callback {exc}") from exc
         if response.status_code == 429 or response.status_code >= 500:
             raise DeliveryError(
                 f"callback answered HTTP {response.status_code}",

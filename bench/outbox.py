@@ -1,0 +1,227 @@
+"""Outbox delivery: throughput against a bare loop of the same HTTP posts, and whether one
+trickling endpoint slows the healthy channels' deliveries.
+
+    python bench/outbox.py [--n 2000] [--concurrency 32] [--mongo-uri mongodb://…]
+
+Fake platform endpoints (`bench/servers/endpoints.py`, own process) answer in ~50 ms.
+1. Throughput: `--n` queued replies spread over workspaces, channels and conversations,
+   delivered by one `OutboxWorker.run_once()` at `--concurrency` sends in flight, against the
+   same number of bare `httpx` POSTs of the same size to the same endpoints, same concurrency,
+   same client (`core.http`).
+2. Latency: a worker runs (`run_forever`, real clock) while replies are sent at `--rate` per
+   second for `--seconds`; the time from `send()` to the `message.delivered` event of the
+   healthy channels' replies, p99, first alone, then with `--slow-share` of the replies going
+   to an endpoint that answers a byte every 2 s (the deadline stays `--deadline`).
+The last line is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import itertools
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import Run, emit, free_port, measure, start_server
+from kith.core.channel_records import create_channel
+from kith.core.channels import ChannelRegistry
+from kith.core.context import Core
+from kith.core.models import (
+    Author,
+    AuthorKind,
+    Conversation,
+    Event,
+    InboundMessage,
+    InboundUser,
+    OutboundContent,
+)
+from kith.core.outbox import OutboxWorker, send
+from kith.core.pipeline import ingest
+from kith.core.settings import Settings
+from kith.core.workspaces import create_workspace
+from kith.web.app import CHANNEL_TYPES
+
+AGENT = Author(kind=AuthorKind.agent, id="bench-agent", name="Bench")
+TEXT = "Your parcel left our warehouse this morning; it should reach you on Thursday."
+
+
+async def conversations(
+    core: Core, base: str, prefix: str, workspaces: int, channels: int, per_channel: int
+) -> list[Conversation]:
+    """Conversations on API channels calling back `base`/<path>, in new workspaces."""
+    out = []
+    for w in range(workspaces):
+        workspace = await create_workspace(core, f"{prefix} shop {w}")
+        for c in range(channels):
+            url = f"{base}/{prefix}/{w}-{c}"
+            channel, _ = await create_channel(
+                core, workspace.id, "api", f"{prefix} {w}-{c}", {"callback_url": url}
+            )
+            for u in range(per_channel):
+                user = InboundUser(id=f"{prefix}-{w}-{c}-{u}")
+                inbound = InboundMessage.on(
+                    channel, channel_message_id=f"{prefix}-{w}-{c}-{u}", user=user, text="hi"
+                )
+                out.append((await ingest(core, channel, inbound)).conversation)
+    return out
+
+
+async def throughput(core: Core, healthy: list[Conversation], args: argparse.Namespace) -> Run:
+    """Deliver `--n` queued replies with one worker; the clock runs while it delivers."""
+    for i, conversation in zip(range(args.n), itertools.cycle(healthy), strict=False):
+        await send(core, conversation, OutboundContent(text=f"{TEXT} #{i}"), AGENT)
+    started = time.perf_counter()
+    handled = await OutboxWorker(core).run_once(limit=args.n)
+    seconds = time.perf_counter() - started
+    sent = await core.store.messages.count_documents({"delivery.status": "sent"})
+    assert handled == sent == args.n, (handled, sent)
+    return Run(args.n, seconds, [])
+
+
+async def bare_loop(core: Core, healthy: list[Conversation], args: argparse.Namespace) -> Run:
+    """The same number of POSTs of a callback-sized body to the same endpoints."""
+    urls = [await callback_url(core, c) for c in healthy[: args.n]]
+    body = json.dumps({"event": "message.created", "message": {"text": TEXT}, "pad": "x" * 250})
+
+    async def post(i: int) -> None:
+        answer = await core.http.post(
+            urls[i % len(urls)], content=body, headers={"content-type": "application/json"}
+        )
+        answer.raise_for_status()
+
+    return await measure(args.n, args.concurrency, post)
+
+
+async def callback_url(core: Core, conversation: Conversation) -> str:
+    doc = await core.store.channels.find_one({"_id": conversation.channel_id})
+    return str(doc["config"]["callback_url"])
+
+
+async def latency(
+    core: Core, healthy: list[Conversation], slow: list[Conversation], args: argparse.Namespace
+) -> list[float]:
+    """Healthy replies' send → delivered times (seconds) while a worker runs."""
+    queued: dict[str, float] = {}
+    took: list[float] = []
+    done = asyncio.Event()
+
+    def delivered(event: Event) -> None:
+        if event.type != "message.delivered":
+            return
+        started = queued.pop(str(event.message_id), None)
+        if started is not None:
+            took.append(time.perf_counter() - started)
+            if len(took) == expected:
+                done.set()
+
+    total = int(args.rate * args.seconds)
+    every = round(1 / args.slow_share) if slow else 0
+    expected = total - (total // every if every else 0)
+    core.event_listeners.append(delivered)
+    stop = asyncio.Event()
+    worker = asyncio.create_task(OutboxWorker(core).run_forever(stop))
+    healthy_turn, slow_turn = itertools.cycle(healthy), itertools.cycle(slow or [None])
+    started = time.perf_counter()
+    for i in range(total):
+        await asyncio.sleep(max(0.0, started + i / args.rate - time.perf_counter()))
+        if every and i % every == every - 1:
+            await send(core, next(slow_turn), OutboundContent(text=TEXT), AGENT)  # type: ignore[arg-type]
+            continue
+        message = await send(core, next(healthy_turn), OutboundContent(text=TEXT), AGENT)
+        queued[message.id] = time.perf_counter()
+    await asyncio.wait_for(done.wait(), 120)
+    worker.cancel()  # the slow sends in flight are cancelled; their leases would expire
+    with contextlib.suppress(asyncio.CancelledError):
+        await worker
+    core.event_listeners.remove(delivered)
+    await report_failures(core)
+    return took
+
+
+async def report_failures(core: Core) -> None:
+    """Failed attempts of the phase, by error (a healthy phase has none)."""
+    errors: dict[str, int] = {}
+    async for doc in core.store.messages.find({"delivery.attempts": {"$gt": 0}}):
+        errors[doc["delivery"]["error"]] = errors.get(doc["delivery"]["error"], 0) + 1
+    print(f"  failed attempts: {errors or 'none'}")
+
+
+def p99_ms(samples: list[float]) -> float:
+    return Run(len(samples), 1.0, samples).pct(0.99)
+
+
+async def run(args: argparse.Namespace, base: str) -> dict[str, object]:
+    settings = Settings(
+        mongo_uri=args.mongo_uri,
+        db_name=f"kith_bench_{uuid.uuid4().hex[:8]}",
+        outbox_concurrency=args.concurrency,
+        outbox_send_timeout_seconds=args.deadline,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    core = Core.from_settings(settings, channels=ChannelRegistry(CHANNEL_TYPES))
+    await core.start()
+    try:
+        healthy = await conversations(core, base, "ok", 4, 2, args.per_channel)
+        slow = await conversations(core, base, "trickle", 1, 1, args.per_channel)
+        baseline = await bare_loop(core, healthy, args)
+        kith = await throughput(core, healthy, args)
+        await report_failures(core)
+        print(f"bare loop of POSTs:  {baseline.per_s:8.1f}/s")
+        print(f"outbox run_once():   {kith.per_s:8.1f}/s  ratio {kith.per_s / baseline.per_s:.2f}")
+        await core.store.messages.delete_many({"direction": "out"})
+        alone = await latency(core, healthy, [], args)
+        await core.store.messages.delete_many({"direction": "out"})
+        with_slow = await latency(core, healthy, slow, args)
+        print(f"healthy p99 alone:     {p99_ms(alone):8.1f} ms ({len(alone)} replies)")
+        print(f"healthy p99 with slow: {p99_ms(with_slow):8.1f} ms ({len(with_slow)} replies)")
+        return {
+            "store": "real" if args.mongo_uri else "embedded",
+            "n": args.n,
+            "concurrency": args.concurrency,
+            "per_s": round(kith.per_s, 1),
+            "baseline_per_s": round(baseline.per_s, 1),
+            "ratio": round(kith.per_s / baseline.per_s, 3),
+            "healthy_p50_ms": round(Run(len(alone), 1, alone).pct(0.5), 1),
+            "healthy_p99_ms": round(p99_ms(alone), 1),
+            "healthy_p99_ms_with_slow": round(p99_ms(with_slow), 1),
+            "fairness_ratio": round(p99_ms(with_slow) / p99_ms(alone), 3),
+        }
+    finally:
+        await core.store.client.drop_database(settings.db_name)
+        await core.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--n", type=int, default=2000, help="replies for the throughput run")
+    parser.add_argument("--concurrency", type=int, default=32, help="sends in flight")
+    parser.add_argument("--per-channel", type=int, default=25, help="conversations per channel")
+    parser.add_argument("--rate", type=float, default=40.0, help="replies a second (latency)")
+    parser.add_argument("--seconds", type=float, default=10.0, help="how long to send (latency)")
+    parser.add_argument("--slow-share", type=float, default=0.1, help="share to the slow one")
+    parser.add_argument("--deadline", type=float, default=30.0, help="send deadline, seconds")
+    parser.add_argument("--mongo-uri", default=os.environ.get("KITH_MONGO_URI"))
+    args = parser.parse_args()
+    print(f"store: {args.mongo_uri or 'embedded engine'}; {vars(args)}")
+    port = free_port()
+    server = start_server("bench.servers.endpoints", port, {})
+    try:
+        result = asyncio.run(run(args, f"http://127.0.0.1:{port}"))
+    finally:
+        server.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            server.wait(10)
+    emit(result)
+
+
+if __name__ == "__main__":
+    main()

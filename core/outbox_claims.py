@@ -1,0 +1,182 @@
+"""Choosing and claiming the outbox's next messages: due, whose turn it is, fairly.
+
+A message is claimed with a lease written into its document, so any number of workers in any
+number of processes share the work and a dead worker's messages come back when its lease
+runs out. Only a conversation's earliest pending message (its head) is ever claimed, so its
+replies go out one at a time and in order across all processes; a later one whose head waits
+for a retry is moved to the head's time (no attempt spent) so that it stops coming up.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from collections.abc import AsyncGenerator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from pymongo.errors import OperationFailure
+
+from kith.core.context import Core
+from kith.core.ids import new_id
+from kith.core.models import Conversation, DeliveryStatus, Message
+from kith.core.outbox_slots import Flight, Slots
+
+PENDING = DeliveryStatus.pending.value
+
+
+def unleased(now: datetime) -> dict[str, Any]:
+    """No worker holds the message (never leased, or its lease ran out)."""
+    return {"$or": [{"delivery.lease_until": None}, {"delivery.lease_until": {"$lte": now}}]}
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A message this worker now holds, with its conversation (None: deleted since)."""
+
+    message: Message
+    conversation: Conversation | None
+
+
+@dataclass(frozen=True)
+class Head:
+    """A conversation's earliest pending message."""
+
+    message_id: str
+    due: datetime | None
+
+
+class Claims:
+    def __init__(self, core: Core, owner: str, slots: Slots) -> None:
+        self.core = core
+        self.owner = owner
+        self.slots = slots
+
+    async def take(self, budget: int) -> AsyncGenerator[Claimed, None]:
+        """Claim up to `budget` messages, each with its slot taken: those below their fair
+        share first, then (only if fairness held someone back) anyone below the caps."""
+        skipped: set[str] = set()  # conversations whose turn it is not, in this pass
+        for fair in (True, False):
+            held_back = False
+            while budget > 0 and self.slots.free > 0:
+                limit = max(2 * budget, 16)
+                held_back |= self.slots.full(fair) != self.slots.full(False)
+                batch = await self._candidates(skipped, fair, limit)
+                heads = await self._heads({doc["conversation_id"] for doc in batch})
+                chosen: list[Flight] = []
+                for doc in batch:
+                    if len(chosen) >= budget or self.slots.free <= 0:
+                        break
+                    conversation, flight = doc["conversation_id"], Flight.of_doc(doc)
+                    if conversation in skipped or not self.slots.fits(flight, fair):
+                        held_back |= self.slots.fits(flight, False)
+                        continue
+                    turn = await self._turn(doc["_id"], heads.get(conversation))
+                    if turn is None:
+                        skipped.add(conversation)
+                        continue
+                    chosen.append(dataclasses.replace(flight, message_id=turn))
+                    self.slots.take(chosen[-1])
+                claimed = await self._claim(chosen)
+                for flight in chosen:
+                    if flight.message_id not in claimed:
+                        self.slots.give_back(flight)
+                        skipped.add(flight.conversation_id)
+                budget -= len(claimed)
+                for item in claimed.values():
+                    yield item
+                if not chosen or len(batch) < limit:
+                    break  # nothing more to see at this level
+            if not held_back:
+                return
+
+    async def _candidates(self, skipped: set[str], fair: bool, limit: int) -> list[dict[str, Any]]:
+        """Due, unleased messages, oldest first, leaving out whoever may take no slot now."""
+        now = self.core.clock.now()
+        channels, workspaces = self.slots.full(fair)
+        query: dict[str, Any] = {
+            "delivery.status": PENDING,
+            "delivery.next_attempt_at": {"$lte": now},
+            **unleased(now),
+        }
+        conversations = [*skipped, *self.slots.busy_conversations()]
+        if conversations:
+            query["conversation_id"] = {"$nin": conversations}
+        if channels:
+            query["channel_id"] = {"$nin": channels}
+        if workspaces:
+            query["workspace_id"] = {"$nin": workspaces}
+        cursor = self.core.store.messages.find(
+            query,
+            {"conversation_id": 1, "channel_id": 1, "workspace_id": 1},
+            sort=[("delivery.next_attempt_at", 1)],
+            limit=limit,
+        )
+        return [doc async for doc in cursor]
+
+    async def _heads(self, conversations: set[str]) -> dict[str, Head]:
+        """Each conversation's earliest pending message, in one query for the batch (a find,
+        not a `$group`: the embedded engine copies every document into an aggregation)."""
+        cursor = self.core.store.messages.find(
+            {"conversation_id": {"$in": sorted(conversations)}, "delivery.status": PENDING},
+            {"conversation_id": 1, "delivery.next_attempt_at": 1},
+            sort=[("created_at", 1), ("_id", 1)],
+        )
+        heads: dict[str, Head] = {}
+        async for doc in cursor:
+            due = doc["delivery"].get("next_attempt_at")
+            heads.setdefault(doc["conversation_id"], Head(doc["_id"], due))
+        return heads
+
+    async def _turn(self, candidate_id: str, head: Head | None) -> str | None:
+        """The message to claim for the candidate: its conversation's head, if due. A
+        candidate behind a head that waits for a retry follows it instead."""
+        if head is None:  # delivered meanwhile
+            return None
+        now = self.core.clock.now()
+        if head.message_id != candidate_id and head.due is not None and head.due > now:
+            await self.core.store.messages.update_one(
+                {"_id": candidate_id, **unleased(now)},
+                {"$max": {"delivery.next_attempt_at": head.due}},
+            )
+            return None
+        return head.message_id
+
+    async def _claim(self, flights: list[Flight]) -> dict[str, Claimed]:
+        """Lease the chosen messages in one write, then read back those this pass won (each
+        document is claimed atomically; a message leased by someone else is left alone)."""
+        if not flights:
+            return {}
+        messages = self.core.store.messages
+        now = self.core.clock.now()
+        ids = [flight.message_id for flight in flights]
+        lease = timedelta(seconds=self.core.settings.outbox_lease_seconds)
+        token = new_id()
+        with contextlib.suppress(OperationFailure):  # a write conflict: what was won is kept
+            await messages.update_many(
+                {
+                    "_id": {"$in": ids},
+                    "delivery.status": PENDING,
+                    "delivery.next_attempt_at": {"$lte": now},
+                    **unleased(now),
+                },
+                {
+                    "$set": {
+                        "delivery.lease_until": now + lease,
+                        "delivery.lease_owner": self.owner,
+                        "delivery.claim": token,
+                    }
+                },
+            )
+        won = [
+            Message.from_doc(doc)
+            async for doc in messages.find({"_id": {"$in": ids}, "delivery.claim": token})
+        ]
+        conversations = {
+            doc["_id"]: Conversation.from_doc(doc)
+            async for doc in self.core.store.conversations.find(
+                {"_id": {"$in": sorted({m.conversation_id for m in won})}}
+            )
+        }
+        return {m.id: Claimed(m, conversations.get(m.conversation_id)) for m in won}

@@ -1,0 +1,206 @@
+"""The outbox sends many messages at once, fairly: a slow, trickling or oversized endpoint
+never holds other channels' replies, and a conversation's replies still go out one at a time
+in order, across workers (issue #13).
+
+Endpoints are real loopback servers (`tests.support.endpoints`) reached by the worker's own
+httpx client (`second_process`: another Kith process on the same database).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections import Counter
+from typing import Any
+
+import httpx
+
+from kith.core.channel_records import create_channel
+from kith.core.clock import ManualClock
+from kith.core.context import Core
+from kith.core.models import (
+    Author,
+    AuthorKind,
+    Conversation,
+    Event,
+    InboundUser,
+    Message,
+    OutboundContent,
+)
+from kith.core.outbox import OutboxWorker, send
+from kith.core.pipeline import ingest
+from kith.core.workspaces import create_workspace
+from tests.support.callbacks import CallbackServer
+from tests.support.cast import api_channel, inbound
+from tests.support.endpoints import Endpoint, serving
+
+AGENT = Author(kind=AuthorKind.agent, id="agent-1", name="Sam")
+SAFETY = 20  # seconds: only a hung test ever waits this long
+
+
+def tune(*cores: Core, **settings: Any) -> None:
+    """Change outbox settings for this test, on every process."""
+    tuned = cores[0].settings.model_copy(update=settings)
+    for core in cores:
+        core.settings = tuned
+
+
+async def conversations(
+    core: Core, workspace_id: str, url: str, count: int, name: str = "API"
+) -> list[Conversation]:
+    """`count` conversations on one new API channel calling back `url`."""
+    channel, _ = await create_channel(core, workspace_id, "api", name, {"callback_url": url})
+    users = [InboundUser(id=f"{name}-{i}") for i in range(count)]
+    return [(await ingest(core, channel, inbound(channel, user=u))).conversation for u in users]
+
+
+async def reply(core: Core, conversation: Conversation, text: str) -> Message:
+    return await send(core, conversation, OutboundContent(text=text), AGENT)
+
+
+async def delivery(core: Core, message: Message) -> dict[str, Any]:
+    return (await core.store.messages.find_one({"_id": message.id}))["delivery"]
+
+
+def texts(endpoint: Endpoint) -> list[str]:
+    return [body["message"]["text"] for body in endpoint.received]
+
+
+def delivered_events(core: Core, wanted: int) -> tuple[list[str], asyncio.Event]:
+    """Message ids in the order this process records them delivered; the event fires at
+    `wanted`."""
+    ids: list[str] = []
+    done = asyncio.Event()
+
+    def listen(event: Event) -> None:
+        if event.type == "message.delivered":
+            ids.append(str(event.message_id))
+            if len(ids) >= wanted:
+                done.set()
+
+    core.event_listeners.append(listen)
+    return ids, done
+
+
+async def test_a_trickling_endpoint_does_not_hold_other_channels_replies(
+    core: Core, second_process: Core, workspace_id: str
+) -> None:
+    other_workspace = (await create_workspace(core, "Other shop")).id
+    async with (
+        serving(Endpoint("trickle")) as slow,
+        serving(Endpoint("ok")) as healthy,
+    ):
+        [stuck] = await conversations(core, workspace_id, slow.url, 1, "slow")
+        waiting = await reply(core, stuck, "to the slow endpoint")  # the oldest message
+        fast = [
+            *await conversations(core, workspace_id, healthy.url, 4, "same-shop"),
+            *await conversations(core, other_workspace, healthy.url, 4, "other-shop"),
+        ]
+        replies = [await reply(core, c, f"reply {i}") for i, c in enumerate(fast)]
+        delivered, all_delivered = delivered_events(second_process, len(replies))
+
+        stop = asyncio.Event()
+        worker = asyncio.create_task(OutboxWorker(second_process).run_forever(stop))
+        await asyncio.wait_for(all_delivered.wait(), SAFETY)
+
+        # Every healthy reply went out while the slow answer was still trickling in.
+        assert sorted(delivered) == sorted(m.id for m in replies)
+        assert slow.in_flight == 1 and texts(slow) == ["to the slow endpoint"]
+        assert (await delivery(core, waiting))["status"] == "pending"
+        stop.set()
+        slow.release.set()  # the slow endpoint hangs up: a retryable failure
+        await asyncio.wait_for(worker, SAFETY)
+    assert (await delivery(core, waiting))["attempts"] == 1
+
+
+async def test_a_conversations_replies_go_out_in_order_one_at_a_time_across_workers(
+    core: Core, second_process: Core, workspace_id: str
+) -> None:
+    tune(core, second_process, outbox_concurrency=4)
+    async with serving(Endpoint("ok")) as endpoint, httpx.AsyncClient() as http:
+        talks = await conversations(core, workspace_id, endpoint.url, 3)
+        sent = [await reply(core, c, f"{c.id} #{n}") for n in range(5) for c in talks]
+        first_process = dataclasses.replace(core, http=http)
+        workers = [OutboxWorker(first_process, owner="w1"), OutboxWorker(second_process)]
+
+        handled = await asyncio.gather(*(w.run_once() for w in workers))
+
+    assert sum(handled) == len(sent)
+    ids = [body["message"]["id"] for body in endpoint.received]
+    assert Counter(ids) == Counter(m.id for m in sent)  # each exactly once
+    assert endpoint.overlaps == 0  # never two of one conversation at once
+    for talk in talks:
+        mine = [t for t in texts(endpoint) if t.startswith(talk.id)]
+        assert mine == [f"{talk.id} #{n}" for n in range(5)]
+
+
+async def test_a_reply_waits_behind_an_earlier_one_that_is_being_retried(
+    core: Core, workspace_id: str, callbacks: CallbackServer, clock: ManualClock
+) -> None:
+    channel, _ = await api_channel(core, workspace_id)
+    conversation = (await ingest(core, channel, inbound(channel, "ada", "hi"))).conversation
+    callbacks.fail_next(503)
+    first = await reply(core, conversation, "first")
+    second = await reply(core, conversation, "second")
+
+    await OutboxWorker(core).run_once()
+    assert [r.json()["message"]["text"] for r in callbacks.requests] == ["first"]
+    held = await delivery(core, second)
+    assert held["status"] == "pending" and held["attempts"] == 0
+    assert held["next_attempt_at"] == (await delivery(core, first))["next_attempt_at"]
+
+    clock.advance(core.settings.outbox_backoff_base)
+    await OutboxWorker(core).run_once()
+    sent = [r.json()["message"]["text"] for r in callbacks.requests]
+    assert sent == ["first", "first", "second"]
+
+
+async def test_a_workspace_with_a_backlog_leaves_slots_for_another(
+    core: Core, second_process: Core, workspace_id: str
+) -> None:
+    tune(core, second_process, outbox_concurrency=4)
+    late_workspace = (await create_workspace(core, "Late shop")).id
+    async with serving(Endpoint("hold")) as endpoint:
+        backlog = await conversations(core, workspace_id, endpoint.url, 12, "busy")
+        for talk in backlog:
+            await reply(core, talk, "backlog")
+        [late] = await conversations(core, late_workspace, endpoint.url, 1, "late")
+        await reply(core, late, "newcomer")  # queued after the whole backlog
+
+        stop = asyncio.Event()
+        worker = asyncio.create_task(OutboxWorker(second_process).run_forever(stop))
+        await asyncio.wait_for(endpoint.wait_for(in_flight=4), SAFETY)
+
+        assert "newcomer" in texts(endpoint)  # among the first four sends, not the 13th
+        stop.set()
+        endpoint.release.set()
+        await asyncio.wait_for(worker, SAFETY)
+
+
+async def test_a_send_past_its_deadline_is_a_retryable_failure(
+    core: Core, second_process: Core, workspace_id: str
+) -> None:
+    tune(core, second_process, outbox_send_timeout_seconds=0.2)
+    async with serving(Endpoint("trickle", trickle_seconds=0.05)) as slow:
+        [talk] = await conversations(core, workspace_id, slow.url, 1)
+        message = await reply(core, talk, "anyone there?")
+        assert await OutboxWorker(second_process).run_once() == 1
+
+    failed = await delivery(core, message)
+    assert failed["status"] == "pending" and failed["attempts"] == 1
+    assert failed["error"] == "no answer within 0.2 s"
+
+
+async def test_an_answer_past_the_size_cap_is_a_retryable_failure(
+    core: Core, second_process: Core, workspace_id: str
+) -> None:
+    tune(core, second_process, outbox_response_max_bytes=1024)
+    for mode in ("big", "big_undeclared"):
+        async with serving(Endpoint(mode)) as endpoint:  # type: ignore[arg-type]
+            [talk] = await conversations(core, workspace_id, endpoint.url, 1, mode)
+            message = await reply(core, talk, "hello")
+            assert await OutboxWorker(second_process).run_once() == 1
+
+        failed = await delivery(core, message)
+        assert failed["status"] == "pending" and failed["attempts"] == 1
+        assert failed["error"] == "callback answer larger than 1024 bytes"
