@@ -14,6 +14,7 @@ it and retry it on demand.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import socket
 import uuid
@@ -75,6 +76,14 @@ class Consumers:
         return [c.name for c in self._by_name.values() if c.wants(event_type)]
 
 
+def _by_conversation(docs: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Claimed events by conversation (or by themselves, outside any), in log order."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for doc in docs:
+        groups.setdefault(doc.get("conversation_id") or doc["_id"], []).append(doc)
+    return groups
+
+
 def _claimable(name: str, now: datetime) -> dict[str, Any]:
     until = f"claims.{name}.until"
     return {"pending": name, "$or": [{until: None}, {until: {"$lte": now}}]}
@@ -84,7 +93,9 @@ class ConsumerWorker:
     """Claims pending events per consumer in batches and runs them.
 
     Events of one conversation run one after another, in log order; different conversations
-    run side by side.
+    run side by side. In `run_forever` a slow run (a bot's webhook step) holds only its own
+    conversation: the worker keeps claiming for the others, leaving out the conversations it
+    is still working on, up to `max_in_flight` at once.
     """
 
     def __init__(
@@ -95,8 +106,12 @@ class ConsumerWorker:
         batch_size: int = 32,
         lease_seconds: float = 60.0,
         max_failures: int = 5,
+        max_in_flight: int = 64,
     ) -> None:
         self.core = core
+        self.max_in_flight = max_in_flight
+        self._running: dict[tuple[str, str], asyncio.Task[None]] = {}
+        self._progress = asyncio.Event()
         self.owner = owner or f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
         self.batch_size = batch_size
         self.lease = timedelta(seconds=lease_seconds)
@@ -120,34 +135,65 @@ class ConsumerWorker:
         return total
 
     async def run_forever(self, stop: asyncio.Event) -> None:
+        """The background loop of `kith serve`: claims whenever a run ends or an event is
+        recorded here, and looks again every second for other processes' events."""
         lag_checked = 0.0
         loop = asyncio.get_running_loop()
-        while not stop.is_set():
-            self.core.consumer_wakeup.clear()
-            try:
-                handled = await self.run_once()
-                if loop.time() - lag_checked > LAG_EVERY_SECONDS:
-                    lag_checked = loop.time()
-                    await report_lag(self.core)
-            except Exception:
-                log.exception("consumer pass failed")
-                handled = 0
-            if not handled:
-                await wait_any((stop, self.core.consumer_wakeup), IDLE_SECONDS)
+        try:
+            while not stop.is_set():
+                self.core.consumer_wakeup.clear()
+                self._progress.clear()
+                try:
+                    started = await self._start_runs()
+                    if loop.time() - lag_checked > LAG_EVERY_SECONDS:
+                        lag_checked = loop.time()
+                        await report_lag(self.core)
+                except Exception:
+                    log.exception("consumer pass failed")
+                    started = 0
+                if not started:
+                    wake = (stop, self.core.consumer_wakeup, self._progress)
+                    await wait_any(wake, IDLE_SECONDS)
+        finally:
+            for task in self._running.values():  # their claims expire and others take over
+                task.cancel()
+            await asyncio.gather(*self._running.values(), return_exceptions=True)
+
+    async def _start_runs(self) -> int:
+        """Claim for every consumer, leaving out conversations still running here, and start
+        a task per conversation; returns how many events were claimed."""
+        started = 0
+        for consumer in self.core.consumers:
+            room = self.max_in_flight - len(self._running)
+            if room <= 0:
+                break
+            busy = [key for name, key in self._running if name == consumer.name]
+            for key, group in _by_conversation(await self._claim(consumer, busy)).items():
+                task = asyncio.create_task(self._run_group(consumer, group))
+                self._running[(consumer.name, key)] = task
+                task.add_done_callback(functools.partial(self._ended, (consumer.name, key)))
+                started += len(group)
+        return started
+
+    def _ended(self, key: tuple[str, str], _: asyncio.Task[None]) -> None:
+        self._running.pop(key, None)
+        self._progress.set()
 
     async def run_consumer(self, consumer: Consumer) -> int:
+        """Claim one batch for `consumer` and run it to the end (tests, `drain`)."""
         docs = await self._claim(consumer)
-        groups: dict[str, list[dict[str, Any]]] = {}
-        for doc in docs:
-            groups.setdefault(doc.get("conversation_id") or doc["_id"], []).append(doc)
+        groups = _by_conversation(docs)
         await asyncio.gather(*(self._run_group(consumer, group) for group in groups.values()))
         return len(docs)
 
-    async def _claim(self, consumer: Consumer) -> list[dict[str, Any]]:
-        """Two round trips for a batch: mark candidates with a claim token, read them back."""
+    async def _claim(self, consumer: Consumer, busy: Sequence[str] = ()) -> list[dict[str, Any]]:
+        """Two round trips for a batch: mark candidates with a claim token, read them back.
+        Events of the `busy` conversations are left for when their runs end."""
         events = self.core.store.events
         now = self.core.clock.now()
         cond = _claimable(consumer.name, now)
+        if busy:
+            cond["conversation_id"] = {"$nin": list(busy)}
         ids = [
             doc["_id"]
             for doc in await events.find(cond, {"_id": 1})

@@ -117,3 +117,41 @@ async def test_a_claim_held_by_a_killed_worker_expires_and_another_handles_the_e
     clock.advance(61)
     assert await survivor.drain() == 1
     assert handled == [event.id]
+
+
+async def test_a_slow_run_holds_its_own_conversation_only(core: Core, workspace_id: str) -> None:
+    """A bot turn stuck in a 30 s webhook step must not hold every other customer's turn: the
+    running worker claims past it, and keeps its conversation's later events waiting."""
+    release, slow_started = asyncio.Event(), asyncio.Event()
+    done = {n: asyncio.Event() for n in range(3)}
+    handled: list[int] = []
+
+    async def handle(core: Core, event: Event) -> None:
+        if event.data["n"] == 0:
+            slow_started.set()
+            await release.wait()
+        handled.append(event.data["n"])
+        done[event.data["n"]].set()
+
+    core.consumers.add(Consumer("work", ("test.tick",), handle))
+
+    async def tick_in(conversation_id: str, n: int) -> None:
+        event = build_event(
+            core, workspace_id, "test.tick", conversation_id=conversation_id, data={"n": n}
+        )
+        assert await record(core, event)
+
+    await tick_in("slow", 0)
+    stop = asyncio.Event()
+    worker = asyncio.create_task(ConsumerWorker(core).run_forever(stop))
+    await asyncio.wait_for(slow_started.wait(), 30)
+    await tick_in("slow", 1)  # waits behind the slow one: same conversation
+    await tick_in("other", 2)  # recorded while the slow run goes on
+    await asyncio.wait_for(done[2].wait(), 30)  # a bound for a broken build, not a timing
+    assert handled == [2]
+
+    release.set()
+    await asyncio.wait_for(done[1].wait(), 30)
+    stop.set()
+    await worker
+    assert handled == [2, 0, 1]
