@@ -52,11 +52,12 @@ def _stored(core: Core, event: Event) -> dict[str, Any]:
 
 async def record(core: Core, event: Event) -> bool:
     """Append `event`; an event with a fixed id is written once (False if it already was)."""
+    doc = _stored(core, event)
     try:
-        await core.store.events.insert_one(_stored(core, event))
+        await core.store.events.insert_one(doc)
     except DuplicateKeyError:
         return False
-    _notify(core, event)
+    _notify(core, event, "pending" in doc)
     return True
 
 
@@ -67,13 +68,15 @@ async def record_all(core: Core, events: Sequence[Event]) -> None:
         for event in events:
             await record(core, event)
         return
-    await core.store.events.insert_many([_stored(core, event) for event in events])
-    for event in events:
-        _notify(core, event)
+    docs = [_stored(core, event) for event in events]
+    await core.store.events.insert_many(docs)
+    for event, doc in zip(events, docs, strict=True):
+        _notify(core, event, "pending" in doc)
 
 
-def _notify(core: Core, event: Event) -> None:
-    if core.consumers.subscribed(event.type):
+def _notify(core: Core, event: Event, consumed: bool) -> None:
+    """Tell this process's listeners, and wake its consumers if the event is theirs."""
+    if consumed:
         core.consumer_wakeup.set()
     for listener in core.event_listeners:
         try:

@@ -79,9 +79,5 @@ def install(core: Core, features: list[Feature]) -> None:
         core.background.extend(feature.background)
 
 
-def indexes(core: Core) -> list[Index]:
-    return [index for feature in core.features for index in feature.indexes]
-
-
 def customer_data(core: Core) -> list[CustomerData]:
     return [data for feature in core.features for data in feature.customer_data]
