@@ -197,6 +197,10 @@ async def end_session(core: Core, token: str | None) -> None:
         await core.store.sessions.delete_one({"_id": hash_secret(token)})
 
 
-async def end_user_sessions(core: Core, user_id: str) -> int:
-    """Log a user out everywhere (password change, removal)."""
-    return (await core.store.sessions.delete_many({"user_id": user_id})).deleted_count
+async def end_user_sessions(core: Core, user_id: str, *, keep: str | None = None) -> int:
+    """Log a user out everywhere (password change, removal), except the session `keep` (the
+    id of the one that changed its own password)."""
+    query: dict[str, Any] = {"user_id": user_id}
+    if keep is not None:
+        query["_id"] = {"$ne": keep}
+    return (await core.store.sessions.delete_many(query)).deleted_count
