@@ -3,10 +3,22 @@ channel token rotation, and passwords (a change or a reset ends the user's other
 
 from __future__ import annotations
 
+import asyncio
+import os
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+from pymongo import AsyncMongoClient
+
 from kith.core.clock import ManualClock
 from kith.core.context import Core
 from tests.api.conftest import ApiSetup
+from tests.conftest import REAL_URI
 from tests.web.conftest import PASSWORD, Browser, Cast, sign_in
+
+KITH = Path(sys.executable).with_name("kith")
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -202,3 +214,44 @@ async def test_ended_sessions_of_another_process_are_gone_too(
     left = await second_process.store.sessions.count_documents({"user_id": cast.users["alice"].id})
     assert left == 1
     assert (await other.api("GET", "/me")).status_code == 401
+
+
+# ---- the command line ----------------------------------------------------------------------
+
+
+async def _kith(env: dict[str, str], *args: str) -> str:
+    run = await asyncio.create_subprocess_exec(
+        str(KITH), *args, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    out, err = await asyncio.wait_for(run.communicate(), 180)
+    assert run.returncode == 0, err.decode()
+    return out.decode()
+
+
+@pytest.mark.realdb
+@pytest.mark.timeout(600)  # each command starts Kith on the server (indexes included)
+async def test_kith_token_create_list_and_revoke() -> None:
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("KITH_")},
+        "KITH_MONGO_URI": REAL_URI or "",
+        "KITH_DB_NAME": f"kith_test_tokens_{uuid.uuid4().hex[:10]}",
+        "KITH_SECRET_KEY": "token-cli-test-secret",
+        "KITH_NLP_ENABLED": "false",
+        "KITH_LOG_LEVEL": "WARNING",
+    }
+    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(REAL_URI)
+    try:
+        token = (
+            await _kith(env, "token", "create", "--name", "nightly export", "--read-only")
+        ).strip()
+        assert token.startswith("kith_")
+        rows = (await _kith(env, "token", "list")).splitlines()
+        assert rows[0].split("\t") == ["id", "name", "scope", "created", "last used", "expires"]
+        token_id, name, scope, _, last_used, expires = rows[1].split("\t")
+        assert (name, scope, last_used, expires) == ("nightly export", "read", "-", "-")
+        assert token not in "\n".join(rows)
+        assert f"revoked {token_id}" in await _kith(env, "token", "revoke", token_id)
+        assert await client[env["KITH_DB_NAME"]].api_tokens.count_documents({}) == 0
+    finally:
+        await client.drop_database(env["KITH_DB_NAME"])
+        await client.close()

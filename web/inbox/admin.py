@@ -1,12 +1,12 @@
 """`/app/admin/...`: the settings pages (users, teams, channels, bots and FAQ, API tokens, one's
 own account), and their JSON.
 
-Pages are for admins; marketers may read the bots page, and everyone opens their account page. The JSON sits under `/app/api` next
-to the inbox's own, behind the same session and CSRF rules (reads of users, teams and
-channels are the inbox's). Routes parse, call a core or bots action, and answer; the role is
-checked in a dependency, so a refused caller learns nothing from body validation. The
-channels' JSON is in `kith.web.inbox.admin_channels`, the tokens' and passwords' in
-`kith.web.inbox.admin_accounts`.
+Pages are for admins; marketers may read the bots page, and everyone opens their account
+page. The JSON sits under `/app/api` next to the inbox's own, behind the same session and
+CSRF rules (reads of users, teams and channels are the inbox's). Routes parse, call a core
+or bots action, and answer; the role is checked in a dependency, so a refused caller learns
+nothing from body validation. The channels' JSON is in `kith.web.inbox.admin_channels`, the
+tokens' and passwords' in `kith.web.inbox.admin_accounts`.
 """
 
 from __future__ import annotations
