@@ -14,10 +14,10 @@ from typing import Any
 
 from kith.core.auth import create_user, password_matches, set_password
 from kith.core.context import Core
-from kith.core.errors import Conflict, InvalidInput, NotFound
+from kith.core.errors import Conflict, InvalidInput, NotFound, Unauthorized
 from kith.core.events import build_event, record
 from kith.core.models import Author, AuthorKind, Role, User
-from kith.core.sessions import end_user_sessions
+from kith.core.sessions import count_wrong_password, end_user_sessions
 from kith.core.storage import existing_ids
 
 USER_CREATED = "user.created"
@@ -155,8 +155,11 @@ async def do_change_password(
     core: Core, actor: User, session_id: str, current: str, new: str
 ) -> int:
     """The actor's own new password, after the current one; ends their other sessions (this
-    one stays). Returns how many sessions ended."""
+    one stays). Returns how many sessions ended. A few wrong current passwords end this
+    session too."""
     if not await password_matches(core, actor.id, current):
+        if await count_wrong_password(core, session_id):
+            raise Unauthorized("too many wrong passwords: sign in again", code="not_signed_in")
         # 422, not 401: the session is fine, only this field is wrong.
         raise InvalidInput(
             "the current password is wrong", field="current_password", code="wrong_password"

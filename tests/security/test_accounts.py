@@ -14,6 +14,7 @@ from pymongo import AsyncMongoClient
 
 from kith.core.clock import ManualClock
 from kith.core.context import Core
+from kith.core.sessions import WRONG_PASSWORDS_PER_SESSION
 from tests.api.conftest import ApiSetup
 from tests.conftest import REAL_URI
 from tests.web.conftest import PASSWORD, Browser, Cast, sign_in
@@ -160,6 +161,21 @@ async def test_changing_ones_password_ends_the_other_sessions(cast: Cast, browse
     fresh: Browser = await browser()
     assert (await sign_in(fresh.http, "alice@kith.test", PASSWORD)).status_code == 401
     assert (await sign_in(fresh.http, "alice@kith.test", "n3w-secret!")).status_code == 303
+
+
+async def test_guessing_the_current_password_ends_the_session(cast: Cast, browser) -> None:
+    """A stolen session cookie is no way to guess the account's password."""
+    thief: Browser = await browser("alice")
+    answers = [
+        await thief.api(
+            "PUT", "/me/password", json={"current_password": f"guess-{n}", "new_password": "x" * 9}
+        )
+        for n in range(WRONG_PASSWORDS_PER_SESSION)
+    ]
+    assert [a.status_code for a in answers] == [422] * (WRONG_PASSWORDS_PER_SESSION - 1) + [401]
+    assert (await thief.api("GET", "/me")).status_code == 401
+    fresh: Browser = await browser()
+    assert (await sign_in(fresh.http, "alice@kith.test", PASSWORD)).status_code == 303
 
 
 async def test_changing_the_password_needs_the_csrf_token(cast: Cast, browser) -> None:
