@@ -137,6 +137,27 @@ async def test_a_channel_token_can_be_rotated(api: ApiSetup, other_api: ApiSetup
     assert (await api.say("u-1", "with the old one")).status_code == 401
 
 
+async def test_an_admin_rotates_a_channel_token_in_the_web_app(
+    cast: Cast, browser, core: Core
+) -> None:
+    admin: Browser = await browser("admin")
+    alice: Browser = await browser("alice")
+    path = f"/admin/channels/{cast.shop.id}/token"
+    assert (await alice.api("POST", path)).status_code == 403
+    before = await core.store.channels.find_one({"_id": cast.shop.id})
+    rotated = await admin.api("POST", path)
+    assert rotated.status_code == 200
+    after = await core.store.channels.find_one({"_id": cast.shop.id})
+    assert before and after and after["token_hash"] != before["token_hash"]
+    said = await admin.http.post(
+        f"/webhooks/api/{cast.shop.id}",
+        json={"message_id": "rot-1", "user": {"id": "u-9"}, "text": "new token"},
+        headers=bearer(rotated.json()["token"]),
+    )
+    assert said.status_code == 200, said.text
+    assert (await admin.api("POST", "/admin/channels/nothing/token")).status_code == 404
+
+
 # ---- passwords -----------------------------------------------------------------------------
 
 

@@ -144,3 +144,28 @@ async def test_the_chinese_account_pages(live: Live) -> None:
     await expect(form.get_by_role("alert")).to_contain_text("两次输入的新密码不一致。")
     await page.get_by_role("link", name="用户").click()
     await expect(page.get_by_role("button", name="重置密码: Mary")).to_be_visible()
+
+
+async def test_an_admin_gives_an_api_channel_a_new_token_by_keyboard(live: Live) -> None:
+    from playwright.async_api import expect
+
+    page = await live.sign_in("admin@kith.test")
+    await page.goto(live.url + "/app/admin/channels")
+    await page.get_by_role("button", name="New token: Website").focus()
+    await page.keyboard.press("Enter")
+    confirm = page.get_by_role("dialog")
+    await expect(confirm).to_contain_text("Issue a new token?")
+    await confirm.get_by_role("button", name="Confirm").focus()
+    await page.keyboard.press("Enter")
+    await expect(page.get_by_role("heading", name="New channel token: Website")).to_be_visible()
+    shown = page.get_by_role("textbox", name="Channel token")
+    await expect(shown).to_be_focused()
+    token = await shown.input_value()
+    channel = await live.core.store.channels.find_one({"name": "Website"})
+    async with httpx.AsyncClient(base_url=live.url) as http:
+        said = await http.post(
+            f"/webhooks/api/{channel['_id']}",
+            json={"message_id": "kb-1", "user": {"id": "u-1"}, "text": "hello"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+    assert said.status_code == 200, said.text
