@@ -1,51 +1,57 @@
-"""API tokens and user accounts. Secrets are shown once and stored only as hashes."""
+"""User accounts and secrets' checks. Secrets are shown once and stored only as hashes.
+
+API tokens live in `kith.core.api_tokens` (re-exported here for older callers)."""
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from pymongo.errors import DuplicateKeyError
 
+from kith.core.api_tokens import create_api_token, workspace_for_token
 from kith.core.context import Core
 from kith.core.errors import Conflict, InvalidInput, Unauthorized
-from kith.core.ids import hash_secret, new_id, new_secret
+from kith.core.ids import hash_secret, new_id
 from kith.core.models import Role, User
+
+__all__ = [
+    "authenticate_user",
+    "check_password_rules",
+    "create_api_token",
+    "create_user",
+    "password_matches",
+    "secret_matches",
+    "set_password",
+    "workspace_for_token",
+]
 
 _hasher = PasswordHasher()
 # Verifying against a fixed hash when the user is unknown keeps response times alike.
 _DUMMY_HASH = _hasher.hash("kith-no-such-user")
 
 
-async def create_api_token(
-    core: Core, workspace_id: str, name: str, token: str | None = None
-) -> str:
-    """A new workspace API token; the clear text is returned once and never stored."""
-    token = token or new_secret("kith")
-    if len(token) < 16:
-        raise InvalidInput("a token needs at least 16 characters", field="token")
-    try:
-        await core.store.api_tokens.insert_one(
-            {
-                "_id": new_id(),
-                "workspace_id": workspace_id,
-                "name": name,
-                "token_hash": hash_secret(token),
-                "created_at": core.clock.now(),
-            }
+MIN_PASSWORD = 8
+MAX_PASSWORD = 1024
+
+
+def check_password_rules(password: str, field: str = "password") -> None:
+    if len(password) < MIN_PASSWORD:
+        raise InvalidInput(
+            f"a password needs at least {MIN_PASSWORD} characters",
+            field=field,
+            reason="string_too_short",
+            limits={"min_length": MIN_PASSWORD},
         )
-    except DuplicateKeyError:
-        raise Conflict("that token already exists", field="token") from None
-    return token
-
-
-async def workspace_for_token(core: Core, token: str) -> str:
-    """The workspace an API token belongs to; `Unauthorized` for anything else."""
-    doc = await core.store.api_tokens.find_one({"token_hash": hash_secret(token)})
-    if doc is None:
-        raise Unauthorized("invalid API token")
-    return str(doc["workspace_id"])
+    if len(password) > MAX_PASSWORD:
+        raise InvalidInput(
+            f"a password has at most {MAX_PASSWORD} characters",
+            field=field,
+            reason="string_too_long",
+            limits={"max_length": MAX_PASSWORD},
+        )
 
 
 def secret_matches(secret: str, stored_hash: str | None) -> bool:
@@ -64,8 +70,7 @@ async def create_user(
     email = email.strip().lower()
     if "@" not in email or len(email) > 320:
         raise InvalidInput("not an email address", field="email")
-    if len(password) < 8:
-        raise InvalidInput("a password needs at least 8 characters", field="password")
+    check_password_rules(password)
     user = User(
         id=new_id(),
         workspace_id=workspace_id,
@@ -92,3 +97,20 @@ async def authenticate_user(core: Core, email: str, password: str) -> User:
     if doc is None or doc.get("disabled"):  # a disabled account answers like a wrong password
         raise Unauthorized("wrong email or password")
     return User.from_doc(doc)
+
+
+async def set_password(core: Core, user_id: str, password: str, field: str = "password") -> None:
+    """Store a new password's hash (hashed off the event loop: argon2 is slow on purpose)."""
+    check_password_rules(password, field)
+    hashed = await asyncio.to_thread(_hasher.hash, password)
+    await core.store.users.update_one({"_id": user_id}, {"$set": {"password_hash": hashed}})
+
+
+async def password_matches(core: Core, user_id: str, password: str) -> bool:
+    doc = await core.store.users.find_one({"_id": user_id}, {"password_hash": 1})
+    stored = doc.get("password_hash") if doc else None
+    try:
+        await asyncio.to_thread(_hasher.verify, stored or _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        return False
+    return stored is not None

@@ -168,6 +168,18 @@ async def channel_token_hash(core: Core, channel_id: str) -> str | None:
     return str(token_hash) if token_hash else None
 
 
+async def rotate_channel_token(core: Core, workspace_id: str, channel_id: str) -> str:
+    """A new inbound token for the channel (shown once); the old one stops working at once,
+    since every webhook reads the stored hash."""
+    await _channel_doc(core, workspace_id, channel_id)
+    token = new_secret("kch")
+    await core.store.channels.update_one(
+        {"_id": channel_id, "workspace_id": workspace_id},
+        {"$set": {"token_hash": hash_secret(token)}},
+    )
+    return token
+
+
 async def list_channels(core: Core, workspace_id: str, *, strict: bool = True) -> list[Channel]:
     cursor = core.store.channels.find({"workspace_id": workspace_id}).sort("created_at", 1)
     return [load(core, doc, strict=strict) for doc in await cursor.to_list(None)]

@@ -3,7 +3,8 @@
 - admin: everything in the workspace;
 - agent: conversations of their teams' channels, and those handed to one of their teams;
 - marketer: reads every conversation, changes none and replies to none.
-Anything outside the rules is `Forbidden` (403), whether or not the id exists elsewhere.
+Anything of the workspace outside the rules is `Forbidden` (403); another workspace's ids are
+`NotFound` (404), as if they did not exist.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kith.core.context import Core
-from kith.core.errors import Forbidden
+from kith.core.errors import Forbidden, NotFound
 from kith.core.models import Conversation, Role, User
 from kith.core.teams import Team, channels_of_teams
 
@@ -67,9 +68,11 @@ def scope_with_teams(user: User, teams: Iterable[Team]) -> Scope:
 
 
 def ensure_can_read(scope: Scope, conversation: Conversation) -> None:
-    if conversation.workspace_id != scope.user.workspace_id or not scope.sees(
-        conversation.channel_id, conversation.team_id
-    ):
+    """Another workspace's conversation does not exist for this reader (404, as on every
+    route: its id must not be confirmed); another team's is refused (403)."""
+    if conversation.workspace_id != scope.user.workspace_id:
+        raise NotFound("no such conversation", field="conversation_id")
+    if not scope.sees(conversation.channel_id, conversation.team_id):
         raise Forbidden("this conversation belongs to another team")
 
 

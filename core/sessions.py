@@ -197,6 +197,25 @@ async def end_session(core: Core, token: str | None) -> None:
         await core.store.sessions.delete_one({"_id": hash_secret(token)})
 
 
-async def end_user_sessions(core: Core, user_id: str) -> int:
-    """Log a user out everywhere (password change, removal)."""
-    return (await core.store.sessions.delete_many({"user_id": user_id})).deleted_count
+async def end_user_sessions(core: Core, user_id: str, *, keep: str | None = None) -> int:
+    """Log a user out everywhere (password change, removal), except the session `keep` (the
+    id of the one that changed its own password)."""
+    query: dict[str, Any] = {"user_id": user_id}
+    if keep is not None:
+        query["_id"] = {"$ne": keep}
+    return (await core.store.sessions.delete_many(query)).deleted_count
+
+
+WRONG_PASSWORDS_PER_SESSION = 5
+
+
+async def count_wrong_password(core: Core, session_id: str) -> bool:
+    """One more wrong current password typed in this session; True when that ended it (a
+    stolen session cookie must not become a way to guess the account's password)."""
+    doc = await core.store.sessions.find_one_and_update(
+        {"_id": session_id}, {"$inc": {"wrong_passwords": 1}}, return_document=True
+    )
+    if doc is None or int(doc.get("wrong_passwords", 0)) < WRONG_PASSWORDS_PER_SESSION:
+        return False
+    await core.store.sessions.delete_one({"_id": session_id})
+    return True

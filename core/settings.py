@@ -92,6 +92,10 @@ class Settings(BaseSettings):
     demo_password: str | None = Field(
         default=None, description="`kith demo`: fixed agent password instead of a random one."
     )
+    metrics_token: str | None = Field(
+        default=None,
+        description="Bearer token `/metrics` asks for; unset: `/metrics` answers 404.",
+    )
 
     @model_validator(mode="after")
     def _poll_range(self) -> Settings:

@@ -2,24 +2,28 @@
 
 A workspace must never lose its last admin, or nobody could manage it again: an admin cannot
 demote or disable themselves, and a change that would leave no enabled admin is refused.
-Disabling a user ends all their sessions at once (every process reads sessions from the
-database, so the next request of that browser is already signed out).
+A new password (changed by its owner, or reset by an admin) ends the user's other sessions:
+whoever learnt the old one is signed out with it. Disabling a user ends all their sessions at
+once (every process reads sessions from the database, so the next request of that browser is
+already signed out).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from kith.core.auth import create_user
+from kith.core.auth import create_user, password_matches, set_password
 from kith.core.context import Core
-from kith.core.errors import Conflict, InvalidInput, NotFound
+from kith.core.errors import Conflict, InvalidInput, NotFound, Unauthorized
 from kith.core.events import build_event, record
 from kith.core.models import Author, AuthorKind, Role, User
-from kith.core.sessions import end_user_sessions
+from kith.core.sessions import count_wrong_password, end_user_sessions
 from kith.core.storage import existing_ids
 
 USER_CREATED = "user.created"
 USER_UPDATED = "user.updated"
+PASSWORD_CHANGED = "user.password_changed"  # noqa: S105 (an event type, not a password)
+PASSWORD_RESET = "user.password_reset"  # noqa: S105 (an event type, not a password)
 _DEFAULTS: dict[str, Any] = {"disabled": False, "team_ids": []}
 
 
@@ -145,3 +149,37 @@ async def do_update_user(
         await end_user_sessions(core, user_id)
     await _record(core, actor, USER_UPDATED, {"user_id": user_id, "changes": changes})
     return {**target, **changes}
+
+
+async def do_change_password(
+    core: Core, actor: User, session_id: str, current: str, new: str
+) -> int:
+    """The actor's own new password, after the current one; ends their other sessions (this
+    one stays). Returns how many sessions ended. A few wrong current passwords end this
+    session too."""
+    if not await password_matches(core, actor.id, current):
+        if await count_wrong_password(core, session_id):
+            raise Unauthorized("too many wrong passwords: sign in again", code="not_signed_in")
+        # 422, not 401: the session is fine, only this field is wrong.
+        raise InvalidInput(
+            "the current password is wrong", field="current_password", code="wrong_password"
+        )
+    if current == new:
+        raise InvalidInput("the new password is the current one", field="new_password")
+    await set_password(core, actor.id, new, field="new_password")
+    ended = await end_user_sessions(core, actor.id, keep=session_id)
+    await _record(core, actor, PASSWORD_CHANGED, {"user_id": actor.id, "sessions_ended": ended})
+    return ended
+
+
+async def do_reset_password(
+    core: Core, actor: User, user_id: str, new: str, *, session_id: str | None = None
+) -> int:
+    """An admin sets another user's password (they forgot it, or it leaked): every session
+    of that user ends (an admin resetting their own keeps `session_id`)."""
+    target = await get_user_doc(core, actor.workspace_id, user_id)
+    await set_password(core, target["_id"], new)
+    keep = session_id if target["_id"] == actor.id else None
+    ended = await end_user_sessions(core, target["_id"], keep=keep)
+    await _record(core, actor, PASSWORD_RESET, {"user_id": user_id, "sessions_ended": ended})
+    return ended

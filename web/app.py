@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import FastAPI, Response
+from fastapi import FastAPI, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from kith.bots.engine import BotEngine
@@ -35,10 +36,10 @@ from kith.core.settings import Settings, get_settings
 from kith.core.timers import TimerWorker
 from kith.core.workspaces import ensure_default_workspace
 from kith.nlp.feature import SentimentWorker, knowledge_embedder, load_analyzer
-from kith.web.api import bots, channels, consumers, conversations, customers
+from kith.web.api import bots, channels, consumers, conversations, customers, tokens
 from kith.web.errors import install_error_handlers
 from kith.web.inbox import feature as inbox_feature
-from kith.web.middleware import BodyLimit, Timing
+from kith.web.middleware import BodyLimit, SecurityHeaders, Timing
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +94,13 @@ async def _wind_down(tasks: list[asyncio.Task[None]]) -> None:
     await asyncio.gather(*tasks, return_exceptions=True)
 
 
+def _metrics_token_matches(expected: str | None, request: Request) -> bool:
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    if not expected or scheme.lower() != "bearer":
+        return False
+    return hmac.compare_digest(given.strip().encode(), expected.encode())
+
+
 def create_app(
     settings: Settings | None = None, core: Core | None = None, *, run_workers: bool = True
 ) -> FastAPI:
@@ -133,7 +141,14 @@ def create_app(
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(Timing)
-    api_routers = (channels.router, customers.router, conversations.router, consumers.router)
+    app.add_middleware(SecurityHeaders)
+    api_routers = (
+        channels.router,
+        customers.router,
+        conversations.router,
+        consumers.router,
+        tokens.router,
+    )
     for router in (*api_routers, bots.build_router(bot_step_types(core.features))):
         app.include_router(router, prefix="/api/v1")
     for feature in core.features:
@@ -152,8 +167,12 @@ def create_app(
             "database": {"ok": ok, "embedded": core.store.embedded},
         }
 
-    @app.get("/metrics", tags=["operations"])
-    async def metrics() -> Response:
+    @app.get("/metrics", tags=["operations"], include_in_schema=False)
+    async def metrics(request: Request) -> Response:
+        """Prometheus figures, for the scraper holding `KITH_METRICS_TOKEN` only (route
+        names, queue sizes and error rates tell an attacker too much); unset: no endpoint."""
+        if not _metrics_token_matches(core.settings.metrics_token, request):
+            return Response(status_code=404 if not core.settings.metrics_token else 401)
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return app

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import getpass
-from typing import Annotated
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from kith.core.models import Role
 from kith.core.settings import Settings, get_settings
 from kith.nlp.cli import app as nlp_app
+
+if TYPE_CHECKING:
+    from kith.core.context import Core
 
 app = typer.Typer(
     name="kith",
@@ -46,6 +50,14 @@ def serve(
     settings = get_settings()
     if workers > 1 and not settings.mongo_uri:
         fail("--workers above 1 needs KITH_MONGO_URI: the embedded engine lives in one process.")
+    if settings.mongo_uri and not settings.secret_key:
+        fail(
+            "KITH_SECRET_KEY is not set. With a real database it must be: without it each "
+            "process signs web chat visitors with its own random key, and channel secrets "
+            "would be stored in clear. Generate one once and keep it, e.g.\n"
+            "  export KITH_SECRET_KEY="
+            "$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')"
+        )
     setup_logging(settings.log_level, settings.log_json)
     uvicorn.run(
         "kith.web.app:create_app",
@@ -95,14 +107,66 @@ async def _with_core(settings: Settings, action):
 @token_app.command("create")
 def token_create(
     name: Annotated[str, typer.Option(help="What the token is for.")] = "cli",
+    read_only: Annotated[
+        bool, typer.Option("--read-only", help="The token may only read (GET, HEAD).")
+    ] = False,
+    expires_in_days: Annotated[
+        int | None, typer.Option(min=1, max=3650, help="Days until it stops working.")
+    ] = None,
 ) -> None:
     """Create a workspace API token and print it (it is shown only once)."""
-    from kith.core.auth import create_api_token
+    from datetime import timedelta
 
-    token = asyncio.run(
-        _with_core(_persistent_settings(), lambda core, ws: create_api_token(core, ws, name))
-    )
+    from kith.core.api_tokens import TokenScope, issue_api_token
+    from kith.core.errors import KithError
+
+    scope = TokenScope.read if read_only else TokenScope.full
+
+    async def create(core: Core, ws: str) -> str:
+        days = timedelta(days=expires_in_days) if expires_in_days else None
+        expires = core.clock.now() + days if days else None
+        return (await issue_api_token(core, ws, name, scope=scope, expires_at=expires))[1]
+
+    try:
+        token = asyncio.run(_with_core(_persistent_settings(), create))
+    except KithError as exc:
+        fail(f"{exc.field}: {exc.message}" if exc.field else exc.message)
     typer.echo(token)
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M") if moment else "-"
+
+
+@token_app.command("list")
+def token_list() -> None:
+    """List the workspace's API tokens: id, name, scope, created, last used, expires."""
+    from kith.core.api_tokens import list_api_tokens
+
+    found = asyncio.run(_with_core(_persistent_settings(), list_api_tokens))
+    typer.echo("id\tname\tscope\tcreated\tlast used\texpires")
+    for t in found:
+        row = (t.id, t.name, t.scope.value, _when(t.created_at))
+        typer.echo("\t".join((*row, _when(t.last_used_at), _when(t.expires_at))))
+
+
+@token_app.command("revoke")
+def token_revoke(
+    token_id: Annotated[str, typer.Argument(help="The token's id (see `kith token list`).")],
+) -> None:
+    """Revoke an API token: it stops working at once."""
+    from kith.core.api_tokens import revoke_api_token
+    from kith.core.errors import KithError
+
+    try:
+        asyncio.run(
+            _with_core(
+                _persistent_settings(), lambda core, ws: revoke_api_token(core, ws, token_id)
+            )
+        )
+    except KithError as exc:
+        fail(exc.message)
+    typer.echo(f"revoked {token_id}")
 
 
 @user_app.command("create")

@@ -1,4 +1,4 @@
-"""ASGI middlewares: a cap on request bodies and request latency metrics."""
+"""ASGI middlewares: a cap on request bodies, request latency metrics, security headers."""
 
 from __future__ import annotations
 
@@ -103,3 +103,33 @@ class Timing:
             metrics.REQUEST_LATENCY.labels(scope["method"], path, str(status)).observe(
                 time.perf_counter() - started
             )
+
+
+class SecurityHeaders:
+    """Headers every answer carries unless its route set them: `nosniff` (a browser never
+    runs an upload or a JSON answer as a script or a page), and `no-store` on everything but
+    the static files, so that no shared or browser cache keeps an API answer, which may hold
+    customers' data or a token shown once."""
+
+    STATIC_SUFFIXES = (".js", ".css")  # the inbox's files and the widget's script
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        extra = [(b"x-content-type-options", b"nosniff")]
+        if not str(scope.get("path", "")).endswith(self.STATIC_SUFFIXES):
+            extra.append((b"cache-control", b"no-store"))
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                headers += [(name, value) for name, value in extra if name not in present]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_wrapper)

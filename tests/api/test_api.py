@@ -245,10 +245,13 @@ async def test_channel_token_is_not_an_api_token(api: ApiSetup) -> None:
     assert webhook.status_code == 401
 
 
-async def test_health_and_metrics(api: ApiSetup) -> None:
+async def test_health_and_metrics(api: ApiSetup, core: Core) -> None:
+    core.settings.metrics_token = "metrics-scraper-token"
     await api.say("u-1", "count me")
     health = await api.http.get("/healthz")
     assert health.status_code == 200 and health.json()["database"]["ok"] is True
-    metrics = await api.http.get("/metrics")
+    metrics = await api.http.get(
+        "/metrics", headers={"Authorization": "Bearer metrics-scraper-token"}
+    )
     assert 'kith_messages_ingested_total{channel_type="api"}' in metrics.text
     assert "kith_http_request_seconds" in metrics.text

@@ -38,7 +38,7 @@ class Live:
     core: Core
     browser: object
 
-    async def sign_in(self, email: str, locale: str = "en-US"):
+    async def sign_in(self, email: str, locale: str = "en-US", password: str = PASSWORD):
         from playwright.async_api import expect
 
         context = await self.browser.new_context(
@@ -49,7 +49,7 @@ class Live:
         await page.goto(self.url + "/app/login")
         email_label, password_label, button = LOGIN_LABELS[locale[:2]]
         await page.get_by_label(email_label).fill(email)
-        await page.get_by_label(password_label).fill(PASSWORD)
+        await page.get_by_label(password_label).fill(password)
         await page.get_by_role("button", name=button).click()
         await expect(page).to_have_url(self.url + "/app")
         return page

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from kith.core.channel_records import create_channel, get_channel, list_channels, update_channel
+from kith.core.channel_records import (
+    create_channel,
+    get_channel,
+    list_channels,
+    rotate_channel_token,
+    update_channel,
+)
 from kith.core.channels import public_config
 from kith.core.context import Core
 from kith.core.models import Channel
@@ -66,3 +72,11 @@ async def disable(channel_id: str, core: CoreDep, workspace_id: WorkspaceDep) ->
     """Disabling keeps the history; the channel stops taking and sending messages."""
     channel = await update_channel(core, workspace_id, channel_id, enabled=False)
     return channel_out(core, channel)
+
+
+@router.post("/{channel_id}/token")
+async def rotate_token(
+    channel_id: str, core: CoreDep, workspace_id: WorkspaceDep
+) -> dict[str, str]:
+    """A new inbound token (shown once) for the API channel's callers; the old one stops."""
+    return {"token": await rotate_channel_token(core, workspace_id, channel_id)}

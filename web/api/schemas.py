@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from kith.core.api_tokens import ApiToken, TokenScope
 from kith.core.context import Core
 from kith.core.conversations import do_update_conversation
 from kith.core.models import (
@@ -149,3 +150,16 @@ class CustomerOut(BaseModel):
     identities: list[dict[str, str]]
     first_seen: datetime
     last_seen: datetime
+
+
+class TokenCreate(Strict):
+    name: str = Field(min_length=1, max_length=128)
+    scope: TokenScope = TokenScope.full
+    expires_in_days: int | None = Field(default=None, ge=1, le=3650)
+
+    def expiry(self, now: datetime) -> datetime | None:
+        return now + timedelta(days=self.expires_in_days) if self.expires_in_days else None
+
+
+class TokenCreated(ApiToken):
+    token: str  # shown this once

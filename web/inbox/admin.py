@@ -1,10 +1,12 @@
-"""`/app/admin/...`: the settings pages (users, teams, channels, bots and FAQ), and their JSON.
+"""`/app/admin/...`: the settings pages (users, teams, channels, bots and FAQ, API tokens, one's
+own account), and their JSON.
 
-Pages are for admins; marketers may read the bots page. The JSON sits under `/app/api` next
-to the inbox's own, behind the same session and CSRF rules (reads of users, teams and
-channels are the inbox's). Routes parse, call a core or bots action, and answer; the role is
-checked in a dependency, so a refused caller learns nothing from body validation. The
-channels' JSON is in `kith.web.inbox.admin_channels`.
+Pages are for admins; marketers may read the bots page, and everyone opens their account
+page. The JSON sits under `/app/api` next to the inbox's own, behind the same session and
+CSRF rules (reads of users, teams and channels are the inbox's). Routes parse, call a core
+or bots action, and answer; the role is checked in a dependency, so a refused caller learns
+nothing from body validation. The channels' JSON is in `kith.web.inbox.admin_channels`, the
+tokens' and passwords' in `kith.web.inbox.admin_accounts`.
 """
 
 from __future__ import annotations
@@ -46,6 +48,8 @@ PAGES: dict[str, frozenset[Role]] = {
     "teams": frozenset({Role.admin}),
     "channels": frozenset({Role.admin}),
     "bots": frozenset({Role.admin, Role.marketer}),
+    "tokens": frozenset({Role.admin}),
+    "account": frozenset({Role.admin, Role.agent, Role.marketer}),
 }
 
 

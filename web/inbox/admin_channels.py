@@ -12,7 +12,12 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from kith.core.channel_records import get_channel, list_channels, update_channel
+from kith.core.channel_records import (
+    get_channel,
+    list_channels,
+    rotate_channel_token,
+    update_channel,
+)
 from kith.core.channels import ChannelType
 from kith.core.context import Core
 from kith.core.models import Channel
@@ -104,3 +109,9 @@ async def change_channel(
         enabled=body.enabled,
     )
     return admin_out(core, channel, public_base(core, request))
+
+
+@router.post("/admin/channels/{channel_id}/token")
+async def new_channel_token(channel_id: str, agent: AdminDep, core: CoreDep) -> dict[str, str]:
+    """A new inbound token, in this answer only; the channel's old token stops at once."""
+    return {"token": await rotate_channel_token(core, agent.user.workspace_id, channel_id)}

@@ -33,6 +33,7 @@ STATIC = {
         ("login.css", "text/css"),
         ("admin.js", "text/javascript"),
         ("admin_channels.js", "text/javascript"),
+        ("admin_accounts.js", "text/javascript"),
         ("admin_channels.css", "text/css"),
         ("admin.css", "text/css"),
     )

@@ -142,17 +142,17 @@ def conversation_view(scope: Scope, found: dict[str, list[dict[str, Any]]]) -> C
     return ConversationView(conversation, customer, messages)
 
 
+def _visible_channels(scope: Scope, conversations: list[dict[str, Any]]) -> set[str] | None:
+    """The channels whose identities the reader may see: their teams' channels, and those of
+    the customer's conversations handed to their teams; None: every channel."""
+    if scope.channel_ids is None:
+        return None
+    return set(scope.channel_ids) | {c["channel_id"] for c in conversations}
+
+
 async def customer_panel(core: Core, scope: Scope, customer: Customer) -> dict[str, Any]:
-    """Identities, other conversations (only those the reader may see) and sentiment history."""
-    identities = await core.store.identities.find(
-        {"customer_id": customer.id, "workspace_id": customer.workspace_id}
-    ).to_list(100)
-    channels = {
-        c["_id"]: c
-        for c in await core.store.channels.find(
-            {"_id": {"$in": sorted({i["channel_id"] for i in identities})}}
-        ).to_list(None)
-    }
+    """Identities and other conversations (only those on channels the reader may see: an
+    agent learns nothing of how the customer reaches other teams) and sentiment history."""
     conversations = (
         await core.store.conversations.find(
             {"$and": [scope.conversation_filter(), {"customer_id": customer.id}]}
@@ -161,6 +161,17 @@ async def customer_panel(core: Core, scope: Scope, customer: Customer) -> dict[s
         .limit(20)
         .to_list(20)
     )
+    query: dict[str, Any] = {"customer_id": customer.id, "workspace_id": customer.workspace_id}
+    visible = _visible_channels(scope, conversations)
+    if visible is not None:
+        query["channel_id"] = {"$in": sorted(visible)}
+    identities = await core.store.identities.find(query).to_list(100)
+    channels = {
+        c["_id"]: c
+        for c in await core.store.channels.find(
+            {"_id": {"$in": sorted({i["channel_id"] for i in identities})}}
+        ).to_list(None)
+    }
     return {
         "identities": [
             {

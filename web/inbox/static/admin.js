@@ -1,4 +1,5 @@
-// Kith settings pages: users, teams, bots and the FAQ, over the /app/api JSON.
+// Kith settings pages: users, teams, bots and the FAQ, over the /app/api JSON (tokens and the
+// account page: admin_accounts.js; channels: admin_channels.js).
 // Every user-supplied string reaches the page through textContent; nothing is parsed as HTML.
 "use strict";
 
@@ -86,9 +87,11 @@
   // ---- users -------------------------------------------------------------------------------
 
   function usersPage() {
-    const state = { users: [], teams: [], editing: null };
+    const state = { users: [], teams: [], editing: null, resetting: null };
     const dialog = $("edit-user");
     const editForm = dialog.querySelector("form");
+    const resetDialog = $("reset-password");
+    const resetForm = resetDialog.querySelector("form");
 
     async function load() {
       const [users, teams] = await Promise.all([api("GET", "/users"), api("GET", "/teams")]);
@@ -114,8 +117,23 @@
         h("td", {}, T["role_" + u.role] || u.role),
         h("td", {}, nameList(u.team_ids, teamTable)),
         h("td", {}, u.disabled ? T.disabled : T.active),
-        h("td", { class: "actions" }, actionButton(T.edit, u.name, () => edit(u)), toggle));
+        h("td", { class: "actions" }, actionButton(T.edit, u.name, () => edit(u)),
+          actionButton(T.reset_password, u.name, () => resetPassword(u)), toggle));
     }
+
+    function resetPassword(u) {
+      state.resetting = u;
+      $("reset-password-heading").textContent = `${T.reset_password}: ${u.name}`;
+      resetForm.reset();
+      openDialog(resetDialog);
+    }
+
+    onSubmit(resetForm, async (data) => {
+      await api("PUT", `/users/${encodeURIComponent(state.resetting.id)}/password`,
+        { password: data.get("password") });
+      resetDialog.close();
+      notice(T.password_reset_done);
+    });
 
     function edit(u) {
       state.editing = u;

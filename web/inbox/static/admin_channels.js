@@ -190,7 +190,26 @@
       h("td", {}, icon(channel.type), " ", typeLabel(channel.type)),
       h("td", {}, channel.enabled ? T.enabled : T.disabled),
       h("td", {}, h("time", { datetime: channel.created_at }, created.toLocaleDateString(document.documentElement.lang))),
-      h("td", { class: "actions" }, actionButton(T.edit, channel.name, () => edit(channel)), toggle));
+      h("td", { class: "actions" }, actionButton(T.edit, channel.name, () => edit(channel)),
+        channel.type === "api" ? actionButton(T.rotate_token, channel.name, () => rotateToken(channel)) : null,
+        toggle));
+  }
+
+  // A new inbound token for an API channel, shown once where creation shows its secrets.
+  async function rotateToken(channel) {
+    if (!(await confirmed(`${T.rotate_token_confirm} ${channel.name}`))) return;
+    try {
+      const { token } = await api("POST", `/admin/channels/${encodeURIComponent(channel.id)}/token`);
+      $("channel-created-heading").textContent = `${T.new_channel_token}: ${channel.name}`;
+      $("channel-created-how").textContent = "";
+      const box = readOnly(T.channel_token, token);
+      $("channel-created-values").replaceChildren(box);
+      $("channel-created").hidden = false;
+      box.querySelector("input").focus();
+      box.querySelector("input").select();
+    } catch (error) {
+      notice(error.message);
+    }
   }
 
   async function setEnabled(channel, enabled) {
