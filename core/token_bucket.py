@@ -32,6 +32,11 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def _as_stored(moment: datetime) -> datetime:
+    """Milliseconds, as BSON keeps them: else each update would gain the lost microseconds."""
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
 def _expiry(bucket: Bucket) -> datetime:
     """When a full refill has surely happened (wall clock: the TTL monitor's)."""
     return utcnow() + timedelta(seconds=bucket.capacity / bucket.per_second + 60)
@@ -42,7 +47,7 @@ async def take(core: Core, bucket: Bucket) -> float:
     buckets = core.store.rate_limits
     key = f"bucket:{bucket.key}"
     for _ in range(_RACES):
-        now = core.clock.now()
+        now = _as_stored(core.clock.now())
         doc = await buckets.find_one({"_id": key})
         if doc is None:
             try:

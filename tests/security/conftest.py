@@ -1,0 +1,12 @@
+"""Security tests reuse the channels' own fixtures (the web chat's app, admin and channel).
+
+`present_day` (autouse) moves the manual clock to the wall clock: the embedded engine expires
+TTL-indexed documents (rate-limit buckets, used nonces) by real time.
+"""
+
+from tests.connectors.webchat.conftest import (  # noqa: F401 (fixtures, found by name)
+    admin,
+    kith_app,
+    present_day,
+    webchat,
+)
