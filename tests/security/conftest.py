@@ -1,4 +1,5 @@
-"""Security tests reuse the channels' own fixtures (the web chat's app, admin and channel).
+"""Security tests reuse the channels' and the inbox's own fixtures (the web chat's app,
+admin and channel; the inbox's cast of users, hashed at argon2's lowest cost).
 
 `present_day` (autouse) moves the manual clock to the wall clock: the embedded engine expires
 TTL-indexed documents (rate-limit buckets, used nonces) by real time.
@@ -9,4 +10,10 @@ from tests.connectors.webchat.conftest import (  # noqa: F401 (fixtures, found b
     kith_app,
     present_day,
     webchat,
+)
+from tests.web.conftest import (  # noqa: F401 (fixtures, found by name)
+    app,
+    browser,
+    cast,
+    cheap_password_hashing,
 )
