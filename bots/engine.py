@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from kith.bots import patterns
 from kith.bots.answers import check_answer
 from kith.bots.flows import Bot, Flow, StepBase, StepType, StepTypes, TriggerKind, localized
 from kith.bots.hours import next_opening
@@ -306,7 +307,7 @@ class BotEngine:
                 ):
                     return flow
                 if kind == TriggerKind.regex and any(
-                    re.search(v, turn.text) for v in trigger.values
+                    patterns.search(v, turn.text) for v in trigger.values
                 ):
                     return flow
         if first:

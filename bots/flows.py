@@ -11,7 +11,6 @@ OpenAPI document, and run by the engine.
 from __future__ import annotations
 
 import operator
-import re
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -42,6 +41,7 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
 
+from kith.bots.patterns import PatternError, compile_pattern
 from kith.core.errors import InvalidInput, validation_details
 from kith.core.timers import Cron, zone
 
@@ -348,9 +348,9 @@ def validate_bot(definition: BotDefinition, step_types: StepTypes) -> BotDefinit
 def _check_regex(trigger: Trigger, where: str) -> None:
     for value in trigger.values:
         try:
-            re.compile(value)
-        except re.error as exc:
-            raise InvalidInput(f"bad regex: {exc}", field=f"{where}.values") from None
+            compile_pattern(value)
+        except PatternError as exc:
+            raise InvalidInput(f"bad regex (RE2 syntax): {exc}", field=f"{where}.values") from None
 
 
 def schedule_timezone(definition: BotDefinition, trigger: Trigger) -> str:

@@ -16,6 +16,7 @@ from kith.core.context import Core
 from kith.core.errors import Conflict, InvalidInput, Unauthorized
 from kith.core.ids import hash_secret, new_id
 from kith.core.models import Role, User
+from kith.core.offload import run_bounded
 
 __all__ = [
     "authenticate_user",
@@ -90,8 +91,9 @@ async def create_user(
 
 async def authenticate_user(core: Core, email: str, password: str) -> User:
     doc = await core.store.users.find_one({"email": email.strip().lower()})
+    stored = doc["password_hash"] if doc else _DUMMY_HASH
     try:
-        _hasher.verify(doc["password_hash"] if doc else _DUMMY_HASH, password)
+        await run_bounded(core.settings.password_checks_in_flight, _hasher.verify, stored, password)
     except (VerificationError, InvalidHashError):
         raise Unauthorized("wrong email or password") from None
     if doc is None or doc.get("disabled"):  # a disabled account answers like a wrong password

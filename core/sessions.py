@@ -1,9 +1,7 @@
-"""Browser sessions for the inbox, and the slow-down that guards the login form.
+"""Browser sessions for the inbox.
 
 Sessions are server-side documents (so logging out, or an admin removing a user, ends them
 at once on every process); the cookie holds only a random token, stored as its hash.
-Failed logins are counted in MongoDB, not in memory, because several processes serve the
-same login form.
 """
 
 from __future__ import annotations
@@ -15,10 +13,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from kith.core import login_throttle
 from kith.core.auth import authenticate_user
 from kith.core.clock import utcnow
 from kith.core.context import Core
-from kith.core.errors import KithError, Unauthorized
+from kith.core.errors import Unauthorized
 from kith.core.ids import hash_secret
 from kith.core.models import User
 from kith.core.teams import Team
@@ -27,23 +26,7 @@ IDLE_TIMEOUT = timedelta(hours=12)
 ABSOLUTE_TIMEOUT = timedelta(days=7)
 _TOUCH_EVERY = timedelta(minutes=1)
 
-FREE_FAILURES = 5  # failures of one account before its lock-out starts
-FREE_FAILURES_PER_ADDRESS = 20  # an office behind one NAT shares its address
-FAILURE_WINDOW = timedelta(minutes=15)
-FIRST_LOCK = timedelta(seconds=30)
-LONGEST_LOCK = timedelta(minutes=30)
 PURGE_MARGIN = timedelta(hours=1)  # TTL indexes delete a while after expiry, never before
-
-
-class TooManyAttempts(KithError):
-    """Login refused without checking the password, until `retry_after` seconds pass."""
-
-    code = "too_many_attempts"
-    status = 429
-
-    def __init__(self, retry_after: float) -> None:
-        super().__init__("too many failed logins; try again later")
-        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -62,55 +45,19 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-async def _check_throttle(core: Core, keys: list[str]) -> None:
-    now = core.clock.now()
-    async for doc in core.store.login_failures.find({"_id": {"$in": keys}}):
-        locked = doc.get("locked_until")
-        if locked is not None and _aware(locked) > now:
-            raise TooManyAttempts((_aware(locked) - now).total_seconds())
-
-
-async def _count_failure(core: Core, keys: list[str]) -> None:
-    """One more failure per key; past its free failures, a lock that doubles each time."""
-    now = core.clock.now()
-    for key in keys:
-        free = FREE_FAILURES if key.startswith("email:") else FREE_FAILURES_PER_ADDRESS
-        doc = await core.store.login_failures.find_one({"_id": key})
-        fresh = doc is None or _aware(doc["last_at"]) < now - FAILURE_WINDOW
-        count = 1 if doc is None or fresh else int(doc["count"]) + 1
-        update: dict[str, object] = {
-            "count": count,
-            "last_at": now,
-            "locked_until": None,
-            "purge_at": utcnow() + FAILURE_WINDOW + LONGEST_LOCK + PURGE_MARGIN,
-        }
-        if count >= free:
-            lock = min(FIRST_LOCK * 2 ** (count - free), LONGEST_LOCK)
-            update["locked_until"] = now + lock
-        await core.store.login_failures.update_one({"_id": key}, {"$set": update}, upsert=True)
-
-
-def _throttle_keys(email: str, client_ip: str | None) -> list[str]:
-    keys = [f"email:{email.strip().lower()}"]
-    if client_ip:
-        keys.append(f"ip:{client_ip}")
-    return keys
-
-
-async def log_in(core: Core, email: str, password: str, client_ip: str | None) -> tuple[str, User]:
-    """Check the password (unless locked out) and open a session; returns its cookie token.
-
-    The IP key counts the same failures as the email key, so one address guessing many
-    accounts is slowed too; a success clears only the account's own counter.
-    """
-    keys = _throttle_keys(email, client_ip)
-    await _check_throttle(core, keys)
+async def log_in(
+    core: Core, email: str, password: str, client_address: str | None
+) -> tuple[str, User]:
+    """Check the password (unless this account is locked at this address) and open a session;
+    returns its cookie token. See `kith.core.login_throttle` for who is slowed down."""
+    keys = login_throttle.throttle_keys(email, client_address)
+    await login_throttle.check(core, keys)
     try:
         user = await authenticate_user(core, email, password)
     except Unauthorized:
-        await _count_failure(core, keys)
+        await login_throttle.count_failure(core, keys)
         raise
-    await core.store.login_failures.delete_one({"_id": keys[0]})
+    await login_throttle.clear(core, keys)
     return await open_session(core, user), user
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -96,6 +96,29 @@ class Settings(BaseSettings):
         default=None,
         description="Bearer token `/metrics` asks for; unset: `/metrics` answers 404.",
     )
+    trusted_proxies: str | None = Field(
+        default=None,
+        description=(
+            "Reverse proxies (addresses or networks, comma-separated) whose X-Forwarded-For "
+            "names the client; unset: the peer's own address is the client's."
+        ),
+    )
+    stream_recheck_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="Live streams re-check their session this often (disabled, logged out).",
+    )
+    password_checks_in_flight: int = Field(
+        default=4, ge=1, description="Password hashes verified at once, off the event loop."
+    )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_parse(cls, value: str | None) -> str | None:
+        from kith.core.client_address import trusted_networks
+
+        trusted_networks(value)
+        return value
 
     @model_validator(mode="after")
     def _poll_range(self) -> Settings:

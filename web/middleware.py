@@ -24,16 +24,24 @@ def _json_error(status: int, code: str, message: str) -> tuple[dict[str, Any], b
     return start, body
 
 
+MAX_DRAIN_BYTES = 64 * 1024 * 1024
+
+
 class BodyLimit:
     """Refuses bodies over `max_bytes` with 413, whether announced or streamed.
 
     The body is read up front (it is small by definition) so the refusal happens before any
-    route runs, and nothing downstream sees a partial body.
+    route runs, and nothing downstream sees a partial body. An oversized body is still read
+    and thrown away, up to `drain_bytes`, before the 413 is sent: a client that is still
+    sending when the server answers and closes gets a connection reset instead of the
+    answer (Python's urllib does). Past that bound the 413 goes out at once and the
+    connection is closed.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, drain_bytes: int | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.drain_bytes = drain_bytes or min(16 * max_bytes, MAX_DRAIN_BYTES)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -41,8 +49,9 @@ class BodyLimit:
             return
         headers = dict(scope.get("headers") or [])
         length = headers.get(b"content-length")
-        if length is not None and length.isdigit() and int(length) > self.max_bytes:
-            await self._refuse(send)
+        announced = int(length) if length is not None and length.isdigit() else None
+        if announced is not None and announced > self.drain_bytes:
+            await self._refuse(send, close=True)
             return
         body = bytearray()
         more = True
@@ -52,8 +61,9 @@ class BodyLimit:
                 return
             body += message.get("body", b"")
             more = message.get("more_body", False)
-            if len(body) > self.max_bytes:
-                await self._refuse(send)
+            too_large = len(body) > self.max_bytes or (announced or 0) > self.max_bytes
+            if too_large:
+                await self._drain(receive, send, len(body), more)
                 return
         replayed = False
 
@@ -66,8 +76,20 @@ class BodyLimit:
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, send: Send) -> None:
+    async def _drain(self, receive: Receive, send: Send, seen: int, more: bool) -> None:
+        """Discard the rest of an oversized body (up to `drain_bytes`), then refuse it."""
+        while more and seen <= self.drain_bytes:
+            message = await receive()
+            if message["type"] != "http.request":
+                return
+            seen += len(message.get("body", b""))
+            more = message.get("more_body", False)
+        await self._refuse(send, close=more)
+
+    async def _refuse(self, send: Send, *, close: bool = False) -> None:
         start, body = _json_error(413, "payload_too_large", f"body over {self.max_bytes} bytes")
+        if close:
+            start["headers"].append((b"connection", b"close"))
         await send(start)
         await send({"type": "http.response.body", "body": body})
 

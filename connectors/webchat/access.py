@@ -19,6 +19,7 @@ from fastapi.routing import APIRoute
 from kith.connectors.base import current_core
 from kith.connectors.webchat.config import WebchatConfig
 from kith.connectors.webchat.identity import COOKIE_NAME, TOKEN_HEADER, Visitor, read_token
+from kith.connectors.webchat.limits import RateLimited
 from kith.connectors.webchat.origins import normalize_origin
 from kith.core.channel_records import get_channel
 from kith.core.context import Core
@@ -28,17 +29,6 @@ from kith.core.models import Channel
 # Per request, in the ASGI scope (request.state can be shared lifespan state in some servers).
 CORS_SCOPE_KEY = "kith.webchat.cors_origin"
 ALLOWED_HEADERS = "content-type, x-kith-visitor, last-event-id"
-
-
-class RateLimited(KithError):
-    """A visitor writing faster than a person types."""
-
-    code = "rate_limited"
-    status = 429
-
-    def __init__(self, retry_after: float) -> None:
-        super().__init__("too many messages; wait a moment")
-        self.retry_after = retry_after
 
 
 def origin_allowed(request: Request, channel: Channel, origin: str) -> bool:

@@ -13,7 +13,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Response
 from fastapi.responses import HTMLResponse
 
 from kith.connectors.base import current_core
@@ -37,9 +37,15 @@ def _js_json(value: object) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def public_base(core: Core, request: Request) -> str:
-    """Where browsers reach Kith: the configured public URL, else this request's own."""
-    return (core.settings.public_url or str(request.base_url)).rstrip("/")
+def configured_base(core: Core) -> str | None:
+    """`KITH_PUBLIC_URL`, the one base URL put in what is served.
+
+    Never the request's `Host`: the script is cached publicly (by browsers, CDNs, proxies),
+    so one request with a forged Host would point every visitor's widget elsewhere. Without
+    the setting the script finds its base from its own URL, and the demo page links it
+    relatively.
+    """
+    return (core.settings.public_url or "").rstrip("/") or None
 
 
 async def _widget_channel(core: Core, channel_id: str) -> Channel:
@@ -50,15 +56,13 @@ async def _widget_channel(core: Core, channel_id: str) -> Channel:
 
 
 @router.get("/widget/{channel_id}.js", include_in_schema=False)
-async def widget_script(
-    channel_id: str, request: Request, core: Annotated[Core, Depends(current_core)]
-) -> Response:
+async def widget_script(channel_id: str, core: Annotated[Core, Depends(current_core)]) -> Response:
     """The script a business embeds: `<script src=".../widget/{id}.js" async></script>`."""
     channel = await _widget_channel(core, channel_id)
     settings = channel.settings_as(WebchatConfig)
     boot = {
         "channel": channel.id,
-        "base": public_base(core, request),
+        "base": configured_base(core),
         "title": settings.title or channel.name,
         "greeting": settings.greeting,
         "color": settings.color,
@@ -112,11 +116,9 @@ DEMO_PAGE = """<!doctype html>
 
 
 @router.get("/demo/widget/{channel_id}", response_class=HTMLResponse, include_in_schema=False)
-async def demo_page(
-    channel_id: str, request: Request, core: Annotated[Core, Depends(current_core)]
-) -> HTMLResponse:
+async def demo_page(channel_id: str, core: Annotated[Core, Depends(current_core)]) -> HTMLResponse:
     """A fictional shop embedding the widget, as a business's own page would."""
     channel = await _widget_channel(core, channel_id)
-    script = f"{public_base(core, request)}/widget/{channel.id}.js"
+    script = f"{configured_base(core) or ''}/widget/{channel.id}.js"
     page = DEMO_PAGE.format(name=html.escape(channel.name), script=html.escape(script))
     return HTMLResponse(page, headers={"Cache-Control": "no-store"})

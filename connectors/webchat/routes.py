@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -19,7 +19,6 @@ from kith.connectors.base import current_core
 from kith.connectors.webchat import assets
 from kith.connectors.webchat.access import (
     ALLOWED_HEADERS,
-    RateLimited,
     WidgetRoute,
     cors_headers,
     current_visitor,
@@ -35,8 +34,15 @@ from kith.connectors.webchat.identity import (
     new_visitor,
     verify_user,
 )
+from kith.connectors.webchat.limits import (
+    RateLimited,
+    new_visitor_buckets,
+    post_buckets,
+    stream_slots,
+)
 from kith.connectors.webchat.views import WidgetMessage, history, to_widget, visible_message
 from kith.core.channel_records import get_channel
+from kith.core.client_address import client_address
 from kith.core.context import Core
 from kith.core.errors import InvalidInput
 from kith.core.models import Channel, Event, InboundMessage, InboundUser
@@ -44,6 +50,7 @@ from kith.core.pipeline import ingest
 from kith.core.ratelimit import reserve
 from kith.core.realtime import event_cursor, feed_for, stream_cursor
 from kith.core.threads import conversation_id, thread_key
+from kith.core.token_bucket import take_all
 
 router = APIRouter(tags=["web chat"], route_class=WidgetRoute)
 router.include_router(assets.router)
@@ -53,6 +60,18 @@ HEARTBEAT_SECONDS = 15.0
 # What a visitor writes: a person types far slower than this.
 VISITOR_LIMIT = (20, 60.0)
 STREAMED = {"message.received", "message.delivered"}
+
+
+def address_of(request: Request, core: Core) -> str | None:
+    return client_address(request.scope, core.settings.trusted_proxies)
+
+
+async def _new_visitor(request: Request, core: Core, channel: Channel) -> Visitor:
+    """A fresh visitor, metered per address and per channel: each may become a customer."""
+    wait = await take_all(core, new_visitor_buckets(channel.id, address_of(request, core)))
+    if wait > 0:
+        raise RateLimited(wait, "too many new chats from here; wait a moment")
+    return new_visitor(channel.id)
 
 
 def thread_of(channel: Channel, visitor: Visitor) -> str:
@@ -92,12 +111,12 @@ async def start_session(
         channel.settings_as(WebchatConfig).identity_secret, body.user_id, body.user_hash
     )
     if verified:
-        base = current or new_visitor(channel.id)
+        base = current or await _new_visitor(request, core, channel)
         visitor = Visitor(channel.id, base.visitor_id, body.user_id)
     elif current is not None and current.user_id is None:
         visitor = current
     else:
-        visitor = new_visitor(channel.id)
+        visitor = await _new_visitor(request, core, channel)
     token = issue_token(core, visitor)
     secure = request.url.scheme == "https" or (core.settings.public_url or "").startswith("https:")
     response.set_cookie(
@@ -137,6 +156,7 @@ class PostAnswer(BaseModel):
 @router.post("/widget/{channel_id}/messages", response_model=PostAnswer)
 async def post_message(
     body: WidgetPost,
+    request: Request,
     core: Annotated[Core, Depends(current_core)],
     channel: Annotated[Channel, Depends(webchat_channel)],
     visitor: Annotated[Visitor, Depends(current_visitor)],
@@ -145,6 +165,8 @@ async def post_message(
         raise InvalidInput("a message needs text", field="text")
     limit, per = VISITOR_LIMIT
     wait = await reserve(core, f"webchat:{channel.id}:{visitor.external_id}", limit, per)
+    if wait <= 0:
+        wait = await take_all(core, post_buckets(channel.id, address_of(request, core)))
     if wait > 0:
         raise RateLimited(wait)
     received = await ingest(
@@ -232,29 +254,44 @@ async def stream_events(
     """
     after = request.headers.get("last-event-id") or last_event_id or None
     conv_id = thread_of(channel, visitor)
-    events = feed_for(core).subscribe(channel.workspace_id, after=after, conversation_id=conv_id)
+    slots, address = stream_slots(core), address_of(request, core)
+    slots.check(visitor.external_id, address)  # a 429 now rather than a stream that ends
 
     async def body() -> AsyncIterator[str]:
-        cursor = after  # never moves back: a late-committed event must not make resume repeat
-        yield "retry: 3000\n: connected\n\n"
-        async for event in _with_heartbeat(events, HEARTBEAT_SECONDS):
-            if event is None:
-                yield ": ping\n\n"
-                continue
-            if event.type not in STREAMED or event.conversation_id != conv_id:
-                continue
-            message = await visible_message(core, conv_id, event.message_id or "")
-            if message is None:
-                continue
-            data = message.model_dump_json()
-            cursor = stream_cursor(cursor, event)
-            yield f"id: {cursor}\nevent: message\ndata: {data}\n\n"
+        try:
+            with slots.hold(visitor.external_id, address):
+                async with contextlib.aclosing(_frames(core, channel, conv_id, after)) as frames:
+                    async for frame in frames:
+                        yield frame
+        except RateLimited:  # lost a race for the last slot since the check
+            yield "retry: 5000\n: too many streams\n\n"
 
     return StreamingResponse(
         body(),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
+
+
+async def _frames(
+    core: Core, channel: Channel, conv_id: str, after: str | None
+) -> AsyncGenerator[str]:
+    """The stream's SSE frames: each visible message of the conversation, and heartbeats."""
+    events = feed_for(core).subscribe(channel.workspace_id, after=after, conversation_id=conv_id)
+    cursor = after  # never moves back: a late-committed event must not make resume repeat
+    yield "retry: 3000\n: connected\n\n"
+    async for event in _with_heartbeat(events, HEARTBEAT_SECONDS):
+        if event is None:
+            yield ": ping\n\n"
+            continue
+        if event.type not in STREAMED or event.conversation_id != conv_id:
+            continue
+        message = await visible_message(core, conv_id, event.message_id or "")
+        if message is None:
+            continue
+        data = message.model_dump_json()
+        cursor = stream_cursor(cursor, event)
+        yield f"id: {cursor}\nevent: message\ndata: {data}\n\n"
 
 
 @router.options("/widget/{channel_id}/{rest:path}", include_in_schema=False)

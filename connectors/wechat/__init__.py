@@ -7,8 +7,9 @@ docs/channels/wechat.md for connecting a real account.
 """
 
 from kith.connectors.wechat.channel import channel_type
+from kith.connectors.wechat.replay import INDEXES
 from kith.core.features import Feature
 
-feature = Feature(name="wechat", channel_types=(channel_type,))
+feature = Feature(name="wechat", channel_types=(channel_type,), indexes=INDEXES)
 
 __all__ = ["channel_type", "feature"]

@@ -2,7 +2,8 @@
 
 GET is WeChat's URL check (echo `echostr` once the signature holds). POST is a push in
 plaintext, compatible or safe mode: verified, decrypted, mapped, ingested, and only then
-acknowledged with `success`, well inside WeChat's 5-second limit. A failed answer makes
+acknowledged with `success`, well inside WeChat's 5-second limit. A push must be fresh and
+its nonce unused (`replay`). A failed answer makes
 WeChat retry (three times, same MsgId); ingest dedups, so nothing is stored twice.
 """
 
@@ -15,6 +16,7 @@ from fastapi.responses import PlainTextResponse
 from pydantic import ValidationError
 
 from kith.connectors.base import current_core
+from kith.connectors.wechat import replay
 from kith.connectors.wechat.config import WeChatConfig
 from kith.connectors.wechat.inbound import parse
 from kith.connectors.wechat.menu import pressed_payload
@@ -75,6 +77,12 @@ async def push(
         raise PayloadTooLarge(f"WeChat push over {MAX_BODY_BYTES} bytes", field="body")
     config = channel.settings_as(WeChatConfig)
     xml = open_push(config, query, await request.body())
+    async with replay.once(core, channel.id, query):
+        await _take(core, channel, xml)
+    return acknowledge()
+
+
+async def _take(core: Core, channel: Channel, xml: str) -> None:
     inbound = parse(channel, xml)
     if isinstance(inbound, ChannelEvent):
         await ingest_event(core, channel, inbound)
@@ -83,4 +91,3 @@ async def push(
         if payload is not None:
             inbound = inbound.model_copy(update={"payload": payload})
         await ingest(core, channel, inbound)
-    return acknowledge()

@@ -1,5 +1,21 @@
-"""Security tests reuse the API's and the inbox's fixtures (a token and channel per workspace;
-the cast of users in two teams, signed-in clients)."""
+"""Security tests reuse the API's, the channels' and the inbox's own fixtures (a token and
+channel per workspace; the web chat's app, admin and channel; the inbox's cast of users in two
+teams, hashed at argon2's lowest cost).
 
-from tests.api.conftest import api, other_api  # noqa: F401 (fixtures)
-from tests.web.conftest import app, browser, cast, cheap_password_hashing  # noqa: F401 (fixtures)
+`present_day` (autouse) moves the manual clock to the wall clock: the embedded engine expires
+TTL-indexed documents (rate-limit buckets, used nonces) by real time.
+"""
+
+from tests.api.conftest import api, other_api  # noqa: F401 (fixtures, found by name)
+from tests.connectors.webchat.conftest import (  # noqa: F401 (fixtures, found by name)
+    admin,
+    kith_app,
+    present_day,
+    webchat,
+)
+from tests.web.conftest import (  # noqa: F401 (fixtures, found by name)
+    app,
+    browser,
+    cast,
+    cheap_password_hashing,
+)

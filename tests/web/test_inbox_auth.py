@@ -9,7 +9,8 @@ import pytest
 
 from kith.core.clock import ManualClock, utcnow
 from kith.core.context import Core
-from kith.core.sessions import ABSOLUTE_TIMEOUT, FAILURE_WINDOW, FREE_FAILURES, IDLE_TIMEOUT
+from kith.core.login_throttle import FAILURE_WINDOW, FREE_FAILURES, FREE_FAILURES_PER_ADDRESS
+from kith.core.sessions import ABSOLUTE_TIMEOUT, IDLE_TIMEOUT
 from tests.web.conftest import PASSWORD, Cast, sign_in
 
 
@@ -70,7 +71,7 @@ async def test_state_changes_need_the_csrf_token(cast: Cast, browser) -> None:
     assert ok.status_code == 200 and ok.json()["priority"] == "high"
 
 
-async def test_repeated_failures_lock_the_account_even_for_the_right_password(
+async def test_repeated_failures_lock_the_account_at_that_address_even_for_the_right_password(
     cast: Cast, browser, clock: ManualClock, core: Core
 ) -> None:
     session = await browser()
@@ -153,8 +154,6 @@ async def test_the_api_needs_a_session(cast: Cast, browser) -> None:
 
 
 async def test_one_address_guessing_many_accounts_is_slowed_too(cast: Cast, browser) -> None:
-    from kith.core.sessions import FREE_FAILURES_PER_ADDRESS
-
     session = await browser()
     for i in range(FREE_FAILURES_PER_ADDRESS):
         await sign_in(session.http, f"guess-{i}@kith.test", "guess-guess-guess")
@@ -172,7 +171,7 @@ async def test_stale_sessions_and_counters_are_purged_by_wall_clock_ttl(
     await sign_in((await browser()).http, "bob@kith.test", "not his password")
     wall = utcnow()
     session = await core.store.sessions.find_one({"user_id": cast.users["alice"].id})
-    failure = await core.store.login_failures.find_one({"_id": "email:bob@kith.test"})
+    failure = await core.store.login_failures.find_one({"_id": "pair:bob@kith.test|127.0.0.1"})
     purge_session = session["purge_at"].replace(tzinfo=UTC)
     purge_failure = failure["purge_at"].replace(tzinfo=UTC)
     assert wall + ABSOLUTE_TIMEOUT < purge_session < wall + timedelta(days=8)

@@ -19,7 +19,7 @@ from fastapi.responses import StreamingResponse
 
 from kith.core.context import Core
 from kith.core.models import Event
-from kith.core.permissions import Scope
+from kith.core.permissions import Scope, scope_with_teams
 from kith.core.realtime import feed_for, head_cursor, parse_cursor, stream_cursor
 from kith.core.sessions import load_session
 from kith.web.inbox.deps import SESSION_COOKIE, AgentDep, CoreDep
@@ -74,16 +74,33 @@ def frame(event: Event, cursor: str) -> str:
     return f"id: {cursor}\nevent: kith\ndata: {data}\n\n"
 
 
+async def _still_allowed(core: Core, request: Request, scope: Scope) -> bool:
+    """The session still live, its user enabled, with the same role and teams' reach."""
+    session = await load_session(core, request.cookies.get(SESSION_COOKIE))
+    if session is None:  # logged out, expired, or the user was disabled
+        return False
+    now = scope_with_teams(session.user, session.teams)
+    return (now.user.id, now.user.role, now.channel_ids, now.team_ids) == (
+        scope.user.id,
+        scope.user.role,
+        scope.channel_ids,
+        scope.team_ids,
+    )
+
+
 async def stream(
     core: Core, request: Request, scope: Scope, after: str | None
 ) -> AsyncIterator[str]:
-    """Events as SSE frames, with a comment every HEARTBEAT_SECONDS to keep proxies open.
+    """Events as SSE frames, with a comment when quiet to keep proxies open.
 
-    The session is checked again on every heartbeat, so a logged-out or expired session's
-    stream ends (the browser's reconnect then meets a 401).
+    The session is checked again every `KITH_STREAM_RECHECK_SECONDS` (on Kith's clock while
+    events flow, on a timer while quiet), and the stream ends once the user is disabled,
+    logged out, or their teams or role change: the browser's reconnect then meets a 401, or
+    a stream scoped afresh.
     """
     queue: asyncio.Queue[Event | None] = asyncio.Queue()
     visibility = Visibility(core, scope)
+    every = core.settings.stream_recheck_seconds
 
     async def pump() -> None:
         try:
@@ -94,18 +111,24 @@ async def stream(
 
     task = asyncio.create_task(pump())
     cursor = after  # the browser's `Last-Event-ID`: never moves back (see `stream_cursor`)
+    checked = core.clock.now()
     try:
         yield "retry: 2000\n\n"
         while True:
             try:
-                event = await asyncio.wait_for(queue.get(), HEARTBEAT_SECONDS)
+                event = await asyncio.wait_for(queue.get(), min(HEARTBEAT_SECONDS, every))
             except TimeoutError:
-                if await load_session(core, request.cookies.get(SESSION_COOKIE)) is None:
+                if not await _still_allowed(core, request, scope):
                     return
+                checked = core.clock.now()
                 yield ": keep-alive\n\n"
                 continue
             if event is None:
                 return
+            if (core.clock.now() - checked).total_seconds() >= every:
+                if not await _still_allowed(core, request, scope):
+                    return
+                checked = core.clock.now()
             if await visibility.allows(event):
                 cursor = stream_cursor(cursor, event)
                 yield frame(event, cursor)

@@ -10,9 +10,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from kith.core.client_address import client_address
 from kith.core.errors import Unauthorized
+from kith.core.login_throttle import TooManyAttempts
 from kith.core.realtime import head_cursor
-from kith.core.sessions import TooManyAttempts, end_session, log_in
+from kith.core.sessions import end_session, log_in
 from kith.web.inbox.deps import (
     SESSION_COOKIE,
     CoreDep,
@@ -96,9 +98,9 @@ async def login(request: Request, core: CoreDep) -> Response:
     t = messages(_locale(request))
     if not cookie or not secrets.compare_digest(cookie, form.get("csrf", "")):
         return _login_page(request, t["error"], status=403)
-    client_ip = request.client.host if request.client else None
+    address = client_address(request.scope, core.settings.trusted_proxies)
     try:
-        token, _ = await log_in(core, form.get("email", ""), form.get("password", ""), client_ip)
+        token, _ = await log_in(core, form.get("email", ""), form.get("password", ""), address)
     except TooManyAttempts as exc:
         page = _login_page(request, t["locked_out"], status=429)
         page.headers["Retry-After"] = str(int(exc.retry_after) + 1)

@@ -15,7 +15,11 @@
   window["__kithChat_" + BOOT.channel] = true;
 
   var settings = window.kithSettings || {};
-  var api = BOOT.base + "/widget/" + encodeURIComponent(BOOT.channel);
+  // Kith's address: KITH_PUBLIC_URL when set, else where this very script was loaded from
+  // (never the request's Host header: this script is cached publicly).
+  var script = document.currentScript;
+  var base = BOOT.base || (script && script.src ? script.src.replace(/\/widget\/[^\/]*\.js(\?.*)?$/, "") : "");
+  var api = base + "/widget/" + encodeURIComponent(BOOT.channel);
   var storageKey = "kith.chat." + BOOT.channel;
   var state = {
     token: load(),

@@ -101,6 +101,7 @@ async def make_setup(
         app_id=config["app_id"],
         token=config["token"],
         encoding_aes_key=config.get("encoding_aes_key"),
+        clock=core.clock,
     )
     return WeChatSetup(http, core, api_token, channel_id, pusher)
 

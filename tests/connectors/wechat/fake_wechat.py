@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
@@ -144,8 +145,15 @@ class WeChatPusher:
     app_id: str
     token: str
     encoding_aes_key: str | None = None
+    clock: Clock | None = None
     timestamp: str = "1767225600"
     nonce: str = "1320562132"
+
+    def sign_afresh(self) -> None:
+        """A new timestamp (now, on the clock) and nonce, as WeChat uses for every push."""
+        if self.clock is not None:
+            self.timestamp = str(int(self.clock.now().timestamp()))
+        self.nonce = str(secrets.randbelow(10**10))
 
     @property
     def url(self) -> str:
@@ -181,6 +189,7 @@ class WeChatPusher:
         return f"<xml><ToUserName><![CDATA[gh_7f083739789a]]></ToUserName>{cipher}</xml>", query
 
     async def push(self, xml: str, mode: str = "plain") -> httpx.Response:
+        self.sign_afresh()
         body, query = self.envelope(xml, mode)
         return await self.post(body.encode(), query)
 

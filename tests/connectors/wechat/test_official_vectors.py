@@ -6,6 +6,7 @@ import httpx
 import pytest
 from wechatpy.crypto import PrpCrypto, WeChatCrypto
 
+from kith.core.clock import ManualClock
 from kith.core.context import Core
 from tests.connectors.wechat.conftest import make_setup, vectors
 from tests.connectors.wechat.fake_wechat import WeChatPusher, sign
@@ -49,8 +50,14 @@ async def test_encrypted_url_check_decrypts_echostr_with_the_official_vector(
     assert tampered.status_code == 401
 
 
+def at_the_vectors_time(clock: ManualClock, timestamp: str) -> None:
+    """Pushes older than five minutes are refused as replays: move Kith's clock to the
+    vector's own time."""
+    clock.advance(int(timestamp) + 30 - clock.now().timestamp())
+
+
 async def test_official_compatible_mode_sample_is_decrypted_and_stored(
-    core: Core, client: httpx.AsyncClient, workspace_id: str
+    core: Core, client: httpx.AsyncClient, workspace_id: str, clock: ManualClock
 ) -> None:
     v = vectors()["compatible_mode"]
     setup = await make_setup(
@@ -61,6 +68,7 @@ async def test_official_compatible_mode_sample_is_decrypted_and_stored(
         token=v["token"],
         encoding_aes_key=v["encoding_aes_key"],
     )
+    at_the_vectors_time(clock, v["timestamp"])
     query = {
         "signature": sign(v["token"], v["timestamp"], v["nonce"]),
         "timestamp": v["timestamp"],
@@ -82,12 +90,13 @@ async def test_official_compatible_mode_sample_is_decrypted_and_stored(
 
 
 async def test_official_safe_mode_ciphertext_is_decrypted_and_stored(
-    core: Core, client: httpx.AsyncClient, workspace_id: str
+    core: Core, client: httpx.AsyncClient, workspace_id: str, clock: ManualClock
 ) -> None:
     v = vectors()["safe_mode"]
     setup = await make_setup(core, client, workspace_id, encoding_aes_key=v["encoding_aes_key"])
     pusher = WeChatPusher(client, setup.channel_id, v["app_id"], v["token"], v["encoding_aes_key"])
     cipher = v["ciphertext_xml"]
+    at_the_vectors_time(clock, pusher.timestamp)
     body = (
         f"<xml><ToUserName><![CDATA[x]]></ToUserName><Encrypt><![CDATA[{cipher}]]></Encrypt></xml>"
     )

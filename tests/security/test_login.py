@@ -1,0 +1,115 @@
+"""Login cannot be used to lock agents out, nor to stall the server.
+
+Lock-outs are timed on Kith's injected `ManualClock` (moved by the tests, no sleeping).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+
+import httpx
+import pytest
+from argon2 import PasswordHasher
+from fastapi import FastAPI
+
+from kith.core.clock import ManualClock
+from kith.core.context import Core
+from kith.core.login_throttle import FREE_FAILURES, FREE_FAILURES_PER_ADDRESS
+from tests.web.conftest import PASSWORD, Cast, sign_in
+
+WRONG = "guess-guess-guess"
+_ports = itertools.count(50000)
+
+
+def from_address(app: FastAPI, address: str, forwarded_for: str | None = None) -> httpx.AsyncClient:
+    """A browser whose connection comes from `address` (optionally through a proxy header)."""
+    transport = httpx.ASGITransport(app=app, client=(address, next(_ports)))
+    headers = {"X-Forwarded-For": forwarded_for} if forwarded_for else {}
+    return httpx.AsyncClient(transport=transport, base_url="http://kith.test", headers=headers)
+
+
+async def test_a_guesser_cannot_lock_the_owner_out_from_elsewhere(
+    cast: Cast, app: FastAPI, clock: ManualClock
+) -> None:
+    async with (
+        from_address(app, "203.0.113.66") as attacker,
+        from_address(app, "198.51.100.10") as alice,
+    ):
+        for _ in range(FREE_FAILURES + 3):
+            await sign_in(attacker, "alice@kith.test", WRONG)
+        locked = await sign_in(attacker, "alice@kith.test", PASSWORD)
+        assert locked.status_code == 429 and int(locked.headers["retry-after"]) > 0
+        assert (await sign_in(alice, "alice@kith.test", PASSWORD)).status_code == 303
+
+
+async def test_the_guessers_lock_grows_and_lapses(cast: Cast, app: FastAPI, clock: ManualClock):
+    async with from_address(app, "203.0.113.66") as attacker:
+        waits = []
+        for _ in range(3):
+            for _ in range(FREE_FAILURES if not waits else 1):
+                await sign_in(attacker, "bob@kith.test", WRONG)
+            locked = await sign_in(attacker, "bob@kith.test", PASSWORD)
+            waits.append(int(locked.headers["retry-after"]))
+            clock.advance(waits[-1] + 1)
+        assert waits[0] < waits[1] < waits[2]
+        assert (await sign_in(attacker, "bob@kith.test", PASSWORD)).status_code == 303
+
+
+async def test_one_address_spraying_many_accounts_is_stopped(cast: Cast, app: FastAPI) -> None:
+    async with (
+        from_address(app, "203.0.113.66") as sprayer,
+        from_address(app, "198.51.100.10") as bob,
+    ):
+        for n in range(FREE_FAILURES_PER_ADDRESS):
+            await sign_in(sprayer, f"user-{n}@kith.test", WRONG)
+        assert (await sign_in(sprayer, "alice@kith.test", PASSWORD)).status_code == 429
+        assert (await sign_in(bob, "bob@kith.test", PASSWORD)).status_code == 303
+
+
+async def test_behind_a_trusted_proxy_users_do_not_share_its_address(
+    cast: Cast, app: FastAPI, core: Core
+) -> None:
+    core.settings.trusted_proxies = "10.1.0.0/16"
+    proxy = "10.1.2.3"
+    async with (
+        from_address(app, proxy, "203.0.113.66") as attacker,
+        from_address(app, proxy, "198.51.100.10, 10.1.9.9") as alice,  # two proxies in a row
+    ):
+        for _ in range(FREE_FAILURES_PER_ADDRESS + 1):
+            await sign_in(attacker, "alice@kith.test", WRONG)
+        assert (await sign_in(attacker, "alice@kith.test", PASSWORD)).status_code == 429
+        assert (await sign_in(alice, "alice@kith.test", PASSWORD)).status_code == 303
+
+
+async def test_an_untrusted_peer_cannot_choose_its_address(cast: Cast, app: FastAPI) -> None:
+    """Without KITH_TRUSTED_PROXIES, X-Forwarded-For is ignored: a new made-up address per
+    attempt does not escape the lock."""
+    for n in range(FREE_FAILURES):
+        async with from_address(app, "203.0.113.66", f"192.0.2.{n}") as attempt:
+            await sign_in(attempt, "alice@kith.test", WRONG)
+    async with from_address(app, "203.0.113.66", "192.0.2.200") as attempt:
+        assert (await sign_in(attempt, "alice@kith.test", PASSWORD)).status_code == 429
+
+
+@pytest.fixture
+def costly_password_hashing(cast: Cast, core: Core, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2 at a cost that takes far longer than serving a health check."""
+    costly = PasswordHasher(time_cost=6, memory_cost=65536, parallelism=1)
+    monkeypatch.setattr("kith.core.auth._hasher", costly)
+    monkeypatch.setattr("kith.core.auth._DUMMY_HASH", costly.hash("kith-no-such-user"))
+
+
+async def test_password_checks_do_not_stall_other_requests(
+    costly_password_hashing: None, app: FastAPI
+) -> None:
+    async with from_address(app, "198.51.100.10") as alice, from_address(app, "192.0.2.1") as other:
+        form = await alice.get("/app/login")
+        csrf = form.text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+        login = asyncio.create_task(
+            alice.post("/app/login", data={"csrf": csrf, "email": "x@kith.test", "password": WRONG})
+        )
+        for _ in range(20):  # served while the hash is being verified
+            assert (await other.get("/healthz")).status_code == 200
+        assert not login.done()
+        assert (await login).status_code == 401
