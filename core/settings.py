@@ -92,6 +92,12 @@ class Settings(BaseSettings):
     demo_password: str | None = Field(
         default=None, description="`kith demo`: fixed agent password instead of a random one."
     )
+    dead_letter_days: int = Field(
+        default=30,
+        ge=1,
+        le=3650,
+        description="Days an authentic platform payload Kith could not use is kept for replay.",
+    )
 
     @model_validator(mode="after")
     def _poll_range(self) -> Settings:

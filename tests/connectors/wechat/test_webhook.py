@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from kith.core.context import Core
+from kith.core.dead_letters import list_dead_letters
 from kith.core.models import ChannelEvent
 from kith.core.pipeline import channel_event_of
 from tests.connectors.wechat.conftest import OPENID, WeChatSetup, fixture
@@ -205,13 +206,26 @@ async def test_oversized_and_malformed_pushes_are_refused(wechat: WeChatSetup, c
     for broken in (
         "<xml><ToUserName>gh</xml>",  # not well-formed
         "<root><MsgType>text</MsgType></root>",  # not WeChat's <xml> root
+    ):
+        answer = await wechat.pusher.push(broken, "plain")
+        assert answer.status_code == 422, (broken, answer.text)
+    assert await core.store.messages.count_documents({}) == 0
+
+
+async def test_a_signed_push_kith_cannot_map_is_acknowledged_and_kept(
+    wechat: WeChatSetup, core: Core, workspace_id: str
+) -> None:
+    """Well-formed and signed, but not a push Kith can store: WeChat gets its `success`."""
+    for broken in (
         fixture("text").replace("<MsgType><![CDATA[text]]></MsgType>", ""),
         fixture("text").replace(
             "<FromUserName><![CDATA[oia2TjjewbmiOUlr6X-1crbLOvLw]]>", "<FromUserName><![CDATA[]]>"
         ),
     ):
         answer = await wechat.pusher.push(broken, "plain")
-        assert answer.status_code == 422, (broken, answer.text)
+        assert (answer.status_code, answer.text) == (200, "success")
+    kept = await list_dead_letters(core, workspace_id)
+    assert len(kept) == 2 and {d.channel_type for d in kept} == {"wechat"}
     assert await core.store.messages.count_documents({}) == 0
 
 
