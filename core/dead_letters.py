@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 
 COLLECTION = "dead_letters"
 PREVIEW_CHARS = 2000
+MAX_KEPT_BYTES = 15 * 1024 * 1024  # under MongoDB's 16 MB document limit (mail can be larger)
 LIST_LIMIT = 200
 
 
@@ -113,7 +114,8 @@ async def keep_dead_letter(
                 "channel_id": channel.id,
                 "channel_type": channel.type,
                 "received_at": now,
-                "body": payload.body,
+                "body": payload.body[:MAX_KEPT_BYTES],
+                "truncated": len(payload.body) > MAX_KEPT_BYTES,
                 "content_type": payload.content_type,
                 "size": len(payload.body),
             },
@@ -161,6 +163,11 @@ async def do_replay_dead_letter(core: Core, workspace_id: str, dead_letter_id: s
         raise NotFound("no such dead letter", field="dead_letter_id")
     if doc.get("replayed_at") is not None or doc.get("body") is None:
         return _out(doc)
+    if doc.get("truncated"):
+        raise InvalidInput(
+            f"only the first {MAX_KEPT_BYTES} bytes were kept: it cannot be replayed",
+            field="dead_letter_id",
+        )
     channel = await get_channel(core, workspace_id, doc["channel_id"])
     channel_type = core.channels.get(channel.type)
     replay: Replay | None = channel_type.replay if channel_type else None
