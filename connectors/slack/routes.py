@@ -4,7 +4,8 @@ Both URLs take both kinds of request: the body's content type says which it is (
 events, a form with a `payload` field for interactions), so a Slack app may point its
 Interactivity Request URL at either. Every request is signature-checked before it is read.
 Slack gets its 200 only after the pipeline stored what it sent; a failure answers 5xx and
-Slack's retry is processed like the first delivery (dedup happens in the pipeline).
+Slack's retry is processed like the first delivery (dedup happens in the pipeline). A signed
+payload Kith cannot use is kept as a dead letter and acknowledged (`kith.core.dead_letters`).
 """
 
 from __future__ import annotations
