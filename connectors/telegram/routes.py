@@ -63,7 +63,7 @@ async def webhook(
         raise Unauthorized("secret token does not match", field=SECRET_HEADER)
     payload = Payload(body=await request.body(), content_type=request.headers.get("content-type"))
     try:
-        outcome = await replay(core, channel, payload)
+        outcome = await process(core, channel, payload)
     except InvalidInput as exc:  # a 4xx only makes Telegram retry it: keep it, answer 200
         await keep_dead_letter(core, channel, payload, exc)
         outcome = Outcome.dead_letter
@@ -71,7 +71,7 @@ async def webhook(
     return {"ok": True}
 
 
-async def replay(core: Core, channel: Channel, payload: Payload) -> str:
+async def process(core: Core, channel: Channel, payload: Payload) -> str:
     """Parse and handle one update's JSON: the webhook's path and a dead letter's replay."""
     return await handle_update(core, channel, parse_update(payload.body))
 

@@ -78,13 +78,13 @@ async def push(
     xml = open_push(config, query, await request.body())
     payload = Payload(body=xml.encode(), content_type="application/xml")
     try:
-        await replay(core, channel, payload)
+        await process(core, channel, payload)
     except InvalidInput as exc:  # verified and opened, but unusable: keep it, WeChat is done
         await keep_dead_letter(core, channel, payload, exc)
     return acknowledge()
 
 
-async def replay(core: Core, channel: Channel, payload: Payload) -> str:
+async def process(core: Core, channel: Channel, payload: Payload) -> str:
     """Map and ingest one opened push (its plaintext XML): the webhook's path and a dead
     letter's replay. Dead letters keep the plaintext, so a replay needs no signature."""
     inbound = parse(channel, payload.body.decode("utf-8"))
