@@ -111,6 +111,12 @@ class Settings(BaseSettings):
     password_checks_in_flight: int = Field(
         default=4, ge=1, description="Password hashes verified at once, off the event loop."
     )
+    dead_letter_days: int = Field(
+        default=30,
+        ge=1,
+        le=3650,
+        description="Days an authentic platform payload Kith could not use is kept for replay.",
+    )
 
     @field_validator("trusted_proxies")
     @classmethod

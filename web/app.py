@@ -27,6 +27,7 @@ from kith.connectors import slack as slack_channel
 from kith.connectors import telegram as telegram_channel
 from kith.connectors import webchat as webchat_channel
 from kith.connectors import wechat as wechat_channel
+from kith.core import dead_letters as dead_letters_feature
 from kith.core.consumers import ConsumerWorker
 from kith.core.context import Core
 from kith.core.features import Feature, install
@@ -36,7 +37,15 @@ from kith.core.settings import Settings, get_settings
 from kith.core.timers import TimerWorker
 from kith.core.workspaces import ensure_default_workspace
 from kith.nlp.feature import SentimentWorker, knowledge_embedder, load_analyzer
-from kith.web.api import bots, channels, consumers, conversations, customers, tokens
+from kith.web.api import (
+    bots,
+    channels,
+    consumers,
+    conversations,
+    customers,
+    dead_letters,
+    tokens,
+)
 from kith.web.errors import install_error_handlers
 from kith.web.inbox import feature as inbox_feature
 from kith.web.middleware import BodyLimit, SecurityHeaders, Timing
@@ -52,6 +61,7 @@ BASE_FEATURES: list[Feature] = [
     wechat_channel.feature,
     webchat_channel.feature,
     inbox_feature,
+    dead_letters_feature.feature,
 ]
 
 CHANNEL_TYPES = [channel_type for f in BASE_FEATURES for channel_type in f.channel_types]
@@ -148,6 +158,7 @@ def create_app(
         conversations.router,
         consumers.router,
         tokens.router,
+        dead_letters.router,
     )
     for router in (*api_routers, bots.build_router(bot_step_types(core.features))):
         app.include_router(router, prefix="/api/v1")

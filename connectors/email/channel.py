@@ -7,13 +7,15 @@ from kith.connectors.email.poller import EmailPoller
 from kith.connectors.email.sender import EmailSender
 from kith.core.channels import Capabilities, ChannelType
 
+poller = EmailPoller()
 channel_type = ChannelType(
     name="email",
     config_model=EmailChannelConfig,
     sender=EmailSender(),
     secret_fields=frozenset({"password"}),
     capabilities=Capabilities(threads=True),
-    poller=EmailPoller(),
+    poller=poller,
+    replay=poller.replay,
     description="A mailbox over IMAP (polled) and SMTP (replies threaded by Message-ID).",
     translations={
         "zh": {

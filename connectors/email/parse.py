@@ -13,29 +13,93 @@ from datetime import UTC, datetime
 from email import errors as email_errors
 from email import message_from_bytes
 from email.message import Message as MimePart
+from email.policy import Compat32
 from email.utils import parseaddr, parsedate_to_datetime
 
 from pydantic import BaseModel
 
+from kith.connectors.email.charsets import decode_bytes, unescape_raw_header
 from kith.connectors.email.text import (
-    decode_bytes,
     decode_header_value,
     html_to_text,
     normalize_subject,
     strip_reply,
-    unescape_raw_header,
 )
 from kith.core.models import Attachment
 
 MAX_ID = 500  # InboundMessage.channel_message_id allows 512
 MAX_TEXT = 100_000
 _MSG_ID = re.compile(r"<([^<>\s]+)>")
-_BULK = frozenset({"bulk", "junk", "list"})
+_BULK = frozenset({"bulk", "junk", "list", "auto_reply"})
+# Vendors' own auto-reply markers, beside RFC 3834's Auto-Submitted: header → values that
+# mark it (None: any value). iCloud's vacation reply carries only X-Apple-Action (Sisimai's
+# RFC 3834 detector keys on it too); Exchange and Outlook mark out-of-office replies with
+# X-Auto-Response-Suppress; older responders use the X-Auto* headers.
+_VENDOR_MARKERS: dict[str, frozenset[str] | None] = {
+    "X-Apple-Action": frozenset({"vacation"}),
+    "X-Auto-Response-Suppress": None,
+    "X-Autoreply": None,
+    "X-Autorespond": None,
+    "X-Auto-Reply": None,
+    "X-Autoreply-From": None,
+}
+# Subjects auto-responders write when no header says so (Sisimai's list, and the Chinese
+# clients' 自动回复), matched at the start only.
+_AUTO_SUBJECT = re.compile(
+    r"^\s*(?:automatic reply|auto response|auto-reply|autoreply|out of (?:the )?office"
+    r"|自动回复|自動回覆)\s*[:：]",
+    re.IGNORECASE,
+)
+# A header line the parser accepts (`name:`), an obsolete `name :` (RFC 5322 § 4.5.3),
+# or any other `text:` whose name has characters a field name may not.
+_FIELD = re.compile(rb"^[\x21-\x39\x3b-\x7e]*:")
+_OBS_FIELD = re.compile(rb"^([\x21-\x39\x3b-\x7e]+)[ \t]+:")
+_ODD_FIELD = re.compile(rb"^([^:\r\n]+):")
+_BAD_NAME_CHARS = re.compile(rb"[^\x21-\x39\x3b-\x7e]+")
+_HEADER_END = re.compile(rb"\r?\n\r?\n")
 _DAEMONS = frozenset({"mailer-daemon", "postmaster"})
 _UNREADABLE = (
     email_errors.StartBoundaryNotFoundDefect,
     email_errors.MultipartInvariantViolationDefect,
 )
+
+
+class _RawHeaders(Compat32):
+    """compat32, except that a header with raw 8-bit bytes is returned as written
+    (surrogate-escaped) for `unescape_raw_header`, instead of as a `Header` that turns those
+    bytes into U+FFFD."""
+
+    def header_fetch_parse(self, name: str, value: str) -> str:
+        return value
+
+
+RAW_HEADERS = _RawHeaders()
+
+
+def _repair_line(line: bytes) -> bytes | None:
+    if line[:1] in (b" ", b"\t") or line.startswith(b"From ") or _FIELD.match(line):
+        return line
+    obsolete = _OBS_FIELD.match(line)
+    if obsolete:
+        return obsolete.group(1) + line[obsolete.end() - 1 :]
+    odd = _ODD_FIELD.match(line)
+    if odd:
+        name = _BAD_NAME_CHARS.sub(b"-", odd.group(1).strip()).strip(b"-") or b"X-Unnamed"
+        return name + line[odd.end() - 1 :]
+    return None  # not a header at all: dropped rather than taken as the body's start
+
+
+def repair_header_block(raw: bytes) -> bytes:
+    """The header block with lines Python's parser would take for the start of the body
+    (a field name with spaces, `Name :`, a line without a colon) mended or dropped, so the
+    headers after them and the body stay where they are. Well-formed mail is unchanged."""
+    end = _HEADER_END.search(raw)
+    head, rest = (raw[: end.start()], raw[end.start() :]) if end else (raw, b"")
+    lines = head.splitlines(keepends=True)
+    mended = [_repair_line(line) for line in lines]
+    if mended == lines:
+        return raw
+    return b"".join(line for line in mended if line is not None) + rest
 
 
 class MailParseError(ValueError):
@@ -84,15 +148,19 @@ def automatic_reason(msg: MimePart, sender: str, content_type: str) -> str | Non
     precedence = str(msg.get("Precedence") or "").strip().lower()
     if precedence in _BULK:
         return f"Precedence: {precedence}"
-    for header in ("X-Autoreply", "X-Autorespond", "X-Auto-Reply"):
-        if msg.get(header) is not None:
-            return header
+    for header, values in _VENDOR_MARKERS.items():
+        value = msg.get(header)
+        if value is not None and (values is None or str(value).strip().lower() in values):
+            return f"{header}: {str(value).strip()[:64]}"
     if sender.split("@")[0] in _DAEMONS:
         return f"sender {sender}"
     if content_type == "multipart/report":
         return "multipart/report (delivery status notification)"
     if str(msg.get("Return-Path") or "").strip() == "<>":
         return "null return path (bounce)"
+    subject = decode_header_value(msg.get("Subject"))
+    if _AUTO_SUBJECT.match(subject):
+        return f"subject {subject[:64]!r}"
     return None
 
 
@@ -140,7 +208,7 @@ def _walk(part: MimePart, plains: list[str], htmls: list[str], files: list[Attac
 
 def parse_mail(raw: bytes) -> ParsedMail:
     """Decode one message; raises `MailParseError` when Kith cannot use it."""
-    msg = message_from_bytes(raw)
+    msg = message_from_bytes(repair_header_block(raw), policy=RAW_HEADERS)
     if any(isinstance(d, _UNREADABLE) for d in msg.defects):
         raise MailParseError("multipart body without its boundary: parts cannot be found")
     name, address = parseaddr(unescape_raw_header(str(msg.get("From") or "")))

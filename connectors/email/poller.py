@@ -6,16 +6,15 @@ lease, continues where the last poll stopped:
   UIDVALIDITY means the server renumbered the mailbox: rescan it from the start.
 - `email_imported` (per channel + Message-ID): what was ever imported, so a rescan does
   not bring back a conversation deleted in Kith (the message dedup alone would).
-- `raw_mail`: the raw source of each imported message; `mail_quarantine`: the raw source
-  and the error of each message that could not be parsed (the mailbox goes on).
+- `raw_mail`: the raw source of each imported message. A message that cannot be parsed
+  is kept as a dead letter (`kith.core.dead_letters`) with its error, and the mailbox goes
+  on; an admin replays it once the cause is fixed.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Callable
-from typing import Any
 
 from bson import Binary
 from pydantic import ValidationError
@@ -25,6 +24,8 @@ from kith.connectors.email.config import EmailChannelConfig
 from kith.connectors.email.imap import ImapSession, ImapSettings
 from kith.connectors.email.parse import MailParseError, ParsedMail, parse_mail
 from kith.core.context import Core
+from kith.core.dead_letters import Payload, keep_dead_letter
+from kith.core.errors import InvalidInput
 from kith.core.ids import derived_id
 from kith.core.models import Channel, InboundMessage, InboundUser
 from kith.core.pipeline import ingest
@@ -32,6 +33,7 @@ from kith.core.pipeline import ingest
 log = logging.getLogger(__name__)
 
 MAX_RAW_BYTES = 15 * 1024 * 1024  # under MongoDB's 16 MB document limit
+RFC822 = "message/rfc822"
 IDLE_SECONDS = 25.0  # well under PollerSupervisor's 60 s lease
 
 
@@ -93,10 +95,21 @@ class EmailPoller:
     async def handle(self, core: Core, channel: Channel, raw: bytes) -> str:
         """Ingest, skip or quarantine one raw message; returns which it was."""
         try:
+            return await self._take(core, channel, raw)
+        except InvalidInput as exc:
+            await quarantine(core, channel, raw, exc)
+            return "quarantined"
+
+    async def replay(self, core: Core, channel: Channel, payload: Payload) -> str:
+        """A quarantined mail (a dead letter), parsed and taken again after a fix."""
+        return await self._take(core, channel, payload.body)
+
+    async def _take(self, core: Core, channel: Channel, raw: bytes) -> str:
+        """Ingest or skip one raw message; `InvalidInput` when Kith cannot read it."""
+        try:
             mail = parse_mail(raw)
         except (MailParseError, ValueError, LookupError, UnicodeError) as exc:
-            await quarantine(core, channel, raw, str(exc))
-            return "quarantined"
+            raise InvalidInput(str(exc), field="raw") from None
         if mail.automatic is not None:
             log.info(
                 "skipped automatic mail",
@@ -111,8 +124,7 @@ class EmailPoller:
         try:
             await self.ingest_mail(core, channel, mail, raw)
         except MailParseError as exc:
-            await quarantine(core, channel, raw, str(exc))
-            return "quarantined"
+            raise InvalidInput(str(exc), field="raw") from None
         await core.store.collection("email_imported").update_one(
             {"_id": imported_id}, {"$setOnInsert": {"channel_id": channel.id}}, upsert=True
         )
@@ -170,19 +182,7 @@ async def store_raw(
     )
 
 
-async def quarantine(core: Core, channel: Channel, raw: bytes, error: str) -> None:
-    """Keep an unparseable message with its error, once (a rescan finds the same bytes)."""
-    log.warning("mail quarantined", extra={"channel_id": channel.id, "error": error})
-    digest = hashlib.sha256(raw).hexdigest()
-    doc: dict[str, Any] = {
-        "workspace_id": channel.workspace_id,
-        "channel_id": channel.id,
-        "error": error[:2000],
-        "size": len(raw),
-        "truncated": len(raw) > MAX_RAW_BYTES,
-        "raw": Binary(raw[:MAX_RAW_BYTES]),
-        "quarantined_at": core.clock.now(),
-    }
-    await core.store.collection("mail_quarantine").update_one(
-        {"_id": f"{channel.id}:{digest}"}, {"$setOnInsert": doc}, upsert=True
-    )
+async def quarantine(core: Core, channel: Channel, raw: bytes, error: InvalidInput) -> None:
+    """Keep an unparseable message as a dead letter, which admins see and replay; once (a
+    rescan finds the same bytes, and only counts them)."""
+    await keep_dead_letter(core, channel, Payload(body=raw, content_type=RFC822), error)

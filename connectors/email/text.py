@@ -1,55 +1,16 @@
-"""Text helpers for mail: charsets, RFC 2047 headers, HTML → text, quotes and signatures.
+"""Text helpers for mail: RFC 2047 headers, HTML → text, quotes and signatures.
 
-Mail arrives in every charset the world has used; nothing here raises on bad input: an
-unknown or lying charset degrades to replacement characters rather than losing the mail.
+Nothing here raises on bad input; charsets (declared, lying or absent) are
+`kith.connectors.email.charsets`'s business.
 """
 
 from __future__ import annotations
 
-import codecs
 import re
 from email.header import decode_header
 from html.parser import HTMLParser
 
-# Mail clients label GBK/GB18030 text "gb2312" and Big5-HKSCS text "big5": decode with the
-# superset so characters outside the labelled set survive.
-CHARSET_SUPERSETS = {
-    "gb2312": "gb18030",
-    "gbk": "gb18030",
-    "x-gbk": "gb18030",
-    "cp936": "gb18030",
-    "euc-cn": "gb18030",
-    "big5": "big5hkscs",
-    "x-big5": "big5hkscs",
-    "ks_c_5601-1987": "cp949",
-    "iso-8859-1": "cp1252",
-    "us-ascii": "utf-8",
-    "ascii": "utf-8",
-}
-
-
-def decode_bytes(data: bytes, charset: str | None) -> str:
-    """Decode with the declared charset (or its superset); unknown charsets try UTF-8."""
-    name = (charset or "utf-8").strip().strip('"').lower()
-    name = CHARSET_SUPERSETS.get(name, name)
-    try:
-        codecs.lookup(name)
-    except LookupError:
-        name = "utf-8"
-    return data.decode(name, errors="replace")
-
-
-def unescape_raw_header(value: str) -> str:
-    """Headers with raw 8-bit bytes (common in Chinese mail) come back surrogate-escaped."""
-    if not any("\udc80" <= ch <= "\udcff" for ch in value):
-        return value
-    raw = value.encode("utf-8", errors="surrogateescape")
-    for charset in ("utf-8", "gb18030"):
-        try:
-            return raw.decode(charset)
-        except UnicodeDecodeError:
-            continue
-    return raw.decode("utf-8", errors="replace")
+from kith.connectors.email.charsets import decode_bytes, unescape_raw_header
 
 
 def decode_header_value(value: str | None) -> str:

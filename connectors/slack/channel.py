@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from kith.connectors.slack.config import SlackChannelConfig
-from kith.connectors.slack.routes import router
+from kith.connectors.slack.routes import replay, router
 from kith.connectors.slack.sender import SlackSender
 from kith.core.channels import Capabilities, ChannelType
 
@@ -14,6 +14,7 @@ channel_type = ChannelType(
     secret_fields=frozenset({"bot_token", "signing_secret"}),
     capabilities=Capabilities(buttons=True, images=True, threads=True),
     router=router,
+    replay=replay,
     description="A Slack app: DMs, channel threads and mentions, with Block Kit buttons.",
     endpoints=(
         ("events_url", "/webhooks/slack/{id}"),

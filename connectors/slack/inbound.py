@@ -58,6 +58,7 @@ class Outcome(StrEnum):
     deleted = "deleted"
     event = "event"
     ignored = "ignored"
+    dead_letter = "dead_letter"
 
 
 def thread_key(slack_channel: str, ts: str, thread_ts: str | None, direct: bool) -> str:
@@ -135,15 +136,7 @@ async def _on_message(
     if message.channel is None:
         raise InvalidInput("message event without a channel", field="event.channel")
     if message.subtype == "message_changed":
-        edited = message.message
-        if edited is None or edited.ts is None:
-            raise InvalidInput("message_changed without the message", field="event.message")
-        if _from_bot(edited, bot_users):
-            return Outcome.ignored
-        stored = await ingest_edit(
-            core, channel, message_id(message.channel, edited.ts), edited.text
-        )
-        return Outcome.edited if stored else Outcome.ignored
+        return await _on_edit(core, channel, message.channel, message, bot_users)
     if message.subtype == "message_deleted":
         if message.deleted_ts is None:
             raise InvalidInput("message_deleted without deleted_ts", field="event.deleted_ts")
@@ -177,6 +170,29 @@ async def _on_message(
     return Outcome.duplicate if received.duplicate else Outcome.stored
 
 
+async def _on_edit(
+    core: Core, channel: Channel, slack_channel: str, event: SlackMessage, bot_users: set[str]
+) -> Outcome:
+    """The edited message names itself by `ts`; some payloads carry that only on
+    `previous_message` (slack-bolt's fixture does). Without either, nothing can be matched."""
+    edited = event.message
+    if edited is None:
+        return Outcome.ignored
+    ts = edited.ts or (event.previous_message.ts if event.previous_message else None)
+    if ts is None or _from_bot(edited, bot_users):
+        return Outcome.ignored
+    stored = await ingest_edit(core, channel, message_id(slack_channel, ts), edited.text)
+    return Outcome.edited if stored else Outcome.ignored
+
+
+def _member_event_id(callback: EventCallback, member: MemberEvent) -> str:
+    if callback.event_id:
+        return callback.event_id
+    if member.event_ts:
+        return f"{member.type}:{member.channel}:{member.user}:{member.event_ts}"
+    raise InvalidInput("membership event without event_id or event_ts", field="event_id")
+
+
 async def _on_member(
     core: Core,
     channel: Channel,
@@ -193,7 +209,7 @@ async def _on_member(
             workspace_id=channel.workspace_id,
             channel_id=channel.id,
             channel_type=channel.type,
-            event_id=callback.event_id,
+            event_id=_member_event_id(callback, member),
             kind=MEMBERSHIP[member.type],
             user=InboundUser(id=member.user),
             thread_key=member.channel,  # the channel itself, outside any thread

@@ -37,11 +37,13 @@ class Authorization(_Slack):
 
 
 class EventCallback(_Slack):
-    """The outer `event_callback` envelope; `event` is parsed by its own `type`."""
+    """The outer `event_callback` envelope; `event` is parsed by its own `type`. Slack sends
+    `event_id` on every delivery, but payloads replayed from elsewhere (slack-bolt's own
+    fixtures among them) may lack it: only the events keyed by it need it."""
 
     type: Literal["event_callback"]
     team_id: str | None = None
-    event_id: str = Field(min_length=1, max_length=128)
+    event_id: str | None = Field(default=None, min_length=1, max_length=128)
     event_time: int | None = None
     event: dict[str, object]
     authorizations: list[Authorization] = []
@@ -81,6 +83,7 @@ class SlackMessage(_Slack):
     files: list[SlackFile] = []
     user_profile: UserProfile | None = None
     message: SlackMessage | None = None
+    previous_message: SlackMessage | None = None
     deleted_ts: str | None = Field(default=None, pattern=SLACK_TS)
     hidden: bool = False
 

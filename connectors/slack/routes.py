@@ -4,7 +4,8 @@ Both URLs take both kinds of request: the body's content type says which it is (
 events, a form with a `payload` field for interactions), so a Slack app may point its
 Interactivity Request URL at either. Every request is signature-checked before it is read.
 Slack gets its 200 only after the pipeline stored what it sent; a failure answers 5xx and
-Slack's retry is processed like the first delivery (dedup happens in the pipeline).
+Slack's retry is processed like the first delivery (dedup happens in the pipeline). A signed
+payload Kith cannot use is kept as a dead letter and acknowledged (`kith.core.dead_letters`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from kith.connectors.slack.payloads import BlockActions, Envelope, EventCallback
 from kith.connectors.slack.verify import verify_request
 from kith.core.channel_records import active_channel
 from kith.core.context import Core
+from kith.core.dead_letters import Payload, keep_dead_letter
 from kith.core.errors import InvalidInput
 from kith.core.models import Channel
 
@@ -96,14 +98,32 @@ async def _interaction(core: Core, channel: Channel, body: bytes) -> SlackAck:
     return SlackAck(outcome=await handle_block_actions(core, channel, actions))
 
 
+async def _process(
+    core: Core, channel: Channel, payload: Payload, retry: str | None = None
+) -> SlackAck:
+    content_type = (payload.content_type or "").partition(";")[0].strip().lower()
+    if content_type == FORM:
+        return await _interaction(core, channel, payload.body)
+    return await _events(core, channel, payload.body, retry)
+
+
+async def replay(core: Core, channel: Channel, payload: Payload) -> str:
+    """A kept dead letter, parsed and handled again (its signature held when it came)."""
+    return (await _process(core, channel, payload)).outcome or Outcome.ignored
+
+
 async def _receive(core: Core, channel_id: str, request: Request) -> SlackAck:
+    """Signed requests only; a signed payload Kith cannot use is kept as a dead letter and
+    acknowledged, since a 4xx makes Slack retry it and, repeated, disable the subscription."""
     channel = await _slack_channel(core, channel_id)
     body = await request.body()
     verify_request(core.clock, channel, body, request.headers)
-    content_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
-    if content_type == FORM:
-        return await _interaction(core, channel, body)
-    return await _events(core, channel, body, request.headers.get("x-slack-retry-num"))
+    payload = Payload(body=body, content_type=request.headers.get("content-type"))
+    try:
+        return await _process(core, channel, payload, request.headers.get("x-slack-retry-num"))
+    except InvalidInput as exc:
+        await keep_dead_letter(core, channel, payload, exc)
+        return SlackAck(outcome=Outcome.dead_letter)
 
 
 @router.post(

@@ -16,7 +16,7 @@ from kith.connectors.telegram.client import bot_for
 from kith.connectors.telegram.config import SECRET_FIELDS, TelegramConfig, bot_id
 from kith.connectors.telegram.inbound import ALLOWED_UPDATES
 from kith.connectors.telegram.polling import TelegramPoller
-from kith.connectors.telegram.routes import router
+from kith.connectors.telegram.routes import process, router
 from kith.connectors.telegram.sender import TelegramSender
 from kith.core.channels import Capabilities, ChannelType
 from kith.core.errors import InvalidInput
@@ -79,6 +79,7 @@ channel_type = ChannelType(
     secret_fields=SECRET_FIELDS,
     capabilities=Capabilities(buttons=True, images=True),
     router=router,
+    replay=process,
     on_created=on_created,
     on_updated=on_updated,
     poller=TelegramPoller(),

@@ -44,6 +44,54 @@ class Outcome(StrEnum):
     button = "button"
     event = "event"
     ignored = "ignored"
+    dead_letter = "dead_letter"
+
+
+# Where the Bot API puts a User, and where a Chat (`new_chat_members` is a list of users).
+_USER_KEYS = frozenset({"from", "forward_from", "left_chat_member", "new_chat_members", "via_bot"})
+_CHAT_KEYS = frozenset({"chat", "sender_chat", "forward_from_chat"})
+_FILL_DEPTH = 6  # update → message → reply_to_message → chat …: deeper is not an Update
+
+
+def _chat_type(chat_id: int) -> str:
+    if chat_id > 0:
+        return "private"
+    return "supergroup" if str(chat_id).startswith("-100") else "group"
+
+
+def _fill(node: object, key: str, depth: int) -> None:
+    if isinstance(node, list) and depth < _FILL_DEPTH:
+        for item in node:
+            _fill(item, key, depth + 1)
+        return
+    if not isinstance(node, dict) or depth >= _FILL_DEPTH:
+        return
+    forwarded = node.get("forward_from")
+    if isinstance(forwarded, dict) and "first_name" not in forwarded and "title" in forwarded:
+        node.setdefault("forward_from_chat", node.pop("forward_from"))  # a channel, not a user
+    if key in _USER_KEYS and "first_name" in node:
+        node.setdefault("is_bot", False)
+    if key in _CHAT_KEYS and "type" not in node and isinstance(node.get("id"), int):
+        node["type"] = _chat_type(node["id"])
+    if "file_id" in node:  # files predating `file_unique_id` (Bot API 4.5)
+        node.setdefault("file_unique_id", node["file_id"])
+    if key == "callback_query":
+        node.setdefault("chat_instance", "")
+    if key in ("inline_query", "callback_query") and isinstance(node.get("id"), int):
+        node["id"] = str(node["id"])
+    for child_key, child in node.items():
+        _fill(child, child_key, depth + 1)
+
+
+def fill_documented_gaps(update: dict[str, object]) -> dict[str, object]:
+    """Fill in what Telegram's documented test updates (core.telegram.org/bots/webhooks,
+    "Testing your bot with updates") leave out although the Bot API requires it: `is_bot`
+    on users, `type` on chats, files' `file_unique_id`, `chat_instance` on callback queries,
+    string query ids; one of
+    them names a channel as `forward_from`. Real updates carry all of it; nothing present
+    is changed."""
+    _fill(update, "", 0)
+    return update
 
 
 def message_key(chat_id: int, message_id: int) -> str:

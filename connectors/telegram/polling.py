@@ -22,6 +22,7 @@ from aiogram.exceptions import (
 from kith.connectors.telegram.client import bot_for
 from kith.connectors.telegram.config import TelegramConfig
 from kith.connectors.telegram.inbound import ALLOWED_UPDATES, handle_update
+from kith.core.dead_letters import Payload, keep_dead_letter
 from kith.core.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -78,10 +79,8 @@ class TelegramPoller:
         for update in updates:
             try:
                 await handle_update(core, channel, update)
-            except InvalidInput as exc:  # cannot be stored, ever: skip rather than stall
-                log.error(
-                    "skipping an update Kith cannot store",
-                    extra={"channel_id": channel.id, "update_id": update.update_id, "error": exc},
-                )
+            except InvalidInput as exc:  # cannot be stored as it is: keep it, do not stall
+                body = update.model_dump_json(by_alias=True, exclude_none=True).encode()
+                await keep_dead_letter(core, channel, Payload(body=body), exc)
             await advance_offset(core, channel.id, update.update_id + 1)
         return 0.0

@@ -16,10 +16,11 @@ from pydantic import ValidationError
 from kith.connectors.base import bearer_token, current_core
 from kith.connectors.telegram.client import bot_for
 from kith.connectors.telegram.config import TelegramConfig
-from kith.connectors.telegram.inbound import handle_update
+from kith.connectors.telegram.inbound import Outcome, fill_documented_gaps, handle_update
 from kith.core.auth import workspace_for_token
 from kith.core.channel_records import active_channel
 from kith.core.context import Core
+from kith.core.dead_letters import Payload, keep_dead_letter
 from kith.core.errors import DeliveryError, InvalidInput, NotFound, Unauthorized
 from kith.core.models import Channel
 
@@ -34,7 +35,8 @@ async def telegram_channel(core: Core, channel_id: str, workspace_id: str | None
 
 
 def parse_update(body: bytes) -> Update:
-    """The request body as a Bot API `Update`; anything else is a 4xx (Telegram stops there)."""
+    """The request body as a Bot API `Update` (`InvalidInput` otherwise). Fields Telegram's
+    own documented test updates leave out are filled in first (`fill_documented_gaps`)."""
     try:
         data = json.loads(body)
     except ValueError:
@@ -42,7 +44,7 @@ def parse_update(body: bytes) -> Update:
     if not isinstance(data, dict):
         raise InvalidInput("an Update is a JSON object", field="body")
     try:
-        return Update.model_validate(data)
+        return Update.model_validate(fill_documented_gaps(data))
     except ValidationError as exc:
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"]) or "body"
@@ -59,10 +61,19 @@ async def webhook(
     expected = channel.settings_as(TelegramConfig).secret_token
     if not hmac.compare_digest(given.encode(), expected.encode()):
         raise Unauthorized("secret token does not match", field=SECRET_HEADER)
-    update = parse_update(await request.body())
-    outcome = await handle_update(core, channel, update)
+    payload = Payload(body=await request.body(), content_type=request.headers.get("content-type"))
+    try:
+        outcome = await process(core, channel, payload)
+    except InvalidInput as exc:  # a 4xx only makes Telegram retry it: keep it, answer 200
+        await keep_dead_letter(core, channel, payload, exc)
+        outcome = Outcome.dead_letter
     log.debug("telegram update handled", extra={"channel_id": channel.id, "outcome": outcome})
     return {"ok": True}
+
+
+async def process(core: Core, channel: Channel, payload: Payload) -> str:
+    """Parse and handle one update's JSON: the webhook's path and a dead letter's replay."""
+    return await handle_update(core, channel, parse_update(payload.body))
 
 
 @router.get("/webhooks/telegram/{channel_id}/files/{file_id}")

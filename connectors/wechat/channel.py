@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from kith.connectors.wechat.config import SECRET_FIELDS, WeChatConfig
-from kith.connectors.wechat.routes import router
+from kith.connectors.wechat.routes import process, router
 from kith.connectors.wechat.sender import WeChatSender
 from kith.core.channels import Capabilities, ChannelType
 
@@ -15,6 +15,7 @@ channel_type = ChannelType(
     # Customer-service text: links only; buttons become a numbered menu, images a link.
     capabilities=Capabilities(buttons=False, images=False, threads=False, edits=False),
     router=router,
+    replay=process,
     description="WeChat Official Account (公众号): server-URL pushes, customer-service replies.",
     endpoints=(("server_url", "/webhooks/wechat/{id}"),),
     translations={

@@ -23,6 +23,7 @@ from kith.connectors.wechat.menu import pressed_payload
 from kith.connectors.wechat.security import MAX_BODY_BYTES, CallbackQuery, open_push, url_check_echo
 from kith.core.channel_records import active_channel
 from kith.core.context import Core
+from kith.core.dead_letters import Payload, keep_dead_letter
 from kith.core.errors import InvalidInput, PayloadTooLarge
 from kith.core.models import Channel, ChannelEvent
 from kith.core.pipeline import ingest, ingest_event
@@ -77,17 +78,25 @@ async def push(
         raise PayloadTooLarge(f"WeChat push over {MAX_BODY_BYTES} bytes", field="body")
     config = channel.settings_as(WeChatConfig)
     xml = open_push(config, query, await request.body())
+    payload = Payload(body=xml.encode(), content_type="application/xml")
     async with replay.once(core, channel.id, query):
-        await _take(core, channel, xml)
+        try:
+            await process(core, channel, payload)
+        except InvalidInput as exc:  # verified and opened, but unusable: keep it, WeChat is done
+            await keep_dead_letter(core, channel, payload, exc)
     return acknowledge()
 
 
-async def _take(core: Core, channel: Channel, xml: str) -> None:
-    inbound = parse(channel, xml)
+async def process(core: Core, channel: Channel, payload: Payload) -> str:
+    """Map and ingest one opened push (its plaintext XML): the webhook's path and a dead
+    letter's replay. Dead letters keep the plaintext, so a replay needs no signature."""
+    inbound = parse(channel, payload.body.decode("utf-8"))
     if isinstance(inbound, ChannelEvent):
-        await ingest_event(core, channel, inbound)
-    elif inbound is not None:
-        payload = await pressed_payload(core, channel, inbound)
-        if payload is not None:
-            inbound = inbound.model_copy(update={"payload": payload})
-        await ingest(core, channel, inbound)
+        return "event" if await ingest_event(core, channel, inbound) else "duplicate"
+    if inbound is None:
+        return "ignored"
+    pressed = await pressed_payload(core, channel, inbound)
+    if pressed is not None:
+        inbound = inbound.model_copy(update={"payload": pressed})
+    received = await ingest(core, channel, inbound)
+    return "duplicate" if received.duplicate else "stored"

@@ -13,6 +13,7 @@ from kith.core.clock import ManualClock, utcnow
 from kith.core.context import Core
 from tests.connectors.wechat.conftest import AES_KEY, WeChatSetup, fixture, make_setup
 from tests.connectors.wechat.fake_wechat import sign
+from tests.support.faults import failing
 
 REWRITTEN = fixture("text").replace("我的订单到哪了？", "forged").replace("0001<", "0002<")
 
@@ -73,9 +74,10 @@ async def test_a_push_that_fails_gives_its_nonce_back_for_wechats_retry(
     wechat: WeChatSetup, core: Core, clock: ManualClock
 ) -> None:
     query = signed_query(wechat, str(int(clock.now().timestamp())), "5150")
-    broken = b"<xml><MsgType><![CDATA[text]]></MsgType><CreateTime>soon</CreateTime></xml>"
-    assert (await wechat.pusher.post(broken, query)).status_code == 422
+    with failing(core.store.events, "insert_one"), pytest.raises(ConnectionError):
+        await wechat.pusher.post(fixture("text").encode(), query)
     assert (await wechat.pusher.post(fixture("text").encode(), query)).status_code == 200
+    assert await core.store.messages.count_documents({}) == 1
 
 
 async def test_used_nonces_expire_by_wall_clock_ttl(wechat: WeChatSetup, core: Core) -> None:

@@ -4,6 +4,7 @@ The same records as `/api/v1/channels`, behind the session instead of an API tok
 for admins only, reads included: a channel's settings are the workspace owner's business
 (agents keep the inbox's `GET /app/api/channels`: id, name and type). Answers are the REST
 API's own (`channel_out`, so secrets never leave), plus the URLs to paste into the platform.
+The same page lists the channels' dead letters (`kith.core.dead_letters`) and replays them.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from kith.core.channel_records import (
 )
 from kith.core.channels import ChannelType
 from kith.core.context import Core
+from kith.core.dead_letters import do_replay_dead_letter, list_dead_letters
 from kith.core.models import Channel
 from kith.web.api import channels as rest
 from kith.web.api.schemas import ChannelCreate, ChannelPatch
@@ -115,3 +117,16 @@ async def change_channel(
 async def new_channel_token(channel_id: str, agent: AdminDep, core: CoreDep) -> dict[str, str]:
     """A new inbound token, in this answer only; the channel's old token stops at once."""
     return {"token": await rotate_channel_token(core, agent.user.workspace_id, channel_id)}
+
+
+@router.get("/admin/dead-letters")
+async def admin_dead_letters(agent: AdminDep, core: CoreDep) -> dict[str, Any]:
+    found = await list_dead_letters(core, agent.user.workspace_id)
+    return {"items": [d.model_dump(mode="json") for d in found]}
+
+
+@router.post("/admin/dead-letters/{dead_letter_id}/replay")
+async def replay_dead_letter(dead_letter_id: str, agent: AdminDep, core: CoreDep) -> dict[str, Any]:
+    """Parse and ingest a kept payload again (`replayed_at` set when it worked)."""
+    replayed = await do_replay_dead_letter(core, agent.user.workspace_id, dead_letter_id)
+    return replayed.model_dump(mode="json")

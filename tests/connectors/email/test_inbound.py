@@ -6,6 +6,8 @@ import pytest
 
 from kith.connectors.email.parse import raw_id
 from kith.core.context import Core
+from kith.core.dead_letters import Payload, do_replay_dead_letter, keep_dead_letter
+from kith.core.errors import InvalidInput
 from kith.core.models import Channel
 from tests.connectors.email.conftest import Mailbox, fixture_bytes, poll, stored_texts
 
@@ -187,8 +189,31 @@ async def test_unparseable_mail_is_quarantined_and_the_mailbox_goes_on(
     await poll(core, email_channel)
     await poll(core, email_channel)  # nothing is quarantined twice
     assert len(await stored_texts(core)) == 1
-    quarantined = await core.store.collection("mail_quarantine").find({}).to_list(None)
-    assert sorted(bytes(q["raw"]) for q in quarantined) == sorted([broken, no_sender, too_long])
-    errors = sorted(q["error"] for q in quarantined)
+    quarantined = await core.store.collection("dead_letters").find({}).to_list(None)
+    assert sorted(bytes(q["body"]) for q in quarantined) == sorted([broken, no_sender, too_long])
+    errors = sorted(q["reason"] for q in quarantined)
     assert "boundary" in errors[0] and all("sender" in e for e in errors[1:])
     assert all(q["channel_id"] == email_channel.id for q in quarantined)
+    assert all(q["deliveries"] == 1 for q in quarantined)
+
+
+async def test_a_quarantined_mail_is_replayed_once_the_cause_is_fixed(
+    core: Core, email_channel: Channel, mailbox: Mailbox
+) -> None:
+    """Kept as a dead letter by an older Kith that could not read it; replayed, it is a
+    message, and replaying again imports nothing twice."""
+    raw = fixture_bytes("plain_first_contact.eml")
+    payload = Payload(body=raw, content_type="message/rfc822")
+    letter = await keep_dead_letter(
+        core, email_channel, payload, InvalidInput("older parser", field="raw")
+    )
+    first = await do_replay_dead_letter(core, email_channel.workspace_id, letter.id)
+    second = await do_replay_dead_letter(core, email_channel.workspace_id, letter.id)
+    assert first.outcome == second.outcome == "ingested"
+    assert len(await stored_texts(core)) == 1
+    broken = await keep_dead_letter(
+        core, email_channel, Payload(body=fixture_bytes("broken_mime.eml")), InvalidInput("x")
+    )
+    still = await do_replay_dead_letter(core, email_channel.workspace_id, broken.id)
+    assert (still.replays, still.replayed_at, still.field) == (1, None, "raw")
+    assert "boundary" in still.reason

@@ -9,6 +9,7 @@ import pytest
 from pymongo.errors import AutoReconnect
 
 from kith.core.context import Core
+from kith.core.dead_letters import list_dead_letters
 from tests.connectors.slack.conftest import SIGNING_SECRET, SlackSetup, fixture, sign
 from tests.support.consumers import drain, recorder
 
@@ -210,27 +211,32 @@ async def test_our_own_bot_joining_a_channel_is_ignored(slack: SlackSetup) -> No
     assert await slack.core.store.identities.count_documents({}) == 0
 
 
-async def test_malformed_json_is_a_client_error(slack: SlackSetup) -> None:
+async def _kept_fields(slack: SlackSetup) -> list[str | None]:
+    return [d.field for d in await list_dead_letters(slack.core, slack.channel.workspace_id)]
+
+
+async def test_signed_malformed_json_is_kept_as_a_dead_letter(slack: SlackSetup) -> None:
     answer = await slack.send_raw(b'{"type": "event_callback", ')
-    assert answer.status_code == 422
-    assert answer.json()["error"]["code"] == "malformed_json"
+    assert answer.status_code == 200  # a 4xx makes Slack retry, then disable the app's events
+    assert answer.json()["outcome"] == "dead_letter"
+    assert await _kept_fields(slack) == ["body"]
 
 
 @pytest.mark.parametrize(
     ("change", "field"),
     [
         ({"event": "not an object"}, "event"),
-        ({"event_id": None}, "event_id"),
         ({"event": {"type": "message", "channel": "D024BE91L", "text": "no sender"}}, "event.user"),
         ({"event": {"type": "message", "channel": "../../x", "user": "U1"}}, "event.channel"),
     ],
 )
-async def test_malformed_events_are_client_errors(
+async def test_signed_malformed_events_are_kept_as_dead_letters(
     slack: SlackSetup, change: dict[str, Any], field: str
 ) -> None:
     answer = await slack.event({**fixture("message_im"), **change})
-    assert answer.status_code == 422, answer.text
-    assert answer.json()["error"]["field"] == field
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["outcome"] == "dead_letter"
+    assert await _kept_fields(slack) == [field]
     assert await slack.inbound() == []
 
 

@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 
 import pytest
 
+from kith.core.dead_letters import list_dead_letters
 from tests.connectors.slack.conftest import SlackSetup, fixture
 
 
@@ -55,9 +56,15 @@ async def test_a_forged_press_is_refused(slack: SlackSetup) -> None:
 @pytest.mark.parametrize(
     "body", [b"nothing=here", b"payload=%7Bnot+json", urlencode({"payload": "[]"}).encode()]
 )
-async def test_malformed_interactions_are_client_errors(slack: SlackSetup, body: bytes) -> None:
+async def test_signed_malformed_interactions_are_kept_as_dead_letters(
+    slack: SlackSetup, body: bytes
+) -> None:
     answer = await slack.send_raw(
         body, content_type="application/x-www-form-urlencoded", path="/interactive"
     )
-    assert answer.status_code == 422, answer.text
-    assert answer.json()["error"]["field"] == "payload"
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["outcome"] == "dead_letter"
+    kept = await list_dead_letters(slack.core, slack.channel.workspace_id)
+    assert [(d.field, d.content_type) for d in kept] == [
+        ("payload", "application/x-www-form-urlencoded")
+    ]

@@ -15,6 +15,7 @@ from kith.core.channel_records import get_channel
 from kith.core.channels import ChannelRegistry
 from kith.core.clock import ManualClock
 from kith.core.context import Core
+from kith.core.dead_letters import list_dead_letters
 from kith.core.pollers import PollerSupervisor
 from tests.connectors.telegram.conftest import TelegramSetup, make_bot_channel, update
 from tests.connectors.telegram.fake_bot_api import FakeBotApi
@@ -123,3 +124,18 @@ async def test_two_supervisors_one_polls_and_the_other_takes_over_from_the_offse
         "Does anyone know how to descale it?",
         "/start spring-promo",
     ]
+
+
+async def test_a_polled_update_kith_cannot_store_is_kept_and_polling_goes_on(
+    polled: TelegramSetup, bot_api: FakeBotApi, core: Core, workspace_id: str
+) -> None:
+    channel = await get_channel(core, None, polled.channel_id)
+    unusable = update("private_text")
+    unusable["message"]["from"]["first_name"] = "x" * 300  # over Kith's 256 for a name
+    bot_api.queue_update(unusable)
+    bot_api.queue_update(update("group_text"))
+    await TelegramPoller(timeout=0).poll_once(core, channel)
+    assert [m["text"] for m in await polled.messages()] == ["Does anyone know how to descale it?"]
+    [kept] = await list_dead_letters(core, workspace_id)
+    assert kept.channel_id == polled.channel_id and kept.preview is not None
+    assert '"from":' in kept.preview  # Telegram's field names, as the webhook would get them

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from kith.core.dead_letters import list_dead_letters
 from tests.connectors.telegram.conftest import TelegramSetup, update
 from tests.connectors.telegram.fake_bot_api import FakeBotApi
 
@@ -217,14 +218,16 @@ async def test_an_update_kith_does_not_use_is_acknowledged_and_ignored(
     ],
     ids=["truncated-json", "not-an-object", "no-update-id", "bad-message"],
 )
-async def test_malformed_payload_is_4xx_and_stores_nothing(
-    telegram: TelegramSetup, body: bytes
+async def test_an_authentic_unusable_update_is_acknowledged_and_kept(
+    telegram: TelegramSetup, workspace_id: str, body: bytes
 ) -> None:
+    """A 4xx would only make Telegram retry it: a dead letter instead, stored nothing."""
     answer = await telegram.deliver(body)
-    assert 400 <= answer.status_code < 500
-    assert answer.json()["error"]["code"] in ("malformed_json", "invalid")
+    assert answer.status_code == 200, answer.text
     assert await telegram.messages() == []
     assert await telegram.core.store.customers.count_documents({}) == 0
+    kept = await list_dead_letters(telegram.core, workspace_id)
+    assert [(d.channel_id, d.preview) for d in kept] == [(telegram.channel_id, body.decode())]
 
 
 async def test_bot_token_and_secret_token_are_never_returned(telegram: TelegramSetup) -> None:

@@ -6,7 +6,15 @@ from typing import Any
 
 import pytest
 
+from kith.core.channel_records import get_channel
 from kith.core.context import Core
+from kith.core.dead_letters import (
+    Payload,
+    do_replay_dead_letter,
+    keep_dead_letter,
+    list_dead_letters,
+)
+from kith.core.errors import InvalidInput
 from kith.core.models import ChannelEvent
 from kith.core.pipeline import channel_event_of
 from tests.connectors.wechat.conftest import OPENID, WeChatSetup, fixture
@@ -205,13 +213,26 @@ async def test_oversized_and_malformed_pushes_are_refused(wechat: WeChatSetup, c
     for broken in (
         "<xml><ToUserName>gh</xml>",  # not well-formed
         "<root><MsgType>text</MsgType></root>",  # not WeChat's <xml> root
+    ):
+        answer = await wechat.pusher.push(broken, "plain")
+        assert answer.status_code == 422, (broken, answer.text)
+    assert await core.store.messages.count_documents({}) == 0
+
+
+async def test_a_signed_push_kith_cannot_map_is_acknowledged_and_kept(
+    wechat: WeChatSetup, core: Core, workspace_id: str
+) -> None:
+    """Well-formed and signed, but not a push Kith can store: WeChat gets its `success`."""
+    for broken in (
         fixture("text").replace("<MsgType><![CDATA[text]]></MsgType>", ""),
         fixture("text").replace(
             "<FromUserName><![CDATA[oia2TjjewbmiOUlr6X-1crbLOvLw]]>", "<FromUserName><![CDATA[]]>"
         ),
     ):
         answer = await wechat.pusher.push(broken, "plain")
-        assert answer.status_code == 422, (broken, answer.text)
+        assert (answer.status_code, answer.text) == (200, "success")
+    kept = await list_dead_letters(core, workspace_id)
+    assert len(kept) == 2 and {d.channel_type for d in kept} == {"wechat"}
     assert await core.store.messages.count_documents({}) == 0
 
 
@@ -235,3 +256,20 @@ async def test_unknown_or_other_channels_answer_404(wechat: WeChatSetup) -> None
         "/webhooks/wechat/no-such-channel", params=query, content=body.encode()
     )
     assert answer.status_code == 404
+
+
+async def test_a_kept_push_is_replayed_from_its_plaintext(
+    wechat: WeChatSetup, core: Core, workspace_id: str
+) -> None:
+    """Dead letters keep the opened (decrypted) XML: a replay needs no signature, and a push
+    an older Kith could not map is stored once however often it is replayed."""
+    channel = await get_channel(core, workspace_id, wechat.channel_id)
+    payload = Payload(body=fixture("text").encode(), content_type="application/xml")
+    letter = await keep_dead_letter(core, channel, payload, InvalidInput("older rule"))
+    first = await do_replay_dead_letter(core, workspace_id, letter.id)
+    again = await do_replay_dead_letter(core, workspace_id, letter.id)
+    assert first.outcome == again.outcome == "stored"
+    assert await core.store.messages.count_documents({"channel_id": wechat.channel_id}) == 1
+    answer = await wechat.pusher.push(fixture("text"), "safe")  # WeChat's own late retry
+    assert answer.text == "success"
+    assert await core.store.messages.count_documents({"channel_id": wechat.channel_id}) == 1

@@ -223,6 +223,55 @@
     await load();
   }
 
+  // ---- dead letters: authentic payloads Kith could not use, and their replay ---------------
+
+  const fill = (template, values) => template.replace(/\{(\w+)\}/g, (all, key) => String(values[key] ?? all));
+
+  async function loadDeadLetters() {
+    const letters = (await api("GET", "/admin/dead-letters")).items;
+    $("dead-letters").replaceChildren(...letters.map(deadLetterRow));
+    $("no-dead-letters").hidden = letters.length > 0;
+  }
+
+  function deadLetterStatus(letter) {
+    if (letter.replayed_at) return fill(T.dead_letter_processed, { outcome: letter.outcome || "" });
+    return letter.replays ? fill(T.dead_letter_tried, { count: letter.replays }) : T.dead_letter_waiting;
+  }
+
+  // The reason, then what was sent, folded: a <details> opens with Enter or Space.
+  function deadLetterReason(letter) {
+    const reason = letter.field ? `${letter.reason} (${letter.field})` : letter.reason;
+    const sent = letter.preview === null ? h("p", { class: "hint" }, T.dead_letter_dropped)
+      : h("details", {}, h("summary", {}, T.dead_letter_payload), h("pre", { class: "payload" }, letter.preview));
+    return [h("span", {}, reason), sent];
+  }
+
+  function deadLetterRow(letter) {
+    const received = new Date(letter.last_received_at);
+    const channel = state.channels.find((c) => c.id === letter.channel_id);
+    const name = channel ? channel.name : letter.channel_id;
+    const times = letter.deliveries > 1 ? ` (${fill(T.times_received, { count: letter.deliveries })})` : "";
+    const label = `${name}, ${received.toLocaleString(document.documentElement.lang)}`;
+    return h("tr", { dataset: { deadLetter: letter.id } },
+      h("td", {}, h("time", { datetime: letter.last_received_at }, received.toLocaleString(document.documentElement.lang)), times),
+      h("th", { scope: "row" }, icon(letter.channel_type), " ", name),
+      h("td", { class: "reason" }, deadLetterReason(letter)),
+      h("td", {}, deadLetterStatus(letter)),
+      h("td", { class: "actions" }, letter.replayed_at ? null
+        : actionButton(T.replay, label, () => replay(letter))));
+  }
+
+  async function replay(letter) {
+    try {
+      const done = await api("POST", `/admin/dead-letters/${encodeURIComponent(letter.id)}/replay`);
+      notice(done.replayed_at ? T.dead_letter_done : T.dead_letter_still_failing);
+    } catch (error) {
+      notice(error.message);
+    }
+    await loadDeadLetters();
+    $("dead-letters-heading").focus();
+  }
+
   // ---- creating: the form, then what the platform needs, shown once ------------------------
 
   function newChannelForm() {
@@ -302,6 +351,7 @@
     state.types = Object.fromEntries(types.map((t) => [t.name, t]));
     newChannelForm();
     await load();
+    await loadDeadLetters();
   }
 
   start().catch((error) => notice(error.message || T.error));
