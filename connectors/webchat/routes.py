@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -275,7 +275,7 @@ async def stream_events(
 
 async def _frames(
     core: Core, channel: Channel, conv_id: str, after: str | None
-) -> AsyncIterator[str]:
+) -> AsyncGenerator[str]:
     """The stream's SSE frames: each visible message of the conversation, and heartbeats."""
     events = feed_for(core).subscribe(channel.workspace_id, after=after, conversation_id=conv_id)
     cursor = after  # never moves back: a late-committed event must not make resume repeat

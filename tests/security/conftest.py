@@ -5,6 +5,7 @@ admin and channel; the inbox's cast of users, hashed at argon2's lowest cost).
 TTL-indexed documents (rate-limit buckets, used nonces) by real time.
 """
 
+from tests.bots.conftest import bots  # noqa: F401 (a fixture, found by name)
 from tests.connectors.webchat.conftest import (  # noqa: F401 (fixtures, found by name)
     admin,
     kith_app,
