@@ -7,6 +7,7 @@ TTL-indexed documents (rate-limit buckets, used nonces) by real time.
 """
 
 from tests.api.conftest import api, other_api  # noqa: F401 (fixtures, found by name)
+from tests.bots.conftest import bots  # noqa: F401 (a fixture, found by name)
 from tests.connectors.webchat.conftest import (  # noqa: F401 (fixtures, found by name)
     admin,
     kith_app,
