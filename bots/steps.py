@@ -9,6 +9,7 @@ customer, or `stop`.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from datetime import datetime
@@ -26,6 +27,7 @@ from kith.bots.flows import (
     Strict,
     localized,
 )
+from kith.core.httpcap import post_capped
 from kith.core.models import Attachment, Button
 
 if TYPE_CHECKING:
@@ -198,9 +200,17 @@ async def webhook(engine: BotEngine, turn: Turn, step: Webhook) -> Outcome:
         },
     }
     try:
-        answer = await turn.core.http.post(str(step.url), json=body, timeout=step.timeout)
-        answer.raise_for_status()
-        data: Any = answer.json()
+        # core.http refuses private destinations (kith.core.egress); the answer is capped.
+        answer = await post_capped(
+            turn.core.http,
+            str(step.url),
+            max_bytes=turn.core.settings.outbox_response_max_bytes,
+            json=body,
+            timeout=step.timeout,
+        )
+        if not 200 <= answer.status_code < 300:
+            raise ValueError(f"the webhook answered HTTP {answer.status_code}")
+        data: Any = json.loads(answer.body)
         if not isinstance(data, dict):
             raise ValueError("the webhook did not answer a JSON object")
     except Exception as exc:

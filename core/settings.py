@@ -92,6 +92,13 @@ class Settings(BaseSettings):
     demo_password: str | None = Field(
         default=None, description="`kith demo`: fixed agent password instead of a random one."
     )
+    egress_allow: str | None = Field(
+        default=None,
+        description="CIDRs and host names Kith may connect to although private (comma-separated).",
+    )
+    egress_max_response_bytes: int = Field(
+        default=32 * 1024 * 1024, ge=1, description="Largest answer read from any HTTP request."
+    )
 
     @model_validator(mode="after")
     def _poll_range(self) -> Settings:

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
 from kith.connectors.api.routes import router
 from kith.core.channels import Capabilities, ChannelType, SendResult
+from kith.core.egress import EgressRefused
 from kith.core.errors import DeliveryError
 from kith.core.httpcap import CappedResponse, ResponseTooLarge, post_capped
 
@@ -94,10 +95,12 @@ class ApiSender:
                 content=body,
                 headers=headers,
             )
-        except httpx.HTTPError as exc:
-            raise DeliveryError(f"callback unreachable: {type(exc).__name__}") from exc
         except ResponseTooLarge as exc:
             raise DeliveryError(f"callback {exc}") from exc
+        except EgressRefused as exc:
+            raise DeliveryError(f"callback {exc}", retryable=False) from exc
+        except httpx.HTTPError as exc:
+            raise DeliveryError(f"callback unreachable: {type(exc).__name__}") from exc
         if response.status_code == 429 or response.status_code >= 500:
             raise DeliveryError(
                 f"callback answered HTTP {response.status_code}",
