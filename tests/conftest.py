@@ -88,7 +88,7 @@ async def second_process(settings: Settings, clock: ManualClock, core: Core) -> 
     """Another Kith process on the same database (the embedded engine lives in one process,
     so there the two share its store)."""
     store = core.store if core.store.embedded else Store.from_settings(settings)
-    other = Core(store=store, settings=settings, clock=clock, http=httpx.AsyncClient())
+    other = Core(store=store, settings=settings, clock=clock)  # egress-guarded http
     install(other, BASE_FEATURES)
     yield other
     await other.http.aclose()
