@@ -27,8 +27,10 @@ from kith.bots.flows import (
     Strict,
     localized,
 )
+from kith.bots.webhook_keys import webhook_secret
 from kith.core.httpcap import post_capped
 from kith.core.models import Attachment, Button
+from kith.core.signatures import SIGNATURE_HEADER, sign
 
 if TYPE_CHECKING:
     from kith.bots.engine import BotEngine, Turn
@@ -187,6 +189,7 @@ class Webhook(StepBase):
 
 
 async def webhook(engine: BotEngine, turn: Turn, step: Webhook) -> Outcome:
+    """Signed with the bot's webhook key (`X-Kith-Signature`, as API-channel callbacks)."""
     body = {
         "conversation_id": turn.conversation.id,
         "channel_type": turn.conversation.channel_type,
@@ -199,13 +202,19 @@ async def webhook(engine: BotEngine, turn: Turn, step: Webhook) -> Outcome:
             "attributes": turn.customer.get("attributes", {}),
         },
     }
+    content = json.dumps(body).encode()
+    headers = {"content-type": "application/json"}
+    secret = await webhook_secret(turn.core, turn.bot.id)
+    if secret:
+        headers[SIGNATURE_HEADER] = sign(secret, int(turn.core.clock.now().timestamp()), content)
     try:
         # core.http refuses private destinations (kith.core.egress); the answer is capped.
         answer = await post_capped(
             turn.core.http,
             str(step.url),
             max_bytes=turn.core.settings.outbox_response_max_bytes,
-            json=body,
+            content=content,
+            headers=headers,
             timeout=step.timeout,
         )
         if not 200 <= answer.status_code < 300:

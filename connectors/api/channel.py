@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import secrets
 from typing import TYPE_CHECKING, Any
@@ -16,12 +14,11 @@ from kith.core.channels import Capabilities, ChannelType, SendResult
 from kith.core.egress import EgressRefused
 from kith.core.errors import DeliveryError
 from kith.core.httpcap import CappedResponse, ResponseTooLarge, post_capped
+from kith.core.signatures import SIGNATURE_HEADER, sign
 
 if TYPE_CHECKING:
     from kith.core.context import Core
     from kith.core.models import Channel, Conversation, Message
-
-SIGNATURE_HEADER = "X-Kith-Signature"
 
 
 class ApiChannelConfig(BaseModel):
@@ -35,12 +32,6 @@ class ApiChannelConfig(BaseModel):
         min_length=16,
         description="HMAC-SHA256 key signing callbacks (generated when not given).",
     )
-
-
-def sign(secret: str, timestamp: int, body: bytes) -> str:
-    """`t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<body>">`, as Stripe signs its webhooks."""
-    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
-    return f"t={timestamp},v1={mac.hexdigest()}"
 
 
 def callback_payload(
