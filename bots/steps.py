@@ -204,10 +204,11 @@ async def webhook(engine: BotEngine, turn: Turn, step: Webhook) -> Outcome:
     }
     content = json.dumps(body).encode()
     headers = {"content-type": "application/json"}
-    secret = await webhook_secret(turn.core, turn.bot.id)
-    if secret:
-        headers[SIGNATURE_HEADER] = sign(secret, int(turn.core.clock.now().timestamp()), content)
     try:
+        secret = await webhook_secret(turn.core, turn.bot.id)  # unreadable: the error branch
+        if secret:
+            stamp = int(turn.core.clock.now().timestamp())
+            headers[SIGNATURE_HEADER] = sign(secret, stamp, content)
         # core.http refuses private destinations (kith.core.egress); the answer is capped.
         answer = await post_capped(
             turn.core.http,
