@@ -15,6 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# The benchmarks' callback endpoints listen on loopback, a private destination: allow it here
+# (and in the servers they start, which inherit the environment), as the test suite does.
+os.environ.setdefault("KITH_EGRESS_ALLOW", "127.0.0.0/8,::1,localhost")
 
 
 @dataclass

@@ -7,6 +7,7 @@ A record never calls its platform when saved; the type's `on_created` hook does 
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -20,6 +21,16 @@ from kith.core.models import Channel
 from kith.core.sealing import sealer_for
 
 log = logging.getLogger(__name__)
+
+# Where a channel connects to. Pointing one elsewhere would hand its stored secrets to the
+# new host (a token in a Bot API path, a password to an IMAP server), so it takes them again.
+ENDPOINT_FIELD = re.compile(r"^(api_base|.+_(host|port|security|url))$")
+
+
+class SecretsRequired(InvalidInput):
+    """An endpoint field changed without the channel's secrets in the same request."""
+
+    code = "secrets_required"
 
 
 class ChannelConfigInvalid(KithError):
@@ -185,6 +196,33 @@ async def list_channels(core: Core, workspace_id: str, *, strict: bool = True) -
     return [load(core, doc, strict=strict) for doc in await cursor.to_list(None)]
 
 
+def _require_secrets(
+    channel_type: ChannelType, channel: Channel, patch: dict[str, Any], merged: dict[str, Any]
+) -> None:
+    """Secrets stay write-only: a patch that moves the channel to another endpoint must carry
+    every secret the channel holds, or none of them would reach the new host unasked."""
+    try:
+        before = _validate_config(channel_type, channel.config)
+    except InvalidInput:  # a stored config that no longer validates: compare as stored
+        before = channel.config
+    moved = sorted(
+        k for k in {*before, *merged} if ENDPOINT_FIELD.match(k) and before.get(k) != merged.get(k)
+    )
+    missing = [
+        f"config.{k}"
+        for k in sorted(channel_type.secret_fields)
+        if channel.config.get(k) is not None and not patch.get(k)
+    ]
+    if moved and missing:
+        raise SecretsRequired(
+            f"changing {', '.join(f'config.{k}' for k in moved)} needs the channel's secrets "
+            f"again in the same request: {', '.join(missing)}",
+            field=missing[0],
+            reason="secrets_required",
+            limits={"fields": ",".join(missing)},
+        )
+
+
 async def update_channel(
     core: Core,
     workspace_id: str,
@@ -210,6 +248,7 @@ async def update_channel(
         if channel_type is None:
             raise InvalidInput("channel type is no longer available", field="type")
         merged = _validate_config(channel_type, {**channel.config, **config})
+        _require_secrets(channel_type, channel, config, merged)
         update["config"], secrets = _split(channel_type, merged)
         update.update(sealer_for(core).seal(secrets))
     if update:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import httpx
 
 from kith.core.channels import ChannelRegistry
 from kith.core.clock import Clock, SystemClock
 from kith.core.consumers import Consumers
+from kith.core.egress import EgressPolicy, http_client
 from kith.core.settings import Settings
 from kith.core.storage import Store
 
@@ -31,6 +32,8 @@ class Core:
     `event_listeners` are called (synchronously, so they must only enqueue) with every event
     this process appends to the log: the in-process feed of the real-time inbox.
     `background` holds the loops features need (`loop(stop)`), run by `kith serve`.
+    `http` and `egress` reach the outside only where `KITH_EGRESS_ALLOW` lets them
+    (`kith.core.egress`); tests hand their own `http` to reach fakes in process.
     """
 
     store: Store
@@ -38,9 +41,8 @@ class Core:
     channels: ChannelRegistry = field(default_factory=ChannelRegistry)
     consumers: Consumers = field(default_factory=Consumers)
     clock: Clock = field(default_factory=SystemClock)
-    http: httpx.AsyncClient = field(
-        default_factory=lambda: httpx.AsyncClient(timeout=httpx.Timeout(15.0))
-    )
+    # Unset: the guarded client of `core.egress`, built from the settings in __post_init__.
+    http: httpx.AsyncClient = field(default=cast(httpx.AsyncClient, None))
     outbox_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     consumer_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     features: list[Feature] = field(default_factory=list)
@@ -49,6 +51,13 @@ class Core:
     background: list[Callable[[asyncio.Event], Coroutine[Any, Any, None]]] = field(
         default_factory=list
     )
+
+    egress: EgressPolicy = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.egress = EgressPolicy.from_settings(self.settings)
+        if self.http is None:
+            self.http = http_client(self.egress)
 
     @classmethod
     def from_settings(cls, settings: Settings, **kw: object) -> Core:

@@ -12,8 +12,9 @@ from typing import Any
 import httpx
 
 
-class ResponseTooLarge(Exception):
-    """The answer went past the cap; what was read so far is dropped."""
+class ResponseTooLarge(httpx.ReadError):
+    """The answer went past the cap; what was read so far is dropped. A failed read to
+    httpx's callers (`core.egress` caps every answer too)."""
 
     def __init__(self, max_bytes: int) -> None:
         super().__init__(f"answer larger than {max_bytes} bytes")

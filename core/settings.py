@@ -118,6 +118,14 @@ class Settings(BaseSettings):
         description="Days an authentic platform payload Kith could not use is kept for replay.",
     )
 
+    egress_allow: str | None = Field(
+        default=None,
+        description="CIDRs and host names Kith may connect to although private (comma-separated).",
+    )
+    egress_max_response_bytes: int = Field(
+        default=32 * 1024 * 1024, ge=1, description="Largest answer read from any HTTP request."
+    )
+
     @field_validator("trusted_proxies")
     @classmethod
     def _proxies_parse(cls, value: str | None) -> str | None:

@@ -24,6 +24,9 @@ from kith.web.app import BASE_FEATURES, create_app
 from tests.support.callbacks import CallbackServer
 
 REAL_URI = os.environ.get("KITH_TEST_MONGO_URI") or None
+# The fakes that listen on loopback (Slack's Web API, mail servers, callback endpoints) are
+# private destinations: the suite allows them as an on-premise install would its own.
+LOOPBACK_FAKES = "127.0.0.0/8,::1,localhost"
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -46,6 +49,7 @@ def settings() -> Settings:
         outbox_backoff_base=2.0,
         outbox_max_attempts=4,
         secret_key="kith-test-install-secret",  # channel secrets are sealed, as in production
+        egress_allow=LOOPBACK_FAKES,
         _env_file=None,  # type: ignore[call-arg]
     )
 
@@ -84,7 +88,7 @@ async def second_process(settings: Settings, clock: ManualClock, core: Core) -> 
     """Another Kith process on the same database (the embedded engine lives in one process,
     so there the two share its store)."""
     store = core.store if core.store.embedded else Store.from_settings(settings)
-    other = Core(store=store, settings=settings, clock=clock, http=httpx.AsyncClient())
+    other = Core(store=store, settings=settings, clock=clock)  # egress-guarded http
     install(other, BASE_FEATURES)
     yield other
     await other.http.aclose()

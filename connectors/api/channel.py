@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import secrets
 from typing import TYPE_CHECKING, Any
@@ -13,14 +11,14 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
 from kith.connectors.api.routes import router
 from kith.core.channels import Capabilities, ChannelType, SendResult
+from kith.core.egress import EgressRefused
 from kith.core.errors import DeliveryError
 from kith.core.httpcap import CappedResponse, ResponseTooLarge, post_capped
+from kith.core.signatures import SIGNATURE_HEADER, sign
 
 if TYPE_CHECKING:
     from kith.core.context import Core
     from kith.core.models import Channel, Conversation, Message
-
-SIGNATURE_HEADER = "X-Kith-Signature"
 
 
 class ApiChannelConfig(BaseModel):
@@ -34,12 +32,6 @@ class ApiChannelConfig(BaseModel):
         min_length=16,
         description="HMAC-SHA256 key signing callbacks (generated when not given).",
     )
-
-
-def sign(secret: str, timestamp: int, body: bytes) -> str:
-    """`t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<body>">`, as Stripe signs its webhooks."""
-    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
-    return f"t={timestamp},v1={mac.hexdigest()}"
 
 
 def callback_payload(
@@ -94,10 +86,12 @@ class ApiSender:
                 content=body,
                 headers=headers,
             )
-        except httpx.HTTPError as exc:
-            raise DeliveryError(f"callback unreachable: {type(exc).__name__}") from exc
         except ResponseTooLarge as exc:
             raise DeliveryError(f"callback {exc}") from exc
+        except EgressRefused as exc:
+            raise DeliveryError(f"callback {exc}", retryable=False) from exc
+        except httpx.HTTPError as exc:
+            raise DeliveryError(f"callback unreachable: {type(exc).__name__}") from exc
         if response.status_code == 429 or response.status_code >= 500:
             raise DeliveryError(
                 f"callback answered HTTP {response.status_code}",

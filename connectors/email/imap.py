@@ -6,14 +6,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+import socket
 import ssl
 from dataclasses import dataclass
 from types import TracebackType
 
 import aioimaplib
-from aioimaplib.aioimaplib import Command
+from aioimaplib.aioimaplib import Command, IMAP4ClientProtocol
 
 from kith.connectors.email.config import EmailChannelConfig
+from kith.core.egress import EgressPolicy, open_socket
 
 TIMEOUT = 30.0
 _UIDVALIDITY = re.compile(rb"\[UIDVALIDITY (\d+)\]")
@@ -31,15 +33,47 @@ class ImapSettings:
     security: str  # ssl | starttls | none
     username: str
     password: str
+    egress: EgressPolicy  # what the host may resolve to (`core.egress`)
 
     @classmethod
-    def from_config(cls, config: EmailChannelConfig) -> ImapSettings:
+    def from_config(cls, config: EmailChannelConfig, egress: EgressPolicy) -> ImapSettings:
         return cls(
             host=config.imap_host,
             port=config.imap_port,
             security=config.imap_security,
             username=config.username,
             password=config.password,
+            egress=egress,
+        )
+
+
+class _PinnedIMAP4(aioimaplib.IMAP4):
+    """aioimaplib's client over a socket connected to a checked address (`open_socket`);
+    TLS, when on, verifies the certificate against the host name."""
+
+    def __init__(
+        self, sock: socket.socket, host: str, ssl_context: ssl.SSLContext | None, timeout: float
+    ) -> None:
+        self.sock = sock
+        super().__init__(host=host, port=0, timeout=timeout, ssl_context=ssl_context)
+
+    def create_client(
+        self,
+        host: str,
+        port: int,
+        loop: asyncio.AbstractEventLoop | None,
+        conn_lost_cb: object = None,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
+        loop = loop or asyncio.get_running_loop()
+        self.protocol = IMAP4ClientProtocol(loop, conn_lost_cb)
+        self._client_task = loop.create_task(
+            loop.create_connection(
+                lambda: self.protocol,
+                sock=self.sock,
+                ssl=ssl_context,
+                server_hostname=host if ssl_context else None,
+            )
         )
 
 
@@ -56,16 +90,14 @@ class ImapSession:
     def __init__(self, settings: ImapSettings, timeout: float = TIMEOUT) -> None:
         self.settings = settings
         self.timeout = timeout
-        self.client: aioimaplib.IMAP4 | None = None
+        self.client: _PinnedIMAP4 | None = None
 
     async def __aenter__(self) -> ImapSession:
         s = self.settings
-        if s.security == "ssl":
-            self.client = aioimaplib.IMAP4_SSL(
-                host=s.host, port=s.port, timeout=self.timeout, ssl_context=_tls_context()
-            )
-        else:
-            self.client = aioimaplib.IMAP4(host=s.host, port=s.port, timeout=self.timeout)
+        async with asyncio.timeout(self.timeout):
+            sock = await open_socket(s.egress, s.host, s.port)
+        context = _tls_context() if s.security == "ssl" else None
+        self.client = _PinnedIMAP4(sock, s.host, context, self.timeout)
         try:
             await self.client.wait_hello_from_server()
             if s.security == "starttls":
@@ -91,8 +123,12 @@ class ImapSession:
         await self._drop()
 
     async def _drop(self) -> None:
-        if self.client is not None and self.client.protocol.transport is not None:
+        if self.client is None:
+            return
+        if self.client.protocol.transport is not None:
             self.client.protocol.transport.close()
+        else:  # the connection never came up: the socket is still ours
+            self.client.sock.close()
 
     async def _starttls(self) -> None:
         """RFC 3501 STARTTLS: aioimaplib sends the command; the socket is upgraded here."""
@@ -109,7 +145,7 @@ class ImapSession:
         await asyncio.wait_for(protocol.capability(), self.timeout)  # capabilities may change
 
     @property
-    def _imap(self) -> aioimaplib.IMAP4:
+    def _imap(self) -> _PinnedIMAP4:
         assert self.client is not None, "use ImapSession as an async context manager"
         return self.client
 

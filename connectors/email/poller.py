@@ -57,7 +57,7 @@ class EmailPoller:
         """Fetch and ingest every message above the stored UID watermark."""
         settings = channel.settings_as(EmailChannelConfig)
         mailbox, wait = settings.mailbox, settings.poll_seconds
-        async with self.session_factory(ImapSettings.from_config(settings)) as imap:
+        async with self.session_factory(ImapSettings.from_config(settings, core.egress)) as imap:
             uidvalidity = await imap.select(mailbox)
             last_uid = await self._watermark(core, channel, mailbox, uidvalidity)
             for uid in await imap.uids_after(last_uid):

@@ -9,6 +9,7 @@ an agent's reply carries no such header.
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -22,6 +23,7 @@ from kith.connectors.email.config import EmailChannelConfig
 from kith.connectors.email.text import normalize_subject, strip_subject_prefixes
 from kith.core.channels import SendResult
 from kith.core.context import Core
+from kith.core.egress import EgressRefused, open_socket
 from kith.core.errors import DeliveryDeferred, DeliveryError
 from kith.core.models import AuthorKind, Channel, Conversation, Message
 from kith.core.ratelimit import reserve_all
@@ -119,10 +121,17 @@ class EmailSender:
             customer_id=conversation.customer_id,
         )
         try:
+            async with asyncio.timeout(SMTP_TIMEOUT):
+                sock = await open_socket(core.egress, config.smtp_host, config.smtp_port)
+        except EgressRefused as exc:
+            raise DeliveryError(f"SMTP server: {exc}", retryable=False) from exc
+        except OSError as exc:
+            raise DeliveryError(f"SMTP server unreachable: {type(exc).__name__}") from exc
+        try:
             await aiosmtplib.send(
                 mail,
-                hostname=config.smtp_host,
-                port=config.smtp_port,
+                hostname=config.smtp_host,  # TLS checks the certificate against the name
+                sock=sock,  # connected to a checked address; aiosmtplib owns it from here
                 username=config.username,
                 password=config.password,
                 use_tls=config.smtp_security == "ssl",

@@ -17,6 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from kith.connectors.slack.config import SlackChannelConfig
 from kith.connectors.slack.render import render
 from kith.core.channels import SendResult
+from kith.core.egress import EgressRefused, aiohttp_session
 from kith.core.errors import DeliveryDeferred, DeliveryError
 from kith.core.ratelimit import reserve_all
 
@@ -31,15 +32,17 @@ TRANSIENT = frozenset(
 TIMEOUT_SECONDS = 15
 
 
-def client_for(channel: Channel) -> AsyncWebClient:
+def client_for(channel: Channel, session: aiohttp.ClientSession) -> AsyncWebClient:
     """The library's client on the channel's token; `api_base` points it elsewhere (tests,
-    proxies). Retries are the outbox's job, so the client's own retry handlers are off."""
+    proxies). Retries are the outbox's job, so the client's own retry handlers are off.
+    `session` is an egress-guarded one (`kith.core.egress.aiohttp_session`)."""
     settings = channel.settings_as(SlackChannelConfig)
     return AsyncWebClient(
         token=settings.bot_token,
         base_url=settings.api_url,
         timeout=TIMEOUT_SECONDS,
         retry_handlers=[],
+        session=session,
     )
 
 
@@ -79,15 +82,20 @@ class SlackSender:
             raise DeliveryDeferred(wait)
         text, blocks = render(message)
         try:
-            response = await client_for(channel).chat_postMessage(
-                channel=slack_channel,
-                text=text,
-                blocks=blocks,
-                thread_ts=thread_ts or None,
-                unfurl_links=False,
-            )
+            async with aiohttp_session(core.egress, TIMEOUT_SECONDS) as session:
+                response = await client_for(channel, session).chat_postMessage(
+                    channel=slack_channel,
+                    text=text,
+                    blocks=blocks,
+                    thread_ts=thread_ts or None,
+                    unfurl_links=False,
+                )
         except SlackApiError as exc:
             raise _failure(exc) from exc
+        except aiohttp.ClientConnectorError as exc:
+            if isinstance(exc.os_error, EgressRefused):
+                raise DeliveryError(f"Slack: {exc.os_error}", retryable=False) from exc
+            raise DeliveryError(f"Slack unreachable: {type(exc).__name__}") from exc
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise DeliveryError(f"Slack unreachable: {type(exc).__name__}") from exc
         posted = response.get("channel") or slack_channel

@@ -88,10 +88,16 @@ async def test_channel_secrets_are_write_only(api: ApiSetup) -> None:
     assert "callback_secret" not in generated["config"]
 
 
+NEW_SECRET = "a-new-callback-secret-0123"  # moving the callback takes the secret again
+
+
 async def test_channel_patch_and_disable(api: ApiSetup) -> None:
     patched = await api.http.patch(
         f"/api/v1/channels/{api.channel_id}",
-        json={"name": "Web widget v2", "config": {"callback_url": "http://new.test/cb"}},
+        json={
+            "name": "Web widget v2",
+            "config": {"callback_url": "http://new.test/cb", "callback_secret": NEW_SECRET},
+        },
         headers=api.auth,
     )
     assert patched.status_code == 200, patched.text

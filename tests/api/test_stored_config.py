@@ -15,6 +15,8 @@ from kith.core.outbox import OutboxWorker
 from tests.api.conftest import ApiSetup
 from tests.support.callbacks import CallbackServer
 
+SECRET = "a-callback-secret-0123"  # a patch that moves the callback takes the secret again
+
 
 async def _break(core: Core, channel_id: str, update: dict[str, object]) -> None:
     """What a hand edit of the database, or a field made stricter in a release, leaves."""
@@ -73,7 +75,7 @@ async def test_admin_lists_and_patches_a_broken_channel_back_to_health(
     assert renamed.status_code == 200, renamed.text
     fixed = await api.http.patch(
         f"/api/v1/channels/{api.channel_id}",
-        json={"config": {"callback_url": "http://cb.test/fixed"}},
+        json={"config": {"callback_url": "http://cb.test/fixed", "callback_secret": SECRET}},
         headers=api.auth,
     )
     assert fixed.status_code == 200, fixed.text
@@ -102,7 +104,7 @@ async def test_replies_wait_for_a_broken_channel_to_be_fixed(
 
     await api.http.patch(
         f"/api/v1/channels/{api.channel_id}",
-        json={"config": {"callback_url": "http://cb.test/x"}},
+        json={"config": {"callback_url": "http://cb.test/x", "callback_secret": SECRET}},
         headers=api.auth,
     )
     clock.advance(3600)

@@ -5,9 +5,16 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from kith.bots.engine import BotEngine
+from kith.bots.knowledge import KnowledgeBase
 from kith.core.auth import create_api_token
 from kith.core.context import Core
-from tests.support.cast import api_channel
+from kith.core.features import install
+from kith.core.pipeline import ingest
+from kith.core.signatures import sign
+from tests.support.callbacks import CallbackServer
+from tests.support.cast import api_channel, inbound
+from tests.support.consumers import drain
 
 
 @pytest.fixture
@@ -107,3 +114,40 @@ async def test_knowledge_articles_crud(client: httpx.AsyncClient, auth: dict[str
     )
     assert empty.status_code == 422 and empty.json()["error"]["field"] == "answer"
     assert (await client.delete(f"/api/v1/knowledge/{article_id}", headers=auth)).status_code == 204
+
+
+async def test_webhook_steps_are_signed_with_the_bots_key_shown_once(
+    client: httpx.AsyncClient,
+    auth: dict[str, str],
+    core: Core,
+    workspace_id: str,
+    callbacks: CallbackServer,
+) -> None:
+    """Like API-channel callbacks: `X-Kith-Signature: t=…,v1=HMAC-SHA256(key, "t.body")`."""
+    install(core, [BotEngine(KnowledgeBase()).feature()])
+    channel, _ = await api_channel(core, workspace_id, callback=False)
+    hook = {"id": "a", "type": "webhook", "url": "http://orders.test/hook"}
+    body = {"name": "Helper", "channel_ids": [channel.id], "flows": [flow(hook)]}
+    created = await client.post("/api/v1/bots", json=body, headers=auth)
+    assert created.status_code == 201, created.text
+    key = created.json()["webhook_secret"]
+    bot_id = created.json()["id"]
+    shown = await client.get(f"/api/v1/bots/{bot_id}", headers=auth)
+    assert "webhook_secret" not in shown.json() and key not in shown.text
+
+    def signed_with(secret: str) -> bool:
+        request = callbacks.requests[-1]
+        stamp = request.headers["x-kith-signature"].split(",")[0].removeprefix("t=")
+        return request.headers["x-kith-signature"] == sign(secret, int(stamp), request.body)
+
+    await ingest(core, channel, inbound(channel, "ada"))
+    await drain(core)
+    assert callbacks.requests[-1].path == "/hook" and signed_with(key)
+
+    rotated = await client.post(f"/api/v1/bots/{bot_id}/webhook-secret", headers=auth)
+    assert rotated.status_code == 200, rotated.text
+    new_key = rotated.json()["webhook_secret"]
+    await ingest(core, channel, inbound(channel, "grace"))
+    await drain(core)
+    assert len(callbacks.requests) == 2
+    assert signed_with(new_key) and not signed_with(key)

@@ -8,7 +8,6 @@ import contextlib
 import random
 from collections.abc import AsyncIterator
 
-import httpx
 import pytest
 from pymongo.errors import DuplicateKeyError
 
@@ -48,7 +47,6 @@ async def processes(settings: Settings, clock: ManualClock) -> AsyncIterator[lis
     cores = []
     for _ in range(10):
         core = Core(store=Store.from_settings(settings), settings=settings, clock=clock)
-        core.http = httpx.AsyncClient()
         for name in CONSUMERS:
             core.consumers.add(Consumer(name, ("test.tick",), effect(name)))
         cores.append(core)

@@ -13,11 +13,10 @@ import dataclasses
 from collections import Counter
 from typing import Any
 
-import httpx
-
 from kith.core.channel_records import create_channel
 from kith.core.clock import ManualClock
 from kith.core.context import Core
+from kith.core.egress import http_client
 from kith.core.models import (
     Author,
     AuthorKind,
@@ -117,7 +116,7 @@ async def test_a_conversations_replies_go_out_in_order_one_at_a_time_across_work
     core: Core, second_process: Core, workspace_id: str
 ) -> None:
     tune(core, second_process, outbox_concurrency=4)
-    async with serving(Endpoint("ok")) as endpoint, httpx.AsyncClient() as http:
+    async with serving(Endpoint("ok")) as endpoint, http_client(core.egress) as http:
         talks = await conversations(core, workspace_id, endpoint.url, 3)
         sent = [await reply(core, c, f"{c.id} #{n}") for n in range(5) for c in talks]
         first_process = dataclasses.replace(core, http=http)

@@ -250,7 +250,13 @@ async def test_secrets_left_out_keep_their_value(cast: Cast, browser, core: Core
     admin = await browser("admin")
     made = await create(admin, "api", "App", {})
     secret = made["secrets"]["callback_secret"]
+    renamed = await admin.api("PATCH", f"/admin/channels/{made['id']}", json={"name": "Shop"})
+    assert renamed.status_code == 200, renamed.text
     change = {"name": "Shop app", "config": {"callback_url": "https://shop.example/hook"}}
+    answer = await admin.api("PATCH", f"/admin/channels/{made['id']}", json=change)
+    assert answer.status_code == 422  # a new endpoint takes the secrets again
+    assert answer.json()["error"]["field"] == "config.callback_secret"
+    change["config"]["callback_secret"] = secret
     answer = await admin.api("PATCH", f"/admin/channels/{made['id']}", json=change)
     assert answer.status_code == 200, answer.text
     assert answer.json()["name"] == "Shop app"
@@ -282,7 +288,7 @@ async def test_an_admin_sees_and_fixes_a_channel_whose_stored_config_broke(
 
     assert cast.shop.id in (await admin.api("GET", "/admin/channels")).text
     assert (await admin.api("GET", f"/admin/channels/{cast.shop.id}")).status_code == 200
-    fix = {"config": {"callback_url": "https://shop.example/kith"}}
+    fix = {"config": {"callback_url": "https://shop.example/kith", "callback_secret": "s" * 16}}
     answer = await admin.api("PATCH", f"/admin/channels/{cast.shop.id}", json=fix)
 
     assert answer.status_code == 200, answer.text

@@ -28,6 +28,7 @@ from kith.bots.store import (
     save_article,
     save_bot,
 )
+from kith.bots.webhook_keys import new_webhook_secret
 from kith.web.api.deps import CoreDep, WorkspaceDep
 from kith.web.api.schemas import Page
 
@@ -51,8 +52,12 @@ def _bot_routes(router: APIRouter, steps: StepTypes) -> None:
         workspace_id: WorkspaceDep,
     ) -> JSONResponse:
         """Create a bot. Flows are validated: unknown steps, dangling jumps and loops that
-        never wait for the customer are refused with the offending field."""
-        return _stored(await save_bot(core, workspace_id, body, step_types=steps), 201)
+        never wait for the customer are refused with the offending field. The answer also
+        carries `webhook_secret`, shown this once: it signs the bot's webhook steps
+        (`X-Kith-Signature`, as API-channel callbacks)."""
+        bot = await save_bot(core, workspace_id, body, step_types=steps)
+        secret = await new_webhook_secret(core, workspace_id, bot.id)
+        return _stored(bot, 201, webhook_secret=secret)
 
     @router.get("/bots", response_model=Page[answer])  # type: ignore[valid-type]
     async def list_(core: CoreDep, workspace_id: WorkspaceDep) -> JSONResponse:
@@ -71,14 +76,25 @@ def _bot_routes(router: APIRouter, steps: StepTypes) -> None:
     ) -> JSONResponse:
         return _stored(await save_bot(core, workspace_id, body, bot_id, step_types=steps))
 
+    @router.post("/bots/{bot_id}/webhook-secret", response_model=WebhookSecret)
+    async def rotate_webhook_secret(
+        bot_id: str, core: CoreDep, workspace_id: WorkspaceDep
+    ) -> WebhookSecret:
+        """A new key for the bot's webhook steps, shown this once; the old one stops."""
+        return WebhookSecret(webhook_secret=await new_webhook_secret(core, workspace_id, bot_id))
+
     @router.delete("/bots/{bot_id}", status_code=204)
     async def delete(bot_id: str, core: CoreDep, workspace_id: WorkspaceDep) -> None:
         await delete_bot(core, workspace_id, bot_id)
 
 
-def _stored(value: BaseModel, status: int = 200) -> JSONResponse:
+class WebhookSecret(BaseModel):
+    webhook_secret: str
+
+
+def _stored(value: BaseModel, status: int = 200, **shown_once: str) -> JSONResponse:
     """The answer as stored; `response_model` documents it typed."""
-    return JSONResponse(value.model_dump(mode="json"), status_code=status)
+    return JSONResponse(value.model_dump(mode="json") | shown_once, status_code=status)
 
 
 def _knowledge_routes(router: APIRouter) -> None:

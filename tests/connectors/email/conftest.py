@@ -25,11 +25,14 @@ from kith.connectors.email.imap import ImapSession, ImapSettings
 from kith.core.channel_records import create_channel
 from kith.core.clock import ManualClock, utcnow
 from kith.core.context import Core
+from kith.core.egress import EgressPolicy
 from kith.core.models import Channel
+from tests.conftest import LOOPBACK_FAKES
 
 FIXTURES = Path(__file__).parents[3] / "connectors" / "email" / "fixtures"
 IMAP_URL = os.environ.get("KITH_TEST_IMAP_URL")
 DEFAULT_CA = "/var/cache/kith-mailserver/cert.pem"
+LOOPBACK = EgressPolicy.parse(LOOPBACK_FAKES)  # the mail servers listen on loopback
 
 needs_imap = pytest.mark.skipif(
     not IMAP_URL,
@@ -52,7 +55,9 @@ class ImapServer:
     password: str
 
     def settings(self, security: str = "none", port: int | None = None) -> ImapSettings:
-        return ImapSettings(self.host, port or self.port, security, self.username, self.password)
+        return ImapSettings(
+            self.host, port or self.port, security, self.username, self.password, LOOPBACK
+        )
 
 
 @pytest.fixture
