@@ -27,6 +27,7 @@ from kith.bots.flows import (
     localized,
 )
 from kith.core.models import Attachment, Button
+from kith.core.storable import DocumentKey
 
 if TYPE_CHECKING:
     from kith.bots.engine import BotEngine, Turn
@@ -155,7 +156,7 @@ class SetData(StepBase):
     type: Literal["set"] = "set"
     add_tags: list[str] = Field(default=[])
     remove_tags: list[str] = Field(default=[])
-    attributes: dict[str, str | float | bool] = Field(default={})
+    attributes: dict[DocumentKey, str | float | bool] = Field(default={})
 
 
 async def set_data(engine: BotEngine, turn: Turn, step: SetData) -> Outcome:
