@@ -43,6 +43,7 @@ from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
 
 from kith.bots.patterns import PatternError, compile_pattern
 from kith.core.errors import InvalidInput, validation_details
+from kith.core.storable import DocumentKey
 from kith.core.timers import Cron, zone
 
 if TYPE_CHECKING:
@@ -63,7 +64,7 @@ def _text_or_texts(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
         ) from None
 
 
-LocalizedText = Annotated[dict[str, str] | str, WrapValidator(_text_or_texts)]
+LocalizedText = Annotated[dict[DocumentKey, str] | str, WrapValidator(_text_or_texts)]
 """A text, or {language: text} (`localized` picks one)."""
 
 
@@ -157,7 +158,7 @@ class Flow(Strict):
 
 class BusinessHours(Strict):
     timezone: str = "UTC"
-    days: dict[str, list[str]] = Field(
+    days: dict[DocumentKey, list[str]] = Field(
         default={d: ["09:00", "18:00"] for d in ("mon", "tue", "wed", "thu", "fri")},
         description="Weekday (mon…sun) → [open, close] as HH:MM.",
     )

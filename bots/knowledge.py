@@ -20,6 +20,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from kith.core.context import Core
+from kith.core.storable import DocumentKey
 
 Embedder = Callable[[list[str]], Sequence[Sequence[float]]]
 
@@ -29,7 +30,7 @@ class ArticleIn(BaseModel):
 
     title: str = Field(min_length=1, max_length=200)
     questions: list[str] = Field(min_length=1, max_length=50)
-    answer: dict[str, str] = Field(description="{language: answer}, e.g. en and zh.")
+    answer: dict[DocumentKey, str] = Field(description="{language: answer}, e.g. en and zh.")
     enabled: bool = True
 
 

@@ -31,6 +31,7 @@ from kith.bots.webhook_keys import webhook_secret
 from kith.core.httpcap import post_capped
 from kith.core.models import Attachment, Button
 from kith.core.signatures import SIGNATURE_HEADER, sign
+from kith.core.storable import DocumentKey
 
 if TYPE_CHECKING:
     from kith.bots.engine import BotEngine, Turn
@@ -159,7 +160,7 @@ class SetData(StepBase):
     type: Literal["set"] = "set"
     add_tags: list[str] = Field(default=[])
     remove_tags: list[str] = Field(default=[])
-    attributes: dict[str, str | float | bool] = Field(default={})
+    attributes: dict[DocumentKey, str | float | bool] = Field(default={})
 
 
 async def set_data(engine: BotEngine, turn: Turn, step: SetData) -> Outcome:

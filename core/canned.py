@@ -10,6 +10,7 @@ from pymongo.errors import DuplicateKeyError
 from kith.core.context import Core
 from kith.core.errors import Conflict, InvalidInput, NotFound
 from kith.core.ids import derived_id
+from kith.core.storable import literal_regex
 
 SHORTCUT = re.compile(r"^[\w-]{1,32}$")
 
@@ -51,7 +52,7 @@ async def search_canned(
     query: dict[str, object] = {"workspace_id": workspace_id}
     prefix = prefix.strip().lstrip("/").lower()
     if prefix:
-        query["shortcut"] = {"$regex": f"^{re.escape(prefix)}"}
+        query["shortcut"] = {"$regex": f"^{literal_regex(prefix)}"}
     docs = await core.store.canned_responses.find(query).sort("shortcut", 1).to_list(limit)
     return [CannedResponse.model_validate(d) for d in docs]
 

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMappin
 from functools import partial
 from typing import Any, Self, TypeVar, Unpack
 
+import bson
 import mongomock
 from bson import ObjectId
 from mongomock import filtering
@@ -240,6 +241,13 @@ def _speed_up(coll: mongomock.Collection[Document]) -> None:
     hooks._ensure_uniques = ensure_uniques
 
 
+def _as_bson(*parts: Any) -> None:
+    """Encode what would go over the wire, so that what a server cannot take (a NUL byte
+    in a key or a regex, an integer beyond 64 bits) fails here as it does there
+    (`InvalidDocument`, `OverflowError`); mongomock itself stores anything."""
+    bson.encode({"parts": list(parts)})
+
+
 class EmbeddedCollection:
     """Async facade over one mongomock collection: a `kith.core.collection.Collection`."""
 
@@ -249,12 +257,15 @@ class EmbeddedCollection:
         self.name: str = coll.name
 
     async def insert_one(self, document: Document, /) -> InsertOneResult:
+        _as_bson(document)
         return self._coll.insert_one(document)
 
     async def insert_many(
         self, documents: Iterable[Document], /, *, ordered: bool = True
     ) -> InsertManyResult:
-        return self._coll.insert_many(list(documents), ordered=ordered)
+        documents = list(documents)
+        _as_bson(*documents)
+        return self._coll.insert_many(documents, ordered=ordered)
 
     async def find_one(
         self,
@@ -264,6 +275,7 @@ class EmbeddedCollection:
         *,
         sort: Keys | None = None,
     ) -> Document | None:
+        _as_bson(filter)
         return self._coll.find_one(filter, projection, sort=sort)
 
     def find(
@@ -277,6 +289,7 @@ class EmbeddedCollection:
         batch_size: int = 0,
         collation: Mapping[str, Any] | None = None,
     ) -> EmbeddedCursor:
+        _as_bson(filter)
         cursor = self._coll.find(
             filter, projection, sort=sort, limit=limit, batch_size=batch_size, collation=collation
         )
@@ -312,12 +325,14 @@ class EmbeddedCollection:
     async def update_one(
         self, filter: Filter, update: Update, /, *, upsert: bool = False
     ) -> UpdateResult:
+        _as_bson(filter, update)
         run = partial(self._coll.update_one, filter, update, upsert=upsert)
         return self._update(update, upsert, run)
 
     async def update_many(
         self, filter: Filter, update: Update, /, *, upsert: bool = False
     ) -> UpdateResult:
+        _as_bson(filter, update)
         run = partial(self._coll.update_many, filter, update, upsert=upsert)
         return self._update(update, upsert, run)
 
@@ -336,6 +351,7 @@ class EmbeddedCollection:
     async def replace_one(
         self, filter: Filter, replacement: Document, /, *, upsert: bool = False
     ) -> UpdateResult:
+        _as_bson(filter, replacement)
         return self._coll.replace_one(filter, replacement, upsert=upsert)
 
     async def find_one_and_update(
@@ -349,6 +365,7 @@ class EmbeddedCollection:
         upsert: bool = False,
         return_document: bool = False,
     ) -> Document | None:
+        _as_bson(filter, update)
         run = partial(
             self._coll.find_one_and_update,
             filter,

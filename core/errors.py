@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 
@@ -46,6 +46,23 @@ def validation_details(error: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
 class InvalidInput(KithError):
     code = "invalid"
     status = 422
+
+
+_SOURCES = ("body", "query", "path", "header", "cookie")
+
+
+def field_of(loc: Sequence[Any]) -> str | None:
+    """A pydantic error's location as a field: `("body", "user", "id")` is `user.id`; a
+    missing or non-object body is the field `body`."""
+    parts = [str(p) for p in (loc[1:] if loc and loc[0] in _SOURCES else loc)]
+    return ".".join(parts) or (str(loc[0]) if loc else None)
+
+
+def refused(error: Mapping[str, Any]) -> InvalidInput:
+    """One pydantic (or FastAPI request) validation error as Kith's refusal of the field."""
+    reason, limits = validation_details(error)
+    field = field_of(tuple(error.get("loc", ())))
+    return InvalidInput(str(error.get("msg")), field=field, reason=reason, limits=limits)
 
 
 class NotFound(KithError):

@@ -14,6 +14,7 @@ from typing import Any, Self, TypeVar
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, PrivateAttr
 
 from kith.core.errors import KithError
+from kith.core.storable import Int64
 
 ConfigT = TypeVar("ConfigT", bound=BaseModel)
 
@@ -124,7 +125,7 @@ class Attachment(BaseModel):
 
     kind: str = Field(default="file", max_length=32, description="image, audio, video, file …")
     name: str | None = Field(default=None, max_length=512)
-    size: int | None = Field(default=None, ge=0)
+    size: Int64 | None = Field(default=None, ge=0)
     mime: str | None = Field(default=None, max_length=255)
     file_id: str | None = Field(default=None, max_length=1024, description="The channel's id.")
     url: str | None = Field(default=None, max_length=4096)

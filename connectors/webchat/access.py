@@ -23,7 +23,7 @@ from kith.connectors.webchat.limits import RateLimited
 from kith.connectors.webchat.origins import normalize_origin
 from kith.core.channel_records import get_channel
 from kith.core.context import Core
-from kith.core.errors import Forbidden, InvalidInput, KithError, NotFound, Unauthorized
+from kith.core.errors import Forbidden, KithError, NotFound, Unauthorized, refused
 from kith.core.models import Channel
 
 # Per request, in the ASGI scope (request.state can be shared lifespan state in some servers).
@@ -99,9 +99,7 @@ class WidgetRoute(APIRoute):
             try:
                 response = await handler(request)
             except RequestValidationError as exc:
-                err = exc.errors()[0]
-                loc = [str(p) for p in err.get("loc", ())[1:]]
-                invalid = InvalidInput(str(err.get("msg")), field=".".join(loc) or None)
+                invalid = refused(exc.errors()[0])
                 response = JSONResponse({"error": invalid.to_dict()}, status_code=invalid.status)
             except KithError as exc:
                 response = JSONResponse({"error": exc.to_dict()}, status_code=exc.status)

@@ -12,7 +12,7 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from fastapi.responses import StreamingResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from kith.connectors.base import current_core
@@ -44,7 +44,7 @@ from kith.connectors.webchat.views import WidgetMessage, history, to_widget, vis
 from kith.core.channel_records import get_channel
 from kith.core.client_address import client_address
 from kith.core.context import Core
-from kith.core.errors import InvalidInput
+from kith.core.errors import Forbidden, InvalidInput
 from kith.core.models import Channel, Event, InboundMessage, InboundUser
 from kith.core.pipeline import ingest
 from kith.core.ratelimit import reserve
@@ -302,7 +302,8 @@ async def preflight(
     origin = request.headers.get("origin")
     channel = await get_channel(core, None, channel_id)
     if origin is None or channel.type != "webchat" or not origin_allowed(request, channel, origin):
-        return Response(status_code=403)
+        refusal = Forbidden("this site may not embed the chat", field="Origin")
+        return JSONResponse({"error": refusal.to_dict()}, status_code=refusal.status)
     headers = cors_headers(origin)
     headers.update(
         {

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -15,6 +14,7 @@ from kith.core.customers import (
 )
 from kith.core.models import Customer
 from kith.core.pagination import page
+from kith.core.storable import literal_regex
 from kith.web.api.deps import CoreDep, WorkspaceDep
 from kith.web.api.schemas import CustomerOut, CustomerPatch, MergeRequest, Page
 
@@ -30,7 +30,7 @@ def search_filter(q: str) -> dict[str, Any]:
     """Name (substring, any case), exact tag, identity id, email or phone. `q` is only data."""
     return {
         "$or": [
-            {"name": {"$regex": re.escape(q), "$options": "i"}},
+            {"name": {"$regex": literal_regex(q), "$options": "i"}},
             {"tags": q},
             {"identities.external_id": q},
             {"emails": q.strip().lower()},

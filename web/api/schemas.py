@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar
 
@@ -18,9 +17,9 @@ from kith.core.models import (
     OutboundContent,
     Priority,
 )
+from kith.core.storable import DocumentKey, Int64
 
 T = TypeVar("T")
-_KEY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_\-]{0,63}$")
 
 
 class Page(BaseModel, Generic[T]):
@@ -29,6 +28,9 @@ class Page(BaseModel, Generic[T]):
 
 
 class Strict(BaseModel):
+    """A request body: unknown fields are refused. A list is never `null`: leave it out to
+    keep what is stored (patches tell the two apart with `model_fields_set`)."""
+
     model_config = ConfigDict(extra="forbid")
 
 
@@ -62,32 +64,19 @@ class ChannelCreated(ChannelOut):
     secrets: dict[str, str] = Field(description="Generated secrets; shown only once.")
 
 
-def _check_attribute_keys(value: dict[str, Any]) -> dict[str, Any]:
-    """Attribute names become document paths: no `$`, no dots, nothing odd."""
-    for key in value:
-        if not _KEY.match(key):
-            raise ValueError(f"attribute name {key!r} must match {_KEY.pattern}")
-    return value
-
-
 class CustomerPatch(Strict):
     name: str | None = Field(default=None, max_length=256)
     avatar_url: str | None = Field(default=None, max_length=4096)
     locale: str | None = Field(default=None, max_length=35)
     timezone: str | None = Field(default=None, max_length=64)
-    tags: list[str] | None = Field(default=None, max_length=100)
-    attributes: dict[str, str | int | float | bool | None] | None = None
-
-    @field_validator("attributes")
-    @classmethod
-    def _attribute_keys(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
-        return _check_attribute_keys(value) if value else value
+    tags: list[str] = Field(default_factory=list, max_length=100)
+    attributes: dict[DocumentKey, str | Int64 | float | bool | None] | None = Field(
+        default=None, description="Names become keys: letters, digits, `_` and `-`."
+    )
 
     @field_validator("tags")
     @classmethod
-    def _tags(cls, value: list[str] | None) -> list[str] | None:
-        if value is None:
-            return value
+    def _tags(cls, value: list[str]) -> list[str]:
         cleaned = [t.strip() for t in value]
         if any(not t or len(t) > 64 for t in cleaned):
             raise ValueError("tags must be 1 to 64 characters")
@@ -105,14 +94,12 @@ class ConversationPatch(Strict):
     status: ConversationStatus | None = None
     snoozed_until: datetime | None = None
     assignee_id: str | None = Field(default=None, max_length=64)
-    labels: list[str] | None = Field(default=None, max_length=50)
+    labels: list[str] = Field(default_factory=list, max_length=50)
     priority: Priority | None = None
 
     @field_validator("labels")
     @classmethod
-    def _labels(cls, value: list[str] | None) -> list[str] | None:
-        if value is None:
-            return value
+    def _labels(cls, value: list[str]) -> list[str]:
         cleaned = [v.strip() for v in value if v.strip()]
         if any(len(v) > 64 for v in cleaned):
             raise ValueError("labels are at most 64 characters")
@@ -127,7 +114,7 @@ class ConversationPatch(Strict):
             status=self.status,
             snoozed_until=self.snoozed_until,
             assignee_id=self.assignee_id if "assignee_id" in sent else ...,
-            labels=self.labels,
+            labels=self.labels if "labels" in sent else None,
             priority=self.priority,
         )
 

@@ -6,7 +6,6 @@ only ever hold their teams' conversations.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +15,7 @@ from kith.core.models import Conversation, ConversationStatus, Customer, Message
 from kith.core.pagination import page
 from kith.core.permissions import Scope, ensure_can_read
 from kith.core.sessions import Subquery
+from kith.core.storable import literal_regex
 
 SEARCH_SCAN = 500  # messages matched per search; the newest conversations among them win
 
@@ -36,7 +36,7 @@ class ListQuery:
 
 async def _search_ids(core: Core, workspace_id: str, text: str) -> dict[str, Any]:
     """Conversations whose customer's name, or one of whose messages, contains `text`."""
-    pattern = {"$regex": re.escape(text), "$options": "i"}
+    pattern = {"$regex": literal_regex(text), "$options": "i"}
     customers = await core.store.customers.distinct(
         "_id", {"workspace_id": workspace_id, "name": pattern}
     )
