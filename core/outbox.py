@@ -185,6 +185,8 @@ class OutboxWorker:
                 self._progress.clear()
                 started = await self._fill(limit - handled)
                 handled += started
+                if self._progress.is_set():
+                    continue  # a send ended while we claimed: its conversation may go on
                 if not self._tasks and not started:
                     return handled
                 if self._tasks:
@@ -244,8 +246,12 @@ class OutboxWorker:
             # see this send gone.
             self._tasks.discard(asyncio.current_task())
             self.slots.give_back(Flight.of(message))
-            if self.slots.free >= self._refill_at or not self._tasks:
-                self._progress.set()
+            self._wake_for_refill()
+
+    def _wake_for_refill(self) -> None:
+        """Wake the loop once enough slots are free to be worth a refill's queries."""
+        if self.slots.free >= self._refill_at or not self._tasks:
+            self._progress.set()
 
     async def _settle(self) -> None:
         """Let the sends in flight end (each is bounded by the deadline); if we are cancelled
@@ -388,4 +394,6 @@ class OutboxWorker:
                 message_id=message.id,
                 data=dict(data or {}),
             )
+        self.slots.sent(Flight.of(message))  # the endpoint is done: its slot may be refilled
+        self._wake_for_refill()
         await self.outcomes.write(Outcome(message, update, event))
