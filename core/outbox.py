@@ -39,6 +39,7 @@ from kith.core.models import (
     OutboundContent,
 )
 from kith.core.outbox_claims import PENDING, Claimed, Claims
+from kith.core.outbox_outcomes import Outcome, Outcomes
 from kith.core.outbox_slots import Flight, Slots
 from kith.core.waiting import wait_any
 
@@ -160,6 +161,7 @@ class OutboxWorker:
         self.deadline = min(settings.outbox_send_timeout_seconds, settings.outbox_lease_seconds / 2)
         self.claims = Claims(core, self.owner, self.slots)
         self.channels = ChannelCache(core)
+        self.outcomes = Outcomes(core, self.owner)
         # Refill when a quarter of the slots are free (or none is busy), not after each
         # send: every refill costs a query over the due messages.
         self._refill_at = max(1, settings.outbox_concurrency // 4)
@@ -183,6 +185,8 @@ class OutboxWorker:
                 self._progress.clear()
                 started = await self._fill(limit - handled)
                 handled += started
+                if self._progress.is_set():
+                    continue  # a send ended while we claimed: its conversation may go on
                 if not self._tasks and not started:
                     return handled
                 if self._tasks:
@@ -242,14 +246,16 @@ class OutboxWorker:
             # see this send gone.
             self._tasks.discard(asyncio.current_task())
             self.slots.give_back(Flight.of(message))
-            if self.slots.free >= self._refill_at or not self._tasks:
-                self._progress.set()
+            self._wake_for_refill()
+
+    def _wake_for_refill(self) -> None:
+        """Wake the loop once enough slots are free to be worth a refill's queries."""
+        if self.slots.free >= self._refill_at or not self._tasks:
+            self._progress.set()
 
     async def _settle(self) -> None:
         """Let the sends in flight end (each is bounded by the deadline); if we are cancelled
         meanwhile, cancel them: their leases hand the messages to another worker."""
-        if not self._tasks:
-            return
         tasks = list(self._tasks)
         try:
             await asyncio.gather(*tasks, return_exceptions=True)
@@ -257,6 +263,7 @@ class OutboxWorker:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            await self.outcomes.settle()  # sends that ended are still recorded
             raise
 
     async def deliver(self, message: Message, conversation: Conversation | None = None) -> None:
@@ -374,28 +381,19 @@ class OutboxWorker:
         event_type: str | None,
         data: dict[str, object] | None = None,
     ) -> None:
-        """Write the outcome, but only while this worker still holds the lease."""
-        result = await self.core.store.messages.update_one(
-            {"_id": message.id, "delivery.lease_owner": self.owner},
-            {
-                "$set": update,
-                "$unset": {
-                    "delivery.lease_until": "",
-                    "delivery.lease_owner": "",
-                    "delivery.claim": "",
-                },
-            },
-        )
-        if result.modified_count and event_type:
-            await record(
+        """Write the outcome (grouped with others', `kith.core.outbox_outcomes`), but only
+        while this worker still holds the lease; the event goes with it."""
+        event = None
+        if event_type:
+            event = build_event(
                 self.core,
-                build_event(
-                    self.core,
-                    message.workspace_id,
-                    event_type,
-                    conversation_id=message.conversation_id,
-                    customer_id=message.customer_id,
-                    message_id=message.id,
-                    data=dict(data or {}),
-                ),
+                message.workspace_id,
+                event_type,
+                conversation_id=message.conversation_id,
+                customer_id=message.customer_id,
+                message_id=message.id,
+                data=dict(data or {}),
             )
+        self.slots.sent(Flight.of(message))  # the endpoint is done: its slot may be refilled
+        self._wake_for_refill()
+        await self.outcomes.write(Outcome(message, update, event))

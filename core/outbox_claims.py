@@ -9,6 +9,7 @@ for a retry is moved to the head's time (no attempt spent) so that it stops comi
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 from collections.abc import AsyncGenerator
@@ -24,6 +25,9 @@ from kith.core.models import Conversation, DeliveryStatus, Message
 from kith.core.outbox_slots import Flight, Slots
 
 PENDING = DeliveryStatus.pending.value
+# Conversations' pending messages read in one batch by the head lookup (a backlog deeper than
+# this is read in further round trips).
+HEADS_BATCH = 2000
 
 
 def unleased(now: datetime) -> dict[str, Any]:
@@ -122,6 +126,7 @@ class Claims:
             {"conversation_id": {"$in": sorted(conversations)}, "delivery.status": PENDING},
             {"conversation_id": 1, "delivery.next_attempt_at": 1},
             sort=[("created_at", 1), ("_id", 1)],
+            batch_size=HEADS_BATCH,  # one round trip, where a server's first batch holds 101
         )
         heads: dict[str, Head] = {}
         async for doc in cursor:
@@ -169,14 +174,13 @@ class Claims:
                     }
                 },
             )
-        won = [
-            Message.from_doc(doc)
-            async for doc in messages.find({"_id": {"$in": ids}, "delivery.claim": token})
-        ]
-        conversations = {
-            doc["_id"]: Conversation.from_doc(doc)
-            async for doc in self.core.store.conversations.find(
-                {"_id": {"$in": sorted({m.conversation_id for m in won})}}
-            )
-        }
+        # The won messages and their conversations, read at once (both are needed to send).
+        won_docs, conversation_docs = await asyncio.gather(
+            messages.find({"_id": {"$in": ids}, "delivery.claim": token}).to_list(),
+            self.core.store.conversations.find(
+                {"_id": {"$in": sorted({flight.conversation_id for flight in flights})}}
+            ).to_list(),
+        )
+        won = [Message.from_doc(doc) for doc in won_docs]
+        conversations = {doc["_id"]: Conversation.from_doc(doc) for doc in conversation_docs}
         return {m.id: Claimed(m, conversations.get(m.conversation_id)) for m in won}

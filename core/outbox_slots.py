@@ -1,6 +1,8 @@
 """The outbox's sends in flight in one process, and who may take the next free slot.
 
-A conversation has at most one send in flight (its messages go out in order). A channel and
+A conversation has at most one send in flight (its messages go out in order), and stays busy
+until that send's outcome is stored; the slot itself is free again as soon as the send ends, so
+outcome writes (grouped, `kith.core.outbox_outcomes`) do not keep endpoints idle. A channel and
 a workspace each have a hard cap, and the worker first fills slots with those below their
 fair share (the slots divided among everyone sending, plus a newcomer), so a workspace or a
 channel with a long backlog, or a slow endpoint holding its sends, leaves room for the others.
@@ -39,6 +41,7 @@ class Slots:
         self.per_channel = per_channel
         self.per_workspace = per_workspace
         self._flights: dict[str, Flight] = {}
+        self._recording: dict[str, Flight] = {}  # sends over, outcomes not yet stored
         self._channels: Counter[str] = Counter()
         self._workspaces: Counter[str] = Counter()
 
@@ -51,14 +54,25 @@ class Slots:
         self._channels[flight.channel_id] += 1
         self._workspaces[flight.workspace_id] += 1
 
+    def sent(self, flight: Flight) -> None:
+        """The send is over: its slot is free; its conversation waits for the outcome."""
+        if self._release(flight):
+            self._recording[flight.message_id] = flight
+
     def give_back(self, flight: Flight) -> None:
+        """The message is done with (its outcome stored, or never sent)."""
+        if self._recording.pop(flight.message_id, None) is None:
+            self._release(flight)
+
+    def _release(self, flight: Flight) -> bool:
         if self._flights.pop(flight.message_id, None) is None:
-            return
+            return False
         self._channels -= Counter({flight.channel_id: 1})
         self._workspaces -= Counter({flight.workspace_id: 1})
+        return True
 
     def busy_conversations(self) -> list[str]:
-        return [f.conversation_id for f in self._flights.values()]
+        return [f.conversation_id for f in (*self._flights.values(), *self._recording.values())]
 
     def full(self, fair: bool) -> tuple[list[str], list[str]]:
         """Channels and workspaces that may take no more slots now (at their fair share when
