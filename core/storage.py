@@ -17,6 +17,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from kith.core.collection import Collection, Document, IndexOptions, Keys, RetryingCollection
 from kith.core.embedded import EmbeddedClient, EmbeddedDatabase
 from kith.core.errors import InvalidInput
+from kith.core.group_commit import Grouped
 from kith.core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -136,6 +137,7 @@ class Store:
         self.db = db
         self.embedded = embedded
         self._collections: dict[str, RetryingCollection] = {}
+        self._grouped: dict[str, Grouped] = {}
         collection = self.collection
         self.api_tokens = collection("api_tokens")
         self.canned_responses = collection("canned_responses")
@@ -171,6 +173,14 @@ class Store:
         found = self._collections.get(name)
         if found is None:
             found = self._collections[name] = RetryingCollection(self.db[name])
+        return found
+
+    def grouped(self, name: str) -> Grouped:
+        """The collection `name` with group commit (`kith.core.group_commit`): for hot paths
+        whose concurrent callers each write or look up one document."""
+        found = self._grouped.get(name)
+        if found is None:
+            found = self._grouped[name] = Grouped(self.collection(name))
         return found
 
     async def ensure_indexes(self, extra: Sequence[tuple[str, Keys, IndexOptions]] = ()) -> None:
