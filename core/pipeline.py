@@ -260,13 +260,22 @@ async def _read_conversation(core: Core, conversation_id: str) -> Document | Non
 async def _complete(
     core: Core, channel: Channel, message: Message, thread: Thread, step: Step
 ) -> Received:
-    opening = _open_conversation(core, channel, message, thread, step.seen)
-    if step.touch:
-        (conversation, created, reopened), _ = await asyncio.gather(
-            opening, touch_customer(core, message, thread.external_user_id)
-        )
-    else:
-        conversation, created, reopened = await opening
+    """Bump the conversation and record the event; a due `last_seen` update runs alongside
+    (its two writes take as long as these two, so concurrent ingests stay in step)."""
+    recording = _open_and_record(core, channel, message, thread, step)
+    if not step.touch:
+        return await recording
+    received, _ = await asyncio.gather(
+        recording, touch_customer(core, message, thread.external_user_id)
+    )
+    return received
+
+
+async def _open_and_record(
+    core: Core, channel: Channel, message: Message, thread: Thread, step: Step
+) -> Received:
+    opened = await _open_conversation(core, channel, message, thread, step.seen)
+    conversation, created, reopened = opened
     event = build_event(
         core,
         message.workspace_id,
