@@ -171,7 +171,9 @@ async def _open_conversation(
     `seen` is the conversation as read before the message was stored (None: there was
     none). The write is conditional on that state, so it can go out with other callers'
     writes and still tell exactly whether it opened or reopened the conversation; if the
-    state changed meanwhile (the upsert then clashes on `_id`), the general path runs.
+    state changed meanwhile (the upsert then clashes on `_id`), the general path runs. The
+    conversation returned is `seen` plus this bump (another writer's bump in between, which
+    leaves the status alone, is not shown in its counters).
     """
     fresh = _new_conversation(channel, message, thread)
     before = Conversation.from_doc(seen) if seen is not None else None
