@@ -163,12 +163,21 @@ async def test_an_admin_builds_a_bot_from_an_example(live: Live) -> None:
 
     await editor.fill(example)
     await page.get_by_role("button", name="Save bot").click()
-    await expect(page.get_by_role("status")).to_have_text("Bot saved.")
+    await expect(page.get_by_role("status")).to_have_text(
+        "Bot saved. Copy its webhook signing key now: it is shown only this once."
+    )
     await expect(alert).to_be_empty()
     row = page.get_by_role("table", name="Bots").get_by_role("row", name=re.compile("Shop"))
     await expect(row).to_contain_text("All channels")
     await expect(row).to_contain_text("Enabled")
     await expect(page.get_by_role("heading", name="Edit bot: Shop assistant")).to_be_visible()
+    await assert_the_shown_key_signs(live, page)
+
+    await page.get_by_role("button", name="New signing key").press("Enter")
+    await page.get_by_role("dialog").get_by_role("button", name="Confirm").click()
+    key = page.get_by_role("textbox", name="Webhook signing key", exact=True)
+    await expect(key).to_be_focused()
+    await assert_the_shown_key_signs(live, page)
 
     await row.get_by_role("button", name="Disable: Shop assistant").click()
     await expect(row).to_contain_text("Disabled")
@@ -178,6 +187,19 @@ async def test_an_admin_builds_a_bot_from_an_example(live: Live) -> None:
     await page.get_by_role("dialog").get_by_role("button", name="Confirm").click()
     await expect(page.get_by_text("No bots yet.")).to_be_visible()
     assert await live.core.store.collection("bots").count_documents({}) == 0
+
+
+async def assert_the_shown_key_signs(live: Live, page) -> None:
+    """The key on the page is the one the bot's webhook steps sign with, and only that one."""
+    from playwright.async_api import expect
+
+    from kith.bots.webhook_keys import webhook_secret
+
+    key = page.get_by_role("textbox", name="Webhook signing key", exact=True)
+    await expect(key).to_have_value(re.compile(r"^[\w-]{40,}$"))
+    bot = await live.core.store.collection("bots").find_one({})
+    assert await key.input_value() == await webhook_secret(live.core, bot["_id"])
+    assert await key.input_value() not in str(bot)  # sealed at rest
 
 
 async def test_a_marketer_reads_bots_but_cannot_change_them(live: Live) -> None:

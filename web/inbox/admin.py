@@ -31,6 +31,7 @@ from kith.bots.store import (
     save_article,
     save_bot,
 )
+from kith.bots.webhook_keys import new_webhook_secret
 from kith.core.errors import Forbidden, NotFound
 from kith.core.models import Role
 from kith.core.permissions import ensure_admin
@@ -182,7 +183,16 @@ StepsDep = Annotated[StepTypes, Depends(installed_steps)]
 async def add_bot(
     body: BotDefinition, agent: AdminDep, core: CoreDep, steps: StepsDep
 ) -> dict[str, Any]:
-    return bot_out(await save_bot(core, agent.user.workspace_id, body, step_types=steps))
+    """A new bot with its webhook signing key, shown in this answer only."""
+    bot = await save_bot(core, agent.user.workspace_id, body, step_types=steps)
+    secret = await new_webhook_secret(core, agent.user.workspace_id, bot.id)
+    return {**bot_out(bot), "webhook_secret": secret}
+
+
+@router.post("/app/api/bots/{bot_id}/webhook-secret")
+async def new_bot_key(bot_id: str, agent: AdminDep, core: CoreDep) -> dict[str, str]:
+    """A new signing key for the bot's webhook steps, shown once; the old one stops at once."""
+    return {"webhook_secret": await new_webhook_secret(core, agent.user.workspace_id, bot_id)}
 
 
 @router.put("/app/api/bots/{bot_id}")

@@ -299,12 +299,33 @@
       state.editing = bot;
       $("bot-editor-heading").textContent = bot ? `${canEdit ? T.edit_bot : T.view}: ${bot.name}` : T.new_bot;
       textarea.value = JSON.stringify(bot ? definition(bot) : BLANK_BOT, null, 2);
+      showKey(null);
       showError(form, null);
       editor.hidden = false;
       editor.scrollIntoView({ block: "start" });
       textarea.setSelectionRange(0, 0);
       textarea.focus({ preventScroll: true });
       textarea.scrollTop = 0;
+    }
+
+    // The webhook signing key, shown once: after creating a bot or asking for a new key.
+    function showKey(secret) {
+      $("bot-key").hidden = !secret;
+      $("bot-key-value").value = secret || "";
+      if (canEdit) $("new-bot-key").hidden = !state.editing;
+      if (secret) $("bot-key-value").select();
+    }
+
+    async function newKey() {
+      const bot = state.editing;
+      if (!(await confirmed(`${T.new_webhook_key_confirm} ${bot.name}`))) return;
+      try {
+        const { webhook_secret } = await api("POST", `/bots/${encodeURIComponent(bot.id)}/webhook-secret`);
+        showKey(webhook_secret);
+        $("bot-key-value").focus();
+      } catch (error) {
+        notice(error.message);
+      }
     }
 
     async function toggle(bot) {
@@ -352,12 +373,14 @@
         : await api("POST", "/bots", bot);
       state.editing = saved;
       $("bot-editor-heading").textContent = `${T.edit_bot}: ${saved.name}`;
-      notice(T.bot_saved);
+      notice(saved.webhook_secret ? `${T.bot_saved} ${T.webhook_key_shown_once}` : T.bot_saved);
+      showKey(saved.webhook_secret || null);
       await load();
     });
 
     if (canEdit) {
       $("new-bot").addEventListener("click", () => openEditor(null));
+      $("new-bot-key").addEventListener("click", newKey);
       $("load-example").addEventListener("click", async () => {
         const name = $("example").value;
         showError(form, null);
