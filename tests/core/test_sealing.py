@@ -67,7 +67,8 @@ async def test_without_a_key_secrets_stay_clear_and_stay_readable_later(
     raw = await core.store.channels.find_one({"_id": channel_id})
     assert raw["secrets"] == {"callback_secret": SECRET} and not raw.get("secrets_sealed")
     assert (await get_channel(core, workspace_id, channel_id)).config["callback_secret"] == SECRET
-    await update_channel(core, workspace_id, channel_id, config={"callback_url": "http://b.test/"})
+    moved = {"callback_url": "http://b.test/", "callback_secret": SECRET}  # a move needs it
+    await update_channel(core, workspace_id, channel_id, config=moved)
     raw = await core.store.channels.find_one({"_id": channel_id})
     assert SECRET not in repr(raw)  # sealed once a keyed process wrote it
     await unkeyed.http.aclose()
