@@ -40,7 +40,7 @@ UNUSABLE = b'{"update_id": 815000001, "message": {"message_id": "x", "date": 0}}
 async def _letters(tg: TelegramSetup, **kw: Any) -> list[dict[str, Any]]:
     answer = await tg.http.get("/api/v1/dead-letters", headers=tg.auth, **kw)
     assert answer.status_code == 200, answer.text
-    letters: list[dict[str, Any]] = answer.json()
+    letters: list[dict[str, Any]] = answer.json()["items"]
     return letters
 
 
@@ -112,7 +112,7 @@ async def test_another_workspace_neither_sees_nor_replays_them(
     other = await create_workspace(tg.core, "Other shop")
     token = await create_api_token(tg.core, other.id, "other")
     seen = await tg.http.get("/api/v1/dead-letters", headers={"Authorization": f"Bearer {token}"})
-    assert (seen.status_code, seen.json()) == (200, [])
+    assert (seen.status_code, seen.json()) == (200, {"items": [], "next_cursor": None})
     answer = await _replay(tg, letter["id"], token=token)
     assert answer.status_code == 404
     assert answer.json()["error"]["field"] == "dead_letter_id"

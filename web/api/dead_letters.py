@@ -10,14 +10,16 @@ from fastapi import APIRouter
 
 from kith.core.dead_letters import DeadLetter, do_replay_dead_letter, list_dead_letters
 from kith.web.api.deps import CoreDep, WorkspaceDep
+from kith.web.api.schemas import Page
 
 router = APIRouter(tags=["operations"])
 
 
-@router.get("/dead-letters", response_model=list[DeadLetter])
-async def list_(core: CoreDep, workspace_id: WorkspaceDep) -> list[DeadLetter]:
-    """The workspace's dead letters, newest first, with a preview of each payload."""
-    return await list_dead_letters(core, workspace_id)
+@router.get("/dead-letters", response_model=Page[DeadLetter])
+async def list_(core: CoreDep, workspace_id: WorkspaceDep) -> Page[DeadLetter]:
+    """The workspace's dead letters, newest first, with a preview of each payload (a page,
+    like every list; letters expire after `KITH_DEAD_LETTER_DAYS`)."""
+    return Page(items=await list_dead_letters(core, workspace_id), next_cursor=None)
 
 
 @router.post("/dead-letters/{dead_letter_id}/replay", response_model=DeadLetter)
