@@ -145,6 +145,7 @@ async def test_rate_limited_sends_are_deferred_not_failed(
 class _CountingPoller:
     def __init__(self) -> None:
         self.polls: list[str] = []
+        self.polled = asyncio.Event()
         self.gate = asyncio.Event()
 
     def wants_polling(self, channel: Channel) -> bool:
@@ -152,6 +153,7 @@ class _CountingPoller:
 
     async def poll_once(self, core: Core, channel: Channel) -> float:
         self.polls.append(channel.id)
+        self.polled.set()
         await self.gate.wait()
         return 0.0
 
@@ -164,7 +166,7 @@ async def test_two_supervisors_one_poller_per_channel(core: Core, workspace_id: 
 
     assert await first.claim_round() == [channel.id]
     assert await second.claim_round() == []
-    await asyncio.sleep(0)  # let the polling task start its first poll
+    await asyncio.wait_for(poller.polled.wait(), 30)  # the polling task reads its channel first
     assert poller.polls == [channel.id]
     for task in first.tasks.values():
         task.cancel()
