@@ -154,24 +154,26 @@ async def test_a_retry_of_a_delivered_event_stores_nothing_new(slack: SlackSetup
 
 
 class DatabaseDownOnce:
-    """The messages collection's writes (grouped: `bulk_write`) while the database drops the
-    first one."""
+    """The messages collection as seen while the database drops its first write."""
 
     def __init__(self, collection: Any) -> None:
-        self._bulk_write = collection.bulk_write
+        self._collection = collection
         self.failed = False
 
-    async def __call__(self, requests: Any, *args: Any, **kw: Any) -> Any:
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._collection, name)
+
+    async def insert_one(self, doc: dict[str, Any], *args: Any, **kw: Any) -> Any:
         if not self.failed:
             self.failed = True
             raise AutoReconnect("connection reset by database")
-        return await self._bulk_write(requests, *args, **kw)
+        return await self._collection.insert_one(doc, *args, **kw)
 
 
 async def test_a_retry_after_a_failed_delivery_is_stored_once(slack: SlackSetup) -> None:
     ran = recorder(slack.core)
     real = slack.core.store.messages
-    real.bulk_write = DatabaseDownOnce(real)  # type: ignore[method-assign]
+    slack.core.store.messages = DatabaseDownOnce(real)
     try:
         first = await slack.event("message_im")
         assert first.status_code == 500  # Slack will retry
@@ -180,7 +182,7 @@ async def test_a_retry_after_a_failed_delivery_is_stored_once(slack: SlackSetup)
             "message_im", headers={"x-slack-retry-num": "1", "x-slack-retry-reason": "http_error"}
         )
     finally:
-        del real.bulk_write
+        slack.core.store.messages = real
     assert retry.status_code == 200
     assert retry.json()["outcome"] == "stored"
     assert len(await slack.inbound()) == 1
