@@ -350,7 +350,10 @@ async def test_an_admin_creates_edits_disables_and_deletes_a_bot(
     assert created.status_code == 201, created.text
     bot_id = created.json()["id"]
     stored = created.json()
-    definition = {k: v for k, v in stored.items() if k not in ("id", "workspace_id", "created_at")}
+    assert len(stored["webhook_secret"]) >= 40  # the signing key, shown in this answer only
+    shown_once = ("id", "workspace_id", "created_at", "webhook_secret")
+    definition = {k: v for k, v in stored.items() if k not in shown_once}
+    assert "webhook_secret" not in (await admin.api("GET", f"/bots/{bot_id}")).json()
     off = await admin.api("PUT", f"/bots/{bot_id}", json={**definition, "enabled": False})
     assert off.status_code == 200 and off.json()["enabled"] is False
     assert (await admin.api("GET", f"/bots/{bot_id}")).json()["enabled"] is False
