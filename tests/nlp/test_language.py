@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from kith.nlp.language import detect_language
@@ -39,18 +37,3 @@ def test_detect(text: str, expected: str) -> None:
 def test_never_raises_on_odd_input() -> None:
     for odd in ["\ud800 broken surrogate", "a" * 50_000, "ｆｕｌｌ", None, b"bytes", 42]:
         assert isinstance(detect_language(odd), str)  # type: ignore[arg-type]
-
-
-def test_fast_enough_for_every_message() -> None:
-    texts = [
-        "Where is my refund? I waited two weeks",
-        "送餐很快，味道不错",
-        "Merci pour votre aide",
-    ]
-    detect_language("warm up lingua")
-    start = time.perf_counter()
-    for _ in range(100):
-        for t in texts:
-            detect_language(t)
-    per_msg = (time.perf_counter() - start) / 300
-    assert per_msg < 0.01  # measured ~0.5 ms on 2 cores; generous for a busy CI box
