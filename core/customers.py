@@ -94,6 +94,7 @@ async def resolve_identity(core: Core, inbound: InboundMessage) -> Sender:
         emails=[email] if email else [],
         phones=[inbound.user.phone] if inbound.user.phone else [],
         identities=[IdentityRef(channel_id=inbound.channel_id, external_id=inbound.user.id)],
+        channels=[inbound.channel_type],
         first_seen=now,
         last_seen=now,
     )
@@ -203,6 +204,7 @@ def _merged_profile(survivor: Customer, other: Customer) -> dict[str, Any]:
         "emails": list(dict.fromkeys([*survivor.emails, *other.emails])),
         "phones": list(dict.fromkeys([*survivor.phones, *other.phones])),
         "identities": [r.model_dump() for r in refs.values()],
+        "channels": list(dict.fromkeys([*survivor.channels, *other.channels])),
         "first_seen": min(survivor.first_seen, other.first_seen),
         "last_seen": max(survivor.last_seen, other.last_seen),
     }

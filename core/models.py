@@ -137,9 +137,19 @@ class Author(BaseModel):
     name: str | None = None
 
 
+class ConsentState(StrEnum):
+    unknown = "unknown"
+    granted = "granted"
+    revoked = "revoked"
+
+
 class Consent(BaseModel):
-    opted_out: bool = False
-    changed_at: datetime | None = None
+    """Marketing consent on one channel type: its state, when it last changed and how
+    (`keyword`, `link`, `import`, `api`, `agent` …). Service replies never look at it."""
+
+    state: ConsentState = ConsentState.unknown
+    at: datetime | None = None
+    via: str | None = None
 
 
 class IdentityRef(BaseModel):
@@ -154,10 +164,11 @@ class Customer(Record):
     timezone: str | None = None
     tags: list[str] = []
     attributes: dict[str, Any] = {}
-    consent: dict[str, Consent] = {}
+    consent: dict[str, Consent] = Field(default={}, description="Per channel type.")
     emails: list[str] = []
     phones: list[str] = []
     identities: list[IdentityRef] = []
+    channels: list[str] = Field(default=[], description="Channel types of the identities.")
     first_seen: datetime
     last_seen: datetime
     sentiment: dict[str, Any] | None = Field(

@@ -10,12 +10,11 @@ from pathlib import Path
 from kith.core.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
-TOP = {
-    "core": "kith.core",
-    "bots": "kith.bots",
-    "connectors": "kith.connectors",
-    "nlp": "kith.nlp",
-    "web": "kith.web",
+TOP: dict[str, str] = {
+    folder: name
+    for name, folder in tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "package-dir"
+    ].items()
 }
 
 

@@ -15,8 +15,12 @@ from kith.core.customers import (
 from kith.core.models import Customer
 from kith.core.pagination import page
 from kith.core.storable import literal_regex
+from kith.segments.filters import parse_json, to_query
 from kith.web.api.deps import CoreDep, WorkspaceDep
 from kith.web.api.schemas import CustomerOut, CustomerPatch, MergeRequest, Page
+
+FILTER_HELP = "A segment filter as JSON (see docs/segments.md), e.g. "
+FILTER_HELP += '{"field": "tags", "op": "contains", "value": "vip"}'
 
 router = APIRouter(prefix="/customers", tags=["customers"])
 
@@ -44,12 +48,15 @@ async def list_(
     core: CoreDep,
     workspace_id: WorkspaceDep,
     q: Annotated[str | None, Query(min_length=1, max_length=256)] = None,
+    filter: Annotated[str | None, Query(max_length=20_000, description=FILTER_HELP)] = None,
     cursor: Annotated[str | None, Query(max_length=1024)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 25,
 ) -> Page[CustomerOut]:
     query: dict[str, Any] = {"workspace_id": workspace_id, "merged_into": None}
     if q:
         query.update(search_filter(q))
+    if filter:
+        query = {"$and": [query, to_query(parse_json(filter), core.clock.now())]}
     docs, next_cursor = await page(
         core.store.customers, query, "_id", cursor=cursor, limit=limit, descending=True
     )

@@ -135,6 +135,7 @@ class CustomerOut(BaseModel):
     emails: list[str]
     phones: list[str]
     identities: list[dict[str, str]]
+    channels: list[str]
     first_seen: datetime
     last_seen: datetime
 

@@ -1,0 +1,1 @@
+"""Broadcasts: one message to a segment on every channel, exactly once, with stats."""

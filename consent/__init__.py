@@ -1,0 +1,1 @@
+"""Marketing consent per channel: revoked by keyword in chat or by a signed unsubscribe link."""

@@ -1,0 +1,1 @@
+"""Contacts: creating, importing, exporting and merging customers, and the Contacts pages."""

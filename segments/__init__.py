@@ -1,0 +1,1 @@
+"""Segments: saved filters over customers, kept current by events."""
