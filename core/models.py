@@ -137,6 +137,13 @@ class Author(BaseModel):
     name: str | None = None
 
 
+class Purpose(StrEnum):
+    """Why Kith says something: marketing needs consent and courtesy; service never waits."""
+
+    service = "service"
+    marketing = "marketing"
+
+
 class ConsentState(StrEnum):
     unknown = "unknown"
     granted = "granted"
@@ -268,6 +275,7 @@ class Message(Record):
     channel_message_id: str | None = None
     reply_to: str | None = None
     private: bool = False
+    purpose: Purpose = Purpose.service
     created_at: datetime
     delivery: Delivery | None = None
     nlp: NlpResult | None = None
@@ -384,3 +392,4 @@ class OutboundContent(BaseModel):
     buttons: list[Button] = Field(default=[], max_length=20)
     private: bool = False
     reply_to: str | None = Field(default=None, max_length=512)
+    purpose: Purpose = Purpose.service

@@ -75,6 +75,7 @@ async def send(
         buttons=content.buttons,
         reply_to=content.reply_to,
         private=content.private,
+        purpose=content.purpose,
         created_at=now,
         delivery=None if content.private else Delivery(next_attempt_at=now),
     )
