@@ -103,9 +103,12 @@ async def test_names_on_the_pages_are_escaped(cast: Cast, browser, core: Core) -
 
 
 def test_both_languages_have_the_same_keys() -> None:
-    english = json.loads((I18N / "en.json").read_text("utf-8"))
-    chinese = json.loads((I18N / "zh.json").read_text("utf-8"))
-    assert set(english) == set(chinese)
+    """Each page family's files too (`contacts.en.json` beside `contacts.zh.json`)."""
+    for english_file in I18N.glob("*en.json"):
+        chinese_file = english_file.with_name(english_file.name.replace("en.json", "zh.json"))
+        english = json.loads(english_file.read_text("utf-8"))
+        chinese = json.loads(chinese_file.read_text("utf-8"))
+        assert set(english) == set(chinese), english_file.name
 
 
 # ---- who may call the JSON -----------------------------------------------------------------

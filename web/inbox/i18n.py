@@ -11,13 +11,26 @@ LOCALE_NAMES = {"en": "English", "zh": "简体中文"}
 _FOLDER = Path(__file__).parent / "i18n"
 
 
+def _strings(locale: str) -> dict[str, str]:
+    """`<locale>.json` and each page family's `<name>.<locale>.json` (contacts, segments …),
+    so that every family keeps its strings in its own file. A key defined twice is a mistake."""
+    merged: dict[str, str] = {}
+    for path in [_FOLDER / f"{locale}.json", *sorted(_FOLDER.glob(f"*.{locale}.json"))]:
+        strings: dict[str, str] = json.loads(path.read_text("utf-8"))
+        clash = merged.keys() & strings.keys()
+        if clash:
+            raise ValueError(f"{path.name} redefines {sorted(clash)[0]!r}")
+        merged.update(strings)
+    return merged
+
+
 @cache
 def messages(locale: str) -> dict[str, str]:
     """The UI strings of `locale`; a key missing in Chinese falls back to English."""
-    english: dict[str, str] = json.loads((_FOLDER / "en.json").read_text("utf-8"))
+    english = _strings("en")
     if locale == "en":
         return english
-    return {**english, **json.loads((_FOLDER / f"{locale}.json").read_text("utf-8"))}
+    return {**english, **_strings(locale)}
 
 
 def pick_locale(user_setting: str | None, accept_language: str | None) -> str:
