@@ -6,6 +6,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 
+def aware(moment: datetime) -> datetime:
+    """A stored moment in UTC: the driver answers naive datetimes, which are UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def utcnow() -> datetime:
     """Now in UTC, truncated to milliseconds as BSON stores it (so reads equal writes)."""
     now = datetime.now(UTC)
