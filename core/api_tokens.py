@@ -9,13 +9,14 @@ processes do not all write it).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel
 from pymongo.errors import DuplicateKeyError
 
+from kith.core.clock import aware
 from kith.core.context import Core
 from kith.core.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
 from kith.core.ids import hash_secret, new_id, new_secret
@@ -45,10 +46,6 @@ class ApiToken(BaseModel):
         return cls.model_validate({**doc, "id": doc["_id"]})
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 async def issue_api_token(
     core: Core,
     workspace_id: str,
@@ -66,7 +63,7 @@ async def issue_api_token(
     if not name or len(name) > 128:
         raise InvalidInput("a name needs 1 to 128 characters", field="name")
     now = core.clock.now()
-    if expires_at is not None and _aware(expires_at) <= now:
+    if expires_at is not None and aware(expires_at) <= now:
         raise InvalidInput("the expiry must be in the future", field="expires_at")
     record = ApiToken(
         id=new_id(),
@@ -111,7 +108,7 @@ async def token_access(core: Core, token: str, method: str) -> ApiToken:
         raise Unauthorized("invalid API token")
     record = ApiToken.from_doc(doc)
     now = core.clock.now()
-    if record.expires_at is not None and _aware(record.expires_at) <= now:
+    if record.expires_at is not None and aware(record.expires_at) <= now:
         raise Unauthorized("this API token has expired", code="token_expired")
     if record.scope == TokenScope.read and method.upper() not in READ_METHODS:
         raise Forbidden(
@@ -125,7 +122,7 @@ async def token_access(core: Core, token: str, method: str) -> ApiToken:
 
 async def _note_use(core: Core, record: ApiToken, now: datetime) -> None:
     last = record.last_used_at
-    if last is not None and now - _aware(last) < LAST_USED_EVERY:
+    if last is not None and now - aware(last) < LAST_USED_EVERY:
         return
     stale = {"$or": [{"last_used_at": None}, {"last_used_at": {"$lte": now - LAST_USED_EVERY}}]}
     await core.store.api_tokens.update_one(

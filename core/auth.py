@@ -4,7 +4,6 @@ API tokens live in `kith.core.api_tokens` (re-exported here for older callers)."
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 
 from argon2 import PasswordHasher
@@ -59,6 +58,19 @@ def secret_matches(secret: str, stored_hash: str | None) -> bool:
     return stored_hash is not None and hmac.compare_digest(hash_secret(secret), stored_hash)
 
 
+async def _hash_password(core: Core, password: str) -> str:
+    """argon2 is slow on purpose: hashed in a thread, bounded like the checks at login."""
+    return await run_bounded(core.settings.password_checks_in_flight, _hasher.hash, password)
+
+
+async def _verifies(core: Core, stored: str, password: str) -> bool:
+    try:
+        await run_bounded(core.settings.password_checks_in_flight, _hasher.verify, stored, password)
+    except (VerificationError, InvalidHashError):
+        return False
+    return True
+
+
 async def create_user(
     core: Core,
     workspace_id: str,
@@ -81,7 +93,7 @@ async def create_user(
         created_at=core.clock.now(),
     )
     doc = user.to_doc()
-    doc["password_hash"] = _hasher.hash(password)
+    doc["password_hash"] = await _hash_password(core, password)
     try:
         await core.store.users.insert_one(doc)
     except DuplicateKeyError:
@@ -92,27 +104,20 @@ async def create_user(
 async def authenticate_user(core: Core, email: str, password: str) -> User:
     doc = await core.store.users.find_one({"email": email.strip().lower()})
     stored = doc["password_hash"] if doc else _DUMMY_HASH
-    try:
-        await run_bounded(core.settings.password_checks_in_flight, _hasher.verify, stored, password)
-    except (VerificationError, InvalidHashError):
-        raise Unauthorized("wrong email or password") from None
-    if doc is None or doc.get("disabled"):  # a disabled account answers like a wrong password
+    matches = await _verifies(core, stored, password)
+    if not matches or doc is None or doc.get("disabled"):  # disabled answers like a wrong one
         raise Unauthorized("wrong email or password")
     return User.from_doc(doc)
 
 
 async def set_password(core: Core, user_id: str, password: str, field: str = "password") -> None:
-    """Store a new password's hash (hashed off the event loop: argon2 is slow on purpose)."""
+    """Store a new password's hash."""
     check_password_rules(password, field)
-    hashed = await asyncio.to_thread(_hasher.hash, password)
+    hashed = await _hash_password(core, password)
     await core.store.users.update_one({"_id": user_id}, {"$set": {"password_hash": hashed}})
 
 
 async def password_matches(core: Core, user_id: str, password: str) -> bool:
     doc = await core.store.users.find_one({"_id": user_id}, {"password_hash": 1})
     stored = doc.get("password_hash") if doc else None
-    try:
-        await asyncio.to_thread(_hasher.verify, stored or _DUMMY_HASH, password)
-    except (VerificationError, InvalidHashError):
-        return False
-    return stored is not None
+    return await _verifies(core, stored or _DUMMY_HASH, password) and stored is not None

@@ -6,10 +6,19 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 
+def as_stored(moment: datetime) -> datetime:
+    """Truncated to milliseconds, as BSON keeps it (so what is read equals what was written)."""
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+def aware(moment: datetime) -> datetime:
+    """A stored moment in UTC: the driver answers naive datetimes, which are UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def utcnow() -> datetime:
     """Now in UTC, truncated to milliseconds as BSON stores it (so reads equal writes)."""
-    now = datetime.now(UTC)
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+    return as_stored(datetime.now(UTC))
 
 
 class Clock(Protocol):

@@ -3,15 +3,30 @@
 Senders call `reserve()` before talking to a platform; a positive answer is how long to
 wait, and the sender raises `DeliveryDeferred` so the outbox reschedules the message
 without counting a failed attempt.
+
+Why fixed windows here and token buckets (`kith.core.token_bucket`) for the widget: these
+limits are the platforms' own quotas (Telegram's 30 a second per bot, a mail server's sends a
+minute, WeChat's daily quota), which the platforms count per window, so a window here
+matches what the platform will accept and the wait ends when its window does; one upsert a
+call is all it costs. The widget's limits guard Kith against abuse and want the opposite
+shape: a burst, then a smooth refill, with no window edge where twice the limit gets through,
+and a refused call spending nothing. Both keep their counters in the `rate_limits`
+collection, whose documents expire by `expires_after()`.
 """
 
 from __future__ import annotations
 
 import math
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from kith.core.clock import utcnow
 from kith.core.context import Core
+
+
+def expires_after(seconds: float) -> datetime:
+    """When a `rate_limits` document that matters for `seconds` may go: the TTL monitor runs
+    on the server's wall clock, not on Kith's clock, and gets a minute's slack."""
+    return utcnow() + timedelta(seconds=seconds + 60)
 
 
 async def reserve(core: Core, key: str, limit: int, per_seconds: float) -> float:
@@ -22,8 +37,7 @@ async def reserve(core: Core, key: str, limit: int, per_seconds: float) -> float
         {"_id": f"{key}:{per_seconds}:{window}"},
         {
             "$inc": {"count": 1},
-            # The TTL monitor runs on the server's wall clock, not on Kith's clock.
-            "$setOnInsert": {"expires_at": utcnow() + timedelta(seconds=per_seconds * 2 + 60)},
+            "$setOnInsert": {"expires_at": expires_after(per_seconds * 2)},
         },
         upsert=True,
         return_document=True,

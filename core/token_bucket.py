@@ -4,17 +4,26 @@ A bucket holds up to `capacity` tokens and gains `per_second` of them each secon
 takes one. Bursts up to the capacity pass, a sustained flood is held to the refill rate, and
 nothing is counted in one process's memory, so all processes agree. A bucket is a document
 updated by compare-and-set on a version number (plain updates: they run on every engine).
+
+Why buckets here and fixed windows (`kith.core.ratelimit`) for the outbox: these limits
+guard Kith's public endpoints against abuse, where a window edge would let twice the limit
+through and a refused call should spend nothing; the outbox's limits copy the platforms'
+quotas, which the platforms count per window. Building either on the other would change
+which calls pass and the waits callers answer with (`Retry-After`), so there are two; they
+share the collection, its expiry (`ratelimit.expires_after`) and the stored-time arithmetic
+(`kith.core.clock`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 from pymongo.errors import DuplicateKeyError
 
-from kith.core.clock import utcnow
+from kith.core.clock import as_stored, aware
 from kith.core.context import Core
+from kith.core.ratelimit import expires_after
 
 _RACES = 5  # compare-and-set attempts before a contended bucket counts as empty
 
@@ -28,18 +37,9 @@ class Bucket:
     per_second: float
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _as_stored(moment: datetime) -> datetime:
-    """Milliseconds, as BSON keeps them: else each update would gain the lost microseconds."""
-    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
-
-
 def _expiry(bucket: Bucket) -> datetime:
-    """When a full refill has surely happened (wall clock: the TTL monitor's)."""
-    return utcnow() + timedelta(seconds=bucket.capacity / bucket.per_second + 60)
+    """When a full refill has surely happened."""
+    return expires_after(bucket.capacity / bucket.per_second)
 
 
 async def take(core: Core, bucket: Bucket) -> float:
@@ -47,7 +47,7 @@ async def take(core: Core, bucket: Bucket) -> float:
     buckets = core.store.rate_limits
     key = f"bucket:{bucket.key}"
     for _ in range(_RACES):
-        now = _as_stored(core.clock.now())
+        now = as_stored(core.clock.now())  # else each update gains the lost microseconds
         doc = await buckets.find_one({"_id": key})
         if doc is None:
             try:
@@ -63,7 +63,7 @@ async def take(core: Core, bucket: Bucket) -> float:
             except DuplicateKeyError:
                 continue
             return 0.0
-        elapsed = max(0.0, (now - _aware(doc["at"])).total_seconds())
+        elapsed = max(0.0, (now - aware(doc["at"])).total_seconds())
         tokens = min(bucket.capacity, float(doc["tokens"]) + elapsed * bucket.per_second)
         if tokens < 1:
             return (1 - tokens) / bucket.per_second

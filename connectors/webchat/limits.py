@@ -5,6 +5,11 @@ customer, a conversation and a bot greeting. So besides each visitor's own limit
 visitors and posts are metered per client address and per channel (token buckets shared by
 all processes), and live streams are capped per visitor and per address (in each process,
 where the sockets are).
+
+The address and channel limits guard against abuse, hence buckets (`kith.core.token_bucket`
+says why they differ from `kith.core.ratelimit`'s fixed windows); a visitor's own posting
+limit (`routes.VISITOR_LIMIT`) is a fixed window, checked first, so that a visitor over it
+spends nothing from its address's or channel's bucket.
 """
 
 from __future__ import annotations

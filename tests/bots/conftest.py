@@ -62,6 +62,24 @@ class BotSetup:
         )
 
 
+def ask_email_flow(thanks: str = "Thanks!") -> dict[str, Any]:
+    """On "newsletter": ask for an email (validated), then say `thanks`."""
+    return {
+        "id": "collect",
+        "trigger": {"kind": "keyword", "values": ["newsletter"]},
+        "steps": [
+            {
+                "id": "ask",
+                "type": "ask",
+                "text": "Your email?",
+                "attribute": "email",
+                "validate": "email",
+            },
+            {"id": "thanks", "type": "send_text", "text": thanks},
+        ],
+    }
+
+
 @pytest.fixture
 async def bots(core: Core, workspace_id: str) -> BotSetup:
     install(core, [BotEngine(KnowledgeBase()).feature()])

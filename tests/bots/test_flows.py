@@ -15,7 +15,7 @@ from kith.core.features import install
 from kith.core.models import ChannelEvent, ChannelEventKind, ConversationStatus, InboundUser
 from kith.core.pipeline import ingest_event
 from kith.web.app import BASE_FEATURES
-from tests.bots.conftest import BotSetup
+from tests.bots.conftest import BotSetup, ask_email_flow
 from tests.support.consumers import drain
 
 GREETING = {
@@ -59,25 +59,7 @@ async def test_keyword_and_regex_triggers(bots: BotSetup) -> None:
 
 
 async def test_ask_validates_stores_and_reasks(bots: BotSetup) -> None:
-    await bots.install(
-        knowledge_base=False,
-        flows=[
-            {
-                "id": "collect",
-                "trigger": {"kind": "keyword", "values": ["newsletter"]},
-                "steps": [
-                    {
-                        "id": "ask",
-                        "type": "ask",
-                        "text": "Your email?",
-                        "attribute": "email",
-                        "validate": "email",
-                    },
-                    {"id": "thanks", "type": "send_text", "text": "Thanks, {attributes.email}!"},
-                ],
-            }
-        ],
-    )
+    await bots.install(knowledge_base=False, flows=[ask_email_flow("Thanks, {attributes.email}!")])
     first = await bots.say("newsletter please")
     await bots.say("not an email")
     await bots.say("Ada@Example.org")

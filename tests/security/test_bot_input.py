@@ -15,26 +15,9 @@ import pytest
 
 from kith.core.auth import create_api_token
 from kith.core.context import Core
-from tests.bots.conftest import BotSetup
+from tests.bots.conftest import BotSetup, ask_email_flow
 
 BUDGET_SECONDS = 1.0
-
-
-def ask_email_flow() -> dict:
-    return {
-        "id": "collect",
-        "trigger": {"kind": "keyword", "values": ["newsletter"]},
-        "steps": [
-            {
-                "id": "ask",
-                "type": "ask",
-                "text": "Your email?",
-                "attribute": "email",
-                "validate": "email",
-            },
-            {"id": "thanks", "type": "send_text", "text": "Thanks!"},
-        ],
-    }
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,9 @@ injected clock while events flow (moved by the test, no sleeping) and on a timer
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 
 import httpx
 import pytest
@@ -42,57 +44,61 @@ async def say(core: Core, cast: Cast, text: str) -> str:
     return (await ingest(core, cast.shop, inbound(cast.shop, "ada", text))).message.id
 
 
-async def ended(stream: AsyncIterator[tuple[str, dict]]) -> bool:
-    try:
-        await asyncio.wait_for(anext(stream), DEADLINE)
-    except StopAsyncIteration:
-        return True
-    return False
+@dataclass
+class AliceStream:
+    """Alice's live inbox stream, read frame by frame, and her session cookie."""
+
+    frames: AsyncIterator[tuple[str, dict]]
+    cookie: str
+
+    async def next_message_id(self) -> str:
+        return str((await asyncio.wait_for(anext(self.frames), DEADLINE))[1]["message_id"])
+
+    async def ended(self) -> bool:
+        try:
+            await asyncio.wait_for(anext(self.frames), DEADLINE)
+        except StopAsyncIteration:
+            return True
+        return False
+
+
+@contextlib.asynccontextmanager
+async def alice_stream(core: Core, cast: Cast) -> AsyncIterator[AliceStream]:
+    """Alice's `/app/api/events`, on a live server (the stream is real HTTP)."""
+    cookies = await cookie_of(core, "alice", cast)
+    async with (
+        live_server(core) as server,
+        httpx.AsyncClient(base_url=server.url, cookies=cookies, timeout=DEADLINE) as http,
+        http.stream("GET", "/app/api/events") as answer,
+    ):
+        yield AliceStream(frames(answer.aiter_lines()), cookies["kith_session"])
 
 
 @pytest.mark.parametrize("change", [disable, move_out_of_sales, log_out])
 async def test_a_busy_stream_closes_within_the_recheck_interval(
     cast: Cast, core: Core, clock: ManualClock, change: Change
 ) -> None:
-    cookies = await cookie_of(core, "alice", cast)
-    async with (
-        live_server(core) as server,
-        httpx.AsyncClient(base_url=server.url, cookies=cookies, timeout=DEADLINE) as http,
-        http.stream("GET", "/app/api/events") as answer,
-    ):
-        stream = frames(answer.aiter_lines())
+    async with alice_stream(core, cast) as stream:
         first = await say(core, cast, "before")
-        assert (await asyncio.wait_for(anext(stream), DEADLINE))[1]["message_id"] == first
-        await change(core, cast, cookies["kith_session"])
+        assert await stream.next_message_id() == first
+        await change(core, cast, stream.cookie)
         clock.advance(core.settings.stream_recheck_seconds)
         await say(core, cast, "after: not for alice any more")
-        assert await ended(stream)
+        assert await stream.ended()
 
 
 async def test_a_quiet_stream_closes_on_its_timer(cast: Cast, core: Core) -> None:
     core.settings.stream_recheck_seconds = 0.05  # the quiet path's timer is real time
-    cookies = await cookie_of(core, "alice", cast)
-    async with (
-        live_server(core) as server,
-        httpx.AsyncClient(base_url=server.url, cookies=cookies, timeout=DEADLINE) as http,
-        http.stream("GET", "/app/api/events") as answer,
-    ):
-        stream = frames(answer.aiter_lines())
-        await disable(core, cast, cookies["kith_session"])
-        assert await ended(stream)
+    async with alice_stream(core, cast) as stream:
+        await disable(core, cast, stream.cookie)
+        assert await stream.ended()
 
 
 async def test_a_stream_whose_reader_keeps_access_stays_open(
     cast: Cast, core: Core, clock: ManualClock
 ) -> None:
-    cookies = await cookie_of(core, "alice", cast)
-    async with (
-        live_server(core) as server,
-        httpx.AsyncClient(base_url=server.url, cookies=cookies, timeout=DEADLINE) as http,
-        http.stream("GET", "/app/api/events") as answer,
-    ):
-        stream = frames(answer.aiter_lines())
+    async with alice_stream(core, cast) as stream:
         for n in range(3):
             clock.advance(core.settings.stream_recheck_seconds)
             sent = await say(core, cast, f"message {n}")
-            assert (await asyncio.wait_for(anext(stream), DEADLINE))[1]["message_id"] == sent
+            assert await stream.next_message_id() == sent

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import threading
+from collections.abc import Awaitable
+from typing import Literal
 
 import httpx
 import pytest
@@ -92,24 +95,66 @@ async def test_an_untrusted_peer_cannot_choose_its_address(cast: Cast, app: Fast
         assert (await sign_in(attempt, "alice@kith.test", PASSWORD)).status_code == 429
 
 
-@pytest.fixture
-def costly_password_hashing(cast: Cast, core: Core, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Argon2 at a cost that takes far longer than serving a health check."""
-    costly = PasswordHasher(time_cost=6, memory_cost=65536, parallelism=1)
-    monkeypatch.setattr("kith.core.auth._hasher", costly)
-    monkeypatch.setattr("kith.core.auth._DUMMY_HASH", costly.hash("kith-no-such-user"))
+class GatedHasher(PasswordHasher):
+    """argon2 that works only once the test opens the gate, which the test can do only if
+    the event loop is free meanwhile (the hash or check runs in a thread)."""
+
+    def __init__(self) -> None:
+        super().__init__(time_cost=1, memory_cost=8, parallelism=1)
+        self.entered, self.gate = threading.Event(), threading.Event()
+
+    def _wait(self) -> None:
+        self.entered.set()
+        assert self.gate.wait(10), "argon2 ran on the event loop: nothing else ran meanwhile"
+
+    def hash(self, password: str | bytes, *, salt: bytes | None = None) -> str:
+        self._wait()
+        return super().hash(password, salt=salt)
+
+    def verify(self, hash: str | bytes, password: str | bytes) -> Literal[True]:
+        self._wait()
+        return super().verify(hash, password)
+
+
+def gate_argon2(monkeypatch: pytest.MonkeyPatch) -> GatedHasher:
+    """From now on, every argon2 call waits for the test (sign in before calling this)."""
+    hasher = GatedHasher()
+    monkeypatch.setattr("kith.core.auth._hasher", hasher)
+    return hasher
+
+
+async def served_while_argon2_runs(
+    app: FastAPI, hasher: GatedHasher, request: Awaitable[httpx.Response]
+) -> httpx.Response:
+    """`request`'s answer, after another request was answered while its argon2 call ran."""
+    pending = asyncio.ensure_future(request)
+    async with from_address(app, "192.0.2.1") as other:
+        assert await asyncio.to_thread(hasher.entered.wait, 10)  # the loop ran meanwhile
+        assert (await other.get("/healthz")).status_code == 200
+    hasher.gate.set()
+    return await pending
 
 
 async def test_password_checks_do_not_stall_other_requests(
-    costly_password_hashing: None, app: FastAPI
+    cast: Cast, app: FastAPI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async with from_address(app, "198.51.100.10") as alice, from_address(app, "192.0.2.1") as other:
+    gated_hasher = gate_argon2(monkeypatch)
+    async with from_address(app, "198.51.100.10") as alice:
         form = await alice.get("/app/login")
         csrf = form.text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
-        login = asyncio.create_task(
-            alice.post("/app/login", data={"csrf": csrf, "email": "x@kith.test", "password": WRONG})
+        data = {"csrf": csrf, "email": "x@kith.test", "password": WRONG}
+        login = await served_while_argon2_runs(
+            app, gated_hasher, alice.post("/app/login", data=data)
         )
-        for _ in range(20):  # served while the hash is being verified
-            assert (await other.get("/healthz")).status_code == 200
-        assert not login.done()
-        assert (await login).status_code == 401
+        assert login.status_code == 401
+
+
+async def test_creating_a_user_does_not_stall_other_requests(
+    cast: Cast, app: FastAPI, browser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The new password is hashed off the event loop, as a login's is checked."""
+    admin = await browser("admin")
+    gated_hasher = gate_argon2(monkeypatch)
+    body = {"email": "new@kith.test", "password": WRONG}
+    made = await served_while_argon2_runs(app, gated_hasher, admin.api("POST", "/users", json=body))
+    assert made.status_code == 201

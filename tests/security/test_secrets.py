@@ -8,7 +8,7 @@ stored secrets in the same request, else a 422 naming them; nothing is called me
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 import pytest
@@ -34,17 +34,29 @@ WECHAT = {
 }
 API = {"callback_url": "https://shop.example/kith", "callback_secret": "callback-secret-0123"}
 
-# (type, config at creation, an endpoint change, the secrets it takes again)
+
+class Move(NamedTuple):
+    """A channel type, its config at creation, an endpoint change, the secrets it takes again."""
+
+    type_: str
+    config: dict[str, Any]
+    change: dict[str, Any]
+    secrets: list[str]
+
+    def __str__(self) -> str:
+        return f"{self.type_}-{next(iter(self.change))}"
+
+
 MOVES = [
-    ("api", API, {"callback_url": "https://elsewhere.example/x"}, ["callback_secret"]),
-    ("email", EMAIL, {"imap_host": "imap.elsewhere.test"}, ["password"]),
-    ("email", EMAIL, {"smtp_host": "smtp.elsewhere.test"}, ["password"]),
-    ("email", EMAIL, {"imap_port": 143}, ["password"]),
-    ("email", EMAIL, {"smtp_port": 587}, ["password"]),
-    ("email", EMAIL, {"imap_security": "none"}, ["password"]),
-    ("email", EMAIL, {"smtp_security": "starttls"}, ["password"]),
-    ("slack", SLACK, {"api_base": "https://slack.elsewhere.test/api/"}, sorted(SLACK)),
-    ("wechat", WECHAT, {"api_base": "https://wx.elsewhere.test"}, ["app_secret", "token"]),
+    Move("api", API, {"callback_url": "https://elsewhere.example/x"}, ["callback_secret"]),
+    Move("email", EMAIL, {"imap_host": "imap.elsewhere.test"}, ["password"]),
+    Move("email", EMAIL, {"smtp_host": "smtp.elsewhere.test"}, ["password"]),
+    Move("email", EMAIL, {"imap_port": 143}, ["password"]),
+    Move("email", EMAIL, {"smtp_port": 587}, ["password"]),
+    Move("email", EMAIL, {"imap_security": "none"}, ["password"]),
+    Move("email", EMAIL, {"smtp_security": "starttls"}, ["password"]),
+    Move("slack", SLACK, {"api_base": "https://slack.elsewhere.test/api/"}, sorted(SLACK)),
+    Move("wechat", WECHAT, {"api_base": "https://wx.elsewhere.test"}, ["app_secret", "token"]),
 ]
 
 
@@ -54,14 +66,24 @@ def callbacks() -> FakeBotApi:
     return FakeBotApi(token=BOT_TOKEN)
 
 
-async def _channel(
-    client: httpx.AsyncClient, auth: dict[str, str], type_: str, config: dict[str, Any]
-) -> str:
+async def _channel_path(client: httpx.AsyncClient, auth: dict[str, str], move: Move) -> str:
+    """A new channel of the move's type and config; its API path."""
     created = await client.post(
-        "/api/v1/channels", json={"type": type_, "name": type_, "config": config}, headers=auth
+        "/api/v1/channels",
+        json={"type": move.type_, "name": move.type_, "config": move.config},
+        headers=auth,
     )
     assert created.status_code == 201, created.text
-    return str(created.json()["id"])
+    return f"/api/v1/channels/{created.json()['id']}"
+
+
+def _assert_secrets_required(answer: httpx.Response, secrets: list[str]) -> None:
+    """A 422 naming the first secret as the field and every one of them in the message."""
+    assert answer.status_code == 422, answer.text
+    error = answer.json()["error"]
+    assert error["code"] == "secrets_required"
+    assert error["field"] == f"config.{secrets[0]}"
+    assert all(f"config.{s}" in error["message"] for s in secrets)
 
 
 @pytest.fixture
@@ -79,11 +101,7 @@ async def test_telegram_api_base_moved_without_the_token_calls_nothing(
         json={"config": {"api_base": "http://collector.example"}},
         headers=bot.auth,
     )
-    assert moved.status_code == 422, moved.text
-    error = moved.json()["error"]
-    assert error["code"] == "secrets_required"
-    assert error["field"] == "config.bot_token"
-    assert "config.bot_token" in error["message"] and "config.secret_token" in error["message"]
+    _assert_secrets_required(moved, ["bot_token", "secret_token"])
     assert len(callbacks.calls) == calls  # no deleteWebhook / setWebhook anywhere
     stored = await get_channel(core, workspace_id, bot.channel_id)
     assert stored.config["api_base"] == "http://telegram.test/"
@@ -96,24 +114,15 @@ async def test_telegram_api_base_moved_without_the_token_calls_nothing(
     assert BOT_TOKEN not in moved.text
 
 
-@pytest.mark.parametrize(("type_", "config", "change", "secrets"), MOVES)
+@pytest.mark.parametrize("move", MOVES, ids=str)
 async def test_an_endpoint_change_takes_the_secrets_again(
-    client: httpx.AsyncClient,
-    auth: dict[str, str],
-    type_: str,
-    config: dict[str, Any],
-    change: dict[str, Any],
-    secrets: list[str],
+    client: httpx.AsyncClient, auth: dict[str, str], move: Move
 ) -> None:
-    channel_id = await _channel(client, auth, type_, config)
-    path = f"/api/v1/channels/{channel_id}"
+    config, change, secrets = move.config, move.change, move.secrets
+    path = await _channel_path(client, auth, move)
     refused = await client.patch(path, json={"config": change}, headers=auth)
-    assert refused.status_code == 422, refused.text
-    error = refused.json()["error"]
-    assert error["code"] == "secrets_required"
-    assert error["field"] == f"config.{secrets[0]}"
-    assert all(f"config.{s}" in error["message"] for s in secrets)
-    assert next(iter(change)) in error["message"]
+    _assert_secrets_required(refused, secrets)
+    assert next(iter(change)) in refused.json()["error"]["message"]
     [(field, value)] = change.items()
     assert (await client.get(path, headers=auth)).json()["config"].get(field) != value
 
@@ -126,21 +135,15 @@ async def test_an_endpoint_change_takes_the_secrets_again(
     assert all(config[s] not in accepted.text for s in secrets)
 
 
-@pytest.mark.parametrize(("type_", "config", "change", "secrets"), MOVES[:2])
+@pytest.mark.parametrize("move", MOVES[:2], ids=str)
 async def test_other_fields_and_unchanged_endpoints_need_no_secrets(
-    client: httpx.AsyncClient,
-    auth: dict[str, str],
-    type_: str,
-    config: dict[str, Any],
-    change: dict[str, Any],
-    secrets: list[str],
+    client: httpx.AsyncClient, auth: dict[str, str], move: Move
 ) -> None:
     """The admin form sends every public field back: the same endpoint is no change."""
-    channel_id = await _channel(client, auth, type_, config)
-    path = f"/api/v1/channels/{channel_id}"
+    path = await _channel_path(client, auth, move)
     shown = (await client.get(path, headers=auth)).json()["config"]
     same = await client.patch(path, json={"name": "renamed", "config": shown}, headers=auth)
     assert same.status_code == 200, same.text
-    if type_ == "email":
+    if move.type_ == "email":
         other = await client.patch(path, json={"config": {"poll_seconds": 30}}, headers=auth)
         assert other.status_code == 200, other.text

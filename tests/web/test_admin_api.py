@@ -7,6 +7,8 @@ marketer, admin the one admin (see `tests/web/conftest.py`).
 from __future__ import annotations
 
 import json
+import re
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -83,6 +85,7 @@ async def test_an_admin_opens_every_page_in_either_language(cast: Cast, browser)
     for path in PAGES:
         english = await admin.http.get(path)
         assert english.status_code == 200 and 'aria-current="page"' in english.text
+        assert_one_element_per_id_and_a_plain_title(english.text)
         chinese = await admin.http.get(path, headers={"Accept-Language": "zh-CN,zh;q=0.9"})
         assert 'lang="zh-Hans"' in chinese.text and "返回收件箱" in chinese.text
     assert (await admin.http.get("/app/admin/nope")).status_code == 404
@@ -100,6 +103,14 @@ async def test_names_on_the_pages_are_escaped(cast: Cast, browser, core: Core) -
     )
     page = await (await browser("admin")).http.get("/app/admin/users")
     assert "<script>alert(1)" not in page.text and "&lt;script&gt;alert(1)" in page.text
+
+
+def assert_one_element_per_id_and_a_plain_title(html: str) -> None:
+    """Regression: the users page once had its reset dialog twice, one copy in <title>."""
+    twice = [i for i, n in Counter(re.findall(r' id="([^"]+)"', html)).items() if n > 1]
+    assert twice == []
+    title = re.search(r"<title>(.*?)</title>", html, re.S)
+    assert title is not None and "<" not in title.group(1) and title.group(1).endswith(" · Kith")
 
 
 def test_both_languages_have_the_same_keys() -> None:
