@@ -161,8 +161,10 @@ async def test_a_marketer_edits_tags_on_the_customer_page(live: Live) -> None:
     identities = page.get_by_role("table", name="Identities")
     await expect(identities.get_by_role("cell", name="Website")).to_be_visible()
     await expect(page.get_by_role("link", name=re.compile("Website conversation"))).to_be_visible()
-    timeline = page.get_by_role("list").filter(has=page.get_by_text("message.received"))
-    await expect(timeline).to_have_count(1)
+    timeline = page.locator("#timeline")
+    await expect(timeline.get_by_text("Message received")).to_have_count(1)
+    consent = page.get_by_role("table", name="Marketing consent")
+    await expect(consent.get_by_role("row", name=re.compile("API Unknown"))).to_be_visible()
 
     await page.get_by_label("New tag").focus()
     await page.keyboard.type("newsletter")
@@ -173,6 +175,8 @@ async def test_a_marketer_edits_tags_on_the_customer_page(live: Live) -> None:
     await expect(tags).not_to_contain_text("vip")
     stored = await live.core.store.customers.find_one({"name": "李雷"})
     assert stored["tags"] == ["上海", "newsletter"]
+    await page.reload()
+    await expect(timeline.get_by_text("Profile changed")).to_have_count(2)
 
 
 async def test_an_agent_reads_contacts_of_their_channels_only(live: Live) -> None:

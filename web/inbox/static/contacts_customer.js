@@ -49,6 +49,8 @@
       [T.contacts_timezone, c.timezone || ""],
       [T.contacts_first_seen, when(c.first_seen)],
       [T.contacts_last_seen, when(c.last_seen)],
+      [T.contacts_sentiment_trend, c.sentiment && typeof c.sentiment.score === "number"
+        ? c.sentiment.score.toFixed(2) : "—"],
     ]));
     $("identities").replaceChildren(...profile.identities.map((i) => h("tr", {},
       h("td", {}, i.channel_name || i.channel_id), h("td", {}, channelName(i.channel_type)),
@@ -56,7 +58,9 @@
     renderTags(c.tags);
     $("attributes").replaceChildren(...facts(Object.entries(c.attributes).map(([key, value]) =>
       [key, typeof value === "string" ? value : JSON.stringify(value)])));
-    $("consent").replaceChildren(...Object.entries(c.consent).map(([type, consent]) => h("tr", {},
+    // Absent means unknown: every channel the customer is on gets a row.
+    const consents = { ...Object.fromEntries(c.channels.map((type) => [type, { state: "unknown" }])), ...c.consent };
+    $("consent").replaceChildren(...Object.entries(consents).map(([type, consent]) => h("tr", {},
       h("td", {}, channelName(type)), h("td", {}, T["contacts_consent_" + consent.state] || consent.state),
       h("td", {}, when(consent.at)), h("td", {}, consent.via || ""))));
     $("segments").replaceChildren(...(profile.segments.length
@@ -75,7 +79,7 @@
   function entry(e) {
     const who = e.actor.name || e.actor.kind;
     return h("li", {}, h("time", { datetime: e.created_at }, when(e.created_at)),
-      h("strong", {}, e.type), " · ", who);
+      h("strong", {}, T["contacts_event_" + e.type.replace(/\W/g, "_")] || e.type), " · ", who);
   }
 
   async function loadTimeline(more = false) {
