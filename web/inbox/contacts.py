@@ -59,7 +59,9 @@ class TagsPatch(BaseModel):
 # ---- pages ---------------------------------------------------------------------------------
 
 
-async def _page(request: Request, core: Core, template: str, **extra: object) -> Response:
+async def _page(
+    request: Request, core: Core, template: str, customer_id: str | None = None
+) -> Response:
     session = await optional_session(request, core)
     if session is None:
         return RedirectResponse("/app/login", status_code=303)
@@ -76,7 +78,7 @@ async def _page(request: Request, core: Core, template: str, **extra: object) ->
         section="contacts",
         can_manage=manages_contacts(session.user.role),
         urls=CONTRACTS,
-        **extra,
+        customer_id=customer_id,
     )
 
 
