@@ -28,6 +28,10 @@ from kith.core.models import Author
 from kith.core.pagination import page
 
 MERGES = "merges"
+# The journal's copies of personal data, dropped once the merge is undone (it cannot be undone
+# twice): what stays is the audit, ids and who and when, so erasing either customer later
+# leaves none of their data behind here.
+SNAPSHOT = {"survivor_before": "", "other_before": "", "merged_profile": "", "moved": ""}
 
 
 class MergeOut(BaseModel):
@@ -176,7 +180,10 @@ async def do_undo_merge(
     now = core.clock.now()
     marked = await core.store.collection(MERGES).update_one(
         {"_id": merge_id, "undone_at": None},
-        {"$set": {"undone_at": now, "undone_by": actor.model_dump(mode="python")}},
+        {
+            "$set": {"undone_at": now, "undone_by": actor.model_dump(mode="python")},
+            "$unset": SNAPSHOT,
+        },
     )
     if marked.modified_count:
         event = build_event(

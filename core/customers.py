@@ -211,6 +211,38 @@ def _merged_profile(survivor: Customer, other: Customer) -> dict[str, Any]:
     }
 
 
+async def _journal_merge(
+    core: Core,
+    merge_id: str,
+    other_doc: dict[str, Any],
+    profile: dict[str, Any],
+    moved: dict[str, list[str]],
+    actor: Author,
+    via: str | None,
+    survivor_id: str,
+) -> None:
+    """What undoing a merge needs (`kith.contacts.merges`): both profiles as they were, the
+    profile written, and the ids about to move in each collection."""
+    survivor_doc = await core.store.customers.find_one({"_id": survivor_id})
+    await core.store.collection("merges").insert_one(
+        {
+            "_id": merge_id,
+            "workspace_id": other_doc["workspace_id"],
+            "survivor_id": survivor_id,  # follows the survivor if it is merged in turn
+            "kept_id": survivor_id,
+            "other_id": other_doc["_id"],
+            "survivor_before": survivor_doc,
+            "other_before": other_doc,
+            "merged_profile": profile,
+            "moved": moved,
+            "actor": actor.model_dump(mode="python"),
+            "via": via,
+            "created_at": core.clock.now(),
+            "undone_at": None,
+        }
+    )
+
+
 async def do_merge_customers(
     core: Core,
     workspace_id: str,
@@ -241,31 +273,20 @@ async def do_merge_customers(
         return survivor
     if other.merged_into is not None:
         raise InvalidInput("that customer was merged into another one", field="other_id")
-    moved: dict[str, list[str]] = {}
-    for data in customer_data(core):
-        collection = core.store.collection(data.collection)
-        moved[data.collection] = await collection.distinct("_id", {data.field: other_id})
-        await collection.update_many({data.field: other_id}, {"$set": {data.field: survivor_id}})
+    holders = customer_data(core)
+    moved = {
+        data.collection: await core.store.collection(data.collection).distinct(
+            "_id", {data.field: other_id}
+        )
+        for data in holders
+    }
     profile = _merged_profile(survivor, other)
-    survivor_doc = await core.store.customers.find_one({"_id": survivor_id})
     merge_id = merge_id or new_id()
-    await core.store.collection("merges").insert_one(
-        {
-            "_id": merge_id,
-            "workspace_id": workspace_id,
-            "survivor_id": survivor_id,  # follows the survivor if it is merged in turn
-            "kept_id": survivor_id,
-            "other_id": other_id,
-            "survivor_before": survivor_doc,
-            "other_before": other_doc,
-            "merged_profile": profile,
-            "moved": moved,
-            "actor": actor.model_dump(mode="python"),
-            "via": via,
-            "created_at": core.clock.now(),
-            "undone_at": None,
-        }
-    )
+    await _journal_merge(core, merge_id, other_doc, profile, moved, actor, via, survivor_id)
+    for data in holders:  # after the journal: a merge cut short here can still be undone
+        await core.store.collection(data.collection).update_many(
+            {data.field: other_id}, {"$set": {data.field: survivor_id}}
+        )
     await core.store.customers.update_one({"_id": survivor_id}, {"$set": profile})
     await core.store.customers.replace_one(
         {"_id": other_id},

@@ -147,3 +147,21 @@ async def test_undo_is_refused_twice_and_while_the_survivor_is_merged_elsewhere(
     assert again.status_code == 409
     assert again.json()["error"]["code"] == "already_undone"
     assert await snapshot(core) == before
+
+
+async def test_after_an_undo_erasing_the_restored_customer_leaves_no_trace_in_the_journal(
+    shop: Shop, core: Core
+) -> None:
+    web, app, suggestion = await two_adas(shop)
+    merge_id = await merge(shop, suggestion, web, app)
+    assert (await shop.post(f"/merges/{merge_id}/undo")).status_code == 200
+
+    erased = await shop.http.delete(f"/api/v1/customers/{app}", headers=shop.auth)
+
+    assert erased.status_code == 200
+    journal = await core.store.collection("merges").find_one({"_id": merge_id})
+    assert journal is not None
+    text = str(journal)
+    assert "Ada L." not in text and "ada@example.com" not in text and "Paris" not in text
+    [audit] = (await shop.get("/merges")).json()["items"]
+    assert audit["undone_at"] is not None and audit["other_name"] is None

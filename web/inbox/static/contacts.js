@@ -91,10 +91,11 @@
       const total = job.progress.total || 0;
       $("import-progress").max = Math.max(total, 1);
       $("import-progress").value = job.progress.done;
+      const status = T["contacts_job_" + job.status] || job.status;
       $("import-status").textContent = fmt(T.contacts_import_status,
-        { status: job.status, done: job.progress.done, total });
+        { status, done: job.progress.done, total }) + (job.error ? " " + job.error : "");
       $("import-errors").replaceChildren(...job.errors.map((e) =>
-        h("tr", {}, h("td", {}, e.row), h("td", {}, e.field || ""), h("td", {}, e.message))));
+        h("tr", {}, h("td", {}, e.row ?? ""), h("td", {}, e.column || ""), h("td", {}, e.message))));
       $("import-errors-table").hidden = job.errors.length === 0;
       if (!["queued", "running"].includes(job.status)) return job;
       await new Promise((done) => setTimeout(done, 1000));
