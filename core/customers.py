@@ -30,6 +30,7 @@ CORE_CUSTOMER_DATA = (
     CustomerData("conversations"),
     CustomerData("identities"),
     CustomerData("events"),
+    CustomerData("merges", "survivor_id"),  # the journal of merges: holds the other's profile
 )
 
 
@@ -210,15 +211,56 @@ def _merged_profile(survivor: Customer, other: Customer) -> dict[str, Any]:
     }
 
 
+async def _journal_merge(
+    core: Core,
+    merge_id: str,
+    other_doc: dict[str, Any],
+    profile: dict[str, Any],
+    moved: dict[str, list[str]],
+    actor: Author,
+    via: str | None,
+    survivor_id: str,
+) -> None:
+    """What undoing a merge needs (`kith.contacts.merges`): both profiles as they were, the
+    profile written, and the ids about to move in each collection."""
+    survivor_doc = await core.store.customers.find_one({"_id": survivor_id})
+    await core.store.collection("merges").insert_one(
+        {
+            "_id": merge_id,
+            "workspace_id": other_doc["workspace_id"],
+            "survivor_id": survivor_id,  # follows the survivor if it is merged in turn
+            "kept_id": survivor_id,
+            "other_id": other_doc["_id"],
+            "survivor_before": survivor_doc,
+            "other_before": other_doc,
+            "merged_profile": profile,
+            "moved": moved,
+            "actor": actor.model_dump(mode="python"),
+            "via": via,
+            "created_at": core.clock.now(),
+            "undone_at": None,
+        }
+    )
+
+
 async def do_merge_customers(
-    core: Core, workspace_id: str, survivor_id: str, other_id: str, actor: Author = SYSTEM
+    core: Core,
+    workspace_id: str,
+    survivor_id: str,
+    other_id: str,
+    actor: Author = SYSTEM,
+    *,
+    merge_id: str | None = None,
+    via: str | None = None,
 ) -> Customer:
     """Fold `other` into `survivor`: every collection naming them (core's and the installed
     features'), tags and attributes.
 
     Idempotent: merging a customer already merged into the survivor returns the survivor.
     The other customer stays as a tombstone pointing at the survivor, so late references
-    (an identity read just before the move) still find their way.
+    (an identity read just before the move) still find their way. A journal entry in `merges`
+    (`merge_id`, or a new id) keeps both profiles as they were and the ids moved per
+    collection, so the merge can be undone (`kith.contacts.merges`); `via` says what asked.
     """
     if survivor_id == other_id:
         raise InvalidInput("cannot merge a customer into itself", field="other_id")
@@ -231,13 +273,21 @@ async def do_merge_customers(
         return survivor
     if other.merged_into is not None:
         raise InvalidInput("that customer was merged into another one", field="other_id")
-    for data in customer_data(core):
+    holders = customer_data(core)
+    moved = {
+        data.collection: await core.store.collection(data.collection).distinct(
+            "_id", {data.field: other_id}
+        )
+        for data in holders
+    }
+    profile = _merged_profile(survivor, other)
+    merge_id = merge_id or new_id()
+    await _journal_merge(core, merge_id, other_doc, profile, moved, actor, via, survivor_id)
+    for data in holders:  # after the journal: a merge cut short here can still be undone
         await core.store.collection(data.collection).update_many(
             {data.field: other_id}, {"$set": {data.field: survivor_id}}
         )
-    await core.store.customers.update_one(
-        {"_id": survivor_id}, {"$set": _merged_profile(survivor, other)}
-    )
+    await core.store.customers.update_one({"_id": survivor_id}, {"$set": profile})
     await core.store.customers.replace_one(
         {"_id": other_id},
         {
@@ -255,7 +305,7 @@ async def do_merge_customers(
             "customer.merged",
             actor=actor,
             customer_id=survivor_id,
-            data={"merged_id": other_id},
+            data={"merged_id": other_id, "merge_id": merge_id, "via": via},
         ),
     )
     log.info("customers merged", extra={"survivor": survivor_id, "merged": other_id})

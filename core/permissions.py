@@ -2,7 +2,9 @@
 
 - admin: everything in the workspace;
 - agent: conversations of their teams' channels, and those handed to one of their teams;
-- marketer: reads every conversation, changes none and replies to none.
+- marketer: reads every conversation, changes none and replies to none. The inbox is not
+  theirs (`kith.web.inbox.nav`: they land on Contacts); they read a conversation by following
+  a customer page's link into it.
 Anything of the workspace outside the rules is `Forbidden` (403); another workspace's ids are
 `NotFound` (404), as if they did not exist.
 """

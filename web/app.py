@@ -27,6 +27,7 @@ from kith.connectors import slack as slack_channel
 from kith.connectors import telegram as telegram_channel
 from kith.connectors import webchat as webchat_channel
 from kith.connectors import wechat as wechat_channel
+from kith.contacts import suggestions as merge_suggestions
 from kith.core import dead_letters as dead_letters_feature
 from kith.core.consumers import ConsumerWorker
 from kith.core.context import Core
@@ -45,6 +46,7 @@ from kith.web.api import (
     conversations,
     customers,
     dead_letters,
+    merges,
     tokens,
 )
 from kith.web.errors import install_error_handlers
@@ -64,6 +66,7 @@ BASE_FEATURES: list[Feature] = [
     inbox_feature,
     dead_letters_feature.feature,
     courtesy_feature,
+    merge_suggestions.feature,
 ]
 
 CHANNEL_TYPES = [channel_type for f in BASE_FEATURES for channel_type in f.channel_types]
@@ -156,6 +159,7 @@ def create_app(
     app.add_middleware(SecurityHeaders)
     api_routers = (
         channels.router,
+        merges.router,  # before customers': its fixed paths would read as customer ids
         customers.router,
         conversations.router,
         consumers.router,

@@ -12,6 +12,7 @@ from kith.bots import examples
 from kith.bots.flows import BotDefinition
 from kith.bots.knowledge import ArticleIn
 from kith.bots.store import save_article, save_bot
+from kith.contacts.demo_merges import seed_merge_suggestion
 from kith.core.auth import create_api_token, create_user
 from kith.core.channel_records import create_channel
 from kith.core.clock import ManualClock
@@ -35,6 +36,7 @@ from kith.core.workspaces import ensure_default_workspace
 from kith.web.app import build_core, create_app
 
 DEMO_EMAIL = "agent@demo.kith"
+MARKETER_EMAIL = "marketer@demo.kith"  # lands on Contacts, with a merge suggestion waiting
 
 SAMPLES: list[tuple[InboundUser, list[str], str | None, ConversationStatus]] = [
     (
@@ -80,12 +82,14 @@ async def seed(core: Core, settings: Settings) -> DemoLogins:
     api_token = await create_api_token(core, ws, "demo", token=settings.demo_token)
     password = settings.demo_password or secrets.token_urlsafe(9)
     await create_user(core, ws, DEMO_EMAIL, password, name="Demo Agent", role=Role.admin)
+    await create_user(core, ws, MARKETER_EMAIL, password, name="Demo Marketer", role=Role.marketer)
     channel, channel_token = await create_channel(core, ws, "api", "Website API", {})
     webchat_id = None
+    second_channel = channel
     if core.channels.get("webchat") is not None:
         look = {"title": "Demo Shop", "greeting": "Hi! Ask us anything. 有问题随时问我们。"}
         webchat, _ = await create_channel(core, ws, "webchat", "Shop website", look)
-        webchat_id = webchat.id
+        webchat_id, second_channel = webchat.id, webchat
     agent = Author(kind=AuthorKind.agent, name="Demo Agent")
     clock = ManualClock(core.clock.now() - timedelta(hours=3))
     real_clock, core.clock = core.clock, clock
@@ -115,6 +119,8 @@ async def seed(core: Core, settings: Settings) -> DemoLogins:
                     status=status,
                     priority=Priority.high if n == 3 else None,
                 )
+        clock.advance(600)
+        await seed_merge_suggestion(core, second_channel)
     finally:
         core.clock = real_clock
     await _install_bot(core, ws, [channel.id, *([webchat_id] if webchat_id else [])])
@@ -135,6 +141,7 @@ def banner(url: str, logins: DemoLogins) -> str:
         "",
         "Kith demo is running (embedded engine: nothing is kept when it stops).",
         f"  Inbox:        {url}/app    login {DEMO_EMAIL} / {logins.password}",
+        f"  Contacts:     {url}/app/contacts    marketer {MARKETER_EMAIL} / {logins.password}",
     ]
     if logins.webchat_id:
         lines.append(f"  Chat as a customer (web widget): {url}/demo/widget/{logins.webchat_id}")

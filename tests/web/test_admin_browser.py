@@ -51,7 +51,8 @@ class Live:
         await page.get_by_label(email_label).fill(email)
         await page.get_by_label(password_label).fill(password)
         await page.get_by_role("button", name=button).click()
-        await expect(page).to_have_url(self.url + "/app")
+        # Each role's landing page: the inbox, or Contacts for a marketer.
+        await expect(page).to_have_url(re.compile(re.escape(self.url) + r"/app(/contacts)?$"))
         return page
 
 

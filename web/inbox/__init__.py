@@ -4,7 +4,16 @@ from fastapi import APIRouter
 from pymongo import ASCENDING
 
 from kith.core.features import Feature, Index
-from kith.web.inbox import admin, admin_accounts, admin_channels, api, events, pages, presence
+from kith.web.inbox import (
+    admin,
+    admin_accounts,
+    admin_channels,
+    api,
+    contacts,
+    events,
+    pages,
+    presence,
+)
 
 router = APIRouter()
 for _part in (pages.router, api.router, presence.router, events.router):
@@ -14,7 +23,7 @@ feature = Feature(
     name="inbox",
     # Agents' presence reports expire on their own (`purge_at` is wall-clock time).
     indexes=(Index("presence", (("purge_at", ASCENDING),), {"expireAfterSeconds": 0}),),
-    routers=(router, admin.router, admin_channels.router, admin_accounts.router),
+    routers=(router, admin.router, admin_channels.router, admin_accounts.router, contacts.router),
 )
 
 __all__ = ["feature", "router"]

@@ -84,6 +84,7 @@ async def _page_context(request: Request, core: CoreDep, session: Session) -> di
         "user": session.user,
         "csrf": session.csrf_token,
         "pages": [name for name, roles in PAGES.items() if role in roles],
+        "section": "settings",
         "can_edit": role == Role.admin,
     }
 

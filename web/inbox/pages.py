@@ -23,6 +23,7 @@ from kith.web.inbox.deps import (
     set_session_cookie,
 )
 from kith.web.inbox.i18n import LOCALE_NAMES, messages, pick_locale
+from kith.web.inbox.nav import landing, may_open, sections_for
 
 router = APIRouter(include_in_schema=False)
 _HERE = Path(__file__).parent
@@ -38,6 +39,9 @@ STATIC = {
         ("admin_accounts.js", "text/javascript"),
         ("admin_channels.css", "text/css"),
         ("admin.css", "text/css"),
+        ("contacts.js", "text/javascript"),
+        ("contacts_customer.js", "text/javascript"),
+        ("contacts.css", "text/css"),
     )
 }
 LOGIN_CSRF_COOKIE = "kith_login_csrf"
@@ -45,6 +49,7 @@ templates = Environment(
     loader=FileSystemLoader(_HERE / "templates"),
     autoescape=select_autoescape(default=True, default_for_string=True),
 )
+templates.globals["app_sections"] = sections_for
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
@@ -107,7 +112,7 @@ async def login(request: Request, core: CoreDep) -> Response:
         return page
     except Unauthorized:
         return _login_page(request, t["wrong_login"], status=401)
-    response = RedirectResponse("/app", status_code=303)
+    response = RedirectResponse("/app", status_code=303)  # which lands each role on its page
     set_session_cookie(request, response, token)
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/app")
     return response
@@ -132,10 +137,13 @@ async def inbox_page(request: Request, core: CoreDep) -> Response:
     session = await optional_session(request, core)
     if session is None:
         return RedirectResponse("/app/login", status_code=303)
+    if not may_open(session.user.role, "inbox") and "conversation" not in request.query_params:
+        return RedirectResponse(landing(session.user.role), status_code=303)
     user_doc = await core.store.users.find_one({"_id": session.user.id}, {"locale": 1})
     locale = _locale(request, (user_doc or {}).get("locale"))
     return render(
         "inbox.html",
+        section="inbox",
         t=messages(locale),
         locale=locale,
         locales=LOCALE_NAMES,

@@ -464,6 +464,8 @@
       $("channel-filter").append(h("option", { value: c.id }, c.name));
     }
     await loadList();
+    const linked = new URLSearchParams(window.location.search).get("conversation");
+    if (linked) await openConversation(linked); // from a customer page
     connect();
     body.dataset.ready = "true";
   }

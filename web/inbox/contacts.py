@@ -1,0 +1,204 @@
+"""The Contacts pages (`/app/contacts`, `/app/contacts/{id}`) and their JSON under
+`/app/api/contacts`, behind the inbox's session and CSRF rules.
+
+Everyone signed in reads contacts; an agent only those who reach their teams' channels.
+Admins and marketers also change tags, merge suggested customers and undo merges. The
+search and filters are the REST API's (`kith.web.api.customers`, `kith.segments.filters`).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from kith.contacts.merges import MergeOut, UndoReport, do_undo_merge, list_merges
+from kith.contacts.profile import Profile, TimelineEntry, profile, timeline
+from kith.contacts.schemas import MergedOut, SuggestionMerge
+from kith.contacts.suggestions import Suggestion, dismiss, list_suggestions, merge_from_suggestion
+from kith.core.context import Core
+from kith.core.customers import do_update_customer, get_customer
+from kith.core.errors import Forbidden
+from kith.core.models import Customer
+from kith.core.pagination import page
+from kith.segments.filters import parse_json, to_query
+from kith.web.api.customers import FILTER_HELP, search_filter
+from kith.web.api.schemas import Page
+from kith.web.inbox.api import author_of
+from kith.web.inbox.deps import Agent, AgentDep, CoreDep, optional_session
+from kith.web.inbox.i18n import LOCALE_NAMES, messages, pick_locale
+from kith.web.inbox.nav import manages_contacts
+from kith.web.inbox.pages import render
+
+router = APIRouter(include_in_schema=False)
+Cursor = Annotated[str | None, Query(max_length=1024)]
+CONTRACTS = {  # the contacts-data engineer's routes the page links to
+    "export": "/api/v1/customers/export.csv",
+    "import": "/api/v1/customers/import",
+    "jobs": "/api/v1/jobs/",
+}
+
+
+async def _manager(agent: AgentDep) -> Agent:
+    if not manages_contacts(agent.user.role):
+        raise Forbidden("only admins and marketers change contacts")
+    return agent
+
+
+ManagerDep = Annotated[Agent, Depends(_manager)]
+
+
+class TagsPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    tags: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(max_length=100)
+
+
+# ---- pages ---------------------------------------------------------------------------------
+
+
+async def _page(
+    request: Request, core: Core, template: str, customer_id: str | None = None
+) -> Response:
+    session = await optional_session(request, core)
+    if session is None:
+        return RedirectResponse("/app/login", status_code=303)
+    doc = await core.store.users.find_one({"_id": session.user.id}, {"locale": 1})
+    chosen = request.query_params.get("lang") or (doc or {}).get("locale")
+    locale = pick_locale(chosen, request.headers.get("accept-language"))
+    return render(
+        template,
+        t=messages(locale),
+        locale=locale,
+        locales=LOCALE_NAMES,
+        user=session.user,
+        csrf=session.csrf_token,
+        section="contacts",
+        can_manage=manages_contacts(session.user.role),
+        urls=CONTRACTS,
+        customer_id=customer_id,
+    )
+
+
+@router.get("/app/contacts")
+async def contacts_page(request: Request, core: CoreDep) -> Response:
+    return await _page(request, core, "contacts.html")
+
+
+@router.get("/app/contacts/{customer_id}")
+async def customer_page(customer_id: str, request: Request, core: CoreDep) -> Response:
+    return await _page(request, core, "contacts_customer.html", customer_id=customer_id)
+
+
+# ---- JSON ----------------------------------------------------------------------------------
+
+
+def _scoped(agent: Agent, query: dict[str, Any]) -> dict[str, Any]:
+    """An agent lists only customers with an identity on their teams' channels."""
+    channels = agent.scope.channel_ids
+    if channels is None:
+        return query
+    return {"$and": [query, {"identities.channel_id": {"$in": sorted(channels)}}]}
+
+
+async def _readable(core: Core, agent: Agent, customer_id: str) -> Customer:
+    customer = await get_customer(core, agent.user.workspace_id, customer_id)
+    channels = agent.scope.channel_ids
+    if channels is None or any(r.channel_id in channels for r in customer.identities):
+        return customer
+    seen = await core.store.conversations.find_one(
+        {"$and": [agent.scope.conversation_filter(), {"customer_id": customer_id}]}, {"_id": 1}
+    )
+    if seen is None:
+        raise Forbidden("this customer talks to another team")
+    return customer
+
+
+@router.get("/app/api/contacts", response_model=Page[Customer])
+async def contacts(
+    agent: AgentDep,
+    core: CoreDep,
+    q: Annotated[str | None, Query(min_length=1, max_length=256)] = None,
+    filter: Annotated[str | None, Query(max_length=20_000, description=FILTER_HELP)] = None,
+    cursor: Cursor = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 25,
+) -> Page[Customer]:
+    """The REST API's search (`q`) and segment filter, newest customers first."""
+    query: dict[str, Any] = {"workspace_id": agent.user.workspace_id, "merged_into": None}
+    if q:
+        query.update(search_filter(q))
+    if filter:
+        query = {"$and": [query, to_query(parse_json(filter), core.clock.now())]}
+    docs, next_cursor = await page(
+        core.store.customers,
+        _scoped(agent, query),
+        "_id",
+        cursor=cursor,
+        limit=limit,
+        descending=True,
+    )
+    return Page(items=[Customer.from_doc(d) for d in docs], next_cursor=next_cursor)
+
+
+@router.get("/app/api/contacts/merge-suggestions", response_model=Page[Suggestion])
+async def suggestions(agent: ManagerDep, core: CoreDep, cursor: Cursor = None) -> Page[Suggestion]:
+    items, next_cursor = await list_suggestions(core, agent.user.workspace_id, cursor, 10)
+    return Page(items=items, next_cursor=next_cursor)
+
+
+@router.post("/app/api/contacts/merge-suggestions/{suggestion_id}/merge", response_model=MergedOut)
+async def merge(
+    suggestion_id: str, body: SuggestionMerge, agent: ManagerDep, core: CoreDep
+) -> MergedOut:
+    merge_id, survivor = await merge_from_suggestion(
+        core,
+        agent.user.workspace_id,
+        suggestion_id,
+        body.survivor_id,
+        body.other_id,
+        author_of(agent),
+    )
+    return MergedOut(merge_id=merge_id, survivor_id=survivor.id)
+
+
+@router.post(
+    "/app/api/contacts/merge-suggestions/{suggestion_id}/dismiss", response_model=Suggestion
+)
+async def dismiss_suggestion(suggestion_id: str, agent: ManagerDep, core: CoreDep) -> Suggestion:
+    return await dismiss(core, agent.user.workspace_id, suggestion_id, author_of(agent))
+
+
+@router.get("/app/api/contacts/merges", response_model=Page[MergeOut])
+async def merges(agent: ManagerDep, core: CoreDep, cursor: Cursor = None) -> Page[MergeOut]:
+    items, next_cursor = await list_merges(core, agent.user.workspace_id, cursor, 10)
+    return Page(items=items, next_cursor=next_cursor)
+
+
+@router.post("/app/api/contacts/merges/{merge_id}/undo", response_model=UndoReport)
+async def undo(merge_id: str, agent: ManagerDep, core: CoreDep) -> UndoReport:
+    return await do_undo_merge(core, agent.user.workspace_id, merge_id, author_of(agent))
+
+
+@router.get("/app/api/contacts/{customer_id}", response_model=Profile)
+async def customer(customer_id: str, agent: AgentDep, core: CoreDep) -> Profile:
+    found = await _readable(core, agent, customer_id)
+    return await profile(core, found, agent.scope.channel_ids)
+
+
+@router.get("/app/api/contacts/{customer_id}/timeline", response_model=Page[TimelineEntry])
+async def customer_timeline(
+    customer_id: str, agent: AgentDep, core: CoreDep, cursor: Cursor = None
+) -> Page[TimelineEntry]:
+    found = await _readable(core, agent, customer_id)
+    items, next_cursor = await timeline(core, found, agent.scope.channel_ids, cursor, 20)
+    return Page(items=items, next_cursor=next_cursor)
+
+
+@router.patch("/app/api/contacts/{customer_id}", response_model=Customer)
+async def change_tags(
+    customer_id: str, body: TagsPatch, agent: ManagerDep, core: CoreDep
+) -> Customer:
+    found = await get_customer(core, agent.user.workspace_id, customer_id)
+    return await do_update_customer(core, found, actor=author_of(agent), fields={"tags": body.tags})

@@ -1,0 +1,239 @@
+// The Contacts page: search and filters (sent as a segment filter), cursor pages, CSV export
+// and import (a job followed to the end), merge suggestions and undoable merges. Customer
+// text only ever reaches the page through text nodes and attributes (KithDom.h).
+"use strict";
+
+(() => {
+  const { T, api, h } = window.KithDom;
+  const body = document.body;
+  const $ = (id) => document.getElementById(id);
+  const manage = body.dataset.canManage === "true";
+  const locale = body.dataset.locale === "zh" ? "zh-CN" : "en";
+  const state = { contacts: null, suggestions: null, merges: null, query: new URLSearchParams() };
+
+  const fmt = (template, values) =>
+    template.replace(/\{(\w+)\}/g, (whole, key) => (key in values ? String(values[key]) : whole));
+  const when = (iso) => (iso ? new Date(iso).toLocaleString(locale) : "");
+  const nameOf = (c) => c.name || T.contacts_unnamed;
+  const notice = (text) => { $("notice").textContent = text; };
+
+  // The form's choices as one segment filter ({"all": [...]}), or null when none is set.
+  function segmentFilter(form) {
+    const f = Object.fromEntries(new FormData(form).entries());
+    const all = [];
+    const tag = (f.tag || "").trim();
+    if (tag) all.push({ field: "tags", op: "contains", value: tag });
+    const key = (f.attr_key || "").trim();
+    if (key) {
+      const value = (f.attr_value || "").trim();
+      all.push(value ? { field: "attributes." + key, op: "eq", value }
+        : { field: "attributes." + key, op: "exists", value: true });
+    }
+    if (f.channel) all.push({ field: "channels", op: "contains", value: f.channel });
+    if (f.consent_channel) {
+      all.push({ field: "consent." + f.consent_channel, op: "eq", value: f.consent_state });
+    }
+    if (f.sentiment === "negative") all.push({ field: "sentiment.trend", op: "lt", value: -0.3 });
+    if (f.sentiment === "positive") all.push({ field: "sentiment.trend", op: "gt", value: 0.3 });
+    if (f.activity) {
+      const [kind, days] = f.activity.split(":");
+      const op = kind === "within" ? "within_days" : "older_than_days";
+      all.push({ field: "last_seen_at", op, value: Number(days) });
+    }
+    return all.length ? { all } : null;
+  }
+
+  function readForm() {
+    const form = $("contact-filters");
+    const query = new URLSearchParams();
+    const q = form.elements.q.value.trim();
+    if (q) query.set("q", q);
+    const filter = segmentFilter(form);
+    if (filter) query.set("filter", JSON.stringify(filter));
+    state.query = query;
+    const exported = query.toString();
+    $("export").href = body.dataset.exportUrl + (exported ? "?" + exported : "");
+  }
+
+  function contactRow(c) {
+    return h("tr", {},
+      h("th", { scope: "row" }, h("a", { href: "/app/contacts/" + encodeURIComponent(c.id) }, nameOf(c))),
+      h("td", {}, c.emails.join(", ")),
+      h("td", {}, c.phones.join(", ")),
+      h("td", {}, c.channels.map((type) => T["contacts_channel_" + type] || type).join(", ")),
+      h("td", {}, c.tags.map((tag) => h("span", { class: "tag" }, tag)), " "),
+      h("td", {}, h("time", { datetime: c.last_seen }, when(c.last_seen))));
+  }
+
+  async function loadContacts(more = false) {
+    const query = new URLSearchParams(state.query);
+    if (more && state.contacts) query.set("cursor", state.contacts);
+    try {
+      const page = await api("GET", "/contacts?" + query.toString());
+      if (!more) $("contacts").replaceChildren();
+      $("contacts").append(...page.items.map(contactRow));
+      state.contacts = page.next_cursor;
+      $("more-contacts").hidden = !page.next_cursor;
+      $("no-contacts").hidden = $("contacts").children.length > 0;
+      notice("");
+    } catch (err) {
+      notice(err.message);
+    }
+  }
+
+  // ---- CSV import: post the file, then follow the job until it ends ----------------------
+
+  async function followJob(url) {
+    for (;;) {
+      const response = await fetch(url, { credentials: "same-origin" });
+      const job = await response.json();
+      if (!response.ok) throw new Error((job.error && job.error.message) || T.error);
+      const total = job.progress.total || 0;
+      $("import-progress").max = Math.max(total, 1);
+      $("import-progress").value = job.progress.done;
+      const status = T["contacts_job_" + job.status] || job.status;
+      $("import-status").textContent = fmt(T.contacts_import_status,
+        { status, done: job.progress.done, total }) + (job.error ? " " + job.error : "");
+      $("import-errors").replaceChildren(...job.errors.map((e) =>
+        h("tr", {}, h("td", {}, e.row ?? ""), h("td", {}, e.column || ""), h("td", {}, e.message))));
+      $("import-errors-table").hidden = job.errors.length === 0;
+      if (!["queued", "running"].includes(job.status)) return job;
+      await new Promise((done) => setTimeout(done, 1000));
+    }
+  }
+
+  async function startImport(event) {
+    event.preventDefault();
+    const form = event.currentTarget;
+    const error = form.querySelector(".form-error");
+    error.textContent = "";
+    const file = form.elements.file.files[0];
+    if (!file) return;
+    try {
+      const response = await fetch(body.dataset.importUrl, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "Content-Type": "text/csv", "X-CSRF-Token": body.dataset.csrf },
+        body: file,
+      });
+      const job = await response.json();
+      if (!response.ok) throw new Error((job.error && job.error.message) || T.error);
+      $("import-job").hidden = false;
+      await followJob(body.dataset.jobsUrl + encodeURIComponent(job.id));
+      await loadContacts();
+    } catch (err) {
+      error.textContent = err.message;
+    }
+  }
+
+  // ---- merge suggestions and merges ------------------------------------------------------
+
+  function suggestionItem(s) {
+    const group = "keep-" + s.id;
+    const choices = s.customers.map((c, i) => h("label", { class: "choice" },
+      h("input", { type: "radio", name: group, value: c.id, checked: i === 0 }),
+      " ", h("a", { href: "/app/contacts/" + encodeURIComponent(c.id) }, nameOf(c)),
+      " · ", c.channels.map((type) => T["contacts_channel_" + type] || type).join(", "),
+      " · ", T.contacts_last_seen, " ", when(c.last_seen)));
+    const item = h("li", { class: "suggestion" },
+      h("strong", {}, T["contacts_key_" + s.key] || s.key), ": ", h("span", {}, s.value),
+      h("fieldset", {}, h("legend", {}, T.contacts_keep), choices));
+    const keep = () => item.querySelector(`input[name="${group}"]:checked`).value;
+    const merge = async () => {
+      const survivor = keep();
+      try {
+        for (const other of s.customers.map((c) => c.id).filter((id) => id !== survivor)) {
+          await api("POST", `/contacts/merge-suggestions/${encodeURIComponent(s.id)}/merge`,
+            { survivor_id: survivor, other_id: other });
+        }
+        notice(T.contacts_merged);
+        await Promise.all([loadSuggestions(), loadMerges(), loadContacts()]);
+      } catch (err) {
+        notice(err.message);
+      }
+    };
+    const dismiss = async () => {
+      try {
+        await api("POST", `/contacts/merge-suggestions/${encodeURIComponent(s.id)}/dismiss`);
+        notice(T.contacts_dismissed);
+        await loadSuggestions();
+      } catch (err) {
+        notice(err.message);
+      }
+    };
+    item.append(h("div", { class: "buttons" },
+      h("button", { type: "button", class: "primary", onclick: merge,
+        "aria-label": `${T.contacts_merge}: ${s.value}` }, T.contacts_merge),
+      h("button", { type: "button", onclick: dismiss,
+        "aria-label": `${T.contacts_dismiss}: ${s.value}` }, T.contacts_dismiss)));
+    return item;
+  }
+
+  async function loadSuggestions(more = false) {
+    const query = more && state.suggestions ? "?cursor=" + encodeURIComponent(state.suggestions) : "";
+    const page = await api("GET", "/contacts/merge-suggestions" + query);
+    if (!more) $("suggestions").replaceChildren();
+    $("suggestions").append(...page.items.map(suggestionItem));
+    state.suggestions = page.next_cursor;
+    $("more-suggestions").hidden = !page.next_cursor;
+    $("no-suggestions").hidden = $("suggestions").children.length > 0;
+  }
+
+  function mergeItem(m) {
+    const line = fmt(T.contacts_merge_line, {
+      other: m.other_name || T.contacts_unnamed,
+      survivor: m.survivor_id,
+      actor: (m.actor && m.actor.name) || m.actor.kind,
+    });
+    const undo = async () => {
+      try {
+        const report = await api("POST", `/contacts/merges/${encodeURIComponent(m.id)}/undo`);
+        notice(report.kept_on_survivor.length
+          ? fmt(T.contacts_undo_kept, { fields: report.kept_on_survivor.join(", ") })
+          : T.contacts_undo_done);
+        await Promise.all([loadSuggestions(), loadMerges(), loadContacts()]);
+      } catch (err) {
+        notice(err.message);
+      }
+    };
+    return h("li", {},
+      h("time", { datetime: m.created_at }, when(m.created_at)),
+      h("a", { href: "/app/contacts/" + encodeURIComponent(m.survivor_id) }, line), " ",
+      m.undone_at ? h("span", { class: "tag" }, T.contacts_undone)
+        : h("button", { type: "button", onclick: undo,
+          "aria-label": `${T.contacts_undo}: ${m.other_name || m.other_id}` }, T.contacts_undo));
+  }
+
+  async function loadMerges(more = false) {
+    const query = more && state.merges ? "?cursor=" + encodeURIComponent(state.merges) : "";
+    const page = await api("GET", "/contacts/merges" + query);
+    if (!more) $("merges").replaceChildren();
+    $("merges").append(...page.items.map(mergeItem));
+    state.merges = page.next_cursor;
+    $("more-merges").hidden = !page.next_cursor;
+    $("no-merges").hidden = $("merges").children.length > 0;
+  }
+
+  async function start() {
+    const form = $("contact-filters");
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      readForm();
+      loadContacts();
+    });
+    form.addEventListener("reset", () => setTimeout(() => { readForm(); loadContacts(); }));
+    $("more-contacts").addEventListener("click", () => loadContacts(true));
+    readForm();
+    const loads = [loadContacts()];
+    if (manage) {
+      $("import").addEventListener("submit", startImport);
+      $("more-suggestions").addEventListener("click", () => loadSuggestions(true).catch((e) => notice(e.message)));
+      $("more-merges").addEventListener("click", () => loadMerges(true).catch((e) => notice(e.message)));
+      loads.push(loadSuggestions(), loadMerges());
+    }
+    await Promise.all(loads);
+    body.dataset.ready = "true";
+  }
+
+  start().catch((err) => notice(err.message));
+})();

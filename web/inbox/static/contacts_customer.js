@@ -1,0 +1,114 @@
+// One customer: profile, identities, tags (changed by admins and marketers), attributes,
+// consent per channel, segments, conversations (links into the inbox) and a paged timeline.
+// Customer text only ever reaches the page through text nodes and attributes (KithDom.h).
+"use strict";
+
+(() => {
+  const { T, api, h } = window.KithDom;
+  const body = document.body;
+  const $ = (id) => document.getElementById(id);
+  const id = body.dataset.customerId;
+  const path = "/contacts/" + encodeURIComponent(id);
+  const manage = body.dataset.canManage === "true";
+  const locale = body.dataset.locale === "zh" ? "zh-CN" : "en";
+  const state = { customer: null, timeline: null };
+
+  const fmt = (template, values) =>
+    template.replace(/\{(\w+)\}/g, (whole, key) => (key in values ? String(values[key]) : whole));
+  const when = (iso) => (iso ? new Date(iso).toLocaleString(locale) : "");
+  const notice = (text) => { $("notice").textContent = text; };
+  const channelName = (type) => T["contacts_channel_" + type] || type || "";
+  const facts = (pairs) => pairs.flatMap(([term, value]) => [h("dt", {}, term), h("dd", {}, value)]);
+
+  function renderTags(tags) {
+    $("tags").replaceChildren(...tags.map((tag) => h("li", {}, h("span", {}, tag),
+      manage ? h("button", { type: "button", "aria-label": fmt(T.contacts_remove_tag, { tag }),
+        onclick: () => saveTags(state.customer.tags.filter((t) => t !== tag)) }, "×") : null)));
+  }
+
+  async function saveTags(tags) {
+    try {
+      state.customer = await api("PATCH", path, { tags });
+      renderTags(state.customer.tags);
+      notice(T.saved);
+    } catch (err) {
+      notice(err.message);
+    }
+  }
+
+  function render(profile) {
+    const c = profile.customer;
+    state.customer = c;
+    $("profile-heading").textContent = c.name || T.contacts_unnamed;
+    document.title = `${c.name || T.contacts_unnamed} · Kith`;
+    $("profile").replaceChildren(...facts([
+      [T.emails, c.emails.join(", ")],
+      [T.phones, c.phones.join(", ")],
+      [T.channels, c.channels.map(channelName).join(", ")],
+      [T.contacts_locale, c.locale || ""],
+      [T.contacts_timezone, c.timezone || ""],
+      [T.contacts_first_seen, when(c.first_seen)],
+      [T.contacts_last_seen, when(c.last_seen)],
+      [T.contacts_sentiment_trend, c.sentiment && typeof c.sentiment.score === "number"
+        ? c.sentiment.score.toFixed(2) : "—"],
+    ]));
+    $("identities").replaceChildren(...profile.identities.map((i) => h("tr", {},
+      h("td", {}, i.channel_name || i.channel_id), h("td", {}, channelName(i.channel_type)),
+      h("td", {}, i.external_id), h("td", {}, i.email || ""), h("td", {}, i.phone || ""))));
+    renderTags(c.tags);
+    $("attributes").replaceChildren(...facts(Object.entries(c.attributes).map(([key, value]) =>
+      [key, typeof value === "string" ? value : JSON.stringify(value)])));
+    // Absent means unknown: every channel the customer is on gets a row.
+    const consents = { ...Object.fromEntries(c.channels.map((type) => [type, { state: "unknown" }])), ...c.consent };
+    $("consent").replaceChildren(...Object.entries(consents).map(([type, consent]) => h("tr", {},
+      h("td", {}, channelName(type)), h("td", {}, T["contacts_consent_" + consent.state] || consent.state),
+      h("td", {}, when(consent.at)), h("td", {}, consent.via || ""))));
+    $("segments").replaceChildren(...(profile.segments.length
+      ? profile.segments.map((s) => h("li", {}, h("a", { href: "/app/segments#" + encodeURIComponent(s.id) }, s.name)))
+      : [h("li", { class: "empty" }, T.contacts_no_segments)]));
+    $("conversations").replaceChildren(...(profile.conversations.length
+      ? profile.conversations.map((v) => h("li", {}, h("a", { href: "/app?conversation=" + encodeURIComponent(v.id) },
+        fmt(T.contacts_open_conversation, {
+          channel: v.channel_name || v.channel_id,
+          status: T["status_" + v.status] || v.status,
+          when: when(v.last_message_at),
+        }))))
+      : [h("li", { class: "empty" }, T.contacts_no_conversations)]));
+  }
+
+  function entry(e) {
+    const who = e.actor.name || e.actor.kind;
+    return h("li", {}, h("time", { datetime: e.created_at }, when(e.created_at)),
+      h("strong", {}, T["contacts_event_" + e.type.replace(/\W/g, "_")] || e.type), " · ", who);
+  }
+
+  async function loadTimeline(more = false) {
+    const query = more && state.timeline ? "?cursor=" + encodeURIComponent(state.timeline) : "";
+    const page = await api("GET", path + "/timeline" + query);
+    if (!more) $("timeline").replaceChildren();
+    $("timeline").append(...page.items.map(entry));
+    if (!$("timeline").children.length) $("timeline").append(h("li", { class: "empty" }, T.contacts_no_events));
+    state.timeline = page.next_cursor;
+    $("more-timeline").hidden = !page.next_cursor;
+  }
+
+  async function start() {
+    render(await api("GET", path));
+    await loadTimeline();
+    $("more-timeline").addEventListener("click", () => loadTimeline(true).catch((e) => notice(e.message)));
+    if (manage) {
+      $("add-tag").addEventListener("submit", async (event) => {
+        event.preventDefault();
+        const input = event.currentTarget.elements.tag;
+        const tag = input.value.trim();
+        if (!tag) return;
+        await saveTags([...state.customer.tags.filter((t) => t !== tag), tag]);
+        input.value = "";
+      });
+    }
+    $("customer").hidden = false;
+    body.dataset.ready = "true";
+  }
+
+  start().catch((err) => notice(err.message));
+})();
