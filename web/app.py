@@ -27,6 +27,7 @@ from kith.connectors import slack as slack_channel
 from kith.connectors import telegram as telegram_channel
 from kith.connectors import webchat as webchat_channel
 from kith.connectors import wechat as wechat_channel
+from kith.consent.feature import feature as consent_feature
 from kith.core import dead_letters as dead_letters_feature
 from kith.core.consumers import ConsumerWorker
 from kith.core.context import Core
@@ -64,6 +65,7 @@ BASE_FEATURES: list[Feature] = [
     inbox_feature,
     dead_letters_feature.feature,
     courtesy_feature,
+    consent_feature,
 ]
 
 CHANNEL_TYPES = [channel_type for f in BASE_FEATURES for channel_type in f.channel_types]
