@@ -9,11 +9,8 @@ the whole authority, and its only power is to unsubscribe the customer it names.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from kith.consent.actions import do_change_consent
 from kith.consent.links import LinkTarget, read_token
@@ -21,23 +18,18 @@ from kith.core.context import Core
 from kith.core.models import Author, AuthorKind, ConsentState, Customer
 from kith.web.api.deps import CoreDep
 from kith.web.inbox.i18n import messages, pick_locale
-from kith.web.inbox.pages import SECURITY_HEADERS
+from kith.web.inbox.pages import render
 
 router = APIRouter(include_in_schema=False)
-templates = Environment(
-    loader=FileSystemLoader(Path(__file__).parent / "templates"),
-    autoescape=select_autoescape(default=True, default_for_string=True),
-)
 MAX_TOKEN = 512
 MERGE_HOPS = 5
 
 
 def _page(request: Request, state: str, token: str = "", status: int = 200) -> HTMLResponse:
     locale = pick_locale(request.query_params.get("lang"), request.headers.get("accept-language"))
-    html = templates.get_template("unsubscribe.html").render(
-        t=messages(locale), locale=locale, state=state, token=token
+    return render(
+        "unsubscribe.html", status, t=messages(locale), locale=locale, state=state, token=token
     )
-    return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
 
 
 async def _target(core: Core, token: str) -> LinkTarget | None:

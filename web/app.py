@@ -65,7 +65,6 @@ BASE_FEATURES: list[Feature] = [
     inbox_feature,
     dead_letters_feature.feature,
     courtesy_feature,
-    consent_feature,
 ]
 
 CHANNEL_TYPES = [channel_type for f in BASE_FEATURES for channel_type in f.channel_types]
@@ -78,7 +77,7 @@ def features(core: Core) -> list[Feature]:
     analyzer = load_analyzer(core.settings)
     knowledge = KnowledgeBase(knowledge_embedder(analyzer) if analyzer else None)
     engine = BotEngine(knowledge, step_types=bot_step_types(BASE_FEATURES))
-    listed = [*BASE_FEATURES, engine.feature()]
+    listed = [*BASE_FEATURES, consent_feature, engine.feature()]
     if analyzer is not None:
         listed.append(SentimentWorker(core, analyzer).feature())
     return listed

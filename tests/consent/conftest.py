@@ -14,11 +14,13 @@ import pytest
 from aiosmtpd.smtp import SMTP
 from asgi_lifespan import LifespanManager
 
+from kith.consent.feature import feature as consent_feature
 from kith.core.auth import create_api_token
 from kith.core.channel_records import create_channel
 from kith.core.clock import ManualClock, utcnow
 from kith.core.context import Core
 from kith.core.customers import get_customer
+from kith.core.features import install
 from kith.core.models import Channel, Customer, Event, InboundMessage, InboundUser
 from kith.core.pipeline import ingest
 from kith.core.received import Received
@@ -133,6 +135,7 @@ class Shop:
 
 @pytest.fixture
 async def shop(core: Core, workspace_id: str) -> AsyncIterator[Shop]:
+    install(core, [consent_feature])
     token = await create_api_token(core, workspace_id, "tests")
     api, _ = await create_channel(core, workspace_id, "api", "App", {})
     app = create_app(core=core, run_workers=False)
