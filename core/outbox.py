@@ -288,7 +288,10 @@ class OutboxWorker:
             return
         withheld = await marketing.refusal(self.core, message, channel.type)
         if withheld is not None:
-            update = {"delivery.status": DeliveryStatus.skipped.value, "delivery.error": withheld}
+            update: dict[str, object] = {
+                "delivery.status": DeliveryStatus.skipped.value,
+                "delivery.error": withheld,
+            }
             await self._mark(message, update, "message.skipped", {"reason": withheld})
             return
         host = destination(channel)
