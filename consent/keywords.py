@@ -25,7 +25,7 @@ from kith.core.models import (
     OutboundContent,
 )
 from kith.core.outbox import send
-from kith.core.received import load_received
+from kith.core.received import Received, load_received
 
 # Trimmed as well as whitespace: what phones and IMEs add after a word.
 TRAILING = ".!。！ \t\r\n\u3000"
@@ -61,28 +61,32 @@ async def is_keyword(core: Core, message: Message) -> bool:
 
 
 async def on_message(core: Core, event: Event) -> None:
-    """The `consent` consumer of `message.received`."""
+    """The `consent` consumer of `message.received`. Most messages are not keywords: their
+    text and the workspace's lists are read (two small reads), nothing else."""
     if event.data.get("control"):
+        return
+    text = await core.store.messages.find_one({"_id": event.message_id}, {"text": 1})
+    if text is None or not str(text.get("text", "")).strip():
+        return
+    settings = await load_settings(core, event.workspace_id)
+    if keyword_state(str(text["text"]), settings) is None:
         return
     received = await load_received(core, event)
     if received is None or received.message.direction != Direction.inbound:
         return
+    await _answer(core, event, received, settings)
+
+
+async def _answer(core: Core, event: Event, received: Received, settings: ConsentSettings) -> None:
+    """Change the consent of the message's channel and confirm it, once per event."""
     message = received.message
-    settings = await load_settings(core, message.workspace_id)
     state = keyword_state(message.text, settings)
-    if state is None:
-        return
     customer_doc = await core.store.customers.find_one({"_id": message.customer_id})
-    if customer_doc is None:
+    if state is None or customer_doc is None:
         return
     customer = Customer.from_doc(customer_doc)
     await do_change_consent(
-        core,
-        customer,
-        received.channel.type,
-        state,
-        via="keyword",
-        actor=message.author,
+        core, customer, received.channel.type, state, via="keyword", actor=message.author
     )
     language = "zh" if CJK.search(message.text) else "en"
     await send(
