@@ -21,10 +21,17 @@ async def test_change_records_from_to_via(shop: Shop) -> None:
         {"channel_type": "email", "from": "unknown", "to": "granted", "via": "import"},
         {"channel_type": "email", "from": "granted", "to": "revoked", "via": "agent"},
     ]
+    back = await shop.http.put(url, json={"state": "unknown"}, headers=shop.auth)
+    assert back.json()["changed"] is True
+    other = url.replace("/email", "/slack")
+    assert (await shop.http.put(other, json={"state": "unknown"}, headers=shop.auth)).json()[
+        "changed"
+    ] is False
+    assert len(await shop.events("consent.changed")) == 3
     customer = (
         await shop.http.get(f"/api/v1/customers/{received.message.customer_id}", headers=shop.auth)
     ).json()
-    assert customer["consent"]["email"]["state"] == "revoked"
+    assert customer["consent"]["email"]["state"] == "unknown"
 
 
 async def test_bad_input_is_named(shop: Shop) -> None:
