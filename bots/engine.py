@@ -157,7 +157,7 @@ class BotEngine:
         if message.direction != "in" or received.duplicate:
             return
         bot = await self.bot_for(core, message.workspace_id, message.channel_id)
-        if bot is None:
+        if bot is None or await self._answered_elsewhere(core, message):
             return
         async with self._conversation_lock(core, received.conversation.id, message.id):
             conversation = await get_conversation(
@@ -188,6 +188,15 @@ class BotEngine:
             await self._take(turn)
             await self._respond(turn, message.payload, received.new_conversation)
             await self._save(turn)
+
+    @staticmethod
+    async def _answered_elsewhere(core: Core, message: Message) -> bool:
+        """A message another feature answers itself (a consent keyword): not the bot's."""
+        for feature in core.features:
+            for answers in feature.answers:
+                if await answers(core, message):
+                    return True
+        return False
 
     async def on_channel_event(
         self, core: Core, event: ChannelEvent, customer_id: str, cause: str

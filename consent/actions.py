@@ -22,12 +22,15 @@ async def do_change_consent(
     clicked twice, two workers on one event) records nothing. Returns whether it changed."""
     now = core.clock.now()
     path = f"consent.{channel_type}"
+    differs: dict[str, object] = {"$ne": state.value}
+    if state == ConsentState.unknown:  # absent is unknown already
+        differs["$exists"] = True
     result = await core.store.customers.find_one_and_update(
         {
             "_id": customer.id,
             "workspace_id": customer.workspace_id,
             "merged_into": None,
-            f"{path}.state": {"$ne": state.value},
+            f"{path}.state": differs,
         },
         {"$set": {path: Consent(state=state, at=now, via=via).model_dump()}},
         projection={path: 1},

@@ -19,10 +19,12 @@ if TYPE_CHECKING:
     from kith.core.channels import ChannelType
     from kith.core.consumers import Consumer
     from kith.core.context import Core
-    from kith.core.models import Event
+    from kith.core.models import Event, Message
     from kith.core.timers import TimerHandler
 
 Background = Callable[["asyncio.Event"], Coroutine[Any, Any, None]]
+# Whether a feature answers an inbound message itself (consent keywords), so bots stay quiet.
+Answers = Callable[["Core", "Message"], Coroutine[Any, Any, bool]]
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,8 @@ class CustomerData:
 class Feature:
     """What one feature adds. `steps` are bot step types (read by the bots feature);
     `background` loops run in `kith serve` (`loop(stop)`); `listeners` see every event this
-    process records (synchronously: they may only enqueue)."""
+    process records (synchronously: they may only enqueue); `answers` tell the bot engine
+    which inbound messages the feature answers itself (it leaves them alone)."""
 
     name: str
     channel_types: tuple[ChannelType, ...] = ()
@@ -59,6 +62,7 @@ class Feature:
     background: tuple[Background, ...] = ()
     routers: tuple[Any, ...] = ()
     steps: tuple[Any, ...] = ()
+    answers: tuple[Answers, ...] = ()
 
 
 def install(core: Core, features: list[Feature]) -> None:

@@ -118,6 +118,7 @@ class DeliveryStatus(StrEnum):
     pending = "pending"
     sent = "sent"
     failed = "failed"
+    skipped = "skipped"  # never attempted, on purpose: `error` says why (no_consent)
 
 
 class Attachment(BaseModel):

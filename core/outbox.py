@@ -20,7 +20,7 @@ from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
-from kith.core import metrics
+from kith.core import marketing, metrics
 from kith.core.breaker import Breakers, destination
 from kith.core.channel_cache import ChannelCache
 from kith.core.channel_records import ChannelConfigInvalid
@@ -285,6 +285,14 @@ class OutboxWorker:
         channel_type = self.core.channels.get(channel.type)
         if channel_type is None or not channel.enabled:
             await self._give_up(message, f"channel {channel.name!r} is disabled or unknown")
+            return
+        withheld = await marketing.refusal(self.core, message, channel.type)
+        if withheld is not None:
+            update: dict[str, object] = {
+                "delivery.status": DeliveryStatus.skipped.value,
+                "delivery.error": withheld,
+            }
+            await self._mark(message, update, "message.skipped", {"reason": withheld})
             return
         host = destination(channel)
         wait = self.breakers.admit(host)

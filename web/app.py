@@ -27,6 +27,7 @@ from kith.connectors import slack as slack_channel
 from kith.connectors import telegram as telegram_channel
 from kith.connectors import webchat as webchat_channel
 from kith.connectors import wechat as wechat_channel
+from kith.consent.feature import feature as consent_feature
 from kith.contacts import suggestions as merge_suggestions
 from kith.core import dead_letters as dead_letters_feature
 from kith.core.consumers import ConsumerWorker
@@ -79,7 +80,7 @@ def features(core: Core) -> list[Feature]:
     analyzer = load_analyzer(core.settings)
     knowledge = KnowledgeBase(knowledge_embedder(analyzer) if analyzer else None)
     engine = BotEngine(knowledge, step_types=bot_step_types(BASE_FEATURES))
-    listed = [*BASE_FEATURES, engine.feature()]
+    listed = [*BASE_FEATURES, consent_feature, engine.feature()]
     if analyzer is not None:
         listed.append(SentimentWorker(core, analyzer).feature())
     return listed

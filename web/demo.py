@@ -22,6 +22,7 @@ from kith.core.logs import setup_logging
 from kith.core.models import (
     Author,
     AuthorKind,
+    Channel,
     ConversationStatus,
     InboundMessage,
     InboundUser,
@@ -33,6 +34,8 @@ from kith.core.outbox import send
 from kith.core.pipeline import ingest
 from kith.core.settings import Settings, get_settings
 from kith.core.workspaces import ensure_default_workspace
+from kith.courtesy.settings import CourtesySettings
+from kith.courtesy.settings import save_settings as save_courtesy
 from kith.web.app import build_core, create_app
 
 DEMO_EMAIL = "agent@demo.kith"
@@ -124,6 +127,7 @@ async def seed(core: Core, settings: Settings) -> DemoLogins:
     finally:
         core.clock = real_clock
     await _install_bot(core, ws, [channel.id, *([webchat_id] if webchat_id else [])])
+    await _seed_courtesy(core, ws, channel)
     return DemoLogins(api_token, channel.id, channel_token, password, webchat_id)
 
 
@@ -134,6 +138,15 @@ async def _install_bot(core: Core, workspace_id: str, channel_ids: list[str]) ->
     await save_bot(core, workspace_id, BotDefinition.model_validate(definition))
     for article in examples.load("faq"):
         await save_article(core, workspace_id, ArticleIn.model_validate(article))
+
+
+async def _seed_courtesy(core: Core, workspace_id: str, channel: Channel) -> None:
+    """Marketing courtesy in the demo: the shop keeps Shanghai time, and Grace has answered
+    STOP (the consent consumer revokes her consent and confirms once the workers run)."""
+    await save_courtesy(core, workspace_id, CourtesySettings(timezone="Asia/Shanghai"))
+    grace = SAMPLES[2][0]
+    stop = InboundMessage.on(channel, channel_message_id="demo-stop", user=grace, text="STOP")
+    await ingest(core, channel, stop)
 
 
 def banner(url: str, logins: DemoLogins) -> str:

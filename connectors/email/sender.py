@@ -4,7 +4,8 @@ Each reply carries `In-Reply-To` (the last inbound Message-ID), the `References`
 `Subject: Re: …` and a Message-ID of our own derived from Kith's message id, so a retried
 delivery sends the very same Message-ID. Mail written by a bot or the system says
 `Auto-Submitted: auto-replied` (RFC 3834) so that two auto-responders never ping-pong;
-an agent's reply carries no such header.
+an agent's reply carries no such header. Marketing mail carries RFC 8058 one-click
+unsubscribe headers and a footer link (`kith.consent.links`).
 """
 
 from __future__ import annotations
@@ -21,11 +22,12 @@ import aiosmtplib
 from kith.connectors.email import threads
 from kith.connectors.email.config import EmailChannelConfig
 from kith.connectors.email.text import normalize_subject, strip_subject_prefixes
+from kith.consent.links import LinkTarget, unsubscribe_url
 from kith.core.channels import SendResult
 from kith.core.context import Core
 from kith.core.egress import EgressRefused, open_socket
 from kith.core.errors import DeliveryDeferred, DeliveryError
-from kith.core.models import AuthorKind, Channel, Conversation, Message
+from kith.core.models import AuthorKind, Channel, Conversation, Message, Purpose
 from kith.core.ratelimit import reserve_all
 
 SMTP_TIMEOUT = 30.0
@@ -87,8 +89,21 @@ async def build_reply(
         mail["References"] = " ".join(f"<{ref}>" for ref in chain[-threads.MAX_REFERENCES :])
     if message.author.kind in AUTOMATIC_AUTHORS:
         mail["Auto-Submitted"] = "auto-replied"
-    mail.set_content(render_body(message))
+    body = render_body(message)
+    if message.purpose == Purpose.marketing:
+        body += await _unsubscribe(core, mail, message)
+    mail.set_content(body)
     return mail
+
+
+async def _unsubscribe(core: Core, mail: EmailMessage, message: Message) -> str:
+    """RFC 8058 one-click headers (Gmail and Yahoo require them of bulk senders) and the
+    footer line with the same link; returns the footer."""
+    target = LinkTarget(message.workspace_id, message.customer_id, "email")
+    url = await unsubscribe_url(core, target)
+    mail["List-Unsubscribe"] = f"<{url}>"
+    mail["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    return f"\n--\nUnsubscribe / 退订: {url}\n"
 
 
 def _refusal(exc: aiosmtplib.SMTPResponseException) -> DeliveryError:
