@@ -232,9 +232,13 @@ async def do_merge_customers(
     if other.merged_into is not None:
         raise InvalidInput("that customer was merged into another one", field="other_id")
     for data in customer_data(core):
-        await core.store.collection(data.collection).update_many(
-            {data.field: other_id}, {"$set": {data.field: survivor_id}}
-        )
+        collection = core.store.collection(data.collection)
+        if data.merge_moves:
+            await collection.update_many(
+                {data.field: other_id}, {"$set": {data.field: survivor_id}}
+            )
+        else:
+            await collection.delete_many({data.field: other_id})
     await core.store.customers.update_one(
         {"_id": survivor_id}, {"$set": _merged_profile(survivor, other)}
     )

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from kith.core.context import Core
     from kith.core.models import Event
     from kith.core.timers import TimerHandler
+    from kith.segments.filters import FieldSpec
 
 Background = Callable[["asyncio.Event"], Coroutine[Any, Any, None]]
 
@@ -37,17 +38,21 @@ class Index:
 @dataclass(frozen=True)
 class CustomerData:
     """A collection holding a customer's personal data, found by `field`: erased with the
-    customer, and moved to the survivor when two customers are merged."""
+    customer, and moved to the survivor when two customers are merged (or, with
+    `merge_moves=False`, dropped: data the feature derives again for the survivor, whose
+    unique keys a move would break)."""
 
     collection: str
     field: str = "customer_id"
+    merge_moves: bool = True
 
 
 @dataclass(frozen=True)
 class Feature:
     """What one feature adds. `steps` are bot step types (read by the bots feature);
     `background` loops run in `kith serve` (`loop(stop)`); `listeners` see every event this
-    process records (synchronously: they may only enqueue)."""
+    process records (synchronously: they may only enqueue); `segment_fields` are the customer
+    fields the feature lets segments filter on (orders, community membership …)."""
 
     name: str
     channel_types: tuple[ChannelType, ...] = ()
@@ -59,6 +64,7 @@ class Feature:
     background: tuple[Background, ...] = ()
     routers: tuple[Any, ...] = ()
     steps: tuple[Any, ...] = ()
+    segment_fields: tuple[FieldSpec, ...] = ()
 
 
 def install(core: Core, features: list[Feature]) -> None:

@@ -37,6 +37,7 @@ from kith.core.settings import Settings, get_settings
 from kith.core.timers import TimerWorker
 from kith.core.workspaces import ensure_default_workspace
 from kith.nlp.feature import SentimentWorker, knowledge_embedder, load_analyzer
+from kith.segments.feature import feature as segments_feature
 from kith.web.api import (
     bots,
     channels,
@@ -62,6 +63,7 @@ BASE_FEATURES: list[Feature] = [
     webchat_channel.feature,
     inbox_feature,
     dead_letters_feature.feature,
+    segments_feature,
 ]
 
 CHANNEL_TYPES = [channel_type for f in BASE_FEATURES for channel_type in f.channel_types]
