@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from pydantic import BaseModel
 
+from kith.core.clock import utcnow
 from kith.core.context import Core
 from kith.core.ids import derived_id
 from kith.segments.records import SIZES
@@ -35,7 +36,7 @@ async def record_size(
                 "segment_id": segment_id,
                 "workspace_id": workspace_id,
                 "hour": hour,
-                "purge_at": hour + KEPT,
+                "purge_at": utcnow() + KEPT,  # the TTL monitor's wall-clock time
             },
         },
         upsert=True,
