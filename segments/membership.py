@@ -53,9 +53,21 @@ class Live:
     paths: frozenset[str]
 
 
+_PARSED: dict[tuple[str, int], Live] = {}
+PARSED_KEPT = 10_000
+
+
 def live(core: Core, segment: Segment) -> Live:
-    node = parse_filter(core, segment.filter)
-    return Live(segment.id, segment.workspace_id, node, frozenset(fields_named(node)))
+    """The segment parsed, once per revision of its filter (every event evaluates them all)."""
+    key = (segment.id, segment.revision)
+    found = _PARSED.get(key)
+    if found is None:
+        node = parse_filter(core, segment.filter)
+        found = Live(segment.id, segment.workspace_id, node, frozenset(fields_named(node)))
+        if len(_PARSED) >= PARSED_KEPT:
+            _PARSED.clear()
+        _PARSED[key] = found
+    return found
 
 
 def touched(event: Event) -> frozenset[str] | None:
@@ -106,11 +118,8 @@ async def evaluate(
     doc = await core.store.customers.find_one({"_id": customer_id, "workspace_id": workspace_id})
     now = core.clock.now()
     present = doc is not None and not doc.get("merged_into")
-    rows = (
-        await core.store.collection(MEMBERS)
-        .find({"customer_id": customer_id, "segment_id": {"$in": [s.id for s in segments]}})
-        .to_list(None)
-    )
+    ids = [member_id(s.id, customer_id) for s in segments]  # rows are found by their _id
+    rows = await core.store.collection(MEMBERS).find({"_id": {"$in": ids}}).to_list(None)
     have = {r["segment_id"]: r for r in rows}
     for segment in segments:
         wanted = present and doc is not None and matches(segment.node, doc, now)
@@ -166,7 +175,7 @@ async def enter(core: Core, segment: Live, customer_id: str, cause: str) -> bool
 
 async def leave(core: Core, segment: Live, customer_id: str, cause: str) -> bool:
     claimed = await core.store.collection(MEMBERS).find_one_and_update(
-        {"segment_id": segment.id, "customer_id": customer_id, "leaving": None},
+        {"_id": member_id(segment.id, customer_id), "leaving": None},
         {"$set": {"leaving": cause}},
         projection={"_id": 1},
     )
@@ -179,7 +188,7 @@ async def leave(core: Core, segment: Live, customer_id: str, cause: str) -> bool
 async def _finish_leaving(core: Core, segment: Live, customer_id: str, cause: str) -> None:
     await _note(core, "segment.left", segment, customer_id, cause)
     gone = await core.store.collection(MEMBERS).delete_one(
-        {"segment_id": segment.id, "customer_id": customer_id, "leaving": cause}
+        {"_id": member_id(segment.id, customer_id), "leaving": cause}
     )
     if gone.deleted_count:
         await resize(core, segment.workspace_id, segment.id, -1)

@@ -15,7 +15,7 @@ from kith.core.customers import (
 from kith.core.events import build_event, record
 from kith.core.models import Event
 from kith.core.pipeline import ingest
-from kith.segments.membership import consume, customer_ids
+from kith.segments.membership import consume, customer_ids, member_id
 from tests.segments.conftest import VIP, VIP_SHANGHAI, customer, members, moves, segment, size
 from tests.support.cast import api_channel, inbound
 from tests.support.consumers import drain
@@ -70,7 +70,7 @@ async def test_an_update_that_names_no_field_read_is_skipped(core: Core, workspa
     await drain(core)
     await core.store.collection("segment_members").insert_one(
         {
-            "_id": "planted",
+            "_id": member_id(vip.id, "c-ada"),
             "segment_id": vip.id,
             "customer_id": "c-ada",
             "workspace_id": workspace_id,
