@@ -91,10 +91,11 @@ async def reconcile(core: Core, segment: Segment, cause: str, *, quiet: bool = F
             elif not wanted and await leave(core, current, customer_id, cause):
                 fixed.removed += 1
     size = await set_size(core, segment.workspace_id, segment.id)
-    await core.store.collection("segments").update_one(
-        {"_id": segment.id},
-        {"$set": {"last_reconciled_at": core.clock.now(), "fixed": fixed.model_dump()}},
-    )
+    if not quiet:  # a fill is not a check: nothing was wrong
+        await core.store.collection("segments").update_one(
+            {"_id": segment.id},
+            {"$set": {"last_reconciled_at": core.clock.now(), "fixed": fixed.model_dump()}},
+        )
     log.info(
         "segment reconciled",
         extra={"segment": segment.id, "added": fixed.added, "removed": fixed.removed, "size": size},
