@@ -126,17 +126,17 @@ async def seed(core: Core, settings: Settings) -> DemoLogins:
 
 
 async def _seed_segments(core: Core, workspace_id: str, channel_id: str) -> None:
-    """ "VIP in 上海": 李雷 is a VIP there; Ada lives there too, so tagging her `vip` in the
-    inbox moves the segment's size."""
+    """The segment "VIP in 上海": 李雷 is a VIP there; Ada lives there too, so tagging her
+    `vip` in the inbox moves the segment's size."""
     cities = {"lilei": ("上海", ["vip"]), "ada": ("上海", [])}
-    for external_id, (city, tags) in cities.items():
+    for external_id, (home, tags) in cities.items():
         identity = await core.store.identities.find_one(
             {"workspace_id": workspace_id, "channel_id": channel_id, "external_id": external_id}
         )
         if identity is None:
             continue
         customer = await get_customer(core, workspace_id, identity["customer_id"])
-        await do_update_customer(core, customer, fields={"tags": tags}, attributes={"city": city})
+        await do_update_customer(core, customer, fields={"tags": tags}, attributes={"city": home})
     vip = {"field": "tags", "op": "contains", "value": "vip"}
     city = {"field": "attributes.city", "op": "eq", "value": "上海"}
     segment = await do_create_segment(core, workspace_id, "VIP in 上海", {"all": [vip, city]})
