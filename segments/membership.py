@@ -36,6 +36,7 @@ TYPES = (
     "customer.created",
     "customer.updated",
     "customer.merged",
+    "customer.unmerged",  # an undone merge (contacts): the survivor and the restored one
     "customer.erased",
     "message.received",
     "consent.changed",
@@ -101,6 +102,9 @@ async def consume(core: Core, event: Event) -> None:
         await recount(core, event.workspace_id)  # the gone customer's rows were dropped
     if event.customer_id:
         await evaluate(core, event.workspace_id, event.customer_id, event.id, touched(event))
+    restored = event.data.get("restored_id") if event.type == "customer.unmerged" else None
+    if isinstance(restored, str):
+        await evaluate(core, event.workspace_id, restored, event.id, None)
 
 
 async def workspace_live(core: Core, workspace_id: str) -> list[Live]:

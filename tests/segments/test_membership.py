@@ -176,3 +176,26 @@ async def test_a_retried_run_records_entered_and_left_once(
         assert await moves(core, vip.id) == expected
         await core.store.events.delete_many({"type": {"$in": ["segment.entered", "segment.left"]}})
     assert await size(core, vip.id) == 0
+
+
+async def test_an_undone_merge_puts_both_customers_back(core: Core, workspace_id: str) -> None:
+    """`customer.unmerged` (the contacts feature's undo) names the survivor and the restored
+    customer: both are evaluated again."""
+    vip = await segment(core, workspace_id, VIP)
+    await customer(core, workspace_id, "c-1")
+    await customer(core, workspace_id, "c-2", tags=["vip"])
+    await drain(core)
+    await do_merge_customers(core, workspace_id, "c-1", "c-2")
+    await drain(core)
+    assert await members(core, vip.id) == {"c-1"}
+    restored = await core.store.customers.find_one({"_id": "c-1"})
+    assert restored is not None
+    await core.store.customers.replace_one({"_id": "c-2"}, {**restored, "_id": "c-2"})
+    await core.store.customers.update_one({"_id": "c-1"}, {"$set": {"tags": []}})
+    undone = build_event(
+        core, workspace_id, "customer.unmerged", customer_id="c-1", data={"restored_id": "c-2"}
+    )
+    await record(core, undone)
+    await drain(core)
+    assert await members(core, vip.id) == {"c-2"}
+    assert await size(core, vip.id) == 1
