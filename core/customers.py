@@ -284,9 +284,13 @@ async def do_merge_customers(
     merge_id = merge_id or new_id()
     await _journal_merge(core, merge_id, other_doc, profile, moved, actor, via, survivor_id)
     for data in holders:  # after the journal: a merge cut short here can still be undone
-        await core.store.collection(data.collection).update_many(
-            {data.field: other_id}, {"$set": {data.field: survivor_id}}
-        )
+        collection = core.store.collection(data.collection)
+        if data.merge_moves:
+            await collection.update_many(
+                {data.field: other_id}, {"$set": {data.field: survivor_id}}
+            )
+        else:  # rows the survivor recomputes (segment membership): moved, they would clash
+            await collection.delete_many({data.field: other_id})
     await core.store.customers.update_one({"_id": survivor_id}, {"$set": profile})
     await core.store.customers.replace_one(
         {"_id": other_id},

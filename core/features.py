@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from kith.core.context import Core
     from kith.core.models import Event, Message
     from kith.core.timers import TimerHandler
+    from kith.segments.filters import FieldSpec
 
 Background = Callable[["asyncio.Event"], Coroutine[Any, Any, None]]
 # Whether a feature answers an inbound message itself (consent keywords), so bots stay quiet.
@@ -39,10 +40,13 @@ class Index:
 @dataclass(frozen=True)
 class CustomerData:
     """A collection holding a customer's personal data, found by `field`: erased with the
-    customer, and moved to the survivor when two customers are merged."""
+    customer, and moved to the survivor when two customers are merged (or, with
+    `merge_moves=False`, dropped: data the feature derives again for the survivor, whose
+    unique keys a move would break)."""
 
     collection: str
     field: str = "customer_id"
+    merge_moves: bool = True
 
 
 @dataclass(frozen=True)
@@ -50,7 +54,9 @@ class Feature:
     """What one feature adds. `steps` are bot step types (read by the bots feature);
     `background` loops run in `kith serve` (`loop(stop)`); `listeners` see every event this
     process records (synchronously: they may only enqueue); `answers` tell the bot engine
-    which inbound messages the feature answers itself (it leaves them alone)."""
+    which inbound messages the feature answers itself (it leaves them alone);
+    `segment_fields` are the customer fields the feature lets segments filter on (orders,
+    community membership …)."""
 
     name: str
     channel_types: tuple[ChannelType, ...] = ()
@@ -63,6 +69,7 @@ class Feature:
     routers: tuple[Any, ...] = ()
     steps: tuple[Any, ...] = ()
     answers: tuple[Answers, ...] = ()
+    segment_fields: tuple[FieldSpec, ...] = ()
 
 
 def install(core: Core, features: list[Feature]) -> None:

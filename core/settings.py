@@ -125,6 +125,16 @@ class Settings(BaseSettings):
     egress_max_response_bytes: int = Field(
         default=32 * 1024 * 1024, ge=1, description="Largest answer read from any HTTP request."
     )
+    segments_reconcile_cron: str = Field(
+        default="*/10 * * * *",
+        description="When segments are checked against a full query (crontab, UTC).",
+    )
+    segments_preview_limit: int = Field(
+        default=100_000, ge=1, description="A segment preview counts at most this many customers."
+    )
+    segments_preview_seconds: float = Field(
+        default=2.0, gt=0, description="A segment preview's count gives up after this long."
+    )
 
     @field_validator("trusted_proxies")
     @classmethod

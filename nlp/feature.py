@@ -24,6 +24,7 @@ from kith.core.context import Core
 from kith.core.conversations import do_update_conversation, get_conversation
 from kith.core.events import build_event, record
 from kith.core.features import Feature, Index
+from kith.core.ids import derived_id
 from kith.core.models import (
     Author,
     AuthorKind,
@@ -45,6 +46,7 @@ ESCALATION_LABEL = "negative-sentiment"
 SYSTEM = Author(kind=AuthorKind.system, name="Sentiment")
 PRIORITY_ORDER = [p.value for p in Priority]
 TREND_SAMPLES = 30
+TREND_WINDOW = 10  # the trend segments filter on: the mean of the last samples
 
 
 class Analysis(Protocol):
@@ -239,6 +241,42 @@ class SentimentWorker:
             for cid, items in samples.items()
         ]
         await self.core.store.customers.bulk_write(create + extend, ordered=True)
+        last = {doc["customer_id"]: doc["_id"] for doc, _ in pairs}
+        await self._store_trends(last)
+
+    async def _store_trends(self, last_message: dict[str, str]) -> None:
+        """Keep each customer's trend (`sentiment.score`) and record
+        `customer.sentiment_changed` where it moved, so segments on it follow. The event's id
+        derives from the batch's last message of that customer: a retried batch records none
+        twice."""
+        customers = self.core.store.customers
+        docs = await customers.find(
+            {"_id": {"$in": list(last_message)}}, {"workspace_id": 1, "sentiment": 1}
+        ).to_list(None)
+        moved: list[tuple[dict[str, Any], float]] = []
+        for doc in docs:
+            sentiment = doc.get("sentiment") or {}
+            recent = [float(s["score"]) for s in sentiment.get("samples", [])[-TREND_WINDOW:]]
+            trend = round(sum(recent) / len(recent), 4) if recent else None
+            if trend is not None and trend != sentiment.get("score"):
+                moved.append((doc, trend))
+        if not moved:
+            return
+        await customers.bulk_write(
+            [UpdateOne({"_id": d["_id"]}, {"$set": {"sentiment.score": t}}) for d, t in moved],
+            ordered=False,
+        )
+        for doc, trend in moved:
+            event = build_event(
+                self.core,
+                doc["workspace_id"],
+                "customer.sentiment_changed",
+                actor=SYSTEM,
+                event_id=derived_id("sentiment-trend", last_message[doc["_id"]]),
+                customer_id=doc["_id"],
+                data={"score": trend},
+            )
+            await record(self.core, event)
 
     async def _fold_moods(self, pairs: list[Result]) -> list[Escalation]:
         """Fold the batch into each conversation's mood (its results in message order);

@@ -27,6 +27,8 @@ async def test_demo_seed_gives_working_logins_and_a_bot() -> None:
             auth = {"Authorization": f"Bearer {logins.api_token}"}
             listed = (await http.get("/api/v1/conversations", headers=auth)).json()["items"]
             assert len(listed) >= 4
+            segments = (await http.get("/api/v1/segments", headers=auth)).json()["items"]
+            assert [(s["name"], s["size"]) for s in segments] == [("VIP in 上海", 1)]
             said = await http.post(
                 f"/webhooks/api/{logins.channel_id}",
                 json={"message_id": "t-1", "user": {"id": "newcomer"}, "text": "hello"},

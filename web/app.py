@@ -40,6 +40,7 @@ from kith.core.timers import TimerWorker
 from kith.core.workspaces import ensure_default_workspace
 from kith.courtesy.feature import feature as courtesy_feature
 from kith.nlp.feature import SentimentWorker, knowledge_embedder, load_analyzer
+from kith.segments.feature import feature as segments_feature
 from kith.web.api import (
     bots,
     channels,
@@ -68,6 +69,7 @@ BASE_FEATURES: list[Feature] = [
     dead_letters_feature.feature,
     courtesy_feature,
     merge_suggestions.feature,
+    segments_feature,
 ]
 
 CHANNEL_TYPES = [channel_type for f in BASE_FEATURES for channel_type in f.channel_types]

@@ -18,6 +18,7 @@ from kith.core.channel_records import create_channel
 from kith.core.clock import ManualClock
 from kith.core.context import Core
 from kith.core.conversations import do_update_conversation
+from kith.core.customers import do_update_customer, get_customer
 from kith.core.logs import setup_logging
 from kith.core.models import (
     Author,
@@ -36,6 +37,8 @@ from kith.core.settings import Settings, get_settings
 from kith.core.workspaces import ensure_default_workspace
 from kith.courtesy.settings import CourtesySettings
 from kith.courtesy.settings import save_settings as save_courtesy
+from kith.segments.reconcile import fill
+from kith.segments.records import do_create_segment
 from kith.web.app import build_core, create_app
 
 DEMO_EMAIL = "agent@demo.kith"
@@ -128,7 +131,26 @@ async def seed(core: Core, settings: Settings) -> DemoLogins:
         core.clock = real_clock
     await _install_bot(core, ws, [channel.id, *([webchat_id] if webchat_id else [])])
     await _seed_courtesy(core, ws, channel)
+    await _seed_segments(core, ws, channel.id)
     return DemoLogins(api_token, channel.id, channel_token, password, webchat_id)
+
+
+async def _seed_segments(core: Core, workspace_id: str, channel_id: str) -> None:
+    """The segment "VIP in 上海": 李雷 is a VIP there; Ada lives there too, so tagging her
+    `vip` in the inbox moves the segment's size."""
+    cities = {"lilei": ("上海", ["vip"]), "ada": ("上海", [])}
+    for external_id, (home, tags) in cities.items():
+        identity = await core.store.identities.find_one(
+            {"workspace_id": workspace_id, "channel_id": channel_id, "external_id": external_id}
+        )
+        if identity is None:
+            continue
+        customer = await get_customer(core, workspace_id, identity["customer_id"])
+        await do_update_customer(core, customer, fields={"tags": tags}, attributes={"city": home})
+    vip = {"field": "tags", "op": "contains", "value": "vip"}
+    city = {"field": "attributes.city", "op": "eq", "value": "上海"}
+    segment = await do_create_segment(core, workspace_id, "VIP in 上海", {"all": [vip, city]})
+    await fill(core, segment)
 
 
 async def _install_bot(core: Core, workspace_id: str, channel_ids: list[str]) -> None:

@@ -1,0 +1,111 @@
+"""Segment records: a named, saved filter over a workspace's customers, and the actions that
+create, change and delete one. Membership itself lives in `kith.segments.membership`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from kith.core.context import Core
+from kith.core.errors import InvalidInput, NotFound
+from kith.core.ids import new_id
+from kith.core.models import Record
+from kith.segments.filters import CORE_FIELDS, Fields, Node, parse
+
+SEGMENTS = "segments"
+MEMBERS = "segment_members"
+SIZES = "segment_sizes"
+MAX_NAME = 120
+
+
+class Fixed(BaseModel):
+    added: int = 0
+    removed: int = 0
+
+
+class Segment(Record):
+    """A segment as stored. `filter` is the JSON as given (validated); `revision` grows with
+    every filter change, so a membership pass can tell it worked on an older filter."""
+
+    name: str
+    filter: dict[str, Any]
+    size: int = 0
+    revision: int = 1
+    created_at: datetime
+    updated_at: datetime
+    last_reconciled_at: datetime | None = None
+    fixed: Fixed | None = Field(default=None, description="What the last reconciliation fixed.")
+
+
+def installed_fields(core: Core) -> Fields:
+    """Core's fields and those the installed features add (`Feature.segment_fields`)."""
+    return Fields((*CORE_FIELDS, *(s for f in core.features for s in f.segment_fields)))
+
+
+def parse_filter(core: Core, raw: Any) -> Node:
+    return parse(raw, installed_fields(core))
+
+
+def _name(name: str) -> str:
+    name = name.strip()
+    if not 1 <= len(name) <= MAX_NAME:
+        raise InvalidInput(f"a name of 1 to {MAX_NAME} characters", field="name")
+    return name
+
+
+async def get_segment(core: Core, workspace_id: str, segment_id: str) -> Segment:
+    """The segment, or 404, also for another workspace's (its id is not confirmed)."""
+    doc = await core.store.collection(SEGMENTS).find_one(
+        {"_id": segment_id, "workspace_id": workspace_id}
+    )
+    if doc is None:
+        raise NotFound("no such segment", field="segment_id")
+    return Segment.from_doc(doc)
+
+
+async def workspace_segments(core: Core, workspace_id: str) -> list[Segment]:
+    docs = await core.store.collection(SEGMENTS).find({"workspace_id": workspace_id}).to_list(None)
+    return [Segment.from_doc(d) for d in docs]
+
+
+async def do_create_segment(core: Core, workspace_id: str, name: str, raw: Any) -> Segment:
+    """Store a validated segment; the caller fills it (`reconcile.fill`)."""
+    parse_filter(core, raw)
+    now = core.clock.now()
+    segment = Segment(
+        id=new_id(),
+        workspace_id=workspace_id,
+        name=_name(name),
+        filter=raw,
+        created_at=now,
+        updated_at=now,
+    )
+    await core.store.collection(SEGMENTS).insert_one(segment.to_doc())
+    return segment
+
+
+async def do_update_segment(
+    core: Core, segment: Segment, name: str | None = None, raw: Any = None
+) -> tuple[Segment, bool]:
+    """Rename and/or refilter; returns the segment and whether its filter changed (then the
+    caller recomputes membership)."""
+    changes: dict[str, Any] = {"updated_at": core.clock.now()}
+    if name is not None:
+        changes["name"] = _name(name)
+    refiltered = raw is not None and raw != segment.filter
+    update: dict[str, Any] = {"$set": changes}
+    if refiltered:
+        parse_filter(core, raw)
+        changes["filter"] = raw
+        update["$inc"] = {"revision": 1}
+    await core.store.collection(SEGMENTS).update_one({"_id": segment.id}, update)
+    return await get_segment(core, segment.workspace_id, segment.id), refiltered
+
+
+async def do_delete_segment(core: Core, segment: Segment) -> None:
+    """The segment, its members and its size history."""
+    await core.store.collection(SEGMENTS).delete_one({"_id": segment.id})
+    await core.store.collection(MEMBERS).delete_many({"segment_id": segment.id})
+    await core.store.collection(SIZES).delete_many({"segment_id": segment.id})

@@ -1,0 +1,245 @@
+// The Segments page: the list, the builder (conditions and groups, a JSON view, a live
+// count while editing) and a segment's members. Talks to /api/v1/segments with the session.
+"use strict";
+
+(() => {
+  const { T, h } = window.KithDom;
+  const body = document.body;
+  const $ = (id) => document.getElementById(id);
+  const FIELDS = JSON.parse($("segment-fields").textContent);
+  const segmentId = body.dataset.segmentId || null;
+  const say = (key, values = {}) =>
+    (T[key] || key).replace(/\{(\w+)\}/g, (w, k) => (values[k] !== undefined ? String(values[k]) : w));
+
+  async function call(method, path, payload) {
+    const response = await fetch("/api/v1/segments" + path, {
+      method,
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": body.dataset.csrf },
+      body: payload === undefined ? undefined : JSON.stringify(payload),
+    });
+    if (response.status === 401) window.location.assign("/app/login");
+    const data = response.status === 204 ? null : await response.json();
+    if (!response.ok) {
+      const error = (data && data.error) || {};
+      const failure = new Error(error.field ? `${error.field}: ${error.message}` : error.message || T.error);
+      failure.field = error.field;
+      throw failure;
+    }
+    return data;
+  }
+
+  // The filter as the builder holds it --------------------------------------------------
+  const spec = (name) => FIELDS.find((f) => f.name === name);
+  const condition = () => ({ field: "tags", key: "", op: "contains", value: "" });
+  let tree = { mode: "all", children: [condition()] };
+
+  function fromFilter(raw) {
+    const mode = ["all", "any"].find((m) => raw && Array.isArray(raw[m]));
+    if (mode) return { mode, children: raw[mode].map(fromFilter) };
+    const prefixed = FIELDS.find((f) => f.name.endsWith(".") && raw.field.startsWith(f.name));
+    const field = spec(raw.field) ? raw.field : prefixed ? prefixed.name : raw.field;
+    const key = spec(raw.field) ? "" : raw.field.slice(field.length);
+    const value = Array.isArray(raw.value) ? raw.value.join(", ") : String(raw.value);
+    return { field, key, op: raw.op, value };
+  }
+
+  function scalar(kind, text) {
+    if (kind === "number") return Number(text);
+    if (kind === "scalar" && /^-?\d+(\.\d+)?$/.test(text.trim())) return Number(text);
+    return text;
+  }
+
+  function toFilter(node) {
+    if (node.children) return { [node.mode]: node.children.map(toFilter) };
+    const s = spec(node.field);
+    const field = s.name.endsWith(".") ? s.name + node.key : s.name;
+    let value;
+    if (node.op === "exists") value = node.value !== "false";
+    else if (node.op === "within_days" || node.op === "older_than_days") value = parseInt(node.value, 10);
+    else if (node.op === "in") value = node.value.split(",").map((v) => scalar(s.kind, v.trim())).filter((v) => v !== "");
+    else value = scalar(s.kind, node.value);
+    return { field, op: node.op, value };
+  }
+
+  // Drawing the builder -------------------------------------------------------------------
+  let counter = 0;
+  function drawGroup(group, parent, depth) {
+    const n = ++counter;
+    const box = h("fieldset", { class: "group" },
+      h("legend", {}, depth ? `${T.segments_group} ${n}` : T.segments_match));
+    const mode = h("select", { "aria-label": `${T.segments_match} ${n}`, onchange: (e) => { group.mode = e.target.value; changed(); } },
+      h("option", { value: "all", selected: group.mode === "all" }, T.segments_match_all),
+      h("option", { value: "any", selected: group.mode === "any" }, T.segments_match_any));
+    box.append(mode);
+    group.children.forEach((child, i) => {
+      const remove = () => { group.children.splice(i, 1); redraw(); };
+      box.append(child.children ? drawGroup(child, group, depth + 1) : drawCondition(child, remove));
+    });
+    box.append(h("div", { class: "buttons" },
+      h("button", { type: "button", onclick: () => { group.children.push(condition()); redraw(true); } }, T.segments_add_condition),
+      depth < 4 ? h("button", { type: "button", onclick: () => { group.children.push({ mode: "any", children: [condition()] }); redraw(true); } }, T.segments_add_group) : null,
+      depth && parent ? h("button", { type: "button", onclick: () => { parent.children.splice(parent.children.indexOf(group), 1); redraw(); } }, T.segments_remove) : null));
+    return box;
+  }
+
+  function drawCondition(node, remove) {
+    const n = ++counter;
+    const s = spec(node.field) || FIELDS[0];
+    if (!s.ops.includes(node.op)) node.op = s.ops[0];
+    const field = h("select", { "aria-label": `${T.segments_field} ${n}`, onchange: (e) => { node.field = e.target.value; node.value = ""; redraw(); focusLater(`${T.segments_field} ${n}`); } },
+      FIELDS.map((f) => h("option", { value: f.name, selected: f.name === s.name }, T["segments_field_" + f.name] || f.name)));
+    const key = s.name.endsWith(".")
+      ? h("input", { "aria-label": `${T.segments_key} ${n}`, value: node.key, size: 10, oninput: (e) => { node.key = e.target.value; changed(); } })
+      : null;
+    const op = h("select", { "aria-label": `${T.segments_op} ${n}`, onchange: (e) => { node.op = e.target.value; redraw(); focusLater(`${T.segments_op} ${n}`); } },
+      s.ops.map((o) => h("option", { value: o, selected: o === node.op }, T["segments_op_" + o] || o)));
+    let value;
+    const label = `${T.segments_value} ${n}`;
+    const set = (e) => { node.value = e.target.value; changed(); };
+    if (node.op === "exists") {
+      if (node.value !== "false") node.value = "true";
+      value = h("select", { "aria-label": label, onchange: set },
+        h("option", { value: "true", selected: node.value === "true" }, T.segments_true),
+        h("option", { value: "false", selected: node.value === "false" }, T.segments_false));
+    } else if (s.kind === "choice" && node.op !== "in") {
+      if (!s.choices.includes(node.value)) node.value = s.choices[0];
+      value = h("select", { "aria-label": label, onchange: set }, s.choices.map((c) => h("option", { value: c, selected: c === node.value }, c)));
+    } else {
+      const numeric = node.op.endsWith("_days") || s.kind === "number";
+      value = h("input", { "aria-label": label, value: node.value, type: numeric ? "number" : "text", step: "any", oninput: set,
+        placeholder: s.kind === "date" && !node.op.endsWith("_days") ? "2026-01-31T00:00:00+08:00" : null });
+    }
+    return h("div", { class: "condition" }, field, key, op, value,
+      h("button", { type: "button", "aria-label": `${T.segments_remove} ${n}`, onclick: remove }, "×"));
+  }
+
+  function focusLater(label) {
+    const found = [...document.querySelectorAll("#conditions [aria-label]")].find((el) => el.getAttribute("aria-label") === label);
+    if (found) found.focus();
+  }
+
+  function redraw(focusNew) {
+    counter = 0;
+    const root = $("conditions");
+    root.replaceChildren(drawGroup(tree, null, 0));
+    if (focusNew) {
+      const fields = root.querySelectorAll("select[aria-label^='" + T.segments_field + "']");
+      if (fields.length) fields[fields.length - 1].focus();
+    }
+    changed();
+  }
+
+  // The JSON view and the live count ----------------------------------------------------
+  let timer = null;
+  let asked = 0;
+  function changed() {
+    $("filter-json").value = JSON.stringify(toFilter(tree), null, 2);
+    clearTimeout(timer);
+    timer = setTimeout(count, 400);
+  }
+
+  async function count() {
+    const mine = ++asked;
+    const shown = $("live-count");
+    shown.textContent = T.segments_counting;
+    try {
+      const answer = await call("POST", "/preview", { filter: toFilter(tree) });
+      if (mine !== asked) return;
+      $("builder-error").textContent = "";
+      shown.textContent = answer.timed_out ? T.segments_count_slow
+        : say(answer.capped ? "segments_count_capped" : "segments_count", { count: answer.count });
+    } catch (error) {
+      if (mine !== asked) return;
+      shown.textContent = "";
+      $("builder-error").textContent = error.message;
+    }
+  }
+
+  async function save(event) {
+    event.preventDefault();
+    const payload = { name: $("segment-name").value, filter: toFilter(tree) };
+    try {
+      const saved = segmentId ? await call("PATCH", "/" + segmentId, payload) : await call("POST", "", payload);
+      window.location.assign("/app/segments/" + saved.id);
+    } catch (error) {
+      $("builder-error").textContent = error.message;
+      if (error.field === "name") $("segment-name").focus();
+    }
+  }
+
+  // The list and the members --------------------------------------------------------------
+  async function loadList(cursor) {
+    const page = await call("GET", cursor ? "?cursor=" + encodeURIComponent(cursor) : "");
+    const rows = $("segment-list").tBodies[0];
+    for (const s of page.items) {
+      rows.append(h("tr", {},
+        h("td", {}, h("a", { href: "/app/segments/" + s.id }, s.name)),
+        h("td", {}, s.size),
+        h("td", {}, s.last_reconciled_at ? new Date(s.last_reconciled_at).toLocaleString(body.dataset.locale) : "—")));
+    }
+    $("list-empty").hidden = rows.children.length > 0;
+    const more = $("list-more");
+    more.hidden = !page.next_cursor;
+    more.onclick = () => loadList(page.next_cursor);
+  }
+
+  async function loadMembers(cursor) {
+    const page = await call("GET", `/${segmentId}/customers` + (cursor ? "?cursor=" + encodeURIComponent(cursor) : ""));
+    const rows = $("member-list").tBodies[0];
+    for (const c of page.items) {
+      rows.append(h("tr", {}, h("td", {}, c.name || c.id), h("td", {}, (c.tags || []).join(", ")), h("td", {}, (c.channels || []).join(", "))));
+    }
+    $("members-empty").hidden = rows.children.length > 0;
+    const more = $("members-more");
+    more.hidden = !page.next_cursor;
+    more.onclick = () => loadMembers(page.next_cursor);
+  }
+
+  function wireSegmentButtons() {
+    const reconcile = $("reconcile");
+    if (reconcile) reconcile.addEventListener("click", async () => {
+      const answer = await call("POST", `/${segmentId}/reconcile`);
+      $("segment-size").textContent = answer.size;
+      $("notice").textContent = say("segments_reconciled_now", answer.fixed);
+    });
+    const remove = $("delete");
+    if (remove) remove.addEventListener("click", async () => {
+      if (!window.confirm(T.segments_delete_confirm)) return;
+      await call("DELETE", "/" + segmentId);
+      window.location.assign("/app/segments");
+    });
+  }
+
+  function start() {
+    if (segmentId) {
+      loadMembers().catch((e) => { $("notice").textContent = e.message; });
+      wireSegmentButtons();
+    } else {
+      loadList().catch((e) => { $("notice").textContent = e.message; });
+    }
+    const builder = $("builder");
+    if (!builder) return;
+    const stored = $("filter-json").value.trim();
+    if (stored) tree = (() => { const t = fromFilter(JSON.parse(stored)); return t.children ? t : { mode: "all", children: [t] }; })();
+    builder.addEventListener("submit", save);
+    $("apply-json").addEventListener("click", () => {
+      try {
+        const parsed = fromFilter(JSON.parse($("filter-json").value));
+        tree = parsed.children ? parsed : { mode: "all", children: [parsed] };
+        redraw();
+      } catch (error) {
+        $("builder-error").textContent = error.message;
+      }
+    });
+    $("locale").addEventListener("change", async (event) => {
+      await fetch("/app/api/me/settings", { method: "PUT", credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRF-Token": body.dataset.csrf },
+        body: JSON.stringify({ locale: event.target.value }) });
+      window.location.reload();
+    });
+    redraw();
+  }
+
+  start();
+})();
