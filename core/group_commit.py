@@ -7,15 +7,26 @@ the previous batch on that collection was in flight goes out as one `bulk_write`
 `find`). Nothing waits on a timer: an idle process writes at once, a busy one in batches as
 large as its concurrency. Every caller gets its own outcome: a request's write error is
 raised to its caller alone, and a caller returns only once its own write is acknowledged.
+
+Two writes that claim the same unique key (say a webhook delivered twice at once) never share
+a batch: the later one waits for the next. DocumentDB on PostgreSQL checks unique indexes as
+exclusion constraints, and an insert that conflicts with a tuple of an uncommitted
+transaction waits for it; two such inserts wait for each other until PostgreSQL's deadlock
+detector (1 s) aborts one. In one unordered command the aborted document is only the first of
+its copies: the command goes on to the next copy, which deadlocks again, so a batch holding a
+key k times stalls for up to k seconds per racing client, and with the retries of the
+WriteConflict it is reported as, for minutes. One copy per command is answered at once
+(a committed duplicate) or after one deadlock at worst.
 """
 
 from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
+from pymongo import InsertOne, ReplaceOne, UpdateOne
 from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure, WriteError
 
 from kith.core.collection import (
@@ -43,7 +54,8 @@ class GroupCommit(Generic[Item, Result]):
     (and, with a `gate`, while it waited for its turn among other groups' batches).
 
     `run` answers one outcome per item, in order: a result or the exception for that caller.
-    If `run` itself raises, every caller of that batch gets the error.
+    If `run` itself raises, every caller of that batch gets the error. Items that share one
+    of their `keys` go in separate batches, in the order they were queued.
     """
 
     def __init__(
@@ -51,10 +63,12 @@ class GroupCommit(Generic[Item, Result]):
         run: Callable[[list[Item]], Awaitable[list[Result | Exception]]],
         limit: int = BATCH_LIMIT,
         gate: asyncio.Semaphore | None = None,
+        keys: Callable[[Item], Iterable[Hashable]] = lambda _: (),
     ) -> None:
         self._run = run
         self._limit = limit
         self._gate = gate
+        self._keys = keys
         self._queue: list[tuple[Item, asyncio.Future[Result]]] = []
         self._flushing: asyncio.Task[None] | None = None
 
@@ -77,10 +91,27 @@ class GroupCommit(Generic[Item, Result]):
             self._flushing = None
 
     async def _next(self) -> None:
-        batch = [(i, f) for i, f in self._queue[: self._limit] if not f.done()]
-        del self._queue[: self._limit]
+        batch = self._take()
         if batch:
             await self._settle(batch)
+
+    def _take(self) -> list[tuple[Item, asyncio.Future[Result]]]:
+        """The next batch off the queue: at most `limit` items, no two sharing a key. An item
+        left for later holds its keys too, so same-key items keep their order."""
+        batch: list[tuple[Item, asyncio.Future[Result]]] = []
+        later: list[tuple[Item, asyncio.Future[Result]]] = []
+        taken: set[Hashable] = set()
+        for item, future in self._queue:
+            if future.done():  # its caller was cancelled meanwhile
+                continue
+            keys = set(self._keys(item))
+            if len(batch) < self._limit and taken.isdisjoint(keys):
+                batch.append((item, future))
+            else:
+                later.append((item, future))
+            taken |= keys
+        self._queue = later
+        return batch
 
     async def _settle(self, batch: list[tuple[Item, asyncio.Future[Result]]]) -> None:
         try:
@@ -139,20 +170,48 @@ def _matches(doc: Document, filter: Filter) -> bool:
     return all(key in doc and doc[key] == value for key, value in filter.items())
 
 
+def unique_keys(
+    request: WriteRequest, unique: Sequence[tuple[str, ...]]
+) -> Iterable[tuple[Hashable, ...]]:
+    """The values `request` claims for each unique index of `unique` (field names), as far
+    as the document it inserts or the equality filter of its update or upsert tells them."""
+    fields: Any = request  # PyMongo's request objects keep their arguments privately
+    values: dict[str, Any] = {}
+    if isinstance(request, InsertOne):
+        values = dict(fields._doc)
+    elif isinstance(request, UpdateOne | ReplaceOne):
+        values = {k: v for k, v in fields._filter.items() if not isinstance(v, dict)}
+    for index in unique:
+        if all(name in values for name in index):
+            claimed = (index, *(values[name] for name in index))
+            try:
+                hash(claimed)
+            except TypeError:  # a list or document value: the engine compares it, not us
+                continue
+            yield claimed
+
+
 class Grouped:
     """A collection's single-document writes and equality lookups, grouped across callers.
 
     Writes go out unordered: a batch may hold requests of unrelated callers, and one caller's
-    failure must not stop the others. A request the engine refused with WriteConflict (it was
-    not applied) goes again, in a smaller batch; a whole batch refused with WriteConflict was
-    rolled back and goes again whole.
+    failure must not stop the others. Requests claiming one value of a secondary unique
+    index (`unique`, field names) go in separate batches (see the module's docstring; `_id`
+    is PostgreSQL's primary key, a b-tree whose waits cannot deadlock this way). A request
+    the engine refused with WriteConflict (it was not applied) goes again, in a smaller batch;
+    a whole batch refused with WriteConflict was rolled back and goes again whole.
     """
 
     def __init__(
-        self, collection: RetryingCollection, gate: asyncio.Semaphore | None = None
+        self,
+        collection: RetryingCollection,
+        gate: asyncio.Semaphore | None = None,
+        unique: Sequence[tuple[str, ...]] = (),
     ) -> None:
         self.collection = collection
-        self._writes: GroupCommit[WriteRequest, Any] = GroupCommit(self._write_batch, gate=gate)
+        self._writes: GroupCommit[WriteRequest, Any] = GroupCommit(
+            self._write_batch, gate=gate, keys=lambda request: unique_keys(request, unique)
+        )
         self._reads: GroupCommit[Filter, Document | None] = GroupCommit(self._read_batch, gate=gate)
 
     async def write(self, request: WriteRequest) -> Any:

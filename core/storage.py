@@ -184,7 +184,12 @@ class Store:
         whose concurrent callers each write or look up one document."""
         found = self._grouped.get(name)
         if found is None:
-            found = self._grouped[name] = Grouped(self.collection(name), self._in_flight)
+            unique = [
+                tuple(field for field, _ in keys)
+                for collection, keys, options in INDEXES
+                if collection == name and options.get("unique")
+            ]
+            found = self._grouped[name] = Grouped(self.collection(name), self._in_flight, unique)
         return found
 
     async def ensure_indexes(self, extra: Sequence[tuple[str, Keys, IndexOptions]] = ()) -> None:
