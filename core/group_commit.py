@@ -14,9 +14,9 @@ exclusion constraints, and an insert that conflicts with a tuple of an uncommitt
 transaction waits for it; two such inserts wait for each other until PostgreSQL's deadlock
 detector (1 s) aborts one. In one unordered command the aborted document is only the first of
 its copies: the command goes on to the next copy, which deadlocks again, so a batch holding a
-key k times stalls for up to k seconds per racing client, and with the retries of the
-WriteConflict it is reported as, for minutes. One copy per command is answered at once
-(a committed duplicate) or after one deadlock at worst.
+key k times stalls for up to k seconds per racing client; retried on the WriteConflict the
+aborted copies are reported as, racing clients kept it up for minutes. One copy per command
+is answered at once (a committed duplicate) or after one deadlock at worst.
 """
 
 from __future__ import annotations
