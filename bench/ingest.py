@@ -20,6 +20,7 @@ import uuid
 from pathlib import Path
 
 import httpx
+from pymongo import monitoring
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -56,7 +57,33 @@ def message_doc(i: int) -> dict[str, object]:
     }
 
 
-async def in_process(args: argparse.Namespace) -> tuple[Run, Run]:
+class RoundTrips(monitoring.CommandListener):
+    """Counts the commands the driver sends, by name and collection: each is one round trip."""
+
+    def __init__(self) -> None:
+        self.by_name: dict[str, int] = {}
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        name = f"{event.command_name} {event.command.get(event.command_name)}"
+        self.by_name[name] = self.by_name.get(name, 0) + 1
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+    def take(self) -> dict[str, int]:
+        """The counts since the last call, then start again from zero."""
+        counts, self.by_name = self.by_name, {}
+        return counts
+
+
+ROUND_TRIPS = RoundTrips()
+monitoring.register(ROUND_TRIPS)  # before any client exists: every client reports to it
+
+
+async def in_process(args: argparse.Namespace) -> tuple[Run, Run, dict[str, int]]:
     settings = Settings(mongo_uri=args.mongo_uri, db_name=f"kith_bench_{uuid.uuid4().hex[:8]}")
     core = build_core(settings)
     await core.start()
@@ -71,6 +98,8 @@ async def in_process(args: argparse.Namespace) -> tuple[Run, Run]:
             (rng.randrange(args.customers), rng.randrange(args.channels)) for _ in range(args.n)
         ]
         baseline_coll = core.store.db["bench_baseline"]
+        ROUND_TRIPS.take()
+        cpu = time.process_time()
         baseline = await measure(
             args.n, args.concurrency, lambda i: baseline_coll.insert_one(message_doc(i))
         )
@@ -89,8 +118,16 @@ async def in_process(args: argparse.Namespace) -> tuple[Run, Run]:
                 ),
             )
 
+        baseline_cpu = time.process_time() - cpu
+        ROUND_TRIPS.take()
+        cpu = time.process_time()
         pipeline = await measure(args.n, args.concurrency, one)
-        return baseline, pipeline
+        pipeline_cpu = time.process_time() - cpu
+        print(
+            f"client CPU per call: baseline {baseline_cpu / args.n * 1000:.2f} ms, "
+            f"ingest {pipeline_cpu / args.n * 1000:.2f} ms"
+        )
+        return baseline, pipeline, ROUND_TRIPS.take()
     finally:
         await core.store.client.drop_database(settings.db_name)
         await core.close()
@@ -155,7 +192,7 @@ def main() -> None:
     store = args.mongo_uri or "embedded engine"
     print(f"store: {store}; n={args.n} over {args.customers} customers, {args.channels} channels")
 
-    baseline, pipeline = asyncio.run(in_process(args))
+    baseline, pipeline, trips = asyncio.run(in_process(args))
     result: dict[str, object] = {
         "store": "real" if args.mongo_uri else "embedded",
         "n": args.n,
@@ -169,6 +206,10 @@ def main() -> None:
     }
     print(f"baseline insert_one: {baseline.summary()}")
     print(f"ingest():            {pipeline.summary()}  ratio {result['ratio']}")
+    if args.mongo_uri:  # the embedded engine has no driver to count with
+        result["round_trips_per_ingest"] = round(sum(trips.values()) / args.n, 2)
+        per = ", ".join(f"{name} {count / args.n:.2f}" for name, count in sorted(trips.items()))
+        print(f"round trips per ingest: {result['round_trips_per_ingest']} ({per})")
     if args.http_n:
         http_base, http_kith = asyncio.run(over_http(args))
         result.update(

@@ -6,6 +6,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
+from pymongo import InsertOne, UpdateOne
 from pymongo.errors import DuplicateKeyError
 
 from kith.core.context import Core
@@ -48,23 +49,24 @@ class Sender(NamedTuple):
     stale: bool
 
 
+def _identity_key(workspace_id: str, channel_id: str, external_id: str) -> dict[str, str]:
+    return {"workspace_id": workspace_id, "channel_id": channel_id, "external_id": external_id}
+
+
 async def resolve_identity(core: Core, inbound: InboundMessage) -> Sender:
     """The customer behind (channel, external user id), created on first contact.
 
-    The identity is written before the customer: its unique index settles races between
+    A known identity is only read, together with other callers' lookups (group commit): its
+    `last_seen` is written by `touch_customer`, at most once a minute. On first contact the
+    identity is written before the customer: its unique index settles races between
     concurrent first messages, and the customer document is an upsert that any later
     message completes (the identity's `last_seen` starts empty, so the next message
     touches the profile) if this one is interrupted in between.
     """
-    key = {
-        "workspace_id": inbound.workspace_id,
-        "channel_id": inbound.channel_id,
-        "external_id": inbound.user.id,
-    }
+    key = _identity_key(inbound.workspace_id, inbound.channel_id, inbound.user.id)
+    identities = core.store.grouped("identities")
     now = core.clock.now()
-    found = await core.store.identities.find_one_and_update(
-        key, {"$set": {"last_seen": now}}, projection={"customer_id": 1, "last_seen": 1}
-    )
+    found = await identities.find_one(key)
     if found is not None:
         return _known(found, now)
     email = _normalize_email(inbound.user.email)
@@ -80,9 +82,9 @@ async def resolve_identity(core: Core, inbound: InboundMessage) -> Sender:
         created_at=now,
     )
     try:
-        await core.store.identities.insert_one({**identity.to_doc(), "last_seen": None})
+        await identities.write(InsertOne({**identity.to_doc(), "last_seen": None}))
     except DuplicateKeyError:
-        found = await core.store.identities.find_one(key, {"customer_id": 1, "last_seen": 1})
+        found = await identities.find_one(key)
         if found is None:
             raise
         return _known(found, now)
@@ -101,8 +103,9 @@ async def resolve_identity(core: Core, inbound: InboundMessage) -> Sender:
     )
     seed = customer.to_doc()
     seed.pop("last_seen")
-    await core.store.customers.update_one(
-        {"_id": customer.id}, {"$setOnInsert": seed, "$max": {"last_seen": now}}, upsert=True
+    first_seen = {"$setOnInsert": seed, "$max": {"last_seen": now}}
+    await core.store.grouped("customers").write(
+        UpdateOne({"_id": customer.id}, first_seen, upsert=True)
     )
     return Sender(customer.id, new=True, stale=False)
 
@@ -113,8 +116,10 @@ def _known(identity: dict[str, Any], now: datetime) -> Sender:
     return Sender(str(identity["customer_id"]), new=False, stale=stale)
 
 
-async def touch_customer(core: Core, message: Message) -> None:
-    """Record activity; recreates a minimal profile if a first attempt died before writing it."""
+async def touch_customer(core: Core, message: Message, external_id: str | None) -> None:
+    """Record activity on the profile, then on the sender's identity (whose `last_seen` keeps
+    this to once a minute); recreates a minimal profile if a first attempt died before
+    writing it."""
     seed = Customer(
         id=message.customer_id,
         workspace_id=message.workspace_id,
@@ -123,11 +128,14 @@ async def touch_customer(core: Core, message: Message) -> None:
         last_seen=message.created_at,
     ).to_doc()
     seed.pop("last_seen")
-    await core.store.customers.update_one(
-        {"_id": message.customer_id},
-        {"$setOnInsert": seed, "$max": {"last_seen": message.created_at}},
-        upsert=True,
+    seen = {"$max": {"last_seen": message.created_at}}
+    await core.store.grouped("customers").write(
+        UpdateOne({"_id": message.customer_id}, {"$setOnInsert": seed, **seen}, upsert=True)
     )
+    if external_id is not None:
+        key = _identity_key(message.workspace_id, message.channel_id, external_id)
+        touched = {"$set": {"last_seen": message.created_at}}  # it starts as null
+        await core.store.grouped("identities").write(UpdateOne(key, touched))
 
 
 async def get_customer(core: Core, workspace_id: str, customer_id: str) -> Customer:

@@ -396,43 +396,48 @@ class EmbeddedCollection:
         `BulkWriteError` naming the request; ordered writes stop there, unordered ones go on."""
         counts = {"nInserted": 0, "nMatched": 0, "nModified": 0, "nRemoved": 0, "nUpserted": 0}
         errors: list[dict[str, Any]] = []
+        upserted: list[dict[str, Any]] = []
         for index, request in enumerate(requests):
             try:
-                self._apply(request, counts)
+                upserted_id = self._apply(request, counts)
             except DuplicateKeyError as exc:
                 errors.append({"index": index, "code": 11000, "errmsg": str(exc)})
                 if ordered:
                     break
-        outcome = {**counts, "writeErrors": errors, "writeConcernErrors": [], "upserted": []}
+            else:
+                if upserted_id is not None:
+                    upserted.append({"index": index, "_id": upserted_id})
+        outcome = {**counts, "writeErrors": errors, "writeConcernErrors": [], "upserted": upserted}
         if errors:
             raise BulkWriteError(outcome)
         return BulkWriteResult(outcome, acknowledged=True)
 
-    def _apply(self, request: WriteRequest, counts: dict[str, int]) -> None:
-        """One request of a bulk write, added to `counts` (named as in a server's answer)."""
+    def _apply(self, request: WriteRequest, counts: dict[str, int]) -> Any:
+        """One request of a bulk write, added to `counts` (named as in a server's answer);
+        the `_id` it upserted, if any."""
         # PyMongo's request objects keep their arguments in private attributes.
         fields: Any = request
         if isinstance(request, InsertOne):
             self._coll.insert_one(fields._doc)
             counts["nInserted"] += 1
-        elif isinstance(request, DeleteOne | DeleteMany):
+            return None
+        if isinstance(request, DeleteOne | DeleteMany):
             delete = self._coll.delete_one if isinstance(request, DeleteOne) else None
             counts["nRemoved"] += (delete or self._coll.delete_many)(fields._filter).deleted_count
+            return None
+        upsert = bool(fields._upsert)
+        if isinstance(request, ReplaceOne):
+            result = self._coll.replace_one(fields._filter, fields._doc, upsert=upsert)
         else:
-            upsert = bool(fields._upsert)
-            if isinstance(request, ReplaceOne):
-                result = self._coll.replace_one(fields._filter, fields._doc, upsert=upsert)
-            else:
-                method = (
-                    self._coll.update_one
-                    if isinstance(request, UpdateOne)
-                    else self._coll.update_many
-                )
-                run = partial(method, fields._filter, fields._doc, upsert=upsert)
-                result = self._update(fields._doc, upsert, run)
-            counts["nMatched"] += result.matched_count
-            counts["nModified"] += result.modified_count
-            counts["nUpserted"] += int(result.upserted_id is not None)
+            method = (
+                self._coll.update_one if isinstance(request, UpdateOne) else self._coll.update_many
+            )
+            run = partial(method, fields._filter, fields._doc, upsert=upsert)
+            result = self._update(fields._doc, upsert, run)
+        counts["nMatched"] += result.matched_count
+        counts["nModified"] += result.modified_count
+        counts["nUpserted"] += int(result.upserted_id is not None)
+        return result.upserted_id
 
     async def create_index(self, keys: str | Keys, /, **options: Unpack[IndexOptions]) -> str:
         """Idempotent as on a server: an index that already exists is left alone (mongomock

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+from pymongo import InsertOne
 from pymongo.errors import DuplicateKeyError
 
 from kith.core.context import Core
@@ -51,10 +52,13 @@ def _stored(core: Core, event: Event) -> dict[str, Any]:
 
 
 async def record(core: Core, event: Event) -> bool:
-    """Append `event`; an event with a fixed id is written once (False if it already was)."""
+    """Append `event`; an event with a fixed id is written once (False if it already was).
+
+    Concurrent calls share one insert (group commit); each returns once its own event is
+    stored."""
     doc = _stored(core, event)
     try:
-        await core.store.events.insert_one(doc)
+        await core.store.grouped("events").write(InsertOne(doc))
     except DuplicateKeyError:
         return False
     _notify(core, event, "pending" in doc)

@@ -12,9 +12,13 @@ idempotent and keyed so that a redelivery can finish what a failed attempt start
   nor waits, while a redelivery after a crash (lease expired) completes the steps;
 - the `message.received` event has a derived id and marks the message as done; it carries
   the names of the consumers still to handle it, in the same insert.
-Round trips for a known customer: 4 (identity, insert message, upsert conversation,
-insert event), plus a concurrent customer `last_seen` update at most once a minute per
-identity; first contact adds 2.
+
+Every step goes through group commit (`kith.core.group_commit`): concurrent ingests share
+each round trip, and each returns only once its own writes are stored, in the order above.
+Steps for a known customer: read the identity and the thread's conversation (together),
+insert the message, bump the conversation (conditional on the state read, else the
+general `find_one_and_update`), insert the event; plus a customer and identity `last_seen`
+update at most once a minute per identity; first contact adds 2.
 """
 
 from __future__ import annotations
@@ -24,10 +28,11 @@ import logging
 from datetime import timedelta
 from typing import Any, NamedTuple
 
-from pymongo import ReturnDocument
+from pymongo import InsertOne, ReturnDocument, UpdateOne
 from pymongo.errors import DuplicateKeyError
 
 from kith.core import metrics
+from kith.core.collection import Document
 from kith.core.context import Core
 from kith.core.customers import resolve_identity, touch_customer
 from kith.core.events import build_event, record
@@ -69,14 +74,17 @@ async def ingest(core: Core, channel: Channel, inbound: InboundMessage) -> Recei
     if inbound.channel_id != channel.id or inbound.workspace_id != channel.workspace_id:
         raise ValueError("inbound message does not belong to this channel")
     dedup_key = f"{inbound.channel_id}:{inbound.channel_message_id}"
-    sender = await resolve_identity(core, inbound)
-    customer_id = sender.customer_id
     thread = Thread(thread_key(inbound.thread_key, inbound.user.id), inbound.user.id)
+    conversation = conversation_id(inbound.workspace_id, channel.id, thread.key)
+    sender, seen = await asyncio.gather(
+        resolve_identity(core, inbound), _read_conversation(core, conversation)
+    )
+    customer_id = sender.customer_id
     now = core.clock.now()
     message = Message(
         id=new_id(),
         workspace_id=inbound.workspace_id,
-        conversation_id=conversation_id(inbound.workspace_id, channel.id, thread.key),
+        conversation_id=conversation,
         customer_id=customer_id,
         channel_id=channel.id,
         direction=Direction.inbound,
@@ -98,15 +106,14 @@ async def ingest(core: Core, channel: Channel, inbound: InboundMessage) -> Recei
         ingest_lease=now + INGEST_LEASE,
     )
     try:
-        await core.store.messages.insert_one(doc)
+        await core.store.grouped("messages").write(InsertOne(doc))
     except DuplicateKeyError:
         stored = await core.store.messages.find_one({"dedup_key": dedup_key})
         if stored is None:  # erased between the two calls: treat as new next time
             raise
         return await _redelivered(core, channel, stored)
-    return await _complete(
-        core, channel, message, thread, sender.new, touch=sender.stale, control=inbound.control
-    )
+    step = Step(sender.new, touch=sender.stale, control=inbound.control, seen=seen)
+    return await _complete(core, channel, message, thread, step)
 
 
 async def _redelivered(core: Core, channel: Channel, doc: dict[str, Any]) -> Received:
@@ -123,9 +130,9 @@ async def _redelivered(core: Core, channel: Channel, doc: dict[str, Any]) -> Rec
         )
         if claimed is not None:
             log.info("finishing an interrupted ingest", extra={"message_id": message.id})
-            return await _complete(
-                core, channel, message, thread, False, touch=True, control=_control(doc)
-            )
+            seen = await _read_conversation(core, message.conversation_id)
+            step = Step(False, touch=True, control=_control(doc), seen=seen)
+            return await _complete(core, channel, message, thread, step)
     conversation = await core.store.conversations.find_one({"_id": message.conversation_id})
     if conversation is None:  # the first attempt has not opened it yet; show what it will be
         conversation = _new_conversation(channel, message, thread).to_doc()
@@ -157,32 +164,71 @@ def _new_conversation(channel: Channel, message: Message, thread: Thread) -> Con
 
 
 async def _open_conversation(
-    core: Core, channel: Channel, message: Message, thread: Thread
+    core: Core, channel: Channel, message: Message, thread: Thread, seen: Document | None
 ) -> tuple[Conversation, bool, bool]:
-    """Bump the thread's conversation (reopening it if resolved or snoozed), or open it."""
+    """Bump the thread's conversation (reopening it if resolved or snoozed), or open it.
+
+    `seen` is the conversation as read before the message was stored (None: there was
+    none). The write is conditional on that state, so it can go out with other callers'
+    writes and still tell exactly whether it opened or reopened the conversation; if the
+    state changed meanwhile (the upsert then clashes on `_id`), the general path runs. The
+    conversation returned is `seen` plus this bump (another writer's bump in between, which
+    leaves the status alone, is not shown in its counters).
+    """
     fresh = _new_conversation(channel, message, thread)
+    before = Conversation.from_doc(seen) if seen is not None else None
+    kept = before is not None and before.status == ConversationStatus.pending
+    condition = {"$exists": False} if before is None else before.status.value
+    request = UpdateOne(
+        {"_id": fresh.id, "status": condition},
+        _bump(fresh, message, keep_status=kept),
+        upsert=True,
+    )
+    try:
+        created = await core.store.grouped("conversations").write(request) is not None
+    except DuplicateKeyError:
+        return _after(fresh, message, await _bump_as_found(core, fresh, message))
+    return _after(fresh, message, None if created else seen)
+
+
+def _bump(fresh: Conversation, message: Message, *, keep_status: bool) -> dict[str, Any]:
+    """The update for a new inbound message; `keep_status` leaves a pending conversation
+    (a bot has it) pending."""
     on_insert = fresh.to_doc()
     for key in ("_id", "status", "last_message_at", "unread_count", "snoozed_until"):
         on_insert.pop(key)
     on_insert.pop("waiting_since")
-    bump = {
+    bump: dict[str, Any] = {
         "$inc": {"unread_count": 1},
         "$max": {"last_message_at": message.created_at},
         "$min": {"waiting_since": message.created_at},
+        "$setOnInsert": on_insert,
     }
+    if not keep_status:
+        bump["$set"] = {"status": ConversationStatus.open.value, "snoozed_until": None}
+    return bump
+
+
+async def _bump_as_found(core: Core, fresh: Conversation, message: Message) -> Document | None:
+    """The bump whatever the conversation's state; the conversation as it was (None: new)."""
     try:
-        before = await core.store.conversations.find_one_and_update(
+        return await core.store.conversations.find_one_and_update(
             {"_id": fresh.id, "status": {"$ne": ConversationStatus.pending.value}},
-            {
-                **bump,
-                "$set": {"status": ConversationStatus.open.value, "snoozed_until": None},
-                "$setOnInsert": on_insert,
-            },
+            _bump(fresh, message, keep_status=False),
             upsert=True,
             return_document=ReturnDocument.BEFORE,
         )
     except DuplicateKeyError:  # it exists and is pending (a bot has it): leave the status
-        before = await core.store.conversations.find_one_and_update({"_id": fresh.id}, bump)
+        bump = _bump(fresh, message, keep_status=True)
+        bump.pop("$setOnInsert")
+        return await core.store.conversations.find_one_and_update({"_id": fresh.id}, bump)
+
+
+def _after(
+    fresh: Conversation, message: Message, before: Document | None
+) -> tuple[Conversation, bool, bool]:
+    """The conversation after the bump from its state `before` (None: this message opened
+    it), whether it is new and whether the message reopened it."""
     if before is None:
         return fresh, True, False
     conversation = Conversation.from_doc(before)
@@ -198,23 +244,40 @@ async def _open_conversation(
     return conversation, False, reopened
 
 
+class Step(NamedTuple):
+    """What the rest of an ingest carries from its start: whether the customer is new,
+    whether their `last_seen` is due, whether it is a control message, and the thread's
+    conversation as read before the message was stored (None: there was none)."""
+
+    new_customer: bool
+    touch: bool
+    control: bool
+    seen: Document | None
+
+
+async def _read_conversation(core: Core, conversation_id: str) -> Document | None:
+    return await core.store.grouped("conversations").find_one({"_id": conversation_id})
+
+
 async def _complete(
-    core: Core,
-    channel: Channel,
-    message: Message,
-    thread: Thread,
-    new_customer: bool,
-    *,
-    touch: bool,
-    control: bool,
+    core: Core, channel: Channel, message: Message, thread: Thread, step: Step
 ) -> Received:
-    opening = _open_conversation(core, channel, message, thread)
-    if touch:
-        (conversation, created, reopened), _ = await asyncio.gather(
-            opening, touch_customer(core, message)
-        )
-    else:
-        conversation, created, reopened = await opening
+    """Bump the conversation and record the event; a due `last_seen` update runs alongside
+    (its two writes take as long as these two, so concurrent ingests stay in step)."""
+    recording = _open_and_record(core, channel, message, thread, step)
+    if not step.touch:
+        return await recording
+    received, _ = await asyncio.gather(
+        recording, touch_customer(core, message, thread.external_user_id)
+    )
+    return received
+
+
+async def _open_and_record(
+    core: Core, channel: Channel, message: Message, thread: Thread, step: Step
+) -> Received:
+    opened = await _open_conversation(core, channel, message, thread, step.seen)
+    conversation, created, reopened = opened
     event = build_event(
         core,
         message.workspace_id,
@@ -225,16 +288,16 @@ async def _complete(
         customer_id=message.customer_id,
         message_id=message.id,
         data={
-            "new_customer": new_customer,
+            "new_customer": step.new_customer,
             "new_conversation": created,
             "reopened": reopened,
             "channel_type": channel.type,
-            **({"control": True} if control else {}),
+            **({"control": True} if step.control else {}),
         },
     )
     if await record(core, event):  # else another attempt finished first
         metrics.MESSAGES_INGESTED.labels(channel_type=channel.type).inc()
-    return Received(message, conversation, channel, new_customer, created, reopened)
+    return Received(message, conversation, channel, step.new_customer, created, reopened)
 
 
 def _control(doc: dict[str, Any]) -> bool:

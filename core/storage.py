@@ -8,6 +8,7 @@ core's collections are its attributes, a feature's are `store.collection(name)`.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 
@@ -17,6 +18,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from kith.core.collection import Collection, Document, IndexOptions, Keys, RetryingCollection
 from kith.core.embedded import EmbeddedClient, EmbeddedDatabase
 from kith.core.errors import InvalidInput
+from kith.core.group_commit import GROUPED_IN_FLIGHT, Grouped
 from kith.core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -136,6 +138,10 @@ class Store:
         self.db = db
         self.embedded = embedded
         self._collections: dict[str, RetryingCollection] = {}
+        self._grouped: dict[str, Grouped] = {}
+        # Grouped batches in flight at once, over all collections: callers that arrive
+        # meanwhile queue up, so batches fill (docs/benchmarks.md, ingest).
+        self._in_flight = asyncio.Semaphore(GROUPED_IN_FLIGHT)
         collection = self.collection
         self.api_tokens = collection("api_tokens")
         self.canned_responses = collection("canned_responses")
@@ -171,6 +177,19 @@ class Store:
         found = self._collections.get(name)
         if found is None:
             found = self._collections[name] = RetryingCollection(self.db[name])
+        return found
+
+    def grouped(self, name: str) -> Grouped:
+        """The collection `name` with group commit (`kith.core.group_commit`): for hot paths
+        whose concurrent callers each write or look up one document."""
+        found = self._grouped.get(name)
+        if found is None:
+            unique = [
+                tuple(field for field, _ in keys)
+                for collection, keys, options in INDEXES
+                if collection == name and options.get("unique")
+            ]
+            found = self._grouped[name] = Grouped(self.collection(name), self._in_flight, unique)
         return found
 
     async def ensure_indexes(self, extra: Sequence[tuple[str, Keys, IndexOptions]] = ()) -> None:

@@ -137,7 +137,7 @@ async def test_redelivery_after_a_crash_mid_ingest_finishes_the_job(
     seen = recorder(core)
 
     delivery = inbound(channel, "ada", "interrupted", message_id="crash-1")
-    with failing(core.store.events, "insert_one"), pytest.raises(ConnectionError):
+    with failing(core.store.events, "bulk_write"), pytest.raises(ConnectionError):
         await ingest(core, channel, delivery)
 
     early = await ingest(core, channel, delivery)  # lease still held: no side effects yet
@@ -158,7 +158,7 @@ async def test_customer_profile_recreated_if_first_contact_was_interrupted(
     """The identity was written, then the database connection dropped before the profile:
     the next message from that person completes the profile."""
     channel, _ = await api_channel(core, workspace_id)
-    with failing(core.store.customers, "update_one"):
+    with failing(core.store.customers, "bulk_write"):
         with pytest.raises(ConnectionError):
             await ingest(core, channel, inbound(channel, "li", "你好"))
     assert await core.store.customers.count_documents({}) == 0

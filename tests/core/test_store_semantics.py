@@ -114,14 +114,15 @@ async def test_a_write_conflict_the_engine_hands_back_is_run_again(
     """DocumentDB answers a PostgreSQL deadlock between concurrent first messages with
     WriteConflict, which mongod would have retried itself: Kith retries it the same way."""
     channel, _ = await api_channel(core, workspace_id)
-    await ingest(core, channel, inbound(channel, "ada", "hello"))
 
-    with conflicting(core.store.identities, "find_one_and_update", times=2):
-        received = await ingest(core, channel, inbound(channel, "ada", "again"))
+    with conflicting(core.store.identities, "bulk_write", times=2):
+        received = await ingest(core, channel, inbound(channel, "ada", "hello"))
+    again = await ingest(core, channel, inbound(channel, "ada", "again"))
 
-    assert received.message.text == "again"
+    assert received.new_customer and received.message.text == "hello"
     assert await core.store.identities.count_documents({"workspace_id": workspace_id}) == 1
     customer_id = received.message.customer_id
+    assert again.message.customer_id == customer_id
     assert await core.store.messages.count_documents({"customer_id": customer_id}) == 2
 
 

@@ -74,7 +74,7 @@ async def test_a_push_that_fails_gives_its_nonce_back_for_wechats_retry(
     wechat: WeChatSetup, core: Core, clock: ManualClock
 ) -> None:
     query = signed_query(wechat, str(int(clock.now().timestamp())), "5150")
-    with failing(core.store.events, "insert_one"), pytest.raises(ConnectionError):
+    with failing(core.store.events, "bulk_write"), pytest.raises(ConnectionError):
         await wechat.pusher.post(fixture("text").encode(), query)
     assert (await wechat.pusher.post(fixture("text").encode(), query)).status_code == 200
     assert await core.store.messages.count_documents({}) == 1

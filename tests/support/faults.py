@@ -9,7 +9,7 @@ import contextlib
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
-from pymongo.errors import OperationFailure
+from pymongo.errors import BulkWriteError, OperationFailure
 
 from kith.core.collection import WRITE_CONFLICT
 
@@ -67,6 +67,60 @@ def conflicting(collection: Any, method: str, times: int = 1) -> Iterator[None]:
 
     with _before_calls(collection.raw, method, conflict, times):
         yield
+
+
+@contextlib.contextmanager
+def refusing(
+    collection: Any, refused: Callable[[Any], bool], code: int, times: int = 1
+) -> Iterator[list[Any]]:
+    """The engine refuses the requests of a bulk write for which `refused(request)` holds
+    (the first `times` of them) with a write error `code`, and applies the others, as a
+    server answers an unordered bulk write; yields the refused requests."""
+    original = collection.raw.bulk_write
+    seen: list[Any] = []
+
+    async def partly(requests: Any, ordered: bool = True) -> Any:
+        picked = [n for n, r in enumerate(requests) if len(seen) < times and refused(r)]
+        seen.extend(requests[n] for n in picked)
+        if not picked:
+            return await original(requests, ordered=ordered)
+        kept = [n for n in range(len(requests)) if n not in picked]
+        details: dict[str, Any] = {"writeErrors": [], "upserted": [], "writeConcernErrors": []}
+        if kept:
+            try:
+                result = await original([requests[n] for n in kept], ordered=ordered)
+                details.update(result.bulk_api_result)
+            except BulkWriteError as error:
+                details.update(error.details)
+        errors = [{**e, "index": kept[e["index"]]} for e in details["writeErrors"]]
+        errors += [{"index": n, "code": code, "errmsg": "refused by the test"} for n in picked]
+        details["writeErrors"] = sorted(errors, key=lambda e: e["index"])
+        details["upserted"] = [{**u, "index": kept[u["index"]]} for u in details["upserted"]]
+        raise BulkWriteError(details)
+
+    collection.raw.bulk_write = partly
+    try:
+        yield seen
+    finally:
+        collection.raw.bulk_write = original
+
+
+@contextlib.contextmanager
+def counting(collection: Any, method: str) -> Iterator[list[int]]:
+    """Records how many requests each call of `collection.method` carried (its first
+    argument's length): how many round trips a grouped write took, and how full they were."""
+    original = getattr(collection, method)
+    sizes: list[int] = []
+
+    async def counted(requests: Any, *args: Any, **kwargs: Any) -> Any:
+        sizes.append(len(requests))
+        return await original(requests, *args, **kwargs)
+
+    setattr(collection, method, counted)
+    try:
+        yield sizes
+    finally:
+        setattr(collection, method, original)
 
 
 class Frozen:

@@ -154,26 +154,24 @@ async def test_a_retry_of_a_delivered_event_stores_nothing_new(slack: SlackSetup
 
 
 class DatabaseDownOnce:
-    """The messages collection as seen while the database drops its first write."""
+    """The messages collection's writes (grouped: `bulk_write`) while the database drops the
+    first one."""
 
     def __init__(self, collection: Any) -> None:
-        self._collection = collection
+        self._bulk_write = collection.bulk_write
         self.failed = False
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._collection, name)
-
-    async def insert_one(self, doc: dict[str, Any], *args: Any, **kw: Any) -> Any:
+    async def __call__(self, requests: Any, *args: Any, **kw: Any) -> Any:
         if not self.failed:
             self.failed = True
             raise AutoReconnect("connection reset by database")
-        return await self._collection.insert_one(doc, *args, **kw)
+        return await self._bulk_write(requests, *args, **kw)
 
 
 async def test_a_retry_after_a_failed_delivery_is_stored_once(slack: SlackSetup) -> None:
     ran = recorder(slack.core)
     real = slack.core.store.messages
-    slack.core.store.messages = DatabaseDownOnce(real)
+    real.bulk_write = DatabaseDownOnce(real)  # type: ignore[method-assign]
     try:
         first = await slack.event("message_im")
         assert first.status_code == 500  # Slack will retry
@@ -182,7 +180,7 @@ async def test_a_retry_after_a_failed_delivery_is_stored_once(slack: SlackSetup)
             "message_im", headers={"x-slack-retry-num": "1", "x-slack-retry-reason": "http_error"}
         )
     finally:
-        slack.core.store.messages = real
+        del real.bulk_write
     assert retry.status_code == 200
     assert retry.json()["outcome"] == "stored"
     assert len(await slack.inbound()) == 1
