@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from kith.core.channels import ChannelType
     from kith.core.consumers import Consumer
     from kith.core.context import Core
+    from kith.core.jobs import JobKind
     from kith.core.models import Event
     from kith.core.timers import TimerHandler
 
@@ -59,6 +60,7 @@ class Feature:
     background: tuple[Background, ...] = ()
     routers: tuple[Any, ...] = ()
     steps: tuple[Any, ...] = ()
+    jobs: tuple[JobKind, ...] = ()  # kinds of durable job (kith.core.jobs) it runs
 
 
 def install(core: Core, features: list[Feature]) -> None:
@@ -73,6 +75,9 @@ def install(core: Core, features: list[Feature]) -> None:
             if kind in core.timer_handlers:
                 raise ValueError(f"timer kind {kind!r} is declared twice")
             core.timer_handlers[kind] = handler
+        for job_kind in feature.jobs:
+            if any(job_kind.name == k.name for f in core.features[:-1] for k in f.jobs):
+                raise ValueError(f"job kind {job_kind.name!r} is declared twice")
         for consumer in feature.consumers:
             core.consumers.add(consumer)
         core.event_listeners.extend(feature.listeners)

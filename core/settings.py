@@ -125,6 +125,14 @@ class Settings(BaseSettings):
     egress_max_response_bytes: int = Field(
         default=32 * 1024 * 1024, ge=1, description="Largest answer read from any HTTP request."
     )
+    phone_region: str = Field(
+        default="CN",
+        pattern=r"^[A-Z]{2}$",
+        description="Country of phone numbers written without +country code (ISO 3166, e.g. CN).",
+    )
+    import_max_bytes: int = Field(
+        default=64 * 1024 * 1024, ge=1, description="Largest CSV file a customer import takes."
+    )
 
     @field_validator("trusted_proxies")
     @classmethod
