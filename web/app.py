@@ -27,7 +27,10 @@ from kith.connectors import slack as slack_channel
 from kith.connectors import telegram as telegram_channel
 from kith.connectors import webchat as webchat_channel
 from kith.connectors import wechat as wechat_channel
+from kith.contacts import api as contacts_api
+from kith.contacts.feature import feature as contacts_feature
 from kith.core import dead_letters as dead_letters_feature
+from kith.core import jobs as jobs_feature
 from kith.core.consumers import ConsumerWorker
 from kith.core.context import Core
 from kith.core.features import Feature, install
@@ -44,6 +47,7 @@ from kith.web.api import (
     conversations,
     customers,
     dead_letters,
+    jobs,
     tokens,
 )
 from kith.web.errors import install_error_handlers
@@ -62,6 +66,7 @@ BASE_FEATURES: list[Feature] = [
     webchat_channel.feature,
     inbox_feature,
     dead_letters_feature.feature,
+    contacts_feature,
 ]
 
 CHANNEL_TYPES = [channel_type for f in BASE_FEATURES for channel_type in f.channel_types]
@@ -74,7 +79,7 @@ def features(core: Core) -> list[Feature]:
     analyzer = load_analyzer(core.settings)
     knowledge = KnowledgeBase(knowledge_embedder(analyzer) if analyzer else None)
     engine = BotEngine(knowledge, step_types=bot_step_types(BASE_FEATURES))
-    listed = [*BASE_FEATURES, engine.feature()]
+    listed = [*BASE_FEATURES, engine.feature(), jobs_feature.feature(core)]
     if analyzer is not None:
         listed.append(SentimentWorker(core, analyzer).feature())
     return listed
@@ -149,12 +154,15 @@ def create_app(
     app.state.core = core
     app.state.bot_steps = StepTypes(bot_step_types(core.features))  # the admin editor's
     install_error_handlers(app)
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    uploads = {"/api/v1/customers/import": settings.import_max_bytes}
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, larger=uploads)
     app.add_middleware(Timing)
     app.add_middleware(SecurityHeaders)
     api_routers = (
         channels.router,
+        contacts_api.router,  # before customers': `/customers/export.csv` is not an id
         customers.router,
+        jobs.router,
         conversations.router,
         consumers.router,
         tokens.router,
