@@ -152,6 +152,8 @@ def _values_at(doc: Any, path: list[str]) -> Iterator[Any]:
         yield doc
         return
     if isinstance(doc, list):
+        if path[0].isdigit() and int(path[0]) < len(doc):  # a position: `emails.0`
+            yield from _values_at(doc[int(path[0])], path[1:])
         for item in doc:
             yield from _values_at(item, path)
     elif isinstance(doc, Mapping) and path[0] in doc:
