@@ -144,6 +144,54 @@ def _ids_named(query: Any) -> list[Any] | None:
     return values
 
 
+def _values_at(doc: Any, path: list[str]) -> Iterator[Any]:
+    """The values a dotted path reaches, through arrays as MongoDB reads them."""
+    if not path:
+        if isinstance(doc, list):
+            yield from doc
+        yield doc
+        return
+    if isinstance(doc, list):
+        if path[0].isdigit() and int(path[0]) < len(doc):  # a position: `emails.0`
+            yield from _values_at(doc[int(path[0])], path[1:])
+        for item in doc:
+            yield from _values_at(item, path)
+    elif isinstance(doc, Mapping) and path[0] in doc:
+        yield from _values_at(doc[path[0]], path[1:])
+
+
+def _strings_in(query: Any) -> Callable[[Document], bool] | None:
+    """For a query holding `{path: {"$in": [strings]}}` (alone or as every branch of an `$or`),
+    a cheap test every match passes (a set lookup where mongomock compares each value in
+    turn); None for other queries. Candidates are still confirmed by `filter_applies`."""
+    if not isinstance(query, Mapping):
+        return None
+    branches = query.get("$or")
+    clauses = branches if isinstance(branches, list) else [query]
+    wanted: list[tuple[list[str], set[str]]] = []
+    for clause in clauses:
+        found = [
+            (str(path).split("."), set(spec["$in"]))
+            for path, spec in clause.items()
+            if isinstance(spec, Mapping)
+            and set(spec) == {"$in"}
+            and isinstance(spec["$in"], list)
+            and all(isinstance(v, str) for v in spec["$in"])
+        ]
+        if not found:
+            return None
+        wanted.append(found[0])
+
+    def may_match(doc: Document) -> bool:
+        return any(
+            isinstance(v, str) and v in values
+            for path, values in wanted
+            for v in _values_at(doc, path)
+        )
+
+    return may_match
+
+
 def _named_fields(expr: Any) -> set[str]:
     """Top-level fields a filter expression mentions."""
     if isinstance(expr, list):
@@ -195,7 +243,12 @@ def _speed_up(coll: mongomock.Collection[Document]) -> None:
     def iter_documents(query: Any) -> Iterator[dict[str, Any]]:
         ids = _ids_named(query)
         if ids is None:
-            return general_iter(query)
+            may_match = _strings_in(query)
+            if may_match is None:
+                return general_iter(query)
+            store._remove_expired_documents()
+            found_in = [doc for doc in store.documents if may_match(doc)]
+            return (doc for doc in found_in if filter_applies(query, doc))
         store._remove_expired_documents()
         docs = store._documents
         wanted = set(ids) if len(ids) > 1 else None

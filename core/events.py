@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from pymongo import InsertOne
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from kith.core.context import Core
 from kith.core.ids import new_id
@@ -15,6 +15,7 @@ from kith.core.models import Author, AuthorKind, Event
 
 log = logging.getLogger(__name__)
 SYSTEM = Author(kind=AuthorKind.system)
+DUPLICATE_KEY = 11000
 
 
 def build_event(
@@ -76,6 +77,24 @@ async def record_all(core: Core, events: Sequence[Event]) -> None:
     await core.store.events.insert_many(docs)
     for event, doc in zip(events, docs, strict=True):
         _notify(core, event, "pending" in doc)
+
+
+async def record_many(core: Core, events: Sequence[Event]) -> None:
+    """Append events with derived ids in one round trip; those already recorded (by a step
+    that is being run again) stay as they were, the others are written."""
+    if not events:
+        return
+    docs = [_stored(core, event) for event in events]
+    written = set(range(len(docs)))
+    try:
+        await core.store.events.insert_many(docs, ordered=False)
+    except BulkWriteError as exc:
+        errors = exc.details.get("writeErrors", [])
+        if any(error.get("code") != DUPLICATE_KEY for error in errors):
+            raise
+        written -= {error["index"] for error in errors}
+    for n in sorted(written):
+        _notify(core, events[n], "pending" in docs[n])
 
 
 def _notify(core: Core, event: Event, consumed: bool) -> None:

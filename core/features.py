@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from kith.core.channels import ChannelType
     from kith.core.consumers import Consumer
     from kith.core.context import Core
+    from kith.core.jobs import JobKind
     from kith.core.models import Event, Message
     from kith.core.timers import TimerHandler
     from kith.segments.filters import FieldSpec
@@ -70,6 +71,7 @@ class Feature:
     steps: tuple[Any, ...] = ()
     answers: tuple[Answers, ...] = ()
     segment_fields: tuple[FieldSpec, ...] = ()
+    jobs: tuple[JobKind, ...] = ()  # kinds of durable job (kith.core.jobs) it runs
 
 
 def install(core: Core, features: list[Feature]) -> None:
@@ -84,6 +86,9 @@ def install(core: Core, features: list[Feature]) -> None:
             if kind in core.timer_handlers:
                 raise ValueError(f"timer kind {kind!r} is declared twice")
             core.timer_handlers[kind] = handler
+        for job_kind in feature.jobs:
+            if any(job_kind.name == k.name for f in core.features[:-1] for k in f.jobs):
+                raise ValueError(f"job kind {job_kind.name!r} is declared twice")
         for consumer in feature.consumers:
             core.consumers.add(consumer)
         core.event_listeners.extend(feature.listeners)

@@ -135,6 +135,14 @@ class Settings(BaseSettings):
     segments_preview_seconds: float = Field(
         default=2.0, gt=0, description="A segment preview's count gives up after this long."
     )
+    phone_region: str = Field(
+        default="CN",
+        pattern=r"^[A-Z]{2}$",
+        description="Country of phone numbers written without +country code (ISO 3166, e.g. CN).",
+    )
+    import_max_bytes: int = Field(
+        default=64 * 1024 * 1024, ge=1, description="Largest CSV file a customer import takes."
+    )
 
     @field_validator("trusted_proxies")
     @classmethod

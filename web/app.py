@@ -28,8 +28,11 @@ from kith.connectors import telegram as telegram_channel
 from kith.connectors import webchat as webchat_channel
 from kith.connectors import wechat as wechat_channel
 from kith.consent.feature import feature as consent_feature
+from kith.contacts import api as contacts_api
 from kith.contacts import suggestions as merge_suggestions
+from kith.contacts.feature import feature as contacts_feature
 from kith.core import dead_letters as dead_letters_feature
+from kith.core import jobs as jobs_feature
 from kith.core.consumers import ConsumerWorker
 from kith.core.context import Core
 from kith.core.features import Feature, install
@@ -48,6 +51,7 @@ from kith.web.api import (
     conversations,
     customers,
     dead_letters,
+    jobs,
     merges,
     tokens,
 )
@@ -70,6 +74,7 @@ BASE_FEATURES: list[Feature] = [
     courtesy_feature,
     merge_suggestions.feature,
     segments_feature,
+    contacts_feature,
 ]
 
 CHANNEL_TYPES = [channel_type for f in BASE_FEATURES for channel_type in f.channel_types]
@@ -82,7 +87,7 @@ def features(core: Core) -> list[Feature]:
     analyzer = load_analyzer(core.settings)
     knowledge = KnowledgeBase(knowledge_embedder(analyzer) if analyzer else None)
     engine = BotEngine(knowledge, step_types=bot_step_types(BASE_FEATURES))
-    listed = [*BASE_FEATURES, consent_feature, engine.feature()]
+    listed = [*BASE_FEATURES, consent_feature, engine.feature(), jobs_feature.feature(core)]
     if analyzer is not None:
         listed.append(SentimentWorker(core, analyzer).feature())
     return listed
@@ -157,13 +162,16 @@ def create_app(
     app.state.core = core
     app.state.bot_steps = StepTypes(bot_step_types(core.features))  # the admin editor's
     install_error_handlers(app)
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    uploads = {"/api/v1/customers/import": settings.import_max_bytes}
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, larger=uploads)
     app.add_middleware(Timing)
     app.add_middleware(SecurityHeaders)
     api_routers = (
         channels.router,
         merges.router,  # before customers': its fixed paths would read as customer ids
+        contacts_api.router,  # before customers': `/customers/export.csv` is not an id
         customers.router,
+        jobs.router,
         conversations.router,
         consumers.router,
         tokens.router,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import getpass
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -25,9 +26,11 @@ app = typer.Typer(
 token_app = typer.Typer(help="Workspace API tokens.", no_args_is_help=True)
 user_app = typer.Typer(help="Agent, admin and marketer accounts.", no_args_is_help=True)
 channels_app = typer.Typer(help="Channel records.", no_args_is_help=True)
+customers_app = typer.Typer(help="Customers: import from CSV.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
 app.add_typer(user_app, name="user")
 app.add_typer(channels_app, name="channels")
+app.add_typer(customers_app, name="customers")
 app.add_typer(nlp_app, name="nlp")
 
 
@@ -209,6 +212,61 @@ def channels_reseal() -> None:
     except KithError as exc:
         fail(exc.message)
     typer.echo(f"resealed {count} channel(s) with the current KITH_SECRET_KEY")
+
+
+@customers_app.command("import")
+def customers_import(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="The CSV file.")],
+    map_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--map",
+            help="column=field, repeatable (name, email, phone, external_id, locale, timezone, "
+            "tags, attributes.<key>, consent.<channel type>). Default: columns named like one.",
+        ),
+    ] = None,
+    tag_separator: Annotated[
+        str | None, typer.Option(help="What splits a tags cell (default: , ， ; ； |).")
+    ] = None,
+    encoding: Annotated[
+        str | None, typer.Option(help="The file's charset; default: detected.")
+    ] = None,
+) -> None:
+    """Import customers from a CSV file, merging by external id, email or phone; rows that
+    cannot be imported are listed (row, column, why) and the rest go in."""
+    from kith.contacts.cli import import_file, parse_map
+    from kith.contacts.imports import ImportOptions
+    from kith.core.errors import KithError
+    from kith.core.jobs import Job, JobStatus
+
+    settings = _persistent_settings()
+    try:
+        options = ImportOptions(
+            mapping=parse_map(map_ or []), tag_separator=tag_separator, encoding=encoding
+        )
+    except KithError as exc:
+        fail(f"{exc.field}: {exc.message}")
+    data = file.read_bytes()
+    with typer.progressbar(length=1, label="importing") as bar:
+
+        def shown(job: Job) -> None:
+            bar.length = job.progress.total or 1
+            bar.update(job.progress.done - bar.pos)
+
+        try:
+            job = asyncio.run(
+                _with_core(settings, lambda core, ws: import_file(core, ws, data, options, shown))
+            )
+        except KithError as exc:
+            fail(f"{exc.field}: {exc.message}" if exc.field else exc.message)
+    counts = ", ".join(f"{k} {n}" for k, n in sorted(job.result.items()))
+    typer.echo(f"job {job.id}: {job.status.value}; {counts}")
+    for error in job.errors:
+        typer.echo(f"  row {error.row}, column {error.column}: {error.message}", err=True)
+    if job.error_count > len(job.errors):
+        typer.echo(f"  … and {job.error_count - len(job.errors)} more", err=True)
+    if job.status != JobStatus.done:
+        fail(job.error or f"the import is {job.status.value}")
 
 
 @app.command()

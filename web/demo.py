@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 import uvicorn
 
@@ -43,6 +44,9 @@ from kith.web.app import build_core, create_app
 
 DEMO_EMAIL = "agent@demo.kith"
 MARKETER_EMAIL = "marketer@demo.kith"  # lands on Contacts, with a merge suggestion waiting
+# Customers to import (Contacts → Import, the API or `kith customers import`): ~50 rows in
+# Chinese and English, some VIPs in 上海, a few bad rows to show per-row errors.
+SAMPLE_CONTACTS = Path(__file__).parent / "demo_data" / "contacts.csv"
 
 SAMPLES: list[tuple[InboundUser, list[str], str | None, ConversationStatus]] = [
     (
@@ -182,6 +186,7 @@ def banner(url: str, logins: DemoLogins) -> str:
         lines.append(f"  Chat as a customer (web widget): {url}/demo/widget/{logins.webchat_id}")
     lines += [
         f"  API docs:     {url}/docs    API token: {logins.api_token}",
+        *contacts_lines(url, logins.api_token),
         f"  API channel:  id {logins.channel_id}  token {logins.channel_token}",
         "  Chat as a customer from a terminal (in this checkout):",
         f"    ./kith chat --url {url} --channel-id {logins.channel_id} "
@@ -189,6 +194,15 @@ def banner(url: str, logins: DemoLogins) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def contacts_lines(url: str, api_token: str) -> list[str]:
+    """How to import the sample contacts: a file to pick on the Contacts page, or one call."""
+    return [
+        f"  Sample contacts to import: {SAMPLE_CONTACTS}",
+        f"    curl --data-binary @{SAMPLE_CONTACTS} -H 'Content-Type: text/csv' "
+        f"-H 'Authorization: Bearer {api_token}' {url}/api/v1/customers/import",
+    ]
 
 
 async def run_demo(host: str, port: int) -> None:

@@ -35,17 +35,28 @@ class BodyLimit:
     and thrown away, up to `drain_bytes`, before the 413 is sent: a client that is still
     sending when the server answers and closes gets a connection reset instead of the
     answer (Python's urllib does). Past that bound the 413 goes out at once and the
-    connection is closed.
+    connection is closed. Paths named in `larger` (a file upload) have a limit of their own.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int, drain_bytes: int | None = None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        drain_bytes: int | None = None,
+        larger: dict[str, int] | None = None,
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.drain_bytes = drain_bytes or min(16 * max_bytes, MAX_DRAIN_BYTES)
+        self._larger = {path: BodyLimit(app, n) for path, n in (larger or {}).items()}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        own_limit = self._larger.get(str(scope.get("path", "")))
+        if own_limit is not None:
+            await own_limit(scope, receive, send)
             return
         headers = dict(scope.get("headers") or [])
         length = headers.get(b"content-length")

@@ -1,0 +1,334 @@
+"""Importing customers from a CSV file, as a durable job (`kith.core.jobs`).
+
+`start_import` reads the file once (charset, delimiter, mapping checked up front), stores its
+rows in chunks (`import_rows`) and queues a `customers.import` job; any `kith serve` then runs
+it chunk by chunk. Each row merges into the customer it names (by external id, then email,
+then phone), as HubSpot's and Chatwoot's imports do, or creates one; cells left blank change
+nothing. A row that cannot be read, or whose keys name two different customers, is an error
+(row number as a spreadsheet shows it, column, why) and the import goes on.
+
+A row lands whole or not at all: its change is one write on one customer document. A chunk
+run again after a crash writes the same thing again: a new customer's id is derived from the
+job and the row, events have derived ids, tags and addresses are added as sets. The job's
+counters are stored with its position, so they count each row once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from pymongo import InsertOne, UpdateOne
+from pymongo.errors import BulkWriteError
+
+from kith.contacts.csvfile import read_table
+from kith.contacts.mapping import Column, RowData, RowReader, build_columns
+from kith.core.clock import utcnow
+from kith.core.collection import RetryingCollection
+from kith.core.context import Core
+from kith.core.errors import InvalidInput, PayloadTooLarge
+from kith.core.events import DUPLICATE_KEY, SYSTEM, build_event, record_many
+from kith.core.ids import derived_id, new_id
+from kith.core.jobs import Job, JobError, JobKind, Step, create_job
+from kith.core.models import Author, Consent, Customer, Event
+
+KIND = "customers.import"
+CHUNK_ROWS = 1000
+ROWS_KEPT = timedelta(days=7)  # rows of an import that never ran are purged after this
+
+
+class ImportOptions(BaseModel):
+    """How to read the file. `mapping`: column header → target (see `kith.contacts.mapping`);
+    left out, columns named like a target are taken. `tag_separator`: what splits a tags cell
+    (default: any of , ， ; ； |). `encoding`: the file's charset when detection is not wanted."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    mapping: dict[str, str] | None = Field(default=None, max_length=200)
+    tag_separator: str | None = Field(default=None, min_length=1, max_length=4)
+    encoding: str | None = Field(default=None, max_length=32)
+
+
+def rows_of(core: Core) -> RetryingCollection:
+    return core.store.collection("import_rows")
+
+
+async def start_import(
+    core: Core,
+    workspace_id: str,
+    data: bytes,
+    options: ImportOptions,
+    actor: Author = SYSTEM,
+    *,
+    chunk_rows: int = CHUNK_ROWS,
+) -> Job:
+    """Check the file and its mapping, store its rows (`chunk_rows` to a step) and queue
+    the import job."""
+    if options.mapping is not None and not options.mapping:
+        raise InvalidInput("an empty mapping imports nothing", field="mapping")
+    if len(data) > core.settings.import_max_bytes:
+        raise PayloadTooLarge(f"at most {core.settings.import_max_bytes} bytes", field="file")
+    table = await asyncio.to_thread(read_table, data, options.encoding)
+    columns = build_columns(table.header, options.mapping, core.channels.names())
+    job_id = new_id()
+    first_data_row = 2  # the header is row 1, as a spreadsheet numbers them
+    chunks = [
+        {
+            "_id": f"{job_id}:{n}",
+            "job_id": job_id,
+            "first_row": first_data_row + start,
+            "rows": table.rows[start : start + chunk_rows],
+            "purge_at": utcnow() + ROWS_KEPT,
+        }
+        for n, start in enumerate(range(0, len(table.rows), chunk_rows))
+    ]
+    for start in range(0, len(chunks), 10):  # rows first: a queued job finds all its chunks
+        await rows_of(core).insert_many(chunks[start : start + 10])
+    params = {
+        "columns": [[c.index, c.header, c.target] for c in columns],
+        "chunks": len(chunks),
+        "encoding": table.encoding,
+        "tag_separator": options.tag_separator,
+        "phone_region": core.settings.phone_region,
+        "actor": actor.model_dump(mode="json"),
+    }
+    return await create_job(
+        core, workspace_id, KIND, params=params, total=len(table.rows), job_id=job_id
+    )
+
+
+@dataclass
+class _Known:
+    """The customers a chunk touches, by key, kept current as its rows are applied."""
+
+    by_key: dict[tuple[str, str], str] = field(default_factory=dict)
+    tags: dict[str, list[str]] = field(default_factory=dict)
+
+    def learn(self, customer_id: str, keys: Iterable[tuple[str, str]], tags: list[str]) -> None:
+        for key in keys:
+            self.by_key.setdefault(key, customer_id)
+        self.tags[customer_id] = list(dict.fromkeys([*self.tags.get(customer_id, []), *tags]))
+
+
+async def _known(core: Core, workspace_id: str, rows: list[RowData]) -> _Known:
+    """One query for every stored customer the chunk's rows name."""
+    wanted: dict[str, set[str]] = {}
+    for row in rows:
+        for path, value in row.keys():
+            wanted.setdefault(path, set()).add(value)
+    known = _Known()
+    if not wanted:
+        return known
+    query = {
+        "workspace_id": workspace_id,
+        "merged_into": None,
+        "$or": [{path: {"$in": sorted(values)}} for path, values in wanted.items()],
+    }
+    projection = {"emails": 1, "phones": 1, "tags": 1, "attributes.external_id": 1}
+    async for doc in core.store.customers.find(query, projection).sort("_id", 1):
+        external = (doc.get("attributes") or {}).get("external_id")
+        keys = [("emails", e) for e in doc.get("emails", [])]
+        keys += [("phones", p) for p in doc.get("phones", [])]
+        keys += [("attributes.external_id", external)] if isinstance(external, str) else []
+        known.learn(str(doc["_id"]), keys, list(doc.get("tags", [])))
+    return known
+
+
+@dataclass
+class _Chunk:
+    """What applying a chunk's rows writes, and how it counts them."""
+
+    core: Core
+    job: Job
+    now: datetime
+    actor: Author
+    known: _Known
+    inserts: list[InsertOne[dict[str, Any]]] = field(default_factory=list)
+    updates: list[UpdateOne] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=lambda: {"created": 0, "updated": 0})
+
+    def apply(self, row_number: int, row: RowData, columns: list[Column]) -> JobError | None:
+        owners = {self.known.by_key[k]: k for k in row.keys() if k in self.known.by_key}
+        if len(owners) > 1:
+            names = " and ".join(sorted({_column_of(k[0], columns) for k in owners.values()}))
+            message = f"{names} belong to different customers: merge them first"
+            return JobError(row=row_number, column=names.split(" and ")[0], message=message)
+        new_id_ = derived_id("import", self.job.id, str(row_number))
+        customer_id = next(iter(owners), new_id_)
+        if customer_id == new_id_:
+            self.counts["created"] += 1
+        else:
+            self.counts["updated"] += 1
+        if customer_id == new_id_:  # again after a crash: same write, same event
+            self._create(customer_id, row)
+        else:
+            self._update(customer_id, row_number, row)
+        self.known.learn(customer_id, row.keys(), row.tags)
+        return None
+
+    def _create(self, customer_id: str, row: RowData) -> None:
+        attributes: dict[str, Any] = dict(row.attributes)
+        if row.external_id:
+            attributes["external_id"] = row.external_id
+        customer = Customer(
+            id=customer_id,
+            workspace_id=self.job.workspace_id,
+            name=row.name,
+            locale=row.locale,
+            timezone=row.timezone,
+            tags=row.tags,
+            attributes=attributes,
+            consent={
+                k: Consent(state=s, at=self.now, via="import") for k, s in row.consent.items()
+            },
+            emails=row.emails,
+            phones=row.phones,
+            first_seen=self.now,
+            last_seen=self.now,
+        )
+        self.inserts.append(InsertOne(customer.to_doc()))
+        self.events.append(
+            build_event(
+                self.core,
+                self.job.workspace_id,
+                "customer.created",
+                actor=self.actor,
+                event_id=derived_id("customer.created", customer_id),
+                customer_id=customer_id,
+                data={"via": "import", "job_id": self.job.id},
+            )
+        )
+
+    def _update(self, customer_id: str, row_number: int, row: RowData) -> None:
+        to_set: dict[str, Any] = {
+            k: v for k, v in (("name", row.name), ("locale", row.locale)) if v is not None
+        }
+        if row.timezone:
+            to_set["timezone"] = row.timezone
+        to_set |= {f"attributes.{k}": v for k, v in row.attributes.items()}
+        if row.external_id:
+            to_set["attributes.external_id"] = row.external_id
+        for channel_type, state in row.consent.items():
+            consent = Consent(state=state, at=self.now, via="import")
+            to_set[f"consent.{channel_type}"] = consent.model_dump()
+        added = {
+            path: {"$each": values}
+            for path, values in (("emails", row.emails), ("phones", row.phones), ("tags", row.tags))
+            if values
+        }
+        update: dict[str, Any] = {}
+        if to_set:
+            update["$set"] = to_set
+        if added:
+            update["$addToSet"] = added
+        if not update:
+            return
+        self.updates.append(UpdateOne({"_id": customer_id}, update))
+        fields = sorted(k for k in to_set if "." not in k)
+        fields += [p for p in ("emails", "phones", "tags") if p in added]
+        data: dict[str, Any] = {
+            "fields": sorted(fields),
+            "attributes": sorted(k.split(".", 1)[1] for k in to_set if k.startswith("attributes.")),
+            "via": "import",
+            "job_id": self.job.id,
+        }
+        if "tags" in added:
+            data["tags"] = list(dict.fromkeys([*self.known.tags[customer_id], *row.tags]))
+        self.events.append(
+            build_event(
+                self.core,
+                self.job.workspace_id,
+                "customer.updated",
+                actor=self.actor,
+                event_id=derived_id("import-row", self.job.id, str(row_number)),
+                customer_id=customer_id,
+                data=data,
+            )
+        )
+
+
+def _column_of(path: str, columns: list[Column]) -> str:
+    target = {"emails": "email", "phones": "phone"}.get(path, "external_id")
+    return next((c.header for c in columns if c.target == target), target)
+
+
+async def _write(core: Core, applied: _Chunk) -> None:
+    """New customers first (one already there was inserted by this step's earlier run),
+    then the changes to existing ones, in row order."""
+    if applied.inserts:
+        try:
+            await core.store.customers.bulk_write(applied.inserts, ordered=False)
+        except BulkWriteError as exc:
+            if any(e.get("code") != DUPLICATE_KEY for e in exc.details.get("writeErrors", [])):
+                raise
+    if applied.updates:
+        await core.store.customers.bulk_write(applied.updates, ordered=True)
+
+
+def _read_rows(
+    reader: RowReader, rows: list[list[str]], first_row: int
+) -> tuple[list[tuple[int, RowData]], list[JobError], int]:
+    """The chunk's rows read: those that read well (with their row numbers), the errors,
+    and how many were blank."""
+    read: list[tuple[int, RowData]] = []
+    errors: list[JobError] = []
+    skipped = 0
+    for offset, cells in enumerate(rows):
+        outcome = reader.read(cells)
+        if outcome is None:
+            skipped += 1
+        elif isinstance(outcome, JobError):
+            errors.append(outcome.model_copy(update={"row": first_row + offset}))
+        else:
+            read.append((first_row + offset, outcome))
+    return read, errors, skipped
+
+
+async def import_step(core: Core, job: Job) -> Step:
+    """Import the chunk at `job.position`."""
+    n = job.position
+    total_chunks = int(job.params["chunks"])
+    if n >= total_chunks:
+        return Step(position=n, done=0, finished=True)
+    chunk = await rows_of(core).find_one({"_id": f"{job.id}:{n}"})
+    if chunk is None:
+        raise LookupError(f"the rows of chunk {n} are gone (purged after {ROWS_KEPT.days} days)")
+    columns = [Column(int(i), str(h), str(t)) for i, h, t in job.params["columns"]]
+    reader = RowReader(columns, str(job.params["phone_region"]))
+    if job.params.get("tag_separator"):
+        reader = RowReader(columns, reader.phone_region, str(job.params["tag_separator"]))
+    # Normalising a thousand emails and phones is CPU work: off the event loop.
+    read, errors, skipped = await asyncio.to_thread(
+        _read_rows, reader, chunk["rows"], int(chunk["first_row"])
+    )
+    known = await _known(core, job.workspace_id, [row for _, row in read])
+    actor = Author.model_validate(job.params.get("actor") or SYSTEM.model_dump())
+    applied = _Chunk(core, job, core.clock.now(), actor, known)
+    for number, row in read:
+        error = applied.apply(number, row, columns)
+        if error is not None:
+            errors.append(error)
+    await _write(core, applied)
+    await record_many(core, applied.events)
+    counts = {**applied.counts, "failed": len(errors), "skipped": skipped}
+    errors.sort(key=lambda e: e.row or 0)
+    return Step(
+        position=n + 1,
+        done=len(chunk["rows"]),
+        finished=n + 1 >= total_chunks,
+        counts=counts,
+        errors=tuple(errors),
+    )
+
+
+async def drop_rows(core: Core, job: Job) -> None:
+    """An ended import's rows are personal data nobody needs any more."""
+    await rows_of(core).delete_many({"job_id": job.id})
+
+
+IMPORT = JobKind(KIND, import_step, finish=drop_rows)

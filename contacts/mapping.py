@@ -1,0 +1,227 @@
+"""Which CSV column fills which customer field, and one row read through that mapping.
+
+Targets: `name`, `email`, `phone`, `external_id` (the customer's id in the system the file
+comes from, kept as `attributes.external_id` so segments and exports see it), `locale`,
+`timezone`, `tags` (split on a separator), `attributes.<key>` and `consent.<channel type>`.
+Several columns may feed `email`, `phone` and `tags`. Without a mapping, columns named like a
+target (in English or Chinese: `Email`, `邮箱`, `手机` …) are taken, the others ignored.
+A row is read whole or refused: any bad cell makes it an error naming its column.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+
+from kith.contacts.normalize import normalize_email, normalize_phone
+from kith.core.errors import InvalidInput
+from kith.core.jobs import JobError
+from kith.core.models import ConsentState
+from kith.core.timers import zone
+from kith.segments.filters import ATTRIBUTE_KEY
+
+SIMPLE_TARGETS = ("name", "email", "phone", "external_id", "locale", "timezone", "tags")
+REPEATABLE = frozenset({"email", "phone", "tags"})
+ALIASES: dict[str, str] = {
+    **{t: t for t in SIMPLE_TARGETS},
+    "full name": "name",
+    "姓名": "name",
+    "名字": "name",
+    "emails": "email",
+    "e-mail": "email",
+    "邮箱": "email",
+    "电子邮件": "email",
+    "phones": "phone",
+    "mobile": "phone",
+    "手机": "phone",
+    "手机号": "phone",
+    "电话": "phone",
+    "language": "locale",
+    "语言": "locale",
+    "时区": "timezone",
+    "标签": "tags",
+}
+CONSENT_WORDS: dict[str, ConsentState] = {
+    **{w: ConsentState.granted for w in ("granted", "yes", "y", "true", "1", "是", "同意")},
+    **{w: ConsentState.revoked for w in ("revoked", "no", "n", "false", "0", "否", "拒绝")},
+    "unknown": ConsentState.unknown,
+}
+DEFAULT_TAG_SEPARATORS = ",，;；|"
+LOCALE = re.compile(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$")
+INJECTION_MARK = re.compile(r"^'(?=[=+\-@])")  # our own export's guard, taken off again
+MAX_NAME = 256
+MAX_VALUE = 1024
+
+
+@dataclass(frozen=True)
+class Column:
+    index: int
+    header: str
+    target: str
+
+
+def check_target(target: str, channel_types: Iterable[str]) -> None:
+    """ValueError unless `target` is something a column can fill."""
+    if target in SIMPLE_TARGETS:
+        return
+    prefix, dot, key = target.partition(".")
+    if dot and prefix == "attributes" and ATTRIBUTE_KEY.match(key):
+        return
+    if dot and prefix == "consent" and key in set(channel_types):
+        return
+    raise ValueError(
+        f"unknown target {target!r}: use {', '.join(SIMPLE_TARGETS)}, attributes.<key> "
+        f"or consent.<channel type> ({', '.join(sorted(channel_types))})"
+    )
+
+
+def build_columns(
+    header: list[str], mapping: Mapping[str, str] | None, channel_types: Iterable[str]
+) -> list[Column]:
+    """The columns to read, checked before any row is: a mapping naming a column the file
+    lacks, or a target Kith does not know, is refused naming `mapping.<column>`."""
+    types = list(channel_types)
+    positions = {name: n for n, name in reversed(list(enumerate(header)))}
+    if mapping is None:
+        columns = []
+        for n, name in enumerate(header):
+            target = ALIASES.get(name.lower(), name)
+            try:
+                check_target(target, types)
+            except ValueError:
+                continue
+            columns.append(Column(n, name, target))
+    else:
+        columns = []
+        for name, target in mapping.items():
+            if name not in positions:
+                raise InvalidInput("the file has no such column", field=f"mapping.{name}")
+            try:
+                check_target(target, types)
+            except ValueError as exc:
+                raise InvalidInput(str(exc), field=f"mapping.{name}") from None
+            columns.append(Column(positions[name], name, target))
+    taken: dict[str, str] = {}
+    for column in columns:
+        if column.target in taken and column.target not in REPEATABLE:
+            message = f"{column.target} is already filled by column {taken[column.target]!r}"
+            raise InvalidInput(message, field=f"mapping.{column.header}")
+        taken[column.target] = column.header
+    if not columns:
+        raise InvalidInput("no column maps to a customer field", field="mapping")
+    return columns
+
+
+@dataclass
+class RowData:
+    """One row's values, normalised."""
+
+    name: str | None = None
+    emails: list[str] = field(default_factory=list)
+    phones: list[str] = field(default_factory=list)
+    external_id: str | None = None
+    locale: str | None = None
+    timezone: str | None = None
+    tags: list[str] = field(default_factory=list)
+    attributes: dict[str, str] = field(default_factory=dict)
+    consent: dict[str, ConsentState] = field(default_factory=dict)
+
+    def keys(self) -> list[tuple[str, str]]:
+        """What finds this customer among those already stored, strongest first."""
+        found = [("attributes.external_id", self.external_id)] if self.external_id else []
+        return [
+            *found,
+            *(("emails", e) for e in self.emails),
+            *(("phones", p) for p in self.phones),
+        ]
+
+
+@dataclass(frozen=True)
+class RowReader:
+    columns: list[Column]
+    phone_region: str
+    tag_separators: str = DEFAULT_TAG_SEPARATORS
+
+    def read(self, cells: list[str]) -> RowData | JobError | None:
+        """The row's data, the first bad cell as an error, or None for a blank row."""
+        if not any(c.strip() for c in cells):
+            return None
+        row = RowData()
+        for column in self.columns:
+            raw = cells[column.index].strip() if column.index < len(cells) else ""
+            if not raw:
+                continue
+            try:
+                self._fill(row, column.target, INJECTION_MARK.sub("", raw))
+            except ValueError as exc:
+                return JobError(column=column.header, message=str(exc))
+        return row
+
+    def _fill(self, row: RowData, target: str, raw: str) -> None:
+        simple: dict[str, Callable[[RowData, str], None]] = {
+            "name": _name,
+            "email": _emails,
+            "phone": lambda r, v: _phones(r, v, self.phone_region),
+            "external_id": _external_id,
+            "locale": _locale,
+            "timezone": _timezone,
+            "tags": lambda r, v: _tags(r, v, self.tag_separators),
+        }
+        if target in simple:
+            simple[target](row, raw)
+            return
+        prefix, _, key = target.partition(".")
+        if prefix == "attributes":
+            if len(raw) > MAX_VALUE:
+                raise ValueError(f"at most {MAX_VALUE} characters")
+            row.attributes[key] = raw
+            return
+        state = CONSENT_WORDS.get(raw.lower())
+        if state is None:
+            raise ValueError("consent is granted/revoked/unknown (or yes/no, 是/否)")
+        row.consent[key] = state
+
+
+def _split(raw: str, separators: str) -> list[str]:
+    return [p.strip() for p in re.split(f"[{re.escape(separators)}]", raw) if p.strip()]
+
+
+def _name(row: RowData, raw: str) -> None:
+    if len(raw) > MAX_NAME:
+        raise ValueError(f"a name is at most {MAX_NAME} characters")
+    row.name = raw
+
+
+def _emails(row: RowData, raw: str) -> None:
+    for part in _split(raw, ";；"):
+        row.emails = list(dict.fromkeys([*row.emails, normalize_email(part)]))
+
+
+def _phones(row: RowData, raw: str, region: str) -> None:
+    for part in _split(raw, ";；"):
+        row.phones = list(dict.fromkeys([*row.phones, normalize_phone(part, region)]))
+
+
+def _external_id(row: RowData, raw: str) -> None:
+    if len(raw) > 256:
+        raise ValueError("an external id is at most 256 characters")
+    row.external_id = raw
+
+
+def _locale(row: RowData, raw: str) -> None:
+    if not LOCALE.match(raw):
+        raise ValueError("not a language tag (en, zh-CN …)")
+    row.locale = raw
+
+
+def _timezone(row: RowData, raw: str) -> None:
+    zone(raw)
+    row.timezone = raw
+
+
+def _tags(row: RowData, raw: str, separators: str) -> None:
+    tags = _split(raw, separators)
+    if any(len(t) > 64 for t in tags):
+        raise ValueError("tags are at most 64 characters")
+    row.tags = list(dict.fromkeys([*row.tags, *tags]))

@@ -1,0 +1,251 @@
+"""Importing a CSV file: mapping, merging by each key, per-row errors, charsets, and a job
+taken over from a worker that died mid-way without a row lost or written twice."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+
+from kith.contacts.imports import ImportOptions, import_step, start_import
+from kith.core.clock import ManualClock
+from kith.core.context import Core
+from kith.core.jobs import JobWorker, get_job
+from tests.api.conftest import ApiSetup
+
+
+async def run_import(api: ApiSetup, core: Core, text: str | bytes, **params: Any) -> dict[str, Any]:
+    """POST the file, run the job as a `kith serve` would; the job as the API shows it."""
+    data = text.encode() if isinstance(text, str) else text
+    if "mapping" in params:
+        params["mapping"] = json.dumps(params["mapping"])
+    response = await api.http.post(
+        "/api/v1/customers/import",
+        content=data,
+        params=params,
+        headers={**api.auth, "Content-Type": "text/csv"},
+    )
+    assert response.status_code == 202, response.text
+    assert response.json()["status"] == "queued"
+    await JobWorker(core).run_once()
+    job = await api.http.get(response.headers["Location"], headers=api.auth)
+    assert job.status_code == 200
+    return dict(job.json())
+
+
+async def customers(core: Core) -> list[dict[str, Any]]:
+    return await core.store.customers.find({"merged_into": None}).sort("name", 1).to_list(None)
+
+
+async def test_columns_map_to_fields_attributes_tags_and_consent(api: ApiSetup, core: Core) -> None:
+    csv = (
+        "Full Name,E-mail,Mobile,Labels,City,Opt-in,Lang,Ignored\n"
+        "Ada Lovelace,ADA@example.com,+1 (415) 555-2671,vip|math,London,yes,en,x\n"
+        "李雷,lilei@example.com,138 0013 8000,vip|上海,上海,否,zh-CN,y\n"
+    )
+    mapping = {
+        "Full Name": "name",
+        "E-mail": "email",
+        "Mobile": "phone",
+        "Labels": "tags",
+        "City": "attributes.city",
+        "Opt-in": "consent.email",
+        "Lang": "locale",
+    }
+    job = await run_import(api, core, csv, mapping=mapping, tag_separator="|")
+    assert job["status"] == "done"
+    assert job["progress"] == {"done": 2, "total": 2}
+    assert job["result"] == {"created": 2, "updated": 0, "failed": 0, "skipped": 0}, job["errors"]
+    ada, lilei = await customers(core)
+    assert ada["emails"] == ["ada@example.com"] and ada["phones"] == ["+14155552671"]
+    assert ada["tags"] == ["vip", "math"] and ada["attributes"] == {"city": "London"}
+    assert ada["consent"]["email"]["state"] == "granted"
+    assert ada["consent"]["email"]["via"] == "import"
+    assert lilei["phones"] == ["+8613800138000"] and lilei["locale"] == "zh-CN"
+    assert lilei["consent"]["email"]["state"] == "revoked"
+    created = await core.store.events.count_documents({"type": "customer.created"})
+    assert created == 2
+    assert await core.store.collection("import_rows").count_documents({}) == 0  # dropped
+
+
+async def test_rows_merge_by_external_id_email_and_phone(api: ApiSetup, core: Core) -> None:
+    made = {}
+    for name, body in {
+        "by-email": {"emails": ["e@example.com"], "tags": ["old"]},
+        "by-phone": {"phones": ["13900139000"]},
+        "by-ext": {"attributes": {"external_id": "crm-7", "tier": "gold"}},
+    }.items():
+        response = await api.http.post(
+            "/api/v1/customers", json={"name": name, **body}, headers=api.auth
+        )
+        made[name] = response.json()["id"]
+    csv = (
+        "name,email,phone,external_id,tags,attributes.city\n"
+        ",E@Example.com,,,new,上海\n"
+        "Phone Person,,+86 139 0013 9000,,,北京\n"
+        ",other@example.com,,crm-7,,广州\n"
+        "Fresh,fresh@example.com,,,,\n"
+    )
+    job = await run_import(api, core, csv)
+    assert job["result"] == {"created": 1, "updated": 3, "failed": 0, "skipped": 0}
+    by_email = await core.store.customers.find_one({"_id": made["by-email"]})
+    assert by_email is not None
+    assert by_email["name"] == "by-email"  # a blank cell changes nothing
+    assert by_email["tags"] == ["old", "new"]
+    assert by_email["attributes"] == {"city": "上海"}
+    by_phone = await core.store.customers.find_one({"_id": made["by-phone"]})
+    assert by_phone is not None and by_phone["name"] == "Phone Person"
+    by_ext = await core.store.customers.find_one({"_id": made["by-ext"]})
+    assert by_ext is not None
+    assert by_ext["emails"] == ["other@example.com"]
+    assert by_ext["attributes"] == {"external_id": "crm-7", "tier": "gold", "city": "广州"}
+    assert len(await customers(core)) == 4
+    updated = await core.store.events.find({"type": "customer.updated"}).to_list(None)
+    assert {e["customer_id"] for e in updated} == set(made.values())
+    tagged = next(e for e in updated if e["customer_id"] == made["by-email"])
+    assert tagged["data"]["tags"] == ["old", "new"]
+    assert "tags" in tagged["data"]["fields"]
+
+
+async def test_bad_rows_are_reported_and_the_rest_imported(api: ApiSetup, core: Core) -> None:
+    await api.http.post("/api/v1/customers", json={"emails": ["a@example.com"]}, headers=api.auth)
+    await api.http.post("/api/v1/customers", json={"phones": ["13700137000"]}, headers=api.auth)
+    csv = (
+        "name,email,phone,timezone\n"
+        "Good One,good1@example.com,,\n"
+        "Bad Mail,not-an-email,,\n"
+        ",,,\n"
+        "Bad Phone,,12345,\n"
+        "Two People,a@example.com,13700137000,\n"
+        "Bad Zone,zone@example.com,,Mars/Base\n"
+        "Good Two,good2@example.com,,Asia/Shanghai\n"
+    )
+    job = await run_import(api, core, csv)
+    assert job["status"] == "done"
+    assert job["result"] == {"created": 2, "updated": 0, "failed": 4, "skipped": 1}
+    assert [(e["row"], e["column"]) for e in job["errors"]] == [
+        (3, "email"),
+        (5, "phone"),
+        (6, "email"),
+        (7, "timezone"),
+    ]
+    assert "different customers" in job["errors"][2]["message"]
+    assert job["error_count"] == 4
+    names = {c.get("name") for c in await customers(core)}
+    assert {"Good One", "Good Two"} <= names
+    assert not names & {"Bad Mail", "Bad Phone", "Two People", "Bad Zone"}  # nothing half-written
+
+
+async def test_excel_files_in_gbk_and_utf8_with_bom(api: ApiSetup, core: Core) -> None:
+    rows = (
+        "姓名;邮箱;标签;attributes.城市\n"
+        "王小明;wxm@example.com;vip，老客户;上海\n"
+        "韩梅梅;hmm@example.com;;北京\n"
+    )
+    job = await run_import(api, core, rows.encode("gbk"))
+    assert job["result"]["created"] == 2, job
+    wang = await core.store.customers.find_one({"emails": "wxm@example.com"})
+    assert wang is not None
+    assert wang["name"] == "王小明" and wang["tags"] == ["vip", "老客户"]
+    assert wang["attributes"] == {"城市": "上海"}
+    bom = "\ufeffname,email\nZoë,zoe@example.com\n".encode()
+    job = await run_import(api, core, bom)
+    assert job["result"]["created"] == 1
+    assert await core.store.customers.find_one({"name": "Zoë"}) is not None
+
+
+async def test_a_bad_mapping_is_refused_before_anything_is_queued(
+    api: ApiSetup, core: Core
+) -> None:
+    csv = b"name,email\nA,a@example.com\n"
+    cases = [
+        ({"mapping": json.dumps({"email": "mail"})}, "mapping.email"),
+        ({"mapping": json.dumps({"Nope": "name"})}, "mapping.Nope"),
+        ({"mapping": json.dumps({"email": "consent.fax"})}, "mapping.email"),
+        ({"mapping": json.dumps({"email": "attributes.$gt"})}, "mapping.email"),
+        ({"mapping": json.dumps({"name": "name", "email": "name"})}, "mapping.email"),
+        ({"mapping": "[1]"}, "mapping"),
+        ({"encoding": "klingon"}, "encoding"),
+    ]
+    for params, field in cases:
+        response = await api.http.post(
+            "/api/v1/customers/import", content=csv, params=params, headers=api.auth
+        )
+        assert response.status_code == 422, (params, response.text)
+        assert response.json()["error"]["field"] == field
+        assert field.split(".")[0] in response.json()["error"]["field"]
+    empty = await api.http.post("/api/v1/customers/import", content=b"", headers=api.auth)
+    assert empty.status_code == 422 and empty.json()["error"]["field"] == "file"
+    assert await core.store.collection("jobs").count_documents({}) == 0
+
+
+async def test_a_file_larger_than_a_request_body_imports(api: ApiSetup, core: Core) -> None:
+    note = "x" * 150
+    lines = ["name,email,attributes.note"]
+    lines += [f"Person {n},p{n}@example.com,{note}" for n in range(6_000)]
+    data = ("\n".join(lines) + "\n").encode()
+    assert len(data) > core.settings.max_body_bytes
+    job = await run_import(api, core, data)
+    assert job["result"]["created"] == 6_000
+    assert await core.store.customers.count_documents({}) == 6_000
+
+
+async def test_a_job_taken_over_after_a_kill_loses_and_doubles_nothing(
+    core: Core, second_process: Core, workspace_id: str, clock: ManualClock
+) -> None:
+    """Worker A imports chunk 0, then writes chunk 1's rows and dies before storing its
+    position; once its lease expires, worker B (another process) resumes at chunk 1."""
+    lines = ["name,email,phone"]
+    lines += [f"P{n},p{n}@example.com,+86 138 0000 {n:04d}" for n in range(250)]
+    lines += [f"Nameless {n},," for n in range(50)]  # no key: only the derived id dedups these
+    job = await start_import(
+        core, workspace_id, "\n".join(lines).encode(), ImportOptions(), chunk_rows=100
+    )
+    a = JobWorker(core, "a", lease_seconds=60)
+    b = JobWorker(second_process, "b", lease_seconds=60)
+    claimed = await a.claim()
+    assert claimed is not None
+    await a.run(claimed, max_steps=1)
+    at_one = await get_job(core, workspace_id, job.id)
+    assert at_one.position == 1 and at_one.progress.done == 100
+    await import_step(core, at_one)  # A's last work: rows written, the step never committed
+    assert await b.claim() is None  # A's lease still holds
+    clock.advance(61)
+    taken = await b.claim()
+    assert taken is not None and taken.position == 1
+    assert await a.step(at_one) is None  # A, back from the dead, may not commit over B
+    await b.run(taken)
+    done = await get_job(core, workspace_id, job.id)
+    assert done.status == "done"
+    assert done.progress.done == 300 and done.progress.total == 300
+    assert done.result == {"created": 300, "updated": 0, "failed": 0, "skipped": 0}
+    assert await core.store.customers.count_documents({}) == 300
+    emails = await core.store.customers.distinct("emails", {})
+    assert len(emails) == 250
+    created = await core.store.events.count_documents({"type": "customer.created"})
+    assert created == 300
+
+
+async def test_jobs_are_workspace_scoped(api: ApiSetup, other_api: ApiSetup, core: Core) -> None:
+    response = await api.http.post(
+        "/api/v1/customers/import", content=b"name\nA\n", headers=api.auth
+    )
+    location = response.headers["Location"]
+    mine = await api.http.get(location, headers=api.auth)
+    assert mine.status_code == 200 and mine.json()["kind"] == "customers.import"
+    theirs = await other_api.http.get(location, headers=other_api.auth)
+    assert theirs.status_code == 404
+    cancel = await other_api.http.post(f"{location}/cancel", headers=other_api.auth)
+    assert cancel.status_code == 404
+    cancelled = await api.http.post(f"{location}/cancel", headers=api.auth)
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+    assert await JobWorker(core).run_once() == 0  # a cancelled job is not run
+    again = await api.http.post(f"{location}/cancel", headers=api.auth)
+    assert again.status_code == 409
+    assert (await api.http.get("/api/v1/jobs/nope", headers=api.auth)).status_code == 404
+
+
+async def test_unauthenticated_import_is_refused(client: httpx.AsyncClient) -> None:
+    response = await client.post("/api/v1/customers/import", content=b"name\nA\n")
+    assert response.status_code == 401
