@@ -77,7 +77,7 @@ def _recent(core: Core, event: Event) -> dict[str, Any]:
     return {
         "customer_id": event.customer_id,
         "status": RecipientStatus.sent.value,
-        "sent_at": {"$gte": event.created_at - WINDOW, "$lte": event.created_at},
+        "sent_at": {"$gte": event.created_at - WINDOW, "$lt": event.created_at},
     }
 
 
