@@ -18,6 +18,7 @@ from fastapi import FastAPI, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from kith.bots.engine import BotEngine
+from kith.broadcasts.feature import feature as broadcasts_feature
 from kith.bots.flows import StepType, StepTypes
 from kith.bots.knowledge import KnowledgeBase
 from kith.bots.steps import STEP_TYPES
@@ -74,7 +75,7 @@ def features(core: Core) -> list[Feature]:
     analyzer = load_analyzer(core.settings)
     knowledge = KnowledgeBase(knowledge_embedder(analyzer) if analyzer else None)
     engine = BotEngine(knowledge, step_types=bot_step_types(BASE_FEATURES))
-    listed = [*BASE_FEATURES, engine.feature()]
+    listed = [*BASE_FEATURES, engine.feature(), broadcasts_feature(core)]
     if analyzer is not None:
         listed.append(SentimentWorker(core, analyzer).feature())
     return listed
