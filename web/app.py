@@ -37,6 +37,7 @@ from kith.core.pollers import PollerSupervisor
 from kith.core.settings import Settings, get_settings
 from kith.core.timers import TimerWorker
 from kith.core.workspaces import ensure_default_workspace
+from kith.courtesy.feature import feature as courtesy_feature
 from kith.nlp.feature import SentimentWorker, knowledge_embedder, load_analyzer
 from kith.web.api import (
     bots,
@@ -63,6 +64,7 @@ BASE_FEATURES: list[Feature] = [
     webchat_channel.feature,
     inbox_feature,
     dead_letters_feature.feature,
+    courtesy_feature,
 ]
 
 CHANNEL_TYPES = [channel_type for f in BASE_FEATURES for channel_type in f.channel_types]
