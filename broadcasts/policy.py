@@ -2,16 +2,6 @@
 
 from __future__ import annotations
 
-try:
-    from kith.courtesy.policy import (  # type: ignore[import-not-found,unused-ignore]
-        Go,
-        Hold,
-        Route,
-        Skip,
-        decide,
-        take_daily_slot,
-    )
-except ImportError:  # until the consent engineer's policy is merged
-    from kith.broadcasts.interim_policy import Go, Hold, Route, Skip, decide, take_daily_slot
+from kith.courtesy.policy import Go, Hold, Route, Skip, decide, take_daily_slot
 
 __all__ = ["Go", "Hold", "Route", "Skip", "decide", "take_daily_slot"]

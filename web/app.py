@@ -18,10 +18,10 @@ from fastapi import FastAPI, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from kith.bots.engine import BotEngine
-from kith.broadcasts.feature import feature as broadcasts_feature
 from kith.bots.flows import StepType, StepTypes
 from kith.bots.knowledge import KnowledgeBase
 from kith.bots.steps import STEP_TYPES
+from kith.broadcasts.feature import feature as broadcasts_feature
 from kith.connectors import api as api_channel
 from kith.connectors import email as email_channel
 from kith.connectors import slack as slack_channel

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from kith.broadcasts.feature import feature
+from kith.core.clock import ManualClock
 from kith.core.context import Core
 from kith.core.features import install
 from kith.core.models import Channel, Customer, InboundUser
@@ -15,8 +16,10 @@ from tests.support.cast import api_channel, api_token, inbound
 
 
 @pytest.fixture
-async def bcore(core: Core) -> Core:
-    """The suite's Core (embedded or real lane) with broadcasts installed."""
+async def bcore(core: Core, clock: ManualClock) -> Core:
+    """The suite's Core (embedded or real lane) with broadcasts installed, at noon UTC (the
+    default quiet hours are 21:00 to 09:00 in the workspace's zone, UTC)."""
+    clock.advance(12 * 3600)
     install(core, [feature(core)])
     await core.start()
     return core
