@@ -12,6 +12,7 @@ from kith.bots import examples
 from kith.bots.flows import BotDefinition
 from kith.bots.knowledge import ArticleIn
 from kith.bots.store import save_article, save_bot
+from kith.broadcasts.demo import seed_demo_broadcast
 from kith.core.auth import create_api_token, create_user
 from kith.core.channel_records import create_channel
 from kith.core.clock import ManualClock
@@ -118,6 +119,7 @@ async def seed(core: Core, settings: Settings) -> DemoLogins:
     finally:
         core.clock = real_clock
     await _install_bot(core, ws, [channel.id, *([webchat_id] if webchat_id else [])])
+    await seed_demo_broadcast(core, ws)
     return DemoLogins(api_token, channel.id, channel_token, password, webchat_id)
 
 
