@@ -276,7 +276,7 @@ def main() -> None:
     parser.add_argument("--tick", type=float, default=1.0, help="virtual seconds per tick")
     parser.add_argument("--window", type=int, default=60, help="broadcast_outbox_window")
     parser.add_argument("--lease", type=float, default=30.0, help="broadcast lease, seconds")
-    parser.add_argument("--reply-every", type=int, default=10, help="ticks between replies")
+    parser.add_argument("--reply-every", type=int, default=2, help="ticks between replies")
     parser.add_argument("--baseline-n", type=int, default=3000, help="customers, window off")
     parser.add_argument("--seed", type=int, default=15)
     parser.add_argument("--verbose", action="store_true")

@@ -14,7 +14,7 @@ from typing import Any
 
 from jinja2 import StrictUndefined, TemplateSyntaxError, nodes
 from jinja2.exceptions import SecurityError, UndefinedError
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from kith.core.errors import InvalidInput
 from kith.core.models import Customer
@@ -23,7 +23,7 @@ MAX_OUTPUT = 4096
 MAX_SOURCE = 4096
 # What a template may read: `customer.<field>`, and any key under `customer.attributes`.
 CUSTOMER_FIELDS = frozenset({"name", "locale", "tags", "attributes"})
-ENV = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+ENV = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
 GLOBALS = frozenset({"range", "loop", "namespace", "cycler", "joiner"})
 
 
@@ -79,7 +79,14 @@ def _unknown_names(tree: nodes.Template) -> tuple[str, int] | None:
     }
     for node in tree.find_all((nodes.Getattr, nodes.Getitem, nodes.Name)):
         path = _path(node)
-        if path is None or path[0] in local or path[0] in GLOBALS:
+        if path is None:
+            continue
+        private = next((part for part in path if part.startswith("_")), None)
+        if private is not None:
+            return ".".join(path[: path.index(private) + 1]), node.lineno
+        if path[0] in GLOBALS and len(path) > 1 and path[0] != "loop":
+            return ".".join(path[:2]), node.lineno
+        if path[0] in local or path[0] in GLOBALS:
             continue
         if path[0] != "customer":
             return path[0], node.lineno
