@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 from collections.abc import AsyncIterator
+from datetime import time
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from kith.core.pipeline import ingest
 from kith.core.settings import Settings
 from kith.core.storage import Store
 from kith.core.workspaces import ensure_default_workspace
+from kith.courtesy.settings import CourtesySettings, save_settings
 from kith.web.app import build_core
 from tests.support.browser import chromium, live_server, needs_chromium
 from tests.web.conftest import PASSWORD
@@ -36,6 +38,10 @@ async def live(settings: Settings) -> AsyncIterator[Live]:
     workspace = await ensure_default_workspace(core)
     channel, _ = await create_channel(
         core, workspace.id, "api", "Website", {"callback_url": "http://integrator.test/kith"}
+    )
+    # The live server runs on the wall clock: no quiet hours, whatever the hour of the run.
+    await save_settings(
+        core, workspace.id, CourtesySettings(quiet_start=time(0), quiet_end=time(0))
     )
     for n, (uid, name) in enumerate((("u-ada", "Ada"), ("u-li", "李雷"))):
         user = InboundUser(id=uid, name=name, locale="zh-CN" if n else "en")
