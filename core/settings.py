@@ -143,6 +143,19 @@ class Settings(BaseSettings):
     import_max_bytes: int = Field(
         default=64 * 1024 * 1024, ge=1, description="Largest CSV file a customer import takes."
     )
+    broadcast_outbox_window: int = Field(
+        default=100,
+        ge=1,
+        description="Marketing messages a broadcast keeps pending per channel in the outbox "
+        "(service replies wait behind at most this many).",
+    )
+    broadcast_batch: int = Field(default=200, ge=1, description="Recipients claimed per pass.")
+    broadcast_lease_seconds: float = Field(
+        default=60.0, gt=0, description="A claimed recipient returns after this if its worker died."
+    )
+    broadcast_poll_seconds: float = Field(
+        default=1.0, gt=0, description="How often an idle broadcast worker looks for work."
+    )
 
     @field_validator("trusted_proxies")
     @classmethod

@@ -21,6 +21,7 @@ from kith.bots.engine import BotEngine
 from kith.bots.flows import StepType, StepTypes
 from kith.bots.knowledge import KnowledgeBase
 from kith.bots.steps import STEP_TYPES
+from kith.broadcasts.feature import feature as broadcasts_feature
 from kith.connectors import api as api_channel
 from kith.connectors import email as email_channel
 from kith.connectors import slack as slack_channel
@@ -87,7 +88,13 @@ def features(core: Core) -> list[Feature]:
     analyzer = load_analyzer(core.settings)
     knowledge = KnowledgeBase(knowledge_embedder(analyzer) if analyzer else None)
     engine = BotEngine(knowledge, step_types=bot_step_types(BASE_FEATURES))
-    listed = [*BASE_FEATURES, consent_feature, engine.feature(), jobs_feature.feature(core)]
+    listed = [
+        *BASE_FEATURES,
+        consent_feature,
+        engine.feature(),
+        jobs_feature.feature(core),
+        broadcasts_feature(core),
+    ]
     if analyzer is not None:
         listed.append(SentimentWorker(core, analyzer).feature())
     return listed

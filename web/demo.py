@@ -13,6 +13,7 @@ from kith.bots import examples
 from kith.bots.flows import BotDefinition
 from kith.bots.knowledge import ArticleIn
 from kith.bots.store import save_article, save_bot
+from kith.broadcasts.demo import seed_demo_broadcast
 from kith.contacts.demo_merges import seed_merge_suggestion
 from kith.core.auth import create_api_token, create_user
 from kith.core.channel_records import create_channel
@@ -136,6 +137,7 @@ async def seed(core: Core, settings: Settings) -> DemoLogins:
     await _install_bot(core, ws, [channel.id, *([webchat_id] if webchat_id else [])])
     await _seed_courtesy(core, ws, channel)
     await _seed_segments(core, ws, channel.id)
+    await seed_demo_broadcast(core, ws)
     return DemoLogins(api_token, channel.id, channel_token, password, webchat_id)
 
 

@@ -1,0 +1,135 @@
+"""`/api/v1/broadcasts` (API tokens) and `/app/api/broadcasts` (the page's session): one set
+of routes, two ways of saying who asks. Routes parse, call an action and answer."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from kith.broadcasts import actions
+from kith.broadcasts.models import Broadcast, BroadcastIn, MessageIn, Stats, Status
+from kith.broadcasts.preview import Preview, preview
+from kith.core.errors import Forbidden
+from kith.core.models import Author, AuthorKind, Role
+from kith.web.api.deps import CoreDep, WorkspaceDep
+from kith.web.api.schemas import Page
+from kith.web.inbox.deps import AgentDep
+
+
+class Asker(BaseModel):
+    workspace_id: str
+    author: Author
+
+
+class BroadcastOut(BaseModel):
+    id: str
+    name: str
+    status: Status
+    segment_id: str | None
+    customer_ids: list[str] | None
+    message: MessageIn
+    channels: list[str]
+    send_at: datetime | None
+    send_by: datetime | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    audience_ready: bool
+    stats: Stats
+
+
+class PreviewIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    customer_id: str = Field(min_length=1, max_length=64)
+    channel: str | None = Field(default=None, min_length=1, max_length=32)
+
+
+def out(broadcast: Broadcast) -> BroadcastOut:
+    return BroadcastOut(
+        audience_ready=broadcast.audience.done,
+        **broadcast.model_dump(include=set(BroadcastOut.model_fields) - {"audience_ready"}),
+    )
+
+
+async def token_asker(workspace_id: WorkspaceDep) -> Asker:
+    return Asker(workspace_id=workspace_id, author=Author(kind=AuthorKind.system, name="api"))
+
+
+async def session_asker(agent: AgentDep) -> Asker:
+    if agent.user.role not in {Role.admin, Role.marketer}:
+        raise Forbidden("only admins and marketers manage broadcasts")
+    author = Author(kind=AuthorKind.agent, id=agent.user.id, name=agent.user.name)
+    return Asker(workspace_id=agent.user.workspace_id, author=author)
+
+
+Move = Callable[[Any, Broadcast, Author], Awaitable[Broadcast]]
+MOVES: dict[str, Move] = {
+    "schedule": actions.do_schedule,
+    "pause": actions.do_pause,
+    "resume": actions.do_resume,
+    "cancel": actions.do_cancel,
+}
+
+
+def build(prefix: str, who: Callable[..., Awaitable[Asker]], schema: bool) -> APIRouter:
+    router = APIRouter(prefix=prefix, tags=["broadcasts"], include_in_schema=schema)
+    # A closure's annotations are strings under `from __future__ import annotations`, which
+    # FastAPI resolves in the module: the dependency goes in the default instead.
+    asked = Depends(who)
+
+    @router.post("", status_code=201, response_model=BroadcastOut)
+    async def create(body: BroadcastIn, core: CoreDep, asker: Asker = asked) -> BroadcastOut:
+        """A draft; templates, channels and the audience are checked now."""
+        made = await actions.do_create_broadcast(core, asker.workspace_id, body, asker.author)
+        return out(made)
+
+    @router.get("", response_model=Page[BroadcastOut])
+    async def list_(
+        core: CoreDep,
+        asker: Asker = asked,
+        cursor: Annotated[str | None, Query(max_length=1024)] = None,
+        limit: Annotated[int, Query(ge=1, le=100)] = 25,
+    ) -> Page[BroadcastOut]:
+        items, next_cursor = await actions.list_broadcasts(
+            core, asker.workspace_id, cursor=cursor, limit=limit
+        )
+        return Page(items=[out(b) for b in items], next_cursor=next_cursor)
+
+    @router.get("/{broadcast_id}", response_model=BroadcastOut)
+    async def get(broadcast_id: str, core: CoreDep, asker: Asker = asked) -> BroadcastOut:
+        return out(await actions.get_broadcast(core, asker.workspace_id, broadcast_id))
+
+    @router.post("/{broadcast_id}/preview", response_model=Preview)
+    async def preview_(
+        broadcast_id: str, body: PreviewIn, core: CoreDep, asker: Asker = asked
+    ) -> Preview:
+        broadcast = await actions.get_broadcast(core, asker.workspace_id, broadcast_id)
+        return await preview(core, broadcast, body.customer_id, body.channel)
+
+    for name, action in MOVES.items():
+        router.add_api_route(
+            f"/{{broadcast_id}}/{name}",
+            _mover(action, asked),
+            methods=["POST"],
+            response_model=BroadcastOut,
+            name=f"{name}_broadcast{prefix.replace('/', '_')}",
+            summary=f"{name.capitalize()} a broadcast",
+        )
+    return router
+
+
+def _mover(action: Move, asked: Any) -> Callable[..., Awaitable[BroadcastOut]]:
+    async def route(broadcast_id: str, core: CoreDep, asker: Asker = asked) -> BroadcastOut:
+        broadcast = await actions.get_broadcast(core, asker.workspace_id, broadcast_id)
+        return out(await action(core, broadcast, asker.author))
+
+    return route
+
+
+api_router = build("/api/v1/broadcasts", token_asker, schema=True)
+app_router = build("/app/api/broadcasts", session_asker, schema=False)

@@ -1,0 +1,142 @@
+"""Broadcast records, the input that creates one, and the moves between their states."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from kith.core.models import Attachment, Button, Record
+
+CHANNEL_TYPE = r"^[a-z][a-z0-9_]{0,31}$"
+
+
+class Status(StrEnum):
+    draft = "draft"
+    scheduled = "scheduled"
+    sending = "sending"
+    paused = "paused"
+    done = "done"
+    cancelled = "cancelled"
+
+
+# Who may move where. `sending` → `done` and `scheduled` → `sending` are the workers'.
+MOVES: dict[Status, frozenset[Status]] = {
+    Status.draft: frozenset({Status.scheduled, Status.cancelled}),
+    Status.scheduled: frozenset({Status.draft, Status.sending, Status.paused, Status.cancelled}),
+    Status.sending: frozenset({Status.paused, Status.cancelled, Status.done}),
+    Status.paused: frozenset({Status.sending, Status.scheduled, Status.cancelled}),
+    Status.done: frozenset(),
+    Status.cancelled: frozenset(),
+}
+
+
+class RecipientStatus(StrEnum):
+    pending = "pending"
+    held = "held"
+    sent = "sent"
+    skipped = "skipped"
+    failed = "failed"
+
+
+class MessageIn(BaseModel):
+    """The message: text per language (`en`, `zh` …; the first given is the fallback)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: dict[str, str] = Field(min_length=1, max_length=8)
+    buttons: list[Button] = Field(default=[], max_length=10)
+    image: Attachment | None = None
+
+    @model_validator(mode="after")
+    def _languages(self) -> Self:
+        for language in self.text:
+            if language not in {"en", "zh"}:
+                raise ValueError(f"language {language!r}: use en or zh")
+        return self
+
+
+class BroadcastIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    segment_id: str | None = Field(default=None, min_length=1, max_length=64)
+    customer_ids: list[str] | None = Field(default=None, min_length=1, max_length=10_000)
+    message: MessageIn
+    channels: list[str] = Field(min_length=1, max_length=8)
+    send_at: datetime | None = None
+    send_by: datetime | None = None
+
+    @model_validator(mode="after")
+    def _audience(self) -> Self:
+        if (self.segment_id is None) == (self.customer_ids is None):
+            raise ValueError("give either segment_id or customer_ids")
+        if len(set(self.channels)) != len(self.channels):
+            raise ValueError("a channel type is listed twice")
+        if self.send_at and self.send_by and self.send_by <= self.send_at:
+            raise ValueError("send_by must come after send_at")
+        return self
+
+
+class Stats(BaseModel):
+    """Counters kept with the recipients' transitions (and recounted once at the end)."""
+
+    targeted: int = 0
+    sent: int = 0
+    delivered: int = 0
+    failed: int = 0
+    skipped: dict[str, int] = {}
+    held: int = 0
+    replied: int = 0
+    unsubscribed: int = 0
+
+
+class Audience(BaseModel):
+    """How far the materialiser got: customers are read in `_id` order after `after`."""
+
+    after: str | None = None
+    done: bool = False
+    filter: dict[str, Any] | None = None
+
+
+class Broadcast(Record):
+    name: str
+    status: Status = Status.draft
+    segment_id: str | None = None
+    customer_ids: list[str] | None = None
+    message: MessageIn
+    channels: list[str]
+    send_at: datetime | None = None
+    send_by: datetime | None = None
+    audience: Audience = Audience()
+    stats: Stats = Stats()
+    created_by: str | None = None
+    created_at: datetime
+    updated_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+    def text_for(self, locale: str | None) -> tuple[str, str]:
+        """(language, template) for a customer's locale (`zh-CN` → zh), else the first given."""
+        language = (locale or "").split("-")[0].split("_")[0].lower()
+        if language in self.message.text:
+            return language, self.message.text[language]
+        first = next(iter(self.message.text))
+        return first, self.message.text[first]
+
+
+class Recipient(Record):
+    broadcast_id: str
+    customer_id: str
+    status: RecipientStatus = RecipientStatus.pending
+    reason: str | None = None
+    due_at: datetime
+    message_id: str | None = None
+    channel_id: str | None = None
+    channel_type: str | None = None
+    sent_at: datetime | None = None
+    delivered_at: datetime | None = None
+    replied_at: datetime | None = None
+    unsubscribed_at: datetime | None = None

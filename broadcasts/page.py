@@ -1,0 +1,80 @@
+"""The Broadcasts page, `/app/broadcasts`: list with stats, compose, preview, move.
+
+Its template extends the inbox's `page_base.html` (one look); its script is served from
+here, and its JSON is `/app/api/broadcasts` (`kith.broadcasts.api`) plus the segments a
+marketer may pick.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+from pydantic import BaseModel
+
+from kith.broadcasts.api import Asker, session_asker
+from kith.core.models import Role
+from kith.web.inbox.deps import AgentDep, CoreDep, optional_session
+from kith.web.inbox.i18n import LOCALE_NAMES, messages, pick_locale
+from kith.web.inbox.pages import SECURITY_HEADERS
+
+router = APIRouter(include_in_schema=False)
+_HERE = Path(__file__).parent
+_INBOX = _HERE.parent / "web" / "inbox" / "templates"
+templates = Environment(
+    loader=ChoiceLoader([FileSystemLoader(_HERE / "templates"), FileSystemLoader(_INBOX)]),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+)
+
+
+class SegmentChoice(BaseModel):
+    id: str
+    name: str
+    size: int | None = None
+
+
+@router.get("/app/broadcasts")
+async def broadcasts_page(request: Request, core: CoreDep) -> Response:
+    session = await optional_session(request, core)
+    if session is None:
+        return RedirectResponse("/app/login", status_code=303)
+    doc = await core.store.users.find_one({"_id": session.user.id}, {"locale": 1})
+    chosen = request.query_params.get("lang") or (doc or {}).get("locale")
+    locale = pick_locale(chosen, request.headers.get("accept-language"))
+    allowed = session.user.role in {Role.admin, Role.marketer}
+    html = templates.get_template("broadcasts.html").render(
+        t=messages(locale),
+        locale=locale,
+        locales=LOCALE_NAMES,
+        user=session.user,
+        csrf=session.csrf_token,
+        allowed=allowed,
+    )
+    return HTMLResponse(html, status_code=200 if allowed else 403, headers=SECURITY_HEADERS)
+
+
+STATIC = {"broadcasts.js": "text/javascript", "broadcasts.css": "text/css"}
+
+
+@router.get("/app/broadcasts/static/{name}")
+async def static(name: str) -> Response:
+    media = STATIC.get(name)
+    if media is None:
+        return Response(status_code=404)
+    path = _HERE / "static" / name
+    return FileResponse(path, media_type=media, headers={"Cache-Control": "no-cache"})
+
+
+@router.get("/app/api/broadcast-audiences", response_model=list[SegmentChoice])
+async def audiences(core: CoreDep, agent: AgentDep) -> list[SegmentChoice]:
+    """The workspace's segments, for the audience picker."""
+    asker: Asker = await session_asker(agent)
+    cursor = core.store.collection("segments").find(
+        {"workspace_id": asker.workspace_id}, {"name": 1, "size": 1}, sort=[("name", 1)], limit=500
+    )
+    return [
+        SegmentChoice(id=d["_id"], name=str(d.get("name", "")), size=d.get("size"))
+        async for d in cursor
+    ]

@@ -1,0 +1,79 @@
+"""Templates: refused at save with line and column, rendered in a sandbox, output capped."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from kith.broadcasts import templates
+from kith.core.models import Customer
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def customer(**fields: object) -> Customer:
+    return Customer.model_validate(
+        {"id": "c1", "workspace_id": "w", "first_seen": NOW, "last_seen": NOW, **fields}
+    )
+
+
+def refused(source: str) -> templates.TemplateError:
+    with pytest.raises(templates.TemplateError) as caught:
+        templates.check(source, "message.text.zh")
+    assert caught.value.field == "message.text.zh"
+    return caught.value
+
+
+def test_personalises_name_and_attribute_with_a_default() -> None:
+    source = "你好 {{ customer.name }}{{ customer.attributes.city | default('') }}!"
+    templates.check(source, "message.text.zh")
+    ada = customer(name="Ada", attributes={"city": "上海"})
+    assert templates.render(source, ada) == "你好 Ada上海!"
+    assert templates.render(source, customer(name="Bo")) == "你好 Bo!"
+
+
+def test_a_syntax_error_names_its_line_and_column() -> None:
+    error = refused("Hello\n  there {{ customer.name }")
+    assert error.limits == {"line": 2, "column": 9}
+    assert "line 2, column 9" in error.message
+
+
+def test_an_unknown_variable_names_its_line_and_column() -> None:
+    error = refused("Hi {{ customer.name }},\nyour {{ order.total }}")
+    assert error.limits == {"line": 2, "column": 9}
+    assert "order" in error.message
+
+
+def test_an_unknown_customer_field_is_refused() -> None:
+    error = refused("{{ customer.emails }}")
+    assert "customer.emails" in error.message
+    refused("{{ customer.__class__ }}")
+
+
+def test_loop_variables_and_tags_are_allowed() -> None:
+    source = "{% for t in customer.tags %}[{{ t }}]{% endfor %}{% if customer.locale %}!{% endif %}"
+    templates.check(source, "message.text.en")
+    assert templates.render(source, customer(tags=["vip", "new"])) == "[vip][new]"
+
+
+def test_the_sandbox_refuses_methods_of_the_data() -> None:
+    source = "{{ customer.name.__class__.__mro__ }}"
+    error = refused(source)  # refused at save …
+    assert "customer.name.__class__" in error.message
+    with pytest.raises(templates.TemplateError):  # … and by the sandbox, had it been stored
+        templates.render(source, customer(name="Ada"))
+
+
+def test_a_missing_attribute_without_default_fails_for_that_customer() -> None:
+    source = "{{ customer.attributes.city }}"
+    templates.check(source, "message.text.en")
+    with pytest.raises(templates.TemplateError):
+        templates.render(source, customer(name="Ada"))
+
+
+def test_output_is_capped_while_it_is_produced() -> None:
+    source = "{% for i in range(100000) %}xxxxxxxxxx{% endfor %}"
+    templates.check(source, "message.text.en")
+    with pytest.raises(templates.TemplateError, match="longer than"):
+        templates.render(source, customer())

@@ -1,0 +1,132 @@
+"""The Broadcasts page in a real browser: a marketer composes (a bad template is named by its
+field), saves, schedules and reads the stats, by keyboard and accessible names; Chinese too."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import AsyncIterator
+from datetime import time
+from pathlib import Path
+
+import pytest
+
+from kith.core.auth import create_user
+from kith.core.channel_records import create_channel
+from kith.core.models import InboundMessage, InboundUser, Role
+from kith.core.pipeline import ingest
+from kith.core.settings import Settings
+from kith.core.storage import Store
+from kith.core.workspaces import ensure_default_workspace
+from kith.courtesy.settings import CourtesySettings, save_settings
+from kith.web.app import build_core
+from tests.support.browser import chromium, live_server, needs_chromium
+from tests.web.conftest import PASSWORD
+from tests.web.test_admin_browser import Live, assert_every_control_is_named
+
+pytestmark = [needs_chromium, pytest.mark.timeout(120)]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+@pytest.fixture
+async def live(settings: Settings) -> AsyncIterator[Live]:
+    settings = settings.model_copy(update={"nlp_enabled": False})
+    core = build_core(settings)
+    core.store = Store.from_settings(settings)
+    await core.start()
+    workspace = await ensure_default_workspace(core)
+    channel, _ = await create_channel(
+        core, workspace.id, "api", "Website", {"callback_url": "http://integrator.test/kith"}
+    )
+    # The live server runs on the wall clock: no quiet hours, whatever the hour of the run.
+    await save_settings(
+        core, workspace.id, CourtesySettings(quiet_start=time(0), quiet_end=time(0))
+    )
+    for n, (uid, name) in enumerate((("u-ada", "Ada"), ("u-li", "李雷"))):
+        user = InboundUser(id=uid, name=name, locale="zh-CN" if n else "en")
+        message = InboundMessage.on(channel, channel_message_id=f"m{n}", user=user, text="hi")
+        await ingest(core, channel, message)
+    for name, role in (("mary", Role.marketer), ("alice", Role.agent)):
+        await create_user(
+            core, workspace.id, f"{name}@kith.test", PASSWORD, name=name.title(), role=role
+        )
+    try:
+        async with live_server(core) as server, chromium() as browser:
+            yield Live(server.url, core, browser)
+    finally:
+        await core.store.client.drop_database(settings.db_name)
+        await core.close()
+
+
+async def customer_ids(live: Live) -> list[str]:
+    return sorted(await live.core.store.customers.distinct("_id", {}))
+
+
+async def keep_screenshot(page: object, name: str, tmp_path: Path) -> None:
+    """Taken on every run; kept in docs/screenshots with KITH_SCREENSHOTS=1."""
+    shot = tmp_path / name
+    await page.screenshot(path=str(shot), full_page=True)  # type: ignore[attr-defined]
+    if os.environ.get("KITH_SCREENSHOTS"):
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copy(shot, SCREENSHOTS / name)
+
+
+async def test_a_marketer_composes_schedules_and_reads_the_stats(
+    live: Live, tmp_path: Path
+) -> None:
+    from playwright.async_api import expect
+
+    page = await live.sign_in("mary@kith.test")
+    await page.goto(live.url + "/app/broadcasts")
+    await expect(page.get_by_role("heading", name="Compose a broadcast")).to_be_visible()
+    await assert_every_control_is_named(page)
+    form = page.get_by_role("form", name="Compose a broadcast")
+    await form.get_by_label("Name").fill("Spring sale")
+    await form.get_by_label("Customer ids").fill(" ".join(await customer_ids(live)))
+    await form.get_by_label("Text in English").fill("Hello {{ customer.name }}")
+    await form.get_by_label("Text in Chinese").fill("你好 {{ customer.nmae }}")
+    await form.get_by_label("Channels, in order of preference").fill("api")
+    await form.get_by_role("button", name="Save draft").focus()
+    await page.keyboard.press("Enter")
+    error = form.get_by_role("alert")
+    await expect(error).to_contain_text("message.text.zh")
+    await expect(error).to_contain_text("line 1, column 16")
+    await expect(form.get_by_label("Text in Chinese")).to_be_focused()
+    await form.get_by_label("Text in Chinese").fill("你好 {{ customer.name }}")
+    await form.get_by_role("button", name="Save draft").focus()
+    await page.keyboard.press("Enter")
+    table = page.get_by_role("table", name="All broadcasts")
+    row = table.get_by_role("row", name=re.compile("Spring sale"))
+    await expect(row).to_contain_text("Draft")
+
+    await row.get_by_role("button", name="Stats and preview").click()
+    await expect(page.get_by_label("Customer id", exact=True)).to_be_focused()
+    li = (await live.core.store.customers.find_one({"name": "李雷"}))["_id"]
+    await page.keyboard.type(li)
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#preview-out")).to_contain_text("你好 李雷")
+
+    await row.get_by_role("button", name="Schedule").click()
+    await expect(row).to_contain_text(re.compile("Sending|Done"), timeout=15_000)
+    await expect(row).to_contain_text("Done", timeout=15_000)
+    await row.get_by_role("button", name="Stats and preview").click()
+    figures = page.locator("#stats-figures")
+    await expect(figures).to_contain_text("Targeted")
+    await expect(figures.locator("dd").first).to_have_text("2")
+    await keep_screenshot(page, "broadcasts-en.png", tmp_path)
+
+
+async def test_the_chinese_page_and_an_agent_is_refused(live: Live, tmp_path: Path) -> None:
+    from playwright.async_api import expect
+
+    page = await live.sign_in("mary@kith.test", locale="zh-CN")
+    await page.goto(live.url + "/app/broadcasts")
+    await expect(page.get_by_role("heading", name="撰写群发")).to_be_visible()
+    await expect(page.get_by_role("button", name="保存草稿")).to_be_visible()
+    assert await page.evaluate("document.documentElement.lang") == "zh-Hans"
+    await assert_every_control_is_named(page)
+    await keep_screenshot(page, "broadcasts-zh.png", tmp_path)
+    agent = await live.sign_in("alice@kith.test")
+    answer = await agent.goto(live.url + "/app/broadcasts")
+    assert answer is not None and answer.status == 403
