@@ -11,22 +11,17 @@ from pathlib import Path
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 from pydantic import BaseModel
 
 from kith.broadcasts.api import Asker, session_asker
 from kith.core.models import Role
 from kith.web.inbox.deps import AgentDep, CoreDep, optional_session
 from kith.web.inbox.i18n import LOCALE_NAMES, messages, pick_locale
-from kith.web.inbox.pages import SECURITY_HEADERS
+from kith.web.inbox.pages import SECURITY_HEADERS, page_templates
 
 router = APIRouter(include_in_schema=False)
 _HERE = Path(__file__).parent
-_INBOX = _HERE.parent / "web" / "inbox" / "templates"
-templates = Environment(
-    loader=ChoiceLoader([FileSystemLoader(_HERE / "templates"), FileSystemLoader(_INBOX)]),
-    autoescape=select_autoescape(default=True, default_for_string=True),
-)
+templates = page_templates(_HERE / "templates")
 
 
 class SegmentChoice(BaseModel):
@@ -49,6 +44,7 @@ async def broadcasts_page(request: Request, core: CoreDep) -> Response:
         locale=locale,
         locales=LOCALE_NAMES,
         user=session.user,
+        section="broadcasts",
         csrf=session.csrf_token,
         allowed=allowed,
     )

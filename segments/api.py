@@ -12,9 +12,11 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from kith.connectors.base import bearer_token
+from kith.contacts.export import stream_csv
 from kith.core.api_tokens import token_access
 from kith.core.errors import Forbidden
 from kith.core.ids import new_id
@@ -194,6 +196,26 @@ async def members(
 
 def _customer_out(doc: dict[str, Any]) -> CustomerOut:
     return CustomerOut.model_validate(Customer.from_doc(doc).model_dump(mode="json"))
+
+
+@router.get(
+    "/{segment_id}/export.csv",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
+)
+async def export_csv(
+    segment_id: str, core: CoreDep, workspace_id: WorkspaceDep
+) -> StreamingResponse:
+    """The segment's customers as a CSV file (as the Contacts export writes it), selected by
+    its filter at this moment, so a member the events have not reached yet is included."""
+    segment = await get_segment(core, workspace_id, segment_id)
+    query = to_query(parse_filter(core, segment.filter), core.clock.now())
+    stamp = core.clock.now().strftime("%Y%m%d-%H%M")
+    return StreamingResponse(
+        (piece.encode() async for piece in stream_csv(core, workspace_id, query)),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="segment-{stamp}.csv"'},
+    )
 
 
 @router.get("/{segment_id}/sizes", response_model=list[SizePoint])

@@ -11,7 +11,6 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from kith.core.errors import NotFound
@@ -22,17 +21,11 @@ from kith.segments.history import SizePoint, size_history
 from kith.segments.records import get_segment
 from kith.web.inbox.deps import CoreDep, optional_session
 from kith.web.inbox.i18n import LOCALE_NAMES, messages, pick_locale
-from kith.web.inbox.pages import SECURITY_HEADERS
+from kith.web.inbox.pages import SECURITY_HEADERS, page_templates
 
 router = APIRouter(include_in_schema=False)
 _HERE = Path(__file__).parent
-_INBOX_TEMPLATES = _HERE.parent / "web" / "inbox" / "templates"
-templates = Environment(
-    loader=ChoiceLoader(
-        [FileSystemLoader(_HERE / "templates"), FileSystemLoader(_INBOX_TEMPLATES)]
-    ),
-    autoescape=select_autoescape(default=True, default_for_string=True),
-)
+templates = page_templates(_HERE / "templates")
 STATIC = {"segments.js": "text/javascript", "segments.css": "text/css"}
 CHART_W, CHART_H, PAD = 640, 200, 36
 
@@ -101,7 +94,7 @@ async def _context(request: Request, core: Any, session: Session) -> dict[str, A
 
 
 def _render(name: str, status: int = 200, **context: Any) -> HTMLResponse:
-    html = templates.get_template(name).render(**context)
+    html = templates.get_template(name).render(section="segments", **context)
     return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
 
 

@@ -160,3 +160,24 @@ async def test_preview_counts_now(core: Core, client: httpx.AsyncClient, workspa
     core.settings.segments_preview_limit = 1
     capped = await client.post("/api/v1/segments/preview", json={"filter": VIP}, headers=headers)
     assert capped.json() == {"count": 1, "capped": True, "timed_out": False}
+
+
+async def test_export_writes_the_segments_customers_as_csv(
+    core: Core, client: httpx.AsyncClient, workspace_id: str
+) -> None:
+    headers = await auth(core, workspace_id)
+    await customer(
+        core, workspace_id, "c-sh", name="李雷", tags=["vip"], attributes={"city": "上海"}
+    )
+    await customer(
+        core, workspace_id, "c-bj", name="Ada", tags=["vip"], attributes={"city": "北京"}
+    )
+    made = await client.post(
+        "/api/v1/segments", json={"name": "VIP in 上海", "filter": VIP_SHANGHAI}, headers=headers
+    )
+    answer = await client.get(f"/api/v1/segments/{made.json()['id']}/export.csv", headers=headers)
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"].startswith("text/csv")
+    rows = answer.text.lstrip("\ufeff").splitlines()
+    assert rows[0].startswith("id,name,")
+    assert [row.split(",")[:2] for row in rows[1:]] == [["c-sh", "李雷"]]

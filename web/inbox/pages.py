@@ -8,7 +8,7 @@ from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 
 from kith.core.client_address import client_address
 from kith.core.errors import Unauthorized
@@ -45,11 +45,20 @@ STATIC = {
     )
 }
 LOGIN_CSRF_COOKIE = "kith_login_csrf"
-templates = Environment(
-    loader=FileSystemLoader(_HERE / "templates"),
-    autoescape=select_autoescape(default=True, default_for_string=True),
-)
-templates.globals["app_sections"] = sections_for
+
+
+def page_templates(*folders: Path) -> Environment:
+    """The pages' Jinja environment: a feature's own template folders first, then the shared
+    ones (`page_base.html`, the app navigation), with the globals they need."""
+    loader = ChoiceLoader([FileSystemLoader(f) for f in (*folders, _HERE / "templates")])
+    environment = Environment(
+        loader=loader, autoescape=select_autoescape(default=True, default_for_string=True)
+    )
+    environment.globals["app_sections"] = sections_for
+    return environment
+
+
+templates = page_templates()
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
