@@ -183,6 +183,9 @@ def banner(url: str, logins: DemoLogins) -> str:
         "Kith demo is running (embedded engine: nothing is kept when it stops).",
         f"  Inbox:        {url}/app    login {DEMO_EMAIL} / {logins.password}",
         f"  Contacts:     {url}/app/contacts    marketer {MARKETER_EMAIL} / {logins.password}",
+        f'  Segments:     {url}/app/segments    ("VIP in 上海": tag Ada vip in the inbox)',
+        f"  Broadcasts:   {url}/app/broadcasts    (a draft to that segment; a customer who",
+        "                answers 退订 or STOP is skipped by the next one)",
     ]
     if logins.webchat_id:
         lines.append(f"  Chat as a customer (web widget): {url}/demo/widget/{logins.webchat_id}")
