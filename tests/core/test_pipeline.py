@@ -47,7 +47,7 @@ async def test_twenty_concurrent_deliveries_store_one_message_one_event_one_cons
     assert sum(not r.duplicate for r in results) == 1
     assert await core.store.messages.count_documents({"channel_id": channel.id}) == 1
     assert await core.store.events.count_documents({"type": "message.received"}) == 1
-    assert await drain(core) == 1
+    await drain(core)
     assert [e.message_id for e in seen] == [results[0].message.id]
     conversation = await get_conversation(core, workspace_id, results[0].conversation.id)
     assert conversation.unread_count == 1
