@@ -17,7 +17,7 @@ from kith.contacts.export import stream_csv
 from kith.contacts.imports import ImportOptions, start_import
 from kith.core.errors import InvalidInput, refused
 from kith.segments.filters import parse_json, to_query
-from kith.web.api.customers import FILTER_HELP, customer_out, search_filter
+from kith.web.api.customers import FILTER_HELP, FILTER_MAX, customer_out, search_filter
 from kith.web.api.deps import CoreDep, WorkspaceDep
 from kith.web.api.jobs import JobOut, job_out
 from kith.web.api.schemas import CustomerOut
@@ -91,7 +91,7 @@ async def export_csv(
     core: CoreDep,
     workspace_id: WorkspaceDep,
     q: Annotated[str | None, Query(min_length=1, max_length=256)] = None,
-    filter: Annotated[str | None, Query(max_length=20_000, description=FILTER_HELP)] = None,
+    filter: Annotated[str | None, Query(max_length=FILTER_MAX, description=FILTER_HELP)] = None,
 ) -> StreamingResponse:
     """The customers a search (`q`) and a segment filter select, as a CSV file."""
     parts: list[dict[str, Any]] = []

@@ -161,7 +161,7 @@ async def test_a_retried_run_records_entered_and_left_once(
     await drain(core)
     for tags, expected in ((["vip"], [("entered", "c-ada")]), ([], [("left", "c-ada")])):
         await tag(core, workspace_id, "c-ada", tags)
-        with failing(core.store.events, "insert_one"):
+        with failing(core.store.events, "bulk_write"):
             await drain(core)
         assert await moves(core, vip.id) == []
         clock.advance(60)

@@ -19,6 +19,9 @@ from kith.segments.filters import parse_json, to_query
 from kith.web.api.deps import CoreDep, WorkspaceDep
 from kith.web.api.schemas import CustomerOut, CustomerPatch, MergeRequest, Page
 
+# A query string, percent-encoded, stays under the 64 KiB that HTTP clients and proxies allow
+# (a segment's full filter, up to 100 conditions, goes in a JSON body: /api/v1/segments).
+FILTER_MAX = 4_000
 FILTER_HELP = "A segment filter as JSON (see docs/segments.md), e.g. "
 FILTER_HELP += '{"field": "tags", "op": "contains", "value": "vip"}'
 
@@ -48,7 +51,7 @@ async def list_(
     core: CoreDep,
     workspace_id: WorkspaceDep,
     q: Annotated[str | None, Query(min_length=1, max_length=256)] = None,
-    filter: Annotated[str | None, Query(max_length=20_000, description=FILTER_HELP)] = None,
+    filter: Annotated[str | None, Query(max_length=FILTER_MAX, description=FILTER_HELP)] = None,
     cursor: Annotated[str | None, Query(max_length=1024)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 25,
 ) -> Page[CustomerOut]:

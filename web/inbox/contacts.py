@@ -24,7 +24,7 @@ from kith.core.errors import Forbidden
 from kith.core.models import Customer
 from kith.core.pagination import page
 from kith.segments.filters import parse_json, to_query
-from kith.web.api.customers import FILTER_HELP, search_filter
+from kith.web.api.customers import FILTER_HELP, FILTER_MAX, search_filter
 from kith.web.api.schemas import Page
 from kith.web.inbox.api import author_of
 from kith.web.inbox.deps import Agent, AgentDep, CoreDep, optional_session
@@ -121,7 +121,7 @@ async def contacts(
     agent: AgentDep,
     core: CoreDep,
     q: Annotated[str | None, Query(min_length=1, max_length=256)] = None,
-    filter: Annotated[str | None, Query(max_length=20_000, description=FILTER_HELP)] = None,
+    filter: Annotated[str | None, Query(max_length=FILTER_MAX, description=FILTER_HELP)] = None,
     cursor: Cursor = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
 ) -> Page[Customer]:
