@@ -38,6 +38,9 @@ needs_chromium = pytest.mark.skipif(
     reason="needs Debian's chromium and Playwright for Python: run tests/support/install-browser",
 )
 READY_DEADLINE = 15.0
+# How long `expect` waits for the page to get there: generous, since a loaded CI machine on the
+# real engine can take seconds for one request; a correct page must not fail on speed.
+EXPECT_TIMEOUT_MS = 15_000
 
 
 @dataclass
@@ -79,8 +82,9 @@ async def live_server(core: Core) -> AsyncIterator[LiveServer]:
 @contextlib.asynccontextmanager
 async def chromium() -> AsyncIterator[object]:
     """A headless Debian Chromium (never a downloaded browser)."""
-    from playwright.async_api import async_playwright
+    from playwright.async_api import async_playwright, expect
 
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:

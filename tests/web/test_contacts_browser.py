@@ -244,7 +244,7 @@ async def test_the_import_form_follows_the_job_to_its_end(live: Live, tmp_path: 
     await expect(page.locator("#import-job")).to_be_visible()
 
     assert await JobWorker(live.core).run_once() == 1
-    await expect(page.get_by_text("Done: 3 of 3 rows")).to_be_visible(timeout=10_000)
+    await expect(page.get_by_text("Done: 3 of 3 rows")).to_be_visible()
     errors = page.get_by_role("table", name="Rows with errors")
     await expect(errors.get_by_role("row", name=re.compile(r"^4 email"))).to_be_visible()
     imported = await live.core.store.customers.count_documents({"name": {"$in": ["Zoe", "Yu"]}})

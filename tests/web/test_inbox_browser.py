@@ -135,7 +135,7 @@ async def test_reply_assign_note_canned_and_resolve(live: Live) -> None:
     await page.get_by_label("Reply").fill("Sorry! Checking now.")
     await page.get_by_role("button", name="Send").click()
     reply = messages.get_by_role("listitem").filter(has_text="Sorry! Checking now.")
-    await expect(reply.get_by_text("Delivered")).to_be_visible(timeout=5000)
+    await expect(reply.get_by_text("Delivered")).to_be_visible()
     assert [r.json()["message"]["text"] for r in live.callbacks.requests] == [
         "Sorry! Checking now."
     ]
@@ -199,11 +199,9 @@ async def test_a_second_agent_sees_updates_and_who_is_typing(live: Live) -> None
     for page in (alice, bob):
         await page.get_by_role("button", name=re.compile("Ada Lovelace")).click()
     # Bob is looking at the conversation before Alice starts typing.
-    await expect(bob.get_by_text("Also viewing: Alice", exact=True)).to_be_visible(timeout=5000)
+    await expect(bob.get_by_text("Also viewing: Alice", exact=True)).to_be_visible()
     await alice.get_by_label("Reply").press_sequentially("On it")
-    await expect(bob.get_by_text(re.compile(r"Also viewing: Alice \(typing…\)"))).to_be_visible(
-        timeout=5000
-    )
+    await expect(bob.get_by_text(re.compile(r"Also viewing: Alice \(typing…\)"))).to_be_visible()
     await alice.get_by_role("button", name="Send").click()
     await expect(bob.get_by_role("list", name="Messages").get_by_text("On it")).to_be_visible(
         timeout=LIVE
