@@ -45,6 +45,7 @@ from kith.core.workspaces import ensure_default_workspace
 from kith.courtesy.feature import feature as courtesy_feature
 from kith.nlp.feature import SentimentWorker, knowledge_embedder, load_analyzer
 from kith.segments.feature import feature as segments_feature
+from kith.sequences.feature import feature as sequences_feature
 from kith.web.api import (
     bots,
     channels,
@@ -94,6 +95,7 @@ def features(core: Core) -> list[Feature]:
         engine.feature(),
         jobs_feature.feature(core),
         broadcasts_feature(core),
+        sequences_feature(core),
     ]
     if analyzer is not None:
         listed.append(SentimentWorker(core, analyzer).feature())

@@ -1,0 +1,1 @@
+"""Nurture sequences: steps that run for each enrolled customer, across every channel."""

@@ -1,0 +1,352 @@
+"""Sequences, their frozen versions, enrolments and step runs: the data every part of the
+sequences feature speaks.
+
+A sequence is a list of steps run in order unless a `branch` jumps. Editing an active
+sequence writes a new `SequenceVersion`; an enrolment is pinned to the version it started on.
+An enrolment's `step_id` is the next step to run and `due_at` when; a `wait` step is run by
+moving `due_at`, so a wait of any length is data, never an in-memory timer. Each run of a step
+is one `StepRun` with an id derived from (enrolment, step, visit): a retried run finds it and
+never acts twice, and the stats are counts over runs.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Annotated, Any, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, TypeAdapter, model_validator
+
+from kith.broadcasts.models import CHANNEL_TYPE, MessageIn
+from kith.core.models import Record
+
+STEP_ID = r"^[a-z0-9][a-z0-9_-]{0,47}$"
+MAX_WAIT = timedelta(days=366)
+MAX_STEPS = 50
+_DURATION = TypeAdapter(timedelta)
+# Stored and shown as ISO 8601 ("P1D"): BSON has no duration type.
+Duration = Annotated[
+    timedelta, PlainSerializer(lambda d: _DURATION.dump_python(d, mode="json"), return_type=str)
+]
+
+
+class Weekday(StrEnum):
+    mon = "mon"
+    tue = "tue"
+    wed = "wed"
+    thu = "thu"
+    fri = "fri"
+    sat = "sat"
+    sun = "sun"
+
+
+class _Step(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(pattern=STEP_ID)
+
+
+class WaitUntil(BaseModel):
+    """The next `time` (HH:MM) in the customer's zone, on `weekday` when given."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    weekday: Weekday | None = None
+    time: str = Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+
+
+class WaitStep(_Step):
+    type: Literal["wait"] = "wait"
+    duration: Duration | None = None  # ISO 8601, e.g. "P1D", "PT30M"
+    until: WaitUntil | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> Self:
+        if (self.duration is None) == (self.until is None):
+            raise ValueError("give either duration or until")
+        if self.duration is not None and not timedelta(0) < self.duration <= MAX_WAIT:
+            raise ValueError("a wait lasts more than nothing and at most a year")
+        return self
+
+
+class SendStep(_Step):
+    """The broadcast message model; `channels` (preference order) overrides the sequence's.
+    `send_by` bounds how late an overdue send may still go out (after downtime)."""
+
+    type: Literal["send"] = "send"
+    message: MessageIn
+    channels: list[Annotated[str, Field(pattern=CHANNEL_TYPE)]] | None = Field(
+        default=None, min_length=1, max_length=8
+    )
+    send_by: Duration = timedelta(hours=24)
+
+
+class Since(StrEnum):
+    """What a branch may ask about the time since enrolment."""
+
+    replied = "replied"
+    clicked = "clicked"
+    converted = "converted"
+
+
+class BranchStep(_Step):
+    """Go to `then` when the condition holds, else to `else` (the next step when absent).
+    The condition is a segment filter over the customer, or `since` enrolment."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    type: Literal["branch"] = "branch"
+    filter: dict[str, Any] | None = None
+    since: Since | None = None
+    then: str = Field(pattern=STEP_ID)
+    otherwise: str | None = Field(default=None, alias="else", pattern=STEP_ID)
+
+    @model_validator(mode="after")
+    def _one(self) -> Self:
+        if (self.filter is None) == (self.since is None):
+            raise ValueError("give either filter or since")
+        return self
+
+
+class TagStep(_Step):
+    type: Literal["tag"] = "tag"
+    tag: str = Field(min_length=1, max_length=64)
+
+
+class UntagStep(_Step):
+    type: Literal["untag"] = "untag"
+    tag: str = Field(min_length=1, max_length=64)
+
+
+class SetAttributeStep(_Step):
+    type: Literal["set_attribute"] = "set_attribute"
+    key: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+    value: str | int | float | bool | None
+
+
+class WebhookStep(_Step):
+    """A POST of the enrolment to `url`, through the egress guard, signed like bot webhooks."""
+
+    type: Literal["webhook"] = "webhook"
+    url: str = Field(min_length=8, max_length=2000)
+    timeout_seconds: float = Field(default=10.0, gt=0, le=30)
+
+
+class NotifyTeamStep(_Step):
+    """A note in the inbox on the customer's latest conversation, for a team (or everyone)."""
+
+    type: Literal["notify_team"] = "notify_team"
+    team_id: str | None = Field(default=None, max_length=64)
+    text: str = Field(min_length=1, max_length=2000)
+
+
+class GoalStep(_Step):
+    """The customer converted: counted on this step, and the enrolment ends (reason goal)."""
+
+    type: Literal["goal"] = "goal"
+
+
+class EndStep(_Step):
+    type: Literal["end"] = "end"
+
+
+Step = Annotated[
+    WaitStep
+    | SendStep
+    | BranchStep
+    | TagStep
+    | UntagStep
+    | SetAttributeStep
+    | WebhookStep
+    | NotifyTeamStep
+    | GoalStep
+    | EndStep,
+    Field(discriminator="type"),
+]
+
+
+class Goal(BaseModel):
+    """Reaching it stops the enrolment as converted: entering a segment, or getting a tag."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    segment_id: str | None = Field(default=None, max_length=64)
+    tag: str | None = Field(default=None, max_length=64)
+
+    @model_validator(mode="after")
+    def _one(self) -> Self:
+        if (self.segment_id is None) == (self.tag is None):
+            raise ValueError("give either segment_id or tag")
+        return self
+
+
+class TriggerKind(StrEnum):
+    segment_entered = "segment_entered"  # value: segment id
+    tag_added = "tag_added"  # value: the tag
+    wechat_scene = "wechat_scene"  # value: the scene id of a subscribe (qrscene_…)
+    telegram_start = "telegram_start"  # value: the /start payload
+    bot = "bot"  # a bot's `enrol` step names the sequence; no value
+
+
+class Trigger(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: TriggerKind
+    value: str | None = Field(default=None, max_length=200)
+
+
+class SequenceIn(BaseModel):
+    """What a marketer writes. `reenrol_after_days` None: a customer is enrolled once ever."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    steps: list[Step] = Field(min_length=1, max_length=MAX_STEPS)
+    channels: list[Annotated[str, Field(pattern=CHANNEL_TYPE)]] = Field(min_length=1, max_length=8)
+    stop_on_reply: bool = True
+    goal: Goal | None = None
+    triggers: list[Trigger] = Field(default=[], max_length=20)
+    reenrol_after_days: int | None = Field(default=None, ge=1, le=3650)
+
+
+class Status(StrEnum):
+    draft = "draft"
+    active = "active"
+    paused = "paused"
+    archived = "archived"
+
+
+MOVES: dict[Status, frozenset[Status]] = {
+    Status.draft: frozenset({Status.active, Status.archived}),
+    Status.active: frozenset({Status.paused, Status.archived}),
+    Status.paused: frozenset({Status.active, Status.archived}),
+    Status.archived: frozenset(),
+}
+
+
+class Sequence(Record):
+    """The sequence as edited now (`version` is the latest); runs read `SequenceVersion`."""
+
+    name: str
+    status: Status = Status.draft
+    version: int = 1
+    steps: list[Step]
+    channels: list[str]
+    stop_on_reply: bool = True
+    goal: Goal | None = None
+    triggers: list[Trigger] = Field(default_factory=list)
+    reenrol_after_days: int | None = None
+    created_by: str | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class SequenceVersion(Record):
+    """A frozen copy of what runs: written once per version, never changed."""
+
+    sequence_id: str
+    version: int
+    steps: list[Step]
+    channels: list[str]
+    stop_on_reply: bool
+    goal: Goal | None = None
+    created_at: datetime
+
+    def step(self, step_id: str) -> Step | None:
+        return next((s for s in self.steps if s.id == step_id), None)
+
+    def after(self, step_id: str) -> str | None:
+        """The step that follows `step_id` in order (None at the end)."""
+        ids = [s.id for s in self.steps]
+        at = ids.index(step_id)
+        return ids[at + 1] if at + 1 < len(ids) else None
+
+
+class EnrolmentState(StrEnum):
+    active = "active"
+    completed = "completed"
+    stopped = "stopped"
+    skipped = "skipped"  # never started: no reachable channel or no consent (see `reason`)
+
+
+class StopReason(StrEnum):
+    replied = "replied"
+    unsubscribed = "unsubscribed"
+    goal = "goal"
+    removed = "removed"
+    erased = "erased"
+
+
+class Enrolment(Record):
+    sequence_id: str
+    version: int
+    customer_id: str
+    round: int = 1  # the customer's n-th enrolment in this sequence
+    state: EnrolmentState = EnrolmentState.active
+    step_id: str | None  # the next step to run (None once finished)
+    due_at: datetime | None
+    # Runs of each step so far (a branch may loop back).
+    visits: dict[str, int] = Field(default_factory=dict)
+    source: str  # what enrolled them: "api", "segment:<id>", "tag:<t>", "bot", …
+    reason: str | None = None  # stop or skip reason
+    enrolled_at: datetime
+    finished_at: datetime | None = None
+    replied_at: datetime | None = None
+    clicked_at: datetime | None = None
+    converted_at: datetime | None = None
+    lease_until: datetime | None = None
+    lease_owner: str | None = None
+    claim: str | None = None
+
+
+class RunOutcome(StrEnum):
+    done = "done"  # a step without a message (tag, branch, wait …) ran
+    sent = "sent"
+    skipped = "skipped"
+    failed = "failed"
+
+
+class StepRun(Record):
+    """One run of one step for one enrolment; its id is `run_id(enrolment, step, visit)`."""
+
+    sequence_id: str
+    version: int
+    enrolment_id: str
+    customer_id: str
+    step_id: str
+    visit: int
+    type: str
+    outcome: RunOutcome
+    reason: str | None = None
+    message_id: str | None = None
+    at: datetime
+    delivered_at: datetime | None = None
+    replied_at: datetime | None = None
+    clicked_at: datetime | None = None
+    converted_at: datetime | None = None
+
+
+class StepStats(BaseModel):
+    sent: int = 0
+    delivered: int = 0
+    failed: int = 0
+    skipped: dict[str, int] = {}
+    replied: int = 0
+    clicked: int = 0
+    converted: int = 0
+
+
+class SequenceStats(BaseModel):
+    enrolled: int = 0
+    active: int = 0
+    completed: int = 0
+    stopped: dict[str, int] = {}
+    skipped: dict[str, int] = {}
+    steps: dict[str, StepStats] = {}
+
+
+def parse_time(value: str) -> tuple[int, int]:
+    """'09:30' → (9, 30) (the pattern on `WaitUntil.time` guarantees the form)."""
+    hours, minutes = re.fullmatch(r"(\d\d):(\d\d)", value).groups()  # type: ignore[union-attr]
+    return int(hours), int(minutes)
