@@ -102,3 +102,24 @@ async def test_editing_an_active_sequence_makes_a_new_version(
     assert on_v1.enrolment.version == 1
     assert len((await get_version(score, sequence.id, 1)).steps) == 3
     assert len((await get_version(score, sequence.id, 2)).steps) == 1
+
+
+async def test_a_stop_ends_an_active_enrolment_once(
+    score: Core, workspace_id: str, people: People, make_sequence: MakeSequence
+) -> None:
+    from kith.sequences.models import StopReason
+    from kith.sequences.stops import remove, stop_for_customer
+
+    ada, bob = await people(2)
+    sequence = await make_sequence()
+    await enrol(score, workspace_id, sequence.id, ada.id, "api")
+    bobs = await enrol(score, workspace_id, sequence.id, bob.id, "api")
+    assert await stop_for_customer(score, workspace_id, ada.id, StopReason.replied) == 1
+    assert await stop_for_customer(score, workspace_id, ada.id, StopReason.replied) == 0
+    doc = await enrolments(score).find_one({"customer_id": ada.id})
+    assert doc is not None and doc["state"] == "stopped" and doc["reason"] == "replied"
+    assert doc["due_at"] is None
+    removed = await remove(score, workspace_id, bobs.enrolment.id)
+    assert removed.state == EnrolmentState.stopped and removed.reason == "removed"
+    with pytest.raises(Conflict):
+        await remove(score, workspace_id, bobs.enrolment.id)
