@@ -16,6 +16,8 @@ def feature(core: Core) -> Feature:
         name="sequences",
         indexes=(
             Index(SEQUENCES, (("workspace_id", ASCENDING), ("_id", DESCENDING))),
+            # Each pass of the worker lists the active sequences.
+            Index(SEQUENCES, (("status", ASCENDING),)),
             # The worker's claim: active enrolments by due time (one range, whatever the total;
             # the sequence id in the key keeps a paused sequence's due ones out without reads).
             Index(
