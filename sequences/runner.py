@@ -50,6 +50,7 @@ from kith.sequences.store import enrolments, get_version, run_id, runs, sequence
 
 log = logging.getLogger(__name__)
 ACTIVE = EnrolmentState.active.value
+REREAD = timedelta(seconds=5)  # how often the list of paused sequences is read again
 
 
 def unleased(now: datetime) -> dict[str, Any]:
@@ -75,6 +76,8 @@ class SequenceWorker:
         self.lease = timedelta(seconds=settings.sequence_lease_seconds)
         self.poll = settings.sequence_poll_seconds
         self._versions: dict[tuple[str, int], SequenceVersion] = {}
+        self._left_out_ids: set[str] = set()
+        self._left_out_at: datetime | None = None
 
     async def run_forever(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -95,31 +98,49 @@ class SequenceWorker:
         moved = await asyncio.gather(*(self._handle(claim, window) for claim in claims))
         return sum(moved)
 
-    async def _active_sequences(self) -> list[str]:
-        """Read once per batch: a paused sequence's enrolments are not claimed."""
-        return list(await sequences(self.core).distinct("_id", {"status": Status.active.value}))
+    async def _left_out(self, now: datetime) -> list[str]:
+        """Paused and archived sequences, whose enrolments are not claimed. Read again every
+        `REREAD` (a resume takes effect within it), so an idle pass is one query."""
+        if self._left_out_at is None or now - self._left_out_at >= REREAD:
+            stopped = [Status.paused.value, Status.archived.value]
+            found = await sequences(self.core).distinct("_id", {"status": {"$in": stopped}})
+            self._left_out_ids = set(found)
+            self._left_out_at = now
+        return sorted(self._left_out_ids)
 
     async def _claim(self) -> list[Claim]:
-        active = await self._active_sequences()
-        if not active:
-            return []
         now = self.core.clock.now()
-        due: dict[str, Any] = {
-            "state": ACTIVE,
-            "due_at": {"$lte": now},
-            "sequence_id": {"$in": active},
-            **unleased(now),
-        }
+        due: dict[str, Any] = {"state": ACTIVE, "due_at": {"$lte": now}, **unleased(now)}
+        left_out = await self._left_out(now)
+        if left_out:
+            due["sequence_id"] = {"$nin": left_out}
         rows = enrolments(self.core)
-        cursor = rows.find(due, {"lease_until": 1}, sort=[("due_at", 1)], limit=self.batch)
-        found = {doc["_id"]: doc.get("lease_until") async for doc in cursor}
+        projection = {"lease_until": 1, "sequence_id": 1}
+        cursor = rows.find(due, projection, sort=[("due_at", 1)], limit=self.batch)
+        found = {doc["_id"]: doc async for doc in cursor}
         if not found:
+            return []
+        # The status of each sequence in the batch, read now: a pause is seen at once.
+        inactive = await self._inactive({doc["sequence_id"] for doc in found.values()})
+        ids = [i for i, doc in found.items() if doc["sequence_id"] not in inactive]
+        if not ids:
             return []
         token = new_id()
         lease = {"lease_until": now + self.lease, "lease_owner": self.owner, "claim": token}
-        await rows.update_many({**due, "_id": {"$in": list(found)}}, {"$set": lease})
-        won = await rows.find({"_id": {"$in": list(found)}, "claim": token}).to_list()
-        return [Claim(Enrolment.from_doc(d), token, found[d["_id"]] is not None) for d in won]
+        await rows.update_many({**due, "_id": {"$in": ids}}, {"$set": lease})
+        won = await rows.find({"_id": {"$in": ids}, "claim": token}).to_list()
+        return [
+            Claim(Enrolment.from_doc(d), token, found[d["_id"]].get("lease_until") is not None)
+            for d in won
+        ]
+
+    async def _inactive(self, sequence_ids: set[str]) -> set[str]:
+        """Which of these sequences are not active now (left out until the next re-read)."""
+        cursor = sequences(self.core).find({"_id": {"$in": sorted(sequence_ids)}}, {"status": 1})
+        active = {doc["_id"] async for doc in cursor if doc.get("status") == Status.active.value}
+        inactive = sequence_ids - active
+        self._left_out_ids |= inactive
+        return inactive
 
     async def _version(self, enrolment: Enrolment) -> SequenceVersion:
         """Versions are frozen once run, so each is read once per worker."""

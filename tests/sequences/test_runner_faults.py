@@ -15,7 +15,7 @@ from kith.courtesy.window import Window
 from kith.sequences.actions import move
 from kith.sequences.enrol import enrol
 from kith.sequences.models import EnrolmentState, RunOutcome, Status, Step, StopReason
-from kith.sequences.runner import SequenceWorker
+from kith.sequences.runner import REREAD, SequenceWorker
 from kith.sequences.steps import Later, Ran, Run, execute
 from kith.sequences.stops import stop_one
 from kith.sequences.store import run_id
@@ -73,7 +73,12 @@ async def test_a_webhook_to_a_refused_address_fails_before_any_packet(
 
 
 async def test_a_pause_in_the_middle_of_a_batch_stops_it_there_and_resume_goes_on(
-    score: Core, workspace_id: str, people: People, make_sequence: MakeSequence, hook: Hook
+    score: Core,
+    clock: ManualClock,
+    workspace_id: str,
+    people: People,
+    make_sequence: MakeSequence,
+    hook: Hook,
 ) -> None:
     crowd = await people(3)
     sequence = await make_sequence(steps=[ping(hook.url), HELLO])
@@ -93,6 +98,7 @@ async def test_a_pause_in_the_middle_of_a_batch_stops_it_there_and_resume_goes_o
         assert (await enrolment_of(score, who)).step_id == "hello"
     assert await worker.run_once() == 0  # a paused sequence's enrolments are not claimed
     await move(score, workspace_id, sequence.id, Status.active)
+    clock.advance(REREAD.total_seconds())  # a worker sees a resume within REREAD
     assert await worker.run_once() == 3
     for who in crowd:
         assert await texts(score, who) == ["Hello"]
