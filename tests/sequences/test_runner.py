@@ -11,9 +11,16 @@ from kith.core.context import Core
 from kith.core.ids import derived_id
 from kith.core.models import ConsentState, Customer
 from kith.courtesy.settings import CourtesySettings, save_settings
-from kith.sequences.actions import do_update_sequence
+from kith.sequences.actions import do_update_sequence, move
 from kith.sequences.enrol import enrol
-from kith.sequences.models import Enrolment, EnrolmentState, RunOutcome, SequenceIn, StepRun
+from kith.sequences.models import (
+    Enrolment,
+    EnrolmentState,
+    RunOutcome,
+    SequenceIn,
+    Status,
+    StepRun,
+)
 from kith.sequences.runner import SequenceWorker
 from kith.sequences.store import enrolments, runs
 from tests.sequences.conftest import WELCOME, MakeSequence, People
@@ -267,3 +274,78 @@ async def test_an_enrolment_on_v1_finishes_v1_after_v2_is_saved(
 
 
 TIP_V2 = {"id": "tip", "type": "send", "message": {"text": {"en": "A better tip"}}}
+
+
+async def test_a_wait_until_a_time_is_in_the_customers_zone(
+    score: Core,
+    clock: ManualClock,
+    workspace_id: str,
+    people: People,
+    make_sequence: MakeSequence,
+) -> None:
+    (ada,) = await people(1)
+    await score.store.customers.update_one({"_id": ada.id}, {"$set": {"timezone": "Asia/Shanghai"}})
+    steps = [
+        {"id": "morning", "type": "wait", "until": {"time": "09:30"}},
+        {"id": "hello", "type": "send", "message": {"text": {"en": "Good morning"}}},
+    ]
+    sequence = await make_sequence(steps=steps)
+    await enrol(score, workspace_id, sequence.id, ada.id, "api")  # 12:00 UTC, 20:00 there
+    worker = SequenceWorker(score)
+    await worker.run_once()
+    waiting = await enrolment_of(score, ada)
+    assert waiting.due_at == clock.now().replace(hour=1, minute=30) + timedelta(days=1)
+    clock.advance(13.5 * 3600)
+    assert await worker.run_once() == 1
+    assert await texts(score, ada) == ["Good morning"]
+
+
+async def test_a_branch_back_over_a_wait_runs_each_visit_once(
+    score: Core,
+    clock: ManualClock,
+    workspace_id: str,
+    people: People,
+    make_sequence: MakeSequence,
+) -> None:
+    """Each visit of a step is its own run (and its own message id)."""
+    (ada,) = await people(1)
+    steps = [
+        {"id": "nudge", "type": "send", "message": {"text": {"en": "Still there?"}}},
+        {"id": "pause", "type": "wait", "duration": "PT2H"},
+        {"id": "again", "type": "branch", "since": "replied", "then": "done", "else": "nudge"},
+        {"id": "done", "type": "end"},
+    ]
+    sequence = await make_sequence(steps=steps)
+    await enrol(score, workspace_id, sequence.id, ada.id, "api")
+    worker = SequenceWorker(score)
+    await worker.run_once()
+    clock.advance(2 * 3600)
+    await worker.run_once()  # not replied: nudged again
+    replied = {"replied_at": clock.now()}
+    await enrolments(score).update_one({"customer_id": ada.id}, {"$set": replied})
+    clock.advance(2 * 3600)
+    await worker.run_once()
+    assert await texts(score, ada) == ["Still there?", "Still there?"]
+    done = await enrolment_of(score, ada)
+    assert done.state == EnrolmentState.completed
+    assert done.visits == {"nudge": 2, "pause": 2, "again": 2, "done": 1}
+
+
+async def test_a_paused_sequence_does_not_hold_up_an_active_one(
+    score: Core, workspace_id: str, people: People, make_sequence: MakeSequence
+) -> None:
+    crowd = await people(4)
+    paused = await make_sequence(name="Paused", steps=[HELLO])
+    for who in crowd[:3]:
+        await enrol(score, workspace_id, paused.id, who.id, "api")
+    await move(score, workspace_id, paused.id, Status.paused)
+    running = await make_sequence(name="Running", steps=[HELLO])
+    await enrol(score, workspace_id, running.id, crowd[3].id, "api")
+    score.settings = score.settings.model_copy(update={"sequence_batch": 2})
+    assert await SequenceWorker(score).run_once() == 1
+    assert await texts(score, crowd[3]) == ["Hello"]
+    for who in crowd[:3]:
+        assert await texts(score, who) == []
+
+
+HELLO = {"id": "hello", "type": "send", "message": {"text": {"en": "Hello"}}}
