@@ -22,7 +22,7 @@ from kith.broadcasts import templates
 from kith.broadcasts.routes import conversation_for
 from kith.core.context import Core
 from kith.core.customers import do_update_customer
-from kith.core.errors import KithError
+from kith.core.errors import KithError, NotFound
 from kith.core.httpcap import post_capped
 from kith.core.ids import derived_id
 from kith.core.models import (
@@ -36,6 +36,7 @@ from kith.core.models import (
 )
 from kith.core.outbox import send
 from kith.core.signatures import SIGNATURE_HEADER, sign
+from kith.core.teams import do_hand_to_team
 from kith.courtesy.policy import Go, Hold, Skip, SkipReason, decide, take_daily_slot
 from kith.courtesy.settings import load_settings
 from kith.courtesy.window import Window
@@ -272,18 +273,23 @@ async def run_webhook(run: Run, step: WebhookStep) -> Ran | Later:
 
 
 async def run_notify_team(run: Run, step: NotifyTeamStep) -> Ran | Later:
-    """A private note on the customer's latest conversation (id derived from the run)."""
+    """A private note on the customer's latest conversation (id derived from the run); with
+    a team, the conversation is handed to that team first, so its agents see the note."""
     doc = await run.core.store.conversations.find_one(
         {"customer_id": run.enrolment.customer_id}, sort=[("last_message_at", -1)]
     )
     if doc is None:
         return run.next(step, RunOutcome.skipped, reason="no_conversation")
     conversation = Conversation.from_doc(doc)
-    text = step.text if step.team_id is None else f"[{step.team_id}] {step.text}"
+    if step.team_id is not None:
+        try:
+            await do_hand_to_team(run.core, conversation, step.team_id, AUTHOR)
+        except NotFound:
+            return run.next(step, RunOutcome.skipped, reason="unknown_team")
     await send(
         run.core,
         conversation,
-        OutboundContent(text=text, private=True),
+        OutboundContent(text=step.text, private=True),
         AUTHOR,
         message_id=derived_id("sequence-note", run.run_id),
     )

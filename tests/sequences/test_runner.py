@@ -10,6 +10,7 @@ from kith.core.clock import ManualClock
 from kith.core.context import Core
 from kith.core.ids import derived_id
 from kith.core.models import ConsentState, Customer
+from kith.core.teams import create_team
 from kith.courtesy.settings import CourtesySettings, save_settings
 from kith.sequences.actions import do_update_sequence, move
 from kith.sequences.enrol import enrol
@@ -238,15 +239,17 @@ async def test_notify_team_leaves_a_note_in_the_latest_conversation(
     score: Core, workspace_id: str, people: People, make_sequence: MakeSequence
 ) -> None:
     (ada,) = await people(1)
-    steps = [{"id": "tell", "type": "notify_team", "text": "Ada finished onboarding"}]
+    sales = await create_team(score, workspace_id, "Sales")
+    steps = [{"id": "tell", "type": "notify_team", "team_id": sales.id, "text": "Ada is onboarded"}]
     sequence = await make_sequence(steps=steps)
     await enrol(score, workspace_id, sequence.id, ada.id, "api")
     worker = SequenceWorker(score)
     assert await worker.run_once() == 1
     notes = await score.store.messages.find({"customer_id": ada.id, "private": True}).to_list()
-    assert [n["text"] for n in notes] == ["Ada finished onboarding"]
+    assert [n["text"] for n in notes] == ["Ada is onboarded"]
     latest = await score.store.conversations.find_one({"customer_id": ada.id})
     assert latest is not None and notes[0]["conversation_id"] == latest["_id"]
+    assert latest["team_id"] == sales.id  # handed to the team, so its agents see the note
     (tell,) = await runs_of(score, ada)
     assert notes[0]["_id"] == derived_id("sequence-note", tell.id)
 
