@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from pymongo import ASCENDING, DESCENDING
 
+from kith.core.consumers import Consumer
 from kith.core.context import Core
 from kith.core.features import CustomerData, Feature, Index
+from kith.sequences import links, stopping, triggers
 from kith.sequences.store import ENROLMENTS, RUNS, SEQUENCES
 
 
@@ -15,6 +17,15 @@ def feature(core: Core) -> Feature:
         name="sequences",
         indexes=(
             Index(SEQUENCES, (("workspace_id", ASCENDING), ("_id", DESCENDING))),
+            # Triggers: the active sequences an event enrols into, one range per event.
+            Index(
+                SEQUENCES,
+                (
+                    ("status", ASCENDING),
+                    ("triggers.kind", ASCENDING),
+                    ("triggers.value", ASCENDING),
+                ),
+            ),
             # The worker's claim: active enrolments by due time (one range, whatever the total).
             Index(ENROLMENTS, (("state", ASCENDING), ("due_at", ASCENDING))),
             Index(ENROLMENTS, (("sequence_id", ASCENDING), ("customer_id", ASCENDING))),
@@ -27,4 +38,9 @@ def feature(core: Core) -> Feature:
         # Enrolments and runs name the customer: erased with them (no enrolment is left
         # behind), moved to the survivor of a merge.
         customer_data=(CustomerData(ENROLMENTS), CustomerData(RUNS)),
+        consumers=(
+            Consumer("sequence-triggers", triggers.TYPES, triggers.consume),
+            Consumer("sequence-stops", stopping.TYPES, stopping.consume),
+        ),
+        routers=(links.router,),
     )
