@@ -79,6 +79,7 @@ async def _replied(core: Core, event: Event, active: list[Enrolment]) -> None:
         return
     if await _answered_elsewhere(core, event):
         return
+    active = [e for e in active if e.enrolled_at < event.created_at]  # no earlier message
     versions = await _versions(core, active)
     for enrolment in active:
         await _mark_enrolment(core, enrolment, "replied_at", event)
