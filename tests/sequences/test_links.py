@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import httpx
@@ -60,6 +61,29 @@ async def enrolled(
     (ada,) = await people(1)
     sequence = await make_sequence()
     return (await enrol(core, workspace_id, sequence.id, ada.id, "api")).enrolment
+
+
+@dataclass(frozen=True)
+class Tracked:
+    """A customer enrolled, and the app to click their links in."""
+
+    core: Core
+    workspace_id: str
+    web: httpx.AsyncClient
+    enrolment: Enrolment
+
+
+@pytest.fixture
+async def tracked(
+    score: Core,
+    workspace_id: str,
+    people: People,
+    make_sequence: MakeSequence,
+    web: httpx.AsyncClient,
+) -> Tracked:
+    return Tracked(
+        score, workspace_id, web, await enrolled(score, workspace_id, people, make_sequence)
+    )
 
 
 def path_of(link: str) -> str:
