@@ -167,3 +167,21 @@ async def test_a_bot_step_enrols_the_conversations_customer(
     assert enrolment.customer_id == received.message.customer_id
     said = await score.store.messages.find_one({"direction": "out", "text": "You are in!"})
     assert said is not None  # the flow went on after the step
+
+
+async def test_a_tag_a_bot_adds_enrols(
+    score: Core, workspace_id: str, channel: Channel, make_sequence: MakeSequence
+) -> None:
+    install(score, [BotEngine(KnowledgeBase()).feature()])
+    sequence = await make_sequence(triggers=[{"kind": "tag_added", "value": "lead"}])
+    flow = {
+        "id": "interested",
+        "trigger": {"kind": "keyword", "values": ["price"]},
+        "steps": [{"id": "mark", "type": "set", "add_tags": ["lead"]}],
+    }
+    definition = {"name": "Kithy", "channel_ids": [channel.id], "flows": [flow]}
+    await save_bot(score, workspace_id, BotDefinition.model_validate(definition))
+    await ingest(score, channel, inbound(channel, "ada", "price"))
+    await drain(score)
+    [enrolment] = await enrolled(score, sequence.id)
+    assert enrolment.source == "tag:lead"
