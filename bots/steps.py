@@ -28,6 +28,7 @@ from kith.bots.flows import (
     localized,
 )
 from kith.bots.webhook_keys import webhook_secret
+from kith.core.customers import do_update_customer, get_customer
 from kith.core.httpcap import post_capped
 from kith.core.models import Attachment, Button
 from kith.core.signatures import SIGNATURE_HEADER, sign
@@ -168,9 +169,13 @@ async def set_data(engine: BotEngine, turn: Turn, step: SetData) -> Outcome:
     tags = [t for t in turn.customer.get("tags", []) if t not in step.remove_tags]
     tags = list(dict.fromkeys([*tags, *step.add_tags]))
     if step.add_tags or step.remove_tags:
-        await turn.core.store.customers.update_one(
-            {"_id": turn.conversation.customer_id}, {"$set": {"tags": tags}}
+        # Through the action, so `customer.updated` names the tags added (segments, sequence
+        # triggers and goals react to it).
+        conversation = turn.conversation
+        customer = await get_customer(
+            turn.core, conversation.workspace_id, conversation.customer_id
         )
+        await do_update_customer(turn.core, customer, actor=turn.author, fields={"tags": tags})
         turn.customer["tags"] = tags
     return "next", None
 

@@ -80,8 +80,8 @@ async def rotate_link_key(core: Core, workspace_id: str) -> None:
     )
 
 
-def _key(secret: str, workspace_id: str, salt: str) -> bytes:
-    material = b"\x00".join((_INFO, workspace_id.encode(), salt.encode()))
+def _key(secret: str, workspace_id: str, salt: str, info: bytes) -> bytes:
+    material = b"\x00".join((info, workspace_id.encode(), salt.encode()))
     return hmac.new(secret.encode(), material, hashlib.sha256).digest()
 
 
@@ -97,33 +97,46 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-async def make_token(core: Core, target: LinkTarget) -> str:
-    payload = json.dumps(
-        [target.workspace_id, target.customer_id, target.channel_type], separators=(",", ":")
-    ).encode()
-    key = _key(
-        _install_secrets(core)[0], target.workspace_id, await _salt(core, target.workspace_id)
-    )
+async def seal(core: Core, fields: list[str], info: bytes) -> str:
+    """A token naming `fields` (the first is the workspace id), signed with the workspace's
+    link key for one purpose (`info`): a token made for one purpose verifies for no other."""
+    payload = json.dumps(fields, separators=(",", ":")).encode()
+    key = _key(_install_secrets(core)[0], fields[0], await _salt(core, fields[0]), info)
     return f"{_b64(payload)}.{_b64(_mac(key, payload))}"
+
+
+async def unseal(core: Core, token: str, info: bytes, size: int) -> list[str] | None:
+    """The `size` non-empty fields of a genuine token for `info`; None for anything forged,
+    damaged, made for another purpose or revoked."""
+    body, _, mac = token.partition(".")
+    try:
+        payload, given = _unb64(body), _unb64(mac)
+        fields = json.loads(payload)
+    except (binascii.Error, ValueError, TypeError):
+        return None
+    if not isinstance(fields, list) or len(fields) != size:
+        return None
+    if not all(isinstance(x, str) and x for x in fields):
+        return None
+    doc = await core.store.collection(COLLECTION).find_one({"_id": fields[0]}, {"link_salt": 1})
+    if doc is None or not doc.get("link_salt"):
+        return None
+    for secret in _install_secrets(core):
+        key = _key(secret, fields[0], doc["link_salt"], info)
+        if hmac.compare_digest(_mac(key, payload), given):
+            return fields
+    return None
+
+
+async def make_token(core: Core, target: LinkTarget) -> str:
+    fields = [target.workspace_id, target.customer_id, target.channel_type]
+    return await seal(core, fields, _INFO)
 
 
 async def read_token(core: Core, token: str) -> LinkTarget | None:
     """The target of a genuine token; None for anything forged, damaged or revoked."""
-    body, _, mac = token.partition(".")
-    try:
-        payload, given = _unb64(body), _unb64(mac)
-        workspace_id, customer_id, channel_type = json.loads(payload)
-    except (binascii.Error, ValueError, TypeError):
-        return None
-    if not all(isinstance(x, str) and x for x in (workspace_id, customer_id, channel_type)):
-        return None
-    doc = await core.store.collection(COLLECTION).find_one({"_id": workspace_id}, {"link_salt": 1})
-    if doc is None or not doc.get("link_salt"):
-        return None
-    for secret in _install_secrets(core):
-        if hmac.compare_digest(_mac(_key(secret, workspace_id, doc["link_salt"]), payload), given):
-            return LinkTarget(workspace_id, customer_id, channel_type)
-    return None
+    fields = await unseal(core, token, _INFO, 3)
+    return LinkTarget(*fields) if fields else None
 
 
 def public_base(core: Core) -> str:

@@ -190,7 +190,7 @@ async def do_create_customer(
         "customer.created",
         actor=actor,
         customer_id=customer.id,
-        data={"via": "api"},
+        data={"via": "api", "tags_added": customer.tags},
     )
     await record(core, event)
     return customer

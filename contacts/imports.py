@@ -200,7 +200,7 @@ class _Chunk:
                 actor=self.actor,
                 event_id=derived_id("customer.created", customer_id),
                 customer_id=customer_id,
-                data={"via": "import", "job_id": self.job.id},
+                data={"via": "import", "job_id": self.job.id, "tags_added": row.tags},
             )
         )
 
@@ -238,7 +238,9 @@ class _Chunk:
             "job_id": self.job.id,
         }
         if "tags" in added:
-            data["tags"] = list(dict.fromkeys([*self.known.tags[customer_id], *row.tags]))
+            had = self.known.tags.get(customer_id, [])
+            data["tags"] = list(dict.fromkeys([*had, *row.tags]))
+            data["tags_added"] = [t for t in dict.fromkeys(row.tags) if t not in had]
         self.events.append(
             build_event(
                 self.core,

@@ -186,6 +186,8 @@ async def do_update_customer(
     data = {"fields": sorted(changed), "attributes": sorted(attributes or {})}
     if "tags" in changed:
         data["tags"] = changed["tags"]
+        # What was added, for triggers and goals ("tag added"): the list alone cannot say.
+        data["tags_added"] = [t for t in changed["tags"] if t not in customer.tags]
     event = build_event(
         core,
         customer.workspace_id,

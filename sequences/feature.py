@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from pymongo import ASCENDING, DESCENDING
 
+from kith.core.consumers import Consumer
 from kith.core.context import Core
 from kith.core.features import CustomerData, Feature, Index
-from kith.sequences import bulk
+from kith.sequences import bulk, links, stopping, triggers
 from kith.sequences.api import api_router, app_router
 from kith.sequences.runner import SequenceWorker
 from kith.sequences.store import ENROLMENTS, RUNS, SEQUENCES
@@ -26,6 +27,15 @@ def feature(core: Core) -> Feature:
                 ENROLMENTS,
                 (("state", ASCENDING), ("due_at", ASCENDING), ("sequence_id", ASCENDING)),
             ),
+            # Triggers: the active sequences an event enrols into, one range per event.
+            Index(
+                SEQUENCES,
+                (
+                    ("status", ASCENDING),
+                    ("triggers.kind", ASCENDING),
+                    ("triggers.value", ASCENDING),
+                ),
+            ),
             Index(ENROLMENTS, (("sequence_id", ASCENDING), ("customer_id", ASCENDING))),
             Index(ENROLMENTS, (("customer_id", ASCENDING), ("state", ASCENDING))),
             Index(ENROLMENTS, (("sequence_id", ASCENDING), ("state", ASCENDING))),
@@ -42,5 +52,9 @@ def feature(core: Core) -> Feature:
         customer_data=(CustomerData(ENROLMENTS), CustomerData(RUNS)),
         background=(SequenceWorker(core).run_forever,),
         jobs=(bulk.JOB,),
-        routers=(api_router, app_router),
+        consumers=(
+            Consumer("sequence-triggers", triggers.TYPES, triggers.consume),
+            Consumer("sequence-stops", stopping.TYPES, stopping.consume),
+        ),
+        routers=(api_router, app_router, links.router),
     )

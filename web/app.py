@@ -45,6 +45,7 @@ from kith.core.workspaces import ensure_default_workspace
 from kith.courtesy.feature import feature as courtesy_feature
 from kith.nlp.feature import SentimentWorker, knowledge_embedder, load_analyzer
 from kith.segments.feature import feature as segments_feature
+from kith.sequences.bot_step import feature as sequence_bot_steps
 from kith.sequences.feature import feature as sequences_feature
 from kith.web.api import (
     bots,
@@ -77,6 +78,7 @@ BASE_FEATURES: list[Feature] = [
     merge_suggestions.feature,
     segments_feature,
     contacts_feature,
+    sequence_bot_steps,
 ]
 
 CHANNEL_TYPES = [channel_type for f in BASE_FEATURES for channel_type in f.channel_types]

@@ -1,0 +1,108 @@
+"""Tracked links: a sequence message's URLs go through Kith, which counts the click and
+redirects.
+
+`track()` rewrites each http(s) URL of a text to `{public base}/l/{token}`; the token names
+(workspace, run, URL), signed like the unsubscribe links (`kith.consent.links.seal`, under
+its own purpose, so neither kind of token stands for the other). `GET /l/{token}` redirects
+only to the URL its valid token names, so Kith is never an open redirect; a bad token gets a
+404 page. The first click sets `clicked_at` on the run and on its enrolment (conditional
+writes: counted once per customer however often they click); later clicks only redirect.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from kith.consent.links import public_base, seal, unseal
+from kith.core.context import Core
+from kith.sequences.store import enrolments, runs
+from kith.web.api.deps import CoreDep
+from kith.web.inbox.i18n import messages, pick_locale
+from kith.web.inbox.pages import SECURITY_HEADERS, page_templates
+
+PURPOSE = b"kith.tracked-link.v1"
+MAX_URL = 2000  # longer URLs are left as they are (the token carries the URL)
+MAX_TOKEN = 4096
+# A URL runs to whitespace, quotes, angle brackets or CJK punctuation; trailing sentence
+# punctuation is not part of it.
+_URL = re.compile(r"""https?://[^\s<>"'\u3000-\u303f\uff01-\uff0f\uff1a-\uff20]+""", re.I)
+_TRAILING = ".,;:!?"
+
+router = APIRouter(include_in_schema=False)
+_pages = page_templates(Path(__file__).parent / "templates")
+
+
+def _split(found: str) -> tuple[str, str]:
+    """The URL and what follows it in the sentence ("see https://x.test/a)." → ")." after)."""
+    url = found.rstrip(_TRAILING)
+    while url.endswith(")") and url.count(")") > url.count("("):
+        url = url[:-1].rstrip(_TRAILING)
+    return url, found[len(url) :]
+
+
+def _web_url(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
+
+
+async def link_url(core: Core, workspace_id: str, run_id: str, url: str) -> str:
+    return f"{public_base(core)}/l/{await seal(core, [workspace_id, run_id, url], PURPOSE)}"
+
+
+async def track(core: Core, text: str, run_id: str, workspace_id: str) -> str:
+    """`text` with each http(s) URL replaced by its tracked link for this run. Kith's own
+    links (unsubscribe, already tracked) and URLs over `MAX_URL` characters stay as written."""
+    own = public_base(core) + "/"
+    parts: list[str] = []
+    at = 0
+    for match in _URL.finditer(text):
+        url, after = _split(match.group())
+        parts.append(text[at : match.start()])
+        at = match.end()
+        if url.startswith(own) or len(url) > MAX_URL or not _web_url(url):
+            parts.append(url + after)
+        else:
+            parts.append(await link_url(core, workspace_id, run_id, url) + after)
+    parts.append(text[at:])
+    return "".join(parts)
+
+
+async def clicked(core: Core, workspace_id: str, run_id: str) -> bool:
+    """Count the first click of this run's customer (False when it was counted already or
+    the run is gone, as after an erasure)."""
+    run = await runs(core).find_one({"_id": run_id, "workspace_id": workspace_id})
+    if run is None:
+        return False
+    now = core.clock.now()
+    first = await runs(core).update_one(
+        {"_id": run_id, "clicked_at": None}, {"$set": {"clicked_at": now}}
+    )
+    await enrolments(core).update_one(
+        {"_id": run["enrolment_id"], "workspace_id": workspace_id, "clicked_at": None},
+        {"$set": {"clicked_at": now}},
+    )
+    return bool(first.modified_count)
+
+
+def _invalid(request: Request) -> HTMLResponse:
+    locale = pick_locale(request.query_params.get("lang"), request.headers.get("accept-language"))
+    html = _pages.get_template("tracked_link_invalid.html").render(
+        t=messages(locale), locale=locale
+    )
+    return HTMLResponse(html, status_code=404, headers=SECURITY_HEADERS)
+
+
+@router.get("/l/{token}", response_model=None)
+async def follow(token: str, request: Request, core: CoreDep) -> HTMLResponse | RedirectResponse:
+    """Count the click and go where the message pointed; 404 for any token Kith did not make."""
+    fields = await unseal(core, token, PURPOSE, 3) if len(token) <= MAX_TOKEN else None
+    if fields is None or not _web_url(fields[2]):
+        return _invalid(request)
+    workspace_id, run_id, url = fields
+    await clicked(core, workspace_id, run_id)
+    return RedirectResponse(url, status_code=302, headers={"Cache-Control": "no-store"})
