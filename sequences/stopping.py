@@ -37,7 +37,6 @@ TYPES = (
     "message.delivered",
     "consent.changed",
     "segment.entered",
-    "customer.created",
     "customer.updated",
 )
 
