@@ -43,6 +43,7 @@ from kith.courtesy.window import Window
 from kith.courtesy.zones import zone_of
 from kith.segments.filters import matches
 from kith.segments.records import parse_filter
+from kith.sequences import links
 from kith.sequences.models import (
     BranchStep,
     EndStep,
@@ -135,10 +136,10 @@ async def run_wait(run: Run, step: WaitStep) -> Ran | Later:
     return Ran(RunOutcome.done, run.version.after(step.id), wait_end(step, run.now, zone))
 
 
-def final_text(run: Run, step: SendStep, customer: Customer, text: str) -> str:
-    """The text as it goes out, once rendered for the customer: where tracked links (links
-    redirected through Kith, counted per run) are put in."""
-    return text
+async def final_text(run: Run, text: str) -> str:
+    """The text as it goes out, once rendered for the customer: its web links go through
+    Kith (`kith.sequences.links`), so a click is counted once for this run."""
+    return await links.track(run.core, text, run.run_id, run.enrolment.workspace_id)
 
 
 async def run_send(run: Run, step: SendStep) -> Ran | Later:
@@ -167,7 +168,7 @@ async def run_send(run: Run, step: SendStep) -> Ran | Later:
     except templates.TemplateError:
         return run.next(step, RunOutcome.skipped, reason="template_error")
     content = OutboundContent(
-        text=final_text(run, step, customer, text),
+        text=await final_text(run, text),
         buttons=step.message.buttons,
         attachments=[Attachment.model_validate(step.message.image.model_dump())]
         if step.message.image

@@ -66,7 +66,8 @@ async def test_entering_a_segment_enrols_into_active_sequences_only(
     trigger = [{"kind": "segment_entered", "value": vip.id}]
     active = await make_sequence(triggers=trigger)
     draft = await make_sequence(active=False, triggers=trigger)
-    other = await make_sequence(triggers=[{"kind": "segment_entered", "value": "elsewhere"}])
+    elsewhere = await segment(score, workspace_id, {**VIP, "value": "x"}, name="Other")
+    other = await make_sequence(triggers=[{"kind": "segment_entered", "value": elsewhere.id}])
     (ada, _grace) = await people(2)
     await drain(score)
     assert await enrolled(score, active.id) == []  # writing once enters no VIP segment
