@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, TypeAdapter,
 
 from kith.broadcasts.models import CHANNEL_TYPE, MessageIn
 from kith.core.models import Record
+from kith.core.storable import Int64
 
 STEP_ID = r"^[a-z0-9][a-z0-9_-]{0,47}$"
 MAX_WAIT = timedelta(days=366)
@@ -122,7 +123,7 @@ class UntagStep(_Step):
 class SetAttributeStep(_Step):
     type: Literal["set_attribute"] = "set_attribute"
     key: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
-    value: str | int | float | bool | None
+    value: str | Int64 | float | bool | None  # an integer BSON can store
 
 
 class WebhookStep(_Step):
