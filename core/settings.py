@@ -156,6 +156,12 @@ class Settings(BaseSettings):
     broadcast_poll_seconds: float = Field(
         default=1.0, gt=0, description="How often an idle broadcast worker looks for work."
     )
+    demo_clock_speed: float | None = Field(
+        default=None,
+        gt=0,
+        description="Kith's clock runs this many times faster than the wall clock (a demo "
+        "setting: `kith demo` uses 3600, an hour per second). Unset: real time.",
+    )
 
     @field_validator("trusted_proxies")
     @classmethod
