@@ -101,6 +101,8 @@ async def move(
             f"a {current.status.value} sequence cannot become {to.value}; "
             f"allowed: {', '.join(allowed) or 'none'}",
             field="status",
+            reason="transition_refused",
+            limits={"status": current.status.value, "allowed": allowed},
         )
     sequence = Sequence.from_doc(doc)
     await _note(core, sequence, f"sequence.{to.value}", actor)

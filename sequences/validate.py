@@ -1,15 +1,31 @@
 """Checks on save: what would fail later is refused now, naming the step and the field
 (`steps.2.message.text.en`). Branches must point at steps that exist, and a branch may only
-jump back over a `wait` (a loop without one would run without end)."""
+jump back over a `wait` (a loop without one would run without end). A webhook's destination
+goes through the egress guard's check now (resolved, every address public or allowed by
+`KITH_EGRESS_ALLOW`); the guard checks it again at every call, so a name that changes its
+answer later gains nothing. Segments, teams and triggers named must exist in the workspace."""
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from kith.broadcasts import templates
 from kith.core.context import Core
+from kith.core.egress import EgressRefused
 from kith.core.errors import InvalidInput
 from kith.segments.filters import parse
-from kith.segments.records import installed_fields
-from kith.sequences.models import BranchStep, SendStep, SequenceIn, WaitStep
+from kith.segments.records import SEGMENTS, installed_fields
+from kith.sequences.models import (
+    BranchStep,
+    NotifyTeamStep,
+    SendStep,
+    SequenceIn,
+    TriggerKind,
+    WaitStep,
+    WebhookStep,
+)
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 async def check(core: Core, workspace_id: str, body: SequenceIn) -> SequenceIn:
@@ -27,7 +43,51 @@ async def check(core: Core, workspace_id: str, body: SequenceIn) -> SequenceIn:
                 templates.check(text, f"{where}.message.text.{language}")
         if isinstance(step, BranchStep):
             _check_branch(core, body, n, step, where)
+        if isinstance(step, WebhookStep):
+            await _check_url(core, step.url, f"{where}.url")
+        if isinstance(step, NotifyTeamStep) and step.team_id is not None:
+            team = {"_id": step.team_id, "workspace_id": workspace_id}
+            if await core.store.teams.find_one(team, {"_id": 1}) is None:
+                raise InvalidInput("no such team in this workspace", field=f"{where}.team_id")
+    if body.goal is not None and body.goal.segment_id is not None:
+        await _check_segment(core, workspace_id, body.goal.segment_id, "goal.segment_id")
+    for n, trigger in enumerate(body.triggers):
+        where = f"triggers.{n}.value"
+        if trigger.kind != TriggerKind.bot and not trigger.value:
+            raise InvalidInput(f"a {trigger.kind.value} trigger needs a value", field=where)
+        if trigger.kind == TriggerKind.segment_entered and trigger.value:
+            await _check_segment(core, workspace_id, trigger.value, where)
     return body
+
+
+async def _check_url(core: Core, url: str, field: str) -> None:
+    """An http(s) URL whose host the egress guard lets Kith reach."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port or DEFAULT_PORTS.get(parts.scheme)
+    except ValueError:
+        raise InvalidInput("not a URL", field=field) from None
+    if parts.scheme not in DEFAULT_PORTS or not parts.hostname or port is None:
+        raise InvalidInput("an http:// or https:// URL with a host", field=field)
+    if parts.username or parts.password:
+        raise InvalidInput("no user or password in the URL", field=field)
+    try:
+        await core.egress.check(parts.hostname, port)
+    except EgressRefused:
+        raise InvalidInput(
+            "Kith may not call this address (private, loopback or unresolvable; an operator "
+            "can allow it with KITH_EGRESS_ALLOW)",
+            field=field,
+            code="egress_refused",
+        ) from None
+
+
+async def _check_segment(core: Core, workspace_id: str, segment_id: str, field: str) -> None:
+    found = await core.store.collection(SEGMENTS).find_one(
+        {"_id": segment_id, "workspace_id": workspace_id}, {"_id": 1}
+    )
+    if found is None:
+        raise InvalidInput("no such segment in this workspace", field=field)
 
 
 def _check_branch(core: Core, body: SequenceIn, n: int, step: BranchStep, where: str) -> None:

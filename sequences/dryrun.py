@@ -1,0 +1,152 @@
+"""A dry run: when each step would run for one customer, from now, written nowhere.
+
+It follows the sequence as edited now, in the customer's zone, through the runner's rules:
+waits end by `waits.wait_end`; a send asks the courtesy policy at its moment (held past quiet
+hours, skipped without a reachable channel or past its `send_by`) and takes a place under the
+daily cap (the customer's slots already taken that day count); a branch on `since` assumes
+the customer has not replied, clicked or converted; a branch on a filter is decided on the
+customer as they are now. A loop (it has a wait) is followed up to `MAX_PLANNED` steps.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from kith.core.context import Core
+from kith.core.customers import get_customer
+from kith.core.ids import derived_id
+from kith.core.models import Customer
+from kith.courtesy.policy import SLOTS, Go, Hold, decide
+from kith.courtesy.settings import CourtesySettings, load_settings
+from kith.courtesy.zones import local_day, zone_of
+from kith.segments.filters import matches
+from kith.segments.records import parse_filter
+from kith.sequences.models import (
+    BranchStep,
+    EndStep,
+    GoalStep,
+    SendStep,
+    Sequence,
+    Step,
+    WaitStep,
+)
+from kith.sequences.waits import wait_end
+
+MAX_PLANNED = 100
+
+
+class Planned(BaseModel):
+    step_id: str
+    type: str
+    at: datetime  # when the step runs (a send: when it would go out)
+    outcome: str  # waits, sent, skipped, held then sent, taken (a branch), ran, goal, end
+    until: datetime | None = None  # a wait's end
+    channel_type: str | None = None
+    reason: str | None = None  # why skipped, why held, which way a branch went and why
+
+
+class DryRun(BaseModel):
+    customer_id: str
+    timezone: str
+    steps: list[Planned]
+    truncated: bool = False
+
+
+class _Plan:
+    """The walk's state: the moment, sends counted per local day."""
+
+    def __init__(
+        self, core: Core, customer: Customer, doc: dict[str, Any], settings: CourtesySettings
+    ) -> None:
+        self.core = core
+        self.customer = customer
+        self.doc = doc  # as stored: what a segment filter reads
+        self.settings = settings
+        self.zone = zone_of(customer.timezone, None, settings.timezone)
+        self.sent: dict[date, int] = {}
+
+    async def used(self, day: date) -> int:
+        if day not in self.sent:
+            doc_id = derived_id("courtesy-day", self.customer.id, day.isoformat())
+            doc = await self.core.store.collection(SLOTS).find_one({"_id": doc_id}, {"count": 1})
+            self.sent[day] = int((doc or {}).get("count", 0))
+        return self.sent[day]
+
+
+async def dry_run(core: Core, sequence: Sequence, customer_id: str) -> DryRun:
+    customer = await get_customer(core, sequence.workspace_id, customer_id)
+    doc = await core.store.customers.find_one({"_id": customer.id}) or customer.to_doc()
+    plan = _Plan(core, customer, doc, await load_settings(core, sequence.workspace_id))
+    by_id = {step.id: step for step in sequence.steps}
+    order = [step.id for step in sequence.steps]
+    out = DryRun(customer_id=customer.id, timezone=plan.zone.key, steps=[])
+    at = core.clock.now()
+    step_id: str | None = order[0]
+    while step_id is not None:
+        if len(out.steps) >= MAX_PLANNED:
+            out.truncated = True
+            break
+        step = by_id[step_id]
+        following = order[order.index(step_id) + 1] if step_id != order[-1] else None
+        planned, at, step_id = await _walk(plan, sequence, step, at, following)
+        out.steps.append(planned)
+    return out
+
+
+async def _walk(
+    plan: _Plan, sequence: Sequence, step: Step, at: datetime, following: str | None
+) -> tuple[Planned, datetime, str | None]:
+    """The step planned at `at`; the moment after it and the step that comes next."""
+    if isinstance(step, WaitStep):
+        until = wait_end(step, at, plan.zone)
+        return (
+            Planned(step_id=step.id, type=step.type, at=at, outcome="waits", until=until),
+            until,
+            following,
+        )
+    if isinstance(step, SendStep):
+        planned = await _send(plan, sequence, step, at)
+        return planned, planned.at, following
+    if isinstance(step, BranchStep):
+        taken, why = _branch(plan, step, at)
+        target = step.then if taken else (step.otherwise or following)
+        planned = Planned(step_id=step.id, type=step.type, at=at, outcome="taken", reason=why)
+        return planned, at, target
+    if isinstance(step, GoalStep | EndStep):
+        outcome = "goal" if isinstance(step, GoalStep) else "end"
+        return Planned(step_id=step.id, type=step.type, at=at, outcome=outcome), at, None
+    return Planned(step_id=step.id, type=step.type, at=at, outcome="ran"), at, following
+
+
+def _branch(plan: _Plan, step: BranchStep, at: datetime) -> tuple[bool, str]:
+    if step.since is not None:
+        return False, f"else: assumed not {step.since.value} since enrolment"
+    assert step.filter is not None
+    node = parse_filter(plan.core, step.filter)
+    held = matches(node, plan.doc, at)
+    return held, "then: the filter holds now" if held else "else: the filter does not hold now"
+
+
+async def _send(plan: _Plan, sequence: Sequence, step: SendStep, at: datetime) -> Planned:
+    channels = step.channels or sequence.channels
+    send_by = at + step.send_by
+    decision = await decide(plan.core, plan.customer, channels, at, send_by)
+    held: str | None = None
+    if isinstance(decision, Hold):
+        held, at = f"held for {decision.reason} until {decision.until.isoformat()}", decision.until
+        decision = await decide(plan.core, plan.customer, channels, at, send_by)
+    base = Planned(step_id=step.id, type=step.type, at=at, outcome="skipped", reason=held)
+    if not isinstance(decision, Go):
+        base.reason = str(getattr(decision, "reason", "held"))
+        return base
+    day = local_day(at, plan.zone)
+    cap = plan.settings.daily_cap
+    if cap is not None and await plan.used(day) >= cap:
+        base.reason = "frequency_cap"
+        return base
+    plan.sent[day] += 1
+    base.outcome, base.channel_type = "sent", decision.route.channel_type
+    return base
