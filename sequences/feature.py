@@ -7,7 +7,7 @@ from pymongo import ASCENDING, DESCENDING
 
 from kith.core.context import Core
 from kith.core.features import CustomerData, Feature, Index
-from kith.sequences import bulk
+from kith.sequences import bulk, page
 from kith.sequences.api import api_router, app_router
 from kith.sequences.store import ENROLMENTS, RUNS, SEQUENCES
 
@@ -34,5 +34,5 @@ def feature(core: Core) -> Feature:
         # behind), moved to the survivor of a merge.
         customer_data=(CustomerData(ENROLMENTS), CustomerData(RUNS)),
         jobs=(bulk.JOB,),
-        routers=(api_router, app_router),
+        routers=(api_router, app_router, page.router),
     )
