@@ -90,7 +90,7 @@ async def sequence_page(sequence_id: str, request: Request, core: CoreDep) -> Re
         return RedirectResponse("/app/login", status_code=303)
     context = await _context(request, core, session)
     if not context["allowed"]:
-        return _render("sequence.html", {**context, "sequence": None})
+        return _render("sequence.html", {**context, "sequence": None, "sequence_json": None})
     try:
         sequence = await get_sequence(core, session.user.workspace_id, sequence_id)
     except NotFound:
