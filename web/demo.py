@@ -220,12 +220,27 @@ def contacts_lines(url: str, api_token: str) -> list[str]:
     ]
 
 
+# Durations Kith measures on its clock that must still last real seconds when it runs fast:
+# a lease shorter than a send would let a second claim send the message again, and a
+# retry backoff would shrink into a burst.
+REAL_SECONDS = (
+    "outbox_lease_seconds",
+    "broadcast_lease_seconds",
+    "outbox_backoff_base",
+    "outbox_backoff_max",
+)
+
+
+def demo_settings(base: Settings, speed: float) -> Settings:
+    """The demo's settings with its clock at `speed`, and the leases and retry delays read
+    on that clock stretched by as much, so they keep their length in real seconds."""
+    stretched = {name: getattr(base, name) * speed for name in REAL_SECONDS}
+    return base.model_copy(update={"demo_clock_speed": speed, **stretched})
+
+
 async def run_demo(host: str, port: int) -> None:
-    base = get_settings()
-    speed = base.demo_clock_speed or DEMO_CLOCK_SPEED
-    settings = base.model_copy(
-        update={"mongo_uri": None, "public_url": None, "demo_clock_speed": speed}
-    )
+    base = get_settings().model_copy(update={"mongo_uri": None, "public_url": None})
+    settings = demo_settings(base, base.demo_clock_speed or DEMO_CLOCK_SPEED)
     setup_logging(settings.log_level, settings.log_json)
     core = build_core(settings)
     await core.start()

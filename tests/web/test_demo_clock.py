@@ -12,6 +12,7 @@ from kith.core.context import Core
 from kith.core.sessions import IDLE_TIMEOUT
 from kith.core.settings import Settings
 from kith.web.app import build_core
+from kith.web.demo import demo_settings
 from tests.web.conftest import Cast
 
 
@@ -77,3 +78,11 @@ async def test_the_header_shows_the_demo_clock(
     for lang, label in (("en", "Demo time"), ("zh", "演示时间")):
         page = (await alice.http.get(f"/app?lang={lang}")).text
         assert 'id="demo-clock"' in page and label in page and "/app/static/clock.js" in page
+
+
+def test_the_demo_stretches_leases_and_backoff_to_real_seconds(settings: Settings) -> None:
+    fast = demo_settings(settings, 3600.0)
+    assert fast.demo_clock_speed == 3600
+    assert fast.outbox_lease_seconds == settings.outbox_lease_seconds * 3600
+    assert fast.broadcast_lease_seconds == settings.broadcast_lease_seconds * 3600
+    assert fast.outbox_backoff_base == settings.outbox_backoff_base * 3600
