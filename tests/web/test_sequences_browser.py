@@ -13,6 +13,7 @@ import pytest
 
 from kith.core.auth import create_user
 from kith.core.channel_records import create_channel
+from kith.core.clock import ScaledClock
 from kith.core.models import InboundMessage, InboundUser, Role
 from kith.core.pipeline import ingest
 from kith.core.settings import Settings
@@ -182,6 +183,16 @@ async def test_the_chinese_pages_and_an_agent_is_refused(live: Live, tmp_path: P
     await expect(page.get_by_role("button", name="启用")).to_be_enabled()
     await expect(page.get_by_role("img", name=re.compile("^漏斗"))).to_be_visible()
     await assert_every_control_is_named(page)
+    # The demo clock (an hour per second) shows in the header, in the page's language.
+    real, live.core.clock = live.core.clock, ScaledClock(3600, base=live.core.clock)
+    try:
+        await page.reload()
+        shown = page.locator("#demo-clock")
+        await expect(shown).to_be_visible()
+        await expect(shown).to_contain_text("演示时间")
+        await expect(shown.locator("time")).to_contain_text("年")
+    finally:
+        live.core.clock = real
     await keep_screenshot(page, "sequences-zh.png", tmp_path)
     agent = await live.sign_in("alice@kith.test")
     answer = await agent.goto(live.url + "/app/sequences")
