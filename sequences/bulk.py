@@ -3,9 +3,11 @@
 
 The job walks its customers in id order, `CHUNK` to a step. Where a step starts is kept in
 `sequence_enrol_cursors` under (job, position): a step run again after a crash reads the same
-start and enrols the same customers, which `enrol` answers "already", and the job's counters
-move only with the step's commit. A list's ids are stored once, as rows of
-`sequence_enrol_rows`, before the job is queued.
+start and enrols the same customers again, which `enrol` answers "already" (counted as
+enrolled when the enrolment's source is this job), and the job's counters move only with the
+step's commit: each customer is counted once, however often a step ran. A sequence paused
+while its job runs fails the job (409's message), and what it enrolled stays enrolled. A
+list's ids are stored once, as rows of `sequence_enrol_rows`, before the job is queued.
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ async def _one(
         outcome=done.outcome,
         reason=done.enrolment.reason if done.outcome == Outcome.skipped else None,
         enrolment_id=done.enrolment.id,
+        source=done.enrolment.source,
     )
 
 
@@ -113,10 +116,10 @@ async def step(core: Core, job: Job) -> Step:
     after = here["after"] if here else ""
     ids = await _next_ids(core, job, after)
     counts: dict[str, int] = {}
-    source = f"bulk:{job.params.get('segment_id') or 'list'}"
+    source = f"bulk:{job.id}"
     for customer_id in ids:
         result = await _one(core, job.workspace_id, job.params["sequence_id"], customer_id, source)
-        key = result.reason if result.reason == "not_found" else result.outcome.value
+        key = _counted(result, source)
         counts[key] = counts.get(key, 0) + 1
     if ids:
         next_id = _cursor_id(job.id, job.position + 1)
@@ -124,6 +127,14 @@ async def step(core: Core, job: Job) -> Step:
             {"_id": next_id}, {"job_id": job.id, "after": ids[-1]}, upsert=True
         )
     return Step(position=job.position + 1, done=len(ids), finished=len(ids) < CHUNK, counts=counts)
+
+
+def _counted(result: EnrolResult, source: str) -> str:
+    if result.reason == "not_found":
+        return "not_found"
+    if result.outcome == Outcome.already and result.source == source:
+        return Outcome.enrolled.value  # by this job, in a step that died before its commit
+    return result.outcome.value
 
 
 async def _next_ids(core: Core, job: Job, after: str) -> list[str]:

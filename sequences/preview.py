@@ -77,7 +77,7 @@ async def render(core: Core, sequence: Sequence, step_id: str, customer_id: str)
 async def send_test(
     core: Core, sequence: Sequence, step_id: str, customer_id: str, actor: Author
 ) -> TestSent:
-    _, step = send_step(sequence, step_id)
+    n, step = send_step(sequence, step_id)
     customer = await get_customer(core, sequence.workspace_id, customer_id)
     if not await _is_test_recipient(core, customer, actor):
         raise InvalidInput(
@@ -86,7 +86,7 @@ async def send_test(
             field="customer_id",
         )
     language, source = text_for(step.message, customer.locale)
-    text = TEST_MARK + templates.render(source, customer, f"message.text.{language}")
+    text = TEST_MARK + templates.render(source, customer, f"steps.{n}.message.text.{language}")
     route = await _route(core, customer, step.channels or sequence.channels)
     conversation = await conversation_for(core, customer.id, route)
     content = OutboundContent(text=text, buttons=step.message.buttons, purpose=Purpose.service)

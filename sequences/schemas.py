@@ -65,6 +65,7 @@ class EnrolResult(BaseModel):
     outcome: Outcome
     reason: str | None = None  # why skipped: no_consent, no_reachable_channel, not_found …
     enrolment_id: str | None = None
+    source: str | None = None  # what enrolled them ("api", "bulk:<job id>", a trigger …)
 
 
 class EnrolAnswer(BaseModel):

@@ -27,10 +27,12 @@ token_app = typer.Typer(help="Workspace API tokens.", no_args_is_help=True)
 user_app = typer.Typer(help="Agent, admin and marketer accounts.", no_args_is_help=True)
 channels_app = typer.Typer(help="Channel records.", no_args_is_help=True)
 customers_app = typer.Typer(help="Customers: import from CSV.", no_args_is_help=True)
+sequences_app = typer.Typer(help="Nurture sequences: list, enrol in bulk.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
 app.add_typer(user_app, name="user")
 app.add_typer(channels_app, name="channels")
 app.add_typer(customers_app, name="customers")
+app.add_typer(sequences_app, name="sequences")
 app.add_typer(nlp_app, name="nlp")
 
 
@@ -267,6 +269,59 @@ def customers_import(
         typer.echo(f"  … and {job.error_count - len(job.errors)} more", err=True)
     if job.status != JobStatus.done:
         fail(job.error or f"the import is {job.status.value}")
+
+
+@sequences_app.command("list")
+def sequences_list() -> None:
+    """List the workspace's sequences: id, name, status, version, last change."""
+    from kith.sequences.cli import every_sequence
+
+    found = asyncio.run(_with_core(_persistent_settings(), every_sequence))
+    typer.echo("id\tname\tstatus\tversion\tupdated")
+    for s in found:
+        typer.echo(f"{s.id}\t{s.name}\t{s.status.value}\t{s.version}\t{_when(s.updated_at)}")
+
+
+@sequences_app.command("enrol")
+def sequences_enrol(
+    sequence_id: Annotated[str, typer.Argument(help="The sequence (see `kith sequences list`).")],
+    segment: Annotated[str | None, typer.Option(help="Enrol this segment's members.")] = None,
+    customers: Annotated[
+        Path | None,
+        typer.Option(exists=True, dir_okay=False, help="A file of customer ids, one a line."),
+    ] = None,
+) -> None:
+    """Enrol a segment's members (or the customers a file lists) in an active sequence, with
+    a progress bar; customers already enrolled, or unreachable, are counted apart."""
+    from kith.core.errors import KithError
+    from kith.core.jobs import Job, JobStatus
+    from kith.sequences.cli import enrol, read_ids
+
+    if (segment is None) == (customers is None):
+        fail("give either --segment or --customers")
+    settings = _persistent_settings()
+    try:
+        ids = read_ids(customers.read_text(encoding="utf-8-sig")) if customers else None
+    except KithError as exc:
+        fail(f"{exc.field}: {exc.message}")
+    with typer.progressbar(length=1, label="enrolling") as bar:
+
+        def shown(job: Job) -> None:
+            bar.length = job.progress.total or 1
+            bar.update(job.progress.done - bar.pos)
+
+        try:
+            job = asyncio.run(
+                _with_core(
+                    settings, lambda core, ws: enrol(core, ws, sequence_id, segment, ids, shown)
+                )
+            )
+        except KithError as exc:
+            fail(f"{exc.field}: {exc.message}" if exc.field else exc.message)
+    counts = ", ".join(f"{k} {n}" for k, n in sorted(job.result.items())) or "nobody"
+    typer.echo(f"job {job.id}: {job.status.value}; {counts}")
+    if job.status != JobStatus.done:
+        fail(job.error or f"the enrolment is {job.status.value}")
 
 
 @app.command()
