@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -42,3 +44,36 @@ class ManualClock:
     def advance(self, seconds: float) -> datetime:
         self._now += timedelta(seconds=seconds)
         return self._now
+
+
+class ScaledClock:
+    """Time that runs `speed` times faster than the wall clock, from the moment it was made:
+    `kith demo` runs an hour per second so that a sequence's days pass while one watches.
+
+    `monotonic` is injected (tests step it; no sleeping). `base` is the wall clock that
+    machinery measured in real seconds keeps reading (`wall`)."""
+
+    def __init__(
+        self,
+        speed: float,
+        *,
+        base: Clock | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if speed <= 0:
+            raise ValueError("a clock's speed is more than nothing")
+        self.speed = speed
+        self.base: Clock = base or SystemClock()
+        self._monotonic = monotonic
+        self._start = self.base.now()
+        self._started = monotonic()
+
+    def now(self) -> datetime:
+        elapsed = (self._monotonic() - self._started) * self.speed
+        return as_stored(self._start + timedelta(seconds=elapsed))
+
+
+def wall(clock: Clock) -> Clock:
+    """The clock of what must last real seconds whatever the demo's speed (sessions, login
+    locks): a scaled clock's base, else the clock itself (a test's `ManualClock` still works)."""
+    return clock.base if isinstance(clock, ScaledClock) else clock

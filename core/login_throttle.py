@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from kith.core.clock import utcnow
+from kith.core.clock import utcnow, wall
 from kith.core.context import Core
 from kith.core.errors import KithError
 
@@ -47,7 +47,7 @@ def throttle_keys(email: str, address: str | None) -> tuple[str, str]:
 
 async def check(core: Core, keys: tuple[str, str]) -> None:
     """Raise `TooManyAttempts` while any of `keys` is locked."""
-    now = core.clock.now()
+    now = wall(core.clock).now()
     async for doc in core.store.login_failures.find({"_id": {"$in": list(keys)}}):
         locked = doc.get("locked_until")
         if locked is not None and _aware(locked) > now:
@@ -56,7 +56,7 @@ async def check(core: Core, keys: tuple[str, str]) -> None:
 
 async def count_failure(core: Core, keys: tuple[str, str]) -> None:
     """One more failure per key; past its free failures, a lock that doubles each time."""
-    now = core.clock.now()
+    now = wall(core.clock).now()
     for key in keys:
         free = FREE_FAILURES if key.startswith("pair:") else FREE_FAILURES_PER_ADDRESS
         doc = await core.store.login_failures.find_one({"_id": key})

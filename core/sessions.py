@@ -15,7 +15,7 @@ from typing import Any
 
 from kith.core import login_throttle
 from kith.core.auth import authenticate_user
-from kith.core.clock import utcnow
+from kith.core.clock import utcnow, wall
 from kith.core.context import Core
 from kith.core.errors import Unauthorized
 from kith.core.ids import hash_secret
@@ -63,7 +63,7 @@ async def log_in(
 
 async def open_session(core: Core, user: User) -> str:
     token = secrets.token_urlsafe(32)
-    now = core.clock.now()
+    now = wall(core.clock).now()
     await core.store.sessions.insert_one(
         {
             "_id": hash_secret(token),
@@ -123,7 +123,7 @@ async def load_session_with(
         return None, {}
     cursor = await core.store.sessions.aggregate(_session_pipeline(hash_secret(token), also))
     found = await cursor.to_list(1)
-    now = core.clock.now()
+    now = wall(core.clock).now()
     if not found or _aware(found[0]["expires_at"]) <= now or found[0]["user"].get("disabled"):
         return None, {}
     doc = found[0]

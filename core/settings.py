@@ -171,6 +171,12 @@ class Settings(BaseSettings):
         description="Marketing messages sequences keep pending per channel in the outbox "
         "(overdue steps after downtime drain at the channel's pace, never as a burst).",
     )
+    demo_clock_speed: float | None = Field(
+        default=None,
+        gt=0,
+        description="Kith's clock runs this many times faster than the wall clock (a demo "
+        "setting: `kith demo` uses 3600, an hour per second). Unset: real time.",
+    )
 
     @field_validator("trusted_proxies")
     @classmethod

@@ -8,7 +8,7 @@ from pymongo import ASCENDING, DESCENDING
 from kith.core.consumers import Consumer
 from kith.core.context import Core
 from kith.core.features import CustomerData, Feature, Index
-from kith.sequences import bulk, links, stopping, triggers
+from kith.sequences import bulk, links, page, stopping, triggers
 from kith.sequences.api import api_router, app_router
 from kith.sequences.runner import SequenceWorker
 from kith.sequences.store import ENROLMENTS, RUNS, SEQUENCES
@@ -56,5 +56,5 @@ def feature(core: Core) -> Feature:
             Consumer("sequence-triggers", triggers.TYPES, triggers.consume),
             Consumer("sequence-stops", stopping.TYPES, stopping.consume),
         ),
-        routers=(api_router, app_router, links.router),
+        routers=(api_router, app_router, links.router, page.router),
     )

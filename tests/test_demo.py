@@ -19,6 +19,9 @@ async def test_demo_seed_gives_working_logins_and_a_bot() -> None:
     assert logins.api_token == "demo-token-for-tests" and logins.password == "pw-for-tests-1"
     text = banner("http://127.0.0.1:8000", logins)
     assert DEMO_EMAIL in text and logins.channel_token in text
+    assert "/app/sequences" in text  # how to try the seeded welcome sequence
+    seeded = await core.store.collection("sequences").find_one({})
+    assert seeded is not None and (seeded["name"], seeded["status"]) == ("Welcome · 欢迎", "draft")
 
     app = create_app(core=core, run_workers=False)
     async with LifespanManager(app) as manager:

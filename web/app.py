@@ -34,6 +34,7 @@ from kith.contacts import suggestions as merge_suggestions
 from kith.contacts.feature import feature as contacts_feature
 from kith.core import dead_letters as dead_letters_feature
 from kith.core import jobs as jobs_feature
+from kith.core.clock import ScaledClock
 from kith.core.consumers import ConsumerWorker
 from kith.core.context import Core
 from kith.core.features import Feature, install
@@ -112,6 +113,8 @@ def bot_step_types(installed: list[Feature]) -> list[StepType[Any]]:
 def build_core(settings: Settings) -> Core:
     """A `Core` with every feature installed."""
     core = Core.from_settings(settings)
+    if settings.demo_clock_speed:
+        core.clock = ScaledClock(settings.demo_clock_speed)
     core.background.append(TimerWorker(core).run_forever)
     install(core, features(core))
     return core

@@ -41,12 +41,16 @@ from kith.courtesy.settings import CourtesySettings
 from kith.courtesy.settings import save_settings as save_courtesy
 from kith.segments.reconcile import fill
 from kith.segments.records import do_create_segment
+from kith.sequences.demo import seed_demo_sequence
 from kith.web.app import build_core, create_app
 
 DEMO_EMAIL = "agent@demo.kith"
 MARKETER_EMAIL = "marketer@demo.kith"  # lands on Contacts, with a merge suggestion waiting
 # Customers to import (Contacts → Import, the API or `kith customers import`): ~50 rows in
 # Chinese and English, some VIPs in 上海, a few bad rows to show per-row errors.
+# An hour of Kith's time per second, so a sequence's days pass while one watches
+# (KITH_DEMO_CLOCK_SPEED overrides; shown in the pages' header).
+DEMO_CLOCK_SPEED = 3600.0
 SAMPLE_CONTACTS = Path(__file__).parent / "demo_data" / "contacts.csv"
 
 SAMPLES: list[tuple[InboundUser, list[str], str | None, ConversationStatus]] = [
@@ -138,6 +142,7 @@ async def seed(core: Core, settings: Settings) -> DemoLogins:
     await _seed_courtesy(core, ws, channel)
     await _seed_segments(core, ws, channel.id)
     await seed_demo_broadcast(core, ws)
+    await seed_demo_sequence(core, ws)
     return DemoLogins(api_token, channel.id, channel_token, password, webchat_id)
 
 
@@ -186,6 +191,11 @@ def banner(url: str, logins: DemoLogins) -> str:
         f'  Segments:     {url}/app/segments    ("VIP in 上海": tag Ada vip in the inbox)',
         f"  Broadcasts:   {url}/app/broadcasts    (a draft to that segment; a customer who",
         "                answers 退订 or STOP is skipped by the next one)",
+        f'  Sequences:    {url}/app/sequences    ("Welcome · 欢迎", a draft: activate it and',
+        '                enrol "VIP in 上海"; with the demo clock at an hour a second the tip goes',
+        "                out the next morning (within a minute) and the coupon two days later,",
+        "                unless they replied: answer as 李雷 (kith chat below) to stop it; the",
+        "                messages show in the inbox, the funnel on the sequence's page)",
     ]
     if logins.webchat_id:
         lines.append(f"  Chat as a customer (web widget): {url}/demo/widget/{logins.webchat_id}")
@@ -210,8 +220,28 @@ def contacts_lines(url: str, api_token: str) -> list[str]:
     ]
 
 
+# Durations Kith measures on its clock that must still last real seconds when it runs fast:
+# a lease shorter than a send would let a second claim send the message again, and a
+# retry backoff would shrink into a burst.
+REAL_SECONDS = (
+    "outbox_lease_seconds",
+    "broadcast_lease_seconds",
+    "sequence_lease_seconds",
+    "outbox_backoff_base",
+    "outbox_backoff_max",
+)
+
+
+def demo_settings(base: Settings, speed: float) -> Settings:
+    """The demo's settings with its clock at `speed`, and the leases and retry delays read
+    on that clock stretched by as much, so they keep their length in real seconds."""
+    stretched = {name: getattr(base, name) * speed for name in REAL_SECONDS}
+    return base.model_copy(update={"demo_clock_speed": speed, **stretched})
+
+
 async def run_demo(host: str, port: int) -> None:
-    settings = get_settings().model_copy(update={"mongo_uri": None, "public_url": None})
+    base = get_settings().model_copy(update={"mongo_uri": None, "public_url": None})
+    settings = demo_settings(base, base.demo_clock_speed or DEMO_CLOCK_SPEED)
     setup_logging(settings.log_level, settings.log_json)
     core = build_core(settings)
     await core.start()

@@ -27,6 +27,7 @@ SECTIONS = (
     Section("contacts", "/app/contacts", _ALL),
     Section("segments", "/app/segments", _MANAGERS),
     Section("broadcasts", "/app/broadcasts", _MANAGERS),
+    Section("sequences", "/app/sequences", _MANAGERS),
     Section("settings", "/app/admin", frozenset({Role.admin})),
 )
 

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+from pydantic import BaseModel
 
 from kith.core.client_address import client_address
+from kith.core.clock import ScaledClock
 from kith.core.errors import Unauthorized
 from kith.core.login_throttle import TooManyAttempts
 from kith.core.realtime import head_cursor
@@ -42,6 +45,7 @@ STATIC = {
         ("contacts.js", "text/javascript"),
         ("contacts_customer.js", "text/javascript"),
         ("contacts.css", "text/css"),
+        ("clock.js", "text/javascript"),
     )
 }
 LOGIN_CSRF_COOKIE = "kith_login_csrf"
@@ -160,6 +164,20 @@ async def inbox_page(request: Request, core: CoreDep) -> Response:
         csrf=session.csrf_token,
         head=await head_cursor(core, session.user.workspace_id) or "",
     )
+
+
+class ClockOut(BaseModel):
+    """Kith's time now and how fast it runs (`speed` 1 unless the demo clock is on)."""
+
+    now: datetime
+    speed: float
+
+
+@router.get("/app/api/clock", response_model=ClockOut)
+async def clock(core: CoreDep) -> ClockOut:
+    """For the header's demo clock: the page ticks it on from here at `speed`."""
+    speed = core.clock.speed if isinstance(core.clock, ScaledClock) else 1.0
+    return ClockOut(now=core.clock.now(), speed=speed)
 
 
 @router.get("/app/static/{name}")

@@ -1,0 +1,401 @@
+// A sequence's page: the step builder (add, remove, reorder by keyboard; a form per step
+// type), save with the server's error next to the field it names, moves, enrolling (a
+// segment as a job with progress, or customer ids), the enrolments and the dry run.
+// Every text a marketer or a customer wrote reaches the page through text nodes (`h`).
+"use strict";
+
+(() => {
+  const { T, api, h } = window.KithDom;
+  const form = document.getElementById("builder");
+  if (!form) return;
+  const notice = document.getElementById("notice");
+  const list = document.getElementById("steps");
+  const loaded = JSON.parse(document.getElementById("sequence-data").textContent);
+  const say = (text) => { notice.textContent = text; };
+  const TYPES = ["send", "wait", "branch", "tag", "untag", "set_attribute", "webhook",
+    "notify_team", "goal", "end"];
+  const WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+  const UNITS = { M: 60, H: 3600, D: 86400 };
+  let steps = loaded ? loaded.steps.map((s) => ({ ...s })) : [
+    { id: "welcome", type: "send", message: { text: { en: "" } } },
+  ];
+  let triggers = loaded ? loaded.triggers.map((t) => ({ ...t })) : [];
+
+  // ---- ISO 8601 durations as a number and a unit --------------------------------------
+
+  function seconds(iso) {
+    const m = /^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/.exec(iso || "");
+    if (!m) return 86400;
+    return (+(m[1] || 0)) * 86400 + (+(m[2] || 0)) * 3600 + (+(m[3] || 0)) * 60 + (+(m[4] || 0));
+  }
+
+  function split(total) {
+    for (const unit of ["D", "H", "M"]) {
+      if (total % UNITS[unit] === 0) return [total / UNITS[unit], unit];
+    }
+    return [Math.max(1, Math.round(total / 60)), "M"];
+  }
+
+  const iso = (n, unit) => (unit === "D" ? `P${n}D` : `PT${n}${unit}`);
+
+  // ---- one step's form ------------------------------------------------------------------
+
+  function field(label, path, control) {
+    control.dataset.field = path;
+    control.id = "f-" + path.replace(/\./g, "-");
+    return h("label", {}, label, " ", control);
+  }
+
+  const input = (value, attrs = {}) => h("input", { type: "text", value: value ?? "", ...attrs });
+  const area = (value) => { const a = h("textarea", { rows: 2 }); a.value = value ?? ""; return a; };
+
+  function select(options, chosen) {
+    return h("select", {}, options.map(([value, label]) =>
+      h("option", { value, selected: value === (chosen ?? "") }, label)));
+  }
+
+  function fieldsOf(step, p) {
+    const m = step.message || { text: {} };
+    switch (step.type) {
+      case "send":
+        return [
+          field(T.sequences_text_en, `${p}.message.text.en`, area(m.text.en)),
+          field(T.sequences_text_zh, `${p}.message.text.zh`, area(m.text.zh)),
+          field(T.sequences_step_channels, `${p}.channels`, input((step.channels || []).join(", "))),
+        ];
+      case "wait": {
+        const mode = step.until ? "until" : "duration";
+        const [n, unit] = split(seconds(step.duration));
+        const until = step.until || { weekday: null, time: "09:00" };
+        return [
+          field(T.sequences_wait_mode, `${p}.mode`, select(
+            [["duration", T.sequences_wait_duration], ["until", T.sequences_wait_until]], mode)),
+          h("div", { class: "inline", dataset: { mode: "duration" }, hidden: mode !== "duration" },
+            field(T.sequences_wait_amount, `${p}.duration`,
+              input(n, { type: "number", min: 1, max: 527040 })),
+            field(T.sequences_wait_unit, `${p}.unit`, select(
+              [["M", T.sequences_minutes], ["H", T.sequences_hours], ["D", T.sequences_days_unit]],
+              unit))),
+          h("div", { class: "inline", dataset: { mode: "until" }, hidden: mode !== "until" },
+            field(T.sequences_weekday, `${p}.until.weekday`, select(
+              [["", T.sequences_any_day], ...WEEKDAYS.map((d) => [d, T["sequences_day_" + d]])],
+              until.weekday)),
+            field(T.sequences_time, `${p}.until.time`, input(until.time, { type: "time" }))),
+        ];
+      }
+      case "branch": {
+        const kind = step.filter ? "filter" : step.since || "replied";
+        return [
+          field(T.sequences_branch_if, `${p}.since`, select([
+            ["replied", T.sequences_since_replied], ["clicked", T.sequences_since_clicked],
+            ["converted", T.sequences_since_converted], ["filter", T.sequences_since_filter]],
+          kind)),
+          field(T.sequences_branch_filter, `${p}.filter`,
+            area(step.filter ? JSON.stringify(step.filter) : "")),
+          field(T.sequences_branch_then, `${p}.then`, input(step.then, { list: "step-ids" })),
+          field(T.sequences_branch_else, `${p}.else`, input(step.else, { list: "step-ids" })),
+        ];
+      }
+      case "tag":
+      case "untag":
+        return [field(T.sequences_tag, `${p}.tag`, input(step.tag))];
+      case "set_attribute":
+        return [
+          field(T.sequences_attribute_key, `${p}.key`, input(step.key)),
+          field(T.sequences_attribute_value, `${p}.value`,
+            input(step.value === undefined || step.value === null ? "" : JSON.stringify(step.value))),
+        ];
+      case "webhook":
+        return [
+          field(T.sequences_webhook_url, `${p}.url`, input(step.url, { type: "url" })),
+          field(T.sequences_webhook_timeout, `${p}.timeout_seconds`,
+            input(step.timeout_seconds ?? 10, { type: "number", min: 1, max: 30 })),
+        ];
+      case "notify_team":
+        return [
+          field(T.sequences_note, `${p}.text`, area(step.text)),
+          field(T.sequences_team, `${p}.team_id`, input(step.team_id)),
+        ];
+      default:
+        return [h("p", { class: "hint" }, T["sequences_help_" + step.type])];
+    }
+  }
+
+  function stepItem(step, i) {
+    const p = `steps.${i}`;
+    const title = `${i + 1}. ${T["sequences_type_" + step.type]}`;
+    const move = (by) => () => { reorder(i, i + by); };
+    const item = h("li", { class: "step", dataset: { index: i, type: step.type } },
+      h("fieldset", {},
+        h("legend", {}, title),
+        h("div", { class: "inline" },
+          field(T.sequences_step_id, `${p}.id`, input(step.id, { maxlength: 48 })),
+          h("button", { type: "button", class: "up", disabled: i === 0,
+            "aria-label": `${T.sequences_move_up}: ${title}`, onclick: move(-1) }, "↑"),
+          h("button", { type: "button", class: "down", disabled: i === steps.length - 1,
+            "aria-label": `${T.sequences_move_down}: ${title}`, onclick: move(1) }, "↓"),
+          h("button", { type: "button", class: "danger remove",
+            "aria-label": `${T.sequences_remove}: ${title}`, onclick: () => removeStep(i) },
+          T.sequences_remove)),
+        fieldsOf(step, p)));
+    // Alt+↑ / Alt+↓ anywhere in a step moves it; the focus stays on the same control.
+    item.addEventListener("keydown", (event) => {
+      if (!event.altKey || !["ArrowUp", "ArrowDown"].includes(event.key)) return;
+      event.preventDefault();
+      const target = event.target.dataset.field;
+      const to = i + (event.key === "ArrowUp" ? -1 : 1);
+      if (reorder(i, to) && target) focusField(target.replace(`steps.${i}.`, `steps.${to}.`));
+    });
+    item.addEventListener("change", (event) => {
+      const name = event.target.dataset.field || "";
+      if (name.endsWith(".mode")) {
+        for (const box of item.querySelectorAll("[data-mode]")) {
+          box.hidden = box.dataset.mode !== event.target.value;
+        }
+      }
+    });
+    return item;
+  }
+
+  function draw() {
+    list.replaceChildren(...steps.map(stepItem));
+    const ids = h("datalist", { id: "step-ids" }, steps.map((s) => h("option", { value: s.id })));
+    document.getElementById("step-ids")?.remove();
+    form.append(ids);
+  }
+
+  // ---- reading the form back --------------------------------------------------------------
+
+  const valueOf = (path) => {
+    const node = form.querySelector(`[data-field="${path}"]`);
+    return node ? node.value : "";
+  };
+
+  function readStep(old, i) {
+    const p = `steps.${i}`;
+    const step = { id: valueOf(`${p}.id`).trim(), type: old.type };
+    const v = (name) => valueOf(`${p}.${name}`);
+    switch (old.type) {
+      case "send": {
+        const text = {};
+        for (const lang of ["en", "zh"]) if (v(`message.text.${lang}`).trim()) text[lang] = v(`message.text.${lang}`);
+        step.message = { ...(old.message || {}), text };
+        const channels = v("channels").split(",").map((c) => c.trim()).filter(Boolean);
+        if (channels.length) step.channels = channels;
+        if (old.send_by) step.send_by = old.send_by;
+        break;
+      }
+      case "wait":
+        if (v("mode") === "until") {
+          step.until = { time: v("until.time") };
+          if (v("until.weekday")) step.until.weekday = v("until.weekday");
+        } else {
+          step.duration = iso(parseInt(v("duration"), 10) || 0, v("unit"));
+        }
+        break;
+      case "branch":
+        if (v("since") === "filter") {
+          try { step.filter = JSON.parse(v("filter") || "null"); } catch { step.filter = v("filter"); }
+        } else {
+          step.since = v("since");
+        }
+        step.then = v("then").trim();
+        if (v("else").trim()) step.else = v("else").trim();
+        break;
+      case "tag":
+      case "untag":
+        step.tag = v("tag").trim();
+        break;
+      case "set_attribute": {
+        step.key = v("key").trim();
+        const raw = v("value");
+        try { step.value = JSON.parse(raw); } catch { step.value = raw; }
+        break;
+      }
+      case "webhook":
+        step.url = v("url").trim();
+        step.timeout_seconds = parseFloat(v("timeout_seconds")) || 10;
+        break;
+      case "notify_team":
+        step.text = v("text");
+        if (v("team_id").trim()) step.team_id = v("team_id").trim();
+        break;
+      default:
+    }
+    return step;
+  }
+
+  function sync() {
+    steps = steps.map(readStep);
+    triggers = [...document.querySelectorAll("#triggers li")].map((li) => {
+      const t = { kind: li.querySelector("select").value };
+      const value = li.querySelector("input").value.trim();
+      if (value) t.value = value;
+      return t;
+    });
+  }
+
+  function body() {
+    sync();
+    const out = {
+      name: form.name.value,
+      channels: form.channels.value.split(",").map((c) => c.trim()).filter(Boolean),
+      stop_on_reply: form.stop_on_reply.checked,
+      steps,
+      triggers,
+    };
+    if (form.goal_kind.value) out.goal = { [form.goal_kind.value]: form.goal_value.value.trim() };
+    if (form.reenrol_after_days.value) out.reenrol_after_days = +form.reenrol_after_days.value;
+    return out;
+  }
+
+  // ---- structure: add, remove, reorder ----------------------------------------------------
+
+  function reorder(from, to) {
+    if (to < 0 || to >= steps.length) return false;
+    sync();
+    const [moved] = steps.splice(from, 1);
+    steps.splice(to, 0, moved);
+    draw();
+    say(`${moved.id}: ${T.sequences_moved} ${to + 1}`);
+    return true;
+  }
+
+  function removeStep(i) {
+    sync();
+    const [gone] = steps.splice(i, 1);
+    draw();
+    say(`${gone.id}: ${T.sequences_removed}`);
+    const next = list.querySelectorAll("li.step")[Math.min(i, steps.length - 1)];
+    (next ? next.querySelector("input") : document.getElementById("add-step")).focus();
+  }
+
+  function freshId(type) {
+    const taken = new Set(steps.map((s) => s.id));
+    let n = 1;
+    while (taken.has(`${type.replace("_", "-")}-${n}`)) n += 1;
+    return `${type.replace("_", "-")}-${n}`;
+  }
+
+  document.getElementById("add-step").addEventListener("click", () => {
+    sync();
+    const type = document.getElementById("new-step-type").value;
+    const step = { id: freshId(type), type };
+    if (type === "send") step.message = { text: {} };
+    if (type === "wait") step.duration = "P1D";
+    if (type === "branch") { step.since = "replied"; step.then = ""; }
+    steps.push(step);
+    draw();
+    focusField(`steps.${steps.length - 1}.id`);
+  });
+
+  function focusField(path) {
+    const node = form.querySelector(`[data-field="${path}"]`);
+    if (node) node.focus();
+    return node;
+  }
+
+  // ---- triggers -----------------------------------------------------------------------------
+
+  const KINDS = ["segment_entered", "tag_added", "wechat_scene", "telegram_start", "bot"];
+
+  function triggerItem(t, i) {
+    const kind = select(KINDS.map((k) => [k, T["sequences_trigger_" + k]]), t.kind);
+    kind.dataset.field = `triggers.${i}.kind`;
+    kind.setAttribute("aria-label", T.sequences_trigger_kind);
+    const value = input(t.value, { "aria-label": T.sequences_trigger_value });
+    value.dataset.field = `triggers.${i}.value`;
+    return h("li", { class: "inline" }, kind, value,
+      h("button", { type: "button", onclick: () => {
+        sync(); triggers.splice(i, 1); drawTriggers();
+        document.getElementById("add-trigger").focus();
+      } }, T.sequences_remove));
+  }
+
+  function drawTriggers() {
+    document.getElementById("triggers").replaceChildren(...triggers.map(triggerItem));
+  }
+
+  document.getElementById("add-trigger").addEventListener("click", () => {
+    sync();
+    triggers.push({ kind: "segment_entered" });
+    drawTriggers();
+    document.querySelector(`[data-field="triggers.${triggers.length - 1}.kind"]`).focus();
+  });
+
+  // ---- saving, with the error beside the field the server names ----------------------------
+
+  function clearErrors() {
+    for (const node of form.querySelectorAll(".field-error")) node.remove();
+    for (const node of form.querySelectorAll("[aria-invalid]")) {
+      node.removeAttribute("aria-invalid");
+      node.removeAttribute("aria-describedby");
+    }
+    document.getElementById("builder-error").textContent = "";
+  }
+
+  // `steps.2.message.text.en` names a control; pydantic may add the step type
+  // (`steps.2.send.message`) or name a part (`steps.2.until`): the nearest control wins.
+  function controlFor(path) {
+    const parts = path.split(".").filter((p) => !TYPES.includes(p));
+    if (parts[0] === "steps" && parts[2] === "duration") parts.splice(3);
+    for (let n = parts.length; n > 0; n -= 1) {
+      const prefix = parts.slice(0, n).join(".");
+      const exact = form.querySelector(`[data-field="${prefix}"]`);
+      if (exact) return exact;
+      const inside = form.querySelector(`[data-field^="${prefix}."]`);
+      if (inside) return inside;
+    }
+    const named = form.elements[parts[0]];
+    return named instanceof Element ? named : null;
+  }
+
+  function showError(error) {
+    const control = error.field ? controlFor(error.field) : null;
+    if (!control) {
+      document.getElementById("builder-error").textContent = error.message;
+      return;
+    }
+    const id = control.id || `error-${error.field.replace(/\W/g, "-")}`;
+    const message = h("p", { class: "form-error field-error", id: `${id}-error` }, error.message);
+    control.setAttribute("aria-invalid", "true");
+    control.setAttribute("aria-describedby", message.id);
+    control.closest("label").after(message);
+    document.getElementById("builder-error").textContent = `${T.sequences_error_at} ${error.field}: ${error.message}`;
+    control.focus();
+  }
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearErrors();
+    try {
+      if (!loaded) {
+        const made = await api("POST", "/sequences", body());
+        window.location.assign(`/app/sequences/${encodeURIComponent(made.id)}`);
+        return;
+      }
+      const saved = await api("PUT", `/sequences/${loaded.id}`, body());
+      document.getElementById("sequence-version").textContent = saved.version;
+      say(`${saved.name}: ${T.sequences_saved} (${T.sequences_version} ${saved.version})`);
+    } catch (error) {
+      showError(error);
+    }
+  });
+
+  function fill() {
+    if (loaded) {
+      form.name.value = loaded.name;
+      form.channels.value = loaded.channels.join(", ");
+      form.stop_on_reply.checked = loaded.stop_on_reply;
+      if (loaded.goal) {
+        form.goal_kind.value = loaded.goal.tag ? "tag" : "segment_id";
+        form.goal_value.value = loaded.goal.tag || loaded.goal.segment_id;
+      }
+      if (loaded.reenrol_after_days) form.reenrol_after_days.value = loaded.reenrol_after_days;
+    }
+    draw();
+    drawTriggers();
+  }
+
+  fill();
+})();

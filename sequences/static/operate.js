@@ -1,0 +1,167 @@
+// A saved sequence's operations: activate / pause / archive, enrol a segment (a job whose
+// progress shows in a bar) or customer ids, the enrolments (remove one) and the dry run.
+"use strict";
+
+(() => {
+  const { T, api, h } = window.KithDom;
+  const data = JSON.parse(document.getElementById("sequence-data").textContent);
+  if (!data) return;
+  const base = `/sequences/${encodeURIComponent(data.id)}`;
+  const notice = document.getElementById("notice");
+  const say = (text) => { notice.textContent = text; };
+  const status = document.getElementById("sequence-status");
+  const ALLOWED = { draft: ["activate", "archive"], active: ["pause", "archive"],
+    paused: ["activate", "archive"], archived: [] };
+  const when = (iso) => (iso ? new Date(iso).toLocaleString(document.body.dataset.locale === "zh" ? "zh-CN" : "en-GB") : "");
+  const reason = (r) => (r ? T["sequences_reason_" + r] || r : "");
+
+  function showStatus(value) {
+    status.dataset.status = value;
+    status.textContent = T["sequences_state_" + value];
+    for (const button of document.querySelectorAll("#moves button")) {
+      button.disabled = !ALLOWED[value].includes(button.dataset.move);
+    }
+  }
+
+  for (const button of document.querySelectorAll("#moves button")) {
+    button.addEventListener("click", async () => {
+      try {
+        const moved = await api("POST", `${base}/${button.dataset.move}`);
+        showStatus(moved.status);
+        say(`${moved.name}: ${T["sequences_state_" + moved.status]}`);
+      } catch (error) {
+        say(error.message);
+      }
+    });
+  }
+
+  // ---- enrolling ----------------------------------------------------------------------------
+
+  const enrolError = document.getElementById("enrol-error");
+
+  async function followJob(job) {
+    const bar = document.getElementById("enrol-progress");
+    const text = document.getElementById("enrol-progress-text");
+    document.getElementById("enrol-job").hidden = false;
+    for (;;) {
+      const total = job.progress.total ?? 0;
+      bar.max = Math.max(total, 1);
+      bar.value = job.progress.done;
+      text.textContent = `${job.progress.done} / ${total || "?"} · ${T["sequences_job_" + job.status] || job.status}`;
+      if (["done", "failed", "cancelled"].includes(job.status)) break;
+      await new Promise((resolve) => { setTimeout(resolve, 500); });
+      const response = await fetch(`/api/v1/jobs/${encodeURIComponent(job.id)}`, { credentials: "same-origin" });
+      if (!response.ok) throw new Error(T.error);
+      job = await response.json();
+    }
+    const counts = Object.entries(job.result).map(([k, n]) => `${T["sequences_outcome_" + k] || k}: ${n}`);
+    text.textContent += counts.length ? ` · ${counts.join(", ")}` : "";
+    await loadEnrolments(true);
+  }
+
+  document.getElementById("enrol-segment").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    enrolError.textContent = "";
+    const segment = event.target.segment_id.value;
+    if (!segment) return;
+    try {
+      const job = await api("POST", `${base}/enrolments`, { segment_id: segment });
+      await followJob(job);
+    } catch (error) {
+      enrolError.textContent = error.message;
+    }
+  });
+
+  document.getElementById("enrol-ids").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    enrolError.textContent = "";
+    const ids = event.target.customer_ids.value.split(/[\s,]+/).filter(Boolean);
+    if (!ids.length) return;
+    try {
+      const answer = await api("POST", `${base}/enrolments`, { customer_ids: ids });
+      document.getElementById("enrol-results").replaceChildren(...answer.results.map((r) =>
+        h("li", {}, r.customer_id, ": ", T["sequences_outcome_" + r.outcome] || r.outcome,
+          r.reason ? ` (${reason(r.reason)})` : "")));
+      event.target.reset();
+      await loadEnrolments(true);
+    } catch (error) {
+      enrolError.textContent = error.message;
+    }
+  });
+
+  async function segments() {
+    const picker = document.getElementById("segment-picker");
+    const found = await api("GET", "/broadcast-audiences");
+    picker.replaceChildren(...found.map((s) => h("option", { value: s.id }, `${s.name} (${s.size ?? "?"})`)));
+  }
+
+  // ---- enrolments ---------------------------------------------------------------------------
+
+  const rows = document.getElementById("enrolment-rows");
+  const more = document.getElementById("enrolments-more");
+  let next = null;
+
+  function enrolmentRow(e) {
+    const remove = e.state === "active" && h("button", { type: "button", class: "danger",
+      onclick: async () => {
+        try {
+          await api("DELETE", `${base}/enrolments/${encodeURIComponent(e.id)}`);
+          say(`${e.customer_id}: ${T.sequences_reason_removed}`);
+        } catch (error) {
+          say(error.message);
+        }
+        await loadEnrolments(true);
+        more.focus();
+      } }, T.sequences_remove);
+    return h("tr", { dataset: { customer: e.customer_id, state: e.state } },
+      h("th", { scope: "row" },
+        h("a", { href: `/app/contacts/${encodeURIComponent(e.customer_id)}` }, e.customer_id)),
+      h("td", {}, T["sequences_enrolment_" + e.state] || e.state),
+      h("td", {}, e.step_id || ""),
+      h("td", {}, e.state === "active" ? when(e.due_at) : when(e.finished_at)),
+      h("td", {}, reason(e.reason)),
+      h("td", { class: "actions" }, remove));
+  }
+
+  async function loadEnrolments(fresh) {
+    const state = document.getElementById("enrolment-state").value;
+    const query = new URLSearchParams({ limit: "25" });
+    if (state) query.set("state", state);
+    if (!fresh && next) query.set("cursor", next);
+    const page = await api("GET", `${base}/enrolments?${query}`);
+    const made = page.items.map(enrolmentRow);
+    if (fresh) rows.replaceChildren(...made);
+    else rows.append(...made);
+    next = page.next_cursor;
+    more.hidden = !next;
+    document.getElementById("no-enrolments").hidden = rows.children.length > 0;
+  }
+
+  more.addEventListener("click", () => loadEnrolments(false).catch((e) => say(e.message)));
+  document.getElementById("enrolment-state").addEventListener("change",
+    () => loadEnrolments(true).catch((e) => say(e.message)));
+
+  // ---- dry run ------------------------------------------------------------------------------
+
+  document.getElementById("dry-run").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const error = document.getElementById("dry-error");
+    error.textContent = "";
+    try {
+      const plan = await api("POST", `${base}/dry-run`, { customer_id: event.target.customer_id.value.trim() });
+      document.getElementById("dry-rows").replaceChildren(...plan.steps.map((s) =>
+        h("tr", {}, h("th", { scope: "row" }, `${s.step_id} (${T["sequences_type_" + s.type] || s.type})`),
+          h("td", {}, when(s.at)),
+          h("td", {}, [s.outcome, s.channel_type].filter(Boolean).join(" · ")),
+          h("td", {}, s.reason || ""))));
+      document.getElementById("dry-table").hidden = false;
+    } catch (e) {
+      error.textContent = e.message;
+    }
+  });
+
+  showStatus(data.status);
+  segments().catch((e) => say(e.message));
+  loadEnrolments(true).catch((e) => say(e.message));
+  setInterval(() => { if (!next) loadEnrolments(true).catch(() => {}); }, 5000);
+})();

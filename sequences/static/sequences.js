@@ -1,0 +1,52 @@
+// The Sequences list: each sequence with its status, version and figures, and its moves.
+"use strict";
+
+(() => {
+  const { T, api, h } = window.KithDom;
+  const rows = document.getElementById("sequence-rows");
+  if (!rows) return;
+  const notice = document.getElementById("notice");
+  const more = document.getElementById("list-more");
+  const MOVES = { draft: ["activate", "archive"], active: ["pause", "archive"],
+    paused: ["activate", "archive"], archived: [] };
+  let next = null;
+
+  async function row(s) {
+    const stats = await api("GET", `/sequences/${encodeURIComponent(s.id)}/stats`);
+    const buttons = MOVES[s.status].map((move) => h("button", {
+      type: "button", "aria-label": `${T["sequences_do_" + move]}: ${s.name}`,
+      onclick: () => act(s, move),
+    }, T["sequences_do_" + move]));
+    return h("tr", { dataset: { id: s.id } },
+      h("th", { scope: "row" }, h("a", { href: `/app/sequences/${encodeURIComponent(s.id)}` }, s.name)),
+      h("td", {}, T["sequences_state_" + s.status]),
+      h("td", {}, s.version),
+      h("td", {}, stats.enrolled), h("td", {}, stats.active), h("td", {}, stats.completed),
+      h("td", { class: "actions" }, buttons));
+  }
+
+  async function act(s, move) {
+    try {
+      const moved = await api("POST", `/sequences/${encodeURIComponent(s.id)}/${move}`);
+      notice.textContent = `${moved.name}: ${T["sequences_state_" + moved.status]}`;
+    } catch (error) {
+      notice.textContent = error.message;
+    }
+    await load(true);
+  }
+
+  async function load(fresh) {
+    const query = new URLSearchParams({ limit: "25" });
+    if (!fresh && next) query.set("cursor", next);
+    const page = await api("GET", `/sequences?${query}`);
+    const made = await Promise.all(page.items.map(row));
+    if (fresh) rows.replaceChildren(...made);
+    else rows.append(...made);
+    next = page.next_cursor;
+    more.hidden = !next;
+    document.getElementById("no-sequences").hidden = rows.children.length > 0;
+  }
+
+  more.addEventListener("click", () => load(false).catch((e) => { notice.textContent = e.message; }));
+  load(true).catch((e) => { notice.textContent = e.message; });
+})();

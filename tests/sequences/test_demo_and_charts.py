@@ -1,0 +1,67 @@
+"""The demo's welcome sequence as the issue describes it, and the funnel drawn as SVG."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from kith.core.context import Core
+from kith.sequences.charts import days_chart, funnel_chart, funnel_rows
+from kith.sequences.demo import seed_demo_sequence
+from kith.sequences.models import (
+    BranchStep,
+    SendStep,
+    SequenceStats,
+    Since,
+    Status,
+    StepStats,
+    WaitStep,
+)
+from kith.sequences.store import get_version
+from kith.web.inbox.i18n import messages
+
+
+async def test_the_demo_seeds_the_three_step_welcome(score: Core, workspace_id: str) -> None:
+    made = await seed_demo_sequence(score, workspace_id)
+    assert made.status == Status.draft and made.stop_on_reply
+    version = await get_version(score, made.id, made.version)
+    sends = [s for s in version.steps if isinstance(s, SendStep)]
+    assert [s.id for s in sends] == ["welcome", "tip", "coupon"]
+    assert all({"en", "zh"} <= s.message.text.keys() for s in sends)
+    waits = [s for s in version.steps if isinstance(s, WaitStep)]
+    assert waits[0].duration == timedelta(days=1) and waits[1].until is not None
+    assert waits[1].until.time == "09:00"  # the customer's morning
+    assert sum((w.duration or timedelta() for w in waits), timedelta()) == timedelta(days=3)
+    branch = next(s for s in version.steps if isinstance(s, BranchStep))
+    assert branch.since == Since.replied and branch.then == "done"
+    ids = [s.id for s in version.steps]
+    assert ids.index(branch.id) == ids.index("coupon") - 1  # no reply: on to the coupon
+
+
+def test_the_funnel_is_drawn_accessibly_from_numbers() -> None:
+    stats = SequenceStats(
+        enrolled=10,
+        steps={
+            "welcome": StepStats(sent=10, delivered=9, replied=3, clicked=2, converted=1),
+            "tip": StepStats(sent=6, delivered=6),
+        },
+    )
+    rows = funnel_rows(stats, ["welcome", "tip", "coupon"])
+    assert rows[0] == ("", "enrolled", 10) and ("tip", "delivered", 6) in rows
+    assert not any(step == "coupon" for step, _, _ in rows)  # never ran: no bars
+    t = {**messages("en"), "sequences_funnel": "Funnel <of> & more"}
+    svg = str(funnel_chart(rows, t))
+    assert svg.startswith("<svg") and 'role="img"' in svg
+    assert '<title id="funnel-title">Funnel &lt;of&gt; &amp; more</title>' in svg
+    assert 'aria-labelledby="funnel-title funnel-desc"' in svg and "<desc" in svg
+    assert svg.count("<rect") == len(rows)
+
+
+def test_the_days_are_lines_with_a_legend() -> None:
+    class Point:
+        def __init__(self, day: date, n: int) -> None:
+            self.day, self.enrolled, self.sent, self.replied, self.converted = day, n, n, 0, 0
+
+    days = [Point(date(2026, 3, 1) + timedelta(days=i), i) for i in range(30)]
+    svg = str(days_chart(days, messages("zh")))
+    assert svg.count("<polyline") == 4 and "趋势" in svg and "2026-03-30" in svg
+    assert str(days_chart([], messages("en"))) == ""

@@ -1,0 +1,199 @@
+"""The Sequences pages in a real browser: a marketer builds a three-step sequence by keyboard,
+sees a save error beside the field the server names, activates it, enrols a segment (a job
+with a progress bar) and reads the funnel; the Chinese page; an agent is refused."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from datetime import time
+from pathlib import Path
+
+import pytest
+
+from kith.core.auth import create_user
+from kith.core.channel_records import create_channel
+from kith.core.clock import ScaledClock
+from kith.core.models import InboundMessage, InboundUser, Role
+from kith.core.pipeline import ingest
+from kith.core.settings import Settings
+from kith.core.storage import Store
+from kith.core.workspaces import ensure_default_workspace
+from kith.courtesy.settings import CourtesySettings, save_settings
+from kith.segments.reconcile import fill
+from kith.segments.records import do_create_segment
+from kith.sequences.demo import seed_demo_sequence
+from kith.web.app import build_core
+from tests.support.browser import chromium, live_server, needs_chromium
+from tests.web.conftest import PASSWORD
+from tests.web.test_admin_browser import Live, assert_every_control_is_named
+from tests.web.test_broadcasts_browser import keep_screenshot
+
+pytestmark = [needs_chromium, pytest.mark.timeout(180)]
+
+
+@pytest.fixture
+async def live(settings: Settings) -> AsyncIterator[Live]:
+    settings = settings.model_copy(update={"nlp_enabled": False})
+    core = build_core(settings)
+    core.store = Store.from_settings(settings)
+    await core.start()
+    workspace = await ensure_default_workspace(core)
+    channel, _ = await create_channel(
+        core, workspace.id, "api", "Website", {"callback_url": "http://integrator.test/kith"}
+    )
+    await save_settings(
+        core, workspace.id, CourtesySettings(quiet_start=time(0), quiet_end=time(0))
+    )
+    for n, (uid, name) in enumerate((("u-ada", "Ada"), ("u-li", "李雷"))):
+        user = InboundUser(id=uid, name=name, locale="zh-CN" if n else "en")
+        message = InboundMessage.on(channel, channel_message_id=f"m{n}", user=user, text="hi")
+        await ingest(core, channel, message)
+    segment = await do_create_segment(
+        core,
+        workspace.id,
+        "Website visitors",
+        {"field": "channels", "op": "contains", "value": "api"},
+    )
+    await fill(core, segment)
+    await seed_demo_sequence(core, workspace.id)
+    for name, role in (("mary", Role.marketer), ("alice", Role.agent)):
+        await create_user(
+            core, workspace.id, f"{name}@kith.test", PASSWORD, name=name.title(), role=role
+        )
+    try:
+        async with live_server(core) as server, chromium() as browser:
+            yield Live(server.url, core, browser)
+    finally:
+        await core.store.client.drop_database(settings.db_name)
+        await core.close()
+
+
+async def add_step(page: object, kind: str) -> None:
+    """By keyboard: pick the type in "New step", Tab to "Add step", Enter."""
+    picker = page.get_by_label("New step")  # type: ignore[attr-defined]
+    await picker.focus()
+    await picker.select_option(label=kind)
+    await page.keyboard.press("Tab")  # type: ignore[attr-defined]
+    await page.keyboard.press("Enter")  # type: ignore[attr-defined]
+
+
+async def test_a_marketer_builds_activates_enrols_and_reads_the_funnel(
+    live: Live, tmp_path: Path
+) -> None:
+    from playwright.async_api import expect
+
+    page = await live.sign_in("mary@kith.test")
+    await page.get_by_role("link", name="Sequences", exact=True).first.click()
+    table = page.get_by_role("table", name="All sequences")
+    await expect(table.get_by_role("row", name=re.compile("Welcome · 欢迎"))).to_contain_text(
+        "Draft"
+    )
+    await page.get_by_role("link", name="New sequence").first.click()
+    await expect(page.get_by_role("heading", name="Steps and settings")).to_be_visible()
+    await assert_every_control_is_named(page)
+
+    form = page.get_by_role("form", name="Steps and settings")
+    await form.get_by_label("Name", exact=True).focus()
+    await page.keyboard.type("Spring welcome")
+    await form.get_by_label("Channels, in order of preference").fill("api")
+    steps = page.locator("#steps > li")
+    await steps.nth(0).get_by_label("Text in English").fill("Welcome {{ customer.name }}")
+    await add_step(page, "Wait")
+    await expect(steps.nth(1).get_by_label("Step id")).to_be_focused()
+    await page.keyboard.press("Control+a")
+    await page.keyboard.type("pause")
+    await add_step(page, "Send")
+    await expect(steps.nth(2).get_by_label("Step id")).to_be_focused()
+    await page.keyboard.press("Control+a")
+    await page.keyboard.type("tip")
+    await steps.nth(2).get_by_label("Text in English").fill("A tip for {{ customer.nmae }}")
+    # Alt+↑ moves the step the focus is in; Alt+↓ puts it back, the focus following.
+    await steps.nth(2).get_by_label("Step id").focus()
+    await page.keyboard.press("Alt+ArrowUp")
+    await expect(steps.nth(1).get_by_label("Step id")).to_have_value("tip")
+    await expect(steps.nth(1).get_by_label("Step id")).to_be_focused()
+    await page.keyboard.press("Alt+ArrowDown")
+    await expect(steps.nth(2).get_by_label("Step id")).to_have_value("tip")
+    await expect(steps.nth(2).get_by_label("Step id")).to_be_focused()
+
+    await form.get_by_role("button", name="Save").focus()
+    await page.keyboard.press("Enter")
+    tip_text = steps.nth(2).get_by_label("Text in English")
+    await expect(tip_text).to_be_focused()
+    await expect(tip_text).to_have_attribute("aria-invalid", "true")
+    beside = page.locator("#f-steps-2-message-text-en-error")
+    await expect(beside).to_contain_text("line 1, column")
+    await expect(form.locator("#builder-error")).to_contain_text("steps.2.message.text.en")
+    await keep_screenshot(page, "sequences-error-en.png", tmp_path)
+    await tip_text.fill("A tip for {{ customer.name }}")
+    await form.get_by_role("button", name="Save").focus()
+    await page.keyboard.press("Enter")
+
+    await expect(page).to_have_url(re.compile(r"/app/sequences/[^/]+$"))
+    await expect(page.locator("#sequence-status")).to_have_text("Draft")
+    await expect(page.locator("#steps > li")).to_have_count(3)
+    await page.get_by_role("button", name="Activate").click()
+    await expect(page.locator("#sequence-status")).to_have_text("Active")
+    await expect(page.get_by_role("button", name="Activate")).to_be_disabled()
+
+    picker = page.get_by_role("combobox", name=re.compile("^Segment"))
+    await picker.select_option(label="Website visitors (2)")
+    await page.get_by_role("button", name="Enrol the segment").click()
+    progress = page.get_by_label("Progress")
+    await expect(progress).to_be_visible()
+    await expect(page.locator("#enrol-progress-text")).to_contain_text("done")
+    await expect(progress).to_have_attribute("value", "2")
+    rows = page.get_by_role("table", name="Enrolments").locator("tbody tr")
+    await expect(rows).to_have_count(2)
+    li = (await live.core.store.customers.find_one({"name": "李雷"}))["_id"]
+    row = page.get_by_role("table", name="Enrolments").locator(f'tr[data-customer="{li}"]')
+    await row.get_by_role("button", name="Remove").click()
+    await expect(row).to_contain_text("stopped")
+    await expect(row).to_contain_text("removed")
+
+    await page.get_by_label("Customer", exact=True).fill(li)
+    await page.get_by_role("button", name="Show when each step would run").click()
+    await expect(page.locator("#dry-rows tr")).to_have_count(3)
+
+    await page.reload()
+    totals = page.locator("#totals")
+    await expect(totals.locator('[data-figure="enrolled"]')).to_have_text("2")
+    await expect(totals.locator('[data-figure="stopped-removed"]')).to_have_text("1")
+    funnel = page.get_by_role("img", name=re.compile("^Funnel"))
+    await expect(funnel).to_be_visible()
+    await expect(page.get_by_role("img", name=re.compile("^Over time"))).to_be_visible()
+    await expect(page.get_by_role("table", name="The funnel as a table")).to_be_visible()
+    await keep_screenshot(page, "sequences-en.png", tmp_path)
+
+
+async def test_the_chinese_pages_and_an_agent_is_refused(live: Live, tmp_path: Path) -> None:
+    from playwright.async_api import expect
+
+    page = await live.sign_in("mary@kith.test", locale="zh-CN")
+    await page.goto(live.url + "/app/sequences")
+    assert await page.evaluate("document.documentElement.lang") == "zh-Hans"
+    await expect(page.get_by_role("heading", name="全部序列")).to_be_visible()
+    await page.get_by_role("link", name="Welcome · 欢迎").click()
+    await expect(page.get_by_role("heading", name="步骤与设置")).to_be_visible()
+    steps = page.locator("#steps > li")
+    await expect(steps).to_have_count(8)
+    await expect(steps.nth(2).get_by_label("时间", exact=True)).to_have_value("09:00")
+    await expect(steps.nth(5).get_by_label("如果自加入以来客户")).to_have_value("replied")
+    await expect(page.get_by_role("button", name="启用")).to_be_enabled()
+    await expect(page.get_by_role("img", name=re.compile("^漏斗"))).to_be_visible()
+    await assert_every_control_is_named(page)
+    # The demo clock (an hour per second) shows in the header, in the page's language.
+    real, live.core.clock = live.core.clock, ScaledClock(3600, base=live.core.clock)
+    try:
+        await page.reload()
+        shown = page.locator("#demo-clock")
+        await expect(shown).to_be_visible()
+        await expect(shown).to_contain_text("演示时间")
+        await expect(shown.locator("time")).to_contain_text("年")
+    finally:
+        live.core.clock = real
+    await keep_screenshot(page, "sequences-zh.png", tmp_path)
+    agent = await live.sign_in("alice@kith.test")
+    answer = await agent.goto(live.url + "/app/sequences")
+    assert answer is not None and answer.status == 403
