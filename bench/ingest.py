@@ -58,25 +58,57 @@ def message_doc(i: int) -> dict[str, object]:
 
 
 class RoundTrips(monitoring.CommandListener):
-    """Counts the commands the driver sends, by name and collection: each is one round trip."""
+    """Counts the commands the driver sends, by name and collection (each is one round trip),
+    with the documents they carry and the time until their answer."""
 
     def __init__(self) -> None:
         self.by_name: dict[str, int] = {}
+        self.docs: dict[str, int] = {}
+        self.seconds: dict[str, float] = {}
+        self._names: dict[int, str] = {}
 
     def started(self, event: monitoring.CommandStartedEvent) -> None:
         name = f"{event.command_name} {event.command.get(event.command_name)}"
         self.by_name[name] = self.by_name.get(name, 0) + 1
+        carried = next(
+            (
+                len(event.command[k])
+                for k in ("documents", "updates", "deletes")
+                if k in event.command
+            ),
+            1,
+        )
+        self.docs[name] = self.docs.get(name, 0) + carried
+        self._names[event.request_id] = name
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        pass
+        self._took(event.request_id, event.duration_micros)
 
     def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        pass
+        self._took(event.request_id, event.duration_micros)
+
+    def _took(self, request_id: int, micros: int) -> None:
+        name = self._names.pop(request_id, None)
+        if name is not None:
+            self.seconds[name] = self.seconds.get(name, 0.0) + micros / 1e6
 
     def take(self) -> dict[str, int]:
         """The counts since the last call, then start again from zero."""
         counts, self.by_name = self.by_name, {}
         return counts
+
+    def detail(self, n: int) -> str:
+        """Per ingest, by command: round trips, documents and summed time until the answer (ms)
+        since the last `take`."""
+        rows = [
+            f"  {name}: {count / n:.2f} trips, {self.docs.get(name, 0) / n:.2f} docs, "
+            f"{self.seconds.get(name, 0.0) / count * 1000:.1f} ms per trip"
+            for name, count in sorted(self.by_name.items())
+        ]
+        return "\n".join(rows)
+
+    def reset(self) -> None:
+        self.by_name, self.docs, self.seconds = {}, {}, {}
 
 
 ROUND_TRIPS = RoundTrips()
@@ -98,7 +130,7 @@ async def in_process(args: argparse.Namespace) -> tuple[Run, Run, dict[str, int]
             (rng.randrange(args.customers), rng.randrange(args.channels)) for _ in range(args.n)
         ]
         baseline_coll = core.store.db["bench_baseline"]
-        ROUND_TRIPS.take()
+        ROUND_TRIPS.reset()
         cpu = time.process_time()
         baseline = await measure(
             args.n, args.concurrency, lambda i: baseline_coll.insert_one(message_doc(i))
@@ -119,7 +151,7 @@ async def in_process(args: argparse.Namespace) -> tuple[Run, Run, dict[str, int]
             )
 
         baseline_cpu = time.process_time() - cpu
-        ROUND_TRIPS.take()
+        ROUND_TRIPS.reset()
         cpu = time.process_time()
         pipeline = await measure(args.n, args.concurrency, one)
         pipeline_cpu = time.process_time() - cpu
@@ -127,6 +159,8 @@ async def in_process(args: argparse.Namespace) -> tuple[Run, Run, dict[str, int]
             f"client CPU per call: baseline {baseline_cpu / args.n * 1000:.2f} ms, "
             f"ingest {pipeline_cpu / args.n * 1000:.2f} ms"
         )
+        if args.mongo_uri:
+            print("by command, per ingest:\n" + ROUND_TRIPS.detail(args.n))
         return baseline, pipeline, ROUND_TRIPS.take()
     finally:
         await core.store.client.drop_database(settings.db_name)

@@ -13,6 +13,7 @@ from kith.core.channels import ChannelRegistry
 from kith.core.clock import Clock, SystemClock
 from kith.core.consumers import Consumers
 from kith.core.egress import EgressPolicy, http_client
+from kith.core.identity_cache import IdentityCache
 from kith.core.settings import Settings
 from kith.core.storage import Store
 
@@ -32,6 +33,7 @@ class Core:
     `event_listeners` are called (synchronously, so they must only enqueue) with every event
     this process appends to the log: the in-process feed of the real-time inbox.
     `background` holds the loops features need (`loop(stop)`), run by `kith serve`.
+    `identity_cache` keeps senders' customers between their messages (`kith.core.identity_cache`).
     `http` and `egress` reach the outside only where `KITH_EGRESS_ALLOW` lets them
     (`kith.core.egress`); tests hand their own `http` to reach fakes in process.
     """
@@ -51,6 +53,7 @@ class Core:
     background: list[Callable[[asyncio.Event], Coroutine[Any, Any, None]]] = field(
         default_factory=list
     )
+    identity_cache: IdentityCache = field(default_factory=IdentityCache)
 
     egress: EgressPolicy = field(init=False)
 
@@ -58,6 +61,7 @@ class Core:
         self.egress = EgressPolicy.from_settings(self.settings)
         if self.http is None:
             self.http = http_client(self.egress)
+        self.event_listeners.append(self.identity_cache.on_event)
 
     @classmethod
     def from_settings(cls, settings: Settings, **kw: object) -> Core:

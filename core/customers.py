@@ -42,12 +42,19 @@ def customer_data(core: Core) -> list[CustomerData]:
 
 
 class Sender(NamedTuple):
-    """Who sent an inbound message: the customer, whether they are new, and whether their
-    profile's `last_seen` is due for an update (kept to one write a minute per identity)."""
+    """Who sent an inbound message: the customer, whether they are new, whether their
+    profile's `last_seen` is due for an update (kept to one write a minute per identity), and
+    when it was last written as far as the identity tells (None: never)."""
 
     customer_id: str
     new: bool
     stale: bool
+    last_seen: datetime | None = None
+
+
+def touch_due(last_seen: datetime | None, now: datetime) -> bool:
+    """Whether a sender's `last_seen` is due for a write (None: their profile may be missing)."""
+    return last_seen is None or now - last_seen >= LAST_SEEN_RESOLUTION
 
 
 def _identity_key(workspace_id: str, channel_id: str, external_id: str) -> dict[str, str]:
@@ -108,13 +115,12 @@ async def resolve_identity(core: Core, inbound: InboundMessage) -> Sender:
     await core.store.grouped("customers").write(
         UpdateOne({"_id": customer.id}, first_seen, upsert=True)
     )
-    return Sender(customer.id, new=True, stale=False)
+    return Sender(customer.id, new=True, stale=False, last_seen=now)
 
 
 def _known(identity: dict[str, Any], now: datetime) -> Sender:
     last_seen = identity.get("last_seen")
-    stale = last_seen is None or now - last_seen >= LAST_SEEN_RESOLUTION
-    return Sender(str(identity["customer_id"]), new=False, stale=stale)
+    return Sender(str(identity["customer_id"]), False, touch_due(last_seen, now), last_seen)
 
 
 async def touch_customer(core: Core, message: Message, external_id: str | None) -> None:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from pymongo import InsertOne, ReturnDocument, UpdateOne
@@ -34,8 +34,9 @@ from pymongo.errors import DuplicateKeyError
 from kith.core import metrics
 from kith.core.collection import Document
 from kith.core.context import Core
-from kith.core.customers import resolve_identity, touch_customer
+from kith.core.customers import Sender, resolve_identity, touch_customer, touch_due
 from kith.core.events import build_event, record
+from kith.core.identity_cache import Known
 from kith.core.ids import derived_id, new_id
 from kith.core.models import (
     Author,
@@ -76,9 +77,9 @@ async def ingest(core: Core, channel: Channel, inbound: InboundMessage) -> Recei
     dedup_key = f"{inbound.channel_id}:{inbound.channel_message_id}"
     thread = Thread(thread_key(inbound.thread_key, inbound.user.id), inbound.user.id)
     conversation = conversation_id(inbound.workspace_id, channel.id, thread.key)
-    sender, seen = await asyncio.gather(
-        resolve_identity(core, inbound), _read_conversation(core, conversation)
-    )
+    cached = (conversation, inbound.user.id)
+    generation = core.identity_cache.generation
+    sender, read_at, seen = await _sender_and_conversation(core, inbound, cached)
     customer_id = sender.customer_id
     now = core.clock.now()
     message = Message(
@@ -113,7 +114,35 @@ async def ingest(core: Core, channel: Channel, inbound: InboundMessage) -> Recei
             raise
         return await _redelivered(core, channel, stored)
     step = Step(sender.new, touch=sender.stale, control=inbound.control, seen=seen)
-    return await _complete(core, channel, message, thread, step)
+    received = await _complete(core, channel, message, thread, step)
+    if received.conversation.customer_id == customer_id:  # the sender's own thread
+        touched = now if step.touch else sender.last_seen
+        core.identity_cache.put(cached, Known(customer_id, touched, read_at), generation)
+    return received
+
+
+async def _sender_and_conversation(
+    core: Core, inbound: InboundMessage, cached: tuple[str, str]
+) -> tuple[Sender, datetime, Document | None]:
+    """The sender, when their identity was read, and the thread's conversation as it is now
+    (None: there is none).
+
+    The identity is read alongside the conversation, unless the identity cache knows the
+    sender and the conversation still names the same customer
+    (`kith.core.identity_cache`)."""
+    now = core.clock.now()
+    known = core.identity_cache.get(cached, now)
+    if known is None:
+        sender, seen = await asyncio.gather(
+            resolve_identity(core, inbound), _read_conversation(core, cached[0])
+        )
+        return sender, now, seen
+    seen = await _read_conversation(core, cached[0])
+    if seen is not None and seen.get("customer_id") == known.customer_id:
+        due = touch_due(known.touched, now)
+        return Sender(known.customer_id, False, due, known.touched), known.read_at, seen
+    core.identity_cache.forget(cached)  # moved or erased since: ask the identity
+    return await resolve_identity(core, inbound), now, seen
 
 
 async def _redelivered(core: Core, channel: Channel, doc: dict[str, Any]) -> Received:

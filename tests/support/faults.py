@@ -151,3 +151,19 @@ def freezing(collection: Any, method: str, after: int = 0) -> Iterator[Frozen]:
         yield frozen
     finally:
         setattr(collection, method, original)
+
+
+@contextlib.contextmanager
+def failing_finds(collection: Any) -> Iterator[None]:
+    """Every `find` on `collection` fails as if the connection dropped (`find` answers a
+    cursor without awaiting, so the failure comes with the call)."""
+
+    def lost(*args: Any, **kwargs: Any) -> Any:
+        raise ConnectionError("connection to the database lost")
+
+    original = collection.find
+    collection.find = lost
+    try:
+        yield
+    finally:
+        collection.find = original
