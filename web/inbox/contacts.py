@@ -25,6 +25,7 @@ from kith.core.models import Customer
 from kith.core.pagination import page
 from kith.segments.filters import parse_json, to_query
 from kith.web.api.customers import FILTER_HELP, FILTER_MAX, search_filter
+from kith.web.api.deps import Cursor
 from kith.web.api.schemas import Page
 from kith.web.inbox.api import author_of
 from kith.web.inbox.deps import Agent, AgentDep, CoreDep, optional_session
@@ -32,7 +33,6 @@ from kith.web.inbox.nav import manages_contacts
 from kith.web.inbox.pages import page_context, render
 
 router = APIRouter(include_in_schema=False)
-Cursor = Annotated[str | None, Query(max_length=1024)]
 CONTRACTS = {  # the contacts-data engineer's routes the page links to
     "export": "/api/v1/customers/export.csv",
     "import": "/api/v1/customers/import",
