@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import uvicorn
+
 from kith.core.context import Core
 from kith.core.settings import Settings
 
@@ -93,6 +95,21 @@ def start_server(module: str, port: int, env: dict[str, str]) -> subprocess.Pope
         time.sleep(0.05)
     proc.kill()
     raise RuntimeError(f"{module} did not start")
+
+
+async def serve_app(app: Any, port: int) -> None:
+    """Serve an ASGI app on loopback as the HTTP benchmark's servers do (Kith's and the bare
+    baseline alike): quiet, keep-alive connections kept, a deep accept queue."""
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        access_log=False,
+        timeout_keep_alive=120,
+        backlog=4096,
+    )
+    await uvicorn.Server(config).serve()
 
 
 def emit(result: dict[str, object]) -> None:
