@@ -24,12 +24,9 @@ import argparse
 import asyncio
 import contextlib
 import json
-import os
 import random
-import subprocess
 import sys
 import time
-import uuid
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,7 +34,15 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import emit, free_port, start_server
+from bench.common import (
+    announce,
+    emit,
+    run_settings,
+    running,
+    server_process,
+    store_name,
+    store_option,
+)
 from kith.broadcasts.actions import do_create_broadcast, do_schedule, get_broadcast
 from kith.broadcasts.feature import feature as broadcasts_feature
 from kith.broadcasts.models import Broadcast, BroadcastIn
@@ -50,7 +55,6 @@ from kith.core.features import install
 from kith.core.ids import new_id
 from kith.core.models import Author, AuthorKind, Conversation, OutboundContent
 from kith.core.outbox import OutboxWorker, send
-from kith.core.settings import Settings
 from kith.core.workspaces import ensure_default_workspace
 from kith.web.app import BASE_FEATURES
 
@@ -234,22 +238,16 @@ async def report(
 
 
 async def phase(args: argparse.Namespace, n: int, kills: int, window: int) -> dict[str, Any]:
-    settings = Settings(
-        mongo_uri=args.mongo_uri,
-        db_name=f"kith_bench_{uuid.uuid4().hex[:8]}",
+    settings = run_settings(
+        args.mongo_uri,
         broadcast_outbox_window=window,
         broadcast_lease_seconds=args.lease,
-        _env_file=None,  # type: ignore[call-arg]
     )
     clock = ManualClock(datetime(2026, 3, 2, 10, 0, tzinfo=UTC))  # inside the sending hours
     core = Core.from_settings(settings, clock=clock)
     install(core, [*BASE_FEATURES, broadcasts_feature(core)])
-    await core.start()
-    try:
+    async with running(core):
         return await run_phase(core, clock, args, n, kills)
-    finally:
-        await core.store.client.drop_database(settings.db_name)
-        await core.close()
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -259,7 +257,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     baseline = await phase(args, args.baseline_n, 0, max(args.baseline_n, 1))
     print(f"window off (baseline, {args.baseline_n} customers): {baseline}")
     return {
-        "store": "real" if args.mongo_uri else "embedded",
+        "store": store_name(args.mongo_uri),
         **main,
         "window": args.window,
         "baseline_reply_wait_max_s": baseline["reply_wait_max_s"],
@@ -280,26 +278,17 @@ def main() -> None:
     parser.add_argument("--baseline-n", type=int, default=3000, help="customers, window off")
     parser.add_argument("--seed", type=int, default=15)
     parser.add_argument("--verbose", action="store_true")
-    parser.add_argument("--mongo-uri", default=os.environ.get("KITH_MONGO_URI"))
+    store_option(parser)
     args = parser.parse_args()
-    print(f"store: {args.mongo_uri or 'embedded engine'}; {vars(args)}")
-    port = free_port()
-    server = start_server("bench.servers.telegram", port, {})
-    args.base = f"http://127.0.0.1:{port}"
+    announce(args)
+    with server_process("bench.servers.telegram") as server:
+        args.base = server.base
 
-    async def reset() -> None:
-        nonlocal server
-        server.terminate()
-        server.wait(10)
-        server = start_server("bench.servers.telegram", port, {})
+        async def reset() -> None:
+            server.restart()
 
-    args.http_reset = reset
-    try:
+        args.http_reset = reset
         result = asyncio.run(run(args))
-    finally:
-        server.terminate()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            server.wait(10)
     emit(result)
 
 

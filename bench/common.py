@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import contextlib
 import json
 import os
 import socket
@@ -10,9 +12,16 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from kith.core.context import Core
+from kith.core.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 # The benchmarks' callback endpoints listen on loopback, a private destination: allow it here
@@ -88,6 +97,87 @@ def start_server(module: str, port: int, env: dict[str, str]) -> subprocess.Pope
     raise RuntimeError(f"{module} did not start")
 
 
+async def serve_app(app: Any, port: int) -> None:
+    """Serve an ASGI app on loopback as the HTTP benchmark's servers do (Kith's and the bare
+    baseline alike): quiet, keep-alive connections kept, a deep accept queue."""
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        access_log=False,
+        timeout_keep_alive=120,
+        backlog=4096,
+    )
+    await uvicorn.Server(config).serve()
+
+
 def emit(result: dict[str, object]) -> None:
     """The last line of every benchmark: one JSON object for scripts."""
     print(json.dumps(result, ensure_ascii=False))
+
+
+def store_option(parser: argparse.ArgumentParser) -> None:
+    """`--mongo-uri`: a real server (default `$KITH_MONGO_URI`); none: the embedded engine."""
+    parser.add_argument("--mongo-uri", default=os.environ.get("KITH_MONGO_URI"))
+
+
+def announce(args: argparse.Namespace) -> None:
+    """The first line of a run: which store, and every argument (to repeat the run)."""
+    print(f"store: {args.mongo_uri or 'embedded engine'}; {vars(args)}")
+
+
+def store_name(mongo_uri: str | None) -> str:
+    """The `store` field of the JSON line."""
+    return "real" if mongo_uri else "embedded"
+
+
+def run_settings(mongo_uri: str | None, **fields: Any) -> Settings:
+    """Settings for one run: a database of its own (dropped by `running`), no `.env` read."""
+    return Settings(
+        mongo_uri=mongo_uri,
+        db_name=f"kith_bench_{uuid.uuid4().hex[:8]}",
+        _env_file=None,  # type: ignore[call-arg]
+        **fields,
+    )
+
+
+@contextlib.asynccontextmanager
+async def running(core: Core) -> AsyncIterator[Core]:
+    """`core` started; afterwards its database dropped and the core closed, even on failure."""
+    await core.start()
+    try:
+        yield core
+    finally:
+        await core.store.client.drop_database(core.settings.db_name)
+        await core.close()
+
+
+class ServerProcess:
+    """A fake platform (`python -m module PORT`) in a process of its own, on a free port."""
+
+    def __init__(self, module: str) -> None:
+        self.module = module
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.proc = start_server(module, self.port, {})
+
+    def restart(self) -> None:
+        """A new process on the same port: what it counted so far is gone."""
+        self.stop()
+        self.proc = start_server(self.module, self.port, {})
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(10)
+
+
+@contextlib.contextmanager
+def server_process(module: str) -> Iterator[ServerProcess]:
+    """`ServerProcess(module)`, stopped at the end."""
+    server = ServerProcess(module)
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 import time
 import uuid
@@ -23,12 +22,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import emit
+from bench.common import announce, emit, run_settings, running, store_name, store_option
 from kith.contacts.imports import ImportOptions, start_import
 from kith.core.context import Core
 from kith.core.features import install
 from kith.core.jobs import JobWorker, get_job
-from kith.core.settings import Settings
 from kith.core.workspaces import ensure_default_workspace
 from kith.web.app import BASE_FEATURES
 
@@ -65,15 +63,10 @@ def docs(workspace_id: str, n: int) -> list[dict[str, object]]:
 
 
 async def run(args: argparse.Namespace) -> dict[str, object]:
-    settings = Settings(
-        mongo_uri=args.mongo_uri,
-        db_name=f"kith_bench_{uuid.uuid4().hex[:8]}",
-        _env_file=None,  # type: ignore[call-arg]
-    )
+    settings = run_settings(args.mongo_uri)
     core = Core.from_settings(settings)
     install(core, BASE_FEATURES)
-    await core.start()
-    try:
+    async with running(core):
         ws = (await ensure_default_workspace(core)).id
         data = csv_file(args.n)
         baseline_docs = docs("bench-baseline", args.n)
@@ -101,7 +94,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         print(f"ratio: {baseline_s / kith_s:.3f}")
         assert done.status == "done" and stored == len(baseline_docs), (done, stored)
         return {
-            "store": "real" if args.mongo_uri else "embedded",
+            "store": store_name(args.mongo_uri),
             "rows": args.n,
             "customers": stored,
             "seconds": round(kith_s, 1),
@@ -110,17 +103,14 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
             "ratio": round(baseline_s / kith_s, 3),
             "queue_seconds": round(queued_s, 1),
         }
-    finally:
-        await core.store.client.drop_database(settings.db_name)
-        await core.close()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n", type=int, default=100_000, help="rows in the file")
-    parser.add_argument("--mongo-uri", default=os.environ.get("KITH_MONGO_URI"))
+    store_option(parser)
     args = parser.parse_args()
-    print(f"store: {args.mongo_uri or 'embedded engine'}; {vars(args)}")
+    announce(args)
     emit(asyncio.run(run(args)))
 
 

@@ -29,7 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from bench.common import Run, emit
+from bench.common import Run, emit, running, store_name, store_option
 from bench.nlp_sentiment import load_texts
 from kith.core.channel_records import create_channel
 from kith.core.context import Core
@@ -52,15 +52,10 @@ async def bench_core(args: argparse.Namespace) -> AsyncIterator[tuple[Core, Chan
     settings = Settings(
         mongo_uri=args.mongo_uri, db_name=f"kith_bench_{uuid.uuid4().hex[:8]}", nlp_enabled=False
     )
-    core = build_core(settings)
-    await core.start()
-    try:
+    async with running(build_core(settings)) as core:
         workspace = await ensure_default_workspace(core)
         channel, _ = await create_channel(core, workspace.id, "api", "bench", {})
         yield core, channel
-    finally:
-        await core.store.client.drop_database(settings.db_name)
-        await core.close()
 
 
 async def ingest_one(core: Core, channel: Channel, texts: list[str], i: int) -> None:
@@ -159,7 +154,7 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=50, help="messages offered per second")
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--backlog", type=int, default=1000, help="messages to drain")
-    parser.add_argument("--mongo-uri", default=os.environ.get("KITH_MONGO_URI"))
+    store_option(parser)
     parser.add_argument(
         "--batch", type=int, default=BATCH, help="the worker's batch (and the model's, to compare)"
     )
@@ -178,7 +173,7 @@ def main() -> None:
     # the two, so that a machine getting busier or quieter meanwhile weighs on both sides.
     rate, model_cpu = (before[0] + after[0]) / 2, (before[1] + after[1]) / 2
     result = {
-        "store": "real" if args.mongo_uri else "embedded",
+        "store": store_name(args.mongo_uri),
         "offered_per_s": args.rate,
         "seconds": args.seconds,
         "nlp_off_per_s": round(off.per_s, 1),

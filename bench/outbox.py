@@ -22,16 +22,23 @@ import asyncio
 import contextlib
 import itertools
 import json
-import os
-import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import Run, emit, free_port, measure, start_server
+from bench.common import (
+    Run,
+    announce,
+    emit,
+    measure,
+    run_settings,
+    running,
+    server_process,
+    store_name,
+    store_option,
+)
 from kith.core.channel_records import create_channel
 from kith.core.channels import ChannelRegistry
 from kith.core.context import Core
@@ -46,7 +53,6 @@ from kith.core.models import (
 )
 from kith.core.outbox import OutboxWorker, send
 from kith.core.pipeline import ingest
-from kith.core.settings import Settings
 from kith.core.workspaces import create_workspace
 from kith.web.app import CHANNEL_TYPES
 
@@ -160,16 +166,13 @@ def p99_ms(samples: list[float]) -> float:
 
 
 async def run(args: argparse.Namespace, base: str) -> dict[str, object]:
-    settings = Settings(
-        mongo_uri=args.mongo_uri,
-        db_name=f"kith_bench_{uuid.uuid4().hex[:8]}",
+    settings = run_settings(
+        args.mongo_uri,
         outbox_concurrency=args.concurrency,
         outbox_send_timeout_seconds=args.deadline,
-        _env_file=None,  # type: ignore[call-arg]
     )
     core = Core.from_settings(settings, channels=ChannelRegistry(CHANNEL_TYPES))
-    await core.start()
-    try:
+    async with running(core):
         healthy = await conversations(core, base, "ok", 4, 2, args.per_channel)
         slow = await conversations(core, base, "trickle", 1, 1, args.per_channel)
         baseline = await bare_loop(core, healthy, args)
@@ -184,7 +187,7 @@ async def run(args: argparse.Namespace, base: str) -> dict[str, object]:
         print(f"healthy p99 alone:     {p99_ms(alone):8.1f} ms ({len(alone)} replies)")
         print(f"healthy p99 with slow: {p99_ms(with_slow):8.1f} ms ({len(with_slow)} replies)")
         return {
-            "store": "real" if args.mongo_uri else "embedded",
+            "store": store_name(args.mongo_uri),
             "n": args.n,
             "concurrency": args.concurrency,
             "per_s": round(kith.per_s, 1),
@@ -195,9 +198,6 @@ async def run(args: argparse.Namespace, base: str) -> dict[str, object]:
             "healthy_p99_ms_with_slow": round(p99_ms(with_slow), 1),
             "fairness_ratio": round(p99_ms(with_slow) / p99_ms(alone), 3),
         }
-    finally:
-        await core.store.client.drop_database(settings.db_name)
-        await core.close()
 
 
 def main() -> None:
@@ -209,17 +209,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="how long to send (latency)")
     parser.add_argument("--slow-share", type=float, default=0.1, help="share to the slow one")
     parser.add_argument("--deadline", type=float, default=30.0, help="send deadline, seconds")
-    parser.add_argument("--mongo-uri", default=os.environ.get("KITH_MONGO_URI"))
+    store_option(parser)
     args = parser.parse_args()
-    print(f"store: {args.mongo_uri or 'embedded engine'}; {vars(args)}")
-    port = free_port()
-    server = start_server("bench.servers.endpoints", port, {})
-    try:
-        result = asyncio.run(run(args, f"http://127.0.0.1:{port}"))
-    finally:
-        server.terminate()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            server.wait(10)
+    announce(args)
+    with server_process("bench.servers.endpoints") as server:
+        result = asyncio.run(run(args, server.base))
     emit(result)
 
 

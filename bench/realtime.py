@@ -34,7 +34,7 @@ import httpx
 import uvicorn
 from pymongo import AsyncMongoClient, monitoring
 
-from bench.common import emit
+from bench.common import emit, store_name
 from kith.core.auth import create_user
 from kith.core.channel_records import create_channel
 from kith.core.channels import ChannelRegistry
@@ -215,7 +215,7 @@ async def run(args: argparse.Namespace, b: Core, others: list[Core], reads: Even
     local, a = Sender(b, channel), Sender(others[0], channel)
     result: dict[str, Any] = {
         "bench": "realtime",
-        "store": "real" if args.mongo_uri else "embedded",
+        "store": store_name(args.mongo_uri),
         "load_average": round(os.getloadavg()[0], 1),  # the machine is shared: say how busy
     }
 

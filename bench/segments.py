@@ -22,20 +22,18 @@ import asyncio
 import random
 import sys
 import time
-import uuid
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import Run, emit
+from bench.common import Run, emit, run_settings, running, store_name
 from kith.core.consumers import ConsumerWorker
 from kith.core.context import Core
 from kith.core.customers import do_update_customer, get_customer
 from kith.core.features import install
 from kith.core.models import Event
-from kith.core.settings import Settings
 from kith.core.workspaces import ensure_default_workspace
 from kith.segments.filters import matches, to_query
 from kith.segments.membership import consume, live
@@ -184,15 +182,10 @@ async def main() -> None:
     parser.add_argument("--quiet-events", type=int, default=200)
     parser.add_argument("--seed", type=int, default=15)
     args = parser.parse_args()
-    settings = Settings(
-        mongo_uri=args.mongo_uri,
-        db_name=f"kith_bench_{uuid.uuid4().hex[:8]}",
-        _env_file=None,  # type: ignore[call-arg]
-    )
+    settings = run_settings(args.mongo_uri)
     core = Core.from_settings(settings)
     install(core, BASE_FEATURES)
-    await core.start()
-    try:
+    async with running(core):
         workspace_id = (await ensure_default_workspace(core)).id
         t = time.perf_counter()
         people = await load(core, workspace_id, args.customers, args.seed)
@@ -237,7 +230,7 @@ async def main() -> None:
         emit(
             {
                 "bench": "segments",
-                "store": "real" if args.mongo_uri else "embedded",
+                "store": store_name(args.mongo_uri),
                 "customers": args.customers,
                 "segments": len(segments),
                 "member_rows": rows,
@@ -252,9 +245,6 @@ async def main() -> None:
                 "rescan_over_no_match_event": round(rescan_s / per_event, 1),
             }
         )
-    finally:
-        await core.store.client.drop_database(settings.db_name)
-        await core.close()
 
 
 if __name__ == "__main__":

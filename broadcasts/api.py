@@ -15,7 +15,7 @@ from kith.broadcasts.models import Broadcast, BroadcastIn, MessageIn, Stats, Sta
 from kith.broadcasts.preview import Preview, preview
 from kith.core.errors import Forbidden
 from kith.core.models import Author, AuthorKind, Role
-from kith.web.api.deps import CoreDep, WorkspaceDep
+from kith.web.api.deps import CoreDep, Cursor, WorkspaceDep
 from kith.web.api.schemas import Page
 from kith.web.inbox.deps import AgentDep
 
@@ -92,7 +92,7 @@ def build(prefix: str, who: Callable[..., Awaitable[Asker]], schema: bool) -> AP
     async def list_(
         core: CoreDep,
         asker: Asker = asked,
-        cursor: Annotated[str | None, Query(max_length=1024)] = None,
+        cursor: Cursor = None,
         limit: Annotated[int, Query(ge=1, le=100)] = 25,
     ) -> Page[BroadcastOut]:
         items, next_cursor = await actions.list_broadcasts(

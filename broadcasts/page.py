@@ -10,14 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel
 
 from kith.broadcasts.api import Asker, session_asker
 from kith.core.models import Role
 from kith.web.inbox.deps import AgentDep, CoreDep, optional_session
-from kith.web.inbox.i18n import LOCALE_NAMES, messages, pick_locale
-from kith.web.inbox.pages import SECURITY_HEADERS, page_templates
+from kith.web.inbox.pages import SECURITY_HEADERS, page_context, page_templates, static_file
 
 router = APIRouter(include_in_schema=False)
 _HERE = Path(__file__).parent
@@ -35,18 +34,9 @@ async def broadcasts_page(request: Request, core: CoreDep) -> Response:
     session = await optional_session(request, core)
     if session is None:
         return RedirectResponse("/app/login", status_code=303)
-    doc = await core.store.users.find_one({"_id": session.user.id}, {"locale": 1})
-    chosen = request.query_params.get("lang") or (doc or {}).get("locale")
-    locale = pick_locale(chosen, request.headers.get("accept-language"))
     allowed = session.user.role in {Role.admin, Role.marketer}
     html = templates.get_template("broadcasts.html").render(
-        t=messages(locale),
-        locale=locale,
-        locales=LOCALE_NAMES,
-        user=session.user,
-        section="broadcasts",
-        csrf=session.csrf_token,
-        allowed=allowed,
+        **await page_context(request, core, session), section="broadcasts", allowed=allowed
     )
     return HTMLResponse(html, status_code=200 if allowed else 403, headers=SECURITY_HEADERS)
 
@@ -56,11 +46,7 @@ STATIC = {"broadcasts.js": "text/javascript", "broadcasts.css": "text/css"}
 
 @router.get("/app/broadcasts/static/{name}")
 async def static(name: str) -> Response:
-    media = STATIC.get(name)
-    if media is None:
-        return Response(status_code=404)
-    path = _HERE / "static" / name
-    return FileResponse(path, media_type=media, headers={"Cache-Control": "no-cache"})
+    return static_file(_HERE / "static" / name, STATIC.get(name))
 
 
 @router.get("/app/api/broadcast-audiences", response_model=list[SegmentChoice])

@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -33,6 +31,7 @@ from kith.broadcasts.routes import conversation_for
 from kith.core.context import Core
 from kith.core.errors import Conflict, KithError, NotFound
 from kith.core.ids import derived_id, new_id
+from kith.core.leases import worker_owner
 from kith.core.models import (
     Attachment,
     Author,
@@ -67,7 +66,7 @@ class Claim:
 class BroadcastWorker:
     def __init__(self, core: Core, owner: str | None = None) -> None:
         self.core = core
-        self.owner = owner or f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
+        self.owner = worker_owner(owner)
         settings = core.settings
         self.batch = settings.broadcast_batch
         self.window_size = settings.broadcast_outbox_window

@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import socket
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from kith.core import metrics
+from kith.core.leases import worker_owner
 from kith.core.models import Event
 from kith.core.waiting import wait_any
 
@@ -112,7 +112,7 @@ class ConsumerWorker:
         self.max_in_flight = max_in_flight
         self._running: dict[tuple[str, str], asyncio.Task[None]] = {}
         self._progress = asyncio.Event()
-        self.owner = owner or f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
+        self.owner = worker_owner(owner)
         self.batch_size = batch_size
         self.lease = timedelta(seconds=lease_seconds)
         self.max_failures = max_failures

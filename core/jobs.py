@@ -15,8 +15,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import socket
-import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -29,6 +27,7 @@ from pymongo import ASCENDING, ReturnDocument
 from kith.core.collection import RetryingCollection
 from kith.core.errors import Conflict, NotFound
 from kith.core.ids import new_id
+from kith.core.leases import worker_owner
 from kith.core.models import Record
 
 if TYPE_CHECKING:
@@ -183,7 +182,7 @@ class JobWorker:
         poll_seconds: float = 1.0,
     ) -> None:
         self.core = core
-        self.owner = owner or f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
+        self.owner = worker_owner(owner)
         self.lease_seconds = lease_seconds
         self.poll_seconds = poll_seconds
 

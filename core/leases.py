@@ -7,11 +7,21 @@ over within one lease period.
 
 from __future__ import annotations
 
+import socket
+import uuid
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from pymongo.errors import DuplicateKeyError
 
-from kith.core.context import Core
+if TYPE_CHECKING:
+    from kith.core.context import Core
+
+
+def worker_owner(owner: str | None = None) -> str:
+    """Who holds a worker's leases: `owner` if given, else `host:random`, so that an admin can
+    tell which machine holds a claim and two processes on one host never share one."""
+    return owner or f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
 
 
 async def acquire(core: Core, name: str, owner: str, seconds: float) -> bool:

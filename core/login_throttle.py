@@ -10,9 +10,9 @@ form sees the same ones; the address comes from `kith.core.client_address`.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
-from kith.core.clock import utcnow, wall
+from kith.core.clock import aware, utcnow, wall
 from kith.core.context import Core
 from kith.core.errors import KithError
 
@@ -35,10 +35,6 @@ class TooManyAttempts(KithError):
         self.retry_after = retry_after
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def throttle_keys(email: str, address: str | None) -> tuple[str, str]:
     """The (account, address) key and the address key a login attempt counts against."""
     where = address or "unknown"
@@ -50,8 +46,8 @@ async def check(core: Core, keys: tuple[str, str]) -> None:
     now = wall(core.clock).now()
     async for doc in core.store.login_failures.find({"_id": {"$in": list(keys)}}):
         locked = doc.get("locked_until")
-        if locked is not None and _aware(locked) > now:
-            raise TooManyAttempts((_aware(locked) - now).total_seconds())
+        if locked is not None and aware(locked) > now:
+            raise TooManyAttempts((aware(locked) - now).total_seconds())
 
 
 async def count_failure(core: Core, keys: tuple[str, str]) -> None:
@@ -60,7 +56,7 @@ async def count_failure(core: Core, keys: tuple[str, str]) -> None:
     for key in keys:
         free = FREE_FAILURES if key.startswith("pair:") else FREE_FAILURES_PER_ADDRESS
         doc = await core.store.login_failures.find_one({"_id": key})
-        fresh = doc is None or _aware(doc["last_at"]) < now - FAILURE_WINDOW
+        fresh = doc is None or aware(doc["last_at"]) < now - FAILURE_WINDOW
         count = 1 if doc is None or fresh else int(doc["count"]) + 1
         update: dict[str, object] = {
             "count": count,

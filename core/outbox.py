@@ -13,8 +13,6 @@ import asyncio
 import contextlib
 import logging
 import random
-import socket
-import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -28,6 +26,7 @@ from kith.core.context import Core
 from kith.core.errors import DeliveryDeferred, DeliveryError, InvalidInput
 from kith.core.events import build_event, record
 from kith.core.ids import new_id
+from kith.core.leases import worker_owner
 from kith.core.models import (
     Author,
     AuthorKind,
@@ -146,7 +145,7 @@ class OutboxWorker:
         self, core: Core, owner: str | None = None, *, breakers: Breakers | None = None
     ) -> None:
         self.core = core
-        self.owner = owner or f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
+        self.owner = worker_owner(owner)
         self.settings = settings = core.settings
         self.slots = Slots(
             settings.outbox_concurrency,

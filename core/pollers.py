@@ -10,8 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import socket
-import uuid
 from typing import Protocol
 
 from kith.core import leases
@@ -40,7 +38,7 @@ class PollerSupervisor:
 
     def __init__(self, core: Core, owner: str | None = None, lease_seconds: float = 60.0) -> None:
         self.core = core
-        self.owner = owner or f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
+        self.owner = leases.worker_owner(owner)
         self.lease_seconds = lease_seconds
         self.tasks: dict[str, asyncio.Task[None]] = {}
 

@@ -37,6 +37,7 @@ from typing import Any, Protocol
 
 from pymongo.errors import OperationFailure, PyMongoError
 
+from kith.core.clock import aware
 from kith.core.context import Core
 from kith.core.errors import InvalidInput
 from kith.core.models import Event
@@ -57,9 +58,7 @@ _Key = tuple[datetime, str]
 
 
 def _millis(moment: datetime) -> int:
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return int(moment.timestamp() * 1000)
+    return int(aware(moment).timestamp() * 1000)
 
 
 def event_cursor(event: Event) -> str:
@@ -86,14 +85,7 @@ def parse_cursor(cursor: str) -> _Key:
 
 
 def _key(event: Event) -> _Key:
-    created = event.created_at
-    if created.tzinfo is None:
-        created = created.replace(tzinfo=UTC)
-    return created, event.id
-
-
-def _moment(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    return aware(event.created_at), event.id
 
 
 def _after_filter(key: _Key) -> dict[str, Any]:
@@ -231,11 +223,11 @@ class _Tail:
             latest = await events.find_one(
                 {"workspace_id": workspace_id}, {"created_at": 1}, sort=[("created_at", -1)]
             )
-            base = _moment(latest["created_at"]) if latest else self.core.clock.now()
+            base = aware(latest["created_at"]) if latest else self.core.clock.now()
             self.position = base if self.position is None else max(self.position, base)
         query = {"workspace_id": workspace_id, "created_at": {"$gte": base - LOOKBACK}}
         for doc in await events.find(query, {"created_at": 1}).to_list(None):
-            moment = _moment(doc["created_at"])
+            moment = aware(doc["created_at"])
             self.seen[doc["_id"]] = moment
             if self.position is None or moment > self.position:
                 self.position = moment

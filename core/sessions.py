@@ -10,12 +10,12 @@ import hmac
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from kith.core import login_throttle
 from kith.core.auth import authenticate_user
-from kith.core.clock import utcnow, wall
+from kith.core.clock import aware, utcnow, wall
 from kith.core.context import Core
 from kith.core.errors import Unauthorized
 from kith.core.ids import hash_secret
@@ -39,10 +39,6 @@ class Session:
 
     def csrf_matches(self, token: str | None) -> bool:
         return bool(token) and hmac.compare_digest(self.csrf_token, token or "")
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 async def log_in(
@@ -124,14 +120,14 @@ async def load_session_with(
     cursor = await core.store.sessions.aggregate(_session_pipeline(hash_secret(token), also))
     found = await cursor.to_list(1)
     now = wall(core.clock).now()
-    if not found or _aware(found[0]["expires_at"]) <= now or found[0]["user"].get("disabled"):
+    if not found or aware(found[0]["expires_at"]) <= now or found[0]["user"].get("disabled"):
         return None, {}
     doc = found[0]
     user = User.from_doc(doc["user"])
     teams = tuple(Team(**t) for t in doc["teams"] if t.get("workspace_id") == user.workspace_id)
-    expires = _aware(doc["expires_at"])
-    if now - _aware(doc["last_seen"]) >= _TOUCH_EVERY:
-        expires = min(now + IDLE_TIMEOUT, _aware(doc["absolute_expiry"]))
+    expires = aware(doc["expires_at"])
+    if now - aware(doc["last_seen"]) >= _TOUCH_EVERY:
+        expires = min(now + IDLE_TIMEOUT, aware(doc["absolute_expiry"]))
         await core.store.sessions.update_one(
             {"_id": doc["_id"]}, {"$set": {"last_seen": now, "expires_at": expires}}
         )

@@ -23,8 +23,6 @@ import contextlib
 import logging
 import random
 import re
-import socket
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -37,6 +35,7 @@ from pymongo.errors import DuplicateKeyError
 
 from kith.core.clock import utcnow
 from kith.core.context import Core
+from kith.core.leases import worker_owner
 
 log = logging.getLogger(__name__)
 
@@ -222,7 +221,7 @@ class TimerWorker:
         poll_seconds: float = 1.0,
     ) -> None:
         self.core = core
-        self.owner = owner or f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
+        self.owner = worker_owner(owner)
         self.lease_seconds = lease_seconds
         self.poll_seconds = poll_seconds
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import logging
-import socket
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import timedelta
@@ -25,6 +24,7 @@ from kith.core.conversations import do_update_conversation, get_conversation
 from kith.core.events import build_event, record
 from kith.core.features import Feature, Index
 from kith.core.ids import derived_id
+from kith.core.leases import worker_owner
 from kith.core.models import (
     Author,
     AuthorKind,
@@ -113,7 +113,7 @@ class SentimentWorker:
         self.analyzer = analyzer
         self.batch_size = batch_size
         self.lease = timedelta(seconds=lease_seconds)
-        self.owner = owner or f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
+        self.owner = worker_owner(owner)
         self.wakeup = asyncio.Event()
 
     def feature(self) -> Feature:

@@ -36,7 +36,7 @@ from kith.segments.records import (
     get_segment,
     parse_filter,
 )
-from kith.web.api.deps import CoreDep
+from kith.web.api.deps import CoreDep, Cursor
 from kith.web.api.schemas import CustomerOut, Page, Strict
 from kith.web.inbox.deps import UNSAFE, current_agent
 
@@ -110,7 +110,7 @@ async def create(body: SegmentCreate, core: CoreDep, workspace_id: WorkspaceDep)
 async def list_(
     core: CoreDep,
     workspace_id: WorkspaceDep,
-    cursor: Annotated[str | None, Query(max_length=1024)] = None,
+    cursor: Cursor = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> Page[SegmentOut]:
     docs, next_cursor = await page(
@@ -172,7 +172,7 @@ async def members(
     segment_id: str,
     core: CoreDep,
     workspace_id: WorkspaceDep,
-    cursor: Annotated[str | None, Query(max_length=1024)] = None,
+    cursor: Cursor = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 25,
 ) -> Page[CustomerOut]:
     """The members, ordered by customer id."""

@@ -31,6 +31,8 @@ from kith.segments.filters import Node, fields_named, matches
 from kith.segments.history import record_size
 from kith.segments.records import MEMBERS, SEGMENTS, Segment, parse_filter
 
+MERGE_JOURNAL = "merges"  # kith.core.customers journals each merge there
+
 # Events and the stored paths they can change; None: anything (a new or merged customer).
 TYPES = (
     "customer.created",
@@ -99,7 +101,7 @@ def reads_any(paths: Iterable[str], changed: frozenset[str] | None) -> bool:
 async def consume(core: Core, event: Event) -> None:
     """The `segments` consumer."""
     if event.type in ("customer.erased", "customer.merged"):
-        await recount(core, event.workspace_id)  # the gone customer's rows were dropped
+        await recount(core, event.workspace_id, await _dropped(core, event))
     if event.customer_id:
         await evaluate(core, event.workspace_id, event.customer_id, event.id, touched(event))
     restored = event.data.get("restored_id") if event.type == "customer.unmerged" else None
@@ -232,10 +234,36 @@ async def set_size(core: Core, workspace_id: str, segment_id: str) -> int:
     return size
 
 
-async def recount(core: Core, workspace_id: str) -> None:
-    """Sizes from the rows, after an erasure or a merge dropped a customer's rows."""
-    ids = await core.store.collection(SEGMENTS).distinct("_id", {"workspace_id": workspace_id})
-    for segment_id in ids:
+async def _dropped(core: Core, event: Event) -> frozenset[str] | None:
+    """The segments in which a merge or an erasure dropped the gone customer's row (None:
+    unknown, so all of them), so that only their sizes are counted again: counting every
+    segment of the workspace read all its member rows on each merge.
+
+    A merge's journal (`merges`, written by `do_merge_customers`) lists the row ids it dropped;
+    an erasure keeps no customer id, only how many rows each collection lost."""
+    if event.type == "customer.erased":
+        return None if event.data.get(MEMBERS) else frozenset()
+    journal = await core.store.collection(MERGE_JOURNAL).find_one(
+        {"_id": event.data.get("merge_id")}, {f"moved.{MEMBERS}": 1}
+    )
+    merged_id = event.data.get("merged_id")
+    if journal is None or not isinstance(merged_id, str):
+        return None
+    dropped = set(journal.get("moved", {}).get(MEMBERS, ()))
+    if not dropped:
+        return frozenset()
+    ids = await core.store.collection(SEGMENTS).distinct(
+        "_id", {"workspace_id": event.workspace_id}
+    )
+    return frozenset(s for s in ids if member_id(s, merged_id) in dropped)
+
+
+async def recount(core: Core, workspace_id: str, only: Iterable[str] | None = None) -> None:
+    """Sizes from the rows, after an erasure or a merge dropped a customer's rows (`only`
+    those segments; None: every segment of the workspace)."""
+    if only is None:
+        only = await core.store.collection(SEGMENTS).distinct("_id", {"workspace_id": workspace_id})
+    for segment_id in only:
         await set_size(core, workspace_id, segment_id)
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 
 from kith.core.errors import NotFound
@@ -20,8 +20,7 @@ from kith.segments.filters import CORE_FIELDS, OPS, FieldSpec
 from kith.segments.history import SizePoint, size_history
 from kith.segments.records import get_segment
 from kith.web.inbox.deps import CoreDep, optional_session
-from kith.web.inbox.i18n import LOCALE_NAMES, messages, pick_locale
-from kith.web.inbox.pages import SECURITY_HEADERS, page_templates
+from kith.web.inbox.pages import SECURITY_HEADERS, page_context, page_templates, static_file
 
 router = APIRouter(include_in_schema=False)
 _HERE = Path(__file__).parent
@@ -78,16 +77,9 @@ def _day(moment: datetime) -> str:
 
 
 async def _context(request: Request, core: Any, session: Session) -> dict[str, Any]:
-    user_doc = await core.store.users.find_one({"_id": session.user.id}, {"locale": 1})
-    chosen = request.query_params.get("lang") or (user_doc or {}).get("locale")
-    locale = pick_locale(chosen, request.headers.get("accept-language"))
     specs = (*CORE_FIELDS, *(s for f in core.features for s in f.segment_fields))
     return {
-        "t": messages(locale),
-        "locale": locale,
-        "locales": LOCALE_NAMES,
-        "user": session.user,
-        "csrf": session.csrf_token,
+        **await page_context(request, core, session),
         "can_write": session.user.role in (Role.admin, Role.marketer),
         "fields_json": json.dumps(field_catalog(specs), ensure_ascii=False),
     }
@@ -108,11 +100,7 @@ async def segments_page(request: Request, core: CoreDep) -> Response:
 
 @router.get("/app/segments/static/{name}")
 async def static(name: str) -> Response:
-    media = STATIC.get(name)
-    if media is None:
-        return Response(status_code=404)
-    path = _HERE / "static" / name
-    return FileResponse(path, media_type=media, headers={"Cache-Control": "no-cache"})
+    return static_file(_HERE / "static" / name, STATIC.get(name))
 
 
 @router.get("/app/segments/{segment_id}")

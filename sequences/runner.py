@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -31,6 +29,7 @@ from pymongo.errors import DuplicateKeyError
 
 from kith.core.context import Core
 from kith.core.ids import new_id
+from kith.core.leases import worker_owner
 from kith.core.waiting import wait_any
 from kith.courtesy.window import Window
 from kith.sequences.models import (
@@ -69,7 +68,7 @@ class Claim:
 class SequenceWorker:
     def __init__(self, core: Core, owner: str | None = None) -> None:
         self.core = core
-        self.owner = owner or f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
+        self.owner = worker_owner(owner)
         settings = core.settings
         self.batch = settings.sequence_batch
         self.window_size = settings.sequence_outbox_window

@@ -8,10 +8,10 @@ import sys
 import time
 import uuid
 
-import uvicorn
 from fastapi import FastAPI
 from pydantic import BaseModel
 
+from bench.common import serve_app
 from kith.core.settings import get_settings
 from kith.core.storage import Store
 
@@ -36,17 +36,8 @@ async def main(port: int) -> None:
         return {"message_id": doc["_id"]}
 
     print("bench", "token", flush=True)
-    config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        access_log=False,
-        timeout_keep_alive=120,
-        backlog=4096,
-    )
     try:
-        await uvicorn.Server(config).serve()
+        await serve_app(app, port)
     finally:
         await store.client.drop_database(settings.db_name)
         await store.close()

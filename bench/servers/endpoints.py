@@ -10,34 +10,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
+
+from bench.servers.wire import Handler, read_request, serve
 
 ANSWER = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}"
-
-
-async def read_request(reader: asyncio.StreamReader) -> str | None:
-    """The request's path, with its body read; None when the client hung up."""
-    try:
-        head = await reader.readuntil(b"\r\n\r\n")
-    except (asyncio.IncompleteReadError, ConnectionError):
-        return None
-    lines = head.split(b"\r\n")
-    length = 0
-    for line in lines[1:]:
-        name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length":
-            length = int(value.strip())
-    await reader.readexactly(length)
-    return lines[0].split(b" ")[1].decode()
-
-
-Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
 
 def handler(delay: float, trickle: float) -> Handler:
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError):
-            while path := await read_request(reader):
+            while request := await read_request(reader):
+                path, _ = request
                 if path.startswith("/trickle"):
                     for i in range(len(ANSWER)):
                         writer.write(ANSWER[i : i + 1])
@@ -58,11 +41,7 @@ async def main() -> None:
     parser.add_argument("--delay", type=float, default=0.05)
     parser.add_argument("--trickle", type=float, default=2.0)
     args = parser.parse_args()
-    server = await asyncio.start_server(
-        handler(args.delay, args.trickle), "127.0.0.1", args.port, backlog=1024
-    )
-    async with server:
-        await server.serve_forever()
+    await serve(handler(args.delay, args.trickle), args.port)
 
 
 if __name__ == "__main__":

@@ -5,8 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 
-import uvicorn
-
+from bench.common import serve_app
 from kith.core.channel_records import create_channel
 from kith.core.settings import get_settings
 from kith.core.workspaces import ensure_default_workspace
@@ -20,17 +19,8 @@ async def main(port: int) -> None:
     workspace = await ensure_default_workspace(core)
     channel, token = await create_channel(core, workspace.id, "api", "bench", {})
     print(channel.id, token, flush=True)
-    config = uvicorn.Config(
-        create_app(core=core),
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        access_log=False,
-        timeout_keep_alive=120,
-        backlog=4096,
-    )
     try:
-        await uvicorn.Server(config).serve()
+        await serve_app(create_app(core=core), port)
     finally:
         await core.store.client.drop_database(settings.db_name)
         await core.close()

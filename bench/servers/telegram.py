@@ -13,6 +13,8 @@ import contextlib
 import json
 from collections import Counter
 
+from bench.servers.wire import read_request, serve
+
 RECEIVED: Counter[str] = Counter()
 
 
@@ -20,20 +22,6 @@ def answer(status: str, body: dict[str, object]) -> bytes:
     raw = json.dumps(body).encode()
     head = f"HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {len(raw)}"
     return head.encode() + b"\r\n\r\n" + raw
-
-
-async def read_request(reader: asyncio.StreamReader) -> tuple[str, bytes] | None:
-    try:
-        head = await reader.readuntil(b"\r\n\r\n")
-    except (asyncio.IncompleteReadError, ConnectionError):
-        return None
-    lines = head.split(b"\r\n")
-    length = 0
-    for line in lines[1:]:
-        name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length":
-            length = int(value.strip())
-    return lines[0].split(b" ")[1].decode(), await reader.readexactly(length)
 
 
 def respond(path: str, body: bytes) -> bytes:
@@ -63,10 +51,7 @@ async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> 
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("port", type=int)
-    args = parser.parse_args()
-    server = await asyncio.start_server(handle, "127.0.0.1", args.port, backlog=1024)
-    async with server:
-        await server.serve_forever()
+    await serve(handle, parser.parse_args().port)
 
 
 if __name__ == "__main__":

@@ -116,6 +116,28 @@ async def test_an_erased_customer_leaves_no_row_and_the_size_drops(
     assert await size(core, vip.id) == 1
 
 
+async def test_a_merge_or_erasure_recounts_only_the_segments_that_lost_a_row(
+    core: Core, workspace_id: str
+) -> None:
+    """Regression: every merge and erasure counted the rows of every segment in the workspace
+    again. A size left wrong on purpose shows which segments were counted."""
+    vip = await segment(core, workspace_id, VIP, name="vip")
+    shanghai = await segment(
+        core, workspace_id, {"field": "attributes.city", "op": "eq", "value": "上海"}, "sh"
+    )
+    await customer(core, workspace_id, "c-sh", attributes={"city": "上海"})
+    await customer(core, workspace_id, "c-1", tags=["vip"])
+    await customer(core, workspace_id, "c-2", tags=["vip"])
+    await customer(core, workspace_id, "c-none")
+    await drain(core)
+    await core.store.collection("segments").update_one({"_id": shanghai.id}, {"$set": {"size": 99}})
+    await do_merge_customers(core, workspace_id, "c-1", "c-2")
+    await do_erase_customer(core, workspace_id, "c-none")
+    await drain(core)
+    assert await members(core, vip.id) == {"c-1"}
+    assert (await size(core, vip.id), await size(core, shanghai.id)) == (1, 99)
+
+
 async def test_consent_changed_moves_a_customer(core: Core, workspace_id: str) -> None:
     granted = await segment(
         core, workspace_id, {"field": "consent.email", "op": "eq", "value": "granted"}

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from tests.support.browser import needs_chromium
-from tests.web.test_admin_browser import Live, assert_every_control_is_named
+from tests.support.pages import Live, assert_every_control_is_named
 from tests.web.test_admin_browser import live as live  # the fixture, re-exported
 
 pytestmark = [needs_chromium, pytest.mark.timeout(120)]

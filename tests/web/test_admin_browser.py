@@ -8,61 +8,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 
 import pytest
 
 from kith.core.auth import create_user
 from kith.core.channel_records import create_channel
 from kith.core.context import Core
-from kith.core.models import Role
+from kith.core.models import Role, Workspace
 from kith.core.settings import Settings
-from kith.core.storage import Store
 from kith.core.workspaces import ensure_default_workspace
-from kith.web.app import build_core
-from tests.support.browser import chromium, live_server, needs_chromium
+from tests.support.browser import needs_chromium
+from tests.support.pages import Live, assert_every_control_is_named, live_app
 from tests.web.conftest import PASSWORD
 
 pytestmark = [needs_chromium, pytest.mark.timeout(120)]
-LOGIN_LABELS = {"en": ("Email", "Password", "Log in"), "zh": ("邮箱", "密码", "登录")}
-# Every control on a page, and whether it has an accessible name (label, aria-label or text).
-CONTROLS = "input:not([type=hidden]), select, textarea, button, a[href]"
-UNNAMED_CONTROLS = f"""() => [...document.querySelectorAll("{CONTROLS}")].filter((el) =>
-  !(el.labels && el.labels.length) && !el.getAttribute("aria-label")
-  && !el.getAttribute("aria-labelledby") && !el.textContent.trim()).map((el) => el.outerHTML)"""
 
 
-@dataclass
-class Live:
-    url: str
-    core: Core
-    browser: object
-
-    async def sign_in(self, email: str, locale: str = "en-US", password: str = PASSWORD):
-        from playwright.async_api import expect
-
-        context = await self.browser.new_context(
-            locale=locale, viewport={"width": 1300, "height": 900}
-        )
-        page = await context.new_page()
-        page.on("dialog", lambda d: pytest.fail(f"a browser dialog opened: {d.message}"))
-        await page.goto(self.url + "/app/login")
-        email_label, password_label, button = LOGIN_LABELS[locale[:2]]
-        await page.get_by_label(email_label).fill(email)
-        await page.get_by_label(password_label).fill(password)
-        await page.get_by_role("button", name=button).click()
-        # Each role's landing page: the inbox, or Contacts for a marketer.
-        await expect(page).to_have_url(re.compile(re.escape(self.url) + r"/app(/contacts)?$"))
-        return page
-
-
-@pytest.fixture
-async def live(settings: Settings) -> AsyncIterator[Live]:
-    settings = settings.model_copy(update={"nlp_enabled": False})
-    core = build_core(settings)
-    core.store = Store.from_settings(settings)
-    await core.start()
-    workspace = await ensure_default_workspace(core)
+async def seed(core: Core, workspace: Workspace) -> None:
     await create_channel(
         core, workspace.id, "api", "Website", {"callback_url": "http://integrator.test/kith"}
     )
@@ -70,16 +32,12 @@ async def live(settings: Settings) -> AsyncIterator[Live]:
         await create_user(
             core, workspace.id, f"{name}@kith.test", PASSWORD, name=name.title(), role=role
         )
-    try:
-        async with live_server(core) as server, chromium() as browser:
-            yield Live(server.url, core, browser)
-    finally:
-        await core.store.client.drop_database(settings.db_name)
-        await core.close()
 
 
-async def assert_every_control_is_named(page) -> None:
-    assert await page.evaluate(UNNAMED_CONTROLS) == []
+@pytest.fixture
+async def live(settings: Settings) -> AsyncIterator[Live]:
+    async with live_app(settings, seed) as app:
+        yield app
 
 
 async def test_an_admin_creates_a_user_and_a_team_and_adds_the_user(live: Live) -> None:

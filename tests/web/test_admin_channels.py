@@ -18,8 +18,9 @@ from kith.web.app import CHANNEL_TYPES
 from tests.connectors.telegram.conftest import API_BASE, BOT_TOKEN
 from tests.connectors.telegram.fake_bot_api import FakeBotApi
 from tests.support.browser import needs_chromium
+from tests.support.pages import Live, assert_every_control_is_named
 from tests.web.conftest import Cast
-from tests.web.test_admin_browser import Live, assert_every_control_is_named, live  # noqa: F401
+from tests.web.test_admin_browser import live as live  # the fixture, re-exported
 
 WEBCHAT = {
     "allowed_origins": ["https://shop.example"],
@@ -353,7 +354,7 @@ async def test_the_page_is_in_the_settings_nav_in_either_language(cast: Cast, br
 
 @needs_chromium
 @pytest.mark.timeout(120)
-async def test_an_admin_connects_an_api_channel_in_the_browser(live: Live) -> None:  # noqa: F811
+async def test_an_admin_connects_an_api_channel_in_the_browser(live: Live) -> None:
     from playwright.async_api import expect
 
     page = await live.sign_in("admin@kith.test")
@@ -422,7 +423,7 @@ async def test_an_admin_connects_an_api_channel_in_the_browser(live: Live) -> No
 
 @needs_chromium
 @pytest.mark.timeout(120)
-async def test_the_chinese_channels_page(live: Live) -> None:  # noqa: F811
+async def test_the_chinese_channels_page(live: Live) -> None:
     from playwright.async_api import expect
 
     page = await live.sign_in("admin@kith.test", locale="zh-CN")

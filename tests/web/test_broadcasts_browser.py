@@ -3,9 +3,7 @@ field), saves, schedules and reads the stats, by keyboard and accessible names; 
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 from collections.abc import AsyncIterator
 from datetime import time
 from pathlib import Path
@@ -14,28 +12,19 @@ import pytest
 
 from kith.core.auth import create_user
 from kith.core.channel_records import create_channel
-from kith.core.models import InboundMessage, InboundUser, Role
+from kith.core.context import Core
+from kith.core.models import InboundMessage, InboundUser, Role, Workspace
 from kith.core.pipeline import ingest
 from kith.core.settings import Settings
-from kith.core.storage import Store
-from kith.core.workspaces import ensure_default_workspace
 from kith.courtesy.settings import CourtesySettings, save_settings
-from kith.web.app import build_core
-from tests.support.browser import chromium, live_server, needs_chromium
+from tests.support.browser import needs_chromium
+from tests.support.pages import Live, assert_every_control_is_named, keep_screenshot, live_app
 from tests.web.conftest import PASSWORD
-from tests.web.test_admin_browser import Live, assert_every_control_is_named
 
 pytestmark = [needs_chromium, pytest.mark.timeout(120)]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
-@pytest.fixture
-async def live(settings: Settings) -> AsyncIterator[Live]:
-    settings = settings.model_copy(update={"nlp_enabled": False})
-    core = build_core(settings)
-    core.store = Store.from_settings(settings)
-    await core.start()
-    workspace = await ensure_default_workspace(core)
+async def seed(core: Core, workspace: Workspace) -> None:
     channel, _ = await create_channel(
         core, workspace.id, "api", "Website", {"callback_url": "http://integrator.test/kith"}
     )
@@ -51,25 +40,16 @@ async def live(settings: Settings) -> AsyncIterator[Live]:
         await create_user(
             core, workspace.id, f"{name}@kith.test", PASSWORD, name=name.title(), role=role
         )
-    try:
-        async with live_server(core) as server, chromium() as browser:
-            yield Live(server.url, core, browser)
-    finally:
-        await core.store.client.drop_database(settings.db_name)
-        await core.close()
+
+
+@pytest.fixture
+async def live(settings: Settings) -> AsyncIterator[Live]:
+    async with live_app(settings, seed) as app:
+        yield app
 
 
 async def customer_ids(live: Live) -> list[str]:
     return sorted(await live.core.store.customers.distinct("_id", {}))
-
-
-async def keep_screenshot(page: object, name: str, tmp_path: Path) -> None:
-    """Taken on every run; kept in docs/screenshots with KITH_SCREENSHOTS=1."""
-    shot = tmp_path / name
-    await page.screenshot(path=str(shot), full_page=True)  # type: ignore[attr-defined]
-    if os.environ.get("KITH_SCREENSHOTS"):
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        shutil.copy(shot, SCREENSHOTS / name)
 
 
 async def test_a_marketer_composes_schedules_and_reads_the_stats(

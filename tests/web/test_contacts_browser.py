@@ -25,8 +25,8 @@ from kith.core.workspaces import ensure_default_workspace
 from kith.web.app import build_core
 from tests.support.browser import chromium, live_server, needs_chromium
 from tests.support.cast import inbound
+from tests.support.pages import Live, assert_every_control_is_named
 from tests.web.conftest import PASSWORD
-from tests.web.test_admin_browser import Live, assert_every_control_is_named
 
 pytestmark = [needs_chromium, pytest.mark.timeout(120)]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"

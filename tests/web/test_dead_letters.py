@@ -15,8 +15,9 @@ from kith.core.models import Channel
 from kith.core.workspaces import create_workspace, ensure_default_workspace
 from tests.connectors.slack.conftest import BOT_TOKEN, FIXTURES, SIGNING_SECRET
 from tests.support.browser import needs_chromium
+from tests.support.pages import Live, assert_every_control_is_named
 from tests.web.conftest import Cast
-from tests.web.test_admin_browser import Live, assert_every_control_is_named, live  # noqa: F401
+from tests.web.test_admin_browser import live as live  # the fixture, re-exported
 
 MESSAGE_IM = (FIXTURES / "message_im.json").read_bytes()  # usable: stored when replayed
 BROKEN = b'{"type": "event_callback", '  # not JSON: still fails when replayed
@@ -66,7 +67,7 @@ async def test_another_workspaces_dead_letter_is_not_found(core: Core, cast: Cas
 
 @needs_chromium
 @pytest.mark.timeout(120)
-async def test_an_admin_reads_and_replays_them_by_keyboard(live: Live) -> None:  # noqa: F811
+async def test_an_admin_reads_and_replays_them_by_keyboard(live: Live) -> None:
     from playwright.async_api import expect
 
     workspace = await ensure_default_workspace(live.core)
@@ -102,7 +103,7 @@ async def test_an_admin_reads_and_replays_them_by_keyboard(live: Live) -> None: 
 
 @needs_chromium
 @pytest.mark.timeout(120)
-async def test_the_chinese_dead_letters_section(live: Live) -> None:  # noqa: F811
+async def test_the_chinese_dead_letters_section(live: Live) -> None:
     from playwright.async_api import expect
 
     workspace = await ensure_default_workspace(live.core)

@@ -13,7 +13,7 @@ from kith.core.conversations import (
 )
 from kith.core.models import Author, AuthorKind, Conversation, ConversationStatus, Message
 from kith.core.outbox import send
-from kith.web.api.deps import CoreDep, WorkspaceDep
+from kith.web.api.deps import CoreDep, Cursor, WorkspaceDep
 from kith.web.api.schemas import ConversationPatch, MessageCreate, Page
 
 router = APIRouter(prefix="/conversations", tags=["conversations"])
@@ -30,7 +30,7 @@ async def list_(
     channel: Annotated[str | None, Query(max_length=64)] = None,
     label: Annotated[str | None, Query(max_length=64)] = None,
     customer_id: Annotated[str | None, Query(max_length=64)] = None,
-    cursor: Annotated[str | None, Query(max_length=1024)] = None,
+    cursor: Cursor = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 25,
 ) -> Page[Conversation]:
     items, next_cursor = await list_conversations(
@@ -65,7 +65,7 @@ async def messages(
     conversation_id: str,
     core: CoreDep,
     workspace_id: WorkspaceDep,
-    cursor: Annotated[str | None, Query(max_length=1024)] = None,
+    cursor: Cursor = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> Page[Message]:
     conversation = await get_conversation(core, workspace_id, conversation_id)

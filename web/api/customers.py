@@ -16,7 +16,7 @@ from kith.core.models import Customer
 from kith.core.pagination import page
 from kith.core.storable import literal_regex
 from kith.segments.filters import parse_json, to_query
-from kith.web.api.deps import CoreDep, WorkspaceDep
+from kith.web.api.deps import CoreDep, Cursor, WorkspaceDep
 from kith.web.api.schemas import CustomerOut, CustomerPatch, MergeRequest, Page
 
 # A query string, percent-encoded, stays under the 64 KiB that HTTP clients and proxies allow
@@ -52,7 +52,7 @@ async def list_(
     workspace_id: WorkspaceDep,
     q: Annotated[str | None, Query(min_length=1, max_length=256)] = None,
     filter: Annotated[str | None, Query(max_length=FILTER_MAX, description=FILTER_HELP)] = None,
-    cursor: Annotated[str | None, Query(max_length=1024)] = None,
+    cursor: Cursor = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 25,
 ) -> Page[CustomerOut]:
     query: dict[str, Any] = {"workspace_id": workspace_id, "merged_into": None}

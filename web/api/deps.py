@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 
 from kith.connectors.base import bearer_token, current_core
 from kith.core.api_tokens import token_access
@@ -25,6 +25,8 @@ SESSION_ROUTES = (
 )
 
 CoreDep = Annotated[Core, Depends(current_core)]
+# A page cursor from a list answer (`next_cursor`), handed back as it was.
+Cursor = Annotated[str | None, Query(max_length=1024)]
 
 
 async def api_workspace(request: Request, core: CoreDep) -> str:

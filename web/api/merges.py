@@ -21,11 +21,10 @@ from kith.contacts.suggestions import (
 from kith.core.api_tokens import ApiToken, token_access
 from kith.core.customers import get_customer
 from kith.core.models import Author, AuthorKind
-from kith.web.api.deps import CoreDep, WorkspaceDep
+from kith.web.api.deps import CoreDep, Cursor, WorkspaceDep
 from kith.web.api.schemas import Page
 
 router = APIRouter(prefix="/customers", tags=["customers"])
-Cursor = Annotated[str | None, Query(max_length=1024)]
 Limit = Annotated[int, Query(ge=1, le=100)]
 
 

@@ -38,8 +38,7 @@ from kith.core.permissions import ensure_admin
 from kith.core.sessions import Session
 from kith.core.users import do_update_user
 from kith.web.inbox.deps import Agent, AgentDep, CoreDep, optional_session
-from kith.web.inbox.i18n import LOCALE_NAMES, messages, pick_locale
-from kith.web.inbox.pages import render
+from kith.web.inbox.pages import page_context, render
 from kith.web.inbox.schemas import user_out
 
 router = APIRouter(include_in_schema=False)
@@ -73,16 +72,9 @@ BotReaderDep = Annotated[Agent, Depends(_bot_reader)]
 
 
 async def _page_context(request: Request, core: CoreDep, session: Session) -> dict[str, Any]:
-    doc = await core.store.users.find_one({"_id": session.user.id}, {"locale": 1})
-    chosen = request.query_params.get("lang") or (doc or {}).get("locale")
-    locale = pick_locale(chosen, request.headers.get("accept-language"))
     role = session.user.role
     return {
-        "t": messages(locale),
-        "locale": locale,
-        "locales": LOCALE_NAMES,
-        "user": session.user,
-        "csrf": session.csrf_token,
+        **await page_context(request, core, session),
         "pages": [name for name, roles in PAGES.items() if role in roles],
         "section": "settings",
         "can_edit": role == Role.admin,

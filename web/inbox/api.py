@@ -34,6 +34,7 @@ from kith.core.teams import (
     list_teams,
 )
 from kith.core.users import do_create_user
+from kith.web.api.deps import Cursor
 from kith.web.inbox.deps import Agent, AgentDep, CoreDep, agent_with
 from kith.web.inbox.queries import (
     ListQuery,
@@ -111,7 +112,7 @@ async def conversations(
     sentiment: Annotated[str | None, Query(pattern="^(positive|neutral|negative)$")] = None,
     sort: Annotated[str, Query(pattern="^(activity|waiting)$")] = "activity",
     q: Annotated[str | None, Query(max_length=200)] = None,
-    cursor: Annotated[str | None, Query(max_length=1024)] = None,
+    cursor: Cursor = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
 ) -> dict[str, Any]:
     query = ListQuery(

@@ -25,15 +25,14 @@ from kith.core.models import Customer
 from kith.core.pagination import page
 from kith.segments.filters import parse_json, to_query
 from kith.web.api.customers import FILTER_HELP, FILTER_MAX, search_filter
+from kith.web.api.deps import Cursor
 from kith.web.api.schemas import Page
 from kith.web.inbox.api import author_of
 from kith.web.inbox.deps import Agent, AgentDep, CoreDep, optional_session
-from kith.web.inbox.i18n import LOCALE_NAMES, messages, pick_locale
 from kith.web.inbox.nav import manages_contacts
-from kith.web.inbox.pages import render
+from kith.web.inbox.pages import page_context, render
 
 router = APIRouter(include_in_schema=False)
-Cursor = Annotated[str | None, Query(max_length=1024)]
 CONTRACTS = {  # the contacts-data engineer's routes the page links to
     "export": "/api/v1/customers/export.csv",
     "import": "/api/v1/customers/import",
@@ -65,16 +64,9 @@ async def _page(
     session = await optional_session(request, core)
     if session is None:
         return RedirectResponse("/app/login", status_code=303)
-    doc = await core.store.users.find_one({"_id": session.user.id}, {"locale": 1})
-    chosen = request.query_params.get("lang") or (doc or {}).get("locale")
-    locale = pick_locale(chosen, request.headers.get("accept-language"))
     return render(
         template,
-        t=messages(locale),
-        locale=locale,
-        locales=LOCALE_NAMES,
-        user=session.user,
-        csrf=session.csrf_token,
+        **await page_context(request, core, session),
         section="contacts",
         can_manage=manages_contacts(session.user.role),
         urls=CONTRACTS,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request
@@ -14,10 +15,11 @@ from pydantic import BaseModel
 
 from kith.core.client_address import client_address
 from kith.core.clock import ScaledClock
+from kith.core.context import Core
 from kith.core.errors import Unauthorized
 from kith.core.login_throttle import TooManyAttempts
 from kith.core.realtime import head_cursor
-from kith.core.sessions import end_session, log_in
+from kith.core.sessions import Session, end_session, log_in
 from kith.web.inbox.deps import (
     SESSION_COOKIE,
     CoreDep,
@@ -82,6 +84,20 @@ def render(name: str, status: int = 200, **context: object) -> HTMLResponse:
 def _locale(request: Request, user_setting: str | None = None) -> str:
     chosen = request.query_params.get("lang") or user_setting
     return pick_locale(chosen, request.headers.get("accept-language"))
+
+
+async def page_context(request: Request, core: Core, session: Session) -> dict[str, Any]:
+    """What every signed-in page's template needs: its strings in the user's language (`?lang=`,
+    else their own setting, else the browser's), the user and the CSRF token."""
+    doc = await core.store.users.find_one({"_id": session.user.id}, {"locale": 1})
+    locale = _locale(request, (doc or {}).get("locale"))
+    return {
+        "t": messages(locale),
+        "locale": locale,
+        "locales": LOCALE_NAMES,
+        "user": session.user,
+        "csrf": session.csrf_token,
+    }
 
 
 def _login_page(request: Request, error: str | None = None, status: int = 200) -> HTMLResponse:
@@ -152,16 +168,10 @@ async def inbox_page(request: Request, core: CoreDep) -> Response:
         return RedirectResponse("/app/login", status_code=303)
     if not may_open(session.user.role, "inbox") and "conversation" not in request.query_params:
         return RedirectResponse(landing(session.user.role), status_code=303)
-    user_doc = await core.store.users.find_one({"_id": session.user.id}, {"locale": 1})
-    locale = _locale(request, (user_doc or {}).get("locale"))
     return render(
         "inbox.html",
         section="inbox",
-        t=messages(locale),
-        locale=locale,
-        locales=LOCALE_NAMES,
-        user=session.user,
-        csrf=session.csrf_token,
+        **await page_context(request, core, session),
         head=await head_cursor(core, session.user.workspace_id) or "",
     )
 
@@ -180,10 +190,15 @@ async def clock(core: CoreDep) -> ClockOut:
     return ClockOut(now=core.clock.now(), speed=speed)
 
 
+def static_file(path: Path | None, media: str | None) -> Response:
+    """A page's script or style, from a fixed list (no path from the URL), revalidated on each
+    load so that a new release is picked up at once; 404 for a name not on the list."""
+    if path is None or media is None:
+        return Response(status_code=404)
+    return FileResponse(path, media_type=media, headers={"Cache-Control": "no-cache"})
+
+
 @router.get("/app/static/{name}")
 async def static(name: str) -> Response:
-    found = STATIC.get(name)
-    if found is None:
-        return Response(status_code=404)
-    path, media = found
-    return FileResponse(path, media_type=media, headers={"Cache-Control": "no-cache"})
+    path, media = STATIC.get(name, (None, None))
+    return static_file(path, media)
