@@ -1,15 +1,22 @@
-"""One Kith worker as its own OS process, for tests that kill processes for real.
+"""Kith workers as OS processes, forked from one parent that has imported them: for tests
+that kill processes for real, about every 2 s.
 
     python -m tests.support.worker_process
+
+The parent (a "zygote") imports the worker class and the features, then reads commands on
+stdin: `spawn` forks a child, which builds its own `Core` (its own database client) and runs
+the worker; the parent answers `spawned PID`, the child prints `ready PID` once it works,
+and the parent reports `exit PID CODE` when it reaps a child (a SIGKILLed one: CODE -9).
+Importing a worker takes 10-20 s on a loaded 2-core machine; a fork takes milliseconds, so
+a killed worker is replaced at once. Nothing but imports happens before a fork (no event
+loop, no client, no thread), which is what makes forking safe.
 
 Configured by the environment: the `KITH_*` settings (database, secret), the shared clock's
 file (`KITH_TEST_CLOCK_FILE`, see `tests.support.shared_clock`), the worker class
 (`KITH_TEST_WORKER`, "module:Class", built as `Class(core, owner=…)` and run with
 `run_forever(stop)`) and the features to install (`KITH_TEST_FEATURES`, comma-separated
-"module:name", each a `Feature` or a function of the `Core` that returns one). Only those
-features are imported: the whole app takes tens of seconds to import on a loaded machine,
-longer than a worker lives in a kill test. It prints `ready` once it works; SIGTERM stops
-it cleanly, SIGKILL is what the tests send.
+"module:name", each a `Feature` or a function of the `Core` that returns one). SIGTERM stops
+a child cleanly; closing stdin ends the parent.
 """
 
 from __future__ import annotations
@@ -17,7 +24,9 @@ from __future__ import annotations
 import asyncio
 import importlib
 import os
+import selectors
 import signal
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -36,27 +45,87 @@ def named(spec: str) -> Any:
     return getattr(importlib.import_module(module), name)
 
 
-def features(core: Core, specs: str) -> list[Feature]:
+def feature_specs() -> list[str]:
+    return list(filter(None, os.environ.get(FEATURES_ENV, "").split(",")))
+
+
+def features(core: Core) -> list[Feature]:
     found = []
-    for spec in filter(None, specs.split(",")):
+    for spec in feature_specs():
         item = named(spec)
         found.append(item if isinstance(item, Feature) else item(core))
     return found
 
 
-async def main() -> None:
+async def work() -> None:
     settings = Settings()
     core = Core.from_settings(settings, clock=FileClock(Path(os.environ[CLOCK_ENV])))
-    install(core, features(core, os.environ.get(FEATURES_ENV, "")))
+    install(core, features(core))
     worker = named(os.environ[WORKER_ENV])(core, owner=f"process-{os.getpid()}")
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
-    print("ready", flush=True)
+    print(f"ready {os.getpid()}", flush=True)
     try:
         await worker.run_forever(stop)
     finally:
         await core.close()
 
 
+def child() -> None:
+    """In a freshly forked child: run the worker, never return into the parent's loop."""
+    code = 0
+    try:
+        sys.stdin.close()
+        asyncio.run(work())
+    except BaseException:
+        import traceback
+
+        traceback.print_exc()
+        code = 1
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
+def reap() -> None:
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        print(f"exit {pid} {os.waitstatus_to_exitcode(status)}", flush=True)
+
+
+def zygote() -> None:
+    named(os.environ[WORKER_ENV])
+    for spec in feature_specs():
+        named(spec)
+    print("loaded", flush=True)
+    selector = selectors.DefaultSelector()
+    selector.register(sys.stdin.fileno(), selectors.EVENT_READ)
+    pending = b""
+    while True:
+        if selector.select(timeout=0.1):
+            chunk = os.read(sys.stdin.fileno(), 4096)
+            if not chunk:
+                break
+            pending += chunk
+            *lines, pending = pending.split(b"\n")
+            for line in lines:
+                if line.strip() == b"spawn":
+                    spawn()
+        reap()
+
+
+def spawn() -> None:
+    pid = os.fork()
+    if pid == 0:
+        child()
+    print(f"spawned {pid}", flush=True)
+
+
 if __name__ == "__main__":
-    asyncio.run(main())
+    zygote()

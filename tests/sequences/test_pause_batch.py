@@ -1,0 +1,108 @@
+"""Pausing a sequence while three workers are in the middle of their step batches.
+
+What the runner promises (`kith.sequences.runner`, `kith.sequences.steps.Run.still_on`): a
+paused sequence's enrolments are not claimed, and a send reads the sequence's status right
+before it goes out. So once the pause is written, a send can still go out only for an
+enrolment that was claimed before it and had already passed that check; every other claimed
+enrolment is handed back at its step, without a recorded run, and goes on after the resume.
+The pause here lands right before the first send of the pass reaches the database (from
+within that worker's batch), and the test asserts exactly that: the sends stored after the
+pause belong to enrolments claimed at the moment of pausing; while paused, passes of every
+worker claim and send nothing however far the clock moves; after the resume every step
+runs exactly once for every enrolment.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from kith.core.context import Core
+from kith.core.features import Feature
+from kith.sequences.actions import move
+from kith.sequences.feature import feature
+from kith.sequences.models import Status
+from kith.sequences.runner import SequenceWorker
+from kith.sequences.store import enrolments, message_id, run_id, runs
+from tests.sequences.conftest import MakeSequence
+from tests.support.cast import api_channel
+from tests.support.crowd import customers_on, enrol_all
+from tests.support.faults import racing
+from tests.support.processes import cores_like
+
+ENROLMENTS = 30
+DAY = 86400.0
+
+
+def sequences_only(core: Core) -> list[Feature]:
+    return [feature(core)]
+
+
+async def marketing_ids(core: Core) -> set[str]:
+    found = await core.store.messages.find({"purpose": "marketing"}, {"_id": 1}).to_list()
+    return {m["_id"] for m in found}
+
+
+async def passes(workers: list[SequenceWorker]) -> int:
+    return sum(await asyncio.gather(*(w.run_once() for w in workers)))
+
+
+async def test_a_pause_mid_batch_sends_only_what_was_claimed_and_resumes_exactly_once(
+    score: Core, workspace_id: str, make_sequence: MakeSequence
+) -> None:
+    score.settings.sequence_batch = 10
+    channel = (await api_channel(score, workspace_id, name="Pause"))[0]
+    sequence = await make_sequence()
+    customers = await customers_on(score, channel, ENROLMENTS)
+    enrolled = await enrol_all(score, sequence, customers, score.clock.now())
+    seen: dict[str, set[str]] = {}
+
+    async def pause() -> None:
+        if seen:  # once, before the first send of whichever worker gets there first
+            return
+        await move(score, workspace_id, sequence.id, Status.paused)
+        now = score.clock.now()
+        leased = {"state": "active", "lease_until": {"$gt": now}}
+        seen["claimed"] = set(await enrolments(score).distinct("_id", leased))
+        seen["sent"] = await marketing_ids(score)
+
+    async with cores_like(score, 3, sequences_only) as cores:
+        workers = [SequenceWorker(c, owner=f"w{n}") for n, c in enumerate(cores)]
+        with contextlib.ExitStack() as stack:
+            for other in cores:
+                stack.enter_context(racing(other.store.messages, "insert_one", pause))
+            await passes(workers)
+
+        after = await marketing_ids(score) - seen["sent"]
+        assert after, "the send the pause overtook goes out (it had passed its check)"
+        assert after <= {message_id(e, "welcome", 1) for e in seen["claimed"]}
+        sent = await marketing_ids(score)
+        for doc in await enrolments(score).find({}).to_list():
+            if message_id(doc["_id"], "welcome", 1) in sent:
+                assert doc["step_id"] == "tip"  # sent, then waiting a day
+            else:  # handed back (or never claimed): at its step, no run, no lease
+                assert (doc["step_id"], doc.get("visits"), doc["lease_until"]) == (
+                    "welcome",
+                    {},
+                    None,
+                )
+                assert await runs(score).count_documents({"enrolment_id": doc["_id"]}) == 0
+
+        for _ in range(3):  # paused: however far time moves, nothing is claimed or sent
+            score.clock.advance(DAY)
+            assert await passes(workers) == 0
+        assert await marketing_ids(score) == sent
+
+        await move(score, workspace_id, sequence.id, Status.active)
+        for _ in range(4):
+            while await passes(workers):
+                pass
+            score.clock.advance(DAY)
+
+    states = await enrolments(score).distinct("state", {"sequence_id": sequence.id})
+    assert states == ["completed"]
+    expected = {message_id(e, s, 1) for e in enrolled for s in ("welcome", "tip")}
+    assert await marketing_ids(score) == expected
+    recorded = {r["_id"] for r in await runs(score).find({}, {"_id": 1}).to_list()}
+    steps = ("welcome", "pause", "tip")
+    assert recorded == {run_id(e, s, 1) for e in enrolled for s in steps}
