@@ -6,9 +6,10 @@ every enrolment completes.
 
 Time: the processes share a `FileClock` (`tests.support.shared_clock`): the moment is in a
 file that every worker reads on each `now()` and only this test writes. Nothing waits for
-real time to pass: after each kill the test moves the clock past the lease (so the dead
-worker's claims come back, and the live workers' too, which exactly-once must survive) and
-the one-minute wait ends on that clock. The real seconds between kills only pace the kills.
+real time to pass: after each kill the test moves the clock by `TICK`, so a claim's lease
+runs out six kills after it was taken, whether its worker died (its claims come back) or is
+merely slow (another worker takes them over: exactly-once must survive that too), and the
+one-minute wait ends on that clock. The real seconds between kills only pace the kills.
 """
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ pytestmark = [pytest.mark.realdb, pytest.mark.timeout(240)]  # processes start s
 
 ENROLMENTS = 2_000
 WORKERS = 4
-LEASE = 30.0
+LEASE = 60.0
+TICK = 10.0  # clock seconds per kill: a claim outlives six kills (about 12 s of real time)
 KILL_EVERY = (1.5, 2.5)  # real seconds between two kills
 KILL_PHASE = 60.0  # real seconds of kills; then the survivors finish
 FINISH = 150.0  # real seconds the whole run may take
@@ -86,7 +88,7 @@ async def pool(core: Core, shared: FileClock, tmp_path: Path) -> AsyncIterator[W
         "KITH_EGRESS_ALLOW": settings.egress_allow or "",
         "KITH_LOG_LEVEL": "WARNING",
         "KITH_SEQUENCE_LEASE_SECONDS": str(LEASE),
-        "KITH_SEQUENCE_BATCH": "50",
+        "KITH_SEQUENCE_BATCH": "10",
         "KITH_SEQUENCE_POLL_SECONDS": "0.2",
         "KITH_SEQUENCE_OUTBOX_WINDOW": str(10 * ENROLMENTS),  # no outbox runs here
         CLOCK_ENV: str(shared.path),
@@ -124,11 +126,11 @@ async def test_four_processes_killed_at_random_run_every_step_exactly_once(
         await asyncio.sleep(rng.uniform(*KILL_EVERY))
         pool.check_alive()
         await pool.kill_one(rng)
-        shared.advance(LEASE + 1)  # the dead worker's claims come back; the wait moves on
+        shared.advance(TICK)  # claims of the dead come back after a few kills; waits move on
     while await left(core) and loop.time() - started < FINISH:
         await asyncio.sleep(0.5)
         pool.check_alive()
-        shared.advance(LEASE / 4)
+        shared.advance(TICK / 4)
     await pool.stop()
 
     assert pool.kills >= 5

@@ -40,6 +40,11 @@ WORKER_ENV = "KITH_TEST_WORKER"
 FEATURES_ENV = "KITH_TEST_FEATURES"
 
 
+def say(line: str) -> None:
+    """One line to the test, in one write: parent and children share the pipe."""
+    os.write(sys.stdout.fileno(), f"{line}\n".encode())
+
+
 def named(spec: str) -> Any:
     module, _, name = spec.partition(":")
     return getattr(importlib.import_module(module), name)
@@ -64,7 +69,7 @@ async def work() -> None:
     worker = named(os.environ[WORKER_ENV])(core, owner=f"process-{os.getpid()}")
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
-    print(f"ready {os.getpid()}", flush=True)
+    say(f"ready {os.getpid()}")
     try:
         await worker.run_forever(stop)
     finally:
@@ -96,14 +101,14 @@ def reap() -> None:
             return
         if pid == 0:
             return
-        print(f"exit {pid} {os.waitstatus_to_exitcode(status)}", flush=True)
+        say(f"exit {pid} {os.waitstatus_to_exitcode(status)}")
 
 
 def zygote() -> None:
     named(os.environ[WORKER_ENV])
     for spec in feature_specs():
         named(spec)
-    print("loaded", flush=True)
+    say("loaded")
     selector = selectors.DefaultSelector()
     selector.register(sys.stdin.fileno(), selectors.EVENT_READ)
     pending = b""
@@ -124,7 +129,7 @@ def spawn() -> None:
     pid = os.fork()
     if pid == 0:
         child()
-    print(f"spawned {pid}", flush=True)
+    say(f"spawned {pid}")
 
 
 if __name__ == "__main__":
