@@ -20,7 +20,6 @@ import asyncio
 import logging
 import socket
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -39,13 +38,13 @@ from kith.core.models import (
     Author,
     AuthorKind,
     Customer,
-    DeliveryStatus,
     Message,
     OutboundContent,
     Purpose,
 )
 from kith.core.outbox import send
 from kith.core.waiting import wait_any
+from kith.courtesy.window import Window
 
 log = logging.getLogger(__name__)
 OPEN = [RecipientStatus.pending.value, RecipientStatus.held.value]
@@ -63,42 +62,6 @@ def unleased(now: datetime) -> dict[str, Any]:
 class Claim:
     recipient: Recipient
     token: str
-
-
-class Window:
-    """Room per channel for marketing messages in the outbox, read once per pass."""
-
-    def __init__(self, core: Core, size: int) -> None:
-        self.core = core
-        self.size = size
-        self._room: dict[str, int] = {}
-        self._lock = asyncio.Lock()
-
-    async def room(self, channel_ids: Sequence[str]) -> int:
-        total = 0
-        for channel_id in channel_ids:
-            total += await self._read(channel_id)
-        return total
-
-    async def _read(self, channel_id: str) -> int:
-        async with self._lock:
-            if channel_id not in self._room:
-                pending = await self.core.store.messages.count_documents(
-                    {
-                        "channel_id": channel_id,
-                        "purpose": Purpose.marketing.value,
-                        "delivery.status": DeliveryStatus.pending.value,
-                    }
-                )
-                self._room[channel_id] = max(self.size - pending, 0)
-            return self._room[channel_id]
-
-    async def take(self, channel_id: str) -> bool:
-        await self._read(channel_id)
-        if self._room[channel_id] <= 0:
-            return False
-        self._room[channel_id] -= 1
-        return True
 
 
 class BroadcastWorker:

@@ -156,6 +156,21 @@ class Settings(BaseSettings):
     broadcast_poll_seconds: float = Field(
         default=1.0, gt=0, description="How often an idle broadcast worker looks for work."
     )
+    sequence_batch: int = Field(
+        default=200, ge=1, description="Due sequence enrolments claimed per pass."
+    )
+    sequence_lease_seconds: float = Field(
+        default=60.0, gt=0, description="A claimed enrolment returns after this if its worker died."
+    )
+    sequence_poll_seconds: float = Field(
+        default=1.0, gt=0, description="How often an idle sequence worker looks for due steps."
+    )
+    sequence_outbox_window: int = Field(
+        default=100,
+        ge=1,
+        description="Marketing messages sequences keep pending per channel in the outbox "
+        "(overdue steps after downtime drain at the channel's pace, never as a burst).",
+    )
 
     @field_validator("trusted_proxies")
     @classmethod

@@ -7,6 +7,7 @@ from pymongo import ASCENDING, DESCENDING
 
 from kith.core.context import Core
 from kith.core.features import CustomerData, Feature, Index
+from kith.sequences.runner import SequenceWorker
 from kith.sequences.store import ENROLMENTS, RUNS, SEQUENCES
 
 
@@ -15,8 +16,14 @@ def feature(core: Core) -> Feature:
         name="sequences",
         indexes=(
             Index(SEQUENCES, (("workspace_id", ASCENDING), ("_id", DESCENDING))),
-            # The worker's claim: active enrolments by due time (one range, whatever the total).
-            Index(ENROLMENTS, (("state", ASCENDING), ("due_at", ASCENDING))),
+            # Each pass of the worker lists the active sequences.
+            Index(SEQUENCES, (("status", ASCENDING),)),
+            # The worker's claim: active enrolments by due time (one range, whatever the total;
+            # the sequence id in the key keeps a paused sequence's due ones out without reads).
+            Index(
+                ENROLMENTS,
+                (("state", ASCENDING), ("due_at", ASCENDING), ("sequence_id", ASCENDING)),
+            ),
             Index(ENROLMENTS, (("sequence_id", ASCENDING), ("customer_id", ASCENDING))),
             Index(ENROLMENTS, (("customer_id", ASCENDING), ("state", ASCENDING))),
             Index(ENROLMENTS, (("sequence_id", ASCENDING), ("state", ASCENDING))),
@@ -27,4 +34,5 @@ def feature(core: Core) -> Feature:
         # Enrolments and runs name the customer: erased with them (no enrolment is left
         # behind), moved to the survivor of a merge.
         customer_data=(CustomerData(ENROLMENTS), CustomerData(RUNS)),
+        background=(SequenceWorker(core).run_forever,),
     )

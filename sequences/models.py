@@ -286,6 +286,9 @@ class Enrolment(Record):
     state: EnrolmentState = EnrolmentState.active
     step_id: str | None  # the next step to run (None once finished)
     due_at: datetime | None
+    # When the current step first fell due: a hold (quiet hours) moves `due_at`, not this, so
+    # a send's `send_by` deadline counts from here.
+    step_due_at: datetime | None = None
     # Runs of each step so far (a branch may loop back).
     visits: dict[str, int] = Field(default_factory=dict)
     source: str  # what enrolled them: "api", "segment:<id>", "tag:<t>", "bot", …
@@ -321,6 +324,10 @@ class StepRun(Record):
     reason: str | None = None
     message_id: str | None = None
     at: datetime
+    # Where the enrolment goes after this run (None: it ends): a retried advance after a
+    # crash reads these instead of deciding (a branch, a wait's end) a second time.
+    next_step_id: str | None = None
+    next_due_at: datetime | None = None
     delivered_at: datetime | None = None
     replied_at: datetime | None = None
     clicked_at: datetime | None = None

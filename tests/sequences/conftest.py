@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
 from kith.core.clock import ManualClock
 from kith.core.context import Core
+from kith.core.egress import http_client
 from kith.core.features import install
 from kith.core.models import Channel, Customer, InboundUser
 from kith.core.pipeline import ingest
@@ -76,3 +79,56 @@ def make_sequence(score: Core, workspace_id: str) -> MakeSequence:
         return sequence
 
     return make
+
+
+@dataclass
+class Hooked:
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
+class Hook:
+    """A webhook receiver on a real loopback socket, reached through the egress guard (the
+    suite's settings allow loopback, as an on-premise install would its own hosts).
+    Answers `status`; `on_request` runs before each answer (a receiver that pauses the
+    sequence, say)."""
+
+    url: str = ""
+    status: int = 200
+    requests: list[Hooked] = field(default_factory=list)
+    on_request: Callable[[], Awaitable[None]] | None = None
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = (await reader.readuntil(b"\r\n\r\n")).decode()
+        lines = head.split("\r\n")[1:]
+        headers = {
+            k.strip().lower(): v.strip() for k, _, v in (x.partition(":") for x in lines if x)
+        }
+        body = await reader.readexactly(int(headers.get("content-length", "0")))
+        self.requests.append(Hooked(headers, body))
+        if self.on_request is not None:
+            await self.on_request()
+        reason = b"OK" if self.status < 400 else b"Error"
+        writer.write(
+            b"HTTP/1.1 %d %s\r\ncontent-type: application/json\r\ncontent-length: 2\r\n"
+            b"connection: close\r\n\r\n{}" % (self.status, reason)
+        )
+        await writer.drain()
+        writer.close()
+
+
+@pytest.fixture
+async def hook(score: Core) -> AsyncIterator[Hook]:
+    """`score.http` becomes the production client (egress-guarded) and `hook.url` a receiver."""
+    receiver = Hook()
+    server = await asyncio.start_server(receiver.handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    receiver.url = f"http://127.0.0.1:{port}/kith/sequence"
+    await score.http.aclose()
+    score.http = http_client(score.egress)
+    try:
+        yield receiver
+    finally:
+        server.close()
+        await server.wait_closed()
