@@ -10,7 +10,7 @@ within that worker's batch), and the test asserts exactly that: each send stored
 pause was made under a claim taken before the pause began (claims are noted as the workers
 write them), some claimed enrolments were handed back unsent, passes of every worker claim
 and send nothing while paused as the clock moves, and after the resume every step runs
-exactly once for every enrolment.
+exactly once for every enrolment (a worker sees a resume within `REREAD` on its clock).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from kith.core.features import Feature
 from kith.sequences.actions import move
 from kith.sequences.feature import feature
 from kith.sequences.models import Status
-from kith.sequences.runner import SequenceWorker
+from kith.sequences.runner import REREAD, SequenceWorker
 from kith.sequences.store import enrolments, message_id, run_id, runs
 from tests.sequences.conftest import MakeSequence
 from tests.support.cast import api_channel
@@ -128,6 +128,7 @@ async def test_a_pause_mid_batch_sends_only_what_was_claimed_and_resumes_exactly
         assert await marketing_ids(score) == sent
 
         await move(score, workspace_id, sequence.id, Status.active)
+        score.clock.advance(REREAD.total_seconds())  # workers see a resume within this
         for _ in range(4):
             while await passes(workers):
                 pass
