@@ -37,15 +37,16 @@ from tests.support.processes import WorkerPool
 from tests.support.shared_clock import ENV as CLOCK_ENV
 from tests.support.shared_clock import FileClock
 
-pytestmark = [pytest.mark.realdb, pytest.mark.timeout(240)]  # processes start slowly when loaded
+# Long: see the module docstring for how long it takes on the loaded 2-core build machine.
+pytestmark = [pytest.mark.realdb, pytest.mark.timeout(1500)]
 
 ENROLMENTS = 2_000
 WORKERS = 4
 LEASE = 60.0
 TICK = 10.0  # clock seconds per kill: a claim outlives six kills (about 12 s of real time)
 KILL_EVERY = (1.5, 2.5)  # real seconds between two kills
-KILL_PHASE = 60.0  # real seconds of kills; then the survivors finish
-FINISH = 150.0  # real seconds the whole run may take
+KILL_PHASE = 1200.0  # real seconds of kills at most; then the survivors finish
+FINISH = 1320.0  # real seconds the whole run may take
 SENDS = ("welcome", "tip")
 STEPS = ("welcome", "pause", "tip", "mark")
 BODY = {
