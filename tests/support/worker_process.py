@@ -16,12 +16,13 @@ file (`KITH_TEST_CLOCK_FILE`, see `tests.support.shared_clock`), the worker clas
 (`KITH_TEST_WORKER`, "module:Class", built as `Class(core, owner=…)` and run with
 `run_forever(stop)`) and the features to install (`KITH_TEST_FEATURES`, comma-separated
 "module:name", each a `Feature` or a function of the `Core` that returns one). SIGTERM stops
-a child cleanly; closing stdin ends the parent.
+a child cleanly; closing stdin ends the parent, which SIGKILLs the children left.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import os
 import selectors
@@ -38,6 +39,7 @@ from tests.support.shared_clock import FileClock
 
 WORKER_ENV = "KITH_TEST_WORKER"
 FEATURES_ENV = "KITH_TEST_FEATURES"
+CHILDREN: set[int] = set()  # in the parent: the workers it forked and has not reaped
 
 
 def say(line: str) -> None:
@@ -101,6 +103,7 @@ def reap() -> None:
             return
         if pid == 0:
             return
+        CHILDREN.discard(pid)
         say(f"exit {pid} {os.waitstatus_to_exitcode(status)}")
 
 
@@ -115,7 +118,10 @@ def zygote() -> None:
     while True:
         if selector.select(timeout=0.1):
             chunk = os.read(sys.stdin.fileno(), 4096)
-            if not chunk:
+            if not chunk:  # the test is gone: so are its workers
+                for pid in CHILDREN:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGKILL)
                 break
             pending += chunk
             *lines, pending = pending.split(b"\n")
@@ -129,6 +135,7 @@ def spawn() -> None:
     pid = os.fork()
     if pid == 0:
         child()
+    CHILDREN.add(pid)
     say(f"spawned {pid}")
 
 
