@@ -96,7 +96,9 @@ async def reconcile(core: Core, segment: Segment, cause: str, *, quiet: bool = F
             {"_id": segment.id},
             {"$set": {"last_reconciled_at": core.clock.now(), "fixed": fixed.model_dump()}},
         )
-    log.info(
+    # Quiet when nothing needed fixing (the demo clock runs the hourly pass every second).
+    log.log(
+        logging.INFO if fixed.added or fixed.removed else logging.DEBUG,
         "segment reconciled",
         extra={"segment": segment.id, "added": fixed.added, "removed": fixed.removed, "size": size},
     )

@@ -134,7 +134,12 @@ async def test_customers_search_patch_merge_and_erase(api: ApiSetup, core: Core)
     assert (await search("vip")).json()["items"][0]["id"] == ada["id"]
     [updated] = await core.store.events.find({"type": "customer.updated"}).to_list(None)
     assert updated["customer_id"] == ada["id"]  # open inbox panels refresh
-    assert updated["data"] == {"fields": ["tags"], "attributes": ["plan"], "tags": ["vip"]}
+    assert updated["data"] == {
+        "fields": ["tags"],
+        "attributes": ["plan"],
+        "tags": ["vip"],
+        "tags_added": ["vip"],
+    }
 
     merged = await api.http.post(
         f"/api/v1/customers/{ada['id']}/merge", json={"other_id": bob["id"]}, headers=api.auth

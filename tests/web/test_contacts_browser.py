@@ -94,7 +94,9 @@ async def test_a_marketer_lands_on_contacts_searches_and_filters(live: Live) -> 
     page = await live.sign_in("mary@kith.test")
     await expect(page).to_have_url(live.url + "/app/contacts")
     nav = page.get_by_role("navigation", name="Sections")
-    await expect(nav.get_by_role("link")).to_have_text(["Contacts", "Segments", "Broadcasts"])
+    await expect(nav.get_by_role("link")).to_have_text(
+        ["Contacts", "Segments", "Broadcasts", "Sequences"]
+    )
     await expect(page.locator("body[data-ready=true]")).to_have_count(1)
     await assert_every_control_is_named(page)
     results = page.get_by_role("table", name="Customers")
