@@ -9,7 +9,9 @@
   const $ = (id) => document.getElementById(id);
   const manage = body.dataset.canManage === "true";
   const locale = body.dataset.locale === "zh" ? "zh-CN" : "en";
-  const state = { contacts: null, suggestions: null, merges: null, query: new URLSearchParams() };
+  const state = {
+    contacts: null, suggestions: null, merges: null, query: new URLSearchParams(), listError: null,
+  };
 
   const fmt = (template, values) =>
     template.replace(/\{(\w+)\}/g, (whole, key) => (key in values ? String(values[key]) : whole));
@@ -75,8 +77,11 @@
       state.contacts = page.next_cursor;
       $("more-contacts").hidden = !page.next_cursor;
       $("no-contacts").hidden = $("contacts").children.length > 0;
-      notice("");
+      // Clear only this list's own earlier failure, never another action's notice ("Merged").
+      if (state.listError !== null && $("notice").textContent === state.listError) notice("");
+      state.listError = null;
     } catch (err) {
+      state.listError = err.message;
       notice(err.message);
     }
   }
