@@ -31,7 +31,7 @@ from kith.broadcasts.routes import conversation_for
 from kith.core.context import Core
 from kith.core.errors import Conflict, KithError, NotFound
 from kith.core.ids import derived_id, new_id
-from kith.core.leases import worker_owner
+from kith.core.leases import unleased, worker_owner
 from kith.core.models import (
     Attachment,
     Author,
@@ -51,10 +51,6 @@ OPEN = [RecipientStatus.pending.value, RecipientStatus.held.value]
 
 def message_id(broadcast_id: str, customer_id: str) -> str:
     return derived_id("broadcast", broadcast_id, customer_id)
-
-
-def unleased(now: datetime) -> dict[str, Any]:
-    return {"$or": [{"lease_until": None}, {"lease_until": {"$lte": now}}]}
 
 
 @dataclass

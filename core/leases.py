@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import socket
 import uuid
-from datetime import timedelta
-from typing import TYPE_CHECKING
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from pymongo.errors import DuplicateKeyError
 
@@ -48,3 +48,8 @@ async def holder(core: Core, name: str) -> str | None:
     if doc is None or doc["until"] <= core.clock.now():
         return None
     return str(doc["owner"])
+
+
+def unleased(now: datetime, field: str = "lease_until") -> dict[str, Any]:
+    """A row no worker holds: never leased, or its lease (in `field`) ran out."""
+    return {"$or": [{field: None}, {field: {"$lte": now}}]}

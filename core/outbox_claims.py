@@ -19,6 +19,7 @@ from typing import Any
 
 from pymongo.errors import OperationFailure
 
+from kith.core import leases
 from kith.core.context import Core
 from kith.core.ids import new_id
 from kith.core.models import Conversation, DeliveryStatus, Message
@@ -32,7 +33,7 @@ HEADS_BATCH = 2000
 
 def unleased(now: datetime) -> dict[str, Any]:
     """No worker holds the message (never leased, or its lease ran out)."""
-    return {"$or": [{"delivery.lease_until": None}, {"delivery.lease_until": {"$lte": now}}]}
+    return leases.unleased(now, "delivery.lease_until")
 
 
 @dataclass(frozen=True)

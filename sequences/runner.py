@@ -29,7 +29,7 @@ from pymongo.errors import DuplicateKeyError
 
 from kith.core.context import Core
 from kith.core.ids import new_id
-from kith.core.leases import worker_owner
+from kith.core.leases import unleased, worker_owner
 from kith.core.waiting import wait_any
 from kith.courtesy.window import Window
 from kith.sequences.models import (
@@ -50,10 +50,6 @@ from kith.sequences.store import enrolments, get_version, run_id, runs, sequence
 log = logging.getLogger(__name__)
 ACTIVE = EnrolmentState.active.value
 REREAD = timedelta(seconds=5)  # how often the list of paused sequences is read again
-
-
-def unleased(now: datetime) -> dict[str, Any]:
-    return {"$or": [{"lease_until": None}, {"lease_until": {"$lte": now}}]}
 
 
 @dataclass
