@@ -141,6 +141,8 @@ async def test_the_inbox_lists_a_conversations_tickets_after_one_click(
         "GET", "/tickets", params={"conversation_id": cast.conversations["help"]}
     )
     assert other.json()["items"] == []
+    panel = await alice.api("GET", f"/customers/{made.json()['customer_id']}")
+    assert [t["number"] for t in panel.json()["tickets"]] == [made.json()["number"]]
 
 
 async def test_settings_are_validated_and_only_admins_change_them_in_the_app(
