@@ -53,7 +53,7 @@ async def _received(core: Core, event: Event) -> None:
     keyword = matched_keyword(message.text, settings.keywords)
     if keyword is not None:
         text = reason(settings, "keyword", keyword=keyword)
-        await apply(core, Hit(event, event.conversation_id or "", text))
+        await apply(core, Hit(event, text))
 
 
 async def _escalated(core: Core, event: Event) -> None:
@@ -62,7 +62,7 @@ async def _escalated(core: Core, event: Event) -> None:
         return
     text = reason(settings, "negative")
     high = Priority.high
-    await apply(core, Hit(event, event.conversation_id or "", text, priority=high, raise_to=high))
+    await apply(core, Hit(event, text, priority=high, raise_to=high))
 
 
 async def _handoff(core: Core, event: Event) -> None:
@@ -70,7 +70,7 @@ async def _handoff(core: Core, event: Event) -> None:
         return
     settings = await get_settings(core, event.workspace_id)
     if settings.bot_failures:
-        await apply(core, Hit(event, event.conversation_id or "", reason(settings, "bot")))
+        await apply(core, Hit(event, reason(settings, "bot")))
 
 
 async def _waited(core: Core, event: Event) -> None:
@@ -86,4 +86,4 @@ async def _waited(core: Core, event: Event) -> None:
     if began is None or began.isoformat() != event.data.get("waiting_since"):
         return
     text = reason(settings, "waiting", minutes=event.data.get("minutes"))
-    await apply(core, Hit(event, event.conversation_id or "", text))
+    await apply(core, Hit(event, text))

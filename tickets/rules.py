@@ -97,10 +97,9 @@ def matched_keyword(text: str, keywords: Sequence[str]) -> str | None:
 
 @dataclass(frozen=True)
 class Hit:
-    """A rule that fired: on which conversation, because of which event, and why."""
+    """A rule that fired: because of which event (on its conversation), and why."""
 
     event: Event
-    conversation_id: str
     text: str
     priority: Priority = Priority.normal
     raise_to: Priority | None = None  # an active ticket's priority goes at least this high
@@ -108,16 +107,18 @@ class Hit:
 
 async def apply(core: Core, hit: Hit) -> Ticket | None:
     """Open the rule's ticket, or note the reason on the conversation's active one."""
-    workspace_id = hit.event.workspace_id
+    workspace_id, conversation_id = hit.event.workspace_id, hit.event.conversation_id
+    if conversation_id is None:
+        return None
     cause = f"rule:{hit.event.id}"
     opened = await opened_by(core, workspace_id, cause)
     if opened is not None:  # this event opened it on an earlier run
         return opened
     try:
-        await get_conversation(core, workspace_id, hit.conversation_id)
+        await get_conversation(core, workspace_id, conversation_id)
     except NotFound:
         return None  # erased meanwhile
-    active = await active_ticket(core, workspace_id, hit.conversation_id)
+    active = await active_ticket(core, workspace_id, conversation_id)
     if active is not None:
         note_id = derived_id("ticket-rule-note", hit.event.id)
         await do_add_note(core, active, hit.text, RULES, note_id=note_id)
@@ -127,5 +128,5 @@ async def apply(core: Core, hit: Hit) -> Ticket | None:
             patch = TicketPatch(priority=hit.raise_to)
             active = await do_update_ticket(core, workspace_id, active.id, patch, RULES, active)
         return active
-    body = TicketIn(subject=hit.text, conversation_id=hit.conversation_id, priority=hit.priority)
+    body = TicketIn(subject=hit.text, conversation_id=conversation_id, priority=hit.priority)
     return await open_once(core, workspace_id, cause, body, RULES, Source.rule)
