@@ -18,6 +18,7 @@ from kith.bots.store import save_bot
 from kith.core.clock import ManualClock
 from kith.core.context import Core
 from kith.core.conversations import get_conversation
+from kith.core.customers import do_erase_customer
 from kith.core.features import install
 from kith.core.models import Author, AuthorKind, Channel, Event, OutboundContent
 from kith.core.outbox import send
@@ -347,3 +348,15 @@ async def test_the_bot_step_opens_a_ticket_once_per_turn(
     assert ticket.created_by.kind == "bot"
     said = await core.store.messages.find_one({"text": "A person will write to you."})
     assert said is not None
+
+
+async def test_erasing_the_customer_erases_their_tickets_and_notes(
+    core: Core, workspace_id: str, channel: Channel
+) -> None:
+    await say(core, channel, "refund now")
+    await say(core, channel, "I have a complaint too")
+    [ticket] = await all_tickets(core)
+    assert await core.store.collection("ticket_notes").count_documents({}) == 1
+    await do_erase_customer(core, workspace_id, ticket.customer_id)
+    assert await all_tickets(core) == []
+    assert await core.store.collection("ticket_notes").count_documents({}) == 0
