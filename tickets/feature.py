@@ -1,5 +1,6 @@
-"""The tickets feature: its collections and indexes, what it keeps per customer, and its
-routes, in one object."""
+"""The tickets feature: its collections and indexes, what it keeps per customer, its
+consumer (replies reopen, rules open) and timer (the waiting rule's sweep), and its routes,
+in one object."""
 
 from __future__ import annotations
 
@@ -8,8 +9,11 @@ from pymongo import ASCENDING, DESCENDING
 from kith.core.collection import IndexOptions
 from kith.core.context import Core
 from kith.core.features import CustomerData, Feature, Index
-from kith.tickets.api import api_router, app_router
+from kith.tickets.api import api_router, api_settings_router, app_router, app_settings_router
+from kith.tickets.consumer import consumer
+from kith.tickets.notes import NOTES
 from kith.tickets.store import TICKETS
+from kith.tickets.waiting import SWEEP_TIMER, on_sweep_timer
 
 
 def feature(core: Core) -> Feature:
@@ -26,7 +30,18 @@ def feature(core: Core) -> Feature:
             Index(TICKETS, (("customer_id", ASCENDING), ("status", ASCENDING))),
             Index(TICKETS, (("conversation_ids", ASCENDING),)),
             Index(TICKETS, (("workspace_id", ASCENDING), ("assignee_id", ASCENDING))),
+            # The timeline: a ticket's events (only events naming a ticket are in the index)
+            # and notes, in time order.
+            Index(
+                "events",
+                (("data.ticket_id", ASCENDING), ("created_at", ASCENDING), ("_id", ASCENDING)),
+                IndexOptions(partialFilterExpression={"data.ticket_id": {"$exists": True}}),
+            ),
+            Index(NOTES, (("ticket_id", ASCENDING), ("created_at", ASCENDING), ("_id", ASCENDING))),
         ),
-        customer_data=(CustomerData(TICKETS),),
-        routers=(api_router, app_router),
+        customer_data=(CustomerData(TICKETS), CustomerData(NOTES)),
+        consumers=(consumer(),),
+        timers={SWEEP_TIMER: on_sweep_timer},
+        # The settings routes first: `/settings` is not a ticket id.
+        routers=(api_settings_router, app_settings_router, api_router, app_router),
     )

@@ -42,6 +42,7 @@ from kith.courtesy.settings import save_settings as save_courtesy
 from kith.segments.reconcile import fill
 from kith.segments.records import do_create_segment
 from kith.sequences.demo import seed_demo_sequence
+from kith.tickets.demo import seed_demo_ticket_settings
 from kith.web.app import build_core, create_app
 
 DEMO_EMAIL = "agent@demo.kith"
@@ -94,6 +95,7 @@ async def seed(core: Core, settings: Settings) -> DemoLogins:
     """Sample customers and conversations on an API channel, plus the logins to use them."""
     workspace = await ensure_default_workspace(core, "Demo Shop")
     ws = workspace.id
+    await seed_demo_ticket_settings(core, ws)  # before the samples: 李雷's 退货 opens a ticket
     api_token = await create_api_token(core, ws, "demo", token=settings.demo_token)
     password = settings.demo_password or secrets.token_urlsafe(9)
     await create_user(core, ws, DEMO_EMAIL, password, name="Demo Agent", role=Role.admin)
