@@ -28,7 +28,7 @@ from kith.core.features import install
 from kith.core.models import Channel, Event, InboundMessage, InboundUser, Message
 from kith.core.pipeline import ingest
 from kith.core.received import Received
-from kith.core.teams import create_team
+from kith.core.teams import add_member, create_team
 from kith.tickets.actions import do_create_ticket, do_move_ticket
 from kith.tickets.csat import is_survey_answer, parse_score
 from kith.tickets.csat_feature import feature as csat_feature
@@ -39,7 +39,11 @@ from kith.tickets.feature import feature as tickets_feature
 from kith.tickets.models import Status, Ticket, TicketIn
 from kith.web.app import create_app
 from tests.support.consumers import drain
-from tests.web.conftest import cheap_password_hashing  # noqa: F401 (autouse fixture)
+from tests.web.conftest import (
+    PASSWORD,
+    cheap_password_hashing,  # noqa: F401 (autouse fixture)
+    sign_in,
+)
 
 CONFIGS: dict[str, dict[str, Any]] = {
     "api": {},
@@ -64,6 +68,7 @@ class Desk:
     workspace_id: str
     http: httpx.AsyncClient
     token: str
+    app: Any
     channels: dict[str, Channel] = field(default_factory=dict)
     n: int = 0
 
@@ -135,7 +140,7 @@ async def open_desk(core: Core, clock: ManualClock, workspace_id: str) -> AsyncI
     async with LifespanManager(app) as manager:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://kith.test") as http:
-            desk = Desk(core, clock, workspace_id, http, token)
+            desk = Desk(core, clock, workspace_id, http, token, manager.app)
             for type_name, config in CONFIGS.items():
                 channel, _ = await create_channel(core, workspace_id, type_name, type_name, config)
                 desk.channels[type_name] = channel
@@ -296,7 +301,7 @@ async def test_the_answer_is_not_the_bots_to_answer(desk: Desk) -> None:
 
 
 async def test_the_report_counts_answers_per_agent_and_team(desk: Desk) -> None:
-    bob = await create_user(desk.core, desk.workspace_id, "bob@kith.test", "x" * 12, name="Bob")
+    bob = await create_user(desk.core, desk.workspace_id, "bob@kith.test", PASSWORD, name="Bob")
     team = await create_team(desk.core, desk.workspace_id, "Support", [desk.channels["api"].id])
     for user, answer, assignee in (("ada", "5", bob.id), ("grace", "4", None), ("li", None, None)):
         received = await desk.says("help", user=user)
@@ -323,3 +328,42 @@ async def test_the_report_counts_answers_per_agent_and_team(desk: Desk) -> None:
         headers=headers,
     )
     assert (backwards.status_code, backwards.json()["error"]["field"]) == (422, "from")
+
+
+async def test_agents_see_the_report_of_their_teams_tickets_only(desk: Desk) -> None:
+    api = desk.channels["api"]
+    support = await create_team(desk.core, desk.workspace_id, "Support", [api.id])
+    other = await create_team(desk.core, desk.workspace_id, "Other", [desk.channels["wechat"].id])
+    for name, team in (("bob", support), ("carol", other)):
+        user = await create_user(desk.core, desk.workspace_id, f"{name}@kith.test", PASSWORD)
+        await add_member(desk.core, desk.workspace_id, team.id, user.id)
+    received = await desk.says("help")
+    await desk.move(await desk.ticket(received, team_id=support.id), Status.solved)
+    await desk.says("5")
+    desk.clock.advance(60)
+    seen = {}
+    for name in ("bob", "carol"):
+        transport = httpx.ASGITransport(app=desk.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://kith.test") as http:
+            assert (await sign_in(http, f"{name}@kith.test")).status_code == 303
+            report = await http.get("/app/api/tickets/csat")
+            assert report.status_code == 200, report.text
+            seen[name] = report.json()["total"]["answered"]
+    assert seen == {"bob": 1, "carol": 0}
+
+
+async def test_survey_settings_are_checked_and_kept(desk: Desk) -> None:
+    headers = {"Authorization": f"Bearer {desk.token}"}
+    url = "/api/v1/tickets/csat/settings"
+    assert (await desk.http.get(url, headers=headers)).json()["delay_minutes"] == 0
+    bad = await desk.http.put(url, json={"delay_minutes": -1}, headers=headers)
+    assert (bad.status_code, bad.json()["error"]["field"]) == (422, "delay_minutes")
+    unknown = await desk.http.put(url, json={"texts": {"EN!": {}}}, headers=headers)
+    assert unknown.status_code == 422
+    own = {"delay_minutes": 30, "texts": {"ja": {"question": "評価してください (1-5)"}}}
+    assert (await desk.http.put(url, json=own, headers=headers)).status_code == 200
+    kept = (await desk.http.get(url, headers=headers)).json()
+    assert (kept["delay_minutes"], kept["texts"]["ja"]["question"]) == (
+        30,
+        "評価してください (1-5)",
+    )
