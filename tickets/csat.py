@@ -82,8 +82,10 @@ async def answer_of(core: Core, message: Message) -> Answer | None:
     )
     if doc is None:
         return None
-    if message.id in (doc.get("score_message_id"), doc.get("reason_message_id")):
-        return Answer(doc, message, score=doc.get("score"), reason=doc.get("reason"))
+    if message.id == doc.get("score_message_id"):  # stored already: the same verdict
+        return Answer(doc, message, score=doc.get("score"))
+    if message.id == doc.get("reason_message_id"):
+        return Answer(doc, message, reason=doc.get("reason"))
     return await _placed(core, doc, message)
 
 

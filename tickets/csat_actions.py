@@ -211,7 +211,7 @@ async def _send_question(
         },
     )
     await cancel_timer(core, f"csat:expire:{survey['_id']}")
-    asked = {**survey, "asked_at": question.created_at}
+    asked = {**survey, "asked_at": question.created_at, "conversation_id": conversation.id}
     await _show(core, asked, "ticket.csat_requested", "csat-requested")
 
 
