@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from kith.core.errors import Forbidden
 from kith.core.models import Author, AuthorKind
 from kith.core.permissions import Scope, ensure_admin
-from kith.tickets import actions
+from kith.tickets import actions, csat_api
 from kith.tickets.models import Priority, Source, Status, Ticket, TicketIn, TicketPatch
 from kith.tickets.notes import Note, NoteIn, do_add_note
 from kith.tickets.queries import TicketFilter, list_tickets
@@ -96,6 +96,8 @@ def build(prefix: str, who: Callable[..., Awaitable[Asker]], schema: bool) -> AP
         return await actions.do_create_ticket(
             core, asker.workspace_id, body, asker.author, source=asker.source
         )
+
+    csat_api.add_routes(router, asked)  # before `/{ticket_id}`: "csat" is no ticket id
 
     @router.get("/{ticket_id}", response_model=Ticket)
     async def get(ticket_id: str, core: CoreDep, asker: Asker = asked) -> Ticket:

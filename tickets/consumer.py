@@ -9,6 +9,7 @@ from kith.bots.engine import MISSED_REASON
 from kith.core.consumers import Consumer
 from kith.core.context import Core
 from kith.core.models import AuthorKind, Direction, Event, Message
+from kith.tickets.csat import is_survey_answer
 from kith.tickets.models import Priority
 from kith.tickets.reopen import on_reply
 from kith.tickets.rules import Hit, apply, matched_keyword, reason
@@ -46,6 +47,8 @@ async def _received(core: Core, event: Event) -> None:
     message = Message.from_doc(doc)
     if message.direction != Direction.inbound:
         return
+    if await is_survey_answer(core, message):
+        return  # "2", a star: the survey's answer neither reopens nor opens a ticket
     settings = await get_settings(core, event.workspace_id)
     await on_reply(core, event, message, settings)
     if not settings.keywords_enabled or event.data.get("control"):

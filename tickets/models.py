@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from kith.core.models import Author, Record
 from kith.core.storable import DocumentKey, Int64
+from kith.tickets.csat_models import Csat
 
 
 class Status(StrEnum):
@@ -88,6 +89,7 @@ class Ticket(Record):
     # Times solved: a reopened ticket's next solve is a new resolution (one CSAT each).
     resolutions: int = 0
     previous_ticket_id: str | None = None  # the closed ticket a reply opened this one after
+    csat: Csat | None = None  # the latest resolution's survey (kith.tickets.csat)
 
 
 class TicketIn(BaseModel):

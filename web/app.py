@@ -49,6 +49,7 @@ from kith.segments.feature import feature as segments_feature
 from kith.sequences.bot_step import feature as sequence_bot_steps
 from kith.sequences.feature import feature as sequences_feature
 from kith.tickets.bot_step import feature as ticket_bot_steps
+from kith.tickets.csat_feature import feature as csat_feature
 from kith.tickets.feature import feature as tickets_feature
 from kith.web.api import (
     bots,
@@ -103,6 +104,7 @@ def features(core: Core) -> list[Feature]:
         broadcasts_feature(core),
         sequences_feature(core),
         tickets_feature(core),
+        csat_feature(core),
     ]
     if analyzer is not None:
         listed.append(SentimentWorker(core, analyzer).feature())

@@ -42,6 +42,7 @@ from kith.courtesy.settings import save_settings as save_courtesy
 from kith.segments.reconcile import fill
 from kith.segments.records import do_create_segment
 from kith.sequences.demo import seed_demo_sequence
+from kith.tickets.csat_demo import csat_lines, seed_demo_csat
 from kith.tickets.demo import seed_demo_ticket_settings
 from kith.web.app import build_core, create_app
 
@@ -89,6 +90,7 @@ class DemoLogins:
     channel_token: str
     password: str
     webchat_id: str | None
+    csat_ticket_id: str | None = None  # Ada's ticket, to solve and see the survey
 
 
 async def seed(core: Core, settings: Settings) -> DemoLogins:
@@ -145,7 +147,8 @@ async def seed(core: Core, settings: Settings) -> DemoLogins:
     await _seed_segments(core, ws, channel.id)
     await seed_demo_broadcast(core, ws)
     await seed_demo_sequence(core, ws)
-    return DemoLogins(api_token, channel.id, channel_token, password, webchat_id)
+    csat_ticket_id = await seed_demo_csat(core, ws, channel)
+    return DemoLogins(api_token, channel.id, channel_token, password, webchat_id, csat_ticket_id)
 
 
 async def _seed_segments(core: Core, workspace_id: str, channel_id: str) -> None:
@@ -204,6 +207,7 @@ def banner(url: str, logins: DemoLogins) -> str:
     lines += [
         f"  API docs:     {url}/docs    API token: {logins.api_token}",
         *contacts_lines(url, logins.api_token),
+        *csat_lines(url, logins.api_token, logins.csat_ticket_id),
         f"  API channel:  id {logins.channel_id}  token {logins.channel_token}",
         "  Chat as a customer from a terminal (in this checkout):",
         f"    ./kith chat --url {url} --channel-id {logins.channel_id} "
