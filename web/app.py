@@ -45,6 +45,7 @@ from kith.core.timers import TimerWorker
 from kith.core.workspaces import ensure_default_workspace
 from kith.courtesy.feature import feature as courtesy_feature
 from kith.nlp.feature import SentimentWorker, knowledge_embedder, load_analyzer
+from kith.orders.feature import feature as orders_feature
 from kith.segments.feature import feature as segments_feature
 from kith.sequences.bot_step import feature as sequence_bot_steps
 from kith.sequences.feature import feature as sequences_feature
@@ -99,6 +100,7 @@ def features(core: Core) -> list[Feature]:
         jobs_feature.feature(core),
         broadcasts_feature(core),
         sequences_feature(core),
+        orders_feature(core),
     ]
     if analyzer is not None:
         listed.append(SentimentWorker(core, analyzer).feature())
