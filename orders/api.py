@@ -21,7 +21,7 @@ from kith.core.pagination import page
 from kith.core.permissions import Scope
 from kith.orders import actions
 from kith.orders.models import Order, OrderIn, OrderPatch, OrderStatus, Source
-from kith.orders.money import shown
+from kith.orders.money import EXPONENTS, shown
 from kith.orders.store import get_order, orders
 from kith.web.api.deps import CoreDep, WorkspaceDep
 from kith.web.api.schemas import Page
@@ -84,6 +84,11 @@ def build(prefix: str, who: Callable[..., Awaitable[Asker]], schema: bool) -> AP
         if made:
             return OrderOut.of(order)
         return JSONResponse(OrderOut.of(order).model_dump(mode="json"), status_code=200)
+
+    @router.get("/currencies", response_model=dict[str, int])
+    async def currencies(asker: Asker = asked) -> dict[str, int]:
+        """The ISO 4217 currencies orders may use, with their minor-unit exponents."""
+        return EXPONENTS
 
     @router.get("", response_model=Page[OrderOut])
     async def list_(
