@@ -42,6 +42,8 @@ def priced(body: OrderIn) -> tuple[list[Item], int, int]:
     items = []
     for i, item in enumerate(body.items):
         amount = money.line_amount(item.quantity, item.unit_price)
+        if amount > money.MAX_AMOUNT:
+            raise InvalidInput("the item's amount is too large", field=f"items.{i}.quantity")
         if item.amount is not None and item.amount != amount:
             raise _mismatch(f"items.{i}.amount", item.amount, amount)
         items.append(Item(**{**item.model_dump(), "amount": amount}))

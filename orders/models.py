@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, model_validator
 
 from kith.core.models import Author, Record
 from kith.orders.money import MAX_AMOUNT
@@ -89,7 +89,7 @@ class OrderIn(BaseModel):
     status: OrderStatus = OrderStatus.pending
     shipping: Shipping | None = None
     source: Source | None = None  # defaults to where it came from (api, chat)
-    placed_at: datetime | None = None  # an imported order's own date; else now
+    placed_at: AwareDatetime | None = None  # an imported order's own date; else now
 
     @model_validator(mode="after")
     def _someone(self) -> Self:

@@ -82,3 +82,12 @@ def test_a_price_that_is_not_an_integer_is_refused(price: object) -> None:
     with pytest.raises(ValidationError) as refused:
         order(items=items)
     assert refused.value.errors()[0]["loc"] == ("items", 0, "unit_price")
+
+
+def test_amounts_beyond_what_is_stored_are_refused() -> None:
+    huge = [{"sku": "A", "name": "Gold", "quantity": 1_000_000, "unit_price": 2**53}]
+    with pytest.raises(InvalidInput) as refused:
+        priced(order(items=huge))
+    assert refused.value.field == "items.0.quantity"
+    with pytest.raises(ValidationError):
+        order(placed_at="2026-01-01T00:00:00")  # a date without its offset
