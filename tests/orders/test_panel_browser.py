@@ -1,6 +1,7 @@
 """The Orders section of the inbox's customer panel in a real browser: an agent creates an
 order from the conversation with the small form, marks it paid and shipped with a tracking
-number; the customer is told on their channel; a marketer sees the orders without the form."""
+number; the customer is told on their channel; a marketer reads them in Chinese, without the
+form or the buttons."""
 
 from __future__ import annotations
 
@@ -83,13 +84,13 @@ async def test_an_agent_creates_an_order_and_ships_it_from_the_panel(
     await expect(messages.get_by_text("运单号：SF1234567")).to_be_visible(timeout=EXPECT_TIMEOUT_MS)
     await keep_screenshot(page, "inbox-orders.png", tmp_path)
 
-    mary = await live.sign_in("mary@kith.test")
+    mary = await live.sign_in("mary@kith.test", locale="zh-CN")  # the panel in Chinese
     conversation = await live.core.store.conversations.find_one({})
     assert conversation is not None
     await mary.goto(f"{live.url}/app?conversation={conversation['_id']}")
-    marys = mary.get_by_role("region", name="Orders", exact=True)
-    await expect(marys.get_by_role("listitem").filter(has_text="Order #1")).to_contain_text(
-        "shipped"
+    marys = mary.get_by_role("region", name="订单", exact=True)
+    await expect(marys.get_by_role("listitem").filter(has_text="订单 #1")).to_contain_text(
+        "已发货 · 25.00 CNY"
     )
-    await expect(marys.get_by_text("New order")).to_have_count(0)
+    await expect(marys.get_by_text("新建订单")).to_have_count(0)  # a marketer reads
     await expect(marys.get_by_role("button")).to_have_count(0)
