@@ -106,10 +106,12 @@ class Fields:
     def resolve(self, name: str, where: str) -> tuple[FieldSpec, str | None]:
         if name in self._exact:
             return self._exact[name], None
-        prefix, dot, key = name.partition(".")
-        spec = self._prefixed.get(prefix + dot) if dot else None
-        if spec is None:
+        # The longest prefix wins: `orders.total.` (a feature's) takes `orders.total.USD`.
+        named = [p for p in self._prefixed if name.startswith(p)]
+        if not named:
             raise InvalidInput(f"unknown field {name!r}", field=f"{where}.field")
+        spec = self._prefixed[max(named, key=len)]
+        key = name[len(spec.name) :]
         if not ATTRIBUTE_KEY.match(key):
             raise InvalidInput("a field key is letters, digits, _ and -", field=f"{where}.field")
         return spec, key

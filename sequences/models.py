@@ -168,17 +168,19 @@ Step = Annotated[
 
 
 class Goal(BaseModel):
-    """Reaching it stops the enrolment as converted: entering a segment, or getting a tag."""
+    """Reaching it stops the enrolment as converted: entering a segment, getting a tag, or
+    placing an order (`order_placed`: any new order, not an imported one)."""
 
     model_config = ConfigDict(extra="forbid")
 
     segment_id: str | None = Field(default=None, max_length=64)
     tag: str | None = Field(default=None, max_length=64)
+    order_placed: Literal[True] | None = None
 
     @model_validator(mode="after")
     def _one(self) -> Self:
-        if (self.segment_id is None) == (self.tag is None):
-            raise ValueError("give either segment_id or tag")
+        if sum(x is not None for x in (self.segment_id, self.tag, self.order_placed)) != 1:
+            raise ValueError("give one of segment_id, tag or order_placed")
         return self
 
 

@@ -6,8 +6,8 @@
   messages (Telegram's `/start`) and messages another feature answers itself (a consent
   keyword: that stop is an unsubscribe, below) are not replies.
 - Consent revoked on a channel type the version sends on stops it (`unsubscribed`).
-- The version's goal reached (its segment entered, its tag added) stops it (`goal`, with
-  `converted_at`) and marks the latest sent run converted.
+- The version's goal reached (its segment entered, its tag added, an order placed) stops it
+  (`goal`, with `converted_at`) and marks the latest sent run converted.
 - `message.delivered` of a run's message sets the run's `delivered_at`.
 
 Every write is conditional (`state: active`, `<field>_at: None`), so a redelivered event
@@ -38,6 +38,7 @@ TYPES = (
     "consent.changed",
     "segment.entered",
     "customer.updated",
+    "order.created",  # recorded by the orders feature, when installed
 )
 
 
@@ -121,10 +122,13 @@ async def _unsubscribed(core: Core, event: Event, active: list[Enrolment]) -> No
 
 
 def reached(version: SequenceVersion, event: Event) -> bool:
-    """Whether `event` is the version's goal: its segment entered, or its tag added."""
+    """Whether `event` is the version's goal: its segment entered, its tag added, or an order
+    placed (an imported order is history, not a conversion)."""
     goal = version.goal
     if goal is None:
         return False
+    if event.type == "order.created":
+        return bool(goal.order_placed) and event.data.get("source") != "import"
     if event.type == "segment.entered":
         return goal.segment_id is not None and event.data.get("segment_id") == goal.segment_id
     return goal.tag is not None and goal.tag in (event.data.get("tags_added") or ())

@@ -22,6 +22,8 @@ async def test_demo_seed_gives_working_logins_and_a_bot() -> None:
     assert "/app/sequences" in text  # how to try the seeded welcome sequence
     seeded = await core.store.collection("sequences").find_one({})
     assert seeded is not None and (seeded["name"], seeded["status"]) == ("Welcome · 欢迎", "draft")
+    orders = await core.store.collection("orders").find({}).sort("number", 1).to_list(None)
+    assert [(o["number"], o["status"]) for o in orders] == [(1, "delivered"), (2, "paid")]
 
     app = create_app(core=core, run_workers=False)
     async with LifespanManager(app) as manager:

@@ -1,7 +1,8 @@
 """Erasing a customer leaves nothing that names them, in any collection.
 
 A scripted life touches every feature that keeps customer data: messages on two channels
-(the API and a real mailbox), a bot session, sentiment, email threads, raw mail, a merge.
+(the API and a real mailbox), a bot session, sentiment, email threads, raw mail, an order
+and its notice, a merge.
 After the erasure every document of every collection is searched for the customer's ids,
 their identities and their words. A collection that holds customer data without being
 declared (`Feature.customer_data`) fails this test.
@@ -25,6 +26,9 @@ from kith.core.models import Channel
 from kith.core.outbox import OutboxWorker
 from kith.core.pipeline import ingest
 from kith.nlp.feature import SentimentWorker
+from kith.orders.actions import do_create_order, do_move_order
+from kith.orders.feature import feature as orders_feature
+from kith.orders.models import OrderIn, OrderStatus
 from tests.connectors.email.conftest import (  # noqa: F401 (fixtures)
     Mailbox,
     clock,
@@ -45,6 +49,7 @@ ASK_EMAIL = {
 }
 API_WORDS = ["I want to change my address", "This is terrible service, I am furious"]
 MAIL_WORDS = "Where is my order #1234"
+ORDER_ADDRESS = "12 Analytical Engine Row, London"
 
 
 def traces(doc: dict[str, Any], needles: list[str]) -> list[str]:
@@ -67,7 +72,11 @@ async def test_after_merge_and_erase_no_collection_names_the_customer(
 ) -> None:
     install(
         core,
-        [BotEngine(KnowledgeBase()).feature(), SentimentWorker(core, analyzer).feature()],  # type: ignore[arg-type]
+        [
+            BotEngine(KnowledgeBase()).feature(),
+            SentimentWorker(core, analyzer).feature(),  # type: ignore[arg-type]
+            orders_feature(core),
+        ],
     )
     api, _ = await api_channel(core, workspace_id)
     bot = BotDefinition.model_validate(
@@ -76,6 +85,15 @@ async def test_after_merge_and_erase_no_collection_names_the_customer(
     await save_bot(core, workspace_id, bot)
     for text in API_WORDS:
         first = await ingest(core, api, inbound(api, "ada", text))
+    order = {
+        "conversation_id": first.conversation.id,
+        "external_id": "shop-order-7",
+        "currency": "GBP",
+        "items": [{"sku": "PEN", "name": "Fountain pen", "quantity": 1, "unit_price": 2500}],
+        "shipping": {"address": ORDER_ADDRESS},
+    }
+    made, _ = await do_create_order(core, workspace_id, OrderIn.model_validate(order))
+    await do_move_order(core, workspace_id, made.id, OrderStatus.paid)  # a notice is sent
     await mailbox.deliver_fixture("plain_first_contact.eml")  # from ada@example.com
     await poll(core, email_channel)
     [mail] = await core.store.messages.find({"channel_id": email_channel.id}).to_list(None)
@@ -92,6 +110,7 @@ async def test_after_merge_and_erase_no_collection_names_the_customer(
     await do_erase_customer(core, workspace_id, survivor)
 
     needles = [survivor, mail["customer_id"], "u-ada", "ada@example.com", MAIL_WORDS, *API_WORDS]
+    needles += [ORDER_ADDRESS, "shop-order-7"]
     found = {
         f"{name}/{doc['_id']}": hits
         for name, docs in (await everything(core)).items()

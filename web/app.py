@@ -45,6 +45,8 @@ from kith.core.timers import TimerWorker
 from kith.core.workspaces import ensure_default_workspace
 from kith.courtesy.feature import feature as courtesy_feature
 from kith.nlp.feature import SentimentWorker, knowledge_embedder, load_analyzer
+from kith.orders.bot_step import feature as order_bot_steps
+from kith.orders.feature import feature as orders_feature
 from kith.segments.feature import feature as segments_feature
 from kith.sequences.bot_step import feature as sequence_bot_steps
 from kith.sequences.feature import feature as sequences_feature
@@ -84,6 +86,7 @@ BASE_FEATURES: list[Feature] = [
     contacts_feature,
     sequence_bot_steps,
     ticket_bot_steps,
+    order_bot_steps,
 ]
 
 CHANNEL_TYPES = [channel_type for f in BASE_FEATURES for channel_type in f.channel_types]
@@ -105,6 +108,7 @@ def features(core: Core) -> list[Feature]:
         sequences_feature(core),
         tickets_feature(core),
         csat_feature(core),
+        orders_feature(core),
     ]
     if analyzer is not None:
         listed.append(SentimentWorker(core, analyzer).feature())

@@ -39,6 +39,7 @@ from kith.core.settings import Settings, get_settings
 from kith.core.workspaces import ensure_default_workspace
 from kith.courtesy.settings import CourtesySettings
 from kith.courtesy.settings import save_settings as save_courtesy
+from kith.orders.demo import seed_demo_orders
 from kith.segments.reconcile import fill
 from kith.segments.records import do_create_segment
 from kith.sequences.demo import seed_demo_sequence
@@ -148,6 +149,7 @@ async def seed(core: Core, settings: Settings) -> DemoLogins:
     await seed_demo_broadcast(core, ws)
     await seed_demo_sequence(core, ws)
     csat_ticket_id = await seed_demo_csat(core, ws, channel)
+    await seed_demo_orders(core, ws, channel.id)
     return DemoLogins(api_token, channel.id, channel_token, password, webchat_id, csat_ticket_id)
 
 
@@ -201,6 +203,9 @@ def banner(url: str, logins: DemoLogins) -> str:
         "                out the next morning (within a minute) and the coupon two days later,",
         "                unless they replied: answer as 李雷 (kith chat below) to stop it; the",
         "                messages show in the inbox, the funnel on the sequence's page)",
+        "  Orders:       in the inbox, 李雷's customer panel: mark his paid order shipped with a",
+        "                tracking number and he is told in Chinese; or create one from any",
+        "                conversation (API: /api/v1/orders)",
     ]
     if logins.webchat_id:
         lines.append(f"  Chat as a customer (web widget): {url}/demo/widget/{logins.webchat_id}")

@@ -244,7 +244,8 @@
       steps,
       triggers,
     };
-    if (form.goal_kind.value) out.goal = { [form.goal_kind.value]: form.goal_value.value.trim() };
+    if (form.goal_kind.value === "order_placed") out.goal = { order_placed: true };
+    else if (form.goal_kind.value) out.goal = { [form.goal_kind.value]: form.goal_value.value.trim() };
     if (form.reenrol_after_days.value) out.reenrol_after_days = +form.reenrol_after_days.value;
     return out;
   }
@@ -388,8 +389,8 @@
       form.channels.value = loaded.channels.join(", ");
       form.stop_on_reply.checked = loaded.stop_on_reply;
       if (loaded.goal) {
-        form.goal_kind.value = loaded.goal.tag ? "tag" : "segment_id";
-        form.goal_value.value = loaded.goal.tag || loaded.goal.segment_id;
+        form.goal_kind.value = loaded.goal.order_placed ? "order_placed" : loaded.goal.tag ? "tag" : "segment_id";
+        form.goal_value.value = loaded.goal.tag || loaded.goal.segment_id || "";
       }
       if (loaded.reenrol_after_days) form.reenrol_after_days.value = loaded.reenrol_after_days;
     }

@@ -303,6 +303,8 @@
     $("sentiments").replaceChildren(...c.sentiment_history.map((s) =>
       h("li", {}, `${T["sentiment_" + s.label] || s.label} (${Number(s.score).toFixed(2)}) · ${when(s.at)}`)));
     if (!c.sentiment_history.length) $("sentiments").replaceChildren(h("li", {}, T.coming_soon));
+    // Panel sections kept by features (orders …) follow the customer shown.
+    document.dispatchEvent(new CustomEvent("kith:customer", { detail: { customerId: id, conversationId: state.open } }));
   }
 
   // ---- live updates ----------------------------------------------------------------------

@@ -1,0 +1,1 @@
+"""Orders: what customers bought, on their profile, with status notices on their channel."""

@@ -1,0 +1,221 @@
+"""Writes on orders: create (idempotent on the shop's `external_id`), move along the allowed
+statuses, change shipping. Each records `order.created` / `order.updated` (the customer and
+conversation on the event, the order's id, number and status in its data) and brings the
+customer's order figures up to date.
+
+A move is one conditional update from the statuses that may reach the target, so two agents
+moving one order at once cannot both win; a refused move answers 409 listing the allowed ones.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pymongo import ReturnDocument
+from pymongo.errors import DuplicateKeyError
+
+from kith.core.context import Core
+from kith.core.conversations import get_conversation
+from kith.core.customers import get_customer
+from kith.core.errors import Conflict, InvalidInput
+from kith.core.events import SYSTEM, build_event, record
+from kith.core.ids import derived_id, new_id
+from kith.core.models import Author
+from kith.orders import money, summary
+from kith.orders.models import (
+    MOVES,
+    Item,
+    Move,
+    Order,
+    OrderIn,
+    OrderStatus,
+    Shipping,
+    Source,
+)
+from kith.orders.store import get_order, next_number, order_id, orders
+
+
+def priced(body: OrderIn) -> tuple[list[Item], int, int]:
+    """The items with their amounts, the subtotal and the total, each supplied figure checked
+    (a 422 names the first that disagrees: `items.1.amount`, `total`)."""
+    money.exponent(body.currency)
+    items = []
+    for i, item in enumerate(body.items):
+        amount = money.line_amount(item.quantity, item.unit_price)
+        if amount > money.MAX_AMOUNT:
+            raise InvalidInput("the item's amount is too large", field=f"items.{i}.quantity")
+        if item.amount is not None and item.amount != amount:
+            raise _mismatch(f"items.{i}.amount", item.amount, amount)
+        items.append(Item(**{**item.model_dump(), "amount": amount}))
+    subtotal = sum(item.amount for item in items)
+    total = subtotal + body.shipping_fee
+    if body.total is not None and body.total != total:
+        raise _mismatch("total", body.total, total)
+    if total > money.MAX_AMOUNT:
+        raise InvalidInput("the order's total is too large", field="total")
+    return items, subtotal, total
+
+
+def _mismatch(field: str, given: int, computed: int) -> InvalidInput:
+    return InvalidInput(
+        f"{field} is {given} but the items make {computed}",
+        field=field,
+        reason="total_mismatch",
+        limits={"given": given, "computed": computed},
+    )
+
+
+async def do_create_order(
+    core: Core,
+    workspace_id: str,
+    body: OrderIn,
+    actor: Author = SYSTEM,
+    source: Source = Source.api,
+) -> tuple[Order, bool]:
+    """The new order and True; or, for an `external_id` already used in the workspace, the
+    existing order and False (nothing written, no event)."""
+    oid = order_id(workspace_id, body.external_id)
+    if body.external_id is not None:
+        existing = await orders(core).find_one({"_id": oid, "workspace_id": workspace_id})
+        if existing is not None:
+            return await _settled(core, Order.from_doc(existing), actor), False
+    items, subtotal, total = priced(body)
+    customer_id, conversation_id = await _whose(core, workspace_id, body)
+    now = core.clock.now()
+    order = Order(
+        id=oid,
+        workspace_id=workspace_id,
+        number=await next_number(core, workspace_id),
+        customer_id=customer_id,
+        conversation_id=conversation_id,
+        external_id=body.external_id,
+        currency=body.currency,
+        items=items,
+        subtotal=subtotal,
+        shipping_fee=body.shipping_fee,
+        total=total,
+        status=body.status,
+        history=[Move(status=body.status, at=now, by=actor)],
+        shipping=body.shipping or Shipping(),
+        source=body.source or source,
+        placed_at=body.placed_at or now,
+        created_at=now,
+        updated_at=now,
+    )
+    try:
+        await orders(core).insert_one(order.to_doc())
+    except DuplicateKeyError:
+        if body.external_id is None:
+            raise
+        won = await get_order(core, workspace_id, oid)  # a racing create of the same order
+        return await _settled(core, won, actor), False
+    return await _settled(core, order, actor), True
+
+
+async def _settled(core: Core, order: Order, actor: Author) -> Order:
+    """The creation's event and the customer's figures; a repeat finishes what a create cut
+    short did not (the event's id is the order's, so it is recorded once)."""
+    await _note(core, order, "order.created", actor, moved=True)
+    await summary.refresh(core, order.workspace_id, order.customer_id)
+    return order
+
+
+async def _whose(core: Core, workspace_id: str, body: OrderIn) -> tuple[str, str | None]:
+    """The order's customer and conversation: a conversation names its customer; both given
+    must agree."""
+    if body.conversation_id is None:
+        assert body.customer_id is not None
+        return (await get_customer(core, workspace_id, body.customer_id)).id, None
+    conversation = await get_conversation(core, workspace_id, body.conversation_id)
+    if body.customer_id is not None and body.customer_id != conversation.customer_id:
+        raise InvalidInput("that conversation is another customer's", field="conversation_id")
+    await get_customer(core, workspace_id, conversation.customer_id)
+    return conversation.customer_id, conversation.id
+
+
+async def do_move_order(
+    core: Core,
+    workspace_id: str,
+    order_id_: str,
+    to: OrderStatus,
+    actor: Author = SYSTEM,
+    shipping: Shipping | None = None,
+) -> Order:
+    """Move the order to `to` (with shipping details, say the tracking number when shipped);
+    409 listing the allowed statuses when `to` cannot follow the current one."""
+    sources = [s.value for s, allowed in MOVES.items() if to in allowed]
+    now = core.clock.now()
+    change: dict[str, Any] = {
+        "$set": {"status": to.value, "updated_at": now, **_shipping_fields(shipping)},
+        "$push": {"history": Move(status=to, at=now, by=actor).model_dump(mode="python")},
+    }
+    doc = await orders(core).find_one_and_update(
+        {"_id": order_id_, "workspace_id": workspace_id, "status": {"$in": sources}},
+        change,
+        return_document=ReturnDocument.AFTER,
+    )
+    if doc is None:
+        current = await get_order(core, workspace_id, order_id_)
+        allowed = sorted(s.value for s in MOVES[current.status])
+        raise Conflict(
+            f"a {current.status.value} order cannot become {to.value}; "
+            f"allowed: {', '.join(allowed) or 'none'}",
+            field="status",
+            reason="transition_refused",
+            limits={"status": current.status.value, "allowed": allowed},
+        )
+    order = Order.from_doc(doc)
+    await _note(core, order, "order.updated", actor, moved=True)
+    await summary.refresh(core, workspace_id, order.customer_id)
+    return order
+
+
+async def do_update_shipping(
+    core: Core, workspace_id: str, order_id_: str, shipping: Shipping, actor: Author = SYSTEM
+) -> Order:
+    """Change the address, carrier or tracking number (the fields given; null clears one)."""
+    fields = _shipping_fields(shipping)
+    if not fields:
+        return await get_order(core, workspace_id, order_id_)
+    doc = await orders(core).find_one_and_update(
+        {"_id": order_id_, "workspace_id": workspace_id},
+        {"$set": {**fields, "updated_at": core.clock.now()}},
+        return_document=ReturnDocument.AFTER,
+    )
+    if doc is None:
+        await get_order(core, workspace_id, order_id_)  # 404
+    order = Order.from_doc(doc)
+    await _note(core, order, "order.updated", actor, moved=False)
+    return order
+
+
+def _shipping_fields(shipping: Shipping | None) -> dict[str, Any]:
+    if shipping is None:
+        return {}
+    given = shipping.model_dump(exclude_unset=True)
+    return {f"shipping.{key}": value for key, value in given.items()}
+
+
+async def _note(core: Core, order: Order, kind: str, actor: Author, *, moved: bool) -> None:
+    """`moved`: the status changed with this event (the notices consumer tells the customer).
+    The creation's and each move's event id derive from the order (and the move's place in
+    the history), so a repeat records nothing twice."""
+    step = "created" if kind == "order.created" else str(len(order.history)) if moved else new_id()
+    data: dict[str, Any] = {
+        "order_id": order.id,
+        "number": order.number,
+        "status": order.status.value,
+        "moved": moved,
+        "source": order.source.value,
+    }
+    event = build_event(
+        core,
+        order.workspace_id,
+        kind,
+        actor=actor,
+        event_id=derived_id("order-event", order.id, step),
+        customer_id=order.customer_id,
+        conversation_id=order.conversation_id,
+        data=data,
+    )
+    await record(core, event)

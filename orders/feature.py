@@ -1,0 +1,47 @@
+"""The orders feature: its collection (customer data, erased and merged with the customer),
+indexes, the consumers that tell customers and keep their figures, the segment fields and
+the routes, in one object."""
+
+from __future__ import annotations
+
+from pymongo import ASCENDING, DESCENDING
+
+from kith.core.consumers import Consumer
+from kith.core.context import Core
+from kith.core.features import CustomerData, Feature, Index
+from kith.orders import notices, page, summary
+from kith.orders.api import api_router, app_router
+from kith.orders.store import ORDERS
+from kith.segments.filters import FieldSpec, Kind
+
+SEGMENT_FIELDS = (
+    FieldSpec("orders.count", "orders.count", Kind.number),
+    FieldSpec("orders.last_at", "orders.last_at", Kind.date),
+    # Per currency, in minor units: `orders.total.USD` gte 10000 is 100 dollars or more.
+    FieldSpec("orders.total.", "orders.total", Kind.number),
+)
+
+
+def feature(core: Core) -> Feature:
+    return Feature(
+        name="orders",
+        indexes=(
+            # A workspace's numbers are unique (the counter hands each out once).
+            Index(ORDERS, (("workspace_id", ASCENDING), ("number", ASCENDING)), {"unique": True}),
+            # A customer's orders, latest first (the panel, the figures), and by status.
+            Index(ORDERS, (("customer_id", ASCENDING), ("_id", DESCENDING))),
+            Index(
+                ORDERS, (("workspace_id", ASCENDING), ("status", ASCENDING), ("_id", DESCENDING))
+            ),
+            Index(ORDERS, (("workspace_id", ASCENDING), ("_id", DESCENDING))),
+        ),
+        # Orders name the customer (and hold their address): erased with them, moved to the
+        # survivor of a merge (whose figures the `order-summaries` consumer recomputes).
+        customer_data=(CustomerData(ORDERS),),
+        consumers=(
+            Consumer("order-notices", notices.TYPES, notices.consume),
+            Consumer("order-summaries", summary.MERGE_TYPES, summary.on_merge),
+        ),
+        segment_fields=SEGMENT_FIELDS,
+        routers=(api_router, app_router, page.router),
+    )

@@ -1,0 +1,54 @@
+"""Where orders live, their ids and numbers, and the reads the feature shares."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pymongo import ReturnDocument
+from pymongo.errors import DuplicateKeyError
+
+from kith.core.context import Core
+from kith.core.errors import NotFound
+from kith.core.ids import derived_id, new_id
+from kith.orders.models import Order
+
+ORDERS = "orders"
+COUNTERS = "order_counters"  # one document per workspace: its last order number
+
+
+def orders(core: Core) -> Any:
+    return core.store.collection(ORDERS)
+
+
+def order_id(workspace_id: str, external_id: str | None) -> str:
+    """A shop's order id names one Kith order per workspace: two racing creates of it insert
+    one document (`_id` is unique on every engine), the other finds it."""
+    if external_id is None:
+        return new_id()
+    return derived_id("order", workspace_id, external_id)
+
+
+async def next_number(core: Core, workspace_id: str) -> int:
+    """The workspace's next order number, from one atomic increment (two creates never share
+    a number; a create that loses an external_id race leaves one unused)."""
+    counters = core.store.collection(COUNTERS)
+    for _ in range(2):  # two first orders at once: one upsert inserts, the other retries
+        try:
+            doc = await counters.find_one_and_update(
+                {"_id": workspace_id},
+                {"$inc": {"seq": 1}},
+                upsert=True,
+                return_document=ReturnDocument.AFTER,
+            )
+            assert doc is not None  # upserted
+            return int(doc["seq"])
+        except DuplicateKeyError:
+            continue
+    raise RuntimeError("the order counter could not be incremented")
+
+
+async def get_order(core: Core, workspace_id: str, order_id: str) -> Order:
+    doc = await orders(core).find_one({"_id": order_id, "workspace_id": workspace_id})
+    if doc is None:
+        raise NotFound("no such order", field="order_id")
+    return Order.from_doc(doc)
