@@ -227,6 +227,7 @@ REAL_SECONDS = (
     "outbox_lease_seconds",
     "broadcast_lease_seconds",
     "sequence_lease_seconds",
+    "webhook_lease_seconds",
     "outbox_backoff_base",
     "outbox_backoff_max",
 )
