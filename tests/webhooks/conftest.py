@@ -138,9 +138,7 @@ def auth(token: str) -> dict[str, str]:
     return {"authorization": f"Bearer {token}"}
 
 
-async def subscribe(
-    core: Core, workspace_id: str, url: str, *events: str
-) -> tuple[str, str]:
+async def subscribe(core: Core, workspace_id: str, url: str, *events: str) -> tuple[str, str]:
     """An endpoint for `events` (every one when none is named): (its id, its secret)."""
     body = EndpointIn(url=url, events=list(events) or ["*"])
     made = await do_create_endpoint(core, workspace_id, body)
