@@ -43,6 +43,8 @@ from kith.segments.reconcile import fill
 from kith.segments.records import do_create_segment
 from kith.sequences.demo import seed_demo_sequence
 from kith.web.app import build_core, create_app
+from kith.webhooks.demo import PATH as RECEIVER_PATH
+from kith.webhooks.demo import DemoReceiver
 
 DEMO_EMAIL = "agent@demo.kith"
 MARKETER_EMAIL = "marketer@demo.kith"  # lands on Contacts, with a merge suggestion waiting
@@ -196,6 +198,9 @@ def banner(url: str, logins: DemoLogins) -> str:
         "                out the next morning (within a minute) and the coupon two days later,",
         "                unless they replied: answer as 李雷 (kith chat below) to stop it; the",
         "                messages show in the inbox, the funnel on the sequence's page)",
+        f"  Webhooks:     {url}/app/webhooks    (a receiver in this demo, {RECEIVER_PATH},",
+        "                is subscribed to every event and verifies each signature: chat, then",
+        "                read the delivery log there, or the arrivals on the receiver's page)",
     ]
     if logins.webchat_id:
         lines.append(f"  Chat as a customer (web widget): {url}/demo/widget/{logins.webchat_id}")
@@ -242,12 +247,19 @@ def demo_settings(base: Settings, speed: float) -> Settings:
 
 async def run_demo(host: str, port: int) -> None:
     base = get_settings().model_copy(update={"mongo_uri": None, "public_url": None})
+    # The demo's own webhook receiver listens on loopback, which egress refuses by default.
+    allow = ",".join(filter(None, (base.egress_allow, "127.0.0.1")))
+    base = base.model_copy(update={"egress_allow": allow})
     settings = demo_settings(base, base.demo_clock_speed or DEMO_CLOCK_SPEED)
     setup_logging(settings.log_level, settings.log_json)
     core = build_core(settings)
     await core.start()
     logins = await seed(core, settings)
+    receiver = DemoReceiver()
+    workspace = await ensure_default_workspace(core)
+    await receiver.subscribe(core, workspace.id, f"http://127.0.0.1:{port}{RECEIVER_PATH}")
     app = create_app(core=core)
+    app.include_router(receiver.router())
     config = uvicorn.Config(app, host=host, port=port, log_config=None)
     server = uvicorn.Server(config)
     print(banner(f"http://{host}:{port}", logins), flush=True)
