@@ -90,12 +90,12 @@ async def test_an_admin_subscribes_reads_the_log_and_redelivers(
     delivered = log.get_by_role("row", name="message.created")
     await expect(delivered).to_contain_text("Delivered")
     await expect(delivered).to_contain_text("200")
+    await keep_screenshot(page, "webhooks-en.png", tmp_path)
     await delivered.get_by_role("button", name="Redeliver").focus()
     await page.keyboard.press("Enter")
     await receiver.wait_for(2)
     ids = {r.headers["webhook-id"] for r in receiver.requests}
     assert len(ids) == 1
-    await keep_screenshot(page, "webhooks-en.png", tmp_path)
 
 
 async def test_the_chinese_page_and_an_agent_is_refused(live: Live, tmp_path: Path) -> None:
