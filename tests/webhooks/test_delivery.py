@@ -285,3 +285,61 @@ async def test_deliveries_are_erased_with_their_customer(
     assert await deliveries(hooked).count_documents({}) == 1
     await do_erase_customer(hooked, workspace_id, received.conversation.customer_id)
     assert await deliveries(hooked).count_documents({}) == 0
+
+
+async def test_assignments_merges_and_segments_reach_their_subscribers(
+    hooked: Core, workspace_id: str, channel: Channel, receiver: Receiver
+) -> None:
+    from kith.core.auth import create_user
+    from kith.core.customers import do_merge_customers
+    from kith.core.models import Role
+
+    _, secret = await subscribe(
+        hooked,
+        workspace_id,
+        receiver.url,
+        "conversation.assigned",
+        "customer.merged",
+        "segment.entered",
+        "segment.left",
+    )
+    agent = await create_user(hooked, workspace_id, "al@kith.test", "pw-123456789", role=Role.agent)
+    ada = await ingest(hooked, channel, inbound(channel, "ada", "hello"))
+    grace = await ingest(hooked, channel, inbound(channel, "grace", "hi"))
+    await do_update_conversation(hooked, ada.conversation, assignee_id=agent.id)
+    kept, gone = ada.conversation.customer_id, grace.conversation.customer_id
+    await do_merge_customers(hooked, workspace_id, kept, gone)
+    for kind in ("segment.entered", "segment.left"):  # as segments' membership records them
+        event = build_event(
+            hooked, workspace_id, kind, customer_id=kept, data={"segment_id": "s-1", "cause": "e"}
+        )
+        await record(hooked, event)
+    await deliver(hooked)
+    got = {b["type"]: b["data"] for b in (verified(secret, r) for r in receiver.requests)}  # type: ignore[misc]
+    assert got == {
+        "conversation.assigned": {
+            "conversation_id": ada.conversation.id,
+            "customer_id": kept,
+            "assignee_id": agent.id,
+        },
+        "customer.merged": {"customer_id": kept, "merged_id": gone},
+        "segment.entered": {"segment_id": "s-1", "customer_id": kept},
+        "segment.left": {"segment_id": "s-1", "customer_id": kept},
+    }
+
+
+async def test_an_attempt_past_its_deadline_fails_and_is_retried(
+    hooked: Core, workspace_id: str, channel: Channel, receiver: Receiver
+) -> None:
+    """The deadline covers the whole attempt: an endpoint that never answers costs it at
+    most `webhook_timeout_seconds` (a fraction of a second here)."""
+    hooked.settings = hooked.settings.model_copy(update={"webhook_timeout_seconds": 0.3})
+    await subscribe(hooked, workspace_id, receiver.url, "message.created")
+    receiver.hold = 1
+    await ingest(hooked, channel, inbound(channel, "ada", "hello"))
+    await ConsumerWorker(hooked).drain()
+    assert await DeliveryWorker(hooked).run_once() == 1
+    delivery = await only_delivery(hooked)
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.pending, 1)
+    assert delivery.last_error == "no answer within 0.3 s"
+    assert (delivery.response_status, delivery.latency_ms) == (None, None)
