@@ -225,3 +225,7 @@ class TestPageLane:
             assert "/app/webhooks" not in (await other.http.get("/app/contacts")).text
         page = await admin.http.get("/app/webhooks")
         assert page.status_code == 200 and 'href="/app/webhooks"' in page.text
+        forged = await admin.http.post(  # a write without the session's CSRF token
+            "/app/api/webhooks", json={"url": receiver.url, "events": ["*"]}
+        )
+        assert forged.status_code == 403 and forged.json()["error"]["code"] == "csrf"
