@@ -171,6 +171,18 @@ class Settings(BaseSettings):
         description="Marketing messages sequences keep pending per channel in the outbox "
         "(overdue steps after downtime drain at the channel's pace, never as a burst).",
     )
+    webhook_lease_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="A claimed webhook delivery returns after this if its worker died (longer "
+        "than webhook_timeout_seconds, so one delivery is never sent twice at once).",
+    )
+    webhook_timeout_seconds: float = Field(
+        default=15.0, gt=0, description="Total time one webhook delivery attempt may take."
+    )
+    webhook_disable_after_days: float = Field(
+        default=5.0, gt=0, description="An endpoint failing this long is disabled, with a reason."
+    )
     demo_clock_speed: float | None = Field(
         default=None,
         gt=0,

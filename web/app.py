@@ -67,6 +67,7 @@ from kith.web.api import (
 from kith.web.errors import install_error_handlers
 from kith.web.inbox import feature as inbox_feature
 from kith.web.middleware import BodyLimit, SecurityHeaders, Timing
+from kith.webhooks.feature import feature as webhooks_feature
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +110,7 @@ def features(core: Core) -> list[Feature]:
         tickets_feature(core),
         csat_feature(core),
         orders_feature(core),
+        webhooks_feature(core),
     ]
     if analyzer is not None:
         listed.append(SentimentWorker(core, analyzer).feature())

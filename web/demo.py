@@ -46,6 +46,8 @@ from kith.sequences.demo import seed_demo_sequence
 from kith.tickets.csat_demo import csat_lines, seed_demo_csat
 from kith.tickets.demo import seed_demo_ticket_settings
 from kith.web.app import build_core, create_app
+from kith.webhooks.demo import PATH as RECEIVER_PATH
+from kith.webhooks.demo import DemoReceiver
 
 DEMO_EMAIL = "agent@demo.kith"
 MARKETER_EMAIL = "marketer@demo.kith"  # lands on Contacts, with a merge suggestion waiting
@@ -206,6 +208,9 @@ def banner(url: str, logins: DemoLogins) -> str:
         "  Orders:       in the inbox, 李雷's customer panel: mark his paid order shipped with a",
         "                tracking number and he is told in Chinese; or create one from any",
         "                conversation (API: /api/v1/orders)",
+        f"  Webhooks:     {url}/app/webhooks    (a receiver in this demo, {RECEIVER_PATH},",
+        "                is subscribed to every event and verifies each signature: chat, then",
+        "                read the delivery log there, or the arrivals on the receiver's page)",
     ]
     if logins.webchat_id:
         lines.append(f"  Chat as a customer (web widget): {url}/demo/widget/{logins.webchat_id}")
@@ -238,6 +243,7 @@ REAL_SECONDS = (
     "outbox_lease_seconds",
     "broadcast_lease_seconds",
     "sequence_lease_seconds",
+    "webhook_lease_seconds",
     "outbox_backoff_base",
     "outbox_backoff_max",
 )
@@ -252,12 +258,19 @@ def demo_settings(base: Settings, speed: float) -> Settings:
 
 async def run_demo(host: str, port: int) -> None:
     base = get_settings().model_copy(update={"mongo_uri": None, "public_url": None})
+    # The demo's own webhook receiver listens on loopback, which egress refuses by default.
+    allow = ",".join(filter(None, (base.egress_allow, "127.0.0.1")))
+    base = base.model_copy(update={"egress_allow": allow})
     settings = demo_settings(base, base.demo_clock_speed or DEMO_CLOCK_SPEED)
     setup_logging(settings.log_level, settings.log_json)
     core = build_core(settings)
     await core.start()
     logins = await seed(core, settings)
+    receiver = DemoReceiver()
+    workspace = await ensure_default_workspace(core)
+    await receiver.subscribe(core, workspace.id, f"http://127.0.0.1:{port}{RECEIVER_PATH}")
     app = create_app(core=core)
+    app.include_router(receiver.router())
     config = uvicorn.Config(app, host=host, port=port, log_config=None)
     server = uvicorn.Server(config)
     print(banner(f"http://{host}:{port}", logins), flush=True)

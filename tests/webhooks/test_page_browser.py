@@ -1,0 +1,114 @@
+"""The Webhooks page in a real browser: an admin subscribes a receiver by keyboard, copies the
+secret shown once, watches a signed delivery arrive in the log and sends it again; the page
+in Chinese; an agent is refused."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from standardwebhooks import Webhook
+
+from kith.core.auth import create_user
+from kith.core.channel_records import create_channel
+from kith.core.context import Core
+from kith.core.models import Channel, InboundMessage, InboundUser, Role, Workspace
+from kith.core.pipeline import ingest
+from kith.core.settings import Settings
+from tests.support.browser import needs_chromium
+from tests.support.pages import Live, assert_every_control_is_named, keep_screenshot, live_app
+from tests.web.conftest import PASSWORD
+from tests.webhooks.conftest import Receiver
+
+pytestmark = [needs_chromium, pytest.mark.timeout(120)]
+
+
+async def seed(core: Core, workspace: Workspace) -> None:
+    await create_channel(core, workspace.id, "api", "Website", {})
+    for name, role in (("admin", Role.admin), ("alice", Role.agent)):
+        await create_user(
+            core, workspace.id, f"{name}@kith.test", PASSWORD, name=name.title(), role=role
+        )
+
+
+@pytest.fixture
+async def live(settings: Settings) -> AsyncIterator[Live]:
+    async with live_app(settings, seed) as app:
+        yield app
+
+
+async def say_hello(core: Core) -> None:
+    doc = await core.store.channels.find_one({"type": "api"})
+    assert doc is not None
+    channel = Channel.from_doc(doc)
+    user = InboundUser(id="u-ada", name="Ada")
+    await ingest(
+        core, channel, InboundMessage.on(channel, channel_message_id="m1", user=user, text="hi")
+    )
+
+
+async def test_an_admin_subscribes_reads_the_log_and_redelivers(
+    live: Live, receiver: Receiver, tmp_path: Path
+) -> None:
+    from playwright.async_api import expect
+
+    page = await live.sign_in("admin@kith.test")
+    await (
+        page.get_by_role("navigation", name="Sections").get_by_role("link", name="Webhooks").click()
+    )
+    await expect(page.get_by_role("heading", name="Subscribe an endpoint")).to_be_visible()
+    await assert_every_control_is_named(page)
+    form = page.get_by_role("form", name="Subscribe an endpoint")
+    await form.get_by_label("URL").fill("ftp://nowhere")
+    await form.get_by_label("message.created").focus()
+    await page.keyboard.press("Space")
+    await form.get_by_role("button", name="Subscribe").focus()
+    await page.keyboard.press("Enter")
+    await expect(form.get_by_role("alert")).to_contain_text("url")
+    await expect(form.get_by_label("URL")).to_be_focused()
+    await form.get_by_label("URL").fill(receiver.url)
+    await form.get_by_role("button", name="Subscribe").focus()
+    await page.keyboard.press("Enter")
+
+    secret_box = page.get_by_role("textbox", name="Secret")
+    await expect(secret_box).to_be_focused()
+    secret = await secret_box.input_value()
+    assert secret.startswith("whsec_")
+    await page.get_by_role("button", name="I have copied it").press("Enter")
+    await expect(secret_box).to_be_hidden()
+
+    await say_hello(live.core)
+    await receiver.wait_for(1)
+    Webhook(secret).verify(receiver.requests[0].body, receiver.requests[0].headers)
+    table = page.get_by_role("table", name="Endpoints")
+    row = table.get_by_role("row", name=receiver.url)
+    await row.get_by_role("button", name="Delivery log").focus()
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#log-heading")).to_be_focused()
+    log = page.get_by_role("table", name="Delivery log")
+    delivered = log.get_by_role("row", name="message.created")
+    await expect(delivered).to_contain_text("Delivered")
+    await expect(delivered).to_contain_text("200")
+    await keep_screenshot(page, "webhooks-en.png", tmp_path)
+    await delivered.get_by_role("button", name="Redeliver").focus()
+    await page.keyboard.press("Enter")
+    await receiver.wait_for(2)
+    ids = {r.headers["webhook-id"] for r in receiver.requests}
+    assert len(ids) == 1
+
+
+async def test_the_chinese_page_and_an_agent_is_refused(live: Live, tmp_path: Path) -> None:
+    from playwright.async_api import expect
+
+    page = await live.sign_in("admin@kith.test", locale="zh-CN")
+    await page.goto(live.url + "/app/webhooks")
+    await expect(page.get_by_role("heading", name="添加接收地址")).to_be_visible()
+    await expect(page.get_by_role("button", name="订阅")).to_be_visible()
+    assert await page.evaluate("document.documentElement.lang") == "zh-Hans"
+    await assert_every_control_is_named(page)
+    await keep_screenshot(page, "webhooks-zh.png", tmp_path)
+    agent = await live.sign_in("alice@kith.test")
+    answer = await agent.goto(live.url + "/app/webhooks")
+    assert answer is not None and answer.status == 403
+    await expect(agent.get_by_role("link", name="Webhooks")).to_have_count(0)

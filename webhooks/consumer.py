@@ -1,0 +1,66 @@
+"""The event consumer: each internal event a subscriber asked for becomes one delivery per
+subscribed endpoint, written once however often the consumer runs it, and left to the
+delivery worker, so that the pipeline never waits on anyone's endpoint."""
+
+from __future__ import annotations
+
+import json
+
+from pymongo.errors import BulkWriteError
+
+from kith.core.consumers import Consumer
+from kith.core.context import Core
+from kith.core.models import Event
+from kith.webhooks import catalogue
+from kith.webhooks.actions import wake
+from kith.webhooks.models import Delivery, DeliveryStatus, Endpoint
+from kith.webhooks.store import deliveries, delivery_id, endpoints
+
+DUPLICATE_KEY = 11000
+
+
+async def consume(core: Core, event: Event) -> None:
+    listening = [
+        Endpoint.from_doc(doc)
+        async for doc in endpoints(core).find({"workspace_id": event.workspace_id, "enabled": True})
+    ]
+    if not listening:
+        return
+    found = await catalogue.public_events(core, event)
+    now = core.clock.now()
+    docs = []
+    for public in found:
+        kind, data = public
+        body = json.dumps(catalogue.payload(event, public), ensure_ascii=False)
+        for endpoint in listening:
+            if not endpoint.wants(kind):
+                continue
+            delivery = Delivery(
+                id=delivery_id(kind, event.id, endpoint.id),
+                workspace_id=event.workspace_id,
+                endpoint_id=endpoint.id,
+                event_id=event.id,
+                type=kind,
+                body=body,
+                customer_id=data.get("customer_id"),
+                status=DeliveryStatus.pending,
+                created_at=event.created_at,
+                next_attempt_at=now,
+            )
+            docs.append(delivery.to_doc())
+    if docs:
+        await _insert_new(core, docs)
+        wake(core)
+
+
+async def _insert_new(core: Core, docs: list[dict[str, object]]) -> None:
+    """Insert the deliveries not written by an earlier run of this event."""
+    try:
+        await deliveries(core).insert_many(docs, ordered=False)
+    except BulkWriteError as exc:
+        errors = exc.details.get("writeErrors", [])
+        if any(error.get("code") != DUPLICATE_KEY for error in errors):
+            raise
+
+
+CONSUMER = Consumer("webhooks", catalogue.INTERNAL_TYPES, consume)

@@ -1,0 +1,109 @@
+"""Webhook endpoints, their deliveries and the public event types they subscribe to.
+
+An endpoint is a URL an admin subscribes to public event types (`EVENT_TYPES`, or `*`). Each
+matching event becomes one `Delivery` per endpoint, whose id (the `webhook-id` header) is
+derived from (event, endpoint) so that running the consumer again adds nothing. A delivery
+keeps its body as sent (the same bytes on every attempt) and what its attempts answered.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from kith.core.models import Record
+
+ALL = "*"
+# The public catalogue: what a subscriber may ask for, each with the shape of its `data`
+# (docs/webhooks.md). Tickets and orders are recorded by their own features under these names.
+EVENT_TYPES: dict[str, str] = {
+    "message.created": "A message in a conversation, from the customer or to them.",
+    "conversation.resolved": "A conversation was marked resolved.",
+    "conversation.assigned": "A conversation was assigned to an agent (or unassigned).",
+    "customer.created": "A new customer: first message on a channel, an import or the API.",
+    "customer.merged": "Two customer records were merged into one.",
+    "segment.entered": "A customer entered a segment.",
+    "segment.left": "A customer left a segment.",
+    "ticket.created": "A ticket was opened.",
+    "ticket.updated": "A ticket changed (status, priority, assignee …).",
+    "order.created": "An order was created.",
+    "order.updated": "An order changed (status, shipping …).",
+}
+MAX_EVENTS = 32
+
+
+def _known_events(events: list[str]) -> list[str]:
+    unknown = [e for e in events if e != ALL and e not in EVENT_TYPES]
+    if unknown:
+        raise ValueError(f"unknown event types: {', '.join(unknown[:5])}")
+    return list(dict.fromkeys(events))
+
+
+EventList = Annotated[
+    list[Annotated[str, Field(min_length=1, max_length=64)]],
+    Field(min_length=1, max_length=MAX_EVENTS),
+    AfterValidator(_known_events),
+]
+Url = Annotated[str, Field(min_length=8, max_length=2048)]
+Description = Annotated[str, Field(max_length=500)]
+
+
+class EndpointIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: Url
+    events: EventList
+    description: Description = ""
+
+
+class EndpointPatch(BaseModel):
+    """Fields left out stay as they are; `enabled: true` re-enables a disabled endpoint."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: Url | None = None
+    events: EventList | None = None
+    description: Description | None = None
+    enabled: bool | None = None
+
+
+class Endpoint(Record):
+    url: str
+    events: list[str]
+    description: str = ""
+    enabled: bool = True
+    disabled_reason: str | None = None
+    failing_since: datetime | None = None
+    created_at: datetime
+    updated_at: datetime
+
+    def wants(self, event_type: str) -> bool:
+        return ALL in self.events or event_type in self.events
+
+
+class DeliveryStatus(StrEnum):
+    pending = "pending"  # due at `next_attempt_at` (a first try or a retry)
+    succeeded = "succeeded"
+    failed = "failed"  # retries exhausted, the endpoint disabled, or a manual try failed
+
+
+class Delivery(Record):
+    endpoint_id: str
+    event_id: str
+    type: str
+    body: str  # the JSON sent, byte for byte the same on every attempt
+    customer_id: str | None = None  # erased with the customer: the body may quote them
+    status: DeliveryStatus = DeliveryStatus.pending
+    attempts: int = 0
+    manual: bool = False  # a redelivery: one attempt, no retries
+    created_at: datetime
+    next_attempt_at: datetime | None = None
+    last_attempt_at: datetime | None = None
+    response_status: int | None = None
+    latency_ms: int | None = None
+    last_error: str | None = None
+    lease_owner: str | None = None
+    lease_until: datetime | None = None

@@ -1,0 +1,165 @@
+// The Webhooks page: endpoints, subscribing one (its secret shown once), the delivery log
+// of one endpoint with redelivery.
+"use strict";
+
+(() => {
+  const { T, api, h } = window.KithDom;
+  const rows = document.getElementById("endpoint-rows");
+  if (!rows) return;
+  const notice = document.getElementById("notice");
+  const say = (text) => { notice.textContent = text; };
+  const when = (iso) => (iso ? new Date(iso).toLocaleString() : "");
+  let shown = null; // the endpoint whose log is open
+  let cursor = null;
+
+  async function load() {
+    const page = await api("GET", "/webhooks");
+    rows.replaceChildren(...page.items.map(row));
+    document.getElementById("no-endpoints").hidden = page.items.length > 0;
+  }
+
+  function row(e) {
+    const state = e.enabled ? T.webhooks_enabled : `${T.webhooks_disabled}: ${e.disabled_reason || ""}`;
+    const remove = h("button", { type: "button" }, T.webhooks_delete);
+    remove.addEventListener("click", async () => {
+      if (remove.dataset.armed !== "1") {
+        remove.dataset.armed = "1";
+        remove.textContent = T.webhooks_delete_confirm;
+        return;
+      }
+      await act(() => api("DELETE", `/webhooks/${e.id}`), T.webhooks_deleted);
+      if (shown && shown.id === e.id) closeLog();
+    });
+    return h("tr", { dataset: { id: e.id }, class: e.enabled ? null : "disabled" },
+      h("th", { scope: "row" }, e.url, e.description ? h("div", { class: "hint" }, e.description) : null),
+      h("td", {}, e.events.join(", ")),
+      h("td", { class: e.enabled ? null : "state-disabled" }, state),
+      h("td", { class: "actions" },
+        h("button", { type: "button", onclick: () => openLog(e) }, T.webhooks_open_log),
+        h("button", { type: "button", onclick: () => rotate(e) }, T.webhooks_rotate),
+        h("button", { type: "button", onclick: () => toggle(e) },
+          e.enabled ? T.webhooks_disable : T.webhooks_enable),
+        remove));
+  }
+
+  async function act(call, done) {
+    try {
+      await call();
+      say(done);
+    } catch (error) {
+      say(error.message);
+    }
+    await load();
+  }
+
+  function showSecret(secret) {
+    const box = document.getElementById("secret-box");
+    box.hidden = false;
+    const input = document.getElementById("secret-value");
+    input.value = secret;
+    input.focus();
+    input.select();
+  }
+
+  document.getElementById("secret-done").addEventListener("click", () => {
+    document.getElementById("secret-value").value = "";
+    document.getElementById("secret-box").hidden = true;
+    document.querySelector("#create input[name=url]").focus();
+  });
+
+  async function rotate(e) {
+    try {
+      const made = await api("POST", `/webhooks/${e.id}/rotate-secret`);
+      showSecret(made.secret);
+      say(T.webhooks_rotated);
+    } catch (error) {
+      say(error.message);
+    }
+  }
+
+  const toggle = (e) => act(() => api("PATCH", `/webhooks/${e.id}`, { enabled: !e.enabled }),
+    e.enabled ? T.webhooks_disabled : T.webhooks_enabled);
+
+  function closeLog() {
+    shown = null;
+    document.getElementById("log").hidden = true;
+  }
+
+  async function openLog(e) {
+    shown = e;
+    const section = document.getElementById("log");
+    section.hidden = false;
+    const heading = document.getElementById("log-heading");
+    heading.textContent = `${T.webhooks_log}: ${e.url}`;
+    await loadLog(false);
+    heading.focus();
+  }
+
+  async function loadLog(more) {
+    if (!shown) return;
+    const query = more && cursor ? `?cursor=${encodeURIComponent(cursor)}` : "";
+    const page = await api("GET", `/webhooks/${shown.id}/deliveries${query}`);
+    const body = document.getElementById("delivery-rows");
+    const made = page.items.map(deliveryRow);
+    if (more) body.append(...made);
+    else body.replaceChildren(...made);
+    cursor = page.next_cursor;
+    document.getElementById("more-deliveries").hidden = !cursor;
+    document.getElementById("no-deliveries").hidden = body.children.length > 0;
+  }
+
+  function deliveryRow(d) {
+    return h("tr", { dataset: { id: d.id } },
+      h("th", { scope: "row" }, h("code", {}, d.type), h("div", { class: "hint" }, when(d.created_at))),
+      h("td", { class: "state-" + d.status }, T["webhooks_status_" + d.status] || d.status),
+      h("td", {}, d.attempts),
+      h("td", {}, d.response_status ?? ""),
+      h("td", {}, d.latency_ms === null ? "" : `${d.latency_ms} ms`),
+      h("td", {}, when(d.next_attempt_at)),
+      h("td", {}, d.last_error || ""),
+      h("td", { class: "actions" },
+        h("button", { type: "button", onclick: () => redeliver(d) }, T.webhooks_redeliver)));
+  }
+
+  async function redeliver(d) {
+    try {
+      await api("POST", `/webhooks/${shown.id}/deliveries/${d.id}/redeliver`);
+      say(T.webhooks_redelivering);
+    } catch (error) {
+      say(error.message);
+    }
+    await loadLog(false);
+  }
+
+  document.getElementById("more-deliveries").addEventListener("click", () =>
+    loadLog(true).catch((e) => say(e.message)));
+
+  document.getElementById("create").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const form = event.target;
+    const error = document.getElementById("create-error");
+    error.textContent = "";
+    const body = {
+      url: form.url.value.trim(),
+      events: [...form.querySelectorAll("input[name=events]:checked")].map((c) => c.value),
+      description: form.description.value,
+    };
+    try {
+      const made = await api("POST", "/webhooks", body);
+      form.reset();
+      await load();
+      showSecret(made.secret);
+      say(T.webhooks_created);
+    } catch (e) {
+      error.textContent = e.field ? `${e.field}: ${e.message}` : e.message;
+      const named = e.field && form.querySelector(`[name="${e.field.split(".")[0]}"]`);
+      if (named) named.focus();
+    }
+  });
+
+  load().catch((e) => say(e.message));
+  setInterval(() => {
+    load().catch(() => {});
+    if (shown && !cursor) loadLog(false).catch(() => {});
+  }, 5000);
+})();
