@@ -1,0 +1,1 @@
+"""Tickets: problems owned until solved, with SLA clocks that pause."""
