@@ -1,1 +1,1 @@
-"""Tickets: problems owned until solved, with SLA clocks that pause."""
+"""Tickets: problems owned until solved, with SLA clocks and a customer satisfaction survey."""

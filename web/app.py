@@ -48,6 +48,7 @@ from kith.nlp.feature import SentimentWorker, knowledge_embedder, load_analyzer
 from kith.segments.feature import feature as segments_feature
 from kith.sequences.bot_step import feature as sequence_bot_steps
 from kith.sequences.feature import feature as sequences_feature
+from kith.tickets.feature import feature as tickets_feature
 from kith.web.api import (
     bots,
     channels,
@@ -99,6 +100,7 @@ def features(core: Core) -> list[Feature]:
         jobs_feature.feature(core),
         broadcasts_feature(core),
         sequences_feature(core),
+        tickets_feature(core),
     ]
     if analyzer is not None:
         listed.append(SentimentWorker(core, analyzer).feature())

@@ -1,0 +1,242 @@
+"""Writes on tickets: open one, change it, link a conversation; each records its events.
+
+A change is one conditional update on the status the ticket was read with, so two agents
+moving one ticket at once cannot both win (the loser gets 409 and reads it again); a refused
+move answers 409 and lists the allowed ones. Every change is a `ticket.updated` event naming
+what changed (`{field: {"from", "to"}}`), and a move also a `ticket.status_changed`, which the
+SLA clocks and the satisfaction survey follow.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pymongo import ReturnDocument
+
+from kith.core.context import Core
+from kith.core.conversations import get_conversation
+from kith.core.customers import get_customer
+from kith.core.errors import Conflict, InvalidInput, NotFound
+from kith.core.events import SYSTEM, build_event, record, record_all
+from kith.core.ids import new_id
+from kith.core.models import Author, Conversation, Direction
+from kith.core.teams import get_team
+from kith.core.users import get_user_doc
+from kith.tickets.models import MOVES, Source, Status, Ticket, TicketIn, TicketPatch
+from kith.tickets.store import get_ticket, next_number, tickets
+
+QUOTED_MESSAGES = 5
+QUOTE_CHARS = 2000
+
+
+async def _quote(core: Core, conversation: Conversation) -> str:
+    """The customer's last few messages, quoted: what the ticket is about, in their words."""
+    cursor = (
+        core.store.messages.find(
+            {"conversation_id": conversation.id, "direction": Direction.inbound.value},
+            {"text": 1},
+        )
+        .sort("created_at", -1)
+        .limit(QUOTED_MESSAGES)
+    )
+    texts = [doc.get("text", "") async for doc in cursor]
+    quoted = "\n".join(f"> {line}" for text in reversed(texts) for line in text.splitlines())
+    return quoted[:QUOTE_CHARS]
+
+
+async def _check_people(
+    core: Core, workspace_id: str, assignee_id: str | None, team_id: str | None
+) -> None:
+    """The assignee and team named must be the workspace's (422 naming the field)."""
+    if assignee_id is not None:
+        try:
+            await get_user_doc(core, workspace_id, assignee_id)
+        except NotFound:
+            raise InvalidInput("no such user", field="assignee_id") from None
+    if team_id is not None:
+        try:
+            await get_team(core, workspace_id, team_id)
+        except NotFound:
+            raise InvalidInput("no such team", field="team_id") from None
+
+
+async def do_create_ticket(
+    core: Core,
+    workspace_id: str,
+    body: TicketIn,
+    actor: Author = SYSTEM,
+    source: Source = Source.api,
+    previous_ticket_id: str | None = None,
+) -> Ticket:
+    """A ticket for a conversation (linked, its customer's words quoted when no description
+    is given) or for a customer; everything named is checked before the number is taken."""
+    conversation = None
+    if body.conversation_id is not None:
+        conversation = await get_conversation(core, workspace_id, body.conversation_id)
+        if body.customer_id is not None and body.customer_id != conversation.customer_id:
+            raise InvalidInput("the conversation is another customer's", field="customer_id")
+        customer_id = conversation.customer_id
+    elif body.customer_id is not None:
+        customer_id = body.customer_id
+    else:
+        raise InvalidInput("name a conversation_id or a customer_id", field="conversation_id")
+    await get_customer(core, workspace_id, customer_id)
+    await _check_people(core, workspace_id, body.assignee_id, body.team_id)
+    description = body.description
+    if description is None:
+        description = await _quote(core, conversation) if conversation else ""
+    team_id = body.team_id
+    if team_id is None and conversation is not None:
+        team_id = conversation.team_id
+    now = core.clock.now()
+    ticket = Ticket(
+        id=new_id(),
+        workspace_id=workspace_id,
+        number=await next_number(core, workspace_id),
+        subject=body.subject,
+        description=description,
+        customer_id=customer_id,
+        conversation_ids=[conversation.id] if conversation else [],
+        priority=body.priority,
+        assignee_id=body.assignee_id,
+        team_id=team_id,
+        tags=list(dict.fromkeys(body.tags)),
+        fields=dict(body.fields),
+        source=source,
+        created_by=actor,
+        created_at=now,
+        updated_at=now,
+        previous_ticket_id=previous_ticket_id,
+    )
+    await tickets(core).insert_one(ticket.to_doc())
+    await record(core, _event(core, ticket, "ticket.created", actor, _summary(ticket)))
+    return ticket
+
+
+def _summary(ticket: Ticket) -> dict[str, Any]:
+    return {
+        "number": ticket.number,
+        "subject": ticket.subject,
+        "priority": ticket.priority.value,
+        "status": ticket.status.value,
+        "source": ticket.source.value,
+        "previous_ticket_id": ticket.previous_ticket_id,
+    }
+
+
+def _event(core: Core, ticket: Ticket, type: str, actor: Author, data: dict[str, Any]) -> Any:
+    return build_event(
+        core,
+        ticket.workspace_id,
+        type,
+        actor=actor,
+        conversation_id=ticket.conversation_ids[0] if ticket.conversation_ids else None,
+        customer_id=ticket.customer_id,
+        data={"ticket_id": ticket.id, **data},
+    )
+
+
+def _changes(ticket: Ticket, patch: TicketPatch) -> dict[str, Any]:
+    """The fields `patch` really changes, with their new stored values."""
+    sent = patch.model_dump(exclude_unset=True, mode="json")
+    current = ticket.model_dump(mode="json")
+    return {name: value for name, value in sent.items() if current.get(name) != value}
+
+
+def _status_fields(ticket: Ticket, to: Status, now: datetime) -> dict[str, Any]:
+    allowed = MOVES[ticket.status]
+    if to not in allowed:
+        names = sorted(s.value for s in allowed)
+        raise Conflict(
+            f"a {ticket.status.value} ticket cannot become {to.value}; "
+            f"allowed: {', '.join(names) or 'none'}",
+            field="status",
+            reason="transition_refused",
+            limits={"status": ticket.status.value, "allowed": names},
+        )
+    fields: dict[str, Any] = {}
+    if to == Status.solved:
+        fields |= {"solved_at": now, "resolutions": ticket.resolutions + 1}
+    elif to == Status.closed:
+        fields["closed_at"] = now
+    elif ticket.status == Status.solved:
+        fields["solved_at"] = None  # reopened: solved again later is a new resolution
+    return fields
+
+
+async def do_update_ticket(
+    core: Core,
+    workspace_id: str,
+    ticket_id: str,
+    patch: TicketPatch,
+    actor: Author = SYSTEM,
+    ticket: Ticket | None = None,
+) -> Ticket:
+    """Apply `patch` to the ticket (read again unless given); nothing to change is no write."""
+    before = ticket or await get_ticket(core, workspace_id, ticket_id)
+    changes = _changes(before, patch)
+    if not changes:
+        return before
+    if "assignee_id" in changes or "team_id" in changes:
+        await _check_people(core, workspace_id, changes.get("assignee_id"), changes.get("team_id"))
+    now = core.clock.now()
+    update = dict(changes)
+    if "status" in changes:
+        update |= _status_fields(before, Status(changes["status"]), now)
+    if "tags" in update:
+        update["tags"] = list(dict.fromkeys(update["tags"]))
+    update["updated_at"] = now
+    doc = await tickets(core).find_one_and_update(
+        {"_id": before.id, "workspace_id": workspace_id, "status": before.status.value},
+        {"$set": update},
+        return_document=ReturnDocument.AFTER,
+    )
+    if doc is None:
+        raise Conflict("the ticket changed meanwhile: load it again", field="status")
+    after = Ticket.from_doc(doc)
+    await record_all(core, _change_events(core, before, after, changes, actor))
+    return after
+
+
+def _change_events(
+    core: Core, before: Ticket, after: Ticket, changes: dict[str, Any], actor: Author
+) -> list[Any]:
+    old = before.model_dump(mode="json")
+    described = {name: {"from": old.get(name), "to": value} for name, value in changes.items()}
+    updated = {"number": after.number, "changes": described}
+    events = [_event(core, after, "ticket.updated", actor, updated)]
+    if "status" in changes:
+        moved = {"number": after.number, "from": before.status.value, "to": after.status.value}
+        events.append(_event(core, after, "ticket.status_changed", actor, moved))
+    return events
+
+
+async def do_move_ticket(
+    core: Core, workspace_id: str, ticket_id: str, to: Status, actor: Author = SYSTEM
+) -> Ticket:
+    return await do_update_ticket(core, workspace_id, ticket_id, TicketPatch(status=to), actor)
+
+
+async def do_link_conversation(
+    core: Core, workspace_id: str, ticket_id: str, conversation_id: str, actor: Author = SYSTEM
+) -> Ticket:
+    """Link another conversation of the ticket's customer (linking twice changes nothing)."""
+    ticket = await get_ticket(core, workspace_id, ticket_id)
+    conversation = await get_conversation(core, workspace_id, conversation_id)
+    if conversation.customer_id != ticket.customer_id:
+        raise InvalidInput("the conversation is another customer's", field="conversation_id")
+    if conversation_id in ticket.conversation_ids:
+        return ticket
+    doc = await tickets(core).find_one_and_update(
+        {"_id": ticket.id, "workspace_id": workspace_id},
+        {
+            "$addToSet": {"conversation_ids": conversation_id},
+            "$set": {"updated_at": core.clock.now()},
+        },
+        return_document=ReturnDocument.AFTER,
+    )
+    linked = Ticket.from_doc(doc)
+    data = {"number": linked.number, "conversation_id": conversation_id}
+    await record(core, _event(core, linked, "ticket.linked", actor, data))
+    return linked

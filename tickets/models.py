@@ -1,0 +1,121 @@
+"""Tickets: a problem owned until it is solved, with a number people can say aloud.
+
+A conversation is where a customer talks; a ticket is what an agent (or a team) owns about
+it. A ticket links one customer and any number of conversations; its status moves only along
+`MOVES`, so "solved" means an agent said so, and a customer's reply reopens it (see
+`actions.do_reopen_on_reply`). Pending and on hold are the statuses that wait on someone else:
+the SLA clocks stop counting in them (`PAUSED`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from kith.core.models import Author, Record
+from kith.core.storable import DocumentKey, Int64
+
+
+class Status(StrEnum):
+    new = "new"
+    open = "open"
+    pending = "pending"  # waiting on the customer
+    on_hold = "on_hold"  # waiting on a third party
+    solved = "solved"
+    closed = "closed"
+
+
+class Priority(StrEnum):
+    low = "low"
+    normal = "normal"
+    high = "high"
+    urgent = "urgent"
+
+
+PRIORITIES = tuple(Priority)  # lowest first: "raise priority" moves one step right
+ACTIVE = frozenset({Status.new, Status.open, Status.pending, Status.on_hold})
+PAUSED = frozenset({Status.pending, Status.on_hold})
+MOVES: dict[Status, frozenset[Status]] = {
+    Status.new: frozenset({Status.open, Status.pending, Status.on_hold, Status.solved}),
+    Status.open: frozenset({Status.pending, Status.on_hold, Status.solved}),
+    Status.pending: frozenset({Status.open, Status.on_hold, Status.solved}),
+    Status.on_hold: frozenset({Status.open, Status.pending, Status.solved}),
+    # A solved ticket reopens (a customer's reply, an agent), or is closed for good.
+    Status.solved: frozenset({Status.open, Status.closed}),
+    Status.closed: frozenset(),
+}
+
+
+class Source(StrEnum):
+    """Who opened the ticket: an agent, a bot step, a rule, the API, or a customer's reply
+    to a ticket closed too long ago to reopen."""
+
+    agent = "agent"
+    bot = "bot"
+    rule = "rule"
+    api = "api"
+    reply = "reply"
+
+
+Subject = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Description = Annotated[str, StringConstraints(max_length=20_000)]
+Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+FieldValue = str | bool | Int64 | float | None
+Fields = dict[DocumentKey, FieldValue]
+
+
+class Ticket(Record):
+    number: int
+    subject: str
+    description: str = ""
+    customer_id: str
+    conversation_ids: list[str] = Field(default_factory=list)
+    priority: Priority = Priority.normal
+    status: Status = Status.new
+    assignee_id: str | None = None
+    team_id: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    fields: dict[str, Any] = Field(default_factory=dict)
+    source: Source = Source.api
+    created_by: Author
+    created_at: datetime
+    updated_at: datetime
+    solved_at: datetime | None = None
+    closed_at: datetime | None = None
+    # Times solved: a reopened ticket's next solve is a new resolution (one CSAT each).
+    resolutions: int = 0
+    previous_ticket_id: str | None = None  # the closed ticket a reply opened this one after
+
+
+class TicketIn(BaseModel):
+    """A new ticket: from a conversation (its customer follows) or for a customer."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    subject: Subject
+    description: Description | None = None
+    conversation_id: str | None = Field(default=None, max_length=64)
+    customer_id: str | None = Field(default=None, max_length=64)
+    priority: Priority = Priority.normal
+    assignee_id: str | None = Field(default=None, max_length=64)
+    team_id: str | None = Field(default=None, max_length=64)
+    tags: list[Tag] = Field(default=[], max_length=50)
+    fields: Fields = Field(default={}, max_length=50)
+
+
+class TicketPatch(BaseModel):
+    """A change: only the fields sent change (`assignee_id: null` unassigns)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    subject: Subject | None = None
+    description: Description | None = None
+    status: Status | None = None
+    priority: Priority | None = None
+    assignee_id: str | None = Field(default=None, max_length=64)
+    team_id: str | None = Field(default=None, max_length=64)
+    tags: list[Tag] | None = Field(default=None, max_length=50)
+    fields: Fields | None = Field(default=None, max_length=50)
