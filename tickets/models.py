@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from kith.core.models import Author, Record
 from kith.core.storable import DocumentKey, Int64
+from kith.tickets.sla_models import TicketSla
 
 
 class Status(StrEnum):
@@ -88,6 +89,10 @@ class Ticket(Record):
     # Times solved: a reopened ticket's next solve is a new resolution (one CSAT each).
     resolutions: int = 0
     previous_ticket_id: str | None = None  # the closed ticket a reply opened this one after
+    # The SLA clocks (`kith.tickets.sla`) and their next warning or breach, which the SLA
+    # worker sweeps by an indexed range.
+    sla: TicketSla | None = None
+    sla_next_at: datetime | None = None
 
 
 class TicketIn(BaseModel):

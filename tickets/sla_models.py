@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import Annotated, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator, model_validator
 
 from kith.core.models import Record
 from kith.tickets.calendars import ALL_DAY, BusinessCalendar
@@ -207,15 +207,25 @@ class TicketSla(BaseModel):
     def due(self, metric: Metric) -> datetime | None:
         return self.metrics[metric].due_at if metric in self.metrics else None
 
-    def view(self) -> dict[str, object]:
-        """What `GET /api/v1/tickets/{id}` answers under `sla`."""
-        return {
-            "policy": None
-            if self.policy_id is None
-            else {"id": self.policy_id, "name": self.policy_name},
-            "first_reply_due_at": self.due(Metric.first_reply),
-            "next_reply_due_at": self.due(Metric.next_reply),
-            "resolution_due_at": self.due(Metric.resolution),
-            "paused": self.paused,
-            "breached": [m.value for m in self.breached],
-        }
+    # Stored with the state and answered by the ticket API: what an agent reads.
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def policy(self) -> dict[str, str] | None:
+        if self.policy_id is None:
+            return None
+        return {"id": self.policy_id, "name": self.policy_name or ""}
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def first_reply_due_at(self) -> datetime | None:
+        return self.due(Metric.first_reply)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def next_reply_due_at(self) -> datetime | None:
+        return self.due(Metric.next_reply)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def resolution_due_at(self) -> datetime | None:
+        return self.due(Metric.resolution)

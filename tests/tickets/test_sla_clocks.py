@@ -56,7 +56,7 @@ def test_a_new_ticket_owes_a_first_reply_and_a_resolution() -> None:
     assert sla.due(Metric.resolution) == T0 + 8 * H
     assert sla.due(Metric.next_reply) is None
     assert next_at(sla) == T0 + H
-    assert sla.view()["paused"] is False
+    assert sla.paused is False
 
 
 def test_pending_pauses_and_open_resumes_without_losing_paused_time() -> None:
@@ -79,7 +79,7 @@ def test_priority_and_policy_changes_while_paused_keep_the_banked_time() -> None
     # Another policy one hour later: 2 h consumed of its 2 h target, due at once.
     sla = retarget(sla, AROUND_THE_CLOCK, terms(STRICT, "high"), T0 + 6 * H)
     assert sla.due(Metric.resolution) == T0 + 6 * H
-    assert sla.view()["policy"] == {"id": "strict", "name": "strict"}
+    assert sla.policy == {"id": "strict", "name": "strict"}
     # Back to the standard policy: nothing was lost or counted twice in the round trip.
     sla = retarget(sla, AROUND_THE_CLOCK, terms(priority="high"), T0 + 7 * H)
     assert sla.due(Metric.resolution) == T0 + 8 * H  # 3 h consumed of 4
@@ -136,7 +136,7 @@ def test_replies_meet_first_and_next_reply_cycles() -> None:
     sla = on_customer_message(sla, t, T0 + 7 * H)  # a new cycle starts clean
     assert sla.due(Metric.next_reply) == T0 + 9 * H
     assert not sla.metrics[Metric.next_reply].breached
-    assert sla.view()["breached"] == ["next_reply"]
+    assert sla.model_dump(mode="json")["breached"] == ["next_reply"]
 
 
 def test_warning_then_breach_each_once() -> None:
@@ -174,7 +174,7 @@ def test_warning_lead_is_business_time() -> None:
 
 def test_no_policy_runs_clocks_that_a_later_policy_uses() -> None:
     sla = open_sla(terms(None), "new", T0)
-    assert next_at(sla) is None and sla.view()["policy"] is None
+    assert next_at(sla) is None and sla.policy is None
     sla = retarget(sla, AROUND_THE_CLOCK, terms(), T0 + 2 * H)
     assert sla.due(Metric.first_reply) == T0 + 2 * H  # 2 h consumed of a 1 h target
     assert sla.due(Metric.resolution) == T0 + 8 * H
