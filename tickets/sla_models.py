@@ -14,7 +14,15 @@ from enum import StrEnum
 from typing import Annotated, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    computed_field,
+    field_validator,
+    model_validator,
+)
 
 from kith.core.models import Record
 from kith.tickets.calendars import ALL_DAY, BusinessCalendar
@@ -27,6 +35,8 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MAX_TARGET_MINUTES = 366 * 24 * 60
 HHMM = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
 Minutes = Annotated[int, Field(gt=0, le=MAX_TARGET_MINUTES)]
+# Stored as "YYYY-MM-DD": BSON has no date without a time.
+Day = Annotated[date, PlainSerializer(lambda d: d.isoformat(), return_type=str)]
 
 
 class Metric(StrEnum):
@@ -48,7 +58,7 @@ class CalendarIn(BaseModel):
         Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
         list[tuple[Annotated[str, Field(pattern=HHMM)], Annotated[str, Field(pattern=HHMM)]]],
     ] = Field(default_factory=dict)
-    holidays: list[date] = Field(default_factory=list, max_length=1000)
+    holidays: list[Day] = Field(default_factory=list, max_length=1000)
 
     @field_validator("zone")
     @classmethod
