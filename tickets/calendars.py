@@ -75,13 +75,14 @@ class BusinessCalendar:
         return total
 
     def _spans(self, since: datetime) -> Iterator[tuple[datetime, datetime]]:
-        """Business time as merged UTC spans in order, from the first one that ends after
+        """Business time as UTC spans in order, overlapping ones merged (spans that only touch
+        are not: around the clock would be one span years long), from the first that ends after
         `since`, for at most `HORIZON_DAYS` days."""
         day = since.astimezone(self._tz).date() - timedelta(days=1)  # yesterday's overnight
         current: tuple[datetime, datetime] | None = None
         for offset in range(HORIZON_DAYS):
             for span in self._day_spans(day + timedelta(days=offset)):
-                if current is not None and span[0] <= current[1]:
+                if current is not None and span[0] < current[1]:
                     current = (current[0], max(current[1], span[1]))
                     continue
                 if current is not None and current[1] > since:
