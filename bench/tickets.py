@@ -16,8 +16,8 @@ phase needs it; all the others are due days later.
 2. Lateness: the clock runs at wall speed (a `ScaledClock` on a manual base); `--due` tickets
    fall due spread over `--window` seconds while two SLA workers (each `run_forever`, 1 s
    poll) and the event consumers (which run the breach action) work, and 10 % of all tickets
-   change status (pending, then open again) through `do_update_ticket`, spread over the
-   window. Lateness is the clock time from each due moment to its `ticket.sla_breached`
+   change status once (pending, on hold or solved) through `do_update_ticket`, spread over
+   the window. Lateness is the clock time from each due moment to its `ticket.sla_breached`
    event, and to the priority raised by its breach action (p50 / p99; goal p99 < 60 s).
 
 The last line is one JSON object.
@@ -60,6 +60,7 @@ RUN = T0 + timedelta(hours=2)  # the lateness phase: after the sweep phase's due
 FIRST_REPLY = timedelta(minutes=60)
 CHUNK = 2000
 STEPS = (0, 10, 100, 1000)
+MOVERS = 16
 
 
 async def insert_tickets(core: Core, workspace_id: str, due: list[datetime]) -> list[str]:
@@ -120,22 +121,24 @@ async def sweep_costs(core: Core) -> dict[str, Any]:
 
 
 async def change_statuses(core: Core, workspace_id: str, ids: list[str], window: float) -> int:
-    """10 % of the tickets: pending, then open again, spread over the window."""
+    """10 % of the tickets change status once (pending, on hold or solved, in turn), spread
+    evenly over the window, up to `MOVERS` at a time."""
     chosen = random.Random(7).sample(ids, len(ids) // 10)
     pace = window / max(len(chosen), 1)
+    gate = asyncio.Semaphore(MOVERS)
     started = time.monotonic()
-    moved = 0
-    for n, ticket_id in enumerate(chosen):
-        delay = started + n * pace - time.monotonic()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        for to in (Status.pending, Status.open):
+
+    async def move(n: int, ticket_id: str) -> int:
+        await asyncio.sleep(max(0.0, started + n * pace - time.monotonic()))
+        to = (Status.pending, Status.on_hold, Status.solved)[n % 3]
+        async with gate:
             try:
                 await do_update_ticket(core, workspace_id, ticket_id, TicketPatch(status=to))
-                moved += 1
             except Conflict:  # raced a breach action on the same ticket: not counted
-                continue
-    return moved
+                return 0
+        return 1
+
+    return sum(await asyncio.gather(*(move(n, i) for n, i in enumerate(chosen))))
 
 
 def pct(values: list[float], q: float) -> float | None:

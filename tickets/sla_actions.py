@@ -83,7 +83,8 @@ async def on_breach(core: Core, event: Event) -> None:
     if "user_id" in patch:
         patch["assignee_id"] = patch.pop("user_id")
     if patch:
-        await do_update_ticket(core, event.workspace_id, ticket.id, TicketPatch(**patch))
+        changes = TicketPatch(**patch)
+        await do_update_ticket(core, event.workspace_id, ticket.id, changes, ticket=ticket)
     for n, note in enumerate(notes):
         await _notify(core, event, note, n, data["due_at"])
 

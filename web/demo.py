@@ -42,6 +42,7 @@ from kith.courtesy.settings import save_settings as save_courtesy
 from kith.segments.reconcile import fill
 from kith.segments.records import do_create_segment
 from kith.sequences.demo import seed_demo_sequence
+from kith.tickets.sla_demo import seed_demo_sla
 from kith.web.app import build_core, create_app
 
 DEMO_EMAIL = "agent@demo.kith"
@@ -143,6 +144,7 @@ async def seed(core: Core, settings: Settings) -> DemoLogins:
     await _seed_segments(core, ws, channel.id)
     await seed_demo_broadcast(core, ws)
     await seed_demo_sequence(core, ws)
+    await seed_demo_sla(core, ws)
     return DemoLogins(api_token, channel.id, channel_token, password, webchat_id)
 
 

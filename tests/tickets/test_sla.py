@@ -24,6 +24,7 @@ from kith.core.pipeline import ingest
 from kith.tickets.actions import do_create_ticket, do_move_ticket, do_update_ticket
 from kith.tickets.feature import feature
 from kith.tickets.models import Priority, Status, Ticket, TicketIn, TicketPatch
+from kith.tickets.sla_demo import seed_demo_sla
 from kith.tickets.sla_models import Metric, PolicyIn, Targets
 from kith.tickets.sla_store import save_policy
 from kith.tickets.sla_worker import SlaWorker
@@ -332,3 +333,17 @@ async def test_calendars_policies_and_the_ticket_sla_over_the_api(
     assert sla["first_reply_due_at"].startswith("2026-01-02T03:00:00")
     assert sla["resolution_due_at"].startswith("2026-01-05T02:00:00")
     assert (sla["paused"], sla["breached"]) == (False, [])
+
+
+async def test_the_demo_policy_counts_shanghai_office_hours(
+    core: Core,
+    cast: Cast,  # noqa: F811
+) -> None:
+    """1 January (a Thursday, 08:00 in Shanghai) is a holiday: the four office hours owed for a
+    first reply are Friday 09:00–12:00 and 13:00–14:00, lunch left out."""
+    await seed_demo_sla(core, cast.workspace_id)
+    ticket = await open_ticket(core, cast)
+    assert ticket.sla is not None
+    assert ticket.sla.first_reply_due_at == datetime(2026, 1, 2, 6, tzinfo=UTC)
+    # Warned one office hour before: at 12:00, lunch being no office hour.
+    assert ticket.sla_next_at == datetime(2026, 1, 2, 4, tzinfo=UTC)
