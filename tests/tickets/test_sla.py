@@ -347,3 +347,35 @@ async def test_the_demo_policy_counts_shanghai_office_hours(
     assert ticket.sla.first_reply_due_at == datetime(2026, 1, 2, 6, tzinfo=UTC)
     # Warned one office hour before: at 12:00, lunch being no office hour.
     assert ticket.sla_next_at == datetime(2026, 1, 2, 4, tzinfo=UTC)
+
+
+async def test_the_report_gives_the_share_of_targets_met_per_policy_team_and_agent(
+    core: Core,
+    cast: Cast,  # noqa: F811
+    clock: ManualClock,
+    http: httpx.AsyncClient,
+) -> None:
+    policy_id = await standard(core, cast)
+    alice = cast.users["alice"]
+    answered = await open_ticket(core, cast, "shop")
+    patch = TicketPatch(assignee_id=alice.id)
+    await do_update_ticket(core, cast.workspace_id, answered.id, patch)
+    await open_ticket(core, cast, "help")  # nobody answers it
+    clock.advance(10 * MIN)
+    conversation = await get_conversation(core, cast.workspace_id, cast.conversations["shop"])
+    author = Author(kind=AuthorKind.agent, id=alice.id, name="Alice")
+    await send(core, conversation, OutboundContent(text="On it"), author)
+    await drain(core)
+    clock.advance(HOUR)
+    await SlaWorker(core, "w").run_once()
+    period = {"from": "2026-01-01T00:00:00Z", "to": "2026-01-02T00:00:00Z"}
+    report = (await http.get("/api/v1/sla/report", params=period)).json()
+    (row,) = report["by_policy"]
+    assert (row["id"], row["tickets"]) == (policy_id, 2)
+    assert row["metrics"]["first_reply"] == {"met": 1, "missed": 1, "percent": 50.0}
+    assert row["metrics"]["resolution"] == {"met": 0, "missed": 0, "percent": None}
+    agents = {r["id"]: r["metrics"]["first_reply"]["percent"] for r in report["by_agent"]}
+    assert agents == {alice.id: 100.0, None: 0.0}
+    assert report["from"].startswith("2026-01-01T00:00:00")
+    naive = await http.get("/api/v1/sla/report", params={**period, "from": "2026-01-01T00:00"})
+    assert (naive.status_code, naive.json()["error"]["field"]) == (422, "from")
