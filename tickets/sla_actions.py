@@ -17,7 +17,7 @@ from typing import Any
 
 from kith.core.context import Core
 from kith.core.conversations import get_conversation
-from kith.core.errors import NotFound
+from kith.core.errors import Conflict, NotFound
 from kith.core.events import SYSTEM
 from kith.core.ids import derived_id
 from kith.core.models import AuthorKind, Event, OutboundContent
@@ -26,13 +26,14 @@ from kith.core.teams import get_team
 from kith.tickets.actions import do_update_ticket
 from kith.tickets.models import ACTIVE, PRIORITIES, Priority, TicketPatch
 from kith.tickets.sla import on_agent_reply, on_customer_message, raised
-from kith.tickets.sla_models import Metric, NotifyTeam, RaisePriority, Reassign
+from kith.tickets.sla_models import Metric, NotifyTeam, RaisePriority, Reassign, SlaPolicy
 from kith.tickets.sla_store import get_policy
 from kith.tickets.sla_tickets import apply_to_ticket
 from kith.tickets.store import get_ticket, tickets
 
 REPLY_TYPES = ("message.created", "message.received")
 BREACH_TYPES = ("ticket.sla_breached",)
+ATTEMPTS = 3
 
 
 async def on_message(core: Core, event: Event) -> None:
@@ -63,8 +64,22 @@ async def on_breach(core: Core, event: Event) -> None:
         return
     try:
         policy = await get_policy(core, event.workspace_id, data["policy_id"])
-        ticket = await get_ticket(core, event.workspace_id, data["ticket_id"])
     except NotFound:  # deleted since: nothing to act on
+        return
+    for attempt in range(ATTEMPTS):
+        try:
+            await _act(core, event, policy)
+            return
+        except Conflict:  # the ticket moved meanwhile: read it again now, not after a backoff
+            if attempt == ATTEMPTS - 1:
+                raise
+
+
+async def _act(core: Core, event: Event, policy: SlaPolicy) -> None:
+    data = event.data
+    try:
+        ticket = await get_ticket(core, event.workspace_id, data["ticket_id"])
+    except NotFound:
         return
     metric = Metric(data["metric"])
     patch: dict[str, Any] = {}
