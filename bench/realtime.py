@@ -24,15 +24,19 @@ import contextlib
 import json
 import os
 import random
+import sys
 import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
 import uvicorn
 from pymongo import AsyncMongoClient, monitoring
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import emit, store_name
 from kith.core.auth import create_user

@@ -62,6 +62,7 @@ HUMAN_WORDS = re.compile(
 )
 LEXICAL_THRESHOLD = 0.45
 MISSES_BEFORE_HANDOFF = 2
+MISSED_REASON = "the bot did not understand twice"  # the handoff's reason (tickets' rule)
 MAX_HOPS = 200
 
 
@@ -350,7 +351,7 @@ class BotEngine:
     async def _missed(self, turn: Turn) -> None:
         turn.session["misses"] = turn.session.get("misses", 0) + 1
         if turn.session["misses"] >= MISSES_BEFORE_HANDOFF:
-            await self.handoff(turn, "the bot did not understand twice")
+            await self.handoff(turn, MISSED_REASON)
             return
         label = "人工客服" if turn.language == "zh" else "Talk to a person"
         await self.say(
@@ -432,7 +433,7 @@ class BotEngine:
         attachments: list[Attachment] | None = None,
     ) -> None:
         content = OutboundContent(
-            text=self._fill(turn, text), buttons=buttons or [], attachments=attachments or []
+            text=self.fill(turn, text), buttons=buttons or [], attachments=attachments or []
         )
         await send(
             turn.core, turn.conversation, content, turn.author, message_id=turn.next_message_id()
@@ -440,7 +441,7 @@ class BotEngine:
         turn.session["last_buttons"] = [b.payload for b in content.buttons]
 
     @staticmethod
-    def _fill(turn: Turn, text: str) -> str:
+    def fill(turn: Turn, text: str) -> str:
         """`{name}` and `{attributes.x}` in bot texts, left alone when unknown."""
         anonymous = "" if turn.language == "zh" else "there"
         values = {"name": turn.customer.get("name") or anonymous}

@@ -18,6 +18,7 @@ from kith.core.ids import new_id
 from kith.core.models import Author
 from kith.sequences import validate
 from kith.sequences.models import MOVES, Sequence, SequenceIn, SequenceVersion, Status
+from kith.sequences.stops import stop_sequence
 from kith.sequences.store import get_sequence, sequences, version_id, versions
 
 
@@ -106,6 +107,8 @@ async def move(
         )
     sequence = Sequence.from_doc(doc)
     await _note(core, sequence, f"sequence.{to.value}", actor)
+    if to == Status.archived:
+        await stop_sequence(core, workspace_id, sequence_id, actor)
     return sequence
 
 

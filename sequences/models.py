@@ -277,6 +277,7 @@ class StopReason(StrEnum):
     goal = "goal"
     removed = "removed"
     erased = "erased"
+    archived = "archived"  # the sequence itself was archived
 
 
 class Enrolment(Record):

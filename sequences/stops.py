@@ -87,3 +87,13 @@ async def remove(
     if not await stop_one(core, enrolment, StopReason.removed, actor):
         raise Conflict("this enrolment has already ended", field="enrolment_id")
     return await get_enrolment(core, workspace_id, enrolment_id)
+
+
+async def stop_sequence(core: Core, workspace_id: str, sequence_id: str, actor: Author) -> int:
+    """Stop every active enrolment of an archived sequence: archiving ends the journey for
+    everyone on it (each stop recorded, as a removal would be)."""
+    query = {"workspace_id": workspace_id, "sequence_id": sequence_id, "state": ACTIVE}
+    stopped = 0
+    async for doc in enrolments(core).find(query):
+        stopped += await stop_one(core, Enrolment.from_doc(doc), StopReason.archived, actor)
+    return stopped

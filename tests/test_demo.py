@@ -44,4 +44,6 @@ async def test_demo_seed_gives_working_logins_and_a_bot() -> None:
             )
             bot_replies = [m for m in messages.json()["items"] if m["author"]["kind"] == "bot"]
             assert bot_replies and "shop assistant" in bot_replies[0]["text"]
+            tickets = (await http.get("/api/v1/tickets", headers=auth)).json()["items"]
+            assert any(t["source"] == "rule" and "退货" in t["subject"] for t in tickets)
     await core.close()

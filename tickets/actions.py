@@ -19,7 +19,7 @@ from kith.core.conversations import get_conversation
 from kith.core.customers import get_customer
 from kith.core.errors import Conflict, InvalidInput, NotFound
 from kith.core.events import SYSTEM, build_event, record, record_all
-from kith.core.ids import new_id
+from kith.core.ids import derived_id, new_id
 from kith.core.models import Author, Conversation, Direction
 from kith.core.teams import get_team
 from kith.core.users import get_user_doc
@@ -70,9 +70,12 @@ async def do_create_ticket(
     actor: Author = SYSTEM,
     source: Source = Source.api,
     previous_ticket_id: str | None = None,
+    ticket_id: str | None = None,
 ) -> Ticket:
     """A ticket for a conversation (linked, its customer's words quoted when no description
-    is given) or for a customer; everything named is checked before the number is taken."""
+    is given) or for a customer; everything named is checked before the number is taken.
+    `ticket_id` is given by callers that derive it from what caused the ticket (a retried
+    consumer finds the ticket it already opened: `kith.tickets.opening`)."""
     conversation = None
     if body.conversation_id is not None:
         conversation = await get_conversation(core, workspace_id, body.conversation_id)
@@ -93,7 +96,7 @@ async def do_create_ticket(
         team_id = conversation.team_id
     now = core.clock.now()
     ticket = Ticket(
-        id=new_id(),
+        id=ticket_id or new_id(),
         workspace_id=workspace_id,
         number=await next_number(core, workspace_id),
         subject=body.subject,
@@ -113,8 +116,16 @@ async def do_create_ticket(
     )
     await open_clocks(core, ticket)
     await tickets(core).insert_one(ticket.to_doc())
-    await record(core, _event(core, ticket, "ticket.created", actor, _summary(ticket)))
+    await record_created(core, ticket)
     return ticket
+
+
+async def record_created(core: Core, ticket: Ticket) -> bool:
+    """The ticket's `ticket.created` event, whose id derives from the ticket's: recording it
+    again (a retry that found the ticket stored) writes nothing twice."""
+    event = _event(core, ticket, "ticket.created", ticket.created_by, _summary(ticket))
+    fixed = {"id": derived_id("ticket.created", ticket.id), "created_at": ticket.created_at}
+    return await record(core, event.model_copy(update=fixed))
 
 
 def _summary(ticket: Ticket) -> dict[str, Any]:

@@ -13,11 +13,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from kith.core.errors import Forbidden
 from kith.core.models import Author, AuthorKind
-from kith.core.permissions import Scope
+from kith.core.permissions import Scope, ensure_admin
 from kith.tickets import actions
 from kith.tickets.models import Priority, Source, Status, Ticket, TicketIn, TicketPatch
+from kith.tickets.notes import Note, NoteIn, do_add_note
 from kith.tickets.queries import TicketFilter, list_tickets
+from kith.tickets.settings import TicketSettings, get_settings, save_settings
 from kith.tickets.store import get_ticket
+from kith.tickets.timeline import Item, timeline
 from kith.web.api.deps import CoreDep, WorkspaceDep
 from kith.web.api.schemas import Page
 from kith.web.inbox.deps import AgentDep
@@ -114,8 +117,50 @@ def build(prefix: str, who: Callable[..., Awaitable[Asker]], schema: bool) -> AP
             core, asker.workspace_id, ticket_id, body.conversation_id, asker.author
         )
 
+    @router.post("/{ticket_id}/notes", status_code=201, response_model=Note)
+    async def add_note(ticket_id: str, body: NoteIn, core: CoreDep, asker: Asker = asked) -> Note:
+        ticket = await get_ticket(core, asker.workspace_id, ticket_id, asker.scope)
+        return await do_add_note(core, ticket, body.text, asker.author)
+
+    @router.get("/{ticket_id}/timeline", response_model=Page[Item])
+    async def timeline_(
+        ticket_id: str,
+        core: CoreDep,
+        asker: Asker = asked,
+        cursor: Cursor = None,
+        limit: Limit = 50,
+    ) -> Page[Item]:
+        ticket = await get_ticket(core, asker.workspace_id, ticket_id, asker.scope)
+        items, next_cursor = await timeline(core, ticket, cursor=cursor, limit=limit)
+        return Page(items=items, next_cursor=next_cursor)
+
+    return router
+
+
+async def admin_asker(request: Request, agent: AgentDep) -> Asker:
+    """Only admins read and change the workspace's ticket settings in the web app."""
+    ensure_admin(agent.scope)
+    return await session_asker(request, agent)
+
+
+def build_settings(prefix: str, who: Callable[..., Awaitable[Asker]], schema: bool) -> APIRouter:
+    """The settings routes, on a router of their own: included before the ticket routes, so
+    `/settings` is never read as a ticket id."""
+    router = APIRouter(prefix=prefix, tags=["tickets"], include_in_schema=schema)
+    asked = Depends(who)
+
+    @router.get("/settings", response_model=TicketSettings)
+    async def read(core: CoreDep, asker: Asker = asked) -> TicketSettings:
+        return await get_settings(core, asker.workspace_id)
+
+    @router.put("/settings", response_model=TicketSettings)
+    async def change(body: TicketSettings, core: CoreDep, asker: Asker = asked) -> TicketSettings:
+        return await save_settings(core, asker.workspace_id, body)
+
     return router
 
 
 api_router = build("/api/v1/tickets", token_asker, schema=True)
 app_router = build("/app/api/tickets", session_asker, schema=False)
+api_settings_router = build_settings("/api/v1/tickets", token_asker, schema=True)
+app_settings_router = build_settings("/app/api/tickets", admin_asker, schema=False)

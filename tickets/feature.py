@@ -1,5 +1,6 @@
-"""The tickets feature: its collections and indexes, what it keeps per customer, and its
-routes, in one object."""
+"""The tickets feature: its collections and indexes, what it keeps per customer, its
+consumer (replies reopen, rules open) and timer (the waiting rule's sweep), and its routes,
+in one object."""
 
 from __future__ import annotations
 
@@ -10,10 +11,13 @@ from kith.core.consumers import Consumer
 from kith.core.context import Core
 from kith.core.features import CustomerData, Feature, Index
 from kith.tickets import sla_actions, sla_api
-from kith.tickets.api import api_router, app_router
+from kith.tickets.api import api_router, api_settings_router, app_router, app_settings_router
+from kith.tickets.consumer import consumer
+from kith.tickets.notes import NOTES
 from kith.tickets.sla_store import CALENDARS, POLICIES
 from kith.tickets.sla_worker import SlaWorker
 from kith.tickets.store import TICKETS
+from kith.tickets.waiting import SWEEP_TIMER, on_sweep_timer
 
 
 def feature(core: Core) -> Feature:
@@ -36,12 +40,23 @@ def feature(core: Core) -> Feature:
             Index(TICKETS, (("workspace_id", ASCENDING), ("created_at", ASCENDING))),
             Index(CALENDARS, (("workspace_id", ASCENDING),)),
             Index(POLICIES, (("workspace_id", ASCENDING), ("team_id", ASCENDING))),
+            # The timeline: a ticket's events (only events naming a ticket are in the index)
+            # and notes, in time order.
+            Index(
+                "events",
+                (("data.ticket_id", ASCENDING), ("created_at", ASCENDING), ("_id", ASCENDING)),
+                IndexOptions(partialFilterExpression={"data.ticket_id": {"$exists": True}}),
+            ),
+            Index(NOTES, (("ticket_id", ASCENDING), ("created_at", ASCENDING), ("_id", ASCENDING))),
         ),
-        customer_data=(CustomerData(TICKETS),),
+        customer_data=(CustomerData(TICKETS), CustomerData(NOTES)),
         consumers=(
+            consumer(),
             Consumer("ticket-sla-replies", sla_actions.REPLY_TYPES, sla_actions.on_message),
             Consumer("ticket-sla-actions", sla_actions.BREACH_TYPES, sla_actions.on_breach),
         ),
+        timers={SWEEP_TIMER: on_sweep_timer},
         background=(SlaWorker(core).run_forever,),
-        routers=(api_router, app_router, sla_api.router),
+        # The settings routes first: `/settings` is not a ticket id.
+        routers=(api_settings_router, app_settings_router, api_router, app_router, sla_api.router),
     )

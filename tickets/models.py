@@ -3,7 +3,7 @@
 A conversation is where a customer talks; a ticket is what an agent (or a team) owns about
 it. A ticket links one customer and any number of conversations; its status moves only along
 `MOVES`, so "solved" means an agent said so, and a customer's reply reopens it (see
-`actions.do_reopen_on_reply`). Pending and on hold are the statuses that wait on someone else:
+`kith.tickets.reopen`). Pending and on hold are the statuses that wait on someone else:
 the SLA clocks stop counting in them (`PAUSED`).
 """
 

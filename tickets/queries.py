@@ -59,3 +59,13 @@ async def list_tickets(
         tickets(core), query, "number", cursor=cursor, limit=limit, descending=True
     )
     return [Ticket.from_doc(d) for d in docs], next_cursor
+
+
+CUSTOMER_PANEL_TICKETS = 20
+
+
+async def customer_tickets(core: Core, scope: Scope, customer_id: str) -> list[Ticket]:
+    """The newest tickets of a customer that `scope` may see (the inbox's customer panel)."""
+    query = {"$and": [visible(scope), {"customer_id": customer_id}]}
+    cursor = tickets(core).find(query).sort("number", -1).limit(CUSTOMER_PANEL_TICKETS)
+    return [Ticket.from_doc(d) for d in await cursor.to_list(CUSTOMER_PANEL_TICKETS)]

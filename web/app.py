@@ -48,6 +48,7 @@ from kith.nlp.feature import SentimentWorker, knowledge_embedder, load_analyzer
 from kith.segments.feature import feature as segments_feature
 from kith.sequences.bot_step import feature as sequence_bot_steps
 from kith.sequences.feature import feature as sequences_feature
+from kith.tickets.bot_step import feature as ticket_bot_steps
 from kith.tickets.feature import feature as tickets_feature
 from kith.web.api import (
     bots,
@@ -81,6 +82,7 @@ BASE_FEATURES: list[Feature] = [
     segments_feature,
     contacts_feature,
     sequence_bot_steps,
+    ticket_bot_steps,
 ]
 
 CHANNEL_TYPES = [channel_type for f in BASE_FEATURES for channel_type in f.channel_types]

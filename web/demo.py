@@ -42,6 +42,7 @@ from kith.courtesy.settings import save_settings as save_courtesy
 from kith.segments.reconcile import fill
 from kith.segments.records import do_create_segment
 from kith.sequences.demo import seed_demo_sequence
+from kith.tickets.demo import seed_demo_ticket_settings
 from kith.tickets.sla_demo import seed_demo_sla
 from kith.web.app import build_core, create_app
 
@@ -95,6 +96,8 @@ async def seed(core: Core, settings: Settings) -> DemoLogins:
     """Sample customers and conversations on an API channel, plus the logins to use them."""
     workspace = await ensure_default_workspace(core, "Demo Shop")
     ws = workspace.id
+    await seed_demo_ticket_settings(core, ws)  # before the samples: 李雷's 退货 opens a ticket
+    await seed_demo_sla(core, ws)  # and it is under the demo's SLA policy
     api_token = await create_api_token(core, ws, "demo", token=settings.demo_token)
     password = settings.demo_password or secrets.token_urlsafe(9)
     await create_user(core, ws, DEMO_EMAIL, password, name="Demo Agent", role=Role.admin)
@@ -144,7 +147,6 @@ async def seed(core: Core, settings: Settings) -> DemoLogins:
     await _seed_segments(core, ws, channel.id)
     await seed_demo_broadcast(core, ws)
     await seed_demo_sequence(core, ws)
-    await seed_demo_sla(core, ws)
     return DemoLogins(api_token, channel.id, channel_token, password, webchat_id)
 
 

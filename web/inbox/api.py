@@ -34,6 +34,7 @@ from kith.core.teams import (
     list_teams,
 )
 from kith.core.users import do_create_user
+from kith.tickets.queries import customer_tickets
 from kith.web.api.deps import Cursor
 from kith.web.inbox.deps import Agent, AgentDep, CoreDep, agent_with
 from kith.web.inbox.queries import (
@@ -214,7 +215,8 @@ async def customer(customer_id: str, agent: AgentDep, core: CoreDep) -> dict[str
     out["identities"] = panel["identities"]
     out["conversations"] = [c.model_dump(mode="json") for c in panel["conversations"]]
     out["sentiment_history"] = panel["sentiment_history"]
-    out["tickets"] = []  # filled in when tickets land
+    shown = await customer_tickets(core, agent.scope, found.id)
+    out["tickets"] = [t.model_dump(mode="json") for t in shown]
     out["orders"] = []  # filled in when the commerce integration lands
     return out
 

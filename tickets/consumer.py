@@ -1,0 +1,89 @@
+"""The tickets consumer: what customers' messages and the conversation's signals do to
+tickets. One consumer for all of them, so one conversation's events are handled in log order
+(a reply that opens a new ticket is seen by the keyword rule that follows it, which then only
+notes its reason there)."""
+
+from __future__ import annotations
+
+from kith.bots.engine import MISSED_REASON
+from kith.core.consumers import Consumer
+from kith.core.context import Core
+from kith.core.models import AuthorKind, Direction, Event, Message
+from kith.tickets.models import Priority
+from kith.tickets.reopen import on_reply
+from kith.tickets.rules import Hit, apply, matched_keyword, reason
+from kith.tickets.settings import get_settings
+from kith.tickets.waiting import WAIT_EXCEEDED, SweepTimers
+
+TYPES = ("message.received", "conversation.escalated", "conversation.handoff", WAIT_EXCEEDED)
+
+
+def consumer() -> Consumer:
+    timers = SweepTimers()
+
+    async def handle(core: Core, event: Event) -> None:
+        if event.conversation_id is None:
+            return
+        if event.type == "message.received":
+            await timers.ensure(core, event.workspace_id)
+            await _received(core, event)
+        elif event.type == "conversation.escalated":
+            await _escalated(core, event)
+        elif event.type == "conversation.handoff":
+            await _handoff(core, event)
+        elif event.type == WAIT_EXCEEDED:
+            await _waited(core, event)
+
+    return Consumer("tickets", TYPES, handle)
+
+
+async def _received(core: Core, event: Event) -> None:
+    if event.actor.kind != AuthorKind.customer or event.message_id is None:
+        return
+    doc = await core.store.messages.find_one({"_id": event.message_id})
+    if doc is None:
+        return  # erased meanwhile
+    message = Message.from_doc(doc)
+    if message.direction != Direction.inbound:
+        return
+    settings = await get_settings(core, event.workspace_id)
+    await on_reply(core, event, message, settings)
+    if not settings.keywords_enabled or event.data.get("control"):
+        return
+    keyword = matched_keyword(message.text, settings.keywords)
+    if keyword is not None:
+        text = reason(settings, "keyword", keyword=keyword)
+        await apply(core, Hit(event, text))
+
+
+async def _escalated(core: Core, event: Event) -> None:
+    settings = await get_settings(core, event.workspace_id)
+    if not settings.negative_sentiment:
+        return
+    text = reason(settings, "negative")
+    high = Priority.high
+    await apply(core, Hit(event, text, priority=high, raise_to=high))
+
+
+async def _handoff(core: Core, event: Event) -> None:
+    if event.data.get("reason") != MISSED_REASON:
+        return
+    settings = await get_settings(core, event.workspace_id)
+    if settings.bot_failures:
+        await apply(core, Hit(event, reason(settings, "bot")))
+
+
+async def _waited(core: Core, event: Event) -> None:
+    """Only if the conversation still waits since the same moment (nobody answered in
+    between the sweep and now)."""
+    settings = await get_settings(core, event.workspace_id)
+    if not settings.waiting_enabled:
+        return
+    doc = await core.store.conversations.find_one(
+        {"_id": event.conversation_id}, {"waiting_since": 1}
+    )
+    began = doc.get("waiting_since") if doc else None
+    if began is None or began.isoformat() != event.data.get("waiting_since"):
+        return
+    text = reason(settings, "waiting", minutes=event.data.get("minutes"))
+    await apply(core, Hit(event, text))

@@ -1,0 +1,113 @@
+"""A ticket's timeline: its events, its notes, and its linked conversations' messages since it
+was opened, in one list, oldest first, in cursor pages.
+
+Three indexed reads per page (events by `data.ticket_id`, notes by ticket, messages by
+conversation), each continuing after the cursor's (time, id) and asking for one page; the
+merge keeps the first page's worth. A note's own `ticket.note_added` event is left out (the
+note is the item).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from kith.core.context import Core
+from kith.core.errors import InvalidInput
+from kith.core.models import Author
+from kith.core.pagination import decode_cursor, encode_cursor
+from kith.tickets.models import Ticket
+from kith.tickets.notes import notes
+
+HIDDEN_EVENTS = ("ticket.note_added",)
+
+
+class Item(BaseModel):
+    kind: Literal["event", "note", "message"]
+    id: str
+    at: datetime
+    author: Author
+    type: str | None = None
+    text: str | None = None
+    data: dict[str, Any] | None = None
+
+
+def _after(cursor: str | None) -> dict[str, Any]:
+    if not cursor:
+        return {}
+    at, item_id = decode_cursor(cursor)
+    if not isinstance(at, datetime):
+        raise InvalidInput("malformed cursor", field="cursor")
+    return {"$or": [{"created_at": {"$gt": at}}, {"created_at": at, "_id": {"$gt": item_id}}]}
+
+
+async def _read(collection: Any, query: dict[str, Any], limit: int) -> list[dict[str, Any]]:
+    cursor = collection.find(query).sort([("created_at", 1), ("_id", 1)]).limit(limit + 1)
+    return list(await cursor.to_list(limit + 1))
+
+
+def _event(doc: dict[str, Any]) -> Item:
+    data = {k: v for k, v in (doc.get("data") or {}).items() if k != "ticket_id"}
+    return Item(
+        kind="event",
+        id=doc["_id"],
+        at=doc["created_at"],
+        author=Author.model_validate(doc.get("actor") or {"kind": "system"}),
+        type=doc["type"],
+        data=data,
+    )
+
+
+def _note(doc: dict[str, Any]) -> Item:
+    return Item(
+        kind="note",
+        id=doc["_id"],
+        at=doc["created_at"],
+        author=Author.model_validate(doc["author"]),
+        text=doc.get("text", ""),
+    )
+
+
+def _message(doc: dict[str, Any]) -> Item:
+    data = {
+        "conversation_id": doc["conversation_id"],
+        "direction": doc.get("direction"),
+        "private": bool(doc.get("private")),
+    }
+    return Item(
+        kind="message",
+        id=doc["_id"],
+        at=doc["created_at"],
+        author=Author.model_validate(doc["author"]),
+        text=doc.get("text", ""),
+        data=data,
+    )
+
+
+async def timeline(
+    core: Core, ticket: Ticket, *, cursor: str | None, limit: int
+) -> tuple[list[Item], str | None]:
+    after = _after(cursor)
+
+    def query(base: dict[str, Any]) -> dict[str, Any]:
+        return {"$and": [base, after]} if after else base
+
+    events = await _read(
+        core.store.events,
+        query({"data.ticket_id": ticket.id, "type": {"$nin": list(HIDDEN_EVENTS)}}),
+        limit,
+    )
+    noted = await _read(notes(core), query({"ticket_id": ticket.id}), limit)
+    said: list[dict[str, Any]] = []
+    if ticket.conversation_ids:
+        since = {"created_at": {"$gte": ticket.created_at}}
+        linked = {"conversation_id": {"$in": ticket.conversation_ids}, "deleted": {"$ne": True}}
+        said = await _read(core.store.messages, query({**linked, **since}), limit)
+    items = [*map(_event, events), *map(_note, noted), *map(_message, said)]
+    items.sort(key=lambda item: (item.at, item.id))
+    if len(items) <= limit:
+        return items, None
+    kept = items[:limit]
+    return kept, encode_cursor(kept[-1].at, kept[-1].id)
