@@ -24,10 +24,12 @@ from kith.core.models import Author, Conversation, Direction
 from kith.core.teams import get_team
 from kith.core.users import get_user_doc
 from kith.tickets.models import MOVES, Source, Status, Ticket, TicketIn, TicketPatch
+from kith.tickets.sla_tickets import changed_clocks, guard, open_clocks
 from kith.tickets.store import get_ticket, next_number, tickets
 
 QUOTED_MESSAGES = 5
 QUOTE_CHARS = 2000
+ATTEMPTS = 5  # conditional writes tried again when only the SLA clocks moved meanwhile
 
 
 async def _quote(core: Core, conversation: Conversation) -> str:
@@ -112,6 +114,7 @@ async def do_create_ticket(
         updated_at=now,
         previous_ticket_id=previous_ticket_id,
     )
+    await open_clocks(core, ticket)
     await tickets(core).insert_one(ticket.to_doc())
     await record_created(core, ticket)
     return ticket
@@ -184,26 +187,39 @@ async def do_update_ticket(
     actor: Author = SYSTEM,
     ticket: Ticket | None = None,
 ) -> Ticket:
-    """Apply `patch` to the ticket (read again unless given); nothing to change is no write."""
+    """Apply `patch` to the ticket (read again unless given); nothing to change is no write.
+    The SLA clocks change in the same conditional update; a write of the clocks alone meanwhile
+    (a warning marked, a reply met) is read again and applied under, never written over."""
     before = ticket or await get_ticket(core, workspace_id, ticket_id)
-    changes = _changes(before, patch)
-    if not changes:
-        return before
-    if "assignee_id" in changes or "team_id" in changes:
-        await _check_people(core, workspace_id, changes.get("assignee_id"), changes.get("team_id"))
-    now = core.clock.now()
-    update = dict(changes)
-    if "status" in changes:
-        update |= _status_fields(before, Status(changes["status"]), now)
-    if "tags" in update:
-        update["tags"] = list(dict.fromkeys(update["tags"]))
-    update["updated_at"] = now
-    doc = await tickets(core).find_one_and_update(
-        {"_id": before.id, "workspace_id": workspace_id, "status": before.status.value},
-        {"$set": update},
-        return_document=ReturnDocument.AFTER,
-    )
-    if doc is None:
+    for _ in range(ATTEMPTS):
+        changes = _changes(before, patch)
+        if not changes:
+            return before
+        if "assignee_id" in changes or "team_id" in changes:
+            await _check_people(
+                core, workspace_id, changes.get("assignee_id"), changes.get("team_id")
+            )
+        now = core.clock.now()
+        update = dict(changes)
+        if "status" in changes:
+            update |= _status_fields(before, Status(changes["status"]), now)
+        if "tags" in update:
+            update["tags"] = list(dict.fromkeys(update["tags"]))
+        update["updated_at"] = now
+        update |= await changed_clocks(core, before, changes, now)
+        current = {"_id": before.id, "workspace_id": workspace_id, "status": before.status.value}
+        if "sla" in update:
+            current |= guard(before)
+        doc = await tickets(core).find_one_and_update(
+            current, {"$set": update}, return_document=ReturnDocument.AFTER
+        )
+        if doc is not None:
+            break
+        again = await get_ticket(core, workspace_id, before.id)
+        if again.status != before.status:
+            raise Conflict("the ticket changed meanwhile: load it again", field="status")
+        before = again
+    else:
         raise Conflict("the ticket changed meanwhile: load it again", field="status")
     after = Ticket.from_doc(doc)
     await record_all(core, _change_events(core, before, after, changes, actor))

@@ -7,11 +7,15 @@ from __future__ import annotations
 from pymongo import ASCENDING, DESCENDING
 
 from kith.core.collection import IndexOptions
+from kith.core.consumers import Consumer
 from kith.core.context import Core
 from kith.core.features import CustomerData, Feature, Index
+from kith.tickets import sla_actions, sla_api
 from kith.tickets.api import api_router, api_settings_router, app_router, app_settings_router
 from kith.tickets.consumer import consumer
 from kith.tickets.notes import NOTES
+from kith.tickets.sla_store import CALENDARS, POLICIES
+from kith.tickets.sla_worker import SlaWorker
 from kith.tickets.store import TICKETS
 from kith.tickets.waiting import SWEEP_TIMER, on_sweep_timer
 
@@ -30,6 +34,12 @@ def feature(core: Core) -> Feature:
             Index(TICKETS, (("customer_id", ASCENDING), ("status", ASCENDING))),
             Index(TICKETS, (("conversation_ids", ASCENDING),)),
             Index(TICKETS, (("workspace_id", ASCENDING), ("assignee_id", ASCENDING))),
+            # The SLA worker's sweep: one range over the next warning or breach moment.
+            Index(TICKETS, (("sla_next_at", ASCENDING),)),
+            # The "% SLA met" report: the tickets opened in a period.
+            Index(TICKETS, (("workspace_id", ASCENDING), ("created_at", ASCENDING))),
+            Index(CALENDARS, (("workspace_id", ASCENDING),)),
+            Index(POLICIES, (("workspace_id", ASCENDING), ("team_id", ASCENDING))),
             # The timeline: a ticket's events (only events naming a ticket are in the index)
             # and notes, in time order.
             Index(
@@ -40,8 +50,13 @@ def feature(core: Core) -> Feature:
             Index(NOTES, (("ticket_id", ASCENDING), ("created_at", ASCENDING), ("_id", ASCENDING))),
         ),
         customer_data=(CustomerData(TICKETS), CustomerData(NOTES)),
-        consumers=(consumer(),),
+        consumers=(
+            consumer(),
+            Consumer("ticket-sla-replies", sla_actions.REPLY_TYPES, sla_actions.on_message),
+            Consumer("ticket-sla-actions", sla_actions.BREACH_TYPES, sla_actions.on_breach),
+        ),
         timers={SWEEP_TIMER: on_sweep_timer},
+        background=(SlaWorker(core).run_forever,),
         # The settings routes first: `/settings` is not a ticket id.
-        routers=(api_settings_router, app_settings_router, api_router, app_router),
+        routers=(api_settings_router, app_settings_router, api_router, app_router, sla_api.router),
     )

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from kith.core.models import Author, Record
 from kith.core.storable import DocumentKey, Int64
 from kith.tickets.csat_models import Csat
+from kith.tickets.sla_models import TicketSla
 
 
 class Status(StrEnum):
@@ -90,6 +91,10 @@ class Ticket(Record):
     resolutions: int = 0
     previous_ticket_id: str | None = None  # the closed ticket a reply opened this one after
     csat: Csat | None = None  # the latest resolution's survey (kith.tickets.csat)
+    # The SLA clocks (`kith.tickets.sla`) and their next warning or breach, which the SLA
+    # worker sweeps by an indexed range.
+    sla: TicketSla | None = None
+    sla_next_at: datetime | None = None
 
 
 class TicketIn(BaseModel):

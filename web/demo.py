@@ -45,6 +45,7 @@ from kith.segments.records import do_create_segment
 from kith.sequences.demo import seed_demo_sequence
 from kith.tickets.csat_demo import csat_lines, seed_demo_csat
 from kith.tickets.demo import seed_demo_ticket_settings
+from kith.tickets.sla_demo import seed_demo_sla
 from kith.web.app import build_core, create_app
 from kith.webhooks.demo import PATH as RECEIVER_PATH
 from kith.webhooks.demo import DemoReceiver
@@ -101,6 +102,7 @@ async def seed(core: Core, settings: Settings) -> DemoLogins:
     workspace = await ensure_default_workspace(core, "Demo Shop")
     ws = workspace.id
     await seed_demo_ticket_settings(core, ws)  # before the samples: 李雷's 退货 opens a ticket
+    await seed_demo_sla(core, ws)  # and it is under the demo's SLA policy
     api_token = await create_api_token(core, ws, "demo", token=settings.demo_token)
     password = settings.demo_password or secrets.token_urlsafe(9)
     await create_user(core, ws, DEMO_EMAIL, password, name="Demo Agent", role=Role.admin)

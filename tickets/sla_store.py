@@ -1,0 +1,139 @@
+"""Where SLA calendars and policies live, their writes, and which policy a ticket is under.
+
+A ticket's team's policy applies, else the workspace's default, else none (clocks run, nothing
+is due). Policies and calendars are read at each ticket change, so an edited policy applies to
+a ticket from its next change on, from the time it has already consumed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kith.core.context import Core
+from kith.core.errors import Conflict, InvalidInput, NotFound
+from kith.core.ids import new_id
+from kith.tickets.calendars import BusinessCalendar
+from kith.tickets.sla import Terms
+from kith.tickets.sla_models import AROUND_THE_CLOCK, CalendarIn, PolicyIn, SlaCalendar, SlaPolicy
+
+CALENDARS = "sla_calendars"
+POLICIES = "sla_policies"
+
+
+def calendars(core: Core) -> Any:
+    return core.store.collection(CALENDARS)
+
+
+def policies(core: Core) -> Any:
+    return core.store.collection(POLICIES)
+
+
+async def list_calendars(core: Core, workspace_id: str) -> list[SlaCalendar]:
+    docs = await calendars(core).find({"workspace_id": workspace_id}).sort("_id", 1).to_list()
+    return [SlaCalendar.from_doc(d) for d in docs]
+
+
+async def get_calendar(core: Core, workspace_id: str, calendar_id: str) -> SlaCalendar:
+    doc = await calendars(core).find_one({"_id": calendar_id, "workspace_id": workspace_id})
+    if doc is None:
+        raise NotFound("no such calendar", field="calendar_id")
+    return SlaCalendar.from_doc(doc)
+
+
+async def save_calendar(
+    core: Core, workspace_id: str, body: CalendarIn, calendar_id: str | None = None
+) -> SlaCalendar:
+    """Create (no id) or replace a calendar."""
+    now = core.clock.now()
+    if calendar_id is not None:
+        now = (await get_calendar(core, workspace_id, calendar_id)).created_at
+    calendar = SlaCalendar(
+        id=calendar_id or new_id(),
+        workspace_id=workspace_id,
+        created_at=now,
+        **body.model_dump(),
+    )
+    await calendars(core).replace_one({"_id": calendar.id}, calendar.to_doc(), upsert=True)
+    return calendar
+
+
+async def delete_calendar(core: Core, workspace_id: str, calendar_id: str) -> None:
+    await get_calendar(core, workspace_id, calendar_id)
+    if await policies(core).find_one({"workspace_id": workspace_id, "calendar_id": calendar_id}):
+        raise Conflict("a policy uses this calendar", field="calendar_id")
+    await calendars(core).delete_one({"_id": calendar_id, "workspace_id": workspace_id})
+
+
+async def list_policies(core: Core, workspace_id: str) -> list[SlaPolicy]:
+    docs = await policies(core).find({"workspace_id": workspace_id}).sort("_id", 1).to_list()
+    return [SlaPolicy.from_doc(d) for d in docs]
+
+
+async def get_policy(core: Core, workspace_id: str, policy_id: str) -> SlaPolicy:
+    doc = await policies(core).find_one({"_id": policy_id, "workspace_id": workspace_id})
+    if doc is None:
+        raise NotFound("no such policy", field="policy_id")
+    return SlaPolicy.from_doc(doc)
+
+
+async def save_policy(
+    core: Core, workspace_id: str, body: PolicyIn, policy_id: str | None = None
+) -> SlaPolicy:
+    """Create (no id) or replace a policy; the calendar must be the workspace's, and a new
+    default takes over from the old one."""
+    if body.calendar_id is not None:
+        try:
+            await get_calendar(core, workspace_id, body.calendar_id)
+        except NotFound:
+            raise InvalidInput("no such calendar", field="calendar_id") from None
+    now = core.clock.now()
+    created = (await get_policy(core, workspace_id, policy_id)).created_at if policy_id else now
+    policy = SlaPolicy(
+        id=policy_id or new_id(),
+        workspace_id=workspace_id,
+        created_at=created,
+        updated_at=now,
+        **body.model_dump(),
+    )
+    if policy.default:
+        await policies(core).update_many(
+            {"workspace_id": workspace_id, "default": True, "_id": {"$ne": policy.id}},
+            {"$set": {"default": False}},
+        )
+    await policies(core).replace_one({"_id": policy.id}, policy.to_doc(), upsert=True)
+    return policy
+
+
+async def delete_policy(core: Core, workspace_id: str, policy_id: str) -> None:
+    result = await policies(core).delete_one({"_id": policy_id, "workspace_id": workspace_id})
+    if not result.deleted_count:
+        raise NotFound("no such policy", field="policy_id")
+
+
+async def policy_for(core: Core, workspace_id: str, team_id: str | None) -> SlaPolicy | None:
+    """The team's policy, else the workspace's default (the oldest, if several claim it)."""
+    query: dict[str, Any] = {"workspace_id": workspace_id, "default": True}
+    if team_id is not None:
+        query = {"workspace_id": workspace_id, "$or": [{"team_id": team_id}, {"default": True}]}
+    docs = await policies(core).find(query).sort("_id", 1).to_list()
+    found = [SlaPolicy.from_doc(d) for d in docs]
+    for policy in found:
+        if team_id is not None and policy.team_id == team_id:
+            return policy
+    return next((p for p in found if p.default), None)
+
+
+async def business_calendar(
+    core: Core, workspace_id: str, calendar_id: str | None
+) -> BusinessCalendar:
+    """A policy's calendar (around the clock when it names none, or names one since deleted)."""
+    if calendar_id is None:
+        return AROUND_THE_CLOCK
+    doc = await calendars(core).find_one({"_id": calendar_id, "workspace_id": workspace_id})
+    return SlaCalendar.from_doc(doc).business() if doc else AROUND_THE_CLOCK
+
+
+async def terms_for(core: Core, workspace_id: str, team_id: str | None, priority: str) -> Terms:
+    policy = await policy_for(core, workspace_id, team_id)
+    calendar = await business_calendar(core, workspace_id, policy.calendar_id if policy else None)
+    return Terms(policy, calendar, priority)
