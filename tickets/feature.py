@@ -8,6 +8,7 @@ from pymongo import ASCENDING, DESCENDING
 from kith.core.collection import IndexOptions
 from kith.core.context import Core
 from kith.core.features import CustomerData, Feature, Index
+from kith.tickets import page
 from kith.tickets.api import api_router, app_router
 from kith.tickets.store import TICKETS
 
@@ -28,5 +29,5 @@ def feature(core: Core) -> Feature:
             Index(TICKETS, (("workspace_id", ASCENDING), ("assignee_id", ASCENDING))),
         ),
         customer_data=(CustomerData(TICKETS),),
-        routers=(api_router, app_router),
+        routers=(api_router, app_router, page.router),
     )
