@@ -42,6 +42,7 @@ from kith.courtesy.settings import save_settings as save_courtesy
 from kith.segments.reconcile import fill
 from kith.segments.records import do_create_segment
 from kith.sequences.demo import seed_demo_sequence
+from kith.tickets.demo import seed_demo_tickets
 from kith.web.app import build_core, create_app
 
 DEMO_EMAIL = "agent@demo.kith"
@@ -143,6 +144,7 @@ async def seed(core: Core, settings: Settings) -> DemoLogins:
     await _seed_segments(core, ws, channel.id)
     await seed_demo_broadcast(core, ws)
     await seed_demo_sequence(core, ws)
+    await seed_demo_tickets(core, ws, channel.id)
     return DemoLogins(api_token, channel.id, channel_token, password, webchat_id)
 
 
@@ -196,6 +198,8 @@ def banner(url: str, logins: DemoLogins) -> str:
         "                out the next morning (within a minute) and the coupon two days later,",
         "                unless they replied: answer as 李雷 (kith chat below) to stop it; the",
         "                messages show in the inbox, the funnel on the sequence's page)",
+        f"  Tickets:      {url}/app/tickets    (Ada's parcel, pending; Tom's complaint, urgent:",
+        "                move them on the Board; open one from a conversation's panel in the inbox)",
     ]
     if logins.webchat_id:
         lines.append(f"  Chat as a customer (web widget): {url}/demo/widget/{logins.webchat_id}")

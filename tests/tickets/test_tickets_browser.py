@@ -321,6 +321,7 @@ async def test_a_ticket_page_shows_clocks_satisfaction_and_the_timeline(
     )
     await page.get_by_label("Priority").select_option(label="Urgent")
     await page.get_by_label("Assignee").select_option(label="Alice")
+    await page.get_by_label("Team").select_option(label="Web")
     await page.get_by_label("Tags (comma separated)").fill("refund, courier")
     await page.keyboard.press("Enter")
     await expect(page.get_by_role("status").first).to_have_text("Saved.")
@@ -331,7 +332,7 @@ async def test_a_ticket_page_shows_clocks_satisfaction_and_the_timeline(
         "urgent",
         ["refund", "courier"],
     )
-    assert stored["assignee_id"] is not None
+    assert stored["assignee_id"] is not None and stored["team_id"] is not None
     # The status menu offers only the moves allowed from where the ticket is.
     options = await page.get_by_label("Status").locator("option").all_text_contents()
     assert options == ["Pending", "On hold", "Open", "Solved"]

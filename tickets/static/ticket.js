@@ -45,6 +45,7 @@
 
   async function change(patch) {
     $("controls-error").textContent = "";
+    say(""); // until the server answers: an earlier "Saved." is not this change's
     try {
       render(await api("PATCH", path, patch));
       say(T.ticket_saved);
