@@ -199,7 +199,7 @@ def banner(url: str, logins: DemoLogins) -> str:
         "                unless they replied: answer as 李雷 (kith chat below) to stop it; the",
         "                messages show in the inbox, the funnel on the sequence's page)",
         f"  Tickets:      {url}/app/tickets    (Ada's parcel, pending; Tom's complaint, urgent:",
-        "                move them on the Board; open one from a conversation's panel in the inbox)",
+        "                move them on the Board; open one from a conversation's inbox panel)",
     ]
     if logins.webchat_id:
         lines.append(f"  Chat as a customer (web widget): {url}/demo/widget/{logins.webchat_id}")
