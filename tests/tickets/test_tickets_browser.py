@@ -395,6 +395,8 @@ async def test_in_chinese_and_read_only_for_a_marketer(live: Live, tmp_path: Pat
     )
     await Contract(live.core.clock.now()).install(page)
     await page.goto(live.url + f"/app/tickets/{await ticket_id(live, 'Refund <b>please</b>')}")
+    await expect(page.locator("body[data-ready=true]")).to_have_count(1)
+    await expect(page.get_by_role("link", name="Ada Lovelace")).to_be_visible()
     await expect(page.get_by_role("region", name="SLA")).to_contain_text("已超时")
     await expect(page.get_by_role("region", name="满意度")).to_contain_text("2 / 5 分")
     await keep_screenshot(page, "ticket-zh.png", tmp_path)
