@@ -320,8 +320,11 @@ async def test_a_ticket_page_shows_clocks_satisfaction_and_the_timeline(
         "The clocks are paused while the ticket is pending or on hold."
     )
     await page.get_by_label("Priority").select_option(label="Urgent")
+    await expect(page.get_by_role("status").first).to_have_text("Saved.")
     await page.get_by_label("Assignee").select_option(label="Alice")
+    await expect(page.get_by_role("status").first).to_have_text("Saved.")
     await page.get_by_label("Team").select_option(label="Web")
+    await expect(page.get_by_role("status").first).to_have_text("Saved.")
     await page.get_by_label("Tags (comma separated)").fill("refund, courier")
     await page.keyboard.press("Enter")
     await expect(page.get_by_role("status").first).to_have_text("Saved.")
