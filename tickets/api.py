@@ -74,6 +74,7 @@ def build(prefix: str, who: Callable[..., Awaitable[Asker]], schema: bool) -> AP
         customer_id: Annotated[str | None, Query(max_length=64)] = None,
         conversation_id: Annotated[str | None, Query(max_length=64)] = None,
         tag: Annotated[str | None, Query(max_length=64)] = None,
+        q: Annotated[str | None, Query(max_length=200)] = None,
         cursor: Cursor = None,
         limit: Limit = 25,
     ) -> Page[Ticket]:
@@ -85,6 +86,7 @@ def build(prefix: str, who: Callable[..., Awaitable[Asker]], schema: bool) -> AP
             customer_id=customer_id,
             conversation_id=conversation_id,
             tag=tag,
+            q=q,
         )
         items, next_cursor = await list_tickets(
             core, asker.workspace_id, asker.scope, wanted, cursor=cursor, limit=limit

@@ -10,7 +10,7 @@ from kith.core.collection import IndexOptions
 from kith.core.consumers import Consumer
 from kith.core.context import Core
 from kith.core.features import CustomerData, Feature, Index
-from kith.tickets import sla_actions, sla_api
+from kith.tickets import page, sla_actions, sla_api
 from kith.tickets.api import api_router, api_settings_router, app_router, app_settings_router
 from kith.tickets.consumer import consumer
 from kith.tickets.notes import NOTES
@@ -58,5 +58,12 @@ def feature(core: Core) -> Feature:
         timers={SWEEP_TIMER: on_sweep_timer},
         background=(SlaWorker(core).run_forever,),
         # The settings routes first: `/settings` is not a ticket id.
-        routers=(api_settings_router, app_settings_router, api_router, app_router, sla_api.router),
+        routers=(
+            api_settings_router,
+            app_settings_router,
+            api_router,
+            app_router,
+            sla_api.router,
+            page.router,
+        ),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -26,9 +27,13 @@ class TicketFilter(BaseModel):
     customer_id: str | None = Field(default=None, max_length=64)
     conversation_id: str | None = Field(default=None, max_length=64)
     tag: str | None = Field(default=None, max_length=64)
+    # A number ("12" or "#12") or words of the subject, matched literally.
+    q: str | None = Field(default=None, max_length=200)
 
     def query(self) -> dict[str, Any]:
         query: dict[str, Any] = {}
+        if self.q and self.q.strip():
+            query["$or"] = _search(self.q.strip())
         if self.status:
             query["status"] = {"$in": [s.value for s in self.status]}
         if self.priority:
@@ -42,6 +47,14 @@ class TicketFilter(BaseModel):
         if self.tag is not None:
             query["tags"] = self.tag
         return query
+
+
+def _search(text: str) -> list[dict[str, Any]]:
+    subject = {"subject": {"$regex": re.escape(text), "$options": "i"}}
+    digits = text.removeprefix("#")
+    if digits.isdigit() and len(digits) < 12:
+        return [{"number": int(digits)}, subject]
+    return [subject]
 
 
 async def list_tickets(

@@ -44,7 +44,7 @@ from kith.segments.reconcile import fill
 from kith.segments.records import do_create_segment
 from kith.sequences.demo import seed_demo_sequence
 from kith.tickets.csat_demo import csat_lines, seed_demo_csat
-from kith.tickets.demo import seed_demo_ticket_settings
+from kith.tickets.demo import seed_demo_ticket_settings, seed_demo_tickets
 from kith.tickets.sla_demo import seed_demo_sla
 from kith.web.app import build_core, create_app
 from kith.webhooks.demo import PATH as RECEIVER_PATH
@@ -154,6 +154,7 @@ async def seed(core: Core, settings: Settings) -> DemoLogins:
     await seed_demo_sequence(core, ws)
     csat_ticket_id = await seed_demo_csat(core, ws, channel)
     await seed_demo_orders(core, ws, channel.id)
+    await seed_demo_tickets(core, ws, channel.id)
     return DemoLogins(api_token, channel.id, channel_token, password, webchat_id, csat_ticket_id)
 
 
@@ -213,6 +214,8 @@ def banner(url: str, logins: DemoLogins) -> str:
         f"  Webhooks:     {url}/app/webhooks    (a receiver in this demo, {RECEIVER_PATH},",
         "                is subscribed to every event and verifies each signature: chat, then",
         "                read the delivery log there, or the arrivals on the receiver's page)",
+        f"  Tickets:      {url}/app/tickets    (Ada's parcel, pending; Tom's complaint, urgent:",
+        "                move them on the Board; open one from a conversation's inbox panel)",
     ]
     if logins.webchat_id:
         lines.append(f"  Chat as a customer (web widget): {url}/demo/widget/{logins.webchat_id}")

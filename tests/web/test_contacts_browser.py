@@ -188,7 +188,7 @@ async def test_an_agent_reads_contacts_of_their_channels_only(live: Live) -> Non
     page = await live.sign_in("alice@kith.test")
     await expect(page).to_have_url(live.url + "/app")
     nav = page.get_by_role("navigation", name="Sections")
-    await expect(nav.get_by_role("link")).to_have_text(["Inbox", "Contacts"])
+    await expect(nav.get_by_role("link")).to_have_text(["Inbox", "Tickets", "Contacts"])
     await nav.get_by_role("link", name="Contacts").click()
     await expect(page.locator("body[data-ready=true]")).to_have_count(1)
     results = page.get_by_role("table", name="Customers")

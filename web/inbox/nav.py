@@ -24,6 +24,7 @@ class Section:
 
 SECTIONS = (
     Section("inbox", "/app", frozenset({Role.admin, Role.agent})),
+    Section("tickets", "/app/tickets", frozenset({Role.admin, Role.agent})),
     Section("contacts", "/app/contacts", _ALL),
     Section("segments", "/app/segments", _MANAGERS),
     Section("broadcasts", "/app/broadcasts", _MANAGERS),

@@ -6,11 +6,14 @@
   const body = document.body;
   const T = JSON.parse(document.getElementById("kith-i18n").textContent);
 
-  // An API failure: the server's message and, when it named one, the field at fault.
+  // An API failure: the server's message and, when it named one, the field at fault (and
+  // its `reason` and `limits`, for a page that words a refusal itself).
   class ApiError extends Error {
-    constructor(message, field) {
+    constructor(message, field, detail = {}) {
       super(message);
       this.field = field || null;
+      this.reason = detail.reason || null;
+      this.limits = detail.limits || null;
     }
   }
 
@@ -39,7 +42,7 @@
     const data = type.includes("json") ? await response.json() : null;
     if (!response.ok) {
       const error = (data && data.error) || {};
-      throw new ApiError(worded(error), error.field);
+      throw new ApiError(worded(error), error.field, error);
     }
     return data;
   }

@@ -177,6 +177,8 @@
     for (const button of document.querySelectorAll("#conversations .conv")) {
       button.setAttribute("aria-current", button.dataset.id === c.id ? "true" : "false");
     }
+    // The customer panel's sections (tickets, orders) follow the conversation shown.
+    document.dispatchEvent(new CustomEvent("kith:conversation", { detail: view }));
   }
 
   async function refreshOpen() {

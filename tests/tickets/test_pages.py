@@ -1,0 +1,99 @@
+"""The Tickets pages over HTTP (both lanes): who may open them, a ticket of another team is
+a 404 page, the list searches by number or subject literally, and what a customer wrote is
+escaped in the page."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from kith.core.context import Core
+from kith.core.features import install
+from kith.tickets.actions import do_create_ticket
+from kith.tickets.feature import feature
+from kith.tickets.models import Priority, TicketIn
+from tests.web.conftest import (  # noqa: F401 (fixtures, found by name)
+    Cast,
+    app,
+    browser,
+    cast,
+    cheap_password_hashing,
+)
+
+
+@pytest.fixture(autouse=True)
+def with_tickets(core: Core) -> None:
+    install(core, [feature(core)])
+
+
+async def _ticket(core: Core, cast: Cast, where: str, subject: str, **more: Any) -> Any:  # noqa: F811
+    body = TicketIn(subject=subject, conversation_id=cast.conversations[where], **more)
+    return await do_create_ticket(core, cast.workspace_id, body)
+
+
+async def test_the_list_searches_by_number_or_subject_literally(
+    core: Core,
+    cast: Cast,  # noqa: F811
+    browser: Callable[..., Any],  # noqa: F811
+) -> None:
+    await _ticket(core, cast, "shop", "Refund (order 12)")
+    await _ticket(core, cast, "shop", "Where is it?", priority=Priority.high)
+    await _ticket(core, cast, "help", "Crash on start")
+    alice = await browser("admin")
+
+    async def numbers(**params: Any) -> list[int]:
+        answer = await alice.api("GET", "/tickets", params=params)
+        assert answer.status_code == 200, answer.text
+        return [t["number"] for t in answer.json()["items"]]
+
+    assert await numbers(q="#2") == [2]
+    assert await numbers(q="3") == [3]
+    assert await numbers(q="2") == [2, 1]  # ticket 2, and "2" in the first one's subject
+    assert await numbers(q="12") == [1]  # no ticket 12: "12" is in a subject
+    assert await numbers(q="refund (ORDER") == [1]  # a parenthesis is text, not a pattern
+    assert await numbers(q="it?") == [2]
+    assert await numbers(q=".*") == []
+    assert await numbers(q="crash", priority="high") == []
+    assert await numbers(q="   ") == [3, 2, 1]
+    too_long = await alice.api("GET", "/tickets", params={"q": "x" * 201})
+    assert (too_long.status_code, too_long.json()["error"]["field"]) == (422, "q")
+
+
+async def test_the_pages_open_for_every_role_and_hide_other_teams_tickets(
+    core: Core,
+    cast: Cast,  # noqa: F811
+    browser: Callable[..., Any],  # noqa: F811
+) -> None:
+    sales = cast.users["sales"].id
+    ticket = await _ticket(core, cast, "shop", "Sales <b>only</b>", team_id=sales)
+    alice, bob, mary = await browser("alice"), await browser("bob"), await browser("mary")
+    anonymous = await browser()
+    assert (await anonymous.http.get("/app/tickets")).headers["location"] == "/app/login"
+
+    page = await alice.http.get(f"/app/tickets/{ticket.id}")
+    assert page.status_code == 200
+    assert "Sales &lt;b&gt;only&lt;/b&gt;" in page.text and "<b>only" not in page.text
+    assert 'href="/app/tickets"' in page.text  # the navigation's link
+    assert page.headers["content-security-policy"].startswith("default-src 'self'")
+    assert (await bob.http.get(f"/app/tickets/{ticket.id}")).status_code == 404
+    assert (await bob.http.get("/app/tickets/no-such-id")).status_code == 404
+
+    for_mary = await mary.http.get(f"/app/tickets/{ticket.id}")
+    assert for_mary.status_code == 200
+    assert 'data-can-write="false"' in for_mary.text and 'id="note-form"' not in for_mary.text
+    listing = await mary.http.get("/app/tickets")
+    assert listing.status_code == 200 and 'href="/app/tickets"' not in listing.text
+    zh = await alice.http.get("/app/tickets?lang=zh")
+    assert "看板" in zh.text and "全部工单" in zh.text
+
+
+@pytest.mark.parametrize("name", ["tickets.js", "ticket.js", "ticket_words.js", "tickets.css"])
+async def test_the_scripts_are_served_from_a_fixed_list(
+    name: str,
+    browser: Callable[..., Any],  # noqa: F811
+) -> None:
+    anyone = await browser()
+    assert (await anyone.http.get(f"/app/tickets/static/{name}")).status_code == 200
+    assert (await anyone.http.get("/app/tickets/static/page.py")).status_code == 404

@@ -1,0 +1,76 @@
+// The inbox's ticket panel: the open conversation's tickets, and one click to open a new one
+// (its subject taken from the customer's last message, editable first). It follows the
+// conversation the inbox shows through the inbox's `kith:conversation` event, so the rest of
+// the customer panel is none of its business.
+"use strict";
+
+(() => {
+  const { T, api, h } = window.KithDom;
+  const { fill, status, priority } = window.KithTickets;
+  const slot = document.getElementById("tickets");
+  if (!slot) return;
+  const marketer = document.body.dataset.role === "marketer";
+  const state = { conversation: null, edited: false, seq: 0 };
+
+  const list = h("ul", { class: "panel-tickets", "aria-label": T.tickets });
+  const none = h("p", { class: "empty" }, T.panel_tickets_none);
+  const subject = h("input", { type: "text", name: "subject", maxlength: "200", required: true });
+  const said = h("p", { class: "hint", role: "status" });
+  const form = h("form", { class: "panel-open", "aria-label": T.panel_tickets_open },
+    h("label", {}, T.panel_tickets_subject, " ", subject),
+    h("button", { type: "submit" }, T.panel_tickets_open));
+  slot.replaceChildren(list, none, form, said);
+
+  const link = (ticket, text) => h("a", { href: `/app/tickets/${encodeURIComponent(ticket.id)}` }, text);
+
+  function lastWords(view) {
+    const theirs = view.messages.filter((m) => m.direction === "in" && !m.private && m.text);
+    const text = theirs.length ? theirs[theirs.length - 1].text : "";
+    return text.split("\n").map((s) => s.trim()).find(Boolean)?.slice(0, 200) || "";
+  }
+
+  async function load(conversationId) {
+    const seq = ++state.seq;
+    const page = await api("GET", `/tickets?conversation_id=${encodeURIComponent(conversationId)}&limit=10`);
+    if (seq !== state.seq) return;
+    list.replaceChildren(...page.items.map((t) => h("li", {},
+      link(t, `#${t.number} ${t.subject}`), " ",
+      h("span", { class: "ticket-status status-" + t.status }, status(t.status)), " ",
+      h("span", { class: "prio prio-" + t.priority }, priority(t.priority)))));
+    none.hidden = page.items.length > 0;
+  }
+
+  function show(view) {
+    const conversation = view.conversation;
+    const switched = !state.conversation || state.conversation.id !== conversation.id;
+    state.conversation = conversation;
+    if (switched) {
+      state.edited = false;
+      said.replaceChildren();
+    }
+    if (!state.edited && document.activeElement !== subject) subject.value = lastWords(view);
+    form.hidden = marketer || !view.can_write;
+    load(conversation.id).catch(() => {});
+  }
+
+  subject.addEventListener("input", () => { state.edited = true; });
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (!state.conversation) return;
+    const button = form.querySelector("button");
+    button.disabled = true;
+    try {
+      const made = await api("POST", "/tickets", {
+        subject: subject.value, conversation_id: state.conversation.id,
+      });
+      said.replaceChildren(link(made, fill(T.panel_tickets_opened, { number: made.number })));
+      state.edited = false;
+      await load(state.conversation.id);
+    } catch (error) {
+      said.textContent = error.message;
+    } finally {
+      button.disabled = false;
+    }
+  });
+  document.addEventListener("kith:conversation", (event) => show(event.detail));
+})();

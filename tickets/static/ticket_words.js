@@ -1,0 +1,34 @@
+// What the ticket scripts share: status and priority names in the page's language, a string
+// filled from `{name}` slots, a date, and a refused move worded from the server's limits.
+"use strict";
+
+(() => {
+  const { T } = window.KithDom;
+  const locale = document.body.dataset.locale === "zh" ? "zh-CN" : "en";
+
+  const fill = (template, values) =>
+    String(template).replace(/\{([\w.]+)\}/g, (whole, key) =>
+      values[key] === undefined || values[key] === null ? whole : String(values[key]));
+  const status = (s) => T["ticket_status_" + s] || s;
+  const priority = (p) => T["ticket_priority_" + p] || p;
+
+  function when(iso) {
+    if (!iso) return "";
+    return new Date(iso).toLocaleString(locale, {
+      month: "short", day: "numeric", hour: "2-digit", minute: "2-digit",
+    });
+  }
+
+  // A 409 on a move names the ticket's status and the allowed ones: say it in the page's
+  // language; any other failure is the server's own message.
+  function refusal(error, number) {
+    if (error.reason !== "transition_refused" || !error.limits) return error.message;
+    const allowed = (error.limits.allowed || []).map(status);
+    const template = allowed.length ? T.tickets_refused : T.tickets_refused_none;
+    return fill(template, {
+      number, status: status(error.limits.status), allowed: allowed.join(locale === "en" ? ", " : "、"),
+    });
+  }
+
+  window.KithTickets = Object.freeze({ fill, status, priority, when, refusal });
+})();

@@ -1,0 +1,215 @@
+// The Tickets page: a filtered, paged list, and a board by status where a ticket moves by
+// keyboard (← →), by its "Move to" menu or by dragging; the server decides every move.
+"use strict";
+
+(() => {
+  const { T, api, h } = window.KithDom;
+  const { fill, status, priority, when, refusal } = window.KithTickets;
+  const rows = document.getElementById("ticket-rows");
+  if (!rows) return;
+  const body = document.body;
+  const canWrite = body.dataset.canWrite === "true";
+  const shapes = JSON.parse(document.getElementById("ticket-shapes").textContent);
+  const $ = (id) => document.getElementById(id);
+  const people = { users: {}, teams: {} };
+  const state = { view: "list", cursor: null, seq: 0 };
+
+  const say = (text) => { $("notice").textContent = text; };
+  const nameOf = (kind, id) => (id ? people[kind][id] || "…" : "—");
+
+  function filters() {
+    const params = new URLSearchParams();
+    for (const [key, value] of new FormData($("ticket-filters")).entries()) {
+      if (value && !(state.view === "board" && key === "status")) params.set(key, value.trim());
+    }
+    return params;
+  }
+
+  // ---- the list --------------------------------------------------------------------------
+
+  function row(ticket) {
+    const link = h("a", { href: `/app/tickets/${encodeURIComponent(ticket.id)}` }, `#${ticket.number}`);
+    return h("tr", { dataset: { id: ticket.id } },
+      h("th", { scope: "row" }, link),
+      h("td", {}, ticket.subject),
+      h("td", {}, h("span", { class: "ticket-status status-" + ticket.status }, status(ticket.status))),
+      h("td", {}, h("span", { class: "prio prio-" + ticket.priority }, priority(ticket.priority))),
+      h("td", {}, nameOf("users", ticket.assignee_id)),
+      h("td", {}, nameOf("teams", ticket.team_id)),
+      h("td", {}, h("time", { datetime: ticket.updated_at }, when(ticket.updated_at))));
+  }
+
+  async function loadList(more = false) {
+    const seq = ++state.seq;
+    const params = filters();
+    params.set("limit", "25");
+    if (more && state.cursor) params.set("cursor", state.cursor);
+    const page = await api("GET", "/tickets?" + params.toString());
+    if (seq !== state.seq) return; // a newer filter was typed meanwhile
+    if (!more) rows.replaceChildren();
+    rows.append(...page.items.map(row));
+    state.cursor = page.next_cursor;
+    $("more-tickets").hidden = !page.next_cursor;
+    $("no-tickets").hidden = rows.children.length > 0;
+  }
+
+  // ---- the board -------------------------------------------------------------------------
+
+  const columns = () => [...document.querySelectorAll(".board .column")];
+
+  function card(ticket) {
+    const label = `#${ticket.number} ${ticket.subject}`;
+    const item = h("li", {
+      class: "ticket-card prio-edge-" + ticket.priority,
+      tabindex: "0",
+      draggable: canWrite ? "true" : null,
+      "aria-label": `${label}, ${status(ticket.status)}, ${priority(ticket.priority)}`,
+      "aria-describedby": canWrite ? "board-help" : null,
+      dataset: { id: ticket.id, number: ticket.number, status: ticket.status },
+    },
+    h("a", { href: `/app/tickets/${encodeURIComponent(ticket.id)}`, tabindex: "-1" }, label),
+    h("p", { class: "card-meta" },
+      h("span", { class: "prio prio-" + ticket.priority }, priority(ticket.priority)),
+      " · ", nameOf("users", ticket.assignee_id)));
+    if (canWrite) {
+      const allowed = shapes.moves[ticket.status] || [];
+      const menu = h("select", {
+        "aria-label": `${T.tickets_move} (#${ticket.number})`,
+        class: "move",
+        onchange: (e) => { if (e.target.value) move(ticket, e.target.value); },
+      }, h("option", { value: "" }, T.tickets_move_pick),
+      allowed.map((s) => h("option", { value: s }, status(s))));
+      item.append(menu);
+      item.addEventListener("keydown", (e) => keyed(e, ticket, item));
+      item.addEventListener("dragstart", (e) => {
+        e.dataTransfer.setData("text/plain", ticket.id);
+        e.dataTransfer.effectAllowed = "move";
+      });
+    }
+    if (!canWrite) item.addEventListener("keydown", (e) => keyed(e, ticket, item));
+    return item;
+  }
+
+  function keyed(event, ticket, item) {
+    if (event.target !== item) return; // keys inside the menu are the menu's
+    if (event.key === "Enter") {
+      window.location.assign(`/app/tickets/${encodeURIComponent(ticket.id)}`);
+      return;
+    }
+    if (event.key === "ArrowUp" || event.key === "ArrowDown") {
+      event.preventDefault();
+      const sibling = event.key === "ArrowUp" ? item.previousElementSibling : item.nextElementSibling;
+      if (sibling) sibling.focus();
+      return;
+    }
+    if (!canWrite || (event.key !== "ArrowLeft" && event.key !== "ArrowRight")) return;
+    event.preventDefault();
+    const order = shapes.board;
+    const to = order[order.indexOf(ticket.status) + (event.key === "ArrowRight" ? 1 : -1)];
+    if (to) move(ticket, to);
+  }
+
+  // The board is drawn again and the card keeps the focus before the outcome is announced,
+  // so a keyboard user goes on from where the card now is.
+  async function move(ticket, to) {
+    let outcome;
+    try {
+      const moved = await api("PATCH", `/tickets/${encodeURIComponent(ticket.id)}`, { status: to });
+      outcome = fill(T.tickets_moved, { number: moved.number, status: status(moved.status) });
+    } catch (error) {
+      outcome = refusal(error, ticket.number);
+    }
+    await loadBoard();
+    const again = document.querySelector(`.ticket-card[data-id="${CSS.escape(ticket.id)}"]`);
+    if (again) again.focus();
+    say(outcome);
+  }
+
+  async function loadBoard() {
+    const seq = ++state.seq;
+    const base = filters();
+    base.set("limit", "50");
+    const pages = await Promise.all(shapes.board.map((s) => {
+      const params = new URLSearchParams(base);
+      params.set("status", s);
+      return api("GET", "/tickets?" + params.toString());
+    }));
+    if (seq !== state.seq) return;
+    shapes.board.forEach((s, i) => {
+      const column = document.querySelector(`.column[data-status="${s}"]`);
+      column.querySelector(".cards").replaceChildren(...pages[i].items.map(card));
+      const count = pages[i].items.length;
+      column.querySelector(".count").textContent = pages[i].next_cursor ? `${count}+` : String(count);
+    });
+  }
+
+  function wireDrops() {
+    if (!canWrite) return;
+    for (const column of columns()) {
+      column.addEventListener("dragover", (e) => { e.preventDefault(); column.classList.add("drop"); });
+      column.addEventListener("dragleave", () => column.classList.remove("drop"));
+      column.addEventListener("drop", (e) => {
+        e.preventDefault();
+        column.classList.remove("drop");
+        const id = e.dataTransfer.getData("text/plain");
+        const dragged = document.querySelector(`.ticket-card[data-id="${CSS.escape(id)}"]`);
+        if (!dragged || dragged.dataset.status === column.dataset.status) return;
+        move({ id, number: dragged.dataset.number, status: dragged.dataset.status }, column.dataset.status);
+      });
+    }
+  }
+
+  // ---- wiring ----------------------------------------------------------------------------
+
+  function reload() {
+    return (state.view === "board" ? loadBoard() : loadList()).catch((e) => say(e.message));
+  }
+
+  function show(view, remember) {
+    state.view = view;
+    for (const b of document.querySelectorAll(".views button")) {
+      b.setAttribute("aria-pressed", String(b.dataset.view === view));
+    }
+    $("list-view").hidden = view !== "list";
+    $("board-view").hidden = view !== "board";
+    $("status-filter").hidden = view === "board";
+    if (remember) { // a reload or a shared link keeps the view
+      const url = new URL(window.location.href);
+      url.searchParams.set("view", view);
+      window.history.replaceState(null, "", url);
+    }
+    return reload();
+  }
+
+  async function start() {
+    for (const b of document.querySelectorAll(".views button")) {
+      b.addEventListener("click", () => show(b.dataset.view, true));
+    }
+    let typing = null;
+    $("ticket-filters").addEventListener("input", () => {
+      clearTimeout(typing);
+      typing = setTimeout(reload, 200);
+    });
+    $("ticket-filters").addEventListener("submit", (e) => { e.preventDefault(); reload(); });
+    $("more-tickets").addEventListener("click", () => loadList(true).catch((e) => say(e.message)));
+    $("locale").addEventListener("change", async () => {
+      await api("PUT", "/me/settings", { locale: $("locale").value });
+      window.location.reload();
+    });
+    wireDrops();
+    const [users, teams] = await Promise.all([api("GET", "/users"), api("GET", "/teams")]);
+    for (const u of users.items) people.users[u.id] = u.name || u.email;
+    for (const t of teams.items) {
+      people.teams[t.id] = t.name;
+      $("team-filter").append(h("option", { value: t.id }, t.name));
+    }
+    for (const u of users.items) {
+      if (u.id !== body.dataset.userId) $("assignee-filter").append(h("option", { value: u.id }, u.name || u.email));
+    }
+    const asked = new URLSearchParams(window.location.search).get("view");
+    await show(asked === "board" ? "board" : "list", false);
+    body.dataset.ready = "true";
+  }
+
+  start().catch((e) => say(e.message));
+})();
