@@ -158,9 +158,11 @@ async def seed(core: Core, workspace_id: str, channel_ids: list[str], n: int, pe
 
 
 def chinese_name(i: int) -> str:
-    """A surname and a two-character given name: about 17,000 names, so one is shared by a
+    """A surname and a two-character given name: about 16,000 names, so one is shared by a
     few customers at 100,000."""
-    return SURNAMES[i % 20] + GIVEN[(i // 20) % 29] + GIVEN[(i // 580) % 29]
+    given = len(GIVEN)
+    first, second = (i // len(SURNAMES)) % given, (i // (len(SURNAMES) * given)) % given
+    return SURNAMES[i % len(SURNAMES)] + GIVEN[first] + GIVEN[second]
 
 
 def percentile(samples: list[float], q: float) -> float:
@@ -279,7 +281,10 @@ async def searches(core: Core, http: httpx.AsyncClient, server: ServerTimes, run
     """Search through the inbox against a bare indexed `find` of the conversations its first
     page holds (the same ids)."""
     sort = [("last_message_at", -1), ("_id", -1)]
-    sample = [{"$match": {"terms": {"$exists": True}}}, {"$sample": {"size": 1}}]
+    sample: list[dict[str, Any]] = [
+        {"$match": {"terms": {"$exists": True}}},
+        {"$sample": {"size": 1}},
+    ]
     [message] = await (await core.store.messages.aggregate(sample)).to_list(1)
     [customer] = await (await core.store.customers.aggregate(sample)).to_list(1)
     for name, q in (

@@ -45,10 +45,10 @@ async def search_clause(
     team_ids: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
     """The conversation filter for a search for `q`: those with a message holding every term
-    of `q` (private notes left out), or whose customer does. `channel_ids` (None: every
-    channel) and `team_ids` are the reader's scope, applied to the messages read, so the
-    newest matches of other teams never crowd out the reader's own. `q` is only data: its
-    terms are strings in an `$all`, never operators or patterns."""
+    of `q` (private notes left out), or whose customer does, as an `_id $in`. `channel_ids`
+    (None: every channel) and `team_ids` are the reader's scope, applied to the messages
+    read, so the newest matches of other teams never crowd out the reader's own. `q` is only
+    data: its terms are strings in an `$all`, never operators or patterns."""
     wanted = query_terms(q)
     if not wanted:
         return NOTHING
@@ -67,9 +67,13 @@ async def search_clause(
         .to_list(SCAN),
         core.store.customers.find(base, {"_id": 1}).limit(SCAN).to_list(SCAN),
     )
-    conversations = sorted({m["conversation_id"] for m in messages})
-    customer_ids = sorted(c["_id"] for c in customers)
-    return {"$or": [{"_id": {"$in": conversations}}, {"customer_id": {"$in": customer_ids}}]}
+    conversations = {m["conversation_id"] for m in messages}
+    if customers:
+        # One `_id $in` for the page's query: an `$or` beside the scope and the sort made
+        # DocumentDB scan the workspace's conversations (35× slower at 2,000).
+        their = {"customer_id": {"$in": sorted(c["_id"] for c in customers)}}
+        conversations.update(await core.store.conversations.distinct("_id", their))
+    return {"_id": {"$in": sorted(conversations)}}
 
 
 async def index_customer(core: Core, customer_id: str) -> None:
