@@ -59,13 +59,15 @@ async def test_an_agent_merges_a_duplicate_from_the_customer_panel(live: Live) -
     await panel.get_by_text("Merge with…").click()
     await panel.get_by_role("searchbox", name="Find the other customer").fill("work")
     found = panel.get_by_role("list", name="Customers found")
-    await found.get_by_role("button", name=re.compile(r"Ada \(work\)")).click()
+    # Generous waits: on a loaded machine's real engine a merge touches every collection.
+    await found.get_by_role("button", name=re.compile(r"Ada \(work\)")).click(timeout=LIVE)
     await expect(
         panel.get_by_text(re.compile(r"Merge Ada \(work\) into Ada Lovelace\?"))
     ).to_be_visible()
     await panel.get_by_role("button", name="Merge", exact=True).click()
-    await expect(panel.get_by_text("Merged Ada (work) into Ada Lovelace.")).to_be_visible()
+    done = panel.get_by_text("Merged Ada (work) into Ada Lovelace.")
+    await expect(done).to_be_visible(timeout=LIVE)
     identities = panel.get_by_role("list").filter(has_text="u-ada-work")
-    await expect(identities).to_be_visible()  # the panel shows both identities now
+    await expect(identities).to_be_visible(timeout=LIVE)  # the panel shows both identities
     customers = await live.core.store.customers.find({"merged_into": None}).to_list(None)
     assert [c["name"] for c in customers] == ["Ada Lovelace"]
