@@ -8,7 +8,10 @@ three inbox reads through the real HTTP app (session, permissions, serialization
 and, for each, a bare indexed `find` that fetches the same page:
 - the conversation list, first page;
 - the conversation list, a deep cursor page (80 % of the way down);
-- a conversation view (its latest 100 messages).
+- a conversation view (its latest 100 messages);
+- search (`q`): a rare word, a Chinese phrase without spaces and a Chinese customer name,
+  each against a bare indexed `find` of the same conversations by id (the page it answered).
+Seeded messages and customers carry their search terms, as ingest writes them.
 It prints p50/p95 of both and the ratio (the issue's budget: at most 3×), as the client saw
 it and as the server reported it (`Server-Timing`: routing, session, permissions, queries and
 serialization, without the benchmark client's own HTTP work), the HTTP floor (an empty
@@ -41,6 +44,7 @@ from kith.core.models import InboundMessage, InboundUser, Role
 from kith.core.pagination import after, encode_cursor
 from kith.core.pipeline import ingest
 from kith.core.realtime import feed_for
+from kith.core.search_terms import customer_terms, text_terms
 from kith.core.sessions import open_session
 from kith.core.settings import Settings
 from kith.core.storage import Store
@@ -52,6 +56,12 @@ PAGE = 25
 VIEW = 100
 BATCH = 10_000
 WORDS = "order parcel refund late thanks hello where help size colour blue invoice".split()
+PHRASES = (
+    "我要退款 快递到哪了 尺码偏小 发票抬头 颜色不对 什么时候发货 可以便宜点吗 质量很好".split()
+)
+SURNAMES = "李王张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
+GIVEN = "梅雷芳娜伟强敏静丽军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰红"
+SKUS = 50_000  # product codes: one per message, so a code is a rare word
 
 
 async def seed(core: Core, workspace_id: str, channel_ids: list[str], n: int, per: int) -> None:
@@ -62,7 +72,9 @@ async def seed(core: Core, workspace_id: str, channel_ids: list[str], n: int, pe
     existing documents, so there outbound ones get a unique key too.
     """
     start = datetime(2026, 1, 1, tzinfo=UTC)
-    conversations, customers, messages = [], [], []
+    conversations: list[dict[str, Any]] = []
+    customers: list[dict[str, Any]] = []
+    messages: list[dict[str, Any]] = []
 
     async def flush(force: bool = False) -> None:
         for collection, docs in (
@@ -83,6 +95,13 @@ async def seed(core: Core, workspace_id: str, channel_ids: list[str], n: int, pe
         for j in range(per):
             last = first + timedelta(seconds=j * 3)
             inbound = j % 2 == 0
+            text = " ".join(
+                [
+                    *random.choices(WORDS, k=8),
+                    random.choice(PHRASES),
+                    f"sku{random.randrange(SKUS)}",
+                ]
+            )
             messages.append(
                 {
                     "_id": new_id(),
@@ -92,7 +111,8 @@ async def seed(core: Core, workspace_id: str, channel_ids: list[str], n: int, pe
                     "channel_id": channel_id,
                     "direction": "in" if inbound else "out",
                     "author": {"kind": "customer" if inbound else "agent", "name": f"C{i}"},
-                    "text": " ".join(random.choices(WORDS, k=8)),
+                    "text": text,
+                    "terms": text_terms(text),
                     "attachments": [],
                     "buttons": [],
                     "private": False,
@@ -102,11 +122,13 @@ async def seed(core: Core, workspace_id: str, channel_ids: list[str], n: int, pe
             )
             if inbound or core.store.embedded:
                 messages[-1]["dedup_key"] = f"{channel_id}:seed-{i}-{j}"
+        name = chinese_name(i)
         customers.append(
             {
                 "_id": customer_id,
                 "workspace_id": workspace_id,
-                "name": f"Customer {i}",
+                "name": name,
+                "terms": customer_terms(name),
                 "tags": [],
                 "attributes": {},
                 "identities": [{"channel_id": channel_id, "external_id": f"seed-{i}"}],
@@ -133,6 +155,14 @@ async def seed(core: Core, workspace_id: str, channel_ids: list[str], n: int, pe
         )
         await flush()
     await flush(force=True)
+
+
+def chinese_name(i: int) -> str:
+    """A surname and a two-character given name: about 16,000 names, so one is shared by a
+    few customers at 100,000."""
+    given = len(GIVEN)
+    first, second = (i // len(SURNAMES)) % given, (i // (len(SURNAMES) * given)) % given
+    return SURNAMES[i % len(SURNAMES)] + GIVEN[first] + GIVEN[second]
 
 
 def percentile(samples: list[float], q: float) -> float:
@@ -235,6 +265,8 @@ async def reads(core: Core, app: Any, cookie: str, workspace_id: str, runs: int)
         viewed = await server.timed(view, runs)
         report("conversation view", viewed, await timed(bare_view, runs), server.last)
 
+        await searches(core, http, server, runs)
+
         async def floor() -> None:
             assert (await http.get("/app/api/no-such-route")).status_code == 404
 
@@ -243,6 +275,37 @@ async def reads(core: Core, app: Any, cookie: str, workspace_id: str, runs: int)
             f"HTTP floor (a 404 through the same app and client, no database): p50"
             f" {floor_ms:.2f} ms; every client figure above includes it, the bare queries do not"
         )
+
+
+async def searches(core: Core, http: httpx.AsyncClient, server: ServerTimes, runs: int) -> None:
+    """Search through the inbox against a bare indexed `find` of the conversations its first
+    page holds (the same ids)."""
+    sort = [("last_message_at", -1), ("_id", -1)]
+    sample: list[dict[str, Any]] = [
+        {"$match": {"terms": {"$exists": True}}},
+        {"$sample": {"size": 1}},
+    ]
+    [message] = await (await core.store.messages.aggregate(sample)).to_list(1)
+    [customer] = await (await core.store.customers.aggregate(sample)).to_list(1)
+    for name, q in (
+        ("search, rare word", message["text"].split()[-1]),  # its sku: in few messages
+        ("search, Chinese phrase", random.choice(PHRASES)),
+        ("search, customer name", customer["name"]),
+    ):
+        params = {"q": q, "status": "any"}
+        answer = await http.get("/app/api/conversations", params=params)
+        answer.raise_for_status()
+        ids = [c["id"] for c in answer.json()["items"]]
+
+        async def inbox_search() -> None:
+            (await http.get("/app/api/conversations", params=params)).raise_for_status()  # noqa: B023
+
+        async def bare_search() -> None:
+            found = core.store.conversations.find({"_id": {"$in": ids}})  # noqa: B023
+            await found.sort(sort).limit(PAGE + 1).to_list(None)
+
+        inbox = await server.timed(inbox_search, runs)
+        report(f"{name} ({len(ids)})", inbox, await timed(bare_search, runs), server.last)
 
 
 async def latency(core: Core, app: Any, cookie: str, channel: Any, runs: int) -> None:

@@ -21,6 +21,7 @@ from kith.core.models import (
     Priority,
 )
 from kith.core.pagination import page
+from kith.core.search import search_clause
 from kith.core.threads import conversation_id
 
 
@@ -42,11 +43,15 @@ async def list_conversations(
     channel_id: str | None = None,
     label: str | None = None,
     customer_id: str | None = None,
+    q: str | None = None,
     cursor: str | None = None,
     limit: int = 25,
 ) -> tuple[list[Conversation], str | None]:
-    """Newest activity first. Filters are plain strings: never operators."""
+    """Newest activity first. Filters are plain strings: never operators. `q` searches
+    messages and customers (`kith.core.search`)."""
     query: dict[str, Any] = {"workspace_id": workspace_id}
+    if q and q.strip():
+        query = {"$and": [query, await search_clause(core, workspace_id, q)]}
     for key, value in (
         ("status", status.value if status else None),
         ("assignee_id", assignee_id),
@@ -55,7 +60,7 @@ async def list_conversations(
         ("customer_id", customer_id),
     ):
         if value is not None:
-            query[key] = value
+            query[key] = value  # beside the $and of a search: both apply
     docs, next_cursor = await page(
         core.store.conversations,
         query,

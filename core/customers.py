@@ -17,6 +17,7 @@ from kith.core.features import CustomerData
 from kith.core.features import customer_data as installed_customer_data
 from kith.core.ids import new_id
 from kith.core.models import Author, Customer, Identity, IdentityRef, InboundMessage, Message
+from kith.core.search_terms import customer_terms
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +112,7 @@ async def resolve_identity(core: Core, inbound: InboundMessage) -> Sender:
     )
     seed = customer.to_doc()
     seed.pop("last_seen")
+    seed["terms"] = customer_terms(customer.name, customer.emails, customer.phones)
     first_seen = {"$setOnInsert": seed, "$max": {"last_seen": now}}
     await core.store.grouped("customers").write(
         UpdateOne({"_id": customer.id}, first_seen, upsert=True)
@@ -135,6 +137,7 @@ async def touch_customer(core: Core, message: Message, external_id: str | None) 
         last_seen=message.created_at,
     ).to_doc()
     seed.pop("last_seen")
+    seed["terms"] = customer_terms(message.author.name)
     seen = {"$max": {"last_seen": message.created_at}}
     await core.store.grouped("customers").write(
         UpdateOne({"_id": message.customer_id}, {"$setOnInsert": seed, **seen}, upsert=True)

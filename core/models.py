@@ -208,6 +208,34 @@ class ConversationSentiment(BaseModel):
     escalated: bool = False
 
 
+PREVIEW_CHARS = 140
+
+
+class Preview(BaseModel):
+    """A conversation's last message or note as one line, for the conversation list: kept
+    on the conversation by the write that bumps it (ingest, `send`), so the list reads
+    nothing more."""
+
+    text: str = ""
+    author_kind: AuthorKind
+    private: bool = False
+    attachments: int = 0
+    at: datetime
+
+    @classmethod
+    def of(cls, message: Message) -> Preview:
+        line = " ".join(message.text.split())
+        if len(line) > PREVIEW_CHARS:
+            line = line[: PREVIEW_CHARS - 1] + "…"
+        return cls(
+            text=line,
+            author_kind=message.author.kind,
+            private=message.private,
+            attachments=len(message.attachments),
+            at=message.created_at,
+        )
+
+
 class Conversation(Record):
     customer_id: str
     channel_id: str
@@ -224,6 +252,7 @@ class Conversation(Record):
     unread_count: int = 0
     waiting_since: datetime | None = None  # the customer's oldest message no person answered
     sentiment: ConversationSentiment | None = None
+    preview: Preview | None = None
     created_at: datetime
 
     def to_doc(self) -> dict[str, Any]:

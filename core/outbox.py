@@ -36,10 +36,12 @@ from kith.core.models import (
     Direction,
     Message,
     OutboundContent,
+    Preview,
 )
 from kith.core.outbox_claims import PENDING, Claimed, Claims
 from kith.core.outbox_outcomes import Outcome, Outcomes
 from kith.core.outbox_slots import Flight, Slots
+from kith.core.search_terms import text_terms
 from kith.core.waiting import wait_any
 
 log = logging.getLogger(__name__)
@@ -79,13 +81,17 @@ async def send(
         delivery=None if content.private else Delivery(next_attempt_at=now),
     )
     try:
-        await core.store.messages.insert_one(message.to_doc())
+        stored_doc = {**message.to_doc(), "terms": text_terms(content.text)}  # kith.core.search
+        await core.store.messages.insert_one(stored_doc)
     except DuplicateKeyError:
         stored = await core.store.messages.find_one({"_id": message.id})
         if message_id is None or stored is None:
             raise
         return Message.from_doc(stored)
-    touch: dict[str, Any] = {"$max": {"last_message_at": now}}
+    touch: dict[str, Any] = {
+        "$max": {"last_message_at": now},
+        "$set": {"preview": Preview.of(message).model_dump()},
+    }
     if author.kind == AuthorKind.agent and not content.private:
         touch["$unset"] = {"waiting_since": ""}  # a person answered: the customer waits no more
     await core.store.conversations.update_one({"_id": conversation.id}, touch)

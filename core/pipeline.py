@@ -49,8 +49,10 @@ from kith.core.models import (
     Event,
     InboundMessage,
     Message,
+    Preview,
 )
 from kith.core.received import Received
+from kith.core.search_terms import text_terms
 from kith.core.threads import conversation_id, thread_key
 
 log = logging.getLogger(__name__)
@@ -105,6 +107,7 @@ async def ingest(core: Core, channel: Channel, inbound: InboundMessage) -> Recei
         thread_key=thread.key,
         external_user_id=thread.external_user_id,
         ingest_lease=now + INGEST_LEASE,
+        terms=text_terms(message.text),  # searchable from the same insert (kith.core.search)
     )
     try:
         await core.store.grouped("messages").write(InsertOne(doc))
@@ -188,6 +191,7 @@ def _new_conversation(channel: Channel, message: Message, thread: Thread) -> Con
         last_message_at=message.created_at,
         unread_count=1,
         waiting_since=message.created_at,
+        preview=Preview.of(message),
         created_at=message.created_at,
     )
 
@@ -224,17 +228,19 @@ def _bump(fresh: Conversation, message: Message, *, keep_status: bool) -> dict[s
     """The update for a new inbound message; `keep_status` leaves a pending conversation
     (a bot has it) pending."""
     on_insert = fresh.to_doc()
-    for key in ("_id", "status", "last_message_at", "unread_count", "snoozed_until"):
+    for key in ("_id", "status", "last_message_at", "unread_count", "snoozed_until", "preview"):
         on_insert.pop(key)
     on_insert.pop("waiting_since")
+    latest: dict[str, Any] = {"preview": Preview.of(message).model_dump()}
     bump: dict[str, Any] = {
         "$inc": {"unread_count": 1},
         "$max": {"last_message_at": message.created_at},
         "$min": {"waiting_since": message.created_at},
         "$setOnInsert": on_insert,
+        "$set": latest,
     }
     if not keep_status:
-        bump["$set"] = {"status": ConversationStatus.open.value, "snoozed_until": None}
+        latest.update(status=ConversationStatus.open.value, snoozed_until=None)
     return bump
 
 
@@ -270,6 +276,7 @@ def _after(
     conversation.waiting_since = min(
         conversation.waiting_since or message.created_at, message.created_at
     )
+    conversation.preview = Preview.of(message)
     return conversation, False, reopened
 
 
@@ -341,7 +348,7 @@ async def ingest_edit(
     dedup_key = f"{channel.id}:{channel_message_id}"
     before = await core.store.messages.find_one_and_update(
         {"dedup_key": dedup_key, "text": {"$ne": text}},
-        {"$set": {"text": text, "edited_at": now}},
+        {"$set": {"text": text, "edited_at": now, "terms": text_terms(text)}},
     )
     if before is None:  # unknown message, or a redelivered edit: nothing to do
         return None

@@ -34,6 +34,7 @@ from kith.contacts import suggestions as merge_suggestions
 from kith.contacts.feature import feature as contacts_feature
 from kith.core import dead_letters as dead_letters_feature
 from kith.core import jobs as jobs_feature
+from kith.core import search as search_feature
 from kith.core.clock import ScaledClock
 from kith.core.consumers import ConsumerWorker
 from kith.core.context import Core
@@ -81,6 +82,7 @@ BASE_FEATURES: list[Feature] = [
     webchat_channel.feature,
     inbox_feature,
     dead_letters_feature.feature,
+    search_feature.feature,
     courtesy_feature,
     merge_suggestions.feature,
     segments_feature,

@@ -28,11 +28,13 @@ user_app = typer.Typer(help="Agent, admin and marketer accounts.", no_args_is_he
 channels_app = typer.Typer(help="Channel records.", no_args_is_help=True)
 customers_app = typer.Typer(help="Customers: import from CSV.", no_args_is_help=True)
 sequences_app = typer.Typer(help="Nurture sequences: list, enrol in bulk.", no_args_is_help=True)
+search_app = typer.Typer(help="Inbox search: index what was stored before.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
 app.add_typer(user_app, name="user")
 app.add_typer(channels_app, name="channels")
 app.add_typer(customers_app, name="customers")
 app.add_typer(sequences_app, name="sequences")
+app.add_typer(search_app, name="search")
 app.add_typer(nlp_app, name="nlp")
 
 
@@ -322,6 +324,20 @@ def sequences_enrol(
     typer.echo(f"job {job.id}: {job.status.value}; {counts}")
     if job.status != JobStatus.done:
         fail(job.error or f"the enrolment is {job.status.value}")
+
+
+@search_app.command("reindex")
+def search_reindex() -> None:
+    """Give messages and customers stored before search existed (or written by another tool)
+    their search terms, in batches; safe to run again and while Kith serves."""
+    from kith.core.search import reindex
+
+    def shown(what: str, count: int) -> None:
+        typer.echo(f"\r{what}: {count:,}", nl=False)
+
+    counts = asyncio.run(_with_core(_persistent_settings(), lambda core, ws: reindex(core, shown)))
+    typer.echo("")
+    typer.echo(f"indexed {counts['messages']:,} messages, {counts['customers']:,} customers")
 
 
 @app.command()

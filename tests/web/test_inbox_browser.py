@@ -176,7 +176,10 @@ async def test_a_hostile_message_renders_as_text(live: Live) -> None:
     await live.customer_says(hostile, name="<b>Mallory</b>")
     page = await live.sign_in("alice@kith.test")
     await page.get_by_role("button", name="<b>Mallory</b>").click()
-    await expect(page.get_by_text(hostile, exact=True)).to_be_visible()
+    messages = page.get_by_role("list", name="Messages")
+    await expect(messages.get_by_text(hostile, exact=True)).to_be_visible()
+    conversations = page.get_by_role("list", name="Conversations")
+    await expect(conversations.get_by_text(hostile, exact=True)).to_be_visible()  # the preview
     assert await page.locator("#messages img, #conversations b, #messages b").count() == 0
     files = [
         {"name": "<script>alert(2)</script>.pdf", "url": "javascript:alert(3)"},

@@ -30,6 +30,14 @@ async def list_(
     channel: Annotated[str | None, Query(max_length=64)] = None,
     label: Annotated[str | None, Query(max_length=64)] = None,
     customer_id: Annotated[str | None, Query(max_length=64)] = None,
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            description="Words or Chinese text in the messages, or the customer's name, "
+            "email or phone; every word must match.",
+        ),
+    ] = None,
     cursor: Cursor = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 25,
 ) -> Page[Conversation]:
@@ -41,6 +49,7 @@ async def list_(
         channel_id=channel,
         label=label,
         customer_id=customer_id,
+        q=q,
         cursor=cursor,
         limit=limit,
     )

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from kith.core.canned import create_canned, delete_canned, search_canned
 from kith.core.context import Core
 from kith.core.conversations import get_conversation, mark_read
-from kith.core.customers import do_update_customer, get_customer
+from kith.core.customers import do_merge_customers, do_update_customer, get_customer
 from kith.core.errors import Forbidden, InvalidInput, NotFound
 from kith.core.models import (
     Author,
@@ -48,6 +48,7 @@ from kith.web.inbox.queries import (
 from kith.web.inbox.schemas import (
     CannedCreate,
     ConversationChange,
+    CustomerMerge,
     Reply,
     Settings,
     TagsChange,
@@ -219,6 +220,26 @@ async def customer(customer_id: str, agent: AgentDep, core: CoreDep) -> dict[str
     out["tickets"] = [t.model_dump(mode="json") for t in shown]
     out["orders"] = []  # filled in when the commerce integration lands
     return out
+
+
+@router.post("/customers/{customer_id}/merge")
+async def merge_customer(
+    customer_id: str, body: CustomerMerge, agent: AgentDep, core: CoreDep
+) -> dict[str, Any]:
+    """The panel's "Merge with…": the other customer's identities, conversations and data
+    move to this one (`do_merge_customers`, undoable from Contacts → Merges). Both must be
+    customers the agent may see."""
+    if not agent.scope.can_write:
+        raise Forbidden("your role cannot merge customers")
+    survivor = await _visible_customer(core, agent, customer_id)
+    try:
+        other = await _visible_customer(core, agent, body.other_id)
+    except NotFound:
+        raise NotFound("no such customer", field="other_id") from None
+    merged = await do_merge_customers(
+        core, agent.user.workspace_id, survivor.id, other.id, author_of(agent), via="inbox"
+    )
+    return {"id": merged.id, "name": merged.name, "merged_id": other.id}
 
 
 @router.put("/customers/{customer_id}/tags")

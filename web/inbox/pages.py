@@ -37,6 +37,7 @@ STATIC = {
     for name, media in (
         ("dom.js", "text/javascript"),
         ("inbox.js", "text/javascript"),
+        ("inbox_merge.js", "text/javascript"),
         ("inbox.css", "text/css"),
         ("login.css", "text/css"),
         ("admin.js", "text/javascript"),

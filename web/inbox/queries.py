@@ -14,10 +14,8 @@ from kith.core.errors import NotFound
 from kith.core.models import Conversation, ConversationStatus, Customer, Message, Priority
 from kith.core.pagination import page
 from kith.core.permissions import Scope, ensure_can_read
+from kith.core.search import search_clause
 from kith.core.sessions import Subquery
-from kith.core.storable import literal_regex
-
-SEARCH_SCAN = 500  # messages matched per search; the newest conversations among them win
 
 
 @dataclass(frozen=True)
@@ -32,25 +30,6 @@ class ListQuery:
     q: str | None = None
     cursor: str | None = None
     limit: int = 25
-
-
-async def _search_ids(core: Core, workspace_id: str, text: str) -> dict[str, Any]:
-    """Conversations whose customer's name, or one of whose messages, contains `text`."""
-    pattern = {"$regex": literal_regex(text), "$options": "i"}
-    customers = await core.store.customers.distinct(
-        "_id", {"workspace_id": workspace_id, "name": pattern}
-    )
-    messages = (
-        await core.store.messages.find(
-            {"workspace_id": workspace_id, "text": pattern, "private": {"$ne": True}},
-            {"conversation_id": 1},
-        )
-        .sort("created_at", -1)
-        .limit(SEARCH_SCAN)
-        .to_list(SEARCH_SCAN)
-    )
-    conversations = sorted({m["conversation_id"] for m in messages})
-    return {"$or": [{"customer_id": {"$in": customers}}, {"_id": {"$in": conversations}}]}
 
 
 async def list_inbox(
@@ -71,7 +50,15 @@ async def list_inbox(
             clauses.append({key: value})
     workspace_id = scope.user.workspace_id
     if query.q:
-        clauses.append(await _search_ids(core, workspace_id, query.q))
+        clauses.append(
+            await search_clause(
+                core,
+                workspace_id,
+                query.q,
+                channel_ids=scope.channel_ids,
+                team_ids=scope.team_ids,
+            )
+        )
     if query.sentiment:
         clauses.append({"sentiment.label": query.sentiment})  # kept by the sentiment feature
     waiting = query.sort == "waiting"

@@ -25,6 +25,12 @@ class Reply(Strict):
     private: bool = False
 
 
+class CustomerMerge(Strict):
+    """Fold `other_id` into the customer of the URL (the panel's)."""
+
+    other_id: str = Field(min_length=1, max_length=64)
+
+
 class TagsChange(Strict):
     tags: list[str] = Field(max_length=100)
 

@@ -77,7 +77,16 @@
       c.labels.map((l) => h("span", { class: "tag" }, l)),
       c.waiting_since
         ? h("time", { class: "waiting", datetime: c.waiting_since }, `${T.waiting_since} ${when(c.waiting_since)}`)
-        : h("time", { datetime: c.last_message_at }, when(c.last_message_at))));
+        : h("time", { datetime: c.last_message_at }, when(c.last_message_at)),
+      previewLine(c.preview)));
+  }
+
+  // The last message or note, one line, as text (kept on the conversation by the server).
+  function previewLine(p) {
+    if (!p) return null;
+    const who = p.private ? `${T.preview_note}: ` : p.author_kind === "agent" ? `${T.preview_you}: ` : "";
+    const text = p.text || (p.attachments ? `📎 ${T.attachment}` : "");
+    return h("span", { class: "preview" + (p.private ? " preview-note" : "") }, who + text);
   }
 
   async function loadList(more = false) {
@@ -290,6 +299,7 @@
     if (state.customerId !== id) return;
     $("customer").hidden = false;
     $("customer-name").textContent = c.name || T.customer;
+    document.dispatchEvent(new CustomEvent("kith:customer", { detail: c })); // inbox_merge.js
     pairs($("customer-contacts"), [
       ...(c.emails.length ? [[T.emails, c.emails.join(", ")]] : []),
       ...(c.phones.length ? [[T.phones, c.phones.join(", ")]] : []),
@@ -448,6 +458,10 @@
       } catch (err) {
         flash(err.message);
       }
+    });
+    document.addEventListener("kith:customer-changed", () => { // a merge (inbox_merge.js)
+      if (state.customerId) loadCustomer(state.customerId).catch(() => {});
+      scheduleList();
     });
     window.addEventListener("pagehide", () => { if (state.open) leave(state.open); });
     setInterval(() => {

@@ -1,0 +1,73 @@
+"""The inbox's search box, the list's one-line preview and the panel's "Merge with…", in a
+real browser against a live server (the `live` setup of test_inbox_browser)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.support.browser import needs_chromium
+from tests.web.test_inbox_browser import LIVE, Live
+from tests.web.test_inbox_browser import live as live
+
+pytestmark = [needs_chromium, pytest.mark.timeout(120)]
+
+
+async def test_the_search_box_finds_chinese_words_and_names(live: Live) -> None:
+    from playwright.async_api import expect
+
+    await live.customer_says("我要退款谢谢", user="u-wang", name="王芳")
+    await live.customer_says("Where is my parcel?")
+    hostile = "<img src=x onerror=alert(1)>"
+    await live.customer_says(hostile, user="u-mal", name="Mallory")
+    page = await live.sign_in("alice@kith.test")
+    conversations = page.get_by_role("list", name="Conversations")
+    await expect(conversations.get_by_role("listitem")).to_have_count(3, timeout=LIVE)
+    # The preview is the last message, as text.
+    await expect(conversations.get_by_text(hostile, exact=True)).to_be_visible()
+    assert await page.locator("#conversations img").count() == 0
+
+    search = page.get_by_role("searchbox", name="Search")
+    await search.fill("退款")
+    await expect(conversations.get_by_role("listitem")).to_have_count(1)
+    await expect(conversations.get_by_role("button", name=re.compile("王芳"))).to_be_visible()
+    await expect(conversations.get_by_text("我要退款谢谢")).to_be_visible()
+    await search.fill("PARCEL")
+    await expect(
+        conversations.get_by_role("button", name=re.compile("Ada Lovelace"))
+    ).to_be_visible()
+    await expect(conversations.get_by_role("listitem")).to_have_count(1)
+    await search.fill("王")  # one character of a name
+    await expect(conversations.get_by_role("button", name=re.compile("王芳"))).to_be_visible()
+    await expect(conversations.get_by_role("listitem")).to_have_count(1)
+    await search.fill(".*")
+    await expect(page.get_by_text("No conversations here.")).to_be_visible()
+    await search.fill("")
+    await expect(conversations.get_by_role("listitem")).to_have_count(3)
+
+
+async def test_an_agent_merges_a_duplicate_from_the_customer_panel(live: Live) -> None:
+    from playwright.async_api import expect
+
+    await live.customer_says("hi from my work account", user="u-ada-work", name="Ada (work)")
+    await live.customer_says("Hello, it's Ada")
+    page = await live.sign_in("alice@kith.test")
+    await page.get_by_role("button", name=re.compile("Ada Lovelace")).click()
+    panel = page.get_by_role("complementary", name="Customer")
+    await expect(panel.get_by_role("heading", name="Ada Lovelace")).to_be_visible()
+    await panel.get_by_text("Merge with…").click()
+    await panel.get_by_role("searchbox", name="Find the other customer").fill("work")
+    found = panel.get_by_role("list", name="Customers found")
+    # Generous waits: on a loaded machine's real engine a merge touches every collection.
+    await found.get_by_role("button", name=re.compile(r"Ada \(work\)")).click(timeout=LIVE)
+    await expect(
+        panel.get_by_text(re.compile(r"Merge Ada \(work\) into Ada Lovelace\?"))
+    ).to_be_visible()
+    await panel.get_by_role("button", name="Merge", exact=True).click()
+    done = panel.get_by_text("Merged Ada (work) into Ada Lovelace.")
+    await expect(done).to_be_visible(timeout=LIVE)
+    identities = panel.get_by_role("list").filter(has_text="u-ada-work")
+    await expect(identities).to_be_visible(timeout=LIVE)  # the panel shows both identities
+    customers = await live.core.store.customers.find({"merged_into": None}).to_list(None)
+    assert [c["name"] for c in customers] == ["Ada Lovelace"]
