@@ -16,6 +16,7 @@ import random
 from datetime import timedelta
 from typing import Any
 
+from pymongo import InsertOne, UpdateOne
 from pymongo.errors import DuplicateKeyError
 
 from kith.core import marketing, metrics
@@ -56,7 +57,9 @@ async def send(
     """Store an outbound message (or a private note) and queue it for delivery.
 
     A consumer that may run twice for one cause passes a `message_id` derived from it: the
-    second send returns the stored message and changes nothing.
+    second send returns the stored message and changes nothing. The insert and the
+    conversation's touch are group-committed (`kith.core.group_commit`): a batch of sends made
+    at once (a sequence pass) shares their round trips; a lone send goes out at once.
     """
     if not content.text.strip() and not content.attachments:
         raise InvalidInput("a message needs text or an attachment", field="text")
@@ -79,7 +82,7 @@ async def send(
         delivery=None if content.private else Delivery(next_attempt_at=now),
     )
     try:
-        await core.store.messages.insert_one(message.to_doc())
+        await core.store.grouped("messages").write(InsertOne(message.to_doc()))
     except DuplicateKeyError:
         stored = await core.store.messages.find_one({"_id": message.id})
         if message_id is None or stored is None:
@@ -88,7 +91,7 @@ async def send(
     touch: dict[str, Any] = {"$max": {"last_message_at": now}}
     if author.kind == AuthorKind.agent and not content.private:
         touch["$unset"] = {"waiting_since": ""}  # a person answered: the customer waits no more
-    await core.store.conversations.update_one({"_id": conversation.id}, touch)
+    await core.store.grouped("conversations").write(UpdateOne({"_id": conversation.id}, touch))
     await record(
         core,
         build_event(
