@@ -193,7 +193,8 @@ def banner(url: str, logins: DemoLogins) -> str:
         "                answers 退订 or STOP is skipped by the next one)",
         f'  Sequences:    {url}/app/sequences    ("Welcome · 欢迎", a draft: activate it and',
         '                enrol "VIP in 上海"; with the demo clock at an hour a second the tip goes',
-        "                out the next morning (within a minute) and the coupon two days later,",
+        "                out on the second morning, 09:00 their time (a day, then until 09:00:",
+        "                within a minute) and the coupon two days after the tip,",
         "                unless they replied: answer as 李雷 (kith chat below) to stop it; the",
         "                messages show in the inbox, the funnel on the sequence's page)",
     ]
