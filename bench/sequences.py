@@ -160,8 +160,8 @@ async def kith_phase(args: argparse.Namespace) -> dict[str, Any]:
                 raise RuntimeError(f"the worker stopped after {moved} of {args.due}")
             moved += got
         seconds = time.perf_counter() - started
-        trips = sum(ROUND_TRIPS.take().values())
         print(f"kith round trips per due step:\n{ROUND_TRIPS.detail(args.due)}")
+        trips = sum(ROUND_TRIPS.take().values())
         sent = await w.core.store.messages.count_documents({"purpose": "marketing"})
         assert sent == args.due, f"{sent} messages for {args.due} due steps"
         return {

@@ -91,18 +91,18 @@ async def send(
     touch: dict[str, Any] = {"$max": {"last_message_at": now}}
     if author.kind == AuthorKind.agent and not content.private:
         touch["$unset"] = {"waiting_since": ""}  # a person answered: the customer waits no more
-    await core.store.grouped("conversations").write(UpdateOne({"_id": conversation.id}, touch))
-    await record(
+    event = build_event(
         core,
-        build_event(
-            core,
-            conversation.workspace_id,
-            "note.created" if content.private else "message.created",
-            actor=author,
-            conversation_id=conversation.id,
-            customer_id=conversation.customer_id,
-            message_id=message.id,
-        ),
+        conversation.workspace_id,
+        "note.created" if content.private else "message.created",
+        actor=author,
+        conversation_id=conversation.id,
+        customer_id=conversation.customer_id,
+        message_id=message.id,
+    )
+    await asyncio.gather(  # independent once the message is stored: one wait, not two
+        core.store.grouped("conversations").write(UpdateOne({"_id": conversation.id}, touch)),
+        record(core, event),
     )
     if not content.private:
         core.outbox_wakeup.set()

@@ -11,6 +11,7 @@ attributes are set (not toggled), a webhook carries the run id as its `Idempoten
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -132,12 +133,14 @@ class Run:
         grouped with the batch's other sends (`kith.core.group_commit`): one query each."""
         store = self.core.store
         # By id alone, as the runner's other enrolment lookups: one `$in` for them all.
-        mine = await store.grouped(ENROLMENTS).find_one({"_id": self.enrolment.id})
+        mine, sequence = await asyncio.gather(
+            store.grouped(ENROLMENTS).find_one({"_id": self.enrolment.id}),
+            store.grouped(SEQUENCES).find_one({"_id": self.enrolment.sequence_id}),
+        )
         if mine is None or mine.get("claim") != self.claim:
             return False
         if mine.get("state") != EnrolmentState.active.value:
             return False
-        sequence = await store.grouped(SEQUENCES).find_one({"_id": self.enrolment.sequence_id})
         return sequence is not None and sequence.get("status") == Status.active.value
 
 
