@@ -16,6 +16,8 @@ work (`bench/outbox.py`) and is not run on either side. Kith: one `SequenceWorke
 `MongoDBJobStore` (sync pymongo, as APScheduler 3 needs) holds one date job per enrolment;
 each due job runs the same step executors (`kith.sequences.steps.execute`) for its
 enrolment, records the runs, advances the enrolment and adds the job of its next step.
+Round trips: the commands each side sent while running the due steps, per due step
+(`bench/ingest.py`'s command listener), with Kith's by command.
 Idle tick: `run_once()` with nothing due, median over `--ticks`, at 0 and at `--enrolments`
 enrolments. Memory: tracemalloc's peak over `--ticks` idle ticks of one worker with no
 enrolment, then with `--pending` enrolments due tomorrow. The last line is one JSON object.
@@ -49,6 +51,7 @@ from bson import Binary
 from pymongo import MongoClient, ReturnDocument
 
 from bench.common import emit
+from bench.ingest import ROUND_TRIPS  # its command listener: registered before any client
 from kith.connectors.api import feature as api_feature
 from kith.core.clock import ManualClock
 from kith.core.context import Core
@@ -148,6 +151,7 @@ async def kith_phase(args: argparse.Namespace) -> dict[str, Any]:
         await populate(w, args.enrolments, args.due)
         loaded_ms = await idle_ms(worker, args.ticks)
         w.clock.advance(60)
+        ROUND_TRIPS.reset()
         started = time.perf_counter()
         moved = 0
         while moved < args.due:
@@ -156,10 +160,13 @@ async def kith_phase(args: argparse.Namespace) -> dict[str, Any]:
                 raise RuntimeError(f"the worker stopped after {moved} of {args.due}")
             moved += got
         seconds = time.perf_counter() - started
+        print(f"kith round trips per due step:\n{ROUND_TRIPS.detail(args.due)}")
+        trips = sum(ROUND_TRIPS.take().values())
         sent = await w.core.store.messages.count_documents({"purpose": "marketing"})
         assert sent == args.due, f"{sent} messages for {args.due} due steps"
         return {
             "due_per_s": round(args.due / seconds, 1),
+            "trips_per_due": round(trips / args.due, 2),
             "due_seconds": round(seconds, 2),
             "idle_tick_ms": round(loaded_ms, 2),
             "idle_tick_ms_empty": round(empty_ms, 2),
@@ -302,14 +309,20 @@ async def naive_phase(args: argparse.Namespace) -> dict[str, Any]:
         Naive.window = Window(w.core, w.settings.sequence_outbox_window)
         Naive.done, Naive.target = 0, args.due
         Naive.finished = asyncio.Event()
+        ROUND_TRIPS.reset()
         started = time.perf_counter()
         scheduler.start()
         await Naive.finished.wait()
         seconds = time.perf_counter() - started
+        trips = sum(ROUND_TRIPS.take().values())
         scheduler.shutdown(wait=False)
         sent = await w.core.store.messages.count_documents({"purpose": "marketing"})
         assert sent == args.due, f"{sent} messages for {args.due} due jobs"
-        return {"naive_due_per_s": round(args.due / seconds, 1), "naive_seconds": round(seconds, 2)}
+        return {
+            "naive_due_per_s": round(args.due / seconds, 1),
+            "naive_seconds": round(seconds, 2),
+            "naive_trips_per_due": round(trips / args.due, 2),
+        }
     finally:
         await drop(w)
         if args.mongo_uri:

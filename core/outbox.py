@@ -16,6 +16,7 @@ import random
 from datetime import timedelta
 from typing import Any
 
+from pymongo import InsertOne, UpdateOne
 from pymongo.errors import DuplicateKeyError
 
 from kith.core import marketing, metrics
@@ -58,7 +59,9 @@ async def send(
     """Store an outbound message (or a private note) and queue it for delivery.
 
     A consumer that may run twice for one cause passes a `message_id` derived from it: the
-    second send returns the stored message and changes nothing.
+    second send returns the stored message and changes nothing. The insert and the
+    conversation's touch are group-committed (`kith.core.group_commit`): a batch of sends made
+    at once (a sequence pass) shares their round trips; a lone send goes out at once.
     """
     if not content.text.strip() and not content.attachments:
         raise InvalidInput("a message needs text or an attachment", field="text")
@@ -82,7 +85,7 @@ async def send(
     )
     try:
         stored_doc = {**message.to_doc(), "terms": text_terms(content.text)}  # kith.core.search
-        await core.store.messages.insert_one(stored_doc)
+        await core.store.grouped("messages").write(InsertOne(stored_doc))
     except DuplicateKeyError:
         stored = await core.store.messages.find_one({"_id": message.id})
         if message_id is None or stored is None:
@@ -94,18 +97,18 @@ async def send(
     }
     if author.kind == AuthorKind.agent and not content.private:
         touch["$unset"] = {"waiting_since": ""}  # a person answered: the customer waits no more
-    await core.store.conversations.update_one({"_id": conversation.id}, touch)
-    await record(
+    event = build_event(
         core,
-        build_event(
-            core,
-            conversation.workspace_id,
-            "note.created" if content.private else "message.created",
-            actor=author,
-            conversation_id=conversation.id,
-            customer_id=conversation.customer_id,
-            message_id=message.id,
-        ),
+        conversation.workspace_id,
+        "note.created" if content.private else "message.created",
+        actor=author,
+        conversation_id=conversation.id,
+        customer_id=conversation.customer_id,
+        message_id=message.id,
+    )
+    await asyncio.gather(  # independent once the message is stored: one wait, not two
+        core.store.grouped("conversations").write(UpdateOne({"_id": conversation.id}, touch)),
+        record(core, event),
     )
     if not content.private:
         core.outbox_wakeup.set()

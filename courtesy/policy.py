@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from pymongo import UpdateOne
 from pymongo.errors import DuplicateKeyError
 
 from kith.connectors.wechat.sender import WINDOW, WINDOW_EVENTS
@@ -23,6 +24,7 @@ from kith.core.clock import utcnow
 from kith.core.context import Core
 from kith.core.ids import derived_id
 from kith.core.models import ConsentState, Customer, Direction
+from kith.courtesy.facts import Facts
 from kith.courtesy.settings import CourtesySettings, load_settings
 from kith.courtesy.zones import local_day, quiet_until, zone_of
 
@@ -83,11 +85,16 @@ async def decide(
     channels: Sequence[str],
     now: datetime,
     send_by: datetime | None,
+    facts: Facts | None = None,
 ) -> Go | Hold | Skip:
     """Go on the first reachable channel of `channels` (preference order), Hold until quiet
     hours end, or Skip with a `SkipReason`. Reads the customer afresh (consent may have
-    changed since the caller's copy) and the workspace's courtesy settings."""
-    doc = await core.store.customers.find_one({"_id": customer.id})
+    changed since the caller's copy) and the workspace's courtesy settings, or looks them up
+    in the `facts` a batch read at its start (`kith.courtesy.facts`)."""
+    if facts is not None:
+        doc = await facts.customer(customer.id)
+    else:
+        doc = await core.store.customers.find_one({"_id": customer.id})
     if doc is None:
         return Skip(SkipReason.erased)
     if doc.get("merged_into"):
@@ -95,8 +102,11 @@ async def decide(
     current = Customer.from_doc(doc)
     if send_by is not None and now > send_by:
         return Skip(SkipReason.send_by_passed)
-    settings = await load_settings(core, current.workspace_id)
-    found = await _route(core, current, channels, settings, now)
+    if facts is not None:
+        settings = await facts.settings_of(current.workspace_id)
+    else:
+        settings = await load_settings(core, current.workspace_id)
+    found = await _route(core, current, channels, settings, now, facts)
     if isinstance(found, Skip):
         return found
     route, channel_zone = found
@@ -114,14 +124,19 @@ async def _route(
     channels: Sequence[str],
     settings: CourtesySettings,
     now: datetime,
+    facts: Facts | None,
 ) -> tuple[Route, str | None] | Skip:
     """The first channel type that passes, with its channel's zone if it states one."""
     best: SkipReason = SkipReason.no_reachable_channel
     for channel_type in dict.fromkeys(channels):
         refusal = _consent_refusal(customer, channel_type, settings)
         if refusal is None:
-            for identity, channel in await _identities(core, customer, channel_type):
-                reason = await _platform_refusal(core, customer, identity, now)
+            if facts is not None:
+                found = facts.identities_of(customer.id, customer.workspace_id, channel_type)
+            else:
+                found = await _identities(core, customer, channel_type)
+            for identity, channel in found:
+                reason = await _platform_refusal(core, customer, identity, now, facts)
                 if reason is None:
                     route = Route(channel["_id"], channel_type, identity["external_id"])
                     return route, (channel.get("config") or {}).get("timezone")
@@ -173,7 +188,11 @@ async def _identities(
 
 
 async def _platform_refusal(
-    core: Core, customer: Customer, identity: dict[str, Any], now: datetime
+    core: Core,
+    customer: Customer,
+    identity: dict[str, Any],
+    now: datetime,
+    facts: Facts | None = None,
 ) -> SkipReason | None:
     channel_type = identity["channel_type"]
     if channel_type == "wechat":
@@ -181,6 +200,11 @@ async def _platform_refusal(
         return SkipReason.wechat_window_closed if now - since > WINDOW else None
     if channel_type == "telegram":
         # A private chat's id is the user's: a conversation in it means they started the bot.
+        if facts is not None:
+            seen = facts.conversation(
+                customer.id, channel_id=identity["channel_id"], thread_key=identity["external_id"]
+            )
+            return None if seen else SkipReason.telegram_not_started
         private = await core.store.conversations.find_one(
             {
                 "customer_id": customer.id,
@@ -219,14 +243,22 @@ async def _last_wechat_interaction(
     return max(seen, default=identity["created_at"] - WINDOW - WINDOW)
 
 
-async def take_daily_slot(core: Core, customer: Customer, now: datetime, key: str) -> bool:
+async def take_daily_slot(
+    core: Core,
+    customer: Customer,
+    now: datetime,
+    key: str,
+    settings: CourtesySettings | None = None,
+) -> bool:
     """Count one marketing send in the customer's local calendar day, across all channels.
 
     One document per (customer, local day) holds the keys that took a slot; the update only
     matches while the key is new and the count under the cap, so two takers at the cap
     cannot both win, and the same key twice takes one slot. False once the cap is reached.
+    The update is group-committed (`kith.core.group_commit`): the slots a batch of sends takes
+    at once go out in one `bulk_write`, each still conditional on its own key and the cap.
     """
-    settings = await load_settings(core, customer.workspace_id)
+    settings = settings or await load_settings(core, customer.workspace_id)
     cap = settings.daily_cap
     day = local_day(now, zone_of(customer.timezone, None, settings.timezone))
     slots = core.store.collection(SLOTS)
@@ -236,20 +268,22 @@ async def take_daily_slot(core: Core, customer: Customer, now: datetime, key: st
         condition["count"] = {"$lt": cap}
     for _ in range(3):
         try:
-            await slots.update_one(
-                condition,
-                {
-                    "$push": {"keys": key},
-                    "$inc": {"count": 1},
-                    "$setOnInsert": {
-                        "workspace_id": customer.workspace_id,
-                        "customer_id": customer.id,
-                        "day": day.isoformat(),
-                        # The TTL monitor runs on the server's wall clock, not on Kith's.
-                        "purge_at": utcnow() + SLOT_KEPT,
+            await core.store.grouped(SLOTS).write(
+                UpdateOne(
+                    condition,
+                    {
+                        "$push": {"keys": key},
+                        "$inc": {"count": 1},
+                        "$setOnInsert": {
+                            "workspace_id": customer.workspace_id,
+                            "customer_id": customer.id,
+                            "day": day.isoformat(),
+                            # The TTL monitor runs on the server's wall clock, not on Kith's.
+                            "purge_at": utcnow() + SLOT_KEPT,
+                        },
                     },
-                },
-                upsert=True,
+                    upsert=True,
+                )
             )
             return True
         except DuplicateKeyError:  # the day exists and refused us, or a racing first insert

@@ -19,7 +19,7 @@ from kith.core.models import Author, AuthorKind, Role
 from kith.sequences import actions, bulk, preview, stops
 from kith.sequences.dryrun import DryRun, dry_run
 from kith.sequences.models import EnrolmentState, SequenceIn, Status
-from kith.sequences.queries import list_enrolments, list_sequences
+from kith.sequences.queries import customer_names, list_enrolments, list_sequences
 from kith.sequences.schemas import (
     CustomerIn,
     EnrolAnswer,
@@ -126,7 +126,9 @@ def build(prefix: str, who: Callable[..., Awaitable[Asker]], schema: bool) -> AP
         items, next_cursor = await list_enrolments(
             core, asker.workspace_id, sequence_id, state=state, cursor=cursor, limit=limit
         )
-        return Page(items=[EnrolmentOut.of(e) for e in items], next_cursor=next_cursor)
+        names = await customer_names(core, items)
+        out = [EnrolmentOut.of(e, names.get(e.customer_id)) for e in items]
+        return Page(items=out, next_cursor=next_cursor)
 
     @router.delete("/{sequence_id}/enrolments/{enrolment_id}", response_model=EnrolmentOut)
     async def remove(

@@ -1,6 +1,7 @@
 """The demo's sequence: the issue's three-step welcome, left as a draft for the marketer to
-read, activate and enrol a segment into (the demo clock runs an hour per second, so the
-tip arrives about 24 s later and the coupon about 72 s after the welcome)."""
+read, activate and enrol a segment into. The tip waits a day, then for 09:00 in the
+customer's zone: it goes out on the second morning after the welcome (at the demo clock's
+hour per second, 24 to 48 s later), the coupon two days after the tip."""
 
 from __future__ import annotations
 

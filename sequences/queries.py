@@ -41,3 +41,10 @@ async def list_enrolments(
         enrolments(core), query, "enrolled_at", cursor=cursor, limit=limit, descending=True
     )
     return [Enrolment.from_doc(d) for d in docs], next_cursor
+
+
+async def customer_names(core: Core, enrolments: list[Enrolment]) -> dict[str, str]:
+    """The names of a page's customers, in one read (a list shows people, not ids)."""
+    ids = sorted({e.customer_id for e in enrolments})
+    cursor = core.store.customers.find({"_id": {"$in": ids}}, {"name": 1})
+    return {doc["_id"]: doc["name"] async for doc in cursor if doc.get("name")}

@@ -24,13 +24,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from pymongo import ReturnDocument
+from pymongo import InsertOne, UpdateOne
 from pymongo.errors import DuplicateKeyError
 
 from kith.core.context import Core
 from kith.core.ids import new_id
 from kith.core.leases import unleased, worker_owner
 from kith.core.waiting import wait_any
+from kith.courtesy.facts import Facts
 from kith.courtesy.window import Window
 from kith.sequences.models import (
     MAX_STEPS,
@@ -45,11 +46,20 @@ from kith.sequences.models import (
 )
 from kith.sequences.steps import Later, Ran, Run, execute
 from kith.sequences.stops import stop_one
-from kith.sequences.store import enrolments, get_version, run_id, runs, sequences
+from kith.sequences.store import ENROLMENTS, RUNS, enrolments, get_version, run_id, sequences
 
 log = logging.getLogger(__name__)
 ACTIVE = EnrolmentState.active.value
 REREAD = timedelta(seconds=5)  # how often the list of paused sequences is read again
+
+
+@dataclass(frozen=True)
+class Batch:
+    """What one pass's enrolments share: the courtesy facts read for them all at once, and
+    the room left in the outbox."""
+
+    facts: Facts
+    window: Window
 
 
 @dataclass
@@ -89,9 +99,18 @@ class SequenceWorker:
         claims = await self._claim()
         if not claims:
             return 0
-        window = Window(self.core, self.window_size)
-        moved = await asyncio.gather(*(self._handle(claim, window) for claim in claims))
+        batch = Batch(await self._facts(claims), Window(self.core, self.window_size))
+        for claim in claims:
+            await self._version(claim.enrolment)  # read here once, not by every one at once
+        moved = await asyncio.gather(*(self._handle(claim, batch) for claim in claims))
         return sum(moved)
+
+    async def _facts(self, claims: list[Claim]) -> Facts:
+        return await Facts.read(
+            self.core,
+            [c.enrolment.customer_id for c in claims],
+            {c.enrolment.workspace_id for c in claims},
+        )
 
     async def _left_out(self, now: datetime) -> list[str]:
         """Paused and archived sequences, whose enrolments are not claimed. Read again every
@@ -144,15 +163,15 @@ class SequenceWorker:
             self._versions[key] = await get_version(self.core, *key)
         return self._versions[key]
 
-    async def _handle(self, claim: Claim, window: Window) -> bool:
+    async def _handle(self, claim: Claim, batch: Batch) -> bool:
         try:
-            return await self._drive(claim, window)
+            return await self._drive(claim, batch)
         except Exception:
             # Left to its lease: a later pass (here or elsewhere) takes it again.
             log.exception("sequence enrolment failed", extra={"enrolment": claim.enrolment.id})
             return False
 
-    async def _drive(self, claim: Claim, window: Window) -> bool:
+    async def _drive(self, claim: Claim, batch: Batch) -> bool:
         """Run the due step and the instant steps after it; whether the enrolment moved."""
         enrolment = claim.enrolment
         version = await self._version(enrolment)
@@ -165,10 +184,21 @@ class SequenceWorker:
             visit = enrolment.visits.get(step.id, 0) + 1
             now = self.core.clock.now()
             rid = run_id(enrolment.id, step.id, visit)
-            run = await self._recorded(rid) if look_first else None
-            look_first = False
+            retried, look_first = look_first, False
+            run = await self._recorded(rid) if retried else None
             if run is None:
-                context = Run(self.core, enrolment, version, claim.token, visit, rid, now, window)
+                context = Run(
+                    self.core,
+                    enrolment,
+                    version,
+                    claim.token,
+                    visit,
+                    rid,
+                    now,
+                    batch.window,
+                    batch.facts,
+                    retried,
+                )
                 result = await execute(context, step)
                 if isinstance(result, Later):
                     await self._later(claim, enrolment, result)
@@ -189,7 +219,7 @@ class SequenceWorker:
         return moved
 
     async def _recorded(self, rid: str) -> StepRun | None:
-        doc = await runs(self.core).find_one({"_id": rid})
+        doc = await self.core.store.grouped(RUNS).find_one({"_id": rid})
         return StepRun.from_doc(doc) if doc else None
 
     async def _record(self, context: Run, step: Step, ran: Ran) -> StepRun:
@@ -213,9 +243,8 @@ class SequenceWorker:
             next_due_at=ran.next_due_at,
             converted_at=context.now if isinstance(step, GoalStep) else None,
         )
-        doc = run.to_doc()
-        try:
-            await runs(self.core).insert_one(doc)
+        try:  # with the batch's other runs, in one insert (`kith.core.group_commit`)
+            await self.core.store.grouped(RUNS).write(InsertOne(run.to_doc()))
         except DuplicateKeyError:
             return await self._recorded(run.id) or run
         return run
@@ -223,10 +252,20 @@ class SequenceWorker:
     async def _advance(
         self, claim: Claim, enrolment: Enrolment, step: Step, visit: int, run: StepRun
     ) -> Enrolment | None:
-        """One conditional update: still ours, still active, still at this step's visit."""
+        """One conditional update: still ours, still active, still at this step's visit.
+
+        Group-committed with the batch's other advances (one `bulk_write`), then read back
+        with them (one `$in`): the update marks the enrolment with this claim and run
+        (`ran`), so the read tells whether this advance is the one that applied.
+        """
         now = self.core.clock.now()
         seen: Any = visit - 1 if visit > 1 else {"$exists": False}
-        fields: dict[str, Any] = {f"visits.{step.id}": visit, "step_id": run.next_step_id}
+        marker = f"{claim.token}:{run.id}"
+        fields: dict[str, Any] = {
+            f"visits.{step.id}": visit,
+            "step_id": run.next_step_id,
+            "ran": marker,
+        }
         if run.next_step_id is None:
             fields.update(
                 state=EnrolmentState.completed.value,
@@ -242,18 +281,19 @@ class SequenceWorker:
                 step_due_at=due,
                 lease_until=None if due > now else now + self.lease,
             )
-        doc = await enrolments(self.core).find_one_and_update(
-            {
-                "_id": enrolment.id,
-                "claim": claim.token,
-                "state": ACTIVE,
-                "step_id": step.id,
-                f"visits.{step.id}": seen,
-            },
-            {"$set": fields},
-            return_document=ReturnDocument.AFTER,
-        )
-        return Enrolment.from_doc(doc) if doc else None
+        rows = self.core.store.grouped(ENROLMENTS)
+        condition = {
+            "_id": enrolment.id,
+            "claim": claim.token,
+            "state": ACTIVE,
+            "step_id": step.id,
+            f"visits.{step.id}": seen,
+        }
+        await rows.write(UpdateOne(condition, {"$set": fields}))
+        doc = await rows.find_one({"_id": enrolment.id})
+        if doc is None or doc.get("claim") != claim.token or doc.get("ran") != marker:
+            return None
+        return Enrolment.from_doc(doc)
 
     async def _complete(self, claim: Claim, enrolment: Enrolment) -> bool:
         now = self.core.clock.now()
@@ -277,12 +317,10 @@ class SequenceWorker:
         if later.until is not None:
             fields["due_at"] = later.until
             fields["step_due_at"] = enrolment.step_due_at or enrolment.due_at
-        await enrolments(self.core).update_one(
-            {
-                "_id": enrolment.id,
-                "claim": claim.token,
-                "state": ACTIVE,
-                "step_id": enrolment.step_id,
-            },
-            {"$set": fields},
-        )
+        condition = {
+            "_id": enrolment.id,
+            "claim": claim.token,
+            "state": ACTIVE,
+            "step_id": enrolment.step_id,
+        }
+        await self.core.store.grouped(ENROLMENTS).write(UpdateOne(condition, {"$set": fields}))

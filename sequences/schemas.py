@@ -88,10 +88,15 @@ class EnrolmentOut(BaseModel):
     replied_at: datetime | None
     clicked_at: datetime | None
     converted_at: datetime | None
+    customer_name: str | None = Field(
+        default=None, description="The customer's name (in listings; None once erased)."
+    )
 
     @classmethod
-    def of(cls, enrolment: Enrolment) -> EnrolmentOut:
-        return cls.model_validate(enrolment, from_attributes=True)
+    def of(cls, enrolment: Enrolment, customer_name: str | None = None) -> EnrolmentOut:
+        out = cls.model_validate(enrolment, from_attributes=True)
+        out.customer_name = customer_name
+        return out
 
 
 class CustomerIn(BaseModel):

@@ -11,6 +11,7 @@ attributes are set (not toggled), a webhook carries the run id as its `Idempoten
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -37,8 +38,9 @@ from kith.core.models import (
 from kith.core.outbox import send
 from kith.core.signatures import SIGNATURE_HEADER, sign
 from kith.core.teams import do_hand_to_team
-from kith.courtesy.policy import Go, Hold, Skip, SkipReason, decide, take_daily_slot
-from kith.courtesy.settings import load_settings
+from kith.courtesy.facts import Facts
+from kith.courtesy.policy import Go, Hold, Route, Skip, SkipReason, decide, take_daily_slot
+from kith.courtesy.settings import CourtesySettings, load_settings
 from kith.courtesy.window import Window
 from kith.courtesy.zones import zone_of
 from kith.segments.filters import matches
@@ -63,7 +65,7 @@ from kith.sequences.models import (
     WaitStep,
     WebhookStep,
 )
-from kith.sequences.store import enrolments, message_id, sequences
+from kith.sequences.store import ENROLMENTS, SEQUENCES, enrolments, message_id
 from kith.sequences.waits import wait_end
 from kith.sequences.webhook_keys import webhook_secret
 
@@ -102,36 +104,50 @@ class Run:
     run_id: str
     now: datetime
     window: Window
+    # The batch's reads (`kith.courtesy.facts`); None: each step reads for itself.
+    facts: Facts | None = None
+    # Another worker held this claim before and may have acted: look for its send first.
+    retried: bool = True
 
     def next(self, step: Step, outcome: RunOutcome = RunOutcome.done, **kw: Any) -> Ran:
         """Run on to the step after `step`, now."""
         return Ran(outcome, self.version.after(step.id), self.now, **kw)
 
+    async def customer_doc(self) -> dict[str, Any] | None:
+        if self.facts is not None:
+            return await self.facts.customer(self.enrolment.customer_id)
+        return await self.core.store.customers.find_one({"_id": self.enrolment.customer_id})
+
     async def customer(self) -> Customer | None:
-        doc = await self.core.store.customers.find_one(
-            {"_id": self.enrolment.customer_id, "merged_into": None}
-        )
-        return Customer.from_doc(doc) if doc else None
+        doc = await self.customer_doc()
+        return Customer.from_doc(doc) if doc and doc.get("merged_into") is None else None
+
+    async def settings(self) -> CourtesySettings:
+        if self.facts is not None:
+            return await self.facts.settings_of(self.enrolment.workspace_id)
+        return await load_settings(self.core, self.enrolment.workspace_id)
 
     async def still_on(self) -> bool:
         """Whether this enrolment is still ours and active and its sequence still active:
-        read right before a send, so a stop or a pause by another process wins."""
-        mine = await enrolments(self.core).find_one(
-            {"_id": self.enrolment.id, "claim": self.claim, "state": EnrolmentState.active.value},
-            {"_id": 1},
+        read right before a send, so a stop or a pause by another process wins. Lookups
+        grouped with the batch's other sends (`kith.core.group_commit`): one query each."""
+        store = self.core.store
+        # By id alone, as the runner's other enrolment lookups: one `$in` for them all.
+        mine, sequence = await asyncio.gather(
+            store.grouped(ENROLMENTS).find_one({"_id": self.enrolment.id}),
+            store.grouped(SEQUENCES).find_one({"_id": self.enrolment.sequence_id}),
         )
-        if mine is None:
+        if mine is None or mine.get("claim") != self.claim:
             return False
-        sequence = await sequences(self.core).find_one(
-            {"_id": self.enrolment.sequence_id}, {"status": 1}
-        )
+        if mine.get("state") != EnrolmentState.active.value:
+            return False
         return sequence is not None and sequence.get("status") == Status.active.value
 
 
 async def run_wait(run: Run, step: WaitStep) -> Ran | Later:
     """A wait is data: the enrolment's next due time, in the customer's zone."""
     customer = await run.customer()
-    settings = await load_settings(run.core, run.enrolment.workspace_id)
+    settings = await run.settings()
     zone = zone_of(customer.timezone if customer else None, None, settings.timezone)
     return Ran(RunOutcome.done, run.version.after(step.id), wait_end(step, run.now, zone))
 
@@ -147,14 +163,16 @@ async def run_send(run: Run, step: SendStep) -> Ran | Later:
     template, the daily cap, and one outbox message whose id is derived from the run."""
     core = run.core
     mid = message_id(run.enrolment.id, step.id, run.visit)
-    if await core.store.messages.find_one({"_id": mid}, {"_id": 1}) is not None:
-        return run.next(step, RunOutcome.sent, message_id=mid)  # a killed worker's send
+    # A killed worker's send (its id is derived, so a send without this look would still
+    # store nothing twice: this only spares the courtesy work).
+    if run.retried and await core.store.messages.find_one({"_id": mid}, {"_id": 1}) is not None:
+        return run.next(step, RunOutcome.sent, message_id=mid)
     customer = await run.customer()
     if customer is None:
         return run.next(step, RunOutcome.skipped, reason=SkipReason.erased.value)
     channels = step.channels or run.version.channels
     deadline = (run.enrolment.step_due_at or run.enrolment.due_at or run.now) + step.send_by
-    decision = await decide(core, customer, channels, run.now, deadline)
+    decision = await decide(core, customer, channels, run.now, deadline, run.facts)
     if isinstance(decision, Hold):
         return Later(decision.until, decision.reason)
     if isinstance(decision, Skip):
@@ -177,14 +195,25 @@ async def run_send(run: Run, step: SendStep) -> Ran | Later:
     )
     if not await run.still_on():
         return Later(None, "stopped_or_paused")
-    if not await take_daily_slot(core, customer, run.now, run.run_id):
+    if not await take_daily_slot(core, customer, run.now, run.run_id, await run.settings()):
         return run.next(step, RunOutcome.skipped, reason=SkipReason.frequency_cap.value)
-    conversation = await conversation_for(core, customer.id, decision.route)
+    conversation = await _conversation(run, customer.id, decision.route)
     try:
         message = await send(core, conversation, content, AUTHOR, message_id=mid)
     except KithError as exc:
         return run.next(step, RunOutcome.failed, reason=exc.code)
     return run.next(step, RunOutcome.sent, message_id=message.id)
+
+
+async def _conversation(run: Run, customer_id: str, route: Route) -> Conversation:
+    """As `conversation_for`, from the batch's conversations when it saw one."""
+    if run.facts is not None:
+        seen = run.facts.conversation(
+            customer_id, channel_id=route.channel_id, external_user_id=route.external_id
+        )
+        if seen is not None:
+            return Conversation.from_doc(seen)
+    return await conversation_for(run.core, customer_id, route)
 
 
 def _text_for(step: SendStep, locale: str | None) -> tuple[str, str]:
@@ -207,7 +236,7 @@ async def run_branch(run: Run, step: BranchStep) -> Ran | Later:
         }
         holds = moments[step.since] is not None
     else:
-        doc = await run.core.store.customers.find_one({"_id": run.enrolment.customer_id})
+        doc = await run.customer_doc()
         holds = doc is not None and matches(parse_filter(run.core, step.filter), doc, run.now)
     target = step.then if holds else (step.otherwise or run.version.after(step.id))
     return Ran(RunOutcome.done, target, run.now, reason="then" if holds else "else")
@@ -229,6 +258,8 @@ async def run_customer_step(run: Run, step: TagStep | UntagStep | SetAttributeSt
     if customer is None:
         return run.next(step, RunOutcome.skipped, reason=SkipReason.erased.value)
     await do_update_customer(run.core, customer, actor=AUTHOR, **_changes(customer, step))
+    if run.facts is not None:
+        run.facts.forget(customer.id)  # the next step reads what this one changed
     return run.next(step)
 
 

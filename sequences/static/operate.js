@@ -106,7 +106,7 @@
       onclick: async () => {
         try {
           await api("DELETE", `${base}/enrolments/${encodeURIComponent(e.id)}`);
-          say(`${e.customer_id}: ${T.sequences_reason_removed}`);
+          say(`${e.customer_name || e.customer_id}: ${T.sequences_reason_removed}`);
         } catch (error) {
           say(error.message);
         }
@@ -115,7 +115,8 @@
       } }, T.sequences_remove);
     return h("tr", { dataset: { customer: e.customer_id, state: e.state } },
       h("th", { scope: "row" },
-        h("a", { href: `/app/contacts/${encodeURIComponent(e.customer_id)}` }, e.customer_id)),
+        h("a", { href: `/app/contacts/${encodeURIComponent(e.customer_id)}` },
+          e.customer_name || e.customer_id)),
       h("td", {}, T["sequences_enrolment_" + e.state] || e.state),
       h("td", {}, e.step_id || ""),
       h("td", {}, e.state === "active" ? when(e.due_at) : when(e.finished_at)),

@@ -186,6 +186,8 @@ async def test_enrolling_by_ids_answers_each_customer(
         f"{url}?state=active&limit=1&cursor={page['next_cursor']}", headers=auth(token)
     )
     assert {item["customer_id"], rest.json()["items"][0]["customer_id"]} == {ada.id, bob.id}
+    listed_names = {item["customer_name"], rest.json()["items"][0]["customer_name"]}
+    assert listed_names == {ada.name, bob.name}  # the list shows people, not ids
     skipped = await client.get(f"{url}?state=skipped", headers=auth(token))
     assert [(e["customer_id"], e["reason"]) for e in skipped.json()["items"]] == [
         (cy.id, "no_consent")

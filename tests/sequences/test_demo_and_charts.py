@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from kith.core.context import Core
 from kith.sequences.charts import days_chart, funnel_chart, funnel_rows
@@ -17,6 +18,8 @@ from kith.sequences.models import (
     WaitStep,
 )
 from kith.sequences.store import get_version
+from kith.sequences.waits import wait_end
+from kith.web.demo import DemoLogins, banner
 from kith.web.inbox.i18n import messages
 
 
@@ -35,6 +38,26 @@ async def test_the_demo_seeds_the_three_step_welcome(score: Core, workspace_id: 
     assert branch.since == Since.replied and branch.then == "done"
     ids = [s.id for s in version.steps]
     assert ids.index(branch.id) == ids.index("coupon") - 1  # no reply: on to the coupon
+
+
+async def test_the_demo_banner_says_when_the_tip_really_goes_out(
+    score: Core, workspace_id: str
+) -> None:
+    """A day, then until 09:00: from a Monday 10:00 welcome the tip is Wednesday 09:00, the
+    second morning, and the banner says so (it said "the next morning")."""
+    made = await seed_demo_sequence(score, workspace_id)
+    version = await get_version(score, made.id, made.version)
+    zone = ZoneInfo("Asia/Shanghai")
+    welcome = datetime(2026, 3, 2, 10, 0, tzinfo=zone)  # a Monday
+    at = welcome.astimezone(UTC)
+    for step in version.steps[1:3]:
+        assert isinstance(step, WaitStep)
+        at = wait_end(step, at, zone)
+    local = at.astimezone(zone)
+    assert (local.date() - welcome.date()).days == 2 and local.hour == 9
+    logins = DemoLogins("token", "channel", "secret", "password", None)
+    text = " ".join(banner("http://kith.test", logins).split())
+    assert "second morning" in text and "next morning" not in text
 
 
 def test_the_funnel_is_drawn_accessibly_from_numbers() -> None:

@@ -5,8 +5,11 @@ paused sequence's enrolments are not claimed, and a send reads the sequence's st
 before it goes out. So once the pause is written, a send can still go out only for an
 enrolment claimed before it that had already passed that check; every other claimed
 enrolment is handed back at its step, without a recorded run, and goes on after the resume.
-The pause here lands right before the first send of the pass reaches the database (from
-within that worker's batch), and the test asserts exactly that: each send stored after the
+A batch's checks are one grouped read (`kith.core.group_commit`), so the pause here lands
+right before the first send of one worker's pass reaches the database, while the other two
+workers, whose batches were claimed first, wait (at their batch's customer read) until the
+pause is written.
+The test asserts exactly that: each send stored after the
 pause was made under a claim taken before the pause began (claims are noted as the workers
 write them), some claimed enrolments were handed back unsent, passes of every worker claim
 and send nothing while paused as the clock moves, and after the resume every step runs
@@ -47,6 +50,68 @@ async def marketing_ids(core: Core) -> set[str]:
     return {m["_id"] for m in found}
 
 
+class BatchReads:
+    """A pass reads its batch's customers in one `$in` read (`kith.courtesy.facts`), after
+    its claim. Here each such read waits for `opened` unless one was let through (`let_one`),
+    so the test decides which claimed passes go on before the pause and which after."""
+
+    def __init__(self) -> None:
+        self.opened = asyncio.Event()
+        self.waiting = 0
+        self.arrived = asyncio.Event()
+        self.let = 0
+
+    def let_one(self) -> None:
+        self.let += 1
+
+    async def wait_for(self, n: int) -> None:
+        while self.waiting < n:
+            self.arrived.clear()
+            await self.arrived.wait()
+
+    def gated(self, cursor: Any) -> Any:
+        if self.let:
+            self.let -= 1
+            return cursor
+        return Gated(cursor, self)
+
+
+class Gated:
+    def __init__(self, cursor: Any, reads: BatchReads) -> None:
+        self.cursor = cursor
+        self.reads = reads
+
+    async def to_list(self, *args: Any) -> Any:
+        self.reads.waiting += 1
+        self.reads.arrived.set()
+        await self.reads.opened.wait()
+        return await self.cursor.to_list(*args)
+
+
+@contextlib.contextmanager
+def batch_reads(collections: list[Any], reads: BatchReads) -> Iterator[None]:
+    """Route the batch customer reads of these collections (several processes' clients, or
+    one shared client's) through `reads`."""
+    unique = list({id(c): c for c in collections}.values())
+    originals = [c.find for c in unique]
+
+    def gated(original: Any) -> Any:
+        def find(*args: Any, **kwargs: Any) -> Any:
+            cursor = original(*args, **kwargs)
+            batch = len(args) == 1 and isinstance(args[0].get("_id"), dict)
+            return reads.gated(cursor) if batch else cursor
+
+        return find
+
+    for collection, original in zip(unique, originals, strict=True):
+        collection.find = gated(original)
+    try:
+        yield
+    finally:
+        for collection, original in zip(unique, originals, strict=True):
+            collection.find = original
+
+
 @contextlib.contextmanager
 def recording_claims(
     collection: Any, claims: dict[str, bool], paused: asyncio.Event
@@ -83,20 +148,30 @@ async def test_a_pause_mid_batch_sends_only_what_was_claimed_and_resumes_exactly
     claims: dict[str, bool] = {}  # claim token → taken before the pause began
     paused = asyncio.Event()
 
+    reads = BatchReads()
+
     async def pause() -> None:
         if paused.is_set():  # once, before the first send of whichever worker
             return
         paused.set()
         sent_before.update(await marketing_ids(score))
         await move(score, workspace_id, sequence.id, Status.paused)
+        reads.opened.set()
 
     async with cores_like(score, 3, sequences_only) as cores:
         workers = [SequenceWorker(c, owner=f"w{n}") for n, c in enumerate(cores)]
         with contextlib.ExitStack() as stack:
+            stack.enter_context(batch_reads([c.store.customers for c in cores], reads))
             for other in cores:
-                stack.enter_context(racing(other.store.messages, "insert_one", pause))
+                stack.enter_context(racing(other.store.messages, "bulk_write", pause))
                 stack.enter_context(recording_claims(enrolments(other), claims, paused))
-            await passes(workers)
+            waiting = []
+            for n, worker in enumerate(workers[1:], start=1):  # claim, then wait
+                waiting.append(asyncio.create_task(worker.run_once()))
+                await reads.wait_for(n)
+            reads.let_one()
+            await workers[0].run_once()  # claims the rest; its first send lets the pause in
+            await asyncio.gather(*waiting)
 
         sent = await marketing_ids(score)
         after = sent - sent_before
