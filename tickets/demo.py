@@ -1,8 +1,8 @@
 """The demo's tickets. Settings: an angry customer escalates into a ticket (negative
 sentiment, or a keyword such as 退款 / 退货 / refund; 李雷's sample asks to return a shirt), and
 the waiting rule is off, since at the demo clock's hour a second every sample conversation would
-have waited "too long" at once. Samples: Ada's late parcel, pending on her answer (its clocks
-paused), and Tom's angry third message, urgent and open, so that a breach is near (the demo
+have waited "too long" at once. Samples: Grace's delivery to Berlin, pending on her answer (its
+clocks paused; Ada's late parcel is the satisfaction survey's ticket, `csat_demo`), and Tom's angry third message, urgent and open, so that a breach is near (the demo
 clock goes an hour per second). The agent finds them under Tickets."""
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ async def seed_demo_ticket_settings(core: Core, workspace_id: str) -> None:
 AGENT = Author(kind=AuthorKind.agent, name="Demo Agent")
 # (the customer's id on the demo's API channel, subject, priority, status)
 TICKETS = (
-    ("ada", "Order #1042 has not arrived", Priority.normal, Status.pending),
+    ("grace", "Shipping to Berlin: waiting for her address", Priority.low, Status.pending),
     ("tom", "Third complaint: no answer yet", Priority.urgent, Status.open),
 )
 

@@ -215,7 +215,7 @@ def banner(url: str, logins: DemoLogins) -> str:
         f"  Webhooks:     {url}/app/webhooks    (a receiver in this demo, {RECEIVER_PATH},",
         "                is subscribed to every event and verifies each signature: chat, then",
         "                read the delivery log there, or the arrivals on the receiver's page)",
-        f"  Tickets:      {url}/app/tickets    (Ada's parcel, pending; Tom's complaint, urgent:",
+        f"  Tickets:      {url}/app/tickets    (Grace's, pending; Tom's complaint, urgent:",
         "                move them on the Board; open one from a conversation's inbox panel)",
     ]
     if logins.webchat_id:
