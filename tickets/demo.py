@@ -2,8 +2,9 @@
 sentiment, or a keyword such as 退款 / 退货 / refund; 李雷's sample asks to return a shirt), and
 the waiting rule is off, since at the demo clock's hour a second every sample conversation would
 have waited "too long" at once. Samples: Grace's delivery to Berlin, pending on her answer (its
-clocks paused; Ada's late parcel is the satisfaction survey's ticket, `csat_demo`), and Tom's angry third message, urgent and open, so that a breach is near (the demo
-clock goes an hour per second). The agent finds them under Tickets."""
+clocks paused), and Tom's angry third message, urgent and open, so that a breach is near (the
+demo clock goes an hour per second); Ada's late parcel is the survey's ticket (`csat_demo`).
+The agent finds them under Tickets."""
 
 from __future__ import annotations
 
