@@ -258,10 +258,8 @@ async def test_a_low_score_asks_for_a_reason_once_and_keeps_the_next_text(desk: 
     texts = [m.text for m in await desk.kiths(received.conversation.id)]
     assert texts[1:] == ["很抱歉没能让您满意。请告诉我们哪里可以做得更好？", "感谢您的反馈！"]
     received_events = await desk.events("ticket.csat_received")
-    assert [(e.data["score"], e.data["reason"]) for e in received_events] == [
-        (2, None),
-        (2, "二"),
-    ]
+    answers = [(e.data["score"], e.data["reason"]) for e in received_events]
+    assert sorted(answers, key=repr) == [(2, "二"), (2, None)]  # one instant: any order
 
 
 async def test_only_replies_within_the_answer_window_count(desk: Desk) -> None:

@@ -1,5 +1,6 @@
-"""`kith demo` seeds tickets for the pages: one pending (its clocks paused) and one urgent and
-open, each linked to the customer's conversation, and the banner says where they are."""
+"""`kith demo` seeds tickets for the pages: Ada's open one (the survey's), one pending (its
+clocks paused) and one urgent and open, each linked to the customer's conversation, and the
+banner says where they are."""
 
 from __future__ import annotations
 
@@ -22,8 +23,9 @@ async def test_the_demo_seeds_a_pending_and_an_urgent_open_ticket(settings: Sett
         logins = await seed(core, settings)
         docs = await core.store.collection("tickets").find({}).sort("number", 1).to_list(None)
         assert [(d["number"], d["status"], d["priority"]) for d in docs] == [
-            (1, "pending", "normal"),
-            (2, "open", "urgent"),
+            (1, "open", "normal"),  # Ada's, for the satisfaction survey (`csat_demo`)
+            (2, "pending", "low"),
+            (3, "open", "urgent"),
         ]
         for doc in docs:
             conversation = await core.store.conversations.find_one(
