@@ -35,7 +35,9 @@ async def test_a_turn_killed_between_two_replies_is_completed_once_by_another_pr
     received = await ingest(core, bots.channel, inbound(bots.channel, "ada", "hi"))
 
     dying = ConsumerWorker(core, owner="dying", lease_seconds=60)
-    with freezing(core.store.messages, "insert_one", after=1) as frozen:
+    # Replies are stored by `send()` through group commit: one `bulk_write` per reply here.
+    messages = core.store.grouped("messages").collection
+    with freezing(messages, "bulk_write", after=1) as frozen:
         turn = asyncio.create_task(dying.run_once())
         await frozen.reached.wait()  # the first reply is stored; the process dies here
         turn.cancel()

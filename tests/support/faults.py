@@ -9,7 +9,7 @@ import contextlib
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
-from pymongo.errors import BulkWriteError, OperationFailure
+from pymongo.errors import AutoReconnect, BulkWriteError, OperationFailure
 
 from kith.core.collection import WRITE_CONFLICT
 
@@ -128,12 +128,16 @@ class Frozen:
 
     def __init__(self) -> None:
         self.reached = asyncio.Event()
+        self.released = asyncio.Event()
 
 
 @contextlib.contextmanager
 def freezing(collection: Any, method: str, after: int = 0) -> Iterator[Frozen]:
     """The first `after` calls of `collection.method` go through; the next one never returns,
-    as when the process making it is killed right there (cancel its task)."""
+    as when the process making it is killed right there (cancel its task). Leaving the block
+    ends the frozen call with a dropped connection: a write batched by group commit runs in a
+    task of its own, which in a killed process dies too, and on the embedded engine (one store
+    for both "processes") it would otherwise hold the collection's queue for good."""
     original = getattr(collection, method)
     frozen = Frozen()
     passed = 0
@@ -144,13 +148,15 @@ def freezing(collection: Any, method: str, after: int = 0) -> Iterator[Frozen]:
             passed += 1
             return await original(*args, **kwargs)
         frozen.reached.set()
-        await asyncio.Event().wait()
+        await frozen.released.wait()
+        raise AutoReconnect("the process making this call was killed")
 
     setattr(collection, method, intercepted)
     try:
         yield frozen
     finally:
         setattr(collection, method, original)
+        frozen.released.set()
 
 
 @contextlib.contextmanager
