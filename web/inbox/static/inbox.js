@@ -299,7 +299,6 @@
     if (state.customerId !== id) return;
     $("customer").hidden = false;
     $("customer-name").textContent = c.name || T.customer;
-    document.dispatchEvent(new CustomEvent("kith:customer", { detail: c })); // inbox_merge.js
     pairs($("customer-contacts"), [
       ...(c.emails.length ? [[T.emails, c.emails.join(", ")]] : []),
       ...(c.phones.length ? [[T.phones, c.phones.join(", ")]] : []),
@@ -315,8 +314,10 @@
     $("sentiments").replaceChildren(...c.sentiment_history.map((s) =>
       h("li", {}, `${T["sentiment_" + s.label] || s.label} (${Number(s.score).toFixed(2)}) · ${when(s.at)}`)));
     if (!c.sentiment_history.length) $("sentiments").replaceChildren(h("li", {}, T.coming_soon));
-    // Panel sections kept by features (orders …) follow the customer shown.
-    document.dispatchEvent(new CustomEvent("kith:customer", { detail: { customerId: id, conversationId: state.open } }));
+    // Panel sections kept by features (merge, orders …) follow the customer shown: one event,
+    // the customer as the panel read it, with the ids those sections key on.
+    const detail = { ...c, customerId: id, conversationId: state.open };
+    document.dispatchEvent(new CustomEvent("kith:customer", { detail }));
   }
 
   // ---- live updates ----------------------------------------------------------------------
