@@ -18,6 +18,7 @@ from kith.core.channel_records import get_channel
 from kith.core.context import Core
 from kith.core.errors import NotFound
 from kith.core.ids import derived_id
+from kith.core.languages import customer_language
 from kith.core.models import Author, AuthorKind, Conversation, Event, OutboundContent
 from kith.core.outbox import send
 from kith.orders.models import NOTIFIED, Notice, Order, OrderStatus, Source
@@ -89,8 +90,7 @@ async def consume(core: Core, event: Event) -> None:
         await _tell_agents(core, conversation, moment, closed)
         await _remember(core, order, status, "skipped", reason=closed, conversation=conversation)
         return
-    customer = await core.store.customers.find_one({"_id": order.customer_id}, {"locale": 1})
-    text = render(moment, (customer or {}).get("locale"))
+    text = render(moment, await customer_language(core, order.customer_id, conversation.id))
     sent = await send(
         core,
         conversation,

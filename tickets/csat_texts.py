@@ -3,15 +3,13 @@ text overridable per workspace (and other languages added there)."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from kith.core.context import Core
-from kith.core.models import Direction
+from kith.core.languages import customer_language as spoken
 from kith.tickets.csat_models import CsatSettings
 
 DEFAULT_LANGUAGE = "en"
-CJK = re.compile(r"[\u4e00-\u9fff]")
 STARS = ("★", "★★", "★★★", "★★★★", "★★★★★")
 
 
@@ -38,29 +36,12 @@ BUILT_IN = {
 }
 
 
-def language_of_locale(locale: str | None) -> str | None:
-    """`zh-CN` → zh, `en_GB` → en; None when there is none."""
-    language = (locale or "").split("-")[0].split("_")[0].strip().lower()
-    return language or None
-
-
 async def customer_language(
     core: Core, customer_id: str, conversation_id: str, settings: CsatSettings
 ) -> str:
-    """The customer's locale as broadcasts and sequences read it; failing that, the language
-    of their latest message (sentiment's, or CJK means Chinese); a language without texts
-    falls back to English."""
-    customer = await core.store.customers.find_one({"_id": customer_id}, {"locale": 1})
-    language = language_of_locale((customer or {}).get("locale"))
-    if language is None:
-        last = await core.store.messages.find_one(
-            {"conversation_id": conversation_id, "direction": Direction.inbound.value},
-            {"text": 1, "nlp": 1},
-            sort=[("created_at", -1)],
-        )
-        if last is not None:
-            found = (last.get("nlp") or {}).get("language")
-            language = found or ("zh" if CJK.search(last.get("text", "")) else "en")
+    """The customer's language (`kith.core.languages`); one without texts falls back to
+    English."""
+    language = await spoken(core, customer_id, conversation_id)
     if language in BUILT_IN or language in settings.texts:
         return str(language)
     return DEFAULT_LANGUAGE

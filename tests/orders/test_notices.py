@@ -116,3 +116,18 @@ async def test_outside_the_wechat_window_the_notice_is_skipped_and_recorded(
         {"conversation_id": conversation.id, "direction": "out", "private": False}
     )
     assert sent == 1  # the paid notice, inside the window
+
+
+async def test_a_customer_without_a_locale_is_told_in_the_language_they_write(
+    shop: Core, workspace_id: str, talk: Talk, make_order: MakeOrder
+) -> None:
+    """Grace has no locale on her profile (the API channel sends none) and wrote in Chinese:
+    she is told in Chinese, as her satisfaction survey asks her (`kith.core.languages`)."""
+    grace = await talk("grace", "我的订单什么时候发货？")
+    shipping = {"carrier": "顺丰", "tracking_number": "SF1"}
+    order = await make_order(grace, status="paid", shipping=shipping)
+    await do_move_order(shop, workspace_id, order.id, OrderStatus.shipped)
+    await drain(shop)
+    said = await told(shop, grace)
+    assert len(said) == 2 and all("订单" in text for text in said), said  # paid and shipped
+    assert any("SF1" in text for text in said)
