@@ -121,7 +121,9 @@ async def test_log_in_and_a_customer_message_arrives_live(live: Live) -> None:
         page.get_by_role("list", name="Messages").get_by_text("Hello, is anyone there?")
     ).to_be_visible()
     await live.customer_says("Still there?")
-    await expect(page.get_by_text("Still there?")).to_be_visible(timeout=LIVE)
+    await expect(
+        page.get_by_role("list", name="Messages").get_by_text("Still there?")
+    ).to_be_visible(timeout=LIVE)
 
 
 async def test_reply_assign_note_canned_and_resolve(live: Live) -> None:
