@@ -54,6 +54,7 @@ class ChannelType:
     `on_updated(core, before, after)` after each config change; either raising undoes the write;
     `poller` (a `kith.core.pollers.Poller`) fetches for channels that are polled;
     `replay` (a `kith.core.dead_letters.Replay`) parses and ingests a kept dead letter again;
+    `group_admin` (a `kith.core.groups.GroupAdmin`) moderates and invites in groups;
     `endpoints` are the (name, path) pairs a business pastes into the platform or its site,
     `{id}` being the channel's id (a polled channel has none); `translations` maps a locale to
     the type's description (key "") and its config fields' descriptions in that language."""
@@ -68,6 +69,7 @@ class ChannelType:
     on_updated: Any = None
     poller: Any = None
     replay: Any = None
+    group_admin: Any = None
     description: str = ""
     endpoints: tuple[tuple[str, str], ...] = ()
     translations: dict[str, dict[str, str]] = field(default_factory=dict)

@@ -339,6 +339,18 @@ class InboundUser(BaseModel):
     locale: str | None = Field(default=None, max_length=35)
 
 
+class GroupRef(BaseModel):
+    """The group a message was posted in, as its connector knows it (None: a private chat)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(min_length=1, max_length=256, description="The platform's chat id.")
+    title: str | None = Field(default=None, max_length=256)
+    kind: str = Field(
+        default="group", max_length=32, description="group, supergroup, channel (the platform's)"
+    )
+
+
 class InboundMessage(BaseModel):
     """What every connector hands to `ingest()`: one message, normalized."""
 
@@ -364,6 +376,9 @@ class InboundMessage(BaseModel):
         description="A platform control message (Telegram's /start) that a channel event "
         "stands for: stored for agents, answered by bots through the event.",
     )
+    group: GroupRef | None = Field(
+        default=None, description="The group it was posted in (communities keep their roster)."
+    )
 
     @classmethod
     def on(cls, channel: Channel, **fields: Any) -> InboundMessage:
@@ -386,6 +401,9 @@ class ChannelEventKind(StrEnum):
     menu_click = "menu_click"
     scan = "scan"
     start = "start"
+    bot_added = "bot_added"  # our bot joined a group or channel (or became admin there)
+    bot_removed = "bot_removed"  # our bot was removed, or left
+    group_migrated = "group_migrated"  # the group moved to a new chat id (`payload`)
 
 
 class ChannelEvent(BaseModel):
@@ -406,8 +424,14 @@ class ChannelEvent(BaseModel):
     )
     group_id: str | None = Field(default=None, max_length=256)
     group_name: str | None = Field(default=None, max_length=256)
+    group_kind: str | None = Field(default=None, max_length=32)
+    role: str | None = Field(
+        default=None, max_length=32, description="member, administrator, creator, restricted …"
+    )
     payload: str | None = Field(
-        default=None, max_length=1024, description="Referral scene, menu key, start payload …"
+        default=None,
+        max_length=1024,
+        description="Referral scene, menu key, start payload, the invite link a member joined by …",
     )
     occurred_at: datetime | None = None
 

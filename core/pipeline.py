@@ -102,6 +102,8 @@ async def ingest(core: Core, channel: Channel, inbound: InboundMessage) -> Recei
     doc = message.to_doc()
     if inbound.control:
         doc["control"] = True
+    if inbound.group is not None:  # with who posted, as the platform names them (rosters)
+        doc["group"] = {**inbound.group.model_dump(), "sender": inbound.user.id}
     doc.update(
         dedup_key=dedup_key,
         thread_key=thread.key,
@@ -116,7 +118,8 @@ async def ingest(core: Core, channel: Channel, inbound: InboundMessage) -> Recei
         if stored is None:  # erased between the two calls: treat as new next time
             raise
         return await _redelivered(core, channel, stored)
-    step = Step(sender.new, touch=sender.stale, control=inbound.control, seen=seen)
+    group = doc.get("group")
+    step = Step(sender.new, touch=sender.stale, control=inbound.control, seen=seen, group=group)
     received = await _complete(core, channel, message, thread, step)
     if received.conversation.customer_id == customer_id:  # the sender's own thread
         touched = now if step.touch else sender.last_seen
@@ -163,7 +166,7 @@ async def _redelivered(core: Core, channel: Channel, doc: dict[str, Any]) -> Rec
         if claimed is not None:
             log.info("finishing an interrupted ingest", extra={"message_id": message.id})
             seen = await _read_conversation(core, message.conversation_id)
-            step = Step(False, touch=True, control=_control(doc), seen=seen)
+            step = Step(False, touch=True, control=_control(doc), seen=seen, group=doc.get("group"))
             return await _complete(core, channel, message, thread, step)
     conversation = await core.store.conversations.find_one({"_id": message.conversation_id})
     if conversation is None:  # the first attempt has not opened it yet; show what it will be
@@ -289,6 +292,7 @@ class Step(NamedTuple):
     touch: bool
     control: bool
     seen: Document | None
+    group: Document | None = None  # the group it was posted in (`GroupRef`), for communities
 
 
 async def _read_conversation(core: Core, conversation_id: str) -> Document | None:
@@ -329,6 +333,7 @@ async def _open_and_record(
             "reopened": reopened,
             "channel_type": channel.type,
             **({"control": True} if step.control else {}),
+            **({"group": step.group, "channel_id": channel.id} if step.group else {}),
         },
     )
     if await record(core, event):  # else another attempt finished first

@@ -22,6 +22,7 @@ from kith.bots.flows import StepType, StepTypes
 from kith.bots.knowledge import KnowledgeBase
 from kith.bots.steps import STEP_TYPES
 from kith.broadcasts.feature import feature as broadcasts_feature
+from kith.communities.feature import feature as communities_feature
 from kith.connectors import api as api_channel
 from kith.connectors import email as email_channel
 from kith.connectors import slack as slack_channel
@@ -113,6 +114,7 @@ def features(core: Core) -> list[Feature]:
         csat_feature(core),
         orders_feature(core),
         webhooks_feature(core),
+        communities_feature(core),
     ]
     if analyzer is not None:
         listed.append(SentimentWorker(core, analyzer).feature())

@@ -22,6 +22,7 @@ from kith.core.models import (
     Attachment,
     ChannelEvent,
     ChannelEventKind,
+    GroupRef,
     InboundMessage,
     InboundUser,
 )
@@ -193,6 +194,13 @@ def _group(chat: Chat) -> tuple[str | None, str | None]:
     return str(chat.id), chat.title
 
 
+def group_ref(chat: Chat) -> GroupRef | None:
+    """The group or channel a message was posted in (None: a private chat)."""
+    if chat.type == "private":
+        return None
+    return GroupRef(id=str(chat.id), title=chat.title, kind=chat.type)
+
+
 async def handle_update(core: Core, channel: Channel, update: Update) -> Outcome:
     """Ingest one update; returns only after everything is stored (then it may be acked).
 
@@ -243,6 +251,7 @@ async def _message(core: Core, channel: Channel, message: TgMessage) -> Outcome:
             reply_to=message_key(chat_id, reply.message_id) if reply else None,
             sent_at=message.date,
             control=start_payload(message.text) is not None,
+            group=group_ref(message.chat),
         ),
     )
     payload = start_payload(message.text)
@@ -291,6 +300,7 @@ async def _membership(core: Core, channel: Channel, message: TgMessage) -> Outco
                 thread_key=str(message.chat.id),
                 group_id=str(message.chat.id),
                 group_name=message.chat.title,
+                group_kind=message.chat.type,
                 occurred_at=message.date,
             ),
         )

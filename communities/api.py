@@ -1,0 +1,91 @@
+"""`/api/v1/communities` (API tokens) and `/app/api/communities` (the Communities page's
+session): one set of routes, two ways of saying who asks. Agents read; admins and marketers
+(community managers) change settings."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from kith.broadcasts.api import Asker, token_asker
+from kith.communities import actions, stats
+from kith.communities.models import Community, CommunityPatch, Member, MemberStatus
+from kith.communities.store import communities, get_community, members
+from kith.core.errors import Forbidden
+from kith.core.models import Author, AuthorKind, Role
+from kith.core.pagination import page
+from kith.web.api.deps import CoreDep
+from kith.web.api.schemas import Page
+from kith.web.inbox.deps import AgentDep
+
+READ = frozenset({"GET", "HEAD"})
+MANAGERS = frozenset({Role.admin, Role.marketer})
+Cursor = Annotated[str | None, Query(max_length=1024)]
+Limit = Annotated[int, Query(ge=1, le=100)]
+Days = Annotated[int, Query(ge=1, le=366)]
+
+
+async def session_asker(request: Request, agent: AgentDep) -> Asker:
+    """The signed-in user (CSRF checked on writes); an agent may only read."""
+    if agent.user.role not in MANAGERS and request.method not in READ:
+        raise Forbidden("only admins and marketers change communities")
+    author = Author(kind=AuthorKind.agent, id=agent.user.id, name=agent.user.name)
+    return Asker(workspace_id=agent.user.workspace_id, author=author)
+
+
+def build(prefix: str, who: Callable[..., Awaitable[Asker]], schema: bool) -> APIRouter:
+    router = APIRouter(prefix=prefix, tags=["communities"], include_in_schema=schema)
+    asked = Depends(who)  # in the default: see kith.sequences.api
+
+    @router.get("", response_model=Page[Community])
+    async def list_(
+        core: CoreDep, asker: Asker = asked, cursor: Cursor = None, limit: Limit = 50
+    ) -> Page[Community]:
+        query = {"workspace_id": asker.workspace_id}
+        docs, next_cursor = await page(
+            communities(core), query, "_id", cursor=cursor, limit=limit, descending=False
+        )
+        return Page(items=[Community.from_doc(d) for d in docs], next_cursor=next_cursor)
+
+    @router.get("/{community_id}", response_model=Community)
+    async def get(community_id: str, core: CoreDep, asker: Asker = asked) -> Community:
+        return await get_community(core, asker.workspace_id, community_id)
+
+    @router.patch("/{community_id}", response_model=Community)
+    async def patch(
+        community_id: str, body: CommunityPatch, core: CoreDep, asker: Asker = asked
+    ) -> Community:
+        return await actions.update(core, asker.workspace_id, community_id, body, asker.author)
+
+    @router.get("/{community_id}/members", response_model=Page[Member])
+    async def roster(
+        community_id: str,
+        core: CoreDep,
+        asker: Asker = asked,
+        status: Literal["member", "left", "banned", "all"] = "member",
+        cursor: Cursor = None,
+        limit: Limit = 50,
+    ) -> Page[Member]:
+        community = await get_community(core, asker.workspace_id, community_id)
+        query: dict[str, Any] = {"community_id": community.id}
+        if status != "all":
+            query["status"] = MemberStatus(status).value
+        docs, next_cursor = await page(
+            members(core), query, "joined_at", cursor=cursor, limit=limit, descending=True
+        )
+        return Page(items=[Member.from_doc(d) for d in docs], next_cursor=next_cursor)
+
+    @router.get("/{community_id}/stats", response_model=stats.Stats)
+    async def figures(
+        community_id: str, core: CoreDep, asker: Asker = asked, days: Days = 30
+    ) -> stats.Stats:
+        community = await get_community(core, asker.workspace_id, community_id)
+        return await stats.read(core, community, days)
+
+    return router
+
+
+api_router = build("/api/v1/communities", token_asker, schema=True)
+app_router = build("/app/api/communities", session_asker, schema=False)

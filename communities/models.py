@@ -1,0 +1,90 @@
+"""A community (one group or channel on one channel of the workspace) and its members.
+
+The roster is built from what the platform tells us (joins, leaves, the members who speak):
+Telegram cannot list a group's members, so `member_count` is what we have seen, unless the
+platform told us its own count (`platform_member_count`)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from kith.communities.settings import Moderation, Referrals, Rules, Welcome
+from kith.core.models import Record
+
+
+class BotStatus(StrEnum):
+    member = "member"  # the bot reads (and may post) but cannot moderate
+    admin = "admin"  # the bot may moderate and create invite links
+    left = "left"  # removed, or it left: updates for the chat are ignored
+
+
+class MemberRole(StrEnum):
+    member = "member"
+    admin = "admin"  # administrators and the creator: moderation never acts on them
+    restricted = "restricted"
+
+
+class MemberStatus(StrEnum):
+    member = "member"
+    left = "left"
+    banned = "banned"
+
+
+class Community(Record):
+    channel_id: str
+    channel_type: str
+    platform_chat_id: str
+    title: str = ""
+    kind: str = "group"  # the platform's word: group, supergroup, channel, slack_channel …
+    conversation_id: str  # the group's conversation: what is posted into it goes there
+    bot_status: BotStatus = BotStatus.member
+    member_count: int = 0  # members now, as seen
+    platform_member_count: int | None = None
+    migrated_from: list[str] = Field(default_factory=list)  # earlier chat ids (migrations)
+    welcome: Welcome = Welcome()
+    rules: Rules = Rules()
+    moderation: Moderation = Moderation()
+    referrals: Referrals = Referrals()
+    created_at: datetime
+    updated_at: datetime
+
+
+class Span(BaseModel):
+    """One stay in the community: joined (how), and left (or not yet)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    joined_at: datetime
+    left_at: datetime | None = None
+    via: str | None = None  # the invite link or referral code a join came through
+    removed: bool = False  # left because a moderator or the bot removed them
+
+
+class Member(Record):
+    community_id: str
+    customer_id: str
+    platform_user_id: str
+    name: str | None = None
+    role: MemberRole = MemberRole.member
+    status: MemberStatus = MemberStatus.member
+    first_joined_at: datetime
+    joined_at: datetime  # the current (or last) stay's
+    left_at: datetime | None = None
+    spans: list[Span] = Field(default=[], description="Every stay, oldest first (capped).")
+    last_spoke_at: datetime | None = None
+    message_count: int = 0
+
+
+class CommunityPatch(BaseModel):
+    """What managers change (`PATCH /api/v1/communities/{id}`); absent keeps the current."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str | None = Field(default=None, max_length=256)
+    welcome: Welcome | None = None
+    rules: Rules | None = None
+    moderation: Moderation | None = None
+    referrals: Referrals | None = None
