@@ -71,7 +71,9 @@ async def seed(core: Core, workspace_id: str, channel_ids: list[str], n: int, pe
     (mongomock) ignores the partial filter of that unique index when building it over
     existing documents, so there outbound ones get a unique key too.
     """
-    start = datetime(2026, 1, 1, tzinfo=UTC)
+    # The newest conversation's last message is now, as in a working inbox (a search reads
+    # the newest matches first).
+    start = datetime.now(UTC) - timedelta(seconds=n * 7 + per * 3)
     conversations: list[dict[str, Any]] = []
     customers: list[dict[str, Any]] = []
     messages: list[dict[str, Any]] = []

@@ -88,6 +88,10 @@ class EmbeddedCursor(EmbeddedResults):
     def batch_size(self, n: int, /) -> Self:
         return self
 
+    def hint(self, index: str | Keys, /) -> Self:
+        """An in-memory engine has no planner to steer: the same answer without it."""
+        return self
+
 
 def _is_subquery(stage: Mapping[str, Any]) -> bool:
     lookup = stage.get("$lookup")

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bson import ObjectId
 from pymongo import ASCENDING, DESCENDING, UpdateOne
 
 from kith.core.consumers import Consumer
@@ -24,7 +26,8 @@ from kith.core.features import Feature, Index
 from kith.core.models import Event
 from kith.core.search_terms import customer_doc_terms, query_terms, text_terms
 
-SCAN = 1000  # matching messages (and customers) read per search
+SCAN = 1000  # matching customers read per search
+MESSAGES_SCAN = 200  # the newest matching messages read per search: 8 pages or more
 NOTHING: dict[str, Any] = {"_id": {"$in": []}}
 
 
@@ -61,10 +64,7 @@ async def search_clause(
             {"conversation_id": {"$in": handed}},
         ]
     messages, customers = await asyncio.gather(
-        core.store.messages.find(messages_query, {"conversation_id": 1})
-        .sort("created_at", DESCENDING)
-        .limit(SCAN)
-        .to_list(SCAN),
+        newest_matches(core, messages_query),
         core.store.customers.find(base, {"_id": 1}).limit(SCAN).to_list(SCAN),
     )
     conversations = {m["conversation_id"] for m in messages}
@@ -74,6 +74,75 @@ async def search_clause(
         their = {"customer_id": {"$in": sorted(c["_id"] for c in customers)}}
         conversations.update(await core.store.conversations.distinct("_id", their))
     return {"_id": {"$in": sorted(conversations)}}
+
+
+async def newest_matches(
+    core: Core, query: dict[str, Any], scan: int = MESSAGES_SCAN
+) -> list[dict[str, Any]]:
+    """The newest `scan` messages matching `query` (their conversation ids), newest first.
+
+    DocumentDB sorts every match of a term rather than walking the `(workspace_id, terms,
+    created_at)` index in order, a `limit` does not stop it early, and a range bounded on
+    both sides scans everything below its top: a common word in 1,000,000 messages cost
+    seconds (a real MongoDB walks the index; both answer the same here). So the search reads
+    windows "since T", newest first: the 10 minutes up to now, then (from the workspace's
+    newest message, so an idle night does not count) the longest window the matches seen
+    so far say holds at most `SPARSE` × `scan`, until `scan` are found or all time was read.
+    A common word costs one or two rounds, a rare one three."""
+    now = core.clock.now()
+    workspace_id: str = query["workspace_id"]
+    first, newest = await asyncio.gather(
+        _since(core, query, now - WINDOWS[0], scan), _newest(core, workspace_id)
+    )
+    if len(first) >= scan or newest is None:
+        return first
+    found, window = (first, 0) if newest >= now - WINDOWS[0] else ([], -1)
+    while True:
+        window = _next_window(window, len(found), scan)
+        since = newest - WINDOWS[window] if window < len(WINDOWS) else None
+        found = await _since(core, query, since, scan)
+        if len(found) >= scan or since is None:
+            return found
+
+
+async def _newest(core: Core, workspace_id: str) -> datetime | None:
+    """When the workspace's newest message was stored. Fresh ids (`new_id`) grow with the
+    time they were made, so walking the `_id` index backwards from this moment's id stops
+    at the workspace's newest (derived ids are spread over the whole id space: few fall in
+    the range walked). Unhinted, DocumentDB sorts the workspace's messages instead."""
+    upper = str(ObjectId.from_datetime(datetime.now(UTC) + timedelta(minutes=1)))
+    query = {"workspace_id": workspace_id, "_id": {"$lt": upper}}
+    cursor = core.store.messages.find(query, {"created_at": 1}).sort("_id", DESCENDING)
+    newest = await cursor.hint([("_id", ASCENDING)]).limit(1).to_list(1)  # type: ignore[attr-defined]
+    return newest[0]["created_at"] if newest else None
+
+
+WINDOWS = tuple(timedelta(minutes=10) * 6**i for i in range(8))  # 10 minutes … 5 years
+SPARSE = 8  # a window may be expected to hold this many times `scan` (sorted: a few ms)
+
+
+def _next_window(window: int, found: int, scan: int) -> int:
+    """The longest window after `window` expected to hold at most `SPARSE` × `scan` matches
+    at the rate seen in it (at least one match); `len(WINDOWS)` is all time (counted as 6×
+    the longest)."""
+    if window < 0:
+        return 0
+    seen = WINDOWS[window]
+    best = window + 1
+    for i in range(window + 1, len(WINDOWS) + 1):
+        span = WINDOWS[i] if i < len(WINDOWS) else WINDOWS[-1] * 6
+        if max(found, 1) * (span / seen) > SPARSE * scan:
+            break
+        best = i
+    return best
+
+
+async def _since(
+    core: Core, query: dict[str, Any], since: datetime | None, limit: int
+) -> list[dict[str, Any]]:
+    ranged = {**query, "created_at": {"$gte": since}} if since is not None else query
+    cursor = core.store.messages.find(ranged, {"conversation_id": 1})
+    return list(await cursor.sort("created_at", DESCENDING).limit(limit).to_list(limit))
 
 
 async def index_customer(core: Core, customer_id: str) -> None:
