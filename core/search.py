@@ -90,9 +90,9 @@ async def newest_matches(
     so far say holds at most `SPARSE` × `scan`, until `scan` are found or all time was read.
     A common word costs one or two rounds, a rare one three."""
     now = core.clock.now()
-    workspace_id: str = query["workspace_id"]
+    first: list[dict[str, Any]]
     first, newest = await asyncio.gather(
-        _since(core, query, now - WINDOWS[0], scan), _newest(core, workspace_id)
+        _since(core, query, now - WINDOWS[0], scan), _newest(core, query["workspace_id"])
     )
     if len(first) >= scan or newest is None:
         return first
