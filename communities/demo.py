@@ -1,5 +1,5 @@
 """The demo's community: a Telegram supergroup, "Kettle Owners Club · 水壶俱乐部", on a demo bot,
-fed six weeks of recorded updates through the Telegram webhook's own path (members joining
+fed four weeks of recorded updates through the Telegram webhook's own path (members joining
 faster as word spreads, a few leaving and one coming back, people speaking Chinese and
 English), so its page has a roster and charts with a shape.
 
@@ -33,7 +33,7 @@ from kith.core.models import Channel
 BOT_TOKEN = "7000000099:kith-demo-community-bot"  # noqa: S105 (a made-up demo bot)
 BOT = {"id": 7000000099, "is_bot": True, "first_name": "Kettle Club", "username": "kettle_bot"}
 CHAT = {"id": -1009876543210, "title": "Kettle Owners Club · 水壶俱乐部", "type": "supergroup"}
-DAYS = 42
+DAYS = 28  # the page's default period shows the whole story
 PATH = "/demo/telegram"
 
 # (first name, last name, language): who joins, in the order they do.
@@ -93,7 +93,7 @@ SAYINGS = {
         "Mine boils in under three minutes.",
     ],
 }
-LEAVERS = frozenset({5, 12, 19, 26})  # they leave a few days after joining
+LEAVERS = frozenset({5, 12, 19, 24})  # they leave a few days after joining
 BACK = 12  # … and this one comes back a week later
 
 
@@ -112,7 +112,7 @@ def _joined_days_ago(n: int) -> float:
 
 
 def recorded_updates(now: datetime) -> list[dict[str, Any]]:
-    """The group's six weeks, oldest first, as Telegram delivered them."""
+    """The group's four weeks, oldest first, as Telegram delivered them."""
     timeline: list[tuple[datetime, dict[str, Any]]] = []
     for n in range(len(PEOPLE)):
         joined = now - timedelta(days=_joined_days_ago(n))

@@ -220,7 +220,7 @@ def banner(url: str, logins: DemoLogins) -> str:
         f"  Tickets:      {url}/app/tickets    (Grace's, pending; Tom's complaint, urgent:",
         "                move them on the Board; open one from a conversation's inbox panel)",
         f"  Communities:  {url}/app/communities    (Kettle Owners Club · 水壶俱乐部, a Telegram",
-        "                group fed six weeks of recorded updates: roster, growth chart, settings;",
+        "                group fed four weeks of recorded updates: roster, growth chart, settings;",
         "                post into it from its page and read the delivery on Broadcasts)",
     ]
     if logins.webchat_id:

@@ -42,13 +42,13 @@ async def test_the_demo_group_has_a_bilingual_roster_and_weeks_of_growth(
     back = await members(core).find_one({"_id": member_id(community.id, str(880000000 + BACK))})
     assert back is not None and len(back["spans"]) == 2 and back["status"] == "member"
 
-    figures = await stats.read(core, community, 60)
+    figures = await stats.read(core, community, 40)
     days = figures.days
     assert days[-1].members == community.member_count
-    assert sum(1 for d in days if d.joins) >= 15  # joins spread over the weeks
-    assert days[-43].members < days[-15].members < days[-1].members  # it grew
+    assert sum(1 for d in days if d.joins) >= 12  # joins spread over the weeks
+    assert days[0].members == 0 < days[-15].members < days[-1].members  # it grew from nothing
     last_week = sum(d.joins for d in days[-7:])
-    first_week = sum(d.joins for d in days[-42:-35])
+    first_week = sum(d.joins for d in days[-29:-22])
     assert last_week > first_week  # faster as word spread
     assert sum(d.leaves for d in days) == len(LEAVERS)
     assert sum(d.messages for d in days) >= len(PEOPLE)
