@@ -31,6 +31,7 @@ from kith.core.dead_letters import Payload
 from kith.core.models import Channel
 
 BOT_TOKEN = "7000000099:kith-demo-community-bot"  # noqa: S105 (a made-up demo bot)
+SECRET = "kith-demo-community-webhook-secret"  # noqa: S105 (the demo bot's, made up too)
 BOT = {"id": 7000000099, "is_bot": True, "first_name": "Kettle Club", "username": "kettle_bot"}
 CHAT = {"id": -1009876543210, "title": "Kettle Owners Club · 水壶俱乐部", "type": "supergroup"}
 DAYS = 28  # the page's default period shows the whole story
@@ -147,7 +148,11 @@ async def seed_demo_community(core: Core, workspace_id: str) -> Community:
     """The demo bot's channel and its group, fed through the webhook's path. Call it once;
     point the bot at the demo's own Bot API with `use_demo_bot_api` once the port is known."""
     channel, _ = await create_channel(
-        core, workspace_id, "telegram", "Kettle Club bot", {"bot_token": BOT_TOKEN}
+        core,
+        workspace_id,
+        "telegram",
+        "Kettle Club bot",
+        {"bot_token": BOT_TOKEN, "secret_token": SECRET},
     )
     real_clock = core.clock
     try:
@@ -180,10 +185,13 @@ async def _community(core: Core, channel: Channel) -> Community:
 
 async def use_demo_bot_api(core: Core, workspace_id: str, base_url: str) -> None:
     """Point the demo bot at `DemoBotApi` on the demo's own server."""
+    config = {
+        "api_base": base_url.rstrip("/") + PATH,
+        "bot_token": BOT_TOKEN,
+        "secret_token": SECRET,
+    }
     async for doc in core.store.channels.find({"workspace_id": workspace_id, "type": "telegram"}):
-        await update_channel(
-            core, workspace_id, doc["_id"], config={"api_base": base_url.rstrip("/") + PATH}
-        )
+        await update_channel(core, workspace_id, doc["_id"], config=config)
 
 
 class DemoBotApi:

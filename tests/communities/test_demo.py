@@ -19,9 +19,11 @@ from kith.communities.demo import (
     PEOPLE,
     DemoBotApi,
     seed_demo_community,
+    use_demo_bot_api,
 )
 from kith.communities.store import get_community, member_id, members
 from kith.connectors.telegram.client import HttpxSession
+from kith.core.channel_records import get_channel
 from kith.core.context import Core
 from tests.support.consumers import drain
 
@@ -30,6 +32,9 @@ async def test_the_demo_group_has_a_bilingual_roster_and_weeks_of_growth(
     core: Core, workspace_id: str
 ) -> None:
     made = await seed_demo_community(core, workspace_id)
+    await use_demo_bot_api(core, workspace_id, "http://127.0.0.1:8000")
+    channel = await get_channel(core, workspace_id, made.channel_id)
+    assert channel.config["api_base"] == "http://127.0.0.1:8000" + PATH
     await drain(core)
     community = await get_community(core, workspace_id, made.id)
     assert (community.title, community.kind) == (CHAT["title"], "supergroup")
