@@ -14,6 +14,7 @@ from pymongo import ReturnDocument
 
 from kith.broadcasts import templates
 from kith.broadcasts.models import MOVES, Broadcast, BroadcastIn, Status
+from kith.communities import broadcasts as community_posts
 from kith.core.context import Core
 from kith.core.errors import Conflict, InvalidInput, NotFound
 from kith.core.events import SYSTEM, build_event, record
@@ -43,6 +44,11 @@ async def check(core: Core, workspace_id: str, body: BroadcastIn) -> BroadcastIn
     if body.customer_ids is not None:
         body.customer_ids = await existing_ids(
             core.store.customers, workspace_id, body.customer_ids, "customer_ids", "customer"
+        )
+    if body.community_ids is not None:
+        community_posts.check(body)
+        body.community_ids = await community_posts.check_communities(
+            core, workspace_id, body.community_ids
         )
     if body.segment_id is not None:
         found = await core.store.collection("segments").find_one(

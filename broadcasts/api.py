@@ -31,6 +31,7 @@ class BroadcastOut(BaseModel):
     status: Status
     segment_id: str | None
     customer_ids: list[str] | None
+    community_ids: list[str] | None = None
     message: MessageIn
     channels: list[str]
     send_at: datetime | None

@@ -34,8 +34,9 @@ def recipients(core: Core) -> Any:
     return core.store.collection(RECIPIENTS)
 
 
-def recipient_id(broadcast_id: str, customer_id: str) -> str:
-    return derived_id("broadcast-recipient", broadcast_id, customer_id)
+def recipient_id(broadcast_id: str, target: str) -> str:
+    """The row of a customer (or a community) in a broadcast."""
+    return derived_id("broadcast-recipient", broadcast_id, target)
 
 
 async def snapshot_filter(core: Core, broadcast: Broadcast) -> dict[str, Any] | None:
@@ -52,8 +53,11 @@ async def snapshot_filter(core: Core, broadcast: Broadcast) -> dict[str, Any] | 
 async def _next_ids(
     core: Core, broadcast: Broadcast, after: str | None, now: datetime
 ) -> list[str]:
-    if broadcast.customer_ids is not None:
-        ordered = sorted(broadcast.customer_ids)
+    listed = (
+        broadcast.customer_ids if broadcast.customer_ids is not None else broadcast.community_ids
+    )
+    if listed is not None:
+        ordered = sorted(listed)
         return [c for c in ordered if after is None or c > after][:CHUNK]
     raw = broadcast.audience.filter
     if raw is None:  # the segment was deleted before the broadcast started
@@ -104,12 +108,15 @@ async def materialise(core: Core, broadcast: Broadcast, owner: str) -> bool:
     return False
 
 
-def _insert(broadcast: Broadcast, customer_id: str, due: datetime) -> UpdateOne:
+def _insert(broadcast: Broadcast, target: str, due: datetime) -> UpdateOne:
+    """A row for a customer, or for a community when the broadcast goes to communities."""
+    to_communities = broadcast.community_ids is not None
     row = Recipient(
-        id=recipient_id(broadcast.id, customer_id),
+        id=recipient_id(broadcast.id, target),
         workspace_id=broadcast.workspace_id,
         broadcast_id=broadcast.id,
-        customer_id=customer_id,
+        customer_id=None if to_communities else target,
+        community_id=target if to_communities else None,
         status=RecipientStatus.pending,
         due_at=due,
     ).to_doc()

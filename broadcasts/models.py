@@ -64,15 +64,22 @@ class BroadcastIn(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     segment_id: str | None = Field(default=None, min_length=1, max_length=64)
     customer_ids: list[str] | None = Field(default=None, min_length=1, max_length=10_000)
+    # Posted once into each community's group conversation (`kith.communities.broadcasts`).
+    community_ids: list[str] | None = Field(default=None, min_length=1, max_length=500)
     message: MessageIn
-    channels: list[str] = Field(min_length=1, max_length=8)
+    channels: list[str] = Field(default=[], max_length=8)
     send_at: datetime | None = None
     send_by: datetime | None = None
 
     @model_validator(mode="after")
     def _audience(self) -> Self:
-        if (self.segment_id is None) == (self.customer_ids is None):
-            raise ValueError("give either segment_id or customer_ids")
+        given = [self.segment_id, self.customer_ids, self.community_ids]
+        if sum(a is not None for a in given) != 1:
+            raise ValueError("give one of segment_id, customer_ids or community_ids")
+        if self.community_ids is None and not self.channels:
+            raise ValueError("give the channel types to send on")
+        if self.community_ids is not None and self.channels:
+            raise ValueError("a community broadcast posts on each community's own channel")
         if len(set(self.channels)) != len(self.channels):
             raise ValueError("a channel type is listed twice")
         if self.send_at and self.send_by and self.send_by <= self.send_at:
@@ -106,6 +113,7 @@ class Broadcast(Record):
     status: Status = Status.draft
     segment_id: str | None = None
     customer_ids: list[str] | None = None
+    community_ids: list[str] | None = None
     message: MessageIn
     channels: list[str]
     send_at: datetime | None = None
@@ -128,8 +136,11 @@ class Broadcast(Record):
 
 
 class Recipient(Record):
+    """One customer of the audience, or one community (its group conversation) of it."""
+
     broadcast_id: str
-    customer_id: str
+    customer_id: str | None = None
+    community_id: str | None = None
     status: RecipientStatus = RecipientStatus.pending
     reason: str | None = None
     due_at: datetime

@@ -134,11 +134,20 @@ def _plain(value: Any) -> Any:
 
 def render(source: str, customer: Customer, field: str = "text") -> str:
     """The text for one customer; TemplateError when it fails for them or grows too long."""
+    return _render(source, context(customer), field)
+
+
+def render_plain(source: str, field: str = "text") -> str:
+    """The text for no one in particular (a post into a group), under the same limits."""
+    return _render(source, {}, field)
+
+
+def _render(source: str, values: dict[str, Any], field: str) -> str:
     try:
         template = ENV.from_string(source)
         out: list[str] = []
         size = 0
-        for chunk in template.generate(context(customer)):
+        for chunk in template.generate(values):
             size += len(chunk)
             if size > MAX_OUTPUT:
                 raise TemplateError(f"output longer than {MAX_OUTPUT} characters", field=field)

@@ -28,6 +28,7 @@ from kith.broadcasts.audience import materialise, recipients, snapshot_filter
 from kith.broadcasts.models import Broadcast, Recipient, RecipientStatus, Status
 from kith.broadcasts.policy import Go, Hold, Skip, decide, take_daily_slot
 from kith.broadcasts.routes import conversation_for
+from kith.communities import broadcasts as community_posts
 from kith.core.context import Core
 from kith.core.errors import Conflict, KithError, NotFound
 from kith.core.ids import derived_id, new_id
@@ -36,6 +37,7 @@ from kith.core.models import (
     Attachment,
     Author,
     AuthorKind,
+    Conversation,
     Customer,
     Message,
     OutboundContent,
@@ -49,8 +51,9 @@ log = logging.getLogger(__name__)
 OPEN = [RecipientStatus.pending.value, RecipientStatus.held.value]
 
 
-def message_id(broadcast_id: str, customer_id: str) -> str:
-    return derived_id("broadcast", broadcast_id, customer_id)
+def message_id(broadcast_id: str, target: str) -> str:
+    """The one message of a broadcast to a customer (or into a community)."""
+    return derived_id("broadcast", broadcast_id, target)
 
 
 @dataclass
@@ -116,6 +119,8 @@ class BroadcastWorker:
                 continue  # another process started it, or someone paused it meanwhile
 
     async def _channel_ids(self, broadcast: Broadcast) -> list[str]:
+        if broadcast.community_ids is not None:
+            return await community_posts.channel_ids(self.core, broadcast)
         return list(
             await self.core.store.channels.distinct(
                 "_id", {"workspace_id": broadcast.workspace_id, "type": {"$in": broadcast.channels}}
@@ -159,11 +164,13 @@ class BroadcastWorker:
 
     async def _decide_and_send(self, broadcast: Broadcast, claim: Claim, window: Window) -> None:
         recipient = claim.recipient
-        sent = await self.core.store.messages.find_one(
-            {"_id": message_id(broadcast.id, recipient.customer_id)}
-        )
+        target = recipient.community_id or recipient.customer_id or ""
+        sent = await self.core.store.messages.find_one({"_id": message_id(broadcast.id, target)})
         if sent is not None:  # a killed worker's send: record it, send nothing
             await self._sent(claim, Message.from_doc(sent))
+            return
+        if recipient.community_id is not None:
+            await self._post(broadcast, claim, recipient.community_id, window)
             return
         customer = await self._customer(recipient)
         if customer is None:
@@ -201,6 +208,32 @@ class BroadcastWorker:
             await self._skip(claim, "frequency_cap")
             return
         conversation = await conversation_for(self.core, customer.id, go.route)
+        await self._deliver(
+            claim, conversation, text, broadcast, message_id(broadcast.id, customer.id)
+        )
+
+    async def _post(
+        self, broadcast: Broadcast, claim: Claim, community_id: str, window: Window
+    ) -> None:
+        """Into a community's group conversation (`kith.communities.broadcasts`)."""
+        now = self.core.clock.now()
+        found = await community_posts.destination(self.core, broadcast, community_id, now)
+        if isinstance(found, str):
+            await self._skip(claim, found)
+            return
+        if not await window.take(found.channel_id):
+            await self._release(claim)
+            return
+        try:
+            text = community_posts.text(broadcast)
+        except templates.TemplateError as exc:
+            await self._skip(claim, "template_error", exc.message)
+            return
+        await self._deliver(claim, found, text, broadcast, message_id(broadcast.id, community_id))
+
+    async def _deliver(
+        self, claim: Claim, conversation: Conversation, text: str, broadcast: Broadcast, mid: str
+    ) -> None:
         image = broadcast.message.image
         content = OutboundContent(
             text=text,
@@ -209,13 +242,7 @@ class BroadcastWorker:
             purpose=Purpose.marketing,
         )
         try:
-            message = await send(
-                self.core,
-                conversation,
-                content,
-                self.author,
-                message_id=message_id(broadcast.id, customer.id),
-            )
+            message = await send(self.core, conversation, content, self.author, message_id=mid)
         except KithError as exc:
             await self._finish(claim, RecipientStatus.failed, {"reason": exc.code}, "failed")
             return

@@ -7,6 +7,7 @@ from pymongo import ASCENDING, DESCENDING
 
 from kith.communities import consumer
 from kith.communities.api import api_router, app_router
+from kith.communities.page import router as page_router
 from kith.communities.store import COMMUNITIES, DAYS, MEMBERS
 from kith.core.consumers import Consumer
 from kith.core.context import Core
@@ -41,5 +42,5 @@ def feature(core: Core) -> Feature:
         # A member names a customer: erased with them, moved to the survivor of a merge.
         customer_data=(CustomerData(MEMBERS),),
         consumers=(Consumer("community-roster", consumer.TYPES, consumer.consume),),
-        routers=(api_router, app_router),
+        routers=(api_router, app_router, page_router),
     )

@@ -14,6 +14,7 @@ from kith.bots.flows import BotDefinition
 from kith.bots.knowledge import ArticleIn
 from kith.bots.store import save_article, save_bot
 from kith.broadcasts.demo import seed_demo_broadcast
+from kith.communities.demo import DemoBotApi, seed_demo_community, use_demo_bot_api
 from kith.contacts.demo_merges import seed_merge_suggestion
 from kith.core.auth import create_api_token, create_user
 from kith.core.channel_records import create_channel
@@ -155,6 +156,7 @@ async def seed(core: Core, settings: Settings) -> DemoLogins:
     csat_ticket_id = await seed_demo_csat(core, ws, channel)
     await seed_demo_orders(core, ws, channel.id)
     await seed_demo_tickets(core, ws, channel.id)
+    await seed_demo_community(core, ws)
     return DemoLogins(api_token, channel.id, channel_token, password, webchat_id, csat_ticket_id)
 
 
@@ -217,6 +219,9 @@ def banner(url: str, logins: DemoLogins) -> str:
         "                read the delivery log there, or the arrivals on the receiver's page)",
         f"  Tickets:      {url}/app/tickets    (Grace's, pending; Tom's complaint, urgent:",
         "                move them on the Board; open one from a conversation's inbox panel)",
+        f"  Communities:  {url}/app/communities    (Kettle Owners Club · 水壶俱乐部, a Telegram",
+        "                group fed four weeks of recorded updates: roster, growth chart, settings;",
+        "                post into it from its page and read the delivery on Broadcasts)",
     ]
     if logins.webchat_id:
         lines.append(f"  Chat as a customer (web widget): {url}/demo/widget/{logins.webchat_id}")
@@ -277,6 +282,9 @@ async def run_demo(host: str, port: int) -> None:
     await receiver.subscribe(core, workspace.id, f"http://127.0.0.1:{port}{RECEIVER_PATH}")
     app = create_app(core=core)
     app.include_router(receiver.router())
+    demo_bot = DemoBotApi()  # the demo group's bot talks to this instead of Telegram
+    app.include_router(demo_bot.router())
+    await use_demo_bot_api(core, workspace.id, f"http://127.0.0.1:{port}")
     config = uvicorn.Config(app, host=host, port=port, log_config=None)
     server = uvicorn.Server(config)
     print(banner(f"http://{host}:{port}", logins), flush=True)

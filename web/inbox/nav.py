@@ -29,6 +29,7 @@ SECTIONS = (
     Section("segments", "/app/segments", _MANAGERS),
     Section("broadcasts", "/app/broadcasts", _MANAGERS),
     Section("sequences", "/app/sequences", _MANAGERS),
+    Section("communities", "/app/communities", _ALL),
     Section("webhooks", "/app/webhooks", frozenset({Role.admin})),
     Section("settings", "/app/admin", frozenset({Role.admin})),
 )

@@ -1,0 +1,247 @@
+"""The demo's community: a Telegram supergroup, "Kettle Owners Club · 水壶俱乐部", on a demo bot,
+fed four weeks of recorded updates through the Telegram webhook's own path (members joining
+faster as word spreads, a few leaving and one coming back, people speaking Chinese and
+English), so its page has a roster and charts with a shape.
+
+The updates are shaped as the Bot API sends them (`new_chat_members`, `left_chat_member`,
+text messages) and go through `kith.connectors.telegram.routes.process`, what the webhook
+calls once the secret token is checked; each is stored at its own date on a demo clock. The
+demo has no Telegram to talk to, so `DemoBotApi` answers the bot's calls on loopback (posts
+into the group, and the calls welcome and moderation make) the way the Bot API does.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from kith.communities import roster
+from kith.communities.models import Community
+from kith.communities.store import community_id, get_community
+from kith.connectors.telegram.routes import process
+from kith.core.channel_records import create_channel, update_channel
+from kith.core.clock import ManualClock
+from kith.core.context import Core
+from kith.core.dead_letters import Payload
+from kith.core.models import Channel
+
+BOT_TOKEN = "7000000099:kith-demo-community-bot"  # noqa: S105 (a made-up demo bot)
+SECRET = "kith-demo-community-webhook-secret"  # noqa: S105 (the demo bot's, made up too)
+BOT = {"id": 7000000099, "is_bot": True, "first_name": "Kettle Club", "username": "kettle_bot"}
+CHAT = {"id": -1009876543210, "title": "Kettle Owners Club · 水壶俱乐部", "type": "supergroup"}
+DAYS = 28  # the page's default period shows the whole story
+PATH = "/demo/telegram"
+
+# (first name, last name, language): who joins, in the order they do.
+PEOPLE = [
+    ("王芳", None, "zh-hans"),
+    ("Emma", "Wilson", "en"),
+    ("张伟", None, "zh-hans"),
+    ("Liam", "Smith", "en"),
+    ("刘洋", None, "zh-hans"),
+    ("Olivia", "Brown", "en"),
+    ("陈静", None, "zh-hans"),
+    ("Noah", "Davis", "en"),
+    ("杨磊", None, "zh-hans"),
+    ("Ava", "Miller", "en"),
+    ("赵敏", None, "zh-hans"),
+    ("Mia", "Garcia", "en"),
+    ("黄丽", None, "zh-hans"),
+    ("Lucas", "Martin", "en"),
+    ("周杰", None, "zh-hans"),
+    ("Sophia", "Lee", "en"),
+    ("吴婷", None, "zh-hans"),
+    ("James", "Taylor", "en"),
+    ("徐强", None, "zh-hans"),
+    ("Isabella", "Clark", "en"),
+    ("孙悦", None, "zh-hans"),
+    ("Ethan", "Lewis", "en"),
+    ("马超", None, "zh-hans"),
+    ("Henry", "Young", "en"),
+    ("朱琳", None, "zh-hans"),
+    ("Chloe", "King", "en"),
+    ("胡斌", None, "zh-hans"),
+    ("Jack", "Wright", "en"),
+    ("林娜", None, "zh-hans"),
+    ("Zoe", "Scott", "en"),
+    ("何欢", None, "zh-hans"),
+    ("Leo", "Green", "en"),
+    ("高峰", None, "zh-hans"),
+    ("Ruby", "Adams", "en"),
+    ("罗敏", None, "zh-hans"),
+    ("Max", "Baker", "en"),
+]
+SAYINGS = {
+    "zh-hans": [
+        "大家好！刚加入，请多关照。",
+        "这款水壶烧水真快。",
+        "有人试过用柠檬酸除垢吗？",
+        "周末的咖啡分享会我报名了！",
+        "谢谢分享，很有用。",
+        "新到的白色款真好看。",
+    ],
+    "en": [
+        "Hi all, glad to be here!",
+        "Does anyone use filtered water in theirs?",
+        "The gooseneck spout is great for pour-over.",
+        "Thanks for the descaling tip!",
+        "See you at the Saturday meet-up.",
+        "Mine boils in under three minutes.",
+    ],
+}
+LEAVERS = frozenset({5, 12, 19, 24})  # they leave a few days after joining
+BACK = 12  # … and this one comes back a week later
+
+
+def _user(n: int) -> dict[str, Any]:
+    first, last, language = PEOPLE[n]
+    user: dict[str, Any] = {"id": 880000000 + n, "is_bot": False, "first_name": first}
+    if last:
+        user["last_name"] = last
+    return {**user, "language_code": language}
+
+
+def _joined_days_ago(n: int) -> float:
+    """Slow at first, faster as word spreads: more of the joins are recent."""
+    share = 1 - n / len(PEOPLE)
+    return DAYS * share**1.6 + 0.3
+
+
+def recorded_updates(now: datetime) -> list[dict[str, Any]]:
+    """The group's four weeks, oldest first, as Telegram delivered them."""
+    timeline: list[tuple[datetime, dict[str, Any]]] = []
+    for n in range(len(PEOPLE)):
+        joined = now - timedelta(days=_joined_days_ago(n))
+        timeline.append((joined, {"new_chat_members": [_user(n)]}))
+        language = PEOPLE[n][2]
+        for k in range(1 + n % 3):  # one to three messages in the days after joining
+            said = joined + timedelta(hours=3 + 20 * k + n % 5)
+            if said < now:
+                text = SAYINGS[language][(n + k) % len(SAYINGS[language])]
+                timeline.append((said, {"from": _user(n), "text": text}))
+        if n in LEAVERS:
+            left = joined + timedelta(days=2 + n % 3)
+            if left < now:
+                timeline.append((left, {"left_chat_member": _user(n)}))
+            back = left + timedelta(days=7)
+            if n == BACK and back < now:
+                timeline.append((back, {"new_chat_members": [_user(n)]}))
+    timeline.append((now - timedelta(days=DAYS + 1), {"new_chat_members": [BOT]}))
+    timeline.sort(key=lambda item: item[0])
+    return [_update(i, at, fields) for i, (at, fields) in enumerate(timeline)]
+
+
+def _update(i: int, at: datetime, fields: dict[str, Any]) -> dict[str, Any]:
+    message: dict[str, Any] = {"message_id": 100 + i, "chat": CHAT, "date": int(at.timestamp())}
+    if "from" not in fields:  # a service message: the member is its sender
+        member = (fields.get("new_chat_members") or [fields.get("left_chat_member")])[0]
+        message["from"] = member
+    return {"update_id": 500000 + i, "message": {**message, **fields}}
+
+
+async def seed_demo_community(core: Core, workspace_id: str) -> Community:
+    """The demo bot's channel and its group, fed through the webhook's path. Call it once;
+    point the bot at the demo's own Bot API with `use_demo_bot_api` once the port is known."""
+    channel, _ = await create_channel(
+        core,
+        workspace_id,
+        "telegram",
+        "Kettle Club bot",
+        {"bot_token": BOT_TOKEN, "secret_token": SECRET},
+    )
+    real_clock = core.clock
+    try:
+        for update in recorded_updates(real_clock.now()):
+            core.clock = ManualClock(datetime.fromtimestamp(update["message"]["date"], UTC))
+            await _deliver(core, channel, update)
+    finally:
+        core.clock = real_clock
+    return await _community(core, channel)
+
+
+async def _deliver(core: Core, channel: Channel, update: dict[str, Any]) -> None:
+    body = json.dumps(update, ensure_ascii=False).encode()
+    await process(core, channel, Payload(body=body, content_type="application/json"))
+
+
+async def _community(core: Core, channel: Channel) -> Community:
+    """The group's community: made by the roster consumer, or now if it has not run yet."""
+    chat = roster.Chat(
+        workspace_id=channel.workspace_id,
+        channel_id=channel.id,
+        channel_type=channel.type,
+        platform_chat_id=str(CHAT["id"]),
+        title=str(CHAT["title"]),
+        kind=str(CHAT["type"]),
+    )
+    seen = await roster.see(core, chat)
+    return await get_community(core, seen.workspace_id, community_id(channel.id, str(CHAT["id"])))
+
+
+async def use_demo_bot_api(core: Core, workspace_id: str, base_url: str) -> None:
+    """Point the demo bot at `DemoBotApi` on the demo's own server."""
+    config = {
+        "api_base": base_url.rstrip("/") + PATH,
+        "bot_token": BOT_TOKEN,
+        "secret_token": SECRET,
+    }
+    async for doc in core.store.channels.find({"workspace_id": workspace_id, "type": "telegram"}):
+        await update_channel(core, workspace_id, doc["_id"], config=config)
+
+
+class DemoBotApi:
+    """Answers the demo bot's Bot API calls as Telegram would (nothing leaves the machine)."""
+
+    def __init__(self) -> None:
+        self.ids = itertools.count(9000)
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+
+    def router(self) -> APIRouter:
+        router = APIRouter(include_in_schema=False)
+
+        @router.post(PATH + "/bot{token}/{method}")
+        async def method(token: str, method: str, request: Request) -> JSONResponse:
+            if token != BOT_TOKEN:
+                return JSONResponse(
+                    {"ok": False, "error_code": 401, "description": "Unauthorized"}, 401
+                )
+            params = await _params(request)
+            self.calls.append((method, params))
+            return JSONResponse({"ok": True, "result": self.answer(method, params)})
+
+        return router
+
+    def answer(self, method: str, params: dict[str, Any]) -> Any:
+        if method.startswith("send"):
+            chat = {"id": int(params.get("chat_id", CHAT["id"])), "type": "supergroup"}
+            return {
+                "message_id": next(self.ids),
+                "from": BOT,
+                "chat": chat,
+                "date": int(datetime.now(UTC).timestamp()),
+                "text": params.get("text", ""),
+            }
+        if method == "getMe":
+            return BOT
+        if method == "createChatInviteLink":
+            return {
+                "invite_link": f"https://t.me/+demo{next(self.ids)}",
+                "creator": BOT,
+                "creates_join_request": False,
+                "is_primary": False,
+                "is_revoked": False,
+                "name": params.get("name"),
+            }
+        return True
+
+
+async def _params(request: Request) -> dict[str, Any]:
+    if "json" in request.headers.get("content-type", ""):
+        found = await request.json()
+        return found if isinstance(found, dict) else {}
+    return {k: v for k, v in (await request.form()).items() if isinstance(v, str)}

@@ -1,0 +1,171 @@
+"""The Communities pages: `/app/communities` (every group the bot is in) and
+`/app/communities/{id}` (its figures as charts, its roster in cursor pages, its settings and
+a post to send into it). Everything shown is rendered here from the same reads the API
+answers; the page's script only saves (`PATCH /app/api/communities/{id}`) and posts (a
+community broadcast through `/app/api/broadcasts`).
+
+The settings form is built from the settings models themselves (`kith.communities.settings`):
+a switch per bool, a number per int, a line per str, a text per language for `texts` and a
+line per item for a list of words. Fields of other shapes are kept as they are when saved.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel
+
+from kith.broadcasts.actions import broadcasts
+from kith.broadcasts.models import Broadcast
+from kith.communities import stats
+from kith.communities.charts import charts
+from kith.communities.models import Community, Member, MemberStatus
+from kith.communities.settings import Moderation, Referrals, Rules, Welcome
+from kith.communities.store import communities, get_community, members
+from kith.core.errors import NotFound
+from kith.core.models import Role
+from kith.core.pagination import page
+from kith.web.inbox.deps import CoreDep, optional_session
+from kith.web.inbox.pages import SECURITY_HEADERS, page_context, page_templates, static_file
+
+router = APIRouter(include_in_schema=False)
+_HERE = Path(__file__).parent
+templates = page_templates(_HERE / "templates")
+STATIC = {"communities.js": "text/javascript", "communities.css": "text/css"}
+MANAGERS = frozenset({Role.admin, Role.marketer})
+SETTINGS: dict[str, type[BaseModel]] = {
+    "welcome": Welcome,
+    "rules": Rules,
+    "moderation": Moderation,
+    "referrals": Referrals,
+}
+LANGUAGES = ("en", "zh")
+STATUSES = ("member", "left", "banned", "all")
+Cursor = Annotated[str | None, Query(max_length=1024)]
+Days = Annotated[int, Query(ge=7, le=366)]
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One control of the settings form: `kind` is bool, int, text, texts or lines."""
+
+    section: str
+    name: str
+    kind: str
+    value: Any
+
+
+def _kind(annotation: Any) -> str | None:
+    if annotation is bool:
+        return "bool"
+    if annotation is int:
+        return "int"
+    if annotation is str:
+        return "text"
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is dict and args == (str, str):
+        return "texts"
+    if origin is list and args == (str,):
+        return "lines"
+    if origin in (typing.Union, types.UnionType) and type(None) in args:
+        rest = [a for a in args if a is not type(None)]
+        return _kind(rest[0]) if len(rest) == 1 else None
+    return None
+
+
+def settings_form(community: Community) -> list[tuple[str, list[Setting]]]:
+    """Each settings section with the controls its model's fields call for."""
+    out = []
+    for section, model in SETTINGS.items():
+        current = getattr(community, section)
+        controls = [
+            Setting(section, name, kind, getattr(current, name))
+            for name, field in model.model_fields.items()
+            if (kind := _kind(field.annotation)) is not None
+        ]
+        out.append((section, controls))
+    return out
+
+
+def _login() -> Response:
+    return RedirectResponse("/app/login", status_code=303)
+
+
+def _html(name: str, code: int = 200, **context: Any) -> HTMLResponse:
+    html = templates.get_template(name).render(section="communities", **context)
+    return HTMLResponse(html, status_code=code, headers=SECURITY_HEADERS)
+
+
+@router.get("/app/communities")
+async def communities_page(request: Request, core: CoreDep, cursor: Cursor = None) -> Response:
+    session = await optional_session(request, core)
+    if session is None:
+        return _login()
+    query = {"workspace_id": session.user.workspace_id}
+    docs, next_cursor = await page(
+        communities(core), query, "_id", cursor=cursor, limit=50, descending=False
+    )
+    found = sorted((Community.from_doc(d) for d in docs), key=lambda c: c.title.lower())
+    context = await page_context(request, core, session)
+    return _html("communities.html", **context, communities=found, next_cursor=next_cursor)
+
+
+@router.get("/app/communities/static/{name}")
+async def static(name: str) -> Response:
+    return static_file(_HERE / "static" / name if name in STATIC else None, STATIC.get(name))
+
+
+@router.get("/app/communities/{community_id}")
+async def community_page(
+    community_id: str,
+    request: Request,
+    core: CoreDep,
+    status: str = "member",
+    cursor: Cursor = None,
+    days: Days = 30,
+) -> Response:
+    session = await optional_session(request, core)
+    if session is None:
+        return _login()
+    context = await page_context(request, core, session)
+    try:
+        community = await get_community(core, session.user.workspace_id, community_id)
+    except NotFound:
+        return _html("community_missing.html", 404, **context)
+    status = status if status in STATUSES else "member"
+    query: dict[str, Any] = {"community_id": community.id}
+    if status != "all":
+        query["status"] = MemberStatus(status).value
+    docs, next_cursor = await page(
+        members(core), query, "joined_at", cursor=cursor, limit=50, descending=True
+    )
+    figures = await stats.read(core, community, days)
+    posts = broadcasts(core).find(
+        {"workspace_id": community.workspace_id, "community_ids": community.id},
+        sort=[("_id", -1)],
+        limit=10,
+    )
+    return _html(
+        "community.html",
+        **context,
+        community=community,
+        community_json=community.model_dump(mode="json"),
+        manager=session.user.role in MANAGERS,
+        roster=[Member.from_doc(d) for d in docs],
+        status=status,
+        statuses=STATUSES,
+        cursor=cursor,
+        next_cursor=next_cursor,
+        days=days,
+        figures=figures,
+        charts=charts(figures.days, context["t"]),
+        settings=settings_form(community),
+        languages=LANGUAGES,
+        posts=[Broadcast.from_doc(d) async for d in posts],
+    )
