@@ -121,7 +121,8 @@ async def on_message(core: Core, event: Event) -> None:
 
 
 async def run_timeout(core: Core, timer: Timer) -> None:
-    """Not accepted in time: removed (they may join again), and off the roster."""
+    """Not accepted in time: removed (they may join again) and off the roster; where the
+    platform cannot remove them, only recorded."""
     jid = str(timer.payload["join_id"])
     now = core.clock.now()
     doc = await move(core, jid, "rules", RulesState.pending, RulesState.expired, expired_at=now)
@@ -132,9 +133,9 @@ async def run_timeout(core: Core, timer: Timer) -> None:
     community = await load_community(core, doc["community_id"])
     if community is None:
         return
-    await act(core, community, "remove", doc["platform_user_id"])
-    who = roster.Who(doc["platform_user_id"], doc["customer_id"], doc.get("name"))
-    await roster.leave(core, community, who, now, f"rules-expired:{jid}", removed=True)
+    if await act(core, community, "remove", doc["platform_user_id"]):
+        who = roster.Who(doc["platform_user_id"], doc["customer_id"], doc.get("name"))
+        await roster.leave(core, community, who, now, f"rules-expired:{jid}", removed=True)
     await note(
         core,
         community,

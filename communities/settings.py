@@ -29,7 +29,7 @@ class Welcome(BaseModel):
     delay_seconds: int = Field(
         default=10,
         ge=0,
-        le=600,
+        le=6 * 3600,
         description="A welcome waits this long, so a burst is seen as a raid before anyone "
         "is welcomed one by one.",
     )
@@ -39,7 +39,7 @@ class Welcome(BaseModel):
     raid_joins: int = Field(
         default=20, ge=2, le=100_000, description="More joins than this within raid_seconds …"
     )
-    raid_seconds: int = Field(default=60, ge=5, le=3600, description="… is a raid.")
+    raid_seconds: int = Field(default=60, ge=5, le=24 * 3600, description="… is a raid.")
     raid_texts: Template = Field(
         default={}, description="The raid's one summary, per language; {count} is how many joined."
     )
@@ -54,7 +54,7 @@ class Rules(BaseModel):
     texts: Template = Field(default={}, description="The rules, per language (after the welcome).")
     button: Template = Field(default={}, description="The accept button's label, per language.")
     timeout_minutes: int = Field(
-        default=30, ge=1, le=7 * 24 * 60, description="Not accepted by then: removed."
+        default=30, ge=1, le=30 * 24 * 60, description="Not accepted by then: removed."
     )
 
 
