@@ -22,7 +22,7 @@ from tests.communities.welcome_support import (
     run_due,
     user,
 )
-from tests.connectors.telegram.conftest import TelegramSetup
+from tests.connectors.telegram.conftest import TelegramSetup, update
 from tests.support.consumers import drain
 
 TEXTS = {"en": "Welcome, {name}!", "zh": "欢迎 {name}！"}
@@ -100,13 +100,14 @@ async def test_rules_restrict_until_the_member_presses_their_button(
 ) -> None:
     admin = install_admin(telegram.core)
     group = await community(telegram, welcome={"enabled": True, "texts": TEXTS}, rules=RULES)
-    await telegram.deliver(joined(KATE))
+    await telegram.deliver(update("new_chat_members"))  # Katherine, and a bot
     await run_due(telegram.core)
     assert admin.of(KATE["id"]) == ["restrict"]
+    assert admin.of(7000000002) == []  # bots are not members: never restricted
     clock.advance(10)
     await run_due(telegram.core)
     [message] = await posted(telegram.core, group["conversation_id"])
-    assert message["text"] == "Welcome, Katherine!\n\nBe kind."
+    assert message["text"] == "Welcome, Katherine Johnson!\n\nBe kind."
     [button] = message["buttons"]
     assert button["label"] == "I accept the rules"
     await telegram.deliver(pressed(user(LI, "Li"), button["payload"]))  # not Li's to press
@@ -168,3 +169,36 @@ async def test_admins_are_welcomed_but_never_restricted(
     assert message["text"] == "Welcome, Grace!"
     assert message["buttons"] == []
     assert admin.calls == []
+
+
+async def test_without_group_administration_the_welcome_still_asks_and_nobody_is_dropped(
+    telegram: TelegramSetup, clock: ManualClock
+) -> None:
+    """Where the channel offers no group calls, the welcome and its button still go out; a
+    member who never accepts is not taken off the roster, since nobody removed them."""
+    group = await community(telegram, rules=RULES)
+    await telegram.deliver(joined(KATE))
+    await run_due(telegram.core)
+    clock.advance(10)
+    await run_due(telegram.core)
+    [message] = await posted(telegram.core, group["conversation_id"])
+    assert message["buttons"]
+    clock.advance(30 * 60)
+    await run_due(telegram.core)
+    assert len(await telegram.events("community.rules_expired")) == 1
+    member = await get_member(telegram.core, group["id"], str(KATE["id"]))
+    assert member is not None and member.status == "member"
+
+
+async def test_bad_welcome_settings_are_refused_naming_the_field(telegram: TelegramSetup) -> None:
+    group = await community(telegram)
+    for bad, field in (
+        ({"welcome": {"raid_joins": 1}}, "raid_joins"),
+        ({"welcome": {"texts": {"English": "Hi"}}}, "texts"),
+        ({"rules": {"timeout_minutes": 0}}, "timeout_minutes"),
+    ):
+        answer = await telegram.http.patch(
+            f"/api/v1/communities/{group['id']}", json=bad, headers=telegram.auth
+        )
+        assert answer.status_code == 422, answer.text
+        assert field in answer.text
