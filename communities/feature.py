@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from pymongo import ASCENDING, DESCENDING
 
-from kith.communities import consumer
+from kith.communities import consumer, raid, rules, welcome
 from kith.communities.api import api_router, app_router
+from kith.communities.joins import JOINS
 from kith.communities.page import router as page_router
 from kith.communities.store import COMMUNITIES, DAYS, MEMBERS
 from kith.core.consumers import Consumer
@@ -38,9 +39,24 @@ def feature(core: Core) -> Feature:
             ),
             Index(MEMBERS, (("customer_id", ASCENDING),)),
             Index(DAYS, (("community_id", ASCENDING), ("day", ASCENDING))),
+            # Welcome and raid mode: the joins of the last window, a raid's joins, a member's.
+            Index(JOINS, (("community_id", ASCENDING), ("at", ASCENDING))),
+            Index(JOINS, (("raid_id", ASCENDING),)),
+            Index(JOINS, (("member_id", ASCENDING), ("at", DESCENDING))),
+            Index(JOINS, (("customer_id", ASCENDING),)),
         ),
         # A member names a customer: erased with them, moved to the survivor of a merge.
-        customer_data=(CustomerData(MEMBERS),),
-        consumers=(Consumer("community-roster", consumer.TYPES, consumer.consume),),
+        customer_data=(CustomerData(MEMBERS), CustomerData(JOINS)),
+        consumers=(
+            Consumer("community-roster", consumer.TYPES, consumer.consume),
+            Consumer("community-welcome", ("community.member_joined",), welcome.on_join),
+            Consumer("community-rules", ("message.received",), rules.on_message),
+        ),
+        timers={
+            welcome.WELCOME_TIMER: welcome.run_welcome,
+            rules.TIMEOUT_TIMER: rules.run_timeout,
+            raid.END_TIMER: raid.run_end,
+        },
+        answers=(rules.answers,),
         routers=(api_router, app_router, page_router),
     )

@@ -132,6 +132,7 @@ async def join(
             "member_id": member.id,
             "platform_user_id": who.platform_user_id,
             "via": via,
+            "joined_at": at.isoformat(),
             "last_left_at": previous.left_at.isoformat() if previous and previous.left_at else None,
         },
         customer_id=who.customer_id,

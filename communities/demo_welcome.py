@@ -1,0 +1,88 @@
+"""The welcome, the rules and raid mode in `kith demo`: `seed_demo_welcome` turns them on for
+the sample group; `raid_updates` and `newcomer_update` are Telegram updates, shaped as the Bot
+API sends them, that the demo posts to the webhook (50 members at once, and one newcomer).
+
+The demo's clock runs an hour a second, so its windows are hours of demo time (a few real
+seconds): a welcome's pause of 3 h lets all 50 joins be worked before anyone is welcomed one by
+one, a raid ends after 6 h without joins, and the rules wait 7 days (three real minutes) for a
+press of the button."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kith.communities import actions
+from kith.communities.models import Community, CommunityPatch
+from kith.communities.settings import Rules, Welcome
+from kith.core.context import Core
+from kith.core.models import Author, AuthorKind
+
+HOUR = 3600
+DEMO_WELCOME = Welcome(
+    enabled=True,
+    texts={
+        "en": "Welcome to the Kettle Owners Club, {name}! Ask us anything about your kettle.",
+        "zh": "欢迎 {name} 加入水壶车主俱乐部！关于水壶的问题尽管问。",
+    },
+    language="en",
+    delay_seconds=3 * HOUR,
+    raid_seconds=6 * HOUR,
+)
+DEMO_RULES = Rules(
+    enabled=True,
+    texts={
+        "en": "Rules: be kind, no advertising, no links to other groups.",
+        "zh": "群规：友善交流，禁止广告，禁止发其他群的链接。",
+    },
+    timeout_minutes=7 * 24 * 60,
+)
+RAIDERS = 50
+
+
+async def seed_demo_welcome(core: Core, workspace_id: str, community_id: str) -> Community:
+    """The welcome (English and Chinese) and the rules with their button, on the community."""
+    patch = CommunityPatch(welcome=DEMO_WELCOME, rules=DEMO_RULES)
+    demo = Author(kind=AuthorKind.system, name="demo")
+    return await actions.update(core, workspace_id, community_id, patch, demo)
+
+
+def _joined(chat: dict[str, Any], update_id: int, date: int, people: list[dict[str, Any]]) -> Any:
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id % 1_000_000,
+            "from": people[0],
+            "chat": chat,
+            "date": date,
+            "new_chat_members": people,
+        },
+    }
+
+
+def raid_updates(chat: dict[str, Any], first_update_id: int, date: int) -> list[dict[str, Any]]:
+    """50 members joining within a few seconds (`chat` as the Bot API names it: id, title,
+    type): one summary, not 50 welcomes."""
+    people = [
+        {"id": 610_000_000 + n, "is_bot": False, "first_name": f"Visitor {n + 1}"}
+        for n in range(RAIDERS)
+    ]
+    return [
+        _joined(chat, first_update_id + n, date + n // 10, [person])
+        for n, person in enumerate(people)
+    ]
+
+
+def newcomer_update(chat: dict[str, Any], update_id: int, date: int) -> dict[str, Any]:
+    """One member joining well after the raid: welcomed in Chinese, with the rules button."""
+    person = {"id": 620_000_001, "is_bot": False, "first_name": "韩梅梅", "language_code": "zh"}
+    return dict(_joined(chat, update_id, date, [person]))
+
+
+def welcome_lines(url: str, community_id: str) -> list[str]:
+    """What to look at in the demo."""
+    return [
+        "  Welcome and raid mode: the sample group welcomes each new member (韩梅梅 in Chinese,",
+        "    with the rules button) and restricts them until they accept; the burst of 50 joins",
+        "    got one summary and one note for agents, not 50 welcomes. Settings:",
+        f"    {url}/api/v1/communities/{community_id} (`welcome`, `rules`).",
+    ]

@@ -1,0 +1,130 @@
+"""One document per join a welcome looks after (`community_joins`): what became of it
+(welcomed, quiet, swept into a raid), the rules' state, and whether a restriction was lifted.
+
+Each join's id derives from its `community.member_joined` event, and every change of state is
+conditional on the state it leaves, so consumers and timers in several processes that run
+the same join agree on one outcome. `act` is the one way this package calls the platform's
+group administration (`ChannelType.group_admin`)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pymongo import ReturnDocument
+
+from kith.communities.models import Community
+from kith.core.channel_records import get_channel
+from kith.core.clock import aware
+from kith.core.context import Core
+from kith.core.conversations import ensure_conversation
+from kith.core.errors import DeliveryError
+from kith.core.events import build_event, record
+from kith.core.groups import Unsupported
+from kith.core.ids import derived_id
+from kith.core.models import Author, AuthorKind, Conversation
+
+log = logging.getLogger(__name__)
+
+JOINS = "community_joins"
+AUTHOR = Author(kind=AuthorKind.system, name="Kith")
+
+
+class Mode(StrEnum):
+    pending = "pending"  # its welcome waits (a raid may still take it)
+    welcomed = "welcomed"
+    quiet = "quiet"  # no welcome: a member back within the quiet days, or an admin
+    raid = "raid"  # one of a raid's joins: the raid's summary welcomes it
+
+
+class RulesState(StrEnum):
+    pending = "pending"  # restricted until they press the button
+    accepted = "accepted"
+    expired = "expired"  # not accepted in time: removed
+    waived = "waived"  # a raid took the join: the raid's restriction replaces the rules'
+
+
+def joins(core: Core) -> Any:
+    return core.store.collection(JOINS)
+
+
+def join_id(event_id: str) -> str:
+    return derived_id("community-join", event_id)
+
+
+async def move(
+    core: Core, jid: str, field: str, before: str | list[str | None], after: str, **changes: Any
+) -> dict[str, Any] | None:
+    """Move `field` of the join from `before` to `after`; None if another run moved it."""
+    return await joins(core).find_one_and_update(
+        {"_id": jid, field: {"$in": [before] if isinstance(before, str) else before}},
+        {"$set": {field: after, **changes}},
+        return_document=ReturnDocument.AFTER,
+    )
+
+
+async def act(core: Core, community: Community, call: str, user_id: str) -> bool:
+    """`restrict` (until lifted), `unrestrict` or `remove` the member through the channel's
+    group administration; False (logged) where the platform cannot. A retryable delivery
+    error is raised, so the consumer or timer that asked runs again."""
+    channel_type = core.channels.get(community.channel_type)
+    admin = channel_type.group_admin if channel_type is not None else None
+    if admin is None:
+        log.info("no group administration", extra={"community_id": community.id, "call": call})
+        return False
+    channel = await get_channel(core, community.workspace_id, community.channel_id, strict=False)
+    chat = community.platform_chat_id
+    try:
+        if call == "restrict":
+            await admin.restrict(core, channel, chat, user_id, None)
+        elif call == "unrestrict":
+            await admin.unrestrict(core, channel, chat, user_id)
+        else:
+            await admin.remove(core, channel, chat, user_id)
+    except Unsupported as exc:
+        log.info("group call unsupported: %s", exc, extra={"community_id": community.id})
+        return False
+    except DeliveryError as exc:
+        if exc.retryable:
+            raise
+        log.warning("group call failed: %s", exc, extra={"community_id": community.id})
+        return False
+    return True
+
+
+async def note(
+    core: Core,
+    community: Community,
+    type_: str,
+    key: str,
+    data: dict[str, Any],
+    customer_id: str | None = None,
+) -> None:
+    """Record `community.<what>` once per `key`."""
+    event = build_event(
+        core,
+        community.workspace_id,
+        type_,
+        actor=AUTHOR,
+        event_id=derived_id("community-event", type_, key),
+        conversation_id=community.conversation_id,
+        customer_id=customer_id,
+        data={"community_id": community.id, **data},
+    )
+    await record(core, event)
+
+
+def stored_time(value: Any) -> datetime | None:
+    """A moment from an event's data (ISO text) or a document (naive UTC), aware."""
+    if value is None:
+        return None
+    return aware(datetime.fromisoformat(value) if isinstance(value, str) else value)
+
+
+async def conversation(core: Core, community: Community, customer_id: str) -> Conversation:
+    """The group's conversation, where what is posted into the group goes (opened on the
+    first post when only joins were seen so far)."""
+    channel = await get_channel(core, community.workspace_id, community.channel_id, strict=False)
+    return await ensure_conversation(core, channel, customer_id, community.platform_chat_id, None)

@@ -1,0 +1,146 @@
+"""Rules a new member accepts before they may post: restricted on joining, lifted when they
+press the welcome's "I accept the rules" button (its payload names them: a press by anyone
+else does nothing), removed by a durable timer when they have not accepted in time.
+Admins are never restricted (the welcome decides who is asked)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from kith.communities import roster
+from kith.communities.joins import Mode, RulesState, act, joins, move, note, stored_time
+from kith.communities.models import Community
+from kith.communities.store import communities
+from kith.core.context import Core
+from kith.core.models import Event, Message
+from kith.core.timers import Timer, cancel_timer, schedule_timer
+
+PREFIX = "kith-rules:"
+TIMEOUT_TIMER = "community.rules_timeout"
+
+
+def payload(member_id: str) -> str:
+    """The accept button's payload (Telegram allows 64 bytes: a member id is 24)."""
+    return f"{PREFIX}{member_id}"
+
+
+def _timer_key(jid: str) -> str:
+    return f"community-rules:{jid}"
+
+
+async def load_community(core: Core, cid: str) -> Community | None:
+    doc = await communities(core).find_one({"_id": cid})
+    return Community.from_doc(doc) if doc else None
+
+
+async def accepted_before(core: Core, member_id: str) -> bool:
+    """Whether the member accepted the rules on an earlier join (not asked again)."""
+    found = await joins(core).find_one(
+        {"member_id": member_id, "rules": RulesState.accepted.value}, {"_id": 1}
+    )
+    return found is not None
+
+
+async def require(core: Core, community: Community, join: dict[str, Any]) -> None:
+    """Restrict the member until they accept, and remove them if they have not by the
+    timeout. Run again (a retried consumer), it restricts again and keeps the same timer."""
+    now = core.clock.now()
+    doc = await move(core, join["_id"], "rules", [None], RulesState.pending, rules_since=now)
+    if doc is None:
+        doc = await joins(core).find_one({"_id": join["_id"]})
+        if doc is None or doc.get("rules") != RulesState.pending:
+            return
+    if doc.get("mode") == Mode.raid:  # a raid took it meanwhile: its hold replaces this one
+        await waive(core, doc)
+        return
+    if await act(core, community, "restrict", doc["platform_user_id"]):
+        await joins(core).update_one({"_id": doc["_id"]}, {"$set": {"restricted": True}})
+    since = stored_time(doc["rules_since"]) or now
+    due = since + timedelta(minutes=community.rules.timeout_minutes)
+    await schedule_timer(core, _timer_key(doc["_id"]), TIMEOUT_TIMER, due, {"join_id": doc["_id"]})
+
+
+async def waive(core: Core, join: dict[str, Any]) -> None:
+    """A raid took the join: its restriction lasts until the raid passes, no longer."""
+    if await move(core, join["_id"], "rules", RulesState.pending, RulesState.waived):
+        await cancel_timer(core, _timer_key(join["_id"]))
+
+
+def is_rules_press(message: Message) -> bool:
+    return bool(message.payload and message.payload.startswith(PREFIX))
+
+
+async def answers(core: Core, message: Message) -> bool:
+    """The bots stay quiet on a press of the accept button (it is ours to answer)."""
+    return is_rules_press(message)
+
+
+async def on_message(core: Core, event: Event) -> None:
+    """A press of an accept button: lifts the restriction of the member it names, when that
+    member pressed it in their community's conversation."""
+    if event.message_id is None:
+        return
+    doc = await core.store.messages.find_one({"_id": event.message_id})
+    if doc is None:
+        return
+    message = Message.from_doc(doc)
+    if not is_rules_press(message):
+        return
+    member_id = (message.payload or "")[len(PREFIX) :]
+    states = [RulesState.pending.value, RulesState.accepted.value]
+    join = await joins(core).find_one(
+        {"member_id": member_id, "rules": {"$in": states}}, sort=[("at", -1)]
+    )
+    if join is None or join["customer_id"] != message.customer_id:
+        return  # not theirs to accept
+    community = await load_community(core, join["community_id"])
+    if community is None or message.conversation_id != community.conversation_id:
+        return
+    done = await move(
+        core,
+        join["_id"],
+        "rules",
+        RulesState.pending,
+        RulesState.accepted,
+        accepted_at=message.created_at,
+        accepted_message_id=message.id,
+    )
+    if done is None and join.get("accepted_message_id") != message.id:
+        return  # accepted already, by an earlier press
+    await act(core, community, "unrestrict", join["platform_user_id"])
+    await cancel_timer(core, _timer_key(join["_id"]))
+    await note(
+        core,
+        community,
+        "community.rules_accepted",
+        join["_id"],
+        {"member_id": member_id, "platform_user_id": join["platform_user_id"]},
+        customer_id=join["customer_id"],
+    )
+
+
+async def run_timeout(core: Core, timer: Timer) -> None:
+    """Not accepted in time: removed (they may join again) and off the roster; where the
+    platform cannot remove them, only recorded."""
+    jid = str(timer.payload["join_id"])
+    now = core.clock.now()
+    doc = await move(core, jid, "rules", RulesState.pending, RulesState.expired, expired_at=now)
+    if doc is None:
+        doc = await joins(core).find_one({"_id": jid})
+        if doc is None or doc.get("rules") != RulesState.expired:
+            return
+    community = await load_community(core, doc["community_id"])
+    if community is None:
+        return
+    if await act(core, community, "remove", doc["platform_user_id"]):
+        who = roster.Who(doc["platform_user_id"], doc["customer_id"], doc.get("name"))
+        await roster.leave(core, community, who, now, f"rules-expired:{jid}", removed=True)
+    await note(
+        core,
+        community,
+        "community.rules_expired",
+        jid,
+        {"member_id": doc["member_id"], "platform_user_id": doc["platform_user_id"]},
+        customer_id=doc["customer_id"],
+    )

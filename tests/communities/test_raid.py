@@ -1,0 +1,119 @@
+"""Raid mode: a burst of joins through the webhook gets one summary, not a welcome each; its
+members are restricted until it has been quiet for the window; moderators get one note; two
+processes working the same burst agree on one raid."""
+
+from __future__ import annotations
+
+import asyncio
+
+from kith.communities.feature import feature
+from kith.core.clock import ManualClock
+from kith.core.consumers import ConsumerWorker
+from kith.core.context import Core
+from kith.core.features import install
+from kith.core.timers import TimerWorker
+from tests.communities.welcome_support import (
+    DATE,
+    community,
+    install_admin,
+    joined,
+    posted,
+    run_due,
+    user,
+)
+from tests.connectors.telegram.conftest import TelegramSetup
+
+WELCOME = {"enabled": True, "texts": {"en": "Welcome, {name}!"}, "language": "en"}
+BURST = [user(600_000_000 + n, f"Raider {n}") for n in range(50)]
+
+
+async def _burst(telegram: TelegramSetup, people: list[dict[str, object]], date: int) -> None:
+    for n, person in enumerate(people):
+        await telegram.deliver(joined(person, date=date + n // 10))  # 50 within 5 seconds
+
+
+async def test_a_burst_of_fifty_joins_gets_one_summary_and_no_welcomes(
+    telegram: TelegramSetup, clock: ManualClock
+) -> None:
+    admin = install_admin(telegram.core)
+    group = await community(telegram, welcome=WELCOME, rules={"enabled": True})
+    await _burst(telegram, BURST, DATE)
+    await run_due(telegram.core)
+    everyone = {str(p["id"]) for p in BURST}
+    assert admin.users("restrict") == everyone
+    [alert] = await posted(telegram.core, group["conversation_id"], private=True)
+    assert alert["text"].startswith("Raid mode: more than 20 members joined within 60 s")
+    clock.advance(10)  # the welcomes' pause is over: a raid took them all
+    await run_due(telegram.core)
+    assert await posted(telegram.core, group["conversation_id"]) == []
+    clock.advance(45)
+    await run_due(telegram.core)
+    assert admin.users("unrestrict") == set()  # not quiet for a window yet
+    clock.advance(10)
+    await run_due(telegram.core)
+    [summary] = await posted(telegram.core, group["conversation_id"])
+    assert summary["text"].startswith("50 new members joined — welcome!")
+    assert admin.users("unrestrict") == everyone
+    assert admin.users("remove") == set()  # the raid waived the rules' timeout
+    clock.advance(3600)
+    await run_due(telegram.core)
+    assert len(await posted(telegram.core, group["conversation_id"])) == 1
+    assert len(await telegram.events("community.raid_started")) == 1
+    [ended] = await telegram.events("community.raid_ended")
+    assert ended["data"]["joins"] == 50
+
+
+async def test_joins_during_a_raid_extend_it_and_a_later_join_is_welcomed(
+    telegram: TelegramSetup, clock: ManualClock
+) -> None:
+    admin = install_admin(telegram.core)
+    group = await community(telegram, welcome=WELCOME)
+    await _burst(telegram, BURST[:25], DATE)
+    await run_due(telegram.core)
+    clock.advance(50)
+    late = user(600_000_100, "Late raider")
+    await telegram.deliver(joined(late, date=DATE + 50))
+    await run_due(telegram.core)
+    assert admin.of(late["id"]) == ["restrict"]
+    clock.advance(20)  # 70 s after the burst, 20 after the last join: still a raid
+    await run_due(telegram.core)
+    assert await posted(telegram.core, group["conversation_id"]) == []
+    clock.advance(45)
+    await run_due(telegram.core)
+    [summary] = await posted(telegram.core, group["conversation_id"])
+    assert summary["text"].startswith("26 new members joined")
+    assert admin.of(late["id"]) == ["restrict", "unrestrict"]
+    newcomer = user(600_000_200, "Ada")
+    await telegram.deliver(joined(newcomer, date=DATE + 600))
+    clock.advance(10)
+    await run_due(telegram.core)
+    clock.advance(10)
+    await run_due(telegram.core)
+    texts = [m["text"] for m in await posted(telegram.core, group["conversation_id"])]
+    assert texts[-1] == "Welcome, Ada!"
+    assert admin.of(newcomer["id"]) == []
+
+
+async def test_two_processes_working_one_burst_agree_on_one_raid(
+    telegram: TelegramSetup, clock: ManualClock, second_process: Core
+) -> None:
+    admin = install_admin(telegram.core)
+    install(second_process, [feature(second_process)])
+    install_admin(second_process, admin)
+    group = await community(telegram, welcome={**WELCOME, "language": "zh"})
+    await _burst(telegram, BURST, DATE)
+    workers = [ConsumerWorker(telegram.core, owner="a"), ConsumerWorker(second_process, owner="b")]
+    await asyncio.gather(*(w.drain() for w in workers))
+    clock.advance(10)
+    await asyncio.gather(
+        TimerWorker(telegram.core).run_once(), TimerWorker(second_process).run_once()
+    )
+    clock.advance(61)
+    await asyncio.gather(
+        TimerWorker(telegram.core).run_once(), TimerWorker(second_process).run_once()
+    )
+    await run_due(telegram.core)
+    [summary] = await posted(telegram.core, group["conversation_id"])
+    assert summary["text"] == "50 位新成员加入了本群，欢迎！发言前请先阅读群规。"
+    assert len(await posted(telegram.core, group["conversation_id"], private=True)) == 1
+    assert admin.users("unrestrict") == {str(p["id"]) for p in BURST}

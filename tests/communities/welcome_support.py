@@ -1,0 +1,162 @@
+"""What the welcome and raid tests share: Telegram updates as the Bot API sends them for a
+join, a leave and a button press in the sample group; a `GroupAdmin` that records the calls
+(the network boundary) installed on the Telegram channel type; and reads of what was posted."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from kith.communities.store import community_id
+from kith.core.channels import ChannelRegistry
+from kith.core.context import Core
+from kith.core.models import Channel
+from kith.core.timers import TimerWorker
+from tests.connectors.telegram.conftest import TelegramSetup, update
+from tests.support.consumers import drain
+
+GROUP = -1001234567890
+CHAT = {"id": GROUP, "title": "Kettle Owners Club", "type": "supergroup"}
+DATE = 1767225800  # the fixtures' day (2026-01-01)
+LI = 424242003  # speaks in the group fixture: the community exists from then on
+_ids = itertools.count(1)
+
+
+class RecordingAdmin:
+    """Stands in for the platform's group administration: keeps (call, user id) pairs."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str]] = []
+
+    def of(self, user_id: int) -> list[str]:
+        return [call for call, user in self.calls if user == str(user_id)]
+
+    def users(self, call: str) -> set[str]:
+        return {user for made, user in self.calls if made == call}
+
+    async def restrict(
+        self, core: Core, channel: Channel, chat_id: str, user_id: str, until: datetime | None
+    ) -> None:
+        assert chat_id == str(GROUP)
+        self.calls.append(("restrict", user_id))
+
+    async def unrestrict(self, core: Core, channel: Channel, chat_id: str, user_id: str) -> None:
+        self.calls.append(("unrestrict", user_id))
+
+    async def remove(self, core: Core, channel: Channel, chat_id: str, user_id: str) -> None:
+        self.calls.append(("remove", user_id))
+
+    async def ban(
+        self, core: Core, channel: Channel, chat_id: str, user_id: str, until: datetime | None
+    ) -> None:
+        self.calls.append(("ban", user_id))
+
+    async def delete_message(
+        self, core: Core, channel: Channel, chat_id: str, message_id: str
+    ) -> None:
+        self.calls.append(("delete_message", message_id))
+
+    async def invite_link(
+        self,
+        core: Core,
+        channel: Channel,
+        chat_id: str,
+        name: str,
+        expire_at: datetime | None,
+        member_limit: int | None,
+    ) -> str:
+        return f"https://t.me/+{name}"
+
+
+def install_admin(core: Core, admin: RecordingAdmin | None = None) -> RecordingAdmin:
+    """The Telegram channel type, with `admin` as its group administration."""
+    admin = admin or RecordingAdmin()
+    core.channels = ChannelRegistry(
+        [replace(t, group_admin=admin) if t.name == "telegram" else t for t in core.channels]
+    )
+    return admin
+
+
+def user(uid: int, name: str, language: str | None = None) -> dict[str, Any]:
+    found: dict[str, Any] = {"id": uid, "is_bot": False, "first_name": name}
+    if language:
+        found["language_code"] = language
+    return found
+
+
+def joined(*members: dict[str, Any], date: int = DATE) -> dict[str, Any]:
+    """A `new_chat_members` service message, as sent when members join."""
+    n = next(_ids)
+    return {
+        "update_id": 900_000_000 + n,
+        "message": {
+            "message_id": 100_000 + n,
+            "from": members[0],
+            "chat": CHAT,
+            "date": date,
+            "new_chat_members": list(members),
+        },
+    }
+
+
+def left(member: dict[str, Any], date: int) -> dict[str, Any]:
+    n = next(_ids)
+    return {
+        "update_id": 900_000_000 + n,
+        "message": {
+            "message_id": 100_000 + n,
+            "from": member,
+            "chat": CHAT,
+            "date": date,
+            "left_chat_member": member,
+        },
+    }
+
+
+def pressed(member: dict[str, Any], data: str) -> dict[str, Any]:
+    """A press on an inline button of one of our messages in the group."""
+    n = next(_ids)
+    return {
+        "update_id": 900_000_000 + n,
+        "callback_query": {
+            "id": str(7_000_000 + n),
+            "from": member,
+            "message": {
+                "message_id": 55,
+                "from": {"id": 7000000001, "is_bot": True, "first_name": "Kith Shop"},
+                "chat": CHAT,
+                "date": DATE,
+                "text": "Welcome!",
+            },
+            "chat_instance": "-5384756113523649712",
+            "data": data,
+        },
+    }
+
+
+async def community(telegram: TelegramSetup, **settings: Any) -> dict[str, Any]:
+    """The sample group (Li spoke in it), with `settings` patched on."""
+    await telegram.deliver(update("group_text"))
+    await drain(telegram.core)
+    cid = community_id(telegram.channel_id, str(GROUP))
+    answer = await telegram.http.patch(
+        f"/api/v1/communities/{cid}", json=settings, headers=telegram.auth
+    )
+    assert answer.status_code == 200, answer.text
+    return dict(answer.json())
+
+
+async def run_due(core: Core) -> None:
+    """Consumers, then every timer due now, then what they caused."""
+    await drain(core)
+    await TimerWorker(core).run_once()
+    await drain(core)
+
+
+async def posted(core: Core, conversation_id: str, private: bool = False) -> list[dict[str, Any]]:
+    """What Kith posted into the group (or noted for agents, `private`), oldest first."""
+    query = {"conversation_id": conversation_id, "direction": "out", "private": private}
+    found = core.store.messages.find(query).sort([("created_at", 1), ("_id", 1)])
+    return list(await found.to_list(None))
