@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from pymongo import ASCENDING, DESCENDING
 
-from kith.communities import consumer
+from kith.communities import consumer, figures, referrals, rewards
 from kith.communities.api import api_router, app_router
+from kith.communities.invites import INVITES
+from kith.communities.referrals import INTENTS, REFERRALS
+from kith.communities.rewards import REWARDS
 from kith.communities.store import COMMUNITIES, DAYS, MEMBERS
 from kith.core.consumers import Consumer
 from kith.core.context import Core
@@ -37,9 +40,32 @@ def feature(core: Core) -> Feature:
             ),
             Index(MEMBERS, (("customer_id", ASCENDING),)),
             Index(DAYS, (("community_id", ASCENDING), ("day", ASCENDING))),
+            # Referrals: a code names one invite; the leaderboard and a referrer's counts.
+            Index(INVITES, (("workspace_id", ASCENDING), ("code", ASCENDING)), {"unique": True}),
+            Index(INVITES, (("customer_id", ASCENDING),)),
+            Index(REFERRALS, (("community_id", ASCENDING), ("referrer_id", ASCENDING))),
+            Index(REFERRALS, (("referrer_id", ASCENDING), ("status", ASCENDING))),
+            Index(REFERRALS, (("referred_id", ASCENDING),)),
+            Index(INTENTS, (("customer_id", ASCENDING),)),
+            Index(REWARDS, (("customer_id", ASCENDING),)),
         ),
         # A member names a customer: erased with them, moved to the survivor of a merge.
-        customer_data=(CustomerData(MEMBERS),),
-        consumers=(Consumer("community-roster", consumer.TYPES, consumer.consume),),
-        routers=(api_router, app_router),
+        customer_data=(
+            CustomerData(MEMBERS),
+            # Links, credits (both sides), deep-link starts and rewards name customers too.
+            CustomerData(INVITES),
+            CustomerData(REFERRALS, "referrer_id"),
+            CustomerData(REFERRALS, "referred_id"),
+            CustomerData(INTENTS),
+            CustomerData(REWARDS),
+        ),
+        consumers=(
+            Consumer("community-roster", consumer.TYPES, consumer.consume),
+            Consumer("community-referrals", referrals.TYPES, referrals.consume),
+            Consumer("community-rewards", rewards.TYPES, rewards.consume),
+            Consumer("community-figures", figures.TYPES, figures.consume),
+        ),
+        timers={rewards.TIMER: rewards.on_timer},
+        segment_fields=figures.SEGMENT_FIELDS,
+        routers=(api_router, app_router, referrals.api_router, referrals.app_router),
     )
