@@ -46,7 +46,7 @@ def feature(core: Core) -> Feature:
             Index(REFERRALS, (("community_id", ASCENDING), ("referrer_id", ASCENDING))),
             Index(REFERRALS, (("referrer_id", ASCENDING), ("status", ASCENDING))),
             Index(REFERRALS, (("referred_id", ASCENDING),)),
-            Index(INTENTS, (("customer_id", ASCENDING),)),
+            Index(INTENTS, (("customer_id", ASCENDING), ("community_id", ASCENDING))),
             Index(REWARDS, (("customer_id", ASCENDING),)),
         ),
         # A member names a customer: erased with them, moved to the survivor of a merge.

@@ -121,7 +121,7 @@ async def create_invite(core: Core, workspace_id: str, community_id: str, body: 
     if body.expire_at is not None and body.expire_at <= now:
         raise InvalidInput("the expiry must be in the future", field="expire_at")
     wechat = await _wechat_channel(core, workspace_id, body.wechat_channel_id)
-    invite = await _claim(core, community, customer.id, body, now)
+    invite = await claim(core, community, customer.id, body, now)
     changes: dict[str, Any] = {}
     if invite.invite_link is None:
         changes["invite_link"] = await _platform_link(core, community, admin, invite)
@@ -162,7 +162,7 @@ async def _wechat_channel(core: Core, workspace_id: str, channel_id: str | None)
     return channel
 
 
-async def _claim(
+async def claim(
     core: Core, community: Community, customer_id: str, body: InviteIn, now: datetime
 ) -> Invite:
     invite_id = derived_id("community-invite", community.id, customer_id, body.name)

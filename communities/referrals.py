@@ -182,8 +182,8 @@ async def _source(
         invite = await find_by_code(core, community.workspace_id, code)
         if invite is not None and invite.community_id == community.id:
             return invite, "link"
-    intent = await intents(core).find_one(
-        {"_id": derived_id("referral-intent", customer_id, community.id)}
+    intent = await intents(core).find_one(  # by fields: a merge moves it to the survivor
+        {"customer_id": customer_id, "community_id": community.id}, sort=[("at", -1)]
     )
     if intent is None or at - intent["at"] > timedelta(days=INTENT_DAYS):
         return None

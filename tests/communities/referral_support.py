@@ -137,7 +137,7 @@ def private(user: int, name: str, text: str, n: int) -> dict[str, Any]:
     return {"update_id": 815100000 + n, "message": message}
 
 
-async def customer_of(core: Core, channel_id: str, user: int) -> str:
+async def customer_of(core: Core, channel_id: str, user: int | str) -> str:
     doc = await core.store.identities.find_one({"channel_id": channel_id, "external_id": str(user)})
     assert doc is not None
     return str(doc["customer_id"])

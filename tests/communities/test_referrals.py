@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 
 from kith.core.clock import ManualClock
+from kith.core.customers import do_erase_customer
+from kith.courtesy.settings import CourtesySettings, save_settings
 from tests.communities.referral_support import (
     BotApiWithMe,
     Group,
@@ -206,3 +208,27 @@ async def test_a_goal_rewards_once_with_tag_attribute_and_a_coupon_in_private(
 async def rewarded(group: Group) -> list[dict[str, Any]]:
     found = group.core.store.messages.find({"author.name": "referrals"}).sort("created_at", 1)
     return list(await found.to_list(None))
+
+
+async def test_a_marketing_reward_asks_consent_first(group: Group) -> None:
+    marketing = {**GOAL, "every": 1, "message": {**GOAL["message"], "purpose": "marketing"}}
+    await patch(group, {"goals": [marketing]})
+    workspace = group.channel.workspace_id
+    await save_settings(group.core, workspace, CourtesySettings(require_granted=["telegram"]))
+    await group.join(BOB, "Bob", link_name(await link(group, ADA)))
+    assert await rewarded(group) == []  # Ada never agreed to marketing on Telegram
+    [row] = await group.core.store.collection("community_rewards").find().to_list(None)
+    assert (row["done"], row["message"], row["reason"]) == (True, "skipped", "no_consent")
+    ada_id = await customer_of(group.core, group.telegram.channel_id, ADA)
+    ada = await group.core.store.customers.find_one({"_id": ada_id})
+    assert ada is not None and "ambassador" in ada["tags"]  # the rest of the reward is given
+
+
+async def test_erasing_a_referrer_erases_their_links_and_credits(group: Group) -> None:
+    await group.join(BOB, "Bob", link_name(await link(group, ADA)))
+    ada = await customer_of(group.core, group.telegram.channel_id, ADA)
+    await do_erase_customer(group.core, group.channel.workspace_id, ada)
+    store = group.core.store
+    assert await store.collection("community_invites").count_documents({}) == 0
+    assert await store.collection("community_referrals").count_documents({}) == 0
+    assert await board(group) == []
