@@ -4,12 +4,14 @@ too; the leaderboard; rewards given once per goal."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from kith.core.clock import ManualClock
 from kith.core.customers import do_erase_customer
+from kith.core.timers import TimerWorker
 from kith.courtesy.settings import CourtesySettings, save_settings
 from tests.communities.referral_support import (
     BotApiWithMe,
@@ -232,3 +234,26 @@ async def test_erasing_a_referrer_erases_their_links_and_credits(group: Group) -
     assert await store.collection("community_invites").count_documents({}) == 0
     assert await store.collection("community_referrals").count_documents({}) == 0
     assert await board(group) == []
+
+
+async def test_a_marketing_reward_in_quiet_hours_waits_for_morning(
+    group: Group, clock: ManualClock
+) -> None:
+    marketing = {**GOAL, "every": 1, "message": {**GOAL["message"], "purpose": "marketing"}}
+    await patch(group, {"goals": [marketing]})
+    now = clock.now()
+    quiet = CourtesySettings(
+        quiet_start=(now - timedelta(hours=1)).time(),
+        quiet_end=(now + timedelta(hours=2)).time().replace(second=0, microsecond=0),
+    )
+    await save_settings(group.core, group.channel.workspace_id, quiet)
+    await group.join(BOB, "Bob", link_name(await link(group, ADA)))
+    assert await rewarded(group) == []
+    [row] = await group.core.store.collection("community_rewards").find().to_list(None)
+    assert (row["message"], row["reason"]) == ("held", "quiet_hours")
+    assert await TimerWorker(group.core).run_once() == 0  # not yet
+    clock.advance(3 * 3600)
+    assert await TimerWorker(group.core).run_once() == 1
+    [sent] = await rewarded(group)
+    assert sent["purpose"] == "marketing"
+    assert await TimerWorker(group.core).run_once() == 0  # sent once
