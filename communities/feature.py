@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from pymongo import ASCENDING, DESCENDING
 
-from kith.communities import consumer, raid, rules, welcome
+from kith.communities import consumer, figures, raid, referrals, rewards, rules, welcome
 from kith.communities.api import api_router, app_router
+from kith.communities.invites import INVITES
 from kith.communities.joins import JOINS
 from kith.communities.page import router as page_router
+from kith.communities.referrals import INTENTS, REFERRALS
+from kith.communities.rewards import REWARDS
 from kith.communities.store import COMMUNITIES, DAYS, MEMBERS
 from kith.core.consumers import Consumer
 from kith.core.context import Core
@@ -44,19 +47,47 @@ def feature(core: Core) -> Feature:
             Index(JOINS, (("raid_id", ASCENDING),)),
             Index(JOINS, (("member_id", ASCENDING), ("at", DESCENDING))),
             Index(JOINS, (("customer_id", ASCENDING),)),
+            # Referrals: a code names one invite; the leaderboard and a referrer's counts.
+            Index(INVITES, (("workspace_id", ASCENDING), ("code", ASCENDING)), {"unique": True}),
+            Index(INVITES, (("customer_id", ASCENDING),)),
+            Index(REFERRALS, (("community_id", ASCENDING), ("referrer_id", ASCENDING))),
+            Index(REFERRALS, (("referrer_id", ASCENDING), ("status", ASCENDING))),
+            Index(REFERRALS, (("referred_id", ASCENDING),)),
+            Index(INTENTS, (("customer_id", ASCENDING), ("community_id", ASCENDING))),
+            Index(REWARDS, (("customer_id", ASCENDING),)),
         ),
-        # A member names a customer: erased with them, moved to the survivor of a merge.
-        customer_data=(CustomerData(MEMBERS), CustomerData(JOINS)),
+        # Members, joins, links, credits (both sides), deep-link starts and rewards name
+        # customers: erased with them, moved to the survivor of a merge.
+        customer_data=(
+            CustomerData(MEMBERS),
+            CustomerData(JOINS),
+            CustomerData(INVITES),
+            CustomerData(REFERRALS, "referrer_id"),
+            CustomerData(REFERRALS, "referred_id"),
+            CustomerData(INTENTS),
+            CustomerData(REWARDS),
+        ),
         consumers=(
             Consumer("community-roster", consumer.TYPES, consumer.consume),
             Consumer("community-welcome", ("community.member_joined",), welcome.on_join),
             Consumer("community-rules", ("message.received",), rules.on_message),
+            Consumer("community-referrals", referrals.TYPES, referrals.consume),
+            Consumer("community-rewards", rewards.TYPES, rewards.consume),
+            Consumer("community-figures", figures.TYPES, figures.consume),
         ),
         timers={
             welcome.WELCOME_TIMER: welcome.run_welcome,
             rules.TIMEOUT_TIMER: rules.run_timeout,
             raid.END_TIMER: raid.run_end,
+            rewards.TIMER: rewards.on_timer,
         },
         answers=(rules.answers,),
-        routers=(api_router, app_router, page_router),
+        segment_fields=figures.SEGMENT_FIELDS,
+        routers=(
+            api_router,
+            app_router,
+            page_router,
+            referrals.api_router,
+            referrals.app_router,
+        ),
     )

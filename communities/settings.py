@@ -4,9 +4,9 @@ edge, stored on the community). Each concern's module reads its own: `welcome`, 
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 Texts = dict[str, str]  # language ("en", "zh") → text
 
@@ -64,7 +64,61 @@ class Moderation(BaseModel):
     enabled: bool = False
 
 
-class Referrals(BaseModel):
+class RewardMessage(BaseModel):
+    """What the referrer is told when a goal is met, on their own private conversation:
+    {count} is their credited referrals here, {coupon} the coupon code."""
+
     model_config = ConfigDict(extra="forbid")
 
-    enabled: bool = False
+    texts: Texts = Field(min_length=1, description="Per language ({count}, {coupon}).")
+    coupon_code: str | None = Field(default=None, max_length=64)
+    # A reward earned is service; "marketing" asks consent and the courtesy rules first.
+    purpose: Literal["service", "marketing"] = "service"
+
+
+class Goal(BaseModel):
+    """A reward for credited referrals in this community: at `at` exactly once, or at every
+    multiple of `every`; what it gives is a tag, an attribute and/or a message."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,32}$", description="Names the goal for good.")
+    at: int | None = Field(default=None, ge=1, le=100_000)
+    every: int | None = Field(default=None, ge=1, le=100_000)
+    tag: str | None = Field(default=None, min_length=1, max_length=64)
+    attribute: dict[str, str | int | bool] | None = Field(default=None, max_length=5)
+    message: RewardMessage | None = None
+
+    @model_validator(mode="after")
+    def _one_rule_and_a_reward(self) -> Goal:
+        if (self.at is None) == (self.every is None):
+            raise ValueError("a goal has either `at` or `every`")
+        if self.tag is None and not self.attribute and self.message is None:
+            raise ValueError("a goal gives a tag, an attribute or a message")
+        return self
+
+    def reached(self, count: int) -> bool:
+        """Whether a credit that brought the count to `count` meets this goal."""
+        if self.at is not None:
+            return count == self.at
+        assert self.every is not None
+        return count % self.every == 0
+
+
+class Referrals(BaseModel):
+    """Invite links and who brought whom (`kith.communities.referrals`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = Field(default=True, description="Credit joins through invite links.")
+    revoke_days: int = Field(
+        default=7, ge=0, le=365, description="A leave within this many days revokes the credit."
+    )
+    goals: list[Goal] = Field(default=[], max_length=20)
+
+    @model_validator(mode="after")
+    def _goal_ids_unique(self) -> Referrals:
+        ids = [g.id for g in self.goals]
+        if len(ids) != len(set(ids)):
+            raise ValueError("goal ids must differ")
+        return self

@@ -188,6 +188,8 @@ class TriggerKind(StrEnum):
     segment_entered = "segment_entered"  # value: segment id
     tag_added = "tag_added"  # value: the tag
     wechat_scene = "wechat_scene"  # value: the scene id of a subscribe (qrscene_…)
+    community_joined = "community_joined"  # value: the community id
+    referrals_reached = "referrals_reached"  # value: N, credited referrals (every community)
     telegram_start = "telegram_start"  # value: the /start payload
     bot = "bot"  # a bot's `enrol` step names the sequence; no value
 

@@ -2,7 +2,8 @@
 
 A sequence's triggers name an event and a value: a segment entered (its id), a tag added
 (the tag: `tags_added` on `customer.created` / `customer.updated`), a WeChat subscribe from a
-scene QR code (the scene id) or a Telegram `/start` payload (None for a bare `/start`). Each
+scene QR code (the scene id), a Telegram `/start` payload (None for a bare `/start`), a
+community joined (its id) or a referrer's credited referrals reaching N (`str(N)`). Each
 event asks the active sequences of its workspace whose triggers match, one indexed read
 (status, triggers.kind, triggers.value) whatever the number of sequences, and enrols the
 customer with the trigger as the source. Redelivery is harmless: `enrol` writes one
@@ -29,6 +30,8 @@ TYPES = (
     "customer.updated",
     "channel.subscribed",
     "channel.start",
+    "community.member_joined",
+    "community.referral_credited",
 )
 CHANNEL_KINDS = {"wechat": TriggerKind.wechat_scene, "telegram": TriggerKind.telegram_start}
 
@@ -48,6 +51,10 @@ def fired(event: Event) -> Iterator[tuple[TriggerKind, str | None]]:
     elif event.type == "channel.start" and data.get("channel_type") == "telegram":
         payload = data.get("payload")
         yield TriggerKind.telegram_start, str(payload) if payload else None
+    elif event.type == "community.member_joined" and data.get("community_id"):
+        yield TriggerKind.community_joined, str(data["community_id"])
+    elif event.type == "community.referral_credited" and isinstance(data.get("total"), int):
+        yield TriggerKind.referrals_reached, str(data["total"])
 
 
 SOURCES = {TriggerKind.segment_entered: "segment", TriggerKind.tag_added: "tag"}

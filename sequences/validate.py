@@ -57,6 +57,10 @@ async def check(core: Core, workspace_id: str, body: SequenceIn) -> SequenceIn:
             raise InvalidInput(f"a {trigger.kind.value} trigger needs a value", field=where)
         if trigger.kind == TriggerKind.segment_entered and trigger.value:
             await _check_segment(core, workspace_id, trigger.value, where)
+        if trigger.kind == TriggerKind.referrals_reached and not (
+            (trigger.value or "").isdigit() and int(trigger.value or 0) > 0
+        ):
+            raise InvalidInput("a number of referrals, 1 or more", field=where)
     return body
 
 

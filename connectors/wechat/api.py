@@ -143,17 +143,19 @@ async def access_token(core: Core, config: WeChatConfig, *, stale: str | None = 
         await leases.release(core, token_lease_name(config), owner)
 
 
-async def call(core: Core, config: WeChatConfig, path: str, payload: dict[str, Any]) -> None:
-    """POST to an access-token API; a rejected token is refreshed and the call made once more."""
+async def call(
+    core: Core, config: WeChatConfig, path: str, payload: dict[str, Any]
+) -> dict[str, Any]:
+    """POST to an access-token API; a rejected token is refreshed and the call made once more.
+    Answers WeChat's JSON (a QR code's ticket …)."""
     token = await access_token(core, config)
     try:
-        await _post(core, config.base_url + path, payload, token)
-        return
+        return await _post(core, config.base_url + path, payload, token)
     except WeChatApiError as exc:
         if exc.errcode not in TOKEN_REJECTED:
             raise
     token = await access_token(core, config, stale=token)
-    await _post(core, config.base_url + path, payload, token)
+    return await _post(core, config.base_url + path, payload, token)
 
 
 def delivery_error(exc: WeChatApiError, doing: str = "sending") -> DeliveryError:

@@ -298,7 +298,10 @@
 
   // ---- triggers -----------------------------------------------------------------------------
 
-  const KINDS = ["segment_entered", "tag_added", "wechat_scene", "telegram_start", "bot"];
+  const KINDS = [
+    "segment_entered", "tag_added", "wechat_scene", "telegram_start",
+    "community_joined", "referrals_reached", "bot",
+  ];
 
   function triggerItem(t, i) {
     const kind = select(KINDS.map((k) => [k, T["sequences_trigger_" + k]]), t.kind);

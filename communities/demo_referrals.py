@@ -1,0 +1,90 @@
+"""The demo's referrals: a sample customer's invite link to the sample group, a reward for
+their first referral (the `ambassador` tag and a coupon in their private chat), and a new
+member joining through the link, as Telegram reports a join through a named link. Once the
+workers have run, the group's leaderboard (`GET /api/v1/communities/{id}/referrals`) shows
+the referrer with one credited referral and their profile the tag and `referrals.count`.
+
+The lead calls `seed_demo_referrals(core, workspace_id, community_id)` after the sample
+group exists (`kith.communities.demo`), optionally naming the referrer.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from kith.communities import invites
+from kith.communities.actions import update
+from kith.communities.models import CommunityPatch, MemberStatus
+from kith.communities.settings import Goal, Referrals, RewardMessage
+from kith.communities.store import get_community, members
+from kith.core.channel_records import get_channel
+from kith.core.context import Core
+from kith.core.errors import KithError
+from kith.core.models import Author, AuthorKind, ChannelEvent, ChannelEventKind, InboundUser
+from kith.core.pipeline import ingest_event
+
+log = logging.getLogger(__name__)
+
+DEMO = Author(kind=AuthorKind.system, name="demo")
+FRIEND = InboundUser(id="990000001", name="Lin Mei 林梅")
+LABEL = "Friends of the club"
+GOAL = Goal(
+    id="first-friend",
+    at=1,
+    tag="ambassador",
+    message=RewardMessage(
+        texts={
+            "en": "Thank you for bringing a friend to the club! Your coupon: {coupon}",
+            "zh": "感谢您邀请好友加入社群！您的优惠码：{coupon}",
+        },
+        coupon_code="FRIEND10",
+    ),
+)
+
+
+async def seed_demo_referrals(
+    core: Core, workspace_id: str, community_id: str, referrer_id: str | None = None
+) -> invites.Invite | None:
+    """The invite link of `referrer_id` (default: the group's longest-standing member) and a
+    join through it; None when the group has nobody to refer from."""
+    community = await get_community(core, workspace_id, community_id)
+    if referrer_id is None:
+        first = await members(core).find_one(
+            {
+                "community_id": community.id,
+                "status": MemberStatus.member.value,
+                "platform_user_id": {"$ne": FRIEND.id},
+            },
+            sort=[("first_joined_at", 1), ("_id", 1)],
+        )
+        if first is None:
+            return None
+        referrer_id = str(first["customer_id"])
+    patch = CommunityPatch(referrals=Referrals(goals=[GOAL]))
+    await update(core, workspace_id, community.id, patch, DEMO)
+    body = invites.InviteIn(customer_id=referrer_id, name=LABEL)
+    try:
+        invite = await invites.create_invite(core, workspace_id, community.id, body)
+    except KithError as exc:  # the demo's bot may not administer the group: the code serves
+        log.info("demo invite link without the platform's link: %s", exc)
+        invite = await invites.claim(core, community, referrer_id, body, core.clock.now())
+    channel = await get_channel(core, workspace_id, community.channel_id)
+    await ingest_event(
+        core,
+        channel,
+        ChannelEvent(
+            workspace_id=workspace_id,
+            channel_id=channel.id,
+            channel_type=channel.type,
+            event_id=f"demo-referral-join:{community.id}",
+            kind=ChannelEventKind.member_joined,
+            user=FRIEND,
+            thread_key=community.platform_chat_id,
+            group_id=community.platform_chat_id,
+            group_name=community.title,
+            group_kind=community.kind,
+            payload=invites.link_name(invite.name, invite.code),
+            occurred_at=core.clock.now(),
+        ),
+    )
+    return invite

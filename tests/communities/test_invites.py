@@ -1,0 +1,116 @@
+"""Invite links through the API: made once per customer, naming the code Telegram gives
+back on a join, with the bot's deep link; bad input named by field."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from kith.communities.invites import code_of, link_name
+from kith.core.clock import ManualClock
+from tests.communities.referral_support import (
+    BotApiWithMe,
+    customer_of,
+    install_admin,
+    make_group,
+    private,
+)
+from tests.connectors.telegram.conftest import BOT_TOKEN, TelegramSetup
+from tests.support.consumers import drain
+
+ADA = 424242001
+
+
+@pytest.fixture
+def callbacks() -> BotApiWithMe:
+    return BotApiWithMe(token=BOT_TOKEN)
+
+
+async def test_an_invite_link_is_made_once_and_its_name_carries_the_code(
+    telegram: TelegramSetup, monkeypatch: pytest.MonkeyPatch, clock: ManualClock
+) -> None:
+    admin = install_admin(telegram.core, monkeypatch)
+    group = await make_group(telegram)
+    await telegram.deliver(private(ADA, "Ada", "hello", 1))
+    await drain(telegram.core)
+    ada = await customer_of(telegram.core, telegram.channel_id, ADA)
+    expire = clock.now() + timedelta(days=3)
+    body = {
+        "customer_id": ada,
+        "name": "Ada's friends and family link",
+        "expire_at": expire.isoformat(),
+        "member_limit": 50,
+    }
+    url = f"/api/v1/communities/{group.id}/invite-links"
+    first = await telegram.http.post(url, json=body, headers=telegram.auth)
+    assert first.status_code == 200, first.text
+    invite = first.json()
+    assert invite["invite_link"] == "https://t.me/+link1"
+    assert invite["deep_link"] == f"https://t.me/kith_shop_bot?start=ref_{invite['code']}"
+    [made] = admin.links
+    assert made["chat_id"] == "-1001234567890"
+    assert len(made["name"]) <= 32
+    assert code_of(made["name"]) == invite["code"]
+    assert made["limit"] == 50
+    assert made["expire_at"] == expire
+
+    again = await telegram.http.post(url, json=body, headers=telegram.auth)
+    assert again.json()["code"] == invite["code"]
+    assert len(admin.links) == 1  # nothing asked of Telegram twice
+    other = await telegram.http.post(url, json={**body, "name": "work"}, headers=telegram.auth)
+    assert other.json()["code"] != invite["code"]
+
+
+async def test_bad_input_is_named_by_field(
+    telegram: TelegramSetup, monkeypatch: pytest.MonkeyPatch, clock: ManualClock
+) -> None:
+    install_admin(telegram.core, monkeypatch)
+    group = await make_group(telegram)
+    await telegram.deliver(private(ADA, "Ada", "hello", 1))
+    await drain(telegram.core)
+    ada = await customer_of(telegram.core, telegram.channel_id, ADA)
+    url = f"/api/v1/communities/{group.id}/invite-links"
+
+    async def field_of(body: dict[str, object], status: int, at: str = url) -> str:
+        answer = await telegram.http.post(at, json=body, headers=telegram.auth)
+        assert answer.status_code == status, answer.text
+        return str(answer.json()["error"]["field"])
+
+    assert await field_of({"customer_id": "nobody"}, 404) == "customer_id"
+    assert await field_of({"customer_id": ada, "member_limit": 0}, 422) == "member_limit"
+    past = (clock.now() - timedelta(hours=1)).isoformat()
+    assert await field_of({"customer_id": ada, "expire_at": past}, 422) == "expire_at"
+    assert await field_of({"customer_id": ada, "wechat_channel_id": "x"}, 404) == (
+        "wechat_channel_id"
+    )
+    elsewhere = "/api/v1/communities/nope/invite-links"
+    assert await field_of({"customer_id": ada}, 404, elsewhere) == "community_id"
+
+
+async def test_without_an_admin_bot_the_answer_is_409(
+    telegram: TelegramSetup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    admin = install_admin(telegram.core, monkeypatch)
+    group = await make_group(telegram, bot_admin=False)
+    await telegram.deliver(private(ADA, "Ada", "hello", 1))
+    await drain(telegram.core)
+    ada = await customer_of(telegram.core, telegram.channel_id, ADA)
+    answer = await telegram.http.post(
+        f"/api/v1/communities/{group.id}/invite-links",
+        json={"customer_id": ada},
+        headers=telegram.auth,
+    )
+    assert answer.status_code == 409
+    assert "admin" in answer.json()["error"]["message"]
+    assert admin.links == []
+
+
+def test_a_link_name_fits_telegram_and_keeps_the_code_whatever_the_label() -> None:
+    for label in ("", "x", "a very long label " * 5, "朋友们的链接"):
+        name = link_name(label, "abcde12345")
+        assert len(name) <= 32
+        assert code_of(name) == "abcde12345"
+    assert code_of("ref_abcde12345") == "abcde12345"
+    assert code_of("spring-promo") is None
+    assert code_of("xref_abcde12345") is None
