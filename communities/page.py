@@ -61,14 +61,23 @@ class Setting:
     value: Any
 
 
+def _plain(annotation: Any) -> Any:
+    """`Annotated[str, constraints]` is a str to the form (the model checks the rest)."""
+    if typing.get_origin(annotation) is typing.Annotated:
+        return typing.get_args(annotation)[0]
+    return annotation
+
+
 def _kind(annotation: Any) -> str | None:
+    annotation = _plain(annotation)
     if annotation is bool:
         return "bool"
     if annotation is int:
         return "int"
     if annotation is str:
         return "text"
-    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    origin = typing.get_origin(annotation)
+    args = tuple(_plain(a) for a in typing.get_args(annotation))
     if origin is dict and args == (str, str):
         return "texts"
     if origin is list and args == (str,):
