@@ -8,10 +8,13 @@ from typing import Any
 
 import pytest
 
+from kith.communities.demo_moderation import seed_moderation, spam_updates
+from kith.communities.feature import feature
 from kith.core.channel_records import get_channel
 from kith.core.clock import ManualClock
 from kith.core.context import Core
 from kith.core.errors import DeliveryError
+from kith.core.features import install
 from kith.core.models import ChannelEvent, ChannelEventKind, InboundUser
 from kith.core.pipeline import ingest_event
 from tests.communities.moderation_kit import (
@@ -249,3 +252,44 @@ async def test_an_action_the_platform_refuses_is_audited_with_its_reason(
         ("delete", "refused", "Bad Request: not enough rights"),
         ("mute", "refused", "Bad Request: not enough rights"),
     }
+
+
+async def test_the_demo_s_rules_delete_and_warn_the_demo_s_spam(
+    telegram: TelegramSetup, clock: ManualClock, admin: RecordingAdmin, workspace_id: str
+) -> None:
+    await telegram.deliver(post(clock.now(), *OLD, "Good morning"))
+    await drain(telegram.core)
+    community = await seed_moderation(telegram.core, workspace_id, cid(telegram))
+    assert community.moderation.words.enabled
+    for update in spam_updates(GROUP, "Kettle Owners Club", clock.now(), 5000):
+        await telegram.deliver(update)
+    await drain(telegram.core)
+    assert admin.named("delete_message") == [(str(GROUP), f"{GROUP}:5001")]
+    rows = await audit_rows(telegram)
+    assert sorted((r["action"], r["rule"], r["detail"]) for r in rows) == [
+        ("delete", "words", "free money"),
+        ("warn", "words", "free money"),
+    ]
+
+
+async def test_two_processes_count_one_flood(
+    telegram: TelegramSetup,
+    clock: ManualClock,
+    admin: RecordingAdmin,
+    second_process: Core,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Counting lives in the database: what one process saw, the other counts on."""
+    install(second_process, [feature(second_process)])
+    other = install_admin(second_process, monkeypatch)
+    flood = {"enabled": True, "messages": 3, "seconds": 10, "actions": ["delete", "mute"]}
+    await _group(telegram, clock, flood=flood)
+    posts = []
+    for n in range(6):
+        clock.advance(1)
+        posts.append(post(clock.now(), *OLD, f"buy {n}"))
+        await telegram.deliver(posts[-1])
+        await drain(telegram.core if n % 2 else second_process)
+    deleted = admin.named("delete_message") + other.named("delete_message")
+    assert sorted(deleted) == sorted((str(GROUP), key(p)) for p in posts[3:])
+    assert len(admin.named("restrict") + other.named("restrict")) == 1

@@ -25,6 +25,13 @@ from tests.communities.moderation_kit import (
 )
 from tests.connectors.telegram.conftest import TelegramSetup
 from tests.support.consumers import drain
+from tests.web.conftest import (  # noqa: F401 (fixtures, found by name)
+    Cast,
+    app,
+    browser,
+    cast,
+    cheap_password_hashing,
+)
 
 NEW = (424242202, "Ned Newman")
 OLD = (424242203, "Olga Oldtimer")
@@ -167,3 +174,27 @@ async def test_lifting_what_was_not_done_is_refused(
     again = await _lift(telegram, lifted.json()["id"])  # a lift is not lifted
     assert again.status_code == 409
     assert again.json()["error"]["field"] == "audit_id"
+
+
+async def test_an_agent_in_the_inbox_reads_the_log_and_lifts(
+    telegram: TelegramSetup,
+    clock: ManualClock,
+    admin: RecordingAdmin,
+    cast: Cast,  # noqa: F811
+    browser: Any,  # noqa: F811
+) -> None:
+    await _group(telegram, clock, words={"enabled": True, "words": ["casino"], "actions": ["mute"]})
+    await telegram.deliver(post(clock.now(), *OLD, "casino"))
+    await drain(telegram.core)
+    alice = await browser("alice")
+    log = await alice.api("GET", f"/communities/{cid(telegram)}/audit")
+    assert log.status_code == 200, log.text
+    [mute] = log.json()["items"]
+    path = f"/communities/{cid(telegram)}/audit/{mute['id']}/lift"
+    forged = await alice.api("POST", path, headers={"X-CSRF-Token": ""})
+    assert forged.status_code == 403
+    assert admin.named("unrestrict") == []
+    lifted = await alice.api("POST", path)
+    assert lifted.status_code == 200, lifted.text
+    assert lifted.json()["by"] == {"kind": "agent", "id": cast.users["alice"].id, "name": "Alice"}
+    assert admin.named("unrestrict") == [(str(GROUP), str(OLD[0]))]
