@@ -84,4 +84,5 @@ MODERATION_INDEXES = (
     Index(moderation.RECENT, (("customer_id", ASCENDING),)),
     Index(AUDIT, (("customer_id", ASCENDING),)),
     Index(STRIKES, (("customer_id", ASCENDING),)),
+    Index(STRIKES, (("until", ASCENDING),), {"expireAfterSeconds": 86_400}),  # a day after
 )

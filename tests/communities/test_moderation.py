@@ -293,3 +293,39 @@ async def test_two_processes_count_one_flood(
     deleted = admin.named("delete_message") + other.named("delete_message")
     assert sorted(deleted) == sorted((str(GROUP), key(p)) for p in posts[3:])
     assert len(admin.named("restrict") + other.named("restrict")) == 1
+
+
+async def test_media_from_a_new_member_is_deleted(
+    telegram: TelegramSetup, clock: ManualClock, admin: RecordingAdmin
+) -> None:
+    await _group(telegram, clock, media={"enabled": True, "min_days": 1, "actions": ["delete"]})
+    await telegram.deliver(joined(clock.now(), *NEW))
+    await drain(telegram.core)
+    photo = [{"file_id": "AgAC-big", "file_unique_id": "AQAD-big", "width": 800, "height": 600}]
+    new_photo = post(clock.now(), *NEW, "", photo=photo)
+    await telegram.deliver(new_photo)
+    await telegram.deliver(post(clock.now(), *OLD, "", photo=photo, caption="my kettle"))
+    await drain(telegram.core)
+    assert admin.calls == [("delete_message", str(GROUP), key(new_photo))]
+    [row] = await audit_rows(telegram)
+    assert (row["rule"], row["action"]) == ("media", "delete")
+
+
+async def test_a_platform_error_worth_retrying_is_taken_on_the_retry(
+    telegram: TelegramSetup, clock: ManualClock, admin: RecordingAdmin
+) -> None:
+    await _group(
+        telegram, clock, words={"enabled": True, "words": ["casino"], "actions": ["delete"]}
+    )
+    admin.refuse = DeliveryError("Too Many Requests: retry after 5", retry_after=5)
+    spam = post(clock.now(), *OLD, "casino")
+    await telegram.deliver(spam)
+    await drain(telegram.core)
+    [row] = await audit_rows(telegram)
+    assert row["outcome"] == "pending"
+    admin.refuse = None
+    clock.advance(60)  # past the consumer's backoff
+    await drain(telegram.core)
+    [row] = await audit_rows(telegram)
+    assert row["outcome"] == "taken"
+    assert admin.named("delete_message") == [(str(GROUP), key(spam))] * 2
