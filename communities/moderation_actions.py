@@ -4,8 +4,10 @@ the community's conversation; and a moderator lifting what was done.
 
 A rule's actions on one message run in a fixed order (delete, mute, ban, report, warn: the
 warning says what happened and its appeal button names the heaviest action's row). Beyond
-delete, a member is acted on at most once per rule per window (`community_mod_strikes`): a
-flood of 40 messages is 40 deletions but one warning and one mute, whichever process saw it.
+delete, a member is acted on at most once per rule per window (`community_mod_strikes`), and
+the group hears at most one warning (moderators one note) per rule per window: a flood of 40
+messages is 40 deletions but one warning and one mute, and a wave of 50 spammers 50 deletions
+and one warning, whichever process saw them (the captcha bots' failure, shieldy#185).
 A retryable platform error leaves the row pending and raises, so the consumer's retry takes
 it again; any other refusal is recorded with its reason."""
 
@@ -37,6 +39,7 @@ from kith.core.outbox import send
 STRIKES = "community_mod_strikes"
 ORDER = (Action.delete, Action.mute, Action.ban, Action.report, Action.warn)
 WEIGHT = (Action.ban, Action.mute, Action.delete, Action.report, Action.warn)
+SAID = (Action.warn, Action.report)  # at most once per rule and window in the community
 STRIKE_WINDOW = 60  # seconds, for rules that have no window of their own
 RULE_AUTHOR = Author(kind=AuthorKind.bot, name="moderation")
 
@@ -85,9 +88,13 @@ def strikes(core: Core) -> Any:
 async def act(core: Core, community: Community, violation: Violation, target: Target) -> None:
     wanted = [a for a in ORDER if a in violation.actions]
     if any(a != Action.delete for a in wanted) and not await _strike(
-        core, community, violation, target
+        core, community, violation, target, target.sender
     ):
         wanted = [a for a in wanted if a == Action.delete]
+    if any(a in SAID for a in wanted) and not await _strike(
+        core, community, violation, target, "community"
+    ):
+        wanted = [a for a in wanted if a not in SAID]
     heaviest = next((a for a in WEIGHT if a in wanted), None)
     rows: dict[Action, AuditRow] = {}
     for action in wanted:
@@ -228,10 +235,13 @@ async def _report(
     await send(core, conversation, content, RULE_AUTHOR, message_id=derived_id("mod-note", row.id))
 
 
-async def _strike(core: Core, community: Community, violation: Violation, target: Target) -> bool:
-    """Whether this message is the member's first for this rule in its window (so it warns,
-    mutes …); a rerun for the same message claims it again."""
-    key = derived_id("community-strike", community.id, target.sender, violation.rule)
+async def _strike(
+    core: Core, community: Community, violation: Violation, target: Target, scope: str
+) -> bool:
+    """Whether this message is the first for this rule in its window, of the member (so it
+    mutes …) or of the whole community (so it is said); a rerun for the same message claims
+    it again."""
+    key = derived_id("community-strike", community.id, scope, violation.rule)
     until = target.at + timedelta(seconds=violation.window)
     mid = target.message_id
     try:

@@ -183,8 +183,8 @@ async def test_the_same_message_from_several_members_is_a_repeat(
         await telegram.deliver(posts[-1])
         await drain(telegram.core)
     assert sorted(admin.named("delete_message")) == sorted((str(GROUP), key(p)) for p in posts)
-    notes = [m for m in await _outbound(telegram) if m["private"]]
-    assert notes and all("repeat" in n["text"] for n in notes)
+    [note] = [m for m in await _outbound(telegram) if m["private"]]  # one, for the wave
+    assert "repeat (3 members)" in note["text"]
     clock.advance(20)  # a fourth copy, later
     fourth = post(clock.now(), *SPAMMERS[3], "JOIN MY CHANNEL FOR FREE COINS")
     await telegram.deliver(fourth)
@@ -329,3 +329,26 @@ async def test_a_platform_error_worth_retrying_is_taken_on_the_retry(
     [row] = await audit_rows(telegram)
     assert row["outcome"] == "taken"
     assert admin.named("delete_message") == [(str(GROUP), key(spam))] * 2
+
+
+async def test_a_wave_of_new_spammers_is_warned_once(
+    telegram: TelegramSetup, clock: ManualClock, admin: RecordingAdmin
+) -> None:
+    await _group(telegram, clock, links={"enabled": True})
+    wave = [(424243000 + n, f"Raider {n}") for n in range(12)]
+    posts = [
+        post(clock.now(), *raider, f"see https://spam{n}.example") for n, raider in enumerate(wave)
+    ]
+    for raider, spam in zip(wave, posts, strict=True):
+        await telegram.deliver(joined(clock.now(), *raider))
+        await telegram.deliver(spam)
+    await drain(telegram.core)
+    assert sorted(admin.named("delete_message")) == sorted((str(GROUP), key(p)) for p in posts)
+    [warning] = await _outbound(telegram)
+    assert "Raider" in warning["text"]
+    clock.advance(61)  # the next window: the next one is warned
+    late = (424243099, "Late Raider")
+    await telegram.deliver(joined(clock.now(), *late))
+    await telegram.deliver(post(clock.now(), *late, "www.spam.example"))
+    await drain(telegram.core)
+    assert len(await _outbound(telegram)) == 2
