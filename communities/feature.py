@@ -1,14 +1,28 @@
-"""The communities feature: its collections (members are customer data), indexes, the
-roster consumer and the routes, in one object."""
+"""The communities feature: its collections (members, joins, invites, referrals, rewards and
+the moderation log are customer data), indexes, consumers, timers, segment fields and routes,
+in one object."""
 
 from __future__ import annotations
 
 from pymongo import ASCENDING, DESCENDING
 
-from kith.communities import consumer, figures, raid, referrals, rewards, rules, welcome
+from kith.communities import (
+    appeals,
+    consumer,
+    figures,
+    moderation,
+    moderation_api,
+    raid,
+    referrals,
+    rewards,
+    rules,
+    welcome,
+)
 from kith.communities.api import api_router, app_router
+from kith.communities.audit import AUDIT
 from kith.communities.invites import INVITES
 from kith.communities.joins import JOINS
+from kith.communities.moderation_actions import STRIKES
 from kith.communities.page import router as page_router
 from kith.communities.referrals import INTENTS, REFERRALS
 from kith.communities.rewards import REWARDS
@@ -55,6 +69,7 @@ def feature(core: Core) -> Feature:
             Index(REFERRALS, (("referred_id", ASCENDING),)),
             Index(INTENTS, (("customer_id", ASCENDING), ("community_id", ASCENDING))),
             Index(REWARDS, (("customer_id", ASCENDING),)),
+            *MODERATION_INDEXES,
         ),
         # Members, joins, links, credits (both sides), deep-link starts and rewards name
         # customers: erased with them, moved to the survivor of a merge.
@@ -66,6 +81,10 @@ def feature(core: Core) -> Feature:
             CustomerData(REFERRALS, "referred_id"),
             CustomerData(INTENTS),
             CustomerData(REWARDS),
+            # Moderation's rows name the member (and quote their message).
+            CustomerData(AUDIT),
+            CustomerData(moderation.RECENT, merge_moves=False),
+            CustomerData(STRIKES, merge_moves=False),
         ),
         consumers=(
             Consumer("community-roster", consumer.TYPES, consumer.consume),
@@ -74,6 +93,7 @@ def feature(core: Core) -> Feature:
             Consumer("community-referrals", referrals.TYPES, referrals.consume),
             Consumer("community-rewards", rewards.TYPES, rewards.consume),
             Consumer("community-figures", figures.TYPES, figures.consume),
+            Consumer("community-moderation", moderation.TYPES, moderation.consume),
         ),
         timers={
             welcome.WELCOME_TIMER: welcome.run_welcome,
@@ -81,7 +101,7 @@ def feature(core: Core) -> Feature:
             raid.END_TIMER: raid.run_end,
             rewards.TIMER: rewards.on_timer,
         },
-        answers=(rules.answers,),
+        answers=(rules.answers, appeals.is_appeal),
         segment_fields=figures.SEGMENT_FIELDS,
         routers=(
             api_router,
@@ -89,5 +109,37 @@ def feature(core: Core) -> Feature:
             page_router,
             referrals.api_router,
             referrals.app_router,
+            moderation_api.api_router,
+            moderation_api.app_router,
         ),
     )
+
+
+MODERATION_INDEXES = (
+    # The log, newest first; one member's rows; a member's latest action (`/appeal`).
+    Index(AUDIT, (("community_id", ASCENDING), ("at", DESCENDING), ("_id", DESCENDING))),
+    Index(
+        AUDIT,
+        (
+            ("community_id", ASCENDING),
+            ("platform_user_id", ASCENDING),
+            ("at", DESCENDING),
+            ("_id", DESCENDING),
+        ),
+    ),
+    Index(AUDIT, (("workspace_id", ASCENDING), ("customer_id", ASCENDING), ("at", DESCENDING))),
+    # Flood and repeat windows, and the rows' expiry.
+    Index(
+        moderation.RECENT,
+        (("community_id", ASCENDING), ("sender", ASCENDING), ("at", ASCENDING)),
+    ),
+    Index(
+        moderation.RECENT,
+        (("community_id", ASCENDING), ("fingerprint", ASCENDING), ("at", ASCENDING)),
+    ),
+    Index(moderation.RECENT, (("expires_at", ASCENDING),), {"expireAfterSeconds": 0}),
+    Index(moderation.RECENT, (("customer_id", ASCENDING),)),
+    Index(AUDIT, (("customer_id", ASCENDING),)),
+    Index(STRIKES, (("customer_id", ASCENDING),)),
+    Index(STRIKES, (("until", ASCENDING),), {"expireAfterSeconds": 86_400}),  # a day after
+)
