@@ -10,21 +10,26 @@ wherever the bot receives it, and from service messages only where it does not, 
 roster never takes the link-less copy first and drops the link: the bot receives
 `chat_member` exactly where it is an administrator (we always ask for it in
 `allowed_updates`). What the bot is in each chat is kept per channel in `telegram_chats`,
-learnt from `my_chat_member` (and from any `chat_member` update, proof of admin rights). A
-chat where Kith never learnt it (the bot was made admin before this channel asked for those
-updates) counts as "no `chat_member`": its service messages are recorded, and the roster's
-join, a no-op for a member, absorbs the second copy.
+learnt from `my_chat_member` (and from any `chat_member` update, proof of admin rights); for
+a chat Kith has heard nothing of (the bot was an admin before the channel asked for those
+updates) it asks Telegram once (`getChatMember` on the bot). If Telegram cannot say, the
+service message is recorded: a join without its link beats a lost join, and the roster's
+`join`, a no-op for a member, absorbs the second copy.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from aiogram.exceptions import ClientDecodeError, TelegramAPIError
 from aiogram.types import Chat, ChatMemberUpdated
 from aiogram.types import Message as TgMessage
 from pymongo.errors import DuplicateKeyError
 
+from kith.connectors.telegram.client import bot_for
+from kith.connectors.telegram.config import TelegramConfig, bot_id
 from kith.connectors.telegram.mapping import (
     Outcome,
     chat_user,
@@ -39,6 +44,8 @@ from kith.core.pipeline import ingest_event
 if TYPE_CHECKING:
     from kith.core.context import Core
     from kith.core.models import Channel
+
+log = logging.getLogger(__name__)
 
 CHATS = "telegram_chats"
 PRESENT = frozenset({"creator", "administrator", "member"})
@@ -186,7 +193,29 @@ async def migration(core: Core, channel: Channel, message: TgMessage) -> Outcome
 async def gets_chat_member(core: Core, channel: Channel, chat_id: int) -> bool:
     """Does the bot receive `chat_member` updates from this chat (is it an admin there)?"""
     doc = await core.store.collection(CHATS).find_one({"_id": f"{channel.id}:{chat_id}"})
-    return doc is not None and doc.get("bot_status") in GETS_CHAT_MEMBER
+    status = (
+        doc.get("bot_status") if doc is not None else await _ask_bot_status(core, channel, chat_id)
+    )
+    return status in GETS_CHAT_MEMBER
+
+
+async def _ask_bot_status(core: Core, channel: Channel, chat_id: int) -> str | None:
+    """The bot's status from Telegram, kept undated (any `my_chat_member` overrides it)."""
+    me = int(bot_id(channel.settings_as(TelegramConfig).bot_token))
+    try:
+        member = await bot_for(core, channel).get_chat_member(chat_id, me)
+    except (TelegramAPIError, ClientDecodeError) as exc:
+        log.warning(
+            "getChatMember on the bot failed", extra={"channel_id": channel.id, "error": str(exc)}
+        )
+        return None
+    status = str(member.status)
+    await core.store.collection(CHATS).update_one(
+        {"_id": f"{channel.id}:{chat_id}"},
+        {"$setOnInsert": {"bot_status": status, "date": None, "channel_id": channel.id}},
+        upsert=True,
+    )
+    return status
 
 
 async def _note_bot_status(

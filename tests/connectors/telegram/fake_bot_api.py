@@ -29,6 +29,22 @@ BOT_USER = {
     "username": "kith_shop_bot",
 }
 
+ADMIN_RIGHTS = {  # a ChatMemberAdministrator's fields, as getChatMember answers them
+    "can_be_edited": False,
+    "is_anonymous": False,
+    "can_manage_chat": True,
+    "can_delete_messages": True,
+    "can_manage_video_chats": False,
+    "can_restrict_members": True,
+    "can_promote_members": False,
+    "can_change_info": False,
+    "can_invite_users": True,
+    "can_post_stories": False,
+    "can_edit_stories": False,
+    "can_delete_stories": False,
+    "can_send_welcome_messages": True,
+}
+
 
 @dataclass
 class Call:
@@ -58,6 +74,7 @@ class FakeBotApi:
     banned: dict[tuple[int, int], int] = field(default_factory=dict)  # → until_date (0: ever)
     restricted: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
     links: list[dict[str, Any]] = field(default_factory=list)
+    bot_status: dict[int, str] = field(default_factory=dict)  # chat → ours (else "member")
 
     def __post_init__(self) -> None:
         self.app = Starlette(
@@ -208,6 +225,18 @@ class FakeBotApi:
                 link[key] = params[key]
         self.links.append({**link, "chat_id": int(params["chat_id"])})
         return 200, link
+
+    async def _getChatMember(self, params: dict[str, Any]) -> tuple[int, Any]:
+        """Only our bot's own standing is scripted; anyone else is a plain member."""
+        user_id = int(params["user_id"])
+        if user_id != BOT_USER["id"]:
+            return 200, {
+                "user": {"id": user_id, "is_bot": False, "first_name": "?"},
+                "status": "member",
+            }
+        status = self.bot_status.get(int(params["chat_id"]), "member")
+        rights = ADMIN_RIGHTS if status == "administrator" else {}
+        return 200, {"user": BOT_USER, "status": status, **rights}
 
     async def _getUpdates(self, params: dict[str, Any]) -> tuple[int, Any]:
         if self.webhook is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.connectors.telegram.conftest import TelegramSetup, update
+from tests.connectors.telegram.fake_bot_api import FakeBotApi, error
 
 GROUP = "-1001234567890"
 OLD_GROUP = "-4012345678"
@@ -90,7 +91,7 @@ async def test_a_chat_member_update_teaches_that_service_messages_are_copies(
 
 
 async def test_where_the_bot_is_not_admin_service_messages_make_the_roster(
-    telegram: TelegramSetup,
+    telegram: TelegramSetup, bot_api: FakeBotApi
 ) -> None:
     await telegram.deliver(update("new_chat_member_grace"))
     await telegram.deliver(update("left_chat_member"))
@@ -98,6 +99,28 @@ async def test_where_the_bot_is_not_admin_service_messages_make_the_roster(
     [left] = await _data(telegram, "channel.member_left")
     assert (joined["user"]["id"], joined["payload"]) == (GRACE, None)
     assert left["user"]["name"] == "Li Lei"
+    assert bot_api.called("getChatMember") == [{"chat_id": int(GROUP), "user_id": 7000000001}]
+
+
+async def test_a_bot_made_admin_before_kith_heard_is_asked_once(
+    telegram: TelegramSetup, bot_api: FakeBotApi
+) -> None:
+    bot_api.bot_status[int(GROUP)] = "administrator"
+    await telegram.deliver(update("new_chat_member_grace"))  # the copy first
+    await telegram.deliver(update("chat_member_joined"))
+    await telegram.deliver(update("left_chat_member"))  # Li's leave: its chat_member counts
+    [joined] = await _data(telegram, "channel.member_joined")
+    assert joined["payload"] == "ref-ada"
+    assert await telegram.events("channel.member_left") == []
+    assert len(bot_api.called("getChatMember")) == 1
+
+
+async def test_when_telegram_cannot_say_the_service_message_counts(
+    telegram: TelegramSetup, bot_api: FakeBotApi
+) -> None:
+    bot_api.fail_next("getChatMember", error(400, "Bad Request: chat not found"))
+    await telegram.deliver(update("new_chat_member_grace"))
+    assert len(await telegram.events("channel.member_joined")) == 1
 
 
 async def test_a_demoted_bot_goes_back_to_service_messages(telegram: TelegramSetup) -> None:
