@@ -69,6 +69,8 @@ async def _message(core: Core, event: Event) -> None:
     community = await roster.see(core, chat)
     if community.bot_status == BotStatus.left:
         return
+    if group.get("admin") or group.get("automatic"):
+        return  # the chat itself or its linked channel speaking (`GroupRef`): not a member
     who = Who(str(group["sender"]), event.customer_id, event.actor.name)
     await roster.spoke(core, community, who, _at(event), event.message_id)
 

@@ -349,6 +349,19 @@ class GroupRef(BaseModel):
     kind: str = Field(
         default="group", max_length=32, description="group, supergroup, channel (the platform's)"
     )
+    admin: bool = Field(
+        default=False,
+        description="Posted by the group's own admins as the group or channel itself (an "
+        "anonymous admin, a channel post): not a member, never moderated.",
+    )
+    automatic: bool = Field(
+        default=False,
+        description="Copied in by the platform (a linked channel's post forwarded into its "
+        "discussion group): not a member, never moderated.",
+    )
+    forwarded: bool = Field(
+        default=False, description="Forwarded by its sender from another chat or user."
+    )
 
 
 class InboundMessage(BaseModel):

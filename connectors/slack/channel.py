@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from kith.connectors.slack.admin import SlackGroupAdmin
 from kith.connectors.slack.config import SlackChannelConfig
 from kith.connectors.slack.routes import replay, router
 from kith.connectors.slack.sender import SlackSender
@@ -15,6 +16,7 @@ channel_type = ChannelType(
     capabilities=Capabilities(buttons=True, images=True, threads=True),
     router=router,
     replay=replay,
+    group_admin=SlackGroupAdmin(),
     description="A Slack app: DMs, channel threads and mentions, with Block Kit buttons.",
     endpoints=(
         ("events_url", "/webhooks/slack/{id}"),

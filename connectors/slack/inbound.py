@@ -8,6 +8,9 @@ still gets stored once.
   `message_changed` / `message_deleted` name, so edits find their message;
 - a membership event is the envelope's `event_id`;
 - a button press is the interaction's `trigger_id` and the element's `action_id`.
+
+A message in a channel (public or private) names it as its `GroupRef` (kind `slack_channel`),
+so the channel is a community with a roster; direct messages, one-to-one or group DMs, do not.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from kith.core.models import (
     Channel,
     ChannelEvent,
     ChannelEventKind,
+    GroupRef,
     InboundMessage,
     InboundUser,
 )
@@ -49,6 +53,14 @@ MEMBERSHIP = {
     "member_joined_channel": ChannelEventKind.member_joined,
     "member_left_channel": ChannelEventKind.member_left,
 }
+BOT_MEMBERSHIP = {  # our own bot's
+    "member_joined_channel": ChannelEventKind.bot_added,
+    "member_left_channel": ChannelEventKind.bot_removed,
+}
+GROUP_KIND = "slack_channel"
+# `channel_type` of message events; `app_mention` has none, so the id's prefix decides
+# (C public channel, G private channel or an old group DM, D a DM).
+CHANNEL_TYPES = frozenset({"channel", "group"})
 
 
 class Outcome(StrEnum):
@@ -109,6 +121,14 @@ def _user(user_id: str, message: SlackMessage | None = None) -> InboundUser:
     )
 
 
+def group_ref(message: SlackMessage) -> GroupRef | None:
+    """The channel a message was posted in; None for DMs."""
+    assert message.channel is not None
+    kind = message.channel_type
+    in_channel = kind in CHANNEL_TYPES if kind else message.channel[:1] in ("C", "G")
+    return GroupRef(id=message.channel, kind=GROUP_KIND) if in_channel else None
+
+
 def _from_bot(message: SlackMessage, bot_users: set[str]) -> bool:
     """Our own echoes and every other bot: Kith's customers are people."""
     return bool(message.bot_id or message.subtype == "bot_message" or (message.user in bot_users))
@@ -165,6 +185,7 @@ async def _on_message(
                 else None
             ),
             sent_at=_sent_at(message.ts),
+            group=group_ref(message),
         ),
     )
     return Outcome.duplicate if received.duplicate else Outcome.stored
@@ -200,8 +221,16 @@ async def _on_member(
     member: MemberEvent,
     bot_users: set[str],
 ) -> Outcome:
-    if member.user in bot_users:  # our bot was added to or removed from a channel
-        return Outcome.ignored
+    """A member joined or left a channel. Our own bot's joins and leaves are `bot_added` /
+    `bot_removed`, told by whoever invited it, else by the channel itself (never by the bot:
+    it is no customer); Slack's events name neither a role nor the channel's name."""
+    ours = member.user in bot_users
+    if ours:
+        kind = BOT_MEMBERSHIP[member.type]
+        user = InboundUser(id=member.inviter or member.channel)
+    else:
+        kind = MEMBERSHIP[member.type]
+        user = InboundUser(id=member.user)
     recorded = await ingest_event(
         core,
         channel,
@@ -210,10 +239,12 @@ async def _on_member(
             channel_id=channel.id,
             channel_type=channel.type,
             event_id=_member_event_id(callback, member),
-            kind=MEMBERSHIP[member.type],
-            user=InboundUser(id=member.user),
+            kind=kind,
+            user=user,
             thread_key=member.channel,  # the channel itself, outside any thread
             group_id=member.channel,
+            group_kind=GROUP_KIND,
+            role="member" if ours and kind == ChannelEventKind.bot_added else None,
             occurred_at=(
                 datetime.fromtimestamp(callback.event_time, tz=UTC) if callback.event_time else None
             ),

@@ -95,6 +95,7 @@ class MemberEvent(_Slack):
     user: str = Field(min_length=1, max_length=64)
     channel: str = Field(pattern=SLACK_ID)
     channel_type: str | None = None
+    inviter: str | None = Field(default=None, max_length=64)
     event_ts: str | None = None
 
 

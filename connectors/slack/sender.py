@@ -54,7 +54,7 @@ def _retry_after(headers: Any) -> float | None:
         return None
 
 
-def _failure(exc: SlackApiError) -> DeliveryError:
+def failure(exc: SlackApiError, refused: str = "Slack refused the message") -> DeliveryError:
     response = exc.response
     # An AsyncSlackResponse, or aiohttp's response when Slack's body was not JSON.
     status = int(getattr(response, "status_code", None) or getattr(response, "status", 0) or 0)
@@ -65,7 +65,14 @@ def _failure(exc: SlackApiError) -> DeliveryError:
         return DeliveryError("Slack rate limit", retry_after=_retry_after(headers))
     if status >= 500 or error in TRANSIENT:
         return DeliveryError(f"Slack answered HTTP {status}: {error or 'no error code'}")
-    return DeliveryError(f"Slack refused the message: {error or status}", retryable=False)
+    return DeliveryError(f"{refused}: {error or status}", retryable=False)
+
+
+def error_code(exc: SlackApiError) -> str | None:
+    """Slack's `error` (`cant_delete_message` …), when it answered JSON."""
+    data = getattr(exc.response, "data", None)
+    code = data.get("error") if isinstance(data, dict) else None
+    return str(code) if code else None
 
 
 class SlackSender:
@@ -91,7 +98,7 @@ class SlackSender:
                     unfurl_links=False,
                 )
         except SlackApiError as exc:
-            raise _failure(exc) from exc
+            raise failure(exc) from exc
         except aiohttp.ClientConnectorError as exc:
             if isinstance(exc.os_error, EgressRefused):
                 raise DeliveryError(f"Slack: {exc.os_error}", retryable=False) from exc

@@ -12,6 +12,7 @@ from aiogram.exceptions import (
     TelegramUnauthorizedError,
 )
 
+from kith.connectors.telegram.admin import TelegramGroupAdmin
 from kith.connectors.telegram.client import bot_for
 from kith.connectors.telegram.config import SECRET_FIELDS, TelegramConfig, bot_id
 from kith.connectors.telegram.inbound import ALLOWED_UPDATES
@@ -83,6 +84,7 @@ channel_type = ChannelType(
     on_created=on_created,
     on_updated=on_updated,
     poller=TelegramPoller(),
+    group_admin=TelegramGroupAdmin(),
     description="A Telegram bot: private chats and groups, by webhook or long polling.",
     endpoints=(("webhook_url", "/webhooks/telegram/{id}"),),
     translations={

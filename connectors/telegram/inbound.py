@@ -2,30 +2,31 @@
 
 Shared by the webhook and the poller, so both paths store exactly the same thing. Message
 ids are per chat in Telegram, hence dedup keys of `"<chat_id>:<message_id>"`; the thread
-key is the chat id, which is also where replies go.
+key is the chat id, which is also where replies go. Membership updates are `members`'.
 """
 
 from __future__ import annotations
 
 import logging
-from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from aiogram.exceptions import TelegramAPIError
-from aiogram.types import CallbackQuery, Chat, Update, User
+from aiogram.types import CallbackQuery, Update
 from aiogram.types import Message as TgMessage
 from pydantic import ValidationError
 
+from kith.connectors.telegram import members
 from kith.connectors.telegram.client import bot_for
-from kith.core.errors import InvalidInput
-from kith.core.models import (
-    Attachment,
-    ChannelEvent,
-    ChannelEventKind,
-    GroupRef,
-    InboundMessage,
-    InboundUser,
+from kith.connectors.telegram.mapping import (
+    Outcome,
+    group_fields,
+    group_ref,
+    inbound_user,
+    message_key,
+    sender,
 )
+from kith.core.errors import InvalidInput
+from kith.core.models import Attachment, ChannelEvent, ChannelEventKind, InboundMessage
 from kith.core.pipeline import ingest, ingest_edit, ingest_event
 
 if TYPE_CHECKING:
@@ -34,18 +35,18 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
-
-
-class Outcome(StrEnum):
-    """What one update became (for logs and tests; the webhook answers 200 for all)."""
-
-    message = "message"
-    edit = "edit"
-    button = "button"
-    event = "event"
-    ignored = "ignored"
-    dead_letter = "dead_letter"
+ALLOWED_UPDATES = [
+    "message",
+    "edited_message",
+    "callback_query",
+    "chat_member",
+    "my_chat_member",
+    "channel_post",
+    "chat_join_request",
+]
+"""What setWebhook and getUpdates ask for: `chat_member` only comes when named here (and the
+bot is an admin); `chat_join_request` is asked for now so that a feature using join requests
+finds them flowing."""
 
 
 # Where the Bot API puts a User, and where a Chat (`new_chat_members` is a list of users).
@@ -93,24 +94,6 @@ def fill_documented_gaps(update: dict[str, object]) -> dict[str, object]:
     is changed."""
     _fill(update, "", 0)
     return update
-
-
-def message_key(chat_id: int, message_id: int) -> str:
-    return f"{chat_id}:{message_id}"
-
-
-def inbound_user(user: User) -> InboundUser:
-    name = " ".join(p for p in (user.first_name, user.last_name) if p) or user.username
-    return InboundUser(id=str(user.id), name=name, locale=user.language_code)
-
-
-def _sender(message: TgMessage) -> InboundUser | None:
-    """The person who wrote it; a post made "as the group/channel" is that chat."""
-    if message.from_user is not None:
-        return inbound_user(message.from_user)
-    if message.sender_chat is not None:
-        return InboundUser(id=str(message.sender_chat.id), name=message.sender_chat.title)
-    return None
 
 
 def file_path(channel_id: str, file_id: str) -> str:
@@ -188,19 +171,6 @@ def start_payload(text: str | None) -> str | None:
     return rest.strip()
 
 
-def _group(chat: Chat) -> tuple[str | None, str | None]:
-    if chat.type == "private":
-        return None, None
-    return str(chat.id), chat.title
-
-
-def group_ref(chat: Chat) -> GroupRef | None:
-    """The group or channel a message was posted in (None: a private chat)."""
-    if chat.type == "private":
-        return None
-    return GroupRef(id=str(chat.id), title=chat.title, kind=chat.type)
-
-
 async def handle_update(core: Core, channel: Channel, update: Update) -> Outcome:
     """Ingest one update; returns only after everything is stored (then it may be acked).
 
@@ -225,13 +195,21 @@ async def _dispatch(core: Core, channel: Channel, update: Update) -> Outcome:
         return Outcome.edit if stored else Outcome.ignored
     if update.callback_query is not None:
         return await _callback(core, channel, update.callback_query)
+    if update.chat_member is not None:
+        return await members.chat_member(core, channel, update.chat_member)
+    if update.my_chat_member is not None:
+        return await members.my_chat_member(core, channel, update.my_chat_member)
+    if update.channel_post is not None:  # a channel's own post: its community's activity
+        return await _message(core, channel, update.channel_post)
     return Outcome.ignored
 
 
 async def _message(core: Core, channel: Channel, message: TgMessage) -> Outcome:
     if message.new_chat_members or message.left_chat_member:
-        return await _membership(core, channel, message)
-    user = _sender(message)
+        return await members.service_membership(core, channel, message)
+    if message.migrate_to_chat_id is not None or message.migrate_from_chat_id is not None:
+        return await members.migration(core, channel, message)
+    user = sender(message)
     text = message.text or message.caption or _fallback_text(message)
     files = attachments(channel.id, message)
     if user is None or (not text and not files):
@@ -251,12 +229,12 @@ async def _message(core: Core, channel: Channel, message: TgMessage) -> Outcome:
             reply_to=message_key(chat_id, reply.message_id) if reply else None,
             sent_at=message.date,
             control=start_payload(message.text) is not None,
-            group=group_ref(message.chat),
+            group=group_ref(message),
         ),
     )
     payload = start_payload(message.text)
     if payload is not None:
-        group_id, group_name = _group(message.chat)
+        group = group_fields(message.chat) if message.chat.type != "private" else {}
         await ingest_event(
             core,
             channel,
@@ -268,44 +246,12 @@ async def _message(core: Core, channel: Channel, message: TgMessage) -> Outcome:
                 kind=ChannelEventKind.start,
                 user=user,
                 thread_key=str(chat_id),  # the chat the command was sent in, as the message
-                group_id=group_id,
-                group_name=group_name,
+                **group,
                 payload=payload or None,
                 occurred_at=message.date,
             ),
         )
     return Outcome.message
-
-
-async def _membership(core: Core, channel: Channel, message: TgMessage) -> Outcome:
-    """Joins and leaves; bots (including ours being added) are not customers."""
-    changes = [(ChannelEventKind.member_joined, u) for u in message.new_chat_members or []]
-    if message.left_chat_member is not None:
-        changes.append((ChannelEventKind.member_left, message.left_chat_member))
-    key = message_key(message.chat.id, message.message_id)
-    recorded = False
-    for kind, member in changes:
-        if member.is_bot:
-            continue
-        await ingest_event(
-            core,
-            channel,
-            ChannelEvent(
-                workspace_id=channel.workspace_id,
-                channel_id=channel.id,
-                channel_type=channel.type,
-                event_id=f"{key}:{kind.value}:{member.id}",
-                kind=kind,
-                user=inbound_user(member),
-                thread_key=str(message.chat.id),
-                group_id=str(message.chat.id),
-                group_name=message.chat.title,
-                group_kind=message.chat.type,
-                occurred_at=message.date,
-            ),
-        )
-        recorded = True
-    return Outcome.event if recorded else Outcome.ignored
 
 
 def _button_label(query: CallbackQuery) -> str | None:

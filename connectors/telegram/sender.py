@@ -17,7 +17,7 @@ from aiogram.types import Message as TgMessage
 
 from kith.connectors.telegram.client import bot_for, delivery_error
 from kith.connectors.telegram.config import TelegramConfig, bot_id
-from kith.connectors.telegram.inbound import message_key
+from kith.connectors.telegram.mapping import message_key
 from kith.core.channels import SendResult
 from kith.core.errors import DeliveryDeferred, DeliveryError
 from kith.core.outbox import part_sent

@@ -198,15 +198,51 @@ async def test_membership_events_are_recorded_once(slack: SlackSetup) -> None:
     events = await slack.core.store.events.find({"type": {"$regex": "^channel\\."}}).to_list(None)
     assert sorted(e["type"] for e in events) == ["channel.member_joined", "channel.member_left"]
     assert {e["data"]["group_id"] for e in events} == {"C123ABC456"}
+    assert {e["data"]["group_kind"] for e in events} == {"slack_channel"}
     identity = await slack.core.store.identities.find_one({"external_id": "W123ABC456"})
     assert identity is not None
 
 
-async def test_our_own_bot_joining_a_channel_is_ignored(slack: SlackSetup) -> None:
+async def test_our_own_bot_joining_and_leaving_is_bot_added_and_removed(
+    slack: SlackSetup,
+) -> None:
+    """Told by whoever invited it, else by the channel: the bot never becomes a customer."""
     joined = fixture("member_joined_channel")
     joined["event"]["user"] = "U0LAN0Z89"  # the bot user named in `authorizations`
-    assert (await slack.event(joined)).json()["outcome"] == "ignored"
-    assert await slack.core.store.identities.count_documents({}) == 0
+    left = fixture("member_left_channel")
+    left["event"]["user"] = "U0LAN0Z89"
+    assert (await slack.event(joined)).json()["outcome"] == "event"
+    assert (await slack.event(left)).json()["outcome"] == "event"
+    events = await slack.core.store.events.find({"type": {"$regex": "^channel\\."}}).to_list(None)
+    added, removed = sorted(events, key=lambda e: e["type"])
+    assert added["type"] == "channel.bot_added"
+    assert removed["type"] == "channel.bot_removed"
+    assert (added["data"]["user"]["id"], added["data"]["role"]) == ("U123456789", "member")
+    assert removed["data"]["user"]["id"] == "C123ABC456"
+    for event in (added, removed):
+        assert (event["data"]["group_id"], event["data"]["group_kind"]) == (
+            "C123ABC456",
+            "slack_channel",
+        )
+    assert await slack.core.store.identities.count_documents({"external_id": "U0LAN0Z89"}) == 0
+
+
+async def test_channel_messages_name_their_channel_and_dms_none(slack: SlackSetup) -> None:
+    await slack.event("message_channels_top")
+    await slack.event("app_mention")  # no channel_type: the C of its id says channel
+    await slack.event("message_im")
+    top, mention, direct = sorted(await slack.inbound(), key=lambda m: m["channel_message_id"])
+    assert top["group"] == {
+        "id": "C0LAN2Q65",
+        "title": None,
+        "kind": "slack_channel",
+        "admin": False,
+        "automatic": False,
+        "forwarded": False,
+        "sender": "U2147483697",
+    }
+    assert (mention["group"]["id"], mention["group"]["kind"]) == ("C123ABC456", "slack_channel")
+    assert "group" not in direct
 
 
 async def _kept_fields(slack: SlackSetup) -> list[str | None]:

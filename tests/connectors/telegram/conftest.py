@@ -20,6 +20,15 @@ FIXTURES = Path(__file__).parents[3] / "connectors" / "telegram" / "fixtures"
 BOT_TOKEN = "7000000001:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawQ"
 SECRET = "webhook-secret-0123456789abcdef"
 API_BASE = "http://telegram.test"
+ALLOWED_FOR_COMMUNITIES = [  # what a community needs Telegram to send (platform-rules.md)
+    "message",
+    "edited_message",
+    "callback_query",
+    "chat_member",
+    "my_chat_member",
+    "channel_post",
+    "chat_join_request",
+]
 
 
 def update(name: str, **changes: Any) -> dict[str, Any]:

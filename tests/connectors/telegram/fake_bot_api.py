@@ -4,7 +4,9 @@ It is an ASGI app reached through httpx's transport (the network boundary): aiog
 and checks every request and response itself. Behaviour follows the Bot API docs:
 `{"ok": true, "result": …}`, errors with `error_code`/`description`/`parameters`,
 getUpdates confirming updates below `offset` and holding an empty poll open for `timeout`
-seconds, and 409 for getUpdates while a webhook is set.
+seconds, and 409 for getUpdates while a webhook is set. Group administration keeps what it
+did (`deleted`, `banned`, `restricted`, `links`) and refuses a second delete of a message
+as Telegram does.
 """
 
 from __future__ import annotations
@@ -25,6 +27,22 @@ BOT_USER = {
     "is_bot": True,
     "first_name": "Kith Shop",
     "username": "kith_shop_bot",
+}
+
+ADMIN_RIGHTS = {  # a ChatMemberAdministrator's fields, as getChatMember answers them
+    "can_be_edited": False,
+    "is_anonymous": False,
+    "can_manage_chat": True,
+    "can_delete_messages": True,
+    "can_manage_video_chats": False,
+    "can_restrict_members": True,
+    "can_promote_members": False,
+    "can_change_info": False,
+    "can_invite_users": True,
+    "can_post_stories": False,
+    "can_edit_stories": False,
+    "can_delete_stories": False,
+    "can_send_welcome_messages": True,
 }
 
 
@@ -52,6 +70,11 @@ class FakeBotApi:
     _queued: asyncio.Event = field(default_factory=asyncio.Event)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(5000))
     _called: asyncio.Condition = field(default_factory=asyncio.Condition)
+    deleted: set[tuple[int, int]] = field(default_factory=set)
+    banned: dict[tuple[int, int], int] = field(default_factory=dict)  # → until_date (0: ever)
+    restricted: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
+    links: list[dict[str, Any]] = field(default_factory=list)
+    bot_status: dict[int, str] = field(default_factory=dict)  # chat → ours (else "member")
 
     def __post_init__(self) -> None:
         self.app = Starlette(
@@ -158,6 +181,62 @@ class FakeBotApi:
             "file_size": len(content),
             "file_path": path,
         }
+
+    # group administration (core.telegram.org/bots/api#available-methods) ---------
+    async def _deleteMessage(self, params: dict[str, Any]) -> tuple[int, Any]:
+        key = (int(params["chat_id"]), int(params["message_id"]))
+        if key in self.deleted:
+            return error(400, "Bad Request: message to delete not found")
+        self.deleted.add(key)
+        return 200, True
+
+    async def _restrictChatMember(self, params: dict[str, Any]) -> tuple[int, Any]:
+        key = (int(params["chat_id"]), int(params["user_id"]))
+        rights = params["permissions"]
+        if all(rights.values()):
+            self.restricted.pop(key, None)
+        else:
+            self.restricted[key] = {**rights, "until_date": params.get("until_date", 0)}
+        return 200, True
+
+    async def _banChatMember(self, params: dict[str, Any]) -> tuple[int, Any]:
+        key = (int(params["chat_id"]), int(params["user_id"]))
+        self.banned[key] = int(params.get("until_date", 0))
+        return 200, True
+
+    async def _unbanChatMember(self, params: dict[str, Any]) -> tuple[int, Any]:
+        key = (int(params["chat_id"]), int(params["user_id"]))
+        if key not in self.banned and params.get("only_if_banned"):
+            return 200, True
+        self.banned.pop(key, None)
+        return 200, True
+
+    async def _createChatInviteLink(self, params: dict[str, Any]) -> tuple[int, Any]:
+        number = len(self.links) + 1
+        link: dict[str, Any] = {
+            "invite_link": f"https://t.me/+KithInvite{number:06d}",
+            "creator": BOT_USER,
+            "creates_join_request": bool(params.get("creates_join_request", False)),
+            "is_primary": False,
+            "is_revoked": False,
+        }
+        for key in ("name", "expire_date", "member_limit"):
+            if key in params:
+                link[key] = params[key]
+        self.links.append({**link, "chat_id": int(params["chat_id"])})
+        return 200, link
+
+    async def _getChatMember(self, params: dict[str, Any]) -> tuple[int, Any]:
+        """Only our bot's own standing is scripted; anyone else is a plain member."""
+        user_id = int(params["user_id"])
+        if user_id != BOT_USER["id"]:
+            return 200, {
+                "user": {"id": user_id, "is_bot": False, "first_name": "?"},
+                "status": "member",
+            }
+        status = self.bot_status.get(int(params["chat_id"]), "member")
+        rights = ADMIN_RIGHTS if status == "administrator" else {}
+        return 200, {"user": BOT_USER, "status": status, **rights}
 
     async def _getUpdates(self, params: dict[str, Any]) -> tuple[int, Any]:
         if self.webhook is not None:

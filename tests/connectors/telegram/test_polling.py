@@ -17,7 +17,12 @@ from kith.core.clock import ManualClock
 from kith.core.context import Core
 from kith.core.dead_letters import list_dead_letters
 from kith.core.pollers import PollerSupervisor
-from tests.connectors.telegram.conftest import TelegramSetup, make_bot_channel, update
+from tests.connectors.telegram.conftest import (
+    ALLOWED_FOR_COMMUNITIES,
+    TelegramSetup,
+    make_bot_channel,
+    update,
+)
 from tests.connectors.telegram.fake_bot_api import FakeBotApi
 
 
@@ -44,7 +49,7 @@ async def test_offset_is_stored_and_used_after_a_restart(
     first, second = bot_api.called("getUpdates")
     assert "offset" not in first
     assert first["timeout"] == 0
-    assert first["allowed_updates"] == ["message", "edited_message", "callback_query"]
+    assert first["allowed_updates"] == ALLOWED_FOR_COMMUNITIES
     assert second["offset"] == 815000004  # the last stored update + 1
     [edited, _] = await polled.messages()
     assert edited["text"] == "Hi! Is the red kettle back in stock?"

@@ -10,7 +10,13 @@ import pytest
 
 from kith.core.channel_records import get_channel
 from kith.core.context import Core
-from tests.connectors.telegram.conftest import API_BASE, BOT_TOKEN, SECRET, make_bot_channel
+from tests.connectors.telegram.conftest import (
+    ALLOWED_FOR_COMMUNITIES,
+    API_BASE,
+    BOT_TOKEN,
+    SECRET,
+    make_bot_channel,
+)
 from tests.connectors.telegram.fake_bot_api import FakeBotApi
 
 
@@ -23,7 +29,7 @@ async def test_webhook_mode_registers_the_public_url_and_secret(
     [registered] = bot_api.called("setWebhook")
     assert registered["url"] == f"https://kith.example.com/webhooks/telegram/{telegram.channel_id}"
     assert registered["secret_token"] == SECRET
-    assert registered["allowed_updates"] == ["message", "edited_message", "callback_query"]
+    assert registered["allowed_updates"] == ALLOWED_FOR_COMMUNITIES
 
 
 async def test_without_a_public_url_no_webhook_is_registered(

@@ -1,0 +1,96 @@
+"""What a Slack app can do to a channel it is in (`kith.core.groups.GroupAdmin`): remove a
+member (`conversations.kick`) and delete a message (`chat.delete`). With a bot token,
+`chat.delete` works on the bot's own messages only; a member's needs a user token, which
+Kith does not hold, so Slack's `cant_delete_message` is `Unsupported`. Slack has no mute,
+no ban and no invite links for a channel: those are `Unsupported` without a call."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+
+from kith.connectors.slack.sender import TIMEOUT_SECONDS, client_for, error_code, failure
+from kith.core.egress import EgressRefused, aiohttp_session
+from kith.core.errors import DeliveryError
+from kith.core.groups import Unsupported
+
+if TYPE_CHECKING:
+    from kith.core.context import Core
+    from kith.core.models import Channel
+
+DONE_ALREADY = {  # what a retried call finds: the job is done
+    "chat.delete": frozenset({"message_not_found"}),
+    "conversations.kick": frozenset({"not_in_channel"}),
+}
+UNSUPPORTED = {
+    "cant_delete_message": "Slack lets a bot delete only its own messages; deleting a "
+    "member's message needs a user token",
+    "restricted_action": "the workspace's settings do not let this app do that",
+    "cant_kick_from_general": "nobody can be removed from the workspace's #general",
+}
+
+
+def slack_ts(chat_id: str, message_id: str) -> str:
+    """Kith keeps a Slack message as `"<channel>:<ts>"`; a bare `ts` is taken too."""
+    channel, _, ts = message_id.rpartition(":")
+    if channel and channel != chat_id:
+        raise DeliveryError(f"message {message_id!r} is not in {chat_id}", retryable=False)
+    return ts
+
+
+async def _call(core: Core, channel: Channel, method: str, params: dict[str, Any]) -> None:
+    """One Web API call as JSON (as slack_sdk sends these methods)."""
+    try:
+        async with aiohttp_session(core.egress, TIMEOUT_SECONDS) as session:
+            await client_for(channel, session).api_call(method, json=params)
+    except SlackApiError as exc:
+        code = error_code(exc)
+        if code in DONE_ALREADY.get(method, ()):
+            return
+        if code in UNSUPPORTED:
+            raise Unsupported(UNSUPPORTED[code]) from None
+        raise failure(exc, f"Slack refused {method}") from None
+    except aiohttp.ClientConnectorError as exc:
+        if isinstance(exc.os_error, EgressRefused):
+            raise DeliveryError(f"Slack: {exc.os_error}", retryable=False) from None
+        raise DeliveryError(f"Slack unreachable: {type(exc).__name__}") from None
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        raise DeliveryError(f"Slack unreachable: {type(exc).__name__}") from None
+
+
+class SlackGroupAdmin:
+    async def delete_message(
+        self, core: Core, channel: Channel, chat_id: str, message_id: str
+    ) -> None:
+        params = {"channel": chat_id, "ts": slack_ts(chat_id, message_id)}
+        await _call(core, channel, "chat.delete", params)
+
+    async def remove(self, core: Core, channel: Channel, chat_id: str, user_id: str) -> None:
+        await _call(core, channel, "conversations.kick", {"channel": chat_id, "user": user_id})
+
+    async def restrict(
+        self, core: Core, channel: Channel, chat_id: str, user_id: str, until: datetime | None
+    ) -> None:
+        raise Unsupported("Slack cannot mute a member of a channel")
+
+    async def unrestrict(self, core: Core, channel: Channel, chat_id: str, user_id: str) -> None:
+        raise Unsupported("Slack cannot mute a member of a channel")
+
+    async def ban(
+        self, core: Core, channel: Channel, chat_id: str, user_id: str, until: datetime | None
+    ) -> None:
+        raise Unsupported("Slack cannot keep someone out of a channel (remove them instead)")
+
+    async def invite_link(
+        self,
+        core: Core,
+        channel: Channel,
+        chat_id: str,
+        name: str,
+        expire_at: datetime | None,
+        member_limit: int | None,
+    ) -> str:
+        raise Unsupported("Slack has no invite links for a channel")

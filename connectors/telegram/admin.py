@@ -1,0 +1,143 @@
+"""Moderation and invitations in a Telegram group (`kith.core.groups.GroupAdmin`), through the
+Bot API calls made for them; the bot must be an admin with the matching rights, and Telegram
+says so (a non-retryable `DeliveryError`) when it is not."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from datetime import datetime
+from typing import TYPE_CHECKING, TypeVar
+
+from aiogram.exceptions import ClientDecodeError, TelegramAPIError, TelegramBadRequest
+from aiogram.types import ChatPermissions
+
+from kith.connectors.telegram.client import bot_for, delivery_error
+from kith.core.errors import DeliveryError
+
+if TYPE_CHECKING:
+    from kith.core.context import Core
+    from kith.core.models import Channel
+
+T = TypeVar("T")
+NAME_LIMIT = 32
+MEMBER_LIMIT = 99_999
+ALREADY_GONE = "message to delete not found"
+_PERMISSIONS = tuple(ChatPermissions.model_fields)
+
+
+def _int(value: str, field: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise DeliveryError(f"{field} {value!r} is not a Telegram id", retryable=False) from None
+
+
+def telegram_message_id(chat_id: str, message_id: str) -> int:
+    """Kith keeps a Telegram message as `"<chat_id>:<message_id>"` (`message_key`); a bare
+    message id is taken too. A key from another chat is refused rather than guessed."""
+    chat, _, number = message_id.rpartition(":")
+    if chat and chat != chat_id:
+        raise DeliveryError(f"message {message_id!r} is not in chat {chat_id}", retryable=False)
+    return _int(number, "message_id")
+
+
+def _stamp(at: datetime | None) -> int | None:
+    """Unix time, as the Bot API documents it (aiogram would send a datetime as a string)."""
+    return int(at.timestamp()) if at is not None else None
+
+
+def permissions(allowed: bool) -> ChatPermissions:
+    """Every right the Bot API lists, all granted or all withheld ("pass True for all
+    permissions to lift restrictions from a user": the group's own defaults apply again)."""
+    return ChatPermissions(**dict.fromkeys(_PERMISSIONS, allowed))
+
+
+async def _call(call: Awaitable[T]) -> T:
+    try:
+        return await call
+    except (TelegramAPIError, ClientDecodeError) as exc:
+        raise delivery_error(exc) from None
+
+
+class TelegramGroupAdmin:
+    async def delete_message(
+        self, core: Core, channel: Channel, chat_id: str, message_id: str
+    ) -> None:
+        """deleteMessage; a message already gone counts as deleted (a retried moderation)."""
+        bot = bot_for(core, channel)
+        number = telegram_message_id(chat_id, message_id)
+        try:
+            await bot.delete_message(_int(chat_id, "chat_id"), number)
+        except TelegramBadRequest as exc:
+            if ALREADY_GONE not in exc.message:
+                raise delivery_error(exc) from None
+        except (TelegramAPIError, ClientDecodeError) as exc:
+            raise delivery_error(exc) from None
+
+    async def restrict(
+        self, core: Core, channel: Channel, chat_id: str, user_id: str, until: datetime | None
+    ) -> None:
+        """restrictChatMember without any right. Telegram reads an `until_date` under 30
+        seconds or over 366 days away as "for ever"; None is for ever too."""
+        await _call(
+            bot_for(core, channel).restrict_chat_member(
+                _int(chat_id, "chat_id"),
+                _int(user_id, "user_id"),
+                permissions(False),
+                until_date=_stamp(until),
+            )
+        )
+
+    async def unrestrict(self, core: Core, channel: Channel, chat_id: str, user_id: str) -> None:
+        await _call(
+            bot_for(core, channel).restrict_chat_member(
+                _int(chat_id, "chat_id"), _int(user_id, "user_id"), permissions(True)
+            )
+        )
+
+    async def ban(
+        self, core: Core, channel: Channel, chat_id: str, user_id: str, until: datetime | None
+    ) -> None:
+        """banChatMember, keeping their past messages (moderation deletes what it means to)."""
+        await _call(
+            bot_for(core, channel).ban_chat_member(
+                _int(chat_id, "chat_id"), _int(user_id, "user_id"), until_date=_stamp(until)
+            )
+        )
+
+    async def remove(self, core: Core, channel: Channel, chat_id: str, user_id: str) -> None:
+        """A ban lifted at once (Telegram has no "kick"); `only_if_banned` keeps the unban
+        from touching someone who was not banned after all."""
+        bot = bot_for(core, channel)
+        chat, user = _int(chat_id, "chat_id"), _int(user_id, "user_id")
+        await _call(bot.ban_chat_member(chat, user))
+        await _call(bot.unban_chat_member(chat, user, only_if_banned=True))
+
+    async def invite_link(
+        self,
+        core: Core,
+        channel: Channel,
+        chat_id: str,
+        name: str,
+        expire_at: datetime | None,
+        member_limit: int | None,
+    ) -> str:
+        """createChatInviteLink; its name comes back on each `chat_member` join through it."""
+        if len(name) > NAME_LIMIT:
+            raise DeliveryError(
+                f"Telegram invite link names hold at most {NAME_LIMIT} characters",
+                retryable=False,
+            )
+        if member_limit is not None and not 1 <= member_limit <= MEMBER_LIMIT:
+            raise DeliveryError(
+                f"member_limit must be 1 to {MEMBER_LIMIT} on Telegram", retryable=False
+            )
+        link = await _call(
+            bot_for(core, channel).create_chat_invite_link(
+                _int(chat_id, "chat_id"),
+                name=name or None,
+                expire_date=_stamp(expire_at),
+                member_limit=member_limit,
+            )
+        )
+        return link.invite_link
