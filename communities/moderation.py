@@ -39,7 +39,7 @@ REPEAT_SCAN = 500  # copies of one message read per check
 # channel's automatic forwards, for when the connector left no mark on `group`.
 ANONYMOUS_ADMIN = "1087968824"
 CHANNEL_FORWARDS = "777000"
-ADMIN_MARKS = ("admin", "anonymous_admin", "is_anonymous_admin", "automatic_forward", "linked")
+ADMIN_MARKS = ("admin", "automatic")  # set on `GroupRef` by the connector
 
 
 def recent(core: Core) -> Any:

@@ -20,11 +20,12 @@ def callbacks() -> BotApiWithMe:
 async def test_the_demo_credits_its_sample_member_and_rewards_them(
     telegram: TelegramSetup, workspace_id: str
 ) -> None:
-    group = await make_group(telegram)  # no GroupAdmin here: the invite keeps its code only
+    group = await make_group(telegram)
     assert await seed_demo_referrals(telegram.core, workspace_id, group.id) is None
     await group.join(ADA, "Ada")
     invite = await seed_demo_referrals(telegram.core, workspace_id, group.id)
-    assert invite is not None and invite.invite_link is None
+    assert invite is not None  # its link made by the Telegram GroupAdmin at the fake Bot API
+    assert invite.invite_link == "https://t.me/+KithInvite000001"
     await drain(telegram.core)
     ada = await customer_of(telegram.core, telegram.channel_id, ADA)
     board = await telegram.http.get(

@@ -19,6 +19,7 @@ from tests.communities.welcome_support import (
     left,
     posted,
     pressed,
+    remove_admin,
     run_due,
     user,
 )
@@ -176,6 +177,7 @@ async def test_without_group_administration_the_welcome_still_asks_and_nobody_is
 ) -> None:
     """Where the channel offers no group calls, the welcome and its button still go out; a
     member who never accepts is not taken off the roster, since nobody removed them."""
+    remove_admin(telegram.core)
     group = await community(telegram, rules=RULES)
     await telegram.deliver(joined(KATE))
     await run_due(telegram.core)

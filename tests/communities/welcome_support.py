@@ -79,6 +79,13 @@ def install_admin(core: Core, admin: RecordingAdmin | None = None) -> RecordingA
     return admin
 
 
+def remove_admin(core: Core) -> None:
+    """The Telegram channel type as a channel that offers no group calls (Slack's restrict)."""
+    core.channels = ChannelRegistry(
+        [replace(t, group_admin=None) if t.name == "telegram" else t for t in core.channels]
+    )
+
+
 def user(uid: int, name: str, language: str | None = None) -> dict[str, Any]:
     found: dict[str, Any] = {"id": uid, "is_bot": False, "first_name": name}
     if language:
