@@ -11,6 +11,10 @@ the clocks' revision; a batch that lost a race to a ticket action or the SLA wor
 ticket by ticket on fresh reads. Retargeting twice at the same moment gives the same clocks, so
 a step run again after its worker died is harmless; where a step starts is kept in
 `sla_recompute_cursors` under (job, position), as `sequences.bulk` does.
+
+A replaced calendar counts for the time since each clock last started too (as at any ticket
+change, the clocks' running time is banked in the calendar as it is stored now): a holiday
+added for yesterday is left out of yesterday's time that was not yet banked.
 """
 
 from __future__ import annotations
