@@ -10,18 +10,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pymongo import ReturnDocument
-
 from kith.broadcasts import templates
 from kith.broadcasts.models import MOVES, Broadcast, BroadcastIn, Status
 from kith.communities import broadcasts as community_posts
 from kith.core.context import Core
-from kith.core.errors import Conflict, InvalidInput, NotFound
+from kith.core.errors import InvalidInput, NotFound
 from kith.core.events import SYSTEM, build_event, record
 from kith.core.ids import new_id
 from kith.core.models import Author
 from kith.core.pagination import page
 from kith.core.storage import existing_ids
+from kith.core.transitions import move_status
 
 COLLECTION = "broadcasts"
 
@@ -107,22 +106,15 @@ async def move(
 ) -> Broadcast:
     """Move to `to` from wherever the broadcast is now, if that move is allowed."""
     now = core.clock.now()
-    sources = [s.value for s, targets in MOVES.items() if to in targets]
-    doc = await broadcasts(core).find_one_and_update(
-        {"_id": broadcast.id, "status": {"$in": sources}},
+    doc = await move_status(
+        broadcasts(core),
+        {"_id": broadcast.id, "workspace_id": broadcast.workspace_id},
+        MOVES,
+        to,
         {"$set": {"status": to.value, "updated_at": now, **(extra or {})}},
-        return_document=ReturnDocument.AFTER,
+        noun="broadcast",
+        missing=NotFound("no such broadcast", field="broadcast_id"),
     )
-    if doc is None:
-        current = await get_broadcast(core, broadcast.workspace_id, broadcast.id)
-        allowed = sorted(s.value for s in MOVES[current.status])
-        raise Conflict(
-            f"a {current.status.value} broadcast cannot become {to.value}; "
-            f"allowed: {', '.join(allowed) or 'none'}",
-            field="status",
-            reason="transition_refused",
-            limits={"status": current.status.value, "allowed": allowed},
-        )
     moved = Broadcast.from_doc(doc)
     await _event(
         core, moved, "broadcast.status_changed", actor, {"from": broadcast.status, "to": to}

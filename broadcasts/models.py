@@ -8,6 +8,7 @@ from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from kith.core.languages import pick_text
 from kith.core.models import Attachment, Button, Record
 
 CHANNEL_TYPE = r"^[a-z][a-z0-9_]{0,31}$"
@@ -126,13 +127,10 @@ class Broadcast(Record):
     started_at: datetime | None = None
     finished_at: datetime | None = None
 
-    def text_for(self, locale: str | None) -> tuple[str, str]:
-        """(language, template) for a customer's locale (`zh-CN` → zh), else the first given."""
-        language = (locale or "").split("-")[0].split("_")[0].lower()
-        if language in self.message.text:
-            return language, self.message.text[language]
-        first = next(iter(self.message.text))
-        return first, self.message.text[first]
+    def text_for(self, language: str | None) -> tuple[str, str]:
+        """(language, template) in the customer's language (`kith.core.languages`), else the
+        first given."""
+        return pick_text(self.message.text, language)
 
 
 class Recipient(Record):

@@ -10,6 +10,7 @@ from kith.broadcasts.policy import Go, Hold, Skip, decide
 from kith.core.context import Core
 from kith.core.customers import get_customer
 from kith.core.errors import InvalidInput
+from kith.core.languages import customer_languages
 
 
 class Preview(BaseModel):
@@ -30,7 +31,8 @@ async def preview(
     if channel is not None and channel not in broadcast.channels:
         raise InvalidInput("not one of the broadcast's channels", field="channel")
     customer = await get_customer(core, broadcast.workspace_id, customer_id)
-    language, source = broadcast.text_for(customer.locale)
+    languages = await customer_languages(core, {customer.id: customer.locale})
+    language, source = broadcast.text_for(languages[customer.id])
     out = Preview(customer_id=customer.id, language=language, text=None, decision="go")
     try:
         out.text = templates.render(source, customer, f"message.text.{language}")

@@ -12,6 +12,9 @@ Fairness with service replies: the outbox delivers oldest-due first, so a broadc
 queued 20,000 messages at once would put every service reply behind them. The worker keeps
 at most `broadcast_outbox_window` marketing messages pending per channel in the outbox and
 claims only what fits, so a service reply waits behind that window at most.
+
+A claimed batch's customers and their languages (`kith.core.languages`: the profile's
+locale, else their latest message's language) are read once for the batch, not per recipient.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from kith.communities import broadcasts as community_posts
 from kith.core.context import Core
 from kith.core.errors import Conflict, KithError, NotFound
 from kith.core.ids import derived_id, new_id
+from kith.core.languages import customer_languages
 from kith.core.leases import unleased, worker_owner
 from kith.core.models import (
     Attachment,
@@ -60,6 +64,14 @@ def message_id(broadcast_id: str, target: str) -> str:
 class Claim:
     recipient: Recipient
     token: str
+
+
+@dataclass(frozen=True)
+class Reads:
+    """A claimed batch's customers (absent: erased or merged away) and their languages."""
+
+    customers: dict[str, Customer]
+    languages: dict[str, str | None]
 
 
 class BroadcastWorker:
@@ -131,7 +143,8 @@ class BroadcastWorker:
         room = await window.room(await self._channel_ids(broadcast))
         claims = await self._claim(broadcast, min(self.batch, room)) if room else []
         if claims:
-            await asyncio.gather(*(self._handle(broadcast, c, window) for c in claims))
+            reads = await self._read(claims)
+            await asyncio.gather(*(self._handle(broadcast, c, window, reads) for c in claims))
         elif broadcast.audience.done:
             await self._finish_if_done(broadcast)
         return len(claims)
@@ -155,14 +168,27 @@ class BroadcastWorker:
         won = await rows.find({"_id": {"$in": ids}, "claim": token}).to_list()
         return [Claim(Recipient.from_doc(doc), token) for doc in won]
 
-    async def _handle(self, broadcast: Broadcast, claim: Claim, window: Window) -> None:
+    async def _read(self, claims: list[Claim]) -> Reads:
+        ids = sorted({c.recipient.customer_id for c in claims if c.recipient.customer_id})
+        docs = await self.core.store.customers.find(
+            {"_id": {"$in": ids}, "merged_into": None}
+        ).to_list(None)
+        customers = {doc["_id"]: Customer.from_doc(doc) for doc in docs}
+        locales = {customer.id: customer.locale for customer in customers.values()}
+        return Reads(customers, await customer_languages(self.core, locales))
+
+    async def _handle(
+        self, broadcast: Broadcast, claim: Claim, window: Window, reads: Reads
+    ) -> None:
         try:
-            await self._decide_and_send(broadcast, claim, window)
+            await self._decide_and_send(broadcast, claim, window, reads)
         except Exception:
             # Left to its lease: another pass (here or elsewhere) takes it again.
             log.exception("broadcast recipient failed", extra={"recipient": claim.recipient.id})
 
-    async def _decide_and_send(self, broadcast: Broadcast, claim: Claim, window: Window) -> None:
+    async def _decide_and_send(
+        self, broadcast: Broadcast, claim: Claim, window: Window, reads: Reads
+    ) -> None:
         recipient = claim.recipient
         target = recipient.community_id or recipient.customer_id or ""
         sent = await self.core.store.messages.find_one({"_id": message_id(broadcast.id, target)})
@@ -172,7 +198,7 @@ class BroadcastWorker:
         if recipient.community_id is not None:
             await self._post(broadcast, claim, recipient.community_id, window)
             return
-        customer = await self._customer(recipient)
+        customer = reads.customers.get(recipient.customer_id or "")
         if customer is None:
             await self._skip(claim, "erased")
             return
@@ -183,21 +209,22 @@ class BroadcastWorker:
         elif isinstance(decision, Skip):
             await self._skip(claim, str(decision.reason))
         elif isinstance(decision, Go):
-            await self._go(broadcast, claim, customer, decision, window)
-
-    async def _customer(self, recipient: Recipient) -> Customer | None:
-        doc = await self.core.store.customers.find_one(
-            {"_id": recipient.customer_id, "merged_into": None}
-        )
-        return Customer.from_doc(doc) if doc else None
+            language = reads.languages.get(customer.id)
+            await self._go(broadcast, claim, customer, decision, window, language)
 
     async def _go(
-        self, broadcast: Broadcast, claim: Claim, customer: Customer, go: Go, window: Window
+        self,
+        broadcast: Broadcast,
+        claim: Claim,
+        customer: Customer,
+        go: Go,
+        window: Window,
+        language: str | None,
     ) -> None:
         if not await window.take(go.route.channel_id):
             await self._release(claim)  # the outbox holds enough for this channel: later
             return
-        language, source = broadcast.text_for(customer.locale)
+        language, source = broadcast.text_for(language)
         try:
             text = templates.render(source, customer, f"message.text.{language}")
         except templates.TemplateError as exc:

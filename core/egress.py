@@ -21,15 +21,18 @@ import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import aiohttp
 import httpcore
 import httpx
 from aiohttp.abc import ResolveResult
 
+from kith.core.errors import InvalidInput
 from kith.core.httpcap import ResponseTooLarge
 
 if TYPE_CHECKING:
+    from kith.core.context import Core
     from kith.core.settings import Settings
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -322,3 +325,32 @@ async def open_socket(policy: EgressPolicy, host: str, port: int) -> socket.sock
             raise
     assert last is not None
     raise last
+
+
+PORTS = {"http": 80, "https": 443}
+
+
+async def checked_url(core: Core, url: str, field: str = "url") -> str:
+    """A URL a user gives Kith to call (a webhook endpoint, a sequence's webhook step),
+    stripped: http(s), a host, no credentials, and a host the guard lets Kith reach now. It is
+    checked again, and pinned, on every call; this only refuses early, naming `field`."""
+    url = url.strip()
+    try:
+        parts = urlsplit(url)
+        port = parts.port or PORTS.get(parts.scheme)
+    except ValueError:
+        raise InvalidInput("not a URL", field=field) from None
+    if parts.scheme not in PORTS or not parts.hostname or port is None:
+        raise InvalidInput("an http:// or https:// URL with a host", field=field)
+    if parts.username or parts.password:
+        raise InvalidInput("no user or password in the URL", field=field)
+    try:
+        await core.egress.check(parts.hostname, port)
+    except EgressRefused:
+        raise InvalidInput(
+            "Kith may not call this address (private, loopback or unresolvable; an operator "
+            "can allow it with KITH_EGRESS_ALLOW)",
+            field=field,
+            code="egress_refused",
+        ) from None
+    return url

@@ -1,11 +1,13 @@
 """A customer's language: one rule for what Kith writes to them unprompted (order notices,
-satisfaction surveys). The locale on their profile; failing that, the language of their
-latest message in the conversation (what sentiment detected, or Chinese for CJK text), since
-a customer who writes 我要退款 over a channel that sends no locale still reads Chinese."""
+satisfaction surveys, broadcasts, sequences). The locale on their profile; failing that, the
+language of their latest message (what sentiment detected, or Chinese for CJK text), since a
+customer who writes 我要退款 over a channel that sends no locale still reads Chinese."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from typing import Any
 
 from kith.core.context import Core
 from kith.core.models import Direction
@@ -19,6 +21,20 @@ def language_of_locale(locale: str | None) -> str | None:
     return language or None
 
 
+def language_of_message(doc: Mapping[str, Any]) -> str:
+    """What sentiment detected in a stored message, else Chinese for CJK text, else English."""
+    found = (doc.get("nlp") or {}).get("language")
+    return str(found) if found else ("zh" if CJK.search(doc.get("text") or "") else "en")
+
+
+def pick_text(texts: Mapping[str, str], language: str | None) -> tuple[str, str]:
+    """(language, text) of a per-language message in `language`, else its first given."""
+    if language is not None and language in texts:
+        return language, texts[language]
+    first = next(iter(texts))
+    return first, texts[first]
+
+
 async def customer_language(core: Core, customer_id: str, conversation_id: str) -> str | None:
     """The customer's language code, or None when nothing tells (callers pick a default)."""
     customer = await core.store.customers.find_one({"_id": customer_id}, {"locale": 1})
@@ -30,7 +46,32 @@ async def customer_language(core: Core, customer_id: str, conversation_id: str) 
         {"text": 1, "nlp": 1},
         sort=[("created_at", -1)],
     )
-    if last is None:
-        return None
-    found = (last.get("nlp") or {}).get("language")
-    return str(found) if found else ("zh" if CJK.search(last.get("text", "")) else "en")
+    return None if last is None else language_of_message(last)
+
+
+async def customer_languages(
+    core: Core, locales: Mapping[str, str | None]
+) -> dict[str, str | None]:
+    """The languages of a batch of customers (customer id → the locale on their profile), for
+    what goes to many at once (broadcasts, sequences): the customers without a locale are
+    looked up in one query, for their latest message on any conversation."""
+    languages = {customer_id: language_of_locale(locale) for customer_id, locale in locales.items()}
+    unknown = sorted(c for c, language in languages.items() if language is None)
+    if not unknown:
+        return languages
+    latest = await core.store.messages.aggregate(
+        [
+            {"$match": {"customer_id": {"$in": unknown}, "direction": Direction.inbound.value}},
+            {"$sort": {"created_at": -1}},
+            {
+                "$group": {
+                    "_id": "$customer_id",
+                    "text": {"$first": "$text"},
+                    "nlp": {"$first": "$nlp"},
+                }
+            },
+        ]
+    )
+    async for doc in latest:
+        languages[doc["_id"]] = language_of_message(doc)
+    return languages

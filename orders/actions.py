@@ -17,10 +17,11 @@ from pymongo.errors import DuplicateKeyError
 from kith.core.context import Core
 from kith.core.conversations import get_conversation
 from kith.core.customers import get_customer
-from kith.core.errors import Conflict, InvalidInput
+from kith.core.errors import InvalidInput, NotFound
 from kith.core.events import SYSTEM, build_event, record
 from kith.core.ids import derived_id, new_id
 from kith.core.models import Author
+from kith.core.transitions import move_status
 from kith.orders import money, summary
 from kith.orders.models import (
     MOVES,
@@ -143,27 +144,20 @@ async def do_move_order(
 ) -> Order:
     """Move the order to `to` (with shipping details, say the tracking number when shipped);
     409 listing the allowed statuses when `to` cannot follow the current one."""
-    sources = [s.value for s, allowed in MOVES.items() if to in allowed]
     now = core.clock.now()
     change: dict[str, Any] = {
         "$set": {"status": to.value, "updated_at": now, **_shipping_fields(shipping)},
         "$push": {"history": Move(status=to, at=now, by=actor).model_dump(mode="python")},
     }
-    doc = await orders(core).find_one_and_update(
-        {"_id": order_id_, "workspace_id": workspace_id, "status": {"$in": sources}},
+    doc = await move_status(
+        orders(core),
+        {"_id": order_id_, "workspace_id": workspace_id},
+        MOVES,
+        to,
         change,
-        return_document=ReturnDocument.AFTER,
+        noun="order",
+        missing=NotFound("no such order", field="order_id"),
     )
-    if doc is None:
-        current = await get_order(core, workspace_id, order_id_)
-        allowed = sorted(s.value for s in MOVES[current.status])
-        raise Conflict(
-            f"a {current.status.value} order cannot become {to.value}; "
-            f"allowed: {', '.join(allowed) or 'none'}",
-            field="status",
-            reason="transition_refused",
-            limits={"status": current.status.value, "allowed": allowed},
-        )
     order = Order.from_doc(doc)
     await _note(core, order, "order.updated", actor, moved=True)
     await summary.refresh(core, workspace_id, order.customer_id)

@@ -13,6 +13,7 @@ from kith.core.ids import derived_id, new_id
 from kith.orders.models import Order
 
 ORDERS = "orders"
+CUSTOMER_PANEL_ORDERS = 20
 COUNTERS = "order_counters"  # one document per workspace: its last order number
 
 
@@ -52,3 +53,11 @@ async def get_order(core: Core, workspace_id: str, order_id: str) -> Order:
     if doc is None:
         raise NotFound("no such order", field="order_id")
     return Order.from_doc(doc)
+
+
+async def customer_orders(core: Core, workspace_id: str, customer_id: str) -> list[Order]:
+    """A customer's latest orders, as the inbox's customer panel lists them (the order of
+    `GET /app/api/orders?customer_id=`)."""
+    query = {"workspace_id": workspace_id, "customer_id": customer_id}
+    cursor = orders(core).find(query).sort("_id", -1).limit(CUSTOMER_PANEL_ORDERS)
+    return [Order.from_doc(d) for d in await cursor.to_list(CUSTOMER_PANEL_ORDERS)]

@@ -12,10 +12,11 @@ from typing import Any
 from pymongo import ReturnDocument
 
 from kith.core.context import Core
-from kith.core.errors import Conflict
+from kith.core.errors import Conflict, NotFound
 from kith.core.events import SYSTEM, build_event, record
 from kith.core.ids import new_id
 from kith.core.models import Author
+from kith.core.transitions import move_status
 from kith.sequences import validate
 from kith.sequences.models import MOVES, Sequence, SequenceIn, SequenceVersion, Status
 from kith.sequences.stops import stop_sequence
@@ -89,22 +90,15 @@ async def move(
     core: Core, workspace_id: str, sequence_id: str, to: Status, actor: Author = SYSTEM
 ) -> Sequence:
     """Activate, pause or archive; refused (409, with the allowed moves) from elsewhere."""
-    sources = [s.value for s, allowed in MOVES.items() if to in allowed]
-    doc = await sequences(core).find_one_and_update(
-        {"_id": sequence_id, "workspace_id": workspace_id, "status": {"$in": sources}},
+    doc = await move_status(
+        sequences(core),
+        {"_id": sequence_id, "workspace_id": workspace_id},
+        MOVES,
+        to,
         {"$set": {"status": to.value, "updated_at": core.clock.now()}},
-        return_document=ReturnDocument.AFTER,
+        noun="sequence",
+        missing=NotFound("no such sequence", field="sequence_id"),
     )
-    if doc is None:
-        current = await get_sequence(core, workspace_id, sequence_id)
-        allowed = sorted(s.value for s in MOVES[current.status])
-        raise Conflict(
-            f"a {current.status.value} sequence cannot become {to.value}; "
-            f"allowed: {', '.join(allowed) or 'none'}",
-            field="status",
-            reason="transition_refused",
-            limits={"status": current.status.value, "allowed": allowed},
-        )
     sequence = Sequence.from_doc(doc)
     await _note(core, sequence, f"sequence.{to.value}", actor)
     if to == Status.archived:

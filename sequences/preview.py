@@ -17,6 +17,7 @@ from kith.broadcasts.routes import conversation_for
 from kith.core.context import Core
 from kith.core.customers import get_customer
 from kith.core.errors import InvalidInput
+from kith.core.languages import customer_languages, pick_text
 from kith.core.models import Author, Customer, OutboundContent, Purpose
 from kith.core.outbox import send
 from kith.courtesy.policy import Route
@@ -42,13 +43,11 @@ class TestSent(BaseModel):
     text: str
 
 
-def text_for(message: MessageIn, locale: str | None) -> tuple[str, str]:
-    """(language, template) for a customer's locale (`zh-CN` → zh), else the first given."""
-    language = (locale or "").split("-")[0].split("_")[0].lower()
-    if language in message.text:
-        return language, message.text[language]
-    first = next(iter(message.text))
-    return first, message.text[first]
+async def text_for(core: Core, message: MessageIn, customer: Customer) -> tuple[str, str]:
+    """(language, template) in the customer's language (`kith.core.languages`), else the
+    first given: what the sequence would send them."""
+    languages = await customer_languages(core, {customer.id: customer.locale})
+    return pick_text(message.text, languages[customer.id])
 
 
 def send_step(sequence: Sequence, step_id: str) -> tuple[int, SendStep]:
@@ -64,7 +63,7 @@ def send_step(sequence: Sequence, step_id: str) -> tuple[int, SendStep]:
 async def render(core: Core, sequence: Sequence, step_id: str, customer_id: str) -> Rendered:
     n, step = send_step(sequence, step_id)
     customer = await get_customer(core, sequence.workspace_id, customer_id)
-    language, source = text_for(step.message, customer.locale)
+    language, source = await text_for(core, step.message, customer)
     field = f"steps.{n}.message.text.{language}"
     out = Rendered(customer_id=customer.id, step_id=step.id, language=language, text=None)
     try:
@@ -85,7 +84,7 @@ async def send_test(
             "or sign in with the email it has",
             field="customer_id",
         )
-    language, source = text_for(step.message, customer.locale)
+    language, source = await text_for(core, step.message, customer)
     text = TEST_MARK + templates.render(source, customer, f"steps.{n}.message.text.{language}")
     route = await _route(core, customer, step.channels or sequence.channels)
     conversation = await conversation_for(core, customer.id, route)

@@ -29,6 +29,7 @@ from pymongo.errors import DuplicateKeyError
 
 from kith.core.context import Core
 from kith.core.ids import new_id
+from kith.core.languages import customer_languages
 from kith.core.leases import unleased, worker_owner
 from kith.core.waiting import wait_any
 from kith.courtesy.facts import Facts
@@ -55,11 +56,19 @@ REREAD = timedelta(seconds=5)  # how often the list of paused sequences is read 
 
 @dataclass(frozen=True)
 class Batch:
-    """What one pass's enrolments share: the courtesy facts read for them all at once, and
-    the room left in the outbox."""
+    """What one pass's enrolments share: the courtesy facts and the customers' languages read
+    for them all at once, and the room left in the outbox."""
 
     facts: Facts
     window: Window
+    languages: dict[str, str | None]
+
+
+async def _languages(core: Core, facts: Facts) -> dict[str, str | None]:
+    """The batch's customers' languages (`kith.core.languages`), from the customers the
+    facts read: one query more for the batch, for those without a locale."""
+    locales = {c: (doc or {}).get("locale") for c, doc in facts.customers.items()}
+    return await customer_languages(core, locales)
 
 
 @dataclass
@@ -99,7 +108,10 @@ class SequenceWorker:
         claims = await self._claim()
         if not claims:
             return 0
-        batch = Batch(await self._facts(claims), Window(self.core, self.window_size))
+        facts = await self._facts(claims)
+        batch = Batch(
+            facts, Window(self.core, self.window_size), await _languages(self.core, facts)
+        )
         for claim in claims:
             await self._version(claim.enrolment)  # read here once, not by every one at once
         moved = await asyncio.gather(*(self._handle(claim, batch) for claim in claims))
@@ -198,6 +210,7 @@ class SequenceWorker:
                     batch.window,
                     batch.facts,
                     retried,
+                    batch.languages,
                 )
                 result = await execute(context, step)
                 if isinstance(result, Later):

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -26,6 +26,7 @@ from kith.core.customers import do_update_customer
 from kith.core.errors import KithError, NotFound
 from kith.core.httpcap import post_capped
 from kith.core.ids import derived_id
+from kith.core.languages import customer_languages, pick_text
 from kith.core.models import (
     Attachment,
     Author,
@@ -108,6 +109,8 @@ class Run:
     facts: Facts | None = None
     # Another worker held this claim before and may have acted: look for its send first.
     retried: bool = True
+    # The batch's customers' languages (`kith.core.languages`); None: read for this one.
+    languages: Mapping[str, str | None] | None = None
 
     def next(self, step: Step, outcome: RunOutcome = RunOutcome.done, **kw: Any) -> Ran:
         """Run on to the step after `step`, now."""
@@ -117,6 +120,13 @@ class Run:
         if self.facts is not None:
             return await self.facts.customer(self.enrolment.customer_id)
         return await self.core.store.customers.find_one({"_id": self.enrolment.customer_id})
+
+    async def language(self, customer: Customer) -> str | None:
+        """The customer's language: the profile's locale, else their latest message's."""
+        if self.languages is not None and customer.id in self.languages:
+            return self.languages[customer.id]
+        found = await customer_languages(self.core, {customer.id: customer.locale})
+        return found[customer.id]
 
     async def customer(self) -> Customer | None:
         doc = await self.customer_doc()
@@ -180,7 +190,7 @@ async def run_send(run: Run, step: SendStep) -> Ran | Later:
     assert isinstance(decision, Go)
     if not await run.window.take(decision.route.channel_id):
         return Later(None, "outbox_window")
-    language, source = _text_for(step, customer.locale)
+    language, source = pick_text(step.message.text, await run.language(customer))
     try:
         text = templates.render(source, customer, f"message.text.{language}")
     except templates.TemplateError:
@@ -214,15 +224,6 @@ async def _conversation(run: Run, customer_id: str, route: Route) -> Conversatio
         if seen is not None:
             return Conversation.from_doc(seen)
     return await conversation_for(run.core, customer_id, route)
-
-
-def _text_for(step: SendStep, locale: str | None) -> tuple[str, str]:
-    """(language, template) for the customer's locale (`zh-CN` → zh), else the first given."""
-    language = (locale or "").split("-")[0].split("_")[0].lower()
-    if language in step.message.text:
-        return language, step.message.text[language]
-    first = next(iter(step.message.text))
-    return first, step.message.text[first]
 
 
 async def run_branch(run: Run, step: BranchStep) -> Ran | Later:

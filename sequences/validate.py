@@ -7,11 +7,9 @@ answer later gains nothing. Segments, teams and triggers named must exist in the
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from kith.broadcasts import templates
 from kith.core.context import Core
-from kith.core.egress import EgressRefused
+from kith.core.egress import checked_url
 from kith.core.errors import InvalidInput
 from kith.segments.filters import parse
 from kith.segments.records import SEGMENTS, installed_fields
@@ -24,8 +22,6 @@ from kith.sequences.models import (
     WaitStep,
     WebhookStep,
 )
-
-DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 async def check(core: Core, workspace_id: str, body: SequenceIn) -> SequenceIn:
@@ -44,7 +40,7 @@ async def check(core: Core, workspace_id: str, body: SequenceIn) -> SequenceIn:
         if isinstance(step, BranchStep):
             _check_branch(core, body, n, step, where)
         if isinstance(step, WebhookStep):
-            await _check_url(core, step.url, f"{where}.url")
+            await checked_url(core, step.url, f"{where}.url")
         if isinstance(step, NotifyTeamStep) and step.team_id is not None:
             team = {"_id": step.team_id, "workspace_id": workspace_id}
             if await core.store.teams.find_one(team, {"_id": 1}) is None:
@@ -62,28 +58,6 @@ async def check(core: Core, workspace_id: str, body: SequenceIn) -> SequenceIn:
         ):
             raise InvalidInput("a number of referrals, 1 or more", field=where)
     return body
-
-
-async def _check_url(core: Core, url: str, field: str) -> None:
-    """An http(s) URL whose host the egress guard lets Kith reach."""
-    try:
-        parts = urlsplit(url.strip())
-        port = parts.port or DEFAULT_PORTS.get(parts.scheme)
-    except ValueError:
-        raise InvalidInput("not a URL", field=field) from None
-    if parts.scheme not in DEFAULT_PORTS or not parts.hostname or port is None:
-        raise InvalidInput("an http:// or https:// URL with a host", field=field)
-    if parts.username or parts.password:
-        raise InvalidInput("no user or password in the URL", field=field)
-    try:
-        await core.egress.check(parts.hostname, port)
-    except EgressRefused:
-        raise InvalidInput(
-            "Kith may not call this address (private, loopback or unresolvable; an operator "
-            "can allow it with KITH_EGRESS_ALLOW)",
-            field=field,
-            code="egress_refused",
-        ) from None
 
 
 async def _check_segment(core: Core, workspace_id: str, segment_id: str, field: str) -> None:

@@ -22,6 +22,7 @@ from kith.core.events import SYSTEM, build_event, record, record_all
 from kith.core.ids import derived_id, new_id
 from kith.core.models import Author, Conversation, Direction
 from kith.core.teams import get_team
+from kith.core.transitions import refused
 from kith.core.users import get_user_doc
 from kith.tickets.models import MOVES, Source, Status, Ticket, TicketIn, TicketPatch
 from kith.tickets.sla_tickets import changed_clocks, guard, open_clocks
@@ -159,16 +160,8 @@ def _changes(ticket: Ticket, patch: TicketPatch) -> dict[str, Any]:
 
 
 def _status_fields(ticket: Ticket, to: Status, now: datetime) -> dict[str, Any]:
-    allowed = MOVES[ticket.status]
-    if to not in allowed:
-        names = sorted(s.value for s in allowed)
-        raise Conflict(
-            f"a {ticket.status.value} ticket cannot become {to.value}; "
-            f"allowed: {', '.join(names) or 'none'}",
-            field="status",
-            reason="transition_refused",
-            limits={"status": ticket.status.value, "allowed": names},
-        )
+    if to not in MOVES[ticket.status]:
+        raise refused("ticket", ticket.status, to, MOVES)
     fields: dict[str, Any] = {}
     if to == Status.solved:
         fields |= {"solved_at": now, "resolutions": ticket.resolutions + 1}

@@ -10,7 +10,7 @@ from kith.core.collection import IndexOptions
 from kith.core.consumers import Consumer
 from kith.core.context import Core
 from kith.core.features import CustomerData, Feature, Index
-from kith.tickets import page, sla_actions, sla_api
+from kith.tickets import page, sla_actions, sla_api, sla_recompute
 from kith.tickets.api import api_router, api_settings_router, app_router, app_settings_router
 from kith.tickets.consumer import consumer
 from kith.tickets.notes import NOTES
@@ -56,6 +56,7 @@ def feature(core: Core) -> Feature:
             Consumer("ticket-sla-actions", sla_actions.BREACH_TYPES, sla_actions.on_breach),
         ),
         timers={SWEEP_TIMER: on_sweep_timer},
+        jobs=(sla_recompute.JOB,),
         background=(SlaWorker(core).run_forever,),
         # The settings routes first: `/settings` is not a ticket id.
         routers=(

@@ -1,7 +1,9 @@
 """`/api/v1/sla`: business-hour calendars, SLA policies and the "% SLA met" report.
 
-API tokens speak for the whole workspace. Routes parse, call the store and answer; a policy's
-change applies to each ticket from that ticket's next change, from the time it has consumed.
+API tokens speak for the whole workspace. Routes parse, call the store or an action and
+answer. Saving a policy or replacing a calendar queues the `sla-recompute` job that retargets
+the open tickets it concerns; the answer names it (`recompute_job_id`, followed on
+`/api/v1/jobs/{id}`; null when no open ticket is concerned).
 """
 
 from __future__ import annotations
@@ -12,12 +14,26 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from kith.core.errors import InvalidInput
+from kith.core.jobs import Job
 from kith.tickets import sla_store
 from kith.tickets.sla_models import CalendarIn, PolicyIn, SlaCalendar, SlaPolicy
+from kith.tickets.sla_recompute import do_delete_policy, do_save_calendar, do_save_policy
 from kith.tickets.sla_report import SlaReport, sla_report
 from kith.web.api.deps import CoreDep, WorkspaceDep
 
 router = APIRouter(prefix="/api/v1/sla", tags=["sla"])
+
+
+class SavedCalendar(SlaCalendar):
+    recompute_job_id: str | None = None
+
+
+class SavedPolicy(SlaPolicy):
+    recompute_job_id: str | None = None
+
+
+def _job_id(job: Job | None) -> str | None:
+    return job.id if job else None
 
 
 @router.get("/calendars", response_model=list[SlaCalendar])
@@ -25,11 +41,12 @@ async def list_calendars(core: CoreDep, workspace_id: WorkspaceDep) -> list[SlaC
     return await sla_store.list_calendars(core, workspace_id)
 
 
-@router.post("/calendars", status_code=201, response_model=SlaCalendar)
+@router.post("/calendars", status_code=201, response_model=SavedCalendar)
 async def create_calendar(
     body: CalendarIn, core: CoreDep, workspace_id: WorkspaceDep
-) -> SlaCalendar:
-    return await sla_store.save_calendar(core, workspace_id, body)
+) -> SavedCalendar:
+    calendar, job = await do_save_calendar(core, workspace_id, body)
+    return SavedCalendar(**calendar.model_dump(), recompute_job_id=_job_id(job))
 
 
 @router.get("/calendars/{calendar_id}", response_model=SlaCalendar)
@@ -37,11 +54,12 @@ async def get_calendar(calendar_id: str, core: CoreDep, workspace_id: WorkspaceD
     return await sla_store.get_calendar(core, workspace_id, calendar_id)
 
 
-@router.put("/calendars/{calendar_id}", response_model=SlaCalendar)
+@router.put("/calendars/{calendar_id}", response_model=SavedCalendar)
 async def replace_calendar(
     calendar_id: str, body: CalendarIn, core: CoreDep, workspace_id: WorkspaceDep
-) -> SlaCalendar:
-    return await sla_store.save_calendar(core, workspace_id, body, calendar_id)
+) -> SavedCalendar:
+    calendar, job = await do_save_calendar(core, workspace_id, body, calendar_id)
+    return SavedCalendar(**calendar.model_dump(), recompute_job_id=_job_id(job))
 
 
 @router.delete("/calendars/{calendar_id}", status_code=204)
@@ -55,9 +73,10 @@ async def list_policies(core: CoreDep, workspace_id: WorkspaceDep) -> list[SlaPo
     return await sla_store.list_policies(core, workspace_id)
 
 
-@router.post("/policies", status_code=201, response_model=SlaPolicy)
-async def create_policy(body: PolicyIn, core: CoreDep, workspace_id: WorkspaceDep) -> SlaPolicy:
-    return await sla_store.save_policy(core, workspace_id, body)
+@router.post("/policies", status_code=201, response_model=SavedPolicy)
+async def create_policy(body: PolicyIn, core: CoreDep, workspace_id: WorkspaceDep) -> SavedPolicy:
+    policy, job = await do_save_policy(core, workspace_id, body)
+    return SavedPolicy(**policy.model_dump(), recompute_job_id=_job_id(job))
 
 
 @router.get("/policies/{policy_id}", response_model=SlaPolicy)
@@ -65,16 +84,17 @@ async def get_policy(policy_id: str, core: CoreDep, workspace_id: WorkspaceDep) 
     return await sla_store.get_policy(core, workspace_id, policy_id)
 
 
-@router.put("/policies/{policy_id}", response_model=SlaPolicy)
+@router.put("/policies/{policy_id}", response_model=SavedPolicy)
 async def replace_policy(
     policy_id: str, body: PolicyIn, core: CoreDep, workspace_id: WorkspaceDep
-) -> SlaPolicy:
-    return await sla_store.save_policy(core, workspace_id, body, policy_id)
+) -> SavedPolicy:
+    policy, job = await do_save_policy(core, workspace_id, body, policy_id)
+    return SavedPolicy(**policy.model_dump(), recompute_job_id=_job_id(job))
 
 
 @router.delete("/policies/{policy_id}", status_code=204)
 async def delete_policy(policy_id: str, core: CoreDep, workspace_id: WorkspaceDep) -> Response:
-    await sla_store.delete_policy(core, workspace_id, policy_id)
+    await do_delete_policy(core, workspace_id, policy_id)
     return Response(status_code=204)
 
 

@@ -1,8 +1,9 @@
 """Where SLA calendars and policies live, their writes, and which policy a ticket is under.
 
 A ticket's team's policy applies, else the workspace's default, else none (clocks run, nothing
-is due). Policies and calendars are read at each ticket change, so an edited policy applies to
-a ticket from its next change on, from the time it has already consumed.
+is due). Policies and calendars are read at each ticket change; saving one also queues the
+`sla-recompute` job (`kith.tickets.sla_recompute`), which retargets the open tickets it may
+concern, from the time each has already consumed.
 """
 
 from __future__ import annotations
@@ -116,7 +117,11 @@ async def policy_for(core: Core, workspace_id: str, team_id: str | None) -> SlaP
     if team_id is not None:
         query = {"workspace_id": workspace_id, "$or": [{"team_id": team_id}, {"default": True}]}
     docs = await policies(core).find(query).sort("_id", 1).to_list()
-    found = [SlaPolicy.from_doc(d) for d in docs]
+    return pick_policy([SlaPolicy.from_doc(d) for d in docs], team_id)
+
+
+def pick_policy(found: list[SlaPolicy], team_id: str | None) -> SlaPolicy | None:
+    """Of a workspace's policies in id order: the team's, else the (oldest) default."""
     for policy in found:
         if team_id is not None and policy.team_id == team_id:
             return policy

@@ -7,13 +7,12 @@ import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from pymongo import ReturnDocument
 
 from kith.core import pagination
 from kith.core.context import Core
-from kith.core.egress import EgressRefused
+from kith.core.egress import checked_url
 from kith.core.errors import Conflict, InvalidInput
 from kith.core.ids import new_id
 from kith.core.leases import unleased
@@ -28,7 +27,6 @@ from kith.webhooks.models import (
 )
 from kith.webhooks.store import deliveries, endpoints, get_delivery, get_endpoint
 
-PORTS = {"http": 80, "https": 443}
 MAX_ENDPOINTS = 50
 
 
@@ -38,31 +36,6 @@ class Made:
 
     endpoint: Endpoint
     secret: str
-
-
-async def checked_url(core: Core, url: str, field: str = "url") -> str:
-    """An http(s) URL whose host the egress guard lets Kith reach now (it is checked again,
-    and pinned, on every delivery)."""
-    url = url.strip()
-    try:
-        parts = urlsplit(url)
-        port = parts.port or PORTS.get(parts.scheme)
-    except ValueError:
-        raise InvalidInput("not a URL", field=field) from None
-    if parts.scheme not in PORTS or not parts.hostname or port is None:
-        raise InvalidInput("an http:// or https:// URL with a host", field=field)
-    if parts.username or parts.password:
-        raise InvalidInput("no user or password in the URL", field=field)
-    try:
-        await core.egress.check(parts.hostname, port)
-    except EgressRefused:
-        raise InvalidInput(
-            "Kith may not call this address (private, loopback or unresolvable; an operator "
-            "can allow it with KITH_EGRESS_ALLOW)",
-            field=field,
-            code="egress_refused",
-        ) from None
-    return url
 
 
 async def do_create_endpoint(core: Core, workspace_id: str, body: EndpointIn) -> Made:

@@ -108,13 +108,17 @@
     return h("details", { class: "orders-new" }, h("summary", {}, T.orders_new), form);
   }
 
+  function show(items) {
+    list.replaceChildren(...items.map(orderItem));
+    if (!items.length) list.replaceChildren(h("li", {}, T.orders_none));
+  }
+
   async function load() {
     const id = shown.customerId;
     if (!id) return;
     const page = await api("GET", `/orders?customer_id=${encodeURIComponent(id)}&limit=20`);
     if (shown.customerId !== id) return;
-    list.replaceChildren(...page.items.map(orderItem));
-    if (!page.items.length) list.replaceChildren(h("li", {}, T.orders_none));
+    show(page.items);
   }
 
   document.addEventListener("kith:customer", async (event) => {
@@ -126,6 +130,8 @@
       section.append(createForm());
     }
     if (changed) say("");
-    await load().catch((error) => say(error.message));
+    // The customer's answer carries their latest orders; after a write the list is read again.
+    if (Array.isArray(shown.orders)) show(shown.orders);
+    else await load().catch((error) => say(error.message));
   });
 })();

@@ -223,3 +223,30 @@ async def test_stats_count_delivered_replies_within_72_hours_and_unsubscribes(
 
 def _user(fields: dict[str, Any]) -> InboundUser:
     return InboundUser.model_validate(fields)
+
+
+async def test_a_customer_without_a_locale_is_written_to_in_the_language_they_last_wrote(
+    bcore: Core, clock: ManualClock, channel: Channel, people: Callable[..., Any]
+) -> None:
+    """`kith.core.languages`: the profile's locale, else the customer's latest message."""
+    quiet, writer, switched = await people(3)  # none has a locale; each wrote "hi"
+    english = (await people(1, prefix="en", locale="en-GB"))[0]
+    for who, said in (
+        ("c-00001", "你好，我的订单到哪了？"),
+        ("c-00002", "你好"),
+        ("en-00000", "谢谢"),
+    ):
+        clock.advance(60)
+        user = InboundUser(id=who, name="Person")
+        await ingest(bcore, channel, inbound(channel, user=user, text=said))
+    clock.advance(60)
+    user = InboundUser(id="c-00002", name="Person")
+    await ingest(bcore, channel, inbound(channel, user=user, text="English please"))
+    await finish(bcore, await start(bcore, [quiet, writer, switched, english]))
+    texts = {m["customer_id"]: m["text"] for m in await marketing(bcore)}
+    assert texts == {
+        quiet.id: "Hello Person 0",
+        writer.id: "你好 Person 1",
+        switched.id: "Hello Person 2",
+        english.id: "Hello Person 0",  # the profile's locale comes first
+    }

@@ -23,9 +23,11 @@ from kith.core.egress import (
     EgressRefused,
     Resolver,
     aiohttp_session,
+    checked_url,
     http_client,
     open_socket,
 )
+from kith.core.errors import InvalidInput
 from kith.core.models import Author, AuthorKind, InboundUser, OutboundContent
 from kith.core.outbox import OutboxWorker, send
 from kith.core.pipeline import ingest
@@ -268,3 +270,23 @@ async def test_an_api_channel_callback_to_loopback_fails_without_reaching_it(
     assert delivery["status"] == "failed", delivery
     assert delivery["error"] == f"callback {REFUSED}"
     assert endpoint.received == []
+
+
+async def test_a_url_given_to_call_is_checked_in_one_place_naming_its_field(core: Core) -> None:
+    """`checked_url`: what webhook endpoints and sequences' webhook steps accept."""
+    assert await checked_url(core, "  http://127.0.0.1:8080/hook ", "x") == (
+        "http://127.0.0.1:8080/hook"
+    )
+    refused = {
+        "ftp://example.com/x": "an http:// or https:// URL with a host",
+        "not a url": "an http:// or https:// URL with a host",
+        "http://[::1/x": "not a URL",
+        "http://user:pw@127.0.0.1/x": "no user or password in the URL",
+    }
+    for url, why in refused.items():
+        with pytest.raises(InvalidInput) as error:
+            await checked_url(core, url, "steps.3.url")
+        assert (error.value.field, error.value.message) == ("steps.3.url", why)
+    with pytest.raises(InvalidInput) as private:
+        await checked_url(core, "http://169.254.169.254/latest", "url")
+    assert (private.value.field, private.value.code) == ("url", "egress_refused")

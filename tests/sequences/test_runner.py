@@ -9,7 +9,8 @@ from typing import Any
 from kith.core.clock import ManualClock
 from kith.core.context import Core
 from kith.core.ids import derived_id
-from kith.core.models import ConsentState, Customer
+from kith.core.models import Channel, ConsentState, Customer, InboundUser
+from kith.core.pipeline import ingest
 from kith.core.teams import create_team
 from kith.courtesy.settings import CourtesySettings, save_settings
 from kith.sequences.actions import do_update_sequence, move
@@ -25,6 +26,7 @@ from kith.sequences.models import (
 from kith.sequences.runner import SequenceWorker
 from kith.sequences.store import enrolments, runs
 from tests.sequences.conftest import WELCOME, MakeSequence, People
+from tests.support.cast import inbound
 
 DAY = 86400
 
@@ -352,3 +354,27 @@ async def test_a_paused_sequence_does_not_hold_up_an_active_one(
 
 
 HELLO = {"id": "hello", "type": "send", "message": {"text": {"en": "Hello"}}}
+
+
+async def test_a_customer_without_a_locale_who_writes_chinese_gets_the_chinese_text(
+    score: Core,
+    clock: ManualClock,
+    channel: Channel,
+    workspace_id: str,
+    people: People,
+    make_sequence: MakeSequence,
+) -> None:
+    """`kith.core.languages`: the profile's locale, else the customer's latest message (read
+    once for the worker's batch)."""
+    quiet, writer = await people(2)  # no locale; each wrote "hi"
+    clock.advance(60)
+    user = InboundUser(id="c-00001", name="Person 1")
+    await ingest(score, channel, inbound(channel, user=user, text="我想退货"))
+    bilingual = {"en": "Hi {{ customer.name }}", "zh": "你好 {{ customer.name }}"}
+    steps = [{"id": "welcome", "type": "send", "message": {"text": bilingual}}]
+    sequence = await make_sequence(steps=steps)
+    for customer in (quiet, writer):
+        await enrol(score, workspace_id, sequence.id, customer.id, "api")
+    assert await SequenceWorker(score).run_once() == 2
+    assert await texts(score, quiet) == ["Hi Person 0"]
+    assert await texts(score, writer) == ["你好 Person 1"]

@@ -34,6 +34,8 @@ from kith.core.teams import (
     list_teams,
 )
 from kith.core.users import do_create_user
+from kith.orders.api import OrderOut
+from kith.orders.store import customer_orders
 from kith.tickets.queries import customer_tickets
 from kith.web.api.deps import Cursor
 from kith.web.inbox.deps import Agent, AgentDep, CoreDep, agent_with
@@ -210,6 +212,10 @@ async def _visible_customer(core: Core, agent: Agent, customer_id: str) -> Custo
 
 @router.get("/customers/{customer_id}")
 async def customer(customer_id: str, agent: AgentDep, core: CoreDep) -> dict[str, Any]:
+    """The customer panel in one answer: the profile, identities, conversations and sentiment,
+    and the latest tickets and orders as `/app/api/tickets` and `/app/api/orders` list them
+    for this reader (tickets of teams the agent is not in are left out; orders follow the
+    customer, whom the agent may see)."""
     found = await _visible_customer(core, agent, customer_id)
     panel = await customer_panel(core, agent.scope, found)
     out = found.model_dump(mode="json", exclude={"consent", "identities", "sentiment"})
@@ -218,7 +224,8 @@ async def customer(customer_id: str, agent: AgentDep, core: CoreDep) -> dict[str
     out["sentiment_history"] = panel["sentiment_history"]
     shown = await customer_tickets(core, agent.scope, found.id)
     out["tickets"] = [t.model_dump(mode="json") for t in shown]
-    out["orders"] = []  # filled in when the commerce integration lands
+    bought = await customer_orders(core, agent.user.workspace_id, found.id)
+    out["orders"] = [OrderOut.of(o).model_dump(mode="json") for o in bought]
     return out
 
 
