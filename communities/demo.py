@@ -21,10 +21,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from kith.communities import roster
+from kith.communities.demo_moderation import seed_moderation, spam_updates
+from kith.communities.demo_referrals import seed_demo_referrals
+from kith.communities.demo_welcome import newcomer_update, raid_updates, seed_demo_welcome
 from kith.communities.models import Community
 from kith.communities.store import community_id, get_community
 from kith.connectors.telegram.routes import process
-from kith.core.channel_records import create_channel, update_channel
+from kith.core.channel_records import create_channel, get_channel, update_channel
 from kith.core.clock import ManualClock
 from kith.core.context import Core
 from kith.core.dead_letters import Payload
@@ -33,7 +36,11 @@ from kith.core.models import Channel
 BOT_TOKEN = "7000000099:kith-demo-community-bot"  # noqa: S105 (a made-up demo bot)
 SECRET = "kith-demo-community-webhook-secret"  # noqa: S105 (the demo bot's, made up too)
 BOT = {"id": 7000000099, "is_bot": True, "first_name": "Kettle Club", "username": "kettle_bot"}
-CHAT = {"id": -1009876543210, "title": "Kettle Owners Club · 水壶俱乐部", "type": "supergroup"}
+CHAT: dict[str, Any] = {
+    "id": -1009876543210,
+    "title": "Kettle Owners Club · 水壶俱乐部",
+    "type": "supergroup",
+}
 DAYS = 28  # the page's default period shows the whole story
 PATH = "/demo/telegram"
 
@@ -136,6 +143,22 @@ def recorded_updates(now: datetime) -> list[dict[str, Any]]:
     return [_update(i, at, fields) for i, (at, fields) in enumerate(timeline)]
 
 
+def _bot_added(now: datetime) -> dict[str, Any]:
+    """The bot added to the group, as Telegram tells the bot (`my_chat_member`): its
+    standing there is known, so members' joins are read from the service messages."""
+    owner = {"id": 880099999, "is_bot": False, "first_name": "Kettle", "last_name": "Shop"}
+    return {
+        "update_id": 499999,
+        "my_chat_member": {
+            "chat": CHAT,
+            "from": owner,
+            "date": int((now - timedelta(days=DAYS + 1, minutes=1)).timestamp()),
+            "old_chat_member": {"user": BOT, "status": "left"},
+            "new_chat_member": {"user": BOT, "status": "member"},
+        },
+    }
+
+
 def _update(i: int, at: datetime, fields: dict[str, Any]) -> dict[str, Any]:
     message: dict[str, Any] = {"message_id": 100 + i, "chat": CHAT, "date": int(at.timestamp())}
     if "from" not in fields:  # a service message: the member is its sender
@@ -154,14 +177,46 @@ async def seed_demo_community(core: Core, workspace_id: str) -> Community:
         "Kettle Club bot",
         {"bot_token": BOT_TOKEN, "secret_token": SECRET},
     )
+    now = core.clock.now()
+    await _replay(core, channel, [_bot_added(now), *recorded_updates(now)])
+    return await _community(core, channel)
+
+
+async def seed_demo_activity(core: Core, workspace_id: str, community: Community) -> None:
+    """What a community manager tries first, on the sample group: the welcome with its rules
+    button, moderation, a member's invite link with a join through it; then, recorded
+    through the webhook, a newcomer 20 hours ago (welcomed in Chinese, with the rules
+    button), a raid of 50 joins 8 hours ago (one summary, not 50 welcomes) and a spammer
+    half an hour ago (deleted and warned, in the audit log). Welcomes, the summary and the
+    moderation's actions run on `kith serve`'s consumers and timers, seconds after the demo
+    starts."""
+    await seed_demo_welcome(core, workspace_id, community.id)
+    await seed_moderation(core, workspace_id, community.id)
+    channel = await get_channel(core, workspace_id, community.channel_id)
+    referrer = await core.store.identities.find_one(
+        {"channel_id": channel.id, "external_id": str(_user(0)["id"])}
+    )
+    await seed_demo_referrals(
+        core, workspace_id, community.id, referrer["customer_id"] if referrer else None
+    )
+    now = core.clock.now()
+    hour = timedelta(hours=1)
+    newcomer = newcomer_update(CHAT, 700_100, int((now - 20 * hour).timestamp()))
+    raid = raid_updates(CHAT, 700_000, int((now - 8 * hour).timestamp()))
+    spam = spam_updates(int(CHAT["id"]), str(CHAT["title"]), now - hour / 2, 700_200)
+    await _replay(core, channel, [newcomer, *raid, *spam])
+
+
+async def _replay(core: Core, channel: Channel, updates: list[dict[str, Any]]) -> None:
+    """Each update delivered at its own date, as if the demo had been running then."""
     real_clock = core.clock
     try:
-        for update in recorded_updates(real_clock.now()):
-            core.clock = ManualClock(datetime.fromtimestamp(update["message"]["date"], UTC))
+        for update in updates:
+            [inner] = [v for k, v in update.items() if k != "update_id"]
+            core.clock = ManualClock(datetime.fromtimestamp(inner["date"], UTC))
             await _deliver(core, channel, update)
     finally:
         core.clock = real_clock
-    return await _community(core, channel)
 
 
 async def _deliver(core: Core, channel: Channel, update: dict[str, Any]) -> None:

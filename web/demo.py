@@ -14,7 +14,12 @@ from kith.bots.flows import BotDefinition
 from kith.bots.knowledge import ArticleIn
 from kith.bots.store import save_article, save_bot
 from kith.broadcasts.demo import seed_demo_broadcast
-from kith.communities.demo import DemoBotApi, seed_demo_community, use_demo_bot_api
+from kith.communities.demo import (
+    DemoBotApi,
+    seed_demo_activity,
+    seed_demo_community,
+    use_demo_bot_api,
+)
 from kith.contacts.demo_merges import seed_merge_suggestion
 from kith.core.auth import create_api_token, create_user
 from kith.core.channel_records import create_channel
@@ -156,7 +161,7 @@ async def seed(core: Core, settings: Settings) -> DemoLogins:
     csat_ticket_id = await seed_demo_csat(core, ws, channel)
     await seed_demo_orders(core, ws, channel.id)
     await seed_demo_tickets(core, ws, channel.id)
-    await seed_demo_community(core, ws)
+    await seed_demo_activity(core, ws, await seed_demo_community(core, ws))
     return DemoLogins(api_token, channel.id, channel_token, password, webchat_id, csat_ticket_id)
 
 

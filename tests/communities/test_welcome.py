@@ -23,7 +23,7 @@ from tests.communities.welcome_support import (
     run_due,
     user,
 )
-from tests.connectors.telegram.conftest import TelegramSetup, update
+from tests.connectors.telegram.conftest import TelegramSetup
 from tests.support.consumers import drain
 
 TEXTS = {"en": "Welcome, {name}!", "zh": "欢迎 {name}！"}
@@ -101,14 +101,15 @@ async def test_rules_restrict_until_the_member_presses_their_button(
 ) -> None:
     admin = install_admin(telegram.core)
     group = await community(telegram, welcome={"enabled": True, "texts": TEXTS}, rules=RULES)
-    await telegram.deliver(update("new_chat_members"))  # Katherine, and a bot
+    guard = {"id": 7000000002, "is_bot": True, "first_name": "Spam Guard"}
+    await telegram.deliver(joined(KATE, guard))  # Katherine, and a bot
     await run_due(telegram.core)
     assert admin.of(KATE["id"]) == ["restrict"]
     assert admin.of(7000000002) == []  # bots are not members: never restricted
     clock.advance(10)
     await run_due(telegram.core)
     [message] = await posted(telegram.core, group["conversation_id"])
-    assert message["text"] == "Welcome, Katherine Johnson!\n\nBe kind."
+    assert message["text"] == "Welcome, Katherine!\n\nBe kind."
     [button] = message["buttons"]
     assert button["label"] == "I accept the rules"
     await telegram.deliver(pressed(user(LI, "Li"), button["payload"]))  # not Li's to press
@@ -204,3 +205,18 @@ async def test_bad_welcome_settings_are_refused_naming_the_field(telegram: Teleg
         )
         assert answer.status_code == 422, answer.text
         assert field in answer.text
+
+
+async def test_a_join_learnt_of_more_than_a_day_late_is_not_welcomed(
+    telegram: TelegramSetup, clock: ManualClock
+) -> None:
+    """A history replayed, or updates held through an outage: greeting them now is noise."""
+    group = await community(telegram, welcome={"enabled": True, "texts": TEXTS})
+    await telegram.deliver(joined(KATE, date=DATE - 2 * 86_400))
+    await telegram.deliver(joined(user(424242010, "Zoe"), date=DATE - 3600))
+    await run_due(telegram.core)
+    clock.advance(10)
+    await run_due(telegram.core)
+    assert [m["text"] for m in await posted(telegram.core, group["conversation_id"])] == [
+        "Welcome, Zoe!"
+    ]
