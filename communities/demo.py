@@ -29,6 +29,7 @@ from kith.communities.store import community_id, get_community
 from kith.connectors.telegram.routes import process
 from kith.core.channel_records import create_channel, get_channel, update_channel
 from kith.core.clock import ManualClock
+from kith.core.consumers import Consumer, ConsumerWorker
 from kith.core.context import Core
 from kith.core.dead_letters import Payload
 from kith.core.models import Channel
@@ -178,16 +179,16 @@ async def seed_demo_community(core: Core, workspace_id: str) -> Community:
         {"bot_token": BOT_TOKEN, "secret_token": SECRET},
     )
     now = core.clock.now()
-    await _replay(core, channel, [_bot_added(now), *recorded_updates(now)])
+    await _replay(core, channel, [_bot_added(now), *recorded_updates(now)], settle=True)
     return await _community(core, channel)
 
 
 async def seed_demo_activity(core: Core, workspace_id: str, community: Community) -> None:
     """What a community manager tries first, on the sample group: the welcome with its rules
     button, moderation, a member's invite link with a join through it; then, recorded
-    through the webhook, a newcomer 20 hours ago (welcomed in Chinese, with the rules
-    button), a raid of 50 joins 8 hours ago (one summary, not 50 welcomes) and a spammer
-    half an hour ago (deleted and warned, in the audit log). Welcomes, the summary and the
+    through the webhook, a raid of 50 joins 8 hours ago (one summary, not 50 welcomes) and a
+    spammer half an hour ago (deleted and warned, in the audit log); `newcomer_arrives`
+    later. Welcomes, the summary and the
     moderation's actions run on `kith serve`'s consumers and timers, seconds after the demo
     starts."""
     await seed_demo_welcome(core, workspace_id, community.id)
@@ -201,22 +202,44 @@ async def seed_demo_activity(core: Core, workspace_id: str, community: Community
     )
     now = core.clock.now()
     hour = timedelta(hours=1)
-    newcomer = newcomer_update(CHAT, 700_100, int((now - 20 * hour).timestamp()))
     raid = raid_updates(CHAT, 700_000, int((now - 8 * hour).timestamp()))
     spam = spam_updates(int(CHAT["id"]), str(CHAT["title"]), now - hour / 2, 700_200)
-    await _replay(core, channel, [newcomer, *raid, *spam])
+    await _replay(core, channel, [*raid, *spam])
 
 
-async def _replay(core: Core, channel: Channel, updates: list[dict[str, Any]]) -> None:
-    """Each update delivered at its own date, as if the demo had been running then."""
+async def newcomer_arrives(core: Core, community: Community) -> None:
+    """韩梅梅 joins now, through the webhook's path: once the raid is over (six demo hours
+    without joins, seconds after the demo starts) she is welcomed in Chinese, with the rules
+    button, and restricted until she presses it."""
+    channel = await get_channel(core, community.workspace_id, community.channel_id)
+    update = newcomer_update(CHAT, 700_100, int(core.clock.now().timestamp()))
+    await _deliver(core, channel, update)
+
+
+async def _replay(
+    core: Core, channel: Channel, updates: list[dict[str, Any]], settle: bool = False
+) -> None:
+    """Each update delivered at its own date, as if the demo had been running then; with
+    `settle`, the communities' consumers run on each at that date too (the group's history,
+    before its welcome and moderation are on: nothing is greeted or moderated after the
+    fact, and no platform call is made before the demo's Bot API serves)."""
     real_clock = core.clock
+    worker = ConsumerWorker(core)
+    ours = [c for c in core.consumers if c.name.startswith("community-")]
     try:
         for update in updates:
             [inner] = [v for k, v in update.items() if k != "update_id"]
             core.clock = ManualClock(datetime.fromtimestamp(inner["date"], UTC))
             await _deliver(core, channel, update)
+            while settle and await _settle(worker, ours):
+                pass
     finally:
         core.clock = real_clock
+
+
+async def _settle(worker: ConsumerWorker, consumers: list[Consumer]) -> int:
+    """One batch for each consumer; how many events they handled."""
+    return sum([await worker.run_consumer(consumer) for consumer in consumers])
 
 
 async def _deliver(core: Core, channel: Channel, update: dict[str, Any]) -> None:

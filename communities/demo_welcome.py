@@ -26,6 +26,7 @@ DEMO_WELCOME = Welcome(
     },
     language="en",
     delay_seconds=3 * HOUR,
+    late_hours=30 * 24,  # the demo's clock runs an hour a second: its joins age fast
     raid_seconds=6 * HOUR,
 )
 DEMO_RULES = Rules(

@@ -43,6 +43,13 @@ class Welcome(BaseModel):
         description="A welcome waits this long, so a burst is seen as a raid before anyone "
         "is welcomed one by one.",
     )
+    late_hours: int = Field(
+        default=24,
+        ge=1,
+        le=365 * 24,
+        description="A join learnt of later than this (an outage, a history replayed) is "
+        "not greeted.",
+    )
     rejoin_quiet_days: int = Field(
         default=7, ge=0, le=365, description="No welcome for a member back within this many days."
     )

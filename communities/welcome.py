@@ -34,9 +34,6 @@ RULES = {
 ACCEPT = {"en": "I accept the rules", "zh": "我已阅读并同意群规"}
 
 
-LATE = timedelta(days=1)
-
-
 async def on_join(core: Core, event: Event) -> None:
     """The consumer of `community.member_joined`."""
     community = await rules.load_community(core, str(event.data.get("community_id")))
@@ -49,7 +46,7 @@ async def on_join(core: Core, event: Event) -> None:
         return
     member = Member.from_doc(doc)
     at = read_time(event.data.get("joined_at")) or event.created_at
-    if core.clock.now() - at > LATE:
+    if core.clock.now() - at > timedelta(hours=community.welcome.late_hours):
         return  # learnt of long after (an outage, a history replayed): too late to greet
     join = await raid.admit(core, community, join_id(event.id), member, at)
     if join["mode"] != Mode.pending:

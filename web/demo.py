@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -16,10 +17,12 @@ from kith.bots.store import save_article, save_bot
 from kith.broadcasts.demo import seed_demo_broadcast
 from kith.communities.demo import (
     DemoBotApi,
+    newcomer_arrives,
     seed_demo_activity,
     seed_demo_community,
     use_demo_bot_api,
 )
+from kith.communities.models import Community
 from kith.contacts.demo_merges import seed_merge_suggestion
 from kith.core.auth import create_api_token, create_user
 from kith.core.channel_records import create_channel
@@ -63,6 +66,7 @@ MARKETER_EMAIL = "marketer@demo.kith"  # lands on Contacts, with a merge suggest
 # An hour of Kith's time per second, so a sequence's days pass while one watches
 # (KITH_DEMO_CLOCK_SPEED overrides; shown in the pages' header).
 DEMO_CLOCK_SPEED = 3600.0
+NEWCOMER_AFTER_SECONDS = 20.0  # real seconds: past the demo raid's six quiet hours
 SAMPLE_CONTACTS = Path(__file__).parent / "demo_data" / "contacts.csv"
 
 SAMPLES: list[tuple[InboundUser, list[str], str | None, ConversationStatus]] = [
@@ -293,7 +297,17 @@ async def run_demo(host: str, port: int) -> None:
     config = uvicorn.Config(app, host=host, port=port, log_config=None)
     server = uvicorn.Server(config)
     print(banner(f"http://{host}:{port}", logins), flush=True)
+    newcomer = asyncio.create_task(_newcomer_after_the_raid(core, workspace.id))
     try:
         await server.serve()
     finally:
+        newcomer.cancel()
         await core.close()
+
+
+async def _newcomer_after_the_raid(core: Core, workspace_id: str) -> None:
+    """A new member joins the demo group once its raid is over (demo hours pass in seconds)."""
+    await asyncio.sleep(NEWCOMER_AFTER_SECONDS)
+    doc = await core.store.collection("communities").find_one({"workspace_id": workspace_id})
+    if doc is not None:
+        await newcomer_arrives(core, Community.from_doc(doc))

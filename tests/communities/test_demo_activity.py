@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from kith.communities.audit import audit
 from kith.communities.demo import (
     DemoBotApi,
+    newcomer_arrives,
     seed_demo_activity,
     seed_demo_community,
     use_demo_bot_api,
@@ -42,13 +43,19 @@ async def test_the_demo_group_welcomes_survives_a_raid_moderates_and_credits(
         await run_due(core)
         clock.advance(7 * HOUR)
     await run_due(core)
+    await newcomer_arrives(core, community)  # after the raid
+    await run_due(core)
+    clock.advance(4 * HOUR)
+    await run_due(core)
 
     said = [m["text"] for m in await posted(core, community.conversation_id)]
     assert sum("Visitor" in text for text in said) == 0  # no welcome per raider
     summaries = [text for text in said if "new members joined" in text]
     assert len(summaries) == 1, said  # the 50 raiders, and whoever joined in that window
+    said = [m["text"] for m in await posted(core, community.conversation_id)]
     [newcomer] = [m for m in await posted(core, community.conversation_id) if "韩梅梅" in m["text"]]
     assert newcomer["text"].startswith("欢迎") and newcomer["buttons"]
+    assert "restrictChatMember" in [method for method, _ in DEMO_API.calls]
 
     rows = await audit(core).find({"community_id": community.id}).to_list(None)
     actions = {row["action"] for row in rows}
