@@ -31,11 +31,11 @@ def body(name: str) -> dict[str, Any]:
 
 async def test_only_managers_open_the_pages(cast: Cast, browser: Callable[..., Any]) -> None:
     mary, alice = await browser("mary"), await browser("alice")
-    made = (await mary.api("POST", "/sequences", json=body("Welcome"))).json()
+    made = (await mary.api("POST", "/sequences", json=body("Onboarding Ω7"))).json()
     for path in ("/app/sequences", f"/app/sequences/{made['id']}", "/app/sequences/new"):
         assert (await mary.http.get(path)).status_code == 200
         refused = await alice.http.get(path)
-        assert refused.status_code == 403 and "Welcome" not in refused.text
+        assert refused.status_code == 403 and "Onboarding Ω7" not in refused.text
     assert (await mary.http.get("/app/sequences/nope")).status_code == 404
     anonymous = await browser()
     answer = await anonymous.http.get(f"/app/sequences/{made['id']}")
