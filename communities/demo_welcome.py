@@ -25,7 +25,7 @@ DEMO_WELCOME = Welcome(
         "zh": "欢迎 {name} 加入水壶车主俱乐部！关于水壶的问题尽管问。",
     },
     language="en",
-    delay_seconds=3 * HOUR,
+    delay_seconds=12 * HOUR,  # 12 s of the demo: the burst is seen as a raid first
     late_hours=30 * 24,  # the demo's clock runs an hour a second: its joins age fast
     raid_seconds=6 * HOUR,
 )

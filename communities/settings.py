@@ -39,7 +39,7 @@ class Welcome(BaseModel):
     delay_seconds: int = Field(
         default=10,
         ge=0,
-        le=6 * 3600,
+        le=24 * 3600,
         description="A welcome waits this long, so a burst is seen as a raid before anyone "
         "is welcomed one by one.",
     )

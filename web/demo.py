@@ -66,7 +66,7 @@ MARKETER_EMAIL = "marketer@demo.kith"  # lands on Contacts, with a merge suggest
 # An hour of Kith's time per second, so a sequence's days pass while one watches
 # (KITH_DEMO_CLOCK_SPEED overrides; shown in the pages' header).
 DEMO_CLOCK_SPEED = 3600.0
-NEWCOMER_AFTER_SECONDS = 20.0  # real seconds: past the demo raid's six quiet hours
+NEWCOMER_AFTER_SECONDS = 30.0  # real seconds: the demo raid is over by then
 SAMPLE_CONTACTS = Path(__file__).parent / "demo_data" / "contacts.csv"
 
 SAMPLES: list[tuple[InboundUser, list[str], str | None, ConversationStatus]] = [

@@ -41,11 +41,11 @@ async def test_the_demo_group_welcomes_survives_a_raid_moderates_and_credits(
     await use_demo_bot_api(core, workspace_id, "http://demo.test")
     for _ in range(3):  # the welcome's pause, the raid's quiet window: hours of demo time
         await run_due(core)
-        clock.advance(7 * HOUR)
+        clock.advance(13 * HOUR)
     await run_due(core)
     await newcomer_arrives(core, community)  # after the raid
     await run_due(core)
-    clock.advance(4 * HOUR)
+    clock.advance(13 * HOUR)
     await run_due(core)
 
     said = [m["text"] for m in await posted(core, community.conversation_id)]
