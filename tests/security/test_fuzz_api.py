@@ -110,15 +110,18 @@ class Target:
         fields = ("method", "url", "headers", "params", "data", "json", "cookies")
         prepared = requests.Request(**{k: v for k, v in kwargs.items() if k in fields}).prepare()
         body = prepared.body.encode() if isinstance(prepared.body, str) else prepared.body
-        return self.portal.call(
-            functools.partial(
-                self.http.request,
-                str(prepared.method),
-                str(prepared.url),
-                headers=dict(prepared.headers),
-                content=body,
+        try:
+            return self.portal.call(
+                functools.partial(
+                    self.http.request,
+                    str(prepared.method),
+                    str(prepared.url),
+                    headers=dict(prepared.headers),
+                    content=body,
+                )
             )
-        )
+        except httpx.InvalidURL:  # longer than any client sends: a server in front says 414
+            return httpx.Response(414, request=httpx.Request(str(prepared.method), BASE_URL))
 
 
 async def _seed(http: httpx.AsyncClient, core: Core) -> tuple[dict, dict]:

@@ -95,7 +95,7 @@ async def test_a_marketer_lands_on_contacts_searches_and_filters(live: Live) -> 
     await expect(page).to_have_url(live.url + "/app/contacts")
     nav = page.get_by_role("navigation", name="Sections")
     await expect(nav.get_by_role("link")).to_have_text(
-        ["Contacts", "Segments", "Broadcasts", "Sequences"]
+        ["Contacts", "Segments", "Broadcasts", "Sequences", "Communities"]
     )
     await expect(page.locator("body[data-ready=true]")).to_have_count(1)
     await assert_every_control_is_named(page)
@@ -188,7 +188,9 @@ async def test_an_agent_reads_contacts_of_their_channels_only(live: Live) -> Non
     page = await live.sign_in("alice@kith.test")
     await expect(page).to_have_url(live.url + "/app")
     nav = page.get_by_role("navigation", name="Sections")
-    await expect(nav.get_by_role("link")).to_have_text(["Inbox", "Tickets", "Contacts"])
+    await expect(nav.get_by_role("link")).to_have_text(
+        ["Inbox", "Tickets", "Contacts", "Communities"]
+    )
     await nav.get_by_role("link", name="Contacts").click()
     await expect(page.locator("body[data-ready=true]")).to_have_count(1)
     results = page.get_by_role("table", name="Customers")
