@@ -40,7 +40,7 @@ async def _quote(core: Core, conversation: Conversation) -> str:
             {"conversation_id": conversation.id, "direction": Direction.inbound.value},
             {"text": 1},
         )
-        .sort("created_at", -1)
+        .sort([("created_at", -1), ("_id", -1)])  # fresh ids break a tie in order of arrival
         .limit(QUOTED_MESSAGES)
     )
     texts = [doc.get("text", "") async for doc in cursor]
