@@ -1,12 +1,15 @@
 """The Communities pages: `/app/communities` (every group the bot is in) and
-`/app/communities/{id}` (its figures as charts, its roster in cursor pages, its settings and
-a post to send into it). Everything shown is rendered here from the same reads the API
-answers; the page's script only saves (`PATCH /app/api/communities/{id}`) and posts (a
-community broadcast through `/app/api/broadcasts`).
+`/app/communities/{id}` (its figures as charts, its roster in cursor pages, its settings, its
+moderation rules and log, and a post to send into it). Everything shown is rendered here from
+the same reads the API answers; the page's script only saves (`PATCH
+/app/api/communities/{id}`), lifts (`POST …/audit/{audit_id}/lift`) and posts (a community
+broadcast through `/app/api/broadcasts`).
 
 The settings form is built from the settings models themselves (`kith.communities.settings`):
 a switch per bool, a number per int, a line per str, a text per language for `texts` and a
 line per item for a list of words. Fields of other shapes are kept as they are when saved.
+Moderation has a form of its own (its rules are objects the generic form cannot show), saved
+whole in one PATCH: the model refuses it all or takes it all.
 """
 
 from __future__ import annotations
@@ -24,10 +27,13 @@ from pydantic import BaseModel
 from kith.broadcasts.actions import broadcasts
 from kith.broadcasts.models import Broadcast
 from kith.communities import stats
+from kith.communities.audit import AuditRow, Outcome, audit
 from kith.communities.charts import charts
+from kith.communities.lift import LIFTABLE
 from kith.communities.models import Community, Member, MemberStatus
-from kith.communities.settings import Moderation, Referrals, Rules, Welcome
+from kith.communities.settings import Action, Moderation, Referrals, Rule, Rules, Welcome
 from kith.communities.store import communities, get_community, members
+from kith.core.context import Core
 from kith.core.errors import NotFound
 from kith.core.models import Role
 from kith.core.pagination import page
@@ -39,12 +45,13 @@ _HERE = Path(__file__).parent
 templates = page_templates(_HERE / "templates")
 STATIC = {"communities.js": "text/javascript", "communities.css": "text/css"}
 MANAGERS = frozenset({Role.admin, Role.marketer})
-SETTINGS: dict[str, type[BaseModel]] = {
+SETTINGS: dict[str, type[BaseModel]] = {  # moderation: its own form (`moderation_form`)
     "welcome": Welcome,
     "rules": Rules,
-    "moderation": Moderation,
     "referrals": Referrals,
 }
+RULE_LISTS = ("words", "patterns")  # a rule's lists of text, one item a line
+AUDIT_PAGE = 20
 LANGUAGES = ("en", "zh")
 STATUSES = ("member", "left", "banned", "all")
 Cursor = Annotated[str | None, Query(max_length=1024)]
@@ -90,16 +97,80 @@ def _kind(annotation: Any) -> str | None:
 
 def settings_form(community: Community) -> list[tuple[str, list[Setting]]]:
     """Each settings section with the controls its model's fields call for."""
-    out = []
-    for section, model in SETTINGS.items():
-        current = getattr(community, section)
-        controls = [
-            Setting(section, name, kind, getattr(current, name))
-            for name, field in model.model_fields.items()
-            if (kind := _kind(field.annotation)) is not None
-        ]
-        out.append((section, controls))
-    return out
+    return [
+        (section, _controls(section, model, getattr(community, section)))
+        for section, model in SETTINGS.items()
+    ]
+
+
+def _controls(section: str, model: type[BaseModel], current: BaseModel) -> list[Setting]:
+    return [
+        Setting(section, name, kind, getattr(current, name))
+        for name, field in model.model_fields.items()
+        if (kind := _kind(field.annotation)) is not None
+    ]
+
+
+@dataclass(frozen=True)
+class RuleForm:
+    """One moderation rule's controls: on, its actions, its numbers and its lists of text."""
+
+    name: str
+    enabled: bool
+    actions: list[str]
+    numbers: list[tuple[str, float | int, str]]  # field, value, the input's step
+    lists: list[tuple[str, list[str]]]
+
+
+def _rule_form(name: str, rule: Rule) -> RuleForm:
+    numbers: list[tuple[str, float | int, str]] = []
+    lists: list[tuple[str, list[str]]] = []
+    for field, info in type(rule).model_fields.items():
+        value = getattr(rule, field)
+        if field in RULE_LISTS:
+            lists.append((field, list(value)))
+        elif _plain(info.annotation) in (int, float):
+            numbers.append((field, value, "1" if info.annotation is int else "any"))
+    return RuleForm(name, rule.enabled, [a.value for a in rule.actions], numbers, lists)
+
+
+def moderation_form(moderation: Moderation) -> tuple[list[Setting], list[RuleForm]]:
+    """The moderation section's plain fields (as the settings form shows them) and its rules."""
+    rules = [
+        _rule_form(name, value)
+        for name in Moderation.model_fields
+        if isinstance(value := getattr(moderation, name), Rule)
+    ]
+    return _controls("moderation", Moderation, moderation), rules
+
+
+@dataclass(frozen=True)
+class AuditLine:
+    """A row of the moderation log as shown, with whether this page offers to lift it."""
+
+    row: AuditRow
+    liftable: bool
+
+
+async def audit_page(
+    core: Core, community: Community, cursor: str | None
+) -> tuple[list[AuditLine], str | None]:
+    """The log newest first, as `GET …/audit` pages it. Anyone signed in may lift (the API's
+    rule: moderators are whoever works the inbox) a taken action not lifted yet."""
+    docs, next_cursor = await page(
+        audit(core),
+        {"community_id": community.id},
+        "at",
+        cursor=cursor,
+        limit=AUDIT_PAGE,
+        descending=True,
+    )
+    lines = []
+    for doc in docs:
+        row = AuditRow.from_doc(doc)
+        liftable = row.action in LIFTABLE and row.outcome == Outcome.taken and row.lifted_at is None
+        lines.append(AuditLine(row, liftable))
+    return lines, next_cursor
 
 
 def _login() -> Response:
@@ -137,6 +208,7 @@ async def community_page(
     core: CoreDep,
     status: str = "member",
     cursor: Cursor = None,
+    audit_cursor: Cursor = None,
     days: Days = 30,
 ) -> Response:
     session = await optional_session(request, core)
@@ -155,6 +227,8 @@ async def community_page(
         members(core), query, "joined_at", cursor=cursor, limit=50, descending=True
     )
     figures = await stats.read(core, community, days)
+    log, next_audit = await audit_page(core, community, audit_cursor)
+    moderation, rules = moderation_form(community.moderation)
     posts = broadcasts(core).find(
         {"workspace_id": community.workspace_id, "community_ids": community.id},
         sort=[("_id", -1)],
@@ -176,5 +250,11 @@ async def community_page(
         charts=charts(figures.days, context["t"]),
         settings=settings_form(community),
         languages=LANGUAGES,
+        moderation=moderation,
+        rules=rules,
+        actions=[a.value for a in Action],
+        audit=log,
+        audit_cursor=audit_cursor,
+        next_audit=next_audit,
         posts=[Broadcast.from_doc(d) async for d in posts],
     )

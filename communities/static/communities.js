@@ -1,5 +1,7 @@
 // A community's page: save its settings (PATCH, each section whole, so fields this form does
-// not show keep their values) and post a message into it (a community broadcast, scheduled).
+// not show keep their values), save its moderation (the section and its rules in one PATCH:
+// all taken or all refused, the refusal shown at the control it names), lift an action of
+// its moderation log, and post a message into it (a community broadcast, scheduled).
 "use strict";
 
 (() => {
@@ -38,23 +40,118 @@
     return patch;
   }
 
+  function clear(form, box) {
+    box.textContent = "";
+    for (const slot of form.querySelectorAll("[data-error-for]")) {
+      slot.textContent = "";
+      slot.removeAttribute("role");
+    }
+    for (const bad of form.querySelectorAll("[aria-invalid]")) bad.removeAttribute("aria-invalid");
+  }
+
+  // The refusal next to the control it names (`moderation.words.patterns`, or a part of one:
+  // `moderation.words.words.2` is the words' control), else in the form's own box.
   function blame(form, error, box) {
-    box.textContent = error.field ? `${error.field}: ${error.message}` : error.message;
-    const [section, name] = (error.field || "").split(".");
-    const control = form.querySelector(`[data-section="${section}"][data-name="${name}"]`);
-    if (control) control.focus();
+    const text = error.field ? `${error.field}: ${error.message}` : error.message;
+    const parts = (error.field || "").split(".");
+    for (let n = parts.length; n > 0; n -= 1) {
+      const field = parts.slice(0, n).join(".");
+      const named = form.querySelector(`[data-field="${CSS.escape(field)}"]`);
+      if (!named) continue;
+      const slot = form.querySelector(`[data-error-for="${CSS.escape(field)}"]`);
+      const control = named.matches("input, textarea, select") ? named : named.querySelector("input");
+      if (slot) {
+        slot.setAttribute("role", "alert");
+        slot.textContent = text;
+      } else {
+        box.textContent = text;
+      }
+      named.setAttribute("aria-invalid", "true");
+      control?.focus();
+      return;
+    }
+    box.textContent = text;
   }
 
   const settings = document.getElementById("settings");
   settings?.addEventListener("submit", async (event) => {
     event.preventDefault();
     const error = document.getElementById("settings-error");
-    error.textContent = "";
+    clear(settings, error);
     try {
       community = await api("PATCH", `/communities/${community.id}`, patchOf(settings));
       say(T.communities_saved);
     } catch (e) {
       blame(settings, e, error);
+    }
+  });
+
+  // A rule as its fieldset shows it, over the rule as saved (fields not shown keep theirs).
+  // Actions keep the order they had; newly ticked ones follow in the order shown.
+  function ruleOf(box) {
+    const name = box.dataset.rule;
+    const saved = community.moderation[name] || {};
+    const rule = { ...saved };
+    for (const control of box.querySelectorAll("[data-prop]")) {
+      const { prop, kind } = control.dataset;
+      if (prop === "enabled") rule.enabled = control.checked;
+      else if (kind === "number") rule[prop] = control.value === "" ? null : Number(control.value);
+      else if (kind === "lines") rule[prop] = read(control);
+      else rule[prop] = control.value.split("\n").filter((line) => line.trim());  // patterns as typed
+    }
+    const ticked = [...box.querySelectorAll("[data-action]")]
+      .filter((c) => c.checked).map((c) => c.dataset.action);
+    const before = saved.actions || [];
+    rule.actions = [...before.filter((a) => ticked.includes(a)), ...ticked.filter((a) => !before.includes(a))];
+    return rule;
+  }
+
+  const moderation = document.getElementById("moderation");
+  moderation?.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const error = document.getElementById("moderation-error");
+    clear(moderation, error);
+    const patch = patchOf(moderation);
+    patch.moderation = patch.moderation || { ...community.moderation };
+    for (const box of moderation.querySelectorAll("fieldset[data-rule]")) {
+      patch.moderation[box.dataset.rule] = ruleOf(box);
+    }
+    try {
+      community = await api("PATCH", `/communities/${community.id}`, { moderation: patch.moderation });
+      say(T.communities_moderation_saved);
+    } catch (e) {
+      blame(moderation, e, error);
+    }
+  });
+
+  // Lift: the row says so at once (and by whom); the lift's own row shows on the next load.
+  const log = document.getElementById("audit-log");
+  log?.addEventListener("click", async (event) => {
+    const button = event.target.closest("button[data-lift]");
+    if (!button) return;
+    const cell = button.closest("td");
+    const slot = cell.querySelector("[data-error-for]");
+    slot.textContent = "";
+    button.disabled = true;
+    try {
+      const lifted = await api("POST", `/communities/${community.id}/audit/${button.dataset.lift}/lift`);
+      if (lifted.outcome !== "taken") {
+        slot.textContent = `${T.communities_outcome_refused}: ${lifted.reason || ""}`;
+        button.disabled = false;
+        button.focus();
+        return;
+      }
+      const done = document.createElement("span");
+      done.className = "lifted";
+      done.tabIndex = -1;
+      done.textContent = T.communities_audit_lifted.replace("{name}", lifted.by.name || lifted.by.id || "");
+      button.replaceWith(done);
+      done.focus();
+      say(T.communities_lifted_notice);
+    } catch (e) {
+      slot.textContent = e.message;
+      button.disabled = false;
+      button.focus();
     }
   });
 
