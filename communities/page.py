@@ -130,7 +130,7 @@ def _rule_form(name: str, rule: Rule) -> RuleForm:
         if field in RULE_LISTS:
             lists.append((field, list(value)))
         elif _plain(info.annotation) in (int, float):
-            numbers.append((field, value, "1" if info.annotation is int else "any"))
+            numbers.append((field, value, "1" if _plain(info.annotation) is int else "any"))
     return RuleForm(name, rule.enabled, [a.value for a in rule.actions], numbers, lists)
 
 
