@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from kith.broadcasts import actions
 from kith.broadcasts.models import Broadcast, BroadcastIn, MessageIn, Stats, Status
 from kith.broadcasts.preview import Preview, preview
+from kith.communities.broadcasts import Delivery, deliveries
 from kith.core.errors import Forbidden
 from kith.core.models import Author, AuthorKind, Role
 from kith.web.api.deps import CoreDep, Cursor, WorkspaceDep
@@ -104,6 +105,15 @@ def build(prefix: str, who: Callable[..., Awaitable[Asker]], schema: bool) -> AP
     @router.get("/{broadcast_id}", response_model=BroadcastOut)
     async def get(broadcast_id: str, core: CoreDep, asker: Asker = asked) -> BroadcastOut:
         return out(await actions.get_broadcast(core, asker.workspace_id, broadcast_id))
+
+    @router.get("/{broadcast_id}/communities", response_model=list[Delivery])
+    async def communities_(
+        broadcast_id: str, core: CoreDep, asker: Asker = asked
+    ) -> list[Delivery]:
+        """A community broadcast's post into each community and its outcome (empty for a
+        broadcast to customers)."""
+        broadcast = await actions.get_broadcast(core, asker.workspace_id, broadcast_id)
+        return await deliveries(core, broadcast)
 
     @router.post("/{broadcast_id}/preview", response_model=Preview)
     async def preview_(

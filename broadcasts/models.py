@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from kith.core.languages import pick_text
 from kith.core.models import Attachment, Button, Record
@@ -72,6 +72,24 @@ class BroadcastIn(BaseModel):
     send_at: datetime | None = None
     send_by: datetime | None = None
 
+    # Field validators run in the order the fields are declared: each sees the ones above it
+    # in `info.data`, so a clash is refused naming the field a page shows it next to.
+    @field_validator("community_ids")
+    @classmethod
+    def _communities_alone(cls, value: list[str] | None, info: ValidationInfo) -> list[str] | None:
+        if value is not None and info.data.get("segment_id") is not None:
+            raise ValueError("give either a segment or communities, not both")
+        if value is not None and info.data.get("customer_ids") is not None:
+            raise ValueError("give either customer ids or communities, not both")
+        return value
+
+    @field_validator("channels")
+    @classmethod
+    def _no_channels_for_communities(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        if value and info.data.get("community_ids"):
+            raise ValueError("a community broadcast posts on each community's own channel")
+        return value
+
     @model_validator(mode="after")
     def _audience(self) -> Self:
         given = [self.segment_id, self.customer_ids, self.community_ids]
@@ -79,8 +97,6 @@ class BroadcastIn(BaseModel):
             raise ValueError("give one of segment_id, customer_ids or community_ids")
         if self.community_ids is None and not self.channels:
             raise ValueError("give the channel types to send on")
-        if self.community_ids is not None and self.channels:
-            raise ValueError("a community broadcast posts on each community's own channel")
         if len(set(self.channels)) != len(self.channels):
             raise ValueError("a channel type is listed twice")
         if self.send_at and self.send_by and self.send_by <= self.send_at:

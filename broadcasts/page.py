@@ -1,8 +1,8 @@
 """The Broadcasts page, `/app/broadcasts`: list with stats, compose, preview, move.
 
 Its template extends the inbox's `page_base.html` (one look); its script is served from
-here, and its JSON is `/app/api/broadcasts` (`kith.broadcasts.api`) plus the segments a
-marketer may pick.
+here, and its JSON is `/app/api/broadcasts` (`kith.broadcasts.api`) plus the segments and
+the communities a marketer may pick.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel
 
 from kith.broadcasts.api import Asker, session_asker
+from kith.communities.broadcasts import Choice, choices
 from kith.core.models import Role
 from kith.web.inbox.deps import AgentDep, CoreDep, optional_session
 from kith.web.inbox.pages import SECURITY_HEADERS, page_context, page_templates, static_file
@@ -60,3 +61,10 @@ async def audiences(core: CoreDep, agent: AgentDep) -> list[SegmentChoice]:
         SegmentChoice(id=d["_id"], name=str(d.get("name", "")), size=d.get("size"))
         async for d in cursor
     ]
+
+
+@router.get("/app/api/broadcast-communities", response_model=list[Choice])
+async def community_choices(core: CoreDep, agent: AgentDep) -> list[Choice]:
+    """The workspace's communities, for the audience picker (`kith.communities.broadcasts`)."""
+    asker: Asker = await session_asker(agent)
+    return await choices(core, asker.workspace_id)

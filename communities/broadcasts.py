@@ -16,11 +16,14 @@ A group has no one customer, so a community post is not personalised: its text m
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, Literal
 
 from jinja2 import TemplateSyntaxError, meta
+from pydantic import BaseModel
 
 from kith.broadcasts import templates
-from kith.broadcasts.models import Broadcast, BroadcastIn
+from kith.broadcasts.audience import recipients
+from kith.broadcasts.models import Broadcast, BroadcastIn, RecipientStatus
 from kith.communities import joins
 from kith.communities.models import BotStatus, Community, MemberStatus
 from kith.communities.store import communities, members
@@ -55,7 +58,11 @@ async def check_communities(core: Core, workspace_id: str, ids: list[str]) -> li
     )
     for n, community in enumerate(wanted):
         if community not in found:
-            raise InvalidInput("no such community in this workspace", field=f"community_ids.{n}")
+            raise InvalidInput(
+                "no such community in this workspace",
+                field=f"community_ids.{n}",
+                reason="unknown_community",
+            )
     return wanted
 
 
@@ -98,3 +105,93 @@ def text(broadcast: Broadcast) -> str:
         templates.render_plain(source, f"message.text.{language}")
         for language, source in broadcast.message.text.items()
     )
+
+
+class Choice(BaseModel):
+    """A community as the Broadcasts page offers it: what a marketer picks it by."""
+
+    id: str
+    title: str
+    platform: str
+    kind: str
+    member_count: int
+    can_post: bool
+
+
+Outcome = Literal["pending", "sent", "delivered", "failed", "skipped"]
+
+
+class Delivery(BaseModel):
+    """One community's post in a broadcast: `pending` until the worker takes it (or while
+    held), `sent` once in the outbox, then `delivered` or `failed` as the platform answered;
+    `skipped` with the reason (`bot_left` …) when it was not posted."""
+
+    community_id: str
+    title: str
+    platform: str
+    outcome: Outcome
+    reason: str | None = None
+    sent_at: datetime | None = None
+    delivered_at: datetime | None = None
+
+
+async def choices(core: Core, workspace_id: str, limit: int = 500) -> list[Choice]:
+    """The workspace's communities by title; the ones the bot left cannot be posted into."""
+    cursor = communities(core).find(
+        {"workspace_id": workspace_id},
+        {"title": 1, "channel_type": 1, "kind": 1, "member_count": 1, "bot_status": 1},
+        sort=[("title", 1), ("_id", 1)],
+        limit=limit,
+    )
+    return [
+        Choice(
+            id=doc["_id"],
+            title=str(doc.get("title") or doc["_id"]),
+            platform=str(doc.get("channel_type", "")),
+            kind=str(doc.get("kind", "group")),
+            member_count=int(doc.get("member_count") or 0),
+            can_post=doc.get("bot_status") != BotStatus.left.value,
+        )
+        async for doc in cursor
+    ]
+
+
+async def deliveries(core: Core, broadcast: Broadcast) -> list[Delivery]:
+    """Each of the broadcast's communities, in the order given, with its post's outcome."""
+    ids = broadcast.community_ids or []
+    found = communities(core).find(
+        {"_id": {"$in": ids}, "workspace_id": broadcast.workspace_id},
+        {"title": 1, "channel_type": 1},
+    )
+    named = {doc["_id"]: doc async for doc in found}
+    rows = recipients(core).find({"broadcast_id": broadcast.id, "community_id": {"$in": ids}})
+    posts = {row["community_id"]: row async for row in rows}
+    out = []
+    for community in ids:
+        doc = named.get(community, {})
+        row = posts.get(community, {})
+        out.append(
+            Delivery(
+                community_id=community,
+                title=str(doc.get("title") or community),
+                platform=str(doc.get("channel_type", "")),
+                outcome=_outcome(row),
+                reason=row.get("reason"),
+                sent_at=row.get("sent_at"),
+                delivered_at=row.get("delivered_at"),
+            )
+        )
+    return out
+
+
+def _outcome(row: dict[str, Any]) -> Outcome:
+    status = row.get("status", RecipientStatus.pending.value)
+    if status == RecipientStatus.sent.value:
+        if row.get("failed_at"):
+            return "failed"
+        return "delivered" if row.get("delivered_at") else "sent"
+    if status == RecipientStatus.failed.value:
+        return "failed"
+    if status == RecipientStatus.skipped.value:
+        return "skipped"
+    return "pending"  # not taken yet, or held

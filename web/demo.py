@@ -14,7 +14,7 @@ from kith.bots import examples
 from kith.bots.flows import BotDefinition
 from kith.bots.knowledge import ArticleIn
 from kith.bots.store import save_article, save_bot
-from kith.broadcasts.demo import seed_demo_broadcast
+from kith.broadcasts.demo import seed_demo_broadcast, seed_demo_community_broadcast
 from kith.communities.demo import (
     DemoBotApi,
     newcomer_arrives,
@@ -165,7 +165,9 @@ async def seed(core: Core, settings: Settings) -> DemoLogins:
     csat_ticket_id = await seed_demo_csat(core, ws, channel)
     await seed_demo_orders(core, ws, channel.id)
     await seed_demo_tickets(core, ws, channel.id)
-    await seed_demo_activity(core, ws, await seed_demo_community(core, ws))
+    community = await seed_demo_community(core, ws)
+    await seed_demo_activity(core, ws, community)
+    await seed_demo_community_broadcast(core, ws, community)
     return DemoLogins(api_token, channel.id, channel_token, password, webchat_id, csat_ticket_id)
 
 
@@ -213,7 +215,8 @@ def banner(url: str, logins: DemoLogins) -> str:
         f"  Contacts:     {url}/app/contacts    marketer {MARKETER_EMAIL} / {logins.password}",
         f'  Segments:     {url}/app/segments    ("VIP in 上海": tag Ada vip in the inbox)',
         f"  Broadcasts:   {url}/app/broadcasts    (a draft to that segment; a customer who",
-        "                answers 退订 or STOP is skipped by the next one)",
+        "                answers 退订 or STOP is skipped by the next one; and a draft to two",
+        "                communities: schedule it and read each group's post under its stats)",
         f'  Sequences:    {url}/app/sequences    ("Welcome · 欢迎", a draft: activate it and',
         '                enrol "VIP in 上海"; with the demo clock at an hour a second the tip goes',
         "                out on the second morning, 09:00 their time (a day, then until 09:00:",

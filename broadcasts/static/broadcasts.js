@@ -1,4 +1,5 @@
-// The Broadcasts page: list with stats, compose a draft, preview, and move between states.
+// The Broadcasts page: list with stats, compose a draft (to customers or to communities),
+// preview, move between states, and a community broadcast's post into each community.
 "use strict";
 
 (() => {
@@ -15,6 +16,8 @@
     cancelled: [],
   };
   let shown = null;
+  const segmentNames = new Map();
+  const communityChoices = new Map();
 
   const say = (text) => { notice.textContent = text; };
   const skippedTotal = (stats) => Object.values(stats.skipped).reduce((a, b) => a + b, 0);
@@ -25,8 +28,19 @@
     document.getElementById("no-broadcasts").hidden = page.items.length > 0;
     if (shown) {
       const again = page.items.find((b) => b.id === shown.id);
-      if (again) showStats(again, false);
+      if (again) await showStats(again, false);
     }
+  }
+
+  function communityTitle(id) {
+    const c = communityChoices.get(id);
+    return c ? c.title : id;
+  }
+
+  function audienceOf(b) {
+    if (b.community_ids) return b.community_ids.map(communityTitle).join(", ");
+    if (b.segment_id) return `${T.broadcasts_segment}: ${segmentNames.get(b.segment_id) ?? b.segment_id}`;
+    return T.broadcasts_n_customers.replace("{n}", (b.customer_ids || []).length);
   }
 
   function row(b) {
@@ -35,6 +49,7 @@
     buttons.push(h("button", { type: "button", onclick: () => showStats(b, true) }, T.broadcasts_open));
     return h("tr", { dataset: { id: b.id } },
       h("th", { scope: "row" }, b.name),
+      h("td", { class: "audience" }, audienceOf(b)),
       h("td", {}, T["broadcasts_state_" + b.status]),
       h("td", {}, b.stats.targeted),
       h("td", {}, b.stats.sent),
@@ -53,7 +68,7 @@
     await load();
   }
 
-  function showStats(b, focus) {
+  async function showStats(b, focus) {
     shown = b;
     const section = document.getElementById("stats");
     section.hidden = false;
@@ -70,10 +85,42 @@
         h("dd", {}, count));
     }
     document.getElementById("stats-figures").replaceChildren(...items);
+    const toCommunities = Boolean(b.community_ids);
+    document.getElementById("preview").hidden = toCommunities;
+    document.getElementById("deliveries").hidden = !toCommunities;
+    if (toCommunities) {
+      await showDeliveries(b);
+      if (focus) document.getElementById("deliveries-heading").focus();
+      return;
+    }
     const select = document.querySelector("#preview-form select");
     select.replaceChildren(h("option", { value: "" }, T.broadcasts_preview_any),
       ...b.channels.map((c) => h("option", { value: c }, c)));
     if (focus) section.querySelector("input").focus();
+  }
+
+  // One row per community: its post pending, sent, delivered, failed or skipped (and why).
+  async function showDeliveries(b) {
+    const posts = await api("GET", `/broadcasts/${b.id}/communities`);
+    const count = (outcomes) => posts.filter((p) => outcomes.includes(p.outcome)).length;
+    document.getElementById("deliveries-summary").textContent = T.broadcasts_deliveries_summary
+      .replace("{sent}", count(["sent", "delivered"]))
+      .replace("{delivered}", count(["delivered"]))
+      .replace("{failed}", count(["failed"]))
+      .replace("{skipped}", count(["skipped"]))
+      .replace("{pending}", count(["pending"]));
+    document.getElementById("delivery-rows").replaceChildren(...posts.map((p) => {
+      const why = p.reason ? ` (${T["broadcasts_reason_" + p.reason] || p.reason})` : "";
+      return h("tr", {},
+        h("th", { scope: "row" }, p.title),
+        h("td", {}, platformName(p.platform)),
+        h("td", { class: "outcome-" + p.outcome }, T["broadcasts_outcome_" + p.outcome] + why),
+        h("td", {}, p.sent_at ? new Date(p.sent_at).toLocaleString() : "—"));
+    }));
+  }
+
+  function platformName(platform) {
+    return T["broadcasts_platform_" + platform] || platform;
   }
 
   document.getElementById("preview-form").addEventListener("submit", async (event) => {
@@ -112,27 +159,103 @@
       send_at: isoOrNull(form.send_at.value),
       send_by: isoOrNull(form.send_by.value),
     };
-    if (form.segment_id.value) body.segment_id = form.segment_id.value;
+    const toCommunities = form.audience.value === "communities";
+    if (toCommunities) {
+      delete body.channels;  // each community's post goes out on its own channel
+      body.community_ids = [...form.querySelectorAll("input[name=community_id]:checked")].map((c) => c.value);
+    } else if (form.segment_id.value) body.segment_id = form.segment_id.value;
     else body.customer_ids = form.customer_ids.value.split(/[\s,]+/).filter(Boolean);
+    communitiesError.textContent = "";
     try {
       const made = await api("POST", "/broadcasts", body);
       say(`${made.name}: ${T.broadcasts_state_draft}`);
       form.reset();
+      showAudience();
       await load();
     } catch (e) {
+      if (toCommunities && e.field && e.field.startsWith("community_ids")) {
+        communityRefused(e);
+        return;
+      }
       error.textContent = e.field ? `${e.field}: ${e.message}` : e.message;
       const named = e.field && form.querySelector(`[name="${e.field.replace("message.text.", "text_").split(".")[0]}"]`);
       if (named) named.focus();
     }
   });
 
+  // Next to the picker, in the page's language when the API said why; the community at
+  // fault (`community_ids.<n>`) is named and its box focused.
+  const communitiesError = document.getElementById("communities-error");
+  function communityRefused(e) {
+    const worded = (e.reason && T["broadcasts_refused_" + e.reason]) || e.message;
+    const n = /^community_ids\.(\d+)$/.exec(e.field);
+    const picked = [...compose.querySelectorAll("input[name=community_id]:checked")];
+    const culprit = n ? picked[Number(n[1])] : null;
+    communitiesError.textContent = culprit ? `${communityTitle(culprit.value)}: ${worded}` : worded;
+    const first = culprit || compose.querySelector("input[name=community_id]:not(:disabled)");
+    (first || compose.community_filter).focus();
+  }
+
+  const compose = document.getElementById("compose");
+
+  // Customers (a segment or ids, on the channels listed) or communities (each on its own).
+  function showAudience() {
+    const toCommunities = compose.audience.value === "communities";
+    for (const [id, on] of [["to-customers", !toCommunities], ["by-channels", !toCommunities],
+      ["to-communities", toCommunities]]) {
+      const set = document.getElementById(id);
+      set.hidden = !on;
+      set.disabled = !on;
+    }
+    document.getElementById("help-customers").hidden = toCommunities;
+    document.getElementById("help-communities").hidden = !toCommunities;
+    communitiesError.textContent = "";
+    countPicked();
+  }
+  for (const radio of compose.querySelectorAll("input[name=audience]")) {
+    radio.addEventListener("change", showAudience);
+  }
+
+  function countPicked() {
+    const n = compose.querySelectorAll("input[name=community_id]:checked").length;
+    document.getElementById("communities-picked").textContent =
+      T.broadcasts_communities_picked.replace("{n}", n);
+  }
+
+  compose.community_filter.addEventListener("input", () => {
+    const wanted = compose.community_filter.value.trim().toLowerCase();
+    for (const item of document.querySelectorAll("#community-picker li")) {
+      item.hidden = Boolean(wanted) && !item.dataset.search.includes(wanted);
+    }
+  });
+
+  function communityItem(c) {
+    const members = T.broadcasts_members.replace("{n}", c.member_count);
+    const meta = [platformName(c.platform), members, c.can_post ? null : T.broadcasts_bot_left]
+      .filter(Boolean).join(" · ");
+    const box = h("input", { type: "checkbox", name: "community_id", value: c.id,
+      disabled: !c.can_post, onchange: countPicked });
+    return h("li", { dataset: { search: `${c.title} ${c.platform}`.toLowerCase() } },
+      h("label", {}, box, h("span", {}, c.title), h("span", { class: "meta" }, meta)));
+  }
+
   async function segments() {
     const picker = document.getElementById("segment-picker");
     const found = await api("GET", "/broadcast-audiences");
+    for (const s of found) segmentNames.set(s.id, s.name);
     picker.append(...found.map((s) => h("option", { value: s.id }, `${s.name} (${s.size ?? "?"})`)));
   }
 
-  segments().catch((e) => say(e.message));
-  load().catch((e) => say(e.message));
+  async function communities() {
+    const found = await api("GET", "/broadcast-communities");
+    for (const c of found) communityChoices.set(c.id, c);
+    document.getElementById("community-picker").replaceChildren(...found.map(communityItem));
+    document.getElementById("no-communities").hidden = found.length > 0;
+    countPicked();
+  }
+
+  showAudience();
+  Promise.all([segments(), communities()]).catch((e) => say(e.message))
+    .then(() => load()).catch((e) => say(e.message));
   setInterval(() => load().catch(() => {}), 5000);
 })();
