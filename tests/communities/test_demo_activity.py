@@ -16,6 +16,7 @@ from kith.communities.demo import (
     use_demo_bot_api,
 )
 from kith.communities.referrals import REFERRALS
+from kith.communities.store import members
 from kith.core.clock import ManualClock
 from kith.core.context import Core
 from tests.communities.welcome_support import posted, run_due
@@ -64,3 +65,11 @@ async def test_the_demo_group_welcomes_survives_a_raid_moderates_and_credits(
 
     credited = await core.store.collection(REFERRALS).find({"status": "credited"}).to_list(None)
     assert len(credited) == 1
+    friend = await members(core).find_one({"_id": credited[0]["member_id"]})
+    assert friend is not None and friend["spans"][0]["via"].endswith(credited[0]["code"])
+
+    # Every join of the demo came as a chat_member update; no service copy counted twice.
+    joined = await core.store.events.find({"type": "community.member_joined"}).to_list(None)
+    everyone = await members(core).count_documents({})
+    assert len({e["data"]["member_id"] for e in joined}) == everyone
+    assert len(joined) == everyone + 1  # one member came back: two joins

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from kith.communities.demo_welcome import (
     HOUR,
-    newcomer_update,
+    newcomer_updates,
     raid_updates,
     seed_demo_welcome,
 )
@@ -32,7 +32,8 @@ async def test_the_demo_burst_gets_one_summary_and_the_newcomer_the_rules_button
     assert summary["text"].startswith("50 new members joined")
     assert "Rules: be kind" in summary["text"]
     assert len(admin.users("unrestrict")) == 50
-    await telegram.deliver(newcomer_update(CHAT, 950_001_000, DATE + 24 * HOUR))
+    for update in newcomer_updates(CHAT, 950_001_000, DATE + 24 * HOUR):
+        await telegram.deliver(update)
     await run_due(telegram.core)
     clock.advance(13 * HOUR)  # the demo's welcome pause
     await run_due(telegram.core)
