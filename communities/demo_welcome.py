@@ -81,6 +81,7 @@ def welcome_lines(url: str, community_id: str) -> list[str]:
     return [
         "  Welcome and raid mode: the sample group welcomes each new member (韩梅梅 in Chinese,",
         "    with the rules button) and restricts them until they accept; the burst of 50 joins",
-        "    got one summary and one note for agents, not 50 welcomes. Settings:",
+        "    got one summary and one note for agents, not 50 welcomes; the summary's button",
+        "    lets each of them accept the rules (restricted till then). Settings:",
         f"    {url}/api/v1/communities/{community_id} (`welcome`, `rules`).",
     ]

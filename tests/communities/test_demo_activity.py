@@ -53,6 +53,8 @@ async def test_the_demo_group_welcomes_survives_a_raid_moderates_and_credits(
     assert sum("Visitor" in text for text in said) == 0  # no welcome per raider
     summaries = [text for text in said if "new members joined" in text]
     assert len(summaries) == 1, said  # the 50 raiders, and whoever joined in that window
+    [summary] = [m for m in await posted(core, community.conversation_id) if m["text"] in summaries]
+    assert summary["buttons"][0]["payload"].startswith("kith-rules:raid:")  # they accept there
     said = [m["text"] for m in await posted(core, community.conversation_id)]
     [newcomer] = [m for m in await posted(core, community.conversation_id) if "韩梅梅" in m["text"]]
     assert newcomer["text"].startswith("欢迎") and newcomer["buttons"]
