@@ -3,8 +3,11 @@ fed four weeks of recorded updates through the Telegram webhook's own path (memb
 faster as word spreads, a few leaving and one coming back, people speaking Chinese and
 English), so its page has a roster and charts with a shape.
 
-The updates are shaped as the Bot API sends them (`new_chat_members`, `left_chat_member`,
-text messages) and go through `kith.connectors.telegram.routes.process`, what the webhook
+The bot is the group's administrator (its `my_chat_member` update says so, and the demo's
+Bot API agrees when asked), so, as Telegram does for an admin bot that asks for them, each
+join and leave comes as a `chat_member` update (the roster's source, with the invite link a
+join came through) followed by its service message (`kith.communities.demo_updates`). The
+updates go through `kith.connectors.telegram.routes.process`, what the webhook
 calls once the secret token is checked; each is stored at its own date on a demo clock. The
 demo has no Telegram to talk to, so `DemoBotApi` answers the bot's calls on loopback (posts
 into the group, and the calls welcome and moderation make) the way the Bot API does.
@@ -20,10 +23,10 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from kith.communities import roster
+from kith.communities import demo_updates, roster
 from kith.communities.demo_moderation import seed_moderation, spam_updates
 from kith.communities.demo_referrals import seed_demo_referrals
-from kith.communities.demo_welcome import newcomer_update, raid_updates, seed_demo_welcome
+from kith.communities.demo_welcome import newcomer_updates, raid_updates, seed_demo_welcome
 from kith.communities.models import Community
 from kith.communities.store import community_id, get_community
 from kith.connectors.telegram.routes import process
@@ -37,6 +40,7 @@ from kith.core.models import Channel
 BOT_TOKEN = "7000000099:kith-demo-community-bot"  # noqa: S105 (a made-up demo bot)
 SECRET = "kith-demo-community-webhook-secret"  # noqa: S105 (the demo bot's, made up too)
 BOT = {"id": 7000000099, "is_bot": True, "first_name": "Kettle Club", "username": "kettle_bot"}
+OWNER = {"id": 880099999, "is_bot": False, "first_name": "Kettle", "last_name": "Shop"}
 CHAT: dict[str, Any] = {
     "id": -1009876543210,
     "title": "Kettle Owners Club · 水壶俱乐部",
@@ -121,51 +125,61 @@ def _joined_days_ago(n: int) -> float:
 
 
 def recorded_updates(now: datetime) -> list[dict[str, Any]]:
-    """The group's four weeks, oldest first, as Telegram delivered them."""
-    timeline: list[tuple[datetime, dict[str, Any]]] = []
+    """The group's four weeks, oldest first, as Telegram delivered them to its admin bot:
+    each join and leave a `chat_member` update followed by its service message."""
+    added = now - timedelta(days=DAYS + 1)  # the owner adds the bot: the group says so too
+    timeline: list[tuple[datetime, Step]] = [
+        (added, ("say", {"from": OWNER, "new_chat_members": [BOT]}))
+    ]
     for n in range(len(PEOPLE)):
         joined = now - timedelta(days=_joined_days_ago(n))
-        timeline.append((joined, {"new_chat_members": [_user(n)]}))
+        timeline.append((joined, ("join", _user(n))))
         language = PEOPLE[n][2]
         for k in range(1 + n % 3):  # one to three messages in the days after joining
             said = joined + timedelta(hours=3 + 20 * k + n % 5)
             if said < now:
                 text = SAYINGS[language][(n + k) % len(SAYINGS[language])]
-                timeline.append((said, {"from": _user(n), "text": text}))
+                timeline.append((said, ("say", {"from": _user(n), "text": text})))
         if n in LEAVERS:
-            left = joined + timedelta(days=2 + n % 3)
-            if left < now:
-                timeline.append((left, {"left_chat_member": _user(n)}))
-            back = left + timedelta(days=7)
+            gone = joined + timedelta(days=2 + n % 3)
+            if gone < now:
+                timeline.append((gone, ("leave", _user(n))))
+            back = gone + timedelta(days=7)
             if n == BACK and back < now:
-                timeline.append((back, {"new_chat_members": [_user(n)]}))
-    timeline.append((now - timedelta(days=DAYS + 1), {"new_chat_members": [BOT]}))
+                timeline.append((back, ("join", _user(n))))
     timeline.sort(key=lambda item: item[0])
-    return [_update(i, at, fields) for i, (at, fields) in enumerate(timeline)]
+    return [u for i, (at, step) in enumerate(timeline) for u in _updates(i, at, step)]
+
+
+Step = tuple[str, dict[str, Any]]
+
+
+def _updates(i: int, at: datetime, step: Step) -> list[dict[str, Any]]:
+    """Step `i` of the history as its updates (two ids and one message id per step)."""
+    kind, body = step
+    date, update_id, message_id = int(at.timestamp()), 500000 + 2 * i, 100 + i
+    if kind == "join":
+        return demo_updates.joined(CHAT, body, date, update_id, message_id)
+    if kind == "leave":
+        return demo_updates.left(CHAT, body, date, update_id, message_id)
+    message = {"message_id": message_id, "chat": CHAT, "date": date, **body}
+    return [{"update_id": update_id, "message": message}]
 
 
 def _bot_added(now: datetime) -> dict[str, Any]:
-    """The bot added to the group, as Telegram tells the bot (`my_chat_member`): its
-    standing there is known, so members' joins are read from the service messages."""
-    owner = {"id": 880099999, "is_bot": False, "first_name": "Kettle", "last_name": "Shop"}
+    """The shop's owner adds the bot to the group as an administrator, as Telegram tells the
+    bot (`my_chat_member`): from then on it gets a `chat_member` update for every join and
+    leave (it asks for them in `allowed_updates`), the roster's source."""
     return {
         "update_id": 499999,
         "my_chat_member": {
             "chat": CHAT,
-            "from": owner,
+            "from": OWNER,
             "date": int((now - timedelta(days=DAYS + 1, minutes=1)).timestamp()),
             "old_chat_member": {"user": BOT, "status": "left"},
-            "new_chat_member": {"user": BOT, "status": "member"},
+            "new_chat_member": demo_updates.bot_admin(BOT),
         },
     }
-
-
-def _update(i: int, at: datetime, fields: dict[str, Any]) -> dict[str, Any]:
-    message: dict[str, Any] = {"message_id": 100 + i, "chat": CHAT, "date": int(at.timestamp())}
-    if "from" not in fields:  # a service message: the member is its sender
-        member = (fields.get("new_chat_members") or [fields.get("left_chat_member")])[0]
-        message["from"] = member
-    return {"update_id": 500000 + i, "message": {**message, **fields}}
 
 
 async def seed_demo_community(core: Core, workspace_id: str) -> Community:
@@ -212,8 +226,8 @@ async def newcomer_arrives(core: Core, community: Community) -> None:
     without joins, seconds after the demo starts) she is welcomed in Chinese, with the rules
     button, and restricted until she presses it."""
     channel = await get_channel(core, community.workspace_id, community.channel_id)
-    update = newcomer_update(CHAT, 700_100, int(core.clock.now().timestamp()))
-    await _deliver(core, channel, update)
+    for update in newcomer_updates(CHAT, 700_100, int(core.clock.now().timestamp())):
+        await _deliver(core, channel, update)
 
 
 async def _replay(
@@ -306,6 +320,18 @@ class DemoBotApi:
             }
         if method == "getMe":
             return BOT
+        if method == "getChatAdministrators":
+            return [{"user": OWNER, "status": "creator", "is_anonymous": False}, self._bot()]
+        if method == "getChatMember":
+            user_id = int(params.get("user_id", 0))
+            if user_id == BOT["id"]:
+                return self._bot()
+            if user_id == OWNER["id"]:
+                return {"user": OWNER, "status": "creator", "is_anonymous": False}
+            return {
+                "user": {"id": user_id, "is_bot": False, "first_name": "Member"},
+                "status": "member",
+            }
         if method == "createChatInviteLink":
             return {
                 "invite_link": f"https://t.me/+demo{next(self.ids)}",
@@ -316,6 +342,11 @@ class DemoBotApi:
                 "name": params.get("name"),
             }
         return True
+
+    @staticmethod
+    def _bot() -> dict[str, Any]:
+        """The bot administers the group, as its `my_chat_member` update said."""
+        return demo_updates.bot_admin(BOT)
 
 
 async def _params(request: Request) -> dict[str, Any]:

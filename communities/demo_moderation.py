@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from kith.communities import actions
+from kith.communities.demo_updates import joined
 from kith.communities.models import Community, CommunityPatch
 from kith.communities.settings import (
     Action,
@@ -47,17 +48,11 @@ async def seed_moderation(core: Core, workspace_id: str, community_id: str) -> C
 
 
 def spam_updates(chat_id: int, title: str, at: datetime, first_id: int) -> list[dict[str, Any]]:
-    """A new member joins `chat_id` and posts a banned link at `at` (Bot API `Update`s,
-    update and message ids counted from `first_id`)."""
+    """A new member joins `chat_id` (the `chat_member` update and the service message
+    Telegram sends the group's admin bot) and, ten seconds later, at `at`, posts a banned
+    link (Bot API `Update`s, update and message ids counted from `first_id`)."""
     chat = {"id": chat_id, "title": title, "type": "supergroup"}
     date = int(at.timestamp())
-    joined = {
-        "message_id": first_id,
-        "from": SPAMMER,
-        "chat": chat,
-        "date": date,
-        "new_chat_members": [SPAMMER],
-    }
     spam = {
         "message_id": first_id + 1,
         "from": SPAMMER,
@@ -66,6 +61,6 @@ def spam_updates(chat_id: int, title: str, at: datetime, first_id: int) -> list[
         "text": "💰 FREE MONEY 加微信 领红包 → https://t.me/+spam_group",
     }
     return [
-        {"update_id": first_id, "message": joined},
-        {"update_id": first_id + 1, "message": spam},
+        *joined(chat, SPAMMER, date - 10, first_id, first_id),
+        {"update_id": first_id + 2, "message": spam},
     ]

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from kith.communities import actions
+from kith.communities.demo_updates import joined
 from kith.communities.models import Community, CommunityPatch
 from kith.communities.settings import Rules, Welcome
 from kith.core.context import Core
@@ -47,36 +48,32 @@ async def seed_demo_welcome(core: Core, workspace_id: str, community_id: str) ->
     return await actions.update(core, workspace_id, community_id, patch, demo)
 
 
-def _joined(chat: dict[str, Any], update_id: int, date: int, people: list[dict[str, Any]]) -> Any:
-    return {
-        "update_id": update_id,
-        "message": {
-            "message_id": update_id % 1_000_000,
-            "from": people[0],
-            "chat": chat,
-            "date": date,
-            "new_chat_members": people,
-        },
-    }
-
-
 def raid_updates(chat: dict[str, Any], first_update_id: int, date: int) -> list[dict[str, Any]]:
     """50 members joining within a few seconds (`chat` as the Bot API names it: id, title,
-    type): one summary, not 50 welcomes."""
+    type), as Telegram tells the group's admin bot (a `chat_member` update and the service
+    message for each; update and message ids counted from `first_update_id`): one summary,
+    not 50 welcomes."""
     people = [
         {"id": 610_000_000 + n, "is_bot": False, "first_name": f"Visitor {n + 1}"}
         for n in range(RAIDERS)
     ]
     return [
-        _joined(chat, first_update_id + n, date + n // 10, [person])
+        update
         for n, person in enumerate(people)
+        for update in joined(chat, person, date + n // 10, *_ids(first_update_id + 2 * n))
     ]
 
 
-def newcomer_update(chat: dict[str, Any], update_id: int, date: int) -> dict[str, Any]:
-    """One member joining well after the raid: welcomed in Chinese, with the rules button."""
+def newcomer_updates(chat: dict[str, Any], update_id: int, date: int) -> list[dict[str, Any]]:
+    """One member joining well after the raid: welcomed in Chinese, with the rules button
+    (her `chat_member` update, then the service message)."""
     person = {"id": 620_000_001, "is_bot": False, "first_name": "韩梅梅", "language_code": "zh"}
-    return dict(_joined(chat, update_id, date, [person]))
+    return joined(chat, person, date, *_ids(update_id))
+
+
+def _ids(update_id: int) -> tuple[int, int]:
+    """The join's first update id and its service message's id."""
+    return update_id, update_id % 1_000_000
 
 
 def welcome_lines(url: str, community_id: str) -> list[str]:
@@ -84,6 +81,7 @@ def welcome_lines(url: str, community_id: str) -> list[str]:
     return [
         "  Welcome and raid mode: the sample group welcomes each new member (韩梅梅 in Chinese,",
         "    with the rules button) and restricts them until they accept; the burst of 50 joins",
-        "    got one summary and one note for agents, not 50 welcomes. Settings:",
+        "    got one summary and one note for agents, not 50 welcomes; the summary's button",
+        "    lets each of them accept the rules (restricted till then). Settings:",
         f"    {url}/api/v1/communities/{community_id} (`welcome`, `rules`).",
     ]

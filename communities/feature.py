@@ -9,6 +9,7 @@ from pymongo import ASCENDING, DESCENDING
 from kith.communities import (
     appeals,
     consumer,
+    erasure,
     figures,
     moderation,
     moderation_api,
@@ -73,6 +74,7 @@ def feature(core: Core) -> Feature:
         ),
         # Members, joins, links, credits (both sides), deep-link starts and rewards name
         # customers: erased with them, moved to the survivor of a merge.
+        erasers=(erasure.erase,),  # the group's messages about them, its conversation
         customer_data=(
             CustomerData(MEMBERS),
             CustomerData(JOINS),

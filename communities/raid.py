@@ -1,7 +1,9 @@
 """Raid mode: when more than `Welcome.raid_joins` members join within `raid_seconds`, the
 welcomes stop. The raid's joins (those still waiting for their welcome, and every join until
 it passes) are restricted; moderators get a note in the inbox; once no one has joined for
-`raid_seconds`, a durable timer posts **one** summary and lifts the restrictions.
+`raid_seconds`, a durable timer posts **one** summary and lifts the restrictions, or, where
+the community has rules, asks the raid's members to accept them with the summary's one
+button (`kith.communities.rules.ask_raid`).
 
 Joins are counted by when the platform says they happened, so a backlog worked off after
 downtime is not a raid; a raid ends by Kith's clock. Several consumers in several processes
@@ -28,11 +30,11 @@ from kith.communities.joins import (
     stored_time,
 )
 from kith.communities.models import Community, Member, MemberRole
-from kith.communities.rules import load_community, waive
+from kith.communities.rules import ACCEPT, ask_raid, load_community, raid_payload, waive
 from kith.communities.texts import pick
 from kith.core.context import Core
 from kith.core.ids import derived_id
-from kith.core.models import OutboundContent
+from kith.core.models import Button, OutboundContent
 from kith.core.outbox import send
 from kith.core.timers import Timer, schedule_timer
 
@@ -191,7 +193,8 @@ async def _alert(core: Core, community: Community, raid_id: str) -> None:
 
 async def run_end(core: Core, timer: Timer) -> None:
     """The raid passes once no one has joined for a window: then one summary, and every
-    restriction it made is lifted. Run again (or late, for a straggler), it lifts only
+    restriction it made is lifted, or kept until the member accepts the rules (the summary's
+    button) or their time runs out. Run again (or late, for a straggler), it lifts only
     what is still held and finds the summary posted."""
     cid, raid_id = str(timer.payload["community_id"]), str(timer.payload["raid_id"])
     community = await load_community(core, cid)
@@ -201,10 +204,14 @@ async def run_end(core: Core, timer: Timer) -> None:
     if record.get("ended_at") is None and not await _end(core, community, raid_id):
         return
     count = await joins(core).count_documents({"raid_id": raid_id})
-    await _summary(core, community, raid_id, count)
+    asked = False
     async for doc in joins(core).find({"raid_id": raid_id, "restricted": True, "lifted": False}):
+        if await ask_raid(core, community, doc):
+            asked = True
+            continue
         await act(core, community, "unrestrict", doc["platform_user_id"])
         await joins(core).update_one({"_id": doc["_id"]}, {"$set": {"lifted": True}})
+    await _summary(core, community, raid_id, count, asked)
     ended = {"raid_id": raid_id, "joins": count}
     await note(core, community, "community.raid_ended", raid_id, ended)
 
@@ -234,19 +241,25 @@ async def _end(core: Core, community: Community, raid_id: str) -> bool:
     return True
 
 
-async def _summary(core: Core, community: Community, raid_id: str, count: int) -> None:
-    """The raid's one message into the group, in the community's language."""
+async def _summary(core: Core, community: Community, raid_id: str, count: int, asked: bool) -> None:
+    """The raid's one message into the group, in the community's language; with the accept
+    button when some of its members wait to accept the rules."""
     language = community.welcome.language
     text = pick(SUMMARY, community.welcome.raid_texts, [language]).replace("{count}", str(count))
     if community.rules.enabled:
         rules = pick({}, community.rules.texts, [language])
         text = f"{text}\n\n{rules}" if rules else text
+    buttons = []
+    channel_type = core.channels.get(community.channel_type)
+    if asked and channel_type is not None and channel_type.capabilities.buttons:
+        label = pick(ACCEPT, community.rules.button, [language])
+        buttons.append(Button(label=label[:64], payload=raid_payload(raid_id)))
     start = await joins(core).find_one({"_id": raid_id}, {"customer_id": 1})
     talk = await conversation(core, community, (start or {}).get("customer_id", ""))
     await send(
         core,
         talk,
-        OutboundContent(text=text),
+        OutboundContent(text=text, buttons=buttons),
         AUTHOR,
         message_id=derived_id("community-raid-summary", raid_id),
     )

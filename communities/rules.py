@@ -1,7 +1,12 @@
 """Rules a new member accepts before they may post: restricted on joining, lifted when they
 press the welcome's "I accept the rules" button (its payload names them: a press by anyone
 else does nothing), removed by a durable timer when they have not accepted in time.
-Admins are never restricted (the welcome decides who is asked)."""
+Admins are never restricted (the welcome decides who is asked).
+
+A raid's members are asked too, once it passes (`ask_raid`): the raid's one summary carries
+one accept button naming the raid, and a press lifts the presser's restriction if they are
+one of its members still waiting; the same timeout removes those who never press. Where the
+platform cannot remove someone, their restriction is lifted instead: nobody stays muted."""
 
 from __future__ import annotations
 
@@ -17,12 +22,19 @@ from kith.core.models import Event, Message
 from kith.core.timers import Timer, cancel_timer, schedule_timer
 
 PREFIX = "kith-rules:"
+RAID = "raid:"
 TIMEOUT_TIMER = "community.rules_timeout"
+ACCEPT = {"en": "I accept the rules", "zh": "我已阅读并同意群规"}
 
 
 def payload(member_id: str) -> str:
     """The accept button's payload (Telegram allows 64 bytes: a member id is 24)."""
     return f"{PREFIX}{member_id}"
+
+
+def raid_payload(raid_id: str) -> str:
+    """The raid summary's accept button: it names the raid, not one member (40 bytes)."""
+    return f"{PREFIX}{RAID}{raid_id}"
 
 
 def _timer_key(jid: str) -> str:
@@ -62,9 +74,29 @@ async def require(core: Core, community: Community, join: dict[str, Any]) -> Non
 
 
 async def waive(core: Core, join: dict[str, Any]) -> None:
-    """A raid took the join: its restriction lasts until the raid passes, no longer."""
+    """A raid took the join: its restriction lasts until the raid passes, when the member is
+    asked again (`ask_raid`)."""
     if await move(core, join["_id"], "rules", RulesState.pending, RulesState.waived):
         await cancel_timer(core, _timer_key(join["_id"]))
+
+
+async def ask_raid(core: Core, community: Community, join: dict[str, Any]) -> bool:
+    """The raid passed and this restricted member has not accepted the rules: they wait for
+    a press of the summary's button, and are removed at the timeout like anyone asked. False
+    when there is nothing to ask (no rules, accepted before): the caller lifts them."""
+    if not community.rules.enabled or await accepted_before(core, join["member_id"]):
+        return False
+    now = core.clock.now()
+    states: list[str | None] = [None, RulesState.waived.value]
+    doc = await move(core, join["_id"], "rules", states, RulesState.pending, rules_since=now)
+    if doc is None:
+        doc = await joins(core).find_one({"_id": join["_id"]})
+        if doc is None or doc.get("rules") != RulesState.pending:
+            return False  # accepted, expired or lifted meanwhile
+    since = stored_time(doc["rules_since"]) or now
+    due = since + timedelta(minutes=community.rules.timeout_minutes)
+    await schedule_timer(core, _timer_key(doc["_id"]), TIMEOUT_TIMER, due, {"join_id": doc["_id"]})
+    return True
 
 
 def is_rules_press(message: Message) -> bool:
@@ -87,13 +119,10 @@ async def on_message(core: Core, event: Event) -> None:
     message = Message.from_doc(doc)
     if not is_rules_press(message):
         return
-    member_id = (message.payload or "")[len(PREFIX) :]
-    states = [RulesState.pending.value, RulesState.accepted.value]
-    join = await joins(core).find_one(
-        {"member_id": member_id, "rules": {"$in": states}}, sort=[("at", -1)]
-    )
+    join = await _pressed_join(core, message)
     if join is None or join["customer_id"] != message.customer_id:
         return  # not theirs to accept
+    member_id = join["member_id"]
     community = await load_community(core, join["community_id"])
     if community is None or message.conversation_id != community.conversation_id:
         return
@@ -109,6 +138,7 @@ async def on_message(core: Core, event: Event) -> None:
     if done is None and join.get("accepted_message_id") != message.id:
         return  # accepted already, by an earlier press
     await act(core, community, "unrestrict", join["platform_user_id"])
+    await joins(core).update_one({"_id": join["_id"]}, {"$set": {"lifted": True}})
     await cancel_timer(core, _timer_key(join["_id"]))
     await note(
         core,
@@ -120,9 +150,24 @@ async def on_message(core: Core, event: Event) -> None:
     )
 
 
+async def _pressed_join(core: Core, message: Message) -> dict[str, Any] | None:
+    """The join a press answers: the member the welcome's button names, or, on a raid's
+    summary, the presser's own join in that raid."""
+    named = (message.payload or "")[len(PREFIX) :]
+    states = [RulesState.pending.value, RulesState.accepted.value]
+    if named.startswith(RAID):
+        query = {"raid_id": named[len(RAID) :], "customer_id": message.customer_id}
+    else:
+        query = {"member_id": named}
+    found: dict[str, Any] | None = await joins(core).find_one(
+        {**query, "rules": {"$in": states}}, sort=[("at", -1)]
+    )
+    return found
+
+
 async def run_timeout(core: Core, timer: Timer) -> None:
     """Not accepted in time: removed (they may join again) and off the roster; where the
-    platform cannot remove them, only recorded."""
+    platform cannot remove them, recorded and their restriction lifted."""
     jid = str(timer.payload["join_id"])
     now = core.clock.now()
     doc = await move(core, jid, "rules", RulesState.pending, RulesState.expired, expired_at=now)
@@ -136,6 +181,9 @@ async def run_timeout(core: Core, timer: Timer) -> None:
     if await act(core, community, "remove", doc["platform_user_id"]):
         who = roster.Who(doc["platform_user_id"], doc["customer_id"], doc.get("name"))
         await roster.leave(core, community, who, now, f"rules-expired:{jid}", removed=True)
+    elif doc.get("restricted") and not doc.get("lifted"):  # not removed: not muted for good
+        await act(core, community, "unrestrict", doc["platform_user_id"])
+        await joins(core).update_one({"_id": jid}, {"$set": {"lifted": True}})
     await note(
         core,
         community,

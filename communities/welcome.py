@@ -31,7 +31,6 @@ RULES = {
     "en": "Please accept the group's rules with the button below before you post.",
     "zh": "发言前请点击下方按钮，同意本群群规。",
 }
-ACCEPT = {"en": "I accept the rules", "zh": "我已阅读并同意群规"}
 
 
 async def on_join(core: Core, event: Event) -> None:
@@ -94,7 +93,7 @@ async def run_welcome(core: Core, timer: Timer) -> None:
         parts.append(fill_name(pick(RULES, community.rules.texts, languages), join["name"]))
         channel_type = core.channels.get(community.channel_type)
         if channel_type is not None and channel_type.capabilities.buttons:
-            label = pick(ACCEPT, community.rules.button, languages)
+            label = pick(rules.ACCEPT, community.rules.button, languages)
             buttons.append(Button(label=label[:64], payload=rules.payload(join["member_id"])))
     text = "\n\n".join(p for p in parts if p)
     if not text:

@@ -15,6 +15,7 @@ from kith.core.errors import InvalidInput, NotFound
 from kith.core.events import SYSTEM, build_event, record
 from kith.core.features import CustomerData
 from kith.core.features import customer_data as installed_customer_data
+from kith.core.features import erasers as installed_erasers
 from kith.core.ids import new_id
 from kith.core.models import Author, Customer, Identity, IdentityRef, InboundMessage, Message
 from kith.core.search_terms import customer_terms
@@ -358,6 +359,8 @@ async def do_erase_customer(
         "_id", {"workspace_id": workspace_id, "merged_into": customer_id}
     )
     names = [customer_id, *merged]  # documents a racing write left on a merged tombstone
+    for eraser in installed_erasers(core):  # what names them in others' documents, first
+        await eraser(core, workspace_id, names)
     counts: dict[str, int] = {}
     for data in customer_data(core):
         result = await core.store.collection(data.collection).delete_many(

@@ -27,6 +27,9 @@ if TYPE_CHECKING:
 Background = Callable[["asyncio.Event"], Coroutine[Any, Any, None]]
 # Whether a feature answers an inbound message itself (consent keywords), so bots stay quiet.
 Answers = Callable[["Core", "Message"], Coroutine[Any, Any, bool]]
+# Run before a customer's documents are deleted (`kith.core.customers.do_erase_customer`):
+# (core, workspace id, the customer's ids) scrubs what names them outside `customer_data`.
+Eraser = Callable[["Core", str, list[str]], Coroutine[Any, Any, None]]
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,7 @@ class Feature:
     answers: tuple[Answers, ...] = ()
     segment_fields: tuple[FieldSpec, ...] = ()
     jobs: tuple[JobKind, ...] = ()  # kinds of durable job (kith.core.jobs) it runs
+    erasers: tuple[Eraser, ...] = ()  # personal data a customer's erasure must reach
 
 
 def install(core: Core, features: list[Feature]) -> None:
@@ -97,3 +101,7 @@ def install(core: Core, features: list[Feature]) -> None:
 
 def customer_data(core: Core) -> list[CustomerData]:
     return [data for feature in core.features for data in feature.customer_data]
+
+
+def erasers(core: Core) -> list[Eraser]:
+    return [eraser for feature in core.features for eraser in feature.erasers]

@@ -7,11 +7,13 @@ from __future__ import annotations
 import httpx
 from aiogram import Bot
 from aiogram.client.telegram import TelegramAPIServer
+from aiogram.types import ChatMemberAdministrator
 from fastapi import FastAPI
 
 from kith.communities import stats
 from kith.communities.demo import (
     BACK,
+    BOT,
     BOT_TOKEN,
     CHAT,
     LEAVERS,
@@ -38,6 +40,9 @@ async def test_the_demo_group_has_a_bilingual_roster_and_weeks_of_growth(
     await drain(core)
     community = await get_community(core, workspace_id, made.id)
     assert (community.title, community.kind) == (CHAT["title"], "supergroup")
+    assert community.bot_status == "admin"  # its my_chat_member update made it one
+    joins = await core.store.events.count_documents({"type": "channel.member_joined"})
+    assert joins == len(PEOPLE) + 1  # each from its chat_member update, not its service copy
     assert community.member_count == len(PEOPLE) - len(LEAVERS) + 1  # one came back
 
     roster = await members(core).find({"community_id": community.id}).to_list()
@@ -72,8 +77,14 @@ async def test_the_demo_bot_api_answers_as_telegram_does() -> None:
         link = await bot.create_chat_invite_link(int(CHAT["id"]), name="ada")
         assert link.invite_link.startswith("https://t.me/+") and link.name == "ada"
         assert await bot.delete_message(int(CHAT["id"]), 1) is True
+        me = await bot.get_chat_member(int(CHAT["id"]), int(BOT["id"]))
+        assert isinstance(me, ChatMemberAdministrator) and me.can_restrict_members
+        admins = await bot.get_chat_administrators(int(CHAT["id"]))
+        assert [a.user.id for a in admins if a.status == "administrator"] == [BOT["id"]]
     assert [method for method, _ in demo.calls] == [
         "sendMessage",
         "createChatInviteLink",
         "deleteMessage",
+        "getChatMember",
+        "getChatAdministrators",
     ]

@@ -16,6 +16,7 @@ from kith.communities.demo import (
     use_demo_bot_api,
 )
 from kith.communities.referrals import REFERRALS
+from kith.communities.store import members
 from kith.core.clock import ManualClock
 from kith.core.context import Core
 from tests.communities.welcome_support import posted, run_due
@@ -52,6 +53,8 @@ async def test_the_demo_group_welcomes_survives_a_raid_moderates_and_credits(
     assert sum("Visitor" in text for text in said) == 0  # no welcome per raider
     summaries = [text for text in said if "new members joined" in text]
     assert len(summaries) == 1, said  # the 50 raiders, and whoever joined in that window
+    [summary] = [m for m in await posted(core, community.conversation_id) if m["text"] in summaries]
+    assert summary["buttons"][0]["payload"].startswith("kith-rules:raid:")  # they accept there
     said = [m["text"] for m in await posted(core, community.conversation_id)]
     [newcomer] = [m for m in await posted(core, community.conversation_id) if "韩梅梅" in m["text"]]
     assert newcomer["text"].startswith("欢迎") and newcomer["buttons"]
@@ -64,3 +67,11 @@ async def test_the_demo_group_welcomes_survives_a_raid_moderates_and_credits(
 
     credited = await core.store.collection(REFERRALS).find({"status": "credited"}).to_list(None)
     assert len(credited) == 1
+    friend = await members(core).find_one({"_id": credited[0]["member_id"]})
+    assert friend is not None and friend["spans"][0]["via"].endswith(credited[0]["code"])
+
+    # Every join of the demo came as a chat_member update; no service copy counted twice.
+    joined = await core.store.events.find({"type": "community.member_joined"}).to_list(None)
+    everyone = await members(core).count_documents({})
+    assert len({e["data"]["member_id"] for e in joined}) == everyone
+    assert len(joined) == everyone + 1  # one member came back: two joins

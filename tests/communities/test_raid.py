@@ -5,19 +5,24 @@ processes working the same burst agree on one raid."""
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from kith.communities.feature import feature
 from kith.core.clock import ManualClock
 from kith.core.consumers import ConsumerWorker
 from kith.core.context import Core
 from kith.core.features import install
+from kith.core.groups import Unsupported
+from kith.core.models import Channel
 from kith.core.timers import TimerWorker
 from tests.communities.welcome_support import (
     DATE,
+    RecordingAdmin,
     community,
     install_admin,
     joined,
     posted,
+    pressed,
     run_due,
     user,
 )
@@ -53,10 +58,7 @@ async def test_a_burst_of_fifty_joins_gets_one_summary_and_no_welcomes(
     await run_due(telegram.core)
     [summary] = await posted(telegram.core, group["conversation_id"])
     assert summary["text"].startswith("50 new members joined — welcome!")
-    assert admin.users("unrestrict") == everyone
-    assert admin.users("remove") == set()  # the raid waived the rules' timeout
-    clock.advance(3600)
-    await run_due(telegram.core)
+    assert admin.users("remove") == set()  # the raid waived the rules' timeout so far
     assert len(await posted(telegram.core, group["conversation_id"])) == 1
     assert len(await telegram.events("community.raid_started")) == 1
     [ended] = await telegram.events("community.raid_ended")
@@ -117,3 +119,74 @@ async def test_two_processes_working_one_burst_agree_on_one_raid(
     assert summary["text"] == "50 位新成员加入了本群，欢迎！发言前请先阅读群规。"
     assert len(await posted(telegram.core, group["conversation_id"], private=True)) == 1
     assert admin.users("unrestrict") == {str(p["id"]) for p in BURST}
+
+
+async def _raid_passed(telegram: TelegramSetup, clock: ManualClock, **settings: object) -> Any:
+    """A burst of 50 joins in a community with `settings`, and the raid's quiet window after
+    it: the summary is posted."""
+    group = await community(telegram, welcome=WELCOME, **settings)
+    await _burst(telegram, BURST, DATE)
+    await run_due(telegram.core)
+    clock.advance(65)
+    await run_due(telegram.core)
+    return group
+
+
+async def test_after_a_raid_its_members_accept_the_rules_with_the_summary_s_button(
+    telegram: TelegramSetup, clock: ManualClock
+) -> None:
+    admin = install_admin(telegram.core)
+    rules = {"enabled": True, "timeout_minutes": 30, "button": {"en": "OK, I agree"}}
+    group = await _raid_passed(telegram, clock, rules=rules)
+    [summary] = await posted(telegram.core, group["conversation_id"])
+    [button] = summary["buttons"]
+    assert button["label"] == "OK, I agree"
+    assert admin.users("unrestrict") == set()  # still restricted: they have not accepted
+    first, second = BURST[0], BURST[1]
+    await telegram.deliver(pressed(first, button["payload"]))
+    await run_due(telegram.core)
+    assert admin.users("unrestrict") == {str(first["id"])}  # the presser, no one else
+    await telegram.deliver(pressed(user(424242003, "Li"), button["payload"]))  # not a raider
+    await telegram.deliver(pressed(first, button["payload"]))  # again: nothing more
+    await run_due(telegram.core)
+    assert admin.of(first["id"]) == ["restrict", "unrestrict"]
+    clock.advance(29 * 60)
+    await telegram.deliver(pressed(second, button["payload"]))
+    await run_due(telegram.core)
+    clock.advance(2 * 60)  # the rules' timeout, counted from the raid's end
+    await run_due(telegram.core)
+    silent = {str(p["id"]) for p in BURST[2:]}
+    assert admin.users("unrestrict") == {str(first["id"]), str(second["id"])}
+    assert admin.users("remove") == silent  # asked, never answered: removed, not muted
+    assert len(await telegram.events("community.rules_accepted")) == 2
+    assert len(await posted(telegram.core, group["conversation_id"])) == 1
+
+
+async def test_a_raid_without_rules_lifts_everyone_when_it_passes(
+    telegram: TelegramSetup, clock: ManualClock
+) -> None:
+    admin = install_admin(telegram.core)
+    group = await _raid_passed(telegram, clock)
+    [summary] = await posted(telegram.core, group["conversation_id"])
+    assert summary["buttons"] == []
+    assert admin.users("unrestrict") == {str(p["id"]) for p in BURST}
+
+
+async def test_a_raider_who_cannot_be_removed_is_lifted_at_the_rules_timeout(
+    telegram: TelegramSetup, clock: ManualClock
+) -> None:
+    """Where the platform refuses the removal, the restriction does not stay for good."""
+    admin = install_admin(telegram.core, RefusingRemoval())
+    await _raid_passed(telegram, clock, rules={"enabled": True, "timeout_minutes": 30})
+    assert admin.users("unrestrict") == set()
+    clock.advance(31 * 60)
+    await run_due(telegram.core)
+    assert admin.users("unrestrict") == {str(p["id"]) for p in BURST}
+    assert len(await telegram.events("community.rules_expired")) == 50
+
+
+class RefusingRemoval(RecordingAdmin):
+    """A platform that restricts but cannot remove members."""
+
+    async def remove(self, core: Core, channel: Channel, chat_id: str, user_id: str) -> None:
+        raise Unsupported("no removal here")
