@@ -50,3 +50,13 @@ class GroupAdmin(Protocol):
         member_limit: int | None,
     ) -> str:
         """A new invite link named `name` (attribution reads the name back on join)."""
+
+    async def approve_join_request(
+        self, core: Core, channel: Channel, chat_id: str, user_id: str
+    ) -> None:
+        """Let in someone who asked to join through a link that needs approval."""
+
+    async def decline_join_request(
+        self, core: Core, channel: Channel, chat_id: str, user_id: str
+    ) -> None:
+        """Turn down such a request (they may ask again)."""

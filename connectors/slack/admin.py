@@ -2,7 +2,8 @@
 member (`conversations.kick`) and delete a message (`chat.delete`). With a bot token,
 `chat.delete` works on the bot's own messages only; a member's needs a user token, which
 Kith does not hold, so Slack's `cant_delete_message` is `Unsupported`. Slack has no mute,
-no ban and no invite links for a channel: those are `Unsupported` without a call."""
+no ban, no invite links and no join requests for a channel: those are `Unsupported` without
+a call."""
 
 from __future__ import annotations
 
@@ -94,3 +95,13 @@ class SlackGroupAdmin:
         member_limit: int | None,
     ) -> str:
         raise Unsupported("Slack has no invite links for a channel")
+
+    async def approve_join_request(
+        self, core: Core, channel: Channel, chat_id: str, user_id: str
+    ) -> None:
+        raise Unsupported("Slack channels have no join requests")
+
+    async def decline_join_request(
+        self, core: Core, channel: Channel, chat_id: str, user_id: str
+    ) -> None:
+        raise Unsupported("Slack channels have no join requests")
