@@ -17,6 +17,7 @@ from kith.communities import (
     referrals,
     rewards,
     rules,
+    titles,
     welcome,
 )
 from kith.communities.api import api_router, app_router
@@ -112,6 +113,7 @@ def feature(core: Core) -> Feature:
             Consumer("community-figures", figures.TYPES, figures.consume),
             Consumer("community-moderation", moderation.TYPES, moderation.consume),
             Consumer("community-join-requests", join_requests.TYPES, join_requests.consume),
+            Consumer("community-titles", titles.TYPES, titles.consume),
         ),
         timers={
             welcome.WELCOME_TIMER: welcome.run_welcome,

@@ -60,3 +60,6 @@ class GroupAdmin(Protocol):
         self, core: Core, channel: Channel, chat_id: str, user_id: str
     ) -> None:
         """Turn down such a request (they may ask again)."""
+
+    async def title(self, core: Core, channel: Channel, chat_id: str) -> str | None:
+        """The group's name as the platform has it now (None: it has none to say)."""

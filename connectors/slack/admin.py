@@ -42,15 +42,23 @@ def slack_ts(chat_id: str, message_id: str) -> str:
     return ts
 
 
-async def _call(core: Core, channel: Channel, method: str, params: dict[str, Any]) -> None:
-    """One Web API call as JSON (as slack_sdk sends these methods)."""
+async def _call(
+    core: Core, channel: Channel, method: str, params: dict[str, Any], *, form: bool = False
+) -> dict[str, Any]:
+    """One Web API call as JSON (as slack_sdk sends these methods), or as a form for the
+    read methods that take no JSON; Slack's answer."""
     try:
         async with aiohttp_session(core.egress, TIMEOUT_SECONDS) as session:
-            await client_for(channel, session).api_call(method, json=params)
+            client = client_for(channel, session)
+            if form:
+                answer = await client.api_call(method, data=params)
+            else:
+                answer = await client.api_call(method, json=params)
+            return dict(answer.data) if isinstance(answer.data, dict) else {}
     except SlackApiError as exc:
         code = error_code(exc)
         if code in DONE_ALREADY.get(method, ()):
-            return
+            return {}
         if code in UNSUPPORTED:
             raise Unsupported(UNSUPPORTED[code]) from None
         raise failure(exc, f"Slack refused {method}") from None
@@ -105,3 +113,11 @@ class SlackGroupAdmin:
         self, core: Core, channel: Channel, chat_id: str, user_id: str
     ) -> None:
         raise Unsupported("Slack channels have no join requests")
+
+    async def title(self, core: Core, channel: Channel, chat_id: str) -> str | None:
+        """conversations.info: the channel's name, without Slack's `#` (the app needs
+        `channels:read`, and `groups:read` for private channels)."""
+        info = await _call(core, channel, "conversations.info", {"channel": chat_id}, form=True)
+        found = info.get("channel")
+        name = found.get("name") if isinstance(found, dict) else None
+        return name[:256] if isinstance(name, str) and name else None

@@ -164,3 +164,8 @@ class TelegramGroupAdmin:
                 _int(chat_id, "chat_id"), _int(user_id, "user_id")
             )
         )
+
+    async def title(self, core: Core, channel: Channel, chat_id: str) -> str | None:
+        """getChat's title (every update names it too: this is for a chat seen without)."""
+        chat = await _call(bot_for(core, channel).get_chat(_int(chat_id, "chat_id")))
+        return chat.title

@@ -12,6 +12,8 @@ import pytest
 from kith.communities.store import community_id
 from kith.connectors.slack.admin import SlackGroupAdmin
 from kith.core.groups import Unsupported
+from kith.core.models import Event
+from kith.webhooks.catalogue import public_events
 from tests.communities.referral_support import BotApiWithMe, customer_of, private
 from tests.connectors.telegram.conftest import BOT_TOKEN, TelegramSetup, update
 from tests.connectors.telegram.fake_bot_api import error
@@ -251,3 +253,21 @@ async def test_slack_has_no_join_requests() -> None:
         await admin.approve_join_request(None, None, "C1", "U1")  # type: ignore[arg-type]
     with pytest.raises(Unsupported):
         await admin.decline_join_request(None, None, "C1", "U1")  # type: ignore[arg-type]
+
+
+async def test_join_request_events_reach_the_webhook_catalogue_as_ids(
+    telegram: TelegramSetup, callbacks: JoinRequestBotApi, link: str
+) -> None:
+    callbacks.pending.add((GROUP, HEDY))
+    await deliver(telegram, join_request(link))
+    [pending] = await listed(telegram)
+    assert (await verdict(telegram, pending["id"], "approve")).status_code == 200
+    hedy = await customer_of(telegram.core, telegram.channel_id, HEDY)
+    for kind in ("community.join_requested", "community.join_request_approved"):
+        [doc] = await telegram.events(kind)
+        [(public, data)] = await public_events(telegram.core, Event.model_validate(doc))
+        assert public == kind
+        assert data["community_id"] == _id(telegram) and data["customer_id"] == hedy
+        assert data["request_id"] == pending["id"] and data["platform_user_id"] == str(HEDY)
+        assert "Hedy" not in str(data)
+        assert data.get("via", link) == link  # named on the request
