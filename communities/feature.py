@@ -11,12 +11,14 @@ from kith.communities import (
     consumer,
     erasure,
     figures,
+    join_requests,
     moderation,
     moderation_api,
     raid,
     referrals,
     rewards,
     rules,
+    titles,
     welcome,
 )
 from kith.communities.api import api_router, app_router
@@ -71,6 +73,21 @@ def feature(core: Core) -> Feature:
             Index(INTENTS, (("customer_id", ASCENDING), ("community_id", ASCENDING))),
             Index(REWARDS, (("customer_id", ASCENDING),)),
             *MODERATION_INDEXES,
+            # Join requests: a community's, newest first by status; a member's pending ones.
+            Index(
+                join_requests.REQUESTS,
+                (
+                    ("community_id", ASCENDING),
+                    ("status", ASCENDING),
+                    ("requested_at", DESCENDING),
+                    ("_id", DESCENDING),
+                ),
+            ),
+            Index(
+                join_requests.REQUESTS,
+                (("community_id", ASCENDING), ("platform_user_id", ASCENDING)),
+            ),
+            Index(join_requests.REQUESTS, (("customer_id", ASCENDING),)),
         ),
         # Members, joins, links, credits (both sides), deep-link starts and rewards name
         # customers: erased with them, moved to the survivor of a merge.
@@ -87,6 +104,7 @@ def feature(core: Core) -> Feature:
             CustomerData(AUDIT),
             CustomerData(moderation.RECENT, merge_moves=False),
             CustomerData(STRIKES, merge_moves=False),
+            CustomerData(join_requests.REQUESTS),
         ),
         consumers=(
             Consumer("community-roster", consumer.TYPES, consumer.consume),
@@ -96,6 +114,8 @@ def feature(core: Core) -> Feature:
             Consumer("community-rewards", rewards.TYPES, rewards.consume),
             Consumer("community-figures", figures.TYPES, figures.consume),
             Consumer("community-moderation", moderation.TYPES, moderation.consume),
+            Consumer("community-join-requests", join_requests.TYPES, join_requests.consume),
+            Consumer("community-titles", titles.TYPES, titles.consume),
         ),
         timers={
             welcome.WELCOME_TIMER: welcome.run_welcome,
@@ -113,6 +133,8 @@ def feature(core: Core) -> Feature:
             referrals.app_router,
             moderation_api.api_router,
             moderation_api.app_router,
+            join_requests.api_router,
+            join_requests.app_router,
         ),
     )
 

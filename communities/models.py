@@ -11,7 +11,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from kith.communities.settings import Moderation, Referrals, Rules, Welcome
+from kith.communities.settings import JoinRequests, Moderation, Referrals, Rules, Welcome
 from kith.core.models import Record
 
 
@@ -48,6 +48,7 @@ class Community(Record):
     rules: Rules = Rules()
     moderation: Moderation = Moderation()
     referrals: Referrals = Referrals()
+    join_requests: JoinRequests = JoinRequests()
     created_at: datetime
     updated_at: datetime
 
@@ -88,3 +89,4 @@ class CommunityPatch(BaseModel):
     rules: Rules | None = None
     moderation: Moderation | None = None
     referrals: Referrals | None = None
+    join_requests: JoinRequests | None = None

@@ -215,3 +215,18 @@ class Referrals(BaseModel):
         if len(ids) != len(set(ids)):
             raise ValueError("goal ids must differ")
         return self
+
+
+class JoinRequests(BaseModel):
+    """Who lets in someone asking to join through an invite link that needs approval
+    (Telegram's `creates_join_request`): the bot at once, or a moderator from the inbox
+    (`kith.communities.join_requests`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    mode: Literal["moderators", "approve"] = Field(
+        default="moderators",
+        description="moderators: a note in the inbox, approved or declined through the API; "
+        "approve: the bot approves each request at once.",
+    )
+    language: Language = Field(default="en", description="Of the note to moderators.")

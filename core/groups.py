@@ -50,3 +50,16 @@ class GroupAdmin(Protocol):
         member_limit: int | None,
     ) -> str:
         """A new invite link named `name` (attribution reads the name back on join)."""
+
+    async def approve_join_request(
+        self, core: Core, channel: Channel, chat_id: str, user_id: str
+    ) -> None:
+        """Let in someone who asked to join through a link that needs approval."""
+
+    async def decline_join_request(
+        self, core: Core, channel: Channel, chat_id: str, user_id: str
+    ) -> None:
+        """Turn down such a request (they may ask again)."""
+
+    async def title(self, core: Core, channel: Channel, chat_id: str) -> str | None:
+        """The group's name as the platform has it now (None: it has none to say)."""

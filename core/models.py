@@ -417,6 +417,8 @@ class ChannelEventKind(StrEnum):
     bot_added = "bot_added"  # our bot joined a group or channel (or became admin there)
     bot_removed = "bot_removed"  # our bot was removed, or left
     group_migrated = "group_migrated"  # the group moved to a new chat id (`payload`)
+    join_requested = "join_requested"  # asked to join through a link needing approval (`payload`)
+    group_renamed = "group_renamed"  # the group's new title is `group_name`
 
 
 class ChannelEvent(BaseModel):

@@ -98,6 +98,34 @@ def _owned(kind: str) -> Callable[[Core, Event], Awaitable[list[Public]]]:
     return public
 
 
+def _community(*keys: str) -> Callable[[Core, Event], Awaitable[list[Public]]]:
+    """Communities: the community, the customer the event is about, and the named ids (never
+    a member's name or message)."""
+
+    async def public(core: Core, event: Event) -> list[Public]:
+        data: dict[str, Any] = {"community_id": event.data.get("community_id")}
+        if event.data.get("channel_id"):
+            data["channel_id"] = event.data["channel_id"]
+        if "customer_id" in keys:
+            data["customer_id"] = event.customer_id
+        data.update({k: event.data.get(k) for k in keys if k != "customer_id"})
+        return [(event.type, data)]
+
+    return public
+
+
+COMMUNITY_EVENTS: dict[str, tuple[str, ...]] = {
+    "community.created": (),
+    "community.renamed": (),
+    "community.member_joined": ("customer_id", "member_id", "platform_user_id", "via"),
+    "community.member_left": ("customer_id", "member_id", "platform_user_id", "removed"),
+    "community.join_requested": ("customer_id", "request_id", "platform_user_id", "via"),
+    "community.join_request_approved": ("customer_id", "request_id", "platform_user_id"),
+    "community.join_request_declined": ("customer_id", "request_id", "platform_user_id"),
+    "community.referral_credited": ("referral_id", "referrer_id", "referred_id", "count"),
+    "community.referral_revoked": ("referral_id", "referrer_id", "referred_id", "count"),
+}
+
 MAPPERS: dict[str, Callable[[Core, Event], Awaitable[list[Public]]]] = {
     "message.received": _message,
     "message.created": _message,
@@ -111,6 +139,7 @@ MAPPERS: dict[str, Callable[[Core, Event], Awaitable[list[Public]]]] = {
     "ticket.updated": _owned("ticket"),
     "order.created": _owned("order"),
     "order.updated": _owned("order"),
+    **{kind: _community(*keys) for kind, keys in COMMUNITY_EVENTS.items()},
 }
 INTERNAL_TYPES = tuple(MAPPERS)
 

@@ -31,6 +31,15 @@ EVENT_TYPES: dict[str, str] = {
     "ticket.updated": "A ticket changed (status, priority, assignee …).",
     "order.created": "An order was created.",
     "order.updated": "An order changed (status, shipping …).",
+    "community.created": "The bot was first seen in a group or channel: a new community.",
+    "community.renamed": "A community got its title, or a new one.",
+    "community.member_joined": "A member joined a community (through an invite link: `via`).",
+    "community.member_left": "A member left a community, or was removed.",
+    "community.join_requested": "Someone asked to join through a link that needs approval.",
+    "community.join_request_approved": "A join request was approved.",
+    "community.join_request_declined": "A join request was declined.",
+    "community.referral_credited": "A join through a customer's invite credited them.",
+    "community.referral_revoked": "A quick leave revoked a referral credit.",
 }
 MAX_EVENTS = 32
 

@@ -2,7 +2,8 @@
 member (`conversations.kick`) and delete a message (`chat.delete`). With a bot token,
 `chat.delete` works on the bot's own messages only; a member's needs a user token, which
 Kith does not hold, so Slack's `cant_delete_message` is `Unsupported`. Slack has no mute,
-no ban and no invite links for a channel: those are `Unsupported` without a call."""
+no ban, no invite links and no join requests for a channel: those are `Unsupported` without
+a call."""
 
 from __future__ import annotations
 
@@ -41,15 +42,23 @@ def slack_ts(chat_id: str, message_id: str) -> str:
     return ts
 
 
-async def _call(core: Core, channel: Channel, method: str, params: dict[str, Any]) -> None:
-    """One Web API call as JSON (as slack_sdk sends these methods)."""
+async def _call(
+    core: Core, channel: Channel, method: str, params: dict[str, Any], *, form: bool = False
+) -> dict[str, Any]:
+    """One Web API call as JSON (as slack_sdk sends these methods), or as a form for the
+    read methods that take no JSON; Slack's answer."""
     try:
         async with aiohttp_session(core.egress, TIMEOUT_SECONDS) as session:
-            await client_for(channel, session).api_call(method, json=params)
+            client = client_for(channel, session)
+            if form:
+                answer = await client.api_call(method, data=params)
+            else:
+                answer = await client.api_call(method, json=params)
+            return dict(answer.data) if isinstance(answer.data, dict) else {}
     except SlackApiError as exc:
         code = error_code(exc)
         if code in DONE_ALREADY.get(method, ()):
-            return
+            return {}
         if code in UNSUPPORTED:
             raise Unsupported(UNSUPPORTED[code]) from None
         raise failure(exc, f"Slack refused {method}") from None
@@ -94,3 +103,21 @@ class SlackGroupAdmin:
         member_limit: int | None,
     ) -> str:
         raise Unsupported("Slack has no invite links for a channel")
+
+    async def approve_join_request(
+        self, core: Core, channel: Channel, chat_id: str, user_id: str
+    ) -> None:
+        raise Unsupported("Slack channels have no join requests")
+
+    async def decline_join_request(
+        self, core: Core, channel: Channel, chat_id: str, user_id: str
+    ) -> None:
+        raise Unsupported("Slack channels have no join requests")
+
+    async def title(self, core: Core, channel: Channel, chat_id: str) -> str | None:
+        """conversations.info: the channel's name, without Slack's `#` (the app needs
+        `channels:read`, and `groups:read` for private channels)."""
+        info = await _call(core, channel, "conversations.info", {"channel": chat_id}, form=True)
+        found = info.get("channel")
+        name = found.get("name") if isinstance(found, dict) else None
+        return name[:256] if isinstance(name, str) and name else None

@@ -24,6 +24,7 @@ from pydantic import BaseModel, ValidationError
 
 from kith.connectors.slack.payloads import (
     BlockActions,
+    ChannelRename,
     EventCallback,
     InnerEvent,
     MemberEvent,
@@ -57,6 +58,7 @@ BOT_MEMBERSHIP = {  # our own bot's
     "member_joined_channel": ChannelEventKind.bot_added,
     "member_left_channel": ChannelEventKind.bot_removed,
 }
+RENAMES = frozenset({"channel_rename", "group_rename"})  # public, private channel
 GROUP_KIND = "slack_channel"
 # `channel_type` of message events; `app_mention` has none, so the id's prefix decides
 # (C public channel, G private channel or an old group DM, D a DM).
@@ -146,6 +148,8 @@ async def handle_event(core: Core, channel: Channel, callback: EventCallback) ->
     if kind in MEMBERSHIP:
         member = _parse(MemberEvent, callback.event)
         return await _on_member(core, channel, callback, member, bot_users)
+    if kind in RENAMES:
+        return await _on_rename(core, channel, callback, _parse(ChannelRename, callback.event))
     log.info("slack event ignored", extra={"channel_id": channel.id, "event_type": kind})
     return Outcome.ignored
 
@@ -245,6 +249,34 @@ async def _on_member(
             group_id=member.channel,
             group_kind=GROUP_KIND,
             role="member" if ours and kind == ChannelEventKind.bot_added else None,
+            occurred_at=(
+                datetime.fromtimestamp(callback.event_time, tz=UTC) if callback.event_time else None
+            ),
+        ),
+    )
+    return Outcome.event if recorded else Outcome.duplicate
+
+
+async def _on_rename(
+    core: Core, channel: Channel, callback: EventCallback, rename: ChannelRename
+) -> Outcome:
+    """A channel's new name, as `group_renamed` (told by the channel itself: the event names
+    no one). Slack sends it to apps subscribed to `channel_rename` / `group_rename`."""
+    slack_channel = rename.channel.id
+    recorded = await ingest_event(
+        core,
+        channel,
+        ChannelEvent(
+            workspace_id=channel.workspace_id,
+            channel_id=channel.id,
+            channel_type=channel.type,
+            event_id=callback.event_id or f"{rename.type}:{slack_channel}:{rename.channel.name}",
+            kind=ChannelEventKind.group_renamed,
+            user=InboundUser(id=slack_channel),
+            thread_key=slack_channel,
+            group_id=slack_channel,
+            group_name=rename.channel.name,
+            group_kind=GROUP_KIND,
             occurred_at=(
                 datetime.fromtimestamp(callback.event_time, tz=UTC) if callback.event_time else None
             ),

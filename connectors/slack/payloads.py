@@ -146,3 +146,15 @@ class BlockActions(_Slack):
     container: ActionContainer
     message: ActionMessage | None = None
     actions: list[BlockAction] = Field(default=[], max_length=25)
+
+
+class RenamedChannel(_Slack):
+    id: str = Field(pattern=SLACK_ID)
+    name: str = Field(min_length=1, max_length=256)
+
+
+class ChannelRename(_Slack):
+    """`channel_rename` (a public channel) and `group_rename` (a private one)."""
+
+    type: Literal["channel_rename", "group_rename"]
+    channel: RenamedChannel

@@ -22,6 +22,7 @@ T = TypeVar("T")
 NAME_LIMIT = 32
 MEMBER_LIMIT = 99_999
 ALREADY_GONE = "message to delete not found"
+ALREADY_IN = "USER_ALREADY_PARTICIPANT"  # an approval retried after it went through
 _PERMISSIONS = tuple(ChatPermissions.model_fields)
 
 
@@ -141,3 +142,30 @@ class TelegramGroupAdmin:
             )
         )
         return link.invite_link
+
+    async def approve_join_request(
+        self, core: Core, channel: Channel, chat_id: str, user_id: str
+    ) -> None:
+        """approveChatJoinRequest; finding them already in counts as approved."""
+        bot = bot_for(core, channel)
+        try:
+            await bot.approve_chat_join_request(_int(chat_id, "chat_id"), _int(user_id, "user_id"))
+        except TelegramBadRequest as exc:
+            if ALREADY_IN not in exc.message:
+                raise delivery_error(exc) from None
+        except (TelegramAPIError, ClientDecodeError) as exc:
+            raise delivery_error(exc) from None
+
+    async def decline_join_request(
+        self, core: Core, channel: Channel, chat_id: str, user_id: str
+    ) -> None:
+        await _call(
+            bot_for(core, channel).decline_chat_join_request(
+                _int(chat_id, "chat_id"), _int(user_id, "user_id")
+            )
+        )
+
+    async def title(self, core: Core, channel: Channel, chat_id: str) -> str | None:
+        """getChat's title (every update names it too: this is for a chat seen without)."""
+        chat = await _call(bot_for(core, channel).get_chat(_int(chat_id, "chat_id")))
+        return chat.title

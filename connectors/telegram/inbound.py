@@ -45,8 +45,7 @@ ALLOWED_UPDATES = [
     "chat_join_request",
 ]
 """What setWebhook and getUpdates ask for: `chat_member` only comes when named here (and the
-bot is an admin); `chat_join_request` is asked for now so that a feature using join requests
-finds them flowing."""
+bot is an admin); `chat_join_request` too (the bot needs the right to invite users)."""
 
 
 # Where the Bot API puts a User, and where a Chat (`new_chat_members` is a list of users).
@@ -199,6 +198,8 @@ async def _dispatch(core: Core, channel: Channel, update: Update) -> Outcome:
         return await members.chat_member(core, channel, update.chat_member)
     if update.my_chat_member is not None:
         return await members.my_chat_member(core, channel, update.my_chat_member)
+    if update.chat_join_request is not None:
+        return await members.chat_join_request(core, channel, update.chat_join_request)
     if update.channel_post is not None:  # a channel's own post: its community's activity
         return await _message(core, channel, update.channel_post)
     return Outcome.ignored

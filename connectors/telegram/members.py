@@ -24,7 +24,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from aiogram.exceptions import ClientDecodeError, TelegramAPIError
-from aiogram.types import Chat, ChatMemberUpdated
+from aiogram.types import Chat, ChatJoinRequest, ChatMemberUpdated
 from aiogram.types import Message as TgMessage
 from pymongo.errors import DuplicateKeyError
 
@@ -131,6 +131,28 @@ async def my_chat_member(core: Core, channel: Channel, change: ChatMemberUpdated
             change.chat,
             change.date,
             role=status,
+        ),
+    )
+    return Outcome.event
+
+
+async def chat_join_request(core: Core, channel: Channel, request: ChatJoinRequest) -> Outcome:
+    """Someone asked to join through a link that needs approval (`creates_join_request`):
+    one `join_requested` event, the link's name (else its URL) as `payload`. Not a join: once
+    approved, the `chat_member` update that follows is the join, with the same link."""
+    link = request.invite_link
+    key = f"{request.chat.id}:join_request:{request.from_user.id}:{int(request.date.timestamp())}"
+    await ingest_event(
+        core,
+        channel,
+        _event(
+            channel,
+            ChannelEventKind.join_requested,
+            key,
+            inbound_user(request.from_user),
+            request.chat,
+            request.date,
+            payload=(link.name or link.invite_link) if link is not None else None,
         ),
     )
     return Outcome.event
