@@ -15,21 +15,22 @@ from typing import Any
 
 from pymongo import ReturnDocument
 
+from kith.communities.events import KITH
+from kith.communities.events import note as note  # the welcome's modules record through it
 from kith.communities.models import Community
 from kith.core.channel_records import get_channel
 from kith.core.clock import aware
 from kith.core.context import Core
 from kith.core.conversations import ensure_conversation
 from kith.core.errors import DeliveryError
-from kith.core.events import build_event, record
 from kith.core.groups import Unsupported
 from kith.core.ids import derived_id
-from kith.core.models import Author, AuthorKind, Conversation
+from kith.core.models import Conversation
 
 log = logging.getLogger(__name__)
 
 JOINS = "community_joins"
-AUTHOR = Author(kind=AuthorKind.system, name="Kith")
+AUTHOR = KITH  # what the welcome, rules and raid mode post as
 
 
 class Mode(StrEnum):
@@ -92,28 +93,6 @@ async def act(core: Core, community: Community, call: str, user_id: str) -> bool
         log.warning("group call failed: %s", exc, extra={"community_id": community.id})
         return False
     return True
-
-
-async def note(
-    core: Core,
-    community: Community,
-    type_: str,
-    key: str,
-    data: dict[str, Any],
-    customer_id: str | None = None,
-) -> None:
-    """Record `community.<what>` once per `key`."""
-    event = build_event(
-        core,
-        community.workspace_id,
-        type_,
-        actor=AUTHOR,
-        event_id=derived_id("community-event", type_, key),
-        conversation_id=community.conversation_id,
-        customer_id=customer_id,
-        data={"community_id": community.id, **data},
-    )
-    await record(core, event)
 
 
 def stored_time(value: Any) -> datetime | None:
