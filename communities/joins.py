@@ -11,13 +11,14 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, overload
 
 from pymongo import ReturnDocument
 
 from kith.communities.events import KITH
 from kith.communities.events import note as note  # the welcome's modules record through it
-from kith.communities.models import Community
+from kith.communities.models import Community, MemberStatus
+from kith.communities.store import members
 from kith.core.channel_records import get_channel
 from kith.core.clock import aware
 from kith.core.context import Core
@@ -102,8 +103,31 @@ def stored_time(value: Any) -> datetime | None:
     return aware(datetime.fromisoformat(value) if isinstance(value, str) else value)
 
 
-async def conversation(core: Core, community: Community, customer_id: str) -> Conversation:
-    """The group's conversation, where what is posted into the group goes (opened on the
-    first post when only joins were seen so far)."""
+@overload
+async def conversation(core: Core, community: Community, customer_id: str) -> Conversation: ...
+
+
+@overload
+async def conversation(
+    core: Core, community: Community, customer_id: None = None
+) -> Conversation | None: ...
+
+
+async def conversation(
+    core: Core, community: Community, customer_id: str | None = None
+) -> Conversation | None:
+    """The group's conversation, where what is posted into the group goes. Where only joins
+    were seen so far (a Slack channel nobody wrote in yet) it is opened on the first post, in
+    the name of `customer_id` or else of a current member; None if there is no one."""
+    found = await core.store.conversations.find_one({"_id": community.conversation_id})
+    if found is not None:
+        return Conversation.from_doc(found)
+    if customer_id is None:
+        member = await members(core).find_one(
+            {"community_id": community.id, "status": MemberStatus.member.value}, {"customer_id": 1}
+        )
+        if member is None:
+            return None
+        customer_id = str(member["customer_id"])
     channel = await get_channel(core, community.workspace_id, community.channel_id, strict=False)
     return await ensure_conversation(core, channel, customer_id, community.platform_chat_id, None)
