@@ -9,7 +9,7 @@ group administration (`ChannelType.group_admin`)."""
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, overload
 
@@ -32,6 +32,12 @@ log = logging.getLogger(__name__)
 
 JOINS = "community_joins"
 AUTHOR = KITH  # what the welcome, rules and raid mode post as
+# How long a join is kept after it is stored (`purge_at`, a TTL index). Its readers need it
+# for its welcome's pause (a day at most), its rules' timeout (30 days at most), a raid's
+# window (a day at most) and the raid it is swept into. A join whose rules were accepted is
+# kept (no `purge_at`): the member is never asked again. A rejoin's quiet days are read from
+# the roster, not from here.
+KEPT = timedelta(days=45)
 
 
 class Mode(StrEnum):
@@ -50,6 +56,11 @@ class RulesState(StrEnum):
 
 def joins(core: Core) -> Any:
     return core.store.collection(JOINS)
+
+
+def purge_at(core: Core) -> datetime:
+    """When a join stored now may be dropped (unless its rules are accepted)."""
+    return core.clock.now() + KEPT
 
 
 def join_id(event_id: str) -> str:
