@@ -7,32 +7,20 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 
-from kith.broadcasts.api import Asker, token_asker
+from kith.broadcasts.api import Asker
 from kith.communities import actions, stats
+from kith.communities.askers import manager_asker, token_asker
 from kith.communities.models import Community, CommunityPatch, Member, MemberStatus
 from kith.communities.store import communities, get_community, members
-from kith.core.errors import Forbidden
-from kith.core.models import Author, AuthorKind, Role
 from kith.core.pagination import page
 from kith.web.api.deps import CoreDep
 from kith.web.api.schemas import Page
-from kith.web.inbox.deps import AgentDep
 
-READ = frozenset({"GET", "HEAD"})
-MANAGERS = frozenset({Role.admin, Role.marketer})
 Cursor = Annotated[str | None, Query(max_length=1024)]
 Limit = Annotated[int, Query(ge=1, le=100)]
 Days = Annotated[int, Query(ge=1, le=366)]
-
-
-async def session_asker(request: Request, agent: AgentDep) -> Asker:
-    """The signed-in user (CSRF checked on writes); an agent may only read."""
-    if agent.user.role not in MANAGERS and request.method not in READ:
-        raise Forbidden("only admins and marketers change communities")
-    author = Author(kind=AuthorKind.agent, id=agent.user.id, name=agent.user.name)
-    return Asker(workspace_id=agent.user.workspace_id, author=author)
 
 
 def build(prefix: str, who: Callable[..., Awaitable[Asker]], schema: bool) -> APIRouter:
@@ -88,4 +76,4 @@ def build(prefix: str, who: Callable[..., Awaitable[Asker]], schema: bool) -> AP
 
 
 api_router = build("/api/v1/communities", token_asker, schema=True)
-app_router = build("/app/api/communities", session_asker, schema=False)
+app_router = build("/app/api/communities", manager_asker, schema=False)

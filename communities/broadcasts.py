@@ -25,8 +25,8 @@ from kith.broadcasts import templates
 from kith.broadcasts.audience import recipients
 from kith.broadcasts.models import Broadcast, BroadcastIn, RecipientStatus
 from kith.communities import joins
-from kith.communities.models import BotStatus, Community, MemberStatus
-from kith.communities.store import communities, members
+from kith.communities.models import BotStatus, Community
+from kith.communities.store import communities
 from kith.core.context import Core
 from kith.core.errors import InvalidInput
 from kith.core.models import Conversation
@@ -86,17 +86,8 @@ async def destination(
     community = Community.from_doc(doc)
     if community.bot_status == BotStatus.left:
         return "bot_left"
-    found = await core.store.conversations.find_one({"_id": community.conversation_id})
-    if found is not None:
-        return Conversation.from_doc(found)
-    # Only joins seen so far (a Slack channel nobody wrote in yet): open the group's
-    # conversation, as the welcome does, in a member's name.
-    member = await members(core).find_one(
-        {"community_id": community.id, "status": MemberStatus.member.value}, {"customer_id": 1}
-    )
-    if member is None:
-        return "no_conversation"
-    return await joins.conversation(core, community, str(member["customer_id"]))
+    found = await joins.conversation(core, community)
+    return found if found is not None else "no_conversation"
 
 
 def text(broadcast: Broadcast) -> str:

@@ -64,6 +64,8 @@ def feature(core: Core) -> Feature:
             Index(JOINS, (("raid_id", ASCENDING),)),
             Index(JOINS, (("member_id", ASCENDING), ("at", DESCENDING))),
             Index(JOINS, (("customer_id", ASCENDING),)),
+            # A join is dropped once no reader needs it (`joins.KEPT`).
+            Index(JOINS, (("purge_at", ASCENDING),), {"expireAfterSeconds": 0}),
             # Referrals: a code names one invite; the leaderboard and a referrer's counts.
             Index(INVITES, (("workspace_id", ASCENDING), ("code", ASCENDING)), {"unique": True}),
             Index(INVITES, (("customer_id", ASCENDING),)),

@@ -9,27 +9,35 @@ group administration (`ChannelType.group_admin`)."""
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, overload
 
 from pymongo import ReturnDocument
 
-from kith.communities.models import Community
+from kith.communities.events import KITH
+from kith.communities.events import note as note  # the welcome's modules record through it
+from kith.communities.models import Community, MemberStatus
+from kith.communities.store import members
 from kith.core.channel_records import get_channel
 from kith.core.clock import aware
 from kith.core.context import Core
 from kith.core.conversations import ensure_conversation
 from kith.core.errors import DeliveryError
-from kith.core.events import build_event, record
 from kith.core.groups import Unsupported
 from kith.core.ids import derived_id
-from kith.core.models import Author, AuthorKind, Conversation
+from kith.core.models import Conversation
 
 log = logging.getLogger(__name__)
 
 JOINS = "community_joins"
-AUTHOR = Author(kind=AuthorKind.system, name="Kith")
+AUTHOR = KITH  # what the welcome, rules and raid mode post as
+# How long a join is kept after it is stored (`purge_at`, a TTL index). Its readers need it
+# for its welcome's pause (a day at most), its rules' timeout (30 days at most), a raid's
+# window (a day at most) and the raid it is swept into. A join whose rules were accepted is
+# kept (no `purge_at`): the member is never asked again. A rejoin's quiet days are read from
+# the roster, not from here.
+KEPT = timedelta(days=45)
 
 
 class Mode(StrEnum):
@@ -48,6 +56,11 @@ class RulesState(StrEnum):
 
 def joins(core: Core) -> Any:
     return core.store.collection(JOINS)
+
+
+def purge_at(core: Core) -> datetime:
+    """When a join stored now may be dropped (unless its rules are accepted)."""
+    return core.clock.now() + KEPT
 
 
 def join_id(event_id: str) -> str:
@@ -94,28 +107,6 @@ async def act(core: Core, community: Community, call: str, user_id: str) -> bool
     return True
 
 
-async def note(
-    core: Core,
-    community: Community,
-    type_: str,
-    key: str,
-    data: dict[str, Any],
-    customer_id: str | None = None,
-) -> None:
-    """Record `community.<what>` once per `key`."""
-    event = build_event(
-        core,
-        community.workspace_id,
-        type_,
-        actor=AUTHOR,
-        event_id=derived_id("community-event", type_, key),
-        conversation_id=community.conversation_id,
-        customer_id=customer_id,
-        data={"community_id": community.id, **data},
-    )
-    await record(core, event)
-
-
 def stored_time(value: Any) -> datetime | None:
     """A moment from an event's data (ISO text) or a document (naive UTC), aware."""
     if value is None:
@@ -123,8 +114,31 @@ def stored_time(value: Any) -> datetime | None:
     return aware(datetime.fromisoformat(value) if isinstance(value, str) else value)
 
 
-async def conversation(core: Core, community: Community, customer_id: str) -> Conversation:
-    """The group's conversation, where what is posted into the group goes (opened on the
-    first post when only joins were seen so far)."""
+@overload
+async def conversation(core: Core, community: Community, customer_id: str) -> Conversation: ...
+
+
+@overload
+async def conversation(
+    core: Core, community: Community, customer_id: None = None
+) -> Conversation | None: ...
+
+
+async def conversation(
+    core: Core, community: Community, customer_id: str | None = None
+) -> Conversation | None:
+    """The group's conversation, where what is posted into the group goes. Where only joins
+    were seen so far (a Slack channel nobody wrote in yet) it is opened on the first post, in
+    the name of `customer_id` or else of a current member; None if there is no one."""
+    found = await core.store.conversations.find_one({"_id": community.conversation_id})
+    if found is not None:
+        return Conversation.from_doc(found)
+    if customer_id is None:
+        member = await members(core).find_one(
+            {"community_id": community.id, "status": MemberStatus.member.value}, {"customer_id": 1}
+        )
+        if member is None:
+            return None
+        customer_id = str(member["customer_id"])
     channel = await get_channel(core, community.workspace_id, community.channel_id, strict=False)
     return await ensure_conversation(core, channel, customer_id, community.platform_chat_id, None)

@@ -8,13 +8,10 @@ from __future__ import annotations
 
 from kith.communities.audit import AuditRow, Outcome, audit, begin, get_row, row_id
 from kith.communities.models import Community, MemberStatus
-from kith.communities.moderation_actions import group_admin
+from kith.communities.moderation_actions import attempt, group_admin, settle
 from kith.communities.store import get_community, member_id, members
 from kith.core.context import Core
-from kith.core.errors import Conflict, DeliveryError, KithError
-from kith.core.events import build_event, record
-from kith.core.groups import Unsupported
-from kith.core.ids import derived_id
+from kith.core.errors import Conflict
 from kith.core.models import Author
 
 LIFTABLE = frozenset({"delete", "warn", "mute", "ban", "report"})
@@ -55,64 +52,38 @@ async def lift(
     if started is None:  # lifted before
         return await get_row(core, community.id, lifting.id)
     reason = await _undo(core, community, row)
-    outcome = Outcome.refused if reason else Outcome.taken
-    await audit(core).update_one(
-        {"_id": lifting.id}, {"$set": {"outcome": outcome.value, "reason": reason}}
-    )
     if reason is None:
         await audit(core).update_one(
             {"_id": row.id}, {"$set": {"lifted_at": now, "lifted_by": by.model_dump()}}
         )
-    await _record(core, community, row, lifting, outcome)
-    return await get_row(core, community.id, lifting.id)
+    data = {"lifts": row.id, "action": row.action}
+    return await settle(core, community, lifting, reason, "community.moderation_lifted", data)
 
 
 async def _undo(core: Core, community: Community, row: AuditRow) -> str | None:
+    """The platform's reason if it refused (None: undone, or nothing to undo)."""
     if row.action not in ("mute", "ban"):
         return None
-    try:
-        admin, channel = await group_admin(core, community)
-        chat, user = community.platform_chat_id, row.platform_user_id
-        if row.action == "mute":
-            await admin.unrestrict(core, channel, chat, user)
-            return None
-        unban = getattr(admin, "unban", None)
-        if unban is not None:
-            await unban(core, channel, chat, user)
-        else:
-            await admin.remove(core, channel, chat, user)
-    except DeliveryError as exc:
-        return exc.message
-    except Unsupported as exc:
-        return f"unsupported: {exc}" if str(exc) else "unsupported"
-    except KithError as exc:
-        return exc.message
-    await members(core).update_one(
-        {"_id": member_id(community.id, user), "status": MemberStatus.banned.value},
-        {"$set": {"status": MemberStatus.left.value}},
-    )
-    return None
-
-
-async def _record(
-    core: Core, community: Community, row: AuditRow, lifting: AuditRow, outcome: Outcome
-) -> None:
-    await record(
-        core,
-        build_event(
-            core,
-            community.workspace_id,
-            "community.moderation_lifted",
-            actor=lifting.by,
-            event_id=derived_id("community-event", "community.moderation_lifted", lifting.id),
-            conversation_id=community.conversation_id,
-            customer_id=row.customer_id,
-            data={
-                "community_id": community.id,
-                "audit_id": lifting.id,
-                "lifts": row.id,
-                "action": row.action,
-                "outcome": outcome.value,
+    reason = await attempt(_platform(core, community, row), retry=False)
+    if reason is None and row.action == "ban":
+        await members(core).update_one(
+            {
+                "_id": member_id(community.id, row.platform_user_id),
+                "status": MemberStatus.banned.value,
             },
-        ),
-    )
+            {"$set": {"status": MemberStatus.left.value}},
+        )
+    return reason
+
+
+async def _platform(core: Core, community: Community, row: AuditRow) -> None:
+    admin, channel = await group_admin(core, community)
+    chat, user = community.platform_chat_id, row.platform_user_id
+    if row.action == "mute":
+        await admin.unrestrict(core, channel, chat, user)
+        return
+    unban = getattr(admin, "unban", None)
+    if unban is not None:
+        await unban(core, channel, chat, user)
+    else:
+        await admin.remove(core, channel, chat, user)

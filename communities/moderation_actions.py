@@ -13,6 +13,7 @@ it again; any other refusal is recorded with its reason."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,6 +22,7 @@ from pymongo.errors import DuplicateKeyError
 
 from kith.communities import roster
 from kith.communities.audit import AuditRow, begin, excerpt, finish, row_id
+from kith.communities.events import note
 from kith.communities.models import Community, Member, MemberStatus
 from kith.communities.moderation_texts import appeal_button, report_text, warn_text
 from kith.communities.settings import Action
@@ -30,7 +32,6 @@ from kith.core.clock import aware
 from kith.core.context import Core
 from kith.core.conversations import get_conversation
 from kith.core.errors import DeliveryError, KithError
-from kith.core.events import build_event, record
 from kith.core.groups import Unsupported
 from kith.core.ids import derived_id
 from kith.core.models import Author, AuthorKind, OutboundContent
@@ -150,17 +151,25 @@ async def _perform(
 ) -> str | None:
     """Take the action; the platform's reason if it refused (None: taken)."""
     action = Action(row.action)
+    if action == Action.warn:
+        primary = next((rows[a] for a in WEIGHT if a in rows), row)
+        step = _warn(core, community, violation, target, row, primary, list(rows))
+    elif action == Action.report:
+        step = _report(core, community, violation, target, row, list(rows))
+    else:
+        step = _platform(core, community, target, row)
+    return await attempt(step)
+
+
+async def attempt(step: Awaitable[None], retry: bool = True) -> str | None:
+    """Run a step that calls the platform: None if it was taken, else the reason it was
+    refused. A retryable delivery error is raised where `retry` (the consumer runs it again,
+    and the pending row is taken again); a moderator's lift reports it instead."""
     try:
-        if action == Action.warn:
-            primary = next((rows[a] for a in WEIGHT if a in rows), row)
-            await _warn(core, community, violation, target, row, primary, list(rows))
-        elif action == Action.report:
-            await _report(core, community, violation, target, row, list(rows))
-        else:
-            await _platform(core, community, target, row)
+        await step
     except DeliveryError as exc:
-        if exc.retryable:
-            raise  # the consumer retries; the pending row is taken again
+        if exc.retryable and retry:
+            raise
         return exc.message
     except Unsupported as exc:
         return f"unsupported: {exc}" if str(exc) else "unsupported"
@@ -262,25 +271,30 @@ async def _strike(
 
 
 async def _done(core: Core, community: Community, row: AuditRow, reason: str | None) -> None:
+    data = {"rule": row.rule, "reason": reason}
+    await settle(core, community, row, reason, "community.moderated", data, row.message_id)
+
+
+async def settle(
+    core: Core,
+    community: Community,
+    row: AuditRow,
+    reason: str | None,
+    type_: str,
+    data: dict[str, Any],
+    message_id: str | None = None,
+) -> AuditRow:
+    """The row taken or refused, and its event (by whoever acted, once per row)."""
     finished = await finish(core, row, reason)
-    await record(
+    outcome = {"audit_id": row.id, "action": row.action, "outcome": finished.outcome.value}
+    await note(
         core,
-        build_event(
-            core,
-            community.workspace_id,
-            "community.moderated",
-            actor=finished.by,
-            event_id=derived_id("community-event", "community.moderated", row.id),
-            conversation_id=community.conversation_id,
-            customer_id=row.customer_id,
-            message_id=row.message_id,
-            data={
-                "community_id": community.id,
-                "audit_id": row.id,
-                "rule": row.rule,
-                "action": row.action,
-                "outcome": finished.outcome.value,
-                "reason": reason,
-            },
-        ),
+        community,
+        type_,
+        row.id,
+        {**outcome, **data},
+        row.customer_id,
+        actor=finished.by,
+        message_id=message_id,
     )
+    return finished

@@ -10,24 +10,18 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
-from kith.broadcasts.api import Asker, token_asker
+from kith.broadcasts.api import Asker
 from kith.communities import lift as lifting
+from kith.communities.askers import agent_asker, token_asker
 from kith.communities.audit import AuditRow, audit
 from kith.communities.store import get_community
-from kith.core.models import Author, AuthorKind
 from kith.core.pagination import page
 from kith.web.api.deps import CoreDep
 from kith.web.api.schemas import Page
-from kith.web.inbox.deps import AgentDep
 
 Cursor = Annotated[str | None, Query(max_length=1024)]
 Limit = Annotated[int, Query(ge=1, le=100)]
 UserId = Annotated[str | None, Query(max_length=256, description="One member's rows.")]
-
-
-async def moderator_asker(agent: AgentDep) -> Asker:
-    author = Author(kind=AuthorKind.agent, id=agent.user.id, name=agent.user.name)
-    return Asker(workspace_id=agent.user.workspace_id, author=author)
 
 
 def build(prefix: str, who: Callable[..., Awaitable[Asker]], schema: bool) -> APIRouter:
@@ -62,4 +56,4 @@ def build(prefix: str, who: Callable[..., Awaitable[Asker]], schema: bool) -> AP
 
 
 api_router = build("/api/v1/communities", token_asker, schema=True)
-app_router = build("/app/api/communities", moderator_asker, schema=False)
+app_router = build("/app/api/communities", agent_asker, schema=False)

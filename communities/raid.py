@@ -27,6 +27,7 @@ from kith.communities.joins import (
     joins,
     move,
     note,
+    purge_at,
     stored_time,
 )
 from kith.communities.models import Community, Member, MemberRole
@@ -90,6 +91,7 @@ async def _store(
         "admin": member.role == MemberRole.admin,
         "at": at,
         "seen_at": core.clock.now(),
+        "purge_at": purge_at(core),
         "mode": (Mode.raid if raid else Mode.pending).value,
         "raid_id": raid,
         "rules": None,

@@ -25,8 +25,8 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 from pymongo.errors import DuplicateKeyError
 
-from kith.broadcasts.api import Asker, token_asker
-from kith.communities.api import session_asker
+from kith.broadcasts.api import Asker
+from kith.communities.askers import manager_asker, token_asker
 from kith.communities.invites import Invite, InviteIn, code_of, create_invite, find_by_code
 from kith.communities.models import Community
 from kith.communities.store import get_community, members
@@ -323,4 +323,4 @@ def build(prefix: str, who: Any, schema: bool) -> APIRouter:
 
 
 api_router = build("/api/v1/communities", token_asker, schema=True)
-app_router = build("/app/api/communities", session_asker, schema=False)
+app_router = build("/app/api/communities", manager_asker, schema=False)

@@ -13,15 +13,15 @@ from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from kith.communities import stats
+from kith.communities.events import note
 from kith.communities.models import BotStatus, Community, Member, MemberRole, MemberStatus, Span
 from kith.communities.store import communities, community_id, find_community, member_id, members
 from kith.core.context import Core
-from kith.core.events import build_event, record
-from kith.core.ids import derived_id
 from kith.core.models import Author, AuthorKind
 from kith.core.threads import conversation_id
 
 SPANS_KEPT = 50  # stays remembered per member (the oldest dropped first)
+ROSTER = Author(kind=AuthorKind.system, name="community")
 ADMIN_ROLES = frozenset({"administrator", "creator", "admin", "owner"})
 
 
@@ -269,17 +269,9 @@ async def _record(
     data: dict[str, Any],
     customer_id: str | None = None,
 ) -> None:
-    event = build_event(
-        core,
-        community.workspace_id,
-        type_,
-        actor=Author(kind=AuthorKind.system, name="community"),
-        event_id=derived_id("community-event", type_, key),
-        conversation_id=community.conversation_id,
-        customer_id=customer_id,
-        data={"community_id": community.id, "channel_id": community.channel_id, **data},
-    )
-    await record(core, event)
+    """The roster's events also name the channel."""
+    data = {"channel_id": community.channel_id, **data}
+    await note(core, community, type_, key, data, customer_id, actor=ROSTER)
 
 
 def _now(core: Core) -> datetime:

@@ -134,6 +134,7 @@ async def on_message(core: Core, event: Event) -> None:
         RulesState.accepted,
         accepted_at=message.created_at,
         accepted_message_id=message.id,
+        purge_at=None,  # kept: accepted once, never asked again
     )
     if done is None and join.get("accepted_message_id") != message.id:
         return  # accepted already, by an earlier press

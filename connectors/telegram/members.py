@@ -58,7 +58,8 @@ def is_present(member: Any) -> bool:
     return status in PRESENT or (status == "restricted" and bool(member.is_member))
 
 
-def _event(
+async def _ingest(
+    core: Core,
     channel: Channel,
     kind: ChannelEventKind,
     event_id: str,
@@ -66,8 +67,9 @@ def _event(
     chat: Chat,
     at: datetime,
     **fields: Any,
-) -> ChannelEvent:
-    return ChannelEvent(
+) -> None:
+    """A membership change in `chat`, as the channel event the pipeline records once."""
+    event = ChannelEvent(
         workspace_id=channel.workspace_id,
         channel_id=channel.id,
         channel_type=channel.type,
@@ -78,6 +80,7 @@ def _event(
         occurred_at=at,
         **{**group_fields(chat), **fields},
     )
+    await ingest_event(core, channel, event)
 
 
 async def chat_member(core: Core, channel: Channel, change: ChatMemberUpdated) -> Outcome:
@@ -90,19 +93,16 @@ async def chat_member(core: Core, channel: Channel, change: ChatMemberUpdated) -
     kind = ChannelEventKind.member_joined if is_present(new) else ChannelEventKind.member_left
     link = change.invite_link.name if change.invite_link is not None else None
     key = f"{change.chat.id}:member:{new.user.id}:{int(change.date.timestamp())}:{kind.value}"
-    await ingest_event(
+    await _ingest(
         core,
         channel,
-        _event(
-            channel,
-            kind,
-            key,
-            inbound_user(new.user),
-            change.chat,
-            change.date,
-            role=str(new.status),
-            payload=link if kind == ChannelEventKind.member_joined else None,
-        ),
+        kind,
+        key,
+        inbound_user(new.user),
+        change.chat,
+        change.date,
+        role=str(new.status),
+        payload=link if kind == ChannelEventKind.member_joined else None,
     )
     return Outcome.event
 
@@ -120,19 +120,8 @@ async def my_chat_member(core: Core, channel: Channel, change: ChatMemberUpdated
     present = is_present(new)
     kind = ChannelEventKind.bot_added if present else ChannelEventKind.bot_removed
     key = f"{change.chat.id}:bot:{int(change.date.timestamp())}:{status}"
-    await ingest_event(
-        core,
-        channel,
-        _event(
-            channel,
-            kind,
-            key,
-            inbound_user(change.from_user),
-            change.chat,
-            change.date,
-            role=status,
-        ),
-    )
+    user = inbound_user(change.from_user)
+    await _ingest(core, channel, kind, key, user, change.chat, change.date, role=status)
     return Outcome.event
 
 
@@ -172,15 +161,9 @@ async def service_membership(core: Core, channel: Channel, message: TgMessage) -
     for kind, member in changes:
         if member.is_bot:
             continue
-        event = _event(
-            channel,
-            kind,
-            f"{key}:{kind.value}:{member.id}",
-            inbound_user(member),
-            message.chat,
-            message.date,
-        )
-        await ingest_event(core, channel, event)
+        event_id = f"{key}:{kind.value}:{member.id}"
+        user = inbound_user(member)
+        await _ingest(core, channel, kind, event_id, user, message.chat, message.date)
         recorded = True
     return Outcome.event if recorded else Outcome.ignored
 
@@ -196,18 +179,15 @@ async def migration(core: Core, channel: Channel, message: TgMessage) -> Outcome
     else:
         return Outcome.ignored
     old_chat = Chat(id=old, type="group", title=message.chat.title)
-    await ingest_event(
+    await _ingest(
         core,
         channel,
-        _event(
-            channel,
-            ChannelEventKind.group_migrated,
-            f"migrate:{old}:{new}",
-            sender(message) or chat_user(message.chat),
-            old_chat,
-            message.date,
-            payload=str(new),
-        ),
+        ChannelEventKind.group_migrated,
+        f"migrate:{old}:{new}",
+        sender(message) or chat_user(message.chat),
+        old_chat,
+        message.date,
+        payload=str(new),
     )
     return Outcome.event
 

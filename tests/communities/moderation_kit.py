@@ -5,76 +5,17 @@ as the Bot API documents them, dated by the test's clock."""
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-import pytest
-
 from kith.communities.store import community_id
-from kith.core.channels import ChannelRegistry
-from kith.core.context import Core
-from kith.core.errors import DeliveryError
-from kith.core.models import Channel
 from tests.connectors.telegram.conftest import TelegramSetup
+from tests.support.group_admin import RecordingAdmin as RecordingAdmin
+from tests.support.group_admin import install_admin as install_admin
 
 GROUP = -1001234567890
 TITLE = "Kettle Owners Club"
 _ids = itertools.count(1000)
-
-
-@dataclass
-class RecordingAdmin:
-    """Records every call; `refuse` makes the next calls fail as the platform would."""
-
-    calls: list[tuple[Any, ...]] = field(default_factory=list)
-    refuse: DeliveryError | None = None
-
-    def _call(self, *call: Any) -> None:
-        self.calls.append(call)
-        if self.refuse is not None:
-            raise self.refuse
-
-    async def delete_message(self, core: Core, channel: Channel, chat: str, message: str) -> None:
-        self._call("delete_message", chat, message)
-
-    async def restrict(
-        self, core: Core, channel: Channel, chat: str, user: str, until: datetime | None
-    ) -> None:
-        self._call("restrict", chat, user, until)
-
-    async def unrestrict(self, core: Core, channel: Channel, chat: str, user: str) -> None:
-        self._call("unrestrict", chat, user)
-
-    async def ban(
-        self, core: Core, channel: Channel, chat: str, user: str, until: datetime | None
-    ) -> None:
-        self._call("ban", chat, user, until)
-
-    async def remove(self, core: Core, channel: Channel, chat: str, user: str) -> None:
-        self._call("remove", chat, user)
-
-    async def invite_link(
-        self,
-        core: Core,
-        channel: Channel,
-        chat: str,
-        name: str,
-        expire_at: datetime | None,
-        member_limit: int | None,
-    ) -> str:
-        self._call("invite_link", chat, name)
-        return "https://t.me/+recorded"
-
-    def named(self, method: str) -> list[tuple[Any, ...]]:
-        return [c[1:] for c in self.calls if c[0] == method]
-
-
-def install_admin(core: Core, monkeypatch: pytest.MonkeyPatch) -> RecordingAdmin:
-    admin = RecordingAdmin()
-    types = [replace(t, group_admin=admin) if t.name == "telegram" else t for t in core.channels]
-    monkeypatch.setattr(core, "channels", ChannelRegistry(types))
-    return admin
 
 
 def user(uid: int, name: str) -> dict[str, Any]:

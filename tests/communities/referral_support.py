@@ -4,22 +4,19 @@ membership changes arrive as the Telegram connector hands them to the pipeline."
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 from typing import Any
-
-import pytest
 
 from kith.communities.store import community_id
 from kith.core.channel_records import get_channel
-from kith.core.channels import ChannelRegistry
 from kith.core.context import Core
 from kith.core.models import Channel, ChannelEvent, ChannelEventKind, InboundUser
 from kith.core.pipeline import ingest_event
 from tests.connectors.telegram.conftest import TelegramSetup
 from tests.connectors.telegram.fake_bot_api import BOT_USER, FakeBotApi
 from tests.support.consumers import drain
+from tests.support.group_admin import RecordingAdmin as RecordingAdmin
+from tests.support.group_admin import install_admin as install_admin
 
 GROUP = "-1001234567890"
 TITLE = "Kettle Owners Club"
@@ -30,37 +27,6 @@ class BotApiWithMe(FakeBotApi):
 
     async def _getMe(self, params: dict[str, Any]) -> tuple[int, Any]:
         return 200, BOT_USER
-
-
-@dataclass
-class RecordingAdmin:
-    """A Telegram `GroupAdmin` that records invite links and answers a t.me link."""
-
-    links: list[dict[str, Any]] = field(default_factory=list)
-
-    async def invite_link(
-        self,
-        core: Core,
-        channel: Channel,
-        chat_id: str,
-        name: str,
-        expire_at: datetime | None,
-        member_limit: int | None,
-    ) -> str:
-        self.links.append(
-            {"chat_id": chat_id, "name": name, "expire_at": expire_at, "limit": member_limit}
-        )
-        return f"https://t.me/+link{len(self.links)}"
-
-
-def install_admin(core: Core, monkeypatch: pytest.MonkeyPatch) -> RecordingAdmin:
-    admin = RecordingAdmin()
-    types = [
-        dataclasses.replace(t, group_admin=admin) if t.name == "telegram" else t
-        for t in core.channels
-    ]
-    monkeypatch.setattr(core, "channels", ChannelRegistry(types))
-    return admin
 
 
 @dataclass

@@ -28,9 +28,9 @@ def callbacks() -> BotApiWithMe:
 
 
 async def test_an_invite_link_is_made_once_and_its_name_carries_the_code(
-    telegram: TelegramSetup, monkeypatch: pytest.MonkeyPatch, clock: ManualClock
+    telegram: TelegramSetup, clock: ManualClock
 ) -> None:
-    admin = install_admin(telegram.core, monkeypatch)
+    admin = install_admin(telegram.core)
     group = await make_group(telegram)
     await telegram.deliver(private(ADA, "Ada", "hello", 1))
     await drain(telegram.core)
@@ -62,10 +62,8 @@ async def test_an_invite_link_is_made_once_and_its_name_carries_the_code(
     assert other.json()["code"] != invite["code"]
 
 
-async def test_bad_input_is_named_by_field(
-    telegram: TelegramSetup, monkeypatch: pytest.MonkeyPatch, clock: ManualClock
-) -> None:
-    install_admin(telegram.core, monkeypatch)
+async def test_bad_input_is_named_by_field(telegram: TelegramSetup, clock: ManualClock) -> None:
+    install_admin(telegram.core)
     group = await make_group(telegram)
     await telegram.deliver(private(ADA, "Ada", "hello", 1))
     await drain(telegram.core)
@@ -88,10 +86,8 @@ async def test_bad_input_is_named_by_field(
     assert await field_of({"customer_id": ada}, 404, elsewhere) == "community_id"
 
 
-async def test_without_an_admin_bot_the_answer_is_409(
-    telegram: TelegramSetup, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    admin = install_admin(telegram.core, monkeypatch)
+async def test_without_an_admin_bot_the_answer_is_409(telegram: TelegramSetup) -> None:
+    admin = install_admin(telegram.core)
     group = await make_group(telegram, bot_admin=False)
     await telegram.deliver(private(ADA, "Ada", "hello", 1))
     await drain(telegram.core)

@@ -37,9 +37,8 @@ async def test_a_marketer_makes_a_link_and_an_agent_only_reads(
     telegram: TelegramSetup,
     cast: Cast,  # noqa: F811 (the fixture imported above)
     browser: Callable[..., Any],  # noqa: F811
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    admin = install_admin(telegram.core, monkeypatch)
+    admin = install_admin(telegram.core)
     group = await make_group(telegram)
     await telegram.deliver(private(ADA, "Ada", "hello", 1))
     await drain(telegram.core)

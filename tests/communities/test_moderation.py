@@ -38,8 +38,8 @@ SPAMMERS = [(424242110 + n, f"Spam Bot{n}") for n in range(4)]
 
 
 @pytest.fixture
-def admin(core: Core, monkeypatch: pytest.MonkeyPatch) -> RecordingAdmin:
-    return install_admin(core, monkeypatch)
+def admin(core: Core) -> RecordingAdmin:
+    return install_admin(core)
 
 
 async def _group(telegram: TelegramSetup, clock: ManualClock, **rules: Any) -> None:
@@ -277,11 +277,10 @@ async def test_two_processes_count_one_flood(
     clock: ManualClock,
     admin: RecordingAdmin,
     second_process: Core,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Counting lives in the database: what one process saw, the other counts on."""
     install(second_process, [feature(second_process)])
-    other = install_admin(second_process, monkeypatch)
+    other = install_admin(second_process)
     flood = {"enabled": True, "messages": 3, "seconds": 10, "actions": ["delete", "mute"]}
     await _group(telegram, clock, flood=flood)
     posts = []

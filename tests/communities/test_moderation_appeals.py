@@ -38,8 +38,8 @@ OLD = (424242203, "Olga Oldtimer")
 
 
 @pytest.fixture
-def admin(core: Core, monkeypatch: pytest.MonkeyPatch) -> RecordingAdmin:
-    return install_admin(core, monkeypatch)
+def admin(core: Core) -> RecordingAdmin:
+    return install_admin(core)
 
 
 async def _group(telegram: TelegramSetup, clock: ManualClock, **rules: Any) -> None:

@@ -35,9 +35,9 @@ def callbacks() -> BotApiWithMe:
 
 
 @pytest.fixture
-async def group(telegram: TelegramSetup, monkeypatch: pytest.MonkeyPatch) -> Group:
+async def group(telegram: TelegramSetup) -> Group:
     """The group with an admin bot; Ada and Grace have written to the bot privately."""
-    install_admin(telegram.core, monkeypatch)
+    install_admin(telegram.core)
     made = await make_group(telegram)
     await telegram.deliver(private(ADA, "Ada", "hello", 1))
     await telegram.deliver(private(GRACE, "Grace", "hi", 2))

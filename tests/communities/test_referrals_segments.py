@@ -38,8 +38,8 @@ def callbacks() -> BotApiWithMe:
 
 
 @pytest.fixture
-async def group(telegram: TelegramSetup, monkeypatch: pytest.MonkeyPatch) -> Group:
-    install_admin(telegram.core, monkeypatch)
+async def group(telegram: TelegramSetup) -> Group:
+    install_admin(telegram.core)
     made = await make_group(telegram)
     await telegram.deliver(private(ADA, "Ada", "hello", 1))
     await drain(telegram.core)

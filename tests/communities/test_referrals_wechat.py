@@ -78,10 +78,9 @@ async def test_a_follow_through_a_referral_qr_code_credits_once_the_follower_joi
     callbacks: Platforms,
     client: httpx.AsyncClient,
     workspace_id: str,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     core = telegram.core
-    install_admin(core, monkeypatch)
+    install_admin(core)
     group = await make_group(telegram)
     wechat = await make_setup(core, client, workspace_id)
     await telegram.deliver(private(ADA, "Ada", "hello", 1))

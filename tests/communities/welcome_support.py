@@ -5,18 +5,16 @@ join, a leave and a button press in the sample group; a `GroupAdmin` that record
 from __future__ import annotations
 
 import itertools
-from dataclasses import replace
-from datetime import datetime
 from typing import Any
 
 from kith.communities.store import community_id
-from kith.core.channels import ChannelRegistry
 from kith.core.clock import utcnow
 from kith.core.context import Core
-from kith.core.models import Channel
 from kith.core.timers import TimerWorker
 from tests.connectors.telegram.conftest import TelegramSetup, update
 from tests.support.consumers import drain
+from tests.support.group_admin import RecordingAdmin, set_admin
+from tests.support.group_admin import install_admin as shared_install
 
 GROUP = -1001234567890
 CHAT = {"id": GROUP, "title": "Kettle Owners Club", "type": "supergroup"}
@@ -27,66 +25,15 @@ LI = 424242003  # speaks in the group fixture: the community exists from then on
 _ids = itertools.count(1)
 
 
-class RecordingAdmin:
-    """Stands in for the platform's group administration: keeps (call, user id) pairs."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, str]] = []
-
-    def of(self, user_id: int) -> list[str]:
-        return [call for call, user in self.calls if user == str(user_id)]
-
-    def users(self, call: str) -> set[str]:
-        return {user for made, user in self.calls if made == call}
-
-    async def restrict(
-        self, core: Core, channel: Channel, chat_id: str, user_id: str, until: datetime | None
-    ) -> None:
-        assert chat_id == str(GROUP)
-        self.calls.append(("restrict", user_id))
-
-    async def unrestrict(self, core: Core, channel: Channel, chat_id: str, user_id: str) -> None:
-        self.calls.append(("unrestrict", user_id))
-
-    async def remove(self, core: Core, channel: Channel, chat_id: str, user_id: str) -> None:
-        self.calls.append(("remove", user_id))
-
-    async def ban(
-        self, core: Core, channel: Channel, chat_id: str, user_id: str, until: datetime | None
-    ) -> None:
-        self.calls.append(("ban", user_id))
-
-    async def delete_message(
-        self, core: Core, channel: Channel, chat_id: str, message_id: str
-    ) -> None:
-        self.calls.append(("delete_message", message_id))
-
-    async def invite_link(
-        self,
-        core: Core,
-        channel: Channel,
-        chat_id: str,
-        name: str,
-        expire_at: datetime | None,
-        member_limit: int | None,
-    ) -> str:
-        return f"https://t.me/+{name}"
-
-
 def install_admin(core: Core, admin: RecordingAdmin | None = None) -> RecordingAdmin:
-    """The Telegram channel type, with `admin` as its group administration."""
-    admin = admin or RecordingAdmin()
-    core.channels = ChannelRegistry(
-        [replace(t, group_admin=admin) if t.name == "telegram" else t for t in core.channels]
-    )
-    return admin
+    """The Telegram channel type, with `admin` (kept to the sample group) as its group
+    administration."""
+    return shared_install(core, admin if admin is not None else RecordingAdmin(chat=str(GROUP)))
 
 
 def remove_admin(core: Core) -> None:
     """The Telegram channel type as a channel that offers no group calls (Slack's restrict)."""
-    core.channels = ChannelRegistry(
-        [replace(t, group_admin=None) if t.name == "telegram" else t for t in core.channels]
-    )
+    set_admin(core, None)
 
 
 def user(uid: int, name: str, language: str | None = None) -> dict[str, Any]:
