@@ -21,7 +21,7 @@ from kith.core.models import (
     Priority,
 )
 from kith.core.pagination import page
-from kith.core.search import search_page
+from kith.core.search import index_conversation, search_page
 from kith.core.threads import conversation_id
 
 
@@ -225,5 +225,9 @@ async def ensure_conversation(
         created_at=now,
     ).to_doc()
     conv_id = conv.pop("_id")
-    await core.store.conversations.update_one({"_id": conv_id}, {"$setOnInsert": conv}, upsert=True)
+    opened = await core.store.conversations.update_one(
+        {"_id": conv_id}, {"$setOnInsert": conv}, upsert=True
+    )
+    if opened.upserted_id is not None:  # found by its customer's profile from the start
+        await index_conversation(core, conv_id)
     return await get_conversation(core, channel.workspace_id, conv_id)
