@@ -57,8 +57,8 @@ async def search_page(
     tens of thousands. So newest-first pages are read in windows "since T" back from now (or
     from the cursor), widened until the page is full or all time was read, each the longest
     the matches seen so far say holds at most `SPARSE` pages; the window a search of these
-    terms needed last is where the next one starts (`_HINTS`, per process: a repeated
-    search or its next page is one query; a cold one costs one to four)."""
+    terms needed last is where the next one starts for `HINT_TTL` (`_HINTS`, per process: a
+    repeated search or its next page is one query; a cold one costs one to four)."""
     wanted = query_terms(q)
     if not wanted:
         return [], None
@@ -70,7 +70,7 @@ async def search_page(
         )
     anchor = _anchor(core, cursor)
     key = (repr(query), tuple(sorted(wanted)))  # the reader's filters shape the density
-    window = _HINTS.get(key, 0)
+    window = _hinted(key, core.clock.now())
     while True:
         since = anchor - WINDOWS[window] if window < len(WINDOWS) else None
         ranged = searched if since is None else _since(searched, since)
@@ -78,7 +78,7 @@ async def search_page(
             collection, ranged, field, cursor=cursor, limit=limit, descending=True
         )
         if next_cursor is not None or since is None:
-            _remember(key, window)
+            _remember(key, window, core.clock.now())
             return docs, next_cursor
         window = _next_window(window, len(docs), limit + 1)
 
@@ -99,14 +99,21 @@ def _anchor(core: Core, cursor: str | None) -> datetime:
 
 WINDOWS = tuple(timedelta(minutes=10) * 6**i for i in range(8))  # 10 minutes … 5 years
 SPARSE = 8  # a window may be expected to hold this many pages (sorted: a few ms)
-_HINTS: dict[tuple[str, tuple[str, ...]], int] = {}
+HintKey = tuple[str, tuple[str, ...]]
+_HINTS: dict[HintKey, tuple[int, datetime]] = {}  # the window a search needed, until when
 HINTS = 10_000  # remembered searches per process
+HINT_TTL = timedelta(minutes=10)  # a term grown common is read in a wide window no longer
 
 
-def _remember(key: tuple[str, tuple[str, ...]], window: int) -> None:
+def _hinted(key: HintKey, now: datetime) -> int:
+    window, until = _HINTS.get(key, (0, now))
+    return window if now < until else 0
+
+
+def _remember(key: HintKey, window: int, now: datetime) -> None:
     if len(_HINTS) >= HINTS and key not in _HINTS:
         _HINTS.clear()
-    _HINTS[key] = window
+    _HINTS[key] = (window, now + HINT_TTL)
 
 
 def _next_window(window: int, found: int, scan: int) -> int:

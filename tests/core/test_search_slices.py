@@ -66,6 +66,12 @@ async def test_a_repeated_search_starts_from_the_window_it_needed(
     clock.advance(30 * DAY)
     query = {"workspace_id": workspace_id}
     assert await _pages(core, query, "sku123", 25) == [[first]]
-    assert [w for k, w in _HINTS.items() if workspace_id in k[0]] == [8]  # all time
+    assert [w for k, (w, _) in _HINTS.items() if workspace_id in k[0]] == [8]  # all time
     second = await _say(core, channel, 2, "sku123 again")
     assert await _pages(core, query, "sku123", 25) == [[second, first]]
+    clock.advance(11 * 60)  # the hint is forgotten: the search starts small again
+    for i in range(30):
+        await _say(core, channel, 10 + i, "sku123 everywhere")
+    docs, cursor = await search_page(core, query, "sku123", cursor=None, limit=25)
+    assert len(docs) == 25 and cursor is not None
+    assert [w for k, (w, _) in _HINTS.items() if workspace_id in k[0]] == [0]  # 10 minutes
