@@ -17,7 +17,7 @@ several, or the customer's profile).
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, UpdateOne
@@ -56,9 +56,10 @@ async def search_page(
     "since T" range costs what it matches: a common word in 100,000 conversations would sort
     tens of thousands. So newest-first pages are read in windows "since T" back from now (or
     from the cursor), widened until the page is full or all time was read, each the longest
-    the matches seen so far say holds at most `SPARSE` pages; the window a search of these
-    terms needed last is where the next one starts for `HINT_TTL` (`_HINTS`, per process: a
-    repeated search or its next page is one query; a cold one costs one to four)."""
+    the matches seen so far say holds at most `SPARSE` pages. A search remembers for
+    `HINT_TTL` (`_HINTS`, per process) the window the same search needs: `MARGIN` times the
+    span its full page took, or all time; repeated, or for its next page, it is one query
+    that sorts about one page and a half. A cold one costs one to four."""
     wanted = query_terms(q)
     if not wanted:
         return [], None
@@ -68,19 +69,18 @@ async def search_page(
         return await page(
             collection, searched, field, cursor=cursor, limit=limit, descending=descending
         )
-    anchor = _anchor(core, cursor)
+    anchor, now = _anchor(core, cursor), core.clock.now()
     key = (repr(query), tuple(sorted(wanted)))  # the reader's filters shape the density
-    window = _hinted(key, core.clock.now())
+    span = _HINTS[key][0] if key in _HINTS and now < _HINTS[key][1] else FIRST
     while True:
-        since = anchor - WINDOWS[window] if window < len(WINDOWS) else None
-        ranged = searched if since is None else _since(searched, since)
+        ranged = searched if span is None else _since(searched, anchor - span)
         docs, next_cursor = await page(
             collection, ranged, field, cursor=cursor, limit=limit, descending=True
         )
-        if next_cursor is not None or since is None:
-            _remember(key, window, core.clock.now())
+        if next_cursor is not None or span is None:
+            _remember(key, _needed(anchor, docs, next_cursor), now)
             return docs, next_cursor
-        window = _next_window(window, len(docs), limit + 1)
+        span = _wider(span, len(docs), limit + 1)
 
 
 def _since(query: dict[str, Any], since: datetime) -> dict[str, Any]:
@@ -97,37 +97,39 @@ def _anchor(core: Core, cursor: str | None) -> datetime:
     return core.clock.now() + timedelta(minutes=1)
 
 
-WINDOWS = tuple(timedelta(minutes=10) * 6**i for i in range(8))  # 10 minutes … 5 years
+FIRST = timedelta(minutes=10)  # the first window of a search not remembered
+LONGEST = timedelta(days=5 * 365)  # a wider window is all time
 SPARSE = 8  # a window may be expected to hold this many pages (sorted: a few ms)
-HintKey = tuple[str, tuple[str, ...]]
-_HINTS: dict[HintKey, tuple[int, datetime]] = {}  # the window a search needed, until when
+MARGIN = 1.5  # a remembered window: this many times the span its page took
+SHORTEST = timedelta(seconds=10)
+_HINTS: dict[tuple[str, tuple[str, ...]], tuple[timedelta | None, datetime]] = {}
 HINTS = 10_000  # remembered searches per process
 HINT_TTL = timedelta(minutes=10)  # a term grown common is read in a wide window no longer
 
 
-def _hinted(key: HintKey, now: datetime) -> int:
-    window, until = _HINTS.get(key, (0, now))
-    return window if now < until else 0
+def _needed(
+    anchor: datetime, docs: list[dict[str, Any]], next_cursor: str | None
+) -> timedelta | None:
+    """The window a search like this one needs next time: `MARGIN` times the span its full
+    page took back from the anchor (None: all time, its matches do not fill a page)."""
+    last = docs[-1].get("last_message_at") if docs and next_cursor else None
+    if not isinstance(last, datetime):
+        return None
+    took = anchor - (last if last.tzinfo else last.replace(tzinfo=UTC))
+    return max(took * MARGIN, SHORTEST)
 
 
-def _remember(key: HintKey, window: int, now: datetime) -> None:
+def _remember(key: tuple[str, tuple[str, ...]], span: timedelta | None, now: datetime) -> None:
     if len(_HINTS) >= HINTS and key not in _HINTS:
         _HINTS.clear()
-    _HINTS[key] = (window, now + HINT_TTL)
+    _HINTS[key] = (span, now + HINT_TTL)
 
 
-def _next_window(window: int, found: int, scan: int) -> int:
-    """The longest window after `window` expected to hold at most `SPARSE` × `scan` matches
-    at the rate seen in it (at least one match); `len(WINDOWS)` is all time (counted as 6×
-    the longest)."""
-    seen = WINDOWS[window]
-    best = window + 1
-    for i in range(window + 1, len(WINDOWS) + 1):
-        span = WINDOWS[i] if i < len(WINDOWS) else WINDOWS[-1] * 6
-        if max(found, 1) * (span / seen) > SPARSE * scan:
-            break
-        best = i
-    return best
+def _wider(span: timedelta, found: int, scan: int) -> timedelta | None:
+    """The window expected to hold at most `SPARSE` × `scan` matches at the rate seen in
+    `span` (at least one match): eight times wider or more; None: all time."""
+    wider = span * (SPARSE * scan / max(found, 1))
+    return None if wider > LONGEST else wider
 
 
 async def index_conversation(core: Core, conversation_id: str) -> None:

@@ -3,6 +3,8 @@ finds old ones, page after page."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from kith.core.clock import ManualClock
 from kith.core.context import Core
 from kith.core.models import InboundUser
@@ -66,12 +68,18 @@ async def test_a_repeated_search_starts_from_the_window_it_needed(
     clock.advance(30 * DAY)
     query = {"workspace_id": workspace_id}
     assert await _pages(core, query, "sku123", 25) == [[first]]
-    assert [w for k, (w, _) in _HINTS.items() if workspace_id in k[0]] == [8]  # all time
+    assert [w for k, (w, _) in _HINTS.items() if workspace_id in k[0]] == [None]  # all time
     second = await _say(core, channel, 2, "sku123 again")
     assert await _pages(core, query, "sku123", 25) == [[second, first]]
     clock.advance(11 * 60)  # the hint is forgotten: the search starts small again
-    for i in range(30):
-        await _say(core, channel, 10 + i, "sku123 everywhere")
+    made = []
+    for i in range(40):
+        clock.advance(10)
+        made.append(await _say(core, channel, 10 + i, "sku123 everywhere"))
     docs, cursor = await search_page(core, query, "sku123", cursor=None, limit=25)
-    assert len(docs) == 25 and cursor is not None
-    assert [w for k, (w, _) in _HINTS.items() if workspace_id in k[0]] == [0]  # 10 minutes
+    assert [d["_id"] for d in docs] == made[::-1][:25] and cursor is not None
+    # Its page took 240 s back from now (+1 minute): 1.5 times that is read next time.
+    [(span, _)] = [h for k, h in _HINTS.items() if workspace_id in k[0]]
+    assert span == timedelta(seconds=(60 + 240) * 1.5)
+    docs, _ = await search_page(core, query, "sku123", cursor=None, limit=25)
+    assert [d["_id"] for d in docs] == made[::-1][:25]
