@@ -11,7 +11,9 @@ and, for each, a bare indexed `find` that fetches the same page:
 - a conversation view (its latest 100 messages);
 - search (`q`): a rare word, a Chinese phrase without spaces and a Chinese customer name,
   each against a bare indexed `find` of the same conversations by id (the page it answered).
-Seeded messages and customers carry their search terms, as ingest writes them.
+Seeded messages, customers and conversations carry their search terms, as ingest writes them;
+per search it also prints the search's own queries (`list_inbox`, in-process) against the
+bare one.
 It prints p50/p95 of both and the ratio (the issue's budget: at most 3×), as the client saw
 it and as the server reported it (`Server-Timing`: routing, session, permissions, queries and
 serialization, without the benchmark client's own HTTP work), the HTTP floor (an empty
