@@ -11,7 +11,9 @@ and, for each, a bare indexed `find` that fetches the same page:
 - a conversation view (its latest 100 messages);
 - search (`q`): a rare word, a Chinese phrase without spaces and a Chinese customer name,
   each against a bare indexed `find` of the same conversations by id (the page it answered).
-Seeded messages and customers carry their search terms, as ingest writes them.
+Seeded messages, customers and conversations carry their search terms, as ingest writes them;
+per search it also prints the search's own queries (`list_inbox`, in-process) against the
+bare one.
 It prints p50/p95 of both and the ratio (the issue's budget: at most 3×), as the client saw
 it and as the server reported it (`Server-Timing`: routing, session, permissions, queries and
 serialization, without the benchmark client's own HTTP work), the HTTP floor (an empty
@@ -25,6 +27,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
+import os
 import random
 import statistics
 import time
@@ -42,6 +46,7 @@ from kith.core.context import Core
 from kith.core.ids import derived_id, new_id
 from kith.core.models import InboundMessage, InboundUser, Role
 from kith.core.pagination import after, encode_cursor
+from kith.core.permissions import Scope, scope_of
 from kith.core.pipeline import ingest
 from kith.core.realtime import feed_for
 from kith.core.search_terms import customer_terms, text_terms
@@ -51,6 +56,7 @@ from kith.core.storage import Store
 from kith.core.workspaces import ensure_default_workspace
 from kith.web.app import build_core, create_app
 from kith.web.inbox.deps import SESSION_COOKIE
+from kith.web.inbox.queries import ListQuery, list_inbox
 
 PAGE = 25
 VIEW = 100
@@ -94,6 +100,8 @@ async def seed(core: Core, workspace_id: str, channel_ids: list[str], n: int, pe
         conversation_id = derived_id("conversation", workspace_id, channel_id, thread)
         first = start + timedelta(seconds=i * 7)
         last = first
+        name = chinese_name(i)
+        terms: dict[str, None] = dict.fromkeys(customer_terms(name))
         for j in range(per):
             last = first + timedelta(seconds=j * 3)
             inbound = j % 2 == 0
@@ -112,7 +120,7 @@ async def seed(core: Core, workspace_id: str, channel_ids: list[str], n: int, pe
                     "customer_id": customer_id,
                     "channel_id": channel_id,
                     "direction": "in" if inbound else "out",
-                    "author": {"kind": "customer" if inbound else "agent", "name": f"C{i}"},
+                    "author": {"kind": "customer" if inbound else "agent", "name": name},
                     "text": text,
                     "terms": text_terms(text),
                     "attachments": [],
@@ -122,9 +130,9 @@ async def seed(core: Core, workspace_id: str, channel_ids: list[str], n: int, pe
                     "delivery": None if inbound else {"status": "sent", "attempts": 1},
                 }
             )
+            terms.update(dict.fromkeys(messages[-1]["terms"]))
             if inbound or core.store.embedded:
                 messages[-1]["dedup_key"] = f"{channel_id}:seed-{i}-{j}"
-        name = chinese_name(i)
         customers.append(
             {
                 "_id": customer_id,
@@ -151,6 +159,7 @@ async def seed(core: Core, workspace_id: str, channel_ids: list[str], n: int, pe
                 "labels": ["billing"] if i % 7 == 0 else [],
                 "priority": "none",
                 "last_message_at": last,
+                "terms": list(terms),  # its messages' and its customer's (kith.core.search)
                 "unread_count": i % 3,
                 "created_at": first,
             }
@@ -165,6 +174,11 @@ def chinese_name(i: int) -> str:
     given = len(GIVEN)
     first, second = (i // len(SURNAMES)) % given, (i // (len(SURNAMES) * given)) % given
     return SURNAMES[i % len(SURNAMES)] + GIVEN[first] + GIVEN[second]
+
+
+def load() -> str:
+    """The machine's load averages (1, 5, 15 minutes), as `uptime` shows them."""
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def percentile(samples: list[float], q: float) -> float:
@@ -215,7 +229,9 @@ def report(name: str, inbox: list[float], bare: list[float], server: list[float]
     )
 
 
-async def reads(core: Core, app: Any, cookie: str, workspace_id: str, runs: int) -> None:
+async def reads(core: Core, app: Any, cookie: str, scope: Scope, runs: int) -> dict[str, Any]:
+    """The reads' figures (printed), and those of the searches for the JSON line."""
+    workspace_id = scope.user.workspace_id
     transport = httpx.ASGITransport(app=app)
     server = ServerTimes()
     async with httpx.AsyncClient(
@@ -237,7 +253,14 @@ async def reads(core: Core, app: Any, cookie: str, workspace_id: str, runs: int)
             answer.raise_for_status()
 
         first = await server.timed(lambda: inbox_page({}), runs)
-        report("list, first page", first, await timed(lambda: bare_page(base), runs), server.last)
+        listed = server.last
+        report("list, first page", first, await timed(lambda: bare_page(base), runs), listed)
+        own = await timed(lambda: list_inbox(core, scope, ListQuery()), runs)
+        route50, own50 = statistics.median(listed), statistics.median(own)
+        print(
+            f"{'':<26} its own queries (list_inbox) p50 {own50:6.2f} ms: the route's session,"
+            f" scope and serialization add {route50 - own50:.2f} ms p50"
+        )
         total = await core.store.conversations.count_documents(base)
         deep = (
             await core.store.conversations.find(base)
@@ -267,7 +290,7 @@ async def reads(core: Core, app: Any, cookie: str, workspace_id: str, runs: int)
         viewed = await server.timed(view, runs)
         report("conversation view", viewed, await timed(bare_view, runs), server.last)
 
-        await searches(core, http, server, runs)
+        figures = await searches(core, http, server, scope, runs)
 
         async def floor() -> None:
             assert (await http.get("/app/api/no-such-route")).status_code == 404
@@ -277,11 +300,20 @@ async def reads(core: Core, app: Any, cookie: str, workspace_id: str, runs: int)
             f"HTTP floor (a 404 through the same app and client, no database): p50"
             f" {floor_ms:.2f} ms; every client figure above includes it, the bare queries do not"
         )
+    return {
+        "list_route_p50": round(route50, 2),
+        "list_own_p50": round(own50, 2),
+        "searches": figures,
+    }
 
 
-async def searches(core: Core, http: httpx.AsyncClient, server: ServerTimes, runs: int) -> None:
+async def searches(
+    core: Core, http: httpx.AsyncClient, server: ServerTimes, scope: Scope, runs: int
+) -> list[dict[str, Any]]:
     """Search through the inbox against a bare indexed `find` of the conversations its first
-    page holds (the same ids)."""
+    page holds (the same ids): the route as the server timed it, and the search's own
+    database work (`list_inbox`, what the route runs for the page, on the same client), the
+    first time (no window remembered) and repeated."""
     sort = [("last_message_at", -1), ("_id", -1)]
     sample: list[dict[str, Any]] = [
         {"$match": {"terms": {"$exists": True}}},
@@ -289,25 +321,57 @@ async def searches(core: Core, http: httpx.AsyncClient, server: ServerTimes, run
     ]
     [message] = await (await core.store.messages.aggregate(sample)).to_list(1)
     [customer] = await (await core.store.customers.aggregate(sample)).to_list(1)
+    figures = []
     for name, q in (
         ("search, rare word", message["text"].split()[-1]),  # its sku: in few messages
         ("search, Chinese phrase", random.choice(PHRASES)),
         ("search, customer name", customer["name"]),
     ):
         params = {"q": q, "status": "any"}
-        answer = await http.get("/app/api/conversations", params=params)
-        answer.raise_for_status()
-        ids = [c["id"] for c in answer.json()["items"]]
+        listed = ListQuery(q=q, status=None)
+        started = time.perf_counter()
+        docs, _ = await list_inbox(core, scope, listed)
+        cold = (time.perf_counter() - started) * 1000
+        ids = [c.id for c in docs]
 
         async def inbox_search() -> None:
             (await http.get("/app/api/conversations", params=params)).raise_for_status()  # noqa: B023
+
+        async def own_search() -> None:
+            await list_inbox(core, scope, listed)  # noqa: B023
 
         async def bare_search() -> None:
             found = core.store.conversations.find({"_id": {"$in": ids}})  # noqa: B023
             await found.sort(sort).limit(PAGE + 1).to_list(None)
 
         inbox = await server.timed(inbox_search, runs)
-        report(f"{name} ({len(ids)})", inbox, await timed(bare_search, runs), server.last)
+        route = server.last
+        own = await timed(own_search, runs)
+        bare = await timed(bare_search, runs)
+        label = f"{name} ({len(ids)})"
+        report(label, inbox, bare, route)
+        o50, o95 = statistics.median(own), percentile(own, 0.95)
+        b50, b95 = statistics.median(bare), percentile(bare, 0.95)
+        print(
+            f"{'':<26} search's own queries p50 {o50:6.2f} ms  p95 {o95:6.2f} ms"
+            f" | ratio p50 {o50 / b50:5.2f}×  p95 {o95 / b95:5.2f}× (first search {cold:.2f} ms)"
+        )
+        figures.append(
+            {
+                "search": name,
+                "page": len(ids),
+                "route_p50": round(statistics.median(route), 2),
+                "route_p95": round(percentile(route, 0.95), 2),
+                "own_p50": round(o50, 2),
+                "own_p95": round(o95, 2),
+                "own_first": round(cold, 2),
+                "bare_p50": round(b50, 2),
+                "bare_p95": round(b95, 2),
+                "ratio_p50": round(o50 / b50, 2),
+                "ratio_p95": round(o95 / b95, 2),
+            }
+        )
+    return figures
 
 
 async def latency(core: Core, app: Any, cookie: str, channel: Any, runs: int) -> None:
@@ -379,6 +443,8 @@ async def main() -> None:
     args = parser.parse_args()
     settings = Settings(mongo_uri=args.mongo_uri, db_name=f"kith_bench_{uuid.uuid4().hex[:8]}")
     core = build_core(settings)
+    load_start = load()
+    print(f"load average at the start: {load_start} (2 cores, shared)")
     try:
         workspace = await ensure_default_workspace(core)
         channels = [
@@ -407,8 +473,23 @@ async def main() -> None:
         )
         cookie = await open_session(core, admin)
         app = create_app(core=core, run_workers=False)
-        await reads(core, app, cookie, workspace.id, args.runs)
+        figures = await reads(core, app, cookie, await scope_of(core, admin), args.runs)
         await latency(core, app, cookie, channels[0], args.latency_runs)
+        load_end = load()
+        print(f"load average at the end: {load_end}")
+        print(
+            json.dumps(
+                {
+                    "bench": "inbox",
+                    "conversations": args.conversations,
+                    "messages": args.conversations * args.messages_per_conversation,
+                    "engine": "embedded" if core.store.embedded else "real",
+                    "load_start": load_start,
+                    "load_end": load_end,
+                    **figures,
+                }
+            )
+        )
     finally:
         await core.store.client.drop_database(settings.db_name)
         await core.close()

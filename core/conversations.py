@@ -21,7 +21,7 @@ from kith.core.models import (
     Priority,
 )
 from kith.core.pagination import page
-from kith.core.search import search_clause
+from kith.core.search import index_conversation, search_page
 from kith.core.threads import conversation_id
 
 
@@ -50,8 +50,6 @@ async def list_conversations(
     """Newest activity first. Filters are plain strings: never operators. `q` searches
     messages and customers (`kith.core.search`)."""
     query: dict[str, Any] = {"workspace_id": workspace_id}
-    if q and q.strip():
-        query = {"$and": [query, await search_clause(core, workspace_id, q)]}
     for key, value in (
         ("status", status.value if status else None),
         ("assignee_id", assignee_id),
@@ -60,7 +58,10 @@ async def list_conversations(
         ("customer_id", customer_id),
     ):
         if value is not None:
-            query[key] = value  # beside the $and of a search: both apply
+            query[key] = value
+    if q and q.strip():
+        docs, next_cursor = await search_page(core, query, q, cursor=cursor, limit=limit)
+        return [Conversation.from_doc(d) for d in docs], next_cursor
     docs, next_cursor = await page(
         core.store.conversations,
         query,
@@ -224,5 +225,9 @@ async def ensure_conversation(
         created_at=now,
     ).to_doc()
     conv_id = conv.pop("_id")
-    await core.store.conversations.update_one({"_id": conv_id}, {"$setOnInsert": conv}, upsert=True)
+    opened = await core.store.conversations.update_one(
+        {"_id": conv_id}, {"$setOnInsert": conv}, upsert=True
+    )
+    if opened.upserted_id is not None:  # found by its customer's profile from the start
+        await index_conversation(core, conv_id)
     return await get_conversation(core, channel.workspace_id, conv_id)

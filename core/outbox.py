@@ -42,6 +42,7 @@ from kith.core.models import (
 from kith.core.outbox_claims import PENDING, Claimed, Claims
 from kith.core.outbox_outcomes import Outcome, Outcomes
 from kith.core.outbox_slots import Flight, Slots
+from kith.core.search import add_terms
 from kith.core.search_terms import text_terms
 from kith.core.waiting import wait_any
 
@@ -95,6 +96,8 @@ async def send(
         "$max": {"last_message_at": now},
         "$set": {"preview": Preview.of(message).model_dump()},
     }
+    if not content.private:  # notes are not searched
+        touch["$addToSet"] = add_terms(stored_doc["terms"])  # kith.core.search
     if author.kind == AuthorKind.agent and not content.private:
         touch["$unset"] = {"waiting_since": ""}  # a person answered: the customer waits no more
     event = build_event(

@@ -52,7 +52,8 @@ from kith.core.models import (
     Preview,
 )
 from kith.core.received import Received
-from kith.core.search_terms import text_terms
+from kith.core.search import add_terms, index_conversation
+from kith.core.search_terms import customer_terms, text_terms
 from kith.core.threads import conversation_id, thread_key
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,10 @@ class Thread(NamedTuple):
 
     key: str
     external_user_id: str | None
+
+
+def _listed(value: str | None) -> list[str]:
+    return [value] if value else []
 
 
 def _received_event_id(message_id: str) -> str:
@@ -120,6 +125,10 @@ async def ingest(core: Core, channel: Channel, inbound: InboundMessage) -> Recei
         return await _redelivered(core, channel, stored)
     group = doc.get("group")
     step = Step(sender.new, touch=sender.stale, control=inbound.control, seen=seen, group=group)
+    if sender.new:  # the conversation is found by their profile from this first write
+        user = inbound.user
+        profile = customer_terms(user.name, _listed(user.email), _listed(user.phone))
+        step = step._replace(author_terms=tuple(profile))
     received = await _complete(core, channel, message, thread, step)
     if received.conversation.customer_id == customer_id:  # the sender's own thread
         touched = now if step.touch else sender.last_seen
@@ -200,7 +209,12 @@ def _new_conversation(channel: Channel, message: Message, thread: Thread) -> Con
 
 
 async def _open_conversation(
-    core: Core, channel: Channel, message: Message, thread: Thread, seen: Document | None
+    core: Core,
+    channel: Channel,
+    message: Message,
+    thread: Thread,
+    seen: Document | None,
+    terms: list[str],
 ) -> tuple[Conversation, bool, bool]:
     """Bump the thread's conversation (reopening it if resolved or snoozed), or open it.
 
@@ -217,19 +231,21 @@ async def _open_conversation(
     condition = {"$exists": False} if before is None else before.status.value
     request = UpdateOne(
         {"_id": fresh.id, "status": condition},
-        _bump(fresh, message, keep_status=kept),
+        _bump(fresh, message, terms, keep_status=kept),
         upsert=True,
     )
     try:
         created = await core.store.grouped("conversations").write(request) is not None
     except DuplicateKeyError:
-        return _after(fresh, message, await _bump_as_found(core, fresh, message))
+        return _after(fresh, message, await _bump_as_found(core, fresh, message, terms))
     return _after(fresh, message, None if created else seen)
 
 
-def _bump(fresh: Conversation, message: Message, *, keep_status: bool) -> dict[str, Any]:
-    """The update for a new inbound message; `keep_status` leaves a pending conversation
-    (a bot has it) pending."""
+def _bump(
+    fresh: Conversation, message: Message, terms: list[str], *, keep_status: bool
+) -> dict[str, Any]:
+    """The update for a new inbound message, adding `terms` (`kith.core.search`);
+    `keep_status` leaves a pending conversation (a bot has it) pending."""
     on_insert = fresh.to_doc()
     for key in ("_id", "status", "last_message_at", "unread_count", "snoozed_until", "preview"):
         on_insert.pop(key)
@@ -241,23 +257,26 @@ def _bump(fresh: Conversation, message: Message, *, keep_status: bool) -> dict[s
         "$min": {"waiting_since": message.created_at},
         "$setOnInsert": on_insert,
         "$set": latest,
+        "$addToSet": add_terms(terms),
     }
     if not keep_status:
         latest.update(status=ConversationStatus.open.value, snoozed_until=None)
     return bump
 
 
-async def _bump_as_found(core: Core, fresh: Conversation, message: Message) -> Document | None:
+async def _bump_as_found(
+    core: Core, fresh: Conversation, message: Message, terms: list[str]
+) -> Document | None:
     """The bump whatever the conversation's state; the conversation as it was (None: new)."""
     try:
         return await core.store.conversations.find_one_and_update(
             {"_id": fresh.id, "status": {"$ne": ConversationStatus.pending.value}},
-            _bump(fresh, message, keep_status=False),
+            _bump(fresh, message, terms, keep_status=False),
             upsert=True,
             return_document=ReturnDocument.BEFORE,
         )
     except DuplicateKeyError:  # it exists and is pending (a bot has it): leave the status
-        bump = _bump(fresh, message, keep_status=True)
+        bump = _bump(fresh, message, terms, keep_status=True)
         bump.pop("$setOnInsert")
         return await core.store.conversations.find_one_and_update({"_id": fresh.id}, bump)
 
@@ -293,6 +312,7 @@ class Step(NamedTuple):
     control: bool
     seen: Document | None
     group: Document | None = None  # the group it was posted in (`GroupRef`), for communities
+    author_terms: tuple[str, ...] = ()  # a new customer's profile (`kith.core.search`)
 
 
 async def _read_conversation(core: Core, conversation_id: str) -> Document | None:
@@ -316,7 +336,8 @@ async def _complete(
 async def _open_and_record(
     core: Core, channel: Channel, message: Message, thread: Thread, step: Step
 ) -> Received:
-    opened = await _open_conversation(core, channel, message, thread, step.seen)
+    terms = [*text_terms(message.text), *step.author_terms]
+    opened = await _open_conversation(core, channel, message, thread, step.seen, terms)
     conversation, created, reopened = opened
     event = build_event(
         core,
@@ -362,6 +383,7 @@ async def ingest_edit(
         {"$push": {"edits": {"text": before.get("text", ""), "replaced_at": now}}},
     )
     message = Message.from_doc({**before, "text": text, "edited_at": now})
+    await index_conversation(core, message.conversation_id)  # its old words no longer find it
     await record(
         core,
         build_event(

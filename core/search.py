@@ -1,152 +1,178 @@
 """Full-text search over conversations: their messages' text and their customers' names,
 email addresses and phone numbers, through the `terms` index (`kith.core.search_terms`).
 
-Messages get their terms as they are built (ingest, `send`, an edit), in the same write.
-Customers get theirs when first seen (ingest) and from this feature's consumer on
-`customer.*` events (renamed, created by an import or the API, merged, unmerged): a
-consumer's lag, about a second. `reindex()` (`kith search reindex`) fills in documents stored
-before terms existed. A search matches the newest `SCAN` messages that hold every term,
-among the conversations the reader may see, plus every conversation of up to `SCAN`
-customers that match; the page then comes from the conversations, newest activity first.
+A conversation carries the terms it is found by: the union of its messages' terms (private
+notes left out) and its customer's. Ingest and `send` add a message's terms in the write they
+already make to the conversation (with a new customer's profile, on first contact); an edit, a
+customer's new profile (renamed, created by an import or the API, merged, unmerged: this
+feature's consumer, about a second's lag) and a conversation opened for a known customer
+recompute them (`index_conversation`). `reindex()` (`kith search reindex`) fills in documents
+stored before terms existed; erasing a customer deletes their conversations, terms and all.
+
+So a search is one query on conversations, `{terms: {$all}}` beside the list's own filters,
+sort and cursor (`search_page`): every term of `q` must be in the conversation (one message,
+several, or the customer's profile).
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bson import ObjectId
 from pymongo import ASCENDING, DESCENDING, UpdateOne
 
 from kith.core.consumers import Consumer
 from kith.core.context import Core
 from kith.core.features import Feature, Index
 from kith.core.models import Event
+from kith.core.pagination import decode_cursor, page
 from kith.core.search_terms import customer_doc_terms, query_terms, text_terms
 
-SCAN = 1000  # matching customers read per search
-MESSAGES_SCAN = 200  # the newest matching messages read per search: 8 pages or more
-NOTHING: dict[str, Any] = {"_id": {"$in": []}}
+Page = tuple[list[dict[str, Any]], str | None]
 
 
-async def _handed_to(core: Core, workspace_id: str, team_ids: frozenset[str]) -> list[str]:
-    """Conversations handed to one of `team_ids` (an agent sees them on any channel)."""
-    if not team_ids:
-        return []
-    query = {"workspace_id": workspace_id, "team_id": {"$in": sorted(team_ids)}}
-    return sorted(await core.store.conversations.distinct("_id", query))
+def add_terms(terms: list[str]) -> dict[str, Any]:
+    """The update operator that adds `terms` to a conversation, for the write that bumps it."""
+    return {"terms": {"$each": terms}}
 
 
-async def search_clause(
+async def search_page(
     core: Core,
-    workspace_id: str,
+    query: dict[str, Any],
     q: str,
     *,
-    channel_ids: frozenset[str] | None = None,
-    team_ids: frozenset[str] = frozenset(),
-) -> dict[str, Any]:
-    """The conversation filter for a search for `q`: those with a message holding every term
-    of `q` (private notes left out), or whose customer does, as an `_id $in`. `channel_ids`
-    (None: every channel) and `team_ids` are the reader's scope, applied to the messages
-    read, so the newest matches of other teams never crowd out the reader's own. `q` is only
-    data: its terms are strings in an `$all`, never operators or patterns."""
+    cursor: str | None,
+    limit: int,
+    field: str = "last_message_at",
+    descending: bool = True,
+) -> Page:
+    """One page of the conversations matching `query` that hold every term of `q`, sorted by
+    `field` like any list page (`kith.core.pagination.page`). `q` is only data: its terms are
+    strings in an `$all`, never operators or patterns.
+
+    DocumentDB sorts every match rather than walking the `(workspace_id, terms,
+    last_message_at)` index in order, `limit` does not stop it early, and a one-sided
+    "since T" range costs what it matches: a common word in 100,000 conversations would sort
+    tens of thousands. So newest-first pages are read in windows "since T" back from now (or
+    from the cursor), widened until the page is full or all time was read, each the longest
+    the matches seen so far say holds at most `SPARSE` pages. A search remembers for
+    `HINT_TTL` (`_HINTS`, per process) the window the same search needs: `MARGIN` times the
+    span its full page took, or all time; repeated, or for its next page, it is one query
+    that sorts about one page and a half. A cold one costs one to four."""
     wanted = query_terms(q)
     if not wanted:
-        return NOTHING
-    base = {"workspace_id": workspace_id, "terms": {"$all": wanted}}
-    messages_query: dict[str, Any] = {**base, "private": {"$ne": True}}
-    if channel_ids is not None:
-        handed = await _handed_to(core, workspace_id, team_ids)
-        messages_query["$or"] = [
-            {"channel_id": {"$in": sorted(channel_ids)}},
-            {"conversation_id": {"$in": handed}},
-        ]
-    messages, customers = await asyncio.gather(
-        newest_matches(core, messages_query),
-        core.store.customers.find(base, {"_id": 1}).limit(SCAN).to_list(SCAN),
-    )
-    conversations = {m["conversation_id"] for m in messages}
-    if customers:
-        # One `_id $in` for the page's query: an `$or` beside the scope and the sort made
-        # DocumentDB scan the workspace's conversations (35× slower at 2,000).
-        their = {"customer_id": {"$in": sorted(c["_id"] for c in customers)}}
-        conversations.update(await core.store.conversations.distinct("_id", their))
-    return {"_id": {"$in": sorted(conversations)}}
-
-
-async def newest_matches(
-    core: Core, query: dict[str, Any], scan: int = MESSAGES_SCAN
-) -> list[dict[str, Any]]:
-    """The newest `scan` messages matching `query` (their conversation ids), newest first.
-
-    DocumentDB sorts every match of a term rather than walking the `(workspace_id, terms,
-    created_at)` index in order, a `limit` does not stop it early, and a range bounded on
-    both sides scans everything below its top: a common word in 1,000,000 messages cost
-    seconds (a real MongoDB walks the index; both answer the same here). So the search reads
-    windows "since T", newest first: the 10 minutes up to now, then (from the workspace's
-    newest message, so an idle night does not count) the longest window the matches seen
-    so far say holds at most `SPARSE` × `scan`, until `scan` are found or all time was read.
-    A common word costs one or two rounds, a rare one three."""
-    now = core.clock.now()
-    first: list[dict[str, Any]]
-    first, newest = await asyncio.gather(
-        _since(core, query, now - WINDOWS[0], scan), _newest(core, query["workspace_id"])
-    )
-    if len(first) >= scan or newest is None:
-        return first
-    found, window = (first, 0) if newest >= now - WINDOWS[0] else ([], -1)
+        return [], None
+    searched = {"$and": [query, {"terms": {"$all": wanted}}]}
+    collection = core.store.conversations
+    if field != "last_message_at" or not descending:
+        return await page(
+            collection, searched, field, cursor=cursor, limit=limit, descending=descending
+        )
+    anchor, now = _anchor(core, cursor), core.clock.now()
+    key = (repr(query), tuple(sorted(wanted)))  # the reader's filters shape the density
+    span = _HINTS[key][0] if key in _HINTS and now < _HINTS[key][1] else FIRST
     while True:
-        window = _next_window(window, len(found), scan)
-        since = newest - WINDOWS[window] if window < len(WINDOWS) else None
-        found = await _since(core, query, since, scan)
-        if len(found) >= scan or since is None:
-            return found
+        ranged = searched if span is None else _since(searched, anchor - span)
+        docs, next_cursor = await page(
+            collection, ranged, field, cursor=cursor, limit=limit, descending=True
+        )
+        if next_cursor is not None or span is None:
+            _remember(key, _needed(anchor, docs, next_cursor), now)
+            return docs, next_cursor
+        span = _wider(span, len(docs), limit + 1)
 
 
-async def _newest(core: Core, workspace_id: str) -> datetime | None:
-    """When the workspace's newest message was stored. Fresh ids (`new_id`) grow with the
-    time they were made, so walking the `_id` index backwards from this moment's id stops
-    at the workspace's newest (derived ids are spread over the whole id space: few fall in
-    the range walked). Unhinted, DocumentDB sorts the workspace's messages instead."""
-    upper = str(ObjectId.from_datetime(datetime.now(UTC) + timedelta(minutes=1)))
-    query = {"workspace_id": workspace_id, "_id": {"$lt": upper}}
-    cursor = core.store.messages.find(query, {"created_at": 1}).sort("_id", DESCENDING)
-    newest = await cursor.hint([("_id", ASCENDING)]).limit(1).to_list(1)  # type: ignore[attr-defined]
-    return newest[0]["created_at"] if newest else None
+def _since(query: dict[str, Any], since: datetime) -> dict[str, Any]:
+    return {"$and": [*query["$and"], {"last_message_at": {"$gte": since}}]}
 
 
-WINDOWS = tuple(timedelta(minutes=10) * 6**i for i in range(8))  # 10 minutes … 5 years
-SPARSE = 8  # a window may be expected to hold this many times `scan` (sorted: a few ms)
+def _anchor(core: Core, cursor: str | None) -> datetime:
+    """Where windows start: now, or the last conversation of the previous page (a message
+    stamped a little ahead of this process's clock is inside the first window too)."""
+    if cursor:
+        value, _ = decode_cursor(cursor)
+        if isinstance(value, datetime):
+            return value
+    return core.clock.now() + timedelta(minutes=1)
 
 
-def _next_window(window: int, found: int, scan: int) -> int:
-    """The longest window after `window` expected to hold at most `SPARSE` × `scan` matches
-    at the rate seen in it (at least one match); `len(WINDOWS)` is all time (counted as 6×
-    the longest)."""
-    if window < 0:
-        return 0
-    seen = WINDOWS[window]
-    best = window + 1
-    for i in range(window + 1, len(WINDOWS) + 1):
-        span = WINDOWS[i] if i < len(WINDOWS) else WINDOWS[-1] * 6
-        if max(found, 1) * (span / seen) > SPARSE * scan:
-            break
-        best = i
-    return best
+FIRST = timedelta(minutes=10)  # the first window of a search not remembered
+LONGEST = timedelta(days=5 * 365)  # a wider window is all time
+SPARSE = 8  # a window may be expected to hold this many pages (sorted: a few ms)
+MARGIN = 1.5  # a remembered window: this many times the span its page took
+SHORTEST = timedelta(seconds=10)
+_HINTS: dict[tuple[str, tuple[str, ...]], tuple[timedelta | None, datetime]] = {}
+HINTS = 10_000  # remembered searches per process
+HINT_TTL = timedelta(minutes=10)  # a term grown common is read in a wide window no longer
 
 
-async def _since(
-    core: Core, query: dict[str, Any], since: datetime | None, limit: int
-) -> list[dict[str, Any]]:
-    ranged = {**query, "created_at": {"$gte": since}} if since is not None else query
-    cursor = core.store.messages.find(ranged, {"conversation_id": 1})
-    return list(await cursor.sort("created_at", DESCENDING).limit(limit).to_list(limit))
+def _needed(
+    anchor: datetime, docs: list[dict[str, Any]], next_cursor: str | None
+) -> timedelta | None:
+    """The window a search like this one needs next time: `MARGIN` times the span its full
+    page took back from the anchor (None: all time, its matches do not fill a page)."""
+    last = docs[-1].get("last_message_at") if docs and next_cursor else None
+    if not isinstance(last, datetime):
+        return None
+    took = anchor - (last if last.tzinfo else last.replace(tzinfo=UTC))
+    return max(took * MARGIN, SHORTEST)
+
+
+def _remember(key: tuple[str, tuple[str, ...]], span: timedelta | None, now: datetime) -> None:
+    if len(_HINTS) >= HINTS and key not in _HINTS:
+        _HINTS.clear()
+    _HINTS[key] = (span, now + HINT_TTL)
+
+
+def _wider(span: timedelta, found: int, scan: int) -> timedelta | None:
+    """The window expected to hold at most `SPARSE` × `scan` matches at the rate seen in
+    `span` (at least one match): eight times wider or more; None: all time."""
+    wider = span * (SPARSE * scan / max(found, 1))
+    return None if wider > LONGEST else wider
+
+
+async def index_conversation(core: Core, conversation_id: str) -> None:
+    """Recompute one conversation's terms from its messages (private notes left out) and
+    its customer's stored terms, without losing a message added meanwhile: the terms stored
+    are read first, so a term the messages read next no longer hold is one to drop; the
+    terms they hold are added, the others pulled (two writes, never a plain `$set`)."""
+    conversation = await core.store.conversations.find_one(
+        {"_id": conversation_id}, {"terms": 1, "customer_id": 1}
+    )
+    if conversation is None:
+        return
+    customer = await core.store.customers.find_one(
+        {"_id": conversation.get("customer_id")}, {"terms": 1, "merged_into": 1}
+    )
+    messages = core.store.messages.find(
+        {"conversation_id": conversation_id, "private": {"$ne": True}},
+        {"terms": 1, "text": 1},
+    )
+    found: dict[str, None] = {}
+    async for message in messages:
+        terms = message.get("terms")
+        found.update(dict.fromkeys(terms if isinstance(terms, list) else _message_terms(message)))
+    if customer is not None and not customer.get("merged_into"):
+        found.update(dict.fromkeys(customer.get("terms") or []))
+    if "terms" not in conversation:  # never indexed (`reindex`)
+        await core.store.conversations.update_one(
+            {"_id": conversation_id}, {"$set": {"terms": list(found)}}
+        )
+        return
+    stale = sorted(set(conversation["terms"]) - found.keys())
+    await core.store.conversations.update_one(
+        {"_id": conversation_id}, {"$addToSet": add_terms(list(found))}
+    )
+    if stale:
+        await core.store.conversations.update_one(
+            {"_id": conversation_id}, {"$pull": {"terms": {"$in": stale}}}
+        )
 
 
 async def index_customer(core: Core, customer_id: str) -> None:
-    """Recompute one customer's terms from their stored profile."""
+    """Recompute one customer's terms from their stored profile, then those of their
+    conversations."""
     doc = await core.store.customers.find_one(
         {"_id": customer_id}, {"name": 1, "emails": 1, "phones": 1, "merged_into": 1}
     )
@@ -154,10 +180,20 @@ async def index_customer(core: Core, customer_id: str) -> None:
         return
     terms = [] if doc.get("merged_into") else customer_doc_terms(doc)
     await core.store.customers.update_one({"_id": customer_id}, {"$set": {"terms": terms}})
+    for conversation_id in await core.store.conversations.distinct(
+        "_id", {"customer_id": customer_id}
+    ):
+        await index_conversation(core, conversation_id)
 
 
 async def on_customer_event(core: Core, event: Event) -> None:
-    """A profile changed (or two were merged or pulled apart): index whom it names."""
+    """A profile changed (or two were merged or pulled apart): index whom it names. A
+    conversation opened for a customer already known gets their profile's terms."""
+    if event.type == "message.received":
+        new = event.data.get("new_conversation") and not event.data.get("new_customer")
+        if new and event.conversation_id:
+            await index_conversation(core, event.conversation_id)
+        return
     ids = [event.customer_id, event.data.get("merged_id"), event.data.get("restored_id")]
     for customer_id in dict.fromkeys(i for i in ids if isinstance(i, str)):
         await index_customer(core, customer_id)
@@ -201,7 +237,7 @@ async def reindex(core: Core, progress: Callable[[str, int], None] | None = None
     def shown(what: str) -> Callable[[int], None]:
         return lambda n: progress(what, n) if progress else None
 
-    return {
+    counts = {
         "messages": await _reindex(
             core, "messages", {"text": 1}, _message_terms, shown("messages")
         ),
@@ -213,23 +249,44 @@ async def reindex(core: Core, progress: Callable[[str, int], None] | None = None
             shown("customers"),
         ),
     }
+    counts["conversations"] = await _reindex_conversations(core, shown("conversations"))
+    return counts
+
+
+async def _reindex_conversations(core: Core, progress: Callable[[int], None]) -> int:
+    """Give every conversation without `terms` its terms (after their messages and
+    customers have theirs)."""
+    done = 0
+    while True:
+        ids = await core.store.conversations.distinct("_id", {"terms": {"$exists": False}})
+        if not ids:
+            return done
+        for conversation_id in ids[:BATCH]:
+            await index_conversation(core, conversation_id)
+        done += len(ids[:BATCH])
+        progress(done)
 
 
 feature = Feature(
     name="search",
     indexes=(
-        # Newest matching messages first: the sort follows the index after the term.
+        # Newest matching conversations first: the sort follows the index after the term.
         Index(
-            "messages",
-            (("workspace_id", ASCENDING), ("terms", ASCENDING), ("created_at", DESCENDING)),
+            "conversations",
+            (("workspace_id", ASCENDING), ("terms", ASCENDING), ("last_message_at", DESCENDING)),
         ),
-        Index("customers", (("workspace_id", ASCENDING), ("terms", ASCENDING))),
         Index("conversations", (("workspace_id", ASCENDING), ("team_id", ASCENDING))),
     ),
     consumers=(
         Consumer(
             "search",
-            ("customer.created", "customer.updated", "customer.merged", "customer.unmerged"),
+            (
+                "customer.created",
+                "customer.updated",
+                "customer.merged",
+                "customer.unmerged",
+                "message.received",
+            ),
             on_customer_event,
         ),
     ),

@@ -42,10 +42,16 @@ def test_the_command_indexes_old_messages_and_customers(
         try:
             db.messages.insert_one({"_id": "m-old", "workspace_id": "w", "text": "我要退款"})
             db.customers.insert_one({"_id": "c-old", "workspace_id": "w", "name": "韩梅梅"})
+            db.messages.update_one({"_id": "m-old"}, {"$set": {"conversation_id": "v-old"}})
+            db.conversations.insert_one(
+                {"_id": "v-old", "workspace_id": "w", "customer_id": "c-old"}
+            )
             result = runner.invoke(app, ["search", "reindex"])
             assert result.exit_code == 0, result.output
-            assert "indexed 1 messages, 1 customers" in result.output
+            assert "indexed 1 messages, 1 customers, 1 conversations" in result.output
             assert "退款" in db.messages.find_one({"_id": "m-old"})["terms"]
             assert "梅梅" in db.customers.find_one({"_id": "c-old"})["terms"]
+            found = db.conversations.find_one({"_id": "v-old"})["terms"]
+            assert {"退款", "梅梅"} <= set(found)  # its message's and its customer's
         finally:
             client.drop_database(settings.db_name)

@@ -38,7 +38,7 @@ async def test_words_chinese_without_spaces_and_mixed_text(cast: Cast, browser, 
     assert await found(admin, "退货") == []
     assert await found(admin, "IPHONE") == [mixed]
     assert await found(admin, "iphone 屏幕") == [mixed]
-    assert await found(admin, "iphone 退款") == []  # every term must be in one message
+    assert await found(admin, "iphone 退款") == []  # every term must be in one conversation
     assert await found(admin, "crashes") == [cast.conversations["help"]]
     assert await found(admin, "Where ORDER") == [cast.conversations["shop"]]
     assert await found(admin, "ｏｒｄｅｒ") == [cast.conversations["shop"]]  # NFKC
@@ -133,16 +133,17 @@ async def test_newest_first_in_cursor_pages(
 async def test_documents_stored_without_terms_are_indexed_by_reindex(
     cast: Cast, browser, core: Core
 ) -> None:
-    """Messages and customers written before search existed (or by a bulk tool)."""
-    await core.store.messages.update_many({}, {"$unset": {"terms": ""}})
-    await core.store.customers.update_many({}, {"$unset": {"terms": ""}})
+    """Messages, customers and conversations written before search existed (or by a bulk
+    tool)."""
+    for collection in (core.store.messages, core.store.customers, core.store.conversations):
+        await collection.update_many({}, {"$unset": {"terms": ""}})
     admin = await browser("admin")
     assert await found(admin, "crashes") == []
     counts = await reindex(core)
-    assert counts["messages"] == 2 and counts["customers"] >= 2
+    assert counts["messages"] == 2 and counts["customers"] >= 2 and counts["conversations"] == 2
     assert await found(admin, "crashes") == [cast.conversations["help"]]
     assert await found(admin, "hopper") == [cast.conversations["help"]]
-    assert await reindex(core) == {"messages": 0, "customers": 0}
+    assert await reindex(core) == {"messages": 0, "customers": 0, "conversations": 0}
 
 
 async def test_the_list_shows_the_last_message_or_note(

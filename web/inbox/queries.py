@@ -14,7 +14,7 @@ from kith.core.errors import NotFound
 from kith.core.models import Conversation, ConversationStatus, Customer, Message, Priority
 from kith.core.pagination import page
 from kith.core.permissions import Scope, ensure_can_read
-from kith.core.search import search_clause
+from kith.core.search import search_page
 from kith.core.sessions import Subquery
 
 
@@ -48,31 +48,32 @@ async def list_inbox(
     ):
         if value is not None:
             clauses.append({key: value})
-    workspace_id = scope.user.workspace_id
-    if query.q:
-        clauses.append(
-            await search_clause(
-                core,
-                workspace_id,
-                query.q,
-                channel_ids=scope.channel_ids,
-                team_ids=scope.team_ids,
-            )
-        )
     if query.sentiment:
         clauses.append({"sentiment.label": query.sentiment})  # kept by the sentiment feature
     waiting = query.sort == "waiting"
     if waiting:  # only conversations whose customer awaits a person's answer
         clauses.append({"waiting_since": {"$ne": None}})
     filter_ = clauses[0] if len(clauses) == 1 else {"$and": clauses}
-    docs, next_cursor = await page(
-        core.store.conversations,
-        filter_,
-        "waiting_since" if waiting else "last_message_at",
-        cursor=query.cursor,
-        limit=query.limit,
-        descending=not waiting,
-    )
+    field = "waiting_since" if waiting else "last_message_at"
+    if query.q:  # the scope is on the conversations searched: other teams never crowd it
+        docs, next_cursor = await search_page(
+            core,
+            filter_,
+            query.q,
+            cursor=query.cursor,
+            limit=query.limit,
+            field=field,
+            descending=not waiting,
+        )
+    else:
+        docs, next_cursor = await page(
+            core.store.conversations,
+            filter_,
+            field,
+            cursor=query.cursor,
+            limit=query.limit,
+            descending=not waiting,
+        )
     return [Conversation.from_doc(d) for d in docs], next_cursor
 
 
