@@ -23,7 +23,7 @@ from pymongo.errors import DuplicateKeyError
 
 from kith.broadcasts.api import Asker, token_asker
 from kith.communities import roster
-from kith.communities.api import session_asker
+from kith.communities.askers import agent_asker
 from kith.communities.joins import conversation
 from kith.communities.models import BotStatus, Community
 from kith.communities.store import get_community
@@ -285,4 +285,4 @@ def build(prefix: str, who: Any, schema: bool) -> APIRouter:
 
 
 api_router = build("/api/v1/communities", token_asker, schema=True)
-app_router = build("/app/api/communities", session_asker, schema=False)
+app_router = build("/app/api/communities", agent_asker, schema=False)

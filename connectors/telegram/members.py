@@ -131,19 +131,10 @@ async def chat_join_request(core: Core, channel: Channel, request: ChatJoinReque
     approved, the `chat_member` update that follows is the join, with the same link."""
     link = request.invite_link
     key = f"{request.chat.id}:join_request:{request.from_user.id}:{int(request.date.timestamp())}"
-    await ingest_event(
-        core,
-        channel,
-        _event(
-            channel,
-            ChannelEventKind.join_requested,
-            key,
-            inbound_user(request.from_user),
-            request.chat,
-            request.date,
-            payload=(link.name or link.invite_link) if link is not None else None,
-        ),
-    )
+    user = inbound_user(request.from_user)
+    name = (link.name or link.invite_link) if link is not None else None
+    kind = ChannelEventKind.join_requested
+    await _ingest(core, channel, kind, key, user, request.chat, request.date, payload=name)
     return Outcome.event
 
 
