@@ -1,13 +1,15 @@
 """The Communities pages: `/app/communities` (every group the bot is in) and
 `/app/communities/{id}` (its figures as charts, its roster in cursor pages, its settings, its
-moderation rules and log, and a post to send into it). Everything shown is rendered here from
-the same reads the API answers; the page's script only saves (`PATCH
-/app/api/communities/{id}`), lifts (`POST …/audit/{audit_id}/lift`) and posts (a community
+moderation rules and log, its join requests, and a post to send into it). Everything shown is
+rendered here from the same reads the API answers; the page's script only saves (`PATCH
+/app/api/communities/{id}`), lifts (`POST …/audit/{audit_id}/lift`), approves or declines a
+join request (`POST …/join-requests/{request_id}/approve|decline`) and posts (a community
 broadcast through `/app/api/broadcasts`).
 
 The settings form is built from the settings models themselves (`kith.communities.settings`):
-a switch per bool, a number per int, a line per str, a text per language for `texts` and a
-line per item for a list of words. Fields of other shapes are kept as they are when saved.
+a switch per bool, a number per int, a line per str, a choice per Literal, a text per language
+for `texts` and a line per item for a list of words. Fields of other shapes are kept as they
+are when saved.
 Moderation has a form of its own (its rules are objects the generic form cannot show), saved
 whole in one PATCH: the model refuses it all or takes it all.
 """
@@ -29,9 +31,18 @@ from kith.broadcasts.models import Broadcast
 from kith.communities import stats
 from kith.communities.audit import AuditRow, Outcome, audit
 from kith.communities.charts import charts
+from kith.communities.join_requests import JoinRequest, requests
 from kith.communities.lift import LIFTABLE
 from kith.communities.models import Community, Member, MemberStatus
-from kith.communities.settings import Action, Moderation, Referrals, Rule, Rules, Welcome
+from kith.communities.settings import (
+    Action,
+    JoinRequests,
+    Moderation,
+    Referrals,
+    Rule,
+    Rules,
+    Welcome,
+)
 from kith.communities.store import communities, get_community, members
 from kith.core.context import Core
 from kith.core.errors import NotFound
@@ -49,23 +60,28 @@ SETTINGS: dict[str, type[BaseModel]] = {  # moderation: its own form (`moderatio
     "welcome": Welcome,
     "rules": Rules,
     "referrals": Referrals,
+    "join_requests": JoinRequests,
 }
 RULE_LISTS = ("words", "patterns")  # a rule's lists of text, one item a line
 AUDIT_PAGE = 20
 LANGUAGES = ("en", "zh")
 STATUSES = ("member", "left", "banned", "all")
+REQUEST_STATUSES = ("pending", "approved", "declined", "all")
+REQUESTS_SHOWN = 50
 Cursor = Annotated[str | None, Query(max_length=1024)]
 Days = Annotated[int, Query(ge=7, le=366)]
 
 
 @dataclass(frozen=True)
 class Setting:
-    """One control of the settings form: `kind` is bool, int, text, texts or lines."""
+    """One control of the settings form: `kind` is bool, int, text, choice (among
+    `options`), texts or lines."""
 
     section: str
     name: str
     kind: str
     value: Any
+    options: tuple[str, ...] = ()
 
 
 def _plain(annotation: Any) -> Any:
@@ -83,6 +99,8 @@ def _kind(annotation: Any) -> str | None:
         return "int"
     if annotation is str:
         return "text"
+    if _options(annotation):
+        return "choice"
     origin = typing.get_origin(annotation)
     args = tuple(_plain(a) for a in typing.get_args(annotation))
     if origin is dict and args == (str, str):
@@ -95,6 +113,14 @@ def _kind(annotation: Any) -> str | None:
     return None
 
 
+def _options(annotation: Any) -> tuple[str, ...]:
+    """A Literal of strings: its values (else none)."""
+    if typing.get_origin(_plain(annotation)) is not typing.Literal:
+        return ()
+    values = typing.get_args(_plain(annotation))
+    return tuple(values) if all(isinstance(v, str) for v in values) else ()
+
+
 def settings_form(community: Community) -> list[tuple[str, list[Setting]]]:
     """Each settings section with the controls its model's fields call for."""
     return [
@@ -105,7 +131,7 @@ def settings_form(community: Community) -> list[tuple[str, list[Setting]]]:
 
 def _controls(section: str, model: type[BaseModel], current: BaseModel) -> list[Setting]:
     return [
-        Setting(section, name, kind, getattr(current, name))
+        Setting(section, name, kind, getattr(current, name), _options(field.annotation))
         for name, field in model.model_fields.items()
         if (kind := _kind(field.annotation)) is not None
     ]
@@ -173,6 +199,20 @@ async def audit_page(
     return lines, next_cursor
 
 
+async def join_requests(
+    core: Core, community: Community, status: str
+) -> tuple[bool, list[JoinRequest]]:
+    """Whether the community has any join request at all, and the newest of `status`. Anyone
+    signed in may decide one (the API's rule, as for lifting: agents work the inbox's note)."""
+    if await requests(core).find_one({"community_id": community.id}, {"_id": 1}) is None:
+        return False, []
+    query: dict[str, Any] = {"community_id": community.id}
+    if status != "all":
+        query["status"] = status
+    found = requests(core).find(query, sort=[("requested_at", -1)], limit=REQUESTS_SHOWN)
+    return True, [JoinRequest.from_doc(d) async for d in found]
+
+
 def _login() -> Response:
     return RedirectResponse("/app/login", status_code=303)
 
@@ -210,6 +250,7 @@ async def community_page(
     cursor: Cursor = None,
     audit_cursor: Cursor = None,
     days: Days = 30,
+    requests_status: str = "pending",
 ) -> Response:
     session = await optional_session(request, core)
     if session is None:
@@ -228,6 +269,9 @@ async def community_page(
     )
     figures = await stats.read(core, community, days)
     log, next_audit = await audit_page(core, community, audit_cursor)
+    if requests_status not in REQUEST_STATUSES:
+        requests_status = "pending"
+    any_requests, asked = await join_requests(core, community, requests_status)
     moderation, rules = moderation_form(community.moderation)
     posts = broadcasts(core).find(
         {"workspace_id": community.workspace_id, "community_ids": community.id},
@@ -256,5 +300,9 @@ async def community_page(
         audit=log,
         audit_cursor=audit_cursor,
         next_audit=next_audit,
+        any_requests=any_requests,
+        join_requests=asked,
+        requests_status=requests_status,
+        request_statuses=REQUEST_STATUSES,
         posts=[Broadcast.from_doc(d) async for d in posts],
     )

@@ -22,6 +22,7 @@ from kith.communities.demo import (
     seed_demo_community,
     use_demo_bot_api,
 )
+from kith.communities.demo_join_requests import seed_demo_join_request
 from kith.communities.models import Community
 from kith.contacts.demo_merges import seed_merge_suggestion
 from kith.core.auth import create_api_token, create_user
@@ -167,6 +168,7 @@ async def seed(core: Core, settings: Settings) -> DemoLogins:
     await seed_demo_tickets(core, ws, channel.id)
     community = await seed_demo_community(core, ws)
     await seed_demo_activity(core, ws, community)
+    await seed_demo_join_request(core, ws, community.id)
     await seed_demo_community_broadcast(core, ws, community)
     return DemoLogins(api_token, channel.id, channel_token, password, webchat_id, csat_ticket_id)
 
@@ -234,6 +236,8 @@ def banner(url: str, logins: DemoLogins) -> str:
         f"  Communities:  {url}/app/communities    (Kettle Owners Club · 水壶俱乐部, a Telegram",
         "                group fed four weeks of recorded updates: roster, growth chart, settings;",
         "                post into it from its page and read the delivery on Broadcasts)",
+        "                Its page also holds a join request (Zhang Wei 张伟, through the link",
+        '                "Shop window poster"): approve or decline it there',
     ]
     if logins.webchat_id:
         lines.append(f"  Chat as a customer (web widget): {url}/demo/widget/{logins.webchat_id}")

@@ -1,7 +1,8 @@
 // A community's page: save its settings (PATCH, each section whole, so fields this form does
 // not show keep their values), save its moderation (the section and its rules in one PATCH:
 // all taken or all refused, the refusal shown at the control it names), lift an action of
-// its moderation log, and post a message into it (a community broadcast, scheduled).
+// its moderation log, approve or decline a join request, and post a message into it (a
+// community broadcast, scheduled).
 "use strict";
 
 (() => {
@@ -151,6 +152,43 @@
     } catch (e) {
       slot.textContent = e.message;
       button.disabled = false;
+      button.focus();
+    }
+  });
+
+  // A join request decided: its row says so at once (by whom), or shows why the API refused.
+  function settled(request) {
+    const by = request.decided_by || {};
+    return by.kind === "agent"
+      ? T[`communities_request_${request.status}_by`].replace("{name}", by.name || by.id || "")
+      : T[`communities_request_${request.status}`];
+  }
+
+  const asked = document.getElementById("join-requests");
+  asked?.addEventListener("click", async (event) => {
+    const button = event.target.closest("button[data-verdict]");
+    if (!button) return;
+    const cell = button.closest("td");
+    const row = cell.closest("tr");
+    const slot = cell.querySelector("[data-error-for]");
+    const buttons = [...cell.querySelectorAll("button[data-verdict]")];
+    slot.textContent = "";
+    for (const b of buttons) b.disabled = true;
+    const { request, verdict } = button.dataset;
+    try {
+      const done = await api("POST", `/communities/${community.id}/join-requests/${request}/${verdict}`);
+      const state = document.createElement("span");
+      state.className = "settled";
+      state.tabIndex = -1;
+      state.textContent = settled(done);
+      buttons[0].replaceWith(state);
+      for (const b of buttons.slice(1)) b.remove();
+      row.dataset.status = done.status;
+      state.focus();
+      say(T[`communities_request_${done.status}_notice`]);
+    } catch (e) {
+      slot.textContent = e.message;
+      for (const b of buttons) b.disabled = false;
       button.focus();
     }
   });
