@@ -258,12 +258,13 @@ async def _reindex_conversations(core: Core, progress: Callable[[int], None]) ->
     customers have theirs)."""
     done = 0
     while True:
-        ids = await core.store.conversations.distinct("_id", {"terms": {"$exists": False}})
-        if not ids:
+        unindexed = core.store.conversations.find({"terms": {"$exists": False}}, {"_id": 1})
+        docs = await unindexed.limit(BATCH).to_list(BATCH)
+        if not docs:
             return done
-        for conversation_id in ids[:BATCH]:
-            await index_conversation(core, conversation_id)
-        done += len(ids[:BATCH])
+        for doc in docs:
+            await index_conversation(core, doc["_id"])
+        done += len(docs)
         progress(done)
 
 
