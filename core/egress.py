@@ -235,15 +235,24 @@ class _CappedStream(httpx.AsyncByteStream):
         await self.inner.aclose()
 
 
+LIMITS = httpx.Limits()  # httpx's defaults
+
+
 class EgressTransport(httpx.AsyncHTTPTransport):
     """httpx's transport with every connection checked and pinned and every answer capped.
     Environment proxies are ignored: a proxy would connect on the guard's behalf."""
 
-    def __init__(self, policy: EgressPolicy) -> None:
+    def __init__(self, policy: EgressPolicy, limits: httpx.Limits = LIMITS) -> None:
         super().__init__(trust_env=False)
         self.policy = policy
+        # httpx's own limits (100 connections), not httpcore's bare default of 10: with 10,
+        # a few trickling destinations held every connection of the process and healthy
+        # ones waited for the pool (bench/outbox.py, PoolTimeout).
         self._pool = httpcore.AsyncConnectionPool(
             ssl_context=httpx.create_ssl_context(trust_env=False),
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
             network_backend=_GuardedBackend(policy, httpcore.AnyIOBackend()),
         )
 

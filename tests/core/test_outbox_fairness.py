@@ -112,6 +112,32 @@ async def test_a_trickling_endpoint_does_not_hold_other_channels_replies(
     assert (await delivery(core, waiting))["attempts"] == 1
 
 
+async def test_many_trickling_destinations_do_not_take_every_connection(
+    core: Core, second_process: Core, workspace_id: str
+) -> None:
+    """The process's one HTTP client keeps connections for healthy destinations while a dozen
+    sends trickle: with httpcore's bare pool (10 connections) they waited for the pool."""
+    tune(core, second_process, outbox_concurrency=32)
+    async with serving(Endpoint("trickle")) as slow, serving(Endpoint("ok")) as healthy:
+        for n in range(12):
+            [stuck] = await conversations(core, workspace_id, slow.url, 1, f"slow-{n}")
+            await reply(core, stuck, f"to the slow endpoint {n}")
+        fast = await conversations(core, workspace_id, healthy.url, 4, "healthy")
+        replies = [await reply(core, c, f"reply {i}") for i, c in enumerate(fast)]
+        delivered, all_delivered = delivered_events(second_process, len(replies))
+
+        stop = asyncio.Event()
+        worker = asyncio.create_task(OutboxWorker(second_process).run_forever(stop))
+        await asyncio.wait_for(slow.wait_for(in_flight=12), SAFETY)
+        await asyncio.wait_for(all_delivered.wait(), SAFETY)
+
+        assert sorted(delivered) == sorted(m.id for m in replies)
+        assert slow.in_flight == 12
+        stop.set()
+        slow.release.set()
+        await asyncio.wait_for(worker, SAFETY)
+
+
 async def test_a_conversations_replies_go_out_in_order_one_at_a_time_across_workers(
     core: Core, second_process: Core, workspace_id: str
 ) -> None:
