@@ -3,12 +3,12 @@
 When an event is recorded, the names of the consumers that want its type are written on it
 (`pending`) in the same insert, so no event can be logged without its consumers knowing.
 `ConsumerWorker`s, in any number of processes, claim pending events per consumer under a
-lease kept in the event itself (`claims.<consumer>`), run the consumer and pull its name from
-`pending`. A worker that dies mid-event leaves its claim to expire and the event is handled
-again by the next claimer: delivery is at least once, so consumers make their effects
-idempotent (an outbound message caused by event E at step S has an id derived from both).
-An event that keeps failing is parked (`parked`) instead of blocking the rest; admins see
-it and retry it on demand.
+lease kept in the event itself (`claims.<consumer>`, on the wall clock even when the demo's
+clock runs fast), run the consumer and pull its name from `pending`. A worker that dies
+mid-event leaves its claim to expire and the event is handled again by the next claimer:
+delivery is at least once, so consumers make their effects idempotent (an outbound message
+caused by event E at step S has an id derived from both). An event that keeps failing is
+parked (`parked`) instead of blocking the rest; admins see it and retry it on demand.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import asyncio
 import functools
 import logging
 import uuid
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from kith.core import metrics
+from kith.core.clock import wall
 from kith.core.leases import worker_owner
 from kith.core.models import Event
 from kith.core.waiting import wait_any
@@ -33,6 +35,8 @@ if TYPE_CHECKING:
     from kith.core.context import Core
 
 log = logging.getLogger(__name__)
+LAG_EVERY_SECONDS = 10.0
+IDLE_SECONDS = 1.0
 
 Handler = Callable[["Core", Event], Awaitable[None]]
 
@@ -76,6 +80,56 @@ class Consumers:
         return [c.name for c in self._by_name.values() if c.wants(event_type)]
 
 
+class ConsumerNews:
+    """What this process recorded for each consumer: a running count per consumer, and an
+    event that wakes the workers. Lets a worker skip a consumer that found nothing on its
+    last look until news arrives for it (`Quiet`)."""
+
+    def __init__(self) -> None:
+        self.wakeup = asyncio.Event()
+        self._counts: Counter[str] = Counter()
+
+    def arrived(self, consumers: Iterable[str]) -> None:
+        self._counts.update(consumers)
+        self.wakeup.set()
+
+    def count(self, consumer: str) -> int:
+        return self._counts[consumer]
+
+
+class Quiet:
+    """Consumers whose last look found nothing, with what was known when that look began.
+    Such a consumer is not looked for again until this process records an event for it, a
+    run of it ends, or `every` seconds pass (other processes' events, expired claims,
+    retries come due): without this, every pass scanned the log once per installed consumer.
+    """
+
+    def __init__(self, news: ConsumerNews, every: float) -> None:
+        self.news = news
+        self.every = every
+        self._stirred: Counter[str] = Counter()
+        self._looked: dict[str, tuple[tuple[int, int], float]] = {}
+
+    def known(self, consumer: str) -> tuple[int, int]:
+        """What is known for `consumer` now: read it before a look begins."""
+        return self.news.count(consumer), self._stirred[consumer]
+
+    def still(self, consumer: str, now: float) -> bool:
+        looked = self._looked.get(consumer)
+        if looked is None:
+            return False
+        known, at = looked
+        return known == self.known(consumer) and now - at < self.every
+
+    def found_nothing(self, consumer: str, known: tuple[int, int], now: float) -> None:
+        self._looked[consumer] = (known, now)
+
+    def stir(self, consumer: str) -> None:
+        """Look for `consumer` on the next pass (a run of it ended: its conversation's later
+        events may be claimed), even if a look that began before found nothing."""
+        self._stirred[consumer] += 1
+
+
 def _by_conversation(docs: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     """Claimed events by conversation (or by themselves, outside any), in log order."""
     groups: dict[str, list[dict[str, Any]]] = {}
@@ -107,6 +161,7 @@ class ConsumerWorker:
         lease_seconds: float = 60.0,
         max_failures: int = 5,
         max_in_flight: int = 64,
+        idle_seconds: float = IDLE_SECONDS,
     ) -> None:
         self.core = core
         self.max_in_flight = max_in_flight
@@ -116,6 +171,8 @@ class ConsumerWorker:
         self.batch_size = batch_size
         self.lease = timedelta(seconds=lease_seconds)
         self.max_failures = max_failures
+        self.idle_seconds = idle_seconds  # how often it looks for other processes' events
+        self._quiet = Quiet(core.consumer_news, idle_seconds)
 
     async def run_once(self) -> int:
         """One claimed batch per consumer; returns how many events were handled."""
@@ -141,7 +198,7 @@ class ConsumerWorker:
         loop = asyncio.get_running_loop()
         try:
             while not stop.is_set():
-                self.core.consumer_wakeup.clear()
+                self.core.consumer_news.wakeup.clear()
                 self._progress.clear()
                 try:
                     started = await self._start_runs()
@@ -152,8 +209,8 @@ class ConsumerWorker:
                     log.exception("consumer pass failed")
                     started = 0
                 if not started:
-                    wake = (stop, self.core.consumer_wakeup, self._progress)
-                    await wait_any(wake, IDLE_SECONDS)
+                    wake = (stop, self.core.consumer_news.wakeup, self._progress)
+                    await wait_any(wake, self.idle_seconds)
         finally:
             for task in self._running.values():  # their claims expire and others take over
                 task.cancel()
@@ -161,14 +218,23 @@ class ConsumerWorker:
 
     async def _start_runs(self) -> int:
         """Claim for every consumer, leaving out conversations still running here, and start
-        a task per conversation; returns how many events were claimed."""
+        a task per conversation; returns how many events were claimed. Consumers that found
+        nothing last time and have no news since are skipped (`Quiet`)."""
         started = 0
+        loop = asyncio.get_running_loop()
         for consumer in self.core.consumers:
             room = self.max_in_flight - len(self._running)
             if room <= 0:
                 break
+            if self._quiet.still(consumer.name, loop.time()):
+                continue
+            known = self._quiet.known(consumer.name)
             busy = [key for name, key in self._running if name == consumer.name]
-            for key, group in _by_conversation(await self._claim(consumer, busy)).items():
+            claimed = await self._claim(consumer, busy)
+            if not claimed:
+                self._quiet.found_nothing(consumer.name, known, loop.time())
+                continue
+            for key, group in _by_conversation(claimed).items():
                 task = asyncio.create_task(self._run_group(consumer, group))
                 self._running[(consumer.name, key)] = task
                 task.add_done_callback(functools.partial(self._ended, (consumer.name, key)))
@@ -177,6 +243,7 @@ class ConsumerWorker:
 
     def _ended(self, key: tuple[str, str], _: asyncio.Task[None]) -> None:
         self._running.pop(key, None)
+        self._quiet.stir(key[0])
         self._progress.set()
 
     async def run_consumer(self, consumer: Consumer) -> int:
@@ -190,7 +257,7 @@ class ConsumerWorker:
         """Two round trips for a batch: mark candidates with a claim token, read them back.
         Events of the `busy` conversations are left for when their runs end."""
         events = self.core.store.events
-        now = self.core.clock.now()
+        now = wall(self.core.clock).now()
         cond = _claimable(consumer.name, now)
         if busy:
             cond["conversation_id"] = {"$nin": list(busy)}
@@ -209,7 +276,7 @@ class ConsumerWorker:
             {"_id": {"$in": ids}, **cond}, {"$set": {f"claims.{consumer.name}": claim}}
         )
         claimed = (
-            await events.find({f"claims.{consumer.name}.token": token})
+            await events.find({"_id": {"$in": ids}, f"claims.{consumer.name}.token": token})
             .sort([("created_at", 1), ("_id", 1)])
             .to_list(None)
         )
@@ -257,7 +324,7 @@ class ConsumerWorker:
             )
             log.error("event parked", extra={"consumer": name, "event_id": doc["_id"]})
             return
-        retry_at = self.core.clock.now() + timedelta(seconds=min(2**failures, 300))
+        retry_at = wall(self.core.clock).now() + timedelta(seconds=min(2**failures, 300))
         await self.core.store.events.update_one(
             {"_id": doc["_id"], f"claims.{name}.owner": self.owner},
             {
@@ -268,10 +335,6 @@ class ConsumerWorker:
                 }
             },
         )
-
-
-LAG_EVERY_SECONDS = 10.0
-IDLE_SECONDS = 1.0
 
 
 class ConsumerLag(BaseModel):
@@ -352,5 +415,5 @@ async def retry_parked(core: Core, workspace_id: str, consumer: str, event_id: s
         },
     )
     if result.modified_count:
-        core.consumer_wakeup.set()
+        core.consumer_news.arrived([consumer])
     return bool(result.modified_count)

@@ -11,7 +11,7 @@ import httpx
 
 from kith.core.channels import ChannelRegistry
 from kith.core.clock import Clock, SystemClock
-from kith.core.consumers import Consumers
+from kith.core.consumers import ConsumerNews, Consumers
 from kith.core.egress import EgressPolicy, http_client
 from kith.core.identity_cache import IdentityCache
 from kith.core.settings import Settings
@@ -46,7 +46,7 @@ class Core:
     # Unset: the guarded client of `core.egress`, built from the settings in __post_init__.
     http: httpx.AsyncClient = field(default=cast(httpx.AsyncClient, None))
     outbox_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
-    consumer_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    consumer_news: ConsumerNews = field(default_factory=ConsumerNews)
     features: list[Feature] = field(default_factory=list)
     timer_handlers: dict[str, TimerHandler] = field(default_factory=dict)
     event_listeners: list[Callable[[Event], None]] = field(default_factory=list)

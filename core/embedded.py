@@ -164,36 +164,53 @@ def _values_at(doc: Any, path: list[str]) -> Iterator[Any]:
         yield from _values_at(doc[path[0]], path[1:])
 
 
-def _strings_in(query: Any) -> Callable[[Document], bool] | None:
-    """For a query holding `{path: {"$in": [strings]}}` (alone or as every branch of an `$or`),
-    a cheap test every match passes (a set lookup where mongomock compares each value in
-    turn); None for other queries. Candidates are still confirmed by `filter_applies`."""
-    if not isinstance(query, Mapping):
-        return None
-    branches = query.get("$or")
-    clauses = branches if isinstance(branches, list) else [query]
-    wanted: list[tuple[list[str], set[str]]] = []
-    for clause in clauses:
-        found = [
-            (str(path).split("."), set(spec["$in"]))
-            for path, spec in clause.items()
-            if isinstance(spec, Mapping)
+def _string_conditions(clause: Mapping[str, Any]) -> list[tuple[list[str], set[str]]]:
+    """A clause's `{path: "s"}` and `{path: {"$in": ["s", ...]}}` conditions, as (path, values)."""
+    found = []
+    for path, spec in clause.items():
+        if str(path).startswith("$"):
+            continue
+        if isinstance(spec, str):
+            found.append((str(path).split("."), {spec}))
+        elif (
+            isinstance(spec, Mapping)
             and set(spec) == {"$in"}
             and isinstance(spec["$in"], list)
             and all(isinstance(v, str) for v in spec["$in"])
-        ]
-        if not found:
-            return None
-        wanted.append(found[0])
+        ):
+            found.append((str(path).split("."), set(spec["$in"])))
+    return found
 
-    def may_match(doc: Document) -> bool:
-        return any(
-            isinstance(v, str) and v in values
-            for path, values in wanted
-            for v in _values_at(doc, path)
-        )
 
-    return may_match
+def _strings_in(query: Any) -> Callable[[Document], bool] | None:
+    """For a query with string conditions (`{path: "s"}`, `{path: {"$in": [strings]}}`) at its
+    top level, or in every branch of its `$or`, a cheap test every match passes (set lookups
+    where mongomock runs its general matcher); None for other queries. Candidates are still
+    confirmed by `filter_applies`."""
+    if not isinstance(query, Mapping):
+        return None
+    required = _string_conditions(query)
+    if required:
+        return partial(_meets_all, required)
+    branches = query.get("$or")
+    if not isinstance(branches, list) or not branches:
+        return None
+    wanted = [_string_conditions(b) if isinstance(b, Mapping) else [] for b in branches]
+    if not all(wanted):
+        return None
+    return partial(_meets_any, [conditions[0] for conditions in wanted])
+
+
+def _meets(doc: Document, path: list[str], values: set[str]) -> bool:
+    return any(isinstance(v, str) and v in values for v in _values_at(doc, path))
+
+
+def _meets_all(conditions: list[tuple[list[str], set[str]]], doc: Document) -> bool:
+    return all(_meets(doc, path, values) for path, values in conditions)
+
+
+def _meets_any(conditions: list[tuple[list[str], set[str]]], doc: Document) -> bool:
+    return any(_meets(doc, path, values) for path, values in conditions)
 
 
 def _named_fields(expr: Any) -> set[str]:

@@ -62,7 +62,7 @@ async def record(core: Core, event: Event) -> bool:
         await core.store.grouped("events").write(InsertOne(doc))
     except DuplicateKeyError:
         return False
-    _notify(core, event, "pending" in doc)
+    _notify(core, event, doc.get("pending", ()))
     return True
 
 
@@ -76,7 +76,7 @@ async def record_all(core: Core, events: Sequence[Event]) -> None:
     docs = [_stored(core, event) for event in events]
     await core.store.events.insert_many(docs)
     for event, doc in zip(events, docs, strict=True):
-        _notify(core, event, "pending" in doc)
+        _notify(core, event, doc.get("pending", ()))
 
 
 async def record_many(core: Core, events: Sequence[Event]) -> None:
@@ -94,13 +94,13 @@ async def record_many(core: Core, events: Sequence[Event]) -> None:
             raise
         written -= {error["index"] for error in errors}
     for n in sorted(written):
-        _notify(core, events[n], "pending" in docs[n])
+        _notify(core, events[n], docs[n].get("pending", ()))
 
 
-def _notify(core: Core, event: Event, consumed: bool) -> None:
-    """Tell this process's listeners, and wake its consumers if the event is theirs."""
-    if consumed:
-        core.consumer_wakeup.set()
+def _notify(core: Core, event: Event, consumers: Sequence[str]) -> None:
+    """Tell this process's listeners, and wake the consumers the event is pending for."""
+    if consumers:
+        core.consumer_news.arrived(consumers)
     for listener in core.event_listeners:
         try:
             listener(event)

@@ -7,6 +7,7 @@ where the application is put together (`kith.web.app.features`); `install()` wir
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -60,7 +61,9 @@ class Feature:
     process records (synchronously: they may only enqueue); `answers` tell the bot engine
     which inbound messages the feature answers itself (it leaves them alone);
     `segment_fields` are the customer fields the feature lets segments filter on (orders,
-    community membership …)."""
+    community membership …); `prepare` is blocking set-up (loading a model) that a process
+    running the workers does in a thread before it serves, so that the first message does
+    not stall the event loop while it imports."""
 
     name: str
     channel_types: tuple[ChannelType, ...] = ()
@@ -76,6 +79,7 @@ class Feature:
     segment_fields: tuple[FieldSpec, ...] = ()
     jobs: tuple[JobKind, ...] = ()  # kinds of durable job (kith.core.jobs) it runs
     erasers: tuple[Eraser, ...] = ()  # personal data a customer's erasure must reach
+    prepare: tuple[Callable[[], None], ...] = ()
 
 
 def install(core: Core, features: list[Feature]) -> None:
@@ -105,3 +109,10 @@ def customer_data(core: Core) -> list[CustomerData]:
 
 def erasers(core: Core) -> list[Eraser]:
     return [eraser for feature in core.features for eraser in feature.erasers]
+
+
+async def prepare(core: Core) -> None:
+    """Run every feature's blocking set-up, each in a thread of its own."""
+    await asyncio.gather(
+        *(asyncio.to_thread(step) for feature in core.features for step in feature.prepare)
+    )

@@ -58,6 +58,8 @@ class Analysis(Protocol):
 class Analyzer(Protocol):
     async def analyze_async(self, texts: Sequence[Any]) -> Sequence[Analysis]: ...
 
+    def warm_up(self) -> None: ...
+
 
 Result = tuple[dict[str, Any], Analysis]  # a claimed message and its analysis
 Escalation = tuple[dict[str, Any], ConversationSentiment, float]  # message, mood, score
@@ -124,6 +126,7 @@ class SentimentWorker:
             indexes=(Index("messages", (("nlp", ASCENDING), ("created_at", ASCENDING))),),
             listeners=(self._wake,),
             background=(self.run_forever,),
+            prepare=(self.analyzer.warm_up,),
         )
 
     def _wake(self, event: Event) -> None:

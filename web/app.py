@@ -39,7 +39,7 @@ from kith.core import search as search_feature
 from kith.core.clock import ScaledClock
 from kith.core.consumers import ConsumerWorker
 from kith.core.context import Core
-from kith.core.features import Feature, install
+from kith.core.features import Feature, install, prepare
 from kith.core.outbox import OutboxWorker
 from kith.core.pollers import PollerSupervisor
 from kith.core.settings import Settings, get_settings
@@ -171,6 +171,7 @@ def create_app(
         stop = asyncio.Event()
         tasks = []
         if run_workers:
+            await prepare(core)
             tasks.append(asyncio.create_task(OutboxWorker(core).run_forever(stop)))
             tasks.append(asyncio.create_task(ConsumerWorker(core).run_forever(stop)))
             tasks.append(asyncio.create_task(PollerSupervisor(core).run_forever(stop)))

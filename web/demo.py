@@ -31,6 +31,7 @@ from kith.core.clock import ManualClock
 from kith.core.context import Core
 from kith.core.conversations import do_update_conversation
 from kith.core.customers import do_update_customer, get_customer
+from kith.core.features import prepare
 from kith.core.logs import setup_logging
 from kith.core.models import (
     Author,
@@ -292,6 +293,7 @@ async def run_demo(host: str, port: int) -> None:
     setup_logging(settings.log_level, settings.log_json)
     core = build_core(settings)
     await core.start()
+    models = asyncio.create_task(prepare(core))  # loads while the sample data is made
     logins = await seed(core, settings)
     receiver = DemoReceiver()
     workspace = await ensure_default_workspace(core)
@@ -303,6 +305,9 @@ async def run_demo(host: str, port: int) -> None:
     await use_demo_bot_api(core, workspace.id, f"http://127.0.0.1:{port}")
     config = uvicorn.Config(app, host=host, port=port, log_config=None)
     server = uvicorn.Server(config)
+    if not models.done():
+        print("Loading the sentiment and language models…", flush=True)
+    await models
     print(banner(f"http://{host}:{port}", logins), flush=True)
     newcomer = asyncio.create_task(_newcomer_after_the_raid(core, workspace.id))
     try:

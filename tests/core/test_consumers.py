@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from kith.core.clock import ManualClock
+from kith.core.clock import ManualClock, ScaledClock
 from kith.core.consumers import Consumer, ConsumerLag, ConsumerWorker, lag, parked, retry_parked
 from kith.core.context import Core
 from kith.core.events import build_event, record
@@ -148,7 +148,8 @@ async def test_a_slow_run_holds_its_own_conversation_only(core: Core, workspace_
 
     await tick_in("slow", 0)
     stop = asyncio.Event()
-    worker = asyncio.create_task(ConsumerWorker(core).run_forever(stop))
+    # No periodic look within the test: only news of recorded events and ended runs wake it.
+    worker = asyncio.create_task(ConsumerWorker(core, idle_seconds=3600).run_forever(stop))
     await asyncio.wait_for(slow_started.wait(), 30)
     await tick_in("slow", 1)  # waits behind the slow one: same conversation
     await tick_in("other", 2)  # recorded while the slow run goes on
@@ -160,3 +161,37 @@ async def test_a_slow_run_holds_its_own_conversation_only(core: Core, workspace_
     stop.set()
     await worker
     assert handled == [2, 0, 1]
+
+
+async def test_a_claim_lasts_real_seconds_when_the_demo_clock_runs_fast(
+    core: Core, second_process: Core, workspace_id: str, clock: ManualClock
+) -> None:
+    """The demo's clock runs an hour a second: a claim on it would expire while its run goes
+    on, and the event be handled twice."""
+    ticks = [0.0]
+    for process in (core, second_process):
+        process.clock = ScaledClock(3600, base=clock, monotonic=lambda: ticks[0])
+    started = asyncio.Event()
+
+    async def slow(core: Core, event: Event) -> None:
+        started.set()
+        await asyncio.Event().wait()
+
+    async def quick(core: Core, event: Event) -> None:
+        handled.append(event.id)
+
+    handled: list[str] = []
+    core.consumers.add(Consumer("work", ("test.tick",), slow))
+    second_process.consumers.add(Consumer("work", ("test.tick",), quick))
+    event = await tick(core, workspace_id)
+    running = asyncio.create_task(ConsumerWorker(core, lease_seconds=60).run_once())
+    await started.wait()
+
+    ticks[0] = 2.0  # two real seconds: two hours on the demo's clock
+    assert await ConsumerWorker(second_process).drain() == 0
+    clock.advance(61)  # the lease's real minute is over
+    assert await ConsumerWorker(second_process).drain() == 1
+    assert handled == [event.id]
+    running.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await running

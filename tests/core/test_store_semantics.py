@@ -33,6 +33,36 @@ async def test_a_query_naming_ids_still_applies_its_other_conditions(core: Core)
     assert updated.modified_count == 1 and (await things.find_one({"_id": "t1"}))["n"] == 10
 
 
+async def test_string_conditions_match_as_on_a_server(core: Core) -> None:
+    """The embedded engine tests string conditions with set lookups before its general
+    matcher: strings in arrays, under dotted paths and in `$or` branches still match."""
+    things = core.store.db["strung"]
+    await things.insert_many(
+        [
+            {"_id": "a", "pending": ["bots", "nlp"], "claims": {"bots": {"token": "t1"}}},
+            {"_id": "b", "pending": "bots", "tags": [{"name": "vip"}, {"name": "new"}]},
+            {"_id": "c", "pending": ["nlp"], "n": 3, "tags": [{"name": "vip"}]},
+            {"_id": "d", "pending": ["bots"], "n": 4, "claims": {"bots": {"token": 7}}},
+        ]
+    )
+
+    async def ids(query: dict[str, object]) -> list[str]:
+        return sorted(d["_id"] for d in await things.find(query).to_list(None))
+
+    assert await ids({"pending": "bots"}) == ["a", "b", "d"]
+    assert await ids({"pending": "bots", "n": {"$gte": 4}}) == ["d"]
+    assert await ids({"claims.bots.token": "t1"}) == ["a"]
+    assert await ids({"tags.name": "vip"}) == ["b", "c"]
+    assert await ids({"tags.name": "vip", "pending": "nlp"}) == ["c"]
+    assert await ids({"$or": [{"pending": "nlp"}, {"tags.name": "new"}]}) == ["a", "b", "c"]
+    assert await ids({"pending": {"$in": ["nlp", "x"]}, "$or": [{"n": 3}, {"n": None}]}) == [
+        "a",
+        "c",
+    ]
+    assert await ids({"pending": "nobody"}) == []
+    assert await things.count_documents({"pending": "bots"}) == 3
+
+
 async def test_unique_indexes_refuse_clashes_made_by_updates(core: Core) -> None:
     things = core.store.db["unique_things"]
     await things.create_index(
