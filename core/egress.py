@@ -238,6 +238,42 @@ class _CappedStream(httpx.AsyncByteStream):
 LIMITS = httpx.Limits()  # httpx's defaults
 
 
+Origin = tuple[bytes, bytes, int | None]
+
+
+class _PoolPerOrigin(httpcore.AsyncConnectionPool):
+    """A connection pool per destination (scheme, host, port). httpcore's pool walks every
+    connection it holds on each request and each answer (and, for each idle one, all of them
+    again): in one pool for every destination, a send's cost grew with the connections to
+    every other host, a trickling callback's included (about a quarter of the outbox's CPU in
+    `bench/outbox.py`). Pools left without connections are dropped as new ones are made."""
+
+    def __init__(self, make: Callable[[], httpcore.AsyncConnectionPool]) -> None:
+        super().__init__()
+        self._make = make
+        self._pools: dict[Origin, httpcore.AsyncConnectionPool] = {}
+
+    def _pool_for(self, url: httpcore.URL) -> httpcore.AsyncConnectionPool:
+        origin = (url.scheme, url.host, url.port)
+        pool = self._pools.get(origin)
+        if pool is None:
+            if len(self._pools) >= PRUNE_AT:
+                self._pools = {o: p for o, p in self._pools.items() if p.connections}
+            pool = self._pools[origin] = self._make()
+        return pool
+
+    async def handle_async_request(self, request: httpcore.Request) -> httpcore.Response:
+        return await self._pool_for(request.url).handle_async_request(request)
+
+    async def aclose(self) -> None:
+        pools, self._pools = list(self._pools.values()), {}
+        for pool in pools:
+            await pool.aclose()
+
+
+PRUNE_AT = 64  # destinations with a pool before empty pools are dropped
+
+
 class EgressTransport(httpx.AsyncHTTPTransport):
     """httpx's transport with every connection checked and pinned and every answer capped.
     Environment proxies are ignored: a proxy would connect on the guard's behalf."""
@@ -245,15 +281,19 @@ class EgressTransport(httpx.AsyncHTTPTransport):
     def __init__(self, policy: EgressPolicy, limits: httpx.Limits = LIMITS) -> None:
         super().__init__(trust_env=False)
         self.policy = policy
-        # httpx's own limits (100 connections), not httpcore's bare default of 10: with 10,
-        # a few trickling destinations held every connection of the process and healthy
-        # ones waited for the pool (bench/outbox.py, PoolTimeout).
-        self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(trust_env=False),
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
-            network_backend=_GuardedBackend(policy, httpcore.AnyIOBackend()),
+        # httpx's own limits (100 connections) for each destination, not httpcore's bare
+        # default of 10 for the process: with 10, a few trickling destinations held every
+        # connection and healthy ones waited for the pool (bench/outbox.py, PoolTimeout).
+        ssl_context = httpx.create_ssl_context(trust_env=False)
+        backend = _GuardedBackend(policy, httpcore.AnyIOBackend())
+        self._pool = _PoolPerOrigin(
+            lambda: httpcore.AsyncConnectionPool(
+                ssl_context=ssl_context,
+                max_connections=limits.max_connections,
+                max_keepalive_connections=limits.max_keepalive_connections,
+                keepalive_expiry=limits.keepalive_expiry,
+                network_backend=backend,
+            )
         )
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:

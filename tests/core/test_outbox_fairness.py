@@ -13,10 +13,12 @@ import dataclasses
 from collections import Counter
 from typing import Any
 
+import httpx
+
 from kith.core.channel_records import create_channel
 from kith.core.clock import ManualClock
 from kith.core.context import Core
-from kith.core.egress import http_client
+from kith.core.egress import EgressPolicy, EgressTransport, http_client
 from kith.core.models import (
     Author,
     AuthorKind,
@@ -136,6 +138,28 @@ async def test_many_trickling_destinations_do_not_take_every_connection(
         stop.set()
         slow.release.set()
         await asyncio.wait_for(worker, SAFETY)
+
+
+async def test_each_destination_has_connections_of_its_own() -> None:
+    """Connections held by one destination's sends never leave another waiting for the pool
+    (nor make its sends walk them: httpcore's pool scans all it holds on every request)."""
+    policy = EgressPolicy.parse("127.0.0.1")
+    transport = EgressTransport(policy, limits=httpx.Limits(max_connections=2))
+    timeout = httpx.Timeout(SAFETY, pool=SAFETY / 4)
+    async with (
+        serving(Endpoint("hold")) as held,
+        serving(Endpoint("ok")) as other,
+        httpx.AsyncClient(transport=transport, timeout=timeout) as http,
+    ):
+        holding = [
+            asyncio.create_task(http.post(held.url, json={"conversation_id": str(n)}))
+            for n in range(2)
+        ]
+        await asyncio.wait_for(held.wait_for(in_flight=2), SAFETY)
+        answer = await http.post(other.url, json={"conversation_id": "other"})
+        assert answer.status_code == 200
+        held.release.set()
+        assert [r.status_code for r in await asyncio.gather(*holding)] == [200, 200]
 
 
 async def test_a_conversations_replies_go_out_in_order_one_at_a_time_across_workers(
