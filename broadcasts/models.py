@@ -66,14 +66,24 @@ class BroadcastIn(BaseModel):
     segment_id: str | None = Field(default=None, min_length=1, max_length=64)
     customer_ids: list[str] | None = Field(default=None, min_length=1, max_length=10_000)
     # Posted once into each community's group conversation (`kith.communities.broadcasts`).
-    community_ids: list[str] | None = Field(default=None, min_length=1, max_length=500)
+    community_ids: list[str] | None = Field(
+        default=None, min_length=1, max_length=500, validate_default=True
+    )
     message: MessageIn
-    channels: list[str] = Field(default=[], max_length=8)
+    channels: list[str] = Field(default=[], max_length=8, validate_default=True)
     send_at: datetime | None = None
     send_by: datetime | None = None
 
-    # Field validators run in the order the fields are declared: each sees the ones above it
-    # in `info.data`, so a clash is refused naming the field a page shows it next to.
+    # Field validators run in the order the fields are declared: each sees the valid ones
+    # above it in `info.data`, so every refusal names the field a page shows it next to (a
+    # model validator's would name only the whole `body`).
+    @field_validator("customer_ids")
+    @classmethod
+    def _customers_alone(cls, value: list[str] | None, info: ValidationInfo) -> list[str] | None:
+        if value is not None and info.data.get("segment_id") is not None:
+            raise ValueError("give either a segment or customer ids, not both")
+        return value
+
     @field_validator("community_ids")
     @classmethod
     def _communities_alone(cls, value: list[str] | None, info: ValidationInfo) -> list[str] | None:
@@ -81,27 +91,30 @@ class BroadcastIn(BaseModel):
             raise ValueError("give either a segment or communities, not both")
         if value is not None and info.data.get("customer_ids") is not None:
             raise ValueError("give either customer ids or communities, not both")
+        others = ("segment_id", "customer_ids")
+        none_given = all(k in info.data and info.data[k] is None for k in others)
+        if value is None and none_given:
+            raise ValueError("give one of segment_id, customer_ids or community_ids")
         return value
 
     @field_validator("channels")
     @classmethod
-    def _no_channels_for_communities(cls, value: list[str], info: ValidationInfo) -> list[str]:
+    def _channels(cls, value: list[str], info: ValidationInfo) -> list[str]:
         if value and info.data.get("community_ids"):
             raise ValueError("a community broadcast posts on each community's own channel")
+        if not value and "community_ids" in info.data and info.data["community_ids"] is None:
+            raise ValueError("give the channel types to send on")
+        if len(set(value)) != len(value):
+            raise ValueError("a channel type is listed twice")
         return value
 
-    @model_validator(mode="after")
-    def _audience(self) -> Self:
-        given = [self.segment_id, self.customer_ids, self.community_ids]
-        if sum(a is not None for a in given) != 1:
-            raise ValueError("give one of segment_id, customer_ids or community_ids")
-        if self.community_ids is None and not self.channels:
-            raise ValueError("give the channel types to send on")
-        if len(set(self.channels)) != len(self.channels):
-            raise ValueError("a channel type is listed twice")
-        if self.send_at and self.send_by and self.send_by <= self.send_at:
+    @field_validator("send_by")
+    @classmethod
+    def _after_send_at(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
+        send_at = info.data.get("send_at")
+        if value is not None and send_at is not None and value <= send_at:
             raise ValueError("send_by must come after send_at")
-        return self
+        return value
 
 
 class Stats(BaseModel):

@@ -56,7 +56,18 @@ async def test_input_errors_name_the_field(
         ({"customer_ids": ["nobody"]}, "customer_ids.0"),
         ({"customer_ids": [ada.id], "channels": ["pigeon"]}, "channels.0"),
         ({"segment_id": "missing"}, "segment_id"),
-        ({}, "body"),
+        ({}, "community_ids"),  # no audience at all
+        ({"segment_id": "s1", "customer_ids": [ada.id]}, "customer_ids"),
+        ({"customer_ids": [ada.id], "channels": []}, "channels"),
+        ({"customer_ids": [ada.id], "channels": ["api", "api"]}, "channels"),
+        (
+            {
+                "customer_ids": [ada.id],
+                "send_at": "2027-01-02T09:00:00Z",
+                "send_by": "2027-01-01T09:00:00Z",
+            },
+            "send_by",
+        ),
     ]
     for fields, field in cases:
         answer = await draft(client, token, **fields)
