@@ -29,6 +29,7 @@ from kith.connectors import slack as slack_channel
 from kith.connectors import telegram as telegram_channel
 from kith.connectors import webchat as webchat_channel
 from kith.connectors import wechat as wechat_channel
+from kith.connectors.telegram.webhook_sync import feature as telegram_webhooks_feature
 from kith.consent.feature import feature as consent_feature
 from kith.contacts import api as contacts_api
 from kith.contacts import suggestions as merge_suggestions
@@ -115,6 +116,7 @@ def features(core: Core) -> list[Feature]:
         orders_feature(core),
         webhooks_feature(core),
         communities_feature(core),
+        telegram_webhooks_feature(core),
     ]
     if analyzer is not None:
         listed.append(SentimentWorker(core, analyzer).feature())

@@ -166,6 +166,14 @@ class FakeBotApi:
         self.webhook = params
         return 200, True
 
+    async def _getWebhookInfo(self, params: dict[str, Any]) -> tuple[int, Any]:
+        info: dict[str, Any] = {"url": "", "has_custom_certificate": False}
+        if self.webhook is not None:
+            info["url"] = self.webhook["url"]
+            if "allowed_updates" in self.webhook:
+                info["allowed_updates"] = self.webhook["allowed_updates"]
+        return 200, {**info, "pending_update_count": 0}
+
     async def _deleteWebhook(self, params: dict[str, Any]) -> tuple[int, Any]:
         self.webhook = None
         return 200, True
