@@ -21,7 +21,7 @@ from kith.core.models import (
     Priority,
 )
 from kith.core.pagination import page
-from kith.core.search import index_conversation, search_page
+from kith.core.search import WITHOUT_TERMS, index_conversation, search_page
 from kith.core.threads import conversation_id
 
 
@@ -69,6 +69,7 @@ async def list_conversations(
         cursor=cursor,
         limit=limit,
         descending=True,
+        projection=WITHOUT_TERMS,
     )
     return [Conversation.from_doc(d) for d in docs], next_cursor
 

@@ -49,13 +49,16 @@ async def page(
     cursor: str | None,
     limit: int,
     descending: bool,
+    projection: dict[str, Any] | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """One page of documents and the cursor of the next page (None at the end)."""
+    """One page of documents and the cursor of the next page (None at the end); a
+    `projection` leaves out what the reader does not show (the sort field must stay)."""
     continuation = after(field, cursor, descending)
     full = {"$and": [query, continuation]} if continuation else query
     direction = -1 if descending else 1
     sort = [(field, direction)] if field == "_id" else [(field, direction), ("_id", direction)]
-    docs = await collection.find(full).sort(sort).limit(limit + 1).to_list(limit + 1)
+    found = collection.find(full, projection)
+    docs = await found.sort(sort).limit(limit + 1).to_list(limit + 1)
     if len(docs) <= limit:
         return docs, None
     last = docs[limit - 1]

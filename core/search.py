@@ -67,7 +67,13 @@ async def search_page(
     collection = core.store.conversations
     if field != "last_message_at" or not descending:
         return await page(
-            collection, searched, field, cursor=cursor, limit=limit, descending=descending
+            collection,
+            searched,
+            field,
+            cursor=cursor,
+            limit=limit,
+            descending=descending,
+            projection=WITHOUT_TERMS,
         )
     anchor, now = _anchor(core, cursor), core.clock.now()
     key = (repr(query), tuple(sorted(wanted)))  # the reader's filters shape the density
@@ -75,7 +81,13 @@ async def search_page(
     while True:
         ranged = searched if span is None else _since(searched, anchor - span)
         docs, next_cursor = await page(
-            collection, ranged, field, cursor=cursor, limit=limit, descending=True
+            collection,
+            ranged,
+            field,
+            cursor=cursor,
+            limit=limit,
+            descending=True,
+            projection=WITHOUT_TERMS,
         )
         if next_cursor is not None or span is None:
             _remember(key, _needed(anchor, docs, next_cursor), now)
@@ -97,6 +109,8 @@ def _anchor(core: Core, cursor: str | None) -> datetime:
     return core.clock.now() + timedelta(minutes=1)
 
 
+# A conversation as listed: its search terms (every word of its messages) stay in the store.
+WITHOUT_TERMS = {"terms": 0}
 FIRST = timedelta(minutes=10)  # the first window of a search not remembered
 LONGEST = timedelta(days=5 * 365)  # a wider window is all time
 SPARSE = 8  # a window may be expected to hold this many pages (sorted: a few ms)
