@@ -10,11 +10,11 @@ from fastapi import Request
 from kith.broadcasts.api import Asker
 from kith.broadcasts.api import token_asker as token_asker
 from kith.core.errors import Forbidden
-from kith.core.models import Author, AuthorKind, Role
+from kith.core.models import Author, AuthorKind
+from kith.core.permissions import MANAGERS
 from kith.web.inbox.deps import AgentDep
 
 READ = frozenset({"GET", "HEAD"})
-MANAGERS = frozenset({Role.admin, Role.marketer})
 
 
 async def agent_asker(agent: AgentDep) -> Asker:

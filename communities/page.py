@@ -46,8 +46,8 @@ from kith.communities.settings import (
 from kith.communities.store import communities, get_community, members
 from kith.core.context import Core
 from kith.core.errors import NotFound
-from kith.core.models import Role
 from kith.core.pagination import page
+from kith.core.permissions import MANAGERS
 from kith.web.inbox.deps import CoreDep, optional_session
 from kith.web.inbox.pages import SECURITY_HEADERS, page_context, page_templates, static_file
 
@@ -55,7 +55,6 @@ router = APIRouter(include_in_schema=False)
 _HERE = Path(__file__).parent
 templates = page_templates(_HERE / "templates")
 STATIC = {"communities.js": "text/javascript", "communities.css": "text/css"}
-MANAGERS = frozenset({Role.admin, Role.marketer})
 SETTINGS: dict[str, type[BaseModel]] = {  # moderation: its own form (`moderation_form`)
     "welcome": Welcome,
     "rules": Rules,

@@ -20,6 +20,9 @@ from kith.core.errors import Forbidden, NotFound
 from kith.core.models import Conversation, Role, User
 from kith.core.teams import Team, channels_of_teams
 
+# Who manages the marketing side (contacts, segments, broadcasts, sequences, communities).
+MANAGERS = frozenset({Role.admin, Role.marketer})
+
 
 @dataclass(frozen=True)
 class Scope:

@@ -15,7 +15,8 @@ from fastapi.responses import JSONResponse
 from kith.broadcasts.api import Asker, token_asker
 from kith.core.context import Core
 from kith.core.errors import Forbidden, NotFound
-from kith.core.models import Author, AuthorKind, Role
+from kith.core.models import Author, AuthorKind
+from kith.core.permissions import MANAGERS
 from kith.sequences import actions, bulk, preview, stops
 from kith.sequences.dryrun import DryRun, dry_run
 from kith.sequences.models import EnrolmentState, SequenceIn, Status
@@ -36,7 +37,6 @@ from kith.web.api.schemas import Page
 from kith.web.inbox.deps import AgentDep
 
 READ = frozenset({"GET", "HEAD"})
-MANAGERS = frozenset({Role.admin, Role.marketer})
 
 
 async def session_asker(request: Request, agent: AgentDep) -> Asker:

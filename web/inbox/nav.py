@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kith.core.models import Role
+from kith.core.permissions import MANAGERS
 
 _ALL = frozenset(Role)
-_MANAGERS = frozenset({Role.admin, Role.marketer})
 
 
 @dataclass(frozen=True)
@@ -26,9 +26,9 @@ SECTIONS = (
     Section("inbox", "/app", frozenset({Role.admin, Role.agent})),
     Section("tickets", "/app/tickets", frozenset({Role.admin, Role.agent})),
     Section("contacts", "/app/contacts", _ALL),
-    Section("segments", "/app/segments", _MANAGERS),
-    Section("broadcasts", "/app/broadcasts", _MANAGERS),
-    Section("sequences", "/app/sequences", _MANAGERS),
+    Section("segments", "/app/segments", MANAGERS),
+    Section("broadcasts", "/app/broadcasts", MANAGERS),
+    Section("sequences", "/app/sequences", MANAGERS),
     Section("communities", "/app/communities", _ALL),
     Section("webhooks", "/app/webhooks", frozenset({Role.admin})),
     Section("settings", "/app/admin", frozenset({Role.admin})),
@@ -51,4 +51,4 @@ def landing(role: Role | str) -> str:
 
 def manages_contacts(role: Role | str) -> bool:
     """Admins and marketers change contacts (tags, merges, imports); agents only read them."""
-    return role in _MANAGERS
+    return role in MANAGERS
