@@ -239,6 +239,7 @@ LIMITS = httpx.Limits()  # httpx's defaults
 
 
 Origin = tuple[bytes, bytes, int | None]
+PRUNE_AT = 64  # destinations with a pool before empty pools are dropped
 
 
 class _PoolPerOrigin(httpcore.AsyncConnectionPool):
@@ -269,9 +270,6 @@ class _PoolPerOrigin(httpcore.AsyncConnectionPool):
         pools, self._pools = list(self._pools.values()), {}
         for pool in pools:
             await pool.aclose()
-
-
-PRUNE_AT = 64  # destinations with a pool before empty pools are dropped
 
 
 class EgressTransport(httpx.AsyncHTTPTransport):

@@ -236,7 +236,10 @@ class SentimentAnalyzer:
 
     def warm_up(self) -> None:
         """Load the models now instead of on the first message (the French text loads lingua,
-        which plain English skips)."""
+        which plain English skips); once loaded, nothing to do (the demo prepares them before
+        its server, whose start-up prepares again)."""
+        if self._encoder is not None:
+            return
         self._load()
         self.analyze(["hello", "你好", "Merci beaucoup pour votre aide"])
 
