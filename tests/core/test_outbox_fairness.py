@@ -162,6 +162,32 @@ async def test_each_destination_has_connections_of_its_own() -> None:
         assert [r.status_code for r in await asyncio.gather(*holding)] == [200, 200]
 
 
+async def test_a_connection_the_server_closed_is_not_used_again() -> None:
+    """Idle connections are checked for a close by the server before reuse (the egress
+    transport answers httpcore's check from the socket it looked up once)."""
+    connections = 0
+    closed = asyncio.Event()
+
+    async def answer_once(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal connections
+        connections += 1
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+        await writer.drain()
+        writer.close()  # as a server does when its keep-alive time is up
+        await writer.wait_closed()
+        closed.set()
+
+    server = await asyncio.start_server(answer_once, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    async with server, http_client(EgressPolicy.parse("127.0.0.1")) as http:
+        assert (await http.get(f"http://127.0.0.1:{port}/")).text == "ok"
+        await asyncio.wait_for(closed.wait(), SAFETY)
+        again = await http.get(f"http://127.0.0.1:{port}/")
+    assert again.text == "ok"
+    assert connections == 2
+
+
 async def test_a_conversations_replies_go_out_in_order_one_at_a_time_across_workers(
     core: Core, second_process: Core, workspace_id: str
 ) -> None:
