@@ -124,6 +124,7 @@ class BotEngine:
             name="bots",
             indexes=INDEXES,
             customer_data=(CustomerData("bot_sessions"),),
+            sealed=("bots",),  # each bot's webhook key (`kith.bots.webhook_keys`)
             timers={SCHEDULE_TIMER: lambda core, timer: run_schedule(self, core, timer)},
             consumers=(Consumer("bots", ("message.received", "channel.*"), self.consume),),
             listeners=(self._forget_bots,),

@@ -63,7 +63,9 @@ class Feature:
     `segment_fields` are the customer fields the feature lets segments filter on (orders,
     community membership …); `prepare` is blocking set-up (loading a model) that a process
     running the workers does in a thread before it serves, so that the first message does
-    not stall the event loop while it imports."""
+    not stall the event loop while it imports. `sealed` names the collections whose documents
+    keep secrets sealed with `KITH_SECRET_KEY` (`kith.core.sealing`), so that `kith secrets
+    reseal` moves them to a new key."""
 
     name: str
     channel_types: tuple[ChannelType, ...] = ()
@@ -80,6 +82,7 @@ class Feature:
     jobs: tuple[JobKind, ...] = ()  # kinds of durable job (kith.core.jobs) it runs
     erasers: tuple[Eraser, ...] = ()  # personal data a customer's erasure must reach
     prepare: tuple[Callable[[], None], ...] = ()
+    sealed: tuple[str, ...] = ()
 
 
 def install(core: Core, features: list[Feature]) -> None:
@@ -105,6 +108,10 @@ def install(core: Core, features: list[Feature]) -> None:
 
 def customer_data(core: Core) -> list[CustomerData]:
     return [data for feature in core.features for data in feature.customer_data]
+
+
+def sealed_collections(core: Core) -> list[str]:
+    return [name for feature in core.features for name in feature.sealed]
 
 
 def erasers(core: Core) -> list[Eraser]:

@@ -10,8 +10,9 @@ key is an error that says which setting to fix, never a silent empty secret.
 
 Rotating the key: set the new `KITH_SECRET_KEY` and list the former ones in
 `KITH_OLD_SECRET_KEYS`; secrets sealed with either open, new seals use the new key, and
-`kith channels reseal` rewrites every channel under the new key (clear ones included), after
-which the old keys can be dropped.
+`kith secrets reseal` rewrites every sealed secret under the new key (clear ones included):
+channels', and those of every collection a feature declares `sealed` (bots' and sequences'
+webhook keys, webhook endpoints' signing secrets); then the old keys can be dropped.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from kith.core import features
+from kith.core.collection import RetryingCollection
 from kith.core.context import Core
 from kith.core.errors import KithError
 
@@ -33,6 +36,7 @@ log = logging.getLogger(__name__)
 
 SEALED_FIELD = "secrets_sealed"
 CLEAR_FIELD = "secrets"
+CHANNELS = "channels"  # the core's; features declare theirs (`Feature.sealed`)
 _INFO = b"kith.channel-secrets.v1"
 
 
@@ -96,19 +100,25 @@ def sealer_for(core: Core) -> Sealer:
     return sealer
 
 
-async def reseal_channels(core: Core) -> int:
-    """Seal every channel's secrets with the current key (after a rotation, or for channels
-    written in clear before a key was set); returns how many were rewritten. Each write is
-    conditional on the document being unchanged since it was read, so a concurrent edit wins
-    (and it has just been sealed with the current key anyway)."""
+async def reseal(core: Core) -> dict[str, int]:
+    """Seal every stored secret with the current key (after a rotation, or for secrets
+    written in clear before a key was set); returns how many documents were rewritten, by
+    collection. Each write is conditional on the document being unchanged since it was read,
+    so a concurrent edit wins (and it has just been sealed with the current key anyway)."""
     sealer = sealer_for(core)
     if not sealer.seals:
         raise SecretsUnreadable("KITH_SECRET_KEY is not set: there is no key to seal with")
+    names = [CHANNELS, *features.sealed_collections(core)]
+    return {name: await _reseal(core.store.collection(name), sealer) for name in names}
+
+
+async def _reseal(collection: RetryingCollection, sealer: Sealer) -> int:
     rewritten = 0
-    async for doc in core.store.channels.find({}, {CLEAR_FIELD: 1, SEALED_FIELD: 1}):
-        unchanged = {"_id": doc["_id"], **{f: doc.get(f) for f in (CLEAR_FIELD, SEALED_FIELD)}}
-        result = await core.store.channels.update_one(
-            unchanged, {"$set": sealer.seal(sealer.open(doc))}
-        )
+    fields = (CLEAR_FIELD, SEALED_FIELD)
+    async for doc in collection.find({}, dict.fromkeys(fields, 1)):
+        if not any(doc.get(f) for f in fields):
+            continue  # no secret kept here (a bot without a webhook key)
+        unchanged = {"_id": doc["_id"], **{f: doc.get(f) for f in fields}}
+        result = await collection.update_one(unchanged, {"$set": sealer.seal(sealer.open(doc))})
         rewritten += result.modified_count
     return rewritten

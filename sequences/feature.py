@@ -50,6 +50,7 @@ def feature(core: Core) -> Feature:
         # Enrolments and runs name the customer: erased with them (no enrolment is left
         # behind), moved to the survivor of a merge.
         customer_data=(CustomerData(ENROLMENTS), CustomerData(RUNS)),
+        sealed=(SEQUENCES,),  # each sequence's webhook key (`kith.sequences.webhook_keys`)
         background=(SequenceWorker(core).run_forever,),
         jobs=(bulk.JOB,),
         consumers=(

@@ -25,13 +25,15 @@ app = typer.Typer(
 )
 token_app = typer.Typer(help="Workspace API tokens.", no_args_is_help=True)
 user_app = typer.Typer(help="Agent, admin and marketer accounts.", no_args_is_help=True)
-channels_app = typer.Typer(help="Channel records.", no_args_is_help=True)
+secrets_app = typer.Typer(
+    help="Secrets sealed at rest: move them to a new key.", no_args_is_help=True
+)
 customers_app = typer.Typer(help="Customers: import from CSV.", no_args_is_help=True)
 sequences_app = typer.Typer(help="Nurture sequences: list, enrol in bulk.", no_args_is_help=True)
 search_app = typer.Typer(help="Inbox search: index what was stored before.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
 app.add_typer(user_app, name="user")
-app.add_typer(channels_app, name="channels")
+app.add_typer(secrets_app, name="secrets")
 app.add_typer(customers_app, name="customers")
 app.add_typer(sequences_app, name="sequences")
 app.add_typer(search_app, name="search")
@@ -203,19 +205,22 @@ def user_create(
     typer.echo(f"created {user.role.value} {user.email} ({user.id})")
 
 
-@channels_app.command("reseal")
-def channels_reseal() -> None:
-    """Seal every channel's secrets with the current KITH_SECRET_KEY (after rotating it, or for
-    channels saved before a key was set); then KITH_OLD_SECRET_KEYS can be dropped."""
+@secrets_app.command("reseal")
+def secrets_reseal() -> None:
+    """Seal every stored secret with the current KITH_SECRET_KEY (after rotating it, or for
+    secrets saved before a key was set): channels', bots' and sequences' webhook keys, webhook
+    endpoints' signing secrets. Then KITH_OLD_SECRET_KEYS can be dropped."""
     from kith.core.errors import KithError
-    from kith.core.sealing import reseal_channels
+    from kith.core.sealing import reseal
 
     try:
         settings = _persistent_settings()
-        count = asyncio.run(_with_core(settings, lambda core, ws: reseal_channels(core)))
+        counts = asyncio.run(_with_core(settings, lambda core, ws: reseal(core)))
     except KithError as exc:
         fail(exc.message)
-    typer.echo(f"resealed {count} channel(s) with the current KITH_SECRET_KEY")
+    for name, count in counts.items():
+        typer.echo(f"{name}: resealed {count} document(s)")
+    typer.echo("every secret is sealed with the current KITH_SECRET_KEY")
 
 
 @customers_app.command("import")

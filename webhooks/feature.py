@@ -31,6 +31,7 @@ def feature(core: Core) -> Feature:
         ),
         # A delivery's body may quote the customer (message.created): erased with them.
         customer_data=(CustomerData(DELIVERIES),),
+        sealed=(ENDPOINTS,),  # each endpoint's signing secret (`kith.webhooks.signing`)
         consumers=(CONSUMER,),
         background=(DeliveryWorker(core).run_forever,),
         routers=(api_router, app_router, page.router),

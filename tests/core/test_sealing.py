@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import pytest
 
+from kith.bots import webhook_keys as bot_keys
 from kith.core.channel_records import create_channel, get_channel, update_channel
 from kith.core.context import Core
-from kith.core.sealing import SecretsUnreadable, reseal_channels
+from kith.core.features import install
+from kith.core.sealing import SecretsUnreadable, reseal, sealer_for
 from kith.core.settings import Settings
 from kith.core.storage import Store
+from kith.sequences import webhook_keys as sequence_keys
+from kith.sequences.store import sequences
+from kith.web.app import features
+from kith.webhooks.actions import do_create_endpoint
+from kith.webhooks.models import EndpointIn
+from kith.webhooks.signing import current_secret
+from kith.webhooks.store import endpoints
 
 SECRET = "callback-signing-secret-0123456789"
 
@@ -89,7 +98,7 @@ async def test_a_rotated_key_opens_old_seals_and_reseal_moves_them_to_the_new_ke
         SECRET
     )
 
-    assert await reseal_channels(rotating) == 1
+    assert (await reseal(rotating))["channels"] == 1
 
     rotated = with_keys(core, "the-new-key-0123456789abcdef")  # old key dropped
     assert (await get_channel(rotated, workspace_id, sealed_old)).config["callback_secret"] == (
@@ -106,10 +115,58 @@ async def test_reseal_seals_channels_written_in_clear_and_needs_a_key(
     channel_id = await api_channel_with_secret(clear, workspace_id)
     assert SECRET in repr(await core.store.channels.find_one({"_id": channel_id}))
     with pytest.raises(SecretsUnreadable):
-        await reseal_channels(clear)
+        await reseal(clear)
 
-    assert await reseal_channels(core) == 1
+    assert (await reseal(core))["channels"] == 1
 
     raw = await core.store.channels.find_one({"_id": channel_id})
     assert SECRET not in repr(raw) and raw["secrets_sealed"]
     assert (await get_channel(core, workspace_id, channel_id)).config["callback_secret"] == SECRET
+
+
+NEW_KEY = "the-new-key-0123456789abcdef"
+
+
+def with_every_feature(core: Core, secret_key: str | None, old: str | None = None) -> Core:
+    """Another process on the same database, with all of Kith's features installed."""
+    changed = {"secret_key": secret_key, "old_secret_keys": old, "nlp_enabled": False}
+    settings = core.settings.model_copy(update=changed)
+    store = Store(client=core.store.client, db=core.store.db, embedded=core.store.embedded)
+    other = Core(store=store, settings=settings, clock=core.clock)
+    install(other, features(other))
+    return other
+
+
+async def test_reseal_moves_every_sealed_secret_to_the_new_key(
+    core: Core, workspace_id: str
+) -> None:
+    """A channel's secrets, a bot's and a sequence's webhook key and a webhook endpoint's
+    signing secret, sealed with the old key: after a reseal the new key alone opens every
+    sealed document in the database, whichever collection keeps it (a feature that seals
+    secrets in a collection it does not declare `sealed` fails this)."""
+    before = with_every_feature(core, core.settings.secret_key)
+    channel_id = await api_channel_with_secret(before, workspace_id)
+    await before.store.collection("bots").insert_one({"_id": "bot-1", "workspace_id": workspace_id})
+    await sequences(before).insert_one({"_id": "sequence-1", "workspace_id": workspace_id})
+    bot_key = await bot_keys.new_webhook_secret(before, workspace_id, "bot-1")
+    sequence_key = await sequence_keys.new_webhook_secret(before, workspace_id, "sequence-1")
+    hook = EndpointIn(url="http://127.0.0.1:9/kith", events=["message.created"])
+    made = await do_create_endpoint(before, workspace_id, hook)
+
+    rotating = with_every_feature(core, NEW_KEY, old=core.settings.secret_key)
+    counts = await reseal(rotating)
+    assert counts == {"channels": 1, "bots": 1, "sequences": 1, "webhook_endpoints": 1}
+    assert (await reseal(rotating))["bots"] == 1  # again: each is rewritten, none is lost
+
+    after = with_every_feature(core, NEW_KEY)  # the old key dropped
+    assert (await get_channel(after, workspace_id, channel_id)).config["callback_secret"] == SECRET
+    assert await bot_keys.webhook_secret(after, "bot-1") == bot_key
+    assert await sequence_keys.webhook_secret(after, "sequence-1") == sequence_key
+    endpoint = await endpoints(after).find_one({"_id": made.endpoint.id})
+    assert endpoint is not None and current_secret(sealer_for(after), endpoint) == made.secret
+    sealer = sealer_for(after)
+    for name in await core.store.db.list_collection_names():
+        async for doc in core.store.db[name].find({"secrets_sealed": {"$nin": [None, ""]}}):
+            sealer.open(doc)  # SecretsUnreadable if the old key sealed it
+    for process in (before, rotating, after):
+        await process.http.aclose()
