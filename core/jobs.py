@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, Field
 from pymongo import ASCENDING, ReturnDocument
 
+from kith.core.clock import wall
 from kith.core.collection import RetryingCollection
 from kith.core.errors import Conflict, NotFound
 from kith.core.ids import new_id
@@ -187,7 +188,8 @@ class JobWorker:
         self.poll_seconds = poll_seconds
 
     def _lease(self) -> dict[str, Any]:
-        until = self.core.clock.now() + timedelta(seconds=self.lease_seconds)
+        """Held for real seconds (`wall`), whatever the demo's clock speed."""
+        until = wall(self.core.clock).now() + timedelta(seconds=self.lease_seconds)
         return {"lease_owner": self.owner, "lease_until": until}
 
     async def claim(self, job_id: str | None = None) -> Job | None:
@@ -197,7 +199,7 @@ class JobWorker:
             "kind": {"$in": list(job_kinds(self.core))},
             "$or": [
                 {"status": JobStatus.queued},
-                {"status": JobStatus.running, "lease_until": {"$lte": now}},
+                {"status": JobStatus.running, "lease_until": {"$lte": wall(self.core.clock).now()}},
             ],
         }
         if job_id is not None:

@@ -2,7 +2,8 @@
 
 Pollers (Telegram long polling, IMAP) and singleton jobs take a lease per resource and
 renew it while they work; when a holder dies its lease expires and another process takes
-over within one lease period.
+over within one lease period. Leases last real seconds (`kith.core.clock.wall`), also when
+the demo's clock runs an hour a second.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from pymongo.errors import DuplicateKeyError
+
+from kith.core.clock import wall
 
 if TYPE_CHECKING:
     from kith.core.context import Core
@@ -26,7 +29,7 @@ def worker_owner(owner: str | None = None) -> str:
 
 async def acquire(core: Core, name: str, owner: str, seconds: float) -> bool:
     """Take or renew the lease `name` for `owner`; False while someone else holds it."""
-    now = core.clock.now()
+    now = wall(core.clock).now()
     until = now + timedelta(seconds=seconds)
     try:
         await core.store.leases.find_one_and_update(
@@ -45,7 +48,7 @@ async def release(core: Core, name: str, owner: str) -> None:
 
 async def holder(core: Core, name: str) -> str | None:
     doc = await core.store.leases.find_one({"_id": name})
-    if doc is None or doc["until"] <= core.clock.now():
+    if doc is None or doc["until"] <= wall(core.clock).now():
         return None
     return str(doc["owner"])
 

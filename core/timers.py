@@ -33,7 +33,7 @@ from apscheduler.triggers.cron import CronTrigger
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from kith.core.clock import utcnow
+from kith.core.clock import utcnow, wall
 from kith.core.context import Core
 from kith.core.leases import worker_owner
 
@@ -226,15 +226,17 @@ class TimerWorker:
         self.poll_seconds = poll_seconds
 
     async def claim(self) -> Timer | None:
-        now = self.core.clock.now()
+        """The earliest due timer no live lease holds, leased to this worker. Due times are
+        Kith's clock, leases real seconds (`wall`: the demo's clock runs an hour a second)."""
+        held = wall(self.core.clock).now()
         doc = await self.core.store.timers.find_one_and_update(
             {
-                "due_at": {"$lte": now},
-                "$or": [{"lease_until": None}, {"lease_until": {"$lte": now}}],
+                "due_at": {"$lte": self.core.clock.now()},
+                "$or": [{"lease_until": None}, {"lease_until": {"$lte": held}}],
             },
             {
                 "$set": {
-                    "lease_until": now + timedelta(seconds=self.lease_seconds),
+                    "lease_until": held + timedelta(seconds=self.lease_seconds),
                     "lease_owner": self.owner,
                 }
             },
@@ -324,7 +326,7 @@ class TimerWorker:
     async def _renew(self, key: str) -> None:
         while True:
             await asyncio.sleep(self.lease_seconds / 3)
-            until = self.core.clock.now() + timedelta(seconds=self.lease_seconds)
+            until = wall(self.core.clock).now() + timedelta(seconds=self.lease_seconds)
             try:
                 await self.core.store.timers.update_one(
                     {"_id": key, "lease_owner": self.owner}, {"$set": {"lease_until": until}}
