@@ -21,11 +21,15 @@ THRESHOLD = BotDefinition(name="x").kb_threshold
         ("when does my package come", "Shipping times"),
         ("can I return these shoes?", "Returns"),
         ("请问怎么退货", "Returns"),
+        ("I want to return my kettle", "Returns"),  # the demo's first try
+        ("我想退掉这个水壶", "Returns"),
         ("什么时候发货", "Shipping times"),
         ("are you open on saturday", "Opening hours"),
         ("my cat is sick", None),
         ("你好", None),
         ("what's the weather", None),
+        ("I want to buy a kettle", None),  # "I want to …" is not a return
+        ("我想买一个水壶", None),
     ],
 )
 async def test_faq_matches_paraphrases_and_ignores_small_talk(
