@@ -236,7 +236,8 @@ async def test_the_chinese_contacts_pages_and_screenshots(live: Live, tmp_path: 
 
 async def test_the_import_form_follows_the_job_to_its_end(live: Live, tmp_path: Path) -> None:
     """The file goes to `POST /api/v1/customers/import` with the session; the page follows the
-    job while a worker (driven here, as `kith serve` would run it) imports it."""
+    job while a worker imports it: the live server's own (it runs its workers, as `kith serve`
+    does) or the one driven here, whichever claims the job first."""
     from playwright.async_api import expect
 
     page = await live.sign_in("mary@kith.test")
@@ -247,7 +248,7 @@ async def test_the_import_form_follows_the_job_to_its_end(live: Live, tmp_path: 
     await form.get_by_role("button", name="Import").click()
     await expect(page.locator("#import-job")).to_be_visible()
 
-    assert await JobWorker(live.core).run_once() == 1
+    await JobWorker(live.core).run_once()  # 0 when the server's worker was first: it runs it
     await expect(page.get_by_text("Done: 3 of 3 rows")).to_be_visible()
     errors = page.get_by_role("table", name="Rows with errors")
     await expect(errors.get_by_role("row", name=re.compile(r"^4 email"))).to_be_visible()
