@@ -1,13 +1,14 @@
 """Outbox delivery: throughput against a bare loop of the same HTTP posts, and whether one
 trickling endpoint slows the healthy channels' deliveries.
 
-    python bench/outbox.py [--n 2000] [--concurrency 32] [--mongo-uri mongodb://…]
+    python bench/outbox.py [--n 2000] [--rounds 3] [--concurrency 32] [--mongo-uri mongodb://…]
 
 Fake platform endpoints (`bench/servers/endpoints.py`, own process) answer in ~50 ms.
 1. Throughput: `--n` queued replies spread over workspaces, channels and conversations,
    delivered by one `OutboxWorker.run_once()` at `--concurrency` sends in flight, against the
    same number of bare `httpx` POSTs of the same size to the same endpoints, same concurrency,
-   same client (`core.http`).
+   same client (`core.http`), in `--rounds` alternating rounds: medians, and the median of
+   the rounds' ratios.
 2. Latency: a worker runs (`run_forever`, real clock) while replies are sent at `--rate` per
    second for `--seconds`; the time from `send()` to the `message.delivered` event of the
    healthy channels' replies, p99, first alone, then with `--slow-share` of the replies going
@@ -22,6 +23,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -91,6 +93,24 @@ async def throughput(core: Core, healthy: list[Conversation], args: argparse.Nam
     sent = await core.store.messages.count_documents({"delivery.status": "sent"})
     assert handled == sent == args.n, (handled, sent)
     return Run(args.n, seconds, [])
+
+
+async def paired(
+    core: Core, healthy: list[Conversation], args: argparse.Namespace
+) -> tuple[float, float, float]:
+    """`--rounds` rounds of the bare loop then the outbox: the medians of each, and the median
+    of the rounds' ratios (this machine's speed drifts by half between minutes, far less within
+    a round)."""
+    bare: list[float] = []
+    kith: list[float] = []
+    for round_ in range(1, args.rounds + 1):
+        bare.append((await bare_loop(core, healthy, args)).per_s)
+        kith.append((await throughput(core, healthy, args)).per_s)
+        await report_failures(core)
+        await core.store.messages.delete_many({"direction": "out"})
+        print(f"round {round_}: bare loop {bare[-1]:7.1f}/s, outbox run_once() {kith[-1]:7.1f}/s")
+    ratios = [k / b for k, b in zip(kith, bare, strict=True)]
+    return statistics.median(bare), statistics.median(kith), statistics.median(ratios)
 
 
 async def bare_loop(core: Core, healthy: list[Conversation], args: argparse.Namespace) -> Run:
@@ -178,12 +198,7 @@ async def run(args: argparse.Namespace, base: str) -> dict[str, object]:
         # so on the healthy ones' host its failures would (rightly) hold them too.
         slow_base = base.replace("127.0.0.1", "localhost")
         slow = await conversations(core, slow_base, "trickle", 1, 1, args.per_channel)
-        baseline = await bare_loop(core, healthy, args)
-        kith = await throughput(core, healthy, args)
-        await report_failures(core)
-        print(f"bare loop of POSTs:  {baseline.per_s:8.1f}/s")
-        print(f"outbox run_once():   {kith.per_s:8.1f}/s  ratio {kith.per_s / baseline.per_s:.2f}")
-        await core.store.messages.delete_many({"direction": "out"})
+        baseline, kith, ratio = await paired(core, healthy, args)
         alone = await latency(core, healthy, [], args)
         await core.store.messages.delete_many({"direction": "out"})
         with_slow = await latency(core, healthy, slow, args)
@@ -193,9 +208,10 @@ async def run(args: argparse.Namespace, base: str) -> dict[str, object]:
             "store": store_name(args.mongo_uri),
             "n": args.n,
             "concurrency": args.concurrency,
-            "per_s": round(kith.per_s, 1),
-            "baseline_per_s": round(baseline.per_s, 1),
-            "ratio": round(kith.per_s / baseline.per_s, 3),
+            "rounds": args.rounds,
+            "per_s": round(kith, 1),
+            "baseline_per_s": round(baseline, 1),
+            "ratio": round(ratio, 3),
             "healthy_p50_ms": round(Run(len(alone), 1, alone).pct(0.5), 1),
             "healthy_p99_ms": round(p99_ms(alone), 1),
             "healthy_p99_ms_with_slow": round(p99_ms(with_slow), 1),
@@ -206,6 +222,7 @@ async def run(args: argparse.Namespace, base: str) -> dict[str, object]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n", type=int, default=2000, help="replies for the throughput run")
+    parser.add_argument("--rounds", type=int, default=3, help="throughput rounds (medians)")
     parser.add_argument("--concurrency", type=int, default=32, help="sends in flight")
     parser.add_argument("--per-channel", type=int, default=25, help="conversations per channel")
     parser.add_argument("--rate", type=float, default=40.0, help="replies a second (latency)")

@@ -192,6 +192,7 @@ class OutboxWorker:
         """Deliver every message due now (up to `limit`), many at a time, and wait for the
         outcomes; returns how many were handled. Tests drive the outbox with it."""
         handled = 0
+        self.claims.forget()  # a pass looks at the store as it is now
         try:
             while True:
                 self._progress.clear()
@@ -213,6 +214,8 @@ class OutboxWorker:
         next_gauge = 0.0
         try:
             while not stop.is_set():
+                if self.core.outbox_wakeup.is_set():  # a new reply: not in what was read ahead
+                    self.claims.forget()
                 self.core.outbox_wakeup.clear()
                 self._progress.clear()
                 try:

@@ -29,6 +29,11 @@ PENDING = DeliveryStatus.pending.value
 # Conversations' pending messages read in one batch by the head lookup (a backlog deeper than
 # this is read in further round trips).
 HEADS_BATCH = 2000
+# Due messages read ahead for the next refills, and how long that read stands (on Kith's clock
+# and the event loop's both): finding the oldest due messages costs an engine without an
+# index-ordered sort a sort of all of them, so refills share one read.
+PREFETCH = 256
+PREFETCH_FRESH = 0.25
 
 
 def unleased(now: datetime) -> dict[str, Any]:
@@ -52,11 +57,30 @@ class Head:
     due: datetime | None
 
 
+@dataclass
+class Prefetch:
+    """Due, unleased messages as read at `read_at`, oldest first; `complete`: all of them."""
+
+    docs: list[dict[str, Any]]
+    complete: bool
+    read_at: datetime
+    read_loop: float
+
+    def fresh(self, now: datetime, loop_now: float) -> bool:
+        age = max((now - self.read_at).total_seconds(), loop_now - self.read_loop)
+        return 0 <= age < PREFETCH_FRESH
+
+
 class Claims:
     def __init__(self, core: Core, owner: str, slots: Slots) -> None:
         self.core = core
         self.owner = owner
         self.slots = slots
+        self._prefetch: Prefetch | None = None
+
+    def forget(self) -> None:
+        """Read the store afresh at the next refill (a new message was queued)."""
+        self._prefetch = None
 
     async def take(self, budget: int) -> AsyncGenerator[Claimed, None]:
         """Claim up to `budget` messages, each with its slot taken: those below their fair
@@ -65,7 +89,7 @@ class Claims:
         for fair in (True, False):
             held_back = False
             while budget > 0 and self.slots.free > 0:
-                limit = max(2 * budget, 16)
+                limit = max(2 * min(budget, self.slots.free), 16)
                 held_back |= self.slots.full(fair) != self.slots.full(False)
                 batch = await self._candidates(skipped, fair, limit)
                 heads = await self._heads({doc["conversation_id"] for doc in batch})
@@ -80,6 +104,7 @@ class Claims:
                     turn = await self._turn(doc["_id"], heads.get(conversation))
                     if turn is None:
                         skipped.add(conversation)
+                        self._drop(doc["_id"])
                         continue
                     chosen.append(dataclasses.replace(flight, message_id=turn))
                     self.slots.take(chosen[-1])
@@ -89,6 +114,7 @@ class Claims:
                         self.slots.give_back(flight)
                         skipped.add(flight.conversation_id)
                 budget -= len(claimed)
+                self._drop(*claimed)
                 for item in claimed.values():
                     yield item
                 if not chosen or len(batch) < limit:
@@ -97,15 +123,50 @@ class Claims:
                 return
 
     async def _candidates(self, skipped: set[str], fair: bool, limit: int) -> list[dict[str, Any]]:
-        """Due, unleased messages, oldest first, leaving out whoever may take no slot now."""
+        """Due, unleased messages, oldest first, leaving out whoever may take no slot now:
+        from the messages read ahead when they hold enough, else from the store."""
+        prefetch = await self._prefetched()
+        channels, workspaces = (set(names) for names in self.slots.full(fair))
+        excluded = {*skipped, *self.slots.busy_conversations()}
+        served = [
+            doc
+            for doc in prefetch.docs
+            if doc["conversation_id"] not in excluded
+            and doc["channel_id"] not in channels
+            and doc["workspace_id"] not in workspaces
+        ][:limit]
+        if len(served) < limit and not prefetch.complete:
+            return await self._query(skipped, fair, limit)
+        return served
+
+    def _drop(self, *message_ids: str) -> None:
+        """Claimed, or not their turn: no longer candidates."""
+        if self._prefetch is not None:
+            gone = set(message_ids)
+            self._prefetch.docs = [doc for doc in self._prefetch.docs if doc["_id"] not in gone]
+
+    async def _prefetched(self) -> Prefetch:
+        now, loop_now = self.core.clock.now(), asyncio.get_running_loop().time()
+        kept = self._prefetch
+        if kept is not None and kept.docs and kept.fresh(now, loop_now):
+            return kept
+        docs = await self._query(set(), False, PREFETCH, everyone=True)
+        self._prefetch = Prefetch(docs, len(docs) < PREFETCH, now, loop_now)
+        return self._prefetch
+
+    async def _query(
+        self, skipped: set[str], fair: bool, limit: int, *, everyone: bool = False
+    ) -> list[dict[str, Any]]:
+        """Due, unleased messages from the store, oldest first (`everyone`: leaving out
+        no one)."""
         now = self.core.clock.now()
-        channels, workspaces = self.slots.full(fair)
+        channels, workspaces = ([], []) if everyone else self.slots.full(fair)
         query: dict[str, Any] = {
             "delivery.status": PENDING,
             "delivery.next_attempt_at": {"$lte": now},
             **unleased(now),
         }
-        conversations = [*skipped, *self.slots.busy_conversations()]
+        conversations = [] if everyone else [*skipped, *self.slots.busy_conversations()]
         if conversations:
             query["conversation_id"] = {"$nin": conversations}
         if channels:

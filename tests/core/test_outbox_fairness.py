@@ -9,8 +9,10 @@ httpx client (`second_process`: another Kith process on the same database).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 from collections import Counter
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -29,6 +31,7 @@ from kith.core.models import (
     OutboundContent,
 )
 from kith.core.outbox import OutboxWorker, send
+from kith.core.outbox_claims import PREFETCH
 from kith.core.pipeline import ingest
 from kith.core.workspaces import create_workspace
 from tests.support.callbacks import CallbackServer
@@ -279,3 +282,47 @@ async def test_an_answer_past_the_size_cap_is_a_retryable_failure(
         failed = await delivery(core, message)
         assert failed["status"] == "pending" and failed["attempts"] == 1
         assert failed["error"] == "callback answer larger than 1024 bytes"
+
+
+@contextlib.contextmanager
+def store_calls(core: Core) -> Iterator[tuple[list[int], list[int]]]:
+    """The limits of the outbox's reads of due messages, and its lease writes (one per
+    batch of claims), on `core`'s messages collection."""
+    messages = core.store.messages
+    find, update_many = messages.find, messages.update_many
+    reads: list[int] = []
+    leases: list[int] = []
+
+    def finding(query: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+        if "delivery.next_attempt_at" in query:
+            reads.append(kwargs["limit"])
+        return find(query, *args, **kwargs)
+
+    async def updating(query: dict[str, Any], update: dict[str, Any], **kwargs: Any) -> Any:
+        if "delivery.claim" in update.get("$set", {}):
+            leases.append(len(query["_id"]["$in"]))
+        return await update_many(query, update, **kwargs)
+
+    messages.find, messages.update_many = finding, updating  # type: ignore[method-assign]
+    try:
+        yield reads, leases
+    finally:
+        messages.find, messages.update_many = find, update_many  # type: ignore[method-assign]
+
+
+async def test_refills_share_one_read_of_the_due_messages(
+    core: Core, second_process: Core, workspace_id: str
+) -> None:
+    """Finding the oldest due messages costs an engine without an index-ordered sort
+    (DocumentDB) a sort of all of them: a backlog is read ahead for the next refills, and no
+    read asks for more than a refill can use (a pass asked for twice its whole budget)."""
+    tune(core, second_process, outbox_concurrency=8)
+    async with serving(Endpoint("ok")) as healthy:
+        chats = await conversations(core, workspace_id, healthy.url, 40)
+        for i in range(200):
+            await reply(core, chats[i % 40], f"reply {i}")
+        with store_calls(second_process) as (reads, leases):
+            assert await OutboxWorker(second_process).run_once(limit=500) == 200
+    assert len(healthy.received) == 200 and healthy.overlaps == 0
+    assert max(reads) <= PREFETCH
+    assert len(leases) >= 200 / 8 and len(reads) < len(leases)
