@@ -92,7 +92,7 @@ class Claims:
                 limit = max(2 * min(budget, self.slots.free), 16)
                 held_back |= self.slots.full(fair) != self.slots.full(False)
                 batch = await self._candidates(skipped, fair, limit)
-                heads = await self._heads({doc["conversation_id"] for doc in batch})
+                heads = await self._heads(batch)
                 chosen: list[Flight] = []
                 for doc in batch:
                     if len(chosen) >= budget or self.slots.free <= 0:
@@ -175,17 +175,25 @@ class Claims:
             query["workspace_id"] = {"$nin": workspaces}
         cursor = self.core.store.messages.find(
             query,
-            {"conversation_id": 1, "channel_id": 1, "workspace_id": 1},
+            {"conversation_id": 1, "channel_id": 1, "workspace_id": 1, "created_at": 1},
             sort=[("delivery.next_attempt_at", 1)],
             limit=limit,
         )
         return [doc async for doc in cursor]
 
-    async def _heads(self, conversations: set[str]) -> dict[str, Head]:
-        """Each conversation's earliest pending message, in one query for the batch (a find,
-        not a `$group`: the embedded engine copies every document into an aggregation)."""
+    async def _heads(self, candidates: list[dict[str, Any]]) -> dict[str, Head]:
+        """Each candidate's conversation's earliest pending message, in one query for the
+        batch (a find, not a `$group`: the embedded engine copies every document into an
+        aggregation). Only messages created up to the newest candidate can be a head: a
+        backlog's later messages are not read."""
+        if not candidates:
+            return {}
         cursor = self.core.store.messages.find(
-            {"conversation_id": {"$in": sorted(conversations)}, "delivery.status": PENDING},
+            {
+                "conversation_id": {"$in": sorted({doc["conversation_id"] for doc in candidates})},
+                "delivery.status": PENDING,
+                "created_at": {"$lte": max(doc["created_at"] for doc in candidates)},
+            },
             {"conversation_id": 1, "delivery.next_attempt_at": 1},
             sort=[("created_at", 1), ("_id", 1)],
             batch_size=HEADS_BATCH,  # one round trip, where a server's first batch holds 101
