@@ -57,6 +57,31 @@ class Head:
     due: datetime | None
 
 
+@dataclass(frozen=True)
+class Excluded:
+    """Who may take no slot now: busy or skipped conversations, full channels and workspaces."""
+
+    conversations: frozenset[str] = frozenset()
+    channels: frozenset[str] = frozenset()
+    workspaces: frozenset[str] = frozenset()
+
+    def admits(self, doc: dict[str, Any]) -> bool:
+        return (
+            doc["conversation_id"] not in self.conversations
+            and doc["channel_id"] not in self.channels
+            and doc["workspace_id"] not in self.workspaces
+        )
+
+    def query(self) -> dict[str, Any]:
+        """The same, as a filter on messages."""
+        fields = (
+            ("conversation_id", self.conversations),
+            ("channel_id", self.channels),
+            ("workspace_id", self.workspaces),
+        )
+        return {field: {"$nin": sorted(names)} for field, names in fields if names}
+
+
 @dataclass
 class Prefetch:
     """Due, unleased messages as read at `read_at`, oldest first; `complete`: all of them."""
@@ -126,17 +151,15 @@ class Claims:
         """Due, unleased messages, oldest first, leaving out whoever may take no slot now:
         from the messages read ahead when they hold enough, else from the store."""
         prefetch = await self._prefetched()
-        channels, workspaces = (set(names) for names in self.slots.full(fair))
-        excluded = {*skipped, *self.slots.busy_conversations()}
-        served = [
-            doc
-            for doc in prefetch.docs
-            if doc["conversation_id"] not in excluded
-            and doc["channel_id"] not in channels
-            and doc["workspace_id"] not in workspaces
-        ][:limit]
+        channels, workspaces = self.slots.full(fair)
+        excluded = Excluded(
+            frozenset({*skipped, *self.slots.busy_conversations()}),
+            frozenset(channels),
+            frozenset(workspaces),
+        )
+        served = [doc for doc in prefetch.docs if excluded.admits(doc)][:limit]
         if len(served) < limit and not prefetch.complete:
-            return await self._query(skipped, fair, limit)
+            return await self._query(limit, excluded)
         return served
 
     def _drop(self, *message_ids: str) -> None:
@@ -150,29 +173,19 @@ class Claims:
         kept = self._prefetch
         if kept is not None and kept.docs and kept.fresh(now, loop_now):
             return kept
-        docs = await self._query(set(), False, PREFETCH, everyone=True)
+        docs = await self._query(PREFETCH, Excluded())
         self._prefetch = Prefetch(docs, len(docs) < PREFETCH, now, loop_now)
         return self._prefetch
 
-    async def _query(
-        self, skipped: set[str], fair: bool, limit: int, *, everyone: bool = False
-    ) -> list[dict[str, Any]]:
-        """Due, unleased messages from the store, oldest first (`everyone`: leaving out
-        no one)."""
+    async def _query(self, limit: int, excluded: Excluded) -> list[dict[str, Any]]:
+        """Due, unleased messages from the store, oldest first, but for the `excluded`."""
         now = self.core.clock.now()
-        channels, workspaces = ([], []) if everyone else self.slots.full(fair)
         query: dict[str, Any] = {
             "delivery.status": PENDING,
             "delivery.next_attempt_at": {"$lte": now},
             **unleased(now),
+            **excluded.query(),
         }
-        conversations = [] if everyone else [*skipped, *self.slots.busy_conversations()]
-        if conversations:
-            query["conversation_id"] = {"$nin": conversations}
-        if channels:
-            query["channel_id"] = {"$nin": channels}
-        if workspaces:
-            query["workspace_id"] = {"$nin": workspaces}
         cursor = self.core.store.messages.find(
             query,
             {"conversation_id": 1, "channel_id": 1, "workspace_id": 1, "created_at": 1},

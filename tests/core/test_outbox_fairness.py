@@ -9,10 +9,8 @@ httpx client (`second_process`: another Kith process on the same database).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 from collections import Counter
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -37,6 +35,7 @@ from kith.core.workspaces import create_workspace
 from tests.support.callbacks import CallbackServer
 from tests.support.cast import api_channel, inbound
 from tests.support.endpoints import Endpoint, serving
+from tests.support.faults import recording
 
 AGENT = Author(kind=AuthorKind.agent, id="agent-1", name="Sam")
 SAFETY = 20  # seconds: only a hung test ever waits this long
@@ -284,32 +283,6 @@ async def test_an_answer_past_the_size_cap_is_a_retryable_failure(
         assert failed["error"] == "callback answer larger than 1024 bytes"
 
 
-@contextlib.contextmanager
-def store_calls(core: Core) -> Iterator[tuple[list[int], list[int]]]:
-    """The limits of the outbox's reads of due messages, and its lease writes (one per
-    batch of claims), on `core`'s messages collection."""
-    messages = core.store.messages
-    find, update_many = messages.find, messages.update_many
-    reads: list[int] = []
-    leases: list[int] = []
-
-    def finding(query: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
-        if "delivery.next_attempt_at" in query:
-            reads.append(kwargs["limit"])
-        return find(query, *args, **kwargs)
-
-    async def updating(query: dict[str, Any], update: dict[str, Any], **kwargs: Any) -> Any:
-        if "delivery.claim" in update.get("$set", {}):
-            leases.append(len(query["_id"]["$in"]))
-        return await update_many(query, update, **kwargs)
-
-    messages.find, messages.update_many = finding, updating  # type: ignore[method-assign]
-    try:
-        yield reads, leases
-    finally:
-        messages.find, messages.update_many = find, update_many  # type: ignore[method-assign]
-
-
 async def test_refills_share_one_read_of_the_due_messages(
     core: Core, second_process: Core, workspace_id: str
 ) -> None:
@@ -321,31 +294,14 @@ async def test_refills_share_one_read_of_the_due_messages(
         chats = await conversations(core, workspace_id, healthy.url, 40)
         for i in range(200):
             await reply(core, chats[i % 40], f"reply {i}")
-        with store_calls(second_process) as (reads, leases):
+        messages = second_process.store.messages
+        with recording(messages, "find") as finds, recording(messages, "update_many") as updates:
             assert await OutboxWorker(second_process).run_once(limit=500) == 200
     assert len(healthy.received) == 200 and healthy.overlaps == 0
+    reads = [c.kwargs["limit"] for c in finds if "delivery.next_attempt_at" in c.args[0]]
+    leases = [c for c in updates if "delivery.claim" in c.args[1].get("$set", {})]
     assert max(reads) <= PREFETCH
     assert len(leases) >= 200 / 8 and len(reads) < len(leases)
-
-
-class Counted:
-    """A cursor that counts the documents it yields."""
-
-    def __init__(self, cursor: Any, seen: list[int]) -> None:
-        self.cursor, self.seen = cursor, seen
-
-    def __aiter__(self) -> Counted:
-        return self
-
-    async def __anext__(self) -> Any:
-        doc = await self.cursor.__anext__()
-        self.seen[0] += 1
-        return doc
-
-    async def to_list(self, length: int | None = None) -> list[Any]:
-        docs = await self.cursor.to_list(length)
-        self.seen[0] += len(docs)
-        return list(docs)
 
 
 async def test_a_backlog_is_not_read_again_for_each_refill(
@@ -360,14 +316,9 @@ async def test_a_backlog_is_not_read_again_for_each_refill(
         for i in range(200):
             await reply(core, chats[i % 20], f"reply {i}")
             clock.advance(1)
-        messages = second_process.store.messages
-        find, seen = messages.find, [0]
-        messages.find = lambda *a, **kw: Counted(find(*a, **kw), seen)  # type: ignore[method-assign]
-        try:
+        with recording(second_process.store.messages, "find") as finds:
             assert await OutboxWorker(second_process).run_once(limit=500) == 200
-        finally:
-            messages.find = find  # type: ignore[method-assign]
     assert len(healthy.received) == 200 and healthy.overlaps == 0
     # Read ahead, heads, read-backs: 2,800-3,000 here (more when refills' read-ahead goes
     # stale on a slow machine); 8,600 when each refill read its conversations' whole backlog.
-    assert seen[0] <= 6000
+    assert sum(call.documents for call in finds) <= 6000

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from pymongo.errors import AutoReconnect, BulkWriteError, OperationFailure
@@ -173,3 +174,50 @@ def failing_finds(collection: Any) -> Iterator[None]:
         yield
     finally:
         collection.find = original
+
+
+@dataclass
+class Call:
+    """One call of a collection's method: its arguments, and for a `find` how many documents
+    its cursor yielded."""
+
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+    documents: int = 0
+
+
+class _CountedCursor:
+    def __init__(self, cursor: Any, call: Call) -> None:
+        self.cursor, self.call = cursor, call
+
+    def __aiter__(self) -> _CountedCursor:
+        return self
+
+    async def __anext__(self) -> Any:
+        doc = await self.cursor.__anext__()
+        self.call.documents += 1
+        return doc
+
+    async def to_list(self, length: int | None = None) -> list[Any]:
+        docs = list(await self.cursor.to_list(length))
+        self.call.documents += len(docs)
+        return docs
+
+
+@contextlib.contextmanager
+def recording(collection: Any, method: str) -> Iterator[list[Call]]:
+    """Records each call of `collection.method` and lets it through: which queries a pass
+    made, with which limits, and (for `find`) how many documents it read."""
+    original = getattr(collection, method)
+    calls: list[Call] = []
+
+    def recorded(*args: Any, **kwargs: Any) -> Any:
+        calls.append(call := Call(args, kwargs))
+        answer = original(*args, **kwargs)  # a cursor, or the coroutine the caller awaits
+        return _CountedCursor(answer, call) if method == "find" else answer
+
+    setattr(collection, method, recorded)
+    try:
+        yield calls
+    finally:
+        setattr(collection, method, original)
