@@ -6,8 +6,10 @@
 what `ingest()` stored for 300 conversations (same fields, same indexes, a Kith store set up
 as `kith serve` sets it up), each statement sent alone by `--concurrency` callers: a message
 insert, a `message.received` event insert, a conversation bump (as the pipeline's, with new
-search terms), a conversation read. The bare insert runs first and last. The last line is one
-JSON object: each statement's rate and its ratio to the bare insert.
+search terms), a conversation read; then the event insert and the conversation bump again on
+copies of their collections that have no secondary index, which is what the indexes cost. The
+bare insert runs first and last. The last line is one JSON object: each statement's rate and
+its ratio to the bare insert.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ from kith.core.workspaces import ensure_default_workspace
 from kith.web.app import build_core
 
 CONVERSATIONS = 300
+UNINDEXED_EVENTS = "bench_events_unindexed"
+UNINDEXED_CONVERSATIONS = "bench_conversations_unindexed"
 Statement = Callable[[int], Awaitable[object]]
 
 
@@ -65,8 +69,8 @@ def statements(
         doc.update(conversation_id=conversations[i % CONVERSATIONS], **fields)
         return doc
 
-    def bump(i: int) -> Awaitable[object]:
-        return db["conversations"].update_one(
+    def bump(i: int, collection: str = "conversations") -> Awaitable[object]:
+        return db[collection].update_one(
             {"_id": conversations[i % CONVERSATIONS], "status": "open"},
             {
                 "$inc": {"unread_count": 1},
@@ -88,18 +92,32 @@ def statements(
         "conversation_read": lambda i: db["conversations"].find_one(
             {"_id": conversations[i % CONVERSATIONS]}
         ),
+        "event_insert_unindexed": lambda i: db[UNINDEXED_EVENTS].insert_one(
+            copied(event, i, _id=f"{uuid.uuid4().hex[:24]}.received")
+        ),
+        "conversation_bump_unindexed": lambda i: bump(i, UNINDEXED_CONVERSATIONS),
     }
+
+
+async def unindexed_copies(core: Core) -> None:
+    """The conversations as stored, in a collection with no index but `_id`'s (and an empty
+    one for events): the same statements there cost the engine no secondary index entries."""
+    db = core.store.db
+    await db[UNINDEXED_EVENTS].drop()
+    await db[UNINDEXED_CONVERSATIONS].drop()
+    await db[UNINDEXED_CONVERSATIONS].insert_many(await db["conversations"].find().to_list())
 
 
 async def run(args: argparse.Namespace) -> dict[str, object]:
     core = build_core(run_settings(args.mongo_uri))
     async with running(core):
         conversations, message, event = await seeded(core)
+        await unindexed_copies(core)
         runs: dict[str, Run] = {}
         plan = statements(core, conversations, message, event)
         for name in [*plan, "bare_insert_again"]:
             runs[name] = await measure(args.n, args.concurrency, plan[name.removesuffix("_again")])
-            print(f"{name:20s} {runs[name].per_s:9.1f}/s  p50 {runs[name].pct(0.5):6.1f} ms")
+            print(f"{name:28s} {runs[name].per_s:9.1f}/s  p50 {runs[name].pct(0.5):6.1f} ms")
     bare = (runs["bare_insert"].per_s + runs.pop("bare_insert_again").per_s) / 2
     result: dict[str, object] = {
         "n": args.n,
