@@ -6,11 +6,20 @@ down more and more, while the account's owner, logging in from elsewhere, is not
 address also has a cap on its failures across all accounts, so one address cannot spray
 guesses over many accounts. Counters live in MongoDB, so every process serving the login
 form sees the same ones; the address comes from `kith.core.client_address`.
+
+An attempt is counted before its password is checked (one atomic increment per key), so
+guesses sent in parallel get no more checks than the same guesses one after another: past
+the free ones, only the first attempt after a lock lapses is checked, and a success gives
+its count back.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from pymongo import ReturnDocument
 
 from kith.core.clock import aware, utcnow, wall
 from kith.core.context import Core
@@ -41,34 +50,97 @@ def throttle_keys(email: str, address: str | None) -> tuple[str, str]:
     return f"pair:{email.strip().lower()}|{where}", f"ip:{where}"
 
 
-async def check(core: Core, keys: tuple[str, str]) -> None:
-    """Raise `TooManyAttempts` while any of `keys` is locked."""
+def free_failures(key: str) -> int:
+    return FREE_FAILURES if key.startswith("pair:") else FREE_FAILURES_PER_ADDRESS
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """A login attempt counted against its keys: `counts[i]` is `keys[i]`'s count with it."""
+
+    keys: tuple[str, ...]
+    counts: tuple[int, ...]
+
+
+async def begin(core: Core, keys: tuple[str, str]) -> Attempt:
+    """Count an attempt against each key, or raise `TooManyAttempts` (counting nothing) if
+    any key is locked or already has as many attempts under way as it may."""
     now = wall(core.clock).now()
+    await _refuse_if_locked(core, keys, now)
+    counts: list[int] = []
+    for key in keys:
+        doc = await _count(core, key, now)
+        counts.append(int(doc["count"]))
+        refusal = _refusal(doc, free_failures(key), now)
+        if refusal is not None:
+            await _uncount(core, keys[: len(counts)])
+            raise TooManyAttempts(refusal)
+    return Attempt(keys, tuple(counts))
+
+
+async def failed(core: Core, attempt: Attempt) -> None:
+    """The password was wrong: past a key's free failures, a lock that doubles each time."""
+    now = wall(core.clock).now()
+    for key, count in zip(attempt.keys, attempt.counts, strict=True):
+        update: dict[str, object] = {"last_at": now}
+        free = free_failures(key)
+        if count >= free:
+            lock = min(FIRST_LOCK * 2 ** (count - free), LONGEST_LOCK)
+            update.update(locked_until=now + lock, locked_count=count)
+        await core.store.login_failures.update_one({"_id": key}, {"$set": update})
+
+
+async def succeeded(core: Core, attempt: Attempt) -> None:
+    """A success forgets the (account, address) failures and gives the address its count
+    back (an office behind one address logs in all day)."""
+    pair, *others = attempt.keys
+    await core.store.login_failures.delete_one({"_id": pair})
+    await _uncount(core, tuple(others))
+
+
+async def _refuse_if_locked(core: Core, keys: tuple[str, str], now: datetime) -> None:
     async for doc in core.store.login_failures.find({"_id": {"$in": list(keys)}}):
         locked = doc.get("locked_until")
         if locked is not None and aware(locked) > now:
             raise TooManyAttempts((aware(locked) - now).total_seconds())
 
 
-async def count_failure(core: Core, keys: tuple[str, str]) -> None:
-    """One more failure per key; past its free failures, a lock that doubles each time."""
-    now = wall(core.clock).now()
+async def _count(core: Core, key: str, now: datetime) -> dict[str, Any]:
+    """One more attempt on `key`, atomically; a count whose last attempt is older than the
+    window starts again."""
+    failures = core.store.login_failures
+    await failures.update_one(
+        {"_id": key, "last_at": {"$lt": now - FAILURE_WINDOW}},
+        {"$set": {"count": 0, "locked_until": None, "locked_count": 0}},
+    )
+    doc = await failures.find_one_and_update(
+        {"_id": key},
+        {
+            "$inc": {"count": 1},
+            "$set": {
+                "last_at": now,
+                "purge_at": utcnow() + FAILURE_WINDOW + LONGEST_LOCK + PURGE_MARGIN,
+            },
+        },
+        upsert=True,
+        return_document=ReturnDocument.AFTER,
+    )
+    assert doc is not None  # upserted
+    return doc
+
+
+def _refusal(doc: dict[str, Any], free: int, now: datetime) -> float | None:
+    """Seconds to wait if this attempt may not be checked, else None: within the free
+    failures, or the first attempt after a lock lapsed."""
+    locked = doc.get("locked_until")
+    if locked is not None and aware(locked) > now:
+        return (aware(locked) - now).total_seconds()
+    count = int(doc["count"])
+    if count <= free or (locked is not None and count == int(doc.get("locked_count", 0)) + 1):
+        return None
+    return FIRST_LOCK.total_seconds()  # earlier attempts are still being checked
+
+
+async def _uncount(core: Core, keys: tuple[str, ...]) -> None:
     for key in keys:
-        free = FREE_FAILURES if key.startswith("pair:") else FREE_FAILURES_PER_ADDRESS
-        doc = await core.store.login_failures.find_one({"_id": key})
-        fresh = doc is None or aware(doc["last_at"]) < now - FAILURE_WINDOW
-        count = 1 if doc is None or fresh else int(doc["count"]) + 1
-        update: dict[str, object] = {
-            "count": count,
-            "last_at": now,
-            "locked_until": None,
-            "purge_at": utcnow() + FAILURE_WINDOW + LONGEST_LOCK + PURGE_MARGIN,
-        }
-        if count >= free:
-            update["locked_until"] = now + min(FIRST_LOCK * 2 ** (count - free), LONGEST_LOCK)
-        await core.store.login_failures.update_one({"_id": key}, {"$set": update}, upsert=True)
-
-
-async def clear(core: Core, keys: tuple[str, str]) -> None:
-    """A success forgets the (account, address) failures; the address's own count stays."""
-    await core.store.login_failures.delete_one({"_id": keys[0]})
+        await core.store.login_failures.update_one({"_id": key}, {"$inc": {"count": -1}})

@@ -47,13 +47,13 @@ async def log_in(
     """Check the password (unless this account is locked at this address) and open a session;
     returns its cookie token. See `kith.core.login_throttle` for who is slowed down."""
     keys = login_throttle.throttle_keys(email, client_address)
-    await login_throttle.check(core, keys)
+    attempt = await login_throttle.begin(core, keys)
     try:
         user = await authenticate_user(core, email, password)
     except Unauthorized:
-        await login_throttle.count_failure(core, keys)
+        await login_throttle.failed(core, attempt)
         raise
-    await login_throttle.clear(core, keys)
+    await login_throttle.succeeded(core, attempt)
     return await open_session(core, user), user
 
 

@@ -59,6 +59,25 @@ async def test_the_guessers_lock_grows_and_lapses(cast: Cast, app: FastAPI, cloc
         assert (await sign_in(attacker, "bob@kith.test", PASSWORD)).status_code == 303
 
 
+async def test_guesses_sent_at_once_are_checked_no_more_than_one_at_a_time(
+    cast: Cast, app: FastAPI, clock: ManualClock
+) -> None:
+    """A burst of guesses in parallel gets no more password checks than the same guesses one
+    after another: each attempt is counted before its password is checked."""
+    async with from_address(app, "203.0.113.66") as attacker:
+        answers = await asyncio.gather(
+            *(sign_in(attacker, "alice@kith.test", WRONG) for _ in range(4 * FREE_FAILURES))
+        )
+        codes = sorted(answer.status_code for answer in answers)
+        assert codes == [401] * FREE_FAILURES + [429] * 3 * FREE_FAILURES
+
+        clock.advance(max(int(a.headers["retry-after"]) for a in answers if a.status_code == 429))
+        answers = await asyncio.gather(
+            *(sign_in(attacker, "alice@kith.test", WRONG) for _ in range(FREE_FAILURES))
+        )  # the lock lapsed: one more guess, as one at a time would get
+        assert sorted(a.status_code for a in answers) == [401] + [429] * (FREE_FAILURES - 1)
+
+
 async def test_one_address_spraying_many_accounts_is_stopped(cast: Cast, app: FastAPI) -> None:
     async with (
         from_address(app, "203.0.113.66") as sprayer,
