@@ -108,12 +108,18 @@ async def _refuse_if_locked(core: Core, keys: tuple[str, str], now: datetime) ->
 async def _count(core: Core, key: str, now: datetime) -> dict[str, Any]:
     """One more attempt on `key`, atomically; a count whose last attempt is older than the
     window starts again."""
-    failures = core.store.login_failures
-    await failures.update_one(
+    await core.store.login_failures.update_one(
         {"_id": key, "last_at": {"$lt": now - FAILURE_WINDOW}},
         {"$set": {"count": 0, "locked_until": None, "locked_count": 0}},
     )
-    doc = await failures.find_one_and_update(
+    return await _increment(core, key, now)
+
+
+async def _increment(core: Core, key: str, now: datetime) -> dict[str, Any]:
+    """Parallel first attempts on a key all count on one counter: an upsert by `_id` that
+    loses the insert is retried by the server as an update (MongoDB: SERVER-37124, 47212; DocumentDB
+    and the embedded engine serialise them)."""
+    doc = await core.store.login_failures.find_one_and_update(
         {"_id": key},
         {
             "$inc": {"count": 1},

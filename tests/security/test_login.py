@@ -16,9 +16,10 @@ import pytest
 from argon2 import PasswordHasher
 from fastapi import FastAPI
 
+from kith.core import login_throttle
 from kith.core.clock import ManualClock
 from kith.core.context import Core
-from kith.core.login_throttle import FREE_FAILURES, FREE_FAILURES_PER_ADDRESS
+from kith.core.login_throttle import FREE_FAILURES, FREE_FAILURES_PER_ADDRESS, TooManyAttempts
 from tests.web.conftest import PASSWORD, Cast, sign_in
 
 WRONG = "guess-guess-guess"
@@ -76,6 +77,20 @@ async def test_guesses_sent_at_once_are_checked_no_more_than_one_at_a_time(
             *(sign_in(attacker, "alice@kith.test", WRONG) for _ in range(FREE_FAILURES))
         )  # the lock lapsed: one more guess, as one at a time would get
         assert sorted(a.status_code for a in answers) == [401] + [429] * (FREE_FAILURES - 1)
+
+
+async def test_first_attempts_in_parallel_share_one_counter(core: Core) -> None:
+    """Attempts on a key nobody has tried yet all count on one counter, each its own number:
+    the free ones are checked, the rest refused."""
+    keys = login_throttle.throttle_keys("carol@kith.test", "203.0.113.7")
+    outcomes = await asyncio.gather(
+        *(login_throttle.begin(core, keys) for _ in range(3 * FREE_FAILURES)),
+        return_exceptions=True,
+    )
+    admitted = [o for o in outcomes if isinstance(o, login_throttle.Attempt)]
+    refused = [o for o in outcomes if isinstance(o, TooManyAttempts)]
+    assert sorted(a.counts[0] for a in admitted) == list(range(1, FREE_FAILURES + 1))
+    assert len(refused) == 2 * FREE_FAILURES
 
 
 async def test_one_address_spraying_many_accounts_is_stopped(cast: Cast, app: FastAPI) -> None:
