@@ -8,7 +8,8 @@ Fake platform endpoints (`bench/servers/endpoints.py`, own process) answer in ~5
    delivered by one `OutboxWorker.run_once()` at `--concurrency` sends in flight, against the
    same number of bare `httpx` POSTs of the same size to the same endpoints, same concurrency,
    same client (`core.http`), in `--rounds` alternating rounds: medians, and the median of
-   the rounds' ratios.
+   the rounds' ratios, and the CPU this process spent per reply and per POST (the throughput
+   phase sends the replies before its clock starts; their CPU is not counted).
 2. Latency: a worker runs (`run_forever`, real clock) while replies are sent at `--rate` per
    second for `--seconds`; the time from `send()` to the `message.delivered` event of the
    healthy channels' replies, p99, first alone, then with `--slow-share` of the replies going
@@ -26,6 +27,7 @@ import json
 import statistics
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -83,37 +85,64 @@ async def conversations(
     return out
 
 
-async def throughput(core: Core, healthy: list[Conversation], args: argparse.Namespace) -> Run:
-    """Deliver `--n` queued replies with one worker; the clock runs while it delivers."""
+@dataclass(frozen=True)
+class Phase:
+    """A throughput phase: operations a second, and this process's CPU per operation."""
+
+    per_s: float
+    cpu_ms: float
+
+
+async def throughput(core: Core, healthy: list[Conversation], args: argparse.Namespace) -> Phase:
+    """Deliver `--n` queued replies with one worker; the clocks run while it delivers."""
     for i, conversation in zip(range(args.n), itertools.cycle(healthy), strict=False):
         await send(core, conversation, OutboundContent(text=f"{TEXT} #{i}"), AGENT)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     handled = await OutboxWorker(core).run_once(limit=args.n)
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     sent = await core.store.messages.count_documents({"delivery.status": "sent"})
     assert handled == sent == args.n, (handled, sent)
-    return Run(args.n, seconds, [])
+    return Phase(args.n / seconds, cpu * 1000 / args.n)
 
 
-async def paired(
-    core: Core, healthy: list[Conversation], args: argparse.Namespace
-) -> tuple[float, float, float]:
+@dataclass(frozen=True)
+class Paired:
+    """The throughput rounds' medians: rates, the median of the rounds' ratios, and the CPU
+    this process spent per reply (outbox) and per POST (bare loop)."""
+
+    baseline_per_s: float
+    per_s: float
+    ratio: float
+    baseline_cpu_ms: float
+    cpu_ms: float
+
+
+async def paired(core: Core, healthy: list[Conversation], args: argparse.Namespace) -> Paired:
     """`--rounds` rounds of the bare loop then the outbox: the medians of each, and the median
     of the rounds' ratios (this machine's speed drifts by half between minutes, far less within
     a round)."""
-    bare: list[float] = []
-    kith: list[float] = []
+    bare: list[Phase] = []
+    kith: list[Phase] = []
     for round_ in range(1, args.rounds + 1):
-        bare.append((await bare_loop(core, healthy, args)).per_s)
-        kith.append((await throughput(core, healthy, args)).per_s)
+        bare.append(await bare_loop(core, healthy, args))
+        kith.append(await throughput(core, healthy, args))
         await report_failures(core)
         await core.store.messages.delete_many({"direction": "out"})
-        print(f"round {round_}: bare loop {bare[-1]:7.1f}/s, outbox run_once() {kith[-1]:7.1f}/s")
-    ratios = [k / b for k, b in zip(kith, bare, strict=True)]
-    return statistics.median(bare), statistics.median(kith), statistics.median(ratios)
+        print(
+            f"round {round_}: bare loop {bare[-1].per_s:7.1f}/s ({bare[-1].cpu_ms:.2f} ms CPU "
+            f"a POST), outbox run_once() {kith[-1].per_s:7.1f}/s ({kith[-1].cpu_ms:.2f} ms CPU "
+            "a reply)"
+        )
+    return Paired(
+        statistics.median(b.per_s for b in bare),
+        statistics.median(k.per_s for k in kith),
+        statistics.median(k.per_s / b.per_s for k, b in zip(kith, bare, strict=True)),
+        statistics.median(b.cpu_ms for b in bare),
+        statistics.median(k.cpu_ms for k in kith),
+    )
 
 
-async def bare_loop(core: Core, healthy: list[Conversation], args: argparse.Namespace) -> Run:
+async def bare_loop(core: Core, healthy: list[Conversation], args: argparse.Namespace) -> Phase:
     """The same number of POSTs of a callback-sized body to the same endpoints."""
     urls = [await callback_url(core, c) for c in healthy[: args.n]]
     body = json.dumps({"event": "message.created", "message": {"text": TEXT}, "pad": "x" * 250})
@@ -124,7 +153,9 @@ async def bare_loop(core: Core, healthy: list[Conversation], args: argparse.Name
         )
         answer.raise_for_status()
 
-    return await measure(args.n, args.concurrency, post)
+    cpu = time.process_time()
+    run = await measure(args.n, args.concurrency, post)
+    return Phase(run.per_s, (time.process_time() - cpu) * 1000 / args.n)
 
 
 async def callback_url(core: Core, conversation: Conversation) -> str:
@@ -198,7 +229,7 @@ async def run(args: argparse.Namespace, base: str) -> dict[str, object]:
         # so on the healthy ones' host its failures would (rightly) hold them too.
         slow_base = base.replace("127.0.0.1", "localhost")
         slow = await conversations(core, slow_base, "trickle", 1, 1, args.per_channel)
-        baseline, kith, ratio = await paired(core, healthy, args)
+        rounds = await paired(core, healthy, args)
         alone = await latency(core, healthy, [], args)
         await core.store.messages.delete_many({"direction": "out"})
         with_slow = await latency(core, healthy, slow, args)
@@ -209,9 +240,11 @@ async def run(args: argparse.Namespace, base: str) -> dict[str, object]:
             "n": args.n,
             "concurrency": args.concurrency,
             "rounds": args.rounds,
-            "per_s": round(kith, 1),
-            "baseline_per_s": round(baseline, 1),
-            "ratio": round(ratio, 3),
+            "per_s": round(rounds.per_s, 1),
+            "baseline_per_s": round(rounds.baseline_per_s, 1),
+            "ratio": round(rounds.ratio, 3),
+            "cpu_ms_per_reply": round(rounds.cpu_ms, 2),
+            "baseline_cpu_ms_per_post": round(rounds.baseline_cpu_ms, 2),
             "healthy_p50_ms": round(Run(len(alone), 1, alone).pct(0.5), 1),
             "healthy_p99_ms": round(p99_ms(alone), 1),
             "healthy_p99_ms_with_slow": round(p99_ms(with_slow), 1),
