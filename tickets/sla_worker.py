@@ -21,6 +21,7 @@ from typing import Any
 
 from pymongo import UpdateOne
 
+from kith.core.clock import wall
 from kith.core.context import Core
 from kith.core.events import build_event, record_many
 from kith.core.ids import derived_id, new_id
@@ -76,15 +77,17 @@ class SlaWorker:
         return len(claimed)
 
     async def claim(self) -> tuple[list[Ticket], str]:
-        now = self.core.clock.now()
-        due: dict[str, Any] = {"sla_next_at": {"$lte": now}, **unleased(now, LEASE)}
+        """Due times are Kith's clock, leases real seconds (`wall`: the demo's clock runs an
+        hour a second, which would end a minute's lease in 17 ms)."""
+        now, held = self.core.clock.now(), wall(self.core.clock).now()
+        due: dict[str, Any] = {"sla_next_at": {"$lte": now}, **unleased(held, LEASE)}
         rows = tickets(self.core)
         cursor = rows.find(due, {"_id": 1}, sort=[("sla_next_at", 1)], limit=self.batch)
         ids = [doc["_id"] async for doc in cursor]
         token = new_id()
         if not ids:
             return [], token
-        lease = {LEASE: now + self.lease, "sla_claim": token, "sla_owner": self.owner}
+        lease = {LEASE: held + self.lease, "sla_claim": token, "sla_owner": self.owner}
         await rows.update_many({**due, "_id": {"$in": ids}}, {"$set": lease})
         won = await rows.find({"_id": {"$in": ids}, "sla_claim": token}).to_list()
         return [Ticket.from_doc(doc) for doc in won], token

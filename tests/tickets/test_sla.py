@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from kith.core.auth import create_api_token
-from kith.core.clock import ManualClock
+from kith.core.clock import ManualClock, ScaledClock
 from kith.core.context import Core
 from kith.core.conversations import get_conversation
 from kith.core.features import install
@@ -260,6 +260,26 @@ async def test_a_killed_workers_claim_is_taken_over_after_its_lease(
     assert await alive.run_once() == 1
     late = (await events(core, "ticket.sla_breached"))[0]["data"]["late_seconds"]
     assert late == 31  # within the bound: the lease is shorter than a minute
+
+
+async def test_a_claims_lease_lasts_real_seconds_on_the_demos_clock(
+    core: Core,
+    cast: Cast,  # noqa: F811
+    clock: ManualClock,
+) -> None:
+    """On `kith demo`'s clock (an hour a second) the lease still lasts its real seconds."""
+    await standard(core, cast)
+    await open_ticket(core, cast)
+    clock.advance(HOUR)
+    passed = [0.0]
+    core.clock = ScaledClock(3600, base=clock, monotonic=lambda: passed[0])
+    claimed, _ = await SlaWorker(core, "dead", lease_seconds=30).claim()
+    assert len(claimed) == 1
+    passed[0] = 2.0  # two hours on the demo's clock, two seconds of real time
+    alive = SlaWorker(core, "alive")
+    assert await alive.run_once() == 0
+    clock.advance(31)  # the lease's real half minute is over
+    assert await alive.run_once() == 1
 
 
 async def test_a_ticket_change_after_a_breach_keeps_it(
