@@ -106,8 +106,9 @@ async def _refuse_if_locked(core: Core, keys: tuple[str, str], now: datetime) ->
 
 
 async def _count(core: Core, key: str, now: datetime) -> dict[str, Any]:
-    """One more attempt on `key`, atomically; a count whose last attempt is older than the
-    window starts again."""
+    """One more attempt on `key`, atomically; a count whose last failure is older than the
+    window starts again (a refused attempt does not move it: a count left behind by an
+    attempt that never finished is forgotten in time however often one tries)."""
     await core.store.login_failures.update_one(
         {"_id": key, "last_at": {"$lt": now - FAILURE_WINDOW}},
         {"$set": {"count": 0, "locked_until": None, "locked_count": 0}},
@@ -117,16 +118,14 @@ async def _count(core: Core, key: str, now: datetime) -> dict[str, Any]:
 
 async def _increment(core: Core, key: str, now: datetime) -> dict[str, Any]:
     """Parallel first attempts on a key all count on one counter: an upsert by `_id` that
-    loses the insert is retried by the server as an update (MongoDB: SERVER-37124, 47212; DocumentDB
-    and the embedded engine serialise them)."""
+    loses the insert is retried by the server as an update (MongoDB: SERVER-37124 and
+    SERVER-47212; DocumentDB and the embedded engine serialise them)."""
     doc = await core.store.login_failures.find_one_and_update(
         {"_id": key},
         {
             "$inc": {"count": 1},
-            "$set": {
-                "last_at": now,
-                "purge_at": utcnow() + FAILURE_WINDOW + LONGEST_LOCK + PURGE_MARGIN,
-            },
+            "$set": {"purge_at": utcnow() + FAILURE_WINDOW + LONGEST_LOCK + PURGE_MARGIN},
+            "$setOnInsert": {"last_at": now},
         },
         upsert=True,
         return_document=ReturnDocument.AFTER,

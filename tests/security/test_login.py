@@ -19,7 +19,12 @@ from fastapi import FastAPI
 from kith.core import login_throttle
 from kith.core.clock import ManualClock
 from kith.core.context import Core
-from kith.core.login_throttle import FREE_FAILURES, FREE_FAILURES_PER_ADDRESS, TooManyAttempts
+from kith.core.login_throttle import (
+    FAILURE_WINDOW,
+    FREE_FAILURES,
+    FREE_FAILURES_PER_ADDRESS,
+    TooManyAttempts,
+)
 from tests.web.conftest import PASSWORD, Cast, sign_in
 
 WRONG = "guess-guess-guess"
@@ -91,6 +96,22 @@ async def test_first_attempts_in_parallel_share_one_counter(core: Core) -> None:
     refused = [o for o in outcomes if isinstance(o, TooManyAttempts)]
     assert sorted(a.counts[0] for a in admitted) == list(range(1, FREE_FAILURES + 1))
     assert len(refused) == 2 * FREE_FAILURES
+
+
+async def test_attempts_that_never_finished_are_forgotten_after_the_window(
+    core: Core, clock: ManualClock
+) -> None:
+    """Attempts counted by a process that died while checking their passwords (no failure,
+    no lock) hold the key only until the window passes, however often one tries meanwhile."""
+    keys = login_throttle.throttle_keys("dave@kith.test", "203.0.113.8")
+    for _ in range(FREE_FAILURES):
+        await login_throttle.begin(core, keys)  # and never failed() nor succeeded()
+    for _ in range(3):
+        with pytest.raises(TooManyAttempts):
+            await login_throttle.begin(core, keys)
+        clock.advance(FAILURE_WINDOW.total_seconds() / 3)
+    clock.advance(1)
+    await login_throttle.begin(core, keys)
 
 
 async def test_one_address_spraying_many_accounts_is_stopped(cast: Cast, app: FastAPI) -> None:
