@@ -6,6 +6,7 @@ from __future__ import annotations
 from kith.consent.links import LinkTarget, make_token
 from kith.core.models import ConsentState
 from tests.consent.conftest import Shop, shop  # noqa: F401 (a fixture, found by name)
+from tests.support.tokens import damaged
 
 ONE_CLICK = {"List-Unsubscribe": "One-Click"}
 
@@ -18,7 +19,7 @@ async def test_forged_damaged_and_revoked_links_are_refused(shop: Shop) -> None:
     other = await make_token(shop.core, LinkTarget(shop.workspace_id, "someone-else", "email"))
     forged = [
         f"{other.partition('.')[0]}.{mac}",  # another customer under this signature
-        f"{body}.{mac[:-2]}AA",
+        f"{body}.{damaged(mac)}",
         body,
         "not-a-token",
         "x" * 600,
