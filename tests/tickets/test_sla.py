@@ -243,17 +243,26 @@ async def test_two_workers_record_each_breach_once(
     assert sorted(e["data"]["ticket_id"] for e in breaches) == sorted(t.id for t in made)
 
 
+async def breaching_ticket(core: Core, cast: Cast, clock: ManualClock) -> None:  # noqa: F811
+    """A ticket an hour past its first-reply target, due for the sweep."""
+    await standard(core, cast)
+    await open_ticket(core, cast)
+    clock.advance(HOUR)
+
+
+async def claim_and_die(core: Core) -> None:
+    """A worker with a 30 s lease claims the due ticket and dies before acting."""
+    claimed, _ = await SlaWorker(core, "dead", lease_seconds=30).claim()
+    assert len(claimed) == 1
+
+
 async def test_a_killed_workers_claim_is_taken_over_after_its_lease(
     core: Core,
     cast: Cast,  # noqa: F811
     clock: ManualClock,
 ) -> None:
-    await standard(core, cast)
-    await open_ticket(core, cast)
-    clock.advance(HOUR)
-    dead = SlaWorker(core, "dead", lease_seconds=30)
-    claimed, _ = await dead.claim()  # and dies before acting
-    assert len(claimed) == 1
+    await breaching_ticket(core, cast, clock)
+    await claim_and_die(core)
     alive = SlaWorker(core, "alive")
     assert await alive.run_once() == 0
     clock.advance(31)
@@ -268,13 +277,10 @@ async def test_a_claims_lease_lasts_real_seconds_on_the_demos_clock(
     clock: ManualClock,
 ) -> None:
     """On `kith demo`'s clock (an hour a second) the lease still lasts its real seconds."""
-    await standard(core, cast)
-    await open_ticket(core, cast)
-    clock.advance(HOUR)
+    await breaching_ticket(core, cast, clock)
     passed = [0.0]
     core.clock = ScaledClock(3600, base=clock, monotonic=lambda: passed[0])
-    claimed, _ = await SlaWorker(core, "dead", lease_seconds=30).claim()
-    assert len(claimed) == 1
+    await claim_and_die(core)
     passed[0] = 2.0  # two hours on the demo's clock, two seconds of real time
     alive = SlaWorker(core, "alive")
     assert await alive.run_once() == 0
