@@ -17,7 +17,7 @@ from kith.core.clock import ManualClock
 from kith.core.context import Core
 from kith.core.features import install
 from kith.segments.records import do_create_segment
-from tests.communities.test_broadcasts import groups, posts, run
+from tests.communities.broadcast_support import groups, posts, run
 from tests.connectors.telegram.conftest import TelegramSetup, bot_api, callbacks, clock, telegram
 from tests.connectors.telegram.fake_bot_api import FakeBotApi, error
 from tests.support.consumers import drain

@@ -107,3 +107,21 @@ async def customer_of(core: Core, channel_id: str, user: int | str) -> str:
     doc = await core.store.identities.find_one({"channel_id": channel_id, "external_id": str(user)})
     assert doc is not None
     return str(doc["customer_id"])
+
+
+async def link(group: Group, user: int, **body: Any) -> dict[str, Any]:
+    """The invite link of the customer behind Telegram user `user`."""
+    telegram = group.telegram
+    customer = await customer_of(telegram.core, telegram.channel_id, user)
+    answer = await telegram.http.post(
+        f"/api/v1/communities/{group.id}/invite-links",
+        json={"customer_id": customer, **body},
+        headers=telegram.auth,
+    )
+    assert answer.status_code == 200, answer.text
+    return dict(answer.json())
+
+
+def link_name(invite: dict[str, Any]) -> str:
+    """What Telegram names in `chat_member.invite_link.name` on a join through it."""
+    return f"Ada ref_{invite['code']}"

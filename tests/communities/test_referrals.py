@@ -18,6 +18,8 @@ from tests.communities.referral_support import (
     Group,
     customer_of,
     install_admin,
+    link,
+    link_name,
     make_group,
     private,
 )
@@ -43,24 +45,6 @@ async def group(telegram: TelegramSetup) -> Group:
     await telegram.deliver(private(GRACE, "Grace", "hi", 2))
     await drain(telegram.core)
     return made
-
-
-async def link(group: Group, user: int, **body: Any) -> dict[str, Any]:
-    """The invite link of the customer behind Telegram user `user`."""
-    telegram = group.telegram
-    customer = await customer_of(telegram.core, telegram.channel_id, user)
-    answer = await telegram.http.post(
-        f"/api/v1/communities/{group.id}/invite-links",
-        json={"customer_id": customer, **body},
-        headers=telegram.auth,
-    )
-    assert answer.status_code == 200, answer.text
-    return dict(answer.json())
-
-
-def link_name(invite: dict[str, Any]) -> str:
-    """What Telegram names in `chat_member.invite_link.name` on a join through it."""
-    return f"Ada ref_{invite['code']}"
 
 
 async def board(group: Group) -> list[dict[str, Any]]:

@@ -21,10 +21,11 @@ from tests.communities.referral_support import (
     Group,
     customer_of,
     install_admin,
+    link,
+    link_name,
     make_group,
     private,
 )
-from tests.communities.test_referrals import link, link_name
 from tests.connectors.telegram.conftest import BOT_TOKEN, TelegramSetup
 from tests.support.consumers import drain
 
