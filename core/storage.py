@@ -194,9 +194,18 @@ class Store:
 
     async def ensure_indexes(self, extra: Sequence[tuple[str, Keys, IndexOptions]] = ()) -> None:
         """Create core's indexes and the installed features' (`extra`); a no-op where they
-        already exist."""
+        already exist. Collections are done side by side (a new database's start-up waits for
+        the slowest collection, not for every index in turn)."""
+        by_collection: dict[str, list[tuple[Keys, IndexOptions]]] = {}
         for collection, keys, options in [*INDEXES, *extra]:
-            await self.collection(collection).create_index(keys, **options)
+            by_collection.setdefault(collection, []).append((keys, options))
+        await asyncio.gather(
+            *(self._create_indexes(name, wanted) for name, wanted in by_collection.items())
+        )
+
+    async def _create_indexes(self, name: str, wanted: list[tuple[Keys, IndexOptions]]) -> None:
+        for keys, options in wanted:
+            await self.collection(name).create_index(keys, **options)
 
     async def ping(self) -> bool:
         try:
