@@ -3,10 +3,9 @@
 "use strict";
 
 (() => {
-  const { T, api, h } = window.KithDom;
+  const { T, api, h, say } = window.KithDom;
   const rows = document.getElementById("broadcast-rows");
   if (!rows) return;
-  const notice = document.getElementById("notice");
   const MOVES = {
     draft: ["schedule", "cancel"],
     scheduled: ["pause", "cancel"],
@@ -19,7 +18,6 @@
   const segmentNames = new Map();
   const communityChoices = new Map();
 
-  const say = (text) => { notice.textContent = text; };
   const skippedTotal = (stats) => Object.values(stats.skipped).reduce((a, b) => a + b, 0);
 
   async function load() {
@@ -149,6 +147,7 @@
     const form = event.target;
     const error = document.getElementById("compose-error");
     error.textContent = "";
+    say("");
     const text = {};
     if (form.text_en.value.trim()) text.en = form.text_en.value;
     if (form.text_zh.value.trim()) text.zh = form.text_zh.value;

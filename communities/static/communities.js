@@ -6,12 +6,10 @@
 "use strict";
 
 (() => {
-  const { T, api } = window.KithDom;
+  const { T, api, say } = window.KithDom;
   const data = document.getElementById("community-data");
   if (!data) return;
   let community = JSON.parse(data.textContent);
-  const notice = document.getElementById("notice");
-  const say = (text) => { notice.textContent = text; };
 
   function read(control) {
     const kind = control.dataset.kind;
@@ -42,6 +40,7 @@
   }
 
   function clear(form, box) {
+    say("");
     box.textContent = "";
     for (const slot of form.querySelectorAll("[data-error-for]")) {
       slot.textContent = "";
@@ -198,6 +197,7 @@
     event.preventDefault();
     const error = document.getElementById("post-error");
     error.textContent = "";
+    say("");
     const text = {};
     if (post.text_en.value.trim()) text.en = post.text_en.value;
     if (post.text_zh.value.trim()) text.zh = post.text_zh.value;

@@ -5,13 +5,11 @@
 "use strict";
 
 (() => {
-  const { T, api, h } = window.KithDom;
+  const { T, api, h, say } = window.KithDom;
   const form = document.getElementById("builder");
   if (!form) return;
-  const notice = document.getElementById("notice");
   const list = document.getElementById("steps");
   const loaded = JSON.parse(document.getElementById("sequence-data").textContent);
-  const say = (text) => { notice.textContent = text; };
   const TYPES = ["send", "wait", "branch", "tag", "untag", "set_attribute", "webhook",
     "notify_team", "goal", "end"];
   const WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
@@ -372,6 +370,7 @@
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     clearErrors();
+    say("");
     try {
       if (!loaded) {
         const made = await api("POST", "/sequences", body());

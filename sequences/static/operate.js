@@ -3,12 +3,10 @@
 "use strict";
 
 (() => {
-  const { T, api, h } = window.KithDom;
+  const { T, api, h, say } = window.KithDom;
   const data = JSON.parse(document.getElementById("sequence-data").textContent);
   if (!data) return;
   const base = `/sequences/${encodeURIComponent(data.id)}`;
-  const notice = document.getElementById("notice");
-  const say = (text) => { notice.textContent = text; };
   const status = document.getElementById("sequence-status");
   const ALLOWED = { draft: ["activate", "archive"], active: ["pause", "archive"],
     paused: ["activate", "archive"], archived: [] };

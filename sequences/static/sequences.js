@@ -2,10 +2,9 @@
 "use strict";
 
 (() => {
-  const { T, api, h } = window.KithDom;
+  const { T, api, h, say } = window.KithDom;
   const rows = document.getElementById("sequence-rows");
   if (!rows) return;
-  const notice = document.getElementById("notice");
   const more = document.getElementById("list-more");
   const MOVES = { draft: ["activate", "archive"], active: ["pause", "archive"],
     paused: ["activate", "archive"], archived: [] };
@@ -28,9 +27,9 @@
   async function act(s, move) {
     try {
       const moved = await api("POST", `/sequences/${encodeURIComponent(s.id)}/${move}`);
-      notice.textContent = `${moved.name}: ${T["sequences_state_" + moved.status]}`;
+      say(`${moved.name}: ${T["sequences_state_" + moved.status]}`);
     } catch (error) {
-      notice.textContent = error.message;
+      say(error.message);
     }
     await load(true);
   }
@@ -47,6 +46,6 @@
     document.getElementById("no-sequences").hidden = rows.children.length > 0;
   }
 
-  more.addEventListener("click", () => load(false).catch((e) => { notice.textContent = e.message; }));
-  load(true).catch((e) => { notice.textContent = e.message; });
+  more.addEventListener("click", () => load(false).catch((e) => { say(e.message); }));
+  load(true).catch((e) => { say(e.message); });
 })();

@@ -77,6 +77,7 @@ async def test_a_manager_edits_the_rules_and_lifts_a_warning(live: Live, tmp_pat
     await expect(error).to_contain_text("pattern 1 is not RE2 syntax")
     await expect(patterns).to_be_focused()
     await expect(patterns).to_have_attribute("aria-invalid", "true")
+    await expect(page.get_by_role("status")).to_have_text("")  # not the first save's "saved"
     kept = (await communities(live.core).find_one({"_id": doc["_id"]}))["moderation"]
     assert kept == saved  # nothing of the refused save, the flood's change included
 

@@ -5,7 +5,7 @@
 "use strict";
 
 (() => {
-  const { T, api, h } = window.KithDom;
+  const { T, api, h, say } = window.KithDom;
   const { fill, status, priority, when, refusal } = window.KithTickets;
   const body = document.body;
   const id = body.dataset.ticketId;
@@ -17,7 +17,6 @@
   const METRICS = ["first_reply", "next_reply", "resolution"];
   const state = { ticket: null, users: [], teams: [], clock: { base: Date.now(), since: 0, speed: 1 }, cursor: null };
 
-  const say = (text) => { $("notice").textContent = text; };
   const kithNow = () => state.clock.base + (performance.now() - state.clock.since) * state.clock.speed;
 
   // ---- controls --------------------------------------------------------------------------

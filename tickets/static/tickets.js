@@ -3,7 +3,7 @@
 "use strict";
 
 (() => {
-  const { T, api, h } = window.KithDom;
+  const { T, api, h, say } = window.KithDom;
   const { fill, status, priority, when, refusal } = window.KithTickets;
   const rows = document.getElementById("ticket-rows");
   if (!rows) return;
@@ -14,7 +14,6 @@
   const people = { users: {}, teams: {} };
   const state = { view: "list", cursor: null, seq: 0 };
 
-  const say = (text) => { $("notice").textContent = text; };
   const nameOf = (kind, id) => (id ? people[kind][id] || "…" : "—");
 
   function filters() {

@@ -3,11 +3,9 @@
 "use strict";
 
 (() => {
-  const { T, api, h } = window.KithDom;
+  const { T, api, h, say } = window.KithDom;
   const rows = document.getElementById("endpoint-rows");
   if (!rows) return;
-  const notice = document.getElementById("notice");
-  const say = (text) => { notice.textContent = text; };
   const when = (iso) => (iso ? new Date(iso).toLocaleString() : "");
   let shown = null; // the endpoint whose log is open
   let cursor = null;
@@ -139,6 +137,7 @@
     const form = event.target;
     const error = document.getElementById("create-error");
     error.textContent = "";
+    say("");
     const body = {
       url: form.url.value.trim(),
       events: [...form.querySelectorAll("input[name=events]:checked")].map((c) => c.value),

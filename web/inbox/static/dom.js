@@ -1,5 +1,6 @@
 // Kith pages' shared helpers: `h` builds DOM nodes (every string through a text node or an
-// attribute, never parsed as HTML) and `api` calls the /app/api JSON with the CSRF token.
+// attribute, never parsed as HTML), `api` calls the /app/api JSON with the CSRF token and
+// `say` puts a line in the page's status (`#notice`, read out by screen readers).
 "use strict";
 
 (() => {
@@ -63,5 +64,12 @@
     return node;
   }
 
-  window.KithDom = Object.freeze({ T, ApiError, api, h });
+  // A form clears it when it is sent (`say("")`), so an earlier "saved" never stands beside
+  // this attempt's refusal, nor before its answer.
+  function say(text) {
+    const notice = document.getElementById("notice");
+    if (notice) notice.textContent = text;
+  }
+
+  window.KithDom = Object.freeze({ T, ApiError, api, h, say });
 })();
