@@ -4,8 +4,11 @@ Failures are counted per (account, client address): a guesser at one address is 
 down more and more, while the account's owner, logging in from elsewhere, is not refused
 (a lock per account alone let anyone lock any agent out with five bad passwords). Each
 address also has a cap on its failures across all accounts, so one address cannot spray
-guesses over many accounts. Counters live in MongoDB, so every process serving the login
-form sees the same ones; the address comes from `kith.core.client_address`.
+guesses over many accounts; and each account a larger cap on its failures from addresses it
+has not logged in from lately, so guessers spread over many addresses are slowed down too,
+while its owner, at an address they logged in from, is not. Counters live in MongoDB, so
+every process serving the login form sees the same ones; the address comes from
+`kith.core.client_address`.
 
 An attempt is counted before its password is checked (one atomic increment per key), so
 guesses sent in parallel get no more checks than the same guesses one after another: past
@@ -27,6 +30,8 @@ from kith.core.errors import KithError
 
 FREE_FAILURES = 5  # failures of one account from one address before its lock starts
 FREE_FAILURES_PER_ADDRESS = 20  # over all accounts: an office behind one NAT shares it
+FREE_FAILURES_PER_ACCOUNT = 30  # from all the addresses the account has not logged in from
+KNOWN_FOR = timedelta(days=30)  # an address is the account's for this long after a login
 FAILURE_WINDOW = timedelta(minutes=15)
 FIRST_LOCK = timedelta(seconds=30)
 LONGEST_LOCK = timedelta(minutes=30)
@@ -50,8 +55,20 @@ def throttle_keys(email: str, address: str | None) -> tuple[str, str]:
     return f"pair:{email.strip().lower()}|{where}", f"ip:{where}"
 
 
+async def keys_for(core: Core, email: str, address: str | None) -> tuple[str, ...]:
+    """The keys an attempt counts against: `throttle_keys`, and the account's key unless the
+    account logged in from this address within `KNOWN_FOR`."""
+    keys = throttle_keys(email, address)
+    known = await core.store.login_addresses.find_one({"_id": _known_id(keys)})
+    if known is not None and aware(known["until"]) > wall(core.clock).now():
+        return keys
+    return (*keys, f"account:{email.strip().lower()}")
+
+
 def free_failures(key: str) -> int:
-    return FREE_FAILURES if key.startswith("pair:") else FREE_FAILURES_PER_ADDRESS
+    if key.startswith("pair:"):
+        return FREE_FAILURES
+    return FREE_FAILURES_PER_ADDRESS if key.startswith("ip:") else FREE_FAILURES_PER_ACCOUNT
 
 
 @dataclass(frozen=True)
@@ -62,7 +79,7 @@ class Attempt:
     counts: tuple[int, ...]
 
 
-async def begin(core: Core, keys: tuple[str, str]) -> Attempt:
+async def begin(core: Core, keys: tuple[str, ...]) -> Attempt:
     """Count an attempt against each key, or raise `TooManyAttempts` (counting nothing) if
     any key is locked or already has as many attempts under way as it may."""
     now = wall(core.clock).now()
@@ -91,14 +108,25 @@ async def failed(core: Core, attempt: Attempt) -> None:
 
 
 async def succeeded(core: Core, attempt: Attempt) -> None:
-    """A success forgets the (account, address) failures and gives the address its count
-    back (an office behind one address logs in all day)."""
+    """A success forgets the (account, address) failures, gives the address (an office
+    behind one address logs in all day) and the account their counts back, and makes the
+    address the account's for `KNOWN_FOR`."""
     pair, *others = attempt.keys
     await core.store.login_failures.delete_one({"_id": pair})
     await _uncount(core, tuple(others))
+    until = wall(core.clock).now() + KNOWN_FOR
+    await core.store.login_addresses.update_one(
+        {"_id": _known_id(attempt.keys)},
+        {"$set": {"until": until, "purge_at": utcnow() + KNOWN_FOR + PURGE_MARGIN}},
+        upsert=True,
+    )
 
 
-async def _refuse_if_locked(core: Core, keys: tuple[str, str], now: datetime) -> None:
+def _known_id(keys: tuple[str, ...]) -> str:
+    return keys[0].removeprefix("pair:")
+
+
+async def _refuse_if_locked(core: Core, keys: tuple[str, ...], now: datetime) -> None:
     async for doc in core.store.login_failures.find({"_id": {"$in": list(keys)}}):
         locked = doc.get("locked_until")
         if locked is not None and aware(locked) > now:

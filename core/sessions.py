@@ -46,7 +46,7 @@ async def log_in(
 ) -> tuple[str, User]:
     """Check the password (unless this account is locked at this address) and open a session;
     returns its cookie token. See `kith.core.login_throttle` for who is slowed down."""
-    keys = login_throttle.throttle_keys(email, client_address)
+    keys = await login_throttle.keys_for(core, email, client_address)
     attempt = await login_throttle.begin(core, keys)
     try:
         user = await authenticate_user(core, email, password)

@@ -100,11 +100,12 @@ INDEXES: list[tuple[str, Keys, IndexOptions]] = [
     ),
     ("events", [("parked", ASCENDING)], {"partialFilterExpression": {"parked": {"$exists": True}}}),
     ("rate_limits", [("expires_at", ASCENDING)], {"expireAfterSeconds": 0}),
-    # Expired sessions and login-failure counters are ignored on read;
+    # Expired sessions, login-failure counters and known login addresses are ignored on read;
     # these indexes remove them later. `purge_at` is wall-clock time (the TTL monitor's).
     ("sessions", [("purge_at", ASCENDING)], {"expireAfterSeconds": 0}),
     ("sessions", [("user_id", ASCENDING)], {}),
     ("login_failures", [("purge_at", ASCENDING)], {"expireAfterSeconds": 0}),
+    ("login_addresses", [("purge_at", ASCENDING)], {"expireAfterSeconds": 0}),
     ("timers", [("due_at", ASCENDING)], {}),
     ("timers", [("purge_at", ASCENDING)], {"expireAfterSeconds": 0}),  # given-up one-offs
 ]
@@ -151,6 +152,7 @@ class Store:
         self.events = collection("events")
         self.identities = collection("identities")
         self.leases = collection("leases")
+        self.login_addresses = collection("login_addresses")
         self.login_failures = collection("login_failures")
         self.messages = collection("messages")
         self.rate_limits = collection("rate_limits")

@@ -22,7 +22,9 @@ from kith.core.context import Core
 from kith.core.login_throttle import (
     FAILURE_WINDOW,
     FREE_FAILURES,
+    FREE_FAILURES_PER_ACCOUNT,
     FREE_FAILURES_PER_ADDRESS,
+    KNOWN_FOR,
     TooManyAttempts,
 )
 from tests.web.conftest import PASSWORD, Cast, sign_in
@@ -123,6 +125,48 @@ async def test_one_address_spraying_many_accounts_is_stopped(cast: Cast, app: Fa
             await sign_in(sprayer, f"user-{n}@kith.test", WRONG)
         assert (await sign_in(sprayer, "alice@kith.test", PASSWORD)).status_code == 429
         assert (await sign_in(bob, "bob@kith.test", PASSWORD)).status_code == 303
+
+
+async def test_guessers_spread_over_many_addresses_are_slowed_but_not_the_owner_at_home(
+    cast: Cast, app: FastAPI, clock: ManualClock
+) -> None:
+    """One guess from each of many addresses: past the account's free failures, addresses it
+    has not logged in from wait; the owner, at the address they logged in from, does not."""
+    async with from_address(app, "198.51.100.10") as home:
+        assert (await sign_in(home, "alice@kith.test", PASSWORD)).status_code == 303
+    guesses = []
+    for n in range(FREE_FAILURES_PER_ACCOUNT + 1):
+        async with from_address(app, f"203.0.{n // 250}.{n % 250 + 1}") as guesser:
+            guesses.append((await sign_in(guesser, "alice@kith.test", WRONG)).status_code)
+    assert guesses == [401] * FREE_FAILURES_PER_ACCOUNT + [429]
+    async with from_address(app, "192.0.2.77") as elsewhere:
+        refused = await sign_in(elsewhere, "alice@kith.test", PASSWORD)
+        assert refused.status_code == 429 and int(refused.headers["retry-after"]) > 0
+    async with from_address(app, "198.51.100.10") as home:
+        assert (await sign_in(home, "alice@kith.test", PASSWORD)).status_code == 303
+    async with from_address(app, "198.51.100.10") as home:
+        assert (await sign_in(home, "bob@kith.test", PASSWORD)).status_code == 303  # not Bob's
+    clock.advance(int(refused.headers["retry-after"]) + 1)
+    async with from_address(app, "192.0.2.77") as elsewhere:
+        assert (await sign_in(elsewhere, "alice@kith.test", PASSWORD)).status_code == 303
+
+
+async def test_an_address_is_the_accounts_for_a_while_after_a_login(
+    core: Core, clock: ManualClock
+) -> None:
+    """Within `KNOWN_FOR` of a login an address skips the account's key; after, it counts."""
+    assert await login_throttle.keys_for(core, "Erin@kith.test", "203.0.113.9") == (
+        "pair:erin@kith.test|203.0.113.9",
+        "ip:203.0.113.9",
+        "account:erin@kith.test",
+    )
+    keys = await login_throttle.keys_for(core, "erin@kith.test", "203.0.113.9")
+    await login_throttle.succeeded(core, await login_throttle.begin(core, keys))
+    known = await login_throttle.keys_for(core, "erin@kith.test", "203.0.113.9")
+    assert known == keys[:2]
+    assert len(await login_throttle.keys_for(core, "erin@kith.test", "203.0.113.10")) == 3
+    clock.advance(KNOWN_FOR.total_seconds() + 1)
+    assert await login_throttle.keys_for(core, "erin@kith.test", "203.0.113.9") == keys
 
 
 async def test_behind_a_trusted_proxy_users_do_not_share_its_address(

@@ -9,7 +9,12 @@ import pytest
 
 from kith.core.clock import ManualClock, utcnow
 from kith.core.context import Core
-from kith.core.login_throttle import FAILURE_WINDOW, FREE_FAILURES, FREE_FAILURES_PER_ADDRESS
+from kith.core.login_throttle import (
+    FAILURE_WINDOW,
+    FREE_FAILURES,
+    FREE_FAILURES_PER_ADDRESS,
+    KNOWN_FOR,
+)
 from kith.core.sessions import ABSOLUTE_TIMEOUT, IDLE_TIMEOUT
 from tests.web.conftest import PASSWORD, Cast, sign_in
 
@@ -176,7 +181,10 @@ async def test_stale_sessions_and_counters_are_purged_by_wall_clock_ttl(
     purge_failure = failure["purge_at"].replace(tzinfo=UTC)
     assert wall + ABSOLUTE_TIMEOUT < purge_session < wall + timedelta(days=8)
     assert wall + FAILURE_WINDOW < purge_failure < wall + timedelta(hours=3)
-    for name in ("sessions", "login_failures"):
+    known = await core.store.login_addresses.find_one({"_id": "alice@kith.test|127.0.0.1"})
+    purge_known = known["purge_at"].replace(tzinfo=UTC)
+    assert wall + KNOWN_FOR < purge_known < wall + KNOWN_FOR + timedelta(hours=2)
+    for name in ("sessions", "login_failures", "login_addresses"):
         indexes = await core.store.collection(name).index_information()
         ttl = [i for i in indexes.values() if i.get("expireAfterSeconds") == 0]
         assert [i["key"] for i in ttl] == [[("purge_at", 1)]]
