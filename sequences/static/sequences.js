@@ -46,6 +46,6 @@
     document.getElementById("no-sequences").hidden = rows.children.length > 0;
   }
 
-  more.addEventListener("click", () => load(false).catch((e) => { say(e.message); }));
-  load(true).catch((e) => { say(e.message); });
+  more.addEventListener("click", () => load(false).catch((e) => say(e.message)));
+  load(true).catch((e) => say(e.message));
 })();

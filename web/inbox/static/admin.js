@@ -5,14 +5,10 @@
 
 (() => {
   const body = document.body;
-  const { T, ApiError, api, h } = window.KithDom;
+  const { T, ApiError, api, h, say: notice } = window.KithDom;
   const myId = body.dataset.userId;
   const canEdit = body.dataset.role === "admin";
   const $ = (id) => document.getElementById(id);
-
-  function notice(text) {
-    $("notice").textContent = text;
-  }
 
   // An error under a form: the field the server named, then its message.
   function showError(form, error) {

@@ -4,7 +4,7 @@
 "use strict";
 
 (() => {
-  const { T, api, h } = window.KithDom;
+  const { T, api, h, say: notice } = window.KithDom;
   const body = document.body;
   const $ = (id) => document.getElementById(id);
   const manage = body.dataset.canManage === "true";
@@ -17,7 +17,6 @@
     template.replace(/\{(\w+)\}/g, (whole, key) => (key in values ? String(values[key]) : whole));
   const when = (iso) => (iso ? new Date(iso).toLocaleString(locale) : "");
   const nameOf = (c) => c.name || T.contacts_unnamed;
-  const notice = (text) => { $("notice").textContent = text; };
 
   // The form's choices as one segment filter ({"all": [...]}), or null when none is set.
   function segmentFilter(form) {

@@ -4,7 +4,7 @@
 "use strict";
 
 (() => {
-  const { T, api, h } = window.KithDom;
+  const { T, api, h, say: notice } = window.KithDom;
   const body = document.body;
   const $ = (id) => document.getElementById(id);
   const id = body.dataset.customerId;
@@ -16,7 +16,6 @@
   const fmt = (template, values) =>
     template.replace(/\{(\w+)\}/g, (whole, key) => (key in values ? String(values[key]) : whole));
   const when = (iso) => (iso ? new Date(iso).toLocaleString(locale) : "");
-  const notice = (text) => { $("notice").textContent = text; };
   const channelName = (type) => T["contacts_channel_" + type] || type || "";
   const facts = (pairs) => pairs.flatMap(([term, value]) => [h("dt", {}, term), h("dd", {}, value)]);
 
