@@ -22,10 +22,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from pymongo import ReturnDocument
-
 from kith.core.clock import aware, utcnow, wall
 from kith.core.context import Core
+from kith.core.counters import increment
 from kith.core.errors import KithError
 
 FREE_FAILURES = 5  # failures of one account from one address before its lock starts
@@ -145,21 +144,14 @@ async def _count(core: Core, key: str, now: datetime) -> dict[str, Any]:
 
 
 async def _increment(core: Core, key: str, now: datetime) -> dict[str, Any]:
-    """Parallel first attempts on a key all count on one counter: an upsert by `_id` that
-    loses the insert is retried by the server as an update (MongoDB: SERVER-37124 and
-    SERVER-47212; DocumentDB and the embedded engine serialise them)."""
-    doc = await core.store.login_failures.find_one_and_update(
-        {"_id": key},
-        {
-            "$inc": {"count": 1},
-            "$set": {"purge_at": utcnow() + FAILURE_WINDOW + LONGEST_LOCK + PURGE_MARGIN},
-            "$setOnInsert": {"last_at": now},
-        },
-        upsert=True,
-        return_document=ReturnDocument.AFTER,
+    """Parallel first attempts on a key all count on one counter, each with its own number."""
+    return await increment(
+        core.store.login_failures,
+        key,
+        "count",
+        also_set={"purge_at": utcnow() + FAILURE_WINDOW + LONGEST_LOCK + PURGE_MARGIN},
+        on_insert={"last_at": now},
     )
-    assert doc is not None  # upserted
-    return doc
 
 
 def _refusal(doc: dict[str, Any], free: int, now: datetime) -> float | None:

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pymongo import ReturnDocument
-from pymongo.errors import DuplicateKeyError
-
 from kith.core.context import Core
+from kith.core.counters import increment
 from kith.core.errors import NotFound
 from kith.core.ids import derived_id, new_id
 from kith.orders.models import Order
@@ -32,20 +30,8 @@ def order_id(workspace_id: str, external_id: str | None) -> str:
 async def next_number(core: Core, workspace_id: str) -> int:
     """The workspace's next order number, from one atomic increment (two creates never share
     a number; a create that loses an external_id race leaves one unused)."""
-    counters = core.store.collection(COUNTERS)
-    for _ in range(2):  # two first orders at once: one upsert inserts, the other retries
-        try:
-            doc = await counters.find_one_and_update(
-                {"_id": workspace_id},
-                {"$inc": {"seq": 1}},
-                upsert=True,
-                return_document=ReturnDocument.AFTER,
-            )
-            assert doc is not None  # upserted
-            return int(doc["seq"])
-        except DuplicateKeyError:
-            continue
-    raise RuntimeError("the order counter could not be incremented")
+    doc = await increment(core.store.collection(COUNTERS), workspace_id, "seq")
+    return int(doc["seq"])
 
 
 async def get_order(core: Core, workspace_id: str, order_id: str) -> Order:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pymongo import ReturnDocument
-
 from kith.core.context import Core
+from kith.core.counters import increment
 from kith.core.errors import NotFound
 from kith.core.permissions import Scope
 from kith.tickets.models import Ticket
@@ -22,13 +21,7 @@ def tickets(core: Core) -> Any:
 async def next_number(core: Core, workspace_id: str) -> int:
     """The workspace's next ticket number: one atomic increment, so racing creates never
     share a number (a create that fails after taking one leaves a gap; races do not)."""
-    doc = await core.store.collection(NUMBERS).find_one_and_update(
-        {"_id": workspace_id},
-        {"$inc": {"last": 1}},
-        upsert=True,
-        return_document=ReturnDocument.AFTER,
-    )
-    assert doc is not None  # upserted
+    doc = await increment(core.store.collection(NUMBERS), workspace_id, "last")
     return int(doc["last"])
 
 
