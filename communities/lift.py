@@ -1,8 +1,7 @@
 """A moderator lifts an action (after an appeal, or on second thoughts): a mute is lifted with
-`unrestrict`, a ban with the platform's unban where its `GroupAdmin` has one, else `remove`
-(a ban lifted at once: they may join again). Deleted messages and warnings have nothing to
-undo on the platform; their row is marked lifted all the same. The lift is an audit row of its
-own (by the moderator), and lifting twice is the first lift."""
+`unrestrict`, a ban with `unban` (they may join again). Deleted messages and warnings have
+nothing to undo on the platform; their row is marked lifted all the same. The lift is an audit
+row of its own (by the moderator), and lifting twice is the first lift."""
 
 from __future__ import annotations
 
@@ -82,8 +81,4 @@ async def _platform(core: Core, community: Community, row: AuditRow) -> None:
     if row.action == "mute":
         await admin.unrestrict(core, channel, chat, user)
         return
-    unban = getattr(admin, "unban", None)
-    if unban is not None:
-        await unban(core, channel, chat, user)
-    else:
-        await admin.remove(core, channel, chat, user)
+    await admin.unban(core, channel, chat, user)

@@ -37,6 +37,9 @@ class GroupAdmin(Protocol):
     ) -> None:
         """Removed, and kept out until `until` (None: for good)."""
 
+    async def unban(self, core: Core, channel: Channel, chat_id: str, user_id: str) -> None:
+        """A ban lifted: they may join again (nothing changes for someone not banned)."""
+
     async def remove(self, core: Core, channel: Channel, chat_id: str, user_id: str) -> None:
         """Removed; they may join again (a ban lifted at once)."""
 

@@ -93,6 +93,9 @@ class SlackGroupAdmin:
     ) -> None:
         raise Unsupported("Slack cannot keep someone out of a channel (remove them instead)")
 
+    async def unban(self, core: Core, channel: Channel, chat_id: str, user_id: str) -> None:
+        raise Unsupported("Slack keeps no one out of a channel: there is no ban to lift")
+
     async def invite_link(
         self,
         core: Core,

@@ -106,6 +106,14 @@ class TelegramGroupAdmin:
             )
         )
 
+    async def unban(self, core: Core, channel: Channel, chat_id: str, user_id: str) -> None:
+        """unbanChatMember; `only_if_banned`, or Telegram would remove a member who is in."""
+        await _call(
+            bot_for(core, channel).unban_chat_member(
+                _int(chat_id, "chat_id"), _int(user_id, "user_id"), only_if_banned=True
+            )
+        )
+
     async def remove(self, core: Core, channel: Channel, chat_id: str, user_id: str) -> None:
         """A ban lifted at once (Telegram has no "kick"); `only_if_banned` keeps the unban
         from touching someone who was not banned after all."""

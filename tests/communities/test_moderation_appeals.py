@@ -153,7 +153,8 @@ async def test_a_ban_is_recorded_on_the_roster_and_lifted(
     [ban] = await audit_rows(telegram)
     lifted = await _lift(telegram, ban["id"])
     assert lifted.json()["outcome"] == "taken"
-    assert admin.named("remove") == [(str(GROUP), str(OLD[0]))]  # no unban: removed = unbanned
+    assert admin.named("unban") == [(str(GROUP), str(OLD[0]))]
+    assert admin.named("remove") == []
     left = await telegram.http.get(
         f"/api/v1/communities/{cid(telegram)}/members?status=left", headers=telegram.auth
     )

@@ -58,6 +58,9 @@ class RecordingAdmin:
     ) -> None:
         self._call("ban", chat, user, until)
 
+    async def unban(self, core: Core, channel: Channel, chat: str, user: str) -> None:
+        self._call("unban", chat, user)
+
     async def remove(self, core: Core, channel: Channel, chat: str, user: str) -> None:
         self._call("remove", chat, user)
 

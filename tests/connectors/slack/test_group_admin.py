@@ -70,6 +70,8 @@ async def test_what_slack_has_no_call_for_is_unsupported_without_a_call(
     with pytest.raises(Unsupported):
         await admin.ban(slack.core, slack.channel, CHANNEL, "W1", None)
     with pytest.raises(Unsupported):
+        await admin.unban(slack.core, slack.channel, CHANNEL, "W1")
+    with pytest.raises(Unsupported):
         await admin.invite_link(slack.core, slack.channel, CHANNEL, "ref", None, None)
     assert slack.api.calls == []
 

@@ -81,6 +81,13 @@ async def test_ban_for_good_and_remove_as_ban_then_unban(
     assert (int(GROUP), 424242003) not in bot_api.banned  # may join again
     await admin.ban(telegram.core, channel, GROUP, "424242003", UNTIL)
     assert bot_api.banned[(int(GROUP), 424242003)] == int(UNTIL.timestamp())
+    await admin.unban(telegram.core, channel, GROUP, "424242003")
+    assert bot_api.called("unbanChatMember")[-1] == {
+        "chat_id": int(GROUP),
+        "user_id": 424242003,
+        "only_if_banned": True,
+    }
+    assert (int(GROUP), 424242003) not in bot_api.banned  # lifted: may join again
 
 
 async def test_an_invite_link_is_named_limited_and_answered(
