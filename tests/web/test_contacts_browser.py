@@ -5,11 +5,13 @@ customer's tags by keyboard; an agent reads contacts only; both languages, with 
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -178,8 +180,25 @@ async def test_a_marketer_edits_tags_on_the_customer_page(live: Live) -> None:
     await expect(tags).not_to_contain_text("vip")
     stored = await live.core.store.customers.find_one({"name": "李雷"})
     assert stored["tags"] == ["上海", "newsletter"]
+
+    notice = page.locator("#notice")
+    await expect(notice).to_have_text("Saved.")
+    answer: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    async def held(route: Any) -> None:
+        if route.request.method == "PATCH":
+            await answer
+        await route.continue_()
+
+    await page.route("**/app/api/**", held)
+    await page.get_by_label("New tag").fill("later")
+    await page.keyboard.press("Enter")
+    await expect(notice).to_have_text("")  # not the last save's "Saved." before this answer
+    answer.set_result(None)
+    await expect(notice).to_have_text("Saved.")
+    await expect(tags).to_contain_text("later")
     await page.reload()
-    await expect(timeline.get_by_text("Profile changed")).to_have_count(2)
+    await expect(timeline.get_by_text("Profile changed")).to_have_count(3)
 
 
 async def test_an_agent_reads_contacts_of_their_channels_only(live: Live) -> None:

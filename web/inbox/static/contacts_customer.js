@@ -26,6 +26,7 @@
   }
 
   async function saveTags(tags) {
+    notice("");
     try {
       state.customer = await api("PATCH", path, { tags });
       renderTags(state.customer.tags);
