@@ -332,6 +332,10 @@ async def test_static_files(cast: Cast, browser) -> None:
         and "innerHTML" not in script.text
     )
     assert (await anyone.http.get("/app/static/..%2Fpages.py")).status_code == 404
+    login = (await anyone.http.get("/app/login")).text
+    assert '<link rel="icon" href="/app/static/favicon.svg"' in login  # no /favicon.ico 404
+    icon = await anyone.http.get("/app/static/favicon.svg")
+    assert icon.headers["content-type"].startswith("image/svg+xml") and "<svg" in icon.text
 
 
 async def test_the_lookups_the_page_needs(cast: Cast, browser) -> None:

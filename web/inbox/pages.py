@@ -40,6 +40,7 @@ STATIC = {
         ("inbox_merge.js", "text/javascript"),
         ("inbox.css", "text/css"),
         ("login.css", "text/css"),
+        ("favicon.svg", "image/svg+xml"),
         ("admin.js", "text/javascript"),
         ("admin_channels.js", "text/javascript"),
         ("admin_accounts.js", "text/javascript"),
