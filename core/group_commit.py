@@ -207,8 +207,10 @@ class Grouped:
         collection: RetryingCollection,
         gate: asyncio.Semaphore | None = None,
         unique: Sequence[tuple[str, ...]] = (),
+        leave_out: Sequence[str] = (),
     ) -> None:
         self.collection = collection
+        self._projection = {field: 0 for field in leave_out} or None
         self._writes: GroupCommit[WriteRequest, Any] = GroupCommit(
             self._write_batch, gate=gate, keys=lambda request: unique_keys(request, unique)
         )
@@ -224,13 +226,14 @@ class Grouped:
 
     async def find_one(self, filter: Filter) -> Document | None:
         """The document equal to `filter` on every named field (plain values only), read
-        together with other callers' lookups; at most one is expected to match."""
+        together with other callers' lookups; at most one is expected to match. Fields in
+        `leave_out` are not read."""
         if not _plain(filter):
             raise ValueError("grouped lookups take plain field equalities only")
         return await self._reads(filter)
 
     async def _read_batch(self, filters: list[Filter]) -> list[Document | Exception | None]:
-        docs = await self.collection.find(_combined(filters)).to_list(None)
+        docs = await self.collection.find(_combined(filters), self._projection).to_list(None)
         return [next((d for d in docs if _matches(d, f)), None) for f in filters]
 
     async def _write_batch(self, requests: list[WriteRequest]) -> list[Any | Exception]:

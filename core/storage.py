@@ -110,6 +110,11 @@ INDEXES: list[tuple[str, Keys, IndexOptions]] = [
     ("timers", [("purge_at", ASCENDING)], {"expireAfterSeconds": 0}),  # given-up one-offs
 ]
 
+# Fields that grouped lookups (`Store.grouped`) do not read: a conversation's search terms
+# (every word said in it, `kith.core.search`) grow with it, and ingest reads the conversation
+# on every message.
+LOOKUPS_LEAVE_OUT: dict[str, tuple[str, ...]] = {"conversations": ("terms",)}
+
 
 async def existing_ids(
     collection: Collection, workspace_id: str, ids: list[str], field: str, noun: str
@@ -191,7 +196,9 @@ class Store:
                 for collection, keys, options in INDEXES
                 if collection == name and options.get("unique")
             ]
-            found = self._grouped[name] = Grouped(self.collection(name), self._in_flight, unique)
+            found = self._grouped[name] = Grouped(
+                self.collection(name), self._in_flight, unique, LOOKUPS_LEAVE_OUT.get(name, ())
+            )
         return found
 
     async def ensure_indexes(self, extra: Sequence[tuple[str, Keys, IndexOptions]] = ()) -> None:

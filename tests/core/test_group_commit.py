@@ -158,3 +158,20 @@ async def test_a_conversation_changed_after_it_was_read_is_bumped_as_found(
     stored = await conversations.find_one({"_id": first.conversation.id})
     assert stored is not None and stored["unread_count"] == 2
     assert stored["status"] == again.conversation.status
+
+
+async def test_ingest_reads_a_conversation_without_its_search_terms(
+    core: Core, workspace_id: str
+) -> None:
+    """The terms grow with every word said in a conversation; the lookup made on every
+    message leaves them in the store (a search still finds the conversation by them)."""
+    channel, _ = await api_channel(core, workspace_id)
+    first = await ingest(core, channel, inbound(channel, "ada", "kettle descaling question"))
+    conversations = core.store.grouped("conversations")
+    looked_up = await conversations.find_one({"_id": first.conversation.id})
+    assert looked_up is not None
+    assert "terms" not in looked_up and looked_up["unread_count"] == 1
+    second = await ingest(core, channel, inbound(channel, "ada", "and the lid", message_id="m2"))
+    assert second.conversation.unread_count == 2 and not second.new_conversation
+    stored = await core.store.conversations.find_one({"_id": first.conversation.id})
+    assert stored is not None and {"descaling", "lid"} <= set(stored["terms"])
