@@ -3,11 +3,12 @@
 The usual counter, `find_one_and_update` with `$inc` and `upsert=True`, answers two racers
 on a new counter the same value on DocumentDB: the racer whose insert loses is retried as an
 update (the stored count is right) but answered the document its insert would have made,
-so two of them read 1 (seen on the real-engine lane: two first tickets numbered 1, five
-login attempts let through as four). MongoDB retries such upserts on the server
-(SERVER-47212) and answers right. So here a counter is only ever updated when it exists,
-and its first value inserted: an insert that loses the race fails on the unique `_id`,
-and its caller updates the document the winner made.
+so two of them read 1 (seen on the real-engine lane: six parallel guesses at a password
+checked where five may be; two first tickets of a workspace could both be number 1).
+MongoDB retries such upserts on the server (SERVER-47212) and answers right. So here a
+counter is only ever updated when it exists, and its first value inserted: an insert that
+loses the race fails on the unique `_id`, and its caller updates the document the winner
+made.
 """
 
 from __future__ import annotations
