@@ -133,18 +133,14 @@ async def _refuse_if_locked(core: Core, keys: tuple[str, ...], now: datetime) ->
 
 
 async def _count(core: Core, key: str, now: datetime) -> dict[str, Any]:
-    """One more attempt on `key`, atomically; a count whose last failure is older than the
-    window starts again (a refused attempt does not move it: a count left behind by an
-    attempt that never finished is forgotten in time however often one tries)."""
+    """One more attempt on `key`, atomically (parallel first attempts each get their own
+    number); a count whose last failure is older than the window starts again (a refused
+    attempt does not move it: a count left behind by an attempt that never finished is
+    forgotten in time however often one tries)."""
     await core.store.login_failures.update_one(
         {"_id": key, "last_at": {"$lt": now - FAILURE_WINDOW}},
         {"$set": {"count": 0, "locked_until": None, "locked_count": 0}},
     )
-    return await _increment(core, key, now)
-
-
-async def _increment(core: Core, key: str, now: datetime) -> dict[str, Any]:
-    """Parallel first attempts on a key all count on one counter, each with its own number."""
     return await increment(
         core.store.login_failures,
         key,
