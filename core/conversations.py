@@ -21,7 +21,7 @@ from kith.core.models import (
     Priority,
 )
 from kith.core.pagination import page
-from kith.core.search import WITHOUT_TERMS, index_conversation, search_page
+from kith.core.search import index_conversation, search_page
 from kith.core.threads import conversation_id
 
 
@@ -60,7 +60,9 @@ async def list_conversations(
         if value is not None:
             query[key] = value
     if q and q.strip():
-        docs, next_cursor = await search_page(core, query, q, cursor=cursor, limit=limit)
+        docs, next_cursor = await search_page(
+            core, workspace_id, query, q, cursor=cursor, limit=limit
+        )
         return [Conversation.from_doc(d) for d in docs], next_cursor
     docs, next_cursor = await page(
         core.store.conversations,
@@ -69,7 +71,6 @@ async def list_conversations(
         cursor=cursor,
         limit=limit,
         descending=True,
-        projection=WITHOUT_TERMS,
     )
     return [Conversation.from_doc(d) for d in docs], next_cursor
 

@@ -207,10 +207,8 @@ class Grouped:
         collection: RetryingCollection,
         gate: asyncio.Semaphore | None = None,
         unique: Sequence[tuple[str, ...]] = (),
-        leave_out: Sequence[str] = (),
     ) -> None:
         self.collection = collection
-        self._projection = {field: 0 for field in leave_out} or None
         self._writes: GroupCommit[WriteRequest, Any] = GroupCommit(
             self._write_batch, gate=gate, keys=lambda request: unique_keys(request, unique)
         )
@@ -226,14 +224,13 @@ class Grouped:
 
     async def find_one(self, filter: Filter) -> Document | None:
         """The document equal to `filter` on every named field (plain values only), read
-        together with other callers' lookups; at most one is expected to match. Fields in
-        `leave_out` are not read."""
+        together with other callers' lookups; at most one is expected to match."""
         if not _plain(filter):
             raise ValueError("grouped lookups take plain field equalities only")
         return await self._reads(filter)
 
     async def _read_batch(self, filters: list[Filter]) -> list[Document | Exception | None]:
-        docs = await self.collection.find(_combined(filters), self._projection).to_list(None)
+        docs = await self.collection.find(_combined(filters)).to_list(None)
         return [next((d for d in docs if _matches(d, f)), None) for f in filters]
 
     async def _write_batch(self, requests: list[WriteRequest]) -> list[Any | Exception]:
@@ -266,3 +263,55 @@ class Grouped:
         for error in details.get("writeErrors", []):
             outcomes[error["index"]] = _write_error(error)
         return outcomes
+
+
+class GroupedInserts:
+    """Inserts of documents that may exist already (members of a set, keyed by `_id`),
+    grouped across callers: a batch is one unordered bulk write of inserts, and a document already
+    stored is simply not inserted again.
+
+    A batch's documents go in `_id` order. On DocumentDB an insert that meets the same key
+    uncommitted in another command waits for it; two commands taking shared keys in opposite
+    orders would wait for each other until the deadlock detector (1 s) aborts one. In one
+    order, a wait always ends with the other command.
+    """
+
+    def __init__(self, collection: RetryingCollection, gate: asyncio.Semaphore | None) -> None:
+        self.collection = collection
+        self._inserts: GroupCommit[list[Document], None] = GroupCommit(self._insert, gate=gate)
+
+    async def add(self, docs: list[Document]) -> None:
+        """Store `docs` (those not stored yet), with other callers'."""
+        if docs:
+            await self._inserts(docs)
+
+    async def _insert(self, items: list[list[Document]]) -> list[Exception | None]:
+        docs = sorted({d["_id"]: d for item in items for d in item}.values(), key=_by_id)
+        for attempt in range(CONFLICT_ATTEMPTS):
+            if attempt:
+                await asyncio.sleep(random.uniform(0, 0.005 * 2**attempt))  # noqa: S311 (jitter)
+            docs = await self._insert_new(docs)
+            if not docs:
+                break
+        else:
+            raise OperationFailure("write conflict on every attempt", WRITE_CONFLICT)
+        return [None] * len(items)
+
+    async def _insert_new(self, docs: list[Document]) -> list[Document]:
+        """Insert `docs`; those refused with WriteConflict (not applied), to go again."""
+        try:
+            requests = [InsertOne(doc) for doc in docs]
+            await retried_on_conflict(lambda: self.collection.bulk_write(requests, ordered=False))
+        except BulkWriteError as failed:
+            details = failed.details
+            errors = details.get("writeErrors", [])
+            if details.get("writeConcernErrors") or any(
+                e.get("code") not in (11000, WRITE_CONFLICT) for e in errors
+            ):
+                raise
+            return [docs[e["index"]] for e in errors if e.get("code") == WRITE_CONFLICT]
+        return []
+
+
+def _by_id(doc: Document) -> str:
+    return str(doc["_id"])

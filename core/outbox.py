@@ -24,6 +24,7 @@ from kith.core.breaker import Breakers, destination
 from kith.core.channel_cache import ChannelCache
 from kith.core.channel_records import ChannelConfigInvalid
 from kith.core.context import Core
+from kith.core.conversation_terms import add_terms
 from kith.core.errors import DeliveryDeferred, DeliveryError, InvalidInput
 from kith.core.events import build_event, record
 from kith.core.ids import new_id
@@ -42,7 +43,6 @@ from kith.core.models import (
 from kith.core.outbox_claims import PENDING, Claimed, Claims
 from kith.core.outbox_outcomes import Outcome, Outcomes
 from kith.core.outbox_slots import Flight, Slots
-from kith.core.search import add_terms
 from kith.core.search_terms import text_terms
 from kith.core.waiting import wait_any
 
@@ -96,8 +96,6 @@ async def send(
         "$max": {"last_message_at": now},
         "$set": {"preview": Preview.of(message).model_dump()},
     }
-    if not content.private:  # notes are not searched
-        touch["$addToSet"] = add_terms(stored_doc["terms"])  # kith.core.search
     if author.kind == AuthorKind.agent and not content.private:
         touch["$unset"] = {"waiting_since": ""}  # a person answered: the customer waits no more
     event = build_event(
@@ -109,8 +107,10 @@ async def send(
         customer_id=conversation.customer_id,
         message_id=message.id,
     )
-    await asyncio.gather(  # independent once the message is stored: one wait, not two
+    searched = [] if content.private else stored_doc["terms"]  # notes are not searched
+    await asyncio.gather(  # independent once the message is stored: one wait, not several
         core.store.grouped("conversations").write(UpdateOne({"_id": conversation.id}, touch)),
+        add_terms(core, conversation.workspace_id, conversation.id, searched),
         record(core, event),
     )
     if not content.private:

@@ -61,5 +61,9 @@ async def page(
     docs = await found.sort(sort).limit(limit + 1).to_list(limit + 1)
     if len(docs) <= limit:
         return docs, None
-    last = docs[limit - 1]
-    return docs[:limit], encode_cursor(last.get(field) if field != "_id" else "", last["_id"])
+    return docs[:limit], cursor_at(docs[limit - 1], field)
+
+
+def cursor_at(doc: dict[str, Any], field: str) -> str:
+    """The cursor of the page that continues after `doc` in a listing sorted by `field`."""
+    return encode_cursor(doc.get(field) if field != "_id" else "", doc["_id"])

@@ -34,6 +34,7 @@ from pymongo.errors import DuplicateKeyError
 from kith.core import metrics
 from kith.core.collection import Document
 from kith.core.context import Core
+from kith.core.conversation_terms import add_terms
 from kith.core.customers import Sender, resolve_identity, touch_customer, touch_due
 from kith.core.events import build_event, record
 from kith.core.identity_cache import Known
@@ -52,7 +53,7 @@ from kith.core.models import (
     Preview,
 )
 from kith.core.received import Received
-from kith.core.search import add_terms, index_conversation
+from kith.core.search import index_conversation
 from kith.core.search_terms import customer_terms, text_terms
 from kith.core.threads import conversation_id, thread_key
 
@@ -214,7 +215,6 @@ async def _open_conversation(
     message: Message,
     thread: Thread,
     seen: Document | None,
-    terms: list[str],
 ) -> tuple[Conversation, bool, bool]:
     """Bump the thread's conversation (reopening it if resolved or snoozed), or open it.
 
@@ -231,21 +231,19 @@ async def _open_conversation(
     condition = {"$exists": False} if before is None else before.status.value
     request = UpdateOne(
         {"_id": fresh.id, "status": condition},
-        _bump(fresh, message, terms, keep_status=kept),
+        _bump(fresh, message, keep_status=kept),
         upsert=True,
     )
     try:
         created = await core.store.grouped("conversations").write(request) is not None
     except DuplicateKeyError:
-        return _after(fresh, message, await _bump_as_found(core, fresh, message, terms))
+        return _after(fresh, message, await _bump_as_found(core, fresh, message))
     return _after(fresh, message, None if created else seen)
 
 
-def _bump(
-    fresh: Conversation, message: Message, terms: list[str], *, keep_status: bool
-) -> dict[str, Any]:
-    """The update for a new inbound message, adding `terms` (`kith.core.search`);
-    `keep_status` leaves a pending conversation (a bot has it) pending."""
+def _bump(fresh: Conversation, message: Message, *, keep_status: bool) -> dict[str, Any]:
+    """The update for a new inbound message; `keep_status` leaves a pending conversation (a
+    bot has it) pending."""
     on_insert = fresh.to_doc()
     for key in ("_id", "status", "last_message_at", "unread_count", "snoozed_until", "preview"):
         on_insert.pop(key)
@@ -257,26 +255,23 @@ def _bump(
         "$min": {"waiting_since": message.created_at},
         "$setOnInsert": on_insert,
         "$set": latest,
-        "$addToSet": add_terms(terms),
     }
     if not keep_status:
         latest.update(status=ConversationStatus.open.value, snoozed_until=None)
     return bump
 
 
-async def _bump_as_found(
-    core: Core, fresh: Conversation, message: Message, terms: list[str]
-) -> Document | None:
+async def _bump_as_found(core: Core, fresh: Conversation, message: Message) -> Document | None:
     """The bump whatever the conversation's state; the conversation as it was (None: new)."""
     try:
         return await core.store.conversations.find_one_and_update(
             {"_id": fresh.id, "status": {"$ne": ConversationStatus.pending.value}},
-            _bump(fresh, message, terms, keep_status=False),
+            _bump(fresh, message, keep_status=False),
             upsert=True,
             return_document=ReturnDocument.BEFORE,
         )
     except DuplicateKeyError:  # it exists and is pending (a bot has it): leave the status
-        bump = _bump(fresh, message, terms, keep_status=True)
+        bump = _bump(fresh, message, keep_status=True)
         bump.pop("$setOnInsert")
         return await core.store.conversations.find_one_and_update({"_id": fresh.id}, bump)
 
@@ -337,7 +332,10 @@ async def _open_and_record(
     core: Core, channel: Channel, message: Message, thread: Thread, step: Step
 ) -> Received:
     terms = [*text_terms(message.text), *step.author_terms]
-    opened = await _open_conversation(core, channel, message, thread, step.seen, terms)
+    opened, _ = await asyncio.gather(  # the terms apart: they are never part of its writes
+        _open_conversation(core, channel, message, thread, step.seen),
+        add_terms(core, message.workspace_id, message.conversation_id, terms),
+    )
     conversation, created, reopened = opened
     event = build_event(
         core,

@@ -1,44 +1,54 @@
 """Full-text search over conversations: their messages' text and their customers' names,
-email addresses and phone numbers, through the `terms` index (`kith.core.search_terms`).
+email addresses and phone numbers, through search terms (`kith.core.search_terms`).
 
-A conversation carries the terms it is found by: the union of its messages' terms (private
-notes left out) and its customer's. Ingest and `send` add a message's terms in the write they
-already make to the conversation (with a new customer's profile, on first contact); an edit, a
-customer's new profile (renamed, created by an import or the API, merged, unmerged: this
-feature's consumer, about a second's lag) and a conversation opened for a known customer
-recompute them (`index_conversation`). `reindex()` (`kith search reindex`) fills in documents
-stored before terms existed; erasing a customer deletes their conversations, terms and all.
+A conversation is found by the union of its messages' terms (private notes left out) and its
+customer's, each stored once as its own document (`kith.core.conversation_terms`). Ingest and
+`send` add a message's terms beside the write they make to the conversation (with a new
+customer's profile, on first contact); an edit, a customer's new profile (renamed, created by
+an import or the API, merged, unmerged: this feature's consumer, about a second's lag) and a
+conversation opened for a known customer recompute them (`index_conversation`). `reindex()`
+(`kith search reindex`) fills in documents stored before terms existed, and moves the terms
+that conversations once held in their own document; erasing a customer deletes their
+conversations' terms.
 
-So a search is one query on conversations, `{terms: {$all}}` beside the list's own filters,
-sort and cursor (`search_page`): every term of `q` must be in the conversation (one message,
-several, or the customer's profile).
+A search (`search_page`) answers a page of the list's own query, sort and cursor, keeping the
+conversations that hold every term of `q` (one message, several, or the customer's profile).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING, UpdateOne
+from pymongo import ASCENDING, UpdateOne
 
 from kith.core.consumers import Consumer
 from kith.core.context import Core
+from kith.core.conversation_terms import (
+    INDEXES,
+    add_terms,
+    drop_terms,
+    erase_terms,
+    holders,
+    holding_all,
+    stored_terms,
+)
 from kith.core.features import Feature, Index
 from kith.core.models import Event
-from kith.core.pagination import decode_cursor, page
+from kith.core.pagination import cursor_at, page
 from kith.core.search_terms import customer_doc_terms, query_terms, text_terms
 
 Page = tuple[list[dict[str, Any]], str | None]
 
-
-def add_terms(terms: list[str]) -> dict[str, Any]:
-    """The update operator that adds `terms` to a conversation, for the write that bumps it."""
-    return {"terms": {"$each": terms}}
+RARE = 2000  # a term held by at most this many conversations is searched through them
+FIRST_SCAN = 100  # conversations of the list checked at first when every term is common
+LONGEST_SCAN = 1600
 
 
 async def search_page(
     core: Core,
+    workspace_id: str,
     query: dict[str, Any],
     q: str,
     *,
@@ -47,115 +57,88 @@ async def search_page(
     field: str = "last_message_at",
     descending: bool = True,
 ) -> Page:
-    """One page of the conversations matching `query` that hold every term of `q`, sorted by
-    `field` like any list page (`kith.core.pagination.page`). `q` is only data: its terms are
-    strings in an `$all`, never operators or patterns.
+    """One page of the workspace's conversations matching `query` that hold every term of
+    `q`, sorted by `field` like any list page (`kith.core.pagination.page`). `q` is only
+    data: its terms are strings compared for equality, never operators or patterns.
 
-    DocumentDB sorts every match rather than walking the `(workspace_id, terms,
-    last_message_at)` index in order, `limit` does not stop it early, and a one-sided
-    "since T" range costs what it matches: a common word in 100,000 conversations would sort
-    tens of thousands. So newest-first pages are read in windows "since T" back from now (or
-    from the cursor), widened until the page is full or all time was read, each the longest
-    the matches seen so far say holds at most `SPARSE` pages. A search remembers for
-    `HINT_TTL` (`_HINTS`, per process) the window the same search needs: `MARGIN` times the
-    span its full page took, or all time; repeated, or for its next page, it is one query
-    that sorts about one page and a half. A cold one costs one to four."""
+    Where one of the terms is held by at most `RARE` conversations, the page is read among
+    those that hold them all: a query on their ids. Where every term is common, the list
+    itself is read in order and its conversations checked, in rounds that grow, until the
+    page is full: about one match in `RARE` conversations of the workspace or more."""
     wanted = query_terms(q)
     if not wanted:
         return [], None
-    searched = {"$and": [query, {"terms": {"$all": wanted}}]}
-    collection = core.store.conversations
-    if field != "last_message_at" or not descending:
-        return await page(
-            collection,
-            searched,
-            field,
-            cursor=cursor,
-            limit=limit,
-            descending=descending,
-            projection=WITHOUT_TERMS,
-        )
-    anchor, now = _anchor(core, cursor), core.clock.now()
-    key = (repr(query), tuple(sorted(wanted)))  # the reader's filters shape the density
-    span = _HINTS[key][0] if key in _HINTS and now < _HINTS[key][1] else FIRST
-    while True:
-        ranged = searched if span is None else _since(searched, anchor - span)
-        docs, next_cursor = await page(
-            collection,
-            ranged,
-            field,
-            cursor=cursor,
-            limit=limit,
-            descending=True,
-            projection=WITHOUT_TERMS,
-        )
-        if next_cursor is not None or span is None:
-            _remember(key, _needed(anchor, docs, next_cursor), now)
-            return docs, next_cursor
-        span = _wider(span, len(docs), limit + 1)
+    found = await _holding_every_rare_term(core, workspace_id, wanted)
+    if found is None:
+        return await _scanned_page(core, query, wanted, field, cursor, limit, descending)
+    if not found:
+        return [], None
+    return await page(
+        core.store.conversations,
+        {"$and": [query, {"_id": {"$in": sorted(found)}}]},
+        field,
+        cursor=cursor,
+        limit=limit,
+        descending=descending,
+    )
 
 
-def _since(query: dict[str, Any], since: datetime) -> dict[str, Any]:
-    return {"$and": [*query["$and"], {"last_message_at": {"$gte": since}}]}
-
-
-def _anchor(core: Core, cursor: str | None) -> datetime:
-    """Where windows start: now, or the last conversation of the previous page (a message
-    stamped a little ahead of this process's clock is inside the first window too)."""
-    if cursor:
-        value, _ = decode_cursor(cursor)
-        if isinstance(value, datetime):
-            return value
-    return core.clock.now() + timedelta(minutes=1)
-
-
-# A conversation as listed: its search terms (every word of its messages) stay in the store.
-WITHOUT_TERMS = {"terms": 0}
-FIRST = timedelta(minutes=10)  # the first window of a search not remembered
-LONGEST = timedelta(days=5 * 365)  # a wider window is all time
-SPARSE = 8  # a window may be expected to hold this many pages (sorted: a few ms)
-MARGIN = 1.5  # a remembered window: this many times the span its page took
-SHORTEST = timedelta(seconds=10)
-_HINTS: dict[tuple[str, tuple[str, ...]], tuple[timedelta | None, datetime]] = {}
-HINTS = 10_000  # remembered searches per process
-HINT_TTL = timedelta(minutes=10)  # a term grown common is read in a wide window no longer
-
-
-def _needed(
-    anchor: datetime, docs: list[dict[str, Any]], next_cursor: str | None
-) -> timedelta | None:
-    """The window a search like this one needs next time: `MARGIN` times the span its full
-    page took back from the anchor (None: all time, its matches do not fill a page)."""
-    last = docs[-1].get("last_message_at") if docs and next_cursor else None
-    if not isinstance(last, datetime):
+async def _holding_every_rare_term(
+    core: Core, workspace_id: str, wanted: list[str]
+) -> set[str] | None:
+    """The conversations holding every term, when one of them is rare (None: none is)."""
+    held = await asyncio.gather(*(holders(core, workspace_id, t, RARE + 1) for t in wanted))
+    rare = [set(ids) for ids in held if len(ids) <= RARE]
+    if not rare:
         return None
-    took = anchor - (last if last.tzinfo else last.replace(tzinfo=UTC))
-    return max(took * MARGIN, SHORTEST)
+    found = set.intersection(*rare)
+    common = [t for t, ids in zip(wanted, held, strict=True) if len(ids) > RARE]
+    if found and common:
+        found = await holding_all(core, sorted(found), common)
+    return found
 
 
-def _remember(key: tuple[str, tuple[str, ...]], span: timedelta | None, now: datetime) -> None:
-    if len(_HINTS) >= HINTS and key not in _HINTS:
-        _HINTS.clear()
-    _HINTS[key] = (span, now + HINT_TTL)
-
-
-def _wider(span: timedelta, found: int, scan: int) -> timedelta | None:
-    """The window expected to hold at most `SPARSE` × `scan` matches at the rate seen in
-    `span` (at least one match): eight times wider or more; None: all time."""
-    wider = span * (SPARSE * scan / max(found, 1))
-    return None if wider > LONGEST else wider
+async def _scanned_page(
+    core: Core,
+    query: dict[str, Any],
+    wanted: list[str],
+    field: str,
+    cursor: str | None,
+    limit: int,
+    descending: bool,
+) -> Page:
+    """The page read from the list in order, keeping the conversations holding every term."""
+    kept: list[dict[str, Any]] = []
+    position, size = cursor, max(FIRST_SCAN, 4 * limit)
+    while True:
+        docs, position = await page(
+            core.store.conversations,
+            query,
+            field,
+            cursor=position,
+            limit=size,
+            descending=descending,
+        )
+        held = await holding_all(core, [d["_id"] for d in docs], wanted)
+        kept += [d for d in docs if d["_id"] in held]
+        if len(kept) > limit:
+            return kept[:limit], cursor_at(kept[limit - 1], field)
+        if position is None:
+            return kept, None
+        size = min(size * 2, LONGEST_SCAN)
 
 
 async def index_conversation(core: Core, conversation_id: str) -> None:
     """Recompute one conversation's terms from its messages (private notes left out) and
     its customer's stored terms, without losing a message added meanwhile: the terms stored
     are read first, so a term the messages read next no longer hold is one to drop; the
-    terms they hold are added, the others pulled (two writes, never a plain `$set`)."""
+    terms they hold and were not stored are added."""
     conversation = await core.store.conversations.find_one(
-        {"_id": conversation_id}, {"terms": 1, "customer_id": 1}
+        {"_id": conversation_id}, {"customer_id": 1, "workspace_id": 1}
     )
     if conversation is None:
         return
+    stored = await stored_terms(core, conversation_id)
     customer = await core.store.customers.find_one(
         {"_id": conversation.get("customer_id")}, {"terms": 1, "merged_into": 1}
     )
@@ -169,19 +152,9 @@ async def index_conversation(core: Core, conversation_id: str) -> None:
         found.update(dict.fromkeys(terms if isinstance(terms, list) else _message_terms(message)))
     if customer is not None and not customer.get("merged_into"):
         found.update(dict.fromkeys(customer.get("terms") or []))
-    if "terms" not in conversation:  # never indexed (`reindex`)
-        await core.store.conversations.update_one(
-            {"_id": conversation_id}, {"$set": {"terms": list(found)}}
-        )
-        return
-    stale = sorted(set(conversation["terms"]) - found.keys())
-    await core.store.conversations.update_one(
-        {"_id": conversation_id}, {"$addToSet": add_terms(list(found))}
-    )
-    if stale:
-        await core.store.conversations.update_one(
-            {"_id": conversation_id}, {"$pull": {"terms": {"$in": stale}}}
-        )
+    workspace_id = conversation["workspace_id"]
+    await add_terms(core, workspace_id, conversation_id, [t for t in found if t not in stored])
+    await drop_terms(core, conversation_id, sorted(stored - found.keys()))
 
 
 async def index_customer(core: Core, customer_id: str) -> None:
@@ -214,6 +187,7 @@ async def on_customer_event(core: Core, event: Event) -> None:
 
 
 BATCH = 1000
+Docs = list[dict[str, Any]]
 
 
 async def _reindex(
@@ -221,21 +195,20 @@ async def _reindex(
     collection: str,
     fields: dict[str, int],
     terms_of: Callable[[dict[str, Any]], list[str]],
-    progress: Callable[[int], None],
-) -> int:
-    """Give every document of `collection` without `terms` its terms, a batch at a time."""
+    done: Callable[[Docs], Any],
+) -> None:
+    """Give every document of `collection` without `terms` its terms, a batch at a time;
+    `done(docs)` after each batch."""
     store = core.store.collection(collection)
-    done = 0
     while True:
         docs = await store.find({"terms": {"$exists": False}}, fields).limit(BATCH).to_list(BATCH)
         if not docs:
-            return done
+            return
         await store.bulk_write(
             [UpdateOne({"_id": d["_id"]}, {"$set": {"terms": terms_of(d)}}) for d in docs],
             ordered=False,
         )
-        done += len(docs)
-        progress(done)
+        await done(docs)
 
 
 def _message_terms(doc: dict[str, Any]) -> list[str]:
@@ -245,53 +218,70 @@ def _message_terms(doc: dict[str, Any]) -> list[str]:
 
 async def reindex(core: Core, progress: Callable[[str, int], None] | None = None) -> dict[str, int]:
     """Index the messages and customers stored before search terms existed (or by a tool
-    that wrote them directly); safe to run again and alongside traffic: it only fills
-    documents that have no terms yet. Returns the counts indexed."""
+    that wrote them directly), then their conversations, and move the terms conversations
+    held in their own document to theirs. Safe to run again and alongside traffic: it only
+    fills documents that have no terms yet. Returns the counts indexed."""
+    counts = {"messages": 0, "customers": 0}
+    touched: set[str] = set()
 
-    def shown(what: str) -> Callable[[int], None]:
-        return lambda n: progress(what, n) if progress else None
+    async def messages_done(docs: Docs) -> None:
+        touched.update(
+            d["conversation_id"] for d in docs if isinstance(d.get("conversation_id"), str)
+        )
+        counts["messages"] += len(docs)
+        _shown(progress, "messages", counts["messages"])
 
-    counts = {
-        "messages": await _reindex(
-            core, "messages", {"text": 1}, _message_terms, shown("messages")
-        ),
-        "customers": await _reindex(
-            core,
-            "customers",
-            {"name": 1, "emails": 1, "phones": 1},
-            customer_doc_terms,
-            shown("customers"),
-        ),
-    }
-    counts["conversations"] = await _reindex_conversations(core, shown("conversations"))
+    async def customers_done(docs: Docs) -> None:
+        ids = [d["_id"] for d in docs]
+        touched.update(
+            await core.store.conversations.distinct("_id", {"customer_id": {"$in": ids}})
+        )
+        counts["customers"] += len(docs)
+        _shown(progress, "customers", counts["customers"])
+
+    await _reindex(
+        core, "messages", {"text": 1, "conversation_id": 1}, _message_terms, messages_done
+    )
+    fields = {"name": 1, "emails": 1, "phones": 1}
+    await _reindex(core, "customers", fields, customer_doc_terms, customers_done)
+    moved = await _move_held_terms(core)
+    for n, conversation_id in enumerate(sorted(touched), 1):
+        await index_conversation(core, conversation_id)
+        if n % BATCH == 0:
+            _shown(progress, "conversations", n)
+    counts["conversations"] = len(touched | moved)
     return counts
 
 
-async def _reindex_conversations(core: Core, progress: Callable[[int], None]) -> int:
-    """Give every conversation without `terms` its terms (after their messages and
-    customers have theirs)."""
-    done = 0
+def _shown(progress: Callable[[str, int], None] | None, what: str, n: int) -> None:
+    if progress:
+        progress(what, n)
+
+
+async def _move_held_terms(core: Core) -> set[str]:
+    """Move the terms conversations kept in their own document (`terms`, before
+    `kith.core.conversation_terms`) to their term documents; the ids of those moved."""
+    moved: set[str] = set()
+    conversations = core.store.conversations
     while True:
-        unindexed = core.store.conversations.find({"terms": {"$exists": False}}, {"_id": 1})
-        docs = await unindexed.limit(BATCH).to_list(BATCH)
+        held = conversations.find({"terms": {"$exists": True}}, {"terms": 1, "workspace_id": 1})
+        docs = await held.limit(BATCH).to_list(BATCH)
         if not docs:
-            return done
+            return moved
         for doc in docs:
-            await index_conversation(core, doc["_id"])
-        done += len(docs)
-        progress(done)
+            terms = doc["terms"] if isinstance(doc["terms"], list) else []
+            await add_terms(core, doc["workspace_id"], doc["_id"], terms)
+            await conversations.update_one({"_id": doc["_id"]}, {"$unset": {"terms": ""}})
+            moved.add(doc["_id"])
 
 
 feature = Feature(
     name="search",
     indexes=(
-        # Newest matching conversations first: the sort follows the index after the term.
-        Index(
-            "conversations",
-            (("workspace_id", ASCENDING), ("terms", ASCENDING), ("last_message_at", DESCENDING)),
-        ),
+        *INDEXES,
         Index("conversations", (("workspace_id", ASCENDING), ("team_id", ASCENDING))),
     ),
+    erasers=(erase_terms,),
     consumers=(
         Consumer(
             "search",

@@ -18,7 +18,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from kith.core.collection import Collection, Document, IndexOptions, Keys, RetryingCollection
 from kith.core.embedded import EmbeddedClient, EmbeddedDatabase
 from kith.core.errors import InvalidInput
-from kith.core.group_commit import GROUPED_IN_FLIGHT, Grouped
+from kith.core.group_commit import GROUPED_IN_FLIGHT, Grouped, GroupedInserts
 from kith.core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -110,11 +110,6 @@ INDEXES: list[tuple[str, Keys, IndexOptions]] = [
     ("timers", [("purge_at", ASCENDING)], {"expireAfterSeconds": 0}),  # given-up one-offs
 ]
 
-# Fields that grouped lookups (`Store.grouped`) do not read: a conversation's search terms
-# (every word said in it, `kith.core.search`) grow with it, and ingest reads the conversation
-# on every message.
-LOOKUPS_LEAVE_OUT: dict[str, tuple[str, ...]] = {"conversations": ("terms",)}
-
 
 async def existing_ids(
     collection: Collection, workspace_id: str, ids: list[str], field: str, noun: str
@@ -145,6 +140,7 @@ class Store:
         self.embedded = embedded
         self._collections: dict[str, RetryingCollection] = {}
         self._grouped: dict[str, Grouped] = {}
+        self._grouped_inserts: dict[str, GroupedInserts] = {}
         # Grouped batches in flight at once, over all collections: callers that arrive
         # meanwhile queue up, so batches fill (docs/benchmarks.md, ingest).
         self._in_flight = asyncio.Semaphore(GROUPED_IN_FLIGHT)
@@ -153,6 +149,7 @@ class Store:
         self.canned_responses = collection("canned_responses")
         self.channels = collection("channels")
         self.conversations = collection("conversations")
+        self.conversation_terms = collection("conversation_terms")
         self.customers = collection("customers")
         self.events = collection("events")
         self.identities = collection("identities")
@@ -196,8 +193,16 @@ class Store:
                 for collection, keys, options in INDEXES
                 if collection == name and options.get("unique")
             ]
-            found = self._grouped[name] = Grouped(
-                self.collection(name), self._in_flight, unique, LOOKUPS_LEAVE_OUT.get(name, ())
+            found = self._grouped[name] = Grouped(self.collection(name), self._in_flight, unique)
+        return found
+
+    def grouped_inserts(self, name: str) -> GroupedInserts:
+        """The collection `name` as a set of documents keyed by `_id`, added to with group
+        commit (`kith.core.group_commit.GroupedInserts`)."""
+        found = self._grouped_inserts.get(name)
+        if found is None:
+            found = self._grouped_inserts[name] = GroupedInserts(
+                self.collection(name), self._in_flight
             )
         return found
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from pymongo.errors import WriteError
+from pymongo.errors import BulkWriteError, WriteError
 
 from kith.core.clock import ManualClock
 from kith.core.collection import WRITE_CONFLICT
@@ -160,18 +160,54 @@ async def test_a_conversation_changed_after_it_was_read_is_bumped_as_found(
     assert stored["status"] == again.conversation.status
 
 
-async def test_ingest_reads_a_conversation_without_its_search_terms(
+async def test_concurrent_messages_add_their_search_terms_together_once_each(
     core: Core, workspace_id: str
 ) -> None:
-    """The terms grow with every word said in a conversation; the lookup made on every
-    message leaves them in the store (a search still finds the conversation by them)."""
+    """Terms are a set: words said again are not stored again, and the terms of messages
+    arriving together go out in shared round trips."""
     channel, _ = await api_channel(core, workspace_id)
-    first = await ingest(core, channel, inbound(channel, "ada", "kettle descaling question"))
-    conversations = core.store.grouped("conversations")
-    looked_up = await conversations.find_one({"_id": first.conversation.id})
-    assert looked_up is not None
-    assert "terms" not in looked_up and looked_up["unread_count"] == 1
-    second = await ingest(core, channel, inbound(channel, "ada", "and the lid", message_id="m2"))
-    assert second.conversation.unread_count == 2 and not second.new_conversation
-    stored = await core.store.conversations.find_one({"_id": first.conversation.id})
-    assert stored is not None and {"descaling", "lid"} <= set(stored["terms"])
+    texts = [f"kettle lid number{i}" for i in range(8)]
+    first = await ingest(core, channel, inbound(channel, "ada", "kettle"))
+    with counting(core.store.conversation_terms, "bulk_write") as sizes:
+        await asyncio.gather(
+            *(
+                ingest(core, channel, inbound(channel, "ada", text, message_id=f"t-{n}"))
+                for n, text in enumerate(texts)
+            )
+        )
+    assert len(sizes) < len(texts) and sum(sizes) <= 3 * len(texts)
+    terms = core.store.conversation_terms.find({"conversation_id": first.conversation.id})
+    stored = [doc["term"] async for doc in terms]
+    assert len(stored) == len(set(stored))
+    assert {"kettle", "lid", "ada", *(f"number{i}" for i in range(8))} <= set(stored)
+
+
+async def test_a_term_refused_with_a_write_conflict_goes_again(
+    core: Core, workspace_id: str
+) -> None:
+    channel, _ = await api_channel(core, workspace_id)
+    refused_term = lambda request: request._doc["term"] == "descaling"  # noqa: E731
+    with refusing(core.store.conversation_terms, refused_term, WRITE_CONFLICT) as refused:
+        received = await ingest(core, channel, inbound(channel, "ada", "descaling the kettle"))
+    assert len(refused) == 1
+    terms = core.store.conversation_terms.find({"conversation_id": received.conversation.id})
+    assert {"descaling", "kettle"} <= {doc["term"] async for doc in terms}
+
+
+async def test_a_term_refused_otherwise_fails_the_ingest_and_a_redelivery_finishes_it(
+    core: Core, workspace_id: str, clock: ManualClock
+) -> None:
+    channel, _ = await api_channel(core, workspace_id)
+    delivery = inbound(channel, "ada", "descaling the kettle")
+    refused_term = lambda request: request._doc["term"] == "descaling"  # noqa: E731
+    with (
+        refusing(core.store.conversation_terms, refused_term, BAD_VALUE),
+        pytest.raises(BulkWriteError),
+    ):
+        await ingest(core, channel, delivery)
+    assert await core.store.events.count_documents({"type": "message.received"}) == 0
+    clock.advance(60)  # past the ingest lease
+    received = await ingest(core, channel, delivery)
+    terms = core.store.conversation_terms.find({"conversation_id": received.conversation.id})
+    assert {"descaling", "kettle"} <= {doc["term"] async for doc in terms}
+    assert await core.store.events.count_documents({"type": "message.received"}) == 1

@@ -46,12 +46,17 @@ def test_the_command_indexes_old_messages_and_customers(
             db.conversations.insert_one(
                 {"_id": "v-old", "workspace_id": "w", "customer_id": "c-old"}
             )
+            held = {"_id": "v-held", "workspace_id": "w", "terms": ["kettle", "lid"]}
+            db.conversations.insert_one(held)  # terms kept in the conversation, as once
             result = runner.invoke(app, ["search", "reindex"])
             assert result.exit_code == 0, result.output
-            assert "indexed 1 messages, 1 customers, 1 conversations" in result.output
+            assert "indexed 1 messages, 1 customers, 2 conversations" in result.output
             assert "退款" in db.messages.find_one({"_id": "m-old"})["terms"]
             assert "梅梅" in db.customers.find_one({"_id": "c-old"})["terms"]
-            found = db.conversations.find_one({"_id": "v-old"})["terms"]
+            terms = db.conversation_terms
+            found = terms.distinct("term", {"conversation_id": "v-old", "workspace_id": "w"})
             assert {"退款", "梅梅"} <= set(found)  # its message's and its customer's
+            assert set(terms.distinct("term", {"conversation_id": "v-held"})) == {"kettle", "lid"}
+            assert "terms" not in db.conversations.find_one({"_id": "v-held"})
         finally:
             client.drop_database(settings.db_name)

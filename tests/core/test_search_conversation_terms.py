@@ -4,11 +4,13 @@ profile, kept right through replies, edits, profile changes and new conversation
 from __future__ import annotations
 
 from kith.core.context import Core
+from kith.core.conversation_terms import stored_terms
 from kith.core.conversations import ensure_conversation, get_conversation
 from kith.core.customers import do_update_customer, get_customer
 from kith.core.models import Author, AuthorKind, InboundUser, OutboundContent
 from kith.core.outbox import send
 from kith.core.pipeline import ingest, ingest_edit
+from kith.core.search import reindex, search_page
 from tests.support.cast import api_channel, inbound
 from tests.support.consumers import drain
 
@@ -17,9 +19,10 @@ MEI = InboundUser(id="u-mei", name="韩梅梅", email="mei@example.cn", phone="+
 
 
 async def _terms(core: Core, conversation_id: str) -> set[str]:
+    """The terms stored for the conversation, one document each, and never in its own."""
     doc = await core.store.conversations.find_one({"_id": conversation_id})
-    assert doc is not None
-    return set(doc.get("terms", []))
+    assert doc is not None and "terms" not in doc
+    return await stored_terms(core, conversation_id)
 
 
 async def test_messages_replies_and_profile_but_not_notes(core: Core, workspace_id: str) -> None:
@@ -27,7 +30,7 @@ async def test_messages_replies_and_profile_but_not_notes(core: Core, workspace_
     received = await ingest(core, channel, inbound(channel, text="我要退款", user=MEI))
     conversation = received.conversation
     terms = await _terms(core, conversation.id)
-    assert {"退款", "梅梅", "mei@example.cn", "13800138000"} <= terms  # from the same write
+    assert {"退款", "梅梅", "mei@example.cn", "13800138000"} <= terms  # before ingest returns
     await send(core, conversation, OutboundContent(text="already shipped"), AGENT)
     await send(core, conversation, OutboundContent(text="angry", private=True), AGENT)
     terms = await _terms(core, conversation.id)
@@ -63,3 +66,26 @@ async def test_a_new_conversation_of_a_known_customer_has_their_profile(
     await drain(core)  # a known customer's profile comes with the search consumer
     assert {"again", "mei", "han"} <= await _terms(core, other.id)
     assert (await get_conversation(core, workspace_id, other.id)).id != first.id
+
+
+async def test_terms_a_conversation_held_itself_are_moved_out_by_reindex(
+    core: Core, workspace_id: str
+) -> None:
+    """Conversations once kept their terms in their own document: `reindex` moves them."""
+    channel, _ = await api_channel(core, workspace_id)
+    received = await ingest(core, channel, inbound(channel, text="kettle"))
+    conversation_id = received.conversation.id
+    await core.store.conversation_terms.delete_many({})
+    await core.store.conversations.update_one(
+        {"_id": conversation_id}, {"$set": {"terms": ["kettle", "descaling"]}}
+    )
+
+    counts = await reindex(core)
+
+    assert counts == {"messages": 0, "customers": 0, "conversations": 1}
+    assert await _terms(core, conversation_id) == {"kettle", "descaling"}
+    found, _ = await search_page(
+        core, workspace_id, {"workspace_id": workspace_id}, "descaling", cursor=None, limit=5
+    )
+    assert [d["_id"] for d in found] == [conversation_id]
+    assert await reindex(core) == {"messages": 0, "customers": 0, "conversations": 0}

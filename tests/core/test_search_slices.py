@@ -1,15 +1,16 @@
-"""A search reads the newest matching conversations first, in windows of time, and still
-finds old ones, page after page."""
+"""A search reads the newest matching conversations first, page after page, whether its terms
+are rare (read through the conversations holding them) or common (the list read in order)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import pytest
 
+from kith.core import search
 from kith.core.clock import ManualClock
 from kith.core.context import Core
 from kith.core.models import InboundUser
 from kith.core.pipeline import ingest
-from kith.core.search import _HINTS, search_page
+from kith.core.search import search_page
 from tests.support.cast import api_channel, inbound
 
 DAY = 86_400.0
@@ -21,18 +22,37 @@ async def _say(core: Core, channel: object, who: int, text: str = "我要退款"
     return received.conversation.id
 
 
-async def _pages(core: Core, query: dict[str, object], q: str, limit: int) -> list[list[str]]:
+async def _pages(
+    core: Core, workspace_id: str, q: str, limit: int, **query: object
+) -> list[list[str]]:
     pages: list[list[str]] = []
     cursor = None
     while True:
-        docs, cursor = await search_page(core, query, q, cursor=cursor, limit=limit)
+        docs, cursor = await search_page(
+            core,
+            workspace_id,
+            {"workspace_id": workspace_id, **query},
+            q,
+            cursor=cursor,
+            limit=limit,
+        )
         pages.append([d["_id"] for d in docs])
         if cursor is None:
             return pages
 
 
-async def test_the_newest_matches_come_first_across_windows_and_years(
-    core: Core, clock: ManualClock, workspace_id: str
+@pytest.fixture(params=["rare", "common"])
+def rare(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> int:
+    """Each search once with its terms rare, once with every term common (held by more
+    conversations than `RARE`)."""
+    if request.param == "common":
+        monkeypatch.setattr(search, "RARE", 2)
+        monkeypatch.setattr(search, "FIRST_SCAN", 3)  # several rounds of the list
+    return search.RARE
+
+
+async def test_the_newest_matches_come_first_across_pages_and_years(
+    core: Core, clock: ManualClock, workspace_id: str, rare: int
 ) -> None:
     channel, _ = await api_channel(core, workspace_id)
     old = []
@@ -44,42 +64,45 @@ async def test_the_newest_matches_come_first_across_windows_and_years(
     hour = []
     for i in range(3, 7):
         hour.append(await _say(core, channel, i))
-        clock.advance(600)  # ten minutes apart: the last hour
+        await _say(core, channel, 50 + i, "我要换货")  # between the matches, never found
+        clock.advance(600)
     recent = [await _say(core, channel, 7)]
     clock.advance(1)
     recent.append(await _say(core, channel, 8))
-    clock.advance(-30)  # a message stamped a little ahead of this process's clock
     newest_first = [*reversed(recent), *reversed(hour), *reversed(old)]
-    query = {"workspace_id": workspace_id}
 
-    assert await _pages(core, query, "退款", 100) == [newest_first]
-    assert await _pages(core, query, "退款", 4) == [newest_first[:4], newest_first[4:8], old[:1]]
-    assert await _pages(core, query, "nowhere", 4) == [[]]
-    assert await _pages(core, query, "?!", 4) == [[]]  # nothing to search for
+    assert await _pages(core, workspace_id, "退款", 100) == [newest_first]
+    assert await _pages(core, workspace_id, "退款", 4) == [
+        newest_first[:4],
+        newest_first[4:8],
+        newest_first[8:],
+    ]
+    assert await _pages(core, workspace_id, "nowhere", 4) == [[]]
+    assert await _pages(core, workspace_id, "?!", 4) == [[]]  # nothing to search for
+    assert await _pages(core, workspace_id, "要退", 2, status="resolved") == [[]]
 
 
-async def test_a_repeated_search_starts_from_the_window_it_needed(
-    core: Core, clock: ManualClock, workspace_id: str
+async def test_every_term_must_be_held_rare_and_common_alike(
+    core: Core, clock: ManualClock, workspace_id: str, rare: int
 ) -> None:
-    """The window a search needed is remembered (per process): the same search again, or
-    its next page, reads it straight away, and still gets newer matches."""
+    """`invoice` is said everywhere, `sku123` in two conversations: only those holding both
+    are found, and a term of the customer's profile counts like one of a message."""
     channel, _ = await api_channel(core, workspace_id)
-    first = await _say(core, channel, 1, "invoice sku123")
-    clock.advance(30 * DAY)
-    query = {"workspace_id": workspace_id}
-    assert await _pages(core, query, "sku123", 25) == [[first]]
-    assert [w for k, (w, _) in _HINTS.items() if workspace_id in k[0]] == [None]  # all time
-    second = await _say(core, channel, 2, "sku123 again")
-    assert await _pages(core, query, "sku123", 25) == [[second, first]]
-    clock.advance(11 * 60)  # the hint is forgotten: the search starts small again
-    made = []
-    for i in range(40):
-        clock.advance(10)
-        made.append(await _say(core, channel, 10 + i, "sku123 everywhere"))
-    docs, cursor = await search_page(core, query, "sku123", cursor=None, limit=25)
-    assert [d["_id"] for d in docs] == made[::-1][:25] and cursor is not None
-    # Its page took 240 s back from now (+1 minute): 1.5 times that is read next time.
-    [(span, _)] = [h for k, h in _HINTS.items() if workspace_id in k[0]]
-    assert span == timedelta(seconds=(60 + 240) * 1.5)
-    docs, _ = await search_page(core, query, "sku123", cursor=None, limit=25)
-    assert [d["_id"] for d in docs] == made[::-1][:25]
+    plain = []
+    for i in range(4):
+        plain.append(await _say(core, channel, i, f"invoice number {i}"))
+        clock.advance(60)
+    both = await _say(core, channel, 10, "invoice sku123 please")
+    clock.advance(60)
+    only_sku = await _say(core, channel, 11, "sku123")
+    clock.advance(60)
+    named = await _say(core, channel, 12, "my invoice")  # Customer 12
+
+    assert await _pages(core, workspace_id, "sku123 invoice", 10) == [[both]]
+    assert await _pages(core, workspace_id, "sku123", 10) == [[only_sku, both]]
+    assert await _pages(core, workspace_id, "invoice 12", 10) == [[named]]
+    assert await _pages(core, workspace_id, "invoice", 3) == [
+        [named, both, plain[3]],
+        [plain[2], plain[1], plain[0]],
+    ]
+    assert await _pages(core, workspace_id, "invoice number", 10, channel_id="other") == [[]]

@@ -135,8 +135,9 @@ async def test_documents_stored_without_terms_are_indexed_by_reindex(
 ) -> None:
     """Messages, customers and conversations written before search existed (or by a bulk
     tool)."""
-    for collection in (core.store.messages, core.store.customers, core.store.conversations):
+    for collection in (core.store.messages, core.store.customers):
         await collection.update_many({}, {"$unset": {"terms": ""}})
+    await core.store.conversation_terms.delete_many({})
     admin = await browser("admin")
     assert await found(admin, "crashes") == []
     counts = await reindex(core)

@@ -58,6 +58,7 @@ async def list_inbox(
     if query.q:  # the scope is on the conversations searched: other teams never crowd it
         docs, next_cursor = await search_page(
             core,
+            scope.user.workspace_id,
             filter_,
             query.q,
             cursor=query.cursor,
