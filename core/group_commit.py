@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping, Sequence
+from operator import itemgetter
 from typing import Any, Generic, TypeVar
 
 from pymongo import InsertOne, ReplaceOne, UpdateOne
@@ -234,16 +235,7 @@ class Grouped:
         return [next((d for d in docs if _matches(d, f)), None) for f in filters]
 
     async def _write_batch(self, requests: list[WriteRequest]) -> list[Any | Exception]:
-        outcomes = await self._bulk(requests)
-        for attempt in range(1, CONFLICT_ATTEMPTS):
-            again = [n for n, outcome in enumerate(outcomes) if _conflict(outcome)]
-            if not again:
-                break
-            await asyncio.sleep(random.uniform(0, 0.005 * 2**attempt))  # noqa: S311 (jitter)
-            retried = await self._bulk([requests[n] for n in again])
-            for n, outcome in zip(again, retried, strict=True):
-                outcomes[n] = outcome
-        return outcomes
+        return await _conflicts_retried(self._bulk, requests)
 
     async def _bulk(self, requests: list[WriteRequest]) -> list[Any | Exception]:
         """One unordered `bulk_write`, answered per request: upserted `_id` (or None) or error."""
@@ -287,31 +279,43 @@ class GroupedInserts:
 
     async def _insert(self, items: list[list[Document]]) -> list[Exception | None]:
         docs = sorted({d["_id"]: d for item in items for d in item}.values(), key=_by_id)
-        for attempt in range(CONFLICT_ATTEMPTS):
-            if attempt:
-                await asyncio.sleep(random.uniform(0, 0.005 * 2**attempt))  # noqa: S311 (jitter)
-            docs = await self._insert_new(docs)
-            if not docs:
-                break
-        else:
-            raise OperationFailure("write conflict on every attempt", WRITE_CONFLICT)
+        for outcome in await _conflicts_retried(self._insert_new, docs):
+            if outcome is not None:
+                raise outcome
         return [None] * len(items)
 
-    async def _insert_new(self, docs: list[Document]) -> list[Document]:
-        """Insert `docs`; those refused with WriteConflict (not applied), to go again."""
+    async def _insert_new(self, docs: list[Document]) -> list[Exception | None]:
+        """One unordered insert of `docs`, answered per document: None (stored, now or
+        before) or its error."""
+        requests = [InsertOne(doc) for doc in docs]
         try:
-            requests = [InsertOne(doc) for doc in docs]
             await retried_on_conflict(lambda: self.collection.bulk_write(requests, ordered=False))
         except BulkWriteError as failed:
-            details = failed.details
-            errors = details.get("writeErrors", [])
-            if details.get("writeConcernErrors") or any(
-                e.get("code") not in (11000, WRITE_CONFLICT) for e in errors
-            ):
+            if failed.details.get("writeConcernErrors"):
                 raise
-            return [docs[e["index"]] for e in errors if e.get("code") == WRITE_CONFLICT]
-        return []
+            outcomes: list[Exception | None] = [None] * len(docs)
+            for error in failed.details.get("writeErrors", []):
+                if error.get("code") != 11000:
+                    outcomes[error["index"]] = _write_error(error)
+            return outcomes
+        return [None] * len(docs)
 
 
-def _by_id(doc: Document) -> str:
-    return str(doc["_id"])
+async def _conflicts_retried(
+    write: Callable[[list[Item]], Awaitable[list[Result]]], items: list[Item]
+) -> list[Result]:
+    """`write(items)`'s outcomes, after writing again (with jitter, up to `CONFLICT_ATTEMPTS`
+    in all) the items it refused with WriteConflict: those were not applied."""
+    outcomes = await write(items)
+    for attempt in range(1, CONFLICT_ATTEMPTS):
+        again = [n for n, outcome in enumerate(outcomes) if _conflict(outcome)]
+        if not again:
+            break
+        await asyncio.sleep(random.uniform(0, 0.005 * 2**attempt))  # noqa: S311 (jitter)
+        retried = await write([items[n] for n in again])
+        for n, outcome in zip(again, retried, strict=True):
+            outcomes[n] = outcome
+    return outcomes
+
+
+_by_id = itemgetter("_id")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from pymongo.errors import BulkWriteError, WriteError
+from pymongo.errors import WriteError
 
 from kith.core.clock import ManualClock
 from kith.core.collection import WRITE_CONFLICT
@@ -202,7 +202,7 @@ async def test_a_term_refused_otherwise_fails_the_ingest_and_a_redelivery_finish
     refused_term = lambda request: request._doc["term"] == "descaling"  # noqa: E731
     with (
         refusing(core.store.conversation_terms, refused_term, BAD_VALUE),
-        pytest.raises(BulkWriteError),
+        pytest.raises(WriteError),
     ):
         await ingest(core, channel, delivery)
     assert await core.store.events.count_documents({"type": "message.received"}) == 0
