@@ -11,7 +11,8 @@ and, for each, a bare indexed `find` that fetches the same page:
 - a conversation view (its latest 100 messages);
 - search (`q`): a rare word, a Chinese phrase without spaces and a Chinese customer name,
   each against a bare indexed `find` of the same conversations by id (the page it answered).
-Seeded messages, customers and conversations carry their search terms, as ingest writes them;
+Seeded messages and customers carry their search terms, and conversations theirs in
+`conversation_terms`, as ingest and the search consumer write them;
 per search it also prints the search's own queries (`list_inbox`, in-process) against the
 bare one.
 It prints p50/p95 of both and the ratio (the issue's budget: at most 3×), as the client saw
@@ -43,6 +44,7 @@ import uvicorn
 from kith.core.auth import create_user
 from kith.core.channel_records import create_channel
 from kith.core.context import Core
+from kith.core.conversation_terms import term_docs
 from kith.core.ids import derived_id, new_id
 from kith.core.models import InboundMessage, InboundUser, Role
 from kith.core.pagination import after, encode_cursor
@@ -83,12 +85,14 @@ async def seed(core: Core, workspace_id: str, channel_ids: list[str], n: int, pe
     conversations: list[dict[str, Any]] = []
     customers: list[dict[str, Any]] = []
     messages: list[dict[str, Any]] = []
+    held: list[dict[str, Any]] = []  # conversations' terms (kith.core.conversation_terms)
 
     async def flush(force: bool = False) -> None:
         for collection, docs in (
             (core.store.customers, customers),
             (core.store.conversations, conversations),
             (core.store.messages, messages),
+            (core.store.conversation_terms, held),
         ):
             if docs and (force or len(docs) >= BATCH):
                 await collection.insert_many(list(docs), ordered=False)
@@ -159,11 +163,11 @@ async def seed(core: Core, workspace_id: str, channel_ids: list[str], n: int, pe
                 "labels": ["billing"] if i % 7 == 0 else [],
                 "priority": "none",
                 "last_message_at": last,
-                "terms": list(terms),  # its messages' and its customer's (kith.core.search)
                 "unread_count": i % 3,
                 "created_at": first,
             }
         )
+        held += term_docs(workspace_id, conversation_id, terms)  # messages' and customer's
         await flush()
     await flush(force=True)
 
@@ -315,12 +319,12 @@ async def searches(
     database work (`list_inbox`, what the route runs for the page, on the same client), the
     first time (no window remembered) and repeated."""
     sort = [("last_message_at", -1), ("_id", -1)]
-    sample: list[dict[str, Any]] = [
-        {"$match": {"terms": {"$exists": True}}},
-        {"$sample": {"size": 1}},
-    ]
-    [message] = await (await core.store.messages.aggregate(sample)).to_list(1)
-    [customer] = await (await core.store.customers.aggregate(sample)).to_list(1)
+
+    def sample() -> list[dict[str, Any]]:  # a new one per call: mongomock consumes its stages
+        return [{"$match": {"terms": {"$exists": True}}}, {"$sample": {"size": 1}}]
+
+    [message] = await (await core.store.messages.aggregate(sample())).to_list(1)
+    [customer] = await (await core.store.customers.aggregate(sample())).to_list(1)
     figures = []
     for name, q in (
         ("search, rare word", message["text"].split()[-1]),  # its sku: in few messages

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 
 from pymongo import ASCENDING
 
+from kith.core.collection import Document
 from kith.core.context import Core
 from kith.core.features import Index
 
@@ -36,12 +37,9 @@ def _key(conversation_id: str, term: str) -> str:
     return f"{conversation_id}:{term}"
 
 
-async def add_terms(
-    core: Core, workspace_id: str, conversation_id: str, terms: Iterable[str]
-) -> None:
-    """Make the conversation found by `terms` (those it holds already are left as they are),
-    written with other callers' terms (`Store.grouped_inserts`)."""
-    docs = [
+def term_docs(workspace_id: str, conversation_id: str, terms: Iterable[str]) -> list[Document]:
+    """The documents that make the conversation found by `terms`."""
+    return [
         {
             "_id": _key(conversation_id, term),
             "workspace_id": workspace_id,
@@ -50,6 +48,14 @@ async def add_terms(
         }
         for term in dict.fromkeys(terms)
     ]
+
+
+async def add_terms(
+    core: Core, workspace_id: str, conversation_id: str, terms: Iterable[str]
+) -> None:
+    """Make the conversation found by `terms` (those it holds already are left as they are),
+    written with other callers' terms (`Store.grouped_inserts`)."""
+    docs = term_docs(workspace_id, conversation_id, terms)
     await core.store.grouped_inserts(COLLECTION).add(docs)
 
 

@@ -34,7 +34,6 @@ from pymongo.errors import DuplicateKeyError
 from kith.core import metrics
 from kith.core.collection import Document
 from kith.core.context import Core
-from kith.core.conversation_terms import add_terms
 from kith.core.customers import Sender, resolve_identity, touch_customer, touch_due
 from kith.core.events import build_event, record
 from kith.core.identity_cache import Known
@@ -54,7 +53,7 @@ from kith.core.models import (
 )
 from kith.core.received import Received
 from kith.core.search import index_conversation
-from kith.core.search_terms import customer_terms, text_terms
+from kith.core.search_terms import text_terms
 from kith.core.threads import conversation_id, thread_key
 
 log = logging.getLogger(__name__)
@@ -68,10 +67,6 @@ class Thread(NamedTuple):
 
     key: str
     external_user_id: str | None
-
-
-def _listed(value: str | None) -> list[str]:
-    return [value] if value else []
 
 
 def _received_event_id(message_id: str) -> str:
@@ -115,7 +110,7 @@ async def ingest(core: Core, channel: Channel, inbound: InboundMessage) -> Recei
         thread_key=thread.key,
         external_user_id=thread.external_user_id,
         ingest_lease=now + INGEST_LEASE,
-        terms=text_terms(message.text),  # searchable from the same insert (kith.core.search)
+        terms=text_terms(message.text),  # the search consumer indexes them (kith.core.search)
     )
     try:
         await core.store.grouped("messages").write(InsertOne(doc))
@@ -126,10 +121,6 @@ async def ingest(core: Core, channel: Channel, inbound: InboundMessage) -> Recei
         return await _redelivered(core, channel, stored)
     group = doc.get("group")
     step = Step(sender.new, touch=sender.stale, control=inbound.control, seen=seen, group=group)
-    if sender.new:  # the conversation is found by their profile from this first write
-        user = inbound.user
-        profile = customer_terms(user.name, _listed(user.email), _listed(user.phone))
-        step = step._replace(author_terms=tuple(profile))
     received = await _complete(core, channel, message, thread, step)
     if received.conversation.customer_id == customer_id:  # the sender's own thread
         touched = now if step.touch else sender.last_seen
@@ -307,7 +298,6 @@ class Step(NamedTuple):
     control: bool
     seen: Document | None
     group: Document | None = None  # the group it was posted in (`GroupRef`), for communities
-    author_terms: tuple[str, ...] = ()  # a new customer's profile (`kith.core.search`)
 
 
 async def _read_conversation(core: Core, conversation_id: str) -> Document | None:
@@ -331,12 +321,9 @@ async def _complete(
 async def _open_and_record(
     core: Core, channel: Channel, message: Message, thread: Thread, step: Step
 ) -> Received:
-    terms = [*text_terms(message.text), *step.author_terms]
-    opened, _ = await asyncio.gather(  # the terms apart: they are never part of its writes
-        _open_conversation(core, channel, message, thread, step.seen),
-        add_terms(core, message.workspace_id, message.conversation_id, terms),
+    conversation, created, reopened = await _open_conversation(
+        core, channel, message, thread, step.seen
     )
-    conversation, created, reopened = opened
     event = build_event(
         core,
         message.workspace_id,

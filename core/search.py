@@ -2,9 +2,10 @@
 email addresses and phone numbers, through search terms (`kith.core.search_terms`).
 
 A conversation is found by the union of its messages' terms (private notes left out) and its
-customer's, each stored once as its own document (`kith.core.conversation_terms`). Ingest and
-`send` add a message's terms beside the write they make to the conversation (with a new
-customer's profile, on first contact); an edit, a customer's new profile (renamed, created by
+customer's, each stored once as its own document (`kith.core.conversation_terms`). This
+feature's consumer adds a received message's terms (with a new customer's profile, on first
+contact) a moment after ingest stores it; `send` adds a reply's beside its write to the
+conversation; an edit, a customer's new profile (renamed, created by
 an import or the API, merged, unmerged: this feature's consumer, about a second's lag) and a
 conversation opened for a known customer recompute them (`index_conversation`). `reindex()`
 (`kith search reindex`) fills in documents stored before terms existed, and moves the terms
@@ -173,17 +174,36 @@ async def index_customer(core: Core, customer_id: str) -> None:
         await index_conversation(core, conversation_id)
 
 
-async def on_customer_event(core: Core, event: Event) -> None:
-    """A profile changed (or two were merged or pulled apart): index whom it names. A
-    conversation opened for a customer already known gets their profile's terms."""
+async def on_event(core: Core, event: Event) -> None:
+    """A message came in: its terms on its conversation. A profile changed (or two were
+    merged or pulled apart): index whom it names."""
     if event.type == "message.received":
-        new = event.data.get("new_conversation") and not event.data.get("new_customer")
-        if new and event.conversation_id:
-            await index_conversation(core, event.conversation_id)
+        await index_received(core, event)
         return
     ids = [event.customer_id, event.data.get("merged_id"), event.data.get("restored_id")]
     for customer_id in dict.fromkeys(i for i in ids if isinstance(i, str)):
         await index_customer(core, customer_id)
+
+
+async def index_received(core: Core, event: Event) -> None:
+    """The received message's terms (a new customer's profile with them) on its
+    conversation; a conversation opened for a customer already known gets all its terms,
+    their profile's too. Indexed here, not in `ingest()`: a message is searchable a moment
+    after it is stored, and ingest makes one round trip fewer."""
+    conversation_id, message_id = event.conversation_id, event.message_id
+    if conversation_id is None or message_id is None:
+        return
+    if event.data.get("new_conversation") and not event.data.get("new_customer"):
+        await index_conversation(core, conversation_id)
+        return
+    message = await core.store.grouped("messages").find_one({"_id": message_id})
+    if message is None:  # erased meanwhile
+        return
+    terms = list(message.get("terms") or [])
+    if event.data.get("new_customer") and event.customer_id:
+        customer = await core.store.grouped("customers").find_one({"_id": event.customer_id})
+        terms += (customer or {}).get("terms") or []
+    await add_terms(core, event.workspace_id, conversation_id, terms)
 
 
 BATCH = 1000
@@ -292,7 +312,7 @@ feature = Feature(
                 "customer.unmerged",
                 "message.received",
             ),
-            on_customer_event,
+            on_event,
         ),
     ),
 )

@@ -3,15 +3,18 @@ workspace."""
 
 from __future__ import annotations
 
+from kith.core.context import Core
 from tests.api.conftest import ApiSetup
+from tests.support.consumers import indexed
 
 
 async def test_search_by_words_chinese_and_names_within_the_workspace(
-    api: ApiSetup, other_api: ApiSetup
+    api: ApiSetup, other_api: ApiSetup, core: Core
 ) -> None:
     assert (await api.say("u-wang", "我要退款谢谢", message_id="m1")).status_code < 300
     assert (await api.say("u-ada", "Where is my parcel?", message_id="m2")).status_code < 300
     assert (await other_api.say("u-x", "退款", message_id="m3")).status_code < 300
+    await indexed(core)  # the search consumer, a moment after ingest in `kith serve`
 
     async def search(q: str, **params: object) -> list[str]:
         answer = await api.http.get(

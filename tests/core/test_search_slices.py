@@ -12,6 +12,7 @@ from kith.core.models import InboundUser
 from kith.core.pipeline import ingest
 from kith.core.search import search_page
 from tests.support.cast import api_channel, inbound
+from tests.support.consumers import indexed
 
 DAY = 86_400.0
 
@@ -25,6 +26,7 @@ async def _say(core: Core, channel: object, who: int, text: str = "我要退款"
 async def _pages(
     core: Core, workspace_id: str, q: str, limit: int, **query: object
 ) -> list[list[str]]:
+    await indexed(core)  # what was said is searchable once the search consumer has run
     pages: list[list[str]] = []
     cursor = None
     while True:

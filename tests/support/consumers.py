@@ -25,3 +25,14 @@ def recorder(
 
     core.consumers.add(Consumer(name, tuple(types), handle))
     return seen
+
+
+async def indexed(core: Core) -> int:
+    """Run the search consumer alone until nothing is pending for it, as `kith serve` does a
+    moment after each ingest (other consumers' effects, such as bot replies, left out)."""
+    search = core.consumers.get("search")
+    assert search is not None, "the search feature is installed"
+    worker, total = ConsumerWorker(core), 0
+    while handled := await worker.run_consumer(search):
+        total += handled
+    return total

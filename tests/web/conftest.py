@@ -19,6 +19,7 @@ from kith.core.pipeline import ingest
 from kith.core.teams import add_member, create_team
 from kith.web.app import create_app
 from tests.support.cast import api_channel, inbound
+from tests.support.consumers import indexed
 
 PASSWORD = "correct horse battery"
 
@@ -73,6 +74,7 @@ async def cast(core: Core, workspace_id: str) -> Cast:
     shop_conv = await ingest(core, shop, inbound(shop, "ada", "Where is my order?"))
     help_conv = await ingest(core, help_, inbound(help_, "grace", "The app crashes"))
     cast.conversations = {"shop": shop_conv.conversation.id, "help": help_conv.conversation.id}
+    await indexed(core)  # searchable, as a moment after ingest in `kith serve`
     return cast
 
 

@@ -8,6 +8,7 @@ from asgi_lifespan import LifespanManager
 from kith.core.settings import Settings
 from kith.web.app import build_core, create_app
 from kith.web.demo import seed
+from tests.support.consumers import indexed
 
 
 async def test_the_demo_data_is_searchable_in_chinese_and_english() -> None:
@@ -15,6 +16,7 @@ async def test_the_demo_data_is_searchable_in_chinese_and_english() -> None:
     core = build_core(settings)
     await core.start()
     logins = await seed(core, settings)
+    await indexed(core)  # as the demo's workers do a moment after seeding
     app = create_app(core=core, run_workers=False)
     try:
         async with LifespanManager(app) as manager:

@@ -12,7 +12,7 @@ from kith.core.outbox import send
 from kith.core.pipeline import ingest, ingest_edit
 from kith.core.search import reindex
 from tests.support.cast import inbound
-from tests.support.consumers import drain
+from tests.support.consumers import drain, indexed
 from tests.web.conftest import Cast
 
 AGENT = Author(kind=AuthorKind.agent, id="u-agent", name="Agent")
@@ -26,7 +26,9 @@ async def found(session, q: str, **params) -> list[str]:
 
 async def say(core: Core, channel, who: str, text: str, name: str | None = None) -> str:
     user = InboundUser(id=f"u-{who}", name=name or who.title())
-    return (await ingest(core, channel, inbound(channel, user=user, text=text))).conversation.id
+    received = await ingest(core, channel, inbound(channel, user=user, text=text))
+    await indexed(core)  # the search consumer, a moment after ingest in `kith serve`
+    return received.conversation.id
 
 
 async def test_words_chinese_without_spaces_and_mixed_text(cast: Cast, browser, core: Core) -> None:
