@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
+from pymongo import UpdateOne
 
 from kith.core import metrics
 from kith.core.clock import wall
@@ -298,13 +299,11 @@ class ConsumerWorker:
             )
             await self._failed(consumer, doc, exc)
             return
-        await self.core.store.events.update_one(
-            {"_id": doc["_id"]},
-            {
-                "$pull": {"pending": consumer.name},
-                "$unset": {f"claims.{consumer.name}": "", f"failures.{consumer.name}": ""},
-            },
-        )
+        done = {
+            "$pull": {"pending": consumer.name},
+            "$unset": {f"claims.{consumer.name}": "", f"failures.{consumer.name}": ""},
+        }  # with other runs' (group commit): one round trip for the events done together
+        await self.core.store.grouped("events").write(UpdateOne({"_id": doc["_id"]}, done))
         metrics.CONSUMER_HANDLED.labels(consumer=consumer.name).inc()
 
     async def _failed(self, consumer: Consumer, doc: dict[str, Any], exc: Exception) -> None:
