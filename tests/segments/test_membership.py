@@ -4,6 +4,8 @@ consumer run is retried."""
 
 from __future__ import annotations
 
+from pymongo import InsertOne
+
 from kith.core.clock import ManualClock
 from kith.core.context import Core
 from kith.core.customers import (
@@ -19,7 +21,7 @@ from kith.segments.membership import consume, customer_ids, member_id
 from tests.segments.conftest import VIP, VIP_SHANGHAI, customer, members, moves, segment, size
 from tests.support.cast import api_channel, inbound
 from tests.support.consumers import drain
-from tests.support.faults import failing
+from tests.support.faults import refusing
 
 
 async def tag(core: Core, workspace_id: str, cid: str, tags: list[str]) -> None:
@@ -173,17 +175,25 @@ async def test_sentiment_changed_moves_a_customer(core: Core, workspace_id: str)
     assert await members(core, unhappy.id) == {"c-ada"}
 
 
+BAD_VALUE = 2  # an engine's write error that no retry on conflict takes back
+
+
+def _a_move(request: object) -> bool:
+    return isinstance(request, InsertOne) and request._doc["type"].startswith("segment.")
+
+
 async def test_a_retried_run_records_entered_and_left_once(
     core: Core, workspace_id: str, clock: ManualClock
 ) -> None:
-    """The consumer's run loses the database after writing the row, before its event: the
-    worker retries the event and the retry completes the move, once; more runs change nothing."""
+    """The consumer's run writes the row, then its event is refused (the engine's write
+    error): the worker retries the event and the retry completes the move, once; more runs
+    change nothing."""
     vip = await segment(core, workspace_id, VIP)
     await customer(core, workspace_id, "c-ada")
     await drain(core)
     for tags, expected in ((["vip"], [("entered", "c-ada")]), ([], [("left", "c-ada")])):
         await tag(core, workspace_id, "c-ada", tags)
-        with failing(core.store.events, "bulk_write"):
+        with refusing(core.store.events, _a_move, BAD_VALUE):
             await drain(core)
         assert await moves(core, vip.id) == []
         clock.advance(60)
