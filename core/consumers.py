@@ -302,7 +302,8 @@ class ConsumerWorker:
         done = {
             "$pull": {"pending": consumer.name},
             "$unset": {f"claims.{consumer.name}": "", f"failures.{consumer.name}": ""},
-        }  # with other runs' (group commit): one round trip for the events done together
+        }
+        # With other runs' (group commit): one round trip for the events done together.
         await self.core.store.grouped("events").write(UpdateOne({"_id": doc["_id"]}, done))
         metrics.CONSUMER_HANDLED.labels(consumer=consumer.name).inc()
 

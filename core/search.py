@@ -5,9 +5,9 @@ A conversation is found by the union of its messages' terms (private notes left 
 customer's, each stored once as its own document (`kith.core.conversation_terms`). This
 feature's consumer adds a received message's terms (with a new customer's profile, on first
 contact) a moment after ingest stores it; `send` adds a reply's beside its write to the
-conversation; an edit, a customer's new profile (renamed, created by
-an import or the API, merged, unmerged: this feature's consumer, about a second's lag) and a
-conversation opened for a known customer recompute them (`index_conversation`). `reindex()`
+conversation; an edit, a customer's new profile (renamed, created by an import or the API,
+merged, unmerged: this feature's consumer, about a second's lag) and a conversation opened
+for a known customer recompute them (`index_conversation`). `reindex()`
 (`kith search reindex`) fills in documents stored before terms existed, and moves the terms
 that conversations once held in their own document; erasing a customer deletes their
 conversations' terms.
@@ -178,14 +178,14 @@ async def on_event(core: Core, event: Event) -> None:
     """A message came in: its terms on its conversation. A profile changed (or two were
     merged or pulled apart): index whom it names."""
     if event.type == "message.received":
-        await index_received(core, event)
+        await _index_received(core, event)
         return
     ids = [event.customer_id, event.data.get("merged_id"), event.data.get("restored_id")]
     for customer_id in dict.fromkeys(i for i in ids if isinstance(i, str)):
         await index_customer(core, customer_id)
 
 
-async def index_received(core: Core, event: Event) -> None:
+async def _index_received(core: Core, event: Event) -> None:
     """The received message's terms (a new customer's profile with them) on its
     conversation; a conversation opened for a customer already known gets all its terms,
     their profile's too. Indexed here, not in `ingest()`: a message is searchable a moment
