@@ -88,11 +88,6 @@ async def holding_all(core: Core, conversation_ids: list[str], terms: list[str])
     return {c for c, n in held.items() if n == len(terms)}
 
 
-async def erase_terms(core: Core, workspace_id: str, customer_ids: list[str]) -> None:
-    """The terms of an erased customer's conversations (`Feature.erasers`): the words they
-    said, and their name, addresses and numbers."""
-    conversations = await core.store.conversations.distinct(
-        "_id", {"workspace_id": workspace_id, "customer_id": {"$in": customer_ids}}
-    )
-    if conversations:
-        await core.store.conversation_terms.delete_many({"conversation_id": {"$in": conversations}})
+async def forget(core: Core, conversation_id: str) -> None:
+    """Drop every term of a conversation that is gone."""
+    await core.store.conversation_terms.delete_many({"conversation_id": conversation_id})

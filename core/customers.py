@@ -13,7 +13,7 @@ from pymongo.errors import DuplicateKeyError
 from kith.core.context import Core
 from kith.core.errors import InvalidInput, NotFound
 from kith.core.events import SYSTEM, build_event, record
-from kith.core.features import CustomerData
+from kith.core.features import CustomerData, Sweep
 from kith.core.features import customer_data as installed_customer_data
 from kith.core.features import erasers as installed_erasers
 from kith.core.ids import new_id
@@ -359,8 +359,10 @@ async def do_erase_customer(
         "_id", {"workspace_id": workspace_id, "merged_into": customer_id}
     )
     names = [customer_id, *merged]  # documents a racing write left on a merged tombstone
+    sweeps: list[Sweep] = []
     for eraser in installed_erasers(core):  # what names them in others' documents, first
-        await eraser(core, workspace_id, names)
+        if (sweep := await eraser(core, workspace_id, names)) is not None:
+            sweeps.append(sweep)
     counts: dict[str, int] = {}
     for data in customer_data(core):
         result = await core.store.collection(data.collection).delete_many(
@@ -370,5 +372,7 @@ async def do_erase_customer(
     await core.store.customers.delete_many(
         {"workspace_id": workspace_id, "$or": [{"_id": customer_id}, {"merged_into": customer_id}]}
     )
+    for sweep in sweeps:
+        await sweep()
     await record(core, build_event(core, workspace_id, "customer.erased", actor=actor, data=counts))
     return counts

@@ -28,9 +28,13 @@ if TYPE_CHECKING:
 Background = Callable[["asyncio.Event"], Coroutine[Any, Any, None]]
 # Whether a feature answers an inbound message itself (consent keywords), so bots stay quiet.
 Answers = Callable[["Core", "Message"], Coroutine[Any, Any, bool]]
+# Run once their documents are deleted, by an eraser that must look again then (data derived
+# from theirs, which a consumer run in flight may still write, or which outlives them).
+Sweep = Callable[[], Coroutine[Any, Any, None]]
 # Run before a customer's documents are deleted (`kith.core.customers.do_erase_customer`):
-# (core, workspace id, the customer's ids) scrubs what names them outside `customer_data`.
-Eraser = Callable[["Core", str, list[str]], Coroutine[Any, Any, None]]
+# (core, workspace id, the customer's ids) scrubs what names them outside `customer_data`;
+# what it returns, if anything, runs after the deletions.
+Eraser = Callable[["Core", str, list[str]], Coroutine[Any, Any, Sweep | None]]
 
 
 @dataclass(frozen=True)

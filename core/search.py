@@ -9,8 +9,9 @@ conversation; an edit, a customer's new profile (renamed, created by an import o
 merged, unmerged: this feature's consumer, about a second's lag) and a conversation opened
 for a known customer recompute them (`index_conversation`). `reindex()`
 (`kith search reindex`) fills in documents stored before terms existed, and moves the terms
-that conversations once held in their own document; erasing a customer deletes their
-conversations' terms.
+that conversations once held in their own document; erasing a customer drops their
+conversations' terms and recomputes those of the conversations they spoke in (a group), after
+their documents are gone, and a run of the consumer that lands after that drops what it added.
 
 A search (`search_page`) answers a page of the list's own query, sort and cursor, keeping the
 conversations that hold every term of `q` (one message, several, or the customer's profile).
@@ -30,12 +31,12 @@ from kith.core.conversation_terms import (
     INDEXES,
     add_terms,
     drop_terms,
-    erase_terms,
+    forget,
     holders,
     holding_all,
     stored_terms,
 )
-from kith.core.features import Feature, Index
+from kith.core.features import Feature, Index, Sweep
 from kith.core.models import Event
 from kith.core.pagination import cursor_at, page
 from kith.core.search_terms import customer_doc_terms, query_terms, text_terms
@@ -138,6 +139,7 @@ async def index_conversation(core: Core, conversation_id: str) -> None:
         {"_id": conversation_id}, {"customer_id": 1, "workspace_id": 1}
     )
     if conversation is None:
+        await forget(core, conversation_id)
         return
     stored = await stored_terms(core, conversation_id)
     customer = await core.store.customers.find_one(
@@ -156,6 +158,8 @@ async def index_conversation(core: Core, conversation_id: str) -> None:
     workspace_id = conversation["workspace_id"]
     await add_terms(core, workspace_id, conversation_id, [t for t in found if t not in stored])
     await drop_terms(core, conversation_id, sorted(stored - found.keys()))
+    if await core.store.conversations.find_one({"_id": conversation_id}, {"_id": 1}) is None:
+        await forget(core, conversation_id)  # erased while we read: what we added goes too
 
 
 async def index_customer(core: Core, customer_id: str) -> None:
@@ -204,6 +208,27 @@ async def _index_received(core: Core, event: Event) -> None:
         customer = await core.store.grouped("customers").find_one({"_id": event.customer_id})
         terms += (customer or {}).get("terms") or []
     await add_terms(core, event.workspace_id, conversation_id, terms)
+    if await core.store.grouped("messages").find_one({"_id": message_id}) is None:
+        await index_conversation(core, conversation_id)  # erased meanwhile: see `_erase`
+
+
+async def _erase(core: Core, workspace_id: str, customer_ids: list[str]) -> Sweep:
+    """A customer's erasure (`Feature.erasers`): once their documents are gone, the
+    conversations they had or spoke in lose their terms, or keep only what is left in them
+    (a group's, or one the communities feature handed over to another member).
+
+    Done after the deletions, so a consumer run that read a message before them and adds its
+    terms after is swept too; one that adds them later still finds the message gone (it
+    looks again after adding) and recomputes the conversation itself."""
+    named = {"workspace_id": workspace_id, "customer_id": {"$in": customer_ids}}
+    touched = set(await core.store.conversations.distinct("_id", named))
+    touched |= set(await core.store.messages.distinct("conversation_id", named))
+
+    async def sweep() -> None:
+        for conversation_id in sorted(touched):
+            await index_conversation(core, conversation_id)
+
+    return sweep
 
 
 BATCH = 1000
@@ -301,7 +326,7 @@ feature = Feature(
         *INDEXES,
         Index("conversations", (("workspace_id", ASCENDING), ("team_id", ASCENDING))),
     ),
-    erasers=(erase_terms,),
+    erasers=(_erase,),
     consumers=(
         Consumer(
             "search",

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from kith.core.clock import ManualClock
+from kith.core.conversation_terms import stored_terms
 from kith.core.customers import do_erase_customer
 from tests.communities.referral_support import customer_of
 from tests.communities.welcome_support import (
@@ -21,6 +22,7 @@ from tests.communities.welcome_support import (
     user,
 )
 from tests.connectors.telegram.conftest import TelegramSetup
+from tests.support.consumers import indexed
 
 ADA = user(600_000_001, "Ada Quill")
 BO = user(600_000_002, "Bo Stern")
@@ -89,6 +91,8 @@ async def test_erasing_the_group_s_first_speaker_keeps_the_group_s_conversation(
     talk = await telegram.core.store.conversations.find_one({"_id": group["conversation_id"]})
     assert talk is not None and talk["customer_id"] == li
 
+    await indexed(telegram.core)
+
     await do_erase_customer(telegram.core, group["workspace_id"], li)
 
     bo = await customer_of(telegram.core, telegram.channel_id, BO["id"])
@@ -97,3 +101,5 @@ async def test_erasing_the_group_s_first_speaker_keeps_the_group_s_conversation(
     texts = [m["text"] for m in await posted(telegram.core, group["conversation_id"])]
     assert texts == ["Welcome, Bo Stern!"]
     assert await telegram.core.store.messages.count_documents({"customer_id": li}) == 0
+    terms = await stored_terms(telegram.core, group["conversation_id"])
+    assert {"welcome", "bo", "stern"} <= terms  # still found by what is left in it
