@@ -1,6 +1,7 @@
 """The Contacts pages in a real browser against a live server: a marketer lands on Contacts,
 searches in Chinese and English, filters, merges a suggested pair and undoes it, and edits a
-customer's tags by keyboard; an agent reads contacts only; both languages, with screenshots.
+customer's tags by keyboard; an admin erases a customer after confirming; an agent reads
+contacts only; both languages, with screenshots.
 """
 
 from __future__ import annotations
@@ -171,6 +172,7 @@ async def test_a_marketer_edits_tags_on_the_customer_page(live: Live) -> None:
     consent = page.get_by_role("table", name="Marketing consent")
     await expect(consent.get_by_role("row", name=re.compile("API Unknown"))).to_be_visible()
 
+    await expect(page.get_by_role("button", name="Erase customer…")).to_have_count(0)  # admins
     await page.get_by_label("New tag").focus()
     await page.keyboard.type("newsletter")
     await page.keyboard.press("Enter")
@@ -199,6 +201,40 @@ async def test_a_marketer_edits_tags_on_the_customer_page(live: Live) -> None:
     await expect(tags).to_contain_text("later")
     await page.reload()
     await expect(timeline.get_by_text("Profile changed")).to_have_count(3)
+
+
+async def test_an_admin_erases_a_customer_after_confirming_by_name(live: Live) -> None:
+    from playwright.async_api import expect
+
+    carol = "Carol <b>Chen</b>"  # customer text, shown as text
+    stored = await live.core.store.customers.find_one({"name": carol})
+    page = await live.sign_in("admin@kith.test")
+    nav = page.get_by_role("navigation", name="Sections")
+    await nav.get_by_role("link", name="Contacts").click()
+    await page.get_by_role("link", name=carol).click()
+    await expect(page.locator("body[data-ready=true]")).to_have_count(1)
+    await assert_every_control_is_named(page)
+    erase = page.get_by_role("button", name="Erase customer…")
+    await erase.focus()
+    await page.keyboard.press("Enter")
+    dialog = page.get_by_role("dialog")
+    await expect(dialog).to_contain_text(f"Erase {carol} and everything they said?")
+    await page.keyboard.press("Escape")  # changed their mind: nothing happens
+    await expect(dialog).to_be_hidden()
+    await expect(page.get_by_role("heading", name=carol)).to_be_visible()
+    assert await live.core.store.customers.count_documents({"_id": stored["_id"]}) == 1
+
+    await erase.click()
+    await dialog.get_by_role("button", name="Confirm").click()
+    await expect(page.get_by_role("heading", name="Customer erased")).to_be_visible()
+    await expect(page.locator("#notice")).to_have_text("Customer erased")
+    assert await live.core.store.customers.count_documents({"_id": stored["_id"]}) == 0
+    assert await live.core.store.messages.count_documents({"customer_id": stored["_id"]}) == 0
+    await page.get_by_role("link", name="Back to contacts").click()
+    await expect(page.locator("body[data-ready=true]")).to_have_count(1)
+    results = page.get_by_role("table", name="Customers")
+    await expect(results.get_by_role("link", name="李雷")).to_be_visible()
+    await expect(results.get_by_role("link", name=carol)).to_have_count(0)
 
 
 async def test_an_agent_reads_contacts_of_their_channels_only(live: Live) -> None:

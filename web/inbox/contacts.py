@@ -2,8 +2,9 @@
 `/app/api/contacts`, behind the inbox's session and CSRF rules.
 
 Everyone signed in reads contacts; an agent only those who reach their teams' channels.
-Admins and marketers also change tags, merge suggested customers and undo merges. The
-search and filters are the REST API's (`kith.web.api.customers`, `kith.segments.filters`).
+Admins and marketers also change tags, merge suggested customers and undo merges; admins
+erase a customer (`do_erase_customer`: everything they said, for good). The search and
+filters are the REST API's (`kith.web.api.customers`, `kith.segments.filters`).
 """
 
 from __future__ import annotations
@@ -19,10 +20,11 @@ from kith.contacts.profile import Profile, TimelineEntry, profile, timeline
 from kith.contacts.schemas import MergedOut, SuggestionMerge
 from kith.contacts.suggestions import Suggestion, dismiss, list_suggestions, merge_from_suggestion
 from kith.core.context import Core
-from kith.core.customers import do_update_customer, get_customer
+from kith.core.customers import do_erase_customer, do_update_customer, get_customer
 from kith.core.errors import Forbidden
-from kith.core.models import Customer
+from kith.core.models import Customer, Role
 from kith.core.pagination import page
+from kith.core.permissions import ensure_admin
 from kith.segments.filters import parse_json, to_query
 from kith.web.api.customers import FILTER_HELP, FILTER_MAX, search_filter
 from kith.web.api.deps import Cursor
@@ -49,6 +51,13 @@ async def _manager(agent: AgentDep) -> Agent:
 ManagerDep = Annotated[Agent, Depends(_manager)]
 
 
+class Erased(BaseModel):
+    """What an erasure deleted, by collection (counts only: nothing of the customer)."""
+
+    erased: bool = True
+    deleted: dict[str, int]
+
+
 class TagsPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -69,6 +78,7 @@ async def _page(
         **await page_context(request, core, session),
         section="contacts",
         can_manage=manages_contacts(session.user.role),
+        can_erase=session.user.role == Role.admin,
         urls=CONTRACTS,
         customer_id=customer_id,
     )
@@ -194,3 +204,11 @@ async def change_tags(
 ) -> Customer:
     found = await get_customer(core, agent.user.workspace_id, customer_id)
     return await do_update_customer(core, found, actor=author_of(agent), fields={"tags": body.tags})
+
+
+@router.delete("/app/api/contacts/{customer_id}", response_model=Erased)
+async def erase(customer_id: str, agent: AgentDep, core: CoreDep) -> Erased:
+    """Erase the customer on request (admins only: it cannot be undone)."""
+    ensure_admin(agent.scope)
+    counts = await do_erase_customer(core, agent.user.workspace_id, customer_id, author_of(agent))
+    return Erased(deleted=counts)

@@ -5,7 +5,7 @@
 
 (() => {
   const body = document.body;
-  const { T, ApiError, api, h, say: notice } = window.KithDom;
+  const { T, ApiError, api, h, say: notice, confirmed } = window.KithDom;
   const myId = body.dataset.userId;
   const canEdit = body.dataset.role === "admin";
   const $ = (id) => document.getElementById(id);
@@ -29,16 +29,6 @@
       } catch (error) {
         showError(form, error);
       }
-    });
-  }
-
-  function confirmed(text) {
-    const dialog = $("confirm");
-    $("confirm-text").textContent = text;
-    dialog.returnValue = "";
-    dialog.showModal();
-    return new Promise((resolve) => {
-      dialog.addEventListener("close", () => resolve(dialog.returnValue === "ok"), { once: true });
     });
   }
 

@@ -1,15 +1,17 @@
 // One customer: profile, identities, tags (changed by admins and marketers), attributes,
-// consent per channel, segments, conversations (links into the inbox) and a paged timeline.
+// consent per channel, segments, conversations (links into the inbox), a paged timeline,
+// and for admins the erasure of the customer (after a confirmation naming them).
 // Customer text only ever reaches the page through text nodes and attributes (KithDom.h).
 "use strict";
 
 (() => {
-  const { T, api, h, say: notice } = window.KithDom;
+  const { T, api, h, say: notice, confirmed } = window.KithDom;
   const body = document.body;
   const $ = (id) => document.getElementById(id);
   const id = body.dataset.customerId;
   const path = "/contacts/" + encodeURIComponent(id);
   const manage = body.dataset.canManage === "true";
+  const erasable = body.dataset.canErase === "true";
   const locale = body.dataset.locale === "zh" ? "zh-CN" : "en";
   const state = { customer: null, timeline: null };
 
@@ -92,6 +94,22 @@
     $("more-timeline").hidden = !page.next_cursor;
   }
 
+  async function erase() {
+    const name = state.customer.name || T.contacts_unnamed;
+    $("erase-error").textContent = "";
+    if (!(await confirmed(fmt(T.contacts_erase_confirm, { name })))) return;
+    try {
+      await api("DELETE", path);
+    } catch (err) {
+      $("erase-error").textContent = err.message;
+      return;
+    }
+    document.title = `${T.contacts_erased} · Kith`;
+    $("customer").replaceChildren(h("section", { class: "card" },
+      h("h2", {}, T.contacts_erased), h("p", {}, h("a", { href: "/app/contacts" }, T.contacts_back))));
+    notice(T.contacts_erased);
+  }
+
   async function start() {
     render(await api("GET", path));
     await loadTimeline();
@@ -106,6 +124,7 @@
         input.value = "";
       });
     }
+    if (erasable) $("erase").addEventListener("click", () => erase().catch((e) => notice(e.message)));
     $("customer").hidden = false;
     body.dataset.ready = "true";
   }

@@ -1,6 +1,7 @@
 // Kith pages' shared helpers: `h` builds DOM nodes (every string through a text node or an
 // attribute, never parsed as HTML), `api` calls the /app/api JSON with the CSRF token and
-// `say` puts a line in the page's status (`#notice`, read out by screen readers).
+// `say` puts a line in the page's status (`#notice`, read out by screen readers);
+// `confirmed` asks in the page's confirmation dialog (`confirm_dialog.html`).
 "use strict";
 
 (() => {
@@ -71,5 +72,16 @@
     if (notice) notice.textContent = text;
   }
 
-  window.KithDom = Object.freeze({ T, ApiError, api, h, say });
+  // Resolves true when the user confirms `text` (Escape or Cancel: false).
+  function confirmed(text) {
+    const dialog = document.getElementById("confirm");
+    document.getElementById("confirm-text").textContent = text;
+    dialog.returnValue = "";
+    dialog.showModal();
+    return new Promise((resolve) => {
+      dialog.addEventListener("close", () => resolve(dialog.returnValue === "ok"), { once: true });
+    });
+  }
+
+  window.KithDom = Object.freeze({ T, ApiError, api, h, say, confirmed });
 })();
