@@ -110,7 +110,7 @@ async def test_after_merge_and_erase_no_collection_names_the_customer(
     await do_erase_customer(core, workspace_id, survivor)
 
     needles = [survivor, mail["customer_id"], "u-ada", "ada@example.com", MAIL_WORDS, *API_WORDS]
-    needles += [ORDER_ADDRESS, "shop-order-7"]
+    needles += [ORDER_ADDRESS, "shop-order-7", first.conversation.id, mail["conversation_id"]]
     found = {
         f"{name}/{doc['_id']}": hits
         for name, docs in (await everything(core)).items()
