@@ -20,6 +20,7 @@ from kith.core.auth import create_user
 from kith.core.canned import create_canned
 from kith.core.channel_records import create_channel
 from kith.core.context import Core
+from kith.core.customers import do_erase_customer
 from kith.core.models import Role
 from kith.core.settings import Settings
 from kith.core.storage import Store
@@ -124,6 +125,28 @@ async def test_log_in_and_a_customer_message_arrives_live(live: Live) -> None:
     await expect(
         page.get_by_role("list", name="Messages").get_by_text("Still there?")
     ).to_be_visible(timeout=LIVE)
+
+
+async def test_a_conversation_erased_while_open_leaves_the_inbox(live: Live) -> None:
+    """An agent (of a team: the erasure's event names no conversation) has the customer open
+    when an admin erases them: the pane says so and the list drops them, without a reload."""
+    from playwright.async_api import expect
+
+    page = await live.sign_in("alice@kith.test")
+    await live.customer_says("Please forget me", user="u-eve", name="Eve Erased")
+    await live.customer_says("Hello, is anyone there?")
+    eve = page.get_by_role("button", name=re.compile("Eve Erased"))
+    await eve.click()
+    messages = page.get_by_role("list", name="Messages")
+    await expect(messages.get_by_text("Please forget me")).to_be_visible()
+    doc = await live.core.store.customers.find_one({"name": "Eve Erased"})
+    await do_erase_customer(live.core, doc["workspace_id"], doc["_id"])
+    gone = page.get_by_text("That conversation was erased with its customer.")
+    await expect(gone).to_be_visible(timeout=LIVE)
+    await expect(messages).to_be_hidden()
+    await expect(eve).to_have_count(0)
+    await page.get_by_role("button", name=re.compile("Ada Lovelace")).click()
+    await expect(messages.get_by_text("Hello, is anyone there?")).to_be_visible()
 
 
 async def test_reply_assign_note_canned_and_resolve(live: Live) -> None:

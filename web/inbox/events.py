@@ -27,6 +27,8 @@ from kith.web.inbox.deps import SESSION_COOKIE, AgentDep, CoreDep
 router = APIRouter(prefix="/app/api", include_in_schema=False)
 HEARTBEAT_SECONDS = 15.0
 _CACHE_LIMIT = 10_000
+# Every reader hears of an erasure (it holds counts, no ids): their pages look again.
+ERASED = "customer.erased"
 
 
 class Visibility:
@@ -38,7 +40,7 @@ class Visibility:
         self.known: dict[str, bool] = {}
 
     async def allows(self, event: Event) -> bool:
-        if self.scope.channel_ids is None:
+        if self.scope.channel_ids is None or event.type == ERASED:
             return True
         if event.conversation_id is None:
             return False

@@ -9,13 +9,14 @@
   const T = JSON.parse(document.getElementById("kith-i18n").textContent);
 
   // An API failure: the server's message and, when it named one, the field at fault (and
-  // its `reason` and `limits`, for a page that words a refusal itself).
+  // its `reason` and `limits`, for a page that words a refusal itself), and the HTTP status.
   class ApiError extends Error {
-    constructor(message, field, detail = {}) {
+    constructor(message, field, detail = {}, status = null) {
       super(message);
       this.field = field || null;
       this.reason = detail.reason || null;
       this.limits = detail.limits || null;
+      this.status = status;
     }
   }
 
@@ -44,7 +45,7 @@
     const data = type.includes("json") ? await response.json() : null;
     if (!response.ok) {
       const error = (data && data.error) || {};
-      throw new ApiError(worded(error), error.field, error);
+      throw new ApiError(worded(error), error.field, error, response.status);
     }
     return data;
   }

@@ -192,7 +192,14 @@
 
   async function refreshOpen() {
     if (!state.open) return;
-    const view = await api("GET", `/conversations/${encodeURIComponent(state.open)}`);
+    const id = state.open;
+    let view;
+    try {
+      view = await api("GET", `/conversations/${encodeURIComponent(id)}`);
+    } catch (err) {
+      if (err.status === 404 && state.open === id) return closeGone();
+      throw err;
+    }
     if (view.conversation.id !== state.open) return;
     renderConversation(view);
     if (view.can_write && view.conversation.unread_count > 0) {
@@ -200,6 +207,18 @@
       scheduleList();
     }
     if (view.conversation.customer_id !== state.customerId) await loadCustomer(view.conversation.customer_id);
+  }
+
+  // The open conversation is no more (its customer was erased): the pane says so.
+  function closeGone() {
+    state.open = null;
+    state.customerId = null;
+    state.data = null;
+    $("conversation").hidden = true;
+    $("customer").hidden = true;
+    $("placeholder").textContent = T.conversation_gone;
+    $("placeholder").hidden = false;
+    scheduleList();
   }
 
   async function openConversation(id) {
@@ -336,6 +355,11 @@
   function handle(event) {
     if (event.type === "presence.changed") {
       if (event.conversation_id === state.open && event.actor.id !== myId) refreshPresence().catch(() => {});
+      return;
+    }
+    if (event.type === "customer.erased") {  // no ids in it: look again at what is shown
+      scheduleList();
+      if (state.open) scheduleOpen();
       return;
     }
     if (event.type.startsWith("customer.")) {
