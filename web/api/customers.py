@@ -17,7 +17,7 @@ from kith.core.pagination import page
 from kith.core.storable import literal_regex
 from kith.segments.filters import parse_json, to_query
 from kith.web.api.deps import CoreDep, Cursor, WorkspaceDep
-from kith.web.api.schemas import CustomerOut, CustomerPatch, MergeRequest, Page
+from kith.web.api.schemas import CustomerOut, CustomerPatch, Erased, MergeRequest, Page
 
 # A query string, percent-encoded, stays under the 64 KiB that HTTP clients and proxies allow
 # (a segment's full filter, up to 100 conditions, goes in a JSON body: /api/v1/segments).
@@ -86,11 +86,10 @@ async def patch(
     return customer_out(updated)
 
 
-@router.delete("/{customer_id}")
-async def erase(customer_id: str, core: CoreDep, workspace_id: WorkspaceDep) -> dict[str, Any]:
+@router.delete("/{customer_id}", response_model=Erased)
+async def erase(customer_id: str, core: CoreDep, workspace_id: WorkspaceDep) -> Erased:
     """Erase the customer and everything they said (GDPR-style); keeps a PII-free audit."""
-    counts = await do_erase_customer(core, workspace_id, customer_id)
-    return {"erased": True, "deleted": counts}
+    return Erased(deleted=await do_erase_customer(core, workspace_id, customer_id))
 
 
 @router.post("/{customer_id}/merge", response_model=CustomerOut)

@@ -140,6 +140,13 @@ class CustomerOut(BaseModel):
     last_seen: datetime
 
 
+class Erased(BaseModel):
+    """What an erasure deleted, by collection (counts only: nothing of the customer)."""
+
+    erased: bool = True
+    deleted: dict[str, int]
+
+
 class TokenCreate(Strict):
     name: str = Field(min_length=1, max_length=128)
     scope: TokenScope = TokenScope.full

@@ -28,7 +28,7 @@ from kith.core.permissions import ensure_admin
 from kith.segments.filters import parse_json, to_query
 from kith.web.api.customers import FILTER_HELP, FILTER_MAX, search_filter
 from kith.web.api.deps import Cursor
-from kith.web.api.schemas import Page
+from kith.web.api.schemas import Erased, Page
 from kith.web.inbox.api import author_of
 from kith.web.inbox.deps import Agent, AgentDep, CoreDep, optional_session
 from kith.web.inbox.nav import manages_contacts
@@ -49,13 +49,6 @@ async def _manager(agent: AgentDep) -> Agent:
 
 
 ManagerDep = Annotated[Agent, Depends(_manager)]
-
-
-class Erased(BaseModel):
-    """What an erasure deleted, by collection (counts only: nothing of the customer)."""
-
-    erased: bool = True
-    deleted: dict[str, int]
 
 
 class TagsPatch(BaseModel):
