@@ -35,7 +35,7 @@ from kith.core.context import Core
 from kith.core.conversations import do_update_conversation, ensure_conversation, get_conversation
 from kith.core.errors import InvalidInput
 from kith.core.events import build_event, record
-from kith.core.features import CustomerData, Feature
+from kith.core.features import CustomerData, Feature, answered_elsewhere
 from kith.core.ids import derived_id, new_id
 from kith.core.models import (
     Attachment,
@@ -159,7 +159,7 @@ class BotEngine:
         if message.direction != "in" or received.duplicate:
             return
         bot = await self.bot_for(core, message.workspace_id, message.channel_id)
-        if bot is None or await self._answered_elsewhere(core, message):
+        if bot is None or await answered_elsewhere(core, message):
             return
         async with self._conversation_lock(core, received.conversation.id, message.id):
             conversation = await get_conversation(
@@ -190,15 +190,6 @@ class BotEngine:
             await self._take(turn)
             await self._respond(turn, message.payload, received.new_conversation)
             await self._save(turn)
-
-    @staticmethod
-    async def _answered_elsewhere(core: Core, message: Message) -> bool:
-        """A message another feature answers itself (a consent keyword): not the bot's."""
-        for feature in core.features:
-            for answers in feature.answers:
-                if await answers(core, message):
-                    return True
-        return False
 
     async def on_channel_event(
         self, core: Core, event: ChannelEvent, customer_id: str, cause: str

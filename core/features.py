@@ -110,6 +110,16 @@ def install(core: Core, features: list[Feature]) -> None:
         core.background.extend(feature.background)
 
 
+async def answered_elsewhere(core: Core, message: Message) -> bool:
+    """Whether a feature answers this inbound message itself (a consent keyword, a survey's
+    score): neither a bot's to answer nor a reply that moves a ticket."""
+    for feature in core.features:
+        for answers in feature.answers:
+            if await answers(core, message):
+                return True
+    return False
+
+
 def customer_data(core: Core) -> list[CustomerData]:
     return [data for feature in core.features for data in feature.customer_data]
 

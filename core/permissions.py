@@ -87,6 +87,34 @@ def ensure_can_write(scope: Scope, conversation: Conversation) -> None:
         raise Forbidden("your role can read conversations but not change or answer them")
 
 
+async def ensure_can_reach(
+    core: Core, scope: Scope | None, *, customer_id: str | None, conversation_id: str | None
+) -> None:
+    """A team-bound agent works only on customers who talk to their teams' channels: on the
+    conversation named, else on one of the customer's (403 otherwise). `None`: an API token,
+    which sees the whole workspace. What the workspace does not hold is 404, as elsewhere."""
+    if scope is None or scope.channel_ids is None:
+        return
+    if conversation_id is not None:
+        query: dict[str, Any] = {"_id": conversation_id}
+    elif customer_id is not None:
+        query = {"customer_id": customer_id}
+    else:
+        return
+    seen = await core.store.conversations.find_one(
+        {"$and": [scope.conversation_filter(), query]}, {"_id": 1}
+    )
+    if seen is not None:
+        return
+    workspace = {"workspace_id": scope.user.workspace_id}
+    if conversation_id is not None:
+        if await core.store.conversations.find_one({**workspace, **query}, {"_id": 1}) is None:
+            raise NotFound("no such conversation", field="conversation_id")
+    elif await core.store.customers.find_one({**workspace, "_id": customer_id}, {"_id": 1}) is None:
+        raise NotFound("no such customer", field="customer_id")
+    raise Forbidden("this customer talks to another team")
+
+
 def ensure_admin(scope: Scope) -> None:
     if not scope.is_admin:
         raise Forbidden("only an admin can do that")

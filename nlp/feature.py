@@ -410,6 +410,7 @@ class SentimentWorker:
                 actor=SYSTEM,
                 conversation_id=conversation.id,
                 customer_id=conversation.customer_id,
+                message_id=doc["_id"],  # the message that tipped it
                 data={"reason": reason, "score": score, "priority": conversation.priority.value},
             ),
         )

@@ -18,7 +18,7 @@ from kith.core.context import Core
 from kith.core.errors import Forbidden, InvalidInput
 from kith.core.models import Author, AuthorKind
 from kith.core.pagination import page
-from kith.core.permissions import Scope
+from kith.core.permissions import Scope, ensure_can_reach
 from kith.orders import actions
 from kith.orders.models import Order, OrderIn, OrderPatch, OrderStatus, Source
 from kith.orders.money import EXPONENTS, shown
@@ -77,7 +77,9 @@ def build(prefix: str, who: Callable[..., Awaitable[Asker]], schema: bool) -> AP
         """A new order (201); a repeat of an `external_id` answers the existing order (200).
         Amounts are integers of the currency's minor unit; a `total` or an item's `amount`
         that disagrees with the items is refused (422 naming it)."""
-        await _may_see(core, asker, body.customer_id, body.conversation_id)
+        await ensure_can_reach(
+            core, asker.scope, customer_id=body.customer_id, conversation_id=body.conversation_id
+        )
         order, made = await actions.do_create_order(
             core, asker.workspace_id, body, asker.author, asker.source
         )
@@ -102,7 +104,7 @@ def build(prefix: str, who: Callable[..., Awaitable[Asker]], schema: bool) -> AP
         """Latest first; narrowed to one customer and/or one status."""
         if asker.scope is not None and asker.scope.channel_ids is not None and not customer_id:
             raise InvalidInput("name the customer whose orders to list", field="customer_id")
-        await _may_see(core, asker, customer_id, None)
+        await ensure_can_reach(core, asker.scope, customer_id=customer_id, conversation_id=None)
         query: dict[str, Any] = {"workspace_id": asker.workspace_id}
         if customer_id:
             query["customer_id"] = customer_id
@@ -142,28 +144,8 @@ def build(prefix: str, who: Callable[..., Awaitable[Asker]], schema: bool) -> AP
 
 async def _visible(core: Core, asker: Asker, order_id: str) -> Order:
     order = await get_order(core, asker.workspace_id, order_id)
-    await _may_see(core, asker, order.customer_id, None)
+    await ensure_can_reach(core, asker.scope, customer_id=order.customer_id, conversation_id=None)
     return order
-
-
-async def _may_see(
-    core: Core, asker: Asker, customer_id: str | None, conversation_id: str | None
-) -> None:
-    """A team-bound agent works only on customers who talk to their teams' channels."""
-    scope = asker.scope
-    if scope is None or scope.channel_ids is None:
-        return
-    if conversation_id is not None:
-        query: dict[str, Any] = {"_id": conversation_id}
-    elif customer_id is not None:
-        query = {"customer_id": customer_id}
-    else:
-        return
-    seen = await core.store.conversations.find_one(
-        {"$and": [scope.conversation_filter(), query]}, {"_id": 1}
-    )
-    if seen is None:
-        raise Forbidden("this customer talks to another team")
 
 
 api_router = build("/api/v1/orders", token_asker, schema=True)

@@ -87,7 +87,7 @@ async def do_create_ticket(
         customer_id = body.customer_id
     else:
         raise InvalidInput("name a conversation_id or a customer_id", field="conversation_id")
-    await get_customer(core, workspace_id, customer_id)
+    customer = await get_customer(core, workspace_id, customer_id)
     await _check_people(core, workspace_id, body.assignee_id, body.team_id)
     description = body.description
     if description is None:
@@ -104,6 +104,11 @@ async def do_create_ticket(
         description=description,
         customer_id=customer_id,
         conversation_ids=[conversation.id] if conversation else [],
+        channel_ids=(
+            [conversation.channel_id]
+            if conversation
+            else sorted({i.channel_id for i in customer.identities})
+        ),
         priority=body.priority,
         assignee_id=body.assignee_id,
         team_id=team_id,
@@ -113,6 +118,7 @@ async def do_create_ticket(
         created_by=actor,
         created_at=now,
         updated_at=now,
+        status_at=now,
         previous_ticket_id=previous_ticket_id,
     )
     await open_clocks(core, ticket)
@@ -162,7 +168,7 @@ def _changes(ticket: Ticket, patch: TicketPatch) -> dict[str, Any]:
 def _status_fields(ticket: Ticket, to: Status, now: datetime) -> dict[str, Any]:
     if to not in MOVES[ticket.status]:
         raise refused("ticket", ticket.status, to, MOVES)
-    fields: dict[str, Any] = {}
+    fields: dict[str, Any] = {"status_at": now}
     if to == Status.solved:
         fields |= {"solved_at": now, "resolutions": ticket.resolutions + 1}
     elif to == Status.closed:
@@ -251,7 +257,10 @@ async def do_link_conversation(
     doc = await tickets(core).find_one_and_update(
         {"_id": ticket.id, "workspace_id": workspace_id},
         {
-            "$addToSet": {"conversation_ids": conversation_id},
+            "$addToSet": {
+                "conversation_ids": conversation_id,
+                "channel_ids": conversation.channel_id,
+            },
             "$set": {"updated_at": core.clock.now()},
         },
         return_document=ReturnDocument.AFTER,

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from kith.core.errors import Forbidden
 from kith.core.models import Author, AuthorKind
-from kith.core.permissions import Scope, ensure_admin
+from kith.core.permissions import Scope, ensure_admin, ensure_can_reach
 from kith.tickets import actions, csat_api
 from kith.tickets.models import Priority, Source, Status, Ticket, TicketIn, TicketPatch
 from kith.tickets.notes import Note, NoteIn, do_add_note
@@ -95,6 +95,9 @@ def build(prefix: str, who: Callable[..., Awaitable[Asker]], schema: bool) -> AP
 
     @router.post("", status_code=201, response_model=Ticket)
     async def create(body: TicketIn, core: CoreDep, asker: Asker = asked) -> Ticket:
+        await ensure_can_reach(
+            core, asker.scope, customer_id=body.customer_id, conversation_id=body.conversation_id
+        )
         return await actions.do_create_ticket(
             core, asker.workspace_id, body, asker.author, source=asker.source
         )
@@ -117,6 +120,9 @@ def build(prefix: str, who: Callable[..., Awaitable[Asker]], schema: bool) -> AP
     @router.post("/{ticket_id}/conversations", response_model=Ticket)
     async def link(ticket_id: str, body: LinkIn, core: CoreDep, asker: Asker = asked) -> Ticket:
         await get_ticket(core, asker.workspace_id, ticket_id, asker.scope)
+        await ensure_can_reach(
+            core, asker.scope, customer_id=None, conversation_id=body.conversation_id
+        )
         return await actions.do_link_conversation(
             core, asker.workspace_id, ticket_id, body.conversation_id, asker.author
         )
@@ -135,7 +141,7 @@ def build(prefix: str, who: Callable[..., Awaitable[Asker]], schema: bool) -> AP
         limit: Limit = 50,
     ) -> Page[Item]:
         ticket = await get_ticket(core, asker.workspace_id, ticket_id, asker.scope)
-        items, next_cursor = await timeline(core, ticket, cursor=cursor, limit=limit)
+        items, next_cursor = await timeline(core, ticket, asker.scope, cursor=cursor, limit=limit)
         return Page(items=items, next_cursor=next_cursor)
 
     return router

@@ -8,8 +8,8 @@ from __future__ import annotations
 from kith.bots.engine import MISSED_REASON
 from kith.core.consumers import Consumer
 from kith.core.context import Core
+from kith.core.features import answered_elsewhere
 from kith.core.models import AuthorKind, Direction, Event, Message
-from kith.tickets.csat import is_survey_answer
 from kith.tickets.models import Priority
 from kith.tickets.reopen import on_reply
 from kith.tickets.rules import Hit, apply, matched_keyword, reason
@@ -47,11 +47,11 @@ async def _received(core: Core, event: Event) -> None:
     message = Message.from_doc(doc)
     if message.direction != Direction.inbound:
         return
-    if await is_survey_answer(core, message):
-        return  # "2", a star: the survey's answer neither reopens nor opens a ticket
+    if await answered_elsewhere(core, message):
+        return  # "STOP", a survey's "2": answered by their feature, not a reply to a ticket
     settings = await get_settings(core, event.workspace_id)
     await on_reply(core, event, message, settings)
-    if not settings.keywords_enabled or event.data.get("control"):
+    if not settings.keywords_enabled:
         return
     keyword = matched_keyword(message.text, settings.keywords)
     if keyword is not None:
@@ -60,12 +60,22 @@ async def _received(core: Core, event: Event) -> None:
 
 
 async def _escalated(core: Core, event: Event) -> None:
+    if await _answered(core, event):
+        return  # a low score's reason belongs to the survey: it is read on the solved ticket
     settings = await get_settings(core, event.workspace_id)
     if not settings.negative_sentiment:
         return
     text = reason(settings, "negative")
     high = Priority.high
     await apply(core, Hit(event, text, priority=high, raise_to=high))
+
+
+async def _answered(core: Core, event: Event) -> bool:
+    """Whether the message that tipped the signal is one a feature answers itself."""
+    if event.message_id is None:
+        return False
+    doc = await core.store.messages.find_one({"_id": event.message_id})
+    return doc is not None and await answered_elsewhere(core, Message.from_doc(doc))
 
 
 async def _handoff(core: Core, event: Event) -> None:

@@ -13,7 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from kith.core.models import Author, Record
 from kith.core.storable import DocumentKey, Int64
@@ -75,6 +75,9 @@ class Ticket(Record):
     description: str = ""
     customer_id: str
     conversation_ids: list[str] = Field(default_factory=list)
+    # Where the customer talks about it: its conversations' channels (the customer's, for a
+    # ticket of no conversation). An agent sees a ticket of no team through them.
+    channel_ids: list[str] = Field(default_factory=list)
     priority: Priority = Priority.normal
     status: Status = Status.new
     assignee_id: str | None = None
@@ -85,6 +88,9 @@ class Ticket(Record):
     created_by: Author
     created_at: datetime
     updated_at: datetime
+    # When the status last moved: a reply written before it (handled after, the consumers
+    # trail the log) belongs to what the agent already decided on.
+    status_at: datetime | None = None
     solved_at: datetime | None = None
     closed_at: datetime | None = None
     # Times solved: a reopened ticket's next solve is a new resolution (one CSAT each).
@@ -114,7 +120,8 @@ class TicketIn(BaseModel):
 
 
 class TicketPatch(BaseModel):
-    """A change: only the fields sent change (`assignee_id: null` unassigns)."""
+    """A change: only the fields sent change (`assignee_id: null` unassigns, `description:
+    null` empties it); the other fields refuse a null, which would name no value to keep."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -126,3 +133,15 @@ class TicketPatch(BaseModel):
     team_id: str | None = Field(default=None, max_length=64)
     tags: list[Tag] | None = Field(default=None, max_length=50)
     fields: Fields | None = Field(default=None, max_length=50)
+
+    @field_validator("subject", "status", "priority", "tags", "fields")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("may not be null: leave the field out to keep it")
+        return value
+
+    @field_validator("description")
+    @classmethod
+    def _empty(cls, value: str | None) -> str:
+        return value or ""

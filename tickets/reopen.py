@@ -29,6 +29,11 @@ async def _linked(core: Core, workspace_id: str, conversation_id: str) -> list[T
     return [Ticket.from_doc(d) for d in docs]
 
 
+def _after(message: Message, ticket: Ticket) -> bool:
+    """Whether the reply was written after the ticket's status last moved."""
+    return ticket.status_at is None or message.created_at >= ticket.status_at
+
+
 def quote(text: str) -> str:
     return "\n".join(f"> {line}" for line in text.splitlines())[:QUOTE_CHARS]
 
@@ -46,11 +51,13 @@ async def on_reply(
     patch = TicketPatch(status=Status.open)
     active = [t for t in linked if t.status in ACTIVE]
     if active:
-        pending = [t for t in active if t.status == Status.pending]
+        pending = [t for t in active if t.status == Status.pending and _after(message, t)]
         for ticket in pending:
             await do_update_ticket(core, ticket.workspace_id, ticket.id, patch, customer, ticket)
         return pending[0] if pending else None
     latest = linked[0]
+    if not _after(message, latest):
+        return None  # written before it was solved or closed: part of what was settled
     window = timedelta(days=settings.reopen_days)
     solved_at = latest.solved_at
     if latest.status == Status.solved and solved_at and core.clock.now() - solved_at <= window:

@@ -27,11 +27,12 @@ async def next_number(core: Core, workspace_id: str) -> int:
 
 def visible(scope: Scope) -> dict[str, Any]:
     """The filter of the tickets `scope` may read: admins and marketers every ticket of the
-    workspace; agents their teams' tickets, those assigned to them, and those of no team."""
+    workspace; agents their teams' tickets, those assigned to them, and those of no team where
+    the customer talks on one of their teams' channels (as for conversations)."""
     query: dict[str, Any] = {"workspace_id": scope.user.workspace_id}
     if scope.channel_ids is not None:
         query["$or"] = [
-            {"team_id": None},
+            {"team_id": None, "channel_ids": {"$in": sorted(scope.channel_ids)}},
             {"team_id": {"$in": sorted(scope.team_ids)}},
             {"assignee_id": scope.user.id},
         ]

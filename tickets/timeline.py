@@ -18,6 +18,7 @@ from kith.core.context import Core
 from kith.core.errors import InvalidInput
 from kith.core.models import Author
 from kith.core.pagination import decode_cursor, encode_cursor
+from kith.core.permissions import Scope
 from kith.tickets.models import Ticket
 from kith.tickets.notes import notes
 
@@ -87,8 +88,10 @@ def _message(doc: dict[str, Any]) -> Item:
 
 
 async def timeline(
-    core: Core, ticket: Ticket, *, cursor: str | None, limit: int
+    core: Core, ticket: Ticket, scope: Scope | None, *, cursor: str | None, limit: int
 ) -> tuple[list[Item], str | None]:
+    """The ticket's events, notes and the messages of its conversations since it opened,
+    oldest first; of the conversations, only those `scope` may read (None: all)."""
     after = _after(cursor)
 
     def query(base: dict[str, Any]) -> dict[str, Any]:
@@ -101,9 +104,10 @@ async def timeline(
     )
     noted = await _read(notes(core), query({"ticket_id": ticket.id}), limit)
     said: list[dict[str, Any]] = []
-    if ticket.conversation_ids:
+    readable = await _readable(core, ticket.conversation_ids, scope)
+    if readable:
         since = {"created_at": {"$gte": ticket.created_at}}
-        linked = {"conversation_id": {"$in": ticket.conversation_ids}, "deleted": {"$ne": True}}
+        linked = {"conversation_id": {"$in": readable}, "deleted": {"$ne": True}}
         said = await _read(core.store.messages, query({**linked, **since}), limit)
     items = [*map(_event, events), *map(_note, noted), *map(_message, said)]
     items.sort(key=lambda item: (item.at, item.id))
@@ -111,3 +115,12 @@ async def timeline(
         return items, None
     kept = items[:limit]
     return kept, encode_cursor(kept[-1].at, kept[-1].id)
+
+
+async def _readable(core: Core, conversation_ids: list[str], scope: Scope | None) -> list[str]:
+    """Which of the ticket's conversations `scope` may read: a ticket an agent sees may link
+    another team's conversation too."""
+    if scope is None or scope.channel_ids is None or not conversation_ids:
+        return conversation_ids
+    query = {"$and": [scope.conversation_filter(), {"_id": {"$in": conversation_ids}}]}
+    return [doc["_id"] async for doc in core.store.conversations.find(query, {"_id": 1})]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -29,6 +29,7 @@ from kith.core.models import Channel, Event, InboundMessage, InboundUser, Messag
 from kith.core.pipeline import ingest
 from kith.core.received import Received
 from kith.core.teams import add_member, create_team
+from kith.nlp.feature import SentimentWorker
 from kith.tickets.actions import do_create_ticket, do_move_ticket
 from kith.tickets.csat import is_survey_answer, parse_score
 from kith.tickets.csat_feature import feature as csat_feature
@@ -260,6 +261,37 @@ async def test_a_low_score_asks_for_a_reason_once_and_keeps_the_next_text(desk: 
     received_events = await desk.events("ticket.csat_received")
     answers = [(e.data["score"], e.data["reason"]) for e in received_events]
     assert sorted(answers, key=repr) == [(2, "二"), (2, None)]  # one instant: any order
+
+
+@dataclass
+class Scored:
+    label: str
+    score: float
+    language: str = "en"
+
+
+class Furious:
+    """The sentiment model's seam: "nobody" is very negative, anything else neutral."""
+
+    async def analyze_async(self, texts: Sequence[Any]) -> list[Scored]:
+        return [
+            Scored("negative", -0.95) if "nobody" in str(t) else Scored("neutral", 0.0)
+            for t in texts
+        ]
+
+
+async def test_an_angry_reason_for_a_low_score_opens_no_second_ticket(desk: Desk) -> None:
+    sentiment = SentimentWorker(desk.core, Furious())
+    received = await desk.says("The kettle leaks")
+    ticket = await desk.ticket(received)
+    await desk.move(ticket, Status.solved)
+    await desk.says("2")
+    await desk.says("Still leaking and nobody called me")
+    await sentiment.drain()
+    await drain(desk.core)
+    assert await desk.events("conversation.escalated")  # the reason did tip the sentiment
+    assert [t.id for t in await _tickets(desk)] == [ticket.id]
+    assert (await desk.csat(ticket))["reason"] == "Still leaking and nobody called me"
 
 
 async def test_only_replies_within_the_answer_window_count(desk: Desk) -> None:

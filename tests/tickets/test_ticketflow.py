@@ -15,6 +15,7 @@ from kith.bots.engine import BotEngine
 from kith.bots.flows import BotDefinition, StepTypes
 from kith.bots.knowledge import KnowledgeBase
 from kith.bots.store import save_bot
+from kith.consent.feature import feature as consent_feature
 from kith.core.clock import ManualClock
 from kith.core.context import Core
 from kith.core.conversations import get_conversation
@@ -98,6 +99,32 @@ async def test_a_reply_moves_a_pending_ticket_to_open_once(
     ]
     await handle_again(core, ["message.received"])
     assert await core.store.events.count_documents({"type": "ticket.status_changed"}) == 2
+
+
+async def test_stop_and_a_reply_written_before_the_move_leave_the_ticket_as_set(
+    core: Core, workspace_id: str, channel: Channel, clock: ManualClock
+) -> None:
+    install(core, [consent_feature])
+    conversation_id = await say(core, channel, "It broke")
+    ticket = await opened(core, conversation_id, workspace_id)
+    await ingest(core, channel, inbound(channel, "ada", "Any news?"))  # not handled yet
+    clock.advance(60)
+    await do_move_ticket(core, workspace_id, ticket.id, Status.pending)
+    await drain(core)  # the consumers trail the log: the agent had it when they moved it
+    await say(core, channel, "STOP")  # a word to the platform, not an answer
+    [after] = await all_tickets(core)
+    assert after.status == Status.pending
+    clock.advance(60)
+    await say(core, channel, "Here is the photo")
+    [after] = await all_tickets(core)
+    assert after.status == Status.open
+
+    await ingest(core, channel, inbound(channel, "ada", "Thanks!"))
+    clock.advance(60)
+    await do_move_ticket(core, workspace_id, ticket.id, Status.solved)
+    await do_move_ticket(core, workspace_id, ticket.id, Status.closed)
+    await drain(core)  # written before it was closed: no ticket after it
+    assert [t.status for t in await all_tickets(core)] == [Status.closed]
 
 
 async def test_a_reply_reopens_within_the_days_and_opens_a_new_ticket_after(

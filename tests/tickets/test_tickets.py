@@ -12,11 +12,19 @@ import pytest
 
 from kith.core.auth import create_api_token
 from kith.core.context import Core
+from kith.core.customers import do_merge_customers
 from kith.core.errors import Conflict, InvalidInput
 from kith.core.features import install
-from kith.tickets.actions import do_create_ticket, do_move_ticket, do_update_ticket
+from kith.core.pipeline import ingest
+from kith.tickets.actions import (
+    do_create_ticket,
+    do_link_conversation,
+    do_move_ticket,
+    do_update_ticket,
+)
 from kith.tickets.feature import feature
 from kith.tickets.models import Status, TicketIn, TicketPatch
+from tests.support.cast import inbound
 from tests.web.conftest import (  # noqa: F401 (fixtures, found by name)
     Cast,
     app,
@@ -131,6 +139,67 @@ async def test_agents_see_their_teams_tickets_and_marketers_only_read(
     assert (bad.status_code, bad.json()["error"]["field"]) == (409, "status")
     operator = await alice.api("GET", "/tickets", params={"customer_id": '{"$ne": null}'})
     assert operator.json()["items"] == []
+
+
+async def test_a_null_is_refused_where_it_names_no_value_and_nothing_is_written(
+    cast: Cast,  # noqa: F811
+    browser: Callable[..., Any],  # noqa: F811
+) -> None:
+    alice = await browser("alice")
+    body = {"subject": "Where is it", "conversation_id": cast.conversations["shop"]}
+    ticket = (await alice.api("POST", "/tickets", json=body)).json()
+    for name in ("subject", "status", "priority", "tags", "fields"):
+        refused = await alice.api("PATCH", f"/tickets/{ticket['id']}", json={name: None})
+        assert (refused.status_code, refused.json()["error"]["field"]) == (422, name)
+    emptied = await alice.api("PATCH", f"/tickets/{ticket['id']}", json={"description": None})
+    assert (emptied.status_code, emptied.json()["description"]) == (200, "")
+    listed = await alice.api("GET", "/tickets")
+    assert [t["subject"] for t in listed.json()["items"]] == ["Where is it"]
+
+
+async def test_an_agent_reaches_no_other_teams_customer_through_a_ticket(
+    core: Core,
+    cast: Cast,  # noqa: F811
+    browser: Callable[..., Any],  # noqa: F811
+) -> None:
+    alice, bob = await browser("alice"), await browser("bob")
+    shop = cast.conversations["shop"]
+    peek = await bob.api("POST", "/tickets", json={"subject": "peek", "conversation_id": shop})
+    assert peek.status_code == 403
+    ada = (await core.store.conversations.find_one({"_id": shop}))["customer_id"]  # type: ignore[index]
+    refused = await bob.api("POST", "/tickets", json={"subject": "peek", "customer_id": ada})
+    assert refused.status_code == 403
+    missing = await bob.api("POST", "/tickets", json={"subject": "x", "customer_id": "nope"})
+    assert (missing.status_code, missing.json()["error"]["field"]) == (404, "customer_id")
+
+    body = TicketIn(subject="Refund", conversation_id=shop)  # a rule's: no team
+    ticket = await do_create_ticket(core, cast.workspace_id, body)
+    assert [t["id"] for t in (await alice.api("GET", "/tickets")).json()["items"]] == [ticket.id]
+    assert (await bob.api("GET", "/tickets")).json()["items"] == []
+    assert (await bob.api("GET", f"/tickets/{ticket.id}/timeline")).status_code == 404
+    assert (
+        await bob.api("POST", f"/tickets/{ticket.id}/notes", json={"text": "x"})
+    ).status_code == 404
+
+    # Ada writes on Support's channel too, and that conversation joins the ticket: each team
+    # sees the ticket, and in its timeline only the conversation it may read.
+    other = await ingest(core, cast.help, inbound(cast.help, "ada", "My card is 4111 1111"))
+    await do_merge_customers(core, cast.workspace_id, ada, other.message.customer_id)
+    await do_link_conversation(core, cast.workspace_id, ticket.id, other.conversation.id)
+    await ingest(core, cast.shop, inbound(cast.shop, "ada", "Any news?"))
+    seen = {}
+    for name, agent in (("alice", alice), ("bob", bob)):
+        answer = await agent.api("GET", f"/tickets/{ticket.id}/timeline")
+        assert answer.status_code == 200, answer.text
+        seen[name] = [i["text"] for i in answer.json()["items"] if i["kind"] == "message"]
+    assert seen == {
+        "alice": ["Where is my order?", "Any news?"],  # the clock stands: all since it opened
+        "bob": ["My card is 4111 1111"],
+    }
+    linking = await bob.api(
+        "POST", f"/tickets/{ticket.id}/conversations", json={"conversation_id": shop}
+    )
+    assert linking.status_code == 403
 
 
 async def test_the_token_api_opens_a_ticket_for_a_customer(
