@@ -9,6 +9,7 @@ from typing import Any
 from pydantic_core import to_jsonable_python
 from pymongo import ReturnDocument
 
+from kith.core.clock import aware
 from kith.core.context import Core
 from kith.core.errors import InvalidInput, NotFound
 from kith.core.events import SYSTEM, build_event, record, record_all
@@ -90,6 +91,13 @@ async def list_messages(
     return [Message.from_doc(d) for d in docs], next_cursor
 
 
+def _check_snooze(core: Core, until: datetime | None) -> None:
+    if until is None:
+        raise InvalidInput("snoozing needs snoozed_until", field="snoozed_until")
+    if aware(until) <= core.clock.now():  # a moment without a zone is UTC, as stored
+        raise InvalidInput("snooze until a moment still to come", field="snoozed_until")
+
+
 async def do_update_conversation(
     core: Core,
     conversation: Conversation,
@@ -106,8 +114,8 @@ async def do_update_conversation(
     changes: dict[str, Any] = {}
     events: list[tuple[str, dict[str, Any]]] = []
     if status is not None and status != conversation.status:
-        if status == ConversationStatus.snoozed and snoozed_until is None:
-            raise InvalidInput("snoozing needs snoozed_until", field="snoozed_until")
+        if status == ConversationStatus.snoozed:
+            _check_snooze(core, snoozed_until)
         changes["status"] = status.value
         changes["snoozed_until"] = snoozed_until if status == ConversationStatus.snoozed else None
         if status == ConversationStatus.resolved:

@@ -167,19 +167,27 @@ async def do_move_order(
 async def do_update_shipping(
     core: Core, workspace_id: str, order_id_: str, shipping: Shipping, actor: Author = SYSTEM
 ) -> Order:
-    """Change the address, carrier or tracking number (the fields given; null clears one)."""
+    """Change the address, carrier or tracking number (the fields given; null clears one).
+    A new tracking number on an order already shipped is news to the customer: the event
+    names it (`tracking_number`) and the notices consumer tells them."""
     fields = _shipping_fields(shipping)
     if not fields:
         return await get_order(core, workspace_id, order_id_)
     doc = await orders(core).find_one_and_update(
         {"_id": order_id_, "workspace_id": workspace_id},
         {"$set": {**fields, "updated_at": core.clock.now()}},
-        return_document=ReturnDocument.AFTER,
+        return_document=ReturnDocument.BEFORE,
     )
     if doc is None:
         await get_order(core, workspace_id, order_id_)  # 404
-    order = Order.from_doc(doc)
-    await _note(core, order, "order.updated", actor, moved=False)
+    before = Order.from_doc(doc)
+    order = await get_order(core, workspace_id, order_id_)
+    tracking = order.shipping.tracking_number
+    news: dict[str, str] = {}
+    if tracking and tracking != before.shipping.tracking_number:
+        if order.status == OrderStatus.shipped:
+            news["tracking_number"] = tracking
+    await _note(core, order, "order.updated", actor, moved=False, **news)
     return order
 
 
@@ -190,7 +198,9 @@ def _shipping_fields(shipping: Shipping | None) -> dict[str, Any]:
     return {f"shipping.{key}": value for key, value in given.items()}
 
 
-async def _note(core: Core, order: Order, kind: str, actor: Author, *, moved: bool) -> None:
+async def _note(
+    core: Core, order: Order, kind: str, actor: Author, *, moved: bool, **news: str
+) -> None:
     """`moved`: the status changed with this event (the notices consumer tells the customer).
     The creation's and each move's event id derive from the order (and the move's place in
     the history), so a repeat records nothing twice."""
@@ -201,6 +211,7 @@ async def _note(core: Core, order: Order, kind: str, actor: Author, *, moved: bo
         "status": order.status.value,
         "moved": moved,
         "source": order.source.value,
+        **news,
     }
     event = build_event(
         core,

@@ -41,6 +41,10 @@ TEMPLATES: dict[str, dict[OrderStatus, str]] = {
         OrderStatus.delivered: "您的订单 #{number} 已送达，祝您使用愉快！",
     },
 }
+RETRACKED = {
+    "en": "The tracking number of your order #{number} is now {tracking}{carrier}.",
+    "zh": "您的订单 #{number} 运单号已更新{carrier}：{tracking}。",
+}
 CARRIER = {"en": " with {carrier}", "zh": "（{carrier}）"}
 NO_TRACKING = {"en": "to follow", "zh": "稍后提供"}
 
@@ -51,10 +55,12 @@ def language(locale: str | None) -> str:
     return base if base in TEMPLATES else "en"
 
 
-def render(order: Order, locale: str | None) -> str:
+def render(order: Order, locale: str | None, *, retracked: bool = False) -> str:
+    """The notice of the order's status (or, `retracked`, of its new tracking number)."""
     lang = language(locale)
     carrier = order.shipping.carrier
-    return TEMPLATES[lang][order.status].format(
+    template = RETRACKED[lang] if retracked else TEMPLATES[lang][order.status]
+    return template.format(
         number=order.number,
         total=shown(order.total, order.currency),
         carrier=CARRIER[lang].format(carrier=carrier) if carrier else "",
@@ -69,6 +75,9 @@ def message_id(order_id: str, status: OrderStatus) -> str:
 async def consume(core: Core, event: Event) -> None:
     """The `order-notices` consumer."""
     data = event.data
+    if data.get("tracking_number"):
+        await _retracked(core, event.workspace_id, str(data["order_id"]), data["tracking_number"])
+        return
     if not data.get("moved") or data.get("source") == Source.import_.value:
         return  # an imported history is not news to the customer
     status = OrderStatus(data["status"])
@@ -101,6 +110,30 @@ async def consume(core: Core, event: Event) -> None:
     await _remember(core, order, status, "queued", message_id=sent.id, conversation=conversation)
 
 
+async def _retracked(core: Core, workspace_id: str, order_id: str, tracking: str) -> None:
+    """A shipped order's tracking number corrected: the customer has the wrong one. Once per
+    number (the message id derives from it); outside the window, the agents are told."""
+    try:
+        order = await get_order(core, workspace_id, order_id)
+    except NotFound:
+        return
+    conversation = await _conversation(core, order)
+    if conversation is None or order.shipping.tracking_number != tracking:
+        return  # nowhere to tell, or corrected again since: that change tells the newest
+    closed = await _window_closed(core, conversation)
+    if closed:
+        await _tell_agents(core, conversation, order, closed, tracking)
+        return
+    language_ = await customer_language(core, order.customer_id, conversation.id)
+    await send(
+        core,
+        conversation,
+        OutboundContent(text=render(order, language_, retracked=True)),
+        AUTHOR,
+        message_id=derived_id("order-notice", order.id, "tracking", tracking),
+    )
+
+
 async def _conversation(core: Core, order: Order) -> Conversation | None:
     """The order's conversation while it is still this customer's, else their latest one."""
     query: dict[str, Any] = {"workspace_id": order.workspace_id, "customer_id": order.customer_id}
@@ -121,17 +154,20 @@ async def _window_closed(core: Core, conversation: Conversation) -> str | None:
     return "wechat_window_closed" if core.clock.now() - since > WINDOW else None
 
 
-async def _tell_agents(core: Core, conversation: Conversation, order: Order, reason: str) -> None:
+async def _tell_agents(
+    core: Core, conversation: Conversation, order: Order, reason: str, tracking: str = ""
+) -> None:
+    news = f"has a new tracking number, {tracking}" if tracking else f"is {order.status.value}"
     text = (
-        f"Order #{order.number} is {order.status.value}, but the customer was not told: "
-        f"{reason.replace('_', ' ')}."
+        f"Order #{order.number} {news}, but the customer was not told: {reason.replace('_', ' ')}."
     )
+    key = ("tracking", tracking) if tracking else (order.status.value,)
     await send(
         core,
         conversation,
         OutboundContent(text=text, private=True),
         AUTHOR,
-        message_id=derived_id("order-notice-note", order.id, order.status.value),
+        message_id=derived_id("order-notice-note", order.id, *key),
     )
 
 

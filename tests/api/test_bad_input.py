@@ -174,6 +174,8 @@ async def test_conversation_patch_rejects_bad_values(api: ApiSetup) -> None:
         ({"priority": 5}, "priority"),
         ({"assignee_id": "ghost"}, "assignee_id"),
         ({"status": "snoozed"}, "snoozed_until"),
+        ({"status": "snoozed", "snoozed_until": "2020-01-01T00:00:00Z"}, "snoozed_until"),
+        ({"status": "snoozed", "snoozed_until": "2020-01-01T00:00:00"}, "snoozed_until"),
         ({"labels": {"$push": "x"}}, "labels"),
         ({"labels": ["x" * 65]}, "labels"),
     ]:

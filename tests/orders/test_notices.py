@@ -12,7 +12,7 @@ from kith.core.clock import ManualClock
 from kith.core.context import Core
 from kith.core.models import Conversation, Event, InboundMessage, InboundUser
 from kith.core.pipeline import ingest
-from kith.orders.actions import do_move_order
+from kith.orders.actions import do_move_order, do_update_shipping
 from kith.orders.models import OrderStatus, Shipping
 from kith.orders.notices import consume, message_id
 from kith.orders.store import get_order
@@ -131,3 +131,27 @@ async def test_a_customer_without_a_locale_is_told_in_the_language_they_write(
     said = await told(shop, grace)
     assert len(said) == 2 and all("订单" in text for text in said), said  # paid and shipped
     assert any("SF1" in text for text in said)
+
+
+async def test_a_corrected_tracking_number_is_told_once(
+    shop: Core, workspace_id: str, talk: Talk, make_order: MakeOrder, clock: ManualClock
+) -> None:
+    ada = await talk("ada")
+    order = await make_order(ada)
+    await do_update_shipping(shop, workspace_id, order.id, Shipping(tracking_number="SF111"))
+    for status in (OrderStatus.paid, OrderStatus.shipped):
+        clock.advance(60)
+        await do_move_order(shop, workspace_id, order.id, status)
+        await drain(shop)
+    clock.advance(60)
+    await do_update_shipping(shop, workspace_id, order.id, Shipping(tracking_number="SF777"))
+    await do_update_shipping(shop, workspace_id, order.id, Shipping(address="1 Kettle Road"))
+    await drain(shop)
+    events = await shop.store.events.find({"type": "order.updated"}).to_list(None)
+    for event in events:  # every event delivered again: nothing is said twice
+        await consume(shop, Event.from_doc(event))
+    assert await told(shop, ada) == [
+        f"Thank you! We received your payment of 25.00 CNY for order #{order.number}.",
+        f"Your order #{order.number} is on its way. Tracking number: SF111.",
+        f"The tracking number of your order #{order.number} is now SF777.",
+    ]
