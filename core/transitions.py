@@ -26,11 +26,16 @@ def sources(moves: Mapping[S, Collection[S]], to: S) -> list[str]:
     return [status.value for status, allowed in moves.items() if to in allowed]
 
 
+def _article(word: str) -> str:
+    return "an" if word[:1] in "aeiou" else "a"
+
+
 def refused(noun: str, current: S, to: S, moves: Mapping[S, Collection[S]]) -> Conflict:
     """The 409 of a move `moves` does not allow, listing those it does from `current`."""
     allowed = sorted(status.value for status in moves[current])
     return Conflict(
-        f"a {current.value} {noun} cannot become {to.value}; "
+        f"{_article(current.value)} {current.value.replace('_', ' ')} {noun} cannot become "
+        f"{to.value.replace('_', ' ')}; "
         f"allowed: {', '.join(allowed) or 'none'}",
         field="status",
         reason="transition_refused",

@@ -40,7 +40,7 @@ async def test_a_move_is_made_from_an_allowed_state_and_refused_from_others(core
             doors, {"_id": "d1"}, MOVES, Door.locked, lock, noun="door", missing=MISSING
         )
     error = refused.value
-    assert error.message == "a open door cannot become locked; allowed: shut"
+    assert error.message == "an open door cannot become locked; allowed: shut"
     assert (error.field, error.reason) == ("status", "transition_refused")
     assert error.limits == {"status": "open", "allowed": ["shut"]}
     assert await doors.find_one({"_id": "d1"}) == {"_id": "d1", "status": "open"}

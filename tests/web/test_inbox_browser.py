@@ -11,6 +11,7 @@ import re
 import shutil
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -19,6 +20,7 @@ import pytest
 from kith.core.auth import create_user
 from kith.core.canned import create_canned
 from kith.core.channel_records import create_channel
+from kith.core.clock import ManualClock, aware, utcnow
 from kith.core.context import Core
 from kith.core.customers import do_erase_customer
 from kith.core.models import Role
@@ -192,6 +194,28 @@ async def test_reply_assign_note_canned_and_resolve(live: Live) -> None:
     assert stored["status"] == "resolved" and stored["assignee_id"] is not None
     texts = [r.json()["message"]["text"] for r in live.callbacks.requests]
     assert "Customer is a VIP" not in texts  # notes stay inside
+
+
+async def test_snoozing_takes_tomorrow_on_kiths_clock(live: Live) -> None:
+    """Kith's clock is a month ahead of the browser's (as the demo's runs an hour a second):
+    the snooze the status menu proposes is tomorrow on Kith's clock, not a moment it passed."""
+    from playwright.async_api import expect
+
+    await live.customer_says("Call me next month")
+    real, live.core.clock = live.core.clock, ManualClock(start=utcnow() + timedelta(days=30))
+    try:
+        page = await live.sign_in("alice@kith.test")
+        await page.get_by_role("button", name=re.compile("Ada Lovelace")).click()
+        pane = page.get_by_role("region", name="Conversation", exact=True)
+        await pane.get_by_role("combobox", name="Status").select_option("snoozed")
+        await expect(pane.get_by_label("Snooze until")).to_be_visible()
+        await expect(page.get_by_role("alert")).to_have_count(0)
+        stored = await live.core.store.conversations.find_one({"status": "snoozed"})
+        assert stored is not None
+        ahead = aware(stored["snoozed_until"]) - live.core.clock.now()
+        assert timedelta(hours=23) < ahead <= timedelta(days=1), ahead
+    finally:
+        live.core.clock = real
 
 
 async def test_a_hostile_message_renders_as_text(live: Live) -> None:

@@ -1,11 +1,13 @@
-// The demo clock in the header: shown only when Kith's clock runs faster than real time
-// (`kith demo`: an hour per second), ticking on locally from the server's time and speed.
+// Kith's own time for the pages (`KithClock.now()`, milliseconds), and the demo clock in the
+// header, shown only when Kith's clock runs faster than real time (`kith demo`: an hour per
+// second), ticking on locally from the server's time and speed. Until the server answers,
+// Kith's time is the browser's.
 "use strict";
+
+window.KithClock = { now: () => Date.now() };
 
 (() => {
   const shown = document.getElementById("demo-clock");
-  if (!shown) return;
-  const out = shown.querySelector("time");
   const locale = document.body.dataset.locale === "zh" ? "zh-CN" : "en-GB";
   const format = new Intl.DateTimeFormat(locale, {
     weekday: "short", year: "numeric", month: "short", day: "numeric",
@@ -16,11 +18,13 @@
     const response = await fetch("/app/api/clock", { credentials: "same-origin" });
     if (!response.ok) return;
     const { now, speed } = await response.json();
-    if (speed === 1) return;
     const base = Date.parse(now);
     const since = performance.now();
+    window.KithClock.now = () => base + (performance.now() - since) * speed;
+    if (speed === 1 || !shown) return;
+    const out = shown.querySelector("time");
     const tick = () => {
-      const at = new Date(base + (performance.now() - since) * speed);
+      const at = new Date(window.KithClock.now());
       out.dateTime = at.toISOString();
       out.textContent = format.format(at);
     };

@@ -416,7 +416,7 @@
       $("snooze-box").hidden = status !== "snoozed";
       if (status === "snoozed") {
         if (!$("snooze-until").value) {
-          const tomorrow = new Date(Date.now() + 864e5);
+          const tomorrow = new Date(KithClock.now() + 864e5);  // Kith's day: the demo's runs fast
           $("snooze-until").value = new Date(tomorrow.getTime() - tomorrow.getTimezoneOffset() * 6e4)
             .toISOString().slice(0, 16);
         }
