@@ -32,7 +32,7 @@ def broadcasts(core: Core) -> Any:
 async def check(core: Core, workspace_id: str, body: BroadcastIn) -> BroadcastIn:
     """Refuse what would fail later: templates, unknown channel types, the audience."""
     for language, text in body.message.text.items():
-        templates.check(text, f"message.text.{language}")
+        await templates.check_async(text, f"message.text.{language}")
     for n, channel_type in enumerate(body.channels):
         if core.channels.get(channel_type) is None:
             raise InvalidInput(f"unknown channel type {channel_type!r}", field=f"channels.{n}")
@@ -128,7 +128,17 @@ async def do_schedule(core: Core, broadcast: Broadcast, actor: Author) -> Broadc
         return await move(core, broadcast, Status.scheduled, actor)  # refused, with the moves
     if broadcast.send_by is not None and broadcast.send_by <= core.clock.now():
         raise InvalidInput("send_by has already passed", field="send_by")
+    if broadcast.segment_id is not None and not await _segment_exists(core, broadcast):
+        raise InvalidInput("no such segment (it was deleted)", field="segment_id")
     return await move(core, broadcast, Status.scheduled, actor)
+
+
+async def _segment_exists(core: Core, broadcast: Broadcast) -> bool:
+    """Deleting a segment a draft uses is refused; this catches one deleted in between."""
+    found = await core.store.collection("segments").find_one(
+        {"_id": broadcast.segment_id, "workspace_id": broadcast.workspace_id}, {"_id": 1}
+    )
+    return found is not None
 
 
 async def do_pause(core: Core, broadcast: Broadcast, actor: Author) -> Broadcast:

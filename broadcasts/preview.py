@@ -35,7 +35,7 @@ async def preview(
     language, source = broadcast.text_for(languages[customer.id])
     out = Preview(customer_id=customer.id, language=language, text=None, decision="go")
     try:
-        out.text = templates.render(source, customer, f"message.text.{language}")
+        out.text = await templates.render_async(source, customer, f"message.text.{language}")
     except templates.TemplateError as exc:
         out.error = exc.message
     channels = [channel] if channel else broadcast.channels

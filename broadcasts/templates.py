@@ -9,11 +9,21 @@ megabyte).
 
 from __future__ import annotations
 
+import asyncio
+import functools
+import re
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, nodes
+from jinja2 import StrictUndefined, Template, TemplateSyntaxError, nodes
 from jinja2.exceptions import SecurityError, UndefinedError
+from jinja2.filters import FILTERS
+from jinja2.nodes import EvalContext
+from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from kith.core.errors import InvalidInput
@@ -21,16 +31,198 @@ from kith.core.models import Customer
 
 MAX_OUTPUT = 4096
 MAX_SOURCE = 4096
+MAX_STEPS = 10_000  # loop iterations, calls, filters and growing operators in one render
+MAX_SECONDS = 0.25  # a backstop: the step budget ends any template well before this
+MAX_RANGE = 1000
+MAX_VALUE = 16_384  # characters or items of any value a template builds on its way
+MAX_INT_BITS = 256
 # What a template may read: `customer.<field>`, and any key under `customer.attributes`.
 CUSTOMER_FIELDS = frozenset({"name", "locale", "tags", "attributes"})
-ENV = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
 GLOBALS = frozenset({"range", "loop", "namespace", "cycler", "joiner"})
+# Filters whose cost follows the size of their input (no `format`, `indent`, `wordwrap`,
+# `urlize`, `pprint`, `random`: widths multiply, or output is not text for a customer).
+SAFE_FILTERS = frozenset(
+    {
+        "abs", "capitalize", "center", "count", "d", "default", "dictsort", "e", "escape",
+        "first", "float", "int", "items", "join", "last", "length", "list", "lower", "map",
+        "max", "min", "reject", "rejectattr", "replace", "reverse", "round", "select",
+        "selectattr", "sort", "string", "striptags", "sum", "title", "trim", "truncate",
+        "unique", "upper", "urlencode", "wordcount",
+    }
+)  # fmt: skip
+STR_METHODS = frozenset(
+    {
+        "capitalize", "casefold", "count", "endswith", "find", "isalnum", "isalpha",
+        "isdigit", "islower", "isnumeric", "isspace", "isupper", "lower", "lstrip",
+        "replace", "rfind", "rstrip", "split", "startswith", "strip", "title", "upper",
+    }
+)  # fmt: skip
+# Statements a message text has no use for, and whose cost no budget sees (recursion).
+REFUSED_NODES: dict[type[nodes.Node], str] = {
+    nodes.Macro: "macro",
+    nodes.CallBlock: "call",
+    nodes.Import: "import",
+    nodes.FromImport: "from … import",
+    nodes.Include: "include",
+    nodes.Extends: "extends",
+}
+PRINTF_WIDTH = re.compile(r"%[^a-zA-Z%]*(\*|\d{4,})")
+SAMPLE = Customer(
+    id="sample",
+    workspace_id="sample",
+    name="Sample",
+    first_seen=datetime(2026, 1, 1, tzinfo=UTC),
+    last_seen=datetime(2026, 1, 1, tzinfo=UTC),
+)
 
 
 class TemplateError(InvalidInput):
     """A template refused at save time, or one that failed for one customer."""
 
     code = "template_invalid"
+
+
+class TemplateTooCostly(TemplateError):
+    """A template that needs more work than one message may take."""
+
+    code = "template_too_costly"
+
+
+@dataclass
+class _Budget:
+    steps: int
+    deadline: float
+
+
+_BUDGET: ContextVar[_Budget | None] = ContextVar("template_budget", default=None)
+
+
+def _spend(steps: int = 1) -> None:
+    """Count work done by the render under way (none at compile time's constant folding)."""
+    budget = _BUDGET.get()
+    if budget is None:
+        return
+    budget.steps -= steps
+    if budget.steps < 0:
+        raise TemplateTooCostly(f"the template does too much work (over {MAX_STEPS} steps)")
+    if time.monotonic() > budget.deadline:
+        raise TemplateTooCostly(f"the template takes too long (over {MAX_SECONDS} s)")
+
+
+def _sized(value: Any) -> Any:
+    """`value`, unless it is larger than a message could use."""
+    if isinstance(value, str | list | tuple | dict) and len(value) > MAX_VALUE:
+        raise TemplateTooCostly(f"a value longer than {MAX_VALUE} characters or items")
+    if isinstance(value, int) and value.bit_length() > MAX_INT_BITS:
+        raise TemplateTooCostly(f"a number larger than {MAX_INT_BITS} bits")
+    return value
+
+
+def _check_size(size: int) -> None:
+    if size > MAX_VALUE:
+        raise TemplateTooCostly(f"a value longer than {MAX_VALUE} characters or items")
+
+
+def _small_ints(args: Iterable[Any]) -> None:
+    """Refuse a width or count that would build a huge value before it could be measured."""
+    for arg in args:
+        if isinstance(arg, int) and not isinstance(arg, bool) and abs(arg) > MAX_OUTPUT:
+            raise TemplateTooCostly(f"a width or count above {MAX_OUTPUT}")
+
+
+def _grown_size(op: str, left: Any, right: Any) -> int:
+    """The size `left op right` would have, worked out without building it."""
+    if op == "*" and isinstance(left, int) and isinstance(right, int):
+        return (left.bit_length() + right.bit_length()) * MAX_VALUE // MAX_INT_BITS
+    if op == "*" and isinstance(right, int) and hasattr(left, "__len__"):
+        return len(left) * right
+    if op == "*" and isinstance(left, int) and hasattr(right, "__len__"):
+        return len(right) * left
+    if op == "**" and isinstance(left, int) and isinstance(right, int):
+        return max(left.bit_length(), 1) * right * MAX_VALUE // MAX_INT_BITS
+    if op == "%" and isinstance(left, str) and PRINTF_WIDTH.search(left):
+        return MAX_VALUE + 1
+    return 0
+
+
+def _joined_size(items: Iterable[Any], separator: str) -> int:
+    values = list(items)
+    return sum(len(v) if isinstance(v, str) else 32 for v in values) + len(separator) * len(values)
+
+
+def _replaced_size(text: str, old: str, new: str) -> int:
+    return len(text) + (text.count(old) if old else len(text) + 1) * len(new)
+
+
+def _budgeted_loop(iterable: Any) -> Iterator[Any]:
+    """A `{% for %}`'s items, each one a step."""
+    for item in iterable:
+        _spend()
+        yield item
+
+
+def _guard_filter(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
+    """`func` counted as a step, with its widths bounded and its answer measured."""
+
+    @functools.wraps(func)  # keeps `jinja_pass_arg`: Jinja passes what the filter asks for
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        _spend()
+        _small_ints([*args, *kwargs.values()])
+        skip = sum(1 for a in args[:1] if isinstance(a, Context | EvalContext))
+        data = list(args[skip:])
+        if name == "join" and data:  # items × separator: measured before it is built
+            data[0] = _sized(list(data[0]))
+            separator = data[1] if len(data) > 1 else kwargs.get("d", "")
+            _check_size(_joined_size(data[0], str(separator)))
+        if name == "replace" and len(data) >= 3 and all(isinstance(a, str) for a in data[:3]):
+            _check_size(_replaced_size(*data[:3]))
+        result = func(*args[:skip], *data, **kwargs)
+        return result if name in {"map", "select", "reject"} else _sized(result)
+
+    return guarded
+
+
+def _bounded_range(*args: int) -> range:
+    _spend()
+    numbers = range(*args)
+    if len(numbers) > MAX_RANGE:
+        raise TemplateTooCostly(f"a range of at most {MAX_RANGE} numbers")
+    return numbers
+
+
+class _Sandbox(ImmutableSandboxedEnvironment):
+    """The sandbox, with every operation that can take time or memory counted and bounded."""
+
+    intercepted_binops = frozenset({"*", "**", "%", "+"})
+
+    def __init__(self) -> None:
+        super().__init__(undefined=StrictUndefined, autoescape=False)
+        self.globals["range"] = _bounded_range
+        self.filters = {n: _guard_filter(n, f) for n, f in FILTERS.items() if n in SAFE_FILTERS}
+        self.filters["_kith_loop"] = _budgeted_loop
+        self.filters["_kith_sized"] = _sized
+
+    def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
+        if isinstance(obj, str) and attr not in STR_METHODS:
+            return False
+        return super().is_safe_attribute(obj, attr, value)
+
+    def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
+        _spend()
+        _check_size(_grown_size(operator, left, right))
+        return _sized(super().call_binop(context, operator, left, right))
+
+    def call(self, context: Context, obj: Any, /, *args: Any, **kwargs: Any) -> Any:
+        _spend()
+        if obj is not _bounded_range:  # which names its own limit
+            _small_ints([*args, *kwargs.values()])
+        owner = getattr(obj, "__self__", None)
+        if isinstance(owner, str) and getattr(obj, "__name__", "") == "replace" and args:
+            _check_size(_replaced_size(owner, str(args[0]), str(args[-1])))
+        return _sized(super().call(context, obj, *args, **kwargs))
+
+
+ENV = _Sandbox()
 
 
 @dataclass(frozen=True)
@@ -95,8 +287,49 @@ def _unknown_names(tree: nodes.Template) -> tuple[str, int] | None:
     return None
 
 
+def _refused_statement(tree: nodes.Template) -> tuple[str, int] | None:
+    """The first statement the sandbox does not run (its name and line)."""
+    for node in tree.find_all(nodes.Stmt):
+        if isinstance(node, nodes.For) and node.recursive:
+            return "recursive for", node.lineno
+        for kind, name in REFUSED_NODES.items():
+            if isinstance(node, kind):
+                return name, node.lineno
+    return None
+
+
+def _budgeted(tree: nodes.Template) -> nodes.Template:
+    """`tree` with every loop counting its iterations and every `~` measuring its result."""
+    for loop in list(tree.find_all(nodes.For)):
+        loop.iter = nodes.Filter(loop.iter, "_kith_loop", [], [], None, None, lineno=loop.lineno)
+    for parent in [tree, *tree.find_all(nodes.Node)]:
+        for name in parent.fields:
+            child = getattr(parent, name, None)
+            if isinstance(child, nodes.Concat):
+                sized = nodes.Filter(child, "_kith_sized", [], [], None, None)
+                setattr(parent, name, sized.set_lineno(child.lineno))
+            elif isinstance(child, list):
+                for n, item in enumerate(child):
+                    if isinstance(item, nodes.Concat):
+                        sized = nodes.Filter(item, "_kith_sized", [], [], None, None)
+                        child[n] = sized.set_lineno(item.lineno)
+    return tree
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(source: str) -> Template:
+    """The template as it runs (a broadcast renders one source for every recipient)."""
+    tree = ENV.parse(source)
+    refused = _refused_statement(tree)
+    if refused is not None:
+        name, line = refused
+        raise TemplateSyntaxError(f"{{% {name} %}} is not available in messages", line)
+    return ENV.from_string(_budgeted(tree))
+
+
 def check(source: str, field: str) -> None:
-    """Refuse a template that does not parse or names a variable it may not read."""
+    """Refuse a template that does not parse, names a variable it may not read, or does more
+    work than a message may (tried once on a sample customer)."""
     if len(source) > MAX_SOURCE:
         raise TemplateError(f"at most {MAX_SOURCE} characters", field=field)
     try:
@@ -108,6 +341,21 @@ def check(source: str, field: str) -> None:
         name, line = unknown
         leaf = name.rsplit(".", 1)[-1]
         raise _refuse(field, f"unknown variable {name!r}", source, line, leaf)
+    try:
+        _compiled(source)
+    except TemplateSyntaxError as exc:  # TemplateAssertionError too: an unknown filter
+        raise _refuse(field, f"template syntax: {exc.message}", source, exc.lineno, None) from None
+    try:
+        render(source, SAMPLE, field)
+    except TemplateTooCostly:
+        raise
+    except TemplateError:
+        pass  # fails for the sample customer only (a missing attribute): fine for others
+
+
+async def check_async(source: str, field: str) -> None:
+    """`check`, off the event loop (its trial render may use a whole budget)."""
+    await asyncio.to_thread(check, source, field)
 
 
 def context(customer: Customer) -> dict[str, Any]:
@@ -142,18 +390,30 @@ def render_plain(source: str, field: str = "text") -> str:
     return _render(source, {}, field)
 
 
+async def render_async(source: str, customer: Customer, field: str = "text") -> str:
+    """`render`, off the event loop."""
+    return await asyncio.to_thread(render, source, customer, field)
+
+
 def _render(source: str, values: dict[str, Any], field: str) -> str:
+    token = _BUDGET.set(_Budget(MAX_STEPS, time.monotonic() + MAX_SECONDS))
     try:
-        template = ENV.from_string(source)
+        template = _compiled(source)
         out: list[str] = []
         size = 0
         for chunk in template.generate(values):
+            _spend()
             size += len(chunk)
             if size > MAX_OUTPUT:
                 raise TemplateError(f"output longer than {MAX_OUTPUT} characters", field=field)
             out.append(chunk)
+    except TemplateError as exc:
+        exc.field = field
+        raise
     except (UndefinedError, SecurityError, TemplateSyntaxError) as exc:
         raise TemplateError(f"template failed: {exc}", field=field) from None
-    except (TypeError, ValueError, ArithmeticError) as exc:
+    except (TypeError, ValueError, ArithmeticError, RecursionError) as exc:
         raise TemplateError(f"template failed: {exc}", field=field) from None
+    finally:
+        _BUDGET.reset(token)
     return "".join(out)

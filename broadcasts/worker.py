@@ -226,7 +226,7 @@ class BroadcastWorker:
             return
         language, source = broadcast.text_for(language)
         try:
-            text = templates.render(source, customer, f"message.text.{language}")
+            text = await templates.render_async(source, customer, f"message.text.{language}")
         except templates.TemplateError as exc:
             await self._skip(claim, "template_error", exc.message)
             return

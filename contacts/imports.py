@@ -7,6 +7,13 @@ then phone), as HubSpot's and Chatwoot's imports do, or creates one; cells left 
 nothing. A row that cannot be read, or whose keys name two different customers, is an error
 (row number as a spreadsheet shows it, column, why) and the import goes on.
 
+Consent is the customer's word, not the file's: a `consent.<type>` cell changes a stored state
+only to a different one the cell states (`unknown`, what our export writes for "no record",
+changes nothing), never turns `revoked` into anything else (an import does not re-subscribe
+someone who opted out, as in Mautic and Braze), and leaves an equal state's `at`/`via` (the
+proof) alone. Each change is its own conditional write (it still holds when a STOP arrives
+mid-import) and records `consent.changed`, like every other consent change.
+
 A row lands whole or not at all: its change is one write on one customer document. A chunk
 run again after a crash writes the same thing again: a new customer's id is derived from the
 job and the row, events have derived ids, tags and addresses are added as sets. The job's
@@ -25,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pymongo import InsertOne, UpdateOne
 from pymongo.errors import BulkWriteError
 
+from kith.consent.actions import CHANGED as CONSENT_CHANGED
 from kith.contacts.csvfile import read_table
 from kith.contacts.mapping import Column, RowData, RowReader, build_columns
 from kith.core.clock import utcnow
@@ -34,7 +42,7 @@ from kith.core.errors import InvalidInput, PayloadTooLarge
 from kith.core.events import DUPLICATE_KEY, SYSTEM, build_event, record_many
 from kith.core.ids import derived_id, new_id
 from kith.core.jobs import Job, JobError, JobKind, Step, create_job
-from kith.core.models import Author, Consent, Customer, Event
+from kith.core.models import Author, Consent, ConsentState, Customer, Event
 
 KIND = "customers.import"
 CHUNK_ROWS = 1000
@@ -107,11 +115,19 @@ class _Known:
 
     by_key: dict[tuple[str, str], str] = field(default_factory=dict)
     tags: dict[str, list[str]] = field(default_factory=dict)
+    consent: dict[str, dict[str, ConsentState]] = field(default_factory=dict)
 
-    def learn(self, customer_id: str, keys: Iterable[tuple[str, str]], tags: list[str]) -> None:
+    def learn(
+        self,
+        customer_id: str,
+        keys: Iterable[tuple[str, str]],
+        tags: list[str],
+        consent: dict[str, ConsentState] | None = None,
+    ) -> None:
         for key in keys:
             self.by_key.setdefault(key, customer_id)
         self.tags[customer_id] = list(dict.fromkeys([*self.tags.get(customer_id, []), *tags]))
+        self.consent[customer_id] = {**self.consent.get(customer_id, {}), **(consent or {})}
 
 
 async def _known(core: Core, workspace_id: str, rows: list[RowData]) -> _Known:
@@ -128,14 +144,33 @@ async def _known(core: Core, workspace_id: str, rows: list[RowData]) -> _Known:
         "merged_into": None,
         "$or": [{path: {"$in": sorted(values)}} for path, values in wanted.items()],
     }
-    projection = {"emails": 1, "phones": 1, "tags": 1, "attributes.external_id": 1}
+    projection = {"emails": 1, "phones": 1, "tags": 1, "attributes.external_id": 1, "consent": 1}
     async for doc in core.store.customers.find(query, projection).sort("_id", 1):
         external = (doc.get("attributes") or {}).get("external_id")
         keys = [("emails", e) for e in doc.get("emails", [])]
         keys += [("phones", p) for p in doc.get("phones", [])]
         keys += [("attributes.external_id", external)] if isinstance(external, str) else []
-        known.learn(str(doc["_id"]), keys, list(doc.get("tags", [])))
+        consent = {
+            str(k): ConsentState(v.get("state", "unknown"))
+            for k, v in (doc.get("consent") or {}).items()
+            if isinstance(v, dict)
+        }
+        known.learn(str(doc["_id"]), keys, list(doc.get("tags", [])), consent)
     return known
+
+
+def consent_changes(
+    stored: dict[str, ConsentState], cells: dict[str, ConsentState]
+) -> dict[str, tuple[ConsentState, ConsentState]]:
+    """The consent a row may change, as channel type → (from, to): a state the row states
+    that differs from the stored one, and never away from `revoked`."""
+    changes: dict[str, tuple[ConsentState, ConsentState]] = {}
+    for channel_type, state in cells.items():
+        before = stored.get(channel_type, ConsentState.unknown)
+        if state == ConsentState.unknown or state == before or before == ConsentState.revoked:
+            continue
+        changes[channel_type] = (before, state)
+    return changes
 
 
 @dataclass
@@ -164,14 +199,20 @@ class _Chunk:
             self.counts["created"] += 1
         else:
             self.counts["updated"] += 1
+        stored = {} if customer_id == new_id_ else self.known.consent.get(customer_id, {})
+        consent = consent_changes(stored, row.consent)
         if customer_id == new_id_:  # again after a crash: same write, same event
-            self._create(customer_id, row)
+            self._create(customer_id, row, consent)
         else:
             self._update(customer_id, row_number, row)
-        self.known.learn(customer_id, row.keys(), row.tags)
+            self._change_consent(customer_id, consent)
+        self._record_consent(customer_id, row_number, consent)
+        self.known.learn(customer_id, row.keys(), row.tags, {k: v for k, (_, v) in consent.items()})
         return None
 
-    def _create(self, customer_id: str, row: RowData) -> None:
+    def _create(
+        self, customer_id: str, row: RowData, consent: dict[str, tuple[ConsentState, ConsentState]]
+    ) -> None:
         attributes: dict[str, Any] = dict(row.attributes)
         if row.external_id:
             attributes["external_id"] = row.external_id
@@ -184,14 +225,15 @@ class _Chunk:
             tags=row.tags,
             attributes=attributes,
             consent={
-                k: Consent(state=s, at=self.now, via="import") for k, s in row.consent.items()
+                k: Consent(state=s, at=self.now, via="import") for k, (_, s) in consent.items()
             },
             emails=row.emails,
             phones=row.phones,
-            first_seen=self.now,
-            last_seen=self.now,
+            first_seen=self.now,  # an import is not the customer being seen: no last_seen
         )
-        self.inserts.append(InsertOne(customer.to_doc()))
+        doc = customer.to_doc()
+        doc.pop("last_seen", None)  # absent, not null: the first activity's `$max` sets it
+        self.inserts.append(InsertOne(doc))
         self.events.append(
             build_event(
                 self.core,
@@ -213,9 +255,6 @@ class _Chunk:
         to_set |= {f"attributes.{k}": v for k, v in row.attributes.items()}
         if row.external_id:
             to_set["attributes.external_id"] = row.external_id
-        for channel_type, state in row.consent.items():
-            consent = Consent(state=state, at=self.now, via="import")
-            to_set[f"consent.{channel_type}"] = consent.model_dump()
         added = {
             path: {"$each": values}
             for path, values in (("emails", row.emails), ("phones", row.phones), ("tags", row.tags))
@@ -252,6 +291,50 @@ class _Chunk:
                 data=data,
             )
         )
+
+    def _change_consent(
+        self,
+        customer_id: str,
+        consent: dict[str, tuple[ConsentState, ConsentState]],
+    ) -> None:
+        """One write per change, applied only while the stored state is still the one this
+        row saw (a revocation that arrives meanwhile wins; a re-run writes nothing new)."""
+        for channel_type, (before, state) in consent.items():
+            path = f"consent.{channel_type}"
+            was: dict[str, Any] = {"$eq": before.value}
+            if before == ConsentState.unknown:  # absent is unknown too
+                was = {"$nin": [ConsentState.granted.value, ConsentState.revoked.value]}
+            value = Consent(state=state, at=self.now, via="import").model_dump()
+            self.updates.append(
+                UpdateOne({"_id": customer_id, f"{path}.state": was}, {"$set": {path: value}})
+            )
+
+    def _record_consent(
+        self,
+        customer_id: str,
+        row_number: int,
+        consent: dict[str, tuple[ConsentState, ConsentState]],
+    ) -> None:
+        for channel_type, (before, state) in consent.items():
+            self.events.append(
+                build_event(
+                    self.core,
+                    self.job.workspace_id,
+                    CONSENT_CHANGED,
+                    actor=self.actor,
+                    event_id=derived_id(
+                        "import-consent", self.job.id, str(row_number), channel_type
+                    ),
+                    customer_id=customer_id,
+                    data={
+                        "channel_type": channel_type,
+                        "from": before.value,
+                        "to": state.value,
+                        "via": "import",
+                        "job_id": self.job.id,
+                    },
+                )
+            )
 
 
 def _column_of(path: str, columns: list[Column]) -> str:

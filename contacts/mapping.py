@@ -209,15 +209,25 @@ def _external_id(row: RowData, raw: str) -> None:
     row.external_id = raw
 
 
-def _locale(row: RowData, raw: str) -> None:
-    if not LOCALE.match(raw):
+def check_locale(raw: str) -> str:
+    """`raw` if it is a language tag; shared by the import and `PATCH /customers/{id}`."""
+    if len(raw) > 35 or not LOCALE.match(raw):
         raise ValueError("not a language tag (en, zh-CN …)")
-    row.locale = raw
+    return raw
+
+
+def check_timezone(raw: str) -> str:
+    """`raw` if it is an IANA time zone this machine knows (quiet hours are kept in it)."""
+    zone(raw)
+    return raw
+
+
+def _locale(row: RowData, raw: str) -> None:
+    row.locale = check_locale(raw)
 
 
 def _timezone(row: RowData, raw: str) -> None:
-    zone(raw)
-    row.timezone = raw
+    row.timezone = check_timezone(raw)
 
 
 def _tags(row: RowData, raw: str, separators: str) -> None:

@@ -52,7 +52,7 @@ class SuggestedCustomer(BaseModel):
     channels: list[str]
     emails: list[str]
     phones: list[str]
-    last_seen: datetime
+    last_seen: datetime | None
 
 
 class Suggestion(BaseModel):

@@ -228,8 +228,14 @@ def _merged_profile(survivor: Customer, other: Customer) -> dict[str, Any]:
         "identities": [r.model_dump() for r in refs.values()],
         "channels": list(dict.fromkeys([*survivor.channels, *other.channels])),
         "first_seen": min(survivor.first_seen, other.first_seen),
-        "last_seen": max(survivor.last_seen, other.last_seen),
-    }
+    } | _last_seen(survivor, other)
+
+
+def _last_seen(survivor: Customer, other: Customer) -> dict[str, Any]:
+    """The later activity of the two; nothing when neither was seen (an imported contact),
+    as a stored null would break the next activity's `$max` on the embedded engine."""
+    seen = [d for d in (survivor.last_seen, other.last_seen) if d is not None]
+    return {"last_seen": max(seen)} if seen else {}
 
 
 async def _journal_merge(
@@ -328,7 +334,7 @@ async def do_merge_customers(
             "workspace_id": workspace_id,
             "merged_into": survivor_id,
             "first_seen": other.first_seen,
-            "last_seen": other.last_seen,
+            **({"last_seen": other.last_seen} if other.last_seen else {}),
         },
     )
     await record(

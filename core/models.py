@@ -178,7 +178,9 @@ class Customer(Record):
     identities: list[IdentityRef] = []
     channels: list[str] = Field(default=[], description="Channel types of the identities.")
     first_seen: datetime
-    last_seen: datetime
+    last_seen: datetime | None = Field(
+        default=None, description="Their last activity; none yet for an imported contact."
+    )
     sentiment: dict[str, Any] | None = Field(
         default=None, description="Trend: {score, samples: [{at, score}]} (newest last)."
     )
@@ -409,6 +411,7 @@ class ChannelEventKind(StrEnum):
 
     member_joined = "member_joined"
     member_left = "member_left"
+    member_updated = "member_updated"  # promoted, demoted or restricted while in (`role`)
     subscribed = "subscribed"
     unsubscribed = "unsubscribed"
     menu_click = "menu_click"

@@ -16,6 +16,7 @@ regexes escaped.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -228,6 +229,8 @@ def _scalar(spec: FieldSpec, value: Any, where: str) -> Any:
     if spec.kind is Kind.number:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise InvalidInput("a number", field=where)
+        if not math.isfinite(value):  # JSON's Infinity/NaN: stored, they read back as null
+            raise InvalidInput("a finite number", field=where)
         return value
     if spec.kind is Kind.choice:
         if value not in spec.choices:
@@ -238,6 +241,8 @@ def _scalar(spec: FieldSpec, value: Any, where: str) -> Any:
             raise InvalidInput(f"at most {MAX_STRING} characters", field=where)
         return value
     if spec.kind is Kind.scalar and isinstance(value, bool | int | float):
+        if not math.isfinite(value):
+            raise InvalidInput("a finite number", field=where)
         return value
     raise InvalidInput("a string" if spec.kind is Kind.tags else "a string or number", field=where)
 

@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from kith.core.context import Core
-from kith.core.errors import InvalidInput, NotFound
+from kith.core.errors import Conflict, InvalidInput, NotFound
 from kith.core.ids import new_id
 from kith.core.models import Record
 from kith.segments.filters import CORE_FIELDS, Fields, Node, parse
@@ -104,8 +104,46 @@ async def do_update_segment(
     return await get_segment(core, segment.workspace_id, segment.id), refiltered
 
 
+# Who may still act on a segment, by collection name (the features that own them import
+# this module, not the other way round): a broadcast not yet ended, a sequence not archived.
+LIVE_BROADCASTS = ("draft", "scheduled", "sending", "paused")
+MAX_USERS_NAMED = 5
+
+
+async def users_of(core: Core, segment: Segment) -> list[str]:
+    """What still relies on `segment`, as `broadcast "name" (id)` / `sequence "name" (id)`."""
+    scope = {"workspace_id": segment.workspace_id}
+    broadcasts = core.store.collection("broadcasts").find(
+        {**scope, "segment_id": segment.id, "status": {"$in": list(LIVE_BROADCASTS)}},
+        {"name": 1},
+    )
+    entered = {"kind": "segment_entered", "value": segment.id}
+    sequences = core.store.collection("sequences").find(
+        {
+            **scope,
+            "status": {"$ne": "archived"},
+            "$or": [{"goal.segment_id": segment.id}, {"triggers": {"$elemMatch": entered}}],
+        },
+        {"name": 1},
+    )
+    named = [f'broadcast "{d.get("name", "")}" ({d["_id"]})' async for d in broadcasts]
+    named += [f'sequence "{d.get("name", "")}" ({d["_id"]})' async for d in sequences]
+    return named
+
+
 async def do_delete_segment(core: Core, segment: Segment) -> None:
-    """The segment, its members and its size history."""
+    """The segment, its members and its size history; refused (409) while a broadcast that
+    has not ended or a sequence that is not archived uses it, as Mautic refuses to delete a
+    segment a campaign uses: deleted, it would quietly send to nobody."""
+    users = await users_of(core, segment)
+    if users:
+        shown = ", ".join(users[:MAX_USERS_NAMED])
+        more = f" and {len(users) - MAX_USERS_NAMED} more" if len(users) > MAX_USERS_NAMED else ""
+        raise Conflict(
+            f"used by {shown}{more}: cancel or change them first",
+            field="segment_id",
+            code="segment_in_use",
+        )
     await core.store.collection(SEGMENTS).delete_one({"_id": segment.id})
     await core.store.collection(MEMBERS).delete_many({"segment_id": segment.id})
     await core.store.collection(SIZES).delete_many({"segment_id": segment.id})

@@ -67,7 +67,7 @@ async def render(core: Core, sequence: Sequence, step_id: str, customer_id: str)
     field = f"steps.{n}.message.text.{language}"
     out = Rendered(customer_id=customer.id, step_id=step.id, language=language, text=None)
     try:
-        out.text = templates.render(source, customer, field)
+        out.text = await templates.render_async(source, customer, field)
     except templates.TemplateError as exc:
         out.error, out.field = exc.message, field
     return out
@@ -85,7 +85,9 @@ async def send_test(
             field="customer_id",
         )
     language, source = await text_for(core, step.message, customer)
-    text = TEST_MARK + templates.render(source, customer, f"steps.{n}.message.text.{language}")
+    text = TEST_MARK + await templates.render_async(
+        source, customer, f"steps.{n}.message.text.{language}"
+    )
     route = await _route(core, customer, step.channels or sequence.channels)
     conversation = await conversation_for(core, customer.id, route)
     content = OutboundContent(text=text, buttons=step.message.buttons, purpose=Purpose.service)

@@ -192,7 +192,7 @@ async def run_send(run: Run, step: SendStep) -> Ran | Later:
         return Later(None, "outbox_window")
     language, source = pick_text(step.message.text, await run.language(customer))
     try:
-        text = templates.render(source, customer, f"message.text.{language}")
+        text = await templates.render_async(source, customer, f"message.text.{language}")
     except templates.TemplateError:
         return run.next(step, RunOutcome.skipped, reason="template_error")
     content = OutboundContent(

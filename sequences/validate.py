@@ -36,7 +36,7 @@ async def check(core: Core, workspace_id: str, body: SequenceIn) -> SequenceIn:
         where = f"steps.{n}"
         if isinstance(step, SendStep):
             for language, text in step.message.text.items():
-                templates.check(text, f"{where}.message.text.{language}")
+                await templates.check_async(text, f"{where}.message.text.{language}")
         if isinstance(step, BranchStep):
             _check_branch(core, body, n, step, where)
         if isinstance(step, WebhookStep):

@@ -3,7 +3,8 @@
 "use strict";
 
 (() => {
-  const { T, api, h, say } = window.KithDom;
+  const { T, api, h, say, languageSwitch } = window.KithDom;
+  languageSwitch();
   const rows = document.getElementById("broadcast-rows");
   if (!rows) return;
   const MOVES = {
@@ -38,7 +39,8 @@
   function audienceOf(b) {
     if (b.community_ids) return b.community_ids.map(communityTitle).join(", ");
     if (b.segment_id) return `${T.broadcasts_segment}: ${segmentNames.get(b.segment_id) ?? b.segment_id}`;
-    return T.broadcasts_n_customers.replace("{n}", (b.customer_ids || []).length);
+    const n = (b.customer_ids || []).length;
+    return n === 1 ? T.broadcasts_one_customer : T.broadcasts_n_customers.replace("{n}", n);
   }
 
   function row(b) {

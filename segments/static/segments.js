@@ -3,7 +3,8 @@
 "use strict";
 
 (() => {
-  const { T, h } = window.KithDom;
+  const { T, h, languageSwitch } = window.KithDom;
+  languageSwitch();
   const body = document.body;
   const $ = (id) => document.getElementById(id);
   const FIELDS = JSON.parse($("segment-fields").textContent);
@@ -206,7 +207,12 @@
     const remove = $("delete");
     if (remove) remove.addEventListener("click", async () => {
       if (!window.confirm(T.segments_delete_confirm)) return;
-      await call("DELETE", "/" + segmentId);
+      try {
+        await call("DELETE", "/" + segmentId);
+      } catch (error) {  // in use by a broadcast or a sequence (409, naming them)
+        $("notice").textContent = error.message;
+        return;
+      }
       window.location.assign("/app/segments");
     });
   }
@@ -231,12 +237,6 @@
       } catch (error) {
         $("builder-error").textContent = error.message;
       }
-    });
-    $("locale").addEventListener("change", async (event) => {
-      await fetch("/app/api/me/settings", { method: "PUT", credentials: "same-origin",
-        headers: { "Content-Type": "application/json", "X-CSRF-Token": body.dataset.csrf },
-        body: JSON.stringify({ locale: event.target.value }) });
-      window.location.reload();
     });
     redraw();
   }

@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 
 from kith.core.context import Core
+from kith.segments.records import do_create_segment
 
 TEXT = {"en": "Hello {{ customer.name }}", "zh": "你好 {{ customer.name }}"}
 
@@ -114,3 +115,57 @@ async def test_preview_renders_for_the_customer_and_names_the_channel(
     body = answer.json()
     assert body["text"] == "你好 Person 0"
     assert (body["language"], body["decision"], body["channel_type"]) == ("zh", "go", "api")
+
+
+async def test_a_template_that_would_freeze_the_server_is_refused_on_save(
+    bcore: Core, client: httpx.AsyncClient, token: str, people: Callable[..., Any]
+) -> None:
+    """Regression (QA marketer #2): nested `range(10000)` loops were saved, and each preview
+    or send then blocked every request for seconds."""
+    (ada,) = await people(1)
+    loops = "{% for i in range(10000) %}{% for j in range(10000) %}{% endfor %}{% endfor %}hi"
+    text = {"en": "fine", "zh": loops}
+    answer = await draft(client, token, customer_ids=[ada.id], message={"text": text})
+    assert answer.status_code == 422
+    error = answer.json()["error"]
+    assert error["field"] == "message.text.zh"
+    assert error["code"] == "template_too_costly"
+
+
+async def test_a_segment_a_broadcast_uses_cannot_be_deleted(
+    bcore: Core, client: httpx.AsyncClient, token: str, workspace_id: str
+) -> None:
+    """Regression (QA marketer #3): the delete was allowed, and the broadcast then "sent" to
+    nobody. A broadcast that has ended no longer holds the segment."""
+    segment = await do_create_segment(
+        bcore, workspace_id, "temp", {"field": "tags", "op": "contains", "value": "vip"}
+    )
+    made = await draft(client, token, segment_id=segment.id)
+    assert made.status_code == 201, made.text
+    url = f"/api/v1/segments/{segment.id}"
+    refused = await client.delete(url, headers=auth(token))
+    assert refused.status_code == 409, refused.text
+    error = refused.json()["error"]
+    assert error["code"] == "segment_in_use" and error["field"] == "segment_id"
+    assert made.json()["id"] in error["message"] and "Spring sale" in error["message"]
+    assert (await client.get(url, headers=auth(token))).status_code == 200
+
+    bid = made.json()["id"]
+    cancelled = await client.post(f"/api/v1/broadcasts/{bid}/cancel", headers=auth(token))
+    assert cancelled.status_code == 200, cancelled.text
+    assert (await client.delete(url, headers=auth(token))).status_code == 204
+
+
+async def test_a_draft_whose_segment_is_gone_is_not_scheduled(
+    bcore: Core, client: httpx.AsyncClient, token: str, workspace_id: str
+) -> None:
+    segment = await do_create_segment(
+        bcore, workspace_id, "temp", {"field": "tags", "op": "contains", "value": "vip"}
+    )
+    made = await draft(client, token, segment_id=segment.id)
+    await bcore.store.collection("segments").delete_one({"_id": segment.id})  # a race's end
+    answer = await client.post(
+        f"/api/v1/broadcasts/{made.json()['id']}/schedule", headers=auth(token)
+    )
+    assert answer.status_code == 422
+    assert answer.json()["error"]["field"] == "segment_id"

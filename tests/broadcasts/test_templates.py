@@ -73,7 +73,47 @@ def test_a_missing_attribute_without_default_fails_for_that_customer() -> None:
 
 
 def test_output_is_capped_while_it_is_produced() -> None:
-    source = "{% for i in range(100000) %}xxxxxxxxxx{% endfor %}"
+    source = "{% for i in range(1000) %}xxxxxxxxxx{% endfor %}"
     templates.check(source, "message.text.en")
     with pytest.raises(templates.TemplateError, match="longer than"):
         templates.render(source, customer())
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{% for i in range(10000) %}{% for j in range(10000) %}{% endfor %}{% endfor %}hi",
+        "{% for i in range(1000) %}{% for j in range(1000) %}{% endfor %}{% endfor %}hi",
+        "{% for a in '" + "x" * 900 + "' %}{% for b in '" + "x" * 900 + "' %}{% endfor %}"
+        "{% endfor %}",
+        "{{ 'x' * 1000000000 }}",
+        "{{ 9 ** 9 ** 9 }}",
+        "{{ 'x' | center(999999999) }}",
+        "{{ '%0999999999d' % 1 }}",
+        "{% set ns = namespace(s='xx') %}{% for i in range(40) %}{% set ns.s = ns.s ~ ns.s %}"
+        "{% endfor %}",
+        "{% set ns = namespace(s='xx') %}{% for i in range(40) %}"
+        "{% set ns.s = ns.s.replace('x', 'xx') %}{% endfor %}",
+        "{{ range(1000) | join('x' * 4000) }}",
+    ],
+)
+def test_a_template_that_does_too_much_work_is_refused_naming_its_field(source: str) -> None:
+    """Regression (QA marketer #2): nested `range(10000)` loops froze the server for seconds."""
+    error = refused(source)
+    assert error.code == "template_too_costly"
+    with pytest.raises(templates.TemplateTooCostly) as caught:  # and bounded at send time
+        templates.render(source, customer(name="Ada"))
+    assert caught.value.field == "text"
+
+
+@pytest.mark.parametrize("source", ["{% macro f() %}{% endmacro %}", "{{ 'x' | indent(8) }}"])
+def test_statements_and_filters_without_a_bound_are_refused(source: str) -> None:
+    refused(source)
+
+
+def test_loops_within_the_budget_still_render() -> None:
+    source = (
+        "{% for i in range(3) %}{% for t in customer.tags %}{{ t|upper }}{% endfor %}{% endfor %}"
+    )
+    templates.check(source, "message.text.en")
+    assert templates.render(source, customer(tags=["a", "b"])) == "ABABAB"

@@ -8,10 +8,12 @@ from typing import Any
 
 import httpx
 
+from kith.consent.actions import do_change_consent
 from kith.contacts.imports import ImportOptions, import_step, start_import
 from kith.core.clock import ManualClock
 from kith.core.context import Core
 from kith.core.jobs import JobWorker, get_job
+from kith.core.models import ConsentState, Customer
 from tests.api.conftest import ApiSetup
 
 
@@ -249,3 +251,86 @@ async def test_jobs_are_workspace_scoped(api: ApiSetup, other_api: ApiSetup, cor
 async def test_unauthenticated_import_is_refused(client: httpx.AsyncClient) -> None:
     response = await client.post("/api/v1/customers/import", content=b"name\nA\n")
     assert response.status_code == 401
+
+
+async def test_an_import_never_weakens_consent_and_records_each_change(
+    api: ApiSetup, core: Core, clock: ManualClock
+) -> None:
+    """Regression (QA marketer #1): a re-imported export (`unknown` cells) removed an opt-out
+    made by keyword, a `granted` cell re-subscribed, an equal state lost its proof, and no
+    `consent.changed` was recorded."""
+    people = {}
+    for name in ("lilei", "ada", "bo"):
+        made = await api.http.post(
+            "/api/v1/customers", json={"name": name, "emails": [f"{name}@x.cn"]}, headers=api.auth
+        )
+        people[name] = made.json()["id"]
+    for name, state in (("lilei", ConsentState.revoked), ("bo", ConsentState.granted)):
+        doc = await core.store.customers.find_one({"_id": people[name]})
+        assert doc is not None
+        assert await do_change_consent(core, Customer.from_doc(doc), "api", state, "keyword")
+    before = {n: await core.store.customers.find_one({"_id": i}) for n, i in people.items()}
+    changes = {"type": "consent.changed"}
+    recorded = await core.store.events.count_documents(changes)
+    clock.advance(3600)
+    csv = "email,consent.api\nlilei@x.cn,unknown\nada@x.cn,unknown\nbo@x.cn,granted\n"
+    job = await run_import(api, core, csv)
+    assert job["result"]["failed"] == 0
+    for name, doc in before.items():  # nothing changed, proof (how and when) kept
+        after = await core.store.customers.find_one({"_id": people[name]})
+        assert after is not None and doc is not None
+        assert after.get("consent") == doc.get("consent"), name
+    assert await core.store.events.count_documents(changes) == recorded
+
+    csv = "email,consent.api\nlilei@x.cn,granted\nada@x.cn,granted\nbo@x.cn,no\nnew@x.cn,yes\n"
+    job = await run_import(api, core, csv)
+    assert job["result"] == {"created": 1, "updated": 3, "failed": 0, "skipped": 0}
+    lilei = await core.store.customers.find_one({"_id": people["lilei"]})
+    assert lilei is not None and lilei["consent"]["api"]["state"] == "revoked"  # not re-subscribed
+    assert lilei["consent"]["api"]["via"] == "keyword"
+    events = await core.store.events.find({**changes, "data.via": "import"}).to_list(None)
+    seen = {(e["customer_id"], e["data"]["from"], e["data"]["to"]) for e in events}
+    new = await core.store.customers.find_one({"emails": "new@x.cn"})
+    assert new is not None
+    assert seen == {
+        (people["ada"], "unknown", "granted"),
+        (people["bo"], "granted", "revoked"),
+        (new["_id"], "unknown", "granted"),
+    }
+    ada = await core.store.customers.find_one({"_id": people["ada"]})
+    assert ada is not None and ada["consent"]["api"]["via"] == "import"
+
+
+async def test_imported_contacts_have_not_been_seen(api: ApiSetup, core: Core) -> None:
+    """Regression (QA marketer #7): `last_seen` was the import time, so every imported
+    contact counted as active in a `last_seen_at within_days` segment."""
+    job = await run_import(api, core, "name,email\nAda,ada@example.com\n")
+    assert job["result"]["created"] == 1
+    (ada,) = await customers(core)
+    assert ada["first_seen"] is not None and ada.get("last_seen") is None
+    recent = json.dumps({"field": "last_seen_at", "op": "within_days", "value": 30})
+    listed = await api.http.get("/api/v1/customers", params={"filter": recent}, headers=api.auth)
+    assert listed.status_code == 200, listed.text
+    assert listed.json()["items"] == []
+    got = await api.http.get(f"/api/v1/customers/{ada['_id']}", headers=api.auth)
+    assert got.status_code == 200 and got.json()["last_seen"] is None
+
+
+async def test_patch_refuses_the_zone_and_locale_the_import_refuses(
+    api: ApiSetup, core: Core
+) -> None:
+    """Regression (QA marketer #8): `PATCH` stored `Mars/Olympus` and `klingon-<b>`, which
+    the import refuses; quiet hours then silently used another zone."""
+    made = await api.http.post("/api/v1/customers", json={"name": "Lilei"}, headers=api.auth)
+    url = f"/api/v1/customers/{made.json()['id']}"
+    for field, value in (("timezone", "Mars/Olympus"), ("locale", "klingon-<b>")):
+        answer = await api.http.patch(url, json={field: value}, headers=api.auth)
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["error"]["field"] == field
+        job = await run_import(api, core, f"name,{field}\nX,{value}\n")
+        assert job["errors"][0]["column"] == field  # the same check refuses it there
+    fine = await api.http.patch(
+        url, json={"timezone": "Asia/Shanghai", "locale": "zh-CN"}, headers=api.auth
+    )
+    assert fine.status_code == 200, fine.text
+    assert (fine.json()["timezone"], fine.json()["locale"]) == ("Asia/Shanghai", "zh-CN")

@@ -181,3 +181,22 @@ async def test_export_writes_the_segments_customers_as_csv(
     rows = answer.text.lstrip("\ufeff").splitlines()
     assert rows[0].startswith("id,name,")
     assert [row.split(",")[:2] for row in rows[1:]] == [["c-sh", "李雷"]]
+
+
+async def test_infinity_and_nan_are_refused_naming_the_value(
+    core: Core, client: httpx.AsyncClient, workspace_id: str
+) -> None:
+    """Regression (QA marketer #5): `Infinity` was stored, read back as null and broke the
+    builder; `NaN` matched nobody."""
+    headers = await auth(core, workspace_id)
+    for value in ("Infinity", "-Infinity", "NaN"):
+        for field in ("sentiment.trend", "attributes.score"):
+            raw = f'{{"name": "x", "filter": {{"field": "{field}", "op": "lt", "value": {value}}}}}'
+            answer = await client.post(
+                "/api/v1/segments",
+                content=raw,
+                headers={**headers, "Content-Type": "application/json"},
+            )
+            assert answer.status_code == 422, (value, field, answer.text)
+            assert answer.json()["error"]["field"] == "filter.value"
+    assert await core.store.collection("segments").count_documents({}) == 0

@@ -353,3 +353,25 @@ async def test_a_dry_run_crosses_a_quiet_night_and_honours_the_daily_cap(
     assert plan[5][3] == "frequency_cap"
     assert plan[6][3] == "else: assumed not replied since enrolment"
     assert await enrolments(score).count_documents({}) == 0
+
+
+async def test_a_segment_a_sequence_enrols_from_or_converts_on_cannot_be_deleted(
+    score: Core, client: httpx.AsyncClient, token: str, workspace_id: str
+) -> None:
+    """Regression (QA marketer #3): deleting it would silently stop enrolments/conversions."""
+    vip = {"field": "tags", "op": "contains", "value": "vip"}
+    entry = await segment(score, workspace_id, vip, name="entry")
+    goal = await segment(score, workspace_id, vip, name="goal")
+    trigger = [{"kind": "segment_entered", "value": entry.id}]
+    made = await create(client, token, triggers=trigger, goal={"segment_id": goal.id})
+    assert made.status_code == 201, made.text
+    for used in (entry, goal):
+        answer = await client.delete(f"/api/v1/segments/{used.id}", headers=auth(token))
+        assert answer.status_code == 409, answer.text
+        assert made.json()["id"] in answer.json()["error"]["message"]
+    archived = await client.post(
+        f"/api/v1/sequences/{made.json()['id']}/archive", headers=auth(token)
+    )
+    assert archived.status_code == 200, archived.text
+    answer = await client.delete(f"/api/v1/segments/{entry.id}", headers=auth(token))
+    assert answer.status_code == 204

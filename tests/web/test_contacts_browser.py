@@ -309,3 +309,24 @@ async def test_the_import_form_follows_the_job_to_its_end(live: Live, tmp_path: 
     await expect(errors.get_by_role("row", name=re.compile(r"^4 email"))).to_be_visible()
     imported = await live.core.store.customers.count_documents({"name": {"$in": ["Zoe", "Yu"]}})
     assert imported == 2
+
+
+async def test_the_language_switch_works_on_contacts_a_contact_and_broadcasts(live: Live) -> None:
+    """Regression (QA marketer #4): the header's Language select did nothing on these pages
+    (only Segments, the inbox and admin wired it)."""
+    from playwright.async_api import expect
+
+    page = await live.sign_in("mary@kith.test")
+    html = page.locator("html")
+    await expect(html).to_have_attribute("lang", "en")
+    await page.get_by_label("Language").select_option(label="简体中文")
+    await expect(html).to_have_attribute("lang", "zh-Hans")
+    await page.get_by_role("link", name="李雷").click()
+    await expect(page.locator("body[data-ready=true]")).to_have_count(1)
+    await page.get_by_label("语言").select_option(label="English")
+    await expect(html).to_have_attribute("lang", "en")
+    await expect(page.get_by_role("heading", name="李雷")).to_be_visible()
+    await page.goto(live.url + "/app/broadcasts")
+    await page.get_by_label("Language").select_option(label="简体中文")
+    await expect(html).to_have_attribute("lang", "zh-Hans")
+    await expect(page).to_have_url(live.url + "/app/broadcasts")

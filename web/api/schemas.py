@@ -7,6 +7,7 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from kith.contacts.mapping import check_locale, check_timezone
 from kith.core.api_tokens import ApiToken, TokenScope
 from kith.core.context import Core
 from kith.core.conversations import do_update_conversation
@@ -74,6 +75,16 @@ class CustomerPatch(Strict):
         default=None, description="Names become keys: letters, digits, `_` and `-`."
     )
 
+    @field_validator("locale")
+    @classmethod
+    def _locale(cls, value: str | None) -> str | None:
+        return None if value is None else check_locale(value)  # as the CSV import checks it
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str | None) -> str | None:
+        return None if value is None else check_timezone(value)
+
     @field_validator("tags")
     @classmethod
     def _tags(cls, value: list[str]) -> list[str]:
@@ -137,7 +148,7 @@ class CustomerOut(BaseModel):
     identities: list[dict[str, str]]
     channels: list[str]
     first_seen: datetime
-    last_seen: datetime
+    last_seen: datetime | None
 
 
 class Erased(BaseModel):

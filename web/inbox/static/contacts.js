@@ -4,7 +4,8 @@
 "use strict";
 
 (() => {
-  const { T, api, h, say: notice } = window.KithDom;
+  const { T, api, h, say: notice, languageSwitch } = window.KithDom;
+  languageSwitch();
   const body = document.body;
   const $ = (id) => document.getElementById(id);
   const manage = body.dataset.canManage === "true";

@@ -5,7 +5,8 @@
 "use strict";
 
 (() => {
-  const { T, api, h, say: notice, confirmed } = window.KithDom;
+  const { T, api, h, say: notice, confirmed, languageSwitch } = window.KithDom;
+  languageSwitch();
   const body = document.body;
   const $ = (id) => document.getElementById(id);
   const id = body.dataset.customerId;

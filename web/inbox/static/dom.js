@@ -1,7 +1,8 @@
 // Kith pages' shared helpers: `h` builds DOM nodes (every string through a text node or an
 // attribute, never parsed as HTML), `api` calls the /app/api JSON with the CSRF token and
 // `say` puts a line in the page's status (`#notice`, read out by screen readers);
-// `confirmed` asks in the page's confirmation dialog (`confirm_dialog.html`).
+// `confirmed` asks in the page's confirmation dialog (`confirm_dialog.html`);
+// `languageSwitch` makes the header's language select work.
 "use strict";
 
 (() => {
@@ -84,5 +85,20 @@
     });
   }
 
-  window.KithDom = Object.freeze({ T, ApiError, api, h, say, confirmed });
+  // The header's language select (page_base.html): saves the user's choice, then reloads the
+  // page in that language. A page script calls it once.
+  function languageSwitch() {
+    const select = document.getElementById("locale");
+    if (!select) return;
+    select.addEventListener("change", async () => {
+      try {
+        await api("PUT", "/me/settings", { locale: select.value });
+        window.location.reload();
+      } catch (error) {
+        say(error.message);
+      }
+    });
+  }
+
+  window.KithDom = Object.freeze({ T, ApiError, api, h, say, confirmed, languageSwitch });
 })();
