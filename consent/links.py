@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 
 MAC_BYTES = 16
 _INFO = b"kith.unsubscribe-link.v1"
+EVERY_ADDRESS = frozenset({"", "0.0.0.0", "::"})  # noqa: S104 (compared with, not bound)
+LOOPBACK = "127.0.0.1"
 
 
 @dataclass(frozen=True)
@@ -143,9 +145,12 @@ async def read_token(core: Core, token: str) -> LinkTarget | None:
 
 
 def public_base(core: Core) -> str:
-    """Where customers reach Kith: `KITH_PUBLIC_URL`, else the address Kith listens on."""
-    base = core.settings.public_url or f"http://{core.settings.host}:{core.settings.port}"
-    return base.rstrip("/")
+    """Where customers reach Kith: `KITH_PUBLIC_URL`, else the address Kith listens on (this
+    machine's loopback when that is every address: `0.0.0.0` is no place to go)."""
+    settings = core.settings
+    host = LOOPBACK if settings.host in EVERY_ADDRESS else settings.host
+    host = f"[{host}]" if ":" in host else host
+    return (settings.public_url or f"http://{host}:{settings.port}").rstrip("/")
 
 
 async def unsubscribe_url(core: Core, target: LinkTarget) -> str:

@@ -31,6 +31,7 @@ from kith.sequences.schemas import (
 )
 from kith.sequences.stats import SequenceStatsOut, sequence_stats
 from kith.sequences.store import get_enrolment, get_sequence
+from kith.sequences.webhook_keys import WebhookSecretOut, new_webhook_secret
 from kith.web.api.deps import CoreDep
 from kith.web.api.jobs import JobOut, job_out
 from kith.web.api.schemas import Page
@@ -69,9 +70,11 @@ def build(prefix: str, who: Callable[..., Awaitable[Asker]], schema: bool) -> AP
 
     @router.post("", status_code=201, response_model=SequenceOut)
     async def create(body: SequenceIn, core: CoreDep, asker: Asker = asked) -> SequenceOut:
-        """A draft, checked on save (templates, branches, waits, webhooks, goal, triggers)."""
+        """A draft, checked on save (templates, branches, waits, webhooks, goal, triggers),
+        with its webhook signing key, as a bot is created with one."""
         made = await actions.do_create_sequence(core, asker.workspace_id, body, asker.author)
-        return SequenceOut.of(made)
+        secret = await new_webhook_secret(core, asker.workspace_id, made.id)
+        return SequenceOut.of(made).model_copy(update={"webhook_secret": secret})
 
     @router.get("/{sequence_id}", response_model=SequenceOut)
     async def get(sequence_id: str, core: CoreDep, asker: Asker = asked) -> SequenceOut:
@@ -143,6 +146,15 @@ def build(prefix: str, who: Callable[..., Awaitable[Asker]], schema: bool) -> AP
     async def stats(sequence_id: str, core: CoreDep, asker: Asker = asked) -> SequenceStatsOut:
         sequence = await get_sequence(core, asker.workspace_id, sequence_id)
         return await sequence_stats(core, sequence.id)
+
+    @router.post("/{sequence_id}/webhook-secret", response_model=WebhookSecretOut)
+    async def rotate_webhook_secret(
+        sequence_id: str, core: CoreDep, asker: Asker = asked
+    ) -> WebhookSecretOut:
+        """A new key for the sequence's webhook steps, replacing the one before at once;
+        answered this once. Until a sequence has one, its webhook steps go out unsigned."""
+        secret = await new_webhook_secret(core, asker.workspace_id, sequence_id)
+        return WebhookSecretOut(webhook_secret=secret)
 
     @router.post("/{sequence_id}/steps/{step_id}/render", response_model=preview.Rendered)
     async def render(

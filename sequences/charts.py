@@ -1,7 +1,7 @@
 """A sequence's funnel and its days as SVG drawn on the server (no charting script in the
-page or the repository). Only numbers, step ids (a restricted pattern) and escaped labels
-reach the markup; each chart has a title and a description, and the page shows the same
-figures as a table for those who do not see the picture."""
+page or the repository). Only numbers and escaped labels (step ids, an earlier version's
+step with its versions) reach the markup; each chart has a title and a description, and the
+page shows the same figures as a table for those who do not see the picture."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Protocol
 
 from markupsafe import Markup, escape
 
-from kith.sequences.models import SequenceStats
+from kith.sequences.models import SequenceStats, StepStats
 
 W, ROW, GAP, LABEL_W = 640, 22, 6, 190
 MEASURES = ("sent", "delivered", "replied", "clicked", "converted")
@@ -37,13 +37,17 @@ class Day(Protocol):
     converted: int
 
 
-def funnel_rows(stats: SequenceStats, step_ids: Sequence[str]) -> list[tuple[str, str, int]]:
-    """(step id or "", measure, count): enrolled, then each step's measures, in step order."""
+def funnel_rows(
+    stats: SequenceStats,
+    step_ids: Sequence[str],
+    earlier: Sequence[tuple[str, StepStats]] = (),
+) -> list[tuple[str, str, int]]:
+    """(step label or "", measure, count): enrolled, then each step's measures, in step
+    order, then those of the `earlier` versions' steps (labelled by the caller)."""
     rows: list[tuple[str, str, int]] = [("", "enrolled", stats.enrolled)]
-    for step_id in step_ids:
-        figures = stats.steps.get(step_id)
-        if figures is not None:
-            rows += [(step_id, m, int(getattr(figures, m))) for m in MEASURES]
+    found = [(i, stats.steps[i]) for i in step_ids if i in stats.steps]
+    for label, figures in [*found, *earlier]:
+        rows += [(label, m, int(getattr(figures, m))) for m in MEASURES]
     return rows
 
 
@@ -108,4 +112,4 @@ def _svg(chart_id: str, width: int, height: int, title: str, desc: str, parts: l
         f'<title id="{chart_id}-title">{escape(title)}</title>'
         f'<desc id="{chart_id}-desc">{escape(desc)}</desc>{"".join(parts)}</svg>'
     )
-    return Markup(svg)  # noqa: S704 (numbers, restricted step ids and escaped labels only)
+    return Markup(svg)  # noqa: S704 (numbers and escaped labels only)

@@ -1,10 +1,12 @@
 """The Sequences pages: `/app/sequences` (the list with its figures) and
 `/app/sequences/{id}` (the step builder, moves, enrolling, enrolments, dry run and the
-funnel). The funnel and the days are SVG drawn here from the same stats the API answers;
+funnel). The funnel and the days are SVG drawn here from the same stats the API answers
+(earlier versions' steps included, labelled as such);
 everything else the page's script reads and writes through `/app/api/sequences`."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +19,7 @@ from kith.core.sessions import Session
 from kith.sequences.charts import days_chart, funnel_chart, funnel_rows
 from kith.sequences.models import SendStep
 from kith.sequences.schemas import SequenceOut
-from kith.sequences.stats import sequence_stats
+from kith.sequences.stats import EarlierStep, sequence_stats
 from kith.sequences.store import get_sequence
 from kith.web.inbox.deps import CoreDep, optional_session
 from kith.web.inbox.i18n import LOCALE_NAMES, messages, pick_locale
@@ -32,6 +34,12 @@ STATIC = {
     "operate.js": "text/javascript",
     "sequences.css": "text/css",
 }
+
+
+def earlier_label(step: EarlierStep, t: Mapping[str, str]) -> str:
+    """An earlier version's step, named apart: "a (version 1, since changed or removed)"."""
+    versions = ", ".join(str(v) for v in step.versions)
+    return f"{step.step_id} ({t['sequences_earlier_version'].format(versions=versions)})"
 
 
 async def _context(request: Request, core: Any, session: Session) -> dict[str, Any]:
@@ -96,9 +104,10 @@ async def sequence_page(sequence_id: str, request: Request, core: CoreDep) -> Re
     except NotFound:
         return _render("sequence_missing.html", context, 404)
     stats = await sequence_stats(core, sequence.id)
-    sends = [s.id for s in sequence.steps if isinstance(s, SendStep)]
-    rows = funnel_rows(stats, sends)
     t = context["t"]
+    sends = [s.id for s in sequence.steps if isinstance(s, SendStep)]
+    earlier = [(earlier_label(e, t), e) for e in stats.earlier]
+    rows = funnel_rows(stats, sends, [(label, e) for label, e in earlier if e.type == "send"])
     return _render(
         "sequence.html",
         {
@@ -107,6 +116,7 @@ async def sequence_page(sequence_id: str, request: Request, core: CoreDep) -> Re
             "sequence_json": SequenceOut.of(sequence).model_dump(mode="json", by_alias=True),
             "stats": stats,
             "rows": rows,
+            "earlier": earlier,
             "funnel": funnel_chart(rows, t),
             "days": days_chart(stats.daily, t),
         },

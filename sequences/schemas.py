@@ -37,6 +37,11 @@ class SequenceOut(BaseModel):
     created_by: str | None
     created_at: datetime
     updated_at: datetime
+    webhook_secret: str | None = Field(
+        default=None,
+        description="Only in the creation's answer, shown this once: it signs the sequence's "
+        "webhook steps (`X-Kith-Signature`); `POST …/webhook-secret` replaces it.",
+    )
 
     @classmethod
     def of(cls, sequence: Sequence) -> SequenceOut:

@@ -3,21 +3,31 @@
 Enrolments give the funnel (enrolled, active, completed, stopped by reason, skipped by
 reason); step runs give each step's outcomes, and the runs whose message was delivered, or
 after which the customer replied, clicked or converted (the runner and the consumers set
-those times on the run). Every count is a `$match` on indexed fields and a `$group`, which
-both engines run; nothing is kept as a counter, so a crash can leave no figure wrong. The
-daily series (UTC days) feeds the page's chart over time.
+those times on the run). Runs are grouped by version and step, so that a step renamed or
+changed in a later version keeps its own figures and a reused id adds nothing to them.
+Every count is a `$match` on indexed fields and a `$group`, which both engines run; nothing
+is kept as a counter, so a crash can leave no figure wrong. The daily series (UTC days)
+feeds the page's chart over time.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from pydantic import BaseModel, Field
 
 from kith.core.context import Core
-from kith.sequences.models import EnrolmentState, RunOutcome, SequenceStats, StepStats
-from kith.sequences.store import enrolments, runs
+from kith.sequences.models import (
+    EnrolmentState,
+    RunOutcome,
+    SequenceStats,
+    SequenceVersion,
+    Step,
+    StepStats,
+)
+from kith.sequences.store import enrolments, runs, versions
 
 DAYS = 30
 MARKS = ("delivered", "replied", "clicked", "converted")
@@ -31,7 +41,20 @@ class DayPoint(BaseModel):
     converted: int = 0
 
 
+class EarlierStep(StepStats):
+    """A step as earlier versions had it, which the current one no longer has as it was
+    (renamed, removed or changed): its figures are kept apart, never added to a step that
+    merely took its id."""
+
+    step_id: str
+    type: str
+    versions: list[int]
+
+
 class SequenceStatsOut(SequenceStats):
+    # `steps`: the current version's steps, each counted over the versions where it was the
+    # same step (same id, type and settings). `earlier`: every other step that ran.
+    earlier: list[EarlierStep] = Field(default_factory=list)
     daily: list[DayPoint] = Field(default_factory=list)  # last 30 UTC days, today last
 
 
@@ -57,16 +80,45 @@ async def sequence_stats(core: Core, sequence_id: str) -> SequenceStatsOut:
             out.completed += n
         elif state == EnrolmentState.stopped:
             out.stopped[reason or "unknown"] = out.stopped.get(reason or "unknown", 0) + n
-    out.steps = await _steps(core, sequence_id)
+    out.steps, out.earlier = await _steps(core, sequence_id)
     out.daily = await _daily(core, sequence_id)
     return out
 
 
-async def _steps(core: Core, sequence_id: str) -> dict[str, StepStats]:
-    steps: dict[str, StepStats] = {}
-    key = {"step": "$step_id", "outcome": "$outcome", "reason": "$reason"}
+StepKey = tuple[str, str]  # (step id, what the step says): one step across versions
+
+
+async def _identities(core: Core, sequence_id: str) -> tuple[dict[int, dict[str, Step]], int]:
+    """Each version's steps by id, and the latest version."""
+    found: dict[int, dict[str, Step]] = {}
+    async for doc in versions(core).find({"sequence_id": sequence_id}):
+        version = SequenceVersion.from_doc(doc)
+        found[version.version] = {step.id: step for step in version.steps}
+    return found, max(found, default=0)
+
+
+def _key(step_id: str, step: Step | None) -> StepKey:
+    said = json.dumps(step.model_dump(mode="json"), sort_keys=True) if step else ""
+    return step_id, said
+
+
+async def _steps(core: Core, sequence_id: str) -> tuple[dict[str, StepStats], list[EarlierStep]]:
+    """Runs grouped by (version, step), then by step key: a step kept unchanged through
+    versions is one row, a renamed or changed one stays apart (under `earlier`)."""
+    by_version, latest = await _identities(core, sequence_id)
+    figures: dict[StepKey, StepStats] = {}
+    seen: dict[StepKey, tuple[str, set[int]]] = {}
+
+    def figures_of(row: dict[str, Any]) -> StepStats:
+        version, step_id = row["_id"].get("version"), row["_id"]["step"]
+        step = by_version.get(version, {}).get(step_id)
+        key = _key(step_id, step)
+        seen.setdefault(key, (step.type if step else "?", set()))[1].add(version)
+        return figures.setdefault(key, StepStats())
+
+    key = {"version": "$version", "step": "$step_id", "outcome": "$outcome", "reason": "$reason"}
     for row in await _grouped(runs(core), {"sequence_id": sequence_id}, key):
-        step = steps.setdefault(row["_id"]["step"], StepStats())
+        step = figures_of(row)
         outcome, reason, n = row["_id"].get("outcome"), row["_id"].get("reason"), row["n"]
         if outcome == RunOutcome.sent:
             step.sent += n
@@ -76,9 +128,23 @@ async def _steps(core: Core, sequence_id: str) -> dict[str, StepStats]:
             step.skipped[reason or "unknown"] = step.skipped.get(reason or "unknown", 0) + n
     for mark in MARKS:
         match = {"sequence_id": sequence_id, f"{mark}_at": {"$ne": None}}
-        for row in await _grouped(runs(core), match, "$step_id"):
-            setattr(steps.setdefault(row["_id"], StepStats()), mark, row["n"])
-    return steps
+        for row in await _grouped(runs(core), match, {"version": "$version", "step": "$step_id"}):
+            step = figures_of(row)
+            setattr(step, mark, getattr(step, mark) + row["n"])
+    current = {_key(i, s): i for i, s in by_version.get(latest, {}).items()}
+    steps = {current[k]: f for k, f in figures.items() if k in current}
+    earlier = [
+        EarlierStep(step_id=k[0], type=seen[k][0], versions=sorted(seen[k][1]), **f.model_dump())
+        for k, f in figures.items()
+        if k not in current
+    ]
+    earlier.sort(key=lambda e: (e.versions[0], _position(by_version, e)))
+    return steps, earlier
+
+
+def _position(by_version: dict[int, dict[str, Step]], step: EarlierStep) -> int:
+    ids = list(by_version.get(step.versions[0], {}))
+    return ids.index(step.step_id) if step.step_id in ids else len(ids)
 
 
 def _day_key(field: str) -> dict[str, Any]:

@@ -2,7 +2,9 @@
 
 - A message from the customer marks their active enrolments (`replied_at`, the first time)
   and the latest sent run of each (for the per-step `replied` figure and `branch since
-  replied`), and stops those whose version has `stop_on_reply` (reason `replied`). Control
+  replied`), and stops those whose version has `stop_on_reply` (reason `replied`). An
+  enrolment that ended within `REPLY_WINDOW` (72 h) is marked too, with its last send if that
+  went out within the window: the reply to a sequence's last message comes after the end. Control
   messages (Telegram's `/start`) and messages another feature answers itself (a consent
   keyword: that stop is an unsubscribe, below) are not replies.
 - Consent revoked on a channel type the version sends on stops it (`unsubscribed`).
@@ -12,11 +14,13 @@
 
 Every write is conditional (`state: active`, `<field>_at: None`), so a redelivered event
 changes nothing twice. Most events concern customers with no active enrolment: one indexed
-read (customer, state) and nothing else.
+read (customer, state) and nothing else (for a message, the same read also finds the
+enrolments that ended lately).
 """
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from kith.core.context import Core
@@ -32,6 +36,10 @@ from kith.sequences.models import (
 from kith.sequences.stops import stop_one
 from kith.sequences.store import enrolments, get_version, runs
 
+# How long after an enrolment ends a reply still counts for its last send (as broadcasts
+# count replies within 72 h of theirs).
+REPLY_WINDOW = timedelta(hours=72)
+ENDED = [EnrolmentState.completed.value, EnrolmentState.stopped.value]
 TYPES = (
     "message.received",
     "message.delivered",
@@ -49,12 +57,13 @@ async def consume(core: Core, event: Event) -> None:
         return
     if event.customer_id is None:
         return
+    if event.type == "message.received":
+        await _replied(core, event, await _open(core, event))
+        return
     active = await _active(core, event.workspace_id, event.customer_id)
     if not active:
         return
-    if event.type == "message.received":
-        await _replied(core, event, active)
-    elif event.type == "consent.changed":
+    if event.type == "consent.changed":
         await _unsubscribed(core, event, active)
     else:
         await _goal(core, event, active)
@@ -69,23 +78,51 @@ async def _active(core: Core, workspace_id: str, customer_id: str) -> list[Enrol
     return [Enrolment.from_doc(d) async for d in enrolments(core).find(query)]
 
 
+async def _open(core: Core, event: Event) -> list[Enrolment]:
+    """The customer's active enrolments, and those that ended within `REPLY_WINDOW` before
+    `event`: a reply to a sequence's last message comes after its enrolment completed."""
+    since = event.created_at - REPLY_WINDOW
+    query = {
+        "customer_id": event.customer_id,
+        "workspace_id": event.workspace_id,
+        "$or": [
+            {"state": EnrolmentState.active.value},
+            {"state": {"$in": ENDED}, "finished_at": {"$gte": since}},
+        ],
+    }
+    return [Enrolment.from_doc(d) async for d in enrolments(core).find(query)]
+
+
 async def _versions(core: Core, active: list[Enrolment]) -> dict[tuple[str, int], SequenceVersion]:
     keys = {(e.sequence_id, e.version) for e in active}
     return {key: await get_version(core, *key) for key in keys}
 
 
-async def _replied(core: Core, event: Event, active: list[Enrolment]) -> None:
+async def _replied(core: Core, event: Event, found: list[Enrolment]) -> None:
+    if not found:
+        return
     if event.actor.kind != AuthorKind.customer or event.data.get("control"):
         return
     if await _answered_elsewhere(core, event):
         return
-    active = [e for e in active if e.enrolled_at < event.created_at]  # no earlier message
+    found = [e for e in found if e.enrolled_at < event.created_at]  # no earlier message
+    active = [e for e in found if e.state == EnrolmentState.active]
+    for ended in (e for e in found if e.state != EnrolmentState.active):
+        await _ended_replied(core, ended, event)
     versions = await _versions(core, active)
     for enrolment in active:
         await _mark_enrolment(core, enrolment, "replied_at", event)
         await _mark_latest_run(core, enrolment, "replied_at", event)
         if versions[(enrolment.sequence_id, enrolment.version)].stop_on_reply:
             await stop_one(core, enrolment, StopReason.replied)
+
+
+async def _ended_replied(core: Core, enrolment: Enrolment, event: Event) -> None:
+    """A reply after the enrolment ended counts for its last send, as a click on it does,
+    when that send went out within `REPLY_WINDOW`; nothing stops (it has ended)."""
+    since = event.created_at - REPLY_WINDOW
+    if await _mark_latest_run(core, enrolment, "replied_at", event, since=since):
+        await _mark_enrolment(core, enrolment, "replied_at", event)
 
 
 async def _answered_elsewhere(core: Core, event: Event) -> bool:
@@ -149,18 +186,21 @@ async def _mark_enrolment(core: Core, enrolment: Enrolment, field: str, event: E
     )
 
 
-async def _mark_latest_run(core: Core, enrolment: Enrolment, field: str, event: Event) -> None:
-    """The enrolment's latest sent run before `event` gets `field` (once)."""
-    query: dict[str, Any] = {
-        "enrolment_id": enrolment.id,
-        "outcome": RunOutcome.sent.value,
-        "at": {"$lte": event.created_at},
-    }
+async def _mark_latest_run(
+    core: Core, enrolment: Enrolment, field: str, event: Event, since: datetime | None = None
+) -> bool:
+    """The enrolment's latest sent run before `event` (and not before `since`) gets `field`
+    (once); False when there is no such run."""
+    at: dict[str, Any] = {"$lte": event.created_at}
+    if since is not None:
+        at["$gte"] = since
+    query = {"enrolment_id": enrolment.id, "outcome": RunOutcome.sent.value, "at": at}
     latest = await runs(core).find_one(query, {"_id": 1}, sort=[("at", -1), ("_id", -1)])
     if latest is not None:
         await runs(core).update_one(
             {"_id": latest["_id"], field: None}, {"$set": {field: event.created_at}}
         )
+    return latest is not None
 
 
 async def _delivered(core: Core, event: Event) -> None:

@@ -1,12 +1,20 @@
-"""Each sequence's webhook key (`kith.core.webhook_keys`): the API shows it once, when it is
-made or rotated; a sequence without a key sends unsigned."""
+"""Each sequence's webhook key (`kith.core.webhook_keys`, as bots have): the API shows it once,
+when it is made or rotated (`POST …/webhook-secret`); a sequence without a key sends unsigned."""
 
 from __future__ import annotations
+
+from pydantic import BaseModel
 
 from kith.core import webhook_keys
 from kith.core.context import Core
 from kith.core.errors import NotFound
 from kith.sequences.store import sequences
+
+
+class WebhookSecretOut(BaseModel):
+    """Signs the sequence's webhook steps (`X-Kith-Signature`); shown only in this answer."""
+
+    webhook_secret: str
 
 
 async def new_webhook_secret(core: Core, workspace_id: str, sequence_id: str) -> str:

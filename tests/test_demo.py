@@ -5,9 +5,11 @@ from __future__ import annotations
 import httpx
 from asgi_lifespan import LifespanManager
 
+from kith.consent.links import public_base
 from kith.core.settings import Settings
+from kith.sequences.links import track
 from kith.web.app import build_core, create_app
-from kith.web.demo import DEMO_EMAIL, banner, seed
+from kith.web.demo import DEMO_EMAIL, banner, demo_base, seed
 from tests.support.consumers import drain
 
 
@@ -49,3 +51,13 @@ async def test_demo_seed_gives_working_logins_and_a_bot() -> None:
             tickets = (await http.get("/api/v1/tickets", headers=auth)).json()["items"]
             assert any(t["source"] == "rule" and "退货" in t["subject"] for t in tickets)
     await core.close()
+
+
+async def test_the_demos_links_follow_its_host_and_port() -> None:
+    """Regression (QA sequences #5): under `kith demo --port 8302` tracked and unsubscribe
+    links pointed at port 8000."""
+    core = build_core(demo_base("127.0.0.1", 8302))
+    tracked = await track(core, "See https://example.com/offer.", "run-1", "w-1")
+    assert tracked.startswith("See http://127.0.0.1:8302/l/") and tracked.endswith(".")
+    everywhere = build_core(demo_base("0.0.0.0", 8303))  # noqa: S104 (what a user may type)
+    assert public_base(everywhere) == "http://127.0.0.1:8303"

@@ -90,12 +90,14 @@ def demo(
     asyncio.run(run_demo(host, port))
 
 
-def _persistent_settings() -> Settings:
+def _persistent_settings(uses: str = "writes to") -> Settings:
+    """The settings, refused without a MongoDB: the embedded engine starts empty each run."""
     settings = get_settings()
     if not settings.mongo_uri:
         fail(
-            "this command writes to the database, but KITH_MONGO_URI is not set: the embedded "
-            "engine keeps nothing between runs. Set KITH_MONGO_URI to your MongoDB."
+            f"this command {uses} the database, but KITH_MONGO_URI is not set: the embedded "
+            "engine keeps nothing between runs (a running `kith demo` keeps its data in its own "
+            "memory: use its API). Set KITH_MONGO_URI to your MongoDB."
         )
     return settings
 
@@ -152,7 +154,7 @@ def token_list() -> None:
     """List the workspace's API tokens: id, name, scope, created, last used, expires."""
     from kith.core.api_tokens import list_api_tokens
 
-    found = asyncio.run(_with_core(_persistent_settings(), list_api_tokens))
+    found = asyncio.run(_with_core(_persistent_settings("reads"), list_api_tokens))
     typer.echo("id\tname\tscope\tcreated\tlast used\texpires")
     for t in found:
         row = (t.id, t.name, t.scope.value, _when(t.created_at))
@@ -283,7 +285,7 @@ def sequences_list() -> None:
     """List the workspace's sequences: id, name, status, version, last change."""
     from kith.sequences.cli import every_sequence
 
-    found = asyncio.run(_with_core(_persistent_settings(), every_sequence))
+    found = asyncio.run(_with_core(_persistent_settings("reads"), every_sequence))
     typer.echo("id\tname\tstatus\tversion\tupdated")
     for s in found:
         typer.echo(f"{s.id}\t{s.name}\t{s.status.value}\t{s.version}\t{_when(s.updated_at)}")

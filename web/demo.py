@@ -284,11 +284,18 @@ def demo_settings(base: Settings, speed: float) -> Settings:
     return base.model_copy(update={"demo_clock_speed": speed, **stretched})
 
 
-async def run_demo(host: str, port: int) -> None:
-    base = get_settings().model_copy(update={"mongo_uri": None, "public_url": None})
+def demo_base(host: str, port: int) -> Settings:
+    """The demo's settings before its clock: in memory, reached where it listens (its links,
+    tracked and unsubscribe, use `host` and `port`), its loopback receiver allowed."""
+    update = {"mongo_uri": None, "public_url": None, "host": host, "port": port}
+    base = get_settings().model_copy(update=update)
     # The demo's own webhook receiver listens on loopback, which egress refuses by default.
     allow = ",".join(filter(None, (base.egress_allow, "127.0.0.1")))
-    base = base.model_copy(update={"egress_allow": allow})
+    return base.model_copy(update={"egress_allow": allow})
+
+
+async def run_demo(host: str, port: int) -> None:
+    base = demo_base(host, port)
     settings = demo_settings(base, base.demo_clock_speed or DEMO_CLOCK_SPEED)
     setup_logging(settings.log_level, settings.log_json)
     core = build_core(settings)

@@ -19,6 +19,8 @@ from kith.core.leases import unleased
 from kith.core.sealing import sealer_for
 from kith.webhooks import signing
 from kith.webhooks.models import (
+    ENDPOINT_DISABLED,
+    REPLAY_ON_ENABLE,
     Delivery,
     DeliveryStatus,
     Endpoint,
@@ -61,7 +63,7 @@ async def do_create_endpoint(core: Core, workspace_id: str, body: EndpointIn) ->
 async def do_update_endpoint(
     core: Core, workspace_id: str, endpoint_id: str, patch: EndpointPatch
 ) -> Endpoint:
-    await get_endpoint(core, workspace_id, endpoint_id)
+    before = await get_endpoint(core, workspace_id, endpoint_id)
     changes: dict[str, Any] = {"updated_at": core.clock.now()}
     if patch.url is not None:
         changes["url"] = await checked_url(core, patch.url)
@@ -79,7 +81,27 @@ async def do_update_endpoint(
         {"$set": changes},
         return_document=ReturnDocument.AFTER,
     )
+    if patch.enabled and not before.enabled:
+        await _replay_held(core, endpoint_id)
     return Endpoint.from_doc(doc)
+
+
+async def _replay_held(core: Core, endpoint_id: str) -> None:
+    """Send again what the disabled endpoint missed in the last `REPLAY_ON_ENABLE` (so one
+    disabled for long is not flooded; older ones stay in the log to redeliver one by one),
+    each with its own `webhook-id` and the full retry schedule."""
+    now = core.clock.now()
+    held = await deliveries(core).update_many(
+        {
+            "endpoint_id": endpoint_id,
+            "status": DeliveryStatus.failed.value,
+            "last_error": ENDPOINT_DISABLED,
+            "created_at": {"$gte": now - REPLAY_ON_ENABLE},
+        },
+        {"$set": {"status": DeliveryStatus.pending.value, "next_attempt_at": now}},
+    )
+    if held.modified_count:
+        wake(core)
 
 
 async def do_rotate_secret(core: Core, workspace_id: str, endpoint_id: str) -> Made:

@@ -1,10 +1,13 @@
 """The event consumer: each internal event a subscriber asked for becomes one delivery per
 subscribed endpoint, written once however often the consumer runs it, and left to the
-delivery worker, so that the pipeline never waits on anyone's endpoint."""
+delivery worker, so that the pipeline never waits on anyone's endpoint. A disabled
+endpoint's deliveries are kept (failed, `endpoint disabled`) rather than lost."""
 
 from __future__ import annotations
 
 import json
+from datetime import datetime
+from typing import Any
 
 from pymongo.errors import BulkWriteError
 
@@ -13,16 +16,18 @@ from kith.core.context import Core
 from kith.core.models import Event
 from kith.webhooks import catalogue
 from kith.webhooks.actions import wake
-from kith.webhooks.models import Delivery, DeliveryStatus, Endpoint
+from kith.webhooks.models import ENDPOINT_DISABLED, Delivery, DeliveryStatus, Endpoint
 from kith.webhooks.store import deliveries, delivery_id, endpoints
 
 DUPLICATE_KEY = 11000
 
 
 async def consume(core: Core, event: Event) -> None:
+    """A disabled endpoint's deliveries are written too, as failed (`endpoint disabled`) and
+    never attempted: re-enabling it sends the recent ones (`kith.webhooks.actions`)."""
     listening = [
         Endpoint.from_doc(doc)
-        async for doc in endpoints(core).find({"workspace_id": event.workspace_id, "enabled": True})
+        async for doc in endpoints(core).find({"workspace_id": event.workspace_id})
     ]
     if not listening:
         return
@@ -43,14 +48,20 @@ async def consume(core: Core, event: Event) -> None:
                 type=kind,
                 body=body,
                 customer_id=data.get("customer_id"),
-                status=DeliveryStatus.pending,
                 created_at=event.created_at,
-                next_attempt_at=now,
+                **_due(endpoint, now),
             )
             docs.append(delivery.to_doc())
     if docs:
         await _insert_new(core, docs)
         wake(core)
+
+
+def _due(endpoint: Endpoint, now: datetime) -> dict[str, Any]:
+    """Pending now, or (the endpoint disabled) kept as failed, to be sent on re-enabling."""
+    if endpoint.enabled:
+        return {"status": DeliveryStatus.pending, "next_attempt_at": now}
+    return {"status": DeliveryStatus.failed, "last_error": ENDPOINT_DISABLED}
 
 
 async def _insert_new(core: Core, docs: list[dict[str, object]]) -> None:

@@ -15,8 +15,11 @@ from fastapi.responses import HTMLResponse, Response
 from standardwebhooks import Webhook, WebhookVerificationError
 
 from kith.core.context import Core
+from kith.core.sealing import sealer_for
 from kith.webhooks.actions import do_create_endpoint
 from kith.webhooks.models import ALL, EndpointIn
+from kith.webhooks.signing import SECRET_FIELDS, signing_secrets
+from kith.webhooks.store import endpoints
 
 PATH = "/demo/webhook-receiver"
 KEPT = 50
@@ -32,21 +35,37 @@ class Arrival:
 
 @dataclass
 class DemoReceiver:
-    secret: str | None = None
+    """Verifies with the endpoint's secrets as stored, read on each delivery as the sender
+    reads them, so that "Rotate secret" on the Webhooks page keeps it verifying (a receiver
+    elsewhere would be given the new secret; this one lives in the same process)."""
+
+    core: Core | None = None
+    endpoint_id: str | None = None
     arrivals: deque[Arrival] = field(default_factory=lambda: deque(maxlen=KEPT))
 
     async def subscribe(self, core: Core, workspace_id: str, url: str) -> None:
         body = EndpointIn(url=url, events=[ALL], description="Demo receiver (verifies signatures)")
-        self.secret = (await do_create_endpoint(core, workspace_id, body)).secret
+        self.core = core
+        self.endpoint_id = (await do_create_endpoint(core, workspace_id, body)).endpoint.id
 
-    def receive(self, body: bytes, headers: dict[str, str]) -> bool:
+    async def secrets(self) -> list[str]:
+        """The endpoint's current secret, and the previous one during its grace."""
+        if self.core is None:
+            return []
+        doc = await endpoints(self.core).find_one({"_id": self.endpoint_id}, SECRET_FIELDS)
+        now = self.core.clock.now()
+        return signing_secrets(sealer_for(self.core), doc, now) if doc else []
+
+    async def receive(self, body: bytes, headers: dict[str, str]) -> bool:
         """Verify and keep one delivery; False (answered 400) when the signature fails."""
-        kind = "?"
-        try:
-            payload = Webhook(self.secret or "").verify(body, headers)
+        kind, verified = "?", False
+        for secret in await self.secrets():
+            try:
+                payload = Webhook(secret).verify(body, headers)
+            except (WebhookVerificationError, ValueError):
+                continue
             kind, verified = str(payload.get("type")), True
-        except (WebhookVerificationError, ValueError):
-            verified = False
+            break
         arrival = Arrival(headers.get("webhook-id", ""), kind, verified, datetime.now(UTC))
         self.arrivals.appendleft(arrival)
         return verified
@@ -75,7 +94,7 @@ class DemoReceiver:
 
         @router.post(PATH)
         async def receive(request: Request) -> Response:
-            ok = self.receive(await request.body(), dict(request.headers))
+            ok = await self.receive(await request.body(), dict(request.headers))
             return Response(status_code=204 if ok else 400)
 
         @router.get(PATH)

@@ -18,7 +18,7 @@ def feature(core: Core) -> Feature:
     return Feature(
         name="webhooks",
         indexes=(
-            # The consumer reads a workspace's enabled endpoints on every event it is offered.
+            # The consumer reads a workspace's endpoints on every event it is offered.
             Index(ENDPOINTS, (("workspace_id", ASCENDING), ("enabled", ASCENDING))),
             # The worker's claim: pending deliveries by due time.
             Index(DELIVERIES, (("status", ASCENDING), ("next_attempt_at", ASCENDING))),

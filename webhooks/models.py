@@ -8,7 +8,7 @@ keeps its body as sent (the same bytes on every attempt) and what its attempts a
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated
 
@@ -42,6 +42,10 @@ EVENT_TYPES: dict[str, str] = {
     "community.referral_revoked": "A quick leave revoked a referral credit.",
 }
 MAX_EVENTS = 32
+# Why a delivery was not attempted: its endpoint was disabled when it fell due. Re-enabling
+# the endpoint sends again those of the last `REPLAY_ON_ENABLE` (older ones: one by one).
+ENDPOINT_DISABLED = "endpoint disabled"
+REPLAY_ON_ENABLE = timedelta(days=3)
 
 
 def _known_events(events: list[str]) -> list[str]:

@@ -31,7 +31,7 @@ from kith.core.sealing import sealer_for
 from kith.core.waiting import wait_any
 from kith.webhooks import signing
 from kith.webhooks.actions import wakeup
-from kith.webhooks.models import DeliveryStatus
+from kith.webhooks.models import ENDPOINT_DISABLED, DeliveryStatus
 from kith.webhooks.store import deliveries, endpoints
 
 log = logging.getLogger(__name__)
@@ -176,7 +176,7 @@ class DeliveryWorker:
             await deliveries(self.core).delete_one({"_id": doc["_id"]})
             return
         if not endpoint.get("enabled", True):
-            await self._finish(doc, DeliveryStatus.failed, None, error="endpoint disabled")
+            await self._finish(doc, DeliveryStatus.failed, None, error=ENDPOINT_DISABLED)
             return
         keys = signing.signing_secrets(sealer_for(self.core), endpoint, self.core.clock.now())
         # Receivers check the timestamp against their own clock: the wall's, not the demo's.

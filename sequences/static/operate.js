@@ -3,7 +3,7 @@
 "use strict";
 
 (() => {
-  const { T, api, h, say } = window.KithDom;
+  const { T, api, h, say, confirmed } = window.KithDom;
   const data = JSON.parse(document.getElementById("sequence-data").textContent);
   if (!data) return;
   const base = `/sequences/${encodeURIComponent(data.id)}`;
@@ -32,6 +32,23 @@
       }
     });
   }
+
+  // ---- the webhook signing key: made or replaced on demand, shown this once ----------------
+
+  document.getElementById("new-key").addEventListener("click", async () => {
+    if (!(await confirmed(`${T.new_webhook_key_confirm} ${data.name}`))) return;
+    try {
+      const { webhook_secret } = await api("POST", `${base}/webhook-secret`);
+      const value = document.getElementById("key-value");
+      value.value = webhook_secret;
+      document.getElementById("key-shown").hidden = false;
+      value.focus();
+      value.select();
+      say(T.sequences_webhook_key_made);
+    } catch (error) {
+      say(error.message);
+    }
+  });
 
   // ---- enrolling ----------------------------------------------------------------------------
 

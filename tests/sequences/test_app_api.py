@@ -8,10 +8,14 @@ from typing import Any
 
 import pytest
 
+from kith.core.clock import ManualClock
 from kith.core.context import Core
 from kith.core.features import install
+from kith.core.pipeline import ingest
 from kith.sequences.feature import feature
+from kith.sequences.runner import SequenceWorker
 from tests.sequences.conftest import WELCOME
+from tests.support.cast import inbound
 from tests.web.conftest import (  # noqa: F401 (fixtures, found by name)
     Cast,
     app,
@@ -54,3 +58,42 @@ async def test_a_marketer_builds_enrols_and_reads_through_the_page_lane(
     assert (await alice.api("GET", f"{base}/enrolments")).status_code == 200
     refused = await alice.api("DELETE", f"{base}/enrolments/{listed['items'][0]['id']}")
     assert refused.status_code == 403
+
+
+async def test_a_renamed_step_keeps_its_figures_apart_on_the_page_and_in_the_stats(
+    core: Core,
+    clock: ManualClock,
+    cast: Cast,  # noqa: F811
+    browser: Callable[..., Any],  # noqa: F811
+) -> None:
+    """Regression (QA sequences #3): after `a` was renamed `intro` in version 2, the page lost
+    `a`'s sends, and a new step reusing the id `a` added its sends to the old one's."""
+    clock.advance(12 * 3600)  # noon: outside quiet hours
+    ada, grace, li = [await _customer(core, cast, who) for who in ("ada", "grace", "li")]
+    mary = await browser("mary")
+    hello = {"type": "send", "message": {"text": {"en": "Hello"}}}
+    made = await mary.api("POST", "/sequences", json={**WELCOME, "steps": [{"id": "a", **hello}]})
+    base = f"/sequences/{made.json()['id']}"
+    await mary.api("POST", f"{base}/activate")
+    await mary.api("POST", f"{base}/enrolments", json={"customer_ids": [ada, grace]})
+    assert await SequenceWorker(core).run_once() == 2
+    coupon = {"id": "a", "type": "send", "message": {"text": {"en": "A coupon"}}}
+    steps = [{"id": "intro", **hello}, coupon]
+    edited = await mary.api("PUT", base, json={**WELCOME, "steps": steps})
+    assert edited.json()["version"] == 2, edited.text
+    await mary.api("POST", f"{base}/enrolments", json={"customer_ids": [li]})
+    assert await SequenceWorker(core).run_once() == 1
+    stats = (await mary.api("GET", f"{base}/stats")).json()
+    assert {k: v["sent"] for k, v in stats["steps"].items()} == {"intro": 1, "a": 1}
+    assert [(e["step_id"], e["versions"], e["sent"]) for e in stats["earlier"]] == [("a", [1], 2)]
+    page = (await mary.http.get(f"/app{base}")).text
+    assert 'data-step="a" data-versions="1"><th scope="row">a (version 1, since' in page
+    assert "a (version 1, since changed or removed) · Sent</text>" in page  # the chart's bar
+    zh = (await mary.http.get(f"/app{base}?lang=zh")).text
+    assert "a (第 1 版，之后已修改或删除)" in zh
+
+
+async def _customer(core: Core, people: Cast, who: str) -> str:
+    channel = people.help if who == "grace" else people.shop
+    result = await ingest(core, channel, inbound(channel, who, "hi"))
+    return result.conversation.customer_id

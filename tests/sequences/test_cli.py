@@ -92,3 +92,13 @@ def test_the_command_enrols_a_segment_and_a_file_with_progress(
             assert missing.exit_code == 2 and "segment_id" in missing.output
         finally:
             client.drop_database(settings.db_name)
+
+
+def test_listing_without_a_database_says_it_reads_rather_than_writes(
+    monkeypatch: pytest.MonkeyPatch, fresh_settings: None
+) -> None:
+    """Regression (QA sequences #9): `kith sequences list` claimed it "writes to the database"."""
+    monkeypatch.delenv("KITH_MONGO_URI", raising=False)
+    result = runner.invoke(app, ["sequences", "list"])
+    assert result.exit_code == 2 and "KITH_MONGO_URI" in result.output
+    assert "reads the database" in result.output and "writes" not in result.output

@@ -26,6 +26,9 @@ from kith.core.outbox import OutboxWorker, send
 from kith.core.pipeline import ingest
 from kith.sequences.enrol import enrol
 from kith.sequences.models import Enrolment, EnrolmentState, RunOutcome, StepRun
+from kith.sequences.runner import SequenceWorker
+from kith.sequences.stats import sequence_stats
+from kith.sequences.stopping import REPLY_WINDOW
 from kith.sequences.store import enrolments, message_id, run_id, runs
 from tests.segments.conftest import segment
 from tests.sequences.conftest import MakeSequence, People
@@ -234,3 +237,34 @@ async def test_erasing_a_customer_leaves_no_enrolment_or_run(
     for rows in (enrolments(score), runs(score)):
         assert await rows.count_documents({"customer_id": ada.id}) == 0
         assert await rows.count_documents({"customer_id": grace.id}) > 0
+
+
+async def test_a_reply_to_the_last_message_counts_though_the_enrolment_completed(
+    score: Core,
+    clock: ManualClock,
+    workspace_id: str,
+    channel: Channel,
+    people: People,
+    make_sequence: MakeSequence,
+) -> None:
+    """Regression (QA sequences #4): a reply after the last step was never counted, because
+    only active enrolments were looked at; one after `REPLY_WINDOW` still is not."""
+    ada, bob = await people(2)
+    only = {"id": "only", "type": "send", "message": {"text": {"en": "Just once"}}}
+    sequence = await make_sequence(steps=[only], stop_on_reply=True)
+    for customer in (ada, bob):
+        await enrol(score, workspace_id, sequence.id, customer.id, "api")
+    assert await SequenceWorker(score).run_once() == 2
+    clock.advance(3600)
+    await writes(score, channel, ada, "ok thanks for the single message")
+    answered = await enrolments(score).find_one({"customer_id": ada.id})
+    assert answered is not None and answered["state"] == EnrolmentState.completed.value
+    assert answered["replied_at"] == score.clock.now() and answered.get("reason") is None
+    clock.advance(int(REPLY_WINDOW.total_seconds()))
+    await writes(score, channel, bob, "much later")
+    late = await enrolments(score).find_one({"customer_id": bob.id})
+    assert late is not None and late["replied_at"] is None
+    await writes(score, channel, ada, "and again")  # counted once
+    stats = await sequence_stats(score, sequence.id)
+    assert (stats.steps["only"].sent, stats.steps["only"].replied) == (2, 1)
+    assert stats.completed == 2 and stats.stopped == {}

@@ -137,6 +137,18 @@ async def test_a_marketer_builds_activates_enrols_and_reads_the_funnel(
     await expect(page.locator("#sequence-status")).to_have_text("Active")
     await expect(page.get_by_role("button", name="Activate")).to_be_disabled()
 
+    # The webhook signing key, by keyboard: asked first, then shown once and focused.
+    await page.get_by_role("button", name="New signing key").focus()
+    await page.keyboard.press("Enter")
+    dialog = page.get_by_role("dialog")
+    await expect(dialog).to_contain_text("Spring welcome")
+    await dialog.get_by_role("button", name="Confirm").focus()
+    await page.keyboard.press("Enter")
+    key = page.get_by_role("textbox", name="Webhook signing key")
+    await expect(key).to_be_focused()
+    await expect(key).to_have_value(re.compile(r"^[\w-]{40,}$"))
+    await expect(page.locator("#notice")).to_contain_text("shown only this once")
+
     picker = page.get_by_role("combobox", name=re.compile("^Segment"))
     await picker.select_option(label="Website visitors (2)")
     await page.get_by_role("button", name="Enrol the segment").click()
@@ -182,6 +194,8 @@ async def test_the_chinese_pages_and_an_agent_is_refused(live: Live, tmp_path: P
     await expect(steps.nth(5).get_by_label("如果自加入以来客户")).to_have_value("replied")
     await expect(page.get_by_role("button", name="启用")).to_be_enabled()
     await expect(page.get_by_role("img", name=re.compile("^漏斗"))).to_be_visible()
+    await expect(page.get_by_role("button", name="新的签名密钥")).to_be_visible()
+    await expect(page.locator("#key-hint")).to_contain_text("签名")
     await assert_every_control_is_named(page)
     # The demo clock (an hour per second) shows in the header, in the page's language.
     real, live.core.clock = live.core.clock, ScaledClock(3600, base=live.core.clock)

@@ -5,6 +5,7 @@ delivery is written once and sent by one worker at a time; a killed worker's is 
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -25,9 +26,16 @@ from kith.core.models import (
 )
 from kith.core.outbox import send
 from kith.core.pipeline import ingest
+from kith.webhooks.actions import do_redeliver, do_update_endpoint
 from kith.webhooks.consumer import consume
-from kith.webhooks.models import Delivery, DeliveryStatus
-from kith.webhooks.store import deliveries, endpoints
+from kith.webhooks.models import (
+    ENDPOINT_DISABLED,
+    REPLAY_ON_ENABLE,
+    Delivery,
+    DeliveryStatus,
+    EndpointPatch,
+)
+from kith.webhooks.store import deliveries, endpoints, get_delivery
 from kith.webhooks.worker import RETRY_DELAYS, DeliveryWorker
 from tests.support.cast import inbound
 from tests.webhooks.conftest import Receiver, subscribe
@@ -343,3 +351,30 @@ async def test_an_attempt_past_its_deadline_fails_and_is_retried(
     assert (delivery.status, delivery.attempts) == (DeliveryStatus.pending, 1)
     assert delivery.last_error == "no answer within 0.3 s"
     assert (delivery.response_status, delivery.latency_ms) == (None, None)
+
+
+async def test_events_while_disabled_are_kept_and_the_recent_ones_sent_on_re_enabling(
+    hooked: Core, workspace_id: str, channel: Channel, receiver: Receiver, clock: ManualClock
+) -> None:
+    """Regression (QA sequences #2): an event while the endpoint was disabled left nothing to
+    redeliver. Now it is kept as failed; re-enabling sends the last 3 days' (not older)."""
+    endpoint_id, _ = await subscribe(hooked, workspace_id, receiver.url, "message.created")
+    off, on = EndpointPatch(enabled=False), EndpointPatch(enabled=True)
+    await do_update_endpoint(hooked, workspace_id, endpoint_id, off)
+    await ingest(hooked, channel, inbound(channel, "ada", "long ago", message_id="m-old"))
+    clock.advance(int(REPLAY_ON_ENABLE.total_seconds()) + 3600)
+    await ingest(hooked, channel, inbound(channel, "ada", "while disabled", message_id="m-new"))
+    assert await deliver(hooked) == 0 and receiver.requests == []
+    kept = [Delivery.from_doc(d) async for d in deliveries(hooked).find({})]
+    assert {(d.status, d.attempts, d.last_error) for d in kept} == {
+        (DeliveryStatus.failed, 0, ENDPOINT_DISABLED)
+    }
+    await do_update_endpoint(hooked, workspace_id, endpoint_id, on)
+    await do_update_endpoint(hooked, workspace_id, endpoint_id, on)  # already on: no replay
+    assert await deliver(hooked) == 1
+    (request,) = receiver.requests
+    assert json.loads(request.body)["data"]["text"] == "while disabled"
+    old = next(d for d in kept if "long ago" in d.body)
+    assert (await get_delivery(hooked, workspace_id, endpoint_id, old.id)).status == "failed"
+    await do_redeliver(hooked, workspace_id, endpoint_id, old.id)
+    assert await deliver(hooked) == 1 and len(receiver.requests) == 2

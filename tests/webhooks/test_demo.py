@@ -11,7 +11,9 @@ from kith.core.context import Core
 from kith.core.models import Channel
 from kith.core.pipeline import ingest
 from kith.web.demo import DemoLogins, banner
+from kith.webhooks.actions import do_rotate_secret
 from kith.webhooks.demo import PATH, DemoReceiver
+from kith.webhooks.store import deliveries
 from kith.webhooks.worker import DeliveryWorker
 from tests.support.cast import inbound
 
@@ -43,3 +45,25 @@ async def test_the_demo_receiver_verifies_what_kith_sends(
     assert "message.created" in page and "&lt;x&gt;" in page and "<x>" not in page
     assert "bad signature" in page and "verified" in page
     assert PATH in banner("http://127.0.0.1:8000", DemoLogins("t", "c", "ct", "pw", None))
+
+
+async def test_the_demo_receiver_keeps_verifying_after_its_secret_is_rotated(
+    hooked: Core, workspace_id: str, channel: Channel
+) -> None:
+    """Regression (QA sequences #6): it kept the secret it subscribed with, so once the
+    previous secret's day of grace ended (here: two rotations), every delivery failed."""
+    receiver = DemoReceiver()
+    await receiver.subscribe(hooked, workspace_id, f"http://127.0.0.1:8000{PATH}")
+    assert receiver.endpoint_id is not None
+    for _ in range(2):
+        await do_rotate_secret(hooked, workspace_id, receiver.endpoint_id)
+    app = FastAPI()
+    app.include_router(receiver.router())
+    await hooked.http.aclose()
+    hooked.http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app))
+    await ingest(hooked, channel, inbound(channel, "ada", "after the rotation"))
+    await ConsumerWorker(hooked).drain()
+    await DeliveryWorker(hooked).drain()
+    assert len(receiver.arrivals) == 2 and all(a.verified for a in receiver.arrivals)
+    failed = await deliveries(hooked).count_documents({"status": {"$ne": "succeeded"}})
+    assert failed == 0

@@ -67,6 +67,12 @@ async def test_an_admin_subscribes_reads_the_log_and_redelivers(
     await page.keyboard.press("Enter")
     await expect(form.get_by_role("alert")).to_contain_text("url")
     await expect(form.get_by_label("URL")).to_be_focused()
+    # Regression (QA sequences #7): the browser's own check stops the next try; the server's
+    # earlier error does not stay beside it.
+    await form.get_by_label("URL").fill("not a url")
+    await form.get_by_role("button", name="Subscribe").focus()
+    await page.keyboard.press("Enter")
+    await expect(form.locator("#create-error")).to_be_empty()
     await form.get_by_label("URL").fill(receiver.url)
     await form.get_by_role("button", name="Subscribe").focus()
     await page.keyboard.press("Enter")

@@ -76,7 +76,7 @@
   }
 
   const toggle = (e) => act(() => api("PATCH", `/webhooks/${e.id}`, { enabled: !e.enabled }),
-    e.enabled ? T.webhooks_disabled : T.webhooks_enabled);
+    e.enabled ? T.webhooks_disabled_kept : T.webhooks_enabled_replayed);
 
   function closeLog() {
     shown = null;
@@ -131,6 +131,12 @@
 
   document.getElementById("more-deliveries").addEventListener("click", () =>
     loadLog(true).catch((e) => say(e.message)));
+
+  // The browser's own checks (a URL's form) stop a submit before it happens: the previous
+  // answer's error must not stay beside a form it no longer describes.
+  document.getElementById("create").addEventListener("invalid", () => {
+    document.getElementById("create-error").textContent = "";
+  }, true);
 
   document.getElementById("create").addEventListener("submit", async (event) => {
     event.preventDefault();
