@@ -7,6 +7,7 @@ from enum import StrEnum
 from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from kith.core.languages import pick_text
 from kith.core.models import Attachment, Button, Record
@@ -50,6 +51,16 @@ class MessageIn(BaseModel):
     text: dict[str, str] = Field(min_length=1, max_length=8)
     buttons: list[Button] = Field(default=[], max_length=10)
     image: Attachment | None = None
+
+    @field_validator("text", mode="before")
+    @classmethod
+    def _some_text(cls, value: Any) -> Any:
+        """Said in words before pydantic's "Dictionary should have at least 1 item"."""
+        if value == {}:
+            raise PydanticCustomError(
+                "empty_message", "write the message in at least one language (en or zh)"
+            )
+        return value
 
     @model_validator(mode="after")
     def _languages(self) -> Self:

@@ -40,7 +40,12 @@ class AuditRow(Record):
     platform_user_id: str
     member_name: str | None = None
     rule: str  # words, links, flood, repeat, media, or "moderator"
-    detail: str | None = None  # the word or pattern matched, the count …
+    detail: str | None = None  # the word or pattern matched, the count … (in English)
+    facts: dict[str, int | str] = Field(
+        default={},
+        description="The detail's numbers and names, for a page to word in its language: "
+        "flood {messages, seconds}, repeat {members}, lift {action}.",
+    )
     action: str  # delete, warn, mute, ban, report, lift
     message_id: str | None = None
     excerpt: str = ""

@@ -15,6 +15,7 @@ from kith.core.pipeline import channel_event_of
 TYPES = (
     "channel.member_joined",
     "channel.member_left",
+    "channel.member_updated",
     "channel.bot_added",
     "channel.bot_removed",
     "channel.group_migrated",
@@ -43,6 +44,8 @@ async def _apply(core: Core, community: Community, change: ChannelEvent, event: 
             await roster.join(core, community, who, at, change.payload, event.id)
         case ChannelEventKind.member_left:
             await roster.leave(core, community, who, at, event.id)
+        case ChannelEventKind.member_updated:
+            await roster.set_role(core, community, who, at)
         case ChannelEventKind.bot_added:
             admin = change.role in roster.ADMIN_ROLES
             await roster.set_bot_status(

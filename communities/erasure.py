@@ -2,10 +2,12 @@
 deletes the documents `customer_data` names: the joins and audit rows read here go next).
 
 The roster, the joins, the referrals and the audit rows name the member by `customer_id` and
-go with the customer. What does not: the messages posted into the group *about* them (the
-welcome with their name, a warning naming them, the moderators' note quoting their message,
-their appeal's note), which belong to the group's conversation; each has an id derived from
-the join or the audit row, so they are found from those and deleted. The group's
+go with the customer; a member still in leaves the count as a leave would (the count, the
+figures and the roster agree), and their platform id leaves the days' speakers. What does
+not: the messages posted into the group *about* them (the welcome with their name, a
+warning naming them, the moderators' note quoting their message, their appeal's note), which
+belong to the group's conversation; each has an id derived from the join or the audit row,
+so they are found from those and deleted. The group's
 conversation keeps its line in the inbox, but not a preview quoting them. And a group's
 conversation is opened on behalf of whoever was first seen there: if that is the erased
 customer, it passes to another member, so the group's history is not erased with them.
@@ -15,9 +17,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from kith.communities import roster, stats
 from kith.communities.audit import audit
 from kith.communities.joins import joins
-from kith.communities.models import MemberStatus
+from kith.communities.models import Community, MemberStatus
 from kith.communities.store import communities, members
 from kith.core.context import Core
 from kith.core.ids import derived_id
@@ -31,6 +34,7 @@ async def erase(core: Core, workspace_id: str, customer_ids: list[str]) -> None:
         await core.store.messages.distinct("conversation_id", {"_id": {"$in": said}})
     ) | set(await core.store.messages.distinct("conversation_id", named))
     await core.store.messages.delete_many({"workspace_id": workspace_id, "_id": {"$in": said}})
+    await _leave(core, named)
     async for community in communities(core).find(
         {"workspace_id": workspace_id}, {"conversation_id": 1}
     ):
@@ -38,6 +42,27 @@ async def erase(core: Core, workspace_id: str, customer_ids: list[str]) -> None:
         if talk in touched:
             await core.store.conversations.update_one({"_id": talk}, {"$set": {"preview": None}})
         await _hand_over(core, community["_id"], talk, customer_ids)
+
+
+async def _leave(core: Core, named: dict[str, Any]) -> None:
+    """Each membership of theirs still counted, uncounted once: taken off the roster here
+    (core deletes the document next), so a leave processed meanwhile finds them gone."""
+    now = core.clock.now()
+    async for doc in members(core).find(
+        named, {"_id": 1, "community_id": 1, "platform_user_id": 1}
+    ):
+        gone = await members(core).find_one_and_update(
+            {"_id": doc["_id"], "status": MemberStatus.member.value},
+            {"$set": {"status": MemberStatus.left.value, "left_at": now}},
+        )
+        found = await communities(core).find_one({"_id": doc["community_id"]})
+        if found is None:
+            continue
+        community = Community.from_doc(found)
+        if gone is not None:
+            await roster.uncount(core, community)
+            await stats.add(core, community, now, leaves=1)
+        await stats.forget_speaker(core, community, str(doc["platform_user_id"]))
 
 
 async def _said_about(core: Core, named: dict[str, Any]) -> list[str]:

@@ -36,6 +36,7 @@ async def lift(
         member_name=row.member_name,
         rule="moderator",
         detail=f"lifts {row.action}",
+        facts={"action": row.action},
         action="lift",
         message_id=row.message_id,
         excerpt=row.excerpt,

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from kith.communities.settings import JoinRequests, Moderation, Referrals, Rules, Welcome
 from kith.core.models import Record
@@ -79,10 +81,23 @@ class Member(Record):
     message_count: int = 0
 
 
-class CommunityPatch(BaseModel):
-    """What managers change (`PATCH /api/v1/communities/{id}`); absent keeps the current."""
+def _offers_no_null(schema: dict[str, Any]) -> None:
+    """The patch's schema without the `null` its fields refuse (`None` only means absent)."""
+    for field in schema.get("properties", {}).values():
+        kept = [o for o in field.pop("anyOf", []) if o.get("type") != "null"]
+        field.pop("default", None)
+        if len(kept) == 1:
+            field.update(kept[0])
+        elif kept:
+            field["anyOf"] = kept
 
-    model_config = ConfigDict(extra="forbid")
+
+class CommunityPatch(BaseModel):
+    """What managers change (`PATCH /api/v1/communities/{id}`); absent keeps the current, in
+    a section too: `{"moderation": {"words": {"patterns": […]}}}` changes the patterns alone
+    (`kith.communities.actions`). `null` is no value here: a field is left out to keep it."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_offers_no_null)
 
     title: str | None = Field(default=None, max_length=256)
     welcome: Welcome | None = None
@@ -90,3 +105,12 @@ class CommunityPatch(BaseModel):
     moderation: Moderation | None = None
     referrals: Referrals | None = None
     join_requests: JoinRequests | None = None
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        if value is None:
+            raise PydanticCustomError(
+                "not_null", "may not be null: leave the field out to keep its value"
+            )
+        return value

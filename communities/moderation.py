@@ -4,9 +4,13 @@ rule broken decides the actions (`kith.communities.moderation_actions`).
 
 Flood and repeat are counted in MongoDB (`community_mod_recent`, one row per message, by the
 message's stored time), so every `kith serve` process counts the same messages, and a rerun
-of the consumer counts nothing twice. Admins are never acted on: members whose role is admin,
-posts made as the group itself (anonymous admins) and the linked channel's automatic forwards,
-whether or not the connector marked them on the message's `group`."""
+of the consumer counts nothing twice. An edit is checked too, for what it now says (words,
+links, media: flood and repeat count posts, and an edit posts nothing), once per edit.
+
+Admins are never acted on: the group's creator and administrators, by the roster's role or,
+for a message that broke a rule, by the platform's own list (`kith.communities.admins`),
+posts made as the group itself (anonymous admins) and the linked channel's automatic
+forwards, whether or not the connector marked them on the message's `group`."""
 
 from __future__ import annotations
 
@@ -14,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from kith.communities import appeals, roster
+from kith.communities import admins, appeals, roster
 from kith.communities.models import BotStatus, Community, Member, MemberRole
 from kith.communities.moderation_actions import Target, Violation, act
 from kith.communities.moderation_rules import (
@@ -26,12 +30,12 @@ from kith.communities.moderation_rules import (
 )
 from kith.communities.roster import Chat
 from kith.communities.settings import Moderation
-from kith.communities.store import get_member
+from kith.communities.store import find_community, get_member
 from kith.core.clock import aware
 from kith.core.context import Core
 from kith.core.models import Event
 
-TYPES = ("message.received",)
+TYPES = ("message.received", "message.edited")
 RECENT = "community_mod_recent"
 KEPT = timedelta(days=1)  # recent rows live this long (longer than any window)
 REPEAT_SCAN = 500  # copies of one message read per check
@@ -47,6 +51,9 @@ def recent(core: Core) -> Any:
 
 
 async def consume(core: Core, event: Event) -> None:
+    if event.type == "message.edited":
+        await _edited(core, event)
+        return
     group = event.data.get("group")
     if not group:
         await appeals.on_message(core, event)
@@ -54,22 +61,53 @@ async def consume(core: Core, event: Event) -> None:
     if event.message_id is None:
         return
     community = await roster.see(core, _chat(event, group))
-    rules = community.moderation
-    if not rules.enabled or community.bot_status == BotStatus.left:
+    if not _moderated(community):
         return
     message = await core.store.messages.find_one({"_id": event.message_id})
     if message is None or _posted_by_admins(community, message.get("group") or group):
         return
-    sender = str(group["sender"])
+    await _moderate(core, community, message, str(group["sender"]), None)
+
+
+async def _edited(core: Core, event: Event) -> None:
+    """An edited post in a group, checked as it reads now. Its actions are keyed by the
+    edit's time: a rerun, or a second event read after the same edit, acts once; the next
+    edit is judged afresh."""
+    message = await core.store.messages.find_one({"_id": event.message_id or ""})
+    group = (message or {}).get("group")
+    if message is None or not group or message.get("deleted") or not message.get("edited_at"):
+        return
+    community = await find_community(core, str(message["channel_id"]), str(group["id"]))
+    if community is None or not _moderated(community) or _posted_by_admins(community, group):
+        return
+    await _moderate(core, community, message, str(group["sender"]), aware(message["edited_at"]))
+
+
+def _moderated(community: Community) -> bool:
+    return community.moderation.enabled and community.bot_status != BotStatus.left
+
+
+async def _moderate(
+    core: Core,
+    community: Community,
+    message: dict[str, Any],
+    sender: str,
+    edited_at: datetime | None,
+) -> None:
+    """Check one post (or its edit, at `edited_at`) and act on the first rule it breaks."""
     member = await get_member(core, community.id, sender)
     if member is not None and member.role == MemberRole.admin:
         return
-    target = Target.of(message, sender, member)
-    violation = await _check(core, community, rules, target, member)
-    if violation is not None:
-        await act(core, community, violation, target)
-        for other in violation.others:
-            await _act_on_copy(core, community, violation, other)
+    target = Target.of(message, sender, member, edited_at)
+    violation = await _check(core, community, community.moderation, target, member)
+    if violation is None:
+        return
+    if await admins.is_admin(core, community, sender, member):
+        await recent(core).delete_one({"_id": target.message_id})  # an admin's post: uncounted
+        return
+    await act(core, community, violation, target)
+    for other in violation.others:
+        await _act_on_copy(core, community, violation, other)
 
 
 def _posted_by_admins(community: Community, group: dict[str, Any]) -> bool:
@@ -84,7 +122,7 @@ async def _check(
 ) -> Violation | None:
     text = Folded.of(target.text)
     at = target.at
-    counted = await _count(core, community, rules, target)
+    counted = Counted(0, []) if target.edit else await _count(core, community, rules, target)
     if rules.words.enabled:
         hit = banned_word(text, rules.words.words) or banned_pattern(text, rules.words.patterns)
         if hit is not None:
@@ -98,10 +136,14 @@ async def _check(
         if len(senders) >= rules.repeat.members:
             others = tuple(c["_id"] for c in counted.copies if c["_id"] != target.message_id)
             detail = f"{len(senders)} members"
-            return Violation("repeat", detail, rules.repeat.actions, rules.repeat.seconds, others)
+            facts: dict[str, int | str] = {"members": len(senders)}
+            window = rules.repeat.seconds
+            return Violation("repeat", detail, rules.repeat.actions, window, others, facts)
     if rules.flood.enabled and counted.flood > rules.flood.messages:
         detail = f"{counted.flood} messages in {rules.flood.seconds} s"
-        return Violation("flood", detail, rules.flood.actions, rules.flood.seconds)
+        facts = {"messages": counted.flood, "seconds": rules.flood.seconds}
+        window = rules.flood.seconds
+        return Violation("flood", detail, rules.flood.actions, window, facts=facts)
     return None
 
 
@@ -165,10 +207,11 @@ async def _act_on_copy(
     group = (message or {}).get("group")
     if message is None or not group or _posted_by_admins(community, group):
         return
-    member = await get_member(core, community.id, str(group["sender"]))
-    if member is not None and member.role == MemberRole.admin:
+    sender = str(group["sender"])
+    member = await get_member(core, community.id, sender)
+    if await admins.is_admin(core, community, sender, member):
         return
-    await act(core, community, violation, Target.of(message, str(group["sender"]), member))
+    await act(core, community, violation, Target.of(message, sender, member))
 
 
 def _chat(event: Event, group: dict[str, Any]) -> Chat:

@@ -52,6 +52,7 @@ class Violation:
     actions: list[Action]
     window: int = STRIKE_WINDOW
     others: tuple[str, ...] = field(default=())  # earlier copies of a repeated message
+    facts: dict[str, int | str] = field(default_factory=dict)  # the detail's, for pages
 
 
 @dataclass(frozen=True)
@@ -66,9 +67,23 @@ class Target:
     text: str
     media: bool
     at: datetime
+    edit: datetime | None = None  # an edit of the message, judged on its own
+
+    @property
+    def cause(self) -> str:
+        """What the audit rows and strikes are keyed by: the post, or this edit of it."""
+        if self.edit is None:
+            return self.message_id
+        return f"{self.message_id}:edit:{self.edit.isoformat()}"
 
     @classmethod
-    def of(cls, message: dict[str, Any], sender: str, member: Member | None) -> Target:
+    def of(
+        cls,
+        message: dict[str, Any],
+        sender: str,
+        member: Member | None,
+        edit: datetime | None = None,
+    ) -> Target:
         author = message.get("author") or {}
         return cls(
             message_id=str(message["_id"]),
@@ -78,7 +93,8 @@ class Target:
             name=author.get("name") or (member.name if member else None),
             text=str(message.get("text") or ""),
             media=bool(message.get("attachments")),
-            at=aware(message["created_at"]),
+            at=edit or aware(message["created_at"]),
+            edit=edit,
         )
 
 
@@ -123,7 +139,7 @@ def _row(
         Action.ban: now + timedelta(days=m.ban_days) if m.ban_days else None,
     }.get(action)
     return AuditRow(
-        id=row_id(target.message_id, action.value),
+        id=row_id(target.cause, action.value),
         workspace_id=community.workspace_id,
         community_id=community.id,
         customer_id=target.customer_id,
@@ -131,6 +147,7 @@ def _row(
         member_name=target.name,
         rule=violation.rule,
         detail=violation.detail,
+        facts=violation.facts,
         action=action.value,
         message_id=target.message_id,
         excerpt=excerpt(target.text),
@@ -252,12 +269,12 @@ async def _strike(
     it again."""
     key = derived_id("community-strike", community.id, scope, violation.rule)
     until = target.at + timedelta(seconds=violation.window)
-    mid = target.message_id
+    mid = target.cause
     try:
         await strikes(core).update_one(
             {"_id": key, "$or": [{"until": {"$lte": target.at}}, {"message_id": mid}]},
             {
-                "$set": {"until": until, "message_id": target.message_id},
+                "$set": {"until": until, "message_id": mid},
                 "$setOnInsert": {
                     "workspace_id": community.workspace_id,
                     "customer_id": target.customer_id,

@@ -175,10 +175,25 @@ class AuditLine:
 
     row: AuditRow
     liftable: bool
+    detail: str | None  # in the page's language where the row's facts allow
+
+
+def detail_text(row: AuditRow, t: dict[str, str]) -> str | None:
+    """A row's detail worded through the page's i18n from its facts (`communities_detail_*`:
+    the flood's count, the repeat's members, what a lift undid); a matched word, or a row
+    from before facts were kept, as stored."""
+    if row.action == "lift" and "action" in row.facts:
+        return t.get(f"communities_detail_lift_{row.facts['action']}", row.detail)
+    template = t.get(f"communities_detail_{row.rule}")
+    if template is None or not row.facts:
+        return row.detail
+    for name, value in row.facts.items():
+        template = template.replace("{" + name + "}", str(value))
+    return template
 
 
 async def audit_page(
-    core: Core, community: Community, cursor: str | None
+    core: Core, community: Community, cursor: str | None, t: dict[str, str]
 ) -> tuple[list[AuditLine], str | None]:
     """The log newest first, as `GET …/audit` pages it. Anyone signed in may lift (the API's
     rule: moderators are whoever works the inbox) a taken action not lifted yet."""
@@ -194,7 +209,7 @@ async def audit_page(
     for doc in docs:
         row = AuditRow.from_doc(doc)
         liftable = row.action in LIFTABLE and row.outcome == Outcome.taken and row.lifted_at is None
-        lines.append(AuditLine(row, liftable))
+        lines.append(AuditLine(row, liftable, detail_text(row, t)))
     return lines, next_cursor
 
 
@@ -267,7 +282,7 @@ async def community_page(
         members(core), query, "joined_at", cursor=cursor, limit=50, descending=True
     )
     figures = await stats.read(core, community, days)
-    log, next_audit = await audit_page(core, community, audit_cursor)
+    log, next_audit = await audit_page(core, community, audit_cursor, context["t"])
     if requests_status not in REQUEST_STATUSES:
         requests_status = "pending"
     any_requests, asked = await join_requests(core, community, requests_status)

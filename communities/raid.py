@@ -6,9 +6,14 @@ the community has rules, asks the raid's members to accept them with the summary
 button (`kith.communities.rules.ask_raid`).
 
 Joins are counted by when the platform says they happened, so a backlog worked off after
-downtime is not a raid; a raid ends by Kith's clock. Several consumers in several processes
-agree on one raid through a lock document per community (`_id` = the community's id, naming
-the raid under way), taken and released by conditional updates, and one document per raid;
+downtime is not a raid; a raid ends by Kith's clock. A join the platform dates more than a
+window after the raid's latest join is not the raid's, even while the raid's end waits for
+its timer: the raid was over by then, and joins worked off late (a busy consumer, or the
+demo's clock running an hour a second) are welcomed as the newcomers they are.
+
+Several consumers in several processes agree on one raid through a lock document per
+community (`_id` = the community's id, naming the raid under way, and the platform's time of
+its latest join), taken and released by conditional updates, and one document per raid;
 every message has an id derived from the raid."""
 
 from __future__ import annotations
@@ -63,6 +68,8 @@ async def admit(core: Core, community: Community, jid: str, member: Member, at: 
     A join is counted among the last `raid_seconds` of joins not already a raid's."""
     lock = await raids(core).find_one({"_id": community.id})
     current = (lock or {}).get("raid_id")
+    if current is not None and _over_before(lock, at, community):
+        current = None
     doc = await _store(core, community, jid, member, at, current)
     if doc["mode"] == Mode.pending:
         if current is None:
@@ -76,6 +83,13 @@ async def admit(core: Core, community: Community, jid: str, member: Member, at: 
     if doc["mode"] == Mode.raid and not doc.get("restricted"):
         await _hold(core, community, doc)
     return doc
+
+
+def _over_before(lock: dict[str, Any], at: datetime, community: Community) -> bool:
+    """Whether the raid under `lock` had been quiet for a window by `at` (the platform's
+    times of its latest join and of this one)."""
+    last = stored_time(lock.get("last_at"))
+    return last is not None and at - last > timedelta(seconds=community.welcome.raid_seconds)
 
 
 async def _store(
@@ -124,7 +138,7 @@ async def _start(core: Core, community: Community, jid: str) -> str:
     try:
         lock = await raids(core).find_one_and_update(
             {"_id": community.id, "raid_id": None},
-            {"$set": {"raid_id": jid, "last_seen_at": now}},
+            {"$set": {"raid_id": jid, "last_seen_at": now}, "$unset": {"last_at": ""}},
             upsert=True,
             return_document=ReturnDocument.AFTER,
         )
@@ -175,7 +189,8 @@ async def _hold(core: Core, community: Community, doc: dict[str, Any]) -> None:
     now = core.clock.now()
     raid_id = doc["raid_id"]
     await raids(core).update_one(
-        {"_id": community.id, "raid_id": raid_id}, {"$max": {"last_seen_at": now}}
+        {"_id": community.id, "raid_id": raid_id},
+        {"$max": {"last_seen_at": now, "last_at": doc["at"]}},
     )
     due = now + timedelta(seconds=community.welcome.raid_seconds)
     payload = {"community_id": community.id, "raid_id": raid_id}

@@ -105,6 +105,7 @@ async def join(
             "customer_id": who.customer_id,
             "name": who.name,
             "role": who.member_role.value,
+            "role_at": at,
         },
         "$push": {"spans": {"$each": [span], "$slice": -SPANS_KEPT}},
         "$setOnInsert": _new_member(community, who, at),
@@ -192,26 +193,64 @@ async def spoke(core: Core, community: Community, who: Who, at: datetime, messag
     if counted.matched_count == 0:
         if await members(core).find_one({"_id": mid}, {"_id": 1}) is not None:
             return  # this message was counted already
-        try:
-            await members(core).insert_one(
-                {
-                    **_new_member(community, who, at),
-                    "_id": mid,
-                    "status": MemberStatus.member.value,
-                    "customer_id": who.customer_id,
-                    "name": who.name,
-                    "role": who.member_role.value,
-                    "joined_at": at,
-                    "spans": [Span(joined_at=at).model_dump()],
-                    "last_spoke_at": at,
-                    "last_message_id": message_id,
-                    "message_count": 1,
-                }
-            )
-        except DuplicateKeyError:
+        said = {"last_spoke_at": at, "last_message_id": message_id, "message_count": 1}
+        if not await _appear(core, community, who, at, said):
             return  # a join or another message made them at the same moment
-        await _count(core, community, +1)
     await stats.add(core, community, at, messages=1, speaker=who.platform_user_id)
+
+
+async def set_role(core: Core, community: Community, who: Who, at: datetime) -> None:
+    """`who` was promoted, demoted or restricted while in (`who.role`, Telegram's status). An
+    older change arriving late (updates are not ordered across redeliveries) is not applied
+    over a newer one; someone the roster had not seen (in before the bot) is on it from now."""
+    mid = member_id(community.id, who.platform_user_id)
+    newer = {"$or": [{"role_at": None}, {"role_at": {"$lte": at}}]}
+    done = await members(core).update_one(
+        {"_id": mid, "status": MemberStatus.member.value, **newer},
+        {"$set": {"role": who.member_role.value, "role_at": at, "name": who.name}},
+    )
+    if done.matched_count or await members(core).find_one({"_id": mid}, {"_id": 1}) is not None:
+        return
+    await _appear(core, community, who, at, {})
+
+
+async def learnt_admin(core: Core, community: Community, platform_user_id: str) -> None:
+    """The platform lists them among the group's administrators (moderation asked): the
+    roster says so too, unless it already does or they are not on it."""
+    await members(core).update_one(
+        {
+            "_id": member_id(community.id, platform_user_id),
+            "status": MemberStatus.member.value,
+            "role": {"$ne": MemberRole.admin.value},
+        },
+        {"$set": {"role": MemberRole.admin.value, "role_at": _now(core)}},
+    )
+
+
+async def _appear(
+    core: Core, community: Community, who: Who, at: datetime, fields: dict[str, Any]
+) -> bool:
+    """Someone in the group before the bot, first seen now, on the roster (counted); False
+    if another update put them there at the same moment."""
+    try:
+        await members(core).insert_one(
+            {
+                **_new_member(community, who, at),
+                "_id": member_id(community.id, who.platform_user_id),
+                "status": MemberStatus.member.value,
+                "customer_id": who.customer_id,
+                "name": who.name,
+                "role": who.member_role.value,
+                "role_at": at,
+                "joined_at": at,
+                "spans": [Span(joined_at=at).model_dump()],
+                **fields,
+            }
+        )
+    except DuplicateKeyError:
+        return False
+    await _count(core, community, +1)
+    return True
 
 
 async def set_bot_status(core: Core, community: Community, status: BotStatus) -> Community:
@@ -255,6 +294,11 @@ def _new_member(community: Community, who: Who, at: datetime) -> dict[str, Any]:
         "platform_user_id": who.platform_user_id,
         "first_joined_at": at,
     }
+
+
+async def uncount(core: Core, community: Community) -> None:
+    """One member fewer, without a leave to record (an erasure takes them off)."""
+    await _count(core, community, -1)
 
 
 async def _count(core: Core, community: Community, delta: int) -> None:

@@ -58,6 +58,13 @@ async def add(
     )
 
 
+async def forget_speaker(core: Core, community: Community, speaker: str) -> None:
+    """An erased member's platform id out of the days they spoke on."""
+    await days(core).update_many(
+        {"community_id": community.id, "speakers": speaker}, {"$pull": {"speakers": speaker}}
+    )
+
+
 async def read(core: Core, community: Community, last: int) -> Stats:
     """The last `last` days, oldest first, today included."""
     today = core.clock.now().date()

@@ -66,3 +66,9 @@ class GroupAdmin(Protocol):
 
     async def title(self, core: Core, channel: Channel, chat_id: str) -> str | None:
         """The group's name as the platform has it now (None: it has none to say)."""
+
+    async def administrators(
+        self, core: Core, channel: Channel, chat_id: str
+    ) -> frozenset[str] | None:
+        """The platform ids of the group's owner and administrators, as the platform has
+        them now, or recently (None: it cannot say). Moderation never acts on them."""

@@ -201,6 +201,11 @@
     const text = {};
     if (post.text_en.value.trim()) text.en = post.text_en.value;
     if (post.text_zh.value.trim()) text.zh = post.text_zh.value;
+    if (!text.en && !text.zh) {  // said here, in the page's language, before asking the API
+      error.textContent = T.communities_post_empty;
+      post.text_en.focus();
+      return;
+    }
     const at = post.send_at.value ? new Date(post.send_at.value).toISOString() : null;
     const name = `${community.title || community.platform_chat_id} · ${new Date().toISOString().slice(0, 16)}`;
     try {
@@ -211,7 +216,8 @@
       say(T.communities_posted);
       window.location.reload();
     } catch (e) {
-      error.textContent = e.field ? `${e.field}: ${e.message}` : e.message;
+      if (e.field === "message.text") error.textContent = T.communities_post_empty;
+      else error.textContent = e.field ? `${e.field}: ${e.message}` : e.message;
       const named = e.field && post.querySelector(`[name="${e.field.replace("message.text.", "text_")}"]`);
       (named || post.text_en).focus();
     }

@@ -117,6 +117,11 @@ class SlackGroupAdmin:
     ) -> None:
         raise Unsupported("Slack channels have no join requests")
 
+    async def administrators(
+        self, core: Core, channel: Channel, chat_id: str
+    ) -> frozenset[str] | None:
+        raise Unsupported("Slack channels have no administrators of their own")
+
     async def title(self, core: Core, channel: Channel, chat_id: str) -> str | None:
         """conversations.info: the channel's name, without Slack's `#` (the app needs
         `channels:read`, and `groups:read` for private channels)."""

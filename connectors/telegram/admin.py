@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, TypeVar
 from aiogram.exceptions import ClientDecodeError, TelegramAPIError, TelegramBadRequest
 from aiogram.types import ChatPermissions
 
+from kith.connectors.telegram import admins
 from kith.connectors.telegram.client import bot_for, delivery_error
 from kith.core.errors import DeliveryError
 
@@ -177,3 +178,9 @@ class TelegramGroupAdmin:
         """getChat's title (every update names it too: this is for a chat seen without)."""
         chat = await _call(bot_for(core, channel).get_chat(_int(chat_id, "chat_id")))
         return chat.title
+
+    async def administrators(
+        self, core: Core, channel: Channel, chat_id: str
+    ) -> frozenset[str] | None:
+        """getChatAdministrators, kept a while (`kith.connectors.telegram.admins`)."""
+        return await admins.administrators(core, channel, chat_id)

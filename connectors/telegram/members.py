@@ -28,6 +28,7 @@ from aiogram.types import Chat, ChatJoinRequest, ChatMemberUpdated
 from aiogram.types import Message as TgMessage
 from pymongo.errors import DuplicateKeyError
 
+from kith.connectors.telegram import admins
 from kith.connectors.telegram.client import bot_for
 from kith.connectors.telegram.config import TelegramConfig, bot_id
 from kith.connectors.telegram.mapping import (
@@ -85,14 +86,25 @@ async def _ingest(
 
 async def chat_member(core: Core, channel: Channel, change: ChatMemberUpdated) -> Outcome:
     """A member's status changed: in → out is a leave, out → in a join (with the invite
-    link's name as `payload`); promotions and restrictions of someone inside are not."""
+    link's name as `payload`), and a change while in (a promotion, a demotion, a
+    restriction) an update of their `role`. Who administers the chat is asked again after
+    any change that makes or unmakes an administrator (`kith.connectors.telegram.admins`)."""
     await _bot_gets_chat_member(core, channel, change.chat.id)
     old, new = change.old_chat_member, change.new_chat_member
-    if is_present(old) == is_present(new) or new.user.is_bot:
+    if {str(old.status), str(new.status)} & admins.STATUSES and old.status != new.status:
+        await admins.forget(core, channel, change.chat.id)
+    if new.user.is_bot or str(old.status) == str(new.status):
         return Outcome.ignored
-    kind = ChannelEventKind.member_joined if is_present(new) else ChannelEventKind.member_left
+    if is_present(old) and is_present(new):
+        kind = ChannelEventKind.member_updated
+    elif is_present(old) == is_present(new):
+        return Outcome.ignored  # out → out (left → kicked …): nothing for the roster
+    else:
+        kind = ChannelEventKind.member_joined if is_present(new) else ChannelEventKind.member_left
     link = change.invite_link.name if change.invite_link is not None else None
     key = f"{change.chat.id}:member:{new.user.id}:{int(change.date.timestamp())}:{kind.value}"
+    if kind == ChannelEventKind.member_updated:
+        key = f"{key}:{new.status}"
     await _ingest(
         core,
         channel,
@@ -115,6 +127,7 @@ async def my_chat_member(core: Core, channel: Channel, change: ChatMemberUpdated
     new = change.new_chat_member
     status = str(new.status)
     await _note_bot_status(core, channel, change.chat.id, status, change.date)
+    await admins.forget(core, channel, change.chat.id)  # the bot's own rights changed
     if str(change.old_chat_member.status) == status:
         return Outcome.ignored
     present = is_present(new)

@@ -46,6 +46,12 @@ def post(at: datetime, uid: int, name: str, text: str, **extra: Any) -> dict[str
     return {"update_id": 900_000_000 + message_id, "message": message}
 
 
+def edited(at: datetime, posted: dict[str, Any], text: str) -> dict[str, Any]:
+    """`edited_message`: the sender of `posted` changed its text at `at`."""
+    message = {**posted["message"], "edit_date": int(at.timestamp()), "text": text}
+    return {"update_id": 900_000_000 + next(_ids), "edited_message": message}
+
+
 def joined(at: datetime, uid: int, name: str) -> dict[str, Any]:
     """`new_chat_members`: `name` joined the group at `at`."""
     message_id = next(_ids)

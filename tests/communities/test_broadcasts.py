@@ -158,3 +158,17 @@ async def test_a_post_whose_worker_died_before_recording_it_is_not_posted_again(
     assert await telegram.core.store.messages.count_documents({"purpose": "marketing"}) == 2
     figures = (await stats(telegram, made["id"]))["stats"]
     assert figures["sent"] == 2
+
+
+async def test_a_post_without_text_is_refused_in_words_naming_the_field(
+    telegram: TelegramSetup,
+) -> None:
+    """The community page's "Schedule the post" with both boxes empty sends this."""
+    [cid] = await groups(telegram, 1)
+    body = {"name": "Empty", "community_ids": [cid], "message": {"text": {}}}
+    answer = await telegram.http.post("/api/v1/broadcasts", json=body, headers=telegram.auth)
+    assert answer.status_code == 422
+    error = answer.json()["error"]
+    assert error["field"] == "message.text"
+    assert error["message"] == "write the message in at least one language (en or zh)"
+    assert error["reason"] == "empty_message"

@@ -17,6 +17,7 @@ from tests.communities.welcome_support import (
     community,
     install_admin,
     joined,
+    left,
     posted,
     run_due,
     user,
@@ -103,3 +104,30 @@ async def test_erasing_the_group_s_first_speaker_keeps_the_group_s_conversation(
     assert await telegram.core.store.messages.count_documents({"customer_id": li}) == 0
     terms = await stored_terms(telegram.core, group["conversation_id"])
     assert {"welcome", "bo", "stern"} <= terms  # still found by what is left in it
+
+
+async def test_erasing_a_member_takes_them_off_the_count_the_figures_and_the_roster(
+    telegram: TelegramSetup, clock: ManualClock
+) -> None:
+    install_admin(telegram.core)
+    group = await community(telegram)
+    for person in (ADA, BO):
+        await telegram.deliver(joined(person))
+    await telegram.deliver(said(ADA, "hello all", 502))
+    await run_due(telegram.core)
+    path = f"/api/v1/communities/{group['id']}"
+    before = (await telegram.http.get(path, headers=telegram.auth)).json()["member_count"]
+
+    ada = await customer_of(telegram.core, telegram.channel_id, ADA["id"])
+    await do_erase_customer(telegram.core, group["workspace_id"], ada)
+    await telegram.deliver(left(ADA, DATE + 60))  # her leave, processed after the erasure
+    await run_due(telegram.core)
+
+    count = (await telegram.http.get(path, headers=telegram.auth)).json()["member_count"]
+    roster = await telegram.http.get(f"{path}/members?status=member", headers=telegram.auth)
+    figures = (await telegram.http.get(f"{path}/stats?days=7", headers=telegram.auth)).json()
+    assert count == before - 1 == len(roster.json()["items"])
+    assert figures["member_count"] == count == figures["days"][-1]["members"]
+    assert str(ADA["id"]) not in repr(
+        await telegram.core.store.collection("community_days").find({}).to_list(None)
+    )

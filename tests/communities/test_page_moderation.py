@@ -26,6 +26,7 @@ from kith.core.clock import ManualClock
 from kith.core.context import Core
 from kith.core.models import Role
 from tests.communities.audit_support import APPEAL, HOSTILE, seed_audit
+from tests.communities.moderation_kit import install_admin, post, set_rules
 from tests.communities.welcome_support import run_due
 from tests.connectors.telegram.conftest import TelegramSetup, update
 from tests.support.consumers import drain
@@ -175,3 +176,31 @@ async def test_the_demo_spammers_deletion_and_warning_are_in_the_log(
     assert any("deleted" in row and "data-lift" in row for row in carl), shown
     assert any("warned" in row and "data-lift" in row for row in carl), shown
     assert all("FREE MONEY" in row for row in carl)
+
+
+async def test_a_lift_and_a_flood_are_worded_in_the_page_s_language(
+    telegram: TelegramSetup, workspace_id: str, clock: ManualClock
+) -> None:
+    """Their details are kept as facts, not English sentences (`lifts warn` before)."""
+    install_admin(telegram.core)
+    community = await _community(telegram, workspace_id)
+    made = await seed_audit(telegram.core, community)
+    await set_rules(telegram, flood={"enabled": True, "messages": 2, "seconds": 10})
+    for n in range(3):
+        await telegram.deliver(post(clock.now(), 424242333, "Fast Fred", f"hi {n}"))
+    await drain(telegram.core)
+    csrf = await _signed_in(telegram, workspace_id, "mia@kith.test", Role.marketer)
+    lifted = await telegram.http.post(
+        f"/app/api/communities/{community.id}/audit/{made['warn'].id}/lift",
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert lifted.status_code == 200, lifted.text
+
+    rows = audit_rows((await telegram.http.get(f"/app/communities/{community.id}?lang=zh")).text)
+    seeded = {row.id for row in made.values()} | {lifted.json()["id"]}
+    lift = rows[lifted.json()["id"]]
+    [flood, *_] = [row for key, row in rows.items() if key not in seeded and "刷屏" in row]
+    assert "撤销警告" in lift and "lifts" not in lift
+    assert "10 秒内 3 条消息" in flood and "messages in" not in flood
+    english = audit_rows((await telegram.http.get(f"/app/communities/{community.id}")).text)
+    assert "lifts the warning" in english[lifted.json()["id"]]

@@ -23,6 +23,8 @@ class RecordingAdmin:
     links: list[dict[str, Any]] = field(default_factory=list)
     chat: str | None = None
     refuse: DeliveryError | None = None
+    admins: set[str] = field(default_factory=set)  # what `administrators` answers
+    asked: int = 0  # how many times it was asked (not a call on a member: not in `calls`)
 
     def _call(self, method: str, chat: str, *args: Any) -> None:
         assert self.chat is None or chat == self.chat, chat
@@ -78,6 +80,11 @@ class RecordingAdmin:
             {"chat_id": chat, "name": name, "expire_at": expire_at, "limit": member_limit}
         )
         return f"https://t.me/+link{len(self.links)}"
+
+    async def administrators(self, core: Core, channel: Channel, chat: str) -> frozenset[str]:
+        assert self.chat is None or chat == self.chat, chat
+        self.asked += 1
+        return frozenset(self.admins)
 
 
 def install_admin(core: Core, admin: RecordingAdmin | None = None) -> RecordingAdmin:

@@ -75,6 +75,7 @@ class FakeBotApi:
     restricted: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
     links: list[dict[str, Any]] = field(default_factory=list)
     bot_status: dict[int, str] = field(default_factory=dict)  # chat → ours (else "member")
+    admins: dict[int, dict[int, str]] = field(default_factory=dict)  # chat → user → status
 
     def __post_init__(self) -> None:
         self.app = Starlette(
@@ -235,16 +236,24 @@ class FakeBotApi:
         return 200, link
 
     async def _getChatMember(self, params: dict[str, Any]) -> tuple[int, Any]:
-        """Only our bot's own standing is scripted; anyone else is a plain member."""
-        user_id = int(params["user_id"])
+        """Our bot's standing and the chat's `admins` are scripted; anyone else is a plain
+        member."""
+        chat, user_id = int(params["chat_id"]), int(params["user_id"])
         if user_id != BOT_USER["id"]:
-            return 200, {
-                "user": {"id": user_id, "is_bot": False, "first_name": "?"},
-                "status": "member",
-            }
-        status = self.bot_status.get(int(params["chat_id"]), "member")
-        rights = ADMIN_RIGHTS if status == "administrator" else {}
-        return 200, {"user": BOT_USER, "status": status, **rights}
+            status = self.admins.get(chat, {}).get(user_id, "member")
+            return 200, _member({"id": user_id, "is_bot": False, "first_name": "?"}, status)
+        return 200, _member(BOT_USER, self.bot_status.get(chat, "member"))
+
+    async def _getChatAdministrators(self, params: dict[str, Any]) -> tuple[int, Any]:
+        """The creator and administrators (`admins`), and our bot where it is one."""
+        chat = int(params["chat_id"])
+        found = [
+            _member({"id": uid, "is_bot": False, "first_name": f"Admin {uid}"}, status)
+            for uid, status in self.admins.get(chat, {}).items()
+        ]
+        if self.bot_status.get(chat) == "administrator":
+            found.append(_member(BOT_USER, "administrator"))
+        return 200, found
 
     async def _getUpdates(self, params: dict[str, Any]) -> tuple[int, Any]:
         if self.webhook is not None:
@@ -261,6 +270,14 @@ class FakeBotApi:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._queued.wait(), timeout=params.get("timeout", 0))
         return 200, self._updates[: int(params.get("limit", 100))]
+
+
+def _member(user: dict[str, Any], status: str) -> dict[str, Any]:
+    """A ChatMember as the Bot API documents each status's fields."""
+    if status == "creator":
+        return {"user": user, "status": status, "is_anonymous": False}
+    rights = ADMIN_RIGHTS if status == "administrator" else {}
+    return {"user": user, "status": status, **rights}
 
 
 def _caption(params: dict[str, Any]) -> dict[str, Any]:
