@@ -62,7 +62,8 @@ def refused(error: Mapping[str, Any]) -> InvalidInput:
     """One pydantic (or FastAPI request) validation error as Kith's refusal of the field."""
     reason, limits = validation_details(error)
     field = field_of(tuple(error.get("loc", ())))
-    return InvalidInput(str(error.get("msg")), field=field, reason=reason, limits=limits)
+    message = str(error.get("msg")).removeprefix("Value error, ")  # our validators' own words
+    return InvalidInput(message, field=field, reason=reason, limits=limits)
 
 
 class NotFound(KithError):
