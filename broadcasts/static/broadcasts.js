@@ -3,8 +3,7 @@
 "use strict";
 
 (() => {
-  const { T, api, h, say, languageSwitch } = window.KithDom;
-  languageSwitch();
+  const { T, api, h, say } = window.KithDom;
   const rows = document.getElementById("broadcast-rows");
   if (!rows) return;
   const MOVES = {

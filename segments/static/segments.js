@@ -3,8 +3,7 @@
 "use strict";
 
 (() => {
-  const { T, h, languageSwitch } = window.KithDom;
-  languageSwitch();
+  const { T, h } = window.KithDom;
   const body = document.body;
   const $ = (id) => document.getElementById(id);
   const FIELDS = JSON.parse($("segment-fields").textContent);

@@ -311,9 +311,10 @@ async def test_the_import_form_follows_the_job_to_its_end(live: Live, tmp_path: 
     assert imported == 2
 
 
-async def test_the_language_switch_works_on_contacts_a_contact_and_broadcasts(live: Live) -> None:
-    """Regression (QA marketer #4): the header's Language select did nothing on these pages
-    (only Segments, the inbox and admin wired it)."""
+async def test_the_language_switch_works_on_every_page(live: Live) -> None:
+    """Regression (QA marketer #4): the header's Language select did nothing on Contacts, a
+    contact, Broadcasts, Sequences, Communities and Webhooks (each page wired its own, or
+    none); `dom.js` wires it on every page now."""
     from playwright.async_api import expect
 
     page = await live.sign_in("mary@kith.test")
@@ -330,3 +331,17 @@ async def test_the_language_switch_works_on_contacts_a_contact_and_broadcasts(li
     await page.get_by_label("Language").select_option(label="简体中文")
     await expect(html).to_have_attribute("lang", "zh-Hans")
     await expect(page).to_have_url(live.url + "/app/broadcasts")
+    for path in ("/app/sequences", "/app/communities"):
+        await page.goto(live.url + path)
+        await page.get_by_label("语言").select_option(label="English")
+        await expect(html).to_have_attribute("lang", "en")
+        await page.get_by_label("Language").select_option(label="简体中文")
+        await expect(html).to_have_attribute("lang", "zh-Hans")
+        await expect(page).to_have_url(live.url + path)
+    admin = await live.sign_in("admin@kith.test")
+    for path in ("/app/webhooks", "/app", "/app/tickets", "/app/admin"):
+        await admin.goto(live.url + path)
+        await admin.get_by_label("Language").select_option(label="简体中文")
+        await expect(admin.locator("html")).to_have_attribute("lang", "zh-Hans")
+        await admin.get_by_label("语言").select_option(label="English")
+        await expect(admin.locator("html")).to_have_attribute("lang", "en")

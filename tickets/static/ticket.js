@@ -230,10 +230,6 @@
         }
       });
     }
-    $("locale").addEventListener("change", async () => {
-      await api("PUT", "/me/settings", { locale: $("locale").value });
-      window.location.reload();
-    });
   }
 
   async function syncClock() {

@@ -191,10 +191,6 @@
     });
     $("ticket-filters").addEventListener("submit", (e) => { e.preventDefault(); reload(); });
     $("more-tickets").addEventListener("click", () => loadList(true).catch((e) => say(e.message)));
-    $("locale").addEventListener("change", async () => {
-      await api("PUT", "/me/settings", { locale: $("locale").value });
-      window.location.reload();
-    });
     wireDrops();
     const [users, teams] = await Promise.all([api("GET", "/users"), api("GET", "/teams")]);
     for (const u of users.items) people.users[u.id] = u.name || u.email;

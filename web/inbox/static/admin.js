@@ -65,11 +65,6 @@
     }
   }
 
-  $("locale").addEventListener("change", async (event) => {
-    await api("PUT", "/me/settings", { locale: event.target.value });
-    window.location.reload();
-  });
-
   // ---- users -------------------------------------------------------------------------------
 
   function usersPage() {

@@ -4,8 +4,7 @@
 "use strict";
 
 (() => {
-  const { T, api, h, say: notice, languageSwitch } = window.KithDom;
-  languageSwitch();
+  const { T, api, h, say: notice } = window.KithDom;
   const body = document.body;
   const $ = (id) => document.getElementById(id);
   const manage = body.dataset.canManage === "true";

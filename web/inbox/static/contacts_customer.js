@@ -5,8 +5,7 @@
 "use strict";
 
 (() => {
-  const { T, api, h, say: notice, confirmed, languageSwitch } = window.KithDom;
-  languageSwitch();
+  const { T, api, h, say: notice, confirmed } = window.KithDom;
   const body = document.body;
   const $ = (id) => document.getElementById(id);
   const id = body.dataset.customerId;

@@ -1,8 +1,8 @@
 // Kith pages' shared helpers: `h` builds DOM nodes (every string through a text node or an
 // attribute, never parsed as HTML), `api` calls the /app/api JSON with the CSRF token and
 // `say` puts a line in the page's status (`#notice`, read out by screen readers);
-// `confirmed` asks in the page's confirmation dialog (`confirm_dialog.html`);
-// `languageSwitch` makes the header's language select work.
+// `confirmed` asks in the page's confirmation dialog (`confirm_dialog.html`). It also makes
+// the header's language select work, on every page.
 "use strict";
 
 (() => {
@@ -86,7 +86,7 @@
   }
 
   // The header's language select (page_base.html): saves the user's choice, then reloads the
-  // page in that language. A page script calls it once.
+  // page in that language.
   function languageSwitch() {
     const select = document.getElementById("locale");
     if (!select) return;
@@ -100,5 +100,6 @@
     });
   }
 
-  window.KithDom = Object.freeze({ T, ApiError, api, h, say, confirmed, languageSwitch });
+  languageSwitch();  // every page's header has it
+  window.KithDom = Object.freeze({ T, ApiError, api, h, say, confirmed });
 })();

@@ -405,10 +405,6 @@
     $("filters").addEventListener("input", scheduleList);
     $("filters").addEventListener("submit", (e) => { e.preventDefault(); loadList(); });
     $("more").addEventListener("click", () => loadList(true));
-    $("locale").addEventListener("change", async () => {
-      await api("PUT", "/me/settings", { locale: $("locale").value });
-      window.location.reload();
-    });
     $("assignee").addEventListener("change", () => change({ assignee_id: $("assignee").value || null }));
     $("team").addEventListener("change", () => change({ team_id: $("team").value || null }));
     $("status").addEventListener("change", () => {
