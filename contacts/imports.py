@@ -147,7 +147,8 @@ async def _known(core: Core, workspace_id: str, rows: list[RowData]) -> _Known:
     projection = {"emails": 1, "phones": 1, "tags": 1, "attributes.external_id": 1, "consent": 1}
     async for doc in core.store.customers.find(query, projection).sort("_id", 1):
         external = (doc.get("attributes") or {}).get("external_id")
-        keys = [("emails", e) for e in doc.get("emails", [])]
+        keys = [("_id", str(doc["_id"]))]
+        keys += [("emails", e) for e in doc.get("emails", [])]
         keys += [("phones", p) for p in doc.get("phones", [])]
         keys += [("attributes.external_id", external)] if isinstance(external, str) else []
         consent = {
@@ -338,7 +339,7 @@ class _Chunk:
 
 
 def _column_of(path: str, columns: list[Column]) -> str:
-    target = {"emails": "email", "phones": "phone"}.get(path, "external_id")
+    target = {"_id": "id", "emails": "email", "phones": "phone"}.get(path, "external_id")
     return next((c.header for c in columns if c.target == target), target)
 
 

@@ -1,7 +1,10 @@
 """Which CSV column fills which customer field, and one row read through that mapping.
 
-Targets: `name`, `email`, `phone`, `external_id` (the customer's id in the system the file
-comes from, kept as `attributes.external_id` so segments and exports see it), `locale`,
+Targets: `id` (Kith's own customer id, as our export writes it: a re-imported, edited export
+updates its customers instead of adding them again; an id Kith does not hold is ignored, so a
+foreign system's `id` column never matches), `name`, `email`, `phone`, `external_id` (the
+customer's id in the system the file comes from, kept as `attributes.external_id` so segments
+and exports see it), `locale`,
 `timezone`, `tags` (split on a separator), `attributes.<key>` and `consent.<channel type>`.
 Several columns may feed `email`, `phone` and `tags`. Without a mapping, columns named like a
 target (in English or Chinese: `Email`, `邮箱`, `手机` …) are taken, the others ignored.
@@ -21,7 +24,7 @@ from kith.core.models import ConsentState
 from kith.core.timers import zone
 from kith.segments.filters import ATTRIBUTE_KEY
 
-SIMPLE_TARGETS = ("name", "email", "phone", "external_id", "locale", "timezone", "tags")
+SIMPLE_TARGETS = ("id", "name", "email", "phone", "external_id", "locale", "timezone", "tags")
 REPEATABLE = frozenset({"email", "phone", "tags"})
 ALIASES: dict[str, str] = {
     **{t: t for t in SIMPLE_TARGETS},
@@ -117,6 +120,7 @@ def build_columns(
 class RowData:
     """One row's values, normalised."""
 
+    kith_id: str | None = None
     name: str | None = None
     emails: list[str] = field(default_factory=list)
     phones: list[str] = field(default_factory=list)
@@ -129,7 +133,8 @@ class RowData:
 
     def keys(self) -> list[tuple[str, str]]:
         """What finds this customer among those already stored, strongest first."""
-        found = [("attributes.external_id", self.external_id)] if self.external_id else []
+        found = [("_id", self.kith_id)] if self.kith_id else []
+        found += [("attributes.external_id", self.external_id)] if self.external_id else []
         return [
             *found,
             *(("emails", e) for e in self.emails),
@@ -160,6 +165,7 @@ class RowReader:
 
     def _fill(self, row: RowData, target: str, raw: str) -> None:
         simple: dict[str, Callable[[RowData, str], None]] = {
+            "id": _kith_id,
             "name": _name,
             "email": _emails,
             "phone": lambda r, v: _phones(r, v, self.phone_region),
@@ -201,6 +207,12 @@ def _emails(row: RowData, raw: str) -> None:
 def _phones(row: RowData, raw: str, region: str) -> None:
     for part in _split(raw, ";；"):
         row.phones = list(dict.fromkeys([*row.phones, normalize_phone(part, region)]))
+
+
+def _kith_id(row: RowData, raw: str) -> None:
+    if len(raw) > 64:
+        raise ValueError("a Kith customer id is at most 64 characters")
+    row.kith_id = raw or None
 
 
 def _external_id(row: RowData, raw: str) -> None:

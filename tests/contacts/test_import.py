@@ -334,3 +334,36 @@ async def test_patch_refuses_the_zone_and_locale_the_import_refuses(
     )
     assert fine.status_code == 200, fine.text
     assert (fine.json()["timezone"], fine.json()["locale"]) == ("Asia/Shanghai", "zh-CN")
+
+
+async def test_a_re_imported_export_updates_its_customers_by_id(api: ApiSetup, core: Core) -> None:
+    """Export, edit in a spreadsheet, import again: the `id` column finds each customer, even
+    one whose email the edit changed; an id Kith does not hold (another system's) is ignored."""
+    for name, email in (("Ada", "ada@example.com"), ("Grace", "grace@example.com")):
+        made = await api.http.post(
+            "/api/v1/customers", json={"name": name, "emails": [email]}, headers=api.auth
+        )
+        assert made.status_code == 201, made.text
+    exported = await api.http.get("/api/v1/customers/export.csv", headers=api.auth)
+    lines = exported.text.lstrip("\ufeff").splitlines()
+    header = lines[0].split(",")
+    rows = [dict(zip(header, line.split(","), strict=False)) for line in lines[1:]]
+    ada = next(r for r in rows if r["name"] == "Ada")
+    grace = next(r for r in rows if r["name"] == "Grace")
+    csv = (
+        "id,name,emails\n"
+        f"{ada['id']},Ada Lovelace,ada@newmail.example\n"
+        f"{grace['id']},,ada@example.com\n"
+        "crm-000042,Linus,linus@example.com\n"
+    )
+    job = await run_import(api, core, csv)
+    assert job["result"] == {"created": 1, "updated": 1, "failed": 1, "skipped": 0}
+    (error,) = job["errors"]
+    assert error["row"] == 3  # Grace's id, Ada's old email
+    assert error["message"] == "emails and id belong to different customers: merge them first"
+    names = {c["name"]: c["emails"] for c in await customers(core)}
+    assert names == {
+        "Ada Lovelace": ["ada@example.com", "ada@newmail.example"],
+        "Grace": ["grace@example.com"],
+        "Linus": ["linus@example.com"],
+    }
