@@ -132,9 +132,11 @@
       const body = { customer_id: form.customer_id.value.trim() };
       if (form.channel.value) body.channel = form.channel.value;
       const p = await api("POST", `/broadcasts/${shown.id}/preview`, body);
-      const where = p.decision === "go" ? `${p.channel_type}` : `${T["broadcasts_decision_" + p.decision]}: ${p.reason}`;
+      const why = T["broadcasts_reason_" + p.reason] || p.reason;
+      const where = p.decision === "go" ? `${p.channel_type}` : `${T["broadcasts_decision_" + p.decision]}: ${why}`;
       out.textContent = `${where} · ${p.language}\n\n${p.text ?? p.error}`;
     } catch (e) {
+      out.textContent = "";  // not the previous customer's preview under this error
       error.textContent = e.message;
     }
   });

@@ -86,6 +86,10 @@ async def test_a_marketer_composes_schedules_and_reads_the_stats(
     await page.keyboard.type(li)
     await page.keyboard.press("Enter")
     await expect(page.locator("#preview-out")).to_contain_text("你好 李雷")
+    await page.get_by_label("Customer id", exact=True).fill("nobody")
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#preview-error")).not_to_be_empty()
+    await expect(page.locator("#preview-out")).to_be_empty()  # not 李雷's under the error
 
     await row.get_by_role("button", name="Schedule").click()
     await expect(row).to_contain_text(re.compile("Sending|Done"), timeout=15_000)
