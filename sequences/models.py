@@ -16,7 +16,15 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, TypeAdapter, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    TypeAdapter,
+    field_validator,
+    model_validator,
+)
 
 from kith.broadcasts.models import CHANNEL_TYPE, MessageIn
 from kith.core.models import Record
@@ -62,12 +70,19 @@ class WaitStep(_Step):
     duration: Duration | None = None  # ISO 8601, e.g. "P1D", "PT30M"
     until: WaitUntil | None = None
 
+    @field_validator("duration")
+    @classmethod
+    def _bounded(cls, duration: timedelta | None) -> timedelta | None:
+        """Checked on the field, so that the refusal names `duration` (the builder puts it
+        there), not the whole step."""
+        if duration is not None and not timedelta(0) < duration <= MAX_WAIT:
+            raise ValueError("a wait lasts more than nothing and at most a year")
+        return duration
+
     @model_validator(mode="after")
     def _one(self) -> Self:
         if (self.duration is None) == (self.until is None):
             raise ValueError("give either duration or until")
-        if self.duration is not None and not timedelta(0) < self.duration <= MAX_WAIT:
-            raise ValueError("a wait lasts more than nothing and at most a year")
         return self
 
 

@@ -127,6 +127,13 @@ async def test_a_marketer_builds_activates_enrols_and_reads_the_funnel(
     await expect(form.locator("#builder-error")).to_contain_text("steps.2.message.text.en")
     await keep_screenshot(page, "sequences-error-en.png", tmp_path)
     await tip_text.fill("A tip for {{ customer.name }}")
+    how_long = steps.nth(1).get_by_label("How long")
+    await how_long.fill("0")
+    await form.get_by_role("button", name="Save").focus()
+    await page.keyboard.press("Enter")
+    await expect(how_long).to_be_focused()  # the refusal names the duration, not the step
+    await expect(form.locator("#builder-error")).to_contain_text("at most a year")
+    await how_long.fill("1")
     await form.get_by_role("button", name="Save").focus()
     await page.keyboard.press("Enter")
 
