@@ -173,15 +173,19 @@ async def do_update_shipping(
     fields = _shipping_fields(shipping)
     if not fields:
         return await get_order(core, workspace_id, order_id_)
+    now = core.clock.now()
     doc = await orders(core).find_one_and_update(
         {"_id": order_id_, "workspace_id": workspace_id},
-        {"$set": {**fields, "updated_at": core.clock.now()}},
+        {"$set": {**fields, "updated_at": now}},
         return_document=ReturnDocument.BEFORE,
     )
     if doc is None:
         await get_order(core, workspace_id, order_id_)  # 404
     before = Order.from_doc(doc)
-    order = await get_order(core, workspace_id, order_id_)
+    given = shipping.model_dump(exclude_unset=True)
+    order = before.model_copy(
+        update={"shipping": before.shipping.model_copy(update=given), "updated_at": now}
+    )
     tracking = order.shipping.tracking_number
     news: dict[str, str] = {}
     if tracking and tracking != before.shipping.tracking_number:

@@ -25,6 +25,18 @@ async def _sequence(http: httpx.AsyncClient, auth: dict[str, str], url: str) -> 
     return sequence_id, str(made.json()["webhook_secret"])
 
 
+async def _signed_with(
+    score: Core, workspace_id: str, people: People, hook: Hook, sequence_id: str, secret: str
+) -> None:
+    """A customer enrolled now: the webhook step's POST carries `secret`'s signature."""
+    (ada,) = await people(1)
+    await enrol(score, workspace_id, sequence_id, ada.id, "api")
+    await SequenceWorker(score).run_once()
+    (request,) = hook.requests
+    stamp = int(score.clock.now().timestamp())
+    assert request.headers[SIGNATURE_HEADER.lower()] == sign(secret, stamp, request.body)
+
+
 async def test_a_new_sequence_signs_with_the_key_its_creation_showed(
     score: Core, client: httpx.AsyncClient, workspace_id: str, people: People, hook: Hook
 ) -> None:
@@ -32,12 +44,7 @@ async def test_a_new_sequence_signs_with_the_key_its_creation_showed(
     sequence_id, secret = await _sequence(client, auth, hook.url)
     shown = (await client.get(f"/api/v1/sequences/{sequence_id}", headers=auth)).json()
     assert shown["webhook_secret"] is None  # shown that once
-    (ada,) = await people(1)
-    await enrol(score, workspace_id, sequence_id, ada.id, "api")
-    await SequenceWorker(score).run_once()
-    (request,) = hook.requests
-    stamp = int(score.clock.now().timestamp())
-    assert request.headers[SIGNATURE_HEADER.lower()] == sign(secret, stamp, request.body)
+    await _signed_with(score, workspace_id, people, hook, sequence_id, secret)
 
 
 async def test_a_sequence_webhook_step_is_signed_with_the_key_the_api_made(
@@ -54,11 +61,6 @@ async def test_a_sequence_webhook_step_is_signed_with_the_key_the_api_made(
     assert secret != first  # a rotation replaces the key at once
     shown = (await client.get(f"/api/v1/sequences/{sequence_id}", headers=auth)).text
     assert secret not in shown and first not in shown
-    (ada,) = await people(1)
-    await enrol(score, workspace_id, sequence_id, ada.id, "api")
-    await SequenceWorker(score).run_once()
-    (request,) = hook.requests
-    stamp = int(score.clock.now().timestamp())
-    assert request.headers[SIGNATURE_HEADER.lower()] == sign(secret, stamp, request.body)
+    await _signed_with(score, workspace_id, people, hook, sequence_id, secret)
     missing = await client.post("/api/v1/sequences/nope/webhook-secret", headers=auth)
     assert missing.status_code == 404 and missing.json()["error"]["field"] == "sequence_id"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -40,6 +40,7 @@ from kith.tickets.feature import feature as tickets_feature
 from kith.tickets.models import Status, Ticket, TicketIn
 from kith.web.app import create_app
 from tests.support.consumers import drain
+from tests.support.sentiment import NegativeOn
 from tests.web.conftest import (
     PASSWORD,
     cheap_password_hashing,  # noqa: F401 (autouse fixture)
@@ -263,25 +264,8 @@ async def test_a_low_score_asks_for_a_reason_once_and_keeps_the_next_text(desk: 
     assert sorted(answers, key=repr) == [(2, "二"), (2, None)]  # one instant: any order
 
 
-@dataclass
-class Scored:
-    label: str
-    score: float
-    language: str = "en"
-
-
-class Furious:
-    """The sentiment model's seam: "nobody" is very negative, anything else neutral."""
-
-    async def analyze_async(self, texts: Sequence[Any]) -> list[Scored]:
-        return [
-            Scored("negative", -0.95) if "nobody" in str(t) else Scored("neutral", 0.0)
-            for t in texts
-        ]
-
-
 async def test_an_angry_reason_for_a_low_score_opens_no_second_ticket(desk: Desk) -> None:
-    sentiment = SentimentWorker(desk.core, Furious())
+    sentiment = SentimentWorker(desk.core, NegativeOn("nobody"))
     received = await desk.says("The kettle leaks")
     ticket = await desk.ticket(received)
     await desk.move(ticket, Status.solved)

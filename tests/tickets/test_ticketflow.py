@@ -6,7 +6,6 @@ and the bot step; every event handled twice changes nothing the second time."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -35,6 +34,7 @@ from kith.tickets.waiting import sweep
 from kith.web.app import BASE_FEATURES, bot_step_types
 from tests.support.cast import api_channel, inbound
 from tests.support.consumers import drain
+from tests.support.sentiment import NegativeOn
 
 DAY = 24 * 3600.0
 
@@ -207,27 +207,10 @@ async def test_a_keyword_rule_switched_off_opens_nothing(
     assert await all_tickets(core) == []
 
 
-@dataclass
-class Scored:
-    label: str
-    score: float
-    language: str = "en"
-
-
-class ScriptedAnalyzer:
-    """The sentiment model's seam: "terrible" is very negative, anything else neutral."""
-
-    async def analyze_async(self, texts: Sequence[Any]) -> list[Scored]:
-        return [
-            Scored("negative", -0.95) if "terrible" in str(t) else Scored("neutral", 0.0)
-            for t in texts
-        ]
-
-
 async def test_negative_sentiment_opens_a_high_ticket_or_raises_the_active_one(
     core: Core, workspace_id: str, channel: Channel
 ) -> None:
-    worker = SentimentWorker(core, ScriptedAnalyzer())
+    worker = SentimentWorker(core, NegativeOn("terrible"))
     conversation_id = await say(core, channel, "This is terrible")
     await worker.drain()
     await drain(core)
@@ -253,7 +236,7 @@ async def test_negative_sentiment_switched_off_opens_nothing(
 ) -> None:
     await quiet(core, workspace_id, negative_sentiment=False)
     await say(core, channel, "This is terrible")
-    await SentimentWorker(core, ScriptedAnalyzer()).drain()
+    await SentimentWorker(core, NegativeOn("terrible")).drain()
     await drain(core)
     assert await core.store.events.count_documents({"type": "conversation.escalated"}) == 1
     assert await all_tickets(core) == []
