@@ -44,6 +44,7 @@ from kith.core.models import (
     Button,
     ChannelEvent,
     Conversation,
+    ConversationGroup,
     ConversationStatus,
     Event,
     Message,
@@ -212,7 +213,9 @@ class BotEngine:
             return
         channel = await get_channel(core, event.workspace_id, event.channel_id)
         thread = thread_key(event.thread_key, event.user.id)
-        conversation = await ensure_conversation(core, channel, customer_id, thread, event.user.id)
+        conversation = await ensure_conversation(
+            core, channel, customer_id, thread, event.user.id, _group_of(event, thread)
+        )
         async with self._conversation_lock(core, conversation.id, event.event_id):
             session = await self._session(core, conversation.id, bot.id)
             customer = await self._customer(core, conversation)
@@ -555,3 +558,12 @@ class _Lease:
 
     async def __aexit__(self, *exc: object) -> None:
         await leases.release(self.core, self.name, self.owner)
+
+
+def _group_of(event: ChannelEvent, thread: str) -> ConversationGroup | None:
+    """The group whose own thread the event is in (None: a private chat)."""
+    if event.group_id is None or thread != event.group_id:
+        return None
+    return ConversationGroup(
+        id=event.group_id, title=event.group_name, kind=event.group_kind or "group"
+    )

@@ -14,6 +14,7 @@ from kith.communities import actions, stats
 from kith.communities.askers import manager_asker, token_asker
 from kith.communities.models import Community, CommunityPatch, Member, MemberStatus
 from kith.communities.store import communities, get_community, members
+from kith.core.errors import InvalidInput
 from kith.core.pagination import page
 from kith.web.api.deps import CoreDep
 from kith.web.api.schemas import Page
@@ -29,9 +30,20 @@ def build(prefix: str, who: Callable[..., Awaitable[Asker]], schema: bool) -> AP
 
     @router.get("", response_model=Page[Community])
     async def list_(
-        core: CoreDep, asker: Asker = asked, cursor: Cursor = None, limit: Limit = 50
+        core: CoreDep,
+        asker: Asker = asked,
+        cursor: Cursor = None,
+        limit: Limit = 50,
+        channel_id: Annotated[str | None, Query(max_length=64)] = None,
+        chat_id: Annotated[str | None, Query(max_length=256)] = None,
     ) -> Page[Community]:
+        """`channel_id` and `chat_id` together find a group's community (the inbox's panel)."""
         query = {"workspace_id": asker.workspace_id}
+        if (channel_id is None) != (chat_id is None):
+            field = "chat_id" if chat_id is None else "channel_id"
+            raise InvalidInput("channel_id and chat_id go together", field=field)
+        if channel_id is not None and chat_id is not None:
+            query.update(channel_id=channel_id, platform_chat_id=chat_id)
         docs, next_cursor = await page(
             communities(core), query, "_id", cursor=cursor, limit=limit, descending=False
         )

@@ -26,7 +26,7 @@ from kith.core.conversations import ensure_conversation
 from kith.core.errors import DeliveryError
 from kith.core.groups import Unsupported
 from kith.core.ids import derived_id
-from kith.core.models import Conversation
+from kith.core.models import Conversation, ConversationGroup
 
 log = logging.getLogger(__name__)
 
@@ -141,4 +141,9 @@ async def conversation(
             return None
         customer_id = str(member["customer_id"])
     channel = await get_channel(core, community.workspace_id, community.channel_id, strict=False)
-    return await ensure_conversation(core, channel, customer_id, community.platform_chat_id, None)
+    group = ConversationGroup(
+        id=community.platform_chat_id, title=community.title or None, kind=community.kind
+    )
+    return await ensure_conversation(
+        core, channel, customer_id, community.platform_chat_id, None, group
+    )

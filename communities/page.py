@@ -54,7 +54,11 @@ from kith.web.inbox.pages import SECURITY_HEADERS, page_context, page_templates,
 router = APIRouter(include_in_schema=False)
 _HERE = Path(__file__).parent
 templates = page_templates(_HERE / "templates")
-STATIC = {"communities.js": "text/javascript", "communities.css": "text/css"}
+STATIC = {
+    "communities.js": "text/javascript",
+    "communities.css": "text/css",
+    "inbox_community.js": "text/javascript",  # the inbox's group panel
+}
 SETTINGS: dict[str, type[BaseModel]] = {  # moderation: its own form (`moderation_form`)
     "welcome": Welcome,
     "rules": Rules,

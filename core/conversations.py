@@ -17,6 +17,7 @@ from kith.core.models import (
     Author,
     Channel,
     Conversation,
+    ConversationGroup,
     ConversationStatus,
     Message,
     Priority,
@@ -218,10 +219,16 @@ async def mark_read(core: Core, conversation: Conversation, actor: Author = SYST
 
 
 async def ensure_conversation(
-    core: Core, channel: Channel, customer_id: str, thread_key: str, external_user_id: str | None
+    core: Core,
+    channel: Channel,
+    customer_id: str,
+    thread_key: str,
+    external_user_id: str | None,
+    group: ConversationGroup | None = None,
 ) -> Conversation:
     """The conversation of a thread, opened if there is none yet (for bots greeting a new
-    follower or group member before they have written anything)."""
+    follower or group member before they have written anything); `group` when the thread is
+    a group's."""
     now = core.clock.now()
     conv = Conversation(
         id=conversation_id(channel.workspace_id, channel.id, thread_key),
@@ -232,6 +239,7 @@ async def ensure_conversation(
         thread_key=thread_key,
         external_user_id=external_user_id,
         last_message_at=now,
+        group=group,
         created_at=now,
     ).to_doc()
     conv_id = conv.pop("_id")

@@ -7,6 +7,7 @@ speaks these types. Records are stored with `_id`; `Record.to_doc` / `model_vali
 from __future__ import annotations
 
 import builtins
+from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Self, TypeVar
@@ -238,6 +239,20 @@ class Preview(BaseModel):
         )
 
 
+class ConversationGroup(BaseModel):
+    """The group a conversation is held in, as its connector last named it. Such a
+    conversation has many customers; its `customer_id` is only whoever opened it."""
+
+    id: str = Field(description="The platform's chat id.")
+    title: str | None = None
+    kind: str = "group"
+
+    @classmethod
+    def of(cls, ref: Mapping[str, Any]) -> ConversationGroup:
+        """From a message's stored `group` (a `GroupRef` with its sender)."""
+        return cls(id=ref["id"], title=ref.get("title"), kind=ref.get("kind") or "group")
+
+
 class Conversation(Record):
     customer_id: str
     channel_id: str
@@ -255,14 +270,19 @@ class Conversation(Record):
     waiting_since: datetime | None = None  # the customer's oldest message no person answered
     sentiment: ConversationSentiment | None = None
     preview: Preview | None = None
+    group: ConversationGroup | None = Field(
+        default=None, description="The group it is held in (None: a private chat)."
+    )
     created_at: datetime
 
     def to_doc(self) -> dict[str, Any]:
         """Without `waiting_since` when nobody waits: absent (not null) lets ingest's `$min`
-        set it, where a stored null would win every comparison."""
+        set it, where a stored null would win every comparison. Without `group` when none,
+        so a group's messages can set its fields on a conversation opened before them."""
         doc = super().to_doc()
-        if doc.get("waiting_since") is None:
-            doc.pop("waiting_since", None)
+        for key in ("waiting_since", "group"):
+            if doc.get(key) is None:
+                doc.pop(key, None)
         return doc
 
 

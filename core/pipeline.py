@@ -44,6 +44,7 @@ from kith.core.models import (
     Channel,
     ChannelEvent,
     Conversation,
+    ConversationGroup,
     ConversationStatus,
     Direction,
     Event,
@@ -171,7 +172,7 @@ async def _redelivered(core: Core, channel: Channel, doc: dict[str, Any]) -> Rec
             return await _complete(core, channel, message, thread, step)
     conversation = await core.store.conversations.find_one({"_id": message.conversation_id})
     if conversation is None:  # the first attempt has not opened it yet; show what it will be
-        conversation = _new_conversation(channel, message, thread).to_doc()
+        conversation = _new_conversation(channel, message, thread, doc.get("group")).to_doc()
     return Received(
         message=message,
         conversation=Conversation.from_doc(conversation),
@@ -183,7 +184,9 @@ async def _redelivered(core: Core, channel: Channel, doc: dict[str, Any]) -> Rec
     )
 
 
-def _new_conversation(channel: Channel, message: Message, thread: Thread) -> Conversation:
+def _new_conversation(
+    channel: Channel, message: Message, thread: Thread, group: Document | None = None
+) -> Conversation:
     return Conversation(
         id=message.conversation_id,
         workspace_id=message.workspace_id,
@@ -196,6 +199,7 @@ def _new_conversation(channel: Channel, message: Message, thread: Thread) -> Con
         unread_count=1,
         waiting_since=message.created_at,
         preview=Preview.of(message),
+        group=ConversationGroup.of(group) if group else None,
         created_at=message.created_at,
     )
 
@@ -206,6 +210,7 @@ async def _open_conversation(
     message: Message,
     thread: Thread,
     seen: Document | None,
+    group: Document | None = None,
 ) -> tuple[Conversation, bool, bool]:
     """Bump the thread's conversation (reopening it if resolved or snoozed), or open it.
 
@@ -216,7 +221,7 @@ async def _open_conversation(
     conversation returned is `seen` plus this bump (another writer's bump in between, which
     leaves the status alone, is not shown in its counters).
     """
-    fresh = _new_conversation(channel, message, thread)
+    fresh = _new_conversation(channel, message, thread, group)
     before = Conversation.from_doc(seen) if seen is not None else None
     kept = before is not None and before.status == ConversationStatus.pending
     condition = {"$exists": False} if before is None else before.status.value
@@ -234,12 +239,17 @@ async def _open_conversation(
 
 def _bump(fresh: Conversation, message: Message, *, keep_status: bool) -> dict[str, Any]:
     """The update for a new inbound message; `keep_status` leaves a pending conversation (a
-    bot has it) pending."""
+    bot has it) pending. A group's name is set on every message, so a renamed group reads
+    by its new name (a connector that has no name to say leaves the known one)."""
     on_insert = fresh.to_doc()
     for key in ("_id", "status", "last_message_at", "unread_count", "snoozed_until", "preview"):
         on_insert.pop(key)
     on_insert.pop("waiting_since")
+    on_insert.pop("group", None)
     latest: dict[str, Any] = {"preview": Preview.of(message).model_dump()}
+    if fresh.group is not None:
+        group = fresh.group.model_dump(exclude_none=True)
+        latest.update({f"group.{key}": value for key, value in group.items()})
     bump: dict[str, Any] = {
         "$inc": {"unread_count": 1},
         "$max": {"last_message_at": message.created_at},
@@ -322,7 +332,7 @@ async def _open_and_record(
     core: Core, channel: Channel, message: Message, thread: Thread, step: Step
 ) -> Received:
     conversation, created, reopened = await _open_conversation(
-        core, channel, message, thread, step.seen
+        core, channel, message, thread, step.seen, step.group
     )
     event = build_event(
         core,

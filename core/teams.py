@@ -147,9 +147,14 @@ async def channels_of_teams(core: Core, workspace_id: str, team_ids: list[str]) 
 async def do_hand_to_team(
     core: Core, conversation: Conversation, team_id: str | None, actor: Author
 ) -> Conversation:
-    """Hand a conversation to a team (or take it back): its agents now see and answer it."""
+    """Hand a conversation to a team (or take it back): its agents now see and answer it.
+    An unknown team is a 422 on `team_id`, as an unknown assignee is (the conversation
+    exists; the body named what does not)."""
     if team_id is not None:
-        await get_team(core, conversation.workspace_id, team_id)
+        try:
+            await get_team(core, conversation.workspace_id, team_id)
+        except NotFound:
+            raise InvalidInput("no such team in this workspace", field="team_id") from None
     if team_id == conversation.team_id:
         return conversation
     await core.store.conversations.update_one(

@@ -231,8 +231,10 @@ async def test_status_snooze_labels_priority_and_team(cast: Cast, browser) -> No
         "PATCH", f"/conversations/{conv}", json={"team_id": cast.users["support"].id}
     )
     assert team.json()["team_id"] == cast.users["support"].id
-    unknown = await alice.api("PATCH", f"/conversations/{conv}", json={"team_id": "nope"})
-    assert unknown.status_code == 404
+    for field in ("team_id", "assignee_id"):  # the conversation exists: the body is wrong
+        unknown = await alice.api("PATCH", f"/conversations/{conv}", json={field: "nope"})
+        assert unknown.status_code == 422
+        assert unknown.json()["error"]["field"] == field
 
 
 async def test_canned_responses_by_shortcut_prefix(cast: Cast, browser, core: Core) -> None:

@@ -70,7 +70,7 @@
         onclick: () => openConversation(c.id),
       },
       channelIcon(c.channel_type),
-      h("span", { class: "name" }, c.customer_name || T.customer),
+      h("span", { class: "name" }, conversationName(c)),
       unread ? h("span", { class: "badge" }, `${c.unread_count} ${T.unread}`) : null,
       h("span", { class: "status status-" + c.status }, T["status_" + c.status]),
       c.priority !== "none" ? h("span", { class: "prio prio-" + c.priority }, T["priority_" + c.priority]) : null,
@@ -79,6 +79,12 @@
         ? h("time", { class: "waiting", datetime: c.waiting_since }, `${T.waiting_since} ${when(c.waiting_since)}`)
         : h("time", { datetime: c.last_message_at }, when(c.last_message_at)),
       previewLine(c.preview)));
+  }
+
+  // A group's conversation goes by the group's name; a private one by its customer's.
+  function conversationName(c) {
+    if (c.group) return c.group.title || T.group_untitled;
+    return c.customer_name || T.customer;
   }
 
   // The last message or note, one line, as text (kept on the conversation by the server).
@@ -163,7 +169,7 @@
     $("placeholder").hidden = true;
     $("conversation").hidden = false;
     $("conv-title").replaceChildren(channelIcon(c.channel_type), " ",
-      c.customer_name || T.customer, state.channels[c.channel_id] ? ` · ${state.channels[c.channel_id].name}` : "");
+      conversationName(c), state.channels[c.channel_id] ? ` · ${state.channels[c.channel_id].name}` : "");
     const assignable = state.users.filter((u) => !u.disabled || u.id === c.assignee_id);
     fillSelect($("assignee"), assignable, c.assignee_id, T.unassigned);
     fillSelect($("team"), state.teams, c.team_id, T.no_team);
@@ -206,7 +212,8 @@
       await api("POST", `/conversations/${encodeURIComponent(state.open)}/read`);
       scheduleList();
     }
-    if (view.conversation.customer_id !== state.customerId) await loadCustomer(view.conversation.customer_id);
+    if (view.conversation.group) showGroup(view);
+    else if (view.conversation.customer_id !== state.customerId) await loadCustomer(view.conversation.customer_id);
   }
 
   // The open conversation is no more (its customer was erased): the pane says so.
@@ -216,6 +223,7 @@
     state.data = null;
     $("conversation").hidden = true;
     $("customer").hidden = true;
+    $("group").hidden = true;
     $("placeholder").textContent = T.conversation_gone;
     $("placeholder").hidden = false;
     scheduleList();
@@ -312,10 +320,38 @@
     list.replaceChildren(...entries.flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, String(v))]));
   }
 
+  // A group's conversation has many customers: the panel shows the group, its community (a
+  // feature's slot) and who wrote last in the messages shown (links to their contact pages).
+  const GROUP_PEOPLE = 12;
+  function showGroup(view) {
+    const c = view.conversation;
+    state.customerId = null;
+    $("customer").hidden = true;
+    $("group").hidden = false;
+    $("group-title").textContent = conversationName(c);
+    const channel = state.channels[c.channel_id];
+    $("group-where").replaceChildren(channelIcon(c.channel_type), " ",
+      T["communities_kind_" + c.group.kind] || c.group.kind, channel ? ` · ${channel.name}` : "");
+    const people = new Map();
+    for (const m of [...view.messages].reverse()) {
+      if (m.direction === "in" && m.author.kind === "customer" && !people.has(m.customer_id)) {
+        people.set(m.customer_id, m.author.name || T.customer);
+      }
+    }
+    const latest = [...people].slice(0, GROUP_PEOPLE);
+    $("group-people").replaceChildren(...latest.map(([id, name]) =>
+      h("li", {}, h("a", { href: `/app/contacts/${encodeURIComponent(id)}` }, name))));
+    if (!people.size) $("group-people").replaceChildren(h("li", {}, T.group_people_none));
+    const more = people.size - latest.length;
+    $("group-people-more").hidden = more <= 0;
+    $("group-people-more").textContent = T.group_people_more.replace("{n}", String(more));
+  }
+
   async function loadCustomer(id) {
     state.customerId = id;
     const c = await api("GET", `/customers/${encodeURIComponent(id)}`);
     if (state.customerId !== id) return;
+    $("group").hidden = true;
     $("customer").hidden = false;
     $("customer-name").textContent = c.name || T.customer;
     pairs($("customer-contacts"), [
