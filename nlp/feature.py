@@ -409,7 +409,7 @@ class SentimentWorker:
                 "conversation.escalated",
                 actor=SYSTEM,
                 conversation_id=conversation.id,
-                customer_id=conversation.customer_id,
+                customer_id=doc["customer_id"],  # who wrote it (in a group, not the opener)
                 message_id=doc["_id"],  # the message that tipped it
                 data={"reason": reason, "score": score, "priority": conversation.priority.value},
             ),

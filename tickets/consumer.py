@@ -44,6 +44,8 @@ async def _received(core: Core, event: Event) -> None:
     doc = await core.store.messages.find_one({"_id": event.message_id})
     if doc is None:
         return  # erased meanwhile
+    if doc.get("group"):
+        return  # a group's chatter: see `_in_group`
     message = Message.from_doc(doc)
     if message.direction != Direction.inbound:
         return
@@ -60,6 +62,8 @@ async def _received(core: Core, event: Event) -> None:
 
 
 async def _escalated(core: Core, event: Event) -> None:
+    if await _in_group(core, event.conversation_id):
+        return
     if await _answered(core, event):
         return  # a low score's reason belongs to the survey: it is read on the solved ticket
     settings = await get_settings(core, event.workspace_id)
@@ -68,6 +72,15 @@ async def _escalated(core: Core, event: Event) -> None:
     text = reason(settings, "negative")
     high = Priority.high
     await apply(core, Hit(event, text, priority=high, raise_to=high))
+
+
+async def _in_group(core: Core, conversation_id: str | None) -> bool:
+    """Whether the conversation is a group's. No rule opens, notes or reopens a ticket there:
+    its members' words are not one customer's problem (a ticket's customer would be whoever
+    opened the group's conversation, and its survey would go to the whole group); agents
+    open one by hand where it is."""
+    doc = await core.store.conversations.find_one({"_id": conversation_id}, {"group": 1})
+    return doc is not None and bool(doc.get("group"))
 
 
 async def _answered(core: Core, event: Event) -> bool:
@@ -93,8 +106,10 @@ async def _waited(core: Core, event: Event) -> None:
     if not settings.waiting_enabled:
         return
     doc = await core.store.conversations.find_one(
-        {"_id": event.conversation_id}, {"waiting_since": 1}
+        {"_id": event.conversation_id}, {"waiting_since": 1, "group": 1}
     )
+    if doc is not None and doc.get("group"):
+        return  # see `_in_group`
     began = doc.get("waiting_since") if doc else None
     if began is None or began.isoformat() != event.data.get("waiting_since"):
         return

@@ -125,6 +125,9 @@ async def do_ask(core: Core, sid: str, after: Message | None = None) -> None:
     if conversation is None:
         await do_skip(core, survey, SkipReason.no_conversation)
         return
+    if conversation.group is not None:
+        await do_skip(core, survey, SkipReason.group_conversation)
+        return
     channel_doc = await core.store.channels.find_one({"_id": conversation.channel_id})
     if channel_doc is None or not channel_doc.get("enabled", True):
         await do_skip(core, survey, SkipReason.channel_unavailable)

@@ -17,6 +17,7 @@ class SkipReason(StrEnum):
     reopened = "reopened"  # reopened (or solved again) before the question went out
     no_conversation = "no_conversation"  # the customer has nowhere to be asked
     channel_unavailable = "channel_unavailable"  # the channel was removed or disabled
+    group_conversation = "group_conversation"  # it would be asked of the whole group
 
 
 class Csat(BaseModel):

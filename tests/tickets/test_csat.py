@@ -25,7 +25,7 @@ from kith.core.channel_records import create_channel
 from kith.core.clock import ManualClock, utcnow
 from kith.core.context import Core
 from kith.core.features import install
-from kith.core.models import Channel, Event, InboundMessage, InboundUser, Message
+from kith.core.models import Channel, Event, GroupRef, InboundMessage, InboundUser, Message
 from kith.core.pipeline import ingest
 from kith.core.received import Received
 from kith.core.teams import add_member, create_team
@@ -383,3 +383,22 @@ async def test_survey_settings_are_checked_and_kept(desk: Desk) -> None:
         30,
         "評価してください (1-5)",
     )
+
+
+async def test_a_ticket_on_a_group_is_solved_without_asking_the_group(desk: Desk) -> None:
+    """An agent opened it by hand on the group's conversation: the survey would go to all."""
+    channel = desk.channels["api"]
+    group = GroupRef(id="-100777", title="Kettle Club", kind="supergroup")
+    message = InboundMessage.on(
+        channel,
+        channel_message_id="in-group",
+        user=InboundUser(id="ada", name="Ada"),
+        thread_key=group.id,
+        group=group,
+        text="The club's kettle leaks",
+    )
+    received = await ingest(desk.core, channel, message)
+    ticket = await desk.ticket(received)
+    await desk.move(ticket, Status.solved)
+    assert await desk.kiths(received.conversation.id) == []
+    assert (await desk.csat(ticket))["skipped"] == "group_conversation"

@@ -116,6 +116,12 @@
 
   // ---- satisfaction ----------------------------------------------------------------------
 
+  // Why a survey was never asked, in words (an unknown reason as the server says it).
+  function skipReason(skipped) {
+    if (skipped === true) return "—";
+    return T["ticket_csat_skip_" + skipped] || skipped;
+  }
+
   function renderCsat(csat) {
     const present = csat && typeof csat === "object";
     $("csat").hidden = !present;
@@ -128,7 +134,7 @@
         csat.answered_at ? h("time", { datetime: csat.answered_at }, ` · ${when(csat.answered_at)}`) : null));
       if (csat.reason) parts.push(h("p", {}, `${T.ticket_csat_reason}: `, h("q", {}, csat.reason)));
     } else if (csat.skipped) {
-      parts.push(h("p", { class: "hint" }, fill(T.ticket_csat_skipped, { reason: csat.skipped === true ? "—" : csat.skipped })));
+      parts.push(h("p", { class: "hint" }, fill(T.ticket_csat_skipped, { reason: skipReason(csat.skipped) })));
     } else if (csat.asked_at) {
       parts.push(h("p", { class: "hint" }, fill(T.ticket_csat_asked, { when: when(csat.asked_at) })));
     }
