@@ -3,6 +3,12 @@
 Excel on a Chinese Windows saves "CSV" in GBK, elsewhere in UTF-8 with a byte-order mark, and
 in some locales with `;` between cells. The charset is the one the caller names, else UTF-8
 (with or without BOM) when the bytes are valid UTF-8, else charset-normalizer's best guess.
+
+Quotes follow the CSV rules strictly: a record with a quote never closed, or text after a
+closing quote, is a `BrokenRow` (reported as that row's error), never cells glued together
+(a lenient reader makes `"Ann,ann@example.com` one name, or swallows every row after it).
+Reading goes on at its second line: a record that breaks on a later line most often holds a
+stray quote that a later cell's quote seemed to close, and the rows it swallowed are whole.
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from charset_normalizer import from_bytes
@@ -17,14 +24,30 @@ from charset_normalizer import from_bytes
 from kith.core.errors import InvalidInput
 
 DELIMITERS = (",", ";", "\t", "|")
+UNCLOSED = "a quote opens in this cell and is never closed"
+AFTER_QUOTE = 'text after the closing quote of this cell (write a quote inside a cell as "")'
+REREADS = 10  # resuming after broken records reads the file at most this many times more
+
+
+@dataclass(frozen=True)
+class BrokenRow:
+    """A record the CSV rules cannot read: the cell it breaks in (from 0, None when unsure),
+    and why."""
+
+    cell: int | None
+    message: str
+
+
+Row = list[str] | BrokenRow
 
 
 @dataclass(frozen=True)
 class Table:
-    """A file's header and data rows (cells as text), and the charset it was read in."""
+    """A file's header and data rows (cells as text, or why a row cannot be read), and the
+    charset it was read in."""
 
     header: list[str]
-    rows: list[list[str]]
+    rows: list[Row]
     encoding: str
 
 
@@ -54,23 +77,72 @@ def _delimiter(first_line: str) -> str:
     return max(DELIMITERS, key=first_line.count)
 
 
+def _fault(lines: list[str], first: int, delimiter: str) -> tuple[int, str] | None:
+    """Where the record starting at `lines[first]` breaks the quoting rules: its cell and
+    why (None: it does not, as far as this scan sees)."""
+    cell, quoted, opened = 0, False, first
+    for n in range(first, len(lines)):
+        line, i = lines[n].rstrip("\r\n"), 0
+        while True:
+            if quoted:
+                j = line.find('"', i)
+                if j < 0:
+                    break  # the cell goes on on the next line
+                if line.startswith('""', j):
+                    i = j + 2
+                    continue
+                quoted, i = False, j + 1
+                if i == len(line):
+                    return None
+                if line[i] != delimiter:
+                    return cell, AFTER_QUOTE if opened == n else UNCLOSED
+                cell, i = cell + 1, i + 1
+            elif line.startswith('"', i):
+                quoted, opened, i = True, n, i + 1
+            else:
+                j = line.find(delimiter, i)
+                if j < 0:
+                    return None
+                cell, i = cell + 1, j + 1
+    return (cell, UNCLOSED) if quoted else None
+
+
+def _records(lines: list[str], delimiter: str) -> Iterator[Row]:
+    """The file's records, a broken one as a `BrokenRow` and the reading resumed at its
+    second line."""
+    start, reread = 0, 0
+    while start < len(lines):
+        reader = csv.reader(
+            (lines[n] for n in range(start, len(lines))), delimiter=delimiter, strict=True
+        )
+        read = 0  # the lines this reader's records took
+        try:
+            for record in reader:
+                read = reader.line_num
+                yield record
+            return
+        except csv.Error as exc:
+            first = start + read
+            cell, why = _fault(lines, first, delimiter) or (None, str(exc))
+            reread += len(lines) - first if why == UNCLOSED else reader.line_num - read
+            if reread > REREADS * len(lines):
+                message = "not a CSV file: its quotes do not pair up"
+                raise InvalidInput(message, field="file") from None
+            yield BrokenRow(cell, why)
+            start = first + 1
+
+
 def read_table(data: bytes, encoding: str | None = None) -> Table:
     """Parse a CSV file (CPU-bound for big files: run it in a thread)."""
     text, used = decode(data, encoding)
-    first_line = text.split("\n", 1)[0]
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(first_line))
-    try:
-        header = [cell.strip() for cell in next(reader)]
-    except StopIteration:
-        raise InvalidInput("the file is empty", field="file") from None
-    except csv.Error as exc:
-        raise InvalidInput(f"not a CSV file: {exc}", field="file") from None
+    lines = io.StringIO(text, newline="").readlines()
+    records = _records(lines, _delimiter(lines[0] if lines else ""))
+    first = next(records, None)
+    if first is None:
+        raise InvalidInput("the file is empty", field="file")
+    if isinstance(first, BrokenRow):
+        raise InvalidInput(f"not a CSV file: in the header row, {first.message}", field="file")
+    header = [cell.strip() for cell in first]
     if not any(header):
         raise InvalidInput("the first row must name the columns", field="file")
-    try:
-        rows = [row for row in reader]
-    except csv.Error as exc:
-        raise InvalidInput(
-            f"not a CSV file: {exc} (line {reader.line_num})", field="file"
-        ) from None
-    return Table(header=header, rows=rows, encoding=used)
+    return Table(header=header, rows=list(records), encoding=used)

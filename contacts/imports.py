@@ -4,8 +4,9 @@
 rows in chunks (`import_rows`) and queues a `customers.import` job; any `kith serve` then runs
 it chunk by chunk. Each row merges into the customer it names (by external id, then email,
 then phone), as HubSpot's and Chatwoot's imports do, or creates one; cells left blank change
-nothing. A row that cannot be read, or whose keys name two different customers, is an error
-(row number as a spreadsheet shows it, column, why) and the import goes on.
+nothing. A row that cannot be read (a bad cell, broken quoting), or whose keys name two
+different customers, is an error (row number as a spreadsheet shows it, column, why) and the
+import goes on. The columns no field takes are the job's `warnings`, each with why.
 
 Consent is the customer's word, not the file's: a `consent.<type>` cell changes a stored state
 only to a different one the cell states (`unknown`, what our export writes for "no record",
@@ -33,15 +34,15 @@ from pymongo import InsertOne, UpdateOne
 from pymongo.errors import BulkWriteError
 
 from kith.consent.actions import CHANGED as CONSENT_CHANGED
-from kith.contacts.csvfile import read_table
-from kith.contacts.mapping import Column, RowData, RowReader, build_columns
+from kith.contacts.csvfile import BrokenRow, Row, read_table
+from kith.contacts.mapping import NO_HEADER, Column, Ignored, RowData, RowReader, build_columns
 from kith.core.clock import utcnow
 from kith.core.collection import RetryingCollection
 from kith.core.context import Core
 from kith.core.errors import InvalidInput, PayloadTooLarge
 from kith.core.events import DUPLICATE_KEY, SYSTEM, build_event, record_many
 from kith.core.ids import derived_id, new_id
-from kith.core.jobs import Job, JobError, JobKind, Step, create_job
+from kith.core.jobs import Job, JobError, JobKind, JobWarning, Step, create_job
 from kith.core.models import Author, Consent, ConsentState, Customer, Event
 
 KIND = "customers.import"
@@ -81,18 +82,19 @@ async def start_import(
     if len(data) > core.settings.import_max_bytes:
         raise PayloadTooLarge(f"at most {core.settings.import_max_bytes} bytes", field="file")
     table = await asyncio.to_thread(read_table, data, options.encoding)
-    columns = build_columns(table.header, options.mapping, core.channels.names())
+    columns, ignored = build_columns(table.header, options.mapping, core.channels.names())
     job_id = new_id()
     first_data_row = 2  # the header is row 1, as a spreadsheet numbers them
+    rows = [_stored_row(row, table.header) for row in table.rows]
     chunks = [
         {
             "_id": f"{job_id}:{n}",
             "job_id": job_id,
             "first_row": first_data_row + start,
-            "rows": table.rows[start : start + chunk_rows],
+            "rows": rows[start : start + chunk_rows],
             "purge_at": utcnow() + ROWS_KEPT,
         }
-        for n, start in enumerate(range(0, len(table.rows), chunk_rows))
+        for n, start in enumerate(range(0, len(rows), chunk_rows))
     ]
     for start in range(0, len(chunks), 10):  # rows first: a queued job finds all its chunks
         await rows_of(core).insert_many(chunks[start : start + 10])
@@ -104,9 +106,36 @@ async def start_import(
         "phone_region": core.settings.phone_region,
         "actor": actor.model_dump(mode="json"),
     }
+    warnings = [_warning(i) for i in ignored if i.code != NO_HEADER or _holds_data(table.rows, i)]
     return await create_job(
-        core, workspace_id, KIND, params=params, total=len(table.rows), job_id=job_id
+        core,
+        workspace_id,
+        KIND,
+        params=params,
+        total=len(table.rows),
+        job_id=job_id,
+        warnings=warnings,
     )
+
+
+def _stored_row(row: Row, header: list[str]) -> list[str] | dict[str, str | None]:
+    """A row as its chunk keeps it: its cells, or for a broken one its column and why."""
+    if not isinstance(row, BrokenRow):
+        return row
+    column = None
+    if row.cell is not None:
+        column = header[row.cell] if row.cell < len(header) else f"column {row.cell + 1}"
+    return {"broken": row.message, "column": column or None}
+
+
+def _holds_data(rows: list[Row], column: Ignored) -> bool:
+    """Whether a column holds anything (an unnamed one that does not is a trailing comma)."""
+    n = column.index
+    return any(isinstance(r, list) and n < len(r) and r[n].strip() for r in rows)
+
+
+def _warning(column: Ignored) -> JobWarning:
+    return JobWarning(column=column.header or None, code=column.code, message=column.message)
 
 
 @dataclass
@@ -357,7 +386,7 @@ async def _write(core: Core, applied: _Chunk) -> None:
 
 
 def _read_rows(
-    reader: RowReader, rows: list[list[str]], first_row: int
+    reader: RowReader, rows: list[list[str] | dict[str, Any]], first_row: int
 ) -> tuple[list[tuple[int, RowData]], list[JobError], int]:
     """The chunk's rows read: those that read well (with their row numbers), the errors,
     and how many were blank."""
@@ -365,6 +394,12 @@ def _read_rows(
     errors: list[JobError] = []
     skipped = 0
     for offset, cells in enumerate(rows):
+        if isinstance(cells, dict):  # the file's quoting broke in this row
+            broken = JobError(
+                row=first_row + offset, column=cells["column"], message=cells["broken"]
+            )
+            errors.append(broken)
+            continue
         outcome = reader.read(cells)
         if outcome is None:
             skipped += 1

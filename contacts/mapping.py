@@ -7,8 +7,11 @@ customer's id in the system the file comes from, kept as `attributes.external_id
 and exports see it), `locale`,
 `timezone`, `tags` (split on a separator), `attributes.<key>` and `consent.<channel type>`.
 Several columns may feed `email`, `phone` and `tags`. Without a mapping, columns named like a
-target (in English or Chinese: `Email`, `邮箱`, `手机` …) are taken, the others ignored.
-A row is read whole or refused: any bad cell makes it an error naming its column.
+target (in English or Chinese: `Email`, `邮箱`, `手机` …) are taken; the others are ignored,
+each named with why (`Ignored`), so a typo (`consent.sms`, `attributes.first name`) is told
+rather than its data lost without a word, as HubSpot's and Mautic's imports list the columns
+they will not import. A row is read whole or refused: any bad cell makes it an error naming
+its column.
 """
 
 from __future__ import annotations
@@ -64,47 +67,100 @@ class Column:
     target: str
 
 
-def check_target(target: str, channel_types: Iterable[str]) -> None:
-    """ValueError unless `target` is something a column can fill."""
+# Why a column is left out: codes the job document carries, the page words them.
+UNKNOWN_FIELD = "unknown_field"
+UNKNOWN_CONSENT_CHANNEL = "unknown_consent_channel"
+BAD_ATTRIBUTE_NAME = "bad_attribute_name"
+NOT_IN_MAPPING = "not_in_mapping"
+NO_HEADER = "no_header"
+READ_ONLY = "read_only"
+EXPORT_ONLY = frozenset({"channels", "first_seen", "last_seen"})  # our export's, Kith's to keep
+
+
+@dataclass(frozen=True)
+class Ignored:
+    """A column of the file no customer field takes: where, a code, and why in words."""
+
+    index: int
+    header: str
+    code: str
+    message: str
+
+
+def _problem(target: str, channel_types: list[str]) -> tuple[str, str] | None:
+    """Why `target` is nothing a column can fill (a code and words), or None."""
     if target in SIMPLE_TARGETS:
-        return
+        return None
+    if target in EXPORT_ONLY:
+        return READ_ONLY, f"{target} is kept by Kith: exported, not imported"
     prefix, dot, key = target.partition(".")
-    if dot and prefix == "attributes" and ATTRIBUTE_KEY.match(key):
-        return
-    if dot and prefix == "consent" and key in set(channel_types):
-        return
-    raise ValueError(
-        f"unknown target {target!r}: use {', '.join(SIMPLE_TARGETS)}, attributes.<key> "
+    if dot and prefix == "attributes":
+        if ATTRIBUTE_KEY.match(key):
+            return None
+        message = f"{key!r} is not allowed as an attribute name: letters, digits, _ and -"
+        return BAD_ATTRIBUTE_NAME, message
+    if dot and prefix == "consent":
+        if key in channel_types:
+            return None
+        types = ", ".join(sorted(channel_types))
+        return UNKNOWN_CONSENT_CHANNEL, f"no channel type {key!r} (consent.<{types}>)"
+    return UNKNOWN_FIELD, (
+        f"unknown field {target!r}: use {', '.join(SIMPLE_TARGETS)}, attributes.<key> "
         f"or consent.<channel type> ({', '.join(sorted(channel_types))})"
     )
 
 
+def _by_name(header: list[str], types: list[str]) -> tuple[list[Column], list[Ignored]]:
+    """Without a mapping: the columns named like a target, and the others with why."""
+    columns, ignored = [], []
+    for n, name in enumerate(header):
+        if not name:
+            ignored.append(Ignored(n, name, NO_HEADER, f"column {n + 1} has no name"))
+            continue
+        target = ALIASES.get(name.lower(), name)
+        problem = _problem(target, types)
+        if problem is None:
+            columns.append(Column(n, name, target))
+        else:
+            ignored.append(Ignored(n, name, *problem))
+    return columns, ignored
+
+
+def _mapped(
+    header: list[str], mapping: Mapping[str, str], types: list[str]
+) -> tuple[list[Column], list[Ignored]]:
+    """With a mapping: its columns, each checked, and the file's others as not mapped."""
+    positions = {name: n for n, name in reversed(list(enumerate(header)))}
+    columns = []
+    for name, target in mapping.items():
+        if name not in positions:
+            raise InvalidInput("the file has no such column", field=f"mapping.{name}")
+        problem = _problem(target, types)
+        if problem is not None:
+            raise InvalidInput(problem[1], field=f"mapping.{name}")
+        columns.append(Column(positions[name], name, target))
+    taken = {c.index for c in columns}
+    ignored = [
+        Ignored(n, name, NOT_IN_MAPPING, "not in the mapping")
+        if name
+        else Ignored(n, name, NO_HEADER, f"column {n + 1} has no name")
+        for n, name in enumerate(header)
+        if n not in taken
+    ]
+    return columns, ignored
+
+
 def build_columns(
     header: list[str], mapping: Mapping[str, str] | None, channel_types: Iterable[str]
-) -> list[Column]:
-    """The columns to read, checked before any row is: a mapping naming a column the file
-    lacks, or a target Kith does not know, is refused naming `mapping.<column>`."""
+) -> tuple[list[Column], list[Ignored]]:
+    """The columns to read and those left out, checked before any row is: a mapping naming
+    a column the file lacks, or a target Kith does not know, is refused naming
+    `mapping.<column>`; a file no column of which is taken is refused naming why."""
     types = list(channel_types)
-    positions = {name: n for n, name in reversed(list(enumerate(header)))}
     if mapping is None:
-        columns = []
-        for n, name in enumerate(header):
-            target = ALIASES.get(name.lower(), name)
-            try:
-                check_target(target, types)
-            except ValueError:
-                continue
-            columns.append(Column(n, name, target))
+        columns, ignored = _by_name(header, types)
     else:
-        columns = []
-        for name, target in mapping.items():
-            if name not in positions:
-                raise InvalidInput("the file has no such column", field=f"mapping.{name}")
-            try:
-                check_target(target, types)
-            except ValueError as exc:
-                raise InvalidInput(str(exc), field=f"mapping.{name}") from None
-            columns.append(Column(positions[name], name, target))
+        columns, ignored = _mapped(header, mapping, types)
     taken: dict[str, str] = {}
     for column in columns:
         if column.target in taken and column.target not in REPEATABLE:
@@ -112,8 +168,9 @@ def build_columns(
             raise InvalidInput(message, field=f"mapping.{column.header}")
         taken[column.target] = column.header
     if not columns:
-        raise InvalidInput("no column maps to a customer field", field="mapping")
-    return columns
+        why = "; ".join(f"{i.header or i.index + 1}: {i.message}" for i in ignored[:5])
+        raise InvalidInput(f"no column maps to a customer field ({why})", field="mapping")
+    return columns, ignored
 
 
 @dataclass

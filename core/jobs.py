@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -65,6 +65,15 @@ class JobError(BaseModel):
     message: str
 
 
+class JobWarning(BaseModel):
+    """Input the job leaves out as a whole, known when it is queued (an import's column no
+    field takes): which, a code saying why, and the why in words."""
+
+    column: str | None = None
+    code: str
+    message: str
+
+
 class Job(Record):
     kind: str
     status: JobStatus = JobStatus.queued
@@ -72,6 +81,7 @@ class Job(Record):
     result: dict[str, int] = Field(default_factory=dict)
     errors: list[JobError] = Field(default_factory=list)
     error_count: int = 0
+    warnings: list[JobWarning] = Field(default_factory=list)
     params: dict[str, Any] = Field(default_factory=dict)
     position: int = 0
     error: str | None = None  # why the job failed as a whole
@@ -126,6 +136,7 @@ async def create_job(
     params: dict[str, Any] | None = None,
     total: int | None = None,
     job_id: str | None = None,
+    warnings: Sequence[JobWarning] = (),
 ) -> Job:
     """Queue a job; any worker will take it."""
     if kind not in job_kinds(core):
@@ -136,6 +147,7 @@ async def create_job(
         kind=kind,
         params=params or {},
         progress=JobProgress(total=total),
+        warnings=list(warnings),
         created_at=core.clock.now(),
     )
     await jobs_of(core).insert_one(job.to_doc())

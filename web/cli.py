@@ -272,6 +272,8 @@ def customers_import(
             fail(f"{exc.field}: {exc.message}" if exc.field else exc.message)
     counts = ", ".join(f"{k} {n}" for k, n in sorted(job.result.items()))
     typer.echo(f"job {job.id}: {job.status.value}; {counts}")
+    for warning in job.warnings:  # columns no field takes
+        typer.echo(f"  column {warning.column or '?'} ignored: {warning.message}", err=True)
     for error in job.errors:
         typer.echo(f"  row {error.row}, column {error.column}: {error.message}", err=True)
     if job.error_count > len(job.errors):

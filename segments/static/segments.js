@@ -104,7 +104,7 @@
         h("option", { value: "false", selected: node.value === "false" }, T.segments_false));
     } else if (s.kind === "choice" && node.op !== "in") {
       if (!s.choices.includes(node.value)) node.value = s.choices[0];
-      value = h("select", { "aria-label": label, onchange: set }, s.choices.map((c) => h("option", { value: c, selected: c === node.value }, c)));
+      value = h("select", { "aria-label": label, onchange: set }, s.choices.map((c) => h("option", { value: c, selected: c === node.value }, T["segments_choice_" + c] || c)));
     } else {
       const numeric = node.op.endsWith("_days") || s.kind === "number";
       value = h("input", { "aria-label": label, value: node.value, type: numeric ? "number" : "text", step: "any", oninput: set,
@@ -148,7 +148,7 @@
       if (mine !== asked) return;
       $("builder-error").textContent = "";
       shown.textContent = answer.timed_out ? T.segments_count_slow
-        : say(answer.capped ? "segments_count_capped" : "segments_count", { count: answer.count });
+        : say(answer.capped ? "segments_count_capped" : answer.count === 1 ? "segments_count_one" : "segments_count", { count: answer.count });
     } catch (error) {
       if (mine !== asked) return;
       shown.textContent = "";

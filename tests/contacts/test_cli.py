@@ -1,5 +1,5 @@
 """`kith customers import FILE.csv`: the import job run from a terminal against the
-configured database, with a progress bar and the bad rows listed."""
+configured database, with a progress bar, and the bad rows and ignored columns listed."""
 
 from __future__ import annotations
 
@@ -26,7 +26,10 @@ def fresh_settings() -> Iterator[None]:
 @pytest.fixture
 def contacts_file(tmp_path: Path) -> Path:
     path = tmp_path / "联系人.csv"
-    text = "姓名,邮箱,城市\n王芳,wf@example.cn,上海\n坏人,bad@,北京\n李娜,ln@example.cn,上海\n"
+    text = (
+        "姓名,邮箱,城市,备注\n"
+        "王芳,wf@example.cn,上海,\n坏人,bad@,北京,\n李娜,ln@example.cn,上海,x\n"
+    )
     path.write_bytes(text.encode("gbk"))
     return path
 
@@ -60,6 +63,7 @@ def test_the_command_imports_with_progress_and_lists_bad_rows(
             assert "importing" in result.output  # the progress bar's label
             assert "done; created 2, failed 1" in result.output
             assert "row 3, column 邮箱" in result.output
+            assert "column 备注 ignored: not in the mapping" in result.output
             db = client[settings.db_name]
             names = sorted(c["name"] for c in db.customers.find({"attributes.city": "上海"}))
             assert names == ["李娜", "王芳"]

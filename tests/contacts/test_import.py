@@ -367,3 +367,118 @@ async def test_a_re_imported_export_updates_its_customers_by_id(api: ApiSetup, c
         "Grace": ["grace@example.com"],
         "Linus": ["linus@example.com"],
     }
+
+
+async def test_columns_no_field_takes_are_listed_with_why(api: ApiSetup, core: Core) -> None:
+    """Regression (QA marketer #10): `attributes.$where`, `consent.pigeon`, `attributes.a.b`
+    and typos such as `consent.sms` were dropped without a word (`created 1, failed 0`). The
+    job names each such column with a code; an unnamed column counts only if it holds data."""
+    csv = (
+        "name,attributes.$where,consent.pigeon,attributes.a.b,consent.sms,"
+        "attributes.first name,Company,,email,\n"
+        "Ada,x,yes,y,yes,Ada,Acme,kept?,ada@example.com,\n"
+    )
+    response = await api.http.post(
+        "/api/v1/customers/import", content=csv.encode(), headers=api.auth
+    )
+    assert response.status_code == 202, response.text
+    ignored = [(w["column"], w["code"]) for w in response.json()["warnings"]]
+    assert ignored == [
+        ("attributes.$where", "bad_attribute_name"),
+        ("consent.pigeon", "unknown_consent_channel"),
+        ("attributes.a.b", "bad_attribute_name"),
+        ("consent.sms", "unknown_consent_channel"),
+        ("attributes.first name", "bad_attribute_name"),
+        ("Company", "unknown_field"),
+        (None, "no_header"),  # the eighth column holds a cell; the trailing one is empty
+    ]
+    assert "'pigeon'" in response.json()["warnings"][1]["message"]
+    await JobWorker(core).run_once()
+    job = (await api.http.get(response.headers["Location"], headers=api.auth)).json()
+    assert job["result"] == {"created": 1, "updated": 0, "failed": 0, "skipped": 0}
+    assert [w["column"] for w in job["warnings"]] == [c for c, _ in ignored]
+    (ada,) = await customers(core)
+    assert ada["emails"] == ["ada@example.com"] and ada.get("attributes", {}) == {}
+
+    mapped = await run_import(
+        api,
+        core,
+        "Name,Mail,Notes\nGrace,g@example.com,x\n",
+        mapping={
+            "Name": "name",
+            "Mail": "email",
+        },
+    )
+    assert [(w["column"], w["code"]) for w in mapped["warnings"]] == [("Notes", "not_in_mapping")]
+    clean = await run_import(api, core, "name,email\nLinus,linus@example.com\n")
+    assert clean["warnings"] == []
+    exported = await api.http.get("/api/v1/customers/export.csv", headers=api.auth)
+    again = await run_import(api, core, exported.content)  # what Kith keeps itself, told so
+    assert [(w["column"], w["code"]) for w in again["warnings"]] == [
+        ("channels", "read_only"),
+        ("first_seen", "read_only"),
+        ("last_seen", "read_only"),
+    ]
+    assert again["result"] == {"created": 0, "updated": 3, "failed": 0, "skipped": 0}
+
+
+async def test_a_file_none_of_whose_columns_maps_is_refused_naming_them(
+    api: ApiSetup, core: Core
+) -> None:
+    """A file whose every column would be ignored imports nothing: refused before a job is
+    queued, the message naming each column and why, so the typo can be fixed."""
+    response = await api.http.post(
+        "/api/v1/customers/import",
+        content=b"consent.sms,Company\nyes,Acme\n",
+        headers=api.auth,
+    )
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["field"] == "mapping"
+    assert "consent.sms: no channel type 'sms'" in error["message"]
+    assert "Company: unknown field 'Company'" in error["message"]
+    assert await core.store.collection("jobs").count_documents({}) == 0
+
+
+async def test_broken_quoting_is_a_row_error_and_the_rows_after_it_import(
+    api: ApiSetup, core: Core
+) -> None:
+    """Regression (QA marketer #10): `"unterminated,x@example.com` made a customer named
+    `unterminated,x@example.com`; a lenient reader also glues every row after a stray quote
+    into one cell. A quote never closed, or text after a closing quote, is that row's error
+    (row, column, why), and the rows after it are read whole."""
+    job = await run_import(api, core, 'name,email\n"unterminated,x@example.com\n')
+    assert job["result"] == {"created": 0, "updated": 0, "failed": 1, "skipped": 0}
+    assert job["errors"] == [
+        {"row": 2, "column": "name", "message": "a quote opens in this cell and is never closed"}
+    ]
+    csv = (
+        "name,email\n"
+        '"Stray,stray@example.com\n'  # its quote "closes" at Carol's: Bob and Carol are swallowed
+        "Bob,bob@example.com\n"
+        '"Carol, C.",carol@example.com\n'
+        'Dan,"dan"@example.com\n'  # text after a closing quote
+        '"Eve ""E"" Ng","eve@example.com"\n'  # quoting done right
+        '"Multi\nline",multi@example.com\n'
+    )
+    job = await run_import(api, core, csv)
+    assert [(e["row"], e["column"]) for e in job["errors"]] == [(2, "name"), (5, "email")]
+    assert "never closed" in job["errors"][0]["message"]
+    assert 'write a quote inside a cell as ""' in job["errors"][1]["message"]
+    assert job["result"] == {"created": 4, "updated": 0, "failed": 2, "skipped": 0}
+    assert job["progress"] == {"done": 6, "total": 6}
+    names = sorted(c["name"] for c in await customers(core))
+    assert names == ["Bob", "Carol, C.", 'Eve "E" Ng', "Multi\nline"]
+
+
+async def test_a_file_whose_quotes_never_pair_up_is_refused(api: ApiSetup, core: Core) -> None:
+    """Each quote never closed is read to the end of the file; a file made of them is not
+    CSV, and reading it again and again must not tie up a worker."""
+    data = ("name,email\n" + '"x,""\n' * 50).encode()
+    response = await api.http.post("/api/v1/customers/import", content=data, headers=api.auth)
+    assert response.status_code == 422, response.text
+    assert response.json()["error"] == {
+        "code": "invalid",
+        "message": "not a CSV file: its quotes do not pair up",
+        "field": "file",
+    }

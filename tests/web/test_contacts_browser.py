@@ -18,8 +18,9 @@ import pytest
 
 from kith.core.auth import create_user
 from kith.core.channel_records import create_channel
+from kith.core.events import build_event, record
 from kith.core.jobs import JobWorker
-from kith.core.models import Channel, InboundUser, Role
+from kith.core.models import Author, AuthorKind, Channel, InboundUser, Role
 from kith.core.pipeline import ingest
 from kith.core.settings import Settings
 from kith.core.storage import Store
@@ -33,6 +34,9 @@ from tests.web.conftest import PASSWORD
 
 pytestmark = [needs_chromium, pytest.mark.timeout(120)]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# How many leaves of an element show `name` on screen (a visually hidden one is 1px wide).
+SHOWN_TEXTS = """(root, name) => [...root.querySelectorAll("*")].filter((el) => !el.children.length
+  && el.textContent.trim() === name && el.getBoundingClientRect().width > 1).length"""
 PEOPLE = (  # (channel, user id, name, email, phone, tags)
     ("web", "w-ada", "Ada Lovelace", "ada@example.com", None, ["vip"]),
     ("app", "a-ada", "Ada L.", "ada@example.com", None, ["beta"]),
@@ -345,3 +349,156 @@ async def test_the_language_switch_works_on_every_page(live: Live) -> None:
         await expect(admin.locator("html")).to_have_attribute("lang", "zh-Hans")
         await admin.get_by_label("语言").select_option(label="English")
         await expect(admin.locator("html")).to_have_attribute("lang", "en")
+
+
+async def test_the_import_panel_counts_rows_and_lists_ignored_columns(
+    live: Live, tmp_path: Path
+) -> None:
+    """Regression (QA marketer #11): the panel said "Done: 4 of 4 rows" and listed row
+    errors, but not what the job counted (created, updated, failed), nor (QA #10) the columns
+    it ignored and why; a broken quote is a row error there too. English and Chinese."""
+    from playwright.async_api import expect
+
+    sample = tmp_path / "people.csv"
+    sample.write_text(
+        "name,email,consent.sms,attributes.first name\n"
+        "Zoe,zoe@example.com,yes,Zoe\n"
+        "Ada again,ada@example.com,,\n"
+        '"unterminated,x@example.com\n'
+    )
+    for locale, words in (
+        (
+            "en-US",
+            {
+                "form": "Import CSV",
+                "file": "CSV file",
+                "start": "Import",
+                "done": "Done: 3 of 3 rows",
+                "counts": [
+                    ("Created", "1"),
+                    ("Updated", "1"),
+                    ("Rows with errors", "1"),
+                    ("Blank rows", "0"),
+                    ("Ignored columns", "2"),
+                ],
+                "sms": "No such channel type",
+                "first name": "Not allowed as an attribute name",
+                "errors": "Rows with errors",
+                "ignored": "Ignored columns",
+            },
+        ),
+        (
+            "zh-CN",
+            {
+                "form": "导入 CSV",
+                "file": "CSV 文件",
+                "start": "导入",
+                "done": "完成：3 / 3 行",
+                "counts": [
+                    ("新建", "0"),
+                    ("更新", "2"),
+                    ("出错的行", "1"),
+                    ("空行", "0"),
+                    ("已忽略的列", "2"),
+                ],
+                "sms": "没有这个渠道类型",
+                "first name": "不能作为属性名",
+                "errors": "出错的行",
+                "ignored": "已忽略的列",
+            },
+        ),
+    ):
+        page = await live.sign_in("mary@kith.test", locale=locale)
+        await expect(page.locator("body[data-ready=true]")).to_have_count(1)
+        form = page.get_by_role("form", name=words["form"])
+        await form.get_by_label(words["file"]).set_input_files(str(sample))
+        await form.get_by_role("button", name=words["start"]).click()
+        await JobWorker(live.core).run_once()
+        await expect(page.get_by_text(words["done"])).to_be_visible()
+        counts = page.locator("#import-counts")
+        await expect(counts.locator("dt")).to_have_text([t for t, _ in words["counts"]])
+        await expect(counts.locator("dd")).to_have_text([n for _, n in words["counts"]])
+        ignored = page.get_by_role("table", name=words["ignored"])
+        await expect(ignored.get_by_role("row", name=re.compile("^consent.sms"))).to_contain_text(
+            words["sms"]
+        )
+        await expect(
+            ignored.get_by_role("row", name=re.compile("^attributes.first name"))
+        ).to_contain_text(words["first name"])
+        errors = page.get_by_role("table", name=words["errors"])
+        await expect(errors.get_by_role("row", name=re.compile(r"^4 name"))).to_contain_text(
+            "never closed"
+        )
+        await assert_every_control_is_named(page)
+    assert await live.core.store.customers.count_documents({"name": {"$regex": "untermin"}}) == 0
+
+
+async def test_the_timeline_reads_in_words_in_both_languages(live: Live) -> None:
+    """Regression (QA marketer #11): the timeline showed raw types (`message.delivered`,
+    `ticket.updated`, `customer.sentiment_changed`) and actors ("system", "Sentiment",
+    "Ticket rules"). A type without a label still reads ("Ticket: reassigned")."""
+    from playwright.async_api import expect
+
+    core = live.core
+    li = await core.store.customers.find_one({"name": "李雷"})
+    assert li is not None
+    workspace_id = li["workspace_id"]
+    shop_bot = Author(kind=AuthorKind.bot, id="bot-1", name="Shop assistant")
+    for type_, actor in (
+        ("message.delivered", Author(kind=AuthorKind.system)),
+        ("ticket.updated", Author(kind=AuthorKind.system, name="Ticket rules")),
+        ("customer.sentiment_changed", Author(kind=AuthorKind.system, name="Sentiment")),
+        ("message.created", shop_bot),
+        ("ticket.reassigned", Author(kind=AuthorKind.system, name="API token Zapier")),
+        ("widget.spun_around", Author(kind=AuthorKind.system, name="Gizmo")),
+    ):
+        event = build_event(core, workspace_id, type_, actor=actor, customer_id=li["_id"])
+        await record(core, event)
+    expected = {
+        "en-US": [
+            "Widget spun around · Gizmo",
+            "Ticket: reassigned · API token Zapier",
+            "Message sent · Bot Shop assistant",
+            "Sentiment changed · Sentiment analysis",
+            "Ticket changed · Ticket rules",
+            "Message delivered · Kith (automatic)",
+        ],
+        "zh-CN": [
+            "Widget spun around · Gizmo",
+            "工单：reassigned · API 令牌 Zapier",
+            "发出消息 · 机器人 Shop assistant",
+            "情绪发生变化 · 情绪分析",
+            "工单已修改 · 工单规则",
+            "消息已送达 · Kith（自动）",
+        ],
+    }
+    for locale, lines in expected.items():
+        page = await live.sign_in("mary@kith.test", locale=locale)
+        await page.goto(f"{live.url}/app/contacts/{li['_id']}")
+        await expect(page.locator("body[data-ready=true]")).to_have_count(1)
+        shown = await page.locator("#timeline li").all_inner_texts()
+        assert len(shown) >= len(lines)
+        for line, text in zip(lines, shown, strict=False):  # newest first, after its time
+            assert text.endswith(line), (text, line)
+
+
+async def test_the_header_names_the_section_once(live: Live) -> None:
+    """Regression (QA marketer #11): Contacts said "Contacts" three times in its header (the
+    current nav link, a bold title, an underlined link), Broadcasts "Broadcasts" likewise. The
+    nav link marks the section; the page's h1 is kept for screen readers only."""
+    from playwright.async_api import expect
+
+    page = await live.sign_in("mary@kith.test")
+    li = await live.core.store.customers.find_one({"name": "李雷"})
+    assert li is not None
+    for path, section in (
+        ("/app/contacts", "Contacts"),
+        (f"/app/contacts/{li['_id']}", "Contacts"),
+        ("/app/broadcasts", "Broadcasts"),
+    ):
+        await page.goto(live.url + path)
+        header = page.locator("header.top")
+        assert await header.evaluate(SHOWN_TEXTS, section) == 1
+        await expect(page.get_by_role("heading", level=1, name=section)).to_have_count(1)
+        current = page.get_by_role("navigation", name="Sections").get_by_role("link", name=section)
+        await expect(current).to_have_attribute("aria-current", "page")

@@ -78,7 +78,7 @@ async def test_a_marketer_builds_a_segment_by_keyboard_and_watches_it_grow(
     await form.get_by_label("Condition 3").select_option(label="is")
     await form.get_by_label("Value 3").focus()
     await page.keyboard.type("上海")
-    await expect(count).to_have_text("1 customers match now")
+    await expect(count).to_have_text("1 customer matches now")
     await page.get_by_text("JSON view").click()
     await expect(form.get_by_label("Filter as JSON")).to_have_value(re.compile('"上海"'))
     await assert_every_control_is_named(page)
@@ -117,3 +117,42 @@ async def test_a_marketer_builds_a_segment_by_keyboard_and_watches_it_grow(
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         for path in shots:
             shutil.copy(path, SCREENSHOTS / path.name)
+
+
+async def test_every_builder_field_and_choice_reads_in_both_languages(live: Live) -> None:
+    """Regression (QA marketer #11): `communities`, `communities.joined_at` and
+    `referrals.count` (the communities feature's fields) showed as raw keys in English and
+    Chinese, and consent states as raw values; "1 customers match now"."""
+    from playwright.async_api import expect
+
+    await people(live)
+    labels = {
+        "en-US": (
+            "Field 2",
+            "Value 2",
+            "Communities (id)",
+            "Joined a community",
+            "Members invited",
+        ),
+        "zh-CN": ("字段 2", "值 2", "所在社群（ID）", "加入社群时间", "邀请入群人数"),
+    }
+    for locale, (field_label, value_label, *community_fields) in labels.items():
+        page = await live.sign_in("mary@kith.test", locale=locale)
+        await page.goto(live.url + "/app/segments")
+        form = page.locator("#builder")
+        field = form.get_by_label(field_label, exact=True)
+        options = await field.locator("option").evaluate_all(
+            "(all) => all.map((o) => [o.value, o.textContent])"
+        )
+        raw = [value for value, text in options if text in (value, value.rstrip("."))]
+        assert raw == [], f"{locale}: fields shown as raw keys: {raw}"
+        shown = [text for _, text in options]
+        assert all(name in shown for name in community_fields), shown
+        if locale == "zh-CN":
+            assert all(re.search("[\u4e00-\u9fff]", text) for text in shown), shown
+            await field.select_option(value="consent.")
+            value = form.get_by_label(value_label, exact=True)
+            await expect(value.locator("option")).to_have_text(["未知", "已同意", "已撤回"])
+            await field.select_option(value="tags")
+            await form.get_by_label(value_label, exact=True).fill("vip")
+            await expect(page.locator("#live-count")).to_have_text("当前符合的客户：2 位")

@@ -7,7 +7,15 @@ from datetime import datetime
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from kith.core.jobs import Job, JobError, JobProgress, JobStatus, cancel_job, get_job
+from kith.core.jobs import (
+    Job,
+    JobError,
+    JobProgress,
+    JobStatus,
+    JobWarning,
+    cancel_job,
+    get_job,
+)
 from kith.web.api.deps import CoreDep, WorkspaceDep
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
@@ -21,6 +29,7 @@ class JobOut(BaseModel):
     result: dict[str, int]
     errors: list[JobError]
     error_count: int
+    warnings: list[JobWarning]
     error: str | None
     created_at: datetime
     started_at: datetime | None
@@ -33,7 +42,8 @@ def job_out(job: Job) -> JobOut:
 
 @router.get("/{job_id}", response_model=JobOut)
 async def get(job_id: str, core: CoreDep, workspace_id: WorkspaceDep) -> JobOut:
-    """A job of this workspace: status, progress, counts and its first 100 errors."""
+    """A job of this workspace: status, progress, counts, its first 100 errors and the
+    input it leaves out (`warnings`: an import's ignored columns, each with a `code`)."""
     return job_out(await get_job(core, workspace_id, job_id))
 
 

@@ -87,6 +87,27 @@
 
   // ---- CSV import: post the file, then follow the job until it ends ----------------------
 
+  // What the job did so far: rows created, updated, failed, blank, and columns left out.
+  function showCounts(job) {
+    const counts = [
+      [T.contacts_import_created, job.result.created || 0],
+      [T.contacts_import_updated, job.result.updated || 0],
+      [T.contacts_import_failed, job.result.failed || 0],
+      [T.contacts_import_skipped, job.result.skipped || 0],
+      [T.contacts_import_ignored, (job.warnings || []).length],
+    ];
+    $("import-counts").replaceChildren(...counts.flatMap(([term, n]) => [h("dt", {}, term), h("dd", {}, String(n))]));
+    $("import-counts").hidden = false;
+  }
+
+  // The file's columns no field takes, each with why (the API's words for a code we lack).
+  function showIgnored(warnings) {
+    $("import-ignored").replaceChildren(...warnings.map((w) => h("tr", {},
+      h("td", {}, w.column || T.contacts_import_unnamed),
+      h("td", {}, T["contacts_ignored_" + w.code] || w.message))));
+    $("import-ignored-table").hidden = warnings.length === 0;
+  }
+
   async function followJob(url) {
     for (;;) {
       const response = await fetch(url, { credentials: "same-origin" });
@@ -98,6 +119,8 @@
       const status = T["contacts_job_" + job.status] || job.status;
       $("import-status").textContent = fmt(T.contacts_import_status,
         { status, done: job.progress.done, total }) + (job.error ? " " + job.error : "");
+      showCounts(job);
+      showIgnored(job.warnings || []);
       $("import-errors").replaceChildren(...job.errors.map((e) =>
         h("tr", {}, h("td", {}, e.row ?? ""), h("td", {}, e.column || ""), h("td", {}, e.message))));
       $("import-errors-table").hidden = job.errors.length === 0;

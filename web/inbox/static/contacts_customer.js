@@ -78,10 +78,39 @@
       : [h("li", { class: "empty" }, T.contacts_no_conversations)]));
   }
 
+  // An event type in words: its own label, else its kind ("Ticket") and the rest of the
+  // type spelled out, so a type added later still reads ("Ticket: reassigned").
+  function eventName(type) {
+    const key = type.replace(/\W/g, "_");
+    if (T["contacts_event_" + key]) return T["contacts_event_" + key];
+    const [group, ...rest] = type.split(".");
+    const what = rest.join(" ").replace(/_/g, " ");
+    const groupName = T["contacts_event_group_" + group];
+    if (groupName && what) return fmt(T.contacts_event_other, { group: groupName, what });
+    const words = type.replace(/[._]/g, " ");
+    return words.charAt(0).toUpperCase() + words.slice(1);
+  }
+
+  // Who did it: people and bots by their names; Kith's own parts (sentiment analysis, ticket
+  // rules, the community roster …) in words, as code names them, not anyone's choice.
+  function actorName(actor) {
+    const name = actor.name || "";
+    const own = name && T["contacts_actor_name_" + name.toLowerCase().replace(/\W+/g, "_")];
+    if (actor.kind === "system") {
+      if (!name) return T.contacts_actor_system;
+      if (name.startsWith("API token ")) return fmt(T.contacts_actor_api_token, { name: name.slice(10) });
+      return own || name;
+    }
+    if (actor.kind === "bot") {
+      if (own && !actor.id) return own;  // a rule's bot (moderation), not one someone built
+      return name ? fmt(T.contacts_actor_bot, { name }) : T.contacts_actor_bot_unnamed;
+    }
+    return name || T["contacts_actor_" + actor.kind] || actor.kind;
+  }
+
   function entry(e) {
-    const who = e.actor.name || e.actor.kind;
     return h("li", {}, h("time", { datetime: e.created_at }, when(e.created_at)),
-      h("strong", {}, T["contacts_event_" + e.type.replace(/\W/g, "_")] || e.type), " · ", who);
+      h("strong", {}, eventName(e.type)), " · ", actorName(e.actor));
   }
 
   async function loadTimeline(more = false) {
