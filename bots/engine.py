@@ -100,6 +100,11 @@ class Turn:
     def author(self) -> Author:
         return Author(kind=AuthorKind.bot, id=self.bot.id, name=self.bot.name)
 
+    @property
+    def customer_id(self) -> str:
+        """Whom the turn answers: in a group, who wrote, not who opened the conversation."""
+        return str(self.customer.get("_id") or self.conversation.customer_id)
+
 
 BOT_CACHE_SECONDS = 5.0
 
@@ -133,6 +138,9 @@ class BotEngine:
 
     async def consume(self, core: Core, event: Event) -> None:
         if event.type == "message.received":
+            group = event.data.get("group")
+            if group and not group.get("addressed"):
+                return  # the members' own talk in a group: a bot answers what speaks to it
             received = await load_received(core, event)
             if received is not None and not event.data.get("control"):
                 await self.on_message(core, received, event.id)
@@ -180,7 +188,7 @@ class BotEngine:
                 core,
                 bot,
                 conversation,
-                await self._customer(core, conversation),
+                await self._customer(core, conversation, message),
                 message.text,
                 language,
                 session,
@@ -451,13 +459,13 @@ class BotEngine:
         if not attributes:
             return
         await turn.core.store.customers.update_one(
-            {"_id": turn.conversation.customer_id},
+            {"_id": turn.customer_id},
             {"$set": {f"attributes.{k}": v for k, v in attributes.items()}},
         )
         turn.customer.setdefault("attributes", {}).update(attributes)
         if isinstance(attributes.get("email"), str):
             await turn.core.store.customers.update_one(
-                {"_id": turn.conversation.customer_id},
+                {"_id": turn.customer_id},
                 {"$addToSet": {"emails": attributes["email"]}},
             )
 
@@ -501,7 +509,7 @@ class BotEngine:
                 "conversation.handoff",
                 actor=turn.author,
                 conversation_id=turn.conversation.id,
-                customer_id=turn.conversation.customer_id,
+                customer_id=turn.customer_id,
                 data={"reason": reason, "team_id": team_id or turn.bot.team_id},
             ),
         )
@@ -509,15 +517,24 @@ class BotEngine:
     # -- state ---------------------------------------------------------------------------
 
     async def _take(self, turn: Turn) -> None:
-        """While the bot handles a conversation it is pending, out of the agents' open queue."""
+        """While the bot handles a conversation it is pending, out of the agents' open queue;
+        a group's stays as it is (the bot answered one member, the rest talk on)."""
+        if turn.conversation.group is not None:
+            return
         if turn.conversation.status == ConversationStatus.open and not turn.session.get("paused"):
             turn.conversation = await do_update_conversation(
                 turn.core, turn.conversation, actor=turn.author, status=ConversationStatus.pending
             )
 
     @staticmethod
-    async def _customer(core: Core, conversation: Conversation) -> dict[str, Any]:
-        return await core.store.customers.find_one({"_id": conversation.customer_id}) or {}
+    async def _customer(
+        core: Core, conversation: Conversation, message: Message | None = None
+    ) -> dict[str, Any]:
+        """Whom the bot talks to: the conversation's customer; in a group, who wrote."""
+        customer_id = conversation.customer_id
+        if message is not None and conversation.group is not None:
+            customer_id = message.customer_id
+        return await core.store.customers.find_one({"_id": customer_id}) or {}
 
     @staticmethod
     async def _session(core: Core, conversation_id: str, bot_id: str) -> dict[str, Any]:

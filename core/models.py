@@ -384,6 +384,11 @@ class GroupRef(BaseModel):
     forwarded: bool = Field(
         default=False, description="Forwarded by its sender from another chat or user."
     )
+    addressed: bool = Field(
+        default=False,
+        description="Speaks to our bot (a reply to its message, a command, a mention of it): "
+        "in a group, a bot answers only these; the rest is the members' own talk.",
+    )
 
 
 class InboundMessage(BaseModel):

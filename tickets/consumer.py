@@ -92,7 +92,7 @@ async def _answered(core: Core, event: Event) -> bool:
 
 
 async def _handoff(core: Core, event: Event) -> None:
-    if event.data.get("reason") != MISSED_REASON:
+    if event.data.get("reason") != MISSED_REASON or await _in_group(core, event.conversation_id):
         return
     settings = await get_settings(core, event.workspace_id)
     if settings.bot_failures:

@@ -123,12 +123,17 @@ def _user(user_id: str, message: SlackMessage | None = None) -> InboundUser:
     )
 
 
-def group_ref(message: SlackMessage) -> GroupRef | None:
-    """The channel a message was posted in; None for DMs."""
+def group_ref(message: SlackMessage, bot_users: set[str]) -> GroupRef | None:
+    """The channel a message was posted in (None for DMs), and whether it mentions our bot
+    (`<@U…>` of one of the bot users the event is authorized for): bots answer only those
+    in a channel."""
     assert message.channel is not None
     kind = message.channel_type
     in_channel = kind in CHANNEL_TYPES if kind else message.channel[:1] in ("C", "G")
-    return GroupRef(id=message.channel, kind=GROUP_KIND) if in_channel else None
+    if not in_channel:
+        return None
+    mentioned = any(f"<@{user}>" in message.text for user in bot_users)
+    return GroupRef(id=message.channel, kind=GROUP_KIND, addressed=mentioned)
 
 
 def _from_bot(message: SlackMessage, bot_users: set[str]) -> bool:
@@ -189,7 +194,7 @@ async def _on_message(
                 else None
             ),
             sent_at=_sent_at(message.ts),
-            group=group_ref(message),
+            group=group_ref(message, bot_users),
         ),
     )
     return Outcome.duplicate if received.duplicate else Outcome.stored

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from kith.connectors.telegram import members
 from kith.connectors.telegram.client import bot_for
+from kith.connectors.telegram.config import TelegramConfig, bot_id
 from kith.connectors.telegram.mapping import (
     Outcome,
     group_fields,
@@ -230,7 +231,7 @@ async def _message(core: Core, channel: Channel, message: TgMessage) -> Outcome:
             reply_to=message_key(chat_id, reply.message_id) if reply else None,
             sent_at=message.date,
             control=start_payload(message.text) is not None,
-            group=group_ref(message),
+            group=group_ref(message, bot_id(channel.settings_as(TelegramConfig).bot_token)),
         ),
     )
     payload = start_payload(message.text)

@@ -40,10 +40,11 @@ def sender(message: TgMessage) -> InboundUser | None:
     return None
 
 
-def group_ref(message: TgMessage) -> GroupRef | None:
+def group_ref(message: TgMessage, bot: str) -> GroupRef | None:
     """The group or channel a message was posted in (None: a private chat), marked when its
     sender is not a member: the chat itself (anonymous admins, channel posts) or the
-    discussion group's linked channel (`is_automatic_forward`)."""
+    discussion group's linked channel (`is_automatic_forward`); and when it speaks to our
+    bot (whose user id is `bot`)."""
     chat = message.chat
     if chat.type == "private":
         return None
@@ -56,6 +57,23 @@ def group_ref(message: TgMessage) -> GroupRef | None:
         admin=as_chat or chat.type == "channel",
         automatic=automatic,
         forwarded=message.forward_origin is not None and not automatic,
+        addressed=addressed(message, bot),
+    )
+
+
+def addressed(message: TgMessage, bot: str) -> bool:
+    """Whether a group message speaks to our bot, as Telegram's privacy mode reads it: a
+    reply to one of its messages, a command (`/help`, `/help@…`), or a mention that names
+    its user (`text_mention`). An `@username` mention is not seen: Kith does not keep the
+    bot's username."""
+    replied = message.reply_to_message
+    if replied is not None and replied.from_user is not None and str(replied.from_user.id) == bot:
+        return True
+    if (message.text or "").startswith("/"):
+        return True
+    return any(
+        e.type == "text_mention" and e.user is not None and str(e.user.id) == bot
+        for e in message.entities or ()
     )
 
 

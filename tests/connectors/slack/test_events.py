@@ -239,9 +239,11 @@ async def test_channel_messages_name_their_channel_and_dms_none(slack: SlackSetu
         "admin": False,
         "automatic": False,
         "forwarded": False,
+        "addressed": False,
         "sender": "U2147483697",
     }
     assert (mention["group"]["id"], mention["group"]["kind"]) == ("C123ABC456", "slack_channel")
+    assert mention["group"]["addressed"]  # it names our bot user: a bot answers it
     assert "group" not in direct
 
 

@@ -1,0 +1,74 @@
+"""A bot in a Telegram group answers only what speaks to it (a reply to its message, a
+command, a mention of its user), as the member who wrote, and leaves the group's
+conversation in the agents' queue; the members' own talk draws nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from kith.bots.engine import BotEngine
+from kith.bots.flows import BotDefinition
+from kith.bots.knowledge import KnowledgeBase
+from kith.bots.store import save_bot
+from kith.core.features import install
+from tests.connectors.telegram.conftest import BOT_TOKEN, TelegramSetup, update
+from tests.support.consumers import drain
+
+BOT = {"id": int(BOT_TOKEN.split(":")[0]), "is_bot": True, "first_name": "Kithy"}
+DESCALE = {
+    "id": "descale",
+    "trigger": {"kind": "keyword", "values": ["descale"]},
+    "steps": [{"id": "how", "type": "send_text", "text": "{name}: vinegar and water, 1:1."}],
+}
+
+
+@pytest.fixture
+async def bot(telegram: TelegramSetup, workspace_id: str) -> None:
+    install(telegram.core, [BotEngine(KnowledgeBase()).feature()])
+    definition = {"name": "Kithy", "channel_ids": [telegram.channel_id], "flows": [DESCALE]}
+    await save_bot(telegram.core, workspace_id, BotDefinition.model_validate(definition))
+
+
+def _said(text: str, n: int, **extra: Any) -> dict[str, Any]:
+    """Ada writes `text` in the group (update and message ids from `n`)."""
+    body = update("group_reply", update_id=815001000 + n)
+    message = {k: v for k, v in body["message"].items() if k != "reply_to_message"}
+    body["message"] = {**message, "message_id": 2000 + n, "text": text, **extra}
+    return body
+
+
+async def _bot_said(telegram: TelegramSetup) -> list[str]:
+    found = telegram.core.store.messages.find({"direction": "out", "author.kind": "bot"})
+    return [m["text"] for m in await found.to_list(None)]
+
+
+@pytest.mark.usefixtures("bot")
+async def test_the_members_own_talk_draws_nothing(telegram: TelegramSetup) -> None:
+    await telegram.deliver(update("group_text"))  # "Does anyone know how to descale it?"
+    await telegram.deliver(_said("I descale mine monthly", 1))
+    await drain(telegram.core)
+    assert await _bot_said(telegram) == []
+
+
+@pytest.mark.usefixtures("bot")
+async def test_a_reply_to_the_bot_a_command_or_a_mention_is_answered(
+    telegram: TelegramSetup,
+) -> None:
+    await telegram.deliver(update("group_text"))  # Li opened the group's conversation
+    ours = {
+        "message_id": 77,
+        "from": BOT,
+        "chat": update("group_text")["message"]["chat"],
+        "date": 1767225600,
+        "text": "Ask me anything",
+    }
+    await telegram.deliver(_said("How do I descale?", 2, reply_to_message=ours))
+    await telegram.deliver(_said("/descale", 3))
+    mention = [{"type": "text_mention", "offset": 0, "length": 5, "user": BOT}]
+    await telegram.deliver(_said("Kithy descale please", 4, entities=mention))
+    await drain(telegram.core)
+    assert await _bot_said(telegram) == ["Ada Lovelace: vinegar and water, 1:1."] * 3
+    [group] = await telegram.core.store.conversations.find({}).to_list(None)
+    assert group["status"] == "open"  # still the agents': the bot answered one member
