@@ -11,6 +11,10 @@ so they are found from those and deleted. The group's
 conversation keeps its line in the inbox, but not a preview quoting them. And a group's
 conversation is opened on behalf of whoever was first seen there: if that is the erased
 customer, it passes to another member, so the group's history is not erased with them.
+Telegram's list of a group's administrators, kept a while for moderation
+(`kith.connectors.telegram.admins`), names them by their Telegram id, not their customer id:
+each list naming them is forgotten, as a change of administrators forgets it, and asked for
+again the next time a rule is broken.
 """
 
 from __future__ import annotations
@@ -22,8 +26,10 @@ from kith.communities.audit import audit
 from kith.communities.joins import joins
 from kith.communities.models import Community, MemberStatus
 from kith.communities.store import communities, members
+from kith.connectors.telegram.admins import ADMINS
 from kith.core.context import Core
 from kith.core.ids import derived_id
+from kith.core.storable import literal_regex
 
 
 async def erase(core: Core, workspace_id: str, customer_ids: list[str]) -> None:
@@ -35,6 +41,7 @@ async def erase(core: Core, workspace_id: str, customer_ids: list[str]) -> None:
     ) | set(await core.store.messages.distinct("conversation_id", named))
     await core.store.messages.delete_many({"workspace_id": workspace_id, "_id": {"$in": said}})
     await _leave(core, named)
+    await _forget_admin_lists(core, named)
     async for community in communities(core).find(
         {"workspace_id": workspace_id}, {"conversation_id": 1}
     ):
@@ -63,6 +70,20 @@ async def _leave(core: Core, named: dict[str, Any]) -> None:
             await roster.uncount(core, community)
             await stats.add(core, community, now, leaves=1)
         await stats.forget_speaker(core, community, str(doc["platform_user_id"]))
+
+
+async def _forget_admin_lists(core: Core, named: dict[str, Any]) -> None:
+    """The kept lists of administrators naming them (by their id on each of their channels)
+    hold no ids any more, under a new generation, so an answer asked for before the erasure
+    is not kept either (see `kith.connectors.telegram.admins`)."""
+    async for identity in core.store.identities.find(named, {"channel_id": 1, "external_id": 1}):
+        await core.store.collection(ADMINS).update_many(
+            {
+                "_id": {"$regex": f"^{literal_regex(str(identity['channel_id']))}:"},
+                "ids": str(identity["external_id"]),
+            },
+            {"$set": {"ids": None, "asked_at": None}, "$inc": {"generation": 1}},
+        )
 
 
 async def _said_about(core: Core, named: dict[str, Any]) -> list[str]:

@@ -92,8 +92,10 @@ def feature(core: Core) -> Feature:
             Index(join_requests.REQUESTS, (("customer_id", ASCENDING),)),
         ),
         # Members, joins, links, credits (both sides), deep-link starts and rewards name
-        # customers: erased with them, moved to the survivor of a merge.
-        erasers=(erasure.erase,),  # the group's messages about them, its conversation
+        # customers: erased with them, moved to the survivor of a merge. The eraser reaches
+        # the group's messages about them, its conversation, and Telegram's kept lists of
+        # administrators (`telegram_admins`, which name them by Telegram id, not customer id).
+        erasers=(erasure.erase,),
         customer_data=(
             CustomerData(MEMBERS),
             CustomerData(JOINS),

@@ -6,15 +6,20 @@ the community has rules, asks the raid's members to accept them with the summary
 button (`kith.communities.rules.ask_raid`).
 
 Joins are counted by when the platform says they happened, so a backlog worked off after
-downtime is not a raid; a raid ends by Kith's clock. A join the platform dates more than a
-window after the raid's latest join is not the raid's, even while the raid's end waits for
-its timer: the raid was over by then, and joins worked off late (a busy consumer, or the
-demo's clock running an hour a second) are welcomed as the newcomers they are.
+downtime is not a raid; a raid ends by Kith's clock. Whether there is a raid, and which joins
+are its own, depends on the joins' dates only, not on the order they are handled in (several
+workers, redeliveries): each join counts the stored joins in every window around its own
+date, so the burst is found by whichever of its joins comes last; and a raid takes every
+join waiting for its welcome within a window of its first or latest join, again as it
+widens. A join the platform dates further off than that is not the raid's, even while the
+raid's end waits for its timer: the raid was over by then, and joins worked off late (a busy
+consumer, or the demo's clock running an hour a second) are welcomed as the newcomers they
+are. A new burst dated after such a finished raid is a raid of its own, with its own summary.
 
 Several consumers in several processes agree on one raid through a lock document per
-community (`_id` = the community's id, naming the raid under way, and the platform's time of
-its latest join), taken and released by conditional updates, and one document per raid;
-every message has an id derived from the raid."""
+community (`_id` = the community's id, naming the raid under way, and the platform's times
+of its first and latest joins), taken, passed on and released by conditional updates, and
+one document per raid; every message has an id derived from the raid."""
 
 from __future__ import annotations
 
@@ -64,17 +69,16 @@ def raids(core: Core) -> Any:
 
 
 async def admit(core: Core, community: Community, jid: str, member: Member, at: datetime) -> Any:
-    """Store the join (once) and decide whether it is a raid's; returns the join's document.
-    A join is counted among the last `raid_seconds` of joins not already a raid's."""
-    lock = await raids(core).find_one({"_id": community.id})
-    current = (lock or {}).get("raid_id")
-    if current is not None and _over_before(lock, at, community):
+    """Store the join (once) and decide whether it is a raid's; returns the join's document."""
+    lock = await raids(core).find_one({"_id": community.id}) or {}
+    current = lock.get("raid_id")
+    if current is not None and _outside(lock, at, community):
         current = None
     doc = await _store(core, community, jid, member, at, current)
     if doc["mode"] == Mode.pending:
         if current is None:
-            if await _recent(core, community, at) > community.welcome.raid_joins:
-                current = await _start(core, community, jid)
+            if (dense := await _dense(core, community, at)) is not None:
+                current = await _start(core, community, jid, *dense)
         elif current == jid:  # the run that started the raid died part-way: finish it
             await _sweep(core, community, current)
         else:  # stored just before the raid began (or a retry)
@@ -82,14 +86,31 @@ async def admit(core: Core, community: Community, jid: str, member: Member, at: 
         doc = await joins(core).find_one({"_id": jid})
     if doc["mode"] == Mode.raid and not doc.get("restricted"):
         await _hold(core, community, doc)
+        if _widens(lock, stored_time(doc["at"])):
+            await _absorb(core, community, doc["raid_id"])
     return doc
 
 
-def _over_before(lock: dict[str, Any], at: datetime, community: Community) -> bool:
-    """Whether the raid under `lock` had been quiet for a window by `at` (the platform's
-    times of its latest join and of this one)."""
+def _outside(lock: dict[str, Any], at: datetime, community: Community) -> bool:
+    """Whether a join the platform dates `at` is more than a window after the latest join
+    of the raid under `lock`, or before its first: not the raid's."""
+    first, _ = _span(lock)
+    early = first is not None and first - at > timedelta(seconds=community.welcome.raid_seconds)
+    return early or _ended_by(lock, at, community)
+
+
+def _span(lock: dict[str, Any]) -> tuple[datetime | None, datetime | None]:
+    """The platform's times of the raid's first and latest joins (the first: the latest,
+    on a lock written before it was kept)."""
     last = stored_time(lock.get("last_at"))
-    return last is not None and at - last > timedelta(seconds=community.welcome.raid_seconds)
+    return stored_time(lock.get("first_at")) or last, last
+
+
+def _widens(lock: dict[str, Any], at: datetime | None) -> bool:
+    """Whether a raid's join at `at` lies beyond the raid as `lock` had it: the raid now
+    reaches a window further, where joins may be waiting for their welcome."""
+    first, last = _span(lock)
+    return at is not None and (first is None or last is None or not first <= at <= last)
 
 
 async def _store(
@@ -121,76 +142,132 @@ async def _store(
         return await joins(core).find_one({"_id": jid})
 
 
-async def _recent(core: Core, community: Community, at: datetime) -> int:
-    since = at - timedelta(seconds=community.welcome.raid_seconds)
+async def _dense(
+    core: Core, community: Community, at: datetime
+) -> tuple[datetime, datetime] | None:
+    """A window of `raid_seconds` around `at` holding more than `raid_joins` stored joins
+    (none of them a raid's already), as the times of its first and last; None if there is
+    none. Read from every join stored near `at`, whatever order they came in: the burst is
+    found by whichever of its joins is handled last."""
+    window = timedelta(seconds=community.welcome.raid_seconds)
     query = {
         "community_id": community.id,
-        "at": {"$gt": since, "$lte": at},
+        "at": {"$gt": at - window, "$lt": at + window},
         "mode": {"$ne": Mode.raid.value},
     }
-    return int(await joins(core).count_documents(query))
+    found = await joins(core).find(query, {"at": 1}).to_list(None)
+    dates = sorted(t for d in found if (t := stored_time(d["at"])) is not None)
+    over = community.welcome.raid_joins  # the window's last join, counted from its first
+    for first, last in zip(dates, dates[over:], strict=False):
+        if first <= at <= last and last - first < window:
+            return first, last
+    return None
 
 
-async def _start(core: Core, community: Community, jid: str) -> str:
-    """Take the community's lock for a raid named after this join; if another run took it
-    first, this join is that raid's. Either way the recent joins are swept into it."""
-    now = core.clock.now()
-    try:
-        lock = await raids(core).find_one_and_update(
-            {"_id": community.id, "raid_id": None},
-            {"$set": {"raid_id": jid, "last_seen_at": now}, "$unset": {"last_at": ""}},
-            upsert=True,
-            return_document=ReturnDocument.AFTER,
-        )
-    except DuplicateKeyError:  # a raid is under way already
-        lock = await raids(core).find_one({"_id": community.id})
-    raid_id = str(lock["raid_id"])
+async def _start(
+    core: Core, community: Community, jid: str, first: datetime, last: datetime
+) -> str:
+    """Take the community's lock for a raid named after this join, whose burst spans
+    `first`..`last`. A raid under way takes the burst instead, unless it had been quiet
+    for a window by the burst's first join: that one is over, only its end timer has not
+    run yet, and the lock passes to the new raid (each gets its own summary). Either way
+    the joins around the burst are swept into the raid."""
+    while True:
+        lock = await raids(core).find_one({"_id": community.id}) or {}
+        held = lock.get("raid_id")
+        if held is not None and not _ended_by(lock, first, community):
+            raid_id = str(held)
+            await raids(core).update_one(
+                {"_id": community.id, "raid_id": raid_id},
+                {"$min": {"first_at": first}, "$max": {"last_at": last}},
+            )
+            break
+        free = {"_id": community.id, "raid_id": held}
+        if held is not None:
+            free["last_at"] = lock.get("last_at")
+        now = core.clock.now()
+        taken = {"raid_id": jid, "last_seen_at": now, "first_at": first, "last_at": last}
+        try:
+            result = await raids(core).update_one(free, {"$set": taken}, upsert=held is None)
+        except DuplicateKeyError:  # another run took the lock first
+            continue
+        if result.matched_count or result.upserted_id is not None:
+            raid_id = jid
+            break
     if raid_id == jid:
-        await raids(core).update_one(
-            {"_id": derived_id("community-raid", jid)},
-            {
-                "$setOnInsert": {
-                    "community_id": community.id,
-                    "workspace_id": community.workspace_id,
-                    "raid_id": jid,
-                    "started_at": now,
-                    "ended_at": None,
-                }
-            },
-            upsert=True,
-        )
+        await _record(core, community, jid)
     await _sweep(core, community, raid_id)
     return raid_id
 
 
-async def _sweep(core: Core, community: Community, raid_id: str) -> None:
-    """The joins still waiting for a welcome within the window become the raid's (the
-    summary welcomes them); moderators are told, once per raid."""
-    start = await joins(core).find_one({"_id": raid_id}, {"at": 1})
-    at = stored_time(start["at"]) if start else core.clock.now()
-    assert at is not None
-    since = at - timedelta(seconds=community.welcome.raid_seconds)
-    await joins(core).update_many(
-        {"community_id": community.id, "mode": Mode.pending.value, "at": {"$gt": since}},
-        {"$set": {"mode": Mode.raid.value, "raid_id": raid_id}},
+def _ended_by(lock: dict[str, Any], at: datetime, community: Community) -> bool:
+    """Whether the raid under `lock` had been quiet for a window by the platform's `at`."""
+    last = stored_time(lock.get("last_at"))
+    return last is not None and at - last > timedelta(seconds=community.welcome.raid_seconds)
+
+
+async def _record(core: Core, community: Community, raid_id: str) -> None:
+    """The raid's own document (what its end and summary read), once."""
+    await raids(core).update_one(
+        {"_id": derived_id("community-raid", raid_id)},
+        {
+            "$setOnInsert": {
+                "community_id": community.id,
+                "workspace_id": community.workspace_id,
+                "raid_id": raid_id,
+                "started_at": core.clock.now(),
+                "ended_at": None,
+            }
+        },
+        upsert=True,
     )
+
+
+async def _sweep(core: Core, community: Community, raid_id: str) -> None:
+    """The joins around the raid still waiting for a welcome become its own (the summary
+    welcomes them); every one of its joins not yet held is; moderators are told, once per
+    raid."""
+    await _absorb(core, community, raid_id)
     async for doc in joins(core).find({"raid_id": raid_id, "restricted": False}):
         await _hold(core, community, doc)
     await _alert(core, community, raid_id)
     await note(core, community, "community.raid_started", raid_id, {"raid_id": raid_id})
 
 
+async def _absorb(core: Core, community: Community, raid_id: str) -> None:
+    """Every join waiting for a welcome within a window of the raid's first or latest join
+    becomes the raid's and is held, which may widen the raid to take in more: the raid is
+    the same joins whatever order they were handled in."""
+    window = timedelta(seconds=community.welcome.raid_seconds)
+    while True:
+        lock = await raids(core).find_one({"_id": community.id, "raid_id": raid_id}) or {}
+        first, last = _span(lock)
+        if first is None or last is None:
+            return  # the raid is over (or its lock passed on)
+        near = {"$gte": first - window, "$lte": last + window}
+        query = {"community_id": community.id, "mode": Mode.pending.value, "at": near}
+        taken = 0
+        for found in await joins(core).find(query, {"_id": 1}).to_list(None):
+            doc = await move(core, found["_id"], "mode", Mode.pending, Mode.raid, raid_id=raid_id)
+            if doc is not None:
+                taken += 1
+                await _hold(core, community, doc)
+        if taken == 0:
+            return
+
+
 async def _hold(core: Core, community: Community, doc: dict[str, Any]) -> None:
-    """Restrict a raid's member (never an admin) until it passes, and keep the raid going
-    for another window from now."""
+    """Restrict a raid's member (never an admin; once: the rules may have restricted them
+    already) until it passes, and keep the raid going for another window from now."""
     await waive(core, doc)
-    if not doc["admin"] and await act(core, community, "restrict", doc["platform_user_id"]):
+    spared = doc["admin"] or doc.get("restricted")
+    if not spared and await act(core, community, "restrict", doc["platform_user_id"]):
         await joins(core).update_one({"_id": doc["_id"]}, {"$set": {"restricted": True}})
     now = core.clock.now()
     raid_id = doc["raid_id"]
     await raids(core).update_one(
         {"_id": community.id, "raid_id": raid_id},
-        {"$max": {"last_seen_at": now, "last_at": doc["at"]}},
+        {"$max": {"last_seen_at": now, "last_at": doc["at"]}, "$min": {"first_at": doc["at"]}},
     )
     due = now + timedelta(seconds=community.welcome.raid_seconds)
     payload = {"community_id": community.id, "raid_id": raid_id}

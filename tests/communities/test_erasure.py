@@ -1,6 +1,8 @@
 """Erasing a customer reaches their communities: the welcome that named them, the warning
 and the moderators' note quoting them go with their roster entry and audit rows; the group's
-conversation, opened on behalf of its first speaker, outlives that speaker's erasure."""
+conversation, opened on behalf of its first speaker, outlives that speaker's erasure; no
+document of any collection names them afterwards, Telegram's kept list of administrators
+included."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from tests.communities.referral_support import customer_of
 from tests.communities.welcome_support import (
     CHAT,
     DATE,
+    GROUP,
     LI,
     community,
     install_admin,
@@ -23,6 +26,7 @@ from tests.communities.welcome_support import (
     user,
 )
 from tests.connectors.telegram.conftest import TelegramSetup
+from tests.connectors.telegram.fake_bot_api import FakeBotApi
 from tests.support.consumers import indexed
 
 ADA = user(600_000_001, "Ada Quill")
@@ -131,3 +135,26 @@ async def test_erasing_a_member_takes_them_off_the_count_the_figures_and_the_ros
     assert str(ADA["id"]) not in repr(
         await telegram.core.store.collection("community_days").find({}).to_list(None)
     )
+
+
+async def test_erasing_an_administrator_drops_the_kept_list_of_administrators_naming_them(
+    telegram: TelegramSetup, bot_api: FakeBotApi, clock: ManualClock
+) -> None:
+    """Telegram's list of the group's administrators, kept a while for moderation, names
+    Ada by her Telegram id: erased with her, and asked again for the next broken rule."""
+    bot_api.admins[GROUP] = {ADA["id"]: "administrator"}
+    group = await community(telegram, **SETTINGS)
+    for person in (ADA, BO):
+        await telegram.deliver(joined(person))
+    await telegram.deliver(said(ADA, "Ada here, admin of this group", 503))
+    await telegram.deliver(said(BO, "best casino odds here", 504))
+    await run_due(telegram.core)
+    assert len(bot_api.called("getChatAdministrators")) == 1
+    ada = await customer_of(telegram.core, telegram.channel_id, ADA["id"])
+
+    await do_erase_customer(telegram.core, group["workspace_id"], ada)
+
+    assert await _everything_naming(telegram, str(ADA["id"])) == []
+    await telegram.deliver(said(BO, "casino again", 505))
+    await run_due(telegram.core)
+    assert len(bot_api.called("getChatAdministrators")) == 2

@@ -102,3 +102,28 @@ async def test_an_edit_counts_no_flood_and_an_innocent_edit_is_left_alone(
     await drain(telegram.core)
     assert admin.calls == []
     assert await audit_rows(telegram) == []
+
+
+async def test_two_edits_before_moderation_runs_are_judged_once_on_what_the_post_now_says(
+    telegram: TelegramSetup, clock: ManualClock, admin: RecordingAdmin
+) -> None:
+    """Both edits' events read the stored post: a bad edit edited again into another bad one
+    is acted on once, for the newest text; a bad edit already edited back into something
+    innocent leaves nothing to delete or warn about (the group no longer shows it)."""
+    clean = await _clean_post(telegram, clock, ["delete", "warn"])
+    clock.advance(30)
+    await telegram.deliver(edited(clock.now(), clean, "casino tonight"))
+    clock.advance(5)
+    await telegram.deliver(edited(clock.now(), clean, "hello again"))
+    await drain(telegram.core)
+    assert admin.calls == [] and await audit_rows(telegram) == []
+
+    clock.advance(30)
+    await telegram.deliver(edited(clock.now(), clean, "casino tonight"))
+    clock.advance(5)
+    await telegram.deliver(edited(clock.now(), clean, SPAM))
+    await drain(telegram.core)
+    assert admin.calls == [("delete_message", str(GROUP), key(clean))]
+    rows = await audit_rows(telegram, platform_user_id=str(EDDIE[0]))
+    assert sorted(r["action"] for r in rows) == ["delete", "warn"]
+    assert {r["excerpt"] for r in rows} == {SPAM}

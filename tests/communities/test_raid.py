@@ -5,7 +5,10 @@ processes working the same burst agree on one raid."""
 from __future__ import annotations
 
 import asyncio
+import random
 from typing import Any
+
+import pytest
 
 from kith.communities.feature import feature
 from kith.core.clock import ManualClock
@@ -27,6 +30,7 @@ from tests.communities.welcome_support import (
     user,
 )
 from tests.connectors.telegram.conftest import TelegramSetup
+from tests.support.consumers import drain
 
 WELCOME = {"enabled": True, "texts": {"en": "Welcome, {name}!"}, "language": "en"}
 BURST = [user(600_000_000 + n, f"Raider {n}") for n in range(50)]
@@ -217,3 +221,68 @@ class RefusingRemoval(RecordingAdmin):
 
     async def remove(self, core: Core, channel: Channel, chat_id: str, user_id: str) -> None:
         raise Unsupported("no removal here")
+
+
+# Seeds 19 and 20 hand over the join at -105 s before the burst is complete and the one at
+# -50 s after it: the raid, widened by the latter, takes in the former.
+@pytest.mark.parametrize("seed", [1, 2, 3, 19, 20])
+async def test_a_burst_just_over_the_limit_is_one_raid_whatever_order_its_joins_arrive_in(
+    telegram: TelegramSetup, clock: ManualClock, seed: int
+) -> None:
+    """21 joins within 40 s (the limit is 20 in 60 s), shuffled among joins around them, as
+    several workers or redeliveries hand them over: the raid is the same set of joins in
+    every order. Joins within a window of the raid's are its own, one after another (the
+    one at -105 s through the one at -50 s); those further off and the late one are
+    welcomed."""
+    admin = install_admin(telegram.core)
+    group = await community(telegram, welcome=WELCOME)
+    raiders = [(user(600_000_500 + n, f"Raider {n}"), DATE + 2 * n) for n in range(21)]
+    raiders += [(user(600_000_550, "Close"), DATE - 50), (user(600_000_551, "Near"), DATE - 105)]
+    genuine = [(user(600_000_600 + n, f"Early {n}"), DATE - 300 + 10 * n) for n in range(2)]
+    genuine.append((user(600_000_650, "Ada"), DATE + 600))
+    arrivals = [*raiders, *genuine]
+    random.Random(seed).shuffle(arrivals)  # noqa: S311 (a seeded order of arrival, not a secret)
+    for person, date in arrivals:  # each handled before the next arrives
+        await telegram.deliver(joined(person, date=date))
+        await drain(telegram.core)
+    await run_due(telegram.core)
+    assert admin.users("restrict") == {str(p["id"]) for p, _ in raiders}
+    clock.advance(10)  # the welcomes' pause
+    await run_due(telegram.core)
+    welcomed = {m["text"] for m in await posted(telegram.core, group["conversation_id"])}
+    assert welcomed == {"Welcome, Early 0!", "Welcome, Early 1!", "Welcome, Ada!"}
+    clock.advance(61)
+    await run_due(telegram.core)
+    summary = (await posted(telegram.core, group["conversation_id"]))[-1]
+    assert summary["text"].startswith("23 new members joined")
+    assert len(await telegram.events("community.raid_started")) == 1
+
+
+async def test_a_new_burst_after_a_raid_is_over_is_a_raid_of_its_own(
+    telegram: TelegramSetup, clock: ManualClock
+) -> None:
+    """The first raid's last join was ten minutes before the second burst (by the platform's
+    dates), but Kith's clock has not reached its end timer yet: it is over all the same, and
+    the second is recorded, held and summarised on its own, ending after its own quiet."""
+    admin = install_admin(telegram.core)
+    group = await community(telegram, welcome=WELCOME)
+    await _burst(telegram, BURST, DATE)
+    await run_due(telegram.core)
+    clock.advance(30)
+    second = [user(600_001_000 + n, f"Second raider {n}") for n in range(25)]
+    await _burst(telegram, second, DATE + 600)
+    await run_due(telegram.core)
+    assert admin.users("restrict") == {str(p["id"]) for p in [*BURST, *second]}
+    assert len(await posted(telegram.core, group["conversation_id"], private=True)) == 2
+    clock.advance(31)  # the first raid's timer
+    await run_due(telegram.core)
+    [summary] = await posted(telegram.core, group["conversation_id"])
+    assert summary["text"].startswith("50 new members joined")
+    assert admin.users("unrestrict") == {str(p["id"]) for p in BURST}
+    clock.advance(30)  # the second's, a window after its last join
+    await run_due(telegram.core)
+    [_, latest] = await posted(telegram.core, group["conversation_id"])
+    assert latest["text"].startswith("25 new members joined")
+    assert admin.users("unrestrict") == {str(p["id"]) for p in [*BURST, *second]}
+    ended = await telegram.events("community.raid_ended")
+    assert sorted(e["data"]["joins"] for e in ended) == [25, 50]
