@@ -31,7 +31,7 @@ from kith.bots.webhook_keys import webhook_secret
 from kith.core.customers import do_update_customer, get_customer
 from kith.core.httpcap import post_capped
 from kith.core.models import Attachment, Button
-from kith.core.signatures import SIGNATURE_HEADER, sign
+from kith.core.signatures import SIGNATURE_HEADER, sign_now
 from kith.core.storable import DocumentKey
 
 if TYPE_CHECKING:
@@ -213,8 +213,7 @@ async def webhook(engine: BotEngine, turn: Turn, step: Webhook) -> Outcome:
     try:
         secret = await webhook_secret(turn.core, turn.bot.id)  # unreadable: the error branch
         if secret:
-            stamp = int(turn.core.clock.now().timestamp())
-            headers[SIGNATURE_HEADER] = sign(secret, stamp, content)
+            headers[SIGNATURE_HEADER] = sign_now(turn.core.clock, secret, content)
         # core.http refuses private destinations (kith.core.egress); the answer is capped.
         answer = await post_capped(
             turn.core.http,

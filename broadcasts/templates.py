@@ -241,14 +241,29 @@ def _column(source: str, line: int, needle: str | None) -> int:
     return 1
 
 
-def _refuse(field: str, message: str, source: str, line: int, needle: str | None) -> TemplateError:
+def _refuse(
+    field: str,
+    message: str,
+    source: str,
+    line: int,
+    needle: str | None,
+    reason: str = "template",
+    **values: str,
+) -> TemplateError:
+    """`reason` and `limits` (the place, and `values`) let a page word it in its language."""
     place = Place(line, _column(source, line, needle))
     return TemplateError(
         f"{message} (line {place.line}, column {place.column})",
         field=field,
-        reason="template",
-        limits={"line": place.line, "column": place.column},
+        reason=reason,
+        limits={"line": place.line, "column": place.column, **values},
     )
+
+
+def _syntax(field: str, exc: TemplateSyntaxError, source: str) -> TemplateError:
+    detail = exc.message or "invalid"
+    message = f"template syntax: {detail}"
+    return _refuse(field, message, source, exc.lineno, None, "template", detail=detail)
 
 
 def _path(node: nodes.Node) -> list[str] | None:
@@ -335,16 +350,17 @@ def check(source: str, field: str) -> None:
     try:
         tree = ENV.parse(source)
     except TemplateSyntaxError as exc:
-        raise _refuse(field, f"template syntax: {exc.message}", source, exc.lineno, None) from None
+        raise _syntax(field, exc, source) from None
     unknown = _unknown_names(tree)
     if unknown is not None:
         name, line = unknown
         leaf = name.rsplit(".", 1)[-1]
-        raise _refuse(field, f"unknown variable {name!r}", source, line, leaf)
+        message = f"unknown variable {name!r}"
+        raise _refuse(field, message, source, line, leaf, "unknown_variable", variable=name)
     try:
         _compiled(source)
     except TemplateSyntaxError as exc:  # TemplateAssertionError too: an unknown filter
-        raise _refuse(field, f"template syntax: {exc.message}", source, exc.lineno, None) from None
+        raise _syntax(field, exc, source) from None
     try:
         render(source, SAMPLE, field)
     except TemplateTooCostly:

@@ -428,17 +428,20 @@ PORTS = {"http": 80, "https": 443}
 async def checked_url(core: Core, url: str, field: str = "url") -> str:
     """A URL a user gives Kith to call (a webhook endpoint, a sequence's webhook step),
     stripped: http(s), a host, no credentials, and a host the guard lets Kith reach now. It is
-    checked again, and pinned, on every call; this only refuses early, naming `field`."""
+    checked again, and pinned, on every call; this only refuses early, naming `field` (and a
+    `reason`, for pages to word the refusal in their language)."""
     url = url.strip()
     try:
         parts = urlsplit(url)
         port = parts.port or PORTS.get(parts.scheme)
     except ValueError:
-        raise InvalidInput("not a URL", field=field) from None
+        raise InvalidInput("not a URL", field=field, reason="url_parsing") from None
     if parts.scheme not in PORTS or not parts.hostname or port is None:
-        raise InvalidInput("an http:// or https:// URL with a host", field=field)
+        raise InvalidInput(
+            "an http:// or https:// URL with a host", field=field, reason="url_scheme"
+        )
     if parts.username or parts.password:
-        raise InvalidInput("no user or password in the URL", field=field)
+        raise InvalidInput("no user or password in the URL", field=field, reason="url_credentials")
     try:
         await core.egress.check(parts.hostname, port)
     except EgressRefused:
@@ -447,5 +450,6 @@ async def checked_url(core: Core, url: str, field: str = "url") -> str:
             "can allow it with KITH_EGRESS_ALLOW)",
             field=field,
             code="egress_refused",
+            reason="egress_refused",
         ) from None
     return url

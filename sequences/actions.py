@@ -1,5 +1,6 @@
 """Writes on sequences: create and edit (checked on save, each edit of a sequence that has
-run is a new frozen version), and the moves between states.
+run is a new frozen version; a save that changes nothing is no edit), and the moves between
+states.
 
 A move is one conditional update from the states it may leave, so two people moving one
 sequence at once cannot both win; a refused move answers 409 and lists the allowed ones.
@@ -69,8 +70,10 @@ async def do_update_sequence(
     active gets version n+1, and its enrolled customers finish on the version they started."""
     current = await get_sequence(core, workspace_id, sequence_id)
     if current.status == Status.archived:
-        raise Conflict("an archived sequence cannot be edited", field="status")
+        raise Conflict("an archived sequence cannot be edited", field="status", reason="archived")
     body = await validate.check(core, workspace_id, body)
+    if _unchanged(current, body):
+        return current
     version = current.version if current.status == Status.draft else current.version + 1
     fields = {**body.model_dump(), "version": version, "updated_at": core.clock.now()}
     updated = Sequence.model_validate({**current.to_doc(), **fields})
@@ -81,9 +84,18 @@ async def do_update_sequence(
         return_document=ReturnDocument.AFTER,
     )
     if doc is None:
-        raise Conflict("the sequence changed meanwhile: load it again", field="version")
+        raise Conflict(
+            "the sequence changed meanwhile: load it again", field="version", reason="changed"
+        )
     await _note(core, updated, "sequence.updated", actor)
     return Sequence.from_doc(doc)
+
+
+def _unchanged(current: Sequence, body: SequenceIn) -> bool:
+    """A save that says what the sequence already says: no new version, nothing recorded (the
+    builder saves the whole form, changed or not)."""
+    said = current.model_dump(mode="json", include=set(SequenceIn.model_fields))
+    return said == body.model_dump(mode="json")
 
 
 async def move(

@@ -17,20 +17,25 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PlainSerializer,
+    StrictBool,
     TypeAdapter,
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from kith.broadcasts.models import CHANNEL_TYPE, MessageIn
 from kith.core.models import Record
 from kith.core.storable import Int64
 
 STEP_ID = r"^[a-z0-9][a-z0-9_-]{0,47}$"
+STEP_ID_LENGTH = 48
 MAX_WAIT = timedelta(days=366)
 MAX_STEPS = 50
 _DURATION = TypeAdapter(timedelta)
@@ -38,6 +43,31 @@ _DURATION = TypeAdapter(timedelta)
 Duration = Annotated[
     timedelta, PlainSerializer(lambda d: _DURATION.dump_python(d, mode="json"), return_type=str)
 ]
+
+
+def _step_id(value: str) -> str:
+    """A refusal that says what a step id may hold (a bare pattern mismatch does not)."""
+    if not re.fullmatch(STEP_ID, value):
+        raise PydanticCustomError(
+            "step_id_format",
+            "a step id is 1 to {max_length} lowercase letters, digits, '-' or '_', "
+            "starting with a letter or digit",
+            {"max_length": STEP_ID_LENGTH},
+        )
+    return value
+
+
+StepId = Annotated[
+    str,
+    AfterValidator(_step_id),
+    Field(json_schema_extra={"pattern": STEP_ID, "maxLength": STEP_ID_LENGTH}),
+]
+
+
+def one_of(names: str, message: str) -> PydanticCustomError:
+    """A model that takes exactly one of `names` got none or several; its `reason` (`one_of`)
+    and the names let a page word it in its own language."""
+    return PydanticCustomError("one_of", message, {"names": names})
 
 
 class Weekday(StrEnum):
@@ -53,7 +83,7 @@ class Weekday(StrEnum):
 class _Step(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    id: str = Field(pattern=STEP_ID)
+    id: StepId
 
 
 class WaitUntil(BaseModel):
@@ -76,13 +106,15 @@ class WaitStep(_Step):
         """Checked on the field, so that the refusal names `duration` (the builder puts it
         there), not the whole step."""
         if duration is not None and not timedelta(0) < duration <= MAX_WAIT:
-            raise ValueError("a wait lasts more than nothing and at most a year")
+            raise PydanticCustomError(
+                "wait_length", "a wait lasts more than nothing and at most a year"
+            )
         return duration
 
     @model_validator(mode="after")
     def _one(self) -> Self:
         if (self.duration is None) == (self.until is None):
-            raise ValueError("give either duration or until")
+            raise one_of("duration, until", "give either duration or until")
         return self
 
 
@@ -115,13 +147,13 @@ class BranchStep(_Step):
     type: Literal["branch"] = "branch"
     filter: dict[str, Any] | None = None
     since: Since | None = None
-    then: str = Field(pattern=STEP_ID)
-    otherwise: str | None = Field(default=None, alias="else", pattern=STEP_ID)
+    then: StepId
+    otherwise: StepId | None = Field(default=None, alias="else")
 
     @model_validator(mode="after")
     def _one(self) -> Self:
         if (self.filter is None) == (self.since is None):
-            raise ValueError("give either filter or since")
+            raise one_of("filter, since", "give either filter or since")
         return self
 
 
@@ -182,6 +214,13 @@ Step = Annotated[
 ]
 
 
+def _only_true(value: object) -> object:
+    """JSON's `true` only: `Literal[True]` alone takes 1 (1 == True in Python)."""
+    if value is not None and value is not True:
+        raise PydanticCustomError("literal_error", "Input should be true", {"expected": "true"})
+    return value
+
+
 class Goal(BaseModel):
     """Reaching it stops the enrolment as converted: entering a segment, getting a tag, or
     placing an order (`order_placed`: any new order, not an imported one)."""
@@ -190,12 +229,14 @@ class Goal(BaseModel):
 
     segment_id: str | None = Field(default=None, max_length=64)
     tag: str | None = Field(default=None, max_length=64)
-    order_placed: Literal[True] | None = None
+    order_placed: Annotated[Literal[True] | None, BeforeValidator(_only_true)] = None
 
     @model_validator(mode="after")
     def _one(self) -> Self:
         if sum(x is not None for x in (self.segment_id, self.tag, self.order_placed)) != 1:
-            raise ValueError("give one of segment_id, tag or order_placed")
+            raise one_of(
+                "segment_id, tag, order_placed", "give one of segment_id, tag or order_placed"
+            )
         return self
 
 
@@ -224,7 +265,7 @@ class SequenceIn(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     steps: list[Step] = Field(min_length=1, max_length=MAX_STEPS)
     channels: list[Annotated[str, Field(pattern=CHANNEL_TYPE)]] = Field(min_length=1, max_length=8)
-    stop_on_reply: bool = True
+    stop_on_reply: StrictBool = True
     goal: Goal | None = None
     triggers: list[Trigger] = Field(default=[], max_length=20)
     reenrol_after_days: int | None = Field(default=None, ge=1, le=3650)

@@ -9,14 +9,15 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from kith.sequences.enrol import Outcome
 from kith.sequences.models import (
-    STEP_ID,
     Enrolment,
     EnrolmentState,
     Goal,
     Sequence,
     Status,
     Step,
+    StepId,
     Trigger,
+    one_of,
 )
 
 MAX_INLINE = 1000  # customer ids enrolled within one request; more go through a job
@@ -61,7 +62,7 @@ class EnrolIn(BaseModel):
     @model_validator(mode="after")
     def _one(self) -> Self:
         if (self.customer_ids is None) == (self.segment_id is None):
-            raise ValueError("give either customer_ids or segment_id")
+            raise one_of("customer_ids, segment_id", "give either customer_ids or segment_id")
         return self
 
 
@@ -114,4 +115,4 @@ class TestIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     customer_id: str = CUSTOMER_ID
-    step_id: str = Field(pattern=STEP_ID)
+    step_id: StepId

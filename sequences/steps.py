@@ -37,7 +37,7 @@ from kith.core.models import (
     Purpose,
 )
 from kith.core.outbox import send
-from kith.core.signatures import SIGNATURE_HEADER, sign
+from kith.core.signatures import SIGNATURE_HEADER, sign_now
 from kith.core.teams import do_hand_to_team
 from kith.courtesy.facts import Facts
 from kith.courtesy.policy import Go, Hold, Route, Skip, SkipReason, decide, take_daily_slot
@@ -287,7 +287,7 @@ async def run_webhook(run: Run, step: WebhookStep) -> Ran | Later:
     try:
         secret = await webhook_secret(run.core, run.enrolment.sequence_id)
         if secret:
-            headers[SIGNATURE_HEADER] = sign(secret, int(run.now.timestamp()), content)
+            headers[SIGNATURE_HEADER] = sign_now(run.core.clock, secret, content)
         # core.http is the egress-guarded client: private destinations are refused.
         answer = await post_capped(
             run.core.http,

@@ -1,5 +1,6 @@
 """Checks on save: what would fail later is refused now, naming the step and the field
-(`steps.2.message.text.en`). Branches must point at steps that exist, and a branch may only
+(`steps.2.message.text.en`), with a `reason` and its values (`limits`) for the builder to
+say it in its page's language. Branches must point at steps that exist, and a branch may only
 jump back over a `wait` (a loop without one would run without end). A webhook's destination
 goes through the egress guard's check now (resolved, every address public or allowed by
 `KITH_EGRESS_ALLOW`); the guard checks it again at every call, so a name that changes its
@@ -28,10 +29,20 @@ async def check(core: Core, workspace_id: str, body: SequenceIn) -> SequenceIn:
     ids = [step.id for step in body.steps]
     for n, step_id in enumerate(ids):
         if step_id in ids[:n]:
-            raise InvalidInput(f"step id {step_id!r} is used twice", field=f"steps.{n}.id")
+            raise InvalidInput(
+                f"step id {step_id!r} is used twice",
+                field=f"steps.{n}.id",
+                reason="step_id_twice",
+                limits={"step": step_id},
+            )
     for n, channel_type in enumerate(body.channels):
         if core.channels.get(channel_type) is None:
-            raise InvalidInput(f"unknown channel type {channel_type!r}", field=f"channels.{n}")
+            raise InvalidInput(
+                f"unknown channel type {channel_type!r}",
+                field=f"channels.{n}",
+                reason="unknown_channel_type",
+                limits={"channel_type": channel_type},
+            )
     for n, step in enumerate(body.steps):
         where = f"steps.{n}"
         if isinstance(step, SendStep):
@@ -44,19 +55,28 @@ async def check(core: Core, workspace_id: str, body: SequenceIn) -> SequenceIn:
         if isinstance(step, NotifyTeamStep) and step.team_id is not None:
             team = {"_id": step.team_id, "workspace_id": workspace_id}
             if await core.store.teams.find_one(team, {"_id": 1}) is None:
-                raise InvalidInput("no such team in this workspace", field=f"{where}.team_id")
+                raise InvalidInput(
+                    "no such team in this workspace", field=f"{where}.team_id", reason="no_team"
+                )
     if body.goal is not None and body.goal.segment_id is not None:
         await _check_segment(core, workspace_id, body.goal.segment_id, "goal.segment_id")
     for n, trigger in enumerate(body.triggers):
         where = f"triggers.{n}.value"
         if trigger.kind != TriggerKind.bot and not trigger.value:
-            raise InvalidInput(f"a {trigger.kind.value} trigger needs a value", field=where)
+            raise InvalidInput(
+                f"a {trigger.kind.value} trigger needs a value",
+                field=where,
+                reason="trigger_value",
+                limits={"kind": trigger.kind.value},
+            )
         if trigger.kind == TriggerKind.segment_entered and trigger.value:
             await _check_segment(core, workspace_id, trigger.value, where)
         if trigger.kind == TriggerKind.referrals_reached and not (
             (trigger.value or "").isdigit() and int(trigger.value or 0) > 0
         ):
-            raise InvalidInput("a number of referrals, 1 or more", field=where)
+            raise InvalidInput(
+                "a number of referrals, 1 or more", field=where, reason="referrals_count"
+            )
     return body
 
 
@@ -65,7 +85,7 @@ async def _check_segment(core: Core, workspace_id: str, segment_id: str, field: 
         {"_id": segment_id, "workspace_id": workspace_id}, {"_id": 1}
     )
     if found is None:
-        raise InvalidInput("no such segment in this workspace", field=field)
+        raise InvalidInput("no such segment in this workspace", field=field, reason="no_segment")
 
 
 def _check_branch(core: Core, body: SequenceIn, n: int, step: BranchStep, where: str) -> None:
@@ -74,14 +94,25 @@ def _check_branch(core: Core, body: SequenceIn, n: int, step: BranchStep, where:
         if target is None:
             continue
         if target not in ids:
-            raise InvalidInput(f"no step {target!r} to go to", field=f"{where}.{name}")
+            raise InvalidInput(
+                f"no step {target!r} to go to",
+                field=f"{where}.{name}",
+                reason="no_step",
+                limits={"step": target},
+            )
         at = ids.index(target)
         if at <= n and not any(isinstance(s, WaitStep) for s in body.steps[at : n + 1]):
             raise InvalidInput(
-                f"going back to {target!r} loops without a wait", field=f"{where}.{name}"
+                f"going back to {target!r} loops without a wait",
+                field=f"{where}.{name}",
+                reason="loop_without_wait",
+                limits={"step": target},
             )
     if step.filter is not None:
         try:
             parse(step.filter, installed_fields(core))
         except InvalidInput as exc:
-            raise InvalidInput(exc.message, field=f"{where}.{exc.field or 'filter'}") from None
+            field = f"{where}.{exc.field or 'filter'}"
+            raise InvalidInput(
+                exc.message, field=field, reason=exc.reason, limits=exc.limits
+            ) from None

@@ -6,12 +6,15 @@ Input is refused by the request models (see `kith.core.storable`) before it reac
 database. Should a value still get that far that the database cannot store (invalid BSON,
 an integer beyond 64 bits, a document over 16 MB, a write its validation refuses), the
 answer is a 4xx saying so rather than a 500 (the fuzzing test, which requires every 422 to
-name its field, shows these as models that let such a value through).
+name its field, shows these as models that let such a value through). A body that is not
+sent as JSON (`Content-Type: text/plain`) is a 415 saying so, not a field-by-field refusal.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from typing import Any
 
 from bson.errors import InvalidDocument
 from fastapi import FastAPI, Request
@@ -37,6 +40,24 @@ def _unstorable(request: Request, exc: Exception) -> JSONResponse:
     return _error_json(422, InvalidInput(f"a value cannot be stored: {exc}", code="unstorable"))
 
 
+def _not_json(error: Mapping[str, Any]) -> bool:
+    """FastAPI leaves a body it did not read as JSON (its content type said otherwise, or
+    nothing) as bytes, which the route's model then refuses as "not a dictionary"."""
+    return tuple(error.get("loc", ())) == ("body",) and isinstance(error.get("input"), bytes)
+
+
+def _wrong_media_type(request: Request) -> KithError:
+    said = request.headers.get("content-type") or "none"
+    return KithError(
+        f"the body must be JSON sent with Content-Type: application/json (this request's "
+        f"Content-Type: {said})",
+        code="unsupported_media_type",
+        field="body",
+        reason="content_type",
+        limits={"content_type": said},
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(KithError)
     async def kith_error(request: Request, exc: KithError) -> JSONResponse:
@@ -47,6 +68,8 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         err = exc.errors()[0]
+        if _not_json(err):
+            return _error_json(415, _wrong_media_type(request))
         if err.get("type") == "json_invalid":
             error = refused(err)
             error.code = "malformed_json"

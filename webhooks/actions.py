@@ -27,7 +27,7 @@ from kith.webhooks.models import (
     EndpointIn,
     EndpointPatch,
 )
-from kith.webhooks.store import deliveries, endpoints, get_delivery, get_endpoint
+from kith.webhooks.store import deliveries, endpoints, get_delivery, get_endpoint, purge_at
 
 MAX_ENDPOINTS = 50
 
@@ -98,7 +98,13 @@ async def _replay_held(core: Core, endpoint_id: str) -> None:
             "last_error": ENDPOINT_DISABLED,
             "created_at": {"$gte": now - REPLAY_ON_ENABLE},
         },
-        {"$set": {"status": DeliveryStatus.pending.value, "next_attempt_at": now}},
+        {
+            "$set": {
+                "status": DeliveryStatus.pending.value,
+                "next_attempt_at": now,
+                "purge_at": purge_at(core),
+            }
+        },
     )
     if held.modified_count:
         wake(core)
@@ -167,6 +173,7 @@ async def do_redeliver(
                 "status": DeliveryStatus.pending.value,
                 "manual": True,
                 "next_attempt_at": now,
+                "purge_at": purge_at(core),
             }
         },
         return_document=ReturnDocument.AFTER,

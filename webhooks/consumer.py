@@ -17,7 +17,7 @@ from kith.core.models import Event
 from kith.webhooks import catalogue
 from kith.webhooks.actions import wake
 from kith.webhooks.models import ENDPOINT_DISABLED, Delivery, DeliveryStatus, Endpoint
-from kith.webhooks.store import deliveries, delivery_id, endpoints
+from kith.webhooks.store import deliveries, delivery_id, endpoints, purge_at
 
 DUPLICATE_KEY = 11000
 
@@ -49,6 +49,7 @@ async def consume(core: Core, event: Event) -> None:
                 body=body,
                 customer_id=data.get("customer_id"),
                 created_at=event.created_at,
+                purge_at=purge_at(core),
                 **_due(endpoint, now),
             )
             docs.append(delivery.to_doc())

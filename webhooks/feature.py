@@ -28,6 +28,8 @@ def feature(core: Core) -> Feature:
                 (("endpoint_id", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)),
             ),
             Index(DELIVERIES, (("customer_id", ASCENDING),)),
+            # The log is kept `KEEP_DELIVERIES` after a delivery's last try (`purge_at`).
+            Index(DELIVERIES, (("purge_at", ASCENDING),), {"expireAfterSeconds": 0}),
         ),
         # A delivery's body may quote the customer (message.created): erased with them.
         customer_data=(CustomerData(DELIVERIES),),

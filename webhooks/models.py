@@ -12,7 +12,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
+from pydantic_core import PydanticCustomError
 
 from kith.core.models import Record
 
@@ -46,12 +47,17 @@ MAX_EVENTS = 32
 # the endpoint sends again those of the last `REPLAY_ON_ENABLE` (older ones: one by one).
 ENDPOINT_DISABLED = "endpoint disabled"
 REPLAY_ON_ENABLE = timedelta(days=3)
+# How long the log keeps a delivery after it was made or last tried (a TTL index on
+# `purge_at`); far longer than the retries (about a day) and the replay window above.
+KEEP_DELIVERIES = timedelta(days=30)
 
 
 def _known_events(events: list[str]) -> list[str]:
     unknown = [e for e in events if e != ALL and e not in EVENT_TYPES]
     if unknown:
-        raise ValueError(f"unknown event types: {', '.join(unknown[:5])}")
+        raise PydanticCustomError(
+            "unknown_event_type", "unknown event types: {types}", {"types": ", ".join(unknown[:5])}
+        )
     return list(dict.fromkeys(events))
 
 
@@ -80,7 +86,7 @@ class EndpointPatch(BaseModel):
     url: Url | None = None
     events: EventList | None = None
     description: Description | None = None
-    enabled: bool | None = None
+    enabled: StrictBool | None = None  # "yes" or 1 is refused, not read as true
 
 
 class Endpoint(Record):
@@ -120,3 +126,4 @@ class Delivery(Record):
     last_error: str | None = None
     lease_owner: str | None = None
     lease_until: datetime | None = None
+    purge_at: datetime | None = None  # wall-clock time, the TTL monitor's (`store.purge_at`)

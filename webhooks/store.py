@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
+from kith.core.clock import wall
 from kith.core.context import Core
 from kith.core.errors import NotFound
 from kith.core.ids import derived_id
-from kith.webhooks.models import Delivery, Endpoint
+from kith.webhooks.models import KEEP_DELIVERIES, Delivery, Endpoint
 
 ENDPOINTS = "webhook_endpoints"
 DELIVERIES = "webhook_deliveries"
@@ -19,6 +21,12 @@ def endpoints(core: Core) -> Any:
 
 def deliveries(core: Core) -> Any:
     return core.store.collection(DELIVERIES)
+
+
+def purge_at(core: Core) -> datetime:
+    """When the log may drop a delivery made or tried now: by the wall clock, which MongoDB's
+    TTL monitor reads (the demo's clock runs ahead of it)."""
+    return wall(core.clock).now() + KEEP_DELIVERIES
 
 
 def delivery_id(public_type: str, event_id: str, endpoint_id: str) -> str:

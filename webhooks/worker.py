@@ -32,7 +32,7 @@ from kith.core.waiting import wait_any
 from kith.webhooks import signing
 from kith.webhooks.actions import wakeup
 from kith.webhooks.models import ENDPOINT_DISABLED, DeliveryStatus
-from kith.webhooks.store import deliveries, endpoints
+from kith.webhooks.store import deliveries, endpoints, purge_at
 
 log = logging.getLogger(__name__)
 
@@ -250,6 +250,7 @@ class DeliveryWorker:
                 "latency_ms": outcome.latency_ms,
                 "last_error": outcome.error,
                 "last_attempt_at": self.core.clock.now(),
+                "purge_at": purge_at(self.core),
             }
             update["$inc"] = {"attempts": 1}
         await deliveries(self.core).update_one(

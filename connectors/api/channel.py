@@ -14,7 +14,7 @@ from kith.core.channels import Capabilities, ChannelType, SendResult
 from kith.core.egress import EgressRefused
 from kith.core.errors import DeliveryError
 from kith.core.httpcap import CappedResponse, ResponseTooLarge, post_capped
-from kith.core.signatures import SIGNATURE_HEADER, sign
+from kith.core.signatures import SIGNATURE_HEADER, sign_now
 
 if TYPE_CHECKING:
     from kith.core.context import Core
@@ -73,10 +73,9 @@ class ApiSender:
         if settings.callback_url is None:
             return SendResult(channel_message_id=message.id)
         body = json.dumps(callback_payload(channel, conversation, message)).encode()
-        timestamp = int(core.clock.now().timestamp())
         headers = {
             "content-type": "application/json",
-            SIGNATURE_HEADER: sign(settings.callback_secret, timestamp, body),
+            SIGNATURE_HEADER: sign_now(core.clock, settings.callback_secret, body),
         }
         try:
             response = await post_capped(

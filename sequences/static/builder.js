@@ -13,13 +13,16 @@
   const TYPES = ["send", "wait", "branch", "tag", "untag", "set_attribute", "webhook",
     "notify_team", "goal", "end"];
   const WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
-  const UNITS = { M: 60, H: 3600, D: 86400 };
+  const UNITS = { S: 1, M: 60, H: 3600, D: 86400 };
+  const VALUE_TYPES = ["text", "number", "boolean", "null"];
   let steps = loaded ? loaded.steps.map((s) => ({ ...s })) : [
     { id: "welcome", type: "send", message: { text: { en: "" } } },
   ];
   let triggers = loaded ? loaded.triggers.map((t) => ({ ...t })) : [];
 
   // ---- ISO 8601 durations as a number and a unit --------------------------------------
+  // The largest unit that shows the duration exactly, down to (fractions of) seconds, so that
+  // saving the page never changes a wait the API stored (PT45S stays PT45S).
 
   function seconds(iso) {
     const m = /^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/.exec(iso || "");
@@ -29,9 +32,9 @@
 
   function split(total) {
     for (const unit of ["D", "H", "M"]) {
-      if (total % UNITS[unit] === 0) return [total / UNITS[unit], unit];
+      if (total > 0 && total % UNITS[unit] === 0) return [total / UNITS[unit], unit];
     }
-    return [Math.max(1, Math.round(total / 60)), "M"];
+    return [total, "S"];
   }
 
   const iso = (n, unit) => (unit === "D" ? `P${n}D` : `PT${n}${unit}`);
@@ -70,9 +73,10 @@
             [["duration", T.sequences_wait_duration], ["until", T.sequences_wait_until]], mode)),
           h("div", { class: "inline", dataset: { mode: "duration" }, hidden: mode !== "duration" },
             field(T.sequences_wait_amount, `${p}.duration`,
-              input(n, { type: "number", min: 1, max: 527040 })),
+              input(n, { type: "number", min: 0, step: "any" })),
             field(T.sequences_wait_unit, `${p}.unit`, select(
-              [["M", T.sequences_minutes], ["H", T.sequences_hours], ["D", T.sequences_days_unit]],
+              [["S", T.sequences_seconds], ["M", T.sequences_minutes], ["H", T.sequences_hours],
+                ["D", T.sequences_days_unit]],
               unit))),
           h("div", { class: "inline", dataset: { mode: "until" }, hidden: mode !== "until" },
             field(T.sequences_weekday, `${p}.until.weekday`, select(
@@ -100,8 +104,9 @@
       case "set_attribute":
         return [
           field(T.sequences_attribute_key, `${p}.key`, input(step.key)),
-          field(T.sequences_attribute_value, `${p}.value`,
-            input(step.value === undefined || step.value === null ? "" : JSON.stringify(step.value))),
+          field(T.sequences_attribute_type, `${p}.value_type`, select(
+            VALUE_TYPES.map((type) => [type, T["sequences_value_" + type]]), valueType(step))),
+          valueControl(step, p),
         ];
       case "webhook":
         return [
@@ -116,6 +121,34 @@
         ];
       default:
         return [h("p", { class: "hint" }, T["sequences_help_" + step.type])];
+    }
+  }
+
+  // A value's type is the marketer's choice, never guessed from its text: "20001" stays a
+  // postal code. A new step, or one whose value is text, holds text.
+  function valueType(step) {
+    if (step.valueType) return step.valueType;
+    if (step.value === null) return "null";
+    if (typeof step.value === "number") return "number";
+    if (typeof step.value === "boolean") return "boolean";
+    return "text";
+  }
+
+  function valueControl(step, p) {
+    const label = T.sequences_attribute_value;
+    switch (valueType(step)) {
+      case "null":
+        return null;
+      case "boolean":
+        return field(label, `${p}.value`, select(
+          [["true", T.sequences_value_true], ["false", T.sequences_value_false]],
+          String(step.value === true)));
+      case "number":
+        return field(label, `${p}.value`, input(
+          typeof step.value === "number" ? step.value : "",
+          { type: "number", step: "any", required: true }));
+      default:
+        return field(label, `${p}.value`, input(typeof step.value === "string" ? step.value : ""));
     }
   }
 
@@ -150,6 +183,11 @@
         for (const box of item.querySelectorAll("[data-mode]")) {
           box.hidden = box.dataset.mode !== event.target.value;
         }
+      }
+      if (name.endsWith(".value_type")) {  // another control for the value: draw it again
+        sync();
+        draw();
+        focusField(name);
       }
     });
     return item;
@@ -188,7 +226,7 @@
           step.until = { time: v("until.time") };
           if (v("until.weekday")) step.until.weekday = v("until.weekday");
         } else {
-          step.duration = iso(parseInt(v("duration"), 10) || 0, v("unit"));
+          step.duration = iso(Number(v("duration")) || 0, v("unit"));
         }
         break;
       case "branch":
@@ -206,8 +244,12 @@
         break;
       case "set_attribute": {
         step.key = v("key").trim();
+        const type = v("value_type") || valueType(old);
         const raw = v("value");
-        try { step.value = JSON.parse(raw); } catch { step.value = raw; }
+        step.value = { text: raw, number: raw.trim() === "" ? null : Number(raw),
+          boolean: raw === "true", null: null }[type];
+        // The chosen type, kept off the JSON (not enumerable) for the next drawing.
+        Object.defineProperty(step, "valueType", { value: type, enumerable: false });
         break;
       }
       case "webhook":
@@ -367,10 +409,23 @@
     control.focus();
   }
 
+  // A number the browser cannot read (empty, or not a number) is refused here: sent, it
+  // would become another type.
+  function unreadableNumber() {
+    const bad = [...form.querySelectorAll('input[type=number][data-field$=".value"]')]
+      .find((node) => node.value.trim() === "" || !node.validity.valid);
+    return bad ? { field: bad.dataset.field, message: T.reason_float_parsing } : null;
+  }
+
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     clearErrors();
     say("");
+    const local = unreadableNumber();
+    if (local) {
+      showError(local);
+      return;
+    }
     try {
       if (!loaded) {
         const made = await api("POST", "/sequences", body());

@@ -21,6 +21,18 @@
     }
   }
 
+  // A refused move (409 `transition_refused`, someone else moved it first) in the page's
+  // words, from where the sequence is and the moves left (`limits`); its buttons follow.
+  function refusal(error) {
+    if (error.reason !== "transition_refused" || !error.limits) return error.message;
+    const state = (s) => T["sequences_state_" + s] || s;
+    const allowed = (error.limits.allowed || []).map(state);
+    if (ALLOWED[error.limits.status]) showStatus(error.limits.status);
+    return (allowed.length ? T.sequences_refused : T.sequences_refused_none)
+      .replace("{status}", state(error.limits.status))
+      .replace("{allowed}", allowed.join(document.body.dataset.locale === "zh" ? "、" : ", "));
+  }
+
   for (const button of document.querySelectorAll("#moves button")) {
     button.addEventListener("click", async () => {
       try {
@@ -28,7 +40,7 @@
         showStatus(moved.status);
         say(`${moved.name}: ${T["sequences_state_" + moved.status]}`);
       } catch (error) {
-        say(error.message);
+        say(refusal(error));
       }
     });
   }

@@ -46,7 +46,7 @@ async def test_a_bad_template_is_refused_with_its_field_line_and_column(
     assert answer.status_code == 422
     error = answer.json()["error"]
     assert error["field"] == "message.text.zh"
-    assert error["limits"] == {"line": 2, "column": 13}
+    assert error["limits"] == {"line": 2, "column": 13, "variable": "customer.nmae"}
 
 
 async def test_input_errors_name_the_field(

@@ -35,13 +35,14 @@ def test_personalises_name_and_attribute_with_a_default() -> None:
 
 def test_a_syntax_error_names_its_line_and_column() -> None:
     error = refused("Hello\n  there {{ customer.name }")
-    assert error.limits == {"line": 2, "column": 9}
+    assert (error.limits["line"], error.limits["column"]) == (2, 9)
     assert "line 2, column 9" in error.message
 
 
 def test_an_unknown_variable_names_its_line_and_column() -> None:
     error = refused("Hi {{ customer.name }},\nyour {{ order.total }}")
-    assert error.limits == {"line": 2, "column": 9}
+    assert error.reason == "unknown_variable"
+    assert error.limits == {"line": 2, "column": 9, "variable": "order"}
     assert "order" in error.message
 
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import httpx
 
+from kith.core.clock import ManualClock, ScaledClock
 from kith.core.context import Core
 from kith.core.signatures import SIGNATURE_HEADER, sign
 from kith.sequences.enrol import enrol
 from kith.sequences.runner import SequenceWorker
-from tests.sequences.conftest import Hook, People
+from kith.sequences.webhook_keys import new_webhook_secret
+from tests.sequences.conftest import Hook, MakeSequence, People
 from tests.support.cast import api_token
 
 
@@ -64,3 +66,29 @@ async def test_a_sequence_webhook_step_is_signed_with_the_key_the_api_made(
     await _signed_with(score, workspace_id, people, hook, sequence_id, secret)
     missing = await client.post("/api/v1/sequences/nope/webhook-secret", headers=auth)
     assert missing.status_code == 404 and missing.json()["error"]["field"] == "sequence_id"
+
+
+async def test_the_signed_time_is_the_wall_clocks_when_kiths_runs_ahead(
+    score: Core,
+    workspace_id: str,
+    people: People,
+    make_sequence: MakeSequence,
+    hook: Hook,
+    clock: ManualClock,
+) -> None:
+    """Regression: under `kith demo` (an hour a second) the signature carried demo time, and a
+    receiver checking its freshness against the real time refused every request."""
+    ticks = [0.0]
+    score.clock = ScaledClock(3600, base=clock, monotonic=lambda: ticks[0])
+    ticks[0] = 10.0  # ten of Kith's hours on; the wall clock has not moved
+    (ada,) = await people(1)
+    steps = [{"id": "hook", "type": "webhook", "url": hook.url}]
+    sequence = await make_sequence(steps=steps)
+    secret = await new_webhook_secret(score, workspace_id, sequence.id)
+    assert secret is not None
+    await enrol(score, workspace_id, sequence.id, ada.id, "api")
+    await SequenceWorker(score).run_once()
+    (request,) = hook.requests
+    wall = int(clock.now().timestamp())
+    assert int(score.clock.now().timestamp()) - wall == 10 * 3600
+    assert request.headers[SIGNATURE_HEADER.lower()] == sign(secret, wall, request.body)

@@ -22,7 +22,10 @@ from kith.core.workspaces import ensure_default_workspace
 from kith.courtesy.settings import CourtesySettings, save_settings
 from kith.segments.reconcile import fill
 from kith.segments.records import do_create_segment
+from kith.sequences.actions import do_create_sequence, move
 from kith.sequences.demo import seed_demo_sequence
+from kith.sequences.models import SequenceIn, Status
+from kith.sequences.store import get_sequence
 from kith.web.app import build_core
 from tests.support.browser import chromium, live_server, needs_chromium
 from tests.web.conftest import PASSWORD
@@ -218,3 +221,79 @@ async def test_the_chinese_pages_and_an_agent_is_refused(live: Live, tmp_path: P
     agent = await live.sign_in("alice@kith.test")
     answer = await agent.goto(live.url + "/app/sequences")
     assert answer is not None and answer.status == 403
+
+
+POSTCODE_SEQUENCE = {
+    "name": "Postcodes",
+    "channels": ["api"],
+    "steps": [
+        {"id": "hello", "type": "send", "message": {"text": {"en": "Hi {{ customer.name }}"}}},
+        {"id": "pause", "type": "wait", "duration": "PT45S"},
+        {"id": "zip", "type": "set_attribute", "key": "zip", "value": "20001"},
+        {"id": "check", "type": "branch", "since": "replied", "then": "hello"},
+    ],
+}
+
+
+async def test_the_chinese_builder_words_its_refusals_and_keeps_what_it_cannot_change(
+    live: Live, tmp_path: Path
+) -> None:
+    """Regression (QA sequences #8): in Chinese the builder's own refusals stayed English; a
+    step id's said nothing of what it may hold. A 45-second wait was saved as a minute, and a
+    postal code "20001" became a number."""
+    from playwright.async_api import expect
+
+    workspace = await ensure_default_workspace(live.core)
+    made = await do_create_sequence(
+        live.core, workspace.id, SequenceIn.model_validate(POSTCODE_SEQUENCE)
+    )
+    await move(live.core, workspace.id, made.id, Status.active)
+    page = await live.sign_in("mary@kith.test", locale="zh-CN")
+    await page.goto(f"{live.url}/app/sequences/{made.id}")
+    form = page.get_by_role("form", name="步骤与设置")
+    save = form.get_by_role("button", name="保存")
+    steps = page.locator("#steps > li")
+    await expect(steps.nth(1).get_by_label("时长")).to_have_value("45")
+    await expect(steps.nth(1).get_by_label("单位")).to_have_value("S")
+    await expect(steps.nth(2).get_by_label("值的类型")).to_have_value("text")
+    await expect(steps.nth(2).get_by_label("值", exact=True)).to_have_value("20001")
+
+    then = steps.nth(3).get_by_label("则跳到步骤", exact=True)
+    refusals = [
+        (steps.nth(1).get_by_label("步骤 ID"), "Wait One", "pause", "小写字母"),
+        (steps.nth(0).get_by_label("英文内容"), "Hi {{ customer.nam }}", "Hi {{ customer.name }}",
+         "未知变量 “customer.nam”（第 1 行，第 16 列）"),
+        (then, "nowhere", "hello", "没有可跳转的步骤 “nowhere”"),
+        (then, "check", "hello", "跳回 “check” 会形成没有等待的循环"),
+    ]  # fmt: skip
+    for control, bad, good, words in refusals:
+        await control.fill(bad)
+        await save.focus()
+        await page.keyboard.press("Enter")
+        await expect(control).to_be_focused()
+        await expect(form.locator("#builder-error")).to_contain_text(words)
+        await expect(page.locator(".field-error")).to_contain_text(words)
+        await control.fill(good)
+    await keep_screenshot(page, "sequences-refusal-zh.png", tmp_path)
+
+    await save.focus()
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#notice")).to_contain_text("已保存")
+    kept = await get_sequence(live.core, workspace.id, made.id)
+    assert kept.version == 1  # nothing changed: no new version
+    assert kept.model_dump(mode="json")["steps"][1]["duration"] == "PT45S"
+    assert kept.model_dump(mode="json")["steps"][2]["value"] == "20001"
+
+    await steps.nth(2).get_by_label("值的类型").select_option("number")
+    await expect(steps.nth(2).get_by_label("值的类型")).to_be_focused()
+    await steps.nth(2).get_by_label("值", exact=True).fill("")
+    await save.focus()
+    await page.keyboard.press("Enter")
+    await expect(form.locator("#builder-error")).to_contain_text("必须是数字")
+    await steps.nth(2).get_by_label("值", exact=True).fill("20001")
+    await save.focus()
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#sequence-version")).to_have_text("2")
+    saved = (await get_sequence(live.core, workspace.id, made.id)).model_dump(mode="json")
+    assert saved["steps"][2]["value"] == 20001
+    assert saved["steps"][1]["duration"] == "PT45S"

@@ -4,6 +4,7 @@ page's lane, for admins only."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +19,7 @@ from kith.core.egress import EgressPolicy, http_client
 from kith.core.models import Channel
 from kith.core.pipeline import ingest
 from kith.core.settings import Settings
+from kith.web.inbox.i18n import messages
 from kith.webhooks.store import endpoints
 from kith.webhooks.worker import UNREACHABLE, DeliveryWorker
 from tests.support.cast import inbound
@@ -186,6 +188,51 @@ async def test_patch_and_delete(
     assert (await client.delete(path, headers=auth(token))).status_code == 204
     assert (await client.get(path, headers=auth(token))).status_code == 404
     assert (await client.get(path)).status_code == 401
+
+
+async def test_enabled_is_a_real_boolean(
+    hooked: Core, client: httpx.AsyncClient, token: str, receiver: Receiver
+) -> None:
+    """Regression (QA sequences, suggestions): `{"enabled": "yes"}` was read as true."""
+    made = (await subscribe(client, token, receiver.url)).json()
+    path = f"/api/v1/webhooks/{made['id']}"
+    await client.patch(path, json={"enabled": False}, headers=auth(token))
+    for loose in ("yes", "true", 1):
+        answer = await client.patch(path, json={"enabled": loose}, headers=auth(token))
+        assert answer.status_code == 422, answer.text
+        assert (answer.json()["error"]["field"], answer.json()["error"]["reason"]) == (
+            "enabled",
+            "bool_type",
+        )
+    assert (await client.get(path, headers=auth(token))).json()["enabled"] is False
+
+
+async def test_refusals_carry_a_reason_the_page_words_in_both_languages(
+    hooked: Core, client: httpx.AsyncClient, token: str, receiver: Receiver
+) -> None:
+    """Regression (QA sequences #8): "events: List should have at least 1 item…" in Chinese."""
+    cases = [
+        ({"url": receiver.url, "events": []}, "events", "too_short", {"min_length": 1}),
+        ({"url": receiver.url, "events": ["message.exploded"]}, "events", "unknown_event_type",
+         {"types": "message.exploded"}),
+        ({"url": "http://user:pw@127.0.0.1/x", "events": ["*"]}, "url", "url_credentials", {}),
+    ]  # fmt: skip
+    for body, field, reason, values in cases:
+        error = (await post(client, token, "", json=body)).json()["error"]
+        assert (error["field"], error["reason"]) == (field, reason), error
+        assert error["limits"] | values == error["limits"]
+        assert messages("zh")[f"reason_{reason}"] != messages("en")[f"reason_{reason}"]
+    assert "至少 1 项" in messages("zh")["reason_too_short"].format(min_length=1)
+
+
+async def test_a_body_not_sent_as_json_is_refused_for_its_content_type(
+    hooked: Core, client: httpx.AsyncClient, token: str, receiver: Receiver
+) -> None:
+    body = json.dumps({"url": receiver.url, "events": ["*"]})
+    headers = auth(token) | {"content-type": "text/plain"}
+    answer = await client.post("/api/v1/webhooks", content=body, headers=headers)
+    assert answer.status_code == 415, answer.text
+    assert answer.json()["error"]["code"] == "unsupported_media_type"
 
 
 async def test_event_types_are_listed(hooked: Core, client: httpx.AsyncClient, token: str) -> None:

@@ -28,14 +28,16 @@ from kith.core.outbox import send
 from kith.core.pipeline import ingest
 from kith.webhooks.actions import do_redeliver, do_update_endpoint
 from kith.webhooks.consumer import consume
+from kith.webhooks.feature import feature
 from kith.webhooks.models import (
     ENDPOINT_DISABLED,
+    KEEP_DELIVERIES,
     REPLAY_ON_ENABLE,
     Delivery,
     DeliveryStatus,
     EndpointPatch,
 )
-from kith.webhooks.store import deliveries, endpoints, get_delivery
+from kith.webhooks.store import DELIVERIES, deliveries, endpoints, get_delivery
 from kith.webhooks.worker import RETRY_DELAYS, DeliveryWorker
 from tests.support.cast import inbound
 from tests.webhooks.conftest import Receiver, subscribe
@@ -378,3 +380,36 @@ async def test_events_while_disabled_are_kept_and_the_recent_ones_sent_on_re_ena
     assert (await get_delivery(hooked, workspace_id, endpoint_id, old.id)).status == "failed"
     await do_redeliver(hooked, workspace_id, endpoint_id, old.id)
     assert await deliver(hooked) == 1 and len(receiver.requests) == 2
+
+
+async def test_the_log_is_kept_thirty_days_after_a_deliverys_last_try(
+    hooked: Core, workspace_id: str, channel: Channel, receiver: Receiver, clock: ManualClock
+) -> None:
+    """Regression (QA sequences, suggestions): the delivery log was never pruned. A TTL index
+    drops a delivery 30 days after it was made or last tried; that is far beyond the retries
+    and the 3 days that re-enabling an endpoint replays."""
+    declared = [i for i in feature(hooked).indexes if i.collection == DELIVERIES]
+    assert any(
+        i.keys == (("purge_at", 1),) and i.options == {"expireAfterSeconds": 0} for i in declared
+    )
+    made = await deliveries(hooked).index_information()
+    assert [i.get("expireAfterSeconds") for i in made.values() if "purge_at" in dict(i["key"])] == [
+        0
+    ]
+    assert (
+        KEEP_DELIVERIES
+        == timedelta(days=30)
+        > REPLAY_ON_ENABLE + timedelta(seconds=sum(RETRY_DELAYS))
+    )
+    endpoint_id, _ = await subscribe(hooked, workspace_id, receiver.url, "message.created")
+    await ingest(hooked, channel, inbound(channel, "ada", "hello"))
+    await ConsumerWorker(hooked).drain()
+    assert (await only_delivery(hooked)).purge_at == clock.now() + KEEP_DELIVERIES
+    clock.advance(60)
+    await DeliveryWorker(hooked).drain()
+    assert (await only_delivery(hooked)).purge_at == clock.now() + KEEP_DELIVERIES
+    clock.advance(20 * 86400)
+    delivery = await do_redeliver(
+        hooked, workspace_id, endpoint_id, (await only_delivery(hooked)).id
+    )
+    assert delivery.purge_at == clock.now() + KEEP_DELIVERIES

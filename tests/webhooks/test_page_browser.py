@@ -65,7 +65,7 @@ async def test_an_admin_subscribes_reads_the_log_and_redelivers(
     await page.keyboard.press("Space")
     await form.get_by_role("button", name="Subscribe").focus()
     await page.keyboard.press("Enter")
-    await expect(form.get_by_role("alert")).to_contain_text("url")
+    await expect(form.get_by_role("alert")).to_contain_text("URL: This kind of URL is not allowed")
     await expect(form.get_by_label("URL")).to_be_focused()
     # Regression (QA sequences #7): the browser's own check stops the next try; the server's
     # earlier error does not stay beside it.
@@ -113,6 +113,18 @@ async def test_the_chinese_page_and_an_agent_is_refused(live: Live, tmp_path: Pa
     await expect(page.get_by_role("button", name="订阅")).to_be_visible()
     assert await page.evaluate("document.documentElement.lang") == "zh-Hans"
     await assert_every_control_is_named(page)
+    # Regression (QA sequences #8): Kith's refusals were English on the Chinese page.
+    form = page.get_by_role("form", name="添加接收地址")
+    await form.get_by_label("地址").fill("https://example.com/kith")
+    await form.get_by_role("button", name="订阅").focus()
+    await page.keyboard.press("Enter")
+    await expect(form.get_by_role("alert")).to_have_text("事件: 至少 1 项。")
+    await form.get_by_label("地址").fill("https://user:pw@example.com/kith")
+    await form.get_by_label("message.created").check()
+    await form.get_by_role("button", name="订阅").focus()
+    await page.keyboard.press("Enter")
+    await expect(form.get_by_role("alert")).to_have_text("地址: 网址中不能包含用户名或密码。")
+    await expect(form.get_by_label("地址")).to_be_focused()
     await keep_screenshot(page, "webhooks-zh.png", tmp_path)
     agent = await live.sign_in("alice@kith.test")
     answer = await agent.goto(live.url + "/app/webhooks")

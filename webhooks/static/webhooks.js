@@ -7,6 +7,7 @@
   const rows = document.getElementById("endpoint-rows");
   if (!rows) return;
   const when = (iso) => (iso ? new Date(iso).toLocaleString() : "");
+  const LABELS = { url: T.webhooks_url, events: T.webhooks_events, description: T.webhooks_description };
   let shown = null; // the endpoint whose log is open
   let cursor = null;
 
@@ -156,8 +157,11 @@
       showSecret(made.secret);
       say(T.webhooks_created);
     } catch (e) {
-      error.textContent = e.field ? `${e.field}: ${e.message}` : e.message;
-      const named = e.field && form.querySelector(`[name="${e.field.split(".")[0]}"]`);
+      // The API's words are already the page's (KithDom words a refusal by its `reason`); the
+      // field it names is called by its label here.
+      const top = e.field && e.field.split(".")[0];
+      error.textContent = top ? `${LABELS[top] || e.field}: ${e.message}` : e.message;
+      const named = top && form.querySelector(`[name="${top}"]`);
       if (named) named.focus();
     }
   });
