@@ -362,16 +362,31 @@ def _control(doc: dict[str, Any]) -> bool:
 
 
 async def ingest_edit(
-    core: Core, channel: Channel, channel_message_id: str, text: str
+    core: Core,
+    channel: Channel,
+    channel_message_id: str,
+    text: str,
+    sent_at: datetime | None = None,
 ) -> Message | None:
-    """The customer edited a message: store the new text, keep the old one in `edits`."""
+    """The customer edited a message: store the new text, keep the old one in `edits`.
+
+    `sent_at` is when the platform says the edit was made: an edit older than the one stored
+    (a late redelivery; a platform that sends updates in parallel) changes nothing, so the
+    text kept, and what moderation judges, is the newest (`edit_sent_at`)."""
     now = core.clock.now()
     dedup_key = f"{channel.id}:{channel_message_id}"
+    query: dict[str, Any] = {"dedup_key": dedup_key}
+    changes: dict[str, Any] = {"text": text, "edited_at": now, "terms": text_terms(text)}
+    if sent_at is not None:
+        query["$or"] = [{"edit_sent_at": None}, {"edit_sent_at": {"$lt": sent_at}}]
+        changes["edit_sent_at"] = sent_at
+        newer = {"$set": {"edit_sent_at": sent_at}}  # back to the text stored: only newer
+        if (await core.store.messages.update_one({**query, "text": text}, newer)).matched_count:
+            return None
     before = await core.store.messages.find_one_and_update(
-        {"dedup_key": dedup_key, "text": {"$ne": text}},
-        {"$set": {"text": text, "edited_at": now, "terms": text_terms(text)}},
+        {**query, "text": {"$ne": text}}, {"$set": changes}
     )
-    if before is None:  # unknown message, or a redelivered edit: nothing to do
+    if before is None:  # unknown message, a redelivered or an older edit: nothing to do
         return None
     await core.store.messages.update_one(
         {"_id": before["_id"]},

@@ -211,7 +211,8 @@ async def _on_edit(
     ts = edited.ts or (event.previous_message.ts if event.previous_message else None)
     if ts is None or _from_bot(edited, bot_users):
         return Outcome.ignored
-    stored = await ingest_edit(core, channel, message_id(slack_channel, ts), edited.text)
+    when = _sent_at(edited.edited.ts) if edited.edited else None  # only newer edits replace
+    stored = await ingest_edit(core, channel, message_id(slack_channel, ts), edited.text, when)
     return Outcome.edited if stored else Outcome.ignored
 
 

@@ -68,6 +68,13 @@ class SlackFile(_Slack):
     url_private: str | None = None
 
 
+class Edited(_Slack):
+    """Who edited a message, and when (a `message_changed` event's message carries it)."""
+
+    user: str | None = Field(default=None, max_length=64)
+    ts: str = Field(pattern=SLACK_TS)
+
+
 class SlackMessage(_Slack):
     """A `message` or `app_mention` event (also the nested `message` of `message_changed`)."""
 
@@ -85,6 +92,7 @@ class SlackMessage(_Slack):
     message: SlackMessage | None = None
     previous_message: SlackMessage | None = None
     deleted_ts: str | None = Field(default=None, pattern=SLACK_TS)
+    edited: Edited | None = None
     hidden: bool = False
 
 

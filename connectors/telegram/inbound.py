@@ -8,6 +8,7 @@ key is the chat id, which is also where replies go. Membership updates are `memb
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from aiogram.exceptions import TelegramAPIError
@@ -183,15 +184,19 @@ async def handle_update(core: Core, channel: Channel, update: Update) -> Outcome
         raise InvalidInput(f"update cannot be stored: {err['msg']}", field="update") from None
 
 
+def _edited_at(message: TgMessage) -> datetime | None:
+    """When the edit was made (aiogram keeps `edit_date` as Unix seconds)."""
+    return datetime.fromtimestamp(message.edit_date, UTC) if message.edit_date else None
+
+
 async def _dispatch(core: Core, channel: Channel, update: Update) -> Outcome:
     if update.message is not None:
         return await _message(core, channel, update.message)
     if update.edited_message is not None:
         edited = update.edited_message
         text = edited.text or edited.caption or ""
-        stored = await ingest_edit(
-            core, channel, message_key(edited.chat.id, edited.message_id), text
-        )
+        key = message_key(edited.chat.id, edited.message_id)
+        stored = await ingest_edit(core, channel, key, text, _edited_at(edited))
         return Outcome.edit if stored else Outcome.ignored
     if update.callback_query is not None:
         return await _callback(core, channel, update.callback_query)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from typing import Any
 
@@ -123,6 +124,19 @@ async def test_an_edit_replaces_the_text_and_keeps_the_old_one(slack: SlackSetup
     assert message["text"] == "Hello hello, can you hear me now?"
     assert message["edits"][0]["text"] == "Hello hello can you hear me?"
     assert (await slack.event("message_changed")).json()["outcome"] == "ignored"  # a retry
+
+
+async def test_an_older_edit_arriving_late_changes_nothing(slack: SlackSetup) -> None:
+    await slack.event("message_im")
+    newer = fixture("message_changed")
+    older = copy.deepcopy(newer)
+    older["event_id"] = "Ev0PV52K23"
+    older["event"]["message"]["text"] = "an older draft"
+    older["event"]["message"]["edited"]["ts"] = "1355517590.000000"
+    assert (await slack.event(newer)).json()["outcome"] == "edited"
+    assert (await slack.event(older)).json()["outcome"] == "ignored"
+    [message] = await slack.inbound()
+    assert message["text"] == "Hello hello, can you hear me now?"
 
 
 async def test_a_deletion_marks_the_message(slack: SlackSetup) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from kith.core.dead_letters import list_dead_letters
@@ -154,6 +156,29 @@ async def test_an_edit_replaces_the_text_and_keeps_the_original(telegram: Telegr
     assert message["text"] == "Hi! Is the red kettle back in stock?"
     assert [e["text"] for e in message["edits"]] == ["Hi! Is the blue kettle back in stock?"]
     assert len(await telegram.events("message.edited")) == 1
+
+
+def _edit(text: str, edit_date: int, update_id: int) -> dict[str, Any]:
+    body = update("edited_text", update_id=update_id)
+    body["edited_message"] = {**body["edited_message"], "text": text, "edit_date": edit_date}
+    return body
+
+
+async def test_the_newest_edit_stays_whatever_order_the_edits_arrive_in(
+    telegram: TelegramSetup,
+) -> None:
+    """Telegram may send updates in parallel: a late older edit is not the text any more,
+    nor is an older edit that arrives after the message was edited back."""
+    await telegram.deliver(update("private_text"))  # "…blue kettle…"
+    await telegram.deliver(_edit("BUY CHEAP PILLS", 1767225700, 815000101))
+    await telegram.deliver(_edit("red, then", 1767225660, 815000100))  # made before: late
+    [message] = await telegram.messages()
+    assert message["text"] == "BUY CHEAP PILLS"
+    await telegram.deliver(_edit("Hi! Is the blue kettle back in stock?", 1767225800, 815000103))
+    await telegram.deliver(_edit("green, then", 1767225750, 815000102))  # older than the last
+    [message] = await telegram.messages()
+    assert message["text"] == "Hi! Is the blue kettle back in stock?"
+    assert len(await telegram.events("message.edited")) == 2
 
 
 async def test_button_press_is_a_message_with_its_payload_and_is_answered_once(
