@@ -24,17 +24,24 @@ from charset_normalizer import from_bytes
 from kith.core.errors import InvalidInput
 
 DELIMITERS = (",", ";", "\t", "|")
-UNCLOSED = "a quote opens in this cell and is never closed"
-AFTER_QUOTE = 'text after the closing quote of this cell (write a quote inside a cell as "")'
+# Why a record cannot be read: codes the job's row errors carry, the page words them.
+UNCLOSED = "unclosed_quote"
+AFTER_QUOTE = "text_after_quote"
+BAD_QUOTING = "bad_quoting"  # the csv module's own words, where the scan finds no fault
+WHY = {
+    UNCLOSED: "a quote opens in this cell and is never closed",
+    AFTER_QUOTE: 'text after the closing quote of this cell (write a quote inside a cell as "")',
+}
 REREADS = 10  # resuming after broken records reads the file at most this many times more
 
 
 @dataclass(frozen=True)
 class BrokenRow:
     """A record the CSV rules cannot read: the cell it breaks in (from 0, None when unsure),
-    and why."""
+    a code saying why, and the why in words."""
 
     cell: int | None
+    code: str
     message: str
 
 
@@ -79,7 +86,7 @@ def _delimiter(first_line: str) -> str:
 
 def _fault(lines: list[str], first: int, delimiter: str) -> tuple[int, str] | None:
     """Where the record starting at `lines[first]` breaks the quoting rules: its cell and
-    why (None: it does not, as far as this scan sees)."""
+    the code of why (None: it does not, as far as this scan sees)."""
     cell, quoted, opened = 0, False, first
     for n in range(first, len(lines)):
         line, i = lines[n].rstrip("\r\n"), 0
@@ -123,12 +130,12 @@ def _records(lines: list[str], delimiter: str) -> Iterator[Row]:
             return
         except csv.Error as exc:
             first = start + read
-            cell, why = _fault(lines, first, delimiter) or (None, str(exc))
-            reread += len(lines) - first if why == UNCLOSED else reader.line_num - read
+            cell, code = _fault(lines, first, delimiter) or (None, BAD_QUOTING)
+            reread += len(lines) - first if code == UNCLOSED else reader.line_num - read
             if reread > REREADS * len(lines):
                 message = "not a CSV file: its quotes do not pair up"
                 raise InvalidInput(message, field="file") from None
-            yield BrokenRow(cell, why)
+            yield BrokenRow(cell, code, WHY.get(code, str(exc)))
             start = first + 1
 
 

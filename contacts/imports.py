@@ -5,8 +5,9 @@ rows in chunks (`import_rows`) and queues a `customers.import` job; any `kith se
 it chunk by chunk. Each row merges into the customer it names (by external id, then email,
 then phone), as HubSpot's and Chatwoot's imports do, or creates one; cells left blank change
 nothing. A row that cannot be read (a bad cell, broken quoting), or whose keys name two
-different customers, is an error (row number as a spreadsheet shows it, column, why) and the
-import goes on. The columns no field takes are the job's `warnings`, each with why.
+different customers, is an error (row number as a spreadsheet shows it, column, a code and
+why in words) and the import goes on. The columns no field takes are the job's `warnings`,
+each with why.
 
 Consent is the customer's word, not the file's: a `consent.<type>` cell changes a stored state
 only to a different one the cell states (`unknown`, what our export writes for "no record",
@@ -34,7 +35,7 @@ from pymongo import InsertOne, UpdateOne
 from pymongo.errors import BulkWriteError
 
 from kith.consent.actions import CHANGED as CONSENT_CHANGED
-from kith.contacts.csvfile import BrokenRow, Row, read_table
+from kith.contacts.csvfile import BAD_QUOTING, BrokenRow, Row, read_table
 from kith.contacts.mapping import NO_HEADER, Column, Ignored, RowData, RowReader, build_columns
 from kith.core.clock import utcnow
 from kith.core.collection import RetryingCollection
@@ -46,6 +47,7 @@ from kith.core.jobs import Job, JobError, JobKind, JobWarning, Step, create_job
 from kith.core.models import Author, Consent, ConsentState, Customer, Event
 
 KIND = "customers.import"
+DIFFERENT_CUSTOMERS = "different_customers"  # a row's error code; params: columns
 CHUNK_ROWS = 1000
 ROWS_KEPT = timedelta(days=7)  # rows of an import that never ran are purged after this
 
@@ -125,7 +127,7 @@ def _stored_row(row: Row, header: list[str]) -> list[str] | dict[str, str | None
     column = None
     if row.cell is not None:
         column = header[row.cell] if row.cell < len(header) else f"column {row.cell + 1}"
-    return {"broken": row.message, "column": column or None}
+    return {"broken": row.message, "code": row.code, "column": column or None}
 
 
 def _holds_data(rows: list[Row], column: Ignored) -> bool:
@@ -220,9 +222,15 @@ class _Chunk:
     def apply(self, row_number: int, row: RowData, columns: list[Column]) -> JobError | None:
         owners = {self.known.by_key[k]: k for k in row.keys() if k in self.known.by_key}
         if len(owners) > 1:
-            names = " and ".join(sorted({_column_of(k[0], columns) for k in owners.values()}))
-            message = f"{names} belong to different customers: merge them first"
-            return JobError(row=row_number, column=names.split(" and ")[0], message=message)
+            names = sorted({_column_of(k[0], columns) for k in owners.values()})
+            message = f"{' and '.join(names)} belong to different customers: merge them first"
+            return JobError(
+                row=row_number,
+                column=names[0],
+                code=DIFFERENT_CUSTOMERS,
+                params={"columns": names},
+                message=message,
+            )
         new_id_ = derived_id("import", self.job.id, str(row_number))
         customer_id = next(iter(owners), new_id_)
         if customer_id == new_id_:
@@ -396,7 +404,10 @@ def _read_rows(
     for offset, cells in enumerate(rows):
         if isinstance(cells, dict):  # the file's quoting broke in this row
             broken = JobError(
-                row=first_row + offset, column=cells["column"], message=cells["broken"]
+                row=first_row + offset,
+                column=cells["column"],
+                code=cells.get("code", BAD_QUOTING),  # rows stored before codes existed
+                message=cells["broken"],
             )
             errors.append(broken)
             continue

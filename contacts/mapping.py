@@ -11,7 +11,7 @@ target (in English or Chinese: `Email`, `邮箱`, `手机` …) are taken; the o
 each named with why (`Ignored`), so a typo (`consent.sms`, `attributes.first name`) is told
 rather than its data lost without a word, as HubSpot's and Mautic's imports list the columns
 they will not import. A row is read whole or refused: any bad cell makes it an error naming
-its column.
+its column, with a code saying why (`BadCell`).
 """
 
 from __future__ import annotations
@@ -76,6 +76,14 @@ NO_HEADER = "no_header"
 READ_ONLY = "read_only"
 EXPORT_ONLY = frozenset({"channels", "first_seen", "last_seen"})  # our export's, Kith's to keep
 
+# Why a cell is refused: codes the job's row errors carry, the page words them.
+BAD_EMAIL = "bad_email"
+BAD_PHONE = "bad_phone"  # params: region, the country a number without its code is read in
+BAD_LOCALE = "bad_locale"
+BAD_TIMEZONE = "bad_timezone"
+BAD_CONSENT = "bad_consent"
+TOO_LONG = "too_long"  # params: max, in characters
+
 
 @dataclass(frozen=True)
 class Ignored:
@@ -85,6 +93,15 @@ class Ignored:
     header: str
     code: str
     message: str
+
+
+class BadCell(ValueError):
+    """Why a cell is refused: a code, the values its wording needs, and the why in words."""
+
+    def __init__(self, code: str, message: str, **params: str | int) -> None:
+        super().__init__(message)
+        self.code = code
+        self.params: dict[str, str | int | list[str]] = dict(params)
 
 
 def _problem(target: str, channel_types: list[str]) -> tuple[str, str] | None:
@@ -216,8 +233,10 @@ class RowReader:
                 continue
             try:
                 self._fill(row, column.target, INJECTION_MARK.sub("", raw))
-            except ValueError as exc:
-                return JobError(column=column.header, message=str(exc))
+            except BadCell as exc:
+                return JobError(
+                    column=column.header, code=exc.code, params=exc.params, message=str(exc)
+                )
         return row
 
     def _fill(self, row: RowData, target: str, raw: str) -> None:
@@ -236,13 +255,12 @@ class RowReader:
             return
         prefix, _, key = target.partition(".")
         if prefix == "attributes":
-            if len(raw) > MAX_VALUE:
-                raise ValueError(f"at most {MAX_VALUE} characters")
+            _at_most(raw, MAX_VALUE, "an attribute is")
             row.attributes[key] = raw
             return
         state = CONSENT_WORDS.get(raw.lower())
         if state is None:
-            raise ValueError("consent is granted/revoked/unknown (or yes/no, 是/否)")
+            raise BadCell(BAD_CONSENT, "consent is granted/revoked/unknown (or yes/no, 是/否)")
         row.consent[key] = state
 
 
@@ -250,31 +268,41 @@ def _split(raw: str, separators: str) -> list[str]:
     return [p.strip() for p in re.split(f"[{re.escape(separators)}]", raw) if p.strip()]
 
 
+def _at_most(raw: str, limit: int, what: str) -> None:
+    if len(raw) > limit:
+        raise BadCell(TOO_LONG, f"{what} at most {limit} characters", max=limit)
+
+
 def _name(row: RowData, raw: str) -> None:
-    if len(raw) > MAX_NAME:
-        raise ValueError(f"a name is at most {MAX_NAME} characters")
+    _at_most(raw, MAX_NAME, "a name is")
     row.name = raw
 
 
 def _emails(row: RowData, raw: str) -> None:
     for part in _split(raw, ";；"):
-        row.emails = list(dict.fromkeys([*row.emails, normalize_email(part)]))
+        try:
+            email = normalize_email(part)
+        except ValueError as exc:
+            raise BadCell(BAD_EMAIL, str(exc)) from None
+        row.emails = list(dict.fromkeys([*row.emails, email]))
 
 
 def _phones(row: RowData, raw: str, region: str) -> None:
     for part in _split(raw, ";；"):
-        row.phones = list(dict.fromkeys([*row.phones, normalize_phone(part, region)]))
+        try:
+            phone = normalize_phone(part, region)
+        except ValueError as exc:
+            raise BadCell(BAD_PHONE, str(exc), region=region) from None
+        row.phones = list(dict.fromkeys([*row.phones, phone]))
 
 
 def _kith_id(row: RowData, raw: str) -> None:
-    if len(raw) > 64:
-        raise ValueError("a Kith customer id is at most 64 characters")
+    _at_most(raw, 64, "a Kith customer id is")
     row.kith_id = raw or None
 
 
 def _external_id(row: RowData, raw: str) -> None:
-    if len(raw) > 256:
-        raise ValueError("an external id is at most 256 characters")
+    _at_most(raw, 256, "an external id is")
     row.external_id = raw
 
 
@@ -292,15 +320,21 @@ def check_timezone(raw: str) -> str:
 
 
 def _locale(row: RowData, raw: str) -> None:
-    row.locale = check_locale(raw)
+    try:
+        row.locale = check_locale(raw)
+    except ValueError as exc:
+        raise BadCell(BAD_LOCALE, str(exc)) from None
 
 
 def _timezone(row: RowData, raw: str) -> None:
-    row.timezone = check_timezone(raw)
+    try:
+        row.timezone = check_timezone(raw)
+    except ValueError as exc:
+        raise BadCell(BAD_TIMEZONE, str(exc)) from None
 
 
 def _tags(row: RowData, raw: str, separators: str) -> None:
     tags = _split(raw, separators)
-    if any(len(t) > 64 for t in tags):
-        raise ValueError("tags are at most 64 characters")
+    for tag in tags:
+        _at_most(tag, 64, "tags are")
     row.tags = list(dict.fromkeys([*row.tags, *tags]))

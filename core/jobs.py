@@ -57,11 +57,14 @@ class JobProgress(BaseModel):
 
 
 class JobError(BaseModel):
-    """One item the job could not do (a CSV row): where, and why. Never the value itself,
-    which may be personal data kept longer than the customer."""
+    """One item the job could not do (a CSV row): where, a code saying why (with the numbers
+    or names it refers to, for a page to word it in its own language), and the why in words.
+    Never the value itself, which may be personal data kept longer than the customer."""
 
     row: int | None = None
     column: str | None = None
+    code: str = "invalid"  # what errors stored before codes existed read as
+    params: dict[str, str | int | list[str]] = Field(default_factory=dict)
     message: str
 
 

@@ -139,6 +139,48 @@ async def test_bad_rows_are_reported_and_the_rest_imported(api: ApiSetup, core: 
     assert not names & {"Bad Mail", "Bad Phone", "Two People", "Bad Zone"}  # nothing half-written
 
 
+async def test_each_kind_of_row_error_carries_its_code(api: ApiSetup, core: Core) -> None:
+    """Regression: a row error was English words only, shown as such on the Chinese page.
+    Each kind now carries a code and the values its wording needs (the region a number
+    without its country code is read in, a length limit, the columns naming two customers),
+    so a page words it in its own language; the English message stays."""
+    await api.http.post("/api/v1/customers", json={"emails": ["a@example.com"]}, headers=api.auth)
+    await api.http.post("/api/v1/customers", json={"phones": ["13700137000"]}, headers=api.auth)
+    csv = (
+        "name,email,phone,locale,timezone,consent.api,tags,attributes.note\n"
+        "Bad Mail,not-an-email,,,,,,\n"
+        "Bad Phone,,12345,,,,,\n"
+        "Bad Locale,,,klingon-<b>,,,,\n"
+        "Bad Zone,,,,Mars/Base,,,\n"
+        "Bad Consent,,,,,maybe,,\n"
+        f"{'N' * 257},,,,,,,\n"
+        f"Long Tag,,,,,,{'t' * 65},\n"
+        f"Long Note,,,,,,,{'n' * 1025}\n"
+        "Two People,a@example.com,13700137000,,,,,\n"
+        'Dan,"dan"@example.com,,,,,,\n'
+        '"unterminated,x@example.com\n'
+    )
+    job = await run_import(api, core, csv)
+    assert [(e["row"], e["column"], e["code"], e["params"]) for e in job["errors"]] == [
+        (2, "email", "bad_email", {}),
+        (3, "phone", "bad_phone", {"region": "CN"}),
+        (4, "locale", "bad_locale", {}),
+        (5, "timezone", "bad_timezone", {}),
+        (6, "consent.api", "bad_consent", {}),
+        (7, "name", "too_long", {"max": 256}),
+        (8, "tags", "too_long", {"max": 64}),
+        (9, "attributes.note", "too_long", {"max": 1024}),
+        (10, "email", "different_customers", {"columns": ["email", "phone"]}),
+        (11, "email", "text_after_quote", {}),
+        (12, "name", "unclosed_quote", {}),
+    ]
+    messages = {e["row"]: e["message"] for e in job["errors"]}
+    assert messages[7] == "a name is at most 256 characters"
+    assert messages[10] == "email and phone belong to different customers: merge them first"
+    assert "@-sign" in messages[2] and "never closed" in messages[12]
+    assert job["result"]["failed"] == 11 and job["result"]["created"] == 0
+
+
 async def test_excel_files_in_gbk_and_utf8_with_bom(api: ApiSetup, core: Core) -> None:
     rows = (
         "姓名;邮箱;标签;attributes.城市\n"
@@ -450,7 +492,13 @@ async def test_broken_quoting_is_a_row_error_and_the_rows_after_it_import(
     job = await run_import(api, core, 'name,email\n"unterminated,x@example.com\n')
     assert job["result"] == {"created": 0, "updated": 0, "failed": 1, "skipped": 0}
     assert job["errors"] == [
-        {"row": 2, "column": "name", "message": "a quote opens in this cell and is never closed"}
+        {
+            "row": 2,
+            "column": "name",
+            "code": "unclosed_quote",
+            "params": {},
+            "message": "a quote opens in this cell and is never closed",
+        }
     ]
     csv = (
         "name,email\n"

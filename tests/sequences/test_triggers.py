@@ -14,10 +14,10 @@ from kith.bots.knowledge import KnowledgeBase
 from kith.bots.store import save_bot
 from kith.connectors.telegram.inbound import handle_update
 from kith.connectors.wechat.inbound import parse
+from kith.core.channel_records import create_channel
 from kith.core.context import Core
 from kith.core.customers import do_update_customer, get_customer
 from kith.core.features import install
-from kith.core.ids import new_id
 from kith.core.models import Channel, ChannelEvent, Customer
 from kith.core.pipeline import ingest, ingest_event
 from kith.sequences.models import Enrolment
@@ -50,12 +50,16 @@ async def redeliver(core: Core, event_type: str) -> None:
     await drain(core)
 
 
+CONFIGS: dict[str, dict[str, Any]] = {
+    "telegram": {"bot_token": "7000000001:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawQ"},
+    "wechat": {"app_id": "wx0123456789abcdef", "app_secret": "s" * 16, "token": "tok123"},
+}
+
+
 async def platform_channel(core: Core, workspace_id: str, type_: str) -> Channel:
-    """A stored channel of `type_` (its platform is never called: inbound only)."""
-    made = Channel(
-        id=new_id(), workspace_id=workspace_id, type=type_, name=type_, created_at=core.clock.now()
-    )
-    await core.store.channels.insert_one(made.to_doc())
+    """A stored channel of `type_` with its config (its platform is never called: inbound
+    only)."""
+    made, _ = await create_channel(core, workspace_id, type_, type_, CONFIGS[type_])
     return made
 
 

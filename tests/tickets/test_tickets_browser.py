@@ -417,3 +417,41 @@ async def test_in_chinese_and_read_only_for_a_marketer(live: Live, tmp_path: Pat
     await mary.goto(live.url + f"/app/tickets/{await ticket_id(live, 'App crash')}")
     await expect(mary.get_by_label("Status")).to_be_disabled()
     await expect(mary.get_by_role("button", name="Add note")).to_have_count(0)
+
+
+# How many leaves of an element show `text` on screen (a visually hidden one is 1px wide).
+SHOWN = """(root, text) => [...root.querySelectorAll("*")].filter((el) => !el.children.length
+  && el.textContent.trim() === text && el.getBoundingClientRect().width > 1).length"""
+
+
+async def test_the_header_names_the_section_once(live: Live) -> None:
+    """Regression: the Tickets pages said "Tickets" twice in their header, the current nav
+    link and a bold title beside it. The link marks the section; the h1 is for screen
+    readers only, except where it says more (a ticket's number and subject) or where no link
+    says it (a marketer reads tickets without a Tickets link)."""
+    from playwright.async_api import expect
+
+    refund = await ticket_id(live, "Refund <b>please</b>")
+    for locale, section in (("en-US", "Tickets"), ("zh-CN", "工单")):
+        page = await live.sign_in("alice@kith.test", locale=locale)
+        sections = page.get_by_role("navigation", name=re.compile("^(Sections|栏目)$"))
+        for path in ("/app/tickets", "/app/tickets/no-such-ticket"):
+            await page.goto(live.url + path)
+            header = page.locator("header.top")
+            await expect(page.get_by_role("heading", level=1, name=section)).to_have_count(1)
+            assert await header.evaluate(SHOWN, section) == 1, path
+            current = sections.get_by_role("link", name=section)
+            await expect(current).to_have_attribute("aria-current", "page")
+        await page.goto(live.url + f"/app/tickets/{refund}")
+        heading = page.get_by_role("heading", level=1)
+        await expect(heading).to_have_text("#25 Refund <b>please</b>")
+        await expect(heading).to_be_visible()
+        box = await heading.bounding_box()
+        assert box is not None and box["width"] > 1  # shown, not only for screen readers
+
+    mary = await live.sign_in("mary@kith.test")
+    await mary.goto(live.url + "/app/tickets")
+    await expect(
+        mary.get_by_role("navigation", name="Sections").get_by_text("Tickets")
+    ).to_have_count(0)
+    assert await mary.locator("header.top").evaluate(SHOWN, "Tickets") == 1  # the h1 itself

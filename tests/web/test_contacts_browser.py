@@ -339,6 +339,7 @@ async def test_the_language_switch_works_on_every_page(live: Live) -> None:
         await page.goto(live.url + path)
         await page.get_by_label("语言").select_option(label="English")
         await expect(html).to_have_attribute("lang", "en")
+        await page.wait_for_load_state()  # the reloaded page's scripts wired the switch
         await page.get_by_label("Language").select_option(label="简体中文")
         await expect(html).to_have_attribute("lang", "zh-Hans")
         await expect(page).to_have_url(live.url + path)
@@ -347,8 +348,14 @@ async def test_the_language_switch_works_on_every_page(live: Live) -> None:
         await admin.goto(live.url + path)
         await admin.get_by_label("Language").select_option(label="简体中文")
         await expect(admin.locator("html")).to_have_attribute("lang", "zh-Hans")
+        await admin.wait_for_load_state()
         await admin.get_by_label("语言").select_option(label="English")
         await expect(admin.locator("html")).to_have_attribute("lang", "en")
+        await admin.wait_for_load_state()
+    await admin.goto(live.url + "/app?lang=zh")  # a page opened in a language by its URL
+    await admin.get_by_label("语言").select_option(label="English")
+    await expect(admin.locator("html")).to_have_attribute("lang", "en")
+    await expect(admin).to_have_url(live.url + "/app")
 
 
 async def test_the_import_panel_counts_rows_and_lists_ignored_columns(
@@ -383,6 +390,7 @@ async def test_the_import_panel_counts_rows_and_lists_ignored_columns(
                 ],
                 "sms": "No such channel type",
                 "first name": "Not allowed as an attribute name",
+                "broken": "A quote opens in this cell and is never closed",
                 "errors": "Rows with errors",
                 "ignored": "Ignored columns",
             },
@@ -403,6 +411,7 @@ async def test_the_import_panel_counts_rows_and_lists_ignored_columns(
                 ],
                 "sms": "没有这个渠道类型",
                 "first name": "不能作为属性名",
+                "broken": "此单元格中的引号没有闭合",
                 "errors": "出错的行",
                 "ignored": "已忽略的列",
             },
@@ -427,10 +436,44 @@ async def test_the_import_panel_counts_rows_and_lists_ignored_columns(
         ).to_contain_text(words["first name"])
         errors = page.get_by_role("table", name=words["errors"])
         await expect(errors.get_by_role("row", name=re.compile(r"^4 name"))).to_contain_text(
-            "never closed"
+            words["broken"]
         )
         await assert_every_control_is_named(page)
     assert await live.core.store.customers.count_documents({"name": {"$regex": "untermin"}}) == 0
+
+
+async def test_row_errors_read_in_the_page_language(live: Live, tmp_path: Path) -> None:
+    """Regression: the Chinese import panel worded the ignored columns in Chinese but each
+    row's error in the API's English ("not a valid phone number for its country"). It words
+    the error by its code now, with its values in the page's language too: the region a
+    number without its country code is read in, a length limit, the columns naming two
+    customers."""
+    from playwright.async_api import expect
+
+    sample = tmp_path / "people.csv"
+    sample.write_text(
+        "name,email,phone\n"
+        "Bad Mail,not-an-email,\n"
+        "Bad Phone,,12345\n"
+        f"{'N' * 257},,\n"
+        "Two People,ada@example.com,+8613800000000\n"  # Ada's email, 李雷's phone
+    )
+    page = await live.sign_in("mary@kith.test", locale="zh-CN")
+    await expect(page.locator("body[data-ready=true]")).to_have_count(1)
+    form = page.get_by_role("form", name="导入 CSV")
+    await form.get_by_label("CSV 文件").set_input_files(str(sample))
+    await form.get_by_role("button", name="导入").click()
+    await JobWorker(live.core).run_once()
+    await expect(page.get_by_text("完成：4 / 4 行")).to_be_visible()
+    errors = page.get_by_role("table", name="出错的行")
+    await expect(errors.locator("tbody tr")).to_have_text(
+        [
+            "2email不是邮箱地址（应写作 name@example.com）",
+            re.compile(r"^3phone不是有效的电话号码：.*不带国家代码的号码按中国的号码读取$"),
+            "4name太长：最多 256 个字符",
+            "5emailemail和phone 分属不同的客户：请先合并他们",  # the columns as a Chinese list
+        ]
+    )
 
 
 async def test_the_timeline_reads_in_words_in_both_languages(live: Live) -> None:

@@ -42,8 +42,10 @@ def job_out(job: Job) -> JobOut:
 
 @router.get("/{job_id}", response_model=JobOut)
 async def get(job_id: str, core: CoreDep, workspace_id: WorkspaceDep) -> JobOut:
-    """A job of this workspace: status, progress, counts, its first 100 errors and the
-    input it leaves out (`warnings`: an import's ignored columns, each with a `code`)."""
+    """A job of this workspace: status, progress, counts, its first 100 errors (each with a
+    `code` and the `params` its wording needs, such as an import's `bad_phone` and the
+    `region` a number without its country code is read in) and the input it leaves out
+    (`warnings`: an import's ignored columns, each with a `code`)."""
     return job_out(await get_job(core, workspace_id, job_id))
 
 

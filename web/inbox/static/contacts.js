@@ -108,6 +108,22 @@
     $("import-ignored-table").hidden = warnings.length === 0;
   }
 
+  // A row's error in the page's language by its code; a list or region in the params is
+  // worded by the browser (the API's words for a code we lack).
+  const lists = new Intl.ListFormat(locale, { type: "conjunction" });
+  const regions = new Intl.DisplayNames(locale, { type: "region" });
+  const regionName = (code) => {
+    try { return regions.of(code) || code; } catch { return code; }  // not a region code
+  };
+  function rowError(e) {
+    const template = T["contacts_row_error_" + e.code];
+    if (!template) return e.message;
+    const values = Object.fromEntries(Object.entries(e.params || {}).map(([key, value]) => [key,
+      Array.isArray(value) ? lists.format(value.map(String))
+        : key === "region" ? regionName(String(value)) : value]));
+    return fmt(template, values);
+  }
+
   async function followJob(url) {
     for (;;) {
       const response = await fetch(url, { credentials: "same-origin" });
@@ -122,7 +138,7 @@
       showCounts(job);
       showIgnored(job.warnings || []);
       $("import-errors").replaceChildren(...job.errors.map((e) =>
-        h("tr", {}, h("td", {}, e.row ?? ""), h("td", {}, e.column || ""), h("td", {}, e.message))));
+        h("tr", {}, h("td", {}, e.row ?? ""), h("td", {}, e.column || ""), h("td", {}, rowError(e)))));
       $("import-errors-table").hidden = job.errors.length === 0;
       if (!["queued", "running"].includes(job.status)) return job;
       await new Promise((done) => setTimeout(done, 1000));

@@ -93,7 +93,9 @@
     select.addEventListener("change", async () => {
       try {
         await api("PUT", "/me/settings", { locale: select.value });
-        window.location.reload();
+        const url = new URL(window.location.href);  // a `?lang=` would outrank the choice
+        url.searchParams.delete("lang");
+        window.location.replace(url.href);
       } catch (error) {
         say(error.message);
       }
