@@ -174,7 +174,7 @@ class BotEngine:
             conversation = await get_conversation(
                 core, message.workspace_id, received.conversation.id
             )
-            session = await self._session(core, conversation.id, bot.id)
+            session = await self._session(core, conversation, message.customer_id, bot.id)
             if session.get("paused"):
                 if not received.reopened:
                     return  # a human owns the conversation
@@ -225,8 +225,8 @@ class BotEngine:
             core, channel, customer_id, thread, event.user.id, _group_of(event, thread)
         )
         async with self._conversation_lock(core, conversation.id, event.event_id):
-            session = await self._session(core, conversation.id, bot.id)
-            customer = await self._customer(core, conversation)
+            session = await self._session(core, conversation, customer_id, bot.id)
+            customer = await core.store.customers.find_one({"_id": customer_id}) or {}
             language = (event.user.locale or "en")[:2]
             turn = Turn(core, bot, conversation, customer, "", language, session, cause)
             if turn.done:
@@ -241,7 +241,7 @@ class BotEngine:
         a person owns it or the bot awaits an answer there; `run_key` makes it happen once."""
         async with self._conversation_lock(core, message.conversation_id, new_id()):
             conversation = await get_conversation(core, bot.workspace_id, message.conversation_id)
-            session = await self._session(core, conversation.id, bot.id)
+            session = await self._session(core, conversation, message.customer_id, bot.id)
             if (
                 conversation.assignee_id
                 or conversation.status not in (ConversationStatus.open, ConversationStatus.pending)
@@ -255,7 +255,7 @@ class BotEngine:
             language = (message.nlp.language if message.nlp else None) or guess_language(
                 message.text
             )
-            customer = await self._customer(core, conversation)
+            customer = await self._customer(core, conversation, message)
             turn = Turn(core, bot, conversation, customer, "", language, session, run_key)
             if not turn.done:
                 await self.run_flow(turn, flow)
@@ -537,10 +537,17 @@ class BotEngine:
         return await core.store.customers.find_one({"_id": customer_id}) or {}
 
     @staticmethod
-    async def _session(core: Core, conversation_id: str, bot_id: str) -> dict[str, Any]:
-        doc = await core.store.collection("bot_sessions").find_one({"_id": conversation_id})
+    async def _session(
+        core: Core, conversation: Conversation, customer_id: str, bot_id: str
+    ) -> dict[str, Any]:
+        """The bot's state with whom it talks to: the conversation's, or in a group each
+        member's own (one member's question, misses or handoff are not another's)."""
+        key = conversation.id
+        if conversation.group is not None:
+            key = derived_id("bot-session", conversation.id, customer_id)
+        doc = await core.store.collection("bot_sessions").find_one({"_id": key})
         if doc is None or doc.get("bot_id") != bot_id:
-            return {"_id": conversation_id, "bot_id": bot_id, "misses": 0}
+            return {"_id": key, "bot_id": bot_id, "misses": 0}
         return doc
 
     @staticmethod
@@ -548,11 +555,11 @@ class BotEngine:
         turn.session.update(
             updated_at=turn.core.clock.now(),
             last_event=turn.cause,
-            customer_id=turn.conversation.customer_id,  # erased and merged with the customer
+            customer_id=turn.customer_id,  # erased and merged with the customer
         )
         session = {k: v for k, v in turn.session.items() if k != "_id"}
         await turn.core.store.collection("bot_sessions").update_one(
-            {"_id": turn.conversation.id}, {"$set": session}, upsert=True
+            {"_id": turn.session["_id"]}, {"$set": session}, upsert=True
         )
 
     @staticmethod

@@ -171,10 +171,8 @@ async def set_data(engine: BotEngine, turn: Turn, step: SetData) -> Outcome:
     if step.add_tags or step.remove_tags:
         # Through the action, so `customer.updated` names the tags added (segments, sequence
         # triggers and goals react to it).
-        conversation = turn.conversation
-        customer = await get_customer(
-            turn.core, conversation.workspace_id, conversation.customer_id
-        )
+        workspace_id = turn.conversation.workspace_id
+        customer = await get_customer(turn.core, workspace_id, turn.customer_id)
         await do_update_customer(turn.core, customer, actor=turn.author, fields={"tags": tags})
         turn.customer["tags"] = tags
     return "next", None
@@ -202,7 +200,7 @@ async def webhook(engine: BotEngine, turn: Turn, step: Webhook) -> Outcome:
         "text": turn.text,
         "language": turn.language,
         "customer": {
-            "id": turn.conversation.customer_id,
+            "id": turn.customer_id,
             "name": turn.customer.get("name"),
             "tags": turn.customer.get("tags", []),
             "attributes": turn.customer.get("attributes", {}),

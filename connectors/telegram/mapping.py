@@ -63,13 +63,14 @@ def group_ref(message: TgMessage, bot: str) -> GroupRef | None:
 
 def addressed(message: TgMessage, bot: str) -> bool:
     """Whether a group message speaks to our bot, as Telegram's privacy mode reads it: a
-    reply to one of its messages, a command (`/help`, `/help@…`), or a mention that names
-    its user (`text_mention`). An `@username` mention is not seen: Kith does not keep the
-    bot's username."""
+    reply to one of its messages, a command for every bot (`/help`), or a mention that names
+    its user (`text_mention`). A command or mention naming a bot by username (`/help@…`,
+    `@…`) is not taken: Kith does not keep its bot's username, and it may be another bot's."""
     replied = message.reply_to_message
     if replied is not None and replied.from_user is not None and str(replied.from_user.id) == bot:
         return True
-    if (message.text or "").startswith("/"):
+    words = (message.text or "").split(maxsplit=1)
+    if words and words[0].startswith("/") and "@" not in words[0]:
         return True
     return any(
         e.type == "text_mention" and e.user is not None and str(e.user.id) == bot

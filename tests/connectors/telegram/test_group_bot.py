@@ -22,21 +22,30 @@ DESCALE = {
     "trigger": {"kind": "keyword", "values": ["descale"]},
     "steps": [{"id": "how", "type": "send_text", "text": "{name}: vinegar and water, 1:1."}],
 }
+JOIN = {
+    "id": "join",
+    "trigger": {"kind": "keyword", "values": ["join"]},
+    "steps": [{"id": "tag", "type": "set", "add_tags": ["club"]}],
+}
 
 
 @pytest.fixture
 async def bot(telegram: TelegramSetup, workspace_id: str) -> None:
     install(telegram.core, [BotEngine(KnowledgeBase()).feature()])
-    definition = {"name": "Kithy", "channel_ids": [telegram.channel_id], "flows": [DESCALE]}
+    definition = {"name": "Kithy", "channel_ids": [telegram.channel_id], "flows": [DESCALE, JOIN]}
     await save_bot(telegram.core, workspace_id, BotDefinition.model_validate(definition))
 
 
 def _said(text: str, n: int, **extra: Any) -> dict[str, Any]:
-    """Ada writes `text` in the group (update and message ids from `n`)."""
+    """Ada writes `text` in the group (update and message ids from `n`); `from` in `extra`
+    makes someone else the writer."""
     body = update("group_reply", update_id=815001000 + n)
     message = {k: v for k, v in body["message"].items() if k != "reply_to_message"}
     body["message"] = {**message, "message_id": 2000 + n, "text": text, **extra}
     return body
+
+
+GRACE = {"id": 424242009, "is_bot": False, "first_name": "Grace"}
 
 
 async def _bot_said(telegram: TelegramSetup) -> list[str]:
@@ -48,6 +57,7 @@ async def _bot_said(telegram: TelegramSetup) -> list[str]:
 async def test_the_members_own_talk_draws_nothing(telegram: TelegramSetup) -> None:
     await telegram.deliver(update("group_text"))  # "Does anyone know how to descale it?"
     await telegram.deliver(_said("I descale mine monthly", 1))
+    await telegram.deliver(_said("/descale@OtherShopBot", 5))  # another bot's command
     await drain(telegram.core)
     assert await _bot_said(telegram) == []
 
@@ -72,3 +82,21 @@ async def test_a_reply_to_the_bot_a_command_or_a_mention_is_answered(
     assert await _bot_said(telegram) == ["Ada Lovelace: vinegar and water, 1:1."] * 3
     [group] = await telegram.core.store.conversations.find({}).to_list(None)
     assert group["status"] == "open"  # still the agents': the bot answered one member
+
+
+@pytest.mark.usefixtures("bot")
+async def test_each_member_has_their_own_session_and_data(telegram: TelegramSetup) -> None:
+    """Two members' misses are not one member's two (no handoff); a tag goes on who asked."""
+    await telegram.deliver(update("group_text"))  # Li opened the group's conversation
+    await telegram.deliver(_said("/what", 6))  # Ada: not understood
+    await telegram.deliver(_said("/huh", 7, **{"from": GRACE}))  # Grace: not understood
+    await drain(telegram.core)
+    handoffs = {"type": "conversation.handoff"}
+    assert await telegram.core.store.events.count_documents(handoffs) == 0
+    await telegram.deliver(_said("/eh", 8))  # Ada's second miss: she is handed to a person
+    await drain(telegram.core)
+    assert await telegram.core.store.events.count_documents(handoffs) == 1
+    await telegram.deliver(_said("/join", 9, **{"from": GRACE}))
+    await drain(telegram.core)
+    tagged = await telegram.core.store.customers.find({"tags": "club"}).to_list(None)
+    assert [c["name"] for c in tagged] == ["Grace"]
