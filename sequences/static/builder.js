@@ -226,7 +226,7 @@
           step.until = { time: v("until.time") };
           if (v("until.weekday")) step.until.weekday = v("until.weekday");
         } else {
-          step.duration = iso(Number(v("duration")) || 0, v("unit"));
+          step.duration = iso(Math.max(0, Number(v("duration")) || 0), v("unit"));  // -1: "none"
         }
         break;
       case "branch":
@@ -405,7 +405,8 @@
     control.setAttribute("aria-invalid", "true");
     control.setAttribute("aria-describedby", message.id);
     control.closest("label").after(message);
-    document.getElementById("builder-error").textContent = `${T.sequences_error_at} ${error.field}: ${error.message}`;
+    // The field is marked and focused: the banner says why, not the field's internal path.
+    document.getElementById("builder-error").textContent = `${T.sequences_error_at} ${error.message}`;
     control.focus();
   }
 
