@@ -86,6 +86,7 @@ class Turn:
     cause: str  # the event this turn answers: sent messages' ids derive from it
     steps: list[StepBase] = field(default_factory=list)
     sent: int = 0
+    reply_to: str | None = None  # in a group, the member's message its answers reply to
 
     def next_message_id(self) -> str:
         self.sent += 1
@@ -196,6 +197,8 @@ class BotEngine:
             )
             if turn.done:
                 return
+            if conversation.group is not None:  # many read it: say whom it answers
+                turn.reply_to = message.id
             await self._take(turn)
             await self._respond(turn, message.payload, received.new_conversation)
             await self._save(turn)
@@ -436,7 +439,10 @@ class BotEngine:
         attachments: list[Attachment] | None = None,
     ) -> None:
         content = OutboundContent(
-            text=self.fill(turn, text), buttons=buttons or [], attachments=attachments or []
+            text=self.fill(turn, text),
+            buttons=buttons or [],
+            attachments=attachments or [],
+            reply_to=turn.reply_to,
         )
         await send(
             turn.core, turn.conversation, content, turn.author, message_id=turn.next_message_id()

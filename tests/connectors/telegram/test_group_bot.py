@@ -13,7 +13,9 @@ from kith.bots.flows import BotDefinition
 from kith.bots.knowledge import KnowledgeBase
 from kith.bots.store import save_bot
 from kith.core.features import install
+from kith.core.outbox import OutboxWorker
 from tests.connectors.telegram.conftest import BOT_TOKEN, TelegramSetup, update
+from tests.connectors.telegram.fake_bot_api import FakeBotApi
 from tests.support.consumers import drain
 
 BOT = {"id": int(BOT_TOKEN.split(":")[0]), "is_bot": True, "first_name": "Kithy"}
@@ -64,7 +66,7 @@ async def test_the_members_own_talk_draws_nothing(telegram: TelegramSetup) -> No
 
 @pytest.mark.usefixtures("bot")
 async def test_a_reply_to_the_bot_a_command_or_a_mention_is_answered(
-    telegram: TelegramSetup,
+    telegram: TelegramSetup, bot_api: FakeBotApi
 ) -> None:
     await telegram.deliver(update("group_text"))  # Li opened the group's conversation
     ours = {
@@ -80,6 +82,12 @@ async def test_a_reply_to_the_bot_a_command_or_a_mention_is_answered(
     await telegram.deliver(_said("Kithy descale please", 4, entities=mention))
     await drain(telegram.core)
     assert await _bot_said(telegram) == ["Ada Lovelace: vinegar and water, 1:1."] * 3
+    answers = await telegram.core.store.messages.find({"author.kind": "bot"}).to_list(None)
+    asked = await telegram.core.store.messages.find({"author.name": "Ada Lovelace"}).to_list(None)
+    assert {a["reply_to"] for a in answers} == {m["_id"] for m in asked}  # each says whom
+    assert await OutboxWorker(telegram.core).run_once() == 3
+    replied = [c["reply_parameters"]["message_id"] for c in bot_api.called("sendMessage")]
+    assert sorted(replied) == [2002, 2003, 2004]
     [group] = await telegram.core.store.conversations.find({}).to_list(None)
     assert group["status"] == "open"  # still the agents': the bot answered one member
 
