@@ -538,6 +538,8 @@ async def test_the_header_names_the_section_once(live: Live) -> None:
         ("/app/contacts", "Contacts"),
         (f"/app/contacts/{li['_id']}", "Contacts"),
         ("/app/broadcasts", "Broadcasts"),
+        ("/app/sequences", "Sequences"),
+        ("/app/communities", "Communities"),
     ):
         await page.goto(live.url + path)
         header = page.locator("header.top")
