@@ -1,10 +1,11 @@
 """Enrolling a customer in a sequence: the one way in, for every trigger and for bulk.
 
 Rules: the sequence must be active; a customer is enrolled once, or again
-`reenrol_after_days` after their last enrolment began; a customer the sequence could not
-reach (no reachable channel, no consent) is recorded as skipped with the reason and may be
-enrolled later. The enrolment's id is derived from (sequence, customer, round), so two
-triggers racing for one customer write one enrolment.
+`reenrol_after_days` after their last enrolment began; a customer who already meets the
+sequence's goal (has its tag, is in its segment), or whom it could not reach (no reachable
+channel, no consent), is recorded as skipped with the reason and may be enrolled later. The
+enrolment's id is derived from (sequence, customer, round), so two triggers racing for one
+customer write one enrolment.
 """
 
 from __future__ import annotations
@@ -19,9 +20,13 @@ from kith.core.context import Core
 from kith.core.customers import get_customer
 from kith.core.errors import Conflict
 from kith.core.events import build_event, record
+from kith.core.models import Customer
 from kith.courtesy.policy import Skip, decide
+from kith.segments.records import MEMBERS
 from kith.sequences.models import Enrolment, EnrolmentState, Sequence, Status
 from kith.sequences.store import enrolment_id, enrolments, get_sequence
+
+GOAL_MET = "goal_met"  # the skip's reason: already converted when the trigger fired
 
 
 class Outcome(StrEnum):
@@ -48,7 +53,8 @@ async def enrol(
         return Enrolled(Outcome.already, last)
     round = last.round + (last.state != EnrolmentState.skipped) if last else 1
     now = core.clock.now()
-    decision = await decide(core, customer, sequence.channels, now, None)
+    met = await _goal_met(core, sequence, customer)
+    decision = Skip(GOAL_MET) if met else await decide(core, customer, sequence.channels, now, None)
     enrolment = Enrolment(
         id=enrolment_id(sequence.id, customer.id, round),
         workspace_id=workspace_id,
@@ -72,6 +78,23 @@ async def enrol(
             }
         )
     return await _write(core, enrolment)
+
+
+async def _goal_met(core: Core, sequence: Sequence, customer: Customer) -> bool:
+    """Whether the customer has already converted (Braze checks exit criteria on entry too):
+    a tag goal they carry, a segment goal they are in. A new order is an event: it is never
+    met beforehand."""
+    goal = sequence.goal
+    if goal is None:
+        return False
+    if goal.tag is not None:
+        return goal.tag in customer.tags
+    if goal.segment_id is None:
+        return False
+    row = await core.store.collection(MEMBERS).find_one(
+        {"segment_id": goal.segment_id, "customer_id": customer.id}, {"leaving": 1}
+    )
+    return row is not None and not row.get("leaving")
 
 
 async def _latest(core: Core, sequence_id: str, customer_id: str) -> Enrolment | None:

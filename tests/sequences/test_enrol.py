@@ -9,13 +9,16 @@ import pytest
 
 from kith.core.clock import ManualClock
 from kith.core.context import Core
+from kith.core.customers import do_update_customer, get_customer
 from kith.core.errors import Conflict
 from kith.core.models import ConsentState
 from kith.sequences.actions import do_update_sequence
-from kith.sequences.enrol import Outcome, enrol
+from kith.sequences.enrol import GOAL_MET, Outcome, enrol
 from kith.sequences.models import EnrolmentState, SequenceIn
 from kith.sequences.store import enrolments, get_version
+from tests.segments.conftest import VIP, segment
 from tests.sequences.conftest import WELCOME, MakeSequence, People
+from tests.support.consumers import drain
 
 
 async def test_a_customer_is_enrolled_once(
@@ -123,3 +126,36 @@ async def test_a_stop_ends_an_active_enrolment_once(
     assert removed.state == EnrolmentState.stopped and removed.reason == "removed"
     with pytest.raises(Conflict):
         await remove(score, workspace_id, bobs.enrolment.id)
+
+
+async def test_a_customer_who_already_meets_the_goal_is_skipped_until_they_do_not(
+    score: Core, workspace_id: str, people: People, make_sequence: MakeSequence
+) -> None:
+    """Braze checks exit criteria on entry: a customer tagged `bought` (the goal) is not sent
+    the drip meant to make them buy; once the tag is gone, the next trigger enrols them."""
+    (ada, grace) = await people(2)
+    sequence = await make_sequence(goal={"tag": "bought"})
+    customer = await get_customer(score, workspace_id, ada.id)
+    await do_update_customer(score, customer, fields={"tags": ["bought"]})
+    skipped = await enrol(score, workspace_id, sequence.id, ada.id, "api")
+    assert skipped.outcome == Outcome.skipped
+    assert (skipped.enrolment.state, skipped.enrolment.reason) == ("skipped", GOAL_MET)
+    assert (await enrol(score, workspace_id, sequence.id, grace.id, "api")).outcome == "enrolled"
+    customer = await get_customer(score, workspace_id, ada.id)
+    await do_update_customer(score, customer, fields={"tags": []})
+    again = await enrol(score, workspace_id, sequence.id, ada.id, "api")
+    assert again.outcome == Outcome.enrolled
+
+
+async def test_a_customer_in_the_goal_segment_is_skipped(
+    score: Core, workspace_id: str, people: People, make_sequence: MakeSequence
+) -> None:
+    (ada, grace) = await people(2)
+    vip = await segment(score, workspace_id, VIP)
+    sequence = await make_sequence(goal={"segment_id": vip.id})
+    customer = await get_customer(score, workspace_id, ada.id)
+    await do_update_customer(score, customer, fields={"tags": ["vip"]})
+    await drain(score)  # the segments consumer files her in VIP
+    skipped = await enrol(score, workspace_id, sequence.id, ada.id, "api")
+    assert (skipped.outcome, skipped.enrolment.reason) == (Outcome.skipped, GOAL_MET)
+    assert (await enrol(score, workspace_id, sequence.id, grace.id, "api")).outcome == "enrolled"
