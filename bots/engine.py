@@ -140,13 +140,27 @@ class BotEngine:
     async def consume(self, core: Core, event: Event) -> None:
         if event.type == "message.received":
             group = event.data.get("group")
-            if group and not group.get("addressed"):
+            if group and not await self._addressed(core, event, group):
                 return  # the members' own talk in a group: a bot answers what speaks to it
             received = await load_received(core, event)
             if received is not None and not event.data.get("control"):
                 await self.on_message(core, received, event.id)
         elif event.customer_id is not None:
             await self.on_channel_event(core, channel_event_of(event), event.customer_id, event.id)
+
+    @staticmethod
+    async def _addressed(core: Core, event: Event, group: dict[str, Any]) -> bool:
+        """Whether a group message speaks to our bot: as its connector read it, or by naming
+        one of the bot's usernames (which only the channel's platform can tell)."""
+        if group.get("addressed"):
+            return True
+        named = set(group.get("mentions") or ())
+        if not named:
+            return False
+        channel = await get_channel(core, event.workspace_id, str(event.data.get("channel_id")))
+        channel_type = core.channels.get(channel.type)
+        admin = channel_type.group_admin if channel_type is not None else None
+        return admin is not None and bool(named & await admin.bot_names(core, channel))
 
     def _forget_bots(self, event: Event) -> None:
         if event.type == BOT_SAVED:

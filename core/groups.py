@@ -67,6 +67,10 @@ class GroupAdmin(Protocol):
     async def title(self, core: Core, channel: Channel, chat_id: str) -> str | None:
         """The group's name as the platform has it now (None: it has none to say)."""
 
+    async def bot_names(self, core: Core, channel: Channel) -> frozenset[str]:
+        """The usernames members address our bot by in a group, lowercased (Telegram's
+        `@kettle_bot`); empty where the platform addresses bots otherwise (Slack's `<@U…>`)."""
+
     async def administrators(
         self, core: Core, channel: Channel, chat_id: str
     ) -> frozenset[str] | None:

@@ -10,7 +10,7 @@ import builtins
 from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Self, TypeVar
+from typing import Annotated, Any, Self, TypeVar
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, PrivateAttr
 
@@ -388,6 +388,12 @@ class GroupRef(BaseModel):
         default=False,
         description="Speaks to our bot (a reply to its message, a command, a mention of it): "
         "in a group, a bot answers only these; the rest is the members' own talk.",
+    )
+    mentions: list[Annotated[str, Field(max_length=64)]] = Field(
+        default=[],
+        max_length=20,
+        description="Who the message names by username (`@kettle_bot`, `/help@kettle_bot`), "
+        "lowercased: addressed to our bot when one is its name (`GroupAdmin.bot_names`).",
     )
 
 

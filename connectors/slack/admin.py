@@ -117,6 +117,10 @@ class SlackGroupAdmin:
     ) -> None:
         raise Unsupported("Slack channels have no join requests")
 
+    async def bot_names(self, core: Core, channel: Channel) -> frozenset[str]:
+        """None: Slack mentions a bot by its user id, which the connector reads itself."""
+        return frozenset()
+
     async def administrators(
         self, core: Core, channel: Channel, chat_id: str
     ) -> frozenset[str] | None:

@@ -13,6 +13,7 @@ from aiogram.types import ChatPermissions
 
 from kith.connectors.telegram import admins
 from kith.connectors.telegram.client import bot_for, delivery_error
+from kith.connectors.telegram.config import TelegramConfig, bot_id
 from kith.core.errors import DeliveryError
 
 if TYPE_CHECKING:
@@ -59,6 +60,9 @@ async def _call(call: Awaitable[T]) -> T:
         return await call
     except (TelegramAPIError, ClientDecodeError) as exc:
         raise delivery_error(exc) from None
+
+
+_NAMES: dict[tuple[str, str], frozenset[str]] = {}  # (channel, bot id) → its username
 
 
 class TelegramGroupAdmin:
@@ -178,6 +182,17 @@ class TelegramGroupAdmin:
         """getChat's title (every update names it too: this is for a chat seen without)."""
         chat = await _call(bot_for(core, channel).get_chat(_int(chat_id, "chat_id")))
         return chat.title
+
+    async def bot_names(self, core: Core, channel: Channel) -> frozenset[str]:
+        """getMe's username, asked once per process and bot (a bot's username is fixed; a
+        new token may be another bot)."""
+        key = (channel.id, bot_id(channel.settings_as(TelegramConfig).bot_token))
+        found = _NAMES.get(key)
+        if found is None:
+            me = await _call(bot_for(core, channel).get_me())
+            found = frozenset({me.username.lower()}) if me.username else frozenset()
+            _NAMES[key] = found
+        return found
 
     async def administrators(
         self, core: Core, channel: Channel, chat_id: str

@@ -58,7 +58,22 @@ def group_ref(message: TgMessage, bot: str) -> GroupRef | None:
         automatic=automatic,
         forwarded=message.forward_origin is not None and not automatic,
         addressed=addressed(message, bot),
+        mentions=mentions(message),
     )
+
+
+def mentions(message: TgMessage) -> list[str]:
+    """The usernames the message names, lowercased without `@`: its `@name` mentions and the
+    bot a command is for (`/help@name`)."""
+    text = message.text or message.caption or ""
+    entities = message.entities or message.caption_entities or []
+    names = []
+    for entity in entities:
+        if entity.type in ("mention", "bot_command"):
+            _, at, name = entity.extract_from(text).partition("@")
+            if at and name:
+                names.append(name.lower()[:64])
+    return list(dict.fromkeys(names))[:20]
 
 
 def addressed(message: TgMessage, bot: str) -> bool:

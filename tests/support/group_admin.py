@@ -26,6 +26,9 @@ class RecordingAdmin:
     admins: set[str] = field(default_factory=set)  # what `administrators` answers
     asked: int = 0  # how many times it was asked (not a call on a member: not in `calls`)
 
+    async def bot_names(self, core: Core, channel: Channel) -> frozenset[str]:
+        return frozenset()  # members do not address a recorded bot by name
+
     def _call(self, method: str, chat: str, *args: Any) -> None:
         assert self.chat is None or chat == self.chat, chat
         self.calls.append((method, chat, *args))

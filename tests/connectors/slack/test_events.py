@@ -254,6 +254,7 @@ async def test_channel_messages_name_their_channel_and_dms_none(slack: SlackSetu
         "automatic": False,
         "forwarded": False,
         "addressed": False,
+        "mentions": [],
         "sender": "U2147483697",
     }
     assert (mention["group"]["id"], mention["group"]["kind"]) == ("C123ABC456", "slack_channel")

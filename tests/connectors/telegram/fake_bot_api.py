@@ -244,6 +244,9 @@ class FakeBotApi:
             return 200, _member({"id": user_id, "is_bot": False, "first_name": "?"}, status)
         return 200, _member(BOT_USER, self.bot_status.get(chat, "member"))
 
+    async def _getMe(self, params: dict[str, Any]) -> tuple[int, Any]:
+        return 200, BOT_USER
+
     async def _getChatAdministrators(self, params: dict[str, Any]) -> tuple[int, Any]:
         """The creator and administrators (`admins`), and our bot where it is one."""
         chat = int(params["chat_id"])

@@ -108,3 +108,21 @@ async def test_each_member_has_their_own_session_and_data(telegram: TelegramSetu
     await drain(telegram.core)
     tagged = await telegram.core.store.customers.find({"tags": "club"}).to_list(None)
     assert [c["name"] for c in tagged] == ["Grace"]
+
+
+@pytest.mark.usefixtures("bot")
+async def test_naming_the_bot_by_its_username_is_answered(
+    telegram: TelegramSetup, bot_api: FakeBotApi
+) -> None:
+    """`@kith_shop_bot` (getMe's username, asked once) and `/descale@kith_shop_bot` speak to
+    it; another bot's name does not."""
+    await telegram.deliver(update("group_text"))
+    mention = [{"type": "mention", "offset": 0, "length": 14}]
+    await telegram.deliver(_said("@kith_shop_bot descale?", 10, entities=mention))
+    command = [{"type": "bot_command", "offset": 0, "length": 22}]
+    await telegram.deliver(_said("/descale@kith_shop_bot", 11, entities=command))
+    other = [{"type": "mention", "offset": 0, "length": 9}]
+    await telegram.deliver(_said("@otherbot descale?", 12, entities=other))
+    await drain(telegram.core)
+    assert await _bot_said(telegram) == ["Ada Lovelace: vinegar and water, 1:1."] * 2
+    assert len(bot_api.called("getMe")) == 1
