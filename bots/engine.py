@@ -203,7 +203,7 @@ class BotEngine:
                 core,
                 bot,
                 conversation,
-                await self._customer(core, conversation, message),
+                await self._customer(core, conversation, message.customer_id),
                 message.text,
                 language,
                 session,
@@ -243,7 +243,7 @@ class BotEngine:
         )
         async with self._conversation_lock(core, conversation.id, event.event_id):
             session = await self._session(core, conversation, customer_id, bot.id)
-            customer = await core.store.customers.find_one({"_id": customer_id}) or {}
+            customer = await self._customer(core, conversation, customer_id)
             language = (event.user.locale or "en")[:2]
             turn = Turn(core, bot, conversation, customer, "", language, session, cause)
             if turn.done:
@@ -272,7 +272,7 @@ class BotEngine:
             language = (message.nlp.language if message.nlp else None) or guess_language(
                 message.text
             )
-            customer = await self._customer(core, conversation, message)
+            customer = await self._customer(core, conversation, message.customer_id)
             turn = Turn(core, bot, conversation, customer, "", language, session, run_key)
             if not turn.done:
                 await self.run_flow(turn, flow)
@@ -547,13 +547,11 @@ class BotEngine:
             )
 
     @staticmethod
-    async def _customer(
-        core: Core, conversation: Conversation, message: Message | None = None
-    ) -> dict[str, Any]:
-        """Whom the bot talks to: the conversation's customer; in a group, who wrote."""
-        customer_id = conversation.customer_id
-        if message is not None and conversation.group is not None:
-            customer_id = message.customer_id
+    async def _customer(core: Core, conversation: Conversation, customer_id: str) -> dict[str, Any]:
+        """Whom the bot talks to: the conversation's customer; in a group, `customer_id`
+        (who wrote, or whose channel event it is)."""
+        if conversation.group is None:
+            customer_id = conversation.customer_id
         return await core.store.customers.find_one({"_id": customer_id}) or {}
 
     @staticmethod

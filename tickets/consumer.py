@@ -62,10 +62,8 @@ async def _received(core: Core, event: Event) -> None:
 
 
 async def _escalated(core: Core, event: Event) -> None:
-    if await _in_group(core, event.conversation_id):
+    if await _tipped_elsewhere(core, event):
         return
-    if await _answered(core, event):
-        return  # a low score's reason belongs to the survey: it is read on the solved ticket
     settings = await get_settings(core, event.workspace_id)
     if not settings.negative_sentiment:
         return
@@ -83,12 +81,16 @@ async def _in_group(core: Core, conversation_id: str | None) -> bool:
     return doc is not None and bool(doc.get("group"))
 
 
-async def _answered(core: Core, event: Event) -> bool:
-    """Whether the message that tipped the signal is one a feature answers itself."""
-    if event.message_id is None:
-        return False
-    doc = await core.store.messages.find_one({"_id": event.message_id})
-    return doc is not None and await answered_elsewhere(core, Message.from_doc(doc))
+async def _tipped_elsewhere(core: Core, event: Event) -> bool:
+    """Whether the message that tipped the signal is no rule's business: said in a group
+    (`_in_group`), or one a feature answers itself (a low score's reason belongs to the
+    survey: it is read on the solved ticket). One read of the message."""
+    doc = None
+    if event.message_id is not None:
+        doc = await core.store.messages.find_one({"_id": event.message_id})
+    if doc is None:
+        return await _in_group(core, event.conversation_id)
+    return bool(doc.get("group")) or await answered_elsewhere(core, Message.from_doc(doc))
 
 
 async def _handoff(core: Core, event: Event) -> None:

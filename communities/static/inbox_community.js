@@ -5,11 +5,9 @@
 "use strict";
 
 (() => {
-  const { T, api, h } = window.KithDom;
+  const { T, api, h, fill } = window.KithDom;
   const slot = document.getElementById("community");
   if (!slot) return;
-  const fill = (template, values) =>
-    template.replace(/\{(\w+)\}/g, (whole, key) => (values[key] !== undefined ? String(values[key]) : whole));
   let shownFor = null;
 
   function describe(community) {

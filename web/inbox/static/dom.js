@@ -26,8 +26,13 @@
   function worded(error) {
     const template = error.reason && T["reason_" + error.reason];
     if (!template) return error.message || T.error;
+    return fill(template, error.limits || {});
+  }
+
+  // `{name}` in a string of the page's language, from `values` (an unknown name stays).
+  function fill(template, values) {
     return template.replace(/\{(\w+)\}/g, (whole, key) =>
-      error.limits && error.limits[key] !== undefined ? String(error.limits[key]) : whole);
+      values[key] !== undefined ? String(values[key]) : whole);
   }
 
   async function api(method, path, payload, extra = {}) {
@@ -103,5 +108,5 @@
   }
 
   languageSwitch();  // every page's header has it
-  window.KithDom = Object.freeze({ T, ApiError, api, h, say, confirmed });
+  window.KithDom = Object.freeze({ T, ApiError, api, h, say, confirmed, fill });
 })();

@@ -5,7 +5,7 @@
 
 (() => {
   const body = document.body;
-  const { T, ApiError, api, h } = window.KithDom;
+  const { T, ApiError, api, h, fill } = window.KithDom;
   const myId = body.dataset.userId;
   const canWrite = body.dataset.role !== "marketer";
   const $ = (id) => document.getElementById(id);
@@ -344,7 +344,7 @@
     if (!people.size) $("group-people").replaceChildren(h("li", {}, T.group_people_none));
     const more = people.size - latest.length;
     $("group-people-more").hidden = more <= 0;
-    $("group-people-more").textContent = T.group_people_more.replace("{n}", String(more));
+    $("group-people-more").textContent = fill(T.group_people_more, { n: more });
   }
 
   async function loadCustomer(id) {
