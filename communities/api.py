@@ -9,11 +9,10 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 
-from kith.broadcasts.api import Asker
 from kith.communities import actions, stats
-from kith.communities.askers import manager_asker, token_asker
+from kith.communities.askers import Asker, manager_asker, seen_community, token_asker, visible
 from kith.communities.models import Community, CommunityPatch, Member, MemberStatus
-from kith.communities.store import communities, get_community, members
+from kith.communities.store import communities, members
 from kith.core.errors import InvalidInput
 from kith.core.pagination import page
 from kith.web.api.deps import CoreDep
@@ -38,12 +37,12 @@ def build(prefix: str, who: Callable[..., Awaitable[Asker]], schema: bool) -> AP
         chat_id: Annotated[str | None, Query(max_length=256)] = None,
     ) -> Page[Community]:
         """`channel_id` and `chat_id` together find a group's community (the inbox's panel)."""
-        query = {"workspace_id": asker.workspace_id}
+        query: dict[str, Any] = {"workspace_id": asker.workspace_id, **visible(asker.scope)}
         if (channel_id is None) != (chat_id is None):
             field = "chat_id" if chat_id is None else "channel_id"
             raise InvalidInput("channel_id and chat_id go together", field=field)
         if channel_id is not None and chat_id is not None:
-            query.update(channel_id=channel_id, platform_chat_id=chat_id)
+            query = {"$and": [query, {"channel_id": channel_id, "platform_chat_id": chat_id}]}
         docs, next_cursor = await page(
             communities(core), query, "_id", cursor=cursor, limit=limit, descending=False
         )
@@ -51,7 +50,7 @@ def build(prefix: str, who: Callable[..., Awaitable[Asker]], schema: bool) -> AP
 
     @router.get("/{community_id}", response_model=Community)
     async def get(community_id: str, core: CoreDep, asker: Asker = asked) -> Community:
-        return await get_community(core, asker.workspace_id, community_id)
+        return await seen_community(core, asker, community_id)
 
     @router.patch("/{community_id}", response_model=Community)
     async def patch(
@@ -68,7 +67,7 @@ def build(prefix: str, who: Callable[..., Awaitable[Asker]], schema: bool) -> AP
         cursor: Cursor = None,
         limit: Limit = 50,
     ) -> Page[Member]:
-        community = await get_community(core, asker.workspace_id, community_id)
+        community = await seen_community(core, asker, community_id)
         query: dict[str, Any] = {"community_id": community.id}
         if status != "all":
             query["status"] = MemberStatus(status).value
@@ -81,7 +80,7 @@ def build(prefix: str, who: Callable[..., Awaitable[Asker]], schema: bool) -> AP
     async def figures(
         community_id: str, core: CoreDep, asker: Asker = asked, days: Days = 30
     ) -> stats.Stats:
-        community = await get_community(core, asker.workspace_id, community_id)
+        community = await seen_community(core, asker, community_id)
         return await stats.read(core, community, days)
 
     return router

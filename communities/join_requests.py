@@ -21,9 +21,8 @@ from fastapi import APIRouter, Depends, Query
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from kith.broadcasts.api import Asker, token_asker
 from kith.communities import roster
-from kith.communities.askers import agent_asker
+from kith.communities.askers import Asker, agent_asker, seen_community, token_asker
 from kith.communities.joins import conversation
 from kith.communities.models import BotStatus, Community
 from kith.communities.store import get_community
@@ -259,7 +258,7 @@ def build(prefix: str, who: Any, schema: bool) -> APIRouter:
         cursor: Cursor = None,
         limit: Limit = 50,
     ) -> Page[JoinRequest]:
-        community = await get_community(core, asker.workspace_id, community_id)
+        community = await seen_community(core, asker, community_id)
         query: dict[str, Any] = {"community_id": community.id}
         if status != "all":
             query["status"] = status
@@ -276,7 +275,7 @@ def build(prefix: str, who: Any, schema: bool) -> APIRouter:
         core: CoreDep,
         asker: Asker = asked,
     ) -> JoinRequest:
-        community = await get_community(core, asker.workspace_id, community_id)
+        community = await seen_community(core, asker, community_id)
         request = await get_request(core, community, request_id)
         approve = verdict == "approve"
         return await decide(core, community, request, approve=approve, actor=asker.author)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from kith.communities.audit import AuditRow, Outcome, audit, begin, get_row, row_id
 from kith.communities.models import Community, MemberStatus
 from kith.communities.moderation_actions import attempt, group_admin, settle
-from kith.communities.store import get_community, member_id, members
+from kith.communities.store import member_id, members
 from kith.core.context import Core
 from kith.core.errors import Conflict
 from kith.core.models import Author
@@ -16,11 +16,8 @@ from kith.core.models import Author
 LIFTABLE = frozenset({"delete", "warn", "mute", "ban", "report"})
 
 
-async def lift(
-    core: Core, workspace_id: str, community_id: str, audit_id: str, by: Author
-) -> AuditRow:
+async def lift(core: Core, community: Community, audit_id: str, by: Author) -> AuditRow:
     """The lift's own audit row (taken, or refused with the platform's reason)."""
-    community = await get_community(core, workspace_id, community_id)
     row = await get_row(core, community.id, audit_id)
     if row.action not in LIFTABLE:
         raise Conflict("only a moderation action can be lifted", field="audit_id")
@@ -29,7 +26,7 @@ async def lift(
     now = core.clock.now()
     lifting = AuditRow(
         id=row_id("lift", row.id),
-        workspace_id=workspace_id,
+        workspace_id=community.workspace_id,
         community_id=community.id,
         customer_id=row.customer_id,
         platform_user_id=row.platform_user_id,

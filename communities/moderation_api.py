@@ -10,11 +10,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
-from kith.broadcasts.api import Asker
 from kith.communities import lift as lifting
-from kith.communities.askers import agent_asker, token_asker
+from kith.communities.askers import Asker, agent_asker, seen_community, token_asker
 from kith.communities.audit import AuditRow, audit
-from kith.communities.store import get_community
 from kith.core.pagination import page
 from kith.web.api.deps import CoreDep
 from kith.web.api.schemas import Page
@@ -37,7 +35,7 @@ def build(prefix: str, who: Callable[..., Awaitable[Asker]], schema: bool) -> AP
         cursor: Cursor = None,
         limit: Limit = 50,
     ) -> Page[AuditRow]:
-        community = await get_community(core, asker.workspace_id, community_id)
+        community = await seen_community(core, asker, community_id)
         query: dict[str, Any] = {"community_id": community.id}
         if platform_user_id is not None:
             query["platform_user_id"] = platform_user_id  # a str: never an operator
@@ -50,7 +48,8 @@ def build(prefix: str, who: Callable[..., Awaitable[Asker]], schema: bool) -> AP
     async def lift(
         community_id: str, audit_id: str, core: CoreDep, asker: Asker = asked
     ) -> AuditRow:
-        return await lifting.lift(core, asker.workspace_id, community_id, audit_id, asker.author)
+        community = await seen_community(core, asker, community_id)
+        return await lifting.lift(core, community, audit_id, asker.author)
 
     return router
 

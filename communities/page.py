@@ -29,6 +29,7 @@ from pydantic import BaseModel
 from kith.broadcasts.actions import broadcasts
 from kith.broadcasts.models import Broadcast
 from kith.communities import stats
+from kith.communities.askers import ensure_sees, visible
 from kith.communities.audit import AuditRow, Outcome, audit
 from kith.communities.charts import charts
 from kith.communities.join_requests import JoinRequest, requests
@@ -45,9 +46,9 @@ from kith.communities.settings import (
 )
 from kith.communities.store import communities, get_community, members
 from kith.core.context import Core
-from kith.core.errors import NotFound
+from kith.core.errors import Forbidden, NotFound
 from kith.core.pagination import page
-from kith.core.permissions import MANAGERS
+from kith.core.permissions import MANAGERS, scope_with_teams
 from kith.web.inbox.deps import CoreDep, optional_session
 from kith.web.inbox.pages import SECURITY_HEADERS, page_context, page_templates, static_file
 
@@ -245,13 +246,20 @@ async def communities_page(request: Request, core: CoreDep, cursor: Cursor = Non
     session = await optional_session(request, core)
     if session is None:
         return _login()
-    query = {"workspace_id": session.user.workspace_id}
+    scope = scope_with_teams(session.user, session.teams)
+    query = {"workspace_id": session.user.workspace_id, **visible(scope)}
     docs, next_cursor = await page(
         communities(core), query, "_id", cursor=cursor, limit=50, descending=False
     )
     found = sorted((Community.from_doc(d) for d in docs), key=lambda c: c.title.lower())
     context = await page_context(request, core, session)
-    return _html("communities.html", **context, communities=found, next_cursor=next_cursor)
+    return _html(
+        "communities.html",
+        **context,
+        communities=found,
+        next_cursor=next_cursor,
+        team_bound=scope.channel_ids is not None,
+    )
 
 
 @router.get("/app/communities/static/{name}")
@@ -276,8 +284,11 @@ async def community_page(
     context = await page_context(request, core, session)
     try:
         community = await get_community(core, session.user.workspace_id, community_id)
+        ensure_sees(scope_with_teams(session.user, session.teams), community)
     except NotFound:
         return _html("community_missing.html", 404, **context)
+    except Forbidden:
+        return _html("community_missing.html", 403, **context, other_team=True)
     status = status if status in STATUSES else "member"
     query: dict[str, Any] = {"community_id": community.id}
     if status != "all":

@@ -25,8 +25,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 from pymongo.errors import DuplicateKeyError
 
-from kith.broadcasts.api import Asker
-from kith.communities.askers import manager_asker, token_asker
+from kith.communities.askers import Asker, manager_asker, seen_community, token_asker
 from kith.communities.invites import Invite, InviteIn, code_of, create_invite, find_by_code
 from kith.communities.models import Community
 from kith.communities.store import get_community, members
@@ -316,7 +315,7 @@ def build(prefix: str, who: Any, schema: bool) -> APIRouter:
 
     @router.get("/{community_id}/referrals", response_model=Leaderboard)
     async def board(community_id: str, core: CoreDep, asker: Asker = asked) -> Leaderboard:
-        community = await get_community(core, asker.workspace_id, community_id)
+        community = await seen_community(core, asker, community_id)
         return await leaderboard(core, community)
 
     return router

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from kith.core.teams import do_change_team
 from tests.communities.referral_support import (
     BotApiWithMe,
     customer_of,
@@ -44,6 +45,10 @@ async def test_a_marketer_makes_a_link_and_an_agent_only_reads(
     await drain(telegram.core)
     ada = await customer_of(telegram.core, telegram.channel_id, ADA)
     path = f"/communities/{group.id}/invite-links"
+    sales = cast.users["sales"]  # alice's team, now with the Telegram channel too
+    await do_change_team(
+        telegram.core, cast.workspace_id, sales.id, channel_ids=[cast.shop.id, telegram.channel_id]
+    )
     alice, mary = await browser("alice"), await browser("mary")
     refused = await alice.api("POST", path, json={"customer_id": ada})
     assert refused.status_code == 403
@@ -53,4 +58,6 @@ async def test_a_marketer_makes_a_link_and_an_agent_only_reads(
     assert len(admin.links) == 1
     await group.join(500001, "Bob", f"从群里 ref_{made.json()['code']}")
     board = await alice.api("GET", f"/communities/{group.id}/referrals")
+    other_team = await (await browser("bob")).api("GET", f"/communities/{group.id}/referrals")
+    assert other_team.status_code == 403, other_team.text
     assert [(r["customer_id"], r["credited"]) for r in board.json()["items"]] == [(ada, 1)]

@@ -11,6 +11,7 @@ import pytest
 from kith.communities.store import community_id
 from kith.core.clock import ManualClock
 from kith.core.context import Core
+from kith.core.teams import do_change_team
 from tests.communities.moderation_kit import (
     GROUP,
     RecordingAdmin,
@@ -187,13 +188,20 @@ async def test_an_agent_in_the_inbox_reads_the_log_and_lifts(
     await _group(telegram, clock, words={"enabled": True, "words": ["casino"], "actions": ["mute"]})
     await telegram.deliver(post(clock.now(), *OLD, "casino"))
     await drain(telegram.core)
-    alice = await browser("alice")
+    sales = cast.users["sales"]  # alice's team, now with the Telegram channel too
+    await do_change_team(
+        telegram.core, cast.workspace_id, sales.id, channel_ids=[cast.shop.id, telegram.channel_id]
+    )
+    alice, bob = await browser("alice"), await browser("bob")
+    elsewhere = await bob.api("GET", f"/communities/{cid(telegram)}/audit")
+    assert elsewhere.status_code == 403, elsewhere.text  # bob's team has no Telegram channel
     log = await alice.api("GET", f"/communities/{cid(telegram)}/audit")
     assert log.status_code == 200, log.text
     [mute] = log.json()["items"]
     path = f"/communities/{cid(telegram)}/audit/{mute['id']}/lift"
     forged = await alice.api("POST", path, headers={"X-CSRF-Token": ""})
     assert forged.status_code == 403
+    assert (await bob.api("POST", path)).status_code == 403
     assert admin.named("unrestrict") == []
     lifted = await alice.api("POST", path)
     assert lifted.status_code == 200, lifted.text

@@ -20,6 +20,7 @@ from kith.core.context import Core
 from kith.core.dead_letters import Payload
 from kith.core.models import Role, Workspace
 from kith.core.settings import Settings
+from kith.core.teams import create_team
 from tests.support.browser import needs_chromium
 from tests.support.consumers import drain
 from tests.support.pages import Live, assert_every_control_is_named, keep_screenshot, live_app
@@ -31,11 +32,14 @@ TITLE = str(CHAT["title"])
 
 
 async def seed(core: Core, workspace: Workspace) -> None:
-    for name, role in (("admin", Role.admin), ("alice", Role.agent)):
-        await create_user(
-            core, workspace.id, f"{name}@kith.test", PASSWORD, name=name.title(), role=role
-        )
+    await create_user(
+        core, workspace.id, "admin@kith.test", PASSWORD, name="Admin", role=Role.admin
+    )
+    alice = await create_user(
+        core, workspace.id, "alice@kith.test", PASSWORD, name="Alice", role=Role.agent
+    )
     community = await seed_demo_community(core, workspace.id)
+    await create_team(core, workspace.id, "Groups", [community.channel_id], [alice.id])
     channel = await get_channel(core, workspace.id, community.channel_id)
     hostile = {
         "update_id": 999,

@@ -25,6 +25,7 @@ from kith.core.auth import create_user
 from kith.core.clock import ManualClock
 from kith.core.context import Core
 from kith.core.models import Role
+from kith.core.teams import create_team
 from tests.communities.audit_support import APPEAL, HOSTILE, seed_audit
 from tests.communities.moderation_kit import install_admin, post, set_rules
 from tests.communities.welcome_support import run_due
@@ -43,7 +44,11 @@ def audit_rows(page: str) -> dict[str, str]:
 
 
 async def _signed_in(telegram: TelegramSetup, workspace_id: str, email: str, role: Role) -> str:
-    await create_user(telegram.core, workspace_id, email, PASSWORD, name=email[:3], role=role)
+    user = await create_user(
+        telegram.core, workspace_id, email, PASSWORD, name=email[:3], role=role
+    )
+    if role == Role.agent:  # an agent sees the groups of their teams' channels
+        await create_team(telegram.core, workspace_id, "Groups", [telegram.channel_id], [user.id])
     await sign_in(telegram.http, email)
     return str((await telegram.http.get("/app/api/me")).json()["csrf_token"])
 
