@@ -18,6 +18,7 @@ import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from kith.bots import patterns
@@ -146,7 +147,9 @@ class BotEngine:
             if received is not None and not event.data.get("control"):
                 await self.on_message(core, received, event.id)
         elif event.customer_id is not None:
-            await self.on_channel_event(core, channel_event_of(event), event.customer_id, event.id)
+            await self.on_channel_event(
+                core, channel_event_of(event), event.customer_id, event.id, event.created_at
+            )
 
     @staticmethod
     async def _addressed(core: Core, event: Event, group: dict[str, Any]) -> bool:
@@ -183,7 +186,9 @@ class BotEngine:
         if message.direction != "in" or received.duplicate:
             return
         bot = await self.bot_for(core, message.workspace_id, message.channel_id)
-        if bot is None or await answered_elsewhere(core, message):
+        if bot is None or not _since(bot, message.created_at):
+            return
+        if await answered_elsewhere(core, message):
             return
         async with self._conversation_lock(core, received.conversation.id, message.id):
             conversation = await get_conversation(
@@ -218,10 +223,10 @@ class BotEngine:
             await self._save(turn)
 
     async def on_channel_event(
-        self, core: Core, event: ChannelEvent, customer_id: str, cause: str
+        self, core: Core, event: ChannelEvent, customer_id: str, cause: str, at: datetime
     ) -> None:
         bot = await self.bot_for(core, event.workspace_id, event.channel_id)
-        if bot is None:
+        if bot is None or not _since(bot, at):
             return
         keys = {event.kind.value}
         if event.payload:
@@ -609,3 +614,10 @@ def _group_of(event: ChannelEvent, thread: str) -> ConversationGroup | None:
     return ConversationGroup(
         id=event.group_id, title=event.group_name, kind=event.group_kind or "group"
     )
+
+
+def _since(bot: Bot, at: datetime) -> bool:
+    """Whether a bot answers what was received `at`: only what came after it was installed.
+    Messages that waited when it was (agents' conversations, backlogs the workers catch up
+    on) are not greeted again, nor answered "Sorry, I didn't understand" hours late."""
+    return at >= bot.created_at

@@ -47,6 +47,7 @@ from kith.core.models import (
 from kith.core.outbox import send
 from kith.core.pipeline import ingest
 from kith.core.settings import Settings, get_settings
+from kith.core.teams import create_team
 from kith.core.workspaces import ensure_default_workspace
 from kith.courtesy.settings import CourtesySettings
 from kith.courtesy.settings import save_settings as save_courtesy
@@ -63,6 +64,7 @@ from kith.webhooks.demo import DemoReceiver
 
 DEMO_EMAIL = "agent@demo.kith"
 MARKETER_EMAIL = "marketer@demo.kith"  # lands on Contacts, with a merge suggestion waiting
+SUPPORT_EMAIL = "support@demo.kith"  # an agent of one team: the website's channels only
 # Customers to import (Contacts → Import, the API or `kith customers import`): ~50 rows in
 # Chinese and English, some VIPs in 上海, a few bad rows to show per-row errors.
 # An hour of Kith's time per second, so a sequence's days pass while one watches
@@ -159,7 +161,9 @@ async def seed(core: Core, settings: Settings) -> DemoLogins:
         await seed_merge_suggestion(core, second_channel)
     finally:
         core.clock = real_clock
-    await _install_bot(core, ws, [channel.id, *([webchat_id] if webchat_id else [])])
+    website = [channel.id, *([webchat_id] if webchat_id else [])]
+    await _install_bot(core, ws, website)
+    await _seed_team(core, ws, website, password)
     await _seed_courtesy(core, ws, channel)
     await _seed_segments(core, ws, channel.id)
     await seed_demo_broadcast(core, ws)
@@ -210,12 +214,24 @@ async def _seed_courtesy(core: Core, workspace_id: str, channel: Channel) -> Non
     await ingest(core, channel, stop)
 
 
+async def _seed_team(core: Core, workspace_id: str, channel_ids: list[str], password: str) -> None:
+    """A team-bound agent: the website's conversations in the inbox, no community (the demo
+    groups are on Telegram), where the admin sees everything."""
+    agent = await create_user(
+        core, workspace_id, SUPPORT_EMAIL, password, name="Demo Support", role=Role.agent
+    )
+    await create_team(core, workspace_id, "Website support", channel_ids, [agent.id])
+
+
 def banner(url: str, logins: DemoLogins) -> str:
     lines = [
         "",
         "Kith demo is running (embedded engine: nothing is kept when it stops).",
         f"  Inbox:        {url}/app    login {DEMO_EMAIL} / {logins.password}",
         f"  Contacts:     {url}/app/contacts    marketer {MARKETER_EMAIL} / {logins.password}",
+        f"  One team:     {url}/app    agent {SUPPORT_EMAIL} / {logins.password} (team",
+        '                "Website support": the API and widget conversations only, and no',
+        "                community: the demo groups are on Telegram, not their team's channel)",
         f'  Segments:     {url}/app/segments    ("VIP in 上海": tag Ada vip in the inbox)',
         f"  Broadcasts:   {url}/app/broadcasts    (a draft to that segment; a customer who",
         "                answers 退订 or STOP is skipped by the next one; and a draft to two",

@@ -9,13 +9,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from kith.core.clock import ManualClock
 from kith.core.context import Core
 from kith.core.conversations import do_update_conversation, get_conversation
 from kith.core.features import install
 from kith.core.models import ChannelEvent, ChannelEventKind, ConversationStatus, InboundUser
-from kith.core.pipeline import ingest_event
+from kith.core.pipeline import ingest, ingest_event
 from kith.web.app import BASE_FEATURES
 from tests.bots.conftest import BotSetup, ask_email_flow
+from tests.support.cast import inbound
 from tests.support.consumers import drain
 
 GREETING = {
@@ -337,6 +339,24 @@ async def test_an_assigned_conversation_gets_no_bot_answers(bots: BotSetup, core
     await do_update_conversation(core, first.conversation, assignee_id=agent.id)
     await bots.say("anyone?")
     assert await bots.bot_texts(first.conversation.id) == ["Hi Ada Lovelace!"]
+
+
+async def test_a_bot_answers_what_came_after_it_was_installed(
+    bots: BotSetup, clock: ManualClock
+) -> None:
+    """Messages that waited when the bot was installed (the workers catching up on a backlog,
+    a demo's seeded conversations) are the agents': no greeting, no "didn't understand"."""
+    waiting = await ingest(bots.core, bots.channel, inbound(bots.channel, "ada", "hello?"))
+    clock.advance(60)
+    await bots.install(flows=[GREETING], knowledge_base=False)
+    await drain(bots.core)  # the consumer reaches the earlier message only now
+    assert await bots.bot_texts(waiting.conversation.id) == []
+    conversation = await get_conversation(bots.core, bots.workspace_id, waiting.conversation.id)
+    assert conversation.status == ConversationStatus.open  # still in the agents' queue
+    await bots.say("anyone there?")  # after the install: the bot's (not a first message now)
+    assert await bots.bot_texts(waiting.conversation.id) == [
+        "Sorry, I didn't understand. Reply 'human' to talk to a person."
+    ]
 
 
 async def test_channel_event_triggers_subscribe_menu_click_and_group_join(bots: BotSetup) -> None:
