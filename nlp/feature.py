@@ -224,12 +224,22 @@ class SentimentWorker:
             await self._escalate(doc, mood, score)
 
     async def _extend_trends(self, pairs: list[Result]) -> None:
-        """Append the batch's samples to each customer's trend: one ordered bulk write for the
-        whole batch, one `$push` per customer."""
+        """Append the batch's samples to each customer's trend, once per message: each sample
+        names its message, and its `$push` applies only where the trend holds no sample of
+        that message yet, so a batch handled twice (a lease that ran out while its worker was
+        still writing, a retry) adds nothing. One ordered bulk write for the whole batch.
+        Samples stored before they named their message stay and read as before; only one
+        already pushed out by the `$slice` cap could come back, on a retry later than
+        `TREND_SAMPLES` newer samples."""
         samples: dict[str, list[dict[str, Any]]] = {}
         for doc, result in pairs:
             samples.setdefault(doc["customer_id"], []).append(
-                {"at": doc["created_at"], "score": float(result.score), "label": result.label}
+                {
+                    "at": doc["created_at"],
+                    "score": float(result.score),
+                    "label": result.label,
+                    "message_id": doc["_id"],
+                }
             )
         # A profile without a trend has `sentiment: null`, which $push cannot extend.
         create = [
@@ -238,10 +248,11 @@ class SentimentWorker:
         ]
         extend = [
             UpdateOne(
-                {"_id": cid},
-                {"$push": {"sentiment.samples": {"$each": items, "$slice": -TREND_SAMPLES}}},
+                {"_id": cid, "sentiment.samples.message_id": {"$ne": sample["message_id"]}},
+                {"$push": {"sentiment.samples": {"$each": [sample], "$slice": -TREND_SAMPLES}}},
             )
             for cid, items in samples.items()
+            for sample in items
         ]
         await self.core.store.customers.bulk_write(create + extend, ordered=True)
         last = {doc["customer_id"]: doc["_id"] for doc, _ in pairs}

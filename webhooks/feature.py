@@ -1,7 +1,11 @@
-"""The webhooks feature: its collections and indexes, its consumer, its delivery worker and
-its routes, in one object."""
+"""The webhooks feature: its collections and indexes, its consumer, its delivery worker (and,
+as it starts, the dating of deliveries logged before `purge_at`) and its routes, in one object."""
 
 from __future__ import annotations
+
+import asyncio
+import functools
+import logging
 
 from pymongo import ASCENDING, DESCENDING
 
@@ -10,8 +14,10 @@ from kith.core.features import CustomerData, Feature, Index
 from kith.webhooks import page
 from kith.webhooks.api import api_router, app_router
 from kith.webhooks.consumer import CONSUMER
-from kith.webhooks.store import DELIVERIES, ENDPOINTS
+from kith.webhooks.store import DELIVERIES, ENDPOINTS, backfill_purge_at
 from kith.webhooks.worker import DeliveryWorker
+
+log = logging.getLogger(__name__)
 
 
 def feature(core: Core) -> Feature:
@@ -35,6 +41,20 @@ def feature(core: Core) -> Feature:
         customer_data=(CustomerData(DELIVERIES),),
         sealed=(ENDPOINTS,),  # each endpoint's signing secret (`kith.webhooks.signing`)
         consumers=(CONSUMER,),
-        background=(DeliveryWorker(core).run_forever,),
+        background=(DeliveryWorker(core).run_forever, functools.partial(date_old_deliveries, core)),
         routers=(api_router, app_router, page.router),
     )
+
+
+async def date_old_deliveries(core: Core, stop: asyncio.Event) -> None:
+    """Once, as the feature starts (beside the worker, so deliveries are not held up): date
+    the deliveries logged before `purge_at` existed, so that the TTL index drops them too.
+    Shutdown cancels it between or inside batches, which is harmless: each batch stands alone
+    and the next start finishes the job. A failure is logged and left to the next start."""
+    try:
+        dated = await backfill_purge_at(core)
+    except Exception:
+        log.exception("dating old webhook deliveries failed; the next start tries again")
+        return
+    if dated:
+        log.info("dated old webhook deliveries for expiry", extra={"count": dated})

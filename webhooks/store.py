@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from kith.core.clock import wall
+from pymongo import UpdateOne
+
+from kith.core.clock import aware, wall
 from kith.core.context import Core
 from kith.core.errors import NotFound
 from kith.core.ids import derived_id
@@ -13,6 +15,7 @@ from kith.webhooks.models import KEEP_DELIVERIES, Delivery, Endpoint
 
 ENDPOINTS = "webhook_endpoints"
 DELIVERIES = "webhook_deliveries"
+BACKFILL_BATCH = 500
 
 
 def endpoints(core: Core) -> Any:
@@ -27,6 +30,38 @@ def purge_at(core: Core) -> datetime:
     """When the log may drop a delivery made or tried now: by the wall clock, which MongoDB's
     TTL monitor reads (the demo's clock runs ahead of it)."""
     return wall(core.clock).now() + KEEP_DELIVERIES
+
+
+async def backfill_purge_at(core: Core, *, batch: int = BACKFILL_BATCH) -> int:
+    """Give the deliveries stored before `purge_at` existed (which the TTL index never
+    drops) the date they would have had: their last attempt, else their making, plus
+    `KEEP_DELIVERIES`. In batches: each read through the `purge_at` index, each written in
+    one bulk write whose updates apply only while `purge_at` is still missing (an attempt or
+    another process's backfill meanwhile wins). Nothing to do costs one indexed read; running
+    again changes nothing. Returns how many deliveries it dated."""
+    dated = 0
+    while True:
+        found = deliveries(core).find({"purge_at": None}, {"last_attempt_at": 1, "created_at": 1})
+        docs = await found.limit(batch).to_list(batch)
+        if not docs:
+            return dated
+        written = await deliveries(core).bulk_write(
+            [
+                UpdateOne(
+                    {"_id": d["_id"], "purge_at": None}, {"$set": {"purge_at": _dated(core, d)}}
+                )
+                for d in docs
+            ],
+            ordered=False,
+        )
+        dated += written.modified_count
+        if len(docs) < batch:
+            return dated
+
+
+def _dated(core: Core, doc: dict[str, Any]) -> datetime:
+    last = doc.get("last_attempt_at") or doc.get("created_at")
+    return aware(last) + KEEP_DELIVERIES if isinstance(last, datetime) else purge_at(core)
 
 
 def delivery_id(public_type: str, event_id: str, endpoint_id: str) -> str:

@@ -4,12 +4,15 @@ episode, with the real model."""
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
+from kith.core.clock import ManualClock
 from kith.core.context import Core
 from kith.core.conversations import do_update_conversation, get_conversation
-from kith.core.models import ConversationStatus, Priority
+from kith.core.models import ConversationStatus, Customer, Priority
 from kith.core.pipeline import ingest
 from kith.nlp.feature import ESCALATION_LABEL, SentimentWorker
+from kith.web.inbox.queries import sentiment_history
 from tests.support.cast import api_channel, inbound
 from tests.support.faults import racing
 
@@ -191,3 +194,34 @@ async def test_a_mood_another_worker_changed_meanwhile_is_folded_again(
     assert conversation.sentiment.negative_streak == 3 and conversation.sentiment.escalated
     assert await core.store.events.count_documents({"type": "conversation.escalated"}) == 1
     assert await second.run_once() == 0
+
+
+async def test_a_batch_handled_twice_adds_one_trend_sample_per_message(
+    core: Core, workspace_id: str, analyzer: object, clock: ManualClock
+) -> None:
+    """Regression: a worker whose lease ran out mid-batch and the worker that took the batch
+    over both wrote its trend samples (4 history rows for 2 messages)."""
+    channel, _ = await api_channel(core, workspace_id)
+    received = [await ingest(core, channel, inbound(channel, "ada", t)) for t in ANGRY[:2]]
+    customer_id = received[0].message.customer_id
+    before = clock.now() - timedelta(days=1)
+    older = {"at": before, "score": 0.5, "label": "positive"}  # from before samples named one
+    await core.store.customers.update_one(
+        {"_id": customer_id}, {"$set": {"sentiment": {"score": 0.5, "samples": [older]}}}
+    )
+    first = SentimentWorker(core, analyzer, lease_seconds=60, owner="first")  # type: ignore[arg-type]
+    second = SentimentWorker(core, analyzer, owner="second")  # type: ignore[arg-type]
+
+    async def lease_runs_out_and_another_takes_over() -> None:
+        clock.advance(61)
+        assert await second.run_once() == 2  # the same batch, handled whole
+
+    with racing(core.store.messages, "bulk_write", lease_runs_out_and_another_takes_over):
+        assert await first.run_once() == 2  # then the first worker writes it too
+
+    doc = await core.store.customers.find_one({"_id": customer_id})
+    samples = doc["sentiment"]["samples"]
+    assert [s.get("message_id") for s in samples] == [None, *(r.message.id for r in received)]
+    history = sentiment_history(Customer.from_doc(doc))  # the contact panel's reader
+    assert [h["label"] for h in history] == ["negative", "negative", "positive"]
+    assert history[-1]["score"] == 0.5
