@@ -79,6 +79,9 @@ async def test_a_manager_reads_the_charts_and_roster_saves_settings_and_posts(
     await page.keyboard.press("Enter")
 
     await expect(page.get_by_role("heading", name=TITLE)).to_be_visible()
+    # A community's h1 only repeats the nav's current link: for screen readers, 1px wide.
+    section = await page.get_by_role("heading", level=1, name="Communities").bounding_box()
+    assert section is not None and section["width"] <= 1
     await assert_every_control_is_named(page)
     for name in ("Members over time", "Joins and leaves per day", "Activity per day"):
         await expect(page.get_by_role("img", name=re.compile(name))).to_be_visible()

@@ -94,6 +94,9 @@ async def test_a_marketer_builds_activates_enrols_and_reads_the_funnel(
     )
     await page.get_by_role("link", name="New sequence").first.click()
     await expect(page.get_by_role("heading", name="Steps and settings")).to_be_visible()
+    # The builder's h1 only repeats the nav's current link: for screen readers, 1px wide.
+    section = await page.get_by_role("heading", level=1, name="Sequences").bounding_box()
+    assert section is not None and section["width"] <= 1
     await assert_every_control_is_named(page)
 
     form = page.get_by_role("form", name="Steps and settings")

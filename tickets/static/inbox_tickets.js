@@ -5,8 +5,8 @@
 "use strict";
 
 (() => {
-  const { T, api, h } = window.KithDom;
-  const { fill, status, priority } = window.KithTickets;
+  const { T, api, h, fill } = window.KithDom;
+  const { status, priority } = window.KithTickets;
   const slot = document.getElementById("tickets");
   if (!slot) return;
   const marketer = document.body.dataset.role === "marketer";

@@ -5,8 +5,8 @@
 "use strict";
 
 (() => {
-  const { T, api, h, say } = window.KithDom;
-  const { fill, status, priority, when, refusal } = window.KithTickets;
+  const { T, api, h, say, fill } = window.KithDom;
+  const { status, priority, when, refusal } = window.KithTickets;
   const body = document.body;
   const id = body.dataset.ticketId;
   if (!id) return;

@@ -1,14 +1,11 @@
-// What the ticket scripts share: status and priority names in the page's language, a string
-// filled from `{name}` slots, a date, and a refused move worded from the server's limits.
+// What the ticket scripts share: status and priority names in the page's language, a date,
+// and a refused move worded from the server's limits (`{name}` slots filled by KithDom.fill).
 "use strict";
 
 (() => {
-  const { T } = window.KithDom;
+  const { T, fill } = window.KithDom;
   const locale = document.body.dataset.locale === "zh" ? "zh-CN" : "en";
 
-  const fill = (template, values) =>
-    String(template).replace(/\{([\w.]+)\}/g, (whole, key) =>
-      values[key] === undefined || values[key] === null ? whole : String(values[key]));
   const status = (s) => T["ticket_status_" + s] || s;
   const priority = (p) => T["ticket_priority_" + p] || p;
 
@@ -30,5 +27,5 @@
     });
   }
 
-  window.KithTickets = Object.freeze({ fill, status, priority, when, refusal });
+  window.KithTickets = Object.freeze({ status, priority, when, refusal });
 })();

@@ -3,8 +3,8 @@
 "use strict";
 
 (() => {
-  const { T, api, h, say } = window.KithDom;
-  const { fill, status, priority, when, refusal } = window.KithTickets;
+  const { T, api, h, say, fill } = window.KithDom;
+  const { status, priority, when, refusal } = window.KithTickets;
   const rows = document.getElementById("ticket-rows");
   if (!rows) return;
   const body = document.body;

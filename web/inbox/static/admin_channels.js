@@ -8,6 +8,7 @@
   const K = window.KithAdmin;
   if (!K || document.body.dataset.page !== "channels") return;
   const { T, api, h, $, notice, showError, confirmed, openDialog, actionButton } = K;
+  const { fill } = window.KithDom;
   const ICONS = { api: "⇄", webchat: "💬", telegram: "✈", slack: "#", wechat: "微", email: "✉" };
   const state = { types: {}, channels: [], editing: null };
   let uid = 0;
@@ -224,8 +225,6 @@
   }
 
   // ---- dead letters: authentic payloads Kith could not use, and their replay ---------------
-
-  const fill = (template, values) => template.replace(/\{(\w+)\}/g, (all, key) => String(values[key] ?? all));
 
   async function loadDeadLetters() {
     const letters = (await api("GET", "/admin/dead-letters")).items;

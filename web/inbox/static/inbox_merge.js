@@ -4,14 +4,12 @@
 "use strict";
 
 (() => {
-  const { T, api, h } = window.KithDom;
+  const { T, api, h, fill } = window.KithDom;
   const $ = (id) => document.getElementById(id);
   let current = null; // the panel's customer, as inbox.js last loaded it
   let picked = null;
   let timer = null;
 
-  const fill = (template, names) =>
-    template.replace(/\{(other|customer)\}/g, (_, key) => names[key]);
   const label = (c) => c.name || c.emails[0] || c.phones[0] || c.id;
 
   function reset() {
