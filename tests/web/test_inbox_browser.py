@@ -207,7 +207,10 @@ async def test_snoozing_takes_tomorrow_on_kiths_clock(live: Live) -> None:
         page = await live.sign_in("alice@kith.test")
         await page.get_by_role("button", name=re.compile("Ada Lovelace")).click()
         pane = page.get_by_role("region", name="Conversation", exact=True)
-        await pane.get_by_role("combobox", name="Status").select_option("snoozed")
+        saved = page.expect_response(lambda r: r.request.method == "PATCH")
+        async with saved as answer:  # the box shows before the save lands: wait for the PATCH
+            await pane.get_by_role("combobox", name="Status").select_option("snoozed")
+        assert (await answer.value).ok
         await expect(pane.get_by_label("Snooze until")).to_be_visible()
         await expect(page.get_by_role("alert")).to_have_count(0)
         stored = await live.core.store.conversations.find_one({"status": "snoozed"})
