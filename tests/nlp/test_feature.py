@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from kith.core.clock import ManualClock
+from kith.core.clock import ManualClock, ScaledClock
 from kith.core.context import Core
 from kith.core.conversations import do_update_conversation, get_conversation
 from kith.core.models import ConversationStatus, Customer, Priority
@@ -225,3 +225,21 @@ async def test_a_batch_handled_twice_adds_one_trend_sample_per_message(
     history = sentiment_history(Customer.from_doc(doc))  # the contact panel's reader
     assert [h["label"] for h in history] == ["negative", "negative", "positive"]
     assert history[-1]["score"] == 0.5
+
+
+async def test_a_lease_lasts_real_seconds_on_the_demos_fast_clock(
+    core: Core, workspace_id: str, analyzer: object, clock: ManualClock
+) -> None:
+    """The demo's clock runs an hour a second: a batch leased to one worker stays its own
+    for the lease's real seconds, not 1/3600 of them."""
+    ticks = [1000.0]
+    core.clock = ScaledClock(3600, base=clock, monotonic=lambda: ticks[0])
+    channel, _ = await api_channel(core, workspace_id)
+    await ingest(core, channel, inbound(channel, "ada", HAPPY))
+    first = SentimentWorker(core, analyzer, owner="first")  # type: ignore[arg-type]
+    second = SentimentWorker(core, analyzer, owner="second")  # type: ignore[arg-type]
+    assert len(await first.claim()) == 1
+    ticks[0] += 1  # an hour of Kith's time, a second of the lease's
+    assert await second.claim() == []
+    clock.advance(301)  # the lease's five minutes, for real
+    assert len(await second.claim()) == 1
