@@ -1,10 +1,11 @@
 """The demo's tickets. Settings: an angry customer escalates into a ticket (negative
-sentiment, or a keyword such as 退款 / 退货 / refund; 李雷's sample asks to return a shirt), and
-the waiting rule is off, since at the demo clock's hour a second every sample conversation would
-have waited "too long" at once. Samples: Grace's delivery to Berlin, pending on her answer (its
-clocks paused), and Tom's angry third message, urgent and open, so that a breach is near (the
-demo clock goes an hour per second); Ada's late parcel is the survey's ticket (`csat_demo`).
-The agent finds them under Tickets."""
+sentiment, or a keyword such as 退款 / 退货 / refund / return: 李雷's sample asks to return a
+shirt, and the demo bot's FAQ tells customers to reply "return" or 退货, which opens the ticket
+an agent sends the label from), and the waiting rule is off, since at the demo clock's hour a
+second every sample conversation would have waited "too long" at once. Samples: Grace's
+delivery to Berlin, pending on her answer (its clocks paused), and Tom's angry third message,
+urgent and open, so that a breach is near (the demo clock goes an hour per second); Ada's late
+parcel is the survey's ticket (`csat_demo`). The agent finds them under Tickets."""
 
 from __future__ import annotations
 
@@ -12,10 +13,13 @@ from kith.core.context import Core
 from kith.core.models import Author, AuthorKind
 from kith.tickets.actions import do_create_ticket, do_move_ticket
 from kith.tickets.models import Priority, Source, Status, Ticket, TicketIn
-from kith.tickets.settings import TicketSettings, save_settings
+from kith.tickets.settings import DEFAULT_KEYWORDS, TicketSettings, save_settings
 
 DEMO_SETTINGS = TicketSettings(
-    negative_sentiment=True, keywords_enabled=True, waiting_enabled=False
+    negative_sentiment=True,
+    keywords_enabled=True,
+    keywords=[*DEFAULT_KEYWORDS, "return"],
+    waiting_enabled=False,
 )
 
 

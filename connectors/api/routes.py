@@ -13,7 +13,7 @@ from kith.core.auth import secret_matches
 from kith.core.channel_records import active_channel, channel_token_hash
 from kith.core.context import Core
 from kith.core.errors import InvalidInput, Unauthorized
-from kith.core.models import Attachment, Channel, InboundMessage, InboundUser
+from kith.core.models import Attachment, Button, Channel, InboundMessage, InboundUser
 from kith.core.pagination import page
 from kith.core.pipeline import ingest
 from kith.core.threads import conversation_id, thread_key
@@ -31,6 +31,12 @@ class ApiInbound(BaseModel):
     thread: str | None = Field(default=None, min_length=1, max_length=512)
     text: str = Field(default="", max_length=100_000)
     attachments: list[Attachment] = Field(default=[], max_length=50)
+    payload: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="The payload of the reply's button the user chose (send its label as text).",
+    )
 
 
 class ApiReceipt(BaseModel):
@@ -55,8 +61,10 @@ async def receive(
     channel: Annotated[Channel, Depends(authorized_channel)],
     core: Annotated[Core, Depends(current_core)],
 ) -> ApiReceipt:
-    if not body.text.strip() and not body.attachments:
-        raise InvalidInput("a message needs text or an attachment", field="text")
+    if not body.text.strip() and not body.attachments and not body.payload:
+        raise InvalidInput(
+            "a message needs text, an attachment or a button's payload", field="text"
+        )
     received = await ingest(
         core,
         channel,
@@ -67,6 +75,7 @@ async def receive(
             thread_key=body.thread,
             text=body.text,
             attachments=body.attachments,
+            payload=body.payload,
         ),
     )
     return ApiReceipt(
@@ -83,6 +92,10 @@ class ApiReply(BaseModel):
     text: str
     author: dict[str, Any]
     attachments: list[Attachment]
+    buttons: list[Button] = Field(
+        description="The reply's buttons: show `label`; send `payload` back when chosen, or "
+        "open `url`."
+    )
     created_at: datetime
 
 
@@ -120,6 +133,7 @@ async def read_thread(
             text=d.get("text", ""),
             author={k: v for k, v in d["author"].items() if k in ("kind", "name")},
             attachments=d.get("attachments", []),
+            buttons=d.get("buttons") or [],
             created_at=d["created_at"],
         )
         for d in docs

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from kith.core.context import Core
-from kith.core.outbox import OutboxWorker
+from kith.core.conversations import get_conversation
+from kith.core.models import Author, AuthorKind, Button, OutboundContent
+from kith.core.outbox import OutboxWorker, send
 from tests.api.conftest import ApiSetup
 from tests.support.callbacks import CallbackServer
 
@@ -46,6 +48,41 @@ async def test_customer_message_reply_and_callback_round_trip(
         f"/api/v1/conversations/{conversation['id']}/messages", headers=api.auth
     )
     assert messages.json()["items"][1]["delivery"]["status"] == "sent"
+
+
+async def test_a_replys_buttons_reach_the_callback_and_the_read_back(
+    api: ApiSetup, core: Core, callbacks: CallbackServer, workspace_id: str
+) -> None:
+    """Regression (QA demo #4): the read-back had no buttons, so an API channel's user (and
+    `kith chat`) never saw the options a bot offered; a chosen one comes back as its payload."""
+    conversation_id = (await api.say("u-5", "hi")).json()["conversation_id"]
+    conversation = await get_conversation(core, workspace_id, conversation_id)
+    buttons = [
+        Button(label="Newsletter", payload="newsletter"),
+        Button(label="Our shop", url="https://shop.example/"),
+    ]
+    bot = Author(kind=AuthorKind.bot, name="Kithy")
+    await send(core, conversation, OutboundContent(text="Pick one", buttons=buttons), bot)
+    await OutboxWorker(core).run_once()
+    assert callbacks.requests[0].json()["message"]["buttons"] == [
+        {"label": "Newsletter", "payload": "newsletter"},
+        {"label": "Our shop", "url": "https://shop.example/"},
+    ]
+    thread = await api.http.get(
+        f"/webhooks/api/{api.channel_id}/messages",
+        params={"user_id": "u-5"},
+        headers=api.channel_auth,
+    )
+    [said, offered] = thread.json()["items"]
+    assert said["buttons"] == []
+    assert offered["buttons"] == [
+        {"label": "Newsletter", "payload": "newsletter", "url": None},
+        {"label": "Our shop", "payload": None, "url": "https://shop.example/"},
+    ]
+    chosen = await api.say("u-5", "Newsletter", payload="newsletter", message_id="u-5-pick")
+    assert chosen.status_code == 200, chosen.text
+    stored = await core.store.messages.find_one({"_id": chosen.json()["message_id"]})
+    assert stored is not None and stored["payload"] == "newsletter"
 
 
 async def test_redelivered_webhook_is_answered_from_the_store(api: ApiSetup, core: Core) -> None:

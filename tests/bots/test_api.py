@@ -7,6 +7,8 @@ import pytest
 
 from kith.bots.engine import BotEngine
 from kith.bots.knowledge import KnowledgeBase
+from kith.consent.settings import ConsentSettings
+from kith.consent.settings import save_settings as save_consent_settings
 from kith.core.auth import create_api_token
 from kith.core.context import Core
 from kith.core.features import install
@@ -76,6 +78,28 @@ async def test_invalid_flows_are_refused_with_the_field(
     assert answer.status_code == 422, answer.text
     assert answer.json()["error"]["field"] == field
     assert await core.store.collection("bots").count_documents({}) == 0
+
+
+async def test_a_keyword_trigger_that_is_a_consent_keyword_is_refused_with_the_field(
+    client: httpx.AsyncClient, auth: dict[str, str], core: Core, workspace_id: str
+) -> None:
+    """Regression (QA demo #2): a flow listening for 订阅 never fired, since a message that is
+    only a consent keyword is the consent feature's (it answered "您已重新订阅" instead)."""
+    news = flow(SAY, trigger={"kind": "keyword", "values": ["newsletter", " 订阅 "]})
+    answer = await client.post("/api/v1/bots", json={"name": "x", "flows": [news]}, headers=auth)
+    assert answer.status_code == 422, answer.text
+    error = answer.json()["error"]
+    assert error["field"] == "flows.0.trigger.values.1" and "consent keyword" in error["message"]
+    # the workspace's own keywords count: once STOP is not one, a flow may listen for it
+    keywords = ConsentSettings(stop_keywords=["nomore"], start_keywords=["more"])
+    await save_consent_settings(core, workspace_id, keywords)
+    stop = flow(SAY, trigger={"kind": "keyword", "values": ["STOP", "订阅"]})
+    saved = await client.post("/api/v1/bots", json={"name": "x", "flows": [stop]}, headers=auth)
+    assert saved.status_code == 201, saved.text
+    more = flow(SAY, trigger={"kind": "keyword", "values": ["More!"]})
+    refused = await client.post("/api/v1/bots", json={"name": "x", "flows": [more]}, headers=auth)
+    assert refused.json()["error"]["field"] == "flows.0.trigger.values.0"
+    assert await core.store.collection("bots").count_documents({}) == 1
 
 
 async def test_a_loop_through_a_question_is_allowed(
