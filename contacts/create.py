@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from kith.contacts.normalize import normalize_email, normalize_phone
@@ -19,6 +19,7 @@ from kith.core.context import Core
 from kith.core.errors import Conflict, InvalidInput
 from kith.core.events import SYSTEM, build_event, record
 from kith.core.ids import new_id
+from kith.core.languages import LOCALE_MAX, check_locale
 from kith.core.models import Author, Consent, ConsentState, Customer, Identity, IdentityRef
 from kith.core.storable import DocumentKey, Int64
 from kith.core.timers import zone
@@ -43,14 +44,20 @@ def clean_tags(value: list[str]) -> list[str]:
 
 
 class CustomerCreate(BaseModel):
-    """A new customer. Emails and phones are normalised (phones without +country code are
-    read in `KITH_PHONE_REGION`); consent is per channel type (`email`, `wechat` …)."""
+    """A new customer, who has a name, an email, a phone or a channel identity (one at least:
+    an empty profile is nobody anyone can find or reach). Emails and phones are normalised
+    (phones without +country code are read in `KITH_PHONE_REGION`); consent is per channel
+    type (`email`, `wechat` …)."""
 
     model_config = ConfigDict(extra="forbid")
 
     name: str | None = Field(default=None, max_length=256)
     avatar_url: str | None = Field(default=None, max_length=4096)
-    locale: str | None = Field(default=None, max_length=35, pattern=r"^[A-Za-z0-9_\-]+$")
+    locale: str | None = Field(
+        default=None,
+        max_length=LOCALE_MAX,
+        description="A BCP 47 tag, language[-Script][-REGION]: `en`, `zh-CN`, `zh-Hant-TW`.",
+    )
     timezone: str | None = Field(default=None, max_length=64)
     emails: list[str] = Field(default_factory=list, max_length=MAX_IDENTITIES)
     phones: list[str] = Field(default_factory=list, max_length=MAX_IDENTITIES)
@@ -64,12 +71,23 @@ class CustomerCreate(BaseModel):
     def _tags(cls, value: list[str]) -> list[str]:
         return clean_tags(value)
 
+    @field_validator("locale")
+    @classmethod
+    def _locale(cls, value: str | None) -> str | None:
+        return None if value is None else check_locale(value)
+
     @field_validator("timezone")
     @classmethod
     def _timezone(cls, value: str | None) -> str | None:
         if value is not None:
             zone(value)
         return value
+
+    @model_validator(mode="after")
+    def _someone(self) -> CustomerCreate:
+        if not (self.name or "").strip() and not (self.emails or self.phones or self.identities):
+            raise ValueError("give at least one of name, emails, phones or identities")
+        return self
 
     @field_validator("emails", "phones")
     @classmethod

@@ -63,7 +63,33 @@ def refused(error: Mapping[str, Any]) -> InvalidInput:
     reason, limits = validation_details(error)
     field = field_of(tuple(error.get("loc", ())))
     message = str(error.get("msg")).removeprefix("Value error, ")  # our validators' own words
+    if reason == "extra_forbidden":
+        message = "unknown field: this request does not take it"
     return InvalidInput(message, field=field, reason=reason, limits=limits)
+
+
+class MalformedBody(KithError):
+    code = "malformed_json"
+    status = 400
+
+
+def request_refusal(errors: Sequence[Mapping[str, Any]]) -> KithError:
+    """The answer to a request FastAPI could not validate. A body that is not JSON is a 400
+    on the field `body` (FastAPI puts the character offset where the field would be). Of
+    several errors an unknown key comes first: pydantic lists it after the declared fields'
+    errors, which it often causes (`audience` sent for `segment_id` leaves no audience)."""
+    error = next((e for e in errors if e.get("type") == "extra_forbidden"), errors[0])
+    if error.get("type") != "json_invalid":
+        return refused(error)
+    why = str((error.get("ctx") or {}).get("error") or "decode error")
+    loc = tuple(error.get("loc", ()))
+    at = loc[1] if len(loc) > 1 and isinstance(loc[1], int) else None
+    return MalformedBody(
+        f"the body is not valid JSON ({why}{'' if at is None else f' at character {at}'})",
+        field="body",
+        reason="json_invalid",
+        limits={"error": why} | ({} if at is None else {"position": at}),
+    )
 
 
 class NotFound(KithError):

@@ -13,6 +13,23 @@ from kith.core.context import Core
 from kith.core.models import Direction
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
+# A BCP 47 tag as profiles use it: language[-Script][-REGION] (RFC 5646's langtag without
+# extlang, variants or extensions): `en`, `zh-CN`, `zh-Hans-CN`, `es-419`. `_` is read as
+# `-`, as POSIX locales (`zh_CN`) write it.
+LOCALE_TAG = re.compile(r"([a-z]{2,3})(?:[-_]([a-z]{4}))?(?:[-_]([a-z]{2}|[0-9]{3}))?", re.I)
+LOCALE_MAX = 35
+
+
+def check_locale(raw: str) -> str:
+    """`raw` as a language tag in its conventional case (`zh_cn` → `zh-CN`, `ZH-HANT-tw` →
+    `zh-Hant-TW`); ValueError if it is not one. The one check of a locale given from outside:
+    `PATCH /api/v1/customers/{id}`, `POST /api/v1/customers` (and the CSV import's cells)."""
+    found = LOCALE_TAG.fullmatch(raw) if len(raw) <= LOCALE_MAX else None
+    if found is None:
+        raise ValueError("not a language tag: language[-Script][-REGION], e.g. en, zh-CN")
+    language, script, region = found.groups()
+    parts = [language.lower(), script and script.title(), region and region.upper()]
+    return "-".join(p for p in parts if p)
 
 
 def language_of_locale(locale: str | None) -> str | None:

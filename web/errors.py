@@ -7,7 +7,10 @@ database. Should a value still get that far that the database cannot store (inva
 an integer beyond 64 bits, a document over 16 MB, a write its validation refuses), the
 answer is a 4xx saying so rather than a 500 (the fuzzing test, which requires every 422 to
 name its field, shows these as models that let such a value through). A body that is not
-sent as JSON (`Content-Type: text/plain`) is a 415 saying so, not a field-by-field refusal.
+sent as JSON (`Content-Type: text/plain`) is a 415 saying so, not a field-by-field refusal;
+one that is not JSON at all is a 400 on the field `body`. Of several refusals the answer names
+an unknown key first: a client that misnamed a field is told so rather than blamed for the
+field it meant to give.
 """
 
 from __future__ import annotations
@@ -23,7 +26,13 @@ from fastapi.responses import JSONResponse
 from pymongo.errors import DocumentTooLarge, WriteError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from kith.core.errors import InvalidInput, KithError, PayloadTooLarge, refused
+from kith.core.errors import (
+    InvalidInput,
+    KithError,
+    MalformedBody,
+    PayloadTooLarge,
+    request_refusal,
+)
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +53,18 @@ def _not_json(error: Mapping[str, Any]) -> bool:
     """FastAPI leaves a body it did not read as JSON (its content type said otherwise, or
     nothing) as bytes, which the route's model then refuses as "not a dictionary"."""
     return tuple(error.get("loc", ())) == ("body",) and isinstance(error.get("input"), bytes)
+
+
+def _unreadable_body(exc: StarletteHTTPException) -> KithError:
+    """FastAPI's 400 for a body it could not parse at all (JSON that is not UTF-8, say)."""
+    if isinstance(exc.__cause__, UnicodeDecodeError):
+        return MalformedBody(
+            "the body is not valid JSON (it is not UTF-8 text)",
+            field="body",
+            reason="json_invalid",
+            limits={"error": "not UTF-8"},
+        )
+    return MalformedBody(f"the body could not be read ({exc.detail})", field="body")
 
 
 def _wrong_media_type(request: Request) -> KithError:
@@ -67,14 +88,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        err = exc.errors()[0]
-        if _not_json(err):
+        if _not_json(exc.errors()[0]):
             return _error_json(415, _wrong_media_type(request))
-        if err.get("type") == "json_invalid":
-            error = refused(err)
-            error.code = "malformed_json"
-            return _error_json(400, error)
-        return _error_json(422, refused(err))
+        refusal = request_refusal(exc.errors())
+        return _error_json(refusal.status, refusal)
 
     @app.exception_handler(InvalidDocument)
     async def invalid_bson(request: Request, exc: InvalidDocument) -> JSONResponse:
@@ -96,7 +113,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        codes = {400: "malformed_json", 404: "not_found", 405: "method_not_allowed"}
+        if exc.status_code == 400:
+            return _error_json(400, _unreadable_body(exc))
+        codes = {404: "not_found", 405: "method_not_allowed"}
         code = codes.get(exc.status_code, "http_error")
         return _error_json(exc.status_code, KithError(str(exc.detail), code=code))
 

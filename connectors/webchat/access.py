@@ -23,7 +23,7 @@ from kith.connectors.webchat.limits import RateLimited
 from kith.connectors.webchat.origins import normalize_origin
 from kith.core.channel_records import get_channel
 from kith.core.context import Core
-from kith.core.errors import Forbidden, KithError, NotFound, Unauthorized, refused
+from kith.core.errors import Forbidden, KithError, NotFound, Unauthorized, request_refusal
 from kith.core.models import Channel
 
 # Per request, in the ASGI scope (request.state can be shared lifespan state in some servers).
@@ -99,7 +99,7 @@ class WidgetRoute(APIRoute):
             try:
                 response = await handler(request)
             except RequestValidationError as exc:
-                invalid = refused(exc.errors()[0])
+                invalid = request_refusal(exc.errors())
                 response = JSONResponse({"error": invalid.to_dict()}, status_code=invalid.status)
             except KithError as exc:
                 response = JSONResponse({"error": exc.to_dict()}, status_code=exc.status)

@@ -7,10 +7,11 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from kith.contacts.mapping import check_locale, check_timezone
+from kith.contacts.mapping import check_timezone
 from kith.core.api_tokens import ApiToken, TokenScope
 from kith.core.context import Core
 from kith.core.conversations import do_update_conversation
+from kith.core.languages import LOCALE_MAX, check_locale
 from kith.core.models import (
     Author,
     Conversation,
@@ -19,6 +20,7 @@ from kith.core.models import (
     Priority,
 )
 from kith.core.storable import DocumentKey, Int64
+from kith.core.teams import do_hand_to_team
 
 T = TypeVar("T")
 
@@ -68,7 +70,11 @@ class ChannelCreated(ChannelOut):
 class CustomerPatch(Strict):
     name: str | None = Field(default=None, max_length=256)
     avatar_url: str | None = Field(default=None, max_length=4096)
-    locale: str | None = Field(default=None, max_length=35)
+    locale: str | None = Field(
+        default=None,
+        max_length=LOCALE_MAX,
+        description="A BCP 47 tag, language[-Script][-REGION]: `en`, `zh-CN`, `zh-Hant-TW`.",
+    )
     timezone: str | None = Field(default=None, max_length=64)
     tags: list[str] = Field(default_factory=list, max_length=100)
     attributes: dict[DocumentKey, str | Int64 | float | bool | None] | None = Field(
@@ -78,7 +84,7 @@ class CustomerPatch(Strict):
     @field_validator("locale")
     @classmethod
     def _locale(cls, value: str | None) -> str | None:
-        return None if value is None else check_locale(value)  # as the CSV import checks it
+        return None if value is None else check_locale(value)
 
     @field_validator("timezone")
     @classmethod
@@ -100,11 +106,18 @@ class MergeRequest(Strict):
 
 class ConversationPatch(Strict):
     """A change to a conversation: fields left out stay as they are; `assignee_id: null`
-    unassigns. The REST API and the inbox take the same shape."""
+    unassigns, `team_id: null` takes it back from the team. The REST API and the inbox take
+    the same shape."""
 
     status: ConversationStatus | None = None
     snoozed_until: datetime | None = None
     assignee_id: str | None = Field(default=None, max_length=64)
+    team_id: str | None = Field(
+        default=None,
+        max_length=64,
+        description="Hand the conversation to this team (its agents then see and answer it); "
+        "null takes it back. A team not in the workspace: 422 on `team_id`.",
+    )
     labels: list[str] = Field(default_factory=list, max_length=50)
     priority: Priority | None = None
 
@@ -118,6 +131,8 @@ class ConversationPatch(Strict):
 
     async def apply(self, core: Core, conversation: Conversation, actor: Author) -> Conversation:
         sent = self.model_fields_set
+        if "team_id" in sent:
+            conversation = await do_hand_to_team(core, conversation, self.team_id, actor)
         return await do_update_conversation(
             core,
             conversation,

@@ -30,7 +30,6 @@ from kith.core.permissions import ensure_admin, ensure_can_read, ensure_can_writ
 from kith.core.teams import (
     create_team,
     do_change_team,
-    do_hand_to_team,
     list_teams,
 )
 from kith.core.users import do_create_user
@@ -38,6 +37,7 @@ from kith.orders.api import OrderOut
 from kith.orders.store import customer_orders
 from kith.tickets.queries import customer_tickets
 from kith.web.api.deps import Cursor
+from kith.web.api.schemas import ConversationPatch
 from kith.web.inbox.deps import Agent, AgentDep, CoreDep, agent_with
 from kith.web.inbox.queries import (
     ListQuery,
@@ -49,7 +49,6 @@ from kith.web.inbox.queries import (
 )
 from kith.web.inbox.schemas import (
     CannedCreate,
-    ConversationChange,
     CustomerMerge,
     Reply,
     Settings,
@@ -164,14 +163,11 @@ async def read(conversation_id: str, agent: AgentDep, core: CoreDep) -> dict[str
 
 @router.patch("/conversations/{conversation_id}")
 async def change(
-    conversation_id: str, body: ConversationChange, agent: AgentDep, core: CoreDep
+    conversation_id: str, body: ConversationPatch, agent: AgentDep, core: CoreDep
 ) -> dict[str, Any]:
     found = await readable(core, agent, conversation_id)
     ensure_can_write(agent.scope, found)
-    actor = author_of(agent)
-    if "team_id" in body.model_fields_set:
-        found = await do_hand_to_team(core, found, body.team_id, actor)
-    updated = await body.apply(core, found, actor)
+    updated = await body.apply(core, found, author_of(agent))
     return conversation_out(updated, await customers_by_id(core, [updated.customer_id]))
 
 

@@ -7,17 +7,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from kith.core.models import Role
-from kith.web.api.schemas import ConversationPatch
 
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
-
-
-class ConversationChange(ConversationPatch):
-    """The REST API's change, plus handing the conversation to another team."""
-
-    team_id: str | None = Field(default=None, max_length=64)
 
 
 class Reply(Strict):
