@@ -45,6 +45,8 @@ def check(body: BroadcastIn) -> None:
             raise InvalidInput(
                 "a community post has no customer: remove {{ customer… }}",
                 field=f"message.text.{language}",
+                reason="customer_in_community_post",
+                limits={"language": language},
             )
 
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from kith.contacts.normalize import normalize_email, normalize_phone
 from kith.core.errors import InvalidInput
 from kith.core.jobs import JobError
+from kith.core.languages import check_locale
 from kith.core.models import ConsentState
 from kith.core.timers import zone
 from kith.segments.filters import ATTRIBUTE_KEY
@@ -54,7 +55,6 @@ CONSENT_WORDS: dict[str, ConsentState] = {
     "unknown": ConsentState.unknown,
 }
 DEFAULT_TAG_SEPARATORS = ",，;；|"
-LOCALE = re.compile(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$")
 INJECTION_MARK = re.compile(r"^'(?=[=+\-@])")  # our own export's guard, taken off again
 MAX_NAME = 256
 MAX_VALUE = 1024
@@ -186,7 +186,13 @@ def build_columns(
         taken[column.target] = column.header
     if not columns:
         why = "; ".join(f"{i.header or i.index + 1}: {i.message}" for i in ignored[:5])
-        raise InvalidInput(f"no column maps to a customer field ({why})", field="mapping")
+        named = ", ".join(i.header or str(i.index + 1) for i in ignored[:5])
+        raise InvalidInput(
+            f"no column maps to a customer field ({why})",
+            field="mapping",
+            reason="no_column",
+            limits={"columns": named},
+        )
     return columns, ignored
 
 
@@ -304,13 +310,6 @@ def _kith_id(row: RowData, raw: str) -> None:
 def _external_id(row: RowData, raw: str) -> None:
     _at_most(raw, 256, "an external id is")
     row.external_id = raw
-
-
-def check_locale(raw: str) -> str:
-    """`raw` if it is a language tag; shared by the import and `PATCH /customers/{id}`."""
-    if len(raw) > 35 or not LOCALE.match(raw):
-        raise ValueError("not a language tag (en, zh-CN …)")
-    return raw
 
 
 def check_timezone(raw: str) -> str:

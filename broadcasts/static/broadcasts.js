@@ -3,7 +3,7 @@
 "use strict";
 
 (() => {
-  const { T, api, h, say } = window.KithDom;
+  const { T, api, h, say, fill, dateTime } = window.KithDom;
   const rows = document.getElementById("broadcast-rows");
   if (!rows) return;
   const MOVES = {
@@ -114,7 +114,7 @@
         h("th", { scope: "row" }, p.title),
         h("td", {}, platformName(p.platform)),
         h("td", { class: "outcome-" + p.outcome }, T["broadcasts_outcome_" + p.outcome] + why),
-        h("td", {}, p.sent_at ? new Date(p.sent_at).toLocaleString() : "—"));
+        h("td", {}, p.sent_at ? dateTime(p.sent_at) : "—"));
     }));
   }
 
@@ -179,11 +179,21 @@
         communityRefused(e);
         return;
       }
-      error.textContent = e.field ? `${e.field}: ${e.message}` : e.message;
+      error.textContent = composeRefusal(e);
       const named = e.field && form.querySelector(`[name="${e.field.replace("message.text.", "text_").split(".")[0]}"]`);
       if (named) named.focus();
     }
   });
+
+  // A refusal of the draft in the page's language when the API said why, after the field
+  // at fault by its label ("Text in Chinese", not `message.text.zh`).
+  function composeRefusal(e) {
+    const text = /^message\.text\.(\w+)$/.exec(e.field || "");
+    const field = text ? T["broadcasts_text_" + text[1]] || e.field : e.field;
+    const template = e.reason && T["broadcasts_refused_" + e.reason];
+    const worded = template ? fill(template, e.limits || {}) : e.message;
+    return field ? fill(T.broadcasts_refused_field, { field, why: worded }) : worded;
+  }
 
   // Next to the picker, in the page's language when the API said why; the community at
   // fault (`community_ids.<n>`) is named and its box focused.

@@ -3,15 +3,15 @@
 "use strict";
 
 (() => {
-  const { T, api, h, say, confirmed } = window.KithDom;
+  const { T, api, h, say, confirmed, dateTime: when } = window.KithDom;
   const data = JSON.parse(document.getElementById("sequence-data").textContent);
   if (!data) return;
   const base = `/sequences/${encodeURIComponent(data.id)}`;
   const status = document.getElementById("sequence-status");
   const ALLOWED = { draft: ["activate", "archive"], active: ["pause", "archive"],
     paused: ["activate", "archive"], archived: [] };
-  const when = (iso) => (iso ? new Date(iso).toLocaleString(document.body.dataset.locale === "zh" ? "zh-CN" : "en-GB") : "");
   const reason = (r) => (r ? T["sequences_reason_" + r] || r : "");
+  const enrolError = document.getElementById("enrol-error");
 
   function showStatus(value) {
     status.dataset.status = value;
@@ -33,11 +33,14 @@
       .replace("{allowed}", allowed.join(document.body.dataset.locale === "zh" ? "、" : ", "));
   }
 
+  // A move that succeeds also clears an enrolment's refusal: it answered the status before.
   for (const button of document.querySelectorAll("#moves button")) {
     button.addEventListener("click", async () => {
+      say("");
       try {
         const moved = await api("POST", `${base}/${button.dataset.move}`);
         showStatus(moved.status);
+        enrolError.textContent = "";
         say(`${moved.name}: ${T["sequences_state_" + moved.status]}`);
       } catch (error) {
         say(refusal(error));
@@ -49,6 +52,7 @@
 
   document.getElementById("new-key").addEventListener("click", async () => {
     if (!(await confirmed(`${T.new_webhook_key_confirm} ${data.name}`))) return;
+    say("");
     try {
       const { webhook_secret } = await api("POST", `${base}/webhook-secret`);
       const value = document.getElementById("key-value");
@@ -63,8 +67,6 @@
   });
 
   // ---- enrolling ----------------------------------------------------------------------------
-
-  const enrolError = document.getElementById("enrol-error");
 
   async function followJob(job) {
     const bar = document.getElementById("enrol-progress");
@@ -95,6 +97,7 @@
       const job = await api("POST", `${base}/enrolments`, { segment_id: segment });
       await followJob(job);
     } catch (error) {
+      document.getElementById("enrol-job").hidden = true;  // not an earlier job's progress
       enrolError.textContent = error.message;
     }
   });
@@ -104,9 +107,11 @@
     enrolError.textContent = "";
     const ids = event.target.customer_ids.value.split(/[\s,]+/).filter(Boolean);
     if (!ids.length) return;
+    const results = document.getElementById("enrol-results");
+    results.replaceChildren();  // not the last ids' outcomes beside this attempt's refusal
     try {
       const answer = await api("POST", `${base}/enrolments`, { customer_ids: ids });
-      document.getElementById("enrol-results").replaceChildren(...answer.results.map((r) =>
+      results.replaceChildren(...answer.results.map((r) =>
         h("li", {}, r.customer_id, ": ", T["sequences_outcome_" + r.outcome] || r.outcome,
           r.reason ? ` (${reason(r.reason)})` : "")));
       event.target.reset();
@@ -184,6 +189,7 @@
           h("td", {}, s.reason || ""))));
       document.getElementById("dry-table").hidden = false;
     } catch (e) {
+      document.getElementById("dry-table").hidden = true;  // not the last customer's plan
       error.textContent = e.message;
     }
   });

@@ -107,3 +107,25 @@ async def test_the_community_picker_in_chinese(live: Live, tmp_path: Path) -> No
     await expect(picker).to_contain_text("已选 0 个")
     await assert_every_control_is_named(page)
     await keep_screenshot(page, "broadcasts-communities-zh.png", tmp_path)
+
+
+async def test_a_post_naming_the_customer_is_refused_in_chinese(live: Live) -> None:
+    """Regression (QA marketer): `{{ customer.name }}` in a community post's Chinese text was
+    refused in the API's English, after the raw field ("message.text.zh: a community post has
+    no customer: …"). The page words it by its reason, after the text box's label."""
+    from playwright.async_api import expect
+
+    page = await live.sign_in("mary@kith.test", locale="zh-CN")
+    await page.goto(live.url + "/app/broadcasts")
+    form = page.get_by_role("form", name="撰写群发")
+    await form.get_by_label("名称").fill("见面会")
+    await form.get_by_role("radio", name="社群：发到群里").check()
+    picker = form.get_by_role("group", name="社群", exact=True)
+    await picker.get_by_role("checkbox", name=re.compile("Kettle Owners Club")).check()
+    await form.get_by_label("中文内容").fill("{{ customer.name }}，周六见！")
+    await form.get_by_role("button", name="保存草稿").click()
+    await expect(page.locator("#compose-error")).to_have_text(
+        "中文内容：群消息不能引用客户（群里没有单个客户）：请删除 {{ customer… }}。"
+    )
+    await expect(form.get_by_label("中文内容")).to_be_focused()
+    assert await live.core.store.collection("broadcasts").count_documents({"name": "见面会"}) == 0

@@ -59,6 +59,11 @@ async def test_bad_community_audiences_name_their_field(
         ({"community_ids": [one], "segment_id": segment.id}, "community_ids", "value_error"),
         ({"community_ids": [one], "customer_ids": ["c1"]}, "community_ids", "value_error"),
         ({"community_ids": [one, two], "channels": ["telegram"]}, "channels", "value_error"),
+        (
+            {"community_ids": [one], "message": {"text": {"zh": "你好 {{ customer.name }}"}}},
+            "message.text.zh",
+            "customer_in_community_post",
+        ),
     ]
     for fields, field, reason in cases:
         answer = await draft(telegram, **fields)

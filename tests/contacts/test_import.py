@@ -3,6 +3,7 @@ taken over from a worker that died mid-way without a row lost or written twice."
 
 from __future__ import annotations
 
+import codecs
 import json
 from typing import Any
 
@@ -479,6 +480,7 @@ async def test_a_file_none_of_whose_columns_maps_is_refused_naming_them(
     assert error["field"] == "mapping"
     assert "consent.sms: no channel type 'sms'" in error["message"]
     assert "Company: unknown field 'Company'" in error["message"]
+    assert (error["reason"], error["limits"]) == ("no_column", {"columns": "consent.sms, Company"})
     assert await core.store.collection("jobs").count_documents({}) == 0
 
 
@@ -529,4 +531,41 @@ async def test_a_file_whose_quotes_never_pair_up_is_refused(api: ApiSetup, core:
         "code": "invalid",
         "message": "not a CSV file: its quotes do not pair up",
         "field": "file",
+        "reason": "not_csv",
+        "limits": {},
     }
+
+
+async def test_utf16_files_import_and_a_binary_file_is_refused_as_not_text(
+    api: ApiSetup, core: Core
+) -> None:
+    """Regression (QA marketer, file-level errors): a UTF-16 CSV, or a binary file, was read
+    as a charset guess's garble and refused as "no column maps to a customer field (最牡慢敧:
+    unknown field …)". UTF-16 is read by its byte-order mark (or its zero bytes when it has
+    none); bytes that are not text are refused as `not_text` before any job or row exists."""
+    rows = "name\temail\n张三\tzhang@example.cn\nAnn\tann@example.com\n"  # Excel's "Unicode text"
+    job = await run_import(api, core, codecs.BOM_UTF16_LE + rows.encode("utf-16-le"))
+    assert job["result"]["created"] == 2, job
+    assert await core.store.customers.find_one({"emails": "zhang@example.cn"}) is not None
+    job = await run_import(api, core, "name,email\nBea,bea@example.com\n".encode("utf-16-be"))
+    assert job["result"]["created"] == 1, job
+    job = await run_import(api, core, "name,email\n李雷,lilei@example.cn\n".encode())
+    assert job["result"]["created"] == 1, job
+    assert await core.store.customers.find_one({"name": "李雷"}) is not None
+    jobs = await core.store.collection("jobs").count_documents({})
+    chunks = await core.store.collection("import_rows").count_documents({})
+
+    png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10" + bytes(range(256)) * 4
+    unmarked = b"\x00\x01garbage\x00" + bytes(range(128, 256)) * 8  # no known signature
+    for data in (png, unmarked):
+        response = await api.http.post(
+            "/api/v1/customers/import",
+            content=data,
+            headers={**api.auth, "Content-Type": "text/csv"},
+        )
+        assert response.status_code == 422, response.text
+        error = response.json()["error"]
+        assert (error["field"], error["reason"]) == ("file", "not_text"), error
+        assert error["message"].startswith("not a text file")
+    assert await core.store.collection("jobs").count_documents({}) == jobs
+    assert await core.store.collection("import_rows").count_documents({}) == chunks

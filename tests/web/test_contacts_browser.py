@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -547,3 +548,53 @@ async def test_the_header_names_the_section_once(live: Live) -> None:
         await expect(page.get_by_role("heading", level=1, name=section)).to_have_count(1)
         current = page.get_by_role("navigation", name="Sections").get_by_role("link", name=section)
         await expect(current).to_have_attribute("aria-current", "page")
+
+
+async def test_a_file_that_is_not_text_is_refused_in_the_page_language(
+    live: Live, tmp_path: Path
+) -> None:
+    """Regression (QA marketer, file-level errors): an image picked by mistake was refused in
+    English, naming garbled "columns" (最牡慢敧: unknown field …), on the Chinese page too. It
+    is refused as not text, worded by its reason in the page's language; a UTF-16 file (Excel's
+    "Unicode text") imports."""
+    from playwright.async_api import expect
+
+    image = tmp_path / "photo.csv"
+    image.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4)
+    page = await live.sign_in("mary@kith.test", locale="zh-CN")
+    await expect(page.locator("body[data-ready=true]")).to_have_count(1)
+    form = page.get_by_role("form", name="导入 CSV")
+    await form.get_by_label("CSV 文件").set_input_files(str(image))
+    await form.get_by_role("button", name="导入").click()
+    await expect(form.locator(".form-error")).to_have_text(
+        "这个文件不是文本文件：请把表格另存为 CSV（逗号分隔值）后导入该文件。"
+    )
+    await expect(page.locator("#import-job")).to_be_hidden()
+
+    unicode_text = tmp_path / "people.txt"
+    unicode_text.write_bytes("name\temail\n王芳\twangfang@example.cn\n".encode("utf-16"))
+    await form.get_by_label("CSV 文件").set_input_files(str(unicode_text))
+    await form.get_by_role("button", name="导入").click()
+    await JobWorker(live.core).run_once()
+    await expect(page.get_by_text("完成：1 / 1 行")).to_be_visible()
+    await expect(form.locator(".form-error")).to_have_text("")
+    results = page.get_by_role("table", name="客户")
+    await expect(results.get_by_role("link", name="王芳")).to_be_visible()
+
+
+async def test_dates_read_one_way_with_the_month_in_words(live: Live) -> None:
+    """Regression (QA marketer): Contacts wrote a date month first (12/30/2026, the browser's
+    way), the sequence page day first (08/01/2027). Every page writes it as KithDom does: the
+    month in words, in the page's language."""
+    from playwright.async_api import expect
+
+    seen = datetime(2026, 12, 30, 12, 0, tzinfo=UTC)  # the 30th in any browser's time zone
+    await live.core.store.customers.update_one({"name": "李雷"}, {"$set": {"last_seen": seen}})
+    for locale, written in (
+        ("en-US", r"^30 Dec 2026, \d{2}:\d{2}$"),
+        ("zh-CN", r"^2026年12月30日 \d{2}:\d{2}$"),
+    ):
+        page = await live.sign_in("mary@kith.test", locale=locale)
+        await expect(page.locator("body[data-ready=true]")).to_have_count(1)
+        row = page.get_by_role("row").filter(has=page.get_by_role("link", name="李雷"))
+        await expect(row.locator("time")).to_have_text(re.compile(written))

@@ -302,3 +302,46 @@ async def test_the_chinese_builder_words_its_refusals_and_keeps_what_it_cannot_c
     saved = (await get_sequence(live.core, workspace.id, made.id)).model_dump(mode="json")
     assert saved["steps"][2]["value"] == 20001
     assert saved["steps"][1]["duration"] == "PT45S"
+
+
+async def test_a_refusal_is_cleared_by_the_next_success(live: Live) -> None:
+    """Regression (QA marketer): "Enrol the segment" on a draft is refused ("only an active
+    sequence enrols customers"); after Activate and a successful enrolment the refusal still
+    showed. A success clears the refusal it answers, on each of the page's controls."""
+    from playwright.async_api import expect
+
+    page = await live.sign_in("mary@kith.test")
+    await page.get_by_role("link", name="Sequences", exact=True).first.click()
+    await page.get_by_role("link", name=re.compile("Welcome · 欢迎")).click()
+    await expect(page.locator("#sequence-status")).to_have_text("Draft")
+    enrol_error = page.locator("#enrol-error")
+    picker = page.get_by_role("combobox", name=re.compile("^Segment"))
+    await picker.select_option(label="Website visitors (2)")
+    await page.get_by_role("button", name="Enrol the segment").click()
+    await expect(enrol_error).to_have_text("only an active sequence enrols customers")
+
+    await page.get_by_role("button", name="Activate").click()
+    await expect(page.locator("#sequence-status")).to_have_text("Active")
+    await expect(enrol_error).to_have_text("")  # it no longer holds
+    await page.get_by_role("button", name="Enrol the segment").click()
+    await expect(page.locator("#enrol-progress-text")).to_contain_text("done")
+    await expect(enrol_error).to_have_text("")
+    # Dates as every page writes them (KithDom.dateTime): the month in words, never 08/01.
+    due = (
+        page.get_by_role("table", name="Enrolments").locator("tbody tr").first.locator("td").nth(2)
+    )
+    await expect(due).to_have_text(re.compile(r"^\d{1,2} [A-Z][a-z]{2} \d{4}, \d{2}:\d{2}$"))
+
+    dry_error = page.locator("#dry-error")
+    await page.get_by_label("Customer", exact=True).fill("nobody")
+    await page.get_by_role("button", name="Show when each step would run").click()
+    await expect(dry_error).not_to_have_text("")
+    ada = (await live.core.store.customers.find_one({"name": "Ada"}))["_id"]
+    await page.get_by_label("Customer", exact=True).fill(ada)
+    await page.get_by_role("button", name="Show when each step would run").click()
+    await expect(page.locator("#dry-table")).to_be_visible()
+    await expect(dry_error).to_have_text("")
+    await page.get_by_label("Customer", exact=True).fill("nobody")
+    await page.get_by_role("button", name="Show when each step would run").click()
+    await expect(dry_error).not_to_have_text("")
+    await expect(page.locator("#dry-table")).to_be_hidden()  # not Ada's plan under the error

@@ -4,7 +4,7 @@
 "use strict";
 
 (() => {
-  const { T, api, h, say: notice } = window.KithDom;
+  const { T, api, h, say: notice, dateTime: when } = window.KithDom;
   const body = document.body;
   const $ = (id) => document.getElementById(id);
   const manage = body.dataset.canManage === "true";
@@ -15,7 +15,6 @@
 
   const fmt = (template, values) =>
     template.replace(/\{(\w+)\}/g, (whole, key) => (key in values ? String(values[key]) : whole));
-  const when = (iso) => (iso ? new Date(iso).toLocaleString(locale) : "");
   const nameOf = (c) => c.name || T.contacts_unnamed;
 
   // The form's choices as one segment filter ({"all": [...]}), or null when none is set.
@@ -145,6 +144,13 @@
     }
   }
 
+  // Why the file was refused as a whole (not text, not CSV, no column maps …), in the page's
+  // language by its `reason` (the API's words for a reason we lack).
+  function refusal(error) {
+    const template = error.reason && T["contacts_file_" + error.reason];
+    return template ? fmt(template, error.limits || {}) : error.message || T.error;
+  }
+
   async function startImport(event) {
     event.preventDefault();
     const form = event.currentTarget;
@@ -160,7 +166,7 @@
         body: file,
       });
       const job = await response.json();
-      if (!response.ok) throw new Error((job.error && job.error.message) || T.error);
+      if (!response.ok) throw new Error(refusal(job.error || {}));
       $("import-job").hidden = false;
       await followJob(body.dataset.jobsUrl + encodeURIComponent(job.id));
       await loadContacts();

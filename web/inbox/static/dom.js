@@ -107,6 +107,17 @@
     });
   }
 
+  // A date, or a date and time, written one way on every page in the page's language, the
+  // month in words so that no one reads 08/01 as August: "30 Dec 2026" (, "14:05") in
+  // English, "2026年12月30日" ("14:05") in Chinese. Nothing for no date.
+  const dateLocale = body.dataset.locale === "zh" ? "zh-CN" : "en-GB";
+  const DAY = { day: "numeric", month: "short", year: "numeric" };
+  const dayFormat = new Intl.DateTimeFormat(dateLocale, DAY);
+  const timeFormat = new Intl.DateTimeFormat(dateLocale,
+    { ...DAY, hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+  const date = (iso) => (iso ? dayFormat.format(new Date(iso)) : "");
+  const dateTime = (iso) => (iso ? timeFormat.format(new Date(iso)) : "");
+
   languageSwitch();  // every page's header has it
-  window.KithDom = Object.freeze({ T, ApiError, api, h, say, confirmed, fill });
+  window.KithDom = Object.freeze({ T, ApiError, api, h, say, confirmed, fill, date, dateTime });
 })();
