@@ -41,7 +41,8 @@ def _shapes() -> dict[str, Any]:
         "statuses": [s.value for s in Status],
         "board": [s.value for s in BOARD],
         "priorities": [p.value for p in PRIORITIES],
-        "moves": {s.value: sorted(m.value for m in MOVES[s]) for s in Status},
+        # Each status's moves in the order work flows (the board's), not alphabetical.
+        "moves": {s.value: [m.value for m in Status if m in MOVES[s]] for s in Status},
     }
 
 

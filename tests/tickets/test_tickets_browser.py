@@ -157,7 +157,7 @@ async def test_the_board_moves_by_keyboard_and_mouse_and_says_what_is_refused(
     assert stored is not None and stored["status"] == "open"
 
     await page.keyboard.press("ArrowLeft")  # open → new is not a move
-    await expect(notice).to_have_text("#27 is Open: it can move to On hold, Pending, Solved.")
+    await expect(notice).to_have_text("#27 is Open: it can move to Pending, On hold, Solved.")
     await expect(column["Open"].get_by_role("listitem")).to_have_count(2)
 
     await page.keyboard.press("ArrowRight")
@@ -234,6 +234,12 @@ class Contract:
                 "type": "ticket.status_changed",
                 "data": {"from": "new", "to": "open"},
             },
+            {
+                "kind": "message",
+                "at": self.now.isoformat(),
+                "author": {"kind": "system", "name": "orders"},  # kith.orders.notices
+                "text": "Order #2 shipped",
+            },
             *self.notes,
         ]
         return {"items": items, "next_cursor": None}
@@ -302,14 +308,16 @@ async def test_a_ticket_page_shows_clocks_satisfaction_and_the_timeline(
     await expect(csat.locator("q")).to_have_text("Too <i>slow</i>")
 
     timeline = page.get_by_role("list", name="Timeline")
-    await expect(timeline.get_by_role("listitem")).to_have_count(3)
+    await expect(timeline.get_by_role("listitem")).to_have_count(4)
     await expect(timeline).to_contain_text("moved it from New to Open")
+    # An order notice's author is the feature, worded: not its code "orders".
+    await expect(timeline.get_by_role("listitem").nth(3)).to_contain_text("Orders · message")
     await expect(timeline.get_by_role("listitem").nth(1)).to_contain_text(
         "Ada <b>Lovelace</b> · message"
     )
     await page.get_by_label("Internal note").fill("Courier says <Tuesday>")
     await page.get_by_role("button", name="Add note").click()
-    await expect(timeline.get_by_role("listitem")).to_have_count(4)
+    await expect(timeline.get_by_role("listitem")).to_have_count(5)
     await expect(timeline.get_by_role("listitem").last).to_contain_text("Courier says <Tuesday>")
     await keep_screenshot(page, "ticket-en.png", tmp_path)
 
@@ -338,7 +346,7 @@ async def test_a_ticket_page_shows_clocks_satisfaction_and_the_timeline(
     assert stored["assignee_id"] is not None and stored["team_id"] is not None
     # The status menu offers only the moves allowed from where the ticket is.
     options = await page.get_by_label("Status").locator("option").all_text_contents()
-    assert options == ["Pending", "On hold", "Open", "Solved"]
+    assert options == ["Open", "Pending", "On hold", "Solved"]  # the board's order
 
 
 async def test_a_ticket_without_a_policy_or_a_rating_says_so_quietly(live: Live) -> None:
@@ -394,7 +402,7 @@ async def test_in_chinese_and_read_only_for_a_marketer(live: Live, tmp_path: Pat
     ).to_be_focused()
     await page.keyboard.press("ArrowLeft")
     await expect(page.locator("#notice")).to_have_text(
-        "#27 当前为「处理中」，只能移到：挂起、等待客户、已解决。"
+        "#27 当前为「处理中」，只能移到：等待客户、挂起、已解决。"
     )
     await Contract(live.core.clock.now()).install(page)
     await page.goto(live.url + f"/app/tickets/{await ticket_id(live, 'Refund <b>please</b>')}")
@@ -402,6 +410,8 @@ async def test_in_chinese_and_read_only_for_a_marketer(live: Live, tmp_path: Pat
     await expect(page.get_by_role("link", name="Ada Lovelace")).to_be_visible()
     await expect(page.get_by_role("region", name="SLA")).to_contain_text("已超时")
     await expect(page.get_by_role("region", name="满意度")).to_contain_text("2 / 5 分")
+    orders = page.get_by_role("list", name="时间线").get_by_role("listitem").nth(3)
+    await expect(orders).to_contain_text("订单 · 消息")
     await keep_screenshot(page, "ticket-zh.png", tmp_path)
 
     mary = await live.sign_in("mary@kith.test")

@@ -315,3 +315,106 @@ async def test_the_chinese_ui_and_screenshots(live: Live, tmp_path: Path) -> Non
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         for path in shots.values():
             shutil.copy(path, SCREENSHOTS / path.name)
+
+
+# Each header item that must stay on one line: the lines its text boxes sit on, by their tops.
+HEADER_LINES = """() => [...document.querySelectorAll(
+  ".app-nav a, .admin-nav a, .views button, .demo-clock, .me, .admin-link, .top form button")]
+  .filter((el) => el.offsetParent !== null).map((el) => {
+    const range = document.createRange();
+    range.selectNodeContents(el);
+    const tops = new Set([...range.getClientRects()].map((r) => Math.round(r.top)));
+    return [el.textContent.trim().replace(/\\s+/g, " "), tops.size];
+  })"""
+
+
+async def test_the_header_fits_narrow_windows_in_both_languages(live: Live) -> None:
+    """An admin's header (every section, the demo clock, the settings' own nav) wraps whole
+    items onto another row at 1400 and 1024 px: no sideways scroll, no label broken inside
+    (收件/箱), and the settings pages name their section once on screen."""
+    from playwright.async_api import expect
+
+    from kith.core.clock import ScaledClock
+
+    workspace = await ensure_default_workspace(live.core)
+    await create_user(
+        live.core, workspace.id, "root@kith.test", PASSWORD, name="Root Admin", role=Role.admin
+    )
+    live.core.clock = ScaledClock(3600)  # the demo's: its clock shows in the header
+    for locale, settings in (("en-US", "Settings"), ("zh-CN", "设置")):
+        page = await live.sign_in("root@kith.test", locale=locale)
+        for width in (1400, 1024):
+            await page.set_viewport_size({"width": width, "height": 860})
+            for path in ("/app", "/app/tickets", "/app/admin/users"):
+                await page.goto(live.url + path)
+                await expect(page.locator("#demo-clock time")).not_to_be_empty()
+                scroll = await page.evaluate(
+                    "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+                )
+                assert scroll[0] <= scroll[1], (locale, width, path, scroll)
+                lines = await page.evaluate(HEADER_LINES)
+                assert len(lines) >= 12, lines
+                assert [item for item in lines if item[1] != 1] == [], (locale, width, path)
+        nav = page.get_by_role("navigation", name=re.compile("Sections|栏目"))
+        await expect(nav.get_by_role("link", name=settings)).to_have_attribute(
+            "aria-current", "page"
+        )
+        heading = page.get_by_role("heading", name=settings, exact=True, level=1)
+        assert (await heading.bounding_box())["width"] <= 1  # read out, not shown twice
+
+
+async def test_channel_icons_are_named_in_the_page_language(live: Live) -> None:
+    """A conversation's channel icon reads out the kind of channel in the page's language
+    (API, Website chat / 网站聊天), not its code (api, webchat)."""
+    from playwright.async_api import expect
+
+    from kith.core.pipeline import ingest
+    from tests.support.cast import inbound
+
+    workspace = await ensure_default_workspace(live.core)
+    await create_user(
+        live.core, workspace.id, "root@kith.test", PASSWORD, name="Root Admin", role=Role.admin
+    )
+    widget, _ = await create_channel(live.core, workspace.id, "webchat", "Widget", {})
+    await ingest(live.core, widget, inbound(widget, "grace", "Hello from the widget"))
+    await live.customer_says("Hello from the API")
+    for locale, names in (("en-US", ("API", "Website chat")), ("zh-CN", ("API", "网站聊天"))):
+        page = await live.sign_in("root@kith.test", locale=locale)
+        conversations = page.get_by_role("list", name=re.compile("Conversations|会话"))
+        for name in names:
+            await expect(conversations.get_by_role("img", name=name, exact=True)).to_have_count(1)
+        await conversations.get_by_role("button", name=re.compile("Ada Lovelace")).click()
+        messages = page.locator("#messages")
+        await expect(messages.get_by_role("img", name="API", exact=True)).to_have_count(1)
+
+
+async def test_kiths_own_messages_line_up_with_the_other_sent_ones(live: Live) -> None:
+    """A group's welcomes (Kith's system author) in English and Chinese, of different
+    lengths, sat centred at two indents; they go on the sent side, edge to edge with a bot's
+    and an agent's replies."""
+    from playwright.async_api import expect
+
+    from kith.core.conversations import get_conversation
+    from kith.core.models import Author, AuthorKind, OutboundContent
+    from kith.core.outbox import send
+
+    said = await live.customer_says("Hi all, glad to be here!")
+    workspace = await ensure_default_workspace(live.core)
+    conv = await get_conversation(live.core, workspace.id, said["conversation_id"])
+    kith = Author(kind=AuthorKind.system, name="Kith")
+    welcome = "Welcome to the Kettle Owners Club, Ada! Ask anything about kettles. " * 3
+    for text, author in (
+        (welcome, kith),
+        ("欢迎 韩梅梅 加入水壶俱乐部！", kith),
+        ("Rules: be kind.", Author(kind=AuthorKind.bot, name="moderation")),
+        ("Hello Ada", Author(kind=AuthorKind.agent, name="Alice")),
+    ):
+        await send(live.core, conv, OutboundContent(text=text), author)
+    page = await live.sign_in("alice@kith.test")
+    await page.get_by_role("button", name=re.compile("Ada Lovelace")).click()
+    sent = page.locator("#messages .msg:not(.msg-in)")
+    await expect(sent).to_have_count(4)
+    edges = await sent.evaluate_all(
+        "(items) => items.map((li) => Math.round(li.getBoundingClientRect().right))"
+    )
+    assert len(set(edges)) == 1, edges

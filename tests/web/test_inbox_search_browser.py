@@ -71,3 +71,41 @@ async def test_an_agent_merges_a_duplicate_from_the_customer_panel(live: Live) -
     await expect(identities).to_be_visible(timeout=LIVE)  # the panel shows both identities
     customers = await live.core.store.customers.find({"merged_into": None}).to_list(None)
     assert [c["name"] for c in customers] == ["Ada Lovelace"]
+
+
+async def test_a_search_spans_every_status(live: Live) -> None:
+    """The list shows open conversations; a search also finds a resolved or pending one (as
+    Chatwoot's does), says so in the Status filter, and clearing it puts Open back."""
+    from playwright.async_api import expect
+
+    from kith.core.conversations import do_update_conversation, get_conversation
+    from kith.core.models import ConversationStatus
+    from kith.core.workspaces import ensure_default_workspace
+
+    workspace = await ensure_default_workspace(live.core)
+    ada = await live.customer_says("The courier left my parcel outside")
+    grace = await live.customer_says("Courier never came", user="u-grace", name="Grace Hopper")
+    await live.customer_says("Hello there", user="u-li", name="李雷")
+    for said, status in ((ada, "resolved"), (grace, "pending")):
+        conv = await get_conversation(live.core, workspace.id, said["conversation_id"])
+        await do_update_conversation(live.core, conv, status=ConversationStatus(status))
+    page = await live.sign_in("alice@kith.test")
+    conversations = page.get_by_role("list", name="Conversations")
+    filters = page.get_by_role("search")
+    status = filters.get_by_role("combobox", name="Status")
+    await expect(conversations.get_by_role("listitem")).to_have_count(1)  # 李雷's, open
+    await filters.get_by_role("searchbox", name="Search").fill("courier")
+    await expect(status).to_have_value("any")
+    await expect(conversations.get_by_role("listitem")).to_have_count(2)
+    await expect(
+        conversations.get_by_role("button", name=re.compile("Ada Lovelace"))
+    ).to_be_visible()
+    await status.select_option("pending")  # narrowing the search again is the agent's choice
+    await expect(conversations.get_by_role("listitem")).to_have_count(1)
+    await expect(
+        conversations.get_by_role("button", name=re.compile("Grace Hopper"))
+    ).to_be_visible()
+    await filters.get_by_role("searchbox", name="Search").fill("")
+    await expect(status).to_have_value("open")
+    await expect(conversations.get_by_role("button", name=re.compile("李雷"))).to_be_visible()
+    await expect(conversations.get_by_role("listitem")).to_have_count(1)

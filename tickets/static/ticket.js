@@ -30,7 +30,9 @@
     state.ticket = ticket;
     $("ticket-subject").textContent = ticket.subject;
     const moves = shapes.moves[ticket.status] || [];
-    options($("ticket-status"), [ticket.status, ...moves].map((s) => [s, status(s)]), ticket.status);
+    // In the order work flows (the board's), the current status in its place.
+    const choices = shapes.statuses.filter((s) => s === ticket.status || moves.includes(s));
+    options($("ticket-status"), choices.map((s) => [s, status(s)]), ticket.status);
     $("ticket-priority").value = ticket.priority;
     const people = state.users.filter((u) => !u.disabled || u.id === ticket.assignee_id);
     options($("ticket-assignee"),
@@ -146,7 +148,12 @@
 
   function authorName(author) {
     if (!author) return T.ticket_someone;
-    if (author.kind === "system") return author.name && author.name !== "system" ? author.name : T.ticket_system;
+    if (author.kind === "system") {
+      // A system author's name is the feature's code ("orders", "Ticket rules"): worded in
+      // the page's language where Kith knows it.
+      if (!author.name || author.name === "system") return T.ticket_system;
+      return T["ticket_author_" + author.name.toLowerCase().replace(/\s+/g, "_")] || author.name;
+    }
     return author.name || T.ticket_someone;
   }
 

@@ -20,7 +20,9 @@
   // language; any other failure is the server's own message.
   function refusal(error, number) {
     if (error.reason !== "transition_refused" || !error.limits) return error.message;
-    const allowed = (error.limits.allowed || []).map(status);
+    // The server lists them alphabetically: say them in the order work flows (the board's).
+    const order = JSON.parse(document.getElementById("ticket-shapes").textContent).statuses;
+    const allowed = order.filter((s) => (error.limits.allowed || []).includes(s)).map(status);
     const template = allowed.length ? T.tickets_refused : T.tickets_refused_none;
     return fill(template, {
       number, status: status(error.limits.status), allowed: allowed.join(locale === "en" ? ", " : "、"),

@@ -24,8 +24,10 @@
     typingTimer: null,
   };
 
+  // Named for the channel's kind in the page's language (Telegram, 网站聊天…), not its code.
   function channelIcon(type) {
-    return h("span", { class: "chan chan-" + type, role: "img", "aria-label": type, title: type },
+    const name = T["channel_type_" + type] || type;
+    return h("span", { class: "chan chan-" + type, role: "img", "aria-label": name, title: name },
       ICONS[type] || "•");
   }
 
@@ -439,6 +441,22 @@
       });
     }
     $("filters").addEventListener("input", scheduleList);
+    // A search spans every status (as Chatwoot's does): a customer asking again about a
+    // resolved conversation is found. The Status filter shows it (Any) and may narrow the
+    // search again; clearing the search puts back the status the agent had before.
+    const filters = $("filters").elements;
+    let statusBeforeSearch = null;
+    filters.namedItem("q").addEventListener("input", () => {
+      const searching = filters.namedItem("q").value.trim() !== "";
+      const status = filters.namedItem("status");
+      if (searching && statusBeforeSearch === null) {
+        statusBeforeSearch = status.value;
+        status.value = "any";
+      } else if (!searching && statusBeforeSearch !== null) {
+        status.value = statusBeforeSearch;
+        statusBeforeSearch = null;
+      }
+    });
     $("filters").addEventListener("submit", (e) => { e.preventDefault(); loadList(); });
     $("more").addEventListener("click", () => loadList(true));
     $("assignee").addEventListener("change", () => change({ assignee_id: $("assignee").value || null }));
