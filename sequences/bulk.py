@@ -65,7 +65,9 @@ async def _active(core: Core, workspace_id: str, sequence_id: str) -> None:
     """Refuse up front (409) what `enrol` would refuse for every customer."""
     sequence = await get_sequence(core, workspace_id, sequence_id)
     if sequence.status != Status.active:
-        raise Conflict("only an active sequence enrols customers", field="status")
+        raise Conflict(
+            "only an active sequence enrols customers", field="status", reason="not_active"
+        )
 
 
 async def start_segment(

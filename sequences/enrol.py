@@ -46,7 +46,9 @@ async def enrol(
 ) -> Enrolled:
     sequence = await get_sequence(core, workspace_id, sequence_id)
     if sequence.status != Status.active:
-        raise Conflict("only an active sequence enrols customers", field="sequence_id")
+        raise Conflict(
+            "only an active sequence enrols customers", field="sequence_id", reason="not_active"
+        )
     customer = await get_customer(core, workspace_id, customer_id)
     last = await _latest(core, sequence.id, customer.id)
     if last is not None and not _may_enrol_again(core, sequence, last):

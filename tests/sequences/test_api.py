@@ -208,6 +208,7 @@ async def test_a_draft_enrols_nobody(
     )
     assert answer.status_code == 409
     assert answer.json()["error"]["field"] == "status"
+    assert answer.json()["error"]["reason"] == "not_active"  # the pages word it (en/zh)
 
 
 async def test_enrolling_a_segment_is_a_job_followed_to_its_end(

@@ -318,7 +318,9 @@ async def test_a_refusal_is_cleared_by_the_next_success(live: Live) -> None:
     picker = page.get_by_role("combobox", name=re.compile("^Segment"))
     await picker.select_option(label="Website visitors (2)")
     await page.get_by_role("button", name="Enrol the segment").click()
-    await expect(enrol_error).to_have_text("only an active sequence enrols customers")
+    await expect(enrol_error).to_have_text(
+        "Only an active sequence enrols customers: activate it first."
+    )
 
     await page.get_by_role("button", name="Activate").click()
     await expect(page.locator("#sequence-status")).to_have_text("Active")
