@@ -10,12 +10,10 @@ from kith.bots.flows import Bot, BotDefinition, StepTypes, TriggerKind, validate
 from kith.bots.knowledge import Article, ArticleIn, article_doc
 from kith.bots.schedule import sync_schedules
 from kith.bots.steps import BUILT_IN
-from kith.consent.keywords import keyword_state
-from kith.consent.settings import load_settings
 from kith.core.context import Core
 from kith.core.errors import InvalidInput, NotFound
 from kith.core.events import build_event, record
-from kith.core.features import Index
+from kith.core.features import Index, keyword_claim
 from kith.core.ids import new_id
 
 BOT_SAVED = "bot.saved"
@@ -45,21 +43,17 @@ async def _check_channels(core: Core, workspace_id: str, channel_ids: list[str])
             raise InvalidInput("no such channel in this workspace", field=f"channel_ids.{n}")
 
 
-async def _check_consent_keywords(core: Core, workspace_id: str, definition: BotDefinition) -> None:
-    """Refuse a keyword trigger that is one of the workspace's consent keywords (`STOP`,
-    `订阅` …): a message that is only that word changes the customer's marketing consent and
-    is answered by the consent feature, so the bot never sees it and the flow never fires."""
-    settings = await load_settings(core, workspace_id)
+async def _check_keywords(core: Core, workspace_id: str, definition: BotDefinition) -> None:
+    """Refuse a keyword trigger that another feature answers itself (a consent keyword such
+    as `STOP` or `订阅`): the bot never sees a message that is only that word, so the flow
+    would never fire."""
     for n, flow in enumerate(definition.flows):
         if flow.trigger.kind != TriggerKind.keyword:
             continue
         for i, value in enumerate(flow.trigger.values):
-            if keyword_state(value, settings) is not None:
-                raise InvalidInput(
-                    f"{value!r} is a consent keyword: a message that is only that word changes "
-                    "the customer's marketing consent and never reaches the bot",
-                    field=f"flows.{n}.trigger.values.{i}",
-                )
+            why = await keyword_claim(core, workspace_id, value)
+            if why is not None:
+                raise InvalidInput(f"{value!r} is {why}", field=f"flows.{n}.trigger.values.{i}")
 
 
 def _bot(doc: dict[str, Any]) -> Bot:
@@ -78,7 +72,7 @@ async def save_bot(
     field of every step, defaults included)."""
     typed = validate_bot(definition, step_types)
     await _check_channels(core, workspace_id, typed.channel_ids)
-    await _check_consent_keywords(core, workspace_id, typed)
+    await _check_keywords(core, workspace_id, typed)
     body = typed.model_dump(mode="json", by_alias=True)
     if bot_id is None:
         doc = {

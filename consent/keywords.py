@@ -53,6 +53,16 @@ def keyword_state(text: str, settings: ConsentSettings) -> ConsentState | None:
     return None
 
 
+async def claims_keyword(core: Core, workspace_id: str, word: str) -> str | None:
+    """Why a message that is only `word` is the consent feature's (`Feature.keywords`)."""
+    if keyword_state(word, await load_settings(core, workspace_id)) is None:
+        return None
+    return (
+        "a consent keyword: a message that is only that word changes the customer's "
+        "marketing consent and never reaches the bot"
+    )
+
+
 async def is_keyword(core: Core, message: Message) -> bool:
     """Whether the consent feature answers this inbound message (the bot must not)."""
     if message.direction != Direction.inbound or not message.text.strip():

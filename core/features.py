@@ -28,6 +28,10 @@ if TYPE_CHECKING:
 Background = Callable[["asyncio.Event"], Coroutine[Any, Any, None]]
 # Whether a feature answers an inbound message itself (consent keywords), so bots stay quiet.
 Answers = Callable[["Core", "Message"], Coroutine[Any, Any, bool]]
+# Why a message that is only this word is the feature's to answer in a workspace (`STOP`
+# changes consent), or None: read where a word is configured to mean something else, such as
+# a bot's keyword trigger, which such a word would never fire.
+KeywordClaim = Callable[["Core", str, str], Coroutine[Any, Any, str | None]]
 # Run once their documents are deleted, by an eraser that must look again then (data derived
 # from theirs, which a consumer run in flight may still write, or which outlives them).
 Sweep = Callable[[], Coroutine[Any, Any, None]]
@@ -63,7 +67,8 @@ class Feature:
     """What one feature adds. `steps` are bot step types (read by the bots feature);
     `background` loops run in `kith serve` (`loop(stop)`); `listeners` see every event this
     process records (synchronously: they may only enqueue); `answers` tell the bot engine
-    which inbound messages the feature answers itself (it leaves them alone);
+    which inbound messages the feature answers itself (it leaves them alone), and
+    `keywords` which whole-message words it answers (so that no bot listens for them);
     `segment_fields` are the customer fields the feature lets segments filter on (orders,
     community membership …); `prepare` is blocking set-up (loading a model) that a process
     running the workers does in a thread before it serves, so that the first message does
@@ -82,6 +87,7 @@ class Feature:
     routers: tuple[Any, ...] = ()
     steps: tuple[Any, ...] = ()
     answers: tuple[Answers, ...] = ()
+    keywords: tuple[KeywordClaim, ...] = ()
     segment_fields: tuple[FieldSpec, ...] = ()
     jobs: tuple[JobKind, ...] = ()  # kinds of durable job (kith.core.jobs) it runs
     erasers: tuple[Eraser, ...] = ()  # personal data a customer's erasure must reach
@@ -118,6 +124,16 @@ async def answered_elsewhere(core: Core, message: Message) -> bool:
             if await answers(core, message):
                 return True
     return False
+
+
+async def keyword_claim(core: Core, workspace_id: str, word: str) -> str | None:
+    """Why a feature answers a message that is only `word` itself, or None if none does."""
+    for feature in core.features:
+        for claim in feature.keywords:
+            why = await claim(core, workspace_id, word)
+            if why is not None:
+                return why
+    return None
 
 
 def customer_data(core: Core) -> list[CustomerData]:

@@ -7,6 +7,7 @@ import pytest
 
 from kith.bots.engine import BotEngine
 from kith.bots.knowledge import KnowledgeBase
+from kith.consent.feature import feature as consent_feature
 from kith.consent.settings import ConsentSettings
 from kith.consent.settings import save_settings as save_consent_settings
 from kith.core.auth import create_api_token
@@ -85,6 +86,7 @@ async def test_a_keyword_trigger_that_is_a_consent_keyword_is_refused_with_the_f
 ) -> None:
     """Regression (QA demo #2): a flow listening for 订阅 never fired, since a message that is
     only a consent keyword is the consent feature's (it answered "您已重新订阅" instead)."""
+    install(core, [consent_feature])  # the word is the consent feature's when it is installed
     news = flow(SAY, trigger={"kind": "keyword", "values": ["newsletter", " 订阅 "]})
     answer = await client.post("/api/v1/bots", json={"name": "x", "flows": [news]}, headers=auth)
     assert answer.status_code == 422, answer.text
