@@ -38,7 +38,8 @@ from kith.core.models import Channel, InboundMessage, InboundUser
 from kith.core.pipeline import ingest
 from kith.core.settings import Settings
 from kith.core.workspaces import ensure_default_workspace
-from kith.nlp.feature import ESCALATION_LABEL, SentimentWorker
+from kith.nlp.feature import SentimentWorker
+from kith.nlp.moods import ESCALATION_LABEL
 from kith.nlp.sentiment import SentimentAnalyzer
 from kith.web.app import build_core
 

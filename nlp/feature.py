@@ -21,31 +21,16 @@ from pymongo import ASCENDING, UpdateOne
 
 from kith.core.clock import wall
 from kith.core.context import Core
-from kith.core.conversations import do_update_conversation, get_conversation
 from kith.core.events import build_event, record
 from kith.core.features import Feature, Index
 from kith.core.ids import derived_id
 from kith.core.leases import worker_owner
-from kith.core.models import (
-    Author,
-    AuthorKind,
-    ConversationSentiment,
-    ConversationStatus,
-    Event,
-    OutboundContent,
-    Priority,
-)
-from kith.core.outbox import send
+from kith.core.models import Event
 from kith.core.settings import Settings
 from kith.core.waiting import wait_any
+from kith.nlp.moods import SYSTEM, Moods
 
 log = logging.getLogger(__name__)
-FOLDS = "sentiment_folds"  # tokens of the last batches folded into a conversation's mood
-FOLDS_KEPT = 16
-
-ESCALATION_LABEL = "negative-sentiment"
-SYSTEM = Author(kind=AuthorKind.system, name="Sentiment")
-PRIORITY_ORDER = [p.value for p in Priority]
 TREND_SAMPLES = 30
 TREND_WINDOW = 10  # the trend segments filter on: the mean of the last samples
 
@@ -63,7 +48,6 @@ class Analyzer(Protocol):
 
 
 Result = tuple[dict[str, Any], Analysis]  # a claimed message and its analysis
-Escalation = tuple[dict[str, Any], ConversationSentiment, float]  # message, mood, score
 
 
 def load_analyzer(settings: Settings) -> Any | None:
@@ -118,6 +102,7 @@ class SentimentWorker:
         self.lease = timedelta(seconds=lease_seconds)
         self.owner = worker_owner(owner)
         self.wakeup = asyncio.Event()
+        self.moods = Moods(core)
 
     def feature(self) -> Feature:
         """Sentiment as a feature: its worker, woken by every message this process stores
@@ -204,7 +189,9 @@ class SentimentWorker:
         return await self.analyzer.analyze_async([d.get("text", "") for d in batch])
 
     async def _write(self, batch: list[dict[str, Any]], results: Sequence[Analysis]) -> None:
-        """Store each message's result, then fold the batch into trends and moods."""
+        """Fold the batch into trends and moods, carry out the escalations, and only then
+        store each message's result: until that last write a worker that dies leaves the
+        batch to the next claim, and every step before it is safe to repeat."""
         writes = [
             UpdateOne(
                 {"_id": doc["_id"]},
@@ -220,11 +207,12 @@ class SentimentWorker:
             )
             for doc, r in zip(batch, results, strict=True)
         ]
-        await self.core.store.messages.bulk_write(writes, ordered=False)
         pairs = list(zip(batch, results, strict=True))
         await self._extend_trends(pairs)
-        for doc, mood, score in await self._fold_moods(pairs):
-            await self._escalate(doc, mood, score)
+        samples = [(doc, r.label, float(r.score)) for doc, r in pairs]
+        for escalation in await self.moods.fold(samples):
+            await self.moods.escalate(escalation)
+        await self.core.store.messages.bulk_write(writes, ordered=False)
 
     async def _extend_trends(self, pairs: list[Result]) -> None:
         """Append the batch's samples to each customer's trend, once per message: each sample
@@ -294,137 +282,3 @@ class SentimentWorker:
                 data={"score": trend},
             )
             await record(self.core, event)
-
-    async def _fold_moods(self, pairs: list[Result]) -> list[Escalation]:
-        """Fold the batch into each conversation's mood (its results in message order);
-        returns the escalations. Every conversation is read at once and written at once: one
-        compare-and-set per conversation in a single bulk write, each tagged with the batch's
-        token so that a conversation another worker changed meanwhile is known and redone."""
-        by_conversation: dict[str, list[Result]] = {}
-        for doc, result in pairs:
-            by_conversation.setdefault(doc["conversation_id"], []).append((doc, result))
-        conversations = self.core.store.conversations
-        found = conversations.find(
-            {"_id": {"$in": list(by_conversation)}}, {"sentiment": 1, "status": 1}
-        )
-        planned = {
-            c["_id"]: self._fold(c, by_conversation[c["_id"]]) for c in await found.to_list(None)
-        }
-        if not planned:
-            return []
-        token = uuid.uuid4().hex[:12]
-        tagged = {FOLDS: {"$each": [token], "$slice": -FOLDS_KEPT}}
-        writes = [
-            UpdateOne(
-                {"_id": cid, **condition},
-                {"$set": {"sentiment": mood.model_dump()}, "$push": tagged},
-            )
-            for cid, (condition, mood, _) in planned.items()
-        ]
-        written = await conversations.bulk_write(writes, ordered=False)
-        lost: list[str] = []
-        if written.matched_count < len(writes):
-            applied = conversations.find({"_id": {"$in": list(planned)}, FOLDS: token}, {"_id": 1})
-            done = {c["_id"] for c in await applied.to_list(None)}
-            lost = [cid for cid in planned if cid not in done]
-        escalations = [e for cid, plan in planned.items() if cid not in lost for e in plan[2]]
-        for cid in lost:
-            escalations += await self._fold_mood(cid, by_conversation[cid])
-        return escalations
-
-    def _fold(
-        self, conv: dict[str, Any], items: list[Result]
-    ) -> tuple[dict[str, Any], ConversationSentiment, list[Escalation]]:
-        """The condition the stored mood must still meet, the mood after `items`, and the
-        escalations on the way (a transition into an episode)."""
-        stored = conv.get("sentiment")
-        mood = ConversationSentiment.model_validate(stored or {})
-        escalations: list[Escalation] = []
-        for doc, result in items:
-            after = self._next_mood(mood, result, conv.get("status"))
-            if after.escalated and not mood.escalated:
-                escalations.append((doc, after, float(result.score)))
-            mood = after
-        condition = {"sentiment.count": stored.get("count", 0)} if stored else {"sentiment": None}
-        return condition, mood, escalations
-
-    async def _fold_mood(self, conversation_id: str, items: list[Result]) -> list[Escalation]:
-        """One conversation on its own: compare-and-set on the mood's count, re-read on
-        conflict, so concurrent workers never lose an update and exactly one of them sees a
-        given transition (which is what makes escalation fire once per episode)."""
-        conversations = self.core.store.conversations
-        for _ in range(10):
-            conv = await conversations.find_one(
-                {"_id": conversation_id}, {"sentiment": 1, "status": 1}
-            )
-            if conv is None:
-                return []
-            condition, mood, escalations = self._fold(conv, items)
-            updated = await conversations.update_one(
-                {"_id": conversation_id, **condition}, {"$set": {"sentiment": mood.model_dump()}}
-            )
-            if updated.matched_count:
-                return escalations
-        log.warning("conversation mood kept changing; skipped", extra={"id": conversation_id})
-        return []
-
-    def _next_mood(
-        self, before: ConversationSentiment, result: Analysis, status: str | None
-    ) -> ConversationSentiment:
-        """An episode starts with enough negative messages in a row (or one very negative)
-        and ends with a positive message or a resolution."""
-        settings = self.core.settings
-        score = float(result.score)
-        negative = result.label == "negative"
-        streak = before.negative_streak + 1 if negative else 0
-        over = result.label == "positive" or status == ConversationStatus.resolved.value
-        escalated = before.escalated and not over
-        if negative and (
-            streak >= settings.escalate_negative_streak or score < settings.escalate_score_below
-        ):
-            escalated = True
-        mood = score if before.count == 0 else round(0.5 * before.score + 0.5 * score, 4)
-        return ConversationSentiment(
-            score=mood,
-            label=result.label,
-            negative_streak=streak,
-            count=before.count + 1,
-            escalated=escalated,
-        )
-
-    async def _escalate(
-        self, doc: dict[str, Any], mood: ConversationSentiment, score: float
-    ) -> None:
-        """Raise the priority, label the conversation, leave a note for the team, announce it."""
-        core = self.core
-        conversation = await get_conversation(core, doc["workspace_id"], doc["conversation_id"])
-        reason = (
-            f"{mood.negative_streak} negative messages in a row"
-            if mood.negative_streak >= core.settings.escalate_negative_streak
-            else f"a very negative message (score {score:.2f})"
-        )
-        current = PRIORITY_ORDER.index(conversation.priority.value)
-        priority = Priority.high if current < PRIORITY_ORDER.index("high") else None
-        conversation = await do_update_conversation(
-            core,
-            conversation,
-            actor=SYSTEM,
-            priority=priority,
-            labels=list(dict.fromkeys([*conversation.labels, ESCALATION_LABEL])),
-        )
-        await send(
-            core, conversation, OutboundContent(text=f"Escalated: {reason}.", private=True), SYSTEM
-        )
-        await record(
-            core,
-            build_event(
-                core,
-                conversation.workspace_id,
-                "conversation.escalated",
-                actor=SYSTEM,
-                conversation_id=conversation.id,
-                customer_id=doc["customer_id"],  # who wrote it (in a group, not the opener)
-                message_id=doc["_id"],  # the message that tipped it
-                data={"reason": reason, "score": score, "priority": conversation.priority.value},
-            ),
-        )

@@ -6,15 +6,18 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+import pytest
+
 from kith.core.clock import ManualClock, ScaledClock
 from kith.core.context import Core
 from kith.core.conversations import do_update_conversation, get_conversation
 from kith.core.models import ConversationStatus, Customer, Priority
 from kith.core.pipeline import ingest
-from kith.nlp.feature import ESCALATION_LABEL, SentimentWorker
+from kith.nlp.feature import SentimentWorker
+from kith.nlp.moods import ESCALATION_LABEL
 from kith.web.inbox.queries import sentiment_history
 from tests.support.cast import api_channel, inbound
-from tests.support.faults import racing
+from tests.support.faults import failing, racing
 
 ANGRY = [
     "This is the worst service I have ever had. Absolutely terrible.",
@@ -200,7 +203,8 @@ async def test_a_batch_handled_twice_adds_one_trend_sample_per_message(
     core: Core, workspace_id: str, analyzer: object, clock: ManualClock
 ) -> None:
     """Regression: a worker whose lease ran out mid-batch and the worker that took the batch
-    over both wrote its trend samples (4 history rows for 2 messages)."""
+    over both wrote its trend samples (4 history rows for 2 messages) and folded its messages
+    into the mood (a count of 4)."""
     channel, _ = await api_channel(core, workspace_id)
     received = [await ingest(core, channel, inbound(channel, "ada", t)) for t in ANGRY[:2]]
     customer_id = received[0].message.customer_id
@@ -216,7 +220,7 @@ async def test_a_batch_handled_twice_adds_one_trend_sample_per_message(
         clock.advance(61)
         assert await second.run_once() == 2  # the same batch, handled whole
 
-    with racing(core.store.messages, "bulk_write", lease_runs_out_and_another_takes_over):
+    with racing(core.store.customers, "bulk_write", lease_runs_out_and_another_takes_over):
         assert await first.run_once() == 2  # then the first worker writes it too
 
     doc = await core.store.customers.find_one({"_id": customer_id})
@@ -225,6 +229,65 @@ async def test_a_batch_handled_twice_adds_one_trend_sample_per_message(
     history = sentiment_history(Customer.from_doc(doc))  # the contact panel's reader
     assert [h["label"] for h in history] == ["negative", "negative", "positive"]
     assert history[-1]["score"] == 0.5
+    # and the conversation's mood counts each message once, escalating at most once
+    conversation = await get_conversation(core, workspace_id, received[0].conversation.id)
+    assert conversation.sentiment is not None and conversation.sentiment.count == 2
+    escalated = await core.store.events.count_documents({"type": "conversation.escalated"})
+    notes = await core.store.messages.count_documents({"private": True})
+    assert escalated == notes == int(conversation.sentiment.escalated)
+
+
+async def test_a_worker_dying_after_the_fold_leaves_its_escalation_to_the_next(
+    core: Core, workspace_id: str, analyzer: object, clock: ManualClock
+) -> None:
+    """Regression: a batch's messages were marked analysed first, so a worker that died
+    before its escalation (or its mood and trend writes) lost them for good: the turn went
+    unnoticed. Now the batch is claimed again and finished, each part once."""
+    channel, _ = await api_channel(core, workspace_id)
+    for text in ANGRY:
+        received = await ingest(core, channel, inbound(channel, "grace", text))
+    first = SentimentWorker(core, analyzer, lease_seconds=60, owner="first")  # type: ignore[arg-type]
+    second = SentimentWorker(core, analyzer, owner="second")  # type: ignore[arg-type]
+
+    with failing(core.store.conversations, "find_one"), pytest.raises(ConnectionError):
+        await first.run_once()  # dies reading the conversation to escalate it
+    conversation = await get_conversation(core, workspace_id, received.conversation.id)
+    assert conversation.sentiment is not None and conversation.sentiment.escalated
+    assert conversation.priority != Priority.high  # not carried out yet
+    assert await second.run_once() == 0  # the batch is still the first worker's
+    clock.advance(61)
+    assert await second.run_once() == 3
+
+    conversation = await get_conversation(core, workspace_id, received.conversation.id)
+    assert conversation.sentiment is not None and conversation.sentiment.count == 3
+    assert conversation.priority == Priority.high and ESCALATION_LABEL in conversation.labels
+    assert await core.store.events.count_documents({"type": "conversation.escalated"}) == 1
+    assert await core.store.messages.count_documents({"private": True}) == 1
+    customer = await core.store.customers.find_one({"_id": received.message.customer_id})
+    assert len(customer["sentiment"]["samples"]) == 3
+    assert await core.store.messages.count_documents({"direction": "in", "nlp": None}) == 0
+    assert await second.run_once() == 0
+
+
+async def test_a_worker_dying_before_marking_its_batch_adds_nothing_twice(
+    core: Core, workspace_id: str, analyzer: object, clock: ManualClock
+) -> None:
+    channel, _ = await api_channel(core, workspace_id)
+    for text in (HAPPY, "Great, thanks again!"):
+        received = await ingest(core, channel, inbound(channel, "ada", text))
+    first = SentimentWorker(core, analyzer, lease_seconds=60, owner="first")  # type: ignore[arg-type]
+    second = SentimentWorker(core, analyzer, owner="second")  # type: ignore[arg-type]
+
+    with failing(core.store.messages, "bulk_write"), pytest.raises(ConnectionError):
+        await first.run_once()  # dies marking the messages analysed
+    clock.advance(61)
+    assert await second.run_once() == 2
+
+    conversation = await get_conversation(core, workspace_id, received.conversation.id)
+    assert conversation.sentiment is not None and conversation.sentiment.count == 2
+    customer = await core.store.customers.find_one({"_id": received.message.customer_id})
+    assert len(customer["sentiment"]["samples"]) == 2
+    assert await core.store.messages.count_documents({"direction": "in", "nlp": None}) == 0
 
 
 async def test_a_lease_lasts_real_seconds_on_the_demos_fast_clock(
