@@ -224,6 +224,7 @@ class Preview(BaseModel):
     private: bool = False
     attachments: int = 0
     at: datetime
+    wording: Wording | None = None
 
     @classmethod
     def of(cls, message: Message) -> Preview:
@@ -236,6 +237,7 @@ class Preview(BaseModel):
             private=message.private,
             attachments=len(message.attachments),
             at=message.created_at,
+            wording=message.wording,
         )
 
 
@@ -315,6 +317,17 @@ class Button(BaseModel):
     url: str | None = Field(default=None, max_length=2048)
 
 
+class Wording(BaseModel):
+    """What Kith itself says in a note, as a key and its values, so that each reader's page
+    words it in their own language (`said_<key>` in the inbox's texts); the message's `text`
+    keeps the English, for the API, search and any page without the key."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    key: str = Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)
+    values: dict[str, str | int | float] = {}
+
+
 class Message(Record):
     conversation_id: str
     customer_id: str
@@ -334,6 +347,7 @@ class Message(Record):
     payload: str | None = None
     edited_at: datetime | None = None
     deleted: bool = False
+    wording: Wording | None = None
 
 
 class Event(Record):

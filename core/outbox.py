@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from pymongo import InsertOne, UpdateOne
@@ -23,6 +23,7 @@ from kith.core import marketing, metrics
 from kith.core.breaker import Breakers, destination
 from kith.core.channel_cache import ChannelCache
 from kith.core.channel_records import ChannelConfigInvalid
+from kith.core.clock import as_stored
 from kith.core.context import Core
 from kith.core.conversation_terms import add_terms
 from kith.core.errors import DeliveryDeferred, DeliveryError, InvalidInput
@@ -39,6 +40,7 @@ from kith.core.models import (
     Message,
     OutboundContent,
     Preview,
+    Wording,
 )
 from kith.core.outbox_claims import PENDING, Claimed, Claims
 from kith.core.outbox_outcomes import Outcome, Outcomes
@@ -56,6 +58,8 @@ async def send(
     author: Author,
     *,
     message_id: str | None = None,
+    at: datetime | None = None,
+    wording: Wording | None = None,
 ) -> Message:
     """Store an outbound message (or a private note) and queue it for delivery.
 
@@ -63,10 +67,15 @@ async def send(
     second send returns the stored message and changes nothing. The insert and the
     conversation's touch are group-committed (`kith.core.group_commit`): a batch of sends made
     at once (a sequence pass) shares their round trips; a lone send goes out at once.
+    `at` is when the message is written, if not now: a sender of several messages in a row
+    (a bot's reply) gives each a later moment than the last, as messages read back and go
+    out in time order, then by id (which need not follow the order they were said in).
+    `wording` lets each reader's page say a note of Kith's own in their language.
     """
     if not content.text.strip() and not content.attachments:
         raise InvalidInput("a message needs text or an attachment", field="text")
     now = core.clock.now()
+    written = now if at is None else as_stored(at)
     message = Message(
         id=message_id or new_id(),
         workspace_id=conversation.workspace_id,
@@ -81,8 +90,9 @@ async def send(
         reply_to=content.reply_to,
         private=content.private,
         purpose=content.purpose,
-        created_at=now,
+        created_at=written,
         delivery=None if content.private else Delivery(next_attempt_at=now),
+        wording=wording,
     )
     try:
         stored_doc = {**message.to_doc(), "terms": text_terms(content.text)}  # kith.core.search
@@ -93,7 +103,7 @@ async def send(
             raise
         return Message.from_doc(stored)
     touch: dict[str, Any] = {
-        "$max": {"last_message_at": now},
+        "$max": {"last_message_at": written},
         "$set": {"preview": Preview.of(message).model_dump()},
     }
     if author.kind == AuthorKind.agent and not content.private:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from pymongo import UpdateOne
@@ -30,6 +30,7 @@ from kith.core.models import (
     ConversationStatus,
     OutboundContent,
     Priority,
+    Wording,
 )
 from kith.core.outbox import send
 
@@ -61,6 +62,8 @@ class Escalation:
     customer_id: str  # who wrote it (in a group, not the opener)
     score: float
     reason: str
+    # the reason as a key and its values: each agent's inbox words the note in their language
+    said: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -190,11 +193,12 @@ class Moods:
     def _escalation(
         self, doc: dict[str, Any], mood: ConversationSentiment, score: float
     ) -> Escalation:
-        reason = (
-            f"{mood.negative_streak} negative messages in a row"
-            if mood.negative_streak >= self.core.settings.escalate_negative_streak
-            else f"a very negative message (score {score:.2f})"
-        )
+        if mood.negative_streak >= self.core.settings.escalate_negative_streak:
+            reason = f"{mood.negative_streak} negative messages in a row"
+            said = {"key": "escalated_streak", "values": {"n": mood.negative_streak}}
+        else:
+            reason = f"a very negative message (score {score:.2f})"
+            said = {"key": "escalated_score", "values": {"score": f"{score:.2f}"}}
         return Escalation(
             workspace_id=doc["workspace_id"],
             conversation_id=doc["conversation_id"],
@@ -202,6 +206,7 @@ class Moods:
             customer_id=doc["customer_id"],
             score=score,
             reason=reason,
+            said=said,
         )
 
     async def escalate(self, escalation: Escalation) -> None:
@@ -226,8 +231,14 @@ class Moods:
         )
         note = OutboundContent(text=f"Escalated: {escalation.reason}.", private=True)
         cause = escalation.message_id
+        wording = Wording.model_validate(escalation.said) if escalation.said else None
         await send(
-            core, conversation, note, SYSTEM, message_id=derived_id("escalation-note", cause)
+            core,
+            conversation,
+            note,
+            SYSTEM,
+            message_id=derived_id("escalation-note", cause),
+            wording=wording,
         )
         event = build_event(
             core,

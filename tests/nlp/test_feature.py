@@ -11,7 +11,7 @@ import pytest
 from kith.core.clock import ManualClock, ScaledClock
 from kith.core.context import Core
 from kith.core.conversations import do_update_conversation, get_conversation
-from kith.core.models import ConversationStatus, Customer, Priority
+from kith.core.models import ConversationStatus, Customer, Message, Preview, Priority
 from kith.core.pipeline import ingest
 from kith.nlp.feature import SentimentWorker
 from kith.nlp.moods import ESCALATION_LABEL
@@ -70,6 +70,9 @@ async def test_escalation_fires_once_per_episode(
     assert await core.store.events.count_documents({"type": "conversation.escalated"}) == 1
     note = await core.store.messages.find_one({"private": True, "conversation_id": conversation_id})
     assert note["text"].startswith("Escalated:")
+    # each agent's inbox words it in their language (`said_<key>`); the text stays English
+    assert note["wording"]["key"] in {"escalated_streak", "escalated_score"}
+    assert Preview.of(Message.from_doc(note)).model_dump()["wording"] == note["wording"]
 
     await say(HAPPY)  # the episode ends
     await do_update_conversation(core, conversation, priority=Priority.none)

@@ -418,3 +418,32 @@ async def test_kiths_own_messages_line_up_with_the_other_sent_ones(live: Live) -
         "(items) => items.map((li) => Math.round(li.getBoundingClientRect().right))"
     )
     assert len(set(edges)) == 1, edges
+
+
+async def test_kiths_own_notes_read_in_each_agents_language(live: Live) -> None:
+    """Regression (QA demo #6): an escalation note read "Escalated: …" on the Chinese inbox.
+    A note of Kith's own carries its wording, and each agent's page says it in their
+    language, in the thread and in the conversation list; its stored text stays English."""
+    from playwright.async_api import expect
+
+    from kith.core.conversations import get_conversation
+    from kith.core.models import Author, AuthorKind, OutboundContent, Wording
+    from kith.core.outbox import send
+
+    said = await live.customer_says("Hello, a question about my order.")
+    workspace = await ensure_default_workspace(live.core)
+    conv = await get_conversation(live.core, workspace.id, said["conversation_id"])
+    note = OutboundContent(text="Escalated: 3 negative messages in a row.", private=True)
+    wording = Wording(key="escalated_streak", values={"n": 3})
+    sentiment = Author(kind=AuthorKind.system, name="Sentiment")
+    await send(live.core, conv, note, sentiment, wording=wording)
+    for locale, text in (
+        ("en-US", "Escalated: 3 negative messages in a row."),
+        ("zh-CN", "已升级：连续 3 条负面消息。"),
+    ):
+        page = await live.sign_in("alice@kith.test", locale=locale)
+        item = page.get_by_role("button", name=re.compile("Ada Lovelace"))
+        await expect(item).to_contain_text(text)
+        await item.click()
+        await expect(page.locator("#messages .msg-note .text")).to_have_text(text)
+        await page.context.close()

@@ -93,7 +93,7 @@
   function previewLine(p) {
     if (!p) return null;
     const who = p.private ? `${T.preview_note}: ` : p.author_kind === "agent" ? `${T.preview_you}: ` : "";
-    const text = p.text || (p.attachments ? `📎 ${T.attachment}` : "");
+    const text = said(p) || (p.attachments ? `📎 ${T.attachment}` : "");
     return h("span", { class: "preview" + (p.private ? " preview-note" : "") }, who + text);
   }
 
@@ -110,6 +110,12 @@
   }
 
   // ---- the open conversation -------------------------------------------------------------
+
+  // A note of Kith's own in this page's language; any other message as written.
+  function said(m) {
+    const template = m.wording && T["said_" + m.wording.key];
+    return template ? fill(template, m.wording.values) : m.text;
+  }
 
   function authorName(m, customerName) {
     if (m.private) return `${m.author.name || T.you} · ${T.note}`;
@@ -154,7 +160,7 @@
         m.direction === "in" ? channelIcon(view.conversation.channel_type) : null,
         h("span", { class: "author" }, authorName(m, view.conversation.customer_name)),
         h("time", { datetime: m.created_at }, when(m.created_at))),
-      m.text ? h("p", { class: "text" }, m.text) : null,
+      m.text ? h("p", { class: "text" }, said(m)) : null,
       attachments.length ? h("ul", { class: "attachments" }, attachments) : null,
       deliveryView(m));
   }
