@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from charset_normalizer import from_bytes
 
-from kith.core.errors import InvalidInput
+from kith.core.errors import InvalidInput, PayloadTooLarge
 
 DELIMITERS = (",", ";", "\t", "|")
 # Why a record cannot be read: codes the job's row errors carry, the page words them.
@@ -85,6 +85,19 @@ CONTROLS = re.compile("[\x00-\x08\x0e-\x19\x1b-\x1f\x7f-\x9f]")
 SAMPLE = 4096  # bytes looked at to spot UTF-16 without a byte-order mark
 # Refusals of the file as a whole: `reason` codes the page words (limits: the values named).
 NOT_TEXT = "not_text"
+TOO_LARGE = "too_large"
+
+
+def too_large(max_bytes: int) -> PayloadTooLarge:
+    """A file over the import's limit (413 on `file`), the limit in bytes for the page to
+    word ("over 64 MB"). Refused by the upload's body cap before the route reads it, and by
+    `start_import` for a caller that gives it the bytes some other way."""
+    return PayloadTooLarge(
+        f"the file is over {max_bytes} bytes, the largest an import takes",
+        field="file",
+        reason=TOO_LARGE,
+        limits={"max_bytes": max_bytes},
+    )
 
 
 def _not_text() -> InvalidInput:

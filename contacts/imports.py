@@ -35,12 +35,12 @@ from pymongo import InsertOne, UpdateOne
 from pymongo.errors import BulkWriteError
 
 from kith.consent.actions import CHANGED as CONSENT_CHANGED
-from kith.contacts.csvfile import BAD_QUOTING, BrokenRow, Row, read_table
+from kith.contacts.csvfile import BAD_QUOTING, BrokenRow, Row, read_table, too_large
 from kith.contacts.mapping import NO_HEADER, Column, Ignored, RowData, RowReader, build_columns
 from kith.core.clock import utcnow
 from kith.core.collection import RetryingCollection
 from kith.core.context import Core
-from kith.core.errors import InvalidInput, PayloadTooLarge
+from kith.core.errors import InvalidInput
 from kith.core.events import DUPLICATE_KEY, SYSTEM, build_event, record_many
 from kith.core.ids import derived_id, new_id
 from kith.core.jobs import Job, JobError, JobKind, JobWarning, Step, create_job
@@ -82,7 +82,7 @@ async def start_import(
     if options.mapping is not None and not options.mapping:
         raise InvalidInput("an empty mapping imports nothing", field="mapping")
     if len(data) > core.settings.import_max_bytes:
-        raise PayloadTooLarge(f"at most {core.settings.import_max_bytes} bytes", field="file")
+        raise too_large(core.settings.import_max_bytes)
     table = await asyncio.to_thread(read_table, data, options.encoding)
     columns, ignored = build_columns(table.header, options.mapping, core.channels.names())
     job_id = new_id()

@@ -111,7 +111,10 @@ async def do_update_conversation(
     priority: Priority | None = None,
     team_id: str | EllipsisType | None = ...,
 ) -> Conversation:
-    """Apply the changes given, record one event per kind of change, return the result."""
+    """Apply the changes given, record one event per kind of change, return the result.
+    Every change is checked (snooze, assignee) before the one write, so a refused one leaves
+    the conversation and the event log as they were. `team_id` is written as given: a
+    caller taking it from a request checks it first (`kith.core.teams.ensure_team`)."""
     changes: dict[str, Any] = {}
     events: list[tuple[str, dict[str, Any]]] = []
     if status is not None and status != conversation.status:

@@ -144,17 +144,22 @@ async def channels_of_teams(core: Core, workspace_id: str, team_ids: list[str]) 
     return {c for d in docs for c in d.get("channel_ids", [])}
 
 
+async def ensure_team(core: Core, workspace_id: str, team_id: str) -> None:
+    """A team named in a request body: one not in the workspace is a 422 on `team_id` (the
+    thing changed exists; the body named what does not)."""
+    try:
+        await get_team(core, workspace_id, team_id)
+    except NotFound:
+        raise InvalidInput("no such team in this workspace", field="team_id") from None
+
+
 async def do_hand_to_team(
     core: Core, conversation: Conversation, team_id: str | None, actor: Author
 ) -> Conversation:
     """Hand a conversation to a team (or take it back): its agents now see and answer it.
-    An unknown team is a 422 on `team_id`, as an unknown assignee is (the conversation
-    exists; the body named what does not)."""
+    An unknown team is a 422 on `team_id`, as an unknown assignee is."""
     if team_id is not None:
-        try:
-            await get_team(core, conversation.workspace_id, team_id)
-        except NotFound:
-            raise InvalidInput("no such team in this workspace", field="team_id") from None
+        await ensure_team(core, conversation.workspace_id, team_id)
     if team_id == conversation.team_id:
         return conversation
     await core.store.conversations.update_one(

@@ -33,6 +33,7 @@ from kith.connectors.telegram.webhook_sync import feature as telegram_webhooks_f
 from kith.consent.feature import feature as consent_feature
 from kith.contacts import api as contacts_api
 from kith.contacts import suggestions as merge_suggestions
+from kith.contacts.csvfile import too_large
 from kith.contacts.feature import feature as contacts_feature
 from kith.core import dead_letters as dead_letters_feature
 from kith.core import jobs as jobs_feature
@@ -195,7 +196,12 @@ def create_app(
     app.state.core = core
     app.state.bot_steps = StepTypes(bot_step_types(core.features))  # the admin editor's
     install_error_handlers(app)
-    uploads = {"/api/v1/customers/import": settings.import_max_bytes}
+    uploads = {
+        "/api/v1/customers/import": (
+            settings.import_max_bytes,
+            too_large(settings.import_max_bytes),
+        )
+    }
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, larger=uploads)
     app.add_middleware(Timing)
     app.add_middleware(SecurityHeaders)

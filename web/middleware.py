@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kith.core import metrics
+from kith.core.errors import KithError, PayloadTooLarge
 
 
-def _json_error(status: int, code: str, message: str) -> tuple[dict[str, Any], bytes]:
-    body = json.dumps({"error": {"code": code, "message": message, "field": None}}).encode()
+def _json_error(error: KithError) -> tuple[dict[str, Any], bytes]:
+    body = json.dumps({"error": error.to_dict()}).encode()
     start = {
         "type": "http.response.start",
-        "status": status,
+        "status": error.status,
         "headers": [
             (b"content-type", b"application/json"),
             (b"content-length", str(len(body)).encode()),
@@ -35,7 +37,9 @@ class BodyLimit:
     and thrown away, up to `drain_bytes`, before the 413 is sent: a client that is still
     sending when the server answers and closes gets a connection reset instead of the
     answer (Python's urllib does). Past that bound the 413 goes out at once and the
-    connection is closed. Paths named in `larger` (a file upload) have a limit of their own.
+    connection is closed. Paths named in `larger` (a file upload) have a limit of their own,
+    and the refusal that says so in the upload's terms (the field `file`, a reason the page
+    words); other bodies are refused as a `body` over the cap, naming no field.
     """
 
     def __init__(
@@ -43,12 +47,17 @@ class BodyLimit:
         app: ASGIApp,
         max_bytes: int,
         drain_bytes: int | None = None,
-        larger: dict[str, int] | None = None,
+        larger: Mapping[str, tuple[int, KithError]] | None = None,
+        refusal: KithError | None = None,
     ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.drain_bytes = drain_bytes or min(16 * max_bytes, MAX_DRAIN_BYTES)
-        self._larger = {path: BodyLimit(app, n) for path, n in (larger or {}).items()}
+        self.refusal = refusal or PayloadTooLarge(f"body over {max_bytes} bytes")
+        self._larger = {
+            path: BodyLimit(app, n, refusal=refused)
+            for path, (n, refused) in (larger or {}).items()
+        }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -98,7 +107,7 @@ class BodyLimit:
         await self._refuse(send, close=more)
 
     async def _refuse(self, send: Send, *, close: bool = False) -> None:
-        start, body = _json_error(413, "payload_too_large", f"body over {self.max_bytes} bytes")
+        start, body = _json_error(self.refusal)
         if close:
             start["headers"].append((b"connection", b"close"))
         await send(start)

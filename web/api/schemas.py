@@ -20,7 +20,7 @@ from kith.core.models import (
     Priority,
 )
 from kith.core.storable import DocumentKey, Int64
-from kith.core.teams import do_hand_to_team
+from kith.core.teams import ensure_team
 
 T = TypeVar("T")
 
@@ -130,9 +130,12 @@ class ConversationPatch(Strict):
         return cleaned
 
     async def apply(self, core: Core, conversation: Conversation, actor: Author) -> Conversation:
+        """All or nothing: the team is checked here and the rest (assignee, snooze) by
+        `do_update_conversation` before its one write, so a refusal (422 naming the field)
+        leaves the conversation and the event log as they were."""
         sent = self.model_fields_set
-        if "team_id" in sent:
-            conversation = await do_hand_to_team(core, conversation, self.team_id, actor)
+        if "team_id" in sent and self.team_id is not None:
+            await ensure_team(core, conversation.workspace_id, self.team_id)
         return await do_update_conversation(
             core,
             conversation,
@@ -142,6 +145,7 @@ class ConversationPatch(Strict):
             assignee_id=self.assignee_id if "assignee_id" in sent else ...,
             labels=self.labels if "labels" in sent else None,
             priority=self.priority,
+            team_id=self.team_id if "team_id" in sent else ...,
         )
 
 

@@ -144,11 +144,21 @@
     }
   }
 
-  // Why the file was refused as a whole (not text, not CSV, no column maps …), in the page's
-  // language by its `reason` (the API's words for a reason we lack).
+  // A size in bytes as the page's language writes it ("64 MB", "4,096 字节").
+  function fileSize(bytes) {
+    const [unit, n] = bytes >= 1048576 ? ["megabyte", bytes / 1048576]
+      : bytes >= 1024 ? ["kilobyte", bytes / 1024] : ["byte", bytes];
+    return new Intl.NumberFormat(locale, { style: "unit", unit, maximumFractionDigits: 1,
+      unitDisplay: unit === "byte" ? "long" : "short" }).format(n);
+  }
+
+  // Why the file was refused as a whole (not text, not CSV, too large, no column maps …), in
+  // the page's language by its `reason` (the API's words for a reason we lack).
   function refusal(error) {
     const template = error.reason && T["contacts_file_" + error.reason];
-    return template ? fmt(template, error.limits || {}) : error.message || T.error;
+    const limits = { ...(error.limits || {}) };
+    if (typeof limits.max_bytes === "number") limits.size = fileSize(limits.max_bytes);
+    return template ? fmt(template, limits) : error.message || T.error;
   }
 
   async function startImport(event) {
