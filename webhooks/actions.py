@@ -4,6 +4,7 @@ list the deliveries and send one again. Routes parse, call these and answer."""
 from __future__ import annotations
 
 import asyncio
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,9 +19,12 @@ from kith.core.ids import new_id
 from kith.core.leases import unleased
 from kith.core.sealing import sealer_for
 from kith.webhooks import signing
+from kith.webhooks.catalogue import iso
 from kith.webhooks.models import (
+    BY_ADMIN,
     ENDPOINT_DISABLED,
     REPLAY_ON_ENABLE,
+    TEST_EVENT,
     Delivery,
     DeliveryStatus,
     Endpoint,
@@ -74,8 +78,8 @@ async def do_update_endpoint(
     if patch.enabled is not None:
         changes["enabled"] = patch.enabled
         # Re-enabled: failures start counting afresh. Disabled by hand: say so.
-        changes["disabled_reason"] = None if patch.enabled else "disabled by an admin"
-        changes["failing_since"] = None
+        changes["disabled_reason"] = None if patch.enabled else BY_ADMIN
+        changes |= {"failing_since": None, "disabled_since": None, "disabled_error": None}
     doc = await endpoints(core).find_one_and_update(
         {"_id": endpoint_id, "workspace_id": workspace_id},
         {"$set": changes},
@@ -182,6 +186,33 @@ async def do_redeliver(
         raise Conflict("this delivery is being sent right now", field="delivery_id")
     wake(core)
     return Delivery.from_doc(doc)
+
+
+async def do_send_test(core: Core, workspace_id: str, endpoint_id: str) -> Delivery:
+    """Queue a `webhook.test` delivery to the endpoint now, signed as every delivery is: one
+    attempt, shown in its log, so an admin sees at once whether the receiver answers and
+    verifies. An endpoint that is off is refused: it would not be sent."""
+    endpoint = await get_endpoint(core, workspace_id, endpoint_id)
+    if not endpoint.enabled:
+        raise Conflict("the endpoint is disabled: enable it to send a test event", field="enabled")
+    now = core.clock.now()
+    data = {"endpoint_id": endpoint.id, "message": "A test event from Kith."}
+    body = {"type": TEST_EVENT, "timestamp": iso(now), "data": data}
+    delivery = Delivery(
+        id="msg_" + new_id(),
+        workspace_id=workspace_id,
+        endpoint_id=endpoint.id,
+        event_id="test_" + new_id(),
+        type=TEST_EVENT,
+        body=json.dumps(body),
+        manual=True,
+        created_at=now,
+        next_attempt_at=now,
+        purge_at=purge_at(core),
+    )
+    await deliveries(core).insert_one(delivery.to_doc())
+    wake(core)
+    return delivery
 
 
 def wakeup(core: Core) -> asyncio.Event:

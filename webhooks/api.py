@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel
 
 from kith.core.errors import Forbidden
-from kith.core.models import Role
+from kith.core.models import Role, Wording
 from kith.web.api.deps import CoreDep, Cursor, WorkspaceDep
 from kith.web.api.schemas import Page
 from kith.web.inbox.deps import AgentDep
@@ -25,6 +25,7 @@ from kith.webhooks.models import (
     EndpointIn,
     EndpointPatch,
 )
+from kith.webhooks.wording import error_wording, off_wording
 
 
 class EndpointOut(BaseModel):
@@ -37,6 +38,7 @@ class EndpointOut(BaseModel):
     failing_since: datetime | None
     created_at: datetime
     updated_at: datetime
+    off: Wording | None = None  # why it is disabled, as the Webhooks page words it
 
 
 class EndpointMade(EndpointOut):
@@ -65,16 +67,22 @@ class DeliveryOut(BaseModel):
     response_status: int | None
     latency_ms: int | None
     last_error: str | None
+    error: Wording | None = None  # `last_error` as the Webhooks page words it
     payload: dict[str, Any]
 
 
 def endpoint_out(endpoint: Endpoint) -> EndpointOut:
-    return EndpointOut(**endpoint.model_dump(include=set(EndpointOut.model_fields)))
+    fields = set(EndpointOut.model_fields) - {"off"}
+    return EndpointOut(off=off_wording(endpoint), **endpoint.model_dump(include=fields))
 
 
 def delivery_out(delivery: Delivery) -> DeliveryOut:
-    fields = set(DeliveryOut.model_fields) - {"payload"}
-    return DeliveryOut(payload=json.loads(delivery.body), **delivery.model_dump(include=fields))
+    fields = set(DeliveryOut.model_fields) - {"payload", "error"}
+    return DeliveryOut(
+        payload=json.loads(delivery.body),
+        error=error_wording(delivery.last_error),
+        **delivery.model_dump(include=fields),
+    )
 
 
 async def token_workspace(workspace_id: WorkspaceDep) -> str:
@@ -145,6 +153,12 @@ def build(prefix: str, who: Callable[..., Awaitable[str]], schema: bool) -> APIR
             core, workspace_id, endpoint_id, status=status, cursor=cursor, limit=limit
         )
         return Page(items=[delivery_out(d) for d in found], next_cursor=next_cursor)
+
+    @router.post("/{endpoint_id}/test", status_code=202, response_model=DeliveryOut)
+    async def send_test(endpoint_id: str, core: CoreDep, workspace_id: str = asked) -> DeliveryOut:
+        """Send a `webhook.test` event to the endpoint now, signed, one attempt; its outcome
+        shows in the delivery log."""
+        return delivery_out(await actions.do_send_test(core, workspace_id, endpoint_id))
 
     @router.post(
         "/{endpoint_id}/deliveries/{delivery_id}/redeliver",

@@ -46,6 +46,12 @@ MAX_EVENTS = 32
 # Why a delivery was not attempted: its endpoint was disabled when it fell due. Re-enabling
 # the endpoint sends again those of the last `REPLAY_ON_ENABLE` (older ones: one by one).
 ENDPOINT_DISABLED = "endpoint disabled"
+# What the log says of an attempt without an answer: one wording for every way of not
+# connecting, so that the log tells nothing about addresses the egress guard refused.
+UNREACHABLE = "could not connect or read the answer"
+TOO_LARGE = "answer too large"
+BY_ADMIN = "disabled by an admin"
+TEST_EVENT = "webhook.test"  # what "send a test event" delivers: no internal event behind it
 REPLAY_ON_ENABLE = timedelta(days=3)
 # How long the log keeps a delivery after it was made or last tried (a TTL index on
 # `purge_at`); far longer than the retries (about a day) and the replay window above.
@@ -95,6 +101,8 @@ class Endpoint(Record):
     description: str = ""
     enabled: bool = True
     disabled_reason: str | None = None
+    disabled_since: datetime | None = None  # failing since, when failures disabled it
+    disabled_error: str | None = None  # and the last failure's `last_error`
     failing_since: datetime | None = None
     created_at: datetime
     updated_at: datetime

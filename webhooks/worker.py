@@ -31,7 +31,7 @@ from kith.core.sealing import sealer_for
 from kith.core.waiting import wait_any
 from kith.webhooks import signing
 from kith.webhooks.actions import wakeup
-from kith.webhooks.models import ENDPOINT_DISABLED, DeliveryStatus
+from kith.webhooks.models import ENDPOINT_DISABLED, TOO_LARGE, UNREACHABLE, DeliveryStatus
 from kith.webhooks.store import deliveries, endpoints, purge_at
 
 log = logging.getLogger(__name__)
@@ -39,10 +39,6 @@ log = logging.getLogger(__name__)
 RETRY_DELAYS = (5, 300, 1800, 7200, 18000, 36000, 36000)
 """Seconds to wait after the 1st, 2nd … failed attempt; after the last, the delivery failed."""
 IDLE_SECONDS = 1.0
-# What the log says of an attempt without an answer: one wording for every way of not
-# connecting, so that the log tells nothing about addresses the egress guard refused.
-UNREACHABLE = "could not connect or read the answer"
-TOO_LARGE = "answer too large"
 
 
 @dataclass(frozen=True)
@@ -271,6 +267,14 @@ class DeliveryWorker:
         reason = f"failing since {aware(since):%Y-%m-%d %H:%M} UTC (last: {error})"
         await endpoints(self.core).update_one(
             {"_id": endpoint["_id"], "enabled": True},
-            {"$set": {"enabled": False, "disabled_reason": reason, "updated_at": now}},
+            {
+                "$set": {
+                    "enabled": False,
+                    "disabled_reason": reason,
+                    "disabled_since": since,
+                    "disabled_error": error,
+                    "updated_at": now,
+                }
+            },
         )
         log.warning("webhook endpoint disabled", extra={"endpoint_id": endpoint["_id"]})

@@ -6,7 +6,7 @@
 "use strict";
 
 (() => {
-  const { T, api, h, fill } = window.KithDom;
+  const { T, api, h, fill, date: day } = window.KithDom;
   const section = document.getElementById("orders-panel");
   if (!section) return;
   const canWrite = ["admin", "agent"].includes(document.body.dataset.role);
@@ -23,7 +23,6 @@
   section.append(notice);
 
   const say = (text) => { notice.textContent = text; };
-  const day = (iso) => new Date(iso).toLocaleDateString(document.documentElement.lang);
 
   // "12.50" in a currency of 2 decimals is 1250 minor units: string arithmetic, never floats.
   function minorUnits(text, places) {

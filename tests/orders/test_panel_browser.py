@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from kith.core.settings import Settings
 from kith.core.teams import add_member, create_team
 from tests.support.browser import EXPECT_TIMEOUT_MS, needs_chromium
 from tests.support.pages import Live, assert_every_control_is_named, keep_screenshot, live_app
+from tests.support.written_dates import DAY
 from tests.web.conftest import PASSWORD
 
 pytestmark = [needs_chromium, pytest.mark.timeout(180)]
@@ -69,6 +71,8 @@ async def test_an_agent_creates_an_order_and_ships_it_from_the_panel(
     await expect(panel.get_by_role("status")).to_have_text("Order #1 created.")
     order = panel.get_by_role("listitem").filter(has_text="Order #1")
     await expect(order).to_contain_text("pending · 25.00 CNY")
+    # Its date as every page writes it (KithDom.date): "5 Dec 2026", never 12/5/2026.
+    await expect(order).to_contain_text(re.compile(rf"pending · 25\.00 CNY · {DAY['en']}"))
     await expect(order).to_contain_text("Longjing tea <b> × 2")  # text, never markup
 
     await order.get_by_role("button", name="Mark paid #1").click()
@@ -84,13 +88,15 @@ async def test_an_agent_creates_an_order_and_ships_it_from_the_panel(
     await expect(messages.get_by_text("运单号：SF1234567")).to_be_visible(timeout=EXPECT_TIMEOUT_MS)
     await keep_screenshot(page, "inbox-orders.png", tmp_path)
 
+    placed = datetime(2026, 12, 30, 12, 0, tzinfo=UTC)  # the 30th in any browser's time zone
+    await live.core.store.collection("orders").update_one({}, {"$set": {"placed_at": placed}})
     mary = await live.sign_in("mary@kith.test", locale="zh-CN")  # the panel in Chinese
     conversation = await live.core.store.conversations.find_one({})
     assert conversation is not None
     await mary.goto(f"{live.url}/app?conversation={conversation['_id']}")
     marys = mary.get_by_role("region", name="订单", exact=True)
     await expect(marys.get_by_role("listitem").filter(has_text="订单 #1")).to_contain_text(
-        "已发货 · 25.00 CNY"
+        "已发货 · 25.00 CNY · 2026年12月30日"  # not 2026/12/30
     )
     await expect(marys.get_by_text("新建订单")).to_have_count(0)  # a marketer reads
     await expect(marys.get_by_role("button")).to_have_count(0)

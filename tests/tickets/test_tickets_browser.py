@@ -30,6 +30,7 @@ from kith.tickets.actions import do_create_ticket, do_move_ticket
 from kith.tickets.models import Priority, Status, TicketIn
 from tests.support.browser import needs_chromium
 from tests.support.pages import Live, assert_every_control_is_named, keep_screenshot, live_app
+from tests.support.written_dates import day_time
 from tests.web.conftest import PASSWORD
 
 pytestmark = [needs_chromium, pytest.mark.timeout(180)]
@@ -101,6 +102,8 @@ async def test_the_list_filters_searches_and_pages(live: Live, tmp_path: Path) -
     table = page.get_by_role("table", name="All tickets")
     rows = table.locator("tbody tr")
     await expect(rows).to_have_count(25)
+    # Updated: as every page writes a date (KithDom.dateTime), with its year; not "Dec 5, 03:23 AM".
+    await expect(rows.first.locator("time")).to_have_text(day_time("en"))
     # Customer text is text: the subject shows its brackets, no element is made of it.
     await expect(table.get_by_role("cell", name="Refund <b>please</b>")).to_be_visible()
     await expect(table.locator("tbody b")).to_have_count(0)
@@ -309,6 +312,7 @@ async def test_a_ticket_page_shows_clocks_satisfaction_and_the_timeline(
 
     timeline = page.get_by_role("list", name="Timeline")
     await expect(timeline.get_by_role("listitem")).to_have_count(4)
+    await expect(timeline.locator("time")).to_have_text([day_time("en")] * 4)
     await expect(timeline).to_contain_text("moved it from New to Open")
     # An order notice's author is the feature, worded: not its code "orders".
     await expect(timeline.get_by_role("listitem").nth(3)).to_contain_text("Orders · message")
@@ -411,6 +415,7 @@ async def test_in_chinese_and_read_only_for_a_marketer(live: Live, tmp_path: Pat
     await expect(page.get_by_role("region", name="SLA")).to_contain_text("已超时")
     await expect(page.get_by_role("region", name="满意度")).to_contain_text("2 / 5 分")
     orders = page.get_by_role("list", name="时间线").get_by_role("listitem").nth(3)
+    await expect(orders.locator("time")).to_have_text(day_time("zh"))  # not 12月5日 03:23
     await expect(orders).to_contain_text("订单 · 消息")
     await keep_screenshot(page, "ticket-zh.png", tmp_path)
 

@@ -11,6 +11,7 @@ import pytest
 
 from tests.support.browser import needs_chromium
 from tests.support.pages import Live, assert_every_control_is_named
+from tests.support.written_dates import day_time
 from tests.web.test_admin_browser import live as live  # the fixture, re-exported
 
 pytestmark = [needs_chromium, pytest.mark.timeout(120)]
@@ -49,6 +50,8 @@ async def test_an_admin_creates_and_revokes_an_api_token_by_keyboard(live: Live)
     )
     await expect(row).to_contain_text("Read only")
     await expect(row).to_contain_text("Never")
+    # Created and expires (in 30 days) as every page writes them: not "Dec 5, 2026, 3:23 AM".
+    await expect(row.locator("time")).to_have_text([day_time("en")] * 2)
     auth = {"Authorization": f"Bearer {token}"}
     async with httpx.AsyncClient(base_url=live.url) as http:
         assert (await http.get("/api/v1/customers", headers=auth)).status_code == 200
@@ -134,6 +137,7 @@ async def test_the_chinese_account_pages(live: Live) -> None:
     await expect(page.get_by_role("heading", name="令牌已创建: 报表")).to_be_visible()
     row = page.get_by_role("table", name="API 令牌").get_by_role("row", name=re.compile("报表"))
     await expect(row).to_contain_text("只读")
+    await expect(row.locator("time")).to_have_text([day_time("zh")])  # created; never expires
     await expect(row.get_by_role("button", name="吊销: 报表")).to_be_visible()
     await page.get_by_role("link", name="我的账户").click()
     form = page.get_by_role("form", name="修改密码")

@@ -585,16 +585,31 @@ async def test_a_file_that_is_not_text_is_refused_in_the_page_language(
 async def test_dates_read_one_way_with_the_month_in_words(live: Live) -> None:
     """Regression (QA marketer): Contacts wrote a date month first (12/30/2026, the browser's
     way), the sequence page day first (08/01/2027). Every page writes it as KithDom does: the
-    month in words, in the page's language."""
+    month in words, in the page's language; the customer's page too (its profile and timeline
+    wrote 12/30/2026, 2:05:00 PM and 2026/12/30 14:05:00)."""
     from playwright.async_api import expect
 
     seen = datetime(2026, 12, 30, 12, 0, tzinfo=UTC)  # the 30th in any browser's time zone
     await live.core.store.customers.update_one({"name": "李雷"}, {"$set": {"last_seen": seen}})
-    for locale, written in (
-        ("en-US", r"^30 Dec 2026, \d{2}:\d{2}$"),
-        ("zh-CN", r"^2026年12月30日 \d{2}:\d{2}$"),
+    li = await live.core.store.customers.find_one({"name": "李雷"})
+    assert li is not None
+    event = build_event(live.core, li["workspace_id"], "customer.updated", customer_id=li["_id"])
+    await record(live.core, event.model_copy(update={"created_at": seen}))  # the newest
+    for locale, last_seen, written in (
+        ("en-US", "Last seen", r"^30 Dec 2026, \d{2}:\d{2}$"),
+        ("zh-CN", "最近出现", r"^2026年12月30日 \d{2}:\d{2}$"),
     ):
         page = await live.sign_in("mary@kith.test", locale=locale)
         await expect(page.locator("body[data-ready=true]")).to_have_count(1)
         row = page.get_by_role("row").filter(has=page.get_by_role("link", name="李雷"))
         await expect(row.locator("time")).to_have_text(re.compile(written))
+        await page.goto(f"{live.url}/app/contacts/{li['_id']}")
+        await expect(page.locator("body[data-ready=true]")).to_have_count(1)
+        profile = page.locator("#profile")
+        seen_there = profile.get_by_text(last_seen, exact=True).locator(
+            "xpath=following-sibling::dd[1]"
+        )
+        await expect(seen_there).to_have_text(re.compile(written))
+        await expect(page.locator("#timeline li").first.locator("time")).to_have_text(
+            re.compile(written)
+        )

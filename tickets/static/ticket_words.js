@@ -3,18 +3,11 @@
 "use strict";
 
 (() => {
-  const { T, fill } = window.KithDom;
+  const { T, fill, dateTime: when } = window.KithDom;
   const locale = document.body.dataset.locale === "zh" ? "zh-CN" : "en";
 
   const status = (s) => T["ticket_status_" + s] || s;
   const priority = (p) => T["ticket_priority_" + p] || p;
-
-  function when(iso) {
-    if (!iso) return "";
-    return new Date(iso).toLocaleString(locale, {
-      month: "short", day: "numeric", hour: "2-digit", minute: "2-digit",
-    });
-  }
 
   // A 409 on a move names the ticket's status and the allowed ones: say it in the page's
   // language; any other failure is the server's own message.

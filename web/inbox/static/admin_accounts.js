@@ -4,12 +4,11 @@
 
 (() => {
   const { T, api, h, $, ApiError, notice, onSubmit, confirmed, actionButton } = window.KithAdmin;
-  const dateFormat = new Intl.DateTimeFormat(document.documentElement.lang, {
-    dateStyle: "medium", timeStyle: "short",
-  });
+  const { dateTime } = window.KithDom;
 
+  // A token's date and time as every page writes them; `empty` for none (e.g. "never").
   function when(value, empty) {
-    return value ? dateFormat.format(new Date(value)) : empty;
+    return value ? h("time", { datetime: value }, dateTime(value)) : empty;
   }
 
   // ---- API tokens --------------------------------------------------------------------------

@@ -5,19 +5,17 @@
 "use strict";
 
 (() => {
-  const { T, api, h, say: notice, confirmed } = window.KithDom;
+  const { T, api, h, say: notice, confirmed, dateTime: when } = window.KithDom;
   const body = document.body;
   const $ = (id) => document.getElementById(id);
   const id = body.dataset.customerId;
   const path = "/contacts/" + encodeURIComponent(id);
   const manage = body.dataset.canManage === "true";
   const erasable = body.dataset.canErase === "true";
-  const locale = body.dataset.locale === "zh" ? "zh-CN" : "en";
   const state = { customer: null, timeline: null };
 
   const fmt = (template, values) =>
     template.replace(/\{(\w+)\}/g, (whole, key) => (key in values ? String(values[key]) : whole));
-  const when = (iso) => (iso ? new Date(iso).toLocaleString(locale) : "");
   const channelName = (type) => T["contacts_channel_" + type] || type || "";
   const facts = (pairs) => pairs.flatMap(([term, value]) => [h("dt", {}, term), h("dd", {}, value)]);
 
