@@ -326,6 +326,7 @@ class Wording(BaseModel):
 
     key: str = Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)
     values: dict[str, str | int | float] = {}
+    terms: dict[str, str] = {}  # values that are text keys themselves (a status, a reason)
 
 
 class Message(Record):

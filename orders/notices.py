@@ -19,7 +19,7 @@ from kith.core.context import Core
 from kith.core.errors import NotFound
 from kith.core.ids import derived_id
 from kith.core.languages import customer_language
-from kith.core.models import Author, AuthorKind, Conversation, Event, OutboundContent
+from kith.core.models import Author, AuthorKind, Conversation, Event, OutboundContent, Wording
 from kith.core.outbox import send
 from kith.orders.models import NOTIFIED, Notice, Order, OrderStatus, Source
 from kith.orders.money import shown
@@ -162,12 +162,23 @@ async def _tell_agents(
         f"Order #{order.number} {news}, but the customer was not told: {reason.replace('_', ' ')}."
     )
     key = ("tracking", tracking) if tracking else (order.status.value,)
+    terms = {"reason": f"orders_reason_{reason}"}
+    if tracking:
+        wording = Wording(
+            key="order_not_told_tracking",
+            values={"number": order.number, "tracking": tracking},
+            terms=terms,
+        )
+    else:
+        terms["status"] = f"orders_status_{order.status.value}"
+        wording = Wording(key="order_not_told", values={"number": order.number}, terms=terms)
     await send(
         core,
         conversation,
         OutboundContent(text=text, private=True),
         AUTHOR,
         message_id=derived_id("order-notice-note", order.id, *key),
+        wording=wording,
     )
 
 

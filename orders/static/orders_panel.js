@@ -39,7 +39,8 @@
     line.append(h("div", { class: "order-items" }, items));
     if (order.shipping.tracking_number) line.append(h("div", {}, `${T.orders_tracking}: ${order.shipping.tracking_number}`));
     for (const skipped of order.notices.filter((n) => n.outcome === "skipped")) {
-      line.append(h("div", { class: "order-warning" }, fill(T.orders_not_told, skipped)));
+      const reason = T["orders_reason_" + skipped.reason] || skipped.reason;
+      line.append(h("div", { class: "order-warning" }, fill(T.orders_not_told, { reason })));
     }
     const next = NEXT[order.status];
     if (canWrite && next) line.append(moveForm(order, ...next));

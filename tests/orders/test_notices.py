@@ -112,6 +112,15 @@ async def test_outside_the_wechat_window_the_notice_is_skipped_and_recorded(
     assert [n["text"] for n in notes] == [
         f"Order #{order.number} is shipped, but the customer was not told: wechat window closed."
     ]
+    # each agent's inbox words it in their language ("订单 #1 已更新为「已发货」…")
+    assert notes[0]["wording"] == {
+        "key": "order_not_told",
+        "values": {"number": order.number},
+        "terms": {
+            "reason": "orders_reason_wechat_window_closed",
+            "status": "orders_status_shipped",
+        },
+    }
     sent = await shop.store.messages.count_documents(
         {"conversation_id": conversation.id, "direction": "out", "private": False}
     )

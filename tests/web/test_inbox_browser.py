@@ -437,13 +437,34 @@ async def test_kiths_own_notes_read_in_each_agents_language(live: Live) -> None:
     wording = Wording(key="escalated_streak", values={"n": 3})
     sentiment = Author(kind=AuthorKind.system, name="Sentiment")
     await send(live.core, conv, note, sentiment, wording=wording)
-    for locale, text in (
-        ("en-US", "Escalated: 3 negative messages in a row."),
-        ("zh-CN", "已升级：连续 3 条负面消息。"),
+    told = Wording(
+        key="order_not_told",
+        values={"number": 7},
+        terms={"status": "orders_status_shipped", "reason": "orders_reason_wechat_window_closed"},
+    )
+    english = "Order #7 is shipped, but the customer was not told: wechat window closed."
+    orders = Author(kind=AuthorKind.system, name="orders")
+    await send(live.core, conv, OutboundContent(text=english, private=True), orders, wording=told)
+    for locale, texts in (
+        (
+            "en-US",
+            [
+                "Escalated: 3 negative messages in a row.",
+                "Order #7 is shipped, but the customer was not told: "
+                "WeChat's 48-hour reply window has closed.",
+            ],
+        ),
+        (
+            "zh-CN",
+            [
+                "已升级：连续 3 条负面消息。",
+                "订单 #7 已更新为「已发货」，但未通知客户：微信 48 小时客服消息窗口已关闭。",
+            ],
+        ),
     ):
         page = await live.sign_in("alice@kith.test", locale=locale)
         item = page.get_by_role("button", name=re.compile("Ada Lovelace"))
-        await expect(item).to_contain_text(text)
+        await expect(item).to_contain_text(texts[-1])  # the list's preview: the last one
         await item.click()
-        await expect(page.locator("#messages .msg-note .text")).to_have_text(text)
+        await expect(page.locator("#messages .msg-note .text")).to_have_text(texts)
         await page.context.close()

@@ -114,7 +114,9 @@
   // A note of Kith's own in this page's language; any other message as written.
   function said(m) {
     const template = m.wording && T["said_" + m.wording.key];
-    return template ? fill(template, m.wording.values) : m.text;
+    if (!template) return m.text;
+    const terms = Object.entries(m.wording.terms || {}).map(([name, key]) => [name, T[key] || key]);
+    return fill(template, { ...m.wording.values, ...Object.fromEntries(terms) });
   }
 
   function authorName(m, customerName) {
