@@ -109,3 +109,28 @@ async def test_a_search_spans_every_status(live: Live) -> None:
     await expect(status).to_have_value("open")
     await expect(conversations.get_by_role("button", name=re.compile("李雷"))).to_be_visible()
     await expect(conversations.get_by_role("listitem")).to_have_count(1)
+
+
+async def test_merging_two_customers_of_one_name_tells_them_apart(live: Live) -> None:
+    """Regression (QA demo #13): "将 王测试 合并到 王测试？" named both the same; the question
+    adds what tells each apart (here their ids on the channel)."""
+    from playwright.async_api import expect
+
+    await live.customer_says("你好", user="u-wang-1", name="王测试")
+    await live.customer_says("你好，我是另一个", user="u-wang-2", name="王测试")
+    page = await live.sign_in("alice@kith.test", locale="zh-CN")
+    conversations = page.get_by_role("list", name="会话")
+    await conversations.get_by_role("button", name=re.compile("王测试")).first.click()
+    panel = page.get_by_role("complementary", name="客户")
+    await panel.get_by_text("合并到此客户…").click()
+    await panel.get_by_role("searchbox").fill("王测试")
+    found = panel.get_by_role("list").filter(
+        has=page.get_by_role("button", name=re.compile("王测试"))
+    )
+    await found.get_by_role("button", name=re.compile("王测试")).first.click(timeout=LIVE)
+    question = panel.locator("#merge-question")
+    await expect(question).to_contain_text(
+        re.compile(r"将 王测试 \(u-wang-\d\) 合并到 王测试 \(u-wang-\d\)？")
+    )
+    text = await question.text_content()
+    assert text is not None and "u-wang-1" in text and "u-wang-2" in text

@@ -11,6 +11,9 @@
   let timer = null;
 
   const label = (c) => c.name || c.emails[0] || c.phones[0] || c.id;
+  // What tells a customer apart from one of the same name: an email, a phone, a channel id.
+  const apart = (c) => c.emails[0] || c.phones[0] || ((c.identities || [])[0] || {}).external_id || c.id;
+  const named = (c, twin) => (label(c) === label(twin) ? `${label(c)} (${apart(c)})` : label(c));
 
   function reset() {
     picked = null;
@@ -38,14 +41,14 @@
   function choose(other) {
     picked = other;
     $("merge-question").textContent = fill(T.merge_question,
-      { other: label(other), customer: label(current) });
+      { other: named(other, current), customer: named(current, other) });
     $("merge-confirm").hidden = false;
     $("merge-yes").focus();
   }
 
   async function merge() {
     if (!picked || !current) return;
-    const names = { other: label(picked), customer: label(current) };
+    const names = { other: named(picked, current), customer: named(current, picked) };
     $("merge-yes").disabled = true;
     try {
       await api("POST", `/customers/${encodeURIComponent(current.id)}/merge`, { other_id: picked.id });
