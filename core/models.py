@@ -319,8 +319,9 @@ class Button(BaseModel):
 
 class Wording(BaseModel):
     """What Kith itself says in a note, as a key and its values, so that each reader's page
-    words it in their own language (`said_<key>` in the inbox's texts); the message's `text`
-    keeps the English, for the API, search and any page without the key."""
+    words it in their own language (`said_<key>` in the inbox's texts; values named `…_at`
+    are ISO moments, written as the page writes dates); the message's `text` keeps the
+    English, for the API, search and any page without the key."""
 
     model_config = ConfigDict(extra="forbid")
 

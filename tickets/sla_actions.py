@@ -20,7 +20,7 @@ from kith.core.conversations import get_conversation
 from kith.core.errors import Conflict, NotFound
 from kith.core.events import SYSTEM
 from kith.core.ids import derived_id
-from kith.core.models import AuthorKind, Event, OutboundContent
+from kith.core.models import AuthorKind, Event, OutboundContent, Wording
 from kith.core.outbox import send
 from kith.core.teams import get_team
 from kith.tickets.actions import do_update_ticket
@@ -118,6 +118,16 @@ async def _notify(core: Core, event: Event, note: NotifyTeam, n: int, due_at: da
         f"{metric} was due at {due_at:%Y-%m-%d %H:%M} UTC."
     )
     content = OutboundContent(text=text, private=True)
+    wording = Wording(
+        key="sla_breached",
+        values={"team": team.name, "number": event.data["number"], "due_at": due_at.isoformat()},
+        terms={"metric": f"ticket_sla_{event.data['metric']}"},
+    )
     await send(
-        core, conversation, content, SYSTEM, message_id=derived_id("sla-note", event.id, str(n))
+        core,
+        conversation,
+        content,
+        SYSTEM,
+        message_id=derived_id("sla-note", event.id, str(n)),
+        wording=wording,
     )

@@ -201,6 +201,15 @@ async def test_a_breach_is_recorded_once_within_a_minute_and_its_actions_run(
         f"@Support: SLA breached on ticket #{ticket.number}: first reply was due at "
         "2026-01-01 01:00 UTC."
     ]
+    assert notes[0]["wording"] == {  # each agent's inbox words it in their language
+        "key": "sla_breached",
+        "values": {
+            "team": "Support",
+            "number": ticket.number,
+            "due_at": "2026-01-01T01:00:00+00:00",
+        },
+        "terms": {"metric": "ticket_sla_first_reply"},
+    }
     await drain(core)  # the updates' own events: no second breach, note or raise
     assert len(await events(core, "ticket.sla_breached")) == 1
     assert await core.store.messages.count_documents({"private": True}) == 1

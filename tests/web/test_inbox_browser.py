@@ -445,6 +445,13 @@ async def test_kiths_own_notes_read_in_each_agents_language(live: Live) -> None:
     english = "Order #7 is shipped, but the customer was not told: wechat window closed."
     orders = Author(kind=AuthorKind.system, name="orders")
     await send(live.core, conv, OutboundContent(text=english, private=True), orders, wording=told)
+    breached = Wording(
+        key="sla_breached",
+        values={"team": "Support", "number": 3, "due_at": "2026-12-30T12:00:00+00:00"},
+        terms={"metric": "ticket_sla_first_reply"},
+    )
+    sla = OutboundContent(text="@Support: SLA breached on ticket #3 …", private=True)
+    await send(live.core, conv, sla, orders, wording=breached)
     for locale, texts in (
         (
             "en-US",
@@ -452,6 +459,10 @@ async def test_kiths_own_notes_read_in_each_agents_language(live: Live) -> None:
                 "Escalated: 3 negative messages in a row.",
                 "Order #7 is shipped, but the customer was not told: "
                 "WeChat's 48-hour reply window has closed.",
+                re.compile(
+                    r"@Support: SLA breached on ticket #3: "
+                    r"First reply was due at 30 Dec 2026, \d\d:\d\d\."
+                ),
             ],
         ),
         (
@@ -459,6 +470,9 @@ async def test_kiths_own_notes_read_in_each_agents_language(live: Live) -> None:
             [
                 "已升级：连续 3 条负面消息。",
                 "订单 #7 已更新为「已发货」，但未通知客户：微信 48 小时客服消息窗口已关闭。",
+                re.compile(
+                    r"@Support：工单 #3 违反 SLA：首次回复应于 2026年12月30日 \d\d:\d\d 前完成。"
+                ),
             ],
         ),
     ):

@@ -5,7 +5,7 @@
 
 (() => {
   const body = document.body;
-  const { T, ApiError, api, h, fill } = window.KithDom;
+  const { T, ApiError, api, h, fill, dateTime } = window.KithDom;
   const myId = body.dataset.userId;
   const canWrite = body.dataset.role !== "marketer";
   const $ = (id) => document.getElementById(id);
@@ -112,11 +112,14 @@
   // ---- the open conversation -------------------------------------------------------------
 
   // A note of Kith's own in this page's language; any other message as written.
+  // Values named `…_at` are moments, written as every page writes them.
   function said(m) {
     const template = m.wording && T["said_" + m.wording.key];
     if (!template) return m.text;
+    const values = Object.entries(m.wording.values)
+      .map(([name, value]) => [name, name.endsWith("_at") ? dateTime(value) : value]);
     const terms = Object.entries(m.wording.terms || {}).map(([name, key]) => [name, T[key] || key]);
-    return fill(template, { ...m.wording.values, ...Object.fromEntries(terms) });
+    return fill(template, { ...Object.fromEntries(values), ...Object.fromEntries(terms) });
   }
 
   function authorName(m, customerName) {
