@@ -3,7 +3,7 @@
 "use strict";
 
 (() => {
-  const { T, api, h, say, fill, dateTime } = window.KithDom;
+  const { T, api, h, say, fill, dateTime, once } = window.KithDom;
   const rows = document.getElementById("broadcast-rows");
   if (!rows) return;
   const MOVES = {
@@ -145,8 +145,7 @@
     return value ? new Date(value).toISOString() : null;
   }
 
-  document.getElementById("compose").addEventListener("submit", async (event) => {
-    event.preventDefault();
+  once(document.getElementById("compose"), async (event) => {  // a double Enter: one draft
     const form = event.target;
     const error = document.getElementById("compose-error");
     error.textContent = "";

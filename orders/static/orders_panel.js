@@ -6,7 +6,7 @@
 "use strict";
 
 (() => {
-  const { T, api, h, fill, date: day } = window.KithDom;
+  const { T, api, h, fill, date: day, once } = window.KithDom;
   const section = document.getElementById("orders-panel");
   if (!section) return;
   const canWrite = ["admin", "agent"].includes(document.body.dataset.role);
@@ -79,8 +79,7 @@
       h("label", {}, T.orders_unit_price, " ", price),
       h("label", {}, T.orders_currency, " ", currency),
       h("button", { type: "submit" }, T.orders_create));
-    form.addEventListener("submit", async (e) => {
-      e.preventDefault();
+    once(form, async () => {  // a second Enter while the first is sent would order twice
       const places = exponents[currency.value];
       const unit = minorUnits(price.value, places);
       if (unit === null) {

@@ -3,7 +3,7 @@
 "use strict";
 
 (() => {
-  const { T, h } = window.KithDom;
+  const { T, h, dateTime } = window.KithDom;
   const body = document.body;
   const $ = (id) => document.getElementById(id);
   const FIELDS = JSON.parse($("segment-fields").textContent);
@@ -162,6 +162,7 @@
     try {
       const saved = segmentId ? await call("PATCH", "/" + segmentId, payload) : await call("POST", "", payload);
       window.location.assign("/app/segments/" + saved.id);
+      return window.KithDom.once.LEAVING;  // a press before it goes must not save again
     } catch (error) {
       $("builder-error").textContent = error.message;
       if (error.field === "name") $("segment-name").focus();
@@ -176,7 +177,8 @@
       rows.append(h("tr", {},
         h("td", {}, h("a", { href: "/app/segments/" + s.id }, s.name)),
         h("td", {}, s.size),
-        h("td", {}, s.last_reconciled_at ? new Date(s.last_reconciled_at).toLocaleString(body.dataset.locale) : "—")));
+        h("td", {}, s.last_reconciled_at
+          ? h("time", { datetime: s.last_reconciled_at }, dateTime(s.last_reconciled_at)) : "—")));
     }
     $("list-empty").hidden = rows.children.length > 0;
     const more = $("list-more");
@@ -227,7 +229,7 @@
     if (!builder) return;
     const stored = $("filter-json").value.trim();
     if (stored) tree = (() => { const t = fromFilter(JSON.parse(stored)); return t.children ? t : { mode: "all", children: [t] }; })();
-    builder.addEventListener("submit", save);
+    window.KithDom.once(builder, save);  // a double Enter makes one segment
     $("apply-json").addEventListener("click", () => {
       try {
         const parsed = fromFilter(JSON.parse($("filter-json").value));

@@ -7,6 +7,7 @@ cast's two API channels, Shop and Help desk, already exist.
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -19,6 +20,7 @@ from tests.connectors.telegram.conftest import API_BASE, BOT_TOKEN
 from tests.connectors.telegram.fake_bot_api import FakeBotApi
 from tests.support.browser import needs_chromium
 from tests.support.pages import Live, assert_every_control_is_named
+from tests.support.written_dates import day
 from tests.web.conftest import Cast
 from tests.web.test_admin_browser import live as live  # the fixture, re-exported
 
@@ -27,6 +29,7 @@ WEBCHAT = {
     "identity_secret": "identity-secret-of-the-shop-0123",
     "title": "Northwind Tea",
 }
+DAY = datetime(2026, 12, 30, 12, 0, tzinfo=UTC)  # the 30th in any browser's time zone
 
 
 @pytest.fixture
@@ -357,13 +360,18 @@ async def test_the_page_is_in_the_settings_nav_in_either_language(cast: Cast, br
 async def test_an_admin_connects_an_api_channel_in_the_browser(live: Live) -> None:
     from playwright.async_api import expect
 
+    await live.core.store.channels.update_one({"name": "Website"}, {"$set": {"created_at": DAY}})
     page = await live.sign_in("admin@kith.test")
     await page.get_by_role("link", name="Settings").click()
     nav = page.get_by_role("navigation", name="Settings sections")
     await nav.get_by_role("link", name="Channels").click()
     await expect(page.get_by_role("heading", name="Channels", exact=True)).to_be_visible()
     table = page.get_by_role("table", name="Channels")
-    await expect(table.get_by_role("row", name=re.compile("Website"))).to_contain_text("API")
+    website = table.get_by_role("row", name=re.compile("Website"))
+    await expect(website).to_contain_text("API")
+    # Created: as every page writes a date (KithDom.date), the month in words; not 12/30/2026.
+    await expect(website.locator("time")).to_have_text("30 Dec 2026")
+    await expect(website.locator("time")).to_have_attribute("datetime", re.compile("^2026-12-30"))
     await assert_every_control_is_named(page)
 
     form = page.get_by_role("form", name="New channel")
@@ -426,9 +434,12 @@ async def test_an_admin_connects_an_api_channel_in_the_browser(live: Live) -> No
 async def test_the_chinese_channels_page(live: Live) -> None:
     from playwright.async_api import expect
 
+    await live.core.store.channels.update_one({"name": "Website"}, {"$set": {"created_at": DAY}})
     page = await live.sign_in("admin@kith.test", locale="zh-CN")
     await page.goto(live.url + "/app/admin/channels")
     assert await page.evaluate("document.documentElement.lang") == "zh-Hans"
+    website = page.get_by_role("table", name="渠道").get_by_role("row", name=re.compile("Website"))
+    await expect(website.locator("time")).to_have_text("2026年12月30日")  # not 2026/12/30
     await expect(page.get_by_role("heading", name="渠道", exact=True)).to_be_visible()
     form = page.get_by_role("form", name="新建渠道")
     await form.get_by_label("类型").select_option(label="网站聊天")
@@ -459,5 +470,6 @@ async def test_the_chinese_channels_page(live: Live) -> None:
     ]
     row = page.get_by_role("table", name="渠道").get_by_role("row", name=re.compile("官网"))
     await expect(row).to_contain_text("网站聊天")
+    await expect(row.locator("time")).to_have_text(day("zh"))  # today's, written the same way
     await expect(row.get_by_role("button", name="停用: 官网")).to_be_visible()
     await assert_every_control_is_named(page)

@@ -16,6 +16,7 @@ from kith.core.workspaces import create_workspace, ensure_default_workspace
 from tests.connectors.slack.conftest import BOT_TOKEN, FIXTURES, SIGNING_SECRET
 from tests.support.browser import needs_chromium
 from tests.support.pages import Live, assert_every_control_is_named
+from tests.support.written_dates import DAY_TIME, day_time
 from tests.web.conftest import Cast
 from tests.web.test_admin_browser import live as live  # the fixture, re-exported
 
@@ -80,6 +81,12 @@ async def test_an_admin_reads_and_replays_them_by_keyboard(live: Live) -> None:
     broken = table.locator("tr", has_text="body is not JSON (body)")
     usable = table.locator("tr", has_text="event has no type (event.type)")
     await expect(broken).to_contain_text("Not processed")
+    # Received: as every page writes a date and time (KithDom.dateTime), in the button's name
+    # too; not "12/5/2026, 3:23:00 AM".
+    await expect(broken.locator("time")).to_have_text(day_time("en"))
+    await expect(broken.get_by_role("button", name=re.compile("^Replay"))).to_have_accessible_name(
+        re.compile(f"^Replay: Acme Slack, {DAY_TIME['en']}$")
+    )
     await assert_every_control_is_named(page)
 
     summary = usable.get_by_text("Show what was sent")
@@ -113,6 +120,7 @@ async def test_the_chinese_dead_letters_section(live: Live) -> None:
     await page.goto(live.url + "/app/admin/channels")
     table = page.get_by_role("table", name="无法处理的平台推送")
     await expect(table).to_contain_text("未处理")
+    await expect(table.locator("tbody time")).to_have_text(day_time("zh"))  # not 2026/12/5 03:23:00
     button = table.get_by_role("button", name=re.compile("^重新处理: Slack 工作区"))
     await button.focus()
     await page.keyboard.press("Enter")

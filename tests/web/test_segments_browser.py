@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,6 +18,7 @@ from kith.core.models import Customer
 from kith.core.workspaces import ensure_default_workspace
 from tests.support.browser import needs_chromium
 from tests.support.pages import Live, assert_every_control_is_named
+from tests.support.written_dates import day_time
 from tests.web.test_admin_browser import live as live  # the fixture, re-exported
 
 pytestmark = [needs_chromium, pytest.mark.timeout(180)]
@@ -104,11 +105,22 @@ async def test_a_marketer_builds_a_segment_by_keyboard_and_watches_it_grow(
     await assert_every_control_is_named(page)
     shots = [tmp_path / "segments-en.png"]
     await page.screenshot(path=str(shots[0]), full_page=True)
+    # When it was last checked, as every page writes it (KithDom.dateTime): not 12/30/2026.
+    # (The reconcile timer may check it again meanwhile: any date then, written the same way.)
+    checked = datetime(2026, 12, 30, 12, 0, tzinfo=UTC)
+    await core.store.collection("segments").update_one(
+        {"name": "VIP in 上海"}, {"$set": {"last_reconciled_at": checked}}
+    )
+    await page.goto(live.url + "/app/segments")
+    listed = page.get_by_role("table", name="All segments").get_by_role("row", name="VIP in 上海")
+    await expect(listed.locator("time")).to_have_text(day_time("en"))
 
     page = await live.sign_in("mary@kith.test", locale="zh-CN")
     await page.goto(live.url + "/app/segments")
     await expect(page.get_by_role("heading", name="全部分群")).to_be_visible()
     await expect(page.get_by_role("link", name="VIP in 上海")).to_be_visible()
+    listed = page.get_by_role("table", name="全部分群").get_by_role("row", name="VIP in 上海")
+    await expect(listed.locator("time")).to_have_text(day_time("zh"))
     await expect(page.locator("#live-count")).to_have_text(re.compile("当前符合的客户"))
     assert await page.evaluate("document.documentElement.lang") == "zh-Hans"
     shots.append(tmp_path / "segments-zh.png")

@@ -18,6 +18,7 @@ from kith.core.pipeline import ingest
 from kith.core.settings import Settings
 from tests.support.browser import needs_chromium
 from tests.support.pages import Live, assert_every_control_is_named, keep_screenshot, live_app
+from tests.support.written_dates import day_time
 from tests.web.conftest import PASSWORD
 from tests.webhooks.conftest import Receiver
 
@@ -99,12 +100,22 @@ async def test_an_admin_subscribes_reads_the_log_and_redelivers(
     delivered = log.get_by_role("row", name="message.created")
     await expect(delivered).to_contain_text("Delivered")
     await expect(delivered).to_contain_text("200")
+    # Made: as every page writes a date and time (KithDom.dateTime), in the page's language;
+    # not "12/5/2026, 3:23:00 AM".
+    await expect(delivered.locator("th time")).to_have_text(day_time("en"))
     await keep_screenshot(page, "webhooks-en.png", tmp_path)
     await delivered.get_by_role("button", name="Redeliver").focus()
     await page.keyboard.press("Enter")
     await receiver.wait_for(2)
     ids = {r.headers["webhook-id"] for r in receiver.requests}
     assert len(ids) == 1
+
+    page = await live.sign_in("admin@kith.test", locale="zh-CN")
+    await page.goto(live.url + "/app/webhooks")
+    await page.get_by_role("button", name="投递记录").click()
+    log = page.get_by_role("table", name="投递记录")
+    made = log.get_by_role("row", name="message.created").locator("th time")
+    await expect(made).to_have_text(day_time("zh"))  # not 2026/12/5 03:23:00
 
 
 async def test_the_chinese_page_and_an_agent_is_refused(live: Live, tmp_path: Path) -> None:

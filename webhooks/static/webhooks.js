@@ -3,10 +3,10 @@
 "use strict";
 
 (() => {
-  const { T, api, h, say } = window.KithDom;
+  const { T, api, h, say, fill, dateTime } = window.KithDom;
   const rows = document.getElementById("endpoint-rows");
   if (!rows) return;
-  const when = (iso) => (iso ? new Date(iso).toLocaleString() : "");
+  const when = (iso) => (iso ? h("time", { datetime: iso }, dateTime(iso)) : "");
   const LABELS = { url: T.webhooks_url, events: T.webhooks_events, description: T.webhooks_description };
   let shown = null; // the endpoint whose log is open
   let cursor = null;
@@ -18,7 +18,7 @@
   }
 
   function row(e) {
-    const state = e.enabled ? T.webhooks_enabled : `${T.webhooks_disabled}: ${e.disabled_reason || ""}`;
+    const state = e.enabled ? T.webhooks_enabled : `${T.webhooks_disabled}: ${offWhy(e)}`;
     const remove = h("button", { type: "button" }, T.webhooks_delete);
     remove.addEventListener("click", async () => {
       if (remove.dataset.armed !== "1") {
@@ -35,10 +35,46 @@
       h("td", { class: e.enabled ? null : "state-disabled" }, state),
       h("td", { class: "actions" },
         h("button", { type: "button", onclick: () => openLog(e) }, T.webhooks_open_log),
+        e.enabled ? h("button", { type: "button", onclick: () => sendTest(e) }, T.webhooks_test) : null,
         h("button", { type: "button", onclick: () => rotate(e) }, T.webhooks_rotate),
         h("button", { type: "button", onclick: () => toggle(e) },
           e.enabled ? T.webhooks_disable : T.webhooks_enable),
         remove));
+  }
+
+  // Why a delivery failed, or why an endpoint is off, in the page's language (the API's
+  // English where the page lacks the words).
+  function errorWhy(wording, english) {
+    const template = wording && T["webhooks_error_" + wording.key];
+    return template ? fill(template, wording.values) : english || "";
+  }
+
+  function offWhy(e) {
+    const off = e.off;
+    const template = off && T["webhooks_off_" + off.key];
+    if (!template) return e.disabled_reason || "";
+    const values = off.values || {};
+    const last = values.error ? errorWhy({ key: values.error, values: {
+      seconds: values.error_seconds, status: values.error_status } }, "") : "";
+    return fill(template, { since: values.since ? dateTime(values.since) : "", error: last });
+  }
+
+  // The log opens on the test and follows it for a few seconds, until it is answered.
+  async function sendTest(e) {
+    let made;
+    try {
+      made = await api("POST", `/webhooks/${e.id}/test`);
+      say(T.webhooks_test_sent);
+    } catch (error) {
+      say(error.message);
+      return;
+    }
+    await openLog(e);
+    for (let tries = 0; tries < 15 && shown === e; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const items = await loadLog(false);
+      if (!items.some((d) => d.id === made.id && d.status === "pending")) return;
+    }
   }
 
   async function act(call, done) {
@@ -95,7 +131,7 @@
   }
 
   async function loadLog(more) {
-    if (!shown) return;
+    if (!shown) return [];
     const query = more && cursor ? `?cursor=${encodeURIComponent(cursor)}` : "";
     const page = await api("GET", `/webhooks/${shown.id}/deliveries${query}`);
     const body = document.getElementById("delivery-rows");
@@ -105,6 +141,7 @@
     cursor = page.next_cursor;
     document.getElementById("more-deliveries").hidden = !cursor;
     document.getElementById("no-deliveries").hidden = body.children.length > 0;
+    return page.items;
   }
 
   function deliveryRow(d) {
@@ -115,7 +152,7 @@
       h("td", {}, d.response_status ?? ""),
       h("td", {}, d.latency_ms === null ? "" : `${d.latency_ms} ms`),
       h("td", {}, when(d.next_attempt_at)),
-      h("td", {}, d.last_error || ""),
+      h("td", {}, errorWhy(d.error, d.last_error)),
       h("td", { class: "actions" },
         h("button", { type: "button", onclick: () => redeliver(d) }, T.webhooks_redeliver)));
   }
@@ -139,8 +176,7 @@
     document.getElementById("create-error").textContent = "";
   }, true);
 
-  document.getElementById("create").addEventListener("submit", async (event) => {
-    event.preventDefault();
+  window.KithDom.once(document.getElementById("create"), async (event) => {  // one per double Enter
     const form = event.target;
     const error = document.getElementById("create-error");
     error.textContent = "";

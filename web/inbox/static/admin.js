@@ -5,7 +5,7 @@
 
 (() => {
   const body = document.body;
-  const { T, ApiError, api, h, say: notice, confirmed } = window.KithDom;
+  const { T, ApiError, api, h, say: notice, confirmed, once } = window.KithDom;
   const myId = body.dataset.userId;
   const canEdit = body.dataset.role === "admin";
   const $ = (id) => document.getElementById(id);
@@ -19,10 +19,10 @@
     box.append(error.message || T.error);
   }
 
-  // Run a form's submit handler; failures land in its error box, never in an alert().
+  // Run a form's submit handler, once at a time (a double Enter makes one user, one token);
+  // failures land in its error box, never in an alert().
   function onSubmit(form, handler) {
-    form.addEventListener("submit", async (event) => {
-      event.preventDefault();
+    once(form, async () => {
       showError(form, null);
       try {
         await handler(new FormData(form));

@@ -8,7 +8,7 @@
   const K = window.KithAdmin;
   if (!K || document.body.dataset.page !== "channels") return;
   const { T, api, h, $, notice, showError, confirmed, openDialog, actionButton } = K;
-  const { fill } = window.KithDom;
+  const { fill, date, dateTime } = window.KithDom;
   const ICONS = { api: "⇄", webchat: "💬", telegram: "✈", slack: "#", wechat: "微", email: "✉" };
   const state = { types: {}, channels: [], editing: null };
   let uid = 0;
@@ -147,8 +147,7 @@
   }
 
   function onChannelSubmit(form, handler) {
-    form.addEventListener("submit", async (event) => {
-      event.preventDefault();
+    window.KithDom.once(form, async () => {  // a double Enter adds one channel
       showFieldError(form, null);
       try {
         await handler(new FormData(form));
@@ -182,7 +181,6 @@
   }
 
   function channelRow(channel) {
-    const created = new Date(channel.created_at);
     const toggle = channel.enabled
       ? actionButton(T.disable, channel.name, () => setEnabled(channel, false))
       : actionButton(T.enable, channel.name, () => setEnabled(channel, true));
@@ -190,7 +188,7 @@
       h("th", { scope: "row" }, channel.name),
       h("td", {}, icon(channel.type), " ", typeLabel(channel.type)),
       h("td", {}, channel.enabled ? T.enabled : T.disabled),
-      h("td", {}, h("time", { datetime: channel.created_at }, created.toLocaleDateString(document.documentElement.lang))),
+      h("td", {}, h("time", { datetime: channel.created_at }, date(channel.created_at))),
       h("td", { class: "actions" }, actionButton(T.edit, channel.name, () => edit(channel)),
         channel.type === "api" ? actionButton(T.rotate_token, channel.name, () => rotateToken(channel)) : null,
         toggle));
@@ -246,13 +244,13 @@
   }
 
   function deadLetterRow(letter) {
-    const received = new Date(letter.last_received_at);
+    const received = dateTime(letter.last_received_at);
     const channel = state.channels.find((c) => c.id === letter.channel_id);
     const name = channel ? channel.name : letter.channel_id;
     const times = letter.deliveries > 1 ? ` (${fill(T.times_received, { count: letter.deliveries })})` : "";
-    const label = `${name}, ${received.toLocaleString(document.documentElement.lang)}`;
+    const label = `${name}, ${received}`;
     return h("tr", { dataset: { deadLetter: letter.id } },
-      h("td", {}, h("time", { datetime: letter.last_received_at }, received.toLocaleString(document.documentElement.lang)), times),
+      h("td", {}, h("time", { datetime: letter.last_received_at }, received), times),
       h("th", { scope: "row" }, icon(letter.channel_type), " ", name),
       h("td", { class: "reason" }, deadLetterReason(letter)),
       h("td", {}, deadLetterStatus(letter)),

@@ -1,7 +1,8 @@
 // Kith pages' shared helpers: `h` builds DOM nodes (every string through a text node or an
 // attribute, never parsed as HTML), `api` calls the /app/api JSON with the CSRF token and
 // `say` puts a line in the page's status (`#notice`, read out by screen readers);
-// `confirmed` asks in the page's confirmation dialog (`confirm_dialog.html`). It also makes
+// `confirmed` asks in the page's confirmation dialog (`confirm_dialog.html`); `once` makes a
+// form that writes deaf to a second press while its request is in flight. It also makes
 // the header's language select work, on every page.
 "use strict";
 
@@ -118,6 +119,42 @@
   const date = (iso) => (iso ? dayFormat.format(new Date(iso)) : "");
   const dateTime = (iso) => (iso ? timeFormat.format(new Date(iso)) : "");
 
+  // A form (or a button) whose handler writes something, made safe to press twice: while
+  // `handler(event)` runs, the form's submit buttons (or the button) are disabled, the form
+  // is aria-busy, and another Enter or click is ignored, so a double press creates one order,
+  // not two. They come back when the handler ends, focus too if disabling took it, unless it
+  // resolved `once.LEAVING`: the page is reloading or going elsewhere, and a press before it
+  // has gone must not send again. The handler catches and shows its own failures.
+  const LEAVING = Symbol("leaving");
+  function once(target, handler) {
+    const isForm = target instanceof HTMLFormElement;
+    let busy = false;
+    target.addEventListener(isForm ? "submit" : "click", async (event) => {
+      event.preventDefault();
+      if (busy) return;
+      busy = true;
+      const controls = isForm
+        ? [...target.elements].filter((c) => c.type === "submit" && !c.disabled) : [target];
+      const focused = document.activeElement;
+      for (const control of controls) control.disabled = true;
+      target.setAttribute("aria-busy", "true");
+      let outcome;
+      try {
+        outcome = await handler(event);
+      } finally {
+        target.removeAttribute("aria-busy");
+        if (outcome !== LEAVING) {
+          busy = false;
+          for (const control of controls) control.disabled = false;
+          const lost = !document.activeElement || document.activeElement === body;
+          if (lost && controls.includes(focused) && focused.isConnected) focused.focus();
+        }
+      }
+    });
+  }
+  once.LEAVING = LEAVING;
+  Object.freeze(once);
+
   languageSwitch();  // every page's header has it
-  window.KithDom = Object.freeze({ T, ApiError, api, h, say, confirmed, fill, date, dateTime });
+  window.KithDom = Object.freeze({ T, ApiError, api, h, say, confirmed, fill, date, dateTime, once });
 })();

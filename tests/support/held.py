@@ -1,0 +1,38 @@
+"""A page's writes to one API path, held in the browser's network layer until the test lets them
+go: the first press's request is surely still in flight when the second press comes, however
+fast the server answers (no sleeping, no race)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+from urllib.parse import urlparse
+
+
+class Held:
+    """POSTs to `/app/api{path}` wait in the browser until `release()`; `sent` counts them."""
+
+    def __init__(self, path: str) -> None:
+        self.path = "/app/api" + path
+        self.sent = 0
+        self._arrived = asyncio.Event()
+        self._released = asyncio.Event()
+
+    async def install(self, page: Any) -> None:
+        await page.route(lambda url: urlparse(url).path == self.path, self._handle)
+
+    async def _handle(self, route: Any) -> None:
+        if route.request.method != "POST":
+            await route.continue_()
+            return
+        self.sent += 1
+        self._arrived.set()
+        await self._released.wait()
+        await route.continue_()
+
+    async def first(self) -> None:
+        """Until the first write is held (the page has sent it, the server has not seen it)."""
+        await asyncio.wait_for(self._arrived.wait(), 15)
+
+    def release(self) -> None:
+        self._released.set()
