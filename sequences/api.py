@@ -1,7 +1,8 @@
 """`/api/v1/sequences` (API tokens) and `/app/api/sequences` (the builder page's session):
 one set of routes, two ways of saying who asks. Routes parse, call an action and answer.
 
-On the session side admins and marketers do everything; agents may read (GET) only.
+On the session side admins and marketers do everything; agents nothing, as the pages refuse
+them (`may_manage`, the one rule for both).
 """
 
 from __future__ import annotations
@@ -9,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
 from kith.broadcasts.api import Asker, token_asker
 from kith.core.context import Core
 from kith.core.errors import Forbidden, NotFound
-from kith.core.models import Author, AuthorKind
+from kith.core.models import Author, AuthorKind, User
 from kith.core.permissions import MANAGERS
 from kith.sequences import actions, bulk, preview, stops
 from kith.sequences.dryrun import DryRun, dry_run
@@ -37,13 +38,17 @@ from kith.web.api.jobs import JobOut, job_out
 from kith.web.api.schemas import Page
 from kith.web.inbox.deps import AgentDep
 
-READ = frozenset({"GET", "HEAD"})
+
+def may_manage(user: User) -> bool:
+    """Who the sequences pages and their API serve: admins and marketers (`MANAGERS`)."""
+    return user.role in MANAGERS
 
 
-async def session_asker(request: Request, agent: AgentDep) -> Asker:
-    """The signed-in user (CSRF checked on writes); an agent may only read."""
-    if agent.user.role not in MANAGERS and request.method not in READ:
-        raise Forbidden("only admins and marketers change sequences")
+async def session_asker(agent: AgentDep) -> Asker:
+    """The signed-in user (CSRF checked on writes), if `may_manage`: an agent, whom the pages
+    refuse, reads no sequence through their API either."""
+    if not may_manage(agent.user):
+        raise Forbidden("only admins and marketers manage sequences")
     author = Author(kind=AuthorKind.agent, id=agent.user.id, name=agent.user.name)
     return Asker(workspace_id=agent.user.workspace_id, author=author)
 

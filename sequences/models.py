@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, Literal, Self, get_args
 
 from pydantic import (
     AfterValidator,
@@ -25,10 +25,12 @@ from pydantic import (
     PlainSerializer,
     StrictBool,
     TypeAdapter,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
     field_validator,
     model_validator,
 )
-from pydantic_core import PydanticCustomError
+from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
 
 from kith.broadcasts.models import CHANNEL_TYPE, MessageIn
 from kith.core.models import Record
@@ -269,6 +271,35 @@ class SequenceIn(BaseModel):
     goal: Goal | None = None
     triggers: list[Trigger] = Field(default=[], max_length=20)
     reenrol_after_days: int | None = Field(default=None, ge=1, le=3650)
+
+    @field_validator("steps", mode="wrap")
+    @classmethod
+    def _at_the_steps_own_fields(
+        cls, value: Any, handler: ValidatorFunctionWrapHandler
+    ) -> list[Any]:
+        """A step's refusal names its field where the JSON has it (`steps.0.duration`, where
+        the builder shows it), not with the step's type that pydantic puts in between to say
+        which model of the union it tried (`steps.0.wait.duration`)."""
+        try:
+            steps: list[Any] = handler(value)
+        except ValidationError as exc:
+            errors = [_untagged(error) for error in exc.errors()]
+            raise ValidationError.from_exception_data(exc.title, errors) from None
+        return steps
+
+
+STEP_TYPES = frozenset(
+    str(model.model_fields["type"].default) for model in get_args(get_args(Step)[0])
+)
+
+
+def _untagged(error: ErrorDetails) -> InitErrorDetails:
+    """`error` without the union's tag in its location (its type, words and numbers kept)."""
+    loc = tuple(error["loc"])
+    if len(loc) >= 2 and isinstance(loc[0], int) and loc[1] in STEP_TYPES:
+        loc = (loc[0], *loc[2:])
+    kind = PydanticCustomError(error["type"], error["msg"], error.get("ctx"))
+    return InitErrorDetails(type=kind, loc=loc, input=error["input"])
 
 
 class Status(StrEnum):

@@ -14,8 +14,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from kith.core.errors import NotFound
-from kith.core.models import Role
 from kith.core.sessions import Session
+from kith.sequences.api import may_manage
 from kith.sequences.charts import days_chart, funnel_chart, funnel_rows
 from kith.sequences.models import SendStep
 from kith.sequences.schemas import SequenceOut
@@ -52,7 +52,7 @@ async def _context(request: Request, core: Any, session: Session) -> dict[str, A
         "locales": LOCALE_NAMES,
         "user": session.user,
         "csrf": session.csrf_token,
-        "allowed": session.user.role in {Role.admin, Role.marketer},
+        "allowed": may_manage(session.user),
         "section": "sequences",
     }
 

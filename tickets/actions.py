@@ -24,7 +24,15 @@ from kith.core.models import Author, Conversation, Direction
 from kith.core.teams import get_team
 from kith.core.transitions import refused
 from kith.core.users import get_user_doc
-from kith.tickets.models import MOVES, Source, Status, Ticket, TicketIn, TicketPatch
+from kith.tickets.models import (
+    MOVES,
+    Source,
+    Status,
+    Ticket,
+    TicketIn,
+    TicketPatch,
+    ticket_terms,
+)
 from kith.tickets.sla_tickets import changed_clocks, guard, open_clocks
 from kith.tickets.store import get_ticket, next_number, tickets
 
@@ -72,11 +80,13 @@ async def do_create_ticket(
     source: Source = Source.api,
     previous_ticket_id: str | None = None,
     ticket_id: str | None = None,
+    message_id: str | None = None,
 ) -> Ticket:
     """A ticket for a conversation (linked, its customer's words quoted when no description
     is given) or for a customer; everything named is checked before the number is taken.
     `ticket_id` is given by callers that derive it from what caused the ticket (a retried
-    consumer finds the ticket it already opened: `kith.tickets.opening`)."""
+    consumer finds the ticket it already opened: `kith.tickets.opening`); `message_id` is the
+    customer's message that opened it, if one did (the first entry of its timeline)."""
     conversation = None
     if body.conversation_id is not None:
         conversation = await get_conversation(core, workspace_id, body.conversation_id)
@@ -120,6 +130,7 @@ async def do_create_ticket(
         updated_at=now,
         status_at=now,
         previous_ticket_id=previous_ticket_id,
+        message_id=message_id,
     )
     await open_clocks(core, ticket)
     await tickets(core).insert_one(ticket.to_doc())
@@ -204,6 +215,9 @@ async def do_update_ticket(
             update |= _status_fields(before, Status(changes["status"]), now)
         if "tags" in update:
             update["tags"] = list(dict.fromkeys(update["tags"]))
+        if "subject" in update or "description" in update:
+            subject = update.get("subject", before.subject)
+            update["terms"] = ticket_terms(subject, update.get("description", before.description))
         update["updated_at"] = now
         update |= await changed_clocks(core, before, changes, now)
         current = {"_id": before.id, "workspace_id": workspace_id, "status": before.status.value}

@@ -57,7 +57,7 @@ async def _received(core: Core, event: Event) -> None:
         return
     keyword = matched_keyword(message.text, settings.keywords)
     if keyword is not None:
-        text = reason(settings, "keyword", keyword=keyword)
+        text = await reason(core, settings, event, "keyword", keyword=keyword)
         await apply(core, Hit(event, text))
 
 
@@ -67,7 +67,7 @@ async def _escalated(core: Core, event: Event) -> None:
     settings = await get_settings(core, event.workspace_id)
     if not settings.negative_sentiment:
         return
-    text = reason(settings, "negative")
+    text = await reason(core, settings, event, "negative")
     high = Priority.high
     await apply(core, Hit(event, text, priority=high, raise_to=high))
 
@@ -98,7 +98,7 @@ async def _handoff(core: Core, event: Event) -> None:
         return
     settings = await get_settings(core, event.workspace_id)
     if settings.bot_failures:
-        await apply(core, Hit(event, reason(settings, "bot")))
+        await apply(core, Hit(event, await reason(core, settings, event, "bot")))
 
 
 async def _waited(core: Core, event: Event) -> None:
@@ -115,5 +115,5 @@ async def _waited(core: Core, event: Event) -> None:
     began = doc.get("waiting_since") if doc else None
     if began is None or began.isoformat() != event.data.get("waiting_since"):
         return
-    text = reason(settings, "waiting", minutes=event.data.get("minutes"))
+    text = await reason(core, settings, event, "waiting", minutes=event.data.get("minutes"))
     await apply(core, Hit(event, text))

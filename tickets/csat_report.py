@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from kith.core.context import Core
 from kith.core.permissions import Scope
 from kith.tickets.csat_store import State, surveys
-from kith.tickets.store import visible
+from kith.tickets.store import tickets, visible
 
 
 class Figures(BaseModel):
@@ -76,8 +76,9 @@ async def csat_report(
     core: Core, workspace_id: str, scope: Scope | None, start: datetime, end: datetime
 ) -> Report:
     """One grouped read of the period's surveys; the tallies are summed here."""
-    base = visible(scope) if scope is not None else {"workspace_id": workspace_id}
-    match = {**base, "solved_at": {"$gte": start, "$lt": end}}
+    match: dict[str, Any] = {"workspace_id": workspace_id, "solved_at": {"$gte": start, "$lt": end}}
+    if scope is not None and scope.channel_ids is not None:
+        match["ticket_id"] = {"$in": await _seen_tickets(core, scope, match)}
     pipeline = [
         {"$match": match},
         {
@@ -109,6 +110,18 @@ async def csat_report(
         agents=_rows(agents, names),
         teams=_rows(teams, names),
     )
+
+
+async def _seen_tickets(core: Core, scope: Scope, match: dict[str, Any]) -> list[str]:
+    """Which of the period's surveyed tickets `scope` sees, by the tickets' own rule
+    (`kith.tickets.store.visible`: a ticket of no team counts on its channels). A survey
+    keeps its ticket's team and assignee, not its channels: the rule read on the surveys
+    themselves missed the tickets of no team an agent sees."""
+    surveyed = sorted(await surveys(core).distinct("ticket_id", match))
+    if not surveyed:
+        return []
+    query = {"$and": [visible(scope), {"_id": {"$in": surveyed}}]}
+    return sorted(await tickets(core).distinct("_id", query))
 
 
 def _rows(tallies: dict[str | None, _Tally], names: dict[str, str]) -> list[Row]:

@@ -34,6 +34,10 @@ def feature(core: Core) -> Feature:
             Index(TICKETS, (("customer_id", ASCENDING), ("status", ASCENDING))),
             Index(TICKETS, (("conversation_ids", ASCENDING),)),
             Index(TICKETS, (("workspace_id", ASCENDING), ("assignee_id", ASCENDING))),
+            # The list's search (`kith.tickets.queries._search`): a ticket's subject and
+            # description terms, and the customers whose profile holds a query's terms.
+            Index(TICKETS, (("workspace_id", ASCENDING), ("terms", ASCENDING))),
+            Index("customers", (("workspace_id", ASCENDING), ("terms", ASCENDING))),
             # The SLA worker's sweep: one range over the next warning or breach moment.
             Index(TICKETS, (("sla_next_at", ASCENDING),)),
             # The "% SLA met" report: the tickets opened in a period.

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from kith.core.models import Author, Record
+from kith.core.search_terms import MAX_TERMS, text_terms
 from kith.core.storable import DocumentKey, Int64
 from kith.tickets.csat_models import Csat
 from kith.tickets.sla_models import TicketSla
@@ -96,11 +97,23 @@ class Ticket(Record):
     # Times solved: a reopened ticket's next solve is a new resolution (one CSAT each).
     resolutions: int = 0
     previous_ticket_id: str | None = None  # the closed ticket a reply opened this one after
+    # The customer's message that opened it (a rule's, a reply's): its timeline's first entry.
+    message_id: str | None = None
     csat: Csat | None = None  # the latest resolution's survey (kith.tickets.csat)
     # The SLA clocks (`kith.tickets.sla`) and their next warning or breach, which the SLA
     # worker sweeps by an indexed range.
     sla: TicketSla | None = None
     sla_next_at: datetime | None = None
+
+    def to_doc(self) -> dict[str, Any]:
+        """Stored with its search terms (`ticket_terms`), which the API never shows."""
+        return {**super().to_doc(), "terms": ticket_terms(self.subject, self.description)}
+
+
+def ticket_terms(subject: str, description: str) -> list[str]:
+    """What a ticket is found by besides its number and customer: the words (and CJK
+    bigrams) of its subject and description, as conversations are (`kith.core.search_terms`)."""
+    return list(dict.fromkeys([*text_terms(subject), *text_terms(description)]))[:MAX_TERMS]
 
 
 class TicketIn(BaseModel):

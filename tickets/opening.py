@@ -40,6 +40,7 @@ async def open_once(
     actor: Author,
     source: Source,
     previous_ticket_id: str | None = None,
+    message_id: str | None = None,
 ) -> Ticket:
     """The ticket `cause` opens: opened now, or found as an earlier run left it."""
     ticket = await opened_by(core, workspace_id, cause)
@@ -54,6 +55,7 @@ async def open_once(
             source=source,
             previous_ticket_id=previous_ticket_id,
             ticket_id=cause_ticket_id(workspace_id, cause),
+            message_id=message_id,
         )
     except DuplicateKeyError:  # a concurrent run of the same cause stored it first
         ticket = await opened_by(core, workspace_id, cause)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -10,8 +9,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from kith.core.context import Core
 from kith.core.pagination import page
 from kith.core.permissions import Scope
+from kith.core.search_terms import query_terms
 from kith.tickets.models import Priority, Status, Ticket
 from kith.tickets.store import tickets, visible
+
+# Customers whose profile a search matches, at most (a name so common that more match finds
+# their tickets by its other words).
+CUSTOMERS_SEARCHED = 500
 
 
 class TicketFilter(BaseModel):
@@ -27,13 +31,13 @@ class TicketFilter(BaseModel):
     customer_id: str | None = Field(default=None, max_length=64)
     conversation_id: str | None = Field(default=None, max_length=64)
     tag: str | None = Field(default=None, max_length=64)
-    # A number ("12" or "#12") or words of the subject, matched literally.
+    # A number ("12" or "#12"), or words found in the subject or description, or in the
+    # customer's name or email address (`_search`).
     q: str | None = Field(default=None, max_length=200)
 
     def query(self) -> dict[str, Any]:
+        """Every filter but `q`, which needs a read of its own (`_search`)."""
         query: dict[str, Any] = {}
-        if self.q and self.q.strip():
-            query["$or"] = _search(self.q.strip())
         if self.status:
             query["status"] = {"$in": [s.value for s in self.status]}
         if self.priority:
@@ -49,12 +53,27 @@ class TicketFilter(BaseModel):
         return query
 
 
-def _search(text: str) -> list[dict[str, Any]]:
-    subject = {"subject": {"$regex": re.escape(text), "$options": "i"}}
+async def _search(core: Core, workspace_id: str, text: str) -> list[dict[str, Any]]:
+    """The tickets `text` finds, as branches of one `$or`, each on an index: its number; its
+    subject's and description's terms (`Ticket.to_doc`), all of the query's; its customer's,
+    among the workspace's customers whose profile holds them all (their `terms`, kept by the
+    search feature). Terms are strings compared for equality: `q` is never an operator or a
+    pattern. A query that is nothing to find ("?", ".*") finds no ticket."""
+    branches: list[dict[str, Any]] = []
     digits = text.removeprefix("#")
     if digits.isdigit() and len(digits) < 12:
-        return [{"number": int(digits)}, subject]
-    return [subject]
+        branches.append({"number": int(digits)})
+    wanted = query_terms(text)
+    if not wanted:
+        return branches or [{"_id": {"$in": []}}]
+    branches.append({"terms": {"$all": wanted}})
+    found = core.store.customers.find(
+        {"workspace_id": workspace_id, "terms": {"$all": wanted}}, {"_id": 1}
+    ).limit(CUSTOMERS_SEARCHED)
+    customer_ids = [doc["_id"] async for doc in found]
+    if customer_ids:
+        branches.append({"customer_id": {"$in": customer_ids}})
+    return branches
 
 
 async def list_tickets(
@@ -67,7 +86,10 @@ async def list_tickets(
     limit: int,
 ) -> tuple[list[Ticket], str | None]:
     base = visible(scope) if scope is not None else {"workspace_id": workspace_id}
-    query = {"$and": [base, wanted.query()]} if wanted.query() else base
+    narrowed = [base, wanted.query()]
+    if wanted.q and wanted.q.strip():
+        narrowed.append({"$or": await _search(core, workspace_id, wanted.q.strip())})
+    query = {"$and": [n for n in narrowed if n]}
     docs, next_cursor = await page(
         tickets(core), query, "number", cursor=cursor, limit=limit, descending=True
     )

@@ -77,4 +77,5 @@ async def on_reply(
         customer,
         Source.reply,
         previous_ticket_id=latest.id,
+        message_id=message.id,
     )

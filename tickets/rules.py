@@ -17,6 +17,7 @@ from kith.core.context import Core
 from kith.core.conversations import get_conversation
 from kith.core.errors import NotFound
 from kith.core.ids import derived_id
+from kith.core.languages import customer_language
 from kith.core.models import Author, AuthorKind, Event
 from kith.tickets.actions import do_update_ticket
 from kith.tickets.models import PRIORITIES, Priority, Source, Ticket, TicketIn, TicketPatch
@@ -46,8 +47,26 @@ REASONS: dict[str, dict[Language, str]] = {
 }
 
 
-def reason(settings: TicketSettings, kind: str, **values: object) -> str:
-    return REASONS[kind][settings.language].format(**values)
+async def reason(
+    core: Core, settings: TicketSettings, event: Event, kind: str, **values: object
+) -> str:
+    """Why a rule fired, in the workspace's chosen language, else in the language of the
+    customer whose conversation it is (English when it is neither English nor Chinese)."""
+    language = settings.language or await _customers_language(core, event)
+    return REASONS[kind][language].format(**values)
+
+
+async def _customers_language(core: Core, event: Event) -> Language:
+    customer_id = event.customer_id
+    if customer_id is None and event.conversation_id is not None:
+        doc = await core.store.conversations.find_one(
+            {"_id": event.conversation_id}, {"customer_id": 1}
+        )
+        customer_id = (doc or {}).get("customer_id")
+    if customer_id is None or event.conversation_id is None:
+        return Language.en
+    spoken = await customer_language(core, customer_id, event.conversation_id)
+    return Language.zh if spoken == Language.zh.value else Language.en
 
 
 def _cjk(ch: str) -> bool:
@@ -129,4 +148,6 @@ async def apply(core: Core, hit: Hit) -> Ticket | None:
             active = await do_update_ticket(core, workspace_id, active.id, patch, RULES, active)
         return active
     body = TicketIn(subject=hit.text, conversation_id=conversation_id, priority=hit.priority)
-    return await open_once(core, workspace_id, cause, body, RULES, Source.rule)
+    return await open_once(
+        core, workspace_id, cause, body, RULES, Source.rule, message_id=hit.event.message_id
+    )

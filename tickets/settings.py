@@ -18,7 +18,9 @@ Keyword = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, 
 
 
 class Language(StrEnum):
-    """The language of what Kith writes on the workspace's tickets (rule subjects, notes)."""
+    """The language of what Kith writes on the workspace's tickets (rule subjects, notes):
+    one chosen for the workspace, or (None, the default) the customer's, as Kith writes to
+    them (`kith.core.languages`), so a Chinese conversation's ticket is titled in Chinese."""
 
     en = "en"
     zh = "zh"
@@ -29,7 +31,7 @@ class TicketSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    language: Language = Language.en
+    language: Language | None = None
     reopen_days: int = Field(default=7, ge=0, le=365)
     negative_sentiment: bool = True
     keywords_enabled: bool = True

@@ -4,7 +4,10 @@ was opened, in one list, oldest first, in cursor pages.
 Three indexed reads per page (events by `data.ticket_id`, notes by ticket, messages by
 conversation), each continuing after the cursor's (time, id) and asking for one page; the
 merge keeps the first page's worth. A note's own `ticket.note_added` event is left out (the
-note is the item).
+note is the item), and so is `ticket.status_changed`: the `ticket.updated` recorded with it
+names the same move (`changes.status`, from and to), and a move is one entry. The customer's
+message that opened the ticket (`Ticket.message_id`: a rule's, a reply's) is its first entry,
+though written a moment before it.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from kith.core.permissions import Scope
 from kith.tickets.models import Ticket
 from kith.tickets.notes import notes
 
-HIDDEN_EVENTS = ("ticket.note_added",)
+HIDDEN_EVENTS = ("ticket.note_added", "ticket.status_changed")
 
 
 class Item(BaseModel):
@@ -106,9 +109,11 @@ async def timeline(
     said: list[dict[str, Any]] = []
     readable = await _readable(core, ticket.conversation_ids, scope)
     if readable:
-        since = {"created_at": {"$gte": ticket.created_at}}
+        since: dict[str, Any] = {"created_at": {"$gte": ticket.created_at}}
+        if ticket.message_id is not None:
+            since = {"$or": [since, {"_id": ticket.message_id}]}
         linked = {"conversation_id": {"$in": readable}, "deleted": {"$ne": True}}
-        said = await _read(core.store.messages, query({**linked, **since}), limit)
+        said = await _read(core.store.messages, query({"$and": [linked, since]}), limit)
     items = [*map(_event, events), *map(_note, noted), *map(_message, said)]
     items.sort(key=lambda item: (item.at, item.id))
     if len(items) <= limit:

@@ -5,7 +5,7 @@
 "use strict";
 
 (() => {
-  const { T, api, h, say } = window.KithDom;
+  const { T, api, h, say, once } = window.KithDom;
   const form = document.getElementById("builder");
   if (!form) return;
   const list = document.getElementById("steps");
@@ -418,8 +418,8 @@
     return bad ? { field: bad.dataset.field, message: T.reason_float_parsing } : null;
   }
 
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
+  // Once: a second Enter while the draft is being made would make two drafts.
+  once(form, async () => {
     clearErrors();
     say("");
     const local = unreadableNumber();
@@ -431,7 +431,7 @@
       if (!loaded) {
         const made = await api("POST", "/sequences", body());
         window.location.assign(`/app/sequences/${encodeURIComponent(made.id)}`);
-        return;
+        return once.LEAVING;
       }
       const saved = await api("PUT", `/sequences/${loaded.id}`, body());
       document.getElementById("sequence-version").textContent = saved.version;

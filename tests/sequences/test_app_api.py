@@ -55,9 +55,25 @@ async def test_a_marketer_builds_enrols_and_reads_through_the_page_lane(
     rendered = await mary.api("POST", f"{base}/steps/welcome/render", json={"customer_id": ada})
     assert rendered.json()["text"] == "Hi Ada Lovelace"
     alice = await browser("alice")
-    assert (await alice.api("GET", f"{base}/enrolments")).status_code == 200
     refused = await alice.api("DELETE", f"{base}/enrolments/{listed['items'][0]['id']}")
     assert refused.status_code == 403
+
+
+async def test_the_api_refuses_whom_the_pages_refuse_reads_included(
+    cast: Cast,  # noqa: F811
+    browser: Callable[..., Any],  # noqa: F811
+) -> None:
+    """A team's agent (the demo's support@demo.kith) gets 403 on `/app/sequences`: the
+    page's API does not list them the sequences either."""
+    mary = await browser("mary")
+    made = await mary.api("POST", "/sequences", json=WELCOME)
+    base = f"/sequences/{made.json()['id']}"
+    for name, page, answer in (("alice", 403, 403), ("mary", 200, 200), ("admin", 200, 200)):
+        who = await browser(name)
+        assert (await who.http.get("/app/sequences")).status_code == page, name
+        assert (await who.http.get(f"/app{base}")).status_code == page, name
+        for path in ("/sequences", base, f"{base}/stats", f"{base}/enrolments"):
+            assert (await who.api("GET", path)).status_code == answer, (name, path)
 
 
 async def test_a_renamed_step_keeps_its_figures_apart_on_the_page_and_in_the_stats(

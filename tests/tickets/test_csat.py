@@ -368,6 +368,34 @@ async def test_agents_see_the_report_of_their_teams_tickets_only(desk: Desk) -> 
     assert seen == {"bob": 1, "carol": 0}
 
 
+async def test_an_agents_report_counts_the_tickets_of_no_team_on_their_channels(
+    desk: Desk,
+) -> None:
+    """As the demo's support agent: the ticket they see (no team, on their team's channel)
+    and its rating are in their report; another team's agent sees neither."""
+    support = await create_team(desk.core, desk.workspace_id, "Support", [desk.channels["api"].id])
+    other = await create_team(desk.core, desk.workspace_id, "Other", [desk.channels["wechat"].id])
+    for name, team in (("bob", support), ("carol", other)):
+        user = await create_user(desk.core, desk.workspace_id, f"{name}@kith.test", PASSWORD)
+        await add_member(desk.core, desk.workspace_id, team.id, user.id)
+    ticket = await desk.ticket(await desk.says("help"))
+    assert ticket.team_id is None
+    await desk.move(ticket, Status.solved)
+    await desk.says("4")
+    desk.clock.advance(60)
+    seen = {}
+    for name in ("bob", "carol"):
+        transport = httpx.ASGITransport(app=desk.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://kith.test") as http:
+            assert (await sign_in(http, f"{name}@kith.test")).status_code == 303
+            sees = (await http.get(f"/app/api/tickets/{ticket.id}")).status_code
+            report = await http.get("/app/api/tickets/csat")
+            assert report.status_code == 200, report.text
+            total = report.json()["total"]
+            seen[name] = (sees, total["answered"], total["average"])
+    assert seen == {"bob": (200, 1, 4.0), "carol": (404, 0, None)}
+
+
 async def test_survey_settings_are_checked_and_kept(desk: Desk) -> None:
     headers = {"Authorization": f"Bearer {desk.token}"}
     url = "/api/v1/tickets/csat/settings"

@@ -50,7 +50,7 @@ async def test_the_list_searches_by_number_or_subject_literally(
 
     assert await numbers(q="#2") == [2]
     assert await numbers(q="3") == [3]
-    assert await numbers(q="2") == [2, 1]  # ticket 2, and "2" in the first one's subject
+    assert await numbers(q="2") == [2]  # ticket 2: "12" is a word of its own, not "2"
     assert await numbers(q="12") == [1]  # no ticket 12: "12" is in a subject
     assert await numbers(q="refund (ORDER") == [1]  # a parenthesis is text, not a pattern
     assert await numbers(q="it?") == [2]
@@ -59,6 +59,35 @@ async def test_the_list_searches_by_number_or_subject_literally(
     assert await numbers(q="   ") == [3, 2, 1]
     too_long = await alice.api("GET", "/tickets", params={"q": "x" * 201})
     assert (too_long.status_code, too_long.json()["error"]["field"]) == (422, "q")
+
+
+async def test_the_list_searches_descriptions_and_customers_names_and_emails(
+    core: Core,
+    cast: Cast,  # noqa: F811
+    browser: Callable[..., Any],  # noqa: F811
+) -> None:
+    # Ada's ticket quotes her "Where is my order?"; Grace's says what crashed, in Chinese.
+    await _ticket(core, cast, "shop", "Late parcel")
+    crash = await _ticket(core, cast, "help", "Crash", description="应用启动时闪退")
+    alice = await browser("admin")
+
+    async def numbers(**params: Any) -> list[int]:
+        answer = await alice.api("GET", "/tickets", params=params)
+        assert answer.status_code == 200, answer.text
+        return [t["number"] for t in answer.json()["items"]]
+
+    assert await numbers(q="order") == [1]  # a word of the description
+    assert await numbers(q="闪退") == [2]  # Chinese, found by its characters
+    assert await numbers(q="lovelace") == [1]  # the customer's name
+    assert await numbers(q="Ada Lovelace") == [1]
+    assert await numbers(q="ada@example.com") == [1]  # the customer's email address
+    assert await numbers(q="ada", status="solved") == []  # with the other filters
+    assert await numbers(q='{"$ne": null}') == []  # text, never an operator
+    # A changed description is found by its new words, no longer by the old ones.
+    changed = await alice.api("PATCH", f"/tickets/{crash.id}", json={"description": "黑屏"})
+    assert changed.status_code == 200, changed.text
+    assert await numbers(q="闪退") == []
+    assert await numbers(q="黑屏") == [2]
 
 
 async def test_the_pages_open_for_every_role_and_hide_other_teams_tickets(

@@ -30,6 +30,7 @@ from kith.tickets.feature import feature
 from kith.tickets.models import Status, Ticket, TicketIn
 from kith.tickets.rules import matched_keyword
 from kith.tickets.settings import TicketSettings, save_settings
+from kith.tickets.timeline import timeline
 from kith.tickets.waiting import sweep
 from kith.web.app import BASE_FEATURES, bot_step_types
 from tests.support.cast import api_channel, inbound
@@ -197,6 +198,30 @@ async def test_a_keyword_opens_one_ticket_then_notes_on_it(
     assert len(await all_tickets(core)) == 1
     assert await core.store.collection("ticket_notes").count_documents({}) == 1
     assert await core.store.events.count_documents({"type": "ticket.created"}) == 1
+
+
+async def test_a_rules_ticket_is_titled_in_its_customers_language_after_what_opened_it(
+    core: Core, workspace_id: str, channel: Channel, clock: ManualClock
+) -> None:
+    await quiet(core, workspace_id)  # no language chosen for the workspace: the customer's
+    # No locale on Ada's profile: her words say Chinese. The rule reads them a moment later.
+    chinese = (await ingest(core, channel, inbound(channel, "ada", "我要退款"))).conversation.id
+    clock.advance(1)
+    await drain(core)
+    english = await say(core, channel, "I want a refund", who="grace")
+    first, second = await all_tickets(core)
+    assert (first.conversation_ids, first.subject) == ([chinese], "客户提到“退款”")
+    assert (second.conversation_ids, second.subject) == ([english], "The customer wrote “refund”")
+    # The message that opened the ticket is its timeline's first entry, though written before.
+    page, cursor = await timeline(core, first, None, cursor=None, limit=1)
+    assert [(i.kind, i.text) for i in page] == [("message", "我要退款")]
+    assert cursor is not None
+    rest, _ = await timeline(core, first, None, cursor=cursor, limit=10)
+    assert [(i.kind, i.type) for i in rest] == [("event", "ticket.created")]
+    await quiet(core, workspace_id, language="en")  # a workspace's choice wins
+    await say(core, channel, "还有投诉")
+    notes = await core.store.collection("ticket_notes").find().to_list(None)
+    assert [n["text"] for n in notes] == ["The customer wrote “投诉”"]
 
 
 async def test_a_keyword_rule_switched_off_opens_nothing(

@@ -43,9 +43,7 @@ async def test_a_test_event_from_the_page_and_reasons_in_chinese(
 
     workspace = await ensure_default_workspace(live.core)
     events = ["message.created"]
-    healthy = await do_create_endpoint(
-        live.core, workspace.id, EndpointIn(url=receiver.url, events=events)
-    )
+    await do_create_endpoint(live.core, workspace.id, EndpointIn(url=receiver.url, events=events))
     broken = await do_create_endpoint(
         live.core, workspace.id, EndpointIn(url=receiver.url + "/broken", events=events)
     )

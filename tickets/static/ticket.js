@@ -42,6 +42,74 @@
     if (document.activeElement !== $("ticket-tags")) $("ticket-tags").value = ticket.tags.join(", ");
     renderSla(ticket.sla);
     renderCsat(ticket.csat);
+    showHeld();
+  }
+
+  // ---- status and priority, held when arrowed --------------------------------------------
+  // A closed select steps its value with the arrow keys and fires `change` at each step: saved
+  // at each, ArrowDown twice would move a new ticket to Open and then to Pending, and a step
+  // onto Solved would send the customer the survey at once. So a value reached by the keyboard
+  // (arrows, Page/Home/End, typing its name) is held, shown as not saved, until Enter or Apply
+  // (Escape puts the saved one back), as a desk's "Submit" does; one picked with the pointer,
+  // or chosen in the opened list, is saved at once, as before.
+  const HELD = ["status", "priority"];
+  const held = {};  // field -> the value shown but not saved
+  const keyed = new Set();  // fields whose next `change` comes from a stepping key
+
+  function showHeld() {
+    for (const field of HELD) {
+      const select = $(`ticket-${field}`);
+      if (!(field in held)) {
+        select.removeAttribute("aria-describedby");
+        continue;
+      }
+      // A save of another field re-drew the menus: the held value stays shown while it is a move.
+      if ([...select.options].some((o) => o.value === held[field])) select.value = held[field];
+      else delete held[field];
+      if (field in held) select.setAttribute("aria-describedby", "fields-held-hint");
+    }
+    const box = $("fields-held");
+    if (box) box.hidden = Object.keys(held).length === 0;
+  }
+
+  function applyHeld() {
+    const patch = { ...held };
+    for (const field of HELD) delete held[field];
+    showHeld();
+    if (Object.keys(patch).length) change(patch);
+  }
+
+  function holdWhenKeyed(field) {
+    const select = $(`ticket-${field}`);
+    select.addEventListener("keydown", (e) => {
+      if ((e.key === "Enter" || e.key === "Escape") && field in held) {
+        e.preventDefault();  // not the form's submit (Save tags)
+        if (e.key === "Escape") {
+          delete held[field];
+          select.value = state.ticket[field];
+          showHeld();
+        } else applyHeld();
+        return;
+      }
+      if (e.altKey || e.ctrlKey || e.metaKey) return;  // Alt+ArrowDown opens the list
+      if (/^(Arrow|Page)|^(Home|End)$/.test(e.key) || (e.key.length === 1 && e.key !== " ")) keyed.add(field);
+    });
+    select.addEventListener("pointerdown", () => keyed.delete(field));
+    select.addEventListener("change", () => {
+      const stepped = keyed.delete(field);
+      if (select.value === state.ticket[field]) {
+        delete held[field];
+        showHeld();
+      } else if (stepped) {
+        const first = Object.keys(held).length === 0;
+        held[field] = select.value;
+        showHeld();
+        if (first) say(T.ticket_held);
+      } else {
+        delete held[field];
+        change({ [field]: select.value });
+      }
+    });
   }
 
   async function change(patch) {
@@ -157,14 +225,50 @@
     return author.name || T.ticket_someone;
   }
 
-  function eventText(item) {
-    const data = item.data || {};
-    const template = T["ticket_event_" + item.type];
-    if (!template) return item.text || item.type;
-    const fields = Object.keys(data.changes || {}).map((f) => T["ticket_field_" + f] || f);
-    return fill(template, {
-      from: status(data.from), to: status(data.to), fields: fields.join(", "),
+  // A changed field's value in words: a status or priority as the page names it, a person or
+  // a team by name, tags listed, nothing as "none".
+  function valueText(field, value) {
+    if (value === null || value === undefined || value === "" || (Array.isArray(value) && !value.length)) {
+      return T.ticket_value_none;
+    }
+    if (field === "status") return status(value);
+    if (field === "priority") return priority(value);
+    if (field === "assignee_id") {
+      const user = state.users.find((u) => u.id === value);
+      return user ? user.name || user.email : value;
+    }
+    if (field === "team_id") {
+      const team = state.teams.find((t) => t.id === value);
+      return team ? team.name : value;
+    }
+    if (Array.isArray(value)) return value.join(", ");
+    return typeof value === "object" ? JSON.stringify(value) : String(value);
+  }
+
+  // One line per change, from → to (a description, too long for a line, is only named).
+  function changeLines(changes) {
+    return Object.entries(changes).map(([field, change]) => {
+      const name = T["ticket_field_" + field] || field;
+      const known = change && typeof change === "object" && "to" in change && field !== "description";
+      if (!known) return fill(T.ticket_event_change_set, { field: name });
+      return fill(T.ticket_event_change, {
+        field: name, from: valueText(field, change.from), to: valueText(field, change.to),
+      });
     });
+  }
+
+  function eventLines(item) {
+    const data = item.data || {};
+    if (item.type === "ticket.updated" && data.changes && Object.keys(data.changes).length) {
+      return changeLines(data.changes);
+    }
+    const template = T["ticket_event_" + item.type];
+    if (!template) return [item.text || item.type];
+    const fields = Object.keys(data.changes || {}).map((f) => T["ticket_field_" + f] || f);
+    const text = fill(template, {
+      from: status(data.from), to: status(data.to), fields: fields.join(", "), score: data.score,
+    });
+    return data.reason ? [text, fill(T.ticket_event_csat_reason, { reason: data.reason })] : [text];
   }
 
   function entry(item) {
@@ -174,7 +278,8 @@
     head.push(h("time", { datetime: item.at }, when(item.at)));
     return h("li", { class: "entry entry-" + kind + (item.author && item.author.kind === "customer" ? " from-customer" : "") },
       h("div", { class: "meta" }, head),
-      kind === "event" ? h("p", { class: "event" }, eventText(item)) : h("p", { class: "text" }, item.text || ""));
+      ...(kind === "event" ? eventLines(item).map((line) => h("p", { class: "event" }, line))
+        : [h("p", { class: "text" }, item.text || "")]));
   }
 
   async function loadTimeline(more = false) {
@@ -219,8 +324,8 @@
   // ---- wiring ----------------------------------------------------------------------------
 
   function wire() {
-    $("ticket-status").addEventListener("change", () => change({ status: $("ticket-status").value }));
-    $("ticket-priority").addEventListener("change", () => change({ priority: $("ticket-priority").value }));
+    for (const field of HELD) holdWhenKeyed(field);
+    $("apply-fields")?.addEventListener("click", applyHeld);
     $("ticket-assignee").addEventListener("change", () => change({ assignee_id: $("ticket-assignee").value || null }));
     $("ticket-team").addEventListener("change", () => change({ team_id: $("ticket-team").value || null }));
     $("ticket-controls").addEventListener("submit", (e) => {
