@@ -16,9 +16,9 @@ import asyncio
 import logging
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from kith.bots import patterns
@@ -26,11 +26,13 @@ from kith.bots.answers import check_answer
 from kith.bots.flows import Bot, Flow, StepBase, StepType, StepTypes, TriggerKind, localized
 from kith.bots.hours import next_opening
 from kith.bots.knowledge import KnowledgeBase
+from kith.bots.language import reply_language, written_language
 from kith.bots.schedule import SCHEDULE_TIMER, run_schedule
-from kith.bots.steps import BUILT_IN, Ask
+from kith.bots.steps import BUILT_IN, Ask, BotButton
 from kith.bots.store import BOT_SAVED, INDEXES
 from kith.core import leases
 from kith.core.channel_records import get_channel
+from kith.core.clock import as_stored, aware
 from kith.core.consumers import Consumer
 from kith.core.context import Core
 from kith.core.conversations import do_update_conversation, ensure_conversation, get_conversation
@@ -66,11 +68,7 @@ LEXICAL_THRESHOLD = 0.45
 MISSES_BEFORE_HANDOFF = 2
 MISSED_REASON = "the bot did not understand twice"  # the handoff's reason (tickets' rule)
 MAX_HOPS = 200
-
-
-def guess_language(text: str) -> str:
-    """A cheap default until NLP has filled the message's language: CJK means Chinese."""
-    return "zh" if re.search(r"[\u4e00-\u9fff]", text) else "en"
+HUMAN_BUTTON = BotButton(label={"en": "Talk to a person", "zh": "人工客服"}, payload=HUMAN_PAYLOAD)
 
 
 @dataclass
@@ -88,10 +86,22 @@ class Turn:
     steps: list[StepBase] = field(default_factory=list)
     sent: int = 0
     reply_to: str | None = None  # in a group, the member's message its answers reply to
+    last_at: datetime | None = None  # when the turn's (or the bot's) latest message was written
 
     def next_message_id(self) -> str:
         self.sent += 1
         return derived_id("bot-turn", self.cause, str(self.sent))
+
+    def next_moment(self) -> datetime:
+        """When the turn's next message is written: now, but a millisecond at least after the
+        message before it (this turn's, or the bot's last in the conversation). Messages read
+        back and go out by time, then id, and the ids of one turn's messages are in no order:
+        two said in one millisecond would come in either order."""
+        moment = as_stored(self.core.clock.now())
+        if self.last_at is not None:
+            moment = max(moment, as_stored(aware(self.last_at)) + timedelta(milliseconds=1))
+        self.last_at = moment
+        return moment
 
     @property
     def done(self) -> bool:
@@ -201,21 +211,13 @@ class BotEngine:
                 session.update(paused=False, misses=0, waiting=None)
             if conversation.assignee_id:
                 return
-            language = (message.nlp.language if message.nlp else None) or guess_language(
-                message.text
-            )
-            turn = Turn(
-                core,
-                bot,
-                conversation,
-                await self._customer(core, conversation, message.customer_id),
-                message.text,
-                language,
-                session,
-                cause,
-            )
+            customer = await self._customer(core, conversation, message.customer_id)
+            written = written_language(message.text, _detected(message))
+            language = _language(session, written, customer.get("locale"))
+            turn = Turn(core, bot, conversation, customer, message.text, language, session, cause)
             if turn.done:
                 return
+            turn.last_at = _latest(session.get("said_at"))
             if conversation.group is not None:  # many read it: say whom it answers
                 turn.reply_to = message.id
             await self._take(turn)
@@ -249,10 +251,11 @@ class BotEngine:
         async with self._conversation_lock(core, conversation.id, event.event_id):
             session = await self._session(core, conversation, customer_id, bot.id)
             customer = await self._customer(core, conversation, customer_id)
-            language = (event.user.locale or "en")[:2]
+            language = _language(session, None, event.user.locale or customer.get("locale"))
             turn = Turn(core, bot, conversation, customer, "", language, session, cause)
             if turn.done:
                 return
+            turn.last_at = _latest(session.get("said_at"))
             await self.run_flow(turn, flow)
             await self._save(turn)
 
@@ -274,11 +277,11 @@ class BotEngine:
             done = await core.store.events.find_one({"_id": run_key}, {"_id": 1})
             if done is not None:
                 return False  # this fire already ran here
-            language = (message.nlp.language if message.nlp else None) or guess_language(
-                message.text
-            )
             customer = await self._customer(core, conversation, message.customer_id)
+            written = written_language(message.text, _detected(message))
+            language = _language(session, written, customer.get("locale"))
             turn = Turn(core, bot, conversation, customer, "", language, session, run_key)
+            turn.last_at = _latest(session.get("said_at"))
             if not turn.done:
                 await self.run_flow(turn, flow)
                 await self._save(turn)
@@ -297,7 +300,7 @@ class BotEngine:
     # -- choosing what to do ------------------------------------------------------------
 
     async def _respond(self, turn: Turn, payload: str | None, first: bool) -> None:
-        payload = payload or self._numbered_choice(turn)
+        payload = payload or self._chosen_button(turn)
         if turn.session.get("waiting"):
             if payload == HUMAN_PAYLOAD or HUMAN_WORDS.match(turn.text):
                 await self.handoff(turn, "the customer asked for a person")
@@ -320,12 +323,19 @@ class BotEngine:
             return  # a sticker or a photo with no words: nothing to answer
         await self._missed(turn)
 
-    def _numbered_choice(self, turn: Turn) -> str | None:
-        """ "2" answers the second button on channels that showed them as numbered lines."""
-        options = turn.session.get("last_buttons") or []
+    @staticmethod
+    def _chosen_button(turn: Turn) -> str | None:
+        """The payload of the button (of the bot's latest message) the customer typed: its
+        number ("2" on channels that showed buttons as numbered lines), or its label in any
+        of its languages, in any case (where buttons are text, or a customer types one)."""
+        payloads = turn.session.get("last_buttons") or []
         text = turn.text.strip()
-        if text.isdigit() and 1 <= int(text) <= len(options) and options[int(text) - 1]:
-            return str(options[int(text) - 1])
+        if text.isdigit() and 1 <= int(text) <= len(payloads) and payloads[int(text) - 1]:
+            return str(payloads[int(text) - 1])
+        said = text.casefold()
+        for payload, labels in zip(payloads, turn.session.get("last_labels") or [], strict=False):
+            if payload and said and any(label.strip().casefold() == said for label in labels):
+                return str(payload)
         return None
 
     def _flow_for(self, turn: Turn, payload: str | None, first: bool) -> Flow | None:
@@ -378,12 +388,7 @@ class BotEngine:
         if turn.session["misses"] >= MISSES_BEFORE_HANDOFF:
             await self.handoff(turn, MISSED_REASON)
             return
-        label = "人工客服" if turn.language == "zh" else "Talk to a person"
-        await self.say(
-            turn,
-            localized(turn.bot.fallback_text, turn.language),
-            [Button(label=label, payload=HUMAN_PAYLOAD)],
-        )
+        await self.say(turn, localized(turn.bot.fallback_text, turn.language), [HUMAN_BUTTON])
 
     # -- running flows ------------------------------------------------------------------
 
@@ -454,19 +459,31 @@ class BotEngine:
         self,
         turn: Turn,
         text: str,
-        buttons: list[Button] | None = None,
+        buttons: Sequence[Button | BotButton] | None = None,
         attachments: list[Attachment] | None = None,
     ) -> None:
+        """Send `text` (filled in) with `buttons`: a bot button is shown in the turn's
+        language, and typing any of its labels picks it on the customer's next message."""
+        buttons = buttons or []
+        shown = [b.shown(turn.language) if isinstance(b, BotButton) else b for b in buttons]
         content = OutboundContent(
             text=self.fill(turn, text),
-            buttons=buttons or [],
+            buttons=shown,
             attachments=attachments or [],
             reply_to=turn.reply_to,
         )
         await send(
-            turn.core, turn.conversation, content, turn.author, message_id=turn.next_message_id()
+            turn.core,
+            turn.conversation,
+            content,
+            turn.author,
+            message_id=turn.next_message_id(),
+            at=turn.next_moment(),
         )
-        turn.session["last_buttons"] = [b.payload for b in content.buttons]
+        turn.session["last_buttons"] = [b.payload for b in shown]
+        turn.session["last_labels"] = [
+            b.labels() if isinstance(b, BotButton) else [b.label] for b in buttons
+        ]
 
     @staticmethod
     def fill(turn: Turn, text: str) -> str:
@@ -525,6 +542,7 @@ class BotEngine:
             OutboundContent(text=f"Bot handed off: {reason}", private=True),
             turn.author,
             message_id=turn.next_message_id(),
+            at=turn.next_moment(),
         )
         await record(
             core,
@@ -579,6 +597,7 @@ class BotEngine:
             updated_at=turn.core.clock.now(),
             last_event=turn.cause,
             customer_id=turn.customer_id,  # erased and merged with the customer
+            said_at=turn.last_at,  # the next turn's messages come after this one's
         )
         session = {k: v for k, v in turn.session.items() if k != "_id"}
         await turn.core.store.collection("bot_sessions").update_one(
@@ -614,6 +633,24 @@ def _group_of(event: ChannelEvent, thread: str) -> ConversationGroup | None:
     return ConversationGroup(
         id=event.group_id, title=event.group_name, kind=event.group_kind or "group"
     )
+
+
+def _language(session: dict[str, Any], written: str | None, locale: str | None) -> str:
+    """The turn's language (`kith.bots.language`), remembered in the session as the
+    conversation's: a later message that does not tell (an email address) keeps it."""
+    language = reply_language(written, locale, session.get("language"))
+    session["language"] = language
+    return language
+
+
+def _detected(message: Message) -> str | None:
+    """The language NLP found in the message, when it has run (it may not have yet)."""
+    return message.nlp.language if message.nlp else None
+
+
+def _latest(said_at: datetime | None) -> datetime | None:
+    """When the bot last wrote in the session's conversation (a zone-less stored moment is UTC)."""
+    return aware(said_at) if said_at is not None else None
 
 
 def _since(bot: Bot, at: datetime) -> bool:

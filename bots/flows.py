@@ -32,6 +32,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StringConstraints,
     TypeAdapter,
     ValidationError,
     ValidatorFunctionWrapHandler,
@@ -66,6 +67,28 @@ def _text_or_texts(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
 
 LocalizedText = Annotated[dict[DocumentKey, str] | str, WrapValidator(_text_or_texts)]
 """A text, or {language: text} (`localized` picks one)."""
+
+LABEL_MAX = 64  # what `kith.core.models.Button` holds, so every language's label fits one
+
+Label = Annotated[str, StringConstraints(min_length=1, max_length=LABEL_MAX)]
+
+
+def _label_or_labels(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    """As `_text_or_texts`: one error at the field (`steps.0.buttons.1.label`)."""
+    try:
+        return handler(value)
+    except ValidationError:
+        raise PydanticCustomError(
+            "localized_label",
+            "Input should be a label of 1 to {max_length} characters, or an object of such "
+            "labels by language",
+            {"min_length": 1, "max_length": LABEL_MAX},
+        ) from None
+
+
+Labels = Annotated[dict[DocumentKey, Label], Field(min_length=1)]
+LocalizedLabel = Annotated[Labels | Label, WrapValidator(_label_or_labels)]
+"""A button's label, or {language: label}, picked as texts are (`localized`)."""
 
 
 class TriggerKind(StrEnum):

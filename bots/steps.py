@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from pydantic import ConfigDict, Field, HttpUrl
 
 from kith.bots.flows import (
+    LocalizedLabel,
     LocalizedText,
     Outcome,
     StepBase,
@@ -40,10 +41,28 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+class BotButton(Strict):
+    """A button under a bot's text. Its label is a text or {language: label}, shown in the
+    customer's language as the bot's texts are; the customer picks it by pressing it (its
+    `payload`), by typing its number, or by typing its label in any of its languages."""
+
+    label: LocalizedLabel = Field(description="Label, or {language: label}.")
+    payload: str | None = Field(default=None, max_length=64)
+    url: str | None = Field(default=None, max_length=2048)
+
+    def shown(self, language: str | None) -> Button:
+        """The button as sent to a customer who reads `language`."""
+        return Button(label=localized(self.label, language), payload=self.payload, url=self.url)
+
+    def labels(self) -> list[str]:
+        """Every language's label: what typing picks the button by."""
+        return [self.label] if isinstance(self.label, str) else list(self.label.values())
+
+
 class SendText(StepBase):
     type: Literal["send_text"] = "send_text"
     text: LocalizedText = Field(description="Text, or {language: text}.")
-    buttons: list[Button] = Field(default=[], max_length=10)
+    buttons: list[BotButton] = Field(default=[], max_length=10)
 
 
 async def send_text(engine: BotEngine, turn: Turn, step: SendText) -> Outcome:

@@ -70,6 +70,10 @@ async def test_create_list_update_delete_a_bot(
             "flows.0.steps.0.attribute",
         ),
         ([flow({"id": "a", "type": "webhook", "url": "not a url"})], "flows.0.steps.0.url"),
+        (
+            [flow(SAY, {**SAY, "id": "b", "buttons": [{"label": {"en": "OK", "zh": ""}}]})],
+            "flows.0.steps.1.buttons.0.label",
+        ),
     ],
 )
 async def test_invalid_flows_are_refused_with_the_field(
