@@ -4,8 +4,9 @@ API sends them, that the demo posts to the webhook (50 members at once, and one 
 
 The demo's clock runs an hour a second, so its windows are hours of demo time (a few real
 seconds): a welcome's pause of 3 h lets all 50 joins be worked before anyone is welcomed one by
-one, a raid ends after 6 h without joins, and the rules wait 7 days (three real minutes) for a
-press of the button."""
+one, a raid ends after 6 h without joins. The rules have no timeout: whoever has not pressed
+the button stays restricted until they do, however long the demo runs (any timeout, 30 days at
+most, would pass in 12 real minutes and remove the raid's 50, 林梅 and 韩梅梅)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ DEMO_WELCOME = Welcome(
     enabled=True,
     texts={
         "en": "Welcome to the Kettle Owners Club, {name}! Ask us anything about your kettle.",
-        "zh": "欢迎 {name} 加入水壶车主俱乐部！关于水壶的问题尽管问。",
+        "zh": "欢迎 {name} 加入水壶俱乐部！关于水壶的问题尽管问。",
     },
     language="en",
     delay_seconds=12 * HOUR,  # 12 s of the demo: the burst is seen as a raid first
@@ -36,7 +37,7 @@ DEMO_RULES = Rules(
         "en": "Rules: be kind, no advertising, no links to other groups.",
         "zh": "群规：友善交流，禁止广告，禁止发其他群的链接。",
     },
-    timeout_minutes=7 * 24 * 60,
+    timeout_minutes=None,  # the demo's clock would run through any timeout in minutes
 )
 RAIDERS = 50
 
@@ -82,6 +83,7 @@ def welcome_lines(url: str, community_id: str) -> list[str]:
         "  Welcome and raid mode: the sample group welcomes each new member (韩梅梅 in Chinese,",
         "    with the rules button) and restricts them until they accept; the burst of 50 joins",
         "    got one summary and one note for agents, not 50 welcomes; the summary's button",
-        "    lets each of them accept the rules (restricted till then). Settings:",
+        "    lets each of them accept the rules (restricted till then: the demo's rules have no",
+        "    timeout, so nobody is removed however long the demo runs). Settings:",
         f"    {url}/api/v1/communities/{community_id} (`welcome`, `rules`).",
     ]

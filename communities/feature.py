@@ -69,6 +69,7 @@ def feature(core: Core) -> Feature:
             # Referrals: a code names one invite; the leaderboard and a referrer's counts.
             Index(INVITES, (("workspace_id", ASCENDING), ("code", ASCENDING)), {"unique": True}),
             Index(INVITES, (("customer_id", ASCENDING),)),
+            Index(INVITES, (("community_id", ASCENDING), ("created_at", DESCENDING))),
             Index(REFERRALS, (("community_id", ASCENDING), ("referrer_id", ASCENDING))),
             Index(REFERRALS, (("referrer_id", ASCENDING), ("status", ASCENDING))),
             Index(REFERRALS, (("referred_id", ASCENDING),)),

@@ -114,6 +114,15 @@ async def find_by_code(core: Core, workspace_id: str, code: str) -> Invite | Non
 
 async def create_invite(core: Core, workspace_id: str, community_id: str, body: InviteIn) -> Invite:
     """The customer's invite link to the community, made once (see the module's doc)."""
+    invite, _ = await make_invite(core, workspace_id, community_id, body)
+    return invite
+
+
+async def make_invite(
+    core: Core, workspace_id: str, community_id: str, body: InviteIn
+) -> tuple[Invite, bool]:
+    """`create_invite`, and whether this call made the link's record (False: it was made
+    before, by an earlier or racing request, and is the one answered)."""
     community = await get_community(core, workspace_id, community_id)
     customer = await get_customer(core, workspace_id, body.customer_id)
     admin = _group_admin(core, community)
@@ -121,7 +130,7 @@ async def create_invite(core: Core, workspace_id: str, community_id: str, body: 
     if body.expire_at is not None and body.expire_at <= now:
         raise InvalidInput("the expiry must be in the future", field="expire_at")
     wechat = await _wechat_channel(core, workspace_id, body.wechat_channel_id)
-    invite = await claim(core, community, customer.id, body, now)
+    invite, made = await _claim(core, community, customer.id, body, now)
     changes: dict[str, Any] = {}
     if invite.invite_link is None:
         changes["invite_link"] = await _platform_link(core, community, admin, invite)
@@ -136,7 +145,7 @@ async def create_invite(core: Core, workspace_id: str, community_id: str, body: 
         await invites(core).update_one({"_id": invite.id, **unset}, {"$set": changes})
         doc = await invites(core).find_one({"_id": invite.id})
         invite = Invite.from_doc(doc)
-    return invite
+    return invite, made
 
 
 def _group_admin(core: Core, community: Community) -> Any:
@@ -165,10 +174,18 @@ async def _wechat_channel(core: Core, workspace_id: str, channel_id: str | None)
 async def claim(
     core: Core, community: Community, customer_id: str, body: InviteIn, now: datetime
 ) -> Invite:
+    """The link's record, inserted under its derived id unless it is there already."""
+    invite, _ = await _claim(core, community, customer_id, body, now)
+    return invite
+
+
+async def _claim(
+    core: Core, community: Community, customer_id: str, body: InviteIn, now: datetime
+) -> tuple[Invite, bool]:
     invite_id = derived_id("community-invite", community.id, customer_id, body.name)
     found = await invites(core).find_one({"_id": invite_id})
     if found is not None:
-        return Invite.from_doc(found)
+        return Invite.from_doc(found), False
     invite = Invite(
         id=invite_id,
         workspace_id=community.workspace_id,
@@ -185,8 +202,16 @@ async def claim(
     except DuplicateKeyError:  # a racing request made it first
         doc = await invites(core).find_one({"_id": invite_id})
         assert doc is not None
-        return Invite.from_doc(doc)
-    return invite
+        return Invite.from_doc(doc), False
+    return invite, True
+
+
+async def community_invites(core: Core, community: Community, limit: int = 50) -> list[Invite]:
+    """The community's invite links, newest first (the community page lists them)."""
+    found = invites(core).find(
+        {"community_id": community.id}, sort=[("created_at", -1), ("_id", -1)], limit=limit
+    )
+    return [Invite.from_doc(doc) async for doc in found]
 
 
 async def _platform_link(core: Core, community: Community, admin: Any, invite: Invite) -> str:

@@ -35,7 +35,8 @@ AUTHOR = KITH  # what the welcome, rules and raid mode post as
 # How long a join is kept after it is stored (`purge_at`, a TTL index). Its readers need it
 # for its welcome's pause (a day at most), its rules' timeout (30 days at most), a raid's
 # window (a day at most) and the raid it is swept into. A join whose rules were accepted is
-# kept (no `purge_at`): the member is never asked again. A rejoin's quiet days are read from
+# kept (no `purge_at`): the member is never asked again; so is one waiting for a press with
+# no rules timeout set. A rejoin's quiet days are read from
 # the roster, not from here.
 KEPT = timedelta(days=45)
 

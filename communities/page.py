@@ -44,6 +44,7 @@ from kith.communities.settings import (
     Rules,
     Welcome,
 )
+from kith.communities.sharing import sharing
 from kith.communities.store import communities, get_community, members
 from kith.core.context import Core
 from kith.core.errors import Forbidden, NotFound
@@ -59,6 +60,7 @@ STATIC = {
     "communities.js": "text/javascript",
     "communities.css": "text/css",
     "inbox_community.js": "text/javascript",  # the inbox's group panel
+    "community_invites.js": "text/javascript",  # the page's invite links
 }
 SETTINGS: dict[str, type[BaseModel]] = {  # moderation: its own form (`moderation_form`)
     "welcome": Welcome,
@@ -334,4 +336,5 @@ async def community_page(
         requests_status=requests_status,
         request_statuses=REQUEST_STATUSES,
         posts=[Broadcast.from_doc(d) async for d in posts],
+        sharing=await sharing(core, community),
     )

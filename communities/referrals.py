@@ -21,12 +21,12 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel
 from pymongo.errors import DuplicateKeyError
 
 from kith.communities.askers import Asker, manager_asker, seen_community, token_asker
-from kith.communities.invites import Invite, InviteIn, code_of, create_invite, find_by_code
+from kith.communities.invites import Invite, InviteIn, code_of, find_by_code, make_invite
 from kith.communities.models import Community
 from kith.communities.store import get_community, members
 from kith.core.context import Core
@@ -42,6 +42,7 @@ REFERRALS = "community_referrals"
 INTENTS = "community_referral_intents"
 INTENT_DAYS = 30  # a deep-link start older than this no longer attributes a join
 LEADERS = 50
+BROUGHT = 10  # the customers each leader brought, latest first, that the board names
 AUTHOR = Author(kind=AuthorKind.system, name="referrals")
 
 TYPES = (
@@ -253,11 +254,21 @@ async def _tell(
     await record(core, event)
 
 
+class Brought(BaseModel):
+    """One customer a referrer brought in (their latest first, `BROUGHT` of them at most)."""
+
+    customer_id: str
+    name: str | None = None
+    joined_at: datetime
+    status: ReferralStatus
+
+
 class Leader(BaseModel):
     customer_id: str
     name: str | None = None
     credited: int
     revoked: int
+    brought: list[Brought] = []
 
 
 class Leaderboard(BaseModel):
@@ -286,7 +297,13 @@ async def leaderboard(core: Core, community: Community, limit: int = LEADERS) ->
         {"$limit": limit},
     ]
     rows = await (await referrals(core).aggregate(pipeline)).to_list(None)
+    brought: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:  # who each brought: one indexed read per leader, BROUGHT at most
+        query = {"community_id": community.id, "referrer_id": row["_id"]}
+        found = referrals(core).find(query, sort=[("joined_at", -1), ("_id", 1)], limit=BROUGHT)
+        brought[row["_id"]] = await found.to_list(None)
     ids = [row["_id"] for row in rows]
+    ids += [r["referred_id"] for each in brought.values() for r in each]
     names = {
         doc["_id"]: doc.get("name")
         async for doc in core.store.customers.find({"_id": {"$in": ids}}, {"name": 1})
@@ -297,6 +314,15 @@ async def leaderboard(core: Core, community: Community, limit: int = LEADERS) ->
             name=names.get(row["_id"]),
             credited=row["credited"],
             revoked=row["revoked"],
+            brought=[
+                Brought(
+                    customer_id=r["referred_id"],
+                    name=names.get(r["referred_id"]),
+                    joined_at=r["joined_at"],
+                    status=r["status"],
+                )
+                for r in brought[row["_id"]]
+            ],
         )
         for row in rows
     ]
@@ -307,11 +333,21 @@ def build(prefix: str, who: Any, schema: bool) -> APIRouter:
     router = APIRouter(prefix=prefix, tags=["communities"], include_in_schema=schema)
     asked = Depends(who)
 
-    @router.post("/{community_id}/invite-links", response_model=Invite)
+    @router.post(
+        "/{community_id}/invite-links",
+        response_model=Invite,
+        status_code=201,
+        responses={200: {"model": Invite, "description": "Made before: the same link."}},
+    )
     async def invite(
-        community_id: str, body: InviteIn, core: CoreDep, asker: Asker = asked
+        community_id: str, body: InviteIn, response: Response, core: CoreDep, asker: Asker = asked
     ) -> Invite:
-        return await create_invite(core, asker.workspace_id, community_id, body)
+        """Made once per customer and name: 201 when this request made it, 200 with the
+        same link when it was made before."""
+        invite, made = await make_invite(core, asker.workspace_id, community_id, body)
+        if not made:
+            response.status_code = 200
+        return invite
 
     @router.get("/{community_id}/referrals", response_model=Leaderboard)
     async def board(community_id: str, core: CoreDep, asker: Asker = asked) -> Leaderboard:

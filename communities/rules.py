@@ -1,6 +1,7 @@
 """Rules a new member accepts before they may post: restricted on joining, lifted when they
 press the welcome's "I accept the rules" button (its payload names them: a press by anyone
-else does nothing), removed by a durable timer when they have not accepted in time.
+else does nothing), removed by a durable timer when they have not accepted in time (with no
+timeout set, they stay restricted until they accept).
 Admins are never restricted (the welcome decides who is asked).
 
 A raid's members are asked too, once it passes (`ask_raid`): the raid's one summary carries
@@ -10,7 +11,7 @@ platform cannot remove someone, their restriction is lifted instead: nobody stay
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from kith.communities import roster
@@ -68,9 +69,7 @@ async def require(core: Core, community: Community, join: dict[str, Any]) -> Non
         return
     if await act(core, community, "restrict", doc["platform_user_id"]):
         await joins(core).update_one({"_id": doc["_id"]}, {"$set": {"restricted": True}})
-    since = stored_time(doc["rules_since"]) or now
-    due = since + timedelta(minutes=community.rules.timeout_minutes)
-    await schedule_timer(core, _timer_key(doc["_id"]), TIMEOUT_TIMER, due, {"join_id": doc["_id"]})
+    await _deadline(core, community, doc, now)
 
 
 async def waive(core: Core, join: dict[str, Any]) -> None:
@@ -93,10 +92,21 @@ async def ask_raid(core: Core, community: Community, join: dict[str, Any]) -> bo
         doc = await joins(core).find_one({"_id": join["_id"]})
         if doc is None or doc.get("rules") != RulesState.pending:
             return False  # accepted, expired or lifted meanwhile
-    since = stored_time(doc["rules_since"]) or now
-    due = since + timedelta(minutes=community.rules.timeout_minutes)
-    await schedule_timer(core, _timer_key(doc["_id"]), TIMEOUT_TIMER, due, {"join_id": doc["_id"]})
+    await _deadline(core, community, doc, now)
     return True
+
+
+async def _deadline(core: Core, community: Community, doc: dict[str, Any], now: datetime) -> None:
+    """The timer that removes the member if they have not accepted by the timeout; with no
+    timeout, none: the join is kept (no `purge_at`) so that a press, however late, lifts
+    them."""
+    timeout = community.rules.timeout_minutes
+    if timeout is None:
+        await joins(core).update_one({"_id": doc["_id"]}, {"$set": {"purge_at": None}})
+        return
+    since = stored_time(doc["rules_since"]) or now
+    due = since + timedelta(minutes=timeout)
+    await schedule_timer(core, _timer_key(doc["_id"]), TIMEOUT_TIMER, due, {"join_id": doc["_id"]})
 
 
 def is_rules_press(message: Message) -> bool:

@@ -15,6 +15,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from kith.bots.patterns import PatternError, compile_pattern
 
@@ -70,8 +71,48 @@ class Rules(BaseModel):
     enabled: bool = False
     texts: Template = Field(default={}, description="The rules, per language (after the welcome).")
     button: Template = Field(default={}, description="The accept button's label, per language.")
-    timeout_minutes: int = Field(
-        default=30, ge=1, le=30 * 24 * 60, description="Not accepted by then: removed."
+    timeout_minutes: int | None = Field(
+        default=30,
+        ge=1,
+        le=30 * 24 * 60,
+        description="Not accepted by then: removed. None: never removed; restricted until "
+        "they accept.",
+    )
+
+
+# RE2's own words for what is wrong (its `RegexpStatus` texts), as a key a page words in
+# its language; anything else is `other`, shown as RE2 said it.
+RE2_PROBLEMS = {
+    "missing )": "missing_paren",
+    "unexpected )": "unexpected_paren",
+    "missing ]": "missing_bracket",
+    "trailing \\": "trailing_backslash",
+    "invalid escape sequence": "invalid_escape",
+    "invalid character class": "invalid_class",
+    "invalid character class range": "invalid_range",
+    "no argument for repetition operator": "no_repeat_argument",
+    "invalid repetition size": "invalid_repeat_size",
+    "bad repetition operator": "bad_repeat",
+    "invalid perl operator": "unsupported_operator",
+    "invalid named capture group": "invalid_group_name",
+    "invalid UTF-8": "invalid_utf8",
+}
+
+
+def _not_re2(n: int, detail: str) -> PydanticCustomError:
+    """Pattern `n` (from 0) refused by RE2: the message as before, and for a page to word it
+    itself, its `line` (from 1), RE2's `problem` as a key, and the `excerpt` RE2 quoted."""
+    said, _, excerpt = detail.partition(": ")
+    return PydanticCustomError(
+        "pattern_syntax",
+        "pattern {n} is not RE2 syntax: {detail}",
+        {
+            "n": n,
+            "line": n + 1,
+            "detail": detail,
+            "problem": RE2_PROBLEMS.get(said, "other"),
+            "excerpt": excerpt,
+        },
     )
 
 
@@ -114,7 +155,7 @@ class WordsRule(Rule):
             try:
                 compile_pattern(pattern)
             except PatternError as exc:
-                raise ValueError(f"pattern {n} is not RE2 syntax: {exc}") from None
+                raise _not_re2(n, str(exc)) from None
         return patterns
 
 

@@ -6,7 +6,7 @@
 "use strict";
 
 (() => {
-  const { T, api, say } = window.KithDom;
+  const { T, api, say, once, fill, dateTime } = window.KithDom;
   const data = document.getElementById("community-data");
   if (!data) return;
   let community = JSON.parse(data.textContent);
@@ -39,6 +39,13 @@
     return patch;
   }
 
+  // A post's name: the group and the time by Kith's clock (the demo's, when it runs fast),
+  // written as the page writes dates.
+  function postName() {
+    const at = new Date(window.KithClock ? window.KithClock.now() : Date.now());
+    return `${community.title || community.platform_chat_id} · ${dateTime(at.toISOString())}`;
+  }
+
   function clear(form, box) {
     say("");
     box.textContent = "";
@@ -49,10 +56,33 @@
     for (const bad of form.querySelectorAll("[aria-invalid]")) bad.removeAttribute("aria-invalid");
   }
 
+  // What the page calls a control: its label's own words (not a textarea's text), or its
+  // fieldset's legend; inside a settings section or a moderation rule, that name first.
+  function labelOf(named) {
+    const own = (node) => [...node.childNodes]
+      .filter((n) => n.nodeType === Node.TEXT_NODE).map((n) => n.textContent).join("").trim();
+    const label = named.closest("label");
+    const legend = named.matches("fieldset") ? named.querySelector(":scope > legend") : null;
+    const name = label ? own(label) : legend ? legend.textContent.trim() : "";
+    const group = named.parentElement.closest("fieldset[data-rule], fieldset[data-section]");
+    const groupName = group ? group.querySelector(":scope > legend").textContent.trim() : "";
+    return [groupName, name].filter(Boolean).join(" · ");
+  }
+
+  // A refusal in the page's words: an RE2 pattern's (which line, what is wrong) from the
+  // reason the API gave; else the API's message, worded by the page where it could.
+  function wordedRefusal(error) {
+    if (error.reason !== "pattern_syntax" || !error.limits) return error.message;
+    const limits = error.limits;
+    const problem = T[`communities_re2_${limits.problem}`] || limits.detail || "";
+    return fill(T.communities_pattern_refused, { line: limits.line, problem });
+  }
+
   // The refusal next to the control it names (`moderation.words.patterns`, or a part of one:
-  // `moderation.words.words.2` is the words' control), else in the form's own box.
+  // `moderation.words.words.2` is the words' control), named as the page labels it, else in
+  // the form's own box.
   function blame(form, error, box) {
-    const text = error.field ? `${error.field}: ${error.message}` : error.message;
+    let text = wordedRefusal(error);
     const parts = (error.field || "").split(".");
     for (let n = parts.length; n > 0; n -= 1) {
       const field = parts.slice(0, n).join(".");
@@ -60,6 +90,8 @@
       if (!named) continue;
       const slot = form.querySelector(`[data-error-for="${CSS.escape(field)}"]`);
       const control = named.matches("input, textarea, select") ? named : named.querySelector("input");
+      const label = labelOf(named);
+      text = label ? fill(T.communities_refused_at, { field: label, error: text }) : text;
       if (slot) {
         slot.setAttribute("role", "alert");
         slot.textContent = text;
@@ -70,7 +102,7 @@
       control?.focus();
       return;
     }
-    box.textContent = text;
+    box.textContent = error.field ? `${error.field}: ${text}` : text;
   }
 
   const settings = document.getElementById("settings");
@@ -192,9 +224,9 @@
     }
   });
 
+  // Once: a second Enter while the first post is being made would post it twice.
   const post = document.getElementById("post");
-  post?.addEventListener("submit", async (event) => {
-    event.preventDefault();
+  if (post) once(post, async () => {
     const error = document.getElementById("post-error");
     error.textContent = "";
     say("");
@@ -207,7 +239,7 @@
       return;
     }
     const at = post.send_at.value ? new Date(post.send_at.value).toISOString() : null;
-    const name = `${community.title || community.platform_chat_id} · ${new Date().toISOString().slice(0, 16)}`;
+    const name = postName();
     try {
       const made = await api("POST", "/broadcasts", {
         name, community_ids: [community.id], message: { text }, send_at: at,
@@ -215,6 +247,7 @@
       await api("POST", `/broadcasts/${made.id}/schedule`);
       say(T.communities_posted);
       window.location.reload();
+      return once.LEAVING;
     } catch (e) {
       if (e.field === "message.text") error.textContent = T.communities_post_empty;
       else error.textContent = e.field ? `${e.field}: ${e.message}` : e.message;

@@ -118,7 +118,7 @@ async def link(group: Group, user: int, **body: Any) -> dict[str, Any]:
         json={"customer_id": customer, **body},
         headers=telegram.auth,
     )
-    assert answer.status_code == 200, answer.text
+    assert answer.status_code in (200, 201), answer.text
     return dict(answer.json())
 
 

@@ -44,7 +44,7 @@ async def test_an_invite_link_is_made_once_and_its_name_carries_the_code(
     }
     url = f"/api/v1/communities/{group.id}/invite-links"
     first = await telegram.http.post(url, json=body, headers=telegram.auth)
-    assert first.status_code == 200, first.text
+    assert first.status_code == 201, first.text  # made now
     invite = first.json()
     assert invite["invite_link"] == "https://t.me/+link1"
     assert invite["deep_link"] == f"https://t.me/kith_shop_bot?start=ref_{invite['code']}"
@@ -56,10 +56,11 @@ async def test_an_invite_link_is_made_once_and_its_name_carries_the_code(
     assert made["expire_at"] == expire
 
     again = await telegram.http.post(url, json=body, headers=telegram.auth)
+    assert again.status_code == 200, again.text  # made before: the same link
     assert again.json()["code"] == invite["code"]
     assert len(admin.links) == 1  # nothing asked of Telegram twice
     other = await telegram.http.post(url, json={**body, "name": "work"}, headers=telegram.auth)
-    assert other.json()["code"] != invite["code"]
+    assert other.status_code == 201 and other.json()["code"] != invite["code"]
 
 
 async def test_bad_input_is_named_by_field(telegram: TelegramSetup, clock: ManualClock) -> None:

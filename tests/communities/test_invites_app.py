@@ -53,7 +53,7 @@ async def test_a_marketer_makes_a_link_and_an_agent_only_reads(
     refused = await alice.api("POST", path, json={"customer_id": ada})
     assert refused.status_code == 403
     made = await mary.api("POST", path, json={"customer_id": ada, "name": "从群里"})
-    assert made.status_code == 200, made.text
+    assert made.status_code == 201, made.text
     assert made.json()["invite_link"] == "https://t.me/+link1"
     assert len(admin.links) == 1
     await group.join(500001, "Bob", f"从群里 ref_{made.json()['code']}")

@@ -65,7 +65,7 @@ async def link(telegram: TelegramSetup, callbacks: JoinRequestBotApi) -> str:
         json={"customer_id": ada, "name": "Ada"},
         headers=telegram.auth,
     )
-    assert answer.status_code == 200, answer.text
+    assert answer.status_code == 201, answer.text
     [made] = callbacks.links
     return str(made["name"])
 

@@ -26,7 +26,9 @@ MEI = user(424242005, "Mei", "zh-hans")
 LONGEST = {
     "delay_seconds": Welcome.model_json_schema()["properties"]["delay_seconds"]["maximum"],
     "raid_seconds": Welcome.model_json_schema()["properties"]["raid_seconds"]["maximum"],
-    "timeout_minutes": Rules.model_json_schema()["properties"]["timeout_minutes"]["maximum"],
+    "timeout_minutes": Rules.model_json_schema()["properties"]["timeout_minutes"]["anyOf"][0][
+        "maximum"
+    ],
 }
 
 

@@ -77,7 +77,17 @@ async def test_join_leave_and_rejoin_credit_once_and_a_quick_leave_revokes(
     [credit] = await events(group, "community.referral_credited")
     assert credit["customer_id"] == ada
     assert credit["data"]["count"] == 1
-    assert await board(group) == [{"customer_id": ada, "name": "Ada", "credited": 1, "revoked": 0}]
+    [leader] = await board(group)
+    assert {k: leader[k] for k in ("customer_id", "name", "credited", "revoked")} == {
+        "customer_id": ada,
+        "name": "Ada",
+        "credited": 1,
+        "revoked": 0,
+    }
+    bob = await customer_of(group.core, group.telegram.channel_id, BOB)
+    assert [(b["customer_id"], b["name"], b["status"]) for b in leader["brought"]] == [
+        (bob, "Bob", "credited")  # who brought whom
+    ]
 
     clock.advance(8 * DAY)  # past the default 7 days: Bob's leave keeps the credit
     await group.leave(BOB, "Bob")
@@ -93,6 +103,10 @@ async def test_join_leave_and_rejoin_credit_once_and_a_quick_leave_revokes(
     assert len(await events(group, "community.referral_credited")) == 2
     [leader] = await board(group)
     assert (leader["credited"], leader["revoked"]) == (1, 1)
+    assert [(b["name"], b["status"]) for b in leader["brought"]] == [
+        ("Carl", "revoked"),  # the latest first
+        ("Bob", "credited"),
+    ]
 
 
 async def test_a_referrer_joining_through_their_own_link_is_not_credited(group: Group) -> None:

@@ -92,7 +92,7 @@ async def test_a_follow_through_a_referral_qr_code_credits_once_the_follower_joi
         json={"customer_id": ada, "wechat_channel_id": wechat.channel_id},
         headers=telegram.auth,
     )
-    assert answer.status_code == 200, answer.text
+    assert answer.status_code == 201, answer.text
     invite = answer.json()
     [made] = callbacks.qr_codes
     assert made["action_name"] == "QR_STR_SCENE"

@@ -50,6 +50,6 @@ async def test_the_demo_burst_gets_one_summary_and_the_newcomer_the_rules_button
     clock.advance(13 * HOUR)  # the demo's welcome pause
     await run_due(telegram.core)
     welcome = (await posted(telegram.core, group["conversation_id"]))[-1]
-    assert welcome["text"].startswith("欢迎 韩梅梅 加入水壶车主俱乐部！")
+    assert welcome["text"].startswith("欢迎 韩梅梅 加入水壶俱乐部！")
     assert welcome["buttons"][0]["label"] == "我已阅读并同意群规"
     assert admin.of(620_000_001) == ["restrict"]

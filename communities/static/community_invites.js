@@ -1,0 +1,146 @@
+// A community page's invite links: copy a link (its text is selected, so a keyboard user can
+// also copy it themselves), and make one for a member (POST …/invite-links: 201 when made,
+// 200 when that member already had a link of that name, the same link). The new or found
+// link's row is shown and its copy button focused; a refusal is shown at the field it names,
+// in the page's language.
+"use strict";
+
+(() => {
+  const { T, ApiError, h, say, fill, dateTime } = window.KithDom;
+  const data = document.getElementById("community-data");
+  if (!data) return;
+  const community = JSON.parse(data.textContent);
+  const table = document.getElementById("invite-links");
+  const form = document.getElementById("invite");
+
+  async function copy(button) {
+    const field = button.parentElement.querySelector("input");
+    field.focus();
+    field.select();
+    try {
+      await navigator.clipboard.writeText(field.value);
+      say(T.communities_invite_copied);
+    } catch {
+      say(T.communities_invite_copy_failed);  // selected: Ctrl+C copies it
+    }
+  }
+
+  table?.addEventListener("click", (event) => {
+    const button = event.target.closest("button[data-copy]");
+    if (button) copy(button);
+  });
+
+  function linkBox(url, label) {
+    return h("span", { class: "link-box" },
+      h("input", { type: "text", readonly: true, value: url, "aria-label": label, spellcheck: "false" }), " ",
+      h("button", { type: "button", dataset: { copy: "" },
+        "aria-label": fill(T.communities_invite_copy_label, { link: label }) }, T.communities_invite_copy));
+  }
+
+  function limits(invite) {
+    const parts = [];
+    if (invite.member_limit) parts.push(fill(T.communities_invite_up_to, { n: invite.member_limit }));
+    if (invite.expire_at) parts.push(`${T.communities_invite_until} ${dateTime(invite.expire_at)}`);
+    if (!parts.length) return h("span", { class: "muted" }, T.communities_invite_no_limits);
+    return parts.flatMap((p, n) => (n ? [h("br"), p] : [p]));
+  }
+
+  // The invite's row as the page renders it (every string a text node or an attribute).
+  function row(invite, owner) {
+    const links = [];
+    if (invite.invite_link) links.push(linkBox(invite.invite_link, fill(T.communities_invite_group_link, { name: owner })));
+    if (invite.deep_link) links.push(linkBox(invite.deep_link, fill(T.communities_invite_bot_link, { name: owner })));
+    if (invite.wechat_qr) links.push(linkBox(invite.wechat_qr.url, fill(T.communities_invite_wechat_link, { name: owner })));
+    if (!links.length) links.push(h("span", { class: "muted" }, T.communities_invite_no_link));
+    return h("tr", { dataset: { invite: invite.id } },
+      h("th", { scope: "row" }, h("a", { href: `/app/contacts/${encodeURIComponent(invite.customer_id)}` }, owner)),
+      h("td", {}, invite.name),
+      h("td", { class: "links" }, links),
+      h("td", {}, limits(invite)),
+      h("td", {}, h("time", { datetime: invite.created_at }, dateTime(invite.created_at))));
+  }
+
+  function clear() {
+    document.getElementById("invite-error").textContent = "";
+    for (const slot of form.querySelectorAll("[data-error-for]")) {
+      slot.textContent = "";
+      slot.removeAttribute("role");
+    }
+    for (const bad of form.querySelectorAll("[aria-invalid]")) bad.removeAttribute("aria-invalid");
+  }
+
+  // A refusal at the control it names, with that control's label; else in the form's box.
+  function blame(error) {
+    const control = error.field && form.querySelector(`[data-field="${CSS.escape(error.field)}"]`);
+    let text = error.message;
+    if (error.field === "expire_at" && error.status === 422 && !error.reason) text = T.communities_invite_expire_past;
+    if (error.status === 409) text = T.communities_invite_refused;
+    if (error.status === 404 && error.field === "customer_id") text = T.communities_invite_no_customer;
+    if (!control) {
+      document.getElementById("invite-error").textContent = text;
+      form.querySelector("button[type=submit]").focus();
+      return;
+    }
+    const label = control.labels[0].textContent.trim();
+    const slot = form.querySelector(`[data-error-for="${CSS.escape(error.field)}"]`);
+    slot.setAttribute("role", "alert");
+    slot.textContent = fill(T.communities_refused_at, { field: label, error: text });
+    control.setAttribute("aria-invalid", "true");
+    control.focus();
+  }
+
+  let busy = false;
+  form?.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (busy) return;  // one request at a time: a second Enter waits for the first answer
+    clear();
+    say("");
+    const body = { customer_id: form.customer_id.value, name: form.name.value.trim() };
+    if (form.member_limit.value !== "") body.member_limit = Number(form.member_limit.value);
+    if (form.expire_at.value) body.expire_at = new Date(form.expire_at.value).toISOString();
+    const owner = form.customer_id.selectedOptions[0]?.textContent || body.customer_id;
+    busy = true;
+    try {
+      const { data: invite, status } = await made(body);
+      const shown = row(invite, owner);
+      const before = table.querySelector(`tr[data-invite="${CSS.escape(invite.id)}"]`);
+      if (before) before.replaceWith(shown);
+      else table.tBodies[0].prepend(shown);
+      table.hidden = false;
+      document.getElementById("no-invites").hidden = true;
+      say(fill(status === 201 ? T.communities_invite_made : T.communities_invite_existed, { name: owner }));
+      (shown.querySelector("button[data-copy]") || shown.querySelector("a")).focus();
+      form.name.value = "";
+      form.member_limit.value = "";
+      form.expire_at.value = "";
+    } catch (e) {
+      blame(e);
+    } finally {
+      busy = false;
+    }
+  });
+
+  // The API call with its status (201: made now; 200: made before, the same link). As
+  // `KithDom.api`, but the status is kept; a refusal worded as that would word it.
+  async function made(body) {
+    const response = await fetch(`/app/api/communities/${encodeURIComponent(community.id)}/invite-links`, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": document.body.dataset.csrf },
+      body: JSON.stringify(body),
+    });
+    if (response.status === 401) {
+      window.location.assign("/app/login");
+      throw new ApiError(T.session_expired || T.error);
+    }
+    const type = response.headers.get("content-type") || "";
+    const data = type.includes("json") ? await response.json() : null;
+    if (!response.ok) {
+      const error = (data && data.error) || {};
+      const template = error.reason && T["reason_" + error.reason];
+      const message = template ? fill(template, error.limits || {}) : error.message || T.error;
+      throw new ApiError(message, error.field, error, response.status);
+    }
+    return { data, status: response.status };
+  }
+})();
