@@ -63,6 +63,16 @@ class CustomerData:
 
 
 @dataclass(frozen=True)
+class Searchable:
+    """A collection whose documents carry search `terms` made from some of their `fields`
+    (`terms_of(doc)`): `kith search reindex` gives those stored without terms theirs."""
+
+    collection: str
+    fields: tuple[str, ...]
+    terms_of: Callable[[dict[str, Any]], list[str]]
+
+
+@dataclass(frozen=True)
 class Feature:
     """What one feature adds. `steps` are bot step types (read by the bots feature);
     `background` loops run in `kith serve` (`loop(stop)`); `listeners` see every event this
@@ -93,6 +103,7 @@ class Feature:
     erasers: tuple[Eraser, ...] = ()  # personal data a customer's erasure must reach
     prepare: tuple[Callable[[], None], ...] = ()
     sealed: tuple[str, ...] = ()
+    searchable: tuple[Searchable, ...] = ()  # collections `kith search reindex` fills in
 
 
 def install(core: Core, features: list[Feature]) -> None:
@@ -138,6 +149,10 @@ async def keyword_claim(core: Core, workspace_id: str, word: str) -> str | None:
 
 def customer_data(core: Core) -> list[CustomerData]:
     return [data for feature in core.features for data in feature.customer_data]
+
+
+def searchables(core: Core) -> list[Searchable]:
+    return [s for feature in core.features for s in feature.searchable]
 
 
 def sealed_collections(core: Core) -> list[str]:

@@ -36,7 +36,7 @@ from kith.core.conversation_terms import (
     holding_all,
     stored_terms,
 )
-from kith.core.features import Feature, Index, Sweep
+from kith.core.features import Feature, Index, Sweep, searchables
 from kith.core.models import Event
 from kith.core.pagination import cursor_at, page
 from kith.core.search_terms import customer_doc_terms, query_terms, text_terms
@@ -263,8 +263,9 @@ def _message_terms(doc: dict[str, Any]) -> list[str]:
 
 async def reindex(core: Core, progress: Callable[[str, int], None] | None = None) -> dict[str, int]:
     """Index the messages and customers stored before search terms existed (or by a tool
-    that wrote them directly), then their conversations, and move the terms conversations
-    held in their own document to theirs. Safe to run again and alongside traffic: it only
+    that wrote them directly), then what features declare searchable (`Feature.searchable`),
+    then the conversations, and move the terms conversations held in their own document to
+    theirs. Safe to run again and alongside traffic: it only
     fills documents that have no terms yet. Returns the counts indexed."""
     counts = {"messages": 0, "customers": 0}
     touched: set[str] = set()
@@ -289,6 +290,15 @@ async def reindex(core: Core, progress: Callable[[str, int], None] | None = None
     )
     fields = {"name": 1, "emails": 1, "phones": 1}
     await _reindex(core, "customers", fields, customer_doc_terms, customers_done)
+    for searchable in searchables(core):  # features' own: tickets …
+        name = searchable.collection
+
+        async def feature_done(docs: Docs, name: str = name) -> None:
+            counts[name] = counts.get(name, 0) + len(docs)
+            _shown(progress, name, counts[name])
+
+        wanted = dict.fromkeys(searchable.fields, 1)
+        await _reindex(core, name, wanted, searchable.terms_of, feature_done)
     moved = await _move_held_terms(core)
     for n, conversation_id in enumerate(sorted(touched), 1):
         await index_conversation(core, conversation_id)

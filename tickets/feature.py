@@ -4,15 +4,18 @@ in one object."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from pymongo import ASCENDING, DESCENDING
 
 from kith.core.collection import IndexOptions
 from kith.core.consumers import Consumer
 from kith.core.context import Core
-from kith.core.features import CustomerData, Feature, Index
+from kith.core.features import CustomerData, Feature, Index, Searchable
 from kith.tickets import page, sla_actions, sla_api, sla_recompute
 from kith.tickets.api import api_router, api_settings_router, app_router, app_settings_router
 from kith.tickets.consumer import consumer
+from kith.tickets.models import ticket_terms
 from kith.tickets.notes import NOTES
 from kith.tickets.sla_store import CALENDARS, POLICIES
 from kith.tickets.sla_worker import SlaWorker
@@ -54,6 +57,7 @@ def feature(core: Core) -> Feature:
             Index(NOTES, (("ticket_id", ASCENDING), ("created_at", ASCENDING), ("_id", ASCENDING))),
         ),
         customer_data=(CustomerData(TICKETS), CustomerData(NOTES)),
+        searchable=(Searchable(TICKETS, ("subject", "description"), _terms),),
         consumers=(
             consumer(),
             Consumer("ticket-sla-replies", sla_actions.REPLY_TYPES, sla_actions.on_message),
@@ -72,3 +76,8 @@ def feature(core: Core) -> Feature:
             page.router,
         ),
     )
+
+
+def _terms(doc: dict[str, Any]) -> list[str]:
+    """A ticket stored before tickets had terms (`kith search reindex`)."""
+    return ticket_terms(str(doc.get("subject") or ""), str(doc.get("description") or ""))

@@ -337,8 +337,9 @@ def sequences_enrol(
 
 @search_app.command("reindex")
 def search_reindex() -> None:
-    """Give messages, customers and conversations stored before search existed (or written by
-    another tool) their search terms, in batches; safe to run again and while Kith serves."""
+    """Give messages, customers, tickets and conversations stored before search existed (or
+    written by another tool) their search terms, in batches; safe to run again and while Kith
+    serves."""
     from kith.core.search import reindex
 
     def shown(what: str, count: int) -> None:
@@ -346,10 +347,7 @@ def search_reindex() -> None:
 
     counts = asyncio.run(_with_core(_persistent_settings(), lambda core, ws: reindex(core, shown)))
     typer.echo("")
-    typer.echo(
-        f"indexed {counts['messages']:,} messages, {counts['customers']:,} customers,"
-        f" {counts['conversations']:,} conversations"
-    )
+    typer.echo("indexed " + ", ".join(f"{n:,} {what}" for what, n in counts.items()))
 
 
 @app.command()
