@@ -86,3 +86,47 @@ async def test_the_chinese_page_words_the_held_change(live: Live) -> None:
     await expect(page.locator("#fields-held-hint")).to_have_text(
         "尚未保存：按回车键或“应用”保存，按 Esc 撤销。"
     )
+
+
+async def test_assignee_and_team_by_keyboard_and_one_note_per_double_press(live: Live) -> None:
+    """Regression (QA demo, left by the status fix): the assignee and team menus saved at
+    each arrow step too, and a double press on Add note added it twice."""
+    from playwright.async_api import expect
+
+    from tests.support.held import Held
+
+    page = await live.sign_in("alice@kith.test")
+    patches: list[Any] = []
+    page.on("request", lambda r: patches.append(r.post_data_json) if r.method == "PATCH" else None)
+    crash = await ticket_id(live, "App crash")
+    await page.goto(live.url + f"/app/tickets/{crash}")
+    await expect(page.locator("body[data-ready=true]")).to_have_count(1)
+    assignee = page.get_by_label("Assignee")
+    await assignee.focus()
+    await page.keyboard.press("ArrowDown")  # unassigned to the first agent
+    chosen = await assignee.input_value()
+    assert chosen
+    await expect(page.get_by_role("button", name="Apply")).to_be_visible()
+    assert patches == []
+    await page.keyboard.press("Enter")
+    await expect(page.get_by_role("status").first).to_have_text("Saved.")
+    assert patches == [{"assignee_id": chosen}]
+    await assignee.focus()
+    await page.keyboard.press("ArrowUp")  # back to no one: held, then saved as null
+    await page.get_by_role("button", name="Apply").click()
+    await expect(page.get_by_role("status").first).to_have_text("Saved.")
+    assert patches[-1] == {"assignee_id": None}
+
+    held = Held(f"/tickets/{crash}/notes")
+    await held.install(page)
+    await page.get_by_label("Internal note").fill("Asked the courier")
+    add = page.get_by_role("button", name="Add note")
+    await add.click()
+    await held.first()
+    await add.click(force=True)  # disabled while the first is in flight: nothing sent
+    await page.get_by_label("Internal note").press("Control+Enter")
+    held.release()
+    await expect(page.get_by_label("Internal note")).to_have_value("")
+    assert held.sent == 1
+    notes = live.core.store.collection("ticket_notes")
+    assert await notes.count_documents({"ticket_id": crash}) == 1

@@ -45,20 +45,27 @@
     showHeld();
   }
 
-  // ---- status and priority, held when arrowed --------------------------------------------
+  // ---- status, priority, assignee and team, held when arrowed -----------------------------
   // A closed select steps its value with the arrow keys and fires `change` at each step: saved
   // at each, ArrowDown twice would move a new ticket to Open and then to Pending, and a step
   // onto Solved would send the customer the survey at once. So a value reached by the keyboard
   // (arrows, Page/Home/End, typing its name) is held, shown as not saved, until Enter or Apply
   // (Escape puts the saved one back), as a desk's "Submit" does; one picked with the pointer,
   // or chosen in the opened list, is saved at once, as before.
-  const HELD = ["status", "priority"];
+  const SELECTS = {  // field -> its menu; "" in a menu is no one (no team): null in a change
+    status: "ticket-status", priority: "ticket-priority",
+    assignee_id: "ticket-assignee", team_id: "ticket-team",
+  };
+  const HELD = Object.keys(SELECTS);
+  const saved = (field) => state.ticket[field] || "";
+  const patchOf = (values) => Object.fromEntries(
+    Object.entries(values).map(([field, value]) => [field, value || null]));
   const held = {};  // field -> the value shown but not saved
   const keyed = new Set();  // fields whose next `change` comes from a stepping key
 
   function showHeld() {
     for (const field of HELD) {
-      const select = $(`ticket-${field}`);
+      const select = $(SELECTS[field]);
       if (!(field in held)) {
         select.removeAttribute("aria-describedby");
         continue;
@@ -76,17 +83,17 @@
     const patch = { ...held };
     for (const field of HELD) delete held[field];
     showHeld();
-    if (Object.keys(patch).length) change(patch);
+    if (Object.keys(patch).length) change(patchOf(patch));
   }
 
   function holdWhenKeyed(field) {
-    const select = $(`ticket-${field}`);
+    const select = $(SELECTS[field]);
     select.addEventListener("keydown", (e) => {
       if ((e.key === "Enter" || e.key === "Escape") && field in held) {
         e.preventDefault();  // not the form's submit (Save tags)
         if (e.key === "Escape") {
           delete held[field];
-          select.value = state.ticket[field];
+          select.value = saved(field);
           showHeld();
         } else applyHeld();
         return;
@@ -97,7 +104,7 @@
     select.addEventListener("pointerdown", () => keyed.delete(field));
     select.addEventListener("change", () => {
       const stepped = keyed.delete(field);
-      if (select.value === state.ticket[field]) {
+      if (select.value === saved(field)) {
         delete held[field];
         showHeld();
       } else if (stepped) {
@@ -107,7 +114,7 @@
         if (first) say(T.ticket_held);
       } else {
         delete held[field];
-        change({ [field]: select.value });
+        change(patchOf({ [field]: select.value }));
       }
     });
   }
@@ -326,8 +333,6 @@
   function wire() {
     for (const field of HELD) holdWhenKeyed(field);
     $("apply-fields")?.addEventListener("click", applyHeld);
-    $("ticket-assignee").addEventListener("change", () => change({ assignee_id: $("ticket-assignee").value || null }));
-    $("ticket-team").addEventListener("change", () => change({ team_id: $("ticket-team").value || null }));
     $("ticket-controls").addEventListener("submit", (e) => {
       e.preventDefault();
       if (!canWrite) return;
@@ -336,8 +341,7 @@
     $("timeline-more").addEventListener("click", () => loadTimeline(true));
     const note = $("note-form");
     if (note) {
-      note.addEventListener("submit", async (e) => {
-        e.preventDefault();
+      window.KithDom.once(note, async () => {  // a double Enter adds one note
         $("note-error").textContent = "";
         try {
           await api("POST", `${path}/notes`, { text: note.text.value });
