@@ -52,6 +52,7 @@ from kith.core.models import (
     Event,
     Message,
     OutboundContent,
+    Wording,
 )
 from kith.core.outbox import send
 from kith.core.pipeline import channel_event_of
@@ -67,6 +68,10 @@ HUMAN_WORDS = re.compile(
 LEXICAL_THRESHOLD = 0.45
 MISSES_BEFORE_HANDOFF = 2
 MISSED_REASON = "the bot did not understand twice"  # the handoff's reason (tickets' rule)
+ASKED_REASON = "the customer asked for a person"
+# The bot's own reasons as text keys, so that each agent's inbox words the hand-off note; a
+# flow's handoff step gives its own words, shown as written.
+REASON_KEYS = {MISSED_REASON: "said_reason_missed", ASKED_REASON: "said_reason_asked"}
 MAX_HOPS = 200
 HUMAN_BUTTON = BotButton(label={"en": "Talk to a person", "zh": "人工客服"}, payload=HUMAN_PAYLOAD)
 
@@ -303,12 +308,12 @@ class BotEngine:
         payload = payload or self._chosen_button(turn)
         if turn.session.get("waiting"):
             if payload == HUMAN_PAYLOAD or HUMAN_WORDS.match(turn.text):
-                await self.handoff(turn, "the customer asked for a person")
+                await self.handoff(turn, ASKED_REASON)
                 return
             await self._answer(turn)
             return
         if payload == HUMAN_PAYLOAD or HUMAN_WORDS.match(turn.text):
-            await self.handoff(turn, "the customer asked for a person")
+            await self.handoff(turn, ASKED_REASON)
             return
         flow = self._flow_for(turn, payload, first)
         if flow is not None:
@@ -536,6 +541,7 @@ class BotEngine:
             labels=list(dict.fromkeys([*turn.conversation.labels, "handoff"])),
             team_id=team_id or turn.bot.team_id or turn.conversation.team_id,
         )
+        known = {"reason": REASON_KEYS[reason]} if reason in REASON_KEYS else {}
         await send(
             core,
             turn.conversation,
@@ -543,6 +549,7 @@ class BotEngine:
             turn.author,
             message_id=turn.next_message_id(),
             at=turn.next_moment(),
+            wording=Wording(key="bot_handoff", values={"reason": reason}, terms=known),
         )
         await record(
             core,

@@ -293,6 +293,12 @@ async def test_handoff_then_silence_then_resume_after_resolution(bots: BotSetup)
         {"conversation_id": conversation.id, "private": True}
     )
     assert "refund request" in note["text"]
+    # a flow's own reason is shown as written, in either language's sentence
+    assert note["wording"] == {
+        "key": "bot_handoff",
+        "values": {"reason": "refund request"},
+        "terms": {},
+    }
     handoff = await bots.core.store.events.find_one({"type": "conversation.handoff"})
     assert handoff["data"]["reason"] == "refund request"
 
@@ -311,6 +317,11 @@ async def test_customer_asks_for_a_human_and_two_misses_hand_off(bots: BotSetup)
     asked = await bots.say("人工")
     conversation = await get_conversation(bots.core, bots.workspace_id, asked.conversation.id)
     assert "handoff" in conversation.labels
+    note = await bots.core.store.messages.find_one(
+        {"conversation_id": conversation.id, "private": True}
+    )
+    assert note["text"] == "Bot handed off: the customer asked for a person"
+    assert note["wording"]["terms"] == {"reason": "said_reason_asked"}  # worded per agent
 
     missed = await bots.say("blorp", who="grace")
     assert "Reply 'human'" in (await bots.bot_texts(missed.conversation.id))[0]
