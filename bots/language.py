@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import re
 
-from kith.core.languages import language_of_locale
+from kith.core.languages import UNDETERMINED, language_of_locale
 
-UNDETERMINED = "und"  # what NLP stores for a text it cannot judge (`kith.nlp.language`)
 SENTENCE_WORDS = 3
 """Words a message without Han needs before its language counts: "Wang Fang" or "ok
 thanks" may come from anyone, "where is my order" is English."""

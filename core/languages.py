@@ -38,10 +38,16 @@ def language_of_locale(locale: str | None) -> str | None:
     return language or None
 
 
+UNDETERMINED = "und"  # what NLP stores for a text it cannot judge ("ok", an email address)
+
+
 def language_of_message(doc: Mapping[str, Any]) -> str:
-    """What sentiment detected in a stored message, else Chinese for CJK text, else English."""
+    """What sentiment detected in a stored message, else Chinese for CJK text, else English.
+    NLP's "undetermined" is no language: a survey or a notice is never sent in `und`."""
     found = (doc.get("nlp") or {}).get("language")
-    return str(found) if found else ("zh" if CJK.search(doc.get("text") or "") else "en")
+    if found and found != UNDETERMINED:
+        return str(found)
+    return "zh" if CJK.search(doc.get("text") or "") else "en"
 
 
 def pick_text(texts: Mapping[str, str], language: str | None) -> tuple[str, str]:
