@@ -249,10 +249,15 @@
       window.location.reload();
       return once.LEAVING;
     } catch (e) {
-      if (e.field === "message.text") error.textContent = T.communities_post_empty;
-      else error.textContent = e.field ? `${e.field}: ${e.message}` : e.message;
-      const named = e.field && post.querySelector(`[name="${e.field.replace("message.text.", "text_")}"]`);
-      (named || post.text_en).focus();
+      if (e.field === "message.text") {
+        error.textContent = T.communities_post_empty;
+        post.text_en.focus();
+        return;
+      }
+      // The broadcasts' refusal reasons are worded for posts too ({{ customer… }} in a group).
+      const worded = e.reason && T[`broadcasts_refused_${e.reason}`];
+      blame(post, worded ? { ...e, message: fill(worded, e.limits || {}) } : e, error);
+      if (!e.field) post.text_en.focus();
     }
   });
 })();

@@ -42,3 +42,21 @@ async def test_a_double_enter_on_schedule_the_post_makes_one_broadcast(live: Liv
     broadcasts = live.core.store.collection("broadcasts")
     assert await broadcasts.count_documents({}) == 1
     await expect(posts.locator("tbody tr")).to_have_count(1)
+
+
+async def test_a_refused_post_is_worded_at_its_field_in_chinese(live: Live) -> None:
+    """Regression: a post naming the customer showed "message.text.zh: a group post cannot
+    name the customer …" in English on the Chinese page."""
+    from playwright.async_api import expect
+
+    page = await live.sign_in("admin@kith.test", locale="zh-CN")
+    await page.goto(live.url + "/app/communities")
+    await page.get_by_role("link", name=TITLE).click()
+    zh = page.get_by_label("消息（中文）")
+    await zh.fill("{{ customer.name }}，周六见！")
+    await page.get_by_role("button", name="安排发帖").click()
+    await expect(page.locator("#post-error")).to_have_text(
+        "消息（中文）：群消息不能引用客户（群里没有单个客户）：请删除 {{ customer… }}。"
+    )
+    await expect(zh).to_be_focused()
+    assert await live.core.store.collection("broadcasts").count_documents({}) == 0
