@@ -37,11 +37,12 @@ def _email(text: str) -> str | None:
     return text.lower()
 
 
-def _choice(text: str, choices: list[str]) -> str | None:
+def _choice(text: str, choices: list[tuple[str, list[str]]]) -> str | None:
+    """A choice's value, by its number or any of its texts (`Ask.choice_labels`)."""
     if text.isdigit() and 1 <= int(text) <= len(choices):
-        return choices[int(text) - 1]
+        return choices[int(text) - 1][0]
     folded = text.casefold()
-    return next((c for c in choices if c.casefold() == folded), None)
+    return next((value for value, said in choices if folded in map(str.casefold, said)), None)
 
 
 def check_answer(step: Ask, text: str) -> str | float | None:
@@ -61,7 +62,7 @@ def check_answer(step: Ask, text: str) -> str | float | None:
         case Validation.date:
             return _date(text)
         case Validation.choice:
-            return _choice(text, step.choices)
+            return _choice(text, step.choice_labels())
         case _:
             return text[:1000]
 

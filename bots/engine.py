@@ -450,7 +450,9 @@ class BotEngine:
                     await self.handoff(turn, f"no valid answer to {step.attribute!r}")
                 return
             await self.say(turn, localized(step.invalid_text, turn.language))
-            await self.say(turn, localized(step.text, turn.language), step.choice_buttons())
+            await self.say(
+                turn, localized(step.text, turn.language), step.choice_buttons(turn.language)
+            )
             return
         await self.set_attributes(turn, {step.attribute: value})
         turn.session.update(waiting=None, retries=0)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from pydantic import ConfigDict, Field, HttpUrl
 
 from kith.bots.flows import (
+    Labels,
     LocalizedLabel,
     LocalizedText,
     Outcome,
@@ -99,7 +100,12 @@ class Ask(StepBase):
     text: LocalizedText
     attribute: str = Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_\-]{0,63}$")
     validate_as: Validation = Field(default=Validation.text, alias="validate")
-    choices: list[str] = Field(default=[], max_length=10)
+    choices: list[Labels | str] = Field(
+        default=[],
+        max_length=10,
+        description="Choices, each a text or {language: text}; the answer is stored as the "
+        "choice's English text (else its first).",
+    )
     invalid_text: LocalizedText = "Sorry, that doesn't look right. Please try again."
     max_retries: int = Field(default=2, ge=0, le=10)
     on_give_up: str | None = None
@@ -110,12 +116,22 @@ class Ask(StepBase):
     def targets(self) -> list[str]:
         return [self.on_give_up] if self.on_give_up else []
 
-    def choice_buttons(self) -> list[Button]:
-        return [Button(label=c[:64], payload=None) for c in self.choices]
+    def choice_buttons(self, language: str | None) -> list[Button]:
+        """The choices as buttons in the customer's language (a typed label picks one)."""
+        return [Button(label=localized(c, language)[:64], payload=None) for c in self.choices]
+
+    def choice_labels(self) -> list[tuple[str, list[str]]]:
+        """Each choice's stored value (its English text, else its first) and all its texts."""
+        return [
+            (c, [c])
+            if isinstance(c, str)
+            else (c.get("en") or next(iter(c.values())), [*c.values()])
+            for c in self.choices
+        ]
 
 
 async def ask(engine: BotEngine, turn: Turn, step: Ask) -> Outcome:
-    await engine.say(turn, localized(step.text, turn.language), step.choice_buttons())
+    await engine.say(turn, localized(step.text, turn.language), step.choice_buttons(turn.language))
     turn.session.update(waiting=step.id, retries=0)
     return "wait", None
 

@@ -172,3 +172,38 @@ async def test_a_bad_button_label_is_refused_naming_it(bots: BotSetup, label: ob
         await bots.install(flows=[flow])
     assert refused.value.field == "flows.0.steps.1.buttons.0.label"
     assert refused.value.reason == "localized_label"
+
+
+SIZE = {
+    "id": "size",
+    "trigger": {"kind": "keyword", "values": ["size"]},
+    "steps": [
+        {
+            "id": "ask",
+            "type": "ask",
+            "attribute": "size",
+            "validate": "choice",
+            "text": {"en": "Which size?", "zh": "要哪个尺码？"},
+            "choices": [{"en": "Small", "zh": "小号"}, {"en": "Large", "zh": "大号"}, "XL"],
+        },
+        {"id": "thanks", "type": "send_text", "text": {"en": "Noted.", "zh": "好的。"}},
+    ],
+}
+
+
+@pytest.mark.parametrize(("answer", "stored"), [("大号", "Large"), ("small", "Small"), ("3", "XL")])
+async def test_an_asks_choices_are_shown_in_the_customers_language_and_stored_as_one_value(
+    bots: BotSetup, answer: str, stored: str
+) -> None:
+    """Regression (QA demo, left by the button labels): an ask step's choices were plain
+    strings, English under a Chinese question."""
+    await bots.install(knowledge_base=False, flows=[SIZE])
+    asked = await ingest(bots.core, bots.channel, inbound(bots.channel, text="size 尺码", user=WANG))
+    await drain(bots.core)
+    conversation_id = asked.conversation.id
+    assert await labels_of_the_last_reply(bots, conversation_id) == ["小号", "大号", "XL"]
+    await ingest(bots.core, bots.channel, inbound(bots.channel, text=answer, user=WANG))
+    await drain(bots.core)
+    customer = await bots.core.store.customers.find_one({"_id": asked.message.customer_id})
+    assert customer is not None and customer["attributes"]["size"] == stored
+    assert (await bots.bot_texts(conversation_id))[-1] == "好的。"
