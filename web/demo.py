@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import socket
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -23,6 +24,7 @@ from kith.communities.demo import (
     use_demo_bot_api,
 )
 from kith.communities.demo_join_requests import seed_demo_join_request
+from kith.communities.demo_referrals import complete_demo_links
 from kith.communities.models import Community
 from kith.contacts.demo_merges import seed_merge_suggestion
 from kith.core.auth import create_api_token, create_user
@@ -327,17 +329,37 @@ async def run_demo(host: str, port: int) -> None:
     app.include_router(demo_bot.router())
     await use_demo_bot_api(core, workspace.id, f"http://127.0.0.1:{port}")
     config = uvicorn.Config(app, host=host, port=port, log_config=None)
-    server = uvicorn.Server(config)
+    server = _Server(config)
     if not models.done():
         print("Loading the sentiment and language models…", flush=True)
     await models
     print(banner(f"http://{host}:{port}", logins), flush=True)
     newcomer = asyncio.create_task(_newcomer_after_the_raid(core, workspace.id))
+    links = asyncio.create_task(_links_once_serving(core, workspace.id, server))
     try:
         await server.serve()
     finally:
         newcomer.cancel()
+        links.cancel()
         await core.close()
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, saying when it listens (the demo's Bot API is on it)."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.listening = asyncio.Event()
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        self.listening.set()
+
+
+async def _links_once_serving(core: Core, workspace_id: str, server: _Server) -> None:
+    """The seeded invite links get the demo Bot API's link as soon as the server answers."""
+    await server.listening.wait()
+    await complete_demo_links(core, workspace_id)
 
 
 async def _newcomer_after_the_raid(core: Core, workspace_id: str) -> None:

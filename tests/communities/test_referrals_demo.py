@@ -39,3 +39,29 @@ async def test_the_demo_credits_its_sample_member_and_rewards_them(
     await drain(telegram.core)
     assert again is not None and again.code == invite.code
     assert len(await telegram.events("community.referral_credited")) == 1
+
+
+async def test_a_link_seeded_before_the_bot_api_served_is_completed_once_it_does(
+    telegram: TelegramSetup, workspace_id: str, callbacks: BotApiWithMe
+) -> None:
+    """`kith demo` seeds before its server (and so its Bot API) listens: the sample member's
+    link had no platform link for the whole demo; it is filled in once the server answers."""
+    from kith.communities.demo_referrals import complete_demo_links
+    from tests.connectors.telegram.fake_bot_api import error
+
+    group = await make_group(telegram)
+    await group.join(ADA, "Ada")
+    callbacks.fail_next("createChatInviteLink", error(502, "Bad Gateway"))
+    seeded = await seed_demo_referrals(telegram.core, workspace_id, group.id)
+    assert seeded is not None and seeded.invite_link is None
+
+    assert await complete_demo_links(telegram.core, workspace_id) == 1
+
+    board = await telegram.http.get(
+        f"/api/v1/communities/{group.id}/referrals", headers=telegram.auth
+    )
+    assert board.status_code == 200
+    doc = await telegram.core.store.collection("community_invites").find_one({"_id": seeded.id})
+    assert doc is not None and doc["invite_link"] == "https://t.me/+KithInvite000001"
+    assert doc["code"] == seeded.code  # the join already credited through it still counts
+    assert await complete_demo_links(telegram.core, workspace_id) == 0
