@@ -6,7 +6,7 @@
 "use strict";
 
 (() => {
-  const { T, ApiError, h, say, fill, dateTime } = window.KithDom;
+  const { T, answer, h, say, fill, dateTime } = window.KithDom;
   const data = document.getElementById("community-data");
   if (!data) return;
   const community = JSON.parse(data.textContent);
@@ -101,7 +101,8 @@
     const owner = form.customer_id.selectedOptions[0]?.textContent || body.customer_id;
     busy = true;
     try {
-      const { data: invite, status } = await made(body);
+      const path = `/communities/${encodeURIComponent(community.id)}/invite-links`;
+      const { data: invite, status } = await answer("POST", path, body);  // 201: made now
       const shown = row(invite, owner);
       const before = table.querySelector(`tr[data-invite="${CSS.escape(invite.id)}"]`);
       if (before) before.replaceWith(shown);
@@ -119,28 +120,4 @@
       busy = false;
     }
   });
-
-  // The API call with its status (201: made now; 200: made before, the same link). As
-  // `KithDom.api`, but the status is kept; a refusal worded as that would word it.
-  async function made(body) {
-    const response = await fetch(`/app/api/communities/${encodeURIComponent(community.id)}/invite-links`, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRF-Token": document.body.dataset.csrf },
-      body: JSON.stringify(body),
-    });
-    if (response.status === 401) {
-      window.location.assign("/app/login");
-      throw new ApiError(T.session_expired || T.error);
-    }
-    const type = response.headers.get("content-type") || "";
-    const data = type.includes("json") ? await response.json() : null;
-    if (!response.ok) {
-      const error = (data && data.error) || {};
-      const template = error.reason && T["reason_" + error.reason];
-      const message = template ? fill(template, error.limits || {}) : error.message || T.error;
-      throw new ApiError(message, error.field, error, response.status);
-    }
-    return { data, status: response.status };
-  }
 })();

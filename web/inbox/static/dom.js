@@ -36,7 +36,12 @@
       values[key] !== undefined ? String(values[key]) : whole);
   }
 
+  // The /app/api answer's JSON, and (`answer`) its status too: 201 made now, 200 made before.
   async function api(method, path, payload, extra = {}) {
+    return (await answer(method, path, payload, extra)).data;
+  }
+
+  async function answer(method, path, payload, extra = {}) {
     const response = await fetch("/app/api" + path, {
       method,
       credentials: "same-origin",
@@ -54,7 +59,7 @@
       const error = (data && data.error) || {};
       throw new ApiError(worded(error), error.field, error, response.status);
     }
-    return data;
+    return { data, status: response.status };
   }
 
   function h(tag, attrs = {}, ...children) {
@@ -156,5 +161,5 @@
   Object.freeze(once);
 
   languageSwitch();  // every page's header has it
-  window.KithDom = Object.freeze({ T, ApiError, api, h, say, confirmed, fill, date, dateTime, once });
+  window.KithDom = Object.freeze({ T, ApiError, api, answer, h, say, confirmed, fill, date, dateTime, once });
 })();
