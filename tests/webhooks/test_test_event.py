@@ -58,7 +58,7 @@ async def test_a_failed_test_is_tried_once_and_its_error_has_a_key(
     log = await client.get(f"/api/v1/webhooks/{endpoint_id}/deliveries", headers=auth(token))
     [row] = log.json()["items"]
     assert (row["status"], row["last_error"]) == ("failed", "HTTP 503")  # no retries
-    assert row["error"] == {"key": "http", "values": {"status": 503}}
+    assert row["error"] == {"key": "http", "values": {"status": 503}, "terms": {}}
 
 
 async def test_no_test_for_an_endpoint_that_is_off_or_unknown(
@@ -68,7 +68,7 @@ async def test_no_test_for_an_endpoint_that_is_off_or_unknown(
     off = await client.patch(
         f"/api/v1/webhooks/{endpoint_id}", json={"enabled": False}, headers=auth(token)
     )
-    assert off.json()["off"] == {"key": "by_admin", "values": {}}
+    assert off.json()["off"] == {"key": "by_admin", "values": {}, "terms": {}}
     refused = await post(client, token, f"/{endpoint_id}/test")
     assert refused.status_code == 409 and refused.json()["error"]["field"] == "enabled"
     assert (await post(client, token, "/ep_nope/test")).status_code == 404
