@@ -198,7 +198,9 @@ async def test_an_asks_choices_are_shown_in_the_customers_language_and_stored_as
     """Regression (QA demo, left by the button labels): an ask step's choices were plain
     strings, English under a Chinese question."""
     await bots.install(knowledge_base=False, flows=[SIZE])
-    asked = await ingest(bots.core, bots.channel, inbound(bots.channel, text="size 尺码", user=WANG))
+    asked = await ingest(
+        bots.core, bots.channel, inbound(bots.channel, text="size 尺码", user=WANG)
+    )
     await drain(bots.core)
     conversation_id = asked.conversation.id
     assert await labels_of_the_last_reply(bots, conversation_id) == ["小号", "大号", "XL"]
