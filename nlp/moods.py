@@ -41,11 +41,12 @@ SYSTEM = Author(kind=AuthorKind.system, name="Sentiment")
 PRIORITY_ORDER = [p.value for p in Priority]
 FOLDS = "sentiment_folds"  # tokens of the last batches folded into a conversation's mood
 FOLDS_KEPT = 16
-# Ids of the last messages folded in: more than a batch (64) of one conversation, so a batch
-# taken over after its lease (300 s) finds its messages unless the conversation has had more
-# than this many messages analysed since.
+# Ids of the last messages folded in: a batch's worth (64), so a batch taken over after its
+# lease (300 s) finds its messages unless the conversation has had more than this many
+# messages analysed since (a flood); kept small, as the conversation list reads whole
+# conversations (at most about 2 KB each).
 SEEN = "sentiment_seen"
-SEEN_KEPT = 256
+SEEN_KEPT = 64
 DUE = "sentiment_escalations"  # escalations folded in and not yet carried out
 READ = {"sentiment": 1, "status": 1, SEEN: 1, DUE: 1}
 
