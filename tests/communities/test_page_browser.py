@@ -24,6 +24,7 @@ from kith.core.teams import create_team
 from tests.support.browser import needs_chromium
 from tests.support.consumers import drain
 from tests.support.pages import Live, assert_every_control_is_named, keep_screenshot, live_app
+from tests.support.written_dates import day_time
 from tests.web.conftest import PASSWORD
 
 pytestmark = [needs_chromium, pytest.mark.timeout(180)]
@@ -130,6 +131,9 @@ async def test_the_chinese_pages_and_an_agent_only_reads(live: Live, tmp_path: P
     await expect(page.get_by_role("heading", name="成员名单")).to_be_visible()
     await expect(page.get_by_role("button", name="保存设置")).to_be_visible()
     await assert_every_control_is_named(page)
+    # Its server-made moments are written as every page writes them (KithDom.dateTime), in
+    # the page's language; not "2026-12-05 07:32" in UTC.
+    await expect(page.locator("dd time")).to_have_text(day_time("zh"))
     await page.get_by_role("button", name="安排发帖").press("Enter")  # both boxes empty
     await expect(page.locator("#post-error")).to_have_text("请至少用一种语言填写消息。")
     await expect(page.get_by_label("消息（英文）")).to_be_focused()

@@ -11,10 +11,11 @@ from urllib.parse import parse_qs
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 from pydantic import BaseModel
 
 from kith.core.client_address import client_address
-from kith.core.clock import ScaledClock
+from kith.core.clock import ScaledClock, aware
 from kith.core.context import Core
 from kith.core.errors import Unauthorized
 from kith.core.login_throttle import TooManyAttempts
@@ -63,7 +64,22 @@ def page_templates(*folders: Path) -> Environment:
         loader=loader, autoescape=select_autoescape(default=True, default_for_string=True)
     )
     environment.globals["app_sections"] = sections_for
+    environment.globals["when"] = when
     return environment
+
+
+def when(at: datetime | None, *, day: bool = False) -> Markup:
+    """A moment on a server-made page: a `<time>` that `dom.js` writes as every page writes
+    dates (`KithDom.dateTime`, or `date` with `day`), in the reader's language and time zone;
+    until then (or without script) its UTC reading."""
+    if at is None:
+        return Markup("")
+    moment = aware(at)
+    shown = moment.strftime("%Y-%m-%d" if day else "%Y-%m-%d %H:%M UTC")
+    kind = "date" if day else "datetime"
+    return Markup('<time datetime="{}" data-when="{}">{}</time>').format(
+        moment.isoformat(), kind, shown
+    )
 
 
 templates = page_templates()

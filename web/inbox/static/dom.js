@@ -123,6 +123,11 @@
     { ...DAY, hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
   const date = (iso) => (iso ? dayFormat.format(new Date(iso)) : "");
   const dateTime = (iso) => (iso ? timeFormat.format(new Date(iso)) : "");
+  // Moments a server-made page wrote (`pages.when`): the same words, here.
+  for (const moment of document.querySelectorAll("time[data-when]")) {
+    const at = moment.getAttribute("datetime");
+    moment.textContent = moment.dataset.when === "date" ? date(at) : dateTime(at);
+  }
 
   // A form (or a button) whose handler writes something, made safe to press twice: while
   // `handler(event)` runs, the form's submit buttons (or the button) are disabled, the form
