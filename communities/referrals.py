@@ -16,6 +16,7 @@ rewards, the customer's figures and sequence triggers follow.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -263,6 +264,12 @@ class Brought(BaseModel):
     status: ReferralStatus
 
 
+async def _brought(core: Core, community_id: str, referrer_id: str) -> list[dict[str, Any]]:
+    query = {"community_id": community_id, "referrer_id": referrer_id}
+    found = referrals(core).find(query, sort=[("joined_at", -1), ("_id", 1)], limit=BROUGHT)
+    return list(await found.to_list(None))
+
+
 class Leader(BaseModel):
     customer_id: str
     name: str | None = None
@@ -297,11 +304,10 @@ async def leaderboard(core: Core, community: Community, limit: int = LEADERS) ->
         {"$limit": limit},
     ]
     rows = await (await referrals(core).aggregate(pipeline)).to_list(None)
-    brought: dict[str, list[dict[str, Any]]] = {}
-    for row in rows:  # who each brought: one indexed read per leader, BROUGHT at most
-        query = {"community_id": community.id, "referrer_id": row["_id"]}
-        found = referrals(core).find(query, sort=[("joined_at", -1), ("_id", 1)], limit=BROUGHT)
-        brought[row["_id"]] = await found.to_list(None)
+    # Who each brought: one indexed read of BROUGHT at most per leader, all at once (one
+    # `$in` read would be unbounded for a leader who brought thousands).
+    latest = await asyncio.gather(*(_brought(core, community.id, row["_id"]) for row in rows))
+    brought = {row["_id"]: found for row, found in zip(rows, latest, strict=True)}
     ids = [row["_id"] for row in rows]
     ids += [r["referred_id"] for each in brought.values() for r in each]
     names = {
