@@ -23,7 +23,7 @@ from kith.broadcasts import templates
 from kith.broadcasts.routes import conversation_for
 from kith.core.context import Core
 from kith.core.customers import do_update_customer
-from kith.core.errors import KithError, NotFound
+from kith.core.errors import InvalidInput, KithError
 from kith.core.httpcap import post_capped
 from kith.core.ids import derived_id
 from kith.core.languages import customer_languages, pick_text
@@ -317,7 +317,7 @@ async def run_notify_team(run: Run, step: NotifyTeamStep) -> Ran | Later:
     if step.team_id is not None:
         try:
             await do_hand_to_team(run.core, conversation, step.team_id, AUTHOR)
-        except NotFound:
+        except InvalidInput:  # the team is gone since the sequence was saved
             return run.next(step, RunOutcome.skipped, reason="unknown_team")
     await send(
         run.core,

@@ -256,6 +256,26 @@ async def test_notify_team_leaves_a_note_in_the_latest_conversation(
     assert notes[0]["_id"] == derived_id("sequence-note", tell.id)
 
 
+async def test_notify_team_skips_a_team_gone_since_the_sequence_was_saved(
+    score: Core, workspace_id: str, people: People, make_sequence: MakeSequence
+) -> None:
+    (ada,) = await people(1)
+    sales = await create_team(score, workspace_id, "Sales")
+    steps = [
+        {"id": "tell", "type": "notify_team", "team_id": sales.id, "text": "Ada is onboarded"},
+        {"id": "hello", "type": "send", "message": {"text": {"en": "Hello"}}},
+    ]
+    sequence = await make_sequence(steps=steps)
+    await score.store.teams.delete_one({"_id": sales.id})
+    await enrol(score, workspace_id, sequence.id, ada.id, "api")
+    assert await SequenceWorker(score).run_once() == 1
+    tell, hello = sorted(await runs_of(score, ada), key=lambda r: r.step_id != "tell")
+    assert (tell.outcome, tell.reason) == (RunOutcome.skipped, "unknown_team")
+    assert hello.outcome != RunOutcome.skipped and await texts(score, ada) == ["Hello"]
+    assert await score.store.messages.count_documents({"private": True}) == 0
+    assert (await enrolment_of(score, ada)).state == EnrolmentState.completed
+
+
 async def test_an_enrolment_on_v1_finishes_v1_after_v2_is_saved(
     score: Core,
     clock: ManualClock,
