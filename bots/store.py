@@ -56,6 +56,24 @@ async def _check_keywords(core: Core, workspace_id: str, definition: BotDefiniti
                 raise InvalidInput(f"{value!r} is {why}", field=f"flows.{n}.trigger.values.{i}")
 
 
+async def _check_teams(core: Core, workspace_id: str, definition: BotDefinition) -> None:
+    """The bot's team and each hand-off step's team must exist: a hand-off to a team that
+    does not would fail in the customer's conversation instead of here."""
+    wanted = [("team_id", definition.team_id)] + [
+        (f"flows.{n}.steps.{i}.team_id", getattr(step, "team_id", None))
+        for n, flow in enumerate(definition.flows)
+        for i, step in enumerate(flow.steps)
+    ]
+    for field, team_id in wanted:
+        if team_id is None:
+            continue
+        found = await core.store.teams.find_one(
+            {"_id": team_id, "workspace_id": workspace_id}, {"_id": 1}
+        )
+        if found is None:
+            raise InvalidInput("no such team in this workspace", field=field)
+
+
 def _bot(doc: dict[str, Any]) -> Bot:
     return Bot.model_validate({**doc, "id": doc["_id"]})
 
@@ -73,6 +91,7 @@ async def save_bot(
     typed = validate_bot(definition, step_types)
     await _check_channels(core, workspace_id, typed.channel_ids)
     await _check_keywords(core, workspace_id, typed)
+    await _check_teams(core, workspace_id, typed)
     body = typed.model_dump(mode="json", by_alias=True)
     if bot_id is None:
         doc = {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
 
@@ -15,6 +17,7 @@ from kith.core.context import Core
 from kith.core.features import install
 from kith.core.pipeline import ingest
 from kith.core.signatures import sign
+from kith.core.teams import create_team
 from tests.support.callbacks import CallbackServer
 from tests.support.cast import api_channel, inbound
 from tests.support.consumers import drain
@@ -126,6 +129,33 @@ async def test_bots_only_attach_to_channels_of_their_workspace(
         "/api/v1/bots", json={"name": "x", "channel_ids": ["elsewhere"]}, headers=auth
     )
     assert answer.status_code == 422 and answer.json()["error"]["field"] == "channel_ids.0"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"team_id": "nope"}, "team_id"),
+        (
+            {"flows": [flow(SAY, {"id": "h", "type": "handoff", "team_id": "nope"})]},
+            "flows.0.steps.1.team_id",
+        ),
+    ],
+)
+async def test_bots_only_hand_off_to_teams_of_their_workspace(
+    client: httpx.AsyncClient,
+    auth: dict[str, str],
+    core: Core,
+    workspace_id: str,
+    body: dict,
+    field: str,
+) -> None:
+    answer = await client.post("/api/v1/bots", json={"name": "x", **body}, headers=auth)
+    assert answer.status_code == 422 and answer.json()["error"]["field"] == field
+    assert await core.store.collection("bots").count_documents({}) == 0
+    sales = await create_team(core, workspace_id, "Sales")
+    named = json.loads(json.dumps(body).replace('"nope"', f'"{sales.id}"'))
+    answer = await client.post("/api/v1/bots", json={"name": "x", **named}, headers=auth)
+    assert answer.status_code == 201, answer.text
 
 
 async def test_knowledge_articles_crud(client: httpx.AsyncClient, auth: dict[str, str]) -> None:
