@@ -17,7 +17,7 @@ from pymongo.errors import DuplicateKeyError
 from kith.core.context import Core
 from kith.core.conversations import get_conversation
 from kith.core.customers import get_customer
-from kith.core.errors import InvalidInput, NotFound
+from kith.core.errors import Conflict, InvalidInput, NotFound
 from kith.core.events import SYSTEM, build_event, record
 from kith.core.ids import derived_id, new_id
 from kith.core.models import Author
@@ -73,14 +73,15 @@ async def do_create_order(
     actor: Author = SYSTEM,
     source: Source = Source.api,
 ) -> tuple[Order, bool]:
-    """The new order and True; or, for an `external_id` already used in the workspace, the
-    existing order and False (nothing written, no event)."""
+    """The new order and True; or, for an `external_id` already used in the workspace with
+    the same contents, the existing order and False (nothing written, no event); other
+    contents under a used `external_id` are a 409 on it."""
     oid = order_id(workspace_id, body.external_id)
+    items, subtotal, total = priced(body)
     if body.external_id is not None:
         existing = await orders(core).find_one({"_id": oid, "workspace_id": workspace_id})
         if existing is not None:
-            return await _settled(core, Order.from_doc(existing), actor), False
-    items, subtotal, total = priced(body)
+            return await _repeated(core, Order.from_doc(existing), body, items, actor), False
     customer_id, conversation_id = await _whose(core, workspace_id, body)
     now = core.clock.now()
     order = Order(
@@ -109,8 +110,39 @@ async def do_create_order(
         if body.external_id is None:
             raise
         won = await get_order(core, workspace_id, oid)  # a racing create of the same order
-        return await _settled(core, won, actor), False
+        return await _repeated(core, won, body, items, actor), False
     return await _settled(core, order, actor), True
+
+
+async def _repeated(
+    core: Core, order: Order, body: OrderIn, items: list[Item], actor: Author
+) -> Order:
+    """A push of an `external_id` already used: the same order again (a retry) answers it;
+    other contents under that id are refused, as an idempotency key reused for another
+    request is, rather than answered with an order that is not the one sent."""
+    differs = _differences(order, body, items)
+    if differs:
+        raise Conflict(
+            f"external_id {body.external_id!r} is order {order.number}, which has other "
+            f"{', '.join(differs)}",
+            field="external_id",
+            reason="external_id_reused",
+            limits={"order_id": order.id, "number": order.number, "differs": differs},
+        )
+    return await _settled(core, order, actor)
+
+
+def _differences(order: Order, body: OrderIn, items: list[Item]) -> list[str]:
+    """What of a repeated push differs from the stored order; the status may have moved on
+    since and a retry may name the customer or the conversation alone."""
+    given = {
+        "currency": (order.currency, body.currency),
+        "items": (order.items, items),
+        "shipping_fee": (order.shipping_fee, body.shipping_fee),
+        "customer_id": (order.customer_id, body.customer_id or order.customer_id),
+        "conversation_id": (order.conversation_id, body.conversation_id or order.conversation_id),
+    }
+    return [name for name, (stored, sent) in given.items() if stored != sent]
 
 
 async def _settled(core: Core, order: Order, actor: Author) -> Order:

@@ -74,7 +74,8 @@ def build(prefix: str, who: Callable[..., Awaitable[Asker]], schema: bool) -> AP
 
     @router.post("", status_code=201, response_model=OrderOut)
     async def create(body: OrderIn, core: CoreDep, asker: Asker = asked) -> Any:
-        """A new order (201); a repeat of an `external_id` answers the existing order (200).
+        """A new order (201); a repeat of an `external_id` answers the existing order (200),
+        or 409 on `external_id` when it comes with other contents.
         Amounts are integers of the currency's minor unit; a `total` or an item's `amount`
         that disagrees with the items is refused (422 naming it)."""
         await ensure_can_reach(

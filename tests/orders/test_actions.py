@@ -53,6 +53,33 @@ async def test_a_repeated_external_id_returns_the_order_even_when_racing(
     assert len(seen) == 1  # one order.created, whoever won
 
 
+async def test_a_used_external_id_with_other_contents_is_refused(
+    shop: Core, workspace_id: str, talk: Talk
+) -> None:
+    ada, grace = await talk("ada"), await talk("grace")
+    sent = {"customer_id": ada.customer_id, "external_id": "shop-7", "currency": "CNY"}
+    first, _ = await do_create_order(shop, workspace_id, OrderIn(**sent, items=ITEMS))
+    await do_move_order(shop, workspace_id, first.id, OrderStatus.paid)
+    retry, made = await do_create_order(shop, workspace_id, OrderIn(**sent, items=ITEMS))
+    assert (retry.id, retry.status, made) == (first.id, OrderStatus.paid, False)
+    other_items = [{**ITEMS[0], "quantity": ITEMS[0]["quantity"] + 1}, *ITEMS[1:]]
+    for changed, differs in (
+        ({"items": other_items}, ["items"]),
+        ({"items": ITEMS, "currency": "USD"}, ["currency"]),
+        ({"items": ITEMS, "customer_id": grace.customer_id}, ["customer_id"]),
+        ({"items": ITEMS, "conversation_id": ada.id}, ["conversation_id"]),
+    ):
+        with pytest.raises(Conflict) as refused:
+            await do_create_order(shop, workspace_id, OrderIn(**{**sent, **changed}))
+        assert refused.value.field == "external_id"
+        assert refused.value.limits == {
+            "order_id": first.id,
+            "number": first.number,
+            "differs": differs,
+        }
+    assert await shop.store.collection("orders").count_documents({}) == 1
+
+
 async def test_moves_follow_the_allowed_transitions_and_keep_history(
     shop: Core, workspace_id: str, talk: Talk, make_order: MakeOrder
 ) -> None:

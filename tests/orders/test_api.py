@@ -86,6 +86,28 @@ async def test_a_shop_pushes_an_order_once_and_moves_it(
     assert read.json()["status"] == "shipped"
 
 
+async def test_a_used_external_id_with_other_items_is_a_409_naming_it(
+    core: Core,
+    cast: Cast,  # noqa: F811
+    shop_api: httpx.AsyncClient,
+) -> None:
+    conversation = await ada_of(core, cast)
+    body = {
+        "customer_id": conversation["customer_id"],
+        "external_id": "shopify-2002",
+        "currency": "JPY",
+        "items": [{"sku": "M-1", "name": "Matcha", "quantity": 3, "unit_price": 1200}],
+    }
+    made = await shop_api.post("/api/v1/orders", json=body)
+    assert made.status_code == 201, made.text
+    body["items"][0]["quantity"] = 4
+    refused = await shop_api.post("/api/v1/orders", json=body)
+    assert refused.status_code == 409
+    error = refused.json()["error"]
+    assert (error["field"], error["reason"]) == ("external_id", "external_id_reused")
+    assert error["limits"] == {"order_id": made.json()["id"], "number": 1, "differs": ["items"]}
+
+
 async def test_totals_that_disagree_are_refused_naming_the_field(
     core: Core,
     cast: Cast,  # noqa: F811
