@@ -79,7 +79,8 @@ async def do_update_endpoint(
         changes["enabled"] = patch.enabled
         # Re-enabled: failures start counting afresh. Disabled by hand: say so.
         changes["disabled_reason"] = None if patch.enabled else BY_ADMIN
-        changes |= {"failing_since": None, "disabled_since": None, "disabled_error": None}
+        changes |= {"failing_since": None, "disabled_since": None}
+        changes |= {"disabled_error": None, "disabled_error_wording": None}
     doc = await endpoints(core).find_one_and_update(
         {"_id": endpoint_id, "workspace_id": workspace_id},
         {"$set": changes},

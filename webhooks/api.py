@@ -25,7 +25,7 @@ from kith.webhooks.models import (
     EndpointIn,
     EndpointPatch,
 )
-from kith.webhooks.wording import error_wording, off_wording
+from kith.webhooks.wording import off_wording
 
 
 class EndpointOut(BaseModel):
@@ -80,7 +80,7 @@ def delivery_out(delivery: Delivery) -> DeliveryOut:
     fields = set(DeliveryOut.model_fields) - {"payload", "error"}
     return DeliveryOut(
         payload=json.loads(delivery.body),
-        error=error_wording(delivery.last_error),
+        error=delivery.error_wording,
         **delivery.model_dump(include=fields),
     )
 

@@ -16,8 +16,9 @@ from kith.core.context import Core
 from kith.core.models import Event
 from kith.webhooks import catalogue
 from kith.webhooks.actions import wake
-from kith.webhooks.models import ENDPOINT_DISABLED, Delivery, DeliveryStatus, Endpoint
+from kith.webhooks.models import Delivery, DeliveryStatus, Endpoint
 from kith.webhooks.store import deliveries, delivery_id, endpoints, purge_at
+from kith.webhooks.wording import NOT_SENT
 
 DUPLICATE_KEY = 11000
 
@@ -62,7 +63,11 @@ def _due(endpoint: Endpoint, now: datetime) -> dict[str, Any]:
     """Pending now, or (the endpoint disabled) kept as failed, to be sent on re-enabling."""
     if endpoint.enabled:
         return {"status": DeliveryStatus.pending, "next_attempt_at": now}
-    return {"status": DeliveryStatus.failed, "last_error": ENDPOINT_DISABLED}
+    return {
+        "status": DeliveryStatus.failed,
+        "last_error": NOT_SENT.english,
+        "error_wording": NOT_SENT.wording,
+    }
 
 
 async def _insert_new(core: Core, docs: list[dict[str, object]]) -> None:

@@ -1,5 +1,6 @@
 """The webhooks feature: its collections and indexes, its consumer, its delivery worker (and,
-as it starts, the dating of deliveries logged before `purge_at`) and its routes, in one object."""
+as it starts, the backfill of documents stored before `purge_at` and the failures' wordings
+existed) and its routes, in one object."""
 
 from __future__ import annotations
 
@@ -14,7 +15,12 @@ from kith.core.features import CustomerData, Feature, Index
 from kith.webhooks import page
 from kith.webhooks.api import api_router, app_router
 from kith.webhooks.consumer import CONSUMER
-from kith.webhooks.store import DELIVERIES, ENDPOINTS, backfill_purge_at
+from kith.webhooks.store import (
+    DELIVERIES,
+    ENDPOINTS,
+    backfill_error_wordings,
+    backfill_purge_at,
+)
 from kith.webhooks.worker import DeliveryWorker
 
 log = logging.getLogger(__name__)
@@ -41,20 +47,27 @@ def feature(core: Core) -> Feature:
         customer_data=(CustomerData(DELIVERIES),),
         sealed=(ENDPOINTS,),  # each endpoint's signing secret (`kith.webhooks.signing`)
         consumers=(CONSUMER,),
-        background=(DeliveryWorker(core).run_forever, functools.partial(date_old_deliveries, core)),
+        background=(
+            DeliveryWorker(core).run_forever,
+            functools.partial(backfill_old_documents, core),
+        ),
         routers=(api_router, app_router, page.router),
     )
 
 
-async def date_old_deliveries(core: Core, stop: asyncio.Event) -> None:
+async def backfill_old_documents(core: Core, stop: asyncio.Event) -> None:
     """Once, as the feature starts (beside the worker, so deliveries are not held up): date
-    the deliveries logged before `purge_at` existed, so that the TTL index drops them too.
-    Shutdown cancels it between or inside batches, which is harmless: each batch stands alone
-    and the next start finishes the job. A failure is logged and left to the next start."""
+    the deliveries logged before `purge_at` existed, so that the TTL index drops them too,
+    and word the failures stored before their wording was. Shutdown cancels it between or
+    inside batches, which is harmless: each batch stands alone and the next start finishes
+    the job. A failure is logged and left to the next start."""
     try:
         dated = await backfill_purge_at(core)
+        worded = await backfill_error_wordings(core)
     except Exception:
-        log.exception("dating old webhook deliveries failed; the next start tries again")
+        log.exception("backfilling old webhook documents failed; the next start tries again")
         return
     if dated:
         log.info("dated old webhook deliveries for expiry", extra={"count": dated})
+    if worded:
+        log.info("worded old webhook failures", extra={"count": worded})

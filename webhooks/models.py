@@ -15,7 +15,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
 from pydantic_core import PydanticCustomError
 
-from kith.core.models import Record
+from kith.core.models import Record, Wording
 
 ALL = "*"
 # The public catalogue: what a subscriber may ask for, each with the shape of its `data`
@@ -103,6 +103,7 @@ class Endpoint(Record):
     disabled_reason: str | None = None
     disabled_since: datetime | None = None  # failing since, when failures disabled it
     disabled_error: str | None = None  # and the last failure's `last_error`
+    disabled_error_wording: Wording | None = None  # and its `error_wording`
     failing_since: datetime | None = None
     created_at: datetime
     updated_at: datetime
@@ -131,7 +132,8 @@ class Delivery(Record):
     last_attempt_at: datetime | None = None
     response_status: int | None = None
     latency_ms: int | None = None
-    last_error: str | None = None
+    last_error: str | None = None  # in English, for API clients and logs
+    error_wording: Wording | None = None  # the same as a key and values, for the page
     lease_owner: str | None = None
     lease_until: datetime | None = None
     purge_at: datetime | None = None  # wall-clock time, the TTL monitor's (`store.purge_at`)

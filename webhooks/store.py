@@ -11,7 +11,8 @@ from kith.core.clock import aware, wall
 from kith.core.context import Core
 from kith.core.errors import NotFound
 from kith.core.ids import derived_id
-from kith.webhooks.models import KEEP_DELIVERIES, Delivery, Endpoint
+from kith.webhooks.models import KEEP_DELIVERIES, Delivery, DeliveryStatus, Endpoint
+from kith.webhooks.wording import old_error_wording
 
 ENDPOINTS = "webhook_endpoints"
 DELIVERIES = "webhook_deliveries"
@@ -57,6 +58,53 @@ async def backfill_purge_at(core: Core, *, batch: int = BACKFILL_BATCH) -> int:
         dated += written.modified_count
         if len(docs) < batch:
             return dated
+
+
+async def backfill_error_wordings(core: Core, *, batch: int = BACKFILL_BATCH) -> int:
+    """Give the failures stored before their wording was (a delivery's `last_error`, a
+    disabled endpoint's `disabled_error`) that wording, read back from the English
+    (`old_error_wording`; None for text it does not know, stored so it is not read again).
+    Errors live only on pending and failed deliveries: those are read through the status
+    index, in batches, each written in one bulk write whose updates apply only while the
+    wording is still missing and the English unchanged (an attempt meanwhile wins). Running
+    again changes nothing. Returns how many deliveries and endpoints it worded."""
+    failed = [DeliveryStatus.pending.value, DeliveryStatus.failed.value]
+    old_deliveries = {"status": {"$in": failed}, "last_error": {"$type": "string"}}
+    worded = await _word_old(deliveries(core), old_deliveries, "last_error", "error_wording", batch)
+    old_endpoints = {"enabled": False, "disabled_error": {"$type": "string"}}
+    return worded + await _word_old(
+        endpoints(core), old_endpoints, "disabled_error", "disabled_error_wording", batch
+    )
+
+
+async def _word_old(
+    collection: Any, query: dict[str, Any], english: str, wording: str, batch: int
+) -> int:
+    missing = {wording: {"$exists": False}}
+    worded = 0
+    while True:
+        found = collection.find(query | missing, {english: 1})
+        docs = await found.limit(batch).to_list(batch)
+        if not docs:
+            return worded
+        written = await collection.bulk_write(
+            [
+                UpdateOne(
+                    {"_id": d["_id"], english: d[english], **missing},
+                    {"$set": {wording: _worded(d[english])}},
+                )
+                for d in docs
+            ],
+            ordered=False,
+        )
+        worded += written.modified_count
+        if len(docs) < batch:
+            return worded
+
+
+def _worded(english: str) -> dict[str, Any] | None:
+    found = old_error_wording(english)
+    return None if found is None else found.model_dump()
 
 
 def _dated(core: Core, doc: dict[str, Any]) -> datetime:

@@ -7,7 +7,9 @@ side by side, at most `per_endpoint` at a time for one endpoint in a process, so
 endpoint holds its own deliveries and nobody else's. A failed attempt (no answer, a non-2xx,
 the deadline passed) is tried again after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h (the
 schedule Standard Webhooks suggests), then the delivery has failed; an endpoint that has been
-failing for `webhook_disable_after_days` is disabled, with the reason.
+failing for `webhook_disable_after_days` is disabled, with the reason. Each failure is stored
+as the English (`last_error`, `disabled_error`) and, beside it, as a key and values the
+Webhooks page words (`error_wording`, `disabled_error_wording`; `kith.webhooks.wording`).
 """
 
 from __future__ import annotations
@@ -31,8 +33,16 @@ from kith.core.sealing import sealer_for
 from kith.core.waiting import wait_any
 from kith.webhooks import signing
 from kith.webhooks.actions import wakeup
-from kith.webhooks.models import ENDPOINT_DISABLED, TOO_LARGE, UNREACHABLE, DeliveryStatus
+from kith.webhooks.models import DeliveryStatus
 from kith.webhooks.store import deliveries, endpoints, purge_at
+from kith.webhooks.wording import (
+    ANSWER_TOO_LARGE,
+    NO_ANSWER,
+    NOT_SENT,
+    Failure,
+    http_status,
+    timed_out,
+)
 
 log = logging.getLogger(__name__)
 
@@ -43,11 +53,11 @@ IDLE_SECONDS = 1.0
 
 @dataclass(frozen=True)
 class Outcome:
-    """What one attempt got: the answer's status and time, or (`error`) why it failed."""
+    """What one attempt got: the answer's status and time, or (`failure`) why it failed."""
 
     response_status: int | None = None
     latency_ms: int | None = None
-    error: str | None = None
+    failure: Failure | None = None
 
 
 class DeliveryWorker:
@@ -172,13 +182,13 @@ class DeliveryWorker:
             await deliveries(self.core).delete_one({"_id": doc["_id"]})
             return
         if not endpoint.get("enabled", True):
-            await self._finish(doc, DeliveryStatus.failed, None, error=ENDPOINT_DISABLED)
+            await self._finish(doc, DeliveryStatus.failed, None, failure=NOT_SENT)
             return
         keys = signing.signing_secrets(sealer_for(self.core), endpoint, self.core.clock.now())
         # Receivers check the timestamp against their own clock: the wall's, not the demo's.
         headers = signing.headers(doc["_id"], wall(self.core.clock).now(), doc["body"], keys)
         outcome = await self._post(endpoint["url"], doc["body"], headers)
-        if outcome.error is None:
+        if outcome.failure is None:
             await self._finish(doc, DeliveryStatus.succeeded, outcome)
             await endpoints(self.core).update_one(
                 {"_id": endpoint["_id"], "failing_since": {"$ne": None}},
@@ -192,7 +202,7 @@ class DeliveryWorker:
             await self._finish(doc, DeliveryStatus.pending, outcome, next_attempt_at=due)
         else:
             await self._finish(doc, DeliveryStatus.failed, outcome)
-        await self._note_failing(endpoint, now, outcome.error)
+        await self._note_failing(endpoint, now, outcome.failure)
 
     async def _post(self, url: str, body: str, headers: dict[str, str]) -> Outcome:
         """One POST within the total deadline and under the size cap."""
@@ -209,15 +219,15 @@ class DeliveryWorker:
                     timeout=timeout,
                 )
         except TimeoutError:
-            return Outcome(error=f"no answer within {timeout:g} s")
+            return Outcome(failure=timed_out(timeout))
         except ResponseTooLarge:
-            return Outcome(error=TOO_LARGE)
+            return Outcome(failure=ANSWER_TOO_LARGE)
         except (httpx.HTTPError, OSError):
-            return Outcome(error=UNREACHABLE)
+            return Outcome(failure=NO_ANSWER)
         latency_ms = round((asyncio.get_running_loop().time() - started) * 1000)
         status = answer.status_code
-        error = None if 200 <= status < 300 else f"HTTP {status}"
-        return Outcome(status, latency_ms, error)
+        failure = None if 200 <= status < 300 else http_status(status)
+        return Outcome(status, latency_ms, failure)
 
     async def _finish(
         self,
@@ -226,9 +236,9 @@ class DeliveryWorker:
         outcome: Outcome | None,
         *,
         next_attempt_at: datetime | None = None,
-        error: str | None = None,
+        failure: Failure | None = None,
     ) -> None:
-        """Record the attempt's `outcome` (None: not attempted, for `error`) and let go."""
+        """Record the attempt's `outcome` (None: not attempted, for `failure`) and let go."""
         changes: dict[str, Any] = {
             "status": status.value,
             "next_attempt_at": next_attempt_at,
@@ -239,12 +249,12 @@ class DeliveryWorker:
             changes["manual"] = False
         update: dict[str, Any] = {"$set": changes}
         if outcome is None:
-            changes["last_error"] = error
+            changes |= _stored(failure)
         else:
             changes |= {
                 "response_status": outcome.response_status,
                 "latency_ms": outcome.latency_ms,
-                "last_error": outcome.error,
+                **_stored(outcome.failure),
                 "last_attempt_at": self.core.clock.now(),
                 "purge_at": purge_at(self.core),
             }
@@ -253,7 +263,9 @@ class DeliveryWorker:
             {"_id": doc["_id"], "lease_owner": self.owner}, update
         )
 
-    async def _note_failing(self, endpoint: dict[str, Any], now: datetime, error: str) -> None:
+    async def _note_failing(
+        self, endpoint: dict[str, Any], now: datetime, failure: Failure
+    ) -> None:
         """Remember since when the endpoint fails; past the limit, disable it with why."""
         since = endpoint.get("failing_since")
         if since is None:
@@ -264,7 +276,7 @@ class DeliveryWorker:
         limit = timedelta(days=self.core.settings.webhook_disable_after_days)
         if aware(since) + limit > now:
             return
-        reason = f"failing since {aware(since):%Y-%m-%d %H:%M} UTC (last: {error})"
+        reason = f"failing since {aware(since):%Y-%m-%d %H:%M} UTC (last: {failure.english})"
         await endpoints(self.core).update_one(
             {"_id": endpoint["_id"], "enabled": True},
             {
@@ -272,9 +284,17 @@ class DeliveryWorker:
                     "enabled": False,
                     "disabled_reason": reason,
                     "disabled_since": since,
-                    "disabled_error": error,
+                    "disabled_error": failure.english,
+                    "disabled_error_wording": failure.wording.model_dump(),
                     "updated_at": now,
                 }
             },
         )
         log.warning("webhook endpoint disabled", extra={"endpoint_id": endpoint["_id"]})
+
+
+def _stored(failure: Failure | None) -> dict[str, Any]:
+    """A delivery's `last_error` and `error_wording` for `failure` (both None: no failure)."""
+    if failure is None:
+        return {"last_error": None, "error_wording": None}
+    return {"last_error": failure.english, "error_wording": failure.wording.model_dump()}

@@ -20,8 +20,9 @@ from kith.core.models import Channel
 from kith.core.pipeline import ingest
 from kith.core.settings import Settings
 from kith.web.inbox.i18n import messages
+from kith.webhooks.models import UNREACHABLE
 from kith.webhooks.store import endpoints
-from kith.webhooks.worker import UNREACHABLE, DeliveryWorker
+from kith.webhooks.worker import DeliveryWorker
 from tests.support.cast import inbound
 from tests.web.conftest import (  # noqa: F401 (fixtures, found by name)
     app,

@@ -17,6 +17,7 @@ from kith.core.workspaces import ensure_default_workspace
 from kith.webhooks.actions import do_create_endpoint
 from kith.webhooks.models import UNREACHABLE, EndpointIn
 from kith.webhooks.store import endpoints
+from kith.webhooks.wording import NO_ANSWER
 from tests.support.browser import needs_chromium
 from tests.support.pages import Live, live_app
 from tests.support.written_dates import DAY_TIME
@@ -57,6 +58,7 @@ async def test_a_test_event_from_the_page_and_reasons_in_chinese(
                 "disabled_reason": failing,
                 "disabled_since": since,
                 "disabled_error": UNREACHABLE,
+                "disabled_error_wording": NO_ANSWER.wording.model_dump(),
             }
         },
     )
