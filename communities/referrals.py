@@ -20,14 +20,21 @@ import asyncio
 import logging
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel
 from pymongo.errors import DuplicateKeyError
 
 from kith.communities.askers import Asker, manager_asker, seen_community, token_asker
-from kith.communities.invites import Invite, InviteIn, code_of, find_by_code, make_invite
+from kith.communities.invites import (
+    Invite,
+    InviteIn,
+    code_of,
+    find_by_code,
+    invites,
+    make_invite,
+)
 from kith.communities.models import Community
 from kith.communities.store import get_community, members
 from kith.core.context import Core
@@ -35,7 +42,9 @@ from kith.core.errors import NotFound
 from kith.core.events import build_event, record
 from kith.core.ids import derived_id
 from kith.core.models import Author, AuthorKind, Event
+from kith.core.pagination import page
 from kith.web.api.deps import CoreDep
+from kith.web.api.schemas import Page
 
 log = logging.getLogger(__name__)
 
@@ -354,6 +363,25 @@ def build(prefix: str, who: Any, schema: bool) -> APIRouter:
         if not made:
             response.status_code = 200
         return invite
+
+    @router.get("/{community_id}/invite-links", response_model=Page[Invite])
+    async def invite_links(
+        community_id: str,
+        core: CoreDep,
+        asker: Asker = asked,
+        customer_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+        cursor: Annotated[str | None, Query(max_length=1024)] = None,
+        limit: Annotated[int, Query(ge=1, le=100)] = 25,
+    ) -> Page[Invite]:
+        """The community's invite links, newest first; `customer_id` keeps one customer's."""
+        community = await seen_community(core, asker, community_id)
+        query: dict[str, Any] = {"community_id": community.id}
+        if customer_id is not None:
+            query["customer_id"] = customer_id
+        docs, next_cursor = await page(
+            invites(core), query, "created_at", cursor=cursor, limit=limit, descending=True
+        )
+        return Page(items=[Invite.from_doc(d) for d in docs], next_cursor=next_cursor)
 
     @router.get("/{community_id}/referrals", response_model=Leaderboard)
     async def board(community_id: str, core: CoreDep, asker: Asker = asked) -> Leaderboard:

@@ -63,6 +63,42 @@ async def test_an_invite_link_is_made_once_and_its_name_carries_the_code(
     assert other.status_code == 201 and other.json()["code"] != invite["code"]
 
 
+async def test_a_communitys_invite_links_are_listed_newest_first_by_page(
+    telegram: TelegramSetup, clock: ManualClock
+) -> None:
+    install_admin(telegram.core)
+    group = await make_group(telegram)
+    await telegram.deliver(private(ADA, "Ada", "hello", 1))
+    await telegram.deliver(private(ADA + 1, "Bob", "hi", 2))
+    await drain(telegram.core)
+    ada = await customer_of(telegram.core, telegram.channel_id, ADA)
+    bob = await customer_of(telegram.core, telegram.channel_id, ADA + 1)
+    url = f"/api/v1/communities/{group.id}/invite-links"
+    for who, name in ((ada, "first"), (bob, "bob's"), (ada, "second"), (ada, "third")):
+        made = await telegram.http.post(
+            url, json={"customer_id": who, "name": name}, headers=telegram.auth
+        )
+        assert made.status_code == 201, made.text
+        clock.advance(60)
+
+    async def listed(**params: object) -> tuple[list[str], str | None]:
+        answer = await telegram.http.get(url, params=params, headers=telegram.auth)
+        assert answer.status_code == 200, answer.text
+        return [i["name"] for i in answer.json()["items"]], answer.json()["next_cursor"]
+
+    names, cursor = await listed(limit=2)
+    assert names == ["third", "second"] and cursor is not None
+    assert await listed(limit=2, cursor=cursor) == (["bob's", "first"], None)
+    assert await listed(customer_id=ada) == (["third", "second", "first"], None)
+    assert await listed(customer_id="nobody") == ([], None)
+    refused = await telegram.http.get(url, params={"limit": 0}, headers=telegram.auth)
+    assert refused.status_code == 422 and refused.json()["error"]["field"] == "limit"
+    elsewhere = await telegram.http.get(
+        "/api/v1/communities/nope/invite-links", headers=telegram.auth
+    )
+    assert elsewhere.status_code == 404
+
+
 async def test_bad_input_is_named_by_field(telegram: TelegramSetup, clock: ManualClock) -> None:
     install_admin(telegram.core)
     group = await make_group(telegram)
