@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -13,8 +14,8 @@ from kith.core.search_terms import query_terms
 from kith.tickets.models import Priority, Status, Ticket
 from kith.tickets.store import tickets, visible
 
-# Customers whose profile a search matches, at most (a name so common that more match finds
-# their tickets by its other words).
+# Customers whose profile a search matches, at most, per read (a name so common that more
+# match finds their tickets by its other words).
 CUSTOMERS_SEARCHED = 500
 
 
@@ -55,10 +56,11 @@ class TicketFilter(BaseModel):
 
 async def _search(core: Core, workspace_id: str, text: str) -> list[dict[str, Any]]:
     """The tickets `text` finds, as branches of one `$or`, each on an index: its number; its
-    subject's and description's terms (`Ticket.to_doc`), all of the query's; its customer's,
-    among the workspace's customers whose profile holds them all (their `terms`, kept by the
-    search feature). Terms are strings compared for equality: `q` is never an operator or a
-    pattern. A query that is nothing to find ("?", ".*") finds no ticket."""
+    subject's and description's terms (`Ticket.to_doc`), all of the query's; or its
+    customer's, where the customer's profile holds some of the query's terms (their `terms`,
+    kept by the search feature) and the ticket the rest ("hopper crash": Grace Hopper's
+    tickets about a crash). Terms are strings compared for equality: `q` is never an operator
+    or a pattern. A query that is nothing to find ("?", ".*") finds no ticket."""
     branches: list[dict[str, Any]] = []
     digits = text.removeprefix("#")
     if digits.isdigit() and len(digits) < 12:
@@ -67,13 +69,39 @@ async def _search(core: Core, workspace_id: str, text: str) -> list[dict[str, An
     if not wanted:
         return branches or [{"_id": {"$in": []}}]
     branches.append({"terms": {"$all": wanted}})
-    found = core.store.customers.find(
-        {"workspace_id": workspace_id, "terms": {"$all": wanted}}, {"_id": 1}
-    ).limit(CUSTOMERS_SEARCHED)
-    customer_ids = [doc["_id"] async for doc in found]
-    if customer_ids:
-        branches.append({"customer_id": {"$in": customer_ids}})
+    for rest, customer_ids in (await _customers_by_rest(core, workspace_id, wanted)).items():
+        branch: dict[str, Any] = {"customer_id": {"$in": customer_ids}}
+        if rest:
+            branch["terms"] = {"$all": list(rest)}
+        branches.append(branch)
     return branches
+
+
+async def _customers_by_rest(
+    core: Core, workspace_id: str, wanted: list[str]
+) -> dict[tuple[str, ...], list[str]]:
+    """The customers whose profile holds some of `wanted`, by the terms it lacks (which their
+    ticket must hold). Those holding them all are read apart, so that customers matching
+    one common word cannot crowd out the one matching every word."""
+    reads = [{"$all": wanted}] + ([{"$in": wanted}] if len(wanted) > 1 else [])
+    found = await asyncio.gather(
+        *(
+            core.store.customers.find(
+                {"workspace_id": workspace_id, "terms": read}, {"terms": 1}
+            ).to_list(CUSTOMERS_SEARCHED)
+            for read in reads
+        )
+    )
+    by_rest: dict[tuple[str, ...], list[str]] = {}
+    seen: set[str] = set()
+    for doc in (doc for docs in found for doc in docs):
+        if doc["_id"] in seen:
+            continue
+        seen.add(doc["_id"])
+        held = set(doc.get("terms", ()))
+        rest = tuple(term for term in wanted if term not in held)
+        by_rest.setdefault(rest, []).append(doc["_id"])
+    return by_rest
 
 
 async def list_tickets(

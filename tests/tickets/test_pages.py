@@ -82,6 +82,11 @@ async def test_the_list_searches_descriptions_and_customers_names_and_emails(
     assert await numbers(q="Ada Lovelace") == [1]
     assert await numbers(q="ada@example.com") == [1]  # the customer's email address
     assert await numbers(q="ada", status="solved") == []  # with the other filters
+    # The customer's words and the ticket's together: Grace Hopper's ticket about a crash.
+    assert await numbers(q="hopper crash") == [2]
+    assert await numbers(q="Grace 闪退") == [2]
+    assert await numbers(q="hopper parcel") == []  # Grace's tickets are not about a parcel
+    assert await numbers(q="ada crash") == []
     assert await numbers(q='{"$ne": null}') == []  # text, never an operator
     # A changed description is found by its new words, no longer by the old ones.
     changed = await alice.api("PATCH", f"/tickets/{crash.id}", json={"description": "黑屏"})
