@@ -222,7 +222,7 @@ class BotEngine:
             turn = Turn(core, bot, conversation, customer, message.text, language, session, cause)
             if turn.done:
                 return
-            turn.last_at = _latest(session.get("said_at"))
+            turn.last_at = _after(session.get("said_at"), message.created_at)
             if conversation.group is not None:  # many read it: say whom it answers
                 turn.reply_to = message.id
             await self._take(turn)
@@ -660,6 +660,14 @@ def _detected(message: Message) -> str | None:
 def _latest(said_at: datetime | None) -> datetime | None:
     """When the bot last wrote in the session's conversation (a zone-less stored moment is UTC)."""
     return aware(said_at) if said_at is not None else None
+
+
+def _after(said_at: datetime | None, received_at: datetime) -> datetime:
+    """What a reply must come after: the bot's last message and the one it answers (written
+    in the same millisecond, a reply would read back before the message it answers)."""
+    latest = _latest(said_at)
+    received = aware(received_at)
+    return received if latest is None else max(latest, received)
 
 
 def _since(bot: Bot, at: datetime) -> bool:

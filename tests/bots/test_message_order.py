@@ -1,5 +1,6 @@
-"""A bot's messages read back and go out in the order it said them, however fast it said
-them: the test clock stands still, so every message is written in one millisecond."""
+"""A bot's messages read back and go out in the order it said them, after the message they
+answer, however fast it said them: the test clock stands still, so every message is written
+in one millisecond."""
 
 from __future__ import annotations
 
@@ -43,6 +44,8 @@ async def test_one_replys_messages_read_back_and_go_out_in_the_order_said(
     assert [m.text for m in replies] == SAID
     moments = [m.created_at for m in replies]
     assert moments == sorted(set(moments))  # each later than the one before
+    hi = next(m for m in messages if m.text == "hi")
+    assert moments[0] > hi.created_at  # after what it answers, though said in its millisecond
 
     await OutboxWorker(core).run_once()
     assert [r.json()["message"]["text"] for r in callbacks.requests] == SAID
