@@ -16,13 +16,14 @@ from kith.communities.moderation_texts import (
     appeal_note,
 )
 from kith.communities.store import get_community
+from kith.core.clock import aware
 from kith.core.context import Core
 from kith.core.conversations import do_update_conversation, get_conversation
 from kith.core.errors import NotFound
 from kith.core.events import SYSTEM, build_event, record
 from kith.core.ids import derived_id
 from kith.core.languages import customer_language
-from kith.core.models import ConversationStatus, Event, Message, OutboundContent
+from kith.core.models import ConversationStatus, Event, Message, OutboundContent, Wording
 from kith.core.outbox import send
 
 COMMANDS = ("/appeal", "申诉")
@@ -105,7 +106,8 @@ async def appeal(core: Core, row: AuditRow, text: str, via: str) -> None:
         {"_id": row.id, "appeal": None}, {"$set": {"appeal": kept.model_dump()}}
     )
     note = OutboundContent(text=appeal_note(row, text), private=True)
-    await send(core, conversation, note, SYSTEM, message_id=note_id)
+    wording = appeal_wording(row, text)
+    await send(core, conversation, note, SYSTEM, message_id=note_id, wording=wording)
     await do_update_conversation(
         core,
         conversation,
@@ -125,3 +127,23 @@ async def appeal(core: Core, row: AuditRow, text: str, via: str) -> None:
             data={"community_id": row.community_id, "audit_id": row.id, "via": via},
         ),
     )
+
+
+def appeal_wording(row: AuditRow, text: str) -> Wording:
+    """The appeal note as each agent's inbox words it (`said_community_appeal…`): the
+    member's own words and name are values, shown as written."""
+    values: dict[str, str | int | float] = {
+        "name": row.member_name or row.platform_user_id,
+        "user": row.platform_user_id,
+        "taken_at": aware(row.at).isoformat(),
+        "audit": row.id,
+        "community": row.community_id,
+    }
+    if text:
+        values["text"] = text
+    terms: dict[str, str | list[str]] = {
+        "action": f"said_action_{row.action}",
+        "rule": f"communities_rule_{row.rule}",
+    }
+    key = "community_appeal_said" if text else "community_appeal"
+    return Wording(key=key, values=values, terms=terms)

@@ -8,7 +8,8 @@ approves at once, or moderators get a private note in the inbox naming who asked
 through which link, and approve or decline through the API. A request is not a join: the
 platform's own join update follows an approval (carrying the link, so referrals credit its
 owner once, as for any join). A member who gets in another way (approved in Telegram's own
-app) settles their pending requests as approved by the platform.
+app) settles their pending requests as approved by the platform; a member who leaves closes
+their join still waiting for the rules to be accepted (`joins.close_left`).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from pymongo.errors import DuplicateKeyError
 
 from kith.communities import roster
 from kith.communities.askers import Asker, agent_asker, seen_community, token_asker
-from kith.communities.joins import conversation
+from kith.communities.joins import close_left, conversation
 from kith.communities.models import BotStatus, Community
 from kith.communities.store import get_community
 from kith.communities.texts import pick
@@ -33,7 +34,15 @@ from kith.core.errors import Conflict, DeliveryError, NotFound
 from kith.core.events import build_event, record
 from kith.core.groups import Unsupported
 from kith.core.ids import derived_id
-from kith.core.models import Author, AuthorKind, ChannelEvent, Event, OutboundContent, Record
+from kith.core.models import (
+    Author,
+    AuthorKind,
+    ChannelEvent,
+    Event,
+    OutboundContent,
+    Record,
+    Wording,
+)
 from kith.core.outbox import send
 from kith.core.pagination import page
 from kith.core.pipeline import channel_event_of
@@ -41,7 +50,7 @@ from kith.web.api.deps import CoreDep
 from kith.web.api.schemas import Page
 
 REQUESTS = "community_join_requests"
-TYPES = ("channel.join_requested", "community.member_joined")
+TYPES = ("channel.join_requested", "community.member_joined", "community.member_left")
 BOT = Author(kind=AuthorKind.system, name="join requests")
 PLATFORM = Author(kind=AuthorKind.system, name="platform")
 
@@ -84,6 +93,9 @@ def requests(core: Core) -> Any:
 async def consume(core: Core, event: Event) -> None:
     if event.type == "community.member_joined":
         await _joined(core, event)
+        return
+    if event.type == "community.member_left":
+        await close_left(core, event)  # their join waiting on the rules ends too
         return
     change = channel_event_of(event)
     if change.group_id is None:
@@ -202,7 +214,29 @@ async def _notice(
         text = pick(FAILED, {}, languages).format(reason=reason) + text
     talk = await conversation(core, community, request.customer_id or "")
     content = OutboundContent(text=text, private=True)
-    await send(core, talk, content, BOT, message_id=derived_id("community-join-note", request.id))
+    wording = _wording(community, request, reason)
+    note_id = derived_id("community-join-note", request.id)
+    await send(core, talk, content, BOT, message_id=note_id, wording=wording)
+
+
+def _wording(community: Community, request: JoinRequest, reason: str | None) -> Wording:
+    """The notice as each agent's inbox words it (`said_community_join_request…`); the
+    member's name, the link and the platform's reason are values, shown as written."""
+    values: dict[str, str | int | float] = {
+        "name": request.name or request.platform_user_id,
+        "user": request.platform_user_id,
+        "community": community.id,
+        "request": request.id,
+    }
+    terms: dict[str, str | list[str]] = {}
+    if request.via:
+        values["link"] = request.via
+    else:
+        terms["link"] = "said_no_link"
+    key = "community_join_request"
+    if reason:
+        key, values["reason"] = "community_join_request_failed", reason
+    return Wording(key=key, values=values, terms=terms)
 
 
 async def _note(

@@ -26,7 +26,7 @@ from kith.core.conversations import ensure_conversation
 from kith.core.errors import DeliveryError
 from kith.core.groups import Unsupported
 from kith.core.ids import derived_id
-from kith.core.models import Conversation, ConversationGroup
+from kith.core.models import Conversation, ConversationGroup, Event
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +36,8 @@ AUTHOR = KITH  # what the welcome, rules and raid mode post as
 # for its welcome's pause (a day at most), its rules' timeout (30 days at most), a raid's
 # window (a day at most) and the raid it is swept into. A join whose rules were accepted is
 # kept (no `purge_at`): the member is never asked again; so is one waiting for a press with
-# no rules timeout set. A rejoin's quiet days are read from
-# the roster, not from here.
+# no rules timeout set, until the member leaves (`close_left`). A rejoin's quiet days are
+# read from the roster, not from here.
 KEPT = timedelta(days=45)
 
 
@@ -53,6 +53,7 @@ class RulesState(StrEnum):
     accepted = "accepted"
     expired = "expired"  # not accepted in time: removed
     waived = "waived"  # a raid took the join: the raid's restriction replaces the rules'
+    left = "left"  # they left before accepting: closed, and dropped in time like any join
 
 
 def joins(core: Core) -> Any:
@@ -106,6 +107,25 @@ async def act(core: Core, community: Community, call: str, user_id: str) -> bool
         log.warning("group call failed: %s", exc, extra={"community_id": community.id})
         return False
     return True
+
+
+async def close_left(core: Core, event: Event) -> None:
+    """`community.member_left`: a join still waiting for its rules to be accepted is closed
+    (`left`) and given its `purge_at`; with no rules timeout nothing else would ever end it.
+    Only joins up to the one that ended: a rejoin handled first keeps waiting."""
+    joined_at = stored_time(event.data.get("joined_at"))
+    query: dict[str, Any] = {
+        "member_id": event.data.get("member_id"),
+        "rules": RulesState.pending.value,
+    }
+    if joined_at is not None:
+        query["at"] = {"$lte": joined_at}
+    update = {
+        "rules": RulesState.left.value,
+        "left_at": core.clock.now(),
+        "purge_at": purge_at(core),
+    }
+    await joins(core).update_many(query, {"$set": update})
 
 
 def stored_time(value: Any) -> datetime | None:

@@ -34,7 +34,7 @@ from kith.core.conversations import get_conversation
 from kith.core.errors import DeliveryError, KithError
 from kith.core.groups import Unsupported
 from kith.core.ids import derived_id
-from kith.core.models import Author, AuthorKind, OutboundContent
+from kith.core.models import Author, AuthorKind, OutboundContent, Wording
 from kith.core.outbox import send
 
 STRIKES = "community_mod_strikes"
@@ -258,7 +258,31 @@ async def _report(
     conversation = await get_conversation(core, community.workspace_id, community.conversation_id)
     text = report_text(target.name, target.sender, violation.rule, violation.detail, row, done)
     content = OutboundContent(text=text, private=True)
-    await send(core, conversation, content, RULE_AUTHOR, message_id=derived_id("mod-note", row.id))
+    wording = report_wording(violation, row, done)
+    note_id = derived_id("mod-note", row.id)
+    await send(core, conversation, content, RULE_AUTHOR, message_id=note_id, wording=wording)
+
+
+def report_wording(violation: Violation, row: AuditRow, done: list[Action]) -> Wording:
+    """The moderators' note as each agent's inbox words it: the rule, what it found (the
+    word matched, or the flood's or wave's figures) and the list of actions taken."""
+    values: dict[str, str | int | float] = {
+        "name": row.member_name or row.platform_user_id,
+        "user": row.platform_user_id,
+        "excerpt": row.excerpt,
+        "audit": row.id,
+    }
+    key = "community_moderated"
+    if violation.rule == "words" and violation.detail:
+        key, values["word"] = "community_moderated_word", violation.detail
+    elif violation.rule in ("flood", "repeat") and violation.facts:
+        key = f"community_moderated_{violation.rule}"
+        values.update(violation.facts)
+    terms: dict[str, str | list[str]] = {
+        "rule": f"communities_rule_{violation.rule}",
+        "actions": [f"said_action_{a.value}" for a in done],
+    }
+    return Wording(key=key, values=values, terms=terms)
 
 
 async def _strike(

@@ -45,7 +45,7 @@ from kith.communities.rules import ACCEPT, ask_raid, load_community, raid_payloa
 from kith.communities.texts import pick
 from kith.core.context import Core
 from kith.core.ids import derived_id
-from kith.core.models import Button, OutboundContent
+from kith.core.models import Button, OutboundContent, Wording
 from kith.core.outbox import send
 from kith.core.timers import Timer, schedule_timer
 
@@ -282,7 +282,13 @@ async def _alert(core: Core, community: Community, raid_id: str) -> None:
     start = await joins(core).find_one({"_id": raid_id}, {"customer_id": 1})
     talk = await conversation(core, community, (start or {}).get("customer_id", ""))
     content = OutboundContent(text=text, private=True)
-    await send(core, talk, content, AUTHOR, message_id=derived_id("community-raid-alert", raid_id))
+    figures: dict[str, str | int | float] = {
+        "joins": welcome.raid_joins,
+        "seconds": welcome.raid_seconds,
+    }
+    wording = Wording(key="community_raid", values=figures)  # each agent's inbox words it
+    note_id = derived_id("community-raid-alert", raid_id)
+    await send(core, talk, content, AUTHOR, message_id=note_id, wording=wording)
 
 
 async def run_end(core: Core, timer: Timer) -> None:

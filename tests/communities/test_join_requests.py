@@ -15,6 +15,7 @@ from kith.core.groups import Unsupported
 from kith.core.models import Event
 from kith.webhooks.catalogue import public_events
 from tests.communities.referral_support import BotApiWithMe, customer_of, private
+from tests.communities.wording_support import assert_worded
 from tests.connectors.telegram.conftest import BOT_TOKEN, TelegramSetup, update
 from tests.connectors.telegram.fake_bot_api import error
 from tests.support.consumers import drain
@@ -100,7 +101,29 @@ async def deliver(telegram: TelegramSetup, body: dict[str, Any]) -> None:
 
 
 async def notes(telegram: TelegramSetup) -> list[str]:
-    return [m["text"] for m in await telegram.messages() if m.get("private")]
+    return [m["text"] for m in await note_docs(telegram)]
+
+
+async def note_docs(telegram: TelegramSetup) -> list[dict[str, Any]]:
+    return [m for m in await telegram.messages() if m.get("private")]
+
+
+def assert_notice_wording(
+    note: dict[str, Any],
+    key: str,
+    request: dict[str, Any],
+    values: dict[str, str],
+    terms: dict[str, str],
+) -> None:
+    """Each agent's inbox words the notice (`said_<key>`); names and links as written."""
+    named = {
+        "name": "Hedy Lamarr",
+        "user": str(HEDY),
+        "community": request["community_id"],
+        "request": request["id"],
+    }
+    assert note["wording"] == {"key": key, "values": {**named, **values}, "terms": terms}
+    assert_worded(note["wording"])
 
 
 async def listed(telegram: TelegramSetup, status: str = "pending") -> list[dict[str, Any]]:
@@ -142,6 +165,8 @@ async def test_moderators_are_told_and_approve_and_the_join_credits_the_link_onc
     assert "Hedy Lamarr" in note and f"“{link}”" in note
     [pending] = await listed(telegram)
     assert pending["platform_user_id"] == str(HEDY) and pending["via"] == link
+    [doc] = await note_docs(telegram)
+    assert_notice_wording(doc, "community_join_request", pending, {"link": link}, {})
     assert len(await telegram.events("community.join_requested")) == 1
     assert callbacks.called("approveChatJoinRequest") == []
     assert await telegram.events("community.member_joined") == []  # a request is no join
@@ -199,6 +224,9 @@ async def test_a_refused_approval_falls_back_to_the_moderators(
     assert "not enough rights" in note and "Hedy Lamarr" in note
     [pending] = await listed(telegram)
     assert "not enough rights" in pending["bot_error"]
+    [doc] = await note_docs(telegram)
+    said = {"link": link, "reason": pending["bot_error"]}  # the platform's words, as written
+    assert_notice_wording(doc, "community_join_request_failed", pending, said, {})
     answer = await verdict(telegram, pending["id"], "decline")
     assert answer.status_code == 200, answer.text
     [call] = callbacks.called("declineChatJoinRequest")
@@ -234,6 +262,19 @@ async def test_a_link_without_a_name_is_named_by_its_url_and_a_stale_decision_is
     assert "HIDE_REQUESTER_MISSING" in answer.json()["error"]["message"]
     [still] = await listed(telegram)
     assert still["id"] == pending["id"]
+
+
+async def test_a_request_through_no_link_is_noted_as_none_named_in_each_language(
+    telegram: TelegramSetup, link: str
+) -> None:
+    body = join_request(link)
+    del body["chat_join_request"]["invite_link"]  # through the group's public username
+    await deliver(telegram, body)
+    [pending] = await listed(telegram)
+    assert pending["via"] is None
+    [doc] = await note_docs(telegram)
+    assert "“(none named)”" in doc["text"]
+    assert_notice_wording(doc, "community_join_request", pending, {}, {"link": "said_no_link"})
 
 
 async def test_unknown_requests_and_other_workspaces_answer_404(

@@ -28,6 +28,7 @@ from tests.communities.moderation_kit import (
     post,
     set_rules,
 )
+from tests.communities.wording_support import assert_worded
 from tests.connectors.telegram.conftest import TelegramSetup
 from tests.support.consumers import drain
 
@@ -185,6 +186,22 @@ async def test_the_same_message_from_several_members_is_a_repeat(
     assert sorted(admin.named("delete_message")) == sorted((str(GROUP), key(p)) for p in posts)
     [note] = [m for m in await _outbound(telegram) if m["private"]]  # one, for the wave
     assert "repeat (3 members)" in note["text"]
+    [report] = [r for r in await audit_rows(telegram) if r["action"] == "report"]
+    assert note["wording"] == {  # each agent's inbox words it, the actions as a list
+        "key": "community_moderated_repeat",
+        "values": {
+            "name": "Spam Bot2",
+            "user": str(SPAMMERS[2][0]),
+            "excerpt": texts[2],
+            "audit": report["id"],
+            "members": 3,
+        },
+        "terms": {
+            "rule": "communities_rule_repeat",
+            "actions": ["said_action_delete", "said_action_report"],
+        },
+    }
+    assert_worded(note["wording"])
     clock.advance(20)  # a fourth copy, later
     fourth = post(clock.now(), *SPAMMERS[3], "JOIN MY CHANNEL FOR FREE COINS")
     await telegram.deliver(fourth)

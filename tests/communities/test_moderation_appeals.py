@@ -3,7 +3,7 @@ moderator lifts what was done, through the API, audited."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -24,6 +24,7 @@ from tests.communities.moderation_kit import (
     private,
     set_rules,
 )
+from tests.communities.wording_support import assert_worded
 from tests.connectors.telegram.conftest import TelegramSetup
 from tests.support.consumers import drain
 from tests.web.conftest import (  # noqa: F401 (fixtures, found by name)
@@ -62,12 +63,32 @@ async def _group_conversation(telegram: TelegramSetup) -> dict[str, Any]:
 
 
 async def _notes(telegram: TelegramSetup) -> list[str]:
+    return [m["text"] for m in await _note_docs(telegram)]
+
+
+async def _note_docs(telegram: TelegramSetup) -> list[dict[str, Any]]:
     conversation = await _group_conversation(telegram)
     return [
-        m["text"]
+        m
         for m in await telegram.messages()
         if m["private"] and m["conversation_id"] == conversation["_id"]
     ]
+
+
+def _assert_appeal_wording(
+    note: dict[str, Any], key: str, row: dict[str, Any], values: dict[str, Any], rule: str
+) -> None:
+    """Each agent's inbox words the note (`said_<key>`): the row's action and rule as terms,
+    its moment as a `…_at` value, the member's words and name as written."""
+    wording = {**note["wording"], "values": dict(note["wording"]["values"])}
+    taken_at = wording["values"].pop("taken_at")
+    assert datetime.fromisoformat(taken_at) == datetime.fromisoformat(row["at"])
+    assert wording == {
+        "key": key,
+        "values": {**values, "audit": row["id"], "community": row["community_id"]},
+        "terms": {"action": f"said_action_{row['action']}", "rule": f"communities_rule_{rule}"},
+    }
+    assert_worded(note["wording"])
 
 
 async def _lift(telegram: TelegramSetup, audit_id: str) -> Any:
@@ -98,6 +119,9 @@ async def test_the_warning_s_appeal_button_reaches_the_inbox_once(
     conversation = await _group_conversation(telegram)
     assert "appeal" in conversation["labels"] and conversation["status"] == "open"
     [deleted] = [r for r in await audit_rows(telegram) if r["action"] == "delete"]
+    [doc] = await _note_docs(telegram)
+    named = {"name": "Ned Newman", "user": str(NEW[0])}
+    _assert_appeal_wording(doc, "community_appeal", deleted, named, "links")
     assert payload == f"mod-appeal:{deleted['id']}"
     assert deleted["appeal"]["via"] == "button"
 
@@ -121,6 +145,9 @@ async def test_appeal_in_a_private_chat_names_the_latest_action_and_a_lift_unmut
     assert "against mute (words)" in note and "I was quoting the spammer" in note
     [mute] = [r for r in await audit_rows(telegram) if r["action"] == "mute"]
     assert mute["appeal"]["text"] == "I was quoting the spammer"
+    [doc] = await _note_docs(telegram)
+    said = {"name": "Olga Oldtimer", "user": str(OLD[0]), "text": "I was quoting the spammer"}
+    _assert_appeal_wording(doc, "community_appeal_said", mute, said, "words")
 
     clock.advance(60)
     lifted = await _lift(telegram, mute["id"])

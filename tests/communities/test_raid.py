@@ -29,6 +29,7 @@ from tests.communities.welcome_support import (
     run_due,
     user,
 )
+from tests.communities.wording_support import assert_worded
 from tests.connectors.telegram.conftest import TelegramSetup
 from tests.support.consumers import drain
 
@@ -52,6 +53,9 @@ async def test_a_burst_of_fifty_joins_gets_one_summary_and_no_welcomes(
     assert admin.users("restrict") == everyone
     [alert] = await posted(telegram.core, group["conversation_id"], private=True)
     assert alert["text"].startswith("Raid mode: more than 20 members joined within 60 s")
+    figures = {"joins": 20, "seconds": 60}  # each agent's inbox words it in their language
+    assert alert["wording"] == {"key": "community_raid", "values": figures, "terms": {}}
+    assert_worded(alert["wording"])
     clock.advance(10)  # the welcomes' pause is over: a raid took them all
     await run_due(telegram.core)
     assert await posted(telegram.core, group["conversation_id"]) == []

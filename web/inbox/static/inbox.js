@@ -112,13 +112,16 @@
   // ---- the open conversation -------------------------------------------------------------
 
   // A note of Kith's own in this page's language; any other message as written.
-  // Values named `…_at` are moments, written as every page writes them.
+  // Values named `…_at` are moments, written as every page writes them; a term is a text
+  // key, or a list of them joined with the language's separator (", ", "、").
   function said(m) {
     const template = m.wording && T["said_" + m.wording.key];
     if (!template) return m.text;
     const values = Object.entries(m.wording.values)
       .map(([name, value]) => [name, name.endsWith("_at") ? dateTime(value) : value]);
-    const terms = Object.entries(m.wording.terms || {}).map(([name, key]) => [name, T[key] || key]);
+    const word = (key) => T[key] || key;
+    const terms = Object.entries(m.wording.terms || {}).map(([name, key]) =>
+      [name, Array.isArray(key) ? key.map(word).join(T.list_separator) : word(key)]);
     return fill(template, { ...Object.fromEntries(values), ...Object.fromEntries(terms) });
   }
 
