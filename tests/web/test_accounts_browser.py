@@ -101,6 +101,7 @@ async def test_an_admin_resets_a_password_then_the_user_changes_it(live: Live) -
 
     page = await live.sign_in("mary@kith.test", password="given-by-admin")
     other = await live.sign_in("mary@kith.test", password="given-by-admin")
+    await page.locator("#user-menu-button").click()  # the header's user menu
     await page.get_by_role("link", name="My account").click()
     await expect(page.get_by_role("heading", name="Change password")).to_be_visible()
     await assert_every_control_is_named(page)

@@ -201,5 +201,6 @@ async def test_the_chinese_settings_pages(live: Live) -> None:
     await page.get_by_label("机器人定义（JSON）").fill("{")
     await page.get_by_role("button", name="保存机器人").click()
     await expect(page.get_by_role("alert").first).to_contain_text("这不是有效的 JSON")
+    await page.locator("#user-menu-button").click()  # the header's user menu
     await page.get_by_label("语言").select_option("en")
     await expect(page.get_by_role("heading", name="Bots", exact=True)).to_be_visible()

@@ -308,6 +308,7 @@ async def test_the_chinese_ui_and_screenshots(live: Live, tmp_path: Path) -> Non
         await expect(page.locator(".conv[aria-current='true'] .badge")).to_have_count(0)
         shots[locale] = tmp_path / f"inbox-{locale[:2]}.png"
         await page.screenshot(path=str(shots[locale]))
+    await page.locator("#user-menu-button").click()  # the header's user menu
     await expect(page.get_by_role("button", name="退出登录")).to_be_visible()
     await expect(page.get_by_role("textbox", name="回复", exact=True)).to_be_visible()
     assert await page.evaluate("document.documentElement.lang") == "zh-Hans"
@@ -423,7 +424,8 @@ async def test_kiths_own_messages_line_up_with_the_other_sent_ones(live: Live) -
 async def test_kiths_own_notes_read_in_each_agents_language(live: Live) -> None:
     """Regression (QA demo #6): an escalation note read "Escalated: …" on the Chinese inbox.
     A note of Kith's own carries its wording, and each agent's page says it in their
-    language, in the thread and in the conversation list; its stored text stays English."""
+    language, in the thread and in the conversation list; its stored text stays English.
+    A list of terms (a moderation note's actions) is joined as each language lists."""
     from playwright.async_api import expect
 
     from kith.core.conversations import get_conversation
@@ -452,6 +454,25 @@ async def test_kiths_own_notes_read_in_each_agents_language(live: Live) -> None:
     )
     sla = OutboundContent(text="@Support: SLA breached on ticket #3 …", private=True)
     await send(live.core, conv, sla, orders, wording=breached)
+    hostile = "<img src=x onerror=alert(1)>"  # a member's name and words: text, never markup
+    moderated = Wording(
+        key="community_moderated_flood",
+        values={
+            "name": hostile,
+            "user": "42",
+            "excerpt": "<b>buy</b>",
+            "audit": "a1",
+            "messages": 12,
+            "seconds": 10,
+        },
+        terms={
+            "rule": "communities_rule_flood",
+            "actions": ["said_action_delete", "said_action_mute", "said_action_report"],
+        },
+    )
+    report = OutboundContent(text="Moderation: …", private=True)
+    moderation = Author(kind=AuthorKind.bot, name="moderation")
+    await send(live.core, conv, report, moderation, wording=moderated)
     for locale, texts in (
         (
             "en-US",
@@ -463,6 +484,8 @@ async def test_kiths_own_notes_read_in_each_agents_language(live: Live) -> None:
                     r"@Support: SLA breached on ticket #3: "
                     r"First reply was due at 30 Dec 2026, \d\d:\d\d\."
                 ),
+                f"Moderation: {hostile} (user 42) broke the rule “Flood” (12 messages in 10 s): "
+                "“<b>buy</b>”. Actions: deletion, mute, report. Audit row a1.",
             ],
         ),
         (
@@ -473,6 +496,8 @@ async def test_kiths_own_notes_read_in_each_agents_language(live: Live) -> None:
                 re.compile(
                     r"@Support：工单 #3 违反 SLA：首次回复应于 2026年12月30日 \d\d:\d\d 前完成。"
                 ),
+                f"管理：{hostile}（用户 42）违反了规则「刷屏」（10 秒内 12 条消息）："
+                "“<b>buy</b>”。处理：删除消息、禁言、上报。审核记录 a1。",
             ],
         ),
     ):
@@ -481,4 +506,5 @@ async def test_kiths_own_notes_read_in_each_agents_language(live: Live) -> None:
         await expect(item).to_contain_text(texts[-1])  # the list's preview: the last one
         await item.click()
         await expect(page.locator("#messages .msg-note .text")).to_have_text(texts)
+        await expect(page.locator("#conversations img, #messages img")).to_have_count(0)
         await page.context.close()

@@ -51,6 +51,7 @@ STATIC = {
         ("contacts_customer.js", "text/javascript"),
         ("contacts.css", "text/css"),
         ("clock.js", "text/javascript"),
+        ("user_menu.js", "text/javascript"),
     )
 }
 LOGIN_CSRF_COOKIE = "kith_login_csrf"

@@ -9,10 +9,12 @@ window.KithClock = { now: () => Date.now() };
 (() => {
   const shown = document.getElementById("demo-clock");
   const locale = document.body.dataset.locale === "zh" ? "zh-CN" : "en-GB";
-  const format = new Intl.DateTimeFormat(locale, {
-    weekday: "short", year: "numeric", month: "short", day: "numeric",
-    hour: "2-digit", minute: "2-digit",
-  });
+  // Short in the header ("Sun 6 Dec, 13:52", its label read out but not shown), whole in its
+  // tooltip: the header holds it on one row with the sections and the user menu.
+  const whole = { weekday: "short", year: "numeric", month: "short", day: "numeric",
+    hour: "2-digit", minute: "2-digit" };
+  const format = new Intl.DateTimeFormat(locale, { ...whole, year: undefined });
+  const full = new Intl.DateTimeFormat(locale, whole);
 
   async function start() {
     const response = await fetch("/app/api/clock", { credentials: "same-origin" });
@@ -23,10 +25,12 @@ window.KithClock = { now: () => Date.now() };
     window.KithClock.now = () => base + (performance.now() - since) * speed;
     if (speed === 1 || !shown) return;
     const out = shown.querySelector("time");
+    const label = shown.querySelector("span").textContent;
     const tick = () => {
       const at = new Date(window.KithClock.now());
       out.dateTime = at.toISOString();
       out.textContent = format.format(at);
+      shown.title = `${label} ${full.format(at)}`;
     };
     tick();
     shown.hidden = false;
