@@ -14,7 +14,7 @@ from pydantic import BaseModel, ValidationError
 from kith.communities.models import Community, CommunityPatch
 from kith.communities.store import communities, get_community
 from kith.core.context import Core
-from kith.core.errors import refused
+from kith.core.errors import all_refused
 from kith.core.events import build_event, record
 from kith.core.models import Author
 
@@ -70,4 +70,4 @@ def _check(community: Community, changes: dict[str, Any]) -> None:
     try:
         Community.model_validate(doc)
     except ValidationError as exc:
-        raise refused(exc.errors()[0]) from None
+        raise all_refused(exc.errors(), doc) from None

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from kith.contacts.create import CustomerCreate, do_create_customer
 from kith.contacts.export import stream_csv
 from kith.contacts.imports import ImportOptions, start_import
-from kith.core.errors import InvalidInput, refused
+from kith.core.errors import InvalidInput, all_refused
 from kith.segments.filters import parse_json, to_query
 from kith.web.api.customers import FILTER_HELP, FILTER_MAX, customer_out, search_filter
 from kith.web.api.deps import CoreDep, WorkspaceDep
@@ -76,7 +76,7 @@ async def import_csv(
             mapping=_mapping(mapping), tag_separator=tag_separator, encoding=encoding
         )
     except ValidationError as exc:
-        raise refused(exc.errors()[0]) from None
+        raise all_refused(exc.errors()) from None
     job = await start_import(core, workspace_id, data, options)
     response.headers["Location"] = f"/api/v1/jobs/{job.id}"
     return job_out(job)

@@ -15,7 +15,7 @@ from pydantic_core import ErrorDetails
 
 from kith.core.channels import ChannelType
 from kith.core.context import Core
-from kith.core.errors import InvalidInput, KithError, NotFound, validation_details
+from kith.core.errors import InvalidInput, KithError, NotFound, all_refused, validation_details
 from kith.core.ids import hash_secret, new_id, new_secret
 from kith.core.models import Channel
 from kith.core.sealing import sealer_for
@@ -46,10 +46,7 @@ def _validate_config(channel_type: ChannelType, config: dict[str, Any]) -> dict[
     try:
         model = channel_type.config_model.model_validate(config)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        field = ".".join(str(p) for p in ("config", *err["loc"]))
-        reason, limits = validation_details(err)
-        raise InvalidInput(err["msg"], field=field, reason=reason, limits=limits) from None
+        raise all_refused(exc.errors(), config, "config") from None  # every bad field at once
     return model.model_dump(mode="json", exclude_none=True)
 
 

@@ -1,6 +1,9 @@
-"""Every error leaves Kith as JSON: `{"error": {"code", "message", "field"}}`, plus `reason`
-and `limits` when input failed validation (pydantic's error type and its numbers or pattern),
-so that a client can word the error in its user's language.
+"""Every error leaves Kith as JSON: `{"error": {"code", "message", "field", "fields"}}`, plus
+`reason` and `limits` when input failed validation (pydantic's error type and its numbers or
+pattern), so that a client can word the error in its user's language. `fields` lists every
+bad field of the request at once, each with its own `field`, `message`, `reason` and
+`limits`, the one `field` names first (empty when the error names no field): a client fixes
+them all before it sends again.
 
 Input is refused by the request models (see `kith.core.storable`) before it reaches the
 database. Should a value still get that far that the database cannot store (invalid BSON,
@@ -10,7 +13,8 @@ name its field, shows these as models that let such a value through). A body tha
 sent as JSON (`Content-Type: text/plain`) is a 415 saying so, not a field-by-field refusal;
 one that is not JSON at all is a 400 on the field `body`. Of several refusals the answer names
 an unknown key first: a client that misnamed a field is told so rather than blamed for the
-field it meant to give.
+field it meant to give; a field pydantic refused several times (a union tries each of its
+types) is listed once.
 """
 
 from __future__ import annotations
@@ -42,6 +46,22 @@ DOCUMENT_FAILED_VALIDATION = 121
 
 def _error_json(status: int, error: KithError) -> JSONResponse:
     return JSONResponse({"error": error.to_dict()}, status_code=status)
+
+
+def _inputs(request: Request, exc: RequestValidationError) -> dict[str, Any]:
+    """What the request's parts held, by the source a validation error's location names."""
+    params = request.query_params
+    query: dict[str, Any] = {}
+    for key in params:
+        values = params.getlist(key)
+        query[key] = values if len(values) > 1 else values[0]
+    return {
+        "body": exc.body,
+        "query": query,
+        "path": request.path_params,
+        "header": request.headers,
+        "cookie": request.cookies,
+    }
 
 
 def _unstorable(request: Request, exc: Exception) -> JSONResponse:
@@ -90,7 +110,7 @@ def install_error_handlers(app: FastAPI) -> None:
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         if _not_json(exc.errors()[0]):
             return _error_json(415, _wrong_media_type(request))
-        refusal = request_refusal(exc.errors())
+        refusal = request_refusal(exc.errors(), _inputs(request, exc))
         return _error_json(refusal.status, refusal)
 
     @app.exception_handler(InvalidDocument)

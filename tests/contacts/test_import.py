@@ -533,6 +533,14 @@ async def test_a_file_whose_quotes_never_pair_up_is_refused(api: ApiSetup, core:
         "field": "file",
         "reason": "not_csv",
         "limits": {},
+        "fields": [
+            {
+                "field": "file",
+                "message": "not a CSV file: its quotes do not pair up",
+                "reason": "not_csv",
+                "limits": {},
+            }
+        ],
     }
 
 

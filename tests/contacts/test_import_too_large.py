@@ -37,6 +37,14 @@ async def test_a_file_over_the_limit_is_a_413_on_file_with_its_reason(
         "field": "file",
         "reason": "too_large",
         "limits": {"max_bytes": LIMIT},
+        "fields": [
+            {
+                "field": "file",
+                "message": f"the file is over {LIMIT} bytes, the largest an import takes",
+                "reason": "too_large",
+                "limits": {"max_bytes": LIMIT},
+            }
+        ],
     }
     assert await core.store.collection("jobs").count_documents({}) == 0
     assert await core.store.collection("import_rows").count_documents({}) == 0

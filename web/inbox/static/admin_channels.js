@@ -127,23 +127,11 @@
     return config;
   }
 
-  // The server's error: in the form's alert, and next to the field it names (`config.x.0` is
-  // shown at `config.x`).
+  // The server's error: in the form's alert, and next to every field it names (`config.x.0`
+  // is shown at `config.x`), the first one focused.
   function showFieldError(form, error) {
-    for (const box of form.querySelectorAll(".field-error")) box.textContent = "";
-    for (const input of form.querySelectorAll("[aria-invalid]")) input.removeAttribute("aria-invalid");
     showError(form, error);
-    if (!error || !error.field) return;
-    const parts = error.field.split(".");
-    for (let n = parts.length; n > 0; n--) {
-      const field = form.querySelector(`[data-field="${CSS.escape(parts.slice(0, n).join("."))}"]`);
-      if (!field) continue;
-      field.querySelector(".field-error").textContent = error.message || T.error;
-      const input = field.querySelector("input, select, textarea");
-      input.setAttribute("aria-invalid", "true");
-      input.focus();
-      return;
-    }
+    window.KithDom.markFields(form, error);
   }
 
   function onChannelSubmit(form, handler) {

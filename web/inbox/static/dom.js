@@ -12,6 +12,8 @@
 
   // An API failure: the server's message and, when it named one, the field at fault (and
   // its `reason` and `limits`, for a page that words a refusal itself), and the HTTP status.
+  // `fields` is every field the server refused, the first one first, each with its message
+  // in the page's language (`markFields` shows them at the form's controls).
   class ApiError extends Error {
     constructor(message, field, detail = {}, status = null) {
       super(message);
@@ -19,6 +21,9 @@
       this.reason = detail.reason || null;
       this.limits = detail.limits || null;
       this.status = status;
+      const own = this.field ? [{ field: this.field, message, reason: this.reason, limits: this.limits }] : [];
+      this.fields = Array.isArray(detail.fields) && detail.fields.length
+        ? detail.fields.map((f) => ({ ...f, message: worded(f) })) : own;
     }
   }
 
@@ -34,6 +39,47 @@
   function fill(template, values) {
     return template.replace(/\{(\w+)\}/g, (whole, key) =>
       values[key] !== undefined ? String(values[key]) : whole);
+  }
+
+  // A refusal shown at the form's controls: each of the error's `fields` (or its one
+  // `field`) gets aria-invalid and its message in its slot, and the first is focused; the
+  // marks of an earlier call go first (`markFields(form, null)` only clears). A field is
+  // found at its `data-field` (a control, or a box holding one and its `.field-error`), else
+  // at its nearest named parent (`config.x.0` at `config.x`); `[data-error-for=field]` is a
+  // slot too. Answers the fields it found no place for, for the page to say elsewhere.
+  function markFields(form, error) {
+    for (const slot of form.querySelectorAll(".field-error, [data-error-for]")) slot.textContent = "";
+    for (const bad of form.querySelectorAll("[aria-invalid]")) bad.removeAttribute("aria-invalid");
+    const fields = (error && error.fields)
+      || (error && error.field ? [{ field: error.field, message: error.message }] : []);
+    const unplaced = [];
+    let first = null;
+    for (const each of fields) {
+      const place = fieldPlace(form, each.field);
+      if (!place) {
+        unplaced.push(each);
+        continue;
+      }
+      const text = each.message || T.error;
+      if (place.slot) place.slot.textContent = place.slot.textContent ? `${place.slot.textContent} ${text}` : text;
+      place.control.setAttribute("aria-invalid", "true");
+      first = first || place.control;
+    }
+    if (first) first.focus();
+    return unplaced;
+  }
+
+  function fieldPlace(form, field) {
+    const parts = String(field || "").split(".");
+    for (let n = parts.length; n > 0; n--) {
+      const name = CSS.escape(parts.slice(0, n).join("."));
+      const box = form.querySelector(`[data-field="${name}"]`);
+      const control = box && (box.matches("input, select, textarea") ? box : box.querySelector("input, select, textarea"));
+      if (!control) continue;
+      const slot = form.querySelector(`[data-error-for="${name}"]`) || box.querySelector(".field-error");
+      return { control, slot };
+    }
+    return null;
   }
 
   // The /app/api answer's JSON, and (`answer`) its status too: 201 made now, 200 made before.
@@ -166,5 +212,5 @@
   Object.freeze(once);
 
   languageSwitch();  // every page's header has it
-  window.KithDom = Object.freeze({ T, ApiError, api, answer, h, say, confirmed, fill, date, dateTime, once });
+  window.KithDom = Object.freeze({ T, ApiError, api, answer, h, say, confirmed, fill, markFields, date, dateTime, once });
 })();
