@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import BaseModel
 from pymongo.errors import DuplicateKeyError
 
-from kith.core.clock import aware
+from kith.core.clock import aware, wall
 from kith.core.context import Core
 from kith.core.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
 from kith.core.ids import hash_secret, new_id, new_secret
@@ -62,7 +62,7 @@ async def issue_api_token(
     name = name.strip()
     if not name or len(name) > 128:
         raise InvalidInput("a name needs 1 to 128 characters", field="name")
-    now = core.clock.now()
+    now = wall(core.clock).now()
     if expires_at is not None and aware(expires_at) <= now:
         raise InvalidInput("the expiry must be in the future", field="expires_at")
     record = ApiToken(
@@ -107,7 +107,7 @@ async def token_access(core: Core, token: str, method: str) -> ApiToken:
     if doc is None:
         raise Unauthorized("invalid API token")
     record = ApiToken.from_doc(doc)
-    now = core.clock.now()
+    now = wall(core.clock).now()
     if record.expires_at is not None and aware(record.expires_at) <= now:
         raise Unauthorized("this API token has expired", code="token_expired")
     if record.scope == TokenScope.read and method.upper() not in READ_METHODS:

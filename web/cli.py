@@ -129,13 +129,14 @@ def token_create(
     from datetime import timedelta
 
     from kith.core.api_tokens import TokenScope, issue_api_token
+    from kith.core.clock import wall
     from kith.core.errors import KithError
 
     scope = TokenScope.read if read_only else TokenScope.full
 
     async def create(core: Core, ws: str) -> str:
         days = timedelta(days=expires_in_days) if expires_in_days else None
-        expires = core.clock.now() + days if days else None
+        expires = wall(core.clock).now() + days if days else None
         return (await issue_api_token(core, ws, name, scope=scope, expires_at=expires))[1]
 
     try:

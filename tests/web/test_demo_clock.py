@@ -7,8 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from kith.core.api_tokens import issue_api_token, token_access
 from kith.core.clock import ManualClock, ScaledClock, wall
 from kith.core.context import Core
+from kith.core.errors import Unauthorized
 from kith.core.sessions import IDLE_TIMEOUT
 from kith.core.settings import Settings
 from kith.web.app import build_core
@@ -61,6 +63,31 @@ async def test_sessions_keep_real_time_while_the_demo_runs_fast(
     assert (await alice.api("GET", "/me")).status_code == 200
     clock.advance(IDLE_TIMEOUT.total_seconds() + 1)  # but idle for real
     assert (await alice.api("GET", "/me")).status_code == 401
+
+
+async def test_presence_and_token_expiry_keep_real_time_too(
+    core: Core, cast: Cast, browser, clock: ManualClock
+) -> None:
+    """Two agents in one conversation see each other for the real half-minute a report
+    lasts, not 8 ms; a token made to last a day lasts a real day, not 24 s."""
+    admin, alice = await browser("admin"), await browser("alice")
+    ticks = Ticks()
+    core.clock = ScaledClock(3600, base=clock, monotonic=ticks)
+    shop = cast.conversations["shop"]
+    await admin.api("POST", f"/conversations/{shop}/presence", json={"state": "typing"})
+    _, token = await issue_api_token(
+        core, cast.workspace_id, "a day", expires_at=clock.now() + timedelta(days=1)
+    )
+    ticks.at += 10  # ten demo hours
+    seen = (await alice.api("GET", f"/conversations/{shop}/presence")).json()["items"]
+    assert [v["state"] for v in seen] == ["typing"]
+    ticks.at += 48  # two demo days
+    assert (await token_access(core, token, "GET")).name == "a day"
+    clock.advance(31)  # but half a minute for real: the report is over
+    assert (await alice.api("GET", f"/conversations/{shop}/presence")).json()["items"] == []
+    clock.advance(24 * 3600)
+    with pytest.raises(Unauthorized):
+        await token_access(core, token, "GET")
 
 
 async def test_the_header_shows_the_demo_clock(

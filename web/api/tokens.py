@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from kith.core.api_tokens import ApiToken, issue_api_token, list_api_tokens, revoke_api_token
+from kith.core.clock import wall
 from kith.web.api.deps import CoreDep, WorkspaceDep
 from kith.web.api.schemas import Page, TokenCreate, TokenCreated
 
@@ -25,7 +26,7 @@ async def create(body: TokenCreate, core: CoreDep, workspace_id: WorkspaceDep) -
         workspace_id,
         body.name,
         scope=body.scope,
-        expires_at=body.expiry(core.clock.now()),
+        expires_at=body.expiry(wall(core.clock).now()),
     )
     return TokenCreated(**record.model_dump(), token=token)
 

@@ -12,6 +12,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from kith.core.api_tokens import issue_api_token, list_api_tokens, revoke_api_token
+from kith.core.clock import wall
 from kith.core.users import do_change_password, do_reset_password
 from kith.web.api.schemas import TokenCreate, TokenCreated
 from kith.web.inbox.admin import AdminDep
@@ -67,7 +68,7 @@ async def add_token(body: TokenCreate, agent: AdminDep, core: CoreDep) -> dict[s
         agent.user.workspace_id,
         body.name,
         scope=body.scope,
-        expires_at=body.expiry(core.clock.now()),
+        expires_at=body.expiry(wall(core.clock).now()),
     )
     return TokenCreated(**record.model_dump(), token=token).model_dump(mode="json")
 

@@ -1,7 +1,8 @@
 """Who else has a conversation open, and who is typing in it ("collision detection").
 
 Each open inbox tab reports its state every few seconds; a report expires after
-`PRESENCE_TTL`, so a closed laptop disappears on its own. Only changes (arrived, started
+`PRESENCE_TTL` of real time (the wall clock, whatever the demo clock's speed), so a closed
+laptop disappears on its own. Only changes (arrived, started
 typing, left) are logged as events, so every process's browsers hear of them.
 """
 
@@ -13,7 +14,7 @@ from typing import Any
 from fastapi import APIRouter
 from pymongo.errors import DuplicateKeyError
 
-from kith.core.clock import utcnow
+from kith.core.clock import utcnow, wall
 from kith.core.context import Core
 from kith.core.events import build_event, record
 from kith.core.models import Author, AuthorKind, Conversation, User
@@ -29,7 +30,7 @@ PURGE_MARGIN = timedelta(minutes=10)  # stale reports are ignored on read, delet
 async def viewers(core: Core, conversation_id: str) -> list[dict[str, Any]]:
     docs = (
         await core.store.collection("presence")
-        .find({"conversation_id": conversation_id, "expires_at": {"$gt": core.clock.now()}})
+        .find({"conversation_id": conversation_id, "expires_at": {"$gt": wall(core.clock).now()}})
         .to_list(100)
     )
     return [{"user_id": d["user_id"], "name": d["name"], "state": d["state"]} for d in docs]
@@ -37,7 +38,7 @@ async def viewers(core: Core, conversation_id: str) -> list[dict[str, Any]]:
 
 async def report(core: Core, conversation: Conversation, user: User, state: str) -> None:
     key = f"{conversation.id}:{user.id}"
-    now = core.clock.now()
+    now = wall(core.clock).now()
     if state == "left":
         before = await core.store.collection("presence").find_one_and_delete({"_id": key})
     else:
