@@ -14,7 +14,7 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from kith.bots.engine import BotEngine
@@ -68,6 +68,7 @@ from kith.web.api import (
     merges,
     tokens,
 )
+from kith.web.api.known_query import refuse_unknown_query
 from kith.web.errors import install_error_handlers
 from kith.web.inbox import feature as inbox_feature
 from kith.web.middleware import BodyLimit, SecurityHeaders, Timing
@@ -192,6 +193,7 @@ def create_app(
         version="0.1.0",
         description="Social CRM: every channel in one inbox, bots, sentiment and sequences.",
         lifespan=lifespan,
+        dependencies=[Depends(refuse_unknown_query)],
     )
     app.state.core = core
     app.state.bot_steps = StepTypes(bot_step_types(core.features))  # the admin editor's

@@ -204,3 +204,21 @@ async def test_validation_errors_say_why_for_clients_to_word_them(api: ApiSetup)
     missing = await api.http.post("/api/v1/channels", json={"type": "api"}, headers=api.auth)
     assert missing.json()["error"]["reason"] == "missing"
     assert missing.json()["error"]["field"] == "name"
+
+
+async def test_a_query_parameter_a_route_does_not_take_is_refused(api: ApiSetup) -> None:
+    """`?priority=high` on a list without that filter was ignored: the whole list came back."""
+    await api.say()
+    listed = await api.http.get("/api/v1/conversations", params={"limit": 5}, headers=api.auth)
+    assert listed.status_code == 200 and len(listed.json()["items"]) == 1
+    refused = await api.http.get(
+        "/api/v1/conversations",
+        params={"priority": "high", "limit": 5, "foo": "bar"},
+        headers=api.auth,
+    )
+    assert refused.status_code == 422, refused.text
+    error = refused.json()["error"]
+    assert (error["field"], error["reason"]) == ("priority", "extra_forbidden")
+    assert [f["field"] for f in error["fields"]] == ["priority", "foo"]
+    one = await api.http.get("/api/v1/customers", params={"cursor": "", "x": "1"}, headers=api.auth)
+    assert one.status_code == 422 and one.json()["error"]["field"] == "x"
