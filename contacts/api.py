@@ -5,16 +5,19 @@ Included before the routes of `/customers/{customer_id}`, so `export.csv` is not
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from kith.contacts.create import CustomerCreate, do_create_customer
+from kith.contacts.csvfile import read_header, too_large
 from kith.contacts.export import stream_csv
 from kith.contacts.imports import ImportOptions, start_import
+from kith.contacts.mapping import SIMPLE_TARGETS, guess_columns
 from kith.core.errors import InvalidInput, all_refused
 from kith.segments.filters import parse_json, to_query
 from kith.web.api.customers import FILTER_HELP, FILTER_MAX, customer_out, search_filter
@@ -37,6 +40,26 @@ IMPORT_BODY = {
 }
 
 
+class ImportColumn(BaseModel):
+    """A column of the file: the field an import without a mapping fills from it, or why it
+    is left out (`code`, `message`, as the job's warnings say)."""
+
+    index: int
+    header: str
+    target: str | None
+    code: str | None = None
+    message: str | None = None
+
+
+class ImportPreview(BaseModel):
+    """What `preview=true` answers: the file's charset and columns, and the fields a
+    mapping may name besides `attributes.<key>`."""
+
+    encoding: str
+    columns: list[ImportColumn]
+    targets: list[str]
+
+
 @router.post("", response_model=CustomerOut, status_code=201)
 async def create(body: CustomerCreate, core: CoreDep, workspace_id: WorkspaceDep) -> CustomerOut:
     """Create a customer. An email, phone or identity another customer has: 409 naming it."""
@@ -55,7 +78,13 @@ def _mapping(raw: str | None) -> dict[str, str] | None:
     return value
 
 
-@router.post("/import", response_model=JobOut, status_code=202, openapi_extra=IMPORT_BODY)
+@router.post(
+    "/import",
+    response_model=JobOut | ImportPreview,
+    status_code=202,
+    openapi_extra=IMPORT_BODY,
+    responses={200: {"model": ImportPreview, "description": "With `preview=true`."}},
+)
 async def import_csv(
     request: Request,
     response: Response,
@@ -64,13 +93,19 @@ async def import_csv(
     mapping: Annotated[str | None, Query(max_length=20_000, description=MAPPING_HELP)] = None,
     tag_separator: Annotated[str | None, Query(min_length=1, max_length=4)] = None,
     encoding: Annotated[str | None, Query(max_length=32)] = None,
-) -> JobOut:
+    preview: bool = False,
+) -> JobOut | ImportPreview:
     """Import customers from the CSV file sent as the body (`Content-Type: text/csv`; any
     charset, detected unless `encoding` names it). Answers the queued job: follow it at
-    `GET /api/v1/jobs/{id}` (progress, counts, per-row errors)."""
+    `GET /api/v1/jobs/{id}` (progress, counts, per-row errors). With `preview=true`, imports
+    nothing and answers (200) the file's columns, each with the field it would fill (the
+    Contacts page's mapping step)."""
     data = await request.body()
     if not data:
         raise InvalidInput("send the CSV file as the request body", field="file")
+    if preview:
+        response.status_code = 200
+        return await _preview(core, data, encoding)
     try:
         options = ImportOptions(
             mapping=_mapping(mapping), tag_separator=tag_separator, encoding=encoding
@@ -80,6 +115,25 @@ async def import_csv(
     job = await start_import(core, workspace_id, data, options)
     response.headers["Location"] = f"/api/v1/jobs/{job.id}"
     return job_out(job)
+
+
+async def _preview(core: CoreDep, data: bytes, encoding: str | None) -> ImportPreview:
+    if len(data) > core.settings.import_max_bytes:
+        raise too_large(core.settings.import_max_bytes)
+    header, used = await asyncio.to_thread(read_header, data, encoding)
+    types = sorted(core.channels.names())
+    columns = [
+        ImportColumn(
+            index=index,
+            header=name,
+            target=target,
+            code=why.code if why else None,
+            message=why.message if why else None,
+        )
+        for index, name, target, why in guess_columns(header, types)
+    ]
+    targets = [*SIMPLE_TARGETS, *(f"consent.{t}" for t in types)]
+    return ImportPreview(encoding=used, columns=columns, targets=targets)
 
 
 @router.get(

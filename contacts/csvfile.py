@@ -249,11 +249,7 @@ def _records(lines: list[str], delimiter: str) -> Iterator[Row]:
             start = first + 1
 
 
-def read_table(data: bytes, encoding: str | None = None) -> Table:
-    """Parse a CSV file (CPU-bound for big files: run it in a thread)."""
-    text, used = decode(data, encoding)
-    lines = io.StringIO(text, newline="").readlines()
-    records = _records(lines, _delimiter(lines[0] if lines else ""))
+def _header(records: Iterator[Row]) -> list[str]:
     first = next(records, None)
     if first is None:
         raise InvalidInput("the file is empty", field="file", reason="empty_file")
@@ -263,4 +259,21 @@ def read_table(data: bytes, encoding: str | None = None) -> Table:
     header = [cell.strip() for cell in first]
     if not any(header):
         raise InvalidInput("the first row must name the columns", field="file", reason="no_header")
+    return header
+
+
+def read_table(data: bytes, encoding: str | None = None) -> Table:
+    """Parse a CSV file (CPU-bound for big files: run it in a thread)."""
+    text, used = decode(data, encoding)
+    lines = io.StringIO(text, newline="").readlines()
+    records = _records(lines, _delimiter(lines[0] if lines else ""))
+    header = _header(records)
     return Table(header=header, rows=list(records), encoding=used)
+
+
+def read_header(data: bytes, encoding: str | None = None) -> tuple[list[str], str]:
+    """A CSV file's header and charset, read as `read_table` reads them (for the page's
+    mapping step, before anything is imported)."""
+    text, used = decode(data, encoding)
+    lines = io.StringIO(text, newline="").readlines()
+    return _header(_records(lines, _delimiter(lines[0] if lines else ""))), used

@@ -7,7 +7,14 @@ then phone), as HubSpot's and Chatwoot's imports do, or creates one; cells left 
 nothing. A row that cannot be read (a bad cell, broken quoting), or whose keys name two
 different customers, is an error (row number as a spreadsheet shows it, column, a code and
 why in words) and the import goes on. The columns no field takes are the job's `warnings`,
-each with why.
+each with why, and so are the rows with cells beyond the header's columns (left out).
+
+Rows of one file that come to the same customer (by its keys, whether the customer was
+stored before or is made by an earlier row) are not applied one over the other: the first
+row wins and each later one is a `duplicate_in_file` error naming the earlier row and the
+columns that matched, as Mautic and HubSpot report a file's duplicates instead of letting the
+last row silently overwrite the first. The first row of each customer is kept by job
+(`import_firsts`, customer ids and row numbers only) so that rows in later chunks are told too.
 
 Consent is the customer's word, not the file's: a `consent.<type>` cell changes a stored state
 only to a different one the cell states (`unknown`, what our export writes for "no record",
@@ -48,6 +55,10 @@ from kith.core.models import Author, Consent, ConsentState, Customer, Event
 
 KIND = "customers.import"
 DIFFERENT_CUSTOMERS = "different_customers"  # a row's error code; params: columns
+DUPLICATE_IN_FILE = "duplicate_in_file"  # a row's error code; params: row (the first), columns
+EXTRA_CELLS = "extra_cells"  # a row's warning; params: cells (beyond the header), columns
+MORE_EXTRA_CELLS = "extra_cells_more"  # params: rows, those not listed one by one
+ROW_WARNINGS = 100  # rows with extra cells listed one by one; the others counted
 CHUNK_ROWS = 1000
 ROWS_KEPT = timedelta(days=7)  # rows of an import that never ran are purged after this
 
@@ -66,6 +77,11 @@ class ImportOptions(BaseModel):
 
 def rows_of(core: Core) -> RetryingCollection:
     return core.store.collection("import_rows")
+
+
+def firsts_of(core: Core) -> RetryingCollection:
+    """Per job, the customers its rows came to and the first row that did (`{job}:{customer}`)."""
+    return core.store.collection("import_firsts")
 
 
 async def start_import(
@@ -109,6 +125,7 @@ async def start_import(
         "actor": actor.model_dump(mode="json"),
     }
     warnings = [_warning(i) for i in ignored if i.code != NO_HEADER or _holds_data(table.rows, i)]
+    warnings += _extra_cells(table.rows, len(table.header), first_data_row)
     return await create_job(
         core,
         workspace_id,
@@ -136,6 +153,33 @@ def _holds_data(rows: list[Row], column: Ignored) -> bool:
     return any(isinstance(r, list) and n < len(r) and r[n].strip() for r in rows)
 
 
+def _extra_cells(rows: list[Row], width: int, first_row: int) -> list[JobWarning]:
+    """The rows holding something beyond the header's columns (a stray delimiter, a note
+    typed past the table): imported without those cells, each row told. Empty cells there
+    (a trailing delimiter) are nothing to tell."""
+    found: list[JobWarning] = []
+    more = 0
+    for offset, row in enumerate(rows):
+        if isinstance(row, BrokenRow) or not any(c.strip() for c in row[width:]):
+            continue
+        if len(found) == ROW_WARNINGS:
+            more += 1
+            continue
+        extra = len(row) - width
+        found.append(
+            JobWarning(
+                row=first_row + offset,
+                code=EXTRA_CELLS,
+                params={"cells": extra, "columns": width},
+                message=f"{extra} cells beyond the header's {width} columns: left out",
+            )
+        )
+    if more:
+        message = f"{more} more rows have cells beyond the header's columns: left out"
+        found.append(JobWarning(code=MORE_EXTRA_CELLS, params={"rows": more}, message=message))
+    return found
+
+
 def _warning(column: Ignored) -> JobWarning:
     return JobWarning(column=column.header or None, code=column.code, message=column.message)
 
@@ -145,6 +189,7 @@ class _Known:
     """The customers a chunk touches, by key, kept current as its rows are applied."""
 
     by_key: dict[tuple[str, str], str] = field(default_factory=dict)
+    first_row: dict[str, int] = field(default_factory=dict)  # customer → its first row here
     tags: dict[str, list[str]] = field(default_factory=dict)
     consent: dict[str, dict[str, ConsentState]] = field(default_factory=dict)
 
@@ -233,6 +278,18 @@ class _Chunk:
             )
         new_id_ = derived_id("import", self.job.id, str(row_number))
         customer_id = next(iter(owners), new_id_)
+        first = self.known.first_row.setdefault(customer_id, row_number)
+        if first != row_number:
+            matched = [k for k in row.keys() if self.known.by_key.get(k) == customer_id]
+            names = sorted({_column_of(k[0], columns) for k in matched})
+            return JobError(
+                row=row_number,
+                column=names[0],
+                code=DUPLICATE_IN_FILE,
+                params={"row": first, "columns": names},
+                message=f"{' and '.join(names)} as in row {first}, which this file "
+                "already imports: row left out (the first row of a customer wins)",
+            )
         if customer_id == new_id_:
             self.counts["created"] += 1
         else:
@@ -421,6 +478,41 @@ def _read_rows(
     return read, errors, skipped
 
 
+async def _firsts(core: Core, job: Job, known: _Known) -> set[str]:
+    """Which of the chunk's stored customers earlier rows of this job came to (and which
+    row first), learnt into `known`; answers those customers."""
+    wanted = [f"{job.id}:{customer_id}" for customer_id in known.tags]
+    found: set[str] = set()
+    for start in range(0, len(wanted), CHUNK_ROWS):
+        query = {"_id": {"$in": wanted[start : start + CHUNK_ROWS]}}
+        async for doc in firsts_of(core).find(query, {"customer_id": 1, "row": 1}):
+            known.first_row[str(doc["customer_id"])] = int(doc["row"])
+            found.add(str(doc["customer_id"]))
+    return found
+
+
+async def _keep_firsts(core: Core, job: Job, known: _Known, stored: set[str]) -> None:
+    """The customers this chunk's rows came to first, for later chunks (again after a crash:
+    the same documents, already there)."""
+    docs = [
+        {
+            "_id": f"{job.id}:{customer_id}",
+            "job_id": job.id,
+            "customer_id": customer_id,
+            "row": row,
+            "purge_at": utcnow() + ROWS_KEPT,
+        }
+        for customer_id, row in known.first_row.items()
+        if customer_id not in stored
+    ]
+    for start in range(0, len(docs), CHUNK_ROWS):
+        try:
+            await firsts_of(core).insert_many(docs[start : start + CHUNK_ROWS], ordered=False)
+        except BulkWriteError as exc:
+            if any(e.get("code") != DUPLICATE_KEY for e in exc.details.get("writeErrors", [])):
+                raise
+
+
 async def import_step(core: Core, job: Job) -> Step:
     """Import the chunk at `job.position`."""
     n = job.position
@@ -439,6 +531,7 @@ async def import_step(core: Core, job: Job) -> Step:
         _read_rows, reader, chunk["rows"], int(chunk["first_row"])
     )
     known = await _known(core, job.workspace_id, [row for _, row in read])
+    stored_firsts = await _firsts(core, job, known)
     actor = Author.model_validate(job.params.get("actor") or SYSTEM.model_dump())
     applied = _Chunk(core, job, core.clock.now(), actor, known)
     for number, row in read:
@@ -447,6 +540,7 @@ async def import_step(core: Core, job: Job) -> Step:
             errors.append(error)
     await _write(core, applied)
     await record_many(core, applied.events)
+    await _keep_firsts(core, job, known, stored_firsts)
     counts = {**applied.counts, "failed": len(errors), "skipped": skipped}
     errors.sort(key=lambda e: e.row or 0)
     return Step(
@@ -461,6 +555,7 @@ async def import_step(core: Core, job: Job) -> Step:
 async def drop_rows(core: Core, job: Job) -> None:
     """An ended import's rows are personal data nobody needs any more."""
     await rows_of(core).delete_many({"job_id": job.id})
+    await firsts_of(core).delete_many({"job_id": job.id})
 
 
 IMPORT = JobKind(KIND, import_step, finish=drop_rows)

@@ -167,6 +167,19 @@ def _mapped(
     return columns, ignored
 
 
+def guess_columns(
+    header: list[str], channel_types: Iterable[str]
+) -> list[tuple[int, str, str | None, Ignored | None]]:
+    """Each column as an import without a mapping would take it: its position, header, and
+    the field it fills, or why it is left out (what the page's mapping step starts from)."""
+    columns, ignored = _by_name(header, list(channel_types))
+    guessed: list[tuple[int, str, str | None, Ignored | None]] = [
+        (c.index, c.header, c.target, None) for c in columns
+    ]
+    guessed += [(i.index, i.header, None, i) for i in ignored]
+    return sorted(guessed, key=lambda g: g[0])
+
+
 def build_columns(
     header: list[str], mapping: Mapping[str, str] | None, channel_types: Iterable[str]
 ) -> tuple[list[Column], list[Ignored]]:

@@ -69,11 +69,14 @@ class JobError(BaseModel):
 
 
 class JobWarning(BaseModel):
-    """Input the job leaves out as a whole, known when it is queued (an import's column no
-    field takes): which, a code saying why, and the why in words."""
+    """Input the job leaves out, known when it is queued (an import's column no field takes,
+    a row's cells beyond the header): which, a code saying why (with the numbers its wording
+    needs), and the why in words."""
 
     column: str | None = None
+    row: int | None = None
     code: str
+    params: dict[str, str | int | list[str]] = Field(default_factory=dict)
     message: str
 
 

@@ -27,13 +27,16 @@ async def test_the_sample_file_imports_with_its_bad_rows_reported(
         (45, "phone"),
         (46, "consent.email"),
         (47, "timezone"),
+        (48, "external_id"),  # 王芳's CRM id again: reported as a duplicate of row 2
     ]
-    # Ada spoke on a channel first; her row and the repeated CRM id merge, the rest are new.
-    assert job["result"] == {"created": 42, "updated": 2, "failed": 4, "skipped": 0}
+    [again] = [e for e in job["errors"] if e["row"] == 48]
+    assert again["code"] == "duplicate_in_file"
+    # Ada spoke on a channel first: her row updates her; the rest are new.
+    assert job["result"] == {"created": 42, "updated": 1, "failed": 5, "skipped": 0}
     vip_shanghai = await core.store.customers.count_documents(
         {"tags": "vip", "attributes.city": "上海"}
     )
     assert vip_shanghai >= 3
     wang = await core.store.customers.find_one({"attributes.external_id": "CRM-1001"})
-    assert wang is not None and wang["attributes"]["level"] == "platinum"
+    assert wang is not None and wang["attributes"]["level"] == "gold"  # the first row won
     assert str(SAMPLE_CONTACTS) in "\n".join(contacts_lines("http://127.0.0.1:8000", "t"))

@@ -4,7 +4,7 @@
 "use strict";
 
 (() => {
-  const { T, api, h, say: notice, dateTime: when } = window.KithDom;
+  const { T, api, h, once, say: notice, dateTime: when } = window.KithDom;
   const body = document.body;
   const $ = (id) => document.getElementById(id);
   const manage = body.dataset.canManage === "true";
@@ -86,6 +86,11 @@
 
   // ---- CSV import: post the file, then follow the job until it ends ----------------------
 
+  // The job's warnings: columns left out, and rows imported without some of their cells.
+  const ROW_WARNINGS = ["extra_cells", "extra_cells_more"];
+  const columnWarnings = (warnings) => warnings.filter((w) => !ROW_WARNINGS.includes(w.code));
+  const rowWarnings = (warnings) => warnings.filter((w) => ROW_WARNINGS.includes(w.code));
+
   // What the job did so far: rows created, updated, failed, blank, and columns left out.
   function showCounts(job) {
     const counts = [
@@ -93,14 +98,22 @@
       [T.contacts_import_updated, job.result.updated || 0],
       [T.contacts_import_failed, job.result.failed || 0],
       [T.contacts_import_skipped, job.result.skipped || 0],
-      [T.contacts_import_ignored, (job.warnings || []).length],
+      [T.contacts_import_ignored, columnWarnings(job.warnings || []).length],
     ];
+    const warned = rowWarnings(job.warnings || []).length;
+    if (warned) counts.push([T.contacts_import_warned, warned]);
     $("import-counts").replaceChildren(...counts.flatMap(([term, n]) => [h("dt", {}, term), h("dd", {}, String(n))]));
     $("import-counts").hidden = false;
   }
 
   // The file's columns no field takes, each with why (the API's words for a code we lack).
-  function showIgnored(warnings) {
+  function showIgnored(all) {
+    const warnings = columnWarnings(all);
+    const rows = rowWarnings(all);
+    $("import-warnings").replaceChildren(...rows.map((w) => h("tr", {},
+      h("td", {}, w.row ?? "…"),
+      h("td", {}, T["contacts_warning_" + w.code] ? fmt(T["contacts_warning_" + w.code], w.params || {}) : w.message))));
+    $("import-warnings-table").hidden = rows.length === 0;
     $("import-ignored").replaceChildren(...warnings.map((w) => h("tr", {},
       h("td", {}, w.column || T.contacts_import_unnamed),
       h("td", {}, T["contacts_ignored_" + w.code] || w.message))));
@@ -161,15 +174,137 @@
     return template ? fmt(template, limits) : error.message || T.error;
   }
 
-  async function startImport(event) {
-    event.preventDefault();
-    const form = event.currentTarget;
+  // ---- the mapping step: when the file has columns no field takes, each of its columns
+  // with a select (Kith's fields, a custom attribute, or ignore), prefilled with what an
+  // import without a mapping would do; the import then sends the choices as `mapping`.
+  const CUSTOM = "attributes.";
+  const ATTRIBUTE_KEY = /^[A-Za-z0-9_\-\u0080-\uffff]{1,64}$/;
+  const REPEATABLE = ["email", "phone", "tags"];
+  const step = { preview: null, columns: [] };
+
+  function targetName(target) {
+    if (target.startsWith("consent.")) {
+      const type = target.slice("consent.".length);
+      return fmt(T.contacts_map_consent, { channel: T["contacts_channel_" + type] || type });
+    }
+    return T["contacts_map_target_" + target] || target;
+  }
+
+  function mappingRow(column, targets) {
+    const id = "import-map-" + column.index;
+    const custom = (column.target || "").startsWith(CUSTOM);
+    const guess = column.header.trim().toLowerCase().replace(/\s+/g, "_");
+    const select = h("select", { id, "data-column": column.header },
+      h("option", { value: "" }, T.contacts_map_ignore),
+      targets.map((t) => h("option", { value: t }, targetName(t))),
+      h("option", { value: CUSTOM }, T.contacts_map_custom));
+    select.value = custom ? CUSTOM : column.target || "";
+    const key = h("input", { type: "text", maxlength: "64", class: "map-key",
+      value: custom ? column.target.slice(CUSTOM.length) : ATTRIBUTE_KEY.test(guess) ? guess : "",
+      "aria-label": fmt(T.contacts_map_key_for, { column: column.header }), hidden: !custom });
+    select.addEventListener("change", () => { key.hidden = select.value !== CUSTOM; });
+    const why = column.code ? h("span", { class: "hint" }, T["contacts_ignored_" + column.code] || column.message) : null;
+    return h("tr", {},
+      h("th", { scope: "row" }, h("label", { for: id }, column.header)),
+      h("td", {}, select, " ", key),
+      h("td", {}, why));
+  }
+
+  // Ask the server how it reads the file (charset, columns, its guesses); show the step
+  // when a named column is left out. Answers whether the step is shown.
+  async function previewFile(form) {
+    $("import-mapping").hidden = true;
+    $("import-mapping-rows").replaceChildren();
+    step.columns = [];
+    const file = form.elements.file.files[0];
+    if (!file) return false;
+    const response = await fetch(body.dataset.importUrl + "?preview=true", {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "text/csv", "X-CSRF-Token": body.dataset.csrf },
+      body: file,
+    });
+    const answer = await response.json();
+    if (!response.ok) throw new Error(refusal(answer.error || {}));
+    const seen = new Set();  // a header twice: the mapping names the first
+    step.columns = answer.columns.filter((c) => c.header && !seen.has(c.header) && seen.add(c.header));
+    if (!step.columns.some((c) => c.target === null)) return false;
+    $("import-mapping-rows").replaceChildren(...step.columns.map((c) => mappingRow(c, answer.targets)));
+    $("import-mapping").hidden = false;
+    return true;
+  }
+
+  // The step's choices as a mapping, or an error naming the control at fault.
+  function chosenMapping() {
+    const mapping = {};
+    const taken = {};
+    for (const select of $("import-mapping-rows").querySelectorAll("select")) {
+      const column = select.dataset.column;
+      let target = select.value;
+      if (!target) continue;
+      if (target === CUSTOM) {
+        const key = select.parentElement.querySelector(".map-key");
+        const name = key.value.trim();
+        if (!ATTRIBUTE_KEY.test(name)) {
+          return { control: key, message: fmt(T.contacts_map_bad_key, { column }) };
+        }
+        target = CUSTOM + name;
+      }
+      if (taken[target] && !REPEATABLE.includes(target)) {
+        return { control: select, message: fmt(T.contacts_map_taken, { column, other: taken[target] }) };
+      }
+      taken[target] = column;
+      mapping[column] = target;
+    }
+    if (!Object.keys(mapping).length) {
+      const first = $("import-mapping-rows").querySelector("select");
+      return { control: first, message: T.contacts_map_nothing };
+    }
+    return { mapping };
+  }
+
+  function changedMapping() {
+    return step.columns.some((c) => {
+      const select = document.getElementById("import-map-" + c.index);
+      if (!select) return false;
+      if (select.value !== CUSTOM) return select.value !== (c.target || "");
+      const key = select.parentElement.querySelector(".map-key").value.trim();
+      return CUSTOM + key !== c.target;
+    });
+  }
+
+  function choseFile() {
+    const form = $("import");
+    form.querySelector(".form-error").textContent = "";
+    step.preview = previewFile(form).catch((err) => {
+      form.querySelector(".form-error").textContent = err.message;
+      return null;
+    });
+  }
+
+  async function startImport() {
+    const form = $("import");
     const error = form.querySelector(".form-error");
-    error.textContent = "";
     const file = form.elements.file.files[0];
     if (!file) return;
+    if (!step.preview) step.preview = previewFile(form).catch((err) => { error.textContent = err.message; return null; });
+    const shown = await step.preview;
+    if (shown === null) return;  // the file was refused: the reason is shown
+    error.textContent = "";
+    let url = body.dataset.importUrl;
+    // Left as guessed, the step is the import without a mapping (whose warnings say why
+    // each column is left out); a choice changed sends them all as the mapping.
+    if (shown && changedMapping()) {
+      const chosen = chosenMapping();
+      if (!chosen.mapping) {
+        error.textContent = chosen.message;
+        chosen.control.focus();
+        return;
+      }
+      url += "?mapping=" + encodeURIComponent(JSON.stringify(chosen.mapping));
+    }
     try {
-      const response = await fetch(body.dataset.importUrl, {
+      const response = await fetch(url, {
         method: "POST",
         credentials: "same-origin",
         headers: { "Content-Type": "text/csv", "X-CSRF-Token": body.dataset.csrf },
@@ -285,7 +420,8 @@
     readForm();
     const loads = [loadContacts()];
     if (manage) {
-      $("import").addEventListener("submit", startImport);
+      $("import").elements.file.addEventListener("change", choseFile);
+      once($("import"), startImport);
       $("more-suggestions").addEventListener("click", () => loadSuggestions(true).catch((e) => notice(e.message)));
       $("more-merges").addEventListener("click", () => loadMerges(true).catch((e) => notice(e.message)));
       loads.push(loadSuggestions(), loadMerges());
