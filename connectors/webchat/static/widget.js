@@ -5,8 +5,15 @@
  * widget lives in a shadow root so the host page's styles and ours do not mix.
  *
  * The page may set, before this script loads:
- *   window.kithSettings = { user_id, user_hash, name, email }
+ *   window.kithSettings = { user_id, user_hash, name, email, locale }
  * user_hash is HMAC-SHA256(identity secret, user_id), computed by the business's server.
+ * The widget's own words follow `locale` ("en" or "zh"), else the script tag's data-locale,
+ * else the browser's languages.
+ *
+ * A message is kept in localStorage (per channel and page user) from the moment it is typed
+ * until Kith has stored it, so going offline or reloading the page loses nothing. Each carries
+ * a client_id made once; Kith stores one message per visitor and client_id, so a resend after a
+ * lost answer is never stored twice.
  */
 (function () {
   "use strict";
@@ -21,6 +28,39 @@
   var base = BOOT.base || (script && script.src ? script.src.replace(/\/widget\/[^\/]*\.js(\?.*)?$/, "") : "");
   var api = base + "/widget/" + encodeURIComponent(BOOT.channel);
   var storageKey = "kith.chat." + BOOT.channel;
+  // Unsent messages, per channel and per the page's user (a logout must not send them as the next).
+  var unsentKey = storageKey + ".unsent." + (settings.user_id ? String(settings.user_id) : "-");
+  var STRINGS = {
+    en: {
+      lang: "en",
+      open: "Open chat",
+      close: "Close chat",
+      chat: "Chat",
+      messages: "Messages",
+      message: "Message",
+      placeholder: "Write a message…",
+      send: "Send",
+      retry: "Not sent. Retry",
+      unavailable: "Chat is unavailable right now",
+      reconnecting: "Reconnecting… Unsent messages will go out when you are back online.",
+      image: "image"
+    },
+    zh: {
+      lang: "zh-CN",
+      open: "打开聊天",
+      close: "关闭聊天",
+      chat: "聊天",
+      messages: "消息记录",
+      message: "消息",
+      placeholder: "输入消息…",
+      send: "发送",
+      retry: "未发送，点击重试",
+      unavailable: "聊天暂时不可用",
+      reconnecting: "正在重新连接… 网络恢复后会自动发送未发出的消息。",
+      image: "图片"
+    }
+  };
+  var t = STRINGS[pickLocale()];
   var state = {
     token: load(),
     booted: null,
@@ -30,8 +70,26 @@
     streaming: false,
     backoff: 1000,
     byId: {},
-    pending: {}
+    pending: {},
+    online: navigator.onLine !== false,
+    connected: false,
+    noticed: false,
+    sending: false,
+    attempts: 0,
+    timer: null
   };
+
+  /** "en" or "zh": the page's explicit choice first, then the browser's languages in order. */
+  function pickLocale() {
+    var wanted = [settings.locale, script && script.getAttribute("data-locale")];
+    wanted = wanted.concat(navigator.languages || [navigator.language]);
+    for (var i = 0; i < wanted.length; i++) {
+      var tag = String(wanted[i] || "").toLowerCase();
+      if (tag.indexOf("zh") === 0) return "zh";
+      if (tag.indexOf("en") === 0) return "en";
+    }
+    return "en";
+  }
 
   function load() {
     try { return window.localStorage.getItem(storageKey); } catch (e) { return null; }
@@ -39,6 +97,35 @@
   function save(token) {
     state.token = token;
     try { window.localStorage.setItem(storageKey, token); } catch (e) { /* cookies only */ }
+  }
+
+  /* ---- unsent messages: read from storage on every change, so two tabs do not undo each other ---- */
+
+  function unsent() {
+    try {
+      var items = JSON.parse(window.localStorage.getItem(unsentKey) || "[]");
+      return Array.isArray(items) ? items.filter(function (m) {
+        return m && typeof m.client_id === "string" && typeof m.text === "string";
+      }) : [];
+    } catch (e) {
+      return [];
+    }
+  }
+  function keepUnsent(items) {
+    try {
+      if (items.length) window.localStorage.setItem(unsentKey, JSON.stringify(items));
+      else window.localStorage.removeItem(unsentKey);
+    } catch (e) { /* storage refused: the message still goes out while the page is open */ }
+  }
+  function enqueue(item) {
+    var items = unsent().filter(function (m) { return m.client_id !== item.client_id; });
+    items.push(item);
+    keepUnsent(items);
+  }
+  function unqueue(clientId) {
+    var items = unsent();
+    var rest = items.filter(function (m) { return m.client_id !== clientId; });
+    if (rest.length !== items.length) keepUnsent(rest);
   }
 
   function newId() {
@@ -101,7 +188,10 @@
       state.booted = startSession().then(loadHistory).then(stream);
       state.booted.catch(function (err) {
         state.booted = null;
-        notice("Chat is unavailable right now (" + err.message + ").");
+        if (!err.status && !state.online) return;  // the "Reconnecting" hint says it all
+        if (state.noticed) return;
+        state.noticed = true;
+        notice(t.unavailable + " (" + err.message + ").");
       });
     }
     return state.booted;
@@ -129,6 +219,7 @@
           throw err;
         }
         state.backoff = 1000;
+        reachable(true);
         var reader = res.body.getReader();
         var decoder = new TextDecoder();
         var buffer = "";
@@ -146,6 +237,7 @@
       })
       .catch(function (err) {
         state.streaming = false;
+        if (!err || !err.status) reachable(false);
         var wait = state.backoff;
         state.backoff = Math.min(state.backoff * 2, 30000);
         if (err && err.status === 401) {  // the session is gone (new server key): start over
@@ -179,6 +271,7 @@
 
   var host = document.createElement("div");
   host.setAttribute("data-kith-chat", BOOT.channel);
+  host.setAttribute("lang", t.lang);
   var root = host.attachShadow ? host.attachShadow({ mode: "open" }) : host;
   if (BOOT.color) host.style.setProperty("--kith-accent", BOOT.color);
 
@@ -192,7 +285,7 @@
   var style = el("style", null, BOOT.css || "");
   var launcher = el("button", "kith-launcher");
   launcher.type = "button";
-  launcher.setAttribute("aria-label", "Open chat");
+  launcher.setAttribute("aria-label", t.open);
   launcher.setAttribute("aria-expanded", "false");
   launcher.appendChild(chatIcon());
   var badge = el("span", "kith-badge");
@@ -201,30 +294,34 @@
 
   var panel = el("section", "kith-panel");
   panel.setAttribute("role", "dialog");
-  panel.setAttribute("aria-label", BOOT.title || "Chat");
+  panel.setAttribute("aria-label", BOOT.title || t.chat);
   panel.hidden = true;
   var header = el("header", "kith-header");
-  header.appendChild(el("h2", "kith-title", BOOT.title || "Chat"));
+  header.appendChild(el("h2", "kith-title", BOOT.title || t.chat));
   var close = el("button", "kith-close", "\u00D7");
   close.type = "button";
-  close.setAttribute("aria-label", "Close chat");
+  close.setAttribute("aria-label", t.close);
   header.appendChild(close);
+  var status = el("p", "kith-status");  // "Reconnecting…" while the connection is down
+  status.setAttribute("role", "status");
+  status.hidden = true;
   var log = el("div", "kith-log");
   log.setAttribute("role", "log");
   log.setAttribute("aria-live", "polite");
-  log.setAttribute("aria-label", "Messages");
+  log.setAttribute("aria-label", t.messages);
   if (BOOT.greeting) log.appendChild(bubble("out", "kith-greeting", BOOT.greeting));
   var form = el("form", "kith-form");
   var input = el("textarea", "kith-input");
   input.rows = 1;
   input.maxLength = 5000;
-  input.placeholder = "Write a message…";
-  input.setAttribute("aria-label", "Message");
-  var sendButton = el("button", "kith-send", "Send");
+  input.placeholder = t.placeholder;
+  input.setAttribute("aria-label", t.message);
+  var sendButton = el("button", "kith-send", t.send);
   sendButton.type = "submit";
   form.appendChild(input);
   form.appendChild(sendButton);
   panel.appendChild(header);
+  panel.appendChild(status);
   panel.appendChild(log);
   panel.appendChild(form);
   root.appendChild(style);
@@ -260,7 +357,7 @@
     state.open = open;
     panel.hidden = !open;
     launcher.setAttribute("aria-expanded", open ? "true" : "false");
-    launcher.setAttribute("aria-label", open ? "Close chat" : "Open chat");
+    launcher.setAttribute("aria-label", open ? t.close : t.open);
     if (open) {
       state.unread = 0;
       badge.hidden = true;
@@ -286,7 +383,7 @@
       if (a.kind === "image") {
         var img = el("img");
         img.src = url;
-        img.alt = a.name || "image";
+        img.alt = a.name || t.image;
         link.appendChild(img);
       } else {
         link.textContent = a.name || url;
@@ -321,69 +418,148 @@
     return node;
   }
 
-  /** Add or update a message; an echo of our own post replaces its pending bubble. */
+  /** Add or update a message; an echo of our own post replaces its pending bubble.
+   *  History (`old`) goes above the messages still unsent, which are the newest. */
   function show(m, placeholder, old) {
-    if (state.byId[m.id]) return;
-    var node = render(m);
     var waiting = placeholder || (m.client_id && state.pending[m.client_id]);
+    if (m.client_id) {
+      delete state.pending[m.client_id];
+      if (m.direction === "in") unqueue(m.client_id);  // Kith has it: never send it again
+    }
+    var known = state.byId[m.id];
+    if (known) {
+      if (waiting && waiting !== known && waiting.parentNode) waiting.parentNode.removeChild(waiting);
+      return;
+    }
+    var node = render(m);
     if (waiting && waiting.parentNode) {
       waiting.parentNode.replaceChild(node, waiting);
     } else {
-      log.appendChild(node);
+      log.insertBefore(node, old ? log.querySelector(".kith-unsent") : null);
       if (m.direction !== "in" && !state.open && !old) {
         state.unread += 1;
         badge.textContent = String(state.unread);
         badge.hidden = false;
       }
     }
-    if (m.client_id) delete state.pending[m.client_id];
     state.byId[m.id] = node;
     log.scrollTop = log.scrollHeight;
   }
 
-  function send(text, payload) {
-    if (!text.trim() && !payload) return;
-    var clientId = newId();
-    var node = bubble("in", "kith-pending", text);
-    state.pending[clientId] = node;
+  function placeholder(item) {
+    var node = bubble("in", "kith-pending kith-unsent", item.text);
+    state.pending[item.client_id] = node;
     log.appendChild(node);
     log.scrollTop = log.scrollHeight;
-    deliver({ client_id: clientId, text: text, payload: payload }, node, 0);
+    return node;
   }
 
-  function deliver(body, node, attempt) {
-    if (settings.name) body.name = String(settings.name);
-    if (settings.email) body.email = String(settings.email);
+  function send(text, payload) {
+    if (!text.trim() && !payload) return;
+    var item = { client_id: newId(), text: text, payload: payload };
+    if (settings.name) item.name = String(settings.name);
+    if (settings.email) item.email = String(settings.email);
+    enqueue(item);  // kept before the first attempt: a reload or a lost connection keeps it
+    placeholder(item);
+    flush();
+  }
+
+  /** Shows or hides the "Reconnecting…" hint: offline, or Kith answered before and no longer
+   *  does (`ok` false). A page Kith never answered (say, a site not allowed) gets the notice. */
+  function reachable(ok) {
+    if (ok === true) state.connected = true;
+    var down = !state.online || (ok === false && state.connected);
+    status.hidden = !down;
+    status.textContent = down ? t.reconnecting : "";
+  }
+
+  function later(wait) {
+    clearTimeout(state.timer);
+    state.timer = setTimeout(flush, wait);
+  }
+
+  /** Send the unsent messages one at a time, oldest first, each with its own client_id. */
+  function flush() {
+    if (state.sending) return;
+    clearTimeout(state.timer);
+    var item = unsent()[0];
+    if (!item) return;
+    state.sending = true;
+    var body = { client_id: item.client_id, text: item.text };
+    ["payload", "name", "email"].forEach(function (k) { if (item[k]) body[k] = item[k]; });
     boot()
       .then(function () { return call("POST", "/messages", body); })
-      .then(function (ans) { show(ans.message, node); })
-      .catch(function (err) {
-        if (err.status === 401 && attempt < 1) {  // the session was lost: start a new one
+      .then(function (ans) {
+        state.sending = false;
+        state.attempts = 0;
+        reachable(true);
+        unqueue(item.client_id);
+        show(ans.message, state.pending[item.client_id]);
+        flush();
+      }, function (err) {
+        state.sending = false;
+        var node = state.pending[item.client_id];
+        if (err.status === 401 && state.attempts < 1) {  // the session was lost: start a new one
+          state.attempts += 1;
           state.booted = null;
           state.token = null;
-          return deliver(body, node, attempt + 1);
-        }
-        var transient = !err.status || err.status === 429 || err.status >= 500;
-        if (transient && attempt < 3) {
-          setTimeout(function () { deliver(body, node, attempt + 1); }, 1000 * Math.pow(2, attempt));
+          later(0);
           return;
         }
-        node.classList.remove("kith-pending");
-        node.classList.add("kith-failed");
-        var retry = el("button", "kith-retry", "Not sent. Retry");
-        retry.type = "button";
-        retry.addEventListener("click", function () {
-          node.removeChild(retry);
-          node.classList.remove("kith-failed");
-          node.classList.add("kith-pending");
-          deliver(body, node, 0);  // same client_id: never stored twice
-        });
-        node.appendChild(retry);
+        var transient = !err.status || err.status === 408 || err.status === 429 || err.status >= 500;
+        if (!transient) {  // refused for good: off the queue; "Retry" puts it back
+          unqueue(item.client_id);
+          state.attempts = 0;
+          failed(item, node);
+          later(0);
+          return;
+        }
+        if (!err.status) reachable(false);
+        state.attempts += 1;
+        if (state.attempts >= 3) failed(item, node);
+        // Offline, the `online` event sends it at once; this timer covers an unreachable server.
+        later(Math.min(1000 * Math.pow(2, state.attempts - 1), 30000));
       });
+  }
+
+  function failed(item, node) {
+    if (!node || node.querySelector(".kith-retry")) return;
+    node.classList.remove("kith-pending");
+    node.classList.add("kith-failed");
+    var retry = el("button", "kith-retry", t.retry);
+    retry.type = "button";
+    retry.addEventListener("click", function () {
+      node.removeChild(retry);
+      node.classList.remove("kith-failed");
+      node.classList.add("kith-pending");
+      if (!unsent().some(function (m) { return m.client_id === item.client_id; })) enqueue(item);
+      state.attempts = 0;
+      flush();  // same client_id: never stored twice
+    });
+    node.appendChild(retry);
   }
 
   launcher.addEventListener("click", function () { setOpen(!state.open); });
   close.addEventListener("click", function () { setOpen(false); launcher.focus(); });
+  root.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && state.open && !event.isComposing) {
+      event.preventDefault();
+      setOpen(false);
+      launcher.focus();
+    }
+  });
+  window.addEventListener("offline", function () {
+    state.online = false;
+    reachable(false);
+  });
+  window.addEventListener("online", function () {
+    state.online = true;
+    state.attempts = 0;
+    reachable();
+    if (state.booted) state.booted.then(stream, function () { /* boot reports it */ });
+    else if (state.token || state.open) boot();
+    flush();
+  });
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     var text = input.value;
@@ -399,7 +575,11 @@
 
   function mount() {
     document.body.appendChild(host);
+    reachable();
+    var waiting = unsent();
+    waiting.forEach(placeholder);  // typed before a reload or while offline: sent now
     if (state.token) boot();  // a returning visitor: pick up replies while the window is shut
+    if (waiting.length) flush();
   }
   if (document.body) mount();
   else document.addEventListener("DOMContentLoaded", mount);
