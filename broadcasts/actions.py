@@ -10,11 +10,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from pydantic import ValidationError
+from pymongo import ReturnDocument
+
 from kith.broadcasts import templates
-from kith.broadcasts.models import MOVES, Broadcast, BroadcastIn, Status
+from kith.broadcasts.models import MOVES, Broadcast, BroadcastIn, BroadcastPatch, Status
 from kith.communities import broadcasts as community_posts
 from kith.core.context import Core
-from kith.core.errors import InvalidInput, NotFound
+from kith.core.errors import Conflict, InvalidInput, NotFound, all_refused
 from kith.core.events import SYSTEM, build_event, record
 from kith.core.ids import new_id
 from kith.core.models import Author
@@ -23,6 +26,7 @@ from kith.core.storage import existing_ids
 from kith.core.transitions import move_status
 
 COLLECTION = "broadcasts"
+AUDIENCE = ("segment_id", "customer_ids", "community_ids")
 
 
 def broadcasts(core: Core) -> Any:
@@ -40,6 +44,7 @@ async def check(core: Core, workspace_id: str, body: BroadcastIn) -> BroadcastIn
         value = getattr(body, name)
         if value is not None and value.tzinfo is None:
             raise InvalidInput("give a time zone (e.g. 2026-05-01T09:00:00+08:00)", field=name)
+    _not_past(core, body.send_by)
     if body.customer_ids is not None:
         body.customer_ids = await existing_ids(
             core.store.customers, workspace_id, body.customer_ids, "customer_ids", "customer"
@@ -74,6 +79,69 @@ async def do_create_broadcast(
     await broadcasts(core).insert_one(broadcast.to_doc())
     await _event(core, broadcast, "broadcast.created", actor, {"name": broadcast.name})
     return broadcast
+
+
+def _not_past(core: Core, send_by: datetime | None) -> None:
+    """A deadline already gone would skip every recipient: refused on save and on schedule,
+    with a `reason` the page words in its language."""
+    now = core.clock.now()
+    if send_by is not None and send_by <= now:
+        raise InvalidInput(
+            "send_by has already passed",
+            field="send_by",
+            reason="send_by_passed",
+            limits={"now": now.isoformat()},
+        )
+
+
+async def do_update_broadcast(
+    core: Core, broadcast: Broadcast, patch: BroadcastPatch, actor: Author
+) -> Broadcast:
+    """Change a draft: the patch's fields over the draft's, checked as a whole as on save
+    (nothing is written unless all of it passes). Only a draft: 409 on `status` otherwise,
+    also when it was scheduled between the read and the write."""
+    if broadcast.status != Status.draft:
+        raise _not_a_draft(broadcast.status)
+    given = patch.model_dump(exclude_unset=True)
+    merged = broadcast.model_dump(include=set(BroadcastIn.model_fields))
+    if any(key in given for key in AUDIENCE):
+        merged |= dict.fromkeys(AUDIENCE)
+        if given.get("community_ids") is not None and "channels" not in given:
+            merged["channels"] = []  # each community's post goes on its own channel
+    merged |= given
+    try:
+        body = BroadcastIn.model_validate(merged)
+    except ValidationError as exc:
+        raise all_refused(exc.errors(), merged) from None
+    body = await check(core, broadcast.workspace_id, body)
+    fields = body.model_dump()
+    changed = sorted(k for k, v in fields.items() if getattr(broadcast, k) != getattr(body, k))
+    if not changed:
+        return broadcast
+    updated = Broadcast.model_validate(
+        {**broadcast.model_dump(), **fields, "updated_at": core.clock.now()}
+    )
+    written = {k: v for k, v in updated.to_doc().items() if k in fields or k == "updated_at"}
+    doc = await broadcasts(core).find_one_and_update(
+        {"_id": broadcast.id, "workspace_id": broadcast.workspace_id, "status": Status.draft.value},
+        {"$set": written},
+        return_document=ReturnDocument.AFTER,
+    )
+    if doc is None:
+        current = await get_broadcast(core, broadcast.workspace_id, broadcast.id)
+        raise _not_a_draft(current.status)
+    saved = Broadcast.from_doc(doc)
+    await _event(core, saved, "broadcast.updated", actor, {"fields": ",".join(changed)})
+    return saved
+
+
+def _not_a_draft(status: Status) -> Conflict:
+    return Conflict(
+        f"only a draft can be edited (this broadcast is {status.value})",
+        field="status",
+        reason="not_a_draft",
+        limits={"status": status.value},
+    )
 
 
 async def get_broadcast(core: Core, workspace_id: str, broadcast_id: str) -> Broadcast:
@@ -126,8 +194,7 @@ async def do_schedule(core: Core, broadcast: Broadcast, actor: Author) -> Broadc
     """Queue it: the workers start it at `send_at` (now when unset)."""
     if broadcast.status != Status.draft:
         return await move(core, broadcast, Status.scheduled, actor)  # refused, with the moves
-    if broadcast.send_by is not None and broadcast.send_by <= core.clock.now():
-        raise InvalidInput("send_by has already passed", field="send_by")
+    _not_past(core, broadcast.send_by)
     if broadcast.segment_id is not None and not await _segment_exists(core, broadcast):
         raise InvalidInput("no such segment (it was deleted)", field="segment_id")
     return await move(core, broadcast, Status.scheduled, actor)

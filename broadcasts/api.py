@@ -11,7 +11,8 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from kith.broadcasts import actions
-from kith.broadcasts.models import Broadcast, BroadcastIn, MessageIn, Stats, Status
+from kith.broadcasts.estimate import Estimate, EstimateIn, estimate_for, estimate_input
+from kith.broadcasts.models import Broadcast, BroadcastIn, BroadcastPatch, MessageIn, Stats, Status
 from kith.broadcasts.preview import Preview, preview
 from kith.communities.broadcasts import Delivery, deliveries
 from kith.core.errors import Forbidden
@@ -102,9 +103,31 @@ def build(prefix: str, who: Callable[..., Awaitable[Asker]], schema: bool) -> AP
         )
         return Page(items=[out(b) for b in items], next_cursor=next_cursor)
 
+    @router.post("/estimate", response_model=Estimate)
+    async def estimate_(body: EstimateIn, core: CoreDep, asker: Asker = asked) -> Estimate:
+        """Who an audience would reach on these channels, before saving: in the audience,
+        reachable, consented (or held by quiet hours), and the top skip reasons; the policy
+        is asked for at most 300 customers (`sampled`), nothing is sent."""
+        return await estimate_input(core, asker.workspace_id, body)
+
     @router.get("/{broadcast_id}", response_model=BroadcastOut)
     async def get(broadcast_id: str, core: CoreDep, asker: Asker = asked) -> BroadcastOut:
         return out(await actions.get_broadcast(core, asker.workspace_id, broadcast_id))
+
+    @router.patch("/{broadcast_id}", response_model=BroadcastOut)
+    async def change(
+        broadcast_id: str, body: BroadcastPatch, core: CoreDep, asker: Asker = asked
+    ) -> BroadcastOut:
+        """Edit a draft (409 on `status` otherwise): the fields given replace the draft's,
+        checked as on create; all of it or nothing is saved."""
+        broadcast = await actions.get_broadcast(core, asker.workspace_id, broadcast_id)
+        return out(await actions.do_update_broadcast(core, broadcast, body, asker.author))
+
+    @router.get("/{broadcast_id}/estimate", response_model=Estimate)
+    async def estimate_saved(broadcast_id: str, core: CoreDep, asker: Asker = asked) -> Estimate:
+        """The estimate of a saved broadcast's audience, as `POST /estimate` gives it."""
+        broadcast = await actions.get_broadcast(core, asker.workspace_id, broadcast_id)
+        return await estimate_for(core, broadcast)
 
     @router.get("/{broadcast_id}/communities", response_model=list[Delivery])
     async def communities_(

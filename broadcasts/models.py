@@ -189,3 +189,21 @@ class Recipient(Record):
     delivered_at: datetime | None = None
     replied_at: datetime | None = None
     unsubscribed_at: datetime | None = None
+
+
+class BroadcastPatch(BaseModel):
+    """A draft's change: the fields given replace the draft's (a `message` replaces the whole
+    message); the result is checked as a whole, as `BroadcastIn` on save. Giving one of the
+    audience fields (`segment_id`, `customer_ids`, `community_ids`) replaces the audience: the
+    other two are cleared."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = None
+    segment_id: str | None = None
+    customer_ids: list[str] | None = None
+    community_ids: list[str] | None = None
+    message: MessageIn | None = None
+    channels: list[str] | None = None
+    send_at: datetime | None = None
+    send_by: datetime | None = None

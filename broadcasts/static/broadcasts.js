@@ -15,6 +15,7 @@
     cancelled: [],
   };
   let shown = null;
+  let editing = null;  // the draft the compose form is editing (null: a new one)
   const segmentNames = new Map();
   const communityChoices = new Map();
 
@@ -45,6 +46,9 @@
   function row(b) {
     const buttons = MOVES[b.status].map((move) =>
       h("button", { type: "button", onclick: () => act(b, move) }, T["broadcasts_do_" + move]));
+    if (b.status === "draft") {
+      buttons.unshift(h("button", { type: "button", onclick: () => startEditing(b) }, T.broadcasts_do_edit));
+    }
     buttons.push(h("button", { type: "button", onclick: () => showStats(b, true) }, T.broadcasts_open));
     return h("tr", { dataset: { id: b.id } },
       h("th", { scope: "row" }, b.name),
@@ -62,7 +66,7 @@
       const moved = await api("POST", `/broadcasts/${b.id}/${move}`);
       say(`${moved.name}: ${T["broadcasts_state_" + moved.status]}`);
     } catch (error) {
-      say(error.message);
+      say(`${b.name}: ${composeRefusal(error)}`);
     }
     await load();
   }
@@ -84,6 +88,14 @@
         h("dd", {}, count));
     }
     document.getElementById("stats-figures").replaceChildren(...items);
+    const estimateBox = document.getElementById("draft-estimate");
+    const estimating = !b.community_ids && (b.status === "draft" || b.status === "scheduled");
+    estimateBox.hidden = !estimating;
+    if (estimating) {
+      api("GET", `/broadcasts/${b.id}/estimate`)
+        .then((e) => { estimateBox.querySelector(".estimate").textContent = estimateText(e); })
+        .catch((e) => { estimateBox.querySelector(".estimate").textContent = e.message; });
+    }
     const toCommunities = Boolean(b.community_ids);
     document.getElementById("preview").hidden = toCommunities;
     document.getElementById("deliveries").hidden = !toCommunities;
@@ -96,6 +108,21 @@
     select.replaceChildren(h("option", { value: "" }, T.broadcasts_preview_any),
       ...b.channels.map((c) => h("option", { value: c }, c)));
     if (focus) section.querySelector("input").focus();
+  }
+
+  // "In the audience 6 · reachable 1 · would receive it 1 · skipped: no reachable channel 5",
+  // with the sample's size when only part of the audience was checked.
+  function estimateText(e) {
+    if (e.in_audience === null) return T.broadcasts_estimate_timed_out;
+    const counted = e.capped ? T.broadcasts_estimate_at_least.replace("{n}", e.in_audience) : e.in_audience;
+    const parts = [fill(T.broadcasts_estimate_figures, {
+      audience: counted, reachable: e.reachable, consented: e.consented, held: e.held })];
+    if (e.skipped.length) {
+      parts.push(T.broadcasts_estimate_skipped.replace("{reasons}", e.skipped
+        .map((s) => `${T["broadcasts_reason_" + s.reason] || s.reason} ${s.count}`).join(", ")));
+    }
+    if (e.sampled) parts.push(T.broadcasts_estimate_sample.replace("{n}", e.checked));
+    return parts.join(" · ");
   }
 
   // One row per community: its post pending, sent, delivered, failed or skipped (and why).
@@ -129,7 +156,7 @@
     const out = document.getElementById("preview-out");
     error.textContent = "";
     try {
-      const body = { customer_id: form.customer_id.value.trim() };
+      const body = { customer_id: form.customer_id.value };
       if (form.channel.value) body.channel = form.channel.value;
       const p = await api("POST", `/broadcasts/${shown.id}/preview`, body);
       const why = T["broadcasts_reason_" + p.reason] || p.reason;
@@ -141,8 +168,81 @@
     }
   });
 
+  // The preview's customer, found by name (or email, phone, tag) with the contacts search.
+  const previewForm = document.getElementById("preview-form");
+  let searching = 0;
+  previewForm.customer_search.addEventListener("input", () => {
+    const mine = ++searching;
+    document.getElementById("preview-out").textContent = "";  // not the last customer's
+    document.getElementById("preview-error").textContent = "";
+    setTimeout(() => { if (mine === searching) findCustomers(mine); }, 250);
+  });
+  async function findCustomers(mine) {
+    const q = previewForm.customer_search.value.trim();
+    const select = previewForm.customer_id;
+    const found = document.getElementById("preview-found");
+    if (!q) {
+      select.replaceChildren(h("option", { value: "" }, T.broadcasts_preview_pick));
+      found.textContent = "";
+      return;
+    }
+    try {
+      const page = await api("GET", `/contacts?limit=10&q=${encodeURIComponent(q)}`);
+      if (mine !== searching) return;  // a later keystroke's search answers instead
+      select.replaceChildren(...(page.items.length ? page.items.map((c) =>
+        h("option", { value: c.id }, [c.name || T.broadcasts_preview_unnamed,
+          ...(c.emails || []).slice(0, 1), ...(c.phones || []).slice(0, 1)].join(" · ")))
+        : [h("option", { value: "" }, T.broadcasts_preview_none)]));
+      found.textContent = T.broadcasts_preview_found.replace("{n}", page.items.length);
+    } catch (e) {
+      found.textContent = e.message;
+    }
+  }
+
   function isoOrNull(value) {
     return value ? new Date(value).toISOString() : null;
+  }
+
+  // An ISO moment as a datetime-local input's value, in the browser's zone.
+  function localInput(iso) {
+    if (!iso) return "";
+    const at = new Date(iso);
+    return new Date(at.getTime() - at.getTimezoneOffset() * 60000).toISOString().slice(0, 16);
+  }
+
+  // Edit a draft: the compose form filled with it, saved with PATCH.
+  function startEditing(b) {
+    stopEditing();
+    editing = b;
+    compose.name.value = b.name;
+    compose.audience.value = b.community_ids ? "communities" : "customers";
+    showAudience();
+    compose.segment_id.value = b.segment_id || "";
+    compose.customer_ids.value = (b.customer_ids || []).join(", ");
+    for (const box of compose.querySelectorAll("input[name=community_id]")) {
+      box.checked = (b.community_ids || []).includes(box.value);
+    }
+    countPicked();
+    compose.text_en.value = b.message.text.en || "";
+    compose.text_zh.value = b.message.text.zh || "";
+    if (!b.community_ids) compose.channels.value = b.channels.join(", ");
+    compose.send_at.value = localInput(b.send_at);
+    compose.send_by.value = localInput(b.send_by);
+    document.getElementById("editing-text").textContent = T.broadcasts_editing.replace("{name}", b.name);
+    document.getElementById("editing").hidden = false;
+    document.getElementById("compose-save").textContent = T.broadcasts_save_changes;
+    compose.scrollIntoView({ block: "start" });
+    compose.name.focus();
+  }
+
+  function stopEditing() {
+    editing = null;
+    document.getElementById("editing").hidden = true;
+    document.getElementById("compose-save").textContent = T.broadcasts_save;
+    compose.reset();
+    showAudience();
+    document.getElementById("compose-error").textContent = "";
+    document.querySelector("#compose-estimate .estimate").textContent = "";
   }
 
   once(document.getElementById("compose"), async (event) => {  // a double Enter: one draft
@@ -168,10 +268,11 @@
     else body.customer_ids = form.customer_ids.value.split(/[\s,]+/).filter(Boolean);
     communitiesError.textContent = "";
     try {
-      const made = await api("POST", "/broadcasts", body);
-      say(`${made.name}: ${T.broadcasts_state_draft}`);
-      form.reset();
-      showAudience();
+      const made = editing
+        ? await api("PATCH", `/broadcasts/${editing.id}`, body)
+        : await api("POST", "/broadcasts", body);
+      say(`${made.name}: ${editing ? T.broadcasts_saved_changes : T.broadcasts_state_draft}`);
+      stopEditing();
       await load();
     } catch (e) {
       if (toCommunities && e.field && e.field.startsWith("community_ids")) {
@@ -188,7 +289,8 @@
   // at fault by its label ("Text in Chinese", not `message.text.zh`).
   function composeRefusal(e) {
     const text = /^message\.text\.(\w+)$/.exec(e.field || "");
-    const field = text ? T["broadcasts_text_" + text[1]] || e.field : e.field;
+    const field = text ? T["broadcasts_text_" + text[1]] || e.field
+      : (e.field && T["broadcasts_field_" + e.field.split(".")[0]]) || e.field;
     const template = e.reason && T["broadcasts_refused_" + e.reason];
     const worded = template ? fill(template, e.limits || {}) : e.message;
     return field ? fill(T.broadcasts_refused_field, { field, why: worded }) : worded;
@@ -208,6 +310,32 @@
   }
 
   const compose = document.getElementById("compose");
+  document.getElementById("stop-editing").addEventListener("click", () => {
+    stopEditing();
+    compose.name.focus();
+  });
+
+  // The reach estimate of the audience and channels as the form has them, before saving.
+  const estimateOut = document.querySelector("#compose-estimate .estimate");
+  async function estimateCompose() {
+    const body = {
+      channels: compose.channels.value.split(",").map((c) => c.trim()).filter(Boolean),
+      send_by: isoOrNull(compose.send_by.value),
+    };
+    if (compose.segment_id.value) body.segment_id = compose.segment_id.value;
+    else body.customer_ids = compose.customer_ids.value.split(/[\s,]+/).filter(Boolean);
+    estimateOut.textContent = T.broadcasts_estimating;
+    try {
+      estimateOut.textContent = estimateText(await api("POST", "/broadcasts/estimate", body));
+    } catch (e) {
+      estimateOut.textContent = composeRefusal(e);
+    }
+  }
+  document.getElementById("estimate-do").addEventListener("click", estimateCompose);
+  compose.segment_id.addEventListener("change", () => {
+    if (compose.segment_id.value) estimateCompose();
+    else estimateOut.textContent = "";
+  });
 
   // Customers (a segment or ids, on the channels listed) or communities (each on its own).
   function showAudience() {
@@ -220,6 +348,7 @@
     }
     document.getElementById("help-customers").hidden = toCommunities;
     document.getElementById("help-communities").hidden = !toCommunities;
+    document.getElementById("compose-estimate").hidden = toCommunities;
     communitiesError.textContent = "";
     countPicked();
   }

@@ -81,15 +81,15 @@ async def test_a_marketer_composes_schedules_and_reads_the_stats(
     await expect(row).to_contain_text("Draft")
 
     await row.get_by_role("button", name="Stats and preview").click()
-    await expect(page.get_by_label("Customer id", exact=True)).to_be_focused()
-    li = (await live.core.store.customers.find_one({"name": "李雷"}))["_id"]
-    await page.keyboard.type(li)
+    search = page.get_by_label("Find a customer (name, email or phone)")
+    await expect(search).to_be_focused()  # the preview's customer is found by name
+    await page.keyboard.type("李雷")
+    await expect(page.locator("#preview-found")).to_have_text("1 found")
     await page.keyboard.press("Enter")
     await expect(page.locator("#preview-out")).to_contain_text("你好 李雷")
-    await page.get_by_label("Customer id", exact=True).fill("nobody")
-    await page.keyboard.press("Enter")
-    await expect(page.locator("#preview-error")).not_to_be_empty()
-    await expect(page.locator("#preview-out")).to_be_empty()  # not 李雷's under the error
+    await search.fill("nobody")
+    await expect(page.locator("#preview-found")).to_have_text("0 found")
+    await expect(page.locator("#preview-out")).to_be_empty()  # not 李雷's under "nobody"
 
     await row.get_by_role("button", name="Schedule").click()
     await expect(row).to_contain_text(re.compile("Sending|Done"), timeout=15_000)

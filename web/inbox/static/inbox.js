@@ -83,6 +83,10 @@
       previewLine(c.preview)));
   }
 
+  function convButton(id) {
+    return document.querySelector(`#conversations .conv[data-id="${CSS.escape(id)}"]`);
+  }
+
   // A group's conversation goes by the group's name; a private one by its customer's.
   function conversationName(c) {
     if (c.group) return c.group.title || T.group_untitled;
@@ -102,8 +106,11 @@
     if (more && state.cursor) params.set("cursor", state.cursor);
     const page = await api("GET", "/conversations?" + params.toString());
     const list = $("conversations");
+    // The list is drawn anew on every change: focus stays on the conversation it was on.
+    const focused = document.activeElement && document.activeElement.closest("#conversations .conv");
     if (!more) list.replaceChildren();
     list.append(...page.items.map(conversationItem));
+    if (focused && !focused.isConnected) convButton(focused.dataset.id)?.focus();
     state.cursor = page.next_cursor;
     $("more").hidden = !page.next_cursor;
     $("empty").hidden = list.children.length > 0;
@@ -184,6 +191,7 @@
     state.data = view;
     $("placeholder").hidden = true;
     $("conversation").hidden = false;
+    $("show-customer").hidden = false;
     $("conv-title").replaceChildren(channelIcon(c.channel_type), " ",
       conversationName(c), state.channels[c.channel_id] ? ` · ${state.channels[c.channel_id].name}` : "");
     const assignable = state.users.filter((u) => !u.disabled || u.id === c.assignee_id);
@@ -237,22 +245,110 @@
     state.open = null;
     state.customerId = null;
     state.data = null;
-    $("conversation").hidden = true;
-    $("customer").hidden = true;
-    $("group").hidden = true;
-    $("placeholder").textContent = T.conversation_gone;
-    $("placeholder").hidden = false;
+    blank(T.conversation_gone);
+    if (panes.dataset.pane === "customer") showPane("conversation");
     scheduleList();
   }
 
-  async function openConversation(id) {
+  // The conversation pane with nothing open in it, saying why.
+  function blank(text) {
+    $("conversation").hidden = true;
+    $("show-customer").hidden = true;
+    $("customer").hidden = true;
+    $("group").hidden = true;
+    $("placeholder").textContent = text;
+    $("placeholder").hidden = false;
+  }
+
+  // `how`: "tap" (the agent chose it here: on a phone it goes on the browser's history, so
+  // Back returns to the list), "link" (the page's own address named it) or "history".
+  async function openConversation(id, how = "tap") {
     if (state.open && state.open !== id) leave(state.open);
     state.open = id;
     state.customerId = null;
     await refreshOpen();
+    if (state.open === id) shown(id, how);
     await report("viewing");
     await refreshPresence();
     scheduleList();
+  }
+
+  // ---- one pane at a time on a phone -------------------------------------------------------
+
+  // Which pane shows is inbox.css's business (one at a time under 768 px, all three wider);
+  // this page only says which one it would be. On a phone an opened conversation is a step
+  // on the browser's history (Back, a swipe, or the page's own Back button return to the
+  // list), and focus follows the pane so a keyboard user is never left on a hidden control.
+  const panes = document.querySelector("main.panes");
+  const phone = window.matchMedia("(max-width: 767px)");
+  let onHistory = false; // the open conversation is an entry this page pushed
+
+  function showPane(name) {
+    panes.dataset.pane = name;
+    $("show-customer").setAttribute("aria-expanded", String(name === "customer"));
+  }
+
+  function shown(id, how) {
+    const fromList = panes.dataset.pane === "list";
+    showPane("conversation");
+    if (!phone.matches) return;
+    const entry = [{ kithConversation: id }, "", "?conversation=" + encodeURIComponent(id)];
+    if (how === "tap" && fromList) {
+      history.pushState(...entry);
+      onHistory = true;
+    } else if (how !== "history") {
+      history.replaceState(...entry);
+    }
+    $("conv-title").focus();
+  }
+
+  // Back to the list: the conversation is closed (no longer marked read or viewed by this
+  // agent) and focus returns to it in the list.
+  function closeToList() {
+    const id = state.open;
+    if (id) leave(id);
+    state.open = null;
+    state.customerId = null;
+    state.data = null;
+    blank(T.pick_conversation);
+    showPane("list");
+    for (const button of document.querySelectorAll("#conversations .conv")) {
+      button.setAttribute("aria-current", "false");
+    }
+    if (id) convButton(id)?.focus();
+    scheduleList();
+  }
+
+  function backToList() {
+    if (onHistory) {
+      history.back(); // popstate closes it
+    } else {
+      history.replaceState(null, "", window.location.pathname);
+      closeToList();
+    }
+  }
+
+  function wirePanes() {
+    $("back-to-list").addEventListener("click", backToList);
+    $("show-customer").addEventListener("click", () => {
+      showPane("customer");
+      $("hide-customer").focus();
+    });
+    const hideCustomer = () => {
+      showPane("conversation");
+      $("show-customer").focus();
+    };
+    $("hide-customer").addEventListener("click", hideCustomer);
+    $("customer-pane").addEventListener("keydown", (e) => {
+      if (e.key === "Escape" && panes.dataset.pane === "customer" && phone.matches) hideCustomer();
+    });
+    window.addEventListener("popstate", (e) => {
+      const id = e.state && e.state.kithConversation;
+      onHistory = Boolean(id);
+      if (!id) closeToList();
+      else if (id !== state.open) openConversation(id, "history").catch((err) => flash(err.message));
+      else showPane("conversation");
+    });
   }
 
   async function change(patch) {
@@ -445,6 +541,7 @@
   // ---- wiring ----------------------------------------------------------------------------
 
   function wire() {
+    wirePanes();
     for (const button of document.querySelectorAll(".views button")) {
       button.addEventListener("click", () => {
         state.view = button.dataset.view;
@@ -572,7 +669,7 @@
     }
     await loadList();
     const linked = new URLSearchParams(window.location.search).get("conversation");
-    if (linked) await openConversation(linked); // from a customer page
+    if (linked) await openConversation(linked, "link"); // from a customer page
     connect();
     body.dataset.ready = "true";
   }
