@@ -128,6 +128,20 @@ async def test_replying_return_as_the_faq_says_opens_a_return_in_both_languages(
         assert ticket["source"] == "rule" and reply in ticket["subject"], language
 
 
+async def test_asking_for_a_return_in_words_opens_it_too(demo: Demo) -> None:
+    """Regression (QA pass 4): 我要退货 was answered by the FAQ "reply 退货", asking the customer
+    to say again what they had just said."""
+    for who, asked, confirmation in (
+        ("wants-zh", "我要退货", "客服会为您办理退货"),
+        ("wants-en", "I want to return my order.", "an agent will open the return"),
+    ):
+        conversation_id = await demo.say(who, asked)
+        said = await demo.texts(who)
+        assert confirmation in said[-1] and "回复“退货”" not in said[-1], asked
+        [ticket] = await demo.tickets(conversation_id)
+        assert ticket["source"] == "rule", asked
+
+
 async def test_the_newsletter_flow_leaves_consent_keywords_alone_and_speaks_chinese(
     demo: Demo,
 ) -> None:
