@@ -135,13 +135,13 @@ async def test_editing_and_the_estimate_in_chinese(live: Live, tmp_path: Path) -
     await page.keyboard.press("Enter")
     form = page.get_by_role("form", name="撰写群发")
     await expect(form).to_contain_text("正在编辑草稿“Spring sale”")
-    await form.get_by_label("截止时间(之后不再发送)").fill("2020-01-01T10:00")
+    await form.get_by_label("截止时间（之后不再发送）").fill("2020-01-01T10:00")
     await form.get_by_role("button", name="保存修改").focus()
     await page.keyboard.press("Enter")
     await expect(page.locator("#compose-error")).to_have_text(
         "截止时间：该时间已经过去：请选择更晚的时间，或留空。"
     )
-    await form.get_by_label("截止时间(之后不再发送)").fill("")
+    await form.get_by_label("截止时间（之后不再发送）").fill("")
     await form.get_by_role("button", name="预估触达").focus()
     await page.keyboard.press("Enter")
     await expect(form.locator(".estimate")).to_have_text(
