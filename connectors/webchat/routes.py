@@ -40,11 +40,18 @@ from kith.connectors.webchat.limits import (
     post_buckets,
     stream_slots,
 )
-from kith.connectors.webchat.views import WidgetMessage, history, to_widget, visible_message
+from kith.connectors.webchat.views import (
+    WidgetMessage,
+    business_name,
+    history,
+    to_widget,
+    visible_message,
+)
 from kith.core.channel_records import get_channel
 from kith.core.client_address import client_address
 from kith.core.context import Core
-from kith.core.errors import Forbidden, InvalidInput
+from kith.core.customers import do_update_customer, get_customer
+from kith.core.errors import Forbidden, InvalidInput, NotFound
 from kith.core.models import Channel, Event, InboundMessage, InboundUser
 from kith.core.pipeline import ingest
 from kith.core.ratelimit import reserve
@@ -180,8 +187,24 @@ async def post_message(
             payload=body.payload,
         ),
     )
-    doc = received.message.to_doc()
-    return PostAnswer(message=to_widget(doc), duplicate=received.duplicate)
+    message = received.message
+    if body.name and message.customer_id:
+        await _learn_name(core, message.workspace_id, message.customer_id, body.name)
+    doc = message.to_doc()
+    return PostAnswer(message=to_widget(doc, business_name(channel)), duplicate=received.duplicate)
+
+
+async def _learn_name(core: Core, workspace_id: str, customer_id: str, name: str) -> None:
+    """The page's name for a visitor who had none (they signed in after chatting): a name an
+    agent or an import set is kept. A visitor without one is not given a made-up name (bots
+    would greet "Hi Visitor 4821!"): the inbox tells nameless customers apart by a label
+    made from their id."""
+    try:
+        customer = await get_customer(core, workspace_id, customer_id)
+    except NotFound:  # merged into another meanwhile: that profile keeps its own name
+        return
+    if not customer.name:
+        await do_update_customer(core, customer, fields={"name": name})
 
 
 class HistoryAnswer(BaseModel):
@@ -210,7 +233,7 @@ async def read_history(
     """The visitor's own conversation: latest messages oldest first, `older` pages back."""
     conv_id = thread_of(channel, visitor)
     stream_after = await _latest_cursor(core, conv_id)  # read first: the stream covers the rest
-    items, older = await history(core, conv_id, before=before, limit=limit)
+    items, older = await history(core, channel, conv_id, before=before, limit=limit)
     return HistoryAnswer(items=items, older=older, stream_after=stream_after)
 
 
@@ -286,7 +309,7 @@ async def _frames(
             continue
         if event.type not in STREAMED or event.conversation_id != conv_id:
             continue
-        message = await visible_message(core, conv_id, event.message_id or "")
+        message = await visible_message(core, channel, conv_id, event.message_id or "")
         if message is None:
             continue
         data = message.model_dump_json()

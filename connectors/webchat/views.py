@@ -3,6 +3,10 @@
 Only the customer's messages and replies already delivered (marked sent by the outbox) are
 shown; private notes, pending or failed replies and deleted messages never are. Links are
 kept only when they are http(s), so no `javascript:` URL ever reaches the page.
+
+A reply posted with an API token (an agent author with no user) or by the system speaks for
+the business: the visitor sees the channel's display name (its title, else its name), never
+"API". Any other agent is a `person`, whom the widget announces once as having joined.
 """
 
 from __future__ import annotations
@@ -11,10 +15,11 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
+from kith.connectors.webchat.config import WebchatConfig
 from kith.core.context import Core
-from kith.core.models import DeliveryStatus, Direction
+from kith.core.models import AuthorKind, Channel, DeliveryStatus, Direction
 from kith.core.pagination import page
 
 
@@ -25,9 +30,33 @@ def safe_url(url: str | None) -> str | None:
     return url.strip() if parts.scheme in ("http", "https") and parts.netloc else None
 
 
+def business_name(channel: Channel) -> str:
+    """The name the business speaks under in the widget: its title, as the chat window shows."""
+    return channel.settings_as(WebchatConfig).title or channel.name
+
+
 class WidgetAuthor(BaseModel):
     kind: str
     name: str | None = None
+    person: bool = Field(
+        default=False,
+        description="A member of the team (not a bot, the API or the system): the widget says "
+        "once that they joined the conversation.",
+    )
+
+
+# The author of replies posted with an API token (kith.web.api.conversations.API_AUTHOR): an
+# agent of no user, named "API". The REST API test of the widget pins the two together.
+API_NAME = "API"
+
+
+def widget_author(author: dict[str, Any], business: str) -> WidgetAuthor:
+    kind, name = author.get("kind", AuthorKind.system.value), author.get("name")
+    if kind == AuthorKind.agent.value and not author.get("id") and name in (None, "", API_NAME):
+        return WidgetAuthor(kind=kind, name=business)
+    if kind == AuthorKind.system.value:
+        return WidgetAuthor(kind=kind, name=business)
+    return WidgetAuthor(kind=kind, name=name, person=kind == AuthorKind.agent.value)
 
 
 class WidgetAttachment(BaseModel):
@@ -65,7 +94,7 @@ def visible_filter(conversation_id: str) -> dict[str, Any]:
     }
 
 
-def to_widget(doc: dict[str, Any]) -> WidgetMessage:
+def to_widget(doc: dict[str, Any], business: str) -> WidgetMessage:
     attachments = []
     for a in doc.get("attachments", []):
         url = safe_url(a.get("url"))
@@ -81,12 +110,11 @@ def to_widget(doc: dict[str, Any]) -> WidgetMessage:
     client_id = None
     if doc["direction"] == Direction.inbound.value:
         client_id = (doc.get("channel_message_id") or "").rpartition("/")[2] or None
-    author = doc.get("author", {})
     return WidgetMessage(
         id=doc["_id"],
         client_id=client_id,
         direction=doc["direction"],
-        author=WidgetAuthor(kind=author.get("kind", "system"), name=author.get("name")),
+        author=widget_author(doc.get("author", {}), business),
         text=doc.get("text", ""),
         attachments=attachments,
         buttons=buttons,
@@ -95,14 +123,14 @@ def to_widget(doc: dict[str, Any]) -> WidgetMessage:
 
 
 async def visible_message(
-    core: Core, conversation_id: str, message_id: str
+    core: Core, channel: Channel, conversation_id: str, message_id: str
 ) -> WidgetMessage | None:
     doc = await core.store.messages.find_one({"_id": message_id, **visible_filter(conversation_id)})
-    return to_widget(doc) if doc else None
+    return to_widget(doc, business_name(channel)) if doc else None
 
 
 async def history(
-    core: Core, conversation_id: str, *, before: str | None, limit: int
+    core: Core, channel: Channel, conversation_id: str, *, before: str | None, limit: int
 ) -> tuple[list[WidgetMessage], str | None]:
     """The latest `limit` visible messages, oldest first, and a cursor for older ones."""
     docs, older = await page(
@@ -113,4 +141,5 @@ async def history(
         limit=limit,
         descending=True,
     )
-    return [to_widget(d) for d in reversed(docs)], older
+    business = business_name(channel)
+    return [to_widget(d, business) for d in reversed(docs)], older

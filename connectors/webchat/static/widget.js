@@ -8,7 +8,12 @@
  *   window.kithSettings = { user_id, user_hash, name, email, locale }
  * user_hash is HMAC-SHA256(identity secret, user_id), computed by the business's server.
  * The widget's own words follow `locale` ("en" or "zh"), else the script tag's data-locale,
- * else the browser's languages.
+ * else the browser's languages. Times are written in the visitor's own format for that
+ * language (their browser's locale when it is one of it): the time of day, and the date too
+ * when it is not today.
+ *
+ * When a person of the team first writes after the bot (or at all), a line says they joined.
+ * It is derived from the messages in order, so a reload draws the same lines, once each.
  *
  * A message is kept in localStorage (per channel and page user) from the moment it is typed
  * until Kith has stored it, so going offline or reloading the page loses nothing. Each carries
@@ -43,7 +48,8 @@
       retry: "Not sent. Retry",
       unavailable: "Chat is unavailable right now",
       reconnecting: "Reconnecting… Unsent messages will go out when you are back online.",
-      image: "image"
+      image: "image",
+      joined: "{name} joined the conversation"
     },
     zh: {
       lang: "zh-CN",
@@ -57,10 +63,15 @@
       retry: "未发送，点击重试",
       unavailable: "聊天暂时不可用",
       reconnecting: "正在重新连接… 网络恢复后会自动发送未发出的消息。",
-      image: "图片"
+      image: "图片",
+      joined: "{name} 已加入对话"
     }
   };
   var t = STRINGS[pickLocale()];
+  // The visitor's own locales of the widget's language (en-GB writes 14:05), then the widget's.
+  var timeLocales = (navigator.languages || [navigator.language]).filter(function (tag) {
+    return String(tag || "").toLowerCase().indexOf(t.lang.slice(0, 2)) === 0;
+  }).concat([t.lang]);
   var state = {
     token: load(),
     booted: null,
@@ -76,7 +87,8 @@
     noticed: false,
     sending: false,
     attempts: 0,
-    timer: null
+    timer: null,
+    agent: null  // the person last announced as having joined, until the bot speaks again
   };
 
   /** "en" or "zh": the page's explicit choice first, then the browser's languages in order. */
@@ -367,6 +379,39 @@
     }
   }
 
+  /** A <time> for an ISO instant: the time of day, with the date when not today. */
+  function stamp(iso) {
+    // Kith writes UTC; an instant without a zone is read as UTC, not as local time.
+    var text = String(iso || "");
+    var at = new Date(/(Z|[+-]\d\d:?\d\d)$/.test(text) ? text : text + "Z");
+    if (isNaN(at.getTime())) return null;
+    var now = new Date();
+    var shown = { hour: "numeric", minute: "2-digit" };
+    if (at.toDateString() !== now.toDateString()) {
+      shown.month = "short";
+      shown.day = "numeric";
+      if (at.getFullYear() !== now.getFullYear()) shown.year = "numeric";
+    }
+    var node = el("time", "kith-time", new Intl.DateTimeFormat(timeLocales, shown).format(at));
+    node.setAttribute("datetime", at.toISOString());
+    node.title = new Intl.DateTimeFormat(timeLocales, { dateStyle: "full", timeStyle: "short" }).format(at);
+    return node;
+  }
+
+  /** "李娜 joined the conversation" before the first message of a person after the bot's. */
+  function announce(m, node) {
+    if (m.direction === "in" || !m.author) return;
+    if (m.author.kind === "bot") {
+      state.agent = null;
+      return;
+    }
+    var name = m.author.person && m.author.name;
+    if (!name || name === state.agent) return;
+    state.agent = name;
+    var line = el("p", "kith-notice kith-joined", t.joined.split("{name}").join(name));
+    node.parentNode.insertBefore(line, node);
+  }
+
   function render(m) {
     var node = bubble(m.direction === "in" ? "in" : "out", null, m.text);
     node.setAttribute("data-id", m.id);
@@ -415,6 +460,8 @@
       });
       node.appendChild(row);
     }
+    var time = stamp(m.created_at);
+    if (time) node.appendChild(time);
     return node;
   }
 
@@ -436,6 +483,7 @@
       waiting.parentNode.replaceChild(node, waiting);
     } else {
       log.insertBefore(node, old ? log.querySelector(".kith-unsent") : null);
+      announce(m, node);
       if (m.direction !== "in" && !state.open && !old) {
         state.unread += 1;
         badge.textContent = String(state.unread);
