@@ -16,6 +16,7 @@ from markupsafe import Markup
 from kith.core.errors import NotFound
 from kith.core.models import Role
 from kith.core.sessions import Session
+from kith.orders.money import EXPONENTS
 from kith.segments.filters import CORE_FIELDS, OPS, FieldSpec
 from kith.segments.history import SizePoint, size_history
 from kith.segments.records import get_segment
@@ -27,19 +28,66 @@ _HERE = Path(__file__).parent
 templates = page_templates(_HERE / "templates")
 STATIC = {"segments.js": "text/javascript", "segments.css": "text/css"}
 CHART_W, CHART_H, PAD = 640, 200, 36
+# Fields whose values are ids: the builder offers the workspace's channels and communities
+# by name (the filter keeps the ids). Communities are the communities feature's collection,
+# read by name here as `records.users_of` reads broadcasts: features import segments.
+PICKED = ("channel_ids", "communities")
+MAX_PICKS = 500
+# Fields keyed by a currency and stored in its minor units: the builder shows and takes
+# amounts in the currency's units (199.00 CNY), as orders are shown (`kith.orders.money`).
+MONEY = ("orders.total.",)
 
 
-def field_catalog(specs: tuple[FieldSpec, ...]) -> list[dict[str, Any]]:
-    """What the builder offers: each field, its kind, its operators and choices."""
-    return [
-        {
+def field_catalog(
+    specs: tuple[FieldSpec, ...],
+    picks: dict[str, list[dict[str, str]]] | None = None,
+    currency: str = "USD",
+) -> list[dict[str, Any]]:
+    """What the builder offers: each field, its kind, its operators and choices; for an id
+    field the ids it may pick with their names, for a money field the currencies with their
+    minor-unit exponents and the one offered first."""
+    catalog: list[dict[str, Any]] = []
+    for s in specs:
+        entry: dict[str, Any] = {
             "name": s.name,
             "kind": s.kind.value,
             "ops": sorted(op.value for op in OPS[s.kind]),
             "choices": list(s.choices),
         }
-        for s in specs
+        if picks is not None and s.name in PICKED:
+            entry["picks"] = picks.get(s.name, [])
+        if s.name in MONEY:
+            entry["money"] = {"exponents": EXPONENTS, "currency": currency}
+        catalog.append(entry)
+    return catalog
+
+
+async def _picks(core: Any, workspace_id: str) -> dict[str, list[dict[str, str]]]:
+    """The workspace's channels (in the order they were added) and communities (by title),
+    each as its id and the name people know it by."""
+    scope = {"workspace_id": workspace_id}
+    channels = core.store.channels.find(scope, {"name": 1, "type": 1}).sort("created_at", 1)
+    groups = core.store.collection("communities").find(scope, {"title": 1, "channel_type": 1})
+    named_channels = [
+        {"id": d["_id"], "name": f"{d.get('name') or d['_id']} ({d.get('type', '')})"}
+        for d in await channels.to_list(MAX_PICKS)
     ]
+    named_groups = sorted(
+        (
+            {"id": d["_id"], "name": f"{d.get('title') or d['_id']} ({d.get('channel_type', '')})"}
+            for d in await groups.to_list(MAX_PICKS)
+        ),
+        key=lambda g: g["name"].casefold(),
+    )
+    return {"channel_ids": named_channels, "communities": named_groups}
+
+
+async def _currency(core: Any, workspace_id: str) -> str:
+    """The currency of the workspace's latest order, the one its marketers most likely mean."""
+    latest = core.store.collection("orders").find({"workspace_id": workspace_id}, {"currency": 1})
+    docs = await latest.sort("_id", -1).limit(1).to_list(1)
+    found = docs[0].get("currency") if docs else None
+    return found if found in EXPONENTS else "USD"
 
 
 def size_chart(points: list[SizePoint], label: str) -> Markup:
@@ -78,10 +126,14 @@ def _day(moment: datetime) -> str:
 
 async def _context(request: Request, core: Any, session: Session) -> dict[str, Any]:
     specs = (*CORE_FIELDS, *(s for f in core.features for s in f.segment_fields))
+    workspace_id = session.user.workspace_id
+    catalog = field_catalog(
+        specs, await _picks(core, workspace_id), await _currency(core, workspace_id)
+    )
     return {
         **await page_context(request, core, session),
         "can_write": session.user.role in (Role.admin, Role.marketer),
-        "fields_json": json.dumps(field_catalog(specs), ensure_ascii=False),
+        "fields": catalog,  # names people typed: `tojson` escapes them for the script tag
     }
 
 

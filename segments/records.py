@@ -55,6 +55,23 @@ def _name(name: str) -> str:
     return name
 
 
+async def _refuse_taken(core: Core, workspace_id: str, name: str, keep: str | None = None) -> None:
+    """A 409 on `name` when another segment of the workspace has it, whatever its case: two
+    "VIP" in a broadcast's segment list cannot be told apart. (Names are compared here, not
+    by a unique index, so a workspace that already holds two alike still starts.)"""
+    folded = name.casefold()
+    found = core.store.collection(SEGMENTS).find({"workspace_id": workspace_id}, {"name": 1})
+    async for doc in found:
+        if doc["_id"] != keep and str(doc.get("name", "")).casefold() == folded:
+            raise Conflict(
+                f"a segment named {doc['name']!r} exists",
+                field="name",
+                code="name_taken",
+                reason="name_taken",
+                limits={"name": doc["name"], "segment_id": doc["_id"]},
+            )
+
+
 async def get_segment(core: Core, workspace_id: str, segment_id: str) -> Segment:
     """The segment, or 404, also for another workspace's (its id is not confirmed)."""
     doc = await core.store.collection(SEGMENTS).find_one(
@@ -73,11 +90,13 @@ async def workspace_segments(core: Core, workspace_id: str) -> list[Segment]:
 async def do_create_segment(core: Core, workspace_id: str, name: str, raw: Any) -> Segment:
     """Store a validated segment; the caller fills it (`reconcile.fill`)."""
     parse_filter(core, raw)
+    name = _name(name)
+    await _refuse_taken(core, workspace_id, name)
     now = core.clock.now()
     segment = Segment(
         id=new_id(),
         workspace_id=workspace_id,
-        name=_name(name),
+        name=name,
         filter=raw,
         created_at=now,
         updated_at=now,
@@ -94,6 +113,7 @@ async def do_update_segment(
     changes: dict[str, Any] = {"updated_at": core.clock.now()}
     if name is not None:
         changes["name"] = _name(name)
+        await _refuse_taken(core, segment.workspace_id, changes["name"], keep=segment.id)
     refiltered = raw is not None and raw != segment.filter
     update: dict[str, Any] = {"$set": changes}
     if refiltered:

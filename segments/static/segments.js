@@ -22,7 +22,9 @@
     const data = response.status === 204 ? null : await response.json();
     if (!response.ok) {
       const error = (data && data.error) || {};
-      const failure = new Error(error.field ? `${error.field}: ${error.message}` : error.message || T.error);
+      const worded = error.reason && T["segments_reason_" + error.reason];
+      const failure = new Error(worded ? say("segments_reason_" + error.reason, error.limits || {})
+        : error.field ? `${error.field}: ${error.message}` : error.message || T.error);
       failure.field = error.field;
       throw failure;
     }
@@ -34,14 +36,45 @@
   const condition = () => ({ field: "tags", key: "", op: "contains", value: "" });
   let tree = { mode: "all", children: [condition()] };
 
+  // Money fields hold minor units (19999 fen); the builder shows and takes the currency's
+  // units ("199.99"), with the exponents orders use (`kith.orders.money.EXPONENTS`).
+  const exponentOf = (s, key) => (s && s.money ? s.money.exponents[key] ?? 0 : null);
+  function toMajor(minor, places) {
+    if (!Number.isSafeInteger(minor) || !places) return String(minor);
+    const digits = String(Math.abs(minor)).padStart(places + 1, "0");
+    return (minor < 0 ? "-" : "") + digits.slice(0, -places) + "." + digits.slice(-places);
+  }
+  const toMinor = (text, places) => Math.round(Number(text) * 10 ** places);
+
+  // A node of the JSON view: refused in words when it is not a filter (a `{}` or a list).
+  class NotAFilter extends Error {}
   function fromFilter(raw) {
     const mode = ["all", "any"].find((m) => raw && Array.isArray(raw[m]));
     if (mode) return { mode, children: raw[mode].map(fromFilter) };
+    if (!raw || typeof raw !== "object" || typeof raw.field !== "string" || typeof raw.op !== "string") {
+      throw new NotAFilter(T.segments_json_not_filter);
+    }
     const prefixed = FIELDS.find((f) => f.name.endsWith(".") && raw.field.startsWith(f.name));
     const field = spec(raw.field) ? raw.field : prefixed ? prefixed.name : raw.field;
     const key = spec(raw.field) ? "" : raw.field.slice(field.length);
-    const value = Array.isArray(raw.value) ? raw.value.join(", ") : String(raw.value);
+    const places = raw.op === "exists" ? null : exponentOf(spec(field), key);
+    const value = Array.isArray(raw.value) ? raw.value.join(", ")
+      : places !== null ? toMajor(raw.value, places) : String(raw.value);
     return { field, key, op: raw.op, value };
+  }
+
+  // A JSON.parse failure in the page's language, with the line and column when the
+  // browser gives the position ("… at position 12") or the text simply stops short.
+  function jsonProblem(error, text) {
+    const at = /position (\d+)/.exec(error.message);
+    let problem = T.segments_json_check;
+    if (at) {
+      const before = text.slice(0, Number(at[1])).split("\n");
+      problem = say("segments_json_at", { line: before.length, column: before[before.length - 1].length + 1 });
+    } else if (/end of (JSON )?input|unterminated|ended/i.test(error.message) || !text.trim()) {
+      problem = T.segments_json_ended;
+    }
+    return say("segments_json_invalid", { problem });
   }
 
   function scalar(kind, text) {
@@ -58,6 +91,7 @@
     if (node.op === "exists") value = node.value !== "false";
     else if (node.op === "within_days" || node.op === "older_than_days") value = parseInt(node.value, 10);
     else if (node.op === "in") value = node.value.split(",").map((v) => scalar(s.kind, v.trim())).filter((v) => v !== "");
+    else if (s.money) value = toMinor(node.value, exponentOf(s, node.key));
     else value = scalar(s.kind, node.value);
     return { field, op: node.op, value };
   }
@@ -89,9 +123,17 @@
     if (!s.ops.includes(node.op)) node.op = s.ops[0];
     const field = h("select", { "aria-label": `${T.segments_field} ${n}`, onchange: (e) => { node.field = e.target.value; node.value = ""; redraw(); focusLater(`${T.segments_field} ${n}`); } },
       FIELDS.map((f) => h("option", { value: f.name, selected: f.name === s.name }, T["segments_field_" + f.name] || f.name)));
-    const key = s.name.endsWith(".")
-      ? h("input", { "aria-label": `${T.segments_key} ${n}`, value: node.key, size: 10, oninput: (e) => { node.key = e.target.value; changed(); } })
-      : null;
+    const keyLabel = `${T.segments_key} ${n}`;
+    let key = null;
+    if (s.money) {  // the currency: the amount is read in its units
+      if (!node.key) node.key = s.money.currency;
+      const codes = Object.keys(s.money.exponents);
+      if (!codes.includes(node.key)) codes.unshift(node.key);
+      key = h("select", { "aria-label": keyLabel, onchange: (e) => { node.key = e.target.value; redraw(); focusLater(keyLabel); } },
+        codes.map((c) => h("option", { value: c, selected: c === node.key }, c)));
+    } else if (s.name.endsWith(".")) {
+      key = h("input", { "aria-label": keyLabel, value: node.key, size: 10, oninput: (e) => { node.key = e.target.value; changed(); } });
+    }
     const op = h("select", { "aria-label": `${T.segments_op} ${n}`, onchange: (e) => { node.op = e.target.value; redraw(); focusLater(`${T.segments_op} ${n}`); } },
       s.ops.map((o) => h("option", { value: o, selected: o === node.op }, T["segments_op_" + o] || o)));
     let value;
@@ -102,15 +144,26 @@
       value = h("select", { "aria-label": label, onchange: set },
         h("option", { value: "true", selected: node.value === "true" }, T.segments_true),
         h("option", { value: "false", selected: node.value === "false" }, T.segments_false));
+    } else if (s.picks && s.picks.length) {  // a channel or community, by name; the filter keeps its id
+      const picks = [...s.picks];
+      if (!picks.some((p) => p.id === node.value)) {
+        if (node.value) picks.unshift({ id: node.value, name: say("segments_pick_gone", { id: node.value }) });
+        else node.value = picks[0].id;
+      }
+      value = h("select", { "aria-label": label, onchange: set }, picks.map((p) => h("option", { value: p.id, selected: p.id === node.value }, p.name)));
     } else if (s.kind === "choice" && node.op !== "in") {
       if (!s.choices.includes(node.value)) node.value = s.choices[0];
       value = h("select", { "aria-label": label, onchange: set }, s.choices.map((c) => h("option", { value: c, selected: c === node.value }, T["segments_choice_" + c] || c)));
     } else {
       const numeric = node.op.endsWith("_days") || s.kind === "number";
-      value = h("input", { "aria-label": label, value: node.value, type: numeric ? "number" : "text", step: "any", oninput: set,
-        placeholder: s.kind === "date" && !node.op.endsWith("_days") ? "2026-01-31T00:00:00+08:00" : null });
+      const places = exponentOf(s, node.key);
+      value = h("input", { "aria-label": label, value: node.value, type: numeric ? "number" : "text", oninput: set,
+        step: places ? (10 ** -places).toFixed(places) : places === 0 ? "1" : "any",
+        placeholder: s.kind === "date" && !node.op.endsWith("_days") ? "2026-01-31T00:00:00+08:00"
+          : places !== null ? toMajor(19900 * 10 ** Math.max(places - 2, 0), places) : null });
     }
-    return h("div", { class: "condition" }, field, key, op, value,
+    const unit = s.money && node.op !== "exists" ? h("span", { class: "unit" }, node.key) : null;
+    return h("div", { class: "condition" }, field, key, op, value, unit,
       h("button", { type: "button", "aria-label": `${T.segments_remove} ${n}`, onclick: remove }, "×"));
   }
 
@@ -133,6 +186,7 @@
   // The JSON view and the live count ----------------------------------------------------
   let timer = null;
   let asked = 0;
+  let countSaid = null;  // the refusal the live count put up: its next answer takes it down
   function changed() {
     $("filter-json").value = JSON.stringify(toFilter(tree), null, 2);
     clearTimeout(timer);
@@ -146,13 +200,13 @@
     try {
       const answer = await call("POST", "/preview", { filter: toFilter(tree) });
       if (mine !== asked) return;
-      $("builder-error").textContent = "";
+      if ($("builder-error").textContent === countSaid) $("builder-error").textContent = "";
       shown.textContent = answer.timed_out ? T.segments_count_slow
         : say(answer.capped ? "segments_count_capped" : answer.count === 1 ? "segments_count_one" : "segments_count", { count: answer.count });
     } catch (error) {
       if (mine !== asked) return;
       shown.textContent = "";
-      $("builder-error").textContent = error.message;
+      countSaid = $("builder-error").textContent = error.message;
     }
   }
 
@@ -165,7 +219,10 @@
       return window.KithDom.once.LEAVING;  // a press before it goes must not save again
     } catch (error) {
       $("builder-error").textContent = error.message;
-      if (error.field === "name") $("segment-name").focus();
+      if (error.field === "name") {
+        $("segment-name").setAttribute("aria-invalid", "true");
+        $("segment-name").focus();
+      }
     }
   }
 
@@ -230,13 +287,26 @@
     const stored = $("filter-json").value.trim();
     if (stored) tree = (() => { const t = fromFilter(JSON.parse(stored)); return t.children ? t : { mode: "all", children: [t] }; })();
     window.KithDom.once(builder, save);  // a double Enter makes one segment
+    $("segment-name").addEventListener("input", (e) => e.target.removeAttribute("aria-invalid"));
     $("apply-json").addEventListener("click", () => {
+      const text = $("filter-json").value;
+      let raw;
       try {
-        const parsed = fromFilter(JSON.parse($("filter-json").value));
+        raw = JSON.parse(text);
+      } catch (error) {
+        $("builder-error").textContent = jsonProblem(error, text);
+        $("filter-json").focus();
+        return;
+      }
+      try {
+        const parsed = fromFilter(raw);
         tree = parsed.children ? parsed : { mode: "all", children: [parsed] };
+        $("builder-error").textContent = "";
         redraw();
       } catch (error) {
+        if (!(error instanceof NotAFilter)) throw error;
         $("builder-error").textContent = error.message;
+        $("filter-json").focus();
       }
     });
     redraw();

@@ -200,3 +200,45 @@ async def test_infinity_and_nan_are_refused_naming_the_value(
             assert answer.status_code == 422, (value, field, answer.text)
             assert answer.json()["error"]["field"] == "filter.value"
     assert await core.store.collection("segments").count_documents({}) == 0
+
+
+async def test_a_second_segment_with_the_same_name_is_refused_whatever_its_case(
+    core: Core, client: httpx.AsyncClient, workspace_id: str
+) -> None:
+    """Regression (QA MINOR): two segments could share a name, and a broadcast's segment list
+    then showed two "VIP" nobody could tell apart. Create and rename are refused (409 on
+    `name`, reason `name_taken`); another workspace may use the name."""
+    headers = await auth(core, workspace_id)
+    url = "/api/v1/segments"
+    first = await client.post(url, json={"name": "VIP", "filter": VIP}, headers=headers)
+    assert first.status_code == 201, first.text
+    other = await client.post(url, json={"name": "Shanghai", "filter": VIP}, headers=headers)
+    assert other.status_code == 201, other.text
+
+    for name in ("VIP", " vip ", "Vip"):
+        again = await client.post(url, json={"name": name, "filter": VIP}, headers=headers)
+        assert again.status_code == 409, again.text
+        error = again.json()["error"]
+        assert (error["field"], error["reason"], error["code"]) == (
+            "name",
+            "name_taken",
+            "name_taken",
+        )
+        assert error["limits"] == {"name": "VIP", "segment_id": first.json()["id"]}
+    renamed = await client.patch(
+        f"{url}/{other.json()['id']}", json={"name": "vIP"}, headers=headers
+    )
+    assert renamed.status_code == 409 and renamed.json()["error"]["field"] == "name"
+    assert (await client.get(f"{url}/{other.json()['id']}", headers=headers)).json()[
+        "name"
+    ] == "Shanghai"
+    # Its own name in another case is a rename, not a clash.
+    own = await client.patch(f"{url}/{first.json()['id']}", json={"name": "vip"}, headers=headers)
+    assert own.status_code == 200 and own.json()["name"] == "vip"
+    assert await core.store.collection("segments").count_documents({}) == 2
+
+    elsewhere = await create_workspace(core, "Other Co")
+    theirs = await client.post(
+        url, json={"name": "VIP", "filter": VIP}, headers=await auth(core, elsewhere.id)
+    )
+    assert theirs.status_code == 201, theirs.text

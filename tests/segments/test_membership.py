@@ -91,7 +91,7 @@ async def test_an_update_that_names_no_field_read_is_skipped(core: Core, workspa
 async def test_a_merge_brings_the_survivor_in_and_keeps_sizes(
     core: Core, workspace_id: str
 ) -> None:
-    both = await segment(core, workspace_id, VIP_SHANGHAI)
+    both = await segment(core, workspace_id, VIP_SHANGHAI, name="VIP in 上海")
     vip = await segment(core, workspace_id, VIP, name="vip")
     await customer(core, workspace_id, "c-1", attributes={"city": "上海"})
     await customer(core, workspace_id, "c-2", tags=["vip"])

@@ -142,11 +142,11 @@ async def test_every_builder_field_and_choice_reads_in_both_languages(live: Live
         "en-US": (
             "Field 2",
             "Value 2",
-            "Communities (id)",
+            "Communities",
             "Joined a community",
             "Members invited",
         ),
-        "zh-CN": ("字段 2", "值 2", "所在社群（ID）", "加入社群时间", "邀请入群人数"),
+        "zh-CN": ("字段 2", "值 2", "所在社群", "加入社群时间", "邀请入群人数"),
     }
     for locale, (field_label, value_label, *community_fields) in labels.items():
         page = await live.sign_in("mary@kith.test", locale=locale)
