@@ -139,9 +139,14 @@ async def save_article(
     core: Core, workspace_id: str, body: ArticleIn, article_id: str | None = None
 ) -> Article:
     if not body.answer or any(not v.strip() for v in body.answer.values()):
-        raise InvalidInput("an article needs an answer", field="answer")
+        raise InvalidInput("an article needs an answer", field="answer", reason="answer_required")
     if any(not q.strip() or len(q) > 500 for q in body.questions):
-        raise InvalidInput("questions must be 1 to 500 characters", field="questions")
+        raise InvalidInput(
+            "questions must be 1 to 500 characters",
+            field="questions",
+            reason="question_length",
+            limits={"max_length": 500},
+        )
     doc = article_doc(workspace_id, article_id or new_id(), body, core.clock.now())
     if article_id is None:
         await core.store.collection("kb_articles").insert_one(doc)

@@ -37,9 +37,7 @@ async def check(core: Core, workspace_id: str, body: BroadcastIn) -> BroadcastIn
     """Refuse what would fail later: templates, unknown channel types, the audience."""
     for language, text in body.message.text.items():
         await templates.check_async(text, f"message.text.{language}")
-    for n, channel_type in enumerate(body.channels):
-        if core.channels.get(channel_type) is None:
-            raise InvalidInput(f"unknown channel type {channel_type!r}", field=f"channels.{n}")
+    core.channels.check_names(body.channels)
     for name in ("send_at", "send_by"):
         value = getattr(body, name)
         if value is not None and value.tzinfo is None:

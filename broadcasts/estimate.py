@@ -90,9 +90,7 @@ async def estimate_input(core: Core, workspace_id: str, body: EstimateIn) -> Est
     """The compose form's estimate: the audience checked as on save."""
     if (body.segment_id is None) == (body.customer_ids is None):
         raise InvalidInput("give either segment_id or customer_ids", field="segment_id")
-    for n, channel_type in enumerate(body.channels):
-        if core.channels.get(channel_type) is None:
-            raise InvalidInput(f"unknown channel type {channel_type!r}", field=f"channels.{n}")
+    core.channels.check_names(body.channels)
     ids = body.customer_ids
     if ids is not None:
         ids = await existing_ids(

@@ -97,7 +97,9 @@ async def create_user(
     try:
         await core.store.users.insert_one(doc)
     except DuplicateKeyError:
-        raise Conflict("a user with that email exists", field="email") from None
+        raise Conflict(
+            "a user with that email exists", field="email", reason="email_taken"
+        ) from None
     return user
 
 
@@ -105,8 +107,10 @@ async def authenticate_user(core: Core, email: str, password: str) -> User:
     doc = await core.store.users.find_one({"email": email.strip().lower()})
     stored = doc["password_hash"] if doc else _DUMMY_HASH
     matches = await _verifies(core, stored, password)
-    if not matches or doc is None or doc.get("disabled"):  # disabled answers like a wrong one
+    if not matches or doc is None:  # an unknown email answers like a wrong password
         raise Unauthorized("wrong email or password")
+    if doc.get("disabled"):  # said only to who knows the password
+        raise Unauthorized("this account is disabled", code="account_disabled")
     return User.from_doc(doc)
 
 

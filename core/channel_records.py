@@ -65,7 +65,10 @@ async def create_channel(
     channel_type = core.channels.get(type_name)
     if channel_type is None:
         raise InvalidInput(
-            f"unknown channel type; one of: {', '.join(core.channels.names())}", field="type"
+            f"unknown channel type; one of: {', '.join(core.channels.names())}",
+            field="type",
+            reason="unknown_channel_type",
+            limits={"channel_type": type_name},
         )
     public, secrets = _split(channel_type, _validate_config(channel_type, config))
     token = new_secret("kch")

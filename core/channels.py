@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel
 
+from kith.core.errors import InvalidInput, raise_all
+
 if TYPE_CHECKING:
     from kith.core.context import Core
     from kith.core.models import Channel, Conversation, Message
@@ -95,6 +97,22 @@ class ChannelRegistry:
 
     def names(self) -> list[str]:
         return sorted(self._types)
+
+    def check_names(self, names: list[str], where: str = "channels") -> None:
+        """Refuse every name no channel type has, all at once (`where.N`, for a client to
+        word: `unknown_channel_type`)."""
+        raise_all(
+            [
+                InvalidInput(
+                    f"unknown channel type {name!r}",
+                    field=f"{where}.{n}",
+                    reason="unknown_channel_type",
+                    limits={"channel_type": name},
+                )
+                for n, name in enumerate(names)
+                if name not in self._types
+            ]
+        )
 
     def __iter__(self) -> Any:
         return iter(self._types.values())

@@ -35,14 +35,7 @@ async def check(core: Core, workspace_id: str, body: SequenceIn) -> SequenceIn:
                 reason="step_id_twice",
                 limits={"step": step_id},
             )
-    for n, channel_type in enumerate(body.channels):
-        if core.channels.get(channel_type) is None:
-            raise InvalidInput(
-                f"unknown channel type {channel_type!r}",
-                field=f"channels.{n}",
-                reason="unknown_channel_type",
-                limits={"channel_type": channel_type},
-            )
+    core.channels.check_names(body.channels)
     for n, step in enumerate(body.steps):
         where = f"steps.{n}"
         if isinstance(step, SendStep):

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from pydantic_core import PydanticCustomError
+
 
 def normalize_origin(value: str) -> str:
     """`https://Shop.Example:443/` → `https://shop.example`: what browsers send in `Origin`."""
     parts = urlsplit(value.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"not an http(s) origin: {value!r}")
+        raise PydanticCustomError(
+            "not_an_origin", "not an http(s) origin: '{origin}'", {"origin": value}
+        )
     if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
-        raise ValueError(f"an origin has no path, query or user: {value!r}")
+        raise PydanticCustomError(
+            "origin_has_path", "an origin has no path, query or user: '{origin}'", {"origin": value}
+        )
     port = parts.port
     default = {"http": 80, "https": 443}[parts.scheme]
     host = parts.hostname.lower()

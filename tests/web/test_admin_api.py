@@ -233,7 +233,7 @@ async def test_disabling_a_user_ends_their_sessions(cast: Cast, browser, core: C
         assert (await session.api("GET", "/me")).status_code == 401
     fresh = await browser()
     login = await sign_in(fresh.http, "alice@kith.test")
-    assert login.status_code == 401 and "Wrong email or password." in login.text
+    assert login.status_code == 401 and "This account is disabled" in login.text
 
     assert (
         await admin.api("PATCH", f"/users/{alice_id}", json={"disabled": False})

@@ -216,6 +216,15 @@ async def add_article(body: ArticleIn, agent: AdminDep, core: CoreDep) -> dict[s
     return (await save_article(core, agent.user.workspace_id, body)).model_dump(mode="json")
 
 
+@router.put("/app/api/knowledge/{article_id}")
+async def replace_article(
+    article_id: str, body: ArticleIn, agent: AdminDep, core: CoreDep
+) -> dict[str, Any]:
+    """The article's new title, questions and answers (the FAQ form's Edit)."""
+    saved = await save_article(core, agent.user.workspace_id, body, article_id)
+    return saved.model_dump(mode="json")
+
+
 @router.delete("/app/api/knowledge/{article_id}")
 async def remove_article(article_id: str, agent: AdminDep, core: CoreDep) -> dict[str, bool]:
     await delete_article(core, agent.user.workspace_id, article_id)

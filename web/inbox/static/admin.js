@@ -5,23 +5,32 @@
 
 (() => {
   const body = document.body;
-  const { T, ApiError, api, h, say: notice, confirmed, once } = window.KithDom;
+  const { T, ApiError, api, h, say: notice, confirmed, markFields, once } = window.KithDom;
   const myId = body.dataset.userId;
   const canEdit = body.dataset.role === "admin";
   const $ = (id) => document.getElementById(id);
 
-  // An error under a form: the field the server named, then its message.
+  // An error under a form: each field the server refused, then its message in the page's
+  // language (worded from its `reason`); the controls named by `data-field` are marked
+  // (aria-invalid) and the first focused. `showError(form, null)` clears it all.
   function showError(form, error) {
     const box = form.querySelector(".form-error");
     box.replaceChildren();
+    markFields(form, error);
     if (!error) return;
-    if (error.field) box.append(h("code", {}, error.field), ": ");
-    box.append(error.message || T.error);
+    const fields = error.fields && error.fields.length ? error.fields : [error];
+    fields.forEach((each, n) => {
+      if (n) box.append(h("br"));
+      if (each.field) box.append(h("code", {}, each.field), ": ");
+      box.append(each.message || T.error);
+    });
   }
 
   // Run a form's submit handler, once at a time (a double Enter makes one user, one token);
-  // failures land in its error box, never in an alert().
+  // failures land in its error box, never in an alert(). A new attempt clears the last
+  // one's error, also when the browser stops it (a bad email: `invalid`, no submit).
   function onSubmit(form, handler) {
+    form.addEventListener("invalid", () => showError(form, null), true);
     once(form, async () => {
       showError(form, null);
       try {
@@ -379,8 +388,11 @@
     return Promise.all([load(), knowledge()]);
   }
 
+  // The FAQ: a table of articles and one form, which adds an article or, after its row's
+  // Edit, changes that one (Save changes; Stop editing or Escape goes back to adding).
   function knowledge() {
     const form = $("new-article");
+    const state = { editing: null };
 
     async function load() {
       const articles = (await api("GET", "/knowledge")).items;
@@ -394,8 +406,10 @@
         h("th", { scope: "row" }, a.title),
         h("td", {}, h("ul", { class: "plain" }, a.questions.map((q) => h("li", {}, q)))),
         h("td", {}, answer),
-        h("td", { class: "actions" },
-          canEdit ? actionButton(T.delete, a.title, () => remove(a), { class: "danger" }) : null));
+        h("td", { class: "actions" }, canEdit ? [
+          actionButton(T.edit, a.title, () => edit(a), { "data-edit": a.id }),
+          actionButton(T.delete, a.title, () => remove(a), { class: "danger" }),
+        ] : null));
     }
 
     async function remove(a) {
@@ -403,24 +417,77 @@
       try {
         await api("DELETE", `/knowledge/${encodeURIComponent(a.id)}`);
         notice(T.article_deleted);
+        if (state.editing && state.editing.id === a.id) stopEditing(false);
       } catch (error) {
         notice(error.message);
       }
       await load();
     }
 
+    // The form adds (`article` null) or edits `article`: its name, summary and buttons say which.
+    function setMode(article) {
+      state.editing = article;
+      const name = article ? `${T.edit_article}: ${article.title}` : T.new_article;
+      $("article-summary").textContent = name;
+      form.setAttribute("aria-label", name);
+      $("save-article").textContent = article ? T.save_changes : T.save_article;
+      $("stop-editing").hidden = !article;
+      showError(form, null);
+    }
+
+    function edit(a) {
+      form.reset();
+      setMode(a);
+      form.elements.title.value = a.title;
+      form.elements.questions.value = a.questions.join("\n");
+      form.elements.answer_en.value = a.answer.en || "";
+      form.elements.answer_zh.value = a.answer.zh || "";
+      $("article-box").open = true;
+      form.elements.title.focus();
+    }
+
+    // Back to adding; focus returns to the edited row's Edit button.
+    function stopEditing(refocus = true) {
+      const was = state.editing;
+      form.reset();
+      setMode(null);
+      if (refocus && was) focusEdit(was.id);
+    }
+
+    function focusEdit(id) {
+      const button = $("articles").querySelector(`[data-edit="${CSS.escape(id)}"]`);
+      if (button) button.focus();
+    }
+
     if (form) {
+      $("stop-editing").addEventListener("click", () => stopEditing());
+      form.addEventListener("keydown", (event) => {
+        if (event.key === "Escape" && state.editing) {
+          event.preventDefault();
+          stopEditing();
+        }
+      });
       onSubmit(form, async (data) => {
-        const answer = {};
+        const editing = state.editing;
+        const answer = editing ? { ...editing.answer } : {};  // keeps other languages' answers
         for (const lang of ["en", "zh"]) {
           const text = data.get("answer_" + lang).trim();
           if (text) answer[lang] = text;
+          else delete answer[lang];
         }
         const questions = data.get("questions").split("\n").map((q) => q.trim()).filter(Boolean);
-        await api("POST", "/knowledge", { title: data.get("title").trim(), questions, answer });
+        const article = { title: data.get("title").trim(), questions, answer };
+        if (editing) {
+          await api("PUT", `/knowledge/${encodeURIComponent(editing.id)}`,
+            { ...article, enabled: editing.enabled });
+        } else {
+          await api("POST", "/knowledge", article);
+        }
         form.reset();
-        notice(T.article_saved);
+        setMode(null);
+        notice(editing ? T.article_updated : T.article_saved);
         await load();
+        if (editing) focusEdit(editing.id);
       });
     }
     return load();
