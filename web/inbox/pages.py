@@ -39,6 +39,7 @@ STATIC = {
         ("dom.js", "text/javascript"),
         ("inbox.js", "text/javascript"),
         ("inbox_merge.js", "text/javascript"),
+        ("inbox_keys.js", "text/javascript"),
         ("inbox.css", "text/css"),
         ("login.css", "text/css"),
         ("favicon.svg", "image/svg+xml"),
@@ -158,8 +159,9 @@ async def login(request: Request, core: CoreDep) -> Response:
         page = _login_page(request, t["locked_out"], status=429)
         page.headers["Retry-After"] = str(int(exc.retry_after) + 1)
         return page
-    except Unauthorized:
-        return _login_page(request, t["wrong_login"], status=401)
+    except Unauthorized as exc:
+        why = "account_disabled" if exc.code == "account_disabled" else "wrong_login"
+        return _login_page(request, t[why], status=401)
     response = RedirectResponse("/app", status_code=303)  # which lands each role on its page
     set_session_cookie(request, response, token)
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/app")
