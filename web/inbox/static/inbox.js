@@ -112,7 +112,14 @@
   // A group's conversation goes by the group's name; a private one by its customer's.
   function conversationName(c) {
     if (c.group) return c.group.title || T.group_untitled;
-    return c.customer_name || T.customer;
+    return c.customer_name || unnamed(c.customer_id);
+  }
+
+  // A customer without a name (an anonymous web chat visitor) goes by the end of their id,
+  // so that several of them are told apart: "Customer 7F3A".
+  function unnamed(customerId) {
+    return customerId ? fill(T.customer_unnamed, { code: customerId.slice(-4).toUpperCase() })
+      : T.customer;
   }
 
   // The last message or note, one line, as text (kept on the conversation by the server).
@@ -158,7 +165,7 @@
     if (m.private) return `${m.author.name || T.you} · ${T.note}`;
     if (m.author.kind === "bot") return `${T.bot}${m.author.name ? " · " + m.author.name : ""}`;
     if (m.author.kind === "system") return T.system;
-    if (m.direction === "in") return m.author.name || customerName || T.customer;
+    if (m.direction === "in") return m.author.name || customerName || unnamed(m.customer_id);
     return m.author.id === myId ? T.you : m.author.name || T.you;
   }
 
@@ -469,7 +476,7 @@
     const people = new Map();
     for (const m of [...view.messages].reverse()) {
       if (m.direction === "in" && m.author.kind === "customer" && !people.has(m.customer_id)) {
-        people.set(m.customer_id, m.author.name || T.customer);
+        people.set(m.customer_id, m.author.name || unnamed(m.customer_id));
       }
     }
     const latest = [...people].slice(0, GROUP_PEOPLE);
@@ -487,7 +494,7 @@
     if (state.customerId !== id) return;
     $("group").hidden = true;
     $("customer").hidden = false;
-    $("customer-name").textContent = c.name || T.customer;
+    $("customer-name").textContent = c.name || unnamed(c.id);
     pairs($("customer-contacts"), [
       ...(c.emails.length ? [[T.emails, c.emails.join(", ")]] : []),
       ...(c.phones.length ? [[T.phones, c.phones.join(", ")]] : []),
