@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -123,8 +124,7 @@ async def estimate(
     customers = [Customer.from_doc(doc) for doc in docs]
     ids = [c.id for c in customers]
     facts = await Facts.read(core, ids, [workspace_id])
-    sent_anyway = await Facts.read(core, ids, [workspace_id])
-    _consent_set_aside(sent_anyway, workspace_id)
+    sent_anyway = _consent_set_aside(facts, workspace_id)
     reachable = consented = held = 0
     skipped: Counter[str] = Counter()
     for customer in customers:
@@ -150,14 +150,14 @@ async def estimate(
     )
 
 
-def _consent_set_aside(facts: Facts, workspace_id: str) -> None:
-    """The facts as if nobody had refused and no channel required a grant: what `decide`
-    then refuses is the platform's rule or no identity at all."""
-    for doc in facts.customers.values():
-        if doc is not None:
-            doc["consent"] = {}
-    settings = facts.settings[workspace_id]
-    facts.settings[workspace_id] = settings.model_copy(update={"require_granted": []})
+def _consent_set_aside(facts: Facts, workspace_id: str) -> Facts:
+    """The same facts (read once) as if nobody had refused and no channel required a grant:
+    what `decide` then refuses is the platform's rule or no identity at all."""
+    customers = {
+        k: None if doc is None else {**doc, "consent": {}} for k, doc in facts.customers.items()
+    }
+    settings = facts.settings[workspace_id].model_copy(update={"require_granted": []})
+    return replace(facts, customers=customers, settings={**facts.settings, workspace_id: settings})
 
 
 async def _segment_filter(core: Core, workspace_id: str, segment_id: str | None) -> Any:
