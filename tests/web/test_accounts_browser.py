@@ -156,6 +156,9 @@ async def test_an_admin_gives_an_api_channel_a_new_token_by_keyboard(live: Live)
 
     page = await live.sign_in("admin@kith.test")
     await page.goto(live.url + "/app/admin/channels")
+    icon = page.locator("#channels tr", has_text="Website").locator(".chan svg")
+    await expect(icon).to_have_count(1)  # drawn: an emoji was a blank box without its font
+    assert (await icon.bounding_box() or {}).get("width", 0) > 0
     await page.get_by_role("button", name="New token: Website").focus()
     await page.keyboard.press("Enter")
     confirm = page.get_by_role("dialog")

@@ -8,14 +8,13 @@
   const K = window.KithAdmin;
   if (!K || document.body.dataset.page !== "channels") return;
   const { T, api, h, $, notice, showError, confirmed, openDialog, actionButton } = K;
-  const { fill, date, dateTime } = window.KithDom;
-  const ICONS = { api: "⇄", webchat: "💬", telegram: "✈", slack: "#", wechat: "微", email: "✉" };
+  const { fill, date, dateTime, channelIcon } = window.KithDom;
   const state = { types: {}, channels: [], editing: null };
   let uid = 0;
 
   const typeLabel = (name) => T["channel_type_" + name] || name;
   const fieldLabel = (name, prop) => T["cfg_" + name] || prop.title || name;
-  const icon = (type) => h("span", { class: "channel-icon", "aria-hidden": "true" }, ICONS[type] || "•");
+  const icon = (type) => channelIcon(type, { decorative: true });
 
   // A property's own schema (`anyOf: [X, null]` is an optional X) and whether null is allowed.
   function shape(prop) {
