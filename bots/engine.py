@@ -23,9 +23,18 @@ from typing import Any
 
 from kith.bots import patterns
 from kith.bots.answers import check_answer
-from kith.bots.flows import Bot, Flow, StepBase, StepType, StepTypes, TriggerKind, localized
+from kith.bots.flows import (
+    LABEL_MAX,
+    Bot,
+    Flow,
+    StepBase,
+    StepType,
+    StepTypes,
+    TriggerKind,
+    localized,
+)
 from kith.bots.hours import next_opening
-from kith.bots.knowledge import KnowledgeBase
+from kith.bots.knowledge import Article, KnowledgeBase, Match, asks_something
 from kith.bots.language import reply_language, written_language
 from kith.bots.schedule import SCHEDULE_TIMER, run_schedule
 from kith.bots.steps import BUILT_IN, Ask, BotButton
@@ -66,6 +75,14 @@ HUMAN_WORDS = re.compile(
     r"^\s*(human|agent|person|operator|人工|转人工|人工客服|客服)\s*[.!。！]?\s*$", re.I
 )
 LEXICAL_THRESHOLD = 0.45
+# A question that misses the threshold by less than this gets "did you mean" buttons for its
+# closest articles instead of "Sorry, I didn't understand" (a two-stage fallback). On the e5
+# scale unrelated small talk scores about 0.80-0.85 against a FAQ; by characters, under 0.2.
+SUGGEST_MARGIN = 0.04
+LEXICAL_SUGGEST_MARGIN = 0.15
+MAX_SUGGESTIONS = 2
+ARTICLE_PAYLOAD = "kith:kb:"
+DID_YOU_MEAN = {"en": "Did you mean one of these?", "zh": "您是想问下面的问题吗？"}
 MISSES_BEFORE_HANDOFF = 2
 MISSED_REASON = "the bot did not understand twice"  # the handoff's reason (tickets' rule)
 ASKED_REASON = "the customer asked for a person"
@@ -92,6 +109,7 @@ class Turn:
     sent: int = 0
     reply_to: str | None = None  # in a group, the member's message its answers reply to
     last_at: datetime | None = None  # when the turn's (or the bot's) latest message was written
+    near: list[Match] = field(default_factory=list)  # FAQ articles it almost matched
 
     def next_message_id(self) -> str:
         self.sent += 1
@@ -315,6 +333,13 @@ class BotEngine:
         if payload == HUMAN_PAYLOAD or HUMAN_WORDS.match(turn.text):
             await self.handoff(turn, ASKED_REASON)
             return
+        if payload and payload.startswith(ARTICLE_PAYLOAD):
+            chosen = await self.knowledge.article(
+                turn.core, turn.bot.workspace_id, payload.removeprefix(ARTICLE_PAYLOAD)
+            )
+            if chosen is not None:
+                await self._answer_article(turn, chosen)
+                return
         flow = self._flow_for(turn, payload, first)
         if flow is not None:
             turn.session["misses"] = 0
@@ -369,31 +394,55 @@ class BotEngine:
     async def _knowledge_answer(self, turn: Turn) -> bool:
         if not turn.bot.knowledge_base or not turn.text.strip():
             return False
-        match = await self.knowledge.best(turn.core, turn.bot.workspace_id, turn.text)
-        threshold = turn.bot.kb_threshold if self.knowledge.embed else LEXICAL_THRESHOLD
-        if match is None or match.score < threshold:
+        ranked = await self.knowledge.ranked(turn.core, turn.bot.workspace_id, turn.text)
+        threshold, margin = (
+            (turn.bot.kb_threshold, SUGGEST_MARGIN)
+            if self.knowledge.embed
+            else (LEXICAL_THRESHOLD, LEXICAL_SUGGEST_MARGIN)
+        )
+        if not ranked or ranked[0].score < threshold:
+            near = (m for m in ranked[:MAX_SUGGESTIONS] if m.score >= threshold - margin)
+            turn.near = list(near) if asks_something(turn.text) else []
             return False
+        await self._answer_article(turn, ranked[0].article)
+        return True
+
+    async def _answer_article(self, turn: Turn, article: Article) -> None:
+        """The article's answer, or the flow its intent trigger runs."""
         turn.session["misses"] = 0
         intent = next(
             (
                 f
                 for f in turn.bot.flows
-                if f.trigger.kind == TriggerKind.intent and match.article.id in f.trigger.values
+                if f.trigger.kind == TriggerKind.intent and article.id in f.trigger.values
             ),
             None,
         )
         if intent is not None:
             await self.run_flow(turn, intent)
         else:
-            await self.say(turn, localized(match.article.answer, turn.language))
-        return True
+            await self.say(turn, localized(article.answer, turn.language))
 
     async def _missed(self, turn: Turn) -> None:
         turn.session["misses"] = turn.session.get("misses", 0) + 1
         if turn.session["misses"] >= MISSES_BEFORE_HANDOFF:
             await self.handoff(turn, MISSED_REASON)
             return
+        if turn.near:
+            await self.say(
+                turn,
+                localized(DID_YOU_MEAN, turn.language),
+                [*(self._article_button(m) for m in turn.near), HUMAN_BUTTON],
+            )
+            return
         await self.say(turn, localized(turn.bot.fallback_text, turn.language), [HUMAN_BUTTON])
+
+    @staticmethod
+    def _article_button(match: Match) -> BotButton:
+        """Labelled with the article's question closest to what was asked (so in the
+        customer's language when the article has one in it)."""
+        label = match.question if len(match.question) <= LABEL_MAX else match.article.title
+        return BotButton(label=label[:LABEL_MAX], payload=ARTICLE_PAYLOAD + match.article.id)
 
     # -- running flows ------------------------------------------------------------------
 

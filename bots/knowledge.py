@@ -89,29 +89,57 @@ class KnowledgeBase:
         vectors = await asyncio.to_thread(self.embed, texts)
         return [list(v) for v in vectors]
 
+    async def article(self, core: Core, workspace_id: str, article_id: str) -> Article | None:
+        """One enabled article (a "did you mean" button names it by id)."""
+        doc = await core.store.collection("kb_articles").find_one(
+            {"_id": article_id, "workspace_id": workspace_id, "enabled": True}
+        )
+        return Article.model_validate({**doc, "id": doc["_id"]}) if doc else None
+
     async def best(self, core: Core, workspace_id: str, text: str) -> Match | None:
+        ranked = await self.ranked(core, workspace_id, text)
+        return ranked[0] if ranked else None
+
+    async def ranked(self, core: Core, workspace_id: str, text: str) -> list[Match]:
+        """Each article's closest question to `text`, best article first."""
         articles = await self.articles(core, workspace_id)
         if not articles or not text.strip():
-            return None
+            return []
         if self.embed is None:
-            return self._best_lexical(articles, text)
+            return _by_article(self._lexical(articles, text))
         [query] = await self._embed([text])
-        best: Match | None = None
+        scored: list[Match] = []
         for article in articles:
             key = (article.id, article.updated_at)
             if key not in self._vectors:
                 self._vectors[key] = await self._embed(article.questions)
-            for question, vector in zip(article.questions, self._vectors[key], strict=True):
-                score = _dot(query, vector)
-                if best is None or score > best.score:
-                    best = Match(article, score, question)
-        return best
+            scored += [
+                Match(article, _dot(query, vector), question)
+                for question, vector in zip(article.questions, self._vectors[key], strict=True)
+            ]
+        return _by_article(scored)
 
     @staticmethod
-    def _best_lexical(articles: list[Article], text: str) -> Match | None:
+    def _lexical(articles: list[Article], text: str) -> list[Match]:
         query = _grams(text)
-        scored = [Match(a, _cosine(query, _grams(q)), q) for a in articles for q in a.questions]
-        return max(scored, key=lambda m: m.score, default=None)
+        return [Match(a, _cosine(query, _grams(q)), q) for a in articles for q in a.questions]
+
+
+def asks_something(text: str) -> bool:
+    """Long enough to be a question (three words, or four Chinese characters): "hello",
+    "thanks" or 谢谢 score near some FAQ question on any encoder, and are not near misses."""
+    cjk = sum("\u4e00" <= c <= "\u9fff" for c in text)
+    words = re.findall(r"[^\W\d_]+", re.sub(r"[\u4e00-\u9fff]", " ", text))
+    return cjk >= 4 or len(words) >= 3
+
+
+def _by_article(scored: list[Match]) -> list[Match]:
+    """The best match of each article, best first (ties keep the articles' order)."""
+    best: dict[str, Match] = {}
+    for match in scored:
+        if match.article.id not in best or match.score > best[match.article.id].score:
+            best[match.article.id] = match
+    return sorted(best.values(), key=lambda m: -m.score)
 
 
 def article_doc(
