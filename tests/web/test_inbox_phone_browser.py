@@ -249,3 +249,34 @@ async def test_the_broadcasts_page_does_not_scroll_sideways_on_a_phone(
     await expect(page.locator("#stats")).to_be_visible()
     scroll, inner = await page.evaluate(width)
     assert scroll <= inner, (scroll, inner)
+
+
+@pytest.mark.parametrize("locale", ["en-US", "zh-CN"])
+async def test_between_phone_and_desktop_the_list_and_conversation_share_the_window(
+    live: Live, locale: str
+) -> None:
+    """QA (pass 4): from 768 to ~1000 px the three panes left the conversation a strip (128 px
+    at 800 px). Now the list and the conversation share the window and the customer panel
+    opens over the conversation from its Customer button, and back."""
+    from playwright.async_api import expect
+
+    words = WORDS[locale]
+    page = await live.sign_in("alice@kith.test", locale=locale)
+    await page.set_viewport_size({"width": 900, "height": 800})
+    ada = page.locator("#conversations .conv", has_text="Ada Lovelace")
+    await ada.click()
+    await expect(page.locator("#conv-title")).to_contain_text("Ada Lovelace")
+    layout = await page.evaluate(LAYOUT)
+    assert no_sideways_scroll(layout), layout
+    assert layout["list"]["width"] >= 240 and layout["conversation"]["width"] >= 500, layout
+    assert layout["customer"]["width"] == 0, layout
+    await expect(page.get_by_role("button", name=words["back"])).to_be_hidden()  # list shows
+    customer = page.get_by_role("button", name=words["customer"], exact=True)
+    await customer.click()
+    await expect(page.locator("#customer-name")).to_have_text("Ada Lovelace")
+    layout = await page.evaluate(LAYOUT)
+    assert layout["conversation"]["width"] == 0 and layout["customer"]["width"] >= 500, layout
+    assert layout["list"]["width"] >= 240, layout  # the list stays
+    await page.get_by_role("button", name=words["back_to_conversation"]).click()
+    await expect(page.locator("#reply")).to_be_visible()
+    await expect(customer).to_be_focused()
