@@ -238,6 +238,19 @@
     return h("span", { class: "chan chan-" + type, role: "img", "aria-label": name, title: name }, drawing);
   }
 
+  // On a phone the sections' row scrolls sideways (inbox.css): the current one stays in view,
+  // also when the row narrows (the demo clock fills in after this runs).
+  function showCurrentSection() {
+    const nav = document.querySelector(".app-nav");
+    const current = nav && nav.querySelector("[aria-current='page']");
+    if (!current) return;
+    new ResizeObserver(() => {
+      if (nav.scrollWidth <= nav.clientWidth) return;
+      nav.scrollLeft = current.offsetLeft - nav.offsetLeft - (nav.clientWidth - current.offsetWidth) / 2;
+    }).observe(nav);
+  }
+
   languageSwitch();  // every page's header has it
+  showCurrentSection();
   window.KithDom = Object.freeze({ T, ApiError, api, answer, h, say, confirmed, fill, markFields, date, dateTime, once, channelIcon });
 })();
