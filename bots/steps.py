@@ -35,6 +35,7 @@ from kith.core.httpcap import post_capped
 from kith.core.models import Attachment, Button
 from kith.core.signatures import SIGNATURE_HEADER, sign_now
 from kith.core.storable import DocumentKey
+from kith.core.tags import FoldedTag, fold_tags
 
 if TYPE_CHECKING:
     from kith.bots.engine import BotEngine, Turn
@@ -142,7 +143,7 @@ class Condition(Strict):
     attribute: str | None = None
     equals: str | float | bool | None = None
     exists: bool | None = None
-    tag: str | None = None
+    tag: FoldedTag | None = None
     channel_type: str | None = None
     language: str | None = None
     hour_from: int | None = Field(default=None, ge=0, le=23)
@@ -194,14 +195,14 @@ async def branch(engine: BotEngine, turn: Turn, step: Branch) -> Outcome:
 
 class SetData(StepBase):
     type: Literal["set"] = "set"
-    add_tags: list[str] = Field(default=[])
-    remove_tags: list[str] = Field(default=[])
+    add_tags: list[FoldedTag] = Field(default=[])  # one tag whatever its case (kith.core.tags)
+    remove_tags: list[FoldedTag] = Field(default=[])
     attributes: dict[DocumentKey, str | float | bool] = Field(default={})
 
 
 async def set_data(engine: BotEngine, turn: Turn, step: SetData) -> Outcome:
     await engine.set_attributes(turn, dict(step.attributes))
-    tags = [t for t in turn.customer.get("tags", []) if t not in step.remove_tags]
+    tags = [t for t in fold_tags(turn.customer.get("tags", [])) if t not in step.remove_tags]
     tags = list(dict.fromkeys([*tags, *step.add_tags]))
     if step.add_tags or step.remove_tags:
         # Through the action, so `customer.updated` names the tags added (segments, sequence

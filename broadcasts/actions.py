@@ -7,8 +7,9 @@ person and a worker) moving one broadcast at once cannot both win; a refused mov
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 from pymongo import ReturnDocument
@@ -17,7 +18,7 @@ from kith.broadcasts import templates
 from kith.broadcasts.models import MOVES, Broadcast, BroadcastIn, BroadcastPatch, Status
 from kith.communities import broadcasts as community_posts
 from kith.core.context import Core
-from kith.core.errors import Conflict, InvalidInput, NotFound, all_refused
+from kith.core.errors import Conflict, InvalidInput, KithError, NotFound, all_refused, raise_all
 from kith.core.events import SYSTEM, build_event, record
 from kith.core.ids import new_id
 from kith.core.models import Author
@@ -25,6 +26,7 @@ from kith.core.pagination import page
 from kith.core.storage import existing_ids
 from kith.core.transitions import move_status
 
+T = TypeVar("T")
 COLLECTION = "broadcasts"
 AUDIENCE = ("segment_id", "customer_ids", "community_ids")
 
@@ -34,31 +36,54 @@ def broadcasts(core: Core) -> Any:
 
 
 async def check(core: Core, workspace_id: str, body: BroadcastIn) -> BroadcastIn:
-    """Refuse what would fail later: templates, unknown channel types, the audience."""
+    """Refuse what would fail later: templates, unknown channel types, the audience; every
+    bad field in one answer (a form marks them all at once)."""
+    errors: list[KithError] = []
+
+    async def checked(check: Awaitable[T]) -> T | None:
+        try:
+            return await check
+        except InvalidInput as exc:
+            errors.extend(exc.fields)
+            return None
+
     for language, text in body.message.text.items():
-        await templates.check_async(text, f"message.text.{language}")
-    core.channels.check_names(body.channels)
+        await checked(templates.check_async(text, f"message.text.{language}"))
+    await checked(_sync(core.channels.check_names, body.channels))
     for name in ("send_at", "send_by"):
         value = getattr(body, name)
         if value is not None and value.tzinfo is None:
-            raise InvalidInput("give a time zone (e.g. 2026-05-01T09:00:00+08:00)", field=name)
-    _not_past(core, body.send_by)
+            errors.append(
+                InvalidInput("give a time zone (e.g. 2026-05-01T09:00:00+08:00)", field=name)
+            )
+    if body.send_by is not None and body.send_by.tzinfo is not None:
+        await checked(_sync(_not_past, core, body.send_by))
     if body.customer_ids is not None:
-        body.customer_ids = await existing_ids(
-            core.store.customers, workspace_id, body.customer_ids, "customer_ids", "customer"
+        found = await checked(
+            existing_ids(
+                core.store.customers, workspace_id, body.customer_ids, "customer_ids", "customer"
+            )
         )
+        body.customer_ids = found if found is not None else body.customer_ids
     if body.community_ids is not None:
-        community_posts.check(body)
-        body.community_ids = await community_posts.check_communities(
-            core, workspace_id, body.community_ids
+        await checked(_sync(community_posts.check, body))
+        found = await checked(
+            community_posts.check_communities(core, workspace_id, body.community_ids)
         )
+        body.community_ids = found if found is not None else body.community_ids
     if body.segment_id is not None:
-        found = await core.store.collection("segments").find_one(
+        segment = await core.store.collection("segments").find_one(
             {"_id": body.segment_id, "workspace_id": workspace_id}, {"_id": 1}
         )
-        if found is None:
-            raise InvalidInput("no such segment in this workspace", field="segment_id")
+        if segment is None:
+            errors.append(InvalidInput("no such segment in this workspace", field="segment_id"))
+    raise_all(errors)
     return body
+
+
+async def _sync(check: Callable[..., T], *args: Any) -> T:
+    """A plain check run where `checked` awaits one."""
+    return check(*args)
 
 
 async def do_create_broadcast(
@@ -97,10 +122,15 @@ async def do_update_broadcast(
 ) -> Broadcast:
     """Change a draft: the patch's fields over the draft's, checked as a whole as on save
     (nothing is written unless all of it passes). Only a draft: 409 on `status` otherwise,
-    also when it was scheduled between the read and the write."""
+    also when it was scheduled between the read and the write. Each saved edit bumps
+    `version`; a patch naming the version it read is refused (409 on `version`) once another
+    edit has been saved since, and two edits racing from one read cannot both win."""
     if broadcast.status != Status.draft:
         raise _not_a_draft(broadcast.status)
     given = patch.model_dump(exclude_unset=True)
+    read = given.pop("version", None)
+    if read is not None and read != broadcast.version:
+        raise _changed(broadcast)
     merged = broadcast.model_dump(include=set(BroadcastIn.model_fields))
     if any(key in given for key in AUDIENCE):
         merged |= dict.fromkeys(AUDIENCE)
@@ -120,17 +150,35 @@ async def do_update_broadcast(
         {**broadcast.model_dump(), **fields, "updated_at": core.clock.now()}
     )
     written = {k: v for k, v in updated.to_doc().items() if k in fields or k == "updated_at"}
+    # A draft stored before versions has none: it is version 1 ($in with None finds it).
+    seen = [1, None] if broadcast.version == 1 else [broadcast.version]
     doc = await broadcasts(core).find_one_and_update(
-        {"_id": broadcast.id, "workspace_id": broadcast.workspace_id, "status": Status.draft.value},
-        {"$set": written},
+        {
+            "_id": broadcast.id,
+            "workspace_id": broadcast.workspace_id,
+            "status": Status.draft.value,
+            "version": {"$in": seen},
+        },
+        {"$set": {**written, "version": broadcast.version + 1}},
         return_document=ReturnDocument.AFTER,
     )
     if doc is None:
         current = await get_broadcast(core, broadcast.workspace_id, broadcast.id)
-        raise _not_a_draft(current.status)
+        if current.status != Status.draft:
+            raise _not_a_draft(current.status)
+        raise _changed(current)
     saved = Broadcast.from_doc(doc)
     await _event(core, saved, "broadcast.updated", actor, {"fields": ",".join(changed)})
     return saved
+
+
+def _changed(current: Broadcast) -> Conflict:
+    return Conflict(
+        "the draft was changed by someone else since you loaded it: load it again",
+        field="version",
+        reason="changed",
+        limits={"version": current.version},
+    )
 
 
 def _not_a_draft(status: Status) -> Conflict:

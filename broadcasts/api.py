@@ -43,6 +43,9 @@ class BroadcastOut(BaseModel):
     finished_at: datetime | None
     audience_ready: bool
     stats: Stats
+    version: int = Field(
+        default=1, description="Bumped by every saved edit; send it back in a PATCH (`version`)."
+    )
 
 
 class PreviewIn(BaseModel):
@@ -119,7 +122,8 @@ def build(prefix: str, who: Callable[..., Awaitable[Asker]], schema: bool) -> AP
         broadcast_id: str, body: BroadcastPatch, core: CoreDep, asker: Asker = asked
     ) -> BroadcastOut:
         """Edit a draft (409 on `status` otherwise): the fields given replace the draft's,
-        checked as on create; all of it or nothing is saved."""
+        checked as on create; all of it or nothing is saved. With `version` (the one read),
+        an edit of a draft changed since is refused: 409 on `version`, reason `changed`."""
         broadcast = await actions.get_broadcast(core, asker.workspace_id, broadcast_id)
         return out(await actions.do_update_broadcast(core, broadcast, body, asker.author))
 

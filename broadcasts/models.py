@@ -166,6 +166,7 @@ class Broadcast(Record):
     updated_at: datetime
     started_at: datetime | None = None
     finished_at: datetime | None = None
+    version: int = 1  # bumped by every saved edit; a draft stored before it has none: 1
 
     def text_for(self, language: str | None) -> tuple[str, str]:
         """(language, template) in the customer's language (`kith.core.languages`), else the
@@ -207,3 +208,8 @@ class BroadcastPatch(BaseModel):
     channels: list[str] | None = None
     send_at: datetime | None = None
     send_by: datetime | None = None
+    version: int | None = Field(
+        default=None,
+        ge=1,
+        description="The draft's version as read: an edit of a draft changed since is a 409.",
+    )

@@ -18,6 +18,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from kith.bots.patterns import PatternError, compile_pattern
+from kith.core.tags import FoldedTag
 
 Texts = dict[str, str]  # language ("en", "zh") → text
 
@@ -219,7 +220,7 @@ class Goal(BaseModel):
     id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,32}$", description="Names the goal for good.")
     at: int | None = Field(default=None, ge=1, le=100_000)
     every: int | None = Field(default=None, ge=1, le=100_000)
-    tag: str | None = Field(default=None, min_length=1, max_length=64)
+    tag: FoldedTag | None = Field(default=None, min_length=1, max_length=64)
     attribute: dict[str, str | int | bool] | None = Field(default=None, max_length=5)
     message: RewardMessage | None = None
 

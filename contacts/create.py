@@ -22,6 +22,7 @@ from kith.core.ids import new_id
 from kith.core.languages import LOCALE_MAX, check_locale
 from kith.core.models import Author, Consent, ConsentState, Customer, Identity, IdentityRef
 from kith.core.storable import DocumentKey, Int64
+from kith.core.tags import fold_tag
 from kith.core.timers import zone
 
 MAX_IDENTITIES = 20
@@ -37,7 +38,8 @@ class IdentityIn(BaseModel):
 
 
 def clean_tags(value: list[str]) -> list[str]:
-    cleaned = [t.strip() for t in value]
+    """Folded (`kith.core.tags`): `VIP` and `vip` are one tag."""
+    cleaned = [fold_tag(t) for t in value]
     if any(not t or len(t) > 64 for t in cleaned):
         raise ValueError("tags must be 1 to 64 characters")
     return list(dict.fromkeys(cleaned))

@@ -1,8 +1,13 @@
-"""The contacts feature: the import job kind and the indexes imports and exports rely on."""
+"""The contacts feature: the import job kind and the indexes imports and exports rely on;
+and, apart, the folding of old tags as `kith serve` starts."""
 
 from __future__ import annotations
 
+import functools
+
 from kith.contacts.imports import IMPORT
+from kith.contacts.tags import backfill_tags
+from kith.core.context import Core
 from kith.core.features import Feature, Index
 
 feature = Feature(
@@ -16,3 +21,10 @@ feature = Feature(
         Index("import_firsts", (("purge_at", 1),), {"expireAfterSeconds": 0}),
     ),
 )
+
+
+def tag_folding(core: Core) -> Feature:
+    """The start-up work on contacts that needs a `Core`: folding the tags stored before tags
+    were folded (`kith.contacts.tags`). Apart from `feature`, which tests install on a bare
+    core without starting it."""
+    return Feature(name="contact_tags", background=(functools.partial(backfill_tags, core),))

@@ -52,6 +52,7 @@ from kith.core.events import DUPLICATE_KEY, SYSTEM, build_event, record_many
 from kith.core.ids import derived_id, new_id
 from kith.core.jobs import Job, JobError, JobKind, JobWarning, Step, create_job
 from kith.core.models import Author, Consent, ConsentState, Customer, Event
+from kith.core.tags import fold_tags
 
 KIND = "customers.import"
 DIFFERENT_CUSTOMERS = "different_customers"  # a row's error code; params: columns
@@ -232,7 +233,7 @@ async def _known(core: Core, workspace_id: str, rows: list[RowData]) -> _Known:
             for k, v in (doc.get("consent") or {}).items()
             if isinstance(v, dict)
         }
-        known.learn(str(doc["_id"]), keys, list(doc.get("tags", [])), consent)
+        known.learn(str(doc["_id"]), keys, fold_tags(doc.get("tags", [])), consent)
     return known
 
 

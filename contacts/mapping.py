@@ -25,6 +25,7 @@ from kith.core.errors import InvalidInput
 from kith.core.jobs import JobError
 from kith.core.languages import check_locale
 from kith.core.models import ConsentState
+from kith.core.tags import fold_tags
 from kith.core.timers import zone
 from kith.segments.filters import ATTRIBUTE_KEY
 
@@ -346,7 +347,7 @@ def _timezone(row: RowData, raw: str) -> None:
 
 
 def _tags(row: RowData, raw: str, separators: str) -> None:
-    tags = _split(raw, separators)
+    tags = fold_tags(_split(raw, separators))  # one tag whatever its case (`kith.core.tags`)
     for tag in tags:
         _at_most(tag, 64, "tags are")
     row.tags = list(dict.fromkeys([*row.tags, *tags]))

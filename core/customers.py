@@ -19,6 +19,7 @@ from kith.core.features import erasers as installed_erasers
 from kith.core.ids import new_id
 from kith.core.models import Author, Customer, Identity, IdentityRef, InboundMessage, Message
 from kith.core.search_terms import customer_terms
+from kith.core.tags import fold_tags
 
 log = logging.getLogger(__name__)
 
@@ -175,9 +176,9 @@ async def do_update_customer(
     unknown = set(fields) - PROFILE_FIELDS
     if unknown:
         raise InvalidInput("not a profile field", field=sorted(unknown)[0])
+    if "tags" in fields:  # one tag whatever its case (`kith.core.tags`)
+        fields = {**fields, "tags": fold_tags(fields["tags"])}
     changed = {k: v for k, v in fields.items() if getattr(customer, k) != v}
-    if "tags" in changed:
-        changed["tags"] = list(dict.fromkeys(changed["tags"]))
     to_set = dict(changed)
     to_unset: dict[str, str] = {}
     for key, value in (attributes or {}).items():
@@ -197,7 +198,8 @@ async def do_update_customer(
     if "tags" in changed:
         data["tags"] = changed["tags"]
         # What was added, for triggers and goals ("tag added"): the list alone cannot say.
-        data["tags_added"] = [t for t in changed["tags"] if t not in customer.tags]
+        had = fold_tags(customer.tags)
+        data["tags_added"] = [t for t in changed["tags"] if t not in had]
     event = build_event(
         core,
         customer.workspace_id,
@@ -205,6 +207,27 @@ async def do_update_customer(
         actor=actor,
         customer_id=customer.id,
         data=data,
+    )
+    await record(core, event)
+    return await get_customer(core, customer.workspace_id, customer.id)
+
+
+async def do_add_email(
+    core: Core, customer: Customer, email: str, *, actor: Author = SYSTEM
+) -> Customer:
+    """Add an address the customer gave (already checked and normalized) to their emails, with
+    one `customer.updated` event naming `emails` (search and open panels follow it); an
+    address they already have changes nothing."""
+    if email in customer.emails:
+        return customer
+    await core.store.customers.update_one({"_id": customer.id}, {"$addToSet": {"emails": email}})
+    event = build_event(
+        core,
+        customer.workspace_id,
+        "customer.updated",
+        actor=actor,
+        customer_id=customer.id,
+        data={"fields": ["emails"], "attributes": []},
     )
     await record(core, event)
     return await get_customer(core, customer.workspace_id, customer.id)
@@ -220,7 +243,7 @@ def _merged_profile(survivor: Customer, other: Customer) -> dict[str, Any]:
         "avatar_url": survivor.avatar_url or other.avatar_url,
         "locale": survivor.locale or other.locale,
         "timezone": survivor.timezone or other.timezone,
-        "tags": list(dict.fromkeys([*survivor.tags, *other.tags])),
+        "tags": fold_tags([*survivor.tags, *other.tags]),
         "attributes": {**other.attributes, **survivor.attributes},
         "consent": consent,
         "emails": list(dict.fromkeys([*survivor.emails, *other.emails])),

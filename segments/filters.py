@@ -9,8 +9,10 @@ The two evaluations must agree on every customer: membership kept current by eve
 `matches()`, reconciliation and counts use `to_query()`. So each operator is defined once per
 field kind, in the restricted way both MongoDB and Python read the same (numbers compare with
 numbers, strings with strings, dates with dates; a list matches when one element does).
-User values only ever appear as operands: a `$`-key in a value is refused, and strings go into
-regexes escaped.
+User values only ever appear as operands: an object where a value belongs (`{"$gt": ""}`) and a
+`$`-key beside field, op and value are refused (422 naming the place), and strings go into
+regexes escaped. A filter is refused with every bad place at once. Tag values are folded as
+tags are stored (`VIP` is the tag `vip`).
 """
 
 from __future__ import annotations
@@ -24,8 +26,9 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from kith.core.errors import InvalidInput
+from kith.core.errors import InvalidInput, KithError, raise_all
 from kith.core.storable import literal_regex
+from kith.core.tags import fold_tag
 
 MAX_DEPTH = 6
 MAX_CONDITIONS = 100
@@ -78,6 +81,7 @@ class FieldSpec:
     kind: Kind
     choices: tuple[str, ...] = ()
     default: str | None = None
+    folded: bool = False  # values compared folded, as the field is stored (`kith.core.tags`)
 
     def stored(self, key: str | None) -> str:
         return f"{self.path}.{key}" if key else self.path
@@ -86,7 +90,7 @@ class FieldSpec:
 CONSENT_STATES = ("unknown", "granted", "revoked")
 
 CORE_FIELDS: tuple[FieldSpec, ...] = (
-    FieldSpec("tags", "tags", Kind.tags),
+    FieldSpec("tags", "tags", Kind.tags, folded=True),
     FieldSpec("attributes.", "attributes", Kind.scalar),
     FieldSpec("channels", "channels", Kind.tags),
     FieldSpec("channel_ids", "identities.channel_id", Kind.tags),
@@ -114,7 +118,9 @@ class Fields:
         spec = self._prefixed[max(named, key=len)]
         key = name[len(spec.name) :]
         if not ATTRIBUTE_KEY.match(key):
-            raise InvalidInput("a field key is letters, digits, _ and -", field=f"{where}.field")
+            raise InvalidInput(
+                "a field key is letters, digits, _ and -", field=f"{where}.field", reason="bad_key"
+            )
         return spec, key
 
 
@@ -143,9 +149,13 @@ Node = Condition | Group
 
 
 def parse(raw: Any, fields: Fields | None = None) -> Node:
-    """The filter in `raw`, or `InvalidInput` naming the offending path (`filter.all.1.op`)."""
-    counter = [0]
-    return _node(raw, "filter", fields or Fields(), 0, counter)
+    """The filter in `raw`, or `InvalidInput` naming the offending path (`filter.all.1.op`)
+    and, in its `fields`, every other bad place of the filter: a form marks them all at once."""
+    errors: list[KithError] = []
+    node = _node(raw, "filter", fields or Fields(), 0, [0], errors)
+    raise_all(errors)
+    assert node is not None  # nothing refused: every part parsed
+    return node
 
 
 def parse_json(text: str, fields: Fields | None = None) -> Node:
@@ -157,49 +167,102 @@ def parse_json(text: str, fields: Fields | None = None) -> Node:
     return parse(raw, fields)
 
 
-def _node(raw: Any, where: str, fields: Fields, depth: int, counter: list[int]) -> Node:
+def _node(
+    raw: Any, where: str, fields: Fields, depth: int, counter: list[int], errors: list[KithError]
+) -> Node | None:
+    """The node at `where`, or None with its refusals added to `errors`."""
     if not isinstance(raw, Mapping):
-        raise InvalidInput("a filter is an object", field=where)
+        errors.append(InvalidInput("a filter is an object", field=where))
+        return None
     if depth > MAX_DEPTH:
-        raise InvalidInput(f"filters nest at most {MAX_DEPTH} deep", field=where)
+        errors.append(InvalidInput(f"filters nest at most {MAX_DEPTH} deep", field=where))
+        return None
     groups = [k for k in ("all", "any") if k in raw]
     if groups:
         if len(raw) != 1:
-            raise InvalidInput("a group has exactly one key, all or any", field=where)
+            errors.append(InvalidInput("a group has exactly one key, all or any", field=where))
+            return None
         mode = groups[0]
         items = raw[mode]
         if not isinstance(items, list) or not items:
-            raise InvalidInput("a group holds a non-empty list", field=f"{where}.{mode}")
-        children = tuple(
-            _node(item, f"{where}.{mode}.{i}", fields, depth + 1, counter)
+            errors.append(InvalidInput("a group holds a non-empty list", field=f"{where}.{mode}"))
+            return None
+        children = [
+            _node(item, f"{where}.{mode}.{i}", fields, depth + 1, counter, errors)
             for i, item in enumerate(items)
-        )
-        return Group(mode, children)
+        ]
+        parsed = [c for c in children if c is not None]
+        return Group(mode, tuple(parsed)) if len(parsed) == len(children) else None
     counter[0] += 1
     if counter[0] > MAX_CONDITIONS:
-        raise InvalidInput(f"at most {MAX_CONDITIONS} conditions", field=where)
-    return _condition(raw, where, fields)
+        if counter[0] == MAX_CONDITIONS + 1:  # said once, not once per condition beyond
+            errors.append(InvalidInput(f"at most {MAX_CONDITIONS} conditions", field=where))
+        return None
+    try:
+        return _condition(raw, where, fields)
+    except InvalidInput as exc:
+        errors.extend(exc.fields)
+        return None
 
 
 def _condition(raw: Mapping[str, Any], where: str, fields: Fields) -> Condition:
-    extra = set(raw) - {"field", "op", "value"}
+    """One condition; every refusal of it in one `InvalidInput` (the field, the op and the
+    value are checked each on its own, as far as what they depend on allows)."""
+    errors: list[KithError] = []
+    extra = sorted(set(raw) - {"field", "op", "value"})
     if extra:
-        raise InvalidInput(f"unknown key {sorted(extra)[0]!r}", field=where)
+        operator = next((k for k in extra if str(k).startswith("$")), None)
+        errors.append(
+            InvalidInput(
+                f"operators such as {operator!r} are not taken: a condition has field, op and value"
+                if operator
+                else f"unknown key {extra[0]!r}",
+                field=where,
+            )
+        )
+    spec: FieldSpec | None = None
+    key: str | None = None
     name = raw.get("field")
     if not isinstance(name, str):
-        raise InvalidInput("field is a string", field=f"{where}.field")
-    spec, key = fields.resolve(name, where)
+        errors.append(InvalidInput("field is a string", field=f"{where}.field"))
+    else:
+        try:
+            spec, key = fields.resolve(name, where)
+        except InvalidInput as exc:
+            errors.append(exc)
+    op: Op | None = None
     try:
         op = Op(str(raw.get("op")))
     except ValueError:
-        raise InvalidInput(f"unknown op; one of {', '.join(Op)}", field=f"{where}.op") from None
-    if op not in OPS[spec.kind]:
+        errors.append(InvalidInput(f"unknown op; one of {', '.join(Op)}", field=f"{where}.op"))
+    if op is not None and spec is not None and op not in OPS[spec.kind]:
         allowed = ", ".join(sorted(OPS[spec.kind]))
-        raise InvalidInput(f"{name} takes {allowed}", field=f"{where}.op")
+        errors.append(InvalidInput(f"{name} takes {allowed}", field=f"{where}.op"))
+        op = None
+    value: Any = None
     if "value" not in raw:
-        raise InvalidInput("value is required", field=f"{where}.value")
-    value = _value(spec, op, raw["value"], f"{where}.value")
+        errors.append(InvalidInput("value is required", field=f"{where}.value"))
+    elif isinstance(raw["value"], Mapping):  # whatever the field: `{"$gt": ""}` is no value
+        errors.append(_object_value(f"{where}.value"))
+    elif op is not None and spec is not None:
+        try:
+            value = _value(spec, op, raw["value"], f"{where}.value")
+        except InvalidInput as exc:
+            errors.append(exc)
+    raise_all(errors)
+    assert spec is not None and op is not None
+    if spec.folded and isinstance(value, str):
+        value = fold_tag(value)  # `VIP` finds the customers tagged `vip` (`kith.core.tags`)
     return Condition(spec, key, op, value)
+
+
+def _object_value(where: str) -> InvalidInput:
+    return InvalidInput(
+        "a value is a string, a number or true/false, not an object (operators such as $gt "
+        "are not taken)",
+        field=where,
+        reason="object_value",
+    )
 
 
 def _value(spec: FieldSpec, op: Op, value: Any, where: str) -> Any:
@@ -224,6 +287,8 @@ COMPARISONS = frozenset({Op.lt, Op.lte, Op.gt, Op.gte})
 
 
 def _scalar(spec: FieldSpec, value: Any, where: str) -> Any:
+    if isinstance(value, Mapping):
+        raise _object_value(where)
     if spec.kind is Kind.date:
         return _date(value, where)
     if spec.kind is Kind.number:
@@ -255,7 +320,7 @@ def _date(value: Any, where: str) -> datetime:
             parsed = None
         if parsed is not None and parsed.tzinfo is not None:
             return parsed
-    raise InvalidInput("an ISO 8601 date-time with its offset", field=where)
+    raise InvalidInput("an ISO 8601 date-time with its offset", field=where, reason="bad_date")
 
 
 # MongoDB -----------------------------------------------------------------------------------

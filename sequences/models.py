@@ -35,6 +35,7 @@ from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
 from kith.broadcasts.models import CHANNEL_TYPE, MessageIn
 from kith.core.models import Record
 from kith.core.storable import Int64
+from kith.core.tags import FoldedTag, fold_tag
 
 STEP_ID = r"^[a-z0-9][a-z0-9_-]{0,47}$"
 STEP_ID_LENGTH = 48
@@ -161,12 +162,12 @@ class BranchStep(_Step):
 
 class TagStep(_Step):
     type: Literal["tag"] = "tag"
-    tag: str = Field(min_length=1, max_length=64)
+    tag: FoldedTag = Field(min_length=1, max_length=64)
 
 
 class UntagStep(_Step):
     type: Literal["untag"] = "untag"
-    tag: str = Field(min_length=1, max_length=64)
+    tag: FoldedTag = Field(min_length=1, max_length=64)
 
 
 class SetAttributeStep(_Step):
@@ -230,7 +231,7 @@ class Goal(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     segment_id: str | None = Field(default=None, max_length=64)
-    tag: str | None = Field(default=None, max_length=64)
+    tag: FoldedTag | None = Field(default=None, max_length=64)
     order_placed: Annotated[Literal[True] | None, BeforeValidator(_only_true)] = None
 
     @model_validator(mode="after")
@@ -257,6 +258,13 @@ class Trigger(BaseModel):
 
     kind: TriggerKind
     value: str | None = Field(default=None, max_length=200)
+
+    @model_validator(mode="after")
+    def _folded_tag(self) -> Self:
+        """A tag trigger names the tag as stored: one whatever its case (`kith.core.tags`)."""
+        if self.kind is TriggerKind.tag_added and self.value is not None:
+            self.value = fold_tag(self.value)
+        return self
 
 
 class SequenceIn(BaseModel):

@@ -35,6 +35,7 @@ from kith.contacts import api as contacts_api
 from kith.contacts import suggestions as merge_suggestions
 from kith.contacts.csvfile import too_large
 from kith.contacts.feature import feature as contacts_feature
+from kith.contacts.feature import tag_folding
 from kith.core import dead_letters as dead_letters_feature
 from kith.core import jobs as jobs_feature
 from kith.core import search as search_feature
@@ -111,6 +112,7 @@ def features(core: Core) -> list[Feature]:
         consent_feature,
         engine.feature(),
         jobs_feature.feature(core),
+        tag_folding(core),
         broadcasts_feature(core),
         sequences_feature(core),
         tickets_feature(core),

@@ -15,7 +15,7 @@
     cancelled: [],
   };
   let shown = null;
-  let editing = null;  // the draft the compose form is editing (null: a new one)
+  let editing = null;  // the draft the compose form is editing (null: a new one), as loaded
   const segmentNames = new Map();
   const communityChoices = new Map();
 
@@ -267,6 +267,9 @@
     } else if (form.segment_id.value) body.segment_id = form.segment_id.value;
     else body.customer_ids = form.customer_ids.value.split(/[\s,]+/).filter(Boolean);
     communitiesError.textContent = "";
+    // The version loaded: an edit saved by someone else since is refused (409, `changed`),
+    // and the form keeps what this user typed.
+    if (editing) body.version = editing.version;
     try {
       const made = editing
         ? await api("PATCH", `/broadcasts/${editing.id}`, body)
@@ -280,6 +283,7 @@
         return;
       }
       error.textContent = composeRefusal(e);
+      if (e.reason === "changed") await load();  // the list shows the draft as saved now
       const named = e.field && form.querySelector(`[name="${e.field.replace("message.text.", "text_").split(".")[0]}"]`);
       if (named) named.focus();
     }
@@ -288,6 +292,7 @@
   // A refusal of the draft in the page's language when the API said why, after the field
   // at fault by its label ("Text in Chinese", not `message.text.zh`).
   function composeRefusal(e) {
+    if (e.reason === "changed") return T.broadcasts_refused_changed;  // the draft, not a field
     const text = /^message\.text\.(\w+)$/.exec(e.field || "");
     const field = text ? T["broadcasts_text_" + text[1]] || e.field
       : (e.field && T["broadcasts_field_" + e.field.split(".")[0]]) || e.field;

@@ -3,7 +3,7 @@
 "use strict";
 
 (() => {
-  const { T, h, dateTime } = window.KithDom;
+  const { T, h, dateTime, markFields } = window.KithDom;
   const body = document.body;
   const $ = (id) => document.getElementById(id);
   const FIELDS = JSON.parse($("segment-fields").textContent);
@@ -22,13 +22,20 @@
     const data = response.status === 204 ? null : await response.json();
     if (!response.ok) {
       const error = (data && data.error) || {};
-      const worded = error.reason && T["segments_reason_" + error.reason];
-      const failure = new Error(worded ? say("segments_reason_" + error.reason, error.limits || {})
-        : error.field ? `${error.field}: ${error.message}` : error.message || T.error);
+      const failure = new Error(refusal(error, true));
       failure.field = error.field;
+      // Every bad place of the filter, each worded for the control it is marked at.
+      failure.fields = (error.fields || []).map((f) => ({ ...f, message: refusal(f, false) }));
       throw failure;
     }
     return data;
+  }
+
+  // A refusal in the page's language when the API said why (`reason`), else its message;
+  // `named`: after the place at fault, for the one line above the builder.
+  function refusal(error, named) {
+    if (error.reason && T["segments_reason_" + error.reason]) return say("segments_reason_" + error.reason, error.limits || {});
+    return named && error.field ? `${error.field}: ${error.message}` : error.message || T.error;
   }
 
   // The filter as the builder holds it --------------------------------------------------
@@ -46,13 +53,21 @@
   }
   const toMinor = (text, places) => Math.round(Number(text) * 10 ** places);
 
-  // A node of the JSON view: refused in words when it is not a filter (a `{}` or a list).
+  // A node of the JSON view: refused in words when it is not a filter (a `{}` or a list), or
+  // when it says more than the builder holds: an operator (`{"$gt": ""}` as a value, a `$where`
+  // beside field, op and value) is refused, never turned into text and searched for.
   class NotAFilter extends Error {}
+  const isObject = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
   function fromFilter(raw) {
     const mode = ["all", "any"].find((m) => raw && Array.isArray(raw[m]));
     if (mode) return { mode, children: raw[mode].map(fromFilter) };
     if (!raw || typeof raw !== "object" || typeof raw.field !== "string" || typeof raw.op !== "string") {
       throw new NotAFilter(T.segments_json_not_filter);
+    }
+    const extra = Object.keys(raw).find((k) => !["field", "op", "value"].includes(k));
+    if (extra !== undefined) throw new NotAFilter(say("segments_json_extra_key", { key: extra, field: raw.field }));
+    if (isObject(raw.value) || (Array.isArray(raw.value) && raw.value.some((v) => v !== null && typeof v === "object"))) {
+      throw new NotAFilter(say("segments_json_object_value", { field: raw.field }));
     }
     const prefixed = FIELDS.find((f) => f.name.endsWith(".") && raw.field.startsWith(f.name));
     const field = spec(raw.field) ? raw.field : prefixed ? prefixed.name : raw.field;
@@ -98,9 +113,11 @@
 
   // Drawing the builder -------------------------------------------------------------------
   let counter = 0;
-  function drawGroup(group, parent, depth) {
+  // Each control carries the place the API names in a refusal (`filter.all.1.value`), where
+  // `markFields` marks it: `path` is the group's or the condition's.
+  function drawGroup(group, parent, depth, path) {
     const n = ++counter;
-    const box = h("fieldset", { class: "group" },
+    const box = h("fieldset", { class: "group", dataset: { field: path } },
       h("legend", {}, depth ? `${T.segments_group} ${n}` : T.segments_match));
     const mode = h("select", { "aria-label": `${T.segments_match} ${n}`, onchange: (e) => { group.mode = e.target.value; changed(); } },
       h("option", { value: "all", selected: group.mode === "all" }, T.segments_match_all),
@@ -108,7 +125,8 @@
     box.append(mode);
     group.children.forEach((child, i) => {
       const remove = () => { group.children.splice(i, 1); redraw(); };
-      box.append(child.children ? drawGroup(child, group, depth + 1) : drawCondition(child, remove));
+      const at = `${path}.${group.mode}.${i}`;
+      box.append(child.children ? drawGroup(child, group, depth + 1, at) : drawCondition(child, remove, at));
     });
     box.append(h("div", { class: "buttons" },
       h("button", { type: "button", onclick: () => { group.children.push(condition()); redraw(true); } }, T.segments_add_condition),
@@ -117,7 +135,7 @@
     return box;
   }
 
-  function drawCondition(node, remove) {
+  function drawCondition(node, remove, path) {
     const n = ++counter;
     const s = spec(node.field) || FIELDS[0];
     if (!s.ops.includes(node.op)) node.op = s.ops[0];
@@ -163,7 +181,14 @@
           : places !== null ? toMajor(19900 * 10 ** Math.max(places - 2, 0), places) : null });
     }
     const unit = s.money && node.op !== "exists" ? h("span", { class: "unit" }, node.key) : null;
-    return h("div", { class: "condition" }, field, key, op, value, unit,
+    // A bad field name is most often its key (`attributes.<key>`): marked there when it has one.
+    (key && key.tagName === "INPUT" ? key : field).dataset.field = `${path}.field`;
+    const part = (name, ...controls) => {
+      const slot = h("span", { class: "field-error", id: `${path}.${name}-error` });
+      for (const c of controls) if (c && c.matches && c.matches("input, select")) c.setAttribute("aria-describedby", slot.id);
+      return h("span", { class: "part", dataset: { field: `${path}.${name}` } }, ...controls, slot);
+    };
+    return h("div", { class: "condition" }, field, key, part("op", op), part("value", value, unit),
       h("button", { type: "button", "aria-label": `${T.segments_remove} ${n}`, onclick: remove }, "×"));
   }
 
@@ -175,7 +200,7 @@
   function redraw(focusNew) {
     counter = 0;
     const root = $("conditions");
-    root.replaceChildren(drawGroup(tree, null, 0));
+    root.replaceChildren(drawGroup(tree, null, 0, "filter"));
     if (focusNew) {
       const fields = root.querySelectorAll("select[aria-label^='" + T.segments_field + "']");
       if (fields.length) fields[fields.length - 1].focus();
@@ -212,13 +237,20 @@
 
   async function save(event) {
     event.preventDefault();
+    clearTimeout(timer);  // a live count still to come must not overwrite what the save says
+    asked++;
     const payload = { name: $("segment-name").value, filter: toFilter(tree) };
     try {
       const saved = segmentId ? await call("PATCH", "/" + segmentId, payload) : await call("POST", "", payload);
       window.location.assign("/app/segments/" + saved.id);
       return window.KithDom.once.LEAVING;  // a press before it goes must not save again
     } catch (error) {
-      $("builder-error").textContent = error.message;
+      // Every bad place marked at its control, the first focused; the line above says the
+      // first, and how many there are when there are several.
+      const marked = error.fields && error.fields.length ? error : null;
+      markFields($("builder"), marked);
+      const more = marked ? marked.fields.length - 1 : 0;
+      $("builder-error").textContent = more ? say("segments_more_problems", { first: error.message, count: more }) : error.message;
       if (error.field === "name") {
         $("segment-name").setAttribute("aria-invalid", "true");
         $("segment-name").focus();
