@@ -54,6 +54,7 @@ from kith.core.models import (
     Author,
     AuthorKind,
     Button,
+    Channel,
     ChannelEvent,
     Conversation,
     ConversationGroup,
@@ -169,7 +170,17 @@ class BotEngine:
             timers={SCHEDULE_TIMER: lambda core, timer: run_schedule(self, core, timer)},
             consumers=(Consumer("bots", ("message.received", "channel.*"), self.consume),),
             listeners=(self._forget_bots,),
+            opening=(self.next_opening,),
         )
+
+    async def next_opening(self, core: Core, channel: Channel) -> datetime | None:
+        """When the channel's bot's business hours open next (None while open, or without
+        hours): what its hand-off's away text says, and what the web chat shows a waiting
+        customer."""
+        bot = await self.bot_for(core, channel.workspace_id, channel.id)
+        if bot is None or bot.business_hours is None:
+            return None
+        return next_opening(bot.business_hours, core.clock.now())
 
     async def consume(self, core: Core, event: Event) -> None:
         if event.type == "message.received":

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from kith.core.collection import IndexOptions
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
     from kith.core.consumers import Consumer
     from kith.core.context import Core
     from kith.core.jobs import JobKind
-    from kith.core.models import Event, Message
+    from kith.core.models import Channel, Event, Message
     from kith.core.timers import TimerHandler
     from kith.segments.filters import FieldSpec
 
@@ -32,6 +33,9 @@ Answers = Callable[["Core", "Message"], Coroutine[Any, Any, bool]]
 # changes consent), or None: read where a word is configured to mean something else, such as
 # a bot's keyword trigger, which such a word would never fire.
 KeywordClaim = Callable[["Core", str, str], Coroutine[Any, Any, str | None]]
+# When the people behind a channel are next in (the bots' business hours), or None while they
+# are in or no hours are known: what a channel tells a customer waiting for a person.
+Opening = Callable[["Core", "Channel"], Coroutine[Any, Any, "datetime | None"]]
 # Run once their documents are deleted, by an eraser that must look again then (data derived
 # from theirs, which a consumer run in flight may still write, or which outlives them).
 Sweep = Callable[[], Coroutine[Any, Any, None]]
@@ -104,6 +108,7 @@ class Feature:
     prepare: tuple[Callable[[], None], ...] = ()
     sealed: tuple[str, ...] = ()
     searchable: tuple[Searchable, ...] = ()  # collections `kith search reindex` fills in
+    opening: tuple[Opening, ...] = ()  # when a channel's team is next in (business hours)
 
 
 def install(core: Core, features: list[Feature]) -> None:
@@ -144,6 +149,16 @@ async def keyword_claim(core: Core, workspace_id: str, word: str) -> str | None:
             why = await claim(core, workspace_id, word)
             if why is not None:
                 return why
+    return None
+
+
+async def next_opening(core: Core, channel: Channel) -> datetime | None:
+    """When the team behind `channel` is next in, or None while it is (or nobody knows)."""
+    for feature in core.features:
+        for opening in feature.opening:
+            opens = await opening(core, channel)
+            if opens is not None:
+                return opens
     return None
 
 

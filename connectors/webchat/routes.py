@@ -1,4 +1,5 @@
-"""The widget's HTTP side: start a visitor session, post a message, read and stream the thread.
+"""The widget's HTTP side: start a visitor session, post a message, read and stream the thread,
+say how long the wait for a person is and leave an email while waiting.
 
 Every route works on the caller's own conversation, found from their signed identity; no
 route takes a conversation id, so there is none to guess.
@@ -8,9 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from typing import Annotated, Any
 
+from email_validator import EmailNotValidError, validate_email
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
@@ -34,6 +36,7 @@ from kith.connectors.webchat.identity import (
     new_visitor,
     verify_user,
 )
+from kith.connectors.webchat.indicator import RECHECK, Typing, typing_now
 from kith.connectors.webchat.limits import (
     RateLimited,
     new_visitor_buckets,
@@ -47,12 +50,23 @@ from kith.connectors.webchat.views import (
     to_widget,
     visible_message,
 )
+from kith.connectors.webchat.waiting import WaitAnswer, wait_state
 from kith.core.channel_records import get_channel
 from kith.core.client_address import client_address
 from kith.core.context import Core
-from kith.core.customers import do_update_customer, get_customer
+from kith.core.customers import do_add_email, do_update_customer, get_customer
 from kith.core.errors import Forbidden, InvalidInput, NotFound
-from kith.core.models import Channel, Event, InboundMessage, InboundUser
+from kith.core.events import SYSTEM
+from kith.core.models import (
+    Channel,
+    Conversation,
+    Event,
+    InboundMessage,
+    InboundUser,
+    OutboundContent,
+    Wording,
+)
+from kith.core.outbox import send
 from kith.core.pipeline import ingest
 from kith.core.ratelimit import reserve
 from kith.core.realtime import event_cursor, feed_for, stream_cursor
@@ -237,12 +251,14 @@ async def read_history(
     return HistoryAnswer(items=items, older=older, stream_after=stream_after)
 
 
-async def _with_heartbeat(source: AsyncIterator[Any], every: float) -> AsyncIterator[Any]:
-    """Items of `source`, and None whenever it has been quiet for `every` seconds."""
+async def _with_heartbeat(
+    source: AsyncIterator[Any], every: Callable[[], float]
+) -> AsyncIterator[Any]:
+    """Items of `source`, and None whenever it has been quiet for `every()` seconds."""
     pending = asyncio.ensure_future(anext(source))
     try:
         while True:
-            done, _ = await asyncio.wait({pending}, timeout=every)
+            done, _ = await asyncio.wait({pending}, timeout=every())
             if not done:
                 yield None
                 continue
@@ -270,7 +286,9 @@ async def stream_events(
     visitor: Annotated[Visitor, Depends(current_visitor)],
     last_event_id: Annotated[str | None, Query(max_length=256)] = None,
 ) -> StreamingResponse:
-    """Server-Sent Events: each new visible message of the visitor's conversation.
+    """Server-Sent Events: each new visible message of the visitor's conversation (`message`),
+    and who of the team is typing a reply in it (`typing`: `{"name", "expires_in"}`, `name`
+    null when nobody is).
 
     After a reconnect, `Last-Event-ID` (header, or `last_event_id` in the query) resumes
     right after the last event the widget saw, so nothing said meanwhile is lost.
@@ -299,22 +317,100 @@ async def stream_events(
 async def _frames(
     core: Core, channel: Channel, conv_id: str, after: str | None
 ) -> AsyncGenerator[str]:
-    """The stream's SSE frames: each visible message of the conversation, and heartbeats."""
+    """The stream's SSE frames: each visible message of the conversation, who types a reply
+    (looked up again every `RECHECK` seconds while someone does), and heartbeats.
+
+    Typing frames carry no id: a resumed stream asks the presence afresh. A reply shown ends
+    its author's indicator until the presence changes again (the inbox reports `viewing` on
+    sending), so the reply is never followed by a stale "typing…"."""
     events = feed_for(core).subscribe(channel.workspace_id, after=after, conversation_id=conv_id)
     cursor = after  # never moves back: a late-committed event must not make resume repeat
+    typing = Typing(name=None)
     yield "retry: 3000\n: connected\n\n"
-    async for event in _with_heartbeat(events, HEARTBEAT_SECONDS):
+
+    def every() -> float:
+        return RECHECK if typing.name else HEARTBEAT_SECONDS
+
+    async for event in _with_heartbeat(events, every):
         if event is None:
+            if typing.name:
+                typing = await typing_now(core, channel, conv_id)
+                yield f"event: typing\ndata: {typing.model_dump_json()}\n\n"
             yield ": ping\n\n"
             continue
-        if event.type not in STREAMED or event.conversation_id != conv_id:
+        if event.conversation_id != conv_id:
+            continue
+        if event.type == "presence.changed":
+            now = await typing_now(core, channel, conv_id)
+            if now.name or typing.name:
+                typing = now
+                yield f"event: typing\ndata: {typing.model_dump_json()}\n\n"
+            continue
+        if event.type not in STREAMED:
             continue
         message = await visible_message(core, channel, conv_id, event.message_id or "")
         if message is None:
             continue
+        if message.direction != "in":
+            typing = Typing(name=None)  # the widget drops the indicator with the reply
         data = message.model_dump_json()
         cursor = stream_cursor(cursor, event)
         yield f"id: {cursor}\nevent: message\ndata: {data}\n\n"
+
+
+@router.get("/widget/{channel_id}/wait", response_model=WaitAnswer)
+async def read_wait(
+    core: Annotated[Core, Depends(current_core)],
+    channel: Annotated[Channel, Depends(webchat_channel)],
+    visitor: Annotated[Visitor, Depends(current_visitor)],
+) -> WaitAnswer:
+    """While the visitor waits for a person: the usual reply time, or when the team is back,
+    and whether to ask for an email (`kith.connectors.webchat.waiting`)."""
+    return await wait_state(core, channel, thread_of(channel, visitor))
+
+
+class EmailLeft(BaseModel):
+    """An address a waiting visitor leaves so the team can answer there too."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: str = Field(min_length=3, max_length=320)
+
+
+@router.post("/widget/{channel_id}/email", response_model=WaitAnswer)
+async def leave_email(
+    body: EmailLeft,
+    core: Annotated[Core, Depends(current_core)],
+    channel: Annotated[Channel, Depends(webchat_channel)],
+    visitor: Annotated[Visitor, Depends(current_visitor)],
+) -> WaitAnswer:
+    """Keep the address on the visitor's customer and tell the team in a private note."""
+    try:
+        email = validate_email(body.email.strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError as exc:
+        raise InvalidInput(f"not an email address: {exc}", field="email") from None
+    limit, per = VISITOR_LIMIT
+    wait = await reserve(core, f"webchat:{channel.id}:{visitor.external_id}", limit, per)
+    if wait > 0:
+        raise RateLimited(wait)
+    conv_id = thread_of(channel, visitor)
+    doc = await core.store.conversations.find_one({"_id": conv_id})
+    if doc is None:
+        raise NotFound("write a message first: there is no conversation yet", field="email")
+    conversation = Conversation.from_doc(doc)
+    customer = await get_customer(core, conversation.workspace_id, conversation.customer_id)
+    if email not in customer.emails:
+        await do_add_email(core, customer, email)
+        await send(
+            core,
+            conversation,
+            OutboundContent(
+                text=f"The customer left their email in the chat: {email}", private=True
+            ),
+            SYSTEM,
+            wording=Wording(key="webchat_email_left", values={"email": email}),
+        )
+    return await wait_state(core, channel, conv_id)
 
 
 @router.options("/widget/{channel_id}/{rest:path}", include_in_schema=False)

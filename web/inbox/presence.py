@@ -1,5 +1,8 @@
 """Who else has a conversation open, and who is typing in it ("collision detection").
 
+An agent types a reply (`typing`, which the web chat widget also shows its customer) or a
+private note (`noting`, which only colleagues see).
+
 Each open inbox tab reports its state every few seconds; a report expires after
 `PRESENCE_TTL` of real time (the wall clock, whatever the demo clock's speed), so a closed
 laptop disappears on its own. Only changes (arrived, started
@@ -102,6 +105,7 @@ async def here(
     conversation_id: str, body: Presence, agent: AgentDep, core: CoreDep
 ) -> dict[str, bool]:
     conversation = await readable(core, agent, conversation_id)
-    state = body.state if body.state != "typing" or agent.scope.can_write else "viewing"
+    writing = body.state in ("typing", "noting")
+    state = body.state if not writing or agent.scope.can_write else "viewing"
     await report(core, conversation, agent.user, state)
     return {"ok": True}

@@ -37,7 +37,8 @@ class TagsChange(Strict):
 
 
 class Presence(Strict):
-    state: str = Field(pattern="^(viewing|typing|left)$")
+    # `typing` a reply (the web chat widget shows it to the customer), `noting` a private note
+    state: str = Field(pattern="^(viewing|typing|noting|left)$")
 
 
 class CannedCreate(Strict):

@@ -15,6 +15,11 @@
  * When a person of the team first writes after the bot (or at all), a line says they joined.
  * It is derived from the messages in order, so a reload draws the same lines, once each.
  *
+ * While the visitor waits for a person, a line says how long the team usually takes (or when
+ * it is back), and a visitor Kith has no email for may leave one. While someone of the team
+ * types a reply, "李娜 is typing…" shows until the reply comes or the stream says otherwise
+ * (or, should the stream fall silent, once the time it gave runs out).
+ *
  * A message is kept in localStorage (per channel and page user) from the moment it is typed
  * until Kith has stored it, so going offline or reloading the page loses nothing. Each carries
  * a client_id made once; Kith stores one message per visitor and client_id, so a resend after a
@@ -49,7 +54,19 @@
       unavailable: "Chat is unavailable right now",
       reconnecting: "Reconnecting… Unsent messages will go out when you are back online.",
       image: "image",
-      joined: "{name} joined the conversation"
+      joined: "{name} joined the conversation",
+      typing: "{name} is typing…",
+      usual_minute: "Usually replies in about a minute",
+      usual_minutes: "Usually replies in about {n} minutes",
+      usual_hour: "Usually replies in about an hour",
+      usual_hours: "Usually replies in about {n} hours",
+      away: "We're away; back {day} {time}",
+      days: { mon: "Mon", tue: "Tue", wed: "Wed", thu: "Thu", fri: "Fri", sat: "Sat", sun: "Sun" },
+      email_ask: "Leave your email and we'll reply there too",
+      email_label: "Your email",
+      email_save: "Save",
+      email_bad: "That doesn't look like an email address.",
+      email_thanks: "Thanks! We'll reply to {email} too."
     },
     zh: {
       lang: "zh-CN",
@@ -64,7 +81,19 @@
       unavailable: "聊天暂时不可用",
       reconnecting: "正在重新连接… 网络恢复后会自动发送未发出的消息。",
       image: "图片",
-      joined: "{name} 已加入对话"
+      joined: "{name} 已加入对话",
+      typing: "{name} 正在输入…",
+      usual_minute: "通常在 1 分钟内回复",
+      usual_minutes: "通常在 {n} 分钟内回复",
+      usual_hour: "通常在 1 小时内回复",
+      usual_hours: "通常在 {n} 小时内回复",
+      away: "我们暂时不在，{day} {time} 回来",
+      days: { mon: "周一", tue: "周二", wed: "周三", thu: "周四", fri: "周五", sat: "周六", sun: "周日" },
+      email_ask: "留下您的邮箱，我们也会通过邮件回复您",
+      email_label: "您的邮箱",
+      email_save: "保存",
+      email_bad: "这不像是一个邮箱地址。",
+      email_thanks: "谢谢！我们也会回复到 {email}。"
     }
   };
   var t = STRINGS[pickLocale()];
@@ -88,7 +117,11 @@
     sending: false,
     attempts: 0,
     timer: null,
-    agent: null  // the person last announced as having joined, until the bot speaks again
+    agent: null,  // the person last announced as having joined, until the bot speaks again
+    typingTimer: null,
+    waitAsking: false,  // a GET /wait in flight
+    waitAgain: false,  // asked again meanwhile: ask once more when it answers
+    emailGiven: null  // the address left in this page: never asked again
   };
 
   /** "en" or "zh": the page's explicit choice first, then the browser's languages in order. */
@@ -213,7 +246,91 @@
     return call("GET", "/messages?limit=100").then(function (ans) {
       ans.items.forEach(function (m) { show(m, null, true); });
       if (ans.stream_after && !state.lastEventId) state.lastEventId = ans.stream_after;
+      if (ans.items.length) askWait();
     });
+  }
+
+  /* ---- waiting for a person: the usual wait, the email offer, who is typing ---- */
+
+  function fill(template, values) {
+    return template.replace(/\{(\w+)\}/g, function (all, key) {
+      return Object.prototype.hasOwnProperty.call(values, key) ? String(values[key]) : all;
+    });
+  }
+
+  function waitText(ans) {
+    if (ans.back_at && t.days[ans.back_at.day]) {
+      return fill(t.away, { day: t.days[ans.back_at.day], time: ans.back_at.time });
+    }
+    var minutes = ans.reply_minutes;
+    if (!minutes) return "";
+    if (minutes <= 1) return t.usual_minute;
+    if (minutes < 60) return fill(t.usual_minutes, { n: minutes });
+    var hours = Math.round(minutes / 60);
+    return hours <= 1 ? t.usual_hour : fill(t.usual_hours, { n: hours });
+  }
+
+  function showWait(ans) {
+    var text = ans.waiting ? waitText(ans) : "";
+    waitLine.textContent = text;
+    waitLine.hidden = !text;
+    var ask = !!(ans.waiting && ans.ask_email && !state.emailGiven);
+    if (ask && emailForm.hidden) {
+      emailError.hidden = true;
+      emailInput.removeAttribute("aria-invalid");
+    }
+    emailForm.hidden = !ask;
+    emailThanks.hidden = !(ans.waiting && state.emailGiven);
+  }
+
+  /** Asks Kith whether the visitor waits for a person, one request at a time. */
+  function askWait() {
+    if (!state.token) return;
+    if (state.waitAsking) {
+      state.waitAgain = true;
+      return;
+    }
+    state.waitAsking = true;
+    call("GET", "/wait").then(showWait, function () { /* nothing to say: say nothing */ })
+      .then(function () {
+        state.waitAsking = false;
+        if (state.waitAgain) {
+          state.waitAgain = false;
+          askWait();
+        }
+      });
+  }
+
+  /** Shows "李娜 is typing…" for `expires_in` seconds (a new frame renews it); null hides it. */
+  function typing(data) {
+    clearTimeout(state.typingTimer);
+    if (!data || !data.name) {
+      typingLine.hidden = true;
+      typingLine.textContent = "";
+      return;
+    }
+    typingLine.textContent = fill(t.typing, { name: data.name });
+    typingLine.hidden = false;
+    state.typingTimer = setTimeout(function () { typing(null); }, Math.max(1, data.expires_in || 0) * 1000);
+  }
+
+  function leaveEmail(event) {
+    event.preventDefault();
+    var email = emailInput.value.trim();
+    emailSave.disabled = true;
+    call("POST", "/email", { email: email }).then(function (ans) {
+      state.emailGiven = email;
+      emailThanks.textContent = fill(t.email_thanks, { email: email });
+      emailInput.value = "";
+      showWait(ans);
+      emailThanks.hidden = false;
+      input.focus();
+    }, function (err) {
+      emailError.textContent = err.status === 422 ? t.email_bad : err.message;
+      emailError.hidden = false;
+      emailInput.setAttribute("aria-invalid", "true");
+      emailInput.focus();
+    }).then(function () { emailSave.disabled = false; });
   }
 
   /* ---- live replies: Server-Sent Events read with fetch, so the visitor header is sent ---- */
@@ -274,9 +391,11 @@
       else if (field === "data") data.push(value);
     });
     if (id !== null) state.lastEventId = id;
-    if (type === "message" && data.length) {
-      try { show(JSON.parse(data.join("\n"))); } catch (e) { /* ignore a broken event */ }
-    }
+    if (!data.length) return;
+    var parsed;
+    try { parsed = JSON.parse(data.join("\n")); } catch (e) { return; /* a broken event */ }
+    if (type === "message") show(parsed);
+    else if (type === "typing") typing(parsed);
   }
 
   /* ---- the window ---- */
@@ -322,6 +441,41 @@
   log.setAttribute("aria-live", "polite");
   log.setAttribute("aria-label", t.messages);
   if (BOOT.greeting) log.appendChild(bubble("out", "kith-greeting", BOOT.greeting));
+  // While waiting for a person: the usual wait (or when the team is back), the email offer,
+  // and who is typing, between the messages and the box.
+  var waitLine = el("p", "kith-wait");
+  waitLine.hidden = true;
+  var emailForm = el("form", "kith-email");
+  emailForm.hidden = true;
+  emailForm.noValidate = true;  // Kith checks the address and says what is wrong, in our words
+  var emailAsk = el("label", "kith-email-ask", t.email_ask);
+  emailAsk.htmlFor = "kith-email-input";
+  var emailRow = el("div", "kith-email-row");
+  var emailInput = el("input", "kith-email-input");
+  emailInput.type = "email";
+  emailInput.id = "kith-email-input";
+  emailInput.autocomplete = "email";
+  emailInput.maxLength = 320;
+  emailInput.placeholder = t.email_label;
+  emailInput.setAttribute("aria-describedby", "kith-email-error");
+  var emailSave = el("button", "kith-email-save", t.email_save);
+  emailSave.type = "submit";
+  var emailError = el("p", "kith-email-error");
+  emailError.id = "kith-email-error";
+  emailError.setAttribute("role", "alert");
+  emailError.hidden = true;
+  emailRow.appendChild(emailInput);
+  emailRow.appendChild(emailSave);
+  emailForm.appendChild(emailAsk);
+  emailForm.appendChild(emailRow);
+  emailForm.appendChild(emailError);
+  var emailThanks = el("p", "kith-email-thanks");
+  emailThanks.setAttribute("role", "status");
+  emailThanks.hidden = true;
+  var typingLine = el("p", "kith-typing");
+  typingLine.setAttribute("role", "status");
+  typingLine.setAttribute("aria-live", "polite");
+  typingLine.hidden = true;
   var form = el("form", "kith-form");
   var input = el("textarea", "kith-input");
   input.rows = 1;
@@ -335,6 +489,10 @@
   panel.appendChild(header);
   panel.appendChild(status);
   panel.appendChild(log);
+  panel.appendChild(typingLine);
+  panel.appendChild(waitLine);
+  panel.appendChild(emailForm);
+  panel.appendChild(emailThanks);
   panel.appendChild(form);
   root.appendChild(style);
   root.appendChild(panel);
@@ -479,6 +637,8 @@
       return;
     }
     var node = render(m);
+    if (m.direction !== "in") typing(null);  // the reply is here: nobody is typing it any more
+    if (!old) askWait();
     if (waiting && waiting.parentNode) {
       waiting.parentNode.replaceChild(node, waiting);
     } else {
@@ -543,6 +703,7 @@
         reachable(true);
         unqueue(item.client_id);
         show(ans.message, state.pending[item.client_id]);
+        askWait();
         flush();
       }, function (err) {
         state.sending = false;
@@ -608,6 +769,7 @@
     else if (state.token || state.open) boot();
     flush();
   });
+  emailForm.addEventListener("submit", leaveEmail);
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     var text = input.value;

@@ -416,14 +416,27 @@
     const others = await api("GET", `/conversations/${encodeURIComponent(id)}/presence`);
     if (seq !== presenceSeq || id !== state.open) return;
     $("presence").textContent = others.items.length
-      ? `${T.also_viewing} ${others.items.map((o) => o.name + (o.state === "typing" ? ` (${T.typing})` : "")).join(", ")}`
+      ? `${T.also_viewing} ${others.items.map((o) => o.name + (o.state === "viewing" ? "" : ` (${T.typing})`)).join(", ")}`
       : "";
+  }
+
+  // A reply being typed is "typing", which the web chat widget shows its customer; a private
+  // note is "noting", which only colleagues see (the widget must never hint at a note).
+  function writing() {
+    return $("private").checked ? "noting" : "typing";
+  }
+
+  function stopTyping() {
+    clearTimeout(state.typingTimer);
+    if (!state.typing) return;
+    state.typing = false;
+    report("viewing").catch(() => {});
   }
 
   function typed() {
     if (!state.typing) {
       state.typing = true;
-      report("typing").catch(() => {});
+      report(writing()).catch(() => {});
     }
     clearTimeout(state.typingTimer);
     state.typingTimer = setTimeout(() => {
@@ -640,6 +653,7 @@
     $("private").addEventListener("change", () => {
       $("send").textContent = $("private").checked ? T.add_note : T.send;
       $("composer").classList.toggle("as-note", $("private").checked);
+      if (state.typing) report(writing()).catch(() => {});
     });
     $("composer").addEventListener("submit", async (e) => {
       e.preventDefault();
@@ -651,6 +665,7 @@
           { text, private: $("private").checked });
         $("reply").value = "";
         $("canned").hidden = true;
+        stopTyping();
         await refreshOpen();
       } catch (err) {
         flash(err.message);
@@ -680,7 +695,7 @@
     });
     window.addEventListener("pagehide", () => { if (state.open) leave(state.open); });
     setInterval(() => {
-      if (state.open) report(state.typing ? "typing" : "viewing").catch(() => {});
+      if (state.open) report(state.typing ? writing() : "viewing").catch(() => {});
     }, 10000);
     if (!canWrite) $("canned-form").hidden = true;
   }

@@ -1,0 +1,131 @@
+"""While a visitor waits for a person: how long the team usually takes, or when it is back.
+
+A conversation waits for a person when it is open (not with a bot) and has `waiting_since`
+(the customer's oldest message no person answered; the same rule as the tickets' waiting
+sweep). The usual wait is the median first response of the channel's conversations begun in
+the last 7 days: from a conversation's start to the team's first reply (a person's or the
+API's; bots and notes do not count). It reads at most `SAMPLE` conversations, the latest, and
+one aggregation of their replies, and is kept `CACHE` of real time per channel in each process,
+so a page load never scans a channel's history.
+
+Closed (`kith.core.features.next_opening`: the channel's bot's business hours, the hours its
+hand-off's away text speaks of), the widget says when the team is back instead.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from pydantic import BaseModel, Field
+
+from kith.core.clock import aware, wall
+from kith.core.context import Core
+from kith.core.features import next_opening
+from kith.core.models import AuthorKind, Channel, ConversationStatus, Direction
+
+WINDOW = timedelta(days=7)
+SAMPLE = 200
+MIN_SAMPLES = 3  # fewer first replies than this in the window: too little to promise anything
+CACHE = timedelta(minutes=5)
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class Opening(BaseModel):
+    day: str = Field(description="mon…sun, in the business's time zone.")
+    time: str = Field(description="HH:MM, in the business's time zone.")
+
+
+class WaitAnswer(BaseModel):
+    waiting: bool = Field(description="The visitor's conversation waits for a person.")
+    reply_minutes: int | None = Field(
+        default=None, description="The channel's usual first reply, when it is open and knows."
+    )
+    back_at: Opening | None = Field(default=None, description="When the team is back, if away.")
+    ask_email: bool = Field(
+        default=False, description="Waiting, and Kith has no email for the visitor."
+    )
+
+
+@dataclass
+class _Known:
+    until: datetime
+    minutes: int | None
+
+
+_ESTIMATES: dict[str, _Known] = {}  # by channel id: derived figures, safe in any process
+
+
+async def usual_reply(core: Core, channel: Channel) -> int | None:
+    """`median_first_reply`, worked out at most once per `CACHE` per channel."""
+    now = wall(core.clock).now()
+    hit = _ESTIMATES.get(channel.id)
+    if hit is None or now >= hit.until:
+        hit = _ESTIMATES[channel.id] = _Known(now + CACHE, await median_first_reply(core, channel))
+    return hit.minutes
+
+
+async def median_first_reply(core: Core, channel: Channel) -> int | None:
+    """Whole minutes (at least 1), or None without `MIN_SAMPLES` answered conversations."""
+    since = core.clock.now() - WINDOW
+    started = (
+        await core.store.conversations.find(
+            {
+                "workspace_id": channel.workspace_id,
+                "channel_id": channel.id,
+                "last_message_at": {"$gte": since},
+                "created_at": {"$gte": since},
+            },
+            {"created_at": 1},
+        )
+        .sort([("last_message_at", -1), ("_id", -1)])
+        .limit(SAMPLE)
+        .to_list(SAMPLE)
+    )
+    if len(started) < MIN_SAMPLES:
+        return None
+    began = {d["_id"]: aware(d["created_at"]) for d in started}
+    cursor = await core.store.messages.aggregate(
+        [
+            {
+                "$match": {
+                    "conversation_id": {"$in": list(began)},
+                    "direction": Direction.outbound.value,
+                    "author.kind": AuthorKind.agent.value,
+                    "private": {"$ne": True},
+                }
+            },
+            {"$group": {"_id": "$conversation_id", "first": {"$min": "$created_at"}}},
+        ]
+    )
+    firsts = await cursor.to_list(SAMPLE)
+    waits = [(aware(d["first"]) - began[d["_id"]]).total_seconds() for d in firsts]
+    waits = [w for w in waits if w >= 0]
+    if len(waits) < MIN_SAMPLES:
+        return None
+    return max(1, math.ceil(statistics.median(waits) / 60))
+
+
+async def wait_state(core: Core, channel: Channel, conversation_id: str) -> WaitAnswer:
+    """What the widget says while the visitor's conversation waits (nothing when it does not)."""
+    conv = await core.store.conversations.find_one(
+        {"_id": conversation_id}, {"status": 1, "waiting_since": 1, "customer_id": 1}
+    )
+    if (
+        conv is None
+        or conv.get("status") != ConversationStatus.open.value
+        or conv.get("waiting_since") is None
+    ):
+        return WaitAnswer(waiting=False)
+    customer = await core.store.customers.find_one(
+        {"_id": conv["customer_id"], "merged_into": None}, {"emails": 1}
+    )
+    ask_email = customer is not None and not customer.get("emails")
+    opens = await next_opening(core, channel)
+    if opens is not None:
+        back = Opening(day=DAYS[opens.weekday()], time=opens.strftime("%H:%M"))
+        return WaitAnswer(waiting=True, back_at=back, ask_email=ask_email)
+    minutes = await usual_reply(core, channel)
+    return WaitAnswer(waiting=True, reply_minutes=minutes, ask_email=ask_email)
