@@ -4,14 +4,18 @@ say it in its page's language. Branches must point at steps that exist, and a br
 jump back over a `wait` (a loop without one would run without end). A webhook's destination
 goes through the egress guard's check now (resolved, every address public or allowed by
 `KITH_EGRESS_ALLOW`); the guard checks it again at every call, so a name that changes its
-answer later gains nothing. Segments, teams and triggers named must exist in the workspace."""
+answer later gains nothing. Segments, teams and triggers named must exist in the workspace.
+Every fault is refused at once, in the order of the definition (the first is `field`), so
+that the builder marks them all in one save."""
 
 from __future__ import annotations
+
+from collections.abc import Awaitable
 
 from kith.broadcasts import templates
 from kith.core.context import Core
 from kith.core.egress import checked_url
-from kith.core.errors import InvalidInput
+from kith.core.errors import InvalidInput, KithError, raise_all
 from kith.segments.filters import parse
 from kith.segments.records import SEGMENTS, installed_fields
 from kith.sequences.models import (
@@ -26,51 +30,86 @@ from kith.sequences.models import (
 
 
 async def check(core: Core, workspace_id: str, body: SequenceIn) -> SequenceIn:
-    ids = [step.id for step in body.steps]
-    for n, step_id in enumerate(ids):
-        if step_id in ids[:n]:
-            raise InvalidInput(
-                f"step id {step_id!r} is used twice",
-                field=f"steps.{n}.id",
-                reason="step_id_twice",
-                limits={"step": step_id},
-            )
-    core.channels.check_names(body.channels)
+    """The definition, or every refusal it earns in one answer."""
+    errors = _twice([step.id for step in body.steps])
+    try:
+        core.channels.check_names(body.channels)
+    except InvalidInput as exc:
+        errors += _each(exc)
     for n, step in enumerate(body.steps):
         where = f"steps.{n}"
         if isinstance(step, SendStep):
             for language, text in step.message.text.items():
-                await templates.check_async(text, f"{where}.message.text.{language}")
+                await _collect(
+                    errors, templates.check_async(text, f"{where}.message.text.{language}")
+                )
         if isinstance(step, BranchStep):
-            _check_branch(core, body, n, step, where)
+            errors += _check_branch(core, body, n, step, where)
         if isinstance(step, WebhookStep):
-            await checked_url(core, step.url, f"{where}.url")
+            await _collect(errors, checked_url(core, step.url, f"{where}.url"))
         if isinstance(step, NotifyTeamStep) and step.team_id is not None:
             team = {"_id": step.team_id, "workspace_id": workspace_id}
             if await core.store.teams.find_one(team, {"_id": 1}) is None:
-                raise InvalidInput(
-                    "no such team in this workspace", field=f"{where}.team_id", reason="no_team"
+                errors.append(
+                    InvalidInput(
+                        "no such team in this workspace", field=f"{where}.team_id", reason="no_team"
+                    )
                 )
     if body.goal is not None and body.goal.segment_id is not None:
-        await _check_segment(core, workspace_id, body.goal.segment_id, "goal.segment_id")
+        await _collect(
+            errors, _check_segment(core, workspace_id, body.goal.segment_id, "goal.segment_id")
+        )
     for n, trigger in enumerate(body.triggers):
         where = f"triggers.{n}.value"
         if trigger.kind != TriggerKind.bot and not trigger.value:
-            raise InvalidInput(
-                f"a {trigger.kind.value} trigger needs a value",
-                field=where,
-                reason="trigger_value",
-                limits={"kind": trigger.kind.value},
+            errors.append(
+                InvalidInput(
+                    f"a {trigger.kind.value} trigger needs a value",
+                    field=where,
+                    reason="trigger_value",
+                    limits={"kind": trigger.kind.value},
+                )
             )
-        if trigger.kind == TriggerKind.segment_entered and trigger.value:
-            await _check_segment(core, workspace_id, trigger.value, where)
-        if trigger.kind == TriggerKind.referrals_reached and not (
+        elif trigger.kind == TriggerKind.segment_entered and trigger.value:
+            await _collect(errors, _check_segment(core, workspace_id, trigger.value, where))
+        elif trigger.kind == TriggerKind.referrals_reached and not (
             (trigger.value or "").isdigit() and int(trigger.value or 0) > 0
         ):
-            raise InvalidInput(
-                "a number of referrals, 1 or more", field=where, reason="referrals_count"
+            errors.append(
+                InvalidInput(
+                    "a number of referrals, 1 or more", field=where, reason="referrals_count"
+                )
             )
+    raise_all(errors)
     return body
+
+
+def _twice(ids: list[str]) -> list[KithError]:
+    return [
+        InvalidInput(
+            f"step id {step_id!r} is used twice",
+            field=f"steps.{n}.id",
+            reason="step_id_twice",
+            limits={"step": step_id},
+        )
+        for n, step_id in enumerate(ids)
+        if step_id in ids[:n]
+    ]
+
+
+async def _collect(errors: list[KithError], check: Awaitable[object]) -> None:
+    """Run one check that raises, keeping its refusals (each of them, when it joined several)
+    instead of stopping at them."""
+    try:
+        await check
+    except InvalidInput as exc:
+        errors += _each(exc)
+
+
+def _each(error: KithError) -> list[KithError]:
+    """A refusal and those it carries, side by side (to be joined again with the others)."""
+    others, error.also = error.also, ()
+    return [error, *others]
 
 
 async def _check_segment(core: Core, workspace_id: str, segment_id: str, field: str) -> None:
@@ -81,31 +120,45 @@ async def _check_segment(core: Core, workspace_id: str, segment_id: str, field: 
         raise InvalidInput("no such segment in this workspace", field=field, reason="no_segment")
 
 
-def _check_branch(core: Core, body: SequenceIn, n: int, step: BranchStep, where: str) -> None:
+def _check_branch(
+    core: Core, body: SequenceIn, n: int, step: BranchStep, where: str
+) -> list[KithError]:
     ids = [s.id for s in body.steps]
+    errors: list[KithError] = []
     for name, target in (("then", step.then), ("else", step.otherwise)):
         if target is None:
             continue
         if target not in ids:
-            raise InvalidInput(
-                f"no step {target!r} to go to",
-                field=f"{where}.{name}",
-                reason="no_step",
-                limits={"step": target},
+            errors.append(
+                InvalidInput(
+                    f"no step {target!r} to go to",
+                    field=f"{where}.{name}",
+                    reason="no_step",
+                    limits={"step": target},
+                )
             )
+            continue
         at = ids.index(target)
         if at <= n and not any(isinstance(s, WaitStep) for s in body.steps[at : n + 1]):
-            raise InvalidInput(
-                f"going back to {target!r} loops without a wait",
-                field=f"{where}.{name}",
-                reason="loop_without_wait",
-                limits={"step": target},
+            errors.append(
+                InvalidInput(
+                    f"going back to {target!r} loops without a wait",
+                    field=f"{where}.{name}",
+                    reason="loop_without_wait",
+                    limits={"step": target},
+                )
             )
     if step.filter is not None:
         try:
             parse(step.filter, installed_fields(core))
-        except InvalidInput as exc:
-            field = f"{where}.{exc.field or 'filter'}"
-            raise InvalidInput(
-                exc.message, field=field, reason=exc.reason, limits=exc.limits
-            ) from None
+        except InvalidInput as exc:  # each of the filter's faults, named within the step
+            errors += [
+                InvalidInput(
+                    e.message,
+                    field=f"{where}.{e.field or 'filter'}",
+                    reason=e.reason,
+                    limits=e.limits,
+                )
+                for e in _each(exc)
+            ]
+    return errors

@@ -17,7 +17,7 @@ from pymongo import ReturnDocument
 from kith.core.context import Core
 from kith.core.conversations import get_conversation
 from kith.core.customers import get_customer
-from kith.core.errors import Conflict, InvalidInput, NotFound
+from kith.core.errors import Conflict, InvalidInput, KithError, NotFound, joined, raise_all
 from kith.core.events import SYSTEM, build_event, record, record_all
 from kith.core.ids import derived_id, new_id
 from kith.core.models import Author, Conversation, Direction
@@ -56,20 +56,23 @@ async def _quote(core: Core, conversation: Conversation) -> str:
     return quoted[:QUOTE_CHARS]
 
 
-async def _check_people(
+async def _people(
     core: Core, workspace_id: str, assignee_id: str | None, team_id: str | None
-) -> None:
-    """The assignee and team named must be the workspace's (422 naming the field)."""
+) -> list[KithError]:
+    """The refusals of an assignee or team that is not the workspace's (422 naming the field),
+    both when both are wrong."""
+    errors: list[KithError] = []
     if assignee_id is not None:
         try:
             await get_user_doc(core, workspace_id, assignee_id)
         except NotFound:
-            raise InvalidInput("no such user", field="assignee_id") from None
+            errors.append(InvalidInput("no such user", field="assignee_id"))
     if team_id is not None:
         try:
             await get_team(core, workspace_id, team_id)
         except NotFound:
-            raise InvalidInput("no such team", field="team_id") from None
+            errors.append(InvalidInput("no such team", field="team_id"))
+    return errors
 
 
 async def do_create_ticket(
@@ -88,17 +91,23 @@ async def do_create_ticket(
     consumer finds the ticket it already opened: `kith.tickets.opening`); `message_id` is the
     customer's message that opened it, if one did (the first entry of its timeline)."""
     conversation = None
+    errors: list[KithError] = []
+    customer_id = body.customer_id
     if body.conversation_id is not None:
         conversation = await get_conversation(core, workspace_id, body.conversation_id)
         if body.customer_id is not None and body.customer_id != conversation.customer_id:
-            raise InvalidInput("the conversation is another customer's", field="customer_id")
+            errors.append(
+                InvalidInput("the conversation is another customer's", field="customer_id")
+            )
         customer_id = conversation.customer_id
-    elif body.customer_id is not None:
-        customer_id = body.customer_id
-    else:
-        raise InvalidInput("name a conversation_id or a customer_id", field="conversation_id")
-    customer = await get_customer(core, workspace_id, customer_id)
-    await _check_people(core, workspace_id, body.assignee_id, body.team_id)
+    elif body.customer_id is None:
+        errors.append(
+            InvalidInput("name a conversation_id or a customer_id", field="conversation_id")
+        )
+    if customer_id is None or errors:
+        raise joined([*errors, *await _people(core, workspace_id, body.assignee_id, body.team_id)])
+    customer = await get_customer(core, workspace_id, customer_id)  # a 404 first, as it was
+    raise_all(await _people(core, workspace_id, body.assignee_id, body.team_id))
     description = body.description
     if description is None:
         description = await _quote(core, conversation) if conversation else ""
@@ -177,8 +186,6 @@ def _changes(ticket: Ticket, patch: TicketPatch) -> dict[str, Any]:
 
 
 def _status_fields(ticket: Ticket, to: Status, now: datetime) -> dict[str, Any]:
-    if to not in MOVES[ticket.status]:
-        raise refused("ticket", ticket.status, to, MOVES)
     fields: dict[str, Any] = {"status_at": now}
     if to == Status.solved:
         fields |= {"solved_at": now, "resolutions": ticket.resolutions + 1}
@@ -205,10 +212,7 @@ async def do_update_ticket(
         changes = _changes(before, patch)
         if not changes:
             return before
-        if "assignee_id" in changes or "team_id" in changes:
-            await _check_people(
-                core, workspace_id, changes.get("assignee_id"), changes.get("team_id")
-            )
+        await _refuse(core, workspace_id, before, changes)
         now = core.clock.now()
         update = dict(changes)
         if "status" in changes:
@@ -237,6 +241,18 @@ async def do_update_ticket(
     after = Ticket.from_doc(doc)
     await record_all(core, _change_events(core, before, after, changes, actor))
     return after
+
+
+async def _refuse(core: Core, workspace_id: str, ticket: Ticket, changes: dict[str, Any]) -> None:
+    """Every change that may not be made, in one answer: an assignee or team that is not the
+    workspace's (422), and a move its status does not allow (409 when it is the only fault)."""
+    errors: list[KithError] = []
+    if "assignee_id" in changes or "team_id" in changes:
+        assignee_id, team_id = changes.get("assignee_id"), changes.get("team_id")
+        errors += await _people(core, workspace_id, assignee_id, team_id)
+    if "status" in changes and (to := Status(changes["status"])) not in MOVES[ticket.status]:
+        errors.append(refused("ticket", ticket.status, to, MOVES))
+    raise_all(errors)
 
 
 def _change_events(

@@ -1,12 +1,12 @@
 // A community page's invite links: copy a link (its text is selected, so a keyboard user can
 // also copy it themselves), and make one for a member (POST …/invite-links: 201 when made,
 // 200 when that member already had a link of that name, the same link). The new or found
-// link's row is shown and its copy button focused; a refusal is shown at the field it names,
-// in the page's language.
+// link's row is shown and its copy button focused; a refusal is shown at every field it
+// names, in the page's language.
 "use strict";
 
 (() => {
-  const { T, answer, h, say, fill, dateTime } = window.KithDom;
+  const { T, answer, h, say, fill, dateTime, markFields } = window.KithDom;
   const data = document.getElementById("community-data");
   if (!data) return;
   const community = JSON.parse(data.textContent);
@@ -62,31 +62,35 @@
 
   function clear() {
     document.getElementById("invite-error").textContent = "";
-    for (const slot of form.querySelectorAll("[data-error-for]")) {
-      slot.textContent = "";
-      slot.removeAttribute("role");
-    }
-    for (const bad of form.querySelectorAll("[aria-invalid]")) bad.removeAttribute("aria-invalid");
+    markFields(form, null);
+    for (const slot of form.querySelectorAll("[data-error-for]")) slot.removeAttribute("role");
   }
 
-  // A refusal at the control it names, with that control's label; else in the form's box.
+  // One refused field's words: the page's own where it says it better than the server.
+  function wording(error, each) {
+    if (each.field === "expire_at" && error.status === 422 && !each.reason) return T.communities_invite_expire_past;
+    if (each.field !== error.field) return each.message;
+    if (error.status === 409) return T.communities_invite_refused;
+    if (error.status === 404 && error.field === "customer_id") return T.communities_invite_no_customer;
+    return each.message;
+  }
+
+  // Every refused field at its control, with that control's label (the first one focused);
+  // what names no control of the form is said in the form's box.
   function blame(error) {
-    const control = error.field && form.querySelector(`[data-field="${CSS.escape(error.field)}"]`);
-    let text = error.message;
-    if (error.field === "expire_at" && error.status === 422 && !error.reason) text = T.communities_invite_expire_past;
-    if (error.status === 409) text = T.communities_invite_refused;
-    if (error.status === 404 && error.field === "customer_id") text = T.communities_invite_no_customer;
-    if (!control) {
-      document.getElementById("invite-error").textContent = text;
-      form.querySelector("button[type=submit]").focus();
-      return;
+    const fields = error.fields && error.fields.length ? error.fields : [{ field: error.field, message: error.message }];
+    const placed = [];
+    const elsewhere = [];
+    for (const each of fields) {
+      const text = wording(error, each);
+      const control = each.field && form.querySelector(`[data-field="${CSS.escape(each.field)}"]`);
+      if (!control) elsewhere.push(text);
+      else placed.push({ ...each, message: fill(T.communities_refused_at, { field: control.labels[0].textContent.trim(), error: text }) });
     }
-    const label = control.labels[0].textContent.trim();
-    const slot = form.querySelector(`[data-error-for="${CSS.escape(error.field)}"]`);
-    slot.setAttribute("role", "alert");
-    slot.textContent = fill(T.communities_refused_at, { field: label, error: text });
-    control.setAttribute("aria-invalid", "true");
-    control.focus();
+    markFields(form, { fields: placed });
+    for (const each of placed) form.querySelector(`[data-error-for="${CSS.escape(each.field)}"]`)?.setAttribute("role", "alert");
+    if (elsewhere.length) document.getElementById("invite-error").textContent = elsewhere.join(" ");
+    if (!placed.length) form.querySelector("button[type=submit]").focus();
   }
 
   let busy = false;

@@ -5,7 +5,7 @@
 "use strict";
 
 (() => {
-  const { T, api, h, say, once } = window.KithDom;
+  const { T, api, h, say, once, markFields, fill: fillIn } = window.KithDom;
   const form = document.getElementById("builder");
   if (!form) return;
   const list = document.getElementById("steps");
@@ -378,36 +378,55 @@
     document.getElementById("builder-error").textContent = "";
   }
 
+  // The form's own controls are named as the API names their fields, as the steps' are.
+  for (const [name, path] of [["name", "name"], ["channels", "channels"], ["stop_on_reply", "stop_on_reply"],
+    ["goal_kind", "goal"], ["goal_value", "goal.value"], ["reenrol_after_days", "reenrol_after_days"]]) {
+    if (form.elements[name]) form.elements[name].dataset.field = path;
+  }
+
   // `steps.2.message.text.en` names a control; pydantic may add the step type
   // (`steps.2.send.message`) or name a part (`steps.2.until`): the nearest control wins.
+  // A goal's segment or tag is its value box.
   function controlFor(path) {
-    const parts = path.split(".").filter((p) => !TYPES.includes(p));
+    let parts = path.split(".");
+    if (parts[0] === "steps") parts = parts.filter((p, n) => n < 2 || !TYPES.includes(p));
     if (parts[0] === "steps" && parts[2] === "duration") parts.splice(3);
+    if (parts[0] === "goal" && ["segment_id", "tag"].includes(parts[1])) parts.splice(1, 1, "value");
     for (let n = parts.length; n > 0; n -= 1) {
-      const prefix = parts.slice(0, n).join(".");
+      const prefix = CSS.escape(parts.slice(0, n).join("."));
       const exact = form.querySelector(`[data-field="${prefix}"]`);
       if (exact) return exact;
       const inside = form.querySelector(`[data-field^="${prefix}."]`);
       if (inside) return inside;
     }
-    const named = form.elements[parts[0]];
-    return named instanceof Element ? named : null;
+    return null;
   }
 
+  // Every field the server refused, its words beside its control (the first focused); the
+  // banner says how many, not the fields' internal paths, or what names no control.
   function showError(error) {
-    const control = error.field ? controlFor(error.field) : null;
-    if (!control) {
-      document.getElementById("builder-error").textContent = error.message;
-      return;
+    const fields = error.fields && error.fields.length ? error.fields : [{ field: error.field, message: error.message }];
+    const placed = [];
+    const elsewhere = [];
+    for (const each of fields) {
+      const control = each.field ? controlFor(each.field) : null;
+      if (!control) {
+        elsewhere.push(each.message);
+        continue;
+      }
+      const path = control.dataset.field;
+      if (!form.querySelector(`[data-error-for="${CSS.escape(path)}"]`)) {
+        const id = control.id || `error-${path.replace(/\W/g, "-")}`;
+        const slot = h("p", { class: "form-error field-error", id: `${id}-error`, dataset: { errorFor: path } });
+        control.setAttribute("aria-describedby", slot.id);
+        (control.closest("label") || control).after(slot);
+      }
+      placed.push({ ...each, field: path });
     }
-    const id = control.id || `error-${error.field.replace(/\W/g, "-")}`;
-    const message = h("p", { class: "form-error field-error", id: `${id}-error` }, error.message);
-    control.setAttribute("aria-invalid", "true");
-    control.setAttribute("aria-describedby", message.id);
-    control.closest("label").after(message);
-    // The field is marked and focused: the banner says why, not the field's internal path.
-    document.getElementById("builder-error").textContent = `${T.sequences_error_at} ${error.message}`;
-    control.focus();
+    markFields(form, { fields: placed });
+    const said = placed.length === 1 ? placed[0].message : fillIn(T.sequences_errors_at, { n: placed.length });
+    const banner = placed.length ? [`${T.sequences_error_at} ${said}`, ...elsewhere] : elsewhere;
+    document.getElementById("builder-error").textContent = banner.join(" ");
   }
 
   // A number the browser cannot read (empty, or not a number) is refused here: sent, it

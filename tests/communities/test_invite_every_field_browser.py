@@ -1,0 +1,92 @@
+"""The community page's new invite link in Chromium, in English and Chinese: a link the server
+refuses for two fields at once (a name too long, a member limit too high) marks both, each
+worded in the page's language after its label, the first focused; mended, the link is made."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from kith.communities.demo import CHAT, seed_demo_community
+from kith.communities.store import communities
+from kith.core.auth import create_user
+from kith.core.channel_records import get_channel, update_channel
+from kith.core.context import Core
+from kith.core.models import Role, Workspace
+from kith.core.settings import Settings
+from kith.web.inbox.i18n import messages
+from tests.support.browser import needs_chromium
+from tests.support.consumers import drain
+from tests.support.group_admin import RecordingAdmin, install_admin
+from tests.support.pages import Live, live_app
+from tests.web.conftest import PASSWORD
+
+pytestmark = [needs_chromium, pytest.mark.timeout(180)]
+ADMINS: list[RecordingAdmin] = []
+NOWHERE = "http://127.0.0.1:9"  # the bot's Bot API: refused at once (no deep link asked)
+LONG_NAME = "Friends of the club who came to the Saturday meet-up in the park, 2026"  # 70
+
+
+async def seed(core: Core, workspace: Workspace) -> None:
+    await create_user(core, workspace.id, "admin@kith.test", PASSWORD, name="Ada", role=Role.admin)
+    ADMINS[:] = [install_admin(core)]  # the group's invite links, recorded
+    community = await seed_demo_community(core, workspace.id)
+    channel = await get_channel(core, workspace.id, community.channel_id)
+    await update_channel(
+        core, workspace.id, channel.id, config={**channel.config, "api_base": NOWHERE}
+    )
+    await drain(core)
+
+
+@pytest.fixture
+async def live(settings: Settings) -> AsyncIterator[Live]:
+    async with live_app(settings, seed) as app:
+        yield app
+
+
+@pytest.mark.parametrize("locale", ["en-US", "zh-CN"])
+async def test_both_refused_fields_are_marked_with_their_labels(live: Live, locale: str) -> None:
+    from playwright.async_api import expect
+
+    t = messages(locale[:2])
+    doc = await communities(live.core).find_one({"title": str(CHAT["title"])})
+    assert doc is not None
+    page = await live.sign_in("admin@kith.test", locale=locale)
+    await page.goto(f"{live.url}/app/communities/{doc['_id']}")
+    form = page.get_by_role("form", name=t["communities_invite_new"])
+    name = form.locator('[data-field="name"]')
+    limit = form.locator('[data-field="member_limit"]')
+    # The page stops a person at 64 characters; a page older than the server's limit would
+    # not, and the server's answer is what this is about.
+    asked = len(ADMINS[0].links)
+    await name.evaluate("node => node.removeAttribute('maxlength')")
+    await name.fill(LONG_NAME)
+    await limit.fill("100000")
+    await limit.press("Enter")
+
+    name_label, limit_label = t["communities_invite_name"], t["communities_invite_member_limit"]
+    said = t["communities_refused_at"]
+    await expect(page.locator("#invite-error-name")).to_have_text(
+        said.format(field=name_label, error=t["reason_string_too_long"].format(max_length=64))
+    )
+    await expect(page.locator("#invite-error-member_limit")).to_have_text(
+        said.format(field=limit_label, error=t["reason_less_than_equal"].format(le=99999))
+    )
+    await expect(name).to_be_focused()  # the first refused, in the form's order
+    await expect(name).to_have_attribute("aria-invalid", "true")
+    await expect(limit).to_have_attribute("aria-invalid", "true")
+    await expect(page.locator("#invite-error")).to_have_text("")
+    assert len(ADMINS[0].links) == asked  # the group's platform not asked
+
+    await name.fill("Friends of the club")
+    await limit.fill("50")
+    await limit.press("Enter")
+    await expect(page.locator("#invite-error-name")).to_have_text("")
+    await expect(page.locator("#invite-error-member_limit")).to_have_text("")
+    await expect(limit).not_to_have_attribute("aria-invalid", "true")
+    links = page.get_by_role("table", name=t["communities_invites"])
+    await expect(links.get_by_role("row").filter(has_text="Friends of the club")).to_contain_text(
+        t["communities_invite_up_to"].format(n=50)
+    )
+    assert len(ADMINS[0].links) == asked + 1
