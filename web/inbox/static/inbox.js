@@ -5,21 +5,10 @@
 
 (() => {
   const body = document.body;
-  const { T, ApiError, api, h, fill, dateTime } = window.KithDom;
+  const { T, ApiError, api, h, fill, dateTime, channelIcon } = window.KithDom;
   const myId = body.dataset.userId;
   const canWrite = body.dataset.role !== "marketer";
   const $ = (id) => document.getElementById(id);
-  // Each channel's icon, drawn (16×16, in the text's colour): an emoji or a symbol glyph
-  // depends on the reader's fonts, and Debian's Chromium showed 💬 as an empty box.
-  const ICONS = {
-    api: "M2 5h11M10 2l3 3-3 3M14 11H3M6 8l-3 3 3 3",
-    webchat: "M2.5 3h11v7.5H8L4.5 13.5v-3h-2z",
-    telegram: "M14.5 2 1.5 7.2l4.3 1.6L7.3 13l2.2-2.6 3.4 2.5zM5.8 8.8 14.5 2",
-    slack: "M6.5 2 5 14M11 2 9.5 14M2.5 5.5h11.5M2 10.5h11.5",
-    wechat: "M1.5 2.5h9v6H6L3.5 10.5v-2h-2zM12 6h2.5v5.5H13v2L11 11.5H7.5v-1.5",
-    email: "M1.5 3.5h13v9h-13zM1.5 3.5 8 9l6.5-5.5",
-  };
-  const OTHER_ICON = "M8 5.5a2.5 2.5 0 1 1 0 5 2.5 2.5 0 1 1 0-5z";
 
   const state = {
     view: "all",
@@ -33,25 +22,6 @@
     typing: false,
     typingTimer: null,
   };
-
-  // Named for the channel's kind in the page's language (Telegram, 网站聊天…), not its code.
-  function channelIcon(type) {
-    const name = T["channel_type_" + type] || type;
-    return h("span", { class: "chan chan-" + type, role: "img", "aria-label": name, title: name },
-      icon(ICONS[type] || OTHER_ICON));
-  }
-
-  function icon(path) {
-    const svg = "http://www.w3.org/2000/svg";
-    const drawing = document.createElementNS(svg, "svg");
-    const line = document.createElementNS(svg, "path");
-    for (const [name, value] of Object.entries({ viewBox: "0 0 16 16", "aria-hidden": "true", focusable: "false" })) {
-      drawing.setAttribute(name, value);
-    }
-    line.setAttribute("d", path);
-    drawing.append(line);
-    return drawing;
-  }
 
   function when(iso) {
     if (!iso) return "";
