@@ -100,3 +100,49 @@ async def test_unknown_columns_are_mapped_on_the_page_before_the_import(
     assert zhang["name"] == "张三" and zhang["attributes"]["city"] == "北京"
     assert "备注" not in zhang["attributes"]
     assert await live.core.store.customers.count_documents({"name": "张三丰"}) == 0
+
+
+async def test_import_pressed_before_the_columns_are_read_shows_the_step_first(
+    live: Live, tmp_path: Path
+) -> None:
+    """QA (pass 4): pressing Import before the page had read the file's columns imported
+    without the mapping step (城市 left out unseen). Now that press shows the step and asks to
+    check it; the next press imports with what the user chose."""
+    import asyncio
+
+    from playwright.async_api import Route, expect
+
+    sample = tmp_path / "contacts.csv"
+    sample.write_bytes(CSV.encode("gbk"))
+    page = await live.sign_in("mary@kith.test", locale="en-US")
+    await expect(page.locator("body[data-ready=true]")).to_have_count(1)
+    asked = asyncio.Event()
+    answer = asyncio.Event()
+
+    async def slow_preview(route: Route) -> None:  # the server answers after the press
+        asked.set()
+        await answer.wait()
+        await route.continue_()
+
+    await page.route("**/*preview=true*", slow_preview)
+    form = page.get_by_role("form", name="Import CSV")
+    await form.get_by_label("CSV file").set_input_files(str(sample))
+    await asked.wait()
+    await form.get_by_role("button", name="Import").click()
+    answer.set()
+    step = form.get_by_role("group", name="Map the file's columns")
+    await expect(step).to_be_visible()
+    await expect(form.get_by_role("alert")).to_have_text(
+        "Check how the file's columns are read, then press Import again."
+    )
+    await expect(step.get_by_label("姓名", exact=True)).to_be_focused()
+    await expect(page.locator("#import-job")).to_be_hidden()
+    assert await live.core.store.collection("jobs").count_documents({}) == 0
+
+    await step.get_by_label("城市", exact=True).select_option("attributes.")
+    await form.get_by_role("button", name="Import").click()
+    await expect(page.locator("#import-job")).to_be_visible()
+    await JobWorker(live.core).run_once()
+    await expect(page.locator("#import-status")).not_to_be_empty()
+    zhang = await live.core.store.customers.find_one({"phones": "+8613900010002"})
+    assert zhang is not None and zhang["attributes"]["城市"] == "北京"  # the step's choice

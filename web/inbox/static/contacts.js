@@ -180,7 +180,9 @@
   const CUSTOM = "attributes.";
   const ATTRIBUTE_KEY = /^[A-Za-z0-9_\-\u0080-\uffff]{1,64}$/;
   const REPEATABLE = ["email", "phone", "tags"];
-  const step = { preview: null, columns: [] };
+  // `seen`: the step's answer was on the page before Import was pressed (a press that comes
+  // first must not import past a step the user has not seen).
+  const step = { preview: null, columns: [], seen: false };
 
   function targetName(target) {
     if (target.startsWith("consent.")) {
@@ -273,13 +275,22 @@
     });
   }
 
-  function choseFile() {
-    const form = $("import");
-    form.querySelector(".form-error").textContent = "";
-    step.preview = previewFile(form).catch((err) => {
+  function preview(form) {
+    step.seen = false;
+    step.preview = previewFile(form).then((shown) => {
+      step.seen = true;
+      return shown;
+    }, (err) => {
       form.querySelector(".form-error").textContent = err.message;
       return null;
     });
+    return step.preview;
+  }
+
+  function choseFile() {
+    const form = $("import");
+    form.querySelector(".form-error").textContent = "";
+    preview(form);
   }
 
   async function startImport() {
@@ -287,9 +298,14 @@
     const error = form.querySelector(".form-error");
     const file = form.elements.file.files[0];
     if (!file) return;
-    if (!step.preview) step.preview = previewFile(form).catch((err) => { error.textContent = err.message; return null; });
-    const shown = await step.preview;
+    const seen = step.seen;
+    const shown = await (step.preview || preview(form));
     if (shown === null) return;  // the file was refused: the reason is shown
+    if (shown && !seen) {  // the step has just appeared: let them check it first
+      error.textContent = T.contacts_map_check_first;
+      $("import-mapping-rows").querySelector("select").focus();
+      return;
+    }
     error.textContent = "";
     let url = body.dataset.importUrl;
     // Left as guessed, the step is the import without a mapping (whose warnings say why
