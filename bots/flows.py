@@ -43,7 +43,7 @@ from pydantic import (
 from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
 
 from kith.bots.patterns import PatternError, compile_pattern
-from kith.core.errors import InvalidInput, validation_details
+from kith.core.errors import InvalidInput, KithError, all_refused, raise_all
 from kith.core.storable import DocumentKey
 from kith.core.timers import Cron, zone
 
@@ -255,6 +255,11 @@ class StepTypes:
         self.definition: type[BotDefinition] = _typed(BotDefinition, flows=flows)
         self.bot: type[Bot] = _typed(Bot, flows=flows)
 
+    @property
+    def models(self) -> dict[str, type[StepBase]]:
+        """Each step type's model by its name (what the bot editor draws a step's form from)."""
+        return {name: step_type.model for name, step_type in self._types.items()}
+
     def executor(self, step: StepBase) -> Callable[[BotEngine, Turn, Any], Awaitable[Outcome]]:
         return self._types[step.type].run
 
@@ -263,14 +268,15 @@ class StepTypes:
         try:
             return self._steps.validate_python(steps)
         except ValidationError as exc:
-            raise _invalid(exc, where) from None
+            raise all_refused(exc.errors(), steps, where) from None
 
     def typed(self, definition: BotDefinition) -> BotDefinition:
         """The definition with its steps typed; refused naming the field."""
         try:
             return self.definition.model_validate(definition, from_attributes=True)
         except ValidationError as exc:
-            raise _invalid(exc) from None
+            given = definition.model_dump(mode="json", by_alias=True)
+            raise all_refused(exc.errors(), given) from None
 
     def _name_the_field(self, value: Any, handler: ValidatorFunctionWrapHandler) -> StepBase:
         """Errors name the step's own field (`steps.2.text`, not the union's `steps.2.ask.text`),
@@ -302,13 +308,6 @@ def _typed(model: type[M], **fields: Any) -> type[M]:
     return create_model(model.__name__, __base__=model, __doc__=doc, __module__=module, **fields)
 
 
-def _invalid(exc: ValidationError, where: str = "") -> InvalidInput:
-    error = exc.errors()[0]
-    reason, limits = validation_details(error)
-    field = ".".join([*([where] if where else []), *(str(p) for p in error["loc"])])
-    return InvalidInput(error["msg"], field=field or None, reason=reason, limits=limits)
-
-
 def _successors(steps: list[StepBase], i: int) -> list[int]:
     """Where the run can go from step i without waiting for the customer."""
     step = steps[i]
@@ -323,27 +322,56 @@ def _successors(steps: list[StepBase], i: int) -> list[int]:
 
 def check_steps(steps: list[StepBase], where: str) -> None:
     """Step ids are unique, jumps land on a step, and no loop runs without waiting."""
+    raise_all(step_refusals(steps, where))
+
+
+def step_refusals(steps: list[StepBase], where: str) -> list[KithError]:
+    """Every way the steps of the flow at `where` are wrong: ids used twice, jumps to no
+    step, loops that never wait for the customer."""
+    errors: list[KithError] = []
     ids = [s.id for s in steps]
-    if len(set(ids)) != len(ids):
-        raise InvalidInput("step ids must be unique within a flow", field=f"{where}.steps")
+    twice = sorted({i for i in ids if ids.count(i) > 1})
+    if twice:
+        errors.append(
+            InvalidInput(
+                "step ids must be unique within a flow",
+                field=f"{where}.steps",
+                reason="step_id_twice",
+                limits={"step": twice[0]},
+            )
+        )
     for i, step in enumerate(steps):
         for target in step.targets():
             if target not in ids:
-                raise InvalidInput(f"no step {target!r}", field=f"{where}.steps.{i}")
-    _refuse_busy_loops(steps, where)
+                errors.append(
+                    InvalidInput(
+                        f"no step {target!r}",
+                        field=f"{where}.steps.{i}",
+                        reason="no_step",
+                        limits={"step": target},
+                    )
+                )
+    if not errors:  # loops are followed through known, unique ids only
+        errors.extend(_busy_loops(steps, where))
+    return errors
 
 
-def _refuse_busy_loops(steps: list[StepBase], where: str) -> None:
+def _busy_loops(steps: list[StepBase], where: str) -> list[KithError]:
     state = [0] * len(steps)  # 0 new, 1 on the path, 2 done
+    errors: list[KithError] = []
 
     def visit(i: int) -> None:
         state[i] = 1
         for j in _successors(steps, i):
             if state[j] == 1:
-                raise InvalidInput(
-                    f"steps loop back to {steps[j].id!r} without waiting for the customer "
-                    "(add an ask step to the loop)",
-                    field=f"{where}.steps",
+                errors.append(
+                    InvalidInput(
+                        f"steps loop back to {steps[j].id!r} without waiting for the customer "
+                        "(add an ask step to the loop)",
+                        field=f"{where}.steps",
+                        reason="bot_loop",
+                        limits={"step": steps[j].id},
+                    )
                 )
             if state[j] == 0:
                 visit(j)
@@ -352,29 +380,54 @@ def _refuse_busy_loops(steps: list[StepBase], where: str) -> None:
     for i in range(len(steps)):
         if state[i] == 0:
             visit(i)
+    return errors
 
 
 def validate_bot(definition: BotDefinition, step_types: StepTypes) -> BotDefinition:
-    """What saving a bot checks; the answer is the definition with its steps typed."""
+    """What saving a bot checks, every refusal at once; the answer is the definition with
+    its steps typed."""
+    errors: list[KithError] = []
     flow_ids = [f.id for f in definition.flows]
-    if len(set(flow_ids)) != len(flow_ids):
-        raise InvalidInput("flow ids must be unique", field="flows")
-    typed = step_types.typed(definition)
+    twice = sorted({i for i in flow_ids if flow_ids.count(i) > 1})
+    if twice:
+        errors.append(
+            InvalidInput(
+                "flow ids must be unique",
+                field="flows",
+                reason="flow_id_twice",
+                limits={"flow": twice[0]},
+            )
+        )
+    try:
+        typed = step_types.typed(definition)
+    except KithError as exc:
+        raise_all([*errors, exc])
+        raise
     for n, flow in enumerate(typed.flows):
-        check_steps(flow.steps, f"flows.{n}")
+        errors.extend(step_refusals(flow.steps, f"flows.{n}"))
         if flow.trigger.kind == TriggerKind.regex:
-            _check_regex(flow.trigger, f"flows.{n}.trigger")
+            errors.extend(_regex_refusals(flow.trigger, f"flows.{n}.trigger"))
         if flow.trigger.kind == TriggerKind.schedule:
-            _check_schedule(typed, flow.trigger, f"flows.{n}.trigger")
+            errors.extend(_schedule_refusals(typed, flow.trigger, f"flows.{n}.trigger"))
+    raise_all(errors)
     return typed
 
 
-def _check_regex(trigger: Trigger, where: str) -> None:
+def _regex_refusals(trigger: Trigger, where: str) -> list[KithError]:
+    errors: list[KithError] = []
     for value in trigger.values:
         try:
             compile_pattern(value)
         except PatternError as exc:
-            raise InvalidInput(f"bad regex (RE2 syntax): {exc}", field=f"{where}.values") from None
+            errors.append(
+                InvalidInput(
+                    f"bad regex (RE2 syntax): {exc}",
+                    field=f"{where}.values",
+                    reason="bad_regex",
+                    limits={"error": str(exc)},
+                )
+            )
+    return errors
 
 
 def schedule_timezone(definition: BotDefinition, trigger: Trigger) -> str:
@@ -384,21 +437,35 @@ def schedule_timezone(definition: BotDefinition, trigger: Trigger) -> str:
     return definition.business_hours.timezone if definition.business_hours else "UTC"
 
 
-def _check_schedule(definition: BotDefinition, trigger: Trigger, where: str) -> None:
+def _schedule_refusals(definition: BotDefinition, trigger: Trigger, where: str) -> list[KithError]:
     if len(trigger.values) != 1:
-        raise InvalidInput(
-            'a schedule takes one cron expression, e.g. "0 9 * * mon-fri"', field=f"{where}.values"
-        )
+        return [
+            InvalidInput(
+                'a schedule takes one cron expression, e.g. "0 9 * * mon-fri"',
+                field=f"{where}.values",
+                reason="one_cron",
+            )
+        ]
+    errors: list[KithError] = []
     timezone = schedule_timezone(definition, trigger)
     try:
         zone(timezone)
     except ValueError as exc:
         field = f"{where}.timezone" if trigger.timezone else "business_hours.timezone"
-        raise InvalidInput(str(exc), field=field) from None
+        errors.append(InvalidInput(str(exc), field=field, reason="unknown_timezone"))
+        timezone = "UTC"  # the cron is still read, so that its own mistake shows too
     try:
         Cron(trigger.values[0], timezone)
     except ValueError as exc:
-        raise InvalidInput(f"bad cron expression: {exc}", field=f"{where}.values") from None
+        errors.append(
+            InvalidInput(
+                f"bad cron expression: {exc}",
+                field=f"{where}.values",
+                reason="bad_cron",
+                limits={"error": str(exc)},
+            )
+        )
+    return errors
 
 
 def localized(text: dict[str, str] | str, language: str | None) -> str:

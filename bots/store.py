@@ -11,7 +11,7 @@ from kith.bots.knowledge import Article, ArticleIn, article_doc
 from kith.bots.schedule import sync_schedules
 from kith.bots.steps import BUILT_IN
 from kith.core.context import Core
-from kith.core.errors import InvalidInput, NotFound
+from kith.core.errors import InvalidInput, KithError, NotFound, raise_all
 from kith.core.events import build_event, record
 from kith.core.features import Index, keyword_claim
 from kith.core.ids import new_id
@@ -34,29 +34,38 @@ async def _announce(core: Core, workspace_id: str, bot_id: str) -> None:
     await record(core, build_event(core, workspace_id, BOT_SAVED, data={"bot_id": bot_id}))
 
 
-async def _check_channels(core: Core, workspace_id: str, channel_ids: list[str]) -> None:
+async def _check_channels(core: Core, workspace_id: str, channel_ids: list[str]) -> list[KithError]:
+    errors: list[KithError] = []
     for n, channel_id in enumerate(channel_ids):
         found = await core.store.channels.find_one(
             {"_id": channel_id, "workspace_id": workspace_id}, {"_id": 1}
         )
         if found is None:
-            raise InvalidInput("no such channel in this workspace", field=f"channel_ids.{n}")
+            field = f"channel_ids.{n}"
+            why = "no such channel in this workspace"
+            errors.append(InvalidInput(why, field=field, reason="no_channel"))
+    return errors
 
 
-async def _check_keywords(core: Core, workspace_id: str, definition: BotDefinition) -> None:
+async def _check_keywords(
+    core: Core, workspace_id: str, definition: BotDefinition
+) -> list[KithError]:
     """Refuse a keyword trigger that another feature answers itself (a consent keyword such
     as `STOP` or `订阅`): the bot never sees a message that is only that word, so the flow
     would never fire."""
+    errors: list[KithError] = []
     for n, flow in enumerate(definition.flows):
         if flow.trigger.kind != TriggerKind.keyword:
             continue
         for i, value in enumerate(flow.trigger.values):
             why = await keyword_claim(core, workspace_id, value)
             if why is not None:
-                raise InvalidInput(f"{value!r} is {why}", field=f"flows.{n}.trigger.values.{i}")
+                field = f"flows.{n}.trigger.values.{i}"
+                errors.append(InvalidInput(f"{value!r} is {why}", field=field))
+    return errors
 
 
-async def _check_teams(core: Core, workspace_id: str, definition: BotDefinition) -> None:
+async def _check_teams(core: Core, workspace_id: str, definition: BotDefinition) -> list[KithError]:
     """The bot's team and each hand-off step's team must exist: a hand-off to a team that
     does not would fail in the customer's conversation instead of here."""
     wanted = [("team_id", definition.team_id)] + [
@@ -64,6 +73,7 @@ async def _check_teams(core: Core, workspace_id: str, definition: BotDefinition)
         for n, flow in enumerate(definition.flows)
         for i, step in enumerate(flow.steps)
     ]
+    errors: list[KithError] = []
     for field, team_id in wanted:
         if team_id is None:
             continue
@@ -71,7 +81,10 @@ async def _check_teams(core: Core, workspace_id: str, definition: BotDefinition)
             {"_id": team_id, "workspace_id": workspace_id}, {"_id": 1}
         )
         if found is None:
-            raise InvalidInput("no such team in this workspace", field=field)
+            errors.append(
+                InvalidInput("no such team in this workspace", field=field, reason="no_team")
+            )
+    return errors
 
 
 def _bot(doc: dict[str, Any]) -> Bot:
@@ -89,9 +102,13 @@ async def save_bot(
     """Check the bot with the app's `step_types` and store it with its steps as typed (every
     field of every step, defaults included)."""
     typed = validate_bot(definition, step_types)
-    await _check_channels(core, workspace_id, typed.channel_ids)
-    await _check_keywords(core, workspace_id, typed)
-    await _check_teams(core, workspace_id, typed)
+    raise_all(  # every refusal at once, so that a form marks each bad field
+        [
+            *await _check_channels(core, workspace_id, typed.channel_ids),
+            *await _check_keywords(core, workspace_id, typed),
+            *await _check_teams(core, workspace_id, typed),
+        ]
+    )
     body = typed.model_dump(mode="json", by_alias=True)
     if bot_id is None:
         doc = {

@@ -104,6 +104,7 @@ async def test_an_admin_builds_a_bot_from_an_example(live: Live) -> None:
     await expect(page.get_by_text("No bots yet.")).to_be_visible()
     await assert_every_control_is_named(page)
     await page.get_by_role("button", name="New bot").click()
+    await page.get_by_role("tab", name="Advanced: JSON").click()  # the form: test_bot_editor_*
     editor = page.get_by_label("Bot definition (JSON)")
     await page.get_by_label("Start from example").select_option(label="Shop assistant")
     await page.get_by_role("button", name="Load example").click()
@@ -117,7 +118,7 @@ async def test_an_admin_builds_a_bot_from_an_example(live: Live) -> None:
 
     await editor.fill(example.replace('"type": "handoff"', '"type": "dance"'))
     await page.get_by_role("button", name="Save bot").click()
-    await expect(alert).to_contain_text("flows.3.steps.0.type: unknown step type")
+    await expect(alert).to_contain_text("flows.3.steps.0.type: Unknown step type")
     assert await live.core.store.collection("bots").count_documents({}) == 0
 
     await editor.fill(example)
@@ -127,7 +128,7 @@ async def test_an_admin_builds_a_bot_from_an_example(live: Live) -> None:
     )
     await expect(alert).to_be_empty()
     row = page.get_by_role("table", name="Bots").get_by_role("row", name=re.compile("Shop"))
-    await expect(row).to_contain_text("All channels")
+    await expect(row).to_contain_text("None: answers nowhere")  # an example lists no channel
     await expect(row).to_contain_text("Enabled")
     await expect(page.get_by_role("heading", name="Edit bot: Shop assistant")).to_be_visible()
     await assert_the_shown_key_signs(live, page)
@@ -197,6 +198,7 @@ async def test_the_chinese_settings_pages(live: Live) -> None:
     await expect(page.get_by_role("button", name="编辑: Admin")).to_be_visible()
     await page.get_by_role("link", name="机器人").click()
     await page.get_by_role("button", name="新建机器人").click()
+    await page.get_by_role("tab", name="高级：JSON").click()
     await expect(page.get_by_label("机器人定义（JSON）")).to_be_visible()
     await page.get_by_label("机器人定义（JSON）").fill("{")
     await page.get_by_role("button", name="保存机器人").click()

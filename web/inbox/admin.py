@@ -12,14 +12,14 @@ tokens' and passwords' in `kith.web.inbox.admin_accounts`.
 from __future__ import annotations
 
 from functools import cache
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args, get_origin
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from kith.bots import examples
-from kith.bots.flows import Bot, BotDefinition, StepTypes
+from kith.bots.flows import Bot, BotDefinition, StepBase, StepTypes
 from kith.bots.knowledge import ArticleIn
 from kith.bots.steps import BUILT_IN
 from kith.bots.store import (
@@ -170,6 +170,49 @@ def installed_steps(request: Request) -> StepTypes:
 
 
 StepsDep = Annotated[StepTypes, Depends(installed_steps)]
+
+
+@router.get("/app/api/bot-step-types")
+async def step_types(agent: BotReaderDep, steps: StepsDep) -> dict[str, Any]:
+    """The installed step types (features add theirs), each with its JSON schema and the
+    fields that name another step of the flow (`step_refs`, a list's items as `*`): what
+    the bot editor draws each step's form from."""
+    return {
+        "items": [
+            {"type": name, "schema": model.model_json_schema(), "step_refs": step_refs(model)}
+            for name, model in steps.models.items()
+        ]
+    }
+
+
+def step_refs(model: type[StepBase]) -> list[str]:
+    """The fields of a step that name a step to jump to (`on_error`, `cases.*.goto`): found
+    by asking a step whose every text field holds its own path where it jumps (`targets`),
+    so that a feature's step types are read as the built-in ones are."""
+    probe = _probe(model, "")
+    try:
+        found = probe.targets() if isinstance(probe, StepBase) else []
+    except Exception:  # a step type whose targets() needs real values: no field shown as one
+        return []
+    return sorted({t for t in found if isinstance(t, str)})
+
+
+def _probe(model: type[BaseModel], prefix: str) -> BaseModel:
+    values: dict[str, Any] = {}
+    for name, field in model.model_fields.items():
+        path = f"{prefix}{field.alias or name}"
+        annotation = field.annotation
+        members = set(get_args(annotation)) - {type(None)} if get_origin(annotation) else set()
+        item = get_args(annotation)[0] if get_origin(annotation) is list else None
+        if name in ("id", "type"):
+            continue
+        if annotation is str or members == {str}:
+            values[name] = path
+        elif isinstance(item, type) and issubclass(item, BaseModel):
+            values[name] = [_probe(item, f"{path}.*.")]
+        elif isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            values[name] = _probe(annotation, f"{path}.")
+    return model.model_construct(**values)
 
 
 @router.post("/app/api/bots", status_code=201)

@@ -48,6 +48,8 @@ STATIC = {
         ("admin_accounts.js", "text/javascript"),
         ("admin_channels.css", "text/css"),
         ("admin.css", "text/css"),
+        ("bot_editor.js", "text/javascript"),
+        ("bot_editor.css", "text/css"),
         ("contacts.js", "text/javascript"),
         ("contacts_customer.js", "text/javascript"),
         ("contacts.css", "text/css"),

@@ -258,18 +258,27 @@
     const state = { bots: [], channels: {}, editing: null };
     const editor = $("bot-editor");
     const form = $("bot-form");
-    const textarea = $("bot-json");
+    // The bot's form and its "Advanced: JSON" tab, one definition (bot_editor.js).
+    const botEditor = window.KithBotEditor.create({
+      panel: $("bot-panel-form"),
+      textarea: $("bot-json"),
+      tabs: [$("bot-tab-form"), $("bot-tab-json")],
+      canEdit,
+      onError: (error) => showError(form, error),
+    });
 
     async function load() {
-      const [bots, channels] = await Promise.all([api("GET", "/bots"), api("GET", "/channels")]);
+      const [bots, channels, teams] = await Promise.all(
+        [api("GET", "/bots"), api("GET", "/channels"), api("GET", "/teams")]);
       state.bots = bots.items;
       state.channels = byId(channels.items);
+      botEditor.setLists({ channels: channels.items, teams: teams.items });
       $("bots").replaceChildren(...state.bots.map(botRow));
       $("no-bots").hidden = state.bots.length > 0;
     }
 
     function botRow(bot) {
-      const channels = bot.channel_ids.length ? nameList(bot.channel_ids, state.channels) : T.all_channels;
+      const channels = bot.channel_ids.length ? nameList(bot.channel_ids, state.channels) : T.bot_no_channels;
       const actions = canEdit
         ? [
             actionButton(T.edit, bot.name, () => openEditor(bot)),
@@ -285,17 +294,15 @@
         h("td", { class: "actions" }, actions));
     }
 
-    function openEditor(bot) {
+    async function openEditor(bot) {
       state.editing = bot;
       $("bot-editor-heading").textContent = bot ? `${canEdit ? T.edit_bot : T.view}: ${bot.name}` : T.new_bot;
-      textarea.value = JSON.stringify(bot ? definition(bot) : BLANK_BOT, null, 2);
       showKey(null);
       showError(form, null);
       editor.hidden = false;
+      await botEditor.load(bot ? definition(bot) : BLANK_BOT);
       editor.scrollIntoView({ block: "start" });
-      textarea.setSelectionRange(0, 0);
-      textarea.focus({ preventScroll: true });
-      textarea.scrollTop = 0;
+      botEditor.focus();
     }
 
     // The webhook signing key, shown once: after creating a bot or asking for a new key.
@@ -341,23 +348,9 @@
       await load();
     }
 
-    // The textarea's JSON, or an error naming where it stopped parsing.
-    function parsed() {
-      let value;
-      try {
-        value = JSON.parse(textarea.value);
-      } catch (error) {
-        throw new ApiError(`${T.bad_json} ${error.message}`, "JSON");
-      }
-      if (value === null || typeof value !== "object" || Array.isArray(value)) {
-        throw new ApiError(T.bad_json_object, "JSON");
-      }
-      return value;
-    }
-
     $("close-editor").addEventListener("click", () => { editor.hidden = true; });
     onSubmit(form, async () => {
-      const bot = parsed();
+      const bot = botEditor.value();
       const saved = state.editing
         ? await api("PUT", `/bots/${encodeURIComponent(state.editing.id)}`, bot)
         : await api("POST", "/bots", bot);
@@ -370,13 +363,14 @@
 
     if (canEdit) {
       $("new-bot").addEventListener("click", () => openEditor(null));
+      $("new-bot").disabled = false;  // the page's script is here: the button works from now on
       $("new-bot-key").addEventListener("click", newKey);
       $("load-example").addEventListener("click", async () => {
         const name = $("example").value;
         showError(form, null);
         try {
           const example = name ? await api("GET", `/bot-examples/${encodeURIComponent(name)}`) : BLANK_BOT;
-          textarea.value = JSON.stringify(example, null, 2);
+          await botEditor.load(example);
         } catch (error) {
           showError(form, error);
         }
@@ -501,6 +495,9 @@
   const pages = { users: usersPage, teams: teamsPage, bots: botsPage };
   const page = pages[body.dataset.page];
   if (page) {
-    page().catch((error) => notice(error.message || T.error));
+    // Once every deferred script has run: a page's own module (bot_editor.js) loads after this.
+    document.addEventListener("DOMContentLoaded", () => {
+      page().catch((error) => notice(error.message || T.error));
+    });
   }
 })();
