@@ -124,6 +124,7 @@ async def do_update_conversation(
         changes["snoozed_until"] = snoozed_until if status == ConversationStatus.snoozed else None
         if status == ConversationStatus.resolved:
             changes["unread_count"] = 0
+            changes["read_floor"] = conversation.inbound_count  # read, for every agent
         if conversation.status == ConversationStatus.pending and status == ConversationStatus.open:
             changes["waiting_since"] = core.clock.now()  # a bot handed over: a person is due
         events.append(("conversation.status_changed", {"from": conversation.status, "to": status}))
@@ -201,24 +202,30 @@ async def _apply(
     return doc
 
 
-async def mark_read(core: Core, conversation: Conversation, actor: Author = SYSTEM) -> bool:
-    """Clear the unread count; other agents' lists drop the marker through the event."""
-    result = await core.store.conversations.update_one(
-        {"_id": conversation.id, "unread_count": {"$gt": 0}}, {"$set": {"unread_count": 0}}
+async def mark_read(core: Core, conversation: Conversation, user_id: str, actor: Author) -> bool:
+    """`user_id` has read the conversation as loaded: their own unread count drops to 0
+    (other agents keep theirs: `Conversation.unread_for`), and so does the team's. A message
+    that came after it was loaded stays unread. The event tells open lists to look again."""
+    if not conversation.unread_for(user_id):
+        return False
+    await core.store.conversations.update_one(
+        {"_id": conversation.id},
+        {
+            "$set": {"unread_count": 0},
+            "$max": {f"read_marks.{user_id}": conversation.inbound_count},
+        },
     )
-    if result.modified_count:
-        await record(
-            core,
-            build_event(
-                core,
-                conversation.workspace_id,
-                "conversation.read",
-                actor=actor,
-                conversation_id=conversation.id,
-                customer_id=conversation.customer_id,
-            ),
-        )
-    return bool(result.modified_count)
+    event = build_event(
+        core,
+        conversation.workspace_id,
+        "conversation.read",
+        actor=actor,
+        conversation_id=conversation.id,
+        customer_id=conversation.customer_id,
+        data={"user_id": user_id},
+    )
+    await record(core, event)
+    return True
 
 
 async def ensure_conversation(

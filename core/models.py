@@ -268,7 +268,13 @@ class Conversation(Record):
     labels: list[str] = []
     priority: Priority = Priority.none
     last_message_at: datetime
-    unread_count: int = 0
+    unread_count: int = 0  # inbound messages no one of the team has read (the API's view)
+    # Each agent's own unread count (`unread_for`): inbound messages counted since these
+    # were kept, how many of them each agent had when they last read (by user id), and how
+    # many there were when it was last resolved. Written by their own updates, never shown.
+    inbound_count: int = Field(default=0, exclude=True)
+    read_marks: dict[str, int] = Field(default={}, exclude=True)
+    read_floor: int = Field(default=0, exclude=True)
     waiting_since: datetime | None = None  # the customer's oldest message no person answered
     sentiment: ConversationSentiment | None = None
     preview: Preview | None = None
@@ -276,6 +282,15 @@ class Conversation(Record):
         default=None, description="The group it is held in (None: a private chat)."
     )
     created_at: datetime
+
+    def unread_for(self, user_id: str) -> int:
+        """The inbound messages `user_id` has not read: those since they last read it, or
+        since it was last resolved if later (an agent who never opened it: since then). A
+        conversation that got no message since these counts were kept has the team's count."""
+        if not self.inbound_count:
+            return self.unread_count
+        seen = max(self.read_floor, self.read_marks.get(user_id, 0))
+        return max(0, self.inbound_count - seen)
 
     def to_doc(self) -> dict[str, Any]:
         """Without `waiting_since` when nobody waits: absent (not null) lets ingest's `$min`

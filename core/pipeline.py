@@ -251,7 +251,7 @@ def _bump(fresh: Conversation, message: Message, *, keep_status: bool) -> dict[s
         group = fresh.group.model_dump(exclude_none=True)
         latest.update({f"group.{key}": value for key, value in group.items()})
     bump: dict[str, Any] = {
-        "$inc": {"unread_count": 1},
+        "$inc": {"unread_count": 1, "inbound_count": 1},
         "$max": {"last_message_at": message.created_at},
         "$min": {"waiting_since": message.created_at},
         "$setOnInsert": on_insert,
@@ -290,6 +290,7 @@ def _after(
         conversation.status = ConversationStatus.open
         conversation.snoozed_until = None
     conversation.unread_count += 1
+    conversation.inbound_count += 1
     conversation.last_message_at = max(conversation.last_message_at, message.created_at)
     conversation.waiting_since = min(
         conversation.waiting_since or message.created_at, message.created_at

@@ -67,8 +67,12 @@ def author_of(agent: Agent) -> Author:
     return Author(kind=AuthorKind.agent, id=agent.user.id, name=agent.user.name)
 
 
-def conversation_out(conversation: Conversation, names: dict[str, Any]) -> dict[str, Any]:
+def conversation_out(
+    conversation: Conversation, names: dict[str, Any], agent: Agent
+) -> dict[str, Any]:
+    """The conversation as the inbox shows it to `agent`: its unread count is their own."""
     out = conversation.model_dump(mode="json")
+    out["unread_count"] = conversation.unread_for(agent.user.id)
     customer = names.get(conversation.customer_id)
     out["customer_name"] = customer.name if customer else None
     return out
@@ -132,7 +136,8 @@ async def conversations(
     )
     items, next_cursor = await list_inbox(core, agent.scope, query)
     names = await customers_by_id(core, [c.customer_id for c in items])
-    return {"items": [conversation_out(c, names) for c in items], "next_cursor": next_cursor}
+    items_out = [conversation_out(c, names, agent) for c in items]
+    return {"items": items_out, "next_cursor": next_cursor}
 
 
 @router.get("/conversations/{conversation_id}")
@@ -146,7 +151,7 @@ async def conversation(
     names = {view.customer.id: view.customer} if view.customer else {}
     return JSONResponse(
         {
-            "conversation": conversation_out(view.conversation, names),
+            "conversation": conversation_out(view.conversation, names, agent),
             "messages": [message_out(m) for m in view.messages],
             "can_write": agent.scope.can_write,
         }
@@ -156,8 +161,8 @@ async def conversation(
 @router.post("/conversations/{conversation_id}/read")
 async def read(conversation_id: str, agent: AgentDep, core: CoreDep) -> dict[str, bool]:
     found = await readable(core, agent, conversation_id)
-    if agent.scope.can_write and found.unread_count:
-        await mark_read(core, found, author_of(agent))
+    if agent.scope.can_write:
+        await mark_read(core, found, agent.user.id, author_of(agent))
     return {"ok": True}
 
 
@@ -168,7 +173,8 @@ async def change(
     found = await readable(core, agent, conversation_id)
     ensure_can_write(agent.scope, found)
     updated = await body.apply(core, found, author_of(agent))
-    return conversation_out(updated, await customers_by_id(core, [updated.customer_id]))
+    names = await customers_by_id(core, [updated.customer_id])
+    return conversation_out(updated, names, agent)
 
 
 @router.post("/conversations/{conversation_id}/messages", status_code=201)
