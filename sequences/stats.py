@@ -51,9 +51,20 @@ class EarlierStep(StepStats):
     versions: list[int]
 
 
+class CurrentStep(StepStats):
+    """A step of the current version, at its place in the sequence (zeros where nobody has
+    been yet): Mautic shows a campaign whole, not only the steps someone reached."""
+
+    step_id: str
+    type: str
+
+
 class SequenceStatsOut(SequenceStats):
-    # `steps`: the current version's steps, each counted over the versions where it was the
-    # same step (same id, type and settings). `earlier`: every other step that ran.
+    # `steps`: every step of the current version, in step order, each counted over the
+    # versions where it was the same step (same id, type and settings); a mapping, as it has
+    # always been. `ordered`: the same figures as a list in step order, for clients that do
+    # not keep a JSON object's order. `earlier`: every other step that ran.
+    ordered: list[CurrentStep] = Field(default_factory=list)
     earlier: list[EarlierStep] = Field(default_factory=list)
     daily: list[DayPoint] = Field(default_factory=list)  # last 30 UTC days, today last
 
@@ -80,7 +91,11 @@ async def sequence_stats(core: Core, sequence_id: str) -> SequenceStatsOut:
             out.completed += n
         elif state == EnrolmentState.stopped:
             out.stopped[reason or "unknown"] = out.stopped.get(reason or "unknown", 0) + n
-    out.steps, out.earlier = await _steps(core, sequence_id)
+    out.ordered, out.earlier = await _steps(core, sequence_id)
+    out.steps = {
+        step.step_id: StepStats(**step.model_dump(exclude={"step_id", "type"}))
+        for step in out.ordered
+    }
     out.daily = await _daily(core, sequence_id)
     return out
 
@@ -102,9 +117,10 @@ def _key(step_id: str, step: Step | None) -> StepKey:
     return step_id, said
 
 
-async def _steps(core: Core, sequence_id: str) -> tuple[dict[str, StepStats], list[EarlierStep]]:
+async def _steps(core: Core, sequence_id: str) -> tuple[list[CurrentStep], list[EarlierStep]]:
     """Runs grouped by (version, step), then by step key: a step kept unchanged through
-    versions is one row, a renamed or changed one stays apart (under `earlier`)."""
+    versions is one row, a renamed or changed one stays apart (under `earlier`). Every step
+    of the current version has its row, in step order, whether or not it ran."""
     by_version, latest = await _identities(core, sequence_id)
     figures: dict[StepKey, StepStats] = {}
     seen: dict[StepKey, tuple[str, set[int]]] = {}
@@ -131,12 +147,16 @@ async def _steps(core: Core, sequence_id: str) -> tuple[dict[str, StepStats], li
         for row in await _grouped(runs(core), match, {"version": "$version", "step": "$step_id"}):
             step = figures_of(row)
             setattr(step, mark, getattr(step, mark) + row["n"])
-    current = {_key(i, s): i for i, s in by_version.get(latest, {}).items()}
-    steps = {current[k]: f for k, f in figures.items() if k in current}
+    current = by_version.get(latest, {})
+    steps = [
+        CurrentStep(step_id=i, type=s.type, **figures.get(_key(i, s), StepStats()).model_dump())
+        for i, s in current.items()
+    ]
+    kept = {_key(i, s) for i, s in current.items()}
     earlier = [
         EarlierStep(step_id=k[0], type=seen[k][0], versions=sorted(seen[k][1]), **f.model_dump())
         for k, f in figures.items()
-        if k not in current
+        if k not in kept
     ]
     earlier.sort(key=lambda e: (e.versions[0], _position(by_version, e)))
     return steps, earlier

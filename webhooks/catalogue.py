@@ -91,11 +91,55 @@ def _owned(kind: str) -> Callable[[Core, Event], Awaitable[list[Public]]]:
             "customer_id": event.customer_id,
             "conversation_id": event.conversation_id,
         }
-        if isinstance(event.data.get("status"), str):
-            data["status"] = event.data["status"]
+        moved = (event.data.get("changes") or {}).get("status") or {}  # a ticket's change
+        status = event.data.get("status", moved.get("to"))
+        if isinstance(status, str):
+            data["status"] = status
         return [(event.type, data)]
 
     return public
+
+
+def _ticket(event: Event) -> dict[str, Any]:
+    return {
+        "ticket_id": event.data.get("ticket_id"),
+        "number": event.data.get("number"),
+        "customer_id": event.customer_id,
+        "conversation_id": event.conversation_id,
+    }
+
+
+async def _solved(core: Core, event: Event) -> list[Public]:
+    """The tickets feature records every move (`ticket.status_changed`); a subscriber asks
+    for the one that matters outside, solved (again, after a reopening: a new event)."""
+    if event.data.get("to") != "solved":
+        return []
+    by = {"kind": event.actor.kind.value, "id": event.actor.id}
+    return [("ticket.solved", {**_ticket(event), "solved_by": by})]
+
+
+SLA_KEYS = ("metric", "due_at", "policy_id", "priority", "team_id", "assignee_id", "late_seconds")
+
+
+async def _sla(core: Core, event: Event) -> list[Public]:
+    """A clock that is about to run out (`ticket.sla_warning`) or ran out (`…_breached`)."""
+    data = {**_ticket(event), **{k: event.data.get(k) for k in SLA_KEYS}}
+    if isinstance(data["due_at"], datetime):
+        data["due_at"] = iso(data["due_at"])
+    return [(event.type, data)]
+
+
+async def _csat(core: Core, event: Event) -> list[Public]:
+    """A satisfaction answer: the score, then (after a low one) that a reason came. The
+    reason is the customer's own words, which the catalogue keeps to `message.created`:
+    it is on the ticket (`GET /api/v1/tickets/{id}`, `csat.reason`)."""
+    data = {
+        **_ticket(event),
+        "resolution": event.data.get("resolution"),
+        "score": event.data.get("score"),
+        "has_reason": bool(event.data.get("reason")),
+    }
+    return [(event.type, data)]
 
 
 def _community(*keys: str) -> Callable[[Core, Event], Awaitable[list[Public]]]:
@@ -137,6 +181,10 @@ MAPPERS: dict[str, Callable[[Core, Event], Awaitable[list[Public]]]] = {
     "segment.left": _segment,
     "ticket.created": _owned("ticket"),
     "ticket.updated": _owned("ticket"),
+    "ticket.status_changed": _solved,
+    "ticket.sla_warning": _sla,
+    "ticket.sla_breached": _sla,
+    "ticket.csat_received": _csat,
     "order.created": _owned("order"),
     "order.updated": _owned("order"),
     **{kind: _community(*keys) for kind, keys in COMMUNITY_EVENTS.items()},

@@ -285,6 +285,7 @@
       triggers,
     };
     if (form.goal_kind.value === "order_placed") out.goal = { order_placed: true };
+    else if (form.goal_kind.value === "segment_id") out.goal = { segment_id: form.goal_segment.value };
     else if (form.goal_kind.value) out.goal = { [form.goal_kind.value]: form.goal_value.value.trim() };
     if (form.reenrol_after_days.value) out.reenrol_after_days = +form.reenrol_after_days.value;
     return out;
@@ -318,15 +319,21 @@
     return `${type.replace("_", "-")}-${n}`;
   }
 
+  const chooser = document.getElementById("new-step-type");
+
   document.getElementById("add-step").addEventListener("click", () => {
     sync();
-    const type = document.getElementById("new-step-type").value;
+    const type = chooser.value;
     const step = { id: freshId(type), type };
     if (type === "send") step.message = { text: {} };
     if (type === "wait") step.duration = "P1D";
     if (type === "branch") { step.since = "replied"; step.then = ""; }
     steps.push(step);
     draw();
+    // The next step starts again from the first type (Send), and the new one is announced:
+    // a select that kept "Wait" made a keyboard user's next step a second Wait unawares.
+    chooser.selectedIndex = 0;
+    say(fillIn(T.sequences_step_added, { n: steps.length, type: T["sequences_type_" + type], id: step.id }));
     focusField(`steps.${steps.length - 1}.id`);
   });
 
@@ -380,18 +387,19 @@
 
   // The form's own controls are named as the API names their fields, as the steps' are.
   for (const [name, path] of [["name", "name"], ["channels", "channels"], ["stop_on_reply", "stop_on_reply"],
-    ["goal_kind", "goal"], ["goal_value", "goal.value"], ["reenrol_after_days", "reenrol_after_days"]]) {
+    ["goal_kind", "goal"], ["goal_value", "goal.value"], ["goal_segment", "goal.segment_id"],
+    ["reenrol_after_days", "reenrol_after_days"]]) {
     if (form.elements[name]) form.elements[name].dataset.field = path;
   }
 
   // `steps.2.message.text.en` names a control; pydantic may add the step type
   // (`steps.2.send.message`) or name a part (`steps.2.until`): the nearest control wins.
-  // A goal's segment or tag is its value box.
+  // A goal's tag is its value box (its segment, the picker, is named as the API names it).
   function controlFor(path) {
     let parts = path.split(".");
     if (parts[0] === "steps") parts = parts.filter((p, n) => n < 2 || !TYPES.includes(p));
     if (parts[0] === "steps" && parts[2] === "duration") parts.splice(3);
-    if (parts[0] === "goal" && ["segment_id", "tag"].includes(parts[1])) parts.splice(1, 1, "value");
+    if (parts[0] === "goal" && parts[1] === "tag") parts.splice(1, 1, "value");
     for (let n = parts.length; n > 0; n -= 1) {
       const prefix = CSS.escape(parts.slice(0, n).join("."));
       const exact = form.querySelector(`[data-field="${prefix}"]`);
@@ -467,12 +475,39 @@
       form.stop_on_reply.checked = loaded.stop_on_reply;
       if (loaded.goal) {
         form.goal_kind.value = loaded.goal.order_placed ? "order_placed" : loaded.goal.tag ? "tag" : "segment_id";
-        form.goal_value.value = loaded.goal.tag || loaded.goal.segment_id || "";
+        form.goal_value.value = loaded.goal.tag || "";
       }
       if (loaded.reenrol_after_days) form.reenrol_after_days.value = loaded.reenrol_after_days;
     }
+    showGoal();
     draw();
     drawTriggers();
+    goalSegments().catch((error) => say(error.message));
+  }
+
+  // ---- the goal: a tag typed, or a segment picked by name --------------------------------
+
+  function showGoal() {
+    for (const box of form.querySelectorAll("[data-goal]")) {
+      box.hidden = box.dataset.goal !== form.goal_kind.value;
+    }
+  }
+
+  form.goal_kind.addEventListener("change", showGoal);
+
+  // The workspace's segments by name (as Enrol → Segment lists them). A goal's segment that
+  // is gone stays chosen under its id, so that saving changes nothing the marketer did not.
+  async function goalSegments() {
+    const picker = form.goal_segment;
+    const chosen = picker.value || loaded?.goal?.segment_id || "";
+    const found = await api("GET", "/broadcast-audiences");
+    const options = [h("option", { value: "" }, T.sequences_goal_segment_choose),
+      ...found.map((s) => h("option", { value: s.id }, `${s.name} (${s.size ?? "?"})`))];
+    if (chosen && !found.some((s) => s.id === chosen)) {
+      options.push(h("option", { value: chosen }, fillIn(T.sequences_goal_segment_gone, { id: chosen })));
+    }
+    picker.replaceChildren(...options);
+    picker.value = chosen;
   }
 
   fill();

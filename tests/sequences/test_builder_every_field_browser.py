@@ -20,7 +20,7 @@ from tests.web.conftest import PASSWORD
 pytestmark = [needs_chromium, pytest.mark.timeout(180)]
 
 TEXT = '[data-field="steps.0.message.text.en"]'
-GOAL = '[data-field="goal.value"]'
+GOAL = '[data-field="goal.segment_id"]'  # the goal's segment picker
 TRIGGER = '[data-field="triggers.0.value"]'
 
 
@@ -43,9 +43,9 @@ async def test_every_refused_field_is_marked_in_the_pages_language(live: Live, l
     await page.goto(live.url + "/app/sequences/new")
     text = page.locator(TEXT)
     await text.fill("Hi {{ customer.nam }}")
+    # No segment in the workspace: the goal's picker stays on "choose a segment".
     await page.get_by_label(t["sequences_goal_kind"]).select_option("segment_id")
-    goal = page.get_by_label(t["sequences_goal_value"])
-    await goal.fill("no-such-segment")
+    await expect(page.get_by_label(t["sequences_goal_segment_pick"])).to_have_value("")
     await page.get_by_role("button", name=t["sequences_add_trigger"]).press("Enter")
     await expect(page.get_by_label(t["sequences_trigger_kind"], exact=True)).to_be_focused()
     name = page.get_by_label(t["sequences_name"], exact=True)
@@ -55,7 +55,9 @@ async def test_every_refused_field_is_marked_in_the_pages_language(live: Live, l
     unknown = t["reason_unknown_variable"].format(variable="customer.nam", line=1, column=16)
     await expect(text).to_be_focused()  # the first fault
     await expect(page.locator('[data-error-for="steps.0.message.text.en"]')).to_have_text(unknown)
-    await expect(page.locator('[data-error-for="goal.value"]')).to_have_text(t["reason_no_segment"])
+    await expect(page.locator('[data-error-for="goal.segment_id"]')).to_have_text(
+        t["reason_no_segment"]
+    )
     await expect(page.locator('[data-error-for="triggers.0.value"]')).to_have_text(
         t["reason_trigger_value"]
     )
