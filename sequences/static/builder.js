@@ -269,7 +269,7 @@
     steps = steps.map(readStep);
     triggers = [...document.querySelectorAll("#triggers li")].map((li) => {
       const t = { kind: li.querySelector("select").value };
-      const value = li.querySelector("input").value.trim();
+      const value = li.querySelector("[data-field$='.value']").value.trim();
       if (value) t.value = value;
       return t;
     });
@@ -350,11 +350,20 @@
     "community_joined", "referrals_reached", "bot",
   ];
 
+  // A segment trigger's segment is picked by name, as the goal's is; other kinds type a value.
   function triggerItem(t, i) {
     const kind = select(KINDS.map((k) => [k, T["sequences_trigger_" + k]]), t.kind);
     kind.dataset.field = `triggers.${i}.kind`;
     kind.setAttribute("aria-label", T.sequences_trigger_kind);
-    const value = input(t.value, { "aria-label": T.sequences_trigger_value });
+    kind.addEventListener("change", () => {
+      sync();
+      if ((t.kind === "segment_entered") !== (kind.value === "segment_entered")) delete triggers[i].value;
+      drawTriggers();
+      document.querySelector(`[data-field="triggers.${i}.kind"]`).focus();
+    });
+    const value = t.kind === "segment_entered"
+      ? segmentPicker(t.value || "", { "aria-label": T.sequences_trigger_segment })
+      : input(t.value, { "aria-label": T.sequences_trigger_value });
     value.dataset.field = `triggers.${i}.value`;
     return h("li", { class: "inline" }, kind, value,
       h("button", { type: "button", onclick: () => {
@@ -495,19 +504,34 @@
 
   form.goal_kind.addEventListener("change", showGoal);
 
-  // The workspace's segments by name (as Enrol → Segment lists them). A goal's segment that
-  // is gone stays chosen under its id, so that saving changes nothing the marketer did not.
+  // The workspace's segments by name (as Enrol → Segment lists them), for the goal and the
+  // segment triggers. A segment that is gone stays chosen under its id, so that saving
+  // changes nothing the marketer did not.
+  let segments = [];
+
+  function segmentOptions(chosen) {
+    const options = [h("option", { value: "" }, T.sequences_goal_segment_choose),
+      ...segments.map((s) => h("option", { value: s.id }, `${s.name} (${s.size ?? "?"})`))];
+    if (chosen && !segments.some((s) => s.id === chosen)) {
+      options.push(h("option", { value: chosen }, fillIn(T.sequences_goal_segment_gone, { id: chosen })));
+    }
+    return options;
+  }
+
+  function segmentPicker(chosen, attrs) {
+    const picker = h("select", attrs, ...segmentOptions(chosen));
+    picker.value = chosen;
+    return picker;
+  }
+
   async function goalSegments() {
     const picker = form.goal_segment;
     const chosen = picker.value || loaded?.goal?.segment_id || "";
-    const found = await api("GET", "/broadcast-audiences");
-    const options = [h("option", { value: "" }, T.sequences_goal_segment_choose),
-      ...found.map((s) => h("option", { value: s.id }, `${s.name} (${s.size ?? "?"})`))];
-    if (chosen && !found.some((s) => s.id === chosen)) {
-      options.push(h("option", { value: chosen }, fillIn(T.sequences_goal_segment_gone, { id: chosen })));
-    }
-    picker.replaceChildren(...options);
+    segments = await api("GET", "/broadcast-audiences");
+    picker.replaceChildren(...segmentOptions(chosen));
     picker.value = chosen;
+    sync();
+    drawTriggers();  // their pickers, now with the names
   }
 
   fill();

@@ -113,3 +113,47 @@ async def test_funnel_goal_picker_and_step_type_reset(live: Live, locale: str) -
     assert sequence.goal.segment_id == segment["_id"]
     await page.reload()
     await expect(page.get_by_label(t["sequences_goal_segment_pick"])).to_have_value(segment["_id"])
+
+
+@pytest.mark.parametrize("locale", ["en-US", "zh-CN"])
+async def test_a_segment_trigger_picks_its_segment_by_name(live: Live, locale: str) -> None:
+    """QA (pass 5): "segment entered" asked for a raw segment id, as the goal did."""
+    from playwright.async_api import expect
+
+    t = messages(locale[:2])
+    doc = await live.core.store.collection("sequences").find_one({})
+    assert doc is not None
+    segment = await live.core.store.collection("segments").find_one({"name": SEGMENT})
+    assert segment is not None
+    page = await live.sign_in("mary@kith.test", locale=locale)
+    await page.goto(f"{live.url}/app/sequences/{doc['_id']}")
+    await page.get_by_role("button", name=t["sequences_add_trigger"]).press("Enter")
+    kind = page.get_by_label(t["sequences_trigger_kind"], exact=True)
+    await expect(kind).to_be_focused()
+    await expect(kind).to_have_value("segment_entered")
+    picker = page.get_by_label(t["sequences_trigger_segment"], exact=True)
+    await expect(picker.locator("option")).to_have_text(
+        [
+            t["sequences_goal_segment_choose"],
+            re.compile(r"^Newsletter \("),
+            re.compile(f"^{SEGMENT} \\("),
+        ]
+    )
+    await page.keyboard.press("Tab")
+    await expect(picker).to_be_focused()
+    await picker.select_option(segment["_id"])
+    await kind.select_option("tag_added")  # another kind types its value
+    await expect(page.get_by_label(t["sequences_trigger_value"], exact=True)).to_have_value("")
+    await expect(kind).to_be_focused()
+    await kind.select_option("segment_entered")
+    await picker.select_option(segment["_id"])
+    await assert_every_control_is_named(page)
+
+    await page.get_by_role("button", name=t["sequences_save"], exact=True).press("Enter")
+    await expect(page.locator("#notice")).to_contain_text(t["sequences_saved"])
+    sequence = await get_sequence(live.core, doc["workspace_id"], doc["_id"])
+    assert [(x.kind, x.value) for x in sequence.triggers] == [("segment_entered", segment["_id"])]
+    await page.reload()
+    await expect(page.get_by_label(t["sequences_trigger_segment"], exact=True)).to_have_value(
+        segment["_id"]
+    )
