@@ -173,13 +173,17 @@ async def do_move_order(
     to: OrderStatus,
     actor: Author = SYSTEM,
     shipping: Shipping | None = None,
+    reason: str | None = None,
 ) -> Order:
-    """Move the order to `to` (with shipping details, say the tracking number when shipped);
-    409 listing the allowed statuses when `to` cannot follow the current one."""
+    """Move the order to `to` (with shipping details, say the tracking number when shipped,
+    and why: a refund's or a cancellation's `reason`, kept on the move and named on the
+    event); 409 listing the allowed statuses when `to` cannot follow the current one."""
     now = core.clock.now()
+    why = (reason or "").strip() or None
+    move = Move(status=to, at=now, by=actor, reason=why)
     change: dict[str, Any] = {
         "$set": {"status": to.value, "updated_at": now, **_shipping_fields(shipping)},
-        "$push": {"history": Move(status=to, at=now, by=actor).model_dump(mode="python")},
+        "$push": {"history": move.model_dump(mode="python")},
     }
     doc = await move_status(
         orders(core),
@@ -191,7 +195,7 @@ async def do_move_order(
         missing=NotFound("no such order", field="order_id"),
     )
     order = Order.from_doc(doc)
-    await _note(core, order, "order.updated", actor, moved=True)
+    await _note(core, order, "order.updated", actor, moved=True, **({"reason": why} if why else {}))
     await summary.refresh(core, workspace_id, order.customer_id)
     return order
 

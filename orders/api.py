@@ -20,7 +20,7 @@ from kith.core.models import Author, AuthorKind
 from kith.core.pagination import page
 from kith.core.permissions import Scope, ensure_can_reach
 from kith.orders import actions
-from kith.orders.models import Order, OrderIn, OrderPatch, OrderStatus, Source
+from kith.orders.models import MOVES, Order, OrderIn, OrderPatch, OrderStatus, Source
 from kith.orders.money import EXPONENTS, shown
 from kith.orders.store import get_order, orders
 from kith.web.api.deps import CoreDep, WorkspaceDep
@@ -52,13 +52,19 @@ async def session_asker(request: Request, agent: AgentDep) -> Asker:
 
 
 class OrderOut(Order):
-    """The order, with its total as people read it ("19.99 USD")."""
+    """The order, with its total as people read it ("19.99 USD") and the statuses it may move
+    to now (`moves`, sorted), so that a client offers only those."""
 
     total_shown: str
+    moves: list[OrderStatus]
 
     @classmethod
     def of(cls, order: Order) -> OrderOut:
-        return cls(**order.model_dump(), total_shown=shown(order.total, order.currency))
+        return cls(
+            **order.model_dump(),
+            total_shown=shown(order.total, order.currency),
+            moves=sorted(MOVES[order.status]),
+        )
 
 
 Cursor = Annotated[str | None, Query(max_length=1024)]
@@ -123,16 +129,18 @@ def build(prefix: str, who: Callable[..., Awaitable[Asker]], schema: bool) -> AP
 
     @router.patch("/{order_id}", response_model=OrderOut)
     async def patch(order_id: str, body: OrderPatch, core: CoreDep, asker: Asker = asked) -> Any:
-        """Move the order to `status` (409 listing the allowed ones if it cannot), and/or
-        change `shipping` (the fields given). The customer is told when it becomes paid,
-        shipped or delivered."""
+        """Move the order to `status` (409 listing the allowed ones if it cannot), with an
+        optional `reason` kept on the move, and/or change `shipping` (the fields given). The
+        customer is told when it becomes paid, shipped, delivered, cancelled or refunded."""
         await _visible(core, asker, order_id)
         ws = asker.workspace_id
         if body.status is not None:
             moved = await actions.do_move_order(
-                core, ws, order_id, body.status, asker.author, body.shipping
+                core, ws, order_id, body.status, asker.author, body.shipping, body.reason
             )
             return OrderOut.of(moved)
+        if body.reason is not None:
+            raise InvalidInput("a reason goes with a status to move to", field="reason")
         if body.shipping is not None:
             changed = await actions.do_update_shipping(
                 core, ws, order_id, body.shipping, asker.author

@@ -38,7 +38,10 @@ MOVES: dict[OrderStatus, frozenset[OrderStatus]] = {
     S.refunded: frozenset(),
 }
 # The moves the customer is told about on their channel.
-NOTIFIED = frozenset({S.paid, S.shipped, S.delivered})
+NOTIFIED = frozenset({S.paid, S.shipped, S.delivered, S.cancelled, S.refunded})
+# Told only when an order moves there: one a shop pushes already cancelled or refunded is
+# history, not news.
+ENDINGS = frozenset({S.cancelled, S.refunded})
 # What counts towards the customer's figures: a cancelled order was never bought, and a
 # refunded one is no longer worth anything.
 COUNTED = frozenset(set(S) - {S.cancelled})
@@ -99,18 +102,21 @@ class OrderIn(BaseModel):
 
 
 class OrderPatch(BaseModel):
-    """A move to `status` and/or shipping details (merged field by field)."""
+    """A move to `status` and/or shipping details (merged field by field); `reason`, why the
+    order moved (a refund's or a cancellation's), is kept on the move, for the agents."""
 
     model_config = ConfigDict(extra="forbid")
 
     status: OrderStatus | None = None
     shipping: Shipping | None = None
+    reason: str | None = Field(default=None, max_length=500)
 
 
 class Move(BaseModel):
     status: OrderStatus
     at: datetime
     by: Author
+    reason: str | None = None
 
 
 class Notice(BaseModel):

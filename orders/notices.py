@@ -1,5 +1,6 @@
-"""Telling the customer: paid, shipped (with the tracking number) and delivered, on their
-channel and in their language: the `order-notices` consumer.
+"""Telling the customer: paid, shipped (with the tracking number), delivered, cancelled and
+refunded, on their channel and in their language: the `order-notices` consumer. A cancellation
+or a refund is told when the order moves there, not when a shop pushes an order already so.
 
 The notice goes to the order's conversation, or the customer's most recent one, through the
 outbox (`send()`), as a service message: consent for marketing does not apply, but the
@@ -21,7 +22,7 @@ from kith.core.ids import derived_id
 from kith.core.languages import customer_language
 from kith.core.models import Author, AuthorKind, Conversation, Event, OutboundContent, Wording
 from kith.core.outbox import send
-from kith.orders.models import NOTIFIED, Notice, Order, OrderStatus, Source
+from kith.orders.models import ENDINGS, NOTIFIED, Notice, Order, OrderStatus, Source
 from kith.orders.money import shown
 from kith.orders.store import get_order, orders
 
@@ -34,11 +35,16 @@ TEMPLATES: dict[str, dict[OrderStatus, str]] = {
         OrderStatus.shipped: "Your order #{number} is on its way{carrier}. "
         "Tracking number: {tracking}.",
         OrderStatus.delivered: "Your order #{number} has been delivered. Enjoy!",
+        OrderStatus.cancelled: "Your order #{number} has been cancelled.",
+        OrderStatus.refunded: "We have refunded {total} for your order #{number}. "
+        "It may take a few days to reach your account.",
     },
     "zh": {
         OrderStatus.paid: "感谢您的付款！订单 #{number} 已收到 {total}。",
         OrderStatus.shipped: "您的订单 #{number} 已发货{carrier}，运单号：{tracking}。",
         OrderStatus.delivered: "您的订单 #{number} 已送达，祝您使用愉快！",
+        OrderStatus.cancelled: "您的订单 #{number} 已取消。",
+        OrderStatus.refunded: "您的订单 #{number} 已退款 {total}，款项可能需要几个工作日到账。",
     },
 }
 RETRACKED = {
@@ -81,7 +87,7 @@ async def consume(core: Core, event: Event) -> None:
     if not data.get("moved") or data.get("source") == Source.import_.value:
         return  # an imported history is not news to the customer
     status = OrderStatus(data["status"])
-    if status not in NOTIFIED:
+    if status not in NOTIFIED or (status in ENDINGS and event.type == "order.created"):
         return
     try:
         order = await get_order(core, event.workspace_id, str(data["order_id"]))

@@ -1,20 +1,34 @@
 // The Orders section of the inbox's customer panel: the customer's orders (number, status,
 // total, date), a small form to create one from the open conversation, and the moves an agent
-// makes (paid, shipped with a tracking number, delivered). It follows the customer the inbox
+// makes. The moves offered are the order's own (`moves`, from the server's status machine):
+// paid and delivered at once; shipped through a small form (tracking number and carrier, both
+// optional); refunded and cancelled through a form with an optional reason, then the page's
+// confirmation dialog naming the order and its amount. It follows the customer the inbox
 // shows (the `kith:customer` event) and talks to /app/api/orders. Customer-supplied text only
 // ever reaches the page through `h` (text nodes and attributes).
 "use strict";
 
 (() => {
-  const { T, api, h, fill, date: day, once } = window.KithDom;
+  const { T, api, h, fill, date: day, once, confirmed, markFields } = window.KithDom;
   const section = document.getElementById("orders-panel");
   if (!section) return;
   const canWrite = ["admin", "agent"].includes(document.body.dataset.role);
-  const NEXT = { pending: ["paid", "orders_mark_paid"], paid: ["shipped", "orders_mark_shipped"],
-    shipped: ["delivered", "orders_mark_delivered"] };
+  // The moves in the order they are offered, each with its button's words; those with a
+  // form ask something first.
+  const MOVES = [
+    { to: "paid", label: "orders_mark_paid" },
+    { to: "shipped", label: "orders_mark_shipped", form: shipForm },
+    { to: "delivered", label: "orders_mark_delivered" },
+    { to: "cancelled", label: "orders_cancel", form: endForm },
+    { to: "refunded", label: "orders_refund", form: endForm },
+  ];
   let shown = { customerId: null, conversationId: null };
   let exponents = null;
   let formAdded = false;
+  let uid = 0;
+  // The move form open, kept across a redraw of the list (a message from the customer
+  // redraws it) while its order still offers that move: what the agent typed stays.
+  let open = null;  // { orderId, to, form }
 
   document.head.append(h("link", { rel: "stylesheet", href: "/app/orders/static/orders_panel.css" }));
   const list = h("ul", { class: "orders-list", "aria-label": T.orders });
@@ -33,38 +47,156 @@
 
   function orderItem(order) {
     const status = T["orders_status_" + order.status] || order.status;
-    const line = h("li", { class: "order", dataset: { orderId: order.id } },
+    const line = h("li", { class: "order", tabindex: -1, dataset: { orderId: order.id } },
       h("strong", {}, fill(T.orders_number, order)), ` · ${status} · ${order.total_shown} · ${day(order.placed_at)}`);
     const items = order.items.map((i) => `${i.name} × ${i.quantity}`).join(", ");
     line.append(h("div", { class: "order-items" }, items));
-    if (order.shipping.tracking_number) line.append(h("div", {}, `${T.orders_tracking}: ${order.shipping.tracking_number}`));
+    const { carrier, tracking_number: tracking } = order.shipping;
+    if (tracking) line.append(h("div", {}, `${T.orders_tracking}: ${tracking}${carrier ? ` (${carrier})` : ""}`));
+    const last = order.history[order.history.length - 1];
+    if (last && last.reason && last.status === order.status) {
+      line.append(h("div", { class: "order-reason" }, `${T.orders_why}: ${last.reason}`));
+    }
     for (const skipped of order.notices.filter((n) => n.outcome === "skipped")) {
       const reason = T["orders_reason_" + skipped.reason] || skipped.reason;
       line.append(h("div", { class: "order-warning" }, fill(T.orders_not_told, { reason })));
     }
-    const next = NEXT[order.status];
-    if (canWrite && next) line.append(moveForm(order, ...next));
+    const offered = MOVES.filter((m) => (order.moves || []).includes(m.to));
+    if (canWrite && offered.length) line.append(...moves(order, offered));
     return line;
   }
 
-  function moveForm(order, to, label) {
-    const tracking = to === "shipped"
-      ? h("input", { type: "text", maxlength: 100, "aria-label": `${T.orders_tracking} #${order.number}` }) : null;
-    const form = h("form", { class: "order-move" }, tracking,
-      h("button", { type: "submit", "aria-label": `${T[label]} #${order.number}` }, T[label]));
-    form.addEventListener("submit", async (e) => {
-      e.preventDefault();
-      const patch = { status: to };
-      if (tracking && tracking.value.trim()) patch.shipping = { tracking_number: tracking.value.trim() };
-      try {
-        await api("PATCH", `/orders/${encodeURIComponent(order.id)}`, patch);
-        say("");
-        await load();
-      } catch (error) {
-        say(error.message);
+  // The order's buttons, and the place where a move's form opens under them.
+  function moves(order, offered) {
+    const place = h("div", { class: "order-step", id: `order-step-${++uid}` });
+    const openers = [];
+    const bar = h("div", { class: "order-moves" });
+    for (const move of offered) {
+      const name = `${T[move.label]} #${order.number}`;
+      if (!move.form) {
+        const form = h("form", { class: "order-move" }, h("button", { type: "submit", "aria-label": name }, T[move.label]));
+        once(form, () => send(order, { status: move.to }, form));
+        bar.append(form);
+        continue;
+      }
+      const opener = h("button", {
+        type: "button", "aria-label": name, "aria-expanded": "false", "aria-controls": place.id,
+        dataset: { to: move.to },
+      }, T[move.label]);
+      opener.addEventListener("click", () => {
+        const again = open && open.orderId === order.id && open.to === move.to;
+        close(place, openers);
+        if (again) return;
+        const form = move.form(order, move.to, () => { close(place, openers); opener.focus(); });
+        open = { orderId: order.id, to: move.to, form };
+        place.append(form);
+        opener.setAttribute("aria-expanded", "true");
+        form.querySelector("input").focus();
+      });
+      openers.push(opener);
+      bar.append(opener);
+    }
+    if (open && open.orderId === order.id && offered.some((m) => m.to === open.to && m.form)) {
+      place.append(open.form);  // the form open before the redraw, as the agent left it
+      const opener = openers.find((o) => o.dataset.to === open.to);
+      if (opener) opener.setAttribute("aria-expanded", "true");
+    }
+    return [bar, place];
+  }
+
+  function close(place, openers) {
+    place.replaceChildren();
+    for (const o of openers) o.setAttribute("aria-expanded", "false");
+    open = null;
+  }
+
+  // A labelled control with its hint and its error slot (`markFields` fills the slot).
+  function field(name, label, control) {
+    const id = `order-field-${++uid}`;
+    control.id = id;
+    control.setAttribute("aria-describedby", `${id}-error`);
+    return h("div", { class: "field", "data-field": name },
+      h("label", { for: id }, label), " ", control,
+      h("span", { class: "field-error", id: `${id}-error` }));
+  }
+
+  function moveForm(order, to, title, fields, submit, closeForm) {
+    const back = h("button", { type: "button" }, T.orders_close);
+    back.addEventListener("click", closeForm);
+    const form = h("form", { class: "order-form", "aria-label": fill(title, order), novalidate: true },
+      ...fields, h("div", { class: "order-form-buttons" }, h("button", { type: "submit" }, T[submit]), back));
+    form.addEventListener("keydown", (e) => {
+      if (e.key === "Escape") {
+        e.preventDefault();
+        closeForm();
       }
     });
     return form;
+  }
+
+  function shipForm(order, to, closeForm) {
+    const tracking = h("input", { type: "text", maxlength: 100, autocomplete: "off",
+      value: order.shipping.tracking_number || "" });
+    const carrier = h("input", { type: "text", maxlength: 100, autocomplete: "off",
+      value: order.shipping.carrier || "" });
+    const form = moveForm(order, to, T.orders_ship_title, [
+      field("shipping.tracking_number", T.orders_tracking_optional, tracking),
+      field("shipping.carrier", T.orders_carrier_optional, carrier),
+    ], "orders_ship", closeForm);
+    once(form, () => {
+      const shipping = {};
+      if (tracking.value.trim()) shipping.tracking_number = tracking.value.trim();
+      if (carrier.value.trim()) shipping.carrier = carrier.value.trim();
+      const patch = { status: to };
+      if (Object.keys(shipping).length) patch.shipping = shipping;
+      return send(order, patch, form);
+    });
+    return form;
+  }
+
+  // Refund or cancel: an optional reason (for the agents), then the page's confirmation.
+  function endForm(order, to, closeForm) {
+    const reason = h("input", { type: "text", maxlength: 500, autocomplete: "off" });
+    const words = to === "refunded"
+      ? { title: T.orders_refund_title, submit: "orders_refund", ask: T.orders_confirm_refund }
+      : { title: T.orders_cancel_title, submit: "orders_cancel", ask: T.orders_confirm_cancel };
+    const form = moveForm(order, to, words.title, [field("reason", T.orders_why_optional, reason)],
+      words.submit, closeForm);
+    once(form, async () => {
+      if (!(await confirmed(fill(words.ask, { number: order.number, total: order.total_shown })))) {
+        reason.focus();
+        return;
+      }
+      const patch = { status: to };
+      if (reason.value.trim()) patch.reason = reason.value.trim();
+      return send(order, patch, form);
+    });
+    return form;
+  }
+
+  // Moves the order; on success the list is read again and focus goes to the order's line.
+  // A refusal is marked at the form's fields; what has no field there (the order moved on
+  // meanwhile: a 409 on status) is said in the section's status, and the list read again.
+  async function send(order, patch, form) {
+    say("");
+    markFields(form, null);
+    try {
+      const moved = await api("PATCH", `/orders/${encodeURIComponent(order.id)}`, patch);
+      open = null;
+      await load();
+      say(fill(T.orders_moved, { number: moved.number, status: T["orders_status_" + moved.status] || moved.status }));
+      const line = list.querySelector(`[data-order-id="${CSS.escape(order.id)}"]`);
+      if (line) line.focus();
+    } catch (error) {
+      const unplaced = markFields(form, error);
+      if (unplaced.length) say(unplaced.map((f) => f.message || error.message).join(" "));
+      if (error.status === 409) {  // moved meanwhile (another agent, the shop): as it is now
+        open = null;
+        await load().catch(() => {});
+        const now = error.limits && error.limits.status;
+        if (now) say(fill(T.orders_moved_meanwhile, { number: order.number, status: T["orders_status_" + now] || now }));
+      }
+    }
   }
 
   function createForm() {
@@ -106,8 +238,11 @@
   }
 
   function show(items) {
+    const focused = document.activeElement;
     list.replaceChildren(...items.map(orderItem));
     if (!items.length) list.replaceChildren(h("li", {}, T.orders_none));
+    // A redraw while the agent types in the open form keeps the form, and focus in it.
+    if (open && focused && open.form.contains(focused) && open.form.isConnected) focused.focus();
   }
 
   async function load() {
@@ -121,6 +256,7 @@
   document.addEventListener("kith:customer", async (event) => {
     const changed = event.detail.customerId !== shown.customerId;
     shown = { ...event.detail };
+    if (changed) open = null;
     if (canWrite && !formAdded) {
       formAdded = true;
       exponents = await api("GET", "/orders/currencies");
