@@ -308,6 +308,10 @@ async def test_a_marketer_sees_the_form_read_only(live: Live) -> None:
     await expect(name).to_have_value("Shop assistant")
     await expect(name).to_be_disabled()
     form = page.get_by_role("tabpanel", name="Form")
+    summaries = form.locator("details.be-fold > summary")
+    await expect(summaries.first).to_contain_text("Greet new conversations · First message")
+    assert not await form.locator("details.be-fold[open]").count()  # more than two flows: folded
+    await summaries.first.click()
     await expect(form.get_by_role("textbox", name="Text (English)").first).to_be_disabled()
     await expect(form.get_by_role("checkbox").first).to_be_disabled()
     await expect(form.get_by_role("combobox").first).to_be_disabled()

@@ -29,7 +29,11 @@
       channels: [],
       teams: [],
       badJson: new Map(),  // field → message, for the JSON boxes of fields the form cannot draw
+      // The flows shown unfolded (by object, so a move keeps them): all of a small bot's,
+      // none of a larger one's until asked, a new one's; and any holding a refused field.
+      unfolded: new WeakSet(),
     };
+    const FOLD_ABOVE = 2;  // flows: more than this, and a loaded bot shows them folded
     const ready = api("GET", "/bot-step-types").then((answer) => {
       for (const item of answer.items) {
         state.types.set(item.type, { schema: item.schema, refs: new Set(item.step_refs) });
@@ -57,7 +61,7 @@
         textarea.value = JSON.stringify(state.bot, null, 2);
       } else {
         try {
-          state.bot = parsed();
+          takeParsed();
         } catch (error) {
           onError(error);
           return;
@@ -95,9 +99,18 @@
     // ---- what the page calls -------------------------------------------------------------
 
     // Open a definition (a copy: nothing is written until it is saved), on the form's tab.
+    // The JSON tab's bot in place of the form's; its flows folded as those at their places were.
+    function takeParsed() {
+      const bot = parsed();
+      const open = flows().map((flow) => state.unfolded.has(flow));
+      state.bot = bot;
+      state.unfolded = new WeakSet(flows().filter((flow, n) => open[n] ?? true));
+    }
+
     async function load(definition) {
       state.bot = JSON.parse(JSON.stringify(definition));
       state.badJson.clear();
+      state.unfolded = new WeakSet(flows().length > FOLD_ABOVE ? [] : flows());
       textarea.value = JSON.stringify(state.bot, null, 2);
       await ready;
       render();
@@ -108,7 +121,7 @@
     // the fields, when either does not parse.
     function value() {
       if (state.tab === "json") {
-        state.bot = parsed();
+        takeParsed();
         render();
       }
       if (state.badJson.size) {
@@ -141,6 +154,8 @@
         const other = keep.replace(/\.(up|down)$/, (_, way) => (way === "up" ? ".down" : ".up"));
         target = document.getElementById(other) || target;
       }
+      const fold = target && target.closest("details");
+      if (fold) fold.open = true;
       if (target) target.focus();
     }
 
@@ -443,7 +458,9 @@
           const ids = new Set(all.map((f) => f.id));
           let k = all.length + 1;
           while (ids.has(`flow_${k}`)) k++;
-          all.push({ id: `flow_${k}`, name: "", trigger: { kind: "keyword", values: [] }, steps: [] });
+          const flow = { id: `flow_${k}`, name: "", trigger: { kind: "keyword", values: [] }, steps: [] };
+          all.push(flow);
+          state.unfolded.add(flow);
           render(idOf(`flows.${all.length - 1}.name`));
         }, { id: "be.add-flow" })));
       }
@@ -466,11 +483,31 @@
             render(list.length ? idOf(`flows.${Math.min(n, list.length - 1)}.name`) : "be.add-flow");
           }, { id: idOf(`${path}.remove`), class: "danger" })));
       }
-      part.append(row(say("be_flow_id"), textInput(holderOf(here, "id")), `${path}.id`));
-      part.append(row(T.name, textInput(holderOf(here, "name")), `${path}.name`));
-      part.append(triggerPart(n));
-      part.append(stepsPart(n));
+      // Folded, a flow says what it is in one line: its name, how it starts, its steps.
+      const fold = h("details", { class: "be-fold" }, h("summary", {}, flowSummary(flow)));
+      fold.open = state.unfolded.has(flow);
+      fold.addEventListener("toggle", () => {
+        if (fold.open) state.unfolded.add(flow);
+        else state.unfolded.delete(flow);
+      });
+      fold.append(
+        row(say("be_flow_id"), textInput(holderOf(here, "id")), `${path}.id`),
+        row(T.name, textInput(holderOf(here, "name")), `${path}.name`),
+        triggerPart(n),
+        stepsPart(n),
+      );
+      part.append(fold);
       return part;
+    }
+
+    function flowSummary(flow) {
+      const kind = flow.trigger && flow.trigger.kind;
+      const steps = Array.isArray(flow.steps) ? flow.steps.length : 0;
+      return fill(say("be_flow_summary"), {
+        name: flow.name || flow.id || "",
+        trigger: say(`be_kind_${kind}`, kind || ""),
+        n: steps,
+      });
     }
 
     function triggerPart(n) {

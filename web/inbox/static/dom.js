@@ -63,6 +63,9 @@
       const text = each.message || T.error;
       if (place.slot) place.slot.textContent = place.slot.textContent ? `${place.slot.textContent} ${text}` : text;
       place.control.setAttribute("aria-invalid", "true");
+      for (let fold = place.control.closest("details"); fold; fold = fold.parentElement.closest("details")) {
+        fold.open = true;  // a refused field is never left folded away
+      }
       first = first || place.control;
     }
     if (first) first.focus();
