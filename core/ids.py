@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 
 from bson import ObjectId
@@ -10,6 +11,17 @@ from bson import ObjectId
 
 def new_id() -> str:
     return str(ObjectId())
+
+
+_ID = re.compile(r"[0-9a-f]{24}")
+
+
+def is_id(value: str) -> bool:
+    """Whether `value` could be a Kith id (what `new_id` and `derived_id` make: 24 lowercase
+    hex digits). A filter naming something else finds nothing by construction, and answering
+    it an empty list would let a client believe its typo or operator (`{"$gt": ""}`) filtered:
+    routes refuse it with a 422 naming the parameter instead."""
+    return _ID.fullmatch(value) is not None
 
 
 def derived_id(*parts: str) -> str:

@@ -20,11 +20,12 @@ from kith.core.customers import get_customer
 from kith.core.errors import Conflict, InvalidInput, KithError, NotFound, joined, raise_all
 from kith.core.events import SYSTEM, build_event, record, record_all
 from kith.core.ids import derived_id, new_id
-from kith.core.models import Author, Conversation, Direction
+from kith.core.models import Author, AuthorKind, Conversation, Direction
 from kith.core.teams import get_team
 from kith.core.transitions import refused
 from kith.core.users import get_user_doc
 from kith.tickets.models import (
+    DONE,
     MOVES,
     Source,
     Status,
@@ -209,7 +210,7 @@ async def do_update_ticket(
     (a warning marked, a reply met) is read again and applied under, never written over."""
     before = ticket or await get_ticket(core, workspace_id, ticket_id)
     for _ in range(ATTEMPTS):
-        changes = _changes(before, patch)
+        changes = _changes(before, patch) | _credit(before, patch, actor)
         if not changes:
             return before
         await _refuse(core, workspace_id, before, changes)
@@ -241,6 +242,24 @@ async def do_update_ticket(
     after = Ticket.from_doc(doc)
     await record_all(core, _change_events(core, before, after, changes, actor))
     return after
+
+
+def _credit(ticket: Ticket, patch: TicketPatch, actor: Author) -> dict[str, Any]:
+    """A person who solves or closes an unassigned ticket becomes its assignee in the same
+    write (as Zendesk does), so the per-agent CSAT and SLA reports credit who did the work;
+    the change is in the ticket's `ticket.updated` event, hence its timeline. An API token,
+    a rule or the system leave it unassigned, and so does a patch that names the assignee
+    (`assignee_id: null` included)."""
+    solving = patch.status in DONE and patch.status != ticket.status
+    person = actor.kind == AuthorKind.agent and actor.id is not None
+    if (
+        solving
+        and person
+        and ticket.assignee_id is None
+        and "assignee_id" not in patch.model_fields_set
+    ):
+        return {"assignee_id": actor.id}
+    return {}
 
 
 async def _refuse(core: Core, workspace_id: str, ticket: Ticket, changes: dict[str, Any]) -> None:

@@ -62,6 +62,13 @@ class BusinessCalendar:
             left -= closes - opens
         raise ValueError(f"no business hours within {HORIZON_DAYS} days of {start.isoformat()}")
 
+    def opening(self, start: datetime) -> datetime:
+        """The first business moment at or after `start` (`start` itself inside hours)."""
+        start = start.astimezone(UTC)
+        for opens, _ in self._spans(start):
+            return max(opens, start)
+        raise ValueError(f"no business hours within {HORIZON_DAYS} days of {start.isoformat()}")
+
     def elapsed(self, start: datetime, end: datetime) -> timedelta:
         """Business time between two moments (nothing if `end` is not after `start`)."""
         start, end = start.astimezone(UTC), end.astimezone(UTC)

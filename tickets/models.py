@@ -41,6 +41,7 @@ class Priority(StrEnum):
 PRIORITIES = tuple(Priority)  # lowest first: "raise priority" moves one step right
 ACTIVE = frozenset({Status.new, Status.open, Status.pending, Status.on_hold})
 PAUSED = frozenset({Status.pending, Status.on_hold})
+DONE = frozenset({Status.solved, Status.closed})  # a person moving it here is credited
 MOVES: dict[Status, frozenset[Status]] = {
     Status.new: frozenset({Status.open, Status.pending, Status.on_hold, Status.solved}),
     Status.open: frozenset({Status.pending, Status.on_hold, Status.solved}),

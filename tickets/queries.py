@@ -8,12 +8,15 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from kith.core.context import Core
+from kith.core.errors import InvalidInput, raise_all
+from kith.core.ids import is_id
 from kith.core.pagination import page
 from kith.core.permissions import Scope
 from kith.core.search_terms import query_terms
 from kith.tickets.models import Priority, Status, Ticket
 from kith.tickets.store import tickets, visible
 
+ID_FILTERS = ("assignee_id", "team_id", "customer_id", "conversation_id")
 # Customers whose profile a search matches, at most, per read (a name so common that more
 # match finds their tickets by its other words).
 CUSTOMERS_SEARCHED = 500
@@ -35,6 +38,16 @@ class TicketFilter(BaseModel):
     # A number ("12" or "#12"), or words found in the subject or description, or in the
     # customer's name or email address (`_search`).
     q: str | None = Field(default=None, max_length=200)
+
+    def refuse_non_ids(self) -> None:
+        """A 422 naming every id filter whose value is no id (`kith.core.ids.is_id`)."""
+        raise_all(
+            [
+                InvalidInput("not an id", field=name, reason="not_an_id")
+                for name in ID_FILTERS
+                if (value := getattr(self, name)) is not None and not is_id(value)
+            ]
+        )
 
     def query(self) -> dict[str, Any]:
         """Every filter but `q`, which needs a read of its own (`_search`)."""
@@ -113,6 +126,7 @@ async def list_tickets(
     cursor: str | None,
     limit: int,
 ) -> tuple[list[Ticket], str | None]:
+    wanted.refuse_non_ids()
     base = visible(scope) if scope is not None else {"workspace_id": workspace_id}
     narrowed = [base, wanted.query()]
     if wanted.q and wanted.q.strip():

@@ -187,7 +187,16 @@ def _restart(sla: TicketSla, terms: Terms, now: datetime) -> TicketSla:
         left = max(0.0, clock.target - clock.consumed)
         clock.due_at = as_stored(terms.calendar.add(now, timedelta(seconds=left)))
         if sla.warn_before and not clock.warned and not clock.breached:
-            early = max(0.0, left - sla.warn_before)
-            clock.warn_at = as_stored(terms.calendar.add(now, timedelta(seconds=early)))
+            clock.warn_at = as_stored(_warn_at(terms.calendar, now, left - sla.warn_before))
     sla.rev += 1
     return sla
+
+
+def _warn_at(calendar: BusinessCalendar, now: datetime, early: float) -> datetime:
+    """`warn_before` of business time before the due moment, which is `early` business
+    seconds from now; when less than that is left, as soon as business time runs again (a
+    ticket opened on Saturday, its first reply due half an hour into Monday, is warned at
+    Monday's opening, not at once on Saturday: its clock is not running then)."""
+    if early > 0:
+        return calendar.add(now, timedelta(seconds=early))
+    return calendar.opening(now)

@@ -5,7 +5,7 @@
 "use strict";
 
 (() => {
-  const { T, api, h, fill } = window.KithDom;
+  const { T, api, h, fill, markFields } = window.KithDom;
   const { status, priority } = window.KithTickets;
   const slot = document.getElementById("tickets");
   if (!slot) return;
@@ -17,7 +17,8 @@
   const subject = h("input", { type: "text", name: "subject", maxlength: "200", required: true });
   const said = h("p", { class: "hint", role: "status" });
   const form = h("form", { class: "panel-open", "aria-label": T.panel_tickets_open },
-    h("label", {}, T.panel_tickets_subject, " ", subject),
+    h("label", { dataset: { field: "subject" } }, T.panel_tickets_subject, " ", subject, " ",
+      h("span", { class: "field-error" })),
     h("button", { type: "submit" }, T.panel_tickets_open));
   slot.replaceChildren(list, none, form, said);
 
@@ -59,6 +60,7 @@
     if (!state.conversation) return;
     const button = form.querySelector("button");
     button.disabled = true;
+    markFields(form, null);
     try {
       const made = await api("POST", "/tickets", {
         subject: subject.value, conversation_id: state.conversation.id,
@@ -67,7 +69,9 @@
       state.edited = false;
       await load(state.conversation.id);
     } catch (error) {
-      said.textContent = error.message;
+      // Each refused field at its control; the others (the conversation) said below.
+      const unplaced = markFields(form, error);
+      said.textContent = ((error.fields || []).length ? unplaced.map((f) => f.message) : [error.message]).join(" ");
     } finally {
       button.disabled = false;
     }

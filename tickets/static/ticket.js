@@ -5,8 +5,8 @@
 "use strict";
 
 (() => {
-  const { T, api, h, say, fill } = window.KithDom;
-  const { status, priority, when, refusal } = window.KithTickets;
+  const { T, api, h, say, fill, markFields } = window.KithDom;
+  const { status, priority, when, refusal, span } = window.KithTickets;
   const body = document.body;
   const id = body.dataset.ticketId;
   if (!id) return;
@@ -119,32 +119,31 @@
     });
   }
 
+  // Every field the server refused is marked at its control, with its words (a refused
+  // move worded with the allowed ones); what no control holds goes under the form.
+  function markRefusal(form, error, slot) {
+    const fields = (error.fields || []).map((f) => ({ ...f, message: refusal(f, state.ticket.number) }));
+    const unplaced = markFields(form, fields.length ? { fields } : null);
+    const said = fields.length ? fields.map((f) => f.message) : [refusal(error, state.ticket.number)];
+    slot.textContent = (fields.length ? unplaced.map((f) => f.message) : said).join(" ");
+    say(said.join(" "));
+  }
+
   async function change(patch) {
     $("controls-error").textContent = "";
+    markFields($("ticket-controls"), null);
     say(""); // until the server answers: an earlier "Saved." is not this change's
     try {
       render(await api("PATCH", path, patch));
       say(T.ticket_saved);
       if (state.timeline) await loadTimeline();
     } catch (error) {
-      const text = refusal(error, state.ticket.number);
-      $("controls-error").textContent = text;
-      say(text);
+      markRefusal($("ticket-controls"), error, $("controls-error"));
       render(await api("GET", path));
     }
   }
 
   // ---- SLA clocks ------------------------------------------------------------------------
-
-  function span(ms) {
-    const minutes = Math.max(0, Math.floor(Math.abs(ms) / 60000));
-    const d = Math.floor(minutes / 1440);
-    const hours = Math.floor((minutes % 1440) / 60);
-    const m = minutes % 60;
-    if (d) return `${d} ${T.ticket_unit_d} ${hours} ${T.ticket_unit_h}`;
-    if (hours) return `${hours} ${T.ticket_unit_h} ${m} ${T.ticket_unit_min}`;
-    return `${m} ${T.ticket_unit_min}`;
-  }
 
   function clockText(sla, metric) {
     const due = sla[`${metric}_due_at`];
@@ -274,6 +273,8 @@
     const fields = Object.keys(data.changes || {}).map((f) => T["ticket_field_" + f] || f);
     const text = fill(template, {
       from: status(data.from), to: status(data.to), fields: fields.join(", "), score: data.score,
+      // An SLA warning or breach names its metric and when it was due.
+      metric: T["ticket_sla_" + data.metric] || data.metric, due: data.due_at ? when(data.due_at) : "",
     });
     return data.reason ? [text, fill(T.ticket_event_csat_reason, { reason: data.reason })] : [text];
   }
@@ -343,12 +344,13 @@
     if (note) {
       window.KithDom.once(note, async () => {  // a double Enter adds one note
         $("note-error").textContent = "";
+        markFields(note, null);
         try {
           await api("POST", `${path}/notes`, { text: note.text.value });
           note.reset();
           await loadTimeline();
         } catch (error) {
-          $("note-error").textContent = error.message;
+          markRefusal(note, error, $("note-error"));
         }
       });
     }

@@ -4,7 +4,7 @@
 
 (() => {
   const { T, api, h, say, fill } = window.KithDom;
-  const { status, priority, when, refusal } = window.KithTickets;
+  const { status, priority, when, refusal, slaBadge } = window.KithTickets;
   const rows = document.getElementById("ticket-rows");
   if (!rows) return;
   const body = document.body;
@@ -12,7 +12,9 @@
   const shapes = JSON.parse(document.getElementById("ticket-shapes").textContent);
   const $ = (id) => document.getElementById(id);
   const people = { users: {}, teams: {} };
-  const state = { view: "list", cursor: null, seq: 0 };
+  const state = { view: "list", cursor: null, seq: 0, clock: { base: Date.now(), since: 0, speed: 1 } };
+  // Kith's clock (the demo's runs an hour a second), which SLA due times are on.
+  const kithNow = () => state.clock.base + (performance.now() - state.clock.since) * state.clock.speed;
 
   const nameOf = (kind, id) => (id ? people[kind][id] || "…" : "—");
 
@@ -24,6 +26,12 @@
     return params;
   }
 
+  // The SLA badge: worded, its colour only repeating the words (empty when no SLA applies).
+  function badge(ticket, shown = slaBadge(ticket, kithNow())) {
+    if (!shown) return h("span", { class: "sla-badge sla-none" }, "");
+    return h("span", { class: "sla-badge sla-" + shown.kind, dataset: { sla: shown.kind } }, shown.text);
+  }
+
   // ---- the list --------------------------------------------------------------------------
 
   function row(ticket) {
@@ -33,6 +41,7 @@
       h("td", {}, ticket.subject),
       h("td", {}, h("span", { class: "ticket-status status-" + ticket.status }, status(ticket.status))),
       h("td", {}, h("span", { class: "prio prio-" + ticket.priority }, priority(ticket.priority))),
+      h("td", {}, badge(ticket)),
       h("td", {}, nameOf("users", ticket.assignee_id)),
       h("td", {}, nameOf("teams", ticket.team_id)),
       h("td", {}, h("time", { datetime: ticket.updated_at }, when(ticket.updated_at))));
@@ -58,18 +67,20 @@
 
   function card(ticket) {
     const label = `#${ticket.number} ${ticket.subject}`;
+    const sla = slaBadge(ticket, kithNow());
     const item = h("li", {
       class: "ticket-card prio-edge-" + ticket.priority,
       tabindex: "0",
       draggable: canWrite ? "true" : null,
-      "aria-label": `${label}, ${status(ticket.status)}, ${priority(ticket.priority)}`,
+      "aria-label": [label, status(ticket.status), priority(ticket.priority), sla && sla.text].filter(Boolean).join(", "),
       "aria-describedby": canWrite ? "board-help" : null,
       dataset: { id: ticket.id, number: ticket.number, status: ticket.status },
     },
     h("a", { href: `/app/tickets/${encodeURIComponent(ticket.id)}`, tabindex: "-1" }, label),
     h("p", { class: "card-meta" },
       h("span", { class: "prio prio-" + ticket.priority }, priority(ticket.priority)),
-      " · ", nameOf("users", ticket.assignee_id)));
+      " · ", nameOf("users", ticket.assignee_id)),
+    sla ? h("p", { class: "card-sla" }, badge(ticket, sla)) : null);
     if (canWrite) {
       const allowed = shapes.moves[ticket.status] || [];
       const menu = h("select", {
@@ -180,6 +191,15 @@
     return reload();
   }
 
+  async function syncClock() {
+    try {
+      const { now, speed } = await api("GET", "/clock");
+      state.clock = { base: Date.parse(now), since: performance.now(), speed };
+    } catch (_) {
+      state.clock = { base: Date.now(), since: performance.now(), speed: 1 };
+    }
+  }
+
   async function start() {
     for (const b of document.querySelectorAll(".views button")) {
       b.addEventListener("click", () => show(b.dataset.view, true));
@@ -192,7 +212,7 @@
     $("ticket-filters").addEventListener("submit", (e) => { e.preventDefault(); reload(); });
     $("more-tickets").addEventListener("click", () => loadList(true).catch((e) => say(e.message)));
     wireDrops();
-    const [users, teams] = await Promise.all([api("GET", "/users"), api("GET", "/teams")]);
+    const [users, teams] = await Promise.all([api("GET", "/users"), api("GET", "/teams"), syncClock()]);
     for (const u of users.items) people.users[u.id] = u.name || u.email;
     for (const t of teams.items) {
       people.teams[t.id] = t.name;
