@@ -9,9 +9,9 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 
-from kith.communities import actions, stats
+from kith.communities import actions, stats, waiting
 from kith.communities.askers import Asker, manager_asker, seen_community, token_asker, visible
-from kith.communities.models import Community, CommunityPatch, Member, MemberStatus
+from kith.communities.models import Community, CommunityPatch, Member
 from kith.communities.store import communities, members
 from kith.core.errors import InvalidInput
 from kith.core.pagination import page
@@ -63,18 +63,18 @@ def build(prefix: str, who: Callable[..., Awaitable[Asker]], schema: bool) -> AP
         community_id: str,
         core: CoreDep,
         asker: Asker = asked,
-        status: Literal["member", "left", "banned", "all"] = "member",
+        status: Literal["member", "left", "banned", "rules", "all"] = "member",
         cursor: Cursor = None,
         limit: Limit = 50,
     ) -> Page[Member]:
+        """`rules`: members still restricted until they accept the rules (`awaiting_rules`)."""
         community = await seen_community(core, asker, community_id)
-        query: dict[str, Any] = {"community_id": community.id}
-        if status != "all":
-            query["status"] = MemberStatus(status).value
+        query = await waiting.roster_query(core, community.id, status)
         docs, next_cursor = await page(
             members(core), query, "joined_at", cursor=cursor, limit=limit, descending=True
         )
-        return Page(items=[Member.from_doc(d) for d in docs], next_cursor=next_cursor)
+        items = await waiting.with_waiting(core, community.id, docs)
+        return Page(items=items, next_cursor=next_cursor)
 
     @router.get("/{community_id}/stats", response_model=stats.Stats)
     async def figures(

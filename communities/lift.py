@@ -1,7 +1,7 @@
 """A moderator lifts an action (after an appeal, or on second thoughts): a mute is lifted with
-`unrestrict`, a ban with `unban` (they may join again). Deleted messages and warnings have
-nothing to undo on the platform; their row is marked lifted all the same. The lift is an audit
-row of its own (by the moderator), and lifting twice is the first lift."""
+`unrestrict`, a ban with `unban` (they may join again). Only those: a deleted message stays
+deleted, a warning was said and a report noted, so lifting one is a 409 that says so. The lift
+is an audit row of its own (by the moderator), and lifting twice is the first lift."""
 
 from __future__ import annotations
 
@@ -13,14 +13,17 @@ from kith.core.context import Core
 from kith.core.errors import Conflict
 from kith.core.models import Author
 
-LIFTABLE = frozenset({"delete", "warn", "mute", "ban", "report"})
+LIFTABLE = frozenset({"mute", "ban"})  # what the platform can undo
 
 
 async def lift(core: Core, community: Community, audit_id: str, by: Author) -> AuditRow:
     """The lift's own audit row (taken, or refused with the platform's reason)."""
     row = await get_row(core, community.id, audit_id)
     if row.action not in LIFTABLE:
-        raise Conflict("only a moderation action can be lifted", field="audit_id")
+        raise Conflict(
+            f"only a mute or a ban can be lifted: a {row.action} has nothing to undo",
+            field="audit_id",
+        )
     if row.outcome != Outcome.taken:
         raise Conflict("the action was not taken", field="audit_id")
     now = core.clock.now()
@@ -58,9 +61,7 @@ async def lift(core: Core, community: Community, audit_id: str, by: Author) -> A
 
 
 async def _undo(core: Core, community: Community, row: AuditRow) -> str | None:
-    """The platform's reason if it refused (None: undone, or nothing to undo)."""
-    if row.action not in ("mute", "ban"):
-        return None
+    """The platform's reason if it refused (None: undone)."""
     reason = await attempt(_platform(core, community, row), retry=False)
     if reason is None and row.action == "ban":
         await members(core).update_one(

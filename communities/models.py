@@ -79,6 +79,11 @@ class Member(Record):
     spans: list[Span] = Field(default=[], description="Every stay, oldest first (capped).")
     last_spoke_at: datetime | None = None
     message_count: int = 0
+    awaiting_rules: bool = Field(
+        default=False,
+        description="Restricted until they press the rules button (read from their join, "
+        "`kith.communities.waiting`; not stored).",
+    )
 
 
 def _offers_no_null(schema: dict[str, Any]) -> None:

@@ -3,9 +3,11 @@ is on is checked against its rules, in order (words, links, media, repeat, flood
 rule broken decides the actions (`kith.communities.moderation_actions`).
 
 Flood and repeat are counted in MongoDB (`community_mod_recent`, one row per message, by the
-message's stored time), so every `kith serve` process counts the same messages, and a rerun
-of the consumer counts nothing twice. An edit is checked too, for what it now says (words,
-links, media: flood and repeat count posts, and an edit posts nothing), once per edit.
+time the platform says it was posted, `moderation_actions.posted_at`), so every `kith serve`
+process counts the same messages, a rerun of the consumer counts nothing twice, and a backlog
+delivered at once after downtime counts as it was posted, not as it arrived. An edit is
+checked too, for what it now says (words, links, media: flood and repeat count posts, and an
+edit posts nothing), once per edit.
 
 Admins are never acted on: the group's creator and administrators, by the roster's role or,
 for a message that broke a rule, by the platform's own list (`kith.communities.admins`),

@@ -27,6 +27,7 @@ from kith.communities.models import Community, Member, MemberStatus
 from kith.communities.moderation_texts import appeal_button, report_text, warn_text
 from kith.communities.settings import Action
 from kith.communities.store import member_id, members
+from kith.communities.welcome import member_language
 from kith.core.channel_records import get_channel
 from kith.core.clock import aware
 from kith.core.context import Core
@@ -93,9 +94,19 @@ class Target:
             name=author.get("name") or (member.name if member else None),
             text=str(message.get("text") or ""),
             media=bool(message.get("attachments")),
-            at=edit or aware(message["created_at"]),
+            at=edit or posted_at(message),
             edit=edit,
         )
+
+
+def posted_at(message: dict[str, Any]) -> datetime:
+    """When a message was posted, for the flood and repeat windows: the platform's own time
+    (`sent_at`), so a backlog delivered in one burst after downtime is no flood and a real
+    burst is one however slowly it arrives; never later than Kith received it (a platform
+    clock ahead of ours), and the arrival where the platform gave no time."""
+    arrived = aware(message["created_at"])
+    sent = message.get("sent_at")
+    return min(aware(sent), arrived) if sent is not None else arrived
 
 
 def strikes(core: Core) -> Any:
@@ -242,8 +253,12 @@ async def _warn(
     done: list[Action],
 ) -> None:
     conversation = await get_conversation(core, community.workspace_id, community.conversation_id)
-    text = warn_text(community.moderation, target.name, violation.rule, done, primary.until)
-    content = OutboundContent(text=text, buttons=[appeal_button(community.moderation, primary.id)])
+    m = community.moderation
+    language = None
+    if target.customer_id:  # the welcome's rule: their own chat's language, else their locale
+        language = await member_language(core, community, target.customer_id)
+    text = warn_text(m, target.name, violation.rule, done, primary.until, language)
+    content = OutboundContent(text=text, buttons=[appeal_button(m, primary.id, language)])
     await send(core, conversation, content, RULE_AUTHOR, message_id=derived_id("mod-warn", row.id))
 
 

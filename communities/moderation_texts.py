@@ -1,5 +1,6 @@
-"""What moderation says: the warning posted in the group (in the community's language, or
-the managers' own text), its appeal button, and the notes moderators read in the inbox."""
+"""What moderation says: the warning posted in the group (in the member's language when Kith
+knows it, else the community's; the managers' own text where they wrote one for it), its
+appeal button, and the notes moderators read in the inbox."""
 
 from __future__ import annotations
 
@@ -46,15 +47,29 @@ DONE = {
 APPEAL_LABEL = {"en": "Appeal", "zh": "申诉"}
 
 
-def _language(rules: Moderation) -> str:
-    return rules.language if rules.language in WARN else "en"
+def warn_language(rules: Moderation, member: str | None = None) -> str:
+    """The warning's language: as welcomes choose (`kith.communities.texts.pick`), the
+    managers' own text in the member's language or the community's, else Kith's in either,
+    else English."""
+    wanted = [language for language in (member, rules.language) if language]
+    for language in wanted:
+        if rules.warn_texts.get(language):
+            return language
+    return next((language for language in wanted if language in WARN), "en")
 
 
 def warn_text(
-    rules: Moderation, name: str | None, rule: str, done: list[Action], until: datetime | None
+    rules: Moderation,
+    name: str | None,
+    rule: str,
+    done: list[Action],
+    until: datetime | None,
+    language: str | None = None,
 ) -> str:
-    lang = _language(rules)
-    template = rules.warn_texts.get(rules.language) or WARN[lang]
+    """`language`: the member's, when known."""
+    chosen = warn_language(rules, language)
+    lang = chosen if chosen in WARN else "en"  # reasons and actions: Kith's own words
+    template = rules.warn_texts.get(chosen) or WARN[lang]
     when = f"{until:%Y-%m-%d %H:%M} UTC" if until else ""
     said = " ".join(DONE[lang][a].replace("{until}", when) for a in done if a in DONE[lang])
     return (
@@ -66,8 +81,10 @@ def warn_text(
     )
 
 
-def appeal_button(rules: Moderation, audit_id: str) -> Button:
-    return Button(label=APPEAL_LABEL[_language(rules)], payload=APPEAL_PAYLOAD + audit_id)
+def appeal_button(rules: Moderation, audit_id: str, language: str | None = None) -> Button:
+    lang = warn_language(rules, language)
+    label = APPEAL_LABEL.get(lang, APPEAL_LABEL["en"])
+    return Button(label=label, payload=APPEAL_PAYLOAD + audit_id)
 
 
 def report_text(

@@ -28,13 +28,13 @@ from pydantic import BaseModel
 
 from kith.broadcasts.actions import broadcasts
 from kith.broadcasts.models import Broadcast
-from kith.communities import stats
+from kith.communities import stats, waiting
 from kith.communities.askers import ensure_sees, visible
 from kith.communities.audit import AuditRow, Outcome, audit
 from kith.communities.charts import charts
 from kith.communities.join_requests import JoinRequest, requests
 from kith.communities.lift import LIFTABLE
-from kith.communities.models import Community, Member, MemberStatus
+from kith.communities.models import Community
 from kith.communities.settings import (
     Action,
     JoinRequests,
@@ -71,7 +71,7 @@ SETTINGS: dict[str, type[BaseModel]] = {  # moderation: its own form (`moderatio
 RULE_LISTS = ("words", "patterns")  # a rule's lists of text, one item a line
 AUDIT_PAGE = 20
 LANGUAGES = ("en", "zh")
-STATUSES = ("member", "left", "banned", "all")
+STATUSES = ("member", waiting.STATUS, "left", "banned", "all")
 REQUEST_STATUSES = ("pending", "approved", "declined", "all")
 REQUESTS_SHOWN = 50
 Cursor = Annotated[str | None, Query(max_length=1024)]
@@ -292,9 +292,7 @@ async def community_page(
     except Forbidden:
         return _html("community_missing.html", 403, **context, other_team=True)
     status = status if status in STATUSES else "member"
-    query: dict[str, Any] = {"community_id": community.id}
-    if status != "all":
-        query["status"] = MemberStatus(status).value
+    query = await waiting.roster_query(core, community.id, status)
     docs, next_cursor = await page(
         members(core), query, "joined_at", cursor=cursor, limit=50, descending=True
     )
@@ -315,7 +313,7 @@ async def community_page(
         community=community,
         community_json=community.model_dump(mode="json"),
         manager=session.user.role in MANAGERS,
-        roster=[Member.from_doc(d) for d in docs],
+        roster=await waiting.with_waiting(core, community.id, docs),
         status=status,
         statuses=STATUSES,
         cursor=cursor,

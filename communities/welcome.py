@@ -6,13 +6,17 @@ rules and their accept button when the community has rules.
 A welcome waits `Welcome.delay_seconds` on a durable timer, so that a burst of joins is seen
 as a raid (`kith.communities.raid`) before anyone in it is welcomed one by one. It is posted
 once per join (the message's id derives from the join), and not at all for a member back
-within `rejoin_quiet_days` who has nothing left to accept."""
+within `rejoin_quiet_days` who has nothing left to accept. A member moderation acted on
+since they joined (a spammer's link deleted during the pause) is not greeted: only the rules
+and their button are posted, if they have rules to accept."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from kith.communities import raid, rules
+from kith.communities.audit import Outcome, audit
 from kith.communities.joins import AUTHOR, Mode, RulesState, conversation, join_id, joins, move
 from kith.communities.joins import stored_time as read_time
 from kith.communities.models import BotStatus, Community, Member, MemberRole
@@ -86,7 +90,7 @@ async def run_welcome(core: Core, timer: Timer) -> None:
     language = await member_language(core, community, join["customer_id"])
     languages = [language or "", community.welcome.language]
     parts = []
-    if community.welcome.enabled:
+    if community.welcome.enabled and not await _moderated_since(core, join):
         parts.append(fill_name(pick(WELCOME, community.welcome.texts, languages), join["name"]))
     buttons = []
     if join.get("rules") in (RulesState.pending, RulesState.accepted):
@@ -101,6 +105,22 @@ async def run_welcome(core: Core, timer: Timer) -> None:
     talk = await conversation(core, community, join["customer_id"])
     content = OutboundContent(text=text, buttons=buttons)
     await send(core, talk, content, AUTHOR, message_id=derived_id("community-welcome", jid))
+
+
+async def _moderated_since(core: Core, join: dict[str, Any]) -> bool:
+    """Whether a moderation rule acted on the member since they joined (taken, not lifted)."""
+    found = await audit(core).find_one(
+        {
+            "community_id": join["community_id"],
+            "platform_user_id": join["platform_user_id"],
+            "action": {"$ne": "lift"},
+            "outcome": Outcome.taken.value,
+            "lifted_at": None,
+            "at": {"$gte": read_time(join.get("at")) or join["seen_at"]},
+        },
+        {"_id": 1},
+    )
+    return found is not None
 
 
 async def member_language(core: Core, community: Community, customer_id: str) -> str | None:

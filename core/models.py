@@ -361,6 +361,11 @@ class Message(Record):
     private: bool = False
     purpose: Purpose = Purpose.service
     created_at: datetime
+    sent_at: datetime | None = Field(
+        default=None,
+        description="When the platform says the customer sent it (Telegram `date`, Slack "
+        "`ts`, WeChat `CreateTime`), by its clock; `created_at` is when Kith received it.",
+    )
     delivery: Delivery | None = None
     nlp: NlpResult | None = None
     payload: str | None = None

@@ -100,6 +100,7 @@ async def ingest(core: Core, channel: Channel, inbound: InboundMessage) -> Recei
         reply_to=inbound.reply_to,
         payload=inbound.payload,
         created_at=now,
+        sent_at=inbound.sent_at,
     )
     doc = message.to_doc()
     if inbound.control:

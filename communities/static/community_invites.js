@@ -111,7 +111,7 @@
       const before = table.querySelector(`tr[data-invite="${CSS.escape(invite.id)}"]`);
       if (before) before.replaceWith(shown);
       else table.tBodies[0].prepend(shown);
-      table.hidden = false;
+      document.getElementById("invite-links-scroll").hidden = false;  // the table's scroll box
       document.getElementById("no-invites").hidden = true;
       say(fill(status === 201 ? T.communities_invite_made : T.communities_invite_existed, { name: owner }));
       (shown.querySelector("button[data-copy]") || shown.querySelector("a")).focus();

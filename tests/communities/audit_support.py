@@ -1,6 +1,7 @@
-"""Moderation log rows for the page tests, as the moderation consumer writes them: a warning
-appealed (customer text in the excerpt and the appeal), its deletion, a mute the platform
-refused, a ban already lifted by a moderator, and older deletions to page through."""
+"""Moderation log rows for the page tests, as the moderation consumer writes them: a mute
+taken (the one row a moderator may still lift), a warning appealed (customer text in the
+excerpt and the appeal), its deletion, a mute the platform refused, a ban already lifted by a
+moderator, and older deletions to page through."""
 
 from __future__ import annotations
 
@@ -40,6 +41,7 @@ def _row(community: Community, n: int, action: str, **fields: object) -> AuditRo
 
 def rows(community: Community, older: int = 0) -> dict[str, AuditRow]:
     made = {
+        "muted": _row(community, 101, "mute", until=community.created_at + timedelta(hours=6)),
         "warn": _row(
             community,
             100,

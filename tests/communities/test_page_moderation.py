@@ -72,15 +72,17 @@ async def test_the_log_escapes_customer_text_offers_lift_and_pages(
     assert HOSTILE not in page and APPEAL not in page
     shown = audit_rows(page)
     assert len(shown) == 20  # a page; newest first
-    assert list(shown)[:4] == [made[k].id for k in ("warn", "delete", "mute", "ban")]
+    assert list(shown)[:5] == [made[k].id for k in ("muted", "warn", "delete", "mute", "ban")]
     warn = shown[made["warn"].id]
     assert html.escape(f"FREE MONEY {HOSTILE}", quote=False) in warn
     assert html.escape(APPEAL, quote=False) in warn and "Appealed" in warn
     assert '<a href="/app/contacts/cust-carl">Crypto Carl</a>' in warn
     assert "Banned words and patterns" in warn and "free money" in warn and "warned" in warn
-    assert f'data-lift="{made["warn"].id}"' in warn
-    assert 'aria-label="Lift the warned of Crypto Carl"' in warn
-    assert f'data-lift="{made["delete"].id}"' in shown[made["delete"].id]
+    # Lift only where the platform can undo: a mute or a ban, not a deletion or a warning.
+    assert "data-lift" not in warn and "data-lift" not in shown[made["delete"].id]
+    muted = shown[made["muted"].id]
+    assert f'data-lift="{made["muted"].id}"' in muted
+    assert 'aria-label="Unmute Crypto Carl"' in muted
     mute = shown[made["mute"].id]
     assert "data-lift" not in mute and "refused by the platform: not enough rights" in mute
     assert "until" in mute
@@ -95,32 +97,33 @@ async def test_the_log_escapes_customer_text_offers_lift_and_pages(
         f"/app/communities/{community.id}", params={"audit_cursor": html.unescape(older.group(1))}
     )
     rest = audit_rows(second.text)
-    assert len(rest) == 4 and not set(rest) & set(shown)
+    assert len(rest) == 5 and not set(rest) & set(shown)
     assert "Latest actions" in second.text
 
     chinese = (await telegram.http.get(f"/app/communities/{community.id}?lang=zh")).text
     assert "管理记录" in chinese and "已由 Mia Moderator 撤销" in chinese
-    assert "撤销对 Crypto Carl 的警告" in chinese and "管理规则" in chinese
+    assert "解除 Crypto Carl 的禁言" in chinese and "管理规则" in chinese
 
 
 async def test_a_lift_shows_on_the_row_and_an_agent_may_lift_but_not_edit_rules(
     telegram: TelegramSetup, workspace_id: str
 ) -> None:
+    install_admin(telegram.core)  # the platform takes the unmute
     community = await _community(telegram, workspace_id)
     made = await seed_audit(telegram.core, community)
     csrf = await _signed_in(telegram, workspace_id, "age@kith.test", Role.agent)
     page = (await telegram.http.get(f"/app/communities/{community.id}")).text
     assert 'id="moderation"' not in page and 'id="settings"' not in page
-    assert f'data-lift="{made["delete"].id}"' in page  # the API lets whoever signs in lift
+    assert f'data-lift="{made["muted"].id}"' in page  # the API lets whoever signs in lift
 
     lifted = await telegram.http.post(
-        f"/app/api/communities/{community.id}/audit/{made['delete'].id}/lift",
+        f"/app/api/communities/{community.id}/audit/{made['muted'].id}/lift",
         headers={"X-CSRF-Token": csrf},
     )
     assert lifted.status_code == 200, lifted.text
     shown = audit_rows((await telegram.http.get(f"/app/communities/{community.id}")).text)
-    assert "data-lift" not in shown[made["delete"].id]
-    assert "Lifted by age" in shown[made["delete"].id]
+    assert "data-lift" not in shown[made["muted"].id]
+    assert "Lifted by age" in shown[made["muted"].id]
     [lift] = [row for key, row in shown.items() if key not in {r.id for r in made.values()}]
     assert "lifted" in lift and "a moderator" in lift and "data-lift" not in lift
 
@@ -178,8 +181,8 @@ async def test_the_demo_spammers_deletion_and_warning_are_in_the_log(
     await sign_in(client, "adm@kith.test")
     shown = audit_rows((await client.get(f"/app/communities/{community.id}")).text)
     carl = [row for row in shown.values() if str(SPAMMER["first_name"]) in row]
-    assert any("deleted" in row and "data-lift" in row for row in carl), shown
-    assert any("warned" in row and "data-lift" in row for row in carl), shown
+    assert any("deleted" in row for row in carl) and any("warned" in row for row in carl), shown
+    assert all("data-lift" not in row for row in carl)  # nothing the platform could undo
     assert all("FREE MONEY" in row for row in carl)
 
 
@@ -196,7 +199,7 @@ async def test_a_lift_and_a_flood_are_worded_in_the_page_s_language(
     await drain(telegram.core)
     csrf = await _signed_in(telegram, workspace_id, "mia@kith.test", Role.marketer)
     lifted = await telegram.http.post(
-        f"/app/api/communities/{community.id}/audit/{made['warn'].id}/lift",
+        f"/app/api/communities/{community.id}/audit/{made['muted'].id}/lift",
         headers={"X-CSRF-Token": csrf},
     )
     assert lifted.status_code == 200, lifted.text
@@ -205,7 +208,7 @@ async def test_a_lift_and_a_flood_are_worded_in_the_page_s_language(
     seeded = {row.id for row in made.values()} | {lifted.json()["id"]}
     lift = rows[lifted.json()["id"]]
     [flood, *_] = [row for key, row in rows.items() if key not in seeded and "刷屏" in row]
-    assert "撤销警告" in lift and "lifts" not in lift
+    assert "撤销禁言" in lift and "lifts" not in lift
     assert "10 秒内 3 条消息" in flood and "messages in" not in flood
     english = audit_rows((await telegram.http.get(f"/app/communities/{community.id}")).text)
-    assert "lifts the warning" in english[lifted.json()["id"]]
+    assert "lifts the mute" in english[lifted.json()["id"]]
