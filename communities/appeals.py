@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 from kith.communities.audit import Appeal, AuditRow, Outcome, audit
+from kith.communities.lift import LIFTABLE
 from kith.communities.moderation_texts import (
     APPEAL_ANSWER,
     APPEAL_PAYLOAD,
@@ -105,7 +106,8 @@ async def appeal(core: Core, row: AuditRow, text: str, via: str) -> None:
     await audit(core).update_one(
         {"_id": row.id, "appeal": None}, {"$set": {"appeal": kept.model_dump()}}
     )
-    note = OutboundContent(text=appeal_note(row, text), private=True)
+    liftable = row.action in LIFTABLE
+    note = OutboundContent(text=appeal_note(row, text, liftable=liftable), private=True)
     wording = appeal_wording(row, text)
     await send(core, conversation, note, SYSTEM, message_id=note_id, wording=wording)
     await do_update_conversation(
@@ -146,4 +148,6 @@ def appeal_wording(row: AuditRow, text: str) -> Wording:
         "rule": f"communities_rule_{row.rule}",
     }
     key = "community_appeal_said" if text else "community_appeal"
+    if row.action not in LIFTABLE:  # a delete or a warning: the note says so, no lift to call
+        key += "_final"
     return Wording(key=key, values=values, terms=terms)

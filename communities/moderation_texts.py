@@ -103,13 +103,17 @@ def report_text(
     )
 
 
-def appeal_note(row: AuditRow, text: str) -> str:
+def appeal_note(row: AuditRow, text: str, *, liftable: bool = True) -> str:
     said = f": “{text}”" if text else ""
+    then = (
+        f"lift it with POST /api/v1/communities/{row.community_id}/audit/{row.id}/lift"
+        if liftable
+        else f"a {row.action} has nothing to lift; answer the member if it was a mistake"
+    )
     return (
         f"Appeal from {row.member_name or row.platform_user_id} (user {row.platform_user_id}) "
         f"against {row.action} ({row.rule}) of {row.at:%Y-%m-%d %H:%M} UTC{said}. "
-        f"Audit row {row.id}: lift it with POST /api/v1/communities/{row.community_id}"
-        f"/audit/{row.id}/lift."
+        f"Audit row {row.id}: {then}."
     )
 
 

@@ -116,12 +116,13 @@ async def test_the_warning_s_appeal_button_reaches_the_inbox_once(
     await drain(telegram.core)
     [note] = await _notes(telegram)
     assert "Appeal from Ned Newman" in note and "delete (links)" in note
+    assert "a delete has nothing to lift" in note and "/lift" not in note  # the API says 409
     conversation = await _group_conversation(telegram)
     assert "appeal" in conversation["labels"] and conversation["status"] == "open"
     [deleted] = [r for r in await audit_rows(telegram) if r["action"] == "delete"]
     [doc] = await _note_docs(telegram)
     named = {"name": "Ned Newman", "user": str(NEW[0])}
-    _assert_appeal_wording(doc, "community_appeal", deleted, named, "links")
+    _assert_appeal_wording(doc, "community_appeal_final", deleted, named, "links")
     assert payload == f"mod-appeal:{deleted['id']}"
     assert deleted["appeal"]["via"] == "button"
 
