@@ -222,3 +222,5 @@ async def test_a_query_parameter_a_route_does_not_take_is_refused(api: ApiSetup)
     assert [f["field"] for f in error["fields"]] == ["priority", "foo"]
     one = await api.http.get("/api/v1/customers", params={"cursor": "", "x": "1"}, headers=api.auth)
     assert one.status_code == 422 and one.json()["error"]["field"] == "x"
+    nameless = await api.http.get("/api/v1/customers?cursor=&=null", headers=api.auth)  # fuzzed
+    assert nameless.status_code == 422 and nameless.json()["error"]["field"] == "query"

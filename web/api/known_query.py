@@ -44,13 +44,13 @@ async def refuse_unknown_query(request: Request) -> None:
         return
     unknown = [name for name in dict.fromkeys(request.query_params) if name not in taken(route)]
     if unknown:
-        raise joined(
-            [
-                InvalidInput(
-                    "unknown query parameter: this request does not take it",
-                    field=name,
-                    reason="extra_forbidden",
-                )
-                for name in unknown
-            ]
-        )
+        raise joined([_refusal(name) for name in unknown])
+
+
+def _refusal(name: str) -> InvalidInput:
+    """An unknown parameter, named; one without a name (`?=x`) is named `query`."""
+    if not name:
+        why = "a query parameter without a name (`?=value`)"
+        return InvalidInput(why, field="query", reason="extra_forbidden")
+    why = "unknown query parameter: this request does not take it"
+    return InvalidInput(why, field=name, reason="extra_forbidden")
