@@ -37,6 +37,8 @@ from kith.bots.hours import next_opening
 from kith.bots.knowledge import Article, KnowledgeBase, Match, asks_something
 from kith.bots.language import reply_language, written_language
 from kith.bots.schedule import SCHEDULE_TIMER, run_schedule
+from kith.bots.smalltalk import REPLIES as SMALL_TALK_REPLIES
+from kith.bots.smalltalk import small_talk
 from kith.bots.steps import BUILT_IN, Ask, BotButton
 from kith.bots.store import BOT_SAVED, INDEXES
 from kith.core import leases
@@ -356,12 +358,19 @@ class BotEngine:
             turn.session["misses"] = 0
             await self.run_flow(turn, flow)
             if flow.trigger.kind == TriggerKind.first_message and not turn.session.get("waiting"):
-                await self._knowledge_answer(turn)  # greet, then answer a first question
+                # greet, then answer a first question, or offer what it nearly asked
+                if not await self._knowledge_answer(turn) and turn.near:
+                    await self._suggest(turn)
             return
         if await self._knowledge_answer(turn):
             return
         if not turn.text.strip() and payload is None:
             return  # a sticker or a photo with no words: nothing to answer
+        kind = small_talk(turn.text)
+        if kind is not None:  # courtesy, not a miss
+            if kind in SMALL_TALK_REPLIES:
+                await self.say(turn, localized(SMALL_TALK_REPLIES[kind], turn.language))
+            return
         await self._missed(turn)
 
     @staticmethod
@@ -440,13 +449,14 @@ class BotEngine:
             await self.handoff(turn, MISSED_REASON)
             return
         if turn.near:
-            await self.say(
-                turn,
-                localized(DID_YOU_MEAN, turn.language),
-                [*(self._article_button(m) for m in turn.near), HUMAN_BUTTON],
-            )
+            await self._suggest(turn)
             return
         await self.say(turn, localized(turn.bot.fallback_text, turn.language), [HUMAN_BUTTON])
+
+    async def _suggest(self, turn: Turn) -> None:
+        """ "Did you mean": the articles the message nearly matched, and a person."""
+        buttons = [*(self._article_button(m) for m in turn.near), HUMAN_BUTTON]
+        await self.say(turn, localized(DID_YOU_MEAN, turn.language), buttons)
 
     @staticmethod
     def _article_button(match: Match) -> BotButton:

@@ -140,6 +140,17 @@ class StepBase(Strict):
         """Whether the run may go on to the next step."""
         return True
 
+    def refusals(self, where: str) -> list[KithError]:
+        """What is wrong with the step at `where` that its fields' types cannot say (checked
+        when the bot is saved, never when it is read back: a stored bot always loads)."""
+        return []
+
+
+def blank(text: str | dict[str, str]) -> bool:
+    """A text, or every language's text, that says nothing."""
+    values = [text] if isinstance(text, str) else list(text.values())
+    return not any(v.strip() for v in values)
+
 
 Outcome = tuple[Literal["next", "goto", "wait", "stop"], str | None]  # with the goto's step id
 Step = TypeVar("Step", bound=StepBase)
@@ -341,6 +352,7 @@ def step_refusals(steps: list[StepBase], where: str) -> list[KithError]:
             )
         )
     for i, step in enumerate(steps):
+        errors.extend(step.refusals(f"{where}.steps.{i}"))
         for target in step.targets():
             if target not in ids:
                 errors.append(

@@ -27,10 +27,12 @@ from kith.bots.flows import (
     StepType,
     StepTypes,
     Strict,
+    blank,
     localized,
 )
 from kith.bots.webhook_keys import webhook_secret
 from kith.core.customers import do_update_customer, get_customer
+from kith.core.errors import InvalidInput, KithError
 from kith.core.httpcap import post_capped
 from kith.core.models import Attachment, Button
 from kith.core.signatures import SIGNATURE_HEADER, sign_now
@@ -65,6 +67,25 @@ class SendText(StepBase):
     type: Literal["send_text"] = "send_text"
     text: LocalizedText = Field(description="Text, or {language: text}.")
     buttons: list[BotButton] = Field(default=[], max_length=10)
+
+    def refusals(self, where: str) -> list[KithError]:
+        """A message says something, and a button does something: a blank text would fail
+        in the customer's conversation (and stop the flow) instead of here."""
+        errors: list[KithError] = []
+        if blank(self.text):
+            errors.append(
+                InvalidInput("the text is empty", field=f"{where}.text", reason="text_required")
+            )
+        errors += [
+            InvalidInput(
+                "a button needs a payload or a url",
+                field=f"{where}.buttons.{n}",
+                reason="button_does_nothing",
+            )
+            for n, button in enumerate(self.buttons)
+            if not button.payload and not button.url
+        ]
+        return errors
 
 
 async def send_text(engine: BotEngine, turn: Turn, step: SendText) -> Outcome:
@@ -129,6 +150,14 @@ class Ask(StepBase):
             else (c.get("en") or next(iter(c.values())), [*c.values()])
             for c in self.choices
         ]
+
+    def refusals(self, where: str) -> list[KithError]:
+        """A question says something (a blank one would fail in the conversation)."""
+        if blank(self.text):
+            return [
+                InvalidInput("the question is empty", field=f"{where}.text", reason="text_required")
+            ]
+        return []
 
 
 async def ask(engine: BotEngine, turn: Turn, step: Ask) -> Outcome:

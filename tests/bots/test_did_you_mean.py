@@ -112,3 +112,36 @@ async def test_ranked_gives_each_article_once_best_first(bots: BotSetup) -> None
 def test_what_counts_as_asking_something() -> None:
     assert not any(map(asks_something, ["hello", "thanks!", "谢谢", "你好", "ok 好的"]))
     assert all(map(asks_something, ["do you ship abroad", "我的茶叶什么时候到", "可以开发票吗"]))
+
+
+async def test_a_near_miss_as_the_first_message_is_greeted_then_offered(bots: BotSetup) -> None:
+    """QA (pass 6): a first message that nearly asks a FAQ got the greeting only."""
+    greet = {"id": "hi", "type": "send_text", "text": "Hi! I'm the shop assistant."}
+    await bots.install(flows=[{"id": "w", "trigger": {"kind": "first_message"}, "steps": [greet]}])
+    await _articles(bots)
+    asked = await bots.say("how many days until my parcel gets here")
+    texts = await bots.bot_texts(asked.conversation.id)
+    assert texts == ["Hi! I'm the shop assistant.", "Did you mean one of these?"]
+
+
+async def test_small_talk_is_answered_politely_and_never_hands_off(bots: BotSetup) -> None:
+    """QA (pass 6): "thanks!" then "hi there" counted as two misses and opened an urgent
+    ticket. Courtesies get a courtesy (an acknowledgement gets nothing) and no miss."""
+    await bots.install(flows=[])
+    await _articles(bots)
+    first = await bots.say("thanks!")
+    for text in ("hi there", "ok", "bye"):
+        await bots.say(text)
+    assert await bots.bot_texts(first.conversation.id) == [
+        "You're welcome!",
+        "Hi! How can I help you?",
+        "Goodbye! Write to us any time.",
+    ]
+    zh = await bots.say("谢谢", user=ZH_USER)
+    assert await bots.bot_texts(zh.conversation.id) == ["不客气！"]
+    stored = await bots.core.store.conversations.find_one({"_id": first.conversation.id})
+    assert "handoff" not in stored["labels"]
+    await bots.say("my cat is sick")  # a real miss still counts: once, then a person
+    await bots.say("my dog is sick too")
+    stored = await bots.core.store.conversations.find_one({"_id": first.conversation.id})
+    assert "handoff" in stored["labels"]

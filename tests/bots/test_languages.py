@@ -107,7 +107,7 @@ async def test_typing_the_label_of_the_person_button_hands_off(bots: BotSetup, t
 async def test_the_fallbacks_person_button_is_in_the_customers_language(bots: BotSetup) -> None:
     await bots.install(knowledge_base=False, flows=[])
     english = await bots.say("blorp zzz qqq")
-    chinese = await bots.say("嗯嗯嗯", user=WANG)
+    chinese = await bots.say("猫咪生病了", user=WANG)
     assert await labels_of_the_last_reply(bots, english.conversation.id) == ["Talk to a person"]
     assert await labels_of_the_last_reply(bots, chinese.conversation.id) == ["人工客服"]
 
