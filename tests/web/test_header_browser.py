@@ -6,6 +6,7 @@ replaced four separate header items, driven by the keyboard.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import AsyncIterator
 
@@ -150,6 +151,7 @@ async def test_on_a_phone_the_header_is_two_rows_and_no_page_scrolls_sideways(
     175 px of an 844 px screen; the contacts filters and the webhooks tables made their pages
     scroll sideways. Now the sections are one row that scrolls inside itself (the current one
     in view), the header at most two rows, and no section's page is wider than the window."""
+    from playwright.async_api import TimeoutError as PlaywrightTimeout
     from playwright.async_api import expect
 
     live.core.clock = ScaledClock(3600)  # the demo's: its clock shows in the header
@@ -159,6 +161,10 @@ async def test_on_a_phone_the_header_is_two_rows_and_no_page_scrolls_sideways(
         for path in PAGES:
             await page.goto(live.url + path)
             await expect(page.locator("#demo-clock time")).not_to_be_empty()
+            # the row scrolls to the current section once laid out (a ResizeObserver's turn)
+            shown = f"({PHONE_NAV})().currentShown"
+            with contextlib.suppress(PlaywrightTimeout):
+                await page.wait_for_function(shown, timeout=5000)
             nav = await page.evaluate(PHONE_NAV)
             assert nav == {"rows": 1, "scrolls": True, "currentShown": True}, (locale, path, nav)
             height = await page.evaluate("document.querySelector('header.top').offsetHeight")
@@ -216,3 +222,27 @@ async def test_the_user_menu_by_keyboard_then_signing_out_through_it(live: Live)
     await expect(page).to_have_url(live.url + "/app/login")
     await page.goto(live.url + "/app/contacts")  # the session ended on the server
     await expect(page).to_have_url(re.compile(re.escape(live.url) + "/app/login"))
+
+
+async def test_on_a_phone_settings_tables_keep_their_words_whole(live: Live) -> None:
+    """QA (pass 6): at 390 px the bots and FAQ tables squeezed to one letter per line; they
+    scroll inside their card instead, and the page does not scroll sideways."""
+    from playwright.async_api import expect
+
+    page = await live.sign_in("root@kith.test", locale="en-US")
+    await page.set_viewport_size({"width": 390, "height": 844})
+    for path in ("/app/admin/users", "/app/admin/bots"):
+        await page.goto(live.url + path)
+        table = page.locator(".card > .grid").first
+        await expect(table).to_be_visible()
+        box = await table.bounding_box()  # wider than the window: it scrolls in its card
+        assert box is not None and box["width"] >= 540, (path, box)
+        card = await page.evaluate(
+            "(() => { const c = document.querySelector('.card > .grid').parentElement;"
+            " return [c.scrollWidth, c.clientWidth, getComputedStyle(c).overflowX]; })()"
+        )
+        assert card[0] > card[1] and card[2] == "auto", (path, card)
+        scroll = await page.evaluate(
+            "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+        )
+        assert scroll[0] <= scroll[1], (path, scroll)

@@ -296,7 +296,7 @@
 
     async function openEditor(bot) {
       state.editing = bot;
-      $("bot-editor-heading").textContent = bot ? `${canEdit ? T.edit_bot : T.view}: ${bot.name}` : T.new_bot;
+      $("bot-editor-heading").textContent = bot ? `${canEdit ? T.edit_bot : T.view}${T.colon}${bot.name}` : T.new_bot;
       showKey(null);
       showError(form, null);
       editor.hidden = false;
@@ -355,7 +355,7 @@
         ? await api("PUT", `/bots/${encodeURIComponent(state.editing.id)}`, bot)
         : await api("POST", "/bots", bot);
       state.editing = saved;
-      $("bot-editor-heading").textContent = `${T.edit_bot}: ${saved.name}`;
+      $("bot-editor-heading").textContent = `${T.edit_bot}${T.colon}${saved.name}`;
       notice(saved.webhook_secret ? `${T.bot_saved} ${T.webhook_key_shown_once}` : T.bot_saved);
       showKey(saved.webhook_secret || null);
       await load();
@@ -368,6 +368,7 @@
       $("load-example").addEventListener("click", async () => {
         const name = $("example").value;
         showError(form, null);
+        if (state.editing && !(await confirmed(`${T.load_example_confirm} ${state.editing.name}`))) return;
         try {
           const example = name ? await api("GET", `/bot-examples/${encodeURIComponent(name)}`) : BLANK_BOT;
           await botEditor.load(example);

@@ -14,7 +14,7 @@
 "use strict";
 
 (() => {
-  const { T, ApiError, api, h, fill } = window.KithDom;
+  const { T, ApiError, api, h, fill, confirmed } = window.KithDom;
   const DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
   const LANGUAGES = ["en", "zh"];
   const KINDS = ["first_message", "keyword", "regex", "intent", "button", "event", "schedule"];
@@ -478,7 +478,9 @@
             { id: idOf(`${path}.up`), disabled: n === 0 }),
           button(say("be_move_down"), `${say("be_move_down")}: ${name}`, () => move(list, n, 1, (k) => idOf(`flows.${k}.down`)),
             { id: idOf(`${path}.down`), disabled: n === list.length - 1 }),
-          button(say("be_remove"), `${say("be_remove")}: ${name}`, () => {
+          button(say("be_remove"), `${say("be_remove")}: ${name}`, async () => {
+            const steps = Array.isArray(flow.steps) ? flow.steps.length : 0;
+            if (steps && !(await confirmed(fill(say("be_remove_flow_confirm"), { name: flow.name || flow.id, n: steps })))) return;
             list.splice(n, 1);
             render(list.length ? idOf(`flows.${Math.min(n, list.length - 1)}.name`) : "be.add-flow");
           }, { id: idOf(`${path}.remove`), class: "danger" })));
@@ -503,7 +505,7 @@
     function flowSummary(flow) {
       const kind = flow.trigger && flow.trigger.kind;
       const steps = Array.isArray(flow.steps) ? flow.steps.length : 0;
-      return fill(say("be_flow_summary"), {
+      return fill(say(steps === 1 ? "be_flow_summary_one" : "be_flow_summary"), {
         name: flow.name || flow.id || "",
         trigger: say(`be_kind_${kind}`, kind || ""),
         n: steps,
