@@ -26,6 +26,7 @@ from kith.communities.demo import (
 from kith.communities.demo_join_requests import seed_demo_join_request
 from kith.communities.demo_referrals import complete_demo_links
 from kith.communities.models import Community
+from kith.connectors.webchat.demo import seed_demo_answered_chats
 from kith.contacts.demo_merges import seed_merge_suggestion
 from kith.core.auth import create_api_token, create_user
 from kith.core.channel_records import create_channel
@@ -130,6 +131,7 @@ async def seed(core: Core, settings: Settings) -> DemoLogins:
         look = {"title": "Demo Shop", "greeting": "Hi! Ask us anything. 有问题随时问我们。"}
         webchat, _ = await create_channel(core, ws, "webchat", "Shop website", look)
         webchat_id, second_channel = webchat.id, webchat
+        await seed_demo_answered_chats(core, webchat)  # the widget's wait line has a figure
     agent = Author(kind=AuthorKind.agent, name="Demo Agent")
     clock = ManualClock(core.clock.now() - timedelta(hours=3))
     real_clock, core.clock = core.clock, clock

@@ -2,11 +2,14 @@
 
 A conversation waits for a person when it is open (not with a bot) and has `waiting_since`
 (the customer's oldest message no person answered; the same rule as the tickets' waiting
-sweep). The usual wait is the median first response of the channel's conversations begun in
-the last 7 days: from a conversation's start to the team's first reply (a person's or the
-API's; bots and notes do not count). It reads at most `SAMPLE` conversations, the latest, and
-one aggregation of their replies, and is kept `CACHE` of real time per channel in each process,
-so a page load never scans a channel's history.
+sweep). The usual wait is the median first response of the channel's latest `SAMPLE`
+conversations (by last message) that a person answered: from a conversation's start to the
+team's first reply (a person's or the API's; bots and notes do not count). "Recent" is a count,
+not a span of time, so a quiet channel keeps its figure and a fast clock (the demo's, an hour a
+second) cannot empty it. It reads the channel's conversations latest first, `SAMPLE` at a time
+through the (workspace, channel, last message) index, with one aggregation of each page's
+replies, and stops after `SCAN` conversations however few were answered; the figure is kept
+`CACHE` of real time per channel in each process, so a page load never scans a channel's history.
 
 Closed (`kith.core.features.next_opening`: the channel's bot's business hours, the hours its
 hand-off's away text speaks of), the widget says when the team is back instead.
@@ -18,6 +21,7 @@ import math
 import statistics
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -25,10 +29,11 @@ from kith.core.clock import aware, wall
 from kith.core.context import Core
 from kith.core.features import next_opening
 from kith.core.models import AuthorKind, Channel, ConversationStatus, Direction
+from kith.core.pagination import page
 
-WINDOW = timedelta(days=7)
 SAMPLE = 200
-MIN_SAMPLES = 3  # fewer first replies than this in the window: too little to promise anything
+SCAN = 5 * SAMPLE  # conversations read at most, answered or not
+MIN_SAMPLES = 3  # fewer first replies than this: too little to promise anything
 CACHE = timedelta(minutes=5)
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -69,25 +74,32 @@ async def usual_reply(core: Core, channel: Channel) -> int | None:
 
 async def median_first_reply(core: Core, channel: Channel) -> int | None:
     """Whole minutes (at least 1), or None without `MIN_SAMPLES` answered conversations."""
-    since = core.clock.now() - WINDOW
-    started = (
-        await core.store.conversations.find(
-            {
-                "workspace_id": channel.workspace_id,
-                "channel_id": channel.id,
-                "last_message_at": {"$gte": since},
-                "created_at": {"$gte": since},
-            },
-            {"created_at": 1},
+    query = {"workspace_id": channel.workspace_id, "channel_id": channel.id}
+    waits: list[float] = []
+    cursor: str | None = None
+    for _ in range(SCAN // SAMPLE):
+        convs, cursor = await page(
+            core.store.conversations,
+            query,
+            "last_message_at",
+            cursor=cursor,
+            limit=SAMPLE,
+            descending=True,
+            projection={"created_at": 1, "last_message_at": 1},
         )
-        .sort([("last_message_at", -1), ("_id", -1)])
-        .limit(SAMPLE)
-        .to_list(SAMPLE)
-    )
-    if len(started) < MIN_SAMPLES:
+        waits += (await _first_replies(core, convs))[: SAMPLE - len(waits)]
+        if cursor is None or len(waits) >= SAMPLE:
+            break
+    if len(waits) < MIN_SAMPLES:
         return None
-    began = {d["_id"]: aware(d["created_at"]) for d in started}
-    cursor = await core.store.messages.aggregate(
+    return max(1, math.ceil(statistics.median(waits) / 60))
+
+
+async def _first_replies(core: Core, convs: list[dict[str, Any]]) -> list[float]:
+    """Seconds from each of `convs`' start to its first reply, latest conversation first;
+    unanswered ones left out."""
+    began = {d["_id"]: aware(d["created_at"]) for d in convs}
+    aggregated = await core.store.messages.aggregate(
         [
             {
                 "$match": {
@@ -100,12 +112,9 @@ async def median_first_reply(core: Core, channel: Channel) -> int | None:
             {"$group": {"_id": "$conversation_id", "first": {"$min": "$created_at"}}},
         ]
     )
-    firsts = await cursor.to_list(SAMPLE)
-    waits = [(aware(d["first"]) - began[d["_id"]]).total_seconds() for d in firsts]
-    waits = [w for w in waits if w >= 0]
-    if len(waits) < MIN_SAMPLES:
-        return None
-    return max(1, math.ceil(statistics.median(waits) / 60))
+    firsts = {d["_id"]: aware(d["first"]) for d in await aggregated.to_list(len(began))}
+    waits = [(firsts[c] - start).total_seconds() for c, start in began.items() if c in firsts]
+    return [w for w in waits if w >= 0]
 
 
 async def wait_state(core: Core, channel: Channel, conversation_id: str) -> WaitAnswer:
