@@ -37,7 +37,8 @@ WORDS = {
         "locale": "en-US",
         "new_bot": "New bot",
         "name": "Name",
-        "no_channel": "No channel chosen: this bot answers nowhere until you choose at least one channel.",
+        "no_channel": "No channel chosen: this bot answers nowhere until you choose at least one "
+        "channel.",
         "add_flow": "Add flow",
         "flow": "Flow 1",
         "values": "Values (one per line)",
