@@ -101,6 +101,18 @@ class TriggerKind(StrEnum):
     schedule = "schedule"
 
 
+# The triggers that start a flow on one of their values: without any, the flow never starts.
+NEEDS_VALUES = frozenset(
+    {
+        TriggerKind.keyword,
+        TriggerKind.regex,
+        TriggerKind.intent,
+        TriggerKind.button,
+        TriggerKind.event,
+    }
+)
+
+
 class Trigger(Strict):
     """What starts a flow. `values` are keywords, one regex, article ids (intent), button
     payloads, event kinds (`subscribed`, `menu_click:KEY`, `start:PAYLOAD`, `member_joined`),
@@ -417,6 +429,14 @@ def validate_bot(definition: BotDefinition, step_types: StepTypes) -> BotDefinit
         raise
     for n, flow in enumerate(typed.flows):
         errors.extend(step_refusals(flow.steps, f"flows.{n}"))
+        if flow.trigger.kind in NEEDS_VALUES and not flow.trigger.values:
+            errors.append(
+                InvalidInput(
+                    "this trigger needs at least one value, or the flow never starts",
+                    field=f"flows.{n}.trigger.values",
+                    reason="trigger_values_required",
+                )
+            )
         if flow.trigger.kind == TriggerKind.regex:
             errors.extend(_regex_refusals(flow.trigger, f"flows.{n}.trigger"))
         if flow.trigger.kind == TriggerKind.schedule:
