@@ -49,13 +49,16 @@
     const status = T["orders_status_" + order.status] || order.status;
     const line = h("li", { class: "order", tabindex: -1, dataset: { orderId: order.id } },
       h("strong", {}, fill(T.orders_number, order)), ` · ${status} · ${order.total_shown} · ${day(order.placed_at)}`);
-    const items = order.items.map((i) => `${i.name} × ${i.quantity}`).join(", ");
+    const items = order.items.map((i) => `${i.name} × ${i.quantity}`).join(T.list_separator);
     line.append(h("div", { class: "order-items" }, items));
     const { carrier, tracking_number: tracking } = order.shipping;
-    if (tracking) line.append(h("div", {}, `${T.orders_tracking}: ${tracking}${carrier ? ` (${carrier})` : ""}`));
+    if (tracking) {
+      const words = carrier ? T.orders_tracking_by : T.orders_tracking_line;
+      line.append(h("div", {}, fill(words, { tracking, carrier })));
+    }
     const last = order.history[order.history.length - 1];
     if (last && last.reason && last.status === order.status) {
-      line.append(h("div", { class: "order-reason" }, `${T.orders_why}: ${last.reason}`));
+      line.append(h("div", { class: "order-reason" }, fill(T.orders_why_line, { reason: last.reason })));
     }
     for (const skipped of order.notices.filter((n) => n.outcome === "skipped")) {
       const reason = T["orders_reason_" + skipped.reason] || skipped.reason;

@@ -99,5 +99,8 @@ async def test_an_agent_creates_an_order_and_ships_it_from_the_panel(
     await expect(marys.get_by_role("listitem").filter(has_text="订单 #1")).to_contain_text(
         "已发货 · 25.00 CNY · 2026年12月30日"  # not 2026/12/30
     )
+    await expect(marys.get_by_role("listitem").filter(has_text="订单 #1")).to_contain_text(
+        "运单号：SF1234567"  # the full-width colon of the page's language
+    )
     await expect(marys.get_by_text("新建订单")).to_have_count(0)  # a marketer reads
     await expect(marys.get_by_role("button")).to_have_count(0)
