@@ -21,6 +21,7 @@ from kith.web.api.schemas import Page
 Cursor = Annotated[str | None, Query(max_length=1024)]
 Limit = Annotated[int, Query(ge=1, le=100)]
 Days = Annotated[int, Query(ge=1, le=366)]
+Search = Annotated[str | None, Query(min_length=1, max_length=100)]
 
 
 def build(prefix: str, who: Callable[..., Awaitable[Asker]], schema: bool) -> APIRouter:
@@ -64,12 +65,14 @@ def build(prefix: str, who: Callable[..., Awaitable[Asker]], schema: bool) -> AP
         core: CoreDep,
         asker: Asker = asked,
         status: Literal["member", "left", "banned", "rules", "all"] = "member",
+        q: Search = None,
         cursor: Cursor = None,
         limit: Limit = 50,
     ) -> Page[Member]:
-        """`rules`: members still restricted until they accept the rules (`awaiting_rules`)."""
+        """`rules`: members still restricted until they accept the rules (`awaiting_rules`).
+        `q`: members whose name holds it (any case) or whose platform id is it."""
         community = await seen_community(core, asker, community_id)
-        query = await waiting.roster_query(core, community.id, status)
+        query = await waiting.roster_query(core, community.id, status, q)
         docs, next_cursor = await page(
             members(core), query, "joined_at", cursor=cursor, limit=limit, descending=True
         )

@@ -10,6 +10,7 @@ from typing import Any
 from kith.communities.joins import RulesState, joins
 from kith.communities.models import Member, MemberStatus
 from kith.core.context import Core
+from kith.core.storable import literal_regex
 
 STATUS = "rules"  # the roster's filter: members waiting to accept the rules
 MOST = 10_000  # waiting members read for the filter (a raid's, a week of joins …)
@@ -24,10 +25,16 @@ async def waiting_ids(core: Core, community_id: str, among: list[str] | None = N
     return {str(doc["member_id"]) async for doc in found}
 
 
-async def roster_query(core: Core, community_id: str, status: str) -> dict[str, Any]:
+async def roster_query(
+    core: Core, community_id: str, status: str, q: str | None = None
+) -> dict[str, Any]:
     """The roster's query for a status filter: `member`, `left`, `banned`, `all`, or `rules`
-    (members still in and waiting to accept the rules)."""
+    (members still in and waiting to accept the rules); with `q`, those whose name holds it in
+    any case, or whose platform id is it (the invite picker's search)."""
     query: dict[str, Any] = {"community_id": community_id}
+    if q and q.strip():
+        held = {"$regex": literal_regex(q.strip()), "$options": "i"}
+        query["$or"] = [{"name": held}, {"platform_user_id": q.strip()}]
     if status == STATUS:
         waiting = sorted(await waiting_ids(core, community_id))
         query.update(status=MemberStatus.member.value, _id={"$in": waiting})

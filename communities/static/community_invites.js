@@ -93,6 +93,50 @@
     if (!placed.length) form.querySelector("button[type=submit]").focus();
   }
 
+  // The member picker: the page lists the latest members to join; what the manager types in
+  // its search asks the roster for whoever matches (a name in any case, or a platform id). Only
+  // the newest question's answer is shown; Enter there searches at once, it makes no link.
+  function memberSearch() {
+    const find = document.getElementById("invite-find");
+    const select = form.customer_id;
+    const result = document.getElementById("invite-find-result");
+    const latest = [...select.options].map((o) => o.cloneNode(true));
+    let asked = 0;
+    let timer = null;
+    async function search() {
+      clearTimeout(timer);
+      const q = find.value.trim();
+      const mine = ++asked;
+      if (!q) {
+        select.replaceChildren(...latest.map((o) => o.cloneNode(true)));
+        result.textContent = "";
+        return;
+      }
+      try {
+        const path = `/communities/${encodeURIComponent(community.id)}/members?limit=50&q=${encodeURIComponent(q)}`;
+        const { data } = await answer("GET", path);
+        if (mine !== asked) return;
+        select.replaceChildren(...data.items.map((m) =>
+          h("option", { value: m.customer_id }, m.name || m.platform_user_id)));
+        result.textContent = data.items.length
+          ? fill(T.communities_invite_found, { n: data.items.length })
+          : fill(T.communities_invite_found_none, { q });
+      } catch (error) {
+        if (mine === asked) result.textContent = error.message;
+      }
+    }
+    find.addEventListener("input", () => {
+      clearTimeout(timer);
+      timer = setTimeout(search, 250);
+    });
+    find.addEventListener("keydown", (event) => {
+      if (event.key !== "Enter") return;
+      event.preventDefault();
+      search();
+    });
+  }
+  if (form) memberSearch();
+
   let busy = false;
   form?.addEventListener("submit", async (event) => {
     event.preventDefault();

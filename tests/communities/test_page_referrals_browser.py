@@ -186,3 +186,30 @@ async def test_the_chinese_page_words_refusals_at_the_fields_it_labels(
     )
     await expect(language).to_be_focused()
     await keep_screenshot(page, "communities-referrals-zh.png", tmp_path)
+
+
+async def test_the_member_picker_finds_by_name_as_the_manager_types(live: Live) -> None:
+    from playwright.async_api import expect
+
+    page = await _community_page(live, locale="zh-CN")
+    form = page.get_by_role("form", name="新建邀请链接")
+    member = form.get_by_label("成员", exact=True)
+    latest = await member.locator("option").all_text_contents()
+    assert "Lin Mei 林梅" in latest and HOSTILE in latest
+    find = form.get_by_label("查找成员")
+    await find.focus()
+    await page.keyboard.type("lin MEI")
+    await page.keyboard.press("Enter")  # searches at once; it makes no link
+    await expect(member.locator("option")).to_have_text(["Lin Mei 林梅"])
+    found = form.locator("#invite-find-result")
+    await expect(found).to_have_text("1 位成员匹配（最多显示 50 位）。")
+    await page.keyboard.press("Tab")
+    await expect(member).to_be_focused()
+    assert len(ADMINS[0].links) == 1  # only the demo's
+    await find.fill("<img")
+    await expect(member.locator("option")).to_have_text([HOSTILE])  # a name, as text
+    await find.fill("no one by this name")
+    await expect(found).to_have_text("没有成员匹配「no one by this name」。")
+    await expect(member.locator("option")).to_have_count(0)
+    await find.fill("")
+    await expect(member.locator("option")).to_have_text(latest)
