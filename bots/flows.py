@@ -11,7 +11,7 @@ OpenAPI document, and run by the engine.
 from __future__ import annotations
 
 import operator
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -43,7 +43,7 @@ from pydantic import (
 from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
 
 from kith.bots.patterns import PatternError, compile_pattern
-from kith.core.errors import InvalidInput, KithError, all_refused, raise_all
+from kith.core.errors import InvalidInput, KithError, all_refused, raise_all, refusals
 from kith.core.storable import DocumentKey
 from kith.core.timers import Cron, zone
 
@@ -271,6 +271,7 @@ class StepTypes:
             WrapValidator(self._name_the_field),
         ]
         self._steps: TypeAdapter[list[StepBase]] = TypeAdapter(listed[step])
+        self._step: TypeAdapter[StepBase] = TypeAdapter(step)
         about = "Run in order; each step's `type` says which step model it is."
         steps = (listed[step], Field(min_length=1, max_length=200, description=about))
         self.flow: type[Flow] = _typed(Flow, steps=steps)
@@ -293,13 +294,16 @@ class StepTypes:
         except ValidationError as exc:
             raise all_refused(exc.errors(), steps, where) from None
 
-    def typed(self, definition: BotDefinition) -> BotDefinition:
-        """The definition with its steps typed; refused naming the field."""
-        try:
-            return self.definition.model_validate(definition, from_attributes=True)
-        except ValidationError as exc:
-            given = definition.model_dump(mode="json", by_alias=True)
-            raise all_refused(exc.errors(), given) from None
+    def each(self, steps: list[Any]) -> dict[int, StepBase]:
+        """The steps as given that are well-formed on their own, typed, by their place (what
+        the checks by hand read when others are refused)."""
+        typed: dict[int, StepBase] = {}
+        for i, step in enumerate(steps):
+            try:
+                typed[i] = self._step.validate_python(step)
+            except ValidationError:
+                continue
+        return typed
 
     def _name_the_field(self, value: Any, handler: ValidatorFunctionWrapHandler) -> StepBase:
         """Errors name the step's own field (`steps.2.text`, not the union's `steps.2.ask.text`),
@@ -351,8 +355,17 @@ def check_steps(steps: list[StepBase], where: str) -> None:
 def step_refusals(steps: list[StepBase], where: str) -> list[KithError]:
     """Every way the steps of the flow at `where` are wrong: ids used twice, jumps to no
     step, loops that never wait for the customer."""
+    given = [s.model_dump(mode="json", by_alias=True) for s in steps]
+    return _steps_refusals(given, dict(enumerate(steps)), where)
+
+
+def _steps_refusals(given: list[Any], typed: dict[int, StepBase], where: str) -> list[KithError]:
+    """`step_refusals` of a flow's steps as `given`, of which those at the keys of `typed`
+    are well-formed: ids (as given, so that a jump to a step refused for another reason
+    lands) used twice, jumps of the typed steps to no step, and, when every step is typed
+    and nothing else is wrong, loops."""
     errors: list[KithError] = []
-    ids = [s.id for s in steps]
+    ids = _ids([s for s in given if isinstance(s, Mapping)])
     twice = sorted({i for i in ids if ids.count(i) > 1})
     if twice:
         errors.append(
@@ -363,7 +376,7 @@ def step_refusals(steps: list[StepBase], where: str) -> list[KithError]:
                 limits={"step": twice[0]},
             )
         )
-    for i, step in enumerate(steps):
+    for i, step in sorted(typed.items()):
         errors.extend(step.refusals(f"{where}.steps.{i}"))
         for target in step.targets():
             if target not in ids:
@@ -375,8 +388,8 @@ def step_refusals(steps: list[StepBase], where: str) -> list[KithError]:
                         limits={"step": target},
                     )
                 )
-    if not errors:  # loops are followed through known, unique ids only
-        errors.extend(_busy_loops(steps, where))
+    if not errors and len(typed) == len(given):  # loops: through known, unique ids only
+        errors.extend(_busy_loops([typed[i] for i in range(len(given))], where))
     return errors
 
 
@@ -407,42 +420,126 @@ def _busy_loops(steps: list[StepBase], where: str) -> list[KithError]:
     return errors
 
 
-def validate_bot(definition: BotDefinition, step_types: StepTypes) -> BotDefinition:
-    """What saving a bot checks, every refusal at once; the answer is the definition with
-    its steps typed."""
+@dataclass
+class BotParts:
+    """A bot as given to a save, read part by part: the refusals of every part at once (the
+    model's and the checks by hand of each part well-formed on its own), and the parts the
+    store's checks read (`kith.bots.store`). `typed` is the definition with its steps typed,
+    when the model took it whole."""
+
+    given: dict[str, Any]
+    typed: BotDefinition | None
+    refusals: list[KithError]
+    triggers: dict[int, Trigger]
+    steps: dict[int, dict[int, StepBase]]
+
+    def strings(self, field: str) -> list[tuple[int, str]]:
+        """The texts of a list field as given (`channel_ids`), with their places."""
+        values = self.given.get(field)
+        listed = values if isinstance(values, list) else []
+        return [(n, v) for n, v in enumerate(listed) if isinstance(v, str)]
+
+
+def read_bot(given: BotDefinition | Mapping[str, Any], step_types: StepTypes) -> BotParts:
+    """What saving a bot checks, every refusal in one answer: an author who fixes them all
+    meets no second round. The model's refusals come first; then, for every trigger and
+    step the model took on its own, the checks it cannot make (`StepBase.refusals`, jumps,
+    loops, trigger values, regexes, crons)."""
+    raw = _as_given(given)
     errors: list[KithError] = []
-    flow_ids = [f.id for f in definition.flows]
-    twice = sorted({i for i in flow_ids if flow_ids.count(i) > 1})
-    if twice:
+    typed: BotDefinition | None = None
+    try:
+        typed = step_types.definition.model_validate(raw)
+    except ValidationError as exc:
+        errors.extend(refusals(exc.errors(), value=raw))
+    flows = raw.get("flows")
+    flows = [f if isinstance(f, Mapping) else {} for f in flows] if isinstance(flows, list) else []
+    errors.extend(_flow_ids_twice(flows))
+    zone_of_hours = _hours_zone(raw)
+    triggers: dict[int, Trigger] = {}
+    steps: dict[int, dict[int, StepBase]] = {}
+    for n, flow in enumerate(flows):
+        where = f"flows.{n}"
+        trigger = _parsed(Trigger, flow.get("trigger"))
+        if trigger is not None:
+            triggers[n] = trigger
+            errors.extend(trigger_refusals(trigger, zone_of_hours, f"{where}.trigger"))
+        given_steps = flow.get("steps")
+        if isinstance(given_steps, list):
+            steps[n] = step_types.each(given_steps)
+            errors.extend(_steps_refusals(given_steps, steps[n], where))
+    return BotParts(raw, typed, errors, triggers, steps)
+
+
+def validate_bot(given: BotDefinition | Mapping[str, Any], step_types: StepTypes) -> BotDefinition:
+    """The definition with its steps typed; refused with every bad field at once."""
+    parts = read_bot(given, step_types)
+    raise_all(parts.refusals)
+    if parts.typed is None:  # pragma: no cover - a model refusal names a field
+        raise InvalidInput("the bot is not valid", field="body")
+    return parts.typed
+
+
+def _as_given(given: BotDefinition | Mapping[str, Any]) -> dict[str, Any]:
+    if isinstance(given, BaseModel):
+        return given.model_dump(mode="json", by_alias=True)
+    return dict(given)
+
+
+def _parsed(model: type[M], value: Any) -> M | None:
+    try:
+        return model.model_validate(value)
+    except ValidationError:
+        return None
+
+
+def _hours_zone(raw: Mapping[str, Any]) -> str | None:
+    """The business hours' zone as given (None when they are malformed: their own refusal
+    says so, and a schedule's zone is then not checked against them)."""
+    hours = raw.get("business_hours")
+    if hours is None:
+        return "UTC"
+    parsed = _parsed(BusinessHours, hours)
+    return parsed.timezone if parsed else None
+
+
+def _ids(items: list[Mapping[str, Any]]) -> list[str]:
+    """The ids given as texts (another id is the model's refusal)."""
+    return [i for i in (item.get("id") for item in items) if isinstance(i, str)]
+
+
+def _flow_ids_twice(flows: list[Mapping[str, Any]]) -> list[KithError]:
+    ids = _ids(flows)
+    twice = sorted({i for i in ids if ids.count(i) > 1})
+    if not twice:
+        return []
+    return [
+        InvalidInput(
+            "flow ids must be unique",
+            field="flows",
+            reason="flow_id_twice",
+            limits={"flow": twice[0]},
+        )
+    ]
+
+
+def trigger_refusals(trigger: Trigger, hours_zone: str | None, where: str) -> list[KithError]:
+    """What the trigger at `where` cannot be that its fields' types cannot say; `hours_zone`
+    is the bot's business hours' zone (None: not known, so not checked)."""
+    errors: list[KithError] = []
+    if trigger.kind in NEEDS_VALUES and not trigger.values:
         errors.append(
             InvalidInput(
-                "flow ids must be unique",
-                field="flows",
-                reason="flow_id_twice",
-                limits={"flow": twice[0]},
+                "this trigger needs at least one value, or the flow never starts",
+                field=f"{where}.values",
+                reason="trigger_values_required",
             )
         )
-    try:
-        typed = step_types.typed(definition)
-    except KithError as exc:
-        raise_all([*errors, exc])
-        raise
-    for n, flow in enumerate(typed.flows):
-        errors.extend(step_refusals(flow.steps, f"flows.{n}"))
-        if flow.trigger.kind in NEEDS_VALUES and not flow.trigger.values:
-            errors.append(
-                InvalidInput(
-                    "this trigger needs at least one value, or the flow never starts",
-                    field=f"flows.{n}.trigger.values",
-                    reason="trigger_values_required",
-                )
-            )
-        if flow.trigger.kind == TriggerKind.regex:
-            errors.extend(_regex_refusals(flow.trigger, f"flows.{n}.trigger"))
-        if flow.trigger.kind == TriggerKind.schedule:
-            errors.extend(_schedule_refusals(typed, flow.trigger, f"flows.{n}.trigger"))
-    raise_all(errors)
-    return typed
+    if trigger.kind == TriggerKind.regex:
+        errors.extend(_regex_refusals(trigger, where))
+    if trigger.kind == TriggerKind.schedule:
+        errors.extend(_schedule_refusals(trigger, hours_zone, where))
+    return errors
 
 
 def _regex_refusals(trigger: Trigger, where: str) -> list[KithError]:
@@ -469,7 +566,7 @@ def schedule_timezone(definition: BotDefinition, trigger: Trigger) -> str:
     return definition.business_hours.timezone if definition.business_hours else "UTC"
 
 
-def _schedule_refusals(definition: BotDefinition, trigger: Trigger, where: str) -> list[KithError]:
+def _schedule_refusals(trigger: Trigger, hours_zone: str | None, where: str) -> list[KithError]:
     if len(trigger.values) != 1:
         return [
             InvalidInput(
@@ -479,13 +576,14 @@ def _schedule_refusals(definition: BotDefinition, trigger: Trigger, where: str) 
             )
         ]
     errors: list[KithError] = []
-    timezone = schedule_timezone(definition, trigger)
-    try:
-        zone(timezone)
-    except ValueError as exc:
-        field = f"{where}.timezone" if trigger.timezone else "business_hours.timezone"
-        errors.append(InvalidInput(str(exc), field=field, reason="unknown_timezone"))
-        timezone = "UTC"  # the cron is still read, so that its own mistake shows too
+    timezone = trigger.timezone or hours_zone or "UTC"
+    if trigger.timezone or hours_zone:
+        try:
+            zone(timezone)
+        except ValueError as exc:
+            field = f"{where}.timezone" if trigger.timezone else "business_hours.timezone"
+            errors.append(InvalidInput(str(exc), field=field, reason="unknown_timezone"))
+            timezone = "UTC"  # the cron is still read, so that its own mistake shows too
     try:
         Cron(trigger.values[0], timezone)
     except ValueError as exc:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from pymongo import ASCENDING
 
-from kith.bots.flows import Bot, BotDefinition, StepTypes, TriggerKind, validate_bot
+from kith.bots.flows import Bot, BotDefinition, BotParts, StepTypes, TriggerKind, read_bot
 from kith.bots.knowledge import Article, ArticleIn, article_doc
 from kith.bots.schedule import sync_schedules
 from kith.bots.steps import BUILT_IN
@@ -34,9 +35,9 @@ async def _announce(core: Core, workspace_id: str, bot_id: str) -> None:
     await record(core, build_event(core, workspace_id, BOT_SAVED, data={"bot_id": bot_id}))
 
 
-async def _check_channels(core: Core, workspace_id: str, channel_ids: list[str]) -> list[KithError]:
+async def _check_channels(core: Core, workspace_id: str, parts: BotParts) -> list[KithError]:
     errors: list[KithError] = []
-    for n, channel_id in enumerate(channel_ids):
+    for n, channel_id in parts.strings("channel_ids"):
         found = await core.store.channels.find_one(
             {"_id": channel_id, "workspace_id": workspace_id}, {"_id": 1}
         )
@@ -47,17 +48,15 @@ async def _check_channels(core: Core, workspace_id: str, channel_ids: list[str])
     return errors
 
 
-async def _check_keywords(
-    core: Core, workspace_id: str, definition: BotDefinition
-) -> list[KithError]:
+async def _check_keywords(core: Core, workspace_id: str, parts: BotParts) -> list[KithError]:
     """Refuse a keyword trigger that another feature answers itself (a consent keyword such
     as `STOP` or `订阅`): the bot never sees a message that is only that word, so the flow
     would never fire."""
     errors: list[KithError] = []
-    for n, flow in enumerate(definition.flows):
-        if flow.trigger.kind != TriggerKind.keyword:
+    for n, trigger in sorted(parts.triggers.items()):
+        if trigger.kind != TriggerKind.keyword:
             continue
-        for i, value in enumerate(flow.trigger.values):
+        for i, value in enumerate(trigger.values):
             why = await keyword_claim(core, workspace_id, value)
             if why is not None:
                 field = f"flows.{n}.trigger.values.{i}"
@@ -65,17 +64,18 @@ async def _check_keywords(
     return errors
 
 
-async def _check_teams(core: Core, workspace_id: str, definition: BotDefinition) -> list[KithError]:
+async def _check_teams(core: Core, workspace_id: str, parts: BotParts) -> list[KithError]:
     """The bot's team and each hand-off step's team must exist: a hand-off to a team that
     does not would fail in the customer's conversation instead of here."""
-    wanted = [("team_id", definition.team_id)] + [
+    team_id = parts.given.get("team_id")
+    wanted = [("team_id", team_id if isinstance(team_id, str) else None)] + [
         (f"flows.{n}.steps.{i}.team_id", getattr(step, "team_id", None))
-        for n, flow in enumerate(definition.flows)
-        for i, step in enumerate(flow.steps)
+        for n, steps in sorted(parts.steps.items())
+        for i, step in sorted(steps.items())
     ]
     errors: list[KithError] = []
     for field, team_id in wanted:
-        if team_id is None:
+        if not isinstance(team_id, str):
             continue
         found = await core.store.teams.find_one(
             {"_id": team_id, "workspace_id": workspace_id}, {"_id": 1}
@@ -94,21 +94,28 @@ def _bot(doc: dict[str, Any]) -> Bot:
 async def save_bot(
     core: Core,
     workspace_id: str,
-    definition: BotDefinition,
+    definition: BotDefinition | Mapping[str, Any],
     bot_id: str | None = None,
     *,
     step_types: StepTypes = BUILT_IN,
 ) -> Bot:
     """Check the bot with the app's `step_types` and store it with its steps as typed (every
-    field of every step, defaults included)."""
-    typed = validate_bot(definition, step_types)
-    raise_all(  # every refusal at once, so that a form marks each bad field
+    field of every step, defaults included). `definition` may be the JSON object as sent:
+    every refusal comes in one answer, the model's, the checks by hand and the store's
+    (channels, keywords, teams) of each part that is well-formed, so that a form marks each
+    bad field at once."""
+    parts = read_bot(definition, step_types)
+    raise_all(
         [
-            *await _check_channels(core, workspace_id, typed.channel_ids),
-            *await _check_keywords(core, workspace_id, typed),
-            *await _check_teams(core, workspace_id, typed),
+            *parts.refusals,
+            *await _check_channels(core, workspace_id, parts),
+            *await _check_keywords(core, workspace_id, parts),
+            *await _check_teams(core, workspace_id, parts),
         ]
     )
+    typed = parts.typed
+    if typed is None:  # pragma: no cover - the model's refusal was raised above
+        raise InvalidInput("the bot is not valid", field="body")
     body = typed.model_dump(mode="json", by_alias=True)
     if bot_id is None:
         doc = {

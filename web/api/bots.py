@@ -10,11 +10,12 @@ and FastAPI reads route annotations as objects.
 """
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Body
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, PlainValidator
+from pydantic_core import PydanticCustomError
 
 from kith.bots.flows import Bot, StepType, StepTypes
 from kith.bots.knowledge import Article, ArticleIn
@@ -42,8 +43,23 @@ def build_router(step_types: Iterable[StepType[Any]] | None = None) -> APIRouter
     return router
 
 
+def _sent_as(model: type[BaseModel]) -> Any:
+    """A JSON object taken as sent, shown in the OpenAPI document as `model`: the save
+    checks it whole (`kith.bots.store.save_bot`), so that a refusal names every bad field at
+    once, those the model refuses and those the checks by hand do, rather than the model's
+    first and the others only once those are fixed."""
+    validator = PlainValidator(_an_object, json_schema_input_type=model)
+    return Annotated[dict[str, Any], validator, Body()]
+
+
+def _an_object(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise PydanticCustomError("dict_type", "Input should be a valid dictionary")
+    return value
+
+
 def _bot_routes(router: APIRouter, steps: StepTypes) -> None:
-    definition, answer = steps.definition, steps.bot
+    definition, answer = _sent_as(steps.definition), steps.bot
 
     @router.post("/bots", status_code=201, response_model=answer)
     async def create(

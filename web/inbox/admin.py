@@ -14,12 +14,12 @@ from __future__ import annotations
 from functools import cache
 from typing import Annotated, Any, get_args, get_origin
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Body, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from kith.bots import examples
-from kith.bots.flows import Bot, BotDefinition, StepBase, StepTypes
+from kith.bots.flows import Bot, StepBase, StepTypes
 from kith.bots.knowledge import ArticleIn
 from kith.bots.steps import BUILT_IN
 from kith.bots.store import (
@@ -215,10 +215,13 @@ def _probe(model: type[BaseModel], prefix: str) -> BaseModel:
     return model.model_construct(**values)
 
 
+# A bot as sent, checked whole by `save_bot`: every refusal (the model's and the checks by
+# hand) in one answer, for the form to mark them all.
+SentBot = Annotated[dict[str, Any], Body()]
+
+
 @router.post("/app/api/bots", status_code=201)
-async def add_bot(
-    body: BotDefinition, agent: AdminDep, core: CoreDep, steps: StepsDep
-) -> dict[str, Any]:
+async def add_bot(body: SentBot, agent: AdminDep, core: CoreDep, steps: StepsDep) -> dict[str, Any]:
     """A new bot with its webhook signing key, shown in this answer only."""
     bot = await save_bot(core, agent.user.workspace_id, body, step_types=steps)
     secret = await new_webhook_secret(core, agent.user.workspace_id, bot.id)
@@ -233,7 +236,7 @@ async def new_bot_key(bot_id: str, agent: AdminDep, core: CoreDep) -> dict[str, 
 
 @router.put("/app/api/bots/{bot_id}")
 async def replace_bot(
-    bot_id: str, body: BotDefinition, agent: AdminDep, core: CoreDep, steps: StepsDep
+    bot_id: str, body: SentBot, agent: AdminDep, core: CoreDep, steps: StepsDep
 ) -> dict[str, Any]:
     return bot_out(await save_bot(core, agent.user.workspace_id, body, bot_id, step_types=steps))
 
