@@ -20,6 +20,11 @@
  * types a reply, "李娜 is typing…" shows until the reply comes or the stream says otherwise
  * (or, should the stream fall silent, once the time it gave runs out).
  *
+ * Quick replies answer the newest message only: once a newer one shows (the visitor's, the
+ * bot's or a person's; a hand-off to a person always says so first), the older buttons stay
+ * readable but greyed and disabled, so that none sends words that no bot answers any more.
+ * Link buttons stay (they send nothing). Nothing is announced beyond the disabled state.
+ *
  * A message is kept in localStorage (per channel and page user) from the moment it is typed
  * until Kith has stored it, so going offline or reloading the page loses nothing. Each carries
  * a client_id made once; Kith stores one message per visitor and client_id, so a resend after a
@@ -651,13 +656,29 @@
       }
     }
     state.byId[m.id] = node;
+    retireReplies();
     log.scrollTop = log.scrollHeight;
+  }
+
+  /** Disable the quick replies of every message but the newest (see the top of this file).
+   *  Focus on a button disabled here goes to the message box, not to nowhere. */
+  function retireReplies() {
+    var messages = log.querySelectorAll(".kith-msg");
+    var newest = messages[messages.length - 1];
+    var live = log.querySelectorAll(".kith-replies button:not(:disabled)");
+    Array.prototype.forEach.call(live, function (button) {
+      if (newest && newest.contains(button)) return;
+      var focused = root.activeElement === button;
+      button.disabled = true;
+      if (focused) input.focus();
+    });
   }
 
   function placeholder(item) {
     var node = bubble("in", "kith-pending kith-unsent", item.text);
     state.pending[item.client_id] = node;
     log.appendChild(node);
+    retireReplies();
     log.scrollTop = log.scrollHeight;
     return node;
   }
