@@ -3,6 +3,8 @@ they land) its worker, consumers, jobs and routes, in one object."""
 
 from __future__ import annotations
 
+import functools
+
 from pymongo import ASCENDING, DESCENDING
 
 from kith.core.consumers import Consumer
@@ -12,6 +14,7 @@ from kith.sequences import bulk, links, page, stopping, triggers
 from kith.sequences.api import api_router, app_router
 from kith.sequences.runner import SequenceWorker
 from kith.sequences.store import ENROLMENTS, RUNS, SEQUENCES
+from kith.sequences.tags import backfill_trigger_tags
 
 
 def feature(core: Core) -> Feature:
@@ -51,7 +54,12 @@ def feature(core: Core) -> Feature:
         # behind), moved to the survivor of a merge.
         customer_data=(CustomerData(ENROLMENTS), CustomerData(RUNS)),
         sealed=(SEQUENCES,),  # each sequence's webhook key (`kith.sequences.webhook_keys`)
-        background=(SequenceWorker(core).run_forever,),
+        # The worker, and once at start the folding of tag triggers saved before tags were
+        # folded (`kith.sequences.tags`), as the contacts feature folds customers' tags.
+        background=(
+            SequenceWorker(core).run_forever,
+            functools.partial(backfill_trigger_tags, core),
+        ),
         jobs=(bulk.JOB,),
         consumers=(
             Consumer("sequence-triggers", triggers.TYPES, triggers.consume),

@@ -19,7 +19,7 @@ from kith.sequences.api import may_manage
 from kith.sequences.charts import days_chart, funnel_chart, funnel_rows
 from kith.sequences.models import SendStep
 from kith.sequences.schemas import SequenceOut
-from kith.sequences.stats import EarlierStep, sequence_stats
+from kith.sequences.stats import MEASURED, MEASURES, EarlierStep, sequence_stats
 from kith.sequences.store import get_sequence
 from kith.web.inbox.deps import CoreDep, optional_session
 from kith.web.inbox.i18n import LOCALE_NAMES, messages, pick_locale
@@ -39,7 +39,21 @@ STATIC = {
 def earlier_label(step: EarlierStep, t: Mapping[str, str]) -> str:
     """An earlier version's step, named apart: "a (version 1, since changed or removed)"."""
     versions = ", ".join(str(v) for v in step.versions)
-    return f"{step.step_id} ({t['sequences_earlier_version'].format(versions=versions)})"
+    earlier = t["sequences_earlier_version"].format(versions=versions)
+    return t["sequences_step_earlier"].format(id=step.step_id, earlier=earlier)
+
+
+def skipped_text(skipped: Mapping[str, int], t: Mapping[str, str]) -> str:
+    """A step's skips: how many, then why, most frequent first ("3 (no consent: 2, daily cap
+    reached: 1)"); "0" when none (a blank cell read as "not counted")."""
+    total = sum(skipped.values())
+    if not total:
+        return "0"
+    reasons = t["sequences_list_separator"].join(
+        t["sequences_reason_count"].format(reason=t.get(f"sequences_reason_{r}", r), n=n)
+        for r, n in sorted(skipped.items(), key=lambda item: (-item[1], item[0]))
+    )
+    return t["sequences_skipped_total"].format(n=total, reasons=reasons)
 
 
 async def _context(request: Request, core: Any, session: Session) -> dict[str, Any]:
@@ -117,6 +131,9 @@ async def sequence_page(sequence_id: str, request: Request, core: CoreDep) -> Re
             "stats": stats,
             "rows": rows,
             "earlier": earlier,
+            "measures": MEASURES,
+            "measured": MEASURED,
+            "skipped_text": lambda skipped: skipped_text(skipped, t),
             "funnel": funnel_chart(rows, t),
             "days": days_chart(stats.daily, t),
         },

@@ -31,6 +31,22 @@ from kith.sequences.store import enrolments, runs, versions
 
 DAYS = 30
 MARKS = ("delivered", "replied", "clicked", "converted")
+MEASURES = ("sent", "delivered", "failed", "replied", "clicked", "converted", "skipped")
+_ACTS = frozenset({"skipped"})  # a step acting on the customer: skipped when they are gone
+# What a step's row can count, by step type (Mautic's campaign report gives a delay or a
+# decision no message figures): a send every measure; a goal its conversions; a webhook its
+# failed calls; a step acting on the customer or the inbox its skips (customer erased, no
+# conversation, team gone). A wait, a branch or an end counts nothing: a zero there would say
+# nothing, so the funnel shows none.
+MEASURED: dict[str, frozenset[str]] = {
+    "send": frozenset(MEASURES),
+    "goal": frozenset({"converted"}),
+    "webhook": frozenset({"failed"}),
+    "tag": _ACTS,
+    "untag": _ACTS,
+    "set_attribute": _ACTS,
+    "notify_team": _ACTS,
+}
 
 
 class DayPoint(BaseModel):

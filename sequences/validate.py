@@ -4,15 +4,18 @@ say it in its page's language. Branches must point at steps that exist, and a br
 jump back over a `wait` (a loop without one would run without end). A webhook's destination
 goes through the egress guard's check now (resolved, every address public or allowed by
 `KITH_EGRESS_ALLOW`); the guard checks it again at every call, so a name that changes its
-answer later gains nothing. Segments, teams and triggers named must exist in the workspace.
-Every fault is refused at once, in the order of the definition (the first is `field`), so
-that the builder marks them all in one save."""
+answer later gains nothing. Segments, teams, communities and triggers named must exist in the
+workspace; a goal "entering a segment" names its segment (none chosen is refused, as Braze and
+Mautic refuse a conversion goal left blank: it could never be reached). Every fault is
+refused at once, in the order of the definition (the first is `field`), so that the builder
+marks them all in one save."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable
 
 from kith.broadcasts import templates
+from kith.communities.store import COMMUNITIES
 from kith.core.context import Core
 from kith.core.egress import checked_url
 from kith.core.errors import InvalidInput, KithError, raise_all
@@ -56,9 +59,7 @@ async def check(core: Core, workspace_id: str, body: SequenceIn) -> SequenceIn:
                     )
                 )
     if body.goal is not None and body.goal.segment_id is not None:
-        await _collect(
-            errors, _check_segment(core, workspace_id, body.goal.segment_id, "goal.segment_id")
-        )
+        await _collect(errors, _check_goal_segment(core, workspace_id, body.goal.segment_id))
     for n, trigger in enumerate(body.triggers):
         where = f"triggers.{n}.value"
         if trigger.kind != TriggerKind.bot and not trigger.value:
@@ -72,6 +73,8 @@ async def check(core: Core, workspace_id: str, body: SequenceIn) -> SequenceIn:
             )
         elif trigger.kind == TriggerKind.segment_entered and trigger.value:
             await _collect(errors, _check_segment(core, workspace_id, trigger.value, where))
+        elif trigger.kind == TriggerKind.community_joined and trigger.value:
+            await _collect(errors, _check_community(core, workspace_id, trigger.value, where))
         elif trigger.kind == TriggerKind.referrals_reached and not (
             (trigger.value or "").isdigit() and int(trigger.value or 0) > 0
         ):
@@ -118,6 +121,36 @@ async def _check_segment(core: Core, workspace_id: str, segment_id: str, field: 
     )
     if found is None:
         raise InvalidInput("no such segment in this workspace", field=field, reason="no_segment")
+
+
+async def _check_goal_segment(core: Core, workspace_id: str, segment_id: str) -> None:
+    """The goal's segment, said as the goal's: none chosen, or one no longer there (deleted
+    before deleting refused a segment a sequence uses), each with what to do instead."""
+    field = "goal.segment_id"
+    if not segment_id.strip():
+        raise InvalidInput(
+            "choose the segment whose entry is the goal, or no goal",
+            field=field,
+            reason="goal_segment_missing",
+        )
+    try:
+        await _check_segment(core, workspace_id, segment_id, field)
+    except InvalidInput:
+        raise InvalidInput(
+            "the goal's segment is not in this workspace (deleted?): choose another, or no goal",
+            field=field,
+            reason="goal_segment_gone",
+        ) from None
+
+
+async def _check_community(core: Core, workspace_id: str, community_id: str, field: str) -> None:
+    found = await core.store.collection(COMMUNITIES).find_one(
+        {"_id": community_id, "workspace_id": workspace_id}, {"_id": 1}
+    )
+    if found is None:
+        raise InvalidInput(
+            "no such community in this workspace", field=field, reason="no_community"
+        )
 
 
 def _check_branch(

@@ -350,19 +350,26 @@
     "community_joined", "referrals_reached", "bot",
   ];
 
-  // A segment trigger's segment is picked by name, as the goal's is; other kinds type a value.
+  // A segment trigger's segment and a community trigger's community are picked by name (as
+  // the goal's segment is); other kinds type a value. Another kind of control drops the value.
+  const PICKERS = {
+    segment_entered: (chosen) => segmentPicker(chosen, { "aria-label": T.sequences_trigger_segment }),
+    community_joined: (chosen) => communityPicker(chosen, { "aria-label": T.sequences_trigger_community }),
+  };
+  const controlKind = (k) => (PICKERS[k] ? k : "typed");
+
   function triggerItem(t, i) {
     const kind = select(KINDS.map((k) => [k, T["sequences_trigger_" + k]]), t.kind);
     kind.dataset.field = `triggers.${i}.kind`;
     kind.setAttribute("aria-label", T.sequences_trigger_kind);
     kind.addEventListener("change", () => {
       sync();
-      if ((t.kind === "segment_entered") !== (kind.value === "segment_entered")) delete triggers[i].value;
+      if (controlKind(t.kind) !== controlKind(kind.value)) delete triggers[i].value;
       drawTriggers();
       document.querySelector(`[data-field="triggers.${i}.kind"]`).focus();
     });
-    const value = t.kind === "segment_entered"
-      ? segmentPicker(t.value || "", { "aria-label": T.sequences_trigger_segment })
+    const value = PICKERS[t.kind]
+      ? PICKERS[t.kind](t.value || "")
       : input(t.value, { "aria-label": T.sequences_trigger_value });
     value.dataset.field = `triggers.${i}.value`;
     return h("li", { class: "inline" }, kind, value,
@@ -524,10 +531,27 @@
     return picker;
   }
 
+  // The workspace's communities by title (as Broadcasts → Communities lists them), for the
+  // community triggers; one that is gone stays chosen under its id, as a segment does.
+  let communities = [];
+
+  function communityPicker(chosen, attrs) {
+    const options = [h("option", { value: "" }, T.sequences_community_choose),
+      ...communities.map((c) => h("option", { value: c.id },
+        fillIn(T.sequences_community_option, { title: c.title, members: c.member_count })))];
+    if (chosen && !communities.some((c) => c.id === chosen)) {
+      options.push(h("option", { value: chosen }, fillIn(T.sequences_community_gone, { id: chosen })));
+    }
+    const picker = h("select", attrs, ...options);
+    picker.value = chosen;
+    return picker;
+  }
+
   async function goalSegments() {
     const picker = form.goal_segment;
     const chosen = picker.value || loaded?.goal?.segment_id || "";
-    segments = await api("GET", "/broadcast-audiences");
+    [segments, communities] = await Promise.all([
+      api("GET", "/broadcast-audiences"), api("GET", "/broadcast-communities")]);
     picker.replaceChildren(...segmentOptions(chosen));
     picker.value = chosen;
     sync();

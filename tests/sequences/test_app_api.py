@@ -106,7 +106,7 @@ async def test_a_renamed_step_keeps_its_figures_apart_on_the_page_and_in_the_sta
     assert 'data-step="a" data-versions="1"><th scope="row">a (version 1, since' in page
     assert "a (version 1, since changed or removed) · Sent</text>" in page  # the chart's bar
     zh = (await mary.http.get(f"/app{base}?lang=zh")).text
-    assert "a (第 1 版，之后已修改或删除)" in zh
+    assert "a（第 1 版，之后已修改或删除）" in zh  # full-width, as Chinese writes them
 
 
 async def _customer(core: Core, people: Cast, who: str) -> str:

@@ -43,7 +43,8 @@ async def test_every_refused_field_is_marked_in_the_pages_language(live: Live, l
     await page.goto(live.url + "/app/sequences/new")
     text = page.locator(TEXT)
     await text.fill("Hi {{ customer.nam }}")
-    # No segment in the workspace: the goal's picker stays on "choose a segment".
+    # No segment in the workspace: the goal's picker stays on "choose a segment", which is
+    # refused as a goal without its segment (it said "no such segment").
     await page.get_by_label(t["sequences_goal_kind"]).select_option("segment_id")
     await expect(page.get_by_label(t["sequences_goal_segment_pick"])).to_have_value("")
     await page.get_by_role("button", name=t["sequences_add_trigger"]).press("Enter")
@@ -56,7 +57,7 @@ async def test_every_refused_field_is_marked_in_the_pages_language(live: Live, l
     await expect(text).to_be_focused()  # the first fault
     await expect(page.locator('[data-error-for="steps.0.message.text.en"]')).to_have_text(unknown)
     await expect(page.locator('[data-error-for="goal.segment_id"]')).to_have_text(
-        t["reason_no_segment"]
+        t["reason_goal_segment_missing"]
     )
     await expect(page.locator('[data-error-for="triggers.0.value"]')).to_have_text(
         t["reason_trigger_value"]

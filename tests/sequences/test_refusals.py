@@ -61,7 +61,12 @@ OWN_REFUSALS = [
     ({"steps": [{"id": "h", "type": "webhook", "url": "ftp://example.com/x"}]}, "steps.0.url",
      "url_scheme", {}),
     ({"channels": ["pigeon"]}, "channels.0", "unknown_channel_type", {"channel_type": "pigeon"}),
-    ({"goal": {"segment_id": "nope"}}, "goal.segment_id", "no_segment", {}),
+    # Regression (a goal naming no segment said "no such segment"): said as the goal's.
+    ({"goal": {"segment_id": "nope"}}, "goal.segment_id", "goal_segment_gone", {}),
+    ({"goal": {"segment_id": ""}}, "goal.segment_id", "goal_segment_missing", {}),
+    ({"goal": {"segment_id": "  "}}, "goal.segment_id", "goal_segment_missing", {}),
+    ({"triggers": [{"kind": "community_joined", "value": "nope"}]}, "triggers.0.value",
+     "no_community", {}),
     ({"goal": {}}, "goal", "one_of", {"names": "segment_id, tag, order_placed"}),
     ({"triggers": [{"kind": "tag_added"}]}, "triggers.0.value", "trigger_value",
      {"kind": "tag_added"}),

@@ -54,7 +54,7 @@ EVERY_FAULT = [
     ("steps.1.else", "loop_without_wait"),
     ("steps.2.url", "url_scheme"),
     ("steps.3.team_id", "no_team"),
-    ("goal.segment_id", "no_segment"),
+    ("goal.segment_id", "goal_segment_gone"),
     ("triggers.0.value", "trigger_value"),
     ("triggers.1.value", "referrals_count"),
 ]
@@ -92,7 +92,7 @@ async def test_three_independent_faults_are_named_in_one_answer(
     assert answer.json()["error"]["field"] == "steps.0.message.text.en"
     assert named(answer) == [
         ("steps.0.message.text.en", "unknown_variable"),
-        ("goal.segment_id", "no_segment"),
+        ("goal.segment_id", "goal_segment_gone"),
         ("triggers.0.value", "trigger_value"),
     ]
 
@@ -129,9 +129,9 @@ async def test_one_fault_is_still_one_field(
     assert (answer.status_code, error["field"], error["reason"]) == (
         422,
         "goal.segment_id",
-        "no_segment",
+        "goal_segment_gone",
     )
-    assert named(answer) == [("goal.segment_id", "no_segment")]
+    assert named(answer) == [("goal.segment_id", "goal_segment_gone")]
 
 
 async def test_every_fault_of_a_branchs_filter_is_named_within_the_step(
