@@ -12,12 +12,13 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from kith.core.errors import Forbidden
-from kith.core.models import Author, AuthorKind
+from kith.core.models import Author, AuthorKind, Message
 from kith.core.permissions import Scope, ensure_admin, ensure_can_reach
 from kith.tickets import actions, csat_api
 from kith.tickets.models import Priority, Source, Status, Ticket, TicketIn, TicketPatch
 from kith.tickets.notes import Note, NoteIn, do_add_note
 from kith.tickets.queries import TicketFilter, list_tickets
+from kith.tickets.replies import ReplyIn, do_reply
 from kith.tickets.settings import TicketSettings, get_settings, save_settings
 from kith.tickets.store import get_ticket
 from kith.tickets.timeline import Item, timeline
@@ -131,6 +132,12 @@ def build(prefix: str, who: Callable[..., Awaitable[Asker]], schema: bool) -> AP
     async def add_note(ticket_id: str, body: NoteIn, core: CoreDep, asker: Asker = asked) -> Note:
         ticket = await get_ticket(core, asker.workspace_id, ticket_id, asker.scope)
         return await do_add_note(core, ticket, body.text, asker.author)
+
+    @router.post("/{ticket_id}/replies", status_code=201, response_model=Message)
+    async def reply(ticket_id: str, body: ReplyIn, core: CoreDep, asker: Asker = asked) -> Message:
+        """A reply in the ticket's conversation, sent as the inbox sends one."""
+        ticket = await get_ticket(core, asker.workspace_id, ticket_id, asker.scope)
+        return await do_reply(core, ticket, body, asker.author, asker.scope)
 
     @router.get("/{ticket_id}/timeline", response_model=Page[Item])
     async def timeline_(

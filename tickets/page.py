@@ -1,8 +1,9 @@
 """The Tickets pages: `/app/tickets` (a filtered list, and a board by status where an agent
 moves a ticket by keyboard or mouse) and `/app/tickets/{id}` (one ticket: its controls, SLA
-clocks, satisfaction and timeline), plus the inbox panel's script. The HTML is a shell in
-the shared look; the scripts read and write `/app/api/tickets`, so the server's rules (who
-sees which ticket, which moves are allowed) are the only ones."""
+clocks, the linked conversation with a reply box, satisfaction and timeline), plus the inbox
+panel's script. The HTML is a shell in the shared look; the scripts read and write
+`/app/api/tickets`, so the server's rules (who sees which ticket, which moves are allowed)
+are the only ones."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ STATIC = {
     "ticket_words.js": "text/javascript",
     "tickets.js": "text/javascript",
     "ticket.js": "text/javascript",
+    "ticket_reply.js": "text/javascript",
     "inbox_tickets.js": "text/javascript",
     "tickets.css": "text/css",
 }

@@ -340,6 +340,11 @@
       change({ tags: $("ticket-tags").value.split(",").map((s) => s.trim()).filter(Boolean) });
     });
     $("timeline-more").addEventListener("click", () => loadTimeline(true));
+    // A reply from the page's conversation box (ticket_reply.js): its timeline entry, and the
+    // clocks a first reply stops.
+    document.addEventListener("kith:ticket-replied", () => {
+      refresh().then(() => state.timeline && loadTimeline()).catch(() => {});
+    });
     const note = $("note-form");
     if (note) {
       window.KithDom.once(note, async () => {  // a double Enter adds one note

@@ -38,8 +38,8 @@
   const metricName = (m) => T["ticket_sla_" + m] || m;
 
   // A ticket's SLA in one badge, for the list and the board (Zendesk's "Next SLA breach"):
-  // the running clock that is due first, overdue ("breached") or not ("next breach", "soon"
-  // once its warning came); else paused; else a breach it had (a solved ticket's). `now` is
+  // the running clock that is due first, overdue ("breached") or not ("next breach", "breach
+  // soon" once its warning came); else paused; else a breach it had (a solved ticket's). `now` is
   // Kith's clock in ms. Null when the ticket has no SLA to show. The words say it all; the
   // colour (the `kind` class) only repeats them.
   function slaBadge(ticket, now) {
@@ -52,8 +52,13 @@
       const { metric, at } = due[0];
       const values = { metric: metricName(metric), time: span(at - now) };
       if (at <= now) return { kind: "breached", text: fill(T.tickets_sla_overdue, values) };
-      const warned = Boolean(sla.metrics && sla.metrics[metric] && sla.metrics[metric].warned);
-      return { kind: warned ? "soon" : "next", text: fill(T.tickets_sla_next, values) };
+      // Within the warning: the server marked it, or its warning moment (in the policy's
+      // business time, so not simply due minus the threshold) has passed on this page.
+      const clock = (sla.metrics && sla.metrics[metric]) || {};
+      const warned = Boolean(clock.warned || (clock.warn_at && Date.parse(clock.warn_at) <= now));
+      return warned
+        ? { kind: "soon", text: fill(T.tickets_sla_soon, values) }
+        : { kind: "next", text: fill(T.tickets_sla_next, values) };
     }
     if (sla.paused && sla.policy) return { kind: "paused", text: T.tickets_sla_paused };
     const missed = (sla.breached || []).filter((m) => METRICS.includes(m));

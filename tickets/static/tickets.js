@@ -27,9 +27,38 @@
   }
 
   // The SLA badge: worded, its colour only repeating the words (empty when no SLA applies).
+  // Each shown badge keeps its ticket, from which the page's one timer words it again.
+  const badged = new WeakMap();
   function badge(ticket, shown = slaBadge(ticket, kithNow())) {
     if (!shown) return h("span", { class: "sla-badge sla-none" }, "");
-    return h("span", { class: "sla-badge sla-" + shown.kind, dataset: { sla: shown.kind } }, shown.text);
+    const el = h("span", { class: "sla-badge sla-" + shown.kind, dataset: { sla: shown.kind } }, shown.text);
+    badged.set(el, ticket);
+    return el;
+  }
+
+  // A card's name: its number and subject, status, priority and SLA badge's words.
+  function cardLabel(ticket, sla) {
+    const label = `#${ticket.number} ${ticket.subject}`;
+    return [label, status(ticket.status), priority(ticket.priority), sla && sla.text].filter(Boolean).join(", ");
+  }
+
+  // Due times pass and warnings come while the page is open: every badge is worded again from
+  // the due and warning moments it was drawn from, on Kith's clock (the server's SLA worker
+  // marks the same moments; a reload shows what it marked).
+  function tickBadges() {
+    const now = kithNow();
+    for (const el of document.querySelectorAll(".sla-badge[data-sla]")) {
+      const ticket = badged.get(el);
+      const shown = ticket && slaBadge(ticket, now);
+      if (!shown) continue;
+      if (el.textContent !== shown.text) el.textContent = shown.text;
+      if (el.dataset.sla !== shown.kind) {
+        el.className = "sla-badge sla-" + shown.kind;
+        el.dataset.sla = shown.kind;
+      }
+      const card = el.closest(".ticket-card");
+      if (card) card.setAttribute("aria-label", cardLabel(ticket, shown));
+    }
   }
 
   // ---- the list --------------------------------------------------------------------------
@@ -72,7 +101,7 @@
       class: "ticket-card prio-edge-" + ticket.priority,
       tabindex: "0",
       draggable: canWrite ? "true" : null,
-      "aria-label": [label, status(ticket.status), priority(ticket.priority), sla && sla.text].filter(Boolean).join(", "),
+      "aria-label": cardLabel(ticket, sla),
       "aria-describedby": canWrite ? "board-help" : null,
       dataset: { id: ticket.id, number: ticket.number, status: ticket.status },
     },
@@ -223,6 +252,7 @@
     }
     const asked = new URLSearchParams(window.location.search).get("view");
     await show(asked === "board" ? "board" : "list", false);
+    setInterval(tickBadges, 30000); // one timer for the page's badges, list and board
     body.dataset.ready = "true";
   }
 
