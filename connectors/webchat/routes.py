@@ -167,6 +167,13 @@ class WidgetPost(BaseModel):
     payload: str | None = Field(default=None, max_length=64, description="A pressed button's.")
     name: str | None = Field(default=None, max_length=256)
     email: str | None = Field(default=None, max_length=320)
+    locale: str | None = Field(
+        default=None,
+        max_length=35,
+        pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$",
+        description="The visitor's language (the browser's, e.g. `zh-CN`): a new customer's "
+        "locale, which the bot answers in until they write, and broadcasts choose by.",
+    )
 
 
 class PostAnswer(BaseModel):
@@ -196,7 +203,9 @@ async def post_message(
         InboundMessage.on(
             channel,
             channel_message_id=f"{visitor.external_id}/{body.client_id}",
-            user=InboundUser(id=visitor.external_id, name=body.name, email=body.email),
+            user=InboundUser(
+                id=visitor.external_id, name=body.name, email=body.email, locale=body.locale
+            ),
             text=body.text,
             payload=body.payload,
         ),

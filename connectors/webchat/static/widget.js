@@ -716,6 +716,8 @@
     state.sending = true;
     var body = { client_id: item.client_id, text: item.text };
     ["payload", "name", "email"].forEach(function (k) { if (item[k]) body[k] = item[k]; });
+    var language = settings.locale || navigator.language;  // a new visitor's profile locale
+    if (/^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$/.test(language || "")) body.locale = language;
     boot()
       .then(function () { return call("POST", "/messages", body); })
       .then(function (ans) {

@@ -340,3 +340,22 @@ async def test_other_channel_types_and_unknown_ids_have_no_widget(webchat: Webch
             f"/widget/{channel_id}/session", json={}, headers={"Origin": SHOP}
         )
         assert answer.status_code == 404
+
+
+async def test_a_new_visitor_takes_the_browsers_language_and_a_bad_tag_is_refused(
+    webchat: Webchat, core: Core
+) -> None:
+    mei = webchat.visitor()
+    await mei.start()
+    refused = await mei.say("你好", locale="zh_CN;<b>")
+    assert refused.status_code == 422
+    assert refused.json()["error"]["field"] == "locale"
+    assert await mei.texts() == []  # nothing stored
+    posted = await mei.say("你好", locale="zh-CN")
+    conversation = await webchat.conversation_of(posted)
+    customer = await core.store.customers.find_one({"_id": conversation["customer_id"]})
+    assert customer is not None and customer["locale"] == "zh-CN"
+    later = await mei.say("再问一下", locale="en-US")  # a known customer's locale stays theirs
+    assert later.status_code == 200
+    customer = await core.store.customers.find_one({"_id": conversation["customer_id"]})
+    assert customer is not None and customer["locale"] == "zh-CN"

@@ -148,6 +148,7 @@ async def test_the_customer_sees_the_usual_wait_leaves_an_email_and_sees_replies
     await expect(panel.locator(".kith-email")).to_be_hidden()
     stored = await core.store.customers.find_one({"_id": conversation.customer_id})
     assert stored is not None and stored["emails"] == ["ada@example.com"]
+    assert stored["locale"] == words["locale"]  # the browser's language, from the first message
 
     # 李娜 in the inbox beside it, by keyboard: a note first, then a reply
     inbox = await sign_in(browser, shop["kith"], words)
