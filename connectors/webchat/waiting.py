@@ -3,8 +3,10 @@
 A conversation waits for a person when it is open (not with a bot) and has `waiting_since`
 (the customer's oldest message no person answered; the same rule as the tickets' waiting
 sweep). The usual wait is the median first response of the channel's latest `SAMPLE`
-conversations (by last message) that a person answered: from a conversation's start to the
-team's first reply (a person's or the API's; bots and notes do not count). "Recent" is a count,
+conversations (by last message) that a person answered: from the moment the customer began
+waiting for a person (a bot's hand-off, `conversation.handoff`; else the conversation's start)
+to the team's first reply (a person's or the API's; bots and notes do not count): the minutes
+a bot spent answering are not the team's. "Recent" is a count,
 not a span of time, so a quiet channel keeps its figure and a fast clock (the demo's, an hour a
 second) cannot empty it. It reads the channel's conversations latest first, `SAMPLE` at a time
 through the (workspace, channel, last message) index, with one aggregation of each page's
@@ -36,6 +38,7 @@ SCAN = 5 * SAMPLE  # conversations read at most, answered or not
 MIN_SAMPLES = 3  # fewer first replies than this: too little to promise anything
 CACHE = timedelta(minutes=5)
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+HANDOFF = "conversation.handoff"  # a bot gave the conversation to the team
 
 
 class Opening(BaseModel):
@@ -96,25 +99,42 @@ async def median_first_reply(core: Core, channel: Channel) -> int | None:
 
 
 async def _first_replies(core: Core, convs: list[dict[str, Any]]) -> list[float]:
-    """Seconds from each of `convs`' start to its first reply, latest conversation first;
-    unanswered ones left out."""
+    """Seconds from each of `convs`' wait for a person to its first reply, latest
+    conversation first; unanswered ones left out. A person who answered before any hand-off
+    (stepping in while the bot talked) is counted from the conversation's start."""
     began = {d["_id"]: aware(d["created_at"]) for d in convs}
-    aggregated = await core.store.messages.aggregate(
+    replied = {
+        "direction": Direction.outbound.value,
+        "author.kind": AuthorKind.agent.value,
+        "private": {"$ne": True},
+    }
+    firsts = await _earliest(core.store.messages, list(began), replied)
+    handed = await _earliest(core.store.events, list(firsts), {"type": HANDOFF})
+    waits = []
+    for conversation, start in began.items():
+        if conversation not in firsts:
+            continue
+        handoff = handed.get(conversation)
+        if handoff is not None and handoff <= firsts[conversation]:
+            start = handoff
+        waits.append((firsts[conversation] - start).total_seconds())
+    return [w for w in waits if w >= 0]
+
+
+async def _earliest(
+    collection: Any, conversation_ids: list[str], match: dict[str, Any]
+) -> dict[str, datetime]:
+    """The earliest `created_at` of the documents matching `match` in each conversation."""
+    if not conversation_ids:
+        return {}
+    aggregated = await collection.aggregate(
         [
-            {
-                "$match": {
-                    "conversation_id": {"$in": list(began)},
-                    "direction": Direction.outbound.value,
-                    "author.kind": AuthorKind.agent.value,
-                    "private": {"$ne": True},
-                }
-            },
+            {"$match": {"conversation_id": {"$in": conversation_ids}, **match}},
             {"$group": {"_id": "$conversation_id", "first": {"$min": "$created_at"}}},
         ]
     )
-    firsts = {d["_id"]: aware(d["first"]) for d in await aggregated.to_list(len(began))}
-    waits = [(firsts[c] - start).total_seconds() for c, start in began.items() if c in firsts]
-    return [w for w in waits if w >= 0]
+    found = await aggregated.to_list(len(conversation_ids))
+    return {d["_id"]: aware(d["first"]) for d in found}
 
 
 async def wait_state(core: Core, channel: Channel, conversation_id: str) -> WaitAnswer:

@@ -10,9 +10,11 @@ import httpx
 from fastapi import FastAPI
 
 from kith.bots.engine import BotEngine
+from kith.connectors.webchat.waiting import CACHE, HANDOFF
 from kith.core.auth import create_user
 from kith.core.clock import ManualClock
 from kith.core.context import Core
+from kith.core.events import build_event, record
 from kith.core.features import install
 from kith.core.models import (
     Author,
@@ -261,3 +263,31 @@ async def test_a_waiting_visitor_leaves_an_email_once(webchat: Webchat, core: Co
     )
     assert "ada@example.com" not in await visitor.texts()  # a note: never in the widget
     assert (await wait_of(visitor))["ask_email"] is False
+
+
+async def test_the_usual_wait_counts_from_the_bots_hand_off_not_the_bots_talk(
+    webchat: Webchat, core: Core, clock: ManualClock
+) -> None:
+    """Three visitors talk with a bot for 20 minutes, are handed off, and a person answers 2,
+    3 and 4 minutes later: the team usually takes 3 minutes, not 23. A person who stepped in
+    before any hand-off is counted from the conversation's start."""
+    for minutes in (2, 3, 4):
+        visitor = webchat.visitor()
+        assert (await visitor.start()).status_code == 200
+        conv = await webchat.conversation_of(await visitor.say("hello"))
+        clock.advance(20 * 60)  # the bot's part
+        handoff = build_event(
+            core, conv["workspace_id"], HANDOFF, conversation_id=conv["_id"], data={}
+        )
+        await record(core, handoff)
+        clock.advance(minutes * 60)
+        assert (await webchat.reply(conv["_id"], text="I'm here")).status_code == 201
+    assert (await wait_of(await waiting_visitor(webchat)))["reply_minutes"] == 3
+    clock.advance(CACHE.total_seconds())  # the figure is kept 5 minutes: worked out again
+    for _ in range(4):  # stepped in while the bot talked, 30 minutes in; handed off later
+        conv_id = await answered(webchat, clock, 30, text="I'm here")
+        doc = await core.store.conversations.find_one({"_id": conv_id})
+        assert doc is not None
+        clock.advance(60)
+        await record(core, build_event(core, doc["workspace_id"], HANDOFF, conversation_id=conv_id))
+    assert (await wait_of(await waiting_visitor(webchat)))["reply_minutes"] == 30  # 3 of 7 at 2-4
