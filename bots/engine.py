@@ -362,15 +362,15 @@ class BotEngine:
                 if not await self._knowledge_answer(turn) and turn.near:
                     await self._suggest(turn)
             return
+        kind = small_talk(turn.text)
+        if kind is not None:  # courtesy, not a miss; nothing in it for the FAQ to look up
+            if kind in SMALL_TALK_REPLIES:
+                await self.say(turn, localized(SMALL_TALK_REPLIES[kind], turn.language))
+            return
         if await self._knowledge_answer(turn):
             return
         if not turn.text.strip() and payload is None:
             return  # a sticker or a photo with no words: nothing to answer
-        kind = small_talk(turn.text)
-        if kind is not None:  # courtesy, not a miss
-            if kind in SMALL_TALK_REPLIES:
-                await self.say(turn, localized(SMALL_TALK_REPLIES[kind], turn.language))
-            return
         await self._missed(turn)
 
     @staticmethod
