@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from kith.contacts.tags import BACKFILLS, fold_old_tags
+from kith.contacts.tags import fold_old_tags
+from kith.core.backfills import BACKFILLS
 from kith.core.context import Core
 from kith.core.customers import do_merge_customers
 from kith.core.jobs import JobWorker

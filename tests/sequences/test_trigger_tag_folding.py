@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from kith.contacts.tags import BACKFILLS
+from kith.core.backfills import BACKFILLS
 from kith.core.context import Core
 from kith.sequences.feature import feature
 from kith.sequences.store import sequences, versions
