@@ -4,10 +4,11 @@
 rows in chunks (`import_rows`) and queues a `customers.import` job; any `kith serve` then runs
 it chunk by chunk. Each row merges into the customer it names (by external id, then email,
 then phone), as HubSpot's and Chatwoot's imports do, or creates one; cells left blank change
-nothing. A row that cannot be read (a bad cell, broken quoting), or whose keys name two
-different customers, is an error (row number as a spreadsheet shows it, column, a code and
-why in words) and the import goes on. The columns no field takes are the job's `warnings`,
-each with why, and so are the rows with cells beyond the header's columns (left out).
+nothing. A row that cannot be read (bad cells, broken quoting), or whose keys name two
+different customers, is left out with an error per bad cell (row number as a spreadsheet
+shows it, column, a code and why in words; `failed` counts rows) and the import goes on.
+The columns no field takes are the job's `warnings`, each with why, and so are the rows
+with cells beyond the header's columns (left out).
 
 Rows of one file that come to the same customer (by its keys, whether the customer was
 stored before or is made by an earlier row) are not applied one over the other: the first
@@ -472,8 +473,8 @@ def _read_rows(
         outcome = reader.read(cells)
         if outcome is None:
             skipped += 1
-        elif isinstance(outcome, JobError):
-            errors.append(outcome.model_copy(update={"row": first_row + offset}))
+        elif isinstance(outcome, list):  # each bad cell of the row, the row left out
+            errors += [e.model_copy(update={"row": first_row + offset}) for e in outcome]
         else:
             read.append((first_row + offset, outcome))
     return read, errors, skipped
@@ -542,8 +543,9 @@ async def import_step(core: Core, job: Job) -> Step:
     await _write(core, applied)
     await record_many(core, applied.events)
     await _keep_firsts(core, job, known, stored_firsts)
-    counts = {**applied.counts, "failed": len(errors), "skipped": skipped}
-    errors.sort(key=lambda e: e.row or 0)
+    failed = len({e.row for e in errors})  # rows, however many of their cells are bad
+    counts = {**applied.counts, "failed": failed, "skipped": skipped}
+    errors.sort(key=lambda e: e.row or 0)  # stable: a row's cells stay in column order
     return Step(
         position=n + 1,
         done=len(chunk["rows"]),

@@ -10,8 +10,8 @@ Several columns may feed `email`, `phone` and `tags`. Without a mapping, columns
 target (in English or Chinese: `Email`, `邮箱`, `手机` …) are taken; the others are ignored,
 each named with why (`Ignored`), so a typo (`consent.sms`, `attributes.first name`) is told
 rather than its data lost without a word, as HubSpot's and Mautic's imports list the columns
-they will not import. A row is read whole or refused: any bad cell makes it an error naming
-its column, with a code saying why (`BadCell`).
+they will not import. A row is read whole or refused: each bad cell is an error naming its
+column, with a code saying why (`BadCell`), and the row is left out.
 """
 
 from __future__ import annotations
@@ -242,11 +242,14 @@ class RowReader:
     phone_region: str
     tag_separators: str = DEFAULT_TAG_SEPARATORS
 
-    def read(self, cells: list[str]) -> RowData | JobError | None:
-        """The row's data, the first bad cell as an error, or None for a blank row."""
+    def read(self, cells: list[str]) -> RowData | list[JobError] | None:
+        """The row's data, or every bad cell of it as an error (in the file's column order: one
+        import tells all there is to fix, as Mautic's and HubSpot's do), or None for a blank
+        row. A row with any bad cell is none of the customer's data."""
         if not any(c.strip() for c in cells):
             return None
         row = RowData()
+        errors: list[tuple[int, JobError]] = []
         for column in self.columns:
             raw = cells[column.index].strip() if column.index < len(cells) else ""
             if not raw:
@@ -254,9 +257,12 @@ class RowReader:
             try:
                 self._fill(row, column.target, INJECTION_MARK.sub("", raw))
             except BadCell as exc:
-                return JobError(
+                error = JobError(
                     column=column.header, code=exc.code, params=exc.params, message=str(exc)
                 )
+                errors.append((column.index, error))
+        if errors:
+            return [error for _, error in sorted(errors, key=lambda e: e[0])]
         return row
 
     def _fill(self, row: RowData, target: str, raw: str) -> None:

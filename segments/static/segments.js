@@ -53,6 +53,31 @@
   }
   const toMinor = (text, places) => Math.round(Number(text) * 10 ** places);
 
+  // Date fields are picked in the browser's time zone (a datetime-local control) and kept as
+  // the filter keeps them, an ISO date-time with its offset ("2026-01-31T09:30:00+08:00"): a
+  // stored value is shown as that moment here, and written back unchanged unless edited.
+  const ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+  const pad = (n, width = 2) => String(Math.abs(n)).padStart(width, "0");
+  const ISO_MOMENT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
+  function toLocalInput(iso) {  // "" when the stored text is no moment the browser reads alike
+    const at = ISO_MOMENT.test(iso) ? new Date(iso) : null;
+    if (!at || Number.isNaN(at.getTime())) return "";
+    const seconds = at.getSeconds() ? ":" + pad(at.getSeconds()) : "";
+    return `${pad(at.getFullYear(), 4)}-${pad(at.getMonth() + 1)}-${pad(at.getDate())}` +
+      `T${pad(at.getHours())}:${pad(at.getMinutes())}${seconds}`;
+  }
+  function fromLocalInput(local) {  // the control's local moment with this browser's offset
+    const at = local ? new Date(local) : null;
+    if (!at || Number.isNaN(at.getTime())) return "";
+    const offset = -at.getTimezoneOffset();
+    const sign = offset < 0 ? "-" : "+";
+    return `${local.length === 16 ? local + ":00" : local.slice(0, 19)}${sign}${pad(Math.trunc(offset / 60))}:${pad(offset % 60)}`;
+  }
+  // A date field's operators read as time does, in the order people think of them.
+  const DATE_OPS = ["gt", "gte", "lt", "lte", "within_days", "older_than_days"];
+  const opsOf = (s) => (s.kind === "date" ? [...DATE_OPS.filter((o) => s.ops.includes(o)), ...s.ops.filter((o) => !DATE_OPS.includes(o))] : s.ops);
+  const opName = (s, o) => (s.kind === "date" && T["segments_date_op_" + o]) || T["segments_op_" + o] || o;
+
   // A node of the JSON view: refused in words when it is not a filter (a `{}` or a list), or
   // when it says more than the builder holds: an operator (`{"$gt": ""}` as a value, a `$where`
   // beside field, op and value) is refused, never turned into text and searched for.
@@ -112,11 +137,12 @@
   }
 
   // Drawing the builder -------------------------------------------------------------------
-  let counter = 0;
+  // Groups and conditions are numbered apart ("Match 1", "Field 1"), each from 1.
+  const counters = { group: 0, condition: 0 };
   // Each control carries the place the API names in a refusal (`filter.all.1.value`), where
   // `markFields` marks it: `path` is the group's or the condition's.
   function drawGroup(group, parent, depth, path) {
-    const n = ++counter;
+    const n = ++counters.group;
     const box = h("fieldset", { class: "group", dataset: { field: path } },
       h("legend", {}, depth ? `${T.segments_group} ${n}` : T.segments_match));
     const mode = h("select", { "aria-label": `${T.segments_match} ${n}`, onchange: (e) => { group.mode = e.target.value; changed(); } },
@@ -136,9 +162,10 @@
   }
 
   function drawCondition(node, remove, path) {
-    const n = ++counter;
+    const n = ++counters.condition;
     const s = spec(node.field) || FIELDS[0];
-    if (!s.ops.includes(node.op)) node.op = s.ops[0];
+    const ops = opsOf(s);
+    if (!ops.includes(node.op)) node.op = ops[0];
     const field = h("select", { "aria-label": `${T.segments_field} ${n}`, onchange: (e) => { node.field = e.target.value; node.value = ""; redraw(); focusLater(`${T.segments_field} ${n}`); } },
       FIELDS.map((f) => h("option", { value: f.name, selected: f.name === s.name }, T["segments_field_" + f.name] || f.name)));
     const keyLabel = `${T.segments_key} ${n}`;
@@ -152,9 +179,14 @@
     } else if (s.name.endsWith(".")) {
       key = h("input", { "aria-label": keyLabel, value: node.key, size: 10, oninput: (e) => { node.key = e.target.value; changed(); } });
     }
-    const op = h("select", { "aria-label": `${T.segments_op} ${n}`, onchange: (e) => { node.op = e.target.value; redraw(); focusLater(`${T.segments_op} ${n}`); } },
-      s.ops.map((o) => h("option", { value: o, selected: o === node.op }, T["segments_op_" + o] || o)));
+    const op = h("select", { "aria-label": `${T.segments_op} ${n}`, onchange: (e) => {
+      // A date's moment and a number of days are no value of each other: the new one starts empty.
+      if (s.kind === "date" && node.op.endsWith("_days") !== e.target.value.endsWith("_days")) node.value = "";
+      node.op = e.target.value; redraw(); focusLater(`${T.segments_op} ${n}`);
+    } },
+      ops.map((o) => h("option", { value: o, selected: o === node.op }, opName(s, o))));
     let value;
+    let unit = null;
     const label = `${T.segments_value} ${n}`;
     const set = (e) => { node.value = e.target.value; changed(); };
     if (node.op === "exists") {
@@ -169,6 +201,12 @@
         else node.value = picks[0].id;
       }
       value = h("select", { "aria-label": label, onchange: set }, picks.map((p) => h("option", { value: p.id, selected: p.id === node.value }, p.name)));
+    } else if (s.kind === "date" && !node.op.endsWith("_days") && (!node.value || toLocalInput(node.value))) {
+      // A moment picked here (a stored one the browser cannot read alike stays text below).
+      const local = toLocalInput(node.value);
+      value = h("input", { "aria-label": label, type: "datetime-local", value: local, step: local.length > 16 ? "1" : "60",
+        oninput: (e) => { node.value = fromLocalInput(e.target.value); changed(); } });
+      unit = ZONE ? h("span", { class: "unit" }, ZONE) : null;
     } else if (s.kind === "choice" && node.op !== "in") {
       if (!s.choices.includes(node.value)) node.value = s.choices[0];
       value = h("select", { "aria-label": label, onchange: set }, s.choices.map((c) => h("option", { value: c, selected: c === node.value }, T["segments_choice_" + c] || c)));
@@ -180,7 +218,7 @@
         placeholder: s.kind === "date" && !node.op.endsWith("_days") ? "2026-01-31T00:00:00+08:00"
           : places !== null ? toMajor(19900 * 10 ** Math.max(places - 2, 0), places) : null });
     }
-    const unit = s.money && node.op !== "exists" ? h("span", { class: "unit" }, node.key) : null;
+    if (s.money && node.op !== "exists") unit = h("span", { class: "unit" }, node.key);
     // A bad field name is most often its key (`attributes.<key>`): marked there when it has one.
     (key && key.tagName === "INPUT" ? key : field).dataset.field = `${path}.field`;
     const part = (name, ...controls) => {
@@ -198,7 +236,7 @@
   }
 
   function redraw(focusNew) {
-    counter = 0;
+    counters.group = counters.condition = 0;
     const root = $("conditions");
     root.replaceChildren(drawGroup(tree, null, 0, "filter"));
     if (focusNew) {

@@ -1,5 +1,5 @@
 """The segment builder marks every bad place of a refused filter at once, in Chromium, by
-keyboard, in English and Chinese: a bad attribute key and a bad date, each at its control
+keyboard, in English and Chinese: a bad attribute key and a missing date, each at its control
 (aria-invalid, its words beside it), the first focused; and an operator typed as a value in the
 JSON view (`{"$gt": ""}`) is refused in words instead of being searched for as text.
 
@@ -25,12 +25,15 @@ WORDS = {
         "add": "Add condition",
         "attribute": "Attribute",
         "created": "Created",
-        "lt": "less than",
+        "lt": "before",
         "name": "Name",
         "json": "JSON view",
         "use": "Use this JSON",
         "first": "a key is letters, digits, _ and - (1 to 64). (1 more marked below.)",
-        "bad_date": "a date and time with its offset, e.g. 2026-01-31T00:00:00+08:00.",
+        "bad_date": (
+            "a date and time: pick one (in the JSON view, with its offset: "
+            "2026-01-31T00:00:00+08:00)."
+        ),
         "operator": (
             "The condition on “attributes.city” has an object as its value: write the value "
             'itself (text, a number or true/false); operators such as {"$gt": …} are not taken.'
@@ -44,12 +47,14 @@ WORDS = {
         "add": "添加条件",
         "attribute": "属性",
         "created": "创建时间",
-        "lt": "小于",
+        "lt": "早于",
         "name": "名称",
         "json": "JSON 视图",
         "use": "使用此 JSON",
         "first": "键只能包含字母、数字、_ 和 -（1 到 64 个）。（下方另标出 1 处问题。）",
-        "bad_date": "请填写带时区偏移的日期时间，例如 2026-01-31T00:00:00+08:00。",
+        "bad_date": (
+            "请选择日期和时间（在 JSON 视图中须带时区偏移，例如 2026-01-31T00:00:00+08:00）。"
+        ),
         "operator": (
             "“attributes.city”条件的值是一个对象：请直接写出值（文字、数字或 true/false）；"
             '不接受 {"$gt": …} 之类的运算符。'
@@ -68,19 +73,19 @@ async def test_every_bad_place_is_marked_and_operators_are_refused(live: Live, l
     form = page.locator("#builder")
     error = page.locator("#builder-error")
 
-    # Condition 2: an attribute whose key has a space and a "!".
-    await form.get_by_label(f"{w['field']} 2", exact=True).select_option(label=w["attribute"])
-    key = form.get_by_label(f"{w['key']} 2", exact=True)
+    # Condition 1: an attribute whose key has a space and a "!".
+    await form.get_by_label(f"{w['field']} 1", exact=True).select_option(label=w["attribute"])
+    key = form.get_by_label(f"{w['key']} 1", exact=True)
     await key.focus()
     await page.keyboard.type("bad key!")
-    await form.get_by_label(f"{w['value']} 2", exact=True).fill("x")
-    # Condition 3: created before "yesterday", which is no date.
+    await form.get_by_label(f"{w['value']} 1", exact=True).fill("x")
+    # Condition 2: created before a moment left unpicked.
     await form.get_by_role("button", name=w["add"]).first.focus()
     await page.keyboard.press("Enter")
-    await form.get_by_label(f"{w['field']} 3", exact=True).select_option(label=w["created"])
-    await form.get_by_label(f"{w['op']} 3", exact=True).select_option(label=w["lt"])
-    date = form.get_by_label(f"{w['value']} 3", exact=True)
-    await date.fill("yesterday")
+    await form.get_by_label(f"{w['field']} 2", exact=True).select_option(label=w["created"])
+    await form.get_by_label(f"{w['op']} 2", exact=True).select_option(label=w["lt"])
+    date = form.get_by_label(f"{w['value']} 2", exact=True)
+    await expect(date).to_have_value("")
 
     name = form.get_by_label(w["name"], exact=True)
     await name.fill("Broken")
@@ -104,4 +109,4 @@ async def test_every_bad_place_is_marked_and_operators_are_refused(live: Live, l
     await page.keyboard.press("Enter")
     await expect(error).to_have_text(w["operator"])
     await expect(text).to_be_focused()
-    await expect(form.get_by_label(f"{w['key']} 2", exact=True)).to_have_value("bad key!")
+    await expect(form.get_by_label(f"{w['key']} 1", exact=True)).to_have_value("bad key!")

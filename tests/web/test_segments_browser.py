@@ -61,7 +61,7 @@ async def test_a_marketer_builds_a_segment_by_keyboard_and_watches_it_grow(
     form = page.get_by_role("form", name="New segment")
     await form.get_by_label("Name").focus()
     await page.keyboard.type("VIP in 上海")
-    await form.get_by_label("Value 2").focus()  # the first condition: tags contains …
+    await form.get_by_label("Value 1").focus()  # the first condition: tags contains …
     await page.keyboard.type("vip")
     count = page.locator("#live-count")
     await expect(count).to_have_text("2 customers match now")
@@ -69,21 +69,21 @@ async def test_a_marketer_builds_a_segment_by_keyboard_and_watches_it_grow(
     await page.keyboard.press("Tab")
     await expect(form.get_by_role("button", name="Add condition")).to_be_focused()
     await page.keyboard.press("Enter")
-    field = form.get_by_label("Field 3")
+    field = form.get_by_label("Field 2")
     await expect(field).to_be_focused()
     await field.select_option(label="Attribute")
-    await form.get_by_label("Key 3").focus()
+    await form.get_by_label("Key 2").focus()
     await page.keyboard.type("city")
     await page.keyboard.press("Tab")
-    await expect(form.get_by_label("Condition 3")).to_be_focused()
-    await form.get_by_label("Condition 3").select_option(label="is")
-    await form.get_by_label("Value 3").focus()
+    await expect(form.get_by_label("Condition 2")).to_be_focused()
+    await form.get_by_label("Condition 2").select_option(label="is")
+    await form.get_by_label("Value 2").focus()
     await page.keyboard.type("上海")
     await expect(count).to_have_text("1 customer matches now")
     await page.get_by_text("JSON view").click()
     await expect(form.get_by_label("Filter as JSON")).to_have_value(re.compile('"上海"'))
     await assert_every_control_is_named(page)
-    await form.get_by_label("Value 3").press("Enter")
+    await form.get_by_label("Value 2").press("Enter")
 
     await expect(page.get_by_role("heading", name="VIP in 上海", level=2)).to_be_visible()
     await expect(page.locator("#segment-size")).to_have_text("1")
@@ -140,13 +140,13 @@ async def test_every_builder_field_and_choice_reads_in_both_languages(live: Live
     await people(live)
     labels = {
         "en-US": (
-            "Field 2",
-            "Value 2",
+            "Field 1",
+            "Value 1",
             "Communities",
             "Joined a community",
             "Members invited",
         ),
-        "zh-CN": ("字段 2", "值 2", "所在社群", "加入社群时间", "邀请入群人数"),
+        "zh-CN": ("字段 1", "值 1", "所在社群", "加入社群时间", "邀请入群人数"),
     }
     for locale, (field_label, value_label, *community_fields) in labels.items():
         page = await live.sign_in("mary@kith.test", locale=locale)

@@ -30,7 +30,7 @@
         : { field: "attributes." + key, op: "exists", value: true });
     }
     if (f.channel) all.push({ field: "channels", op: "contains", value: f.channel });
-    if (f.consent_channel) {
+    if (f.consent_channel && f.consent_state) {
       all.push({ field: "consent." + f.consent_channel, op: "eq", value: f.consent_state });
     }
     if (f.sentiment === "negative") all.push({ field: "sentiment.trend", op: "lt", value: -0.3 });
@@ -41,6 +41,17 @@
       all.push({ field: "last_seen_at", op, value: Number(days) });
     }
     return all.length ? { all } : null;
+  }
+
+  // "Consent" says something only with a channel ("Consent on"): without one it is Any and
+  // disabled, so it never looks like a filter that is not applied; with one it starts at Any.
+  function syncConsent() {
+    const form = $("contact-filters");
+    const state = form.elements.consent_state;
+    const off = !form.elements.consent_channel.value;
+    if (off) state.value = "";
+    state.disabled = off;
+    $("consent-state-hint").hidden = !off;
   }
 
   function readForm() {
@@ -431,7 +442,9 @@
       readForm();
       loadContacts();
     });
-    form.addEventListener("reset", () => setTimeout(() => { readForm(); loadContacts(); }));
+    form.addEventListener("reset", () => setTimeout(() => { syncConsent(); readForm(); loadContacts(); }));
+    form.elements.consent_channel.addEventListener("change", syncConsent);
+    syncConsent();  // a browser may restore the form's choices on Back
     $("more-contacts").addEventListener("click", () => loadContacts(true));
     readForm();
     const loads = [loadContacts()];
