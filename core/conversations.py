@@ -9,7 +9,7 @@ from typing import Any
 from pydantic_core import to_jsonable_python
 from pymongo import ReturnDocument
 
-from kith.core.clock import aware
+from kith.core.clock import as_stored, aware
 from kith.core.context import Core
 from kith.core.errors import InvalidInput, NotFound
 from kith.core.events import SYSTEM, build_event, record, record_all
@@ -23,8 +23,14 @@ from kith.core.models import (
     Priority,
 )
 from kith.core.pagination import page
+from kith.core.permissions import assignee_refusal
 from kith.core.search import index_conversation, search_page
 from kith.core.threads import conversation_id
+from kith.core.timers import Timer, cancel_timer, schedule_timer
+
+# The timer that wakes a snoozed conversation (declared by the inbox feature), one per
+# conversation: snoozing again replaces it, so an earlier time never wakes it early.
+SNOOZE_TIMER = "conversation.snooze"
 
 
 async def get_conversation(core: Core, workspace_id: str, conversation_id: str) -> Conversation:
@@ -92,11 +98,19 @@ async def list_messages(
     return [Message.from_doc(d) for d in docs], next_cursor
 
 
-def _check_snooze(core: Core, until: datetime | None) -> None:
+def _check_snooze(core: Core, until: datetime | None) -> datetime:
+    """The moment to snooze until, in UTC as stored (a moment without a zone is UTC)."""
     if until is None:
         raise InvalidInput("snoozing needs snoozed_until", field="snoozed_until")
-    if aware(until) <= core.clock.now():  # a moment without a zone is UTC, as stored
-        raise InvalidInput("snooze until a moment still to come", field="snoozed_until")
+    if aware(until) <= core.clock.now():
+        raise InvalidInput(
+            "snooze until a moment still to come", field="snoozed_until", reason="snooze_past"
+        )
+    return as_stored(aware(until))
+
+
+def _snooze_key(conversation_id: str) -> str:
+    return f"snooze:{conversation_id}"
 
 
 async def do_update_conversation(
@@ -117,24 +131,37 @@ async def do_update_conversation(
     caller taking it from a request checks it first (`kith.core.teams.ensure_team`)."""
     changes: dict[str, Any] = {}
     events: list[tuple[str, dict[str, Any]]] = []
+    snoozed = ConversationStatus.snoozed
+    after = status if status is not None else conversation.status
+    if snoozed_until is not None and after != snoozed:  # refused, never silently dropped
+        raise InvalidInput("snoozed_until goes with status snoozed", field="snoozed_until")
     if status is not None and status != conversation.status:
-        if status == ConversationStatus.snoozed:
-            _check_snooze(core, snoozed_until)
+        moved: dict[str, Any] = {"from": conversation.status, "to": status}
         changes["status"] = status.value
-        changes["snoozed_until"] = snoozed_until if status == ConversationStatus.snoozed else None
+        changes["snoozed_until"] = None
+        if status == snoozed:
+            changes["snoozed_until"] = moved["snoozed_until"] = _check_snooze(core, snoozed_until)
         if status == ConversationStatus.resolved:
             changes["unread_count"] = 0
             changes["read_floor"] = conversation.inbound_count  # read, for every agent
         if conversation.status == ConversationStatus.pending and status == ConversationStatus.open:
             changes["waiting_since"] = core.clock.now()  # a bot handed over: a person is due
-        events.append(("conversation.status_changed", {"from": conversation.status, "to": status}))
+        events.append(("conversation.status_changed", moved))
+    elif snoozed_until is not None and not _same_moment(snoozed_until, conversation.snoozed_until):
+        # Snoozed again until another time: the same status, a new wake-up.
+        until = _check_snooze(core, snoozed_until)
+        changes["snoozed_until"] = until
+        events.append(
+            (
+                "conversation.status_changed",
+                {"from": snoozed, "to": snoozed, "snoozed_until": until},
+            )
+        )
     if assignee_id is not ... and assignee_id != conversation.assignee_id:
         if assignee_id is not None:
-            user = await core.store.users.find_one(
-                {"_id": assignee_id, "workspace_id": conversation.workspace_id}, {"_id": 1}
-            )
-            if user is None:
-                raise InvalidInput("no such user in this workspace", field="assignee_id")
+            refusal = await assignee_refusal(core, conversation.workspace_id, assignee_id)
+            if refusal is not None:
+                raise refusal
         changes["assignee_id"] = assignee_id
         events.append(("conversation.assigned", {"assignee_id": assignee_id}))
     added: list[str] = []
@@ -156,6 +183,7 @@ async def do_update_conversation(
     update: dict[str, Any] = {"$set": changes} if changes else {}
     if changes.get("status") == ConversationStatus.resolved.value:
         update["$unset"] = {"waiting_since": ""}  # nobody waits on a resolved conversation
+    await _move_wake_up(core, conversation, changes)
     doc = await _apply(core, conversation.id, update, added, removed)
     if added or removed:
         events.insert(
@@ -175,6 +203,55 @@ async def do_update_conversation(
     ]
     await record_all(core, made)
     return Conversation.from_doc(doc)
+
+
+def _same_moment(given: datetime, stored: datetime | None) -> bool:
+    return stored is not None and as_stored(aware(given)) == as_stored(aware(stored))
+
+
+async def _move_wake_up(core: Core, conversation: Conversation, changes: dict[str, Any]) -> None:
+    """Schedule (or move) the snooze's wake-up before the write, or drop it when the
+    conversation leaves snoozed. Set first, the timer can only be late after a crash, never
+    early: `wake_snoozed` checks the stored time and follows it."""
+    until = changes.get("snoozed_until")
+    if until is not None:
+        payload = {"conversation_id": conversation.id}
+        await schedule_timer(core, _snooze_key(conversation.id), SNOOZE_TIMER, until, payload)
+    elif "status" in changes and conversation.status == ConversationStatus.snoozed:
+        await cancel_timer(core, _snooze_key(conversation.id))
+
+
+async def wake_snoozed(core: Core, timer: Timer) -> None:
+    """The handler of `SNOOZE_TIMER`: reopen the conversation if it is still snoozed until a
+    moment now past. A timer left from an earlier snooze (moved, or the conversation
+    reopened by a message) finds the stored time still to come and follows it, or finds the
+    conversation awake and does nothing."""
+    conversation_id = timer.payload["conversation_id"]
+    now = core.clock.now()
+    snoozed = ConversationStatus.snoozed.value
+    before = await core.store.conversations.find_one_and_update(
+        {"_id": conversation_id, "status": snoozed, "snoozed_until": {"$lte": now}},
+        {"$set": {"status": ConversationStatus.open.value, "snoozed_until": None}},
+        return_document=ReturnDocument.BEFORE,
+    )
+    if before is None:
+        later = await core.store.conversations.find_one(
+            {"_id": conversation_id, "status": snoozed}, {"snoozed_until": 1}
+        )
+        until = later and later.get("snoozed_until")
+        if until and aware(until) > now:
+            await schedule_timer(core, timer.key, SNOOZE_TIMER, aware(until), timer.payload)
+        return
+    woken = Conversation.from_doc(before)
+    event = build_event(
+        core,
+        woken.workspace_id,
+        "conversation.status_changed",
+        conversation_id=woken.id,
+        customer_id=woken.customer_id,
+        data={"from": snoozed, "to": ConversationStatus.open.value, "woke": True},
+    )
+    await record(core, event)
 
 
 async def _apply(

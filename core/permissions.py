@@ -16,12 +16,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from kith.core.context import Core
-from kith.core.errors import Forbidden, NotFound
+from kith.core.errors import Forbidden, InvalidInput, NotFound
 from kith.core.models import Conversation, Role, User
 from kith.core.teams import Team, channels_of_teams
 
 # Who manages the marketing side (contacts, segments, broadcasts, sequences, communities).
 MANAGERS = frozenset({Role.admin, Role.marketer})
+# Who changes and answers conversations, hence who may be given one (or a ticket).
+WRITERS = frozenset({Role.admin, Role.agent})
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,7 @@ class Scope:
 
     @property
     def can_write(self) -> bool:
-        return self.user.role in (Role.admin, Role.agent)
+        return self.user.role in WRITERS
 
     @property
     def is_admin(self) -> bool:
@@ -113,6 +115,28 @@ async def ensure_can_reach(
     elif await core.store.customers.find_one({**workspace, "_id": customer_id}, {"_id": 1}) is None:
         raise NotFound("no such customer", field="customer_id")
     raise Forbidden("this customer talks to another team")
+
+
+def can_answer(user: dict[str, Any]) -> bool:
+    """Whether a stored user can take a conversation: enabled, in a role that replies."""
+    return user.get("role") in WRITERS and not user.get("disabled")
+
+
+async def assignee_refusal(core: Core, workspace_id: str, user_id: str) -> InvalidInput | None:
+    """Why `user_id` may not be given a conversation or a ticket (a 422 on `assignee_id`), or
+    None: a marketer or a disabled user could not answer it, and it would wait for nobody."""
+    user = await core.store.users.find_one(
+        {"_id": user_id, "workspace_id": workspace_id}, {"role": 1, "disabled": 1}
+    )
+    if user is None:
+        return InvalidInput("no such user in this workspace", field="assignee_id", reason="no_user")
+    if user.get("disabled"):
+        why = "this user is disabled and cannot answer"
+        return InvalidInput(why, field="assignee_id", reason="assignee_disabled")
+    if not can_answer(user):
+        why = "this user's role cannot answer conversations: choose an agent or an admin"
+        return InvalidInput(why, field="assignee_id", reason="assignee_cannot_reply")
+    return None
 
 
 def ensure_admin(scope: Scope) -> None:

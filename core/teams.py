@@ -150,7 +150,9 @@ async def ensure_team(core: Core, workspace_id: str, team_id: str) -> None:
     try:
         await get_team(core, workspace_id, team_id)
     except NotFound:
-        raise InvalidInput("no such team in this workspace", field="team_id") from None
+        raise InvalidInput(
+            "no such team in this workspace", field="team_id", reason="no_team"
+        ) from None
 
 
 async def do_hand_to_team(

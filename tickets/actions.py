@@ -21,9 +21,9 @@ from kith.core.errors import Conflict, InvalidInput, KithError, NotFound, joined
 from kith.core.events import SYSTEM, build_event, record, record_all
 from kith.core.ids import derived_id, new_id
 from kith.core.models import Author, AuthorKind, Conversation, Direction
+from kith.core.permissions import assignee_refusal
 from kith.core.teams import get_team
 from kith.core.transitions import refused
-from kith.core.users import get_user_doc
 from kith.tickets.models import (
     DONE,
     MOVES,
@@ -64,10 +64,9 @@ async def _people(
     both when both are wrong."""
     errors: list[KithError] = []
     if assignee_id is not None:
-        try:
-            await get_user_doc(core, workspace_id, assignee_id)
-        except NotFound:
-            errors.append(InvalidInput("no such user", field="assignee_id"))
+        refusal = await assignee_refusal(core, workspace_id, assignee_id)
+        if refusal is not None:
+            errors.append(refusal)  # not the workspace's, or cannot answer (a marketer)
     if team_id is not None:
         try:
             await get_team(core, workspace_id, team_id)

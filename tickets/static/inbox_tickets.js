@@ -5,7 +5,7 @@
 "use strict";
 
 (() => {
-  const { T, api, h, fill, markFields } = window.KithDom;
+  const { T, api, h, fill, markFields, once } = window.KithDom;
   const { status, priority } = window.KithTickets;
   const slot = document.getElementById("tickets");
   if (!slot) return;
@@ -55,25 +55,27 @@
   }
 
   subject.addEventListener("input", () => { state.edited = true; });
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
+  // Single-flight (a second Enter while the first is on its way opens nothing), and once the
+  // ticket is open the subject is emptied and stays so for this conversation (not filled
+  // again from the customer's words), so another Enter cannot open the same ticket twice.
+  once(form, async () => {
     if (!state.conversation) return;
-    const button = form.querySelector("button");
-    button.disabled = true;
+    const conversationId = state.conversation.id;
     markFields(form, null);
+    said.replaceChildren();
     try {
       const made = await api("POST", "/tickets", {
-        subject: subject.value, conversation_id: state.conversation.id,
+        subject: subject.value, conversation_id: conversationId,
       });
       said.replaceChildren(link(made, fill(T.panel_tickets_opened, { number: made.number })));
-      state.edited = false;
-      await load(state.conversation.id);
+      subject.value = "";
+      state.edited = true;
+      subject.focus();
+      await load(conversationId);
     } catch (error) {
       // Each refused field at its control; the others (the conversation) said below.
       const unplaced = markFields(form, error);
       said.textContent = ((error.fields || []).length ? unplaced.map((f) => f.message) : [error.message]).join(" ");
-    } finally {
-      button.disabled = false;
     }
   });
   document.addEventListener("kith:conversation", (event) => show(event.detail));

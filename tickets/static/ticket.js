@@ -34,7 +34,8 @@
     const choices = shapes.statuses.filter((s) => s === ticket.status || moves.includes(s));
     options($("ticket-status"), choices.map((s) => [s, status(s)]), ticket.status);
     $("ticket-priority").value = ticket.priority;
-    const people = state.users.filter((u) => !u.disabled || u.id === ticket.assignee_id);
+    // Only who can answer it (an enabled agent or admin); whoever has it now stays listed.
+    const people = state.users.filter((u) => u.can_answer || u.id === ticket.assignee_id);
     options($("ticket-assignee"),
       [["", T.tickets_unassigned], ...people.map((u) => [u.id, u.name || u.email])], ticket.assignee_id || "");
     options($("ticket-team"),

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from kith.contacts.mapping import check_timezone
 from kith.core.api_tokens import ApiToken, TokenScope
@@ -23,6 +24,7 @@ from kith.core.storable import DocumentKey, Int64
 from kith.core.teams import ensure_team
 
 T = TypeVar("T")
+LABEL_CHARS = 64  # a conversation label's longest
 
 
 class Page(BaseModel, Generic[T]):
@@ -125,8 +127,13 @@ class ConversationPatch(Strict):
     @classmethod
     def _labels(cls, value: list[str]) -> list[str]:
         cleaned = [v.strip() for v in value if v.strip()]
-        if any(len(v) > 64 for v in cleaned):
-            raise ValueError("labels are at most 64 characters")
+        if any(len(v) > LABEL_CHARS for v in cleaned):
+            # A reason of its own, so that a page says it in its user's language.
+            raise PydanticCustomError(
+                "label_too_long",
+                "labels are at most {max_length} characters",
+                {"max_length": LABEL_CHARS},
+            )
         return cleaned
 
     async def apply(self, core: Core, conversation: Conversation, actor: Author) -> Conversation:

@@ -3,11 +3,13 @@
 from fastapi import APIRouter
 from pymongo import ASCENDING
 
+from kith.core.conversations import SNOOZE_TIMER, wake_snoozed
 from kith.core.features import Feature, Index
 from kith.web.inbox import (
     admin,
     admin_accounts,
     admin_channels,
+    admin_hours,
     api,
     contacts,
     events,
@@ -23,7 +25,15 @@ feature = Feature(
     name="inbox",
     # Agents' presence reports expire on their own (`purge_at` is wall-clock time).
     indexes=(Index("presence", (("purge_at", ASCENDING),), {"expireAfterSeconds": 0}),),
-    routers=(router, admin.router, admin_channels.router, admin_accounts.router, contacts.router),
+    routers=(
+        router,
+        admin.router,
+        admin_channels.router,
+        admin_accounts.router,
+        admin_hours.router,
+        contacts.router,
+    ),
+    timers={SNOOZE_TIMER: wake_snoozed},  # a snoozed conversation reopens at its time
 )
 
 __all__ = ["feature", "router"]

@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from kith.core.models import Role
+from kith.core.permissions import can_answer
 
 
 class Strict(BaseModel):
@@ -72,7 +73,9 @@ class TeamChange(Strict):
 
 
 def user_out(doc: dict[str, Any]) -> dict[str, Any]:
-    """A user as other agents see them: never the password hash."""
+    """A user as other agents see them: never the password hash. `can_answer`: they may be
+    given a conversation or a ticket (an enabled agent or admin; the assignee lists offer
+    only them)."""
     return {
         "id": doc["_id"],
         "name": doc.get("name"),
@@ -80,4 +83,5 @@ def user_out(doc: dict[str, Any]) -> dict[str, Any]:
         "role": doc.get("role"),
         "team_ids": doc.get("team_ids", []),
         "disabled": bool(doc.get("disabled")),
+        "can_answer": can_answer(doc),
     }

@@ -5,7 +5,7 @@
 
 (() => {
   const body = document.body;
-  const { T, ApiError, api, h, fill, dateTime, channelIcon } = window.KithDom;
+  const { T, ApiError, api, h, fill, dateTime, channelIcon, markFields } = window.KithDom;
   const myId = body.dataset.userId;
   const canWrite = body.dataset.role !== "marketer";
   const $ = (id) => document.getElementById(id);
@@ -38,6 +38,12 @@
     } catch (_) {
       return null;
     }
+  }
+
+  // A moment as a datetime-local input holds it: the agent's own time, to the minute.
+  function localInput(iso) {
+    const moment = new Date(iso);
+    return new Date(moment.getTime() - moment.getTimezoneOffset() * 6e4).toISOString().slice(0, 16);
   }
 
   function flash(message) {
@@ -131,12 +137,21 @@
     return fill(template, { ...Object.fromEntries(values), ...Object.fromEntries(terms) });
   }
 
+  // A note is signed by who wrote it: an agent (you, or a colleague by name), a bot, or
+  // Kith itself (a note of its own, such as "the customer left their email"), never the
+  // viewer by default.
   function authorName(m, customerName) {
-    if (m.private) return `${m.author.name || T.you} · ${T.note}`;
+    if (m.private) return `${noteAuthor(m.author)} · ${T.note}`;
     if (m.author.kind === "bot") return `${T.bot}${m.author.name ? " · " + m.author.name : ""}`;
     if (m.author.kind === "system") return T.system;
     if (m.direction === "in") return m.author.name || customerName || unnamed(m.customer_id);
     return m.author.id === myId ? T.you : m.author.name || T.you;
+  }
+
+  function noteAuthor(author) {
+    if (author.kind === "agent") return author.id === myId ? T.you : author.name || T.colleague;
+    if (author.kind === "bot") return author.name ? `${T.bot} · ${author.name}` : T.bot;
+    return T.system;
   }
 
   function deliveryView(m) {
@@ -193,14 +208,18 @@
     $("show-customer").hidden = false;
     $("conv-title").replaceChildren(channelIcon(c.channel_type), " ",
       conversationName(c), state.channels[c.channel_id] ? ` · ${state.channels[c.channel_id].name}` : "");
-    const assignable = state.users.filter((u) => !u.disabled || u.id === c.assignee_id);
-    fillSelect($("assignee"), assignable, c.assignee_id, T.unassigned);
-    fillSelect($("team"), state.teams, c.team_id, T.no_team);
-    $("status").value = c.status;
-    $("snooze-box").hidden = c.status !== "snoozed";
-    if (c.snoozed_until) $("snooze-until").value = c.snoozed_until.slice(0, 16);
-    $("priority").value = c.priority;
-    if (document.activeElement !== $("labels")) $("labels").value = c.labels.join(", ");
+    // Only those who can answer (agents and admins, enabled) are offered; whoever has it
+    // now stays listed so that the list says so.
+    const assignable = state.users.filter((u) => u.can_answer || u.id === c.assignee_id);
+    // A control the agent is in, or whose change was refused, keeps what they chose or typed.
+    const held = (id) => document.activeElement === $(id) || $(id).getAttribute("aria-invalid") === "true";
+    if (!held("assignee")) fillSelect($("assignee"), assignable, c.assignee_id, T.unassigned);
+    if (!held("team")) fillSelect($("team"), state.teams, c.team_id, T.no_team);
+    if (!held("status")) $("status").value = c.status;
+    if (!held("status") && !held("snooze-until")) $("snooze-box").hidden = c.status !== "snoozed";
+    if (c.snoozed_until && !held("snooze-until")) $("snooze-until").value = localInput(c.snoozed_until);
+    if (!held("priority")) $("priority").value = c.priority;
+    if (!held("labels")) $("labels").value = c.labels.join(", ");
     $("resolve").textContent = c.status === "resolved" ? T.reopen : T.resolve;
     const list = $("messages");
     const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
@@ -259,14 +278,16 @@
     $("placeholder").hidden = false;
   }
 
-  // `how`: "tap" (the agent chose it here: on a phone it goes on the browser's history, so
-  // Back returns to the list), "link" (the page's own address named it) or "history".
+  // `how`: "tap" (the agent chose it here: it goes on the browser's history, so Back returns
+  // to the one before, or the list), "link" (the page's own address named it) or "history".
   async function openConversation(id, how = "tap") {
     if (state.open && state.open !== id) leave(state.open);
+    if (state.open !== id) markFields(convHead(), null);  // another's refusal goes
+    const paneBefore = panes.dataset.pane;
     state.open = id;
     state.customerId = null;
     await refreshOpen();
-    if (state.open === id) shown(id, how);
+    if (state.open === id) shown(id, how, paneBefore);
     await report("viewing");
     await refreshPresence();
     scheduleList();
@@ -287,18 +308,23 @@
     $("show-customer").setAttribute("aria-expanded", String(name === "customer"));
   }
 
-  function shown(id, how) {
-    const fromList = panes.dataset.pane === "list";
-    showPane("conversation");
-    if (!phone.matches) return;
+  // The address follows the open conversation at every width (a link to copy, as in
+  // Chatwoot): a conversation the agent picks is a step on the history, so Back returns to
+  // the one before or to the list. On a phone only one from the list is (Back there returns
+  // to the list), and focus goes to the pane that now shows.
+  function shown(id, how, paneBefore) {
+    const fromList = paneBefore === "list";
+    // A pane the agent chose while it loaded (its Customer button) stands.
+    if (panes.dataset.pane === paneBefore) showPane("conversation");
     const entry = [{ kithConversation: id }, "", "?conversation=" + encodeURIComponent(id)];
-    if (how === "tap" && fromList) {
+    const already = history.state && history.state.kithConversation === id;
+    if (how === "tap" && !already && (phone.matches ? fromList : true)) {
       history.pushState(...entry);
       onHistory = true;
     } else if (how !== "history") {
       history.replaceState(...entry);
     }
-    $("conv-title").focus();
+    if (phone.matches) $("conv-title").focus();
   }
 
   // Back to the list: the conversation is closed (no longer marked read or viewed by this
@@ -350,8 +376,26 @@
     });
   }
 
+  const convHead = () => document.querySelector("#conversation .conv-head");
+
+  // One change of the conversation's header. A refusal is said at the control it names
+  // (aria-invalid, its message under it, focus on it), what the agent chose or typed stays
+  // until they change it again; one naming no control is said under the controls.
   async function change(patch) {
-    const updated = await api("PATCH", `/conversations/${encodeURIComponent(state.open)}`, patch);
+    const head = convHead();
+    markFields(head, null);
+    const id = state.open;
+    let updated;
+    try {
+      updated = await api("PATCH", `/conversations/${encodeURIComponent(id)}`, patch);
+    } catch (err) {
+      if (state.open !== id) return;
+      const unplaced = markFields(head, err);
+      const placed = (err.fields || []).length - unplaced.length;
+      $("conv-refusal").textContent = placed ? unplaced.map((f) => f.message).join(" ") : err.message;
+      return;
+    }
+    if (state.open !== id) return;
     state.data.conversation = updated;
     renderConversation(state.data);
     scheduleList();
@@ -589,9 +633,8 @@
       $("snooze-box").hidden = status !== "snoozed";
       if (status === "snoozed") {
         if (!$("snooze-until").value) {
-          const tomorrow = new Date(KithClock.now() + 864e5);  // Kith's day: the demo's runs fast
-          $("snooze-until").value = new Date(tomorrow.getTime() - tomorrow.getTimezoneOffset() * 6e4)
-            .toISOString().slice(0, 16);
+          // Kith's day: the demo's runs fast
+          $("snooze-until").value = localInput(new Date(KithClock.now() + 864e5).toISOString());
         }
         change({ status, snoozed_until: new Date($("snooze-until").value).toISOString() });
       } else {
