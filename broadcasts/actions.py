@@ -8,7 +8,7 @@ person and a worker) moving one broadcast at once cannot both win; a refused mov
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
@@ -56,6 +56,8 @@ async def check(core: Core, workspace_id: str, body: BroadcastIn) -> BroadcastIn
             errors.append(
                 InvalidInput("give a time zone (e.g. 2026-05-01T09:00:00+08:00)", field=name)
             )
+    if body.send_at is not None and body.send_at.tzinfo is not None:
+        await checked(_sync(_send_at_not_past, core, body.send_at))
     if body.send_by is not None and body.send_by.tzinfo is not None:
         await checked(_sync(_not_past, core, body.send_by))
     if body.customer_ids is not None:
@@ -113,6 +115,25 @@ def _not_past(core: Core, send_by: datetime | None) -> None:
             "send_by has already passed",
             field="send_by",
             reason="send_by_passed",
+            limits={"now": now.isoformat()},
+        )
+
+
+# How far in the past a `send_at` may be and still be taken as "now": the browser's clock
+# and the server's differ a little, and a time picked as "this minute" arrives seconds later.
+SEND_AT_GRACE = timedelta(minutes=1)
+
+
+def _send_at_not_past(core: Core, send_at: datetime | None) -> None:
+    """A start time already gone would send at once, which nobody picking a time meant (Braze
+    refuses it too): refused on save and on schedule, beyond `SEND_AT_GRACE`. No time at all
+    is how to say "when scheduled"."""
+    now = core.clock.now()
+    if send_at is not None and send_at < now - SEND_AT_GRACE:
+        raise InvalidInput(
+            "send_at has already passed: give a later time, or none to send when scheduled",
+            field="send_at",
+            reason="send_at_passed",
             limits={"now": now.isoformat()},
         )
 
@@ -237,10 +258,17 @@ async def move(
 
 
 async def do_schedule(core: Core, broadcast: Broadcast, actor: Author) -> Broadcast:
-    """Queue it: the workers start it at `send_at` (now when unset)."""
+    """Queue it: the workers start it at `send_at` (now when unset; one already passed, or a
+    `send_by` passed, is refused)."""
     if broadcast.status != Status.draft:
         return await move(core, broadcast, Status.scheduled, actor)  # refused, with the moves
-    _not_past(core, broadcast.send_by)
+    errors: list[KithError] = []
+    for not_past, at in ((_send_at_not_past, broadcast.send_at), (_not_past, broadcast.send_by)):
+        try:  # a draft saved in time whose times passed before scheduling: both said at once
+            not_past(core, at)
+        except InvalidInput as exc:
+            errors.append(exc)
+    raise_all(errors)
     if broadcast.segment_id is not None and not await _segment_exists(core, broadcast):
         raise InvalidInput("no such segment (it was deleted)", field="segment_id")
     return await move(core, broadcast, Status.scheduled, actor)

@@ -37,7 +37,6 @@ STEPS = [
         },
     },
     {"id": "two-more-days", "type": "wait", "duration": "P2D"},
-    {"id": "replied", "type": "branch", "since": "replied", "then": "done"},
     {
         "id": "coupon",
         "type": "send",
@@ -54,8 +53,8 @@ STEPS = [
 
 
 async def seed_demo_sequence(core: Core, workspace_id: str) -> Sequence:
-    """A draft on the demo's channels: stop on reply, and a branch that skips the coupon
-    for anyone who replied (the same rule, written where a marketer can see it)."""
+    """A draft on the demo's channels that stops on reply: anyone who replied gets no coupon
+    (a branch on "replied" would say the same, and is refused as one never taken)."""
     channels = [t for t in ("webchat", "api") if core.channels.get(t) is not None]
     body = SequenceIn.model_validate(
         {"name": NAME, "steps": STEPS, "channels": channels, "stop_on_reply": True}

@@ -56,6 +56,19 @@ def skipped_text(skipped: Mapping[str, int], t: Mapping[str, str]) -> str:
     return t["sequences_skipped_total"].format(n=total, reasons=reasons)
 
 
+def counts_note(step_type: str, t: Mapping[str, str]) -> str:
+    """What a funnel row counts, said once in its header (to screen readers) instead of in
+    each blank cell: nothing (a wait, a branch, an end), only some measures (a goal's
+    conversions, a tag's skips), or "" for a send, which counts them all."""
+    own = [m for m in MEASURES if m in MEASURED.get(step_type, ())]
+    if not own:
+        return t["sequences_counts_nothing"]
+    if len(own) == len(MEASURES):
+        return ""
+    names = t["sequences_list_separator"].join(t[f"sequences_{m}"] for m in own)
+    return t["sequences_counts_only"].format(measures=names)
+
+
 async def _context(request: Request, core: Any, session: Session) -> dict[str, Any]:
     doc = await core.store.users.find_one({"_id": session.user.id}, {"locale": 1})
     chosen = request.query_params.get("lang") or (doc or {}).get("locale")
@@ -122,6 +135,8 @@ async def sequence_page(sequence_id: str, request: Request, core: CoreDep) -> Re
     sends = [s.id for s in sequence.steps if isinstance(s, SendStep)]
     earlier = [(earlier_label(e, t), e) for e in stats.earlier]
     rows = funnel_rows(stats, sends, [(label, e) for label, e in earlier if e.type == "send"])
+    # The enrolled figure heads the totals just above the chart: a bar of it said it twice.
+    rows = [row for row in rows if row[1] != "enrolled"]
     return _render(
         "sequence.html",
         {
@@ -134,6 +149,7 @@ async def sequence_page(sequence_id: str, request: Request, core: CoreDep) -> Re
             "measures": MEASURES,
             "measured": MEASURED,
             "skipped_text": lambda skipped: skipped_text(skipped, t),
+            "counts_note": lambda step_type: counts_note(step_type, t),
             "funnel": funnel_chart(rows, t),
             "days": days_chart(stats.daily, t),
         },

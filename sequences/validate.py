@@ -6,7 +6,9 @@ goes through the egress guard's check now (resolved, every address public or all
 `KITH_EGRESS_ALLOW`); the guard checks it again at every call, so a name that changes its
 answer later gains nothing. Segments, teams, communities and triggers named must exist in the
 workspace; a goal "entering a segment" names its segment (none chosen is refused, as Braze and
-Mautic refuse a conversion goal left blank: it could never be reached). Every fault is
+Mautic refuse a conversion goal left blank: it could never be reached). A branch on "replied"
+in a sequence that stops when the customer replies is refused too: the reply that would take
+it ends the enrolment first (`stopping`), so its `then` could never run. Every fault is
 refused at once, in the order of the definition (the first is `field`), so that the builder
 marks them all in one save."""
 
@@ -26,6 +28,7 @@ from kith.sequences.models import (
     NotifyTeamStep,
     SendStep,
     SequenceIn,
+    Since,
     TriggerKind,
     WaitStep,
     WebhookStep,
@@ -158,6 +161,18 @@ def _check_branch(
 ) -> list[KithError]:
     ids = [s.id for s in body.steps]
     errors: list[KithError] = []
+    if step.since == Since.replied and body.stop_on_reply:
+        # A reply stops the enrolment (and marks it replied) in one go, before any branch
+        # could read it: "then" is unreachable, and the marketer meant something else.
+        errors.append(
+            InvalidInput(
+                "this branch can never be taken: the sequence stops a customer's enrolment "
+                "when they reply (stop_on_reply); turn that off, or branch on clicked or "
+                "converted instead",
+                field=f"{where}.since",
+                reason="branch_on_reply_stops",
+            )
+        )
     for name, target in (("then", step.then), ("else", step.otherwise)):
         if target is None:
             continue

@@ -3,7 +3,7 @@
 "use strict";
 
 (() => {
-  const { T, api, h, say, fill, dateTime, once } = window.KithDom;
+  const { T, api, h, say, fill, dateTime, once, confirmed, markFields } = window.KithDom;
   const rows = document.getElementById("broadcast-rows");
   if (!rows) return;
   const MOVES = {
@@ -43,9 +43,14 @@
     return n === 1 ? T.broadcasts_one_customer : T.broadcasts_n_customers.replace("{n}", n);
   }
 
+  // A draft with no start time (or one gone by Kith's clock) goes out as soon as it is
+  // scheduled: its button says so.
+  const startsNow = (b) => !b.send_at || Date.parse(b.send_at) <= window.KithClock.now();
+
   function row(b) {
     const buttons = MOVES[b.status].map((move) =>
-      h("button", { type: "button", onclick: () => act(b, move) }, T["broadcasts_do_" + move]));
+      h("button", { type: "button", onclick: () => act(b, move) },
+        move === "schedule" && startsNow(b) ? T.broadcasts_do_send_now : T["broadcasts_do_" + move]));
     if (b.status === "draft") {
       buttons.unshift(h("button", { type: "button", onclick: () => startEditing(b) }, T.broadcasts_do_edit));
     }
@@ -62,6 +67,7 @@
   }
 
   async function act(b, move) {
+    if (move === "schedule" && !(await confirmed(await sendQuestion(b)))) return;
     try {
       const moved = await api("POST", `/broadcasts/${b.id}/${move}`);
       say(`${moved.name}: ${T["broadcasts_state_" + moved.status]}`);
@@ -69,6 +75,27 @@
       say(`${b.name}: ${composeRefusal(error)}`);
     }
     await load();
+  }
+
+  // "Send “Spring sale” to 1,234 customers now?": the reach named before anything goes out,
+  // as Braze and Mautic ask; a time ahead is said with it.
+  const number = new Intl.NumberFormat(document.body.dataset.locale === "zh" ? "zh-CN" : "en-GB");
+  async function sendQuestion(b) {
+    const counted = (n, one, many) => (n === 1 ? T[one] : fill(T[many], { n: number.format(n) }));
+    let reach = T.broadcasts_reach_unknown;
+    if (b.community_ids) {
+      reach = counted(b.community_ids.length, "broadcasts_reach_community", "broadcasts_reach_communities");
+    } else {
+      try {
+        const e = await api("GET", `/broadcasts/${b.id}/estimate`);
+        if (e.capped) reach = fill(T.broadcasts_reach_at_least, { n: number.format(e.in_audience) });
+        else if (e.in_audience !== null) reach = counted(e.in_audience, "broadcasts_reach_customer", "broadcasts_reach_customers");
+      } catch (error) {
+        // not counted now: the question still names the broadcast, and asks
+      }
+    }
+    const words = startsNow(b) ? T.broadcasts_confirm_now : T.broadcasts_confirm_at;
+    return fill(words, { name: b.name, reach, when: dateTime(b.send_at) });
   }
 
   async function showStats(b, focus) {
@@ -242,6 +269,7 @@
     compose.reset();
     showAudience();
     document.getElementById("compose-error").textContent = "";
+    markFields(compose, null);
     document.querySelector("#compose-estimate .estimate").textContent = "";
   }
 
@@ -249,6 +277,7 @@
     const form = event.target;
     const error = document.getElementById("compose-error");
     error.textContent = "";
+    markFields(form, null);
     say("");
     const text = {};
     if (form.text_en.value.trim()) text.en = form.text_en.value;
@@ -278,16 +307,52 @@
       stopEditing();
       await load();
     } catch (e) {
-      if (toCommunities && e.field && e.field.startsWith("community_ids")) {
-        communityRefused(e);
+      if (e.reason === "changed") {
+        error.textContent = composeRefusal(e);
+        await load();  // the list shows the draft as saved now
         return;
       }
-      error.textContent = composeRefusal(e);
-      if (e.reason === "changed") await load();  // the list shows the draft as saved now
-      const named = e.field && form.querySelector(`[name="${e.field.replace("message.text.", "text_").split(".")[0]}"]`);
-      if (named) named.focus();
+      showRefusal(e);
     }
   });
+
+  // Every field the API refused, marked at its control at once in the page's language (the
+  // first one focused), as the sequence builder does; the banner says the one refusal, or
+  // how many there are, and whatever names no control of the form.
+  function showRefusal(e) {
+    const all = e.fields.length ? e.fields
+      : [{ field: e.field, message: e.message, reason: e.reason, limits: e.limits }];
+    const toCommunities = (f) => (f.field || "").startsWith("community_ids");
+    const community = all.filter(toCommunities);
+    const others = all.filter((f) => !toCommunities(f)).map((f) => ({ ...f, message: fieldWords(f) }))
+      .sort((a, b) => formOrder(a.field) - formOrder(b.field));  // the first focused is the highest
+    const unplaced = markFields(compose, { fields: others });
+    const placed = others.filter((f) => !unplaced.includes(f));
+    if (community.length) communityRefused(community[0], placed.length === 0);
+    const marked = placed.length + community.length;
+    const banner = unplaced.map(composeRefusal);
+    if (marked === 1 && placed.length) banner.unshift(composeRefusal(placed[0]));
+    if (marked > 1) banner.unshift(fill(T.broadcasts_errors_at, { n: marked }));
+    document.getElementById("compose-error").textContent = banner.join(" ");
+  }
+
+  // A refusal's words beside its field (which the field's label already names); a customer
+  // id not found is named from the list typed.
+  function fieldWords(f) {
+    const template = f.reason && T["broadcasts_refused_" + f.reason];
+    if (template) return fill(template, f.limits || {});
+    const n = /^customer_ids\.(\d+)$/.exec(f.field || "");
+    const typed = n && compose.customer_ids.value.split(/[\s,]+/).filter(Boolean)[Number(n[1])];
+    return typed ? fill(T.broadcasts_refused_unknown_customer, { id: typed }) : f.message;
+  }
+
+  // Where a field's control is in the form, top to bottom (an unknown field last).
+  const FORM_ORDER = ["name", "segment_id", "customer_ids", "community_ids", "message.text.en",
+    "message.text.zh", "message", "channels", "send_at", "send_by"];
+  function formOrder(field) {
+    const at = FORM_ORDER.findIndex((name) => field === name || (field || "").startsWith(name + "."));
+    return at === -1 ? FORM_ORDER.length : at;
+  }
 
   // A refusal of the draft in the page's language when the API said why, after the field
   // at fault by its label ("Text in Chinese", not `message.text.zh`).
@@ -302,16 +367,16 @@
   }
 
   // Next to the picker, in the page's language when the API said why; the community at
-  // fault (`community_ids.<n>`) is named and its box focused.
+  // fault (`community_ids.<n>`) is named and its box focused (unless a field above it was).
   const communitiesError = document.getElementById("communities-error");
-  function communityRefused(e) {
+  function communityRefused(e, focus = true) {
     const worded = (e.reason && T["broadcasts_refused_" + e.reason]) || e.message;
     const n = /^community_ids\.(\d+)$/.exec(e.field);
     const picked = [...compose.querySelectorAll("input[name=community_id]:checked")];
     const culprit = n ? picked[Number(n[1])] : null;
     communitiesError.textContent = culprit ? `${communityTitle(culprit.value)}: ${worded}` : worded;
     const first = culprit || compose.querySelector("input[name=community_id]:not(:disabled)");
-    (first || compose.community_filter).focus();
+    if (focus) (first || compose.community_filter).focus();
   }
 
   const compose = document.getElementById("compose");

@@ -327,7 +327,9 @@
     const step = { id: freshId(type), type };
     if (type === "send") step.message = { text: {} };
     if (type === "wait") step.duration = "P1D";
-    if (type === "branch") { step.since = "replied"; step.then = ""; }
+    // While a reply stops the enrolment, a branch on "replied" is never taken (refused on
+    // save): a new branch starts on a click instead.
+    if (type === "branch") { step.since = form.stop_on_reply.checked ? "clicked" : "replied"; step.then = ""; }
     steps.push(step);
     draw();
     // The next step starts again from the first type (Send), and the new one is announced:
@@ -473,7 +475,9 @@
     try {
       if (!loaded) {
         const made = await api("POST", "/sequences", body());
-        window.location.assign(`/app/sequences/${encodeURIComponent(made.id)}`);
+        // Its own page, in place of the empty builder: a reload or a bookmark shows it, and
+        // Back does not lead to a builder that would make another (QA pass 7, minor 4).
+        window.location.replace(`/app/sequences/${encodeURIComponent(made.id)}`);
         return once.LEAVING;
       }
       const saved = await api("PUT", `/sequences/${loaded.id}`, body());

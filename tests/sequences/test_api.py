@@ -109,9 +109,9 @@ def _send(step_id: str, text: str) -> dict[str, Any]:
 BAD_INPUT = [
     ([_send("a", "Hi {{ customer.nmae }}")], "steps.0.message.text.en"),
     ([_send("a", "Hi {{ customer.name ")], "steps.0.message.text.en"),
-    ([_send("a", "x"), {"id": "b", "type": "branch", "since": "replied", "then": "z"}],
+    ([_send("a", "x"), {"id": "b", "type": "branch", "since": "clicked", "then": "z"}],
      "steps.1.then"),
-    ([_send("a", "x"), {"id": "b", "type": "branch", "since": "replied", "then": "a"}],
+    ([_send("a", "x"), {"id": "b", "type": "branch", "since": "clicked", "then": "a"}],
      "steps.1.then"),
     ([{"id": "w", "type": "wait", "duration": "P400D"}], "steps.0.duration"),
     ([{"id": "w", "type": "wait", "duration": "PT0S"}], "steps.0.duration"),
@@ -331,7 +331,9 @@ async def test_a_dry_run_crosses_a_quiet_night_and_honours_the_daily_cap(
         _send("nudge", "Still there?"),
         {"id": "end", "type": "end"},
     ]
-    sequence_id = (await create(client, token, steps=steps)).json()["id"]
+    # Without stop_on_reply, or its branch on "replied" is refused as never taken.
+    made = await create(client, token, steps=steps, stop_on_reply=False)
+    sequence_id = made.json()["id"]
     answer = await client.post(
         f"/api/v1/sequences/{sequence_id}/dry-run",
         json={"customer_id": ada.id},

@@ -12,7 +12,6 @@ from kith.sequences.models import (
     BranchStep,
     SendStep,
     SequenceStats,
-    Since,
     Status,
     StepStats,
     WaitStep,
@@ -34,10 +33,10 @@ async def test_the_demo_seeds_the_three_step_welcome(score: Core, workspace_id: 
     assert waits[0].duration == timedelta(days=1) and waits[1].until is not None
     assert waits[1].until.time == "09:00"  # the customer's morning
     assert sum((w.duration or timedelta() for w in waits), timedelta()) == timedelta(days=3)
-    branch = next(s for s in version.steps if isinstance(s, BranchStep))
-    assert branch.since == Since.replied and branch.then == "done"
-    ids = [s.id for s in version.steps]
-    assert ids.index(branch.id) == ids.index("coupon") - 1  # no reply: on to the coupon
+    # Who replied is stopped before the coupon (stop_on_reply): no branch says it again, one
+    # on "replied" is refused as never taken (QA pass 7, minor 11).
+    assert not any(isinstance(s, BranchStep) for s in version.steps)
+    assert [s.id for s in version.steps][-2:] == ["coupon", "done"]
 
 
 async def test_the_demo_banner_says_when_the_tip_really_goes_out(

@@ -32,7 +32,7 @@ SEND = {"type": "send", "message": {"text": {"en": "Hello"}}}
 STEPS = [
     {"id": "hello", **SEND},
     {"id": "pause", "type": "wait", "duration": "PT1H"},
-    {"id": "ask", "type": "branch", "since": "replied", "then": "fin"},
+    {"id": "ask", "type": "branch", "since": "clicked", "then": "fin"},
     {"id": "mark", "type": "tag", "tag": "nurtured"},
     # Its own channel, which nobody of the cast is on: skipped, the journey goes on.
     {"id": "wx", **SEND, "channels": ["wechat"]},
@@ -47,13 +47,15 @@ def with_sequences(core: Core) -> None:
 
 
 class FunnelTable(HTMLParser):
-    """Each row of `#funnel-table`'s body: its step id and its cells' texts by measure (the
-    hidden words of a cell not counted included)."""
+    """Each row of `#funnel-table`'s body: its step id and its cells' texts by measure, and
+    its header's text (`headers`, the words only screen readers get included)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.inside = False
         self.rows: dict[str, dict[str, str]] = {}
+        self.headers: dict[str, str] = {}
+        self.in_header = False
         self.step: str | None = None
         self.measure: str | None = None
 
@@ -64,6 +66,9 @@ class FunnelTable(HTMLParser):
         elif self.inside and tag == "tr" and found.get("data-step"):
             self.step = found["data-step"]
             self.rows[self.step or ""] = {}
+            self.headers[self.step or ""] = ""
+        elif self.inside and tag == "th" and self.step:
+            self.in_header = True
         elif self.inside and tag == "td" and self.step:
             self.measure = found.get("data-measure")
             self.rows[self.step][self.measure or ""] = ""
@@ -71,18 +76,28 @@ class FunnelTable(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if tag == "td":
             self.measure = None
+        elif tag == "th":
+            self.in_header = False
         elif tag == "table":
             self.inside = False
 
     def handle_data(self, data: str) -> None:
         if self.inside and self.step and self.measure:
             self.rows[self.step][self.measure] += data
+        elif self.inside and self.step and self.in_header:
+            self.headers[self.step] += data
 
 
 def funnel(page: str) -> dict[str, dict[str, str]]:
     table = FunnelTable()
     table.feed(page)
     return table.rows
+
+
+def funnel_headers(page: str) -> dict[str, str]:
+    table = FunnelTable()
+    table.feed(page)
+    return table.headers
 
 
 async def _customer(core: Core, channel: Channel, who: str) -> str:
@@ -116,25 +131,37 @@ async def test_skipped_counts_each_steps_skips_and_rows_count_only_what_they_can
     assert await worker.run_once() == 2
 
     t = messages("en")
-    none = t["sequences_not_counted"]
-    rows = funnel((await mary.http.get(f"/app{base}")).text)
+    page = (await mary.http.get(f"/app{base}")).text
+    rows = funnel(page)
     assert list(rows) == [s["id"] for s in STEPS]
     assert rows["hello"]["sent"] == "1"
     assert rows["hello"]["skipped"] == "1 (no consent: 1)"
     assert rows["wx"]["skipped"] == "2 (no reachable channel: 2)"
     assert rows["wx"]["sent"] == "0"
+    # QA pass 7: a cell not counted is a quiet "—" (its words once, in the row's header, for
+    # screen readers), not "not counted for this step" in every cell.
+    headers = funnel_headers(page)
     for step in ("pause", "ask", "fin"):  # nothing a wait, a branch or an end could count
-        assert rows[step] == {m: f"—{none}" for m in MEASURES}, step
+        assert rows[step] == {m: "—" for m in MEASURES}, step
+        assert headers[step].endswith(t["sequences_counts_nothing"]), headers[step]
     assert rows["mark"]["skipped"] == "0"  # nobody erased meanwhile
     assert {m: v for m, v in rows["mark"].items() if m != "skipped"} == {
-        m: f"—{none}" for m in MEASURES[:-1]
+        m: "—" for m in MEASURES[:-1]
     }
+    assert headers["mark"].endswith(": only “Skipped” is counted for this kind of step")
+    assert headers["hello"] == "1. hello (Send)"  # a send counts everything: nothing to say
+    table = page[page.index('id="funnel-table"') :]
+    table = table[: table.index("</table>")]
+    assert table.count(t["sequences_counts_nothing"]) == 3  # once per row, not per cell
 
     zh = messages("zh")
-    rows = funnel((await mary.http.get(f"/app{base}?lang=zh")).text)
+    page = (await mary.http.get(f"/app{base}?lang=zh")).text
+    rows = funnel(page)
     assert rows["hello"]["skipped"] == "1（未同意接收：1）"  # full-width, as Chinese writes them
     assert rows["wx"]["skipped"] == "2（没有可用渠道：2）"
-    assert rows["pause"]["sent"] == f"—{zh['sequences_not_counted']}"
+    assert rows["pause"]["sent"] == "—"
+    assert funnel_headers(page)["pause"].endswith(zh["sequences_counts_nothing"])
+    assert funnel_headers(page)["mark"].endswith("：此类步骤只计“已跳过”")
 
 
 async def test_several_reasons_are_listed_most_frequent_first(
@@ -157,5 +184,6 @@ async def test_several_reasons_are_listed_most_frequent_first(
     assert await SequenceWorker(core).run_once() == 3
     rows = funnel((await mary.http.get(f"/app{base}")).text)
     assert rows["hello"]["skipped"] == "3 (no consent: 2, erased: 1)"
-    rows = funnel((await mary.http.get(f"/app{base}?lang=zh")).text)
+    page = (await mary.http.get(f"/app{base}?lang=zh")).text
+    rows = funnel(page)
     assert rows["hello"]["skipped"] == "3（未同意接收：2、已删除：1）"

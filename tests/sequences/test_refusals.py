@@ -36,7 +36,7 @@ def send(step_id: str, text: str) -> dict[str, Any]:
 
 
 def branch_to(target: str) -> list[dict[str, Any]]:
-    return [send("a", "x"), {"id": "b", "type": "branch", "since": "replied", "then": target}]
+    return [send("a", "x"), {"id": "b", "type": "branch", "since": "clicked", "then": target}]
 
 
 OWN_REFUSALS = [

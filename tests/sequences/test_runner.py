@@ -167,7 +167,8 @@ async def test_a_branch_on_replied_reads_the_enrolment(
     score: Core, workspace_id: str, people: People, make_sequence: MakeSequence
 ) -> None:
     ada, bob = await people(2)
-    sequence = await make_sequence(steps=[{**BRANCHY[0], "since": "replied"}, *BRANCHY[1:]])
+    branchy = [{**BRANCHY[0], "since": "replied"}, *BRANCHY[1:]]
+    sequence = await make_sequence(steps=branchy, stop_on_reply=False)  # else never taken
     for who in (ada, bob):
         await enrol(score, workspace_id, sequence.id, who.id, "api")
     replied = {"replied_at": score.clock.now()}
@@ -340,7 +341,7 @@ async def test_a_branch_back_over_a_wait_runs_each_visit_once(
         {"id": "again", "type": "branch", "since": "replied", "then": "done", "else": "nudge"},
         {"id": "done", "type": "end"},
     ]
-    sequence = await make_sequence(steps=steps)
+    sequence = await make_sequence(steps=steps, stop_on_reply=False)  # else never taken
     await enrol(score, workspace_id, sequence.id, ada.id, "api")
     worker = SequenceWorker(score)
     await worker.run_once()

@@ -50,6 +50,7 @@ EVERY_FAULT = [
     ("steps.4.id", "step_id_twice"),
     ("channels.1", "unknown_channel_type"),
     ("steps.0.message.text.en", "unknown_variable"),
+    ("steps.1.since", "branch_on_reply_stops"),  # stop_on_reply is on (the default)
     ("steps.1.then", "no_step"),
     ("steps.1.else", "loop_without_wait"),
     ("steps.2.url", "url_scheme"),
