@@ -181,6 +181,7 @@ async def test_an_admin_changes_name_role_and_teams(cast: Cast, browser, core: C
         "role": "agent",
         "team_ids": [support],
         "disabled": False,
+        "can_answer": True,  # an enabled agent: offered as an assignee
     }
     listed = await alice.api("GET", "/conversations", params={"status": "any"})
     assert [c["id"] for c in listed.json()["items"]] == [cast.conversations["help"]]

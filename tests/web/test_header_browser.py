@@ -132,8 +132,11 @@ PHONE_NAV = """() => {
   const rows = new Set(links.map((a) => Math.round(a.getBoundingClientRect().top))).size;
   const current = nav.querySelector("[aria-current='page']").getBoundingClientRect();
   const box = nav.getBoundingClientRect();
+  const edges = getComputedStyle(nav).backgroundAttachment.split(", ");
   return { rows, scrolls: nav.scrollWidth > nav.clientWidth,
-           currentShown: current.left >= box.left - 1 && current.right <= box.right + 1 };
+           currentShown: current.left >= box.left - 1 && current.right <= box.right + 1,
+           edgesShadowed: edges.filter((a) => a === "scroll").length === 2
+             && edges.filter((a) => a === "local").length === 2 };
 }"""
 
 
@@ -166,7 +169,8 @@ async def test_on_a_phone_the_header_is_two_rows_and_no_page_scrolls_sideways(
             with contextlib.suppress(PlaywrightTimeout):
                 await page.wait_for_function(shown, timeout=5000)
             nav = await page.evaluate(PHONE_NAV)
-            assert nav == {"rows": 1, "scrolls": True, "currentShown": True}, (locale, path, nav)
+            wanted = {"rows": 1, "scrolls": True, "currentShown": True, "edgesShadowed": True}
+            assert nav == wanted, (locale, path, nav)
             height = await page.evaluate("document.querySelector('header.top').offsetHeight")
             assert height <= 90, (locale, path, height)
             scroll = await page.evaluate(
