@@ -14,10 +14,17 @@ An attempt is counted before its password is checked (one atomic increment per k
 guesses sent in parallel get no more checks than the same guesses one after another: past
 the free ones, only the first attempt after a lock lapses is checked, and a success gives
 its count back.
+
+A lock names its end (`TooManyAttempts.retry_after`, the page's "try again in N minutes");
+an admin can lift an account's locks at once (`unlock`, Settings → Users), which forgets its
+failures at every address (the address caps stay: they are about the address, not the
+account). A right password never skips a lock: past the free failures, nobody can tell the
+owner from a guesser who found the password at the same address.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -46,6 +53,49 @@ class TooManyAttempts(KithError):
     def __init__(self, retry_after: float) -> None:
         super().__init__("too many failed logins; try again later")
         self.retry_after = retry_after
+
+
+def minutes_to_wait(retry_after: float) -> int:
+    """Whole minutes, rounded up (at least one), for the sign-in page to name."""
+    return max(1, math.ceil(retry_after / 60))
+
+
+def _account(email: str) -> str:
+    return email.strip().lower()
+
+
+def _account_keys(email: str) -> dict[str, Any]:
+    """A query for the keys of `email` (each address's, and the account's own), by range on
+    `_id` (no regex: an address may hold any character but `|`)."""
+    pairs = {"_id": {"$gte": f"pair:{email}|", "$lt": f"pair:{email}}}"}}  # '}' follows '|'
+    return {"$or": [pairs, {"_id": f"account:{email}"}]}
+
+
+async def locked_until(core: Core, emails: list[str]) -> dict[str, datetime]:
+    """When each locked account among `emails` may sign in again (at the address, or from
+    addresses it has not used, its latest lock); an account that is not locked is left out."""
+    now = wall(core.clock).now()
+    wanted = {_account(e) for e in emails}
+    found: dict[str, datetime] = {}
+    async for doc in core.store.login_failures.find({"locked_until": {"$gt": now}}):
+        kind, _, rest = str(doc["_id"]).partition(":")
+        email = {"pair": rest.rpartition("|")[0], "account": rest}.get(kind)
+        until = aware(doc["locked_until"])
+        if email is not None and email in wanted and (email not in found or until > found[email]):
+            found[email] = until
+    return found
+
+
+async def unlock(core: Core, email: str) -> int:
+    """Forget the account's failures and locks at every address (an admin vouched for the
+    owner); answers how many locks were still running."""
+    query = _account_keys(_account(email))
+    now = wall(core.clock).now()
+    running = await core.store.login_failures.count_documents(
+        {**query, "locked_until": {"$gt": now}}
+    )
+    await core.store.login_failures.delete_many(query)
+    return int(running)
 
 
 def throttle_keys(email: str, address: str | None) -> tuple[str, str]:

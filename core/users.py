@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from kith.core import login_throttle
 from kith.core.auth import create_user, password_matches, set_password
 from kith.core.context import Core
 from kith.core.errors import Conflict, InvalidInput, NotFound, Unauthorized
@@ -24,6 +25,7 @@ USER_CREATED = "user.created"
 USER_UPDATED = "user.updated"
 PASSWORD_CHANGED = "user.password_changed"  # noqa: S105 (an event type, not a password)
 PASSWORD_RESET = "user.password_reset"  # noqa: S105 (an event type, not a password)
+LOGIN_UNLOCKED = "user.login_unlocked"
 _DEFAULTS: dict[str, Any] = {"disabled": False, "team_ids": []}
 
 
@@ -183,3 +185,13 @@ async def do_reset_password(
     ended = await end_user_sessions(core, target["_id"], keep=keep)
     await _record(core, actor, PASSWORD_RESET, {"user_id": user_id, "sessions_ended": ended})
     return ended
+
+
+async def do_unlock_login(core: Core, actor: User, user_id: str) -> int:
+    """An admin lifts a user's sign-in locks (the owner was locked out by their own typing,
+    or by a guesser): the user's failures are forgotten at every address. Answers how many
+    locks were still running; recorded even when none was, as every admin action is."""
+    target = await get_user_doc(core, actor.workspace_id, user_id)
+    lifted = await login_throttle.unlock(core, target["email"])
+    await _record(core, actor, LOGIN_UNLOCKED, {"user_id": user_id, "locks_lifted": lifted})
+    return lifted

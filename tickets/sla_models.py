@@ -34,6 +34,7 @@ DONE = frozenset({"solved", "closed"})
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MAX_TARGET_MINUTES = 366 * 24 * 60
 HHMM = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+ISO_DAY = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 Minutes = Annotated[int, Field(gt=0, le=MAX_TARGET_MINUTES)]
 # Stored as "YYYY-MM-DD": BSON has no date without a time.
 Day = Annotated[date, PlainSerializer(lambda d: d.isoformat(), return_type=str)]
@@ -59,6 +60,10 @@ class CalendarIn(BaseModel):
         list[tuple[Annotated[str, Field(pattern=HHMM)], Annotated[str, Field(pattern=HHMM)]]],
     ] = Field(default_factory=dict)
     holidays: list[Day] = Field(default_factory=list, max_length=1000)
+    # A holiday's name ("Spring Festival"), by its date: for people reading the calendar only.
+    holiday_names: dict[
+        Annotated[str, Field(pattern=ISO_DAY)], Annotated[str, Field(min_length=1, max_length=100)]
+    ] = Field(default_factory=dict, max_length=1000)
 
     @field_validator("zone")
     @classmethod
@@ -75,6 +80,10 @@ class CalendarIn(BaseModel):
             raise ValueError("give business hours on at least one weekday, or always")
         if any(len(spans) > 8 for spans in self.hours.values()):
             raise ValueError("at most 8 intervals a day")
+        days = {d.isoformat() for d in self.holidays}
+        stray = sorted(set(self.holiday_names) - days)
+        if stray:
+            raise ValueError(f"holiday_names: {stray[0]} is not among the holidays")
         return self
 
 

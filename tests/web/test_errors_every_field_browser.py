@@ -47,7 +47,7 @@ WORDS = {
         "color": "Accent colour",
         "create": "Create channel",
         "too_short": "Must be at least 16 characters.",
-        "pattern": "Does not have the expected format.",
+        "pattern": "A colour like #1a73e8 or #fff.",
     },
     "zh": {
         "locale": "zh-CN",
@@ -59,7 +59,7 @@ WORDS = {
         "color": "主题色",
         "create": "创建渠道",
         "too_short": "至少 16 个字符。",
-        "pattern": "格式不正确。",
+        "pattern": "形如 #1a73e8 或 #fff 的颜色。",
     },
 }
 

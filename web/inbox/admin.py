@@ -48,6 +48,7 @@ PAGES: dict[str, frozenset[Role]] = {
     "teams": frozenset({Role.admin}),
     "channels": frozenset({Role.admin}),
     "bots": frozenset({Role.admin, Role.marketer}),
+    "hours": frozenset({Role.admin}),  # business and quiet hours: admin_hours.py
     "tokens": frozenset({Role.admin}),
     "account": frozenset({Role.admin, Role.agent, Role.marketer}),
 }

@@ -18,7 +18,7 @@ from kith.core.client_address import client_address
 from kith.core.clock import ScaledClock, aware
 from kith.core.context import Core
 from kith.core.errors import Unauthorized
-from kith.core.login_throttle import TooManyAttempts
+from kith.core.login_throttle import TooManyAttempts, minutes_to_wait
 from kith.core.realtime import head_cursor
 from kith.core.sessions import Session, end_session, log_in
 from kith.web.inbox.deps import (
@@ -47,6 +47,8 @@ STATIC = {
         ("admin_channels.js", "text/javascript"),
         ("admin_accounts.js", "text/javascript"),
         ("admin_channels.css", "text/css"),
+        ("admin_hours.js", "text/javascript"),
+        ("admin_hours.css", "text/css"),
         ("admin.css", "text/css"),
         ("bot_editor.js", "text/javascript"),
         ("bot_editor.css", "text/css"),
@@ -158,7 +160,9 @@ async def login(request: Request, core: CoreDep) -> Response:
     try:
         token, _ = await log_in(core, form.get("email", ""), form.get("password", ""), address)
     except TooManyAttempts as exc:
-        page = _login_page(request, t["locked_out"], status=429)
+        minutes = minutes_to_wait(exc.retry_after)
+        said = t["locked_out_minute"] if minutes == 1 else t["locked_out_minutes"]
+        page = _login_page(request, said.replace("{minutes}", str(minutes)), status=429)
         page.headers["Retry-After"] = str(int(exc.retry_after) + 1)
         return page
     except Unauthorized as exc:

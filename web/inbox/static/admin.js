@@ -5,7 +5,7 @@
 
 (() => {
   const body = document.body;
-  const { T, ApiError, api, h, say: notice, confirmed, markFields, once } = window.KithDom;
+  const { T, ApiError, api, h, say: notice, confirmed, markFields, once, fill, dateTime } = window.KithDom;
   const myId = body.dataset.userId;
   const canEdit = body.dataset.role === "admin";
   const $ = (id) => document.getElementById(id);
@@ -77,16 +77,18 @@
   // ---- users -------------------------------------------------------------------------------
 
   function usersPage() {
-    const state = { users: [], teams: [], editing: null, resetting: null };
+    const state = { users: [], teams: [], locks: {}, editing: null, resetting: null };
     const dialog = $("edit-user");
     const editForm = dialog.querySelector("form");
     const resetDialog = $("reset-password");
     const resetForm = resetDialog.querySelector("form");
 
     async function load() {
-      const [users, teams] = await Promise.all([api("GET", "/users"), api("GET", "/teams")]);
+      const [users, teams, locks] = await Promise.all(
+        [api("GET", "/users"), api("GET", "/teams"), api("GET", "/users/login-locks")]);
       state.users = users.items;
       state.teams = teams.items;
+      state.locks = Object.fromEntries(locks.items.map((l) => [l.user_id, l.locked_until]));
       const teamTable = byId(state.teams);
       $("users").replaceChildren(...state.users.map((u) => userRow(u, teamTable)));
       fillChoices($("new-user"), "teams", teamChoices(), new Set());
@@ -101,14 +103,36 @@
       const toggle = u.disabled
         ? actionButton(T.enable, u.name, () => setDisabled(u, false))
         : actionButton(T.disable, u.name, () => setDisabled(u, true), { hidden: me });
-      return h("tr", { class: u.disabled ? "disabled" : "" },
+      return h("tr", { class: u.disabled ? "disabled" : "", dataset: { userId: u.id } },
         h("th", { scope: "row" }, u.name, me ? h("span", { class: "hint" }, ` (${T.you})`) : null),
         h("td", {}, u.email),
         h("td", {}, T["role_" + u.role] || u.role),
         h("td", {}, nameList(u.team_ids, teamTable)),
-        h("td", {}, u.disabled ? T.disabled : T.active),
+        h("td", {}, accountStatus(u)),
         h("td", { class: "actions" }, actionButton(T.edit, u.name, () => edit(u)),
-          actionButton(T.reset_password, u.name, () => resetPassword(u)), toggle));
+          actionButton(T.reset_password, u.name, () => resetPassword(u)),
+          state.locks[u.id] ? actionButton(T.unlock_login, u.name, () => unlock(u)) : null, toggle));
+    }
+
+    // Disabled, or locked out of signing in by failed attempts (until when), or active.
+    function accountStatus(u) {
+      if (u.disabled) return T.disabled;
+      const until = state.locks[u.id];
+      if (!until) return T.active;
+      return fill(T.login_locked_until, { time: dateTime(until) });
+    }
+
+    // Lift the user's sign-in locks; focus stays in their row (on Edit: Unlock is gone).
+    async function unlock(u) {
+      try {
+        await api("POST", `/users/${encodeURIComponent(u.id)}/unlock`);
+        notice(fill(T.login_unlocked, { name: u.name }));
+      } catch (error) {
+        notice(error.message);
+      }
+      await load();
+      const row = [...$("users").rows].find((r) => r.dataset.userId === u.id);
+      if (row) row.querySelector("button").focus();
     }
 
     function resetPassword(u) {

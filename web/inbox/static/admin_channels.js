@@ -126,20 +126,48 @@
     return config;
   }
 
-  // The server's error: in the form's alert, and next to every field it names (`config.x.0`
-  // is shown at `config.x`), the first one focused.
-  function showFieldError(form, error) {
-    showError(form, error);
-    window.KithDom.markFields(form, error);
+  // A refusal's wrong format or length, in the rule the control keeps: what the platform's
+  // value looks like (`cfg_rule_<type>_<field>`: a Telegram bot token is 123456:ABC-DEF…).
+  const RULED = new Set(["string_pattern_mismatch", "string_too_short", "string_too_long"]);
+
+  // Each refused field of `error` in words: its control's label (never the API's path) and
+  // its rule, or the server's reason worded in the page's language (a blank required field is
+  // "required", not "at least 1 characters").
+  function worded(type, error) {
+    const fields = error.fields && error.fields.length ? error.fields : [error];
+    return fields.map((each) => {
+      const path = String(each.field || "");
+      const name = path.startsWith("config.") ? path.split(".")[1] : null;
+      const rule = name && type && RULED.has(each.reason) ? T[`cfg_rule_${type.name}_${name}`] : null;
+      const blank = each.reason === "string_too_short" && (each.limits || {}).min_length === 1;
+      const message = rule || (blank ? T.reason_missing : each.message) || T.error;
+      const prop = name && type ? (type.schema.properties || {})[name] || {} : {};
+      const label = name ? fieldLabel(name, prop) : ({ name: T.name, type: T.channel_type })[path] || path;
+      return { ...each, message, label };
+    });
   }
 
-  function onChannelSubmit(form, handler) {
+  // The server's error: in the form's alert ("Bot token: Looks like …"), and next to every
+  // field it names (`config.x.0` is shown at `config.x`), the first one focused.
+  function showFieldError(form, error, type = null) {
+    showError(form, null);
+    if (!error) return;
+    const fields = worded(type, error);
+    const box = form.querySelector(".form-error");
+    fields.forEach((each, n) => {
+      if (n) box.append(h("br"));
+      box.append(each.label ? fill(T.cfg_refusal, each) : each.message);
+    });
+    window.KithDom.markFields(form, { fields: fields.filter((each) => each.field) });
+  }
+
+  function onChannelSubmit(form, typeOf, handler) {
     window.KithDom.once(form, async () => {  // a double Enter adds one channel
       showFieldError(form, null);
       try {
         await handler(new FormData(form));
       } catch (error) {
-        showFieldError(form, error);
+        showFieldError(form, error, typeOf());
       }
     });
   }
@@ -271,7 +299,7 @@
     };
     select.addEventListener("change", pick);
     pick();
-    onChannelSubmit(form, async (data) => {
+    onChannelSubmit(form, () => state.types[select.value], async (data) => {
       const type = state.types[data.get("type")];
       const created = await api("POST", "/admin/channels", {
         type: type.name, name: data.get("name").trim(), config: readConfig(form, type, false),
@@ -319,7 +347,7 @@
     showFieldError(editForm, null);
   }
 
-  onChannelSubmit(editForm, async (data) => {
+  onChannelSubmit(editForm, () => state.types[state.editing.type], async (data) => {
     const channel = state.editing;
     const type = state.types[channel.type];
     const change = { name: data.get("name").trim(), enabled: editForm.elements.enabled.checked };
