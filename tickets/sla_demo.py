@@ -12,14 +12,16 @@ from kith.tickets.sla_models import CalendarIn, PolicyIn, Targets
 from kith.tickets.sla_store import save_calendar, save_policy
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
-HOLIDAYS = [
-    date(2026, 1, 1),
-    *(date(2026, 2, d) for d in range(16, 24)),  # Spring Festival
-    date(2026, 4, 6),
-    *(date(2026, 5, d) for d in range(1, 6)),
-    date(2026, 6, 19),
-    *(date(2026, 10, d) for d in range(1, 8)),  # National Day
-]
+# China's 2026 public holidays, by name (the days off as the State Council set them).
+NAMED = {
+    "New Year · 元旦": [date(2026, 1, 1)],
+    "Spring Festival · 春节": [date(2026, 2, d) for d in range(16, 24)],
+    "Qingming · 清明节": [date(2026, 4, 6)],
+    "Labour Day · 劳动节": [date(2026, 5, d) for d in range(1, 6)],
+    "Dragon Boat · 端午节": [date(2026, 6, 19)],
+    "National Day · 国庆节": [date(2026, 10, d) for d in range(1, 8)],
+}
+HOLIDAYS = [day for days in NAMED.values() for day in days]
 
 
 async def seed_demo_sla(core: Core, workspace_id: str) -> None:
@@ -29,6 +31,7 @@ async def seed_demo_sla(core: Core, workspace_id: str) -> None:
             "zone": "Asia/Shanghai",
             "hours": {day: [("09:00", "12:00"), ("13:00", "18:00")] for day in WEEKDAYS},
             "holidays": HOLIDAYS,
+            "holiday_names": {d.isoformat(): name for name, days in NAMED.items() for d in days},
         }
     )
     calendar = await save_calendar(core, workspace_id, office)

@@ -17,6 +17,7 @@ from kith.tickets.feature import feature
 from kith.tickets.models import Priority, TicketIn
 from kith.tickets.sla_demo import seed_demo_sla
 from kith.tickets.sla_models import Metric
+from kith.tickets.sla_store import list_calendars
 from kith.tickets.sla_worker import SlaWorker
 from tests.web.conftest import (  # noqa: F401 (fixtures, found by name)
     Cast,
@@ -81,3 +82,16 @@ async def test_a_longer_target_is_warned_an_office_hour_before_it_is_due(
     resolution = ticket.sla.metrics[Metric.resolution]  # 8 office hours: Monday 09:00–18:00
     assert resolution.due_at == datetime(2026, 12, 7, 10, 0, tzinfo=UTC)  # 18:00 in Shanghai
     assert resolution.warn_at == datetime(2026, 12, 7, 9, 0, tzinfo=UTC)  # 17:00 in Shanghai
+
+
+async def test_the_demos_office_calendar_names_every_holiday(
+    core: Core,
+    cast: Cast,  # noqa: F811
+) -> None:
+    """Settings → Business hours shows the demo's holidays by name, not as bare dates."""
+    await seed_demo_sla(core, cast.workspace_id)
+    [office] = await list_calendars(core, cast.workspace_id)
+    named = office.holiday_names
+    assert set(named) == {d.isoformat() for d in office.holidays}
+    assert named["2026-02-17"] == "Spring Festival · 春节"
+    assert named["2026-10-01"] == "National Day · 国庆节"
