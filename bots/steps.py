@@ -34,7 +34,7 @@ from kith.bots.webhook_keys import webhook_secret
 from kith.core.customers import do_update_customer, get_customer
 from kith.core.errors import InvalidInput, KithError
 from kith.core.httpcap import post_capped
-from kith.core.models import Attachment, Button
+from kith.core.models import LINK_MAX, Attachment, Button, link_refusal
 from kith.core.signatures import SIGNATURE_HEADER, sign_now
 from kith.core.storable import DocumentKey
 from kith.core.tags import FoldedTag, fold_tags
@@ -52,7 +52,25 @@ class BotButton(Strict):
 
     label: LocalizedLabel = Field(description="Label, or {language: label}.")
     payload: str | None = Field(default=None, max_length=64)
-    url: str | None = Field(default=None, max_length=2048)
+    url: str | None = Field(
+        default=None,
+        max_length=LINK_MAX,
+        description="A web address (https:// or http://) the button opens. With a payload "
+        "too, channels that can (Slack; WeChat and the API channel by number) also send the "
+        "payload back.",
+    )
+
+    def refusals(self, where: str) -> list[KithError]:
+        """A button does something, and its link is one every channel opens (checked on
+        saving, not in the model: a bot stored before the check still loads)."""
+        if not self.payload and not self.url:
+            return [
+                InvalidInput(
+                    "a button needs a payload or a url", field=where, reason="button_does_nothing"
+                )
+            ]
+        refused = link_refusal(self.url, f"{where}.url") if self.url else None
+        return [refused] if refused else []
 
     def shown(self, language: str | None) -> Button:
         """The button as sent to a customer who reads `language`."""
@@ -76,15 +94,8 @@ class SendText(StepBase):
             errors.append(
                 InvalidInput("the text is empty", field=f"{where}.text", reason="text_required")
             )
-        errors += [
-            InvalidInput(
-                "a button needs a payload or a url",
-                field=f"{where}.buttons.{n}",
-                reason="button_does_nothing",
-            )
-            for n, button in enumerate(self.buttons)
-            if not button.payload and not button.url
-        ]
+        for n, button in enumerate(self.buttons):
+            errors += button.refusals(f"{where}.buttons.{n}")
         return errors
 
 

@@ -11,10 +11,11 @@ from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Self, TypeVar
+from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, PrivateAttr
 
-from kith.core.errors import KithError
+from kith.core.errors import InvalidInput, KithError
 from kith.core.storable import Int64
 
 ConfigT = TypeVar("ConfigT", bound=BaseModel)
@@ -324,12 +325,55 @@ class NlpResult(BaseModel):
     language: str | None = None
 
 
+LINK_MAX = 2048
+
+
+def link_refusal(url: str, field: str) -> InvalidInput | None:
+    """Why `url` may not be a button's link, naming `field`; None when it may.
+
+    Only an absolute http(s) address with a host: the customer's app opens it as given, and
+    anything else is either harmful (`javascript:`, `data:`) or refused by a platform
+    (Telegram fails the whole message, `BUTTON_URL_INVALID`; the web widget and WeChat drop
+    the link). No spaces or control characters, which platforms refuse or strip, and no user
+    or password, which dress one site as another (`https://shop.example@evil.example`).
+    """
+    if any(c.isspace() or not c.isprintable() for c in url):
+        return InvalidInput(
+            "a web address has no spaces or control characters", field=field, reason="url_parsing"
+        )
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname if parts.port != 0 else None  # a port not 1-65535 raises
+    except ValueError:
+        return InvalidInput("not a web address", field=field, reason="url_parsing")
+    if parts.scheme not in ("http", "https") or not host:
+        return InvalidInput(
+            "a web address starting with https:// or http://", field=field, reason="url_scheme"
+        )
+    if parts.username is not None or parts.password is not None:
+        return InvalidInput(
+            "a web address without a user or password", field=field, reason="url_credentials"
+        )
+    return None
+
+
 class Button(BaseModel):
+    """A button under a message: pressing it sends `payload` back, or opens `url`; a channel
+    that can do both (Slack, a numbered menu on WeChat or the API channel) does both.
+
+    The model takes any `url` so that messages stored before links were checked still read;
+    where a button is given (the API's messages, a bot's steps), `refusals` checks it."""
+
     model_config = ConfigDict(extra="forbid")
 
     label: str = Field(min_length=1, max_length=64)
     payload: str | None = Field(default=None, max_length=64)
-    url: str | None = Field(default=None, max_length=2048)
+    url: str | None = Field(default=None, max_length=LINK_MAX)
+
+    def refusals(self, where: str) -> list[KithError]:
+        """What is wrong with the button at `where` (`buttons.0`) as given: its link."""
+        refused = link_refusal(self.url, f"{where}.url") if self.url else None
+        return [refused] if refused else []
 
 
 class Wording(BaseModel):
