@@ -146,6 +146,10 @@ async def test_listing_by_customer_and_status_in_pages(
     assert page2["next_cursor"] is None
     paid = (await shop_api.get("/api/v1/orders", params={"status": "paid"})).json()
     assert [o["id"] for o in paid["items"]] == [ids[0]]
+    for bad in ('{"$gt": ""}', "ada", conversation["customer_id"].upper()):  # not an id: said
+        refused = await shop_api.get("/api/v1/orders", params={"customer_id": bad})
+        assert refused.status_code == 422, bad
+        assert refused.json()["error"]["field"] == "customer_id"
 
 
 async def test_agents_write_marketers_read_and_teams_keep_to_their_customers(
