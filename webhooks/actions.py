@@ -12,6 +12,7 @@ from typing import Any
 from pymongo import ReturnDocument
 
 from kith.core import pagination
+from kith.core.clock import aware
 from kith.core.context import Core
 from kith.core.egress import checked_url
 from kith.core.errors import Conflict, InvalidInput
@@ -159,9 +160,31 @@ async def list_deliveries(
     if status is not None:
         query["status"] = status.value
     docs, next_cursor = await pagination.page(
-        deliveries(core), query, "created_at", cursor=cursor, limit=limit, descending=True
+        deliveries(core),
+        query,
+        "created_at",
+        cursor=cursor,
+        limit=limit,
+        descending=True,
+        projection={"attempt_log": 0},  # each attempt's headers and answer: in the details
     )
     return [Delivery.from_doc(doc) for doc in docs], next_cursor
+
+
+@dataclass(frozen=True)
+class Details:
+    """One delivery with its attempts, and whether a worker is sending it right now."""
+
+    delivery: Delivery
+    sending: bool
+
+
+async def delivery_details(
+    core: Core, workspace_id: str, endpoint_id: str, delivery_id: str
+) -> Details:
+    delivery = await get_delivery(core, workspace_id, endpoint_id, delivery_id)
+    until = delivery.lease_until
+    return Details(delivery, until is not None and aware(until) > core.clock.now())
 
 
 async def do_redeliver(

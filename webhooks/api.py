@@ -71,6 +71,23 @@ class DeliveryOut(BaseModel):
     payload: dict[str, Any]
 
 
+class AttemptOut(BaseModel):
+    at: datetime
+    request_headers: dict[str, str]  # as sent: `webhook-signature` is a signature, not the secret
+    response_status: int | None
+    latency_ms: int | None
+    response_body: str | None  # the answer's first 2,000 characters
+    response_truncated: bool
+    error: str | None
+    error_wording: Wording | None
+
+
+class DeliveryDetails(DeliveryOut):
+    body: str  # the request body byte for byte as sent (`payload` is it parsed)
+    attempt_log: list[AttemptOut]  # the last 20 attempts, oldest first
+    sending: bool  # a worker holds it now: a redelivery is refused (409)
+
+
 def endpoint_out(endpoint: Endpoint) -> EndpointOut:
     fields = set(EndpointOut.model_fields) - {"off"}
     return EndpointOut(off=off_wording(endpoint), **endpoint.model_dump(include=fields))
@@ -82,6 +99,17 @@ def delivery_out(delivery: Delivery) -> DeliveryOut:
         payload=json.loads(delivery.body),
         error=delivery.error_wording,
         **delivery.model_dump(include=fields),
+    )
+
+
+def details_out(found: actions.Details) -> DeliveryDetails:
+    delivery = found.delivery
+    attempts = [AttemptOut.model_validate(a.model_dump()) for a in delivery.attempt_log]
+    return DeliveryDetails(
+        body=delivery.body,
+        attempt_log=attempts,
+        sending=found.sending,
+        **delivery_out(delivery).model_dump(),
     )
 
 
@@ -153,6 +181,16 @@ def build(prefix: str, who: Callable[..., Awaitable[str]], schema: bool) -> APIR
             core, workspace_id, endpoint_id, status=status, cursor=cursor, limit=limit
         )
         return Page(items=[delivery_out(d) for d in found], next_cursor=next_cursor)
+
+    @router.get("/{endpoint_id}/deliveries/{delivery_id}", response_model=DeliveryDetails)
+    async def delivery(
+        endpoint_id: str, delivery_id: str, core: CoreDep, workspace_id: str = asked
+    ) -> DeliveryDetails:
+        """One delivery in full: the body as sent, and each attempt's time, headers sent
+        (signature included; never the secret) and answer (status, time, first 2,000
+        characters)."""
+        found = await actions.delivery_details(core, workspace_id, endpoint_id, delivery_id)
+        return details_out(found)
 
     @router.post("/{endpoint_id}/test", status_code=202, response_model=DeliveryOut)
     async def send_test(endpoint_id: str, core: CoreDep, workspace_id: str = asked) -> DeliveryOut:

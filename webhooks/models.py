@@ -3,7 +3,8 @@
 An endpoint is a URL an admin subscribes to public event types (`EVENT_TYPES`, or `*`). Each
 matching event becomes one `Delivery` per endpoint, whose id (the `webhook-id` header) is
 derived from (event, endpoint) so that running the consumer again adds nothing. A delivery
-keeps its body as sent (the same bytes on every attempt) and what its attempts answered.
+keeps its body as sent (the same bytes on every attempt) and what its attempts answered: the
+last one in its fields, the last `KEEP_ATTEMPTS` each with its headers and answer.
 """
 
 from __future__ import annotations
@@ -122,6 +123,26 @@ class DeliveryStatus(StrEnum):
     failed = "failed"  # retries exhausted, the endpoint disabled, or a manual try failed
 
 
+# What each attempt keeps for the page's delivery details: the last `KEEP_ATTEMPTS` attempts,
+# each with the headers sent (the signature, never the secret) and the answer's first
+# `KEEP_ANSWER_CHARS` characters, so one chatty receiver cannot swell the log.
+KEEP_ATTEMPTS = 20
+KEEP_ANSWER_CHARS = 2000
+
+
+class Attempt(BaseModel):
+    """One POST of a delivery: when, the headers sent, and what came back (if anything)."""
+
+    at: datetime
+    request_headers: dict[str, str]
+    response_status: int | None = None
+    latency_ms: int | None = None
+    response_body: str | None = None  # the first `KEEP_ANSWER_CHARS`, as text
+    response_truncated: bool = False
+    error: str | None = None  # in English, as `Delivery.last_error`
+    error_wording: Wording | None = None
+
+
 class Delivery(Record):
     endpoint_id: str
     event_id: str
@@ -138,6 +159,8 @@ class Delivery(Record):
     latency_ms: int | None = None
     last_error: str | None = None  # in English, for API clients and logs
     error_wording: Wording | None = None  # the same as a key and values, for the page
+    # The last `KEEP_ATTEMPTS`, oldest first: each with its headers and the answer's start.
+    attempt_log: list[Attempt] = Field(default_factory=list)
     lease_owner: str | None = None
     lease_until: datetime | None = None
     purge_at: datetime | None = None  # wall-clock time, the TTL monitor's (`store.purge_at`)

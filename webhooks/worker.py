@@ -33,7 +33,7 @@ from kith.core.sealing import sealer_for
 from kith.core.waiting import wait_any
 from kith.webhooks import signing
 from kith.webhooks.actions import wakeup
-from kith.webhooks.models import DeliveryStatus
+from kith.webhooks.models import KEEP_ANSWER_CHARS, KEEP_ATTEMPTS, Attempt, DeliveryStatus
 from kith.webhooks.store import deliveries, endpoints, purge_at
 from kith.webhooks.wording import (
     ANSWER_TOO_LARGE,
@@ -58,6 +58,8 @@ class Outcome:
     response_status: int | None = None
     latency_ms: int | None = None
     failure: Failure | None = None
+    answer: str | None = None  # the answer's first `KEEP_ANSWER_CHARS`
+    answer_truncated: bool = False
 
 
 class DeliveryWorker:
@@ -189,7 +191,7 @@ class DeliveryWorker:
         headers = signing.headers(doc["_id"], wall(self.core.clock).now(), doc["body"], keys)
         outcome = await self._post(endpoint["url"], doc["body"], headers)
         if outcome.failure is None:
-            await self._finish(doc, DeliveryStatus.succeeded, outcome)
+            await self._finish(doc, DeliveryStatus.succeeded, outcome, headers=headers)
             await endpoints(self.core).update_one(
                 {"_id": endpoint["_id"], "failing_since": {"$ne": None}},
                 {"$set": {"failing_since": None}},
@@ -199,9 +201,11 @@ class DeliveryWorker:
         now = self.core.clock.now()
         if not doc.get("manual") and attempts <= len(RETRY_DELAYS):
             due = now + timedelta(seconds=RETRY_DELAYS[attempts - 1])
-            await self._finish(doc, DeliveryStatus.pending, outcome, next_attempt_at=due)
+            await self._finish(
+                doc, DeliveryStatus.pending, outcome, next_attempt_at=due, headers=headers
+            )
         else:
-            await self._finish(doc, DeliveryStatus.failed, outcome)
+            await self._finish(doc, DeliveryStatus.failed, outcome, headers=headers)
         await self._note_failing(endpoint, now, outcome.failure)
 
     async def _post(self, url: str, body: str, headers: dict[str, str]) -> Outcome:
@@ -227,7 +231,9 @@ class DeliveryWorker:
         latency_ms = round((asyncio.get_running_loop().time() - started) * 1000)
         status = answer.status_code
         failure = None if 200 <= status < 300 else http_status(status)
-        return Outcome(status, latency_ms, failure)
+        text = answer.body.decode("utf-8", errors="replace")
+        cut = len(text) > KEEP_ANSWER_CHARS
+        return Outcome(status, latency_ms, failure, text[:KEEP_ANSWER_CHARS], cut)
 
     async def _finish(
         self,
@@ -237,8 +243,10 @@ class DeliveryWorker:
         *,
         next_attempt_at: datetime | None = None,
         failure: Failure | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
-        """Record the attempt's `outcome` (None: not attempted, for `failure`) and let go."""
+        """Record the attempt's `outcome` (None: not attempted, for `failure`) and let go; an
+        attempt also joins the delivery's `attempt_log`, with the `headers` it sent."""
         changes: dict[str, Any] = {
             "status": status.value,
             "next_attempt_at": next_attempt_at,
@@ -251,14 +259,27 @@ class DeliveryWorker:
         if outcome is None:
             changes |= _stored(failure)
         else:
+            now = self.core.clock.now()
             changes |= {
                 "response_status": outcome.response_status,
                 "latency_ms": outcome.latency_ms,
                 **_stored(outcome.failure),
-                "last_attempt_at": self.core.clock.now(),
+                "last_attempt_at": now,
                 "purge_at": purge_at(self.core),
             }
             update["$inc"] = {"attempts": 1}
+            attempt = Attempt(
+                at=now,
+                request_headers=headers or {},
+                response_status=outcome.response_status,
+                latency_ms=outcome.latency_ms,
+                response_body=outcome.answer,
+                response_truncated=outcome.answer_truncated,
+                error=changes["last_error"],
+                error_wording=changes["error_wording"],
+            )
+            entry = {"$each": [attempt.model_dump()], "$slice": -KEEP_ATTEMPTS}
+            update["$push"] = {"attempt_log": entry}
         await deliveries(self.core).update_one(
             {"_id": doc["_id"], "lease_owner": self.owner}, update
         )

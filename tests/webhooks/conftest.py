@@ -49,10 +49,12 @@ class Received:
 @dataclass
 class Receiver:
     """A subscriber's endpoint: answers each request with the next of `statuses` (200 when
-    none is left); with `hold` set, keeps the first `hold` requests open until `release`."""
+    none is left) and of `answers` (`{}` when none is left); with `hold` set, keeps the first
+    `hold` requests open until `release`."""
 
     url: str = ""
     statuses: list[int] = field(default_factory=list)
+    answers: list[bytes] = field(default_factory=list)
     hold: int = 0
     requests: list[Received] = field(default_factory=list)
     in_flight: int = 0
@@ -84,9 +86,10 @@ class Receiver:
             finally:
                 self.in_flight -= 1
             status = self.statuses.pop(0) if self.statuses else 200
+            answer = self.answers.pop(0) if self.answers else b"{}"
             writer.write(
-                b"HTTP/1.1 %d X\r\ncontent-type: application/json\r\ncontent-length: 2\r\n"
-                b"connection: close\r\n\r\n{}" % status
+                b"HTTP/1.1 %d X\r\ncontent-type: application/json\r\ncontent-length: %d\r\n"
+                b"connection: close\r\n\r\n%s" % (status, len(answer), answer)
             )
             await writer.drain()
         except (ConnectionError, asyncio.IncompleteReadError):

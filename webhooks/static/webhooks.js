@@ -1,5 +1,6 @@
 // The Webhooks page: endpoints, subscribing one (its secret shown once), the delivery log
-// of one endpoint with redelivery.
+// of one endpoint with redelivery, and one delivery in full (body, headers, each attempt).
+// Everything a receiver or a customer wrote goes in as text (KithDom.h), never as HTML.
 "use strict";
 
 (() => {
@@ -118,6 +119,7 @@
   function closeLog() {
     shown = null;
     document.getElementById("log").hidden = true;
+    closeDelivery(false);
   }
 
   async function openLog(e) {
@@ -154,8 +156,105 @@
       h("td", {}, when(d.next_attempt_at)),
       h("td", {}, errorWhy(d.error, d.last_error)),
       h("td", { class: "actions" },
+        h("button", { type: "button", "aria-label": `${T.webhooks_details}: ${d.type}`,
+          dataset: { details: d.id }, onclick: () => openDelivery(d.id) }, T.webhooks_details),
         h("button", { type: "button", onclick: () => redeliver(d) }, T.webhooks_redeliver)));
   }
+
+  // One delivery in full. `opened` is the delivery shown; closing returns focus to its
+  // Details button in the log.
+  let opened = null;
+  const section = () => document.getElementById("delivery");
+
+  async function openDelivery(id) {
+    let d;
+    try {
+      d = await api("GET", `/webhooks/${shown.id}/deliveries/${id}`);
+    } catch (error) {
+      say(error.message);
+      return;
+    }
+    opened = { endpoint: shown.id, id };
+    showDelivery(d);
+    section().hidden = false;
+    document.getElementById("delivery-heading").focus();
+  }
+
+  function showDelivery(d) {
+    document.getElementById("delivery-heading").textContent =
+      fill(T.webhooks_delivery_heading, { type: d.type, id: d.id });
+    const status = document.getElementById("delivery-status");
+    status.className = "state-" + d.status;
+    status.textContent = (T["webhooks_status_" + d.status] || d.status) +
+      (d.sending ? ` (${T.webhooks_sending})` : "");
+    document.getElementById("delivery-attempts").textContent = d.attempts;
+    document.getElementById("delivery-next").replaceChildren(
+      d.next_attempt_at ? when(d.next_attempt_at) : T.webhooks_no_next);
+    document.getElementById("delivery-body").textContent = JSON.stringify(d.payload, null, 2);
+    const list = document.getElementById("delivery-attempts-list");
+    const attempts = d.attempt_log.map((a, i) => attemptBlock(a, i + 1 + d.attempts - d.attempt_log.length,
+      i === d.attempt_log.length - 1));
+    list.replaceChildren(...attempts.reverse());  // latest first, open
+    document.getElementById("delivery-no-attempts").hidden = attempts.length > 0;
+    // Sent again by hand, as from its row in the log: a failed delivery, one waiting for its
+    // next retry or one delivered; never one a worker is sending (the API would refuse it:
+    // 409) nor one queued and not yet tried.
+    const again = document.getElementById("delivery-redeliver");
+    again.hidden = d.sending || (d.status === "pending" && d.attempts === 0);
+  }
+
+  function attemptBlock(a, number, latest) {
+    const answer = a.response_status === null ? errorWhy(a.error_wording, a.error)
+      : `HTTP ${a.response_status}`;
+    const took = a.latency_ms === null ? "" : ` · ${a.latency_ms} ms`;
+    const headers = Object.entries(a.request_headers).map(([name, value]) =>
+      h("tr", {}, h("th", { scope: "row" }, name), h("td", {}, value)));
+    const body = a.response_body === null ? h("p", { class: "hint" }, T.webhooks_no_answer_body)
+      : h("pre", { class: "wire", tabindex: "0", "aria-label": T.webhooks_response_body },
+        a.response_body + (a.response_truncated ? `\n${T.webhooks_truncated}` : ""));
+    return h("details", { class: "attempt", open: latest },
+      h("summary", {}, fill(T.webhooks_attempt_n, { n: number }), " · ", when(a.at), ` · ${answer}${took}`),
+      h("h4", {}, T.webhooks_request_headers),
+      h("table", { class: "grid headers", "aria-label": T.webhooks_request_headers }, h("tbody", {}, headers)),
+      h("h4", {}, T.webhooks_response_body),
+      body);
+  }
+
+  function closeDelivery(refocus) {
+    const was = opened;
+    opened = null;
+    section().hidden = true;
+    if (!refocus || !was) return;
+    const button = document.querySelector(`#delivery-rows button[data-details="${CSS.escape(was.id)}"]`);
+    (button || document.getElementById("log-heading")).focus();
+  }
+
+  document.getElementById("delivery-close").addEventListener("click", () => closeDelivery(true));
+  section().addEventListener("keydown", (event) => {
+    if (event.key === "Escape") closeDelivery(true);
+  });
+
+  // Redelivered from the details: they follow it for a few seconds, until it is answered.
+  document.getElementById("delivery-redeliver").addEventListener("click", async () => {
+    const was = opened;
+    if (!was) return;
+    try {
+      await api("POST", `/webhooks/${was.endpoint}/deliveries/${was.id}/redeliver`);
+      say(T.webhooks_redelivering);
+    } catch (error) {
+      say(error.message);
+      return;
+    }
+    document.getElementById("delivery-heading").focus();
+    for (let tries = 0; tries < 15 && opened === was; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const d = await api("GET", `/webhooks/${was.endpoint}/deliveries/${was.id}`);
+      if (opened !== was) return;
+      showDelivery(d);
+      await loadLog(false);
+      if (d.status !== "pending") return;
+    }
+  });
 
   async function redeliver(d) {
     try {
