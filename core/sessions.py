@@ -17,7 +17,7 @@ from kith.core import login_throttle
 from kith.core.auth import authenticate_user
 from kith.core.clock import aware, utcnow, wall
 from kith.core.context import Core
-from kith.core.errors import Unauthorized
+from kith.core.errors import Forbidden, Unauthorized
 from kith.core.ids import hash_secret
 from kith.core.models import User
 from kith.core.teams import Team
@@ -36,6 +36,10 @@ class Session:
     csrf_token: str
     expires_at: datetime
     teams: tuple[Team, ...] = ()
+    # The user signs in with a password an admin chose (`kith.core.users`): until they
+    # choose their own, every page but My account and every /app/api route but the change
+    # itself are refused (`PasswordChangeRequired`).
+    must_change_password: bool = False
 
     def csrf_matches(self, token: str | None) -> bool:
         return bool(token) and hmac.compare_digest(self.csrf_token, token or "")
@@ -131,7 +135,8 @@ async def load_session_with(
         await core.store.sessions.update_one(
             {"_id": doc["_id"]}, {"$set": {"last_seen": now, "expires_at": expires}}
         )
-    session = Session(doc["_id"], user, doc["csrf_token"], expires, teams)
+    must_change = bool(doc["user"].get("must_change_password"))
+    session = Session(doc["_id"], user, doc["csrf_token"], expires, teams, must_change)
     return session, {name: doc[f"also_{name}"] for name in also}
 
 
@@ -147,6 +152,35 @@ async def end_user_sessions(core: Core, user_id: str, *, keep: str | None = None
     if keep is not None:
         query["_id"] = {"$ne": keep}
     return (await core.store.sessions.delete_many(query)).deleted_count
+
+
+class PasswordChangeRequired(Forbidden):
+    """A request of a user who must first choose their own password: a 403 on `/app/api`;
+    a page is sent to `ACCOUNT_PAGE` instead (`kith.web.errors`)."""
+
+    code = "password_change_required"
+
+
+ACCOUNT_PAGE = "/app/admin/account"
+# What such a user may still do: open My account, change their password there, switch the
+# page's language, read who they are, and sign out.
+ALLOWED_BEFORE_PASSWORD_CHANGE = frozenset(
+    {
+        ("GET", ACCOUNT_PAGE),
+        ("POST", "/app/logout"),
+        ("GET", "/app/api/me"),
+        ("PUT", "/app/api/me/password"),
+        ("PUT", "/app/api/me/settings"),
+    }
+)
+
+
+def check_password_changed(session: Session, method: str, path: str) -> None:
+    """Refuse `method path` while the session's user must still choose a password."""
+    if session.must_change_password and (method, path) not in ALLOWED_BEFORE_PASSWORD_CHANGE:
+        raise PasswordChangeRequired(
+            "choose a new password under My account first", field="new_password"
+        )
 
 
 WRONG_PASSWORDS_PER_SESSION = 5

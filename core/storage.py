@@ -80,6 +80,12 @@ INDEXES: list[tuple[str, Keys, IndexOptions]] = [
     ),
     ("users", [("workspace_id", ASCENDING)], {}),
     ("teams", [("workspace_id", ASCENDING), ("name", ASCENDING)], {}),
+    # One team per folded name (kith.core.teams.name_key); teams stored before it have none.
+    (
+        "teams",
+        [("workspace_id", ASCENDING), ("name_key", ASCENDING)],
+        {"unique": True, "partialFilterExpression": {"name_key": {"$exists": True}}},
+    ),
     ("canned_responses", [("workspace_id", ASCENDING), ("shortcut", ASCENDING)], {}),
     (
         "messages",

@@ -6,13 +6,15 @@ teams. Membership lives on the user (`User.team_ids`), so reading a user's scope
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+from pymongo.errors import DuplicateKeyError
 
 from kith.core.context import Core
-from kith.core.errors import InvalidInput, NotFound
+from kith.core.errors import Conflict, InvalidInput, NotFound
 from kith.core.events import build_event, record
 from kith.core.ids import new_id
 from kith.core.models import Author, Conversation
@@ -35,8 +37,10 @@ async def create_team(
     channel_ids: list[str] | None = None,
     member_ids: Sequence[str] = (),
 ) -> Team:
-    """A team with its channels and members, all checked before it is written."""
+    """A team with its channels and members, all checked before it is written. A name
+    another team of the workspace has (in any case or width) is a 409 on `name`."""
     name = _team_name(name)
+    await _refuse_taken_name(core, workspace_id, name)
     channel_ids = await _existing_channels(core, workspace_id, channel_ids or [])
     members = await existing_ids(
         core.store.users, workspace_id, list(member_ids), "member_ids", "user"
@@ -45,10 +49,14 @@ async def create_team(
         "_id": new_id(),
         "workspace_id": workspace_id,
         "name": name,
+        "name_key": name_key(name),
         "channel_ids": channel_ids,
         "created_at": core.clock.now(),
     }
-    await core.store.teams.insert_one(doc)
+    try:
+        await core.store.teams.insert_one(doc)
+    except DuplicateKeyError:  # another admin took the name a moment ago
+        raise _name_taken() from None
     if members:
         await core.store.users.update_many(
             {"_id": {"$in": members}, "workspace_id": workspace_id},
@@ -80,6 +88,30 @@ async def list_teams(core: Core, workspace_id: str) -> list[Team]:
     return [Team.model_validate(d) for d in docs]
 
 
+def name_key(name: str) -> str:
+    """A team's name folded for comparison: "Website support", "WEBSITE SUPPORT" and its
+    full-width spelling are one name (NFKC folds width, casefold folds case and ß)."""
+    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+
+
+def _name_taken() -> Conflict:
+    return Conflict(
+        "another team has this name", field="name", code="name_taken", reason="name_taken"
+    )
+
+
+async def _refuse_taken_name(
+    core: Core, workspace_id: str, name: str, team_id: str | None = None
+) -> None:
+    """The friendly check before writing; the unique index on (`workspace_id`, `name_key`)
+    settles a race between two admins. Names are compared folded here too, so a team
+    stored before `name_key` existed still counts."""
+    docs = await core.store.teams.find({"workspace_id": workspace_id}, {"name": 1}).to_list(None)
+    wanted = name_key(name)
+    if any(d["_id"] != team_id and name_key(str(d.get("name", ""))) == wanted for d in docs):
+        raise _name_taken()
+
+
 def _team_name(name: str) -> str:
     name = name.strip()
     if not name or len(name) > 128:
@@ -103,6 +135,8 @@ async def do_change_team(
     changes: dict[str, Any] = {}
     if name is not None:
         changes["name"] = _team_name(name)
+        changes["name_key"] = name_key(changes["name"])
+        await _refuse_taken_name(core, workspace_id, changes["name"], team_id)
     if channel_ids is not None:
         changes["channel_ids"] = await _existing_channels(core, workspace_id, channel_ids)
     adding = await existing_ids(
@@ -112,7 +146,10 @@ async def do_change_team(
         core.store.users, workspace_id, list(remove_member_ids), "remove_member_ids", "user"
     )
     if changes:
-        await core.store.teams.update_one({"_id": team_id}, {"$set": changes})
+        try:
+            await core.store.teams.update_one({"_id": team_id}, {"$set": changes})
+        except DuplicateKeyError:
+            raise _name_taken() from None
     if adding:
         await core.store.users.update_many(
             {"_id": {"$in": adding}, "workspace_id": workspace_id},

@@ -6,6 +6,12 @@ A new password (changed by its owner, or reset by an admin) ends the user's othe
 whoever learnt the old one is signed out with it. Disabling a user ends all their sessions at
 once (every process reads sessions from the database, so the next request of that browser is
 already signed out).
+
+A password an admin chose (a new user's, or a reset) is known to two people, so, as Zendesk
+and Chatwoot do, its account is marked `must_change_password`: at the next sign-in the user
+is sent to My account and may do nothing else until they choose their own
+(`kith.core.sessions.check_password_changed`). Accounts made by `kith user create` or the
+demo are not marked: whoever types that password is the one who will use it.
 """
 
 from __future__ import annotations
@@ -52,13 +58,15 @@ async def do_create_user(
     role: Role = Role.agent,
     team_ids: list[str] | None = None,
 ) -> dict[str, Any]:
-    """A new login in the actor's workspace, already in its teams; returns the stored doc."""
+    """A new login in the actor's workspace, already in its teams, whose owner must choose
+    their own password at their first sign-in; returns the stored doc."""
     teams = await existing_ids(
         core.store.teams, actor.workspace_id, team_ids or [], "team_ids", "team"
     )
     user = await create_user(core, actor.workspace_id, email, password, name=name, role=role)
-    if teams:
-        await core.store.users.update_one({"_id": user.id}, {"$set": {"team_ids": teams}})
+    await core.store.users.update_one(
+        {"_id": user.id}, {"$set": {"team_ids": teams, "must_change_password": True}}
+    )
     await _record(
         core, actor, USER_CREATED, {"user_id": user.id, "role": role.value, "team_ids": teams}
     )
@@ -169,6 +177,7 @@ async def do_change_password(
     if current == new:
         raise InvalidInput("the new password is the current one", field="new_password")
     await set_password(core, actor.id, new, field="new_password")
+    await core.store.users.update_one({"_id": actor.id}, {"$set": {"must_change_password": False}})
     ended = await end_user_sessions(core, actor.id, keep=session_id)
     await _record(core, actor, PASSWORD_CHANGED, {"user_id": actor.id, "sessions_ended": ended})
     return ended
@@ -178,10 +187,15 @@ async def do_reset_password(
     core: Core, actor: User, user_id: str, new: str, *, session_id: str | None = None
 ) -> int:
     """An admin sets another user's password (they forgot it, or it leaked): every session
-    of that user ends (an admin resetting their own keeps `session_id`)."""
+    of that user ends, and they must choose their own at their next sign-in (an admin
+    resetting their own keeps `session_id` and is not asked again)."""
     target = await get_user_doc(core, actor.workspace_id, user_id)
     await set_password(core, target["_id"], new)
-    keep = session_id if target["_id"] == actor.id else None
+    own = target["_id"] == actor.id
+    await core.store.users.update_one(
+        {"_id": target["_id"]}, {"$set": {"must_change_password": not own}}
+    )
+    keep = session_id if own else None
     ended = await end_user_sessions(core, target["_id"], keep=keep)
     await _record(core, actor, PASSWORD_RESET, {"user_id": user_id, "sessions_ended": ended})
     return ended

@@ -26,7 +26,7 @@ from typing import Any
 from bson.errors import InvalidDocument
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pymongo.errors import DocumentTooLarge, WriteError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -37,6 +37,7 @@ from kith.core.errors import (
     PayloadTooLarge,
     request_refusal,
 )
+from kith.core.sessions import ACCOUNT_PAGE, PasswordChangeRequired
 
 log = logging.getLogger(__name__)
 
@@ -99,9 +100,16 @@ def _wrong_media_type(request: Request) -> KithError:
     )
 
 
+def _is_page(request: Request) -> bool:
+    """A page (not JSON) the browser navigates to: sent elsewhere rather than refused."""
+    return request.method == "GET" and not request.url.path.startswith(("/app/api/", "/api/"))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(KithError)
-    async def kith_error(request: Request, exc: KithError) -> JSONResponse:
+    async def kith_error(request: Request, exc: KithError) -> Response:
+        if isinstance(exc, PasswordChangeRequired) and _is_page(request):
+            return RedirectResponse(ACCOUNT_PAGE, status_code=303)
         if exc.status >= 500:
             log.error("request failed: %s", exc.message)
         return _error_json(exc.status, exc)

@@ -51,8 +51,10 @@ class Live:
         await page.get_by_label(email_label).fill(email)
         await page.get_by_label(password_label).fill(password)
         await page.get_by_role("button", name=button).click()
-        # Each role's landing page: the inbox, or Contacts for a marketer.
-        await expect(page).to_have_url(re.compile(re.escape(self.url) + r"/app(/contacts)?$"))
+        # Each role's landing page: the inbox, or Contacts for a marketer; My account for a
+        # user who must first replace the password an admin chose.
+        landing = r"/app(/contacts|/admin/account)?$"
+        await expect(page).to_have_url(re.compile(re.escape(self.url) + landing))
         return page
 
 

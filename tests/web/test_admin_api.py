@@ -181,6 +181,7 @@ async def test_an_admin_changes_name_role_and_teams(cast: Cast, browser, core: C
         "role": "agent",
         "team_ids": [support],
         "disabled": False,
+        "must_change_password": False,
         "can_answer": True,  # an enabled agent: offered as an assignee
     }
     listed = await alice.api("GET", "/conversations", params={"status": "any"})
@@ -268,6 +269,9 @@ async def test_another_admin_can_be_demoted_while_one_remains(cast: Cast, browse
     )
     assert created.status_code == 201 and created.json()["disabled"] is False
     root = await browser("root")
+    # The admin chose root's password: root chooses their own first.
+    own = {"current_password": PASSWORD, "new_password": PASSWORD + "!"}
+    assert (await root.api("PUT", "/me/password", json=own)).status_code == 200
     first = cast.users["admin"].id
     assert (await root.api("PATCH", f"/users/{first}", json={"disabled": True})).status_code == 200
     assert (await admin.api("GET", "/me")).status_code == 401

@@ -128,8 +128,11 @@ async def test_only_an_admin_manages_users_and_teams(cast: Cast, browser) -> Non
     created = await admin.api(
         "POST", "/users", json={**new_user, "team_ids": [cast.users["sales"].id]}
     )
-    assert created.status_code == 201 and "password" not in created.text
+    assert created.status_code == 201 and "password_hash" not in created.text
+    assert new_user["password"] not in created.text
     carol = await browser("carol")
+    own = {"current_password": new_user["password"], "new_password": "carol's own secret"}
+    assert (await carol.api("PUT", "/me/password", json=own)).status_code == 200
     assert await ids(carol) == {cast.conversations["shop"]}
 
 

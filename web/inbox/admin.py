@@ -79,6 +79,7 @@ async def _page_context(request: Request, core: CoreDep, session: Session) -> di
         "pages": [name for name, roles in PAGES.items() if role in roles],
         "section": "settings",
         "can_edit": role == Role.admin,
+        "must_change_password": session.must_change_password,
     }
 
 

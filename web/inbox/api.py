@@ -27,6 +27,7 @@ from kith.core.models import (
 )
 from kith.core.outbox import retry, send
 from kith.core.permissions import ensure_admin, ensure_can_read, ensure_can_write
+from kith.core.team_removal import do_delete_team, team_holdings
 from kith.core.teams import (
     create_team,
     do_change_team,
@@ -337,6 +338,23 @@ async def change_team(
         channel_ids=body.channel_ids,
     )
     return team.model_dump()
+
+
+@router.get("/teams/{team_id}/holdings")
+async def team_holds(team_id: str, agent: AgentDep, core: CoreDep) -> dict[str, Any]:
+    """What deleting the team would move (members, conversations, tickets) and which rules
+    (bots, SLA policies, sequences) name it: what the delete dialog says before asking."""
+    ensure_admin(agent.scope)
+    return await team_holdings(core, agent.user.workspace_id, team_id)
+
+
+@router.delete("/teams/{team_id}")
+async def remove_team(team_id: str, agent: AgentDep, core: CoreDep) -> dict[str, Any]:
+    """Delete a team: its conversations and tickets move to no team, its members keep their
+    accounts; refused (409 `team_in_use`) while a bot, SLA policy or sequence names it."""
+    ensure_admin(agent.scope)
+    moved = await do_delete_team(core, agent.user.workspace_id, team_id, author_of(agent))
+    return {"deleted": True, **moved}
 
 
 @router.get("/channels")

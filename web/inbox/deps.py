@@ -17,7 +17,14 @@ from kith.core.context import Core
 from kith.core.errors import Forbidden, Unauthorized
 from kith.core.models import User
 from kith.core.permissions import Scope, scope_with_teams
-from kith.core.sessions import IDLE_TIMEOUT, Session, Subquery, load_session, load_session_with
+from kith.core.sessions import (
+    IDLE_TIMEOUT,
+    Session,
+    Subquery,
+    check_password_changed,
+    load_session,
+    load_session_with,
+)
 
 SESSION_COOKIE = "kith_session"
 CSRF_HEADER = "x-csrf-token"
@@ -54,7 +61,12 @@ class Agent:
 
 
 async def optional_session(request: Request, core: CoreDep) -> Session | None:
-    return await load_session(core, request.cookies.get(SESSION_COOKIE))
+    """The page's session, if any; a user who must first choose a password is sent to My
+    account (`PasswordChangeRequired`) from every other page."""
+    session = await load_session(core, request.cookies.get(SESSION_COOKIE))
+    if session is not None:
+        check_password_changed(session, request.method, request.url.path)
+    return session
 
 
 async def agent_with(
@@ -66,6 +78,7 @@ async def agent_with(
         raise Unauthorized("sign in first", code="not_signed_in")
     if request.method in UNSAFE and not session.csrf_matches(request.headers.get(CSRF_HEADER)):
         raise Forbidden("missing or wrong CSRF token", code="csrf")
+    check_password_changed(session, request.method, request.url.path)
     return Agent(session, scope_with_teams(session.user, session.teams)), found
 
 

@@ -83,5 +83,6 @@ def user_out(doc: dict[str, Any]) -> dict[str, Any]:
         "role": doc.get("role"),
         "team_ids": doc.get("team_ids", []),
         "disabled": bool(doc.get("disabled")),
+        "must_change_password": bool(doc.get("must_change_password")),
         "can_answer": can_answer(doc),
     }

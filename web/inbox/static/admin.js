@@ -114,12 +114,14 @@
           state.locks[u.id] ? actionButton(T.unlock_login, u.name, () => unlock(u)) : null, toggle));
     }
 
-    // Disabled, or locked out of signing in by failed attempts (until when), or active.
+    // Disabled, or locked out of signing in by failed attempts (until when), or active; and
+    // whether they must choose their own password at their next sign-in.
     function accountStatus(u) {
       if (u.disabled) return T.disabled;
       const until = state.locks[u.id];
-      if (!until) return T.active;
-      return fill(T.login_locked_until, { time: dateTime(until) });
+      const status = until ? fill(T.login_locked_until, { time: dateTime(until) }) : T.active;
+      if (!u.must_change_password) return status;
+      return [status, h("br"), h("span", { class: "hint must-change" }, T.must_change_password)];
     }
 
     // Lift the user's sign-in locks; focus stays in their row (on Edit: Unlock is gone).
@@ -227,7 +229,8 @@
         h("th", { scope: "row" }, team.name),
         h("td", {}, members),
         h("td", {}, nameList(team.channel_ids, byId(state.channels))),
-        h("td", { class: "actions" }, actionButton(T.edit, team.name, () => edit(team))));
+        h("td", { class: "actions" }, actionButton(T.edit, team.name, () => edit(team)),
+          actionButton(T.delete, team.name, () => remove(team), { class: "danger" })));
     }
 
     function edit(team) {
@@ -241,6 +244,33 @@
       fillChoices(editForm, "members", people, members);
       fillChoices(editForm, "channels", channelChoices(), new Set(team.channel_ids));
       openDialog(dialog);
+    }
+
+    // Delete after a confirmation naming what the team holds (its conversations and tickets
+    // move to no team); while a bot, SLA policy or sequence names it, say which instead.
+    // Focus then goes to the next team's Delete (or the new team's name).
+    async function remove(team) {
+      const path = `/teams/${encodeURIComponent(team.id)}`;
+      try {
+        const held = await api("GET", `${path}/holdings`);
+        const users = Object.entries(held.used_by);
+        if (users.length) {
+          const names = users.map(([kind, list]) => `${T["team_used_by_" + kind] || kind}: ${list.join(", ")}`);
+          notice(fill(T.team_in_use, { name: team.name, names: names.join("; ") }));
+          return;
+        }
+        const text = fill(T.delete_team_confirm, { name: team.name, ...held });
+        if (!(await confirmed(text))) return;
+        const at = state.teams.indexOf(team);
+        await api("DELETE", path);
+        await load();
+        notice(fill(T.team_deleted, { name: team.name }));
+        const rows = $("teams").rows;
+        const next = rows[Math.min(at, rows.length - 1)];
+        (next ? next.querySelector("button.danger") : $("new-team").elements.name).focus();
+      } catch (error) {
+        notice(error.message);
+      }
     }
 
     onSubmit($("new-team"), async (data) => {

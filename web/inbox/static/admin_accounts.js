@@ -86,7 +86,12 @@
       });
       form.reset();
       notice(T.password_changed);
+      // A password the admin chose is replaced: on to the user's own landing page.
+      const required = $("must-change-password");
+      if (required) window.location.assign(required.dataset.then);
     });
+    const required = $("must-change-password");
+    if (required) form.elements.current_password.focus();
     return Promise.resolve();
   }
 
