@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 
-from kith.communities import actions, stats, waiting
+from kith.communities import actions, stats, via, waiting
 from kith.communities.askers import Asker, manager_asker, seen_community, token_asker, visible
 from kith.communities.models import Community, CommunityPatch, Member
 from kith.communities.store import communities, members
@@ -76,7 +76,7 @@ def build(prefix: str, who: Callable[..., Awaitable[Asker]], schema: bool) -> AP
         docs, next_cursor = await page(
             members(core), query, "joined_at", cursor=cursor, limit=limit, descending=True
         )
-        items = await waiting.with_waiting(core, community.id, docs)
+        items = await via.roster(core, community, docs)
         return Page(items=items, next_cursor=next_cursor)
 
     @router.get("/{community_id}/stats", response_model=stats.Stats)

@@ -6,14 +6,30 @@ platform told us its own count (`platform_member_count`)."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    PrivateAttr,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
-from kith.communities.settings import JoinRequests, Moderation, Referrals, Rules, Welcome
+from kith.communities.settings import (
+    PLACEHOLDERS,
+    JoinRequests,
+    Moderation,
+    Referrals,
+    Rules,
+    Welcome,
+)
 from kith.core.models import Record
 
 
@@ -55,6 +71,15 @@ class Community(Record):
     updated_at: datetime
 
 
+class ViaLink(BaseModel):
+    """The Kith invite link a stay came through (`kith.communities.via`)."""
+
+    invite_id: str
+    name: str = Field(description="The link's name as the manager gave it (may be empty).")
+    customer_id: str = Field(description="Whose link it is.")
+    owner: str | None = Field(default=None, description="Their name.")
+
+
 class Span(BaseModel):
     """One stay in the community: joined (how), and left (or not yet)."""
 
@@ -64,6 +89,13 @@ class Span(BaseModel):
     left_at: datetime | None = None
     via: str | None = None  # the invite link or referral code a join came through
     removed: bool = False  # left because a moderator or the bot removed them
+    link: ViaLink | None = Field(
+        default=None,
+        description="The Kith invite link `via` names, with its owner (read, not stored).",
+    )
+
+    def stored(self) -> dict[str, Any]:
+        return self.model_dump(exclude={"link"})
 
 
 class Member(Record):
@@ -86,6 +118,9 @@ class Member(Record):
     )
 
 
+LANGUAGE_KEY = re.compile(r"^[A-Za-z0-9_-]{1,35}$")  # a text's language, fit for a path
+
+
 def _offers_no_null(schema: dict[str, Any]) -> None:
     """The patch's schema without the `null` its fields refuse (`None` only means absent)."""
     for field in schema.get("properties", {}).values():
@@ -100,9 +135,41 @@ def _offers_no_null(schema: dict[str, Any]) -> None:
 class CommunityPatch(BaseModel):
     """What managers change (`PATCH /api/v1/communities/{id}`); absent keeps the current, in
     a section too: `{"moderation": {"words": {"patterns": […]}}}` changes the patterns alone
-    (`kith.communities.actions`). `null` is no value here: a field is left out to keep it."""
+    (`kith.communities.actions`). `null` is no value here: a field is left out to keep it.
+
+    Per-language texts merge by language too: `{"welcome": {"texts": {"en": "Hi {name}"}}}`
+    changes the English welcome and keeps the others; a language given `null` or `""` is
+    removed (`{"texts": {"zh": null}}`). A list (a rule's words, referral goals) is set whole."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra=_offers_no_null)
+    _removed: frozenset[str] = PrivateAttr(default=frozenset())  # "welcome.texts.zh" …
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _removals(cls, data: Any, handler: ModelWrapValidatorHandler[CommunityPatch]) -> Any:
+        """A text map's `null` or `""` languages taken out before validation, kept as paths
+        to remove (the sections' models refuse both as texts)."""
+        removed: set[str] = set()
+        if isinstance(data, dict):
+            data = dict(data)
+            for path in PLACEHOLDERS:
+                section, name = path.split(".")
+                given = data.get(section)
+                if not (isinstance(given, dict) and isinstance(given.get(name), dict)):
+                    continue
+                texts = given[name]
+                gone = {k for k, v in texts.items() if v in (None, "") and LANGUAGE_KEY.match(k)}
+                removed |= {f"{path}.{k}" for k in gone}
+                kept = {k: v for k, v in texts.items() if k not in gone}
+                data[section] = {**given, name: kept}
+        patch = handler(data)
+        patch._removed = frozenset(removed)
+        return patch
+
+    @property
+    def removed(self) -> frozenset[str]:
+        """The paths of the languages to remove (`welcome.texts.zh`)."""
+        return self._removed
 
     title: str | None = Field(default=None, max_length=256)
     welcome: Welcome | None = None

@@ -28,7 +28,7 @@ from pydantic import BaseModel
 
 from kith.broadcasts.actions import broadcasts
 from kith.broadcasts.models import Broadcast
-from kith.communities import stats, waiting
+from kith.communities import stats, via, waiting
 from kith.communities.askers import ensure_sees, visible
 from kith.communities.audit import AuditRow, Outcome, audit
 from kith.communities.charts import charts
@@ -61,6 +61,7 @@ STATIC = {
     "communities.css": "text/css",
     "inbox_community.js": "text/javascript",  # the inbox's group panel
     "community_invites.js": "text/javascript",  # the page's invite links
+    "community_roster.js": "text/javascript",  # the roster's search
 }
 SETTINGS: dict[str, type[BaseModel]] = {  # moderation: its own form (`moderation_form`)
     "welcome": Welcome,
@@ -313,7 +314,7 @@ async def community_page(
         community=community,
         community_json=community.model_dump(mode="json"),
         manager=session.user.role in MANAGERS,
-        roster=await waiting.with_waiting(core, community.id, docs),
+        roster=await via.roster(core, community, docs),
         status=status,
         statuses=STATUSES,
         cursor=cursor,

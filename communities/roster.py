@@ -96,7 +96,7 @@ async def join(
     before = await members(core).find_one({"_id": member_id(community.id, who.platform_user_id)})
     if before is not None and before.get("status") == MemberStatus.member.value:
         return None
-    span = Span(joined_at=at, via=via).model_dump()
+    span = Span(joined_at=at, via=via).stored()
     update: dict[str, Any] = {
         "$set": {
             "status": MemberStatus.member.value,
@@ -148,7 +148,7 @@ async def leave(
     doc = await members(core).find_one({"_id": member_id(community.id, who.platform_user_id)})
     if doc is None or doc.get("status") != MemberStatus.member.value:
         return None
-    spans = doc.get("spans") or [Span(joined_at=doc["joined_at"]).model_dump()]
+    spans = doc.get("spans") or [Span(joined_at=doc["joined_at"]).stored()]
     spans[-1] = {**spans[-1], "left_at": at, "removed": removed}
     status = MemberStatus.left  # a ban is the moderation's to record
     done = await members(core).find_one_and_update(
@@ -243,7 +243,7 @@ async def _appear(
                 "role": who.member_role.value,
                 "role_at": at,
                 "joined_at": at,
-                "spans": [Span(joined_at=at).model_dump()],
+                "spans": [Span(joined_at=at).stored()],
                 **fields,
             }
         )

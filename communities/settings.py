@@ -4,6 +4,7 @@ edge, stored on the community). Each concern's module reads its own: `welcome`, 
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -25,6 +26,27 @@ Texts = dict[str, str]  # language ("en", "zh") → text
 
 Language = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}$")]
 Template = dict[Language, Annotated[str, StringConstraints(min_length=1, max_length=4000)]]
+
+
+# The sections' per-language texts (a patch merges them by language) and what each fills
+# in: any other `{…}` (or `{{ … }}`, the broadcasts' templates) would reach members as typed,
+# so a change naming one is refused (`kith.communities.actions`); texts saved before this
+# check are still read.
+PLACEHOLDERS: dict[str, tuple[str, ...]] = {
+    "welcome.texts": ("name",),
+    "welcome.raid_texts": ("count",),
+    "rules.texts": ("name",),
+    "rules.button": (),
+    "moderation.warn_texts": ("name", "reason", "done"),
+}
+_PLACEHOLDER = re.compile(r"\{\{[^{}]*\}\}|\{[^{}]*\}")
+
+
+def unknown_placeholders(text: str, allowed: tuple[str, ...]) -> list[str]:
+    """The placeholders in `text` that are not `{a}` for an `a` in `allowed`, once each."""
+    known = {"{" + name + "}" for name in allowed}
+    found = [p for p in _PLACEHOLDER.findall(text) if p not in known]
+    return list(dict.fromkeys(found))
 
 
 class Welcome(BaseModel):
@@ -100,19 +122,26 @@ RE2_PROBLEMS = {
 }
 
 
-def _not_re2(n: int, detail: str) -> PydanticCustomError:
-    """Pattern `n` (from 0) refused by RE2: the message as before, and for a page to word it
-    itself, its `line` (from 1), RE2's `problem` as a key, and the `excerpt` RE2 quoted."""
-    said, _, excerpt = detail.partition(": ")
+def _not_re2(bad: list[tuple[int, str]]) -> PydanticCustomError:
+    """Patterns refused by RE2, each `(n, detail)` with `n` from 0: the message names them
+    all; for a page to word them itself, the first one's `line` (from 1), RE2's `problem` as
+    a key and the `excerpt` RE2 quoted, and every one's in `lines`, `problems` and `details`
+    (one a line, in the same order: a refusal's limits are plain values)."""
+    parts = [(n, detail, *detail.partition(": ")) for n, detail in bad]
+    n, detail, said, _, excerpt = parts[0]
+    message = "; ".join(f"pattern {n} is not RE2 syntax: {detail}" for n, detail, *_ in parts)
     return PydanticCustomError(
         "pattern_syntax",
-        "pattern {n} is not RE2 syntax: {detail}",
+        message,  # a template filled by plain replacement: a pattern's braces stay as they are
         {
             "n": n,
             "line": n + 1,
             "detail": detail,
             "problem": RE2_PROBLEMS.get(said, "other"),
             "excerpt": excerpt,
+            "lines": "\n".join(str(p[0] + 1) for p in parts),
+            "problems": "\n".join(RE2_PROBLEMS.get(p[2], "other") for p in parts),
+            "details": "\n".join(p[1] for p in parts),
         },
     )
 
@@ -152,11 +181,15 @@ class WordsRule(Rule):
     @field_validator("patterns")
     @classmethod
     def _compiles(cls, patterns: list[str]) -> list[str]:
+        """Every bad line in one refusal (`_not_re2`), not only the first."""
+        bad = []
         for n, pattern in enumerate(patterns):
             try:
                 compile_pattern(pattern)
             except PatternError as exc:
-                raise _not_re2(n, str(exc)) from None
+                bad.append((n, str(exc)))
+        if bad:
+            raise _not_re2(bad)
         return patterns
 
 

@@ -1,8 +1,8 @@
 // A community's page: save its settings (PATCH, each section whole, so fields this form does
-// not show keep their values), save its moderation (the section and its rules in one PATCH:
-// all taken or all refused, the refusal shown at the control it names), lift an action of
-// its moderation log, approve or decline a join request, and post a message into it (a
-// community broadcast, scheduled).
+// not show keep their values; per-language texts only in the languages it shows), save its
+// moderation (the section and its rules in one PATCH: all taken or all refused, every
+// refusal shown at the control it names), lift an action of its moderation log, approve or
+// decline a join request, and post a message into it (a community broadcast, scheduled).
 "use strict";
 
 (() => {
@@ -19,19 +19,20 @@
     return control.value;
   }
 
+  // Per-language texts merge by language on the server: only the languages this form shows
+  // are sent (the others stay as they are), an emptied one as null, which removes it.
   function patchOf(form) {
     const patch = {};
-    const copied = new Set();
+    const started = new Set();
     for (const control of form.querySelectorAll("[data-name]")) {
       const { section, name, kind, lang } = control.dataset;
       patch[section] = patch[section] || { ...community[section] };
       if (kind === "texts") {
-        if (!copied.has(`${section}.${name}`)) {  // languages this form does not show stay
-          copied.add(`${section}.${name}`);
-          patch[section][name] = { ...community[section][name] };
+        if (!started.has(`${section}.${name}`)) {
+          started.add(`${section}.${name}`);
+          patch[section][name] = {};
         }
-        if (control.value.trim()) patch[section][name][lang] = control.value;
-        else delete patch[section][name][lang];
+        patch[section][name][lang] = control.value.trim() ? control.value : null;
       } else {
         patch[section][name] = read(control);
       }
@@ -69,40 +70,69 @@
     return [groupName, name].filter(Boolean).join(" · ");
   }
 
-  // A refusal in the page's words: an RE2 pattern's (which line, what is wrong) from the
-  // reason the API gave; else the API's message, worded by the page where it could.
+  // A refusal in the page's words: every bad RE2 line (which line, what is wrong) from the
+  // limits the API gave, a placeholder the text does not fill in; else the API's message.
   function wordedRefusal(error) {
+    const limits = error.limits || {};
+    if (error.reason === "unknown_placeholder") {
+      const template = limits.allowed ? T.communities_unknown_placeholder : T.communities_no_placeholder;
+      return fill(template, { placeholders: limits.placeholders, allowed: limits.allowed });
+    }
     if (error.reason !== "pattern_syntax" || !error.limits) return error.message;
-    const limits = error.limits;
-    const problem = T[`communities_re2_${limits.problem}`] || limits.detail || "";
-    return fill(T.communities_pattern_refused, { line: limits.line, problem });
+    const lines = limits.lines ? String(limits.lines).split("\n") : [String(limits.line)];
+    const problems = limits.problems ? limits.problems.split("\n") : [limits.problem];
+    const details = limits.details ? limits.details.split("\n") : [limits.detail];
+    return lines.map((line, n) => {
+      const problem = T[`communities_re2_${problems[n]}`] || details[n] || "";
+      return fill(T.communities_pattern_refused, { line, problem });
+    }).join("; ");
   }
 
-  // The refusal next to the control it names (`moderation.words.patterns`, or a part of one:
-  // `moderation.words.words.2` is the words' control), named as the page labels it, else in
-  // the form's own box.
-  function blame(form, error, box) {
-    let text = wordedRefusal(error);
-    const parts = (error.field || "").split(".");
+  // The control a field names (`moderation.words.patterns`, or a part of one:
+  // `moderation.words.words.2` is the words' control), with the field it goes by.
+  function controlOf(form, field) {
+    const parts = (field || "").split(".");
     for (let n = parts.length; n > 0; n -= 1) {
-      const field = parts.slice(0, n).join(".");
-      const named = form.querySelector(`[data-field="${CSS.escape(field)}"]`);
-      if (!named) continue;
-      const slot = form.querySelector(`[data-error-for="${CSS.escape(field)}"]`);
-      const control = named.matches("input, textarea, select") ? named : named.querySelector("input");
-      const label = labelOf(named);
-      text = label ? fill(T.communities_refused_at, { field: label, error: text }) : text;
+      const name = parts.slice(0, n).join(".");
+      const named = form.querySelector(`[data-field="${CSS.escape(name)}"]`);
+      if (named) return { name, named };
+    }
+    return null;
+  }
+
+  // Every refusal next to the control it names, named as the page labels it (several at one
+  // control together), the first of them on the page focused; what names no control goes in
+  // the form's own box. `word` words one refusal (the page's words where it has them).
+  function blame(form, error, box, word = wordedRefusal) {
+    const fields = error.fields && error.fields.length ? error.fields : [error];
+    const placed = new Map();
+    const elsewhere = [];
+    for (const each of fields) {
+      const text = word(each);
+      const found = controlOf(form, each.field);
+      if (!found) {
+        elsewhere.push(each.field ? `${each.field}: ${text}` : text);
+        continue;
+      }
+      const label = labelOf(found.named);
+      const said = label ? fill(T.communities_refused_at, { field: label, error: text }) : text;
+      const at = placed.get(found.name) || { named: found.named, texts: [] };
+      at.texts.push(said);
+      placed.set(found.name, at);
+    }
+    for (const [name, { named, texts }] of placed) {
+      const slot = form.querySelector(`[data-error-for="${CSS.escape(name)}"]`);
       if (slot) {
         slot.setAttribute("role", "alert");
-        slot.textContent = text;
+        slot.textContent = texts.join(" ");
       } else {
-        box.textContent = text;
+        elsewhere.push(...texts);
       }
       named.setAttribute("aria-invalid", "true");
-      control?.focus();
-      return;
     }
-    box.textContent = error.field ? `${error.field}: ${text}` : text;
+    box.textContent = elsewhere.join(" ");
+    const first = form.querySelector("[aria-invalid]");  // the first on the page, not in the answer
+    (first?.matches("input, textarea, select") ? first : first?.querySelector("input"))?.focus();
   }
 
   const settings = document.getElementById("settings");
@@ -228,8 +258,7 @@
   const post = document.getElementById("post");
   if (post) once(post, async () => {
     const error = document.getElementById("post-error");
-    error.textContent = "";
-    say("");
+    clear(post, error);
     const text = {};
     if (post.text_en.value.trim()) text.en = post.text_en.value;
     if (post.text_zh.value.trim()) text.zh = post.text_zh.value;
@@ -255,9 +284,12 @@
         return;
       }
       // The broadcasts' refusal reasons are worded for posts too ({{ customer… }} in a group).
-      const worded = e.reason && T[`broadcasts_refused_${e.reason}`];
-      blame(post, worded ? { ...e, message: fill(worded, e.limits || {}) } : e, error);
-      if (!e.field) post.text_en.focus();
+      const word = (each) => {
+        const worded = each.reason && T[`broadcasts_refused_${each.reason}`];
+        return worded ? fill(worded, each.limits || {}) : wordedRefusal(each);
+      };
+      blame(post, e, error, word);
+      if (!post.querySelector("[aria-invalid]")) post.text_en.focus();
     }
   });
 })();

@@ -65,7 +65,7 @@ async def test_part_of_a_section_changes_only_that_part(telegram: TelegramSetup)
     assert moderation["links"] == {"enabled": True, "min_days": 5, "actions": ["delete", "warn"]}
     assert (moderation["flood"]["enabled"], moderation["flood"]["messages"]) == (True, 8)
     assert got["welcome"]["enabled"] is True
-    assert got["welcome"]["texts"] == {"en": "Hi"}  # a value (here, a dict) is set whole
+    assert got["welcome"]["texts"] == {**WELCOME["texts"], "en": "Hi"}  # merged by language
     assert (got["welcome"]["delay_seconds"], got["welcome"]["raid_seconds"]) == (30, 120)
     stored = await telegram.http.get(f"/api/v1/communities/{cid}", headers=telegram.auth)
     assert stored.json()["moderation"] == moderation

@@ -55,8 +55,10 @@ async def test_a_refused_post_is_worded_at_its_field_in_chinese(live: Live) -> N
     zh = page.get_by_label("消息（中文）")
     await zh.fill("{{ customer.name }}，周六见！")
     await page.get_by_role("button", name="安排发帖").click()
-    await expect(page.locator("#post-error")).to_have_text(
+    await expect(page.locator('[data-error-for="message.text.zh"]')).to_have_text(
         "消息（中文）：群消息不能引用客户（群里没有单个客户）：请删除 {{ customer… }}。"
-    )
+    )  # at its own field now (qa8 M3), no longer in the form's box
+    await expect(page.locator("#post-error")).to_have_text("")
     await expect(zh).to_be_focused()
+    await expect(zh).to_have_attribute("aria-invalid", "true")
     assert await live.core.store.collection("broadcasts").count_documents({}) == 0
