@@ -55,3 +55,18 @@ async def test_typed_text_is_text_and_an_empty_search_is_refused(
     refused = await telegram.http.get(path, params={"q": ""}, headers=telegram.auth)
     assert refused.status_code == 422
     assert refused.json()["error"]["field"] == "q"
+
+
+async def test_id_filters_that_are_no_ids_are_refused_naming_them(
+    telegram: TelegramSetup,
+) -> None:
+    members = await _roster(telegram)
+    links = members.removesuffix("/members") + "/invite-links"
+    for path, params, field in (
+        ("/api/v1/communities", {"channel_id": '{"$gt": ""}', "chat_id": "1"}, "channel_id"),
+        (links, {"customer_id": '{"$gt": ""}'}, "customer_id"),
+        (links, {"customer_id": "nobody"}, "customer_id"),
+    ):
+        refused = await telegram.http.get(path, params=params, headers=telegram.auth)
+        assert refused.status_code == 422, (path, params, refused.text)
+        assert refused.json()["error"]["field"] == field
