@@ -188,6 +188,13 @@ class Customer(Record):
     )
     merged_into: str | None = None
 
+    @property
+    def shown_name(self) -> str | None:
+        """What the team calls them: their name, else their first email, then phone (as
+        Chatwoot lists a contact without a name); None when Kith knows none of these (pages
+        then say "Customer 7F3A")."""
+        return self.name or next(iter(self.emails), None) or next(iter(self.phones), None)
+
 
 class Identity(Record):
     """(channel, external user id) → customer; unique per channel."""

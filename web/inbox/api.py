@@ -75,7 +75,7 @@ def conversation_out(
     out = conversation.model_dump(mode="json")
     out["unread_count"] = conversation.unread_for(agent.user.id)
     customer = names.get(conversation.customer_id)
-    out["customer_name"] = customer.name if customer else None
+    out["customer_name"] = customer.shown_name if customer else None
     return out
 
 

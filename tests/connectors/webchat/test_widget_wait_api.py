@@ -291,3 +291,25 @@ async def test_the_usual_wait_counts_from_the_bots_hand_off_not_the_bots_talk(
         clock.advance(60)
         await record(core, build_event(core, doc["workspace_id"], HANDOFF, conversation_id=conv_id))
     assert (await wait_of(await waiting_visitor(webchat)))["reply_minutes"] == 30  # 3 of 7 at 2-4
+
+
+async def test_a_visitor_who_left_an_email_goes_by_it_in_the_inbox(
+    webchat: Webchat, core: Core, kith_app: FastAPI, workspace_id: str
+) -> None:
+    """No name, then an email left while waiting: the inbox lists them by the address, not as
+    "Customer 7F3A" (QA pass 7)."""
+    visitor = webchat.visitor()
+    assert (await visitor.start()).status_code == 200
+    conv_id = (await webchat.conversation_of(await visitor.say("Where is my tea?")))["_id"]
+    li_na = await agent(core, kith_app, workspace_id, "李娜", "li.na@kith.test")
+    try:
+        listed = (await li_na.api("GET", "/conversations")).json()["items"]
+        assert [c["customer_name"] for c in listed if c["id"] == conv_id] == [None]
+        left = await visitor.http.post(
+            visitor.url("/email"), json={"email": "ada@example.com"}, headers=visitor.headers
+        )
+        assert left.status_code == 200, left.text
+        listed = (await li_na.api("GET", "/conversations")).json()["items"]
+        assert [c["customer_name"] for c in listed if c["id"] == conv_id] == ["ada@example.com"]
+    finally:
+        await li_na.http.aclose()
