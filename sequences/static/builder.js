@@ -482,7 +482,7 @@
       }
       const saved = await api("PUT", `/sequences/${loaded.id}`, body());
       document.getElementById("sequence-version").textContent = saved.version;
-      say(`${saved.name}: ${T.sequences_saved} (${T.sequences_version} ${saved.version})`);
+      say(fillIn(T.sequences_saved_line, { name: saved.name, version: saved.version }));
     } catch (error) {
       showError(error);
     }
@@ -522,7 +522,8 @@
 
   function segmentOptions(chosen) {
     const options = [h("option", { value: "" }, T.sequences_goal_segment_choose),
-      ...segments.map((s) => h("option", { value: s.id }, `${s.name} (${s.size ?? "?"})`))];
+      ...segments.map((s) => h("option", { value: s.id },
+        fillIn(T.sequences_with_detail, { name: s.name, detail: s.size ?? "?" })))];
     if (chosen && !segments.some((s) => s.id === chosen)) {
       options.push(h("option", { value: chosen }, fillIn(T.sequences_goal_segment_gone, { id: chosen })));
     }

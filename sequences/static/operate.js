@@ -3,7 +3,8 @@
 "use strict";
 
 (() => {
-  const { T, api, h, say, confirmed, dateTime: when } = window.KithDom;
+  const { T, api, h, say, confirmed, fill, dateTime: when } = window.KithDom;
+  const detailed = (name, detail) => fill(T.sequences_with_detail, { name, detail });
   const data = JSON.parse(document.getElementById("sequence-data").textContent);
   if (!data) return;
   const base = `/sequences/${encodeURIComponent(data.id)}`;
@@ -112,8 +113,9 @@
     try {
       const answer = await api("POST", `${base}/enrolments`, { customer_ids: ids });
       results.replaceChildren(...answer.results.map((r) =>
-        h("li", {}, r.customer_id, ": ", T["sequences_outcome_" + r.outcome] || r.outcome,
-          r.reason ? ` (${reason(r.reason)})` : "")));
+        h("li", {}, r.customer_id, T.colon, r.reason
+          ? detailed(T["sequences_outcome_" + r.outcome] || r.outcome, reason(r.reason))
+          : T["sequences_outcome_" + r.outcome] || r.outcome)));
       event.target.reset();
       await loadEnrolments(true);
     } catch (error) {
@@ -124,7 +126,7 @@
   async function segments() {
     const picker = document.getElementById("segment-picker");
     const found = await api("GET", "/broadcast-audiences");
-    picker.replaceChildren(...found.map((s) => h("option", { value: s.id }, `${s.name} (${s.size ?? "?"})`)));
+    picker.replaceChildren(...found.map((s) => h("option", { value: s.id }, detailed(s.name, s.size ?? "?"))));
   }
 
   // ---- enrolments ---------------------------------------------------------------------------
@@ -183,7 +185,7 @@
     try {
       const plan = await api("POST", `${base}/dry-run`, { customer_id: event.target.customer_id.value.trim() });
       document.getElementById("dry-rows").replaceChildren(...plan.steps.map((s) =>
-        h("tr", {}, h("th", { scope: "row" }, `${s.step_id} (${T["sequences_type_" + s.type] || s.type})`),
+        h("tr", {}, h("th", { scope: "row" }, detailed(s.step_id, T["sequences_type_" + s.type] || s.type)),
           h("td", {}, when(s.at)),
           h("td", {}, [s.outcome, s.channel_type].filter(Boolean).join(" · ")),
           h("td", {}, s.reason || ""))));
