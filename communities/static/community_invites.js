@@ -6,7 +6,7 @@
 "use strict";
 
 (() => {
-  const { T, answer, h, say, fill, dateTime, markFields } = window.KithDom;
+  const { T, answer, h, say, fill, dateTime, markFields, searchAsTyped } = window.KithDom;
   const data = document.getElementById("community-data");
   if (!data) return;
   const community = JSON.parse(data.textContent);
@@ -97,42 +97,24 @@
   // its search asks the roster for whoever matches (a name in any case, or a platform id). Only
   // the newest question's answer is shown; Enter there searches at once, it makes no link.
   function memberSearch() {
-    const find = document.getElementById("invite-find");
     const select = form.customer_id;
     const result = document.getElementById("invite-find-result");
     const latest = [...select.options].map((o) => o.cloneNode(true));
-    let asked = 0;
-    let timer = null;
-    async function search() {
-      clearTimeout(timer);
-      const q = find.value.trim();
-      const mine = ++asked;
-      if (!q) {
+    searchAsTyped(document.getElementById("invite-find"), {
+      ask: async (q) => (await answer("GET",
+        `/communities/${encodeURIComponent(community.id)}/members?limit=50&q=${encodeURIComponent(q)}`)).data,
+      show: (found, q) => {
+        select.replaceChildren(...found.items.map((m) =>
+          h("option", { value: m.customer_id }, m.name || m.platform_user_id)));
+        result.textContent = found.items.length
+          ? fill(T.communities_invite_found, { n: found.items.length })
+          : fill(T.communities_invite_found_none, { q });
+      },
+      fail: (error) => { result.textContent = error.message; },
+      cleared: () => {
         select.replaceChildren(...latest.map((o) => o.cloneNode(true)));
         result.textContent = "";
-        return;
-      }
-      try {
-        const path = `/communities/${encodeURIComponent(community.id)}/members?limit=50&q=${encodeURIComponent(q)}`;
-        const { data } = await answer("GET", path);
-        if (mine !== asked) return;
-        select.replaceChildren(...data.items.map((m) =>
-          h("option", { value: m.customer_id }, m.name || m.platform_user_id)));
-        result.textContent = data.items.length
-          ? fill(T.communities_invite_found, { n: data.items.length })
-          : fill(T.communities_invite_found_none, { q });
-      } catch (error) {
-        if (mine === asked) result.textContent = error.message;
-      }
-    }
-    find.addEventListener("input", () => {
-      clearTimeout(timer);
-      timer = setTimeout(search, 250);
-    });
-    find.addEventListener("keydown", (event) => {
-      if (event.key !== "Enter") return;
-      event.preventDefault();
-      search();
+      },
     });
   }
   if (form) memberSearch();

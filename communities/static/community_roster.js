@@ -6,7 +6,7 @@
 "use strict";
 
 (() => {
-  const { T, answer, h, fill, dateTime } = window.KithDom;
+  const { T, answer, h, fill, dateTime, searchAsTyped } = window.KithDom;
   const data = document.getElementById("community-data");
   const find = document.getElementById("roster-find");
   if (!data || !find) return;
@@ -18,8 +18,6 @@
   const pages = document.getElementById("roster-pages");
   const result = document.getElementById("roster-find-result");
   const own = [...table.tBodies[0].rows].map((row) => row.cloneNode(true));
-  let asked = 0;
-  let timer = null;
 
   const moment = (at) => (at ? h("time", { datetime: at }, dateTime(at)) : "");
 
@@ -51,44 +49,27 @@
       h("td", {}, moment(m.last_spoke_at)));
   }
 
-  function show(rows, searching) {
+  function showRows(rows, searching) {
     table.tBodies[0].replaceChildren(...rows);
     scroll.hidden = !rows.length;
     empty.hidden = Boolean(rows.length);
     if (pages) pages.hidden = searching;
   }
 
-  async function search() {
-    clearTimeout(timer);
-    const q = find.value.trim();
-    const mine = ++asked;
-    if (!q) {
-      const searching = Boolean(result.textContent);
-      show(own.map((r) => r.cloneNode(true)), false);
-      result.textContent = searching ? T.communities_roster_find_cleared : "";
-      return;
-    }
-    try {
-      const path = `/communities/${encodeURIComponent(community.id)}/members?limit=50`
-        + `&status=${encodeURIComponent(status)}&q=${encodeURIComponent(q)}`;
-      const { data: found } = await answer("GET", path);
-      if (mine !== asked) return;
-      show(found.items.map(row), true);
+  searchAsTyped(find, {
+    ask: async (q) => (await answer("GET", `/communities/${encodeURIComponent(community.id)}/members?limit=50`
+      + `&status=${encodeURIComponent(status)}&q=${encodeURIComponent(q)}`)).data,
+    show: (found, q) => {
+      showRows(found.items.map(row), true);
       result.textContent = found.items.length
         ? fill(T.communities_roster_found, { n: found.items.length })
         : fill(T.communities_roster_found_none, { q });
-    } catch (error) {
-      if (mine === asked) result.textContent = error.message;
-    }
-  }
-
-  find.addEventListener("input", () => {
-    clearTimeout(timer);
-    timer = setTimeout(search, 250);
-  });
-  find.addEventListener("keydown", (event) => {
-    if (event.key !== "Enter") return;
-    event.preventDefault();
-    search();
+    },
+    fail: (error) => { result.textContent = error.message; },
+    cleared: () => {
+      const searching = Boolean(result.textContent);
+      showRows(own.map((r) => r.cloneNode(true)), false);
+      result.textContent = searching ? T.communities_roster_find_cleared : "";
+    },
   });
 })();

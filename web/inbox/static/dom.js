@@ -214,6 +214,36 @@
   once.LEAVING = LEAVING;
   Object.freeze(once);
 
+  // A search box that asks as the user types: `ask(q)` a quarter second after the last key,
+  // or at once on Enter (which then submits nothing); only the newest question's answer
+  // reaches `show(answer, q)` or `fail(error)`, however late an older one lands. An emptied
+  // box calls `cleared()`.
+  function searchAsTyped(input, { ask, show, fail, cleared }) {
+    let asked = 0;
+    let timer = null;
+    async function run() {
+      clearTimeout(timer);
+      const q = input.value.trim();
+      const mine = ++asked;
+      if (!q) return cleared();
+      try {
+        const found = await ask(q);
+        if (mine === asked) show(found, q);
+      } catch (error) {
+        if (mine === asked) fail(error);
+      }
+    }
+    input.addEventListener("input", () => {
+      clearTimeout(timer);
+      timer = setTimeout(run, 250);
+    });
+    input.addEventListener("keydown", (event) => {
+      if (event.key !== "Enter") return;
+      event.preventDefault();
+      run();
+    });
+  }
+
   // Each channel's icon, drawn (16×16, in the text's colour): an emoji or a symbol glyph
   // depends on the reader's fonts, and Debian's Chromium showed 💬 as an empty box. Named for
   // the channel's kind in the page's language, unless `decorative` (its name follows in text).
@@ -255,5 +285,8 @@
 
   languageSwitch();  // every page's header has it
   showCurrentSection();
-  window.KithDom = Object.freeze({ T, ApiError, api, answer, h, say, confirmed, fill, markFields, date, dateTime, once, channelIcon });
+  window.KithDom = Object.freeze({
+    T, ApiError, api, answer, h, say, confirmed, fill, markFields, date, dateTime, once, channelIcon,
+    searchAsTyped,
+  });
 })();
