@@ -91,7 +91,10 @@ async def test_a_marketer_composes_schedules_and_reads_the_stats(
     await expect(page.locator("#preview-found")).to_have_text("0 found")
     await expect(page.locator("#preview-out")).to_be_empty()  # not 李雷's under "nobody"
 
-    await row.get_by_role("button", name="Schedule").click()
+    await row.get_by_role("button", name="Send now").click()  # no time given: asked first
+    dialog = page.get_by_role("dialog")
+    await expect(dialog).to_contain_text("Send “Spring sale” to 2 customers now?")
+    await dialog.get_by_role("button", name="Confirm").click()
     await expect(row).to_contain_text(re.compile("Sending|Done"), timeout=15_000)
     await expect(row).to_contain_text("Done", timeout=15_000)
     await row.get_by_role("button", name="Stats and preview").click()
