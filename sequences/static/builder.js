@@ -381,8 +381,13 @@
       } }, T.sequences_remove));
   }
 
+  // Drawn again when the segment and community names arrive, perhaps after the marketer has
+  // moved into a trigger: the control they were on keeps the focus.
   function drawTriggers() {
-    document.getElementById("triggers").replaceChildren(...triggers.map(triggerItem));
+    const list = document.getElementById("triggers");
+    const on = list.contains(document.activeElement) ? document.activeElement.dataset.field : null;
+    list.replaceChildren(...triggers.map(triggerItem));
+    if (on) list.querySelector(`[data-field="${CSS.escape(on)}"]`)?.focus();
   }
 
   document.getElementById("add-trigger").addEventListener("click", () => {

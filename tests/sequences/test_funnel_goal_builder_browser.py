@@ -5,6 +5,7 @@ type goes back to Send and the page says which step was added."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 
@@ -164,3 +165,29 @@ async def test_a_segment_trigger_picks_its_segment_by_name(live: Live, locale: s
     await expect(page.get_by_label(t["sequences_trigger_segment"], exact=True)).to_have_value(
         segment["_id"]
     )
+
+
+async def test_names_arriving_late_leave_the_focus_where_the_marketer_is(live: Live) -> None:
+    """Fresh-clone CI (real engine): the segment and community names came after the marketer
+    had added a trigger, and drawing the triggers again took the focus from its kind."""
+    from playwright.async_api import Route, expect
+
+    doc = await live.core.store.collection("sequences").find_one({})
+    assert doc is not None
+    page = await live.sign_in("mary@kith.test")
+    names = asyncio.Event()
+
+    async def later(route: Route) -> None:
+        await names.wait()
+        await route.continue_()
+
+    await page.route("**/app/api/broadcast-communities", later)
+    await page.goto(f"{live.url}/app/sequences/{doc['_id']}")
+    t = messages("en")
+    await page.get_by_role("button", name=t["sequences_add_trigger"]).press("Enter")
+    kind = page.get_by_label(t["sequences_trigger_kind"], exact=True)
+    await expect(kind).to_be_focused()
+    names.set()  # the names land now
+    picker = page.get_by_label(t["sequences_trigger_segment"], exact=True)
+    await expect(picker.locator("option")).to_contain_text([re.compile(f"^{SEGMENT} \\(")])
+    await expect(kind).to_be_focused()
