@@ -14,7 +14,7 @@ from kith.communities.askers import Asker, manager_asker, seen_community, token_
 from kith.communities.models import Community, CommunityPatch, Member
 from kith.communities.store import communities, members
 from kith.core.errors import InvalidInput
-from kith.core.ids import is_id
+from kith.core.ids import refuse_non_ids
 from kith.core.pagination import page
 from kith.web.api.deps import CoreDep
 from kith.web.api.schemas import Page
@@ -40,8 +40,7 @@ def build(prefix: str, who: Callable[..., Awaitable[Asker]], schema: bool) -> AP
     ) -> Page[Community]:
         """`channel_id` and `chat_id` together find a group's community (the inbox's panel)."""
         query: dict[str, Any] = {"workspace_id": asker.workspace_id, **visible(asker.scope)}
-        if channel_id is not None and not is_id(channel_id):
-            raise InvalidInput("not an id", field="channel_id", reason="not_an_id")
+        refuse_non_ids({"channel_id": channel_id})
         if (channel_id is None) != (chat_id is None):
             field = "chat_id" if chat_id is None else "channel_id"
             raise InvalidInput("channel_id and chat_id go together", field=field)

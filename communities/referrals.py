@@ -38,9 +38,9 @@ from kith.communities.invites import (
 from kith.communities.models import Community
 from kith.communities.store import get_community, members
 from kith.core.context import Core
-from kith.core.errors import InvalidInput, NotFound
+from kith.core.errors import NotFound
 from kith.core.events import build_event, record
-from kith.core.ids import derived_id, is_id
+from kith.core.ids import derived_id, refuse_non_ids
 from kith.core.models import Author, AuthorKind, Event
 from kith.core.pagination import page
 from kith.web.api.deps import CoreDep
@@ -377,8 +377,7 @@ def build(prefix: str, who: Any, schema: bool) -> APIRouter:
         community = await seen_community(core, asker, community_id)
         query: dict[str, Any] = {"community_id": community.id}
         if customer_id is not None:
-            if not is_id(customer_id):
-                raise InvalidInput("not an id", field="customer_id", reason="not_an_id")
+            refuse_non_ids({"customer_id": customer_id})
             query["customer_id"] = customer_id
         docs, next_cursor = await page(
             invites(core), query, "created_at", cursor=cursor, limit=limit, descending=True

@@ -5,8 +5,11 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Mapping
 
 from bson import ObjectId
+
+from kith.core.errors import InvalidInput, raise_all
 
 
 def new_id() -> str:
@@ -22,6 +25,17 @@ def is_id(value: str) -> bool:
     it an empty list would let a client believe its typo or operator (`{"$gt": ""}`) filtered:
     routes refuse it with a 422 naming the parameter instead."""
     return _ID.fullmatch(value) is not None
+
+
+def refuse_non_ids(filters: Mapping[str, str | None]) -> None:
+    """A 422 naming every filter (by its name) whose value is given and is no id (`is_id`)."""
+    raise_all(
+        [
+            InvalidInput("not an id", field=name, reason="not_an_id")
+            for name, value in filters.items()
+            if value is not None and not is_id(value)
+        ]
+    )
 
 
 def derived_id(*parts: str) -> str:

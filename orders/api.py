@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 
 from kith.core.context import Core
 from kith.core.errors import Forbidden, InvalidInput
-from kith.core.ids import is_id
+from kith.core.ids import refuse_non_ids
 from kith.core.models import Author, AuthorKind
 from kith.core.pagination import page
 from kith.core.permissions import Scope, ensure_can_reach
@@ -110,8 +110,7 @@ def build(prefix: str, who: Callable[..., Awaitable[Asker]], schema: bool) -> AP
         limit: Limit = 25,
     ) -> Page[OrderOut]:
         """Latest first; narrowed to one customer and/or one status."""
-        if customer_id is not None and not is_id(customer_id):
-            raise InvalidInput("not an id", field="customer_id", reason="not_an_id")
+        refuse_non_ids({"customer_id": customer_id})
         if asker.scope is not None and asker.scope.channel_ids is not None and not customer_id:
             raise InvalidInput("name the customer whose orders to list", field="customer_id")
         await ensure_can_reach(core, asker.scope, customer_id=customer_id, conversation_id=None)

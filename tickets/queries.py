@@ -8,8 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from kith.core.context import Core
-from kith.core.errors import InvalidInput, raise_all
-from kith.core.ids import is_id
+from kith.core.ids import refuse_non_ids
 from kith.core.pagination import page
 from kith.core.permissions import Scope
 from kith.core.search_terms import query_terms
@@ -41,13 +40,7 @@ class TicketFilter(BaseModel):
 
     def refuse_non_ids(self) -> None:
         """A 422 naming every id filter whose value is no id (`kith.core.ids.is_id`)."""
-        raise_all(
-            [
-                InvalidInput("not an id", field=name, reason="not_an_id")
-                for name in ID_FILTERS
-                if (value := getattr(self, name)) is not None and not is_id(value)
-            ]
-        )
+        refuse_non_ids({name: getattr(self, name) for name in ID_FILTERS})
 
     def query(self) -> dict[str, Any]:
         """Every filter but `q`, which needs a read of its own (`_search`)."""

@@ -11,8 +11,8 @@ from kith.core.conversations import (
     list_conversations,
     list_messages,
 )
-from kith.core.errors import InvalidInput, KithError, raise_all
-from kith.core.ids import is_id
+from kith.core.errors import KithError, raise_all
+from kith.core.ids import refuse_non_ids
 from kith.core.models import Author, AuthorKind, Conversation, ConversationStatus, Message
 from kith.core.outbox import send
 from kith.web.api.deps import CoreDep, Cursor, WorkspaceDep
@@ -43,14 +43,7 @@ async def list_(
     cursor: Cursor = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 25,
 ) -> Page[Conversation]:
-    ids = {"assignee": assignee, "channel": channel, "customer_id": customer_id}
-    raise_all(
-        [
-            InvalidInput("not an id", field=name, reason="not_an_id")
-            for name, value in ids.items()
-            if value is not None and not is_id(value)
-        ]
-    )
+    refuse_non_ids({"assignee": assignee, "channel": channel, "customer_id": customer_id})
     items, next_cursor = await list_conversations(
         core,
         workspace_id,
