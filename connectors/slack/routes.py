@@ -23,6 +23,7 @@ from kith.connectors.slack.inbound import Outcome, handle_block_actions, handle_
 from kith.connectors.slack.payloads import BlockActions, Envelope, EventCallback, UrlVerification
 from kith.connectors.slack.verify import verify_request
 from kith.core.channel_records import active_channel
+from kith.core.clock import wall
 from kith.core.context import Core
 from kith.core.dead_letters import Payload, keep_dead_letter
 from kith.core.errors import InvalidInput
@@ -117,7 +118,7 @@ async def _receive(core: Core, channel_id: str, request: Request) -> SlackAck:
     acknowledged, since a 4xx makes Slack retry it and, repeated, disable the subscription."""
     channel = await _slack_channel(core, channel_id)
     body = await request.body()
-    verify_request(core.clock, channel, body, request.headers)
+    verify_request(wall(core.clock), channel, body, request.headers)
     payload = Payload(body=body, content_type=request.headers.get("content-type"))
     try:
         return await _process(core, channel, payload, request.headers.get("x-slack-retry-num"))

@@ -2,7 +2,8 @@
 
 Slack signs `v0:{timestamp}:{raw body}` with the app's signing secret (HMAC-SHA256) and we
 refuse timestamps more than five minutes from Kith's clock, so a captured request cannot be
-replayed later. The verifier reads time from `core.clock`, which tests move by hand.
+replayed later. The route passes the wall clock (`kith.core.clock.wall`): real seconds even
+under the demo's fast clock, and a test's `ManualClock` moved by hand.
 """
 
 from __future__ import annotations

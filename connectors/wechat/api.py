@@ -22,6 +22,7 @@ import httpx
 
 from kith.connectors.wechat.config import WeChatConfig
 from kith.core import leases
+from kith.core.clock import wall
 from kith.core.context import Core
 from kith.core.errors import DeliveryDeferred, DeliveryError
 
@@ -99,7 +100,7 @@ async def _fetch_token(core: Core, config: WeChatConfig) -> dict[str, Any]:
     token, expires_in = answer.get("access_token"), answer.get("expires_in")
     if not isinstance(token, str) or not token or not isinstance(expires_in, int):
         raise DeliveryError("WeChat stable_token answer has no access_token")
-    now = core.clock.now()
+    now = wall(core.clock).now()  # WeChat's seconds are real ones, whatever the demo's speed
     # Refresh before WeChat rotates it; a nearly spent token is refreshed halfway instead.
     refresh_in = max(expires_in - REFRESH_EARLY, expires_in / 2)
     doc = {
@@ -119,7 +120,7 @@ def _usable(
 ) -> TypeGuard[dict[str, Any]]:
     if doc is None or doc.get("access_token") == stale:
         return False
-    return bool(doc[due] > core.clock.now())
+    return bool(doc[due] > wall(core.clock).now())
 
 
 async def access_token(core: Core, config: WeChatConfig, *, stale: str | None = None) -> str:

@@ -2,10 +2,11 @@
 
 In plaintext mode WeChat's `signature` covers only (token, timestamp, nonce), not the body:
 whoever saw one signed URL could post any body with it, forever. So a push is taken only
-when its timestamp is within five minutes of Kith's clock, and its nonce has not been seen
-on that channel. Nonces are claimed in MongoDB (the `_id` is unique, a TTL index drops them
-once their timestamp is too old to pass anyway), so every process agrees; a push whose
-handling fails gives its nonce back, so WeChat's retry is not refused for it.
+when its timestamp is within five minutes of the wall clock (real seconds, also under the
+demo's fast clock), and its nonce has not been seen on that channel. Nonces are claimed in
+MongoDB (the `_id` is unique, a TTL index drops them once their timestamp is too old to pass
+anyway), so every process agrees; a push whose handling fails gives its nonce back, so
+WeChat's retry is not refused for it.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pymongo import ASCENDING
 from pymongo.errors import DuplicateKeyError
 
 from kith.connectors.wechat.security import CallbackQuery
-from kith.core.clock import utcnow
+from kith.core.clock import utcnow, wall
 from kith.core.context import Core
 from kith.core.errors import Unauthorized
 from kith.core.features import Index
@@ -35,7 +36,7 @@ def check_timestamp(core: Core, query: CallbackQuery) -> None:
         sent = float(query.timestamp)
     except ValueError:
         raise Unauthorized("bad WeChat timestamp", field="timestamp") from None
-    if abs(core.clock.now().timestamp() - sent) > MAX_SKEW.total_seconds():
+    if abs(wall(core.clock).now().timestamp() - sent) > MAX_SKEW.total_seconds():
         raise Unauthorized("stale or future WeChat timestamp", field="timestamp")
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from pymongo.errors import AutoReconnect
 
+from kith.core.clock import ScaledClock
 from kith.core.context import Core
 from kith.core.dead_letters import list_dead_letters
 from tests.connectors.slack.conftest import SIGNING_SECRET, SlackSetup, fixture, sign
@@ -74,6 +75,19 @@ async def test_a_replayed_request_is_refused_after_five_minutes(slack: SlackSetu
     assert replayed.status_code == 401
     future = await slack.send_raw(body, timestamp=int(slack.clock.now().timestamp()) + 301)
     assert future.status_code == 401
+
+
+async def test_the_demos_fast_clock_leaves_the_five_minutes_real(slack: SlackSetup) -> None:
+    """Under `kith demo` an hour of Kith's time passes each second: Slack still stamps
+    requests with real seconds, so freshness is measured on the wall clock."""
+    ticks = [0.0]
+    slack.core.clock = ScaledClock(3600, base=slack.clock, monotonic=lambda: ticks[0])
+    ticks[0] = 10.0  # ten hours of demo time later, ten real seconds
+    slack.clock.advance(10)
+    assert (await slack.event("url_verification")).status_code == 200
+    slack.clock.advance(301)
+    stale = await slack.send_raw(b"{}", timestamp=int(slack.clock.now().timestamp()) - 301)
+    assert stale.status_code == 401
 
 
 async def test_a_direct_message_opens_a_conversation_with_the_sender(slack: SlackSetup) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from kith.core.channel_records import get_channel
+from kith.core.clock import ManualClock, ScaledClock
 from kith.core.context import Core
 from kith.core.dead_letters import (
     Payload,
@@ -205,6 +206,27 @@ async def test_forged_signatures_are_refused(wechat: WeChatSetup, core: Core) ->
     answer = await wechat.pusher.post(body.encode(), {**query, "msg_signature": other})
     assert answer.status_code == 401
     assert await core.store.messages.count_documents({}) == 0
+
+
+async def test_pushes_are_fresh_by_the_wall_clock_also_under_the_demos_clock(
+    wechat: WeChatSetup, core: Core
+) -> None:
+    """WeChat stamps pushes with real seconds; `kith demo` runs Kith's time an hour a
+    second: a push is fresh within five real minutes, never against the demo's time."""
+    real = wechat.pusher.clock
+    assert isinstance(real, ManualClock)
+    ticks = [0.0]
+    core.clock = ScaledClock(3600, base=real, monotonic=lambda: ticks[0])
+    ticks[0] = 10.0  # ten hours of demo time, ten real seconds
+    real.advance(10)
+    assert (await wechat.pusher.push(fixture("text"))).text == "success"
+    wechat.pusher.clock = None  # stamp by hand, as a replay or a skewed sender would
+    for skew in (-301, 301):
+        wechat.pusher.timestamp = str(int(real.now().timestamp()) + skew)
+        wechat.pusher.nonce = str(skew)
+        refused = await wechat.pusher.post(fixture("text").encode(), wechat.pusher.query())
+        assert refused.status_code == 401, refused.text
+        assert refused.json()["error"]["field"] == "timestamp"
 
 
 async def test_oversized_and_malformed_pushes_are_refused(wechat: WeChatSetup, core: Core) -> None:
