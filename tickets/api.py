@@ -15,6 +15,7 @@ from kith.core.errors import Forbidden
 from kith.core.models import Author, AuthorKind, Message
 from kith.core.permissions import Scope, ensure_admin, ensure_can_reach
 from kith.tickets import actions, csat_api
+from kith.tickets.merge import Merge, MergeIn, do_merge_ticket
 from kith.tickets.models import Priority, Source, Status, Ticket, TicketIn, TicketPatch
 from kith.tickets.notes import Note, NoteIn, do_add_note
 from kith.tickets.queries import TicketFilter, list_tickets
@@ -126,6 +127,13 @@ def build(prefix: str, who: Callable[..., Awaitable[Asker]], schema: bool) -> AP
         )
         return await actions.do_link_conversation(
             core, asker.workspace_id, ticket_id, body.conversation_id, asker.author
+        )
+
+    @router.post("/{ticket_id}/merge", response_model=Merge)
+    async def merge(ticket_id: str, body: MergeIn, core: CoreDep, asker: Asker = asked) -> Merge:
+        """Merge this duplicate into the ticket `into` names (its id or number)."""
+        return await do_merge_ticket(
+            core, asker.workspace_id, ticket_id, body.into, asker.author, asker.scope
         )
 
     @router.post("/{ticket_id}/notes", status_code=201, response_model=Note)

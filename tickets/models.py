@@ -98,6 +98,9 @@ class Ticket(Record):
     # Times solved: a reopened ticket's next solve is a new resolution (one CSAT each).
     resolutions: int = 0
     previous_ticket_id: str | None = None  # the closed ticket a reply opened this one after
+    # The ticket this duplicate was merged into (`kith.tickets.merge`), and that one's number.
+    merged_into: str | None = None
+    merged_into_number: int | None = None
     # The customer's message that opened it (a rule's, a reply's): its timeline's first entry.
     message_id: str | None = None
     csat: Csat | None = None  # the latest resolution's survey (kith.tickets.csat)

@@ -30,6 +30,7 @@ STATIC = {
     "tickets.js": "text/javascript",
     "ticket.js": "text/javascript",
     "ticket_reply.js": "text/javascript",
+    "ticket_merge.js": "text/javascript",
     "inbox_tickets.js": "text/javascript",
     "tickets.css": "text/css",
 }

@@ -23,8 +23,10 @@ QUOTE_CHARS = 2000
 
 
 async def _linked(core: Core, workspace_id: str, conversation_id: str) -> list[Ticket]:
-    """The conversation's tickets, newest first (a conversation has a handful)."""
-    cursor = tickets(core).find({"workspace_id": workspace_id, "conversation_ids": conversation_id})
+    """The conversation's tickets, newest first (a conversation has a handful), but for
+    duplicates merged into another: the one they live on in answers for them."""
+    query = {"workspace_id": workspace_id, "conversation_ids": conversation_id, "merged_into": None}
+    cursor = tickets(core).find(query)
     docs = await cursor.sort("number", -1).limit(50).to_list(50)
     return [Ticket.from_doc(d) for d in docs]
 

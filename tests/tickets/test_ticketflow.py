@@ -27,6 +27,7 @@ from kith.core.timers import TimerWorker
 from kith.nlp.feature import SentimentWorker
 from kith.tickets.actions import do_create_ticket, do_move_ticket
 from kith.tickets.feature import feature
+from kith.tickets.merge import do_merge_ticket
 from kith.tickets.models import Status, Ticket, TicketIn
 from kith.tickets.rules import matched_keyword
 from kith.tickets.settings import TicketSettings, save_settings
@@ -150,6 +151,21 @@ async def test_a_reply_reopens_within_the_days_and_opens_a_new_ticket_after(
     assert new.description == "> Still broken\n> after a week"
     await handle_again(core, ["message.received"])
     assert len(await all_tickets(core)) == 2
+
+
+async def test_a_reply_reopens_the_ticket_a_newer_duplicate_was_merged_into(
+    core: Core, workspace_id: str, channel: Channel
+) -> None:
+    conversation_id = await say(core, channel, "It broke")
+    kept = await opened(core, conversation_id, workspace_id)
+    duplicate = await opened(core, conversation_id, workspace_id)
+    await do_merge_ticket(core, workspace_id, duplicate.id, kept.id)
+    await do_move_ticket(core, workspace_id, kept.id, Status.solved)
+    await say(core, channel, "It broke again")
+    assert [(t.id, t.status) for t in await all_tickets(core)] == [
+        (kept.id, Status.open),
+        (duplicate.id, Status.closed),
+    ]
 
 
 async def test_a_reply_after_closing_opens_a_new_ticket_and_an_active_one_is_left(

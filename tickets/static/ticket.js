@@ -276,6 +276,8 @@
       from: status(data.from), to: status(data.to), fields: fields.join(", "), score: data.score,
       // An SLA warning or breach names its metric and when it was due.
       metric: T["ticket_sla_" + data.metric] || data.metric, due: data.due_at ? when(data.due_at) : "",
+      // A merge names the other ticket by number.
+      into: data.into_number, source: data.from_number,
     });
     return data.reason ? [text, fill(T.ticket_event_csat_reason, { reason: data.reason })] : [text];
   }
@@ -316,9 +318,11 @@
     try {
       profile = await api("GET", `/contacts/${encodeURIComponent(ticket.customer_id)}`);
     } catch (_) {
-      return; // another team's customer: the link and ids stay as they are
+      return; // another team's customer: the link ("Customer 7F3A") and ids stay as they are
     }
-    $("customer-link").textContent = profile.customer.name || profile.customer.id;
+    // The name the team calls them by (name, else email, then phone, as the inbox does).
+    const shown = profile.customer.shown_name;
+    if (shown) $("customer-link").textContent = shown;
     const known = Object.fromEntries(profile.conversations.map((c) => [c.id, c]));
     for (const link of document.querySelectorAll("#conversations a[data-conversation]")) {
       const c = known[link.dataset.conversation];

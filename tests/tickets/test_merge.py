@@ -1,0 +1,247 @@
+"""Merging a duplicate ticket into another: the target gains its conversations and tags once,
+the duplicate is closed (a system move past the allowed moves) with `merged_into` and its SLA
+clocks stopped, both timelines say so; a retry answers the same and writes nothing twice; of
+two merges racing on one duplicate only one wins; and every refusal names its field."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from kith.core.auth import create_api_token
+from kith.core.clock import ManualClock
+from kith.core.context import Core
+from kith.core.errors import InvalidInput
+from kith.core.features import install
+from kith.core.pipeline import ingest
+from kith.tickets.actions import do_create_ticket, do_move_ticket
+from kith.tickets.feature import feature
+from kith.tickets.merge import do_merge_ticket
+from kith.tickets.models import Status, Ticket, TicketIn
+from kith.tickets.sla_models import PolicyIn, Targets
+from kith.tickets.sla_store import save_policy
+from kith.tickets.sla_worker import SlaWorker
+from kith.tickets.store import get_ticket
+from tests.support.cast import inbound
+from tests.web.conftest import (  # noqa: F401 (fixtures, found by name)
+    Cast,
+    app,
+    browser,
+    cast,
+    cheap_password_hashing,
+)
+
+HOUR = 3600.0
+
+
+@pytest.fixture(autouse=True)
+async def with_tickets(core: Core) -> None:
+    install(core, [feature(core)])
+    await core.start()  # the tickets' indexes too
+
+
+@pytest.fixture
+async def http(core: Core, cast: Cast, app: Any) -> AsyncIterator[httpx.AsyncClient]:  # noqa: F811
+    token = await create_api_token(core, cast.workspace_id, "test")
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://kith.test",
+        headers={"Authorization": f"Bearer {token}"},
+    ) as client:
+        yield client
+
+
+async def ticket(
+    core: Core,
+    cast: Cast,  # noqa: F811
+    conversation_id: str,
+    subject: str = "Broken",
+    tags: tuple[str, ...] = (),
+) -> Ticket:
+    body = TicketIn(subject=subject, conversation_id=conversation_id, tags=list(tags))
+    return await do_create_ticket(core, cast.workspace_id, body)
+
+
+async def adas_second_conversation(core: Core, cast: Cast) -> str:  # noqa: F811
+    """Ada writes again on another thread of the shop: a second conversation of hers."""
+    said = inbound(cast.shop, "ada", "Did you get my mail?", thread="again")
+    return (await ingest(core, cast.shop, said)).conversation.id
+
+
+async def events(core: Core, ticket_id: str, type: str) -> list[dict[str, Any]]:
+    query = {"data.ticket_id": ticket_id, "type": type}
+    return await core.store.events.find(query).to_list(None)
+
+
+async def test_the_target_gains_conversations_and_tags_and_the_duplicate_is_closed(
+    core: Core,
+    cast: Cast,  # noqa: F811
+    http: httpx.AsyncClient,
+) -> None:
+    shop, again = cast.conversations["shop"], await adas_second_conversation(core, cast)
+    duplicate = await ticket(core, cast, again, "Mail?", ("refund", "vip"))
+    target = await ticket(core, cast, shop, "Order missing", ("vip",))
+    assert duplicate.status == Status.new  # new → closed is no move an agent may make
+
+    merged = await http.post(f"/api/v1/tickets/{duplicate.id}/merge", json={"into": "#2"})
+    assert merged.status_code == 200, merged.text
+    answer = merged.json()
+    assert answer["ticket"]["id"] == duplicate.id
+    assert (answer["ticket"]["status"], answer["ticket"]["merged_into"]) == ("closed", target.id)
+    assert answer["ticket"]["merged_into_number"] == target.number
+    assert answer["into"]["conversation_ids"] == [shop, again]  # each once
+    assert answer["into"]["tags"] == ["vip", "refund"]
+    assert answer["into"]["status"] == "new" and answer["into"]["merged_into"] is None
+
+    # Each timeline says so, once.
+    source_line = await http.get(f"/api/v1/tickets/{duplicate.id}/timeline")
+    [said] = [i for i in source_line.json()["items"] if i["type"] == "ticket.merged"]
+    assert (said["data"]["into_id"], said["data"]["into_number"]) == (target.id, 2)
+    target_line = await http.get(f"/api/v1/tickets/{target.id}/timeline")
+    [got] = [i for i in target_line.json()["items"] if i["type"] == "ticket.merged_in"]
+    assert (got["data"]["from_id"], got["data"]["from_number"]) == (duplicate.id, 1)
+    assert got["data"]["conversation_ids"] == [again]
+    [moved] = await events(core, duplicate.id, "ticket.status_changed")
+    assert (moved["data"]["from"], moved["data"]["to"]) == ("new", "closed")
+
+    # A retry (by id this time) answers the same and writes nothing twice.
+    written = await core.store.events.count_documents({})
+    again_answer = await http.post(
+        f"/api/v1/tickets/{duplicate.id}/merge", json={"into": target.id}
+    )
+    assert again_answer.status_code == 200, again_answer.text
+    assert again_answer.json() == answer
+    assert await core.store.events.count_documents({}) == written
+
+
+async def test_the_duplicates_sla_clocks_stop(
+    core: Core,
+    cast: Cast,  # noqa: F811
+    clock: ManualClock,
+) -> None:
+    policy = PolicyIn.model_validate(
+        {"name": "Standard", "default": True, "targets": {"normal": Targets(first_reply=60)}}
+    )
+    await save_policy(core, cast.workspace_id, policy)
+    duplicate = await ticket(core, cast, await adas_second_conversation(core, cast))
+    target = await ticket(core, cast, cast.conversations["shop"])
+    assert duplicate.sla is not None and duplicate.sla_next_at is not None
+    await do_merge_ticket(core, cast.workspace_id, duplicate.id, str(target.number))
+    closed = await get_ticket(core, cast.workspace_id, duplicate.id)
+    assert closed.sla is not None and closed.sla_next_at is None
+    assert not any(c.active for c in closed.sla.metrics.values())
+    clock.advance(2 * HOUR)  # past the first reply's due moment
+    assert await SlaWorker(core, "w1").run_once() == 1  # the target's breach, not the duplicate's
+    assert await events(core, duplicate.id, "ticket.sla_breached") == []
+    assert len(await events(core, target.id, "ticket.sla_breached")) == 1
+
+
+async def test_a_solved_duplicate_is_closed_too(
+    core: Core,
+    cast: Cast,  # noqa: F811
+) -> None:
+    duplicate = await ticket(core, cast, await adas_second_conversation(core, cast))
+    target = await ticket(core, cast, cast.conversations["shop"])
+    await do_move_ticket(core, cast.workspace_id, duplicate.id, Status.solved)
+    merge = await do_merge_ticket(core, cast.workspace_id, duplicate.id, target.id)
+    assert (merge.ticket.status, merge.ticket.merged_into) == (Status.closed, target.id)
+    [moved] = [
+        e
+        for e in await events(core, duplicate.id, "ticket.status_changed")
+        if e["data"]["to"] == "closed"
+    ]
+    assert moved["data"]["from"] == "solved"
+
+
+async def test_two_merges_racing_on_one_duplicate_do_not_both_win(
+    core: Core,
+    cast: Cast,  # noqa: F811
+) -> None:
+    again = await adas_second_conversation(core, cast)
+    duplicate = await ticket(core, cast, again)
+    one = await ticket(core, cast, cast.conversations["shop"])
+    two = await ticket(core, cast, cast.conversations["shop"])
+    # Both read the duplicate before either writes: the second claim finds it changed.
+    read = await get_ticket(core, cast.workspace_id, duplicate.id)
+    results = await asyncio.gather(
+        do_merge_ticket(core, cast.workspace_id, duplicate.id, one.id, ticket=read),
+        do_merge_ticket(core, cast.workspace_id, duplicate.id, two.id, ticket=read),
+        return_exceptions=True,
+    )
+    won = [r for r in results if not isinstance(r, BaseException)]
+    lost = [r for r in results if isinstance(r, BaseException)]
+    assert len(won) == 1 and len(lost) == 1
+    assert isinstance(lost[0], InvalidInput) and lost[0].field == "ticket_id"
+    assert lost[0].reason == "merge_merged"
+    winner = won[0].into.id
+    loser = two.id if winner == one.id else one.id
+    assert (await get_ticket(core, cast.workspace_id, duplicate.id)).merged_into == winner
+    assert again not in (await get_ticket(core, cast.workspace_id, loser)).conversation_ids
+    assert await events(core, loser, "ticket.merged_in") == []
+
+
+async def test_refusals_name_their_field(
+    core: Core,
+    cast: Cast,  # noqa: F811
+    http: httpx.AsyncClient,
+) -> None:
+    duplicate = await ticket(core, cast, await adas_second_conversation(core, cast))
+    target = await ticket(core, cast, cast.conversations["shop"])
+    graces = await ticket(core, cast, cast.conversations["help"])
+    closed = await ticket(core, cast, cast.conversations["shop"])
+    await do_move_ticket(core, cast.workspace_id, closed.id, Status.solved)
+    await do_move_ticket(core, cast.workspace_id, closed.id, Status.closed)
+
+    async def refused(ticket_id: str, body: Any) -> tuple[int, str, str | None]:
+        answer = await http.post(f"/api/v1/tickets/{ticket_id}/merge", json=body)
+        error = answer.json()["error"]
+        return answer.status_code, error["field"], error.get("reason")
+
+    assert await refused(duplicate.id, {"into": duplicate.id}) == (422, "into", "merge_self")
+    assert await refused(duplicate.id, {"into": f"#{duplicate.number}"}) == (
+        422,
+        "into",
+        "merge_self",
+    )
+    assert await refused(duplicate.id, {"into": graces.id}) == (422, "into", "merge_other_customer")
+    assert await refused(duplicate.id, {"into": closed.id}) == (422, "into", "merge_closed")
+    assert await refused(duplicate.id, {"into": "#999"}) == (404, "into", None)
+    assert await refused(duplicate.id, {"into": "nothex"}) == (404, "into", None)
+    assert await refused("nothex", {"into": target.id}) == (404, "ticket_id", None)
+    assert await refused(closed.id, {"into": target.id}) == (
+        422,
+        "ticket_id",
+        "merge_source_closed",
+    )
+    assert (await refused(duplicate.id, {}))[:2] == (422, "into")
+    assert (await refused(duplicate.id, {"into": target.id, "x": 1}))[:2] == (422, "x")
+    assert (await refused(duplicate.id, {"into": {"$gt": ""}}))[:2] == (422, "into")
+
+    # Merged, it neither merges again elsewhere nor receives.
+    done = await http.post(f"/api/v1/tickets/{duplicate.id}/merge", json={"into": target.id})
+    assert done.status_code == 200, done.text
+    other = await ticket(core, cast, cast.conversations["shop"])
+    assert await refused(duplicate.id, {"into": other.id}) == (422, "ticket_id", "merge_merged")
+    assert await refused(other.id, {"into": duplicate.id}) == (422, "into", "merge_closed")
+
+
+async def test_only_who_sees_both_tickets_and_may_write_merges(
+    core: Core,
+    cast: Cast,  # noqa: F811
+    browser: Callable[..., Any],  # noqa: F811
+) -> None:
+    duplicate = await ticket(core, cast, await adas_second_conversation(core, cast))
+    target = await ticket(core, cast, cast.conversations["shop"])
+    bob, mary, alice = await browser("bob"), await browser("mary"), await browser("alice")
+    path = f"/tickets/{duplicate.id}/merge"
+    hidden = await bob.api("POST", path, json={"into": target.id})  # Support: Sales's tickets
+    assert (hidden.status_code, hidden.json()["error"]["field"]) == (404, "ticket_id")
+    assert (await mary.api("POST", path, json={"into": target.id})).status_code == 403
+    done = await alice.api("POST", path, json={"into": f"#{target.number}"})
+    assert done.status_code == 200, done.text
+    [said] = await events(core, duplicate.id, "ticket.merged")
+    assert (said["actor"]["kind"], said["actor"]["id"]) == ("agent", cast.users["alice"].id)
