@@ -49,6 +49,7 @@ async def check(core: Core, workspace_id: str, body: BroadcastIn) -> BroadcastIn
 
     for language, text in body.message.text.items():
         await checked(templates.check_async(text, f"message.text.{language}"))
+    errors += body.message.refusals("message")
     await checked(_sync(core.channels.check_names, body.channels))
     for name in ("send_at", "send_by"):
         value = getattr(body, name)

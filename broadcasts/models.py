@@ -9,6 +9,7 @@ from typing import Any, Self
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from kith.core.errors import KithError
 from kith.core.languages import pick_text
 from kith.core.models import Attachment, Button, Record
 
@@ -68,6 +69,17 @@ class MessageIn(BaseModel):
             if language not in {"en", "zh"}:
                 raise ValueError(f"language {language!r}: use en or zh")
         return self
+
+    def refusals(self, where: str) -> list[KithError]:
+        """What is wrong with the links of the message at `where` (`message`) as given: each
+        button's and the image's (`kith.core.models.link_refusal`). Checked on saving a draft,
+        not in the model, which the stored broadcast shares: one saved before still loads."""
+        errors: list[KithError] = []
+        for n, button in enumerate(self.buttons):
+            errors += button.refusals(f"{where}.buttons.{n}")
+        if self.image is not None:
+            errors += self.image.refusals(f"{where}.image")
+        return errors
 
 
 class BroadcastIn(BaseModel):

@@ -1,4 +1,5 @@
-"""`/api/v1/customers`: create one, import a CSV file (as a job), export as CSV.
+"""`/api/v1/customers`: create one, import a CSV file or an Excel workbook (as a job), export
+as CSV or as an Excel workbook.
 
 Included before the routes of `/customers/{customer_id}`, so `export.csv` is not read as an id.
 """
@@ -10,14 +11,17 @@ import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
-from fastapi.responses import StreamingResponse
+from fastapi.responses import FileResponse, StreamingResponse
 from pydantic import BaseModel, ValidationError
+from starlette.background import BackgroundTask
 
 from kith.contacts.create import CustomerCreate, do_create_customer
-from kith.contacts.csvfile import read_header, too_large
+from kith.contacts.csvfile import too_large
 from kith.contacts.export import stream_csv
 from kith.contacts.imports import ImportOptions, start_import
 from kith.contacts.mapping import SIMPLE_TARGETS, guess_columns
+from kith.contacts.tables import XLSX_TYPE, FileFormat, format_of_type, read_header
+from kith.contacts.xlsx_export import write_xlsx
 from kith.core.errors import InvalidInput, all_refused
 from kith.segments.filters import parse_json, to_query
 from kith.web.api.customers import FILTER_HELP, FILTER_MAX, customer_out, search_filter
@@ -35,7 +39,10 @@ MAPPING_HELP = (
 IMPORT_BODY = {
     "requestBody": {
         "required": True,
-        "content": {"text/csv": {"schema": {"type": "string", "format": "binary"}}},
+        "content": {
+            media: {"schema": {"type": "string", "format": "binary"}}
+            for media in ("text/csv", XLSX_TYPE)
+        },
     }
 }
 
@@ -96,19 +103,25 @@ async def import_csv(
     preview: bool = False,
 ) -> JobOut | ImportPreview:
     """Import customers from the CSV file sent as the body (`Content-Type: text/csv`; any
-    charset, detected unless `encoding` names it). Answers the queued job: follow it at
+    charset, detected unless `encoding` names it), or from an Excel workbook's first sheet
+    (`Content-Type: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet`,
+    an .xlsx file; cells read as Excel shows them). Answers the queued job: follow it at
     `GET /api/v1/jobs/{id}` (progress, counts, per-row errors). With `preview=true`, imports
     nothing and answers (200) the file's columns, each with the field it would fill (the
     Contacts page's mapping step)."""
     data = await request.body()
     if not data:
-        raise InvalidInput("send the CSV file as the request body", field="file")
+        raise InvalidInput("send the CSV or .xlsx file as the request body", field="file")
+    file_format = format_of_type(request.headers.get("content-type"))
     if preview:
         response.status_code = 200
-        return await _preview(core, data, encoding)
+        return await _preview(core, data, file_format, encoding)
     try:
         options = ImportOptions(
-            mapping=_mapping(mapping), tag_separator=tag_separator, encoding=encoding
+            mapping=_mapping(mapping),
+            tag_separator=tag_separator,
+            encoding=encoding,
+            file_format=file_format,
         )
     except ValidationError as exc:
         raise all_refused(exc.errors()) from None
@@ -117,10 +130,13 @@ async def import_csv(
     return job_out(job)
 
 
-async def _preview(core: CoreDep, data: bytes, encoding: str | None) -> ImportPreview:
-    if len(data) > core.settings.import_max_bytes:
-        raise too_large(core.settings.import_max_bytes)
-    header, used = await asyncio.to_thread(read_header, data, encoding)
+async def _preview(
+    core: CoreDep, data: bytes, file_format: FileFormat, encoding: str | None
+) -> ImportPreview:
+    limit = core.settings.import_max_bytes
+    if len(data) > limit:
+        raise too_large(limit)
+    header, used = await asyncio.to_thread(read_header, data, file_format, encoding, limit)
     types = sorted(core.channels.names())
     columns = [
         ImportColumn(
@@ -136,6 +152,23 @@ async def _preview(core: CoreDep, data: bytes, encoding: str | None) -> ImportPr
     return ImportPreview(encoding=used, columns=columns, targets=targets)
 
 
+ExportQuery = Annotated[str | None, Query(min_length=1, max_length=256)]
+ExportFilter = Annotated[str | None, Query(max_length=FILTER_MAX, description=FILTER_HELP)]
+
+
+def _export_query(core: CoreDep, q: str | None, filter: str | None) -> dict[str, Any]:
+    parts: list[dict[str, Any]] = []
+    if q:
+        parts.append(search_filter(q))
+    if filter:
+        parts.append(to_query(parse_json(filter), core.clock.now()))
+    return {"$and": parts} if parts else {}
+
+
+def _filename(core: CoreDep, suffix: str) -> str:
+    return f"customers-{core.clock.now().strftime('%Y%m%d-%H%M')}.{suffix}"
+
+
 @router.get(
     "/export.csv",
     response_class=StreamingResponse,
@@ -144,19 +177,36 @@ async def _preview(core: CoreDep, data: bytes, encoding: str | None) -> ImportPr
 async def export_csv(
     core: CoreDep,
     workspace_id: WorkspaceDep,
-    q: Annotated[str | None, Query(min_length=1, max_length=256)] = None,
-    filter: Annotated[str | None, Query(max_length=FILTER_MAX, description=FILTER_HELP)] = None,
+    q: ExportQuery = None,
+    filter: ExportFilter = None,
 ) -> StreamingResponse:
     """The customers a search (`q`) and a segment filter select, as a CSV file."""
-    parts: list[dict[str, Any]] = []
-    if q:
-        parts.append(search_filter(q))
-    if filter:
-        parts.append(to_query(parse_json(filter), core.clock.now()))
-    query = {"$and": parts} if parts else {}
-    stamp = core.clock.now().strftime("%Y%m%d-%H%M")
+    query = _export_query(core, q, filter)
     return StreamingResponse(
         (piece.encode() async for piece in stream_csv(core, workspace_id, query)),
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="customers-{stamp}.csv"'},
+        headers={"Content-Disposition": f'attachment; filename="{_filename(core, "csv")}"'},
+    )
+
+
+@router.get(
+    "/export.xlsx",
+    response_class=FileResponse,
+    responses={200: {"content": {XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}}}}},
+)
+async def export_xlsx(
+    core: CoreDep,
+    workspace_id: WorkspaceDep,
+    q: ExportQuery = None,
+    filter: ExportFilter = None,
+) -> FileResponse:
+    """The customers a search (`q`) and a segment filter select, as an Excel workbook: the
+    CSV's columns, every cell text (never a formula)."""
+    query = _export_query(core, q, filter)
+    path = await write_xlsx(core, workspace_id, query)
+    return FileResponse(
+        path,
+        media_type=XLSX_TYPE,
+        filename=_filename(core, "xlsx"),
+        background=BackgroundTask(path.unlink, missing_ok=True),
     )

@@ -1,6 +1,7 @@
-"""Importing customers from a CSV file, as a durable job (`kith.core.jobs`).
+"""Importing customers from a CSV file or an Excel workbook, as a durable job (`kith.core.jobs`).
 
-`start_import` reads the file once (charset, delimiter, mapping checked up front), stores its
+`start_import` reads the file once (`kith.contacts.tables`: charset, delimiter, or the
+workbook's first sheet; mapping checked up front), stores its
 rows in chunks (`import_rows`) and queues a `customers.import` job; any `kith serve` then runs
 it chunk by chunk. Each row merges into the customer it names (by external id, then email,
 then phone), as HubSpot's and Chatwoot's imports do, or creates one; cells left blank change
@@ -43,8 +44,9 @@ from pymongo import InsertOne, UpdateOne
 from pymongo.errors import BulkWriteError
 
 from kith.consent.actions import CHANGED as CONSENT_CHANGED
-from kith.contacts.csvfile import BAD_QUOTING, BrokenRow, Row, read_table, too_large
+from kith.contacts.csvfile import BAD_QUOTING, BrokenRow, Row, too_large
 from kith.contacts.mapping import NO_HEADER, Column, Ignored, RowData, RowReader, build_columns
+from kith.contacts.tables import FileFormat, read_table
 from kith.core.clock import utcnow
 from kith.core.collection import RetryingCollection
 from kith.core.context import Core
@@ -68,13 +70,15 @@ ROWS_KEPT = timedelta(days=7)  # rows of an import that never ran are purged aft
 class ImportOptions(BaseModel):
     """How to read the file. `mapping`: column header → target (see `kith.contacts.mapping`);
     left out, columns named like a target are taken. `tag_separator`: what splits a tags cell
-    (default: any of , ， ; ； |). `encoding`: the file's charset when detection is not wanted."""
+    (default: any of , ， ; ； |). `encoding`: the file's charset when detection is not wanted.
+    `file_format`: `csv`, or `xlsx` for an Excel workbook (its first sheet)."""
 
     model_config = ConfigDict(extra="forbid")
 
     mapping: dict[str, str] | None = Field(default=None, max_length=200)
     tag_separator: str | None = Field(default=None, min_length=1, max_length=4)
     encoding: str | None = Field(default=None, max_length=32)
+    file_format: FileFormat = "csv"
 
 
 def rows_of(core: Core) -> RetryingCollection:
@@ -101,7 +105,9 @@ async def start_import(
         raise InvalidInput("an empty mapping imports nothing", field="mapping")
     if len(data) > core.settings.import_max_bytes:
         raise too_large(core.settings.import_max_bytes)
-    table = await asyncio.to_thread(read_table, data, options.encoding)
+    table = await asyncio.to_thread(
+        read_table, data, options.file_format, options.encoding, core.settings.import_max_bytes
+    )
     columns, ignored = build_columns(table.header, options.mapping, core.channels.names())
     job_id = new_id()
     first_data_row = 2  # the header is row 1, as a spreadsheet numbers them

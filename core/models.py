@@ -133,6 +133,14 @@ class Attachment(BaseModel):
     file_id: str | None = Field(default=None, max_length=1024, description="The channel's id.")
     url: str | None = Field(default=None, max_length=4096)
 
+    def refusals(self, where: str) -> list[KithError]:
+        """What is wrong with the attachment at `where` (`attachments.0`) as given: its link,
+        which pages and channels open as given (`link_refusal`). Checked where an attachment
+        is given (the API's messages and broadcasts), not in the model: messages stored
+        before the check, and a platform's own links (WeChat's `geo:` places), still read."""
+        refused = link_refusal(self.url, f"{where}.url") if self.url else None
+        return [refused] if refused else []
+
 
 class Author(BaseModel):
     kind: AuthorKind
@@ -336,7 +344,8 @@ LINK_MAX = 2048
 
 
 def link_refusal(url: str, field: str) -> InvalidInput | None:
-    """Why `url` may not be a button's link, naming `field`; None when it may.
+    """Why `url` may not be a link Kith sends (a button's, an attachment's), naming `field`;
+    None when it may.
 
     Only an absolute http(s) address with a host: the customer's app opens it as given, and
     anything else is either harmful (`javascript:`, `data:`) or refused by a platform

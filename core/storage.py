@@ -121,13 +121,17 @@ async def existing_ids(
     collection: Collection, workspace_id: str, ids: list[str], field: str, noun: str
 ) -> list[str]:
     """`ids` without repeats, once every one is a document of the workspace: otherwise
-    InvalidInput naming the first missing one (`field.N`), before anything is written."""
+    InvalidInput naming the first missing one (`field.N`), before anything is written, with
+    the reason `no_<noun>` (`no_customer`, `no_team`, `no_user`) as every "no such … in this
+    workspace" refusal has (`no_user` for an assignee, `no_segment`, `no_community`)."""
     wanted = list(dict.fromkeys(ids))
     query = {"_id": {"$in": wanted}, "workspace_id": workspace_id}
     found = set(await collection.distinct("_id", query))
     for n, item in enumerate(wanted):
         if item not in found:
-            raise InvalidInput(f"no such {noun} in this workspace", field=f"{field}.{n}")
+            raise InvalidInput(
+                f"no such {noun} in this workspace", field=f"{field}.{n}", reason=f"no_{noun}"
+            )
     return wanted
 
 

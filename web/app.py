@@ -67,6 +67,7 @@ from kith.web.api import (
     dead_letters,
     jobs,
     merges,
+    search,
     tokens,
 )
 from kith.web.api.known_query import refuse_unknown_query
@@ -219,6 +220,7 @@ def create_app(
         consumers.router,
         tokens.router,
         dead_letters.router,
+        search.router,
     )
     for router in (*api_routers, bots.build_router(bot_step_types(core.features))):
         app.include_router(router, prefix="/api/v1")

@@ -228,7 +228,9 @@ def secrets_reseal() -> None:
 
 @customers_app.command("import")
 def customers_import(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="The CSV file.")],
+    file: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, help="The CSV or Excel (.xlsx) file.")
+    ],
     map_: Annotated[
         list[str] | None,
         typer.Option(
@@ -244,17 +246,22 @@ def customers_import(
         str | None, typer.Option(help="The file's charset; default: detected.")
     ] = None,
 ) -> None:
-    """Import customers from a CSV file, merging by external id, email or phone; rows that
-    cannot be imported are listed (row, column, why) and the rest go in."""
+    """Import customers from a CSV file or an Excel workbook (.xlsx, its first sheet), merging
+    by external id, email or phone; rows that cannot be imported are listed (row, column, why)
+    and the rest go in."""
     from kith.contacts.cli import import_file, parse_map
     from kith.contacts.imports import ImportOptions
+    from kith.contacts.tables import format_of_path
     from kith.core.errors import KithError
     from kith.core.jobs import Job, JobStatus
 
     settings = _persistent_settings()
     try:
         options = ImportOptions(
-            mapping=parse_map(map_ or []), tag_separator=tag_separator, encoding=encoding
+            mapping=parse_map(map_ or []),
+            tag_separator=tag_separator,
+            encoding=encoding,
+            file_format=format_of_path(file),
         )
     except KithError as exc:
         fail(f"{exc.field}: {exc.message}")

@@ -261,6 +261,8 @@ def banner(url: str, logins: DemoLogins) -> str:
         "                reply to the customer from a ticket's page)",
         f"  Hours:        {url}/app/admin/hours    (the office calendar the SLA clocks count in,",
         "                its named holidays, and the quiet hours marketing waits out)",
+        f"  SLA policies: {url}/app/admin/sla    (the demo's policy Standard: targets per",
+        "                priority in hours and minutes; saved, its open tickets are retargeted)",
         f"  Communities:  {url}/app/communities    (Kettle Owners Club · 水壶俱乐部, a Telegram",
         "                group fed four weeks of recorded updates: roster, growth chart, settings;",
         "                post into it from its page and read the delivery on Broadcasts)",

@@ -12,7 +12,7 @@ from kith.connectors.base import bearer_token, current_core
 from kith.core.auth import secret_matches
 from kith.core.channel_records import active_channel, channel_token_hash
 from kith.core.context import Core
-from kith.core.errors import InvalidInput, Unauthorized
+from kith.core.errors import InvalidInput, Unauthorized, raise_all
 from kith.core.models import Attachment, Button, Channel, InboundMessage, InboundUser
 from kith.core.pagination import page
 from kith.core.pipeline import ingest
@@ -65,6 +65,7 @@ async def receive(
         raise InvalidInput(
             "a message needs text, an attachment or a button's payload", field="text"
         )
+    raise_all([e for n, a in enumerate(body.attachments) for e in a.refusals(f"attachments.{n}")])
     received = await ingest(
         core,
         channel,

@@ -92,6 +92,8 @@ async def reply(
     errors: list[KithError] = []
     for n, button in enumerate(body.buttons):
         errors += button.refusals(f"buttons.{n}")
+    for n, attachment in enumerate(body.attachments):
+        errors += attachment.refusals(f"attachments.{n}")
     raise_all(errors)
     conversation = await get_conversation(core, workspace_id, conversation_id)
     return await send(core, conversation, body, API_AUTHOR)

@@ -19,7 +19,7 @@ from kith.core.sessions import load_session
 # an unsafe method needs the session's CSRF token, as under /app.
 SESSION_COOKIE = "kith_session"  # kith.web.inbox.deps's (which imports this module)
 SESSION_ROUTES = (
-    ("GET", re.compile(r"/api/v1/customers/export\.csv")),
+    ("GET", re.compile(r"/api/v1/customers/export\.(csv|xlsx)")),
     ("POST", re.compile(r"/api/v1/customers/import")),
     ("GET", re.compile(r"/api/v1/jobs/[^/]+")),
 )

@@ -10,11 +10,13 @@ from kith.web.inbox import (
     admin_accounts,
     admin_channels,
     admin_hours,
+    admin_sla,
     api,
     contacts,
     events,
     pages,
     presence,
+    search_page,
 )
 
 router = APIRouter()
@@ -31,7 +33,9 @@ feature = Feature(
         admin_channels.router,
         admin_accounts.router,
         admin_hours.router,
+        admin_sla.router,
         contacts.router,
+        search_page.router,
     ),
     timers={SNOOZE_TIMER: wake_snoozed},  # a snoozed conversation reopens at its time
 )

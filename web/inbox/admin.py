@@ -49,6 +49,7 @@ PAGES: dict[str, frozenset[Role]] = {
     "channels": frozenset({Role.admin}),
     "bots": frozenset({Role.admin, Role.marketer}),
     "hours": frozenset({Role.admin}),  # business and quiet hours: admin_hours.py
+    "sla": frozenset({Role.admin}),  # SLA policies: admin_sla.py
     "tokens": frozenset({Role.admin}),
     "account": frozenset({Role.admin, Role.agent, Role.marketer}),
 }

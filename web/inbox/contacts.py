@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from kith.contacts.merges import MergeOut, UndoReport, do_undo_merge, list_merges
 from kith.contacts.profile import Profile, TimelineEntry, profile, timeline
@@ -37,6 +37,7 @@ from kith.web.inbox.pages import page_context, render
 router = APIRouter(include_in_schema=False)
 CONTRACTS = {  # the contacts-data engineer's routes the page links to
     "export": "/api/v1/customers/export.csv",
+    "export_xlsx": "/api/v1/customers/export.xlsx",
     "import": "/api/v1/customers/import",
     "jobs": "/api/v1/jobs/",
 }
@@ -49,6 +50,25 @@ async def _manager(agent: AgentDep) -> Agent:
 
 
 ManagerDep = Annotated[Agent, Depends(_manager)]
+
+
+class Contact(Customer):
+    """A customer as the Contacts pages and the ticket page show them: with the name the team
+    calls them by (`Customer.shown_name`: their name, else first email, then phone, as the
+    inbox lists them), None when Kith knows none (the page says "Customer 7F3A")."""
+
+    @computed_field  # type: ignore[prop-decorator]  # pydantic's documented form
+    @property
+    def shown_name(self) -> str | None:
+        return super().shown_name
+
+    @classmethod
+    def of(cls, customer: Customer) -> Contact:
+        return cls.model_validate(customer.model_dump())
+
+
+class ContactProfile(Profile):
+    customer: Contact
 
 
 class TagsPatch(BaseModel):
@@ -90,8 +110,9 @@ async def customer_page(customer_id: str, request: Request, core: CoreDep) -> Re
 # ---- JSON ----------------------------------------------------------------------------------
 
 
-def _scoped(agent: Agent, query: dict[str, Any]) -> dict[str, Any]:
-    """An agent lists only customers with an identity on their teams' channels."""
+def scoped(agent: Agent, query: dict[str, Any]) -> dict[str, Any]:
+    """An agent lists only customers with an identity on their teams' channels (the Contacts
+    list and the search across everything, `kith.web.api.search`)."""
     channels = agent.scope.channel_ids
     if channels is None:
         return query
@@ -111,7 +132,7 @@ async def _readable(core: Core, agent: Agent, customer_id: str) -> Customer:
     return customer
 
 
-@router.get("/app/api/contacts", response_model=Page[Customer])
+@router.get("/app/api/contacts", response_model=Page[Contact])
 async def contacts(
     agent: AgentDep,
     core: CoreDep,
@@ -119,7 +140,7 @@ async def contacts(
     filter: Annotated[str | None, Query(max_length=FILTER_MAX, description=FILTER_HELP)] = None,
     cursor: Cursor = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
-) -> Page[Customer]:
+) -> Page[Contact]:
     """The REST API's search (`q`) and segment filter, newest customers first."""
     query: dict[str, Any] = {"workspace_id": agent.user.workspace_id, "merged_into": None}
     if q:
@@ -128,13 +149,13 @@ async def contacts(
         query = {"$and": [query, to_query(parse_json(filter), core.clock.now())]}
     docs, next_cursor = await page(
         core.store.customers,
-        _scoped(agent, query),
+        scoped(agent, query),
         "_id",
         cursor=cursor,
         limit=limit,
         descending=True,
     )
-    return Page(items=[Customer.from_doc(d) for d in docs], next_cursor=next_cursor)
+    return Page(items=[Contact.from_doc(d) for d in docs], next_cursor=next_cursor)
 
 
 @router.get("/app/api/contacts/merge-suggestions", response_model=Page[Suggestion])
@@ -176,10 +197,11 @@ async def undo(merge_id: str, agent: ManagerDep, core: CoreDep) -> UndoReport:
     return await do_undo_merge(core, agent.user.workspace_id, merge_id, author_of(agent))
 
 
-@router.get("/app/api/contacts/{customer_id}", response_model=Profile)
-async def customer(customer_id: str, agent: AgentDep, core: CoreDep) -> Profile:
+@router.get("/app/api/contacts/{customer_id}", response_model=ContactProfile)
+async def customer(customer_id: str, agent: AgentDep, core: CoreDep) -> ContactProfile:
     found = await _readable(core, agent, customer_id)
-    return await profile(core, found, agent.scope.channel_ids)
+    read = await profile(core, found, agent.scope.channel_ids)
+    return ContactProfile(**{**dict(read), "customer": Contact.of(read.customer)})
 
 
 @router.get("/app/api/contacts/{customer_id}/timeline", response_model=Page[TimelineEntry])
@@ -191,12 +213,13 @@ async def customer_timeline(
     return Page(items=items, next_cursor=next_cursor)
 
 
-@router.patch("/app/api/contacts/{customer_id}", response_model=Customer)
+@router.patch("/app/api/contacts/{customer_id}", response_model=Contact)
 async def change_tags(
     customer_id: str, body: TagsPatch, agent: ManagerDep, core: CoreDep
-) -> Customer:
+) -> Contact:
     found = await get_customer(core, agent.user.workspace_id, customer_id)
-    return await do_update_customer(core, found, actor=author_of(agent), fields={"tags": body.tags})
+    tags = {"tags": body.tags}
+    return Contact.of(await do_update_customer(core, found, actor=author_of(agent), fields=tags))
 
 
 @router.delete("/app/api/contacts/{customer_id}", response_model=Erased)

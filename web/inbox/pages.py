@@ -49,6 +49,8 @@ STATIC = {
         ("admin_channels.css", "text/css"),
         ("admin_hours.js", "text/javascript"),
         ("admin_hours.css", "text/css"),
+        ("admin_sla.js", "text/javascript"),
+        ("admin_sla.css", "text/css"),
         ("admin.css", "text/css"),
         ("bot_editor.js", "text/javascript"),
         ("bot_editor.css", "text/css"),

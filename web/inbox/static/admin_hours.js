@@ -73,7 +73,10 @@
       h("td", {}, calendar.zone),
       h("td", {}, Array.isArray(week) ? h("ul", { class: "plain hours-week-list" }, week.map((line) => h("li", {}, line))) : week),
       h("td", {}, calendar.holidays.length || "—"),
-      h("td", {}, users.length ? users.map((p) => p.name).join(", ") : h("span", { class: "hint" }, T.hours_unused)),
+      // Each policy a link to its row on Settings → SLA policies, where it is edited.
+      h("td", {}, users.length
+        ? users.flatMap((p, n) => [n ? ", " : "", h("a", { href: `/app/admin/sla#policy-${encodeURIComponent(p.id)}` }, p.name)])
+        : h("span", { class: "hint" }, T.hours_unused)),
       h("td", { class: "actions" },
         h("button", { type: "button", "aria-label": `${T.edit}: ${calendar.name}`, onclick: () => edit(calendar) }, T.edit),
         h("button", { type: "button", class: "danger", "aria-label": `${T.delete}: ${calendar.name}`, onclick: (e) => remove(calendar, e.currentTarget) }, T.delete)));

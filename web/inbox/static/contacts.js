@@ -1,6 +1,7 @@
-// The Contacts page: search and filters (sent as a segment filter), cursor pages, CSV export
-// and import (a job followed to the end), merge suggestions and undoable merges. Customer
-// text only ever reaches the page through text nodes and attributes (KithDom.h).
+// The Contacts page: search and filters (sent as a segment filter), cursor pages, export as
+// CSV or Excel and import of either (a job followed to the end), merge suggestions and
+// undoable merges. Customer text only ever reaches the page through text nodes and
+// attributes (KithDom.h).
 "use strict";
 
 (() => {
@@ -15,7 +16,10 @@
 
   const fmt = (template, values) =>
     template.replace(/\{(\w+)\}/g, (whole, key) => (key in values ? String(values[key]) : whole));
-  const nameOf = (c) => c.name || T.contacts_unnamed;
+  // The name the team calls them by (`shown_name`: name, else email, then phone, as the
+  // inbox does), else "Customer 7F3A" from the end of their id.
+  const nameOf = (c) => c.shown_name || c.name
+    || fmt(T.customer_unnamed, { code: c.id.slice(-4).toUpperCase() });
 
   // The form's choices as one segment filter ({"all": [...]}), or null when none is set.
   function segmentFilter(form) {
@@ -64,6 +68,7 @@
     state.query = query;
     const exported = query.toString();
     $("export").href = body.dataset.exportUrl + (exported ? "?" + exported : "");
+    $("export-xlsx").href = body.dataset.exportXlsxUrl + (exported ? "?" + exported : "");
   }
 
   function contactRow(c) {
@@ -95,7 +100,11 @@
     }
   }
 
-  // ---- CSV import: post the file, then follow the job until it ends ----------------------
+  // ---- import: post the file, then follow the job until it ends ----------------------------
+
+  // An .xlsx goes as Excel's content type (the server reads its first sheet), anything else as CSV.
+  const XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+  const fileType = (file) => (/\.xlsx$/i.test(file.name) ? XLSX : "text/csv");
 
   // The job's warnings: columns left out, and rows imported without some of their cells.
   const ROW_WARNINGS = ["extra_cells", "extra_cells_more"];
@@ -234,7 +243,7 @@
     const response = await fetch(body.dataset.importUrl + "?preview=true", {
       method: "POST",
       credentials: "same-origin",
-      headers: { "Content-Type": "text/csv", "X-CSRF-Token": body.dataset.csrf },
+      headers: { "Content-Type": fileType(file), "X-CSRF-Token": body.dataset.csrf },
       body: file,
     });
     const answer = await response.json();
@@ -334,7 +343,7 @@
       const response = await fetch(url, {
         method: "POST",
         credentials: "same-origin",
-        headers: { "Content-Type": "text/csv", "X-CSRF-Token": body.dataset.csrf },
+        headers: { "Content-Type": fileType(file), "X-CSRF-Token": body.dataset.csrf },
         body: file,
       });
       const job = await response.json();

@@ -17,6 +17,10 @@
   const fmt = (template, values) =>
     template.replace(/\{(\w+)\}/g, (whole, key) => (key in values ? String(values[key]) : whole));
   const channelName = (type) => T["contacts_channel_" + type] || type || "";
+  // The name the team calls them by (`shown_name`: name, else email, then phone, as the
+  // inbox does), else "Customer 7F3A" from the end of their id.
+  const nameOf = (c) => c.shown_name || c.name
+    || fmt(T.customer_unnamed, { code: c.id.slice(-4).toUpperCase() });
   const facts = (pairs) => pairs.flatMap(([term, value]) => [h("dt", {}, term), h("dd", {}, value)]);
 
   function renderTags(tags) {
@@ -39,8 +43,8 @@
   function render(profile) {
     const c = profile.customer;
     state.customer = c;
-    $("profile-heading").textContent = c.name || T.contacts_unnamed;
-    document.title = `${c.name || T.contacts_unnamed} · Kith`;
+    $("profile-heading").textContent = nameOf(c);
+    document.title = `${nameOf(c)} · Kith`;
     $("profile").replaceChildren(...facts([
       [T.emails, c.emails.join(", ")],
       [T.phones, c.phones.join(", ")],
@@ -122,7 +126,7 @@
   }
 
   async function erase() {
-    const name = state.customer.name || T.contacts_unnamed;
+    const name = nameOf(state.customer);
     $("erase-error").textContent = "";
     if (!(await confirmed(fmt(T.contacts_erase_confirm, { name })))) return;
     try {

@@ -1,0 +1,87 @@
+"""Settings → SLA policies and its JSON: policies created, replaced and deleted behind the
+session, for admins only, answering and refusing as `/api/v1/sla/policies` does.
+
+alice is an agent, mary a marketer, admin the one admin (see `tests/web/conftest.py`).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.web.conftest import Cast
+
+VIP = {
+    "name": "VIP",
+    "targets": {"high": {"first_reply": 90, "resolution": 480}},
+    "warn_before_minutes": 30,
+    "breach_actions": [{"type": "raise_priority"}],
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+async def test_the_page_is_an_admins_in_either_language(cast: Cast, browser, lang: str) -> None:
+    admin = await browser("admin")
+    page = await admin.http.get(f"/app/admin/sla?lang={lang}")
+    assert page.status_code == 200
+    title, nav = {"en": ("New policy", ">SLA policies</a>"), "zh": ("新建策略", ">SLA 策略</a>")}[
+        lang
+    ]
+    assert title in page.text and nav in page.text
+    assert (await admin.http.get("/app/static/admin_sla.js")).status_code == 200
+    assert (await admin.http.get("/app/static/admin_sla.css")).status_code == 200
+    for name in ("alice", "mary"):
+        other = await browser(name)
+        assert (await other.http.get("/app/admin/sla")).status_code == 403
+
+
+async def test_only_admins_write_and_writes_need_the_csrf_token(cast: Cast, browser) -> None:
+    for name in ("alice", "mary"):
+        other = await browser(name)
+        for method, path, body in (
+            ("POST", "/sla/policies", VIP),
+            ("PUT", "/sla/policies/x", VIP),
+            ("DELETE", "/sla/policies/x", None),
+        ):
+            answer = await other.api(method, path, json=body)
+            assert answer.status_code == 403, (name, method, path)
+    admin = await browser("admin")
+    admin.csrf = "wrong"
+    answer = await admin.api("POST", "/sla/policies", json=VIP)
+    assert answer.status_code == 403 and answer.json()["error"]["code"] == "csrf"
+
+
+async def test_an_admin_creates_replaces_and_deletes_a_policy(cast: Cast, browser) -> None:
+    admin = await browser("admin")
+    made = await admin.api("POST", "/sla/policies", json=VIP)
+    assert made.status_code == 201, made.text
+    policy = made.json()
+    assert policy["targets"]["high"] == {"first_reply": 90, "next_reply": None, "resolution": 480}
+    changed = {**VIP, "name": "VIP desk", "team_id": cast.users["sales"].id}
+    replaced = await admin.api("PUT", f"/sla/policies/{policy['id']}", json=changed)
+    assert replaced.status_code == 200, replaced.text
+    listed = (await admin.api("GET", "/sla/policies")).json()
+    assert [(p["name"], p["team_id"]) for p in listed] == [("VIP desk", cast.users["sales"].id)]
+    gone = await admin.api("DELETE", f"/sla/policies/{policy['id']}")
+    assert gone.status_code == 204
+    assert (await admin.api("GET", "/sla/policies")).json() == []
+    again = await admin.api("DELETE", f"/sla/policies/{policy['id']}")
+    assert again.status_code == 404 and again.json()["error"]["field"] == "policy_id"
+
+
+async def test_every_refused_field_is_named_at_once(cast: Cast, browser) -> None:
+    """What the page marks at its boxes: the name, a target of no time, one over a year."""
+    admin = await browser("admin")
+    bad = {
+        "name": "",
+        "targets": {"high": {"first_reply": 0}, "low": {"resolution": 366 * 24 * 60 + 1}},
+    }
+    answer = await admin.api("POST", "/sla/policies", json=bad)
+    assert answer.status_code == 422
+    fields = {f["field"]: f["reason"] for f in answer.json()["error"]["fields"]}
+    assert fields == {
+        "name": "string_too_short",
+        "targets.high.first_reply": "greater_than",
+        "targets.low.resolution": "less_than_equal",
+    }
+    unknown = await admin.api("POST", "/sla/policies", json={**VIP, "calendar_id": "nope"})
+    assert unknown.status_code == 422 and unknown.json()["error"]["field"] == "calendar_id"

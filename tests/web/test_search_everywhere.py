@@ -1,0 +1,229 @@
+"""One search across conversations, tickets and customers (`GET /api/v1/search`, the page's
+`/app/api/search` and `/app/search`): each group found as its own list finds it, scoped as
+the reader sees that list, `q` only ever text, and refusals naming `q` or `limit`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from kith.core.auth import create_api_token
+from kith.core.context import Core
+from kith.core.features import install
+from kith.core.models import InboundUser
+from kith.core.pipeline import ingest
+from kith.tickets.actions import do_create_ticket
+from kith.tickets.feature import feature
+from kith.tickets.models import TicketIn
+from tests.support.cast import inbound
+from tests.support.consumers import indexed
+from tests.web.conftest import (  # noqa: F401 (fixtures, found by name)
+    Cast,
+    app,
+    browser,
+    cast,
+    cheap_password_hashing,
+)
+
+
+@pytest.fixture(autouse=True)
+def with_tickets(core: Core) -> None:
+    install(core, [feature(core)])
+
+
+@pytest.fixture
+async def token_api(core: Core, cast: Cast, app: Any) -> AsyncIterator[httpx.AsyncClient]:  # noqa: F811
+    token = await create_api_token(core, cast.workspace_id, "test")
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://kith.test/api/v1",
+        headers={"Authorization": f"Bearer {token}"},
+    ) as client:
+        yield client
+
+
+async def ticket_for(core: Core, cast: Cast, conversation: str, subject: str) -> str:  # noqa: F811
+    body = TicketIn(subject=subject, conversation_id=cast.conversations[conversation])
+    return (await do_create_ticket(core, cast.workspace_id, body)).id
+
+
+def ids(answer: httpx.Response) -> dict[str, list[str]]:
+    assert answer.status_code == 200, answer.text
+    found = answer.json()
+    return {group: [hit["id"] for hit in found[group]] for group in GROUPS}
+
+
+def counts(answer: httpx.Response) -> dict[str, int]:
+    return {group: len(found) for group, found in ids(answer).items()}
+
+
+GROUPS = ("conversations", "tickets", "customers")
+
+
+async def test_one_search_finds_each_group_as_its_list_does(
+    core: Core,
+    cast: Cast,  # noqa: F811
+    token_api: httpx.AsyncClient,
+) -> None:
+    """ "lovelace" finds Ada's conversation (her name), her ticket (its customer's name) and
+    her profile; Grace's stay out. Every row carries what a result line shows and its link."""
+    late = await ticket_for(core, cast, "shop", "Order late")
+    crash = await ticket_for(core, cast, "help", "App crash")
+    answer = await token_api.get("/search", params={"q": "lovelace"})
+    ada = answer.json()["customers"][0]["id"] if answer.status_code == 200 else None
+    assert ids(answer) == {
+        "conversations": [cast.conversations["shop"]],
+        "tickets": [late],
+        "customers": [ada],
+    }
+    found = answer.json()
+    conversation, ticket, customer = (found[g][0] for g in GROUPS)
+    assert conversation["title"] == "Ada Lovelace"
+    assert conversation["snippet"] == "Where is my order?"
+    assert conversation["status"] == "open"
+    assert conversation["link"] == f"/app?conversation={cast.conversations['shop']}"
+    assert (ticket["number"], ticket["title"], ticket["status"]) == (1, "Order late", "new")
+    assert ticket["link"] == f"/app/tickets/{late}"
+    assert (customer["name"], customer["snippet"]) == ("Ada Lovelace", "ada@example.com")
+    assert customer["link"] == f"/app/contacts/{ada}"
+    assert found["q"] == "lovelace"
+    assert found["more"] == {"conversations": False, "tickets": False, "customers": False}
+    # words of a ticket's subject find the ticket (and no conversation or customer)
+    assert ids(await token_api.get("/search", params={"q": "crash"})) == {
+        "conversations": [],
+        "tickets": [crash],
+        "customers": [],
+    }
+
+
+async def test_limit_caps_each_group_and_more_says_where_there_is_more(
+    core: Core,
+    cast: Cast,  # noqa: F811
+    token_api: httpx.AsyncClient,
+) -> None:
+    for n in range(3):
+        user = InboundUser(id=f"u-kettle-{n}", name=f"Kettle Fan {n}")
+        await ingest(core, cast.shop, inbound(cast.shop, user=user, text="my kettle leaks"))
+    await indexed(core)
+    answer = await token_api.get("/search", params={"q": "kettle", "limit": 2})
+    found = ids(answer)
+    assert (len(found["conversations"]), len(found["customers"]), found["tickets"]) == (2, 2, [])
+    assert answer.json()["more"] == {"conversations": True, "tickets": False, "customers": True}
+
+
+async def test_an_agent_finds_only_what_their_lists_show(
+    core: Core,
+    cast: Cast,  # noqa: F811
+    browser: Callable[..., Any],  # noqa: F811
+) -> None:
+    """Alice (Sales: the shop) never sees Grace, who talks to Support's help desk: not her
+    conversation, not her ticket, not her profile; Bob (Support) and the admin do, and a
+    marketer reads them all, as their lists show them."""
+    await ticket_for(core, cast, "help", "App crash")
+    everything = {"conversations": 1, "tickets": 1, "customers": 1}
+    nothing = {"conversations": 0, "tickets": 0, "customers": 0}
+    for name, wanted in (("alice", nothing), ("bob", everything), ("admin", everything)):
+        session = await browser(name)
+        answer = await session.api("GET", "/search", params={"q": "grace hopper"})
+        assert counts(answer) == wanted, name
+    mary = await browser("mary")
+    assert counts(await mary.api("GET", "/search", params={"q": "grace"})) == everything
+    alice = await browser("alice")  # and her own customer, of course
+    mine = ids(await alice.api("GET", "/search", params={"q": "ada"}))
+    assert mine["conversations"] == [cast.conversations["shop"]]
+    assert len(mine["customers"]) == 1
+
+
+@pytest.mark.parametrize(
+    "q", ['{"$ne": null}', '{"$gt": ""}', ".*", "^", "a|b", "$expr", "[", "\\"]
+)
+async def test_q_is_only_ever_text(
+    core: Core,
+    cast: Cast,  # noqa: F811
+    token_api: httpx.AsyncClient,
+    q: str,
+) -> None:
+    """An operator or pattern finds nothing in a workspace that holds those words nowhere,
+    instead of everything (or an error)."""
+    await ticket_for(core, cast, "shop", "Order late")
+    assert ids(await token_api.get("/search", params={"q": q})) == {g: [] for g in GROUPS}
+
+
+async def test_operator_shaped_words_in_a_message_are_found_as_words(
+    core: Core,
+    cast: Cast,  # noqa: F811
+    token_api: httpx.AsyncClient,
+) -> None:
+    user = InboundUser(id="u-dev", name="Dev Null")
+    said = '{"$ne": "quoted"} broke my form'
+    received = await ingest(core, cast.shop, inbound(cast.shop, user=user, text=said))
+    await indexed(core)
+    found = ids(await token_api.get("/search", params={"q": '{"$ne": "quoted"}'}))
+    assert found["conversations"] == [received.conversation.id]
+    assert found["customers"] == []
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({}, "q"),
+        ({"q": ""}, "q"),
+        ({"q": "   "}, "q"),
+        ({"q": "x" * 201}, "q"),
+        ({"q": "ada", "limit": 0}, "limit"),
+        ({"q": "ada", "limit": 21}, "limit"),
+        ({"q": "ada", "limit": "many"}, "limit"),
+    ],
+)
+async def test_bad_input_is_a_422_naming_the_field(
+    cast: Cast,  # noqa: F811
+    token_api: httpx.AsyncClient,
+    browser: Callable[..., Any],  # noqa: F811
+    params: dict[str, Any],
+    field: str,
+) -> None:
+    admin = await browser("admin")
+    for answer in (
+        await token_api.get("/search", params=params),
+        await admin.api("GET", "/search", params=params),
+    ):
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["error"]["field"] == field
+
+
+async def test_the_api_needs_a_token_and_the_page_a_session(
+    cast: Cast,  # noqa: F811
+    browser: Callable[..., Any],  # noqa: F811
+) -> None:
+    anonymous = await browser()
+    assert (await anonymous.http.get("/api/v1/search", params={"q": "ada"})).status_code == 401
+    assert (await anonymous.api("GET", "/search", params={"q": "ada"})).status_code == 401
+    page = await anonymous.http.get("/app/search", params={"q": "ada"})
+    assert (page.status_code, page.headers["location"]) == (303, "/app/login")
+
+
+async def test_the_page_escapes_customer_text_and_links_each_list(
+    core: Core,
+    cast: Cast,  # noqa: F811
+    browser: Callable[..., Any],  # noqa: F811
+) -> None:
+    user = InboundUser(id="u-x", name="<img src=x onerror=alert(1)> Mallory")
+    await ingest(core, cast.shop, inbound(cast.shop, user=user, text="<script>alert(2)</script>"))
+    await indexed(core)
+    admin = await browser("admin")
+    page = await admin.http.get("/app/search", params={"q": "mallory"})
+    assert page.status_code == 200
+    assert "<img src=x" not in page.text and "<script>alert" not in page.text
+    assert "&lt;img src=x onerror=alert(1)&gt; Mallory" in page.text
+    assert 'href="/app?q=mallory&amp;status=any"' in page.text
+    assert 'href="/app/tickets?q=mallory"' in page.text
+    assert 'href="/app/contacts?q=mallory"' in page.text
+    mary = await browser("mary")  # no inbox or Tickets of her own: those lists not linked
+    page = await mary.http.get("/app/search", params={"q": "mallory"})
+    assert "/app?q=" not in page.text and "/app/tickets?q=" not in page.text
+    assert 'href="/app/contacts?q=mallory"' in page.text
+    too_long = await admin.http.get("/app/search", params={"q": "x" * 201})
+    assert too_long.status_code == 200 and 'aria-invalid="true"' in too_long.text

@@ -1,0 +1,208 @@
+"""`GET /api/v1/search`: one search box over conversations, tickets and customers (as
+Zendesk's and Chatwoot's), answering a few of each with what a result row shows.
+
+There is no matcher of its own: each group is its list's search, called as the list calls it,
+so that a word finds here what it finds there and nothing else. Conversations are the
+inbox's (`kith.core.search`, every status), tickets the Tickets list's
+(`kith.tickets.queries.list_tickets`), customers the Contacts search
+(`kith.web.api.customers.search_filter`). A signed-in user (`search_everywhere(…, agent)`,
+the page's `/app/api/search`) sees each group as they see its list: an agent their teams'
+conversations, tickets and customers; an API token sees the whole workspace.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from kith.core.context import Core
+from kith.core.conversations import list_conversations
+from kith.core.errors import InvalidInput
+from kith.core.models import Conversation, Customer
+from kith.core.pagination import page
+from kith.tickets.models import Ticket
+from kith.tickets.queries import TicketFilter, list_tickets
+from kith.web.api.customers import search_filter
+from kith.web.api.deps import CoreDep, WorkspaceDep
+from kith.web.inbox.contacts import scoped
+from kith.web.inbox.deps import Agent
+from kith.web.inbox.queries import ListQuery, customers_by_id, list_inbox
+
+router = APIRouter(tags=["search"])
+
+Q_MAX = 200  # the conversations' and tickets' lists take no longer `q`
+LIMIT_MAX = 20
+SNIPPET_CHARS = 140
+
+SearchText = Annotated[
+    str,
+    Query(
+        min_length=1,
+        max_length=Q_MAX,
+        description="Words or Chinese text, a name, an email, a phone number or a ticket "
+        "number (#12). Only text: never an operator or a pattern.",
+    ),
+]
+SearchLimit = Annotated[int, Query(ge=1, le=LIMIT_MAX, description="Results per group.")]
+
+
+class ConversationHit(BaseModel):
+    id: str
+    title: str | None = Field(description="The group's title, else the customer's name.")
+    customer_id: str
+    channel_type: str
+    status: str
+    snippet: str = Field(description="The last message or reply, one line.")
+    last_message_at: datetime
+    link: str
+
+
+class TicketHit(BaseModel):
+    id: str
+    number: int
+    title: str
+    status: str
+    priority: str
+    customer_id: str
+    updated_at: datetime
+    link: str
+
+
+class CustomerHit(BaseModel):
+    id: str
+    name: str | None = Field(description="Their name, else their first email or phone.")
+    snippet: str = Field(description="Their emails and phones.")
+    tags: list[str]
+    link: str
+
+
+class More(BaseModel):
+    """Whether each group holds more than it answered ("see all" opens its list)."""
+
+    conversations: bool
+    tickets: bool
+    customers: bool
+
+
+class SearchResults(BaseModel):
+    q: str
+    conversations: list[ConversationHit]
+    tickets: list[TicketHit]
+    customers: list[CustomerHit]
+    more: More
+
+
+def _one_line(text: str) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= SNIPPET_CHARS else line[: SNIPPET_CHARS - 1] + "…"
+
+
+def _conversation_hit(conversation: Conversation, names: dict[str, Customer]) -> ConversationHit:
+    customer = names.get(conversation.customer_id)
+    group = conversation.group.title if conversation.group else None
+    preview = conversation.preview
+    snippet = preview.text if preview is not None and not preview.private else ""
+    return ConversationHit(
+        id=conversation.id,
+        title=group or (customer.shown_name if customer else None),
+        customer_id=conversation.customer_id,
+        channel_type=conversation.channel_type,
+        status=conversation.status.value,
+        snippet=_one_line(snippet),
+        last_message_at=conversation.last_message_at,
+        link=f"/app?conversation={conversation.id}",
+    )
+
+
+def _ticket_hit(ticket: Ticket) -> TicketHit:
+    return TicketHit(
+        id=ticket.id,
+        number=ticket.number,
+        title=ticket.subject,
+        status=ticket.status.value,
+        priority=ticket.priority.value,
+        customer_id=ticket.customer_id,
+        updated_at=ticket.updated_at,
+        link=f"/app/tickets/{ticket.id}",
+    )
+
+
+def _customer_hit(customer: Customer) -> CustomerHit:
+    return CustomerHit(
+        id=customer.id,
+        name=customer.shown_name,
+        snippet=_one_line(", ".join([*customer.emails, *customer.phones])),
+        tags=customer.tags,
+        link=f"/app/contacts/{customer.id}",
+    )
+
+
+async def _conversations(
+    core: Core, workspace_id: str, agent: Agent | None, q: str, limit: int
+) -> tuple[list[Conversation], str | None]:
+    if agent is None:
+        return await list_conversations(core, workspace_id, q=q, limit=limit)
+    return await list_inbox(core, agent.scope, ListQuery(status=None, q=q, limit=limit))
+
+
+async def _customers(
+    core: Core, workspace_id: str, agent: Agent | None, q: str, limit: int
+) -> tuple[list[Customer], str | None]:
+    query: dict[str, Any] = {"workspace_id": workspace_id, "merged_into": None}
+    query.update(search_filter(q))
+    docs, next_cursor = await page(
+        core.store.customers,
+        scoped(agent, query) if agent is not None else query,
+        "_id",
+        cursor=None,
+        limit=limit,
+        descending=True,
+    )
+    return [Customer.from_doc(d) for d in docs], next_cursor
+
+
+async def search_everywhere(
+    core: Core, workspace_id: str, agent: Agent | None, q: str, limit: int
+) -> SearchResults:
+    """Up to `limit` conversations (latest activity first), tickets (newest first) and
+    customers (newest first) that `q` finds, each as its own list finds them and as `agent`
+    may see them (None: an API token, the whole workspace). A blank `q` is a 422 on `q`."""
+    text = q.strip()
+    if not text:
+        raise InvalidInput("type something to search for", field="q")
+    scope = agent.scope if agent is not None else None
+    (
+        (conversations, more_conversations),
+        (tickets, more_tickets),
+        (customers, more_customers),
+    ) = await asyncio.gather(
+        _conversations(core, workspace_id, agent, text, limit),
+        list_tickets(core, workspace_id, scope, TicketFilter(q=text), cursor=None, limit=limit),
+        _customers(core, workspace_id, agent, text, limit),
+    )
+    names = await customers_by_id(core, [c.customer_id for c in conversations])
+    return SearchResults(
+        q=text,
+        conversations=[_conversation_hit(c, names) for c in conversations],
+        tickets=[_ticket_hit(t) for t in tickets],
+        customers=[_customer_hit(c) for c in customers],
+        more=More(
+            conversations=more_conversations is not None,
+            tickets=more_tickets is not None,
+            customers=more_customers is not None,
+        ),
+    )
+
+
+@router.get("/search", response_model=SearchResults)
+async def search(
+    core: CoreDep, workspace_id: WorkspaceDep, q: SearchText, limit: SearchLimit = 5
+) -> SearchResults:
+    """A few conversations, tickets and customers that `q` finds, each group as its own list
+    (`/conversations`, `/tickets`, `/customers` with `q`) finds them; `more` says which
+    groups hold more."""
+    return await search_everywhere(core, workspace_id, None, q, limit)
