@@ -9,6 +9,7 @@ moving one order at once cannot both win; a refused move answers 409 listing the
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pymongo import ReturnDocument
@@ -57,6 +58,27 @@ def priced(body: OrderIn) -> tuple[list[Item], int, int]:
     return items, subtotal, total
 
 
+# How far ahead of Kith's clock a shop's `placed_at` may be (clocks that disagree a little):
+# an order dated later would sort first for years and skew `orders.last_at` in segments.
+PLACED_AHEAD = timedelta(days=1)
+
+
+def _placed_at(body: OrderIn, now: datetime) -> datetime:
+    """The order's date, in UTC (what the listings sort by): the shop's own, else now; a
+    date more than `PLACED_AHEAD` ahead of now is refused (422 on `placed_at`)."""
+    if body.placed_at is None:
+        return now
+    latest = now + PLACED_AHEAD
+    if body.placed_at > latest:
+        raise InvalidInput(
+            "placed_at is in the future",
+            field="placed_at",
+            reason="placed_in_future",
+            limits={"latest": latest.isoformat()},
+        )
+    return body.placed_at.astimezone(UTC)
+
+
 def _mismatch(field: str, given: int, computed: int) -> InvalidInput:
     return InvalidInput(
         f"{field} is {given} but the items make {computed}",
@@ -78,12 +100,13 @@ async def do_create_order(
     contents under a used `external_id` are a 409 on it."""
     oid = order_id(workspace_id, body.external_id)
     items, subtotal, total = priced(body)
+    now = core.clock.now()
+    placed_at = _placed_at(body, now)
     if body.external_id is not None:
         existing = await orders(core).find_one({"_id": oid, "workspace_id": workspace_id})
         if existing is not None:
             return await _repeated(core, Order.from_doc(existing), body, items, actor), False
     customer_id, conversation_id = await _whose(core, workspace_id, body)
-    now = core.clock.now()
     order = Order(
         id=oid,
         workspace_id=workspace_id,
@@ -100,7 +123,7 @@ async def do_create_order(
         history=[Move(status=body.status, at=now, by=actor)],
         shipping=body.shipping or Shipping(),
         source=body.source or source,
-        placed_at=body.placed_at or now,
+        placed_at=placed_at,
         created_at=now,
         updated_at=now,
     )
@@ -161,7 +184,11 @@ async def _whose(core: Core, workspace_id: str, body: OrderIn) -> tuple[str, str
         return (await get_customer(core, workspace_id, body.customer_id)).id, None
     conversation = await get_conversation(core, workspace_id, body.conversation_id)
     if body.customer_id is not None and body.customer_id != conversation.customer_id:
-        raise InvalidInput("that conversation is another customer's", field="conversation_id")
+        raise InvalidInput(
+            "that conversation is another customer's",
+            field="conversation_id",
+            reason="another_customers_conversation",
+        )
     await get_customer(core, workspace_id, conversation.customer_id)
     return conversation.customer_id, conversation.id
 

@@ -23,7 +23,7 @@ from kith.core.permissions import Scope, ensure_can_reach
 from kith.orders import actions
 from kith.orders.models import MOVES, Order, OrderIn, OrderPatch, OrderStatus, Source
 from kith.orders.money import EXPONENTS, shown
-from kith.orders.store import get_order, orders
+from kith.orders.store import LATEST, get_order, orders
 from kith.web.api.deps import CoreDep, WorkspaceDep
 from kith.web.api.schemas import Page
 from kith.web.inbox.deps import AgentDep
@@ -109,7 +109,8 @@ def build(prefix: str, who: Callable[..., Awaitable[Asker]], schema: bool) -> AP
         cursor: Cursor = None,
         limit: Limit = 25,
     ) -> Page[OrderOut]:
-        """Latest first; narrowed to one customer and/or one status."""
+        """Latest first (by `placed_at`, then id); narrowed to one customer and/or one
+        status."""
         refuse_non_ids({"customer_id": customer_id})
         if asker.scope is not None and asker.scope.channel_ids is not None and not customer_id:
             raise InvalidInput("name the customer whose orders to list", field="customer_id")
@@ -120,7 +121,7 @@ def build(prefix: str, who: Callable[..., Awaitable[Asker]], schema: bool) -> AP
         if status is not None:
             query["status"] = status.value
         docs, next_cursor = await page(
-            orders(core), query, "_id", cursor=cursor, limit=limit, descending=True
+            orders(core), query, LATEST, cursor=cursor, limit=limit, descending=True
         )
         items = [OrderOut.of(Order.from_doc(d)) for d in docs]
         return Page(items=items, next_cursor=next_cursor)

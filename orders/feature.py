@@ -11,7 +11,7 @@ from kith.core.context import Core
 from kith.core.features import CustomerData, Feature, Index
 from kith.orders import notices, page, summary
 from kith.orders.api import api_router, app_router
-from kith.orders.store import ORDERS
+from kith.orders.store import LATEST, ORDERS
 from kith.segments.filters import FieldSpec, Kind
 
 SEGMENT_FIELDS = (
@@ -22,18 +22,20 @@ SEGMENT_FIELDS = (
 )
 
 
+LATEST_FIRST = ((LATEST, DESCENDING), ("_id", DESCENDING))
+
+
 def feature(core: Core) -> Feature:
     return Feature(
         name="orders",
         indexes=(
             # A workspace's numbers are unique (the counter hands each out once).
             Index(ORDERS, (("workspace_id", ASCENDING), ("number", ASCENDING)), {"unique": True}),
-            # A customer's orders, latest first (the panel, the figures), and by status.
-            Index(ORDERS, (("customer_id", ASCENDING), ("_id", DESCENDING))),
-            Index(
-                ORDERS, (("workspace_id", ASCENDING), ("status", ASCENDING), ("_id", DESCENDING))
-            ),
-            Index(ORDERS, (("workspace_id", ASCENDING), ("_id", DESCENDING))),
+            # A customer's orders, latest first (the panel, the figures), and by status: the
+            # listings' sort, (placed_at, _id) descending.
+            Index(ORDERS, (("customer_id", ASCENDING), *LATEST_FIRST)),
+            Index(ORDERS, (("workspace_id", ASCENDING), ("status", ASCENDING), *LATEST_FIRST)),
+            Index(ORDERS, (("workspace_id", ASCENDING), *LATEST_FIRST)),
         ),
         # Orders name the customer (and hold their address): erased with them, moved to the
         # survivor of a merge (whose figures the `order-summaries` consumer recomputes).

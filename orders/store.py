@@ -13,6 +13,9 @@ from kith.orders.models import Order
 ORDERS = "orders"
 CUSTOMER_PANEL_ORDERS = 20
 COUNTERS = "order_counters"  # one document per workspace: its last order number
+# "Latest first" is by the order's date, its id breaking ties: an id derived from a shop's
+# `external_id` is a hash, which says nothing of when the order came.
+LATEST = "placed_at"
 
 
 def orders(core: Core) -> Any:
@@ -45,5 +48,6 @@ async def customer_orders(core: Core, workspace_id: str, customer_id: str) -> li
     """A customer's latest orders, as the inbox's customer panel lists them (the order of
     `GET /app/api/orders?customer_id=`)."""
     query = {"workspace_id": workspace_id, "customer_id": customer_id}
-    cursor = orders(core).find(query).sort("_id", -1).limit(CUSTOMER_PANEL_ORDERS)
+    found = orders(core).find(query).sort([(LATEST, -1), ("_id", -1)])
+    cursor = found.limit(CUSTOMER_PANEL_ORDERS)
     return [Order.from_doc(d) for d in await cursor.to_list(CUSTOMER_PANEL_ORDERS)]

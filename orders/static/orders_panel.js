@@ -202,27 +202,35 @@
     }
   }
 
+  // The new order's form. A refusal (the browser's checks, or the server's 422) is marked at
+  // its fields and the first one focused; the item's name box also takes what the server says
+  // of the item as a whole (`items.0.sku`, `items.0.amount`), its SKU being made of the name.
   function createForm() {
-    const item = h("input", { type: "text", required: true, maxlength: 200 });
-    const quantity = h("input", { type: "number", required: true, min: 1, max: 1000000, value: 1 });
-    const price = h("input", { type: "text", required: true, inputmode: "decimal", maxlength: 20 });
+    const item = h("input", { type: "text", maxlength: 200, autocomplete: "off" });
+    const quantity = h("input", { type: "number", min: 1, max: 1000000, value: 1 });
+    const price = h("input", { type: "text", inputmode: "decimal", maxlength: 20, autocomplete: "off" });
     const currency = h("select", {}, ...Object.keys(exponents).map((code) =>
       h("option", { value: code, selected: code === "CNY" }, code)));
-    const form = h("form", { class: "order-new" },
-      h("label", {}, T.orders_item, " ", item),
-      h("label", {}, T.orders_quantity, " ", quantity),
-      h("label", {}, T.orders_unit_price, " ", price),
-      h("label", {}, T.orders_currency, " ", currency),
+    const form = h("form", { class: "order-new", novalidate: true },
+      field("items.0", T.orders_item, item),
+      field("items.0.quantity", T.orders_quantity, quantity),
+      field("items.0.unit_price", T.orders_unit_price, price),
+      field("currency", T.orders_currency, currency),
       h("button", { type: "submit" }, T.orders_create));
+    const refuse = (fields) => markFields(form, { fields });
     once(form, async () => {  // a second Enter while the first is sent would order twice
+      say("");
+      markFields(form, null);
+      const name = item.value.trim();
       const places = exponents[currency.value];
       const unit = minorUnits(price.value, places);
+      const wrong = [];
+      if (!name) wrong.push({ field: "items.0", message: T.orders_item_missing });
       if (unit === null) {
-        say(fill(T.orders_bad_price, { places }));
-        price.focus();
-        return;
+        const words = places ? T.orders_bad_price : T.orders_bad_price_whole;
+        wrong.push({ field: "items.0.unit_price", message: fill(words, { places, currency: currency.value }) });
       }
-      const name = item.value.trim();
+      if (wrong.length) return refuse(wrong);
       const body = {
         conversation_id: shown.conversationId,
         currency: currency.value,
@@ -233,8 +241,11 @@
         form.reset();
         say(fill(T.orders_created, made));
         await load();
-      } catch (error) {
-        say(error.message);
+      } catch (error) {  // a refusal of no field (a 503, the network) is said in the status
+        const unplaced = markFields(form, error);
+        const named = error.fields && error.fields.length;
+        if (!named) say(error.message);
+        else if (unplaced.length) say(unplaced.map((f) => f.message || error.message).join(" "));
       }
     });
     return h("details", { class: "orders-new" }, h("summary", {}, T.orders_new), form);

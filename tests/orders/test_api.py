@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import httpx
 import pytest
 
+from kith.core.clock import ManualClock
 from kith.core.context import Core
 from kith.core.features import install
 from kith.orders.feature import feature
@@ -150,6 +152,94 @@ async def test_listing_by_customer_and_status_in_pages(
         refused = await shop_api.get("/api/v1/orders", params={"customer_id": bad})
         assert refused.status_code == 422, bad
         assert refused.json()["error"]["field"] == "customer_id"
+
+
+async def all_pages(http: httpx.AsyncClient, params: dict[str, Any]) -> list[str]:
+    """The ids of every page of `GET /api/v1/orders`, in order, following the cursors."""
+    ids: list[str] = []
+    cursor = None
+    while True:
+        got = await http.get(
+            "/api/v1/orders", params={**params, **({"cursor": cursor} if cursor else {})}
+        )
+        assert got.status_code == 200, got.text
+        ids += [o["id"] for o in got.json()["items"]]
+        cursor = got.json()["next_cursor"]
+        if cursor is None:
+            return ids
+
+
+async def test_latest_first_is_by_date_even_for_orders_pushed_with_an_external_id(
+    core: Core,
+    cast: Cast,  # noqa: F811
+    shop_api: httpx.AsyncClient,
+    browser: Callable[..., Any],  # noqa: F811
+    clock: ManualClock,
+) -> None:
+    """Regression (QA 9, M3): an order's id derived from a shop's `external_id` is a hash,
+    so sorting by id put pushed orders anywhere, and the panel's latest 20 could miss the
+    newest. Listings sort by `placed_at`, the id breaking ties, and their cursors follow."""
+    conversation = await ada_of(core, cast)
+    body = {"customer_id": conversation["customer_id"], "currency": "CNY", "items": ITEMS}
+
+    async def push(**fields: Any) -> str:
+        made = await shop_api.post("/api/v1/orders", json={**body, **fields})
+        assert made.status_code == 201, made.text
+        return str(made.json()["id"])
+
+    made = []
+    for n in range(5):
+        clock.advance(60)
+        made.append(await push(**({"external_id": f"shop-{n}"} if n % 2 == 0 else {})))
+    clock.advance(60)
+    tied = [await push(external_id="shop-a"), await push(external_id="shop-b"), await push()]
+    last_year = (clock.now() - timedelta(days=365)).isoformat()
+    imported = await push(external_id="shop-old", placed_at=last_year)
+    newest_first = sorted(tied, reverse=True) + made[::-1] + [imported]
+
+    for limit in (1, 2, 25):  # the cursor continues within a tie and across dates
+        query = {"customer_id": conversation["customer_id"], "limit": limit}
+        assert await all_pages(shop_api, query) == newest_first, limit
+    assert await all_pages(shop_api, {"status": "pending", "limit": 3}) == newest_first
+    alice = await browser("alice")  # the inbox's customer panel
+    panel = await alice.api("GET", f"/customers/{conversation['customer_id']}")
+    assert [o["id"] for o in panel.json()["orders"]] == newest_first
+
+
+async def test_a_date_ahead_of_now_or_another_customers_conversation_is_refused(
+    core: Core,
+    cast: Cast,  # noqa: F811
+    shop_api: httpx.AsyncClient,
+    clock: ManualClock,
+) -> None:
+    """Regression (QA 9, minor 3): `placed_at` in 2099 was kept (it sorted first for years
+    and skewed `orders.last_at`); a conversation of another customer was refused with no
+    `reason` for a client to word."""
+    conversation = await ada_of(core, cast)
+    body = {"customer_id": conversation["customer_id"], "currency": "CNY", "items": ITEMS}
+    shanghai = (clock.now() + timedelta(hours=23)).astimezone(timezone(timedelta(hours=8)))
+    skewed = await shop_api.post(
+        "/api/v1/orders", json={**body, "placed_at": shanghai.isoformat()}
+    )  # a shop's clock a little ahead: kept, in UTC
+    assert skewed.status_code == 201, skewed.text
+    placed = datetime.fromisoformat(skewed.json()["placed_at"])
+    assert (placed, placed.utcoffset()) == (shanghai, timedelta(0))
+    for ahead in ("2099-01-01T00:00:00Z", (clock.now() + timedelta(days=1, seconds=1)).isoformat()):
+        refused = await shop_api.post("/api/v1/orders", json={**body, "placed_at": ahead})
+        assert refused.status_code == 422, ahead
+        error = refused.json()["error"]
+        assert (error["field"], error["reason"]) == ("placed_at", "placed_in_future")
+        assert error["limits"] == {"latest": (clock.now() + timedelta(days=1)).isoformat()}
+    graces = cast.conversations["help"]
+    refused = await shop_api.post("/api/v1/orders", json={**body, "conversation_id": graces})
+    assert refused.status_code == 422
+    error = refused.json()["error"]
+    assert (error["field"], error["reason"]) == (
+        "conversation_id",
+        "another_customers_conversation",
+    )
+    listed = await shop_api.get("/api/v1/orders", params={"customer_id": body["customer_id"]})
+    assert [o["id"] for o in listed.json()["items"]] == [skewed.json()["id"]]
 
 
 async def test_agents_write_marketers_read_and_teams_keep_to_their_customers(

@@ -63,9 +63,11 @@ async def test_an_agent_creates_an_order_and_ships_it_from_the_panel(
     await panel.get_by_label("Quantity").fill("2")
     await panel.get_by_label("Unit price").fill("12.505")
     await panel.get_by_role("button", name="Create order").click()
-    await expect(panel.get_by_role("status")).to_have_text(
+    price = panel.get_by_label("Unit price")  # refused at the field, which takes focus
+    await expect(price).to_have_accessible_description(
         "A price like 12.50, with at most 2 decimals."
     )
+    await expect(price).to_be_focused()
     await panel.get_by_label("Unit price").fill("12.50")
     await panel.get_by_label("Unit price").press("Enter")  # the keyboard submits the form
     await expect(panel.get_by_role("status")).to_have_text("Order #1 created.")
