@@ -40,7 +40,7 @@ from kith.bots.schedule import SCHEDULE_TIMER, run_schedule
 from kith.bots.smalltalk import REPLIES as SMALL_TALK_REPLIES
 from kith.bots.smalltalk import small_talk
 from kith.bots.steps import BUILT_IN, Ask, BotButton
-from kith.bots.store import BOT_SAVED, INDEXES
+from kith.bots.store import BOT_SAVED, INDEXES, SERVING_ORDER
 from kith.core import leases
 from kith.core.channel_records import get_channel
 from kith.core.clock import as_stored, aware
@@ -220,8 +220,11 @@ class BotEngine:
         cached = self._bots.get(key)
         if cached is not None and time.monotonic() - cached[0] < BOT_CACHE_SECONDS:
             return cached[1]
+        # One enabled bot per channel is what a save allows (`kith.bots.store`); data stored
+        # before that, or two saves at once, may hold more: the first created serves.
         doc = await core.store.collection("bots").find_one(
-            {"workspace_id": workspace_id, "enabled": True, "channel_ids": channel_id}
+            {"workspace_id": workspace_id, "enabled": True, "channel_ids": channel_id},
+            sort=SERVING_ORDER,
         )
         bot = Bot.model_validate({**doc, "id": doc["_id"]}) if doc else None
         self._bots[key] = (time.monotonic(), bot)

@@ -66,7 +66,52 @@ def _text_or_texts(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
 
 
 LocalizedText = Annotated[dict[DocumentKey, str] | str, WrapValidator(_text_or_texts)]
-"""A text, or {language: text} (`localized` picks one)."""
+"""A text, or {language: text} (`localized` picks one). What the bot says: `{name}` and
+`{attributes.x}` are filled in (`BotEngine.fill`); a template's `{{ … }}` or `{% … %}`
+(broadcasts' and sequences' syntax) would reach the customer as typed, so a save refuses it
+(`template_refusals`)."""
+
+TEMPLATE_MARKS = ("{{", "{%")
+
+
+def _is_localized_text(field: Any) -> bool:
+    return any(isinstance(m, WrapValidator) and m.func is _text_or_texts for m in field.metadata)
+
+
+def text_refusals(value: Any, where: str) -> list[KithError]:
+    """Refusals of a bot text as given (a text, or texts by language) that holds a
+    template's `{{` or `{%`: named at the text, or at its language (`steps.0.text.zh`)."""
+    texts = {"": value} if isinstance(value, str) else value
+    if not isinstance(texts, Mapping):
+        return []
+    errors: list[KithError] = []
+    for language, text in texts.items():
+        if not isinstance(text, str):
+            continue
+        found = next((mark for mark in TEMPLATE_MARKS if mark in text), None)
+        if found is None:
+            continue
+        field = f"{where}.{language}" if language else where
+        errors.append(
+            InvalidInput(
+                f"bot texts are not templates: {found!r} would be sent as typed; write "
+                "{name} for the customer's name or {attributes.x} for an attribute",
+                field=field,
+                reason="bot_template_syntax",
+                limits={"found": found},
+            )
+        )
+    return errors
+
+
+def template_refusals(model: BaseModel, given: Mapping[str, Any], where: str) -> list[KithError]:
+    """`text_refusals` of each of `model`'s texts (`LocalizedText` fields) as `given`."""
+    errors: list[KithError] = []
+    for name, field in type(model).model_fields.items():
+        if _is_localized_text(field):
+            errors.extend(text_refusals(given.get(field.alias or name), f"{where}{name}"))
+    return errors
+
 
 LABEL_MAX = 64  # what `kith.core.models.Button` holds, so every language's label fits one
 
@@ -378,6 +423,9 @@ def _steps_refusals(given: list[Any], typed: dict[int, StepBase], where: str) ->
         )
     for i, step in sorted(typed.items()):
         errors.extend(step.refusals(f"{where}.steps.{i}"))
+        errors.extend(
+            template_refusals(step, step.model_dump(by_alias=True), f"{where}.steps.{i}.")
+        )
         for target in step.targets():
             if target not in ids:
                 errors.append(
@@ -455,6 +503,7 @@ def read_bot(given: BotDefinition | Mapping[str, Any], step_types: StepTypes) ->
     flows = raw.get("flows")
     flows = [f if isinstance(f, Mapping) else {} for f in flows] if isinstance(flows, list) else []
     errors.extend(_flow_ids_twice(flows))
+    errors.extend(_bot_text_refusals(raw))
     zone_of_hours = _hours_zone(raw)
     triggers: dict[int, Trigger] = {}
     steps: dict[int, dict[int, StepBase]] = {}
@@ -478,6 +527,15 @@ def validate_bot(given: BotDefinition | Mapping[str, Any], step_types: StepTypes
     if parts.typed is None:  # pragma: no cover - a model refusal names a field
         raise InvalidInput("the bot is not valid", field="body")
     return parts.typed
+
+
+def _bot_text_refusals(raw: Mapping[str, Any]) -> list[KithError]:
+    """The bot's own texts (fallback, away, hand-off) holding a template's syntax."""
+    errors: list[KithError] = []
+    for name, field in BotDefinition.model_fields.items():
+        if _is_localized_text(field):
+            errors.extend(text_refusals(raw.get(name), name))
+    return errors
 
 
 def _as_given(given: BotDefinition | Mapping[str, Any]) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from kith.bots.language import written_language
 from kith.core.context import Core
 from kith.core.storable import DocumentKey
 
@@ -34,12 +35,57 @@ class ArticleIn(BaseModel):
     enabled: bool = True
 
 
+class ArticleWarning(BaseModel):
+    """Something the article is saved with that a customer may notice: it has no answer in
+    `limits.language`, a language the workspace's FAQ answers in or its questions are
+    written in, so a customer asking in that language is answered in another one."""
+
+    field: str
+    reason: str
+    message: str
+    limits: dict[str, str] = {}
+
+
 class Article(ArticleIn):
     model_config = ConfigDict(extra="ignore")
 
     id: str
     workspace_id: str
     updated_at: datetime
+    warnings: list[ArticleWarning] = Field(
+        default=[], description="Saved anyway; see `ArticleWarning` (not stored)."
+    )
+
+
+def distinct_questions(questions: list[str]) -> list[str]:
+    """The questions trimmed, each once: the first of those that differ only in case or
+    spacing (a duplicate line only weighs its article twice)."""
+    seen: set[str] = set()
+    kept: list[str] = []
+    for question in questions:
+        text = question.strip()
+        key = " ".join(text.casefold().split())
+        if key not in seen:
+            seen.add(key)
+            kept.append(text)
+    return kept
+
+
+def missing_languages(article: ArticleIn, served: set[str]) -> list[ArticleWarning]:
+    """A warning for each language in `served` (the workspace's other articles' answers') or
+    in which one of the article's questions is written that its answer lacks: the bot
+    answers such a customer in English or another language it has (`localized`)."""
+    wanted = set(served)
+    wanted.update(w for w in (written_language(q) for q in article.questions) if w)
+    return [
+        ArticleWarning(
+            field=f"answer.{language}",
+            reason="answer_language_missing",
+            message=f"no answer in {language!r}: customers asking in it get another language",
+            limits={"language": language},
+        )
+        for language in sorted(wanted - set(article.answer))
+    ]
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,13 @@ from typing import Any
 from pymongo import ASCENDING
 
 from kith.bots.flows import Bot, BotDefinition, BotParts, StepTypes, TriggerKind, read_bot
-from kith.bots.knowledge import Article, ArticleIn, article_doc
+from kith.bots.knowledge import (
+    Article,
+    ArticleIn,
+    article_doc,
+    distinct_questions,
+    missing_languages,
+)
 from kith.bots.schedule import sync_schedules
 from kith.bots.steps import BUILT_IN
 from kith.core.context import Core
@@ -18,6 +24,10 @@ from kith.core.features import Index, keyword_claim
 from kith.core.ids import new_id
 
 BOT_SAVED = "bot.saved"
+
+SERVING_ORDER = [("created_at", ASCENDING), ("_id", ASCENDING)]
+"""Which enabled bot serves a channel that several list (saved before saving refused that,
+or two saves at once): the first created (`BotEngine.bot_for`)."""
 
 INDEXES = (
     Index("bots", (("workspace_id", ASCENDING), ("channel_ids", ASCENDING))),
@@ -35,16 +45,47 @@ async def _announce(core: Core, workspace_id: str, bot_id: str) -> None:
     await record(core, build_event(core, workspace_id, BOT_SAVED, data={"bot_id": bot_id}))
 
 
-async def _check_channels(core: Core, workspace_id: str, parts: BotParts) -> list[KithError]:
+async def _check_channels(
+    core: Core, workspace_id: str, parts: BotParts, bot_id: str | None
+) -> list[KithError]:
+    """Each listed channel exists, and, when the bot is saved enabled, no other enabled bot
+    serves it: a channel has one bot (as an inbox has one agent bot in Chatwoot), or the
+    second would never answer there. A disabled bot may list it; enabling it is refused
+    until the other is disabled or lets the channel go. A bot listing no channel serves none."""
     errors: list[KithError] = []
+    enabled = parts.given.get("enabled", True) is True
     for n, channel_id in parts.strings("channel_ids"):
+        field = f"channel_ids.{n}"
         found = await core.store.channels.find_one(
             {"_id": channel_id, "workspace_id": workspace_id}, {"_id": 1}
         )
         if found is None:
-            field = f"channel_ids.{n}"
             why = "no such channel in this workspace"
             errors.append(InvalidInput(why, field=field, reason="no_channel"))
+            continue
+        if not enabled:
+            continue
+        other = await core.store.collection("bots").find_one(
+            {
+                "workspace_id": workspace_id,
+                "enabled": True,
+                "channel_ids": channel_id,
+                "_id": {"$ne": bot_id},
+            },
+            {"name": 1},
+            sort=SERVING_ORDER,
+        )
+        if other is not None:
+            errors.append(
+                InvalidInput(
+                    f"the enabled bot {other.get('name')!r} already serves this channel, and a "
+                    "channel has one bot: disable that bot or take the channel off it first, "
+                    "or save this one disabled",
+                    field=field,
+                    reason="channel_has_bot",
+                    limits={"bot": str(other.get("name", "")), "bot_id": str(other["_id"])},
+                )
+            )
     return errors
 
 
@@ -108,7 +149,7 @@ async def save_bot(
     raise_all(
         [
             *parts.refusals,
-            *await _check_channels(core, workspace_id, parts),
+            *await _check_channels(core, workspace_id, parts, bot_id),
             *await _check_keywords(core, workspace_id, parts),
             *await _check_teams(core, workspace_id, parts),
         ]
@@ -162,6 +203,8 @@ async def delete_bot(core: Core, workspace_id: str, bot_id: str) -> None:
 async def save_article(
     core: Core, workspace_id: str, body: ArticleIn, article_id: str | None = None
 ) -> Article:
+    """Store the article with its questions each once (`distinct_questions`); it is saved
+    without an answer in a language the FAQ serves, and answered with `warnings` saying so."""
     if not body.answer or any(not v.strip() for v in body.answer.values()):
         raise InvalidInput("an article needs an answer", field="answer", reason="answer_required")
     if any(not q.strip() or len(q) > 500 for q in body.questions):
@@ -171,6 +214,7 @@ async def save_article(
             reason="question_length",
             limits={"max_length": 500},
         )
+    body = body.model_copy(update={"questions": distinct_questions(body.questions)})
     doc = article_doc(workspace_id, article_id or new_id(), body, core.clock.now())
     if article_id is None:
         await core.store.collection("kb_articles").insert_one(doc)
@@ -180,16 +224,31 @@ async def save_article(
         )
         if not result.matched_count:
             raise NotFound("no such article", field="article_id")
-    return Article.model_validate({**doc, "id": doc["_id"]})
+    others = await _answer_languages(core, workspace_id, {"_id": {"$ne": doc["_id"]}})
+    warnings = missing_languages(body, others)
+    return Article.model_validate({**doc, "id": doc["_id"], "warnings": warnings})
+
+
+async def _answer_languages(core: Core, workspace_id: str, query: dict[str, Any]) -> set[str]:
+    """The languages the workspace's enabled articles (those `query` picks) answer in."""
+    docs = core.store.collection("kb_articles").find(
+        {"workspace_id": workspace_id, "enabled": True, **query}, {"answer": 1}
+    )
+    return {language for d in await docs.to_list(None) for language in d.get("answer") or {}}
 
 
 async def list_articles(core: Core, workspace_id: str) -> list[Article]:
+    """The articles, each with the warnings its save gave, as the FAQ stands now."""
     docs = (
         await core.store.collection("kb_articles")
         .find({"workspace_id": workspace_id})
         .to_list(None)
     )
-    return [Article.model_validate({**d, "id": d["_id"]}) for d in docs]
+    articles = [Article.model_validate({**d, "id": d["_id"]}) for d in docs]
+    served = {language for a in articles if a.enabled for language in a.answer}
+    for article in articles:
+        article.warnings = missing_languages(article, served)
+    return articles
 
 
 async def delete_article(core: Core, workspace_id: str, article_id: str) -> None:

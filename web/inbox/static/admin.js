@@ -437,6 +437,17 @@
     return Promise.all([load(), knowledge()]);
   }
 
+  // The notice of an article saved without an answer in a language the FAQ serves (the
+  // server's `warnings`), else "".
+  function missingLanguages(article) {
+    const languages = (article.warnings || [])
+      .filter((w) => w.reason === "answer_language_missing")
+      .map((w) => T["be_lang_" + w.limits.language] || w.limits.language);
+    if (!languages.length) return "";
+    const list = new Intl.ListFormat(document.documentElement.lang || "en").format(languages);
+    return fill(T.article_missing_language, { languages: list });
+  }
+
   // The FAQ: a table of articles and one form, which adds an article or, after its row's
   // Edit, changes that one (Save changes; Stop editing or Escape goes back to adding).
   function knowledge() {
@@ -526,15 +537,13 @@
         }
         const questions = data.get("questions").split("\n").map((q) => q.trim()).filter(Boolean);
         const article = { title: data.get("title").trim(), questions, answer };
-        if (editing) {
-          await api("PUT", `/knowledge/${encodeURIComponent(editing.id)}`,
-            { ...article, enabled: editing.enabled });
-        } else {
-          await api("POST", "/knowledge", article);
-        }
+        const saved = editing
+          ? await api("PUT", `/knowledge/${encodeURIComponent(editing.id)}`,
+            { ...article, enabled: editing.enabled })
+          : await api("POST", "/knowledge", article);
         form.reset();
         setMode(null);
-        notice(editing ? T.article_updated : T.article_saved);
+        notice(missingLanguages(saved) || (editing ? T.article_updated : T.article_saved));
         await load();
         if (editing) focusEdit(editing.id);
       });

@@ -247,9 +247,11 @@
     }
 
     // A text in English and Chinese: a plain text stays one while only its English changes;
-    // other languages' texts are kept.
+    // other languages' texts are kept. A text the bot says (multiline: not a button's label)
+    // says which placeholders it fills (`BotEngine.fill`), since `{{ … }}` is refused.
     function localized(label, holder, path, { multiline = true } = {}) {
       const value = holder.get();
+      const hintId = multiline ? `${idOf(path)}.hint` : null;
       const group = h("div", { class: "be-group", role: "group", "aria-labelledby": `${idOf(path)}.label`, "data-field": path });
       group.append(h("span", { class: "be-group-label", id: `${idOf(path)}.label` }, label));
       for (const language of LANGUAGES) {
@@ -260,6 +262,7 @@
         input.value = typeof value === "string" ? (language === "en" ? value : "")
           : (value && value[language]) || "";
         if (!canEdit) input.disabled = true;
+        if (hintId) input.setAttribute("aria-describedby", hintId);
         input.addEventListener("input", () => {
           const current = holder.get();
           const texts = typeof current === "string" ? { en: current }
@@ -272,6 +275,7 @@
         });
         group.append(h("label", { for: id, class: "be-lang" }, say("be_lang_" + language)), input);
       }
+      if (hintId) group.append(h("span", { class: "hint", id: hintId }, say("be_text_placeholders")));
       group.append(slot(path));
       return group;
     }
@@ -334,7 +338,9 @@
     }
 
     // Checkboxes by channel name; none ticked is said in words: the bot answers nowhere (a bot
-    // serves the channels it lists, `BotEngine.bot_for`).
+    // serves the channels it lists, `BotEngine.bot_for`). A ticked box is the field of its
+    // place in `channel_ids` (`channel_ids.1`), with its own slot, so that a refusal of that
+    // channel (another enabled bot serves it) is marked at it.
     function channelsPart() {
       const chosen = () => (Array.isArray(state.bot.channel_ids) ? state.bot.channel_ids : []);
       const known = state.channels.map((c) => [c.id, `${c.name} (${c.type})`]);
@@ -346,17 +352,31 @@
       const box = h("fieldset", { class: "choices", "data-field": "channel_ids", "aria-describedby": "be.channels.all" },
         h("legend", {}, T.channels));
       const list = h("div");
+      const places = [];
+      const numberPlaces = () => {
+        for (const { id, input, error } of places) {
+          const n = chosen().indexOf(id);
+          for (const [node, name] of [[input, "field"], [error, "errorFor"]]) {
+            if (n < 0) delete node.dataset[name];
+            else node.dataset[name] = `channel_ids.${n}`;
+          }
+        }
+      };
       for (const [id, label] of known) {
         const input = h("input", { type: "checkbox", id: idOf(`channel_ids.${id}`), value: id });
+        const error = h("span", { class: "field-error" });
         input.checked = chosen().includes(id);
         if (!canEdit) input.disabled = true;
         input.addEventListener("change", () => {
           const now = chosen().filter((c) => c !== id);
           state.bot.channel_ids = input.checked ? [...chosen(), id] : now;
+          numberPlaces();
           showEverywhere();
         });
-        list.append(h("label", { class: "choice", for: input.id }, input, " ", label));
+        places.push({ id, input, error });
+        list.append(h("span", { class: "be-choice" }, h("label", { class: "choice", for: input.id }, input, " ", label), error));
       }
+      numberPlaces();
       if (!known.length) list.append(h("span", { class: "hint" }, T.none_yet));
       box.append(list, slot("channel_ids"), everywhere);
       showEverywhere();
