@@ -61,6 +61,22 @@ class User(Record):
     created_at: datetime
 
 
+class PollStatus(BaseModel):
+    """How a polled channel's polls go (`kith.core.pollers`), kept on the channel so that
+    whichever process holds its lease, every page shows the same: when it was last polled,
+    and, while polls fail, since when and why (`reason` a code such as `auth_failed`,
+    `error` the same in short English words, never a secret)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    last_poll_at: datetime | None = None
+    last_ok_at: datetime | None = None
+    failing_since: datetime | None = None
+    failures: int = 0
+    reason: str | None = None
+    error: str | None = None
+
+
 class Channel(Record):
     """A connected account on one platform. `config` is its stored config with the secrets
     opened: what the write paths merge and the API answers (secret fields left out).
@@ -72,6 +88,7 @@ class Channel(Record):
     config: dict[str, Any] = {}
     enabled: bool = True
     created_at: datetime
+    poll: PollStatus | None = None
     _settings: BaseModel | KithError | None = PrivateAttr(default=None)
 
     def attach_settings(self, settings: BaseModel | KithError) -> None:

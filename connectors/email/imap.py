@@ -26,6 +26,18 @@ class ImapError(Exception):
     """The server refused or broke off; the poll is retried later."""
 
 
+class LoginRefused(ImapError):
+    """The server refused the username and password (or an app password is needed)."""
+
+
+class NoTls(ImapError):
+    """STARTTLS was asked for and the server does not offer it."""
+
+
+class MailboxRefused(ImapError):
+    """The server would not open the configured mailbox (folder)."""
+
+
 @dataclass(frozen=True)
 class ImapSettings:
     host: str
@@ -77,10 +89,12 @@ class _PinnedIMAP4(aioimaplib.IMAP4):
         )
 
 
-def _check(response: aioimaplib.Response, what: str) -> aioimaplib.Response:
+def _check(
+    response: aioimaplib.Response, what: str, error: type[ImapError] = ImapError
+) -> aioimaplib.Response:
     if response.result != "OK":
         detail = b" ".join(line for line in response.lines if isinstance(line, bytes))
-        raise ImapError(f"{what} failed: {response.result} {detail.decode(errors='replace')}")
+        raise error(f"{what} failed: {response.result} {detail.decode(errors='replace')}")
     return response
 
 
@@ -102,7 +116,7 @@ class ImapSession:
             await self.client.wait_hello_from_server()
             if s.security == "starttls":
                 await self._starttls()
-            _check(await self.client.login(s.username, s.password), "LOGIN")
+            _check(await self.client.login(s.username, s.password), "LOGIN", LoginRefused)
             if self.client.has_capability("ID"):
                 # RFC 2971. NetEase (163/126) refuses SELECT ("Unsafe Login") without it.
                 _check(await self.client.id(name="Kith", vendor="Kith"), "ID")
@@ -135,7 +149,7 @@ class ImapSession:
         assert self.client is not None
         protocol = self.client.protocol
         if "STARTTLS" not in protocol.capabilities:
-            raise ImapError("server does not offer STARTTLS")
+            raise NoTls("server does not offer STARTTLS")
         command = Command("STARTTLS", protocol.new_tag(), loop=protocol.loop)
         _check(await asyncio.wait_for(protocol.execute(command), self.timeout), "STARTTLS")
         loop = asyncio.get_running_loop()
@@ -154,7 +168,9 @@ class ImapSession:
 
     async def select(self, mailbox: str) -> int:
         """Open the mailbox; returns its UIDVALIDITY."""
-        response = _check(await self._imap.select(_quote(mailbox)), f"SELECT {mailbox}")
+        response = _check(
+            await self._imap.select(_quote(mailbox)), f"SELECT {mailbox}", MailboxRefused
+        )
         for line in response.lines:
             found = _UIDVALIDITY.search(bytes(line))
             if found:

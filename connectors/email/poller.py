@@ -9,6 +9,9 @@ lease, continues where the last poll stopped:
 - `raw_mail`: the raw source of each imported message. A message that cannot be parsed
   is kept as a dead letter (`kith.core.dead_letters`) with its error, and the mailbox goes
   on; an admin replays it once the cause is fixed.
+
+A poll that cannot reach the mailbox raises `PollFailed` with the reason an admin can act on
+(authentication failed, no such mailbox, …); the supervisor keeps it on the channel.
 """
 
 from __future__ import annotations
@@ -21,7 +24,14 @@ from pydantic import ValidationError
 
 from kith.connectors.email import threads
 from kith.connectors.email.config import EmailChannelConfig
-from kith.connectors.email.imap import ImapSession, ImapSettings
+from kith.connectors.email.imap import (
+    ImapError,
+    ImapSession,
+    ImapSettings,
+    LoginRefused,
+    MailboxRefused,
+    NoTls,
+)
 from kith.connectors.email.parse import MailParseError, ParsedMail, parse_mail
 from kith.core.context import Core
 from kith.core.dead_letters import Payload, keep_dead_letter
@@ -29,6 +39,7 @@ from kith.core.errors import InvalidInput
 from kith.core.ids import derived_id
 from kith.core.models import Channel, InboundMessage, InboundUser
 from kith.core.pipeline import ingest
+from kith.core.pollers import PollFailed
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +66,21 @@ class EmailPoller:
 
     async def poll_once(self, core: Core, channel: Channel) -> float:
         """Fetch and ingest every message above the stored UID watermark."""
+        try:
+            return await self._poll(core, channel)
+        except LoginRefused as exc:
+            raise PollFailed("auth_failed", "authentication failed") from exc
+        except MailboxRefused as exc:
+            mailbox = channel.settings_as(EmailChannelConfig).mailbox
+            raise PollFailed(
+                "mailbox_refused", f"the mailbox {mailbox!r} cannot be opened"
+            ) from exc
+        except NoTls as exc:
+            raise PollFailed("tls_error", "TLS error: the server does not offer STARTTLS") from exc
+        except ImapError as exc:
+            raise PollFailed("server_refused", "the mail server refused a command") from exc
+
+    async def _poll(self, core: Core, channel: Channel) -> float:
         settings = channel.settings_as(EmailChannelConfig)
         mailbox, wait = settings.mailbox, settings.poll_seconds
         async with self.session_factory(ImapSettings.from_config(settings, core.egress)) as imap:

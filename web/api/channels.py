@@ -32,6 +32,7 @@ def channel_out(core: Core, channel: Channel) -> ChannelOut:
         enabled=channel.enabled,
         created_at=channel.created_at,
         webhook_path=webhooks[0] if webhooks else None,
+        poll=channel.poll,
     )
 
 

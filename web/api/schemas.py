@@ -18,6 +18,7 @@ from kith.core.models import (
     Conversation,
     ConversationStatus,
     OutboundContent,
+    PollStatus,
     Priority,
 )
 from kith.core.storable import DocumentKey, Int64
@@ -61,6 +62,12 @@ class ChannelOut(BaseModel):
     webhook_path: str | None = Field(
         description="Where the platform posts; null where it does not (email is polled, "
         "the web chat widget talks to its own routes)."
+    )
+    poll: PollStatus | None = Field(
+        default=None,
+        description="A polled channel's (email, Telegram in polling mode) last poll: when, "
+        "and while polls fail, since when and why (`reason`: auth_failed, host_not_found, "
+        "connection_refused, host_unreachable, tls_error, timeout, …). Null until polled.",
     )
 
 

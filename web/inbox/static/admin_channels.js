@@ -140,7 +140,8 @@
       const name = path.startsWith("config.") ? path.split(".")[1] : null;
       const rule = name && type && RULED.has(each.reason) ? T[`cfg_rule_${type.name}_${name}`] : null;
       const blank = each.reason === "string_too_short" && (each.limits || {}).min_length === 1;
-      const message = rule || (blank ? T.reason_missing : each.message) || T.error;
+      const taken = each.reason === "mailbox_taken" ? fill(T.reason_mailbox_taken, each.limits || {}) : null;
+      const message = rule || taken || (blank ? T.reason_missing : each.message) || T.error;
       const prop = name && type ? (type.schema.properties || {})[name] || {} : {};
       const label = name ? fieldLabel(name, prop) : ({ name: T.name, type: T.channel_type })[path] || path;
       return { ...each, message, label };
@@ -195,6 +196,34 @@
     $("no-channels").hidden = state.channels.length > 0;
   }
 
+  // A moment of today as its time ("14:02"), of another day with its date as well.
+  const clockFormat = new Intl.DateTimeFormat(document.body.dataset.locale === "zh" ? "zh-CN" : "en-GB",
+    { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+  function moment(iso) {
+    const at = new Date(iso);
+    const text = at.toDateString() === new Date().toDateString() ? clockFormat.format(at) : dateTime(iso);
+    return h("time", { datetime: iso }, text);
+  }
+
+  // A polled channel's last poll, in words (never a colour alone): why and since when it
+  // cannot connect, or when it was last checked. Nothing for a channel that is not polled.
+  function pollStatus(channel) {
+    const poll = channel.poll;
+    if (!channel.enabled || !poll || !poll.last_poll_at) return null;
+    if (!poll.failing_since) {
+      const [before, after] = T.poll_checked.split("{when}");
+      return h("p", { class: "poll hint" }, before, moment(poll.last_poll_at), after);
+    }
+    const reason = T["poll_reason_" + poll.reason] || poll.error || T.poll_reason_error;
+    const [before, after] = fill(T.poll_failing, { reason }).split("{since}");
+    const hint = fill(T.poll_failing_hint, { count: poll.failures }).split("{when}");
+    return [
+      h("p", { class: "poll failing" }, h("span", { "aria-hidden": "true" }, "⚠ "),
+        before, moment(poll.failing_since), after),
+      h("p", { class: "poll hint" }, hint[0], moment(poll.last_poll_at), hint[1]),
+    ];
+  }
+
   function channelRow(channel) {
     const toggle = channel.enabled
       ? actionButton(T.disable, channel.name, () => setEnabled(channel, false))
@@ -202,7 +231,7 @@
     return h("tr", { class: channel.enabled ? "" : "disabled" },
       h("th", { scope: "row" }, channel.name),
       h("td", {}, icon(channel.type), " ", typeLabel(channel.type)),
-      h("td", {}, channel.enabled ? T.enabled : T.disabled),
+      h("td", { class: "status" }, channel.enabled ? T.enabled : T.disabled, pollStatus(channel)),
       h("td", {}, h("time", { datetime: channel.created_at }, date(channel.created_at))),
       h("td", { class: "actions" }, actionButton(T.edit, channel.name, () => edit(channel)),
         channel.type === "api" ? actionButton(T.rotate_token, channel.name, () => rotateToken(channel)) : null,
