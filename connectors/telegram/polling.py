@@ -8,7 +8,6 @@ unconfirmed updates for 24 hours.
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING
 
 from aiogram.exceptions import (
@@ -24,12 +23,11 @@ from kith.connectors.telegram.config import TelegramConfig
 from kith.connectors.telegram.inbound import ALLOWED_UPDATES, handle_update
 from kith.core.dead_letters import Payload, keep_dead_letter
 from kith.core.errors import InvalidInput
+from kith.core.pollers import PollFailed
 
 if TYPE_CHECKING:
     from kith.core.context import Core
     from kith.core.models import Channel
-
-log = logging.getLogger(__name__)
 
 
 async def stored_offset(core: Core, channel_id: str) -> int | None:
@@ -55,7 +53,8 @@ class TelegramPoller:
         return channel.settings_as(TelegramConfig).mode == "polling"
 
     async def poll_once(self, core: Core, channel: Channel) -> float:
-        """One `getUpdates`; returns 0 to poll again at once (Telegram did the waiting)."""
+        """One `getUpdates`; returns 0 to poll again at once (Telegram did the waiting), or
+        raises `PollFailed` with why, kept on the channel for its admin."""
         bot = bot_for(core, channel, timeout=self.timeout + 10)
         try:
             updates = await bot.get_updates(
@@ -67,15 +66,16 @@ class TelegramPoller:
         except TelegramRetryAfter as exc:
             return float(exc.retry_after)
         except TelegramConflictError as exc:
-            context = {"channel_id": channel.id, "error": exc.message}
-            log.warning("getUpdates conflict: a webhook or another poller", extra=context)
-            return 30.0
-        except TelegramUnauthorizedError:
-            log.error("Telegram rejected the bot token", extra={"channel_id": channel.id})
-            return 300.0
-        except (TelegramNetworkError, TelegramServerError) as exc:
-            log.warning("getUpdates failed", extra={"channel_id": channel.id, "error": exc.message})
-            return 5.0
+            # Said on the channel by the supervisor (Settings → Channels), which waits longer
+            # after each failed poll.
+            words = "a webhook or another poller takes the bot's updates"
+            raise PollFailed("conflict", words) from exc
+        except TelegramUnauthorizedError as exc:
+            raise PollFailed("auth_failed", "Telegram rejected the bot token") from exc
+        except TelegramNetworkError as exc:
+            raise PollFailed("host_unreachable", "Telegram could not be reached") from exc
+        except TelegramServerError as exc:
+            raise PollFailed("server_refused", "Telegram's servers failed the request") from exc
         for update in updates:
             try:
                 await handle_update(core, channel, update)

@@ -16,7 +16,7 @@ from kith.core.channels import ChannelRegistry
 from kith.core.clock import ManualClock
 from kith.core.context import Core
 from kith.core.dead_letters import list_dead_letters
-from kith.core.pollers import PollerSupervisor
+from kith.core.pollers import PollerSupervisor, PollFailed
 from tests.connectors.telegram.conftest import (
     ALLOWED_FOR_COMMUNITIES,
     TelegramSetup,
@@ -84,12 +84,34 @@ async def test_flood_control_on_get_updates_waits_as_told(
     assert await TelegramPoller(timeout=0).poll_once(core, channel) == 3.0
 
 
-async def test_a_webhook_left_active_is_reported_and_waited_out(
+async def test_a_webhook_left_active_is_reported_on_the_channel_and_waited_out(
     polled: TelegramSetup, bot_api: FakeBotApi, core: Core
 ) -> None:
     channel = await get_channel(core, None, polled.channel_id)
     bot_api.webhook = {"url": "https://elsewhere.example.com"}
-    assert await TelegramPoller(timeout=0).poll_once(core, channel) == 30.0
+    with pytest.raises(PollFailed) as failed:
+        await TelegramPoller(timeout=0).poll_once(core, channel)
+    assert failed.value.reason == "conflict"
+    supervisor = PollerSupervisor(core, "w1", first_retry=5.0)
+    assert await supervisor.poll(channel, TelegramPoller(timeout=0)) == 5.0
+    assert await supervisor.poll(channel, TelegramPoller(timeout=0)) == 10.0  # backing off
+
+
+async def test_a_rejected_token_shows_on_the_channel_until_polls_work_again(
+    polled: TelegramSetup, bot_api: FakeBotApi, core: Core
+) -> None:
+    """Settings → Channels says why a polled bot hears nothing (the REST API's `poll`)."""
+    channel = await get_channel(core, None, polled.channel_id)
+    bot_api.fail_next("getUpdates", (401, {"ok": False, "error_code": 401, "description": "x"}))
+    supervisor = PollerSupervisor(core, "w1", first_retry=5.0)
+    assert await supervisor.poll(channel, TelegramPoller(timeout=0)) == 5.0
+    failing = (await get_channel(core, None, channel.id)).poll
+    assert failing is not None and failing.failing_since is not None
+    assert (failing.reason, failing.failures) == ("auth_failed", 1)
+    assert await supervisor.poll(channel, TelegramPoller(timeout=0)) == 0.0
+    working = (await get_channel(core, None, channel.id)).poll
+    assert working is not None and working.failing_since is None and working.reason is None
+    assert working.last_ok_at is not None
 
 
 async def stop(supervisor: PollerSupervisor) -> None:
