@@ -118,6 +118,16 @@ async def _solved(core: Core, event: Event) -> list[Public]:
     return [("ticket.solved", {**_ticket(event), "solved_by": by})]
 
 
+async def _merged_ticket(core: Core, event: Event) -> list[Public]:
+    """A duplicate merged into another ticket (`kith.tickets.merge`): said once, by the
+    duplicate's event (the target's `ticket.merged_in` says the same from the other side)."""
+    into = {
+        "into_ticket_id": event.data.get("into_id"),
+        "into_number": event.data.get("into_number"),
+    }
+    return [("ticket.merged", {**_ticket(event), **into})]
+
+
 SLA_KEYS = ("metric", "due_at", "policy_id", "priority", "team_id", "assignee_id", "late_seconds")
 
 
@@ -182,6 +192,7 @@ MAPPERS: dict[str, Callable[[Core, Event], Awaitable[list[Public]]]] = {
     "ticket.created": _owned("ticket"),
     "ticket.updated": _owned("ticket"),
     "ticket.status_changed": _solved,
+    "ticket.merged": _merged_ticket,
     "ticket.sla_warning": _sla,
     "ticket.sla_breached": _sla,
     "ticket.csat_received": _csat,

@@ -32,6 +32,7 @@ EVENT_TYPES: dict[str, str] = {
     "ticket.created": "A ticket was opened.",
     "ticket.updated": "A ticket changed (status, priority, assignee …).",
     "ticket.solved": "A ticket was solved (again, after a reopening: a new event).",
+    "ticket.merged": "A duplicate ticket was merged into another (and closed).",
     "ticket.sla_warning": "A ticket's SLA clock is about to run out.",
     "ticket.sla_breached": "A ticket's SLA clock ran out.",
     "ticket.csat_received": "A customer rated a solved ticket, or said why after a low score.",

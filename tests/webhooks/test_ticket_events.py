@@ -14,11 +14,13 @@ from standardwebhooks import Webhook
 
 from kith.core.clock import ManualClock
 from kith.core.context import Core
+from kith.tickets.merge import do_merge_ticket
 from kith.tickets.models import Status
 from kith.tickets.sla_models import PolicyIn, Targets
 from kith.tickets.sla_store import save_policy
 from kith.tickets.sla_worker import SlaWorker
 from kith.webhooks.worker import DeliveryWorker
+from tests.support.consumers import drain
 from tests.tickets.test_csat import open_desk
 from tests.webhooks.conftest import Received, Receiver, auth, subscribe
 
@@ -85,6 +87,31 @@ async def test_sla_solved_and_csat_events_reach_a_subscriber(
         {**about, "resolution": 1, "score": 2, "has_reason": True},
     ]
     assert "It still drips" not in str(bodies)  # the customer's words stay on the ticket
+
+
+async def test_a_merged_duplicate_reaches_a_subscriber_once(
+    hooked: Core, clock: ManualClock, workspace_id: str, receiver: Receiver
+) -> None:
+    _, secret = await subscribe(hooked, workspace_id, receiver.url, "ticket.merged")
+    async with open_desk(hooked, clock, workspace_id) as desk:
+        received = await desk.says("My kettle leaks", user="li")
+        kept, duplicate = await desk.ticket(received), await desk.ticket(received)
+        for _ in range(2):  # a retried merge records nothing twice
+            await do_merge_ticket(hooked, workspace_id, duplicate.id, f"#{kept.number}")
+        await drain(hooked)
+        await DeliveryWorker(hooked).drain()
+    [body] = [signed(secret, r) for r in receiver.requests]
+    assert (body["type"], body["data"]) == (
+        "ticket.merged",
+        {
+            "ticket_id": duplicate.id,
+            "number": duplicate.number,
+            "customer_id": received.conversation.customer_id,
+            "conversation_id": received.conversation.id,
+            "into_ticket_id": kept.id,
+            "into_number": kept.number,
+        },
+    )
 
 
 def signed(secret: str, request: Received) -> dict[str, Any]:
