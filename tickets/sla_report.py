@@ -1,6 +1,7 @@
 """ "% SLA met" per policy, team and agent: over the tickets opened in a period, how many of
 each metric's targets were met and how many were missed (a breach counts as missed at once,
-even before the reply or the resolution comes).
+even before the reply or the resolution comes). A duplicate merged into another ticket is
+left out: closing it by the merge is no resolution, and the request is counted on its target.
 
 Each grouping is one aggregation over the `(workspace_id, created_at)` index; the counts are
 kept on the tickets' clocks (`achieved`, `missed`), so nothing is recomputed from events.
@@ -71,6 +72,7 @@ async def sla_report(core: Core, workspace_id: str, start: datetime, end: dateti
         "workspace_id": workspace_id,
         "created_at": {"$gte": start, "$lt": end},
         "sla.policy_id": {"$ne": None},
+        "merged_into": None,  # a duplicate is no request of its own: its target is counted
     }
     by = {name: await _grouped(core, match, key) for name, key in GROUPS.items()}
     return SlaReport(

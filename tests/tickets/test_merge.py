@@ -140,6 +140,27 @@ async def test_the_duplicates_sla_clocks_stop(
     assert len(await events(core, target.id, "ticket.sla_breached")) == 1
 
 
+async def test_a_merged_duplicate_is_left_out_of_the_sla_report(
+    core: Core,
+    cast: Cast,  # noqa: F811
+    clock: ManualClock,
+    http: httpx.AsyncClient,
+) -> None:
+    policy = PolicyIn.model_validate(
+        {"name": "Standard", "default": True, "targets": {"normal": Targets(resolution=60)}}
+    )
+    await save_policy(core, cast.workspace_id, policy)
+    duplicate = await ticket(core, cast, await adas_second_conversation(core, cast))
+    target = await ticket(core, cast, cast.conversations["shop"])
+    await do_merge_ticket(core, cast.workspace_id, duplicate.id, target.id)  # no resolution
+    day = clock.now().date().isoformat()
+    period = {"from": f"{day}T00:00:00Z", "to": f"{day}T23:59:59Z"}
+    report = (await http.get("/api/v1/sla/report", params=period)).json()
+    [row] = report["by_policy"]
+    assert row["tickets"] == 1  # the target alone
+    assert row["metrics"]["resolution"] == {"met": 0, "missed": 0, "percent": None}
+
+
 async def test_a_solved_duplicate_is_closed_too(
     core: Core,
     cast: Cast,  # noqa: F811
