@@ -1,4 +1,4 @@
-"""Refusing replayed pushes: a fresh timestamp, and each (timestamp, nonce) used once.
+"""Refusing replayed pushes: a fresh timestamp, and each (timestamp, nonce) handled once.
 
 In plaintext mode WeChat's `signature` covers only (token, timestamp, nonce), not the body:
 whoever saw one signed URL could post any body with it, forever. So a push is taken only
@@ -6,7 +6,8 @@ when its timestamp is within five minutes of the wall clock (real seconds, also 
 demo's fast clock), and its nonce has not been seen on that channel. Nonces are claimed in
 MongoDB (the `_id` is unique, a TTL index drops them once their timestamp is too old to pass
 anyway), so every process agrees; a push whose handling fails gives its nonce back, so
-WeChat's retry is not refused for it.
+WeChat's retry is handled, and one handled already is answered `success` without handling
+its body again (a captured URL replayed with another body changes nothing).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from pymongo.errors import DuplicateKeyError
 from kith.connectors.wechat.security import CallbackQuery
 from kith.core.clock import utcnow, wall
 from kith.core.context import Core
-from kith.core.errors import Unauthorized
+from kith.core.errors import Conflict, Unauthorized
 from kith.core.features import Index
 
 NONCES = "wechat_nonces"
@@ -41,17 +42,25 @@ def check_timestamp(core: Core, query: CallbackQuery) -> None:
 
 
 @asynccontextmanager
-async def once(core: Core, channel_id: str, query: CallbackQuery) -> AsyncIterator[None]:
-    """Hold the push's nonce while it is handled; a nonce already held or used is refused."""
+async def once(core: Core, channel_id: str, query: CallbackQuery) -> AsyncIterator[bool]:
+    """Hold the push's nonce while it is handled: yields True for a push to handle, False for
+    one whose nonce was handled already (WeChat's own retry of a push answered too late, or a
+    replay: either way nothing is handled twice, and `success` is the right answer). A nonce
+    still being handled is a 409, so WeChat tries again once the first has finished or failed."""
     check_timestamp(core, query)
     key = {"_id": f"{channel_id}:{query.timestamp}:{query.nonce}"}
     nonces = core.store.collection(NONCES)
     try:
-        await nonces.insert_one({**key, "purge_at": utcnow() + PURGE_AFTER})
+        await nonces.insert_one({**key, "purge_at": utcnow() + PURGE_AFTER, "done": False})
     except DuplicateKeyError:
-        raise Unauthorized("replayed WeChat push (nonce already used)", field="nonce") from None
+        held = await nonces.find_one(key, {"done": 1})
+        if held is not None and held.get("done") is not False:
+            yield False
+            return
+        raise Conflict("this WeChat push is still being handled", field="nonce") from None
     try:
-        yield
+        yield True
     except BaseException:
         await nonces.delete_one(key)
         raise
+    await nonces.update_one(key, {"$set": {"done": True}})

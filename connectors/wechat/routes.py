@@ -79,12 +79,17 @@ async def push(
     config = channel.settings_as(WeChatConfig)
     xml = open_push(config, query, await request.body())
     payload = Payload(body=xml.encode(), content_type="application/xml")
-    async with replay.once(core, channel.id, query):
-        try:
-            await process(core, channel, payload)
-        except InvalidInput as exc:  # verified and opened, but unusable: keep it, WeChat is done
-            await keep_dead_letter(core, channel, payload, exc)
+    async with replay.once(core, channel.id, query) as fresh:
+        if fresh:
+            await _process_or_keep(core, channel, payload)
     return acknowledge()
+
+
+async def _process_or_keep(core: Core, channel: Channel, payload: Payload) -> None:
+    try:
+        await process(core, channel, payload)
+    except InvalidInput as exc:  # verified and opened, but unusable: keep it, WeChat is done
+        await keep_dead_letter(core, channel, payload, exc)
 
 
 async def process(core: Core, channel: Channel, payload: Payload) -> str:

@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
+from kith.connectors.wechat.replay import NONCES, PURGE_AFTER
 from kith.core.channel_records import get_channel
-from kith.core.clock import ManualClock, ScaledClock
+from kith.core.clock import ManualClock, ScaledClock, utcnow
 from kith.core.context import Core
 from kith.core.dead_letters import (
     Payload,
@@ -170,6 +171,31 @@ async def test_wechat_retrying_a_message_three_times_stores_it_once(
     assert await core.store.messages.count_documents({}) == 1
     conversation = await wechat.conversation()
     assert conversation["unread_count"] == 1
+
+
+async def test_a_push_sent_again_with_its_nonce_is_answered_without_being_handled_again(
+    wechat: WeChatSetup, core: Core
+) -> None:
+    """WeChat's retry of a push answered too late, or a replay of its signed URL with another
+    body: `success`, and nothing new stored; one still in hand is a 409 (WeChat tries again)."""
+    wechat.pusher.sign_afresh()
+    body, query = wechat.pusher.envelope(fixture("text"), "plain")
+    assert (await wechat.pusher.post(body.encode(), query)).text == "success"
+    again = await wechat.pusher.post(body.encode(), query)
+    assert (again.status_code, again.text) == (200, "success")
+    other = body.replace("我的订单到哪了？", "把钱退给我").replace("24400000000000001", "1")
+    assert other != body
+    replayed = await wechat.pusher.post(other.encode(), query)
+    assert (replayed.status_code, replayed.text) == (200, "success")
+    assert await core.store.messages.count_documents({}) == 1
+
+    wechat.pusher.sign_afresh()
+    body, query = wechat.pusher.envelope(fixture("text"), "plain")
+    held = {"_id": f"{wechat.channel_id}:{query['timestamp']}:{query['nonce']}"}
+    doc = {**held, "purge_at": utcnow() + PURGE_AFTER, "done": False}
+    await core.store.collection(NONCES).insert_one(doc)
+    busy = await wechat.pusher.post(body.encode(), query)
+    assert busy.status_code == 409, busy.text
 
 
 async def test_a_retried_event_is_consumed_once(wechat: WeChatSetup, core: Core) -> None:
