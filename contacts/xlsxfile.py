@@ -1,5 +1,7 @@
-"""Reading an Excel workbook (.xlsx) for the import: its first sheet as a `Table`, the shape a
-CSV file is read into, so both go through the same mapping and rows.
+"""Reading an Excel workbook (.xlsx) for the import: its first sheet that holds anything, as a
+`Table`, the shape a CSV file is read into, so both go through the same mapping and rows.
+Empty sheets before it are skipped (a workbook whose first sheet was left blank and whose
+table is on "Sheet2" reads that table), and the sheets after it are not read.
 
 The first row names the columns; each later row is one record, numbered as Excel numbers it.
 A cell becomes the text a person reads in it: 13800138000 (not 1.38E+10), 3.5, a date as
@@ -18,6 +20,7 @@ defusedxml (a Kith dependency), so entity tricks are refused too.
 from __future__ import annotations
 
 import io
+import logging
 import zipfile
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
@@ -28,6 +31,8 @@ from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
 from kith.contacts.csvfile import Row, Table
 from kith.core.errors import InvalidInput, KithError, PayloadTooLarge
+
+log = logging.getLogger(__name__)
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ENCODING = "xlsx"  # what a preview and the job say the file was read as
@@ -87,28 +92,40 @@ def _checked_zip(data: bytes, max_bytes: int) -> None:
 
 
 def _rows(data: bytes, max_bytes: int, limit: int | None = None) -> Iterator[list[str]]:
-    """The first sheet's rows as text (trailing empty cells dropped), at most `limit`."""
+    """The rows of the first sheet holding a cell, as text (trailing empty cells dropped): at
+    most `limit`, or up to its first filled row when that comes later. Empty rows above it are
+    kept (its row numbers are Excel's); the cell budget is shared by every sheet read."""
     _checked_zip(data, max_bytes)
     book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     try:
         if not book.worksheets:
             raise _not_xlsx("it has no sheet")
-        sheet = book.worksheets[0]
-        if isinstance(sheet, ReadOnlyWorksheet):
-            sheet.reset_dimensions()  # rows as the file holds them, not as it claims
         budget = max_bytes
-        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            if number > MAX_ROWS or len(values) > MAX_COLUMNS:
-                raise _not_xlsx("it has more rows or columns than Excel has")
-            budget -= 1 + len(values)  # a line break and a delimiter per cell, as in a CSV
-            row = [cell_text(v) for v in values]
-            while row and not row[-1]:
-                row.pop()
-            budget -= sum(len(cell.encode()) for cell in row)
-            if budget < 0:
-                raise _too_large_unpacked(max_bytes)
-            yield row
-            if limit is not None and number >= limit:
+        for sheet in book.worksheets:
+            if isinstance(sheet, ReadOnlyWorksheet):
+                sheet.reset_dimensions()  # rows as the file holds them, not as it claims
+            blank = 0  # empty rows above the first filled one (all of an empty sheet's)
+            filled = False
+            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+                if number > MAX_ROWS or len(values) > MAX_COLUMNS:
+                    raise _not_xlsx("it has more rows or columns than Excel has")
+                budget -= 1 + len(values)  # a line break and a delimiter per cell, as in a CSV
+                row = [cell_text(v) for v in values]
+                while row and not row[-1]:
+                    row.pop()
+                budget -= sum(len(cell.encode()) for cell in row)
+                if budget < 0:
+                    raise _too_large_unpacked(max_bytes)
+                if not filled and not row:
+                    blank += 1
+                    continue
+                if not filled:
+                    filled = True
+                    yield from ([] for _ in range(blank))
+                yield row
+                if limit is not None and number >= limit:
+                    return
+            if filled:
                 return
     finally:
         book.close()
@@ -119,8 +136,10 @@ def _read(data: bytes, max_bytes: int, limit: int | None = None) -> list[list[st
         rows = list(_rows(data, max_bytes, limit))
     except KithError:
         raise
-    except Exception as exc:  # openpyxl refuses a broken part in many ways: all say "not xlsx"
-        raise _not_xlsx(f"{type(exc).__name__}: {exc}"[:200]) from None
+    except Exception:  # openpyxl refuses a broken part in many ways: all say "not xlsx"
+        # The parser's words (a KeyError naming a missing part) are for the log, not the user.
+        log.info("an .xlsx upload is not a workbook openpyxl reads", exc_info=True)
+        raise _not_xlsx("it holds no workbook Kith can read") from None
     while rows and not rows[-1]:  # formatted but empty rows below the table
         rows.pop()
     if not rows:
@@ -133,12 +152,13 @@ def _read(data: bytes, max_bytes: int, limit: int | None = None) -> list[list[st
 
 
 def read_table(data: bytes, max_bytes: int) -> Table:
-    """The first sheet as a header and rows (CPU-bound for big files: run it in a thread)."""
+    """The first sheet holding a cell, as a header and rows (CPU-bound for big files: run it
+    in a thread)."""
     rows = _read(data, max_bytes)
     records: list[Row] = list(rows[1:])
     return Table(header=rows[0], rows=records, encoding=ENCODING)
 
 
 def read_header(data: bytes, max_bytes: int) -> list[str]:
-    """The first sheet's header, read as `read_table` reads it (for the mapping step)."""
+    """That sheet's header, read as `read_table` reads it (for the mapping step)."""
     return _read(data, max_bytes, limit=1)[0]

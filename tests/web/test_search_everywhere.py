@@ -137,6 +137,31 @@ async def test_an_agent_finds_only_what_their_lists_show(
     assert len(mine["customers"]) == 1
 
 
+async def test_a_ticket_number_puts_that_ticket_first_even_typed_full_width(
+    core: Core,
+    cast: Cast,  # noqa: F811
+    token_api: httpx.AsyncClient,
+    browser: Callable[..., Any],  # noqa: F811
+) -> None:
+    """ "#1" also finds the newer ticket whose words hold "1", but ticket #1 comes first, also
+    when the limit would have left it out; a Chinese keyboard's full-width "＃２" (NFKC) is
+    "#2". The numbered ticket is shown only to who may see it: Alice never sees Grace's."""
+    first = await ticket_for(core, cast, "shop", "Order late")
+    crash = await ticket_for(core, cast, "help", "App crash")
+    newer = await ticket_for(core, cast, "shop", "Order 1 of 2 broken")
+    assert ids(await token_api.get("/search", params={"q": "#1"}))["tickets"] == [first, newer]
+    one = await token_api.get("/search", params={"q": "1", "limit": 1})
+    assert ids(one)["tickets"] == [first] and one.json()["more"]["tickets"] is True
+    full_width = await token_api.get("/search", params={"q": "＃２"})
+    assert ids(full_width)["tickets"] == [crash, newer]
+    assert full_width.json()["q"] == "#2"
+    assert ids(await token_api.get("/search", params={"q": "ＣＲＡＳＨ"}))["tickets"] == [crash]
+    alice = await browser("alice")
+    assert ids(await alice.api("GET", "/search", params={"q": "#2"}))["tickets"] == [newer]
+    bob = await browser("bob")
+    assert ids(await bob.api("GET", "/search", params={"q": "＃２"}))["tickets"] == [crash]
+
+
 @pytest.mark.parametrize(
     "q", ['{"$ne": null}', '{"$gt": ""}', ".*", "^", "a|b", "$expr", "[", "\\"]
 )
@@ -173,6 +198,7 @@ async def test_operator_shaped_words_in_a_message_are_found_as_words(
         ({"q": ""}, "q"),
         ({"q": "   "}, "q"),
         ({"q": "x" * 201}, "q"),
+        ({"q": "㍿" * 60}, "q"),  # 60 characters, 240 once NFKC spells each out
         ({"q": "ada", "limit": 0}, "limit"),
         ({"q": "ada", "limit": 21}, "limit"),
         ({"q": "ada", "limit": "many"}, "limit"),

@@ -147,6 +147,8 @@ async def test_in_chinese_with_nothing_found_and_see_all_in_contacts(live: Live)
     await expect(page.locator("#contacts tr")).to_have_count(1)
 
     await page.goto(live.url + "/app/search?q=" + "不存在的东西")
-    await expect(page.get_by_role("status")).to_have_text("没有找到与“不存在的东西”相关的内容。")
+    await expect(page.get_by_role("status")).to_have_text(
+        "没有找到与“不存在的东西”相关的内容。请换个说法；中文请至少输入两个字。"
+    )
     await expect(heading(page, "工单（0）")).to_be_visible()
     await expect(page.get_by_text("没有找到。")).to_have_count(3)

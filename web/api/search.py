@@ -8,11 +8,16 @@ inbox's (`kith.core.search`, every status), tickets the Tickets list's
 (`kith.web.api.customers.search_filter`). A signed-in user (`search_everywhere(…, agent)`,
 the page's `/app/api/search`) sees each group as they see its list: an agent their teams'
 conversations, tickets and customers; an API token sees the whole workspace.
+
+`q` is read as NFKC first, so a Chinese keyboard's full-width "＃２" or "ＧＲＡＣＥ" finds what
+"#2" and "GRACE" find. A ticket number ("#12", "12") also finds the tickets whose words hold
+it; the ticket with that very number, when the reader may see it, comes first.
 """
 
 from __future__ import annotations
 
 import asyncio
+import unicodedata
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -26,6 +31,8 @@ from kith.core.models import Conversation, Customer
 from kith.core.pagination import page
 from kith.tickets.models import Ticket
 from kith.tickets.queries import TicketFilter, list_tickets
+from kith.tickets.store import tickets as tickets_of
+from kith.tickets.store import visible
 from kith.web.api.customers import search_filter
 from kith.web.api.deps import CoreDep, WorkspaceDep
 from kith.web.inbox.contacts import scoped
@@ -165,23 +172,52 @@ async def _customers(
     return [Customer.from_doc(d) for d in docs], next_cursor
 
 
+def _ticket_number(text: str) -> int | None:
+    """The number `text` names as a ticket's ("#12" or "12"), as the Tickets list reads it."""
+    digits = text.removeprefix("#")
+    return int(digits) if digits.isdigit() and len(digits) < 12 else None
+
+
+async def _tickets(
+    core: Core, workspace_id: str, agent: Agent | None, q: str, limit: int
+) -> tuple[list[Ticket], str | None]:
+    """The Tickets list's search, with the ticket numbered `q` (if any, and visible) first."""
+    scope = agent.scope if agent is not None else None
+    found, more = await list_tickets(
+        core, workspace_id, scope, TicketFilter(q=q), cursor=None, limit=limit
+    )
+    number = _ticket_number(q)
+    if number is None:
+        return found, more
+    exact = [t for t in found if t.number == number]
+    if not exact:
+        base = visible(scope) if scope is not None else {"workspace_id": workspace_id}
+        doc = await tickets_of(core).find_one({"$and": [base, {"number": number}]})
+        if doc is None:
+            return found, more
+        exact = [Ticket.from_doc(doc)]
+    rest = [t for t in found if t.number != number]
+    return (exact + rest)[:limit], more
+
+
 async def search_everywhere(
     core: Core, workspace_id: str, agent: Agent | None, q: str, limit: int
 ) -> SearchResults:
     """Up to `limit` conversations (latest activity first), tickets (newest first) and
     customers (newest first) that `q` finds, each as its own list finds them and as `agent`
     may see them (None: an API token, the whole workspace). A blank `q` is a 422 on `q`."""
-    text = q.strip()
+    text = unicodedata.normalize("NFKC", q).strip()
     if not text:
         raise InvalidInput("type something to search for", field="q")
-    scope = agent.scope if agent is not None else None
+    if len(text) > Q_MAX:  # NFKC may lengthen it ("㍿" is four characters)
+        raise InvalidInput(f"search for at most {Q_MAX} characters", field="q")
     (
         (conversations, more_conversations),
         (tickets, more_tickets),
         (customers, more_customers),
     ) = await asyncio.gather(
         _conversations(core, workspace_id, agent, text, limit),
-        list_tickets(core, workspace_id, scope, TicketFilter(q=text), cursor=None, limit=limit),
+        _tickets(core, workspace_id, agent, text, limit),
         _customers(core, workspace_id, agent, text, limit),
     )
     names = await customers_by_id(core, [c.customer_id for c in conversations])
