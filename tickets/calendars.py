@@ -62,6 +62,32 @@ class BusinessCalendar:
             left -= closes - opens
         raise ValueError(f"no business hours within {HORIZON_DAYS} days of {start.isoformat()}")
 
+    def subtract(self, end: datetime, duration: timedelta) -> datetime:
+        """`add` backwards: the latest moment from which `duration` of business time has
+        passed by `end` (where a clock that overran its target by `duration` was due)."""
+        if duration < ZERO:
+            raise ValueError("a business duration is never negative")
+        end = end.astimezone(UTC)
+        if duration == ZERO:
+            return end
+        days = 7
+        while True:  # a window back from `end`, doubled until it holds `duration`
+            days = min(days, HORIZON_DAYS)
+            since = end - timedelta(days=days)
+            spans = []
+            for opens, closes in self._spans(since):
+                if opens >= end:
+                    break
+                spans.append((max(opens, since), min(closes, end)))
+            left = duration
+            for opens, closes in reversed(spans):
+                if left <= closes - opens:
+                    return closes - left
+                left -= closes - opens
+            if days == HORIZON_DAYS:
+                raise ValueError(f"no business hours within {HORIZON_DAYS} days before {end}")
+            days *= 2
+
     def opening(self, start: datetime) -> datetime:
         """The first business moment at or after `start` (`start` itself inside hours)."""
         start = start.astimezone(UTC)

@@ -184,12 +184,21 @@ def _restart(sla: TicketSla, terms: Terms, now: datetime) -> TicketSla:
         clock.due_at = clock.warn_at = None
         if clock.running_since is None or clock.target is None:
             continue
-        left = max(0.0, clock.target - clock.consumed)
-        clock.due_at = as_stored(terms.calendar.add(now, timedelta(seconds=left)))
+        left = clock.target - clock.consumed
+        clock.due_at = as_stored(_due_at(terms.calendar, now, left))
         if sla.warn_before and not clock.warned and not clock.breached:
             clock.warn_at = as_stored(_warn_at(terms.calendar, now, left - sla.warn_before))
     sla.rev += 1
     return sla
+
+
+def _due_at(calendar: BusinessCalendar, now: datetime, left: float) -> datetime:
+    """`left` business seconds from now; a clock already past its target was due that far
+    back (a restart must not forgive the overrun: a ticket nine days late stays so when its
+    policy is saved or its priority raised)."""
+    if left >= 0:
+        return calendar.add(now, timedelta(seconds=left))
+    return calendar.subtract(now, timedelta(seconds=-left))
 
 
 def _warn_at(calendar: BusinessCalendar, now: datetime, early: float) -> datetime:

@@ -11,8 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from kith.core.context import Core
-from kith.core.errors import Conflict, InvalidInput, NotFound
+from kith.core.errors import Conflict, InvalidInput, KithError, NotFound, raise_all
 from kith.core.ids import new_id
+from kith.core.teams import get_team, name_key
 from kith.tickets.calendars import BusinessCalendar
 from kith.tickets.sla import Terms
 from kith.tickets.sla_models import AROUND_THE_CLOCK, CalendarIn, PolicyIn, SlaCalendar, SlaPolicy
@@ -80,13 +81,9 @@ async def get_policy(core: Core, workspace_id: str, policy_id: str) -> SlaPolicy
 async def save_policy(
     core: Core, workspace_id: str, body: PolicyIn, policy_id: str | None = None
 ) -> SlaPolicy:
-    """Create (no id) or replace a policy; the calendar must be the workspace's, and a new
-    default takes over from the old one."""
-    if body.calendar_id is not None:
-        try:
-            await get_calendar(core, workspace_id, body.calendar_id)
-        except NotFound:
-            raise InvalidInput("no such calendar", field="calendar_id") from None
+    """Create (no id) or replace a policy; a new default takes over from the old one."""
+    body = body.model_copy(update={"name": body.name.strip()})
+    raise_all(await _refusals(core, workspace_id, body, policy_id))
     now = core.clock.now()
     created = (await get_policy(core, workspace_id, policy_id)).created_at if policy_id else now
     policy = SlaPolicy(
@@ -105,7 +102,46 @@ async def save_policy(
     return policy
 
 
+async def _refusals(
+    core: Core, workspace_id: str, body: PolicyIn, policy_id: str | None
+) -> list[KithError]:
+    """Every reason to refuse the policy at once: a blank or taken name (folded as team
+    names are), a calendar or team that is not the workspace's."""
+    refusals: list[KithError] = []
+    if not body.name:
+        refusals.append(InvalidInput("give the policy a name", field="name", reason="missing"))
+    else:
+        others = (
+            await policies(core)
+            .find({"workspace_id": workspace_id, "_id": {"$ne": policy_id}}, {"name": 1})
+            .to_list()
+        )
+        if any(name_key(d["name"]) == name_key(body.name) for d in others):
+            refusals.append(
+                InvalidInput(
+                    "another policy has this name", field="name", reason="policy_name_taken"
+                )
+            )
+    if body.calendar_id is not None:
+        try:
+            await get_calendar(core, workspace_id, body.calendar_id)
+        except NotFound:
+            refusals.append(InvalidInput("no such calendar", field="calendar_id"))
+    if body.team_id is not None:
+        try:
+            await get_team(core, workspace_id, body.team_id)
+        except NotFound:
+            refusals.append(InvalidInput("no such team", field="team_id"))
+    return refusals
+
+
 async def delete_policy(core: Core, workspace_id: str, policy_id: str) -> None:
+    """Delete a policy other than the default (whose deletion would leave every ticket
+    without a policy, in silence: another policy must become the default first)."""
+    if (await get_policy(core, workspace_id, policy_id)).default:
+        raise Conflict(
+            "make another policy the default first", field="default", reason="default_policy"
+        )
     result = await policies(core).delete_one({"_id": policy_id, "workspace_id": workspace_id})
     if not result.deleted_count:
         raise NotFound("no such policy", field="policy_id")

@@ -166,3 +166,31 @@ def test_add_and_elapsed_agree(zone: str) -> None:
         due = cal.add(start, duration)
         assert cal.elapsed(start, due) == duration
         assert cal.elapsed(start, due - timedelta(minutes=1)) < duration
+
+
+def test_subtract_steps_back_in_business_time() -> None:
+    """Where a clock that overran its target was due: `add` backwards, over nights, weekends,
+    holidays and a DST change, and undone by `add` from inside business hours."""
+    cal = BusinessCalendar("UTC", WEEKDAYS, frozenset({date(2026, 1, 8)}))
+    assert cal.subtract(utc(2026, 1, 12, 10), 2 * H) == utc(2026, 1, 9, 16)  # Mon → Fri
+    assert cal.subtract(utc(2026, 1, 10, 12), H) == utc(2026, 1, 9, 16)  # from a Saturday
+    assert cal.subtract(utc(2026, 1, 9, 10), 2 * H) == utc(2026, 1, 7, 16)  # the holiday
+    assert cal.subtract(utc(2026, 1, 5, 17), 8 * H) == utc(2026, 1, 5, 9)  # a whole day
+    assert cal.subtract(utc(2026, 3, 2, 9), 9 * 40 * H) == utc(2025, 12, 26, 9)  # long ago
+    assert cal.subtract(utc(2026, 1, 5, 12), timedelta(0)) == utc(2026, 1, 5, 12)
+    with pytest.raises(ValueError):
+        cal.subtract(utc(2026, 1, 5, 12), -H)
+    new_york = BusinessCalendar("America/New_York", {6: ((time(0), time(0)),)})
+    # Sunday 8 March 2026 has 23 hours: its whole day back from Monday 04:00 UTC.
+    assert new_york.subtract(utc(2026, 3, 9, 4), 23 * H) == utc(2026, 3, 8, 5)
+    overnight = BusinessCalendar("UTC", {0: ((time(22), time(6)),), 1: ((time(0), time(8)),)})
+    # Monday 22:00 to Tuesday 08:00 is one span of 10 hours, not 8 + 8.
+    assert overnight.subtract(utc(2026, 1, 6, 8), 10 * H) == utc(2026, 1, 5, 22)
+    rng = random.Random(25)  # noqa: S311 - reproducible test data, not a secret
+    for _ in range(200):
+        end = utc(2026, 1, 5) + timedelta(minutes=rng.randrange(60 * 24 * 60))
+        back = timedelta(minutes=rng.randrange(1, 60 * 200))
+        start = cal.subtract(end, back)
+        assert cal.elapsed(start, end) == back
+        if cal.opening(end) == end:
+            assert cal.add(start, back) == end

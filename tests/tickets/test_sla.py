@@ -111,7 +111,8 @@ async def test_status_and_priority_changes_pause_and_recompute_from_consumed_tim
     assert resumed.sla is not None and not resumed.sla.paused
     # 4 h target at high, 1 h consumed before the pause: due 3 h after the resume.
     assert resumed.sla.resolution_due_at == at(clock, 15 * HOUR)
-    assert resumed.sla.first_reply_due_at == at(clock, 12 * HOUR)  # 30 min target, overdue
+    # 30 min target, 1 h consumed: due half an hour of business time before the resume.
+    assert resumed.sla.first_reply_due_at == at(clock, 11.5 * HOUR)
 
 
 async def test_a_team_with_its_own_policy_takes_over_with_the_banked_time(

@@ -135,3 +135,57 @@ async def test_a_killed_workers_recompute_is_finished_by_another_counting_each_t
         now = await get_ticket(core, cast.workspace_id, ticket.id)
         assert now.sla is not None and now.sla.resolution_due_at == at(clock, HOUR)
     assert await core.store.collection(sla_recompute.CURSORS).count_documents({}) == 0
+
+
+async def test_saving_a_policy_keeps_a_breached_tickets_lateness_and_its_one_breach(
+    core: Core,
+    cast: Cast,  # noqa: F811
+    clock: ManualClock,
+    http: httpx.AsyncClient,  # noqa: F811
+) -> None:
+    """QA pass 10 M1: a ticket nine days late showed four hours late after an edit of another
+    target, because a restart made it due `now + max(0, target - consumed)`."""
+    standard = {**policy(8 * 60), "targets": {"normal": {"first_reply": 30, "resolution": 480}}}
+    made = await http.post("/api/v1/sla/policies", json=standard)
+    ticket = await open_ticket(core, cast)
+    clock.advance(9 * 24 * HOUR)
+    sweep = SlaWorker(core, "sla")
+    assert await sweep.run_once() == 1
+    assert len(await events(core, "ticket.sla_breached")) == 2  # first reply and resolution
+
+    standard["targets"]["normal"]["first_reply"] = 60  # only the first reply's target
+    changed = await http.put(f"/api/v1/sla/policies/{made.json()['id']}", json=standard)
+    assert await JobWorker(core, "jobs").run_once(changed.json()["recompute_job_id"]) == 1
+    after = await get_ticket(core, cast.workspace_id, ticket.id)
+    assert after.sla is not None
+    assert after.sla.first_reply_due_at == at(clock, HOUR)  # the new target, from the start
+    assert after.sla.resolution_due_at == at(clock, 8 * HOUR)  # unchanged: nine days late
+    assert sorted(after.sla.breached) == ["first_reply", "resolution"]
+    clock.advance(HOUR)
+    assert await sweep.run_once() == 0
+    assert len(await events(core, "ticket.sla_breached")) == 2  # no second breach
+
+
+async def test_a_target_shrunk_below_the_consumed_time_makes_the_ticket_late_by_the_overrun(
+    core: Core,
+    cast: Cast,  # noqa: F811
+    clock: ManualClock,
+    http: httpx.AsyncClient,  # noqa: F811
+) -> None:
+    made = await http.post("/api/v1/sla/policies", json=policy(8 * 60))
+    ticket = await open_ticket(core, cast)
+    clock.advance(3 * HOUR)
+    sweep = SlaWorker(core, "sla")
+    assert await sweep.run_once() == 0
+    changed = await http.put(f"/api/v1/sla/policies/{made.json()['id']}", json=policy(2 * 60))
+    assert await JobWorker(core, "jobs").run_once(changed.json()["recompute_job_id"]) == 1
+    after = await get_ticket(core, cast.workspace_id, ticket.id)
+    # 3 h consumed of a 2 h target: due an hour ago, so an hour late.
+    assert after.sla is not None and after.sla.resolution_due_at == at(clock, 2 * HOUR)
+    assert await sweep.run_once() == 1
+    clock.advance(HOUR)
+    assert await sweep.run_once() == 0
+    breaches = await events(core, "ticket.sla_breached")
+    assert [(b["data"]["metric"], b["data"]["due_at"]) for b in breaches] == [
+        ("resolution", at(clock, 2 * HOUR))
+    ]

@@ -85,3 +85,44 @@ async def test_every_refused_field_is_named_at_once(cast: Cast, browser) -> None
     }
     unknown = await admin.api("POST", "/sla/policies", json={**VIP, "calendar_id": "nope"})
     assert unknown.status_code == 422 and unknown.json()["error"]["field"] == "calendar_id"
+
+
+async def test_the_default_policy_is_not_deleted_while_it_is_the_default(
+    cast: Cast, browser
+) -> None:
+    """QA pass 10 M2: deleting the default left every open ticket without an SLA, in silence."""
+    admin = await browser("admin")
+    standard = (await admin.api("POST", "/sla/policies", json={**VIP, "default": True})).json()
+    refused = await admin.api("DELETE", f"/sla/policies/{standard['id']}")
+    assert refused.status_code == 409
+    assert (refused.json()["error"]["field"], refused.json()["error"]["reason"]) == (
+        "default",
+        "default_policy",
+    )
+    assert [p["id"] for p in (await admin.api("GET", "/sla/policies")).json()] == [standard["id"]]
+    other = await admin.api("POST", "/sla/policies", json={**VIP, "name": "Next", "default": True})
+    assert other.status_code == 201
+    gone = await admin.api("DELETE", f"/sla/policies/{standard['id']}")
+    assert gone.status_code == 204
+
+
+async def test_a_blank_or_taken_name_and_an_unknown_team_are_refused_at_once(
+    cast: Cast, browser
+) -> None:
+    """QA pass 10 m1: the API took a name of spaces, a second "Standard" and a team that is
+    not the workspace's."""
+    admin = await browser("admin")
+    assert (await admin.api("POST", "/sla/policies", json=VIP)).status_code == 201
+    nobody = "000000000000000000000000"
+    blank = await admin.api("POST", "/sla/policies", json={**VIP, "name": "   ", "team_id": nobody})
+    assert blank.status_code == 422
+    fields = {f["field"]: f["reason"] for f in blank.json()["error"]["fields"]}
+    assert fields == {"name": "missing", "team_id": None}
+    again = await admin.api("POST", "/sla/policies", json={**VIP, "name": " vip "})
+    assert again.status_code == 422
+    assert [(f["field"], f["reason"]) for f in again.json()["error"]["fields"]] == [
+        ("name", "policy_name_taken")
+    ]
+    [vip] = (await admin.api("GET", "/sla/policies")).json()
+    kept = await admin.api("PUT", f"/sla/policies/{vip['id']}", json={**VIP, "name": " VIP "})
+    assert (kept.status_code, kept.json()["name"]) == (200, "VIP")  # its own name, trimmed

@@ -52,6 +52,8 @@ WORDS = {
         "confirm_text": "Delete the SLA policy VIP <script>?",
         "confirm": "Confirm",
         "deleted": "Policy deleted.",
+        "default_kept": "Standard <i> is the workspace's default policy: make another policy the "
+        "default first.",
     },
     "zh": {
         "locale": "zh-CN",
@@ -79,6 +81,7 @@ WORDS = {
         "confirm_text": "删除 SLA 策略 VIP <script>？",
         "confirm": "确认",
         "deleted": "策略已删除。",
+        "default_kept": "Standard <i> 是工作区的默认策略：请先将另一个策略设为默认。",
     },
 }
 
@@ -216,3 +219,14 @@ async def test_an_admin_manages_sla_policies_by_keyboard(
     await expect(page.get_by_role("button", name=w["new"])).to_be_focused()
     left = await list_policies(live.core, await _workspace(live))
     assert [p.name for p in left] == ["Standard <i>"]
+
+    # The default is kept (QA pass 10 M2): said at once, no confirmation, focus stays.
+    delete_default = standard.get_by_role("button", name=f"{w['delete']}: Standard <i>")
+    await delete_default.focus()
+    await page.keyboard.press("Enter")
+    await expect(page.get_by_role("status")).to_have_text(w["default_kept"])
+    await expect(page.get_by_role("dialog")).to_have_count(0)
+    await expect(delete_default).to_be_focused()
+    assert [p.name for p in await list_policies(live.core, await _workspace(live))] == [
+        "Standard <i>"
+    ]

@@ -99,6 +99,11 @@
     document.querySelector(`#policies button[aria-label="${CSS.escape(`${T.edit}: ${name}`)}"]`);
 
   async function remove(policy, button) {
+    if (policy.default) {  // the server refuses too: every ticket would lose its SLA
+      say(fill(T.sla_delete_default, { name: policy.name }));
+      button.focus();
+      return;
+    }
     if (!(await confirmed(fill(T.sla_delete_confirm, { name: policy.name })))) {
       if (button.isConnected) button.focus();
       return;
@@ -107,7 +112,7 @@
       await answer("DELETE", `/sla/policies/${encodeURIComponent(policy.id)}`);
       say(T.sla_deleted);
     } catch (error) {
-      say(error.message);
+      say(error.reason === "default_policy" ? fill(T.sla_delete_default, { name: policy.name }) : error.message);
     }
     await load();
     $("new-policy").focus();
