@@ -45,7 +45,11 @@ def priced(body: OrderIn) -> tuple[list[Item], int, int]:
     for i, item in enumerate(body.items):
         amount = money.line_amount(item.quantity, item.unit_price)
         if amount > money.MAX_AMOUNT:
-            raise InvalidInput("the item's amount is too large", field=f"items.{i}.quantity")
+            raise InvalidInput(
+                "the item's amount is too large",
+                field=f"items.{i}.quantity",
+                reason="amount_too_large",
+            )
         if item.amount is not None and item.amount != amount:
             raise _mismatch(f"items.{i}.amount", item.amount, amount)
         items.append(Item(**{**item.model_dump(), "amount": amount}))
@@ -54,7 +58,9 @@ def priced(body: OrderIn) -> tuple[list[Item], int, int]:
     if body.total is not None and body.total != total:
         raise _mismatch("total", body.total, total)
     if total > money.MAX_AMOUNT:
-        raise InvalidInput("the order's total is too large", field="total")
+        raise InvalidInput(
+            "the order's total is too large", field="total", reason="total_too_large"
+        )
     return items, subtotal, total
 
 

@@ -24,6 +24,7 @@
   ];
   let shown = { customerId: null, conversationId: null };
   let exponents = null;
+  const MAX_AMOUNT = 2 ** 53;  // the largest amount the server stores (orders/money.py)
   let formAdded = false;
   let uid = 0;
   // The move form open, kept across a redraw of the list (a message from the customer
@@ -40,7 +41,7 @@
 
   // "12.50" in a currency of 2 decimals is 1250 minor units: string arithmetic, never floats.
   function minorUnits(text, places) {
-    const match = /^\s*(\d{1,12})(?:[.,](\d*))?\s*$/.exec(text);
+    const match = /^\s*(\d{1,12})(?:\.(\d*))?\s*$/.exec(text);
     if (!match || (match[2] || "").length > places) return null;
     return Number(match[1]) * 10 ** places + Number((match[2] || "").padEnd(places, "0") || "0");
   }
@@ -202,6 +203,16 @@
     }
   }
 
+  // Why a price `minorUnits` refused is wrong, in words that say what to change: too many
+  // digits, a comma or space (a thousands separator, or a decimal comma), or too many decimals.
+  function priceProblem(text, places, code) {
+    const typed = text.trim();
+    const plain = /^(\d+)(?:\.\d*)?$/.exec(typed);
+    if (plain && plain[1].length > 12) return T.orders_price_too_long;
+    if (!plain && /\d/.test(typed) && /^[\d.,\s'’]+$/.test(typed)) return T.orders_price_separator;
+    return fill(places ? T.orders_bad_price : T.orders_bad_price_whole, { places, currency: code });
+  }
+
   // The new order's form. A refusal (the browser's checks, or the server's 422) is marked at
   // its fields and the first one focused; the item's name box also takes what the server says
   // of the item as a whole (`items.0.sku`, `items.0.amount`), its SKU being made of the name.
@@ -225,16 +236,22 @@
       const places = exponents[currency.value];
       const unit = minorUnits(price.value, places);
       const wrong = [];
+      // A whole number of items (the server's bounds), checked here so that it is said in
+      // the page's language rather than in pydantic's.
+      const count = /^\s*\d{1,7}\s*$/.test(quantity.value) ? Number(quantity.value) : NaN;
       if (!name) wrong.push({ field: "items.0", message: T.orders_item_missing });
+      if (!(count >= 1 && count <= 1000000)) wrong.push({ field: "items.0.quantity", message: T.orders_bad_quantity });
+      else if (unit !== null && count * unit > MAX_AMOUNT) {
+        wrong.push({ field: "items.0.quantity", message: T.reason_amount_too_large });
+      }
       if (unit === null) {
-        const words = places ? T.orders_bad_price : T.orders_bad_price_whole;
-        wrong.push({ field: "items.0.unit_price", message: fill(words, { places, currency: currency.value }) });
+        wrong.push({ field: "items.0.unit_price", message: priceProblem(price.value, places, currency.value) });
       }
       if (wrong.length) return refuse(wrong);
       const body = {
         conversation_id: shown.conversationId,
         currency: currency.value,
-        items: [{ sku: name.slice(0, 64), name, quantity: Number(quantity.value), unit_price: unit }],
+        items: [{ sku: name.slice(0, 64), name, quantity: count, unit_price: unit }],
       };
       try {
         const made = await api("POST", "/orders", body);
@@ -242,6 +259,9 @@
         say(fill(T.orders_created, made));
         await load();
       } catch (error) {  // a refusal of no field (a 503, the network) is said in the status
+        for (const f of error.fields || []) {  // pydantic's "valid integer", in the page's words
+          if (f.field === "items.0.quantity" && /^int_/.test(f.reason || "")) f.message = T.orders_bad_quantity;
+        }
         const unplaced = markFields(form, error);
         const named = error.fields && error.fields.length;
         if (!named) say(error.message);

@@ -91,16 +91,39 @@ async def test_refusals_are_marked_at_the_new_order_forms_fields(live: Live, loc
 
     await item.fill("Matcha <b>")
     await price.fill("1200")
-    await quantity.fill("0")  # the server refuses it: marked at the quantity
+    await quantity.fill("0")  # marked at the quantity, in the page's language
     await quantity.press("Enter")
     await expect(quantity).to_be_focused()
     await expect(quantity).to_have_attribute("aria-invalid", "true")
-    await expect(quantity).to_have_accessible_description(
-        t["reason_greater_than_equal"].replace("{ge}", "1")
-    )
+    await expect(quantity).to_have_accessible_description(t["orders_bad_quantity"])
     await expect(item).not_to_have_attribute("aria-invalid", "true")  # the earlier marks go
     await expect(price).not_to_have_attribute("aria-invalid", "true")
+
+    # QA pass 10, m6: these read in English ("Input should be a valid integer", "the item's
+    # amount is too large") or said nothing of the digits or the thousands separator.
+    await quantity.fill("1.5")
+    await quantity.press("Enter")
+    await expect(quantity).to_have_accessible_description(t["orders_bad_quantity"])
+    await panel.get_by_label(t["orders_currency"]).select_option("CNY")
+    for typed, said in [
+        ("99999999999999999", t["orders_price_too_long"]),
+        ("1,000.50", t["orders_price_separator"]),
+        ("1 000", t["orders_price_separator"]),
+    ]:
+        await quantity.fill("1")
+        await price.fill(typed)
+        await price.press("Enter")
+        await expect(price).to_be_focused()
+        await expect(price).to_have_accessible_description(said)
+    await quantity.fill("1000000")
+    await price.fill("999999999999.99")
+    await price.press("Enter")
+    await expect(quantity).to_be_focused()
+    await expect(quantity).to_have_accessible_description(t["reason_amount_too_large"])
+    await expect(price).not_to_have_attribute("aria-invalid", "true")
     assert await live.core.store.collection("orders").count_documents({}) == 1
+    await panel.get_by_label(t["orders_currency"]).select_option("JPY")
+    await price.fill("1200")
 
     await quantity.fill("2")
     await quantity.press("Enter")
@@ -110,6 +133,31 @@ async def test_refusals_are_marked_at_the_new_order_forms_fields(live: Live, loc
     order = panel.get_by_role("listitem").filter(has_text="#2")
     await expect(order).to_contain_text("2,400 JPY")
     await expect(order).to_contain_text("Matcha <b> × 2")  # text, never markup
+
+
+@pytest.mark.parametrize("locale", ["en-US", "zh-CN"])
+async def test_the_servers_amount_refusal_is_worded_in_the_pages_language(
+    live: Live, locale: str
+) -> None:
+    """The server's own check (a client that skips the form's) carries a reason the page
+    words: "the item's amount is too large" is not shown in English in the Chinese UI."""
+    from playwright.async_api import expect
+
+    t = words(locale)
+    conversation = await live.core.store.conversations.find_one({})
+    assert conversation is not None
+    page = await live.sign_in("alice@kith.test", locale=locale)
+    await expect(page.locator("#orders-panel")).to_have_count(1)
+    item = {"sku": "X", "name": "X", "quantity": 1_000_000, "unit_price": 99_999_999_999_999}
+    body = {"conversation_id": conversation["_id"], "currency": "CNY", "items": [item]}
+    refused = await page.evaluate(
+        """async (body) => {
+            try { await window.KithDom.api("POST", "/orders", body); return null; }
+            catch (error) { return [error.status, error.fields[0].field, error.fields[0].message]; }
+        }""",
+        body,
+    )
+    assert refused == [422, "items.0.quantity", t["reason_amount_too_large"]]
 
 
 @pytest.mark.parametrize("locale", ["en-US", "zh-CN"])

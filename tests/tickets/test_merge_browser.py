@@ -70,16 +70,20 @@ async def test_a_duplicate_is_merged_by_keyboard_after_the_dialog_asks(
     await expect(dialog.locator("b")).to_have_count(0)
     await page.keyboard.press("Escape")  # asked, refused: nothing merged
     await expect(dialog).to_have_count(0)
-    await expect(menu).to_be_focused()
+    # Focus is back on the button that opened the dialog, not on the menu before it.
+    await expect(merge.get_by_role("button", name="Merge…")).to_be_focused()
     assert (await get_ticket(live.core, (await _ws(live)), duplicate)).merged_into is None
 
-    await page.keyboard.press("Tab")
     await page.keyboard.press("Enter")
     await expect(dialog).to_be_visible()
     await dialog.get_by_role("button", name="Confirm").focus()
     await page.keyboard.press("Enter")
+    # The ticket merged into: focus on its heading (not lost on <body>), the status line says
+    # why, and the mark leaves the address so a reload says nothing.
     await expect(page).to_have_url(live.url + f"/app/tickets/{refund}")
     await expect(page.locator("body[data-ready=true]")).to_have_count(1)
+    await expect(page.get_by_role("heading", level=1)).to_be_focused()
+    await expect(page.get_by_role("status").first).to_have_text("#28 merged into this ticket")
     timeline = page.locator("#timeline")
     await expect(timeline).to_contain_text("#28 merged into this ticket")
     await expect(page.get_by_label("Tags")).to_have_value("dup")
@@ -139,10 +143,41 @@ async def test_in_chinese_a_target_closed_meanwhile_is_refused_at_the_menu(live:
     await dialog.get_by_role("button", name="确认").focus()
     await page.keyboard.press("Enter")
     await expect(page).to_have_url(live.url + f"/app/tickets/{other.id}")
+    await expect(page.get_by_role("heading", level=1)).to_be_focused()
+    await expect(page.locator("#notice")).to_have_text("#27 已合并到此工单")
     await expect(page.locator("#timeline")).to_contain_text("#27 已合并到此工单")
     await page.goto(live.url + f"/app/tickets/{crash}")
     await expect(page.get_by_role("link", name=f"已合并到 #{other.number}")).to_be_visible()
     await expect(page.locator("#timeline")).to_contain_text(f"已合并到 #{other.number}")
+
+
+async def test_a_merged_tickets_page_sends_replies_to_the_ticket_it_went_into(live: Live) -> None:
+    """Its conversation moved with the merge: the page shows it, but the reply box is the
+    other ticket's, in English and Chinese."""
+    from playwright.async_api import expect
+
+    from kith.tickets.merge import do_merge_ticket
+
+    refund, duplicate = (
+        await ticket_id(live, "Refund <b>please</b>"),
+        await ticket_id(live, "Refund again <i>dup</i>"),
+    )
+    await do_merge_ticket(live.core, await _ws(live), refund, duplicate)
+    for email, locale, words in [
+        ("alice@kith.test", "en-GB", "Reply in #28, which this ticket was merged into."),
+        ("alice@kith.test", "zh-CN", "此工单已合并：请在 #28 中回复。"),
+    ]:
+        page = await live.sign_in(email, locale=locale)
+        await page.goto(live.url + f"/app/tickets/{refund}")
+        await expect(page.locator("body[data-ready=true]")).to_have_count(1)
+        await expect(page.locator("#thread li").first).to_be_visible()
+        await expect(page.locator("#reply-form")).to_have_count(0)
+        link = page.get_by_role("link", name=words)
+        await link.focus()
+        await page.keyboard.press("Enter")
+        await expect(page).to_have_url(live.url + f"/app/tickets/{duplicate}")
+        await expect(page.locator("#reply-form")).to_be_visible()
+        await page.close()
 
 
 async def _ws(live: Live) -> str:

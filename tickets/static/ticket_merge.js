@@ -7,7 +7,20 @@
   const { T, api, h, say, fill, markFields, confirmed, once } = window.KithDom;
   const section = document.getElementById("merge");
   const id = document.body.dataset.ticketId;
-  if (!section || !id) return;
+  if (!id) return;
+
+  // Arrived from a merge (`#merged=28`): the status line says what happened and focus starts
+  // on the page's heading, not lost on <body>; the mark leaves the address, so a reload or a
+  // bookmark does not say it again.
+  const arrived = /^#merged=(\d+)$/.exec(window.location.hash);
+  if (arrived) {
+    history.replaceState(history.state, "", window.location.pathname + window.location.search);
+    say(fill(T["ticket_event_ticket.merged_in"], { source: arrived[1] }));
+    const heading = document.querySelector("h1");
+    heading.tabIndex = -1;
+    heading.focus();
+  }
+  if (!section) return;
   const form = document.getElementById("merge-form");
   const menu = document.getElementById("merge-into");
   const number = Number(section.dataset.number);
@@ -32,13 +45,11 @@
     document.getElementById("merge-error").textContent = "";
     markFields(form, null);
     const text = fill(T.ticket_merge_confirm, { number, into: target.number, subject: target.subject });
-    if (!(await confirmed(text))) {
-      menu.focus();
-      return;
-    }
+    // Refused (Escape or Cancel): `once` gives focus back to the "Merge…" button that asked.
+    if (!(await confirmed(text))) return;
     try {
       const merged = await api("POST", `/tickets/${encodeURIComponent(id)}/merge`, { into: target.id });
-      window.location.assign(`/app/tickets/${encodeURIComponent(merged.into.id)}`);
+      window.location.assign(`/app/tickets/${encodeURIComponent(merged.into.id)}#merged=${number}`);
       return once.LEAVING;
     } catch (error) {
       const unplaced = markFields(form, error);
