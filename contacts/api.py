@@ -10,11 +10,12 @@ import asyncio
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import FileResponse, StreamingResponse
 from pydantic import BaseModel, ValidationError
 from starlette.background import BackgroundTask
 
+from kith.connectors.base import bearer_token
 from kith.contacts.create import CustomerCreate, do_create_customer
 from kith.contacts.csvfile import too_large
 from kith.contacts.export import stream_csv
@@ -22,10 +23,14 @@ from kith.contacts.imports import ImportOptions, start_import
 from kith.contacts.mapping import SIMPLE_TARGETS, guess_columns
 from kith.contacts.tables import XLSX_TYPE, FileFormat, format_of_type, read_header
 from kith.contacts.xlsx_export import write_xlsx
+from kith.core.api_tokens import token_access
 from kith.core.errors import InvalidInput, all_refused
+from kith.core.events import SYSTEM
+from kith.core.models import Author, AuthorKind
+from kith.core.sessions import load_session
 from kith.segments.filters import parse_json, to_query
 from kith.web.api.customers import FILTER_HELP, FILTER_MAX, customer_out, search_filter
-from kith.web.api.deps import CoreDep, WorkspaceDep
+from kith.web.api.deps import SESSION_COOKIE, CoreDep, WorkspaceDep
 from kith.web.api.jobs import JobOut, job_out
 from kith.web.api.schemas import CustomerOut
 
@@ -85,6 +90,19 @@ def _mapping(raw: str | None) -> dict[str, str] | None:
     return value
 
 
+async def _importer(request: Request, core: CoreDep, workspace_id: WorkspaceDep) -> Author:
+    """Whom the import's changes are recorded as in the customers' timelines: the API token
+    by name (as a merge through the API is), or the admin or marketer who uploaded the file
+    on the Contacts page. Resolved after `WorkspaceDep` has let the request in."""
+    if "authorization" in request.headers:
+        token = await token_access(core, bearer_token(request), request.method)
+        return Author(kind=AuthorKind.system, id=token.id, name=f"API token {token.name}")
+    session = await load_session(core, request.cookies.get(SESSION_COOKIE))
+    if session is None:
+        return SYSTEM
+    return Author(kind=AuthorKind.agent, id=session.user.id, name=session.user.name)
+
+
 @router.post(
     "/import",
     response_model=JobOut | ImportPreview,
@@ -97,6 +115,7 @@ async def import_csv(
     response: Response,
     core: CoreDep,
     workspace_id: WorkspaceDep,
+    actor: Annotated[Author, Depends(_importer)],
     mapping: Annotated[str | None, Query(max_length=20_000, description=MAPPING_HELP)] = None,
     tag_separator: Annotated[str | None, Query(min_length=1, max_length=4)] = None,
     encoding: Annotated[str | None, Query(max_length=32)] = None,
@@ -125,7 +144,7 @@ async def import_csv(
         )
     except ValidationError as exc:
         raise all_refused(exc.errors()) from None
-    job = await start_import(core, workspace_id, data, options)
+    job = await start_import(core, workspace_id, data, options, actor)
     response.headers["Location"] = f"/api/v1/jobs/{job.id}"
     return job_out(job)
 

@@ -18,13 +18,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from kith.core.context import Core
 from kith.core.customers import customer_data
 from kith.core.errors import Conflict, NotFound
 from kith.core.events import SYSTEM, build_event, record
-from kith.core.models import Author
+from kith.core.models import Author, Customer
 from kith.core.pagination import page
 
 MERGES = "merges"
@@ -39,8 +39,14 @@ class MergeOut(BaseModel):
 
     id: str
     survivor_id: str
+    survivor_name: str | None = Field(
+        description="The kept customer's shown name now (None when Kith knows none, or erased)."
+    )
     other_id: str
-    other_name: str | None
+    other_name: str | None = Field(
+        description="The merged customer's shown name: as it is now (a tombstone, or back after "
+        "an undo), else as the merge found it; None once they are erased."
+    )
     actor: Author
     via: str | None
     created_at: datetime
@@ -57,13 +63,23 @@ class UndoReport(BaseModel):
     kept_on_survivor: list[str]
 
 
-def merge_out(doc: dict[str, Any]) -> MergeOut:
+async def _shown_names(core: Core, workspace_id: str, ids: set[str]) -> dict[str, str | None]:
+    """The customers' shown names, read now: the journal drops its copies on undo, so a line
+    about an undone merge still names both (an erased customer is absent: no name)."""
+    docs = await core.store.customers.find(
+        {"workspace_id": workspace_id, "_id": {"$in": sorted(ids)}}
+    ).to_list(None)
+    return {d["_id"]: Customer.from_doc(d).shown_name for d in docs}
+
+
+def merge_out(doc: dict[str, Any], names: dict[str, str | None]) -> MergeOut:
     undone_by = doc.get("undone_by")
     return MergeOut(
         id=doc["_id"],
         survivor_id=doc["kept_id"],
+        survivor_name=names.get(doc["kept_id"]),
         other_id=doc["other_id"],
-        other_name=(doc.get("other_before") or {}).get("name"),
+        other_name=names.get(doc["other_id"]) or (doc.get("other_before") or {}).get("name"),
         actor=Author.model_validate(doc["actor"]),
         via=doc.get("via"),
         created_at=doc["created_at"],
@@ -84,7 +100,12 @@ async def list_merges(
         limit=limit,
         descending=True,
     )
-    return [merge_out(d) for d in docs], next_cursor
+    names = await _shown_names(core, workspace_id, {i for d in docs for i in _ids(d)})
+    return [merge_out(d, names) for d in docs], next_cursor
+
+
+def _ids(doc: dict[str, Any]) -> tuple[str, str]:
+    return doc["kept_id"], doc["other_id"]
 
 
 async def _journal(core: Core, workspace_id: str, merge_id: str) -> dict[str, Any]:
@@ -195,8 +216,9 @@ async def do_undo_merge(
             data={"merge_id": merge_id, "restored_id": other_id, "kept": kept},
         )
         await record(core, event)
+    journal = await _journal(core, workspace_id, merge_id)
     return UndoReport(
-        merge=merge_out(await _journal(core, workspace_id, merge_id)),
+        merge=merge_out(journal, await _shown_names(core, workspace_id, set(_ids(journal)))),
         moved_back=moved_back,
         gone=gone,
         kept_on_survivor=kept,

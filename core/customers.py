@@ -159,7 +159,8 @@ async def get_customer(core: Core, workspace_id: str, customer_id: str) -> Custo
     return Customer.from_doc(doc)
 
 
-PROFILE_FIELDS = frozenset({"name", "avatar_url", "locale", "timezone", "tags"})
+# emails and phones come checked and normalised (`kith.contacts.edit`)
+PROFILE_FIELDS = frozenset({"name", "avatar_url", "locale", "timezone", "tags", "emails", "phones"})
 
 
 async def do_update_customer(

@@ -45,6 +45,7 @@ async def check(core: Core, workspace_id: str, body: SequenceIn) -> SequenceIn:
     for n, step in enumerate(body.steps):
         where = f"steps.{n}"
         if isinstance(step, SendStep):
+            errors += step.message.refusals(f"{where}.message")
             for language, text in step.message.text.items():
                 await _collect(
                     errors, templates.check_async(text, f"{where}.message.text.{language}")

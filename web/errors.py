@@ -38,6 +38,7 @@ from kith.core.errors import (
     request_refusal,
 )
 from kith.core.sessions import ACCOUNT_PAGE, PasswordChangeRequired
+from kith.web.not_found_page import not_found_page, wants_page
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +111,8 @@ def install_error_handlers(app: FastAPI) -> None:
     async def kith_error(request: Request, exc: KithError) -> Response:
         if isinstance(exc, PasswordChangeRequired) and _is_page(request):
             return RedirectResponse(ACCOUNT_PAGE, status_code=303)
+        if exc.status == 404 and wants_page(request):
+            return await not_found_page(request)
         if exc.status >= 500:
             log.error("request failed: %s", exc.message)
         return _error_json(exc.status, exc)
@@ -140,7 +143,9 @@ def install_error_handlers(app: FastAPI) -> None:
         return await crashed(request, exc)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 404 and wants_page(request):
+            return await not_found_page(request)
         if exc.status_code == 400:
             return _error_json(400, _unreadable_body(exc))
         codes = {404: "not_found", 405: "method_not_allowed"}

@@ -38,7 +38,7 @@
 
   function audienceOf(b) {
     if (b.community_ids) return b.community_ids.map(communityTitle).join(", ");
-    if (b.segment_id) return `${T.broadcasts_segment}: ${segmentNames.get(b.segment_id) ?? b.segment_id}`;
+    if (b.segment_id) return T.broadcasts_segment + T.colon + (segmentNames.get(b.segment_id) ?? b.segment_id);
     const n = (b.customer_ids || []).length;
     return n === 1 ? T.broadcasts_one_customer : T.broadcasts_n_customers.replace("{n}", n);
   }
@@ -46,6 +46,17 @@
   // A draft with no start time (or one gone by Kith's clock) goes out as soon as it is
   // scheduled: its button says so.
   const startsNow = (b) => !b.send_at || Date.parse(b.send_at) <= window.KithClock.now();
+
+  // The name opens the broadcast, as Chatwoot's and Braze's lists do: a draft in the
+  // compose form, any other at its stats.
+  const nameLink = (b) => h("a", {
+    href: b.status === "draft" ? "#compose" : "#stats",
+    onclick: (event) => {
+      event.preventDefault();
+      if (b.status === "draft") startEditing(b);
+      else showStats(b, true);
+    },
+  }, b.name);
 
   function row(b) {
     const buttons = MOVES[b.status].map((move) =>
@@ -56,7 +67,7 @@
     }
     buttons.push(h("button", { type: "button", onclick: () => showStats(b, true) }, T.broadcasts_open));
     return h("tr", { dataset: { id: b.id } },
-      h("th", { scope: "row" }, b.name),
+      h("th", { scope: "row" }, nameLink(b)),
       h("td", { class: "audience" }, audienceOf(b)),
       h("td", {}, T["broadcasts_state_" + b.status]),
       h("td", {}, b.stats.targeted),
@@ -70,9 +81,9 @@
     if (move === "schedule" && !(await confirmed(await sendQuestion(b)))) return;
     try {
       const moved = await api("POST", `/broadcasts/${b.id}/${move}`);
-      say(`${moved.name}: ${T["broadcasts_state_" + moved.status]}`);
+      say(moved.name + T.colon + T["broadcasts_state_" + moved.status]);
     } catch (error) {
-      say(`${b.name}: ${composeRefusal(error)}`);
+      say(b.name + T.colon + composeRefusal(error));
     }
     await load();
   }
@@ -111,7 +122,7 @@
     const items = figures.flatMap(([key, value]) =>
       [h("dt", {}, T["broadcasts_" + key]), h("dd", {}, value)]);
     for (const [reason, count] of Object.entries(b.stats.skipped)) {
-      items.push(h("dt", {}, `${T.broadcasts_skipped}: ${T["broadcasts_reason_" + reason] || reason}`),
+      items.push(h("dt", {}, T.broadcasts_skipped + T.colon + (T["broadcasts_reason_" + reason] || reason)),
         h("dd", {}, count));
     }
     document.getElementById("stats-figures").replaceChildren(...items);
@@ -163,7 +174,7 @@
       .replace("{skipped}", count(["skipped"]))
       .replace("{pending}", count(["pending"]));
     document.getElementById("delivery-rows").replaceChildren(...posts.map((p) => {
-      const why = p.reason ? ` (${T["broadcasts_reason_" + p.reason] || p.reason})` : "";
+      const why = p.reason ? fill(T.in_parens, { text: T["broadcasts_reason_" + p.reason] || p.reason }) : "";
       return h("tr", {},
         h("th", { scope: "row" }, p.title),
         h("td", {}, platformName(p.platform)),
@@ -187,7 +198,7 @@
       if (form.channel.value) body.channel = form.channel.value;
       const p = await api("POST", `/broadcasts/${shown.id}/preview`, body);
       const why = T["broadcasts_reason_" + p.reason] || p.reason;
-      const where = p.decision === "go" ? `${p.channel_type}` : `${T["broadcasts_decision_" + p.decision]}: ${why}`;
+      const where = p.decision === "go" ? `${p.channel_type}` : T["broadcasts_decision_" + p.decision] + T.colon + why;
       out.textContent = `${where} · ${p.language}\n\n${p.text ?? p.error}`;
     } catch (e) {
       out.textContent = "";  // not the previous customer's preview under this error
@@ -303,7 +314,7 @@
       const made = editing
         ? await api("PATCH", `/broadcasts/${editing.id}`, body)
         : await api("POST", "/broadcasts", body);
-      say(`${made.name}: ${editing ? T.broadcasts_saved_changes : T.broadcasts_state_draft}`);
+      say(made.name + T.colon + (editing ? T.broadcasts_saved_changes : T.broadcasts_state_draft));
       stopEditing();
       await load();
     } catch (e) {
@@ -374,7 +385,7 @@
     const n = /^community_ids\.(\d+)$/.exec(e.field);
     const picked = [...compose.querySelectorAll("input[name=community_id]:checked")];
     const culprit = n ? picked[Number(n[1])] : null;
-    communitiesError.textContent = culprit ? `${communityTitle(culprit.value)}: ${worded}` : worded;
+    communitiesError.textContent = culprit ? communityTitle(culprit.value) + T.colon + worded : worded;
     const first = culprit || compose.querySelector("input[name=community_id]:not(:disabled)");
     if (focus) (first || compose.community_filter).focus();
   }
@@ -453,7 +464,7 @@
     const picker = document.getElementById("segment-picker");
     const found = await api("GET", "/broadcast-audiences");
     for (const s of found) segmentNames.set(s.id, s.name);
-    picker.append(...found.map((s) => h("option", { value: s.id }, `${s.name} (${s.size ?? "?"})`)));
+    picker.append(...found.map((s) => h("option", { value: s.id }, s.name + fill(T.in_parens, { text: s.size ?? "?" }))));
   }
 
   async function communities() {

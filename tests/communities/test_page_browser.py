@@ -136,7 +136,7 @@ async def test_the_chinese_pages_and_an_agent_only_reads(live: Live, tmp_path: P
     await expect(page.locator("dd time")).to_have_text(day_time("zh"))
     await page.get_by_role("button", name="安排发帖").press("Enter")  # both boxes empty
     await expect(page.locator("#post-error")).to_have_text("请至少用一种语言填写消息。")
-    await expect(page.get_by_label("消息（英文）")).to_be_focused()
+    await expect(page.get_by_label("消息（英文）", exact=True)).to_be_focused()
     assert await live.core.store.collection("broadcasts").count_documents({}) == 0
     await keep_screenshot(page, "communities-zh.png", tmp_path)
 

@@ -198,9 +198,9 @@ async def test_a_post_refused_in_two_places_marks_both(live: Live) -> None:
         ),
         (
             "zh-CN",
-            "文本 (英文)",
+            "文本（英文）",
             "保存设置",
-            "欢迎语 · 文本 (英文)：这里不会替换 {nme}, {{ customer.name }}：只能使用 {name}",
+            "欢迎语 · 文本（英文）：这里不会替换 {nme}, {{ customer.name }}：只能使用 {name}",
             "设置已保存。",
         ),
     ],

@@ -145,20 +145,42 @@ async def test_a_marketer_merges_a_suggestion_and_undoes_it(live: Live) -> None:
         "Merged. You can undo it under Recent merges."
     )
     await expect(page.get_by_text("No suggestions.")).to_be_visible()
+    # focus moves to what took the merged suggestion's place: here, none left, the heading
+    await expect(page.get_by_role("heading", name="Merge suggestions")).to_be_focused()
     results = page.get_by_role("table", name="Customers")
     await expect(results.get_by_role("row")).to_have_count(len(PEOPLE))
     undo = page.get_by_role("button", name="Undo: Ada L.")
-    await expect(page.get_by_text(re.compile("Ada L. merged into .* by Mary"))).to_be_visible()
+    line = page.get_by_role("link", name="Ada L. merged into Ada Lovelace by Mary")
+    await expect(line).to_be_visible()  # the kept customer by name, not by id
     await undo.focus()
     await page.keyboard.press("Enter")
     await expect(page.get_by_role("status")).to_have_text("Merge undone.")
     await expect(page.get_by_text("Undone", exact=True)).to_be_visible()
+    await expect(line).to_be_focused()  # both still named once the journal dropped its copies
+    await expect(page.get_by_text("(no name)")).to_have_count(0)
     await expect(results.get_by_role("row")).to_have_count(1 + len(PEOPLE))
     await expect(page.get_by_role("button", name="Merge: ada@example.com")).to_be_visible()
     merge_doc = await live.core.store.collection("merges").find_one({})
     assert merge_doc["actor"]["name"] == "Mary"
     assert merge_doc["via"].startswith("suggestion:")
     assert merge_doc["undone_by"]["name"] == "Mary"
+
+
+async def test_merge_suggestions_read_with_full_width_punctuation_in_chinese(live: Live) -> None:
+    from playwright.async_api import expect
+
+    page = await live.sign_in("mary@kith.test", locale="zh-CN")
+    suggestion = page.locator("#suggestions li").first
+    await expect(suggestion).to_contain_text("相同邮箱：ada@example.com")
+    await expect(suggestion).not_to_contain_text(re.compile(r":\s"))  # "18:14" is fine
+    await page.get_by_role("radio", name=re.compile("Ada Lovelace")).check()
+    await page.get_by_role("button", name="合并：ada@example.com").press("Enter")
+    await expect(page.get_by_role("heading", name="合并建议")).to_be_focused()
+    line = page.get_by_role("link", name="Mary 将 Ada L. 合并到 Ada Lovelace")
+    await expect(line).to_be_visible()
+    await page.get_by_role("button", name="撤销：Ada L.").press("Enter")
+    await expect(page.get_by_text("已撤销", exact=True)).to_be_visible()
+    await expect(line).to_be_focused()
 
 
 async def test_a_marketer_edits_tags_on_the_customer_page(live: Live) -> None:

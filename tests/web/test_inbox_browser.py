@@ -233,8 +233,20 @@ async def test_a_hostile_message_renders_as_text(live: Live) -> None:
     conversations = page.get_by_role("list", name="Conversations")
     await expect(conversations.get_by_text(hostile, exact=True)).to_be_visible()  # the preview
     assert await page.locator("#messages img, #conversations b, #messages b").count() == 0
+    async with httpx.AsyncClient() as http:  # a script for a link is refused at the door
+        refused = await http.post(
+            f"{live.url}/webhooks/api/{live.channel_id}",
+            json={
+                "message_id": "m-hostile-link",
+                "user": {"id": "u-ada", "name": "<b>Mallory</b>"},
+                "text": "a file",
+                "attachments": [{"name": "x.pdf", "url": "javascript:alert(3)"}],
+            },
+            headers={"Authorization": f"Bearer {live.channel_token}"},
+        )
+    assert (refused.status_code, refused.json()["error"]["field"]) == (422, "attachments.0.url")
     files = [
-        {"name": "<script>alert(2)</script>.pdf", "url": "javascript:alert(3)"},
+        {"name": "<script>alert(2)</script>.pdf", "url": "https://files.example/a.pdf"},
         {"name": "invoice.pdf", "url": "https://files.example/i.pdf?a=<b>"},
     ]
     await live.customer_says("two files", name="<b>Mallory</b>", attachments=files)

@@ -254,6 +254,7 @@ async def test_the_chinese_builder_words_its_refusals_and_keeps_what_it_cannot_c
     await move(live.core, workspace.id, made.id, Status.active)
     page = await live.sign_in("mary@kith.test", locale="zh-CN")
     await page.goto(f"{live.url}/app/sequences/{made.id}")
+    await expect(page.locator("#sequence-status").locator("..")).to_contain_text("状态：运行中")
     form = page.get_by_role("form", name="步骤与设置")
     save = form.get_by_role("button", name="保存")
     steps = page.locator("#steps > li")

@@ -2,19 +2,22 @@
 `/app/api/contacts`, behind the inbox's session and CSRF rules.
 
 Everyone signed in reads contacts; an agent only those who reach their teams' channels.
-Admins and marketers also change tags, merge suggested customers and undo merges; admins
-erase a customer (`do_erase_customer`: everything they said, for good). The search and
-filters are the REST API's (`kith.web.api.customers`, `kith.segments.filters`).
+Whoever reads a customer edits their profile (name, emails, phones, locale, time zone,
+attributes: `kith.contacts.edit`). Admins and marketers also change tags, merge suggested
+customers and undo merges; admins erase a customer (`do_erase_customer`: everything they
+said, for good). The search and filters are the REST API's (`kith.web.api.customers`,
+`kith.segments.filters`).
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Body, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
+from kith.contacts.edit import do_edit_profile, parse_edit
 from kith.contacts.merges import MergeOut, UndoReport, do_undo_merge, list_merges
 from kith.contacts.profile import Profile, TimelineEntry, profile, timeline
 from kith.contacts.schemas import MergedOut, SuggestionMerge
@@ -220,6 +223,20 @@ async def change_tags(
     found = await get_customer(core, agent.user.workspace_id, customer_id)
     tags = {"tags": body.tags}
     return Contact.of(await do_update_customer(core, found, actor=author_of(agent), fields=tags))
+
+
+@router.patch("/app/api/contacts/{customer_id}/profile", response_model=Contact)
+async def edit_profile(
+    customer_id: str,
+    body: Annotated[dict[str, Any], Body()],
+    agent: AgentDep,
+    core: CoreDep,
+) -> Contact:
+    """Edit the profile of a customer the agent can read (`kith.contacts.edit.ProfileEdit`):
+    every bad field in one 422, an address another customer has a 409 naming them."""
+    found = await _readable(core, agent, customer_id)
+    edit = parse_edit(core, body)
+    return Contact.of(await do_edit_profile(core, found, edit, author_of(agent)))
 
 
 @router.delete("/app/api/contacts/{customer_id}", response_model=Erased)

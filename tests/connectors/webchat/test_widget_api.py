@@ -192,13 +192,12 @@ async def test_quick_replies_and_attachments_keep_only_safe_links(
         ],
         attachments=[
             {"kind": "image", "name": "assam.jpg", "url": "https://cdn.shop.example/assam.jpg"},
-            {"kind": "file", "name": "x.html", "url": "javascript:alert(document.cookie)"},
+            {"kind": "file", "name": "x.html", "url": "https://shop.example/x.html"},
         ],
     )
-    # The API refuses such a link now; a message stored before it did still goes out.
-    await core.store.messages.update_one(
-        {"buttons.label": "Evil"}, {"$set": {"buttons.2.url": "javascript:alert(1)"}}
-    )
+    # The API refuses such links now; a message stored before it did still goes out.
+    evil = {"buttons.2.url": "javascript:alert(1)", "attachments.1.url": "javascript:alert(2)"}
+    await core.store.messages.update_one({"buttons.label": "Evil"}, {"$set": evil})
     await OutboxWorker(core).run_once()
     reply = (await ada.thread())[-1]
     assert reply["buttons"] == [

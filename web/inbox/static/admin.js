@@ -104,7 +104,7 @@
         ? actionButton(T.enable, u.name, () => setDisabled(u, false))
         : actionButton(T.disable, u.name, () => setDisabled(u, true), { hidden: me });
       return h("tr", { class: u.disabled ? "disabled" : "", dataset: { userId: u.id } },
-        h("th", { scope: "row" }, u.name, me ? h("span", { class: "hint" }, ` (${T.you})`) : null),
+        h("th", { scope: "row" }, u.name, me ? h("span", { class: "hint" }, fill(T.in_parens, { text: T.you })) : null),
         h("td", {}, u.email),
         h("td", {}, T["role_" + u.role] || u.role),
         h("td", {}, nameList(u.team_ids, teamTable)),

@@ -366,7 +366,7 @@
       " · ", c.channels.map((type) => T["contacts_channel_" + type] || type).join(", "),
       " · ", T.contacts_last_seen, " ", when(c.last_seen)));
     const item = h("li", { class: "suggestion" },
-      h("strong", {}, T["contacts_key_" + s.key] || s.key), ": ", h("span", {}, s.value),
+      h("strong", {}, T["contacts_key_" + s.key] || s.key), T.colon, h("span", {}, s.value),
       h("fieldset", {}, h("legend", {}, T.contacts_keep), choices));
     const keep = () => item.querySelector(`input[name="${group}"]:checked`).value;
     const merge = async () => {
@@ -377,7 +377,9 @@
             { survivor_id: survivor, other_id: other });
         }
         notice(T.contacts_merged);
+        const at = placeOf(item);
         await Promise.all([loadSuggestions(), loadMerges(), loadContacts()]);
+        focusAfter("suggestions", at, "button.primary");
       } catch (err) {
         notice(err.message);
       }
@@ -386,16 +388,18 @@
       try {
         await api("POST", `/contacts/merge-suggestions/${encodeURIComponent(s.id)}/dismiss`);
         notice(T.contacts_dismissed);
+        const at = placeOf(item);
         await loadSuggestions();
+        focusAfter("suggestions", at, "button.primary");
       } catch (err) {
         notice(err.message);
       }
     };
     item.append(h("div", { class: "buttons" },
       h("button", { type: "button", class: "primary", onclick: merge,
-        "aria-label": `${T.contacts_merge}: ${s.value}` }, T.contacts_merge),
+        "aria-label": T.contacts_merge + T.colon + s.value }, T.contacts_merge),
       h("button", { type: "button", onclick: dismiss,
-        "aria-label": `${T.contacts_dismiss}: ${s.value}` }, T.contacts_dismiss)));
+        "aria-label": T.contacts_dismiss + T.colon + s.value }, T.contacts_dismiss)));
     return item;
   }
 
@@ -409,10 +413,28 @@
     $("no-suggestions").hidden = $("suggestions").children.length > 0;
   }
 
+  // Where a list's item was, so that focus can go to what took its place once the list is
+  // drawn anew (not to <body>): the item now there, else the last one, else the list's heading.
+  const placeOf = (item) => [...item.parentElement.children].indexOf(item);
+
+  function focusAfter(listId, at, selector) {
+    const items = $(listId).children;
+    const there = items[Math.min(at, items.length - 1)];
+    const target = there && there.querySelector(selector);
+    if (target) {
+      target.focus();
+      return;
+    }
+    const heading = $(listId + "-heading");
+    heading.tabIndex = -1;
+    heading.focus();
+  }
+
   function mergeItem(m) {
+    const other = nameOf({ shown_name: m.other_name, id: m.other_id });
     const line = fmt(T.contacts_merge_line, {
-      other: m.other_name || T.contacts_unnamed,
-      survivor: m.survivor_id,
+      other,
+      survivor: nameOf({ shown_name: m.survivor_name, id: m.survivor_id }),
       actor: (m.actor && m.actor.name) || m.actor.kind,
     });
     const undo = async () => {
@@ -421,17 +443,20 @@
         notice(report.kept_on_survivor.length
           ? fmt(T.contacts_undo_kept, { fields: report.kept_on_survivor.join(", ") })
           : T.contacts_undo_done);
+        const at = placeOf(row);
         await Promise.all([loadSuggestions(), loadMerges(), loadContacts()]);
+        focusAfter("merges", at, "a");
       } catch (err) {
         notice(err.message);
       }
     };
-    return h("li", {},
+    const row = h("li", {},
       h("time", { datetime: m.created_at }, when(m.created_at)),
       h("a", { href: "/app/contacts/" + encodeURIComponent(m.survivor_id) }, line), " ",
       m.undone_at ? h("span", { class: "tag" }, T.contacts_undone)
         : h("button", { type: "button", onclick: undo,
-          "aria-label": `${T.contacts_undo}: ${m.other_name || m.other_id}` }, T.contacts_undo));
+          "aria-label": T.contacts_undo + T.colon + other }, T.contacts_undo));
+    return row;
   }
 
   async function loadMerges(more = false) {

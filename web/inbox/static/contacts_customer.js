@@ -1,18 +1,19 @@
-// One customer: profile, identities, tags (changed by admins and marketers), attributes,
+// One customer: profile (edited by whoever reads them: name, emails, phones, locale, time
+// zone, attributes), identities, tags (changed by admins and marketers), attributes,
 // consent per channel, segments, conversations (links into the inbox), a paged timeline,
 // and for admins the erasure of the customer (after a confirmation naming them).
 // Customer text only ever reaches the page through text nodes and attributes (KithDom.h).
 "use strict";
 
 (() => {
-  const { T, api, h, say: notice, confirmed, dateTime: when } = window.KithDom;
+  const { T, api, h, say: notice, confirmed, markFields, dateTime: when } = window.KithDom;
   const body = document.body;
   const $ = (id) => document.getElementById(id);
   const id = body.dataset.customerId;
   const path = "/contacts/" + encodeURIComponent(id);
   const manage = body.dataset.canManage === "true";
   const erasable = body.dataset.canErase === "true";
-  const state = { customer: null, timeline: null };
+  const state = { customer: null, profile: null, timeline: null };
 
   const fmt = (template, values) =>
     template.replace(/\{(\w+)\}/g, (whole, key) => (key in values ? String(values[key]) : whole));
@@ -43,6 +44,7 @@
   function render(profile) {
     const c = profile.customer;
     state.customer = c;
+    state.profile = profile;
     $("profile-heading").textContent = nameOf(c);
     document.title = `${nameOf(c)} · Kith`;
     $("profile").replaceChildren(...facts([
@@ -78,6 +80,88 @@
           when: when(v.last_message_at),
         }))))
       : [h("li", { class: "empty" }, T.contacts_no_conversations)]));
+  }
+
+  // ---- Edit profile: the form opens filled in, every refusal is shown at its field (an
+  // address another customer has names them), and a save re-renders the page. ----
+  const form = $("profile-form");
+  const editButton = $("edit-profile");
+  const attributeText = (value) => (typeof value === "string" ? value : JSON.stringify(value));
+  const lines = (text) => text.split(/[\n,;]+/).map((line) => line.trim()).filter(Boolean);
+
+  function openEditor() {
+    const c = state.customer;
+    const fields = form.elements;
+    fields.name.value = c.name || "";
+    fields.emails.value = c.emails.join("\n");
+    fields.phones.value = c.phones.join("\n");
+    fields.locale.value = c.locale || "";
+    fields.timezone.value = c.timezone || "";
+    fields.new_key.value = "";
+    fields.new_value.value = "";
+    $("edit-attributes").replaceChildren(...Object.entries(c.attributes).map(([key, value]) =>
+      h("div", { class: "profile-field", dataset: { field: "attributes." + key } },
+        h("label", {}, key, " ", h("input", { type: "text", dataset: { key }, value: attributeText(value) })),
+        h("p", { class: "field-error" }))));
+    markFields(form, null);
+    $("profile-error").textContent = "";
+    form.hidden = false;
+    editButton.setAttribute("aria-expanded", "true");
+    fields.name.focus();
+  }
+
+  function closeEditor() {
+    form.hidden = true;
+    editButton.setAttribute("aria-expanded", "false");
+    editButton.focus();
+  }
+
+  // What the form changes: the lists and texts as typed, and only the attributes edited
+  // (blank removes one; a number or true/false stays one when it was one).
+  function edits() {
+    const fields = form.elements;
+    const attributes = {};
+    for (const input of $("edit-attributes").querySelectorAll("input[data-key]")) {
+      const key = input.dataset.key;
+      const before = state.customer.attributes[key];
+      const text = input.value.trim();
+      if (text === attributeText(before)) continue;
+      if (!text) attributes[key] = null;
+      else if (typeof before === "number" && text !== "" && Number.isFinite(Number(text))) attributes[key] = Number(text);
+      else if (typeof before === "boolean" && (text === "true" || text === "false")) attributes[key] = text === "true";
+      else attributes[key] = input.value;
+    }
+    const newKey = fields.new_key.value.trim();
+    if (newKey) attributes[newKey] = fields.new_value.value;
+    return {
+      name: fields.name.value,
+      emails: lines(fields.emails.value),
+      phones: lines(fields.phones.value),
+      locale: fields.locale.value,
+      timezone: fields.timezone.value,
+      attributes,
+    };
+  }
+
+  async function saveProfile(event) {
+    event.preventDefault();
+    notice("");
+    markFields(form, null);
+    $("profile-error").textContent = "";
+    let customer;
+    try {
+      customer = await api("PATCH", path + "/profile", edits());
+    } catch (err) {
+      const unplaced = markFields(form, err);
+      if (unplaced.length || !err.fields.length) {
+        $("profile-error").textContent = unplaced.length ? unplaced.map((f) => f.message).join(" ") : err.message;
+      }
+      return;
+    }
+    render({ ...state.profile, customer });
+    closeEditor();
+    notice(T.saved);
+    await loadTimeline();
   }
 
   // An event type in words: its own label, else its kind ("Ticket") and the rest of the
@@ -155,6 +239,12 @@
         input.value = "";
       });
     }
+    editButton.addEventListener("click", () => (form.hidden ? openEditor() : closeEditor()));
+    $("cancel-profile").addEventListener("click", closeEditor);
+    form.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") closeEditor();
+    });
+    form.addEventListener("submit", (event) => saveProfile(event).catch((e) => notice(e.message)));
     if (erasable) $("erase").addEventListener("click", () => erase().catch((e) => notice(e.message)));
     $("customer").hidden = false;
     body.dataset.ready = "true";

@@ -205,7 +205,9 @@
         if (outcome !== LEAVING) {
           busy = false;
           for (const control of controls) control.disabled = false;
-          const lost = !document.activeElement || document.activeElement === body;
+          // Lost: on <body>, or still on a button of the confirmation just closed (`confirmed`).
+          const active = document.activeElement;
+          const lost = !active || active === body || Boolean(active.closest("dialog:not([open])"));
           if (lost && controls.includes(focused) && focused.isConnected) focused.focus();
         }
       }
@@ -283,8 +285,25 @@
     }).observe(nav);
   }
 
+  // A list table marked `cards` becomes one labelled card per row on a phone (admin.css):
+  // each cell is given its column's heading as `data-label`, for the rows the server wrote
+  // and for those a page's script adds later.
+  function labelCards() {
+    for (const table of document.querySelectorAll("table.cards")) {
+      const heads = [...table.querySelectorAll("thead th")].map((th) => th.textContent.trim());
+      const label = () => {
+        for (const row of table.tBodies[0]?.rows ?? []) {
+          [...row.cells].forEach((cell, n) => { if (heads[n]) cell.dataset.label = heads[n]; });
+        }
+      };
+      label();
+      if (table.tBodies[0]) new MutationObserver(label).observe(table.tBodies[0], { childList: true });
+    }
+  }
+
   languageSwitch();  // every page's header has it
   showCurrentSection();
+  labelCards();
   window.KithDom = Object.freeze({
     T, ApiError, api, answer, h, say, confirmed, fill, markFields, date, dateTime, once, channelIcon,
     searchAsTyped,

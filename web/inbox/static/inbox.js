@@ -101,7 +101,7 @@
   // The last message or note, one line, as text (kept on the conversation by the server).
   function previewLine(p) {
     if (!p) return null;
-    const who = p.private ? `${T.preview_note}: ` : p.author_kind === "agent" ? `${T.preview_you}: ` : "";
+    const who = p.private ? T.preview_note + T.colon : p.author_kind === "agent" ? T.preview_you + T.colon : "";
     const text = said(p) || (p.attachments ? `📎 ${T.attachment}` : "");
     return h("span", { class: "preview" + (p.private ? " preview-note" : "") }, who + text);
   }
@@ -430,7 +430,7 @@
     const others = await api("GET", `/conversations/${encodeURIComponent(id)}/presence`);
     if (seq !== presenceSeq || id !== state.open) return;
     $("presence").textContent = others.items.length
-      ? `${T.also_viewing} ${others.items.map((o) => o.name + (o.state === "viewing" ? "" : ` (${T.typing})`)).join(", ")}`
+      ? `${T.also_viewing} ${others.items.map((o) => o.name + (o.state === "viewing" ? "" : fill(T.in_parens, { text: T.typing }))).join(", ")}`
       : "";
   }
 
@@ -527,7 +527,7 @@
       ...(c.phones.length ? [[T.phones, c.phones.join(", ")]] : []),
     ]);
     $("identities").replaceChildren(...c.identities.map((i) => h("li", {},
-      channelIcon(i.channel_type), ` ${i.channel_name || i.channel_type}: `, h("code", {}, i.external_id))));
+      channelIcon(i.channel_type), ` ${i.channel_name || i.channel_type}${T.colon}`, h("code", {}, i.external_id))));
     if (document.activeElement !== $("tags")) $("tags").value = c.tags.join(", ");
     pairs($("attributes"), Object.entries(c.attributes));
     $("other-conversations").replaceChildren(...c.conversations
@@ -535,7 +535,7 @@
       .map((o) => h("li", {}, h("button", { type: "button", onclick: () => openConversation(o.id) },
         channelIcon(o.channel_type), ` ${T["status_" + o.status]} · ${when(o.last_message_at)}`))));
     $("sentiments").replaceChildren(...c.sentiment_history.map((s) =>
-      h("li", {}, `${T["sentiment_" + s.label] || s.label} (${Number(s.score).toFixed(2)}) · ${when(s.at)}`)));
+      h("li", {}, `${T["sentiment_" + s.label] || s.label}${fill(T.in_parens, { text: Number(s.score).toFixed(2) })} · ${when(s.at)}`)));
     if (!c.sentiment_history.length) $("sentiments").replaceChildren(h("li", {}, T.coming_soon));
     // Panel sections kept by features (merge, orders …) follow the customer shown: one event,
     // the customer as the panel read it, with the ids those sections key on.

@@ -13,7 +13,7 @@
   const label = (c) => c.name || c.emails[0] || c.phones[0] || c.id;
   // What tells a customer apart from one of the same name: an email, a phone, a channel id.
   const apart = (c) => c.emails[0] || c.phones[0] || ((c.identities || [])[0] || {}).external_id || c.id;
-  const named = (c, twin) => (label(c) === label(twin) ? `${label(c)} (${apart(c)})` : label(c));
+  const named = (c, twin) => (label(c) === label(twin) ? label(c) + fill(T.in_parens, { text: apart(c) }) : label(c));
 
   function reset() {
     picked = null;
