@@ -52,7 +52,7 @@ async def test_a_refused_post_is_worded_at_its_field_in_chinese(live: Live) -> N
     page = await live.sign_in("admin@kith.test", locale="zh-CN")
     await page.goto(live.url + "/app/communities")
     await page.get_by_role("link", name=TITLE).click()
-    zh = page.get_by_label("消息（中文）")
+    zh = page.get_by_label("消息（中文）", exact=True)
     await zh.fill("{{ customer.name }}，周六见！")
     await page.get_by_role("button", name="安排发帖").click()
     await expect(page.locator('[data-error-for="message.text.zh"]')).to_have_text(
