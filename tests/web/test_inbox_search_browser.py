@@ -130,7 +130,7 @@ async def test_merging_two_customers_of_one_name_tells_them_apart(live: Live) ->
     await found.get_by_role("button", name=re.compile("王测试")).first.click(timeout=LIVE)
     question = panel.locator("#merge-question")
     await expect(question).to_contain_text(
-        re.compile(r"将 王测试 \(u-wang-\d\) 合并到 王测试 \(u-wang-\d\)？")
+        re.compile(r"将 王测试（u-wang-\d） 合并到 王测试（u-wang-\d）？")
     )
     text = await question.text_content()
     assert text is not None and "u-wang-1" in text and "u-wang-2" in text
