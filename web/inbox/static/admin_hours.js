@@ -4,7 +4,7 @@
 "use strict";
 
 (() => {
-  const { T, api, answer, h, say, confirmed, markFields, once, fill } = window.KithDom;
+  const { T, api, answer, h, say, confirmed, showRefusals, once, fill } = window.KithDom;
   const $ = (id) => document.getElementById(id);
   const DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
   const state = { calendars: [], policies: [], editing: null };
@@ -19,19 +19,10 @@
     return each.message;
   }
 
-  // Every refused field marked at its control at once (the first focused); what has no
-  // control (a rule about the whole calendar) goes in the form's error line.
+  // Every refused field at its control (`KithDom.showRefusals`); a rule about the whole
+  // calendar goes in the form's error line, worded here.
   function showError(form, error) {
-    const box = form.querySelector(".form-error");
-    box.textContent = "";
-    if (!error) {
-      markFields(form, null);
-      return;
-    }
-    const fields = (error.fields && error.fields.length ? error.fields : [{ field: error.field, message: error.message }])
-      .map((each) => ({ ...each, message: reworded(each) }));
-    const unplaced = markFields(form, { fields });
-    box.textContent = unplaced.map((each) => wholeRule(each.message)).join(" ") || (fields.length ? "" : error.message);
+    showRefusals(form, error, reworded, wholeRule);
   }
 
   function wholeRule(message) {

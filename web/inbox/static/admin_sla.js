@@ -5,7 +5,7 @@
 "use strict";
 
 (() => {
-  const { T, api, answer, h, say, confirmed, markFields, once, fill } = window.KithDom;
+  const { T, api, answer, h, say, confirmed, showRefusals, once, fill } = window.KithDom;
   const $ = (id) => document.getElementById(id);
   const PRIORITIES = ["low", "normal", "high", "urgent"];
   const METRICS = ["first_reply", "next_reply", "resolution"];
@@ -181,19 +181,9 @@
     return each.message;
   }
 
-  // Every refused field marked at its control at once (the first focused); what has no
-  // control goes in the form's error line.
+  // Every refused field at its control, the rest in the form's error line.
   function showError(error) {
-    const box = form.querySelector(".form-error");
-    box.textContent = "";
-    if (!error) {
-      markFields(form, null);
-      return;
-    }
-    const fields = (error.fields && error.fields.length ? error.fields : [{ field: error.field, message: error.message }])
-      .map((each) => ({ ...each, message: reworded(each) }));
-    const unplaced = markFields(form, { fields });
-    box.textContent = unplaced.map((each) => each.message).join(" ") || (fields.length ? "" : error.message);
+    showRefusals(form, error, reworded);
   }
 
   // The form as the API takes it: a priority with no target is left out (nothing measured);

@@ -72,6 +72,23 @@
     return unplaced;
   }
 
+  // A form's refusal said in full: every refused field marked at its control at once (the
+  // first focused), each message through `reword` (the page's wording of its reasons); what
+  // no control holds (a rule about the whole form) goes in the form's `.form-error` line,
+  // through `whole`. `null` clears both.
+  function showRefusals(form, error, reword = (each) => each.message, whole = (message) => message) {
+    const box = form.querySelector(".form-error");
+    box.textContent = "";
+    if (!error) {
+      markFields(form, null);
+      return;
+    }
+    const fields = (error.fields && error.fields.length ? error.fields : [{ field: error.field, message: error.message }])
+      .map((each) => ({ ...each, message: reword(each) }));
+    const unplaced = markFields(form, { fields });
+    box.textContent = unplaced.map((each) => whole(each.message)).join(" ") || (fields.length ? "" : error.message);
+  }
+
   function fieldPlace(form, field) {
     const parts = String(field || "").split(".");
     for (let n = parts.length; n > 0; n--) {
@@ -305,7 +322,7 @@
   showCurrentSection();
   labelCards();
   window.KithDom = Object.freeze({
-    T, ApiError, api, answer, h, say, confirmed, fill, markFields, date, dateTime, once, channelIcon,
+    T, ApiError, api, answer, h, say, confirmed, fill, markFields, showRefusals, date, dateTime, once, channelIcon,
     searchAsTyped,
   });
 })();
