@@ -95,6 +95,12 @@ class Channel(Record):
         """Keep the parsed config, or why it no longer parses (raised by `settings_as`)."""
         self._settings = settings
 
+    def check_settings(self) -> None:
+        """Raise why the stored config no longer parses, if it does not (a poller must not
+        poll a channel it cannot read, and says so on the channel instead)."""
+        if isinstance(self._settings, KithError):
+            raise self._settings
+
     def settings_as(self, model: builtins.type[ConfigT]) -> ConfigT:
         """The config as `model`, its type's config model, with its defaults filled in.
         (`builtins.type`: the `type` field shadows it in this class.)"""

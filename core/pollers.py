@@ -143,15 +143,10 @@ class PollerSupervisor:
                 continue
             cursor = self.core.store.channels.find({"type": channel_type.name, "enabled": True})
             for doc in await cursor.to_list(None):
-                try:
-                    channel = load(self.core, doc)
-                except ChannelConfigInvalid as exc:
-                    # One broken channel must not stop the others from being polled.
-                    log.error(
-                        "channel not polled", extra={"channel_id": doc["_id"], "error": exc.message}
-                    )
-                    continue
-                if poller.wants_polling(channel):
+                # A channel whose config does not parse is claimed too: its polls fail and
+                # say why on the channel (Settings → Channels) instead of one log line a round.
+                channel = load(self.core, doc, strict=False)
+                if self._wanted(channel, poller):
                     found.append((channel, poller))
         return found
 
@@ -177,6 +172,7 @@ class PollerSupervisor:
         """One poll of `channel`, its outcome kept on the channel; returns the seconds to
         wait before the next one."""
         try:
+            channel.check_settings()
             wait = await poller.poll_once(self.core, channel)
         except Exception as exc:
             return await self._failed(channel, exc)

@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 
 from kith.core import leases, ratelimit
-from kith.core.channel_records import create_channel
+from kith.core.channel_records import create_channel, get_channel
 from kith.core.channels import SendResult
 from kith.core.clock import ManualClock
 from kith.core.context import Core
@@ -197,7 +197,31 @@ async def test_a_channel_whose_config_no_longer_validates_does_not_stop_polling(
     )
     supervisor = PollerSupervisor(core, owner="one")
 
-    assert await supervisor.claim_round() == [healthy.id]
+    assert sorted(await supervisor.claim_round()) == sorted([broken.id, healthy.id])
+    await asyncio.wait_for(poller.polled.wait(), 30)
     for task in supervisor.tasks.values():
         task.cancel()
     await asyncio.gather(*supervisor.tasks.values(), return_exceptions=True)
+    assert poller.polls == [healthy.id]  # the broken one is never handed to its poller
+
+
+async def test_a_channel_invalid_from_the_start_says_why_on_the_channel(
+    core: Core, workspace_id: str
+) -> None:
+    poller = _CountingPoller()
+    core.channels.register(replace(core.channels.get("api"), name="polled", poller=poller))
+    broken, _ = await create_channel(core, workspace_id, "polled", "Broken", {})
+    await core.store.channels.update_one(
+        {"_id": broken.id}, {"$set": {"config.callback_url": "not a url"}}
+    )
+    supervisor = PollerSupervisor(core, owner="one")
+    (channel, found_poller), *others = await supervisor.polled_channels()
+    assert others == [] and channel.id == broken.id
+
+    wait = await supervisor.poll(channel, found_poller)
+
+    stored = await get_channel(core, None, broken.id, strict=False)
+    assert stored.poll is not None
+    assert (stored.poll.reason, stored.poll.failures) == ("config_invalid", 1)
+    assert stored.poll.error and "callback_url" in stored.poll.error
+    assert wait == supervisor.first_retry and poller.polls == []
