@@ -26,6 +26,7 @@ from jinja2.nodes import EvalContext
 from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from kith.broadcasts import template_syntax
 from kith.core.errors import InvalidInput
 from kith.core.models import Customer
 
@@ -263,7 +264,8 @@ def _refuse(
 def _syntax(field: str, exc: TemplateSyntaxError, source: str) -> TemplateError:
     detail = exc.message or "invalid"
     message = f"template syntax: {detail}"
-    return _refuse(field, message, source, exc.lineno, None, "template", detail=detail)
+    reason, values = template_syntax.classify(detail)
+    return _refuse(field, message, source, exc.lineno, None, reason, detail=detail, **values)
 
 
 def _path(node: nodes.Node) -> list[str] | None:

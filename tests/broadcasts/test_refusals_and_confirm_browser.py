@@ -84,7 +84,9 @@ async def test_every_refused_field_is_marked_at_once(live: Live, locale: str) ->
     await expect(form.locator("#compose-error")).to_have_text(t["broadcasts_errors_at"].format(n=3))
     unknown = t["broadcasts_refused_unknown_customer"].format(id="nobody-1")
     await expect(form.locator("#customers-error")).to_have_text(unknown)
-    await expect(form.locator("#text-en-error")).to_contain_text(t["reason_template"].split("{")[0])
+    await expect(form.locator("#text-en-error")).to_contain_text(
+        t["reason_template_unexpected"].split("{token}")[0] + "}”"
+    )
     sms = t["reason_unknown_channel_type"].format(channel_type="sms")
     await expect(form.locator("#channels-error")).to_have_text(sms)
     await expect(channels).to_have_accessible_description(sms)

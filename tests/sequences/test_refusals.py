@@ -43,7 +43,7 @@ OWN_REFUSALS = [
     ({"steps": [send("a", "Hi {{ customer.nam }}")]}, "steps.0.message.text.en",
      "unknown_variable", {"variable": "customer.nam", "line": 1, "column": 16}),
     ({"steps": [send("a", "Hi {{ customer.name ")]}, "steps.0.message.text.en",
-     "template", {"line": 1}),
+     "template_unclosed", {"line": 1}),
     ({"steps": branch_to("nowhere")}, "steps.1.then", "no_step", {"step": "nowhere"}),
     ({"steps": branch_to("a")}, "steps.1.then", "loop_without_wait", {"step": "a"}),
     ({"steps": [{"id": "w", "type": "wait", "duration": "P400D"}]}, "steps.0.duration",

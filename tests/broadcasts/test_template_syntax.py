@@ -1,0 +1,43 @@
+"""Jinja's English syntax errors become reasons a page words in its language (the Chinese
+page must not show "unexpected '}'"), with the token or tag at fault, and every reason has
+its sentence in both languages."""
+
+from __future__ import annotations
+
+import pytest
+
+from kith.broadcasts import templates
+from kith.web.inbox.i18n import messages
+
+CASES = [
+    ("Hi {{ customer.name }", "template_unexpected", {"token": "}"}),
+    ("Hi {{ customer.name", "template_unclosed", {"end": "}}"}),
+    ("{% if customer.name", "template_unclosed", {"end": "%}"}),
+    ("{# a note", "template_unclosed", {"end": "#}"}),
+    ("{% if customer.name %}a", "template_block_unclosed", {"block": "if", "end": "endif"}),
+    ("{% shout %}", "template_unknown_tag", {"tag": "shout"}),
+    ("{{ customer.name ! }}", "template_unexpected", {"token": "!"}),
+    ("{{ customer | }}", "template_unexpected", {"token": "}}"}),
+    ("{{ }}", "template_no_expression", {}),
+]
+
+
+@pytest.mark.parametrize(("text", "reason", "values"), CASES)
+def test_a_syntax_error_is_named_for_the_page(
+    text: str, reason: str, values: dict[str, str]
+) -> None:
+    with pytest.raises(templates.TemplateError) as refused:
+        templates.check(text, field="message.text.en")
+    assert refused.value.reason == reason
+    limits = refused.value.limits or {}
+    assert {key: limits[key] for key in values} == values
+    assert limits["line"] == 1 and "detail" in limits  # Jinja's words stay for the log
+
+
+@pytest.mark.parametrize("locale", ["en", "zh"])
+@pytest.mark.parametrize("reason", sorted({reason for _, reason, _ in CASES} | {"template"}))
+def test_every_reason_is_worded_in_both_languages(locale: str, reason: str) -> None:
+    worded = messages(locale)[f"reason_{reason}"]
+    assert "{line}" in worded and "{column}" in worded
+    if locale == "zh":
+        assert "Template" not in worded and "expected" not in worded
