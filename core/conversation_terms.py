@@ -20,6 +20,7 @@ from pymongo import ASCENDING
 from kith.core.collection import Document
 from kith.core.context import Core
 from kith.core.features import Index
+from kith.core.search_terms import starting_with
 
 COLLECTION = "conversation_terms"
 
@@ -76,6 +77,33 @@ async def holders(core: Core, workspace_id: str, term: str, limit: int) -> list[
         {"workspace_id": workspace_id, "term": term}, {"conversation_id": 1, "_id": 0}
     )
     return [doc["conversation_id"] for doc in await found.limit(limit).to_list(limit)]
+
+
+async def holders_starting(core: Core, workspace_id: str, character: str, limit: int) -> list[str]:
+    """The conversations of up to `limit` of the workspace's terms that start with
+    `character` (`kith.core.search_terms.starting_with`: a conversation once per term)."""
+    found = core.store.conversation_terms.find(
+        {"workspace_id": workspace_id, "term": starting_with(character)},
+        {"conversation_id": 1, "_id": 0},
+    )
+    return [doc["conversation_id"] for doc in await found.limit(limit).to_list(limit)]
+
+
+async def holding_starting(
+    core: Core, workspace_id: str, conversation_ids: list[str], character: str
+) -> set[str]:
+    """Which of `conversation_ids` hold a term that starts with `character`."""
+    if not conversation_ids:
+        return set()
+    found = core.store.conversation_terms.find(
+        {
+            "workspace_id": workspace_id,
+            "term": starting_with(character),
+            "conversation_id": {"$in": conversation_ids},
+        },
+        {"conversation_id": 1, "_id": 0},
+    )
+    return {doc["conversation_id"] async for doc in found}
 
 
 async def holding_all(core: Core, conversation_ids: list[str], terms: list[str]) -> set[str]:

@@ -159,6 +159,12 @@ async def get_customer(core: Core, workspace_id: str, customer_id: str) -> Custo
     return Customer.from_doc(doc)
 
 
+async def customers_by_id(core: Core, ids: list[str]) -> dict[str, Customer]:
+    """The customers of `ids` that are not merged away, by id (a list's names)."""
+    docs = await core.store.customers.find({"_id": {"$in": sorted(set(ids))}}).to_list(None)
+    return {d["_id"]: Customer.from_doc(d) for d in docs if not d.get("merged_into")}
+
+
 # emails and phones come checked and normalised (`kith.contacts.edit`)
 PROFILE_FIELDS = frozenset({"name", "avatar_url", "locale", "timezone", "tags", "emails", "phones"})
 
@@ -216,19 +222,38 @@ async def do_update_customer(
 async def do_add_email(
     core: Core, customer: Customer, email: str, *, actor: Author = SYSTEM
 ) -> Customer:
-    """Add an address the customer gave (already checked and normalized) to their emails, with
-    one `customer.updated` event naming `emails` (search and open panels follow it); an
-    address they already have changes nothing."""
-    if email in customer.emails:
+    """Add an address the customer gave (already checked and normalized) to their emails."""
+    return await do_add_contact_details(core, customer, emails=(email,), actor=actor)
+
+
+async def do_add_contact_details(
+    core: Core,
+    customer: Customer,
+    *,
+    emails: tuple[str, ...] = (),
+    phones: tuple[str, ...] = (),
+    actor: Author = SYSTEM,
+) -> Customer:
+    """Add addresses and numbers the customer gave (already checked and normalized) to their
+    profile, with one `customer.updated` event naming the fields that changed (search and
+    open panels follow it); what they already have changes nothing."""
+    emails = tuple(e for e in emails if e not in customer.emails)
+    phones = tuple(p for p in phones if p not in customer.phones)
+    added = {"emails": list(emails), "phones": list(phones)}
+    fields = [name for name, values in added.items() if values]
+    if not fields:
         return customer
-    await core.store.customers.update_one({"_id": customer.id}, {"$addToSet": {"emails": email}})
+    await core.store.customers.update_one(
+        {"_id": customer.id},
+        {"$addToSet": {name: {"$each": added[name]} for name in fields}},
+    )
     event = build_event(
         core,
         customer.workspace_id,
         "customer.updated",
         actor=actor,
         customer_id=customer.id,
-        data={"fields": ["emails"], "attributes": []},
+        data={"fields": fields, "attributes": []},
     )
     await record(core, event)
     return await get_customer(core, customer.workspace_id, customer.id)

@@ -20,7 +20,7 @@ conversations that hold every term of `q` (one message, several, or the customer
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from pymongo import ASCENDING, UpdateOne
@@ -33,15 +33,18 @@ from kith.core.conversation_terms import (
     drop_terms,
     forget,
     holders,
+    holders_starting,
     holding_all,
+    holding_starting,
     stored_terms,
 )
 from kith.core.features import Feature, Index, Sweep, searchables
 from kith.core.models import Event
 from kith.core.pagination import cursor_at, page
-from kith.core.search_terms import customer_doc_terms, query_terms, text_terms
+from kith.core.search_terms import customer_doc_terms, lone_character, query_terms, text_terms
 
 Page = tuple[list[dict[str, Any]], str | None]
+Check = Callable[[list[str]], Awaitable[set[str]]]  # which of these conversations match
 
 RARE = 2000  # a term held by at most this many conversations is searched through them
 FIRST_SCAN = 100  # conversations of the list checked at first when every term is common
@@ -66,13 +69,31 @@ async def search_page(
     Where one of the terms is held by at most `RARE` conversations, the page is read among
     those that hold them all: a query on their ids. Where every term is common, the list
     itself is read in order and its conversations checked, in rounds that grow, until the
-    page is full: about one match in `RARE` conversations of the workspace or more."""
+    page is full: about one match in `RARE` conversations of the workspace or more.
+
+    A lone CJK character ("退") finds the conversations holding a term that starts with it
+    (`kith.core.search_terms.lone_character`), read the same two ways: where it ends a run of
+    characters ("我要退"), only a pair ends with it, which this does not find."""
     wanted = query_terms(q)
     if not wanted:
         return [], None
-    found = await _holding_every_rare_term(core, workspace_id, wanted)
+    character = lone_character(q)
+    found: set[str] | None
+    if character is not None:
+        held = await holders_starting(core, workspace_id, character, RARE + 1)
+        found = set(held) if len(held) <= RARE else None
+
+        async def check(ids: list[str]) -> set[str]:
+            return await holding_starting(core, workspace_id, ids, character)
+
+    else:
+        found = await _holding_every_rare_term(core, workspace_id, wanted)
+
+        async def check(ids: list[str]) -> set[str]:
+            return await holding_all(core, ids, wanted)
+
     if found is None:
-        return await _scanned_page(core, query, wanted, field, cursor, limit, descending)
+        return await _scanned_page(core, query, check, field, cursor, limit, descending)
     if not found:
         return [], None
     return await page(
@@ -103,13 +124,13 @@ async def _holding_every_rare_term(
 async def _scanned_page(
     core: Core,
     query: dict[str, Any],
-    wanted: list[str],
+    check: Check,
     field: str,
     cursor: str | None,
     limit: int,
     descending: bool,
 ) -> Page:
-    """The page read from the list in order, keeping the conversations holding every term."""
+    """The page read from the list in order, keeping the conversations `check` keeps."""
     kept: list[dict[str, Any]] = []
     position, size = cursor, max(FIRST_SCAN, 4 * limit)
     while True:
@@ -121,7 +142,7 @@ async def _scanned_page(
             limit=size,
             descending=descending,
         )
-        held = await holding_all(core, [d["_id"] for d in docs], wanted)
+        held = await check([d["_id"] for d in docs])
         kept += [d for d in docs if d["_id"] in held]
         if len(kept) > limit:
             return kept[:limit], cursor_at(kept[limit - 1], field)

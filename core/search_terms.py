@@ -95,6 +95,7 @@ def customer_doc_terms(doc: dict[str, object]) -> list[str]:
 
 
 _PHONE_QUERY = re.compile(r"^\+[\d\s\-().]{6,}$")
+_ONE_CJK = re.compile(f"[{_CJK}]")
 
 
 def query_terms(q: str) -> list[str]:
@@ -105,3 +106,19 @@ def query_terms(q: str) -> list[str]:
         digits = re.sub(r"\D", "", q)
         return [digits] if digits else []
     return _terms(q, unigrams=False)[:32]
+
+
+def lone_character(q: str) -> str | None:
+    """The CJK character `q` is, when it is one and nothing else to find ("退", "退？"). No
+    term equals it where it stands beside others (its pairs hold it), so a search reads the
+    terms that start with it (`starting_with`): every pair it begins, and it alone."""
+    terms = query_terms(q)
+    if len(terms) == 1 and _ONE_CJK.fullmatch(terms[0]):
+        return terms[0]
+    return None
+
+
+def starting_with(character: str) -> dict[str, str]:
+    """The range of the terms that start with `character`, for a term field held as one
+    string: an index range (no pattern; strings compare by code point on both engines)."""
+    return {"$gte": character, "$lt": chr(ord(character) + 1)}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -11,7 +12,7 @@ from kith.core.context import Core
 from kith.core.ids import refuse_non_ids
 from kith.core.pagination import page
 from kith.core.permissions import Scope
-from kith.core.search_terms import query_terms
+from kith.core.search_terms import lone_character, query_terms
 from kith.tickets.models import Priority, Status, Ticket
 from kith.tickets.store import tickets, visible
 
@@ -65,8 +66,9 @@ async def _search(core: Core, workspace_id: str, text: str) -> list[dict[str, An
     subject's and description's terms (`Ticket.to_doc`), all of the query's; or its
     customer's, where the customer's profile holds some of the query's terms (their `terms`,
     kept by the search feature) and the ticket the rest ("hopper crash": Grace Hopper's
-    tickets about a crash). Terms are strings compared for equality: `q` is never an operator
-    or a pattern. A query that is nothing to find ("?", ".*") finds no ticket."""
+    tickets about a crash). Terms are strings compared for equality (one CJK character: the
+    terms it starts): `q` is never an operator or a pattern of its own. A query that is
+    nothing to find ("?", ".*") finds no ticket."""
     branches: list[dict[str, Any]] = []
     digits = text.removeprefix("#")
     if digits.isdigit() and len(digits) < 12:
@@ -74,7 +76,13 @@ async def _search(core: Core, workspace_id: str, text: str) -> list[dict[str, An
     wanted = query_terms(text)
     if not wanted:
         return branches or [{"_id": {"$in": []}}]
-    branches.append({"terms": {"$all": wanted}})
+    character = lone_character(text)
+    if character:  # "退": its pairs (退款, 退货) and it alone. An anchored, escaped pattern:
+        # a range on an array field matches across elements, and `$elemMatch` with a range
+        # brings DocumentDB down.
+        branches.append({"terms": {"$regex": "^" + re.escape(character)}})
+    else:
+        branches.append({"terms": {"$all": wanted}})
     for rest, customer_ids in (await _customers_by_rest(core, workspace_id, wanted)).items():
         branch: dict[str, Any] = {"customer_id": {"$in": customer_ids}}
         if rest:

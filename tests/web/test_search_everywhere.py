@@ -253,3 +253,69 @@ async def test_the_page_escapes_customer_text_and_links_each_list(
     assert 'href="/app/contacts?q=mallory"' in page.text
     too_long = await admin.http.get("/app/search", params={"q": "x" * 201})
     assert too_long.status_code == 200 and 'aria-invalid="true"' in too_long.text
+
+
+async def test_a_hash_and_digits_names_a_ticket_and_searches_only_tickets(
+    core: Core,
+    cast: Cast,  # noqa: F811
+    token_api: httpx.AsyncClient,
+    browser: Callable[..., Any],  # noqa: F811
+) -> None:
+    """ "#1" is ticket number 1: conversations and customers whose words hold "1" stay out
+    (`ticket_number` says why), where "1" alone still finds them; the page says so, with no
+    count or "see all" for the groups not searched, in English and in Chinese."""
+    first = await ticket_for(core, cast, "shop", "Order late")
+    user = InboundUser(id="u-one", name="Room 1")
+    said = await ingest(core, cast.shop, inbound(cast.shop, user=user, text="room 1 is cold"))
+    await indexed(core)
+    numbered = await token_api.get("/search", params={"q": "#1"})
+    assert ids(numbered) == {"conversations": [], "tickets": [first], "customers": []}
+    assert numbered.json()["ticket_number"] == 1
+    assert numbered.json()["more"] == {"conversations": False, "tickets": False, "customers": False}
+    plain = await token_api.get("/search", params={"q": "1"})
+    assert said.conversation.id in ids(plain)["conversations"]
+    assert len(ids(plain)["customers"]) == 1 and plain.json()["ticket_number"] is None
+    assert (await token_api.get("/search", params={"q": "＃１"})).json()["ticket_number"] == 1
+    assert (await token_api.get("/search", params={"q": "#1 cold"})).json()["ticket_number"] is None
+
+    admin = await browser("admin")
+    page = await admin.http.get("/app/search", params={"q": "#1"})
+    assert "“#1” is a ticket number: only tickets are searched." in page.text
+    assert page.text.count('class="hint">Not searched for a ticket number.<') == 2
+    assert 'href="/app/tickets?q=%231"' in page.text
+    assert "/app?q=" not in page.text and "/app/contacts?q=" not in page.text
+    missing = await admin.http.get("/app/search", params={"q": "#99"})
+    assert "No ticket numbered “#99” that you may see." in missing.text
+    zh = await admin.http.get(
+        "/app/search", params={"q": "#1"}, headers={"Accept-Language": "zh-CN"}
+    )
+    assert "“#1”是工单编号，只查找工单。" in zh.text
+    assert zh.text.count('class="hint">按工单编号查找时不查找此项。<') == 2
+
+
+async def test_one_chinese_character_finds_conversations_everywhere_q_is_read(
+    core: Core,
+    cast: Cast,  # noqa: F811
+    token_api: httpx.AsyncClient,
+    browser: Callable[..., Any],  # noqa: F811
+) -> None:
+    """ "退" finds the conversation that asked 我要退款 (its pair 退款 starts with it), here,
+    in the inbox's list and in the REST list; its customer too by name (李 of 李雷), and the
+    ticket about 退款 in Find and the Tickets list."""
+    user = InboundUser(id="u-li", name="李雷")
+    said = await ingest(core, cast.shop, inbound(cast.shop, user=user, text="我要退款，谢谢"))
+    refund = await ticket_for(core, cast, "shop", "退款")
+    await ticket_for(core, cast, "shop", "发票")
+    await indexed(core)
+    found = ids(await token_api.get("/search", params={"q": "退"}))
+    assert found["conversations"] == [said.conversation.id]
+    assert found["tickets"] == [refund]
+    assert ids(await token_api.get("/search", params={"q": "李"}))["customers"] != []
+    listed = await token_api.get("/conversations", params={"q": "退"})
+    assert [c["id"] for c in listed.json()["items"]] == [said.conversation.id]
+    alice = await browser("alice")
+    inbox = await alice.api("GET", "/conversations", params={"q": "退", "status": "any"})
+    assert [c["id"] for c in inbox.json()["items"]] == [said.conversation.id]
+    assert ids(await alice.api("GET", "/search", params={"q": "换"})) == {g: [] for g in GROUPS}
+    tickets = await alice.api("GET", "/tickets", params={"q": "退"})
+    assert [t["id"] for t in tickets.json()["items"]] == [refund]

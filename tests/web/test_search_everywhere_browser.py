@@ -148,7 +148,19 @@ async def test_in_chinese_with_nothing_found_and_see_all_in_contacts(live: Live)
 
     await page.goto(live.url + "/app/search?q=" + "不存在的东西")
     await expect(page.get_by_role("status")).to_have_text(
-        "没有找到与“不存在的东西”相关的内容。请换个说法；中文请至少输入两个字。"
+        "没有找到与“不存在的东西”相关的内容。请换个说法。"
     )
     await expect(heading(page, "工单（0）")).to_be_visible()
     await expect(page.get_by_text("没有找到。")).to_have_count(3)
+
+    # "#1" names ticket 1: only tickets are searched, and the other groups say so
+    await page.goto(live.url + "/app/search?q=%231")
+    await expect(page.get_by_role("status")).to_have_text(
+        "“#1”是工单编号，只查找工单。去掉“#”查找 1，也会查找会话和客户。"
+    )
+    await expect(heading(page, "工单（1）")).to_be_visible()
+    await expect(heading(page, "会话")).to_be_visible()
+    await expect(heading(page, "客户")).to_be_visible()
+    await expect(page.get_by_text("按工单编号查找时不查找此项。")).to_have_count(2)
+    await page.keyboard.press("ArrowDown")  # the one result, by keyboard
+    await expect(page.get_by_role("link", name=re.compile("#1 Kettle leaks"))).to_be_focused()

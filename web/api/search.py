@@ -5,18 +5,22 @@ There is no matcher of its own: each group is its list's search, called as the l
 so that a word finds here what it finds there and nothing else. Conversations are the
 inbox's (`kith.core.search`, every status), tickets the Tickets list's
 (`kith.tickets.queries.list_tickets`), customers the Contacts search
-(`kith.web.api.customers.search_filter`). A signed-in user (`search_everywhere(…, agent)`,
-the page's `/app/api/search`) sees each group as they see its list: an agent their teams'
-conversations, tickets and customers; an API token sees the whole workspace.
+(`kith.web.api.customers.search_filter`). A signed-in user (`search_everywhere(…, scope)`,
+the page's `/app/api/search`) sees each group as they see its list (`kith.core.scopes`,
+`kith.tickets.store.visible`): an agent their teams' conversations, tickets and customers;
+an API token sees the whole workspace.
 
 `q` is read as NFKC first, so a Chinese keyboard's full-width "＃２" or "ＧＲＡＣＥ" finds what
 "#2" and "GRACE" find. A ticket number ("#12", "12") also finds the tickets whose words hold
-it; the ticket with that very number, when the reader may see it, comes first.
+it; the ticket with that very number, when the reader may see it, comes first. Written with
+"#" it names a ticket and nothing else: only tickets are searched (`ticket_number`), where
+"12" alone also finds conversations and customers whose words hold it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 import unicodedata
 from datetime import datetime
 from typing import Annotated, Any
@@ -25,19 +29,19 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from kith.core.context import Core
-from kith.core.conversations import list_conversations
+from kith.core.customers import customers_by_id
 from kith.core.errors import InvalidInput
 from kith.core.models import Conversation, Customer
 from kith.core.pagination import page
+from kith.core.permissions import Scope
+from kith.core.scopes import conversations_visible, customers_visible
+from kith.core.search import search_page
 from kith.tickets.models import Ticket
 from kith.tickets.queries import TicketFilter, list_tickets
 from kith.tickets.store import tickets as tickets_of
 from kith.tickets.store import visible
 from kith.web.api.customers import search_filter
 from kith.web.api.deps import CoreDep, WorkspaceDep
-from kith.web.inbox.contacts import scoped
-from kith.web.inbox.deps import Agent
-from kith.web.inbox.queries import ListQuery, customers_by_id, list_inbox
 
 router = APIRouter(tags=["search"])
 
@@ -101,6 +105,10 @@ class SearchResults(BaseModel):
     tickets: list[TicketHit]
     customers: list[CustomerHit]
     more: More
+    ticket_number: int | None = Field(
+        default=None,
+        description='The ticket number `q` names ("#12"): then only tickets are searched.',
+    )
 
 
 def _one_line(text: str) -> str:
@@ -149,27 +157,31 @@ def _customer_hit(customer: Customer) -> CustomerHit:
 
 
 async def _conversations(
-    core: Core, workspace_id: str, agent: Agent | None, q: str, limit: int
+    core: Core, workspace_id: str, scope: Scope | None, q: str, limit: int
 ) -> tuple[list[Conversation], str | None]:
-    if agent is None:
-        return await list_conversations(core, workspace_id, q=q, limit=limit)
-    return await list_inbox(core, agent.scope, ListQuery(status=None, q=q, limit=limit))
+    """The inbox's search with every status, latest activity first."""
+    query = conversations_visible(workspace_id, scope)
+    docs, more = await search_page(core, workspace_id, query, q, cursor=None, limit=limit)
+    return [Conversation.from_doc(d) for d in docs], more
 
 
 async def _customers(
-    core: Core, workspace_id: str, agent: Agent | None, q: str, limit: int
+    core: Core, workspace_id: str, scope: Scope | None, q: str, limit: int
 ) -> tuple[list[Customer], str | None]:
     query: dict[str, Any] = {"workspace_id": workspace_id, "merged_into": None}
     query.update(search_filter(q))
     docs, next_cursor = await page(
         core.store.customers,
-        scoped(agent, query) if agent is not None else query,
+        customers_visible(scope, query),
         "_id",
         cursor=None,
         limit=limit,
         descending=True,
     )
     return [Customer.from_doc(d) for d in docs], next_cursor
+
+
+_NUMBERED = re.compile(r"#([0-9]{1,11})")  # ASCII digits: NFKC made "＃１２" "#12"
 
 
 def _ticket_number(text: str) -> int | None:
@@ -179,10 +191,9 @@ def _ticket_number(text: str) -> int | None:
 
 
 async def _tickets(
-    core: Core, workspace_id: str, agent: Agent | None, q: str, limit: int
+    core: Core, workspace_id: str, scope: Scope | None, q: str, limit: int
 ) -> tuple[list[Ticket], str | None]:
     """The Tickets list's search, with the ticket numbered `q` (if any, and visible) first."""
-    scope = agent.scope if agent is not None else None
     found, more = await list_tickets(
         core, workspace_id, scope, TicketFilter(q=q), cursor=None, limit=limit
     )
@@ -201,25 +212,33 @@ async def _tickets(
 
 
 async def search_everywhere(
-    core: Core, workspace_id: str, agent: Agent | None, q: str, limit: int
+    core: Core, workspace_id: str, scope: Scope | None, q: str, limit: int
 ) -> SearchResults:
     """Up to `limit` conversations (latest activity first), tickets (newest first) and
-    customers (newest first) that `q` finds, each as its own list finds them and as `agent`
-    may see them (None: an API token, the whole workspace). A blank `q` is a 422 on `q`."""
+    customers (newest first) that `q` finds, each as its own list finds them and as `scope`
+    may see them (None: an API token, the whole workspace); a ticket number written "#12"
+    searches tickets only. A blank `q` is a 422 on `q`."""
     text = unicodedata.normalize("NFKC", q).strip()
     if not text:
         raise InvalidInput("type something to search for", field="q")
     if len(text) > Q_MAX:  # NFKC may lengthen it ("㍿" is four characters)
         raise InvalidInput(f"search for at most {Q_MAX} characters", field="q")
-    (
-        (conversations, more_conversations),
-        (tickets, more_tickets),
-        (customers, more_customers),
-    ) = await asyncio.gather(
-        _conversations(core, workspace_id, agent, text, limit),
-        _tickets(core, workspace_id, agent, text, limit),
-        _customers(core, workspace_id, agent, text, limit),
-    )
+    numbered = _NUMBERED.fullmatch(text)
+    conversations: list[Conversation] = []
+    customers: list[Customer] = []
+    more_conversations = more_customers = None
+    if numbered:
+        tickets, more_tickets = await _tickets(core, workspace_id, scope, text, limit)
+    else:
+        (
+            (conversations, more_conversations),
+            (tickets, more_tickets),
+            (customers, more_customers),
+        ) = await asyncio.gather(
+            _conversations(core, workspace_id, scope, text, limit),
+            _tickets(core, workspace_id, scope, text, limit),
+            _customers(core, workspace_id, scope, text, limit),
+        )
     names = await customers_by_id(core, [c.customer_id for c in conversations])
     return SearchResults(
         q=text,
@@ -231,6 +250,7 @@ async def search_everywhere(
             tickets=more_tickets is not None,
             customers=more_customers is not None,
         ),
+        ticket_number=int(numbered.group(1)) if numbered else None,
     )
 
 

@@ -1,7 +1,8 @@
 """The Contacts pages (`/app/contacts`, `/app/contacts/{id}`) and their JSON under
 `/app/api/contacts`, behind the inbox's session and CSRF rules.
 
-Everyone signed in reads contacts; an agent only those who reach their teams' channels.
+Everyone signed in reads contacts; an agent only those who reach their teams' channels
+(`kith.core.scopes`, as the search across everything).
 Whoever reads a customer edits their profile (name, emails, phones, locale, time zone,
 attributes: `kith.contacts.edit`). Admins and marketers also change tags, merge suggested
 customers and undo merges; admins erase a customer (`do_erase_customer`: everything they
@@ -28,6 +29,7 @@ from kith.core.errors import Forbidden
 from kith.core.models import Customer, Role
 from kith.core.pagination import page
 from kith.core.permissions import ensure_admin
+from kith.core.scopes import customers_visible, ensure_can_read_customer
 from kith.segments.filters import parse_json, to_query
 from kith.web.api.customers import FILTER_HELP, FILTER_MAX, search_filter
 from kith.web.api.deps import Cursor
@@ -113,25 +115,9 @@ async def customer_page(customer_id: str, request: Request, core: CoreDep) -> Re
 # ---- JSON ----------------------------------------------------------------------------------
 
 
-def scoped(agent: Agent, query: dict[str, Any]) -> dict[str, Any]:
-    """An agent lists only customers with an identity on their teams' channels (the Contacts
-    list and the search across everything, `kith.web.api.search`)."""
-    channels = agent.scope.channel_ids
-    if channels is None:
-        return query
-    return {"$and": [query, {"identities.channel_id": {"$in": sorted(channels)}}]}
-
-
 async def _readable(core: Core, agent: Agent, customer_id: str) -> Customer:
     customer = await get_customer(core, agent.user.workspace_id, customer_id)
-    channels = agent.scope.channel_ids
-    if channels is None or any(r.channel_id in channels for r in customer.identities):
-        return customer
-    seen = await core.store.conversations.find_one(
-        {"$and": [agent.scope.conversation_filter(), {"customer_id": customer_id}]}, {"_id": 1}
-    )
-    if seen is None:
-        raise Forbidden("this customer talks to another team")
+    await ensure_can_read_customer(core, agent.scope, customer)
     return customer
 
 
@@ -152,7 +138,7 @@ async def contacts(
         query = {"$and": [query, to_query(parse_json(filter), core.clock.now())]}
     docs, next_cursor = await page(
         core.store.customers,
-        scoped(agent, query),
+        customers_visible(agent.scope, query),
         "_id",
         cursor=cursor,
         limit=limit,

@@ -1,7 +1,7 @@
 """The inbox's reads: the conversation list with its views and filters, and the 360° panel.
 
-Every query starts from the reader's `Scope.conversation_filter()`, so an agent's list can
-only ever hold their teams' conversations.
+Every query starts from the conversations the reader may see (`kith.core.scopes`), so an
+agent's list can only ever hold their teams' conversations.
 """
 
 from __future__ import annotations
@@ -10,10 +10,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from kith.core.context import Core
+from kith.core.customers import customers_by_id as customers_by_id  # the inbox's API reads it here
 from kith.core.errors import NotFound
 from kith.core.models import Conversation, ConversationStatus, Customer, Message, Priority
 from kith.core.pagination import page
 from kith.core.permissions import Scope, ensure_can_read
+from kith.core.scopes import conversations_visible
 from kith.core.search import search_page
 from kith.core.sessions import Subquery
 
@@ -35,7 +37,7 @@ class ListQuery:
 async def list_inbox(
     core: Core, scope: Scope, query: ListQuery
 ) -> tuple[list[Conversation], str | None]:
-    clauses: list[dict[str, Any]] = [scope.conversation_filter()]
+    clauses: list[dict[str, Any]] = [conversations_visible(scope.user.workspace_id, scope)]
     if query.view == "mine":
         clauses.append({"assignee_id": scope.user.id})
     elif query.view == "unassigned":
@@ -76,11 +78,6 @@ async def list_inbox(
             descending=not waiting,
         )
     return [Conversation.from_doc(d) for d in docs], next_cursor
-
-
-async def customers_by_id(core: Core, ids: list[str]) -> dict[str, Customer]:
-    docs = await core.store.customers.find({"_id": {"$in": sorted(set(ids))}}).to_list(None)
-    return {d["_id"]: Customer.from_doc(d) for d in docs if not d.get("merged_into")}
 
 
 VIEW_MESSAGES = 100  # a conversation view opens on its latest messages
@@ -144,7 +141,12 @@ async def customer_panel(core: Core, scope: Scope, customer: Customer) -> dict[s
     agent learns nothing of how the customer reaches other teams) and sentiment history."""
     conversations = (
         await core.store.conversations.find(
-            {"$and": [scope.conversation_filter(), {"customer_id": customer.id}]}
+            {
+                "$and": [
+                    conversations_visible(customer.workspace_id, scope),
+                    {"customer_id": customer.id},
+                ]
+            }
         )
         .sort("last_message_at", -1)
         .limit(20)

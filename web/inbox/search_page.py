@@ -19,7 +19,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from kith.core.permissions import scope_with_teams
 from kith.web.api.search import Q_MAX, SearchLimit, SearchResults, SearchText, search_everywhere
-from kith.web.inbox.deps import Agent, AgentDep, CoreDep, optional_session
+from kith.web.inbox.deps import AgentDep, CoreDep, optional_session
 from kith.web.inbox.nav import may_open
 from kith.web.inbox.pages import page_context, render, static_file
 
@@ -55,8 +55,8 @@ async def search_page(request: Request, core: CoreDep) -> Response:
     if len(q) > Q_MAX:
         error = context["t"]["find_too_long"].replace("{max}", str(Q_MAX))
     elif q.strip():
-        agent = Agent(session, scope_with_teams(session.user, session.teams))
-        found = await search_everywhere(core, session.user.workspace_id, agent, q, PAGE_LIMIT)
+        scope = scope_with_teams(session.user, session.teams)
+        found = await search_everywhere(core, session.user.workspace_id, scope, q, PAGE_LIMIT)
     return render(
         "search.html",
         **context,
@@ -73,7 +73,7 @@ async def search_json(
     agent: AgentDep, core: CoreDep, q: SearchText, limit: SearchLimit = PAGE_LIMIT
 ) -> SearchResults:
     """What the page shows, as JSON: each group as the signed-in user sees its list."""
-    return await search_everywhere(core, agent.user.workspace_id, agent, q, limit)
+    return await search_everywhere(core, agent.user.workspace_id, agent.scope, q, limit)
 
 
 @router.get("/app/search/static/{name}")
