@@ -21,9 +21,29 @@
 
   const skippedTotal = (stats) => Object.values(stats.skipped).reduce((a, b) => a + b, 0);
 
+  // The list is asked for again every 5 s. It is drawn again only when something in it
+  // changed (the data, or how a row reads, e.g. "Send now" once its time has come), so a
+  // screen reader keeps its place; when it is, focus goes back to the same row's same
+  // control (`data-action`), not to the page's start.
+  let drawn = "";
   async function load() {
     const page = await api("GET", "/broadcasts?limit=100");
-    rows.replaceChildren(...page.items.map(row));
+    const fresh = page.items.map(row);
+    const sameAs = JSON.stringify(page.items) + fresh.map((tr) => tr.outerHTML).join("");
+    if (sameAs !== drawn) {
+      const focused = document.activeElement;
+      const inRow = rows.contains(focused) ? focused.closest("tr[data-id]") : null;
+      const key = inRow && focused.dataset.action;
+      rows.replaceChildren(...fresh);
+      drawn = sameAs;
+      if (key) {
+        // that control, else (it went with the row's state) the row's name, else the list
+        const sameRow = rows.querySelector(`tr[data-id="${CSS.escape(inRow.dataset.id)}"]`);
+        const again = sameRow && (sameRow.querySelector(`[data-action="${CSS.escape(key)}"]`)
+          || sameRow.querySelector('[data-action="name"]'));
+        (again || rows.closest("[tabindex]")).focus();
+      }
+    }
     document.getElementById("no-broadcasts").hidden = page.items.length > 0;
     if (shown) {
       const again = page.items.find((b) => b.id === shown.id);
@@ -51,6 +71,7 @@
   // compose form, any other at its stats.
   const nameLink = (b) => h("a", {
     href: b.status === "draft" ? "#compose" : "#stats",
+    dataset: { action: "name" },
     onclick: (event) => {
       event.preventDefault();
       if (b.status === "draft") startEditing(b);
@@ -60,12 +81,14 @@
 
   function row(b) {
     const buttons = MOVES[b.status].map((move) =>
-      h("button", { type: "button", onclick: () => act(b, move) },
+      h("button", { type: "button", dataset: { action: move }, onclick: () => act(b, move) },
         move === "schedule" && startsNow(b) ? T.broadcasts_do_send_now : T["broadcasts_do_" + move]));
     if (b.status === "draft") {
-      buttons.unshift(h("button", { type: "button", onclick: () => startEditing(b) }, T.broadcasts_do_edit));
+      buttons.unshift(h("button", { type: "button", dataset: { action: "edit" }, onclick: () => startEditing(b) },
+        T.broadcasts_do_edit));
     }
-    buttons.push(h("button", { type: "button", onclick: () => showStats(b, true) }, T.broadcasts_open));
+    buttons.push(h("button", { type: "button", dataset: { action: "open" }, onclick: () => showStats(b, true) },
+      T.broadcasts_open));
     return h("tr", { dataset: { id: b.id } },
       h("th", { scope: "row" }, nameLink(b)),
       h("td", { class: "audience" }, audienceOf(b)),
@@ -142,9 +165,12 @@
       if (focus) document.getElementById("deliveries-heading").focus();
       return;
     }
-    const select = document.querySelector("#preview-form select");
-    select.replaceChildren(h("option", { value: "" }, T.broadcasts_preview_any),
-      ...b.channels.map((c) => h("option", { value: c }, c)));
+    // the channel choices, redrawn only when they changed: the 5 s refresh keeps a choice
+    const select = document.querySelector("#preview-form select[name=channel]");
+    if ([...select.options].map((o) => o.value).join("\n") !== ["", ...b.channels].join("\n")) {
+      select.replaceChildren(h("option", { value: "" }, T.broadcasts_preview_any),
+        ...b.channels.map((c) => h("option", { value: c }, c)));
+    }
     if (focus) section.querySelector("input").focus();
   }
 

@@ -45,7 +45,7 @@ WORDS = {
         "add_flow": "添加流程",
         "flow": "流程 1",
         "values": "值（每行一个）",
-        "add_step": "添加步骤: 流程 1",
+        "add_step": "添加步骤：流程 1",
         "step_type": "新步骤类型",
         "send_image": "发送图片",
         "step": "步骤 {n}",

@@ -132,11 +132,11 @@ async def test_the_chinese_account_pages(live: Live) -> None:
     await form.get_by_label("名称").fill("报表")
     await form.get_by_label("只读（仅允许 GET 请求）").check()
     await form.get_by_role("button", name="创建令牌").click()
-    await expect(page.get_by_role("heading", name="令牌已创建: 报表")).to_be_visible()
+    await expect(page.get_by_role("heading", name="令牌已创建：报表")).to_be_visible()
     row = page.get_by_role("table", name="API 令牌").get_by_role("row", name=re.compile("报表"))
     await expect(row).to_contain_text("只读")
     await expect(row.locator("time")).to_have_text([day_time("zh")])  # created; never expires
-    await expect(row.get_by_role("button", name="吊销: 报表")).to_be_visible()
+    await expect(row.get_by_role("button", name="吊销：报表")).to_be_visible()
     await page.get_by_role("link", name="我的账户").click()
     form = page.get_by_role("form", name="修改密码")
     await form.get_by_label("当前密码").fill("whatever-it-is")
@@ -145,7 +145,7 @@ async def test_the_chinese_account_pages(live: Live) -> None:
     await form.get_by_role("button", name="修改密码").click()
     await expect(form.get_by_role("alert")).to_contain_text("两次输入的新密码不一致。")
     await page.get_by_role("link", name="用户").click()
-    await expect(page.get_by_role("button", name="重置密码: Mary")).to_be_visible()
+    await expect(page.get_by_role("button", name="重置密码：Mary")).to_be_visible()
 
 
 async def test_an_admin_gives_an_api_channel_a_new_token_by_keyboard(live: Live) -> None:

@@ -195,7 +195,7 @@ async def test_the_chinese_settings_pages(live: Live) -> None:
     form = page.get_by_role("form", name="新建用户")
     await expect(form.get_by_label("角色")).to_contain_text("营销人员")
     await expect(form.get_by_role("button", name="创建用户")).to_be_visible()
-    await expect(page.get_by_role("button", name="编辑: Admin")).to_be_visible()
+    await expect(page.get_by_role("button", name="编辑：Admin")).to_be_visible()
     await expect(page.locator("th", has_text="（你）")).to_have_text("Admin（你）")  # full-width
     await page.get_by_role("link", name="机器人").click()
     await page.get_by_role("button", name="新建机器人").click()

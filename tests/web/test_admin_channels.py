@@ -455,7 +455,7 @@ async def test_the_chinese_channels_page(live: Live) -> None:
     await expect(form.get_by_role("alert")).to_have_text("主题色：形如 #1a73e8 或 #fff 的颜色。")
     await form.get_by_label("主题色").fill("#2f6f4f")
     await form.get_by_role("button", name="创建渠道").click()
-    shown = page.get_by_role("region", name="连接: 官网")
+    shown = page.get_by_role("region", name="连接：官网")
     await expect(shown).to_be_visible()  # created: only now is it in the database
     stored = await live.core.store.channels.find_one({"name": "官网"})
     demo = f"{live.url}/demo/widget/{stored['_id']}"
@@ -470,5 +470,5 @@ async def test_the_chinese_channels_page(live: Live) -> None:
     row = page.get_by_role("table", name="渠道").get_by_role("row", name=re.compile("官网"))
     await expect(row).to_contain_text("网站聊天")
     await expect(row.locator("time")).to_have_text(day("zh"))  # today's, written the same way
-    await expect(row.get_by_role("button", name="停用: 官网")).to_be_visible()
+    await expect(row.get_by_role("button", name="停用：官网")).to_be_visible()
     await assert_every_control_is_named(page)

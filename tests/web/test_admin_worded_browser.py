@@ -118,8 +118,8 @@ async def test_refusals_are_worded_in_chinese_and_english_at_their_field(live: L
     await expect(email).not_to_have_attribute("aria-invalid", "true")
 
     await page.goto(live.url + "/app/admin/bots")
-    await page.get_by_role("button", name="编辑: Shipping").click()
-    form = page.get_by_role("form", name="编辑文章: Shipping")
+    await page.get_by_role("button", name="编辑：Shipping").click()
+    form = page.get_by_role("form", name="编辑文章：Shipping")
     await form.get_by_label("问题（每行一个）").fill("x" * 501)
     await form.get_by_role("button", name="保存更改").click()
     await expect(form.get_by_role("alert")).to_have_text(

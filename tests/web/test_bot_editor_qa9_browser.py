@@ -44,7 +44,7 @@ WORDS = {
         "locale": "zh-CN",
         "new_bot": "新建机器人",
         "name": "名称",
-        "fallback_en": "机器人没有理解时 (英文)",
+        "fallback_en": "机器人没有理解时（英文）",
         "placeholders": "占位符：{name}（客户姓名）",
         "save": "保存机器人",
         "taken": "已启用的机器人“Shop <b>assistant</b>”已在此渠道回复",

@@ -121,7 +121,7 @@ async def test_the_chinese_dead_letters_section(live: Live) -> None:
     table = page.get_by_role("table", name="无法处理的平台推送")
     await expect(table).to_contain_text("未处理")
     await expect(table.locator("tbody time")).to_have_text(day_time("zh"))  # not 2026/12/5 03:23:00
-    button = table.get_by_role("button", name=re.compile("^重新处理: Slack 工作区"))
+    button = table.get_by_role("button", name=re.compile("^重新处理：Slack 工作区"))
     await button.focus()
     await page.keyboard.press("Enter")
     await expect(page.get_by_role("status")).to_have_text("仍无法处理。")

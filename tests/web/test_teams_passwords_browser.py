@@ -25,7 +25,7 @@ NEW = "a brand new secret"
 WORDS = {
     "en": {
         "locale": "en-US",
-        "delete": "Delete",
+        "delete": "Delete: ",
         "asks": f"Delete the team {TEAM}? Its 1 member(s) keep their accounts",
         "deleted": f"Team {TEAM} deleted.",
         "in_use": "Support can't be deleted: it is named by bots: Night bot. Change them first.",
@@ -39,10 +39,10 @@ WORDS = {
     },
     "zh": {
         "locale": "zh-CN",
-        "delete": "删除",
+        "delete": "删除：",
         "asks": f"删除团队 {TEAM}？其 1 名成员保留账号",
         "deleted": f"团队 {TEAM} 已删除。",
-        "in_use": "无法删除 Support：机器人: Night bot 仍在使用它。请先修改它们。",
+        "in_use": "无法删除 Support：机器人：Night bot 仍在使用它。请先修改它们。",
         "create": "创建团队",
         "taken": "已有同名团队。",
         "must": "下次登录时须修改密码",
@@ -89,13 +89,13 @@ async def test_an_admin_deletes_a_team_and_cannot_repeat_a_name(live: Live, lang
     await expect(name).to_be_focused()
     await expect(admin.locator("#new-team .form-error")).to_contain_text(words["taken"])
 
-    in_use = admin.get_by_role("button", name=f"{words['delete']}: Support")
+    in_use = admin.get_by_role("button", name=f"{words['delete']}Support")
     await in_use.focus()
     await admin.keyboard.press("Enter")
     await expect(admin.get_by_role("status")).to_have_text(words["in_use"])
     await expect(in_use).to_be_focused()
 
-    delete = admin.get_by_role("button", name=f"{words['delete']}: {TEAM}")
+    delete = admin.get_by_role("button", name=f"{words['delete']}{TEAM}")
     await delete.focus()
     await admin.keyboard.press("Enter")
     dialog = admin.locator("#confirm")

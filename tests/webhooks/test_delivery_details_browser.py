@@ -102,7 +102,7 @@ async def test_a_failed_delivery_is_read_in_full_and_sent_again_by_keyboard(
     zh = await live.sign_in("admin@kith.test", locale="zh-CN")
     await zh.goto(live.url + "/app/webhooks")
     await zh.get_by_role("button", name="投递记录").click()
-    await zh.get_by_role("button", name="详情: webhook.test").press("Enter")
+    await zh.get_by_role("button", name="详情：webhook.test").press("Enter")
     await expect(zh.locator("#delivery-heading")).to_contain_text("投递 webhook.test")
     await expect(zh.get_by_role("heading", name="请求正文")).to_be_visible()
     await expect(zh.locator("details.attempt summary").first).to_contain_text("第 2 次尝试")

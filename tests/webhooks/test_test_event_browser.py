@@ -1,5 +1,5 @@
 """The Webhooks page sends a test event and says why a delivery failed or an endpoint is
-off in the page's language (Regression, QA demo #6 and #11: "已停用: failing since …
+off in the page's language (Regression, QA demo #6 and #11: "已停用：failing since …
 (last: could not connect or read the answer)", and no way to try an endpoint)."""
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ async def test_a_test_event_from_the_page_and_reasons_in_chinese(
     table = page.get_by_role("table", name="接收地址")
     off = table.get_by_role("row").filter(has_text="/broken")
     await expect(off).to_contain_text(
-        re.compile(f"已停用: 自 {DAY_TIME['zh']} 起持续失败（最近一次：无法连接或读取响应）")
+        re.compile(f"已停用：自 {DAY_TIME['zh']} 起持续失败（最近一次：无法连接或读取响应）")
     )
     await expect(off.get_by_role("button", name="发送测试事件")).to_have_count(0)
     row = table.get_by_role("row").filter(has_text=receiver.url).filter(has_not_text="/broken")

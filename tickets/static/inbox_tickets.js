@@ -5,7 +5,7 @@
 "use strict";
 
 (() => {
-  const { T, api, h, fill, markFields, once } = window.KithDom;
+  const { T, api, h, fill, showRefusals, once } = window.KithDom;
   const { status, priority } = window.KithTickets;
   const slot = document.getElementById("tickets");
   if (!slot) return;
@@ -15,7 +15,9 @@
   const list = h("ul", { class: "panel-tickets", "aria-label": T.tickets });
   const none = h("p", { class: "empty" }, T.panel_tickets_none);
   const subject = h("input", { type: "text", name: "subject", maxlength: "200", required: true });
-  const said = h("p", { class: "hint", role: "status" });
+  // What the panel says: a ticket opened, or (as `.form-error`, KithDom.showRefusals) what of
+  // a refusal no control holds.
+  const said = h("p", { class: "hint form-error", role: "status" });
   const form = h("form", { class: "panel-open", "aria-label": T.panel_tickets_open },
     h("label", { dataset: { field: "subject" } }, T.panel_tickets_subject, " ", subject, " ",
       h("span", { class: "field-error" })),
@@ -61,8 +63,7 @@
   once(form, async () => {
     if (!state.conversation) return;
     const conversationId = state.conversation.id;
-    markFields(form, null);
-    said.replaceChildren();
+    showRefusals(slot, null);
     try {
       const made = await api("POST", "/tickets", {
         subject: subject.value, conversation_id: conversationId,
@@ -74,8 +75,7 @@
       await load(conversationId);
     } catch (error) {
       // Each refused field at its control; the others (the conversation) said below.
-      const unplaced = markFields(form, error);
-      said.textContent = ((error.fields || []).length ? unplaced.map((f) => f.message) : [error.message]).join(" ");
+      showRefusals(slot, error);
     }
   });
   document.addEventListener("kith:conversation", (event) => show(event.detail));

@@ -19,7 +19,7 @@
   }
 
   function row(e) {
-    const state = e.enabled ? T.webhooks_enabled : `${T.webhooks_disabled}: ${offWhy(e)}`;
+    const state = e.enabled ? T.webhooks_enabled : `${T.webhooks_disabled}${T.colon}${offWhy(e)}`;
     const remove = h("button", { type: "button" }, T.webhooks_delete);
     remove.addEventListener("click", async () => {
       if (remove.dataset.armed !== "1") {
@@ -127,7 +127,7 @@
     const section = document.getElementById("log");
     section.hidden = false;
     const heading = document.getElementById("log-heading");
-    heading.textContent = `${T.webhooks_log}: ${e.url}`;
+    heading.textContent = `${T.webhooks_log}${T.colon}${e.url}`;
     await loadLog(false);
     heading.focus();
   }
@@ -156,7 +156,7 @@
       h("td", {}, when(d.next_attempt_at)),
       h("td", {}, errorWhy(d.error, d.last_error)),
       h("td", { class: "actions" },
-        h("button", { type: "button", "aria-label": `${T.webhooks_details}: ${d.type}`,
+        h("button", { type: "button", "aria-label": `${T.webhooks_details}${T.colon}${d.type}`,
           dataset: { details: d.id }, onclick: () => openDelivery(d.id) }, T.webhooks_details),
         h("button", { type: "button", onclick: () => redeliver(d) }, T.webhooks_redeliver)));
   }
@@ -186,7 +186,7 @@
     const status = document.getElementById("delivery-status");
     status.className = "state-" + d.status;
     status.textContent = (T["webhooks_status_" + d.status] || d.status) +
-      (d.sending ? ` (${T.webhooks_sending})` : "");
+      (d.sending ? fill(T.in_parens, { text: T.webhooks_sending }) : "");
     document.getElementById("delivery-attempts").textContent = d.attempts;
     document.getElementById("delivery-next").replaceChildren(
       d.next_attempt_at ? when(d.next_attempt_at) : T.webhooks_no_next);
@@ -295,7 +295,7 @@
       // The API's words are already the page's (KithDom words a refusal by its `reason`); the
       // field it names is called by its label here.
       const top = e.field && e.field.split(".")[0];
-      error.textContent = top ? `${LABELS[top] || e.field}: ${e.message}` : e.message;
+      error.textContent = top ? `${LABELS[top] || e.field}${T.colon}${e.message}` : e.message;
       const named = top && form.querySelector(`[name="${top}"]`);
       if (named) named.focus();
     }

@@ -57,7 +57,7 @@
   }
 
   function actionButton(label, name, onclick, extra = {}) {
-    return h("button", { type: "button", "aria-label": `${label}: ${name}`, onclick, ...extra }, label);
+    return h("button", { type: "button", "aria-label": `${label}${T.colon}${name}`, onclick, ...extra }, label);
   }
 
   function byId(items) {
@@ -139,7 +139,7 @@
 
     function resetPassword(u) {
       state.resetting = u;
-      $("reset-password-heading").textContent = `${T.reset_password}: ${u.name}`;
+      $("reset-password-heading").textContent = `${T.reset_password}${T.colon}${u.name}`;
       resetForm.reset();
       openDialog(resetDialog);
     }
@@ -153,7 +153,7 @@
 
     function edit(u) {
       state.editing = u;
-      $("edit-user-heading").textContent = `${T.edit_user}: ${u.name}`;
+      $("edit-user-heading").textContent = `${T.edit_user}${T.colon}${u.name}`;
       editForm.elements.name.value = u.name;
       editForm.elements.role.value = u.role;
       editForm.elements.role.disabled = u.id === myId;
@@ -235,7 +235,7 @@
 
     function edit(team) {
       state.editing = team;
-      $("edit-team-heading").textContent = `${T.edit_team}: ${team.name}`;
+      $("edit-team-heading").textContent = `${T.edit_team}${T.colon}${team.name}`;
       editForm.elements.name.value = team.name;
       const members = new Set(membersOf(team).map((u) => u.id));
       const people = state.users
@@ -255,7 +255,7 @@
         const held = await api("GET", `${path}/holdings`);
         const users = Object.entries(held.used_by);
         if (users.length) {
-          const names = users.map(([kind, list]) => `${T["team_used_by_" + kind] || kind}: ${list.join(", ")}`);
+          const names = users.map(([kind, list]) => `${T["team_used_by_" + kind] || kind}${T.colon}${list.join(", ")}`);
           notice(fill(T.team_in_use, { name: team.name, names: names.join("; ") }));
           return;
         }
@@ -487,7 +487,7 @@
     // The form adds (`article` null) or edits `article`: its name, summary and buttons say which.
     function setMode(article) {
       state.editing = article;
-      const name = article ? `${T.edit_article}: ${article.title}` : T.new_article;
+      const name = article ? `${T.edit_article}${T.colon}${article.title}` : T.new_article;
       $("article-summary").textContent = name;
       form.setAttribute("aria-label", name);
       $("save-article").textContent = article ? T.save_changes : T.save_article;

@@ -43,7 +43,7 @@
     }
 
     function showCreated(created) {
-      $("token-created-heading").textContent = `${T.token_created}: ${created.name}`;
+      $("token-created-heading").textContent = `${T.token_created}${T.colon}${created.name}`;
       const box = $("token-value");
       box.value = created.token;
       $("token-created").hidden = false;

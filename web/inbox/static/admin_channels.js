@@ -243,7 +243,7 @@
     if (!(await confirmed(`${T.rotate_token_confirm} ${channel.name}`))) return;
     try {
       const { token } = await api("POST", `/admin/channels/${encodeURIComponent(channel.id)}/token`);
-      $("channel-created-heading").textContent = `${T.new_channel_token}: ${channel.name}`;
+      $("channel-created-heading").textContent = `${T.new_channel_token}${T.colon}${channel.name}`;
       $("channel-created-how").textContent = "";
       const box = readOnly(T.channel_token, token);
       $("channel-created-values").replaceChildren(box);
@@ -291,7 +291,7 @@
     const received = dateTime(letter.last_received_at);
     const channel = state.channels.find((c) => c.id === letter.channel_id);
     const name = channel ? channel.name : letter.channel_id;
-    const times = letter.deliveries > 1 ? ` (${fill(T.times_received, { count: letter.deliveries })})` : "";
+    const times = letter.deliveries > 1 ? fill(T.in_parens, { text: fill(T.times_received, { count: letter.deliveries }) }) : "";
     const label = `${name}, ${received}`;
     return h("tr", { dataset: { deadLetter: letter.id } },
       h("td", {}, h("time", { datetime: letter.last_received_at }, received), times),
@@ -343,7 +343,7 @@
 
   function showCreated(channel) {
     const panel = $("channel-created");
-    $("channel-created-heading").textContent = `${T.connect_channel}: ${channel.name}`;
+    $("channel-created-heading").textContent = `${T.connect_channel}${T.colon}${channel.name}`;
     $("channel-created-how").textContent = T["connect_hint_" + channel.type] || "";
     const secrets = Object.entries(channel.secrets).map(([name, value]) =>
       readOnly(fieldLabel(name, (state.types[channel.type].schema.properties || {})[name] || {}), value));
@@ -365,7 +365,7 @@
 
   function edit(channel) {
     state.editing = channel;
-    $("edit-channel-heading").textContent = `${T.edit_channel}: ${channel.name}`;
+    $("edit-channel-heading").textContent = `${T.edit_channel}${T.colon}${channel.name}`;
     editForm.elements.name.value = channel.name;
     editForm.elements.enabled.checked = channel.enabled;
     const type = state.types[channel.type];

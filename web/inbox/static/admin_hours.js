@@ -69,8 +69,8 @@
         ? users.flatMap((p, n) => [n ? ", " : "", h("a", { href: `/app/admin/sla#policy-${encodeURIComponent(p.id)}` }, p.name)])
         : h("span", { class: "hint" }, T.hours_unused)),
       h("td", { class: "actions" },
-        h("button", { type: "button", "aria-label": `${T.edit}: ${calendar.name}`, onclick: () => edit(calendar) }, T.edit),
-        h("button", { type: "button", class: "danger", "aria-label": `${T.delete}: ${calendar.name}`, onclick: (e) => remove(calendar, e.currentTarget) }, T.delete)));
+        h("button", { type: "button", "aria-label": `${T.edit}${T.colon}${calendar.name}`, onclick: () => edit(calendar) }, T.edit),
+        h("button", { type: "button", class: "danger", "aria-label": `${T.delete}${T.colon}${calendar.name}`, onclick: (e) => remove(calendar, e.currentTarget) }, T.delete)));
   }
 
   async function load() {
@@ -144,13 +144,13 @@
         input.setAttribute("aria-describedby", error.id);
         input.setAttribute("aria-label", `${T["hours_day_" + day]} ${side ? T.hours_closes : T.hours_opens} ${n + 1}`);
       });
-      row.querySelector("button").setAttribute("aria-label", `${T.hours_remove_interval}: ${T["hours_day_" + day]} ${n + 1}`);
+      row.querySelector("button").setAttribute("aria-label", `${T.hours_remove_interval}${T.colon}${T["hours_day_" + day]} ${n + 1}`);
     });
   }
 
   function dayBox(day, spans) {
     const list = h("div", { id: `day-${day}`, class: "hours-rows" }, spans.map((span) => intervalRow(day, span)));
-    const add = h("button", { type: "button", id: `add-${day}`, "aria-label": `${T.hours_add_interval}: ${T["hours_day_" + day]}` }, T.hours_add_interval);
+    const add = h("button", { type: "button", id: `add-${day}`, "aria-label": `${T.hours_add_interval}${T.colon}${T["hours_day_" + day]}` }, T.hours_add_interval);
     add.addEventListener("click", () => {
       const row = intervalRow(day, ["", ""]);
       list.append(row);
@@ -178,8 +178,8 @@
       const next = $("calendar-holidays").querySelector("input");
       (next || $("add-holiday")).focus();
     });
-    drop.setAttribute("aria-label", `${T.hours_remove_holiday}: ${day || ""} ${name || ""}`.trim());
-    date.addEventListener("change", () => drop.setAttribute("aria-label", `${T.hours_remove_holiday}: ${date.value}`));
+    drop.setAttribute("aria-label", `${T.hours_remove_holiday}${T.colon}${day || ""} ${name || ""}`.trim());
+    date.addEventListener("change", () => drop.setAttribute("aria-label", `${T.hours_remove_holiday}${T.colon}${date.value}`));
     return row;
   }
 
@@ -191,7 +191,7 @@
 
   function open(calendar) {
     state.editing = calendar;
-    $("calendar-heading").textContent = calendar ? `${T.hours_edit}: ${calendar.name}` : T.hours_new;
+    $("calendar-heading").textContent = calendar ? `${T.hours_edit}${T.colon}${calendar.name}` : T.hours_new;
     form.elements.name.value = calendar ? calendar.name : "";
     form.elements.zone.value = calendar ? calendar.zone : Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
     form.elements.always.checked = Boolean(calendar && calendar.always);
@@ -251,7 +251,7 @@
     dialog.close();
     await load();
     say(saved.recompute_job_id ? T.hours_saved_recompute : T.hours_saved);
-    const again = document.querySelector(`#calendars button[aria-label="${CSS.escape(`${T.edit}: ${saved.name}`)}"]`);
+    const again = document.querySelector(`#calendars button[aria-label="${CSS.escape(`${T.edit}${T.colon}${saved.name}`)}"]`);
     (again || $("new-calendar")).focus();
   });
 

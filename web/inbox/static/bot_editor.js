@@ -256,7 +256,7 @@
       group.append(h("span", { class: "be-group-label", id: `${idOf(path)}.label` }, label));
       for (const language of LANGUAGES) {
         const id = `${idOf(path)}.${language}`;
-        const name = `${label} (${say("be_lang_" + language)})`;
+        const name = label + fill(T.in_parens, { text: say("be_lang_" + language) });
         const input = multiline ? h("textarea", { rows: 2, id, "aria-label": name })
           : h("input", { type: "text", id, autocomplete: "off", "aria-label": name });
         input.value = typeof value === "string" ? (language === "en" ? value : "")
@@ -414,8 +414,8 @@
           const open = Array.isArray(shown[day]);
           const dayName = say("be_day_" + day);
           const openBox = h("input", { type: "checkbox", id: idOf(`business_hours.days.${day}`), checked: open });
-          const from = h("input", { type: "time", id: idOf(`business_hours.days.${day}.0`), "aria-label": `${dayName}: ${say("be_from")}` });
-          const to = h("input", { type: "time", id: idOf(`business_hours.days.${day}.1`), "aria-label": `${dayName}: ${say("be_to")}` });
+          const from = h("input", { type: "time", id: idOf(`business_hours.days.${day}.0`), "aria-label": `${dayName}${T.colon}${say("be_from")}` });
+          const to = h("input", { type: "time", id: idOf(`business_hours.days.${day}.1`), "aria-label": `${dayName}${T.colon}${say("be_to")}` });
           from.value = open ? shown[day][0] || "" : "";
           to.value = open ? shown[day][1] || "" : "";
           for (const input of [openBox, from, to]) {
@@ -494,11 +494,11 @@
       const part = h("fieldset", { class: "be-flow", "data-field": path }, h("legend", {}, name), slot(path));
       if (canEdit) {
         part.append(h("div", { class: "be-tools" },
-          button(say("be_move_up"), `${say("be_move_up")}: ${name}`, () => move(list, n, -1, (k) => idOf(`flows.${k}.up`)),
+          button(say("be_move_up"), `${say("be_move_up")}${T.colon}${name}`, () => move(list, n, -1, (k) => idOf(`flows.${k}.up`)),
             { id: idOf(`${path}.up`), disabled: n === 0 }),
-          button(say("be_move_down"), `${say("be_move_down")}: ${name}`, () => move(list, n, 1, (k) => idOf(`flows.${k}.down`)),
+          button(say("be_move_down"), `${say("be_move_down")}${T.colon}${name}`, () => move(list, n, 1, (k) => idOf(`flows.${k}.down`)),
             { id: idOf(`${path}.down`), disabled: n === list.length - 1 }),
-          button(say("be_remove"), `${say("be_remove")}: ${name}`, async () => {
+          button(say("be_remove"), `${say("be_remove")}${T.colon}${name}`, async () => {
             const steps = Array.isArray(flow.steps) ? flow.steps.length : 0;
             if (steps && !(await confirmed(fill(say("be_remove_flow_confirm"), { name: flow.name || flow.id, n: steps })))) return;
             list.splice(n, 1);
@@ -576,7 +576,7 @@
         const types = [...state.types.keys()].map((t) => [t, typeName(t)]);
         const kind = h("select", { id: idOf(`${path}.new-type`) },
           types.map(([v, label]) => h("option", { value: v }, label)));
-        const add = button(say("be_add_step"), `${say("be_add_step")}: ${say("be_flow")} ${n + 1}`, () => {
+        const add = button(say("be_add_step"), `${say("be_add_step")}${T.colon}${say("be_flow")} ${n + 1}`, () => {
           if (!Array.isArray(flow.steps)) flow.steps = [];
           const taken = new Set(flow.steps.map((s) => s && s.id));
           let k = flow.steps.length + 1;
@@ -610,15 +610,15 @@
       const name = `${say("be_step")} ${i + 1}`;
       const here = () => state.bot.flows[n].steps[i];
       const part = h("fieldset", { class: "be-step", "data-field": path },
-        h("legend", {}, `${name}: ${typeName(type)}`), slot(path));
+        h("legend", {}, `${name}${T.colon}${typeName(type)}`), slot(path));
       if (canEdit) {
         const steps = `flows.${n}.steps`;
         part.append(h("div", { class: "be-tools" },
-          button(say("be_move_up"), `${say("be_move_up")}: ${name}`, () => move(list, i, -1, (k) => idOf(`${steps}.${k}.up`)),
+          button(say("be_move_up"), `${say("be_move_up")}${T.colon}${name}`, () => move(list, i, -1, (k) => idOf(`${steps}.${k}.up`)),
             { id: idOf(`${path}.up`), disabled: i === 0 }),
-          button(say("be_move_down"), `${say("be_move_down")}: ${name}`, () => move(list, i, 1, (k) => idOf(`${steps}.${k}.down`)),
+          button(say("be_move_down"), `${say("be_move_down")}${T.colon}${name}`, () => move(list, i, 1, (k) => idOf(`${steps}.${k}.down`)),
             { id: idOf(`${path}.down`), disabled: i === list.length - 1 }),
-          button(say("be_remove"), `${say("be_remove")}: ${name}`, () => {
+          button(say("be_remove"), `${say("be_remove")}${T.colon}${name}`, () => {
             list.splice(i, 1);
             render(list.length ? idOf(`${steps}.${Math.min(i, list.length - 1)}.remove`) : idOf(`${steps}.add`));
           }, { id: idOf(`${path}.remove`), class: "danger" })));
@@ -777,7 +777,7 @@
           ? h("div", { class: "be-item" }, localized(name, at, itemPath, { multiline: false }))
           : objectPart(name, item.s, at, itemPath, `${rel}.*`, context);
         if (canEdit) {
-          box.append(h("div", { class: "be-tools" }, button(say("be_remove"), `${say("be_remove")}: ${name}`, () => {
+          box.append(h("div", { class: "be-tools" }, button(say("be_remove"), `${say("be_remove")}${T.colon}${name}`, () => {
             holder.get().splice(j, 1);
             render(idOf(`${path}.add`));
           }, { class: "danger", id: idOf(`${itemPath}.remove`) })));

@@ -6,7 +6,7 @@
 "use strict";
 
 (() => {
-  const { T, api, h, say: notice, confirmed, markFields, dateTime: when } = window.KithDom;
+  const { T, api, h, say: notice, confirmed, showRefusals, dateTime: when } = window.KithDom;
   const body = document.body;
   const $ = (id) => document.getElementById(id);
   const id = body.dataset.customerId;
@@ -103,8 +103,7 @@
       h("div", { class: "profile-field", dataset: { field: "attributes." + key } },
         h("label", {}, key, " ", h("input", { type: "text", dataset: { key }, value: attributeText(value) })),
         h("p", { class: "field-error" }))));
-    markFields(form, null);
-    $("profile-error").textContent = "";
+    showRefusals(form, null);
     form.hidden = false;
     editButton.setAttribute("aria-expanded", "true");
     fields.name.focus();
@@ -146,16 +145,12 @@
   async function saveProfile(event) {
     event.preventDefault();
     notice("");
-    markFields(form, null);
-    $("profile-error").textContent = "";
+    showRefusals(form, null);
     let customer;
     try {
       customer = await api("PATCH", path + "/profile", edits());
     } catch (err) {
-      const unplaced = markFields(form, err);
-      if (unplaced.length || !err.fields.length) {
-        $("profile-error").textContent = unplaced.length ? unplaced.map((f) => f.message).join(" ") : err.message;
-      }
+      showRefusals(form, err);  // each field at its control, the rest in #profile-error
       return;
     }
     render({ ...state.profile, customer });

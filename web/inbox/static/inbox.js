@@ -5,7 +5,7 @@
 
 (() => {
   const body = document.body;
-  const { T, ApiError, api, h, fill, dateTime, channelIcon, markFields } = window.KithDom;
+  const { T, ApiError, api, h, fill, dateTime, channelIcon, showRefusals } = window.KithDom;
   const myId = body.dataset.userId;
   const canWrite = body.dataset.role !== "marketer";
   const $ = (id) => document.getElementById(id);
@@ -282,7 +282,7 @@
   // to the one before, or the list), "link" (the page's own address named it) or "history".
   async function openConversation(id, how = "tap") {
     if (state.open && state.open !== id) leave(state.open);
-    if (state.open !== id) markFields(convHead(), null);  // another's refusal goes
+    if (state.open !== id) showRefusals(convHead(), null);  // another's refusal goes
     const paneBefore = panes.dataset.pane;
     state.open = id;
     state.customerId = null;
@@ -383,16 +383,14 @@
   // until they change it again; one naming no control is said under the controls.
   async function change(patch) {
     const head = convHead();
-    markFields(head, null);
+    showRefusals(head, null);
     const id = state.open;
     let updated;
     try {
       updated = await api("PATCH", `/conversations/${encodeURIComponent(id)}`, patch);
     } catch (err) {
       if (state.open !== id) return;
-      const unplaced = markFields(head, err);
-      const placed = (err.fields || []).length - unplaced.length;
-      $("conv-refusal").textContent = placed ? unplaced.map((f) => f.message).join(" ") : err.message;
+      showRefusals(head, err);  // the rest in #conv-refusal, the header's .form-error
       return;
     }
     if (state.open !== id) return;

@@ -1,0 +1,109 @@
+"""The Broadcasts list asks the server again every 5 s, in Chromium, by keyboard, in English and
+Chinese: a refresh that brings nothing new leaves the list as it is (the focused button, and a
+screen reader's place, untouched), and one that changes a row draws it again with focus back
+on that row's same control.
+
+Regression (H31): every refresh redrew the list, so a row button that had focus lost it to the
+page's start every 5 s."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+
+import pytest
+
+from kith.broadcasts.actions import do_create_broadcast, do_update_broadcast, get_broadcast
+from kith.broadcasts.models import BroadcastIn, BroadcastPatch
+from kith.core.auth import create_user
+from kith.core.context import Core
+from kith.core.models import Author, AuthorKind, Role, Workspace
+from kith.core.pipeline import ingest
+from kith.core.settings import Settings
+from kith.core.workspaces import ensure_default_workspace
+from tests.support.browser import needs_chromium
+from tests.support.cast import api_channel, inbound
+from tests.support.pages import Live, live_app
+from tests.web.conftest import PASSWORD
+
+pytestmark = [needs_chromium, pytest.mark.timeout(180)]
+OTHER = Author(kind=AuthorKind.system, name="another marketer")
+EDIT = {"en-US": "Edit", "zh-CN": "编辑"}
+
+# What has focus: its row's broadcast, its `data-action`, its text, and whether it is the
+# very node marked before the refresh.
+FOCUSED = """() => {
+  const el = document.activeElement;
+  const tr = el.closest("tr[data-id]");
+  return [tr && tr.dataset.id, el.dataset.action, el.textContent, el === window.marked];
+}"""
+# Counts the times the list's rows are replaced.
+WATCH = """() => {
+  window.marked = document.activeElement;
+  window.redraws = 0;
+  new MutationObserver((records) => {
+    window.redraws += records.filter((r) => r.addedNodes.length).length;
+  }).observe(document.getElementById("broadcast-rows"), { childList: true });
+}"""
+
+
+async def seed(core: Core, workspace: Workspace) -> None:
+    """Mary the marketer; two drafts to Ada."""
+    await create_user(
+        core, workspace.id, "mary@kith.test", PASSWORD, name="Mary", role=Role.marketer
+    )
+    channel, _ = await api_channel(core, workspace.id)
+    ada = (await ingest(core, channel, inbound(channel, "ada", "hi"))).conversation.customer_id
+    for name in ("Spring sale", "Autumn sale"):
+        body = BroadcastIn.model_validate(
+            {"name": name, "message": {"text": {"en": "Hello"}}, "channels": ["api"],
+             "customer_ids": [ada]}
+        )  # fmt: skip
+        await do_create_broadcast(core, workspace.id, body, OTHER)
+
+
+@pytest.fixture
+async def live(settings: Settings) -> AsyncIterator[Live]:
+    async with live_app(settings, seed) as app:
+        yield app
+
+
+async def refresh(page) -> None:
+    """The list's 5 s go by on the page's clock, and its question is answered."""
+    async with page.expect_response(re.compile(r"/app/api/broadcasts\?limit=100$")):
+        await page.clock.run_for(5_000)
+
+
+@pytest.mark.parametrize("locale", ["en-US", "zh-CN"])
+async def test_a_refresh_keeps_focus_on_the_rows_button(live: Live, locale: str) -> None:
+    from playwright.async_api import expect
+
+    page = await live.sign_in("mary@kith.test", locale=locale)
+    await page.clock.install()
+    await page.goto(live.url + "/app/broadcasts")
+    row = page.get_by_role("row", name=re.compile("Spring sale"))
+    edit = row.get_by_role("button", name=EDIT[locale], exact=True)
+    await edit.focus()
+    await expect(edit).to_be_focused()
+    draft_id = await row.get_attribute("data-id")
+    await page.evaluate(WATCH)
+
+    await refresh(page)  # nothing changed: nothing redrawn
+
+    # Meanwhile another marketer renames the draft; the next refresh shows it.
+    core = live.core
+    workspace_id = (await ensure_default_workspace(core)).id
+    draft = await get_broadcast(core, workspace_id, str(draft_id))
+    patch = BroadcastPatch(name="Spring sale 2", version=draft.version)
+    await do_update_broadcast(core, draft, patch, OTHER)
+    await refresh(page)
+    await expect(page.get_by_role("row", name=re.compile("Spring sale 2"))).to_be_visible()
+
+    # one redraw (the rename's), and focus on the renamed row's Edit, a new node
+    assert await page.evaluate("window.redraws") == 1
+    assert await page.evaluate(FOCUSED) == [draft_id, "edit", EDIT[locale], False]
+    await expect(
+        page.get_by_role("row", name=re.compile("Spring sale 2")).get_by_role(
+            "button", name=EDIT[locale], exact=True
+        )
+    ).to_be_focused()
