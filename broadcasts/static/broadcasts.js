@@ -96,6 +96,7 @@
       h("td", {}, b.stats.targeted),
       h("td", {}, b.stats.sent),
       h("td", {}, b.stats.delivered),
+      h("td", { class: b.stats.failed ? "failed" : null }, b.stats.failed),
       h("td", {}, skippedTotal(b.stats)),
       h("td", { class: "actions" }, buttons));
   }

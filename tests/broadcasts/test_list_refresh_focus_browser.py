@@ -13,7 +13,12 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from kith.broadcasts.actions import do_create_broadcast, do_update_broadcast, get_broadcast
+from kith.broadcasts.actions import (
+    broadcasts,
+    do_create_broadcast,
+    do_update_broadcast,
+    get_broadcast,
+)
 from kith.broadcasts.models import BroadcastIn, BroadcastPatch
 from kith.core.auth import create_user
 from kith.core.context import Core
@@ -21,6 +26,7 @@ from kith.core.models import Author, AuthorKind, Role, Workspace
 from kith.core.pipeline import ingest
 from kith.core.settings import Settings
 from kith.core.workspaces import ensure_default_workspace
+from kith.web.inbox.i18n import messages
 from tests.support.browser import needs_chromium
 from tests.support.cast import api_channel, inbound
 from tests.support.pages import Live, live_app
@@ -107,3 +113,23 @@ async def test_a_refresh_keeps_focus_on_the_rows_button(live: Live, locale: str)
             "button", name=EDIT[locale], exact=True
         )
     ).to_be_focused()
+
+
+@pytest.mark.parametrize("locale", ["en-US", "zh-CN"])
+async def test_the_list_shows_failed_sends_in_their_own_column(live: Live, locale: str) -> None:
+    """QA 11 m5: a broadcast whose every send failed read "done, 0 sent, 0 skipped" in the list;
+    the failed count has its own column, under its heading in the page's language."""
+    from playwright.async_api import expect
+
+    t = messages(locale[:2])
+    core = live.core
+    workspace_id = (await ensure_default_workspace(core)).id
+    await broadcasts(core).update_one(
+        {"workspace_id": workspace_id, "name": "Autumn sale"}, {"$set": {"stats.failed": 3}}
+    )
+    page = await live.sign_in("mary@kith.test", locale=locale)
+    await page.goto(live.url + "/app/broadcasts")
+    row = page.get_by_role("row", name=re.compile("Autumn sale"))
+    await expect(row.locator(f'td[data-label="{t["broadcasts_failed"]}"]')).to_have_text("3")
+    other = page.get_by_role("row", name=re.compile("Spring sale"))
+    await expect(other.locator(f'td[data-label="{t["broadcasts_failed"]}"]')).to_have_text("0")
