@@ -521,7 +521,22 @@ class EmbeddedCollection:
         )
         if name in self._coll.index_information():
             return name
-        return str(self._coll.create_index(keys, **options))
+        partial = options.get("partialFilterExpression")
+        if not options.get("unique") or partial is None:
+            return str(self._coll.create_index(keys, **options))
+        # A new unique partial index: as a server, only the documents its filter selects are
+        # checked (mongomock checks all), so the others are set aside while it is built.
+        hooks: Any = self._coll  # mongomock's own attributes, not in its (pymongo's) stub
+        documents = hooks._store._documents
+        kept = list(documents.items())
+        for key, doc in kept:
+            if not filter_applies(partial, doc):
+                del documents[key]
+        try:
+            return str(self._coll.create_index(keys, **options))
+        finally:
+            documents.clear()
+            documents.update(kept)  # in their order, as they were
 
     async def index_information(self) -> dict[str, Any]:
         return dict(self._coll.index_information())

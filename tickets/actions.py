@@ -24,6 +24,7 @@ from kith.core.models import Author, AuthorKind, Conversation, Direction
 from kith.core.permissions import assignee_refusal
 from kith.core.teams import get_team
 from kith.core.transitions import refused
+from kith.tickets.merge import ensure_not_merged
 from kith.tickets.models import (
     DONE,
     MOVES,
@@ -206,9 +207,11 @@ async def do_update_ticket(
 ) -> Ticket:
     """Apply `patch` to the ticket (read again unless given); nothing to change is no write.
     The SLA clocks change in the same conditional update; a write of the clocks alone meanwhile
-    (a warning marked, a reply met) is read again and applied under, never written over."""
+    (a warning marked, a reply met) is read again and applied under, never written over.
+    A merged duplicate is not changed at all (409 `ticket_merged`, `kith.tickets.merge`)."""
     before = ticket or await get_ticket(core, workspace_id, ticket_id)
     for _ in range(ATTEMPTS):
+        ensure_not_merged(before)
         changes = _changes(before, patch) | _credit(before, patch, actor)
         if not changes:
             return before
@@ -224,7 +227,12 @@ async def do_update_ticket(
             update["terms"] = ticket_terms(subject, update.get("description", before.description))
         update["updated_at"] = now
         update |= await changed_clocks(core, before, changes, now)
-        current = {"_id": before.id, "workspace_id": workspace_id, "status": before.status.value}
+        current = {
+            "_id": before.id,
+            "workspace_id": workspace_id,
+            "status": before.status.value,
+            "merged_into": None,
+        }
         if "sla" in update:
             current |= guard(before)
         doc = await tickets(core).find_one_and_update(
@@ -233,6 +241,7 @@ async def do_update_ticket(
         if doc is not None:
             break
         again = await get_ticket(core, workspace_id, before.id)
+        ensure_not_merged(again)  # merged meanwhile: refused as merged, not as "changed"
         if again.status != before.status:
             raise Conflict("the ticket changed meanwhile: load it again", field="status")
         before = again
@@ -295,15 +304,17 @@ async def do_move_ticket(
 async def do_link_conversation(
     core: Core, workspace_id: str, ticket_id: str, conversation_id: str, actor: Author = SYSTEM
 ) -> Ticket:
-    """Link another conversation of the ticket's customer (linking twice changes nothing)."""
+    """Link another conversation of the ticket's customer (linking twice changes nothing);
+    a merged duplicate links nothing (409 `ticket_merged`: link it to the target)."""
     ticket = await get_ticket(core, workspace_id, ticket_id)
+    ensure_not_merged(ticket)
     conversation = await get_conversation(core, workspace_id, conversation_id)
     if conversation.customer_id != ticket.customer_id:
         raise InvalidInput("the conversation is another customer's", field="conversation_id")
     if conversation_id in ticket.conversation_ids:
         return ticket
     doc = await tickets(core).find_one_and_update(
-        {"_id": ticket.id, "workspace_id": workspace_id},
+        {"_id": ticket.id, "workspace_id": workspace_id, "merged_into": None},
         {
             "$addToSet": {
                 "conversation_ids": conversation_id,
@@ -313,6 +324,9 @@ async def do_link_conversation(
         },
         return_document=ReturnDocument.AFTER,
     )
+    if doc is None:  # merged meanwhile
+        ensure_not_merged(await get_ticket(core, workspace_id, ticket_id))
+        raise Conflict("the ticket changed meanwhile: load it again", field="ticket_id")
     linked = Ticket.from_doc(doc)
     data = {"number": linked.number, "conversation_id": conversation_id}
     await record(core, _event(core, linked, "ticket.linked", actor, data))

@@ -47,6 +47,14 @@ def feature(core: Core) -> Feature:
             Index(TICKETS, (("workspace_id", ASCENDING), ("created_at", ASCENDING))),
             Index(CALENDARS, (("workspace_id", ASCENDING),)),
             Index(POLICIES, (("workspace_id", ASCENDING), ("team_id", ASCENDING))),
+            # One policy per team (`kith.tickets.sla_store.save_policy`): `team_key` is set
+            # only when a policy names a team, and policies stored before it have none, so
+            # two old policies sharing a team do not stop the index (nor start-up).
+            Index(
+                POLICIES,
+                (("workspace_id", ASCENDING), ("team_key", ASCENDING)),
+                IndexOptions(unique=True, partialFilterExpression={"team_key": {"$exists": True}}),
+            ),
             # The timeline: a ticket's events (only events naming a ticket are in the index)
             # and notes, in time order.
             Index(

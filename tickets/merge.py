@@ -12,9 +12,12 @@ Only tickets of one customer merge (Zendesk allows another requester; Kith keeps
 merge the customers first, which moves their tickets). A closed or merged ticket neither
 merges nor receives. The duplicate is claimed by one conditional update on the status and
 `merged_into` it was read with, so of two merges racing on it only one wins (the other is
-refused as "already merged"); a retried merge (same source, same target) finishes what the
-first began and answers the same, writing nothing twice (the events' ids derive from the
-pair).
+refused as merged); a retried merge (same source, same target) finishes what the first began
+and answers the same, writing nothing twice (the events' ids derive from the pair).
+
+A merged duplicate is read-only, as Zendesk's closed tickets are: every write on it (a reply,
+a note, a move, a field, a link, a merge into another) is refused with 409 `ticket_merged`
+(`ensure_not_merged`), naming the ticket it lives on in; reads stay.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pymongo import ReturnDocument
 
 from kith.core.context import Core
-from kith.core.errors import Conflict, InvalidInput, NotFound
+from kith.core.errors import Conflict, InvalidInput, KithError, NotFound
 from kith.core.events import SYSTEM, build_event, record
 from kith.core.ids import derived_id
 from kith.core.models import Author
@@ -65,15 +68,29 @@ async def find_target(core: Core, workspace_id: str, into: str, scope: Scope | N
     return Ticket.from_doc(doc)
 
 
-def _refusal(source: Ticket, target: Ticket) -> InvalidInput | None:
-    if source.merged_into is not None:
-        number = source.merged_into_number
-        return InvalidInput(
-            f"the ticket is already merged into #{number}",
-            field="ticket_id",
-            reason="merge_merged",
-            limits={"number": number or 0},
-        )
+def merged_refusal(ticket: Ticket) -> Conflict | None:
+    """The refusal of any write on a merged duplicate: 409 on `ticket_id`, naming the ticket
+    it was merged into (`limits`: its id and number, for the page to word and link)."""
+    if ticket.merged_into is None:
+        return None
+    number = ticket.merged_into_number
+    return Conflict(
+        f"#{ticket.number} is merged into #{number}: write on that ticket",
+        field="ticket_id",
+        reason="ticket_merged",
+        limits={"merged_into": ticket.merged_into, "number": number or 0},
+    )
+
+
+def ensure_not_merged(ticket: Ticket) -> None:
+    """Refuse a write on `ticket` if it is a merged duplicate (see `merged_refusal`)."""
+    if (refusal := merged_refusal(ticket)) is not None:
+        raise refusal
+
+
+def _refusal(source: Ticket, target: Ticket) -> KithError | None:
+    if (merged := merged_refusal(source)) is not None:
+        return merged
     if source.status == Status.closed:
         return InvalidInput(
             "a closed ticket cannot be merged", field="ticket_id", reason="merge_source_closed"

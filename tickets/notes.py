@@ -17,6 +17,7 @@ from kith.core.context import Core
 from kith.core.events import build_event, record
 from kith.core.ids import derived_id, new_id
 from kith.core.models import Author, Record
+from kith.tickets.merge import ensure_not_merged
 from kith.tickets.models import Ticket
 
 NOTES = "ticket_notes"
@@ -46,7 +47,9 @@ async def do_add_note(
     core: Core, ticket: Ticket, text: str, author: Author, note_id: str | None = None
 ) -> Note:
     """Add a note to `ticket` and record `ticket.note_added`; with a derived `note_id`, a
-    second call returns the first note and records nothing new."""
+    second call returns the first note and records nothing new. A merged duplicate takes no
+    note (409 `ticket_merged`): as Zendesk's closed tickets, it is read-only."""
+    ensure_not_merged(ticket)
     note = Note(
         id=note_id or new_id(),
         workspace_id=ticket.workspace_id,

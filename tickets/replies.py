@@ -17,6 +17,7 @@ from kith.core.errors import InvalidInput
 from kith.core.models import Author, Message, OutboundContent
 from kith.core.outbox import send
 from kith.core.permissions import Scope, ensure_can_write
+from kith.tickets.merge import ensure_not_merged
 from kith.tickets.models import Ticket
 
 
@@ -47,7 +48,9 @@ async def do_reply(
 ) -> Message:
     """Send `body` in the ticket's conversation as the inbox's reply does (`scope` None: an
     API token, which answers any conversation of the workspace, as on `/api/v1`). A blank
-    reply is refused with the reason `reply_empty`, which the page words in its language."""
+    reply is refused with the reason `reply_empty`, which the page words in its language; a
+    merged duplicate's with 409 `ticket_merged` (its conversations are the target's now)."""
+    ensure_not_merged(ticket)
     if not body.text.strip():
         raise InvalidInput("a reply needs text", field="text", reason="reply_empty")
     conversation_id = reply_conversation_id(ticket, body.conversation_id)

@@ -81,6 +81,8 @@ async def _act(core: Core, event: Event, policy: SlaPolicy) -> None:
         ticket = await get_ticket(core, event.workspace_id, data["ticket_id"])
     except NotFound:
         return
+    if ticket.merged_into is not None:
+        return  # merged since the breach: the duplicate is read-only, its target has its own
     metric = Metric(data["metric"])
     patch: dict[str, Any] = {}
     notes: list[NotifyTeam] = []

@@ -1,7 +1,12 @@
 """Where SLA calendars and policies live, their writes, and which policy a ticket is under.
 
 A ticket's team's policy applies, else the workspace's default, else none (clocks run, nothing
-is due). Policies and calendars are read at each ticket change; saving one also queues the
+is due). A team is claimed by one policy at most: a second claim is refused (409 on `team_id`,
+naming the policy that holds it), and the unique index on `team_key` (the claimed team, set
+only when a team is named) settles two saves racing for one team. Policies stored before
+`team_key` existed have none, so the index builds over a database where two of them share a
+team; the check by `team_id` still sees them, so saving either is refused until one lets the
+team go. Policies and calendars are read at each ticket change; saving one also queues the
 `sla-recompute` job (`kith.tickets.sla_recompute`), which retargets the open tickets it may
 concern, from the time each has already consumed.
 """
@@ -9,6 +14,8 @@ concern, from the time each has already consumed.
 from __future__ import annotations
 
 from typing import Any
+
+from pymongo.errors import DuplicateKeyError
 
 from kith.core.context import Core
 from kith.core.errors import Conflict, InvalidInput, KithError, NotFound, raise_all
@@ -93,20 +100,50 @@ async def save_policy(
         updated_at=now,
         **body.model_dump(),
     )
-    if policy.default:
+    doc = policy.to_doc()
+    if policy.team_id is not None:
+        doc["team_key"] = policy.team_id  # the claim the unique index holds (no team: none)
+    try:
+        await policies(core).replace_one({"_id": policy.id}, doc, upsert=True)
+    except DuplicateKeyError:
+        holder = await _team_holder(core, workspace_id, policy.team_id, policy.id)
+        if holder is None or policy.team_id is None:
+            raise
+        raise _team_taken(holder) from None
+    if policy.default:  # after the write: a refused save leaves the old default in place
         await policies(core).update_many(
             {"workspace_id": workspace_id, "default": True, "_id": {"$ne": policy.id}},
             {"$set": {"default": False}},
         )
-    await policies(core).replace_one({"_id": policy.id}, policy.to_doc(), upsert=True)
     return policy
+
+
+async def _team_holder(
+    core: Core, workspace_id: str, team_id: str | None, policy_id: str | None
+) -> SlaPolicy | None:
+    """The (oldest) other policy that claims `team_id`, if any."""
+    if team_id is None:
+        return None
+    query = {"workspace_id": workspace_id, "team_id": team_id, "_id": {"$ne": policy_id}}
+    doc = await policies(core).find_one(query, sort=[("_id", 1)])
+    return SlaPolicy.from_doc(doc) if doc else None
+
+
+def _team_taken(holder: SlaPolicy) -> Conflict:
+    return Conflict(
+        f"the policy {holder.name!r} already covers this team",
+        field="team_id",
+        reason="policy_team_taken",
+        limits={"policy_id": holder.id, "name": holder.name},
+    )
 
 
 async def _refusals(
     core: Core, workspace_id: str, body: PolicyIn, policy_id: str | None
 ) -> list[KithError]:
     """Every reason to refuse the policy at once: a blank or taken name (folded as team
-    names are), a calendar or team that is not the workspace's."""
+    names are), a calendar or team that is not the workspace's, a team another policy
+    covers (409 when it is the only fault)."""
     refusals: list[KithError] = []
     if not body.name:
         refusals.append(InvalidInput("give the policy a name", field="name", reason="missing"))
@@ -132,6 +169,10 @@ async def _refusals(
             await get_team(core, workspace_id, body.team_id)
         except NotFound:
             refusals.append(InvalidInput("no such team", field="team_id"))
+        else:
+            holder = await _team_holder(core, workspace_id, body.team_id, policy_id)
+            if holder is not None:
+                refusals.append(_team_taken(holder))
     return refusals
 
 

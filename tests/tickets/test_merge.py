@@ -15,13 +15,13 @@ import pytest
 from kith.core.auth import create_api_token
 from kith.core.clock import ManualClock
 from kith.core.context import Core
-from kith.core.errors import InvalidInput
+from kith.core.errors import Conflict
 from kith.core.features import install
 from kith.core.pipeline import ingest
-from kith.tickets.actions import do_create_ticket, do_move_ticket
+from kith.tickets.actions import do_create_ticket, do_move_ticket, do_update_ticket
 from kith.tickets.feature import feature
 from kith.tickets.merge import do_merge_ticket
-from kith.tickets.models import Status, Ticket, TicketIn
+from kith.tickets.models import Priority, Status, Ticket, TicketIn, TicketPatch
 from kith.tickets.sla_models import PolicyIn, Targets
 from kith.tickets.sla_store import save_policy
 from kith.tickets.sla_worker import SlaWorker
@@ -196,8 +196,8 @@ async def test_two_merges_racing_on_one_duplicate_do_not_both_win(
     won = [r for r in results if not isinstance(r, BaseException)]
     lost = [r for r in results if isinstance(r, BaseException)]
     assert len(won) == 1 and len(lost) == 1
-    assert isinstance(lost[0], InvalidInput) and lost[0].field == "ticket_id"
-    assert lost[0].reason == "merge_merged"
+    assert isinstance(lost[0], Conflict) and lost[0].field == "ticket_id"
+    assert lost[0].reason == "ticket_merged"
     winner = won[0].into.id
     loser = two.id if winner == one.id else one.id
     assert (await get_ticket(core, cast.workspace_id, duplicate.id)).merged_into == winner
@@ -246,7 +246,7 @@ async def test_refusals_name_their_field(
     done = await http.post(f"/api/v1/tickets/{duplicate.id}/merge", json={"into": target.id})
     assert done.status_code == 200, done.text
     other = await ticket(core, cast, cast.conversations["shop"])
-    assert await refused(duplicate.id, {"into": other.id}) == (422, "ticket_id", "merge_merged")
+    assert await refused(duplicate.id, {"into": other.id}) == (409, "ticket_id", "ticket_merged")
     assert await refused(other.id, {"into": duplicate.id}) == (422, "into", "merge_closed")
 
 
@@ -266,3 +266,85 @@ async def test_only_who_sees_both_tickets_and_may_write_merges(
     assert done.status_code == 200, done.text
     [said] = await events(core, duplicate.id, "ticket.merged")
     assert (said["actor"]["kind"], said["actor"]["id"]) == ("agent", cast.users["alice"].id)
+
+
+async def test_a_merged_duplicate_refuses_every_write_and_names_its_target(
+    core: Core,
+    cast: Cast,  # noqa: F811
+    http: httpx.AsyncClient,
+) -> None:
+    """Zendesk's closed tickets take no update: a merged duplicate neither, each write 409 on
+    `ticket_id` naming the ticket it lives on in; reads stay, and nothing is written."""
+    duplicate = await ticket(core, cast, await adas_second_conversation(core, cast))
+    target = await ticket(core, cast, cast.conversations["shop"])
+    other = await ticket(core, cast, cast.conversations["shop"])
+    third = inbound(cast.shop, "ada", "And another thing", thread="third")
+    conversation = (await ingest(core, cast.shop, third)).conversation.id
+    merged = await http.post(f"/api/v1/tickets/{duplicate.id}/merge", json={"into": target.id})
+    assert merged.status_code == 200, merged.text
+    path = f"/api/v1/tickets/{duplicate.id}"
+    messages = await core.store.messages.count_documents({})
+    written = await core.store.events.count_documents({})
+
+    writes: list[tuple[str, str, dict[str, Any]]] = [
+        ("POST", "/replies", {"text": "Hello again"}),
+        ("POST", "/replies", {"text": "between us", "private": True}),
+        ("POST", "/notes", {"text": "a note"}),
+        ("PATCH", "", {"status": "open"}),  # reopened
+        ("PATCH", "", {"priority": "urgent"}),
+        ("PATCH", "", {"assignee_id": cast.users["alice"].id}),
+        ("PATCH", "", {"tags": ["x"]}),
+        ("POST", "/conversations", {"conversation_id": conversation}),
+        ("POST", "/merge", {"into": other.id}),  # merged again, elsewhere
+    ]
+    for method, tail, body in writes:
+        answer = await http.request(method, path + tail, json=body)
+        assert answer.status_code == 409, (method, tail, answer.text)
+        error = answer.json()["error"]
+        assert (error["code"], error["field"], error["reason"]) == (
+            "conflict",
+            "ticket_id",
+            "ticket_merged",
+        ), (method, tail)
+        assert error["limits"] == {"merged_into": target.id, "number": target.number}
+        assert error["message"] == f"#{duplicate.number} is merged into #{target.number}: " + (
+            "write on that ticket"
+        )
+
+    assert await core.store.messages.count_documents({}) == messages
+    assert await core.store.events.count_documents({}) == written
+    assert await core.store.collection("ticket_notes").count_documents({}) == 0
+    still = await get_ticket(core, cast.workspace_id, duplicate.id)
+    assert (still.status, still.priority, still.assignee_id) == (
+        Status.closed,
+        Priority.normal,
+        None,
+    )
+    assert conversation not in still.conversation_ids
+    # Reads stay; a retried merge into the same target still answers as it did.
+    assert (await http.get(path)).status_code == 200
+    assert (await http.get(path + "/timeline")).status_code == 200
+    retried = await http.post(path + "/merge", json={"into": target.id})
+    assert retried.status_code == 200, retried.text
+    # The target still takes every write.
+    noted = await http.post(f"/api/v1/tickets/{target.id}/notes", json={"text": "fine"})
+    assert noted.status_code == 201, noted.text
+
+
+async def test_a_change_read_before_the_merge_is_refused_as_merged(
+    core: Core,
+    cast: Cast,  # noqa: F811
+) -> None:
+    """A change that read the ticket before it was merged (a racing agent) is refused as
+    merged, not applied to the closed duplicate nor called a mere change of status."""
+    duplicate = await ticket(core, cast, await adas_second_conversation(core, cast))
+    target = await ticket(core, cast, cast.conversations["shop"])
+    stale = await get_ticket(core, cast.workspace_id, duplicate.id)
+    await do_merge_ticket(core, cast.workspace_id, duplicate.id, target.id)
+    refusals = []
+    for patch in (TicketPatch(priority=Priority.high), TicketPatch(status=Status.open)):
+        with pytest.raises(Conflict) as refused:
+            await do_update_ticket(core, cast.workspace_id, duplicate.id, patch, ticket=stale)
+        refusals.append((refused.value.field, refused.value.reason))
+    assert refusals == [("ticket_id", "ticket_merged")] * 2
+    assert (await get_ticket(core, cast.workspace_id, duplicate.id)).priority == Priority.normal

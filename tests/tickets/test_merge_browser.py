@@ -180,6 +180,68 @@ async def test_a_merged_tickets_page_sends_replies_to_the_ticket_it_went_into(li
         await page.close()
 
 
+STALE = {
+    "en-GB": "This ticket is merged into #28: work on that ticket.",
+    "zh-CN": "此工单已合并到 #28，请在该工单上处理。",
+}
+
+
+async def test_a_page_left_open_on_a_ticket_merged_meanwhile_says_so(live: Live) -> None:
+    """Loaded before the merge, the merged ticket's page still offers its controls, its note
+    and its reply box: each write is refused (409 `ticket_merged`) and the page says why, in
+    its language, naming the ticket merged into; loaded again, the page is read-only."""
+    from playwright.async_api import expect
+
+    from kith.tickets.merge import do_merge_ticket
+
+    merged, into = (  # the refund has a conversation, hence a reply box
+        await ticket_id(live, "Refund <b>please</b>"),
+        await ticket_id(live, "Refund again <i>dup</i>"),
+    )
+    pages = {}
+    for locale in STALE:
+        page = await live.sign_in("alice@kith.test", locale=locale)
+        await page.goto(live.url + f"/app/tickets/{merged}")
+        await expect(page.locator("body[data-ready=true]")).to_have_count(1)
+        await expect(page.locator("#reply-form")).to_be_visible()
+        pages[locale] = page
+    priority = (await get_ticket(live.core, await _ws(live), merged)).priority
+    await do_merge_ticket(live.core, await _ws(live), merged, into)
+
+    for locale, words in STALE.items():
+        page = pages[locale]
+        # A priority stepped to by keyboard and applied with Enter.
+        await page.locator("#ticket-priority").focus()
+        await page.keyboard.press("ArrowDown")
+        await page.keyboard.press("Enter")
+        await expect(page.locator("#controls-error")).to_have_text(words)
+        await expect(page.locator("#notice")).to_have_text(words)
+        # A note.
+        await page.locator("#note-form textarea").focus()
+        await page.keyboard.type("Late <b>note</b>")
+        await page.keyboard.press("Tab")
+        await page.keyboard.press("Enter")
+        await expect(page.locator("#note-error")).to_have_text(words)
+        # A reply.
+        await page.locator("#reply-text").focus()
+        await page.keyboard.type("Late reply")
+        await page.keyboard.press("Control+Enter")
+        await expect(page.locator("#reply-error")).to_have_text(words)
+
+        # Loaded again: nothing to write here, the link leads to where the work went.
+        await page.reload()
+        await expect(page.locator("body[data-ready=true]")).to_have_count(1)
+        for control in ("#ticket-status", "#ticket-priority", "#ticket-assignee", "#ticket-tags"):
+            await expect(page.locator(control)).to_be_disabled()
+        await expect(page.locator("#note-form")).to_have_count(0)
+        await expect(page.locator("#reply-form")).to_have_count(0)
+        await expect(page.locator("#merged-into a")).to_be_visible()
+        await page.close()
+    assert (await get_ticket(live.core, await _ws(live), merged)).priority == priority
+    notes = live.core.store.collection("ticket_notes")
+    assert await notes.count_documents({"ticket_id": merged}) == 0
+
+
 async def _ws(live: Live) -> str:
     doc = await live.core.store.collection("tickets").find_one({})
     assert doc is not None
