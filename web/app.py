@@ -32,6 +32,7 @@ from kith.connectors import wechat as wechat_channel
 from kith.connectors.telegram.webhook_sync import feature as telegram_webhooks_feature
 from kith.consent.feature import feature as consent_feature
 from kith.contacts import api as contacts_api
+from kith.contacts import captured as contact_capture
 from kith.contacts import suggestions as merge_suggestions
 from kith.contacts.csvfile import too_large
 from kith.contacts.feature import feature as contacts_feature
@@ -93,6 +94,7 @@ BASE_FEATURES: list[Feature] = [
     merge_suggestions.feature,
     segments_feature,
     contacts_feature,
+    contact_capture.feature,
     sequence_bot_steps,
     ticket_bot_steps,
     order_bot_steps,

@@ -278,7 +278,8 @@ def banner(url: str, logins: DemoLogins) -> str:
         *contacts_lines(url, logins.api_token),
         *csat_lines(url, logins.api_token, logins.csat_ticket_id),
         f"  API channel:  id {logins.channel_id}  token {logins.channel_token}",
-        "  Chat as a customer from a terminal (in this checkout):",
+        "  Chat as a customer from a terminal (in this checkout; an email address or phone",
+        "  number you write is saved on your profile: the inbox's customer panel shows it):",
         f"    ./kith chat --url {url} --channel-id {logins.channel_id} "
         f"--channel-token {logins.channel_token}",
         "",
