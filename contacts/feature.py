@@ -17,7 +17,7 @@ feature = Feature(
         Index("customers", (("workspace_id", 1), ("attributes.external_id", 1))),
         Index("import_rows", (("job_id", 1),)),
         Index("import_rows", (("purge_at", 1),), {"expireAfterSeconds": 0}),
-        Index("import_firsts", (("job_id", 1),)),
+        Index("import_firsts", (("job_id", 1), ("customers", 1))),
         Index("import_firsts", (("purge_at", 1),), {"expireAfterSeconds": 0}),
     ),
 )

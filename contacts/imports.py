@@ -3,13 +3,16 @@
 `start_import` reads the file once (`kith.contacts.tables`: charset, delimiter, or the
 workbook's first sheet; mapping checked up front), stores its
 rows in chunks (`import_rows`) and queues a `customers.import` job; any `kith serve` then runs
-it chunk by chunk. Each row merges into the customer it names (by external id, then email,
-then phone), as HubSpot's and Chatwoot's imports do, or creates one; cells left blank change
-nothing. A row that cannot be read (bad cells, broken quoting), or whose keys name two
-different customers, is left out with an error per bad cell (row number as a spreadsheet
-shows it, column, a code and why in words; `failed` counts rows) and the import goes on.
-The columns no field takes are the job's `warnings`, each with why, and so are the rows
-with cells beyond the header's columns (left out).
+it chunk by chunk. Each row merges into the customer it names (by Kith's id, then external
+id, then email, then phone), as HubSpot's and Chatwoot's imports do, or creates one; cells left
+blank change nothing, and so do cells equal to what is stored (no write, no event: an unedited
+export imports back without a change). A row whose id names a customer may carry keys that
+customer shares with another (an email two unmerged customers hold); a key only another
+customer holds is still a conflict. A row that cannot be read (bad cells, broken quoting),
+or whose keys name two different customers, is left out with an error per bad cell (row
+number as a spreadsheet shows it, column, a code and why in words; `failed` counts rows)
+and the import goes on. The columns no field takes are the job's `warnings`, each with why,
+and so are the rows with cells beyond the header's columns (left out).
 
 Rows of one file that come to the same customer (by its keys, whether the customer was
 stored before or is made by an earlier row) are not applied one over the other: the first
@@ -41,7 +44,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from pymongo import InsertOne, UpdateOne
-from pymongo.errors import BulkWriteError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from kith.consent.actions import CHANGED as CONSENT_CHANGED
 from kith.contacts.csvfile import BAD_QUOTING, BrokenRow, Row, too_large
@@ -64,6 +67,7 @@ EXTRA_CELLS = "extra_cells"  # a row's warning; params: cells (beyond the header
 MORE_EXTRA_CELLS = "extra_cells_more"  # params: rows, those not listed one by one
 ROW_WARNINGS = 100  # rows with extra cells listed one by one; the others counted
 CHUNK_ROWS = 1000
+WRITE_BATCH = 500  # writes to a bulk call; the event loop gets a turn between them
 ROWS_KEPT = timedelta(days=7)  # rows of an import that never ran are purged after this
 
 
@@ -192,6 +196,9 @@ def _warning(column: Ignored) -> JobWarning:
     return JobWarning(column=column.header or None, code=column.code, message=column.message)
 
 
+_FIELDS = ("name", "locale", "timezone")  # what a row sets, besides attributes and lists
+
+
 @dataclass
 class _Known:
     """The customers a chunk touches, by key, kept current as its rows are applied."""
@@ -200,6 +207,8 @@ class _Known:
     first_row: dict[str, int] = field(default_factory=dict)  # customer → its first row here
     tags: dict[str, list[str]] = field(default_factory=dict)
     consent: dict[str, dict[str, ConsentState]] = field(default_factory=dict)
+    keys_of: dict[str, set[tuple[str, str]]] = field(default_factory=dict)  # each one's own
+    values: dict[str, dict[str, Any]] = field(default_factory=dict)  # name, …, attributes.<k>
 
     def learn(
         self,
@@ -210,6 +219,7 @@ class _Known:
     ) -> None:
         for key in keys:
             self.by_key.setdefault(key, customer_id)
+            self.keys_of.setdefault(customer_id, set()).add(key)
         self.tags[customer_id] = list(dict.fromkeys([*self.tags.get(customer_id, []), *tags]))
         self.consent[customer_id] = {**self.consent.get(customer_id, {}), **(consent or {})}
 
@@ -223,12 +233,17 @@ async def _known(core: Core, workspace_id: str, rows: list[RowData]) -> _Known:
     known = _Known()
     if not wanted:
         return known
+    # The key leads each branch: the embedded engine then tests only the customers holding one
+    # of the keys (by set lookups) instead of every customer of the workspace, each against
+    # the chunk's thousand keys; on a server each branch uses its key's index.
     query = {
-        "workspace_id": workspace_id,
         "merged_into": None,
-        "$or": [{path: {"$in": sorted(values)}} for path, values in wanted.items()],
+        "$or": [
+            {path: {"$in": sorted(values)}, "workspace_id": workspace_id}
+            for path, values in wanted.items()
+        ],
     }
-    projection = {"emails": 1, "phones": 1, "tags": 1, "attributes.external_id": 1, "consent": 1}
+    projection = {k: 1 for k in ("emails", "phones", "tags", "attributes", "consent", *_FIELDS)}
     async for doc in core.store.customers.find(query, projection).sort("_id", 1):
         external = (doc.get("attributes") or {}).get("external_id")
         keys = [("_id", str(doc["_id"]))]
@@ -241,6 +256,9 @@ async def _known(core: Core, workspace_id: str, rows: list[RowData]) -> _Known:
             if isinstance(v, dict)
         }
         known.learn(str(doc["_id"]), keys, fold_tags(doc.get("tags", [])), consent)
+        values = {k: doc.get(k) for k in _FIELDS}
+        values |= {f"attributes.{k}": v for k, v in (doc.get("attributes") or {}).items()}
+        known.values[str(doc["_id"])] = values
     return known
 
 
@@ -273,7 +291,12 @@ class _Chunk:
     counts: dict[str, int] = field(default_factory=lambda: {"created": 0, "updated": 0})
 
     def apply(self, row_number: int, row: RowData, columns: list[Column]) -> JobError | None:
-        owners = {self.known.by_key[k]: k for k in row.keys() if k in self.known.by_key}
+        found = [(k, self.known.by_key[k]) for k in row.keys() if k in self.known.by_key]
+        by_id = self.known.by_key.get(("_id", row.kith_id)) if row.kith_id else None
+        if by_id is not None:  # Kith's id decides; keys that customer holds too are shared
+            held = self.known.keys_of.get(by_id, set())
+            found = [(k, c) for k, c in found if c == by_id or k not in held]
+        owners = {c: k for k, c in found}
         if len(owners) > 1:
             names = sorted({_column_of(k[0], columns) for k in owners.values()})
             message = f"{' and '.join(names)} belong to different customers: merge them first"
@@ -358,9 +381,18 @@ class _Chunk:
         to_set |= {f"attributes.{k}": v for k, v in row.attributes.items()}
         if row.external_id:
             to_set["attributes.external_id"] = row.external_id
+        stored = self.known.values.setdefault(customer_id, {})
+        to_set = {k: v for k, v in to_set.items() if k not in stored or stored[k] != v}
+        stored |= to_set
+        held = self.known.keys_of.get(customer_id, set())
+        had_tags = self.known.tags.get(customer_id, [])
         added = {
             path: {"$each": values}
-            for path, values in (("emails", row.emails), ("phones", row.phones), ("tags", row.tags))
+            for path, values in (
+                ("emails", [e for e in row.emails if ("emails", e) not in held]),
+                ("phones", [p for p in row.phones if ("phones", p) not in held]),
+                ("tags", [t for t in row.tags if t not in had_tags]),
+            )
             if values
         }
         update: dict[str, Any] = {}
@@ -447,15 +479,24 @@ def _column_of(path: str, columns: list[Column]) -> str:
 
 async def _write(core: Core, applied: _Chunk) -> None:
     """New customers first (one already there was inserted by this step's earlier run),
-    then the changes to existing ones, in row order."""
-    if applied.inserts:
+    then the changes to existing ones, in row order; `WRITE_BATCH` at a time, leaving the
+    event loop a turn between batches (the embedded engine answers each write without one)."""
+    for start in range(0, len(applied.inserts), WRITE_BATCH):
         try:
-            await core.store.customers.bulk_write(applied.inserts, ordered=False)
+            batch = applied.inserts[start : start + WRITE_BATCH]
+            await core.store.customers.bulk_write(batch, ordered=False)
         except BulkWriteError as exc:
             if any(e.get("code") != DUPLICATE_KEY for e in exc.details.get("writeErrors", [])):
                 raise
-    if applied.updates:
-        await core.store.customers.bulk_write(applied.updates, ordered=True)
+        await asyncio.sleep(0)
+    for start in range(0, len(applied.updates), WRITE_BATCH):
+        await core.store.customers.bulk_write(
+            applied.updates[start : start + WRITE_BATCH], ordered=True
+        )
+        await asyncio.sleep(0)
+    for start in range(0, len(applied.events), WRITE_BATCH):
+        await record_many(core, applied.events[start : start + WRITE_BATCH])
+        await asyncio.sleep(0)
 
 
 def _read_rows(
@@ -487,38 +528,36 @@ def _read_rows(
 
 
 async def _firsts(core: Core, job: Job, known: _Known) -> set[str]:
-    """Which of the chunk's stored customers earlier rows of this job came to (and which
+    """Which of the chunk's stored customers earlier chunks of this job came to (and which
     row first), learnt into `known`; answers those customers."""
-    wanted = [f"{job.id}:{customer_id}" for customer_id in known.tags]
+    wanted = set(known.tags)
     found: set[str] = set()
-    for start in range(0, len(wanted), CHUNK_ROWS):
-        query = {"_id": {"$in": wanted[start : start + CHUNK_ROWS]}}
-        async for doc in firsts_of(core).find(query, {"customer_id": 1, "row": 1}):
-            known.first_row[str(doc["customer_id"])] = int(doc["row"])
-            found.add(str(doc["customer_id"]))
+    query = {"job_id": job.id, "customers": {"$in": sorted(wanted)}}
+    async for doc in firsts_of(core).find(query, {"customers": 1, "rows": 1}):
+        for customer_id, row in zip(doc["customers"], doc["rows"], strict=True):
+            if customer_id in wanted and customer_id not in found:
+                known.first_row[str(customer_id)] = int(row)
+                found.add(str(customer_id))
     return found
 
 
-async def _keep_firsts(core: Core, job: Job, known: _Known, stored: set[str]) -> None:
-    """The customers this chunk's rows came to first, for later chunks (again after a crash:
-    the same documents, already there)."""
-    docs = [
-        {
-            "_id": f"{job.id}:{customer_id}",
-            "job_id": job.id,
-            "customer_id": customer_id,
-            "row": row,
-            "purge_at": utcnow() + ROWS_KEPT,
-        }
-        for customer_id, row in known.first_row.items()
-        if customer_id not in stored
-    ]
-    for start in range(0, len(docs), CHUNK_ROWS):
-        try:
-            await firsts_of(core).insert_many(docs[start : start + CHUNK_ROWS], ordered=False)
-        except BulkWriteError as exc:
-            if any(e.get("code") != DUPLICATE_KEY for e in exc.details.get("writeErrors", [])):
-                raise
+async def _keep_firsts(core: Core, job: Job, n: int, known: _Known, stored: set[str]) -> None:
+    """The customers chunk `n`'s rows came to first, for later chunks: one document per chunk
+    (again after a crash: the same document, already there). Not one per customer: the embedded
+    engine checks its TTL index over the whole collection at every insert, which made a
+    60,000-row import quadratic."""
+    firsts = [(c, row) for c, row in known.first_row.items() if c not in stored]
+    doc = {
+        "_id": f"{job.id}:{n}",
+        "job_id": job.id,
+        "customers": [c for c, _ in firsts],
+        "rows": [row for _, row in firsts],
+        "purge_at": utcnow() + ROWS_KEPT,
+    }
+    try:
+        await firsts_of(core).insert_one(doc)
+    except DuplicateKeyError:
+        pass
 
 
 async def import_step(core: Core, job: Job) -> Step:
@@ -540,15 +579,17 @@ async def import_step(core: Core, job: Job) -> Step:
     )
     known = await _known(core, job.workspace_id, [row for _, row in read])
     stored_firsts = await _firsts(core, job, known)
+    await asyncio.sleep(0)  # a turn for requests between the chunk's reads and its writes
     actor = Author.model_validate(job.params.get("actor") or SYSTEM.model_dump())
     applied = _Chunk(core, job, core.clock.now(), actor, known)
-    for number, row in read:
+    for done, (number, row) in enumerate(read, start=1):
         error = applied.apply(number, row, columns)
         if error is not None:
             errors.append(error)
+        if done % WRITE_BATCH == 0:
+            await asyncio.sleep(0)  # building a batch's writes is CPU work on the loop
     await _write(core, applied)
-    await record_many(core, applied.events)
-    await _keep_firsts(core, job, known, stored_firsts)
+    await _keep_firsts(core, job, n, known, stored_firsts)
     failed = len({e.row for e in errors})  # rows, however many of their cells are bad
     counts = {**applied.counts, "failed": failed, "skipped": skipped}
     errors.sort(key=lambda e: e.row or 0)  # stable: a row's cells stay in column order

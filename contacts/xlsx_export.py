@@ -19,44 +19,45 @@ import os
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
-
-from openpyxl import Workbook
-from openpyxl.cell import Cell, WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from typing import TYPE_CHECKING, Any
 
 from kith.contacts.export import BATCH, cell_text, export_rows, looks_like_formula
 from kith.core.context import Core
 
+if TYPE_CHECKING:  # openpyxl is imported by the export that writes a workbook, not at start-up
+    from openpyxl import Workbook
+    from openpyxl.cell import Cell
+    from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+
 SHEET = "customers"
-BOLD = Font(bold=True)
-
-
-def _cell(sheet: WriteOnlyWorksheet, value: Any, *, header: bool = False) -> Cell:
-    text = ILLEGAL_CHARACTERS_RE.sub("", cell_text(value))
-    cell = WriteOnlyCell(sheet, value=text)
-    cell.data_type = "s"  # text, even when it starts with "=" (openpyxl would make a formula)
-    if looks_like_formula(text):
-        cell.quotePrefix = True
-    if header:
-        cell.font = BOLD
-    return cell
 
 
 def _append(sheet: WriteOnlyWorksheet, rows: list[list[Any]], header: bool = False) -> None:
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    from openpyxl.styles import Font
+
+    bold = Font(bold=True)
+
+    def cell(value: Any) -> Cell:
+        text = ILLEGAL_CHARACTERS_RE.sub("", cell_text(value))
+        made = WriteOnlyCell(sheet, value=text)
+        made.data_type = "s"  # text, even when it starts with "=" (openpyxl would make a formula)
+        if looks_like_formula(text):
+            made.quotePrefix = True
+        if header:
+            made.font = bold
+        return made
+
     for values in rows:
-        sheet.append([_cell(sheet, v, header=header) for v in values])
+        sheet.append([cell(v) for v in values])
 
 
 async def write_xlsx(core: Core, workspace_id: str, query: Mapping[str, Any] | None = None) -> Path:
     """The customers `query` selects (see `export_rows`) as a workbook in a temporary file:
     the caller sends it and removes it."""
     rows = export_rows(core, workspace_id, query)
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(SHEET)
-    sheet.freeze_panes = "A2"  # the header stays in view
+    book, sheet = await asyncio.to_thread(_new_book)  # openpyxl's first import, off the loop
     await asyncio.to_thread(_append, sheet, [await anext(rows)], True)
     batch: list[list[Any]] = []
     async for values in rows:
@@ -67,6 +68,15 @@ async def write_xlsx(core: Core, workspace_id: str, query: Mapping[str, Any] | N
     if batch:
         await asyncio.to_thread(_append, sheet, batch)
     return await asyncio.to_thread(_save, book)
+
+
+def _new_book() -> tuple[Workbook, WriteOnlyWorksheet]:
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(SHEET)
+    sheet.freeze_panes = "A2"  # the header stays in view
+    return book, sheet
 
 
 def _save(book: Workbook) -> Path:

@@ -26,9 +26,6 @@ from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from openpyxl import load_workbook
-from openpyxl.worksheet._read_only import ReadOnlyWorksheet
-
 from kith.contacts.csvfile import Row, Table
 from kith.core.errors import InvalidInput, KithError, PayloadTooLarge
 
@@ -95,6 +92,9 @@ def _rows(data: bytes, max_bytes: int, limit: int | None = None) -> Iterator[lis
     """The rows of the first sheet holding a cell, as text (trailing empty cells dropped): at
     most `limit`, or up to its first filled row when that comes later. Empty rows above it are
     kept (its row numbers are Excel's); the cell budget is shared by every sheet read."""
+    from openpyxl import load_workbook  # here, not at start-up: only an import pays for it
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+
     _checked_zip(data, max_bytes)
     book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     try:
