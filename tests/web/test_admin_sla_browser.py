@@ -47,6 +47,7 @@ WORDS = {
         "vip_edited": "High: First reply 1 h 30 min · Resolution 9 h",
         "team_cell": "Team Support",
         "edit": "Edit",
+        "colon": ": ",
         "edit_dialog": "Edit policy: VIP <script>",
         "delete": "Delete",
         "confirm_text": "Delete the SLA policy VIP <script>?",
@@ -76,7 +77,8 @@ WORDS = {
         "vip_edited": "高：首次回复 1 小时 30 分钟 · 解决 9 小时",
         "team_cell": "团队 Support",
         "edit": "编辑",
-        "edit_dialog": "编辑策略: VIP <script>",
+        "colon": "：",
+        "edit_dialog": "编辑策略：VIP <script>",
         "delete": "删除",
         "confirm_text": "删除 SLA 策略 VIP <script>？",
         "confirm": "确认",
@@ -137,7 +139,9 @@ async def test_an_admin_manages_sla_policies_by_keyboard(
     standard = table.get_by_role("row", name=re.compile("Standard <i>"))
     await expect(standard).to_contain_text(w["standard"])
     await expect(standard.get_by_role("link", name="Office")).to_be_visible()
-    await expect(standard.get_by_role("button", name=f"{w['edit']}: Standard <i>")).to_be_focused()
+    await expect(
+        standard.get_by_role("button", name=f"{w['edit']}{w['colon']}Standard <i>")
+    ).to_be_focused()
     await assert_every_control_is_named(page)
 
     # A new policy, refused twice at once: no name, a target of no time.
@@ -178,7 +182,7 @@ async def test_an_admin_manages_sla_policies_by_keyboard(
     vip = table.get_by_role("row", name=re.compile("VIP <script>"))
     await expect(vip).to_contain_text(w["vip"])
     await expect(vip).to_contain_text(w["team_cell"])
-    edit = vip.get_by_role("button", name=f"{w['edit']}: VIP <script>")
+    edit = vip.get_by_role("button", name=f"{w['edit']}{w['colon']}VIP <script>")
     await expect(edit).to_be_focused()
     stored = {p.name: p for p in await list_policies(live.core, await _workspace(live))}
     made = stored["VIP <script>"]
@@ -209,7 +213,7 @@ async def test_an_admin_manages_sla_policies_by_keyboard(
     await expect(edit).to_be_focused()
 
     # Delete, after confirming.
-    await vip.get_by_role("button", name=f"{w['delete']}: VIP <script>").focus()
+    await vip.get_by_role("button", name=f"{w['delete']}{w['colon']}VIP <script>").focus()
     await page.keyboard.press("Enter")
     confirm = page.get_by_role("dialog", name=re.compile(re.escape(w["confirm_text"])))
     await confirm.get_by_role("button", name=w["confirm"]).focus()
@@ -221,7 +225,7 @@ async def test_an_admin_manages_sla_policies_by_keyboard(
     assert [p.name for p in left] == ["Standard <i>"]
 
     # The default is kept (QA pass 10 M2): said at once, no confirmation, focus stays.
-    delete_default = standard.get_by_role("button", name=f"{w['delete']}: Standard <i>")
+    delete_default = standard.get_by_role("button", name=f"{w['delete']}{w['colon']}Standard <i>")
     await delete_default.focus()
     await page.keyboard.press("Enter")
     await expect(page.get_by_role("status")).to_have_text(w["default_kept"])

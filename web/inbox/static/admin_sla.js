@@ -83,8 +83,8 @@
       h("td", {}, calendarCell(policy)),
       h("td", {}, targetsCell(policy)),
       h("td", { class: "actions" },
-        h("button", { type: "button", "aria-label": `${T.edit}: ${policy.name}`, onclick: () => open(policy) }, T.edit),
-        h("button", { type: "button", class: "danger", "aria-label": `${T.delete}: ${policy.name}`, onclick: (e) => remove(policy, e.currentTarget) }, T.delete)));
+        h("button", { type: "button", "aria-label": `${T.edit}${T.colon}${policy.name}`, onclick: () => open(policy) }, T.edit),
+        h("button", { type: "button", class: "danger", "aria-label": `${T.delete}${T.colon}${policy.name}`, onclick: (e) => remove(policy, e.currentTarget) }, T.delete)));
   }
 
   async function load() {
@@ -96,7 +96,7 @@
   }
 
   const editButton = (name) =>
-    document.querySelector(`#policies button[aria-label="${CSS.escape(`${T.edit}: ${name}`)}"]`);
+    document.querySelector(`#policies button[aria-label="${CSS.escape(`${T.edit}${T.colon}${name}`)}"]`);
 
   async function remove(policy, button) {
     if (policy.default) {  // the server refuses too: every ticket would lose its SLA
@@ -144,7 +144,7 @@
   function open(policy) {
     state.editing = policy;
     const actions = policy ? policy.breach_actions : [{ type: "raise_priority" }];
-    $("policy-heading").textContent = policy ? `${T.sla_edit}: ${policy.name}` : T.sla_new;
+    $("policy-heading").textContent = policy ? `${T.sla_edit}${T.colon}${policy.name}` : T.sla_new;
     form.elements.name.value = policy ? policy.name : "";
     const known = policy && policy.calendar_id && !state.calendars.some((c) => c.id === policy.calendar_id)
       ? [{ id: policy.calendar_id, name: T.sla_calendar_gone }] : [];
