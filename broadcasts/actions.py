@@ -79,7 +79,11 @@ async def check(core: Core, workspace_id: str, body: BroadcastIn) -> BroadcastIn
             {"_id": body.segment_id, "workspace_id": workspace_id}, {"_id": 1}
         )
         if segment is None:
-            errors.append(InvalidInput("no such segment in this workspace", field="segment_id"))
+            errors.append(
+                InvalidInput(
+                    "no such segment in this workspace", field="segment_id", reason="no_segment"
+                )
+            )
     raise_all(errors)
     return body
 

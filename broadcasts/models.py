@@ -4,16 +4,39 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Self
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_core import PydanticCustomError
 
-from kith.core.errors import KithError
+from kith.core.errors import InvalidInput, KithError
 from kith.core.languages import pick_text
 from kith.core.models import Attachment, Button, Record
 
 CHANNEL_TYPE = r"^[a-z][a-z0-9_]{0,31}$"
+LANGUAGES = ("en", "zh")
+
+
+def _stripped(value: Any) -> Any:
+    """A name as given without the spaces around it; nothing left is refused as `blank` (a
+    list row, or a link a screen reader reads as "", could not be told apart)."""
+    if isinstance(value, str):
+        value = value.strip()
+        if not value:
+            raise PydanticCustomError("blank", "write a name: it cannot be blank")
+    return value
+
+
+# The name of a broadcast or a sequence as given (the stored records take what they hold, so
+# one saved blank before this check still loads).
+Name = Annotated[str, BeforeValidator(_stripped), Field(min_length=1, max_length=200)]
 
 
 class Status(StrEnum):
@@ -63,18 +86,34 @@ class MessageIn(BaseModel):
             )
         return value
 
-    @model_validator(mode="after")
-    def _languages(self) -> Self:
-        for language in self.text:
-            if language not in {"en", "zh"}:
-                raise ValueError(f"language {language!r}: use en or zh")
-        return self
+    @field_validator("text")
+    @classmethod
+    def _languages(cls, value: dict[str, str]) -> dict[str, str]:
+        """Checked on the field, so that the refusal names `message.text` (a page shows it
+        there), not the whole message."""
+        for language in value:
+            if language not in LANGUAGES:
+                raise PydanticCustomError(
+                    "unknown_language",
+                    "language {language!r}: use en or zh",
+                    {"language": language, "expected": ", ".join(LANGUAGES)},
+                )
+        return value
 
     def refusals(self, where: str) -> list[KithError]:
-        """What is wrong with the links of the message at `where` (`message`) as given: each
-        button's and the image's (`kith.core.models.link_refusal`). Checked on saving a draft,
-        not in the model, which the stored broadcast shares: one saved before still loads."""
-        errors: list[KithError] = []
+        """What is wrong with the message at `where` (`message`) as given: a language's text
+        left blank (it would fail every recipient), each button's and the image's links
+        (`kith.core.models.link_refusal`). Checked on saving a draft, not in the model, which
+        the stored broadcast shares: one saved before still loads."""
+        errors: list[KithError] = [
+            InvalidInput(
+                "write the message in this language, or leave the language out",
+                field=f"{where}.text.{language}",
+                reason="blank",
+            )
+            for language, text in self.text.items()
+            if not text.strip()
+        ]
         for n, button in enumerate(self.buttons):
             errors += button.refusals(f"{where}.buttons.{n}")
         if self.image is not None:
@@ -85,7 +124,7 @@ class MessageIn(BaseModel):
 class BroadcastIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=200)
+    name: Name
     segment_id: str | None = Field(default=None, min_length=1, max_length=64)
     customer_ids: list[str] | None = Field(default=None, min_length=1, max_length=10_000)
     # Posted once into each community's group conversation (`kith.communities.broadcasts`).

@@ -131,16 +131,22 @@ class BroadcastWorker:
                 continue  # another process started it, or someone paused it meanwhile
 
     async def _channel_ids(self, broadcast: Broadcast) -> list[str]:
+        """The enabled channels the broadcast could go out on (the ones `decide` routes to)."""
         if broadcast.community_ids is not None:
             return await community_posts.channel_ids(self.core, broadcast)
-        return list(
-            await self.core.store.channels.distinct(
-                "_id", {"workspace_id": broadcast.workspace_id, "type": {"$in": broadcast.channels}}
-            )
-        )
+        query = {
+            "workspace_id": broadcast.workspace_id,
+            "type": {"$in": broadcast.channels},
+            "enabled": True,
+        }
+        return list(await self.core.store.channels.distinct("_id", query))
 
     async def _send_some(self, broadcast: Broadcast, window: Window) -> int:
-        room = await window.room(await self._channel_ids(broadcast))
+        channel_ids = await self._channel_ids(broadcast)
+        # With no channel to fill (none of those types, or deleted or disabled mid-send), no
+        # window limits the claim: each recipient is decided as usual and skipped as
+        # unreachable, so the broadcast reaches done instead of waiting for room forever.
+        room = await window.room(channel_ids) if channel_ids else self.batch
         claims = await self._claim(broadcast, min(self.batch, room)) if room else []
         if claims:
             reads = await self._read(claims)

@@ -49,9 +49,17 @@ def parse_filter(core: Core, raw: Any) -> Node:
 
 
 def _name(name: str) -> str:
+    """Stripped; with a `reason` either way, for the page to word it in its language."""
     name = name.strip()
-    if not 1 <= len(name) <= MAX_NAME:
-        raise InvalidInput(f"a name of 1 to {MAX_NAME} characters", field="name")
+    if not name:
+        raise InvalidInput("write a name: it cannot be blank", field="name", reason="blank")
+    if len(name) > MAX_NAME:
+        raise InvalidInput(
+            f"a name of 1 to {MAX_NAME} characters",
+            field="name",
+            reason="string_too_long",
+            limits={"max_length": MAX_NAME},
+        )
     return name
 
 
@@ -163,6 +171,8 @@ async def do_delete_segment(core: Core, segment: Segment) -> None:
             f"used by {shown}{more}: cancel or change them first",
             field="segment_id",
             code="segment_in_use",
+            reason="segment_in_use",
+            limits={"names": f"{shown}{more}", "count": len(users)},
         )
     await core.store.collection(SEGMENTS).delete_one({"_id": segment.id})
     await core.store.collection(MEMBERS).delete_many({"segment_id": segment.id})

@@ -1,7 +1,8 @@
 """Tracked links: a sequence message's URLs go through Kith, which counts the click and
 redirects.
 
-`track()` rewrites each http(s) URL of a text to `{public base}/l/{token}`; the token names
+`track()` rewrites each http(s) URL of a text to `{public base}/l/{token}`, and
+`track_buttons()` each button's link the same way; the token names
 (workspace, run, URL), signed like the unsubscribe links (`kith.consent.links.seal`, under
 its own purpose, so neither kind of token stands for the other). `GET /l/{token}` redirects
 only to the URL its valid token names, so Kith is never an open redirect; a bad token gets a
@@ -20,6 +21,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from kith.consent.links import public_base, seal, unseal
 from kith.core.context import Core
+from kith.core.models import LINK_MAX, Button
 from kith.sequences.store import enrolments, runs
 from kith.web.api.deps import CoreDep
 from kith.web.inbox.i18n import messages, pick_locale
@@ -54,22 +56,43 @@ async def link_url(core: Core, workspace_id: str, run_id: str, url: str) -> str:
     return f"{public_base(core)}/l/{await seal(core, [workspace_id, run_id, url], PURPOSE)}"
 
 
+def _trackable(core: Core, url: str) -> bool:
+    """A web URL that is not Kith's own (unsubscribe, already tracked) nor over `MAX_URL`."""
+    own = public_base(core) + "/"
+    return not url.startswith(own) and len(url) <= MAX_URL and _web_url(url)
+
+
 async def track(core: Core, text: str, run_id: str, workspace_id: str) -> str:
     """`text` with each http(s) URL replaced by its tracked link for this run. Kith's own
     links (unsubscribe, already tracked) and URLs over `MAX_URL` characters stay as written."""
-    own = public_base(core) + "/"
     parts: list[str] = []
     at = 0
     for match in _URL.finditer(text):
         url, after = _split(match.group())
         parts.append(text[at : match.start()])
         at = match.end()
-        if url.startswith(own) or len(url) > MAX_URL or not _web_url(url):
-            parts.append(url + after)
-        else:
+        if _trackable(core, url):
             parts.append(await link_url(core, workspace_id, run_id, url) + after)
+        else:
+            parts.append(url + after)
     parts.append(text[at:])
     return "".join(parts)
+
+
+async def track_buttons(
+    core: Core, buttons: list[Button], run_id: str, workspace_id: str
+) -> list[Button]:
+    """The buttons with each web link tracked as the text's are, so that a button's click
+    counts as a link's does. One whose tracked link would outgrow what a button holds
+    (`LINK_MAX`) stays as written: the message must still read once stored."""
+    out: list[Button] = []
+    for button in buttons:
+        if button.url and _trackable(core, button.url):
+            tracked = await link_url(core, workspace_id, run_id, button.url)
+            if len(tracked) <= LINK_MAX:
+                button = button.model_copy(update={"url": tracked})
+        out.append(button)
+    return out
 
 
 async def clicked(core: Core, workspace_id: str, run_id: str) -> bool:

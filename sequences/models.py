@@ -32,7 +32,7 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
 
-from kith.broadcasts.models import CHANNEL_TYPE, MessageIn
+from kith.broadcasts.models import CHANNEL_TYPE, MessageIn, Name
 from kith.core.models import Record
 from kith.core.storable import Int64
 from kith.core.tags import FoldedTag, fold_tag
@@ -272,7 +272,7 @@ class SequenceIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=200)
+    name: Name
     steps: list[Step] = Field(min_length=1, max_length=MAX_STEPS)
     channels: list[Annotated[str, Field(pattern=CHANNEL_TYPE)]] = Field(min_length=1, max_length=8)
     stop_on_reply: StrictBool = True

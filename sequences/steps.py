@@ -31,6 +31,7 @@ from kith.core.models import (
     Attachment,
     Author,
     AuthorKind,
+    Button,
     Conversation,
     Customer,
     OutboundContent,
@@ -168,6 +169,11 @@ async def final_text(run: Run, text: str) -> str:
     return await links.track(run.core, text, run.run_id, run.enrolment.workspace_id)
 
 
+async def final_buttons(run: Run, buttons: list[Button]) -> list[Button]:
+    """The buttons as they go out: their links tracked as the text's are."""
+    return await links.track_buttons(run.core, buttons, run.run_id, run.enrolment.workspace_id)
+
+
 async def run_send(run: Run, step: SendStep) -> Ran | Later:
     """Courtesy first (consent, channel, quiet hours, deadline), then the outbox window, the
     template, the daily cap, and one outbox message whose id is derived from the run."""
@@ -197,7 +203,7 @@ async def run_send(run: Run, step: SendStep) -> Ran | Later:
         return run.next(step, RunOutcome.skipped, reason="template_error")
     content = OutboundContent(
         text=await final_text(run, text),
-        buttons=step.message.buttons,
+        buttons=await final_buttons(run, step.message.buttons),
         attachments=[Attachment.model_validate(step.message.image.model_dump())]
         if step.message.image
         else [],

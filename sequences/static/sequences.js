@@ -10,14 +10,18 @@
     paused: ["activate", "archive"], archived: [] };
   let next = null;
 
+  // A name stored blank before names were checked still reads as something (a link with no
+  // text is nothing to a screen reader).
+  const named = (s) => (s.name || "").trim() || T.sequences_unnamed;
+
   async function row(s) {
     const stats = await api("GET", `/sequences/${encodeURIComponent(s.id)}/stats`);
     const buttons = MOVES[s.status].map((move) => h("button", {
-      type: "button", "aria-label": `${T["sequences_do_" + move]}: ${s.name}`,
+      type: "button", "aria-label": `${T["sequences_do_" + move]}: ${named(s)}`,
       onclick: () => act(s, move),
     }, T["sequences_do_" + move]));
     return h("tr", { dataset: { id: s.id } },
-      h("th", { scope: "row" }, h("a", { href: `/app/sequences/${encodeURIComponent(s.id)}` }, s.name)),
+      h("th", { scope: "row" }, h("a", { href: `/app/sequences/${encodeURIComponent(s.id)}` }, named(s))),
       h("td", {}, T["sequences_state_" + s.status]),
       h("td", {}, s.version),
       h("td", {}, stats.enrolled), h("td", {}, stats.active), h("td", {}, stats.completed),
@@ -27,7 +31,7 @@
   async function act(s, move) {
     try {
       const moved = await api("POST", `/sequences/${encodeURIComponent(s.id)}/${move}`);
-      say(`${moved.name}: ${T["sequences_state_" + moved.status]}`);
+      say(`${named(moved)}: ${T["sequences_state_" + moved.status]}`);
     } catch (error) {
       say(error.message);
     }
