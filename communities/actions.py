@@ -99,9 +99,24 @@ def _check(community: Community, changes: dict[str, Any], removed: set[str]) -> 
             field = f"{path}.{language}"
             if not (field in changes or path in changes) or not isinstance(text, str):
                 continue
-            if unknown := unknown_placeholders(text, allowed):
+            if not text.strip():
+                found.append(InvalidInput("may not be blank", field=field, reason="blank"))
+            elif unknown := unknown_placeholders(text, allowed):
                 found.append(_unknown(field, unknown, allowed))
+    had = {f"welcome.texts.{language}" for language in community.welcome.texts}
+    found += _welcome_emptied(doc["welcome"], removed & had)
     raise_all(found)
+
+
+def _welcome_emptied(welcome: dict[str, Any], removed: set[str]) -> list[KithError]:
+    """An enabled welcome whose last text this change removes would greet in Kith's words,
+    not the managers' (qa11 m3): refused at the texts removed, so they write one or turn the
+    welcome off. Enabling a welcome never given a text keeps Kith's own welcome."""
+    gone = sorted(p for p in removed if p.startswith("welcome.texts."))
+    if not (welcome.get("enabled") and gone) or any(welcome.get("texts", {}).values()):
+        return []
+    message = "an enabled welcome needs a text: write one, or turn the welcome off"
+    return [InvalidInput(message, field=field, reason="welcome_without_text") for field in gone]
 
 
 def _unknown(field: str, unknown: list[str], allowed: tuple[str, ...]) -> InvalidInput:

@@ -132,7 +132,9 @@ async def complete_demo_links(core: Core, workspace_id: str) -> int:
     found = invites.invites(core).find({"workspace_id": workspace_id, "invite_link": None})
     for doc in await found.to_list(None):
         invite = invites.Invite.from_doc(doc)
-        body = invites.InviteIn(customer_id=invite.customer_id, name=invite.name)
+        body = invites.InviteIn(customer_id=invite.customer_id)  # a name is never given blank
+        if invite.name:
+            body = invites.InviteIn(customer_id=invite.customer_id, name=invite.name)
         try:
             made = await invites.create_invite(core, workspace_id, invite.community_id, body)
         except KithError as exc:

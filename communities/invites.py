@@ -23,7 +23,8 @@ from datetime import datetime
 from typing import Any
 
 from aiogram.exceptions import TelegramAPIError
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 from pymongo.errors import DuplicateKeyError
 
 from kith.communities.models import BotStatus, Community
@@ -59,12 +60,24 @@ class InviteIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     customer_id: str = Field(min_length=1, max_length=64)
-    name: str = Field(default="", max_length=64, description="A label for managers.")
+    name: str = Field(
+        default="",
+        max_length=64,
+        description="A label for managers, trimmed; left out for none, never blank.",
+    )
     expire_at: datetime | None = None
     member_limit: int | None = Field(default=None, ge=1, le=99_999)
     wechat_channel_id: str | None = Field(
         default=None, max_length=64, description="Also a WeChat QR code on this channel."
     )
+
+    @field_validator("name")
+    @classmethod
+    def _named(cls, name: str) -> str:
+        """A name given is a label the links table shows: spaces alone are none (qa11 m3)."""
+        if not name.strip():
+            raise PydanticCustomError("blank", "may not be blank: leave the name out for none")
+        return name.strip()
 
 
 class WeChatQr(BaseModel):

@@ -25,7 +25,7 @@ class InviteRow:
 class Sharing:
     board: Leaderboard
     invites: list[InviteRow]
-    choices: list[Member]  # whom a new link can be for, by name
+    choices: list[Member]  # whom a new link can be for, the latest to join first
     can_invite: bool  # the platform makes links for the group (its bot an admin there)
 
 
@@ -42,10 +42,7 @@ async def sharing(core: Core, community: Community) -> Sharing:
         sort=[("joined_at", -1), ("_id", -1)],
         limit=CHOICES,
     )
-    choices = sorted(
-        [Member.from_doc(doc) async for doc in found],
-        key=lambda m: (m.name or m.platform_user_id).casefold(),
-    )
+    choices = [Member.from_doc(doc) async for doc in found]  # as the hint says (qa11 m7)
     kind = core.channels.get(community.channel_type)
     can = kind is not None and kind.group_admin is not None
     return Sharing(

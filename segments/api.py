@@ -35,6 +35,7 @@ from kith.segments.records import (
     do_update_segment,
     get_segment,
     parse_filter,
+    parse_new_filter,
 )
 from kith.web.api.deps import CoreDep, Cursor
 from kith.web.api.schemas import CustomerOut, Page, Strict
@@ -128,7 +129,7 @@ async def list_(
 async def preview(body: Preview, core: CoreDep, workspace_id: WorkspaceDep) -> PreviewOut:
     """How many customers a filter selects now, for the live count while editing: the count
     stops at `KITH_SEGMENTS_PREVIEW_LIMIT` and gives up after `KITH_SEGMENTS_PREVIEW_SECONDS`."""
-    node = parse_filter(core, body.filter)
+    node = parse_new_filter(core, body.filter)
     query = {
         "$and": [
             {"workspace_id": workspace_id, "merged_into": None},

@@ -158,6 +158,35 @@ def parse(raw: Any, fields: Fields | None = None) -> Node:
     return node
 
 
+def refuse_blank_values(raw: Any) -> None:
+    """Refuse a condition that looks for a blank string (`tags contains ""` matched no one,
+    silently), at each such value. Checked where a filter is written, not in `parse`: a filter
+    stored before this check must still parse wherever it runs."""
+    errors: list[KithError] = []
+    _blanks(raw, "filter", errors)
+    raise_all(errors)
+
+
+def _blanks(raw: Any, where: str, errors: list[KithError]) -> None:
+    if not isinstance(raw, Mapping):
+        return
+    for mode in ("all", "any"):
+        items = raw.get(mode)
+        for i, item in enumerate(items if isinstance(items, list) else ()):
+            _blanks(item, f"{where}.{mode}.{i}", errors)
+    value = raw.get("value")
+    listed = [(f".{i}", v) for i, v in enumerate(value)] if isinstance(value, list) else []
+    for suffix, each in listed or [("", value)]:
+        if isinstance(each, str) and not each.strip():
+            errors.append(
+                InvalidInput(
+                    "a value to look for, not blank (exists: false finds a field not set)",
+                    field=f"{where}.value{suffix}",
+                    reason="blank_value",
+                )
+            )
+
+
 def parse_json(text: str, fields: Fields | None = None) -> Node:
     """A filter sent as a JSON string (a query parameter)."""
     try:

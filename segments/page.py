@@ -113,8 +113,12 @@ def size_chart(points: list[SizePoint], label: str) -> Markup:
         f'<text x="{PAD - 6}" y="{PAD + 4}" text-anchor="end">{top}</text>'
         f'<text x="{PAD - 6}" y="{CHART_H - PAD + 4}" text-anchor="end">0</text>'
         f'<text x="{PAD}" y="{CHART_H - 10}">{first}</text>'
-        f'<text x="{CHART_W - PAD}" y="{CHART_H - 10}" text-anchor="end">{last}</text>'
-        f'<polyline points="{line}" fill="none" stroke="#2563eb" stroke-width="2"/>'
+        + (  # one point (or one hour): its time once, not at both ends (qa11 m4)
+            f'<text x="{CHART_W - PAD}" y="{CHART_H - 10}" text-anchor="end">{last}</text>'
+            if last != first
+            else ""
+        )
+        + f'<polyline points="{line}" fill="none" stroke="#2563eb" stroke-width="2"/>'
         f'<g fill="#2563eb">{dots}</g></svg>'
     )
     return Markup(svg)  # noqa: S704 (built from numbers, dates and an escaped label)

@@ -12,7 +12,7 @@ from kith.core.context import Core
 from kith.core.errors import Conflict, InvalidInput, NotFound
 from kith.core.ids import new_id
 from kith.core.models import Record
-from kith.segments.filters import CORE_FIELDS, Fields, Node, parse
+from kith.segments.filters import CORE_FIELDS, Fields, Node, parse, refuse_blank_values
 
 SEGMENTS = "segments"
 MEMBERS = "segment_members"
@@ -46,6 +46,13 @@ def installed_fields(core: Core) -> Fields:
 
 def parse_filter(core: Core, raw: Any) -> Node:
     return parse(raw, installed_fields(core))
+
+
+def parse_new_filter(core: Core, raw: Any) -> Node:
+    """A filter being written: parsed, and refused where it looks for a blank value."""
+    node = parse_filter(core, raw)
+    refuse_blank_values(raw)
+    return node
 
 
 def _name(name: str) -> str:
@@ -97,7 +104,7 @@ async def workspace_segments(core: Core, workspace_id: str) -> list[Segment]:
 
 async def do_create_segment(core: Core, workspace_id: str, name: str, raw: Any) -> Segment:
     """Store a validated segment; the caller fills it (`reconcile.fill`)."""
-    parse_filter(core, raw)
+    parse_new_filter(core, raw)
     name = _name(name)
     await _refuse_taken(core, workspace_id, name)
     now = core.clock.now()
@@ -125,7 +132,7 @@ async def do_update_segment(
     refiltered = raw is not None and raw != segment.filter
     update: dict[str, Any] = {"$set": changes}
     if refiltered:
-        parse_filter(core, raw)
+        parse_new_filter(core, raw)
         changes["filter"] = raw
         update["$inc"] = {"revision": 1}
     await core.store.collection(SEGMENTS).update_one({"_id": segment.id}, update)

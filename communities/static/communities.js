@@ -78,6 +78,7 @@
       const template = limits.allowed ? T.communities_unknown_placeholder : T.communities_no_placeholder;
       return fill(template, { placeholders: limits.placeholders, allowed: limits.allowed });
     }
+    if (T[`communities_reason_${error.reason}`]) return T[`communities_reason_${error.reason}`];  // blank …
     if (error.reason !== "pattern_syntax" || !error.limits) return error.message;
     const lines = limits.lines ? String(limits.lines).split("\n") : [String(limits.line)];
     const problems = limits.problems ? limits.problems.split("\n") : [limits.problem];

@@ -69,6 +69,7 @@
   // One refused field's words: the page's own where it says it better than the server.
   function wording(error, each) {
     if (each.field === "expire_at" && error.status === 422 && !each.reason) return T.communities_invite_expire_past;
+    if (each.reason && T[`communities_reason_${each.reason}`]) return T[`communities_reason_${each.reason}`];
     if (each.field !== error.field) return each.message;
     if (error.status === 409) return T.communities_invite_refused;
     if (error.status === 404 && error.field === "customer_id") return T.communities_invite_no_customer;
@@ -93,19 +94,22 @@
     if (!placed.length) form.querySelector("button[type=submit]").focus();
   }
 
-  // The member picker: the page lists the latest members to join; what the manager types in
-  // its search asks the roster for whoever matches (a name in any case, or a platform id). Only
-  // the newest question's answer is shown; Enter there searches at once, it makes no link.
+  // The member picker: the page lists the latest members to join, newest first; what the
+  // manager types in its search asks the roster for whoever matches (a name in any case, or a
+  // platform id), listed by name as people read it ("Visitor 2" before "Visitor 10"). Only the
+  // newest question's answer is shown; Enter there searches at once, it makes no link.
   function memberSearch() {
     const select = form.customer_id;
     const result = document.getElementById("invite-find-result");
     const latest = [...select.options].map((o) => o.cloneNode(true));
+    const byName = new Intl.Collator(document.documentElement.lang || undefined, { numeric: true, sensitivity: "base" });
+    const named = (m) => m.name || m.platform_user_id;
     searchAsTyped(document.getElementById("invite-find"), {
       ask: async (q) => (await answer("GET",
         `/communities/${encodeURIComponent(community.id)}/members?limit=50&q=${encodeURIComponent(q)}`)).data,
       show: (found, q) => {
-        select.replaceChildren(...found.items.map((m) =>
-          h("option", { value: m.customer_id }, m.name || m.platform_user_id)));
+        const sorted = [...found.items].sort((a, b) => byName.compare(named(a), named(b)));
+        select.replaceChildren(...sorted.map((m) => h("option", { value: m.customer_id }, named(m))));
         result.textContent = found.items.length
           ? fill(T.communities_invite_found, { n: found.items.length })
           : fill(T.communities_invite_found_none, { q });
@@ -125,7 +129,9 @@
     if (busy) return;  // one request at a time: a second Enter waits for the first answer
     clear();
     say("");
-    const body = { customer_id: form.customer_id.value, name: form.name.value.trim() };
+    // A name as typed (the server trims it, and refuses spaces alone at the field); none: left out.
+    const body = { customer_id: form.customer_id.value };
+    if (form.name.value !== "") body.name = form.name.value;
     if (form.member_limit.value !== "") body.member_limit = Number(form.member_limit.value);
     if (form.expire_at.value) body.expire_at = new Date(form.expire_at.value).toISOString();
     const owner = form.customer_id.selectedOptions[0]?.textContent || body.customer_id;

@@ -317,7 +317,8 @@
     const page = await call("GET", `/${segmentId}/customers` + (cursor ? "?cursor=" + encodeURIComponent(cursor) : ""));
     const rows = $("member-list").tBodies[0];
     for (const c of page.items) {
-      rows.append(h("tr", {}, h("td", {}, c.name || c.id), h("td", {}, (c.tags || []).join(", ")), h("td", {}, (c.channels || []).join(", "))));
+      const contact = h("a", { href: "/app/contacts/" + encodeURIComponent(c.id) }, c.name || c.id);  // a text node
+      rows.append(h("tr", {}, h("td", {}, contact), h("td", {}, (c.tags || []).join(", ")), h("td", {}, (c.channels || []).join(", "))));
     }
     $("members-empty").hidden = rows.children.length > 0;
     const more = $("members-more");
@@ -333,15 +334,17 @@
       $("notice").textContent = say("segments_reconciled_now", answer.fixed);
     });
     const remove = $("delete");
-    if (remove) remove.addEventListener("click", async () => {
-      if (!window.confirm(T.segments_delete_confirm)) return;
+    // Asked in the page's own dialog (confirm_dialog.html), as every page asks; once at a time.
+    if (remove) window.KithDom.once(remove, async () => {
+      if (!(await window.KithDom.confirmed(T.segments_delete_confirm))) return undefined;
       try {
         await call("DELETE", "/" + segmentId);
       } catch (error) {  // in use by a broadcast or a sequence (409, naming them)
         $("notice").textContent = error.message;
-        return;
+        return undefined;
       }
       window.location.assign("/app/segments");
+      return window.KithDom.once.LEAVING;
     });
   }
 

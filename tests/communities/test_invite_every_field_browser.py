@@ -1,18 +1,25 @@
 """The community page's new invite link in Chromium, in English and Chinese: a link the server
 refuses for two fields at once (a name too long, a member limit too high) marks both, each
-worded in the page's language after its label, the first focused; mended, the link is made."""
+worded in the page's language after its label, the first focused; mended, the link is made.
+A name of spaces alone is refused at its field (qa11 m3); the member picker lists the latest
+to join first, as its hint says, and a search's matches by name, "Visitor 2" before
+"Visitor 10" (qa11 m7)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 
 import pytest
 
 from kith.communities.demo import CHAT, seed_demo_community
-from kith.communities.store import communities
+from kith.communities.demo_updates import joined
+from kith.communities.store import communities, members
+from kith.connectors.telegram.routes import process
 from kith.core.auth import create_user
 from kith.core.channel_records import get_channel, update_channel
 from kith.core.context import Core
+from kith.core.dead_letters import Payload
 from kith.core.models import Role, Workspace
 from kith.core.settings import Settings
 from kith.web.inbox.i18n import messages
@@ -25,6 +32,7 @@ from tests.web.conftest import PASSWORD
 pytestmark = [needs_chromium, pytest.mark.timeout(180)]
 ADMINS: list[RecordingAdmin] = []
 NOWHERE = "http://127.0.0.1:9"  # the bot's Bot API: refused at once (no deep link asked)
+VISITORS = (1, 10, 2)  # the order they join in
 LONG_NAME = "Friends of the club who came to the Saturday meet-up in the park, 2026"  # 70
 
 
@@ -36,6 +44,13 @@ async def seed(core: Core, workspace: Workspace) -> None:
     await update_channel(
         core, workspace.id, channel.id, config={**channel.config, "api_base": NOWHERE}
     )
+    latest = await members(core).find_one({}, sort=[("joined_at", -1)])
+    assert latest is not None
+    start = int(latest["joined_at"].timestamp()) + 1  # after the demo's own joins
+    for n, number in enumerate(VISITORS):  # joined in this order: the last is the latest
+        user = {"id": 990_000_000 + number, "is_bot": False, "first_name": f"Visitor {number}"}
+        for one in joined(CHAT, user, start + n, 90_000 + 10 * n, 90_000 + 10 * n):
+            await process(core, channel, Payload(body=json.dumps(one).encode()))
     await drain(core)
 
 
@@ -90,3 +105,38 @@ async def test_both_refused_fields_are_marked_with_their_labels(live: Live, loca
         t["communities_invite_up_to"].format(n=50)
     )
     assert len(ADMINS[0].links) == asked + 1
+
+
+@pytest.mark.parametrize("locale", ["en-US", "zh-CN"])
+async def test_a_blank_name_is_refused_and_the_picker_is_as_its_hint_says(
+    live: Live, locale: str
+) -> None:
+    from playwright.async_api import expect
+
+    t = messages(locale[:2])
+    doc = await communities(live.core).find_one({"title": str(CHAT["title"])})
+    assert doc is not None
+    page = await live.sign_in("admin@kith.test", locale=locale)
+    await page.goto(f"{live.url}/app/communities/{doc['_id']}")
+    form = page.get_by_role("form", name=t["communities_invite_new"])
+    picker = form.locator('[data-field="customer_id"]')
+    shown = await picker.locator("option").all_text_contents()
+    assert shown[:3] == ["Visitor 2", "Visitor 10", "Visitor 1"]  # the latest to join first
+
+    asked = len(ADMINS[0].links)
+    name = form.locator('[data-field="name"]')
+    await name.fill("   ")
+    await name.press("Enter")
+    said = t["communities_refused_at"].format(
+        field=t["communities_invite_name"], error=t["communities_reason_blank"]
+    )
+    await expect(page.locator("#invite-error-name")).to_have_text(said)
+    await expect(name).to_have_attribute("aria-invalid", "true")
+    await expect(name).to_be_focused()
+    assert len(ADMINS[0].links) == asked
+
+    find = form.get_by_label(t["communities_invite_find"])
+    await find.focus()
+    await page.keyboard.type("visitor")
+    await page.keyboard.press("Enter")
+    await expect(picker.locator("option")).to_have_text(["Visitor 1", "Visitor 2", "Visitor 10"])

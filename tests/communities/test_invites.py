@@ -147,3 +147,27 @@ def test_a_link_name_fits_telegram_and_keeps_the_code_whatever_the_label() -> No
     assert code_of("ref_abcde12345") == "abcde12345"
     assert code_of("spring-promo") is None
     assert code_of("xref_abcde12345") is None
+
+
+async def test_a_blank_name_is_refused_and_a_name_is_trimmed(telegram: TelegramSetup) -> None:
+    """qa11 m3: `"   "` made a link the table showed without a name."""
+    install_admin(telegram.core)
+    group = await make_group(telegram)
+    await telegram.deliver(private(ADA, "Ada", "hello", 1))
+    await drain(telegram.core)
+    ada = await customer_of(telegram.core, telegram.channel_id, ADA)
+    url = f"/api/v1/communities/{group.id}/invite-links"
+    for blank in ("   ", "", "\t"):
+        answer = await telegram.http.post(
+            url, json={"customer_id": ada, "name": blank}, headers=telegram.auth
+        )
+        assert answer.status_code == 422, answer.text
+        error = answer.json()["error"]
+        assert (error["field"], error["reason"]) == ("name", "blank")
+    made = await telegram.http.post(
+        url, json={"customer_id": ada, "name": "  Spring fair  "}, headers=telegram.auth
+    )
+    assert made.status_code == 201, made.text
+    assert made.json()["name"] == "Spring fair"
+    unnamed = await telegram.http.post(url, json={"customer_id": ada}, headers=telegram.auth)
+    assert unnamed.status_code == 201 and unnamed.json()["name"] == ""  # left out: none

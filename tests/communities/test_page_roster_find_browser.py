@@ -26,6 +26,7 @@ from kith.core.context import Core
 from kith.core.dead_letters import Payload
 from kith.core.models import Author, AuthorKind, Role, Workspace
 from kith.core.settings import Settings
+from kith.web.inbox.i18n import messages
 from tests.support.browser import needs_chromium
 from tests.support.consumers import drain
 from tests.support.group_admin import install_admin
@@ -226,3 +227,45 @@ async def test_an_unknown_placeholder_and_a_language_emptied(
     await expect(page.locator('[data-error-for="welcome.texts.en"]')).to_have_text("")
     doc = await communities(live.core).find_one({"_id": cid})
     assert doc is not None and doc["welcome"]["texts"] == {"zh": ZH}
+
+
+@pytest.mark.parametrize("locale", ["en-US", "zh-CN"])
+async def test_an_enabled_welcome_emptied_is_refused_at_its_texts(live: Live, locale: str) -> None:
+    """qa11 m3: both texts of an enabled welcome emptied left it with none of the managers'."""
+    from playwright.async_api import expect
+
+    t = messages(locale[:2])
+    page, cid = await _page(live, locale)
+    texts = [page.locator(f'textarea[data-field="welcome.texts.{lang}"]') for lang in ("en", "zh")]
+    await page.locator('[data-field="welcome.enabled"]').check()  # turned on as it is emptied
+    for text in texts:
+        await text.fill("")
+    await page.get_by_role("button", name=t["communities_save"]).press("Enter")
+    for lang, text in zip(("en", "zh"), texts, strict=True):
+        slot = page.locator(f'[data-error-for="welcome.texts.{lang}"]')
+        await expect(slot).to_contain_text(t["communities_reason_welcome_without_text"])
+        await expect(text).to_have_attribute("aria-invalid", "true")
+    await expect(texts[0]).to_be_focused()
+    doc = await communities(live.core).find_one({"_id": cid})
+    assert doc is not None and doc["welcome"]["texts"] == {"en": "Welcome, {name}!", "zh": ZH}
+
+
+@pytest.mark.parametrize("locale", ["en-US", "zh-CN"])
+async def test_nothing_runs_off_a_phone_screen(live: Live, locale: str) -> None:
+    """qa11 m6: at 390 px the list was a 544 px table in a card scrolling sideways, and a
+    settings fieldset widened its card; now the list is cards and no card scrolls."""
+    from playwright.async_api import expect
+
+    t = messages(locale[:2])
+    page, cid = await _page(live, locale)
+    await page.set_viewport_size({"width": 390, "height": 844})
+    overflow = """() => [document.documentElement, ...document.querySelectorAll('.card')]
+        .filter((e) => e.scrollWidth > e.clientWidth)
+        .map((e) => `${e.id || e.tagName} ${e.scrollWidth}/${e.clientWidth}`)"""
+    await page.goto(f"{live.url}/app/communities")
+    row = page.locator("table.cards tbody tr").first
+    await expect(row.locator("td").first).to_have_attribute("data-label", t["communities_platform"])
+    assert await page.evaluate(overflow) == []
+    await page.goto(f"{live.url}/app/communities/{cid}")
+    await expect(page.locator("#roster tbody tr").first).to_be_visible()
+    assert await page.evaluate(overflow) == []

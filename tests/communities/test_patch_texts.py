@@ -140,3 +140,33 @@ async def test_every_bad_pattern_and_every_bad_field_in_one_answer(
     assert limits["lines"].split("\n") == ["2", "3"]
     assert limits["problems"].split("\n") == ["missing_bracket", "missing_paren"]
     assert "pattern 1 " in patterns["message"] and "pattern 2 " in patterns["message"]
+
+
+async def test_a_blank_text_is_refused_at_its_language(telegram: TelegramSetup) -> None:
+    """qa11 m3: spaces alone were saved, and would be posted as the welcome."""
+    cid = await _community(telegram)
+    answer = await _patch(
+        telegram, cid, {"welcome": {"texts": {"zh": "   "}}, "rules": {"button": {"en": "\n"}}}
+    )
+    assert answer.status_code == 422, answer.text
+    refused = {(f["field"], f["reason"]) for f in answer.json()["error"]["fields"]}
+    assert refused == {("welcome.texts.zh", "blank"), ("rules.button.en", "blank")}
+    assert (await _get(telegram, cid))["welcome"]["texts"] == TEXTS
+
+
+async def test_an_enabled_welcome_is_not_left_without_its_text(telegram: TelegramSetup) -> None:
+    """qa11 m3: `texts.en: ""` on an enabled welcome whose only text it was left it empty."""
+    cid = await _community(telegram)
+    assert (await _patch(telegram, cid, {"welcome": {"texts": {"zh": None}}})).status_code == 200
+    answer = await _patch(telegram, cid, {"welcome": {"enabled": True, "texts": {"en": ""}}})
+    assert answer.status_code == 422, answer.text
+    error = answer.json()["error"]
+    assert (error["field"], error["reason"]) == ("welcome.texts.en", "welcome_without_text")
+    stored = await _get(telegram, cid)
+    assert stored["welcome"]["texts"] == {"en": "Welcome, {name}!"}
+    # Turned off at once, or given another text, the text may go.
+    off = {"welcome": {"enabled": False, "texts": {"en": ""}}}
+    assert (await _patch(telegram, cid, off)).status_code == 200
+    assert (await _get(telegram, cid))["welcome"]["texts"] == {}
+    on = await _patch(telegram, cid, {"welcome": {"enabled": True}})  # Kith's own welcome
+    assert on.status_code == 200, on.text

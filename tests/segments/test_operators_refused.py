@@ -11,6 +11,8 @@ import httpx
 import pytest
 
 from kith.core.context import Core
+from kith.segments.membership import live
+from kith.segments.records import get_segment
 from tests.segments.conftest import customer
 from tests.segments.test_api import auth
 from tests.web.conftest import (  # noqa: F401 (fixtures)
@@ -43,6 +45,10 @@ CITY = "attributes.city"
         ({"field": "attributes.$gt", "op": "eq", "value": "x"}, "filter.field", "bad_key"),
         ({"field": CITY, "op": "eq", "value": "x", "$where": "1"}, "filter", None),
         ({"any": [{"field": CITY, "op": "exists", "value": True}], "$or": []}, "filter", None),
+        # qa11 m4: a blank value was saved, a segment of no one
+        ({"field": "tags", "op": "contains", "value": ""}, "filter.value", "blank_value"),
+        ({"field": CITY, "op": "eq", "value": "   "}, "filter.value", "blank_value"),
+        ({"field": CITY, "op": "in", "value": ["x", "\t"]}, "filter.value.1", "blank_value"),
     ],
 )
 async def test_operators_are_refused_naming_the_place(
@@ -120,3 +126,32 @@ async def test_every_bad_place_of_a_filter_is_refused_at_once(
         ("filter.all.4.op", None),
         ("filter.all.4.value", None),
     ]
+
+
+async def test_a_blank_value_stored_before_the_check_still_runs(
+    core: Core, client: httpx.AsyncClient, workspace_id: str
+) -> None:
+    """Blank values are refused where a filter is written; a segment saved with one before
+    (QA 11 found `tags contains ""` saved) still parses wherever it runs: its page's count,
+    membership on every event, and a rename."""
+    headers = await auth(core, workspace_id)
+    await customer(core, workspace_id, "c-1", attributes={"city": "上海"})
+    made = await client.post(
+        "/api/v1/segments",
+        json={"name": "old", "filter": {"field": CITY, "op": "exists", "value": True}},
+        headers=headers,
+    )
+    assert made.status_code == 201, made.text
+    segment_id = made.json()["id"]
+    blank = {"field": "tags", "op": "contains", "value": ""}
+    await core.store.collection("segments").update_one(
+        {"_id": segment_id}, {"$set": {"filter": blank}, "$inc": {"revision": 1}}
+    )
+    segment = await get_segment(core, workspace_id, segment_id)
+    assert live(core, segment).id == segment_id
+    renamed = await client.patch(
+        f"/api/v1/segments/{segment_id}", json={"name": "older"}, headers=headers
+    )
+    assert renamed.status_code == 200, renamed.text
+    read = await client.get(f"/api/v1/segments/{segment_id}", headers=headers)
+    assert read.status_code == 200 and read.json()["filter"] == blank
