@@ -11,7 +11,9 @@ to the business), not from agents or bots.
 
 from __future__ import annotations
 
+import itertools
 import re
+import string
 from dataclasses import dataclass
 
 import phonenumbers
@@ -34,8 +36,14 @@ from kith.core.models import (
 from kith.core.outbox import send
 
 MOST = 3  # of each kind from one message: a list pasted into a chat is not the customer's
+READ = 4000  # characters of a message read: what a person types to give their address
 SKIPPED_CHANNELS = frozenset({"email"})
-_EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
+LONGEST_EMAIL = 254
+# Words are split at spaces and the punctuation around an address in a sentence (ASCII and
+# full-width): every step is linear, so a hostile message costs no more than its length.
+_SEPARATORS = re.compile(r"[\s,;，；。、：:()（）<>\[\]【】「」\"“”'‘’!?！？]+")
+_LOCAL = frozenset(string.ascii_letters + string.digits + ".!#$%&*+/=?^_`{|}~-")
+_DOMAIN = frozenset(string.ascii_letters + string.digits + ".-")
 
 
 @dataclass(frozen=True)
@@ -47,14 +55,27 @@ class Details:
         return bool(self.emails or self.phones)
 
 
+def _address(word: str) -> str | None:
+    """The address in `word`: the ASCII run before its "@" and the host after it, so that
+    "邮箱ada@example.org。" gives ada@example.org."""
+    before, _, after = word.partition("@")
+    local = "".join(reversed(list(itertools.takewhile(_LOCAL.__contains__, reversed(before)))))
+    host = "".join(itertools.takewhile(_DOMAIN.__contains__, after)).strip(".-")
+    if not local.strip(".") or "." not in host:
+        return None
+    try:
+        return normalize_email(f"{local.strip('.')}@{host}")
+    except ValueError:
+        return None
+
+
 def _emails(text: str) -> list[str]:
     found: list[str] = []
-    for candidate in _EMAIL.findall(text):
-        try:
-            email = normalize_email(candidate.strip(".'"))
-        except ValueError:
+    for word in _SEPARATORS.split(text):
+        if "@" not in word or len(word) > LONGEST_EMAIL + 16:
             continue
-        if email not in found:
+        email = _address(word)
+        if email is not None and email not in found:
             found.append(email)
     return found[:MOST]
 
@@ -73,6 +94,7 @@ def _phones(text: str, region: str) -> list[str]:
 
 def details_in(text: str, region: str) -> Details:
     """The email addresses and phone numbers written in `text`, at most `MOST` of each."""
+    text = text[:READ]
     return Details(tuple(_emails(text)), tuple(_phones(text, region)))
 
 

@@ -22,6 +22,8 @@ from tests.support.consumers import drain
         ("call +44 20 7946 0958 or +1 650-253-0000", (), ("+442079460958", "+16502530000")),
         ("order 20261205 costs 12.50, ref 1234567", (), ()),
         ("not@an", (), ()),
+        ("邮箱ada@example.org。电话：13800138000", ("ada@example.org",), ("+8613800138000",)),
+        ("mail me at <Bob@Mail.Example.COM>, thanks!", ("bob@mail.example.com",), ()),
     ],
 )
 def test_details_are_read_out_of_text(
