@@ -87,9 +87,13 @@ class TemplateError(InvalidInput):
 
 
 class TemplateTooCostly(TemplateError):
-    """A template that needs more work than one message may take."""
+    """A template that needs more work than one message may take (one reason for every limit:
+    the page says "simplify it" in its language; the message says which limit)."""
 
     code = "template_too_costly"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, reason="template_too_costly")
 
 
 @dataclass

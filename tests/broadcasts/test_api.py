@@ -9,6 +9,7 @@ import httpx
 
 from kith.core.context import Core
 from kith.segments.records import do_create_segment
+from kith.web.inbox.i18n import messages
 
 TEXT = {"en": "Hello {{ customer.name }}", "zh": "你好 {{ customer.name }}"}
 
@@ -130,6 +131,8 @@ async def test_a_template_that_would_freeze_the_server_is_refused_on_save(
     error = answer.json()["error"]
     assert error["field"] == "message.text.zh"
     assert error["code"] == "template_too_costly"
+    assert error["reason"] == "template_too_costly"  # worded by the page in its language
+    assert "模板" in messages("zh")["reason_template_too_costly"]
 
 
 async def test_a_segment_a_broadcast_uses_cannot_be_deleted(
