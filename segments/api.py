@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 
 from kith.connectors.base import bearer_token
 from kith.contacts.export import stream_csv
@@ -59,13 +59,17 @@ async def segment_workspace(request: Request, core: CoreDep) -> str:
 WorkspaceDep = Annotated[str, Depends(segment_workspace)]
 
 
+# Stripped before its length is measured; a blank one is refused as `blank` (`records._name`).
+SegmentName = Annotated[str, StringConstraints(strip_whitespace=True, max_length=120)]
+
+
 class SegmentCreate(Strict):
-    name: str = Field(min_length=1, max_length=120)
+    name: SegmentName
     filter: Any = Field(description="A filter in the segment language (docs/segments.md).")
 
 
 class SegmentPatch(Strict):
-    name: str | None = Field(default=None, min_length=1, max_length=120)
+    name: SegmentName | None = None
     filter: Any = None
 
 

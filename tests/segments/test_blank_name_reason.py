@@ -50,3 +50,15 @@ async def test_a_name_too_long_names_its_limit(
     error = answer.json()["error"]
     assert error["field"] == "name" and error["reason"] == "string_too_long"
     assert error["limits"] == {"max_length": MAX_NAME}
+
+
+async def test_a_full_length_name_with_spaces_around_is_kept_stripped(
+    core: Core, client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    """QA 11: the length was measured before the spaces were stripped."""
+    name = "x" * MAX_NAME
+    answer = await client.post(
+        "/api/v1/segments", json={"name": f"  {name}  ", "filter": VIP}, headers=auth
+    )
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["name"] == name
