@@ -65,7 +65,7 @@
   }
 
   function nameList(ids, table) {
-    return ids.map((id) => (table[id] ? table[id].name : id)).join(", ") || "—";
+    return ids.map((id) => (table[id] ? table[id].name : id)).join(T.list_separator) || "—";
   }
 
   for (const dialog of document.querySelectorAll("dialog")) {
@@ -224,7 +224,7 @@
     }
 
     function teamRow(team) {
-      const members = membersOf(team).map((u) => u.name).join(", ") || "—";
+      const members = membersOf(team).map((u) => u.name).join(T.list_separator) || "—";
       return h("tr", {},
         h("th", { scope: "row" }, team.name),
         h("td", {}, members),
@@ -255,7 +255,7 @@
         const held = await api("GET", `${path}/holdings`);
         const users = Object.entries(held.used_by);
         if (users.length) {
-          const names = users.map(([kind, list]) => `${T["team_used_by_" + kind] || kind}${T.colon}${list.join(", ")}`);
+          const names = users.map(([kind, list]) => `${T["team_used_by_" + kind] || kind}${T.colon}${list.join(T.list_separator)}`);
           notice(fill(T.team_in_use, { name: team.name, names: names.join("; ") }));
           return;
         }

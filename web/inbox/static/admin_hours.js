@@ -82,7 +82,7 @@
   }
 
   function inUse(calendar) {
-    return fill(T.hours_in_use, { name: calendar.name, policies: usersOf(calendar).map((p) => p.name).join(", ") });
+    return fill(T.hours_in_use, { name: calendar.name, policies: usersOf(calendar).map((p) => p.name).join(T.list_separator) });
   }
 
   async function remove(calendar, button) {
