@@ -146,3 +146,27 @@ async def test_import_pressed_before_the_columns_are_read_shows_the_step_first(
     await expect(page.locator("#import-status")).not_to_be_empty()
     zhang = await live.core.store.customers.find_one({"phones": "+8613900010002"})
     assert zhang is not None and zhang["attributes"]["城市"] == "北京"  # the step's choice
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "en-US"])
+async def test_the_mapping_step_fits_a_phone(live: Live, tmp_path: Path, locale: str) -> None:
+    """QA 11 m6: at 390 px the step's table squeezed its last column ("why") to a character
+    a line. Each column of the file is now a card: its select and why at full width."""
+    from playwright.async_api import expect
+
+    sample = tmp_path / "contacts.csv"
+    sample.write_bytes(CSV.encode("gbk"))
+    page = await live.sign_in("mary@kith.test", locale=locale)
+    await page.set_viewport_size({"width": 390, "height": 844})
+    await expect(page.locator("body[data-ready=true]")).to_have_count(1)
+    await page.locator("#import input[type=file]").set_input_files(str(sample))
+    rows = page.locator("#import-mapping-rows tr")
+    await expect(rows).to_have_count(4)
+    overflow = await page.evaluate(
+        "() => document.scrollingElement.scrollWidth - document.scrollingElement.clientWidth"
+    )
+    assert overflow <= 0
+    why = rows.nth(2).locator("td").nth(1)  # 城市: no field takes it, and the cell says why
+    await expect(why).not_to_be_empty()
+    box = await why.bounding_box()
+    assert box is not None and box["width"] > 250 and box["x"] + box["width"] <= 390
