@@ -160,3 +160,27 @@ async def test_quiet_hours_in_chinese_every_refusal_at_once(live: Live, tmp_path
     await expect(start).not_to_have_attribute("aria-invalid", "true")
     settings = await load_settings(live.core, await _workspace(live))
     assert settings.quiet_start.strftime("%H:%M") == "22:00" and settings.daily_cap is None
+
+
+@pytest.mark.parametrize("locale", ["en-US", "zh-CN"])
+async def test_the_calendar_dialog_fits_a_phone(live: Live, locale: str) -> None:
+    """At 390 px the calendar dialog (a week of opening hours, holidays) stays inside the
+    screen: nothing scrolls sideways, in the dialog or the page; it scrolls down."""
+    from playwright.async_api import expect
+
+    page = await live.sign_in("admin@kith.test", locale=locale)
+    await page.set_viewport_size({"width": 390, "height": 844})
+    await page.goto(live.url + "/app/admin/hours")
+    office = page.locator("tr", has_text="Office <b>")
+    await office.locator("button").first.click()
+    dialog = page.locator("dialog[open]")
+    await expect(dialog).to_be_visible()
+    wide = await dialog.evaluate(
+        """(d) => [d.scrollWidth - d.clientWidth, d.getBoundingClientRect().right,
+        ...[...d.querySelectorAll("input, select, button")]
+          .filter((c) => c.getClientRects().length)
+          .map((c) => c.getBoundingClientRect().right)]"""
+    )
+    overflow, right, *controls = wide
+    assert overflow <= 0 and right <= 390
+    assert controls and max(controls) <= 390
