@@ -96,6 +96,18 @@ class TemplateTooCostly(TemplateError):
         super().__init__(message, reason="template_too_costly")
 
 
+class TemplateOutputTooLong(TemplateError):
+    """A template whose text outgrows one message (for the sample customer at save time: then
+    for everyone, so it is refused rather than skipping every recipient)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            f"output longer than {MAX_OUTPUT} characters",
+            reason="template_output_too_long",
+            limits={"max_length": MAX_OUTPUT},
+        )
+
+
 @dataclass
 class _Budget:
     steps: int
@@ -378,7 +390,7 @@ def check(source: str, field: str) -> None:
         raise _syntax(field, exc, source) from None
     try:
         render(source, SAMPLE, field)
-    except TemplateTooCostly:
+    except (TemplateTooCostly, TemplateOutputTooLong):
         raise
     except TemplateError:
         pass  # fails for the sample customer only (a missing attribute): fine for others
@@ -436,7 +448,7 @@ def _render(source: str, values: dict[str, Any], field: str) -> str:
             _spend()
             size += len(chunk)
             if size > MAX_OUTPUT:
-                raise TemplateError(f"output longer than {MAX_OUTPUT} characters", field=field)
+                raise TemplateOutputTooLong()
             out.append(chunk)
     except TemplateError as exc:
         exc.field = field

@@ -41,3 +41,16 @@ def test_every_reason_is_worded_in_both_languages(locale: str, reason: str) -> N
     assert "{line}" in worded and "{column}" in worded
     if locale == "zh":
         assert "Template" not in worded and "expected" not in worded
+
+
+def test_a_template_too_long_for_everyone_is_refused_when_saved() -> None:
+    """It was saved, and then every recipient was skipped `template_error` when sending."""
+    loop = "{% for i in range(1000) %}" + "x" * 50 + "{% endfor %}"
+    with pytest.raises(templates.TemplateError) as refused:
+        templates.check(loop, field="message.text.en")
+    assert refused.value.reason == "template_output_too_long"
+    assert refused.value.field == "message.text.en"
+    assert refused.value.limits == {"max_length": templates.MAX_OUTPUT}
+    for locale in ("en", "zh"):
+        assert "{max_length}" in messages(locale)["reason_template_output_too_long"]
+    templates.check("{% for i in range(10) %}x{% endfor %}", field="message.text.en")

@@ -75,9 +75,10 @@ def test_a_missing_attribute_without_default_fails_for_that_customer() -> None:
 
 def test_output_is_capped_while_it_is_produced() -> None:
     source = "{% for i in range(1000) %}xxxxxxxxxx{% endfor %}"
-    templates.check(source, "message.text.en")
     with pytest.raises(templates.TemplateError, match="longer than"):
         templates.render(source, customer())
+    with pytest.raises(templates.TemplateError, match="longer than"):  # too long for anyone
+        templates.check(source, "message.text.en")
 
 
 @pytest.mark.parametrize(
