@@ -35,7 +35,6 @@ from kith.segments.records import (
     do_update_segment,
     get_segment,
     parse_filter,
-    parse_new_filter,
 )
 from kith.web.api.deps import CoreDep, Cursor
 from kith.web.api.schemas import CustomerOut, Page, Strict
@@ -133,7 +132,7 @@ async def list_(
 async def preview(body: Preview, core: CoreDep, workspace_id: WorkspaceDep) -> PreviewOut:
     """How many customers a filter selects now, for the live count while editing: the count
     stops at `KITH_SEGMENTS_PREVIEW_LIMIT` and gives up after `KITH_SEGMENTS_PREVIEW_SECONDS`."""
-    node = parse_new_filter(core, body.filter)
+    node = parse_filter(core, body.filter)  # a blank value, as typed so far, counts no one
     query = {
         "$and": [
             {"workspace_id": workspace_id, "merged_into": None},

@@ -28,6 +28,7 @@ WORDS = {
         "unlock": "Unlock sign-in",
         "unlocked": f"Sign-in unlocked: {AGENT} can sign in again.",
         "edit": "Edit",
+        "colon": ": ",
         "active": "Active",
     },
     "zh": {
@@ -37,6 +38,7 @@ WORDS = {
         "unlock": "解除登录锁定",
         "unlocked": f"已解除登录锁定：{AGENT} 可以重新登录了。",
         "edit": "编辑",
+        "colon": "：",
         "active": "正常",
     },
 }
@@ -83,11 +85,13 @@ async def test_a_locked_out_agent_is_told_the_wait_and_an_admin_unlocks_them(
     await admin.goto(live.url + "/app/admin/users")
     row = admin.locator("#users tr", has_text="Alice")
     await expect(row).to_contain_text(words["row_locked"])
-    unlock = admin.get_by_role("button", name=f"{words['unlock']}: {AGENT}")
+    unlock = admin.get_by_role("button", name=f"{words['unlock']}{words['colon']}{AGENT}")
     await unlock.focus()
     await admin.keyboard.press("Enter")
     await expect(admin.get_by_role("status")).to_have_text(words["unlocked"])
-    await expect(admin.get_by_role("button", name=f"{words['edit']}: {AGENT}")).to_be_focused()
+    await expect(
+        admin.get_by_role("button", name=f"{words['edit']}{words['colon']}{AGENT}")
+    ).to_be_focused()
     await expect(unlock).to_have_count(0)
     await expect(row).to_contain_text(words["active"])
     event = await live.core.store.events.find_one({"type": "user.login_unlocked"})
