@@ -134,7 +134,8 @@ async def capture(core: Core, event: Event) -> None:
     if not new:
         return
     await do_add_contact_details(core, customer, emails=new.emails, phones=new.phones)
-    listed = ", ".join([*new.emails, *new.phones])
+    details = [*new.emails, *new.phones]
+    listed = ", ".join(details)
     await send(
         core,
         conversation,
@@ -144,7 +145,7 @@ async def capture(core: Core, event: Event) -> None:
         ),
         SYSTEM,
         message_id=derived_id("contact-capture", message.id),
-        wording=Wording(key="contact_captured", values={"details": listed}),
+        wording=Wording(key="contact_captured", values={"details": details}),
     )
 
 

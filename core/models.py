@@ -418,7 +418,8 @@ class Button(BaseModel):
 class Wording(BaseModel):
     """What Kith itself says in a note, as a key and its values, so that each reader's page
     words it in their own language (`said_<key>` in the inbox's texts; values named `…_at`
-    are ISO moments, written as the page writes dates); the message's `text` keeps the
+    are ISO moments, written as the page writes dates; a list value is joined with the
+    language's list separator, unworded); the message's `text` keeps the
     English, for the API, search and any page without the key. A term is a text key itself
     (a status, a reason), or a list of them (the actions taken), each worded and joined with
     the language's list separator (`list_separator`: ", " in English, "、" in Chinese)."""
@@ -426,7 +427,7 @@ class Wording(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     key: str = Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)
-    values: dict[str, str | int | float] = {}
+    values: dict[str, str | int | float | list[str]] = {}
     terms: Mapping[str, str | list[str]] = {}  # a Mapping: a dict[str, str] passes too
 
 

@@ -54,7 +54,8 @@ async def test_a_typed_email_and_phone_reach_the_profile_once(
     assert customer.phones == ["+8613800138000"]
     (note,) = await notes(core, first.message.conversation_id)
     assert note.wording is not None and note.wording.key == "contact_captured"
-    assert note.wording.values == {"details": "ada@work.example, +8613800138000"}
+    assert note.wording.values == {"details": ["ada@work.example", "+8613800138000"]}
+    assert note.text.endswith(": ada@work.example, +8613800138000")
     events = core.store.events.find({"type": "customer.updated", "customer_id": customer.id})
     updates = [doc["data"]["fields"] for doc in await events.to_list(None)]
     assert ["emails", "phones"] in updates and len(updates) == 1

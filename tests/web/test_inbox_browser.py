@@ -437,7 +437,8 @@ async def test_kiths_own_notes_read_in_each_agents_language(live: Live) -> None:
     """Regression (QA demo #6): an escalation note read "Escalated: …" on the Chinese inbox.
     A note of Kith's own carries its wording, and each agent's page says it in their
     language, in the thread and in the conversation list; its stored text stays English.
-    A list of terms (a moderation note's actions) is joined as each language lists."""
+    A list of terms (a moderation note's actions) or of values (the contact details a
+    customer typed) is joined as each language lists."""
     from playwright.async_api import expect
 
     from kith.core.conversations import get_conversation
@@ -485,6 +486,11 @@ async def test_kiths_own_notes_read_in_each_agents_language(live: Live) -> None:
     report = OutboundContent(text="Moderation: …", private=True)
     moderation = Author(kind=AuthorKind.bot, name="moderation")
     await send(live.core, conv, report, moderation, wording=moderated)
+    captured = Wording(
+        key="contact_captured", values={"details": ["ada@work.example", "+8613800138000"]}
+    )
+    saved = OutboundContent(text="Saved on the customer's profile, …", private=True)
+    await send(live.core, conv, saved, Author(kind=AuthorKind.system), wording=captured)
     for locale, texts in (
         (
             "en-US",
@@ -498,6 +504,8 @@ async def test_kiths_own_notes_read_in_each_agents_language(live: Live) -> None:
                 ),
                 f"Moderation: {hostile} (user 42) broke the rule “Flood” (12 messages in 10 s): "
                 "“<b>buy</b>”. Actions: deletion, mute, report. Audit row a1.",
+                "Saved on the customer’s profile, as they wrote it in the chat: "
+                "ada@work.example, +8613800138000",
             ],
         ),
         (
@@ -510,6 +518,7 @@ async def test_kiths_own_notes_read_in_each_agents_language(live: Live) -> None:
                 ),
                 f"管理：{hostile}（用户 42）违反了规则「刷屏」（10 秒内 12 条消息）："
                 "“<b>buy</b>”。处理：删除消息、禁言、上报。审核记录 a1。",
+                "客户在聊天中写下的联系方式已存入其资料：ada@work.example、+8613800138000",
             ],
         ),
     ):

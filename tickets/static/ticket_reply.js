@@ -6,7 +6,7 @@
 "use strict";
 
 (() => {
-  const { T, api, h, say, fill, markFields, once, dateTime: when } = window.KithDom;
+  const { T, api, h, say, said, markFields, once, dateTime: when } = window.KithDom;
   const body = document.body;
   const thread = document.getElementById("thread");
   if (!thread || !body.dataset.ticketId) return;
@@ -16,18 +16,6 @@
   const form = $("reply-form");
   const picker = $("reply-conversation");
   const state = { conversation: picker ? picker.value : thread.dataset.conversation, seq: 0 };
-
-  // A note of Kith's own in the page's language (as the inbox words it), else as written.
-  function said(m) {
-    const template = m.wording && T["said_" + m.wording.key];
-    if (!template) return m.text;
-    const values = Object.entries(m.wording.values || {})
-      .map(([name, value]) => [name, name.endsWith("_at") ? when(value) : value]);
-    const word = (key) => T[key] || key;
-    const terms = Object.entries(m.wording.terms || {}).map(([name, key]) =>
-      [name, Array.isArray(key) ? key.map(word).join(T.list_separator) : word(key)]);
-    return fill(template, { ...Object.fromEntries(values), ...Object.fromEntries(terms) });
-  }
 
   function authorName(m, customerName) {
     if (m.private) return `${m.author.name || T.you} · ${T.note}`;

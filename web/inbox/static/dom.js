@@ -318,11 +318,29 @@
     }
   }
 
+  // A note of Kith's own (a message's `wording`) in this page's language, else the message as
+  // written. Values named `…_at` are moments, written as every page writes them; a list value
+  // (addresses, numbers) is joined with the language's separator (", ", "、"); a term is a
+  // text key, or a list of them, worded and joined the same way.
+  function said(m) {
+    const template = m.wording && T["said_" + m.wording.key];
+    if (!template) return m.text;
+    const value = ([name, v]) =>
+      [name, Array.isArray(v) ? v.join(T.list_separator) : name.endsWith("_at") ? dateTime(v) : v];
+    const word = (key) => T[key] || key;
+    const term = ([name, key]) =>
+      [name, Array.isArray(key) ? key.map(word).join(T.list_separator) : word(key)];
+    return fill(template, {
+      ...Object.fromEntries(Object.entries(m.wording.values || {}).map(value)),
+      ...Object.fromEntries(Object.entries(m.wording.terms || {}).map(term)),
+    });
+  }
+
   languageSwitch();  // every page's header has it
   showCurrentSection();
   labelCards();
   window.KithDom = Object.freeze({
-    T, ApiError, api, answer, h, say, confirmed, fill, markFields, showRefusals, date, dateTime, once, channelIcon,
-    searchAsTyped,
+    T, ApiError, api, answer, h, say, said, confirmed, fill, markFields, showRefusals, date, dateTime, once,
+    channelIcon, searchAsTyped,
   });
 })();

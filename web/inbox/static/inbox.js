@@ -5,7 +5,7 @@
 
 (() => {
   const body = document.body;
-  const { T, ApiError, api, h, fill, dateTime, channelIcon, showRefusals } = window.KithDom;
+  const { T, ApiError, api, h, fill, said, dateTime, channelIcon, showRefusals } = window.KithDom;
   const myId = body.dataset.userId;
   const canWrite = body.dataset.role !== "marketer";
   const $ = (id) => document.getElementById(id);
@@ -122,20 +122,6 @@
   }
 
   // ---- the open conversation -------------------------------------------------------------
-
-  // A note of Kith's own in this page's language; any other message as written.
-  // Values named `…_at` are moments, written as every page writes them; a term is a text
-  // key, or a list of them joined with the language's separator (", ", "、").
-  function said(m) {
-    const template = m.wording && T["said_" + m.wording.key];
-    if (!template) return m.text;
-    const values = Object.entries(m.wording.values)
-      .map(([name, value]) => [name, name.endsWith("_at") ? dateTime(value) : value]);
-    const word = (key) => T[key] || key;
-    const terms = Object.entries(m.wording.terms || {}).map(([name, key]) =>
-      [name, Array.isArray(key) ? key.map(word).join(T.list_separator) : word(key)]);
-    return fill(template, { ...Object.fromEntries(values), ...Object.fromEntries(terms) });
-  }
 
   // A note is signed by who wrote it: an agent (you, or a colleague by name), a bot, or
   // Kith itself (a note of its own, such as "the customer left their email"), never the
@@ -428,7 +414,7 @@
     const others = await api("GET", `/conversations/${encodeURIComponent(id)}/presence`);
     if (seq !== presenceSeq || id !== state.open) return;
     $("presence").textContent = others.items.length
-      ? `${T.also_viewing} ${others.items.map((o) => o.name + (o.state === "viewing" ? "" : fill(T.in_parens, { text: T.typing }))).join(", ")}`
+      ? `${T.also_viewing} ${others.items.map((o) => o.name + (o.state === "viewing" ? "" : fill(T.in_parens, { text: T.typing }))).join(T.list_separator)}`
       : "";
   }
 
