@@ -6,13 +6,12 @@ two merges racing on one duplicate only one wins; and every refusal names its fi
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
 
-from kith.core.auth import create_api_token
 from kith.core.clock import ManualClock
 from kith.core.context import Core
 from kith.core.errors import Conflict
@@ -42,17 +41,6 @@ HOUR = 3600.0
 async def with_tickets(core: Core) -> None:
     install(core, [feature(core)])
     await core.start()  # the tickets' indexes too
-
-
-@pytest.fixture
-async def http(core: Core, cast: Cast, app: Any) -> AsyncIterator[httpx.AsyncClient]:  # noqa: F811
-    token = await create_api_token(core, cast.workspace_id, "test")
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app),
-        base_url="http://kith.test",
-        headers={"Authorization": f"Bearer {token}"},
-    ) as client:
-        yield client
 
 
 async def ticket(

@@ -21,7 +21,6 @@ from tests.tickets.test_sla import (  # noqa: F401 (fixtures, found by name)
     HOUR,
     at,
     events,
-    http,
     open_ticket,
     with_tickets,
 )
@@ -46,7 +45,7 @@ async def test_a_tighter_target_moves_the_breach_earlier_with_the_paused_hour_le
     core: Core,
     cast: Cast,  # noqa: F811
     clock: ManualClock,
-    http: httpx.AsyncClient,  # noqa: F811
+    http: httpx.AsyncClient,
 ) -> None:
     made = await http.post("/api/v1/sla/policies", json=policy(8 * 60))
     assert (made.status_code, made.json()["recompute_job_id"]) == (201, None)  # no ticket yet
@@ -89,7 +88,7 @@ async def test_a_new_team_policy_takes_over_only_that_teams_open_tickets(
     core: Core,
     cast: Cast,  # noqa: F811
     clock: ManualClock,
-    http: httpx.AsyncClient,  # noqa: F811
+    http: httpx.AsyncClient,
 ) -> None:
     await http.post("/api/v1/sla/policies", json=policy(8 * 60))
     support = cast.users["support"].id
@@ -114,7 +113,7 @@ async def test_a_killed_workers_recompute_is_finished_by_another_counting_each_t
     core: Core,
     cast: Cast,  # noqa: F811
     clock: ManualClock,
-    http: httpx.AsyncClient,  # noqa: F811
+    http: httpx.AsyncClient,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(sla_recompute, "CHUNK", 2)
@@ -141,7 +140,7 @@ async def test_saving_a_policy_keeps_a_breached_tickets_lateness_and_its_one_bre
     core: Core,
     cast: Cast,  # noqa: F811
     clock: ManualClock,
-    http: httpx.AsyncClient,  # noqa: F811
+    http: httpx.AsyncClient,
 ) -> None:
     """QA pass 10 M1: a ticket nine days late showed four hours late after an edit of another
     target, because a restart made it due `now + max(0, target - consumed)`."""
@@ -170,7 +169,7 @@ async def test_a_target_shrunk_below_the_consumed_time_makes_the_ticket_late_by_
     core: Core,
     cast: Cast,  # noqa: F811
     clock: ManualClock,
-    http: httpx.AsyncClient,  # noqa: F811
+    http: httpx.AsyncClient,
 ) -> None:
     made = await http.post("/api/v1/sla/policies", json=policy(8 * 60))
     ticket = await open_ticket(core, cast)

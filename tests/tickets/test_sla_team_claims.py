@@ -7,7 +7,6 @@ the team go."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -43,17 +42,6 @@ def with_tickets(core: Core) -> None:
 @pytest.fixture
 async def started(core: Core) -> None:
     await core.start()  # the tickets' indexes too
-
-
-@pytest.fixture
-async def http(core: Core, cast: Cast, app: Any) -> AsyncIterator[httpx.AsyncClient]:  # noqa: F811
-    token = await create_api_token(core, cast.workspace_id, "test")
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app),
-        base_url="http://kith.test",
-        headers={"Authorization": f"Bearer {token}"},
-    ) as client:
-        yield client
 
 
 async def team_id(core: Core, cast: Cast, name: str) -> str:  # noqa: F811
