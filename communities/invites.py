@@ -10,7 +10,10 @@ carrying one referral code.
 
 A link is made once per (community, customer, name): the document is inserted first under a
 derived id with a fresh random code, so a repeated or racing request finds the same code,
-and the platform's link is stored on it once made.
+and the platform's link is stored on it once made. Each refusal names its field and a
+`reason` (`no_customer`, `expire_past`, `bot_not_admin`, `no_invite_links`,
+`platform_refused`, `no_channel`, `not_wechat_channel`, `wechat_refused`), for a client to
+word it in its user's language.
 """
 
 from __future__ import annotations
@@ -137,11 +140,16 @@ async def make_invite(
     """`create_invite`, and whether this call made the link's record (False: it was made
     before, by an earlier or racing request, and is the one answered)."""
     community = await get_community(core, workspace_id, community_id)
-    customer = await get_customer(core, workspace_id, body.customer_id)
+    try:
+        customer = await get_customer(core, workspace_id, body.customer_id)
+    except NotFound:
+        raise NotFound("no such customer", field="customer_id", reason="no_customer") from None
     admin = _group_admin(core, community)
     now = core.clock.now()
     if body.expire_at is not None and body.expire_at <= now:
-        raise InvalidInput("the expiry must be in the future", field="expire_at")
+        raise InvalidInput(
+            "the expiry must be in the future", field="expire_at", reason="expire_past"
+        )
     wechat = await _wechat_channel(core, workspace_id, body.wechat_channel_id)
     invite, made = await _claim(core, community, customer.id, body, now)
     changes: dict[str, Any] = {}
@@ -168,6 +176,7 @@ def _group_admin(core: Core, community: Community) -> Any:
         raise Conflict(
             "the bot must be an admin of the group to create invite links",
             field="community_id",
+            reason="bot_not_admin",
         )
     return admin
 
@@ -178,9 +187,11 @@ async def _wechat_channel(core: Core, workspace_id: str, channel_id: str | None)
     try:
         channel = await get_channel(core, workspace_id, channel_id)
     except NotFound:
-        raise NotFound("no such channel", field="wechat_channel_id") from None
+        raise NotFound("no such channel", field="wechat_channel_id", reason="no_channel") from None
     if channel.type != "wechat":
-        raise InvalidInput("not a WeChat channel", field="wechat_channel_id")
+        raise InvalidInput(
+            "not a WeChat channel", field="wechat_channel_id", reason="not_wechat_channel"
+        )
     return channel
 
 
@@ -240,11 +251,15 @@ async def _platform_link(core: Core, community: Community, admin: Any, invite: I
         )
     except Unsupported:
         raise Conflict(
-            "this platform makes no invite links for the group", field="community_id"
+            "this platform makes no invite links for the group",
+            field="community_id",
+            reason="no_invite_links",
         ) from None
     except DeliveryError as exc:
         raise Conflict(
-            f"the platform refused the invite link: {exc}", field="community_id"
+            f"the platform refused the invite link: {exc}",
+            field="community_id",
+            reason="platform_refused",
         ) from None
     return str(url)
 
@@ -276,7 +291,9 @@ async def _wechat_qr(core: Core, channel: Channel, code: str) -> WeChatQr:
     try:
         answer = await call(core, channel.settings_as(WeChatConfig), QR_CREATE_PATH, payload)
     except (WeChatApiError, DeliveryError) as exc:
-        raise Conflict(f"WeChat made no QR code: {exc}", field="wechat_channel_id") from None
+        raise Conflict(
+            f"WeChat made no QR code: {exc}", field="wechat_channel_id", reason="wechat_refused"
+        ) from None
     ticket = str(answer.get("ticket", ""))
     return WeChatQr(
         channel_id=channel.id,

@@ -68,11 +68,11 @@
 
   // One refused field's words: the page's own where it says it better than the server.
   function wording(error, each) {
-    if (each.field === "expire_at" && error.status === 422 && !each.reason) return T.communities_invite_expire_past;
+    if (each.reason === "expire_past") return T.communities_invite_expire_past;
+    if (each.reason === "no_customer") return T.communities_invite_no_customer;
     if (each.reason && T[`communities_reason_${each.reason}`]) return T[`communities_reason_${each.reason}`];
     if (each.field !== error.field) return each.message;
     if (error.status === 409) return T.communities_invite_refused;
-    if (error.status === 404 && error.field === "customer_id") return T.communities_invite_no_customer;
     return each.message;
   }
 

@@ -110,17 +110,21 @@ async def test_bad_input_is_named_by_field(telegram: TelegramSetup, clock: Manua
     async def field_of(body: dict[str, object], status: int, at: str = url) -> str:
         answer = await telegram.http.post(at, json=body, headers=telegram.auth)
         assert answer.status_code == status, answer.text
-        return str(answer.json()["error"]["field"])
+        error = answer.json()["error"]
+        return f"{error['field']} {error.get('reason')}"
 
-    assert await field_of({"customer_id": "nobody"}, 404) == "customer_id"
-    assert await field_of({"customer_id": ada, "member_limit": 0}, 422) == "member_limit"
+    assert await field_of({"customer_id": "nobody"}, 404) == "customer_id no_customer"
+    member_limit = await field_of({"customer_id": ada, "member_limit": 0}, 422)
+    assert member_limit == "member_limit greater_than_equal"
     past = (clock.now() - timedelta(hours=1)).isoformat()
-    assert await field_of({"customer_id": ada, "expire_at": past}, 422) == "expire_at"
+    assert await field_of({"customer_id": ada, "expire_at": past}, 422) == "expire_at expire_past"
     assert await field_of({"customer_id": ada, "wechat_channel_id": "x"}, 404) == (
-        "wechat_channel_id"
+        "wechat_channel_id no_channel"
     )
+    telegram_as_wechat = {"customer_id": ada, "wechat_channel_id": telegram.channel_id}
+    assert await field_of(telegram_as_wechat, 422) == "wechat_channel_id not_wechat_channel"
     elsewhere = "/api/v1/communities/nope/invite-links"
-    assert await field_of({"customer_id": ada}, 404, elsewhere) == "community_id"
+    assert (await field_of({"customer_id": ada}, 404, elsewhere)).startswith("community_id ")
 
 
 async def test_without_an_admin_bot_the_answer_is_409(telegram: TelegramSetup) -> None:
@@ -136,6 +140,7 @@ async def test_without_an_admin_bot_the_answer_is_409(telegram: TelegramSetup) -
     )
     assert answer.status_code == 409
     assert "admin" in answer.json()["error"]["message"]
+    assert answer.json()["error"]["reason"] == "bot_not_admin"
     assert admin.links == []
 
 
