@@ -152,7 +152,10 @@ class SequenceWorker:
         if not ids:
             return []
         token = new_id()
-        lease = {"lease_until": now + self.lease, "lease_owner": self.owner, "claim": token}
+        # The lease runs from the write, not from the pass's start: a claimer stalled in
+        # its reads would otherwise write a lease already run out (and another take it too).
+        until = self.core.clock.now() + self.lease
+        lease = {"lease_until": until, "lease_owner": self.owner, "claim": token}
         await rows.update_many({**due, "_id": {"$in": ids}}, {"$set": lease})
         won = await rows.find({"_id": {"$in": ids}, "claim": token}).to_list()
         return [
