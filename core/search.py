@@ -72,8 +72,8 @@ async def search_page(
     page is full: about one match in `RARE` conversations of the workspace or more.
 
     A lone CJK character ("退") finds the conversations holding a term that starts with it
-    (`kith.core.search_terms.lone_character`), read the same two ways: where it ends a run of
-    characters ("我要退"), only a pair ends with it, which this does not find."""
+    (`kith.core.search_terms.lone_character`), read the same two ways; where it ends a run of
+    characters ("我要退") the text holds it alone too (`text_terms`)."""
     wanted = query_terms(q)
     if not wanted:
         return [], None
@@ -262,12 +262,15 @@ async def _reindex(
     fields: dict[str, int],
     terms_of: Callable[[dict[str, Any]], list[str]],
     done: Callable[[Docs], Any],
+    every: bool,
 ) -> None:
-    """Give every document of `collection` without `terms` its terms, a batch at a time;
-    `done(docs)` after each batch."""
+    """Give every document of `collection` without `terms` (with `every`: every document,
+    in `_id` order) its terms, a batch at a time; `done(docs)` after each batch."""
     store = core.store.collection(collection)
+    query: dict[str, Any] = {} if every else {"terms": {"$exists": False}}
     while True:
-        docs = await store.find({"terms": {"$exists": False}}, fields).limit(BATCH).to_list(BATCH)
+        found = store.find(query, fields, sort=[("_id", 1)] if every else None)
+        docs = await found.limit(BATCH).to_list(BATCH)
         if not docs:
             return
         await store.bulk_write(
@@ -275,6 +278,8 @@ async def _reindex(
             ordered=False,
         )
         await done(docs)
+        if every:
+            query = {"_id": {"$gt": docs[-1]["_id"]}}
 
 
 def _message_terms(doc: dict[str, Any]) -> list[str]:
@@ -282,12 +287,16 @@ def _message_terms(doc: dict[str, Any]) -> list[str]:
     return text_terms(text) if isinstance(text, str) else []
 
 
-async def reindex(core: Core, progress: Callable[[str, int], None] | None = None) -> dict[str, int]:
+async def reindex(
+    core: Core, progress: Callable[[str, int], None] | None = None, *, every: bool = False
+) -> dict[str, int]:
     """Index the messages and customers stored before search terms existed (or by a tool
     that wrote them directly), then what features declare searchable (`Feature.searchable`),
     then the conversations, and move the terms conversations held in their own document to
-    theirs. Safe to run again and alongside traffic: it only
-    fills documents that have no terms yet. Returns the counts indexed."""
+    theirs. Safe to run again and alongside traffic: it only fills documents that have no
+    terms yet, or with `every` computes every document's terms again (after an upgrade that
+    finds more, such as a run's last CJK character: `text_terms`); a conversation's terms
+    are only ever added to. Returns the counts indexed."""
     counts = {"messages": 0, "customers": 0}
     touched: set[str] = set()
 
@@ -307,10 +316,10 @@ async def reindex(core: Core, progress: Callable[[str, int], None] | None = None
         _shown(progress, "customers", counts["customers"])
 
     await _reindex(
-        core, "messages", {"text": 1, "conversation_id": 1}, _message_terms, messages_done
+        core, "messages", {"text": 1, "conversation_id": 1}, _message_terms, messages_done, every
     )
     fields = {"name": 1, "emails": 1, "phones": 1}
-    await _reindex(core, "customers", fields, customer_doc_terms, customers_done)
+    await _reindex(core, "customers", fields, customer_doc_terms, customers_done, every)
     for searchable in searchables(core):  # features' own: tickets …
         name = searchable.collection
 
@@ -319,7 +328,7 @@ async def reindex(core: Core, progress: Callable[[str, int], None] | None = None
             _shown(progress, name, counts[name])
 
         wanted = dict.fromkeys(searchable.fields, 1)
-        await _reindex(core, name, wanted, searchable.terms_of, feature_done)
+        await _reindex(core, name, wanted, searchable.terms_of, feature_done, every)
     moved = await _move_held_terms(core)
     for n, conversation_id in enumerate(sorted(touched), 1):
         await index_conversation(core, conversation_id)

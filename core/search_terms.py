@@ -34,9 +34,10 @@ def _normal(text: str) -> str:
     return unicodedata.normalize("NFKC", text).casefold()
 
 
-def _terms(text: str, *, unigrams: bool) -> list[str]:
+def _terms(text: str, *, unigrams: bool, run_ends: bool = False) -> list[str]:
     """Words and CJK bigrams of `text`, first occurrence first; a lone CJK character is its
-    own term, and with `unigrams` every CJK character is (names: 李 finds 李雷)."""
+    own term, with `unigrams` every CJK character is (names: 李 finds 李雷), and with
+    `run_ends` the last character of each run is (no pair starts with it)."""
     found: dict[str, None] = {}
     for run, word in _TOKEN.findall(_normal(text)):
         if word:
@@ -45,12 +46,16 @@ def _terms(text: str, *, unigrams: bool) -> list[str]:
         if len(run) == 1 or unigrams:
             found.update(dict.fromkeys(run))
         found.update(dict.fromkeys(run[i : i + 2] for i in range(len(run) - 1)))
+        if run_ends:
+            found[run[-1]] = None
     return list(found)[:MAX_TERMS]
 
 
 def text_terms(text: str) -> list[str]:
-    """The terms a message's text is found by."""
-    return _terms(text, unigrams=False)
+    """The terms a message's text is found by: with each run's last character, so that a
+    search for one character (`lone_character`) finds 退 where it ends 我要退. A query never
+    asks for it (`query_terms`): text indexed before it was kept is found as before."""
+    return _terms(text, unigrams=False, run_ends=True)
 
 
 def _phone_forms(phone: str) -> list[str]:
@@ -109,9 +114,10 @@ def query_terms(q: str) -> list[str]:
 
 
 def lone_character(q: str) -> str | None:
-    """The CJK character `q` is, when it is one and nothing else to find ("退", "退？"). No
-    term equals it where it stands beside others (its pairs hold it), so a search reads the
-    terms that start with it (`starting_with`): every pair it begins, and it alone."""
+    """The CJK character `q` is, when it is one and nothing else to find ("退", "退？"). A
+    text holds it as a term only alone or ending a run (elsewhere its pairs hold it), so a
+    search reads the terms that start with it (`starting_with`): every pair it begins, and
+    it alone. Text indexed before run ends were kept needs `kith search reindex` for those."""
     terms = query_terms(q)
     if len(terms) == 1 and _ONE_CJK.fullmatch(terms[0]):
         return terms[0]

@@ -344,7 +344,16 @@ def sequences_enrol(
 
 
 @search_app.command("reindex")
-def search_reindex() -> None:
+def search_reindex(
+    every: Annotated[
+        bool,
+        typer.Option(
+            "--all",
+            help="Compute every document's terms again, not only the missing ones (after an "
+            "upgrade that finds more: a Chinese character ending a run, since December 2026).",
+        ),
+    ] = False,
+) -> None:
     """Give messages, customers, tickets and conversations stored before search existed (or
     written by another tool) their search terms, in batches; safe to run again and while Kith
     serves."""
@@ -353,7 +362,9 @@ def search_reindex() -> None:
     def shown(what: str, count: int) -> None:
         typer.echo(f"\r{what}: {count:,}", nl=False)
 
-    counts = asyncio.run(_with_core(_persistent_settings(), lambda core, ws: reindex(core, shown)))
+    counts = asyncio.run(
+        _with_core(_persistent_settings(), lambda core, ws: reindex(core, shown, every=every))
+    )
     typer.echo("")
     typer.echo("indexed " + ", ".join(f"{n:,} {what}" for what, n in counts.items()))
 

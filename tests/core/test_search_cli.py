@@ -58,5 +58,10 @@ def test_the_command_indexes_old_messages_and_customers(
             assert {"退款", "梅梅"} <= set(found)  # its message's and its customer's
             assert set(terms.distinct("term", {"conversation_id": "v-held"})) == {"kettle", "lid"}
             assert "terms" not in db.conversations.find_one({"_id": "v-held"})
+            db.messages.update_one({"_id": "m-old"}, {"$set": {"terms": ["我要"]}})
+            again = runner.invoke(app, ["search", "reindex", "--all"])
+            assert again.exit_code == 0, again.output
+            assert "indexed 1 messages, 1 customers, 1 conversations" in again.output
+            assert "退款" in db.messages.find_one({"_id": "m-old"})["terms"]
         finally:
             client.drop_database(settings.db_name)

@@ -149,6 +149,25 @@ async def test_documents_stored_without_terms_are_indexed_by_reindex(
     assert await reindex(core) == {"messages": 0, "customers": 0, "conversations": 0}
 
 
+async def test_reindex_all_recomputes_terms_an_upgrade_finds_more_by(
+    cast: Cast, browser, core: Core
+) -> None:
+    """Text indexed before a run's last CJK character was kept (退 in 我要退) is found by it
+    once `kith search reindex --all` has computed every document's terms again; the plain
+    reindex fills only documents without terms."""
+    said = await say(core, cast.help, "wang", "我要退")
+    await core.store.messages.update_many({"text": "我要退"}, {"$set": {"terms": ["我要", "要退"]}})
+    await core.store.conversation_terms.delete_many({"_id": f"{said}:退"})
+    admin = await browser("admin")
+    assert await found(admin, "退") == []
+    assert (await reindex(core))["messages"] == 0
+    assert await found(admin, "退") == []
+    counts = await reindex(core, every=True)
+    assert counts["messages"] == await core.store.messages.count_documents({})
+    assert await found(admin, "退") == [said]
+    assert await found(admin, "crashes") == [cast.conversations["help"]]
+
+
 async def test_the_list_shows_the_last_message_or_note(
     cast: Cast, browser, core: Core, clock: ManualClock
 ) -> None:

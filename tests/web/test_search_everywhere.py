@@ -319,3 +319,22 @@ async def test_one_chinese_character_finds_conversations_everywhere_q_is_read(
     assert ids(await alice.api("GET", "/search", params={"q": "换"})) == {g: [] for g in GROUPS}
     tickets = await alice.api("GET", "/tickets", params={"q": "退"})
     assert [t["id"] for t in tickets.json()["items"]] == [refund]
+
+
+async def test_one_chinese_character_finds_it_where_it_ends_a_run(
+    core: Core,
+    cast: Cast,  # noqa: F811
+    token_api: httpx.AsyncClient,
+) -> None:
+    """Regression (left in the twenty-fourth session): "退" did not find 我要退 or a ticket
+    about 我想退: no pair starts with a run's last character. Text keeps it as a term now."""
+    user = InboundUser(id="u-li", name="李雷")
+    said = await ingest(core, cast.shop, inbound(cast.shop, user=user, text="这个我要退！"))
+    wanted = await ticket_for(core, cast, "shop", "我想退")
+    await ticket_for(core, cast, "shop", "发票")
+    await indexed(core)
+    found = ids(await token_api.get("/search", params={"q": "退"}))
+    assert (found["conversations"], found["tickets"]) == ([said.conversation.id], [wanted])
+    assert ids(await token_api.get("/search", params={"q": "我要退"}))["conversations"] == [
+        said.conversation.id
+    ]
