@@ -3,7 +3,8 @@
 MongoDB's `$text` index splits on spaces (Chinese written without them is one "word") and the
 embedded engine has none, so Kith computes its own terms and indexes them as an ordinary
 multikey array (`terms`), queried with `$all`: NFKC-normalised and case-folded text cut into
-words for scripts written with spaces, and into overlapping character pairs (bigrams) for
+words for scripts written with spaces (Latin and Greek without their accents), and into
+overlapping character pairs (bigrams) for
 runs of Chinese, Japanese and Korean characters, so that 退款 finds 我要退款谢谢. A query is
 cut the same way; every one of its terms must be present.
 """
@@ -30,8 +31,23 @@ MAX_WORD = 64  # longer "words" (a pasted hash) are cut: still found by their st
 MAX_TERMS = 1000  # per document; a pasted essay is found by its first thousand terms
 
 
+# Latin and Greek letters whose accents a search ignores (café is found by cafe, Ἀθῆναι by
+# αθηναι); other scripts keep their marks, which change the letter (が, 한, й).
+# (casefold may itself split a letter from its accent: ῆ becomes η and a combining mark).
+_ACCENTED = re.compile(
+    "[\u00c0-\u024f\u1e00-\u1eff\u0370-\u03ff\u1f00-\u1fff][\u0300-\u036f]*|[a-z][\u0300-\u036f]+"
+)
+
+
+def _unaccented(letter: re.Match[str]) -> str:
+    return "".join(
+        c for c in unicodedata.normalize("NFD", letter.group()) if not unicodedata.combining(c)
+    )
+
+
 def _normal(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).casefold()
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return folded if folded.isascii() else _ACCENTED.sub(_unaccented, folded)
 
 
 def _terms(text: str, *, unigrams: bool, run_ends: bool = False) -> list[str]:

@@ -350,7 +350,8 @@ def search_reindex(
         typer.Option(
             "--all",
             help="Compute every document's terms again, not only the missing ones (after an "
-            "upgrade that finds more: a Chinese character ending a run, since December 2026).",
+            "upgrade that finds more: since December 2026 a Chinese character ending a run, "
+            "and Latin and Greek words without their accents).",
         ),
     ] = False,
 ) -> None:

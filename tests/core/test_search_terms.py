@@ -39,3 +39,18 @@ def test_operators_and_patterns_are_just_text() -> None:
 
 def test_a_long_text_keeps_a_bounded_number_of_terms() -> None:
     assert len(text_terms(" ".join(f"w{i}" for i in range(5000)))) == MAX_TERMS
+
+
+def test_latin_and_greek_are_found_without_their_accents() -> None:
+    text = "Crème brûlée at the CAFÉ in São Paulo, Ἀθῆναι, q\u0301uiz"
+    assert text_terms(text) == [
+        *("creme", "brulee", "at", "the", "cafe", "in", "sao", "paulo", "αθηναι", "quiz")
+    ]
+    assert query_terms("Cafe SAO paulo") == query_terms("café são paulo")
+    assert query_terms("café são paulo") == ["cafe", "sao", "paulo"]
+    assert "jose" in customer_terms("José Núñez") and "nunez" in customer_terms("José Núñez")
+
+
+def test_marks_that_change_a_letter_elsewhere_are_kept() -> None:
+    assert text_terms("がき 한국어 йод") == ["がき", "き", "한국", "국어", "어", "йод"]
+    assert query_terms("かき") != query_terms("がき")

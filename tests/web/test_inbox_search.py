@@ -149,6 +149,15 @@ async def test_documents_stored_without_terms_are_indexed_by_reindex(
     assert await reindex(core) == {"messages": 0, "customers": 0, "conversations": 0}
 
 
+async def test_accents_are_ignored_both_ways(cast: Cast, browser, core: Core) -> None:
+    """A Spanish customer is found by "jose" and by "José", their message by "donde esta"."""
+    said = await say(core, cast.help, "jn", "Hola, ¿dónde está mi pedido?", name="José Núñez")
+    admin = await browser("admin")
+    for q in ("jose nunez", "JOSÉ", "donde esta", "dónde"):
+        assert await found(admin, q) == [said], q
+    assert await found(admin, "donda") == []
+
+
 async def test_reindex_all_recomputes_terms_an_upgrade_finds_more_by(
     cast: Cast, browser, core: Core
 ) -> None:
