@@ -427,7 +427,7 @@ class Wording(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     key: str = Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)
-    values: dict[str, str | int | float | list[str]] = {}
+    values: Mapping[str, str | int | float | list[str]] = {}  # a Mapping: dict[str, str] too
     terms: Mapping[str, str | list[str]] = {}  # a Mapping: a dict[str, str] passes too
 
 

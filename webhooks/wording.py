@@ -47,7 +47,9 @@ def off_wording(endpoint: Endpoint) -> Wording | None:
         return None
     if endpoint.disabled_since is None:
         return Wording(key="by_admin")
-    values: dict[str, str | int | float] = {"since": endpoint.disabled_since.isoformat()}
+    values: dict[str, str | int | float | list[str]] = {
+        "since": endpoint.disabled_since.isoformat()
+    }
     if (last := endpoint.disabled_error_wording) is not None:
         values |= {"error": last.key, **{f"error_{k}": v for k, v in last.values.items()}}
     return Wording(key="failing", values=values)
