@@ -1,5 +1,6 @@
 // Kith settings: SLA policies (targets per priority, the calendar they count in, which tickets
-// they apply to, what a breach does), over /app/api/sla/policies (admins). Durations are typed
+// they apply to, what a breach does: raise the priority, reassign, notify a team, each for the
+// missed targets chosen), over /app/api/sla/policies (admins). Durations are typed
 // as hours and minutes and sent as the API's minutes. Every stored string reaches the page
 // through textContent (KithDom.h); nothing is parsed as HTML.
 "use strict";
@@ -9,7 +10,7 @@
   const $ = (id) => document.getElementById(id);
   const PRIORITIES = ["low", "normal", "high", "urgent"];
   const METRICS = ["first_reply", "next_reply", "resolution"];
-  const state = { policies: [], calendars: [], teams: [], editing: null };
+  const state = { policies: [], calendars: [], teams: [], users: [], editing: null };
 
   // ---- durations -----------------------------------------------------------------------------
 
@@ -88,9 +89,9 @@
   }
 
   async function load() {
-    const [policies, calendars, teams] = await Promise.all(
-      [api("GET", "/sla/policies"), api("GET", "/sla/calendars"), api("GET", "/teams")]);
-    Object.assign(state, { policies, calendars, teams: teams.items });
+    const [policies, calendars, teams, users] = await Promise.all(
+      [api("GET", "/sla/policies"), api("GET", "/sla/calendars"), api("GET", "/teams"), api("GET", "/users")]);
+    Object.assign(state, { policies, calendars, teams: teams.items, users: users.items });
     $("policies").replaceChildren(...policies.map(policyRow));
     $("no-policies").hidden = policies.length > 0;
   }
@@ -129,6 +130,11 @@
     select.value = chosen || "";
   }
 
+  // `items` with the stored choice kept even when it is gone from them, named `gone` (a
+  // deleted team or user is shown, never silently dropped from the policy).
+  const keeping = (items, chosen, gone) =>
+    chosen && !items.some((item) => item.id === chosen) ? [...items, { id: chosen, name: gone }] : items;
+
   function targetRows(targets) {
     return PRIORITIES.map((p) => h("tr", {},
       h("th", { scope: "row" }, T["ticket_priority_" + p]),
@@ -136,9 +142,97 @@
         `${T["ticket_priority_" + p]} · ${T["ticket_sla_" + m]}`, (targets[p] || {})[m])))));
   }
 
-  // The breach actions this form does not edit (reassignments), sent back as they were.
-  function keptActions(actions) {
-    return actions.filter((a) => a.type !== "raise_priority" && a.type !== "notify_team");
+  // ---- breach actions: one of each kind is edited here; any further one of a kind, and any
+  // kind this page does not know (a newer server's), is sent back as it was.
+
+  const KINDS = ["raise_priority", "reassign", "notify_team"];
+  const section = (kind) => form.querySelector(`.sla-action[data-action="${kind}"]`);
+
+  function splitActions(actions) {
+    const edited = {};
+    const kept = [];
+    for (const action of actions) {
+      if (KINDS.includes(action.type) && !edited[action.type]) edited[action.type] = action;
+      else kept.push(action);
+    }
+    return { edited, kept };
+  }
+
+  // The users a ticket can be given (enabled agents and admins), and the stored one whatever it is.
+  function assignees(chosen) {
+    const users = state.users.filter((u) => u.can_answer || u.id === chosen);
+    return keeping(users.map((u) => ({ id: u.id, name: u.name || u.email })), chosen, T.sla_user_gone);
+  }
+
+  function raiseChoices(select, action) {
+    const to = action ? action.to || "step" : "";
+    const levels = PRIORITIES.filter((p) => p !== "low" || to === "low");  // never lowers: low only if stored
+    select.replaceChildren(h("option", { value: "" }, T.sla_raise_off), h("option", { value: "step" }, T.sla_raise_step),
+      ...levels.map((p) => h("option", { value: p }, T["ticket_priority_" + p])));
+    select.value = to;
+  }
+
+  // Whether a kind is on, as its controls say.
+  function isOn(kind) {
+    const f = form.elements;
+    if (kind === "raise_priority") return Boolean(f.raise_to.value);
+    if (kind === "reassign") return Boolean(f.reassign_team.value || f.reassign_user.value);
+    return Boolean(f.notify.value);
+  }
+
+  const metricBoxes = (kind) => [...section(kind).querySelectorAll('[data-part="metrics"] input')];
+
+  // The missed targets that trigger a kind: shown only while it is on.
+  function showMetrics() {
+    for (const kind of KINDS) section(kind).querySelector('[data-part="metrics"]').hidden = !isOn(kind);
+  }
+
+  function fillActions(actions) {
+    const { edited, kept } = splitActions(actions);
+    const reassign = edited.reassign || {};
+    const notify = edited.notify_team || {};
+    raiseChoices(form.elements.raise_to, edited.raise_priority);
+    options(form.elements.reassign_team, T.sla_reassign_keep_team, keeping(state.teams, reassign.team_id, T.sla_team_gone), reassign.team_id);
+    options(form.elements.reassign_user, T.sla_reassign_keep_user, assignees(reassign.user_id), reassign.user_id);
+    options(form.elements.notify, T.sla_notify_nobody, keeping(state.teams, notify.team_id, T.sla_team_gone), notify.team_id);
+    for (const kind of KINDS) {
+      const metrics = (edited[kind] || {}).metrics || METRICS;  // all, when the kind is off
+      for (const box of metricBoxes(kind)) box.checked = metrics.includes(box.value);
+    }
+    showMetrics();
+    $("policy-kept").hidden = !kept.length;
+    $("policy-kept").textContent = kept.length ? fill(T.sla_kept_actions, { n: kept.length }) : "";
+  }
+
+  for (const kind of KINDS) section(kind).addEventListener("change", showMetrics);
+
+  // The kinds switched on, in order, then the kept ones. Each part's `data-field` becomes its
+  // path in the sent list (`breach_actions.1.user_id`), for the server's refusals to be shown
+  // at their control; a kind switched on with no target ticked is refused here, at its boxes.
+  function breachActions(refused) {
+    const f = form.elements;
+    const actions = [];
+    for (const kind of KINDS) {
+      const box = section(kind);
+      const parts = [box, ...box.querySelectorAll("[data-part]")];
+      if (!isOn(kind)) {
+        for (const part of parts) part.removeAttribute("data-field");
+        continue;
+      }
+      const at = `breach_actions.${actions.length}`;
+      box.dataset.field = at;
+      for (const part of box.querySelectorAll("[data-part]")) part.dataset.field = `${at}.${part.dataset.part}`;
+      const metrics = metricBoxes(kind).filter((b) => b.checked).map((b) => b.value);
+      if (!metrics.length) refused.push({ field: `${at}.metrics`, message: T.sla_breach_metrics_none });
+      if (kind === "raise_priority") {
+        actions.push({ type: kind, to: f.raise_to.value === "step" ? null : f.raise_to.value, metrics });
+      } else if (kind === "reassign") {
+        actions.push({ type: kind, team_id: f.reassign_team.value || null, user_id: f.reassign_user.value || null, metrics });
+      } else {
+        actions.push({ type: kind, team_id: f.notify.value, metrics });
+      }
+    }
+    return [...actions, ...splitActions(state.editing ? state.editing.breach_actions : []).kept];
   }
 
   function open(policy) {
@@ -156,12 +250,7 @@
       h("span", { class: "sla-warn-label", id: "warn-label" }, T.sla_warn_before),
       durationBox("warn_before_minutes", T.sla_warn_before, policy && policy.warn_before_minutes ? policy.warn_before_minutes : null),
       h("p", { class: "hint" }, T.sla_warn_hint));
-    form.elements.raise.checked = actions.some((a) => a.type === "raise_priority");
-    const notify = actions.find((a) => a.type === "notify_team");
-    options(form.elements.notify, T.sla_notify_nobody, state.teams, notify && notify.team_id);
-    const kept = keptActions(actions).length;
-    $("policy-kept").hidden = !kept;
-    $("policy-kept").textContent = kept ? fill(T.sla_kept_actions, { n: kept }) : "";
+    fillActions(actions);
     showError(null);
     dialog.showModal();
     form.elements.name.focus();
@@ -205,15 +294,7 @@
       if (Object.keys(row).length) targets[p] = row;
     }
     const warn = read("warn_before_minutes");
-    const before = state.editing ? state.editing.breach_actions : [];
-    const raise = before.filter((a) => a.type === "raise_priority");
-    const team = form.elements.notify.value;
-    const notify = before.filter((a) => a.type === "notify_team" && a.team_id === team);
-    const actions = [
-      ...(form.elements.raise.checked ? (raise.length ? raise : [{ type: "raise_priority" }]) : []),
-      ...(team ? (notify.length ? notify : [{ type: "notify_team", team_id: team }]) : []),
-      ...keptActions(before),
-    ];
+    const actions = breachActions(refused);
     return {
       refused,
       body: {
