@@ -173,6 +173,36 @@ async def _refusals(
             holder = await _team_holder(core, workspace_id, body.team_id, policy_id)
             if holder is not None:
                 refusals.append(_team_taken(holder))
+    refusals += await _unknown_in_actions(core, workspace_id, body, policy_id)
+    return refusals
+
+
+async def _unknown_in_actions(
+    core: Core, workspace_id: str, body: PolicyIn, policy_id: str | None
+) -> list[KithError]:
+    """A team or user a breach action names that is not the workspace's (`no_team`,
+    `no_user`). One the stored policy already named is let through: a team deleted since
+    leaves the policy savable (its action does nothing; the page shows it as removed)."""
+    stored = (await get_policy(core, workspace_id, policy_id)).breach_actions if policy_id else []
+    known = {(k, v) for a in stored for k, v in a.model_dump().items() if k.endswith("_id")}
+    named = [
+        (f"breach_actions.{n}.{key}", key, value)
+        for n, action in enumerate(body.breach_actions)
+        for key, value in action.model_dump().items()
+        if key in ("team_id", "user_id") and value is not None and (key, value) not in known
+    ]
+    refusals: list[KithError] = []
+    for field, key, value in named:
+        collection, noun = (
+            (core.store.teams, "team") if key == "team_id" else (core.store.users, "user")
+        )
+        if (
+            await collection.find_one({"_id": value, "workspace_id": workspace_id}, {"_id": 1})
+            is None
+        ):
+            refusals.append(
+                InvalidInput(f"no such {noun} in this workspace", field=field, reason=f"no_{noun}")
+            )
     return refusals
 
 

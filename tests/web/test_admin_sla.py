@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import pytest
 
+from kith.core.context import Core
+from kith.tickets.sla_store import policies
 from tests.web.conftest import Cast
 
 VIP = {
@@ -126,3 +128,42 @@ async def test_a_blank_or_taken_name_and_an_unknown_team_are_refused_at_once(
     [vip] = (await admin.api("GET", "/sla/policies")).json()
     kept = await admin.api("PUT", f"/sla/policies/{vip['id']}", json={**VIP, "name": " VIP "})
     assert (kept.status_code, kept.json()["name"]) == (200, "VIP")  # its own name, trimmed
+
+
+async def test_a_breach_action_naming_no_team_or_user_of_the_workspace_is_refused(
+    cast: Cast, browser, core: Core
+) -> None:
+    """Before: any id was stored, and a breach then reassigned to nobody. A team or user
+    the stored policy already named stays savable after it is deleted (the page shows it
+    as removed); a new one must exist."""
+    admin = await browser("admin")
+    sales, alice = cast.users["sales"].id, cast.users["alice"].id
+    actions = [
+        {"type": "reassign", "team_id": "nope"},
+        {"type": "notify_team", "team_id": sales},
+        {"type": "reassign", "user_id": "nobody"},
+    ]
+    refused = await admin.api("POST", "/sla/policies", json={**VIP, "breach_actions": actions})
+    assert refused.status_code == 422, refused.text
+    fields = {(f["field"], f["reason"]) for f in refused.json()["error"]["fields"]}
+    assert fields == {
+        ("breach_actions.0.team_id", "no_team"),
+        ("breach_actions.2.user_id", "no_user"),
+    }
+    good = [{"type": "reassign", "team_id": sales, "user_id": alice}]
+    made = await admin.api("POST", "/sla/policies", json={**VIP, "breach_actions": good})
+    assert made.status_code == 201, made.text
+    policy = made.json()
+    await policies(core).update_one(
+        {"_id": policy["id"]}, {"$set": {"breach_actions.0.team_id": "deleted-team"}}
+    )
+    kept = [{"type": "reassign", "team_id": "deleted-team", "user_id": alice}]
+    again = await admin.api(
+        "PUT", f"/sla/policies/{policy['id']}", json={**VIP, "breach_actions": kept}
+    )
+    assert again.status_code == 200, again.text
+    other = [{"type": "notify_team", "team_id": "another-gone"}]
+    moved = await admin.api(
+        "PUT", f"/sla/policies/{policy['id']}", json={**VIP, "breach_actions": other}
+    )
+    assert moved.status_code == 422 and moved.json()["error"]["reason"] == "no_team"
