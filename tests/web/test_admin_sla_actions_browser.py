@@ -19,7 +19,7 @@ from kith.core.models import Role, Workspace
 from kith.core.settings import Settings
 from kith.core.teams import create_team
 from kith.tickets.sla_models import PolicyIn
-from kith.tickets.sla_store import save_policy
+from kith.tickets.sla_store import policies, save_policy
 from tests.support.browser import needs_chromium
 from tests.support.pages import Live, assert_every_control_is_named, keep_screenshot, live_app
 from tests.web.conftest import PASSWORD
@@ -87,7 +87,7 @@ async def seed(core: Core, workspace: Workspace) -> None:
     await create_user(
         core, workspace.id, "admin@kith.test", PASSWORD, name="Admin", role=Role.admin
     )
-    await create_user(core, workspace.id, "ana@kith.test", PASSWORD, name="Ana <b>")
+    ana = await create_user(core, workspace.id, "ana@kith.test", PASSWORD, name="Ana <b>")
     await create_user(
         core, workspace.id, "mark@kith.test", PASSWORD, name="Mark", role=Role.marketer
     )
@@ -100,17 +100,20 @@ async def seed(core: Core, workspace: Workspace) -> None:
             {"name": "Standard", "default": True, "targets": {"urgent": {"first_reply": 30}}}
         ),
     )
-    # Set through the API: a user and a team deleted since, and a second note.
+    # Saved with a user and a team that are deleted since (as the store then holds it), and
+    # a second note.
     legacy = {
         "name": "Legacy",
         "targets": {"high": {"resolution": 600}},
         "breach_actions": [
-            {"type": "reassign", "user_id": "gone-user", "metrics": ["first_reply"]},
-            {"type": "notify_team", "team_id": "gone-team"},
+            {"type": "reassign", "user_id": ana.id, "metrics": ["first_reply"]},
+            {"type": "notify_team", "team_id": support.id},
             {"type": "notify_team", "team_id": support.id, "metrics": ["resolution"]},
         ],
     }
-    await save_policy(core, workspace.id, PolicyIn.model_validate(legacy))
+    saved = await save_policy(core, workspace.id, PolicyIn.model_validate(legacy))
+    gone = {"breach_actions.0.user_id": "gone-user", "breach_actions.1.team_id": "gone-team"}
+    await policies(core).update_one({"_id": saved.id}, {"$set": gone})
 
 
 @pytest.fixture
