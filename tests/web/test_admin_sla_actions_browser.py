@@ -140,9 +140,9 @@ async def _team_ids(page: Any, live: Live) -> dict[str, str]:
 
 
 async def _press(page: Any, control: Any, *keys: str) -> None:
-    await control.focus()
+    """Keys pressed on `control` (focused first, once it can take them)."""
     for key in keys:
-        await page.keyboard.press(key)
+        await control.press(key)
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
