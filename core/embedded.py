@@ -10,7 +10,10 @@ which also means they never interleave: tests that need real concurrency run on 
 from __future__ import annotations
 
 import copy
+import heapq
+import itertools
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
+from datetime import datetime
 from functools import partial
 from typing import Any, Self, TypeVar, Unpack
 
@@ -37,6 +40,12 @@ T = TypeVar("T")
 CHANGE_STREAMS_UNSUPPORTED = 40573
 # mongomock's query matcher (untyped there): does the filter select the document?
 filter_applies: Callable[[Mapping[str, Any], Document], bool] = filtering.filter_applies
+# mongomock's value at a (dotted) path, its sort key for one, and its dates made aware (untyped).
+resolve_key: Callable[[str, Document], Any] = filtering.resolve_key
+resolve_sort_key: Callable[[str, Document], Any] = filtering.resolve_sort_key
+made_aware: Callable[[Document], Document] = (
+    mongomock.helpers.make_datetime_timezone_aware_in_document
+)
 
 
 class EmbeddedResults:
@@ -67,11 +76,30 @@ class EmbeddedResults:
 
 
 class EmbeddedCursor(EmbeddedResults):
-    """Async view of a mongomock `find` cursor, which can still be sorted and cut."""
+    """Async view of a mongomock `find` cursor, which can still be sorted and cut.
+
+    Its documents are read on first use, all at once as mongomock's cursor reads them (so
+    that writes made while it is iterated do not change it), but only as many as its skip
+    and limit keep: mongomock's own cursor copies every match first, which made each claim
+    of a few events, and `find_one`, copy the whole backlog of an event log."""
 
     def __init__(self, cursor: SyncCursor[Document]) -> None:
-        super().__init__(cursor)
+        super().__init__(iter(()))
         self._cursor = cursor
+        self._read = False
+
+    def _begin(self) -> None:
+        if not self._read:
+            self._read = True
+            self._docs = iter(_cursor_results(self._cursor))
+
+    async def __anext__(self) -> Document:
+        self._begin()
+        return await super().__anext__()
+
+    async def to_list(self, length: int | None = None) -> list[Document]:
+        self._begin()
+        return await super().to_list(length)
 
     def sort(self, key_or_list: str | Keys, direction: int | None = None, /) -> Self:
         self._cursor.sort(key_or_list, direction)
@@ -91,6 +119,20 @@ class EmbeddedCursor(EmbeddedResults):
     def hint(self, index: str | Keys, /) -> Self:
         """An in-memory engine has no planner to steer: the same answer without it."""
         return self
+
+
+def _cursor_results(cursor: SyncCursor[Document]) -> list[Document]:
+    """What mongomock's cursor yields (its filter, sort, projection, skip and limit; dates
+    made time-zone aware), copying only the documents kept."""
+    state: Any = cursor  # mongomock's own attributes, not in its (pymongo's) stub
+    coll = state.collection
+    skip, limit = state._skip, state._limit
+    stop = skip + abs(limit) if limit else None
+    dataset = coll._get_dataset(state._spec, state._sort, state._projection, dict)
+    docs = list(itertools.islice(dataset, skip, stop))
+    if coll.codec_options.tz_aware:
+        docs = [made_aware(doc) for doc in docs]
+    return docs
 
 
 def _is_subquery(stage: Mapping[str, Any]) -> bool:
@@ -213,6 +255,111 @@ def _meets_any(conditions: list[tuple[list[str], set[str]]], doc: Document) -> b
     return any(_meets(doc, path, values) for path, values in conditions)
 
 
+def _plain_conditions(query: Any) -> list[tuple[str, set[str]]] | None:
+    """The conditions of a query made only of top-level `{field: "s"}` and `{field: {"$in":
+    [strings]}}` (no dotted path, no other operator), as (field, values); else None."""
+    if not isinstance(query, Mapping) or not query:
+        return None
+    found = _string_conditions(query)
+    if len(found) != len(query) or any(len(path) != 1 for path, _ in found):
+        return None
+    return [(path[0], values) for path, values in found]
+
+
+def _plainly_meets(conditions: list[tuple[str, set[str]]], doc: Document) -> bool | None:
+    """Whether `doc` meets plain string conditions, where the fields they name hold a string
+    or a list of strings (answered as MongoDB and mongomock answer); None when one holds
+    anything else, for `filter_applies` to decide."""
+    unsure = False
+    for field, values in conditions:
+        value = doc.get(field)
+        if isinstance(value, str):
+            met = value in values
+        elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+            met = not values.isdisjoint(value)
+        elif value is None:
+            met = False
+        else:
+            unsure = True
+            continue
+        if not met:
+            return False
+    return None if unsure else True
+
+
+class _NotNative(Exception):
+    """A sort value whose BSON order Python's own comparison does not give."""
+
+
+# BSON's order between types (mongomock's `_get_compare_type`), for values Python compares
+# within each as BSON does.
+_TYPE_RANK: dict[type, int] = {bool: 40, int: 10, float: 10, str: 15, datetime: 45, ObjectId: 35}
+_DATE_RANK = _TYPE_RANK[datetime]
+
+
+def _native_sort_key(field: str, doc: Document) -> tuple[int, int, Any]:
+    """mongomock's `resolve_sort_key` as plain values: (present, BSON type rank, value), for a
+    sort that Python's own comparisons run instead of `bson_compare` per pair."""
+    value = doc.get(field, filtering.NOTHING) if "." not in field else resolve_key(field, doc)
+    rank = _TYPE_RANK.get(type(value))
+    if rank is not None and (rank != _DATE_RANK or value.tzinfo is None):
+        return 1, rank, value  # the common case first: a plain value
+    if value is filtering.NOTHING:
+        return 1, 5, 0
+    if isinstance(value, list | tuple):
+        if not value:
+            return 0, 5, 0
+        value = value[0]
+    if value is None:
+        return 1, 5, 0
+    rank = _TYPE_RANK.get(type(value))
+    if rank is None or (rank == _DATE_RANK and value.tzinfo is not None):
+        raise _NotNative  # (the store's dates are naive: an aware one is mongomock's to sort)
+    return 1, rank, value
+
+
+def _in_order(docs: list[Document], keys: list[tuple[str, int]]) -> Iterator[Document]:
+    """`docs` in sort order. An ascending sort on plain values is a heap, popped only as far
+    as the reader reads (a claim reads 32 of the backlog); ties keep the collection's order,
+    as the stable sorts of `_sorted` do."""
+    if all(direction > 0 for _, direction in keys):
+        try:
+            heap = [
+                (tuple(_native_sort_key(field, doc) for field, _ in keys), n)
+                for n, doc in enumerate(docs)
+            ]
+        except _NotNative:
+            return iter(_sorted(docs, keys))
+        heapq.heapify(heap)
+        return (docs[heapq.heappop(heap)[1]] for _ in range(len(heap)))
+    return iter(_sorted(docs, keys))
+
+
+def _sorted(docs: list[Document], keys: list[tuple[str, int]]) -> list[Document]:
+    """`docs` in the order mongomock's sort gives (a stable sort per key, last key first), on
+    plain values where every value allows it."""
+    for field, direction in reversed(keys):
+        try:
+            values: list[Any] = [_native_sort_key(field, doc) for doc in docs]
+            order = sorted(range(len(docs)), key=values.__getitem__, reverse=direction < 0)
+        except (_NotNative, TypeError):
+            values = [resolve_sort_key(field, doc) for doc in docs]
+            order = sorted(range(len(docs)), key=values.__getitem__, reverse=direction < 0)
+        docs = [docs[i] for i in order]
+    return docs
+
+
+def _sort_keys(sort: Any) -> list[tuple[str, int]] | None:
+    """A find's sort as (field, direction) pairs; None without one, or for `$natural`, a
+    `$meta` score and the like, which mongomock sorts itself."""
+    if not sort:
+        return None
+    keys = list(sort.items() if isinstance(sort, Mapping) else sort)
+    if any(str(k).startswith("$") or type(d) is not int for k, d in keys):
+        return None
+    return [(str(k), d) for k, d in keys]
+
+
 def _named_fields(expr: Any) -> set[str]:
     """Top-level fields a filter expression mentions."""
     if isinstance(expr, list):
@@ -259,28 +406,62 @@ def _speed_up(coll: mongomock.Collection[Document]) -> None:
     hooks: Any = coll  # mongomock's own attributes, not in its (pymongo's) stub
     store = hooks._store
     general_iter: Callable[[Any], Iterator[Document]] = hooks._iter_documents
+    general_dataset: Callable[..., Iterator[Document]] = hooks._get_dataset
     general_unique: Callable[[Document], None] = hooks._ensure_uniques
 
-    def iter_documents(query: Any) -> Iterator[dict[str, Any]]:
+    def candidates(query: Any) -> tuple[list[Document], bool]:
+        """The documents that may match, in the collection's order, and whether each is
+        still to be confirmed by `filter_applies`."""
         ids = _ids_named(query)
-        if ids is None:
-            may_match = _strings_in(query)
-            if may_match is None:
-                return general_iter(query)
+        if ids is not None:
             store._remove_expired_documents()
-            found_in = [doc for doc in store.documents if may_match(doc)]
-            return (doc for doc in found_in if filter_applies(query, doc))
-        store._remove_expired_documents()
-        docs = store._documents
-        wanted = set(ids) if len(ids) > 1 else None
-        found = (
-            [docs[k] for k in docs if k in wanted]
-            if wanted is not None
-            else [docs[ids[0]]]
-            if ids and ids[0] in docs
-            else []
+            docs = store._documents
+            wanted = set(ids) if len(ids) > 1 else None
+            if wanted is not None:
+                return [docs[k] for k in docs if k in wanted], True
+            return ([docs[ids[0]]] if ids and ids[0] in docs else []), True
+        plain = _plain_conditions(query)
+        if plain is not None:  # equality on strings (`{"pending": consumer}`): answered here
+            found = []
+            for doc in store.documents:
+                met = _plainly_meets(plain, doc)
+                if met or (met is None and filter_applies(query, doc)):
+                    found.append(doc)
+            return found, False
+        may_match = _strings_in(query)
+        if may_match is not None:
+            top = [
+                (path[0], values) for path, values in _string_conditions(query) if len(path) == 1
+            ]
+            if top:  # a condition every match meets, tested as plainly as above
+                return [
+                    doc for doc in store.documents if _plainly_meets(top, doc) is not False
+                ], True
+            return [doc for doc in store.documents if may_match(doc)], True
+        if store.is_empty:
+            filter_applies(query, {})  # as mongomock: a bad filter fails on no documents too
+        return list(store.documents), True
+
+    def iter_documents(query: Any) -> Iterator[dict[str, Any]]:
+        if _ids_named(query) is None and _plain_conditions(query) is None:
+            if _strings_in(query) is None:
+                return general_iter(query)
+        found, unsure = candidates(query)
+        return (doc for doc in found if filter_applies(query, doc)) if unsure else iter(found)
+
+    def get_dataset(query: Any, sort: Any, fields: Any, as_class: Any) -> Iterator[Document]:
+        """mongomock's, sorting on plain values instead of comparing every pair with
+        `bson_compare`, and confirming candidates only as far as the reader reads (a claim
+        of the first 32 pending events no longer tests and copies the whole backlog)."""
+        keys = _sort_keys(sort)
+        if keys is None:
+            return general_dataset(query, sort, fields, as_class)
+        found, unsure = candidates(query)
+        return (
+            hooks._copy_only_fields(doc, fields, as_class)
+            for doc in _in_order(found, keys)
+            if not unsure or filter_applies(query, doc)
         )
-        return (doc for doc in found if filter_applies(query, doc))
 
     def ensure_uniques(new_data: dict[str, Any]) -> None:
         if getattr(hooks, "_kith_uniques_unchanged", False):
@@ -312,6 +493,7 @@ def _speed_up(coll: mongomock.Collection[Document]) -> None:
                         raise DuplicateKeyError("E11000 Duplicate Key Error", 11000)
 
     hooks._iter_documents = iter_documents
+    hooks._get_dataset = get_dataset
     hooks._ensure_uniques = ensure_uniques
 
 
@@ -349,8 +531,11 @@ class EmbeddedCollection:
         *,
         sort: Keys | None = None,
     ) -> Document | None:
-        _as_bson(filter)
-        return self._coll.find_one(filter, projection, sort=sort)
+        """Through `find` with a limit of one: mongomock's own copies every match first."""
+        if filter is not None and not isinstance(filter, Mapping):
+            filter = {"_id": filter}
+        found = await self.find(filter, projection, sort=sort, limit=1).to_list(1)
+        return found[0] if found else None
 
     def find(
         self,
