@@ -113,3 +113,11 @@ def test_the_demo_stretches_leases_and_backoff_to_real_seconds(settings: Setting
     assert fast.outbox_lease_seconds == settings.outbox_lease_seconds * 3600
     assert fast.broadcast_lease_seconds == settings.broadcast_lease_seconds * 3600
     assert fast.outbox_backoff_base == settings.outbox_backoff_base * 3600
+
+
+def test_the_demo_reconciles_segments_daily_unless_told_otherwise(settings: Settings) -> None:
+    """At an hour a second, every 10 minutes was five full reads of the customers a second."""
+    assert settings.segments_reconcile_cron == "*/10 * * * *"
+    assert demo_settings(settings, 3600.0).segments_reconcile_cron == "0 3 * * *"
+    chosen = settings.model_copy(update={"segments_reconcile_cron": "*/5 * * * *"})
+    assert demo_settings(chosen, 3600.0).segments_reconcile_cron == "*/5 * * * *"
