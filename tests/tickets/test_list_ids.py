@@ -4,13 +4,12 @@ an empty list a client would read as "none" (QA5 minor 6)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
 
-from kith.core.auth import create_api_token
 from kith.core.context import Core
 from kith.core.features import install
 from kith.tickets.actions import do_create_ticket
@@ -28,17 +27,6 @@ from tests.web.conftest import (  # noqa: F401 (fixtures, found by name)
 @pytest.fixture(autouse=True)
 def with_tickets(core: Core) -> None:
     install(core, [feature(core)])
-
-
-@pytest.fixture
-async def token_api(core: Core, cast: Cast, app: Any) -> AsyncIterator[httpx.AsyncClient]:  # noqa: F811
-    token = await create_api_token(core, cast.workspace_id, "test")
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app),
-        base_url="http://kith.test/api/v1",
-        headers={"Authorization": f"Bearer {token}"},
-    ) as client:
-        yield client
 
 
 @pytest.mark.parametrize("name", ["customer_id", "conversation_id", "assignee_id", "team_id"])

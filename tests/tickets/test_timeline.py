@@ -4,14 +4,12 @@ app), and the inbox's question "which tickets has this conversation?"."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 
-from kith.core.auth import create_api_token
 from kith.core.clock import ManualClock
 from kith.core.context import Core
 from kith.core.features import install
@@ -30,17 +28,6 @@ from tests.web.conftest import (  # noqa: F401 (fixtures, found by name)
 @pytest.fixture(autouse=True)
 def with_tickets(core: Core) -> None:
     install(core, [feature(core)])
-
-
-@pytest.fixture
-async def token_api(core: Core, cast: Cast, app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:  # noqa: F811
-    token = await create_api_token(core, cast.workspace_id, "test")
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app),
-        base_url="http://kith.test/api/v1",
-        headers={"Authorization": f"Bearer {token}"},
-    ) as http:
-        yield http
 
 
 async def test_the_timeline_merges_events_notes_and_messages_oldest_first(
