@@ -168,7 +168,7 @@ async def _refusals(
         try:
             await get_team(core, workspace_id, body.team_id)
         except NotFound:
-            refusals.append(InvalidInput("no such team", field="team_id"))
+            refusals.append(InvalidInput("no such team", field="team_id", reason="no_team"))
         else:
             holder = await _team_holder(core, workspace_id, body.team_id, policy_id)
             if holder is not None:

@@ -119,7 +119,7 @@ async def test_a_blank_or_taken_name_and_an_unknown_team_are_refused_at_once(
     blank = await admin.api("POST", "/sla/policies", json={**VIP, "name": "   ", "team_id": nobody})
     assert blank.status_code == 422
     fields = {f["field"]: f["reason"] for f in blank.json()["error"]["fields"]}
-    assert fields == {"name": "missing", "team_id": None}
+    assert fields == {"name": "missing", "team_id": "no_team"}
     again = await admin.api("POST", "/sla/policies", json={**VIP, "name": " vip "})
     assert again.status_code == 422
     assert [(f["field"], f["reason"]) for f in again.json()["error"]["fields"]] == [

@@ -344,3 +344,24 @@ async def test_the_breach_actions_fit_a_phone(live: Live, tmp_path: Path, locale
     await keep_screenshot(page, f"settings-sla-actions-phone-{locale[:2]}.png", tmp_path)
     sideways = "document.scrollingElement.scrollWidth - document.scrollingElement.clientWidth"
     assert await page.evaluate(sideways) <= 0
+
+
+async def test_a_policys_removed_team_is_shown_and_saving_asks_for_another(live: Live) -> None:
+    """Before: the "Team's tickets" menu dropped a deleted team, so saving the policy turned
+    it into one for no team without a word. It reads "(removed team)", and saving is refused
+    there until another is chosen."""
+    from playwright.async_api import expect
+
+    w = WORDS["en"]
+    await policies(live.core).update_one({"name": "Legacy"}, {"$set": {"team_id": "gone-team"}})
+    page = await live.sign_in("admin@kith.test", locale=w["locale"])
+    await page.goto(live.url + "/app/admin/sla")
+    await page.get_by_role("button", name=f"{w['edit_button']}Legacy").press("Enter")
+    dialog = page.get_by_role("dialog", name=f"{w['edit']}Legacy")
+    team = dialog.get_by_label("Team's tickets")
+    await expect(team.locator("option:checked")).to_have_text(w["team_gone"])
+    await dialog.get_by_role("button", name=w["save"]).press("Enter")
+    await expect(team).to_have_attribute("aria-invalid", "true")
+    await expect(team).to_be_focused()
+    stored = await policies(live.core).find_one({"name": "Legacy"})
+    assert stored is not None and stored["team_id"] == "gone-team"

@@ -243,7 +243,8 @@
     const known = policy && policy.calendar_id && !state.calendars.some((c) => c.id === policy.calendar_id)
       ? [{ id: policy.calendar_id, name: T.sla_calendar_gone }] : [];
     options(form.elements.calendar_id, T.sla_around_the_clock, [...state.calendars, ...known], policy ? policy.calendar_id : (state.calendars[0] || {}).id);
-    options(form.elements.team_id, T.sla_no_team, state.teams, policy && policy.team_id);
+    const team = policy && policy.team_id;  // a deleted one shown as removed: saving asks for another
+    options(form.elements.team_id, T.sla_no_team, keeping(state.teams, team, T.sla_team_gone), team);
     form.elements.default.checked = policy ? policy.default : state.policies.length === 0;
     $("policy-targets").replaceChildren(...targetRows(policy ? policy.targets : {}));
     $("policy-warn").replaceChildren(
