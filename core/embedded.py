@@ -409,9 +409,9 @@ def _speed_up(coll: mongomock.Collection[Document]) -> None:
     general_dataset: Callable[..., Iterator[Document]] = hooks._get_dataset
     general_unique: Callable[[Document], None] = hooks._ensure_uniques
 
-    def candidates(query: Any) -> tuple[list[Document], bool]:
+    def shortcut(query: Any) -> tuple[list[Document], bool] | None:
         """The documents that may match, in the collection's order, and whether each is
-        still to be confirmed by `filter_applies`."""
+        still to be confirmed by `filter_applies`; None when no shortcut answers `query`."""
         ids = _ids_named(query)
         if ids is not None:
             store._remove_expired_documents()
@@ -438,16 +438,23 @@ def _speed_up(coll: mongomock.Collection[Document]) -> None:
                     doc for doc in store.documents if _plainly_meets(top, doc) is not False
                 ], True
             return [doc for doc in store.documents if may_match(doc)], True
+        return None
+
+    def candidates(query: Any) -> tuple[list[Document], bool]:
+        """`shortcut`'s answer, else every document, each to be confirmed."""
+        found = shortcut(query)
+        if found is not None:
+            return found
         if store.is_empty:
             filter_applies(query, {})  # as mongomock: a bad filter fails on no documents too
         return list(store.documents), True
 
     def iter_documents(query: Any) -> Iterator[dict[str, Any]]:
-        if _ids_named(query) is None and _plain_conditions(query) is None:
-            if _strings_in(query) is None:
-                return general_iter(query)
-        found, unsure = candidates(query)
-        return (doc for doc in found if filter_applies(query, doc)) if unsure else iter(found)
+        found = shortcut(query)
+        if found is None:
+            return general_iter(query)
+        docs, unsure = found
+        return (doc for doc in docs if filter_applies(query, doc)) if unsure else iter(docs)
 
     def get_dataset(query: Any, sort: Any, fields: Any, as_class: Any) -> Iterator[Document]:
         """mongomock's, sorting on plain values instead of comparing every pair with
