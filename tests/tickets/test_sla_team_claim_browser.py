@@ -18,6 +18,7 @@ from kith.tickets.sla_store import list_policies, save_policy
 from tests.support.browser import needs_chromium
 from tests.support.pages import Live, assert_every_control_is_named, live_app
 from tests.web.conftest import PASSWORD
+from tests.web.test_admin_sla_actions_browser import new_policy_by_keyboard
 
 pytestmark = [needs_chromium, pytest.mark.timeout(120)]
 
@@ -72,12 +73,7 @@ async def test_a_team_another_policy_covers_is_refused_at_its_field(live: Live, 
     from playwright.async_api import expect
 
     w = WORDS[lang]
-    page = await live.sign_in("admin@kith.test", locale=w["locale"])
-    await page.goto(live.url + "/app/admin/sla")
-    await page.get_by_role("button", name=w["new"]).focus()
-    await page.keyboard.press("Enter")
-    dialog = page.get_by_role("dialog", name=w["new"])
-    await expect(dialog.get_by_label(w["name"], exact=True)).to_be_focused()
+    page, dialog = await new_policy_by_keyboard(live, w)
     await page.keyboard.type("Second <i>")
     team = dialog.get_by_label(w["team"])
     await team.focus()

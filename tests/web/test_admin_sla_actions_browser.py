@@ -145,6 +145,19 @@ async def _press(page: Any, control: Any, *keys: str) -> None:
         await control.press(key)
 
 
+async def new_policy_by_keyboard(live: Live, w: dict[str, str]) -> tuple[Any, Any]:
+    """The admin's SLA page in `w["locale"]`, its "New policy" dialog opened by keyboard, the
+    name box focused; `w` names the button and the box in that language."""
+    from playwright.async_api import expect
+
+    page = await live.sign_in("admin@kith.test", locale=w["locale"])
+    await page.goto(live.url + "/app/admin/sla")
+    await page.get_by_role("button", name=w["new"]).press("Enter")
+    dialog = page.get_by_role("dialog", name=w["new"])
+    await expect(dialog.get_by_label(w["name"], exact=True)).to_be_focused()
+    return page, dialog
+
+
 @pytest.mark.parametrize("lang", ["en", "zh"])
 async def test_an_admin_sets_every_breach_action_by_keyboard(
     live: Live, tmp_path: Path, lang: str
@@ -155,12 +168,7 @@ async def test_an_admin_sets_every_breach_action_by_keyboard(
     from playwright.async_api import expect
 
     w = WORDS[lang]
-    page = await live.sign_in("admin@kith.test", locale=w["locale"])
-    await page.goto(live.url + "/app/admin/sla")
-    await page.get_by_role("button", name=w["new"]).focus()
-    await page.keyboard.press("Enter")
-    dialog = page.get_by_role("dialog", name=w["new"])
-    await expect(dialog.get_by_label(w["name"], exact=True)).to_be_focused()
+    page, dialog = await new_policy_by_keyboard(live, w)
     await page.keyboard.type("VIP <script>")
 
     raise_group = dialog.get_by_role("group", name=w["raise"])
