@@ -10,10 +10,12 @@ from urllib.parse import urlparse
 
 
 class Held:
-    """POSTs to `/app/api{path}` wait in the browser until `release()`; `sent` counts them."""
+    """Requests (POSTs unless told) to `/app/api{path}` wait in the browser until `release()`;
+    `sent` counts them."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, method: str = "POST") -> None:
         self.path = "/app/api" + path
+        self.method = method
         self.sent = 0
         self._arrived = asyncio.Event()
         self._released = asyncio.Event()
@@ -22,7 +24,7 @@ class Held:
         await page.route(lambda url: urlparse(url).path == self.path, self._handle)
 
     async def _handle(self, route: Any) -> None:
-        if route.request.method != "POST":
+        if route.request.method != self.method:
             await route.continue_()
             return
         self.sent += 1
@@ -31,7 +33,7 @@ class Held:
         await route.continue_()
 
     async def first(self) -> None:
-        """Until the first write is held (the page has sent it, the server has not seen it)."""
+        """Until the first request is held (the page has sent it, the server has not seen it)."""
         await asyncio.wait_for(self._arrived.wait(), 15)
 
     def release(self) -> None:

@@ -27,6 +27,7 @@ from kith.web.app import bot_step_types
 from kith.web.demo import DEMO_EMAIL
 from kith.web.demo import seed as demo_seed
 from tests.support.browser import needs_chromium
+from tests.support.held import Held
 from tests.support.pages import Live, assert_every_control_is_named, live_app
 from tests.web.conftest import PASSWORD
 
@@ -247,6 +248,31 @@ async def test_a_bot_is_built_in_the_form_by_keyboard(live: Live, lang: str) -> 
     second = flow.get_by_role("group", name=re.compile("^" + w["step"].format(n=2)))
     await expect(second.get_by_label(w["team"])).to_have_value(billing["_id"])
     await expect(page.get_by_role("checkbox", name="Website (api)")).to_be_checked()
+
+
+async def test_a_form_opened_before_the_channels_arrive_waits_for_them(live: Live) -> None:
+    """The form draws its channel choices once: drawn without them, they would appear later
+    under the cursor and Tab from the name would skip them (a CI run saw exactly that)."""
+    from playwright.async_api import expect
+
+    page = await live.sign_in("admin@kith.test")
+    channels = Held("/channels", method="GET")
+    await channels.install(page)
+    async with page.expect_response(lambda r: r.url.endswith("/app/api/bot-step-types")):
+        await page.goto(live.url + "/app/admin/bots")
+    await channels.first()
+    await page.get_by_role("button", name="New bot").focus()
+    await page.keyboard.press("Enter")
+    drawn = await page.evaluate(
+        """() => [!!document.getElementById("be.name"),
+                  document.querySelectorAll('[data-field="channel_ids"] input').length]"""
+    )
+    assert drawn == [False, 0]
+    channels.release()
+    await expect(page.get_by_role("textbox", name="Name", exact=True).first).to_be_focused()
+    await page.keyboard.press("Tab")  # enabled
+    await page.keyboard.press("Tab")
+    await expect(page.get_by_role("checkbox", name="Website (api)")).to_be_focused()
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])

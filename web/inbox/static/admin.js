@@ -309,7 +309,7 @@
   }
 
   function botsPage() {
-    const state = { bots: [], channels: {}, editing: null };
+    const state = { bots: [], channels: {}, editing: null, listed: null };
     const editor = $("bot-editor");
     const form = $("bot-form");
     // The bot's form and its "Advanced: JSON" tab, one definition (bot_editor.js).
@@ -354,6 +354,9 @@
       showKey(null);
       showError(form, null);
       editor.hidden = false;
+      // The form draws its channel and team choices once: opened before the page's first
+      // lists arrive, it would grow a row under the cursor (and move Tab's next stop) later.
+      await state.listed.catch(() => {});
       await botEditor.load(bot ? definition(bot) : BLANK_BOT);
       editor.scrollIntoView({ block: "start" });
       botEditor.focus();
@@ -415,6 +418,7 @@
       await load();
     });
 
+    state.listed = load();
     if (canEdit) {
       $("new-bot").addEventListener("click", () => openEditor(null));
       $("new-bot").disabled = false;  // the page's script is here: the button works from now on
@@ -434,7 +438,7 @@
         $("example").append(...examples.items.map((e) => h("option", { value: e.id }, e.name)));
       });
     }
-    return Promise.all([load(), knowledge()]);
+    return Promise.all([state.listed, knowledge()]);
   }
 
   // The notice of an article saved without an answer in a language the FAQ serves (the
