@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel
 
 from kith.broadcasts import templates
@@ -22,6 +24,8 @@ class Preview(BaseModel):
     channel_id: str | None = None
     reason: str | None = None
     error: str | None = None
+    error_reason: str | None = None  # why it failed for this customer, for a page to word
+    error_limits: dict[str, Any] = {}
 
 
 async def preview(
@@ -37,7 +41,7 @@ async def preview(
     try:
         out.text = await templates.render_async(source, customer, f"message.text.{language}")
     except templates.TemplateError as exc:
-        out.error = exc.message
+        out.error, out.error_reason, out.error_limits = exc.message, exc.reason, exc.limits
     channels = [channel] if channel else broadcast.channels
     decision = await decide(core, customer, channels, core.clock.now(), broadcast.send_by)
     if isinstance(decision, Go):

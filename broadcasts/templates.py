@@ -112,6 +112,21 @@ class TemplateOutputTooLong(TemplateError):
 class _Budget:
     steps: int
     deadline: float
+    missing: str | None = None  # the last name a render found no value for
+
+
+class _Missing(StrictUndefined):
+    """`StrictUndefined` that notes which name had no value, so that a failure for one
+    customer can say it in the page's language (Jinja's own message is English)."""
+
+    __slots__ = ()
+
+    @property
+    def _undefined_message(self) -> str:
+        budget = _BUDGET.get()
+        if budget is not None and isinstance(self._undefined_name, str):
+            budget.missing = self._undefined_name
+        return str(super()._undefined_message)
 
 
 _BUDGET: ContextVar[_Budget | None] = ContextVar("template_budget", default=None)
@@ -216,7 +231,7 @@ class _Sandbox(ImmutableSandboxedEnvironment):
     intercepted_binops = frozenset({"*", "**", "%", "+"})
 
     def __init__(self) -> None:
-        super().__init__(undefined=StrictUndefined, autoescape=False)
+        super().__init__(undefined=_Missing, autoescape=False)
         self.globals["range"] = _bounded_range
         self.filters = {n: _guard_filter(n, f) for n, f in FILTERS.items() if n in SAFE_FILTERS}
         self.filters["_kith_loop"] = _budgeted_loop
@@ -454,9 +469,33 @@ def _render(source: str, values: dict[str, Any], field: str) -> str:
         exc.field = field
         raise
     except (UndefinedError, SecurityError, TemplateSyntaxError) as exc:
-        raise TemplateError(f"template failed: {exc}", field=field) from None
+        raise _failed(exc, field) from None
     except (TypeError, ValueError, ArithmeticError, RecursionError) as exc:
-        raise TemplateError(f"template failed: {exc}", field=field) from None
+        raise _failed(exc, field) from None
     finally:
         _BUDGET.reset(token)
     return "".join(out)
+
+
+# Why a render failed for one customer, for a page to word (`reason_<reason>`); the first
+# class an exception is an instance of wins.
+_FAILURES: tuple[tuple[type[Exception], str], ...] = (
+    (UndefinedError, "template_missing_value"),
+    (TypeError, "template_wrong_type"),
+    (ArithmeticError, "template_bad_value"),
+    (ValueError, "template_bad_value"),
+)
+
+
+def _failed(exc: Exception, field: str) -> TemplateError:
+    """The failure for one customer: Jinja's words as `detail`, and the name that had no
+    value for a missing one."""
+    detail = str(exc)
+    reason = next((r for kind, r in _FAILURES if isinstance(exc, kind)), "template_failed")
+    limits: dict[str, Any] = {"detail": detail}
+    budget = _BUDGET.get()
+    if reason == "template_missing_value" and budget is not None and budget.missing:
+        limits["name"] = budget.missing
+    elif reason == "template_missing_value":
+        reason = "template_failed"
+    return TemplateError(f"template failed: {detail}", field=field, reason=reason, limits=limits)

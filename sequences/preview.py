@@ -9,6 +9,8 @@ reach a real customer. It writes no enrolment and no step run, so no figure coun
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel
 
 from kith.broadcasts import templates
@@ -33,6 +35,8 @@ class Rendered(BaseModel):
     language: str
     text: str | None
     error: str | None = None
+    error_reason: str | None = None  # why it failed for this customer, for a page to word
+    error_limits: dict[str, Any] = {}
     field: str | None = None  # the template that failed: steps.N.message.text.<language>
 
 
@@ -70,6 +74,7 @@ async def render(core: Core, sequence: Sequence, step_id: str, customer_id: str)
         out.text = await templates.render_async(source, customer, field)
     except templates.TemplateError as exc:
         out.error, out.field = exc.message, field
+        out.error_reason, out.error_limits = exc.reason, exc.limits
     return out
 
 

@@ -3,7 +3,7 @@
 "use strict";
 
 (() => {
-  const { T, api, h, say, fill, dateTime, once, confirmed, markFields } = window.KithDom;
+  const { T, api, h, say, fill, worded, dateTime, once, confirmed, markFields } = window.KithDom;
   const rows = document.getElementById("broadcast-rows");
   if (!rows) return;
   const MOVES = {
@@ -226,7 +226,8 @@
       const p = await api("POST", `/broadcasts/${shown.id}/preview`, body);
       const why = T["broadcasts_reason_" + p.reason] || p.reason;
       const where = p.decision === "go" ? `${p.channel_type}` : T["broadcasts_decision_" + p.decision] + T.colon + why;
-      out.textContent = `${where} · ${p.language}\n\n${p.text ?? p.error}`;
+      const failed = () => worded({ message: p.error, reason: p.error_reason, limits: p.error_limits });
+      out.textContent = `${where} · ${p.language}\n\n${p.text ?? failed()}`;
     } catch (e) {
       out.textContent = "";  // not the previous customer's preview under this error
       error.textContent = e.message;

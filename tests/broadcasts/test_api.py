@@ -118,6 +118,24 @@ async def test_preview_renders_for_the_customer_and_names_the_channel(
     assert (body["language"], body["decision"], body["channel_type"]) == ("zh", "go", "api")
 
 
+async def test_preview_says_why_the_text_fails_for_this_customer(
+    bcore: Core, client: httpx.AsyncClient, token: str, people: Callable[..., Any]
+) -> None:
+    """A missing attribute fails for some customers only: saved, then the preview names it
+    with a reason the page words in its language (Jinja's message is English)."""
+    (li,) = await people(1, prefix="zh", locale="zh-CN")
+    text = {"en": "Hi", "zh": "你好 {{ customer.attributes.plan }}"}
+    made = (await draft(client, token, customer_ids=[li.id], message={"text": text})).json()
+    answer = await client.post(
+        f"/api/v1/broadcasts/{made['id']}/preview", json={"customer_id": li.id}, headers=auth(token)
+    )
+    body = answer.json()
+    assert (body["text"], body["error_reason"]) == (None, "template_missing_value")
+    assert body["error_limits"]["name"] == "plan"
+    assert "plan" in body["error"]
+    assert "{name}" in messages("zh")["reason_template_missing_value"]
+
+
 async def test_a_template_that_would_freeze_the_server_is_refused_on_save(
     bcore: Core, client: httpx.AsyncClient, token: str, people: Callable[..., Any]
 ) -> None:

@@ -69,8 +69,27 @@ def test_the_sandbox_refuses_methods_of_the_data() -> None:
 def test_a_missing_attribute_without_default_fails_for_that_customer() -> None:
     source = "{{ customer.attributes.city }}"
     templates.check(source, "message.text.en")
-    with pytest.raises(templates.TemplateError):
+    with pytest.raises(templates.TemplateError) as caught:
         templates.render(source, customer(name="Ada"))
+    assert caught.value.reason == "template_missing_value"
+    assert caught.value.limits["name"] == "city"
+
+
+@pytest.mark.parametrize(
+    ("source", "reason"),
+    [
+        ("{{ customer.attributes.plan + 1 }}", "template_wrong_type"),
+        ("{{ 10 // customer.attributes.seats }}", "template_bad_value"),
+        ("{{ customer.attributes['tier'] }}", "template_missing_value"),
+    ],
+)
+def test_a_failure_for_one_customer_says_why_for_the_page(source: str, reason: str) -> None:
+    """The page words the reason in its language; Jinja's English words ride as `detail`."""
+    ada = customer(name="Ada", attributes={"plan": "gold", "seats": 0})
+    with pytest.raises(templates.TemplateError) as caught:
+        templates.render(source, ada, "message.text.en")
+    assert (caught.value.reason, caught.value.field) == (reason, "message.text.en")
+    assert caught.value.limits["detail"] and caught.value.message.startswith("template failed")
 
 
 def test_output_is_capped_while_it_is_produced() -> None:

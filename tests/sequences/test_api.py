@@ -277,6 +277,8 @@ async def test_render_uses_the_customers_language_and_names_a_failing_template(
     assert failed.status_code == 200, failed.text
     assert failed.json()["field"] == "steps.0.message.text.zh"
     assert "city" in failed.json()["error"]
+    assert failed.json()["error_reason"] == "template_missing_value"  # worded by the page
+    assert failed.json()["error_limits"]["name"] == "city"
     await score.store.customers.update_one({"_id": li.id}, {"$set": {"attributes.city": "上海"}})
     rendered = (await client.post(url, json={"customer_id": li.id}, headers=auth(token))).json()
     assert (rendered["language"], rendered["text"], rendered["error"]) == ("zh", "你好 上海", None)

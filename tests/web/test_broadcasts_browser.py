@@ -10,10 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from kith.broadcasts.actions import do_create_broadcast
+from kith.broadcasts.models import BroadcastIn
 from kith.core.auth import create_user
 from kith.core.channel_records import create_channel
 from kith.core.context import Core
-from kith.core.models import InboundMessage, InboundUser, Role, Workspace
+from kith.core.models import Author, AuthorKind, InboundMessage, InboundUser, Role, Workspace
 from kith.core.pipeline import ingest
 from kith.core.settings import Settings
 from kith.courtesy.settings import CourtesySettings, save_settings
@@ -117,3 +119,27 @@ async def test_the_chinese_page_and_an_agent_is_refused(live: Live, tmp_path: Pa
     agent = await live.sign_in("alice@kith.test")
     answer = await agent.goto(live.url + "/app/broadcasts")
     assert answer is not None and answer.status == 403
+
+
+async def test_the_preview_says_in_chinese_why_the_text_fails_for_a_customer(live: Live) -> None:
+    """A missing attribute fails for that customer only: the preview says which, in the page's
+    language, instead of Jinja's English message."""
+    from playwright.async_api import expect
+
+    workspace_id = (await live.core.store.customers.find_one({}))["workspace_id"]
+    body = BroadcastIn.model_validate(
+        {"name": "会员日", "message": {"text": {"zh": "你好 {{ customer.attributes.plan }}"}},
+         "channels": ["api"], "customer_ids": await customer_ids(live)}
+    )  # fmt: skip
+    await do_create_broadcast(live.core, workspace_id, body, Author(kind=AuthorKind.system))
+    page = await live.sign_in("mary@kith.test", locale="zh-CN")
+    await page.goto(live.url + "/app/broadcasts")
+    row = page.get_by_role("table").get_by_role("row", name=re.compile("会员日"))
+    await row.get_by_role("button", name="统计与预览").click()
+    await expect(page.get_by_label("查找客户（姓名、邮箱或手机号）")).to_be_focused()
+    await page.keyboard.type("李雷")
+    await expect(page.locator("#preview-found")).to_have_text("找到 1 位")
+    await page.keyboard.press("Enter")
+    out = page.locator("#preview-out")
+    await expect(out).to_contain_text("此客户没有“plan”的值")
+    await expect(out).not_to_contain_text("dict object")

@@ -340,7 +340,7 @@
   showCurrentSection();
   labelCards();
   window.KithDom = Object.freeze({
-    T, ApiError, api, answer, h, say, said, confirmed, fill, markFields, showRefusals, date, dateTime, once,
+    T, ApiError, api, answer, h, say, said, confirmed, fill, worded, markFields, showRefusals, date, dateTime, once,
     channelIcon, searchAsTyped,
   });
 })();
