@@ -33,19 +33,31 @@ from kith.sequences.models import (
     Step,
     WaitStep,
 )
+from kith.sequences.preview import Rendered, render
 from kith.sequences.waits import wait_end
 
 MAX_PLANNED = 100
 
 
 class Planned(BaseModel):
+    """One step of the walk. `reason` says in English what the fields after it say for a page
+    to word: a skip's `skip_reason`, a hold's `held_for` and `held_until`, a branch's `branch`
+    and `branch_why`."""
+
     step_id: str
     type: str
     at: datetime  # when the step runs (a send: when it would go out)
-    outcome: str  # waits, sent, skipped, held then sent, taken (a branch), ran, goal, end
+    outcome: str  # waits, sent, skipped, taken (a branch), ran, goal, end
     until: datetime | None = None  # a wait's end
     channel_type: str | None = None
-    reason: str | None = None  # why skipped, why held, which way a branch went and why
+    reason: str | None = None
+    skip_reason: str | None = None
+    held_for: str | None = None
+    held_until: datetime | None = None
+    branch: str | None = None  # then / else
+    branch_why: str | None = None  # assumed_not_since (with `since`), filter_holds, filter_fails
+    since: str | None = None
+    sent: Rendered | None = None  # a send's text for this customer, or why it fails
 
 
 class DryRun(BaseModel):
@@ -111,9 +123,8 @@ async def _walk(
         planned = await _send(plan, sequence, step, at)
         return planned, planned.at, following
     if isinstance(step, BranchStep):
-        taken, why = _branch(plan, step, at)
-        target = step.then if taken else (step.otherwise or following)
-        planned = Planned(step_id=step.id, type=step.type, at=at, outcome="taken", reason=why)
+        planned = _branch(plan, step, at)
+        target = step.then if planned.branch == "then" else (step.otherwise or following)
         return planned, at, target
     if isinstance(step, GoalStep | EndStep):
         outcome = "goal" if isinstance(step, GoalStep) else "end"
@@ -121,31 +132,39 @@ async def _walk(
     return Planned(step_id=step.id, type=step.type, at=at, outcome="ran"), at, following
 
 
-def _branch(plan: _Plan, step: BranchStep, at: datetime) -> tuple[bool, str]:
+def _branch(plan: _Plan, step: BranchStep, at: datetime) -> Planned:
+    taken = Planned(step_id=step.id, type=step.type, at=at, outcome="taken")
     if step.since is not None:
-        return False, f"else: assumed not {step.since.value} since enrolment"
+        taken.reason = f"else: assumed not {step.since.value} since enrolment"
+        taken.branch, taken.branch_why, taken.since = "else", "assumed_not_since", step.since
+        return taken
     assert step.filter is not None
     node = parse_filter(plan.core, step.filter)
     held = matches(node, plan.doc, at)
-    return held, "then: the filter holds now" if held else "else: the filter does not hold now"
+    taken.reason = "then: the filter holds now" if held else "else: the filter does not hold now"
+    taken.branch = "then" if held else "else"
+    taken.branch_why = "filter_holds" if held else "filter_fails"
+    return taken
 
 
 async def _send(plan: _Plan, sequence: Sequence, step: SendStep, at: datetime) -> Planned:
     channels = step.channels or sequence.channels
     send_by = at + step.send_by
     decision = await decide(plan.core, plan.customer, channels, at, send_by)
-    held: str | None = None
+    base = Planned(step_id=step.id, type=step.type, at=at, outcome="skipped")
+    base.sent = await render(plan.core, sequence, step.id, plan.customer.id)
     if isinstance(decision, Hold):
-        held, at = f"held for {decision.reason} until {decision.until.isoformat()}", decision.until
+        base.held_for, base.held_until = decision.reason, decision.until
+        base.reason = f"held for {decision.reason} until {decision.until.isoformat()}"
+        base.at = at = decision.until
         decision = await decide(plan.core, plan.customer, channels, at, send_by)
-    base = Planned(step_id=step.id, type=step.type, at=at, outcome="skipped", reason=held)
     if not isinstance(decision, Go):
-        base.reason = str(getattr(decision, "reason", "held"))
+        base.reason = base.skip_reason = str(getattr(decision, "reason", "held"))
         return base
     day = local_day(at, plan.zone)
     cap = plan.settings.daily_cap
     if cap is not None and await plan.used(day) >= cap:
-        base.reason = "frequency_cap"
+        base.reason = base.skip_reason = "frequency_cap"
         return base
     plan.sent[day] += 1
     base.outcome, base.channel_type = "sent", decision.route.channel_type

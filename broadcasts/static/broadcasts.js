@@ -3,7 +3,7 @@
 "use strict";
 
 (() => {
-  const { T, api, h, say, fill, worded, dateTime, once, confirmed, markFields } = window.KithDom;
+  const { T, api, h, say, fill, worded, dateTime, once, confirmed, markFields, customerChoice } = window.KithDom;
   const rows = document.getElementById("broadcast-rows");
   if (!rows) return;
   const MOVES = {
@@ -236,34 +236,11 @@
 
   // The preview's customer, found by name (or email, phone, tag) with the contacts search.
   const previewForm = document.getElementById("preview-form");
-  let searching = 0;
-  previewForm.customer_search.addEventListener("input", () => {
-    const mine = ++searching;
-    document.getElementById("preview-out").textContent = "";  // not the last customer's
-    document.getElementById("preview-error").textContent = "";
-    setTimeout(() => { if (mine === searching) findCustomers(mine); }, 250);
-  });
-  async function findCustomers(mine) {
-    const q = previewForm.customer_search.value.trim();
-    const select = previewForm.customer_id;
-    const found = document.getElementById("preview-found");
-    if (!q) {
-      select.replaceChildren(h("option", { value: "" }, T.broadcasts_preview_pick));
-      found.textContent = "";
-      return;
-    }
-    try {
-      const page = await api("GET", `/contacts?limit=10&q=${encodeURIComponent(q)}`);
-      if (mine !== searching) return;  // a later keystroke's search answers instead
-      select.replaceChildren(...(page.items.length ? page.items.map((c) =>
-        h("option", { value: c.id }, [c.name || T.broadcasts_preview_unnamed,
-          ...(c.emails || []).slice(0, 1), ...(c.phones || []).slice(0, 1)].join(" · ")))
-        : [h("option", { value: "" }, T.broadcasts_preview_none)]));
-      found.textContent = T.broadcasts_preview_found.replace("{n}", page.items.length);
-    } catch (e) {
-      found.textContent = e.message;
-    }
-  }
+  customerChoice(previewForm.customer_search, previewForm.customer_id,
+    document.getElementById("preview-found"), () => {
+      document.getElementById("preview-out").textContent = "";  // not the last customer's
+      document.getElementById("preview-error").textContent = "";
+    });
 
   function isoOrNull(value) {
     return value ? new Date(value).toISOString() : null;

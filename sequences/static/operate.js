@@ -3,7 +3,7 @@
 "use strict";
 
 (() => {
-  const { T, api, h, say, confirmed, fill, dateTime: when } = window.KithDom;
+  const { T, api, h, say, confirmed, fill, worded, customerChoice, dateTime: when } = window.KithDom;
   const detailed = (name, detail) => fill(T.sequences_with_detail, { name, detail });
   const data = JSON.parse(document.getElementById("sequence-data").textContent);
   if (!data) return;
@@ -178,20 +178,55 @@
 
   // ---- dry run ------------------------------------------------------------------------------
 
-  document.getElementById("dry-run").addEventListener("submit", async (event) => {
+  const dryForm = document.getElementById("dry-run");
+  const dryTable = document.getElementById("dry-table");
+  customerChoice(dryForm.customer_search, dryForm.customer_id, document.getElementById("dry-found"),
+    () => { dryTable.hidden = true; });  // not the last customer's plan
+
+  // Why a step went as it did, in the page's words (the server's `reason` is English).
+  function dryReason(s) {
+    const why = [];
+    if (s.until) why.push(fill(T.sequences_dry_until, { until: when(s.until) }));
+    if (s.held_for) {
+      const held = T["broadcasts_reason_" + s.held_for] || s.held_for;
+      why.push(fill(T.sequences_dry_held, { why: held, until: when(s.held_until) }));
+    }
+    if (s.skip_reason) why.push(reason(s.skip_reason));
+    if (s.branch_why) {
+      const since = T["sequences_since_" + s.since] || s.since;
+      why.push(fill(T["sequences_dry_branch_" + s.branch_why] || s.reason, { since }));
+    }
+    return why.join(T.sequences_dry_and);
+  }
+
+  // What a send would say to this customer, or why its template fails for them.
+  function dryText(s) {
+    if (!s.sent) return "";
+    const r = s.sent;
+    return r.text ?? worded({ message: r.error, reason: r.error_reason, limits: r.error_limits });
+  }
+
+  function dryRow(s) {
+    const outcome = T["sequences_dry_" + s.outcome] || s.outcome;
+    return h("tr", {}, h("th", { scope: "row" }, detailed(s.step_id, T["sequences_type_" + s.type] || s.type)),
+      h("td", {}, when(s.at)),
+      h("td", {}, [outcome, s.channel_type].filter(Boolean).join(" · ")),
+      h("td", {}, dryReason(s)),
+      h("td", { class: "dry-text" }, dryText(s)));
+  }
+
+  dryForm.addEventListener("submit", async (event) => {
     event.preventDefault();
     const error = document.getElementById("dry-error");
     error.textContent = "";
     try {
-      const plan = await api("POST", `${base}/dry-run`, { customer_id: event.target.customer_id.value.trim() });
-      document.getElementById("dry-rows").replaceChildren(...plan.steps.map((s) =>
-        h("tr", {}, h("th", { scope: "row" }, detailed(s.step_id, T["sequences_type_" + s.type] || s.type)),
-          h("td", {}, when(s.at)),
-          h("td", {}, [s.outcome, s.channel_type].filter(Boolean).join(" · ")),
-          h("td", {}, s.reason || ""))));
-      document.getElementById("dry-table").hidden = false;
+      const plan = await api("POST", `${base}/dry-run`, { customer_id: dryForm.customer_id.value });
+      document.getElementById("dry-rows").replaceChildren(...plan.steps.map(dryRow));
+      document.getElementById("dry-caption").textContent = fill(
+        plan.truncated ? T.sequences_dry_caption_cut : T.sequences_dry_caption, { zone: plan.timezone });
+      dryTable.hidden = false;
     } catch (e) {
-      document.getElementById("dry-table").hidden = true;  // not the last customer's plan
+      dryTable.hidden = true;  // not the last customer's plan
       error.textContent = e.message;
     }
   });

@@ -359,6 +359,21 @@ async def test_a_dry_run_crosses_a_quiet_night_and_honours_the_daily_cap(
     assert plan[2][3].startswith("held for quiet_hours")
     assert plan[5][3] == "frequency_cap"
     assert plan[6][3] == "else: assumed not replied since enrolment"
+    steps = answer.json()["steps"]  # the same, for a page to word in its language
+    assert (steps[2]["held_for"], steps[2]["held_until"][:16]) == ("quiet_hours", f"{day2}T09:00")
+    assert (steps[5]["skip_reason"], steps[1]["skip_reason"]) == ("frequency_cap", None)
+    assert (steps[6]["branch"], steps[6]["branch_why"], steps[6]["since"]) == (
+        "else",
+        "assumed_not_since",
+        "replied",
+    )
+    assert [s["sent"]["text"] for s in steps if s["type"] == "send"] == [
+        "Hi",
+        "A tip",
+        "A coupon",
+        "One more",  # what it would have said: skipped for the cap
+        "Still there?",
+    ]
     assert await enrolments(score).count_documents({}) == 0
 
 

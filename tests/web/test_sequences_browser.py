@@ -178,7 +178,8 @@ async def test_a_marketer_builds_activates_enrols_and_reads_the_funnel(
     await expect(row).to_contain_text("stopped")
     await expect(row).to_contain_text("removed")
 
-    await page.get_by_label("Customer", exact=True).fill(li)
+    await page.get_by_label("Find a customer (name, email or phone)").fill("李雷")
+    await expect(page.locator("#dry-found")).to_have_text("1 found")
     await page.get_by_role("button", name="Show when each step would run").click()
     await expect(page.locator("#dry-rows tr")).to_have_count(3)
 
@@ -336,15 +337,66 @@ async def test_a_refusal_is_cleared_by_the_next_success(live: Live) -> None:
     await expect(due).to_have_text(re.compile(r"^\d{1,2} [A-Z][a-z]{2} \d{4}, \d{2}:\d{2}$"))
 
     dry_error = page.locator("#dry-error")
-    await page.get_by_label("Customer", exact=True).fill("nobody")
-    await page.get_by_role("button", name="Show when each step would run").click()
+    search = page.get_by_label("Find a customer (name, email or phone)")
+    run = page.get_by_role("button", name="Show when each step would run")
+    await search.fill("Ada")
+    await expect(page.locator("#dry-found")).to_have_text("1 found")
+    await live.core.store.customers.delete_one({"name": "Ada"})  # gone since it was found
+    await run.click()
     await expect(dry_error).not_to_have_text("")
-    ada = (await live.core.store.customers.find_one({"name": "Ada"}))["_id"]
-    await page.get_by_label("Customer", exact=True).fill(ada)
-    await page.get_by_role("button", name="Show when each step would run").click()
+    await search.fill("李雷")
+    await expect(page.get_by_role("combobox", name="Customer", exact=True)).to_contain_text("李雷")
+    await run.click()
     await expect(page.locator("#dry-table")).to_be_visible()
     await expect(dry_error).to_have_text("")
-    await page.get_by_label("Customer", exact=True).fill("nobody")
-    await page.get_by_role("button", name="Show when each step would run").click()
-    await expect(dry_error).not_to_have_text("")
-    await expect(page.locator("#dry-table")).to_be_hidden()  # not Ada's plan under the error
+    await search.fill("nobody")
+    await expect(page.locator("#dry-found")).to_have_text("0 found")
+    await expect(page.locator("#dry-table")).to_be_hidden()  # not 李雷's plan under "nobody"
+
+
+PLAN_SEQUENCE = {
+    "name": "Member day",
+    "channels": ["api"],
+    "steps": [
+        {"id": "hello", "type": "send", "message": {"text": {
+            "en": "Hi {{ customer.name }}", "zh": "你好 {{ customer.attributes.plan }}"}}},
+        {"id": "pause", "type": "wait", "duration": "PT2H"},
+        {"id": "check", "type": "branch", "since": "replied", "then": "bye"},
+        {"id": "bye", "type": "send", "message": {"text": {"en": "Bye", "zh": "再见"}}},
+    ],
+    "stop_on_reply": False,
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("locale", "who", "words"),
+    [
+        ("en-US", "Ada", ["sent · api", "Hi Ada", "waits", "until ",
+                          "else: assumed not replied since enrolment", "Bye"]),
+        ("zh-CN", "李雷", ["发送 · api", "此客户没有“plan”的值", "等待", "直到 ",
+                          "否则分支：按加入后尚未“回复过”计算", "再见"]),
+    ],
+)  # fmt: skip
+async def test_the_dry_run_finds_a_customer_by_name_and_shows_what_they_would_read(
+    live: Live, locale: str, who: str, words: list[str]
+) -> None:
+    """Each send's text for that customer (or why its template fails for them), and why each
+    step goes as it does, in the page's language; the customer is found by name, by keyboard."""
+    from playwright.async_api import expect
+
+    workspace = await ensure_default_workspace(live.core)
+    made = await do_create_sequence(
+        live.core, workspace.id, SequenceIn.model_validate(PLAN_SEQUENCE)
+    )
+    page = await live.sign_in("mary@kith.test", locale=locale)
+    await page.goto(f"{live.url}/app/sequences/{made.id}")
+    await page.locator("#dry-run input[type=search]").focus()
+    await page.keyboard.type(who)
+    await expect(page.locator("#dry-found")).to_contain_text("1")
+    await page.keyboard.press("Enter")  # the form, with the first customer found
+    table = page.locator("#dry-table")
+    await expect(table).to_be_visible()
+    await expect(table.locator("caption")).to_contain_text("UTC")  # their zone, named
+    for shown in words:
+        await expect(table).to_contain_text(shown)
+    await assert_every_control_is_named(page)

@@ -263,6 +263,38 @@
     });
   }
 
+  // A customer found by name, email or phone (the contacts search) for a form's `select`:
+  // `search` asks a quarter second after the last key (the newest question's answer wins) and
+  // Enter in it submits the form with the first found; `found` says how many; `changed()` runs
+  // on every key (a preview of the last customer is stale).
+  function customerChoice(search, select, found, changed = () => {}) {
+    let asked = 0;
+    search.addEventListener("input", () => {
+      const mine = ++asked;
+      changed();
+      setTimeout(() => { if (mine === asked) show(mine); }, 250);
+    });
+    async function show(mine) {
+      const q = search.value.trim();
+      if (!q) {
+        select.replaceChildren(h("option", { value: "" }, T.find_customer_pick));
+        found.textContent = "";
+        return;
+      }
+      try {
+        const page = await api("GET", `/contacts?limit=10&q=${encodeURIComponent(q)}`);
+        if (mine !== asked) return;  // a later keystroke's search answers instead
+        select.replaceChildren(...(page.items.length ? page.items.map((c) =>
+          h("option", { value: c.id }, [c.name || T.find_customer_unnamed,
+            ...(c.emails || []).slice(0, 1), ...(c.phones || []).slice(0, 1)].join(" · ")))
+          : [h("option", { value: "" }, T.find_customer_none)]));
+        found.textContent = fill(T.find_customer_found, { n: page.items.length });
+      } catch (e) {
+        found.textContent = e.message;
+      }
+    }
+  }
+
   // Each channel's icon, drawn (16×16, in the text's colour): an emoji or a symbol glyph
   // depends on the reader's fonts, and Debian's Chromium showed 💬 as an empty box. Named for
   // the channel's kind in the page's language, unless `decorative` (its name follows in text).
@@ -341,6 +373,6 @@
   labelCards();
   window.KithDom = Object.freeze({
     T, ApiError, api, answer, h, say, said, confirmed, fill, worded, markFields, showRefusals, date, dateTime, once,
-    channelIcon, searchAsTyped,
+    channelIcon, searchAsTyped, customerChoice,
   });
 })();
