@@ -19,6 +19,7 @@ from kith.courtesy.settings import load_settings
 from kith.tickets.sla_models import CalendarIn, PolicyIn
 from kith.tickets.sla_store import list_calendars, save_calendar, save_policy
 from tests.support.browser import needs_chromium
+from tests.support.held import Held
 from tests.support.pages import Live, assert_every_control_is_named, keep_screenshot, live_app
 from tests.web.conftest import PASSWORD
 
@@ -160,6 +161,27 @@ async def test_quiet_hours_in_chinese_every_refusal_at_once(live: Live, tmp_path
     await expect(start).not_to_have_attribute("aria-invalid", "true")
     settings = await load_settings(live.core, await _workspace(live))
     assert settings.quiet_start.strftime("%H:%M") == "22:00" and settings.daily_cap is None
+
+
+async def test_quiet_hours_typed_before_they_arrive_are_not_overwritten(live: Live) -> None:
+    """The stored quiet hours fill their form when they arrive: typed into before, a box was
+    overwritten by them without a word. The form waits, disabled, until they are in."""
+    from playwright.async_api import expect
+
+    page = await live.sign_in("admin@kith.test", locale="en-US")
+    courtesy = Held("/courtesy", method="GET")
+    await courtesy.install(page)
+    await page.goto(live.url + "/app/admin/hours")
+    await courtesy.first()
+    form = page.get_by_role("form", name="Quiet hours (broadcasts and sequences)")
+    start = form.get_by_label("Quiet from")
+    await expect(start).to_be_disabled()
+    await expect(form.get_by_role("button", name="Save quiet hours")).to_be_disabled()
+    courtesy.release()
+    await expect(start).to_have_value("21:00")
+    await start.press("ControlOrMeta+a")
+    await page.keyboard.type("22:00")
+    await expect(start).to_have_value("22:00")
 
 
 @pytest.mark.parametrize("locale", ["en-US", "zh-CN"])

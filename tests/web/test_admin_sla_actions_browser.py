@@ -21,6 +21,7 @@ from kith.core.teams import create_team
 from kith.tickets.sla_models import PolicyIn
 from kith.tickets.sla_store import policies, save_policy
 from tests.support.browser import needs_chromium
+from tests.support.held import Held
 from tests.support.pages import Live, assert_every_control_is_named, keep_screenshot, live_app
 from tests.web.conftest import PASSWORD
 
@@ -373,3 +374,27 @@ async def test_a_policys_removed_team_is_shown_and_saving_asks_for_another(live:
     await expect(team).to_be_focused()
     stored = await policies(live.core).find_one({"name": "Legacy"})
     assert stored is not None and stored["team_id"] == "gone-team"
+
+
+async def test_a_policy_opened_before_the_teams_arrive_waits_for_them(live: Live) -> None:
+    """The form draws its menus and defaults once: opened before the page's lists, it had no
+    team to reassign to or notify, and "default" ticked as if no policy existed (the keyboard
+    tests press "New policy" as soon as the page is there)."""
+    from playwright.async_api import expect
+
+    w = WORDS["en"]
+    page = await live.sign_in("admin@kith.test", locale=w["locale"])
+    teams = Held("/teams", method="GET")
+    await teams.install(page)
+    await page.goto(live.url + "/app/admin/sla")
+    await teams.first()
+    await page.get_by_role("button", name=w["new"]).press("Enter")
+    assert await page.evaluate('() => document.getElementById("policy").open') is False
+    teams.release()
+    dialog = page.get_by_role("dialog", name=w["new"])
+    await expect(dialog.get_by_label(w["name"], exact=True)).to_be_focused()
+    to_team = dialog.get_by_role("group", name=w["reassign"]).get_by_label(w["to_team"])
+    await expect(to_team.locator("option")).to_have_text(
+        [w["keep_team"], "Escalations <i>", "Support"]
+    )
+    await expect(dialog.get_by_label("Workspace default")).not_to_be_checked()

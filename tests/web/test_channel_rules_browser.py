@@ -13,6 +13,7 @@ from kith.core.context import Core
 from kith.core.models import Role, Workspace
 from kith.core.settings import Settings
 from tests.support.browser import needs_chromium
+from tests.support.held import Held
 from tests.support.pages import Live, live_app
 from tests.web.conftest import PASSWORD
 
@@ -111,3 +112,30 @@ async def test_a_telegram_bots_refused_settings_say_their_label_and_rule(
     )
     await expect(token).not_to_have_attribute("aria-invalid", "true")
     await expect(secret).to_be_focused()
+
+
+async def test_a_channel_named_before_the_types_arrive_waits_for_them(live: Live) -> None:
+    """Before the channel types arrive, no script sends the form: Enter in the name box let
+    the browser submit it itself (the page reloaded, the name lost). Create waits, disabled,
+    and the name typed meanwhile is there when the type and its settings are."""
+    from playwright.async_api import expect
+
+    words = WORDS["en"]
+    page = await live.sign_in("admin@kith.test", locale=words["locale"])
+    types = Held("/channel-types", method="GET")
+    await types.install(page)
+    await page.goto(live.url + "/app/admin/channels")
+    await types.first()
+    form = page.get_by_role("form", name=words["form"])
+    create = form.get_by_role("button", name="Create channel")
+    await expect(create).to_be_disabled()
+    name = form.get_by_label(words["name"], exact=True)
+    await name.focus()
+    await page.keyboard.type("Shop")
+    await page.keyboard.press("Enter")
+    types.release()
+    await expect(create).to_be_enabled()
+    await expect(form.get_by_label(words["type"]).locator("option")).not_to_have_count(0)
+    await expect(name).to_have_value("Shop")
+    await expect(name).to_be_focused()
+    assert "?" not in page.url

@@ -388,9 +388,15 @@
   });
 
   async function start() {
+    // Until the types are in, the new channel's form has no type nor settings and no script
+    // to send it: its Create button waits, disabled (else a press, or Enter in the name box,
+    // let the browser submit it itself and reload the page, the name lost).
+    const create = $("new-channel").querySelector('button[type="submit"]');
+    create.disabled = true;
     const types = (await api("GET", "/channel-types")).items;
     state.types = Object.fromEntries(types.map((t) => [t.name, t]));
     newChannelForm();
+    create.disabled = false;
     await load();
     await loadDeadLetters();
   }

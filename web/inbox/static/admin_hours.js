@@ -284,5 +284,14 @@
   const zones = typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : [];
   $("hours-zones").replaceChildren(...["UTC", ...zones].map((z) => h("option", { value: z })));
 
-  Promise.all([load(), api("GET", "/courtesy").then(showQuiet)]).catch((error) => say(error.message || T.error));
+  // The stored quiet hours fill their form once they arrive; until then it waits, disabled
+  // (typed into earlier, its boxes were overwritten when they came; saved, it sent blanks).
+  const quietControls = [...quiet.elements];
+  for (const control of quietControls) control.disabled = true;
+  const stored = api("GET", "/courtesy").then((settings) => {
+    showQuiet(settings);
+    for (const control of quietControls) control.disabled = false;
+  });
+
+  Promise.all([load(), stored]).catch((error) => say(error.message || T.error));
 })();

@@ -257,7 +257,14 @@
     form.elements.name.focus();
   }
 
-  $("new-policy").addEventListener("click", () => open(null));
+  // The page's first lists (calendars, teams, users, policies): the form draws its menus and
+  // defaults from them once, so a press before they arrive waits for them (else no teams to
+  // choose, no calendar, and "default" ticked as if no policy existed).
+  const listed = load();
+  $("new-policy").addEventListener("click", async () => {
+    await listed.catch(() => {});
+    open(null);
+  });
   for (const button of dialog.querySelectorAll("[data-close]")) button.addEventListener("click", () => dialog.close());
 
   // A refusal in the page's language where Kith knows the field's rule better than the
@@ -339,5 +346,5 @@
     row.querySelector("button").focus();
   }
 
-  load().then(follow).catch((error) => say(error.message || T.error));
+  listed.then(follow).catch((error) => say(error.message || T.error));
 })();
