@@ -7,6 +7,7 @@ control; the dialog fits a phone."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -231,6 +232,20 @@ async def test_an_admin_sets_every_breach_action_by_keyboard(
         {"type": "reassign", "user_id": None, "team_id": teams["Escalations <i>"], "metrics": ALL},
         {"type": "notify_team", "team_id": teams["Support"], "metrics": ["resolution"]},
     ]
+    summary = {  # the table says what a breach does, one line per action
+        "en": [
+            "Raise the priority to Urgent (only on a missed target: Resolution)",
+            "Reassign to Escalations <i>",
+            "Notify Support (only on a missed target: Resolution)",
+        ],
+        "zh": [
+            "优先级提高到紧急（仅限错过：解决）",
+            "重新分配给 Escalations <i>",
+            "通知 Support（仅限错过：解决）",
+        ],
+    }[lang]
+    row = page.get_by_role("row", name=re.compile("VIP <script>"))
+    await expect(row.locator("td").nth(3).locator("li")).to_have_text(summary)
 
     # Opened again (its Edit button has the focus): as saved.
     edit = page.get_by_role("button", name=f"{w['edit_button']}VIP <script>")
@@ -290,6 +305,11 @@ async def test_removed_team_and_user_are_shown_and_kept_edited_in_chinese(live: 
     await page.keyboard.press("Enter")
     await expect(page.get_by_role("status")).to_have_text(w["saved"])
     assert await _stored(page, live, "Legacy") == before
+    summary = page.get_by_role("row", name=re.compile("Legacy")).locator("td").nth(3)
+    await expect(summary.locator("li").first).to_have_text(
+        "重新分配给 （已删除的客服）（仅限错过：首次回复）"
+    )
+    await expect(summary.locator("li").nth(1)).to_have_text("通知 （已删除的团队）")
 
     # Raise one step on a missed first reply; the agent's id tampered with to one the server
     # refuses (over 64 characters): refused at the agent's menu, then Ana <b> is saved.

@@ -52,7 +52,11 @@
 
   // ---- the policies' table -----------------------------------------------------------------
 
-  const teamName = (id) => (state.teams.find((t) => t.id === id) || { name: id }).name;
+  const teamName = (id) => (state.teams.find((t) => t.id === id) || { name: T.sla_team_gone }).name;
+  const userName = (id) => {
+    const user = state.users.find((u) => u.id === id);
+    return user ? user.name || user.email : T.sla_user_gone;
+  };
 
   function appliesTo(policy) {
     const parts = [];
@@ -77,12 +81,35 @@
     return lines.length ? h("ul", { class: "plain sla-list" }, lines) : h("span", { class: "hint" }, T.sla_no_targets);
   }
 
+  // What a breach does, one line per action; the missed targets named unless it is all three.
+  function breachLine(action) {
+    let text = action.type;
+    if (action.type === "raise_priority") {
+      text = action.to ? fill(T.sla_summary_raise_to, { priority: T["ticket_priority_" + action.to] }) : T.sla_summary_raise_step;
+    } else if (action.type === "reassign") {
+      const who = [action.team_id && teamName(action.team_id), action.user_id && userName(action.user_id)];
+      text = fill(T.sla_summary_reassign, { who: who.filter(Boolean).join(" · ") });
+    } else if (action.type === "notify_team") {
+      text = fill(T.sla_summary_notify, { team: teamName(action.team_id) });
+    }
+    if (METRICS.every((m) => action.metrics.includes(m))) return text;
+    const missed = METRICS.filter((m) => action.metrics.includes(m)).map((m) => T["ticket_sla_" + m]);
+    return fill(T.sla_summary_when, { action: text, targets: missed.join(T.list_separator) });
+  }
+
+  function breachCell(policy) {
+    const actions = policy.breach_actions || [];
+    if (!actions.length) return h("span", { class: "hint" }, T.sla_summary_none);
+    return h("ul", { class: "plain sla-list" }, actions.map((a) => h("li", {}, breachLine(a))));
+  }
+
   function policyRow(policy) {
     return h("tr", { id: `policy-${policy.id}` },
       h("th", { scope: "row" }, policy.name),
       h("td", {}, appliesTo(policy)),
       h("td", {}, calendarCell(policy)),
       h("td", {}, targetsCell(policy)),
+      h("td", {}, breachCell(policy)),
       h("td", { class: "actions" },
         h("button", { type: "button", "aria-label": `${T.edit}${T.colon}${policy.name}`, onclick: () => open(policy) }, T.edit),
         h("button", { type: "button", class: "danger", "aria-label": `${T.delete}${T.colon}${policy.name}`, onclick: (e) => remove(policy, e.currentTarget) }, T.delete)));
