@@ -12,8 +12,17 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from kith.broadcasts import actions
 from kith.broadcasts.estimate import Estimate, EstimateIn, estimate_for, estimate_input
-from kith.broadcasts.models import Broadcast, BroadcastIn, BroadcastPatch, MessageIn, Stats, Status
+from kith.broadcasts.models import (
+    Broadcast,
+    BroadcastIn,
+    BroadcastPatch,
+    MessageIn,
+    RecipientStatus,
+    Stats,
+    Status,
+)
 from kith.broadcasts.preview import Preview, preview
+from kith.broadcasts.recipients_list import RecipientOut, list_recipients
 from kith.communities.broadcasts import Delivery, deliveries
 from kith.core.errors import Forbidden
 from kith.core.models import Author, AuthorKind, Role
@@ -141,6 +150,23 @@ def build(prefix: str, who: Callable[..., Awaitable[Asker]], schema: bool) -> AP
         broadcast to customers)."""
         broadcast = await actions.get_broadcast(core, asker.workspace_id, broadcast_id)
         return await deliveries(core, broadcast)
+
+    @router.get("/{broadcast_id}/recipients", response_model=Page[RecipientOut])
+    async def recipients_(
+        broadcast_id: str,
+        core: CoreDep,
+        asker: Asker = asked,
+        status: Annotated[list[RecipientStatus] | None, Query()] = None,
+        cursor: Cursor = None,
+        limit: Annotated[int, Query(ge=1, le=100)] = 25,
+    ) -> Page[RecipientOut]:
+        """Each customer (or community) it was for: sent, waiting, skipped or failed and
+        why, in a stable order; `status` (given again for more) narrows."""
+        broadcast = await actions.get_broadcast(core, asker.workspace_id, broadcast_id)
+        items, next_cursor = await list_recipients(
+            core, broadcast, status or [], cursor=cursor, limit=limit
+        )
+        return Page(items=items, next_cursor=next_cursor)
 
     @router.post("/{broadcast_id}/preview", response_model=Preview)
     async def preview_(

@@ -27,6 +27,12 @@ def feature(core: Core) -> Feature:
                 (("broadcast_id", ASCENDING), ("status", ASCENDING), ("due_at", ASCENDING)),
             ),
             Index(RECIPIENTS, (("customer_id", ASCENDING), ("sent_at", ASCENDING))),
+            # The recipients' list: by status, in recipient order (all of them: a merge of
+            # the statuses' ranges).
+            Index(
+                RECIPIENTS,
+                (("broadcast_id", ASCENDING), ("status", ASCENDING), ("_id", ASCENDING)),
+            ),
             Index(RECIPIENTS, (("message_id", ASCENDING),)),
             # The worker's window: marketing messages still pending per channel.
             Index(

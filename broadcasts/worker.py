@@ -234,7 +234,7 @@ class BroadcastWorker:
         try:
             text = await templates.render_async(source, customer, f"message.text.{language}")
         except templates.TemplateError as exc:
-            await self._skip(claim, "template_error", exc.message)
+            await self._skip(claim, "template_error", exc)
             return
         key = f"broadcast:{broadcast.id}"
         if not await take_daily_slot(self.core, customer, self.core.clock.now(), key):
@@ -260,7 +260,7 @@ class BroadcastWorker:
         try:
             text = community_posts.text(broadcast)
         except templates.TemplateError as exc:
-            await self._skip(claim, "template_error", exc.message)
+            await self._skip(claim, "template_error", exc)
             return
         await self._deliver(claim, found, text, broadcast, message_id(broadcast.id, community_id))
 
@@ -290,8 +290,16 @@ class BroadcastWorker:
         }
         await self._finish(claim, RecipientStatus.sent, fields, "sent")
 
-    async def _skip(self, claim: Claim, reason: str, detail: str | None = None) -> None:
-        fields = {"reason": reason, "detail": detail}
+    async def _skip(self, claim: Claim, reason: str, failure: KithError | None = None) -> None:
+        """`failure` (a template's for this customer) is kept with its reason, for the
+        recipients' list to say why in the page's language."""
+        fields: dict[str, Any] = {"reason": reason, "detail": None}
+        if failure is not None:
+            fields |= {
+                "detail": failure.message,
+                "detail_reason": failure.reason,
+                "detail_limits": failure.limits,
+            }
         await self._finish(claim, RecipientStatus.skipped, fields, stats.skipped_key(reason))
 
     async def _hold(self, claim: Claim, until: datetime, reason: str) -> None:

@@ -160,6 +160,9 @@
     }
     const toCommunities = Boolean(b.community_ids);
     document.getElementById("preview").hidden = toCommunities;
+    const listed = !toCommunities && !["draft", "scheduled"].includes(b.status);
+    document.getElementById("recipients").hidden = !listed;
+    if (listed && (recipientsOf !== b.id || focus)) showRecipients(b, true).catch((e) => say(e.message));
     document.getElementById("deliveries").hidden = !toCommunities;
     if (toCommunities) {
       await showDeliveries(b);
@@ -209,6 +212,50 @@
         h("td", {}, p.sent_at ? dateTime(p.sent_at) : "—"));
     }));
   }
+
+  // Who the broadcast was for, a page at a time, as the status filter asks: drawn when its
+  // panel opens for a broadcast or the filter changes (not on the 5 s refresh: a reader's
+  // place in a long list stays), "Load more" appends.
+  let recipientsOf = null;
+  let recipientsNext = null;
+  const STATUSES = { sent: ["sent"], pending: ["pending", "held"], skipped: ["skipped"], failed: ["failed"] };
+
+  async function showRecipients(b, fresh) {
+    recipientsOf = b.id;
+    const chosen = STATUSES[document.getElementById("recipient-status").value] || [];
+    const query = new URLSearchParams({ limit: "25" });
+    for (const s of chosen) query.append("status", s);
+    if (!fresh && recipientsNext) query.set("cursor", recipientsNext);
+    const page = await api("GET", `/broadcasts/${b.id}/recipients?${query}`);
+    if (recipientsOf !== b.id) return;  // another broadcast opened meanwhile
+    recipientsNext = page.next_cursor;
+    const rowsOut = page.items.map(recipientRow);
+    const body = document.getElementById("recipient-rows");
+    if (fresh) body.replaceChildren(...rowsOut);
+    else body.append(...rowsOut);
+    document.getElementById("no-recipients").hidden = body.children.length > 0;
+    document.getElementById("recipients-more").hidden = !recipientsNext;
+  }
+
+  function recipientRow(r) {
+    const status = r.status === "held" ? "pending" : r.status;
+    const why = r.detail_reason
+      ? worded({ message: r.detail, reason: r.detail_reason, limits: r.detail_limits })
+      : r.reason ? T["broadcasts_reason_" + r.reason] || r.reason : "";
+    const where = r.channel_type ? ` · ${r.channel_type}` : "";
+    return h("tr", {},
+      h("th", { scope: "row" }, r.customer_name || T.find_customer_unnamed),
+      h("td", { class: "outcome-" + status }, (T["broadcasts_outcome_" + status] || status) + where),
+      h("td", {}, why),
+      h("td", {}, r.sent_at ? dateTime(r.sent_at) : "—"));
+  }
+
+  document.getElementById("recipient-status").addEventListener("change", () => {
+    if (shown) showRecipients(shown, true).catch((e) => say(e.message));
+  });
+  document.getElementById("recipients-more").addEventListener("click", () => {
+    if (shown) showRecipients(shown, false).catch((e) => say(e.message));
+  });
 
   function platformName(platform) {
     return T["broadcasts_platform_" + platform] || platform;

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from kith.broadcasts.actions import do_create_broadcast
+from kith.broadcasts.actions import do_create_broadcast, do_schedule
 from kith.broadcasts.models import BroadcastIn
 from kith.core.auth import create_user
 from kith.core.channel_records import create_channel
@@ -143,3 +143,35 @@ async def test_the_preview_says_in_chinese_why_the_text_fails_for_a_customer(liv
     out = page.locator("#preview-out")
     await expect(out).to_contain_text("此客户没有“plan”的值")
     await expect(out).not_to_contain_text("dict object")
+
+
+async def test_the_recipients_list_says_who_was_skipped_and_why_in_chinese(live: Live) -> None:
+    """After the send, each customer's outcome; a template that failed for one of them says
+    which value was missing, in the page's language; the filter narrows to the skipped."""
+    from playwright.async_api import expect
+
+    workspace_id = (await live.core.store.customers.find_one({}))["workspace_id"]
+    text = {"en": "Hi {{ customer.name }}", "zh": "你好 {{ customer.attributes.plan }}"}
+    body = BroadcastIn.model_validate(
+        {"name": "会员日", "message": {"text": text}, "channels": ["api"],
+         "customer_ids": await customer_ids(live)}
+    )  # fmt: skip
+    system = Author(kind=AuthorKind.system)
+    await do_schedule(
+        live.core, await do_create_broadcast(live.core, workspace_id, body, system), system
+    )
+    page = await live.sign_in("mary@kith.test", locale="zh-CN")
+    await page.goto(live.url + "/app/broadcasts")
+    row = page.get_by_role("table").get_by_role("row", name=re.compile("会员日"))
+    await expect(row).to_contain_text("已完成", timeout=15_000)
+    await row.get_by_role("button", name="统计与预览").click()
+    listed = page.get_by_role("table", name="接收者").locator("tbody tr")
+    await expect(listed).to_have_count(2)
+    skipped = listed.filter(has_text="李雷")
+    await expect(skipped).to_contain_text("已跳过")
+    await expect(skipped).to_contain_text("此客户没有“plan”的值")
+    await expect(listed.filter(has_text="Ada")).to_contain_text("已发送 · api")
+    await page.get_by_label("显示").select_option(label="已跳过")
+    await expect(listed).to_have_count(1)
+    await expect(listed).to_contain_text("李雷")
+    await assert_every_control_is_named(page)

@@ -1,0 +1,64 @@
+"""A broadcast's recipients a page at a time: who received it, who is waiting, and who was
+skipped or failed and why (a template that failed for them says so as a page can word it)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from kith.broadcasts.audience import recipients
+from kith.broadcasts.models import Broadcast, RecipientStatus
+from kith.core.context import Core
+from kith.core.customers import customers_by_id
+from kith.core.pagination import page
+
+
+class RecipientOut(BaseModel):
+    """A row as stored (`Recipient`), with the customer's name and a failure's detail."""
+
+    customer_id: str | None = None
+    customer_name: str | None = None  # None once erased, or for a community
+    community_id: str | None = None
+    status: RecipientStatus
+    reason: str | None = None
+    detail: str | None = None  # the failure in English (a template's: Jinja's words)
+    detail_reason: str | None = None  # the same, for a page to word (`reason_<it>`)
+    detail_limits: dict[str, Any] = {}
+    channel_id: str | None = None
+    channel_type: str | None = None  # the channel's, read with the page
+    due_at: datetime
+    sent_at: datetime | None = None
+    delivered_at: datetime | None = None
+    replied_at: datetime | None = None
+
+
+async def list_recipients(
+    core: Core,
+    broadcast: Broadcast,
+    statuses: list[RecipientStatus],
+    *,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[RecipientOut], str | None]:
+    """In recipient order (stable while the send goes on); `statuses` narrows (none: all)."""
+    wanted = [s.value for s in statuses or list(RecipientStatus)]
+    query = {"broadcast_id": broadcast.id, "status": {"$in": wanted}}
+    docs, next_cursor = await page(
+        recipients(core), query, "_id", cursor=cursor, limit=limit, descending=False
+    )
+    ids = [str(d["customer_id"]) for d in docs if d.get("customer_id")]
+    people = await customers_by_id(core, ids)
+    kinds = await _channel_types(core, [str(d["channel_id"]) for d in docs if d.get("channel_id")])
+    out = [RecipientOut.model_validate(doc) for doc in docs]
+    for row in out:
+        person = people.get(row.customer_id or "")
+        row.customer_name = person.name if person else None
+        row.channel_type = kinds.get(row.channel_id or "")
+    return out, next_cursor
+
+
+async def _channel_types(core: Core, ids: list[str]) -> dict[str, str]:
+    found = core.store.channels.find({"_id": {"$in": sorted(set(ids))}}, {"type": 1})
+    return {doc["_id"]: doc["type"] async for doc in found}

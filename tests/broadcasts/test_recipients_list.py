@@ -1,0 +1,57 @@
+"""A broadcast's recipients through the API: who received it and who was skipped and why, a
+template's failure for one customer with a reason a page can word, in pages, by status."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from kith.core.context import Core
+from tests.broadcasts.test_sending import finish, start
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"authorization": f"Bearer {token}"}
+
+
+async def test_recipients_say_who_was_skipped_and_why(
+    bcore: Core, client: httpx.AsyncClient, token: str, people: Callable[..., Any]
+) -> None:
+    ada, bo, cy = await people(3)
+    body = {"text": {"en": "Hi {{ customer.attributes.city }}"}}
+    broadcast = await start(bcore, [ada, bo, cy], message=body, channels=["api", "telegram"])
+    await bcore.store.customers.update_many(
+        {"_id": {"$in": [ada.id, cy.id]}}, {"$set": {"attributes.city": "上海"}}
+    )
+    await bcore.store.identities.delete_many({"customer_id": cy.id})
+    await finish(bcore, broadcast)
+    url = f"/api/v1/broadcasts/{broadcast.id}/recipients"
+
+    everyone = (await client.get(url, headers=auth(token))).json()
+    by_customer = {r["customer_id"]: r for r in everyone["items"]}
+    assert set(by_customer) == {ada.id, bo.id, cy.id} and everyone["next_cursor"] is None
+    assert (by_customer[ada.id]["status"], by_customer[ada.id]["channel_type"]) == ("sent", "api")
+    assert by_customer[ada.id]["sent_at"] and by_customer[ada.id]["customer_name"] == ada.name
+    failed = by_customer[bo.id]
+    assert (failed["status"], failed["reason"]) == ("skipped", "template_error")
+    assert failed["detail_reason"] == "template_missing_value"
+    assert failed["detail_limits"]["name"] == "city" and "city" in failed["detail"]
+    assert by_customer[cy.id]["reason"] == "no_reachable_channel"
+
+    skipped = await client.get(url, params={"status": "skipped", "limit": 1}, headers=auth(token))
+    first = skipped.json()
+    assert [r["status"] for r in first["items"]] == ["skipped"] and first["next_cursor"]
+    rest = await client.get(
+        url,
+        params={"status": "skipped", "limit": 1, "cursor": first["next_cursor"]},
+        headers=auth(token),
+    )
+    seen = {r["customer_id"] for r in first["items"] + rest.json()["items"]}
+    assert seen == {bo.id, cy.id}
+
+    wrong = await client.get(url, params={"status": "lost"}, headers=auth(token))
+    assert wrong.status_code == 422 and wrong.json()["error"]["field"].startswith("status")
+    elsewhere = await client.get("/api/v1/broadcasts/nope/recipients", headers=auth(token))
+    assert elsewhere.status_code == 404
