@@ -174,6 +174,7 @@ class ConsumerWorker:
         self.max_failures = max_failures
         self.idle_seconds = idle_seconds  # how often it looks for other processes' events
         self._quiet = Quiet(core.consumer_news, idle_seconds)
+        self._turn = 0  # where the next pass of `run_forever` begins
 
     async def run_once(self) -> int:
         """One claimed batch per consumer; returns how many events were handled."""
@@ -221,12 +222,19 @@ class ConsumerWorker:
     async def _start_runs(self) -> int:
         """Claim for every consumer, leaving out conversations still running here, and start
         a task per conversation; returns how many events were claimed. Consumers that found
-        nothing last time and have no news since are skipped (`Quiet`)."""
+        nothing last time and have no news since are skipped (`Quiet`). A pass that runs out
+        of room ends where the next begins: when every pass began with the first consumer,
+        its batches took the room again as soon as a run ended, and a backlog of its own (a
+        large import's events) held the others back until it was gone."""
         started = 0
         loop = asyncio.get_running_loop()
-        for consumer in self.core.consumers:
+        consumers = list(self.core.consumers)
+        for at in range(len(consumers)):
+            turn = (self._turn + at) % len(consumers)
+            consumer = consumers[turn]
             room = self.max_in_flight - len(self._running)
             if room <= 0:
+                self._turn = turn
                 break
             if self._quiet.still(consumer.name, loop.time()):
                 continue

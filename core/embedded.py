@@ -15,7 +15,7 @@ import itertools
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
 from datetime import datetime
 from functools import partial
-from typing import Any, Self, TypeVar, Unpack
+from typing import Any, NamedTuple, Self, TypeVar, Unpack
 
 import bson
 import mongomock
@@ -396,18 +396,217 @@ def _changed_fields(update: Any) -> set[str] | None:
     return changed
 
 
+def _store_key(doc_id: Any) -> Any:
+    """The key mongomock files a document under (a sub-document `_id` is made hashable)."""
+    return mongomock.helpers.hashdict(doc_id) if isinstance(doc_id, dict) else doc_id
+
+
+class _Indexed(NamedTuple):
+    """A document as an ordered view last saw it: its strings at the view's field, its sort
+    key, its place in the collection (`seq`) and the version its heap entries carry."""
+
+    doc: Document
+    sort_key: tuple[Any, ...]
+    seq: int
+    values: frozenset[str]
+    version: int
+
+
+# A heap entry: (sort key, seq, version, store key); (sort key, seq) is one document's.
+_Entry = tuple[tuple[Any, ...], int, int, Any]
+
+
+class _OrderedView:
+    """The documents holding each string at `field`, in the order of `keys` (ascending; ties
+    in the collection's order, as mongomock's stable sort leaves them): what a server's
+    `(field, keys[0])` index gives a query such as a consumer's claim (`{"pending": name}`,
+    oldest first, 32 of them). Without it each claim tested and sorted the whole backlog.
+
+    It follows the collection without being told of inserts and deletes: documents added
+    since the last read are the ones at the end of the store's (ordered) mapping that it has
+    not seen as they are; a deleted document is dropped when a read meets it. Updates, which
+    mongomock makes in place, are reported to it (`updated`). Entries are never edited: a
+    changed document gets new ones with a new version, and the old ones are skipped, popped
+    when they reach the top, or dropped when the heaps are rebuilt."""
+
+    def __init__(self, field: str, keys: Sequence[tuple[str, int]]) -> None:
+        self.field = field
+        self.keys = list(keys)
+        self._documents: Any = None  # the store's mapping it follows
+        self._known: dict[Any, _Indexed] = {}
+        self._heaps: dict[str, list[_Entry]] = {}
+        self._unsure: set[Any] = set()  # documents it cannot place: their queries are not its
+        self._seq = 0
+        self._version = 0
+        self._live = 0
+        self._entries = 0
+
+    def size(self, value: str) -> int:
+        return len(self._heaps.get(value, ()))
+
+    def ordered(self, value: str, documents: Mapping[Any, Document]) -> Iterator[Document] | None:
+        """The documents holding `value`, in order, read as far as the reader reads (no write
+        may come between); None when some document's field or sort value is not plain."""
+        self._follow(documents)
+        if self._unsure:
+            return None
+        return self._walk(value, documents)
+
+    def places(self, keys: Iterable[Any], documents: Mapping[Any, Document]) -> list[int] | None:
+        """Each document's place in the collection's order (`keys` are in it), when few enough
+        to be worth it; None otherwise."""
+        keys = list(keys)
+        if len(keys) * 8 > len(documents):
+            return None
+        self._follow(documents)
+        return [self._known[key].seq for key in keys]
+
+    def updated(self, keys: Iterable[Any], documents: Mapping[Any, Document]) -> None:
+        """Take in the documents (store keys) an update may have changed in place."""
+        if documents is not self._documents:
+            return
+        for key in keys:
+            known = self._known.get(key)
+            doc = documents.get(key)
+            if known is None or doc is None:
+                continue  # inserted since the last read (found then) or deleted (skipped)
+            if known.doc is not doc:  # replaced (a rolled-back update): read it all again
+                self._documents = None
+                return
+            self._put(key, doc, known.seq)
+
+    def _follow(self, documents: Mapping[Any, Document]) -> None:
+        # What deletes and changes leave behind is dropped by reading it all again.
+        stale = self._entries > 2 * self._live + 1024 or len(self._known) > 2 * len(documents)
+        if documents is not self._documents or stale:
+            self._rebuild(documents)
+            return
+        fresh = []
+        for key in reversed(documents):
+            doc = documents[key]
+            known = self._known.get(key)
+            if known is not None and known.doc is doc:
+                break  # everything before it was here at the last read
+            fresh.append((key, doc))
+        for key, doc in reversed(fresh):
+            self._seq += 1
+            self._put(key, doc, self._seq)
+
+    def _rebuild(self, documents: Mapping[Any, Document]) -> None:
+        self._documents = documents
+        self._known, self._heaps, self._unsure = {}, {}, set()
+        self._live = self._entries = 0
+        for key, doc in documents.items():
+            self._seq += 1
+            self._put(key, doc, self._seq)
+
+    def _describe(self, doc: Document) -> tuple[tuple[Any, ...], frozenset[str]] | None:
+        value = doc.get(self.field)
+        if isinstance(value, str):
+            values = frozenset((value,))
+        elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+            values = frozenset(value)
+        elif value is None:
+            values = frozenset()
+        else:
+            return None
+        try:
+            return tuple(_native_sort_key(field, doc) for field, _ in self.keys), values
+        except _NotNative:
+            return None
+
+    def _put(self, key: Any, doc: Document, seq: int) -> None:
+        old = self._known.get(key)
+        described = self._describe(doc)
+        if described is None:
+            self._unsure.add(key)
+            described = ((), frozenset())
+        else:
+            self._unsure.discard(key)
+        sort_key, values = described
+        if old is not None and (old.sort_key, old.values, old.seq) == (sort_key, values, seq):
+            self._known[key] = old._replace(doc=doc)
+            return
+        self._version += 1
+        self._live += len(values) - (len(old.values) if old else 0)
+        self._known[key] = _Indexed(doc, sort_key, seq, values, self._version)
+        for value in values:
+            heapq.heappush(self._heaps.setdefault(value, []), (sort_key, seq, self._version, key))
+            self._entries += 1
+
+    def _valid(self, entry: _Entry, value: str, documents: Mapping[Any, Document]) -> bool:
+        key = entry[3]
+        known = self._known.get(key)
+        if known is None or known.version != entry[2] or value not in known.values:
+            return False
+        if documents.get(key) is not known.doc:  # deleted since
+            self._live -= len(known.values)
+            del self._known[key]
+            return False
+        return True
+
+    def _walk(self, value: str, documents: Mapping[Any, Document]) -> Iterator[Document]:
+        """The heap's valid entries in order: stale ones at its top are popped for good, the
+        rest read by a best-first walk of the heap's tree, which leaves it as it is."""
+        heap = self._heaps.get(value, [])
+        while heap and not self._valid(heap[0], value, documents):
+            heapq.heappop(heap)
+            self._entries -= 1
+        frontier = [(heap[0], 0)] if heap else []
+        while frontier:
+            entry, at = heapq.heappop(frontier)
+            for child in (2 * at + 1, 2 * at + 2):
+                if child < len(heap):
+                    heapq.heappush(frontier, (heap[child], child))
+            if self._valid(entry, value, documents):
+                yield documents[entry[3]]
+
+
+def _indexed_equalities(
+    query: Any, keys: Sequence[tuple[str, int]], indexes: Iterable[Mapping[str, Any]]
+) -> list[tuple[str, str]]:
+    """A query's `{field: "s"}` conditions that a declared `(field, keys[0])` index would
+    answer in the order of an ascending sort on `keys`, as (field, "s")."""
+    if not isinstance(query, Mapping) or any(direction < 0 for _, direction in keys):
+        return []
+    leading = {
+        str(index["key"][0][0])
+        for index in indexes
+        if len(index["key"]) > 1
+        and tuple(index["key"][0])[1] == 1
+        and tuple(index["key"][1]) == (keys[0][0], 1)
+    }
+    return [
+        (str(field), spec)
+        for field, spec in query.items()
+        if isinstance(spec, str) and field in leading and "." not in str(field) and field != "_id"
+    ]
+
+
+def _recorded(docs: Iterator[Document], into: list[Any]) -> Iterator[Document]:
+    """`docs`, noting the store key of each as it is handed out (to an update)."""
+    for doc in docs:
+        into.append(_store_key(doc["_id"]))
+        yield doc
+
+
 def _speed_up(coll: mongomock.Collection[Document]) -> None:
-    """Give a mongomock collection the two shortcuts a real engine's indexes give: a query
+    """Give a mongomock collection the shortcuts a real engine's indexes give: a query
     that names `_id`s reads those documents instead of testing every one, and the unique-index
     check after a write compares field values instead of running the general query engine
     over the whole collection. Without them every update of a message cost a slow pass over
-    all messages (most of the sentiment worker's time). Answers are unchanged: candidates are
-    confirmed with mongomock's own `filter_applies`."""
+    all messages (most of the sentiment worker's time). A third: a sorted query that a
+    declared `(field, sort key)` index would answer reads from an ordered view of the
+    collection (`_OrderedView`), which mongomock's updates report to. Answers are unchanged:
+    candidates are confirmed with mongomock's own `filter_applies`."""
     hooks: Any = coll  # mongomock's own attributes, not in its (pymongo's) stub
     store = hooks._store
     general_iter: Callable[[Any], Iterator[Document]] = hooks._iter_documents
     general_dataset: Callable[..., Iterator[Document]] = hooks._get_dataset
     general_unique: Callable[[Document], None] = hooks._ensure_uniques
+    general_update: Callable[..., Any] = hooks._update
+    views: dict[tuple[str, tuple[tuple[str, int], ...]], _OrderedView] = {}
+    recording: list[list[Any]] = []  # the store keys each update in progress handed out
 
     def shortcut(query: Any) -> tuple[list[Document], bool] | None:
         """The documents that may match, in the collection's order, and whether each is
@@ -418,7 +617,7 @@ def _speed_up(coll: mongomock.Collection[Document]) -> None:
             docs = store._documents
             wanted = set(ids) if len(ids) > 1 else None
             if wanted is not None:
-                return [docs[k] for k in docs if k in wanted], True
+                return in_collection_order([k for k in wanted if k in docs], docs), True
             return ([docs[ids[0]]] if ids and ids[0] in docs else []), True
         plain = _plain_conditions(query)
         if plain is not None:  # equality on strings (`{"pending": consumer}`): answered here
@@ -450,11 +649,57 @@ def _speed_up(coll: mongomock.Collection[Document]) -> None:
         return list(store.documents), True
 
     def iter_documents(query: Any) -> Iterator[dict[str, Any]]:
+        docs = matching(query)
+        return _recorded(docs, recording[-1]) if recording else docs
+
+    def matching(query: Any) -> Iterator[dict[str, Any]]:
         found = shortcut(query)
         if found is None:
             return general_iter(query)
         docs, unsure = found
         return (doc for doc in docs if filter_applies(query, doc)) if unsure else iter(docs)
+
+    def update(*args: Any, **kwargs: Any) -> Any:
+        """mongomock's, telling the ordered views which documents it changed in place."""
+        if not views:
+            return general_update(*args, **kwargs)
+        touched: list[Any] = []
+        recording.append(touched)
+        try:
+            return general_update(*args, **kwargs)
+        finally:
+            recording.pop()
+            for view in views.values():
+                view.updated(touched, store._documents)
+
+    def in_collection_order(keys: list[Any], docs: Mapping[Any, Document]) -> list[Document]:
+        """The documents under `keys`, in the collection's order: from an ordered view's
+        places where there is one (a claim names 32 events of a long log), else by a pass."""
+        for view in views.values():
+            places = view.places(keys, docs)
+            if places is not None:
+                return [docs[k] for _, k in sorted(zip(places, keys, strict=True))]
+        wanted = set(keys)
+        return [docs[k] for k in docs if k in wanted]
+
+    def ordered(query: Any, keys: list[tuple[str, int]]) -> Iterator[Document] | None:
+        """The documents that may match, in sort order, from an ordered view, when a declared
+        index would answer the query (`_indexed_equalities`); None otherwise. Of several such
+        conditions, the one whose view holds the fewest entries for its value is read."""
+        found = _indexed_equalities(query, keys, store.indexes.values())
+        if not found:
+            return None
+        store._remove_expired_documents()
+        documents = store._documents
+        if not documents:
+            return None  # (mongomock's path checks the filter even on no documents)
+        built = [(views[(f, tuple(keys))], v) for f, v in found if (f, tuple(keys)) in views]
+        if built:
+            view, value = min(built, key=lambda pair: pair[0].size(pair[1]))
+        else:
+            field, value = found[0]
+            view = views[(field, tuple(keys))] = _OrderedView(field, keys)
+        return view.ordered(value, documents)
 
     def get_dataset(query: Any, sort: Any, fields: Any, as_class: Any) -> Iterator[Document]:
         """mongomock's, sorting on plain values instead of comparing every pair with
@@ -463,6 +708,14 @@ def _speed_up(coll: mongomock.Collection[Document]) -> None:
         keys = _sort_keys(sort)
         if keys is None:
             return general_dataset(query, sort, fields, as_class)
+        in_order = ordered(query, keys)
+        if in_order is not None:
+            plain = [(path[0], v) for path, v in _string_conditions(query) if len(path) == 1]
+            return (
+                hooks._copy_only_fields(doc, fields, as_class)
+                for doc in in_order
+                if _plainly_meets(plain, doc) is not False and filter_applies(query, doc)
+            )
         found, unsure = candidates(query)
         return (
             hooks._copy_only_fields(doc, fields, as_class)
@@ -501,6 +754,7 @@ def _speed_up(coll: mongomock.Collection[Document]) -> None:
 
     hooks._iter_documents = iter_documents
     hooks._get_dataset = get_dataset
+    hooks._update = update
     hooks._ensure_uniques = ensure_uniques
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
 
 from kith.core.clock import ManualClock, ScaledClock
 from kith.core.consumers import Consumer, ConsumerLag, ConsumerWorker, lag, parked, retry_parked
 from kith.core.context import Core
-from kith.core.events import build_event, record
+from kith.core.events import build_event, record, record_many
 from kith.core.models import Event
 from tests.support.consumers import recorder
 
@@ -195,3 +196,32 @@ async def test_a_claim_lasts_real_seconds_when_the_demo_clock_runs_fast(
     running.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await running
+
+
+async def test_a_backlog_of_the_first_consumers_does_not_hold_back_the_others(
+    core: Core, workspace_id: str
+) -> None:
+    """300 events pending for two consumers, more than the worker's room: the one installed
+    last gets its turn while the first still has a backlog (each pass used to begin with the
+    first consumer, whose batches filled the room again as soon as a run ended)."""
+    order: list[str] = []
+    stop = asyncio.Event()
+
+    def handler(name: str) -> Callable[[Core, Event], Awaitable[None]]:
+        async def handle(core: Core, event: Event) -> None:
+            order.append(name)
+            if len(order) == 600:
+                stop.set()
+
+        return handle
+
+    core.consumers.add(Consumer("first-in-line", ("test.queued",), handler("first")))
+    core.consumers.add(Consumer("behind", ("test.queued",), handler("behind")))
+    events = [build_event(core, workspace_id, "test.queued", data={"n": n}) for n in range(300)]
+    await record_many(core, events)
+
+    worker = ConsumerWorker(core, batch_size=32, max_in_flight=32, idle_seconds=3600)
+    await asyncio.wait_for(worker.run_forever(stop), 60)  # a bound for a broken build
+
+    assert order.count("first") == order.count("behind") == 300
+    assert order.index("behind") < 100, order.index("behind")
