@@ -38,3 +38,14 @@ class Held:
 
     def release(self) -> None:
         self._released.set()
+
+
+class HeldFirst(Held):
+    """Only the first such request waits until `release()`; later ones go straight on, so the
+    page's first answer surely lands after the answers it asked for later."""
+
+    async def _handle(self, route: Any) -> None:
+        if route.request.method == self.method and self.sent:
+            await route.continue_()
+            return
+        await super()._handle(route)

@@ -8,6 +8,7 @@ import re
 import pytest
 
 from tests.support.browser import needs_chromium
+from tests.support.held import HeldFirst
 from tests.web.test_inbox_browser import LIVE, Live
 from tests.web.test_inbox_browser import live as live
 
@@ -134,3 +135,23 @@ async def test_merging_two_customers_of_one_name_tells_them_apart(live: Live) ->
     )
     text = await question.text_content()
     assert text is not None and "u-wang-1" in text and "u-wang-2" in text
+
+
+async def test_a_search_typed_before_the_first_list_keeps_its_answer(live: Live) -> None:
+    """The unfiltered first list, landing after a search's answer, is not drawn over it."""
+    from playwright.async_api import expect
+
+    await live.customer_says("我要退款谢谢", user="u-wang", name="王芳")
+    await live.customer_says("Where is my parcel?")
+    page = await live.sign_in("alice@kith.test")
+    first = HeldFirst("/conversations", method="GET")
+    await first.install(page)
+    await page.reload()
+    await first.first()
+    conversations = page.get_by_role("list", name="Conversations")
+    await page.get_by_role("searchbox", name="Search").fill("退款")
+    await expect(conversations.get_by_role("listitem")).to_have_count(1)
+    first.release()
+    await expect(page.locator("body[data-ready=true]")).to_have_count(1)  # the first answer is in
+    await expect(conversations.get_by_role("listitem")).to_have_count(1)
+    await expect(conversations.get_by_role("button", name=re.compile("王芳"))).to_be_visible()

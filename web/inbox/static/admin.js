@@ -56,6 +56,20 @@
     if (!items.length) box.append(h("span", { class: "hint" }, T.none_yet));
   }
 
+  // A new form's choices drawn again (the page's lists reloaded): what the admin has ticked so
+  // far stays ticked while it is still a choice, and a focused box keeps the focus. Ticked as
+  // the admin ticks (not by default), so the form's reset after a create still clears them.
+  function refillChoices(form, kind, items) {
+    const box = form.querySelector(`[data-choices="${kind}"]`);
+    const ticked = new Set([...box.querySelectorAll("input:checked")].map((input) => input.value));
+    const focused = box.contains(document.activeElement) ? document.activeElement.value : null;
+    fillChoices(form, kind, items, new Set());
+    for (const input of box.querySelectorAll("input")) {
+      input.checked = ticked.has(input.value);
+      if (input.value === focused) input.focus();
+    }
+  }
+
   function actionButton(label, name, onclick, extra = {}) {
     return h("button", { type: "button", "aria-label": `${label}${T.colon}${name}`, onclick, ...extra }, label);
   }
@@ -91,7 +105,7 @@
       state.locks = Object.fromEntries(locks.items.map((l) => [l.user_id, l.locked_until]));
       const teamTable = byId(state.teams);
       $("users").replaceChildren(...state.users.map((u) => userRow(u, teamTable)));
-      fillChoices($("new-user"), "teams", teamChoices(), new Set());
+      refillChoices($("new-user"), "teams", teamChoices());
     }
 
     function teamChoices() {
@@ -212,7 +226,7 @@
       state.channels = channels.items;
       $("teams").replaceChildren(...state.teams.map(teamRow));
       $("no-teams").hidden = state.teams.length > 0;
-      fillChoices($("new-team"), "channels", channelChoices(), new Set());
+      refillChoices($("new-team"), "channels", channelChoices());
     }
 
     function channelChoices() {

@@ -5,7 +5,7 @@
 "use strict";
 
 (() => {
-  const { T, api, h, once, say: notice, dateTime: when } = window.KithDom;
+  const { T, api, h, once, say: notice, dateTime: when, newestOnly } = window.KithDom;
   const body = document.body;
   const $ = (id) => document.getElementById(id);
   const manage = body.dataset.canManage === "true";
@@ -81,11 +81,16 @@
       h("td", {}, h("time", { datetime: c.last_seen }, when(c.last_seen))));
   }
 
+  // Only the newest request's page is drawn: a search sent before the first list has come
+  // never shows under the unfiltered answer that lands after it.
+  const contactsTurn = newestOnly();
   async function loadContacts(more = false) {
     const query = new URLSearchParams(state.query);
     if (more && state.contacts) query.set("cursor", state.contacts);
+    const current = contactsTurn();
     try {
       const page = await api("GET", "/contacts?" + query.toString());
+      if (!current()) return;
       if (!more) $("contacts").replaceChildren();
       $("contacts").append(...page.items.map(contactRow));
       state.contacts = page.next_cursor;
@@ -95,6 +100,7 @@
       if (state.listError !== null && $("notice").textContent === state.listError) notice("");
       state.listError = null;
     } catch (err) {
+      if (!current()) return;
       state.listError = err.message;
       notice(err.message);
     }

@@ -233,23 +233,34 @@
   once.LEAVING = LEAVING;
   Object.freeze(once);
 
+  // For a list asked again before an earlier answer lands (a filter sent while the first
+  // page loads): `const turn = newestOnly()`, then each request takes `const current = turn()`
+  // and draws its answer only if `current()` (no newer request since), however late it lands.
+  function newestOnly() {
+    let asked = 0;
+    return () => {
+      const mine = ++asked;
+      return () => mine === asked;
+    };
+  }
+
   // A search box that asks as the user types: `ask(q)` a quarter second after the last key,
   // or at once on Enter (which then submits nothing); only the newest question's answer
   // reaches `show(answer, q)` or `fail(error)`, however late an older one lands. An emptied
   // box calls `cleared()`.
   function searchAsTyped(input, { ask, show, fail, cleared }) {
-    let asked = 0;
+    const turn = newestOnly();
     let timer = null;
     async function run() {
       clearTimeout(timer);
       const q = input.value.trim();
-      const mine = ++asked;
+      const current = turn();
       if (!q) return cleared();
       try {
         const found = await ask(q);
-        if (mine === asked) show(found, q);
+        if (current()) show(found, q);
       } catch (error) {
-        if (mine === asked) fail(error);
+        if (current()) fail(error);
       }
     }
     input.addEventListener("input", () => {
@@ -373,6 +384,6 @@
   labelCards();
   window.KithDom = Object.freeze({
     T, ApiError, api, answer, h, say, said, confirmed, fill, worded, markFields, showRefusals, date, dateTime, once,
-    channelIcon, searchAsTyped, customerChoice,
+    channelIcon, newestOnly, searchAsTyped, customerChoice,
   });
 })();

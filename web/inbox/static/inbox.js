@@ -5,7 +5,7 @@
 
 (() => {
   const body = document.body;
-  const { T, ApiError, api, h, fill, said, dateTime, channelIcon, showRefusals } = window.KithDom;
+  const { T, ApiError, api, h, fill, said, dateTime, channelIcon, showRefusals, newestOnly } = window.KithDom;
   const myId = body.dataset.userId;
   const canWrite = body.dataset.role !== "marketer";
   const $ = (id) => document.getElementById(id);
@@ -106,10 +106,15 @@
     return h("span", { class: "preview" + (p.private ? " preview-note" : "") }, who + text);
   }
 
+  // Only the newest request's page is drawn: a filter set before the first list has come
+  // never shows over the unfiltered answer that lands after it.
+  const listTurn = newestOnly();
   async function loadList(more = false) {
     const params = listQuery();
     if (more && state.cursor) params.set("cursor", state.cursor);
+    const current = listTurn();
     const page = await api("GET", "/conversations?" + params.toString());
+    if (!current()) return;
     const list = $("conversations");
     // The list is drawn anew on every change: focus stays on the conversation it was on.
     const focused = document.activeElement && document.activeElement.closest("#conversations .conv");
