@@ -1,7 +1,7 @@
 // Kith's own time for the pages (`KithClock.now()`, milliseconds), and the demo clock in the
 // header, shown only when Kith's clock runs faster than real time (`kith demo`: an hour per
 // second), ticking on locally from the server's time and speed. Until the server answers,
-// Kith's time is the browser's.
+// Kith's time is the browser's; once it has, `<html data-clock="kith">` says so.
 "use strict";
 
 window.KithClock = { now: () => Date.now() };
@@ -23,6 +23,7 @@ window.KithClock = { now: () => Date.now() };
     const base = Date.parse(now);
     const since = performance.now();
     window.KithClock.now = () => base + (performance.now() - since) * speed;
+    document.documentElement.dataset.clock = "kith";  // Kith's time from here on
     if (speed === 1 || !shown) return;
     const out = shown.querySelector("time");
     const label = shown.querySelector("span").textContent;
