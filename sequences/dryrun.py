@@ -33,7 +33,7 @@ from kith.sequences.models import (
     Step,
     WaitStep,
 )
-from kith.sequences.preview import Rendered, render
+from kith.sequences.preview import Rendered, render_for
 from kith.sequences.waits import wait_end
 
 MAX_PLANNED = 100
@@ -152,7 +152,7 @@ async def _send(plan: _Plan, sequence: Sequence, step: SendStep, at: datetime) -
     send_by = at + step.send_by
     decision = await decide(plan.core, plan.customer, channels, at, send_by)
     base = Planned(step_id=step.id, type=step.type, at=at, outcome="skipped")
-    base.sent = await render(plan.core, sequence, step.id, plan.customer.id)
+    base.sent = await render_for(plan.core, sequence, step.id, plan.customer)
     if isinstance(decision, Hold):
         base.held_for, base.held_until = decision.reason, decision.until
         base.reason = f"held for {decision.reason} until {decision.until.isoformat()}"

@@ -65,8 +65,13 @@ def send_step(sequence: Sequence, step_id: str) -> tuple[int, SendStep]:
 
 
 async def render(core: Core, sequence: Sequence, step_id: str, customer_id: str) -> Rendered:
-    n, step = send_step(sequence, step_id)
     customer = await get_customer(core, sequence.workspace_id, customer_id)
+    return await render_for(core, sequence, step_id, customer)
+
+
+async def render_for(core: Core, sequence: Sequence, step_id: str, customer: Customer) -> Rendered:
+    """`render` for a customer already read (a dry run renders every send step)."""
+    n, step = send_step(sequence, step_id)
     language, source = await text_for(core, step.message, customer)
     field = f"steps.{n}.message.text.{language}"
     out = Rendered(customer_id=customer.id, step_id=step.id, language=language, text=None)

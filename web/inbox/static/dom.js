@@ -279,13 +279,13 @@
   // Enter in it submits the form with the first found; `found` says how many; `changed()` runs
   // on every key (a preview of the last customer is stale).
   function customerChoice(search, select, found, changed = () => {}) {
-    let asked = 0;
+    const turn = newestOnly();
     search.addEventListener("input", () => {
-      const mine = ++asked;
+      const current = turn();
       changed();
-      setTimeout(() => { if (mine === asked) show(mine); }, 250);
+      setTimeout(() => { if (current()) show(current); }, 250);
     });
-    async function show(mine) {
+    async function show(current) {
       const q = search.value.trim();
       if (!q) {
         select.replaceChildren(h("option", { value: "" }, T.find_customer_pick));
@@ -294,7 +294,7 @@
       }
       try {
         const page = await api("GET", `/contacts?limit=10&q=${encodeURIComponent(q)}`);
-        if (mine !== asked) return;  // a later keystroke's search answers instead
+        if (!current()) return;  // a later keystroke's search answers instead
         select.replaceChildren(...(page.items.length ? page.items.map((c) =>
           h("option", { value: c.id }, [c.name || T.find_customer_unnamed,
             ...(c.emails || []).slice(0, 1), ...(c.phones || []).slice(0, 1)].join(" · ")))
