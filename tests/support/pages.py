@@ -4,6 +4,7 @@ user, the check that every control has an accessible name, and the screenshots k
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import re
@@ -88,3 +89,19 @@ async def keep_screenshot(page: object, name: str, tmp_path: Path) -> None:
     if os.environ.get("KITH_SCREENSHOTS"):
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         shutil.copy(shot, SCREENSHOTS / name)
+
+
+async def poll_page(page: object, script: str, within: float = 15.0) -> object:
+    """The first truthy answer of `script` (a JS function's source), asked every 50 ms.
+
+    Not `page.wait_for_function`: once its first try fails it polls inside the page with eval,
+    which the page's CSP (`script-src 'self'`) refuses; `page.evaluate` goes through the
+    DevTools protocol, which the CSP does not govern. Returns the last answer at the deadline,
+    so the caller's assertion says what the page showed instead.
+    """
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        answer = await page.evaluate(script)  # type: ignore[attr-defined]
+        if answer or asyncio.get_running_loop().time() >= deadline:
+            return answer
+        await asyncio.sleep(0.05)

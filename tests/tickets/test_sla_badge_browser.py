@@ -24,7 +24,7 @@ from kith.tickets.sla_models import PolicyIn, Targets
 from kith.tickets.sla_store import save_policy, terms_for
 from kith.tickets.sla_tickets import stored
 from tests.support.browser import needs_chromium
-from tests.support.pages import Live, keep_screenshot, live_app
+from tests.support.pages import Live, keep_screenshot, live_app, poll_page
 from tests.tickets.test_tickets_browser import seed, ticket_id
 
 pytestmark = [needs_chromium, pytest.mark.timeout(180)]
@@ -143,7 +143,8 @@ async def test_on_a_phone_the_list_scrolls_in_its_own_box_by_keyboard(
     assert height == 1
     await box.focus()
     await page.keyboard.press("ArrowRight")
-    await page.wait_for_function("() => document.querySelector('.table-scroll').scrollLeft > 0")
+    scrolled = "() => document.querySelector('.table-scroll').scrollLeft > 0"
+    assert await poll_page(page, scrolled)
     await keep_screenshot(page, "tickets-sla-phone.png", tmp_path)
 
 

@@ -6,7 +6,6 @@ replaced four separate header items, driven by the keyboard.
 
 from __future__ import annotations
 
-import contextlib
 import re
 from collections.abc import AsyncIterator
 
@@ -18,7 +17,7 @@ from kith.core.context import Core
 from kith.core.models import Role, Workspace
 from kith.core.settings import Settings
 from tests.support.browser import needs_chromium
-from tests.support.pages import Live, live_app
+from tests.support.pages import Live, live_app, poll_page
 from tests.web.conftest import PASSWORD
 
 pytestmark = [needs_chromium, pytest.mark.timeout(240)]
@@ -154,7 +153,6 @@ async def test_on_a_phone_the_header_is_two_rows_and_no_page_scrolls_sideways(
     175 px of an 844 px screen; the contacts filters and the webhooks tables made their pages
     scroll sideways. Now the sections are one row that scrolls inside itself (the current one
     in view), the header at most two rows, and no section's page is wider than the window."""
-    from playwright.async_api import TimeoutError as PlaywrightTimeout
     from playwright.async_api import expect
 
     live.core.clock = ScaledClock(3600)  # the demo's: its clock shows in the header
@@ -165,9 +163,7 @@ async def test_on_a_phone_the_header_is_two_rows_and_no_page_scrolls_sideways(
             await page.goto(live.url + path)
             await expect(page.locator("#demo-clock time")).not_to_be_empty()
             # the row scrolls to the current section once laid out (a ResizeObserver's turn)
-            shown = f"({PHONE_NAV})().currentShown"
-            with contextlib.suppress(PlaywrightTimeout):
-                await page.wait_for_function(shown, timeout=5000)
+            await poll_page(page, f"() => ({PHONE_NAV})().currentShown", within=5.0)
             nav = await page.evaluate(PHONE_NAV)
             wanted = {"rows": 1, "scrolls": True, "currentShown": True, "edgesShadowed": True}
             assert nav == wanted, (locale, path, nav)
