@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from kith.broadcasts import actions
@@ -22,8 +23,9 @@ from kith.broadcasts.models import (
     Status,
 )
 from kith.broadcasts.preview import Preview, preview
-from kith.broadcasts.recipients_list import RecipientOut, list_recipients
+from kith.broadcasts.recipients_list import RecipientOut, list_recipients, recipient_rows
 from kith.communities.broadcasts import Delivery, deliveries
+from kith.core.csv_text import csv_text
 from kith.core.errors import Forbidden
 from kith.core.models import Author, AuthorKind, Role
 from kith.web.api.deps import CoreDep, Cursor, WorkspaceDep
@@ -167,6 +169,28 @@ def build(prefix: str, who: Callable[..., Awaitable[Asker]], schema: bool) -> AP
             core, broadcast, status or [], cursor=cursor, limit=limit
         )
         return Page(items=items, next_cursor=next_cursor)
+
+    @router.get(
+        "/{broadcast_id}/recipients.csv",
+        response_class=StreamingResponse,
+        responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
+    )
+    async def recipients_csv(
+        broadcast_id: str,
+        core: CoreDep,
+        asker: Asker = asked,
+        status: Annotated[list[RecipientStatus] | None, Query()] = None,
+    ) -> StreamingResponse:
+        """The recipients as a CSV file (all of them, or those of `status`), in the list's
+        order; a status is written as stored (`sent`, `skipped`...), its reason as a code."""
+        broadcast = await actions.get_broadcast(core, asker.workspace_id, broadcast_id)
+        rows = recipient_rows(core, broadcast, status or [])
+        stamp = core.clock.now().strftime("%Y%m%d-%H%M")
+        return StreamingResponse(
+            (piece.encode() async for piece in csv_text(rows)),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="recipients-{stamp}.csv"'},
+        )
 
     @router.post("/{broadcast_id}/preview", response_model=Preview)
     async def preview_(

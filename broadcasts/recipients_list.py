@@ -1,8 +1,10 @@
 """A broadcast's recipients a page at a time: who received it, who is waiting, and who was
-skipped or failed and why (a template that failed for them says so as a page can word it)."""
+skipped or failed and why (a template that failed for them says so as a page can word it);
+and all of them as the rows of a CSV file, for a spreadsheet or another tool."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
@@ -57,6 +59,42 @@ async def list_recipients(
         row.customer_name = person.name if person else None
         row.channel_type = kinds.get(row.channel_id or "")
     return out, next_cursor
+
+
+# The file's columns: RecipientOut's, in a reader's order (the failure's words, not its codes).
+CSV_COLUMNS = (
+    "customer_id",
+    "customer_name",
+    "community_id",
+    "status",
+    "reason",
+    "detail",
+    "channel_type",
+    "channel_id",
+    "due_at",
+    "sent_at",
+    "delivered_at",
+    "replied_at",
+)
+CSV_PAGE = 500
+
+
+async def recipient_rows(
+    core: Core, broadcast: Broadcast, statuses: list[RecipientStatus]
+) -> AsyncIterator[list[Any]]:
+    """The header, then each recipient's values (`CSV_COLUMNS`), in the list's order, read a
+    page at a time (names and channels with each page, as the list reads them)."""
+    yield list(CSV_COLUMNS)
+    cursor: str | None = None
+    while True:
+        rows, cursor = await list_recipients(
+            core, broadcast, statuses, cursor=cursor, limit=CSV_PAGE
+        )
+        for row in rows:
+            values = row.model_dump(mode="json")
+            yield [values[column] for column in CSV_COLUMNS]
+        if cursor is None:
+            return
 
 
 async def _channel_types(core: Core, ids: list[str]) -> dict[str, str]:

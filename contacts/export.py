@@ -3,48 +3,17 @@ rows; `kith.contacts.xlsx_export` writes the same rows as an Excel workbook).
 
 Columns: id, name, emails, phones, tags, locale, timezone, channels, one `consent.<type>` per
 channel type Kith has, one `attributes.<key>` per key the exported customers use, first and
-last seen. Lists are joined with "; ". The file starts with a UTF-8 byte-order mark so that
-Excel reads Chinese right, and reads back through the import (same column names).
-
-A cell that starts with = + - @ (or a tab or carriage return) is prefixed with `'`: a
-spreadsheet would otherwise run it as a formula (CSV injection, OWASP); the import strips it.
+last seen; written by `kith.core.csv_text` (lists joined with "; ", formulas defused), so the
+file reads back through the import (same column names).
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 from kith.core.context import Core
-
-BATCH = 500
-LIST_JOIN = "; "
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def cell_text(value: Any) -> str:
-    """One cell's text as the export writes it (lists joined, dates in ISO 8601)."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list):
-        return LIST_JOIN.join(str(v) for v in value)
-    if hasattr(value, "isoformat"):
-        return str(value.isoformat())
-    return str(value)
-
-
-def looks_like_formula(text: str) -> bool:
-    return text.startswith(FORMULA_START)
-
-
-def safe_cell(value: Any) -> str:
-    """One cell's text, defused when a spreadsheet would read it as a formula."""
-    text = cell_text(value)
-    return f"'{text}" if looks_like_formula(text) else text
+from kith.core.csv_text import csv_text
 
 
 def _scope(workspace_id: str, query: Mapping[str, Any]) -> dict[str, Any]:
@@ -58,12 +27,6 @@ async def _attribute_keys(core: Core, scope: dict[str, Any]) -> list[str]:
     async for doc in core.store.customers.find(scope, {"attributes": 1}):
         keys.update(dict.fromkeys(doc.get("attributes") or {}))
     return sorted(keys)
-
-
-def _line(cells: list[str]) -> str:
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\r\n").writerow(cells)
-    return out.getvalue()
 
 
 async def export_rows(
@@ -92,13 +55,5 @@ async def stream_csv(
     core: Core, workspace_id: str, query: Mapping[str, Any] | None = None
 ) -> AsyncIterator[str]:
     """`export_rows` as CSV text, in pieces."""
-    rows = export_rows(core, workspace_id, query)
-    yield "\ufeff" + _line(await anext(rows))
-    lines: list[str] = []
-    async for values in rows:
-        lines.append(_line([values[0], *(safe_cell(v) for v in values[1:])]))
-        if len(lines) >= BATCH:
-            yield "".join(lines)
-            lines = []
-    if lines:
-        yield "".join(lines)
+    async for piece in csv_text(export_rows(core, workspace_id, query), trusted=1):
+        yield piece

@@ -21,8 +21,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kith.contacts.export import BATCH, cell_text, export_rows, looks_like_formula
+from kith.contacts.export import export_rows
 from kith.core.context import Core
+from kith.core.csv_text import BATCH, cell_text, looks_like_formula
 
 if TYPE_CHECKING:  # openpyxl is imported by the export that writes a workbook, not at start-up
     from openpyxl import Workbook

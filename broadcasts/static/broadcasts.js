@@ -215,7 +215,7 @@
 
   // Who the broadcast was for, a page at a time, as the status filter asks: drawn when its
   // panel opens for a broadcast or the filter changes (not on the 5 s refresh: a reader's
-  // place in a long list stays), "Load more" appends.
+  // place in a long list stays), "Load more" appends. The CSV link downloads the same choice.
   let recipientsOf = null;
   let recipientsNext = null;
   const STATUSES = { sent: ["sent"], pending: ["pending", "held"], skipped: ["skipped"], failed: ["failed"] };
@@ -225,6 +225,10 @@
     const chosen = STATUSES[document.getElementById("recipient-status").value] || [];
     const query = new URLSearchParams({ limit: "25" });
     for (const s of chosen) query.append("status", s);
+    if (fresh) {
+      const asked = new URLSearchParams(chosen.map((s) => ["status", s]));
+      document.getElementById("recipients-csv").href = `/app/api/broadcasts/${b.id}/recipients.csv?${asked}`;
+    }
     if (!fresh && recipientsNext) query.set("cursor", recipientsNext);
     const page = await api("GET", `/broadcasts/${b.id}/recipients?${query}`);
     if (recipientsOf !== b.id) return;  // another broadcast opened meanwhile

@@ -3,11 +3,15 @@ template's failure for one customer with a reason a page can word, in pages, by 
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Callable
 from typing import Any
 
 import httpx
+import pytest
 
+from kith.broadcasts import recipients_list
 from kith.core.context import Core
 from tests.broadcasts.test_sending import finish, start
 
@@ -54,4 +58,48 @@ async def test_recipients_say_who_was_skipped_and_why(
     wrong = await client.get(url, params={"status": "lost"}, headers=auth(token))
     assert wrong.status_code == 422 and wrong.json()["error"]["field"].startswith("status")
     elsewhere = await client.get("/api/v1/broadcasts/nope/recipients", headers=auth(token))
+    assert elsewhere.status_code == 404
+
+
+async def test_recipients_as_a_csv_file_for_a_spreadsheet(
+    bcore: Core,
+    client: httpx.AsyncClient,
+    token: str,
+    people: Callable[..., Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every recipient in the list's order, read a page at a time (one a page here), with
+    names a spreadsheet shows right (Chinese) and cannot run (a formula is defused)."""
+    ada, bo, cy = await people(3)
+    broadcast = await start(bcore, [ada, bo, cy], channels=["api", "telegram"])
+    await bcore.store.customers.update_one({"_id": ada.id}, {"$set": {"name": "李雷"}})
+    await bcore.store.customers.update_one({"_id": bo.id}, {"$set": {"name": "=HYPERLINK(1)"}})
+    await bcore.store.identities.delete_many({"customer_id": cy.id})
+    await finish(bcore, broadcast)
+    monkeypatch.setattr(recipients_list, "CSV_PAGE", 1)
+    url = f"/api/v1/broadcasts/{broadcast.id}/recipients.csv"
+
+    answer = await client.get(url, headers=auth(token))
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/csv")
+    assert answer.headers["content-disposition"].startswith('attachment; filename="recipients-')
+    assert answer.content.startswith("\ufeff".encode())
+    rows = list(csv.DictReader(io.StringIO(answer.content.decode("utf-8-sig"))))
+    listed = (await client.get(url.removesuffix(".csv"), headers=auth(token))).json()["items"]
+    assert [r["customer_id"] for r in rows] == [r["customer_id"] for r in listed]
+    by_customer = {r["customer_id"]: r for r in rows}
+    assert by_customer[ada.id]["customer_name"] == "李雷"
+    assert (by_customer[ada.id]["status"], by_customer[ada.id]["channel_type"]) == ("sent", "api")
+    assert by_customer[ada.id]["sent_at"].startswith(str(bcore.clock.now().year))
+    assert by_customer[bo.id]["customer_name"] == "'=HYPERLINK(1)"
+    assert (by_customer[cy.id]["status"], by_customer[cy.id]["reason"]) == (
+        "skipped",
+        "no_reachable_channel",
+    )
+
+    skipped = await client.get(url, params={"status": "skipped"}, headers=auth(token))
+    only = list(csv.DictReader(io.StringIO(skipped.content.decode("utf-8-sig"))))
+    assert [r["customer_id"] for r in only] == [cy.id]
+    wrong = await client.get(url, params={"status": "lost"}, headers=auth(token))
+    assert wrong.status_code == 422 and wrong.json()["error"]["field"].startswith("status")
+    elsewhere = await client.get("/api/v1/broadcasts/nope/recipients.csv", headers=auth(token))
     assert elsewhere.status_code == 404

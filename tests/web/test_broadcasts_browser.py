@@ -3,6 +3,8 @@ field), saves, schedules and reads the stats, by keyboard and accessible names; 
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from collections.abc import AsyncIterator
 from datetime import time
@@ -147,7 +149,8 @@ async def test_the_preview_says_in_chinese_why_the_text_fails_for_a_customer(liv
 
 async def test_the_recipients_list_says_who_was_skipped_and_why_in_chinese(live: Live) -> None:
     """After the send, each customer's outcome; a template that failed for one of them says
-    which value was missing, in the page's language; the filter narrows to the skipped."""
+    which value was missing, in the page's language; the filter narrows to the skipped, and
+    the CSV link downloads what the filter shows."""
     from playwright.async_api import expect
 
     workspace_id = (await live.core.store.customers.find_one({}))["workspace_id"]
@@ -174,4 +177,9 @@ async def test_the_recipients_list_says_who_was_skipped_and_why_in_chinese(live:
     await page.get_by_label("显示").select_option(label="已跳过")
     await expect(listed).to_have_count(1)
     await expect(listed).to_contain_text("李雷")
+    async with page.expect_download() as downloading:
+        await page.get_by_role("link", name="下载 CSV").click()
+    saved = await (await downloading.value).path()
+    rows = list(csv.DictReader(io.StringIO(saved.read_text(encoding="utf-8-sig"))))
+    assert [(r["customer_name"], r["status"]) for r in rows] == [("李雷", "skipped")]
     await assert_every_control_is_named(page)
