@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
+import fastapi.dependencies.models
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
@@ -50,6 +51,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 def touches_database(item: pytest.Item) -> bool:
     return "realdb" in item.keywords or "settings" in getattr(item, "fixturenames", ())
+
+
+@pytest.fixture(autouse=True)
+def _apps_let_go() -> Iterator[None]:
+    """FastAPI remembers how to call each endpoint function in module-wide caches of 4096;
+    the endpoints of an app built on a test's core close over it, so some 300 tests' cores
+    stayed alive behind them, each with its database and its language model. Forgotten
+    after each test (a cache, so nothing but a little time is lost)."""
+    yield
+    for cached in vars(fastapi.dependencies.models).values():
+        if callable(getattr(cached, "cache_clear", None)):
+            cached.cache_clear()
 
 
 @pytest.fixture
