@@ -12,6 +12,9 @@ from __future__ import annotations
 import copy
 import heapq
 import itertools
+import math
+import time
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
 from datetime import datetime
 from functools import partial
@@ -36,6 +39,9 @@ from pymongo.results import (
 from kith.core.collection import Document, Filter, IndexOptions, Keys, Update, WriteRequest
 
 T = TypeVar("T")
+# How often, at most, a collection's documents are tested for expiry (mongomock tests them all
+# on every access). A server's TTL monitor runs every 60 s, so a short lag is faithful.
+EXPIRY_INTERVAL = 5.0
 # What mongod answers on a server that is not a replica set.
 CHANGE_STREAMS_UNSUPPORTED = 40573
 # mongomock's query matcher (untyped there): does the filter select the document?
@@ -427,12 +433,14 @@ class _OrderedView:
     not seen as they are; a deleted document is dropped when a read meets it. Updates, which
     mongomock makes in place, are reported to it (`updated`). Entries are never edited: a
     changed document gets new ones with a new version, and the old ones are skipped, popped
-    when they reach the top, or dropped when the heaps are rebuilt."""
+    when they reach the top, or dropped when the heaps are rebuilt. It holds the store's
+    mapping weakly: dropping the collection gives the store a new one, and the old one's
+    documents go with it (a view not read again kept a dropped database whole)."""
 
     def __init__(self, field: str, keys: Sequence[tuple[str, int]]) -> None:
         self.field = field
         self.keys = list(keys)
-        self._documents: Any = None  # the store's mapping it follows
+        self._documents: weakref.ref[Mapping[Any, Document]] | None = None  # what it follows
         self._known: dict[Any, _Indexed] = {}
         self._heaps: dict[str, list[_Entry]] = {}
         self._unsure: set[Any] = set()  # documents it cannot place: their queries are not its
@@ -463,7 +471,7 @@ class _OrderedView:
 
     def updated(self, keys: Iterable[Any], documents: Mapping[Any, Document]) -> None:
         """Take in the documents (store keys) an update may have changed in place."""
-        if documents is not self._documents:
+        if not self._follows(documents):
             return
         for key in keys:
             known = self._known.get(key)
@@ -478,7 +486,7 @@ class _OrderedView:
     def _follow(self, documents: Mapping[Any, Document]) -> None:
         # What deletes and changes leave behind is dropped by reading it all again.
         stale = self._entries > 2 * self._live + 1024 or len(self._known) > 2 * len(documents)
-        if documents is not self._documents or stale:
+        if not self._follows(documents) or stale:
             self._rebuild(documents)
             return
         fresh = []
@@ -492,13 +500,24 @@ class _OrderedView:
             self._seq += 1
             self._put(key, doc, self._seq)
 
+    def _follows(self, documents: Mapping[Any, Document]) -> bool:
+        return self._documents is not None and self._documents() is documents
+
     def _rebuild(self, documents: Mapping[Any, Document]) -> None:
-        self._documents = documents
-        self._known, self._heaps, self._unsure = {}, {}, set()
-        self._live = self._entries = 0
+        self._forget()
+        self._documents = weakref.ref(documents, self._dropped)
         for key, doc in documents.items():
             self._seq += 1
             self._put(key, doc, self._seq)
+
+    def _dropped(self, mapping: weakref.ref[Mapping[Any, Document]]) -> None:
+        if mapping is self._documents:  # (not one it had already left)
+            self._forget()
+
+    def _forget(self) -> None:
+        self._documents = None
+        self._known, self._heaps, self._unsure = {}, {}, set()
+        self._live = self._entries = 0
 
     def _describe(self, doc: Document) -> tuple[tuple[Any, ...], frozenset[str]] | None:
         value = doc.get(self.field)
@@ -562,6 +581,92 @@ class _OrderedView:
                 yield documents[entry[3]]
 
 
+class _ExpiryThrottle:
+    """A store's `_remove_expired_documents`, run at most every `EXPIRY_INTERVAL` seconds of
+    `monotonic`: mongomock runs it on every access, testing every document of a collection
+    with a TTL index (most of the demo's time after a big import)."""
+
+    def __init__(self, expire: Callable[[], None], monotonic: Callable[[], float]) -> None:
+        self._expire = expire
+        self._monotonic = monotonic
+        self._due = -math.inf
+
+    def __call__(self) -> None:
+        now = self._monotonic()
+        if now >= self._due:
+            self._due = now + EXPIRY_INTERVAL
+            self._expire()
+
+
+def _throttle_expiry(store: Any, monotonic: Callable[[], float]) -> None:
+    """Throttle the store's expiry checks (once per store: its collections may be re-made)."""
+    if not isinstance(store._remove_expired_documents, _ExpiryThrottle):
+        store._remove_expired_documents = _ExpiryThrottle(
+            store._remove_expired_documents, monotonic
+        )
+
+
+def _hashable(key: tuple[Any, ...]) -> bool:
+    try:
+        hash(key)
+    except TypeError:
+        return False
+    return True
+
+
+def _holds(doc: Document, fields: list[str], wanted: tuple[Any, ...]) -> bool:
+    """Whether `doc` may hold `wanted` at `fields`: it holds it, or an array there may."""
+    value = tuple(map(doc.get, fields))
+    return value == wanted or list in map(type, value)
+
+
+class _UniqueLookup:
+    """The store keys of the documents holding each value of a unique index's top-level
+    fields, so that the unique check after a write reads the few that may clash instead of
+    every document. Every document the check is given is added (mongomock gives it each
+    inserted or changed one); entries are confirmed when read, and dropped when their
+    document is gone or holds another value. A document holding an array or an unhashable
+    value there is kept aside and always read (an array may hold the value)."""
+
+    def __init__(self, index: Mapping[str, Any], documents: Mapping[Any, Document]) -> None:
+        self.index = index
+        self.documents = documents
+        self._fields = [field for field, _ in index["key"]]
+        self._by_value: dict[tuple[Any, ...], set[Any]] = {}
+        self._odd: set[Any] = set()
+        for key, doc in documents.items():
+            self.add(key, doc)
+
+    def _value(self, doc: Document) -> tuple[Any, ...]:
+        return tuple(map(doc.get, self._fields))
+
+    def add(self, key: Any, doc: Document) -> None:
+        value = self._value(doc)
+        if list in map(type, value) or not _hashable(value):
+            self._odd.add(key)
+        else:
+            self._by_value.setdefault(value, set()).add(key)
+
+    def holding(self, wanted: tuple[Any, ...]) -> list[Document]:
+        """The documents whose fields hold `wanted`, or an array (which may hold it)."""
+        found: dict[Any, Document] = {}
+        keys = self._by_value.get(wanted, set())
+        for key in list(keys):
+            doc = self.documents.get(key)
+            if doc is None or self._value(doc) != wanted:
+                keys.discard(key)  # (added again when its document is given again)
+            else:
+                found[key] = doc
+        for key in list(self._odd):
+            doc = self.documents.get(key)
+            if doc is None:
+                self._odd.discard(key)
+                continue
+            if _holds(doc, self._fields, wanted):
+                found[key] = doc
+        return list(found.values())
+
+
 def _indexed_equalities(
     query: Any, keys: Sequence[tuple[str, int]], indexes: Iterable[Mapping[str, Any]]
 ) -> list[tuple[str, str]]:
@@ -590,7 +695,7 @@ def _recorded(docs: Iterator[Document], into: list[Any]) -> Iterator[Document]:
         yield doc
 
 
-def _speed_up(coll: mongomock.Collection[Document]) -> None:
+def _speed_up(coll: mongomock.Collection[Document], monotonic: Callable[[], float]) -> None:
     """Give a mongomock collection the shortcuts a real engine's indexes give: a query
     that names `_id`s reads those documents instead of testing every one, and the unique-index
     check after a write compares field values instead of running the general query engine
@@ -598,14 +703,17 @@ def _speed_up(coll: mongomock.Collection[Document]) -> None:
     all messages (most of the sentiment worker's time). A third: a sorted query that a
     declared `(field, sort key)` index would answer reads from an ordered view of the
     collection (`_OrderedView`), which mongomock's updates report to. Answers are unchanged:
-    candidates are confirmed with mongomock's own `filter_applies`."""
+    candidates are confirmed with mongomock's own `filter_applies`. Expired documents are
+    looked for every few seconds of `monotonic` (`_ExpiryThrottle`), not on every access."""
     hooks: Any = coll  # mongomock's own attributes, not in its (pymongo's) stub
     store = hooks._store
+    _throttle_expiry(store, monotonic)
     general_iter: Callable[[Any], Iterator[Document]] = hooks._iter_documents
     general_dataset: Callable[..., Iterator[Document]] = hooks._get_dataset
     general_unique: Callable[[Document], None] = hooks._ensure_uniques
     general_update: Callable[..., Any] = hooks._update
     views: dict[tuple[str, tuple[tuple[str, int], ...]], _OrderedView] = {}
+    lookups: dict[str, _UniqueLookup] = {}  # by unique index name
     recording: list[list[Any]] = []  # the store keys each update in progress handed out
 
     def shortcut(query: Any) -> tuple[list[Document], bool] | None:
@@ -723,10 +831,20 @@ def _speed_up(coll: mongomock.Collection[Document]) -> None:
             if not unsure or filter_applies(query, doc)
         )
 
+    def lookup(name: str, index: Mapping[str, Any]) -> _UniqueLookup:
+        """The index's lookup, made again for a new index or after the collection's drop."""
+        found = lookups.get(name)
+        if found is None or found.index is not index or found.documents is not store._documents:
+            found = lookups[name] = _UniqueLookup(index, store._documents)
+        return found
+
     def ensure_uniques(new_data: dict[str, Any]) -> None:
         if getattr(hooks, "_kith_uniques_unchanged", False):
             return  # the write left every field a unique index looks at as it was
-        for index in store.indexes.values():
+        key = _store_key(new_data["_id"])
+        for known in lookups.values():
+            known.add(key, new_data)
+        for name, index in store.indexes.items():
             if not index.get("unique"):
                 continue
             fields = [field for field, _ in index["key"]]
@@ -742,15 +860,13 @@ def _speed_up(coll: mongomock.Collection[Document]) -> None:
             query: dict[str, Any] = dict(zip(fields, wanted, strict=True))
             if partial is not None:
                 query = {"$and": [partial, query]}
-            same = 0
-            for doc in store.documents:
-                key = tuple(map(doc.get, fields))
-                if key != wanted and list not in map(type, key):  # an array may hold the value
-                    continue
-                if filter_applies(query, doc):
-                    same += 1
-                    if same > 1:
-                        raise DuplicateKeyError("E11000 Duplicate Key Error", 11000)
+            store._remove_expired_documents()
+            if _hashable(wanted):
+                found = lookup(name, index).holding(wanted)
+            else:
+                found = [doc for doc in store._documents.values() if _holds(doc, fields, wanted)]
+            if sum(1 for doc in found if filter_applies(query, doc)) > 1:
+                raise DuplicateKeyError("E11000 Duplicate Key Error", 11000)
 
     hooks._iter_documents = iter_documents
     hooks._get_dataset = get_dataset
@@ -768,8 +884,10 @@ def _as_bson(*parts: Any) -> None:
 class EmbeddedCollection:
     """Async facade over one mongomock collection: a `kith.core.collection.Collection`."""
 
-    def __init__(self, coll: mongomock.Collection[Document]) -> None:
-        _speed_up(coll)
+    def __init__(
+        self, coll: mongomock.Collection[Document], monotonic: Callable[[], float] = time.monotonic
+    ) -> None:
+        _speed_up(coll, monotonic)
         self._coll = coll
         self.name: str = coll.name
 
@@ -1007,15 +1125,18 @@ class EmbeddedCollection:
 class EmbeddedDatabase:
     """Async facade over one mongomock database."""
 
-    def __init__(self, db: mongomock.Database[Document]) -> None:
+    def __init__(
+        self, db: mongomock.Database[Document], monotonic: Callable[[], float] = time.monotonic
+    ) -> None:
         self._db = db
+        self._monotonic = monotonic
         self.name: str = db.name
         self._colls: dict[str, EmbeddedCollection] = {}
 
     def __getitem__(self, name: str) -> EmbeddedCollection:
         coll = self._colls.get(name)
         if coll is None:
-            coll = self._colls[name] = EmbeddedCollection(self._db[name])
+            coll = self._colls[name] = EmbeddedCollection(self._db[name], self._monotonic)
         return coll
 
     def get_collection(self, name: str) -> EmbeddedCollection:
@@ -1032,16 +1153,18 @@ class EmbeddedDatabase:
 
 
 class EmbeddedClient:
-    """Stands in for `AsyncMongoClient` when no server is configured; keeps nothing on disk."""
+    """Stands in for `AsyncMongoClient` when no server is configured; keeps nothing on disk.
+    `monotonic` paces the TTL monitor's rounds (`EXPIRY_INTERVAL`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, monotonic: Callable[[], float] = time.monotonic) -> None:
         self._client: mongomock.MongoClient[Document] = mongomock.MongoClient(tz_aware=True)
+        self._monotonic = monotonic
         self._dbs: dict[str, EmbeddedDatabase] = {}
 
     def __getitem__(self, name: str) -> EmbeddedDatabase:
         db = self._dbs.get(name)
         if db is None:
-            db = self._dbs[name] = EmbeddedDatabase(self._client[name])
+            db = self._dbs[name] = EmbeddedDatabase(self._client[name], self._monotonic)
         return db
 
     def get_database(self, name: str) -> EmbeddedDatabase:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import collections
 import random
+import weakref
 from collections.abc import Iterator
 from typing import Any
 
@@ -172,6 +173,24 @@ async def test_a_document_deleted_then_inserted_and_updated_between_reads_is_in_
     if core.store.embedded:  # ties in the collection's order: t1 came back after t9
         found = await things.find({"pending": "a"}, {"_id": 1}).sort([("at", 1)]).to_list(None)
         assert [d["_id"] for d in found] == ["t9", "t1", "t0", "t2", "t3", "t4"]
+
+
+async def test_a_dropped_collection_takes_its_documents_with_it(core: Core) -> None:
+    """Dropping a collection (as every test's database is dropped) lets its documents go at
+    once, though a sorted read made an ordered view of them and none comes after: the view
+    held them, and with them the suite's process kept whole databases of finished tests."""
+    things = core.store.db["dropped_things"]
+    await things.create_index([("pending", 1), ("at", 1)])
+    await things.insert_many([{"_id": f"t{i}", "at": i, "pending": ["a"]} for i in range(50)])
+    assert len(await things.find({"pending": "a"}).sort(BY_TIME).limit(5).to_list(None)) == 5
+    raw: Any = things
+    documents = weakref.ref(raw._coll._store._documents) if core.store.embedded else None
+
+    await things.drop()
+
+    if documents is not None:
+        assert documents() is None
+    assert await things.find({"pending": "a"}).sort(BY_TIME).to_list(None) == []
 
 
 async def test_a_claim_deep_in_a_backlog_reads_only_what_it_takes(
