@@ -147,6 +147,8 @@ class DeliveryWorker:
         }
         busy = self._busy()
         full = [e for e, n in busy.items() if n >= self.per_endpoint]
+        if full and not await self._room_elsewhere(full):
+            return []  # (the query below would read every due delivery to find none)
         query = {**due, "endpoint_id": {"$nin": full}} if full else due
         candidates = (
             await deliveries(self.core)
@@ -170,6 +172,12 @@ class DeliveryWorker:
                 claimed.append(doc)
                 busy[endpoint_id] = busy.get(endpoint_id, 0) + 1
         return claimed
+
+    async def _room_elsewhere(self, full: list[str]) -> bool:
+        """Whether an endpoint other than the `full` ones exists: when every one has its
+        attempts in flight here (the demo's one receiver during an import), nothing can be
+        claimed, and each wake-up by a queued delivery would otherwise read the backlog."""
+        return await endpoints(self.core).find_one({"_id": {"$nin": full}}, {"_id": 1}) is not None
 
     async def _attempt(self, doc: dict[str, Any]) -> None:
         try:
