@@ -4,7 +4,8 @@ of the same customer documents in the same run, on the same store.
     python bench/import_customers.py [--n 100000] [--mongo-uri mongodb://…]
 
 The file has a name, an email, a phone, tags and a city per row (a tenth of the rows name an
-email an earlier row has, so they merge). Kith: `start_import` (charset detection, parsing,
+email an earlier row has: each is reported as a `duplicate_in_file` error, the first row
+winning, so `failed` is a tenth of `--n`). Kith: `start_import` (charset detection, parsing,
 the mapping, rows stored in chunks) then one `JobWorker` running the job to the end (per chunk:
 one lookup of the customers its rows name, the writes, the events, the job's progress).
 Baseline: `insert_many` of one document per distinct customer, in batches of 1,000.
