@@ -25,7 +25,7 @@ from kith.broadcasts.models import (
 from kith.broadcasts.preview import Preview, preview
 from kith.broadcasts.recipients_list import RecipientOut, list_recipients, recipient_rows
 from kith.communities.broadcasts import Delivery, deliveries
-from kith.core.csv_text import csv_text
+from kith.core.csv_text import CSV_RESPONSES, csv_download, csv_text
 from kith.core.errors import Forbidden
 from kith.core.models import Author, AuthorKind, Role
 from kith.web.api.deps import CoreDep, Cursor, WorkspaceDep
@@ -173,7 +173,7 @@ def build(prefix: str, who: Callable[..., Awaitable[Asker]], schema: bool) -> AP
     @router.get(
         "/{broadcast_id}/recipients.csv",
         response_class=StreamingResponse,
-        responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
+        responses=CSV_RESPONSES,
     )
     async def recipients_csv(
         broadcast_id: str,
@@ -186,11 +186,7 @@ def build(prefix: str, who: Callable[..., Awaitable[Asker]], schema: bool) -> AP
         broadcast = await actions.get_broadcast(core, asker.workspace_id, broadcast_id)
         rows = recipient_rows(core, broadcast, status or [])
         stamp = core.clock.now().strftime("%Y%m%d-%H%M")
-        return StreamingResponse(
-            (piece.encode() async for piece in csv_text(rows)),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="recipients-{stamp}.csv"'},
-        )
+        return csv_download(csv_text(rows), f"recipients-{stamp}.csv")
 
     @router.post("/{broadcast_id}/preview", response_model=Preview)
     async def preview_(

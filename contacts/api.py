@@ -24,6 +24,7 @@ from kith.contacts.mapping import SIMPLE_TARGETS, guess_columns
 from kith.contacts.tables import XLSX_TYPE, FileFormat, format_of_type, read_header
 from kith.contacts.xlsx_export import write_xlsx
 from kith.core.api_tokens import token_access
+from kith.core.csv_text import CSV_RESPONSES, csv_download
 from kith.core.errors import InvalidInput, all_refused
 from kith.core.events import SYSTEM
 from kith.core.models import Author, AuthorKind
@@ -188,11 +189,7 @@ def _filename(core: CoreDep, suffix: str) -> str:
     return f"customers-{core.clock.now().strftime('%Y%m%d-%H%M')}.{suffix}"
 
 
-@router.get(
-    "/export.csv",
-    response_class=StreamingResponse,
-    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
-)
+@router.get("/export.csv", response_class=StreamingResponse, responses=CSV_RESPONSES)
 async def export_csv(
     core: CoreDep,
     workspace_id: WorkspaceDep,
@@ -201,11 +198,7 @@ async def export_csv(
 ) -> StreamingResponse:
     """The customers a search (`q`) and a segment filter select, as a CSV file."""
     query = _export_query(core, q, filter)
-    return StreamingResponse(
-        (piece.encode() async for piece in stream_csv(core, workspace_id, query)),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{_filename(core, "csv")}"'},
-    )
+    return csv_download(stream_csv(core, workspace_id, query), _filename(core, "csv"))
 
 
 @router.get(

@@ -14,7 +14,13 @@ import io
 from collections.abc import AsyncIterator
 from typing import Any
 
+from starlette.responses import StreamingResponse
+
 BATCH = 500
+# What a CSV download route says it answers (its OpenAPI `responses`).
+CSV_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/csv": {"schema": {"type": "string"}}}}
+}
 LIST_JOIN = "; "
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -62,3 +68,12 @@ async def csv_text(rows: AsyncIterator[list[Any]], trusted: int = 0) -> AsyncIte
             lines = []
     if lines:
         yield "".join(lines)
+
+
+def csv_download(pieces: AsyncIterator[str], name: str) -> StreamingResponse:
+    """CSV text, streamed as a file the browser saves as `name`."""
+    return StreamingResponse(
+        (piece.encode() async for piece in pieces),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field, StringConstraints
 from kith.connectors.base import bearer_token
 from kith.contacts.export import stream_csv
 from kith.core.api_tokens import token_access
+from kith.core.csv_text import CSV_RESPONSES, csv_download
 from kith.core.errors import Forbidden
 from kith.core.ids import new_id
 from kith.core.models import Customer, Role
@@ -205,7 +206,7 @@ def _customer_out(doc: dict[str, Any]) -> CustomerOut:
 @router.get(
     "/{segment_id}/export.csv",
     response_class=StreamingResponse,
-    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
+    responses=CSV_RESPONSES,
 )
 async def export_csv(
     segment_id: str, core: CoreDep, workspace_id: WorkspaceDep
@@ -215,11 +216,7 @@ async def export_csv(
     segment = await get_segment(core, workspace_id, segment_id)
     query = to_query(parse_filter(core, segment.filter), core.clock.now())
     stamp = core.clock.now().strftime("%Y%m%d-%H%M")
-    return StreamingResponse(
-        (piece.encode() async for piece in stream_csv(core, workspace_id, query)),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="segment-{stamp}.csv"'},
-    )
+    return csv_download(stream_csv(core, workspace_id, query), f"segment-{stamp}.csv")
 
 
 @router.get("/{segment_id}/sizes", response_model=list[SizePoint])
