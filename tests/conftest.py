@@ -23,6 +23,7 @@ from kith.core.storage import Store
 from kith.core.workspaces import ensure_default_workspace
 from kith.web.app import BASE_FEATURES, create_app
 from tests.support.callbacks import CallbackServer
+from tests.support.shards import keep_shard
 
 REAL_URI = os.environ.get("KITH_TEST_MONGO_URI") or None
 # The fakes that listen on loopback (Slack's Web API, mail servers, callback endpoints) are
@@ -37,16 +38,20 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Lane 1 skips what needs a real server; lane 2 leaves out what touches no database
-    (no `settings` fixture, not `realdb`): the embedded lane has run it already."""
+    (no `settings` fixture, not `realdb`): the embedded lane has run it already. Then only
+    this process's share is kept, when the lane runs in several."""
     if REAL_URI:
         left_out = [item for item in items if not touches_database(item)]
         config.hook.pytest_deselected(items=left_out)
         items[:] = [item for item in items if touches_database(item)]
-        return
-    skip = pytest.mark.skip(reason="needs a real MongoDB-compatible server (KITH_TEST_MONGO_URI)")
-    for item in items:
-        if "realdb" in item.keywords:
-            item.add_marker(skip)
+    else:
+        skip = pytest.mark.skip(
+            reason="needs a real MongoDB-compatible server (KITH_TEST_MONGO_URI)"
+        )
+        for item in items:
+            if "realdb" in item.keywords:
+                item.add_marker(skip)
+    keep_shard(config, items)  # KITH_TEST_SHARD=i/n: tests/run's lanes run in several shares
 
 
 def touches_database(item: pytest.Item) -> bool:
