@@ -16,9 +16,11 @@ no timing, nothing to scan ports with.
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import select
 import socket
+import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -320,17 +322,24 @@ class _PoolPerOrigin(httpcore.AsyncConnectionPool):
             await pool.aclose()
 
 
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """The verifying TLS context every client of the process shares: building one reads the
+    system's CA bundle (40 ms), and a context is safe to share between connections."""
+    return httpx.create_ssl_context(trust_env=False)
+
+
 class EgressTransport(httpx.AsyncHTTPTransport):
     """httpx's transport with every connection checked and pinned and every answer capped.
     Environment proxies are ignored: a proxy would connect on the guard's behalf."""
 
     def __init__(self, policy: EgressPolicy, limits: httpx.Limits = LIMITS) -> None:
-        super().__init__(trust_env=False)
+        ssl_context = tls_context()
+        super().__init__(verify=ssl_context, trust_env=False)
         self.policy = policy
         # httpx's own limits (100 connections) for each destination, not httpcore's bare
         # default of 10 for the process: with 10, a few trickling destinations held every
         # connection and healthy ones waited for the pool (bench/outbox.py, PoolTimeout).
-        ssl_context = httpx.create_ssl_context(trust_env=False)
         backend = _GuardedBackend(policy, httpcore.AnyIOBackend())
         self._pool = _PoolPerOrigin(
             lambda: httpcore.AsyncConnectionPool(
