@@ -51,8 +51,8 @@ Result = tuple[dict[str, Any], Analysis]  # a claimed message and its analysis
 
 
 def load_analyzer(settings: Settings) -> Any | None:
-    """The sentiment model, or None when NLP is off or its packages are not installed (then
-    Kith runs without sentiment and the FAQ matches by characters)."""
+    """The process's sentiment model, or None when NLP is off or its packages are not installed
+    (then Kith runs without sentiment and the FAQ matches by characters)."""
     if not settings.nlp_enabled:
         return None
     missing = [
@@ -66,7 +66,7 @@ def load_analyzer(settings: Settings) -> Any | None:
         return None
     from kith.nlp.sentiment import SentimentAnalyzer
 
-    return SentimentAnalyzer.from_settings(settings)
+    return SentimentAnalyzer.shared(settings)
 
 
 def knowledge_embedder(analyzer: Any) -> Callable[[list[str]], Any]:

@@ -28,6 +28,8 @@ from kith.nlp.language import LATIN_LANGUAGES, UNDETERMINED, detect_language
 from kith.nlp.ngrams import MAX_CHARS, NgramVectorizer
 
 HEADS_DIR = Path(__file__).resolve().parent / "heads"
+_SHARED: dict[tuple[Path | None, bool], SentimentAnalyzer] = {}  # see SentimentAnalyzer.shared
+_SHARED_LOCK = threading.Lock()
 HEAD_LANGUAGES = ("en", "zh")
 FALLBACK_HEAD = "multi"
 LABELS = ("negative", "neutral", "positive")
@@ -209,6 +211,15 @@ class SentimentAnalyzer:
 
             model_dir = Path(str(root)).expanduser() / MODEL_NAME
         return cls(model_dir, quantize=bool(quant))
+
+    @classmethod
+    def shared(cls, settings: object | None = None) -> SentimentAnalyzer:
+        """The process's analyzer for the settings' model: every Core a process builds (the
+        demo's seed and server, each test's) shares one copy of the model and one worker
+        thread, instead of loading its own (about a second and 1 GB each)."""
+        made = cls.from_settings(settings)
+        with _SHARED_LOCK:
+            return _SHARED.setdefault((made.model_dir, made.quantize), made)
 
     # -- loading -------------------------------------------------------------------------
 
