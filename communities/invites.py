@@ -25,7 +25,6 @@ import string
 from datetime import datetime
 from typing import Any
 
-from aiogram.exceptions import TelegramAPIError
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 from pymongo.errors import DuplicateKeyError
@@ -268,6 +267,8 @@ async def _deep_link(core: Core, channel_id: str, code: str) -> str | None:
     """`https://t.me/<bot>?start=ref_<code>`; None when the bot cannot be asked its name."""
     username = BOT_USERNAMES.get(channel_id)
     if username is None:
+        from aiogram.exceptions import TelegramAPIError
+
         channel = await get_channel(core, None, channel_id, strict=False)
         try:
             me = await bot_for(core, channel).get_me()

@@ -7,8 +7,11 @@ sendPhoto / sendDocument with inline keyboards for buttons.
 """
 
 from kith.connectors.telegram.channel import channel_type
+from kith.connectors.telegram.client import import_aiogram
 from kith.core.features import Feature
 
-feature = Feature(name="telegram", channel_types=(channel_type,))
+# aiogram is imported before a serving process serves (seconds of CPU, in a thread), and
+# by no other process until it talks to Telegram.
+feature = Feature(name="telegram", channel_types=(channel_type,), prepare=(import_aiogram,))
 
 __all__ = ["channel_type", "feature"]

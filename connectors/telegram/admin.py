@@ -8,15 +8,14 @@ from collections.abc import Awaitable
 from datetime import datetime
 from typing import TYPE_CHECKING, TypeVar
 
-from aiogram.exceptions import ClientDecodeError, TelegramAPIError, TelegramBadRequest
-from aiogram.types import ChatPermissions
-
 from kith.connectors.telegram import admins
-from kith.connectors.telegram.client import bot_for, delivery_error
+from kith.connectors.telegram.client import bot_api_errors, bot_for, delivery_error
 from kith.connectors.telegram.config import TelegramConfig, bot_id
 from kith.core.errors import DeliveryError
 
 if TYPE_CHECKING:
+    from aiogram.types import ChatPermissions
+
     from kith.core.context import Core
     from kith.core.models import Channel
 
@@ -25,7 +24,6 @@ NAME_LIMIT = 32
 MEMBER_LIMIT = 99_999
 ALREADY_GONE = "message to delete not found"
 ALREADY_IN = "USER_ALREADY_PARTICIPANT"  # an approval retried after it went through
-_PERMISSIONS = tuple(ChatPermissions.model_fields)
 
 
 def _int(value: str, field: str) -> int:
@@ -52,13 +50,29 @@ def _stamp(at: datetime | None) -> int | None:
 def permissions(allowed: bool) -> ChatPermissions:
     """Every right the Bot API lists, all granted or all withheld ("pass True for all
     permissions to lift restrictions from a user": the group's own defaults apply again)."""
-    return ChatPermissions(**dict.fromkeys(_PERMISSIONS, allowed))
+    from aiogram.types import ChatPermissions
+
+    return ChatPermissions(**dict.fromkeys(ChatPermissions.model_fields, allowed))
 
 
 async def _call(call: Awaitable[T]) -> T:
     try:
         return await call
-    except (TelegramAPIError, ClientDecodeError) as exc:
+    except bot_api_errors() as exc:
+        raise delivery_error(exc) from None
+
+
+async def _call_unless_done(call: Awaitable[object], done: str) -> None:
+    """`call`, where Telegram refusing it with `done` in its words means that an earlier try
+    went through (a retried moderation or approval)."""
+    from aiogram.exceptions import TelegramBadRequest
+
+    try:
+        await call
+    except TelegramBadRequest as exc:
+        if done not in exc.message:
+            raise delivery_error(exc) from None
+    except bot_api_errors() as exc:
         raise delivery_error(exc) from None
 
 
@@ -72,13 +86,7 @@ class TelegramGroupAdmin:
         """deleteMessage; a message already gone counts as deleted (a retried moderation)."""
         bot = bot_for(core, channel)
         number = telegram_message_id(chat_id, message_id)
-        try:
-            await bot.delete_message(_int(chat_id, "chat_id"), number)
-        except TelegramBadRequest as exc:
-            if ALREADY_GONE not in exc.message:
-                raise delivery_error(exc) from None
-        except (TelegramAPIError, ClientDecodeError) as exc:
-            raise delivery_error(exc) from None
+        await _call_unless_done(bot.delete_message(_int(chat_id, "chat_id"), number), ALREADY_GONE)
 
     async def restrict(
         self, core: Core, channel: Channel, chat_id: str, user_id: str, until: datetime | None
@@ -160,14 +168,10 @@ class TelegramGroupAdmin:
         self, core: Core, channel: Channel, chat_id: str, user_id: str
     ) -> None:
         """approveChatJoinRequest; finding them already in counts as approved."""
-        bot = bot_for(core, channel)
-        try:
-            await bot.approve_chat_join_request(_int(chat_id, "chat_id"), _int(user_id, "user_id"))
-        except TelegramBadRequest as exc:
-            if ALREADY_IN not in exc.message:
-                raise delivery_error(exc) from None
-        except (TelegramAPIError, ClientDecodeError) as exc:
-            raise delivery_error(exc) from None
+        approve = bot_for(core, channel).approve_chat_join_request(
+            _int(chat_id, "chat_id"), _int(user_id, "user_id")
+        )
+        await _call_unless_done(approve, ALREADY_IN)
 
     async def decline_join_request(
         self, core: Core, channel: Channel, chat_id: str, user_id: str

@@ -17,10 +17,9 @@ import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from aiogram.exceptions import ClientDecodeError, TelegramAPIError
 from pymongo.errors import DuplicateKeyError
 
-from kith.connectors.telegram.client import bot_for, delivery_error
+from kith.connectors.telegram.client import bot_api_errors, bot_for, delivery_error
 from kith.core.clock import aware
 
 if TYPE_CHECKING:
@@ -65,7 +64,7 @@ async def administrators(core: Core, channel: Channel, chat_id: str) -> frozense
 async def _ask(core: Core, channel: Channel, chat_id: str) -> frozenset[str] | None:
     try:
         found = await bot_for(core, channel).get_chat_administrators(int(chat_id))
-    except (TelegramAPIError, ClientDecodeError) as exc:
+    except bot_api_errors() as exc:
         error = delivery_error(exc)
         if error.retryable:
             raise error from None

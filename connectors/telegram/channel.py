@@ -5,15 +5,8 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from aiogram.exceptions import (
-    ClientDecodeError,
-    TelegramAPIError,
-    TelegramBadRequest,
-    TelegramUnauthorizedError,
-)
-
 from kith.connectors.telegram.admin import TelegramGroupAdmin
-from kith.connectors.telegram.client import bot_for
+from kith.connectors.telegram.client import bot_api_errors, bot_for, ready
 from kith.connectors.telegram.config import SECRET_FIELDS, TelegramConfig, bot_id
 from kith.connectors.telegram.inbound import ALLOWED_UPDATES
 from kith.connectors.telegram.polling import TelegramPoller
@@ -40,6 +33,9 @@ async def on_created(core: Core, channel: Channel) -> None:
     A rejected token or URL is the creator's to fix, so it is raised as invalid input;
     an unreachable Telegram is only logged (the channel exists; save it again to retry).
     """
+    await ready()
+    from aiogram.exceptions import TelegramBadRequest, TelegramUnauthorizedError
+
     settings = channel.settings_as(TelegramConfig)
     bot = bot_for(core, channel)
     context = {"channel_id": channel.id, "bot_id": bot_id(settings.bot_token)}
@@ -62,7 +58,7 @@ async def on_created(core: Core, channel: Channel) -> None:
         raise InvalidInput("Telegram rejected the bot token", field="config.bot_token") from None
     except TelegramBadRequest as exc:
         raise InvalidInput(f"Telegram refused: {exc.message}", field="config") from None
-    except (TelegramAPIError, ClientDecodeError) as exc:
+    except bot_api_errors() as exc:
         context["error"] = str(exc)
         log.error("could not reach Telegram to set up the bot", extra=context)
 

@@ -1,45 +1,35 @@
-"""aiogram's `Bot` over Kith's shared `httpx.AsyncClient`.
+"""aiogram's `Bot` for a channel, and its errors as Kith's, without importing aiogram early.
 
-aiogram's default session opens an aiohttp pool per `Bot` that must be closed explicitly
-(with a 250 ms grace sleep), which a connector without a shutdown hook cannot do. This
-session sends aiogram's own method models as JSON (the Bot API accepts JSON for every call
-without an upload) through `core.http`, so connections are pooled, closed with Core, and
-tests reach a fake Bot API through httpx's ASGI transport. Response checking and the
-error classes are aiogram's.
+Importing aiogram costs seconds of CPU (~300 pydantic models), so nothing here does at
+module level: every `kith` command and test process that never talks to Telegram is spared
+it. `bot_for` imports it when a bot is first needed (`kith.connectors.telegram.session`);
+a serving process imports it before it serves, in a thread (`import_aiogram`, the channel's
+`Feature.prepare`), so that the first update does not stall the event loop.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
-from collections.abc import AsyncGenerator
-from typing import TYPE_CHECKING, Any, cast
+import sys
+from typing import TYPE_CHECKING
 
 import httpx
-from aiogram import Bot
-from aiogram.client.session.base import BaseSession
-from aiogram.client.telegram import TelegramAPIServer
-from aiogram.exceptions import (
-    ClientDecodeError,
-    RestartingTelegram,
-    TelegramAPIError,
-    TelegramMigrateToChat,
-    TelegramNetworkError,
-    TelegramRetryAfter,
-    TelegramServerError,
-)
-from aiogram.methods import TelegramMethod
-from aiogram.methods.base import TelegramType
 
 from kith.connectors.telegram.config import TelegramConfig
 from kith.core.errors import DeliveryError
 
 if TYPE_CHECKING:
+    from aiogram import Bot
+    from aiogram.exceptions import ClientDecodeError, TelegramAPIError
+
     from kith.core.context import Core
     from kith.core.models import Channel
 
 
 BOT_TOKEN_IN_URL = re.compile(r"/(file/)?bot(\d+):[A-Za-z0-9_-]+")
+SESSION_MODULE = "kith.connectors.telegram.session"
 
 
 class RedactBotTokens(logging.Filter):
@@ -65,71 +55,46 @@ def _install_redaction() -> None:
 _install_redaction()
 
 
-class HttpxSession(BaseSession):
-    """An aiogram session on an `httpx.AsyncClient` it does not own (closing is a no-op)."""
+def import_aiogram() -> None:
+    """Import aiogram and Kith's session on it: blocking, seconds of CPU (`Feature.prepare`)."""
+    import kith.connectors.telegram.session  # noqa: F401 (imported for its side effect)
 
-    def __init__(self, http: httpx.AsyncClient, api: TelegramAPIServer, timeout: float) -> None:
-        super().__init__(api=api, timeout=timeout)
-        self.http = http
 
-    async def close(self) -> None:
-        """The client belongs to Core, which closes it at shutdown."""
-
-    def _body(self, bot: Bot, method: TelegramMethod[Any]) -> dict[str, Any]:
-        files: dict[str, Any] = {}
-        body = {}
-        for key, value in method.model_dump(warnings=False).items():
-            prepared = self.prepare_value(value, bot=bot, files=files, _dumps_json=False)
-            if prepared is not None:
-                body[key] = prepared
-        if files:
-            raise ValueError("uploads are not supported: send files by file_id or URL")
-        return body
-
-    async def make_request(
-        self,
-        bot: Bot,
-        method: TelegramMethod[TelegramType],
-        timeout: int | None = None,  # noqa: ASYNC109 (aiogram's signature)
-    ) -> TelegramType:
-        url = self.api.api_url(token=bot.token, method=method.__api_method__)
-        try:
-            response = await self.http.post(
-                url,
-                json=self._body(bot, method),
-                timeout=self.timeout if timeout is None else timeout,
-            )
-        except httpx.TimeoutException as exc:
-            raise TelegramNetworkError(method=method, message="Request timeout error") from exc
-        except httpx.HTTPError as exc:  # the message names the host, never the token URL path
-            raise TelegramNetworkError(method=method, message=type(exc).__name__) from exc
-        checked = self.check_response(bot, method, response.status_code, response.text)
-        return cast(TelegramType, checked.result)
-
-    async def stream_content(
-        self,
-        url: str,
-        headers: dict[str, Any] | None = None,
-        timeout: int = 30,  # noqa: ASYNC109 (aiogram's signature)
-        chunk_size: int = 65536,
-        raise_for_status: bool = True,
-    ) -> AsyncGenerator[bytes, None]:
-        async with self.http.stream("GET", url, headers=headers, timeout=timeout) as response:
-            if raise_for_status and response.is_error:  # httpx's own error would quote the URL
-                raise RuntimeError(f"Telegram file download answered HTTP {response.status_code}")
-            async for chunk in response.aiter_bytes(chunk_size):
-                yield chunk
+async def ready() -> None:
+    """aiogram imported off the event loop, for a path a process serving without workers
+    (which skips `prepare`) may reach first: an inbound update, a file, a channel's setup."""
+    if SESSION_MODULE not in sys.modules:
+        await asyncio.to_thread(import_aiogram)
 
 
 def bot_for(core: Core, channel: Channel, timeout: float = 15.0) -> Bot:
     """A `Bot` for the channel; cheap to build (no connection of its own)."""
+    from kith.connectors.telegram.session import make_bot
+
     settings = channel.settings_as(TelegramConfig)
-    server = TelegramAPIServer.from_base(settings.api_url)
-    return Bot(settings.bot_token, session=HttpxSession(core.http, server, timeout))
+    return make_bot(core.http, settings.bot_token, settings.api_url, timeout)
+
+
+def bot_api_errors() -> tuple[type[TelegramAPIError], type[ClientDecodeError]]:
+    """What a failed Bot API call raises, for an `except` clause: Telegram's refusals and an
+    answer that is not the Bot API. An `except` clause is evaluated only once something was
+    raised, by when the Bot API call has (almost always) imported aiogram already."""
+    from aiogram.exceptions import ClientDecodeError, TelegramAPIError
+
+    return TelegramAPIError, ClientDecodeError
 
 
 def delivery_error(exc: TelegramAPIError | ClientDecodeError) -> DeliveryError:
     """Map aiogram's error classes onto retry / give up, keeping Telegram's description."""
+    from aiogram.exceptions import (
+        ClientDecodeError,
+        RestartingTelegram,
+        TelegramMigrateToChat,
+        TelegramNetworkError,
+        TelegramRetryAfter,
+        TelegramServerError,
+    )
+
     if isinstance(exc, TelegramRetryAfter):
         return DeliveryError(
             f"Telegram flood control: retry after {exc.retry_after}s",

@@ -11,9 +11,6 @@ import logging
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from aiogram.exceptions import TelegramAPIError
-from aiogram.types import CallbackQuery, Update
-from aiogram.types import Message as TgMessage
 from pydantic import ValidationError
 
 from kith.connectors.telegram import members
@@ -32,6 +29,9 @@ from kith.core.models import Attachment, ChannelEvent, ChannelEventKind, Inbound
 from kith.core.pipeline import ingest, ingest_edit, ingest_event
 
 if TYPE_CHECKING:
+    from aiogram.types import CallbackQuery, Update
+    from aiogram.types import Message as TgMessage
+
     from kith.core.context import Core
     from kith.core.models import Channel
 
@@ -297,6 +297,8 @@ async def _callback(core: Core, channel: Channel, query: CallbackQuery) -> Outco
 
 async def _answer(core: Core, channel: Channel, query_id: str) -> None:
     """Stop the button's spinner; a failure here loses nothing, so it is only logged."""
+    from aiogram.exceptions import TelegramAPIError
+
     try:
         await bot_for(core, channel).answer_callback_query(query_id)
     except TelegramAPIError as exc:

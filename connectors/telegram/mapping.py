@@ -6,11 +6,13 @@ Message ids are per chat in Telegram, hence keys of `"<chat_id>:<message_id>"`.
 from __future__ import annotations
 
 from enum import StrEnum
-
-from aiogram.types import Chat, User
-from aiogram.types import Message as TgMessage
+from typing import TYPE_CHECKING
 
 from kith.core.models import GroupRef, InboundUser
+
+if TYPE_CHECKING:
+    from aiogram.types import Chat, User
+    from aiogram.types import Message as TgMessage
 
 
 def message_key(chat_id: int, message_id: int) -> str:

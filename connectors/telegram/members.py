@@ -23,13 +23,10 @@ import logging
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from aiogram.exceptions import ClientDecodeError, TelegramAPIError
-from aiogram.types import Chat, ChatJoinRequest, ChatMemberUpdated
-from aiogram.types import Message as TgMessage
 from pymongo.errors import DuplicateKeyError
 
 from kith.connectors.telegram import admins
-from kith.connectors.telegram.client import bot_for
+from kith.connectors.telegram.client import bot_api_errors, bot_for
 from kith.connectors.telegram.config import TelegramConfig, bot_id
 from kith.connectors.telegram.mapping import (
     Outcome,
@@ -43,6 +40,9 @@ from kith.core.models import ChannelEvent, ChannelEventKind, InboundUser
 from kith.core.pipeline import ingest_event
 
 if TYPE_CHECKING:
+    from aiogram.types import Chat, ChatJoinRequest, ChatMemberUpdated
+    from aiogram.types import Message as TgMessage
+
     from kith.core.context import Core
     from kith.core.models import Channel
 
@@ -176,6 +176,8 @@ async def migration(core: Core, channel: Channel, message: TgMessage) -> Outcome
     """A group became a supergroup. Telegram says so twice, `migrate_to_chat_id` in the old
     chat and `migrate_from_chat_id` in the new one: both make the one event (same id), named
     by the old chat, its `payload` the new chat id."""
+    from aiogram.types import Chat
+
     if message.migrate_to_chat_id is not None:
         old, new = message.chat.id, message.migrate_to_chat_id
     elif message.migrate_from_chat_id is not None:
@@ -210,7 +212,7 @@ async def _ask_bot_status(core: Core, channel: Channel, chat_id: int) -> str | N
     me = int(bot_id(channel.settings_as(TelegramConfig).bot_token))
     try:
         member = await bot_for(core, channel).get_chat_member(chat_id, me)
-    except (TelegramAPIError, ClientDecodeError) as exc:
+    except bot_api_errors() as exc:
         log.warning(
             "getChatMember on the bot failed", extra={"channel_id": channel.id, "error": str(exc)}
         )

@@ -10,14 +10,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from aiogram.exceptions import (
-    TelegramConflictError,
-    TelegramNetworkError,
-    TelegramRetryAfter,
-    TelegramServerError,
-    TelegramUnauthorizedError,
-)
-
 from kith.connectors.telegram.client import bot_for
 from kith.connectors.telegram.config import TelegramConfig
 from kith.connectors.telegram.inbound import ALLOWED_UPDATES, handle_update
@@ -55,6 +47,14 @@ class TelegramPoller:
     async def poll_once(self, core: Core, channel: Channel) -> float:
         """One `getUpdates`; returns 0 to poll again at once (Telegram did the waiting), or
         raises `PollFailed` with why, kept on the channel for its admin."""
+        from aiogram.exceptions import (
+            TelegramConflictError,
+            TelegramNetworkError,
+            TelegramRetryAfter,
+            TelegramServerError,
+            TelegramUnauthorizedError,
+        )
+
         bot = bot_for(core, channel, timeout=self.timeout + 10)
         try:
             updates = await bot.get_updates(

@@ -5,16 +5,14 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
-from aiogram.types import Update
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
 from pydantic import ValidationError
 
 from kith.connectors.base import bearer_token, current_core
-from kith.connectors.telegram.client import bot_for
+from kith.connectors.telegram.client import bot_for, ready
 from kith.connectors.telegram.config import TelegramConfig
 from kith.connectors.telegram.inbound import Outcome, fill_documented_gaps, handle_update
 from kith.core.auth import workspace_for_token
@@ -23,6 +21,9 @@ from kith.core.context import Core
 from kith.core.dead_letters import Payload, keep_dead_letter
 from kith.core.errors import DeliveryError, InvalidInput, NotFound, Unauthorized
 from kith.core.models import Channel
+
+if TYPE_CHECKING:
+    from aiogram.types import Update
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["Telegram channel"])
@@ -37,6 +38,8 @@ async def telegram_channel(core: Core, channel_id: str, workspace_id: str | None
 def parse_update(body: bytes) -> Update:
     """The request body as a Bot API `Update` (`InvalidInput` otherwise). Fields Telegram's
     own documented test updates leave out are filled in first (`fill_documented_gaps`)."""
+    from aiogram.types import Update
+
     try:
         data = json.loads(body)
     except ValueError:
@@ -73,6 +76,7 @@ async def webhook(
 
 async def process(core: Core, channel: Channel, payload: Payload) -> str:
     """Parse and handle one update's JSON: the webhook's path and a dead letter's replay."""
+    await ready()
     return await handle_update(core, channel, parse_update(payload.body))
 
 
@@ -86,6 +90,9 @@ async def download(
     """A customer's file, fetched from Telegram on demand (workspace API token required)."""
     workspace_id = await workspace_for_token(core, bearer_token(request))
     channel = await telegram_channel(core, channel_id, workspace_id)
+    await ready()
+    from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
+
     bot = bot_for(core, channel)
     try:
         file = await bot.get_file(file_id)

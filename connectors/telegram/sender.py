@@ -10,12 +10,7 @@ import functools
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
-from aiogram import Bot
-from aiogram.exceptions import ClientDecodeError, TelegramAPIError
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters
-from aiogram.types import Message as TgMessage
-
-from kith.connectors.telegram.client import bot_for, delivery_error
+from kith.connectors.telegram.client import bot_api_errors, bot_for, delivery_error
 from kith.connectors.telegram.config import TelegramConfig, bot_id
 from kith.connectors.telegram.mapping import message_key
 from kith.core.channels import SendResult
@@ -24,6 +19,10 @@ from kith.core.outbox import part_sent
 from kith.core.ratelimit import reserve_all
 
 if TYPE_CHECKING:
+    from aiogram import Bot
+    from aiogram.types import InlineKeyboardMarkup, ReplyParameters
+    from aiogram.types import Message as TgMessage
+
     from kith.core.context import Core
     from kith.core.models import Attachment, Button, Channel, Conversation, Message
 
@@ -39,6 +38,8 @@ def keyboard(buttons: list[Button]) -> InlineKeyboardMarkup | None:
     """One button per row; a URL button opens the link, any other sends its payload back."""
     if not buttons:
         return None
+    from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+
     rows = []
     for button in buttons:
         if button.url:
@@ -79,7 +80,7 @@ class TelegramSender:
         bot = bot_for(core, channel)
         try:
             sent = await self._send(core, bot, chat_id, message, markup, reply)
-        except (TelegramAPIError, ClientDecodeError) as exc:
+        except bot_api_errors() as exc:
             raise delivery_error(exc) from None
         if sent is None:  # every part had gone out before a crash: nothing left to send
             return SendResult()
@@ -134,6 +135,8 @@ class TelegramSender:
         chat, _, message_id = str((doc or {}).get("channel_message_id") or "").partition(":")
         if chat != str(chat_id) or not message_id.isdigit():
             return None
+        from aiogram.types import ReplyParameters
+
         return ReplyParameters(message_id=int(message_id), allow_sending_without_reply=True)
 
 

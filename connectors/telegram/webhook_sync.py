@@ -15,10 +15,8 @@ import functools
 import logging
 from typing import TYPE_CHECKING
 
-from aiogram.exceptions import ClientDecodeError, TelegramAPIError
-
 from kith.connectors.telegram.channel import on_created, webhook_url
-from kith.connectors.telegram.client import bot_for
+from kith.connectors.telegram.client import bot_api_errors, bot_for
 from kith.connectors.telegram.config import TelegramConfig
 from kith.connectors.telegram.inbound import ALLOWED_UPDATES
 from kith.core import leases
@@ -53,7 +51,7 @@ async def sync_webhooks(core: Core, stop: asyncio.Event) -> None:
             await sync_webhook(core, load(core, doc), owner)
         except ChannelConfigInvalid:
             continue  # shown to the admin on the channel; saving it registers it anew
-        except (TelegramAPIError, ClientDecodeError, InvalidInput) as exc:
+        except (*bot_api_errors(), InvalidInput) as exc:
             log.warning(
                 "could not bring a telegram webhook up to date",
                 extra={"channel_id": doc["_id"], "error": str(exc)},

@@ -24,7 +24,7 @@ from kith.communities.demo import (
     use_demo_bot_api,
 )
 from kith.communities.store import get_community, member_id, members
-from kith.connectors.telegram.client import HttpxSession
+from kith.connectors.telegram.session import HttpxSession
 from kith.core.channel_records import get_channel
 from kith.core.context import Core
 from tests.support.consumers import drain
