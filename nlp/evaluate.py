@@ -88,14 +88,4 @@ def evaluate_file(
 ) -> EvalResult:
     """Evaluate on a `text,label` CSV; `limit` takes only the first rows (for quick checks)."""
     texts, gold = read_labelled_csv(path, limit)
-    return evaluate_texts(texts, gold, analyzer or _default_analyzer())
-
-
-_shared: SentimentAnalyzer | None = None
-
-
-def _default_analyzer() -> SentimentAnalyzer:
-    global _shared
-    if _shared is None:
-        _shared = SentimentAnalyzer.from_settings()
-    return _shared
+    return evaluate_texts(texts, gold, analyzer or SentimentAnalyzer.shared())

@@ -166,6 +166,20 @@ def _has_content(text: str) -> bool:
     return any(not ch.isspace() and ch.isprintable() for ch in text)
 
 
+def _model_choice(settings: object | None) -> tuple[Path | None, bool]:
+    """(model directory, quantize) from a settings object or the environment: what tells one
+    loaded model from another."""
+    root = getattr(settings, "nlp_model_dir", None)
+    quant = getattr(settings, "nlp_quantize", None)
+    if quant is None:
+        quant = os.environ.get("KITH_NLP_QUANTIZE", "0").lower() in ("1", "true", "yes")
+    if not root:
+        return None, bool(quant)
+    from kith.nlp.encoder import MODEL_NAME
+
+    return Path(str(root)).expanduser() / MODEL_NAME, bool(quant)
+
+
 class SentimentAnalyzer:
     """Batched sentiment analysis; models load lazily on first use and are shared by threads.
 
@@ -201,25 +215,20 @@ class SentimentAnalyzer:
         `KITH_MODEL_DIR` is the cache root (see `prepare_models`); `KITH_NLP_QUANTIZE=1` turns
         on int8 Linear layers.
         """
-        root = getattr(settings, "nlp_model_dir", None)
-        quant = getattr(settings, "nlp_quantize", None)
-        if quant is None:
-            quant = os.environ.get("KITH_NLP_QUANTIZE", "0").lower() in ("1", "true", "yes")
-        model_dir = None
-        if root:
-            from kith.nlp.encoder import MODEL_NAME
-
-            model_dir = Path(str(root)).expanduser() / MODEL_NAME
-        return cls(model_dir, quantize=bool(quant))
+        model_dir, quantize = _model_choice(settings)
+        return cls(model_dir, quantize=quantize)
 
     @classmethod
     def shared(cls, settings: object | None = None) -> SentimentAnalyzer:
         """The process's analyzer for the settings' model: every Core a process builds (the
         demo's seed and server, each test's) shares one copy of the model and one worker
         thread, instead of loading its own (about a second and 1 GB each)."""
-        made = cls.from_settings(settings)
+        key = _model_choice(settings)
         with _SHARED_LOCK:
-            return _SHARED.setdefault((made.model_dir, made.quantize), made)
+            found = _SHARED.get(key)
+            if found is None:
+                found = _SHARED[key] = cls(key[0], quantize=key[1])
+            return found
 
     # -- loading -------------------------------------------------------------------------
 

@@ -6,10 +6,12 @@ import asyncio
 import os
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
+from kith.nlp.encoder import MODEL_NAME
 from kith.nlp.evaluate import EvalResult, evaluate_file, scores
 from kith.nlp.sentiment import HEADS_DIR, Head, SentimentAnalyzer, SentimentResult
 
@@ -194,3 +196,21 @@ def test_support_chat_questions_are_neutral(analyzer: SentimentAnalyzer, lang: s
     assert res.macro_f1 >= 0.85, res
     questions = ["怎么退货？", "可以开发票吗？"] if lang == "zh" else ["How do I return an item?"]
     assert {r.label for r in analyzer.analyze(questions)} == {"neutral"}
+
+
+def test_one_shared_analyzer_per_model_and_quantization(tmp_path: Path) -> None:
+    """Cores built with the same model settings share one analyzer (one model in memory);
+    another model directory or int8 quantization gets its own."""
+    first = SimpleNamespace(nlp_model_dir=str(tmp_path / "a"), nlp_quantize=False)
+    same = SimpleNamespace(nlp_model_dir=str(tmp_path / "a"), nlp_quantize=False)
+    shared = SentimentAnalyzer.shared(first)
+    assert SentimentAnalyzer.shared(same) is shared
+    assert shared.model_dir == tmp_path / "a" / MODEL_NAME and not shared.quantize
+    quantized = SentimentAnalyzer.shared(
+        SimpleNamespace(nlp_model_dir=str(tmp_path / "a"), nlp_quantize=True)
+    )
+    elsewhere = SentimentAnalyzer.shared(
+        SimpleNamespace(nlp_model_dir=str(tmp_path / "b"), nlp_quantize=False)
+    )
+    assert len({id(shared), id(quantized), id(elsewhere)}) == 3
+    assert quantized.quantize and elsewhere.model_dir == tmp_path / "b" / MODEL_NAME
