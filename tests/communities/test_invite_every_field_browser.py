@@ -36,9 +36,12 @@ VISITORS = (1, 10, 2)  # the order they join in
 LONG_NAME = "Friends of the club who came to the Saturday meet-up in the park, 2026"  # 70
 
 
+def recording(core: Core) -> None:
+    ADMINS[:] = [install_admin(core)]  # the group's invite links, recorded
+
+
 async def seed(core: Core, workspace: Workspace) -> None:
     await create_user(core, workspace.id, "admin@kith.test", PASSWORD, name="Ada", role=Role.admin)
-    ADMINS[:] = [install_admin(core)]  # the group's invite links, recorded
     community = await seed_demo_community(core, workspace.id)
     channel = await get_channel(core, workspace.id, community.channel_id)
     await update_channel(
@@ -56,7 +59,7 @@ async def seed(core: Core, workspace: Workspace) -> None:
 
 @pytest.fixture
 async def live(settings: Settings) -> AsyncIterator[Live]:
-    async with live_app(settings, seed) as app:
+    async with live_app(settings, seed, prepare=recording, reuse_seed=True) as app:
         yield app
 
 

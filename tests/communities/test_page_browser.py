@@ -58,7 +58,7 @@ async def seed(core: Core, workspace: Workspace) -> None:
 
 @pytest.fixture
 async def live(settings: Settings) -> AsyncIterator[Live]:
-    async with live_app(settings, seed) as app:
+    async with live_app(settings, seed, reuse_seed=True) as app:
         yield app
 
 

@@ -40,10 +40,13 @@ NOW = datetime(2026, 12, 25, 12, 0, tzinfo=UTC)
 ZH = "欢迎 {name} 加入水壶俱乐部！"
 
 
-async def seed(core: Core, workspace: Workspace) -> None:
+def prepare(core: Core) -> None:
     core.clock = ManualClock(NOW)
-    await create_user(core, workspace.id, "admin@kith.test", PASSWORD, name="Ada", role=Role.admin)
     install_admin(core)
+
+
+async def seed(core: Core, workspace: Workspace) -> None:
+    await create_user(core, workspace.id, "admin@kith.test", PASSWORD, name="Ada", role=Role.admin)
     community = await seed_demo_community(core, workspace.id)
     channel = await get_channel(core, workspace.id, community.channel_id)
     config = {**channel.config, "api_base": "http://127.0.0.1:9"}
@@ -70,7 +73,7 @@ async def seed(core: Core, workspace: Workspace) -> None:
 
 @pytest.fixture
 async def live(settings: Settings) -> AsyncIterator[Live]:
-    async with live_app(settings, seed) as app:
+    async with live_app(settings, seed, prepare=prepare, reuse_seed=True) as app:
         yield app
 
 

@@ -34,7 +34,6 @@ OVERFLOW = "document.documentElement.scrollWidth - document.documentElement.clie
 
 async def seed(core: Core, workspace: Workspace) -> None:
     await create_user(core, workspace.id, "admin@kith.test", PASSWORD, name="Ada", role=Role.admin)
-    install_join_admin(core)
     community = await seed_demo_community(core, workspace.id)
     await seed_demo_join_request(core, workspace.id, community.id)
     await seed_demo_referrals(core, workspace.id, community.id)  # a member's invite link
@@ -44,7 +43,7 @@ async def seed(core: Core, workspace: Workspace) -> None:
 
 @pytest.fixture
 async def live(settings: Settings) -> AsyncIterator[Live]:
-    async with live_app(settings, seed) as app:
+    async with live_app(settings, seed, prepare=install_join_admin, reuse_seed=True) as app:
         yield app
 
 

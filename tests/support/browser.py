@@ -72,7 +72,7 @@ async def live_server(core: Core) -> AsyncIterator[LiveServer]:
         await asyncio.sleep(0.02)
     port = server.servers[0].sockets[0].getsockname()[1]
     url = f"http://127.0.0.1:{port}"
-    async with httpx.AsyncClient() as http:
+    async with httpx.AsyncClient(timeout=EXPECT_TIMEOUT_MS / 1000) as http:  # a loaded machine
         assert (await http.get(url + "/healthz")).status_code == 200
     try:
         yield LiveServer(url, core)

@@ -11,6 +11,7 @@ import re
 import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ from kith.core.storage import Store
 from kith.core.workspaces import ensure_default_workspace
 from kith.web.app import build_core
 from tests.support.browser import chromium, live_server
+from tests.support.snapshots import key_of, seed_once
 from tests.web.conftest import PASSWORD
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -61,21 +63,39 @@ class Live:
 
 @contextlib.asynccontextmanager
 async def live_app(
-    settings: Settings, seed: Callable[[Core, Workspace], Awaitable[None]]
+    settings: Settings,
+    seed: Callable[[Core, Workspace], Awaitable[None]],
+    *,
+    prepare: Callable[[Core], None] | None = None,
+    reuse_seed: bool = False,
 ) -> AsyncIterator[Live]:
-    """The real app (sentiment off) on a live server with a browser, after `seed` stored what
-    the test needs in the default workspace; its database dropped at the end."""
+    """The real app (sentiment off) on a live server with a browser, after `prepare` set up
+    what the test needs of the core (a clock, a recording platform) and `seed` stored what it
+    needs in the default workspace; its database dropped at the end.
+
+    With `reuse_seed`, the seed runs once per test process and later tests get a copy of the
+    database it left (tests/support/snapshots.py): for seeds that take seconds, and change
+    nothing but the database."""
     settings = settings.model_copy(update={"nlp_enabled": False})
     core = build_core(settings)
     core.store = Store.from_settings(settings)
     await core.start()
     try:
-        await seed(core, await ensure_default_workspace(core))
+        if prepare is not None:
+            prepare(core)
+        if reuse_seed:
+            await seed_once(core, partial(_seed_default, seed), key_of(seed))
+        else:
+            await _seed_default(seed, core)
         async with live_server(core) as server, chromium() as browser:
             yield Live(server.url, core, browser)
     finally:
         await core.store.client.drop_database(settings.db_name)
         await core.close()
+
+
+async def _seed_default(seed: Callable[[Core, Workspace], Awaitable[None]], core: Core) -> None:
+    await seed(core, await ensure_default_workspace(core))
 
 
 async def assert_every_control_is_named(page) -> None:

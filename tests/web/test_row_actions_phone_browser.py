@@ -84,7 +84,6 @@ async def seed(core: Core, workspace: Workspace) -> None:
         "steps": [{"id": "hello", "type": "send", "message": {"text": {"en": "Hi"}}}],
     }
     await do_create_sequence(core, workspace.id, SequenceIn.model_validate(sequence))
-    install_admin(core)  # the group's invite links, recorded
     community = await seed_demo_community(core, workspace.id)
     telegram = await get_channel(core, workspace.id, community.channel_id)
     await update_channel(
@@ -101,7 +100,7 @@ async def seed(core: Core, workspace: Workspace) -> None:
 
 @pytest.fixture
 async def live(settings: Settings) -> AsyncIterator[Live]:
-    async with live_app(settings, seed) as app:
+    async with live_app(settings, seed, prepare=install_admin, reuse_seed=True) as app:
         yield app
 
 
