@@ -455,7 +455,7 @@ class _OrderedView:
     def ordered(self, value: str, documents: Mapping[Any, Document]) -> Iterator[Document] | None:
         """The documents holding `value`, in order, read as far as the reader reads (no write
         may come between); None when some document's field or sort value is not plain."""
-        self._follow(documents)
+        self.follow(documents)
         if self._unsure:
             return None
         return self._walk(value, documents)
@@ -466,7 +466,7 @@ class _OrderedView:
         keys = list(keys)
         if len(keys) * 8 > len(documents):
             return None
-        self._follow(documents)
+        self.follow(documents)
         return [self._known[key].seq for key in keys]
 
     def updated(self, keys: Iterable[Any], documents: Mapping[Any, Document]) -> None:
@@ -483,8 +483,9 @@ class _OrderedView:
                 return
             self._put(key, doc, known.seq)
 
-    def _follow(self, documents: Mapping[Any, Document]) -> None:
-        # What deletes and changes leave behind is dropped by reading it all again.
+    def follow(self, documents: Mapping[Any, Document]) -> None:
+        """Take in what was written since the last read. What deletes and changes leave
+        behind is dropped by reading it all again."""
         stale = self._entries > 2 * self._live + 1024 or len(self._known) > 2 * len(documents)
         if not self._follows(documents) or stale:
             self._rebuild(documents)
@@ -670,22 +671,32 @@ class _UniqueLookup:
 def _indexed_equalities(
     query: Any, keys: Sequence[tuple[str, int]], indexes: Iterable[Mapping[str, Any]]
 ) -> list[tuple[str, str]]:
-    """A query's `{field: "s"}` conditions that a declared `(field, keys[0])` index would
-    answer in the order of an ascending sort on `keys`, as (field, "s")."""
+    """A query's `{field: "s"}` conditions that a declared index would answer in the order of
+    an ascending sort on `keys`, as (field, "s"): an index led by `field` whose next keys are
+    the sort's first, or, before it, fields the query also pins to a string (`(endpoint_id,
+    status, next_attempt_at)` for `{endpoint_id: e, status: "pending"}` by due time)."""
     if not isinstance(query, Mapping) or any(direction < 0 for _, direction in keys):
         return []
     leading = {
         str(index["key"][0][0])
         for index in indexes
-        if len(index["key"]) > 1
-        and tuple(index["key"][0])[1] == 1
-        and tuple(index["key"][1]) == (keys[0][0], 1)
+        if tuple(index["key"][0])[1] == 1 and _sorts_after_pinned(index["key"], keys[0], query)
     }
     return [
         (str(field), spec)
         for field, spec in query.items()
         if isinstance(spec, str) and field in leading and "." not in str(field) and field != "_id"
     ]
+
+
+def _sorts_after_pinned(index_keys: Any, sort: tuple[str, int], query: Mapping[str, Any]) -> bool:
+    """Whether, after its first key, the index holds `sort` next or after keys the query
+    pins to a string: its entries for one value of the first key are then in `sort` order."""
+    rest = [tuple(key) for key in index_keys[1:]]
+    if (sort[0], 1) not in rest:
+        return False
+    between = rest[: rest.index((sort[0], 1))]
+    return all(isinstance(query.get(field), str) for field, _ in between)
 
 
 def _recorded(docs: Iterator[Document], into: list[Any]) -> Iterator[Document]:
@@ -801,12 +812,14 @@ def _speed_up(coll: mongomock.Collection[Document], monotonic: Callable[[], floa
         documents = store._documents
         if not documents:
             return None  # (mongomock's path checks the filter even on no documents)
-        built = [(views[(f, tuple(keys))], v) for f, v in found if (f, tuple(keys)) in views]
-        if built:
-            view, value = min(built, key=lambda pair: pair[0].size(pair[1]))
-        else:
-            field, value = found[0]
-            view = views[(field, tuple(keys))] = _OrderedView(field, keys)
+        candidates = []
+        for field, value in found:
+            view = views.get((field, tuple(keys)))
+            if view is None:
+                view = views[(field, tuple(keys))] = _OrderedView(field, keys)
+            view.follow(documents)  # (only what was written since its last read)
+            candidates.append((view, value))
+        view, value = min(candidates, key=lambda pair: pair[0].size(pair[1]))
         return view.ordered(value, documents)
 
     def get_dataset(query: Any, sort: Any, fields: Any, as_class: Any) -> Iterator[Document]:

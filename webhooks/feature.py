@@ -34,6 +34,11 @@ def feature(core: Core) -> Feature:
             Index(ENDPOINTS, (("workspace_id", ASCENDING), ("enabled", ASCENDING))),
             # The worker's claim: pending deliveries by due time.
             Index(DELIVERIES, (("status", ASCENDING), ("next_attempt_at", ASCENDING))),
+            # …and one endpoint's, while another has all its attempts in flight here.
+            Index(
+                DELIVERIES,
+                (("endpoint_id", ASCENDING), ("status", ASCENDING), ("next_attempt_at", ASCENDING)),
+            ),
             # The delivery log: an endpoint's, latest first.
             Index(
                 DELIVERIES,

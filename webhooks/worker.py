@@ -147,16 +147,10 @@ class DeliveryWorker:
         }
         busy = self._busy()
         full = [e for e, n in busy.items() if n >= self.per_endpoint]
-        if full and not await self._room_elsewhere(full):
-            return []  # (the query below would read every due delivery to find none)
-        query = {**due, "endpoint_id": {"$nin": full}} if full else due
-        candidates = (
-            await deliveries(self.core)
-            .find(query, {"_id": 1, "endpoint_id": 1})
-            .sort([("next_attempt_at", 1), ("_id", 1)])
-            .limit(self.batch_size)
-            .to_list(self.batch_size)
-        )
+        if full:
+            candidates = await self._due_elsewhere(due, full, busy)
+        else:
+            candidates = await self._due(due, self.batch_size)
         claimed: list[dict[str, Any]] = []
         lease = {"lease_owner": self.owner, "lease_until": now + self.lease}
         for candidate in candidates:
@@ -173,11 +167,37 @@ class DeliveryWorker:
                 busy[endpoint_id] = busy.get(endpoint_id, 0) + 1
         return claimed
 
-    async def _room_elsewhere(self, full: list[str]) -> bool:
-        """Whether an endpoint other than the `full` ones exists: when every one has its
-        attempts in flight here (the demo's one receiver during an import), nothing can be
-        claimed, and each wake-up by a queued delivery would otherwise read the backlog."""
-        return await endpoints(self.core).find_one({"_id": {"$nin": full}}, {"_id": 1}) is not None
+    async def _due(self, query: dict[str, Any], limit: int) -> list[dict[str, Any]]:
+        """Up to `limit` deliveries matching `query`, the longest due first."""
+        return (
+            await deliveries(self.core)
+            .find(query, {"_id": 1, "endpoint_id": 1, "next_attempt_at": 1})
+            .sort([("next_attempt_at", 1), ("_id", 1)])
+            .limit(limit)
+            .to_list(limit)
+        )
+
+    async def _due_elsewhere(
+        self, due: dict[str, Any], full: list[str], busy: dict[str, int]
+    ) -> list[dict[str, Any]]:
+        """Due deliveries of the endpoints with room here, asked endpoint by endpoint: one
+        query leaving out the `full` ones would read all their due deliveries first (one
+        slow receiver's backlog, on every wake-up)."""
+        others = await endpoints(self.core).distinct("_id", {"_id": {"$nin": full}})
+        found = await asyncio.gather(
+            *(
+                self._due(
+                    {**due, "endpoint_id": endpoint_id},
+                    self.per_endpoint - busy.get(endpoint_id, 0),
+                )
+                for endpoint_id in others
+            )
+        )
+        merged = sorted(
+            (doc for docs in found for doc in docs),
+            key=lambda doc: (aware(doc["next_attempt_at"]), doc["_id"]),
+        )
+        return merged[: self.batch_size]
 
     async def _attempt(self, doc: dict[str, Any]) -> None:
         try:

@@ -50,6 +50,18 @@ class CountingDocuments(collections.OrderedDict[Any, Any]):
         return self._count(iter(super().items()))
 
 
+class CountingReads(CountingDocuments):
+    """…and each document read by its key (an ordered view's walk)."""
+
+    def __getitem__(self, key: Any) -> Any:
+        CountingDocuments.visited += 1
+        return super().__getitem__(key)
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        CountingDocuments.visited += 1
+        return super().get(key, default)
+
+
 def pending_value(rng: random.Random, odd: bool) -> Any:
     """What a document holds at `pending`: a list of names, one name, nothing, or (while
     `odd`) a name beside a number, which the embedded engine's ordered view leaves to
@@ -227,6 +239,42 @@ async def test_a_claim_deep_in_a_backlog_reads_only_what_it_takes(
         if core.store.embedded:
             assert CountingDocuments.visited <= 4 * 32
     assert handled == [f"ev{n:05d}" for n in range(len(handled))]
+
+
+async def test_of_two_indexes_that_answer_a_query_the_one_with_fewer_entries_is_read(
+    core: Core,
+) -> None:
+    """A webhook claim while one endpoint is full: `{endpoint_id: e, status: "pending"}` by
+    due time, answered by `(status, due)` and by `(endpoint_id, status, due)`; on the
+    embedded engine the second reads the one endpoint's few entries, not the other's 3,000
+    pending ahead of them, and the answers stay right as they change."""
+    things = core.store.db["two_indexes"]
+    await things.create_index([("status", 1), ("due", 1)])
+    await things.create_index([("endpoint_id", 1), ("status", 1), ("due", 1)])
+    if core.store.embedded:
+        store: Any = things._coll._store  # type: ignore[attr-defined]
+        store._documents = CountingReads(store._documents)
+    backlog = [
+        {"_id": f"s{n:04d}", "endpoint_id": "slow", "status": "pending", "due": n}
+        for n in range(3000)
+    ]
+    await things.insert_many(backlog)
+    await things.insert_many(
+        [
+            {"_id": f"o{n}", "endpoint_id": "other", "status": "pending", "due": 5000 + n}
+            for n in range(3)
+        ]
+    )
+    query = {"status": "pending", "endpoint_id": "other"}
+    by_due = [("due", 1), ("_id", 1)]
+    assert [d["_id"] for d in await things.find(query).sort(by_due).to_list(2)] == ["o0", "o1"]
+    await things.update_one({"_id": "o0"}, {"$set": {"status": "succeeded"}})
+    await things.insert_one({"_id": "o9", "endpoint_id": "other", "status": "pending", "due": 1})
+    CountingDocuments.visited = 0
+    found = await things.find(query).sort(by_due).limit(2).to_list(2)
+    assert [d["_id"] for d in found] == ["o9", "o1"]
+    if core.store.embedded:
+        assert CountingDocuments.visited <= 20
 
 
 @pytest.fixture(autouse=True)

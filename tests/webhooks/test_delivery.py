@@ -40,7 +40,7 @@ from kith.webhooks.models import (
 from kith.webhooks.store import DELIVERIES, deliveries, endpoints, get_delivery
 from kith.webhooks.worker import RETRY_DELAYS, DeliveryWorker
 from tests.support.cast import inbound
-from tests.webhooks.conftest import Receiver, subscribe
+from tests.webhooks.conftest import Receiver, _receiver, subscribe
 
 AGENT = Author(kind=AuthorKind.agent, id="u-1", name="Agent")
 
@@ -282,6 +282,36 @@ async def test_a_slow_endpoint_holds_neither_the_others_nor_more_than_its_share(
     assert await running == 4
     await DeliveryWorker(hooked).drain()
     assert (len(receiver.requests), len(other_receiver.requests)) == (3, 3)
+
+
+async def test_while_one_endpoint_has_its_share_in_flight_the_others_get_all_theirs(
+    hooked: Core,
+    workspace_id: str,
+    channel: Channel,
+    receiver: Receiver,
+    other_receiver: Receiver,
+) -> None:
+    """The claim with an endpoint full asks the others' deliveries endpoint by endpoint: each
+    gets up to its share at a time, to the last, while the full one's wait."""
+    async with _receiver("/third") as third:
+        for made in (receiver, other_receiver, third):
+            await subscribe(hooked, workspace_id, made.url, "message.created")
+        for n in range(5):
+            await ingest(hooked, channel, inbound(channel, "ada", f"m{n}", message_id=f"m{n}"))
+        await ConsumerWorker(hooked).drain()
+        receiver.hold = 99
+        stop = asyncio.Event()
+        worker = DeliveryWorker(hooked, per_endpoint=2)
+        running = asyncio.create_task(worker.run_forever(stop))
+        await other_receiver.wait_for(5)
+        await third.wait_for(5)
+        assert len(receiver.requests) == 2 and receiver.in_flight == 2  # its share, held
+        assert other_receiver.most_in_flight <= 2 and third.most_in_flight <= 2
+        receiver.release.set()
+        await receiver.wait_for(5)
+        stop.set()
+        await running
+    assert [len(r.requests) for r in (receiver, other_receiver, third)] == [5, 5, 5]
 
 
 async def test_deliveries_are_erased_with_their_customer(
