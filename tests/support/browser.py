@@ -53,7 +53,12 @@ class LiveServer:
 
 @contextlib.asynccontextmanager
 async def live_server(core: Core) -> AsyncIterator[LiveServer]:
-    """Serve the real app (workers on) on 127.0.0.1 and an ephemeral port until the block ends."""
+    """Serve the real app (workers on) on 127.0.0.1 and an ephemeral port until the block ends.
+
+    The server is stopped however the block ends, its start and readiness check included: a
+    server left running when the check timed out (a loaded machine) kept its listening socket
+    and workers, and the socket's ResourceWarning at a later garbage collection failed
+    whichever unrelated test was running then (warnings are errors in this suite)."""
     app = create_app(core=core, run_workers=True)
     config = uvicorn.Config(
         app,
@@ -65,6 +70,15 @@ async def live_server(core: Core) -> AsyncIterator[LiveServer]:
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
+    try:
+        yield LiveServer(await _ready(server, task), core)
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, READY_DEADLINE)
+
+
+async def _ready(server: uvicorn.Server, task: asyncio.Task[None]) -> str:
+    """The started server's URL, once it answers /healthz."""
     deadline = time.monotonic() + READY_DEADLINE
     while not server.started:
         if task.done() or time.monotonic() > deadline:
@@ -74,11 +88,7 @@ async def live_server(core: Core) -> AsyncIterator[LiveServer]:
     url = f"http://127.0.0.1:{port}"
     async with httpx.AsyncClient(timeout=EXPECT_TIMEOUT_MS / 1000) as http:  # a loaded machine
         assert (await http.get(url + "/healthz")).status_code == 200
-    try:
-        yield LiveServer(url, core)
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, READY_DEADLINE)
+    return url
 
 
 @contextlib.asynccontextmanager
