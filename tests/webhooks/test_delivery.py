@@ -284,15 +284,18 @@ async def test_a_slow_endpoint_holds_neither_the_others_nor_more_than_its_share(
     assert (len(receiver.requests), len(other_receiver.requests)) == (3, 3)
 
 
+@pytest.mark.parametrize("ask_each_up_to", [32, 1])
 async def test_while_one_endpoint_has_its_share_in_flight_the_others_get_all_theirs(
     hooked: Core,
     workspace_id: str,
     channel: Channel,
     receiver: Receiver,
     other_receiver: Receiver,
+    ask_each_up_to: int,
 ) -> None:
-    """The claim with an endpoint full asks the others' deliveries endpoint by endpoint: each
-    gets up to its share at a time, to the last, while the full one's wait."""
+    """The claim with an endpoint full asks the others' deliveries endpoint by endpoint (or,
+    past `ask_each_up_to` of them, in one query): each gets up to its share at a time, to
+    the last, while the full one's wait."""
     async with _receiver("/third") as third:
         for made in (receiver, other_receiver, third):
             await subscribe(hooked, workspace_id, made.url, "message.created")
@@ -301,7 +304,7 @@ async def test_while_one_endpoint_has_its_share_in_flight_the_others_get_all_the
         await ConsumerWorker(hooked).drain()
         receiver.hold = 99
         stop = asyncio.Event()
-        worker = DeliveryWorker(hooked, per_endpoint=2)
+        worker = DeliveryWorker(hooked, per_endpoint=2, ask_each_up_to=ask_each_up_to)
         running = asyncio.create_task(worker.run_forever(stop))
         await other_receiver.wait_for(5)
         await third.wait_for(5)
