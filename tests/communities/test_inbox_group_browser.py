@@ -21,7 +21,7 @@ TITLE = str(CHAT["title"])
 
 @pytest.fixture
 async def live(settings: Settings) -> AsyncIterator[Live]:
-    async with live_app(settings, seed) as app:
+    async with live_app(settings, seed, reuse_seed=True) as app:
         yield app
 
 

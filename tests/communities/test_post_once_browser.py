@@ -18,7 +18,7 @@ pytestmark = [needs_chromium, pytest.mark.timeout(180)]
 
 @pytest.fixture
 async def live(settings: Settings) -> AsyncIterator[Live]:
-    async with live_app(settings, seed) as app:
+    async with live_app(settings, seed, reuse_seed=True) as app:
         yield app
 
 
