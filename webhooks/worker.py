@@ -186,7 +186,14 @@ class DeliveryWorker:
         query leaving out the `full` ones would read all their due deliveries first (one
         slow receiver's backlog, on every wake-up). Past `ask_each_up_to` endpoints, that one
         query costs less than a query each."""
-        others = await endpoints(self.core).distinct("_id", {"_id": {"$nin": full}})
+        asked = self.ask_each_up_to + 1  # one more tells "too many" without reading them all
+        others = [
+            doc["_id"]
+            for doc in await endpoints(self.core)
+            .find({"_id": {"$nin": full}}, {"_id": 1})
+            .limit(asked)
+            .to_list(asked)
+        ]
         if len(others) > self.ask_each_up_to:
             return await self._due({**due, "endpoint_id": {"$nin": full}}, self.batch_size)
         found = await asyncio.gather(
