@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from fastapi import Request
+from starlette.requests import HTTPConnection
 
 from kith.core.context import Core
 from kith.core.errors import Unauthorized
 
+CORE_SCOPE_KEY = "kith.core"
 
-def current_core(request: Request) -> Core:
-    """The application's `Core`, set on `app.state` by the app factory."""
-    core: Core = request.app.state.core
+
+def current_core(request: HTTPConnection) -> Core:
+    """The `Core` of the app serving this request, handed in its scope (`kith.web.surface`:
+    the routes are shared by every app of the process)."""
+    core: Core = request.scope[CORE_SCOPE_KEY]
     return core
 
 

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-from fastapi import Depends, FastAPI, Request, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from fastapi import APIRouter
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import Mount
 
 from kith.bots.engine import BotEngine
-from kith.bots.flows import StepType, StepTypes
+from kith.bots.flows import StepType
 from kith.bots.knowledge import KnowledgeBase
 from kith.bots.steps import STEP_TYPES
 from kith.broadcasts.feature import feature as broadcasts_feature
@@ -31,7 +32,6 @@ from kith.connectors import webchat as webchat_channel
 from kith.connectors import wechat as wechat_channel
 from kith.connectors.telegram.webhook_sync import feature as telegram_webhooks_feature
 from kith.consent.feature import feature as consent_feature
-from kith.contacts import api as contacts_api
 from kith.contacts import captured as contact_capture
 from kith.contacts import suggestions as merge_suggestions
 from kith.contacts.csvfile import too_large
@@ -59,22 +59,9 @@ from kith.sequences.feature import feature as sequences_feature
 from kith.tickets.bot_step import feature as ticket_bot_steps
 from kith.tickets.csat_feature import feature as csat_feature
 from kith.tickets.feature import feature as tickets_feature
-from kith.web.api import (
-    bots,
-    channels,
-    consumers,
-    conversations,
-    customers,
-    dead_letters,
-    jobs,
-    merges,
-    search,
-    tokens,
-)
-from kith.web.api.known_query import refuse_unknown_query
-from kith.web.errors import install_error_handlers
 from kith.web.inbox import feature as inbox_feature
 from kith.web.middleware import BodyLimit, SecurityHeaders, Timing
+from kith.web.surface import WithCore, routes_app
 from kith.webhooks.feature import feature as webhooks_feature
 
 log = logging.getLogger(__name__)
@@ -156,23 +143,22 @@ async def _wind_down(tasks: list[asyncio.Task[None]]) -> None:
     await asyncio.gather(*tasks, return_exceptions=True)
 
 
-def _metrics_token_matches(expected: str | None, request: Request) -> bool:
-    scheme, _, given = request.headers.get("authorization", "").partition(" ")
-    if not expected or scheme.lower() != "bearer":
-        return False
-    return hmac.compare_digest(given.strip().encode(), expected.encode())
-
-
 def create_app(
-    settings: Settings | None = None, core: Core | None = None, *, run_workers: bool = True
-) -> FastAPI:
-    """Build the FastAPI app. Tests pass their own `core` and drive workers themselves."""
+    settings: Settings | None = None,
+    core: Core | None = None,
+    *,
+    run_workers: bool = True,
+    routers: Sequence[APIRouter] = (),
+) -> Starlette:
+    """The app for one `core`: its lifespan (start-up, workers, shutdown) and middleware
+    around the process's shared routes (`kith.web.surface`), `routers` after Kith's (the
+    demo's own). Tests pass their own `core` and drive workers themselves."""
     settings = settings or (core.settings if core else get_settings())
     owns_core = core is None
     core = core or build_core(settings)
 
     @contextlib.asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await core.start()
         if not core.store.embedded and not core.settings.secret_key:
             log.warning("KITH_SECRET_KEY is not set: channel secrets are stored unencrypted")
@@ -193,61 +179,21 @@ def create_app(
             if owns_core:
                 await core.close()
 
-    app = FastAPI(
-        title="Kith",
-        version="0.1.0",
-        description="Social CRM: every channel in one inbox, bots, sentiment and sequences.",
-        lifespan=lifespan,
-        dependencies=[Depends(refuse_unknown_query)],
-    )
-    app.state.core = core
-    app.state.bot_steps = StepTypes(bot_step_types(core.features))  # the admin editor's
-    install_error_handlers(app)
+    surface = routes_app(core, bot_step_types(core.features), routers)
     uploads = {
         "/api/v1/customers/import": (
             settings.import_max_bytes,
             too_large(settings.import_max_bytes),
         )
     }
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, larger=uploads)
-    app.add_middleware(Timing)
-    app.add_middleware(SecurityHeaders)
-    api_routers = (
-        channels.router,
-        merges.router,  # before customers': its fixed paths would read as customer ids
-        contacts_api.router,  # before customers': `/customers/export.csv` is not an id
-        customers.router,
-        jobs.router,
-        conversations.router,
-        consumers.router,
-        tokens.router,
-        dead_letters.router,
-        search.router,
+    app = Starlette(
+        routes=[Mount("", app=WithCore(surface, core))],
+        middleware=[
+            Middleware(SecurityHeaders),
+            Middleware(Timing),
+            Middleware(BodyLimit, max_bytes=settings.max_body_bytes, larger=uploads),
+        ],
+        lifespan=lifespan,
     )
-    for router in (*api_routers, bots.build_router(bot_step_types(core.features))):
-        app.include_router(router, prefix="/api/v1")
-    for feature in core.features:
-        for router in feature.routers:
-            app.include_router(router)
-    for channel_type in core.channels:
-        if channel_type.router is not None:
-            app.include_router(channel_type.router)
-
-    @app.get("/healthz", tags=["operations"])
-    async def healthz(response: Response) -> dict[str, object]:
-        ok = await core.store.ping()
-        response.status_code = 200 if ok else 503
-        return {
-            "status": "ok" if ok else "degraded",
-            "database": {"ok": ok, "embedded": core.store.embedded},
-        }
-
-    @app.get("/metrics", tags=["operations"], include_in_schema=False)
-    async def metrics(request: Request) -> Response:
-        """Prometheus figures, for the scraper holding `KITH_METRICS_TOKEN` only (route
-        names, queue sizes and error rates tell an attacker too much); unset: no endpoint."""
-        if not _metrics_token_matches(core.settings.metrics_token, request):
-            return Response(status_code=404 if not core.settings.metrics_token else 401)
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
-
+    app.state.core = core
     return app

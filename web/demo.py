@@ -347,10 +347,8 @@ async def run_demo(host: str, port: int) -> None:
     receiver = DemoReceiver()
     workspace = await ensure_default_workspace(core)
     await receiver.subscribe(core, workspace.id, f"http://127.0.0.1:{port}{RECEIVER_PATH}")
-    app = create_app(core=core)
-    app.include_router(receiver.router())
     demo_bot = DemoBotApi()  # the demo group's bot talks to this instead of Telegram
-    app.include_router(demo_bot.router())
+    app = create_app(core=core, routers=(receiver.router(), demo_bot.router()))
     await use_demo_bot_api(core, workspace.id, f"http://127.0.0.1:{port}")
     config = uvicorn.Config(app, host=host, port=port, log_config=None)
     server = _Server(config)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
-from kith.core.context import Core
+from kith.connectors.base import current_core
 from kith.core.sessions import load_session
 from kith.web.inbox.deps import SESSION_COOKIE
 from kith.web.inbox.i18n import messages, pick_locale
@@ -29,7 +29,7 @@ def wants_page(request: Request) -> bool:
 async def not_found_page(request: Request) -> HTMLResponse:
     """The 404 page: in the pages' look for a signed-in user (their own language setting
     first), else in the sign-in page's look by `?lang=` or the browser's language."""
-    core: Core = request.app.state.core
+    core = current_core(request)
     session = await load_session(core, request.cookies.get(SESSION_COOKIE))
     if session is not None:
         return render("not_found.html", 404, **await page_context(request, core, session))

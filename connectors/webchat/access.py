@@ -39,7 +39,7 @@ def origin_allowed(request: Request, channel: Channel, origin: str) -> bool:
         return False
     if origin in channel.settings_as(WebchatConfig).allowed_origins:
         return True
-    public_url = request.app.state.core.settings.public_url
+    public_url = current_core(request).settings.public_url
     own = {request.headers.get("host", "").lower()}
     if public_url:
         own.add(urlsplit(public_url).netloc.lower())

@@ -24,6 +24,7 @@ from kith.core.features import install
 from kith.web.api.bots import build_router
 from kith.web.app import BASE_FEATURES, bot_step_types
 from kith.web.errors import install_error_handlers
+from kith.web.surface import WithCore
 from tests.bots.conftest import BotSetup
 from tests.support.cast import api_channel
 
@@ -62,11 +63,10 @@ async def auth(core: Core, workspace_id: str) -> dict[str, str]:
 async def tickets_app(core: Core) -> AsyncIterator[httpx.AsyncClient]:
     """An app put together with the tickets step type: its bots API and its engine."""
     app = FastAPI()
-    app.state.core = core
     install_error_handlers(app)
     app.include_router(build_router(WITH_TICKETS), prefix="/api/v1")
     install(core, [BotEngine(KnowledgeBase(), step_types=WITH_TICKETS).feature()])
-    transport = httpx.ASGITransport(app=app)
+    transport = httpx.ASGITransport(app=WithCore(app, core))  # as create_app hands it over
     async with httpx.AsyncClient(transport=transport, base_url="http://kith.test") as http:
         yield http
 

@@ -41,7 +41,8 @@ from kith.core.features import install
 from kith.core.settings import Settings
 from kith.core.storage import Store
 from kith.core.workspaces import ensure_default_workspace
-from kith.web.app import BASE_FEATURES, create_app
+from kith.web.app import BASE_FEATURES, bot_step_types, create_app
+from kith.web.surface import routes_app
 from tests.conftest import REAL_URI
 from tests.support.callbacks import CallbackServer
 
@@ -72,7 +73,7 @@ def _document() -> dict[str, Any]:
     plain = Settings(_env_file=None)  # type: ignore[call-arg]
     core = Core(store=Store.from_settings(plain), settings=plain)
     install(core, BASE_FEATURES)
-    return create_app(core=core, run_workers=False).openapi()
+    return routes_app(core, bot_step_types(core.features)).openapi()  # what the app serves
 
 
 # Excel workbooks (the import's other body): bytes of any kind, which must be refused as no
