@@ -140,8 +140,8 @@ class Timing:
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
-            route = scope.get("route")
-            path = getattr(route, "path", "unmatched")
+            # No route matched: none, or the app's mount of its routes (`kith.web.surface`).
+            path = getattr(scope.get("route"), "path", "") or "unmatched"
             metrics.REQUEST_LATENCY.labels(scope["method"], path, str(status)).observe(
                 time.perf_counter() - started
             )

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 from asgi_lifespan import LifespanManager
+from prometheus_client import REGISTRY
 from starlette.applications import Starlette
 
 from kith.core.api_tokens import create_api_token
@@ -85,3 +86,21 @@ async def test_an_app_with_more_features_serves_their_routes_beside_one_without(
             missing = await base_http.get("/api/v1/tickets", headers=base_headers)
             assert missing.status_code == 404
             assert (await base_http.get("/healthz")).status_code == 200
+
+
+def _requests(route: str, status: str) -> float:
+    labels = {"method": "GET", "route": route, "status": status}
+    return REGISTRY.get_sample_value("kith_http_request_seconds_count", labels) or 0.0
+
+
+async def test_requests_are_timed_by_route_template_and_unmatched_ones_as_such(
+    client: httpx.AsyncClient,
+) -> None:
+    """The wrapping app's middleware sees the shared app's route (never a raw path)."""
+    template, before = "/customers/{customer_id}", _requests("/customers/{customer_id}", "401")
+    unmatched = _requests("unmatched", "404")
+    assert (await client.get("/api/v1/customers/c-1")).status_code == 401
+    assert (await client.get("/no/such/page")).status_code == 404
+    assert _requests(template, "401") == before + 1
+    assert _requests("unmatched", "404") == unmatched + 1
+    assert _requests("", "404") == 0
