@@ -23,6 +23,7 @@ from kith.core.storage import Store
 from kith.core.workspaces import ensure_default_workspace
 from kith.web.app import BASE_FEATURES, create_app
 from tests.support.callbacks import CallbackServer
+from tests.support.cores import started
 from tests.support.shards import keep_shard
 
 REAL_URI = os.environ.get("KITH_TEST_MONGO_URI") or None
@@ -104,12 +105,8 @@ async def core(
         http=httpx.AsyncClient(transport=httpx.ASGITransport(app=callbacks)),
     )
     install(core, BASE_FEATURES)
-    await core.start()
-    try:
+    async with started(core):
         yield core
-    finally:
-        await core.store.client.drop_database(settings.db_name)
-        await core.close()
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from kith.core.settings import Settings
 from kith.core.storage import Store
 from kith.core.workspaces import ensure_default_workspace
 from kith.web.app import build_core
+from tests.support.cores import own_database, started
 from tests.support.snapshots import seed_once
 
 START = datetime(2026, 12, 25, 12, 0, tzinfo=UTC)
@@ -22,18 +23,12 @@ START = datetime(2026, 12, 25, 12, 0, tzinfo=UTC)
 @contextlib.asynccontextmanager
 async def fresh_core(settings: Settings) -> AsyncIterator[Core]:
     """A started core on a database of its own (as each browser test's), clock at START."""
-    settings = settings.model_copy(
-        update={"nlp_enabled": False, "db_name": f"kith_test_{uuid.uuid4().hex[:12]}"}
-    )
+    settings = own_database(settings)
     core = build_core(settings)
     core.store = Store.from_settings(settings)
     core.clock = ManualClock(START)
-    await core.start()
-    try:
+    async with started(core):
         yield core
-    finally:
-        await core.store.client.drop_database(settings.db_name)
-        await core.close()
 
 
 async def test_the_seed_runs_once_and_each_later_test_gets_its_own_copy(

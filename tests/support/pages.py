@@ -23,6 +23,7 @@ from kith.core.storage import Store
 from kith.core.workspaces import ensure_default_workspace
 from kith.web.app import build_core
 from tests.support.browser import chromium, live_server
+from tests.support.cores import started
 from tests.support.snapshots import key_of, seed_once
 from tests.web.conftest import PASSWORD
 
@@ -79,8 +80,7 @@ async def live_app(
     settings = settings.model_copy(update={"nlp_enabled": False})
     core = build_core(settings)
     core.store = Store.from_settings(settings)
-    await core.start()
-    try:
+    async with started(core):
         if prepare is not None:
             prepare(core)
         if reuse_seed:
@@ -89,9 +89,6 @@ async def live_app(
             await _seed_default(seed, core)
         async with live_server(core) as server, chromium() as browser:
             yield Live(server.url, core, browser)
-    finally:
-        await core.store.client.drop_database(settings.db_name)
-        await core.close()
 
 
 async def _seed_default(seed: Callable[[Core, Workspace], Awaitable[None]], core: Core) -> None:

@@ -5,7 +5,6 @@ features serves its own routes."""
 from __future__ import annotations
 
 import contextlib
-import uuid
 from collections.abc import AsyncIterator
 
 import httpx
@@ -20,26 +19,21 @@ from kith.core.settings import Settings
 from kith.core.workspaces import ensure_default_workspace
 from kith.web.app import BASE_FEATURES, bot_step_types, build_core, create_app
 from kith.web.surface import routes_app
+from tests.support.cores import own_database, started
 
 
 @contextlib.asynccontextmanager
 async def other_core(settings: Settings, *, every_feature: bool) -> AsyncIterator[Core]:
     """A started core on a database of its own: every feature (as `kith serve`'s), or the
     base ones the suite's `core` has."""
-    settings = settings.model_copy(
-        update={"nlp_enabled": False, "db_name": f"kith_test_{uuid.uuid4().hex[:12]}"}
-    )
+    settings = own_database(settings)
     if every_feature:
         core = build_core(settings)
     else:
         core = Core.from_settings(settings)
         install(core, BASE_FEATURES)
-    await core.start()
-    try:
+    async with started(core):
         yield core
-    finally:
-        await core.store.client.drop_database(settings.db_name)
-        await core.close()
 
 
 @contextlib.asynccontextmanager
