@@ -453,6 +453,7 @@ async def test_the_import_panel_counts_rows_and_lists_ignored_columns(
         form = page.get_by_role("form", name=words["form"])
         await form.get_by_label(words["file"]).set_input_files(str(sample))
         await form.get_by_role("button", name=words["start"]).click()
+        await expect(page.locator("#import-job")).to_be_visible()  # the job is in
         await JobWorker(live.core).run_once()
         await expect(page.get_by_text(words["done"])).to_be_visible()
         counts = page.locator("#import-counts")
@@ -494,6 +495,7 @@ async def test_row_errors_read_in_the_page_language(live: Live, tmp_path: Path) 
     form = page.get_by_role("form", name="导入 CSV")
     await form.get_by_label("CSV 文件").set_input_files(str(sample))
     await form.get_by_role("button", name="导入").click()
+    await expect(page.locator("#import-job")).to_be_visible()  # the job is in
     await JobWorker(live.core).run_once()
     await expect(page.get_by_text("完成：4 / 4 行")).to_be_visible()
     errors = page.get_by_role("table", name="出错的行")
@@ -605,6 +607,7 @@ async def test_a_file_that_is_not_text_is_refused_in_the_page_language(
     unicode_text.write_bytes("name\temail\n王芳\twangfang@example.cn\n".encode("utf-16"))
     await form.get_by_label("CSV 文件").set_input_files(str(unicode_text))
     await form.get_by_role("button", name="导入").click()
+    await expect(page.locator("#import-job")).to_be_visible()  # the job is in
     await JobWorker(live.core).run_once()
     await expect(page.get_by_text("完成：1 / 1 行")).to_be_visible()
     await expect(form.locator(".form-error")).to_have_text("")
