@@ -151,6 +151,47 @@ async def test_a_conversation_erased_while_open_leaves_the_inbox(live: Live) -> 
     await expect(messages.get_by_text("Hello, is anyone there?")).to_be_visible()
 
 
+async def test_a_click_across_a_redraw_of_the_list_opens_the_conversation(live: Live) -> None:
+    """Regression (CI, under load): the list was drawn anew on every change, so a click whose
+    press landed on a row before a new message redrew the list, and whose release landed on
+    the row drawn after, reached no row at all: nothing opened. A listed row is kept."""
+    from playwright.async_api import expect
+
+    page = await live.sign_in("alice@kith.test")
+    await live.customer_says("Where is my order?", user="u-eve", name="Eve Early")
+    eve = page.get_by_role("button", name=re.compile("Eve Early"))
+    box = await eve.get_by_text("Eve Early").bounding_box()  # on the name, as people do
+    assert box is not None
+    await page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    await page.mouse.down()
+    await live.customer_says("Hello?", user="u-eve", name="Eve Early")
+    await expect(eve).to_contain_text("2 unread")  # drawn again while pressed
+    await page.mouse.up()
+    messages = page.get_by_role("list", name="Messages")
+    await expect(messages.get_by_text("Hello?")).to_be_visible()
+
+
+async def test_text_selected_in_a_message_stays_selected_when_another_arrives(
+    live: Live,
+) -> None:
+    """An agent selecting the customer's order number to copy it kept losing the selection:
+    each new message drew every message anew. One drawn as before is left as it was."""
+    from playwright.async_api import expect
+
+    await live.customer_says("My order is KT-20931")
+    page = await live.sign_in("alice@kith.test")
+    await page.get_by_role("button", name=re.compile("Ada Lovelace")).click()
+    messages = page.get_by_role("list", name="Messages")
+    await messages.get_by_text("My order is KT-20931").evaluate(
+        "text => getSelection().selectAllChildren(text)"
+    )
+    selected = "window.getSelection().toString().trim()"
+    assert await page.evaluate(selected) == "My order is KT-20931"
+    await live.customer_says("It has not come")
+    await expect(messages.get_by_text("It has not come")).to_be_visible()
+    assert await page.evaluate(selected) == "My order is KT-20931"
+
+
 async def test_reply_assign_note_canned_and_resolve(live: Live) -> None:
     from playwright.async_api import expect
 

@@ -81,6 +81,50 @@
       previewLine(c.preview)));
   }
 
+  // A row already listed stays the same element, and so does each part of it that is
+  // unchanged; the parts that change take no clicks (inbox.css). A press and a release on two
+  // elements make no click, nor do they on one taken out and put back in the meantime: so a
+  // click on a row still lands when a new message redraws the list between the two.
+  function keepRows(list, rows) {
+    const listed = new Map([...list.children].map((li) => [li.querySelector(".conv")?.dataset.id, li]));
+    return rows.map((row) => {
+      const kept = listed.get(row.querySelector(".conv").dataset.id);
+      if (!kept) return row;
+      kept.className = row.className;
+      const [was, now] = [kept.querySelector(".conv"), row.querySelector(".conv")];
+      for (const name of was.getAttributeNames()) if (!now.hasAttribute(name)) was.removeAttribute(name);
+      for (const name of now.getAttributeNames()) was.setAttribute(name, now.getAttribute(name));
+      redrawInside(was, now);
+      return kept;
+    });
+  }
+
+  // `was` takes the children of `now`, keeping in place each one equal to the one there.
+  function redrawInside(was, now) {
+    const parts = [...now.childNodes];
+    parts.forEach((part, i) => {
+      const there = was.childNodes[i];
+      if (!there) was.append(part);
+      else if (!there.isEqualNode(part)) there.replaceWith(part);
+    });
+    while (was.childNodes.length > parts.length) was.lastChild.remove();
+  }
+
+  // A message drawn as before stays the element it was: text the agent is selecting in it,
+  // or a click on its Retry, outlives a new message.
+  function keepUnchanged(list, rows) {
+    const listed = new Map([...list.children].map((li) => [li.dataset.id, li]));
+    return rows.map((row) => (listed.get(row.dataset.id)?.isEqualNode(row) ? listed.get(row.dataset.id) : row));
+  }
+
+  // The list ends as `rows`, a row already in its place left untouched.
+  function placeRows(list, rows) {
+    rows.forEach((row, i) => {
+      if (list.children[i] !== row) list.insertBefore(row, list.children[i] || null);
+    });
+    while (list.children.length > rows.length) list.lastElementChild.remove();
+  }
+
   function convButton(id) {
     return document.querySelector(`#conversations .conv[data-id="${CSS.escape(id)}"]`);
   }
@@ -118,8 +162,9 @@
     const list = $("conversations");
     // The list is drawn anew on every change: focus stays on the conversation it was on.
     const focused = document.activeElement && document.activeElement.closest("#conversations .conv");
-    if (!more) list.replaceChildren();
-    list.append(...page.items.map(conversationItem));
+    const rows = page.items.map(conversationItem);
+    if (more) list.append(...rows);
+    else placeRows(list, keepRows(list, rows));
     if (focused && !focused.isConnected) convButton(focused.dataset.id)?.focus();
     state.cursor = page.next_cursor;
     $("more").hidden = !page.next_cursor;
@@ -214,7 +259,7 @@
     $("resolve").textContent = c.status === "resolved" ? T.reopen : T.resolve;
     const list = $("messages");
     const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
-    list.replaceChildren(...view.messages.map((m) => messageItem(m, view)));
+    placeRows(list, keepUnchanged(list, view.messages.map((m) => messageItem(m, view))));
     if (atBottom) list.scrollTop = list.scrollHeight;
     const writable = view.can_write;
     $("composer").hidden = !writable;
