@@ -89,6 +89,17 @@ def ensure_can_write(scope: Scope, conversation: Conversation) -> None:
         raise Forbidden("your role can read conversations but not change or answer them")
 
 
+async def sees_customer(core: Core, scope: Scope, customer_id: str) -> bool:
+    """A team-bound reader sees a customer who talks to one of their teams' channels: what
+    the customer panel shows, and whose own events (tags, a merge) keep it current."""
+    if scope.channel_ids is None:
+        return True
+    seen = await core.store.conversations.find_one(
+        {"$and": [scope.conversation_filter(), {"customer_id": customer_id}]}, {"_id": 1}
+    )
+    return seen is not None
+
+
 async def ensure_can_reach(
     core: Core, scope: Scope | None, *, customer_id: str | None, conversation_id: str | None
 ) -> None:

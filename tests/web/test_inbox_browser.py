@@ -22,7 +22,7 @@ from kith.core.canned import create_canned
 from kith.core.channel_records import create_channel
 from kith.core.clock import ManualClock, aware, utcnow
 from kith.core.context import Core
-from kith.core.customers import do_erase_customer
+from kith.core.customers import do_erase_customer, do_merge_customers, do_update_customer
 from kith.core.models import Role
 from kith.core.settings import Settings
 from kith.core.storage import Store
@@ -169,6 +169,32 @@ async def test_a_click_across_a_redraw_of_the_list_opens_the_conversation(live: 
     await page.mouse.up()
     messages = page.get_by_role("list", name="Messages")
     await expect(messages.get_by_text("Hello?")).to_be_visible()
+
+
+async def test_another_conversation_of_the_customer_opens_across_a_redraw(live: Live) -> None:
+    """The customer panel lists the customer's other conversations; it is drawn again on each
+    change to the customer, and a click pressed before one and released after still opens."""
+    from playwright.async_api import expect
+
+    await live.customer_says("Old question", user="u-eve", name="Eve Early")
+    await live.customer_says("New question")
+    customers = live.core.store.customers
+    ada = await customers.find_one({"name": "Ada Lovelace"})
+    eve = await customers.find_one({"name": "Eve Early"})
+    survivor = await do_merge_customers(live.core, ada["workspace_id"], ada["_id"], eve["_id"])
+    page = await live.sign_in("alice@kith.test")
+    await page.get_by_role("button").filter(has_text="New question").click()
+    other = page.get_by_role("list", name="Other conversations").get_by_role("button")
+    await expect(other).to_have_count(1)
+    box = await other.bounding_box()
+    assert box is not None
+    await page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    await page.mouse.down()
+    await do_update_customer(live.core, survivor, fields={"tags": ["vip"]})
+    await expect(page.get_by_label("Tags", exact=True)).to_have_value("vip")  # drawn again
+    await page.mouse.up()
+    messages = page.get_by_role("list", name="Messages")
+    await expect(messages.get_by_text("Old question")).to_be_visible()
 
 
 async def test_text_selected_in_a_message_stays_selected_when_another_arrives(

@@ -151,3 +151,9 @@ async def test_the_event_stream_carries_only_the_agents_teams_events(
         assert await visible.allows(event) is expected
     workspace_wide = build_event(core, cast.workspace_id, "customer.merged")
     assert await visible.allows(workspace_wide) is False
+    for conv, expected in ((cast.conversations["shop"], True), (cast.conversations["help"], False)):
+        doc = await core.store.conversations.find_one({"_id": conv})
+        tagged = build_event(
+            core, cast.workspace_id, "customer.updated", customer_id=doc["customer_id"]
+        )
+        assert await visible.allows(tagged) is expected, "a customer's own event: as their panel"

@@ -26,7 +26,7 @@ from kith.core.models import (
     Priority,
 )
 from kith.core.outbox import retry, send
-from kith.core.permissions import ensure_admin, ensure_can_read, ensure_can_write
+from kith.core.permissions import ensure_admin, ensure_can_read, ensure_can_write, sees_customer
 from kith.core.team_removal import do_delete_team, team_holdings
 from kith.core.teams import (
     create_team,
@@ -204,12 +204,8 @@ async def retry_message(message_id: str, agent: AgentDep, core: CoreDep) -> dict
 
 async def _visible_customer(core: Core, agent: Agent, customer_id: str) -> Customer:
     customer = await get_customer(core, agent.user.workspace_id, customer_id)
-    if agent.scope.channel_ids is not None:
-        seen = await core.store.conversations.find_one(
-            {"$and": [agent.scope.conversation_filter(), {"customer_id": customer_id}]}, {"_id": 1}
-        )
-        if seen is None:
-            raise Forbidden("this customer talks to another team")
+    if not await sees_customer(core, agent.scope, customer_id):
+        raise Forbidden("this customer talks to another team")
     return customer
 
 

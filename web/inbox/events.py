@@ -19,7 +19,7 @@ from fastapi.responses import StreamingResponse
 
 from kith.core.context import Core
 from kith.core.models import Event
-from kith.core.permissions import Scope, scope_with_teams
+from kith.core.permissions import Scope, scope_with_teams, sees_customer
 from kith.core.realtime import feed_for, head_cursor, parse_cursor, stream_cursor
 from kith.core.sessions import load_session
 from kith.web.inbox.deps import SESSION_COOKIE, AgentDep, CoreDep
@@ -43,7 +43,10 @@ class Visibility:
         if self.scope.channel_ids is None or event.type == ERASED:
             return True
         if event.conversation_id is None:
-            return False
+            # a customer's own event, not cached: a new conversation can make them seen
+            return event.customer_id is not None and await sees_customer(
+                self.core, self.scope, event.customer_id
+            )
         allowed = self.known.get(event.conversation_id)
         if allowed is None:
             doc = await self.core.store.conversations.find_one(

@@ -110,8 +110,8 @@
     while (was.childNodes.length > parts.length) was.lastChild.remove();
   }
 
-  // A message drawn as before stays the element it was: text the agent is selecting in it,
-  // or a click on its Retry, outlives a new message.
+  // A message (or another conversation of the customer's) drawn as before stays the element
+  // it was: text the agent is selecting in it, or a click on its Retry, outlives a new message.
   function keepUnchanged(list, rows) {
     const listed = new Map([...list.children].map((li) => [li.dataset.id, li]));
     return rows.map((row) => (listed.get(row.dataset.id)?.isEqualNode(row) ? listed.get(row.dataset.id) : row));
@@ -564,10 +564,10 @@
       channelIcon(i.channel_type), ` ${i.channel_name || i.channel_type}${T.colon}`, h("code", {}, i.external_id))));
     if (document.activeElement !== $("tags")) $("tags").value = c.tags.join(", ");
     pairs($("attributes"), Object.entries(c.attributes));
-    $("other-conversations").replaceChildren(...c.conversations
+    placeRows($("other-conversations"), keepUnchanged($("other-conversations"), c.conversations
       .filter((o) => o.id !== state.open)
-      .map((o) => h("li", {}, h("button", { type: "button", onclick: () => openConversation(o.id) },
-        channelIcon(o.channel_type), ` ${T["status_" + o.status]} · ${when(o.last_message_at)}`))));
+      .map((o) => h("li", { dataset: { id: o.id } }, h("button", { type: "button", onclick: () => openConversation(o.id) },
+        channelIcon(o.channel_type), ` ${T["status_" + o.status]} · ${when(o.last_message_at)}`)))));
     $("sentiments").replaceChildren(...c.sentiment_history.map((s) =>
       h("li", {}, `${T["sentiment_" + s.label] || s.label}${fill(T.in_parens, { text: Number(s.score).toFixed(2) })} · ${when(s.at)}`)));
     if (!c.sentiment_history.length) $("sentiments").replaceChildren(h("li", {}, T.coming_soon));
