@@ -137,6 +137,7 @@ async def test_a_conversation_erased_while_open_leaves_the_inbox(live: Live) -> 
     page = await live.sign_in("alice@kith.test")
     await live.customer_says("Please forget me", user="u-eve", name="Eve Erased")
     await live.customer_says("Hello, is anyone there?")
+    await expect(page.get_by_role("button", name=re.compile("Ada Lovelace"))).to_be_visible()
     eve = page.get_by_role("button", name=re.compile("Eve Erased"))
     await eve.click()
     messages = page.get_by_role("list", name="Messages")
