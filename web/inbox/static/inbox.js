@@ -160,7 +160,7 @@
     const page = await api("GET", "/conversations?" + params.toString());
     if (!current()) return;
     const list = $("conversations");
-    // The list is drawn anew on every change: focus stays on the conversation it was on.
+    // Focus stays on the conversation it was on, also when its row was drawn anew.
     const focused = document.activeElement && document.activeElement.closest("#conversations .conv");
     const rows = page.items.map(conversationItem);
     if (more) list.append(...rows);
