@@ -3,7 +3,7 @@
 "use strict";
 
 (() => {
-  const { T, api, h, say, confirmed, fill, worded, customerChoice, dateTime: when } = window.KithDom;
+  const { T, api, h, say, confirmed, fill, worded, customerChoice, redrawRows, dateTime: when } = window.KithDom;
   const detailed = (name, detail) => fill(T.sequences_with_detail, { name, detail });
   const data = JSON.parse(document.getElementById("sequence-data").textContent);
   if (!data) return;
@@ -147,7 +147,7 @@
         await loadEnrolments(true);
         more.focus();
       } }, T.sequences_remove);
-    return h("tr", { dataset: { customer: e.customer_id, state: e.state } },
+    return h("tr", { dataset: { id: e.id, customer: e.customer_id, state: e.state } },
       h("th", { scope: "row" },
         h("a", { href: `/app/contacts/${encodeURIComponent(e.customer_id)}` },
           e.customer_name || e.customer_id)),
@@ -165,7 +165,7 @@
     if (!fresh && next) query.set("cursor", next);
     const page = await api("GET", `${base}/enrolments?${query}`);
     const made = page.items.map(enrolmentRow);
-    if (fresh) rows.replaceChildren(...made);
+    if (fresh) redrawRows(rows, made);  // every 5 s: an unchanged row keeps a click on it
     else rows.append(...made);
     next = page.next_cursor;
     more.hidden = !next;

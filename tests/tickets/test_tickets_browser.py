@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from kith.core.auth import create_user
-from kith.core.channel_records import create_channel
+from kith.core.channel_records import create_channel, load
 from kith.core.context import Core
 from kith.core.models import Author, AuthorKind, InboundMessage, InboundUser, Role, Workspace
 from kith.core.pipeline import ingest
@@ -386,6 +386,28 @@ async def test_the_inbox_panel_opens_a_ticket_in_one_click(live: Live, tmp_path:
     assert stored is not None and stored["description"].startswith("> Hello")
     await opened.click()
     await expect(page.get_by_role("heading", level=1)).to_have_text("#28 Parcel lost")
+
+
+async def test_a_ticket_in_the_inbox_panel_opens_across_a_new_message(live: Live) -> None:
+    """Regression: the panel drew its tickets anew on each message of the conversation, so a
+    click pressed on a ticket before one arrived and released after opened nothing."""
+    from playwright.async_api import expect
+
+    page = await live.sign_in("alice@kith.test")
+    await page.locator("#conversations .conv", has_text="Ada Lovelace").click()
+    refund = page.get_by_role("region", name="Tickets").get_by_role("link", name=re.compile("#25"))
+    await expect(refund).to_be_visible()
+    box = await refund.bounding_box()
+    assert box is not None, "the link was taken out as the conversation's opening redrew it"
+    await page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    await page.mouse.down()
+    channel = load(live.core, await live.core.store.channels.find_one({"name": "Website"}))
+    user = InboundUser(id="u-ada", name="Ada Lovelace")
+    again = InboundMessage.on(channel, channel_message_id="u-ada-9", user=user, text="Any news?")
+    async with page.expect_response(re.compile(r"/tickets\?conversation_id=")):
+        await ingest(live.core, channel, again)  # the panel asks for its tickets again
+    await page.mouse.up()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("#25 Refund <b>please</b>")
 
 
 async def test_in_chinese_and_read_only_for_a_marketer(live: Live, tmp_path: Path) -> None:

@@ -5,7 +5,7 @@
 "use strict";
 
 (() => {
-  const { T, api, h, fill, showRefusals, once } = window.KithDom;
+  const { T, api, h, fill, showRefusals, once, redrawRows } = window.KithDom;
   const { status, priority } = window.KithTickets;
   const slot = document.getElementById("tickets");
   if (!slot) return;
@@ -36,7 +36,7 @@
     const seq = ++state.seq;
     const page = await api("GET", `/tickets?conversation_id=${encodeURIComponent(conversationId)}&limit=10`);
     if (seq !== state.seq) return;
-    list.replaceChildren(...page.items.map((t) => h("li", {},
+    redrawRows(list, page.items.map((t) => h("li", { dataset: { id: t.id } },
       link(t, `#${t.number} ${t.subject}`), " ",
       h("span", { class: "ticket-status status-" + t.status }, status(t.status)), " ",
       h("span", { class: "prio prio-" + t.priority }, priority(t.priority)))));

@@ -379,11 +379,30 @@
     });
   }
 
+  // `list` ends with `rows` as its children; a row drawn as one already there (the same
+  // data-id, drawn the same) stays the element it was. A live page redraws as things change,
+  // and a press and a release on two elements, or on one taken out and put back in between,
+  // make no click: kept, a row still takes the click, and text being selected in it stays so.
+  // A kept row keeps its old listeners: only for rows whose handlers use no more than what
+  // the row shows (an id), never data it does not show and that may have changed.
+  function redrawRows(list, rows) {
+    const listed = new Map([...list.children].map((row) => [row.dataset.id, row]));
+    placeRows(list, rows.map((row) => (listed.get(row.dataset.id)?.isEqualNode(row) ? listed.get(row.dataset.id) : row)));
+  }
+
+  // `list` ends with `rows` as its children, one already in its place left untouched.
+  function placeRows(list, rows) {
+    rows.forEach((row, i) => {
+      if (list.children[i] !== row) list.insertBefore(row, list.children[i] || null);
+    });
+    while (list.children.length > rows.length) list.lastElementChild.remove();
+  }
+
   languageSwitch();  // every page's header has it
   showCurrentSection();
   labelCards();
   window.KithDom = Object.freeze({
     T, ApiError, api, answer, h, say, said, confirmed, fill, worded, markFields, showRefusals, date, dateTime, once,
-    channelIcon, newestOnly, searchAsTyped, customerChoice,
+    channelIcon, newestOnly, searchAsTyped, customerChoice, redrawRows, placeRows,
   });
 })();

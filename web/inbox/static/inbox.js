@@ -5,7 +5,8 @@
 
 (() => {
   const body = document.body;
-  const { T, ApiError, api, h, fill, said, dateTime, channelIcon, showRefusals, newestOnly } = window.KithDom;
+  const { T, ApiError, api, h, fill, said, dateTime, channelIcon, showRefusals, newestOnly, placeRows, redrawRows } =
+    window.KithDom;
   const myId = body.dataset.userId;
   const canWrite = body.dataset.role !== "marketer";
   const $ = (id) => document.getElementById(id);
@@ -81,10 +82,10 @@
       previewLine(c.preview)));
   }
 
-  // A row already listed stays the same element, and so does each part of it that is
-  // unchanged; the parts that change take no clicks (inbox.css). A press and a release on two
-  // elements make no click, nor do they on one taken out and put back in the meantime: so a
-  // click on a row still lands when a new message redraws the list between the two.
+  // A conversation already listed keeps its row, and so does each part of it that is
+  // unchanged; the parts that change take no clicks (inbox.css). So a click on a row lands
+  // even when a new message redraws the list between its press and release (redrawRows in
+  // dom.js says why).
   function keepRows(list, rows) {
     const listed = new Map([...list.children].map((li) => [li.querySelector(".conv")?.dataset.id, li]));
     return rows.map((row) => {
@@ -108,21 +109,6 @@
       else if (!there.isEqualNode(part)) there.replaceWith(part);
     });
     while (was.childNodes.length > parts.length) was.lastChild.remove();
-  }
-
-  // A message (or another conversation of the customer's) drawn as before stays the element
-  // it was: text the agent is selecting in it, or a click on its Retry, outlives a new message.
-  function keepUnchanged(list, rows) {
-    const listed = new Map([...list.children].map((li) => [li.dataset.id, li]));
-    return rows.map((row) => (listed.get(row.dataset.id)?.isEqualNode(row) ? listed.get(row.dataset.id) : row));
-  }
-
-  // The list ends as `rows`, a row already in its place left untouched.
-  function placeRows(list, rows) {
-    rows.forEach((row, i) => {
-      if (list.children[i] !== row) list.insertBefore(row, list.children[i] || null);
-    });
-    while (list.children.length > rows.length) list.lastElementChild.remove();
   }
 
   function convButton(id) {
@@ -259,7 +245,7 @@
     $("resolve").textContent = c.status === "resolved" ? T.reopen : T.resolve;
     const list = $("messages");
     const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
-    placeRows(list, keepUnchanged(list, view.messages.map((m) => messageItem(m, view))));
+    redrawRows(list, view.messages.map((m) => messageItem(m, view)));
     if (atBottom) list.scrollTop = list.scrollHeight;
     const writable = view.can_write;
     $("composer").hidden = !writable;
@@ -541,9 +527,9 @@
       }
     }
     const latest = [...people].slice(0, GROUP_PEOPLE);
-    $("group-people").replaceChildren(...latest.map(([id, name]) =>
-      h("li", {}, h("a", { href: `/app/contacts/${encodeURIComponent(id)}` }, name))));
-    if (!people.size) $("group-people").replaceChildren(h("li", {}, T.group_people_none));
+    const rows = latest.map(([id, name]) =>
+      h("li", { dataset: { id } }, h("a", { href: `/app/contacts/${encodeURIComponent(id)}` }, name)));
+    redrawRows($("group-people"), rows.length ? rows : [h("li", {}, T.group_people_none)]);
     const more = people.size - latest.length;
     $("group-people-more").hidden = more <= 0;
     $("group-people-more").textContent = fill(T.group_people_more, { n: more });
@@ -564,10 +550,10 @@
       channelIcon(i.channel_type), ` ${i.channel_name || i.channel_type}${T.colon}`, h("code", {}, i.external_id))));
     if (document.activeElement !== $("tags")) $("tags").value = c.tags.join(", ");
     pairs($("attributes"), Object.entries(c.attributes));
-    placeRows($("other-conversations"), keepUnchanged($("other-conversations"), c.conversations
+    redrawRows($("other-conversations"), c.conversations
       .filter((o) => o.id !== state.open)
       .map((o) => h("li", { dataset: { id: o.id } }, h("button", { type: "button", onclick: () => openConversation(o.id) },
-        channelIcon(o.channel_type), ` ${T["status_" + o.status]} · ${when(o.last_message_at)}`)))));
+        channelIcon(o.channel_type), ` ${T["status_" + o.status]} · ${when(o.last_message_at)}`))));
     $("sentiments").replaceChildren(...c.sentiment_history.map((s) =>
       h("li", {}, `${T["sentiment_" + s.label] || s.label}${fill(T.in_parens, { text: Number(s.score).toFixed(2) })} · ${when(s.at)}`)));
     if (!c.sentiment_history.length) $("sentiments").replaceChildren(h("li", {}, T.coming_soon));
