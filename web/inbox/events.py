@@ -117,23 +117,31 @@ async def stream(
     task = asyncio.create_task(pump())
     cursor = after  # the browser's `Last-Event-ID`: never moves back (see `stream_cursor`)
     checked = core.clock.now()
+
+    async def still_allowed() -> bool:
+        """The session checked again, counted from when the read began: a change committed
+        while it ran (under load, a disabling as the clock moves on) is caught by the next
+        check, not skipped behind the late stamp of this one."""
+        nonlocal checked
+        asked = core.clock.now()
+        allowed = await _still_allowed(core, request, scope)
+        checked = asked
+        return allowed
+
     try:
         yield "retry: 2000\n\n"
         while True:
             try:
                 event = await asyncio.wait_for(queue.get(), min(HEARTBEAT_SECONDS, every))
             except TimeoutError:
-                if not await _still_allowed(core, request, scope):
+                if not await still_allowed():
                     return
-                checked = core.clock.now()
                 yield ": keep-alive\n\n"
                 continue
             if event is None:
                 return
-            if (core.clock.now() - checked).total_seconds() >= every:
-                if not await _still_allowed(core, request, scope):
-                    return
-                checked = core.clock.now()
+            if (core.clock.now() - checked).total_seconds() >= every and not await still_allowed():
+                return
             if await visibility.allows(event):
                 cursor = stream_cursor(cursor, event)
                 yield frame(event, cursor)
