@@ -3,7 +3,8 @@
 "use strict";
 
 (() => {
-  const { T, api, h, say, fill, worded, dateTime, once, confirmed, markFields, customerChoice } = window.KithDom;
+  const { T, api, h, say, fill, worded, dateTime, once, confirmed, markFields, customerChoice, redrawRows } =
+    window.KithDom;
   const rows = document.getElementById("broadcast-rows");
   if (!rows) return;
   const MOVES = {
@@ -23,26 +24,20 @@
 
   // The list is asked for again every 5 s. It is drawn again only when something in it
   // changed (the data, or how a row reads, e.g. "Send now" once its time has come), so a
-  // screen reader keeps its place; when it is, focus goes back to the same row's same
-  // control (`data-action`), not to the page's start.
+  // screen reader keeps its place; even then a row that reads as before stays the element it
+  // was, and focus in a row drawn anew goes to its same control (`redrawRows`).
   let drawn = "";
+  const latest = new Map();  // each listed broadcast as last read: what a row's buttons act on
+  const now = (b) => latest.get(b.id) || b;
   async function load() {
     const page = await api("GET", "/broadcasts?limit=100");
+    latest.clear();
+    for (const b of page.items) latest.set(b.id, b);
     const fresh = page.items.map(row);
     const sameAs = JSON.stringify(page.items) + fresh.map((tr) => tr.outerHTML).join("");
     if (sameAs !== drawn) {
-      const focused = document.activeElement;
-      const inRow = rows.contains(focused) ? focused.closest("tr[data-id]") : null;
-      const key = inRow && focused.dataset.action;
-      rows.replaceChildren(...fresh);
+      redrawRows(rows, fresh);
       drawn = sameAs;
-      if (key) {
-        // that control, else (it went with the row's state) the row's name, else the list
-        const sameRow = rows.querySelector(`tr[data-id="${CSS.escape(inRow.dataset.id)}"]`);
-        const again = sameRow && (sameRow.querySelector(`[data-action="${CSS.escape(key)}"]`)
-          || sameRow.querySelector('[data-action="name"]'));
-        (again || rows.closest("[tabindex]")).focus();
-      }
     }
     document.getElementById("no-broadcasts").hidden = page.items.length > 0;
     if (shown) {
@@ -74,20 +69,20 @@
     dataset: { action: "name" },
     onclick: (event) => {
       event.preventDefault();
-      if (b.status === "draft") startEditing(b);
-      else showStats(b, true);
+      if (b.status === "draft") startEditing(now(b));
+      else showStats(now(b), true);
     },
   }, b.name);
 
   function row(b) {
     const buttons = MOVES[b.status].map((move) =>
-      h("button", { type: "button", dataset: { action: move }, onclick: () => act(b, move) },
+      h("button", { type: "button", dataset: { action: move }, onclick: () => act(now(b), move) },
         move === "schedule" && startsNow(b) ? T.broadcasts_do_send_now : T["broadcasts_do_" + move]));
     if (b.status === "draft") {
-      buttons.unshift(h("button", { type: "button", dataset: { action: "edit" }, onclick: () => startEditing(b) },
+      buttons.unshift(h("button", { type: "button", dataset: { action: "edit" }, onclick: () => startEditing(now(b)) },
         T.broadcasts_do_edit));
     }
-    buttons.push(h("button", { type: "button", dataset: { action: "open" }, onclick: () => showStats(b, true) },
+    buttons.push(h("button", { type: "button", dataset: { action: "open" }, onclick: () => showStats(now(b), true) },
       T.broadcasts_open));
     return h("tr", { dataset: { id: b.id } },
       h("th", { scope: "row" }, nameLink(b)),

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from kith.core.channel_records import create_channel
+from kith.core.channel_records import create_channel, load
 from kith.core.context import Core
 from kith.core.models import InboundMessage, InboundUser, Workspace
 from kith.core.pipeline import ingest
@@ -155,3 +155,43 @@ async def test_outside_wechats_window_the_page_says_what_the_inbox_says_in_chine
     )
     await expect(item.locator(".delivery-line")).to_contain_text("失败")
     await expect(item.locator(".delivery-error")).to_have_text(on_ticket)
+
+
+async def test_the_thread_keeps_its_place_and_messages_as_it_refreshes(live: Live) -> None:
+    """Regression: every 15 s the thread was drawn anew and scrolled to its end, so an agent
+    reading an older message was thrown to the bottom, and text they selected lost."""
+    from playwright.async_api import expect
+
+    channel = load(live.core, await live.core.store.channels.find_one({"name": "Website"}))
+    ada = InboundUser(id="u-ada", name="Ada Lovelace")
+
+    async def ada_says(n: int) -> None:
+        said = InboundMessage.on(channel, channel_message_id=f"u-ada-{n}", user=ada, text=f"№{n}")
+        await ingest(live.core, channel, said)
+
+    for n in range(2, 16):
+        await ada_says(n)
+    page = await live.sign_in("alice@kith.test")
+    await page.clock.install()
+    await page.goto(live.url + f"/app/tickets/{await ticket_id(live, 'Refund <b>please</b>')}")
+    thread = page.get_by_role("list", name="Latest messages")
+    await expect(thread.get_by_role("listitem").last).to_contain_text("№15")
+    ends = "(t) => t.scrollHeight - t.scrollTop - t.clientHeight < 8"
+    assert await thread.evaluate(ends), "a conversation opens at its end"
+
+    # The agent scrolls up and marks the first message shown; a new message comes.
+    await thread.evaluate("(t) => { t.scrollTop = 0; window.marked = t.firstElementChild; }")
+    await ada_says(16)
+    async with page.expect_response(re.compile(r"/conversations/[^/?]+$")):
+        await page.clock.run_for(15_000)
+    await expect(thread.get_by_role("listitem").last).to_contain_text("№16")
+    assert await thread.evaluate("(t) => t.scrollTop") == 0
+    assert await thread.evaluate("(t) => t.firstElementChild === window.marked")
+
+    # At the end again, the next message comes into view.
+    await thread.evaluate("(t) => { t.scrollTop = t.scrollHeight; }")
+    await ada_says(17)
+    async with page.expect_response(re.compile(r"/conversations/[^/?]+$")):
+        await page.clock.run_for(15_000)
+    await expect(thread.get_by_role("listitem").last).to_contain_text("№17")
+    assert await thread.evaluate(ends)

@@ -4,6 +4,7 @@ in Chinese; an agent is refused."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -16,11 +17,14 @@ from kith.core.context import Core
 from kith.core.models import Channel, InboundMessage, InboundUser, Role, Workspace
 from kith.core.pipeline import ingest
 from kith.core.settings import Settings
+from kith.core.workspaces import ensure_default_workspace
+from kith.webhooks.actions import do_update_endpoint, list_endpoints
+from kith.webhooks.models import EndpointPatch
 from tests.support.browser import needs_chromium
 from tests.support.pages import Live, assert_every_control_is_named, keep_screenshot, live_app
 from tests.support.written_dates import day_time
 from tests.web.conftest import PASSWORD
-from tests.webhooks.conftest import Receiver
+from tests.webhooks.conftest import Receiver, subscribe
 
 pytestmark = [needs_chromium, pytest.mark.timeout(120)]
 
@@ -144,3 +148,49 @@ async def test_the_chinese_page_and_an_agent_is_refused(live: Live, tmp_path: Pa
     answer = await agent.goto(live.url + "/app/webhooks")
     assert answer is not None and answer.status == 403
     await expect(agent.get_by_role("link", name="Webhooks")).to_have_count(0)
+
+
+async def test_the_list_refreshes_under_focus_and_an_armed_delete(
+    live: Live, receiver: Receiver
+) -> None:
+    """Regression: the endpoints were drawn anew every 5 s, changed or not: the focused button
+    lost focus to the page's start, and a Delete pressed once (waiting for its confirming
+    second press) was disarmed, so the second press armed it again instead of deleting."""
+    from playwright.async_api import expect
+
+    workspace_id = (await ensure_default_workspace(live.core)).id
+    await subscribe(live.core, workspace_id, receiver.url + "?one")
+    second, _ = await subscribe(live.core, workspace_id, receiver.url + "?two")
+    page = await live.sign_in("admin@kith.test")
+    await page.clock.install()
+    await page.goto(live.url + "/app/webhooks")
+    one = page.get_by_role("row", name="?one")
+    delete = one.get_by_role("button", name="Delete")
+    await delete.focus()
+    await page.keyboard.press("Enter")  # armed
+    await expect(one.get_by_role("button", name="Press again to delete")).to_be_focused()
+
+    async def refresh() -> None:
+        async with page.expect_response(re.compile(r"/app/api/webhooks$")):
+            await page.clock.run_for(5_000)
+
+    await refresh()  # nothing changed: the same button, focused and armed
+    await expect(one.get_by_role("button", name="Press again to delete")).to_be_focused()
+
+    # The other endpoint is disabled meanwhile: its row is drawn anew, this one is kept.
+    await do_update_endpoint(live.core, workspace_id, second, EndpointPatch(enabled=False))
+    await refresh()
+    await expect(
+        page.get_by_role("row", name="?two").get_by_role("button", name="Enable", exact=True)
+    ).to_be_visible()
+    await page.keyboard.press("Enter")
+    await expect(one).to_have_count(0)
+    assert [e.id for e in await list_endpoints(live.core, workspace_id)] == [second]
+
+    # Focus in a row drawn anew goes to its same control.
+    two = page.get_by_role("row", name="?two")
+    await two.get_by_role("button", name="Rotate secret").focus()
+    await do_update_endpoint(live.core, workspace_id, second, EndpointPatch(enabled=True))
+    await refresh()
+    await expect(two.get_by_role("button", name="Disable", exact=True)).to_be_visible()
+    await expect(two.get_by_role("button", name="Rotate secret")).to_be_focused()

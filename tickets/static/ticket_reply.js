@@ -6,7 +6,7 @@
 "use strict";
 
 (() => {
-  const { T, api, h, say, said, markFields, once, dateTime: when } = window.KithDom;
+  const { T, api, h, say, said, markFields, once, redrawRows, dateTime: when } = window.KithDom;
   const body = document.body;
   const thread = document.getElementById("thread");
   if (!thread || !body.dataset.ticketId) return;
@@ -76,15 +76,22 @@
     } catch (error) {
       if (seq !== state.seq) return;
       thread.replaceChildren();
+      delete thread.dataset.shown;
       $("thread-empty").hidden = true;
       $("thread-refused").hidden = false; // another team's: neither read nor answered here
       if (form) form.hidden = true;
       return;
     }
     if (seq !== state.seq) return;
+    // Asked again every 15 s: a message drawn as before stays (text being selected in it, a
+    // press on its Retry), and the thread keeps where the agent scrolled to unless they were
+    // at its end (then a new message shows) or it is another conversation's.
     const customerName = view.conversation.customer_name;
-    thread.replaceChildren(...view.messages.slice(-SHOWN).map((m) => item(m, customerName)));
-    thread.scrollTop = thread.scrollHeight;
+    const atEnd = thread.scrollHeight - thread.scrollTop - thread.clientHeight < 8;
+    const another = thread.dataset.shown !== id;
+    redrawRows(thread, view.messages.slice(-SHOWN).map((m) => item(m, customerName)));
+    if (another || atEnd) thread.scrollTop = thread.scrollHeight;
+    thread.dataset.shown = id;
     $("thread-empty").hidden = view.messages.length > 0;
     $("thread-refused").hidden = true;
     $("thread-inbox").href = `/app?conversation=${encodeURIComponent(id)}`;

@@ -4,29 +4,36 @@
 "use strict";
 
 (() => {
-  const { T, api, h, say, fill, dateTime } = window.KithDom;
+  const { T, api, h, say, fill, dateTime, redrawRows } = window.KithDom;
   const rows = document.getElementById("endpoint-rows");
   if (!rows) return;
   const when = (iso) => (iso ? h("time", { datetime: iso }, dateTime(iso)) : "");
   const LABELS = { url: T.webhooks_url, events: T.webhooks_events, description: T.webhooks_description };
   let shown = null; // the endpoint whose log is open
   let cursor = null;
+  const armed = new Set(); // endpoints whose Delete was pressed once: the next press deletes
 
+  // Asked again every 5 s: a row that reads as before stays the element it was, so a click
+  // pressed across the refresh lands, focus stays, and an armed Delete stays armed.
   async function load() {
     const page = await api("GET", "/webhooks");
-    rows.replaceChildren(...page.items.map(row));
+    redrawRows(rows, page.items.map(row));
     document.getElementById("no-endpoints").hidden = page.items.length > 0;
   }
 
   function row(e) {
     const state = e.enabled ? T.webhooks_enabled : `${T.webhooks_disabled}${T.colon}${offWhy(e)}`;
-    const remove = h("button", { type: "button" }, T.webhooks_delete);
+    const remove = h("button", { type: "button", dataset: { action: "delete" } },
+      armed.has(e.id) ? T.webhooks_delete_confirm : T.webhooks_delete);
+    if (armed.has(e.id)) remove.dataset.armed = "1";
     remove.addEventListener("click", async () => {
-      if (remove.dataset.armed !== "1") {
+      if (!armed.has(e.id)) {
+        armed.add(e.id);
         remove.dataset.armed = "1";
         remove.textContent = T.webhooks_delete_confirm;
         return;
       }
+      armed.delete(e.id);
       await act(() => api("DELETE", `/webhooks/${e.id}`), T.webhooks_deleted);
       if (shown && shown.id === e.id) closeLog();
     });
@@ -35,10 +42,11 @@
       h("td", {}, e.events.join(", ")),
       h("td", { class: e.enabled ? null : "state-disabled" }, state),
       h("td", { class: "actions" },
-        h("button", { type: "button", onclick: () => openLog(e) }, T.webhooks_open_log),
-        e.enabled ? h("button", { type: "button", onclick: () => sendTest(e) }, T.webhooks_test) : null,
-        h("button", { type: "button", onclick: () => rotate(e) }, T.webhooks_rotate),
-        h("button", { type: "button", onclick: () => toggle(e) },
+        h("button", { type: "button", dataset: { action: "log" }, onclick: () => openLog(e) }, T.webhooks_open_log),
+        e.enabled ? h("button", { type: "button", dataset: { action: "test" }, onclick: () => sendTest(e) },
+          T.webhooks_test) : null,
+        h("button", { type: "button", dataset: { action: "rotate" }, onclick: () => rotate(e) }, T.webhooks_rotate),
+        h("button", { type: "button", dataset: { action: "toggle" }, onclick: () => toggle(e) },
           e.enabled ? T.webhooks_disable : T.webhooks_enable),
         remove));
   }
@@ -139,7 +147,7 @@
     const body = document.getElementById("delivery-rows");
     const made = page.items.map(deliveryRow);
     if (more) body.append(...made);
-    else body.replaceChildren(...made);
+    else redrawRows(body, made);  // every 5 s while open: as the endpoints' rows
     cursor = page.next_cursor;
     document.getElementById("more-deliveries").hidden = !cursor;
     document.getElementById("no-deliveries").hidden = body.children.length > 0;
@@ -157,8 +165,9 @@
       h("td", {}, errorWhy(d.error, d.last_error)),
       h("td", { class: "actions" },
         h("button", { type: "button", "aria-label": `${T.webhooks_details}${T.colon}${d.type}`,
-          dataset: { details: d.id }, onclick: () => openDelivery(d.id) }, T.webhooks_details),
-        h("button", { type: "button", onclick: () => redeliver(d) }, T.webhooks_redeliver)));
+          dataset: { details: d.id, action: "details" }, onclick: () => openDelivery(d.id) }, T.webhooks_details),
+        h("button", { type: "button", dataset: { action: "redeliver" }, onclick: () => redeliver(d) },
+          T.webhooks_redeliver)));
   }
 
   // One delivery in full. `opened` is the delivery shown; closing returns focus to its

@@ -350,15 +350,17 @@
   // and for those a page's script adds later.
   function labelCards() {
     for (const table of document.querySelectorAll("table.cards")) {
-      const heads = [...table.querySelectorAll("thead th")].map((th) => th.textContent.trim());
-      const label = () => {
-        for (const row of table.tBodies[0]?.rows ?? []) {
-          [...row.cells].forEach((cell, n) => { if (heads[n]) cell.dataset.label = heads[n]; });
-        }
-      };
+      const label = () => { for (const row of table.tBodies[0]?.rows ?? []) labelCells(table, row); };
       label();
       if (table.tBodies[0]) new MutationObserver(label).observe(table.tBodies[0], { childList: true });
     }
+  }
+
+  // Each cell of `row` labelled with its column's heading in `table`, if a card table.
+  function labelCells(table, row) {
+    if (!table?.classList.contains("cards")) return;
+    const heads = [...table.querySelectorAll("thead th")].map((th) => th.textContent.trim());
+    [...row.cells].forEach((cell, n) => { if (heads[n]) cell.dataset.label = heads[n]; });
   }
 
   // A note of Kith's own (a message's `wording`) in this page's language, else the message as
@@ -385,17 +387,59 @@
   // make no click: kept, a row still takes the click, and text being selected in it stays so.
   // A kept row keeps its old listeners: only for rows whose handlers use no more than what
   // the row shows (an id), never data it does not show and that may have changed.
+  // Focus in a row drawn anew goes to the new row's same control (`data-action`), else to its
+  // first one (never a neighbour of a control gone, which may do something else), else to
+  // the list's focusable container: not to the page's start.
   function redrawRows(list, rows) {
     const listed = new Map([...list.children].map((row) => [row.dataset.id, row]));
+    for (const row of rows) labelCells(list.closest("table"), row);  // as the rows drawn were
+    const focused = document.activeElement;
+    const from = list.contains(focused) ? [...list.children].find((row) => row.contains(focused)) : null;
     placeRows(list, rows.map((row) => (listed.get(row.dataset.id)?.isEqualNode(row) ? listed.get(row.dataset.id) : row)));
+    if (!from || focused.isConnected) return;
+    const again = rows.find((row) => row.dataset.id === from.dataset.id);
+    const action = focused.dataset.action;
+    const same = again && action && again.querySelector(`[data-action="${CSS.escape(action)}"]`);
+    (same || again?.querySelector("a[href], button, input, select, textarea") || list.closest("[tabindex]"))?.focus();
   }
 
-  // `list` ends with `rows` as its children, one already in its place left untouched.
+  // `list` ends with `rows` as its children, moving as few as it can: the rows gone go first,
+  // then the longest run of rows already in their order stays untouched and only the others
+  // are put in place (a conversation that moves to the top moves alone, not every row it
+  // passed). A row moved loses a press on it, as one drawn anew does.
   function placeRows(list, rows) {
+    const wanted = new Set(rows);
+    for (const child of [...list.children]) if (!wanted.has(child)) child.remove();
+    const staying = inOrder(rows.filter((row) => row.parentNode === list), [...list.children]);
+    let next = null;
+    for (const row of [...rows].reverse()) {
+      const placed = next ? row.nextElementSibling === next : row === list.lastElementChild;
+      if (!staying.has(row) && !placed) list.insertBefore(row, next);
+      next = row;
+    }
+  }
+
+  // The longest run of `rows` (in the order wanted) whose places in `children` rise: the rows
+  // that can stay where they are (patience sorting, n log n).
+  function inOrder(rows, children) {
+    const place = new Map(children.map((child, i) => [child, i]));
+    const tails = [];  // tails[k]: index in rows of the smallest end of a rising run of k + 1
+    const before = [];
     rows.forEach((row, i) => {
-      if (list.children[i] !== row) list.insertBefore(row, list.children[i] || null);
+      const at = place.get(row);
+      let lo = 0;
+      let hi = tails.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (place.get(rows[tails[mid]]) < at) lo = mid + 1;
+        else hi = mid;
+      }
+      before[i] = lo > 0 ? tails[lo - 1] : -1;
+      tails[lo] = i;
     });
-    while (list.children.length > rows.length) list.lastElementChild.remove();
+    const run = new Set();
+    for (let i = tails.length ? tails[tails.length - 1] : -1; i >= 0; i = before[i]) run.add(rows[i]);
+    return run;
   }
 
   languageSwitch();  // every page's header has it
