@@ -3,7 +3,7 @@
 "use strict";
 
 (() => {
-  const { T, api, h, say, fill, worded, dateTime, once, confirmed, markFields, customerChoice, redrawRows } =
+  const { T, api, h, say, fill, worded, dateTime, once, confirmed, markFields, customerChoice, settled, redrawRows } =
     window.KithDom;
   const rows = document.getElementById("broadcast-rows");
   if (!rows) return;
@@ -31,6 +31,7 @@
   const now = (b) => latest.get(b.id) || b;
   async function load() {
     const page = await api("GET", "/broadcasts?limit=100");
+    await settled();
     latest.clear();
     for (const b of page.items) latest.set(b.id, b);
     const fresh = page.items.map(row);

@@ -3,7 +3,7 @@
 "use strict";
 
 (() => {
-  const { T, api, h, say, confirmed, fill, worded, customerChoice, redrawRows, dateTime: when } = window.KithDom;
+  const { T, api, h, say, confirmed, fill, worded, customerChoice, settled, redrawRows, dateTime: when } = window.KithDom;
   const detailed = (name, detail) => fill(T.sequences_with_detail, { name, detail });
   const data = JSON.parse(document.getElementById("sequence-data").textContent);
   if (!data) return;
@@ -164,6 +164,7 @@
     if (state) query.set("state", state);
     if (!fresh && next) query.set("cursor", next);
     const page = await api("GET", `${base}/enrolments?${query}`);
+    await settled();
     const made = page.items.map(enrolmentRow);
     if (fresh) redrawRows(rows, made);  // every 5 s: an unchanged row keeps a click on it
     else rows.append(...made);

@@ -155,7 +155,8 @@ async def test_a_conversation_erased_while_open_leaves_the_inbox(live: Live) -> 
 async def test_a_click_across_a_redraw_of_the_list_opens_the_conversation(live: Live) -> None:
     """Regression (CI, under load): the list was drawn anew on every change, so a click whose
     press landed on a row before a new message redrew the list, and whose release landed on
-    the row drawn after, reached no row at all: nothing opened. A listed row is kept."""
+    the row drawn after, reached no row at all: nothing opened. A listed row is kept (here
+    drawn again once a press has held the redraw for `settled`'s longest, 2 s)."""
     from playwright.async_api import expect
 
     page = await live.sign_in("alice@kith.test")
@@ -170,6 +171,28 @@ async def test_a_click_across_a_redraw_of_the_list_opens_the_conversation(live: 
     await page.mouse.up()
     messages = page.get_by_role("list", name="Messages")
     await expect(messages.get_by_text("Hello?")).to_be_visible()
+
+
+async def test_a_click_while_a_new_conversation_arrives_opens_the_one_pressed(live: Live) -> None:
+    """A new conversation goes on top of the list and pushes every row down: drawn while a
+    row was pressed, the release landed on the row above it and nothing opened. The list is
+    drawn once the press has made its click (`KithDom.settled`)."""
+    from playwright.async_api import expect
+
+    page = await live.sign_in("alice@kith.test")
+    await live.customer_says("Where is my order?", user="u-eve", name="Eve Early")
+    eve = page.get_by_role("button", name=re.compile("Eve Early"))
+    box = await eve.get_by_text("Eve Early").bounding_box()
+    assert box is not None
+    await page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    await page.mouse.down()
+    async with page.expect_response(re.compile(r"/app/api/conversations\?")):
+        await live.customer_says("Hi there", user="u-fay", name="Fay First")
+    await page.mouse.up()
+    messages = page.get_by_role("list", name="Messages")
+    await expect(messages.get_by_text("Where is my order?")).to_be_visible()
+    first = page.locator("#conversations .conv").first
+    await expect(first).to_contain_text("Fay First")  # drawn after the click
 
 
 async def test_another_conversation_of_the_customer_opens_across_a_redraw(live: Live) -> None:

@@ -5,7 +5,7 @@
 "use strict";
 
 (() => {
-  const { T, api, h, fill, showRefusals, once, redrawRows } = window.KithDom;
+  const { T, api, h, fill, showRefusals, once, settled, redrawRows } = window.KithDom;
   const { status, priority } = window.KithTickets;
   const slot = document.getElementById("tickets");
   if (!slot) return;
@@ -35,6 +35,7 @@
   async function load(conversationId) {
     const seq = ++state.seq;
     const page = await api("GET", `/tickets?conversation_id=${encodeURIComponent(conversationId)}&limit=10`);
+    await settled();
     if (seq !== state.seq) return;
     redrawRows(list, page.items.map((t) => h("li", { dataset: { id: t.id } },
       link(t, `#${t.number} ${t.subject}`), " ",

@@ -6,7 +6,7 @@
 "use strict";
 
 (() => {
-  const { T, api, h, say, said, markFields, once, redrawRows, dateTime: when } = window.KithDom;
+  const { T, api, h, say, said, markFields, once, settled, redrawRows, dateTime: when } = window.KithDom;
   const body = document.body;
   const thread = document.getElementById("thread");
   if (!thread || !body.dataset.ticketId) return;
@@ -73,6 +73,7 @@
     let view;
     try {
       view = await api("GET", `/conversations/${encodeURIComponent(id)}`);
+      await settled();
     } catch (error) {
       if (seq !== state.seq) return;
       thread.replaceChildren();

@@ -4,7 +4,7 @@
 "use strict";
 
 (() => {
-  const { T, api, h, say, fill, dateTime, redrawRows } = window.KithDom;
+  const { T, api, h, say, fill, dateTime, settled, redrawRows } = window.KithDom;
   const rows = document.getElementById("endpoint-rows");
   if (!rows) return;
   const when = (iso) => (iso ? h("time", { datetime: iso }, dateTime(iso)) : "");
@@ -17,6 +17,7 @@
   // pressed across the refresh lands, focus stays, and an armed Delete stays armed.
   async function load() {
     const page = await api("GET", "/webhooks");
+    await settled();
     redrawRows(rows, page.items.map(row));
     document.getElementById("no-endpoints").hidden = page.items.length > 0;
   }
@@ -144,6 +145,7 @@
     if (!shown) return [];
     const query = more && cursor ? `?cursor=${encodeURIComponent(cursor)}` : "";
     const page = await api("GET", `/webhooks/${shown.id}/deliveries${query}`);
+    await settled();
     const body = document.getElementById("delivery-rows");
     const made = page.items.map(deliveryRow);
     if (more) body.append(...made);

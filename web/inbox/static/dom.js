@@ -233,6 +233,31 @@
   once.LEAVING = LEAVING;
   Object.freeze(once);
 
+  // A live page that draws again while a pointer button is down takes the pressed element
+  // from under the pointer (moved, drawn anew, or pushed down by a row drawn above it) and the
+  // press makes no click. So a redraw first `await settled()`: at once when nothing is
+  // pressed, else once the release has made its click (a task after it), or after HOLD_MS for
+  // a press whose release never reaches the page.
+  const HOLD_MS = 2000;
+  let pressedAt = null;
+  let waiting = [];
+  document.addEventListener("pointerdown", () => { pressedAt = performance.now(); }, true);
+  const released = () => {
+    pressedAt = null;
+    const go = waiting;
+    waiting = [];
+    setTimeout(() => go.forEach((resolve) => resolve()), 0);
+  };
+  for (const type of ["pointerup", "pointercancel"]) window.addEventListener(type, released, true);
+  window.addEventListener("blur", released);
+  function settled() {
+    if (pressedAt === null || performance.now() - pressedAt >= HOLD_MS) return Promise.resolve();
+    return new Promise((resolve) => {
+      waiting.push(resolve);
+      setTimeout(resolve, HOLD_MS - (performance.now() - pressedAt));
+    });
+  }
+
   // For a list asked again before an earlier answer lands (a filter sent while the first
   // page loads): `const turn = newestOnly()`, then each request takes `const current = turn()`
   // and draws its answer only if `current()` (no newer request since), however late it lands.
@@ -447,6 +472,6 @@
   labelCards();
   window.KithDom = Object.freeze({
     T, ApiError, api, answer, h, say, said, confirmed, fill, worded, markFields, showRefusals, date, dateTime, once,
-    channelIcon, newestOnly, searchAsTyped, customerChoice, redrawRows, placeRows,
+    channelIcon, newestOnly, settled, searchAsTyped, customerChoice, redrawRows, placeRows,
   });
 })();

@@ -5,7 +5,7 @@
 
 (() => {
   const body = document.body;
-  const { T, ApiError, api, h, fill, said, dateTime, channelIcon, showRefusals, newestOnly, placeRows, redrawRows } =
+  const { T, ApiError, api, h, fill, said, dateTime, channelIcon, showRefusals, newestOnly, settled, placeRows, redrawRows } =
     window.KithDom;
   const myId = body.dataset.userId;
   const canWrite = body.dataset.role !== "marketer";
@@ -144,6 +144,7 @@
     if (more && state.cursor) params.set("cursor", state.cursor);
     const current = listTurn();
     const page = await api("GET", "/conversations?" + params.toString());
+    await settled();  // not under a press (dom.js)
     if (!current()) return;
     const list = $("conversations");
     // Focus stays on the conversation it was on, also when its row was drawn anew.
@@ -270,6 +271,7 @@
       if (err.status === 404 && state.open === id) return closeGone();
       throw err;
     }
+    await settled();
     if (view.conversation.id !== state.open) return;
     renderConversation(view);
     if (view.can_write && view.conversation.unread_count > 0) {
@@ -538,6 +540,7 @@
   async function loadCustomer(id) {
     state.customerId = id;
     const c = await api("GET", `/customers/${encodeURIComponent(id)}`);
+    await settled();
     if (state.customerId !== id) return;
     $("group").hidden = true;
     $("customer").hidden = false;
