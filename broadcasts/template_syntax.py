@@ -19,6 +19,7 @@ _TOKENS = {
     "end of template": "",
 }
 
+_REFUSED = re.compile(r"\{% (.+?) %\} is not available in messages")  # kith.broadcasts.templates
 _BLOCK = re.compile(r"innermost block that needs to be closed is '(\w+)'")
 _UNKNOWN_TAG = re.compile(r"Encountered unknown tag '(\w+)'")
 _UNEXPECTED_CHAR = re.compile(r"unexpected char (['\"])(.)\1")
@@ -41,6 +42,11 @@ def classify(message: str) -> tuple[str, dict[str, str]]:
         return "template_unclosed", {"end": _token(expected[1]) if expected else "}}"}
     if message.startswith("Missing end of comment tag"):
         return "template_unclosed", {"end": "#}"}
+    if message.startswith("Missing end of raw directive"):
+        return "template_unclosed", {"end": "{% endraw %}"}
+    found = _REFUSED.match(message)
+    if found:
+        return "template_tag_refused", {"tag": found[1]}
     if message.startswith("Expected an expression"):
         return "template_no_expression", {}
     found = _UNKNOWN_TAG.match(message)

@@ -19,6 +19,9 @@ CASES = [
     ("{{ customer.name ! }}", "template_unexpected", {"token": "!"}),
     ("{{ customer | }}", "template_unexpected", {"token": "}}"}),
     ("{{ }}", "template_no_expression", {}),
+    ("{% raw %}{{ not read", "template_unclosed", {"end": "{% endraw %}"}),
+    ("{% include 'footer' %}", "template_tag_refused", {"tag": "include"}),
+    ("{% macro hi() %}hi{% endmacro %}", "template_tag_refused", {"tag": "macro"}),
 ]
 
 
