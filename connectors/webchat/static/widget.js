@@ -59,6 +59,7 @@
       unavailable: "Chat is unavailable right now",
       reconnecting: "Reconnecting… Unsent messages will go out when you are back online.",
       image: "image",
+      newer: "New messages below",
       joined: "{name} joined the conversation",
       typing: "{name} is typing…",
       usual_minute: "Usually replies in about a minute",
@@ -86,6 +87,7 @@
       unavailable: "聊天暂时不可用",
       reconnecting: "正在重新连接… 网络恢复后会自动发送未发出的消息。",
       image: "图片",
+      newer: "下方有新消息",
       joined: "{name} 已加入对话",
       typing: "{name} 正在输入…",
       usual_minute: "通常在 1 分钟内回复",
@@ -446,6 +448,27 @@
   log.setAttribute("aria-live", "polite");
   log.setAttribute("aria-label", t.messages);
   if (BOOT.greeting) log.appendChild(bubble("out", "kith-greeting", BOOT.greeting));
+  // A message that arrives while the visitor reads further up leaves them where they are and
+  // shows this button instead (as Intercom and Crisp do); at the end, the log follows along.
+  var jump = el("button", "kith-jump", "\u2193 " + t.newer);
+  jump.type = "button";
+  jump.hidden = true;
+  jump.addEventListener("click", function () {
+    toEnd();
+    input.focus();
+  });
+  // Whether the log follows new messages: as the visitor last left it by scrolling (a line
+  // shown below the log, such as the usual wait, shrinks it without anyone scrolling). A
+  // scroll event comes a frame late: one at the place the widget itself scrolled to says
+  // nothing of the visitor, even if the log has shrunk since.
+  var following = true;
+  var placed = null;  // the scrollTop toEnd() last set
+  log.addEventListener("scroll", function () {
+    if (log.scrollTop === placed) return;
+    following = atEnd();
+    if (following) jump.hidden = true;
+  });
+  if (window.ResizeObserver) new ResizeObserver(function () { if (following) toEnd(); }).observe(log);
   // While waiting for a person: the usual wait (or when the team is back), the email offer,
   // and who is typing, between the messages and the box.
   var waitLine = el("p", "kith-wait");
@@ -494,6 +517,7 @@
   panel.appendChild(header);
   panel.appendChild(status);
   panel.appendChild(log);
+  panel.appendChild(jump);
   panel.appendChild(typingLine);
   panel.appendChild(waitLine);
   panel.appendChild(emailForm);
@@ -523,9 +547,27 @@
     return node;
   }
 
-  function notice(text) {
-    log.appendChild(el("p", "kith-notice", text));
+  function atEnd() {
+    return log.scrollHeight - log.scrollTop - log.clientHeight < 40;
+  }
+
+  function toEnd() {
     log.scrollTop = log.scrollHeight;
+    placed = log.scrollTop;
+    following = true;
+    jump.hidden = true;
+  }
+
+  function notice(text) {
+    follow(function () { log.appendChild(el("p", "kith-notice", text)); });
+  }
+
+  /** `add` puts something new in the log: followed to the end if the visitor was there,
+   *  else the "new messages" button says it is below. */
+  function follow(add) {
+    add();
+    if (following) toEnd();
+    else jump.hidden = false;
   }
 
   function setOpen(open) {
@@ -538,7 +580,7 @@
       badge.hidden = true;
       boot();
       input.focus();
-      log.scrollTop = log.scrollHeight;
+      toEnd();
     }
   }
 
@@ -657,7 +699,8 @@
     }
     state.byId[m.id] = node;
     retireReplies();
-    log.scrollTop = log.scrollHeight;
+    if (following || old || m.direction === "in") toEnd();  // the visitor's own words: always shown
+    else jump.hidden = false;
   }
 
   /** Disable the quick replies of every message but the newest (see the top of this file).
@@ -679,7 +722,7 @@
     state.pending[item.client_id] = node;
     log.appendChild(node);
     retireReplies();
-    log.scrollTop = log.scrollHeight;
+    toEnd();
     return node;
   }
 
