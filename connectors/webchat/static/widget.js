@@ -465,6 +465,7 @@
   var placed = null;  // the scrollTop toEnd() last set
   log.addEventListener("scroll", function () {
     if (log.scrollTop === placed) return;
+    placed = null;  // the visitor scrolled: back at the end, they follow again
     following = atEnd();
     if (following) jump.hidden = true;
   });
@@ -559,13 +560,13 @@
   }
 
   function notice(text) {
-    follow(function () { log.appendChild(el("p", "kith-notice", text)); });
+    log.appendChild(el("p", "kith-notice", text));
+    followed();
   }
 
-  /** `add` puts something new in the log: followed to the end if the visitor was there,
-   *  else the "new messages" button says it is below. */
-  function follow(add) {
-    add();
+  /** Something new is in the log: shown if the visitor was at the end, else the "new
+   *  messages" button says it is below. */
+  function followed() {
     if (following) toEnd();
     else jump.hidden = false;
   }
@@ -699,8 +700,8 @@
     }
     state.byId[m.id] = node;
     retireReplies();
-    if (following || old || m.direction === "in") toEnd();  // the visitor's own words: always shown
-    else jump.hidden = false;
+    if (old || m.direction === "in") toEnd();  // the visitor's own words: always shown
+    else followed();
   }
 
   /** Disable the quick replies of every message but the newest (see the top of this file).

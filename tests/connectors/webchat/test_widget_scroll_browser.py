@@ -45,12 +45,14 @@ async def at_end(log: Any) -> bool:
     return False
 
 
-async def scroll_up(page: Any, log: Any) -> None:
-    """The visitor wheels the log to its top; its scroll events are handled (two frames)."""
+async def scroll(page: Any, log: Any, up: bool = True) -> None:
+    """The visitor wheels the log to its top (or its end); its scroll events are handled
+    (two frames)."""
     await log.hover()
-    await page.mouse.wheel(0, -10_000)
+    await page.mouse.wheel(0, -10_000 if up else 10_000)
+    there = "(l) => l.scrollTop === 0" if up else AT_END
     for _ in range(100):
-        if await log.evaluate("(l) => l.scrollTop === 0"):
+        if await log.evaluate(there):
             break
         await asyncio.sleep(0.05)
     await page.evaluate(TWO_FRAMES)
@@ -97,7 +99,7 @@ async def test_a_visitor_reading_further_up_stays_there(
     newer = page.get_by_role("button", name=words["newer"])
     await expect(newer).to_be_hidden()
 
-    await scroll_up(page, log)  # back up to read the steps
+    await scroll(page, log)  # back up to read the steps
     await send(core, conversation, OutboundContent(text="A person will be with you."), BOT)
     await OutboxWorker(core).run_once()
     await expect(newer).to_be_visible()
@@ -109,7 +111,16 @@ async def test_a_visitor_reading_further_up_stays_there(
     assert await at_end(log)
     await expect(box).to_be_focused()
 
-    await scroll_up(page, log)
+    # Up, and back down by hand: following again, no button for the next message.
+    await scroll(page, log)
+    await scroll(page, log, up=False)
+    await send(core, conversation, OutboundContent(text="Still here?"), BOT)
+    await OutboxWorker(core).run_once()
+    await expect(log.get_by_text("Still here?")).to_be_visible()
+    assert await at_end(log)
+    await expect(newer).to_be_hidden()
+
+    await scroll(page, log)
     await box.fill("thanks")
     await box.press("Enter")  # the visitor's own words are always shown
     await expect(log.get_by_text("thanks")).to_be_visible()
