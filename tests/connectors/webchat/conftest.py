@@ -20,9 +20,12 @@ from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
 from kith.core.auth import create_api_token
+from kith.core.channel_records import create_channel
 from kith.core.clock import ManualClock
 from kith.core.context import Core
 from kith.web.app import create_app
+from tests.connectors.webchat.served import serve
+from tests.support.browser import chromium
 
 SHOP = "https://shop.example"
 IDENTITY_SECRET = "shop-identity-secret-0123456789"
@@ -145,6 +148,21 @@ async def kith_app(core: Core) -> AsyncIterator[FastAPI]:
     app = create_app(core=core, run_workers=False)
     async with LifespanManager(app) as manager:
         yield manager.app  # type: ignore[misc]
+
+
+@pytest.fixture
+async def demo_page(core: Core, workspace_id: str) -> AsyncIterator[str]:
+    """Kith on a loopback port with a web chat channel: its demo page's URL."""
+    channel, _ = await create_channel(core, workspace_id, "webchat", "nw-web", {"title": "Tea"})
+    app = create_app(core=core, run_workers=False)
+    async with LifespanManager(app) as manager, serve(manager.app) as base:
+        yield f"{base}/demo/widget/{channel.id}"
+
+
+@pytest.fixture
+async def chromium_browser() -> AsyncIterator[Any]:
+    async with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture

@@ -13,20 +13,15 @@ frame gave: driven by Playwright's clock, no sleeping.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from asgi_lifespan import LifespanManager
 
-from kith.core.channel_records import create_channel
 from kith.core.context import Core
 from kith.core.models import Author, AuthorKind, Button, OutboundContent
 from kith.core.outbox import OutboxWorker, send
-from kith.web.app import create_app
-from tests.connectors.webchat.served import serve
 from tests.connectors.webchat.test_widget_waiting_browser import conversation_with, open_chat
-from tests.support.browser import chromium, needs_chromium
+from tests.support.browser import needs_chromium
 
 pytestmark = [needs_chromium, pytest.mark.timeout(120)]
 WORDS = {
@@ -36,30 +31,16 @@ WORDS = {
 BOT = Author(kind=AuthorKind.bot, id="shop-assistant", name="Shop assistant")
 
 
-@pytest.fixture
-async def shop(core: Core, workspace_id: str) -> AsyncIterator[str]:
-    channel, _ = await create_channel(core, workspace_id, "webchat", "nw-web", {"title": "Tea"})
-    app = create_app(core=core, run_workers=False)
-    async with LifespanManager(app) as manager, serve(manager.app) as base:
-        yield f"{base}/demo/widget/{channel.id}"
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Any]:
-    async with chromium() as launched:
-        yield launched
-
-
 @pytest.mark.parametrize("language", ["en", "zh"])
 async def test_quick_replies_before_a_hand_off_are_disabled_and_stay_readable(
-    core: Core, shop: str, browser: Any, language: str
+    core: Core, demo_page: str, chromium_browser: Any, language: str
 ) -> None:
     from playwright.async_api import expect
 
     words = WORDS[language]
-    context = await browser.new_context(locale=words["locale"])
+    context = await chromium_browser.new_context(locale=words["locale"])
     page = await context.new_page()
-    log = await open_chat(page, shop, words)
+    log = await open_chat(page, demo_page, words)
     box = page.get_by_role("textbox", name=words["box"])
     await box.fill("hello")
     await box.press("Enter")
@@ -90,7 +71,7 @@ async def test_quick_replies_before_a_hand_off_are_disabled_and_stay_readable(
     assert await log.evaluate("(l) => l.querySelectorAll('[aria-live]').length") == 0
 
     await page.reload()
-    log = await open_chat(page, shop, words)
+    log = await open_chat(page, demo_page, words)
     await expect(log.get_by_text("Passing you to a person.")).to_be_visible()
     await expect(log.get_by_role("button", name="Track <b>order</b>")).to_be_disabled()
     await context.close()
@@ -98,12 +79,12 @@ async def test_quick_replies_before_a_hand_off_are_disabled_and_stay_readable(
 
 @pytest.mark.parametrize("language", ["en", "zh"])
 async def test_the_typing_line_expires_on_the_browsers_clock_when_the_stream_falls_silent(
-    shop: str, browser: Any, language: str
+    demo_page: str, chromium_browser: Any, language: str
 ) -> None:
     from playwright.async_api import expect
 
     words = WORDS[language]
-    context = await browser.new_context(locale=words["locale"])
+    context = await chromium_browser.new_context(locale=words["locale"])
     page = await context.new_page()
     first = asyncio.Event()
     go = asyncio.Event()
@@ -122,7 +103,7 @@ async def test_the_typing_line_expires_on_the_browsers_clock_when_the_stream_fal
 
     await page.route(lambda url: url.endswith("/events") or "/events?" in url, events)
     await page.clock.install()
-    await open_chat(page, shop, words)
+    await open_chat(page, demo_page, words)
     await asyncio.wait_for(first.wait(), 15)
     now = await page.evaluate("Date.now()")
     await page.clock.pause_at(now + 1000)  # from here the page's time moves only when told

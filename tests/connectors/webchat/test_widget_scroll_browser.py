@@ -10,20 +10,15 @@ reading a long bot answer was thrown to the bottom by the next reply.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from asgi_lifespan import LifespanManager
 
-from kith.core.channel_records import create_channel
 from kith.core.context import Core
 from kith.core.models import Author, AuthorKind, OutboundContent
 from kith.core.outbox import OutboxWorker, send
-from kith.web.app import create_app
-from tests.connectors.webchat.served import serve
 from tests.connectors.webchat.test_widget_waiting_browser import conversation_with, open_chat
-from tests.support.browser import chromium, needs_chromium
+from tests.support.browser import needs_chromium
 
 pytestmark = [needs_chromium, pytest.mark.timeout(120)]
 WORDS = {
@@ -58,30 +53,16 @@ async def scroll(page: Any, log: Any, up: bool = True) -> None:
     await page.evaluate(TWO_FRAMES)
 
 
-@pytest.fixture
-async def shop(core: Core, workspace_id: str) -> AsyncIterator[str]:
-    channel, _ = await create_channel(core, workspace_id, "webchat", "nw-web", {"title": "Tea"})
-    app = create_app(core=core, run_workers=False)
-    async with LifespanManager(app) as manager, serve(manager.app) as base:
-        yield f"{base}/demo/widget/{channel.id}"
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Any]:
-    async with chromium() as launched:
-        yield launched
-
-
 @pytest.mark.parametrize("language", ["en", "zh"])
 async def test_a_visitor_reading_further_up_stays_there(
-    core: Core, shop: str, browser: Any, language: str
+    core: Core, demo_page: str, chromium_browser: Any, language: str
 ) -> None:
     from playwright.async_api import expect
 
     words = WORDS[language]
-    context = await browser.new_context(locale=words["locale"])
+    context = await chromium_browser.new_context(locale=words["locale"])
     page = await context.new_page()
-    log = await open_chat(page, shop, words)
+    log = await open_chat(page, demo_page, words)
     box = page.get_by_role("textbox", name=words["box"])
     await box.fill("hello")
     await box.press("Enter")
