@@ -22,11 +22,10 @@
 
   const skippedTotal = (stats) => Object.values(stats.skipped).reduce((a, b) => a + b, 0);
 
-  // The list is asked for again every 5 s. It is drawn again only when something in it
-  // changed (the data, or how a row reads, e.g. "Send now" once its time has come), so a
-  // screen reader keeps its place; even then a row that reads as before stays the element it
-  // was, and focus in a row drawn anew goes to its same control (`redrawRows`).
-  let drawn = "";
+  // The list is asked for again every 5 s. Only a row that reads differently (its data, or
+  // "Send now" once its time has come) is drawn again, so a screen reader keeps its place;
+  // a row that reads as before stays the element it was, and focus in a row drawn anew goes
+  // to its same control (`redrawRows`).
   const latest = new Map();  // each listed broadcast as last read: what a row's buttons act on
   const now = (b) => latest.get(b.id) || b;
   async function load() {
@@ -34,12 +33,7 @@
     await settled();
     latest.clear();
     for (const b of page.items) latest.set(b.id, b);
-    const fresh = page.items.map(row);
-    const sameAs = JSON.stringify(page.items) + fresh.map((tr) => tr.outerHTML).join("");
-    if (sameAs !== drawn) {
-      redrawRows(rows, fresh);
-      drawn = sameAs;
-    }
+    redrawRows(rows, page.items.map(row));
     document.getElementById("no-broadcasts").hidden = page.items.length > 0;
     if (shown) {
       const again = page.items.find((b) => b.id === shown.id);

@@ -15,7 +15,8 @@
   const SHOWN = 20; // the latest messages; the inbox holds the rest
   const form = $("reply-form");
   const picker = $("reply-conversation");
-  const state = { conversation: picker ? picker.value : thread.dataset.conversation, seq: 0 };
+  // `shown`: the conversation whose messages the thread holds (another one opens at its end)
+  const state = { conversation: picker ? picker.value : thread.dataset.conversation, seq: 0, shown: null };
 
   function authorName(m, customerName) {
     if (m.private) return `${m.author.name || T.you} · ${T.note}`;
@@ -73,26 +74,26 @@
     let view;
     try {
       view = await api("GET", `/conversations/${encodeURIComponent(id)}`);
-      await settled();
     } catch (error) {
       if (seq !== state.seq) return;
       thread.replaceChildren();
-      delete thread.dataset.shown;
+      state.shown = null;
       $("thread-empty").hidden = true;
       $("thread-refused").hidden = false; // another team's: neither read nor answered here
       if (form) form.hidden = true;
       return;
     }
+    await settled();
     if (seq !== state.seq) return;
     // Asked again every 15 s: a message drawn as before stays (text being selected in it, a
     // press on its Retry), and the thread keeps where the agent scrolled to unless they were
     // at its end (then a new message shows) or it is another conversation's.
     const customerName = view.conversation.customer_name;
     const atEnd = thread.scrollHeight - thread.scrollTop - thread.clientHeight < 8;
-    const another = thread.dataset.shown !== id;
+    const another = state.shown !== id;
     redrawRows(thread, view.messages.slice(-SHOWN).map((m) => item(m, customerName)));
     if (another || atEnd) thread.scrollTop = thread.scrollHeight;
-    thread.dataset.shown = id;
+    state.shown = id;
     $("thread-empty").hidden = view.messages.length > 0;
     $("thread-refused").hidden = true;
     $("thread-inbox").href = `/app?conversation=${encodeURIComponent(id)}`;

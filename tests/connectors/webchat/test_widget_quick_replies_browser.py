@@ -20,7 +20,10 @@ import pytest
 from kith.core.context import Core
 from kith.core.models import Author, AuthorKind, Button, OutboundContent
 from kith.core.outbox import OutboxWorker, send
-from tests.connectors.webchat.test_widget_waiting_browser import conversation_with, open_chat
+from tests.connectors.webchat.test_widget_waiting_browser import (
+    open_chat,
+    visitor_says_hello,
+)
 from tests.support.browser import needs_chromium
 
 pytestmark = [needs_chromium, pytest.mark.timeout(120)]
@@ -38,13 +41,9 @@ async def test_quick_replies_before_a_hand_off_are_disabled_and_stay_readable(
     from playwright.async_api import expect
 
     words = WORDS[language]
-    context = await chromium_browser.new_context(locale=words["locale"])
-    page = await context.new_page()
-    log = await open_chat(page, demo_page, words)
-    box = page.get_by_role("textbox", name=words["box"])
-    await box.fill("hello")
-    await box.press("Enter")
-    conversation = await conversation_with(core, "hello")
+    page, log, box, conversation = await visitor_says_hello(
+        core, chromium_browser, demo_page, words
+    )
 
     menu = [Button(label="Track <b>order</b>", payload="track"), Button(label="人工", payload="h")]
     await send(core, conversation, OutboundContent(text="Pick one", buttons=menu), BOT)
@@ -74,7 +73,7 @@ async def test_quick_replies_before_a_hand_off_are_disabled_and_stay_readable(
     log = await open_chat(page, demo_page, words)
     await expect(log.get_by_text("Passing you to a person.")).to_be_visible()
     await expect(log.get_by_role("button", name="Track <b>order</b>")).to_be_disabled()
-    await context.close()
+    await page.context.close()
 
 
 @pytest.mark.parametrize("language", ["en", "zh"])

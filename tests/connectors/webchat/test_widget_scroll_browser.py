@@ -17,7 +17,9 @@ import pytest
 from kith.core.context import Core
 from kith.core.models import Author, AuthorKind, OutboundContent
 from kith.core.outbox import OutboxWorker, send
-from tests.connectors.webchat.test_widget_waiting_browser import conversation_with, open_chat
+from tests.connectors.webchat.test_widget_waiting_browser import (
+    visitor_says_hello,
+)
 from tests.support.browser import needs_chromium
 
 pytestmark = [needs_chromium, pytest.mark.timeout(120)]
@@ -60,13 +62,9 @@ async def test_a_visitor_reading_further_up_stays_there(
     from playwright.async_api import expect
 
     words = WORDS[language]
-    context = await chromium_browser.new_context(locale=words["locale"])
-    page = await context.new_page()
-    log = await open_chat(page, demo_page, words)
-    box = page.get_by_role("textbox", name=words["box"])
-    await box.fill("hello")
-    await box.press("Enter")
-    conversation = await conversation_with(core, "hello")
+    page, log, box, conversation = await visitor_says_hello(
+        core, chromium_browser, demo_page, words
+    )
 
     async def bot_says(text: str) -> None:
         await send(core, conversation, OutboundContent(text=text), BOT)

@@ -68,6 +68,20 @@ async def conversation_with(core: Core, text: str) -> Conversation:
     return Conversation.from_doc(doc)
 
 
+async def visitor_says_hello(
+    core: Core, browser: Any, url: str, words: dict[str, str]
+) -> tuple[Any, Any, Any, Conversation]:
+    """A visitor in `words`' language opens the chat and says "hello": their page, the log,
+    the message box, and the conversation it opened."""
+    context = await browser.new_context(locale=words["locale"])
+    page = await context.new_page()
+    log = await open_chat(page, url, words)
+    box = page.get_by_role("textbox", name=words["box"])
+    await box.fill("hello")
+    await box.press("Enter")
+    return page, log, box, await conversation_with(core, "hello")
+
+
 async def open_chat(page: Any, url: str, words: dict[str, str]) -> Any:
     from playwright.async_api import expect
 

@@ -375,17 +375,17 @@
   // and for those a page's script adds later.
   function labelCards() {
     for (const table of document.querySelectorAll("table.cards")) {
-      const label = () => { for (const row of table.tBodies[0]?.rows ?? []) labelCells(table, row); };
+      const label = () => labelCells(table, table.tBodies[0]?.rows ?? []);
       label();
       if (table.tBodies[0]) new MutationObserver(label).observe(table.tBodies[0], { childList: true });
     }
   }
 
-  // Each cell of `row` labelled with its column's heading in `table`, if a card table.
-  function labelCells(table, row) {
+  // Each cell of `rows` labelled with its column's heading in `table`, if a card table.
+  function labelCells(table, rows) {
     if (!table?.classList.contains("cards")) return;
     const heads = [...table.querySelectorAll("thead th")].map((th) => th.textContent.trim());
-    [...row.cells].forEach((cell, n) => { if (heads[n]) cell.dataset.label = heads[n]; });
+    for (const row of rows) [...row.cells].forEach((cell, n) => { if (heads[n]) cell.dataset.label = heads[n]; });
   }
 
   // A note of Kith's own (a message's `wording`) in this page's language, else the message as
@@ -417,7 +417,7 @@
   // the list's focusable container: not to the page's start.
   function redrawRows(list, rows) {
     const listed = new Map([...list.children].map((row) => [row.dataset.id, row]));
-    for (const row of rows) labelCells(list.closest("table"), row);  // as the rows drawn were
+    labelCells(list.closest("table"), rows);  // as the rows drawn were
     const focused = document.activeElement;
     const from = list.contains(focused) ? [...list.children].find((row) => row.contains(focused)) : null;
     placeRows(list, rows.map((row) => (listed.get(row.dataset.id)?.isEqualNode(row) ? listed.get(row.dataset.id) : row)));
