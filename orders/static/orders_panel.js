@@ -4,12 +4,14 @@
 // paid and delivered at once; shipped through a small form (tracking number and carrier, both
 // optional); refunded and cancelled through a form with an optional reason, then the page's
 // confirmation dialog naming the order and its amount. It follows the customer the inbox
-// shows (the `kith:customer` event) and talks to /app/api/orders. Customer-supplied text only
-// ever reaches the page through `h` (text nodes and attributes).
+// shows (the `kith:customer` event, on every change to them: an order drawn as before stays
+// the element it was, so a press or text selected in it survives) and talks to
+// /app/api/orders. Customer-supplied text only ever reaches the page through `h` (text nodes
+// and attributes).
 "use strict";
 
 (() => {
-  const { T, api, h, fill, date: day, once, confirmed, markFields } = window.KithDom;
+  const { T, api, h, fill, date: day, once, confirmed, markFields, redrawRows } = window.KithDom;
   const section = document.getElementById("orders-panel");
   if (!section) return;
   const canWrite = ["admin", "agent"].includes(document.body.dataset.role);
@@ -30,6 +32,11 @@
   // The move form open, kept across a redraw of the list (a message from the customer
   // redraws it) while its order still offers that move: what the agent typed stays.
   let open = null;  // { orderId, to, form }
+  // Each order as last read, by id: a kept line's buttons act on it, not on the order as it
+  // was when the line was drawn (what a line does not show, such as a carrier without a
+  // tracking number, may have changed).
+  let latest = new Map();
+  const now = (order) => latest.get(order.id) || order;
 
   document.head.append(h("link", { rel: "stylesheet", href: "/app/orders/static/orders_panel.css" }));
   const list = h("ul", { class: "orders-list", "aria-label": T.orders });
@@ -48,7 +55,7 @@
 
   function orderItem(order) {
     const status = T["orders_status_" + order.status] || order.status;
-    const line = h("li", { class: "order", tabindex: -1, dataset: { orderId: order.id } },
+    const line = h("li", { class: "order", tabindex: -1, dataset: { id: order.id } },
       h("strong", {}, fill(T.orders_number, order)), ` · ${status} · ${order.total_shown} · ${day(order.placed_at)}`);
     const items = order.items.map((i) => `${i.name} × ${i.quantity}`).join(T.list_separator);
     line.append(h("div", { class: "order-items" }, items));
@@ -70,28 +77,31 @@
     return line;
   }
 
-  // The order's buttons, and the place where a move's form opens under them.
+  // The order's buttons, and the place where a move's form opens under them (`show` puts a
+  // form open before a redraw back in it). Drawn the same for an order unchanged, ids too.
   function moves(order, offered) {
-    const place = h("div", { class: "order-step", id: `order-step-${++uid}` });
+    const place = h("div", { class: "order-step", id: `order-step-${order.id}` });
     const openers = [];
     const bar = h("div", { class: "order-moves" });
     for (const move of offered) {
       const name = `${T[move.label]} #${order.number}`;
       if (!move.form) {
-        const form = h("form", { class: "order-move" }, h("button", { type: "submit", "aria-label": name }, T[move.label]));
-        once(form, () => send(order, { status: move.to }, form));
+        const form = h("form", { class: "order-move" },
+          h("button", { type: "submit", "aria-label": name, dataset: { action: move.to } }, T[move.label]));
+        once(form, () => send(now(order), { status: move.to }, form));
         bar.append(form);
         continue;
       }
       const opener = h("button", {
-        type: "button", "aria-label": name, "aria-expanded": "false", "aria-controls": place.id,
-        dataset: { to: move.to },
+        type: "button", "aria-label": name, "aria-controls": place.id,
+        "aria-expanded": String(Boolean(open && open.orderId === order.id && open.to === move.to)),
+        dataset: { to: move.to, action: move.to },
       }, T[move.label]);
       opener.addEventListener("click", () => {
         const again = open && open.orderId === order.id && open.to === move.to;
         close(place, openers);
         if (again) return;
-        const form = move.form(order, move.to, () => { close(place, openers); opener.focus(); });
+        const form = move.form(now(order), move.to, () => { close(place, openers); opener.focus(); });
         open = { orderId: order.id, to: move.to, form };
         place.append(form);
         opener.setAttribute("aria-expanded", "true");
@@ -99,11 +109,6 @@
       });
       openers.push(opener);
       bar.append(opener);
-    }
-    if (open && open.orderId === order.id && offered.some((m) => m.to === open.to && m.form)) {
-      place.append(open.form);  // the form open before the redraw, as the agent left it
-      const opener = openers.find((o) => o.dataset.to === open.to);
-      if (opener) opener.setAttribute("aria-expanded", "true");
     }
     return [bar, place];
   }
@@ -189,7 +194,7 @@
       open = null;
       await load();
       say(fill(T.orders_moved, { number: moved.number, status: T["orders_status_" + moved.status] || moved.status }));
-      const line = list.querySelector(`[data-order-id="${CSS.escape(order.id)}"]`);
+      const line = list.querySelector(`[data-id="${CSS.escape(order.id)}"]`);
       if (line) line.focus();
     } catch (error) {
       const unplaced = markFields(form, error);
@@ -271,12 +276,22 @@
     return h("details", { class: "orders-new" }, h("summary", {}, T.orders_new), form);
   }
 
+  // The orders drawn anew where they changed. The open move form is taken out while the
+  // lines are compared, then put back in its order's place if that order still offers the
+  // move: what the agent typed stays, and focus in it.
   function show(items) {
     const focused = document.activeElement;
-    list.replaceChildren(...items.map(orderItem));
-    if (!items.length) list.replaceChildren(h("li", {}, T.orders_none));
-    // A redraw while the agent types in the open form keeps the form, and focus in it.
-    if (open && focused && open.form.contains(focused) && open.form.isConnected) focused.focus();
+    latest = new Map(items.map((order) => [order.id, order]));
+    if (open) open.form.remove();
+    redrawRows(list, items.length ? items.map(orderItem) : [h("li", { dataset: { id: "" } }, T.orders_none)]);
+    const line = open && list.querySelector(`[data-id="${CSS.escape(open.orderId)}"]`);
+    const opener = line && line.querySelector(`button[data-to="${CSS.escape(open.to)}"]`);
+    if (!opener) {
+      open = null;
+      return;
+    }
+    line.querySelector(".order-step").append(open.form);
+    if (focused && open.form.contains(focused)) focused.focus();
   }
 
   async function load() {

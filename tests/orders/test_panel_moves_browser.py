@@ -202,3 +202,58 @@ async def test_cancel_and_refund_by_keyboard_in_chinese(live: Live) -> None:
     await expect(
         messages.get_by_text("您的订单 #3 已退款 25.00 CNY，款项可能需要几个工作日到账。")
     ).to_have_count(1, timeout=EXPECT_TIMEOUT_MS)
+
+
+PANEL = "#orders-panel li.order, #identities li, #sentiments li"
+MARK_KEPT = f"document.querySelectorAll('{PANEL}').forEach((e) => {{ e.kithKept = true; }})"
+OTHERS = "#identities li, #sentiments li"
+OTHERS_KEPT = f"[...document.querySelectorAll('{OTHERS}')].every((e) => e.kithKept)"
+KEPT = """Object.fromEntries([...document.querySelectorAll('#orders-panel li.order')].map(
+  (li) => [li.querySelector('strong').textContent, li.kithKept === true]))"""
+
+
+async def test_orders_drawn_as_before_stay_as_the_customer_changes(live: Live) -> None:
+    """A change to the customer (another order moved, one added) redraws the panel: the
+    orders unchanged stay the elements they were, so text an agent selected in one stays
+    selected, and an open form keeps what was typed and focus. The customer's identities and
+    sentiments, unchanged, stay too."""
+    from playwright.async_api import expect
+
+    page = await live.sign_in("alice@kith.test")
+    await page.get_by_role("button", name=re.compile("李雷")).click()
+    panel = page.get_by_role("region", name="Orders", exact=True)
+    pending = panel.get_by_role("listitem").filter(has_text="Order #2")
+    paid = panel.get_by_role("listitem").filter(has_text="Order #3")
+    await expect(paid.get_by_role("button")).to_have_text(["Mark shipped", "Refund"])
+    await page.evaluate(MARK_KEPT)
+    await paid.locator(".order-items").click(click_count=3)
+    assert (await page.evaluate("getSelection().toString()")).strip() == "Longjing tea × 2"
+
+    orders = live.core.store.collection("orders")
+    second = await orders.find_one({"number": 2})
+    assert second is not None
+    workspace_id = second["workspace_id"]
+    await do_move_order(live.core, workspace_id, second["_id"], OrderStatus.cancelled)
+    await expect(pending).to_contain_text("cancelled · 25.00 CNY", timeout=EXPECT_TIMEOUT_MS)
+    assert await page.evaluate(KEPT) == {"Order #2": False, "Order #3": True}
+    assert await page.evaluate(OTHERS_KEPT)
+    assert (await page.evaluate("getSelection().toString()")).strip() == "Longjing tea × 2"
+
+    await paid.get_by_role("button", name="Mark shipped #3").click()
+    tracking = paid.get_by_label("Tracking number (optional)")
+    await expect(tracking).to_be_focused()
+    await page.keyboard.type("SF99")
+    body = {"conversation_id": second["conversation_id"], "currency": "CNY", "items": TEA}
+    await do_create_order(live.core, workspace_id, OrderIn.model_validate(body))
+    await expect(panel.get_by_role("listitem").filter(has_text="Order #4")).to_be_visible(
+        timeout=EXPECT_TIMEOUT_MS
+    )
+    assert await page.evaluate(KEPT) == {"Order #2": False, "Order #3": True, "Order #4": False}
+    await expect(tracking).to_have_value("SF99")
+    await expect(tracking).to_be_focused()
+    await expect(paid.get_by_role("button", name="Mark shipped #3")).to_have_attribute(
+        "aria-expanded", "true"
+    )
+    await page.keyboard.press("Enter")
+    await expect(panel.get_by_role("status")).to_have_text("Order #3 is now shipped.")
+    await expect(paid).to_contain_text("Tracking number: SF99")

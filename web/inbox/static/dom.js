@@ -428,6 +428,16 @@
     (same || again?.querySelector("a[href], button, input, select, textarea") || list.closest("[tabindex]"))?.focus();
   }
 
+  // `list` ends with `children`, left untouched if they are drawn as it has them: for small
+  // lists with no ids (a customer's identities, attributes), redrawn on every change to the
+  // customer while an agent may be selecting text in them.
+  function replaceIfChanged(list, children) {
+    const now = [...list.children];
+    if (now.length !== children.length || children.some((child, n) => !now[n].isEqualNode(child))) {
+      list.replaceChildren(...children);
+    }
+  }
+
   // `list` ends with `rows` as its children, moving as few as it can: the rows gone go first,
   // then the longest run of rows already in their order stays untouched and only the others
   // are put in place (a conversation that moves to the top moves alone, not every row it
@@ -472,6 +482,6 @@
   labelCards();
   window.KithDom = Object.freeze({
     T, ApiError, api, answer, h, say, said, confirmed, fill, worded, markFields, showRefusals, date, dateTime, once,
-    channelIcon, newestOnly, settled, searchAsTyped, customerChoice, redrawRows, placeRows,
+    channelIcon, newestOnly, settled, searchAsTyped, customerChoice, redrawRows, placeRows, replaceIfChanged,
   });
 })();

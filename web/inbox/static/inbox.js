@@ -5,8 +5,8 @@
 
 (() => {
   const body = document.body;
-  const { T, ApiError, api, h, fill, said, dateTime, channelIcon, showRefusals, newestOnly, settled, placeRows, redrawRows } =
-    window.KithDom;
+  const { T, ApiError, api, h, fill, said, dateTime, channelIcon, showRefusals, newestOnly, settled, placeRows, redrawRows,
+    replaceIfChanged } = window.KithDom;
   const myId = body.dataset.userId;
   const canWrite = body.dataset.role !== "marketer";
   const $ = (id) => document.getElementById(id);
@@ -507,7 +507,7 @@
   // ---- the customer panel ----------------------------------------------------------------
 
   function pairs(list, entries) {
-    list.replaceChildren(...entries.flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, String(v))]));
+    replaceIfChanged(list, entries.flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, String(v))]));
   }
 
   // A group's conversation has many customers: the panel shows the group, its community (a
@@ -544,12 +544,13 @@
     if (state.customerId !== id) return;
     $("group").hidden = true;
     $("customer").hidden = false;
-    $("customer-name").textContent = c.name || unnamed(c.id);
+    const name = c.name || unnamed(c.id);
+    if ($("customer-name").textContent !== name) $("customer-name").textContent = name;
     pairs($("customer-contacts"), [
       ...(c.emails.length ? [[T.emails, c.emails.join(", ")]] : []),
       ...(c.phones.length ? [[T.phones, c.phones.join(", ")]] : []),
     ]);
-    $("identities").replaceChildren(...c.identities.map((i) => h("li", {},
+    replaceIfChanged($("identities"), c.identities.map((i) => h("li", {},
       channelIcon(i.channel_type), ` ${i.channel_name || i.channel_type}${T.colon}`, h("code", {}, i.external_id))));
     if (document.activeElement !== $("tags")) $("tags").value = c.tags.join(", ");
     pairs($("attributes"), Object.entries(c.attributes));
@@ -557,9 +558,9 @@
       .filter((o) => o.id !== state.open)
       .map((o) => h("li", { dataset: { id: o.id } }, h("button", { type: "button", onclick: () => openConversation(o.id) },
         channelIcon(o.channel_type), ` ${T["status_" + o.status]} · ${when(o.last_message_at)}`))));
-    $("sentiments").replaceChildren(...c.sentiment_history.map((s) =>
-      h("li", {}, `${T["sentiment_" + s.label] || s.label}${fill(T.in_parens, { text: Number(s.score).toFixed(2) })} · ${when(s.at)}`)));
-    if (!c.sentiment_history.length) $("sentiments").replaceChildren(h("li", {}, T.coming_soon));
+    const sentiments = c.sentiment_history.map((s) =>
+      h("li", {}, `${T["sentiment_" + s.label] || s.label}${fill(T.in_parens, { text: Number(s.score).toFixed(2) })} · ${when(s.at)}`));
+    replaceIfChanged($("sentiments"), sentiments.length ? sentiments : [h("li", {}, T.coming_soon)]);
     // Panel sections kept by features (merge, orders …) follow the customer shown: one event,
     // the customer as the panel read it, with the ids those sections key on.
     const detail = { ...c, customerId: id, conversationId: state.open };
