@@ -26,6 +26,8 @@ _UNEXPECTED_CHAR = re.compile(r"unexpected char (['\"])(.)\1")
 _UNEXPECTED = re.compile(r"unexpected '(.+?)'")
 _EXPECTED = re.compile(r"expected '(.+?)'")
 _EXPECTED_GOT = re.compile(r"expected token '.+?', got '(.+?)'")
+_UNKNOWN_FILTER = re.compile(r"No (filter|test) named '(\w+)'")
+_TWICE = re.compile(r"block '(\w+)' defined twice")
 
 
 def _token(name: str) -> str:
@@ -52,6 +54,14 @@ def classify(message: str) -> tuple[str, dict[str, str]]:
     found = _UNKNOWN_TAG.match(message)
     if found:
         return "template_unknown_tag", {"tag": found[1]}
+    found = _UNKNOWN_FILTER.match(message)
+    if found:
+        return f"template_unknown_{found[1]}", {found[1]: found[2]}
+    if message.startswith("can't assign to"):
+        return "template_cannot_assign", {}
+    found = _TWICE.match(message)
+    if found:
+        return "template_block_twice", {"block": found[1]}
     found = _UNEXPECTED_CHAR.match(message)
     if found:
         return "template_unexpected", {"token": found[2]}

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from jinja2 import StrictUndefined, Template, TemplateSyntaxError, nodes
-from jinja2.exceptions import SecurityError, UndefinedError
+from jinja2.exceptions import TemplateRuntimeError, UndefinedError
 from jinja2.filters import FILTERS
 from jinja2.nodes import EvalContext
 from jinja2.runtime import Context
@@ -300,7 +300,8 @@ def _syntax(field: str, exc: TemplateSyntaxError, source: str) -> TemplateError:
     message = f"template syntax: {detail}"
     reason, values = template_syntax.classify(detail)
     values = {"detail": detail, **values}  # `classify` may name the detail itself
-    return _refuse(field, message, source, exc.lineno, None, reason, **values)
+    name = values.get("filter") or values.get("test")  # Jinja's place is its statement's
+    return _refuse(field, message, source, exc.lineno, name, reason, **values)
 
 
 def _path(node: nodes.Node) -> list[str] | None:
@@ -468,10 +469,10 @@ def _render(source: str, values: dict[str, Any], field: str) -> str:
     except TemplateError as exc:
         exc.field = field
         raise
-    except (UndefinedError, SecurityError, TemplateSyntaxError) as exc:
+    except (TemplateRuntimeError, TemplateSyntaxError) as exc:  # an undefined value, the sandbox
         raise _failed(exc, field) from None
-    except (TypeError, ValueError, ArithmeticError, RecursionError) as exc:
-        raise _failed(exc, field) from None
+    except Exception as exc:  # the marketer's code: what it raises (a filter's assert, cycler())
+        raise _failed(exc, field) from None  # is its failure, not the sender's
     finally:
         _BUDGET.reset(token)
     return "".join(out)

@@ -22,6 +22,10 @@ CASES = [
     ("{% raw %}{{ not read", "template_unclosed", {"end": "{% endraw %}"}),
     ("{% include 'footer' %}", "template_tag_refused", {"tag": "include"}),
     ("{% macro hi() %}hi{% endmacro %}", "template_tag_refused", {"tag": "macro"}),
+    ("{{ customer.name | shout }}", "template_unknown_filter", {"filter": "shout", "column": 20}),
+    ("{{ customer.name is shouty }}", "template_unknown_test", {"test": "shouty", "column": 21}),
+    ("{% set 1 = 2 %}", "template_cannot_assign", {}),
+    ("{% block a %}{% endblock %}" * 2, "template_block_twice", {"block": "a"}),
 ]
 
 

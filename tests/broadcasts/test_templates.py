@@ -81,6 +81,10 @@ def test_a_missing_attribute_without_default_fails_for_that_customer() -> None:
         ("{{ customer.attributes.plan + 1 }}", "template_wrong_type"),
         ("{{ 10 // customer.attributes.seats }}", "template_bad_value"),
         ("{{ customer.attributes['tier'] }}", "template_missing_value"),
+        # Jinja's own errors from a filter, a global or a statement: once a 500 when saved
+        ("{{ customer.name | truncate(-5) }}", "template_failed"),  # an AssertionError
+        ("{{ cycler() }}", "template_failed"),  # a RuntimeError
+        ("{% set customer.name = 'x' %}", "template_failed"),  # a TemplateRuntimeError
     ],
 )
 def test_a_failure_for_one_customer_says_why_for_the_page(source: str, reason: str) -> None:
