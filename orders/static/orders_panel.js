@@ -4,14 +4,15 @@
 // paid and delivered at once; shipped through a small form (tracking number and carrier, both
 // optional); refunded and cancelled through a form with an optional reason, then the page's
 // confirmation dialog naming the order and its amount. It follows the customer the inbox
-// shows (the `kith:customer` event, on every change to them: an order drawn as before stays
-// the element it was, so a press or text selected in it survives) and talks to
-// /app/api/orders. Customer-supplied text only ever reaches the page through `h` (text nodes
+// shows (the `kith:customer` event, on every change to them) and their orders' events
+// (`kith:event`: a move that leaves the customer's figures as they were changes no customer);
+// an order drawn as before stays the element it was, so a press or text selected in it
+// survives. It talks to /app/api/orders. Customer-supplied text only ever reaches the page through `h` (text nodes
 // and attributes).
 "use strict";
 
 (() => {
-  const { T, api, h, fill, date: day, once, confirmed, markFields, redrawRows } = window.KithDom;
+  const { T, api, h, fill, date: day, once, confirmed, markFields, redrawRows, settled } = window.KithDom;
   const section = document.getElementById("orders-panel");
   if (!section) return;
   const canWrite = ["admin", "agent"].includes(document.body.dataset.role);
@@ -298,9 +299,16 @@
     const id = shown.customerId;
     if (!id) return;
     const page = await api("GET", `/orders?customer_id=${encodeURIComponent(id)}&limit=20`);
+    await settled();
     if (shown.customerId !== id) return;
     show(page.items);
   }
+
+  document.addEventListener("kith:event", ({ detail: event }) => {
+    if (event.type.startsWith("order.") && event.customer_id && event.customer_id === shown.customerId) {
+      load().catch(() => {});
+    }
+  });
 
   document.addEventListener("kith:customer", async (event) => {
     const changed = event.detail.customerId !== shown.customerId;

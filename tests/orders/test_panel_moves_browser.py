@@ -257,3 +257,18 @@ async def test_orders_drawn_as_before_stay_as_the_customer_changes(live: Live) -
     await page.keyboard.press("Enter")
     await expect(panel.get_by_role("status")).to_have_text("Order #3 is now shipped.")
     await expect(paid).to_contain_text("Tracking number: SF99")
+
+
+async def test_an_order_the_shop_moves_is_shown_moved_at_once(live: Live) -> None:
+    """A move that leaves the customer's figures as they were (paid to shipped) changes no
+    customer: the panel follows the order's own event."""
+    from playwright.async_api import expect
+
+    page = await live.sign_in("alice@kith.test")
+    await page.get_by_role("button", name=re.compile("Ada Lovelace")).click()
+    order = page.get_by_role("region", name="Orders", exact=True).get_by_role("listitem")
+    await expect(order).to_contain_text("Order #1 · paid · 25.00 CNY")
+    first = await live.core.store.collection("orders").find_one({"number": 1})
+    assert first is not None
+    await do_move_order(live.core, first["workspace_id"], first["_id"], OrderStatus.shipped)
+    await expect(order).to_contain_text("Order #1 · shipped", timeout=EXPECT_TIMEOUT_MS)

@@ -581,6 +581,8 @@
   }
 
   function handle(event) {
+    // Features' panel sections hear every event too (the orders panel: an order moved).
+    document.dispatchEvent(new CustomEvent("kith:event", { detail: event }));
     if (event.type === "presence.changed") {
       if (event.conversation_id === state.open && event.actor.id !== myId) refreshPresence().catch(() => {});
       return;
