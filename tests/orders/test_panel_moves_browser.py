@@ -204,9 +204,9 @@ async def test_cancel_and_refund_by_keyboard_in_chinese(live: Live) -> None:
     ).to_have_count(1, timeout=EXPECT_TIMEOUT_MS)
 
 
-PANEL = "#orders-panel li.order, #identities li, #sentiments li"
+OTHERS = "#identities li, #sentiments li, #conv-title .chan"
+PANEL = f"#orders-panel li.order, {OTHERS}"
 MARK_KEPT = f"document.querySelectorAll('{PANEL}').forEach((e) => {{ e.kithKept = true; }})"
-OTHERS = "#identities li, #sentiments li"
 OTHERS_KEPT = f"[...document.querySelectorAll('{OTHERS}')].every((e) => e.kithKept)"
 KEPT = """Object.fromEntries([...document.querySelectorAll('#orders-panel li.order')].map(
   (li) => [li.querySelector('strong').textContent, li.kithKept === true]))"""
@@ -216,7 +216,7 @@ async def test_orders_drawn_as_before_stay_as_the_customer_changes(live: Live) -
     """A change to the customer (another order moved, one added) redraws the panel: the
     orders unchanged stay the elements they were, so text an agent selected in one stays
     selected, and an open form keeps what was typed and focus. The customer's identities and
-    sentiments, unchanged, stay too."""
+    sentiments and the conversation's title, unchanged, stay too."""
     from playwright.async_api import expect
 
     page = await live.sign_in("alice@kith.test")
@@ -236,6 +236,8 @@ async def test_orders_drawn_as_before_stay_as_the_customer_changes(live: Live) -
     await do_move_order(live.core, workspace_id, second["_id"], OrderStatus.cancelled)
     await expect(pending).to_contain_text("cancelled · 25.00 CNY", timeout=EXPECT_TIMEOUT_MS)
     assert await page.evaluate(KEPT) == {"Order #2": False, "Order #3": True}
+    notice = page.get_by_role("list", name="Messages").get_by_text("您的订单 #2 已取消。")
+    await expect(notice).to_be_visible(timeout=EXPECT_TIMEOUT_MS)  # the conversation redrawn
     assert await page.evaluate(OTHERS_KEPT)
     assert (await page.evaluate("getSelection().toString()")).strip() == "Longjing tea × 2"
 

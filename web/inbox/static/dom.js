@@ -428,13 +428,14 @@
     (same || again?.querySelector("a[href], button, input, select, textarea") || list.closest("[tabindex]"))?.focus();
   }
 
-  // `list` ends with `children`, left untouched if they are drawn as it has them: for small
-  // lists with no ids (a customer's identities, attributes), redrawn on every change to the
-  // customer while an agent may be selecting text in them.
-  function replaceIfChanged(list, children) {
-    const now = [...list.children];
-    if (now.length !== children.length || children.some((child, n) => !now[n].isEqualNode(child))) {
-      list.replaceChildren(...children);
+  // `parent` ends with `children` (nodes or strings), left untouched if they are drawn as it
+  // has them: for a title or a small list with no ids (a customer's identities, attributes),
+  // redrawn on every change while an agent may be selecting text in it.
+  function replaceIfChanged(parent, children) {
+    const nodes = children.map((child) => (typeof child === "string" ? document.createTextNode(child) : child));
+    const now = [...parent.childNodes];
+    if (now.length !== nodes.length || nodes.some((node, n) => !now[n].isEqualNode(node))) {
+      parent.replaceChildren(...nodes);
     }
   }
 

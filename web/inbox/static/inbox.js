@@ -229,8 +229,8 @@
     $("placeholder").hidden = true;
     $("conversation").hidden = false;
     $("show-customer").hidden = false;
-    $("conv-title").replaceChildren(channelIcon(c.channel_type), " ",
-      conversationName(c), state.channels[c.channel_id] ? ` · ${state.channels[c.channel_id].name}` : "");
+    replaceIfChanged($("conv-title"), [channelIcon(c.channel_type), " ",
+      conversationName(c), state.channels[c.channel_id] ? ` · ${state.channels[c.channel_id].name}` : ""]);
     // Only those who can answer (agents and admins, enabled) are offered; whoever has it
     // now stays listed so that the list says so.
     const assignable = state.users.filter((u) => u.can_answer || u.id === c.assignee_id);
@@ -518,10 +518,10 @@
     state.customerId = null;
     $("customer").hidden = true;
     $("group").hidden = false;
-    $("group-title").textContent = conversationName(c);
+    replaceIfChanged($("group-title"), [conversationName(c)]);
     const channel = state.channels[c.channel_id];
-    $("group-where").replaceChildren(channelIcon(c.channel_type), " ",
-      T["communities_kind_" + c.group.kind] || c.group.kind, channel ? ` · ${channel.name}` : "");
+    replaceIfChanged($("group-where"), [channelIcon(c.channel_type), " ",
+      T["communities_kind_" + c.group.kind] || c.group.kind, channel ? ` · ${channel.name}` : ""]);
     const people = new Map();
     for (const m of [...view.messages].reverse()) {
       if (m.direction === "in" && m.author.kind === "customer" && !people.has(m.customer_id)) {
@@ -544,8 +544,7 @@
     if (state.customerId !== id) return;
     $("group").hidden = true;
     $("customer").hidden = false;
-    const name = c.name || unnamed(c.id);
-    if ($("customer-name").textContent !== name) $("customer-name").textContent = name;
+    replaceIfChanged($("customer-name"), [c.name || unnamed(c.id)]);
     pairs($("customer-contacts"), [
       ...(c.emails.length ? [[T.emails, c.emails.join(", ")]] : []),
       ...(c.phones.length ? [[T.phones, c.phones.join(", ")]] : []),
