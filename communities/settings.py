@@ -21,11 +21,11 @@ from pydantic_core import PydanticCustomError
 from kith.bots.patterns import PatternError, compile_pattern
 from kith.core.tags import FoldedTag
 
-Texts = dict[str, str]  # language ("en", "zh") → text
-
-
 Language = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}$")]
 Template = dict[Language, Annotated[str, StringConstraints(min_length=1, max_length=4000)]]
+# Language ("en", "zh") → text, which may be empty. Keyed by a language, never a key of the
+# client's choosing (`$gt`, `a.b` would be stored as they are).
+Texts = dict[Language, Annotated[str, StringConstraints(max_length=4000)]]
 
 
 # The sections' per-language texts (a patch merges them by language) and what each fills

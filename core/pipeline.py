@@ -32,6 +32,7 @@ from pymongo import InsertOne, ReturnDocument, UpdateOne
 from pymongo.errors import DuplicateKeyError
 
 from kith.core import metrics
+from kith.core.clock import wall
 from kith.core.collection import Document
 from kith.core.context import Core
 from kith.core.customers import Sender, resolve_identity, touch_customer, touch_due
@@ -111,7 +112,7 @@ async def ingest(core: Core, channel: Channel, inbound: InboundMessage) -> Recei
         dedup_key=dedup_key,
         thread_key=thread.key,
         external_user_id=thread.external_user_id,
-        ingest_lease=now + INGEST_LEASE,
+        ingest_lease=wall(core.clock).now() + INGEST_LEASE,  # real seconds, in the demo too
         terms=text_terms(message.text),  # the search consumer indexes them (kith.core.search)
     )
     try:
@@ -160,8 +161,8 @@ async def _redelivered(core: Core, channel: Channel, doc: dict[str, Any]) -> Rec
     message = Message.from_doc(doc)
     thread = Thread(doc["thread_key"], doc.get("external_user_id"))
     done = await core.store.events.find_one({"_id": _received_event_id(message.id)}, {"_id": 1})
-    now = core.clock.now()
     if done is None:
+        now = wall(core.clock).now()
         claimed = await core.store.messages.find_one_and_update(
             {"_id": message.id, "ingest_lease": {"$lte": now}},
             {"$set": {"ingest_lease": now + INGEST_LEASE}},

@@ -60,7 +60,7 @@ from kith.tickets.bot_step import feature as ticket_bot_steps
 from kith.tickets.csat_feature import feature as csat_feature
 from kith.tickets.feature import feature as tickets_feature
 from kith.web.inbox import feature as inbox_feature
-from kith.web.middleware import BodyLimit, SecurityHeaders, Timing
+from kith.web.middleware import BodyLimit, LoneSurrogates, SecurityHeaders, Timing
 from kith.web.surface import WithCore, routes_app
 from kith.webhooks.feature import feature as webhooks_feature
 
@@ -192,6 +192,7 @@ def create_app(
             Middleware(SecurityHeaders),
             Middleware(Timing),
             Middleware(BodyLimit, max_bytes=settings.max_body_bytes, larger=uploads),
+            Middleware(LoneSurrogates),
         ],
         lifespan=lifespan,
     )

@@ -1,16 +1,18 @@
-"""ASGI middlewares: a cap on request bodies, request latency metrics, security headers."""
+"""ASGI middlewares: a cap on request bodies, a refusal of text no database can store, request
+latency metrics, security headers."""
 
 from __future__ import annotations
 
 import json
+import re
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kith.core import metrics
-from kith.core.errors import KithError, PayloadTooLarge
+from kith.core.errors import KithError, PayloadTooLarge, request_refusal
 
 
 def _json_error(error: KithError) -> tuple[dict[str, Any], bytes]:
@@ -112,6 +114,89 @@ class BodyLimit:
             start["headers"].append((b"connection", b"close"))
         await send(start)
         await send({"type": "http.response.body", "body": body})
+
+
+# A JSON escape of a UTF-16 surrogate: the only way a JSON body can hold one (as UTF-8 bytes
+# it is not valid text, which the JSON reader already refuses).
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_JSON_TYPE = re.compile(rb"^application/(?:[\w.+-]+\+)?json\b", re.IGNORECASE)
+
+
+class LoneSurrogates:
+    """Refuses a JSON body holding a lone UTF-16 surrogate (`"\\ud800"`) with a 422 naming its
+    field, like any other refusal (`string_unicode`).
+
+    Python's JSON reader accepts one as a string, and a model field that is a plain `str`
+    lets it through, so it reached the database, whose encoder raises: a 500 on every route
+    with such a field. One check here instead of a constraint on every field. Only bodies
+    with such an escape are read twice (a valid pair, an emoji sent by a client escaping
+    everything, is let through). Runs inside `BodyLimit`, which has read the body already.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        said = dict(scope.get("headers") or []).get(b"content-type", b"application/json")
+        if scope["type"] != "http" or not _JSON_TYPE.match(said):  # read as JSON if unsaid
+            await self.app(scope, receive, send)
+            return
+        body, messages = bytearray(), []
+        while True:
+            message = await receive()
+            messages.append(message)
+            body += message.get("body", b"")
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                break
+        refusal = _surrogate_refusal(bytes(body)) if _SURROGATE_ESCAPE.search(body) else None
+        if refusal is not None:
+            start, answer = _json_error(refusal)
+            await send(start)
+            await send({"type": "http.response.body", "body": answer})
+            return
+
+        async def replay() -> Message:
+            return messages.pop(0) if messages else await receive()
+
+        await self.app(scope, replay, send)
+
+
+def _surrogate_refusal(body: bytes) -> KithError | None:
+    """The refusal of the first string (or key) in `body` holding a lone surrogate."""
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError):
+        return None  # not JSON: the route's own reading says so
+    for loc, value in _strings(document):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            error = {
+                "type": "string_unicode",
+                "loc": ("body", *loc),
+                "msg": "Input should be a valid string, unable to parse raw data as a unicode "
+                "string",
+                "input": value,
+            }
+            return request_refusal([error], {"body": document})
+    return None
+
+
+def _strings(document: Any) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """Every string in `document` with its place, keys too (placed as pydantic places a
+    refused key: `[key]` after it), in document order, without recursion (a body may nest
+    deeper than Python's stack)."""
+    stack: list[tuple[tuple[str | int, ...], Any]] = [((), document)]
+    while stack:
+        loc, value = stack.pop()
+        if isinstance(value, str):
+            yield loc, value
+        elif isinstance(value, dict):
+            for key, item in reversed(value.items()):
+                stack.append(((*loc, key), item))
+                stack.append(((*loc, key, "[key]"), key))
+        elif isinstance(value, list):
+            stack.extend(((*loc, n), item) for n, item in reversed(list(enumerate(value))))
 
 
 class Timing:

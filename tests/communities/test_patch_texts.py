@@ -170,3 +170,17 @@ async def test_an_enabled_welcome_is_not_left_without_its_text(telegram: Telegra
     assert (await _get(telegram, cid))["welcome"]["texts"] == {}
     on = await _patch(telegram, cid, {"welcome": {"enabled": True}})  # Kith's own welcome
     assert on.status_code == 200, on.text
+
+
+async def test_a_text_keyed_by_anything_but_a_language_is_refused(telegram: TelegramSetup) -> None:
+    """`{"$gt": …}`, `{"a.b": …}` and a NUL byte were stored as keys of the warnings' texts
+    (a NUL was refused by the database, naming no field)."""
+    cid = await _community(telegram)
+    for key in ("$gt", "a.b", "x\x00"):
+        answer = await _patch(telegram, cid, {"moderation": {"warn_texts": {key: "{name}"}}})
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["error"]["field"] == f"moderation.warn_texts.{key}.[key]"
+    assert (await _get(telegram, cid))["moderation"]["warn_texts"] == {
+        "en": "{name}: {reason}",
+        "zh": "{name}：{reason}",
+    }

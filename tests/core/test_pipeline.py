@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 
+from kith.core.clock import ManualClock, ScaledClock
 from kith.core.consumers import Consumer
 from kith.core.context import Core
 from kith.core.conversations import do_update_conversation, get_conversation
@@ -150,6 +151,29 @@ async def test_redelivery_after_a_crash_mid_ingest_finishes_the_job(
     assert [e.message_id for e in seen] == [finished.message.id]
     assert await core.store.messages.count_documents({}) == 1
     assert await core.store.events.count_documents({"type": "message.received"}) == 1
+
+
+async def test_the_ingest_lease_lasts_real_seconds_on_the_demos_fast_clock(
+    core: Core, workspace_id: str, clock: ManualClock
+) -> None:
+    """At an hour a second, a lease read on Kith's clock lasted 8 ms: a redelivery arriving
+    while the first attempt was still at work took it over and ran its side effects again
+    (and both answered "not a duplicate")."""
+    channel, _ = await api_channel(core, workspace_id)
+    seen = recorder(core)
+    delivery = inbound(channel, "ada", "interrupted", message_id="crash-2")
+    with failing(core.store.events, "bulk_write"), pytest.raises(ConnectionError):
+        await ingest(core, channel, delivery)
+    ticks = [0.0]
+    core.clock = ScaledClock(3600, base=clock, monotonic=lambda: ticks[0])
+    ticks[0] += 1  # an hour of demo time, one real second
+    early = await ingest(core, channel, delivery)
+    await drain(core)
+    assert early.duplicate and seen == []
+    clock.advance(31)  # the lease's half-minute, for real
+    finished = await ingest(core, channel, delivery)
+    await drain(core)
+    assert not finished.duplicate and [e.message_id for e in seen] == [finished.message.id]
 
 
 async def test_customer_profile_recreated_if_first_contact_was_interrupted(
