@@ -112,7 +112,7 @@
       const text = word(each);
       const found = controlOf(form, each.field);
       if (!found) {
-        elsewhere.push(each.field ? `${each.field}: ${text}` : text);
+        elsewhere.push(each.field ? `${each.field}${T.colon}${text}` : text);
         continue;
       }
       const label = labelOf(found.named);
@@ -199,7 +199,7 @@
     try {
       const lifted = await api("POST", `/communities/${community.id}/audit/${button.dataset.lift}/lift`);
       if (lifted.outcome !== "taken") {
-        slot.textContent = `${T.communities_outcome_refused}: ${lifted.reason || ""}`;
+        slot.textContent = `${T.communities_outcome_refused}${T.colon}${lifted.reason || ""}`;
         button.disabled = false;
         button.focus();
         return;

@@ -162,11 +162,11 @@
         h("div", { class: "inline" },
           field(T.sequences_step_id, `${p}.id`, input(step.id, { maxlength: 48 })),
           h("button", { type: "button", class: "up", disabled: i === 0,
-            "aria-label": `${T.sequences_move_up}: ${title}`, onclick: move(-1) }, "↑"),
+            "aria-label": `${T.sequences_move_up}${T.colon}${title}`, onclick: move(-1) }, "↑"),
           h("button", { type: "button", class: "down", disabled: i === steps.length - 1,
-            "aria-label": `${T.sequences_move_down}: ${title}`, onclick: move(1) }, "↓"),
+            "aria-label": `${T.sequences_move_down}${T.colon}${title}`, onclick: move(1) }, "↓"),
           h("button", { type: "button", class: "danger remove",
-            "aria-label": `${T.sequences_remove}: ${title}`, onclick: () => removeStep(i) },
+            "aria-label": `${T.sequences_remove}${T.colon}${title}`, onclick: () => removeStep(i) },
           T.sequences_remove)),
         fieldsOf(step, p)));
     // Alt+↑ / Alt+↓ anywhere in a step moves it; the focus stays on the same control.
@@ -299,7 +299,7 @@
     const [moved] = steps.splice(from, 1);
     steps.splice(to, 0, moved);
     draw();
-    say(`${moved.id}: ${T.sequences_moved} ${to + 1}`);
+    say(`${moved.id}${T.colon}${T.sequences_moved} ${to + 1}`);
     return true;
   }
 
@@ -307,7 +307,7 @@
     sync();
     const [gone] = steps.splice(i, 1);
     draw();
-    say(`${gone.id}: ${T.sequences_removed}`);
+    say(`${gone.id}${T.colon}${T.sequences_removed}`);
     const next = list.querySelectorAll("li.step")[Math.min(i, steps.length - 1)];
     (next ? next.querySelector("input") : document.getElementById("add-step")).focus();
   }

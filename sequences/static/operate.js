@@ -42,7 +42,7 @@
         const moved = await api("POST", `${base}/${button.dataset.move}`);
         showStatus(moved.status);
         enrolError.textContent = "";
-        say(`${moved.name}: ${T["sequences_state_" + moved.status]}`);
+        say(`${moved.name}${T.colon}${T["sequences_state_" + moved.status]}`);
       } catch (error) {
         say(refusal(error));
       }
@@ -84,8 +84,8 @@
       if (!response.ok) throw new Error(T.error);
       job = await response.json();
     }
-    const counts = Object.entries(job.result).map(([k, n]) => `${T["sequences_outcome_" + k] || k}: ${n}`);
-    text.textContent += counts.length ? ` · ${counts.join(", ")}` : "";
+    const counts = Object.entries(job.result).map(([k, n]) => `${T["sequences_outcome_" + k] || k}${T.colon}${n}`);
+    text.textContent += counts.length ? ` · ${counts.join(T.list_separator)}` : "";
     await loadEnrolments(true);
   }
 
@@ -140,7 +140,7 @@
       onclick: async () => {
         try {
           await api("DELETE", `${base}/enrolments/${encodeURIComponent(e.id)}`);
-          say(`${e.customer_name || e.customer_id}: ${T.sequences_reason_removed}`);
+          say(`${e.customer_name || e.customer_id}${T.colon}${T.sequences_reason_removed}`);
         } catch (error) {
           say(error.message);
         }

@@ -17,7 +17,7 @@
   async function row(s) {
     const stats = await api("GET", `/sequences/${encodeURIComponent(s.id)}/stats`);
     const buttons = MOVES[s.status].map((move) => h("button", {
-      type: "button", "aria-label": `${T["sequences_do_" + move]}: ${named(s)}`,
+      type: "button", "aria-label": `${T["sequences_do_" + move]}${T.colon}${named(s)}`,
       onclick: () => act(s, move),
     }, T["sequences_do_" + move]));
     return h("tr", { dataset: { id: s.id } },
@@ -31,7 +31,7 @@
   async function act(s, move) {
     try {
       const moved = await api("POST", `/sequences/${encodeURIComponent(s.id)}/${move}`);
-      say(`${named(moved)}: ${T["sequences_state_" + moved.status]}`);
+      say(`${named(moved)}${T.colon}${T["sequences_state_" + moved.status]}`);
     } catch (error) {
       say(error.message);
     }

@@ -131,6 +131,31 @@ async def test_a_marketer_lands_on_contacts_searches_and_filters(live: Live) -> 
     await expect(results.get_by_role("row")).to_have_count(1 + len(PEOPLE))
 
 
+@pytest.mark.parametrize(
+    ("locale", "hint"), [("en-US", "Type the attribute's name first"), ("zh-CN", "请先填写属性名")]
+)
+async def test_an_attribute_value_waits_for_its_attribute(
+    live: Live, locale: str, hint: str
+) -> None:
+    """A value typed without an attribute filtered nothing and said nothing: the whole list
+    looked filtered. Now the value is disabled until an attribute is named, and says why."""
+    from playwright.async_api import expect
+
+    page = await live.sign_in("mary@kith.test", locale=locale)
+    value = page.locator("#attr-value")
+    await expect(value).to_be_disabled()
+    await expect(value).to_have_accessible_description(hint)
+    await page.locator("input[name=attr_key]").fill("city")
+    await expect(value).to_be_enabled()
+    await expect(page.get_by_text(hint)).to_be_hidden()
+    await value.fill("上海")
+    await value.press("Enter")
+    await expect(page.locator("#contacts").get_by_role("row")).to_have_count(1)  # Shanghai
+    await page.locator("input[name=attr_key]").fill(" ")
+    await expect(value).to_be_disabled()
+    await expect(value).to_have_value("上海")  # kept, unused
+
+
 async def test_a_marketer_merges_a_suggestion_and_undoes_it(live: Live) -> None:
     from playwright.async_api import expect
 

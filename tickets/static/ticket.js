@@ -209,7 +209,7 @@
         h("span", { class: "stars", "aria-hidden": "true" }, "★".repeat(csat.score) + "☆".repeat(Math.max(0, 5 - csat.score))),
         " ", fill(T.ticket_csat_score, { score: csat.score }),
         csat.answered_at ? h("time", { datetime: csat.answered_at }, ` · ${when(csat.answered_at)}`) : null));
-      if (csat.reason) parts.push(h("p", {}, `${T.ticket_csat_reason}: `, h("q", {}, csat.reason)));
+      if (csat.reason) parts.push(h("p", {}, `${T.ticket_csat_reason}${T.colon}`, h("q", {}, csat.reason)));
     } else if (csat.skipped) {
       parts.push(h("p", { class: "hint" }, fill(T.ticket_csat_skipped, { reason: skipReason(csat.skipped) })));
     } else if (csat.asked_at) {

@@ -24,14 +24,19 @@
 
   function row(e) {
     const state = e.enabled ? T.webhooks_enabled : `${T.webhooks_disabled}${T.colon}${offWhy(e)}`;
-    const remove = h("button", { type: "button", dataset: { action: "delete" } },
-      armed.has(e.id) ? T.webhooks_delete_confirm : T.webhooks_delete);
+    // Each button says which endpoint it acts on: a screen reader's list of buttons reads
+    // "Delete: https://…", not five rows of "Delete".
+    const button = (action, words, onclick) => h("button", {
+      type: "button", "aria-label": `${words}${T.colon}${e.url}`, dataset: { action }, onclick,
+    }, words);
+    const remove = button("delete", armed.has(e.id) ? T.webhooks_delete_confirm : T.webhooks_delete);
     if (armed.has(e.id)) remove.dataset.armed = "1";
     remove.addEventListener("click", async () => {
       if (!armed.has(e.id)) {
         armed.add(e.id);
         remove.dataset.armed = "1";
         remove.textContent = T.webhooks_delete_confirm;
+        remove.setAttribute("aria-label", `${T.webhooks_delete_confirm}${T.colon}${e.url}`);
         return;
       }
       armed.delete(e.id);
@@ -43,12 +48,10 @@
       h("td", {}, e.events.join(", ")),
       h("td", { class: e.enabled ? null : "state-disabled" }, state),
       h("td", { class: "actions" },
-        h("button", { type: "button", dataset: { action: "log" }, onclick: () => openLog(e) }, T.webhooks_open_log),
-        e.enabled ? h("button", { type: "button", dataset: { action: "test" }, onclick: () => sendTest(e) },
-          T.webhooks_test) : null,
-        h("button", { type: "button", dataset: { action: "rotate" }, onclick: () => rotate(e) }, T.webhooks_rotate),
-        h("button", { type: "button", dataset: { action: "toggle" }, onclick: () => toggle(e) },
-          e.enabled ? T.webhooks_disable : T.webhooks_enable),
+        button("log", T.webhooks_open_log, () => openLog(e)),
+        e.enabled ? button("test", T.webhooks_test, () => sendTest(e)) : null,
+        button("rotate", T.webhooks_rotate, () => rotate(e)),
+        button("toggle", e.enabled ? T.webhooks_disable : T.webhooks_enable, () => toggle(e)),
         remove));
   }
 
@@ -168,8 +171,8 @@
       h("td", { class: "actions" },
         h("button", { type: "button", "aria-label": `${T.webhooks_details}${T.colon}${d.type}`,
           dataset: { details: d.id, action: "details" }, onclick: () => openDelivery(d.id) }, T.webhooks_details),
-        h("button", { type: "button", dataset: { action: "redeliver" }, onclick: () => redeliver(d) },
-          T.webhooks_redeliver)));
+        h("button", { type: "button", "aria-label": `${T.webhooks_redeliver}${T.colon}${d.type}`,
+          dataset: { action: "redeliver" }, onclick: () => redeliver(d) }, T.webhooks_redeliver)));
   }
 
   // One delivery in full. `opened` is the delivery shown; closing returns focus to its

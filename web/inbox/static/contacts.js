@@ -58,6 +58,15 @@
     $("consent-state-hint").hidden = !off;
   }
 
+  // "Attribute value" filters only with an attribute named: without one it is disabled (what
+  // was typed stays, unused), so a value alone never looks like a filter that is applied.
+  function syncAttribute() {
+    const form = $("contact-filters");
+    const off = !form.elements.attr_key.value.trim();
+    form.elements.attr_value.disabled = off;
+    $("attr-value-hint").hidden = !off;
+  }
+
   function readForm() {
     const form = $("contact-filters");
     const query = new URLSearchParams();
@@ -482,9 +491,11 @@
       readForm();
       loadContacts();
     });
-    form.addEventListener("reset", () => setTimeout(() => { syncConsent(); readForm(); loadContacts(); }));
+    form.addEventListener("reset", () => setTimeout(() => { syncConsent(); syncAttribute(); readForm(); loadContacts(); }));
     form.elements.consent_channel.addEventListener("change", syncConsent);
+    form.elements.attr_key.addEventListener("input", syncAttribute);
     syncConsent();  // a browser may restore the form's choices on Back
+    syncAttribute();
     $("more-contacts").addEventListener("click", () => loadContacts(true));
     readForm();
     const loads = [loadContacts()];

@@ -28,11 +28,15 @@
   }
 
   // A validation error in the page's language when the server said why (`reason`, with the
-  // numbers or choices in `limits`); otherwise the server's own message.
+  // numbers or choices in `limits`); otherwise the server's own message. A limit of one has
+  // words of its own where the page has them (`reason_…_one`): "Cannot be empty", not "at
+  // least 1 characters" for a text of spaces.
   function worded(error) {
-    const template = error.reason && T["reason_" + error.reason];
+    const limits = error.limits || {};
+    const one = (limits.min_length === 1 || limits.max_length === 1) && T[`reason_${error.reason}_one`];
+    const template = one || (error.reason && T["reason_" + error.reason]);
     if (!template) return error.message || T.error;
-    return fill(template, error.limits || {});
+    return fill(template, limits);
   }
 
   // `{name}` in a string of the page's language, from `values` (an unknown name stays).
