@@ -94,13 +94,47 @@
     if (isObject(raw.value) || (Array.isArray(raw.value) && raw.value.some((v) => v !== null && typeof v === "object"))) {
       throw new NotAFilter(say("segments_json_object_value", { field: raw.field }));
     }
-    const prefixed = FIELDS.find((f) => f.name.endsWith(".") && raw.field.startsWith(f.name));
-    const field = spec(raw.field) ? raw.field : prefixed ? prefixed.name : raw.field;
-    const key = spec(raw.field) ? "" : raw.field.slice(field.length);
-    const places = raw.op === "exists" ? null : exponentOf(spec(field), key);
+    const s = knownSpec(raw);
+    const key = raw.field.slice(s.name.length);
+    const places = raw.op === "exists" ? null : exponentOf(s, key);
     const value = Array.isArray(raw.value) ? raw.value.join(", ")
       : places !== null ? toMajor(raw.value, places) : String(raw.value);
-    return { field, key, op: raw.op, value };
+    return { field: s.name, key, op: raw.op, value };
+  }
+
+  // The spec of a condition's field, refused unless the builder can hold the condition as it
+  // is: `toFilter` cannot read an unknown field, and the builder would quietly swap an op or
+  // a choice it does not offer for its first, or turn a value of another type into text.
+  function knownSpec(raw) {
+    const s = spec(raw.field) || FIELDS.find((f) => f.name.endsWith(".") && raw.field.startsWith(f.name));
+    if (!s) {
+      const fields = FIELDS.map((f) => f.name + (f.name.endsWith(".") ? "…" : "")).join(", ");
+      throw new NotAFilter(say("segments_json_unknown_field", { field: raw.field, fields }));
+    }
+    if (!s.ops.includes(raw.op)) {
+      throw new NotAFilter(say("segments_json_unknown_op", { field: raw.field, op: raw.op, ops: s.ops.join(", ") }));
+    }
+    const expected = misfit(s, raw.op, raw.value);
+    if (expected) throw new NotAFilter(say("segments_json_wrong_value", { field: raw.field, op: raw.op, expected }));
+    return s;
+  }
+
+  // A value as the API takes it for each kind and op (`kith.segments.filters._value`): the
+  // words for what the condition takes when `value` (undefined when missing) is not that.
+  const FITS = {
+    tags: (s, v) => typeof v === "string",
+    scalar: (s, v) => ["string", "number", "boolean"].includes(typeof v),
+    number: (s, v) => typeof v === "number",
+    date: (s, v) => typeof v === "string",
+    choice: (s, v) => s.choices.includes(v),
+  };
+  function misfit(s, op, value) {
+    if (op === "exists") return typeof value === "boolean" ? "" : T.segments_json_takes_bool;
+    if (op.endsWith("_days")) return Number.isInteger(value) ? "" : T.segments_json_takes_days;
+    const fits = (v) => (FITS[s.kind] || FITS.scalar)(s, v);
+    const one = say("segments_json_takes_" + s.kind, { choices: s.choices.join(", ") });
+    if (op !== "in") return fits(value) ? "" : one;
+    return Array.isArray(value) && value.length && value.every(fits) ? "" : say("segments_json_takes_list", { each: one });
   }
 
   // A JSON.parse failure in the page's language, with the line and column when the
