@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from markupsafe import Markup, escape
 
 from kith.communities.stats import Day
+from kith.web.inbox.i18n import written_day
 
 W, H, PAD = 640, 200, 40
 COLOURS = {
@@ -30,14 +31,14 @@ def charts(days: Sequence[Day], t: Mapping[str, str]) -> dict[str, Markup]:
     }
 
 
-def _axes(days: Sequence[Day], top: int) -> list[str]:
+def _axes(days: Sequence[Day], top: int, t: Mapping[str, str]) -> list[str]:
     return [
         f'<line x1="{PAD}" y1="{H - PAD}" x2="{W - PAD}" y2="{H - PAD}" stroke="#bbb"/>',
         f'<line x1="{PAD}" y1="{PAD}" x2="{PAD}" y2="{H - PAD}" stroke="#bbb"/>',
         f'<text x="{PAD - 6}" y="{PAD + 4}" text-anchor="end">{top}</text>',
         f'<text x="{PAD - 6}" y="{H - PAD + 4}" text-anchor="end">0</text>',
-        f'<text x="{PAD}" y="{H - 12}">{days[0].day.isoformat()}</text>',
-        f'<text x="{W - PAD}" y="{H - 12}" text-anchor="end">{days[-1].day.isoformat()}</text>',
+        f'<text x="{PAD}" y="{H - 12}">{written_day(days[0].day, t)}</text>',
+        f'<text x="{W - PAD}" y="{H - 12}" text-anchor="end">{written_day(days[-1].day, t)}</text>',
     ]
 
 
@@ -59,7 +60,7 @@ def lines(days: Sequence[Day], series: Sequence[str], t: Mapping[str, str], name
         return Markup("")
     top = max([getattr(d, s) for d in days for s in series] + [1])
     span = max(len(days) - 1, 1)
-    parts = _axes(days, top) + _legend(series, t)
+    parts = _axes(days, top, t) + _legend(series, t)
     for s in series:
         points = " ".join(
             f"{PAD + (W - 2 * PAD) * i / span:.1f},{_y(getattr(d, s), top):.1f}"
@@ -79,7 +80,7 @@ def bars(days: Sequence[Day], series: Sequence[str], t: Mapping[str, str], name:
     top = max([getattr(d, s) for d in days for s in series] + [1])
     slot = (W - 2 * PAD) / len(days)
     width = max(slot / (len(series) + 1), 1.0)
-    parts = _axes(days, top) + _legend(series, t)
+    parts = _axes(days, top, t) + _legend(series, t)
     for i, d in enumerate(days):
         for k, s in enumerate(series):
             n = getattr(d, s)

@@ -12,6 +12,7 @@ from typing import Protocol
 from markupsafe import Markup, escape
 
 from kith.sequences.models import SequenceStats, StepStats
+from kith.web.inbox.i18n import written_day
 
 W, ROW, GAP, LABEL_W = 640, 22, 6, 190
 MEASURES = ("sent", "delivered", "replied", "clicked", "converted")
@@ -91,8 +92,8 @@ def days_chart(days: Sequence[Day], t: Mapping[str, str], chart_id: str = "days"
         f'<line x1="{PAD}" y1="{PAD}" x2="{PAD}" y2="{H - PAD}" stroke="#bbb"/>',
         f'<text x="{PAD - 6}" y="{PAD + 4}" text-anchor="end">{top}</text>',
         f'<text x="{PAD - 6}" y="{H - PAD + 4}" text-anchor="end">0</text>',
-        f'<text x="{PAD}" y="{H - 12}">{days[0].day.isoformat()}</text>',
-        f'<text x="{W - PAD}" y="{H - 12}" text-anchor="end">{days[-1].day.isoformat()}</text>',
+        f'<text x="{PAD}" y="{H - 12}">{written_day(days[0].day, t)}</text>',
+        f'<text x="{W - PAD}" y="{H - 12}" text-anchor="end">{written_day(days[-1].day, t)}</text>',
     ]
     for k, series in enumerate(SERIES):
         points = " ".join(f"{x(i):.1f},{y(getattr(d, series)):.1f}" for i, d in enumerate(days))

@@ -3,11 +3,14 @@ are drawn on the server, and only the page's own files are served."""
 
 from __future__ import annotations
 
+import re
+
 from kith.communities.store import community_id
 from kith.core.auth import create_user
 from kith.core.models import Role
 from tests.connectors.telegram.conftest import TelegramSetup, update
 from tests.support.consumers import drain
+from tests.support.written_dates import DAY
 from tests.web.conftest import PASSWORD, sign_in
 
 GROUP = "-1001234567890"
@@ -39,6 +42,12 @@ async def test_the_pages_escape_customer_text_and_draw_the_charts(
     assert shown.status_code == 200
     assert HOSTILE not in shown.text and "&lt;img src=x onerror=alert(1)&gt;" in shown.text
     assert shown.text.count('<svg class="chart"') == 3
+    # Days as every page writes them ("7 Dec 2026"), in the table and on the charts' axes:
+    # never an ISO "2026-12-07" as text.
+    table = shown.text[shown.text.index('id="days-table"') :]
+    assert re.search(rf'<time datetime="\d{{4}}-\d{{2}}-\d{{2}}">{DAY["en"]}</time>', table)
+    assert re.search(rf'text-anchor="end">{DAY["en"]}</text>', shown.text)
+    assert not re.search(r">\d{4}-\d{2}-\d{2}<", shown.text)
     assert 'id="settings"' in shown.text and 'id="post"' in shown.text  # a manager's forms
     assert shown.headers["content-security-policy"].startswith("default-src 'self'")
     missing = await http.get("/app/communities/nope")

@@ -85,5 +85,5 @@ def test_the_days_are_lines_with_a_legend() -> None:
 
     days = [Point(date(2026, 3, 1) + timedelta(days=i), i) for i in range(30)]
     svg = str(days_chart(days, messages("zh")))
-    assert svg.count("<polyline") == 4 and "趋势" in svg and "2026-03-30" in svg
+    assert svg.count("<polyline") == 4 and "趋势" in svg and "2026年3月30日" in svg
     assert str(days_chart([], messages("en"))) == ""

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from datetime import date
 from functools import cache
 from pathlib import Path
 
@@ -52,3 +54,12 @@ def pick_locale(user_setting: str | None, accept_language: str | None) -> str:
         if quality < 0 and language in LOCALES:
             return language
     return "en"
+
+
+def written_day(day: date, t: Mapping[str, str]) -> str:
+    """A calendar day as every page writes one (`KithDom.date`), in the language of `t`:
+    "1 Dec 2026", "2026年12月1日". Written here, not by the page's script, for text it cannot
+    reach (an SVG chart's axis) and for days that are no moment (a day of figures, whose
+    reading must not move with the reader's time zone)."""
+    month = t["months_short"].split()[day.month - 1]
+    return t["day_written"].format(day=day.day, month=month, year=day.year)

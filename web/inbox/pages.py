@@ -28,7 +28,7 @@ from kith.web.inbox.deps import (
     optional_session,
     set_session_cookie,
 )
-from kith.web.inbox.i18n import LOCALE_NAMES, messages, pick_locale
+from kith.web.inbox.i18n import LOCALE_NAMES, messages, pick_locale, written_day
 from kith.web.inbox.nav import landing, may_open, sections_for
 
 router = APIRouter(include_in_schema=False)
@@ -73,6 +73,7 @@ def page_templates(*folders: Path) -> Environment:
     )
     environment.globals["app_sections"] = sections_for
     environment.globals["when"] = when
+    environment.globals["written_day"] = written_day
     return environment
 
 
