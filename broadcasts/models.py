@@ -138,36 +138,53 @@ class BroadcastIn(BaseModel):
 
     # Field validators run in the order the fields are declared: each sees the valid ones
     # above it in `info.data`, so every refusal names the field a page shows it next to (a
-    # model validator's would name only the whole `body`).
+    # model validator's would name only the whole `body`). Each has its own `reason` (and
+    # values), which a page words in its language.
     @field_validator("customer_ids")
     @classmethod
     def _customers_alone(cls, value: list[str] | None, info: ValidationInfo) -> list[str] | None:
         if value is not None and info.data.get("segment_id") is not None:
-            raise ValueError("give either a segment or customer ids, not both")
+            raise PydanticCustomError(
+                "segment_and_customers", "give either a segment or customer ids, not both"
+            )
         return value
 
     @field_validator("community_ids")
     @classmethod
     def _communities_alone(cls, value: list[str] | None, info: ValidationInfo) -> list[str] | None:
         if value is not None and info.data.get("segment_id") is not None:
-            raise ValueError("give either a segment or communities, not both")
+            raise PydanticCustomError(
+                "segment_and_communities", "give either a segment or communities, not both"
+            )
         if value is not None and info.data.get("customer_ids") is not None:
-            raise ValueError("give either customer ids or communities, not both")
+            raise PydanticCustomError(
+                "customers_and_communities", "give either customer ids or communities, not both"
+            )
         others = ("segment_id", "customer_ids")
         none_given = all(k in info.data and info.data[k] is None for k in others)
         if value is None and none_given:
-            raise ValueError("give one of segment_id, customer_ids or community_ids")
+            raise PydanticCustomError(
+                "no_audience", "give one of segment_id, customer_ids or community_ids"
+            )
         return value
 
     @field_validator("channels")
     @classmethod
     def _channels(cls, value: list[str], info: ValidationInfo) -> list[str]:
         if value and info.data.get("community_ids"):
-            raise ValueError("a community broadcast posts on each community's own channel")
+            raise PydanticCustomError(
+                "channels_for_communities",
+                "a community broadcast posts on each community's own channel",
+            )
         if not value and "community_ids" in info.data and info.data["community_ids"] is None:
-            raise ValueError("give the channel types to send on")
-        if len(set(value)) != len(value):
-            raise ValueError("a channel type is listed twice")
+            raise PydanticCustomError("no_channels", "give the channel types to send on")
+        twice = next((c for n, c in enumerate(value) if c in value[:n]), None)
+        if twice is not None:
+            raise PydanticCustomError(
+                "channel_twice",
+                "the channel type '{channel_type}' is listed twice",
+                {"channel_type": twice},
+            )
         return value
 
     @field_validator("send_by")
@@ -175,7 +192,9 @@ class BroadcastIn(BaseModel):
     def _after_send_at(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
         send_at = info.data.get("send_at")
         if value is not None and send_at is not None and value <= send_at:
-            raise ValueError("send_by must come after send_at")
+            raise PydanticCustomError(
+                "send_by_not_after_send_at", "send_by must come after send_at"
+            )
         return value
 
 

@@ -57,6 +57,9 @@
   // scheduled: its button says so.
   const startsNow = (b) => !b.send_at || Date.parse(b.send_at) <= window.KithClock.now();
 
+  // A name stored blank before names were checked still reads as something.
+  const named = (b) => (b.name || "").trim() || T.broadcasts_unnamed;
+
   // The name opens the broadcast, as Chatwoot's and Braze's lists do: a draft in the
   // compose form, any other at its stats.
   const nameLink = (b) => h("a", {
@@ -67,18 +70,20 @@
       if (b.status === "draft") startEditing(now(b));
       else showStats(now(b), true);
     },
-  }, b.name);
+  }, named(b));
+
+  // A row's button says its move, and is named with the broadcast it acts on ("Edit: Spring
+  // sale"), as the Sequences list's are: a screen reader listing buttons tells them apart.
+  const rowButton = (b, action, text, onclick) => h("button", {
+    type: "button", dataset: { action }, "aria-label": text + T.colon + named(b), onclick,
+  }, text);
 
   function row(b) {
-    const buttons = MOVES[b.status].map((move) =>
-      h("button", { type: "button", dataset: { action: move }, onclick: () => act(now(b), move) },
-        move === "schedule" && startsNow(b) ? T.broadcasts_do_send_now : T["broadcasts_do_" + move]));
-    if (b.status === "draft") {
-      buttons.unshift(h("button", { type: "button", dataset: { action: "edit" }, onclick: () => startEditing(now(b)) },
-        T.broadcasts_do_edit));
-    }
-    buttons.push(h("button", { type: "button", dataset: { action: "open" }, onclick: () => showStats(now(b), true) },
-      T.broadcasts_open));
+    const buttons = MOVES[b.status].map((move) => rowButton(b, move,
+      move === "schedule" && startsNow(b) ? T.broadcasts_do_send_now : T["broadcasts_do_" + move],
+      () => act(now(b), move)));
+    if (b.status === "draft") buttons.unshift(rowButton(b, "edit", T.broadcasts_do_edit, () => startEditing(now(b))));
+    buttons.push(rowButton(b, "open", T.broadcasts_open, () => showStats(now(b), true)));
     return h("tr", { dataset: { id: b.id } },
       h("th", { scope: "row" }, nameLink(b)),
       h("td", { class: "audience" }, audienceOf(b)),
@@ -393,11 +398,20 @@
     document.getElementById("compose-error").textContent = banner.join(" ");
   }
 
+  // The page's words for a refusal's reason, or null: the field's own first, as one reason
+  // reads differently per field (`too_short`: list a customer, or pick a community).
+  function pageWords(e) {
+    if (!e.reason) return null;
+    const field = (e.field || "").split(".")[0];
+    const template = T[`broadcasts_refused_${field}_${e.reason}`] || T["broadcasts_refused_" + e.reason];
+    return template ? fill(template, e.limits || {}) : null;
+  }
+
   // A refusal's words beside its field (which the field's label already names); a customer
   // id not found is named from the list typed.
   function fieldWords(f) {
-    const template = f.reason && T["broadcasts_refused_" + f.reason];
-    if (template) return fill(template, f.limits || {});
+    const words = pageWords(f);
+    if (words) return words;
     const n = /^customer_ids\.(\d+)$/.exec(f.field || "");
     const typed = n && compose.customer_ids.value.split(/[\s,]+/).filter(Boolean)[Number(n[1])];
     return typed ? fill(T.broadcasts_refused_unknown_customer, { id: typed }) : f.message;
@@ -418,20 +432,19 @@
     const text = /^message\.text\.(\w+)$/.exec(e.field || "");
     const field = text ? T["broadcasts_text_" + text[1]] || e.field
       : (e.field && T["broadcasts_field_" + e.field.split(".")[0]]) || e.field;
-    const template = e.reason && T["broadcasts_refused_" + e.reason];
-    const worded = template ? fill(template, e.limits || {}) : e.message;
-    return field ? fill(T.broadcasts_refused_field, { field, why: worded }) : worded;
+    const why = pageWords(e) || e.message;
+    return field ? fill(T.broadcasts_refused_field, { field, why }) : why;
   }
 
   // Next to the picker, in the page's language when the API said why; the community at
   // fault (`community_ids.<n>`) is named and its box focused (unless a field above it was).
   const communitiesError = document.getElementById("communities-error");
   function communityRefused(e, focus = true) {
-    const worded = (e.reason && T["broadcasts_refused_" + e.reason]) || e.message;
+    const why = pageWords(e) || e.message;
     const n = /^community_ids\.(\d+)$/.exec(e.field);
     const picked = [...compose.querySelectorAll("input[name=community_id]:checked")];
     const culprit = n ? picked[Number(n[1])] : null;
-    communitiesError.textContent = culprit ? communityTitle(culprit.value) + T.colon + worded : worded;
+    communitiesError.textContent = culprit ? communityTitle(culprit.value) + T.colon + why : why;
     const first = culprit || compose.querySelector("input[name=community_id]:not(:disabled)");
     if (focus) (first || compose.community_filter).focus();
   }

@@ -56,9 +56,21 @@ async def test_bad_community_audiences_name_their_field(
         ({"community_ids": []}, "community_ids", "too_short"),
         ({"community_ids": [one, "nope"]}, "community_ids.1", "unknown_community"),
         ({"community_ids": [foreign.id]}, "community_ids.0", "unknown_community"),
-        ({"community_ids": [one], "segment_id": segment.id}, "community_ids", "value_error"),
-        ({"community_ids": [one], "customer_ids": ["c1"]}, "community_ids", "value_error"),
-        ({"community_ids": [one, two], "channels": ["telegram"]}, "channels", "value_error"),
+        (
+            {"community_ids": [one], "segment_id": segment.id},
+            "community_ids",
+            "segment_and_communities",
+        ),
+        (
+            {"community_ids": [one], "customer_ids": ["c1"]},
+            "community_ids",
+            "customers_and_communities",
+        ),
+        (
+            {"community_ids": [one, two], "channels": ["telegram"]},
+            "channels",
+            "channels_for_communities",
+        ),
         (
             {"community_ids": [one], "message": {"text": {"zh": "你好 {{ customer.name }}"}}},
             "message.text.zh",

@@ -113,7 +113,8 @@ async def test_a_send_asks_first_naming_its_reach(live: Live, locale: str) -> No
     await page.goto(live.url + "/app/broadcasts")
     table = page.get_by_role("table", name=t["broadcasts_list"])
     spring = table.get_by_role("row", name="Spring sale")
-    send = spring.get_by_role("button", name=t["broadcasts_do_send_now"])
+    send_now = t["broadcasts_do_send_now"] + t["colon"] + "Spring sale"
+    send = spring.get_by_role("button", name=send_now, exact=True)
     dialog = page.get_by_role("dialog")
     reach = t["broadcasts_reach_customers"].format(n=3)
     asked = t["broadcasts_confirm_now"].format(name="Spring sale", reach=reach)
@@ -140,7 +141,8 @@ async def test_a_send_asks_first_naming_its_reach(live: Live, locale: str) -> No
 
     # A time ahead: "Schedule", and the question says when.
     autumn = table.get_by_role("row", name="Autumn sale")
-    await autumn.get_by_role("button", name=t["broadcasts_do_schedule"], exact=True).press("Enter")
+    schedule = t["broadcasts_do_schedule"] + t["colon"] + "Autumn sale"
+    await autumn.get_by_role("button", name=schedule, exact=True).press("Enter")
     words = t["broadcasts_confirm_at"].replace("{name}", "Autumn sale").replace("{reach}", reach)
     before, after = words.split("{when}")
     await expect(dialog).to_have_accessible_name(
