@@ -6,11 +6,13 @@ chart has a title and a description, and the page shows the same figures as a ta
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import date
 
 from markupsafe import Markup, escape
 
 from kith.communities.stats import Day
 from kith.web.inbox.i18n import written_day
+from kith.web.svg_chart import svg_chart
 
 W, H, PAD = 640, 200, 40
 COLOURS = {
@@ -37,8 +39,8 @@ def _axes(days: Sequence[Day], top: int, t: Mapping[str, str]) -> list[str]:
         f'<line x1="{PAD}" y1="{PAD}" x2="{PAD}" y2="{H - PAD}" stroke="#bbb"/>',
         f'<text x="{PAD - 6}" y="{PAD + 4}" text-anchor="end">{top}</text>',
         f'<text x="{PAD - 6}" y="{H - PAD + 4}" text-anchor="end">0</text>',
-        f'<text x="{PAD}" y="{H - 12}">{written_day(days[0].day, t)}</text>',
-        f'<text x="{W - PAD}" y="{H - 12}" text-anchor="end">{written_day(days[-1].day, t)}</text>',
+        f'<text x="{PAD}" y="{H - 12}">{_day(days[0].day, t)}</text>',
+        f'<text x="{W - PAD}" y="{H - 12}" text-anchor="end">{_day(days[-1].day, t)}</text>',
     ]
 
 
@@ -96,11 +98,8 @@ def bars(days: Sequence[Day], series: Sequence[str], t: Mapping[str, str], name:
 
 def _svg(name: str, t: Mapping[str, str], parts: list[str]) -> Markup:
     title, desc = t[f"communities_chart_{name}"], t[f"communities_chart_{name}_desc"]
-    svg = (
-        f'<svg class="chart" viewBox="0 0 {W} {H}" role="img" id="chart-{name}" '
-        f'aria-labelledby="chart-{name}-title chart-{name}-desc" '
-        'xmlns="http://www.w3.org/2000/svg">'
-        f'<title id="chart-{name}-title">{escape(title)}</title>'
-        f'<desc id="chart-{name}-desc">{escape(desc)}</desc>{"".join(parts)}</svg>'
-    )
-    return Markup(svg)  # noqa: S704 (numbers, fixed names and escaped labels only)
+    return svg_chart(f"chart-{name}", (W, H), title, desc, parts)
+
+
+def _day(day: date, t: Mapping[str, str]) -> Markup:
+    return escape(written_day(day, t))

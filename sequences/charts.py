@@ -13,6 +13,7 @@ from markupsafe import Markup, escape
 
 from kith.sequences.models import SequenceStats, StepStats
 from kith.web.inbox.i18n import written_day
+from kith.web.svg_chart import svg_chart
 
 W, ROW, GAP, LABEL_W = 640, 22, 6, 190
 MEASURES = ("sent", "delivered", "replied", "clicked", "converted")
@@ -71,7 +72,8 @@ def funnel_chart(
             f'fill="{COLOURS[measure]}"/>'
             f'<text x="{LABEL_W + width + 6:.1f}" y="{y + ROW * 0.7:.1f}">{n}</text></g>'
         )
-    return _svg(chart_id, W, height, t["sequences_funnel"], t["sequences_funnel_desc"], parts)
+    title, desc = t["sequences_funnel"], t["sequences_funnel_desc"]
+    return svg_chart(chart_id, (W, height), title, desc, parts)
 
 
 def days_chart(days: Sequence[Day], t: Mapping[str, str], chart_id: str = "days") -> Markup:
@@ -92,8 +94,8 @@ def days_chart(days: Sequence[Day], t: Mapping[str, str], chart_id: str = "days"
         f'<line x1="{PAD}" y1="{PAD}" x2="{PAD}" y2="{H - PAD}" stroke="#bbb"/>',
         f'<text x="{PAD - 6}" y="{PAD + 4}" text-anchor="end">{top}</text>',
         f'<text x="{PAD - 6}" y="{H - PAD + 4}" text-anchor="end">0</text>',
-        f'<text x="{PAD}" y="{H - 12}">{written_day(days[0].day, t)}</text>',
-        f'<text x="{W - PAD}" y="{H - 12}" text-anchor="end">{written_day(days[-1].day, t)}</text>',
+        f'<text x="{PAD}" y="{H - 12}">{_day(days[0].day, t)}</text>',
+        f'<text x="{W - PAD}" y="{H - 12}" text-anchor="end">{_day(days[-1].day, t)}</text>',
     ]
     for k, series in enumerate(SERIES):
         points = " ".join(f"{x(i):.1f},{y(getattr(d, series)):.1f}" for i, d in enumerate(days))
@@ -103,14 +105,8 @@ def days_chart(days: Sequence[Day], t: Mapping[str, str], chart_id: str = "days"
             f'<rect x="{PAD + 10 + k * 130}" y="8" width="12" height="12" fill="{colour}"/>'
             f'<text x="{PAD + 26 + k * 130}" y="18">{escape(t["sequences_" + series])}</text>'
         )
-    return _svg(chart_id, W, H, t["sequences_days"], t["sequences_days_desc"], parts)
+    return svg_chart(chart_id, (W, H), t["sequences_days"], t["sequences_days_desc"], parts)
 
 
-def _svg(chart_id: str, width: int, height: int, title: str, desc: str, parts: list[str]) -> Markup:
-    svg = (
-        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
-        f'aria-labelledby="{chart_id}-title {chart_id}-desc" xmlns="http://www.w3.org/2000/svg">'
-        f'<title id="{chart_id}-title">{escape(title)}</title>'
-        f'<desc id="{chart_id}-desc">{escape(desc)}</desc>{"".join(parts)}</svg>'
-    )
-    return Markup(svg)  # noqa: S704 (numbers and escaped labels only)
+def _day(day: date, t: Mapping[str, str]) -> Markup:
+    return escape(written_day(day, t))

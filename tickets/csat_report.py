@@ -102,7 +102,7 @@ async def csat_report(
         total.add(group, n)
         agents[group.get("agent")].add(group, n)
         teams[group.get("team")].add(group, n)
-    names = await _names(core, workspace_id, set(agents), set(teams))
+    names = await names_of(core, workspace_id, set(agents), set(teams))
     return Report(
         start=start,
         end=end,
@@ -132,9 +132,10 @@ def _rows(tallies: dict[str | None, _Tally], names: dict[str, str]) -> list[Row]
     return sorted(rows, key=lambda r: (r.id is None, r.name or "", r.id or ""))
 
 
-async def _names(
+async def names_of(
     core: Core, workspace_id: str, user_ids: set[str | None], team_ids: set[str | None]
 ) -> dict[str, str]:
+    """The names of these users and teams, by id (the reports show rows by name)."""
     names: dict[str, str] = {}
     for collection, ids in ((core.store.users, user_ids), (core.store.teams, team_ids)):
         wanted = sorted(i for i in ids if i)

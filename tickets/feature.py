@@ -12,7 +12,7 @@ from kith.core.collection import IndexOptions
 from kith.core.consumers import Consumer
 from kith.core.context import Core
 from kith.core.features import CustomerData, Feature, Index, Searchable
-from kith.tickets import page, sla_actions, sla_api, sla_recompute
+from kith.tickets import page, reports_page, sla_actions, sla_api, sla_recompute
 from kith.tickets.api import api_router, api_settings_router, app_router, app_settings_router
 from kith.tickets.consumer import consumer
 from kith.tickets.models import ticket_terms
@@ -81,6 +81,7 @@ def feature(core: Core) -> Feature:
             api_router,
             app_router,
             sla_api.router,
+            reports_page.router,  # before `page`: `reports` is not a ticket id
             page.router,
         ),
     )

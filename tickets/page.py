@@ -33,6 +33,7 @@ STATIC = {
     "ticket_merge.js": "text/javascript",
     "inbox_tickets.js": "text/javascript",
     "tickets.css": "text/css",
+    "reports.css": "text/css",  # the reports page (kith.tickets.reports_page)
 }
 # The board's columns, in the order work flows; closed tickets are only in the list.
 BOARD = (Status.new, Status.open, Status.pending, Status.on_hold, Status.solved)

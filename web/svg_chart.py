@@ -1,0 +1,23 @@
+"""The frame of a chart drawn on the server as SVG (the communities', sequences' and ticket
+reports' figures): an image for assistive technology, labelled by its title and described by
+its description, which the page's language gives. Only the caller's numbers and escaped
+labels go inside; the title and description are escaped here."""
+
+from __future__ import annotations
+
+from markupsafe import Markup, escape
+
+
+def svg_chart(
+    chart_id: str, size: tuple[int, int], title: str, desc: str, parts: list[str]
+) -> Markup:
+    """The chart `chart_id` (its element's id, and its title's and description's prefix)."""
+    width, height = size
+    svg = (
+        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" id="{chart_id}" '
+        f'aria-labelledby="{chart_id}-title {chart_id}-desc" '
+        'xmlns="http://www.w3.org/2000/svg">'
+        f'<title id="{chart_id}-title">{escape(title)}</title>'
+        f'<desc id="{chart_id}-desc">{escape(desc)}</desc>{"".join(parts)}</svg>'
+    )
+    return Markup(svg)  # noqa: S704 (numbers, fixed names and escaped labels only)
