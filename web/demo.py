@@ -260,6 +260,8 @@ def banner(url: str, logins: DemoLogins) -> str:
         f"  Tickets:      {url}/app/tickets    (Grace's, pending; Tom's complaint, urgent:",
         "                move them on the Board; open one from a conversation's inbox panel;",
         "                reply to the customer from a ticket's page; Merge a duplicate there)",
+        f"  Reports:      {url}/app/tickets/reports    (satisfaction scores and % SLA met,",
+        "                by team and agent, over the last 7, 30 or 90 days)",
         f"  Find:         {url}/app/search?q=Grace    (conversations, tickets and customers in",
         "                one search; the account menu's first item on every page)",
         f"  Hours:        {url}/app/admin/hours    (the office calendar the SLA clocks count in,",
