@@ -31,6 +31,7 @@ PAGES = (
     "/app/broadcasts",
     "/app/sequences",
     "/app/tickets",
+    "/app/tickets/reports",
     "/app/communities",
     "/app/webhooks",
 )
