@@ -7,8 +7,8 @@
 // shows (the `kith:customer` event, on every change to them) and their orders' events
 // (`kith:event`: a move that leaves the customer's figures as they were changes no customer);
 // an order drawn as before stays the element it was, so a press or text selected in it
-// survives. It talks to /app/api/orders. Customer-supplied text only ever reaches the page through `h` (text nodes
-// and attributes).
+// survives. It talks to /app/api/orders. Customer-supplied text only ever reaches the page
+// through `h` (text nodes and attributes).
 "use strict";
 
 (() => {
