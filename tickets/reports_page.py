@@ -3,9 +3,8 @@ last 7, 30 or 90 days, drawn on the server from the same reads the API answers
 (`kith.tickets.csat_report`, `kith.tickets.sla_report`), as the communities page draws its
 figures. Admins and agents open it; a marketer, who changes no ticket, gets the 403 page.
 
-Satisfaction is scoped by `csat_report` itself: an agent sees their teams' tickets only.
-`sla_report` has no scope (it answers for the whole workspace), so the SLA section is shown
-to admins only; an agent is told so rather than shown other teams' figures.
+Both are read through the reader's scope: an agent sees their teams' tickets only (the
+tickets' own rule, `kith.tickets.store.visible`).
 """
 
 from __future__ import annotations
@@ -19,7 +18,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from kith.core.context import Core
-from kith.core.models import Role
 from kith.core.permissions import WRITERS, scope_with_teams
 from kith.core.sessions import Session
 from kith.tickets import report_numbers
@@ -66,12 +64,13 @@ def _sum(mets: list[Met]) -> Met:
     return Met(met=met, missed=missed, percent=round(100 * met / total, 1) if total else None)
 
 
-async def sla_view(core: Core, workspace_id: str, days: int) -> SlaView:
+async def sla_view(core: Core, session: Session, days: int) -> SlaView:
     """The workspace's "% SLA met" with names: policies from the SLA store, teams and agents
     as the satisfaction report names them. Every ticket counted has a policy, so the policy
     rows add up to the whole."""
-    end = core.clock.now()
-    report = await sla_report(core, workspace_id, end - timedelta(days=days), end)
+    end, workspace_id = core.clock.now(), session.user.workspace_id
+    scope = scope_with_teams(session.user, session.teams)
+    report = await sla_report(core, workspace_id, end - timedelta(days=days), end, scope)
     policies = {p.id: p.name for p in await list_policies(core, workspace_id)}
     names = await names_of(
         core,
@@ -100,11 +99,10 @@ async def csat_view(core: Core, session: Session, days: int) -> Report:
 
 async def _figures(core: Core, session: Session, days: int, t: dict[str, str]) -> dict[str, Any]:
     csat = await csat_view(core, session, days)
-    admin = session.user.role == Role.admin
     return {
         "csat": csat,
         "chart": score_bars(csat.total.distribution, t),
-        "sla": await sla_view(core, session.user.workspace_id, days) if admin else None,
+        "sla": await sla_view(core, session, days),
         "start": csat.start.date(),
         "end": csat.end.date(),
     }

@@ -15,8 +15,9 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from kith.core.context import Core
+from kith.core.permissions import Scope
 from kith.tickets.sla_models import Metric
-from kith.tickets.store import tickets
+from kith.tickets.store import tickets, visible
 
 GROUPS = {"policy": "sla.policy_id", "team": "team_id", "agent": "assignee_id"}
 
@@ -67,13 +68,19 @@ async def _grouped(core: Core, match: dict[str, Any], key: str) -> list[ReportRo
     return rows
 
 
-async def sla_report(core: Core, workspace_id: str, start: datetime, end: datetime) -> SlaReport:
-    match = {
+async def sla_report(
+    core: Core, workspace_id: str, start: datetime, end: datetime, scope: Scope | None = None
+) -> SlaReport:
+    """The period's figures over the tickets `scope` may read (None: every ticket, for admins
+    and API tokens)."""
+    match: dict[str, Any] = {
         "workspace_id": workspace_id,
         "created_at": {"$gte": start, "$lt": end},
         "sla.policy_id": {"$ne": None},
         "merged_into": None,  # a duplicate is no request of its own: its target is counted
     }
+    if scope is not None and scope.channel_ids is not None:
+        match = {"$and": [match, visible(scope)]}
     by = {name: await _grouped(core, match, key) for name, key in GROUPS.items()}
     return SlaReport(
         from_=start, to=end, by_policy=by["policy"], by_team=by["team"], by_agent=by["agent"]
