@@ -29,6 +29,10 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+class PortTaken(Exception):
+    """The port `free_port` chose was taken before the server bound it."""
+
+
 @pytest.fixture
 async def served() -> AsyncIterator[tuple[str, dict[str, str]]]:
     env = {
@@ -39,18 +43,8 @@ async def served() -> AsyncIterator[tuple[str, dict[str, str]]]:
         "KITH_NLP_ENABLED": "false",
         "KITH_LOG_LEVEL": "WARNING",
     }
-    port = free_port()
-    server = await asyncio.create_subprocess_exec(
-        str(KITH),
-        *("serve", "--workers", "2", "--port", str(port)),
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
+    server, base = await _start(env)
     try:
-        await _ready(base, server)
         yield base, env
     finally:
         os.killpg(server.pid, signal.SIGTERM)
@@ -60,15 +54,42 @@ async def served() -> AsyncIterator[tuple[str, dict[str, str]]]:
         await client.close()
 
 
+async def _start(env: dict[str, str]) -> tuple[asyncio.subprocess.Process, str]:
+    """`kith serve --workers 2` on a free port, once it answers. A port free when chosen can
+    be taken before the server binds it (the other test lane's servers take ports too): then
+    another is tried."""
+    for _ in range(3):
+        port = free_port()
+        server = await asyncio.create_subprocess_exec(
+            str(KITH),
+            *("serve", "--workers", "2", "--port", str(port)),
+            env=env,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
+            start_new_session=True,
+        )
+        try:
+            await _ready(f"http://127.0.0.1:{port}", server)
+        except PortTaken:
+            continue
+        return server, f"http://127.0.0.1:{port}"
+    raise AssertionError("kith serve found no free port in three tries")
+
+
 async def _ready(base: str, server: asyncio.subprocess.Process) -> None:
-    """Wait until /healthz answers (polling a starting server, not sleeping for a result)."""
+    """Wait until this server's /healthz answers (polling a starting server, not sleeping for
+    a result). Only an answer from the real database counts: a test's embedded live server
+    that took the port would answer too."""
     async with httpx.AsyncClient(timeout=5) as http, asyncio.timeout(READY_DEADLINE):
         while True:
             if server.returncode is not None:
                 _, err = await server.communicate()
+                if b"address already in use" in err.lower():
+                    raise PortTaken
                 raise AssertionError(err.decode())
             try:
-                if (await http.get(f"{base}/healthz")).status_code == 200:
+                answer = await http.get(f"{base}/healthz")
+                if answer.status_code == 200 and not answer.json()["database"]["embedded"]:
                     return
             except httpx.TransportError:
                 pass
