@@ -39,6 +39,7 @@ def csat_lines(url: str, api_token: str, ticket_id: str | None) -> list[str]:
         f'-d \'{{"status": "solved"}}\' {url}/api/v1/tickets/{ticket_id}',
         "    answer as Ada with `kith chat … --user-id ada` (below): 1–5, 五星 or ５; after",
         "    1 or 2 she is asked why. The answer: GET /api/v1/tickets/{id} (`csat`), and",
-        f"    the report: {url}/api/v1/tickets/csat. In the web widget, a ticket opened from",
-        "    your conversation (POST /api/v1/tickets {conversation_id}) and solved shows stars.",
+        f"    the report: {url}/app/tickets/reports (API: /api/v1/tickets/csat). In the web",
+        "    widget, a ticket opened from your conversation (POST /api/v1/tickets",
+        "    {conversation_id}) and solved shows stars.",
     ]
