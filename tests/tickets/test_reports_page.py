@@ -130,6 +130,13 @@ async def _desk(core: Core, cast: Cast, clock: ManualClock) -> None:  # noqa: F8
     clock.advance(MIN)
 
 
+@pytest.fixture
+async def desk(core: Core, cast: Cast, clock: ManualClock) -> None:  # noqa: F811
+    """The Standard policy and the seeded desk (`_desk`)."""
+    await _policy(core, cast)
+    await _desk(core, cast, clock)
+
+
 async def _page(browser: Callable[..., Any], who: str, query: str = "") -> Any:  # noqa: F811
     reader = await browser(who)
     return await reader.http.get("/app/tickets/reports" + query)
@@ -140,9 +147,8 @@ async def test_an_admin_reads_satisfaction_and_sla_met_with_names(
     cast: Cast,  # noqa: F811
     clock: ManualClock,
     browser: Callable[..., Any],  # noqa: F811
+    desk: None,
 ) -> None:
-    await _policy(core, cast)
-    await _desk(core, cast, clock)
     answer = await _page(browser, "admin")
     assert answer.status_code == 200, answer.text
     page = Tables(answer.text)
@@ -178,9 +184,8 @@ async def test_the_period_and_the_empty_states_in_chinese(
     cast: Cast,  # noqa: F811
     clock: ManualClock,
     browser: Callable[..., Any],  # noqa: F811
+    desk: None,
 ) -> None:
-    await _policy(core, cast)
-    await _desk(core, cast, clock)
     clock.advance(10 * 24 * 3600)  # the desk's day is out of the last 7 days
     reader = await browser("admin")
     answer = await reader.http.get("/app/tickets/reports?days=7&lang=zh")
@@ -205,9 +210,8 @@ async def test_an_agent_sees_their_teams_satisfaction_and_sla_only(
     cast: Cast,  # noqa: F811
     clock: ManualClock,
     browser: Callable[..., Any],  # noqa: F811
+    desk: None,
 ) -> None:
-    await _policy(core, cast)
-    await _desk(core, cast, clock)
     alice = Tables((await _page(browser, "alice")).text)
     assert (alice.figures["answered"], alice.figures["average"]) == ("1", "5 out of 5")
     assert [r[0] for r in alice.rows("csat-teams")] == ["Sales"]
