@@ -212,6 +212,9 @@ class PollerSupervisor:
                 if current is None or not self._wanted(current, poller):
                     break
                 await asyncio.sleep(await self.poll(current, poller))
+        except Exception:  # the database failed us: the lease goes, a next round polls again
+            log.exception("polling stopped", extra={"channel_id": channel.id})
+            raise
         finally:
             with contextlib.suppress(Exception):
                 await leases.release(self.core, name, self.owner)

@@ -30,6 +30,9 @@ REAL_URI = os.environ.get("KITH_TEST_MONGO_URI") or None
 # The fakes that listen on loopback (Slack's Web API, mail servers, callback endpoints) are
 # private destinations: the suite allows them as an on-premise install would its own.
 LOOPBACK_FAKES = "127.0.0.0/8,::1,localhost"
+# Playwright's driver copies Chromium's own output into its stderr, which pytest shows with a
+# failed test: a browser that crashed under load (TargetClosedError) then says why.
+os.environ.setdefault("DEBUG", "pw:browser")
 
 
 def pytest_report_header(config: pytest.Config) -> str:

@@ -95,20 +95,34 @@ async def test_a_conversation_deleted_in_kith_is_not_reimported_from_the_server(
     assert await stored_texts(core) == []
 
 
-async def wait_for_messages(core: Core, count: int) -> None:
-    """Wait for a background poll to land (an event, not a timing assumption)."""
-    for _ in range(600):
-        if await core.store.messages.count_documents({}) >= count:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"no {count} messages after 30 s")
+async def wait_for_messages(
+    core: Core, count: int, supervisor: PollerSupervisor, channel: Channel
+) -> None:
+    """Wait for a background poll to land (an event, not a timing assumption); if it does
+    not, say what the channel's last poll recorded and how the supervisor's poll ended."""
+    try:
+        async with asyncio.timeout(45):
+            while True:
+                if await core.store.messages.count_documents({}) >= count:
+                    return
+                await asyncio.sleep(0.05)
+    except TimeoutError:
+        doc = await core.store.channels.find_one({"_id": channel.id}, {"poll": 1})
+        task = supervisor.tasks.get(channel.id)
+        ended = task.exception() if task and task.done() and not task.cancelled() else None
+        raise AssertionError(
+            f"no {count} messages after 45 s; poll: {doc}; polling ended with: {ended!r}"
+        ) from None
 
 
 async def stop(*supervisors: PollerSupervisor) -> None:
+    """Cancel their polls; one that does not end within 30 s fails here, not at the suite's
+    timeout (whose report shows threads, not the awaiting task)."""
     for supervisor in supervisors:
         for task in supervisor.tasks.values():
             task.cancel()
-        await asyncio.gather(*supervisor.tasks.values(), return_exceptions=True)
+        async with asyncio.timeout(30):
+            await asyncio.gather(*supervisor.tasks.values(), return_exceptions=True)
 
 
 async def test_two_supervisors_one_polls_and_the_other_takes_over_when_it_stops(
@@ -120,13 +134,13 @@ async def test_two_supervisors_one_polls_and_the_other_takes_over_when_it_stops(
     try:
         assert await first.claim_round() == [email_channel.id]
         assert await second.claim_round() == []
-        await wait_for_messages(core, 1)
+        await wait_for_messages(core, 1, first, email_channel)
         assert await second.claim_round() == []
 
         await stop(first)  # a clean shutdown releases the lease
         await mailbox.deliver_fixture("gbk_body.eml")
         assert await second.claim_round() == [email_channel.id]
-        await wait_for_messages(core, 2)
+        await wait_for_messages(core, 2, second, email_channel)
         assert len(await stored_texts(core)) == 2
     finally:
         await stop(first, second)
@@ -145,7 +159,7 @@ async def test_a_crashed_pollers_lease_expires_and_another_process_takes_over(
         assert await survivor.claim_round() == []
         clock.advance(2)
         assert await survivor.claim_round() == [email_channel.id]
-        await wait_for_messages(core, 1)
+        await wait_for_messages(core, 1, survivor, email_channel)
         assert await leases.holder(core, lease) == "kith-b"
     finally:
         await stop(survivor)
