@@ -408,8 +408,21 @@ def check(source: str, field: str) -> None:
         render(source, SAMPLE, field)
     except (TemplateTooCostly, TemplateOutputTooLong):
         raise
-    except TemplateError:
-        pass  # fails for the sample customer only (a missing attribute): fine for others
+    except TemplateError as exc:
+        if exc.reason == "template_failed":  # Jinja's own error (`truncate(-5)`): a value of
+            raise _fails_always(exc, field) from None  # the customer's would fail otherwise
+        # else it fails for a customer like the sample (no attributes): fine for others
+
+
+def _fails_always(failed: TemplateError, field: str) -> TemplateError:
+    """Refused at save: it would fail for every recipient, who would all be skipped."""
+    detail = (failed.limits or {}).get("detail", "")
+    return TemplateError(
+        f"fails for every customer: {detail}",
+        field=field,
+        reason="template_fails_always",
+        limits={"detail": detail},
+    )
 
 
 async def check_async(source: str, field: str) -> None:

@@ -153,6 +153,20 @@ async def test_a_template_that_would_freeze_the_server_is_refused_on_save(
     assert "模板" in messages("zh")["reason_template_too_costly"]
 
 
+async def test_a_template_that_fails_for_every_customer_is_refused_on_save(
+    bcore: Core, client: httpx.AsyncClient, token: str, people: Callable[..., Any]
+) -> None:
+    """It was saved, and then every recipient was skipped `template_error` when sending."""
+    (ada,) = await people(1)
+    text = {"en": "Hi {{ customer.name | truncate(-5) }}", "zh": "你好"}
+    answer = await draft(client, token, customer_ids=[ada.id], message={"text": text})
+    assert answer.status_code == 422
+    error = answer.json()["error"]
+    assert (error["field"], error["reason"]) == ("message.text.en", "template_fails_always")
+    assert error["limits"]["detail"] == "expected length >= 3, got -5"
+    assert await bcore.store.collection("broadcasts").count_documents({}) == 0
+
+
 async def test_a_segment_a_broadcast_uses_cannot_be_deleted(
     bcore: Core, client: httpx.AsyncClient, token: str, workspace_id: str
 ) -> None:

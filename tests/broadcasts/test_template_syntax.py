@@ -61,3 +61,29 @@ def test_a_template_too_long_for_everyone_is_refused_when_saved() -> None:
     for locale in ("en", "zh"):
         assert "{max_length}" in messages(locale)["reason_template_output_too_long"]
     templates.check("{% for i in range(10) %}x{% endfor %}", field="message.text.en")
+
+
+@pytest.mark.parametrize("text", ["{{ customer.name | truncate(-5) }}", "Hi {{ cycler() }}"])
+def test_a_template_that_fails_whatever_the_customer_is_refused_when_saved(text: str) -> None:
+    """Jinja's own error (a filter's assertion, an empty `cycler`) is no customer's data."""
+    with pytest.raises(templates.TemplateError) as refused:
+        templates.check(text, field="message.text.en")
+    assert (refused.value.reason, refused.value.field) == (
+        "template_fails_always",
+        "message.text.en",
+    )
+    assert refused.value.limits and refused.value.limits["detail"]
+    for locale in ("en", "zh"):
+        assert "{detail}" in messages(locale)["reason_template_fails_always"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "{{ customer.attributes.city }}",  # the sample customer has no attributes
+        "{{ 10 // customer.tags | length }}",  # nor tags
+        "{% if customer.tags %}{{ cycler() }}{% endif %}",  # a branch it does not take
+    ],
+)
+def test_a_template_that_fails_for_a_customer_like_the_sample_is_saved(text: str) -> None:
+    templates.check(text, field="message.text.en")
