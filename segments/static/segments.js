@@ -42,14 +42,21 @@
   const spec = (name) => FIELDS.find((f) => f.name === name);
   const condition = () => ({ field: "tags", key: "", op: "contains", value: "" });
   let tree = { mode: "all", children: [condition()] };
+  // A stored filter the builder cannot hold (a field no longer offered): kept as it is, shown
+  // in the JSON view, counted and saved unchanged until JSON the builder holds is applied.
+  let unheld = null;
+  const current = () => unheld || toFilter(tree);
 
   // Money fields hold minor units (19999 fen); the builder shows and takes the currency's
   // units ("199.99"), with the exponents orders use (`kith.orders.money.EXPONENTS`).
   const exponentOf = (s, key) => (s && s.money ? s.money.exponents[key] ?? 0 : null);
-  function toMajor(minor, places) {
-    if (!Number.isSafeInteger(minor) || !places) return String(minor);
-    const digits = String(Math.abs(minor)).padStart(places + 1, "0");
-    return (minor < 0 ? "-" : "") + digits.slice(0, -places) + "." + digits.slice(-places);
+  function toMajor(minor, places) {  // the point moved in the text: 1999.5 fen is "19.995"
+    const text = String(minor);
+    if (typeof minor !== "number" || !places || !/^-?\d+(\.\d+)?$/.test(text)) return text;
+    const [whole, part = ""] = text.replace("-", "").split(".");
+    const digits = whole.padStart(places + 1, "0");
+    const fraction = (digits.slice(-places) + part).replace(/0+$/, "").padEnd(places, "0");
+    return (minor < 0 ? "-" : "") + digits.slice(0, -places) + "." + fraction;
   }
   const toMinor = (text, places) => Math.round(Number(text) * 10 ** places);
 
@@ -85,7 +92,11 @@
   const isObject = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
   function fromFilter(raw) {
     const mode = ["all", "any"].find((m) => raw && Array.isArray(raw[m]));
-    if (mode) return { mode, children: raw[mode].map(fromFilter) };
+    if (mode) {
+      const extra = Object.keys(raw).find((k) => k !== mode);
+      if (extra !== undefined) throw new NotAFilter(say("segments_json_group_key", { key: extra, mode }));
+      return { mode, children: raw[mode].map(fromFilter) };
+    }
     if (!raw || typeof raw !== "object" || typeof raw.field !== "string" || typeof raw.op !== "string") {
       throw new NotAFilter(T.segments_json_not_filter);
     }
@@ -99,7 +110,10 @@
     const places = raw.op === "exists" ? null : exponentOf(s, key);
     const value = Array.isArray(raw.value) ? raw.value.join(", ")
       : places !== null ? toMajor(raw.value, places) : String(raw.value);
-    return { field: s.name, key, op: raw.op, value };
+    // What it was read from: written back as it was while the condition is not edited (the
+    // text "true" stays text, 1999.5 fen stays 1999.5, a list keeps its numbers as numbers).
+    const from = { field: s.name, key, op: raw.op, value, raw: raw.value };
+    return { field: s.name, key, op: raw.op, value, from };
   }
 
   // The spec of a condition's field, refused unless the builder can hold the condition as it
@@ -151,18 +165,24 @@
     return say("segments_json_invalid", { problem });
   }
 
+  // An attribute holds text, a number or true/false: typed "42" and "true" are read as the
+  // number and the true/false value (the JSON view writes "\"42\"" for the text).
   function scalar(kind, text) {
     if (kind === "number") return Number(text);
-    if (kind === "scalar" && /^-?\d+(\.\d+)?$/.test(text.trim())) return Number(text);
-    return text;
+    if (kind !== "scalar") return text;
+    if (/^-?\d+(\.\d+)?$/.test(text.trim())) return Number(text);
+    return text === "true" ? true : text === "false" ? false : text;
   }
+
+  const unedited = (node) => node.from && ["field", "key", "op", "value"].every((k) => node[k] === node.from[k]);
 
   function toFilter(node) {
     if (node.children) return { [node.mode]: node.children.map(toFilter) };
     const s = spec(node.field);
     const field = s.name.endsWith(".") ? s.name + node.key : s.name;
     let value;
-    if (node.op === "exists") value = node.value !== "false";
+    if (unedited(node)) value = node.from.raw;
+    else if (node.op === "exists") value = node.value !== "false";
     else if (node.op === "within_days" || node.op === "older_than_days") value = parseInt(node.value, 10);
     else if (node.op === "in") value = node.value.split(",").map((v) => scalar(s.kind, v.trim())).filter((v) => v !== "");
     else if (s.money) value = toMinor(node.value, exponentOf(s, node.key));
@@ -272,7 +292,8 @@
   function redraw(focusNew) {
     counters.group = counters.condition = 0;
     const root = $("conditions");
-    root.replaceChildren(drawGroup(tree, null, 0, "filter"));
+    if (unheld) root.replaceChildren(h("p", { class: "hint warn" }, T.segments_not_held));
+    else root.replaceChildren(drawGroup(tree, null, 0, "filter"));
     if (focusNew) {
       const fields = root.querySelectorAll("select[aria-label^='" + T.segments_field + "']");
       if (fields.length) fields[fields.length - 1].focus();
@@ -285,7 +306,7 @@
   let asked = 0;
   let countSaid = null;  // the refusal the live count put up: its next answer takes it down
   function changed() {
-    $("filter-json").value = JSON.stringify(toFilter(tree), null, 2);
+    $("filter-json").value = JSON.stringify(current(), null, 2);
     clearTimeout(timer);
     timer = setTimeout(count, 400);
   }
@@ -295,7 +316,7 @@
     const shown = $("live-count");
     shown.textContent = T.segments_counting;
     try {
-      const answer = await call("POST", "/preview", { filter: toFilter(tree) });
+      const answer = await call("POST", "/preview", { filter: current() });
       if (mine !== asked) return;
       if ($("builder-error").textContent === countSaid) $("builder-error").textContent = "";
       shown.textContent = answer.timed_out ? T.segments_count_slow
@@ -311,7 +332,7 @@
     event.preventDefault();
     clearTimeout(timer);  // a live count still to come must not overwrite what the save says
     asked++;
-    const payload = { name: $("segment-name").value, filter: toFilter(tree) };
+    const payload = { name: $("segment-name").value, filter: current() };
     try {
       const saved = segmentId ? await call("PATCH", "/" + segmentId, payload) : await call("POST", "", payload);
       window.location.assign("/app/segments/" + saved.id);
@@ -382,6 +403,20 @@
     });
   }
 
+  const asTree = (parsed) => (parsed.children ? parsed : { mode: "all", children: [parsed] });
+
+  // The saved filter into the builder; one it cannot hold stays as it is, and says why.
+  function held(raw) {
+    try {
+      tree = asTree(fromFilter(raw));
+    } catch (error) {
+      if (!(error instanceof NotAFilter)) throw error;
+      unheld = raw;
+      $("builder-error").textContent = error.message;
+      $("filter-json").closest("details").open = true;
+    }
+  }
+
   function start() {
     if (segmentId) {
       loadMembers().catch((e) => { $("notice").textContent = e.message; });
@@ -392,7 +427,7 @@
     const builder = $("builder");
     if (!builder) return;
     const stored = $("filter-json").value.trim();
-    if (stored) tree = (() => { const t = fromFilter(JSON.parse(stored)); return t.children ? t : { mode: "all", children: [t] }; })();
+    if (stored) held(JSON.parse(stored));
     window.KithDom.once(builder, save);  // a double Enter makes one segment
     $("segment-name").addEventListener("input", (e) => e.target.removeAttribute("aria-invalid"));
     $("apply-json").addEventListener("click", () => {
@@ -406,8 +441,8 @@
         return;
       }
       try {
-        const parsed = fromFilter(raw);
-        tree = parsed.children ? parsed : { mode: "all", children: [parsed] };
+        tree = asTree(fromFilter(raw));
+        unheld = null;
         $("builder-error").textContent = "";
         redraw();
       } catch (error) {
