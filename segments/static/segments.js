@@ -314,6 +314,10 @@
   async function count() {
     const mine = ++asked;
     const shown = $("live-count");
+    if (unheld) {  // its reason stays said: no count's refusal in its place
+      shown.textContent = "";
+      return;
+    }
     shown.textContent = T.segments_counting;
     try {
       const answer = await call("POST", "/preview", { filter: current() });

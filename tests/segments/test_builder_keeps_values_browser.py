@@ -77,8 +77,12 @@ async def live(settings: Settings) -> AsyncIterator[Live]:
         yield app
 
 
-async def open_segment(live: Live, locale: str, name: str) -> tuple[Any, list[str]]:
+async def open_segment(
+    live: Live, locale: str, name: str, clock: bool = False
+) -> tuple[Any, list[str]]:
     page = await live.sign_in("mary@kith.test", locale=locale)
+    if clock:  # the page's timers (the live count's 400 ms) run when the test says
+        await page.clock.install()
     thrown: list[str] = []
     page.on("pageerror", lambda e: thrown.append(str(e)))
     doc = await live.core.store.collection("segments").find_one({"name": name})
@@ -147,9 +151,12 @@ async def test_a_filter_the_builder_cannot_hold_is_shown_as_json_and_kept(
     from playwright.async_api import expect
 
     w = WORDS[locale]
-    page, thrown = await open_segment(live, locale, "Old")
+    page, thrown = await open_segment(live, locale, "Old", clock=True)
     form = page.locator("#builder")
     await expect(page.locator("#conditions")).to_have_text(w["not_held"])
+    await expect(page.locator("#builder-error")).to_contain_text(w["unknown"])
+    await page.clock.run_for(1000)  # past the live count: its refusal does not replace why
+    await expect(page.locator("#live-count")).to_have_text("")
     await expect(page.locator("#builder-error")).to_contain_text(w["unknown"])
     text = page.locator("#filter-json")
     await expect(text).to_be_visible()  # the JSON view is opened on it
