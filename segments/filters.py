@@ -114,7 +114,12 @@ class Fields:
         # The longest prefix wins: `orders.total.` (a feature's) takes `orders.total.USD`.
         named = [p for p in self._prefixed if name.startswith(p)]
         if not named:
-            raise InvalidInput(f"unknown field {name!r}", field=f"{where}.field")
+            raise InvalidInput(
+                f"unknown field {name!r}",
+                field=f"{where}.field",
+                reason="unknown_field",
+                limits={"name": name},
+            )
         spec = self._prefixed[max(named, key=len)]
         key = name[len(spec.name) :]
         if not ATTRIBUTE_KEY.match(key):

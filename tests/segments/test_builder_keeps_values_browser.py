@@ -162,6 +162,10 @@ async def test_a_filter_the_builder_cannot_hold_is_shown_as_json_and_kept(
     await expect(text).to_be_visible()  # the JSON view is opened on it
     older = {"all": [{"field": "loyalty.points", "op": "gte", "value": 100}]}
     assert json.loads(await text.input_value()) == older
+    await form.get_by_label(w["name"], exact=True).fill("Older")
+    await save(page, form, w)  # renamed, its filter kept as it is
+    assert await stored_filter(live, "Older") == older
+    await expect(page.locator("#conditions")).to_have_text(w["not_held"])
 
     await text.fill(json.dumps({"all": [VIP]}))
     await form.get_by_role("button", name=w["use"], exact=True).press("Enter")
@@ -169,5 +173,5 @@ async def test_a_filter_the_builder_cannot_hold_is_shown_as_json_and_kept(
     await expect(form.get_by_label(f"{w['value']} 1", exact=True)).to_have_value("vip")
     await save(page, form, w)
     await expect(page.locator("#conditions")).not_to_contain_text(w["not_held"])
-    assert await stored_filter(live, "Old") == {"all": [VIP]}
+    assert await stored_filter(live, "Older") == {"all": [VIP]}
     assert thrown == []

@@ -13,6 +13,7 @@ import pytest
 from kith.core.context import Core
 from kith.segments.membership import live
 from kith.segments.records import get_segment
+from kith.web.inbox.i18n import messages
 from tests.segments.conftest import customer
 from tests.segments.test_api import auth
 from tests.web.conftest import (  # noqa: F401 (fixtures)
@@ -145,7 +146,7 @@ async def test_every_bad_place_of_a_filter_is_refused_at_once(
         ("filter.all.2.any.1.all", None),
         ("filter.all.3.op", None),
         ("filter.all.3.value", "object_value"),
-        ("filter.all.4.field", None),
+        ("filter.all.4.field", "unknown_field"),
         ("filter.all.4.op", None),
         ("filter.all.4.value", None),
     ]
@@ -178,3 +179,14 @@ async def test_a_blank_value_stored_before_the_check_still_runs(
     assert renamed.status_code == 200, renamed.text
     read = await client.get(f"/api/v1/segments/{segment_id}", headers=headers)
     assert read.status_code == 200 and read.json()["filter"] == blank
+
+
+@pytest.mark.parametrize("locale", ["en", "zh"])
+@pytest.mark.parametrize(
+    "reason", ["bad_key", "bad_date", "object_value", "unknown_field", "blank_value"]
+)
+def test_every_reason_a_filter_is_refused_for_is_worded_in_both_languages(
+    locale: str, reason: str
+) -> None:
+    """The builder says the API's refusal in its language by this key, else in English."""
+    assert f"segments_reason_{reason}" in messages(locale)
