@@ -1,110 +1,83 @@
 """The ticket reports page, `/app/tickets/reports`: satisfaction and "% SLA met" over the
-last 7, 30 or 90 days, drawn on the server from the same reads the API answers
-(`kith.tickets.csat_report`, `kith.tickets.sla_report`), as the communities page draws its
-figures. Admins and agents open it; a marketer, who changes no ticket, gets the 403 page.
-
-Both are read through the reader's scope: an agent sees their teams' tickets only (the
-tickets' own rule, `kith.tickets.store.visible`).
+last 7, 30 or 90 days or over chosen days (`kith.tickets.report_range`), drawn on the server
+from the same reads the API answers (`kith.tickets.report_figures`), as the communities page
+draws its figures; and the same figures as a CSV file, `/app/tickets/reports.csv`, for the
+same range and reader. Admins and agents open both; a marketer, who changes no ticket, gets
+the 403 page (or a 403 for the file), and a signed-out reader the login page.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
 from kith.core.context import Core
-from kith.core.permissions import WRITERS, scope_with_teams
+from kith.core.permissions import WRITERS
 from kith.core.sessions import Session
 from kith.tickets import report_numbers
-from kith.tickets.csat_report import Report, csat_report, names_of
-from kith.tickets.report_charts import score_bars
+from kith.tickets.report_charts import score_bars, sla_bars
+from kith.tickets.report_csv import filename, report_csv
+from kith.tickets.report_figures import figures
+from kith.tickets.report_range import (
+    CUSTOM,
+    PERIODS,
+    Asked,
+    Problem,
+    ReportRange,
+    report_range,
+)
 from kith.tickets.sla_models import Metric
-from kith.tickets.sla_report import Met, ReportRow, sla_report
-from kith.tickets.sla_store import list_policies
 from kith.web.inbox.deps import CoreDep, optional_session
+from kith.web.inbox.i18n import written_day
 from kith.web.inbox.pages import SECURITY_HEADERS, page_context, page_templates
 
 router = APIRouter(include_in_schema=False)
 templates = page_templates(Path(__file__).parent / "templates")
-PERIODS = (7, 30, 90)
-DEFAULT_DAYS = 30
+PAGE = "/app/tickets/reports"
 
 
-@dataclass(frozen=True)
-class SlaLine:
-    """A row of the SLA report with the name it is shown by (None: no team, unassigned or a
-    policy since deleted; the template words each)."""
-
-    name: str | None
-    row: ReportRow
+def _asked(request: Request) -> Asked:
+    """The range's fields as sent, by their own names (`from` is no Python parameter)."""
+    query = request.query_params
+    sent = {name: query.get(name, "").strip() for name in ("from", "to", "shown_from", "shown_to")}
+    return Asked(query.get("days"), sent["from"], sent["to"], sent["shown_from"], sent["shown_to"])
 
 
-@dataclass(frozen=True)
-class SlaView:
-    overall: Met
-    metrics: dict[Metric, Met]
-    by_policy: list[SlaLine]
-    by_team: list[SlaLine]
-    by_agent: list[SlaLine]
+def _address(path: str, period: ReportRange, request: Request) -> str:
+    """`path` for `period`, in the language the page was asked in (`?lang=`)."""
+    lang = request.query_params.get("lang")
+    return f"{path}?{urlencode({**period.query(), **({'lang': lang} if lang else {})})}"
 
 
-def period_days(days: str | None) -> int:
-    """The period asked for, else the default: a hand-written `?days=` is no error page."""
-    return int(days) if days in {str(n) for n in PERIODS} else DEFAULT_DAYS
+def _untidy(request: Request, shown: ReportRange) -> bool:
+    """The form sends every field (a period with its date fields, the days shown before):
+    the address is tidied (a redirect) to name only what the page shows, to be shared."""
+    sent = request.query_params.keys() - {"lang"}
+    return bool(sent) and sent != shown.query().keys()
 
 
-def _sum(mets: list[Met]) -> Met:
-    met, missed = sum(m.met for m in mets), sum(m.missed for m in mets)
-    total = met + missed
-    return Met(met=met, missed=missed, percent=round(100 * met / total, 1) if total else None)
+def _messages(problems: list[Problem], t: dict[str, str]) -> dict[str, str]:
+    """Each wrong field's message in the page's language, shown next to that field."""
+    return {p.field: t[p.key].replace("{n}", report_numbers.whole(p.n)) for p in problems}
 
 
-async def sla_view(core: Core, session: Session, days: int) -> SlaView:
-    """The workspace's "% SLA met" with names: policies from the SLA store, teams and agents
-    as the satisfaction report names them. Every ticket counted has a policy, so the policy
-    rows add up to the whole."""
-    end, workspace_id = core.clock.now(), session.user.workspace_id
-    scope = scope_with_teams(session.user, session.teams)
-    report = await sla_report(core, workspace_id, end - timedelta(days=days), end, scope)
-    policies = {p.id: p.name for p in await list_policies(core, workspace_id)}
-    names = await names_of(
-        core,
-        workspace_id,
-        {r.id for r in report.by_agent},
-        {r.id for r in report.by_team},
-    )
-    rows = report.by_policy
-    return SlaView(
-        overall=_sum([r.overall for r in rows]),
-        metrics={m: _sum([r.metrics[m] for r in rows]) for m in Metric},
-        by_policy=[SlaLine(policies.get(r.id or ""), r) for r in rows],
-        by_team=[SlaLine(names.get(r.id or ""), r) for r in report.by_team],
-        by_agent=[SlaLine(names.get(r.id or ""), r) for r in report.by_agent],
-    )
-
-
-async def csat_view(core: Core, session: Session, days: int) -> Report:
-    """Satisfaction over the tickets solved in the period that this reader may see."""
-    end = core.clock.now()
-    scope = scope_with_teams(session.user, session.teams)
-    return await csat_report(
-        core, session.user.workspace_id, scope, end - timedelta(days=days), end
-    )
-
-
-async def _figures(core: Core, session: Session, days: int, t: dict[str, str]) -> dict[str, Any]:
-    csat = await csat_view(core, session, days)
+def _form(asked: Asked, shown: ReportRange | None, t: dict[str, str]) -> dict[str, Any]:
+    """The form's state: the shown range's days in the date fields (a start for choosing
+    others), or what was sent when it was wrong."""
+    if shown is None:
+        return {"days": CUSTOM, "first": asked.first, "last": asked.last}
+    words = t["tickets_reports_range"].replace("{from}", written_day(shown.first_day, t))
     return {
-        "csat": csat,
-        "chart": score_bars(csat.total.distribution, t),
-        "sla": await sla_view(core, session, days),
-        "start": csat.start.date(),
-        "end": csat.end.date(),
+        "days": CUSTOM if shown.days is None else shown.days,
+        "first": shown.first_day.isoformat(),
+        "last": shown.last_day.isoformat(),
+        "start": shown.first_day,
+        "end": shown.last_day,
+        "range_words": words.replace("{to}", written_day(shown.last_day, t)),
     }
 
 
@@ -113,20 +86,63 @@ def _render(context: dict[str, Any], status: int = 200) -> HTMLResponse:
     return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
 
 
-@router.get("/app/tickets/reports")
-async def reports_page(request: Request, core: CoreDep, days: str | None = None) -> Response:
+async def _reader(request: Request, core: Core) -> tuple[Session, dict[str, Any]] | Response:
+    """The signed-in reader and the page's context, or the login page for no one."""
     session = await optional_session(request, core)
     if session is None:
         return RedirectResponse("/app/login", status_code=303)
-    context = {
-        **await page_context(request, core, session),
-        "section": "tickets",
-        "allowed": session.user.role in WRITERS,
-        "days": period_days(days),
-        "periods": PERIODS,
-        "metrics": list(Metric),
-        "n": report_numbers,
-    }
+    return session, await page_context(request, core, session)
+
+
+@router.get(PAGE)
+async def reports_page(request: Request, core: CoreDep) -> Response:
+    reader = await _reader(request, core)
+    if isinstance(reader, Response):
+        return reader
+    session, context = reader
+    t = context["t"]
+    context |= {"section": "tickets", "allowed": session.user.role in WRITERS}
+    context |= {"periods": PERIODS, "custom": CUSTOM, "metrics": list(Metric)}
+    context |= {"n": report_numbers, "errors": {}}
     if not context["allowed"]:
         return _render(context, 403)
-    return _render({**context, **await _figures(core, session, context["days"], context["t"])})
+    asked = _asked(request)
+    shown = report_range(asked, core.clock.now())
+    if isinstance(shown, list):
+        return _render({**context, **_form(asked, None, t), "errors": _messages(shown, t)}, 400)
+    if _untidy(request, shown):
+        return RedirectResponse(_address(PAGE, shown, request), status_code=303)
+    found = await figures(core, session, shown)
+    return _render(
+        {
+            **context,
+            **_form(asked, shown, t),
+            "csat": found.csat,
+            "sla": found.sla,
+            "chart": score_bars(found.csat.total.distribution, t),
+            "sla_chart": sla_bars(found.sla.metrics, t),
+            "csv_href": _address(PAGE + ".csv", shown, request),
+        }
+    )
+
+
+@router.get(PAGE + ".csv")
+async def reports_csv(request: Request, core: CoreDep) -> Response:
+    """The page's figures as a file; a wrong range is a 400 naming what is wrong."""
+    reader = await _reader(request, core)
+    if isinstance(reader, Response):
+        return reader
+    session, context = reader
+    t = context["t"]
+    if session.user.role not in WRITERS:
+        return PlainTextResponse(t["tickets_reports_forbidden"], 403, headers=SECURITY_HEADERS)
+    shown = report_range(_asked(request), core.clock.now())
+    if isinstance(shown, list):
+        words = "\n".join(_messages(shown, t).values())
+        return PlainTextResponse(words, 400, headers=SECURITY_HEADERS)
+    body = report_csv(await figures(core, session, shown), shown, t)
+    headers = {
+        **SECURITY_HEADERS,
+        "Content-Disposition": f'attachment; filename="{filename(shown)}"',
+    }
+    return Response(body.encode(), media_type="text/csv; charset=utf-8", headers=headers)
