@@ -693,11 +693,11 @@
       $("composer").classList.toggle("as-note", $("private").checked);
       if (state.typing) report(writing()).catch(() => {});
     });
-    $("composer").addEventListener("submit", async (e) => {
-      e.preventDefault();
+    // One reply a press however fast Enter comes again: a second Enter while the first is
+    // being sent (its text still in the box) is ignored, not sent twice (KithDom.once).
+    window.KithDom.once($("composer"), async () => {
       const text = $("reply").value;
       if (!text.trim() || !state.open) return;
-      $("send").disabled = true;
       try {
         await api("POST", `/conversations/${encodeURIComponent(state.open)}/messages`,
           { text, private: $("private").checked });
@@ -707,8 +707,6 @@
         await refreshOpen();
       } catch (err) {
         flash(err.message);
-      } finally {
-        $("send").disabled = false;
       }
     });
     $("tags-form").addEventListener("submit", async (e) => {
