@@ -23,7 +23,8 @@ from kith.core.channel_records import create_channel
 from kith.core.clock import ManualClock, aware, utcnow
 from kith.core.context import Core
 from kith.core.customers import do_erase_customer, do_merge_customers, do_update_customer
-from kith.core.models import Role
+from kith.core.models import InboundMessage, InboundUser, Role
+from kith.core.pipeline import ingest
 from kith.core.settings import Settings
 from kith.core.storage import Store
 from kith.core.teams import add_member, create_team
@@ -150,6 +151,42 @@ async def test_a_conversation_erased_while_open_leaves_the_inbox(live: Live) -> 
     await expect(eve).to_have_count(0)
     await page.get_by_role("button", name=re.compile("Ada Lovelace")).click()
     await expect(messages.get_by_text("Hello, is anyone there?")).to_be_visible()
+
+
+@pytest.mark.parametrize(
+    ("locale", "missing", "not_ours"),
+    [
+        (
+            "en-US",
+            "There is no such conversation: the link may be mistyped, or the conversation was "
+            "erased.",
+            "That conversation belongs to a team you are not in.",
+        ),
+        ("zh-CN", "没有这个会话：链接可能有误，或该会话已被删除。", "该会话属于您不在的团队。"),
+    ],
+)
+async def test_a_link_to_a_conversation_not_there_or_not_ours_says_which(
+    live: Live, locale: str, missing: str, not_ours: str
+) -> None:
+    """Regression (QA probe of the demo): a mistyped link said the conversation "was erased
+    with its customer", and another team's said nothing (the pane asked to pick one)."""
+    from playwright.async_api import expect
+
+    workspace = await ensure_default_workspace(live.core)
+    shop, _ = await create_channel(
+        live.core, workspace.id, "api", "Shop", {"callback_url": "http://integrator.test/kith"}
+    )
+    await create_team(live.core, workspace.id, "Sales", [shop.id])
+    message = InboundMessage.on(
+        shop, channel_message_id="s1", user=InboundUser(id="u-sam", name="Sam"), text="hi"
+    )
+    theirs = (await ingest(live.core, shop, message)).message.conversation_id
+    page = await live.sign_in("alice@kith.test", locale=locale)
+    await page.goto(f"{live.url}/app?conversation=000000000000000000000000")
+    await expect(page.get_by_text(missing, exact=True)).to_be_visible()
+    await page.goto(f"{live.url}/app?conversation={theirs}")
+    await expect(page.get_by_text(not_ours, exact=True)).to_be_visible()
+    await expect(page.get_by_role("list", name=re.compile("Messages|消息"))).to_be_hidden()
 
 
 async def test_a_click_across_a_redraw_of_the_list_opens_the_conversation(live: Live) -> None:

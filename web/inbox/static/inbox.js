@@ -268,7 +268,7 @@
     try {
       view = await api("GET", `/conversations/${encodeURIComponent(id)}`);
     } catch (err) {
-      if (err.status === 404 && state.open === id) return closeGone();
+      if ((err.status === 404 || err.status === 403) && state.open === id) return closeGone(whyGone(err.status, id));
       throw err;
     }
     await settled();
@@ -282,12 +282,19 @@
     else if (view.conversation.customer_id !== state.customerId) await loadCustomer(view.conversation.customer_id);
   }
 
-  // The open conversation is no more (its customer was erased): the pane says so.
-  function closeGone() {
+  // Why a conversation cannot be shown: the one on screen was erased with its customer; one
+  // asked for (a link, a stale list) never was, or is another team's.
+  function whyGone(status, id) {
+    if (status === 403) return T.conversation_forbidden;
+    return state.data && state.data.conversation.id === id ? T.conversation_gone : T.conversation_missing;
+  }
+
+  // The open conversation cannot be shown (`why`): the pane says so.
+  function closeGone(why) {
     state.open = null;
     state.customerId = null;
     state.data = null;
-    blank(T.conversation_gone);
+    blank(why);
     if (panes.dataset.pane === "customer") showPane("conversation");
     scheduleList();
   }
