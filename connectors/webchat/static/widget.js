@@ -56,7 +56,7 @@
       placeholder: "Write a message…",
       send: "Send",
       retry: "Not sent. Retry",
-      unavailable: "Chat is unavailable right now",
+      unavailable: "Chat is unavailable right now.",
       reconnecting: "Reconnecting… Unsent messages will go out when you are back online.",
       image: "image",
       newer: "New messages below",
@@ -84,7 +84,7 @@
       placeholder: "输入消息…",
       send: "发送",
       retry: "未发送，点击重试",
-      unavailable: "聊天暂时不可用",
+      unavailable: "聊天暂时不可用。",
       reconnecting: "正在重新连接… 网络恢复后会自动发送未发出的消息。",
       image: "图片",
       newer: "下方有新消息",
@@ -243,7 +243,10 @@
         if (!err.status && !state.online) return;  // the "Reconnecting" hint says it all
         if (state.noticed) return;
         state.noticed = true;
-        notice(t.unavailable + " (" + err.message + ").");
+        // The visitor is told in their language; why (the browser's or Kith's English, such
+        // as an origin not allowed) is for the site's developer, in the console.
+        notice(t.unavailable);
+        if (window.console) window.console.warn("Kith chat is unavailable: " + err.message);
       });
     }
     return state.booted;
