@@ -75,10 +75,15 @@ def _note(doc: dict[str, Any]) -> Item:
 
 
 def _message(doc: dict[str, Any]) -> Item:
+    """A message of a linked conversation; `private` marks an internal note (never seen by
+    the customer), `wording` lets the page say a note of Kith's own in its language (as the
+    inbox does), and `customer_id` names an unnamed customer ("Customer 7F3A")."""
     data = {
         "conversation_id": doc["conversation_id"],
+        "customer_id": doc.get("customer_id"),
         "direction": doc.get("direction"),
         "private": bool(doc.get("private")),
+        "wording": doc.get("wording"),
     }
     return Item(
         kind="message",

@@ -115,7 +115,8 @@ async def test_badges_in_the_list_and_on_the_board_and_a_board_solve_credits_ali
     await expect(soon.locator(".sla-badge")).to_have_text(re.compile("^Next breach: First reply"))
     assert await assignee(live, "Part on order") is None
     await card.focus()
-    await page.keyboard.press("ArrowRight")  # on hold → solved
+    await page.keyboard.press("ArrowRight")  # on hold → solved, once confirmed
+    await page.get_by_role("dialog").get_by_role("button", name="Confirm").click()
     solved = board.get_by_role("list", name=re.compile("^Solved")).get_by_role(
         "listitem", name=re.compile("Part on order")
     )

@@ -159,8 +159,11 @@ async def test_the_board_moves_by_keyboard_and_mouse_and_says_what_is_refused(
     stored = await live.core.store.collection("tickets").find_one({"_id": crash_id})
     assert stored is not None and stored["status"] == "open"
 
-    await page.keyboard.press("ArrowLeft")  # open → new is not a move
-    await expect(notice).to_have_text("#27 is Open: it can move to Pending, On hold, Solved.")
+    await page.keyboard.press("ArrowLeft")  # open → new is not a move: said, not sent
+    await expect(notice).to_have_text(
+        "#27 is Open: no column before it is one it may move to."
+        " It can move to Pending, On hold, Solved."
+    )
     await expect(column["Open"].get_by_role("listitem")).to_have_count(2)
 
     await page.keyboard.press("ArrowRight")
@@ -428,7 +431,7 @@ async def test_in_chinese_and_read_only_for_a_marketer(live: Live, tmp_path: Pat
     ).to_be_focused()
     await page.keyboard.press("ArrowLeft")
     await expect(page.locator("#notice")).to_have_text(
-        "#27 当前为「处理中」，只能移到：等待客户、挂起、已解决。"
+        "#27 当前为「处理中」，前面没有它能移入的列。它可以移到：等待客户、挂起、已解决。"
     )
     await Contract(live.core.clock.now()).install(page)
     await page.goto(live.url + f"/app/tickets/{await ticket_id(live, 'Refund <b>please</b>')}")

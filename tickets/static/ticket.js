@@ -5,7 +5,7 @@
 "use strict";
 
 (() => {
-  const { T, api, h, say, fill, markFields } = window.KithDom;
+  const { T, api, h, say, said, fill, markFields } = window.KithDom;
   const { status, priority, when, refusal, span } = window.KithTickets;
   const body = document.body;
   const id = body.dataset.ticketId;
@@ -15,7 +15,10 @@
   const $ = (name) => document.getElementById(name);
   const path = `/tickets/${encodeURIComponent(id)}`;
   const METRICS = ["first_reply", "next_reply", "resolution"];
-  const state = { ticket: null, users: [], teams: [], clock: { base: Date.now(), since: 0, speed: 1 }, cursor: null };
+  const state = {
+    ticket: null, users: [], teams: [], clock: { base: Date.now(), since: 0, speed: 1 }, cursor: null,
+    customer: null,  // the ticket's customer as the team calls them: { id, shown }, once read
+  };
 
   const kithNow = () => state.clock.base + (performance.now() - state.clock.since) * state.clock.speed;
 
@@ -221,7 +224,16 @@
 
   // ---- timeline --------------------------------------------------------------------------
 
-  function authorName(author) {
+  // A customer without a name goes by the end of their id, as in the inbox and the contacts
+  // ("Customer 7F3A"); the ticket's own customer by the name the team calls them (their
+  // email, their phone) once read, as the inbox does.
+  const unnamed = (customerId) => (customerId
+    ? fill(T.customer_unnamed, { code: customerId.slice(-4).toUpperCase() }) : T.customer);
+  const customerOf = (author, data) =>
+    (data && data.customer_id) || author.id || (state.ticket && state.ticket.customer_id) || "";
+  const customerShown = (id) => (state.customer && state.customer.id === id && state.customer.shown) || unnamed(id);
+
+  function authorName(author, data) {
     if (!author) return T.ticket_someone;
     if (author.kind === "system") {
       // A system author's name is the feature's code ("orders", "Ticket rules"): worded in
@@ -229,6 +241,8 @@
       if (!author.name || author.name === "system") return T.ticket_system;
       return T["ticket_author_" + author.name.toLowerCase().replace(/\s+/g, "_")] || author.name;
     }
+    if (author.kind === "customer") return author.name || customerShown(customerOf(author, data));
+    if (author.kind === "bot") return author.name || T.bot;
     return author.name || T.ticket_someone;
   }
 
@@ -282,15 +296,28 @@
     return data.reason ? [text, fill(T.ticket_event_csat_reason, { reason: data.reason })] : [text];
   }
 
+  // A private message of a conversation is an internal note there (the customer never saw
+  // it): shown as a note, not as a reply. A note of Kith's own (a bot's hand-off) is worded in
+  // the page's language from its `wording`, as the inbox words it.
   function entry(item) {
-    const kind = ["event", "note", "message"].includes(item.kind) ? item.kind : "event";
-    const head = [h("span", { class: "author" }, authorName(item.author))];
+    const data = item.data || {};
+    const known = ["event", "note", "message"].includes(item.kind) ? item.kind : "event";
+    const kind = known === "message" && data.private ? "note" : known;
+    const author = item.author;
+    // An unnamed customer's name is drawn again once the ticket's customer is read.
+    const nameless = author && author.kind === "customer" && !author.name;
+    const head = [h("span", { class: "author", dataset: nameless ? { customer: customerOf(author, data) } : null },
+      authorName(author, data))];
     if (kind !== "event") head.push(h("span", { class: "kind" }, ` · ${T["ticket_kind_" + kind]}`));
     head.push(h("time", { datetime: item.at }, when(item.at)));
-    return h("li", { class: "entry entry-" + kind + (item.author && item.author.kind === "customer" ? " from-customer" : "") },
+    const text = known === "message" ? said({ text: item.text || "", wording: data.wording }) : item.text || "";
+    const classes = ["entry", "entry-" + kind];
+    if (known === "message" && kind === "note") classes.push("entry-private");
+    if (author && author.kind === "customer") classes.push("from-customer");
+    return h("li", { class: classes.join(" ") },
       h("div", { class: "meta" }, head),
       ...(kind === "event" ? eventLines(item).map((line) => h("p", { class: "event" }, line))
-        : [h("p", { class: "text" }, item.text || "")]));
+        : [h("p", { class: "text" }, text || "")]));
   }
 
   async function loadTimeline(more = false) {
@@ -323,6 +350,10 @@
     // The name the team calls them by (name, else email, then phone, as the inbox does).
     const shown = profile.customer.shown_name;
     if (shown) $("customer-link").textContent = shown;
+    state.customer = { id: ticket.customer_id, shown };
+    for (const name of document.querySelectorAll("#timeline .author[data-customer]")) {
+      name.textContent = customerShown(name.dataset.customer);
+    }
     const known = Object.fromEntries(profile.conversations.map((c) => [c.id, c]));
     for (const link of document.querySelectorAll("#conversations a[data-conversation]")) {
       const c = known[link.dataset.conversation];

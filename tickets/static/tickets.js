@@ -1,9 +1,10 @@
 // The Tickets page: a filtered, paged list, and a board by status where a ticket moves by
-// keyboard (← →), by its "Move to" menu or by dragging; the server decides every move.
+// keyboard (← →: to the nearest column that way it may move to; into Solved only once
+// confirmed), by its "Move to" menu or by dragging; the server decides every move.
 "use strict";
 
 (() => {
-  const { T, api, h, say, fill } = window.KithDom;
+  const { T, api, h, say, fill, confirmed } = window.KithDom;
   const { status, priority, when, refusal, slaBadge } = window.KithTickets;
   const rows = document.getElementById("ticket-rows");
   if (!rows) return;
@@ -143,9 +144,50 @@
     }
     if (!canWrite || (event.key !== "ArrowLeft" && event.key !== "ArrowRight")) return;
     event.preventDefault();
+    if (moving) return; // the card is drawn again where the last move put it, then moves on
+    keyMove(ticket, item, event.key === "ArrowRight" ? 1 : -1);
+  }
+
+  // Statuses that end the work (a survey may go to the customer): a key reaches them only
+  // once the page's dialog is answered, never by a press too many.
+  const ENDING = ["solved", "closed"];
+  let moving = false;
+
+  // ← or →: to the nearest column that way the ticket may move to (the allowed moves, not
+  // the next column, which may refuse it); none that way is said, and nothing is sent.
+  async function keyMove(ticket, item, step) {
     const order = shapes.board;
-    const to = order[order.indexOf(ticket.status) + (event.key === "ArrowRight" ? 1 : -1)];
-    if (to) move(ticket, to);
+    const allowed = shapes.moves[ticket.status] || [];
+    let to = null;
+    for (let at = order.indexOf(ticket.status) + step; at >= 0 && at < order.length; at += step) {
+      if (allowed.includes(order[at])) {
+        to = order[at];
+        break;
+      }
+    }
+    if (!to) {
+      const names = shapes.statuses.filter((s) => allowed.includes(s)).map(status);
+      const template = !names.length ? T.tickets_refused_none
+        : step > 0 ? T.tickets_key_none_after : T.tickets_key_none_before;
+      say(fill(template, { number: ticket.number, status: status(ticket.status), allowed: names.join(T.list_separator) }));
+      return;
+    }
+    moving = true;
+    try {
+      if (ENDING.includes(to)) {
+        say("");
+        const ok = await confirmed(fill(to === "solved" ? T.tickets_confirm_solved : T.tickets_confirm_move,
+          { number: ticket.number, status: status(to) }));
+        if (!ok) {
+          if (item.isConnected) item.focus();
+          say(fill(T.tickets_move_cancelled, { number: ticket.number, status: status(ticket.status) }));
+          return;
+        }
+      }
+      await move(ticket, to);
+    } finally {
+      moving = false;
+    }
   }
 
   // The board is drawn again and the card keeps the focus before the outcome is announced,
