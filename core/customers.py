@@ -155,7 +155,7 @@ async def get_customer(core: Core, workspace_id: str, customer_id: str) -> Custo
         {"_id": customer_id, "workspace_id": workspace_id, "merged_into": None}
     )
     if doc is None:
-        raise NotFound("no such customer", field="customer_id")
+        raise NotFound("no such customer", field="customer_id", reason="no_customer")
     return Customer.from_doc(doc)
 
 
@@ -353,7 +353,7 @@ async def do_merge_customers(
     survivor = await get_customer(core, workspace_id, survivor_id)
     other_doc = await core.store.customers.find_one({"_id": other_id, "workspace_id": workspace_id})
     if other_doc is None:
-        raise NotFound("no such customer", field="other_id")
+        raise NotFound("no such customer", field="other_id", reason="no_customer")
     other = Customer.from_doc(other_doc)
     if other.merged_into == survivor_id:
         return survivor

@@ -76,7 +76,7 @@ async def do_create_user(
 async def get_user_doc(core: Core, workspace_id: str, user_id: str) -> dict[str, Any]:
     doc = await core.store.users.find_one({"_id": user_id, "workspace_id": workspace_id})
     if doc is None:
-        raise NotFound("no such user", field="user_id")
+        raise NotFound("no such user", field="user_id", reason="no_user")
     return dict(doc)
 
 
@@ -84,9 +84,19 @@ def _refuse_own_lockout(actor: User, target: dict[str, Any], changes: dict[str, 
     if target["_id"] != actor.id:
         return
     if changes.get("disabled"):
-        raise Conflict("you cannot disable your own account", field="disabled", code="own_account")
+        raise Conflict(
+            "you cannot disable your own account",
+            field="disabled",
+            code="own_account",
+            reason="own_account_disabled",
+        )
     if "role" in changes and changes["role"] != Role.admin.value:
-        raise Conflict("you cannot remove your own admin role", field="role", code="own_account")
+        raise Conflict(
+            "you cannot remove your own admin role",
+            field="role",
+            code="own_account",
+            reason="own_admin_role",
+        )
 
 
 def _current(target: dict[str, Any], key: str) -> Any:
@@ -113,7 +123,12 @@ async def _changes(
     if name is not None:
         changes["name"] = name.strip()
         if not changes["name"] or len(changes["name"]) > 128:
-            raise InvalidInput("a name needs 1 to 128 characters", field="name")
+            raise InvalidInput(
+                "a name needs 1 to 128 characters",
+                field="name",
+                reason="name_length",
+                limits={"min_length": 1, "max_length": 128},
+            )
     if role is not None:
         changes["role"] = role.value
     if team_ids is not None:
@@ -146,6 +161,7 @@ async def do_update_user(
         "the workspace needs at least one admin",
         field="disabled" if changes.get("disabled") else "role",
         code="last_admin",
+        reason="last_admin",
     )
     if removes_admin and await _enabled_admins(core, actor.workspace_id) <= 1:
         raise last_admin
@@ -172,10 +188,15 @@ async def do_change_password(
             raise Unauthorized("too many wrong passwords: sign in again", code="not_signed_in")
         # 422, not 401: the session is fine, only this field is wrong.
         raise InvalidInput(
-            "the current password is wrong", field="current_password", code="wrong_password"
+            "the current password is wrong",
+            field="current_password",
+            code="wrong_password",
+            reason="wrong_password",
         )
     if current == new:
-        raise InvalidInput("the new password is the current one", field="new_password")
+        raise InvalidInput(
+            "the new password is the current one", field="new_password", reason="password_unchanged"
+        )
     await set_password(core, actor.id, new, field="new_password")
     await core.store.users.update_one({"_id": actor.id}, {"$set": {"must_change_password": False}})
     ended = await end_user_sessions(core, actor.id, keep=session_id)

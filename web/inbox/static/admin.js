@@ -10,10 +10,14 @@
   const canEdit = body.dataset.role === "admin";
   const $ = (id) => document.getElementById(id);
 
-  // An error under a form: each field the server refused, then its message in the page's
-  // language (worded from its `reason`); the controls named by `data-field` are marked
-  // (aria-invalid) and the first focused. `showError(form, null)` clears it all.
-  function showError(form, error) {
+  // An error under a form: each field the server refused, named by its visible label (its
+  // `<label>`, or its fieldset's legend: "邮箱：已有用户使用此邮箱。", never the API's field),
+  // then its message in the page's language (worded from its `reason`); the controls named
+  // by `data-field` are marked (aria-invalid) and the first focused. A field no control of
+  // the form holds is said by its message alone. `paths`: the bot editor's form, whose
+  // fields are places in its JSON (`flows.0.steps.2.type`), said by that path.
+  // `showError(form, null)` clears it all.
+  function showError(form, error, { paths = false } = {}) {
     const box = form.querySelector(".form-error");
     box.replaceChildren();
     markFields(form, error);
@@ -21,22 +25,45 @@
     const fields = error.fields && error.fields.length ? error.fields : [error];
     fields.forEach((each, n) => {
       if (n) box.append(h("br"));
-      if (each.field) box.append(h("code", {}, each.field), ": ");
+      if (paths && each.field) box.append(h("code", {}, each.field), ": ");
+      const label = paths ? null : fieldLabel(form, each.field);
+      if (label) box.append(label, T.colon);
       box.append(each.message || T.error);
     });
+  }
+
+  // The words a sighted user reads for the form's control of `field` (or of its nearest named
+  // parent: `team_ids.0` is the Teams box): a fieldset's legend, else the text of the
+  // control's label without the control's own (a select's options), else its aria-label.
+  function fieldLabel(form, field) {
+    const parts = String(field || "").split(".");
+    for (let n = parts.length; n > 0; n--) {
+      const box = form.querySelector(`[data-field="${CSS.escape(parts.slice(0, n).join("."))}"]`);
+      if (!box) continue;
+      const legend = box.matches("fieldset") && box.querySelector(":scope > legend");
+      if (legend) return legend.textContent.trim() || null;
+      const control = box.matches("input, select, textarea") ? box : box.querySelector("input, select, textarea");
+      const label = control && control.labels && control.labels[0];
+      const text = label
+        ? [...label.childNodes].filter((node) => !node.contains(control)).map((node) => node.textContent).join("").trim()
+        : control && control.getAttribute("aria-label");
+      if (text) return text;
+    }
+    return null;
   }
 
   // Run a form's submit handler, once at a time (a double Enter makes one user, one token);
   // failures land in its error box, never in an alert(). A new attempt clears the last
   // one's error, also when the browser stops it (a bad email: `invalid`, no submit).
-  function onSubmit(form, handler) {
+  // `shown`: how showError says it (`{ paths: true }` for the bot editor).
+  function onSubmit(form, handler, shown = {}) {
     form.addEventListener("invalid", () => showError(form, null), true);
     once(form, async () => {
       showError(form, null);
       try {
         await handler(new FormData(form));
       } catch (error) {
-        showError(form, error);
+        showError(form, error, shown);
       }
     });
   }
@@ -332,7 +359,7 @@
       textarea: $("bot-json"),
       tabs: [$("bot-tab-form"), $("bot-tab-json")],
       canEdit,
-      onError: (error) => showError(form, error),
+      onError: (error) => showError(form, error, { paths: true }),
     });
 
     async function load() {
@@ -430,7 +457,7 @@
       notice(saved.webhook_secret ? `${T.bot_saved} ${T.webhook_key_shown_once}` : T.bot_saved);
       showKey(saved.webhook_secret || null);
       await load();
-    });
+    }, { paths: true });
 
     state.listed = load();
     if (canEdit) {
@@ -445,7 +472,7 @@
           const example = name ? await api("GET", `/bot-examples/${encodeURIComponent(name)}`) : BLANK_BOT;
           await botEditor.load(example);
         } catch (error) {
-          showError(form, error);
+          showError(form, error, { paths: true });
         }
       });
       api("GET", "/bot-examples").then((examples) => {

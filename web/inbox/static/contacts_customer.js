@@ -245,5 +245,17 @@
     body.dataset.ready = "true";
   }
 
-  start().catch((err) => notice(err.message));
+  // A customer the page cannot show (none by this id, erased or merged away, or one who talks
+  // only to another team): said in the page's language, with the way back to Contacts.
+  function missing() {
+    document.title = `${T.contacts_customer_missing} · Kith`;
+    const back = h("a", { href: "/app/contacts" }, T.contacts_back);
+    $("customer").replaceChildren(h("section", { class: "card" },
+      h("h2", {}, T.contacts_customer_missing), h("p", {}, back)));
+    $("customer").hidden = false;
+    body.dataset.ready = "true";
+  }
+
+  start().catch((err) => (state.customer === null && [403, 404].includes(err.status)
+    ? missing() : notice(err.message)));
 })();
