@@ -128,3 +128,7 @@ async def test_an_unnamed_customer_is_customer_and_a_code_in_english(live: Live)
         has_text="Bot handed off: refund or complaint"
     )
     await expect(handoff).to_have_class("entry entry-note entry-private")
+    # The ticket's conversation box names them the same (it said "Customer" alone).
+    thread = page.locator("#thread")
+    said = thread.get_by_role("listitem").filter(has_text="我要退款")
+    await expect(said.locator(".author")).to_have_text(f"Customer {code}")

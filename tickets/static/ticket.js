@@ -5,7 +5,7 @@
 "use strict";
 
 (() => {
-  const { T, api, h, say, said, fill, markFields } = window.KithDom;
+  const { T, api, h, say, said, fill, unnamed, markFields } = window.KithDom;
   const { status, priority, when, refusal, span } = window.KithTickets;
   const body = document.body;
   const id = body.dataset.ticketId;
@@ -227,8 +227,6 @@
   // A customer without a name goes by the end of their id, as in the inbox and the contacts
   // ("Customer 7F3A"); the ticket's own customer by the name the team calls them (their
   // email, their phone) once read, as the inbox does.
-  const unnamed = (customerId) => (customerId
-    ? fill(T.customer_unnamed, { code: customerId.slice(-4).toUpperCase() }) : T.customer);
   const customerOf = (author, data) =>
     (data && data.customer_id) || author.id || (state.ticket && state.ticket.customer_id) || "";
   const customerShown = (id) => (state.customer && state.customer.id === id && state.customer.shown) || unnamed(id);

@@ -6,7 +6,7 @@
 "use strict";
 
 (() => {
-  const { T, api, h, say, said, markFields, once, settled, redrawRows, dateTime: when } = window.KithDom;
+  const { T, api, h, say, said, unnamed, markFields, once, settled, redrawRows, dateTime: when } = window.KithDom;
   const body = document.body;
   const thread = document.getElementById("thread");
   if (!thread || !body.dataset.ticketId) return;
@@ -18,11 +18,11 @@
   // `shown`: the conversation whose messages the thread holds (another one opens at its end)
   const state = { conversation: picker ? picker.value : thread.dataset.conversation, seq: 0, shown: null };
 
-  function authorName(m, customerName) {
-    if (m.private) return `${m.author.name || T.you} · ${T.note}`;
+  function authorName(m, customerName, customerId) {
+    if (m.private) return `${m.author.id === body.dataset.userId ? T.you : m.author.name || T.you} · ${T.note}`;
     if (m.author.kind === "bot") return `${T.bot}${m.author.name ? " · " + m.author.name : ""}`;
     if (m.author.kind === "system") return T.system;
-    if (m.direction === "in") return m.author.name || customerName || T.ticket_customer;
+    if (m.direction === "in") return m.author.name || customerName || unnamed(customerId);
     return m.author.id === body.dataset.userId ? T.you : m.author.name || T.you;
   }
 
@@ -48,12 +48,12 @@
     return h("p", { class: "delivery-line" }, parts);
   }
 
-  function item(m, customerName) {
+  function item(m, customerName, customerId) {
     let kind = m.direction === "in" ? "in" : "out";
     if (m.private) kind = "note";
     return h("li", { class: "entry msg-" + kind, dataset: { id: m.id } },
       h("div", { class: "meta" },
-        h("span", { class: "author" }, authorName(m, customerName)),
+        h("span", { class: "author" }, authorName(m, customerName, customerId)),
         h("time", { datetime: m.created_at }, when(m.created_at))),
       m.text ? h("p", { class: "text" }, said(m)) : null,
       delivery(m));
@@ -91,7 +91,7 @@
     const customerName = view.conversation.customer_name;
     const atEnd = thread.scrollHeight - thread.scrollTop - thread.clientHeight < 8;
     const another = state.shown !== id;
-    redrawRows(thread, view.messages.slice(-SHOWN).map((m) => item(m, customerName)));
+    redrawRows(thread, view.messages.slice(-SHOWN).map((m) => item(m, customerName, view.conversation.customer_id)));
     if (another || atEnd) thread.scrollTop = thread.scrollHeight;
     state.shown = id;
     $("thread-empty").hidden = view.messages.length > 0;

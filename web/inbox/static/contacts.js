@@ -18,8 +18,7 @@
     template.replace(/\{(\w+)\}/g, (whole, key) => (key in values ? String(values[key]) : whole));
   // The name the team calls them by (`shown_name`: name, else email, then phone, as the
   // inbox does), else "Customer 7F3A" from the end of their id.
-  const nameOf = (c) => c.shown_name || c.name
-    || fmt(T.customer_unnamed, { code: c.id.slice(-4).toUpperCase() });
+  const nameOf = (c) => c.shown_name || c.name || window.KithDom.unnamed(c.id);
 
   // The form's choices as one segment filter ({"all": [...]}), or null when none is set.
   function segmentFilter(form) {

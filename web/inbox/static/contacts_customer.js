@@ -20,8 +20,7 @@
   const channelName = (type) => T["contacts_channel_" + type] || type || "";
   // The name the team calls them by (`shown_name`: name, else email, then phone, as the
   // inbox does), else "Customer 7F3A" from the end of their id.
-  const nameOf = (c) => c.shown_name || c.name
-    || fmt(T.customer_unnamed, { code: c.id.slice(-4).toUpperCase() });
+  const nameOf = (c) => c.shown_name || c.name || window.KithDom.unnamed(c.id);
   const facts = (pairs) => pairs.flatMap(([term, value]) => [h("dt", {}, term), h("dd", {}, value)]);
 
   function renderTags(tags) {

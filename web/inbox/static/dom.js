@@ -45,6 +45,12 @@
       values[key] !== undefined ? String(values[key]) : whole);
   }
 
+  // A customer without a name (an anonymous web chat visitor) goes by the end of their id,
+  // so that several of them are told apart, on every page: "Customer 7F3A" ("客户 7F3A").
+  function unnamed(customerId) {
+    return customerId ? fill(T.customer_unnamed, { code: customerId.slice(-4).toUpperCase() }) : T.customer;
+  }
+
   // A refusal shown at the form's controls: each of the error's `fields` (or its one
   // `field`) gets aria-invalid and its message in its slot, and the first is focused; the
   // marks of an earlier call go first (`markFields(form, null)` only clears). A field is
@@ -486,7 +492,7 @@
   showCurrentSection();
   labelCards();
   window.KithDom = Object.freeze({
-    T, ApiError, api, answer, h, say, said, confirmed, fill, worded, markFields, showRefusals, date, dateTime, once,
+    T, ApiError, api, answer, h, say, said, confirmed, fill, unnamed, worded, markFields, showRefusals, date, dateTime, once,
     channelIcon, newestOnly, settled, searchAsTyped, customerChoice, redrawRows, placeRows, replaceIfChanged,
   });
 })();

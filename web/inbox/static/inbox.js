@@ -6,7 +6,7 @@
 (() => {
   const body = document.body;
   const { T, ApiError, api, h, fill, said, dateTime, channelIcon, showRefusals, newestOnly, settled, placeRows, redrawRows,
-    replaceIfChanged } = window.KithDom;
+    replaceIfChanged, unnamed } = window.KithDom;
   const myId = body.dataset.userId;
   const canWrite = body.dataset.role !== "marketer";
   const $ = (id) => document.getElementById(id);
@@ -119,13 +119,6 @@
   function conversationName(c) {
     if (c.group) return c.group.title || T.group_untitled;
     return c.customer_name || unnamed(c.customer_id);
-  }
-
-  // A customer without a name (an anonymous web chat visitor) goes by the end of their id,
-  // so that several of them are told apart: "Customer 7F3A".
-  function unnamed(customerId) {
-    return customerId ? fill(T.customer_unnamed, { code: customerId.slice(-4).toUpperCase() })
-      : T.customer;
   }
 
   // The last message or note, one line, as text (kept on the conversation by the server).
