@@ -171,7 +171,14 @@ async def test_the_board_moves_by_keyboard_and_mouse_and_says_what_is_refused(
         column["Pending"].get_by_role("listitem", name=re.compile("App crash"))
     ).to_be_focused()
     menu = column["Pending"].get_by_label("Move to (#27)")
+    await menu.select_option(label="Solved")  # asked first, as by keyboard: not by a slip
+    dialog = page.get_by_role("dialog")
+    await expect(dialog).to_contain_text("Move #27 to Solved?")
+    await dialog.get_by_role("button", name="Cancel").click()
+    await expect(notice).to_have_text("#27 stays Pending.")
+    await expect(menu).to_have_value("")
     await menu.select_option(label="Solved")
+    await dialog.get_by_role("button", name="Confirm").click()
     await expect(
         column["Solved"].get_by_role("listitem", name=re.compile("App crash"))
     ).to_be_visible()

@@ -116,7 +116,11 @@
       const menu = h("select", {
         "aria-label": `${T.tickets_move} (#${ticket.number})`,
         class: "move",
-        onchange: (e) => { if (e.target.value) move(ticket, e.target.value); },
+        onchange: (e) => {
+          const to = e.target.value;
+          e.target.value = "";  // a move not confirmed leaves the menu as it was
+          if (to) move(ticket, to);
+        },
       }, h("option", { value: "" }, T.tickets_move_pick),
       allowed.map((s) => h("option", { value: s }, status(s))));
       item.append(menu);
@@ -145,17 +149,17 @@
     if (!canWrite || (event.key !== "ArrowLeft" && event.key !== "ArrowRight")) return;
     event.preventDefault();
     if (moving) return; // the card is drawn again where the last move put it, then moves on
-    keyMove(ticket, item, event.key === "ArrowRight" ? 1 : -1);
+    keyMove(ticket, event.key === "ArrowRight" ? 1 : -1);
   }
 
-  // Statuses that end the work (a survey may go to the customer): a key reaches them only
-  // once the page's dialog is answered, never by a press too many.
+  // Statuses that end the work (a survey may go to the customer): a key, the menu or a drag
+  // reaches them only once the page's dialog is answered, never by a press too many.
   const ENDING = ["solved", "closed"];
   let moving = false;
 
   // ← or →: to the nearest column that way the ticket may move to (the allowed moves, not
   // the next column, which may refuse it); none that way is said, and nothing is sent.
-  async function keyMove(ticket, item, step) {
+  async function keyMove(ticket, step) {
     const order = shapes.board;
     const allowed = shapes.moves[ticket.status] || [];
     let to = null;
@@ -174,25 +178,31 @@
     }
     moving = true;
     try {
-      if (ENDING.includes(to)) {
-        say("");
-        const ok = await confirmed(fill(to === "solved" ? T.tickets_confirm_solved : T.tickets_confirm_move,
-          { number: ticket.number, status: status(to) }));
-        if (!ok) {
-          if (item.isConnected) item.focus();
-          say(fill(T.tickets_move_cancelled, { number: ticket.number, status: status(ticket.status) }));
-          return;
-        }
-      }
       await move(ticket, to);
     } finally {
       moving = false;
     }
   }
 
+  // A move that ends the work, asked first in the page's dialog; not confirmed, the card
+  // keeps its place and the focus, and the live region says so.
+  async function endConfirmed(ticket, to) {
+    if (!ENDING.includes(to)) return true;
+    say("");
+    const ok = await confirmed(fill(to === "solved" ? T.tickets_confirm_solved : T.tickets_confirm_move,
+      { number: ticket.number, status: status(to) }));
+    if (!ok) {
+      const card = document.querySelector(`.ticket-card[data-id="${CSS.escape(ticket.id)}"]`);
+      if (card) card.focus();
+      say(fill(T.tickets_move_cancelled, { number: ticket.number, status: status(ticket.status) }));
+    }
+    return ok;
+  }
+
   // The board is drawn again and the card keeps the focus before the outcome is announced,
   // so a keyboard user goes on from where the card now is.
   async function move(ticket, to) {
+    if (!(await endConfirmed(ticket, to))) return;
     let outcome;
     try {
       const moved = await api("PATCH", `/tickets/${encodeURIComponent(ticket.id)}`, { status: to });
