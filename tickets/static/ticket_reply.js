@@ -19,7 +19,7 @@
   const state = { conversation: picker ? picker.value : thread.dataset.conversation, seq: 0, shown: null };
 
   function authorName(m, customerName, customerId) {
-    if (m.private) return `${m.author.id === body.dataset.userId ? T.you : m.author.name || T.you} · ${T.note}`;
+    if (m.private) return `${m.author.name || T.you} · ${T.note}`;
     if (m.author.kind === "bot") return `${T.bot}${m.author.name ? " · " + m.author.name : ""}`;
     if (m.author.kind === "system") return T.system;
     if (m.direction === "in") return m.author.name || customerName || unnamed(customerId);
