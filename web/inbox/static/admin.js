@@ -36,13 +36,10 @@
   // parent: `team_ids.0` is the Teams box): a fieldset's legend, else the text of the
   // control's label without the control's own (a select's options), else its aria-label.
   function fieldLabel(form, field) {
-    const parts = String(field || "").split(".");
-    for (let n = parts.length; n > 0; n--) {
-      const box = form.querySelector(`[data-field="${CSS.escape(parts.slice(0, n).join("."))}"]`);
-      if (!box) continue;
+    for (const { box } of window.KithDom.fieldBoxes(form, field)) {
       const legend = box.matches("fieldset") && box.querySelector(":scope > legend");
       if (legend) return legend.textContent.trim() || null;
-      const control = box.matches("input, select, textarea") ? box : box.querySelector("input, select, textarea");
+      const control = window.KithDom.controlIn(box);
       const label = control && control.labels && control.labels[0];
       const text = label
         ? [...label.childNodes].filter((node) => !node.contains(control)).map((node) => node.textContent).join("").trim()

@@ -99,12 +99,22 @@
     box.textContent = unplaced.map((each) => whole(each.message)).join(" ") || (fields.length ? "" : error.message);
   }
 
-  function fieldPlace(form, field) {
+  // The boxes a refused field may be shown at, nearest first: its own `data-field`, then its
+  // named parents' (`config.x.0`, then `config.x`), each with its name as a CSS string.
+  function* fieldBoxes(form, field) {
     const parts = String(field || "").split(".");
     for (let n = parts.length; n > 0; n--) {
       const name = CSS.escape(parts.slice(0, n).join("."));
       const box = form.querySelector(`[data-field="${name}"]`);
-      const control = box && (box.matches("input, select, textarea") ? box : box.querySelector("input, select, textarea"));
+      if (box) yield { name, box };
+    }
+  }
+
+  const controlIn = (box) => (box.matches("input, select, textarea") ? box : box.querySelector("input, select, textarea"));
+
+  function fieldPlace(form, field) {
+    for (const { name, box } of fieldBoxes(form, field)) {
+      const control = controlIn(box);
       if (!control) continue;
       const slot = form.querySelector(`[data-error-for="${name}"]`) || box.querySelector(".field-error");
       return { control, slot };
@@ -492,7 +502,8 @@
   showCurrentSection();
   labelCards();
   window.KithDom = Object.freeze({
-    T, ApiError, api, answer, h, say, said, confirmed, fill, unnamed, worded, markFields, showRefusals, date, dateTime, once,
+    T, ApiError, api, answer, h, say, said, confirmed, fill, unnamed, worded, markFields, showRefusals, fieldBoxes, controlIn,
+    date, dateTime, once,
     channelIcon, newestOnly, settled, searchAsTyped, customerChoice, redrawRows, placeRows, replaceIfChanged,
   });
 })();
