@@ -283,6 +283,8 @@ async def test_a_refused_save_marks_each_bad_field(live: Live, lang: str) -> Non
     page = await live.sign_in("admin@kith.test", locale=w["locale"])
     await page.goto(live.url + "/app/admin/bots")
     await page.get_by_role("button", name=w["new_bot"]).click()
+    # The editor takes focus once the page's lists are in: typed before, the name is lost.
+    await expect(page.get_by_role("textbox", name=w["name"], exact=True).first).to_be_focused()
     await page.keyboard.type("Broken")
     await page.get_by_role("button", name=w["add_flow"]).click()
     flow = page.get_by_role("group", name=w["flow"], exact=True)
