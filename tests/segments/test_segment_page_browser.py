@@ -5,6 +5,7 @@ asks in the page's own dialog (Cancel keeps the segment), not the browser's `con
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 
 import pytest
@@ -25,6 +26,8 @@ HOSTILE = "<img src=x onerror=window.PWN=1>"
 WORDS = {
     "en-US": {
         "value": "Value",
+        "chart": "Size over time",
+        "chart_desc": re.compile(r"^\d{4}-\d\d-\d\d \d\d:00: 2 customers\.$"),
         "save": "Save segment",
         "blank": "a value to look for, not blank (to find customers without this field, "
         "use “is set” with “no”).",
@@ -34,6 +37,8 @@ WORDS = {
     },
     "zh-CN": {
         "value": "值",
+        "chart": "人数变化",
+        "chart_desc": re.compile(r"^\d{4}-\d\d-\d\d \d\d:00：2 人。$"),
         "save": "保存分群",
         "blank": "请填写要查找的值，不能为空白"
         "（要查找未设置此字段的客户，请选择“已设置”并选“否”）。",
@@ -83,6 +88,8 @@ async def test_members_link_the_chart_a_blank_value_and_delete_in_the_dialog(
     labels = await page.locator("svg.chart text").all_text_contents()
     times = [t for t in labels if ":00" in t]
     assert len(times) == 1, labels  # one point: its time once, not at both ends
+    chart = page.get_by_role("img", name=w["chart"], exact=True)  # its title alone
+    await expect(chart).to_have_accessible_description(w["chart_desc"])
 
     value = page.locator("#builder").get_by_label(f"{w['value']} 1", exact=True)
     await value.fill("   ")

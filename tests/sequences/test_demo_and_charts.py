@@ -74,7 +74,7 @@ def test_the_funnel_is_drawn_accessibly_from_numbers() -> None:
     svg = str(funnel_chart(rows, t))
     assert svg.startswith("<svg") and 'role="img"' in svg
     assert '<title id="funnel-title">Funnel &lt;of&gt; &amp; more</title>' in svg
-    assert 'aria-labelledby="funnel-title funnel-desc"' in svg and "<desc" in svg
+    assert 'aria-labelledby="funnel-title" aria-describedby="funnel-desc"' in svg and "<desc" in svg
     assert svg.count("<rect") == len(rows)
 
 

@@ -65,9 +65,10 @@ async def test_an_admin_chooses_days_reads_them_and_downloads_them(live: Live) -
     await expect(page.locator('[data-figure="answered"]')).to_have_text("2")
     chart = page.get_by_role("img", name="SLA targets met per metric")
     await expect(chart).to_be_visible()
-    # `svg_chart` labels the image by its title and its description together.
-    await expect(chart).to_have_accessible_name(
-        "SLA targets met per metric Share of targets met: First reply 100% (2 of 2), "
+    # `svg_chart` names the image by its title and describes it by its description.
+    await expect(chart).to_have_accessible_name("SLA targets met per metric")
+    await expect(chart).to_have_accessible_description(
+        "Share of targets met: First reply 100% (2 of 2), "
         "Next reply none yet, Resolution 100% (2 of 2)."
     )
     await expect(chart.locator("rect[data-metric='first_reply']")).to_have_attribute(
