@@ -13,8 +13,10 @@ import pytest
 from kith.core.auth import create_api_token
 from kith.core.context import Core
 from kith.core.features import install
-from kith.core.models import InboundUser
+from kith.core.models import Author, AuthorKind, InboundUser, OutboundContent
+from kith.core.outbox import send
 from kith.core.pipeline import ingest
+from kith.core.search_snippets import around
 from kith.tickets.actions import do_create_ticket
 from kith.tickets.feature import feature
 from kith.tickets.models import TicketIn
@@ -338,3 +340,35 @@ async def test_one_chinese_character_finds_it_where_it_ends_a_run(
     assert ids(await token_api.get("/search", params={"q": "我要退"}))["conversations"] == [
         said.conversation.id
     ]
+
+
+async def test_a_conversation_shows_the_newest_message_holding_the_words(
+    core: Core,
+    cast: Cast,  # noqa: F811
+    token_api: httpx.AsyncClient,
+) -> None:
+    """A conversation found by older words shows the message that holds them, from a little
+    before them (not its last message, which says nothing of why it was found); a note never
+    shows, and a conversation found by its customer's name shows its last message."""
+    lamp = (
+        "Hello there, I bought a lamp from you last week and it arrived broken in several "
+        "pieces, so I would like a REFUND please, or a new one sent out as soon as you can."
+    )
+    said = await ingest(core, cast.shop, inbound(cast.shop, text=lamp))
+    await ingest(core, cast.shop, inbound(cast.shop, text="我想退款，谢谢"))
+    conversation = said.conversation
+    agent = Author(kind=AuthorKind.agent, name="Alice")
+    await send(core, conversation, OutboundContent(text="refund approved", private=True), agent)
+    await send(core, conversation, OutboundContent(text="Anything else today?"), agent)
+    await indexed(core)
+
+    def snippet(answer: httpx.Response) -> str:
+        assert ids(answer)["conversations"] == [conversation.id]
+        return str(answer.json()["conversations"][0]["snippet"])
+
+    refund = snippet(await token_api.get("/search", params={"q": "refund"}))
+    assert refund.startswith("…broken in several pieces, so I would like a REFUND please")
+    assert snippet(await token_api.get("/search", params={"q": "退"})) == "我想退款，谢谢"
+    assert snippet(await token_api.get("/search", params={"q": "lamp week"})) == around(lamp, [])
+    by_name = snippet(await token_api.get("/search", params={"q": "lovelace"}))
+    assert by_name == "Anything else today?"

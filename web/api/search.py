@@ -36,6 +36,7 @@ from kith.core.pagination import page
 from kith.core.permissions import Scope
 from kith.core.scopes import conversations_visible, customers_visible
 from kith.core.search import search_page
+from kith.core.search_snippets import matched_snippets, one_line
 from kith.tickets.models import Ticket
 from kith.tickets.queries import TicketFilter, list_tickets
 from kith.tickets.store import tickets as tickets_of
@@ -47,7 +48,6 @@ router = APIRouter(tags=["search"])
 
 Q_MAX = 200  # the conversations' and tickets' lists take no longer `q`
 LIMIT_MAX = 20
-SNIPPET_CHARS = 140
 
 SearchText = Annotated[
     str,
@@ -67,7 +67,11 @@ class ConversationHit(BaseModel):
     customer_id: str
     channel_type: str
     status: str
-    snippet: str = Field(description="The last message or reply, one line.")
+    snippet: str = Field(
+        description="The newest message holding the words searched for, one line from a "
+        "little before them; else (found by its customer's name, email or phone) its last "
+        "message or reply."
+    )
     last_message_at: datetime
     link: str
 
@@ -111,23 +115,22 @@ class SearchResults(BaseModel):
     )
 
 
-def _one_line(text: str) -> str:
-    line = " ".join(text.split())
-    return line if len(line) <= SNIPPET_CHARS else line[: SNIPPET_CHARS - 1] + "…"
-
-
-def _conversation_hit(conversation: Conversation, names: dict[str, Customer]) -> ConversationHit:
+def _conversation_hit(
+    conversation: Conversation, names: dict[str, Customer], matched: dict[str, str]
+) -> ConversationHit:
     customer = names.get(conversation.customer_id)
     group = conversation.group.title if conversation.group else None
     preview = conversation.preview
-    snippet = preview.text if preview is not None and not preview.private else ""
+    snippet = matched.get(conversation.id) or (
+        preview.text if preview is not None and not preview.private else ""
+    )
     return ConversationHit(
         id=conversation.id,
         title=group or (customer.shown_name if customer else None),
         customer_id=conversation.customer_id,
         channel_type=conversation.channel_type,
         status=conversation.status.value,
-        snippet=_one_line(snippet),
+        snippet=one_line(snippet),
         last_message_at=conversation.last_message_at,
         link=f"/app?conversation={conversation.id}",
     )
@@ -150,7 +153,7 @@ def _customer_hit(customer: Customer) -> CustomerHit:
     return CustomerHit(
         id=customer.id,
         name=customer.shown_name,
-        snippet=_one_line(", ".join([*customer.emails, *customer.phones])),
+        snippet=one_line(", ".join([*customer.emails, *customer.phones])),
         tags=customer.tags,
         link=f"/app/contacts/{customer.id}",
     )
@@ -239,10 +242,14 @@ async def search_everywhere(
             _tickets(core, workspace_id, scope, text, limit),
             _customers(core, workspace_id, scope, text, limit),
         )
-    names = await customers_by_id(core, [c.customer_id for c in conversations])
+    found = [c.id for c in conversations]
+    names, matched = await asyncio.gather(
+        customers_by_id(core, [c.customer_id for c in conversations]),
+        matched_snippets(core, found, text),
+    )
     return SearchResults(
         q=text,
-        conversations=[_conversation_hit(c, names) for c in conversations],
+        conversations=[_conversation_hit(c, names, matched) for c in conversations],
         tickets=[_ticket_hit(t) for t in tickets],
         customers=[_customer_hit(c) for c in customers],
         more=More(
