@@ -113,8 +113,9 @@ async def test_an_admin_resets_a_password_then_the_user_changes_it(live: Live) -
     await page.keyboard.press("Tab")
     await page.keyboard.type("mine-and-only-mie")
     await page.keyboard.press("Enter")
-    await expect(form.get_by_role("alert")).to_contain_text("The two new passwords differ.")
-    await form.get_by_label("Repeat the new password").fill("mine-and-only-mine")
+    repeat = form.get_by_label("Repeat the new password")
+    await expect(repeat).to_have_accessible_description("The two new passwords differ.")
+    await repeat.fill("mine-and-only-mine")
     await page.keyboard.press("Enter")
     # The admin's password replaced, Mary goes on to her landing page, still signed in.
     await expect(page).to_have_url(live.url + "/app/contacts")
@@ -143,7 +144,8 @@ async def test_the_chinese_account_pages(live: Live) -> None:
     await form.get_by_label("新密码", exact=True).fill("one-new-password")
     await form.get_by_label("再次输入新密码").fill("another-password")
     await form.get_by_role("button", name="修改密码").click()
-    await expect(form.get_by_role("alert")).to_contain_text("两次输入的新密码不一致。")
+    differ = "两次输入的新密码不一致。"
+    await expect(form.get_by_label("再次输入新密码")).to_have_accessible_description(differ)
     await page.get_by_role("link", name="用户").click()
     await expect(page.get_by_role("button", name="重置密码：Mary")).to_be_visible()
 

@@ -1,6 +1,6 @@
-"""The settings forms' refusals in a real browser, in Chinese and English: each names the field
-by the label the user reads (never the API's field, such as `email`), in the page's language,
-with the control marked and focused; and a customer page for a customer not there says so in
+"""The settings forms' refusals in a real browser, in Chinese and English: each is said under
+its field in the page's language (never naming the API's field, such as `email`), the control
+marked, focused and described by it, the form's own line left empty; and a customer page for a customer not there says so in
 the page's language, with the way back to Contacts. The live server is `test_admin_browser`'s
 (admin, an admin; mary, a marketer)."""
 
@@ -21,8 +21,8 @@ WORDS = {
         "new_team": "New team",
         "create_team": "Create team",
         "name": "Name",
-        "team_taken": "Name: Another team already has this name.",
-        "blank": "Name: Cannot be empty (spaces alone do not count).",
+        "team_taken": "Another team already has this name.",
+        "blank": "Cannot be empty (spaces alone do not count).",
         "new_token": "New API token",
         "create_token": "Create token",
         "account": "My account",
@@ -30,8 +30,8 @@ WORDS = {
         "current": "Current password",
         "new": "New password",
         "repeat": "Repeat the new password",
-        "wrong": "Current password: The current password is wrong.",
-        "same": "New password: The new password is the current one: choose another.",
+        "wrong": "The current password is wrong.",
+        "same": "The new password is the current one: choose another.",
         "missing": "No such contact, or they talk to another team.",
         "back": "Back to contacts",
     },
@@ -40,8 +40,8 @@ WORDS = {
         "new_team": "新建团队",
         "create_team": "创建团队",
         "name": "名称",
-        "team_taken": "名称：已有同名团队。",
-        "blank": "名称：不能为空（只填空格也算空）。",
+        "team_taken": "已有同名团队。",
+        "blank": "不能为空（只填空格也算空）。",
         "new_token": "新建 API 令牌",
         "create_token": "创建令牌",
         "account": "我的账户",
@@ -49,8 +49,8 @@ WORDS = {
         "current": "当前密码",
         "new": "新密码",
         "repeat": "再次输入新密码",
-        "wrong": "当前密码：当前密码不正确。",
-        "same": "新密码：新密码与当前密码相同：请另选一个。",
+        "wrong": "当前密码不正确。",
+        "same": "新密码与当前密码相同：请另选一个。",
         "missing": "没有这个联系人，或其属于其他团队。",
         "back": "返回联系人",
     },
@@ -58,7 +58,7 @@ WORDS = {
 
 
 @pytest.mark.parametrize("language", ["zh", "en"])
-async def test_a_refusal_names_its_field_by_its_label(live: Live, language: str) -> None:
+async def test_a_refusal_is_said_at_its_field(live: Live, language: str) -> None:
     from playwright.async_api import expect
 
     words = WORDS[language]
@@ -72,7 +72,9 @@ async def test_a_refusal_names_its_field_by_its_label(live: Live, language: str)
         if said is None:  # the first Sales is made; the form is empty again
             await expect(name).to_have_value("")
             continue
-        await expect(form.get_by_role("alert")).to_have_text(said)
+        await expect(name).to_have_accessible_description(said)
+        await expect(form.locator(".field-error", has_text=said)).to_be_visible()
+        await expect(form.get_by_role("alert")).to_have_text("")
         await expect(name).to_have_attribute("aria-invalid", "true")
         await expect(name).to_be_focused()
 
@@ -81,7 +83,7 @@ async def test_a_refusal_names_its_field_by_its_label(live: Live, language: str)
     name = form.get_by_label(words["name"], exact=True)
     await name.fill("   ")
     await form.get_by_role("button", name=words["create_token"]).click()
-    await expect(form.get_by_role("alert")).to_have_text(words["blank"])
+    await expect(name).to_have_accessible_description(words["blank"])
     await expect(name).to_have_attribute("aria-invalid", "true")
     await expect(name).to_be_focused()
 
@@ -103,8 +105,8 @@ async def test_a_wrong_or_unchanged_password_is_worded(live: Live, language: str
     await page.keyboard.press("Tab")
     await page.keyboard.type("a brand new password")
     await page.keyboard.press("Enter")
-    alert = form.get_by_role("alert")
-    await expect(alert).to_have_text(words["wrong"])
+    await expect(current).to_have_accessible_description(words["wrong"])
+    await expect(form.get_by_role("alert")).to_have_text("")
     await expect(current).to_have_attribute("aria-invalid", "true")
     await expect(current).to_be_focused()
 
@@ -112,10 +114,11 @@ async def test_a_wrong_or_unchanged_password_is_worded(live: Live, language: str
     await new.fill(PASSWORD)
     await form.get_by_label(words["repeat"]).fill(PASSWORD)
     await page.keyboard.press("Enter")
-    await expect(alert).to_have_text(words["same"])
+    await expect(new).to_have_accessible_description(words["same"])
     await expect(new).to_have_attribute("aria-invalid", "true")
     await expect(new).to_be_focused()
     await expect(current).not_to_have_attribute("aria-invalid", "true")
+    await expect(current).to_have_accessible_description("")  # the last refusal went
 
 
 @pytest.mark.parametrize("language", ["zh", "en"])

@@ -87,7 +87,7 @@ async def test_an_admin_deletes_a_team_and_cannot_repeat_a_name(live: Live, lang
     await admin.keyboard.press("Enter")
     await expect(name).to_have_attribute("aria-invalid", "true")
     await expect(name).to_be_focused()
-    await expect(admin.locator("#new-team .form-error")).to_contain_text(words["taken"])
+    await expect(name).to_have_accessible_description(words["taken"])
 
     in_use = admin.get_by_role("button", name=f"{words['delete']}Support")
     await in_use.focus()

@@ -5,19 +5,22 @@
 
 (() => {
   const body = document.body;
-  const { T, ApiError, api, h, say: notice, confirmed, markFields, once, fill, dateTime } = window.KithDom;
+  const { T, ApiError, api, h, say: notice, confirmed, markFields, showRefusals, once, fill, dateTime } = window.KithDom;
   const myId = body.dataset.userId;
   const canEdit = body.dataset.role === "admin";
   const $ = (id) => document.getElementById(id);
 
-  // An error under a form: each field the server refused, named by its visible label (its
-  // `<label>`, or its fieldset's legend: "邮箱：已有用户使用此邮箱。", never the API's field),
-  // then its message in the page's language (worded from its `reason`); the controls named
-  // by `data-field` are marked (aria-invalid) and the first focused. A field no control of
-  // the form holds is said by its message alone. `paths`: the bot editor's form, whose
-  // fields are places in its JSON (`flows.0.steps.2.type`), said by that path.
+  // A form's refusal: each refused field's message (in the page's language, worded from its
+  // `reason`) under its control, which is marked (aria-invalid) and describes itself by it,
+  // the first focused; what no control holds, in the form's line (`KithDom.showRefusals`).
+  // `paths`: the bot editor's form, whose fields are places in its JSON
+  // (`flows.0.steps.2.type`): every one is listed in the form's line by that path too.
   // `showError(form, null)` clears it all.
   function showError(form, error, { paths = false } = {}) {
+    if (!paths) {
+      showRefusals(form, error);
+      return;
+    }
     const box = form.querySelector(".form-error");
     box.replaceChildren();
     markFields(form, error);
@@ -25,28 +28,9 @@
     const fields = error.fields && error.fields.length ? error.fields : [error];
     fields.forEach((each, n) => {
       if (n) box.append(h("br"));
-      if (paths && each.field) box.append(h("code", {}, each.field), ": ");
-      const label = paths ? null : fieldLabel(form, each.field);
-      if (label) box.append(label, T.colon);
+      if (each.field) box.append(h("code", {}, each.field), ": ");
       box.append(each.message || T.error);
     });
-  }
-
-  // The words a sighted user reads for the form's control of `field` (or of its nearest named
-  // parent: `team_ids.0` is the Teams box): a fieldset's legend, else the text of the
-  // control's label without the control's own (a select's options), else its aria-label.
-  function fieldLabel(form, field) {
-    for (const { box } of window.KithDom.fieldBoxes(form, field)) {
-      const legend = box.matches("fieldset") && box.querySelector(":scope > legend");
-      if (legend) return legend.textContent.trim() || null;
-      const control = window.KithDom.controlIn(box);
-      const label = control && control.labels && control.labels[0];
-      const text = label
-        ? [...label.childNodes].filter((node) => !node.contains(control)).map((node) => node.textContent).join("").trim()
-        : control && control.getAttribute("aria-label");
-      if (text) return text;
-    }
-    return null;
   }
 
   // Run a form's submit handler, once at a time (a double Enter makes one user, one token);

@@ -502,8 +502,7 @@
   showCurrentSection();
   labelCards();
   window.KithDom = Object.freeze({
-    T, ApiError, api, answer, h, say, said, confirmed, fill, unnamed, worded, markFields, showRefusals, fieldBoxes, controlIn,
-    date, dateTime, once,
+    T, ApiError, api, answer, h, say, said, confirmed, fill, unnamed, worded, markFields, showRefusals, date, dateTime, once,
     channelIcon, newestOnly, settled, searchAsTyped, customerChoice, redrawRows, placeRows, replaceIfChanged,
   });
 })();
