@@ -544,7 +544,8 @@ async def test_the_sla_chart_draws_percent_met_per_metric_with_words(
     chart = re.search(r'<svg class="chart"[^>]* id="chart-sla".*?</svg>', answer.text, re.S)
     assert chart, answer.text
     svg = chart.group(0)
-    assert 'role="img"' in svg and 'aria-labelledby="chart-sla-title" aria-describedby="chart-sla-desc"' in svg
+    assert 'role="img"' in svg
+    assert 'aria-labelledby="chart-sla-title" aria-describedby="chart-sla-desc"' in svg
     assert '<title id="chart-sla-title">SLA targets met per metric</title>' in svg
     assert (
         '<desc id="chart-sla-desc">Share of targets met: First reply 50% (1 of 2), '

@@ -1,8 +1,8 @@
 """The settings forms' refusals in a real browser, in Chinese and English: each is said under
 its field in the page's language (never naming the API's field, such as `email`), the control
-marked, focused and described by it, the form's own line left empty; and a customer page for a customer not there says so in
-the page's language, with the way back to Contacts. The live server is `test_admin_browser`'s
-(admin, an admin; mary, a marketer)."""
+marked, focused and described by it, the form's own line left empty; and a customer page for
+a customer not there says so in the page's language, with the way back to Contacts. The live
+server is `test_admin_browser`'s (admin, an admin; mary, a marketer)."""
 
 from __future__ import annotations
 
