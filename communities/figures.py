@@ -24,7 +24,7 @@ ATTEMPTS = 5
 SEGMENT_FIELDS = (
     FieldSpec("communities", "communities.ids", Kind.tags),
     FieldSpec("communities.joined_at", "communities.joined_at", Kind.date),
-    FieldSpec("referrals.count", "referrals.count", Kind.number),
+    FieldSpec("referrals.count", "referrals.count", Kind.number, absent_is_zero=True),
 )
 TYPES = (
     "community.member_joined",

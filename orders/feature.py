@@ -15,10 +15,11 @@ from kith.orders.store import LATEST, ORDERS
 from kith.segments.filters import FieldSpec, Kind
 
 SEGMENT_FIELDS = (
-    FieldSpec("orders.count", "orders.count", Kind.number),
+    # Counts and sums: a customer who never ordered has 0 of them (`absent_is_zero`).
+    FieldSpec("orders.count", "orders.count", Kind.number, absent_is_zero=True),
     FieldSpec("orders.last_at", "orders.last_at", Kind.date),
     # Per currency, in minor units: `orders.total.USD` gte 10000 is 100 dollars or more.
-    FieldSpec("orders.total.", "orders.total", Kind.number),
+    FieldSpec("orders.total.", "orders.total", Kind.number, absent_is_zero=True),
 )
 
 

@@ -12,13 +12,16 @@ numbers, strings with strings, dates with dates; a list matches when one element
 User values only ever appear as operands: an object where a value belongs (`{"$gt": ""}`) and a
 `$`-key beside field, op and value are refused (422 naming the place), and strings go into
 regexes escaped. A filter is refused with every bad place at once. Tag values are folded as
-tags are stored (`VIP` is the tag `vip`).
+tags are stored (`VIP` is the tag `vip`; `Telegram` the channel type `telegram`). A count or
+a sum a customer has none of (`FieldSpec.absent_is_zero`: orders, lifetime value, members
+invited) is 0 to both evaluations, so "never purchased" is `orders.count eq 0`.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import operator
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -82,6 +85,9 @@ class FieldSpec:
     choices: tuple[str, ...] = ()
     default: str | None = None
     folded: bool = False  # values compared folded, as the field is stored (`kith.core.tags`)
+    # A count or a sum: a customer without the value (never ordered, never invited) has 0 of
+    # it, so `orders.count eq 0` finds them. `exists: false` still finds the value not set.
+    absent_is_zero: bool = False
 
     def stored(self, key: str | None) -> str:
         return f"{self.path}.{key}" if key else self.path
@@ -92,7 +98,7 @@ CONSENT_STATES = ("unknown", "granted", "revoked")
 CORE_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("tags", "tags", Kind.tags, folded=True),
     FieldSpec("attributes.", "attributes", Kind.scalar),
-    FieldSpec("channels", "channels", Kind.tags),
+    FieldSpec("channels", "channels", Kind.tags, folded=True),  # types: `telegram`
     FieldSpec("channel_ids", "identities.channel_id", Kind.tags),
     FieldSpec("consent.", "consent", Kind.choice, CONSENT_STATES, default="unknown"),
     FieldSpec("sentiment.trend", "sentiment.score", Kind.number),
@@ -372,7 +378,16 @@ def to_query(node: Node, now: datetime) -> dict[str, Any]:
 def _eq(c: Condition, _now: datetime) -> dict[str, Any]:
     if c.spec.kind is Kind.choice:
         return _choice_in(c, (c.value,))
-    return {c.path: c.value}
+    return _or_absent(c, {c.path: c.value}, _same(0, c.value))
+
+
+def _or_absent(c: Condition, query: dict[str, Any], zero_holds: bool) -> dict[str, Any]:
+    """`query`, and also the customers without the value when it counts as zero and zero
+    holds: `orders.count lt 1` finds those who never ordered. (`{path: None}` is MongoDB's
+    "missing or null", what `_numbers` reads as 0.)"""
+    if c.spec.absent_is_zero and zero_holds:
+        return {"$or": [query, {c.path: None}]}
+    return query
 
 
 def _choice_in(c: Condition, values: Iterable[str]) -> dict[str, Any]:
@@ -390,7 +405,7 @@ def _ne(c: Condition, now: datetime) -> dict[str, Any]:
 def _in(c: Condition, _now: datetime) -> dict[str, Any]:
     if c.spec.kind is Kind.choice:
         return _choice_in(c, c.value)
-    return {c.path: {"$in": list(c.value)}}
+    return _or_absent(c, {c.path: {"$in": list(c.value)}}, any(_same(0, w) for w in c.value))
 
 
 def _contains(c: Condition, _now: datetime) -> dict[str, Any]:
@@ -411,9 +426,12 @@ def _exists(c: Condition, _now: datetime) -> dict[str, Any]:
     return present if c.value else {"$nor": [present]}
 
 
-def _compare(mongo_op: str) -> Callable[[Condition, datetime], dict[str, Any]]:
+def _compare(
+    mongo_op: str, test: Callable[[Any, Any], bool]
+) -> Callable[[Condition, datetime], dict[str, Any]]:
     def query(c: Condition, _now: datetime) -> dict[str, Any]:
-        return {c.path: {mongo_op: c.value}}  # MongoDB compares within a type bracket
+        compared = {c.path: {mongo_op: c.value}}  # MongoDB compares within a type bracket
+        return _or_absent(c, compared, _bracket(0, c.value) and test(0, c.value))
 
     return query
 
@@ -433,10 +451,10 @@ _QUERIES: dict[Op, Callable[[Condition, datetime], dict[str, Any]]] = {
     Op.contains: _contains,
     Op.not_contains: _not_contains,
     Op.exists: _exists,
-    Op.lt: _compare("$lt"),
-    Op.lte: _compare("$lte"),
-    Op.gt: _compare("$gt"),
-    Op.gte: _compare("$gte"),
+    Op.lt: _compare("$lt", operator.lt),
+    Op.lte: _compare("$lte", operator.le),
+    Op.gt: _compare("$gt", operator.gt),
+    Op.gte: _compare("$gte", operator.ge),
     Op.within_days: _days(newer=True),
     Op.older_than_days: _days(newer=False),
 }
@@ -450,7 +468,15 @@ def matches(node: Node, doc: Mapping[str, Any], now: datetime) -> bool:
     if isinstance(node, Group):
         results = (matches(c, doc, now) for c in node.children)
         return all(results) if node.mode == "all" else any(results)
-    return _TESTS[node.op](node, _values(doc, node.path), now)
+    return _TESTS[node.op](node, _numbers(node, _values(doc, node.path)), now)
+
+
+def _numbers(c: Condition, values: list[Any]) -> list[Any]:
+    """`values`, or `[0]` for a count or a sum not set (missing or null), as `_or_absent`
+    reads it; `exists` still sees what is stored."""
+    if c.spec.absent_is_zero and c.op is not Op.exists and all(v is None for v in values):
+        return [0]
+    return values
 
 
 _MISSING = object()
@@ -553,10 +579,10 @@ _TESTS: dict[Op, Callable[[Condition, list[Any], datetime], bool]] = {
     Op.contains: _t_contains,
     Op.not_contains: lambda c, values, now: not _t_contains(c, values, now),
     Op.exists: _t_exists,
-    Op.lt: _t_compare(lambda a, b: a < b),
-    Op.lte: _t_compare(lambda a, b: a <= b),
-    Op.gt: _t_compare(lambda a, b: a > b),
-    Op.gte: _t_compare(lambda a, b: a >= b),
+    Op.lt: _t_compare(operator.lt),
+    Op.lte: _t_compare(operator.le),
+    Op.gt: _t_compare(operator.gt),
+    Op.gte: _t_compare(operator.ge),
     Op.within_days: _t_days(newer=True),
     Op.older_than_days: _t_days(newer=False),
 }

@@ -31,8 +31,10 @@ STATIC = {"segments.js": "text/javascript", "segments.css": "text/css"}
 CHART_W, CHART_H, PAD = 640, 200, 36
 # Fields whose values are ids: the builder offers the workspace's channels and communities
 # by name (the filter keeps the ids). Communities are the communities feature's collection,
-# read by name here as `records.users_of` reads broadcasts: features import segments.
-PICKED = ("channel_ids", "communities")
+# read by name here as `records.users_of` reads broadcasts: features import segments. The
+# channel types a customer wrote on are picked from the types Kith knows (a typed
+# `Telegram` matched no one: they are stored as `telegram`).
+PICKED = ("channel_ids", "communities", "channels")
 MAX_PICKS = 500
 # Fields keyed by a currency and stored in its minor units: the builder shows and takes
 # amounts in the currency's units (199.00 CNY), as orders are shown (`kith.orders.money`).
@@ -65,7 +67,7 @@ def field_catalog(
 
 async def _picks(core: Any, workspace_id: str) -> dict[str, list[dict[str, str]]]:
     """The workspace's channels (in the order they were added) and communities (by title),
-    each as its id and the name people know it by."""
+    each as its id and the name people know it by; the channel types Kith knows."""
     scope = {"workspace_id": workspace_id}
     channels = core.store.channels.find(scope, {"name": 1, "type": 1}).sort("created_at", 1)
     groups = core.store.collection("communities").find(scope, {"title": 1, "channel_type": 1})
@@ -80,7 +82,8 @@ async def _picks(core: Any, workspace_id: str) -> dict[str, list[dict[str, str]]
         ),
         key=lambda g: g["name"].casefold(),
     )
-    return {"channel_ids": named_channels, "communities": named_groups}
+    types = [{"id": name, "name": name} for name in core.channels.names()]
+    return {"channel_ids": named_channels, "communities": named_groups, "channels": types}
 
 
 async def _currency(core: Any, workspace_id: str) -> str:

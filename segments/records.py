@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from kith.core.context import Core
-from kith.core.errors import Conflict, InvalidInput, NotFound
+from kith.core.errors import Conflict, InvalidInput, KithError, NotFound, raise_all
 from kith.core.ids import new_id
 from kith.core.models import Record
 from kith.segments.filters import CORE_FIELDS, Fields, Node, parse, refuse_blank_values
@@ -49,10 +49,40 @@ def parse_filter(core: Core, raw: Any) -> Node:
 
 
 def parse_new_filter(core: Core, raw: Any) -> Node:
-    """A filter being written: parsed, and refused where it looks for a blank value."""
-    node = parse_filter(core, raw)
-    refuse_blank_values(raw)
+    """A filter being written: parsed, and refused where it looks for a blank value; every
+    refusal of both at once (a blank key and a blank value are marked together)."""
+    errors: list[KithError] = []
+    node: Node | None = None
+    try:
+        node = parse_filter(core, raw)
+    except InvalidInput as exc:
+        errors.extend(exc.fields)
+    try:
+        refuse_blank_values(raw)
+    except InvalidInput as exc:
+        errors.extend(exc.fields)
+    raise_all(errors)
+    assert node is not None  # nothing refused: it parsed
     return node
+
+
+def _checked(core: Core, name: str | None, raw: Any) -> str | None:
+    """The stripped name (None when not given), with the filter `raw` (when given) checked:
+    every bad place of both refused in one answer, so a form marks the blank name and the
+    blank value at once instead of one per round."""
+    errors: list[KithError] = []
+    if raw is not None:
+        try:
+            parse_new_filter(core, raw)
+        except InvalidInput as exc:
+            errors.extend(exc.fields)
+    if name is not None:
+        try:
+            name = _name(name)
+        except InvalidInput as exc:
+            errors.insert(0, exc)  # the form's first control: the first marked and focused
+    raise_all(errors)
+    return name
 
 
 def _name(name: str) -> str:
@@ -104,8 +134,7 @@ async def workspace_segments(core: Core, workspace_id: str) -> list[Segment]:
 
 async def do_create_segment(core: Core, workspace_id: str, name: str, raw: Any) -> Segment:
     """Store a validated segment; the caller fills it (`reconcile.fill`)."""
-    parse_new_filter(core, raw)
-    name = _name(name)
+    name = _checked(core, name, raw) or name
     await _refuse_taken(core, workspace_id, name)
     now = core.clock.now()
     segment = Segment(
@@ -126,13 +155,13 @@ async def do_update_segment(
     """Rename and/or refilter; returns the segment and whether its filter changed (then the
     caller recomputes membership)."""
     changes: dict[str, Any] = {"updated_at": core.clock.now()}
-    if name is not None:
-        changes["name"] = _name(name)
-        await _refuse_taken(core, segment.workspace_id, changes["name"], keep=segment.id)
     refiltered = raw is not None and raw != segment.filter
+    name = _checked(core, name, raw if refiltered else None)
+    if name is not None:
+        changes["name"] = name
+        await _refuse_taken(core, segment.workspace_id, name, keep=segment.id)
     update: dict[str, Any] = {"$set": changes}
     if refiltered:
-        parse_new_filter(core, raw)
         changes["filter"] = raw
         update["$inc"] = {"revision": 1}
     await core.store.collection(SEGMENTS).update_one({"_id": segment.id}, update)
@@ -145,8 +174,8 @@ LIVE_BROADCASTS = ("draft", "scheduled", "sending", "paused")
 MAX_USERS_NAMED = 5
 
 
-async def users_of(core: Core, segment: Segment) -> list[str]:
-    """What still relies on `segment`, as `broadcast "name" (id)` / `sequence "name" (id)`."""
+async def users_of(core: Core, segment: Segment) -> list[dict[str, str]]:
+    """What still relies on `segment`: each a `kind` (broadcast, sequence), `id` and `name`."""
     scope = {"workspace_id": segment.workspace_id}
     broadcasts = core.store.collection("broadcasts").find(
         {**scope, "segment_id": segment.id, "status": {"$in": list(LIVE_BROADCASTS)}},
@@ -161,25 +190,36 @@ async def users_of(core: Core, segment: Segment) -> list[str]:
         },
         {"name": 1},
     )
-    named = [f'broadcast "{d.get("name", "")}" ({d["_id"]})' async for d in broadcasts]
-    named += [f'sequence "{d.get("name", "")}" ({d["_id"]})' async for d in sequences]
+    named = [_user("broadcast", d) async for d in broadcasts]
+    named += [_user("sequence", d) async for d in sequences]
     return named
+
+
+def _user(kind: str, doc: dict[str, Any]) -> dict[str, str]:
+    return {"kind": kind, "id": str(doc["_id"]), "name": str(doc.get("name", ""))}
 
 
 async def do_delete_segment(core: Core, segment: Segment) -> None:
     """The segment, its members and its size history; refused (409) while a broadcast that
     has not ended or a sequence that is not archived uses it, as Mautic refuses to delete a
-    segment a campaign uses: deleted, it would quietly send to nobody."""
+    segment a campaign uses: deleted, it would quietly send to nobody. The refusal lists
+    them (`limits.users`, the first few) for a page to name them in its own language."""
     users = await users_of(core, segment)
     if users:
-        shown = ", ".join(users[:MAX_USERS_NAMED])
+        listed = users[:MAX_USERS_NAMED]
+        shown = ", ".join(f'{u["kind"]} "{u["name"]}" ({u["id"]})' for u in listed)
         more = f" and {len(users) - MAX_USERS_NAMED} more" if len(users) > MAX_USERS_NAMED else ""
         raise Conflict(
             f"used by {shown}{more}: cancel or change them first",
             field="segment_id",
             code="segment_in_use",
             reason="segment_in_use",
-            limits={"names": f"{shown}{more}", "count": len(users)},
+            limits={
+                "names": f"{shown}{more}",
+                "count": len(users),
+                "users": listed,
+                "more": len(users) - len(listed),
+            },
         )
     await core.store.collection(SEGMENTS).delete_one({"_id": segment.id})
     await core.store.collection(MEMBERS).delete_many({"segment_id": segment.id})

@@ -34,8 +34,18 @@
   // A refusal in the page's language when the API said why (`reason`), else its message;
   // `named`: after the place at fault, for the one line above the builder.
   function refusal(error, named) {
+    if (error.reason === "segment_in_use" && error.limits && Array.isArray(error.limits.users)) {
+      return say("segments_reason_segment_in_use", { names: usersNamed(error.limits) });
+    }
     if (error.reason && T["segments_reason_" + error.reason]) return say("segments_reason_" + error.reason, error.limits || {});
     return named && error.field ? `${error.field}: ${error.message}` : error.message || T.error;
+  }
+
+  // What still uses a segment (`records.users_of`), named in the page's language: "the
+  // broadcast “Spring sale”, the sequence “Welcome”" / "群发“Spring sale”、培育序列“Welcome”".
+  function usersNamed(limits) {
+    const names = limits.users.map((u) => say("segments_user_" + u.kind, { name: u.name })).join(T.segments_list_sep);
+    return limits.more ? say("segments_users_more", { names, count: limits.more }) : names;
   }
 
   // The filter as the builder holds it --------------------------------------------------
@@ -273,14 +283,15 @@
           : places !== null ? toMajor(19900 * 10 ** Math.max(places - 2, 0), places) : null });
     }
     if (s.money && node.op !== "exists") unit = h("span", { class: "unit" }, node.key);
-    // A bad field name is most often its key (`attributes.<key>`): marked there when it has one.
-    (key && key.tagName === "INPUT" ? key : field).dataset.field = `${path}.field`;
     const part = (name, ...controls) => {
       const slot = h("span", { class: "field-error", id: `${path}.${name}-error` });
       for (const c of controls) if (c && c.matches && c.matches("input, select")) c.setAttribute("aria-describedby", slot.id);
       return h("span", { class: "part", dataset: { field: `${path}.${name}` } }, ...controls, slot);
     };
-    return h("div", { class: "condition" }, field, key, part("op", op), part("value", value, unit),
+    // A bad field name is most often its key (`attributes.<key>`): marked there, its words
+    // beside it, when it has one; else at the field.
+    const named = key && key.tagName === "INPUT" ? [field, part("field", key)] : [part("field", field), key];
+    return h("div", { class: "condition" }, ...named, part("op", op), part("value", value, unit),
       h("button", { type: "button", "aria-label": `${T.segments_remove} ${n}`, onclick: remove }, "×"));
   }
 
@@ -311,11 +322,20 @@
     timer = setTimeout(count, 400);
   }
 
+  // A condition on a keyed field (an attribute) whose key is still blank.
+  const keyMissing = (node) => (node.children ? node.children.some(keyMissing)
+    : (() => { const s = spec(node.field); return s && s.name.endsWith(".") && !s.money && !node.key.trim(); })());
+
   async function count() {
     const mine = ++asked;
     const shown = $("live-count");
     if (unheld) {  // its reason stays said: no count's refusal in its place
       shown.textContent = "";
+      return;
+    }
+    if (keyMissing(tree)) {  // nothing to count yet: said so, not a refusal nor a blank line
+      if ($("builder-error").textContent === countSaid) $("builder-error").textContent = "";
+      shown.textContent = T.segments_count_needs_key;
       return;
     }
     shown.textContent = T.segments_counting;
@@ -396,10 +416,14 @@
     // Asked in the page's own dialog (confirm_dialog.html), as every page asks; once at a time.
     if (remove) window.KithDom.once(remove, async () => {
       if (!(await window.KithDom.confirmed(T.segments_delete_confirm))) return undefined;
+      const said = $("delete-error");
+      said.textContent = "";
+      remove.removeAttribute("aria-invalid");
       try {
         await call("DELETE", "/" + segmentId);
-      } catch (error) {  // in use by a broadcast or a sequence (409, naming them)
-        $("notice").textContent = error.message;
+      } catch (error) {  // in use by a broadcast or a sequence (409, naming them): said here
+        said.textContent = error.message;
+        remove.focus();
         return undefined;
       }
       window.location.assign("/app/segments");
