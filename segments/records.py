@@ -66,12 +66,13 @@ def parse_new_filter(core: Core, raw: Any) -> Node:
     return node
 
 
-def _checked(core: Core, name: str | None, raw: Any) -> str | None:
-    """The stripped name (None when not given), with the filter `raw` (when given) checked:
-    every bad place of both refused in one answer, so a form marks the blank name and the
-    blank value at once instead of one per round."""
+def _checked(core: Core, name: str | None, raw: Any, *, filtered: bool) -> str | None:
+    """The stripped name (None when not given), with the filter `raw` checked when
+    `filtered` (a new segment's always: a missing one is refused too): every bad place of
+    both refused in one answer, so a form marks the blank name and the blank value at once
+    instead of one per round."""
     errors: list[KithError] = []
-    if raw is not None:
+    if filtered:
         try:
             parse_new_filter(core, raw)
         except InvalidInput as exc:
@@ -134,7 +135,7 @@ async def workspace_segments(core: Core, workspace_id: str) -> list[Segment]:
 
 async def do_create_segment(core: Core, workspace_id: str, name: str, raw: Any) -> Segment:
     """Store a validated segment; the caller fills it (`reconcile.fill`)."""
-    name = _checked(core, name, raw) or name
+    name = _checked(core, name, raw, filtered=True) or name
     await _refuse_taken(core, workspace_id, name)
     now = core.clock.now()
     segment = Segment(
@@ -156,7 +157,7 @@ async def do_update_segment(
     caller recomputes membership)."""
     changes: dict[str, Any] = {"updated_at": core.clock.now()}
     refiltered = raw is not None and raw != segment.filter
-    name = _checked(core, name, raw if refiltered else None)
+    name = _checked(core, name, raw, filtered=refiltered)
     if name is not None:
         changes["name"] = name
         await _refuse_taken(core, segment.workspace_id, name, keep=segment.id)

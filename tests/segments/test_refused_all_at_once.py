@@ -48,6 +48,19 @@ async def test_a_blank_name_and_a_blank_value_are_refused_together(
     assert await core.store.collection("segments").count_documents({}) == 0
 
 
+async def test_a_new_segment_without_a_filter_is_refused_at_it(
+    core: Core, client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    """Regression (this session's fuzzing): `"filter": null` was let through by the check
+    made for a rename without a new filter, and failed storing (500)."""
+    answer = await client.post(
+        "/api/v1/segments", json={"name": "No filter", "filter": None}, headers=auth
+    )
+    assert answer.status_code == 422, answer.text
+    assert [f["field"] for f in answer.json()["error"]["fields"]] == ["filter"]
+    assert await core.store.collection("segments").count_documents({}) == 0
+
+
 async def test_a_blank_name_and_a_bad_filter_are_refused_together(
     core: Core, client: httpx.AsyncClient, auth: dict[str, str]
 ) -> None:
