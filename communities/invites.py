@@ -13,7 +13,8 @@ derived id with a fresh random code, so a repeated or racing request finds the s
 and the platform's link is stored on it once made. Each refusal names its field and a
 `reason` (`no_customer`, `expire_past`, `bot_not_admin`, `no_invite_links`,
 `platform_refused`, `no_channel`, `not_wechat_channel`, `wechat_refused`), for a client to
-word it in its user's language.
+word it in its user's language. A request the model refuses (a member limit of 0) is refused
+with its expiry checked too (`read_invite`): every bad field in one answer.
 """
 
 from __future__ import annotations
@@ -22,10 +23,18 @@ import logging
 import re
 import secrets
 import string
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from fastapi import Body
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+)
 from pydantic_core import PydanticCustomError
 from pymongo.errors import DuplicateKeyError
 
@@ -37,10 +46,19 @@ from kith.connectors.wechat.config import WeChatConfig
 from kith.core.channel_records import get_channel
 from kith.core.context import Core
 from kith.core.customers import get_customer
-from kith.core.errors import Conflict, DeliveryError, InvalidInput, NotFound
+from kith.core.errors import (
+    Conflict,
+    DeliveryError,
+    InvalidInput,
+    KithError,
+    NotFound,
+    raise_all,
+    refusals,
+)
 from kith.core.groups import Unsupported
 from kith.core.ids import derived_id
 from kith.core.models import Channel, Record
+from kith.web.api.sent import taken_whole
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +72,14 @@ QR_EXPIRE_SECONDS = 30 * 24 * 3600  # WeChat's longest temporary code
 QR_CREATE_PATH = "/cgi-bin/qrcode/create"
 QR_IMAGE_URL = "https://mp.weixin.qq.com/cgi-bin/showqrcode"
 BOT_USERNAMES: dict[str, str] = {}  # channel id → the bot's username (it never changes)
+
+
+def _as_utc(moment: datetime | None) -> datetime | None:
+    """A time without a zone read as UTC (compared with now, and stored, as Kith's times
+    are), not compared naive with aware, which would fail the request."""
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment
 
 
 class InviteIn(BaseModel):
@@ -73,6 +99,11 @@ class InviteIn(BaseModel):
         default=None, max_length=64, description="Also a WeChat QR code on this channel."
     )
 
+    @field_validator("expire_at")
+    @classmethod
+    def _in_utc(cls, expire_at: datetime | None) -> datetime | None:
+        return _as_utc(expire_at)
+
     @field_validator("name")
     @classmethod
     def _named(cls, name: str) -> str:
@@ -80,6 +111,37 @@ class InviteIn(BaseModel):
         if not name.strip():
             raise PydanticCustomError("blank", "may not be blank: leave the name out for none")
         return name.strip()
+
+
+# A request taken as sent, shown in the OpenAPI document as `InviteIn`: `read_invite` checks
+# it whole, the model's refusals and the expiry's together.
+SentInvite = Annotated[dict[str, Any], taken_whole(InviteIn), Body()]
+_EXPIRY: TypeAdapter[datetime | None] = TypeAdapter(datetime | None)
+
+
+def read_invite(core: Core, sent: dict[str, Any]) -> InviteIn:
+    """The request as the model takes it; when the model refuses it, refused with an expiry
+    already past beside the model's refusals (the expiry read on its own, when it reads)."""
+    try:
+        return InviteIn.model_validate(sent)
+    except ValidationError as exc:
+        errors: list[KithError] = list(refusals(exc.errors(), value=sent))
+    try:
+        expire_at = _as_utc(_EXPIRY.validate_python(sent.get("expire_at")))
+    except ValidationError:
+        expire_at = None  # refused above, at its field
+    past = _past(expire_at, core.clock.now())
+    if past is not None:
+        errors.append(past)
+    raise_all(errors)
+    raise AssertionError("a refused request names a field")  # pragma: no cover
+
+
+def _past(expire_at: datetime | None, now: datetime) -> InvalidInput | None:
+    """The refusal of an expiry that is not in the future (None: no expiry, or a later one)."""
+    if expire_at is None or expire_at > now:
+        return None
+    return InvalidInput("the expiry must be in the future", field="expire_at", reason="expire_past")
 
 
 class WeChatQr(BaseModel):
@@ -145,10 +207,9 @@ async def make_invite(
         raise NotFound("no such customer", field="customer_id", reason="no_customer") from None
     admin = _group_admin(core, community)
     now = core.clock.now()
-    if body.expire_at is not None and body.expire_at <= now:
-        raise InvalidInput(
-            "the expiry must be in the future", field="expire_at", reason="expire_past"
-        )
+    past = _past(body.expire_at, now)
+    if past is not None:
+        raise past
     wechat = await _wechat_channel(core, workspace_id, body.wechat_channel_id)
     invite, made = await _claim(core, community, customer.id, body, now)
     changes: dict[str, Any] = {}

@@ -29,11 +29,12 @@ from pymongo.errors import DuplicateKeyError
 from kith.communities.askers import Asker, manager_asker, seen_community, token_asker
 from kith.communities.invites import (
     Invite,
-    InviteIn,
+    SentInvite,
     code_of,
     find_by_code,
     invites,
     make_invite,
+    read_invite,
 )
 from kith.communities.models import Community
 from kith.communities.store import get_community, members
@@ -355,11 +356,16 @@ def build(prefix: str, who: Any, schema: bool) -> APIRouter:
         responses={200: {"model": Invite, "description": "Made before: the same link."}},
     )
     async def invite(
-        community_id: str, body: InviteIn, response: Response, core: CoreDep, asker: Asker = asked
+        community_id: str,
+        body: SentInvite,
+        response: Response,
+        core: CoreDep,
+        asker: Asker = asked,
     ) -> Invite:
         """Made once per customer and name: 201 when this request made it, 200 with the
-        same link when it was made before."""
-        invite, made = await make_invite(core, asker.workspace_id, community_id, body)
+        same link when it was made before. A refusal names every bad field at once."""
+        wanted = read_invite(core, body)
+        invite, made = await make_invite(core, asker.workspace_id, community_id, wanted)
         if not made:
             response.status_code = 200
         return invite

@@ -18,9 +18,9 @@ from kith.core.context import Core
 from kith.core.errors import Forbidden, NotFound
 from kith.core.models import Author, AuthorKind, User
 from kith.core.permissions import MANAGERS
-from kith.sequences import actions, bulk, preview, stops
+from kith.sequences import actions, bulk, preview, stops, validate
 from kith.sequences.dryrun import DryRun, dry_run
-from kith.sequences.models import EnrolmentState, SequenceIn, Status
+from kith.sequences.models import EnrolmentState, Status
 from kith.sequences.queries import customer_names, list_enrolments, list_sequences
 from kith.sequences.schemas import (
     CustomerIn,
@@ -32,6 +32,7 @@ from kith.sequences.schemas import (
 )
 from kith.sequences.stats import SequenceStatsOut, sequence_stats
 from kith.sequences.store import get_enrolment, get_sequence
+from kith.sequences.validate import SentSequence
 from kith.sequences.webhook_keys import WebhookSecretOut, new_webhook_secret
 from kith.web.api.deps import CoreDep
 from kith.web.api.jobs import JobOut, job_out
@@ -74,10 +75,12 @@ def build(prefix: str, who: Callable[..., Awaitable[Asker]], schema: bool) -> AP
         return Page(items=[SequenceOut.of(s) for s in items], next_cursor=next_cursor)
 
     @router.post("", status_code=201, response_model=SequenceOut)
-    async def create(body: SequenceIn, core: CoreDep, asker: Asker = asked) -> SequenceOut:
+    async def create(body: SentSequence, core: CoreDep, asker: Asker = asked) -> SequenceOut:
         """A draft, checked on save (templates, branches, waits, webhooks, goal, triggers),
-        with its webhook signing key, as a bot is created with one."""
-        made = await actions.do_create_sequence(core, asker.workspace_id, body, asker.author)
+        with its webhook signing key, as a bot is created with one. A refusal names every
+        bad field at once (`fields`)."""
+        definition = await validate.read(body)
+        made = await actions.do_create_sequence(core, asker.workspace_id, definition, asker.author)
         secret = await new_webhook_secret(core, asker.workspace_id, made.id)
         return SequenceOut.of(made).model_copy(update={"webhook_secret": secret})
 
@@ -87,12 +90,13 @@ def build(prefix: str, who: Callable[..., Awaitable[Asker]], schema: bool) -> AP
 
     @router.put("/{sequence_id}", response_model=SequenceOut)
     async def edit(
-        sequence_id: str, body: SequenceIn, core: CoreDep, asker: Asker = asked
+        sequence_id: str, body: SentSequence, core: CoreDep, asker: Asker = asked
     ) -> SequenceOut:
         """Replace the sequence; once it has run, this is a new version (enrolled customers
         finish on theirs)."""
+        definition = await validate.read(body)
         changed = await actions.do_update_sequence(
-            core, asker.workspace_id, sequence_id, body, asker.author
+            core, asker.workspace_id, sequence_id, definition, asker.author
         )
         return SequenceOut.of(changed)
 

@@ -10,17 +10,23 @@ Mautic refuse a conversion goal left blank: it could never be reached). A branch
 in a sequence that stops when the customer replies is refused too: the reply that would take
 it ends the enrolment first (`stopping`), so its `then` could never run. Every fault is
 refused at once, in the order of the definition (the first is `field`), so that the builder
-marks them all in one save."""
+marks them all in one save. A definition the model refuses (a wait of no length, a step id
+of capitals) is refused with the texts of its well-formed send steps checked too (`read`):
+an unknown variable is not left for the next save."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable
+from typing import Annotated, Any
+
+from fastapi import Body
+from pydantic import TypeAdapter, ValidationError
 
 from kith.broadcasts import templates
 from kith.communities.store import COMMUNITIES
 from kith.core.context import Core
 from kith.core.egress import checked_url
-from kith.core.errors import InvalidInput, KithError, raise_all
+from kith.core.errors import InvalidInput, KithError, raise_all, refusals
 from kith.segments.filters import parse
 from kith.segments.records import SEGMENTS, installed_fields
 from kith.sequences.models import (
@@ -29,10 +35,45 @@ from kith.sequences.models import (
     SendStep,
     SequenceIn,
     Since,
+    Step,
     TriggerKind,
     WaitStep,
     WebhookStep,
 )
+from kith.web.api.sent import taken_whole
+
+# A definition taken as sent, shown in the OpenAPI document as `SequenceIn`: `read` checks it
+# whole, so that a refusal names the fields the model refuses and the texts it cannot check.
+SentSequence = Annotated[dict[str, Any], taken_whole(SequenceIn), Body()]
+_STEP: TypeAdapter[Step] = TypeAdapter(Step)
+
+
+async def read(sent: dict[str, Any]) -> SequenceIn:
+    """The definition as the model takes it; refused, when the model refuses it, with the
+    refusals of each step that is well-formed on its own beside the model's (a send step's
+    texts, as `check` checks them): a step the model refused is not read further."""
+    try:
+        return SequenceIn.model_validate(sent)
+    except ValidationError as exc:
+        errors: list[KithError] = list(refusals(exc.errors(), value=sent))
+    steps = sent.get("steps")
+    for n, given in enumerate(steps if isinstance(steps, list) else []):
+        try:
+            step = _STEP.validate_python(given)
+        except ValidationError:
+            continue  # refused above, at its own fields
+        if isinstance(step, SendStep):
+            errors += await _send_refusals(step, f"steps.{n}")
+    raise_all(errors)
+    raise AssertionError("a refused definition names a field")  # pragma: no cover
+
+
+async def _send_refusals(step: SendStep, where: str) -> list[KithError]:
+    """A send step's message as given (blank texts, links) and its templates."""
+    errors = step.message.refusals(f"{where}.message")
+    for language, text in step.message.text.items():
+        await _collect(errors, templates.check_async(text, f"{where}.message.text.{language}"))
+    return errors
 
 
 async def check(core: Core, workspace_id: str, body: SequenceIn) -> SequenceIn:
@@ -45,11 +86,7 @@ async def check(core: Core, workspace_id: str, body: SequenceIn) -> SequenceIn:
     for n, step in enumerate(body.steps):
         where = f"steps.{n}"
         if isinstance(step, SendStep):
-            errors += step.message.refusals(f"{where}.message")
-            for language, text in step.message.text.items():
-                await _collect(
-                    errors, templates.check_async(text, f"{where}.message.text.{language}")
-                )
+            errors += await _send_refusals(step, where)
         if isinstance(step, BranchStep):
             errors += _check_branch(core, body, n, step, where)
         if isinstance(step, WebhookStep):

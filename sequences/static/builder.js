@@ -38,6 +38,10 @@
   }
 
   const iso = (n, unit) => (unit === "D" ? `P${n}D` : `PT${n}${unit}`);
+  // What was typed, its sign kept (-3 days is `-P3D`): the server refuses that wait at its
+  // field, and the page says it with the user's own number (`showError`), never a wait of
+  // nothing the user did not type. An empty or unreadable amount is refused before sending.
+  const typedDuration = (n, unit) => (n < 0 ? `-${iso(-n, unit)}` : iso(n, unit));
 
   // ---- one step's form ------------------------------------------------------------------
 
@@ -152,6 +156,14 @@
     }
   }
 
+  // The step's id: what branches and the funnel name it by, still edited here, but set in
+  // small type beside the step's moves: what the step does comes first to the eye.
+  function stepIdField(step, p) {
+    const label = field(T.sequences_step_id, `${p}.id`, input(step.id, { maxlength: 48, spellcheck: "false" }));
+    label.classList.add("step-id");
+    return label;
+  }
+
   function stepItem(step, i) {
     const p = `steps.${i}`;
     const title = `${i + 1}. ${T["sequences_type_" + step.type]}`;
@@ -160,7 +172,7 @@
       h("fieldset", {},
         h("legend", {}, title),
         h("div", { class: "inline" },
-          field(T.sequences_step_id, `${p}.id`, input(step.id, { maxlength: 48 })),
+          stepIdField(step, p),
           h("button", { type: "button", class: "up", disabled: i === 0,
             "aria-label": `${T.sequences_move_up}${T.colon}${title}`, onclick: move(-1) }, "↑"),
           h("button", { type: "button", class: "down", disabled: i === steps.length - 1,
@@ -226,7 +238,7 @@
           step.until = { time: v("until.time") };
           if (v("until.weekday")) step.until.weekday = v("until.weekday");
         } else {
-          step.duration = iso(Math.max(0, Number(v("duration")) || 0), v("unit"));  // -1: "none"
+          step.duration = typedDuration(Number(v("duration")), v("unit"));
         }
         break;
       case "branch":
@@ -452,7 +464,7 @@
         control.setAttribute("aria-describedby", slot.id);
         (control.closest("label") || control).after(slot);
       }
-      placed.push({ ...each, field: path });
+      placed.push({ ...each, field: path, message: waitWords(each, control) });
     }
     markFields(form, { fields: placed });
     const said = placed.length === 1 ? placed[0].message : fillIn(T.sequences_errors_at, { n: placed.length });
@@ -468,11 +480,28 @@
     return bad ? { field: bad.dataset.field, message: T.reason_float_parsing } : null;
   }
 
+  // A wait's amount left empty, or not a number (the browser keeps no text it cannot read as
+  // one): refused at its field in words, rather than sent as some other wait.
+  function unreadableWait() {
+    const bad = [...form.querySelectorAll('input[type=number][data-field$=".duration"]')]
+      .find((node) => !node.closest("[data-mode]").hidden
+        && (node.value.trim() === "" || node.validity.badInput));
+    return bad ? { field: bad.dataset.field, message: T.sequences_wait_unreadable } : null;
+  }
+
+  // The server's "no wait of that length" at a wait's amount, said with what the user typed.
+  function waitWords(each, control) {
+    if (each.reason !== "wait_length" || !control.dataset.field.endsWith(".duration")) return each.message;
+    const unit = form.querySelector(`[data-field="${CSS.escape(control.dataset.field.replace(/duration$/, "unit"))}"]`);
+    return fillIn(T.sequences_wait_refused, {
+      amount: control.value, unit: unit ? unit.selectedOptions[0].textContent : "" });
+  }
+
   // Once: a second Enter while the draft is being made would make two drafts.
   once(form, async () => {
     clearErrors();
     say("");
-    const local = unreadableNumber();
+    const local = unreadableNumber() || unreadableWait();
     if (local) {
       showError(local);
       return;

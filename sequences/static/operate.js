@@ -19,6 +19,10 @@
     status.textContent = T["sequences_state_" + value];
     for (const button of document.querySelectorAll("#moves button")) {
       button.disabled = !ALLOWED[value].includes(button.dataset.move);
+      // The same move resumes a paused sequence and activates a draft: said as what it does.
+      if (button.dataset.move === "activate") {
+        button.textContent = value === "paused" ? T.sequences_do_resume : T.sequences_do_activate;
+      }
     }
   }
 

@@ -14,12 +14,15 @@
   // text is nothing to a screen reader).
   const named = (s) => (s.name || "").trim() || T.sequences_unnamed;
 
+  // A paused sequence's "activate" resumes it, and says so; a draft's activates it.
+  const said = (s, move) => T[s.status === "paused" && move === "activate" ? "sequences_do_resume" : "sequences_do_" + move];
+
   async function row(s) {
     const stats = await api("GET", `/sequences/${encodeURIComponent(s.id)}/stats`);
     const buttons = MOVES[s.status].map((move) => h("button", {
-      type: "button", "aria-label": `${T["sequences_do_" + move]}${T.colon}${named(s)}`,
+      type: "button", "aria-label": `${said(s, move)}${T.colon}${named(s)}`,
       onclick: () => act(s, move),
-    }, T["sequences_do_" + move]));
+    }, said(s, move)));
     return h("tr", { dataset: { id: s.id } },
       h("th", { scope: "row" }, h("a", { href: `/app/sequences/${encodeURIComponent(s.id)}` }, named(s))),
       h("td", {}, T["sequences_state_" + s.status]),

@@ -143,3 +143,43 @@ async def test_a_blank_name_is_refused_and_the_picker_is_as_its_hint_says(
     await page.keyboard.type("visitor")
     await page.keyboard.press("Enter")
     await expect(picker.locator("option")).to_have_text(["Visitor 1", "Visitor 2", "Visitor 10"])
+
+
+@pytest.mark.parametrize("locale", ["en-US", "zh-CN"])
+async def test_a_limit_of_zero_and_a_past_expiry_are_marked_at_once(
+    live: Live, locale: str
+) -> None:
+    """Regression (QA demo probe, invite links #2): a member limit of 0 and an expiry in 2020
+    showed the limit's refusal only, the expiry's on the next try. Both at once, each at its
+    field in the page's language, the first focused; no link asked of the platform."""
+    from playwright.async_api import expect
+
+    t = messages(locale[:2])
+    doc = await communities(live.core).find_one({"title": str(CHAT["title"])})
+    assert doc is not None
+    page = await live.sign_in("admin@kith.test", locale=locale)
+    await page.goto(f"{live.url}/app/communities/{doc['_id']}")
+    form = page.get_by_role("form", name=t["communities_invite_new"])
+    limit = form.locator('[data-field="member_limit"]')
+    expire = form.locator('[data-field="expire_at"]')
+    asked = len(ADMINS[0].links)
+    await limit.fill("0")
+    await expire.fill("2020-06-01T12:00")
+    await limit.press("Enter")
+
+    said = t["communities_refused_at"]
+    await expect(page.locator("#invite-error-member_limit")).to_have_text(
+        said.format(
+            field=t["communities_invite_member_limit"],
+            error=t["reason_greater_than_equal"].format(ge=1),
+        )
+    )
+    await expect(page.locator("#invite-error-expire_at")).to_have_text(
+        said.format(
+            field=t["communities_invite_expire_at"], error=t["communities_invite_expire_past"]
+        )
+    )
+    await expect(limit).to_be_focused()
+    await expect(limit).to_have_attribute("aria-invalid", "true")
+    await expect(expire).to_have_attribute("aria-invalid", "true")
+    assert len(ADMINS[0].links) == asked

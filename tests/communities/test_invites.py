@@ -176,3 +176,38 @@ async def test_a_blank_name_is_refused_and_a_name_is_trimmed(telegram: TelegramS
     assert made.json()["name"] == "Spring fair"
     unnamed = await telegram.http.post(url, json={"customer_id": ada}, headers=telegram.auth)
     assert unnamed.status_code == 201 and unnamed.json()["name"] == ""  # left out: none
+
+
+async def test_a_limit_of_zero_and_a_past_expiry_are_refused_together(
+    telegram: TelegramSetup, clock: ManualClock
+) -> None:
+    """Regression (QA demo probe, invite links #2): a member limit of 0 and an expiry in 2020
+    showed only the limit's refusal, the expiry's only on the next try. Both are named at once,
+    each at its field; a malformed expiry is the model's refusal, not read again."""
+    install_admin(telegram.core)
+    group = await make_group(telegram)
+    await telegram.deliver(private(ADA, "Ada", "hello", 1))
+    await drain(telegram.core)
+    ada = await customer_of(telegram.core, telegram.channel_id, ADA)
+    url = f"/api/v1/communities/{group.id}/invite-links"
+
+    async def named(body: dict[str, object]) -> list[tuple[str, str]]:
+        answer = await telegram.http.post(url, json=body, headers=telegram.auth)
+        assert answer.status_code == 422, answer.text
+        return [(f["field"], f["reason"]) for f in answer.json()["error"]["fields"]]
+
+    in_2020 = "2020-06-01T12:00:00Z"
+    both = await named({"customer_id": ada, "member_limit": 0, "expire_at": in_2020})
+    assert both == [("member_limit", "greater_than_equal"), ("expire_at", "expire_past")]
+    naive = await named({"customer_id": ada, "member_limit": 0, "expire_at": in_2020[:-1]})
+    assert naive == both  # no zone: read as UTC, not a failed comparison
+    later = (clock.now() + timedelta(days=1)).isoformat()
+    alone = await named({"customer_id": ada, "member_limit": 0, "expire_at": later})
+    assert alone == [("member_limit", "greater_than_equal")]
+    garbled = await named({"customer_id": ada, "member_limit": 0, "expire_at": "soon"})
+    assert dict(garbled).keys() == {"member_limit", "expire_at"}
+    assert dict(garbled)["expire_at"] != "expire_past"
+    schema = (await telegram.http.get("/openapi.json")).json()
+    body = schema["paths"]["/api/v1/communities/{community_id}/invite-links"]["post"]
+    shown = body["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    assert shown.endswith("/InviteIn")  # still documented as the model it is read as

@@ -15,6 +15,10 @@ from kith.core.pipeline import ingest
 from kith.sequences.feature import feature
 from kith.sequences.runner import SequenceWorker
 from tests.sequences.conftest import WELCOME
+from tests.sequences.test_validate_every_field import (
+    MODEL_AND_TEMPLATE_FAULTS,
+    MODEL_AND_TEMPLATE_NAMED,
+)
 from tests.support.cast import inbound
 from tests.web.conftest import (  # noqa: F401 (fixtures, found by name)
     Cast,
@@ -113,3 +117,17 @@ async def _customer(core: Core, people: Cast, who: str) -> str:
     channel = people.help if who == "grace" else people.shop
     result = await ingest(core, channel, inbound(channel, who, "hi"))
     return result.conversation.customer_id
+
+
+async def test_the_page_lane_names_model_and_template_faults_at_once(
+    cast: Cast,  # noqa: F811 (the fixture imported above)
+    browser: Callable[..., Any],  # noqa: F811
+) -> None:
+    """Regression (QA demo probe, sequences #1): the builder saves through this lane."""
+    mary = await browser("mary")
+    answer = await mary.api(
+        "POST", "/sequences", json={**WELCOME, "steps": MODEL_AND_TEMPLATE_FAULTS}
+    )
+    assert answer.status_code == 422, answer.text
+    fields = answer.json()["error"]["fields"]
+    assert [(f["field"], f["reason"]) for f in fields] == MODEL_AND_TEMPLATE_NAMED

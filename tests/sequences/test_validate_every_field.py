@@ -29,6 +29,20 @@ def send(step_id: str, text: str) -> dict[str, Any]:
     return {"id": step_id, "type": "send", "message": {"text": {"en": text}}}
 
 
+# A negative wait, a step id the model refuses and an unknown variable (QA demo probe #1).
+MODEL_AND_TEMPLATE_FAULTS = [
+    send("hello", "Hi {{ coupon }}"),
+    {"id": "w", "type": "wait", "duration": "-P3D"},
+    {"id": "Bad Id", "type": "send", "message": {"text": {"en": "{{ nope }}"}}},
+    send("again", "Bye {{ customer.name }}"),
+]
+MODEL_AND_TEMPLATE_NAMED = [
+    ("steps.1.duration", "wait_length"),
+    ("steps.2.id", "step_id_format"),
+    ("steps.0.message.text.en", "unknown_variable"),
+]
+
+
 def faulty() -> dict[str, Any]:
     """Every check by hand wrong once, in a definition pydantic accepts."""
     return {
@@ -154,3 +168,36 @@ async def test_every_fault_of_a_branchs_filter_is_named_within_the_step(
     in_filter = [f"steps.1.{f.field}" for f in alone.value.fields]
     assert "steps.1.filter.all.0.field" in in_filter
     assert [field for field, _ in named(answer)] == ["steps.1.then", *in_filter]
+
+
+async def test_model_faults_and_template_faults_are_named_in_one_answer(
+    score: Core, client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    """Regression (QA demo probe, sequences #1): a negative wait, a step id the model refuses
+    and `{{ coupon }}` in a send step: only the first two were named, the unknown variable on
+    the next save. The well-formed send steps' texts are checked beside the model's refusals;
+    a step the model refused is not read further (its texts are not checked)."""
+    body = {**copy.deepcopy(WELCOME), "steps": copy.deepcopy(MODEL_AND_TEMPLATE_FAULTS)}
+    answer = await client.post(SEQUENCES, json=body, headers=auth)
+    assert answer.status_code == 422, answer.text
+    assert named(answer) == MODEL_AND_TEMPLATE_NAMED
+    by_field = {f["field"]: f for f in answer.json()["error"]["fields"]}
+    assert by_field["steps.0.message.text.en"]["limits"]["variable"] == "coupon"
+    assert (await client.get(SEQUENCES, headers=auth)).json()["items"] == []  # nothing made
+
+
+async def test_an_edit_names_model_and_template_faults_at_once(
+    score: Core, client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    made = await client.post(SEQUENCES, json=copy.deepcopy(WELCOME), headers=auth)
+    base = f"{SEQUENCES}/{made.json()['id']}"
+    steps = [send("hello", "{{ coupon }}"), {"id": "w", "type": "wait", "duration": "P0D"}]
+    answer = await client.put(base, json={**copy.deepcopy(WELCOME), "steps": steps}, headers=auth)
+    assert answer.status_code == 422, answer.text
+    assert named(answer) == [
+        ("steps.1.duration", "wait_length"),
+        ("steps.0.message.text.en", "unknown_variable"),
+    ]
+    schema = (await client.get("/openapi.json")).json()
+    request = schema["paths"]["/api/v1/sequences/{sequence_id}"]["put"]["requestBody"]
+    assert request["content"]["application/json"]["schema"]["$ref"].endswith("/SequenceIn")

@@ -14,8 +14,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, PlainValidator
-from pydantic_core import PydanticCustomError
+from pydantic import BaseModel
 
 from kith.bots.flows import Bot, StepType, StepTypes
 from kith.bots.knowledge import Article, ArticleIn
@@ -32,6 +31,7 @@ from kith.bots.store import (
 from kith.bots.webhook_keys import new_webhook_secret
 from kith.web.api.deps import CoreDep, WorkspaceDep
 from kith.web.api.schemas import Page
+from kith.web.api.sent import taken_whole
 
 
 def build_router(step_types: Iterable[StepType[Any]] | None = None) -> APIRouter:
@@ -48,14 +48,7 @@ def _sent_as(model: type[BaseModel]) -> Any:
     checks it whole (`kith.bots.store.save_bot`), so that a refusal names every bad field at
     once, those the model refuses and those the checks by hand do, rather than the model's
     first and the others only once those are fixed."""
-    validator = PlainValidator(_an_object, json_schema_input_type=model)
-    return Annotated[dict[str, Any], validator, Body()]
-
-
-def _an_object(value: Any) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise PydanticCustomError("dict_type", "Input should be a valid dictionary")
-    return value
+    return Annotated[dict[str, Any], taken_whole(model), Body()]
 
 
 def _bot_routes(router: APIRouter, steps: StepTypes) -> None:
