@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from kith.broadcasts.api import Asker, session_asker
 from kith.communities.broadcasts import Choice, choices
+from kith.core.context import Core
 from kith.core.models import Role
 from kith.web.inbox.deps import AgentDep, CoreDep, optional_session
 from kith.web.inbox.pages import SECURITY_HEADERS, page_context, page_templates, static_file
@@ -37,9 +38,28 @@ async def broadcasts_page(request: Request, core: CoreDep) -> Response:
         return RedirectResponse("/app/login", status_code=303)
     allowed = session.user.role in {Role.admin, Role.marketer}
     html = templates.get_template("broadcasts.html").render(
-        **await page_context(request, core, session), section="broadcasts", allowed=allowed
+        **await page_context(request, core, session),
+        section="broadcasts",
+        allowed=allowed,
+        channel_types=await channel_types(core, session.user.workspace_id) if allowed else [],
     )
     return HTMLResponse(html, status_code=200 if allowed else 403, headers=SECURITY_HEADERS)
+
+
+# The order the compose form offers the channel types in, which is the order a customer is
+# tried on them (a type not named here comes after these, by name).
+PREFERENCE = ("telegram", "wechat", "whatsapp", "email", "webchat", "slack", "api")
+
+
+async def channel_types(core: Core, workspace_id: str) -> list[str]:
+    """The types of the workspace's enabled channels (a broadcast goes out on those only),
+    as the compose form's checkboxes offer them, in `PREFERENCE` order."""
+    found = await core.store.channels.distinct(
+        "type", {"workspace_id": workspace_id, "enabled": True}
+    )
+    known = [str(t) for t in found if core.channels.get(str(t)) is not None]
+    rank = {name: n for n, name in enumerate(PREFERENCE)}
+    return sorted(known, key=lambda t: (rank.get(t, len(PREFERENCE)), t))
 
 
 STATIC = {"broadcasts.js": "text/javascript", "broadcasts.css": "text/css"}

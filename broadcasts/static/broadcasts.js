@@ -84,27 +84,62 @@
       () => act(now(b), move)));
     if (b.status === "draft") buttons.unshift(rowButton(b, "edit", T.broadcasts_do_edit, () => startEditing(now(b))));
     buttons.push(rowButton(b, "open", T.broadcasts_open, () => showStats(now(b), true)));
+    const figure = (value, failed = false) =>
+      h("td", { class: failed && value ? "num failed" : "num" }, value);
     return h("tr", { dataset: { id: b.id } },
       h("th", { scope: "row" }, nameLink(b)),
       h("td", { class: "audience" }, audienceOf(b)),
-      h("td", {}, T["broadcasts_state_" + b.status]),
-      h("td", {}, b.stats.targeted),
-      h("td", {}, b.stats.sent),
-      h("td", {}, b.stats.delivered),
-      h("td", { class: b.stats.failed ? "failed" : null }, b.stats.failed),
-      h("td", {}, skippedTotal(b.stats)),
-      h("td", { class: "actions" }, buttons));
+      h("td", { class: "state-cell" }, statusOf(b)),
+      figure(b.stats.targeted),
+      figure(b.stats.sent),
+      figure(b.stats.delivered),
+      figure(b.stats.failed, true),
+      figure(skippedTotal(b.stats)),
+      h("td", { class: "actions" }, h("div", { class: "row-actions" }, buttons)));
   }
 
+  // "Scheduled" says when: the time it goes out, in the page's language and the browser's
+  // zone, as every page writes a moment (`KithDom.dateTime`), under the state's word.
+  function statusOf(b) {
+    const state = h("span", { class: "state" }, T["broadcasts_state_" + b.status]);
+    if (b.status !== "scheduled" || !b.send_at) return [state];
+    return [state, h("time", { datetime: b.send_at }, dateTime(b.send_at))];
+  }
+
+  // Sending (or scheduling) and cancelling ask first, naming the broadcast: a cancel cannot
+  // be undone. Declined, nothing is asked of the server and focus is back on the row's button
+  // (the row may have been drawn anew while the question was open).
   async function act(b, move) {
-    if (move === "schedule" && !(await confirmed(await sendQuestion(b)))) return;
+    const question = move === "schedule" ? await sendQuestion(b)
+      : move === "cancel" ? fill(T.broadcasts_confirm_cancel, { name: named(b) }) : null;
+    if (question && !(await confirmed(question))) {
+      backTo(b, move);
+      return;
+    }
     try {
       const moved = await api("POST", `/broadcasts/${b.id}/${move}`);
-      say(moved.name + T.colon + T["broadcasts_state_" + moved.status]);
+      say(named(moved) + T.colon + movedWords(move, moved));
     } catch (error) {
-      say(b.name + T.colon + composeRefusal(error));
+      say(named(b) + T.colon + composeRefusal(error));
     }
     await load();
+  }
+
+  function backTo(b, move) {
+    const active = document.activeElement;
+    if (active && active !== document.body && !active.closest("dialog")) return;
+    const row = [...rows.children].find((tr) => tr.dataset.id === b.id);
+    row?.querySelector(`button[data-action="${CSS.escape(move)}"]`)?.focus();
+  }
+
+  // What happened, truthfully: "Send now" queues it to go out at once (the workers start it
+  // in moments), "Schedule" sets it for its time; any other move reads as its new state.
+  function movedWords(move, moved) {
+    if (move !== "schedule" || moved.status === "sending") {
+      return T["broadcasts_state_" + moved.status];
+    }
+    return startsNow(moved) ? T.broadcasts_queued_now
+      : fill(T.broadcasts_scheduled_for, { when: dateTime(moved.send_at) });
   }
 
   // "Send “Spring sale” to 1,234 customers now?": the reach named before anything goes out,
@@ -314,7 +349,7 @@
     countPicked();
     compose.text_en.value = b.message.text.en || "";
     compose.text_zh.value = b.message.text.zh || "";
-    if (!b.community_ids) compose.channels.value = b.channels.join(", ");
+    if (!b.community_ids) pickChannels(b.channels);
     compose.send_at.value = localInput(b.send_at);
     compose.send_by.value = localInput(b.send_by);
     document.getElementById("editing-text").textContent = T.broadcasts_editing.replace("{name}", b.name);
@@ -328,11 +363,12 @@
     editing = null;
     document.getElementById("editing").hidden = true;
     document.getElementById("compose-save").textContent = T.broadcasts_save;
-    compose.reset();
+    compose.reset();  // every channel of the workspace ticked again
+    for (const extra of document.querySelectorAll("#channel-choices .not-here")) extra.remove();
     showAudience();
     document.getElementById("compose-error").textContent = "";
     markFields(compose, null);
-    document.querySelector("#compose-estimate .estimate").textContent = "";
+    forgetEstimate();
   }
 
   once(document.getElementById("compose"), async (event) => {  // a double Enter: one draft
@@ -340,6 +376,7 @@
     const error = document.getElementById("compose-error");
     error.textContent = "";
     markFields(form, null);
+    if (estimateErred) showEstimate("");  // a refusal of an earlier attempt is not this one's
     say("");
     const text = {};
     if (form.text_en.value.trim()) text.en = form.text_en.value;
@@ -347,7 +384,7 @@
     const body = {
       name: form.name.value,
       message: { text },
-      channels: form.channels.value.split(",").map((c) => c.trim()).filter(Boolean),
+      channels: pickedChannels(),
       send_at: isoOrNull(form.send_at.value),
       send_by: isoOrNull(form.send_by.value),
     };
@@ -456,26 +493,86 @@
   });
 
   // The reach estimate of the audience and channels as the form has them, before saving.
+  // Its answer (or refusal) is of the fields as they were when asked: a new attempt (another
+  // estimate, a save) or an edit of a field it counted takes it away, never left beside
+  // fields that no longer read so. Only the latest question's answer is shown.
   const estimateOut = document.querySelector("#compose-estimate .estimate");
+  let estimateErred = false;
+  let estimateAsked = 0;
+  function showEstimate(text, erred = false) {
+    estimateOut.textContent = text;
+    estimateErred = erred;
+  }
   async function estimateCompose() {
     const body = {
-      channels: compose.channels.value.split(",").map((c) => c.trim()).filter(Boolean),
+      channels: pickedChannels(),
       send_by: isoOrNull(compose.send_by.value),
     };
     if (compose.segment_id.value) body.segment_id = compose.segment_id.value;
     else body.customer_ids = compose.customer_ids.value.split(/[\s,]+/).filter(Boolean);
-    estimateOut.textContent = T.broadcasts_estimating;
+    const asked = ++estimateAsked;
+    showEstimate(T.broadcasts_estimating);
     try {
-      estimateOut.textContent = estimateText(await api("POST", "/broadcasts/estimate", body));
+      const e = await api("POST", "/broadcasts/estimate", body);
+      if (asked === estimateAsked) showEstimate(estimateText(e));
     } catch (e) {
-      estimateOut.textContent = composeRefusal(e);
+      if (asked === estimateAsked) showEstimate(composeRefusal(e), true);
     }
   }
   document.getElementById("estimate-do").addEventListener("click", estimateCompose);
   compose.segment_id.addEventListener("change", () => {
     if (compose.segment_id.value) estimateCompose();
-    else estimateOut.textContent = "";
+    else forgetEstimate();
   });
+  function forgetEstimate() {
+    estimateAsked++;  // an answer still on its way is of the fields before this edit
+    showEstimate("");
+  }
+  for (const name of ["customer_ids", "send_by"]) {
+    compose.elements[name].addEventListener("input", forgetEstimate);
+  }
+  document.getElementById("channel-picker").addEventListener("change", forgetEstimate);
+
+  // A field refused by the last save, edited since: its mark and its words beside it go (the
+  // others stay marked until the next save says again). The channels are one field: a tick
+  // on any of their boxes clears theirs.
+  compose.addEventListener("input", (event) => {
+    const box = event.target.closest("[data-field]");
+    if (!box) return;
+    const marked = box.matches("[aria-invalid=true]") ? [box] : [...box.querySelectorAll("[aria-invalid=true]")];
+    if (!marked.length) return;
+    const slots = [...compose.querySelectorAll(`[data-error-for="${CSS.escape(box.dataset.field)}"]`)];
+    for (const control of marked) {
+      control.removeAttribute("aria-invalid");
+      for (const id of (control.getAttribute("aria-describedby") || "").split(/\s+/)) {
+        const slot = id && document.getElementById(id);
+        if (slot) slots.push(slot);
+      }
+    }
+    for (const slot of slots) if (slot.classList.contains("field-error")) slot.textContent = "";
+  });
+
+  // The channel types ticked, in the order offered (the order a customer is tried on them).
+  function pickedChannels() {
+    return [...compose.querySelectorAll("input[name=channel]:checked")].map((box) => box.value);
+  }
+
+  // A draft's channels ticked; one the workspace no longer has is offered too, ticked and
+  // said so, so that saving the draft keeps it unless it is unticked.
+  function pickChannels(wanted) {
+    const offered = new Set();
+    for (const box of compose.querySelectorAll("input[name=channel]")) {
+      box.checked = wanted.includes(box.value);
+      offered.add(box.value);
+    }
+    const list = document.getElementById("channel-choices");
+    for (const type of wanted.filter((t) => !offered.has(t))) {
+      const name = fill(T.broadcasts_channel_not_here, { name: T["channel_type_" + type] || type });
+      list.append(h("label", { class: "choice not-here" }, h("input", {
+        type: "checkbox", name: "channel", value: type, checked: true, "aria-describedby": "channels-error",
+      }), " ", name));
+    }
+  }
 
   // Customers (a segment or ids, on the channels listed) or communities (each on its own).
   function showAudience() {

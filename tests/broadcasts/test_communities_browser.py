@@ -51,7 +51,7 @@ async def test_a_marketer_sends_a_draft_to_two_communities(live: Live, tmp_path:
     await page.keyboard.press("ArrowDown")  # radios move by arrow keys
     await expect(form.get_by_role("radio", name="Communities: post into groups")).to_be_checked()
     await expect(picker).to_be_visible()
-    await expect(form.get_by_label("Channels, in order of preference")).to_be_hidden()
+    await expect(form.get_by_role("group", name="Channels, in order of preference")).to_be_hidden()
     await expect(picker.get_by_role("checkbox")).to_have_count(2)
     await expect(picker).to_contain_text("Telegram")
     await expect(picker.get_by_text(re.compile(r"Telegram · 8 members"))).to_be_visible()

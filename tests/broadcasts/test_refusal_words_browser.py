@@ -2,7 +2,7 @@
 
 - an audience of customers with no segment and no ids is refused in words about customers,
   not "Pick at least one community";
-- a send-by time before the send time, and a channel listed twice, are refused in the page's
+- a send-by time before the send time, and no channel ticked, are refused in the page's
   language at their fields, not in the API's English with its field names;
 - a field emptied after a refusal is refused anew at its field in the page's words, and the
   old words go: the form leaves its checks to the page (`novalidate`), so the browser's own
@@ -98,20 +98,23 @@ async def test_times_and_channels_are_refused_in_the_pages_words(live: Live, loc
 
     t = messages(locale[:2])
     form = await compose_form(live, locale)
-    channels = form.get_by_label(t["broadcasts_channels"])
+    group = form.get_by_role("group", name=t["broadcasts_channels"])
+    channels = group.get_by_role("checkbox").first  # the field's mark is on its first box
     send_by = form.get_by_label(t["broadcasts_send_by"])
-    await form.get_by_label(t["broadcasts_name"], exact=True).fill("QA")
+    name = form.get_by_label(t["broadcasts_name"], exact=True)
+    await name.fill("QA")
     await form.get_by_label(t["broadcasts_customer_ids"]).fill(await ada_id(live))
     await form.get_by_label(t["broadcasts_text_en"]).fill("Hi")
-    await channels.fill("email, api, email")
+    for box in await group.get_by_role("checkbox").all():
+        await box.uncheck()
     await form.get_by_label(t["broadcasts_send_at"]).fill("2030-01-02T09:00")
     await send_by.fill("2030-01-01T09:00")
-    await channels.press("Enter")
+    await send_by.press("Enter")
 
     await expect(channels).to_be_focused()  # the higher of the two
-    twice = t["broadcasts_refused_channel_twice"].format(channel_type="email")
-    await expect(form.locator("#channels-error")).to_have_text(twice)
-    await expect(channels).to_have_accessible_description(twice)
+    none = t["broadcasts_refused_no_channels"]  # no channel ticked
+    await expect(form.locator("#channels-error")).to_have_text(none)
+    await expect(channels).to_have_accessible_description(none)
     late = t["broadcasts_refused_send_by_not_after_send_at"]
     await expect(form.locator("#send-by-error")).to_have_text(late)
     await expect(send_by).to_have_accessible_description(late)
@@ -120,10 +123,10 @@ async def test_times_and_channels_are_refused_in_the_pages_words(live: Live, loc
 
     # The time fixed: only the channels stay refused, and the banner names them.
     await send_by.fill("2030-01-03T09:00")
-    await channels.press("Enter")
+    await send_by.press("Enter")
     await expect(form.locator("#send-by-error")).to_have_text("")
     await expect(send_by).not_to_have_attribute("aria-invalid", "true")
-    said = t["broadcasts_refused_field"].format(field=t["broadcasts_field_channels"], why=twice)
+    said = t["broadcasts_refused_field"].format(field=t["broadcasts_field_channels"], why=none)
     await expect(form.locator("#compose-error")).to_have_text(said)
 
 
@@ -134,25 +137,29 @@ async def test_an_emptied_field_is_refused_anew(live: Live, locale: str) -> None
     t = messages(locale[:2])
     form = await compose_form(live, locale)
     name = form.get_by_label(t["broadcasts_name"], exact=True)
-    channels = form.get_by_label(t["broadcasts_channels"])
+    group = form.get_by_role("group", name=t["broadcasts_channels"])
+    channels = group.get_by_role("checkbox").first  # the field's mark is on its first box
+    ids = form.get_by_label(t["broadcasts_customer_ids"])
     await name.fill("QA")
-    await form.get_by_label(t["broadcasts_customer_ids"]).fill(await ada_id(live))
+    await ids.fill("nobody-1")
     await form.get_by_label(t["broadcasts_text_en"]).fill("Hi")
-    await channels.fill("fax")
-    await channels.press("Enter")
-    fax = t["reason_unknown_channel_type"].format(channel_type="fax")
-    await expect(form.locator("#channels-error")).to_have_text(fax)
+    await name.press("Enter")
+    unknown = t["broadcasts_refused_unknown_customer"].format(id="nobody-1")
+    await expect(form.locator("#customers-error")).to_have_text(unknown)
 
-    # Both required fields emptied: each refused at its field, the channels' old words gone.
-    await channels.fill("")
+    # The name emptied and no channel ticked: each refused at its field, the customers' old
+    # words gone once they are fixed.
+    await ids.fill(await ada_id(live))
+    for box in await group.get_by_role("checkbox").all():
+        await box.uncheck()
     await name.fill("")
-    await channels.press("Enter")
+    await name.press("Enter")
     none = t["broadcasts_refused_no_channels"]
     await expect(form.locator("#channels-error")).to_have_text(none)
     await expect(channels).to_have_accessible_description(none)
     await expect(form.locator("#name-error")).to_have_text(t["reason_blank"])
     await expect(name).to_be_focused()
-    await expect(form).not_to_contain_text("fax")
+    await expect(form).not_to_contain_text("nobody-1")
     assert await live.core.store.collection("broadcasts").count_documents({}) == 3  # the seed's
 
 

@@ -1,6 +1,6 @@
 """The Broadcasts page in Chromium, by keyboard, in English and Chinese (QA pass 7):
 
-- minor 7: a draft refused for several fields (a template error, an unknown channel "sms", a
+- minor 7: a draft refused for several fields (a template error, a send time gone by, a
   customer id not found) has every one marked at its control at once (aria-invalid and its
   words beside it), the highest focused; fixing one leaves the others marked;
 - minor 10: a draft that would go out at once asks first, naming its reach ("Send “Spring
@@ -71,15 +71,15 @@ async def test_every_refused_field_is_marked_at_once(live: Live, locale: str) ->
     form = page.get_by_role("form", name=t["broadcasts_compose"])
     ids = form.get_by_label(t["broadcasts_customer_ids"])
     text = form.get_by_label(t["broadcasts_text_en"])
-    channels = form.get_by_label(t["broadcasts_channels"])
+    send_at = form.get_by_label(t["broadcasts_send_at"])
     await form.get_by_label(t["broadcasts_name"], exact=True).fill("QA")
     await ids.fill("nobody-1")
     await text.fill("Hi {{ customer.name }")
-    await channels.fill("telegram, sms, email")
-    await channels.press("Enter")
+    await send_at.fill("2020-01-02T09:00")
+    await send_at.press("Enter")
 
     await expect(ids).to_be_focused()  # the highest of the three
-    for control in (ids, text, channels):
+    for control in (ids, text, send_at):
         await expect(control).to_have_attribute("aria-invalid", "true")
     await expect(form.locator("#compose-error")).to_have_text(t["broadcasts_errors_at"].format(n=3))
     unknown = t["broadcasts_refused_unknown_customer"].format(id="nobody-1")
@@ -87,9 +87,9 @@ async def test_every_refused_field_is_marked_at_once(live: Live, locale: str) ->
     await expect(form.locator("#text-en-error")).to_contain_text(
         t["reason_template_unexpected"].split("{token}")[0] + "}”"
     )
-    sms = t["reason_unknown_channel_type"].format(channel_type="sms")
-    await expect(form.locator("#channels-error")).to_have_text(sms)
-    await expect(channels).to_have_accessible_description(sms)
+    passed = t["broadcasts_refused_send_at_passed"]
+    await expect(form.locator("#send-at-error")).to_have_text(passed)
+    await expect(send_at).to_have_accessible_description(passed)
 
     # The template fixed, by keyboard from where the focus is: the other two stay marked.
     await page.keyboard.press("Tab")
@@ -99,7 +99,7 @@ async def test_every_refused_field_is_marked_at_once(live: Live, locale: str) ->
     await expect(ids).to_be_focused()
     await expect(text).not_to_have_attribute("aria-invalid", "true")
     await expect(form.locator("#text-en-error")).to_have_text("")
-    await expect(channels).to_have_attribute("aria-invalid", "true")
+    await expect(send_at).to_have_attribute("aria-invalid", "true")
     await expect(form.locator("[aria-invalid=true]")).to_have_count(2)
     assert await live.core.store.collection("broadcasts").count_documents({}) == 2  # the seed's
 

@@ -70,7 +70,9 @@ async def test_a_marketer_composes_schedules_and_reads_the_stats(
     await form.get_by_label("Customer ids").fill(" ".join(await customer_ids(live)))
     await form.get_by_label("Text in English").fill("Hello {{ customer.name }}")
     await form.get_by_label("Text in Chinese").fill("你好 {{ customer.nmae }}")
-    await form.get_by_label("Channels, in order of preference").fill("api")
+    channels = form.get_by_role("group", name="Channels, in order of preference")
+    await expect(channels.get_by_role("checkbox")).to_have_count(1)  # the workspace's only
+    await expect(channels.get_by_role("checkbox", name="API")).to_be_checked()
     await form.get_by_role("button", name="Save draft").focus()
     await page.keyboard.press("Enter")
     error = form.get_by_role("alert")
