@@ -23,7 +23,8 @@ from kith.broadcasts.models import Broadcast, Recipient, RecipientStatus
 from kith.core import leases
 from kith.core.context import Core
 from kith.core.ids import derived_id
-from kith.segments.filters import parse, to_query
+from kith.segments.filters import to_query
+from kith.segments.records import parse_filter
 
 RECIPIENTS = "broadcast_recipients"
 CHUNK = 500
@@ -65,7 +66,7 @@ async def _next_ids(
     query: dict[str, Any] = {
         "$and": [
             {"workspace_id": broadcast.workspace_id, "merged_into": None},
-            to_query(parse(raw), broadcast.started_at or now),
+            to_query(parse_filter(core, raw), broadcast.started_at or now),
         ]
     }
     if after is not None:

@@ -33,7 +33,8 @@ from kith.core.errors import InvalidInput
 from kith.core.models import Customer
 from kith.core.storage import existing_ids
 from kith.courtesy.facts import Facts
-from kith.segments.filters import parse, to_query
+from kith.segments.filters import to_query
+from kith.segments.records import parse_filter
 
 SAMPLE = 300
 COUNT_CAP = 100_000
@@ -114,7 +115,7 @@ async def estimate(
         query: dict[str, Any] = {**live, "_id": {"$in": sorted(set(customer_ids))}}
     else:
         raw = await _segment_filter(core, workspace_id, segment_id)
-        query = {"$and": [live, to_query(parse(raw), now)]}
+        query = {"$and": [live, to_query(parse_filter(core, raw), now)]}
     counting = core.store.customers.count_documents(query, limit=COUNT_CAP)
     try:
         in_audience: int | None = await asyncio.wait_for(counting, COUNT_SECONDS)
