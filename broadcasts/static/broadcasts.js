@@ -112,7 +112,8 @@
   async function act(b, move) {
     const question = move === "schedule" ? await sendQuestion(b)
       : move === "cancel" ? fill(T.broadcasts_confirm_cancel, { name: named(b) }) : null;
-    if (question && !(await confirmed(question))) {
+    const words = move === "cancel" ? { yes: T.broadcasts_cancel_yes, no: T.broadcasts_cancel_keep } : {};
+    if (question && !(await confirmed(question, words))) {
       backTo(b, move);
       return;
     }

@@ -110,8 +110,9 @@ async def test_cancel_asks_first_naming_the_broadcast(live: Live, locale: str) -
     await cancel.click()
     await expect(dialog).to_be_visible()
     await expect(dialog).to_have_accessible_name(asked)
-    await expect(dialog.get_by_role("button", name=t["cancel"])).to_be_focused()
-    await page.keyboard.press("Enter")  # the dialog's Cancel, focused: declined
+    # Worded for the question: "Cancel" would be ambiguous under "Cancel the broadcast?"
+    await expect(dialog.get_by_role("button", name=t["broadcasts_cancel_keep"])).to_be_focused()
+    await page.keyboard.press("Enter")  # Keep it, focused: declined
     await expect(dialog).to_be_hidden()
     await expect(cancel).to_be_focused()
     await expect(spring).to_contain_text(t["broadcasts_state_draft"])
@@ -124,8 +125,16 @@ async def test_cancel_asks_first_naming_the_broadcast(live: Live, locale: str) -
     await expect(cancel).to_be_focused()
     assert await status_of(live, "Spring sale") == "draft"
 
+    send_now = t["broadcasts_do_send_now"] + t["colon"] + "Spring sale"
+    send = spring.get_by_role("button", name=send_now, exact=True)
+    await send.click()  # another question: the dialog's own words again
+    await expect(dialog.get_by_role("button", name=t["cancel"], exact=True)).to_be_focused()
+    await expect(dialog.get_by_role("button", name=t["confirm"], exact=True)).to_be_visible()
+    await page.keyboard.press("Escape")
+    await expect(dialog).to_be_hidden()
+
     await cancel.click()
-    await dialog.get_by_role("button", name=t["confirm"]).click()
+    await dialog.get_by_role("button", name=t["broadcasts_cancel_yes"]).click()
     await expect(dialog).to_be_hidden()
     await expect(spring).to_contain_text(t["broadcasts_state_cancelled"])
     assert await status_of(live, "Spring sale") == "cancelled"

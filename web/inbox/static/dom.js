@@ -172,9 +172,15 @@
   }
 
   // Resolves true when the user confirms `text` (Escape or Cancel: false).
-  function confirmed(text) {
+  function confirmed(text, { yes = null, no = null } = {}) {
     const dialog = document.getElementById("confirm");
     document.getElementById("confirm-text").textContent = text;
+    // Buttons worded for the question when "Cancel" would be ambiguous ("Cancel the
+    // broadcast?": Keep it / Cancel broadcast); else the dialog's own Cancel and Confirm.
+    for (const [button, word] of [[dialog.querySelector("button[value=cancel]"), no], [dialog.querySelector("button[value=ok]"), yes]]) {
+      button.dataset.word ??= button.textContent;
+      button.textContent = word || button.dataset.word;
+    }
     dialog.returnValue = "";
     dialog.showModal();
     return new Promise((resolve) => {
