@@ -68,6 +68,7 @@
 
   // One refused field's words: the page's own where it says it better than the server.
   function wording(error, each) {
+    if (each.field === "customer_id" && !form.customer_id.value) return T.communities_invite_choose_first;
     if (each.reason === "expire_past") return T.communities_invite_expire_past;
     if (each.reason === "no_customer") return T.communities_invite_no_customer;
     if (each.reason && T[`communities_reason_${each.reason}`]) return T[`communities_reason_${each.reason}`];

@@ -78,6 +78,7 @@ async def test_both_refused_fields_are_marked_with_their_labels(live: Live, loca
     # The page stops a person at 64 characters; a page older than the server's limit would
     # not, and the server's answer is what this is about.
     asked = len(ADMINS[0].links)
+    await form.locator('[data-field="customer_id"]').select_option(label="Visitor 2")
     await name.evaluate("node => node.removeAttribute('maxlength')")
     await name.fill(LONG_NAME)
     await limit.fill("100000")
@@ -124,16 +125,28 @@ async def test_a_blank_name_is_refused_and_the_picker_is_as_its_hint_says(
     form = page.get_by_role("form", name=t["communities_invite_new"])
     picker = form.locator('[data-field="customer_id"]')
     shown = await picker.locator("option").all_text_contents()
-    assert shown[:3] == ["Visitor 2", "Visitor 10", "Visitor 1"]  # the latest to join first
+    # No one chosen at first (a link for whoever is listed first was one Enter away), then
+    # the latest to join first.
+    assert shown[:4] == [t["communities_invite_choose"], "Visitor 2", "Visitor 10", "Visitor 1"]
+    await expect(picker).to_have_value("")
 
     asked = len(ADMINS[0].links)
     name = form.locator('[data-field="name"]')
     await name.fill("   ")
     await name.press("Enter")
-    said = t["communities_refused_at"].format(
-        field=t["communities_invite_name"], error=t["communities_reason_blank"]
+    said = t["communities_refused_at"]
+    await expect(page.locator("#invite-error-customer_id")).to_have_text(
+        said.format(field=t["communities_invite_owner"], error=t["communities_invite_choose_first"])
     )
-    await expect(page.locator("#invite-error-name")).to_have_text(said)
+    blank = said.format(field=t["communities_invite_name"], error=t["communities_reason_blank"])
+    await expect(page.locator("#invite-error-name")).to_have_text(blank)
+    await expect(picker).to_be_focused()  # the first refused, in the form's order
+    await expect(picker).to_have_attribute("aria-invalid", "true")
+
+    await picker.select_option(label="Visitor 2")
+    await name.press("Enter")
+    await expect(page.locator("#invite-error-customer_id")).to_have_text("")
+    await expect(page.locator("#invite-error-name")).to_have_text(blank)
     await expect(name).to_have_attribute("aria-invalid", "true")
     await expect(name).to_be_focused()
     assert len(ADMINS[0].links) == asked
@@ -163,6 +176,7 @@ async def test_a_limit_of_zero_and_a_past_expiry_are_marked_at_once(
     limit = form.locator('[data-field="member_limit"]')
     expire = form.locator('[data-field="expire_at"]')
     asked = len(ADMINS[0].links)
+    await form.locator('[data-field="customer_id"]').select_option(label="Visitor 2")
     await limit.fill("0")
     await expire.fill("2020-06-01T12:00")
     await limit.press("Enter")

@@ -163,6 +163,7 @@ async def test_the_chinese_page_words_refusals_at_the_fields_it_labels(
     await expect(board.get_by_role("row").filter(has_text="王芳")).to_contain_text("Lin Mei 林梅")
 
     form = page.get_by_role("form", name="新建邀请链接")
+    await form.get_by_label("成员", exact=True).select_option(label="Lin Mei 林梅")
     expire = form.get_by_label(re.compile("^失效时间"))
     await expire.fill("2026-12-01T10:00")  # past, by Kith's clock
     await expire.press("Enter")
