@@ -18,6 +18,7 @@ from kith.core.search_terms import lone_character, query_terms, starting_with
 
 SNIPPET_CHARS = 140
 LEAD = 40  # characters kept before the first match, so it reads in its sentence
+NEAR = 20  # how far back from there a word's start is looked for
 
 
 async def matched_snippets(core: Core, conversation_ids: list[str], q: str) -> dict[str, str]:
@@ -65,8 +66,9 @@ def around(text: str, terms: list[str]) -> str:
     folded = line.casefold()
     spots = [folded.find(t) for t in terms] if len(folded) == len(line) else []
     first = min((s for s in spots if s >= 0), default=0)
-    if first > LEAD:
-        cut = first - LEAD
-        space = line.rfind(" ", max(0, cut - 20), cut)  # a word's start, if one is near
-        line = "…" + line[space + 1 if space >= 0 else cut :]
-    return one_line(line)
+    cut = first - LEAD
+    if cut <= 0:
+        return one_line(line)
+    space = line.rfind(" ", max(0, cut - NEAR), cut)  # a word's start, if one is near
+    start = space + 1 if space >= 0 else (0 if cut <= NEAR else cut)  # (none: CJK, a long word)
+    return one_line("…" + line[start:] if start > 0 else line)
