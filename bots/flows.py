@@ -43,7 +43,7 @@ from pydantic import (
 from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
 
 from kith.bots.patterns import PatternError, compile_pattern
-from kith.core.errors import InvalidInput, KithError, all_refused, raise_all, refusals
+from kith.core.errors import InvalidInput, KithError, all_refused, raise_all, validated
 from kith.core.storable import DocumentKey
 from kith.core.timers import Cron, zone
 
@@ -494,12 +494,7 @@ def read_bot(given: BotDefinition | Mapping[str, Any], step_types: StepTypes) ->
     step the model took on its own, the checks it cannot make (`StepBase.refusals`, jumps,
     loops, trigger values, regexes, crons)."""
     raw = _as_given(given)
-    errors: list[KithError] = []
-    typed: BotDefinition | None = None
-    try:
-        typed = step_types.definition.model_validate(raw)
-    except ValidationError as exc:
-        errors.extend(refusals(exc.errors(), value=raw))
+    typed, errors = validated(step_types.definition, raw)
     flows = raw.get("flows")
     flows = [f if isinstance(f, Mapping) else {} for f in flows] if isinstance(flows, list) else []
     errors.extend(_flow_ids_twice(flows))

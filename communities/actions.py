@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from kith.communities.models import LANGUAGE_KEY, Community, CommunityPatch
 from kith.communities.settings import PLACEHOLDERS, unknown_placeholders
 from kith.communities.store import communities, get_community
 from kith.core.context import Core
-from kith.core.errors import InvalidInput, KithError, raise_all, refusals
+from kith.core.errors import InvalidInput, KithError, raise_all, validated
 from kith.core.events import build_event, record
 from kith.core.models import Author
 
@@ -88,11 +88,7 @@ def _check(community: Community, changes: dict[str, Any], removed: set[str]) -> 
             node.pop(leaf, None)
         else:
             node[leaf] = changes[path]
-    found: list[KithError] = []
-    try:
-        Community.model_validate(doc)
-    except ValidationError as exc:
-        found += refusals(exc.errors(), value=doc)
+    found = validated(Community, doc)[1]
     for path, allowed in PLACEHOLDERS.items():
         section, name = path.split(".")
         for language, text in doc[section][name].items():

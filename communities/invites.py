@@ -50,10 +50,9 @@ from kith.core.errors import (
     Conflict,
     DeliveryError,
     InvalidInput,
-    KithError,
     NotFound,
     raise_all,
-    refusals,
+    validated,
 )
 from kith.core.groups import Unsupported
 from kith.core.ids import derived_id
@@ -122,10 +121,9 @@ _EXPIRY: TypeAdapter[datetime | None] = TypeAdapter(datetime | None)
 def read_invite(core: Core, sent: dict[str, Any]) -> InviteIn:
     """The request as the model takes it; when the model refuses it, refused with an expiry
     already past beside the model's refusals (the expiry read on its own, when it reads)."""
-    try:
-        return InviteIn.model_validate(sent)
-    except ValidationError as exc:
-        errors: list[KithError] = list(refusals(exc.errors(), value=sent))
+    wanted, errors = validated(InviteIn, sent)
+    if wanted is not None:
+        return wanted
     try:
         expire_at = _as_utc(_EXPIRY.validate_python(sent.get("expire_at")))
     except ValidationError:

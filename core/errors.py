@@ -4,7 +4,11 @@ and, when the input was wrong in several places, every field at fault (`fields`)
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Final
+from typing import Any, Final, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+M = TypeVar("M", bound=BaseModel)
 
 
 class KithError(Exception):
@@ -194,6 +198,16 @@ def all_refused(
     """A model's validation errors (`ValidationError.errors()`) as one refusal naming every
     bad field: what a check by hand raises for an object it validated itself."""
     return joined(refusals(errors, value=value, where=where))
+
+
+def validated(model: type[M], value: Any) -> tuple[M | None, list[KithError]]:
+    """`value` as `model` takes it, or None and every field the model refused: for a check
+    that goes on to add its own refusals beside the model's, so that one answer names them
+    all (the caller raises them with `raise_all`)."""
+    try:
+        return model.model_validate(value), []
+    except ValidationError as exc:
+        return None, list(refusals(exc.errors(), value=value))
 
 
 class MalformedBody(KithError):

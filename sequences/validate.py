@@ -26,7 +26,7 @@ from kith.broadcasts import templates
 from kith.communities.store import COMMUNITIES
 from kith.core.context import Core
 from kith.core.egress import checked_url
-from kith.core.errors import InvalidInput, KithError, raise_all, refusals
+from kith.core.errors import InvalidInput, KithError, raise_all, validated
 from kith.segments.filters import parse
 from kith.segments.records import SEGMENTS, installed_fields
 from kith.sequences.models import (
@@ -52,10 +52,9 @@ async def read(sent: dict[str, Any]) -> SequenceIn:
     """The definition as the model takes it; refused, when the model refuses it, with the
     refusals of each step that is well-formed on its own beside the model's (a send step's
     texts, as `check` checks them): a step the model refused is not read further."""
-    try:
-        return SequenceIn.model_validate(sent)
-    except ValidationError as exc:
-        errors: list[KithError] = list(refusals(exc.errors(), value=sent))
+    definition, errors = validated(SequenceIn, sent)
+    if definition is not None:
+        return definition
     steps = sent.get("steps")
     for n, given in enumerate(steps if isinstance(steps, list) else []):
         try:
