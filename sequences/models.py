@@ -39,6 +39,7 @@ from kith.core.tags import FoldedTag, fold_tag
 
 STEP_ID = r"^[a-z0-9][a-z0-9_-]{0,47}$"
 STEP_ID_LENGTH = 48
+MIN_WAIT = timedelta(seconds=1)  # the timers' grain: a shorter wait is a typing slip
 MAX_WAIT = timedelta(days=366)
 MAX_STEPS = 50
 _DURATION = TypeAdapter(timedelta)
@@ -108,9 +109,9 @@ class WaitStep(_Step):
     def _bounded(cls, duration: timedelta | None) -> timedelta | None:
         """Checked on the field, so that the refusal names `duration` (the builder puts it
         there), not the whole step."""
-        if duration is not None and not timedelta(0) < duration <= MAX_WAIT:
+        if duration is not None and not MIN_WAIT <= duration <= MAX_WAIT:
             raise PydanticCustomError(
-                "wait_length", "a wait lasts more than nothing and at most a year"
+                "wait_length", "A wait lasts at least a second and at most a year"
             )
         return duration
 

@@ -37,7 +37,9 @@
     return [total, "S"];
   }
 
-  const iso = (n, unit) => (unit === "D" ? `P${n}D` : `PT${n}${unit}`);
+  // Written out in full: a tiny amount in exponent form (1e-7) is no ISO 8601 number.
+  const plain = (n) => n.toLocaleString("en-US", { useGrouping: false, maximumFractionDigits: 20 });
+  const iso = (n, unit) => (unit === "D" ? `P${plain(n)}D` : `PT${plain(n)}${unit}`);
   // What was typed, its sign kept (-3 days is `-P3D`): the server refuses that wait at its
   // field, and the page says it with the user's own number (`showError`), never a wait of
   // nothing the user did not type. An empty or unreadable amount is refused before sending.

@@ -115,6 +115,7 @@ BAD_INPUT = [
      "steps.1.then"),
     ([{"id": "w", "type": "wait", "duration": "P400D"}], "steps.0.duration"),
     ([{"id": "w", "type": "wait", "duration": "PT0S"}], "steps.0.duration"),
+    ([{"id": "w", "type": "wait", "duration": "PT0.5S"}], "steps.0.duration"),
     ([{"id": "w", "type": "wait"}], "steps.0"),
     ([{"id": "h", "type": "webhook", "url": "http://127.0.0.1:8080/x"}], "steps.0.url"),
     ([{"id": "h", "type": "webhook", "url": "http://2130706433/x"}], "steps.0.url"),

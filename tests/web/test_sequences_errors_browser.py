@@ -85,6 +85,26 @@ async def test_every_fault_is_marked_in_one_save_and_the_wait_as_typed(
     assert [body["steps"][1]["duration"] for body in sent] == ["-P3D"]  # what was typed
 
 
+async def test_a_tiny_wait_is_sent_written_out_and_refused_in_the_users_words(
+    live: Live,
+) -> None:
+    from playwright.async_api import expect
+
+    t = messages("en")
+    page = await live.sign_in("mary@kith.test", locale="en-US")
+    await page.goto(f"{live.url}/app/sequences/{await sequence_id(live.core, 'Welcome')}")
+    await page.locator('[data-field="steps.1.duration"]').fill("1e-7")
+    sent: list[Any] = []
+    page.on(
+        "request",
+        lambda r: sent.append(json.loads(r.post_data or "null")) if r.method == "PUT" else None,
+    )
+    await page.get_by_role("button", name=t["sequences_save"], exact=True).click()
+    said = t["sequences_wait_refused"].format(amount="1e-7", unit=t["sequences_days_unit"])
+    await expect(page.locator("#f-steps-1-duration-error")).to_have_text(said)
+    assert [body["steps"][1]["duration"] for body in sent] == ["P0.0000001D"]
+
+
 @pytest.mark.parametrize("locale", ["en-US", "zh-CN"])
 async def test_an_empty_wait_is_refused_at_its_field_before_sending(
     live: Live, locale: str
