@@ -25,6 +25,7 @@ from kith.core.models import (
 from kith.core.pagination import page
 from kith.core.permissions import assignee_refusal
 from kith.core.search import index_conversation, search_page
+from kith.core.tags import fold_tags, labelled
 from kith.core.threads import conversation_id
 from kith.core.timers import Timer, cancel_timer, schedule_timer
 
@@ -62,7 +63,7 @@ async def list_conversations(
         ("status", status.value if status else None),
         ("assignee_id", assignee_id),
         ("channel_id", channel_id),
-        ("labels", label),
+        ("labels", labelled(label)),
         ("customer_id", customer_id),
     ):
         if value is not None:
@@ -167,7 +168,8 @@ async def do_update_conversation(
     added: list[str] = []
     removed: list[str] = []
     if labels is not None:
-        added = [label for label in dict.fromkeys(labels) if label not in conversation.labels]
+        labels = fold_tags(labels)  # one label whatever its case, as tags (`kith.core.tags`)
+        added = [label for label in labels if label not in conversation.labels]
         removed = [label for label in conversation.labels if label not in labels]
     # The labels event carries the labels the write leaves: it is made after the write, in
     # this place among the events.

@@ -5,6 +5,10 @@ Every write stores a tag folded (stripped, then `str.casefold()`: Unicode's case
 with a tag someone typed (a segment's value, a bot's or a sequence's step) folds that side. Only
 the folded form is kept: a display form would be one more thing to keep in step, and a tag's
 case says nothing a marketer needs (Chinese tags, most of Kith's, have none).
+
+A conversation's labels are folded the same way (`VIP` and `vip` are one label, as in
+Chatwoot); a label filter also matches the label as typed, which is how a label written
+before labels were folded is stored.
 """
 
 from __future__ import annotations
@@ -27,6 +31,14 @@ def fold_tags(tags: Iterable[str]) -> list[str]:
 
 def _folded(value: Any) -> Any:
     return fold_tag(value) if isinstance(value, str) else value
+
+
+def labelled(label: str | None) -> dict[str, list[str]] | None:
+    """The match of a conversation label filter: the label folded, as labels are stored, or
+    as typed, as a label written before labels were folded may be stored."""
+    if label is None:
+        return None
+    return {"$in": list(dict.fromkeys([fold_tag(label), label]))}
 
 
 # A tag field of a model (a step's, a goal's): folded before its length is checked.

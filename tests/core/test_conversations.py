@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from kith.core.context import Core
-from kith.core.conversations import do_update_conversation, get_conversation
+from kith.core.conversations import do_update_conversation, get_conversation, list_conversations
 from kith.core.models import Priority
 from kith.core.pipeline import ingest
 from tests.support.cast import api_channel, inbound
@@ -43,3 +43,35 @@ async def test_labels_given_in_another_order_change_nothing(core: Core, workspac
         )
         == 1
     )
+
+
+async def test_a_label_is_one_whatever_its_case_and_found_by_any(
+    core: Core, workspace_id: str
+) -> None:
+    channel, _ = await api_channel(core, workspace_id)
+    received = await ingest(core, channel, inbound(channel, "ada", "hello"))
+    seen = await do_update_conversation(
+        core, received.conversation, labels=["VIP", " vip", "Straße"]
+    )
+    assert seen.labels == ["vip", "strasse"]
+
+    for typed in ("VIP", "vip", "STRASSE"):
+        found, _ = await list_conversations(core, workspace_id, label=typed)
+        assert [c.id for c in found] == [seen.id], typed
+
+
+async def test_a_label_stored_before_folding_is_found_as_typed_and_folded_when_edited(
+    core: Core, workspace_id: str
+) -> None:
+    channel, _ = await api_channel(core, workspace_id)
+    received = await ingest(core, channel, inbound(channel, "ada", "hello"))
+    conversations = core.store.collection("conversations")
+    await conversations.update_one({"_id": received.conversation.id}, {"$set": {"labels": ["VIP"]}})
+    old = await get_conversation(core, workspace_id, received.conversation.id)
+
+    assert [c.id for c in (await list_conversations(core, workspace_id, label="VIP"))[0]] == [
+        old.id
+    ]
+    edited = await do_update_conversation(core, old, labels=[*old.labels, "refund"])
+    assert edited.labels == ["vip", "refund"]
+    assert (await get_conversation(core, workspace_id, old.id)).labels == ["vip", "refund"]

@@ -22,6 +22,7 @@ from kith.core.models import (
     Priority,
 )
 from kith.core.storable import DocumentKey, Int64
+from kith.core.tags import fold_tags
 from kith.core.teams import ensure_team
 
 T = TypeVar("T")
@@ -133,12 +134,12 @@ class ConversationPatch(Strict):
     @field_validator("labels")
     @classmethod
     def _labels(cls, value: list[str]) -> list[str]:
-        cleaned = [v.strip() for v in value if v.strip()]
+        cleaned = fold_tags(value)
         if any(len(v) > LABEL_CHARS for v in cleaned):
             # A reason of its own, so that a page says it in its user's language.
             raise PydanticCustomError(
                 "label_too_long",
-                "labels are at most {max_length} characters",
+                "Labels are at most {max_length} characters",
                 {"max_length": LABEL_CHARS},
             )
         return cleaned

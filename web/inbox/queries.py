@@ -18,6 +18,7 @@ from kith.core.permissions import Scope, ensure_can_read
 from kith.core.scopes import conversations_visible
 from kith.core.search import search_page
 from kith.core.sessions import Subquery
+from kith.core.tags import labelled
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ async def list_inbox(
     for key, value in (
         ("status", query.status.value if query.status else None),
         ("channel_id", query.channel_id),
-        ("labels", query.label),
+        ("labels", labelled(query.label)),
         ("priority", query.priority.value if query.priority else None),
     ):
         if value is not None:
