@@ -53,7 +53,10 @@ async def test_filters(cast: Cast, browser, core: Core) -> None:
 async def test_search_over_customer_names_and_message_text(cast: Cast, browser) -> None:
     admin = await browser("admin")
     assert [c["id"] for c in await listed(admin, q="grace")] == [cast.conversations["help"]]
-    assert [c["id"] for c in await listed(admin, q="ORDER")] == [cast.conversations["shop"]]
+    found = await listed(admin, q="ORDER")
+    assert [c["id"] for c in found] == [cast.conversations["shop"]]
+    assert "order" in found[0]["matched"].lower()  # why it was found
+    assert {c["matched"] for c in await listed(admin, q="grace")} == {None}  # by name alone
     assert await listed(admin, q="(.*") == []  # text, never a pattern
 
 

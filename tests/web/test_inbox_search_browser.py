@@ -19,6 +19,7 @@ async def test_the_search_box_finds_chinese_words_and_names(live: Live) -> None:
     from playwright.async_api import expect
 
     await live.customer_says("我要退款谢谢", user="u-wang", name="王芳")
+    await live.customer_says("好的", user="u-wang", name="王芳")
     await live.customer_says("Where is my parcel?")
     hostile = "<img src=x onerror=alert(1)>"
     await live.customer_says(hostile, user="u-mal", name="Mallory")
@@ -27,18 +28,24 @@ async def test_the_search_box_finds_chinese_words_and_names(live: Live) -> None:
     await expect(conversations.get_by_role("listitem")).to_have_count(3, timeout=LIVE)
     # The preview is the last message, as text.
     await expect(conversations.get_by_text(hostile, exact=True)).to_be_visible()
+    await expect(conversations.get_by_text("好的", exact=True)).to_be_visible()
     assert await page.locator("#conversations img").count() == 0
 
     search = page.get_by_role("searchbox", name="Search")
     await search.fill("退款")
     await expect(conversations.get_by_role("listitem")).to_have_count(1)
     await expect(conversations.get_by_role("button", name=re.compile("王芳"))).to_be_visible()
+    # Searched, a conversation shows the message that holds the words, not its last.
     await expect(conversations.get_by_text("我要退款谢谢")).to_be_visible()
+    await expect(conversations.get_by_text("好的", exact=True)).to_have_count(0)
     await search.fill("PARCEL")
     await expect(
         conversations.get_by_role("button", name=re.compile("Ada Lovelace"))
     ).to_be_visible()
     await expect(conversations.get_by_role("listitem")).to_have_count(1)
+    await search.fill("onerror")
+    await expect(conversations.get_by_text(hostile, exact=True)).to_be_visible()
+    assert await page.locator("#conversations img").count() == 0
     await search.fill("王")  # one character of a name
     await expect(conversations.get_by_role("button", name=re.compile("王芳"))).to_be_visible()
     await expect(conversations.get_by_role("listitem")).to_have_count(1)

@@ -5,6 +5,7 @@ Routes stay thin: check the reader's scope, call a core action, answer.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
@@ -27,6 +28,7 @@ from kith.core.models import (
 )
 from kith.core.outbox import retry, send
 from kith.core.permissions import ensure_admin, ensure_can_read, ensure_can_write, sees_customer
+from kith.core.search_snippets import matched_snippets
 from kith.core.team_removal import do_delete_team, team_holdings
 from kith.core.teams import (
     create_team,
@@ -136,8 +138,13 @@ async def conversations(
         limit=limit,
     )
     items, next_cursor = await list_inbox(core, agent.scope, query)
-    names = await customers_by_id(core, [c.customer_id for c in items])
+    names, matched = await asyncio.gather(
+        customers_by_id(core, [c.customer_id for c in items]),
+        matched_snippets(core, [c.id for c in items], query.q or ""),
+    )
     items_out = [conversation_out(c, names, agent) for c in items]
+    for out in items_out:  # why a searched conversation was found: its matching message
+        out["matched"] = matched.get(out["id"])
     return {"items": items_out, "next_cursor": next_cursor}
 
 

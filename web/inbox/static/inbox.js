@@ -79,7 +79,7 @@
       c.waiting_since
         ? h("time", { class: "waiting", datetime: c.waiting_since }, `${T.waiting_since} ${when(c.waiting_since)}`)
         : h("time", { datetime: c.last_message_at }, when(c.last_message_at)),
-      previewLine(c.preview)));
+      c.matched ? h("span", { class: "preview preview-match" }, c.matched) : previewLine(c.preview)));
   }
 
   // A conversation already listed keeps its row, and so does each part of it that is
