@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field
 
 from kith.connectors.base import bearer_token
 from kith.contacts.export import stream_csv
@@ -27,6 +27,7 @@ from kith.segments.filters import to_query
 from kith.segments.history import SizePoint, size_history
 from kith.segments.reconcile import fill, reconcile
 from kith.segments.records import (
+    MAX_NAME,
     MEMBERS,
     SEGMENTS,
     Fixed,
@@ -59,8 +60,10 @@ async def segment_workspace(request: Request, core: CoreDep) -> str:
 WorkspaceDep = Annotated[str, Depends(segment_workspace)]
 
 
-# Stripped before its length is measured; a blank one is refused as `blank` (`records._name`).
-SegmentName = Annotated[str, StringConstraints(strip_whitespace=True, max_length=120)]
+# Stripped and measured by `records._name` (a blank one refused as `blank`, a long one as
+# `string_too_long`) beside the filter's refusals: a `max_length` here refused a long name
+# alone, before the rest of the form was looked at. The limit is still documented.
+SegmentName = Annotated[str, Field(json_schema_extra={"maxLength": MAX_NAME})]
 
 
 class SegmentCreate(Strict):

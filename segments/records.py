@@ -135,7 +135,8 @@ async def workspace_segments(core: Core, workspace_id: str) -> list[Segment]:
 
 async def do_create_segment(core: Core, workspace_id: str, name: str, raw: Any) -> Segment:
     """Store a validated segment; the caller fills it (`reconcile.fill`)."""
-    name = _checked(core, name, raw, filtered=True) or name
+    _checked(core, name, raw, filtered=True)
+    name = name.strip()  # as checked
     await _refuse_taken(core, workspace_id, name)
     now = core.clock.now()
     segment = Segment(

@@ -111,7 +111,7 @@ class WaitStep(_Step):
         there), not the whole step."""
         if duration is not None and not MIN_WAIT <= duration <= MAX_WAIT:
             raise PydanticCustomError(
-                "wait_length", "A wait lasts at least a second and at most a year"
+                "wait_length", "a wait lasts at least a second and at most a year"
             )
         return duration
 

@@ -37,8 +37,17 @@
     if (error.reason === "segment_in_use" && error.limits && Array.isArray(error.limits.users)) {
       return say("segments_reason_segment_in_use", { names: usersNamed(error.limits) });
     }
+    if (error.reason === "bad_date" && !picked(error.field)) return T.segments_bad_date_typed;
     if (error.reason && T["segments_reason_" + error.reason]) return say("segments_reason_" + error.reason, error.limits || {});
     return named && error.field ? `${error.field}: ${error.message}` : error.message || T.error;
+  }
+
+  // Whether the builder shows the value at `field` as a date-and-time control: a bad date
+  // there is one picked in part (its words say to pick both); else it was typed (a stored
+  // value the control cannot show, or the JSON view), and the words give the typed form.
+  function picked(field) {
+    const box = field ? document.querySelector(`#conditions [data-field="${CSS.escape(field)}"]`) : null;
+    return Boolean(box && box.querySelector('input[type="datetime-local"]'));
   }
 
   // What still uses a segment (`records.users_of`), named in the page's language: "the
@@ -323,8 +332,11 @@
   }
 
   // A condition on a keyed field (an attribute) whose key is still blank.
-  const keyMissing = (node) => (node.children ? node.children.some(keyMissing)
-    : (() => { const s = spec(node.field); return s && s.name.endsWith(".") && !s.money && !node.key.trim(); })());
+  function keyMissing(node) {
+    if (node.children) return node.children.some(keyMissing);
+    const s = spec(node.field);
+    return Boolean(s && s.name.endsWith(".") && !s.money && !node.key.trim());
+  }
 
   async function count() {
     const mine = ++asked;

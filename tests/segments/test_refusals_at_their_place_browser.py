@@ -43,11 +43,11 @@ WORDS = {
         "value": "Value",
         "attribute": "Attribute",
         "save": "Save segment",
-        "blank_name": "write a name: it cannot be blank.",
-        "blank_value": "a value to look for, not blank (to find customers without this "
+        "blank_name": "Write a name: it cannot be blank.",
+        "blank_value": "A value to look for, not blank (to find customers without this "
         "field, use “is set” with “no”).",
-        "two": "write a name: it cannot be blank. (1 more marked below.)",
-        "bad_key": "a key is letters, digits, _ and - (1 to 64).",
+        "two": "Write a name: it cannot be blank. (1 more marked below.)",
+        "bad_key": "A key is letters, digits, _ and - (1 to 64).",
         "needs_key": "Fill in the key to count the customers who match.",
     },
     "zh-CN": {

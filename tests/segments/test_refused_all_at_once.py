@@ -20,6 +20,7 @@ from kith.broadcasts.models import BroadcastIn
 from kith.core.context import Core
 from kith.core.events import SYSTEM
 from kith.core.features import install
+from kith.segments.records import MAX_NAME
 from kith.web.inbox.i18n import messages
 from tests.segments.conftest import VIP
 from tests.support.cast import api_token
@@ -46,6 +47,27 @@ async def test_a_blank_name_and_a_blank_value_are_refused_together(
     assert refused(answer) == [("name", "blank"), ("filter.value", "blank_value")]
     assert answer.json()["error"]["field"] == "name"  # the form's first control first
     assert await core.store.collection("segments").count_documents({}) == 0
+
+
+async def test_a_name_too_long_and_a_blank_value_are_refused_together(
+    core: Core, client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    """Regression: the model's `max_length` refused a long name alone, before the filter
+    was read; it is refused with the filter's refusals, at the name, with its limit."""
+    long = "x" * (MAX_NAME + 1)
+    answer = await client.post(
+        "/api/v1/segments", json={"name": long, "filter": BLANK_TAG}, headers=auth
+    )
+    assert refused(answer) == [("name", "string_too_long"), ("filter.value", "blank_value")]
+    error = answer.json()["error"]
+    assert error["field"] == "name" and error["fields"][0]["limits"] == {"max_length": MAX_NAME}
+    made = await client.post("/api/v1/segments", json={"name": "VIP", "filter": VIP}, headers=auth)
+    url = f"/api/v1/segments/{made.json()['id']}"
+    answer = await client.patch(url, json={"name": long, "filter": BLANK_TAG}, headers=auth)
+    assert refused(answer) == [("name", "string_too_long"), ("filter.value", "blank_value")]
+    kept = (await client.get(url, headers=auth)).json()
+    assert (kept["name"], kept["filter"]) == ("VIP", VIP)
+    assert await core.store.collection("segments").count_documents({}) == 1
 
 
 async def test_a_new_segment_without_a_filter_is_refused_at_it(
@@ -117,9 +139,15 @@ def test_the_pages_word_every_reason_a_segment_is_refused_for(lang: str) -> None
     the in-use one was only `reason_segment_in_use` (dom.js's generic key), so this page,
     which looks for its own, never found it."""
     words = messages(lang)
-    for reason in ("segment_in_use", "blank", "string_too_long", "blank_value", "bad_key"):
+    reasons = ("segment_in_use", "blank", "string_too_long", "blank_value", "bad_key", "bad_date")
+    for reason in reasons:
         assert words[f"segments_reason_{reason}"], reason
-    for key in ("segments_user_broadcast", "segments_user_sequence", "segments_count_needs_key"):
+    for key in (
+        "segments_user_broadcast",
+        "segments_user_sequence",
+        "segments_count_needs_key",
+        "segments_bad_date_typed",
+    ):
         assert words[key], key
 
 

@@ -29,7 +29,7 @@ WORDS = {
         "chart": "Size over time",
         "chart_desc": re.compile(r"^\d{4}-\d\d-\d\d \d\d:00: 2 customers\.$"),
         "save": "Save segment",
-        "blank": "a value to look for, not blank (to find customers without this field, "
+        "blank": "A value to look for, not blank (to find customers without this field, "
         "use “is set” with “no”).",
         "delete": "Delete segment",
         "cancel": "Cancel",

@@ -108,7 +108,7 @@ async def test_the_headers_refusals_carry_a_reason_to_word(cast: Cast, browser) 
     path = f"/conversations/{cast.conversations['shop']}"
     error = refusal(await alice.api("PATCH", path, json={"labels": ["x" * 65]}), "labels")
     assert (error["reason"], error["limits"]) == ("label_too_long", {"max_length": 64})
-    assert error["message"] == "Labels are at most 64 characters"
+    assert error["message"] == "labels are at most 64 characters"
     past = {"status": "snoozed", "snoozed_until": "2000-01-01T00:00:00Z"}
     assert (
         refusal(await alice.api("PATCH", path, json=past), "snoozed_until")["reason"]

@@ -139,7 +139,7 @@ class ConversationPatch(Strict):
             # A reason of its own, so that a page says it in its user's language.
             raise PydanticCustomError(
                 "label_too_long",
-                "Labels are at most {max_length} characters",
+                "labels are at most {max_length} characters",
                 {"max_length": LABEL_CHARS},
             )
         return cleaned
