@@ -271,7 +271,7 @@ async def test_the_chinese_builder_words_its_refusals_and_keeps_what_it_cannot_c
          "未知变量 “customer.nam”（第 1 行，第 16 列）"),
         (then, "nowhere", "hello", "没有可跳转的步骤 “nowhere”"),
         (then, "check", "hello", "跳回 “check” 会形成没有等待的循环"),
-        (steps.nth(1).get_by_label("时长"), "-1", "45", "等待时长须大于零"),
+        (steps.nth(1).get_by_label("时长"), "-1", "45", "等待时长至少一秒"),
     ]  # fmt: skip
     for control, bad, good, words in refusals:
         await control.fill(bad)
