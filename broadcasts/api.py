@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from kith.broadcasts import actions
 from kith.broadcasts.estimate import Estimate, EstimateIn, estimate_for, estimate_input
@@ -23,7 +23,12 @@ from kith.broadcasts.models import (
     Status,
 )
 from kith.broadcasts.preview import Preview, preview
-from kith.broadcasts.recipients_list import RecipientOut, list_recipients, recipient_rows
+from kith.broadcasts.recipients_list import (
+    RecipientOut,
+    csv_disposition,
+    list_recipients,
+    recipient_rows,
+)
 from kith.communities.broadcasts import Delivery, deliveries
 from kith.core.csv_text import CSV_RESPONSES, csv_download, csv_text
 from kith.core.errors import Forbidden
@@ -36,6 +41,16 @@ from kith.web.inbox.deps import AgentDep
 class Asker(BaseModel):
     workspace_id: str
     author: Author
+
+
+class StatsOut(Stats):
+    @computed_field(  # type: ignore[prop-decorator]  # pydantic's documented use on a property
+        description="`clicked` / `sent`, from 0 to 1 (null before anything is sent): the "
+        "share of the recipients sent to who followed a link of their message."
+    )
+    @property
+    def click_rate(self) -> float | None:
+        return round(self.clicked / self.sent, 4) if self.sent else None
 
 
 class BroadcastOut(BaseModel):
@@ -53,7 +68,7 @@ class BroadcastOut(BaseModel):
     started_at: datetime | None
     finished_at: datetime | None
     audience_ready: bool
-    stats: Stats
+    stats: StatsOut
     version: int = Field(
         default=1, description="Bumped by every saved edit; send it back in a PATCH (`version`)."
     )
@@ -182,11 +197,14 @@ def build(prefix: str, who: Callable[..., Awaitable[Asker]], schema: bool) -> AP
         status: Annotated[list[RecipientStatus] | None, Query()] = None,
     ) -> StreamingResponse:
         """The recipients as a CSV file (all of them, or those of `status`), in the list's
-        order; a status is written as stored (`sent`, `skipped`...), its reason as a code."""
+        order; a status is written as stored (`sent`, `skipped`...), its reason as a code.
+        The file is named after the broadcast and the time of the export
+        (`broadcast-spring-sale-20261207-1200-recipients.csv`; a Chinese name in UTF-8)."""
         broadcast = await actions.get_broadcast(core, asker.workspace_id, broadcast_id)
         rows = recipient_rows(core, broadcast, status or [])
-        stamp = core.clock.now().strftime("%Y%m%d-%H%M")
-        return csv_download(csv_text(rows), f"recipients-{stamp}.csv")
+        answer = csv_download(csv_text(rows), "recipients.csv")
+        answer.headers["content-disposition"] = csv_disposition(broadcast, core.clock.now())
+        return answer
 
     @router.post("/{broadcast_id}/preview", response_model=Preview)
     async def preview_(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pymongo import ASCENDING
 
-from kith.broadcasts import stats
+from kith.broadcasts import links, stats
 from kith.broadcasts.api import api_router, app_router
 from kith.broadcasts.audience import RECIPIENTS
 from kith.broadcasts.page import router as page_router
@@ -46,5 +46,5 @@ def feature(core: Core) -> Feature:
         customer_data=(CustomerData(RECIPIENTS),),
         consumers=(Consumer("broadcast-stats", STATS_EVENTS, stats.on_event),),
         background=(BroadcastWorker(core).run_forever,),
-        routers=(api_router, app_router, page_router),
+        routers=(api_router, app_router, page_router, links.router),
     )

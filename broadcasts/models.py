@@ -209,6 +209,7 @@ class Stats(BaseModel):
     held: int = 0
     replied: int = 0
     unsubscribed: int = 0
+    clicked: int = 0  # recipients who followed a link of theirs (`kith.broadcasts.links`)
 
 
 class Audience(BaseModel):
@@ -260,6 +261,7 @@ class Recipient(Record):
     delivered_at: datetime | None = None
     replied_at: datetime | None = None
     unsubscribed_at: datetime | None = None
+    clicked_at: datetime | None = None  # their first click on a link of the message
 
 
 class BroadcastPatch(BaseModel):

@@ -4,9 +4,11 @@ and all of them as the rows of a CSV file, for a spreadsheet or another tool."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 from pydantic import BaseModel
 
@@ -34,6 +36,7 @@ class RecipientOut(BaseModel):
     sent_at: datetime | None = None
     delivered_at: datetime | None = None
     replied_at: datetime | None = None
+    clicked_at: datetime | None = None  # their first click on a link of it
 
 
 async def list_recipients(
@@ -75,8 +78,28 @@ CSV_COLUMNS = (
     "sent_at",
     "delivered_at",
     "replied_at",
+    "clicked_at",
 )
 CSV_PAGE = 500
+_NOT_WORD = re.compile(r"[\W_]+")  # not a letter or a digit, in any script
+_NOT_ASCII_WORD = re.compile(r"[^a-z0-9]+")
+SLUG_MAX = 60
+
+
+def csv_disposition(broadcast: Broadcast, at: datetime) -> str:
+    """`Content-Disposition` of the recipients' file, named after the broadcast and the time
+    of the export: `broadcast-spring-sale-20261207-1200-recipients.csv`. A name that is not
+    all ASCII is given as RFC 6266's `filename*` (UTF-8, RFC 5987), with an ASCII `filename`
+    for older clients: its ASCII words, else the broadcast's id."""
+    stamp = at.strftime("%Y%m%d-%H%M")
+    words = _NOT_WORD.sub("-", broadcast.name.lower()).strip("-")[:SLUG_MAX].strip("-")
+    ascii_words = _NOT_ASCII_WORD.sub("-", broadcast.name.lower()).strip("-")
+    ascii_words = ascii_words[:SLUG_MAX].strip("-") or broadcast.id
+    fallback = f"broadcast-{ascii_words}-{stamp}-recipients.csv"
+    named = f"broadcast-{words or broadcast.id}-{stamp}-recipients.csv"
+    if named == fallback:
+        return f'attachment; filename="{fallback}"'
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(named, safe='')}"
 
 
 async def recipient_rows(

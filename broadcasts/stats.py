@@ -2,11 +2,14 @@
 
 The worker bumps `sent`, `skipped.<reason>`, `held` as it records each recipient; the
 `broadcast-stats` consumer bumps `delivered`, `failed`, `replied` (a message from the
-recipient within 72 h of their send) and `unsubscribed` (a consent revoked within 72 h),
-each once per recipient because the recipient row is marked in the same conditional write.
-Reads never recount. When a broadcast ends, its recipient-state counters are recounted once
-from the rows, so that a process killed between a recipient's write and its counter's
-leaves no lasting error.
+recipient within 72 h of their send) and `unsubscribed` (a consent revoked within 72 h), and
+the tracked links bump `clicked` (`kith.broadcasts.links`), each once per recipient because
+the recipient row is marked in the same conditional write.
+Reads never recount. When a broadcast ends, the counters of the worker's moves (targeted,
+sent, held, skipped) are recounted once from the rows, so that a process killed between a
+recipient's write and its counter's leaves no lasting error; what recipients' messages and
+recipients do after their send (delivered, failed, replied, unsubscribed, clicked) goes on
+after the end, so it is not recounted then.
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from kith.broadcasts import stats, templates
+from kith.broadcasts import links, stats, templates
 from kith.broadcasts.actions import broadcasts, move
 from kith.broadcasts.audience import materialise, recipients, snapshot_filter
 from kith.broadcasts.models import Broadcast, Recipient, RecipientStatus, Status
@@ -41,6 +41,7 @@ from kith.core.models import (
     Attachment,
     Author,
     AuthorKind,
+    Button,
     Conversation,
     Customer,
     Message,
@@ -241,9 +242,13 @@ class BroadcastWorker:
             await self._skip(claim, "frequency_cap")
             return
         conversation = await conversation_for(self.core, customer.id, go.route)
-        await self._deliver(
-            claim, conversation, text, broadcast, message_id(broadcast.id, customer.id)
+        recipient_id, workspace_id = claim.recipient.id, broadcast.workspace_id
+        text = await links.track(self.core, text, workspace_id, recipient_id)
+        buttons = await links.track_buttons(
+            self.core, broadcast.message.buttons, workspace_id, recipient_id
         )
+        mid = message_id(broadcast.id, customer.id)
+        await self._deliver(claim, conversation, text, broadcast, mid, buttons)
 
     async def _post(
         self, broadcast: Broadcast, claim: Claim, community_id: str, window: Window
@@ -262,15 +267,23 @@ class BroadcastWorker:
         except templates.TemplateError as exc:
             await self._skip(claim, "template_error", exc)
             return
-        await self._deliver(claim, found, text, broadcast, message_id(broadcast.id, community_id))
+        # Left untracked: the whole group reads the one post (`kith.broadcasts.links`).
+        mid = message_id(broadcast.id, community_id)
+        await self._deliver(claim, found, text, broadcast, mid, broadcast.message.buttons)
 
     async def _deliver(
-        self, claim: Claim, conversation: Conversation, text: str, broadcast: Broadcast, mid: str
+        self,
+        claim: Claim,
+        conversation: Conversation,
+        text: str,
+        broadcast: Broadcast,
+        mid: str,
+        buttons: list[Button],
     ) -> None:
         image = broadcast.message.image
         content = OutboundContent(
             text=text,
-            buttons=broadcast.message.buttons,
+            buttons=buttons,
             attachments=[Attachment.model_validate(image.model_dump())] if image else [],
             purpose=Purpose.marketing,
         )

@@ -8,11 +8,16 @@ its own purpose, so neither kind of token stands for the other). `GET /l/{token}
 only to the URL its valid token names, so Kith is never an open redirect; a bad token gets a
 404 page. The first click sets `clicked_at` on the run and on its enrolment (conditional
 writes: counted once per customer however often they click); later clicks only redirect.
+
+The rewriting (`track_text`, `track_button_links`) and the following (`follow_token`) take
+the link-making and the click-counting as arguments, so that broadcasts track their links the
+same way under their own purpose and path (`kith.broadcasts.links`).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -35,6 +40,11 @@ MAX_TOKEN = 4096
 _URL = re.compile(r"""https?://[^\s<>"'\u3000-\u303f\uff01-\uff0f\uff1a-\uff20]+""", re.I)
 _TRAILING = ".,;:!?"
 
+# A tracked link for a URL (its token made for one message to one customer), and what counts
+# a click from a valid token's fields.
+LinkMaker = Callable[[str], Awaitable[str]]
+Counter = Callable[[Core, list[str]], Awaitable[bool]]
+
 router = APIRouter(include_in_schema=False)
 _pages = page_templates(Path(__file__).parent / "templates")
 
@@ -56,15 +66,24 @@ async def link_url(core: Core, workspace_id: str, run_id: str, url: str) -> str:
     return f"{public_base(core)}/l/{await seal(core, [workspace_id, run_id, url], PURPOSE)}"
 
 
+def run_links(core: Core, workspace_id: str, run_id: str) -> LinkMaker:
+    """The link maker of one sequence run."""
+
+    async def make(url: str) -> str:
+        return await link_url(core, workspace_id, run_id, url)
+
+    return make
+
+
 def _trackable(core: Core, url: str) -> bool:
     """A web URL that is not Kith's own (unsubscribe, already tracked) nor over `MAX_URL`."""
     own = public_base(core) + "/"
     return not url.startswith(own) and len(url) <= MAX_URL and _web_url(url)
 
 
-async def track(core: Core, text: str, run_id: str, workspace_id: str) -> str:
-    """`text` with each http(s) URL replaced by its tracked link for this run. Kith's own
-    links (unsubscribe, already tracked) and URLs over `MAX_URL` characters stay as written."""
+async def track_text(core: Core, text: str, link: LinkMaker) -> str:
+    """`text` with each http(s) URL replaced by `link(url)`. Kith's own links (unsubscribe,
+    already tracked) and URLs over `MAX_URL` characters stay as written."""
     parts: list[str] = []
     at = 0
     for match in _URL.finditer(text):
@@ -72,27 +91,37 @@ async def track(core: Core, text: str, run_id: str, workspace_id: str) -> str:
         parts.append(text[at : match.start()])
         at = match.end()
         if _trackable(core, url):
-            parts.append(await link_url(core, workspace_id, run_id, url) + after)
+            parts.append(await link(url) + after)
         else:
             parts.append(url + after)
     parts.append(text[at:])
     return "".join(parts)
 
 
-async def track_buttons(
-    core: Core, buttons: list[Button], run_id: str, workspace_id: str
-) -> list[Button]:
+async def track_button_links(core: Core, buttons: list[Button], link: LinkMaker) -> list[Button]:
     """The buttons with each web link tracked as the text's are, so that a button's click
     counts as a link's does. One whose tracked link would outgrow what a button holds
     (`LINK_MAX`) stays as written: the message must still read once stored."""
     out: list[Button] = []
     for button in buttons:
         if button.url and _trackable(core, button.url):
-            tracked = await link_url(core, workspace_id, run_id, button.url)
+            tracked = await link(button.url)
             if len(tracked) <= LINK_MAX:
                 button = button.model_copy(update={"url": tracked})
         out.append(button)
     return out
+
+
+async def track(core: Core, text: str, run_id: str, workspace_id: str) -> str:
+    """`text` with each http(s) URL replaced by its tracked link for this run."""
+    return await track_text(core, text, run_links(core, workspace_id, run_id))
+
+
+async def track_buttons(
+    core: Core, buttons: list[Button], run_id: str, workspace_id: str
+) -> list[Button]:
+    """The buttons with each web link tracked for this run."""
+    return await track_button_links(core, buttons, run_links(core, workspace_id, run_id))
 
 
 async def clicked(core: Core, workspace_id: str, run_id: str) -> bool:
@@ -113,6 +142,7 @@ async def clicked(core: Core, workspace_id: str, run_id: str) -> bool:
 
 
 def _invalid(request: Request) -> HTMLResponse:
+    """The 404 page of a link Kith did not make, in the reader's language."""
     locale = pick_locale(request.query_params.get("lang"), request.headers.get("accept-language"))
     html = _pages.get_template("tracked_link_invalid.html").render(
         t=messages(locale), locale=locale
@@ -120,12 +150,24 @@ def _invalid(request: Request) -> HTMLResponse:
     return HTMLResponse(html, status_code=404, headers=SECURITY_HEADERS)
 
 
+async def follow_token(
+    core: Core, request: Request, token: str, purpose: bytes, count: Counter
+) -> HTMLResponse | RedirectResponse:
+    """Count the click of a valid token for `purpose` (its fields: workspace, the message's
+    own id, URL) and redirect to its URL; the 404 page for any other token."""
+    fields = await unseal(core, token, purpose, 3) if len(token) <= MAX_TOKEN else None
+    if fields is None or not _web_url(fields[2]):
+        return _invalid(request)
+    await count(core, fields)
+    return RedirectResponse(fields[2], status_code=302, headers={"Cache-Control": "no-store"})
+
+
+async def _count_run(core: Core, fields: list[str]) -> bool:
+    workspace_id, run_id, _ = fields
+    return await clicked(core, workspace_id, run_id)
+
+
 @router.get("/l/{token}", response_model=None)
 async def follow(token: str, request: Request, core: CoreDep) -> HTMLResponse | RedirectResponse:
     """Count the click and go where the message pointed; 404 for any token Kith did not make."""
-    fields = await unseal(core, token, PURPOSE, 3) if len(token) <= MAX_TOKEN else None
-    if fields is None or not _web_url(fields[2]):
-        return _invalid(request)
-    workspace_id, run_id, url = fields
-    await clicked(core, workspace_id, run_id)
-    return RedirectResponse(url, status_code=302, headers={"Cache-Control": "no-store"})
+    return await follow_token(core, request, token, PURPOSE, _count_run)

@@ -164,14 +164,25 @@
     return fill(words, { name: b.name, reach, when: dateTime(b.send_at) });
   }
 
+  // "12 (25% of sent)": the recipients who followed a link, and their share of those sent to.
+  function clickedText(stats) {
+    if (!stats.sent) return String(stats.clicked);
+    const rate = `${Math.round((stats.clicked / stats.sent) * 1000) / 10}%`;
+    return fill(T.broadcasts_clicked_rate, { n: stats.clicked, rate });
+  }
+
   async function showStats(b, focus) {
     shown = b;
     const section = document.getElementById("stats");
     section.hidden = false;
     document.getElementById("stats-heading").textContent = `${b.name} · ${T["broadcasts_state_" + b.status]}`;
+    // A community broadcast targets groups, one post each, and its links are not tracked
+    // (the whole group reads the one post): no Clicked figure for it.
+    const toGroups = Boolean(b.community_ids);
     const figures = [
-      ["targeted", b.stats.targeted], ["sent", b.stats.sent], ["delivered", b.stats.delivered],
-      ["failed", b.stats.failed], ["replied", b.stats.replied],
+      [toGroups ? "targeted_groups" : "targeted", b.stats.targeted], ["sent", b.stats.sent],
+      ["delivered", b.stats.delivered], ["failed", b.stats.failed], ["replied", b.stats.replied],
+      ...(toGroups ? [] : [["clicked", clickedText(b.stats)]]),
       ["unsubscribed", b.stats.unsubscribed], ["held", b.stats.held],
     ];
     const items = figures.flatMap(([key, value]) =>

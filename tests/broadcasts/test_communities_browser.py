@@ -84,6 +84,9 @@ async def test_a_marketer_sends_a_draft_to_two_communities(live: Live, tmp_path:
     await expect(form.get_by_role("radio", name="Customers: a segment or a list")).to_be_checked()
 
     await row.get_by_role("button", name="Stats and preview").click()
+    figures = page.locator("#stats-figures")  # groups, not people; no clicks (posts untracked)
+    await expect(figures.locator("dt").first).to_have_text("Groups targeted")
+    await expect(figures).not_to_contain_text("Clicked")
     posts = page.get_by_role("table", name="Posts per community")
     await expect(posts.get_by_role("row")).to_have_count(3)
     await expect(posts.get_by_role("row", name=re.compile("Kettle Owners Club"))).to_contain_text(

@@ -7,6 +7,7 @@ import csv
 import io
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import unquote
 
 import httpx
 import pytest
@@ -81,7 +82,9 @@ async def test_recipients_as_a_csv_file_for_a_spreadsheet(
 
     answer = await client.get(url, headers=auth(token))
     assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/csv")
-    assert answer.headers["content-disposition"].startswith('attachment; filename="recipients-')
+    stamp = bcore.clock.now().strftime("%Y%m%d-%H%M")
+    named = f"broadcast-spring-sale-{stamp}-recipients.csv"
+    assert answer.headers["content-disposition"] == f'attachment; filename="{named}"'
     assert answer.content.startswith("\ufeff".encode())
     rows = list(csv.DictReader(io.StringIO(answer.content.decode("utf-8-sig"))))
     listed = (await client.get(url.removesuffix(".csv"), headers=auth(token))).json()["items"]
@@ -103,3 +106,41 @@ async def test_recipients_as_a_csv_file_for_a_spreadsheet(
     assert wrong.status_code == 422 and wrong.json()["error"]["field"].startswith("status")
     elsewhere = await client.get("/api/v1/broadcasts/nope/recipients.csv", headers=auth(token))
     assert elsewhere.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("name", "fallback", "utf8"),
+    [
+        ("会员日", "{id}", "会员日"),
+        ("周六见面会 · Saturday meet-up!", "saturday-meet-up", "周六见面会-saturday-meet-up"),
+        ('"; filename=evil.sh', "filename-evil-sh", None),
+    ],
+)
+async def test_the_csv_file_is_named_after_the_broadcast_in_any_language(
+    bcore: Core,
+    client: httpx.AsyncClient,
+    token: str,
+    people: Callable[..., Any],
+    name: str,
+    fallback: str,
+    utf8: str | None,
+) -> None:
+    """A Chinese name downloads as itself (RFC 5987 `filename*`), with an ASCII `filename` for
+    older clients: the name's ASCII words, else the broadcast's id; quotes and separators in
+    a name never reach the header."""
+    (ada,) = await people(1)
+    broadcast = await finish(bcore, await start(bcore, [ada], name=name))
+    answer = await client.get(
+        f"/api/v1/broadcasts/{broadcast.id}/recipients.csv", headers=auth(token)
+    )
+    assert answer.status_code == 200, answer.text
+    stamp = bcore.clock.now().strftime("%Y%m%d-%H%M")
+    ascii_name = f"broadcast-{fallback.format(id=broadcast.id)}-{stamp}-recipients.csv"
+    header = answer.headers["content-disposition"]
+    if utf8 is None:
+        assert header == f'attachment; filename="{ascii_name}"'
+        return
+    plain, _, encoded = header.partition("; filename*=UTF-8''")
+    assert plain == f'attachment; filename="{ascii_name}"'
+    assert unquote(encoded) == f"broadcast-{utf8}-{stamp}-recipients.csv"
+    assert encoded.isascii() and " " not in encoded
