@@ -250,6 +250,9 @@ class BotEngine:
                 session.update(paused=False, misses=0, waiting=None)
             if conversation.assignee_id:
                 return
+            if not received.reopened and await _person_answered(core, conversation, message):
+                await _to_agents(core, conversation)
+                return  # an agent answered since the bot last spoke: theirs, until resolved
             customer = await self._customer(core, conversation, message.customer_id)
             written = written_language(message.text, _detected(message))
             language = _language(session, written, customer.get("locale"))
@@ -748,3 +751,31 @@ def _since(bot: Bot, at: datetime) -> bool:
     Messages that waited when it was (agents' conversations, backlogs the workers catch up
     on) are not greeted again, nor answered "Sorry, I didn't understand" hours late."""
     return at >= bot.created_at
+
+
+async def _person_answered(core: Core, conversation: Conversation, message: Message) -> bool:
+    """Whether, of the bot and the agents, the last to answer this private conversation
+    before `message` was an agent (a reply, not a note): a person is talking with the
+    customer, so the bot keeps out, as it does of an assigned conversation. A group's is
+    not one customer's: an agent answering one member leaves the bot to the others."""
+    if conversation.group is not None:
+        return False
+    last = await core.store.messages.find_one(
+        {
+            "conversation_id": conversation.id,
+            "direction": "out",
+            "private": False,
+            "author.kind": {"$in": [AuthorKind.agent.value, AuthorKind.bot.value]},
+            "created_at": {"$lt": as_stored(message.created_at)},
+        },
+        {"author.kind": 1},
+        sort=[("created_at", -1)],
+    )
+    return last is not None and last["author"]["kind"] == AuthorKind.agent.value
+
+
+async def _to_agents(core: Core, conversation: Conversation) -> None:
+    """A conversation the bot held (pending) that an agent has answered goes back to the
+    agents' open queue with the customer's new message: it is theirs now."""
+    if conversation.status == ConversationStatus.pending:
+        await do_update_conversation(core, conversation, status=ConversationStatus.open)

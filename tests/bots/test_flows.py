@@ -13,7 +13,16 @@ from kith.core.clock import ManualClock
 from kith.core.context import Core
 from kith.core.conversations import do_update_conversation, get_conversation
 from kith.core.features import install
-from kith.core.models import ChannelEvent, ChannelEventKind, ConversationStatus, InboundUser
+from kith.core.models import (
+    Author,
+    AuthorKind,
+    ChannelEvent,
+    ChannelEventKind,
+    ConversationStatus,
+    InboundUser,
+    OutboundContent,
+)
+from kith.core.outbox import send
 from kith.core.pipeline import ingest, ingest_event
 from kith.web.app import BASE_FEATURES
 from tests.bots.conftest import BotSetup, ask_email_flow
@@ -350,6 +359,34 @@ async def test_an_assigned_conversation_gets_no_bot_answers(bots: BotSetup, core
     await do_update_conversation(core, first.conversation, assignee_id=agent.id)
     await bots.say("anyone?")
     assert await bots.bot_texts(first.conversation.id) == ["Hi Ada Lovelace!"]
+
+
+async def test_once_an_agent_answers_the_bot_keeps_out_until_it_is_resolved(
+    bots: BotSetup, clock: ManualClock
+) -> None:
+    """Regression (QA, agent probe #1): the bot answered a customer an agent was talking
+    with (unassigned) and took the conversation out of the open queue."""
+    await bots.install(knowledge_base=False, flows=[GREETING])
+    first = await bots.say("hi")
+    agent = Author(kind=AuthorKind.agent, id="u-sam", name="Sam")
+    note = OutboundContent(text="checking her order", private=True)
+    await send(bots.core, first.conversation, note, agent)
+    clock.advance(1)
+    await bots.say("hello again")  # a note is no answer: the bot still serves her
+    assert len(await bots.bot_texts(first.conversation.id)) == 2
+    clock.advance(1)
+    await send(bots.core, first.conversation, OutboundContent(text="Sam here, hi!"), agent)
+    clock.advance(1)
+    await bots.say("where is my parcel?")
+    texts = await bots.bot_texts(first.conversation.id)
+    assert texts[-1] == "Sam here, hi!" and len(texts) == 3
+    conversation = await get_conversation(bots.core, bots.workspace_id, first.conversation.id)
+    assert conversation.status == ConversationStatus.open  # still in the agents' queue
+
+    await do_update_conversation(bots.core, conversation, status=ConversationStatus.resolved)
+    clock.advance(1)
+    await bots.say("hi")  # reopened: the bot is back
+    assert len(await bots.bot_texts(first.conversation.id)) == 4
 
 
 async def test_a_bot_answers_what_came_after_it_was_installed(
