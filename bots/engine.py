@@ -23,6 +23,7 @@ from typing import Any
 
 from kith.bots import patterns
 from kith.bots.answers import check_answer
+from kith.bots.asking_for_person import asks_for_person
 from kith.bots.flows import (
     LABEL_MAX,
     Bot,
@@ -74,9 +75,6 @@ from kith.core.threads import thread_key
 log = logging.getLogger(__name__)
 
 HUMAN_PAYLOAD = "kith:human"
-HUMAN_WORDS = re.compile(
-    r"^\s*(human|agent|person|operator|人工|转人工|人工客服|客服)\s*[.!。！]?\s*$", re.I
-)
 LEXICAL_THRESHOLD = 0.45
 # A question that misses the threshold by less than this gets "did you mean" buttons for its
 # closest articles instead of "Sorry, I didn't understand" (a two-stage fallback). On the e5
@@ -344,12 +342,12 @@ class BotEngine:
     async def _respond(self, turn: Turn, payload: str | None, first: bool) -> None:
         payload = payload or self._chosen_button(turn)
         if turn.session.get("waiting"):
-            if payload == HUMAN_PAYLOAD or HUMAN_WORDS.match(turn.text):
+            if payload == HUMAN_PAYLOAD or asks_for_person(turn.text):
                 await self.handoff(turn, ASKED_REASON)
                 return
             await self._answer(turn)
             return
-        if payload == HUMAN_PAYLOAD or HUMAN_WORDS.match(turn.text):
+        if payload == HUMAN_PAYLOAD or asks_for_person(turn.text):
             await self.handoff(turn, ASKED_REASON)
             return
         if payload and payload.startswith(ARTICLE_PAYLOAD):
