@@ -1,7 +1,7 @@
-"""The tickets consumer: what customers' messages and the conversation's signals do to
-tickets. One consumer for all of them, so one conversation's events are handled in log order
-(a reply that opens a new ticket is seen by the keyword rule that follows it, which then only
-notes its reason there)."""
+"""The tickets consumer: what customers' messages, agents' replies and the conversation's
+signals do to tickets. One consumer for all of them, so one conversation's events are handled
+in log order (a reply that opens a new ticket is seen by the keyword rule that follows it,
+which then only notes its reason there)."""
 
 from __future__ import annotations
 
@@ -10,13 +10,21 @@ from kith.core.consumers import Consumer
 from kith.core.context import Core
 from kith.core.features import answered_elsewhere
 from kith.core.models import AuthorKind, Direction, Event, Message
-from kith.tickets.models import Priority
+from kith.tickets.actions import do_update_ticket
+from kith.tickets.models import Priority, Status, TicketPatch
 from kith.tickets.reopen import on_reply
 from kith.tickets.rules import Hit, apply, matched_keyword, reason
 from kith.tickets.settings import get_settings
+from kith.tickets.store import tickets
 from kith.tickets.waiting import WAIT_EXCEEDED, SweepTimers
 
-TYPES = ("message.received", "conversation.escalated", "conversation.handoff", WAIT_EXCEEDED)
+TYPES = (
+    "message.received",
+    "message.created",
+    "conversation.escalated",
+    "conversation.handoff",
+    WAIT_EXCEEDED,
+)
 
 
 def consumer() -> Consumer:
@@ -28,6 +36,8 @@ def consumer() -> Consumer:
         if event.type == "message.received":
             await timers.ensure(core, event.workspace_id)
             await _received(core, event)
+        elif event.type == "message.created":
+            await _answered(core, event)
         elif event.type == "conversation.escalated":
             await _escalated(core, event)
         elif event.type == "conversation.handoff":
@@ -59,6 +69,25 @@ async def _received(core: Core, event: Event) -> None:
     if keyword is not None:
         text = await reason(core, settings, event, "keyword", keyword=keyword)
         await apply(core, Hit(event, text))
+
+
+async def _answered(core: Core, event: Event) -> None:
+    """An agent's reply (a note is `note.created`) in a new ticket's conversation opens the
+    ticket, as a service desk's first answer does (Zendesk's New → Open). Handled twice, the
+    ticket is no longer new and nothing changes."""
+    if event.actor.kind != AuthorKind.agent:
+        return
+    new = tickets(core).find(
+        {
+            "workspace_id": event.workspace_id,
+            "conversation_ids": event.conversation_id,
+            "status": Status.new.value,
+        },
+        {"_id": 1},
+    )
+    for doc in await new.to_list():
+        opened = TicketPatch(status=Status.open)
+        await do_update_ticket(core, event.workspace_id, doc["_id"], opened, event.actor)
 
 
 async def _escalated(core: Core, event: Event) -> None:

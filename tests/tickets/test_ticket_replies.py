@@ -21,6 +21,7 @@ from kith.core.models import InboundMessage, InboundUser
 from kith.core.outbox import OutboxWorker
 from kith.core.pipeline import ingest
 from kith.tickets.feature import feature
+from tests.support.consumers import drain
 from tests.web.conftest import (  # noqa: F401 (fixtures, found by name)
     Browser,
     Cast,
@@ -159,3 +160,31 @@ async def test_outside_wechats_window_the_ticket_reply_fails_as_the_inbox_reply_
         assert by_token.json()["author"]["kind"] == "system"
         blank = await http.post(f"/api/v1/tickets/{ticket}/replies", json={"text": " "})
         assert (blank.status_code, blank.json()["error"]["field"]) == (422, "text")
+
+
+async def test_an_agents_first_answer_opens_a_new_ticket_and_a_note_does_not(
+    core: Core,
+    cast: Cast,  # noqa: F811
+    browser: Callable[..., Any],  # noqa: F811
+) -> None:
+    """Regression (QA, agent probe #8): a ticket stayed New after two public replies."""
+    alice = await browser("alice")
+    shop = cast.conversations["shop"]
+    ticket = await open_ticket(alice, shop)
+
+    async def status() -> str:
+        await drain(core)
+        return str((await alice.api("GET", f"/tickets/{ticket}")).json()["status"])
+
+    await alice.api("POST", f"/tickets/{ticket}/replies", json={"text": "VIP", "private": True})
+    assert await status() == "new"
+    answer = await alice.api("POST", f"/conversations/{shop}/messages", json={"text": "Hi!"})
+    assert answer.status_code in (200, 201), answer.text  # from the inbox, not the ticket
+    assert await status() == "open"
+    moved = await core.store.events.find_one({"type": "ticket.status_changed"})
+    assert moved is not None
+    assert (moved["data"]["from"], moved["data"]["to"]) == ("new", "open")
+    assert moved["actor"]["id"] == cast.users["alice"].id
+    await alice.api("PATCH", f"/tickets/{ticket}", json={"status": "pending"})
+    await alice.api("POST", f"/tickets/{ticket}/replies", json={"text": "Any news?"})
+    assert await status() == "pending"  # only a new ticket is opened so
