@@ -1,5 +1,6 @@
-"""The orders part of the inbox's customer panel: its script and style, served from a fixed
-list (the panel itself is a section of `inbox.html`; its data comes from `/app/api/orders`)."""
+"""A customer's Orders section: its script and style, served from a fixed list. The section
+itself is in `inbox.html` (the customer panel), `ticket.html` and `contacts_customer.html`;
+its data comes from `/app/api/orders`."""
 
 from __future__ import annotations
 

@@ -1,14 +1,20 @@
-// The Orders section of the inbox's customer panel: the customer's orders (number, status,
-// total, date), a small form to create one from the open conversation, and the moves an agent
-// makes. The moves offered are the order's own (`moves`, from the server's status machine):
-// paid and delivered at once; shipped through a small form (tracking number and carrier, both
-// optional); refunded and cancelled through a form with an optional reason, then the page's
-// confirmation dialog naming the order and its amount. It follows the customer the inbox
-// shows (the `kith:customer` event, on every change to them) and their orders' events
-// (`kith:event`: a move that leaves the customer's figures as they were changes no customer);
-// an order drawn as before stays the element it was, so a press or text selected in it
-// survives. It talks to /app/api/orders. Customer-supplied text only ever reaches the page
-// through `h` (text nodes and attributes).
+// A customer's Orders section, one script for the three pages that show it: the inbox's
+// customer panel, the single ticket page (beside the ticket) and the customer's Contacts page.
+// Each page holds `<section id="orders-panel">` with a `#orders` placeholder; the ticket and
+// customer pages name the customer on it (`data-customer-id`, and the conversation a new order
+// is made from, `data-conversation-id`), the inbox tells it with the `kith:customer` event.
+// It lists the customer's orders (number, status, total, date, items, tracking), offers a
+// small form to create one (from the conversation shown, else for the customer), and the
+// moves an agent makes. The moves offered are the order's own (`moves`, from the server's
+// status machine): paid and delivered at once; shipped through a small form (tracking number
+// and carrier, both optional); refunded and cancelled through a form with an optional reason,
+// then the page's confirmation dialog naming the order and its amount. Agents and admins write,
+// others read (the server's rule too). In the inbox it follows the customer shown (the
+// `kith:customer` event, on every change to them) and their orders' events (`kith:event`: a
+// move that leaves the customer's figures as they were changes no customer); an order drawn
+// as before stays the element it was, so a press or text selected in it survives. It talks
+// to /app/api/orders. Customer-supplied text only ever reaches the page through `h` (text
+// nodes and attributes).
 "use strict";
 
 (() => {
@@ -254,8 +260,9 @@
         wrong.push({ field: "items.0.unit_price", message: priceProblem(price.value, places, currency.value) });
       }
       if (wrong.length) return refuse(wrong);
+      // From the conversation shown (the inbox's, the ticket's), else for the customer.
       const body = {
-        conversation_id: shown.conversationId,
+        ...(shown.conversationId ? { conversation_id: shown.conversationId } : { customer_id: shown.customerId }),
         currency: currency.value,
         items: [{ sku: name.slice(0, 64), name, quantity: count, unit_price: unit }],
       };
@@ -310,9 +317,11 @@
     }
   });
 
-  document.addEventListener("kith:customer", async (event) => {
-    const changed = event.detail.customerId !== shown.customerId;
-    shown = { ...event.detail };
+  // The customer to show: `{ customerId, conversationId, orders? }` (the inbox's answer for
+  // them carries their latest orders; after a write the list is read again).
+  async function follow(detail) {
+    const changed = detail.customerId !== shown.customerId;
+    shown = { ...detail };
     if (changed) open = null;
     if (canWrite && !formAdded) {
       formAdded = true;
@@ -320,8 +329,22 @@
       section.append(createForm());
     }
     if (changed) say("");
-    // The customer's answer carries their latest orders; after a write the list is read again.
     if (Array.isArray(shown.orders)) show(shown.orders);
-    else await load().catch((error) => say(error.message));
+    else await load();
+  }
+
+  document.addEventListener("kith:customer", (event) => {
+    follow(event.detail).catch((error) => say(error.message));
   });
+
+  // The ticket's and the customer's pages: one customer, named on the section. A customer
+  // this user may not reach (another team's) has no section here, as they have no panel in
+  // the inbox.
+  const own = section.dataset.customerId;
+  if (own) {
+    follow({ customerId: own, conversationId: section.dataset.conversationId || null }).catch((error) => {
+      if (error.status === 403 || error.status === 404) section.hidden = true;
+      else say(error.message);
+    });
+  }
 })();
