@@ -126,8 +126,21 @@ async def test_an_agent_reads_their_teams_figures_in_chinese(live: Live) -> None
     from playwright.async_api import expect
 
     page = await live.sign_in("alice@kith.test", locale="zh-CN")
+    await page.set_viewport_size({"width": 390, "height": 844})  # a phone
     await page.goto(live.url + "/app/tickets/reports")
     await assert_every_control_is_named(page)
+    # QA: the tables squeezed to the window broke "无团队" a character a line; they scroll in
+    # their own boxes, every cell's words whole, and the page does not scroll sideways.
+    sideways = "[document.scrollingElement.scrollWidth, document.documentElement.clientWidth]"
+    scroll, width = await page.evaluate(sideways)
+    assert scroll <= width, (scroll, width)
+    broken = """() => [...document.querySelectorAll('.reports .grid th, .reports .grid td')]
+      .filter((cell) => {
+        const range = document.createRange();
+        range.selectNodeContents(cell);
+        return new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size > 1;
+      }).map((cell) => cell.textContent)"""
+    assert await page.evaluate(broken) == []
     await expect(page.get_by_role("heading", level=1)).to_have_text("工单报表")
     await expect(page.locator('[data-figure="average"]')).to_have_text("4.5 / 5 分")
     await expect(page.get_by_role("img", name="评分分布")).to_be_visible()

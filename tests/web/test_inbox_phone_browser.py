@@ -5,6 +5,8 @@ QA (pass 4, M1): at phone width the three panes stayed side by side (the convers
 674 px. Now the list fills the screen, a conversation opens over it with its reply box and a
 Back button (the browser's Back too), the customer panel opens from the conversation, and
 nothing scrolls sideways; by mouse and by keyboard alone. Wide windows keep the three panes.
+QA (later): a conversation opened on a phone showed its oldest message (drawn while its pane
+was hidden, it was scrolled to a bottom of 0 px); now it opens at its newest, as wider.
 The Broadcasts page, 557 px wide at 390 px, no longer scrolls sideways either: its tables
 scroll inside their own box.
 """
@@ -19,12 +21,13 @@ import pytest
 from kith.broadcasts.actions import do_create_broadcast
 from kith.broadcasts.models import BroadcastIn
 from kith.core.auth import create_user
-from kith.core.channel_records import create_channel
+from kith.core.channel_records import create_channel, list_channels
 from kith.core.context import Core
 from kith.core.models import Author, AuthorKind, InboundMessage, InboundUser, Role, Workspace
 from kith.core.pipeline import ingest
 from kith.core.settings import Settings
 from kith.core.teams import add_member, create_team
+from kith.core.workspaces import ensure_default_workspace
 from tests.support.browser import needs_chromium
 from tests.support.pages import Live, live_app
 from tests.web.conftest import PASSWORD
@@ -74,7 +77,12 @@ async def seed(core: Core, workspace: Workspace) -> None:
     await create_user(
         core, workspace.id, "mary@kith.test", PASSWORD, name="Mary", role=Role.marketer
     )
-    said = (("u-ada", "Ada Lovelace", "Where is my order?"), ("u-li", "李雷", "在吗？"))
+    # Ada's conversation is longer than a phone's screen (its newest message last).
+    story = tuple(
+        ("u-ada", "Ada Lovelace", f"Order question {n}\n" + "more detail 更多细节\n" * 5)
+        for n in range(12)
+    )
+    said = (*story, ("u-ada", "Ada Lovelace", "Where is my order?"), ("u-li", "李雷", "在吗？"))
     for n, (uid, name, text) in enumerate(said):
         user = InboundUser(id=uid, name=name, locale="zh-CN" if n else "en")
         message = InboundMessage.on(channel, channel_message_id=f"m{n}", user=user, text=text)
@@ -107,6 +115,25 @@ def no_sideways_scroll(layout: dict) -> bool:
     return bool(layout["scroll"] <= layout["width"])
 
 
+# The message list: how far it can scroll, and how far it is from its newest message.
+READING = """() => {
+  const l = document.getElementById("messages");
+  const room = l.scrollHeight - l.clientHeight;
+  return { room, fromNewest: room - l.scrollTop };
+}"""
+
+
+async def ada_says(live: Live, text: str) -> None:
+    workspace = await ensure_default_workspace(live.core)
+    (channel,) = await list_channels(live.core, workspace.id)
+    user = InboundUser(id="u-ada", name="Ada Lovelace")
+    await ingest(
+        live.core,
+        channel,
+        InboundMessage.on(channel, channel_message_id=text, user=user, text=text),
+    )
+
+
 @pytest.mark.parametrize("locale", ["en-US", "zh-CN"])
 async def test_on_a_phone_one_pane_at_a_time_with_back_and_the_customer_panel(
     live: Live, locale: str
@@ -135,6 +162,20 @@ async def test_on_a_phone_one_pane_at_a_time_with_back_and_the_customer_panel(
     await expect(back).to_be_visible()
     await expect(page.locator("#conv-title")).to_contain_text("Ada Lovelace")
     await expect(page).to_have_url(re.compile(r"/app\?conversation="))
+    # QA: it opened at its oldest message (0 of 5588 px), drawn while its pane was hidden.
+    messages = page.locator("#messages")
+    await expect(messages.get_by_text("Where is my order?")).to_be_in_viewport()
+    reading = await page.evaluate(READING)
+    assert reading["room"] > 500 and reading["fromNewest"] < 40, reading
+    # Scrolled up to read, the reader stays put when a message arrives; at the newest, they
+    # see it come.
+    await messages.evaluate("(l) => { l.scrollTop = 0; }")
+    await ada_says(live, "Hello again 又来了")
+    await expect(messages.get_by_text("Hello again 又来了")).to_be_attached()
+    assert await messages.evaluate("(l) => l.scrollTop") == 0
+    await messages.evaluate("(l) => { l.scrollTop = l.scrollHeight; }")
+    await ada_says(live, "Any news? 有消息吗？")
+    await expect(messages.get_by_text("Any news? 有消息吗？")).to_be_in_viewport()
     layout = await page.evaluate(LAYOUT)
     assert no_sideways_scroll(layout), layout
     assert layout["conversation"]["width"] == layout["width"], layout
@@ -142,7 +183,7 @@ async def test_on_a_phone_one_pane_at_a_time_with_back_and_the_customer_panel(
     assert layout["reply"]["width"] > 300, layout  # was 14 px
     await page.locator("#reply").fill("It ships today 今天发货")
     await page.get_by_role("button", name=words["send"], exact=True).click()
-    await expect(page.locator("#messages")).to_contain_text("It ships today 今天发货")
+    await expect(messages.get_by_text("It ships today 今天发货")).to_be_in_viewport()
     await expect(page.locator("#reply")).to_have_value("")
 
     customer = page.get_by_role("button", name=words["customer"], exact=True)
@@ -157,6 +198,7 @@ async def test_on_a_phone_one_pane_at_a_time_with_back_and_the_customer_panel(
     await expect(page.locator("#reply")).to_be_visible()
     await expect(customer).to_be_focused()
     await expect(customer).to_have_attribute("aria-expanded", "false")
+    await expect(messages.get_by_text("It ships today 今天发货")).to_be_in_viewport()
 
     await back.click()
     await expect(ada).to_be_visible()

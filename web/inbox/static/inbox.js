@@ -153,6 +153,26 @@
 
   // ---- the open conversation -------------------------------------------------------------
 
+  // The reader's place in the messages: a conversation opens at its newest message, follows
+  // new ones while the reader is there, and stays put when they scrolled up to read. A list
+  // not shown (a phone shows one pane at a time, and a conversation is drawn before its pane
+  // shows) has no size to measure: QA found it opened at its oldest message, scrolled to a
+  // bottom of 0 px. So whether the reader is at the newest is remembered from the last look
+  // at a list that was shown, and the list goes there again whenever its size changes
+  // (shown, or the window turned) while they are.
+  const reading = {
+    atNewest: true,
+    shown: (list) => list.clientHeight > 0,
+    look(list) {
+      if (this.shown(list)) this.atNewest = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
+    },
+    keep(list) {
+      if (this.atNewest && this.shown(list)) list.scrollTop = list.scrollHeight;
+    },
+  };
+  $("messages").addEventListener("scroll", (e) => reading.look(e.target), { passive: true });
+  new ResizeObserver(() => reading.keep($("messages"))).observe($("messages"));
+
   // A note is signed by who wrote it: an agent (you, or a colleague by name), a bot, or
   // Kith itself (a note of its own, such as "the customer left their email"), never the
   // viewer by default.
@@ -218,6 +238,7 @@
 
   function renderConversation(view) {
     const c = view.conversation;
+    const fresh = !state.data || state.data.conversation.id !== c.id;
     state.data = view;
     $("placeholder").hidden = true;
     $("conversation").hidden = false;
@@ -238,9 +259,10 @@
     if (!held("labels")) $("labels").value = c.labels.join(", ");
     $("resolve").textContent = c.status === "resolved" ? T.reopen : T.resolve;
     const list = $("messages");
-    const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
+    if (fresh) reading.atNewest = true;  // another conversation opens at its newest message
+    else reading.look(list);
     redrawRows(list, view.messages.map((m) => messageItem(m, view)));
-    if (atBottom) list.scrollTop = list.scrollHeight;
+    reading.keep(list);
     const writable = view.can_write;
     $("composer").hidden = !writable;
     $("read-only").hidden = writable;
