@@ -162,3 +162,22 @@ async def test_a_search_typed_before_the_first_list_keeps_its_answer(live: Live)
     await expect(page.locator("body[data-ready=true]")).to_have_count(1)  # the first answer is in
     await expect(conversations.get_by_role("listitem")).to_have_count(1)
     await expect(conversations.get_by_role("button", name=re.compile("王芳"))).to_be_visible()
+
+
+async def test_the_labels_kith_writes_are_worded_in_the_pages_language(live: Live) -> None:
+    """Regression (QA, agent probe #13): "handoff" and "negative-sentiment" showed in English
+    on the Chinese inbox. An agent's own label shows as written."""
+    from playwright.async_api import expect
+
+    from kith.core.conversations import do_update_conversation, get_conversation
+
+    await live.customer_says("我要退款")
+    found = await live.core.store.conversations.find_one({})
+    assert found is not None
+    conversation = await get_conversation(live.core, found["workspace_id"], found["_id"])
+    labels = ["handoff", "negative-sentiment", "vip"]
+    await do_update_conversation(live.core, conversation, labels=labels)
+    page = await live.sign_in("alice@kith.test", locale="zh-CN")
+    tags = page.get_by_role("list", name="会话").locator(".tag")
+    await expect(tags).to_have_text(["转人工", "负面情绪", "vip"], timeout=LIVE)
+    await expect(tags.first).to_have_attribute("title", "handoff")

@@ -75,11 +75,18 @@
       unread ? h("span", { class: "badge" }, `${c.unread_count} ${T.unread}`) : null,
       h("span", { class: "status status-" + c.status }, T["status_" + c.status]),
       c.priority !== "none" ? h("span", { class: "prio prio-" + c.priority }, T["priority_" + c.priority]) : null,
-      c.labels.map((l) => h("span", { class: "tag" }, l)),
+      c.labels.map(labelTag),
       c.waiting_since
         ? h("time", { class: "waiting", datetime: c.waiting_since }, `${T.waiting_since} ${when(c.waiting_since)}`)
         : h("time", { datetime: c.last_message_at }, when(c.last_message_at)),
       c.matched ? h("span", { class: "preview preview-match" }, c.matched) : previewLine(c.preview)));
+  }
+
+  // A label as a tag: the ones Kith writes itself (handoff, negative-sentiment, appeal) in the
+  // page's language, the stored label in its title (what the label filter takes).
+  function labelTag(label) {
+    const worded = T["label_" + label];
+    return h("span", { class: "tag", title: worded ? label : null }, worded || label);
   }
 
   // A conversation already listed keeps its row, and so does each part of it that is
