@@ -25,6 +25,24 @@ from kith.web.inbox.pages import SECURITY_HEADERS, page_context, page_templates,
 router = APIRouter(include_in_schema=False)
 _HERE = Path(__file__).parent
 templates = page_templates(_HERE / "templates")
+
+
+def quoted_parts(text: str) -> list[tuple[bool, str]]:
+    """A description as runs of lines, each quoted (`> `, as a ticket opened from a
+    conversation quotes its messages) or not, the marks taken off: the page shows a quote as
+    a quote, not as lines starting with ">"."""
+    parts: list[tuple[bool, list[str]]] = []
+    for line in text.split("\n"):
+        quoted = line.startswith(">")
+        kept = line[2:] if line.startswith("> ") else line[1:] if quoted else line
+        if parts and parts[-1][0] == quoted:
+            parts[-1][1].append(kept)
+        else:
+            parts.append((quoted, [kept]))
+    return [(quoted, "\n".join(lines)) for quoted, lines in parts]
+
+
+templates.globals["quoted_parts"] = quoted_parts
 STATIC = {
     "ticket_words.js": "text/javascript",
     "tickets.js": "text/javascript",

@@ -131,3 +131,20 @@ async def test_the_scripts_are_served_from_a_fixed_list(
     anyone = await browser()
     assert (await anyone.http.get(f"/app/tickets/static/{name}")).status_code == 200
     assert (await anyone.http.get("/app/tickets/static/page.py")).status_code == 404
+
+
+async def test_a_description_shows_its_quotes_as_quotes_escaped(
+    core: Core,
+    cast: Cast,  # noqa: F811
+    browser: Callable[..., Any],  # noqa: F811
+) -> None:
+    """Regression (QA, agent probe #12): a description opened from a conversation showed its
+    quotes as lines starting with ">"."""
+    text = "> Where is <b>it</b>?\n> Order 1042\nThe customer is upset.\n>STOP"
+    ticket = await _ticket(core, cast, "shop", "Parcel", description=text)
+    alice = await browser("alice")
+    page = (await alice.http.get(f"/app/tickets/{ticket.id}")).text
+    assert (
+        '<div id="description" class="description"><blockquote>Where is &lt;b&gt;it&lt;/b&gt;?\n'
+        "Order 1042</blockquote><p>The customer is upset.</p><blockquote>STOP</blockquote></div>"
+    ) in page

@@ -303,9 +303,8 @@ async def test_a_ticket_page_shows_clocks_satisfaction_and_the_timeline(
     await expect(page.get_by_role("link", name="Conversation on Website, Open")).to_have_attribute(
         "href", re.compile(r"^/app\?conversation=\w+$")
     )
-    await expect(
-        page.get_by_text("> My parcel never came <b>at all</b>", exact=False)
-    ).to_be_visible()
+    quote = page.locator("#description blockquote")  # the customer's words, quoted as text
+    await expect(quote).to_have_text(re.compile(r"^Hello\s+My parcel never came <b>at all</b>$"))
 
     sla = page.get_by_role("region", name="SLA")
     await expect(sla).to_contain_text("Policy: Standard")
