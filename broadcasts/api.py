@@ -25,7 +25,7 @@ from kith.broadcasts.models import (
 from kith.broadcasts.preview import Preview, preview
 from kith.broadcasts.recipients_list import (
     RecipientOut,
-    csv_disposition,
+    csv_names,
     list_recipients,
     recipient_rows,
 )
@@ -202,9 +202,7 @@ def build(prefix: str, who: Callable[..., Awaitable[Asker]], schema: bool) -> AP
         (`broadcast-spring-sale-20261207-1200-recipients.csv`; a Chinese name in UTF-8)."""
         broadcast = await actions.get_broadcast(core, asker.workspace_id, broadcast_id)
         rows = recipient_rows(core, broadcast, status or [])
-        answer = csv_download(csv_text(rows), "recipients.csv")
-        answer.headers["content-disposition"] = csv_disposition(broadcast, core.clock.now())
-        return answer
+        return csv_download(csv_text(rows), *csv_names(broadcast, core.clock.now()))
 
     @router.post("/{broadcast_id}/preview", response_model=Preview)
     async def preview_(

@@ -8,7 +8,6 @@ import re
 from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
-from urllib.parse import quote
 
 from pydantic import BaseModel
 
@@ -86,20 +85,16 @@ _NOT_ASCII_WORD = re.compile(r"[^a-z0-9]+")
 SLUG_MAX = 60
 
 
-def csv_disposition(broadcast: Broadcast, at: datetime) -> str:
-    """`Content-Disposition` of the recipients' file, named after the broadcast and the time
-    of the export: `broadcast-spring-sale-20261207-1200-recipients.csv`. A name that is not
-    all ASCII is given as RFC 6266's `filename*` (UTF-8, RFC 5987), with an ASCII `filename`
-    for older clients: its ASCII words, else the broadcast's id."""
+def csv_names(broadcast: Broadcast, at: datetime) -> tuple[str, str]:
+    """The recipients' file's name, after the broadcast and the time of the export
+    (`broadcast-spring-sale-20261207-1200-recipients.csv`), and its ASCII form for clients
+    that read no other (`csv_download`): the name's ASCII words, else the broadcast's id."""
     stamp = at.strftime("%Y%m%d-%H%M")
     words = _NOT_WORD.sub("-", broadcast.name.lower()).strip("-")[:SLUG_MAX].strip("-")
     ascii_words = _NOT_ASCII_WORD.sub("-", broadcast.name.lower()).strip("-")
     ascii_words = ascii_words[:SLUG_MAX].strip("-") or broadcast.id
     fallback = f"broadcast-{ascii_words}-{stamp}-recipients.csv"
-    named = f"broadcast-{words or broadcast.id}-{stamp}-recipients.csv"
-    if named == fallback:
-        return f'attachment; filename="{fallback}"'
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(named, safe='')}"
+    return f"broadcast-{words or broadcast.id}-{stamp}-recipients.csv", fallback
 
 
 async def recipient_rows(

@@ -13,6 +13,7 @@ import csv
 import io
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import quote
 
 from starlette.responses import StreamingResponse
 
@@ -70,10 +71,19 @@ async def csv_text(rows: AsyncIterator[list[Any]], trusted: int = 0) -> AsyncIte
         yield "".join(lines)
 
 
-def csv_download(pieces: AsyncIterator[str], name: str) -> StreamingResponse:
-    """CSV text, streamed as a file the browser saves as `name`."""
+def csv_download(
+    pieces: AsyncIterator[str], name: str, ascii_name: str | None = None
+) -> StreamingResponse:
+    """CSV text, streamed as a file the browser saves as `name`; a `name` not all ASCII goes
+    as RFC 6266's `filename*` (UTF-8, RFC 5987), with `ascii_name` for older clients."""
     return StreamingResponse(
         (piece.encode() async for piece in pieces),
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        headers={"Content-Disposition": _attachment(name, ascii_name or name)},
     )
+
+
+def _attachment(name: str, ascii_name: str) -> str:
+    if name == ascii_name:
+        return f'attachment; filename="{name}"'
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
