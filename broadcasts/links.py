@@ -14,6 +14,8 @@ names no one recipient.
 
 from __future__ import annotations
 
+from functools import partial
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
@@ -22,7 +24,7 @@ from kith.broadcasts.audience import recipients
 from kith.consent.links import public_base, seal
 from kith.core.context import Core
 from kith.core.models import Button
-from kith.sequences.links import LinkMaker, follow_token, track_button_links, track_text
+from kith.sequences.links import follow_token, track_button_links, track_text
 from kith.web.api.deps import CoreDep
 
 PURPOSE = b"kith.broadcast-link.v1"
@@ -35,23 +37,14 @@ async def link_url(core: Core, workspace_id: str, recipient_id: str, url: str) -
     return f"{public_base(core)}/l/b/{token}"
 
 
-def recipient_links(core: Core, workspace_id: str, recipient_id: str) -> LinkMaker:
-    """The link maker of one recipient's message."""
-
-    async def make(url: str) -> str:
-        return await link_url(core, workspace_id, recipient_id, url)
-
-    return make
-
-
 async def track(core: Core, text: str, workspace_id: str, recipient_id: str) -> str:
-    return await track_text(core, text, recipient_links(core, workspace_id, recipient_id))
+    return await track_text(core, text, partial(link_url, core, workspace_id, recipient_id))
 
 
 async def track_buttons(
     core: Core, buttons: list[Button], workspace_id: str, recipient_id: str
 ) -> list[Button]:
-    links = recipient_links(core, workspace_id, recipient_id)
+    links = partial(link_url, core, workspace_id, recipient_id)
     return await track_button_links(core, buttons, links)
 
 

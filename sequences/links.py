@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
+from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -66,15 +67,6 @@ async def link_url(core: Core, workspace_id: str, run_id: str, url: str) -> str:
     return f"{public_base(core)}/l/{await seal(core, [workspace_id, run_id, url], PURPOSE)}"
 
 
-def run_links(core: Core, workspace_id: str, run_id: str) -> LinkMaker:
-    """The link maker of one sequence run."""
-
-    async def make(url: str) -> str:
-        return await link_url(core, workspace_id, run_id, url)
-
-    return make
-
-
 def _trackable(core: Core, url: str) -> bool:
     """A web URL that is not Kith's own (unsubscribe, already tracked) nor over `MAX_URL`."""
     own = public_base(core) + "/"
@@ -114,14 +106,14 @@ async def track_button_links(core: Core, buttons: list[Button], link: LinkMaker)
 
 async def track(core: Core, text: str, run_id: str, workspace_id: str) -> str:
     """`text` with each http(s) URL replaced by its tracked link for this run."""
-    return await track_text(core, text, run_links(core, workspace_id, run_id))
+    return await track_text(core, text, partial(link_url, core, workspace_id, run_id))
 
 
 async def track_buttons(
     core: Core, buttons: list[Button], run_id: str, workspace_id: str
 ) -> list[Button]:
     """The buttons with each web link tracked for this run."""
-    return await track_button_links(core, buttons, run_links(core, workspace_id, run_id))
+    return await track_button_links(core, buttons, partial(link_url, core, workspace_id, run_id))
 
 
 async def clicked(core: Core, workspace_id: str, run_id: str) -> bool:
