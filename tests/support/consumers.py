@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 
 from kith.core.consumers import Consumer, ConsumerWorker
@@ -36,3 +37,13 @@ async def indexed(core: Core) -> int:
     while handled := await worker.run_consumer(search):
         total += handled
     return total
+
+
+async def caught_up(core: Core, consumer: str = "search", within: float = 15.0) -> None:
+    """Wait until the running server's worker has handled every event pending for `consumer`
+    (asked every 50 ms): a test searching right after an ingest, under a loaded machine, would
+    otherwise search before the words are indexed."""
+    deadline = asyncio.get_running_loop().time() + within
+    while await core.store.events.count_documents({"pending": consumer}):
+        assert asyncio.get_running_loop().time() < deadline, f"{consumer} still has events pending"
+        await asyncio.sleep(0.05)

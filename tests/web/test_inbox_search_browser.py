@@ -8,6 +8,7 @@ import re
 import pytest
 
 from tests.support.browser import needs_chromium
+from tests.support.consumers import caught_up
 from tests.support.held import HeldFirst
 from tests.web.test_inbox_browser import LIVE, Live
 from tests.web.test_inbox_browser import live as live
@@ -23,6 +24,7 @@ async def test_the_search_box_finds_chinese_words_and_names(live: Live) -> None:
     await live.customer_says("Where is my parcel?")
     hostile = "<img src=x onerror=alert(1)>"
     await live.customer_says(hostile, user="u-mal", name="Mallory")
+    await caught_up(live.core)  # the words are searchable
     page = await live.sign_in("alice@kith.test")
     conversations = page.get_by_role("list", name="Conversations")
     await expect(conversations.get_by_role("listitem")).to_have_count(3, timeout=LIVE)
@@ -94,6 +96,7 @@ async def test_a_search_spans_every_status(live: Live) -> None:
     ada = await live.customer_says("The courier left my parcel outside")
     grace = await live.customer_says("Courier never came", user="u-grace", name="Grace Hopper")
     await live.customer_says("Hello there", user="u-li", name="李雷")
+    await caught_up(live.core)
     for said, status in ((ada, "resolved"), (grace, "pending")):
         conv = await get_conversation(live.core, workspace.id, said["conversation_id"])
         await do_update_conversation(live.core, conv, status=ConversationStatus(status))
@@ -150,6 +153,7 @@ async def test_a_search_typed_before_the_first_list_keeps_its_answer(live: Live)
 
     await live.customer_says("我要退款谢谢", user="u-wang", name="王芳")
     await live.customer_says("Where is my parcel?")
+    await caught_up(live.core)
     page = await live.sign_in("alice@kith.test")
     first = HeldFirst("/conversations", method="GET")
     await first.install(page)
