@@ -129,7 +129,11 @@ async def seed(core: Core, settings: Settings) -> DemoLogins:
     webchat_id = None
     second_channel = channel
     if core.channels.get("webchat") is not None:
-        look = {"title": "Demo Shop", "greeting": "Hi! Ask us anything. 有问题随时问我们。"}
+        look = {
+            "title": "Demo Shop",
+            "greeting": "Hi! Ask us anything.",
+            "greeting_zh": "您好！有问题随时问我们。",
+        }
         webchat, _ = await create_channel(core, ws, "webchat", "Shop website", look)
         webchat_id, second_channel = webchat.id, webchat
         await seed_demo_answered_chats(core, webchat)  # the widget's wait line has a figure

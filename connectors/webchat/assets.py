@@ -65,6 +65,7 @@ async def widget_script(channel_id: str, core: Annotated[Core, Depends(current_c
         "base": configured_base(core),
         "title": settings.title or channel.name,
         "greeting": settings.greeting,
+        "greeting_zh": settings.greeting_zh,
         "color": settings.color,
         "css": _static("widget.css"),
     }

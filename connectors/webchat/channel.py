@@ -40,6 +40,7 @@ channel_type = ChannelType(
             ),
             "title": "聊天窗口标题。",
             "greeting": "访客发言前显示的欢迎语。",
+            "greeting_zh": "窗口对访客说中文时，改为显示这条欢迎语。",
             "color": "主题色，格式 #rrggbb。",
         }
     },

@@ -25,6 +25,11 @@ class WebchatConfig(BaseModel):
     greeting: str | None = Field(
         default=None, max_length=500, description="Shown to visitors before they write."
     )
+    greeting_zh: str | None = Field(
+        default=None,
+        max_length=500,
+        description="Shown instead to visitors the widget speaks Chinese to.",
+    )
     color: str | None = Field(
         default=None, pattern=r"^#(?:[0-9a-fA-F]{3}){1,2}$", description="Accent colour, #rrggbb."
     )

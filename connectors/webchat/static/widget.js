@@ -450,7 +450,10 @@
   log.setAttribute("role", "log");
   log.setAttribute("aria-live", "polite");
   log.setAttribute("aria-label", t.messages);
-  if (BOOT.greeting) log.appendChild(bubble("out", "kith-greeting", BOOT.greeting));
+  // The greeting in the widget's language where the business wrote one for it.
+  var greeting = t.lang.indexOf("zh") === 0
+    ? BOOT.greeting_zh || BOOT.greeting : BOOT.greeting || BOOT.greeting_zh;
+  if (greeting) log.appendChild(bubble("out", "kith-greeting", greeting));
   // A message that arrives while the visitor reads further up leaves them where they are and
   // shows this button instead (as Intercom and Crisp do); at the end, the log follows along.
   var jump = el("button", "kith-jump", "\u2193 " + t.newer);

@@ -255,3 +255,26 @@ async def test_the_embeds_data_locale_wins_over_the_browsers_languages(
         await say(page, "hello in English")
         await delivered_once(core, page, "hello in English")
         await context.close()
+
+
+async def test_the_greeting_is_in_the_widgets_language_where_one_is_written(
+    core: Core, shop: dict[str, str], browser: Any
+) -> None:
+    """A Chinese greeting beside the English one: each visitor reads the one in the widget's
+    language, not both (the demo's greeting was one bilingual line)."""
+    from playwright.async_api import expect
+
+    await update_channel(
+        core, shop["workspace_id"], shop["channel_id"], config={"greeting_zh": "您好！请随便问。"}
+    )
+    for locale, launcher, shown, not_shown in (
+        ("zh-CN", "打开聊天", "您好！请随便问。", GREETING),
+        ("en-US", "Open chat", GREETING, "您好！请随便问。"),
+    ):
+        context = await browser.new_context(locale=locale)
+        page = await context.new_page()
+        await open_chat(page, shop["page"], launcher)
+        greeting = page.get_by_role("log").locator(".kith-greeting")
+        await expect(greeting).to_have_text(shown)
+        await expect(greeting).not_to_contain_text(not_shown)
+        await context.close()
