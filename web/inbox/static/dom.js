@@ -215,6 +215,16 @@
     { ...DAY, hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
   const date = (iso) => (iso ? dayFormat.format(new Date(iso)) : "");
   const dateTime = (iso) => (iso ? timeFormat.format(new Date(iso)) : "");
+  // In a list's rows, where the year goes without saying: "30 Dec, 14:05" / "12月30日 14:05",
+  // the year written when it is not this one (Kith's clock: the demo's runs fast).
+  const shortFormat = new Intl.DateTimeFormat(dateLocale,
+    { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+  function shortDateTime(iso) {
+    if (!iso) return "";
+    const at = new Date(iso);
+    const now = new Date(window.KithClock ? window.KithClock.now() : Date.now());
+    return at.getFullYear() === now.getFullYear() ? shortFormat.format(at) : timeFormat.format(at);
+  }
   // Moments a server-made page wrote (`pages.when`): the same words, here.
   for (const moment of document.querySelectorAll("time[data-when]")) {
     const at = moment.getAttribute("datetime");
@@ -384,16 +394,38 @@
     return h("span", { class: "chan chan-" + type, role: "img", "aria-label": name, title: name }, drawing);
   }
 
-  // On a phone the sections' row scrolls sideways (inbox.css): the current one stays in view,
-  // also when the row narrows (the demo clock fills in after this runs).
-  function showCurrentSection() {
-    const nav = document.querySelector(".app-nav");
-    const current = nav && nav.querySelector("[aria-current='page']");
-    if (!current) return;
-    new ResizeObserver(() => {
-      if (nav.scrollWidth <= nav.clientWidth) return;
-      nav.scrollLeft = current.offsetLeft - nav.offsetLeft - (nav.clientWidth - current.offsetWidth) / 2;
-    }).observe(nav);
+  // A button that shows and hides the panel it controls (the header's user menu; the
+  // sections on a phone): Enter or Space toggles it (a native button); Tab moves through it;
+  // Escape closes it and gives focus back to the button; a click outside it or focus leaving
+  // it closes it too. The button's parent holds both. The panel is `hidden` when closed,
+  // unless `byCss`: the sections show on a wide window whatever the button says (inbox.css).
+  function disclosure(button, panel, { byCss = false } = {}) {
+    const box = button.parentElement;
+    const isOpen = () => button.getAttribute("aria-expanded") === "true";
+    function show(open) {
+      button.setAttribute("aria-expanded", String(open));
+      if (!byCss) panel.hidden = !open;
+    }
+    button.addEventListener("click", () => show(!isOpen()));
+    box.addEventListener("keydown", (event) => {
+      if (event.key !== "Escape" || !isOpen()) return;
+      event.preventDefault();
+      show(false);
+      button.focus();
+    });
+    document.addEventListener("click", (event) => {
+      if (isOpen() && !box.contains(event.target)) show(false);
+    });
+    box.addEventListener("focusout", (event) => {
+      if (event.relatedTarget && !box.contains(event.relatedTarget)) show(false);
+    });
+  }
+
+  function sectionsMenu() {
+    const button = document.querySelector(".app-nav .nav-toggle");
+    if (!button) return;
+    disclosure(button, document.getElementById("app-nav-links"), { byCss: true });
+    button.disabled = false;  // it opens now (a click before this would be lost)
   }
 
   // A list table marked `cards` becomes one labelled card per row on a phone (admin.css):
@@ -505,10 +537,10 @@
   }
 
   languageSwitch();  // every page's header has it
-  showCurrentSection();
+  sectionsMenu();
   labelCards();
   window.KithDom = Object.freeze({
-    T, ApiError, api, answer, h, say, said, confirmed, fill, unnamed, worded, markFields, showRefusals, date, dateTime, once,
+    T, ApiError, api, answer, h, say, said, confirmed, fill, unnamed, worded, markFields, showRefusals, date, dateTime, shortDateTime, once, disclosure,
     channelIcon, newestOnly, settled, searchAsTyped, customerChoice, redrawRows, placeRows, replaceIfChanged,
   });
 })();
