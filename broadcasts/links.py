@@ -1,12 +1,14 @@
 """Tracked links of broadcasts: a message's web URLs (text and buttons) go through Kith, which
 counts the recipient's first click and redirects.
 
-The rewriting and the redirect are the sequences' (`kith.sequences.links`); a broadcast's
-token names (workspace, recipient row, URL) and is signed under its own purpose, at its own
-path (`{public base}/l/b/{token}`), so that a sequence's token (or an unsubscribe one) never
-stands for a broadcast's, nor the other way round. The first click sets `clicked_at` on the
-recipient row with a conditional write and only then bumps the broadcast's `stats.clicked`:
-counted once per recipient however often they click; later clicks only redirect.
+The rewriting and the redirect are the tracked links' (`kith.web.tracked_links`, shared with
+the sequences); a broadcast's token names (workspace, recipient row, URL) and is signed under
+its own purpose, at its own path (`{public base}/l/b/{token}`), so that a sequence's token (or
+an unsubscribe one) never stands for a broadcast's, nor the other way round. The first click
+sets `clicked_at` on the recipient row with a conditional write and only then bumps the
+broadcast's `stats.clicked`: counted once per recipient however often they click; later
+clicks only redirect. A bump lost between the two writes is made good from the rows' marks
+(`kith.broadcasts.stats.recount_clicks`).
 
 A community broadcast's post is left as written: the whole group reads one post, so a click
 names no one recipient.
@@ -21,11 +23,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from kith.broadcasts import stats
 from kith.broadcasts.audience import recipients
-from kith.consent.links import public_base, seal
 from kith.core.context import Core
 from kith.core.models import Button
-from kith.sequences.links import follow_token, track_button_links, track_text
 from kith.web.api.deps import CoreDep
+from kith.web.tracked_links import follow_token, track_button_links, track_text, tracked_url
 
 PURPOSE = b"kith.broadcast-link.v1"
 
@@ -33,8 +34,7 @@ router = APIRouter(include_in_schema=False)
 
 
 async def link_url(core: Core, workspace_id: str, recipient_id: str, url: str) -> str:
-    token = await seal(core, [workspace_id, recipient_id, url], PURPOSE)
-    return f"{public_base(core)}/l/b/{token}"
+    return await tracked_url(core, "l/b", PURPOSE, workspace_id, recipient_id, url)
 
 
 async def track(core: Core, text: str, workspace_id: str, recipient_id: str) -> str:

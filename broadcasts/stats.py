@@ -9,7 +9,10 @@ Reads never recount. When a broadcast ends, the counters of the worker's moves (
 sent, held, skipped) are recounted once from the rows, so that a process killed between a
 recipient's write and its counter's leaves no lasting error; what recipients' messages and
 recipients do after their send (delivered, failed, replied, unsubscribed, clicked) goes on
-after the end, so it is not recounted then.
+after the end, so it is not recounted then: a recount's `$set` would take back a bump
+landing meanwhile. Clicks are made good all the same, from the rows' `clicked_at`
+(`recount_clicks`, at the end and safe at any time after): their count is a floor the counter
+is raised to, never a figure it is set to.
 """
 
 from __future__ import annotations
@@ -24,6 +27,9 @@ from kith.core.context import Core
 from kith.core.models import Event
 
 WINDOW = timedelta(hours=72)
+# A click's bump lands milliseconds after its row's mark, or never (its process died): a
+# mark older than this is settled.
+SETTLED = timedelta(minutes=1)
 _UNSAFE = re.compile(r"[^a-z0-9_]")
 
 
@@ -39,7 +45,8 @@ async def bump(core: Core, broadcast_id: str, change: dict[str, int]) -> None:
 
 
 async def recount(core: Core, broadcast_id: str, *, finished_at: datetime | None) -> None:
-    """Targeted, sent, held and skipped by reason, counted from the rows (once, at the end)."""
+    """Targeted, sent, held and skipped by reason, counted from the rows (once, at the end),
+    and the clicks whose bump was lost made good (`recount_clicks`)."""
     skipped: dict[str, int] = {}
     counts = {status: 0 for status in RecipientStatus}
     cursor = recipients(core).find({"broadcast_id": broadcast_id}, {"status": 1, "reason": 1})
@@ -58,6 +65,26 @@ async def recount(core: Core, broadcast_id: str, *, finished_at: datetime | None
     if finished_at is not None:
         update["finished_at"] = finished_at
     await core.store.collection("broadcasts").update_one({"_id": broadcast_id}, {"$set": update})
+    await recount_clicks(core, broadcast_id)
+
+
+async def recount_clicks(core: Core, broadcast_id: str) -> None:
+    """`clicked` made good from the rows' `clicked_at`, should a process have died between a
+    recipient's mark and its bump (`kith.broadcasts.links.clicked`).
+
+    A mark older than `SETTLED` was bumped or never will be, so the settled marks number no
+    more than the clicks counted plus those lost: the counter is raised to their count
+    (`$max`), never set. A click on its way (marked, its bump yet to land) is left to its
+    bump, and a bump landing meanwhile is kept, so a recount counts no click twice, whenever
+    it runs; one run when no click came within `SETTLED` makes the figure exact. A counted
+    click stays counted when its customer is erased (their row goes), as with a bump."""
+    settled = core.clock.now() - SETTLED
+    marked = await recipients(core).count_documents(
+        {"broadcast_id": broadcast_id, "clicked_at": {"$ne": None, "$lte": settled}}
+    )
+    await core.store.collection("broadcasts").update_one(
+        {"_id": broadcast_id}, {"$max": {"stats.clicked": marked}}
+    )
 
 
 async def on_event(core: Core, event: Event) -> None:

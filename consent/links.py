@@ -8,8 +8,9 @@ workspace by rotating its link key (`POST /api/v1/consent/link-key`): the key is
 nothing, and a new salt voids every link issued before. Former `KITH_SECRET_KEYS` (listed in
 `KITH_OLD_SECRET_KEYS`) still verify, so rotating the install key keeps links working.
 
-`seal` / `unseal` sign other kinds of link the same way (sequences' tracked links), each under
-its own purpose string, so a token of one kind never verifies as another.
+`seal` / `unseal` sign other kinds of link the same way (the tracked links of sequences and
+broadcasts, `kith.web.tracked_links`), each under its own purpose string, so a token of one
+kind never verifies as another.
 """
 
 from __future__ import annotations
