@@ -246,11 +246,12 @@ class BotEngine:
                 if not received.reopened:
                     return  # a human owns the conversation
                 session.update(paused=False, misses=0, waiting=None)
-            if conversation.assignee_id:
-                return
-            if not received.reopened and await _person_answered(core, conversation, message):
-                await _to_agents(core, conversation)
-                return  # an agent answered since the bot last spoke: theirs, until resolved
+            if not received.reopened:  # resolved, then written to again: the bot's again
+                if conversation.assignee_id:
+                    return  # an agent's (an agent's reply in the inbox assigns it)
+                if await _person_answered(core, conversation, message):
+                    await _to_agents(core, conversation)
+                    return  # an agent answered since the bot last spoke: theirs, until resolved
             customer = await self._customer(core, conversation, message.customer_id)
             written = written_language(message.text, _detected(message))
             language = _language(session, written, customer.get("locale"))

@@ -15,6 +15,7 @@ from kith.core.errors import InvalidInput, NotFound
 from kith.core.events import SYSTEM, build_event, record, record_all
 from kith.core.models import (
     Author,
+    AuthorKind,
     Channel,
     Conversation,
     ConversationGroup,
@@ -125,11 +126,14 @@ async def do_update_conversation(
     labels: list[str] | None = None,
     priority: Priority | None = None,
     team_id: str | EllipsisType | None = ...,
+    if_unassigned: bool = False,
 ) -> Conversation:
     """Apply the changes given, record one event per kind of change, return the result.
     Every change is checked (snooze, assignee) before the one write, so a refused one leaves
     the conversation and the event log as they were. `team_id` is written as given: a
-    caller taking it from a request checks it first (`kith.core.teams.ensure_team`)."""
+    caller taking it from a request checks it first (`kith.core.teams.ensure_team`).
+    `if_unassigned` writes only while the stored conversation has no assignee: when another
+    writer assigned it first, nothing is written or recorded (`do_assign_replier`)."""
     changes: dict[str, Any] = {}
     events: list[tuple[str, dict[str, Any]]] = []
     snoozed = ConversationStatus.snoozed
@@ -186,7 +190,10 @@ async def do_update_conversation(
     if changes.get("status") == ConversationStatus.resolved.value:
         update["$unset"] = {"waiting_since": ""}  # nobody waits on a resolved conversation
     await _move_wake_up(core, conversation, changes)
-    doc = await _apply(core, conversation.id, update, added, removed)
+    guard = {"assignee_id": None} if if_unassigned else {}
+    doc = await _apply(core, conversation.id, update, added, removed, guard)
+    if doc is None:  # assigned meanwhile by someone else: theirs it stays
+        return await get_conversation(core, conversation.workspace_id, conversation.id)
     if added or removed:
         events.insert(
             labels_event_at, ("conversation.labels_changed", {"labels": doc.get("labels", [])})
@@ -205,6 +212,23 @@ async def do_update_conversation(
     ]
     await record_all(core, made)
     return Conversation.from_doc(doc)
+
+
+async def do_assign_replier(core: Core, conversation: Conversation, reply: Message) -> Conversation:
+    """An agent who answers a conversation that nobody has takes it (as Chatwoot does), by the
+    same change as the inbox's Assignee control, so the same `conversation.assigned` event
+    tells open lists. A note, a bot's or Kith's own message, or one sent with no user behind
+    it (an API token) takes nothing, and an assigned conversation stays with its assignee.
+    The write is conditional on there being no assignee, so of two agents answering at once
+    only the first takes it."""
+    author = reply.author
+    if reply.private or author.kind != AuthorKind.agent or author.id is None:
+        return conversation
+    if conversation.assignee_id is not None:
+        return conversation
+    return await do_update_conversation(
+        core, conversation, actor=author, assignee_id=author.id, if_unassigned=True
+    )
 
 
 def _same_moment(given: datetime, stored: datetime | None) -> bool:
@@ -257,13 +281,19 @@ async def wake_snoozed(core: Core, timer: Timer) -> None:
 
 
 async def _apply(
-    core: Core, conversation_id: str, update: dict[str, Any], added: list[str], removed: list[str]
-) -> dict[str, Any]:
+    core: Core,
+    conversation_id: str,
+    update: dict[str, Any],
+    added: list[str],
+    removed: list[str],
+    guard: dict[str, Any],
+) -> dict[str, Any] | None:
     """Write a change, returning the conversation after it. Labels change as a difference
     from the caller's copy of the conversation (added with `$addToSet`, removed with
     `$pull`), so two writers labelling at once both keep their labels instead of the last one
     overwriting the first. MongoDB refuses both operators on one path in one update: a
-    removal goes first."""
+    removal goes first. A change made only while the conversation is as `guard` says
+    returns None when it is no longer."""
     conversations = core.store.conversations
     if removed:
         pull = {"$pull": {"labels": {"$in": removed}}}
@@ -274,8 +304,10 @@ async def _apply(
     if added:
         update["$addToSet"] = {"labels": {"$each": added}}
     doc = await conversations.find_one_and_update(
-        {"_id": conversation_id}, update, return_document=ReturnDocument.AFTER
+        {"_id": conversation_id, **guard}, update, return_document=ReturnDocument.AFTER
     )
+    if doc is None and guard:
+        return None
     if doc is None:
         raise NotFound("no such conversation", field="conversation_id")
     return doc

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from kith.core.context import Core
-from kith.core.conversations import get_conversation
+from kith.core.conversations import do_assign_replier, get_conversation
 from kith.core.errors import InvalidInput
 from kith.core.models import Author, Message, OutboundContent
 from kith.core.outbox import send
@@ -49,7 +49,9 @@ async def do_reply(
     """Send `body` in the ticket's conversation as the inbox's reply does (`scope` None: an
     API token, which answers any conversation of the workspace, as on `/api/v1`). A blank
     reply is refused with the reason `reply_empty`, which the page words in its language; a
-    merged duplicate's with 409 `ticket_merged` (its conversations are the target's now)."""
+    merged duplicate's with 409 `ticket_merged` (its conversations are the target's now).
+    An agent answering a conversation nobody has takes it, as in the inbox
+    (`do_assign_replier`)."""
     ensure_not_merged(ticket)
     if not body.text.strip():
         raise InvalidInput("a reply needs text", field="text", reason="reply_empty")
@@ -58,4 +60,6 @@ async def do_reply(
     if scope is not None:
         ensure_can_write(scope, conversation)
     content = OutboundContent(text=body.text, private=body.private)
-    return await send(core, conversation, content, author)
+    sent = await send(core, conversation, content, author)
+    await do_assign_replier(core, conversation, sent)
+    return sent

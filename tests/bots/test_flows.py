@@ -361,6 +361,23 @@ async def test_an_assigned_conversation_gets_no_bot_answers(bots: BotSetup, core
     assert await bots.bot_texts(first.conversation.id) == ["Hi Ada Lovelace!"]
 
 
+async def test_an_assigned_conversation_is_the_bots_again_once_resolved(
+    bots: BotSetup, core
+) -> None:
+    """An agent's reply in the inbox assigns the conversation to them; resolved, then reopened
+    by the customer, it is the bot's again (docs/bots.md), as an unassigned one is."""
+    from kith.core.auth import create_user
+
+    await bots.install(knowledge_base=False, flows=[GREETING])
+    first = await bots.say("hi")
+    agent = await create_user(core, bots.workspace_id, "sam@shop.test", "password123")
+    await do_update_conversation(core, first.conversation, assignee_id=agent.id)
+    conversation = await get_conversation(core, bots.workspace_id, first.conversation.id)
+    await do_update_conversation(core, conversation, status=ConversationStatus.resolved)
+    await bots.say("hi again")
+    assert len(await bots.bot_texts(first.conversation.id)) == 2  # the bot answered
+
+
 async def test_once_an_agent_answers_the_bot_keeps_out_until_it_is_resolved(
     bots: BotSetup, clock: ManualClock
 ) -> None:

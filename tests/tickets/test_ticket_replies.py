@@ -60,7 +60,8 @@ async def test_a_reply_from_the_ticket_is_the_inboxs_reply_and_a_note_stays_insi
     alice = await browser("alice")
     shop = cast.conversations["shop"]
     ticket = await open_ticket(alice, shop)
-    assert (await core.store.conversations.find_one({"_id": shop}) or {}).get("waiting_since")
+    before = await core.store.conversations.find_one({"_id": shop}) or {}
+    assert before.get("waiting_since") and before.get("assignee_id") is None
 
     sent = await alice.api("POST", f"/tickets/{ticket}/replies", json={"text": "On its way <b>"})
     assert sent.status_code == 201, sent.text
@@ -78,6 +79,9 @@ async def test_a_reply_from_the_ticket_is_the_inboxs_reply_and_a_note_stays_insi
     assert said[-2:] == [("On its way <b>", False), ("VIP, be kind", True)]
     # A person answered: the customer waits no more (the inbox's send did it).
     assert "waiting_since" not in (await core.store.conversations.find_one({"_id": shop}) or {})
+    # Nobody had it: Alice, who answered, has it now, as an answer in the inbox does.
+    stored = await core.store.conversations.find_one({"_id": shop}) or {}
+    assert stored.get("assignee_id") == cast.users["alice"].id
     await OutboxWorker(core).run_once()
     [out] = [m for m in await inbox_messages(alice, shop) if m["text"] == "On its way <b>"]
     assert out["delivery"]["status"] == "sent"

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 
 from kith.core.canned import create_canned, delete_canned, search_canned
 from kith.core.context import Core
-from kith.core.conversations import get_conversation, mark_read
+from kith.core.conversations import do_assign_replier, get_conversation, mark_read
 from kith.core.customers import do_merge_customers, do_update_customer, get_customer
 from kith.core.errors import Forbidden, InvalidInput, NotFound
 from kith.core.models import (
@@ -189,11 +189,14 @@ async def change(
 async def reply(
     conversation_id: str, body: Reply, agent: AgentDep, core: CoreDep
 ) -> dict[str, Any]:
-    """A reply goes out on the customer's channel and thread; a private note stays here."""
+    """A reply goes out on the customer's channel and thread; a private note stays here. An
+    agent answering a conversation that nobody has takes it (`do_assign_replier`)."""
     found = await readable(core, agent, conversation_id)
     ensure_can_write(agent.scope, found)
     content = OutboundContent(text=body.text, private=body.private)
-    return message_out(await send(core, found, content, author_of(agent)))
+    sent = await send(core, found, content, author_of(agent))
+    await do_assign_replier(core, found, sent)
+    return message_out(sent)
 
 
 @router.post("/messages/{message_id}/retry")

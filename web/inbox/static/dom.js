@@ -399,6 +399,7 @@
   // Escape closes it and gives focus back to the button; a click outside it or focus leaving
   // it closes it too. The button's parent holds both. The panel is `hidden` when closed,
   // unless `byCss`: the sections show on a wide window whatever the button says (inbox.css).
+  // Returns `show(open)`, for keys of the caller's own (the user menu's arrows).
   function disclosure(button, panel, { byCss = false } = {}) {
     const box = button.parentElement;
     const isOpen = () => button.getAttribute("aria-expanded") === "true";
@@ -419,6 +420,7 @@
     box.addEventListener("focusout", (event) => {
       if (event.relatedTarget && !box.contains(event.relatedTarget)) show(false);
     });
+    return show;
   }
 
   function sectionsMenu() {

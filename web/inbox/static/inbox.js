@@ -5,7 +5,7 @@
 
 (() => {
   const body = document.body;
-  const { T, ApiError, api, h, fill, said, dateTime, channelIcon, showRefusals, newestOnly, settled, placeRows, redrawRows,
+  const { T, ApiError, api, h, fill, said, dateTime, shortDateTime, channelIcon, showRefusals, newestOnly, settled, placeRows, redrawRows,
     replaceIfChanged, unnamed } = window.KithDom;
   const myId = body.dataset.userId;
   const canWrite = body.dataset.role !== "marketer";
@@ -24,13 +24,8 @@
     typingTimer: null,
   };
 
-  function when(iso) {
-    if (!iso) return "";
-    const date = new Date(iso);
-    return date.toLocaleString(body.dataset.locale === "zh" ? "zh-CN" : "en", {
-      month: "short", day: "numeric", hour: "2-digit", minute: "2-digit",
-    });
-  }
+  // "30 Dec, 14:05" as in every page's lists (KithDom.shortDateTime), not "Dec 30, 02:05 PM".
+  const when = shortDateTime;
 
   function safeUrl(url) {
     try {
@@ -60,6 +55,15 @@
     return params;
   }
 
+  // The time a row shows follows the sort: sorted by waiting, how long the customer has
+  // waited; sorted by activity, the last message (a "waiting since" there reads as the sort).
+  function rowTime(c) {
+    const waiting = $("filters").elements.namedItem("sort").value === "waiting" && c.waiting_since;
+    return waiting
+      ? h("time", { class: "waiting", datetime: c.waiting_since }, `${T.waiting_since} ${when(c.waiting_since)}`)
+      : h("time", { datetime: c.last_message_at }, when(c.last_message_at));
+  }
+
   function conversationItem(c) {
     const unread = c.unread_count > 0;
     return h("li", { class: unread ? "unread" : "" },
@@ -76,9 +80,7 @@
       h("span", { class: "status status-" + c.status }, T["status_" + c.status]),
       c.priority !== "none" ? h("span", { class: "prio prio-" + c.priority }, T["priority_" + c.priority]) : null,
       c.labels.map(labelTag),
-      c.waiting_since
-        ? h("time", { class: "waiting", datetime: c.waiting_since }, `${T.waiting_since} ${when(c.waiting_since)}`)
-        : h("time", { datetime: c.last_message_at }, when(c.last_message_at)),
+      rowTime(c),
       c.matched ? h("span", { class: "preview preview-match" }, c.matched) : previewLine(c.preview)));
   }
 
@@ -521,10 +523,14 @@
       return;
     }
     const found = await api("GET", "/canned?q=" + encodeURIComponent(match[1]));
+    if ($("reply").value !== text) return;  // typed on meanwhile: its own answer follows
     box.replaceChildren(...found.items.map((c) => h("li", {},
       h("button", { type: "button", class: "canned-pick", onclick: () => useCanned(c) },
         `/${c.shortcut}`, h("span", { class: "canned-text" }, ` ${c.text}`)))));
     box.hidden = found.items.length === 0;
+    // "/" alone found nothing: the workspace has none yet. Said under the box (a polite
+    // status, read out) until the next key.
+    if (!match[1] && !found.items.length) $("canned-none").textContent = T.canned_none;
   }
 
   function useCanned(canned) {
@@ -710,6 +716,7 @@
       suggestCanned().catch(() => {});
     });
     $("reply").addEventListener("keydown", (e) => {
+      $("canned-none").textContent = "";
       if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
         e.preventDefault();
         const first = document.querySelector("#canned:not([hidden]) .canned-pick");
