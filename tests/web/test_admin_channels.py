@@ -472,3 +472,19 @@ async def test_the_chinese_channels_page(live: Live) -> None:
     await expect(row.locator("time")).to_have_text(day("zh"))  # today's, written the same way
     await expect(row.get_by_role("button", name="停用：官网")).to_be_visible()
     await assert_every_control_is_named(page)
+
+
+def test_every_channel_settings_field_is_worded_in_both_languages() -> None:
+    """The channel form labels each field `cfg_<name>` (admin_channels.js), else the field's
+    name shows: QA saw "Greeting Zh" in the Chinese form."""
+    from kith.web.inbox.i18n import messages
+
+    for locale in ("en", "zh"):
+        words = messages(locale)
+        unworded = [
+            f"{channel_type.name}.{name}"
+            for channel_type in CHANNEL_TYPES
+            for name in channel_type.config_model.model_fields
+            if f"cfg_{name}" not in words
+        ]
+        assert unworded == [], locale
