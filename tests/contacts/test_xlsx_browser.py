@@ -31,7 +31,7 @@ WORDS = {
     "zh-CN": {
         "csv": "导出 CSV",
         "excel": "导出 Excel",
-        "tags": "标记",
+        "tags": "标签",
         "form": "导入 CSV 或 Excel",
         "file": "CSV 文件或 Excel 工作簿（.xlsx）",
         "import": "导入",
