@@ -20,7 +20,7 @@ from tests.web.conftest import PASSWORD
 pytestmark = [needs_chromium, pytest.mark.timeout(120)]
 NOWHERE = ("/app/nope", "/app/broadcasts/6b14546f79970c1ee1654d85", "/app/admin/nope/deeper")
 WORDS = {
-    "en-US": ("Page not found", "Back to inbox", "en"),
+    "en-US": ("Page not found", "Back to Inbox", "en"),
     "zh-CN": ("找不到页面", "返回收件箱", "zh-Hans"),
 }
 
@@ -28,6 +28,9 @@ WORDS = {
 async def seed(core: Core, workspace: Workspace) -> None:
     await create_user(
         core, workspace.id, "alice@kith.test", PASSWORD, name="Alice", role=Role.admin
+    )
+    await create_user(
+        core, workspace.id, "mary@kith.test", PASSWORD, name="Mary", role=Role.marketer
     )
 
 
@@ -53,6 +56,24 @@ async def test_a_missing_app_page_is_a_page_with_a_way_back(live: Live, locale: 
     await link.focus()
     await page.keyboard.press("Enter")
     await expect(page).to_have_url(live.url + "/app")
+
+
+@pytest.mark.parametrize(
+    ("locale", "back"), [("en-US", "Back to Contacts"), ("zh-CN", "返回联系人")]
+)
+async def test_a_marketer_is_sent_back_to_their_own_first_section(
+    live: Live, locale: str, back: str
+) -> None:
+    """QA: a marketer refused the settings, or on a missing page, was offered "Back to inbox"
+    (they have none: /app sends them to Contacts)."""
+    from playwright.async_api import expect
+
+    page = await live.sign_in("mary@kith.test", locale=locale)
+    for path, status in (("/app/admin/users", 403), ("/app/nope", 404)):
+        answer = await page.goto(live.url + path)
+        assert answer is not None and answer.status == status, path
+        link = page.get_by_role("main").get_by_role("link", name=back, exact=True)
+        await expect(link).to_have_attribute("href", "/app/contacts")
 
 
 async def test_a_visitor_not_signed_in_gets_the_page_in_their_language(live: Live) -> None:
