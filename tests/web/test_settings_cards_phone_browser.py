@@ -1,5 +1,6 @@
 """Regression (H31): at 390 px the Settings lists (Bots and the knowledge base, Users,
-Channels and dead letters, Business hours) and the Webhooks page's endpoints and delivery log
+Channels and dead letters, Business hours; then SLA policies, Teams and API tokens, QA probe)
+and the Webhooks page's endpoints and delivery log
 were tables wider than the phone, scrolling sideways. Each row is a card now, each cell
 labelled with its column in the page's language, nothing past the right edge, in English and
 Chinese."""
@@ -12,13 +13,15 @@ import pytest
 
 from kith.bots.knowledge import ArticleIn
 from kith.bots.store import save_article, save_bot
+from kith.core.api_tokens import create_api_token
 from kith.core.auth import create_user
 from kith.core.context import Core
 from kith.core.models import Role, Workspace
 from kith.core.pipeline import ingest
 from kith.core.settings import Settings
-from kith.tickets.sla_models import CalendarIn
-from kith.tickets.sla_store import save_calendar
+from kith.core.teams import create_team
+from kith.tickets.sla_models import CalendarIn, PolicyIn
+from kith.tickets.sla_store import save_calendar, save_policy
 from kith.webhooks.actions import do_create_endpoint
 from kith.webhooks.models import EndpointIn
 from tests.support.browser import needs_chromium
@@ -35,6 +38,9 @@ PAGES = [
     ("/app/admin/users", ["#users"]),
     ("/app/admin/channels", ["#channels"]),
     ("/app/admin/hours", ["#calendars"]),
+    ("/app/admin/sla", ["#policies"]),
+    ("/app/admin/teams", ["#teams"]),
+    ("/app/admin/tokens", ["#tokens"]),
     ("/app/webhooks", ["#endpoint-rows"]),
 ]
 
@@ -72,7 +78,12 @@ async def seed(core: Core, workspace: Workspace) -> None:
     await save_article(core, workspace.id, ArticleIn.model_validate(article))
     week = {day: [("09:00", "18:00")] for day in ("mon", "tue", "wed", "thu", "fri")}
     office = {"name": "Office", "zone": "Asia/Shanghai", "hours": week}
-    await save_calendar(core, workspace.id, CalendarIn.model_validate(office))
+    calendar = await save_calendar(core, workspace.id, CalendarIn.model_validate(office))
+    targets = {"urgent": {"first_reply": 30, "resolution": 240}, "normal": {"first_reply": 240}}
+    policy = {"name": "Standard", "calendar_id": calendar.id, "targets": targets}
+    await save_policy(core, workspace.id, PolicyIn.model_validate(policy))
+    await create_team(core, workspace.id, "Support", [channel.id])
+    await create_api_token(core, workspace.id, "CRM sync")
     hook = {"url": "http://127.0.0.1:9/hooks/kith", "events": ["message.created"],
             "description": "Our CRM"}  # fmt: skip
     await do_create_endpoint(core, workspace.id, EndpointIn.model_validate(hook))
