@@ -71,6 +71,8 @@ async def test_an_admin_creates_and_revokes_an_api_token_by_keyboard(live: Live)
         await confirm.get_by_role("button", name="Confirm").focus()
         await page.keyboard.press("Enter")
         await expect(page.get_by_text("No API tokens yet.")).to_be_visible()
+        # Its row gone, focus is on the list's heading, not the page's start.
+        await expect(page.get_by_role("heading", name="API tokens")).to_be_focused()
         assert (await http.get("/api/v1/customers", headers=auth)).status_code == 401
 
 
@@ -96,6 +98,8 @@ async def test_an_admin_resets_a_password_then_the_user_changes_it(live: Live) -
     await expect(admin.get_by_role("status")).to_have_text(
         "Password reset. The user's sessions were signed out."
     )
+    # The list drawn anew keeps the keyboard's place (QA: focus fell to the page's start).
+    await expect(admin.get_by_role("button", name="Reset password: Mary")).to_be_focused()
     await elsewhere.reload()
     await expect(elsewhere).to_have_url(live.url + "/app/login")
 

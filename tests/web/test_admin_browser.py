@@ -84,6 +84,8 @@ async def test_an_admin_creates_a_user_and_a_team_and_adds_the_user(live: Live) 
         "row", name=re.compile("Billing & refunds")
     )
     await expect(renamed).to_contain_text("Carol <b>Chen</b>")
+    # The list drawn anew keeps the keyboard's place: on the renamed row's Edit.
+    await expect(renamed.get_by_role("button", name="Edit: Billing & refunds")).to_be_focused()
     stored = await live.core.store.users.find_one({"email": "carol@kith.test"})
     team = await live.core.store.teams.find_one({"name": "Billing & refunds"})
     assert stored["team_ids"] == [team["_id"]]

@@ -5,7 +5,7 @@
 
 (() => {
   const body = document.body;
-  const { T, ApiError, api, h, say: notice, confirmed, markFields, showRefusals, once, fill, dateTime } = window.KithDom;
+  const { T, ApiError, api, h, say: notice, confirmed, markFields, showRefusals, once, fill, dateTime, redrawList } = window.KithDom;
   const myId = body.dataset.userId;
   const canEdit = body.dataset.role === "admin";
   const $ = (id) => document.getElementById(id);
@@ -112,7 +112,7 @@
       state.teams = teams.items;
       state.locks = Object.fromEntries(locks.items.map((l) => [l.user_id, l.locked_until]));
       const teamTable = byId(state.teams);
-      $("users").replaceChildren(...state.users.map((u) => userRow(u, teamTable)));
+      redrawList($("users"), state.users.map((u) => userRow(u, teamTable)));
       refillChoices($("new-user"), "teams", teamChoices());
     }
 
@@ -232,7 +232,7 @@
       state.teams = teams.items;
       state.users = users.items;
       state.channels = channels.items;
-      $("teams").replaceChildren(...state.teams.map(teamRow));
+      redrawList($("teams"), state.teams.map(teamRow));
       $("no-teams").hidden = state.teams.length > 0;
       refillChoices($("new-team"), "channels", channelChoices());
     }
@@ -349,7 +349,7 @@
       state.bots = bots.items;
       state.channels = byId(channels.items);
       botEditor.setLists({ channels: channels.items, teams: teams.items });
-      $("bots").replaceChildren(...state.bots.map(botRow));
+      redrawList($("bots"), state.bots.map(botRow));
       $("no-bots").hidden = state.bots.length > 0;
     }
 
@@ -482,7 +482,7 @@
 
     async function load() {
       const articles = (await api("GET", "/knowledge")).items;
-      $("articles").replaceChildren(...articles.map(articleRow));
+      redrawList($("articles"), articles.map(articleRow));
       $("no-articles").hidden = articles.length > 0;
     }
 

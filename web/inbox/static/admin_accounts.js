@@ -4,7 +4,7 @@
 
 (() => {
   const { T, api, h, $, ApiError, notice, onSubmit, confirmed, actionButton } = window.KithAdmin;
-  const { dateTime } = window.KithDom;
+  const { dateTime, redrawList } = window.KithDom;
 
   // A token's date and time as every page writes them; `empty` for none (e.g. "never").
   function when(value, empty) {
@@ -16,7 +16,7 @@
   function tokensPage() {
     async function load() {
       const tokens = (await api("GET", "/tokens")).items;
-      $("tokens").replaceChildren(...tokens.map(tokenRow));
+      redrawList($("tokens"), tokens.map(tokenRow));
       $("no-tokens").hidden = tokens.length > 0;
     }
 

@@ -488,6 +488,29 @@
     (same || again?.querySelector("a[href], button, input, select, textarea") || list.closest("[tabindex]"))?.focus();
   }
 
+  // A settings list drawn anew (`list`'s children become `rows`) keeps the keyboard's place:
+  // a control focused in it is focused again in the new rows by its name (each row's buttons
+  // are named for their row, "Edit: Ada"), else (the row renamed) at its place when as many
+  // rows are drawn, else (its row gone: a token revoked) on the list's heading; not on the
+  // page's start, where a dialog closed over the list left it (QA probe).
+  const CONTROLS = "a[href], button, input, select, textarea";
+  function redrawList(list, rows) {
+    const focused = list.contains(document.activeElement) ? document.activeElement : null;
+    const row = focused && [...list.children].find((child) => child.contains(focused));
+    const place = row && [[...list.children].indexOf(row), [...row.querySelectorAll(CONTROLS)].indexOf(focused)];
+    const counted = list.children.length;
+    const name = focused?.getAttribute("aria-label");
+    list.replaceChildren(...rows);
+    if (!focused) return;
+    const named = name && [...list.querySelectorAll("[aria-label]")]
+      .find((el) => el.getAttribute("aria-label") === name);
+    const placed = place && rows.length === counted
+      ? rows[place[0]].querySelectorAll(CONTROLS)[place[1]] : null;
+    const heading = document.getElementById(list.closest("table")?.getAttribute("aria-labelledby"));
+    if (heading && !named && !placed) heading.tabIndex = -1;
+    (named || placed || heading)?.focus();
+  }
+
   // `parent` ends with `children` (nodes or strings), left untouched if they are drawn as it
   // has them: for a title or a small list with no ids (a customer's identities, attributes),
   // redrawn on every change while an agent may be selecting text in it.
@@ -543,6 +566,6 @@
   labelCards();
   window.KithDom = Object.freeze({
     T, ApiError, api, answer, h, say, said, confirmed, fill, unnamed, worded, markFields, showRefusals, date, dateTime, shortDateTime, once, disclosure,
-    channelIcon, newestOnly, settled, searchAsTyped, customerChoice, redrawRows, placeRows, replaceIfChanged,
+    channelIcon, newestOnly, settled, searchAsTyped, customerChoice, redrawRows, redrawList, placeRows, replaceIfChanged,
   });
 })();
