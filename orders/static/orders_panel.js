@@ -51,7 +51,10 @@
   document.getElementById("orders").replaceWith(list);
   section.append(notice);
 
-  const say = (text) => { notice.textContent = text; };
+  const say = (text, { error = false } = {}) => {  // as KithDom.say
+    notice.textContent = text;
+    notice.classList.toggle("notice-error", error && Boolean(text));
+  };
 
   // "12.50" in a currency of 2 decimals is 1250 minor units: string arithmetic, never floats.
   function minorUnits(text, places) {
@@ -277,7 +280,7 @@
         }
         const unplaced = markFields(form, error);
         const named = error.fields && error.fields.length;
-        if (!named) say(error.message);
+        if (!named) say(error.message, { error: true });
         else if (unplaced.length) say(unplaced.map((f) => f.message || error.message).join(" "));
       }
     });
@@ -334,7 +337,7 @@
   }
 
   document.addEventListener("kith:customer", (event) => {
-    follow(event.detail).catch((error) => say(error.message));
+    follow(event.detail).catch((error) => say(error.message, { error: true }));
   });
 
   // The ticket's and the customer's pages: one customer, named on the section. A customer
@@ -344,7 +347,7 @@
   if (own) {
     follow({ customerId: own, conversationId: section.dataset.conversationId || null }).catch((error) => {
       if (error.status === 403 || error.status === 404) section.hidden = true;
-      else say(error.message);
+      else say(error.message, { error: true });
     });
   }
 })();

@@ -538,7 +538,7 @@
     showGoal();
     draw();
     drawTriggers();
-    goalSegments().catch((error) => say(error.message));
+    goalSegments().catch((error) => say(error.message, { error: true }));
   }
 
   // ---- the goal: a tag typed, or a segment picked by name --------------------------------

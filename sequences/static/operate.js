@@ -67,7 +67,7 @@
       value.select();
       say(T.sequences_webhook_key_made);
     } catch (error) {
-      say(error.message);
+      say(error.message, { error: true });
     }
   });
 
@@ -146,7 +146,7 @@
           await api("DELETE", `${base}/enrolments/${encodeURIComponent(e.id)}`);
           say(`${e.customer_name || e.customer_id}${T.colon}${T.sequences_reason_removed}`);
         } catch (error) {
-          say(error.message);
+          say(error.message, { error: true });
         }
         await loadEnrolments(true);
         more.focus();

@@ -36,7 +36,7 @@
       const moved = await api("POST", `/sequences/${encodeURIComponent(s.id)}/${move}`);
       say(`${named(moved)}${T.colon}${T["sequences_state_" + moved.status]}`);
     } catch (error) {
-      say(error.message);
+      say(error.message, { error: true });
     }
     await load(true);
   }

@@ -64,10 +64,13 @@ async def test_an_admin_manages_calendars_by_keyboard(live: Live, tmp_path: Path
 
     await office.get_by_role("button", name="Delete: Office <b>").focus()
     await page.keyboard.press("Enter")
-    await expect(page.get_by_role("status")).to_have_text(
+    refused = page.get_by_role("status")
+    await expect(refused).to_have_text(
         "Office <b> cannot be deleted: the policy Standard uses it. "
         "Give that policy another calendar first."
     )
+    # Said as a refusal, in the errors' colour (QA: it looked like "Policy saved.").
+    await expect(refused).to_have_class(re.compile(r"\bnotice-error\b"))
 
     await page.get_by_role("button", name="New calendar").focus()
     await page.keyboard.press("Enter")
@@ -104,6 +107,7 @@ async def test_an_admin_manages_calendars_by_keyboard(live: Live, tmp_path: Path
     await page.keyboard.press("Enter")
     await expect(dialog).to_be_hidden()
     await expect(page.get_by_role("status")).to_have_text("Calendar saved.")
+    await expect(page.get_by_role("status")).not_to_have_class(re.compile("notice-error"))
     desk = table.get_by_role("row", name=re.compile("Weekend desk"))
     await expect(desk).to_contain_text("Mon 09:30–18:00")
     await expect(desk.get_by_role("button", name="Edit: Weekend desk")).to_be_focused()

@@ -59,5 +59,5 @@
     }
   });
 
-  load().catch((error) => say(error.message));
+  load().catch((error) => say(error.message, { error: true }));
 })();

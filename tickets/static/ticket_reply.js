@@ -39,7 +39,7 @@
           try {
             await api("POST", `/messages/${encodeURIComponent(m.id)}/retry`);
           } catch (error) {
-            say(error.message);
+            say(error.message, { error: true });
           }
           await load();
         },

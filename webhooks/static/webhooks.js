@@ -79,7 +79,7 @@
       made = await api("POST", `/webhooks/${e.id}/test`);
       say(T.webhooks_test_sent);
     } catch (error) {
-      say(error.message);
+      say(error.message, { error: true });
       return;
     }
     await openLog(e);
@@ -95,7 +95,7 @@
       await call();
       say(done);
     } catch (error) {
-      say(error.message);
+      say(error.message, { error: true });
     }
     await load();
   }
@@ -121,7 +121,7 @@
       showSecret(made.secret);
       say(T.webhooks_rotated);
     } catch (error) {
-      say(error.message);
+      say(error.message, { error: true });
     }
   }
 
@@ -185,7 +185,7 @@
     try {
       d = await api("GET", `/webhooks/${shown.id}/deliveries/${id}`);
     } catch (error) {
-      say(error.message);
+      say(error.message, { error: true });
       return;
     }
     opened = { endpoint: shown.id, id };
@@ -256,7 +256,7 @@
       await api("POST", `/webhooks/${was.endpoint}/deliveries/${was.id}/redeliver`);
       say(T.webhooks_redelivering);
     } catch (error) {
-      say(error.message);
+      say(error.message, { error: true });
       return;
     }
     document.getElementById("delivery-heading").focus();
@@ -275,7 +275,7 @@
       await api("POST", `/webhooks/${shown.id}/deliveries/${d.id}/redeliver`);
       say(T.webhooks_redelivering);
     } catch (error) {
-      say(error.message);
+      say(error.message, { error: true });
     }
     await loadLog(false);
   }

@@ -152,7 +152,7 @@
         await api("POST", `/users/${encodeURIComponent(u.id)}/unlock`);
         notice(fill(T.login_unlocked, { name: u.name }));
       } catch (error) {
-        notice(error.message);
+        notice(error.message, { error: true });
       }
       await load();
       const row = [...$("users").rows].find((r) => r.dataset.userId === u.id);
@@ -189,7 +189,7 @@
         await api("PATCH", `/users/${encodeURIComponent(u.id)}`, { disabled });
         notice(disabled ? T.user_disabled : T.user_enabled);
       } catch (error) {
-        notice(error.message);
+        notice(error.message, { error: true });
       }
       await load();
     }
@@ -291,7 +291,7 @@
         const next = rows[Math.min(at, rows.length - 1)];
         (next ? next.querySelector("button.danger") : $("new-team").elements.name).focus();
       } catch (error) {
-        notice(error.message);
+        notice(error.message, { error: true });
       }
     }
 
@@ -400,7 +400,7 @@
         showKey(webhook_secret);
         $("bot-key-value").focus();
       } catch (error) {
-        notice(error.message);
+        notice(error.message, { error: true });
       }
     }
 
@@ -410,7 +410,7 @@
           { ...definition(bot), enabled: !bot.enabled });
         notice(saved.enabled ? T.bot_enabled : T.bot_disabled);
       } catch (error) {
-        notice(error.message);
+        notice(error.message, { error: true });
       }
       await load();
     }
@@ -422,7 +422,7 @@
         notice(T.bot_deleted);
         if (state.editing && state.editing.id === bot.id) editor.hidden = true;
       } catch (error) {
-        notice(error.message);
+        notice(error.message, { error: true });
       }
       await load();
     }
@@ -505,7 +505,7 @@
         notice(T.article_deleted);
         if (state.editing && state.editing.id === a.id) stopEditing(false);
       } catch (error) {
-        notice(error.message);
+        notice(error.message, { error: true });
       }
       await load();
     }
@@ -587,7 +587,7 @@
   if (page) {
     // Once every deferred script has run: a page's own module (bot_editor.js) loads after this.
     document.addEventListener("DOMContentLoaded", () => {
-      page().catch((error) => notice(error.message || T.error));
+      page().catch((error) => notice(error.message || T.error, { error: true }));
     });
   }
 })();

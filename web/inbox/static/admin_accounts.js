@@ -37,7 +37,7 @@
         await api("DELETE", `/tokens/${encodeURIComponent(token.id)}`);
         notice(T.token_revoked);
       } catch (error) {
-        notice(error.message);
+        notice(error.message, { error: true });
       }
       await load();
     }
@@ -98,6 +98,6 @@
   const pages = { tokens: tokensPage, account: accountPage };
   const page = pages[document.body.dataset.page];
   if (page) {
-    page().catch((error) => notice(error.message || T.error));
+    page().catch((error) => notice(error.message || T.error, { error: true }));
   }
 })();

@@ -251,7 +251,7 @@
       box.querySelector("input").focus();
       box.querySelector("input").select();
     } catch (error) {
-      notice(error.message);
+      notice(error.message, { error: true });
     }
   }
 
@@ -261,7 +261,7 @@
       await api("PATCH", `/admin/channels/${encodeURIComponent(channel.id)}`, { enabled });
       notice(enabled ? T.channel_enabled : T.channel_disabled);
     } catch (error) {
-      notice(error.message);
+      notice(error.message, { error: true });
     }
     await load();
   }
@@ -307,7 +307,7 @@
       const done = await api("POST", `/admin/dead-letters/${encodeURIComponent(letter.id)}/replay`);
       notice(done.replayed_at ? T.dead_letter_done : T.dead_letter_still_failing);
     } catch (error) {
-      notice(error.message);
+      notice(error.message, { error: true });
     }
     await loadDeadLetters();
     $("dead-letters-heading").focus();
@@ -401,5 +401,5 @@
     await loadDeadLetters();
   }
 
-  start().catch((error) => notice(error.message || T.error));
+  start().catch((error) => notice(error.message || T.error, { error: true }));
 })();

@@ -87,7 +87,7 @@
 
   async function remove(calendar, button) {
     if (usersOf(calendar).length) {  // refused before asking: say why, naming the policies
-      say(inUse(calendar));
+      say(inUse(calendar), { error: true });
       return;
     }
     if (!(await confirmed(`${T.hours_delete_confirm} ${calendar.name}`))) return;
@@ -98,7 +98,7 @@
       $("new-calendar").focus();
     } catch (error) {
       await load();  // a policy took it meanwhile: name it
-      say(error.status === 409 ? inUse(calendar) : error.message);
+      say(error.status === 409 ? inUse(calendar) : error.message, { error: true });
       if (button.isConnected) button.focus();
     }
   }
@@ -293,5 +293,5 @@
     for (const control of quietControls) control.disabled = false;
   });
 
-  Promise.all([load(), stored]).catch((error) => say(error.message || T.error));
+  Promise.all([load(), stored]).catch((error) => say(error.message || T.error, { error: true }));
 })();

@@ -128,7 +128,7 @@
 
   async function remove(policy, button) {
     if (policy.default) {  // the server refuses too: every ticket would lose its SLA
-      say(fill(T.sla_delete_default, { name: policy.name }));
+      say(fill(T.sla_delete_default, { name: policy.name }), { error: true });
       button.focus();
       return;
     }
@@ -140,7 +140,7 @@
       await answer("DELETE", `/sla/policies/${encodeURIComponent(policy.id)}`);
       say(T.sla_deleted);
     } catch (error) {
-      say(error.reason === "default_policy" ? fill(T.sla_delete_default, { name: policy.name }) : error.message);
+      say(error.reason === "default_policy" ? fill(T.sla_delete_default, { name: policy.name }) : error.message, { error: true });
     }
     await load();
     $("new-policy").focus();
@@ -373,5 +373,5 @@
     row.querySelector("button").focus();
   }
 
-  listed.then(follow).catch((error) => say(error.message || T.error));
+  listed.then(follow).catch((error) => say(error.message || T.error, { error: true }));
 })();

@@ -165,10 +165,13 @@
   }
 
   // A form clears it when it is sent (`say("")`), so an earlier "saved" never stands beside
-  // this attempt's refusal, nor before its answer.
-  function say(text) {
+  // this attempt's refusal, nor before its answer. A refusal or failure is said `{ error:
+  // true }`: in the colour of errors, not the muted one of "Saved." (QA: the two looked alike).
+  function say(text, { error = false } = {}) {
     const notice = document.getElementById("notice");
-    if (notice) notice.textContent = text;
+    if (!notice) return;
+    notice.textContent = text;
+    notice.classList.toggle("notice-error", error && Boolean(text));
   }
 
   // Resolves true when the user confirms `text` (Escape or Cancel: false).
@@ -200,7 +203,7 @@
         url.searchParams.delete("lang");
         window.location.replace(url.href);
       } catch (error) {
-        say(error.message);
+        say(error.message, { error: true });
       }
     });
   }
