@@ -21,13 +21,15 @@ from kith.core.errors import Conflict, InvalidInput, KithError, NotFound, joined
 from kith.core.events import SYSTEM, build_event, record, record_all
 from kith.core.ids import derived_id, new_id
 from kith.core.models import Author, AuthorKind, Conversation, Direction
-from kith.core.permissions import assignee_refusal
+from kith.core.permissions import Scope, assignee_refusal
 from kith.core.teams import get_team
 from kith.core.transitions import refused
 from kith.tickets.merge import ensure_not_merged
 from kith.tickets.models import (
     DONE,
     MOVES,
+    BulkOut,
+    BulkRefusal,
     Source,
     Status,
     Ticket,
@@ -36,7 +38,7 @@ from kith.tickets.models import (
     ticket_terms,
 )
 from kith.tickets.sla_tickets import changed_clocks, guard, open_clocks
-from kith.tickets.store import get_ticket, next_number, tickets
+from kith.tickets.store import get_ticket, next_number, tickets, visible
 
 QUOTED_MESSAGES = 5
 QUOTE_CHARS = 2000
@@ -293,6 +295,61 @@ def _change_events(
         moved = {"number": after.number, "from": before.status.value, "to": after.status.value}
         events.append(_event(core, after, "ticket.status_changed", actor, moved))
     return events
+
+
+async def do_bulk_update(
+    core: Core,
+    workspace_id: str,
+    ids: list[str],
+    patch: TicketPatch,
+    actor: Author,
+    scope: Scope | None,
+) -> BulkOut:
+    """One change for several tickets (the list's ticked rows), each through
+    `do_update_ticket`, so its events, SLA clocks, credit and conditional write are a single
+    change's. What is wrong with the change itself (nothing named, an assignee or team not
+    the workspace's) refuses the whole request (422 naming `patch.…`), before any write; a
+    ticket the change cannot apply to (a move its status does not allow, merged, changed
+    meanwhile) is refused on its own and the others are changed. A ticket `scope` may not
+    see is refused as one that does not exist (404), as its PATCH would be."""
+    if not patch.model_fields_set:
+        raise InvalidInput("name a change", field="patch", reason="bulk_empty")
+    people = await _people(core, workspace_id, patch.assignee_id, patch.team_id)
+    for error in people:
+        error.field = f"patch.{error.field}"
+    raise_all(people)
+    wanted = list(dict.fromkeys(ids))
+    base = visible(scope) if scope is not None else {"workspace_id": workspace_id}
+    query = {"$and": [base, {"_id": {"$in": wanted}}]}
+    found = {d["_id"]: Ticket.from_doc(d) async for d in tickets(core).find(query)}
+    out = BulkOut()
+    for ticket_id in wanted:
+        ticket = found.get(ticket_id)
+        if ticket is None:
+            gone = NotFound("no such ticket", field="ticket_id")  # as `get_ticket` says it
+            out.refused.append(_bulk_refusal(ticket_id, None, gone))
+            continue
+        same = not (_changes(ticket, patch) | _credit(ticket, patch, actor))
+        try:
+            await do_update_ticket(core, workspace_id, ticket_id, patch, actor, ticket)
+        except KithError as error:
+            out.refused.append(_bulk_refusal(ticket_id, ticket.number, error))
+            continue
+        (out.unchanged if same else out.changed).append(ticket_id)
+    return out
+
+
+def _bulk_refusal(ticket_id: str, number: int | None, error: KithError) -> BulkRefusal:
+    return BulkRefusal(
+        id=ticket_id,
+        number=number,
+        status=error.status,
+        code=error.code,
+        message=error.message,
+        field=error.field,
+        reason=error.reason,
+        limits=error.limits,
+    )
 
 
 async def do_move_ticket(

@@ -16,9 +16,19 @@ from kith.core.models import Author, AuthorKind, Message
 from kith.core.permissions import Scope, ensure_admin, ensure_can_reach
 from kith.tickets import actions, csat_api
 from kith.tickets.merge import Merge, MergeIn, do_merge_ticket
-from kith.tickets.models import Priority, Source, Status, Ticket, TicketIn, TicketPatch
+from kith.tickets.models import (
+    BulkIn,
+    BulkOut,
+    ListedTicket,
+    Priority,
+    Source,
+    Status,
+    Ticket,
+    TicketIn,
+    TicketPatch,
+)
 from kith.tickets.notes import Note, NoteIn, do_add_note
-from kith.tickets.queries import TicketFilter, list_tickets
+from kith.tickets.queries import TicketFilter, list_tickets, with_customers
 from kith.tickets.replies import ReplyIn, do_reply
 from kith.tickets.settings import TicketSettings, get_settings, save_settings
 from kith.tickets.store import get_ticket
@@ -65,7 +75,7 @@ def build(prefix: str, who: Callable[..., Awaitable[Asker]], schema: bool) -> AP
     router = APIRouter(prefix=prefix, tags=["tickets"], include_in_schema=schema)
     asked = Depends(who)
 
-    @router.get("", response_model=Page[Ticket])
+    @router.get("", response_model=Page[ListedTicket])
     async def list_(
         core: CoreDep,
         asker: Asker = asked,
@@ -79,7 +89,7 @@ def build(prefix: str, who: Callable[..., Awaitable[Asker]], schema: bool) -> AP
         q: Annotated[str | None, Query(max_length=200)] = None,
         cursor: Cursor = None,
         limit: Limit = 25,
-    ) -> Page[Ticket]:
+    ) -> Page[ListedTicket]:
         wanted = TicketFilter(
             status=status or [],
             priority=priority or [],
@@ -93,7 +103,8 @@ def build(prefix: str, who: Callable[..., Awaitable[Asker]], schema: bool) -> AP
         items, next_cursor = await list_tickets(
             core, asker.workspace_id, asker.scope, wanted, cursor=cursor, limit=limit
         )
-        return Page(items=items, next_cursor=next_cursor)
+        listed = await with_customers(core, asker.scope, items)
+        return Page(items=listed, next_cursor=next_cursor)
 
     @router.post("", status_code=201, response_model=Ticket)
     async def create(body: TicketIn, core: CoreDep, asker: Asker = asked) -> Ticket:
@@ -102,6 +113,15 @@ def build(prefix: str, who: Callable[..., Awaitable[Asker]], schema: bool) -> AP
         )
         return await actions.do_create_ticket(
             core, asker.workspace_id, body, asker.author, source=asker.source
+        )
+
+    @router.post("/bulk", response_model=BulkOut)
+    async def bulk(body: BulkIn, core: CoreDep, asker: Asker = asked) -> BulkOut:
+        """One change (`patch`, as a PATCH takes it) for up to 100 tickets, each changed as its
+        own PATCH would change it; answers which changed, which were already so, and which
+        were refused and why."""
+        return await actions.do_bulk_update(
+            core, asker.workspace_id, body.ids, body.patch, asker.author, asker.scope
         )
 
     csat_api.add_routes(router, asked)  # before `/{ticket_id}`: "csat" is no ticket id

@@ -162,3 +162,56 @@ class TicketPatch(BaseModel):
     @classmethod
     def _empty(cls, value: str | None) -> str:
         return value or ""
+
+
+class TicketCustomer(BaseModel):
+    """A listed ticket's customer as the team calls them (`Customer.shown_name`). `name` is
+    None when Kith knows no name, email or phone, and for an agent whose teams the customer
+    does not talk to (the contacts refuse them that customer): pages then say "Customer 7F3A",
+    as the ticket's own page does."""
+
+    id: str
+    name: str | None = None
+
+
+class ListedTicket(Ticket):
+    """A ticket in the list, with its customer's name read for the whole page at once;
+    `customer` is None when the customer is gone (erased)."""
+
+    customer: TicketCustomer | None = None
+
+
+BULK_MAX = 100  # tickets one bulk change names at most (a page of the list)
+TicketId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+
+class BulkIn(BaseModel):
+    """One change for several tickets (the list's ticked rows): `ids` are plain strings,
+    compared as values, never read as operators."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ids: list[TicketId] = Field(min_length=1, max_length=BULK_MAX)
+    patch: TicketPatch
+
+
+class BulkRefusal(BaseModel):
+    """Why one ticket of a bulk change was not changed: what its own PATCH would have answered
+    (its HTTP status, code, field, `reason` and `limits`, for a page to word it)."""
+
+    id: str
+    number: int | None = None
+    status: int
+    code: str
+    message: str
+    field: str | None = None
+    reason: str | None = None
+    limits: dict[str, Any] = Field(default_factory=dict)
+
+
+class BulkOut(BaseModel):
+    """Each named ticket once, in the order named: changed, already as asked, or refused."""
+
+    changed: list[str] = Field(default_factory=list)
+    unchanged: list[str] = Field(default_factory=list)
+    refused: list[BulkRefusal] = Field(default_factory=list)

@@ -50,6 +50,7 @@ STATIC = {
     "ticket_reply.js": "text/javascript",
     "ticket_merge.js": "text/javascript",
     "inbox_tickets.js": "text/javascript",
+    "customer_tickets.js": "text/javascript",  # the customer page's Tickets
     "tickets.css": "text/css",
     "reports.css": "text/css",  # the reports page (kith.tickets.reports_page)
 }

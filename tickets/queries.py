@@ -9,11 +9,12 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from kith.core.context import Core
+from kith.core.customers import customers_by_id
 from kith.core.ids import refuse_non_ids
 from kith.core.pagination import page
 from kith.core.permissions import Scope
 from kith.core.search_terms import lone_character, query_terms
-from kith.tickets.models import Priority, Status, Ticket
+from kith.tickets.models import ListedTicket, Priority, Status, Ticket, TicketCustomer
 from kith.tickets.store import tickets, visible
 
 ID_FILTERS = ("assignee_id", "team_id", "customer_id", "conversation_id")
@@ -137,6 +138,28 @@ async def list_tickets(
         tickets(core), query, "number", cursor=cursor, limit=limit, descending=True
     )
     return [Ticket.from_doc(d) for d in docs], next_cursor
+
+
+async def with_customers(
+    core: Core, scope: Scope | None, items: list[Ticket]
+) -> list[ListedTicket]:
+    """A page of tickets with their customers' names, read for the page at once: one read of
+    the customers and, for an agent bound to teams, one of those they may see (a customer who
+    talks only to other teams stays unnamed, as the contacts refuse them that customer)."""
+    names = await customers_by_id(core, [t.customer_id for t in items])
+    seen: set[str] = set(names)
+    if scope is not None and scope.channel_ids is not None and names:
+        query = {"$and": [scope.conversation_filter(), {"customer_id": {"$in": sorted(names)}}]}
+        seen = set(await core.store.conversations.distinct("customer_id", query))
+
+    def customer(ticket: Ticket) -> TicketCustomer | None:
+        found = names.get(ticket.customer_id)
+        if found is None:
+            return None
+        shown = found.shown_name if ticket.customer_id in seen else None
+        return TicketCustomer(id=found.id, name=shown)
+
+    return [ListedTicket(**t.model_dump(), customer=customer(t)) for t in items]
 
 
 CUSTOMER_PANEL_TICKETS = 20

@@ -32,6 +32,7 @@
   function render(ticket) {
     state.ticket = ticket;
     $("ticket-subject").textContent = ticket.subject;
+    $("ticket-subject").parentElement.title = ticket.subject;
     const moves = shapes.moves[ticket.status] || [];
     // In the order work flows (the board's), the current status in its place.
     const choices = shapes.statuses.filter((s) => s === ticket.status || moves.includes(s));
@@ -135,11 +136,13 @@
 
   async function change(patch) {
     $("controls-error").textContent = "";
+    $("controls-saved").textContent = "";
     markFields($("ticket-controls"), null);
     say(""); // until the server answers: an earlier "Saved." is not this change's
     try {
       render(await api("PATCH", path, patch));
       say(T.ticket_saved);
+      $("controls-saved").textContent = T.ticket_saved;
       if (state.timeline) await loadTimeline();
     } catch (error) {
       markRefusal($("ticket-controls"), error, $("controls-error"));
