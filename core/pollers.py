@@ -17,7 +17,8 @@ import contextlib
 import logging
 import socket
 import ssl
-from typing import Protocol
+from collections.abc import Iterable
+from typing import Any, Protocol
 
 from kith.core import leases
 from kith.core.channel_records import ChannelConfigInvalid, load
@@ -117,6 +118,22 @@ class Poller(Protocol):
         """Fetch and ingest what is new (may long-poll); returns seconds to wait before the
         next call. Must be safe to run again after a crash: state lives in the database."""
         ...
+
+
+async def cancel_all(tasks: Iterable[asyncio.Task[Any]], grace: float = 10.0) -> None:
+    """Cancel `tasks` and wait until they have ended. One still running after `grace` seconds
+    (its cleanup: IDLE's DONE, the lease's release) is cancelled again every second: on Python
+    3.11 `asyncio.wait_for` can swallow a cancellation that lands as its inner await completes
+    (gh-86296), and a poll that lost its cancellation polls on (CI saw a shutdown hang so)."""
+    tasks = list(tasks)
+    for task in tasks:
+        task.cancel()
+    _, pending = await asyncio.wait(tasks, timeout=grace) if tasks else (set(), set())
+    while pending:
+        for task in pending:
+            task.cancel()
+        _, pending = await asyncio.wait(pending, timeout=1.0)
+    await asyncio.gather(*tasks, return_exceptions=True)  # their outcomes, read
 
 
 class PollerSupervisor:
@@ -227,6 +244,8 @@ class PollerSupervisor:
                 log.exception("poller supervisor pass failed")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=every)
-        for task in self.tasks.values():
-            task.cancel()
-        await asyncio.gather(*self.tasks.values(), return_exceptions=True)
+        await self.stop()
+
+    async def stop(self) -> None:
+        """End every poll this process runs (each releases its lease as it ends)."""
+        await cancel_all(self.tasks.values())

@@ -165,8 +165,10 @@ async def with_customers(
 CUSTOMER_PANEL_TICKETS = 20
 
 
-async def customer_tickets(core: Core, scope: Scope, customer_id: str) -> list[Ticket]:
-    """The newest tickets of a customer that `scope` may see (the inbox's customer panel)."""
+async def customer_tickets(core: Core, scope: Scope, customer_id: str) -> list[ListedTicket]:
+    """The newest tickets of a customer that `scope` may see (the inbox's customer panel), as
+    the list writes them (`with_customers`)."""
     query = {"$and": [visible(scope), {"customer_id": customer_id}]}
     cursor = tickets(core).find(query).sort("number", -1).limit(CUSTOMER_PANEL_TICKETS)
-    return [Ticket.from_doc(d) for d in await cursor.to_list(CUSTOMER_PANEL_TICKETS)]
+    found = [Ticket.from_doc(d) for d in await cursor.to_list(CUSTOMER_PANEL_TICKETS)]
+    return await with_customers(core, scope, found)

@@ -191,7 +191,7 @@
   async function applyBulk() {
     const menu = $("bulk-change");
     if (!menu.value) {
-      say(T.tickets_bulk_none_picked);
+      say(T.tickets_bulk_none_picked, { error: true });
       menu.focus();
       return;
     }
@@ -217,7 +217,7 @@
         for (const key of Object.keys(outcome)) outcome[key].push(...answer[key]);
       }
     } catch (error) {
-      say(error.message);
+      say(error.message, { error: true });
       return;
     }
     menu.value = "";

@@ -116,13 +116,11 @@ async def wait_for_messages(
 
 
 async def stop(*supervisors: PollerSupervisor) -> None:
-    """Cancel their polls; one that does not end within 30 s fails here, not at the suite's
-    timeout (whose report shows threads, not the awaiting task)."""
+    """End their polls as `kith serve` does; one that does not end within 30 s fails here, not
+    at the suite's timeout (whose report shows threads, not the awaiting task)."""
     for supervisor in supervisors:
-        for task in supervisor.tasks.values():
-            task.cancel()
         async with asyncio.timeout(30):
-            await asyncio.gather(*supervisor.tasks.values(), return_exceptions=True)
+            await supervisor.stop()
 
 
 async def test_two_supervisors_one_polls_and_the_other_takes_over_when_it_stops(
